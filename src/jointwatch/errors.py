@@ -1,0 +1,42 @@
+"""Exception classes. The CLI and API turn them into exit codes and problem details."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class JointwatchError(Exception):
+    """Base class of every error jointwatch raises on purpose."""
+
+    exit_code = 1
+
+
+class ListFormatError(JointwatchError):
+    """A list file is malformed, truncated, hostile or not in the format it claims."""
+
+    exit_code = 3
+
+    def __init__(self, path: Path | str, location: str | None, reason: str) -> None:
+        self.path = str(path)
+        self.location = location
+        self.reason = reason
+        where = f"{self.path}, {location}" if location else self.path
+        super().__init__(f"{where}: {reason}")
+
+
+class StoreError(JointwatchError):
+    """The store cannot do what was asked (unknown version, bad URL, …)."""
+
+    exit_code = 4
+
+
+class NotFoundError(JointwatchError):
+    """A source, version or entity that was asked for does not exist."""
+
+    exit_code = 2
+
+
+class FetchError(JointwatchError):
+    """An official list could not be downloaded."""
+
+    exit_code = 5

@@ -1,0 +1,132 @@
+"""What every list parser produces: records of FollowTheMoney entities with the source's
+own reference, plus the metadata that identifies a version of a list."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from followthemoney import Dataset, StatementEntity
+
+from jointwatch.errors import ListFormatError
+
+# Bounds on untrusted input: a single field or file beyond these is rejected, not loaded.
+MAX_FIELD_CHARS = 100_000
+MAX_FILE_BYTES = 2 * 1024**3
+
+_DATASETS: dict[str, Dataset] = {}
+
+
+def dataset_for(source: str) -> Dataset:
+    """The FollowTheMoney dataset object standing for one source (e.g. ``un_sc``)."""
+    if source not in _DATASETS:
+        _DATASETS[source] = Dataset.make({"name": source, "title": source})
+    return _DATASETS[source]
+
+
+def make_entity(source: str, schema: str, entity_id: str) -> StatementEntity:
+    """A new, empty statement entity of ``schema`` belonging to ``source``."""
+    return StatementEntity(dataset_for(source), {"schema": schema, "id": entity_id})
+
+
+_ID_UNSAFE = re.compile(r"[^A-Za-z0-9.\-]+")
+
+
+def make_id(*parts: str) -> str:
+    """A readable, stable entity id from its parts (``un-sc``, ``QDi.354`` → ``un-sc-QDi.354``)."""
+    joined = "-".join(p.strip() for p in parts if p and p.strip())
+    return _ID_UNSAFE.sub("-", joined).strip("-")
+
+
+def hashed_id(prefix: str, *values: str | None) -> str:
+    """A stable id for a dependent entity (passport, address) from its defining values."""
+    digest = hashlib.sha1("\x1f".join(v or "" for v in values).encode("utf-8")).hexdigest()
+    return make_id(prefix, digest[:16])
+
+
+@dataclass
+class Record:
+    """One listing: the listed entity first, then entities that hang off it
+    (sanction, passports, addresses), all carrying the source's own reference."""
+
+    reference: str
+    entities: list[StatementEntity] = field(default_factory=list)
+
+    @property
+    def main(self) -> StatementEntity:
+        return self.entities[0]
+
+
+@dataclass
+class ParsedList:
+    """A list file being read: metadata known up front, records streamed."""
+
+    source: str
+    format: str
+    paths: tuple[Path, ...]
+    published: date | None
+    records: Iterator[Record]
+
+
+def content_hash(paths: Sequence[Path]) -> str:
+    """SHA-256 over the bytes of the files, in order: the identity of a list version."""
+    digest = hashlib.sha256()
+    for path in paths:
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+_NAME_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})(?:-(\d{2}))?(?!\d)")
+
+
+def date_from_name(path: Path) -> date | None:
+    """The publication date written in a file or folder name (``ofac_sdn_2023-03-01.csv``)."""
+    for part in (path.name, path.parent.name):
+        m = _NAME_DATE.search(part)
+        if m:
+            year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3) or 1)
+            try:
+                return date(year, month, day)
+            except ValueError:
+                return None
+    return None
+
+
+def file_date(path: Path) -> date:
+    """The modification date of a file, as a last resort for the publication date."""
+    return datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc).date()
+
+
+def check_size(path: Path) -> None:
+    """Refuse a file too large to be a sanctions list before reading it."""
+    if not path.exists():
+        raise ListFormatError(path, None, "file not found")
+    size = path.stat().st_size
+    if size == 0:
+        raise ListFormatError(path, None, "file is empty")
+    if size > MAX_FILE_BYTES:
+        raise ListFormatError(path, None, f"file is {size} bytes, over the limit of {MAX_FILE_BYTES}")
+
+
+def clip(path: Path, location: str, value: str | None) -> str | None:
+    """The stripped value, or None when empty; an over-long field is an error, not truncated."""
+    if value is None:
+        return None
+    if len(value) > MAX_FIELD_CHARS:
+        raise ListFormatError(path, location, f"field of {len(value)} characters exceeds {MAX_FIELD_CHARS}")
+    value = value.strip()
+    return value or None
+
+
+def first(values: Iterable[str | None]) -> str | None:
+    """The first non-empty value."""
+    for value in values:
+        if value:
+            return value
+    return None

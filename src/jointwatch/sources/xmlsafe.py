@@ -1,0 +1,111 @@
+"""Hardened, streaming XML reading for untrusted list files.
+
+Official lists arrive over the network and are parsed unattended, so a file that declares
+a DTD (the vehicle of "billion laughs" entity expansion and external-entity attacks) is
+refused outright: no official list format we read needs one. Entities are never resolved,
+the network is never touched, and documents are read element by element so memory stays
+bounded on large files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from lxml import etree
+
+from jointwatch.errors import ListFormatError
+from jointwatch.sources.base import check_size
+
+
+def local(tag: object) -> str:
+    """An element's tag without its namespace (``{ns}sdnEntry`` → ``sdnEntry``)."""
+    if not isinstance(tag, str):
+        return ""
+    return tag.rsplit("}", 1)[-1]
+
+
+def iter_elements(path: Path, tags: set[str]) -> Iterator[tuple[str, etree._Element]]:
+    """Yield ("root", root) first, then each complete element whose local tag is in ``tags``.
+
+    Yielded elements are cleared after the caller is done with them, so the caller must
+    copy what it needs before asking for the next one.
+    """
+    check_size(path)
+    parser = etree.iterparse(
+        str(path),
+        events=("start", "end"),
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+    depth = 0
+    try:
+        for event, element in parser:
+            if event == "start":
+                depth += 1
+                if depth == 1:
+                    docinfo = element.getroottree().docinfo
+                    if docinfo.internalDTD is not None or docinfo.system_url or docinfo.public_id:
+                        raise ListFormatError(
+                            path,
+                            "line 1 (DOCTYPE)",
+                            "a DOCTYPE declaration is not accepted in a list file "
+                            "(entity expansion and external entities are refused)",
+                        )
+                    yield "root", element
+                continue
+            depth -= 1
+            name = local(element.tag)
+            if name in tags:
+                yield name, element
+                element.clear(keep_tail=False)
+                parent = element.getparent()
+                if parent is not None:
+                    # drop already-processed siblings so memory stays bounded
+                    while element.getprevious() is not None:
+                        del parent[0]
+    except etree.XMLSyntaxError as exc:
+        line = exc.position[0] if exc.position else exc.lineno
+        raise ListFormatError(path, f"line {line}", f"malformed XML: {exc.msg}") from exc
+    except UnicodeDecodeError as exc:
+        raise ListFormatError(path, f"byte {exc.start}", f"wrong encoding: {exc.reason}") from exc
+
+
+def text(element: etree._Element, *path: str) -> str | None:
+    """Stripped text of the first descendant at ``path`` (local names), or None."""
+    node: etree._Element | None = element
+    for step in path:
+        if node is None:
+            return None
+        node = next((c for c in node if local(c.tag) == step), None)
+    if node is None or node.text is None:
+        return None
+    value = node.text.strip()
+    return value or None
+
+
+def texts(element: etree._Element, *path: str) -> list[str]:
+    """Stripped, non-empty texts of every descendant at ``path`` (local names)."""
+    nodes = [element]
+    for step in path:
+        nodes = [c for n in nodes for c in n if local(c.tag) == step]
+    out = []
+    for node in nodes:
+        if node.text and node.text.strip():
+            out.append(node.text.strip())
+    return out
+
+
+def children(element: etree._Element, name: str) -> list[etree._Element]:
+    """Direct children with local tag ``name``."""
+    return [c for c in element if local(c.tag) == name]
+
+
+def where(element: etree._Element) -> str:
+    """A human location for an element: its line and tag."""
+    return f"line {element.sourceline} <{local(element.tag)}>"
