@@ -16,6 +16,7 @@ from followthemoney import StatementEntity
 from lxml import etree
 
 from jointwatch.errors import ListFormatError
+from jointwatch.sources.countries import add_country
 from jointwatch.sources.base import ParsedList, Record, clip, hashed_id, make_entity, make_id
 from jointwatch.sources.dates import parse_dates, parse_timestamp_date, year_range
 from jointwatch.sources.xmlsafe import children, iter_elements, text, texts, where
@@ -68,7 +69,7 @@ def _parse_record(path: Path, source: str, kind: str, el: etree._Element) -> Rec
         main.add("position", texts(el, "DESIGNATION", "VALUE"))
         main.add("gender", _value(path, el, "GENDER"), fuzzy=True, original_value=_value(path, el, "GENDER"))
         for nat in texts(el, "NATIONALITY", "VALUE"):
-            _add_country(path, el, main, "nationality", nat)
+            add_country(main, "nationality", nat)
     main.add("name", _value(path, el, "NAME_ORIGINAL_SCRIPT"))
     main.add("notes", _value(path, el, "COMMENTS1"))
     main.add("topics", "sanction")
@@ -83,7 +84,7 @@ def _parse_record(path: Path, source: str, kind: str, el: etree._Element) -> Rec
         place = _join(path, pob, "STREET", "CITY", "STATE_PROVINCE", "COUNTRY")
         main.add("birthPlace", place)
         if country := _value(path, pob, "COUNTRY"):
-            _add_country(path, pob, main, "birthCountry", country)
+            add_country(main, "birthCountry", country)
         if note := _value(path, pob, "NOTE"):
             main.add("notes", f"Place of birth: {note}")
     addr_tag = "INDIVIDUAL_ADDRESS" if kind == "INDIVIDUAL" else "ENTITY_ADDRESS"
@@ -93,17 +94,6 @@ def _parse_record(path: Path, source: str, kind: str, el: etree._Element) -> Rec
         record.entities.extend(_document(path, source, main, doc))
     record.entities.append(_sanction(path, source, main, el, reference))
     return record
-
-
-def _add_country(path: Path, el: etree._Element, entity: StatementEntity, prop: str, name: str) -> None:
-    before = len(entity.get(prop))
-    entity.add(prop, name, fuzzy=True, original_value=name)
-    if len(entity.get(prop)) == before and name not in entity.get(prop):
-        # the value may already be there; only an unknown name is worth a note
-        from followthemoney.types import registry
-
-        if registry.country.clean(name, fuzzy=True) is None:
-            entity.add("notes", f"{prop}: {name}")
 
 
 def _add_alias(path: Path, main: StatementEntity, alias: etree._Element) -> None:
@@ -157,7 +147,7 @@ def _address(path: Path, source: str, main: StatementEntity, el: etree._Element)
         return []
     country = _value(path, el, "COUNTRY")
     if country:
-        _add_country(path, el, main, "country", country)
+        add_country(main, "country", country)
     addr = make_entity(source, "Address", hashed_id(f"{main.id}-addr", full, note))
     addr.add("full", full or note)
     addr.add("street", _value(path, el, "STREET"))
@@ -165,7 +155,7 @@ def _address(path: Path, source: str, main: StatementEntity, el: etree._Element)
     addr.add("region", _value(path, el, "STATE_PROVINCE"))
     addr.add("postalCode", _value(path, el, "ZIP_CODE"))
     if country:
-        addr.add("country", country, fuzzy=True, original_value=country)
+        add_country(addr, "country", country)
     addr.add("summary", note)
     main.add("address", full)
     main.add("addressEntity", addr.id)
@@ -190,7 +180,7 @@ def _document(path: Path, source: str, main: StatementEntity, el: etree._Element
         doc.add("type", doc_type2)
     doc.add("number", number)
     if country:
-        doc.add("country", country, fuzzy=True, original_value=country)
+        add_country(doc, "country", country)
     doc.add("authority", _value(path, el, "CITY_OF_ISSUE"))
     issued = _value(path, el, "DATE_OF_ISSUE")
     if issued:

@@ -1,0 +1,16 @@
+"""Domain data (YAML) shipped beside the code, loaded once."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+import yaml
+
+
+@cache
+def load_resource(name: str) -> Any:
+    """The parsed content of ``resources/<name>.yml``."""
+    text = files(__name__).joinpath(f"{name}.yml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
