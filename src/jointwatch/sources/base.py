@@ -7,7 +7,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from followthemoney import Dataset, StatementEntity
@@ -100,7 +100,7 @@ def date_from_name(path: Path) -> date | None:
 
 def file_date(path: Path) -> date:
     """The modification date of a file, as a last resort for the publication date."""
-    return datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc).date()
+    return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC).date()
 
 
 def check_size(path: Path) -> None:

@@ -25,9 +25,11 @@ _MONTHS = {
 
 _DMY = re.compile(r"^(\d{1,2})\s+([A-Za-z]{3,9})\.?\s+(\d{4})$")
 _MY = re.compile(r"^([A-Za-z]{3,9})\.?\s+(\d{4})$")
-_Y = re.compile(r"^(?:circa\s+|c\.\s*|approximately\s+)?(\d{4})$", re.I)
+_Y = re.compile(r"^(?:circa\s+|c\.\s*|approximately\s+)?(\d{4})$", re.IGNORECASE)
 _ISO = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?(?:T.*)?$")
-_YEAR_RANGE = re.compile(r"^(\d{4})\s*(?:-|to)\s*(\d{4})$", re.I)
+_YEAR_RANGE = re.compile(r"^(\d{4})\s*(?:-|to)\s*(\d{4})$", re.IGNORECASE)
+_QUALIFIER = re.compile(r"^(?:circa|approximately|approx\.|about|c\.)\s*", re.IGNORECASE)
+_RANGE = re.compile(r"^(.+?)\s+(?:to|-)\s+(.+)$", re.IGNORECASE)
 _DMY_NUM = re.compile(r"^(\d{1,2})[./](\d{1,2})[./](\d{4})$")
 
 
@@ -56,9 +58,16 @@ def parse_dates(text: str) -> list[str]:
     """ISO date prefixes for a date written as lists write them.
 
     Understands ``03 May 1982``, ``May 1982``, ``1982``, ``circa 1975``, ``1982-05-03``,
-    ``03.05.1982`` and year ranges ``1960 to 1962``. Returns [] when the text is none of these.
+    ``03.05.1982``, year ranges ``1960 to 1962`` and date ranges ``01 Jan 1961 to 31 Dec
+    1963`` (every year in the range; a range within one month gives that month). Returns [] when the text is none of these.
     """
-    value = text.strip().rstrip(".").strip()
+    value = _QUALIFIER.sub("", text.strip().rstrip(".").strip())
+    if m := _RANGE.match(value):
+        start, end = parse_dates(m.group(1)), parse_dates(m.group(2))
+        if len(start) == 1 and len(end) == 1:
+            if start[0][:7] == end[0][:7]:
+                return [start[0][:7]]
+            return year_range(int(start[0][:4]), int(end[0][:4]))
     if m := _ISO.match(value):
         out = _valid(int(m.group(1)), int(m.group(2)) if m.group(2) else None,
                      int(m.group(3)) if m.group(3) else None)

@@ -25,9 +25,11 @@ from pathlib import Path
 
 from followthemoney import StatementEntity
 from lxml import etree
+from rigour.langs import iso_639_alpha3
 
 from jointwatch.errors import ListFormatError
 from jointwatch.sources.base import ParsedList, Record, clip, hashed_id, make_entity, make_id
+from jointwatch.sources.countries import add_country, country_code
 from jointwatch.sources.dates import parse_dates, parse_timestamp_date, year_range
 from jointwatch.sources.xmlsafe import children, iter_elements, local, where
 
@@ -72,7 +74,9 @@ def parse_eu_list(path: Path, source: str = SOURCE) -> ParsedList:
         for _, element in elements:
             yield _parse_record(path, source, element)
 
-    return ParsedList(source=source, format="eu", paths=(path,), published=published, records=records())
+    return ParsedList(
+        source=source, format="eu", paths=(path,), published=published, records=records()
+    )
 
 
 def _attr(path: Path, el: etree._Element, name: str) -> str | None:
@@ -105,7 +109,9 @@ def _parse_record(path: Path, source: str, el: etree._Element) -> Record:
     """The Record of one ``sanctionEntity``: the listed entity, its documents, addresses and sanction."""
     reference = _attr(path, el, "euReferenceNumber") or _attr(path, el, "logicalId")
     if reference is None:
-        raise ListFormatError(path, where(el), "sanctionEntity without euReferenceNumber or logicalId")
+        raise ListFormatError(
+            path, where(el), "sanctionEntity without euReferenceNumber or logicalId"
+        )
     subject = next(iter(children(el, "subjectType")), None)
     code = (_attr(path, subject, "code") or "").lower() if subject is not None else ""
     if not code:
@@ -136,7 +142,9 @@ def _has(entity: StatementEntity, prop: str) -> bool:
     return entity.schema.get(prop) is not None
 
 
-def _add_names(path: Path, main: StatementEntity, reference: str, aliases: list[etree._Element]) -> None:
+def _add_names(
+    path: Path, main: StatementEntity, reference: str, aliases: list[etree._Element]
+) -> None:
     """Name, aliases, weak aliases and name parts from the ``nameAlias`` elements."""
     named = False
     ordered = sorted(aliases, key=lambda a: (a.get("strong") or "true").lower() == "false")
@@ -150,7 +158,7 @@ def _add_names(path: Path, main: StatementEntity, reference: str, aliases: list[
         named = True
         main.add(prop, whole, lang=_lang(alias))
         if main.schema.name == "Person" and strong:
-            for part_prop, part in zip(("firstName", "middleName", "lastName"), parts):
+            for part_prop, part in zip(("firstName", "middleName", "lastName"), parts, strict=False):
                 main.add(part_prop, part)
             main.add("title", _attr(path, alias, "title"))
             main.add("position", _attr(path, alias, "function"))
@@ -161,13 +169,13 @@ def _add_names(path: Path, main: StatementEntity, reference: str, aliases: list[
         for remark in _remarks(path, alias):
             main.add("notes", f"Name {whole}: {remark}")
     if not named:
-        raise ListFormatError(path, where(aliases[0]) if aliases else None, f"{reference} has no name")
+        raise ListFormatError(
+            path, where(aliases[0]) if aliases else None, f"{reference} has no name"
+        )
 
 
 def _lang(alias: etree._Element) -> str | None:
     """The ISO 639-3 code of a ``nameLanguage`` (two-letter upper case in the list), if known."""
-    from rigour.langs import iso_639_alpha3
-
     code = (alias.get("nameLanguage") or "").strip().lower()
     return iso_639_alpha3(code) if code else None
 
@@ -176,11 +184,10 @@ def _add_country(path: Path, entity: StatementEntity, prop: str, el: etree._Elem
     """A country from ``countryIso2Code`` (``00`` means unknown), else ``countryDescription``."""
     code = _attr(path, el, "countryIso2Code")
     description = _attr(path, el, "countryDescription")
-    before = len(entity.get(prop))
-    if code and code != "00":
-        entity.add(prop, code, fuzzy=True, original_value=code)
-    if len(entity.get(prop)) == before and description and description.upper() != "UNKNOWN":
-        entity.add(prop, description, fuzzy=True, original_value=description)
+    if code and code != "00" and country_code(code):
+        add_country(entity, prop, code)
+    elif description and description.upper() != "UNKNOWN":
+        add_country(entity, prop, description)
 
 
 def _add_birth(path: Path, main: StatementEntity, el: etree._Element) -> None:
@@ -195,7 +202,9 @@ def _add_birth(path: Path, main: StatementEntity, el: etree._Element) -> None:
     start, end = _attr(path, el, "yearRangeFrom"), _attr(path, el, "yearRangeTo")
     if not dates and start and end:
         if not (start.isdigit() and end.isdigit()):
-            raise ListFormatError(path, where(el), f"birth year range {start!r}-{end!r} is not numeric")
+            raise ListFormatError(
+                path, where(el), f"birth year range {start!r}-{end!r} is not numeric"
+            )
         dates = year_range(int(start), int(end))
     for value in dates:
         main.add("birthDate", value, original_value=f"circa {value}" if circa else None)
@@ -218,9 +227,13 @@ def _date_parts(year: str, month: str | None, day: str | None) -> list[str]:
     return parse_dates(text)
 
 
-def _address(path: Path, source: str, main: StatementEntity, el: etree._Element) -> list[StatementEntity]:
+def _address(
+    path: Path, source: str, main: StatementEntity, el: etree._Element
+) -> list[StatementEntity]:
     """An Address entity for an ``address`` element, linked from the listed entity."""
-    fields = {a: _attr(path, el, a) for a in ("street", "poBox", "place", "city", "region", "zipCode")}
+    fields = {
+        a: _attr(path, el, a) for a in ("street", "poBox", "place", "city", "region", "zipCode")
+    }
     country = _attr(path, el, "countryDescription")
     if country and country.upper() == "UNKNOWN":
         country = None
@@ -244,7 +257,9 @@ def _address(path: Path, source: str, main: StatementEntity, el: etree._Element)
     return [addr]
 
 
-def _document(path: Path, source: str, main: StatementEntity, el: etree._Element) -> list[StatementEntity]:
+def _document(
+    path: Path, source: str, main: StatementEntity, el: etree._Element
+) -> list[StatementEntity]:
     """A Passport or Identification entity for an ``identification`` element."""
     code = (_attr(path, el, "identificationTypeCode") or "").lower()
     number = _attr(path, el, "number") or _attr(path, el, "latinNumber")
@@ -271,10 +286,11 @@ def _document(path: Path, source: str, main: StatementEntity, el: etree._Element
     return [doc]
 
 
-def _sanction(path: Path, source: str, main: StatementEntity, el: etree._Element,
-              reference: str) -> StatementEntity:
+def _sanction(
+    path: Path, source: str, main: StatementEntity, el: etree._Element, reference: str
+) -> StatementEntity:
     """The Sanction entity for the listing: programme, listing date, legal acts and URLs."""
-    sanction = make_entity(source, "Sanction", make_id(main.id, "sanction"))
+    sanction = make_entity(source, "Sanction", make_id(str(main.id), "sanction"))
     sanction.add("entity", main.id)
     sanction.add("authority", AUTHORITY)
     sanction.add("authorityId", reference)

@@ -181,7 +181,7 @@ def _record(
     if remarks:
         record.entities.extend(apply_remarks(remarks, main, sanction, source))
     for alt in alts:
-        _, alt_num, alt_type, alt_name, alt_remarks = alt
+        _, _alt_num, alt_type, alt_name, alt_remarks = alt
         prop = _ALT_PROPS.get(alt_type.lower().replace(".", ""), "alias")
         main.add(prop, alt_name or None)
         if alt_remarks:

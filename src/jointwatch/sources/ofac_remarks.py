@@ -19,12 +19,12 @@ from jointwatch.sources.base import hashed_id, make_entity
 from jointwatch.sources.countries import add_country, country_code
 from jointwatch.sources.dates import parse_dates
 
-_AKA = re.compile(r"^(a\.k\.a\.|f\.k\.a\.|n\.k\.a\.)\s*'(.+)'$", re.S)
+_AKA = re.compile(r"^(a\.k\.a\.|f\.k\.a\.|n\.k\.a\.)\s*'(.+)'$", re.DOTALL)
 _AKA_PROP = {"a.k.a.": "weakAlias", "f.k.a.": "previousName", "n.k.a.": "alias"}
 _ID_VALUE = re.compile(
     r"^(?P<number>.+?)(?:\s*\((?P<country>[^)]*)\))?"
     r"(?:\s+issued\s+(?P<issued>.+?))?(?:\s+expires\s+(?P<expires>.+?))?$",
-    re.S,
+    re.DOTALL,
 )
 _COUNTRY_PROPS = {"nationality", "citizenship", "flag"}
 _DATE_PROPS = {"birthDate", "incorporationDate", "buildDate"}
@@ -50,10 +50,15 @@ def _labels() -> list[_Label]:
 
 
 _LABELS = _labels()
+_BY_LABEL = {lab.label: lab for lab in _LABELS}
+_LABEL_RE = re.compile("^(" + "|".join(re.escape(lab.label) for lab in _LABELS) + r")(?![A-Za-z0-9])")
 
 
 def split_remarks(remarks: str) -> Iterator[str]:
     """The ``;``-separated parts of a remark, not splitting inside single-quoted names."""
+    if "'" not in remarks:
+        yield from (p.strip() for p in remarks.split(";") if p.strip())
+        return
     part: list[str] = []
     quoted = False
     for i, char in enumerate(remarks):
@@ -74,12 +79,10 @@ def split_remarks(remarks: str) -> Iterator[str]:
 
 
 def _match_label(part: str) -> tuple[_Label, str] | None:
-    for label in _LABELS:
-        if part.startswith(label.label) and (
-            len(part) == len(label.label) or not part[len(label.label)].isalnum()
-        ):
-            return label, part[len(label.label):].strip(" :-")
-    return None
+    m = _LABEL_RE.match(part)
+    if m is None:
+        return None
+    return _BY_LABEL[m.group(1)], part[m.end():].strip(" :-")
 
 
 def apply_remarks(

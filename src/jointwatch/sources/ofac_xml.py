@@ -37,7 +37,8 @@ from lxml import etree
 
 from jointwatch.errors import ListFormatError
 from jointwatch.sources.base import ParsedList, Record, clip, hashed_id, make_entity, make_id
-from jointwatch.sources.dates import parse_dates, year_range
+from jointwatch.sources.countries import country_code
+from jointwatch.sources.dates import parse_dates
 from jointwatch.sources.xmlsafe import children, iter_elements, local, text, texts, where
 
 SOURCE = "us_ofac_sdn"
@@ -70,7 +71,7 @@ _DOC_PROPS = {
 }
 _WALLET = "digital currency address - "
 _THOUSANDS = re.compile(r"^\d{1,3}(?:,\d{3})+$")
-_IMO = re.compile(r"^(?:IMO)?\s*(\d{7})$", re.I)
+_IMO = re.compile(r"^(?:IMO)?\s*(\d{7})$", re.IGNORECASE)
 
 
 def ofac_entity_id(uid: str) -> str:
@@ -305,29 +306,16 @@ def _sanction(source: str, main: StatementEntity, uid: str, programs: list[str],
     return sanction
 
 
-def _dates(value: str) -> list[str]:
-    """ISO date prefixes for an OFAC date, including ``circa …`` and ``… to …`` ranges."""
-    value = re.sub(r"^(?:circa|approximately)\s+", "", value.strip(), flags=re.I)
-    if parsed := parse_dates(value):
-        return parsed
-    ends = re.split(r"\s+to\s+", value, flags=re.I)
-    if len(ends) != 2:
-        return []
-    start, end = parse_dates(ends[0]), parse_dates(ends[1])
-    if len(start) != 1 or len(end) != 1:
-        return []
-    if start[0][:7] == end[0][:7]:
-        return [start[0][:7]]
-    return year_range(int(start[0][:4]), int(end[0][:4]))
-
-
 def _put_or_note(entity: StatementEntity, prop: str, value: str, label: str) -> None:
     """Add ``value`` typed as ``prop``; a value that cannot be typed goes to notes instead."""
     prop_obj = entity.schema.get(prop)
     cleaned: list[str] = []
     if prop_obj is not None:
         if prop_obj.type == registry.date:
-            cleaned = _dates(value)
+            cleaned = parse_dates(value)
+        elif prop_obj.type == registry.country:
+            code = country_code(value)
+            cleaned = [code] if code else []
         elif prop_obj.type == registry.number and _THOUSANDS.match(value):
             cleaned = [value.replace(",", "")]
         elif prop == "imoNumber" and (m := _IMO.match(value)):

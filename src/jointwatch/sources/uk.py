@@ -29,6 +29,7 @@ from datetime import date
 from pathlib import Path
 
 from followthemoney import StatementEntity
+from followthemoney.types import registry
 from lxml import etree
 
 from jointwatch.errors import ListFormatError
@@ -49,8 +50,8 @@ AUTHORITY = "United Kingdom Foreign, Commonwealth and Development Office"
 _SCHEMAS = {"individual": "Person", "entity": "Organization", "ship": "Vessel"}
 _PARTS = ("Name1", "Name2", "Name3", "Name4", "Name5", "Name6")
 _PART_PROPS = ("firstName", "middleName", "middleName", "middleName", "middleName", "lastName")
-_UK_DATE = re.compile(r"^(dd|\d{1,2})/(mm|\d{1,2})/(\d{4})$", re.I)
-_IMO = re.compile(r"^(?:IMO)?\s*(\d{7})$", re.I)
+_UK_DATE = re.compile(r"^(dd|\d{1,2})/(mm|\d{1,2})/(\d{4})$", re.IGNORECASE)
+_IMO = re.compile(r"^(?:IMO)?\s*(\d{7})$", re.IGNORECASE)
 
 
 def parse_uk_list(path: Path, source: str = SOURCE) -> ParsedList:
@@ -61,7 +62,9 @@ def parse_uk_list(path: Path, source: str = SOURCE) -> ParsedList:
     except StopIteration:
         raise ListFormatError(path, None, "no XML content") from None
     if local(root.tag) != "Designations":
-        raise ListFormatError(path, where(root), "not a UK Sanctions List (root is not Designations)")
+        raise ListFormatError(
+            path, where(root), "not a UK Sanctions List (root is not Designations)"
+        )
     # DateGenerated precedes the first Designation; read ahead to it, keeping what comes first.
     published: date | None = None
     pending = next(elements, None)
@@ -82,7 +85,9 @@ def parse_uk_list(path: Path, source: str = SOURCE) -> ParsedList:
             if kind == "Designation":
                 yield _parse_record(path, source, element)
 
-    return ParsedList(source=source, format="uk", paths=(path,), published=published, records=records())
+    return ParsedList(
+        source=source, format="uk", paths=(path,), published=published, records=records()
+    )
 
 
 def _uk_date(value: str) -> list[str]:
@@ -133,9 +138,11 @@ def _parse_record(path: Path, source: str, el: etree._Element) -> Record:
     _add_names(path, main, el, reference)
     main.add("topics", "sanction")
     main.add("notes", _value(path, el, "OtherInformation"))
-    for prop, steps in (("phone", ("PhoneNumbers", "PhoneNumber")),
-                        ("email", ("EmailAddresses", "EmailAddress")),
-                        ("website", ("Websites", "Website"))):
+    for prop, steps in (
+        ("phone", ("PhoneNumbers", "PhoneNumber")),
+        ("email", ("EmailAddresses", "EmailAddress")),
+        ("website", ("Websites", "Website")),
+    ):
         if main.schema.get(prop) is not None:
             main.add(prop, _values(path, el, *steps), quiet=True)
     for addr in (a for block in children(el, "Addresses") for a in children(block, "Address")):
@@ -166,7 +173,7 @@ def _add_names(path: Path, main: StatementEntity, el: etree._Element, reference:
         if name in primary:
             main.add("name", full)
             if main.schema.name == "Person":
-                for prop, part in zip(_PART_PROPS, parts):
+                for prop, part in zip(_PART_PROPS, parts, strict=False):
                     main.add(prop, part)
         elif kind == "alias" and "low" in strength:
             main.add("weakAlias", full)
@@ -185,14 +192,13 @@ def _add_country(entity: StatementEntity, prop: str, name: str | None) -> None:
         return
     before = len(entity.get(prop))
     entity.add(prop, name, fuzzy=True, original_value=name)
-    if len(entity.get(prop)) == before:
-        from followthemoney.types import registry
-
-        if registry.country.clean(name, fuzzy=True) is None:
-            entity.add("notes", f"{prop}: {name}")
+    if len(entity.get(prop)) == before and registry.country.clean(name, fuzzy=True) is None:
+        entity.add("notes", f"{prop}: {name}")
 
 
-def _address(path: Path, source: str, main: StatementEntity, el: etree._Element) -> list[StatementEntity]:
+def _address(
+    path: Path, source: str, main: StatementEntity, el: etree._Element
+) -> list[StatementEntity]:
     """An Address entity from ``AddressLine1``..``AddressLine6``, postal code and country."""
     lines = [_value(path, el, f"AddressLine{i}") for i in range(1, 7)]
     postal, country = _value(path, el, "AddressPostalCode"), _value(path, el, "AddressCountry")
@@ -211,7 +217,9 @@ def _address(path: Path, source: str, main: StatementEntity, el: etree._Element)
     return [addr]
 
 
-def _individual(path: Path, source: str, main: StatementEntity, el: etree._Element) -> list[StatementEntity]:
+def _individual(
+    path: Path, source: str, main: StatementEntity, el: etree._Element
+) -> list[StatementEntity]:
     """Birth dates and places, nationality, gender, positions and documents of an ``Individual``."""
     for dob in _values(path, el, "DOBs", "DOB"):
         main.add("birthDate", _dates(path, el, dob, "date of birth"), original_value=dob)
@@ -227,19 +235,37 @@ def _individual(path: Path, source: str, main: StatementEntity, el: etree._Eleme
     docs: list[StatementEntity] = []
     for block, tag, number, info in (
         ("PassportDetails", "Passport", "PassportNumber", "PassportAdditionalInformation"),
-        ("NationalIdentifierDetails", "NationalIdentifier", "NationalIdentifierNumber",
-         "NationalIdentifierAdditionalInformation"),
+        (
+            "NationalIdentifierDetails",
+            "NationalIdentifier",
+            "NationalIdentifierNumber",
+            "NationalIdentifierAdditionalInformation",
+        ),
     ):
         for item in (i for b in children(el, block) for i in children(b, tag)):
-            doc = _document(path, source, main, item, tag == "Passport",
-                            _value(path, item, number), _value(path, item, info))
+            doc = _document(
+                path,
+                source,
+                main,
+                item,
+                tag == "Passport",
+                _value(path, item, number),
+                _value(path, item, info),
+            )
             if doc is not None and doc.id not in {d.id for d in docs}:
                 docs.append(doc)
     return docs
 
 
-def _document(path: Path, source: str, main: StatementEntity, el: etree._Element, passport: bool,
-              number: str | None, info: str | None) -> StatementEntity | None:
+def _document(
+    path: Path,
+    source: str,
+    main: StatementEntity,
+    el: etree._Element,
+    passport: bool,
+    number: str | None,
+    info: str | None,
+) -> StatementEntity | None:
     """A Passport or Identification entity for one passport or national identifier."""
     if number is None:
         if info:
@@ -258,9 +284,14 @@ def _document(path: Path, source: str, main: StatementEntity, el: etree._Element
 def _entity_details(path: Path, main: StatementEntity, el: etree._Element) -> None:
     """Type, registration numbers, parents and subsidiaries of an ``Entity``."""
     main.add("legalForm", _values(path, el, "TypeOfEntities", "TypeOfEntity"))
-    main.add("registrationNumber", _values(path, el, "BusinessRegistrationNumbers",
-                                           "BusinessRegistrationNumber"))
-    main.add("notes", [f"Parent company: {p}" for p in _values(path, el, "ParentCompanies", "ParentCompany")])
+    main.add(
+        "registrationNumber",
+        _values(path, el, "BusinessRegistrationNumbers", "BusinessRegistrationNumber"),
+    )
+    main.add(
+        "notes",
+        [f"Parent company: {p}" for p in _values(path, el, "ParentCompanies", "ParentCompany")],
+    )
     main.add("notes", [f"Subsidiary: {s}" for s in _values(path, el, "Subsidiaries", "Subsidiary")])
 
 
@@ -281,10 +312,11 @@ def _ship_details(path: Path, main: StatementEntity, el: etree._Element) -> None
     main.add("notes", [f"Current owner/operator: {o}" for o in owners])
 
 
-def _sanction(path: Path, source: str, main: StatementEntity, el: etree._Element,
-              reference: str) -> StatementEntity:
+def _sanction(
+    path: Path, source: str, main: StatementEntity, el: etree._Element, reference: str
+) -> StatementEntity:
     """The Sanction entity: regime, measures, dates, statement of reasons and UN reference."""
-    sanction = make_entity(source, "Sanction", make_id(main.id, "sanction"))
+    sanction = make_entity(source, "Sanction", make_id(str(main.id), "sanction"))
     sanction.add("entity", main.id)
     sanction.add("authority", AUTHORITY)
     sanction.add("authorityId", reference)

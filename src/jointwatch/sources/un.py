@@ -16,8 +16,8 @@ from followthemoney import StatementEntity
 from lxml import etree
 
 from jointwatch.errors import ListFormatError
-from jointwatch.sources.countries import add_country
 from jointwatch.sources.base import ParsedList, Record, clip, hashed_id, make_entity, make_id
+from jointwatch.sources.countries import add_country
 from jointwatch.sources.dates import parse_dates, parse_timestamp_date, year_range
 from jointwatch.sources.xmlsafe import children, iter_elements, text, texts, where
 
@@ -30,7 +30,7 @@ def parse_un_list(path: Path, source: str = SOURCE) -> ParsedList:
     """Open a UN consolidated list XML file for streaming its records."""
     elements = iter_elements(path, {"INDIVIDUAL", "ENTITY"})
     try:
-        kind, root = next(elements)
+        _kind, root = next(elements)
     except StopIteration:
         raise ListFormatError(path, None, "no XML content") from None
     if root.tag != "CONSOLIDATED_LIST":
@@ -63,7 +63,7 @@ def _parse_record(path: Path, source: str, kind: str, el: etree._Element) -> Rec
         raise ListFormatError(path, where(el), f"{reference} has no name")
     main.add("name", full)
     if schema == "Person":
-        for prop, part in zip(("firstName", "secondName", "middleName", "lastName"), parts):
+        for prop, part in zip(("firstName", "secondName", "middleName", "lastName"), parts, strict=False):
             main.add(prop, part)
         main.add("title", texts(el, "TITLE", "VALUE"))
         main.add("position", texts(el, "DESIGNATION", "VALUE"))

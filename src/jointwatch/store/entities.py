@@ -1,0 +1,129 @@
+"""Reading listed entities back out of the store, with the provenance of every statement."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+
+from followthemoney import StatementEntity
+from followthemoney.statement import Statement
+from sqlalchemy import Engine, or_, select
+
+from jointwatch.errors import NotFoundError
+from jointwatch.sources.base import dataset_for
+from jointwatch.store.schema import statements, version_statements
+from jointwatch.store.versions import DEPENDENT_SCHEMATA, latest_versions
+
+
+@dataclass(frozen=True)
+class StatementView:
+    """One statement about a listed entity, with where and when it was seen."""
+
+    entity_id: str
+    schema: str
+    prop: str
+    value: str
+    original_value: str | None
+    lang: str | None
+    source: str
+    reference: str
+    first_seen: date
+    last_seen: date
+    current: bool
+
+
+@dataclass(frozen=True)
+class EntityView:
+    """A listing as the store holds it: the listed entity and its dependent entities."""
+
+    source: str
+    reference: str
+    entity_id: str
+    schema: str
+    caption: str
+    listed_now: bool
+    statements: list[StatementView]
+
+    def entities(self) -> list[StatementEntity]:
+        """The statements reassembled as FollowTheMoney entities (listed entity first)."""
+        grouped: dict[str, StatementEntity] = {}
+        for s in self.statements:
+            if s.entity_id not in grouped:
+                grouped[s.entity_id] = StatementEntity(
+                    dataset_for(s.source), {"schema": s.schema, "id": s.entity_id})
+            grouped[s.entity_id].add_statement(Statement(
+                entity_id=s.entity_id, prop=s.prop, schema=s.schema, value=s.value,
+                dataset=s.source, lang=s.lang, original_value=s.original_value,
+                first_seen=s.first_seen.isoformat(), last_seen=s.last_seen.isoformat()))
+        main = grouped.pop(self.entity_id)
+        return [main, *grouped.values()]
+
+
+def show_entity(engine: Engine, ref: str, source: str | None = None) -> list[EntityView]:
+    """Every listing whose reference or entity id is ``ref`` (one per source)."""
+    latest = latest_versions(engine)
+    query = select(statements).where(or_(statements.c.reference == ref, statements.c.entity_id == ref))
+    if source:
+        query = query.where(statements.c.source == source)
+    with engine.connect() as connection:
+        rows = list(connection.execute(query))
+        if rows and not any(r.reference == ref for r in rows):
+            # asked by entity id: widen to the whole listing that entity belongs to
+            pairs = {(r.source, r.reference) for r in rows}
+            rows = [r for s, rf in pairs for r in connection.execute(
+                select(statements).where(statements.c.source == s, statements.c.reference == rf))]
+        current_ids = set()
+        for src in {r.source for r in rows}:
+            if src in latest:
+                members = select(version_statements.c.statement_id).where(
+                    version_statements.c.version_id == latest[src].id)
+                current_ids |= {x.statement_id for x in connection.execute(
+                    members.where(version_statements.c.statement_id.in_([r.id for r in rows if r.source == src])))}
+    if not rows:
+        raise NotFoundError(f"no listed entity with reference or id {ref!r}")
+    views = []
+    for src, reference in sorted({(r.source, r.reference) for r in rows}):
+        mine = [r for r in rows if r.source == src and r.reference == reference]
+        heads = [r for r in mine if r.schema not in DEPENDENT_SCHEMATA]
+        head = heads[0] if heads else mine[0]
+        names = [r.value for r in mine if r.entity_id == head.entity_id and r.prop == "name"
+                 and r.id in current_ids] or [r.value for r in mine if r.entity_id == head.entity_id and r.prop == "name"]
+        stmts = sorted(
+            (StatementView(r.entity_id, r.schema, r.prop, r.value, r.original_value, r.lang,
+                           r.source, r.reference, r.first_seen, r.last_seen, r.id in current_ids)
+             for r in mine),
+            key=lambda s: (s.entity_id != head.entity_id, s.entity_id, s.prop, s.value))
+        views.append(EntityView(src, reference, head.entity_id, head.schema,
+                                names[0] if names else reference,
+                                any(s.current for s in stmts), stmts))
+    return views
+
+
+def iter_entities(engine: Engine, source: str, version_id: int | None = None) -> Iterator[StatementEntity]:
+    """Every entity in one version of a source's list (the newest if not given)."""
+    if version_id is None:
+        latest = latest_versions(engine)
+        if source not in latest:
+            raise NotFoundError(f"no versions of source {source!r} are loaded")
+        version_id = latest[source].id
+    query = (
+        select(statements)
+        .join(version_statements, version_statements.c.statement_id == statements.c.id)
+        .where(version_statements.c.version_id == version_id)
+        .order_by(statements.c.entity_id)
+    )
+    dataset = dataset_for(source)
+    with engine.connect() as connection:
+        current: StatementEntity | None = None
+        for r in connection.execute(query):
+            if current is None or current.id != r.entity_id:
+                if current is not None:
+                    yield current
+                current = StatementEntity(dataset, {"schema": r.schema, "id": r.entity_id})
+            current.add_statement(Statement(
+                entity_id=r.entity_id, prop=r.prop, schema=r.schema, value=r.value, dataset=source,
+                lang=r.lang, original_value=r.original_value,
+                first_seen=r.first_seen.isoformat(), last_seen=r.last_seen.isoformat()))
+        if current is not None:
+            yield current
