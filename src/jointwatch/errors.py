@@ -1,4 +1,8 @@
-"""Exception classes. The CLI and API turn them into exit codes and problem details."""
+"""Exception classes. The CLI and API turn them into exit codes and problem details.
+
+Exit codes: 0 done, 1 unexpected error, 2 bad command line, 3 bad list file,
+4 store error, 5 download error, 6 not found.
+"""
 
 from __future__ import annotations
 
@@ -33,7 +37,7 @@ class StoreError(JointwatchError):
 class NotFoundError(JointwatchError):
     """A source, version or entity that was asked for does not exist."""
 
-    exit_code = 2
+    exit_code = 6
 
 
 class FetchError(JointwatchError):

@@ -1,0 +1,41 @@
+"""The `jointwatch` command line: thin Typer commands over the library."""
+
+from __future__ import annotations
+
+import typer
+
+from jointwatch import __version__
+from jointwatch.cli import entity, lists
+
+app = typer.Typer(
+    name="jointwatch",
+    help="Screening and information sharing against the official terrorist and sanctions lists.\n\n"
+         "Exit codes: 0 done, 1 unexpected error, 2 bad command line, 3 bad list file, "
+         "4 store error, 5 download error, 6 not found.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(lists.app, name="lists")
+app.add_typer(entity.app, name="entity")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"jointwatch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Screening and information sharing against the official terrorist and sanctions lists."""
+
+
+def main() -> None:
+    """Entry point of the `jointwatch` script."""
+    app()
+
+
+__all__ = ["app", "main"]

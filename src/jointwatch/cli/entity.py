@@ -1,0 +1,43 @@
+"""`jointwatch entity …`: one listed entity with every statement and its provenance."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from jointwatch.cli.output import DbOption, JsonOption, console, print_json, run
+from jointwatch.store import show_entity, open_engine
+
+app = typer.Typer(help="Look at listed entities.", no_args_is_help=True)
+
+
+@app.command("show")
+def show_command(
+    ref: Annotated[str, typer.Argument(help="The source's reference (QDi.354, 6931) or an entity id.")],
+    source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show every statement about a listed entity: value, source, reference, first and last seen."""
+    views = run(as_json, lambda: show_entity(open_engine(db), ref, source))
+    if as_json:
+        print_json([{
+            "source": v.source, "reference": v.reference, "entity_id": v.entity_id, "schema": v.schema,
+            "caption": v.caption, "listed_now": v.listed_now,
+            "entities": [e.to_dict() for e in v.entities()], "statements": v.statements,
+        } for v in views])
+        return
+    for v in views:
+        status = "[green]listed in the newest version[/]" if v.listed_now else "[red]no longer listed[/]"
+        console.print(f"[bold]{v.caption}[/] — {v.schema}, {v.source} reference [bold]{v.reference}[/] "
+                      f"({v.entity_id}), {status}")
+        table = Table(show_lines=False)
+        for column in ("entity", "property", "value", "as written", "first seen", "last seen", "now"):
+            table.add_column(column, overflow="fold")
+        for s in v.statements:
+            entity = "" if s.entity_id == v.entity_id else f"{s.schema}"
+            table.add_row(entity, s.prop, s.value, s.original_value or "", s.first_seen.isoformat(),
+                          s.last_seen.isoformat(), "yes" if s.current else "no")
+        console.print(table)

@@ -1,0 +1,187 @@
+"""`jointwatch lists …`: load, update, show and compare versions of the sanctions lists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from jointwatch.cli.output import (
+    DbOption,
+    JsonOption,
+    byte_progress,
+    console,
+    err_console,
+    print_json,
+    record_progress,
+    run,
+)
+from jointwatch.sources import FORMATS, open_list
+from jointwatch.store import diff_versions, list_versions_of, load_list, open_engine
+from jointwatch.store.load import LoadResult
+
+app = typer.Typer(help="Load official and partner lists, keep their history, compare versions.",
+                  no_args_is_help=True)
+
+FORMAT_HELP = "List format: " + ", ".join(f"{name} ({spec.title})" for name, spec in FORMATS.items())
+
+
+def _report_load(result: LoadResult) -> None:
+    if result.created:
+        counts = ", ".join(f"{n:,} {schema}" for schema, n in sorted(result.schema_counts.items()))
+        console.print(f"[green]loaded[/] {result.source} version [bold]{result.version}[/] "
+                      f"(published {result.published}): {result.entities:,} entities ({counts}), "
+                      f"{result.statements:,} statements")
+    else:
+        console.print(f"[yellow]unchanged[/] {result.source}: this file is version "
+                      f"[bold]{result.version}[/], already loaded; nothing written")
+
+
+@app.command("load")
+def load_command(
+    path: Annotated[Path, typer.Argument(help="The list file (or OFAC folder with sdn/alt/add).")],
+    format: Annotated[str, typer.Option("--format", "-f", help=FORMAT_HELP)],
+    source: Annotated[str | None, typer.Option(help="Source name; required for partner lists (csv, ftm).")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Load one list file into the store as a new version of its source.
+
+    The whole file is loaded in one transaction: a malformed or hostile file changes
+    nothing. Loading a file already loaded creates no new version.
+    """
+    def action() -> LoadResult:
+        engine = open_engine(db)
+        parsed = open_list(path, format, source)
+        with record_progress(f"loading {parsed.source}", not as_json) as progress:
+            return load_list(engine, parsed, progress)
+
+    result = run(as_json, action)
+    print_json(result) if as_json else _report_load(result)
+
+
+@app.command("update")
+def update_command(
+    source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Only these sources (repeatable).")] = None,
+    from_dir: Annotated[Path | None, typer.Option("--from", help="Take the files from this folder instead of downloading.")] = None,
+    cache: Annotated[Path | None, typer.Option(help="Download cache (default $JOINTWATCH_CACHE or ~/.cache/jointwatch).")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Download the official lists (UN, OFAC SDN and non-SDN, EU, UK) and load new versions.
+
+    Downloads are conditional (ETag / Last-Modified): an unchanged list is neither downloaded
+    nor loaded again. A source that fails is reported; the others are still updated, and the
+    exit code is non-zero.
+    """
+    from jointwatch.errors import JointwatchError
+    from jointwatch.sources.fetch import default_cache_dir, fetch_source, local_source, official_sources
+
+    entries = official_sources()
+    if source:
+        unknown = set(source) - {e.source for e in entries}
+        if unknown:
+            err_console.print(f"[bold red]error:[/] unknown source(s): {', '.join(sorted(unknown))}; "
+                              f"known: {', '.join(e.source for e in entries)}")
+            raise typer.Exit(2)
+        entries = [e for e in entries if e.source in source]
+    engine = run(as_json, lambda: open_engine(db))
+    cache_dir = cache or default_cache_dir()
+    outcomes: list[dict[str, object]] = []
+    exit_code = 0
+    for entry in entries:
+        if from_dir is None and entry.skip_reason:
+            outcomes.append({"source": entry.source, "status": "skipped", "message": entry.skip_reason})
+            if not as_json:
+                err_console.print(f"[yellow]skipped[/] {entry.skip_reason}")
+            continue
+        try:
+            if from_dir is not None:
+                fetched = local_source(entry, from_dir)
+            else:
+                with byte_progress(f"downloading {entry.source}", not as_json) as progress:
+                    fetched = fetch_source(entry, cache_dir, progress=progress)
+            parsed = open_list(fetched.path, entry.format, entry.source)
+            with record_progress(f"loading {entry.source}", not as_json) as progress:
+                result = load_list(engine, parsed, progress)
+        except JointwatchError as exc:
+            exit_code = max(exit_code, exc.exit_code)
+            outcomes.append({"source": entry.source, "status": "failed", "message": str(exc)})
+            if not as_json:
+                err_console.print(f"[bold red]failed[/] {exc}")
+            continue
+        outcomes.append({"source": entry.source, "status": "loaded" if result.created else "unchanged",
+                         "result": result})
+        if not as_json:
+            _report_load(result)
+    if as_json:
+        print_json(outcomes)
+    raise typer.Exit(exit_code)
+
+
+@app.command("show")
+def show_command(
+    source: Annotated[str | None, typer.Argument(help="Only this source.")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List the sources in the store, their versions and what each version holds."""
+    versions = run(as_json, lambda: list_versions_of(open_engine(db), source))
+    if as_json:
+        print_json(versions)
+        return
+    if not versions:
+        console.print("The store holds no lists yet: try [bold]jointwatch lists update[/] "
+                      "or [bold]jointwatch lists load FILE --format …[/]")
+        return
+    table = Table(title="Lists in the store")
+    for column in ("source", "version", "published", "format", "entities", "by schema", "statements", "loaded"):
+        table.add_column(column, justify="right" if column in ("entities", "statements") else "left")
+    for v in versions:
+        by_schema = ", ".join(f"{schema} {n:,}" for schema, n in sorted(v.schema_counts.items()))
+        table.add_row(v.source, v.version, v.published.isoformat(), v.format, f"{v.entities:,}",
+                      by_schema, f"{v.statements:,}", v.loaded_at.strftime("%Y-%m-%d %H:%M"))
+    console.print(table)
+
+
+@app.command("diff")
+def diff_command(
+    source: Annotated[str, typer.Argument(help="Source to compare, e.g. us_ofac_sdn.")],
+    from_version: Annotated[str | None, typer.Option("--from", help="Older version (label, prefix or date); default: the one before --to.")] = None,
+    to_version: Annotated[str | None, typer.Option("--to", help="Newer version; default: the newest.")] = None,
+    limit: Annotated[int, typer.Option(help="Show at most this many entities per section in tables (JSON is complete).")] = 50,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show the entities added, removed and changed between two versions of a list."""
+    diff = run(as_json, lambda: diff_versions(open_engine(db), source, from_version, to_version))
+    if as_json:
+        print_json(diff)
+        return
+    console.print(f"[bold]{diff.source}[/]: {diff.from_version} → {diff.to_version}: "
+                  f"[green]{len(diff.added)} added[/], [red]{len(diff.removed)} removed[/], "
+                  f"[yellow]{len(diff.changed)} changed[/]")
+    for title, changes, colour in (("added", diff.added, "green"), ("removed", diff.removed, "red"),
+                                   ("changed", diff.changed, "yellow")):
+        if not changes:
+            continue
+        table = Table(title=f"{title} ({len(changes)})", title_style=colour, show_lines=title == "changed")
+        table.add_column("reference")
+        table.add_column("schema")
+        table.add_column("name")
+        if title == "changed":
+            table.add_column("changes")
+        for change in changes[:limit]:
+            row = [change.reference, change.schema, change.name]
+            if title == "changed":
+                lines = []
+                for fc in change.changes:
+                    lines += [f"[red]- {fc.field}: {v}[/]" for v in fc.removed]
+                    lines += [f"[green]+ {fc.field}: {v}[/]" for v in fc.added]
+                row.append("\n".join(lines))
+            table.add_row(*row)
+        console.print(table)
+        if len(changes) > limit:
+            console.print(f"… and {len(changes) - limit} more (use --limit or --json)")
