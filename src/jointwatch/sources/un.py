@@ -45,7 +45,9 @@ def parse_un_list(path: Path, source: str = SOURCE) -> ParsedList:
 
 
 def _value(path: Path, element: etree._Element, *steps: str) -> str | None:
-    return clip(path, where(element), text(element, *steps))
+    """A one-line field: the UN wraps long values over indented lines, which mean nothing."""
+    value = clip(path, where(element), text(element, *steps))
+    return " ".join(value.split()) if value else None
 
 
 def _parse_record(path: Path, source: str, kind: str, el: etree._Element) -> Record:
@@ -71,7 +73,7 @@ def _parse_record(path: Path, source: str, kind: str, el: etree._Element) -> Rec
         for nat in texts(el, "NATIONALITY", "VALUE"):
             add_country(main, "nationality", nat)
     main.add("name", _value(path, el, "NAME_ORIGINAL_SCRIPT"))
-    main.add("notes", _value(path, el, "COMMENTS1"))
+    main.add("notes", clip(path, where(el), text(el, "COMMENTS1")))
     main.add("topics", "sanction")
     main.add("programId", reference.split(".")[0])
 
