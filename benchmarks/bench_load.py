@@ -175,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(child(mode, fmt, Path(path), db)))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help=f"list files (default {DEFAULT_DATA})")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                        help=f"folder of list files (default {DEFAULT_DATA})")
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per mode and file (default 5)")
     parser.add_argument("--quick", action="store_true", help="one run each: a smoke test, not a measurement")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON instead of Markdown")

@@ -54,26 +54,29 @@ _BY_LABEL = {lab.label: lab for lab in _LABELS}
 _LABEL_RE = re.compile("^(" + "|".join(re.escape(lab.label) for lab in _LABELS) + r")(?![A-Za-z0-9])")
 
 
+_QUOTED_ALIAS = re.compile(r"[afn]\.k\.a\.\s*'.*?'(?=\.?\s*(?:;|$))", re.S)
+
+
 def split_remarks(remarks: str) -> Iterator[str]:
-    """The ``;``-separated parts of a remark, not splitting inside single-quoted names."""
-    if "'" not in remarks:
-        yield from (p.strip() for p in remarks.split(";") if p.strip())
-        return
-    part: list[str] = []
-    quoted = False
+    """The ``;``-separated parts of a remark, not splitting inside quoted aliases.
+
+    Only an alias (``a.k.a. '…'``) is quoted; its closing quote is the one followed by
+    ``;`` or the end. Apostrophes elsewhere (``Biqa' Valley``, ``O'BRIEN``) are plain text.
+    """
+    start = 0
+    protected = [(m.start(), m.end()) for m in _QUOTED_ALIAS.finditer(remarks)]
+
     for i, char in enumerate(remarks):
-        if char == "'":
-            # an apostrophe inside a word (O'BRIEN) does not open or close a quote
-            prev = remarks[i - 1] if i else " "
-            nxt = remarks[i + 1] if i + 1 < len(remarks) else " "
-            if not (prev.isalnum() and nxt.isalnum()):
-                quoted = not quoted
-        if char == ";" and not quoted:
-            yield "".join(part).strip()
-            part = []
+        if char != ";":
             continue
-        part.append(char)
-    tail = "".join(part).strip()
+        if any(lo <= i < hi for lo, hi in protected):
+            continue
+        part = remarks[start:i].strip()
+        if part:
+            yield part
+        start = i + 1
+
+    tail = remarks[start:].strip()
     if tail:
         yield tail
 
