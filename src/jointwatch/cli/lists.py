@@ -83,8 +83,12 @@ def update_command(
     if source:
         unknown = set(source) - {e.source for e in entries}
         if unknown:
-            err_console.print(f"[bold red]error:[/] unknown source(s): {', '.join(sorted(unknown))}; "
-                              f"known: {', '.join(e.source for e in entries)}")
+            message = (f"unknown source(s): {', '.join(sorted(unknown))}; "
+                       f"known: {', '.join(e.source for e in entries)}")
+            if as_json:
+                print_json({"error": "UsageError", "message": message, "exit_code": 2})
+            else:
+                err_console.print(f"[bold red]error:[/] {message}")
             raise typer.Exit(2)
         entries = [e for e in entries if e.source in source]
     engine = run(as_json, lambda: open_engine(db))

@@ -53,7 +53,7 @@ def iter_elements(path: Path, tags: set[str]) -> Iterator[tuple[str, etree._Elem
                     if docinfo.internalDTD is not None or docinfo.system_url or docinfo.public_id:
                         raise ListFormatError(
                             path,
-                            "line 1 (DOCTYPE)",
+                            f"DOCTYPE before line {element.sourceline}",
                             "a DOCTYPE declaration is not accepted in a list file "
                             "(entity expansion and external entities are refused)",
                         )

@@ -83,12 +83,17 @@ def show_entity(engine: Engine, ref: str, source: str | None = None) -> list[Ent
     if not rows:
         raise NotFoundError(f"no listed entity with reference or id {ref!r}")
     views = []
+
+    def r_current(name: str) -> bool:
+        # a name in the newest version first, then a Latin-script one, for people to read
+        return not any(r.value == name and r.id in current_ids for r in rows)
+
     for src, reference in sorted({(r.source, r.reference) for r in rows}):
         mine = [r for r in rows if r.source == src and r.reference == reference]
         heads = [r for r in mine if r.schema not in DEPENDENT_SCHEMATA]
         head = heads[0] if heads else mine[0]
-        names = [r.value for r in mine if r.entity_id == head.entity_id and r.prop == "name"
-                 and r.id in current_ids] or [r.value for r in mine if r.entity_id == head.entity_id and r.prop == "name"]
+        names = sorted({r.value for r in mine if r.entity_id == head.entity_id and r.prop == "name"},
+                       key=lambda n: (r_current(n), not n.isascii(), n))
         stmts = sorted(
             (StatementView(r.entity_id, r.schema, r.prop, r.value, r.original_value, r.lang,
                            r.source, r.reference, r.first_seen, r.last_seen, r.id in current_ids)
