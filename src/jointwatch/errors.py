@@ -1,7 +1,7 @@
 """Exception classes. The CLI and API turn them into exit codes and problem details.
 
 Exit codes: 0 done, 1 unexpected error, 2 bad command line, 3 bad list file,
-4 store error, 5 download error, 6 not found.
+4 store error, 5 download error, 6 not found, 7 bad query or input file (screening).
 """
 
 from __future__ import annotations
@@ -44,3 +44,9 @@ class FetchError(JointwatchError):
     """An official list could not be downloaded."""
 
     exit_code = 5
+
+
+class QueryError(JointwatchError, ValueError):
+    """A subject that cannot be screened (empty name, impossible birth date …); names the field."""
+
+    exit_code = 7

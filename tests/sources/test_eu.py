@@ -10,6 +10,7 @@ import pytest
 from jointwatch.errors import ListFormatError
 from jointwatch.sources.base import Record
 from jointwatch.sources.eu import SOURCE, parse_eu_list
+from tests.sources.helpers import by_schema, write_file
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "eu_fsf_sample.xml"
 NS = "http://eu.europa.ec/fpi/fsd/export"
@@ -18,18 +19,6 @@ NS = "http://eu.europa.ec/fpi/fsd/export"
 def _records() -> dict[str, Record]:
     """The fixture's records by reference."""
     return {r.reference: r for r in parse_eu_list(FIXTURE).records}
-
-
-def _by_schema(record: Record, schema: str) -> list:
-    """The entities of a record with the given schema."""
-    return [e for e in record.entities if e.schema.name == schema]
-
-
-def _write(tmp_path: Path, name: str, content: str) -> Path:
-    """A list file with the given content in the test's temporary folder."""
-    path = tmp_path / name
-    path.write_text(content, encoding="utf-8")
-    return path
 
 
 def test_metadata() -> None:
@@ -74,13 +63,13 @@ def test_person_documents() -> None:
     person = record.main
     assert person.get("passportNumber") == ["27082171"]
     assert sorted(person.get("idNumber")) == ["156-92-9858", "M0887925"]
-    [passport] = _by_schema(record, "Passport")
+    [passport] = by_schema(record, "Passport")
     assert passport.get("number") == ["27082171"]
     assert passport.get("country") == ["us"]
     assert passport.get("holder") == [person.id]
     assert passport.get("type") == ["National passport"]
     assert passport.get("summary") == ["issued 21.6.1992 in Amman, Jordan"]
-    ids = {i.first("number"): i for i in _by_schema(record, "Identification")}
+    ids = {i.first("number"): i for i in by_schema(record, "Identification")}
     assert set(ids) == {"M0887925", "156-92-9858"}
     assert ids["M0887925"].get("country") == []  # "00" is the list's code for unknown
     assert ids["156-92-9858"].get("country") == ["us"]
@@ -88,7 +77,7 @@ def test_person_documents() -> None:
 
 def test_person_address() -> None:
     record = _records()["EU.513.75"]
-    [address] = _by_schema(record, "Address")
+    [address] = by_schema(record, "Address")
     assert address.get("city") == ["Baghdad"]
     assert address.get("country") == ["iq"]
     assert address.get("full") == ["Baghdad, IRAQ"]
@@ -98,7 +87,7 @@ def test_person_address() -> None:
 
 def test_person_sanction() -> None:
     record = _records()["EU.513.75"]
-    [sanction] = _by_schema(record, "Sanction")
+    [sanction] = by_schema(record, "Sanction")
     assert sanction.get("entity") == [record.main.id]
     assert sanction.get("authority") == ["European Union"]
     assert sanction.get("authorityId") == ["EU.513.75"]
@@ -122,10 +111,10 @@ def test_organisation() -> None:
     assert org.get("weakAlias") == ["BIF"]
     assert org.get("idNumber") == ["36-3823186"]
     assert org.get("country") == ["us"]
-    [address] = _by_schema(record, "Address")
+    [address] = by_schema(record, "Address")
     assert address.get("street") == ["9838 S. Roberts Road, Suite 1W"]
     assert address.get("postalCode") == ["60465"]
-    [sanction] = _by_schema(record, "Sanction")
+    [sanction] = by_schema(record, "Sanction")
     assert sanction.get("listingDate") == ["2002-11-21"]
     assert sanction.get("modifiedAt") == ["2024-01-17"]
     assert sorted(sanction.get("provisions")) == ["2024/372 (OJ L18012024)", "881/2002 (OJ L139)"]
@@ -133,7 +122,7 @@ def test_organisation() -> None:
 
 
 def test_year_range_and_circa(tmp_path: Path) -> None:
-    path = _write(
+    path = write_file(
         tmp_path,
         "range.xml",
         f"""<export xmlns="{NS}" generationDate="2025-01-02">
@@ -151,7 +140,7 @@ def test_year_range_and_circa(tmp_path: Path) -> None:
 
 
 def test_logical_id_is_the_fallback_reference(tmp_path: Path) -> None:
-    path = _write(
+    path = write_file(
         tmp_path,
         "noref.xml",
         f"""<export xmlns="{NS}" generationDate="2025-01-02">
@@ -167,7 +156,7 @@ def test_logical_id_is_the_fallback_reference(tmp_path: Path) -> None:
 def test_truncated_file(tmp_path: Path) -> None:
     content = FIXTURE.read_text(encoding="utf-8")
     cut = content[: content.index('wholeName="Al Bir al Dawalia"')]
-    path = _write(tmp_path, "eu_truncated.xml", cut)
+    path = write_file(tmp_path, "eu_truncated.xml", cut)
     with pytest.raises(ListFormatError) as caught:
         list(parse_eu_list(path).records)
     assert "eu_truncated.xml" in str(caught.value)
@@ -175,7 +164,7 @@ def test_truncated_file(tmp_path: Path) -> None:
 
 
 def test_record_without_reference(tmp_path: Path) -> None:
-    path = _write(
+    path = write_file(
         tmp_path,
         "eu_noref.xml",
         f"""<export xmlns="{NS}" generationDate="2025-01-02">
@@ -192,7 +181,7 @@ def test_record_without_reference(tmp_path: Path) -> None:
 
 
 def test_unreadable_designation_date(tmp_path: Path) -> None:
-    path = _write(
+    path = write_file(
         tmp_path,
         "eu_baddate.xml",
         f"""<export xmlns="{NS}" generationDate="2025-01-02">
@@ -207,7 +196,7 @@ def test_unreadable_designation_date(tmp_path: Path) -> None:
 
 
 def test_record_without_name(tmp_path: Path) -> None:
-    path = _write(
+    path = write_file(
         tmp_path,
         "eu_noname.xml",
         f"""<export xmlns="{NS}">
@@ -219,7 +208,7 @@ def test_record_without_name(tmp_path: Path) -> None:
 
 
 def test_doctype_with_entities_is_refused(tmp_path: Path) -> None:
-    path = _write(
+    path = write_file(
         tmp_path,
         "eu_xxe.xml",
         f"""<?xml version="1.0"?>
@@ -235,6 +224,6 @@ def test_doctype_with_entities_is_refused(tmp_path: Path) -> None:
 
 
 def test_not_an_eu_list(tmp_path: Path) -> None:
-    path = _write(tmp_path, "other.xml", "<CONSOLIDATED_LIST/>")
+    path = write_file(tmp_path, "other.xml", "<CONSOLIDATED_LIST/>")
     with pytest.raises(ListFormatError, match="not an EU FSF list"):
         parse_eu_list(path)

@@ -11,6 +11,7 @@ import pytest
 from jointwatch.errors import ListFormatError
 from jointwatch.sources.base import MAX_FIELD_CHARS, Record
 from jointwatch.sources.ftm_json import parse_ftm_json
+from tests.sources.helpers import by_schema
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "partner_entities.ftm.json"
 SOURCE = "partner_fr_dgsi"
@@ -20,11 +21,6 @@ PERSON = {"id": "p1", "schema": "Person", "properties": {"name": ["Ali Example"]
 def _records(path: Path = FIXTURE) -> dict[str, Record]:
     """The records of an FtM partner list by reference."""
     return {r.reference: r for r in parse_ftm_json(path, SOURCE).records}
-
-
-def _by_schema(record: Record, schema: str) -> list:
-    """The entities of a record with the given schema."""
-    return [e for e in record.entities if e.schema.name == schema]
 
 
 def _write(tmp_path: Path, *lines: object, name: str = "partner.ftm.json") -> Path:
@@ -71,15 +67,15 @@ def test_person_and_dependents() -> None:
     assert sorted(person.get("topics")) == ["crime.terror", "sanction"]
     # the passport comes before its holder in the file, the sanction after it
     assert [e.schema.name for e in record.entities] == ["Person", "Address", "Passport", "Sanction"]
-    [passport] = _by_schema(record, "Passport")
+    [passport] = by_schema(record, "Passport")
     assert passport.id == "fr-dgsi-pass-z050399"
     assert passport.get("number") == ["Z050399"]
     assert passport.get("holder") == ["fr-dgsi-354"]
     assert passport.get("country") == ["tn"]
-    [address] = _by_schema(record, "Address")
+    [address] = by_schema(record, "Address")
     assert address.get("full") == ["Raqqa, Syria"]
     assert address.get("country") == ["sy"]
-    [sanction] = _by_schema(record, "Sanction")
+    [sanction] = by_schema(record, "Sanction")
     assert sanction.get("entity") == ["fr-dgsi-354"]
     assert sanction.get("authorityId") == ["FR-TER-2014-0354"]
     assert sanction.get("program") == ["Terrorist persons and entities"]
@@ -94,7 +90,7 @@ def test_organisation_and_vessel() -> None:
     assert org.main.get("weakAlias") == ["AAS-T"]
     assert org.main.get("topics") == ["sanction"]
     assert [e.schema.name for e in org.entities] == ["Organization", "Sanction", "Identification"]
-    assert _by_schema(org, "Identification")[0].get("number") == ["RCS-123456789"]
+    assert by_schema(org, "Identification")[0].get("number") == ["RCS-123456789"]
     vessel = records["fr-dgsi-vessel-1"]
     assert [e.schema.name for e in vessel.entities] == ["Vessel"]
     assert vessel.main.get("imoNumber") == ["IMO 9321483"]

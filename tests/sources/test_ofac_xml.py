@@ -1,8 +1,20 @@
-"""The OFAC SDN legacy XML parser: field-by-field mapping and refusal of bad input."""
+"""The OFAC SDN legacy XML parser: field-by-field mapping and refusal of bad input.
+
+The four real entries the field-by-field tests check (individuals 6931 and 17293, vessel
+15036, entity 15117) are written out as ``sdn.xml`` at test time from the July 2021 legacy
+CSV files in ../shared/data, so that no list data is copied into the repository. The CSV
+packs into its Remarks what the XML lays out as elements; ``_entry`` spreads it back out the
+way OFAC's XML publication does (documents into ``idList``, quoted aliases into ``akaList``
+as weak ones, dates and places of birth into their lists, links to others into remarks).
+"""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+import xml.etree.ElementTree as ET
+from collections import defaultdict
 from datetime import date
 from pathlib import Path
 
@@ -12,19 +24,186 @@ from followthemoney import StatementEntity
 from jointwatch.errors import ListFormatError
 from jointwatch.sources.base import Record, make_id
 from jointwatch.sources.ofac_xml import FORMAT, SOURCE, ofac_entity_id, parse_ofac_xml
+from tests.conftest import OFAC_TRIPLET
+from tests.sources.helpers import by_schema
 
-FIXTURE = Path(__file__).parent.parent / "fixtures" / "ofac_sdn_sample.xml"
 SLS_NS = "https://sanctionslistservice.ofac.treas.gov/api/PublicationPreview/exports/XML"
+# the namespace sdn.xml was published in in 2021, the date of the CSV files it is built from
+TEMPURI_NS = "http://tempuri.org/sdnList.xsd"
+UIDS = ("6931", "17293", "15036", "15117")
+
+# Remark labels that OFAC's XML carries as idList entries (the label is the idType); longest
+# first, so that no label is taken for a shorter one it starts with.
+_ID_TYPES = sorted(
+    (
+        "Passport", "SSN", "National ID No.", "Tax ID No.", "Website", "Email Address",
+        "Gender", "SWIFT/BIC", "Former Vessel Flag", "Vessel Registration Identification",
+        "MMSI", "Additional Sanctions Information -", "IFCA Determination -",
+    ),
+    key=len,
+    reverse=True,
+)
+_ID_VALUE = re.compile(
+    r"^(?P<number>.+?)(?: \((?P<country>[^)]*)\))?(?: issued (?P<issued>.+?))?"
+    r"(?: expires (?P<expires>.+))?$"
+)
+_QUOTED_ALIAS = re.compile(r"^(?P<type>[afn]\.k\.a\.) '(?P<name>.+)'$")
+_BIRTH_AND_COUNTRY = {
+    "DOB": ("dateOfBirthList", "dateOfBirthItem", "dateOfBirth"),
+    "POB": ("placeOfBirthList", "placeOfBirthItem", "placeOfBirth"),
+    "citizen": ("citizenshipList", "citizenship", "country"),
+    "nationality": ("nationalityList", "nationality", "country"),
+}
+_SDN_TYPES = {"individual": "Individual", "vessel": "Vessel", "aircraft": "Aircraft",
+              "": "Entity"}
+_ALT_TYPES = {"aka": "a.k.a.", "fka": "f.k.a.", "nka": "n.k.a."}
+# the order of an sdnEntry's lists in the published XML
+_LIST_TAGS = ("idList", "akaList", "addressList", "nationalityList", "citizenshipList",
+              "dateOfBirthList", "placeOfBirthList")
+
+
+def _csv_rows(path: Path, uids: set[str]) -> list[list[str]]:
+    """The rows of one legacy CSV file about ``uids``, with ``-0-`` read as empty."""
+    text = path.read_text(encoding="utf-8").rstrip("\x1a\r\n")
+    rows = ([f.strip() for f in row] for row in csv.reader(io.StringIO(text)) if row)
+    return [["" if f == "-0-" else f for f in row] for row in rows if row[0] in uids]
+
+
+def _sub(parent: ET.Element, tag: str, value: str | None = None) -> ET.Element:
+    """A new child element, with text when a value is given."""
+    child = ET.SubElement(parent, tag)
+    if value is not None:
+        child.text = value
+    return child
+
+
+def _names(parent: ET.Element, name: str, individual: bool) -> None:
+    """firstName and lastName from the CSV's "LAST, First" (the XML splits only a person's)."""
+    last, _, first = name.partition(", ") if individual else (name, "", "")
+    if first:
+        _sub(parent, "firstName", first)
+    _sub(parent, "lastName", last)
+
+
+def _aka(uid: str, kind: str, category: str, name: str, individual: bool) -> ET.Element:
+    """One ``aka`` element."""
+    aka = ET.Element("aka")
+    _sub(aka, "uid", uid)
+    _sub(aka, "type", kind)
+    _sub(aka, "category", category)
+    _names(aka, name, individual)
+    return aka
+
+
+def _entry(root: ET.Element, row: list[str], alts: list[list[str]],
+           adds: list[list[str]]) -> None:
+    """One ``sdnEntry`` from a sdn.csv row and the alt.csv and add.csv rows of its uid."""
+    (uid, name, sdn_type, programs, title, call_sign, vess_type, tonnage, grt, flag, owner,
+     remarks) = row
+    individual = sdn_type.lower() == "individual"
+    # the CSV gives no uids to documents, birth items and weak aliases; the parser ignores them
+    item_uids = (str(n) for n in range(int(uid) * 1000, int(uid) * 1000 + 1000))
+    lists: dict[str, list[ET.Element]] = defaultdict(list)
+    lists["akaList"] = [_aka(alt[1], _ALT_TYPES[alt[2]], "strong", alt[3], individual)
+                        for alt in alts]
+    unstructured: list[str] = []
+    links: list[str] = []
+    for raw in remarks.removesuffix(".").split(";"):
+        part = raw.strip().removeprefix("alt. ")
+        id_type = next((t for t in _ID_TYPES if part.startswith(f"{t} ")), None)
+        label = part.partition(" ")[0]
+        if m := _QUOTED_ALIAS.match(part):
+            lists["akaList"].append(_aka(next(item_uids), m["type"], "weak", m["name"],
+                                         individual))
+        elif id_type and (m := _ID_VALUE.match(part[len(id_type) + 1:])):
+            item = ET.Element("id")
+            _sub(item, "uid", next(item_uids))
+            _sub(item, "idType", id_type)
+            _sub(item, "idNumber", m["number"])
+            for tag, key in (("idCountry", "country"), ("issueDate", "issued"),
+                             ("expirationDate", "expires")):
+                if m[key]:
+                    _sub(item, tag, m[key])
+            lists["idList"].append(item)
+        elif label in _BIRTH_AND_COUNTRY:
+            list_tag, item_tag, value_tag = _BIRTH_AND_COUNTRY[label]
+            item = ET.Element(item_tag)
+            _sub(item, "uid", next(item_uids))
+            _sub(item, value_tag, part[len(label) + 1:])
+            _sub(item, "mainEntry", "false" if lists[list_tag] else "true")
+            lists[list_tag].append(item)
+        elif part.startswith("Linked To: "):
+            links.append(f"({part})")
+        elif part:
+            unstructured.append(part)
+    for _, add_num, street, city, country, _ in adds:
+        address = ET.Element("address")
+        _sub(address, "uid", add_num)
+        for tag, value in (("address1", street), ("city", city), ("country", country)):
+            if value:
+                _sub(address, tag, value)
+        lists["addressList"].append(address)
+
+    entry = _sub(root, "sdnEntry")
+    _sub(entry, "uid", uid)
+    _names(entry, name, individual)
+    if title:
+        _sub(entry, "title", title)
+    _sub(entry, "sdnType", _SDN_TYPES[sdn_type.lower()])
+    # what has no element of its own stays in remarks, the links to other entries last
+    rest = ([f"{'; '.join(unstructured)}."] if unstructured else []) + links
+    if rest:
+        _sub(entry, "remarks", " ".join(rest))
+    program_list = _sub(entry, "programList")
+    for program in programs.strip("[]").split("] ["):
+        _sub(program_list, "program", program)
+    for list_tag in _LIST_TAGS:
+        if lists[list_tag]:
+            _sub(entry, list_tag).extend(lists[list_tag])
+    if sdn_type.lower() == "vessel":
+        info = _sub(entry, "vesselInfo")
+        for tag, value in (("callSign", call_sign), ("vesselType", vess_type),
+                           ("vesselFlag", flag), ("vesselOwner", owner), ("tonnage", tonnage),
+                           ("grossRegisteredTonnage", grt)):
+            if value:
+                _sub(info, tag, value)
+
+
+def write_sdn_xml(folder: Path, path: Path, uids: tuple[str, ...]) -> Path:
+    """``sdn.xml`` at ``path`` holding the entries of ``uids`` (in that order) of the CSV
+    triplet in ``folder``; the publication date is the month in the folder's name."""
+    wanted = set(uids)
+    primary = {row[0]: row for row in _csv_rows(folder / "sdn.csv", wanted)}
+    assert set(primary) == wanted, f"uids missing from {folder / 'sdn.csv'}"
+    alts: dict[str, list[list[str]]] = defaultdict(list)
+    for row in _csv_rows(folder / "alt.csv", wanted):
+        alts[row[0]].append(row)
+    adds: dict[str, list[list[str]]] = defaultdict(list)
+    for row in _csv_rows(folder / "add.csv", wanted):
+        adds[row[0]].append(row)
+    month = re.search(r"(\d{4})-(\d{2})$", folder.name)
+    assert month is not None, f"no YYYY-MM at the end of {folder.name}"
+
+    root = ET.Element("sdnList", {"xmlns": TEMPURI_NS})
+    info = _sub(root, "publshInformation")
+    _sub(info, "Publish_Date", f"{month[2]}/01/{month[1]}")
+    _sub(info, "Record_Count", str(len(uids)))
+    for uid in uids:
+        _entry(root, primary[uid], alts[uid], adds[uid])
+    ET.indent(root)
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+    return path
 
 
 @pytest.fixture(scope="module")
-def records() -> dict[str, Record]:
-    parsed = parse_ofac_xml(FIXTURE)
+def sdn_xml(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_sdn_xml(OFAC_TRIPLET, tmp_path_factory.mktemp("ofac") / "sdn.xml", UIDS)
+
+
+@pytest.fixture(scope="module")
+def records(sdn_xml: Path) -> dict[str, Record]:
+    parsed = parse_ofac_xml(sdn_xml)
     return {record.reference: record for record in parsed.records}
-
-
-def by_schema(record: Record, schema: str) -> list[StatementEntity]:
-    return [e for e in record.entities if e.schema.name == schema]
 
 
 def sanction_of(record: Record) -> StatementEntity:
@@ -52,17 +231,17 @@ def parse_one(path: Path) -> Record:
 # --- the list as a whole ------------------------------------------------------------------
 
 
-def test_metadata_and_publish_date() -> None:
-    parsed = parse_ofac_xml(FIXTURE)
+def test_metadata_and_publish_date(sdn_xml: Path) -> None:
+    parsed = parse_ofac_xml(sdn_xml)
     assert parsed.source == SOURCE == "us_ofac_sdn"
     assert parsed.format == FORMAT == "ofac-xml"
-    assert parsed.paths == (FIXTURE,)
+    assert parsed.paths == (sdn_xml,)
     assert parsed.published == date(2021, 7, 1)
     assert [r.reference for r in parsed.records] == ["6931", "17293", "15036", "15117"]
 
 
-def test_source_can_be_overridden() -> None:
-    parsed = parse_ofac_xml(FIXTURE, source="us_ofac_cons")
+def test_source_can_be_overridden(sdn_xml: Path) -> None:
+    parsed = parse_ofac_xml(sdn_xml, source="us_ofac_cons")
     first = next(parsed.records)
     assert parsed.source == "us_ofac_cons"
     assert first.main.datasets == {"us_ofac_cons"}
@@ -214,9 +393,9 @@ def test_entity_with_addresses(records: dict[str, Record]) -> None:
     }
 
 
-def test_dependent_ids_are_stable_across_parses() -> None:
-    first = [e.id for r in parse_ofac_xml(FIXTURE).records for e in r.entities]
-    second = [e.id for r in parse_ofac_xml(FIXTURE).records for e in r.entities]
+def test_dependent_ids_are_stable_across_parses(sdn_xml: Path) -> None:
+    first = [e.id for r in parse_ofac_xml(sdn_xml).records for e in r.entities]
+    second = [e.id for r in parse_ofac_xml(sdn_xml).records for e in r.entities]
     assert first == second
     assert len(set(first)) == len(first)
 
@@ -320,8 +499,8 @@ def consume(path: Path) -> None:
     list(parse_ofac_xml(path).records)
 
 
-def test_truncated_file_names_file_and_line(tmp_path: Path) -> None:
-    data = FIXTURE.read_bytes()
+def test_truncated_file_names_file_and_line(tmp_path: Path, sdn_xml: Path) -> None:
+    data = sdn_xml.read_bytes()
     path = tmp_path / "sdn.xml"
     path.write_bytes(data[: int(len(data) * 0.6)])
     with pytest.raises(ListFormatError) as info:

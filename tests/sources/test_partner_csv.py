@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from jointwatch.errors import ListFormatError
 from jointwatch.sources.base import Record
 from jointwatch.sources.partner_csv import COLUMNS, parse_partner_csv
+from tests.sources.helpers import by_schema
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 FIXTURE = FIXTURES / "partner_list.csv"
@@ -28,11 +29,6 @@ HEADER = "reference,schema,name,birth_date,gender,passport_numbers\n"
 def _records(path: Path = FIXTURE) -> dict[str, Record]:
     """The records of a partner list by reference."""
     return {r.reference: r for r in parse_partner_csv(path, SOURCE).records}
-
-
-def _by_schema(record: Record, schema: str) -> list:
-    """The entities of a record with the given schema."""
-    return [e for e in record.entities if e.schema.name == schema]
 
 
 def _write(tmp_path: Path, content: str | bytes, name: str = "partner.csv") -> Path:
@@ -89,14 +85,14 @@ def test_person_passport_address_and_sanction() -> None:
     record = _records()["FR-TER-2014-0354"]
     person = record.main
     assert person.get("passportNumber") == ["Z050399"]
-    [passport] = _by_schema(record, "Passport")
+    [passport] = by_schema(record, "Passport")
     assert passport.get("number") == ["Z050399"]
     assert passport.get("holder") == [person.id]
-    [address] = _by_schema(record, "Address")
+    [address] = by_schema(record, "Address")
     assert address.get("full") == ["Raqqa, Syrian Arab Republic"]
     assert person.get("addressEntity") == [address.id]
     assert person.get("address") == ["Raqqa, Syrian Arab Republic"]
-    [sanction] = _by_schema(record, "Sanction")
+    [sanction] = by_schema(record, "Sanction")
     assert sanction.id == "partner-fr-dgsi-FR-TER-2014-0354-sanction"
     assert sanction.get("entity") == [person.id]
     assert sanction.get("authority") == [SOURCE]
@@ -112,11 +108,11 @@ def test_multi_valued_person() -> None:
     assert sorted(person.get("nationality")) == ["dz", "fr"]
     assert person.get("gender") == ["male"]
     assert sorted(person.get("passportNumber")) == ["12AB34567", "98CD76543"]
-    assert sorted(p.get("number")[0] for p in _by_schema(record, "Passport")) == ["12AB34567", "98CD76543"]
-    [ident] = _by_schema(record, "Identification")
+    assert sorted(p.get("number")[0] for p in by_schema(record, "Passport")) == ["12AB34567", "98CD76543"]
+    [ident] = by_schema(record, "Identification")
     assert ident.get("number") == ["FR-CNI-880412345"]
     assert person.get("idNumber") == ["FR-CNI-880412345"]
-    assert _by_schema(record, "Address") == []
+    assert by_schema(record, "Address") == []
 
 
 def test_organisation_and_vessel() -> None:
@@ -126,17 +122,17 @@ def test_organisation_and_vessel() -> None:
     assert sorted(org.get("alias")) == ["Ansar al-Sharia in Tunisia", "Ansar al-Shariah in Tunisia"]
     assert org.get("weakAlias") == ["AAS-T"]
     assert org.get("country") == ["tn"]
-    [sanction] = _by_schema(records["FR-TER-2014-0143"], "Sanction")
+    [sanction] = by_schema(records["FR-TER-2014-0143"], "Sanction")
     assert sanction.get("listingDate") == ["2014-09-23"]
     company = records["FR-TER-2020-0007"]
     assert company.main.get("imoNumber") == ["9187629"]
     assert company.main.get("idNumber") == ["RCS-123456789"]
-    assert _by_schema(company, "Identification")[0].get("holder") == [company.main.id]
+    assert by_schema(company, "Identification")[0].get("holder") == [company.main.id]
     vessel = records["FR-TER-2021-0003"].main
     assert vessel.schema.name == "Vessel"
     assert vessel.get("imoNumber") == ["IMO 9321483"]
     assert vessel.get("country") == ["tg"]
-    assert _by_schema(records["FR-TER-2021-0003"], "Sanction")[0].get("program") == ["Financing of terrorism"]
+    assert by_schema(records["FR-TER-2021-0003"], "Sanction")[0].get("program") == ["Financing of terrorism"]
 
 
 def test_documented_example_parses() -> None:

@@ -10,6 +10,7 @@ import pytest
 from jointwatch.errors import ListFormatError
 from jointwatch.sources.base import Record
 from jointwatch.sources.uk import SOURCE, _uk_date, parse_uk_list
+from tests.sources.helpers import by_schema, write_file
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "uk_sanctions_sample.xml"
 AQ_REGIME = "The ISIL (Da'esh) and Al-Qaida (United Nations Sanctions) (EU Exit) Regulations 2019"
@@ -18,18 +19,6 @@ AQ_REGIME = "The ISIL (Da'esh) and Al-Qaida (United Nations Sanctions) (EU Exit)
 def _records() -> dict[str, Record]:
     """The fixture's records by reference."""
     return {r.reference: r for r in parse_uk_list(FIXTURE).records}
-
-
-def _by_schema(record: Record, schema: str) -> list:
-    """The entities of a record with the given schema."""
-    return [e for e in record.entities if e.schema.name == schema]
-
-
-def _write(tmp_path: Path, name: str, content: str) -> Path:
-    """A list file with the given content in the test's temporary folder."""
-    path = tmp_path / name
-    path.write_text(content, encoding="utf-8")
-    return path
 
 
 def _designation(body: str) -> str:
@@ -81,14 +70,14 @@ def test_person_documents_and_address() -> None:
     person = record.main
     assert sorted(person.get("passportNumber")) == ["27082171", "M0887925"]
     assert person.get("idNumber") == ["156-92-9858"]
-    passports = {p.first("number"): p for p in _by_schema(record, "Passport")}
+    passports = {p.first("number"): p for p in by_schema(record, "Passport")}
     assert set(passports) == {"27082171", "M0887925"}
     assert passports["27082171"].get("holder") == [person.id]
     assert passports["27082171"].get("summary") == ["US. Issued 21 Jun 1992 in Amman, Jordan"]
-    [national_id] = _by_schema(record, "Identification")
+    [national_id] = by_schema(record, "Identification")
     assert national_id.get("number") == ["156-92-9858"]
     assert national_id.get("summary") == ["US Social Security Number"]
-    [address] = _by_schema(record, "Address")
+    [address] = by_schema(record, "Address")
     assert address.get("full") == ["Baghdad, Iraq"]
     assert address.get("country") == ["iq"]
     assert person.get("addressEntity") == [address.id]
@@ -96,7 +85,7 @@ def test_person_documents_and_address() -> None:
 
 def test_person_sanction() -> None:
     record = _records()["AQD0104"]
-    [sanction] = _by_schema(record, "Sanction")
+    [sanction] = by_schema(record, "Sanction")
     assert sanction.get("entity") == [record.main.id]
     assert sanction.get("authorityId") == ["AQD0104"]
     assert sanction.get("recordId") == ["7010"]
@@ -121,9 +110,9 @@ def test_organisation() -> None:
     assert org.get("weakAlias") == []
     assert org.get("legalForm") == ["Charitable foundation"]
     assert org.get("country") == ["ba"]
-    [address] = _by_schema(record, "Address")
+    [address] = by_schema(record, "Address")
     assert address.get("street") == ["Hasiba Brankovica 2A"]
-    [sanction] = _by_schema(record, "Sanction")
+    [sanction] = by_schema(record, "Sanction")
     assert sanction.get("listingDate") == ["2004-06-28"]
     assert sanction.get("program") == [AQ_REGIME]
 
@@ -140,7 +129,7 @@ def test_ship() -> None:
     assert ship.get("pastFlags") == ["in"]
     assert ship.get("type") == ["Bulk Carrier"]
     assert ship.get("buildDate") == ["2011"]
-    [sanction] = _by_schema(record, "Sanction")
+    [sanction] = by_schema(record, "Sanction")
     assert sanction.get("listingDate") == ["2017-10-03"]
     assert sanction.get("provisions") == ["Prohibition of port entry"]
 
@@ -164,7 +153,7 @@ def test_uk_dates(value: str, expected: list[str]) -> None:
 def test_truncated_file(tmp_path: Path) -> None:
     content = FIXTURE.read_text(encoding="utf-8")
     cut = content[: content.index("<Name6>Jal Vahini")]
-    path = _write(tmp_path, "uk_truncated.xml", cut)
+    path = write_file(tmp_path, "uk_truncated.xml", cut)
     with pytest.raises(ListFormatError) as caught:
         list(parse_uk_list(path).records)
     assert "uk_truncated.xml" in str(caught.value)
@@ -176,7 +165,7 @@ def test_record_without_reference(tmp_path: Path) -> None:
         "<Names><Name><Name6>NOBODY</Name6><NameType>Primary Name</NameType></Name></Names>"
         "<IndividualEntityShip>Individual</IndividualEntityShip>"
     )
-    path = _write(tmp_path, "uk_noref.xml", _designation(body))
+    path = write_file(tmp_path, "uk_noref.xml", _designation(body))
     with pytest.raises(ListFormatError) as caught:
         list(parse_uk_list(path).records)
     assert "uk_noref.xml" in str(caught.value)
@@ -192,7 +181,7 @@ def test_unreadable_date_of_birth(tmp_path: Path) -> None:
         "<IndividualDetails><Individual><DOBs><DOB>sometime</DOB></DOBs></Individual>"
         "</IndividualDetails>"
     )
-    path = _write(tmp_path, "uk_baddob.xml", _designation(body))
+    path = write_file(tmp_path, "uk_baddob.xml", _designation(body))
     with pytest.raises(ListFormatError, match="sometime"):
         list(parse_uk_list(path).records)
 
@@ -202,13 +191,13 @@ def test_unknown_designation_type(tmp_path: Path) -> None:
         "<UniqueID>TST0002</UniqueID><Names><Name><Name6>X</Name6></Name></Names>"
         "<IndividualEntityShip>Aircraft</IndividualEntityShip>"
     )
-    path = _write(tmp_path, "uk_kind.xml", _designation(body))
+    path = write_file(tmp_path, "uk_kind.xml", _designation(body))
     with pytest.raises(ListFormatError, match="unknown designation type"):
         list(parse_uk_list(path).records)
 
 
 def test_doctype_with_entities_is_refused(tmp_path: Path) -> None:
-    path = _write(
+    path = write_file(
         tmp_path,
         "uk_bomb.xml",
         """<?xml version="1.0"?>
@@ -230,7 +219,7 @@ def test_published_date_falls_back_to_file_name(tmp_path: Path) -> None:
         "<NameType>Primary Name</NameType></Name></Names>"
         "<IndividualEntityShip>Entity</IndividualEntityShip>"
     )
-    path = _write(
+    path = write_file(
         tmp_path,
         "uk_sanctions_2024-03-01.xml",
         f"<Designations><Designation>{body}</Designation></Designations>",
@@ -241,6 +230,6 @@ def test_published_date_falls_back_to_file_name(tmp_path: Path) -> None:
 
 
 def test_not_a_uk_list(tmp_path: Path) -> None:
-    path = _write(tmp_path, "other.xml", "<export/>")
+    path = write_file(tmp_path, "other.xml", "<export/>")
     with pytest.raises(ListFormatError, match="not a UK Sanctions List"):
         parse_uk_list(path)

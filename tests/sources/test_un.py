@@ -7,12 +7,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from followthemoney import StatementEntity
 
 from jointwatch.errors import ListFormatError
 from jointwatch.sources.base import Record
 from jointwatch.sources.un import parse_un_list
 from tests.conftest import UN_FILE
+from tests.sources.helpers import by_schema
 
 
 @pytest.fixture(scope="module")
@@ -20,10 +20,6 @@ def records() -> dict[str, Record]:
     parsed = parse_un_list(UN_FILE)
     assert parsed.published == date(2026, 2, 27)
     return {r.reference: r for r in parsed.records}
-
-
-def _entity(record: Record, schema: str) -> list[StatementEntity]:
-    return [e for e in record.entities if e.schema.name == schema]
 
 
 def test_counts_persons_and_organisations(records: dict[str, Record]) -> None:
@@ -53,14 +49,14 @@ def test_qdi_354_field_by_field(records: dict[str, Record]) -> None:
     assert harzi.get("idNumber") == ["04711809"]
     assert set(harzi.get("country")) == {"tn", "sy", "iq", "ly"}
 
-    passport = _entity(records["QDi.354"], "Passport")[0]
+    passport = by_schema(records["QDi.354"], "Passport")[0]
     assert passport.get("number") == ["Z050399"]
     assert passport.get("country") == ["tn"]
     assert passport.get("startDate") == ["2003-12-09"]
     assert passport.get("summary") == ["expired on 8 Dec. 2008"]
     assert passport.get("holder") == [harzi.id]
 
-    sanction = _entity(records["QDi.354"], "Sanction")[0]
+    sanction = by_schema(records["QDi.354"], "Sanction")[0]
     assert sanction.get("authorityId") == ["QDi.354"]
     assert sanction.get("program") == ["Al-Qaida"]
     assert sanction.get("programId") == ["QDi"]

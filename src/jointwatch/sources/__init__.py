@@ -3,6 +3,7 @@ entities. ``FORMATS`` names them for the CLI and API (``--format un``)."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,74 +14,40 @@ from jointwatch.sources.base import ParsedList, Record
 
 @dataclass(frozen=True)
 class ListFormat:
-    """A list format: its parser and the source its files belong to by default."""
+    """A list format: the function that reads it and the source its files belong to by default."""
 
     name: str
     title: str
     default_source: str | None  # None: the user names the source (partner lists)
-    parse: Callable[[Path, str], ParsedList]
+    module: str  # the module of jointwatch.sources that reads the format
+    function: str  # its parse function, taking (path, source)
 
-
-def _un(path: Path, source: str) -> ParsedList:
-    from jointwatch.sources.un import parse_un_list
-
-    return parse_un_list(path, source)
-
-
-def _ofac_sdn(path: Path, source: str) -> ParsedList:
-    from jointwatch.sources.ofac_csv import parse_ofac_sdn
-
-    return parse_ofac_sdn(path, source)
-
-
-def _ofac_cons(path: Path, source: str) -> ParsedList:
-    from jointwatch.sources.ofac_csv import parse_ofac_cons
-
-    return parse_ofac_cons(path, source)
-
-
-def _ofac_xml(path: Path, source: str) -> ParsedList:
-    from jointwatch.sources.ofac_xml import parse_ofac_xml
-
-    return parse_ofac_xml(path, source)
-
-
-def _eu(path: Path, source: str) -> ParsedList:
-    from jointwatch.sources.eu import parse_eu_list
-
-    return parse_eu_list(path, source)
-
-
-def _uk(path: Path, source: str) -> ParsedList:
-    from jointwatch.sources.uk import parse_uk_list
-
-    return parse_uk_list(path, source)
-
-
-def _csv(path: Path, source: str) -> ParsedList:
-    from jointwatch.sources.partner_csv import parse_partner_csv
-
-    return parse_partner_csv(path, source)
-
-
-def _ftm(path: Path, source: str) -> ParsedList:
-    from jointwatch.sources.ftm_json import parse_ftm_json
-
-    return parse_ftm_json(path, source)
+    def parse(self, path: Path, source: str) -> ParsedList:
+        """Read ``path`` as ``source`` with this format's parser."""
+        # imported on first use: listing the formats (CLI help) or reading one format must not
+        # pay for importing every parser and what it pulls in (lxml, CSV and remark tables)
+        module = importlib.import_module(f"{__name__}.{self.module}")
+        parse: Callable[[Path, str], ParsedList] = getattr(module, self.function)
+        return parse(path, source)
 
 
 FORMATS: dict[str, ListFormat] = {
     f.name: f
     for f in (
-        ListFormat("un", "UN Security Council Consolidated List (XML)", "un_sc", _un),
+        ListFormat("un", "UN Security Council Consolidated List (XML)", "un_sc",
+                   "un", "parse_un_list"),
         ListFormat("ofac-sdn", "OFAC SDN, legacy CSV (folder with sdn/alt/add, or sdn.csv)",
-                   "us_ofac_sdn", _ofac_sdn),
-        ListFormat("ofac-cons", "OFAC consolidated non-SDN, legacy CSV", "us_ofac_cons", _ofac_cons),
-        ListFormat("ofac-xml", "OFAC SDN, XML (sdn.xml)", "us_ofac_sdn", _ofac_xml),
-        ListFormat("eu", "EU Financial Sanctions Files (XML)", "eu_fsf", _eu),
-        ListFormat("uk", "UK Sanctions List (FCDO, XML)", "uk_sanctions", _uk),
-        ListFormat("csv", "Partner list, CSV with the documented header", None, _csv),
-        ListFormat("ftm", "Partner list, FollowTheMoney JSON lines", None, _ftm),
+                   "us_ofac_sdn", "ofac_csv", "parse_ofac_sdn"),
+        ListFormat("ofac-cons", "OFAC consolidated non-SDN, legacy CSV", "us_ofac_cons",
+                   "ofac_csv", "parse_ofac_cons"),
+        ListFormat("ofac-xml", "OFAC SDN, XML (sdn.xml)", "us_ofac_sdn",
+                   "ofac_xml", "parse_ofac_xml"),
+        ListFormat("eu", "EU Financial Sanctions Files (XML)", "eu_fsf", "eu", "parse_eu_list"),
+        ListFormat("uk", "UK Sanctions List (FCDO, XML)", "uk_sanctions", "uk", "parse_uk_list"),
+        ListFormat("csv", "Partner list, CSV with the documented header", None,
+                   "partner_csv", "parse_partner_csv"),
+        ListFormat("ftm", "Partner list, FollowTheMoney JSON lines", None,
+                   "ftm_json", "parse_ftm_json"),
     )
 }
 
@@ -92,7 +59,9 @@ def open_list(path: Path, format: str, source: str | None = None) -> ParsedList:
     spec = FORMATS[format]
     chosen = source or spec.default_source
     if chosen is None:
-        raise ListFormatError(path, None, f"format {format!r} needs --source NAME (the partner's source name)")
+        raise ListFormatError(
+            path, None, f"format {format!r} needs --source NAME (the partner's source name)"
+        )
     return spec.parse(path, chosen)
 
 

@@ -48,6 +48,28 @@ def hashed_id(prefix: str, *values: str | None) -> str:
     return make_id(prefix, digest[:16])
 
 
+def make_sanction(
+    source: str,
+    main: StatementEntity,
+    authority: str,
+    authority_id: str,
+    *,
+    record_id: str | None = None,
+    unsc_id: str | None = None,
+) -> StatementEntity:
+    """The Sanction of one listing of ``main`` by ``authority`` under its reference
+    ``authority_id``; the caller adds what its list says of programmes, dates and measures."""
+    # derived from the listed entity's id, so that every format of a list (OFAC CSV and XML)
+    # and every version of it gives the same listing the same Sanction id
+    sanction = make_entity(source, "Sanction", make_id(main.id or authority_id, "sanction"))
+    sanction.add("entity", main.id)
+    sanction.add("authority", authority)
+    sanction.add("authorityId", authority_id)
+    sanction.add("recordId", record_id)
+    sanction.add("unscId", unsc_id)
+    return sanction
+
+
 @dataclass
 class Record:
     """One listing: the listed entity first, then entities that hang off it

@@ -28,7 +28,15 @@ from lxml import etree
 from rigour.langs import iso_639_alpha3
 
 from jointwatch.errors import ListFormatError
-from jointwatch.sources.base import ParsedList, Record, clip, hashed_id, make_entity, make_id
+from jointwatch.sources.base import (
+    ParsedList,
+    Record,
+    clip,
+    hashed_id,
+    make_entity,
+    make_id,
+    make_sanction,
+)
 from jointwatch.sources.countries import add_country, country_code
 from jointwatch.sources.dates import parse_dates, parse_timestamp_date, year_range
 from jointwatch.sources.xmlsafe import children, iter_elements, local, where
@@ -290,12 +298,9 @@ def _sanction(
     path: Path, source: str, main: StatementEntity, el: etree._Element, reference: str
 ) -> StatementEntity:
     """The Sanction entity for the listing: programme, listing date, legal acts and URLs."""
-    sanction = make_entity(source, "Sanction", make_id(str(main.id), "sanction"))
-    sanction.add("entity", main.id)
-    sanction.add("authority", AUTHORITY)
-    sanction.add("authorityId", reference)
-    sanction.add("recordId", _attr(path, el, "logicalId"))
-    sanction.add("unscId", _attr(path, el, "unitedNationId"))
+    sanction = make_sanction(source, main, AUTHORITY, reference,
+                             record_id=_attr(path, el, "logicalId"),
+                             unsc_id=_attr(path, el, "unitedNationId"))
     sanction.add("summary", _attr(path, el, "designationDetails"))
     published: list[str] = []
     amended: list[str] = []

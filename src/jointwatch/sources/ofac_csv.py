@@ -32,6 +32,7 @@ from jointwatch.sources.base import (
     hashed_id,
     make_entity,
     make_id,
+    make_sanction,
 )
 from jointwatch.sources.countries import add_country
 from jointwatch.sources.ofac_remarks import apply_remarks
@@ -172,10 +173,7 @@ def _record(
     elif any((call_sign, vess_type, tonnage, grt, flag, owner)):
         main.add("notes", "; ".join(v for v in (call_sign, vess_type, tonnage, grt, flag, owner) if v))
 
-    sanction = make_entity(source, "Sanction", make_id(main.id, "sanction"))
-    sanction.add("entity", main.id)
-    sanction.add("authority", AUTHORITY)
-    sanction.add("authorityId", uid)
+    sanction = make_sanction(source, main, AUTHORITY, uid)
     sanction.add("program", program_list)
     record = Record(reference=uid, entities=[main])
     if remarks:

@@ -36,7 +36,15 @@ from followthemoney.types import registry
 from lxml import etree
 
 from jointwatch.errors import ListFormatError
-from jointwatch.sources.base import ParsedList, Record, clip, hashed_id, make_entity, make_id
+from jointwatch.sources.base import (
+    ParsedList,
+    Record,
+    clip,
+    hashed_id,
+    make_entity,
+    make_id,
+    make_sanction,
+)
 from jointwatch.sources.countries import country_code
 from jointwatch.sources.dates import parse_dates
 from jointwatch.sources.xmlsafe import children, iter_elements, local, text, texts, where
@@ -296,10 +304,7 @@ def _identifier(path: Path, source: str, main: StatementEntity, el: etree._Eleme
 def _sanction(source: str, main: StatementEntity, uid: str, programs: list[str],
               provisions: list[str]) -> StatementEntity:
     """The Sanction entity of one listing (OFAC gives no listing date in this format)."""
-    sanction = make_entity(source, "Sanction", make_id(main.id or "", "sanction"))
-    sanction.add("entity", main.id)
-    sanction.add("authority", AUTHORITY)
-    sanction.add("authorityId", uid)
+    sanction = make_sanction(source, main, AUTHORITY, uid)
     sanction.add("country", "us")
     sanction.add("program", programs)
     sanction.add("provisions", provisions)

@@ -31,6 +31,7 @@ from jointwatch.sources.base import (
     hashed_id,
     make_entity,
     make_id,
+    make_sanction,
 )
 from jointwatch.sources.countries import add_country
 from jointwatch.sources.dates import parse_dates
@@ -241,10 +242,7 @@ def _address(source: str, main: StatementEntity, full: str) -> StatementEntity:
 def _sanction(path: Path, where: str, source: str, main: StatementEntity, reference: str,
               row: Row) -> StatementEntity:
     """The Sanction naming the partner as authority and its reference as authorityId."""
-    sanction = make_entity(source, "Sanction", make_id(main.id or reference, "sanction"))
-    sanction.add("entity", main.id)
-    sanction.add("authority", source)
-    sanction.add("authorityId", reference)
+    sanction = make_sanction(source, main, source, reference)
     sanction.add("program", row.get("program"))
     if listed := row.get("listing_date"):
         dates = parse_dates(listed)

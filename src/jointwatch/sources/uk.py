@@ -41,6 +41,7 @@ from jointwatch.sources.base import (
     hashed_id,
     make_entity,
     make_id,
+    make_sanction,
 )
 from jointwatch.sources.dates import parse_dates
 from jointwatch.sources.xmlsafe import children, iter_elements, local, text, texts, where
@@ -316,12 +317,9 @@ def _sanction(
     path: Path, source: str, main: StatementEntity, el: etree._Element, reference: str
 ) -> StatementEntity:
     """The Sanction entity: regime, measures, dates, statement of reasons and UN reference."""
-    sanction = make_entity(source, "Sanction", make_id(str(main.id), "sanction"))
-    sanction.add("entity", main.id)
-    sanction.add("authority", AUTHORITY)
-    sanction.add("authorityId", reference)
-    sanction.add("recordId", _value(path, el, "OFSIGroupID"))
-    sanction.add("unscId", _value(path, el, "UNReferenceNumber"))
+    sanction = make_sanction(source, main, AUTHORITY, reference,
+                             record_id=_value(path, el, "OFSIGroupID"),
+                             unsc_id=_value(path, el, "UNReferenceNumber"))
     sanction.add("program", _value(path, el, "RegimeName"))
     imposed = _value(path, el, "SanctionsImposed")
     if imposed:

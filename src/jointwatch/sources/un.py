@@ -16,7 +16,15 @@ from followthemoney import StatementEntity
 from lxml import etree
 
 from jointwatch.errors import ListFormatError
-from jointwatch.sources.base import ParsedList, Record, clip, hashed_id, make_entity, make_id
+from jointwatch.sources.base import (
+    ParsedList,
+    Record,
+    clip,
+    hashed_id,
+    make_entity,
+    make_id,
+    make_sanction,
+)
 from jointwatch.sources.countries import add_country
 from jointwatch.sources.dates import parse_dates, parse_timestamp_date, year_range
 from jointwatch.sources.xmlsafe import children, iter_elements, text, texts, where
@@ -193,12 +201,10 @@ def _document(path: Path, source: str, main: StatementEntity, el: etree._Element
     return [doc]
 
 
-def _sanction(path: Path, source: str, main: StatementEntity, el: etree._Element, reference: str) -> StatementEntity:
-    sanction = make_entity(source, "Sanction", make_id(main.id, "sanction"))
-    sanction.add("entity", main.id)
-    sanction.add("authority", AUTHORITY)
-    sanction.add("authorityId", reference)
-    sanction.add("unscId", reference)
+def _sanction(
+    path: Path, source: str, main: StatementEntity, el: etree._Element, reference: str
+) -> StatementEntity:
+    sanction = make_sanction(source, main, AUTHORITY, reference, unsc_id=reference)
     sanction.add("program", _value(path, el, "UN_LIST_TYPE"))
     sanction.add("programId", reference.split(".")[0])
     sanction.add("recordId", _value(path, el, "DATAID"))

@@ -1,0 +1,158 @@
+"""A name as the matcher sees it: words in ASCII, with particles, titles and order settled.
+
+``analyze_name("AL-HARZI, Tariq Bin-Al-Tahar Bin Al Falih Al-'Awni")`` gives the words
+tariq, tahar, falih, awni, harzi (with "al", "bin" recorded as ignored), each with its
+consonant-skeleton keys. The same rules run on list names and on queries, so that a rule
+never makes one side differ from the other.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from jointwatch.names.keys import arabic_keys, latin_keys
+from jointwatch.names.rules import RULES
+from jointwatch.names.scripts import is_arabic_script, scripts_of
+from jointwatch.names.translit import fold_arabic, to_ascii
+
+MAX_NAME_CHARS = 500
+MAX_WORDS = 24
+
+# Separators between words: whitespace and punctuation, but not apostrophes (Al-'Awni) or
+# the marks inside Arabic words.
+_SPLIT = re.compile(r"[\s,;:/\\|()\[\]{}<>\"“”«».!?+=*&^%$#@~_‐‑‒–—―-]+")
+_APOSTROPHES = re.compile(r"['`´ʼʻ’‘ʾʿ]")
+_ARABIC_ARTICLE = "ال"
+_BRACKETED = re.compile(r"\(([^()]*(?:\([^()]*\)[^()]*)*)\)")
+_SCRIPT_NOTE = re.compile(r"^\s*original script\s*:\s*", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One word of a name, ready to compare."""
+
+    text: str                 # lower-case ASCII spelling ("tariq"; "trq" for طارق)
+    canonical: str            # the spelling group's first member (mohamed → muhammad)
+    keys: tuple[str, ...]     # consonant skeletons ("trq" → ("trk",))
+    original: str             # as written in the name, for explanations
+    native: bool = False      # written in a non-Latin script (compared by skeleton)
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyzedName:
+    """A whole name: its words in reading order, and what was set aside."""
+
+    original: str
+    tokens: tuple[Token, ...]
+    ignored: tuple[str, ...]
+    scripts: frozenset[str]
+
+    @property
+    def text(self) -> str:
+        return " ".join(t.text for t in self.tokens)
+
+
+def _reorder(name: str) -> str:
+    # "AL-HARZI, Tariq" is the list way of writing "Tariq AL-HARZI"; with more commas it is
+    # a list of something else and left alone
+    if name.count(",") == 1:
+        last, first = (p.strip() for p in name.split(","))
+        if last and first:
+            return f"{first} {last}"
+    return name
+
+
+@lru_cache(maxsize=262144)
+def make_token(word: str) -> Token | None:
+    """A token for one written word, or None when nothing readable is left."""
+    if is_arabic_script(word):
+        folded = fold_arabic(word)
+        if folded.startswith(_ARABIC_ARTICLE) and len(folded) > 3:
+            folded = folded[len(_ARABIC_ARTICLE):]
+        text = to_ascii(folded)
+        keys = arabic_keys(folded)
+        if not text and keys == ("",):
+            return None
+        return Token(text or keys[0], RULES.canonical(text) or text, keys, word, True)
+    text = to_ascii(_APOSTROPHES.sub("", word))
+    if not text:
+        return None
+    canonical = RULES.canonical(text) or text
+    keys = latin_keys(text)
+    if canonical != text:
+        keys = tuple(sorted(set(keys) | set(latin_keys(canonical))))
+    return Token(text, canonical, keys, word, not word.isascii() and scripts_of(word) != {"Latin"})
+
+
+def _merge_compounds(words: list[str]) -> tuple[list[str], list[str]]:
+    """Join "abd al rahman" and "abu bakr" into one word; drop particles and titles."""
+    out: list[str] = []
+    ignored: list[str] = []
+    lower = [to_ascii(_APOSTROPHES.sub("", w)) if not is_arabic_script(w) else fold_arabic(w) for w in words]
+    content = sum(1 for w in lower if not RULES.is_particle(w) and not RULES.is_title(w))
+    i = 0
+    while i < len(words):
+        w, low = words[i], lower[i]
+        nxt = lower[i + 1] if i + 1 < len(words) else ""
+        if RULES.is_title(low) and (content > 2 or not RULES.title_is_also_name(low)) and nxt:
+            ignored.append(w)
+            content -= 1
+        elif RULES.is_article(low, nxt) or RULES.is_patronymic(low):
+            ignored.append(w)
+        elif (prefix := RULES.compound_prefix(low)) and nxt:
+            # the next word may start with its own article: abd al-rahman, abu al-walid
+            j = i + 1
+            while j < len(words) and RULES.is_article(lower[j], lower[j + 1] if j + 1 < len(words) else ""):
+                ignored.append(words[j])
+                j += 1
+            if j < len(words):
+                if is_arabic_script(w):
+                    nxt_word = lower[j][len(_ARABIC_ARTICLE):] if lower[j].startswith(_ARABIC_ARTICLE) else lower[j]
+                    out.append(low + nxt_word)
+                else:
+                    out.append(prefix + lower[j])
+                i = j + 1
+                continue
+            out.append(w)
+        else:
+            out.append(w if is_arabic_script(w) else (RULES.split_glued_prefix(low) or w))
+        i += 1
+    return out, ignored
+
+
+def analyze_name(name: str, schema: str = "Person") -> AnalyzedName:
+    """Analyse one name of a person, organisation or object (vessel, aircraft)."""
+    original = name
+    name = unicodedata.normalize("NFKC", name)[:MAX_NAME_CHARS]
+    name = "".join(c if c.isprintable() else " " for c in name)
+    if schema in ("Person", "LegalEntity"):
+        name = _reorder(name)
+    words = [w for w in _SPLIT.split(name) if w][:MAX_WORDS * 2]
+    ignored: list[str] = []
+    if schema == "Person" or schema == "LegalEntity":
+        words, ignored = _merge_compounds(words)
+    else:
+        kept = []
+        for w in words:
+            (ignored if RULES.is_org_generic(to_ascii(w)) else kept).append(w)
+        words = kept or words
+    tokens = [t for t in map(make_token, words[:MAX_WORDS]) if t is not None]
+    return AnalyzedName(original, tuple(tokens), tuple(ignored), scripts_of(name))
+
+
+def name_variants(raw: str) -> list[str]:
+    """The names written in one list field: "A; B" is two names, and "X (Y)" is X and
+    sometimes Y — an original-script name with its romanisation in brackets, or a longer
+    alias, but not a bracketed country or legal form ("NOOR ENERGY (MALAYSIA) LTD.")."""
+    outer = " ".join(_BRACKETED.sub(" ", raw).split())
+    out = [p.strip() for p in (outer or raw).split(";") if p.strip()]
+    native_outer = bool(outer) and not all(s == "Latin" for s in scripts_of(outer))
+    for inner in _BRACKETED.findall(raw):
+        for part in inner.split(";"):
+            part = _SCRIPT_NOTE.sub("", part).strip()
+            if part and (native_outer or len(part.split()) >= 2):
+                out.extend(p for p in name_variants(part) if p not in out)
+    return out

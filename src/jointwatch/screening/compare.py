@@ -1,0 +1,136 @@
+"""Comparing two analysed names word by word, and saying how each word matched.
+
+Words are aligned one to one, best pairs first, whatever their order ("HARZI Tariq" and
+"Tariq al-Harzi" align fully). Each pair gets a similarity and the rule that gave it; the
+name's features weigh each word by its rarity on the lists (jointwatch.screening.weights),
+so "Mohammed" shared proves little and "Harzi" shared proves much.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rapidfuzz.distance import JaroWinkler, Levenshtein
+
+from jointwatch.names import AnalyzedName, Token
+
+MIN_PAIR = 0.6
+
+# How a pair of words matched, strongest first; the numbers are the similarities.
+EXACT, VARIANT, SKELETON, SHORT_SKELETON, NEAR_SKELETON, FUZZY, INITIAL = (
+    "exact", "variant", "skeleton", "short-skeleton", "near-skeleton", "fuzzy", "initial")
+_RULE_SIM = {EXACT: 1.0, VARIANT: 0.95, SKELETON: 0.9, SHORT_SKELETON: 0.75, NEAR_SKELETON: 0.72,
+             INITIAL: 0.6}
+
+
+@dataclass(frozen=True, slots=True)
+class TokenMatch:
+    """One query word aligned with one listed word."""
+
+    query: Token
+    listed: Token
+    similarity: float
+    rule: str
+
+
+def _shared_key(a: Token, b: Token) -> str | None:
+    best = None
+    for k in a.keys:
+        if k in b.keys and (best is None or len(k) > len(best)):
+            best = k
+    return best
+
+
+def _near_keys(a: Token, b: Token) -> bool:
+    return any(len(x) >= 3 and len(y) >= 3 and Levenshtein.distance(x, y, score_cutoff=1) <= 1
+               for x in a.keys for y in b.keys)
+
+
+def token_similarity(a: Token, b: Token) -> tuple[float, str]:
+    """How alike two words are (0..1) and by which rule."""
+    if a.text == b.text:
+        return 1.0, EXACT
+    if a.canonical == b.canonical:
+        return _RULE_SIM[VARIANT], VARIANT
+    key = _shared_key(a, b)
+    if a.native or b.native:
+        if key is not None and len(key) >= 2:
+            return _RULE_SIM[SKELETON], SKELETON
+        # romanisations of unvowelled script are compared by their skeletons only
+        if key is not None:
+            return _RULE_SIM[SHORT_SKELETON], SHORT_SKELETON
+        if _near_keys(a, b):
+            return _RULE_SIM[NEAR_SKELETON], NEAR_SKELETON
+        return 0.0, ""
+    if len(a.text) == 1 or len(b.text) == 1:
+        if a.text[0] == b.text[0]:
+            return _RULE_SIM[INITIAL], INITIAL
+        return 0.0, ""
+    fuzzy = max(JaroWinkler.similarity(a.text, b.text) - 0.1, Levenshtein.normalized_similarity(a.text, b.text))
+    if key is not None and len(key) >= 2:
+        # the skeleton says "same consonants", the spelling says how close the rest is
+        return min(0.92, 0.7 + 0.25 * JaroWinkler.similarity(a.text, b.text)), SKELETON
+    if key is not None:
+        return max(_RULE_SIM[SHORT_SKELETON], min(fuzzy, 0.85)), SHORT_SKELETON
+    if fuzzy >= 0.75:
+        return min(fuzzy, 0.85), FUZZY
+    if _near_keys(a, b) and fuzzy >= 0.5:
+        return _RULE_SIM[NEAR_SKELETON], NEAR_SKELETON
+    return 0.0, ""
+
+
+def align(query: AnalyzedName, listed: AnalyzedName) -> list[TokenMatch]:
+    """The best one-to-one pairing of the two names' words (greedy on similarity)."""
+    pairs = []
+    for i, q in enumerate(query.tokens):
+        for j, c in enumerate(listed.tokens):
+            sim, rule = token_similarity(q, c)
+            if sim >= MIN_PAIR:
+                # ties go to the pair closer in position, so repeated words pair in order
+                pairs.append((-sim, abs(i - j), i, j, rule))
+    pairs.sort()
+    used_q: set[int] = set()
+    used_c: set[int] = set()
+    out = []
+    for neg, _dist, i, j, rule in pairs:
+        if i in used_q or j in used_c:
+            continue
+        used_q.add(i)
+        used_c.add(j)
+        out.append(TokenMatch(query.tokens[i], listed.tokens[j], -neg, rule))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class NameFeatures:
+    """What the alignment of two names shows, as numbers the score is computed from."""
+
+    query_coverage: float      # share of the query's weight matched (similarity-weighted)
+    listed_coverage: float     # share of the listed name's weight matched
+    matched_weight: float      # sum of matched query words' weights: how much the match proves
+    matched_words: int
+    query_words: int
+    listed_words: int
+    mean_similarity: float
+
+
+Weigher = Callable[[Token], float]
+
+
+def name_features(query: AnalyzedName, listed: AnalyzedName, matches: list[TokenMatch],
+                  weight: Weigher) -> NameFeatures:
+    """Coverage on both sides and the evidence of the aligned words."""
+    qw = sum(weight(t) for t in query.tokens) or 1.0
+    cw = sum(weight(t) for t in listed.tokens) or 1.0
+    mq = sum(m.similarity * weight(m.query) for m in matches)
+    mc = sum(m.similarity * weight(m.listed) for m in matches)
+    return NameFeatures(
+        query_coverage=min(1.0, mq / qw),
+        listed_coverage=min(1.0, mc / cw),
+        matched_weight=mq,
+        matched_words=len(matches),
+        query_words=len(query.tokens),
+        listed_words=len(listed.tokens),
+        mean_similarity=sum(m.similarity for m in matches) / len(matches) if matches else 0.0,
+    )

@@ -1,0 +1,96 @@
+"""Building the screening index from the register as it stands (newest version of each list)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sqlalchemy import Engine, select
+
+from jointwatch.screening.index import (
+    ScreeningIndex,
+    analyze_names,
+    cache_key,
+    load_cached,
+    normalize_identifier,
+    save_cached,
+)
+from jointwatch.screening.model import Listed
+from jointwatch.store.schema import statements, version_statements
+from jointwatch.store.versions import DEPENDENT_SCHEMATA, VersionInfo, latest_versions
+
+NAME_PROPS = ("name", "alias", "previousName", "weakAlias")
+COUNTRY_PROPS = ("nationality", "citizenship", "country", "birthCountry", "jurisdiction", "flag")
+ID_PROPS = ("passportNumber", "idNumber", "registrationNumber", "taxNumber", "imoNumber", "swiftBic",
+            "leiCode", "innCode", "ogrnCode", "vatCode", "number", "mmsi", "serialNumber",
+            "socialSecurityNumber", "licenseNumber", "dunsCode")
+_PROPS = (*NAME_PROPS, *COUNTRY_PROPS, *ID_PROPS, "birthDate", "gender", "holder")
+MIN_IDENTIFIER = 4
+
+
+def _rows(engine: Engine, versions: list[VersionInfo]) -> Iterator[tuple[str, str, str, str, str, str]]:
+    query = (
+        select(statements.c.source, statements.c.reference, statements.c.entity_id, statements.c.schema,
+               statements.c.prop, statements.c.value)
+        .join(version_statements, version_statements.c.statement_id == statements.c.id)
+        .where(version_statements.c.version_id.in_([v.id for v in versions]))
+        .where(statements.c.prop.in_(_PROPS))
+        .order_by(statements.c.source, statements.c.reference)
+    )
+    with engine.connect() as connection:
+        yield from connection.execute(query).tuples()
+
+
+def _listing(source: str, reference: str, version: str,
+             rows: list[tuple[str, str, str, str, str, str]]) -> Listed | None:
+    heads = [r for r in rows if r[3] not in DEPENDENT_SCHEMATA]
+    if not heads:
+        return None
+    entity_id, schema = heads[0][2], heads[0][3]
+    mine = [r for r in rows if r[2] == entity_id]
+    # documents hang off the listed entity through their holder
+    documents = {r[2] for r in rows if r[4] == "holder" and r[5] == entity_id}
+    raw_names = [r[5] for r in mine if r[4] in NAME_PROPS]
+    idents = {normalize_identifier(r[5]) for r in rows
+              if r[4] in ID_PROPS and (r[2] == entity_id or r[2] in documents)}
+    names = analyze_names(sorted(raw_names, key=lambda n: (not n.isascii(), n)), schema)
+    if not names:
+        return None
+    return Listed(
+        entity_id=entity_id, schema=schema, source=source, reference=reference, list_version=version,
+        caption=names[0].original,
+        names=names,
+        birth_dates=tuple(sorted({r[5] for r in mine if r[4] == "birthDate"})),
+        countries=frozenset(r[5] for r in mine if r[4] in COUNTRY_PROPS),
+        gender=next((r[5] for r in mine if r[4] == "gender"), None),
+        identifiers=frozenset(i for i in idents if len(i) >= MIN_IDENTIFIER),
+    )
+
+
+def iter_listed(engine: Engine, versions: list[VersionInfo]) -> Iterator[Listed]:
+    """Every listed entity in these versions, with its names analysed."""
+    label = {v.source: v.version for v in versions}
+    group: list[tuple[str, str, str, str, str, str]] = []
+    for row in _rows(engine, versions):
+        if group and (row[0], row[1]) != (group[0][0], group[0][1]):
+            listed = _listing(group[0][0], group[0][1], label[group[0][0]], group)
+            if listed:
+                yield listed
+            group = []
+        group.append(row)
+    if group:
+        listed = _listing(group[0][0], group[0][1], label[group[0][0]], group)
+        if listed:
+            yield listed
+
+
+def index_from_store(engine: Engine, sources: list[str] | None = None, use_cache: bool = True) -> ScreeningIndex:
+    """The index of the newest version of every list (or of ``sources``), from cache if built before."""
+    versions = [v for s, v in sorted(latest_versions(engine).items()) if not sources or s in sources]
+    key = cache_key(f"{v.source}:{v.content_hash}:{v.version}" for v in versions)
+    if use_cache and (cached := load_cached(key)) is not None:
+        return cached
+    index = ScreeningIndex(list(iter_listed(engine, versions)),
+                           label=", ".join(f"{v.source} {v.version}" for v in versions))
+    if use_cache:
+        save_cached(key, index)
+    return index

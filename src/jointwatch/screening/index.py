@@ -1,0 +1,200 @@
+"""The candidate index: every listed name, findable by its words' skeleton keys.
+
+Built in memory from the store (or from any records, for tests and benchmarks) and cached
+on disk under a key made of the list versions it holds. Retrieval has to be recall-safe:
+a listed name is a candidate when any query word shares a skeleton key with one of its
+words, or a key one edit away (typos that change a consonant: Harzi / Hazri / Harzy).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import pickle
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from rapidfuzz.distance import Levenshtein
+
+from jointwatch.names import AnalyzedName, Token, analyze_name
+from jointwatch.names.analyze import name_variants
+from jointwatch.screening.model import Listed
+
+# Bump when the analysis or the index layout changes: old caches are then rebuilt.
+INDEX_FORMAT = "1"
+MIN_FUZZY_KEY = 3
+MIN_WEIGHT = 0.05
+
+
+def _deletes(key: str) -> set[str]:
+    return {key[:i] + key[i + 1:] for i in range(len(key))}
+
+
+@dataclass
+class Candidate:
+    """A listed name retrieved for a query, with the retrieval's own rough score."""
+
+    name_index: int
+    entity_index: int
+    retrieval_score: float
+
+
+class ScreeningIndex:
+    """Listed entities, their analysed names and the key → names postings."""
+
+    def __init__(self, entities: list[Listed], label: str = "") -> None:
+        self.entities = entities
+        self.label = label
+        self.names: list[AnalyzedName] = []
+        owners: list[int] = []
+        postings: dict[str, list[int]] = defaultdict(list)
+        for e_idx, entity in enumerate(entities):
+            for name in entity.names:
+                n_idx = len(self.names)
+                self.names.append(name)
+                owners.append(e_idx)
+                for key in {k for t in name.tokens for k in t.keys}:
+                    postings[key].append(n_idx)
+        self.name_owner = np.asarray(owners, dtype=np.int32)
+        self.postings = {k: np.asarray(v, dtype=np.int32) for k, v in postings.items()}
+        self.name_lengths = np.asarray([max(1, len(n.tokens)) for n in self.names], dtype=np.float32)
+        self._log_n = math.log(len(self.names) + 2)
+        near: dict[str, list[str]] = defaultdict(list)
+        for key in self.postings:
+            if len(key) >= MIN_FUZZY_KEY:
+                for d in _deletes(key) | {key}:
+                    near[d].append(key)
+        self.near = dict(near)
+        self.identifiers: dict[str, list[int]] = defaultdict(list)
+        for e_idx, entity in enumerate(entities):
+            for ident in entity.identifiers:
+                self.identifiers[ident].append(e_idx)
+        self.identifiers = dict(self.identifiers)
+        self._weights: dict[Token, float] = {}
+
+    # -- word weights -------------------------------------------------------------------
+
+    def key_frequency(self, key: str) -> int:
+        posting = self.postings.get(key)
+        return 0 if posting is None else len(posting)
+
+    def weight(self, token: Token) -> float:
+        """How much a shared word proves: inverse document frequency over listed names, 0..1.
+
+        A word's commonest reading counts, so a skeleton shared by many spellings is weak."""
+        cached = self._weights.get(token)
+        if cached is None:
+            df = max((self.key_frequency(k) for k in token.keys), default=0)
+            cached = max(MIN_WEIGHT, math.log((len(self.names) + 2) / (df + 1)) / self._log_n)
+            if len(self._weights) < 1_000_000:
+                self._weights[token] = cached
+        return cached
+
+    # -- retrieval ----------------------------------------------------------------------
+
+    def near_keys(self, key: str) -> set[str]:
+        """Listed keys one edit from ``key`` (found through shared deletions)."""
+        if len(key) < MIN_FUZZY_KEY:
+            return set()
+        found: set[str] = set()
+        for d in _deletes(key) | {key}:
+            for other in self.near.get(d, ()):
+                if other != key and Levenshtein.distance(key, other, score_cutoff=1) <= 1:
+                    found.add(other)
+        return found
+
+    def retrieve(self, name: AnalyzedName, limit: int = 200) -> list[Candidate]:
+        """Listed names sharing (or nearly sharing) keys with the query, best first."""
+        arrays: list[np.ndarray] = []
+        weights: list[np.ndarray] = []
+        for token in name.tokens:
+            w = self.weight(token)
+            exact = [self.postings[k] for k in token.keys if k in self.postings]
+            near = [self.postings[k] for k in {n for key in token.keys for n in self.near_keys(key)}]
+            hit_exact = np.unique(np.concatenate(exact)) if exact else np.empty(0, np.int32)
+            if near:
+                hit_near = np.setdiff1d(np.concatenate(near), hit_exact, assume_unique=False)
+                arrays.append(hit_near)
+                weights.append(np.full(len(hit_near), w * 0.7, dtype=np.float32))
+            arrays.append(hit_exact)
+            weights.append(np.full(len(hit_exact), w, dtype=np.float32))
+        if not arrays:
+            return []
+        idx = np.concatenate(arrays)
+        if len(idx) == 0:
+            return []
+        wts = np.concatenate(weights)
+        uniq, inverse = np.unique(idx, return_inverse=True)
+        scores = np.bincount(inverse, weights=wts).astype(np.float32)
+        # among names sharing the same words, shorter ones cover more of themselves
+        scores = scores / np.sqrt(self.name_lengths[uniq])
+        if len(uniq) > limit:
+            top = np.argpartition(-scores, limit)[:limit]
+        else:
+            top = np.arange(len(uniq))
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [Candidate(int(uniq[i]), int(self.name_owner[uniq[i]]), float(scores[i])) for i in top]
+
+    def by_identifier(self, number: str) -> list[int]:
+        return self.identifiers.get(normalize_identifier(number), [])
+
+    def __len__(self) -> int:
+        return len(self.entities)
+
+
+def normalize_identifier(number: str) -> str:
+    """Document and registration numbers compared without spaces, dashes or case."""
+    return "".join(c for c in number.upper() if c.isalnum())
+
+
+def analyze_names(names: Iterable[str], schema: str) -> list[AnalyzedName]:
+    """The distinct analysed forms of an entity's names (empty ones dropped)."""
+    seen: set[tuple[str, ...]] = set()
+    out = []
+    for raw in (v for field in names for v in name_variants(field)):
+        name = analyze_name(raw, schema)
+        key = tuple(t.text for t in name.tokens)
+        if name.tokens and key not in seen:
+            seen.add(key)
+            out.append(name)
+    return out
+
+
+# -- on-disk cache ----------------------------------------------------------------------
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("JOINTWATCH_CACHE", Path.home() / ".cache" / "jointwatch"))
+
+
+def cache_key(parts: Iterable[str]) -> str:
+    raw = "|".join([INDEX_FORMAT, *sorted(parts)])
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:24]
+
+
+def load_cached(key: str) -> ScreeningIndex | None:
+    path = cache_dir() / f"screening-{key}.pickle"
+    if not path.exists():
+        return None
+    try:
+        with path.open("rb") as f:
+            index = pickle.load(f)  # noqa: S301 - our own cache file, written below
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        return None
+    return index if isinstance(index, ScreeningIndex) else None
+
+
+def save_cached(key: str, index: ScreeningIndex) -> None:
+    directory = cache_dir()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        tmp = directory / f".screening-{key}.{os.getpid()}.tmp"
+        with tmp.open("wb") as f:
+            pickle.dump(index, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, directory / f"screening-{key}.pickle")
+    except OSError:
+        pass  # a read-only home only costs a rebuild next time
+

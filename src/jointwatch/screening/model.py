@@ -1,0 +1,107 @@
+"""What goes into screening and what comes out: queries, listed records, matches, explanations."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from jointwatch.names import AnalyzedName
+
+# Schemata a query of each type may match: a person is never an aircraft.
+COMPATIBLE: dict[str, frozenset[str]] = {
+    "Person": frozenset({"Person", "LegalEntity"}),
+    "Organization": frozenset({"Organization", "Company", "LegalEntity", "PublicBody"}),
+    "Company": frozenset({"Organization", "Company", "LegalEntity", "PublicBody"}),
+    "LegalEntity": frozenset({"Person", "Organization", "Company", "LegalEntity", "PublicBody"}),
+    "Vessel": frozenset({"Vessel"}),
+    "Airplane": frozenset({"Airplane"}),
+}
+QUERY_SCHEMATA = ("Person", "Organization", "Company", "LegalEntity", "Vessel", "Airplane", "Thing")
+
+
+@dataclass(frozen=True)
+class Query:
+    """A subject to screen: a traveller, a customer, a payment party."""
+
+    name: str
+    schema: str = "Person"
+    birth_date: str | None = None          # YYYY, YYYY-MM or YYYY-MM-DD (already checked)
+    countries: tuple[str, ...] = ()        # ISO 3166-1 alpha-2, lower case
+    gender: str | None = None              # "male" / "female"
+    id_numbers: tuple[str, ...] = ()       # passport, national ID … as written
+    id: str | None = None                  # the caller's own reference (batch row id)
+
+    def identity(self) -> str:
+        """A digest of who was asked about: the key decided false positives are filed under."""
+        from jointwatch.names import analyze_name  # noqa: PLC0415 - keeps this module light
+
+        words = sorted(t.canonical for t in analyze_name(self.name, self.schema).tokens)
+        raw = "|".join([" ".join(words), self.birth_date or "", self.schema])
+        return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass(slots=True)
+class Listed:
+    """One listed entity as the screening index holds it."""
+
+    entity_id: str
+    schema: str
+    source: str
+    reference: str
+    list_version: str
+    caption: str
+    names: list[AnalyzedName] = field(default_factory=list)
+    birth_dates: tuple[str, ...] = ()
+    countries: frozenset[str] = frozenset()
+    gender: str | None = None
+    identifiers: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class WordMatch:
+    """In an explanation: one query word matched to one listed word."""
+
+    query: str
+    listed: str
+    rule: str            # exact, variant, skeleton, short-skeleton, near-skeleton, fuzzy, initial
+    similarity: float
+    weight: float        # how rare the word is on the lists (1 = never seen, ~0.2 = Mohammed)
+
+
+@dataclass(frozen=True)
+class Qualifier:
+    """In an explanation: a fact besides the name that moved the score."""
+
+    kind: str            # birth_date, country, gender, identifier, schema
+    outcome: str         # match, partial, mismatch
+    effect: str          # how the score changed, e.g. "x0.75" or "+0.04" or "decisive"
+    detail: str
+
+
+@dataclass(frozen=True)
+class Explanation:
+    words: list[WordMatch]
+    unmatched_query: list[str]
+    unmatched_listed: list[str]
+    ignored: list[str]
+    name_score: float
+    qualifiers: list[Qualifier]
+
+
+@dataclass(frozen=True)
+class Match:
+    """A listed entity that may be the subject, with the evidence."""
+
+    entity_id: str
+    source: str
+    ref: str
+    schema: str
+    caption: str
+    name: str                # the listed name that matched best
+    score: float
+    list_version: str
+    explanation: Explanation
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,35 @@
+"""One score in 0..1 for how well a query name fits a listed name.
+
+The score grows with the share of both names that aligned (the query's share counts more:
+a traveller's passport name is usually shorter than a listed name with all its
+patronymics) and with how much the aligned words prove (rare words prove more). A single
+shared word is weak evidence whatever it is. The constants were set on the development
+half of the evaluation sets (benchmarks/bench_screening.py); docs/screening.md says what
+the threshold means in measured alert rates.
+"""
+
+from __future__ import annotations
+
+import math
+
+from jointwatch.screening.compare import NameFeatures
+
+# Default alert threshold: on the development half of the evaluation sets, fewer than
+# 0.1% of innocent names reach it (docs/screening.md gives the measured figures).
+DEFAULT_THRESHOLD = 0.75
+
+QUERY_SHARE = 0.6          # exponent of the query's coverage; the listed name's gets the rest
+EVIDENCE_SCALE = 0.9       # matched weight at which the evidence factor is ~63% of the way to 1
+EVIDENCE_FLOOR = 0.55      # the factor for evidence near zero
+ONE_WORD = 0.7             # a match resting on one word when either name has more
+
+
+def name_score(f: NameFeatures) -> float:
+    if f.matched_words == 0:
+        return 0.0
+    coverage = (f.query_coverage ** QUERY_SHARE) * (f.listed_coverage ** (1 - QUERY_SHARE))
+    evidence = EVIDENCE_FLOOR + (1 - EVIDENCE_FLOOR) * (1 - math.exp(-f.matched_weight / EVIDENCE_SCALE))
+    score = coverage * evidence
+    if f.matched_words == 1 and (f.query_words > 1 or f.listed_words > 1):
+        score *= ONE_WORD
+    return round(min(1.0, score), 4)
