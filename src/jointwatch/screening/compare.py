@@ -8,7 +8,7 @@ so "Mohammed" shared proves little and "Harzi" shared proves much.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rapidfuzz.distance import JaroWinkler, Levenshtein
@@ -32,6 +32,8 @@ class TokenMatch:
     listed: Token
     similarity: float
     rule: str
+    query_position: int
+    listed_position: int
 
 
 def _shared_key(a: Token, b: Token) -> str | None:
@@ -80,16 +82,31 @@ def token_similarity(a: Token, b: Token) -> tuple[float, str]:
     return 0.0, ""
 
 
-def align(query: AnalyzedName, listed: AnalyzedName) -> list[TokenMatch]:
+class SimilarityCache:
+    """Word-pair similarities kept across the many listed names one query meets.
+
+    Listed words are shared objects in the index, so a pair is keyed by the query word's
+    position and the listed word's id."""
+
+    def __init__(self, query: AnalyzedName) -> None:
+        self.rows: list[dict[int, tuple[float, str]]] = [{} for _ in query.tokens]
+
+
+def align(query: AnalyzedName, listed: AnalyzedName, cache: SimilarityCache | None = None) -> list[TokenMatch]:
     """The best one-to-one pairing of the two names' words (greedy on similarity)."""
+    rows = cache.rows if cache is not None else [{} for _ in query.tokens]
     pairs = []
     for i, q in enumerate(query.tokens):
+        row = rows[i]
         for j, c in enumerate(listed.tokens):
-            sim, rule = token_similarity(q, c)
-            if sim >= MIN_PAIR:
+            found = row.get(id(c))
+            if found is None:
+                found = row[id(c)] = token_similarity(q, c)
+            if found[0] >= MIN_PAIR:
                 # ties go to the pair closer in position, so repeated words pair in order
-                pairs.append((-sim, abs(i - j), i, j, rule))
-    pairs.sort()
+                pairs.append((-found[0], abs(i - j), i, j, found[1]))
+    if len(pairs) > 1:
+        pairs.sort()
     used_q: set[int] = set()
     used_c: set[int] = set()
     out = []
@@ -98,7 +115,7 @@ def align(query: AnalyzedName, listed: AnalyzedName) -> list[TokenMatch]:
             continue
         used_q.add(i)
         used_c.add(j)
-        out.append(TokenMatch(query.tokens[i], listed.tokens[j], -neg, rule))
+        out.append(TokenMatch(query.tokens[i], listed.tokens[j], -neg, rule, i, j))
     return out
 
 
@@ -115,16 +132,13 @@ class NameFeatures:
     mean_similarity: float
 
 
-Weigher = Callable[[Token], float]
-
-
 def name_features(query: AnalyzedName, listed: AnalyzedName, matches: list[TokenMatch],
-                  weight: Weigher) -> NameFeatures:
-    """Coverage on both sides and the evidence of the aligned words."""
-    qw = sum(weight(t) for t in query.tokens) or 1.0
-    cw = sum(weight(t) for t in listed.tokens) or 1.0
-    mq = sum(m.similarity * weight(m.query) for m in matches)
-    mc = sum(m.similarity * weight(m.listed) for m in matches)
+                  query_weights: Sequence[float], listed_weights: Sequence[float]) -> NameFeatures:
+    """Coverage on both sides and the evidence of the aligned words (weights by position)."""
+    qw = sum(query_weights) or 1.0
+    cw = sum(listed_weights) or 1.0
+    mq = sum(m.similarity * query_weights[m.query_position] for m in matches)
+    mc = sum(m.similarity * listed_weights[m.listed_position] for m in matches)
     return NameFeatures(
         query_coverage=min(1.0, mq / qw),
         listed_coverage=min(1.0, mc / cw),

@@ -15,6 +15,7 @@ import pickle
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -24,10 +25,14 @@ from jointwatch.names import AnalyzedName, Token, analyze_name
 from jointwatch.names.analyze import name_variants
 from jointwatch.screening.model import Listed
 
-# Bump when the analysis or the index layout changes: old caches are then rebuilt.
-INDEX_FORMAT = "1"
+# Bump when the index layout changes; changes to the name rules and code are caught by
+# code_fingerprint(), so a cache never outlives the analysis that built it.
+INDEX_FORMAT = "2"
 MIN_FUZZY_KEY = 3
 MIN_WEIGHT = 0.05
+NEAR_RANK = 0.7          # a key one edit away ranks a name at this share of an exact key
+NEAR_SIMILARITY = 0.85   # the highest word similarity a near key can lead to (compare.FUZZY's cap)
+BOUND_SLACK = 0.05
 
 
 def _deletes(key: str) -> set[str]:
@@ -41,7 +46,9 @@ class Candidate:
     name_index: int
     entity_index: int
     retrieval_score: float
-
+    coverage_bound: float     # the most of the query's weight this name can match
+    weight_bound: float       # the most matched weight (evidence) it can have
+    words_hit: int            # query words that reached it through a key
 
 class ScreeningIndex:
     """Listed entities, their analysed names and the key → names postings."""
@@ -60,6 +67,7 @@ class ScreeningIndex:
                 for key in {k for t in name.tokens for k in t.keys}:
                     postings[key].append(n_idx)
         self.name_owner = np.asarray(owners, dtype=np.int32)
+        self._first_name = np.searchsorted(self.name_owner, np.arange(len(entities) + 1)).astype(np.int64)
         self.postings = {k: np.asarray(v, dtype=np.int32) for k, v in postings.items()}
         self.name_lengths = np.asarray([max(1, len(n.tokens)) for n in self.names], dtype=np.float32)
         self._log_n = math.log(len(self.names) + 2)
@@ -75,6 +83,9 @@ class ScreeningIndex:
                 self.identifiers[ident].append(e_idx)
         self.identifiers = dict(self.identifiers)
         self._weights: dict[Token, float] = {}
+        self._near_cache: dict[str, tuple[str, ...]] = {}
+        self.name_weights = [tuple(self.weight(t) for t in n.tokens) for n in self.names]
+        self._weights.clear()  # listed words' weights live in name_weights; keep the cache for queries
 
     # -- word weights -------------------------------------------------------------------
 
@@ -96,48 +107,74 @@ class ScreeningIndex:
 
     # -- retrieval ----------------------------------------------------------------------
 
-    def near_keys(self, key: str) -> set[str]:
+    def near_keys(self, key: str) -> tuple[str, ...]:
         """Listed keys one edit from ``key`` (found through shared deletions)."""
-        if len(key) < MIN_FUZZY_KEY:
-            return set()
-        found: set[str] = set()
-        for d in _deletes(key) | {key}:
-            for other in self.near.get(d, ()):
-                if other != key and Levenshtein.distance(key, other, score_cutoff=1) <= 1:
-                    found.add(other)
+        found = self._near_cache.get(key)
+        if found is not None:
+            return found
+        hits: set[str] = set()
+        if len(key) >= MIN_FUZZY_KEY:
+            for d in _deletes(key) | {key}:
+                for other in self.near.get(d, ()):
+                    if other != key and Levenshtein.distance(key, other, score_cutoff=1) <= 1:
+                        hits.add(other)
+        found = tuple(sorted(hits))
+        if len(self._near_cache) < 200_000:
+            self._near_cache[key] = found
         return found
 
     def retrieve(self, name: AnalyzedName, limit: int = 200) -> list[Candidate]:
         """Listed names sharing (or nearly sharing) keys with the query, best first."""
         arrays: list[np.ndarray] = []
         weights: list[np.ndarray] = []
+        bounds: list[np.ndarray] = []
+        total = sum(self.weight(t) for t in name.tokens) or 1.0
         for token in name.tokens:
             w = self.weight(token)
-            exact = [self.postings[k] for k in token.keys if k in self.postings]
-            near = [self.postings[k] for k in {n for key in token.keys for n in self.near_keys(key)}]
-            hit_exact = np.unique(np.concatenate(exact)) if exact else np.empty(0, np.int32)
-            if near:
-                hit_near = np.setdiff1d(np.concatenate(near), hit_exact, assume_unique=False)
-                arrays.append(hit_near)
-                weights.append(np.full(len(hit_near), w * 0.7, dtype=np.float32))
-            arrays.append(hit_exact)
-            weights.append(np.full(len(hit_exact), w, dtype=np.float32))
+            exact = {k for k in token.keys if k in self.postings}
+            near = {n for key in token.keys for n in self.near_keys(key)} - exact
+            parts = [self.postings[k] for k in exact] + [self.postings[k] for k in near]
+            if not parts:
+                continue
+            hits = np.concatenate(parts) if len(parts) > 1 else parts[0]
+            n_exact = sum(len(self.postings[k]) for k in exact)
+            token_w = np.full(len(hits), w * NEAR_RANK, dtype=np.float32)
+            token_w[:n_exact] = w
+            if len(parts) > 1:
+                # a name reached through several keys of one word counts once, at its best
+                order = np.lexsort((-token_w, hits))
+                hits, token_w = hits[order], token_w[order]
+                first = np.ones(len(hits), dtype=bool)
+                first[1:] = hits[1:] != hits[:-1]
+                hits, token_w = hits[first], token_w[first]
+            arrays.append(hits)
+            weights.append(token_w)
+            # an exact key may align at similarity 1, a near one at most NEAR_SIMILARITY
+            bounds.append(np.where(token_w >= w, w, w * NEAR_SIMILARITY).astype(np.float32))
         if not arrays:
             return []
         idx = np.concatenate(arrays)
-        if len(idx) == 0:
-            return []
         wts = np.concatenate(weights)
         uniq, inverse = np.unique(idx, return_inverse=True)
-        scores = np.bincount(inverse, weights=wts).astype(np.float32)
+        raw = np.bincount(inverse, weights=wts).astype(np.float32)
+        bound = np.bincount(inverse, weights=np.concatenate(bounds))
+        words = np.bincount(inverse)
         # among names sharing the same words, shorter ones cover more of themselves
-        scores = scores / np.sqrt(self.name_lengths[uniq])
+        scores = raw / np.sqrt(self.name_lengths[uniq])
         if len(uniq) > limit:
             top = np.argpartition(-scores, limit)[:limit]
         else:
             top = np.arange(len(uniq))
         top = top[np.argsort(-scores[top], kind="stable")]
-        return [Candidate(int(uniq[i]), int(self.name_owner[uniq[i]]), float(scores[i])) for i in top]
+        # initials and spellings that share no key may still align a little: BOUND_SLACK
+        owners = self.name_owner[uniq[top]]
+        return [Candidate(int(uniq[i]), int(o), float(scores[i]), min(1.0, float(bound[i]) / total + BOUND_SLACK),
+                          float(bound[i]) + BOUND_SLACK * total, int(words[i]))
+                for i, o in zip(top.tolist(), owners.tolist(), strict=True)]
+
+    def names_of(self, entity_index: int) -> range:
+        """The indices of one entity's names (stored next to each other)."""
+        return range(int(self._first_name[entity_index]), int(self._first_name[entity_index + 1]))
 
     def by_identifier(self, number: str) -> list[int]:
         return self.identifiers.get(normalize_identifier(number), [])
@@ -170,8 +207,22 @@ def cache_dir() -> Path:
     return Path(os.environ.get("JOINTWATCH_CACHE", Path.home() / ".cache" / "jointwatch"))
 
 
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """A digest of the code and rules that decide what the index holds."""
+    import jointwatch.names as names_pkg  # noqa: PLC0415
+    import jointwatch.resources as resources_pkg  # noqa: PLC0415
+
+    digest = hashlib.sha256(INDEX_FORMAT.encode())
+    files = [*sorted(Path(names_pkg.__file__).parent.glob("*.py")), Path(__file__),
+             Path(resources_pkg.__file__).parent / "names.yml"]
+    for path in files:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def cache_key(parts: Iterable[str]) -> str:
-    raw = "|".join([INDEX_FORMAT, *sorted(parts)])
+    raw = "|".join([code_fingerprint(), *sorted(parts)])
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:24]
 
 

@@ -18,9 +18,9 @@ from jointwatch.screening.compare import NameFeatures
 # 0.1% of innocent names reach it (docs/screening.md gives the measured figures).
 DEFAULT_THRESHOLD = 0.75
 
-QUERY_SHARE = 0.6          # exponent of the query's coverage; the listed name's gets the rest
-EVIDENCE_SCALE = 0.9       # matched weight at which the evidence factor is ~63% of the way to 1
-EVIDENCE_FLOOR = 0.55      # the factor for evidence near zero
+QUERY_SHARE = 0.8          # exponent of the query's coverage; the listed name's gets the rest
+EVIDENCE_SCALE = 0.6       # matched weight at which the evidence factor is ~63% of the way to 1
+EVIDENCE_FLOOR = 0.4       # the factor for evidence near zero
 ONE_WORD = 0.7             # a match resting on one word when either name has more
 
 
@@ -33,3 +33,14 @@ def name_score(f: NameFeatures) -> float:
     if f.matched_words == 1 and (f.query_words > 1 or f.listed_words > 1):
         score *= ONE_WORD
     return round(min(1.0, score), 4)
+
+
+def score_ceiling(coverage_bound: float, weight_bound: float, words_hit: int, query_words: int,
+                  query_has_initials: bool) -> float:
+    """The highest name score a retrieved name could reach, from what retrieval knows of it;
+    names whose ceiling is under the threshold are not scored at all."""
+    evidence = EVIDENCE_FLOOR + (1 - EVIDENCE_FLOOR) * (1 - math.exp(-weight_bound / EVIDENCE_SCALE))
+    ceiling = coverage_bound ** QUERY_SHARE * evidence
+    if words_hit == 1 and query_words > 1 and not query_has_initials:
+        ceiling *= ONE_WORD
+    return ceiling

@@ -5,16 +5,24 @@ The one scorer that the CLI, the API, travel, payments and network all call.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from jointwatch.errors import QueryError
-from jointwatch.names import AnalyzedName, Token, analyze_name
-from jointwatch.screening.compare import align, name_features
+from jointwatch.names import AnalyzedName, analyze_name
+from jointwatch.screening.compare import SimilarityCache, TokenMatch, align, name_features
 from jointwatch.screening.index import ScreeningIndex
-from jointwatch.screening.model import COMPATIBLE, QUERY_SCHEMATA, Explanation, Listed, Match, Query, WordMatch
-from jointwatch.screening.qualifiers import apply_qualifiers, parse_birth_date
-from jointwatch.screening.score import DEFAULT_THRESHOLD, name_score
+from jointwatch.screening.model import (
+    COMPATIBLE,
+    QUERY_SCHEMATA,
+    Explanation,
+    Match,
+    Qualifier,
+    Query,
+    WordMatch,
+)
+from jointwatch.screening.qualifiers import COUNTRY_MATCH, DOB_MATCH, apply_qualifiers, parse_birth_date
+from jointwatch.screening.score import DEFAULT_THRESHOLD, name_score, score_ceiling
 
 MAX_QUERY_CHARS = 500
 CANDIDATES = 200
@@ -59,11 +67,34 @@ def prepare(query: Query) -> Query:
 @dataclass
 class NameComparison:
     score: float
-    explanation: Explanation
+    matches: list[TokenMatch]
+
+    def explanation(self, query: AnalyzedName, listed: AnalyzedName, query_weights: Sequence[float],
+                    qualifiers: list[Qualifier] | None = None) -> Explanation:
+        """Which word matched which, how and with what weight; what was left over or ignored."""
+        q_used = {m.query_position for m in self.matches}
+        c_used = {m.listed_position for m in self.matches}
+        return Explanation(
+            words=[WordMatch(m.query.original, m.listed.original, m.rule, round(m.similarity, 3),
+                             round(query_weights[m.query_position], 3)) for m in self.matches],
+            unmatched_query=[t.original for i, t in enumerate(query.tokens) if i not in q_used],
+            unmatched_listed=[t.original for j, t in enumerate(listed.tokens) if j not in c_used],
+            ignored=list(query.ignored) + list(listed.ignored),
+            name_score=self.score,
+            qualifiers=qualifiers or [],
+        )
+
+
+def compare_names(query: AnalyzedName, listed: AnalyzedName, query_weights: Sequence[float],
+                  listed_weights: Sequence[float], cache: SimilarityCache | None = None) -> NameComparison:
+    """The name score of two analysed names and the word alignment behind it."""
+    matches = align(query, listed, cache)
+    return NameComparison(name_score(name_features(query, listed, matches, query_weights, listed_weights)),
+                          matches)
 
 
 class Screener:
-    """Screens subjects against one index. Thread-safe for reading."""
+    """Screens subjects against one index. Safe to share between threads (reads only)."""
 
     def __init__(self, index: ScreeningIndex, threshold: float = DEFAULT_THRESHOLD,
                  suppressor: Suppressor | None = None) -> None:
@@ -71,61 +102,59 @@ class Screener:
         self.threshold = threshold
         self.suppressor = suppressor
 
-    def weight(self, token: Token) -> float:
-        return self.index.weight(token)
-
-    def compare(self, query: AnalyzedName, listed: AnalyzedName) -> NameComparison:
-        """The name score of two analysed names, with the word-by-word explanation."""
-        matches = align(query, listed)
-        features = name_features(query, listed, matches, self.weight)
-        score = name_score(features)
-        q_used = {id(m.query) for m in matches}
-        c_used = {id(m.listed) for m in matches}
-        explanation = Explanation(
-            words=[WordMatch(m.query.original, m.listed.original, m.rule, round(m.similarity, 3),
-                             round(self.weight(m.query), 3)) for m in matches],
-            unmatched_query=[t.original for t in query.tokens if id(t) not in q_used],
-            unmatched_listed=[t.original for t in listed.tokens if id(t) not in c_used],
-            ignored=list(query.ignored) + list(listed.ignored),
-            name_score=score,
-            qualifiers=[],
-        )
-        return NameComparison(score, explanation)
-
-    def _best_name(self, query: AnalyzedName, entity: Listed, first: int | None) -> tuple[AnalyzedName, NameComparison]:
-        best: tuple[AnalyzedName, NameComparison] | None = None
-        for name in entity.names:
-            result = self.compare(query, name)
-            if best is None or result.score > best[1].score:
-                best = (name, result)
-        assert best is not None  # an indexed entity always has a name
-        return best
+    def compare(self, a: str, b: str, schema: str = "Person") -> tuple[float, Explanation]:
+        """Two names compared with this index's word weights (``jointwatch compare``)."""
+        query, listed = analyze_name(a, schema), analyze_name(b, schema)
+        q_weights = [self.index.weight(t) for t in query.tokens]
+        result = compare_names(query, listed, q_weights, [self.index.weight(t) for t in listed.tokens])
+        return result.score, result.explanation(query, listed, q_weights)
 
     def screen(self, query: Query, threshold: float | None = None, limit: int = 10) -> list[Match]:
         """Listed entities that may be the subject, best first, at or above the threshold."""
         query = prepare(query)
         threshold = self.threshold if threshold is None else threshold
         analyzed = analyze_name(query.name, query.schema)
+        q_weights = [self.index.weight(t) for t in analyzed.tokens]
         allowed = COMPATIBLE.get(query.schema)
-        entity_ids: dict[int, int | None] = {}
-        for candidate in self.index.retrieve(analyzed, CANDIDATES):
-            entity_ids.setdefault(candidate.entity_index, candidate.name_index)
-        for number in query.id_numbers:
-            for e_idx in self.index.by_identifier(number):
-                entity_ids.setdefault(e_idx, None)
-        matches: list[Match] = []
-        for e_idx, first in entity_ids.items():
-            entity = self.index.entities[e_idx]
+        # the most any qualifier can raise a name score; below this a name cannot reach the threshold
+        reachable = threshold / ((DOB_MATCH if query.birth_date else 1.0) * (COUNTRY_MATCH if query.countries else 1.0))
+        cache = SimilarityCache(analyzed)
+        best: dict[int, tuple[int, NameComparison]] = {}
+        initials = any(len(t.text) == 1 for t in analyzed.tokens)
+        for cand in self.index.retrieve(analyzed, CANDIDATES):
+            ceiling = score_ceiling(cand.coverage_bound, cand.weight_bound, cand.words_hit, len(analyzed.tokens),
+                                    initials)
+            if ceiling < reachable:
+                continue
+            held = best.get(cand.entity_index)
+            if held is not None and held[1].score >= ceiling:
+                continue  # another name of this entity already scores at least what this one could
+            entity = self.index.entities[cand.entity_index]
             if allowed is not None and entity.schema not in allowed:
                 continue
-            name, comparison = self._best_name(analyzed, entity, first)
+            result = compare_names(analyzed, self.index.names[cand.name_index], q_weights,
+                             self.index.name_weights[cand.name_index], cache)
+            if held is None or result.score > held[1].score:
+                best[cand.entity_index] = (cand.name_index, result)
+        # a listed document number is decisive: its holder is scored whatever the name retrieval found
+        for number in query.id_numbers:
+            for e_idx in self.index.by_identifier(number):
+                entity = self.index.entities[e_idx]
+                for n_idx in self.index.names_of(e_idx):
+                    result = compare_names(analyzed, self.index.names[n_idx], q_weights, self.index.name_weights[n_idx],
+                                     cache)
+                    if e_idx not in best or result.score > best[e_idx][1].score:
+                        best[e_idx] = (n_idx, result)
+        matches: list[Match] = []
+        for e_idx, (n_idx, comparison) in best.items():
+            entity = self.index.entities[e_idx]
             score, reasons = apply_qualifiers(query, entity, comparison.score)
             if score < threshold:
                 continue
-            explanation = replace(comparison.explanation, qualifiers=reasons)
+            explanation = comparison.explanation(analyzed, self.index.names[n_idx], q_weights, reasons)
             matches.append(Match(entity.entity_id, entity.source, entity.reference, entity.schema,
-                                 entity.caption, name.original, round(score, 4), entity.list_version,
-                                 explanation))
+                                 entity.caption, self.index.names[n_idx].original, round(score, 4),
+                                 entity.list_version, explanation))
         matches.sort(key=lambda m: (-m.score, m.source, m.ref))
         if matches and self.suppressor is not None:
             suppressed = self.suppressor(query.identity(), [m.entity_id for m in matches])
