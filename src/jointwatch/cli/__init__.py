@@ -5,18 +5,21 @@ from __future__ import annotations
 import typer
 
 from jointwatch import __version__
-from jointwatch.cli import entity, lists
+from jointwatch.cli import entity, lists, screen
 
 app = typer.Typer(
     name="jointwatch",
     help="Screening and information sharing against the official terrorist and sanctions lists.\n\n"
          "Exit codes: 0 done, 1 unexpected error, 2 bad command line, 3 bad list file, "
-         "4 store error, 5 download error, 6 not found.",
+         "4 store error, 5 download error, 6 not found, 7 bad query or input file.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(lists.app, name="lists")
 app.add_typer(entity.app, name="entity")
+app.command("screen")(screen.screen_command)
+app.command("compare")(screen.compare_command)
+app.add_typer(screen.whitelist_app, name="whitelist")
 
 
 def _version(value: bool) -> None:

@@ -1,14 +1,16 @@
 """Screening subjects against the register: candidate index, scoring, explanations, batches.
 
     from jointwatch.screening import Query, open_screener
-    screener = open_screener()            # the store's newest lists, index cached on disk
+    screener = open_screener(open_engine())   # the newest lists; index cached on disk
     for match in screener.screen(Query("Tariq al-Harzi", birth_date="1982")):
         print(match.score, match.source, match.ref, match.explanation)
 """
 
+from jointwatch.screening.batch import BatchSummary, screen_file
+from jointwatch.screening.from_store import index_from_store, open_screener
 from jointwatch.screening.model import Explanation, Listed, Match, Qualifier, Query, WordMatch
 from jointwatch.screening.score import DEFAULT_THRESHOLD
 from jointwatch.screening.screener import Screener, prepare
 
-__all__ = ["DEFAULT_THRESHOLD", "Explanation", "Listed", "Match", "Qualifier", "Query", "Screener",
-           "WordMatch", "prepare"]
+__all__ = ["DEFAULT_THRESHOLD", "BatchSummary", "Explanation", "Listed", "Match", "Qualifier", "Query",
+           "Screener", "WordMatch", "index_from_store", "open_screener", "prepare", "screen_file"]

@@ -15,8 +15,11 @@ from jointwatch.screening.index import (
     save_cached,
 )
 from jointwatch.screening.model import Listed
+from jointwatch.screening.score import DEFAULT_THRESHOLD
+from jointwatch.screening.screener import Screener
 from jointwatch.store.schema import statements, version_statements
 from jointwatch.store.versions import DEPENDENT_SCHEMATA, VersionInfo, latest_versions
+from jointwatch.store.whitelist import suppressed
 
 NAME_PROPS = ("name", "alias", "previousName", "weakAlias")
 COUNTRY_PROPS = ("nationality", "citizenship", "country", "birthCountry", "jurisdiction", "flag")
@@ -50,6 +53,8 @@ def _listing(source: str, reference: str, version: str,
     # documents hang off the listed entity through their holder
     documents = {r[2] for r in rows if r[4] == "holder" and r[5] == entity_id}
     raw_names = [r[5] for r in mine if r[4] in NAME_PROPS]
+    # the caption is the list's main name, in Latin script where there is one
+    primary = sorted((r[5] for r in mine if r[4] == "name"), key=lambda n: (not n.isascii(), n))
     idents = {normalize_identifier(r[5]) for r in rows
               if r[4] in ID_PROPS and (r[2] == entity_id or r[2] in documents)}
     names = analyze_names(sorted(raw_names, key=lambda n: (not n.isascii(), n)), schema)
@@ -57,7 +62,7 @@ def _listing(source: str, reference: str, version: str,
         return None
     return Listed(
         entity_id=entity_id, schema=schema, source=source, reference=reference, list_version=version,
-        caption=names[0].original,
+        caption=primary[0] if primary else names[0].original,
         names=names,
         birth_dates=tuple(sorted({r[5] for r in mine if r[4] == "birthDate"})),
         countries=frozenset(r[5] for r in mine if r[4] in COUNTRY_PROPS),
@@ -94,3 +99,11 @@ def index_from_store(engine: Engine, sources: list[str] | None = None, use_cache
     if use_cache:
         save_cached(key, index)
     return index
+
+
+def open_screener(engine: Engine, threshold: float | None = None, sources: list[str] | None = None,
+                  use_cache: bool = True) -> Screener:
+    """A screener over the store's newest lists that honours the store's whitelist."""
+    index = index_from_store(engine, sources, use_cache)
+    return Screener(index, DEFAULT_THRESHOLD if threshold is None else threshold,
+                    suppressor=lambda key, ids: suppressed(engine, key, ids))

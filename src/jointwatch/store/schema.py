@@ -63,3 +63,21 @@ version_statements = Table(
     Column("statement_id", String(40), ForeignKey("statements.id"), primary_key=True),
     sqlite_with_rowid=False,
 )
+
+# Decided false positives: this subject (query identity digest) is not this listed entity.
+# Screening suppresses the pair from then on; rows are added and withdrawn, never edited.
+whitelist = Table(
+    "whitelist",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("query_key", String(64), nullable=False),
+    Column("query_name", Text, nullable=False),
+    Column("query_birth_date", String(10), nullable=True),
+    Column("entity_id", String(255), nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("reference", String(128), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("decided_by", String(128), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("query_key", "entity_id", name="uq_whitelist_query_entity"),
+)

@@ -1,0 +1,243 @@
+"""`jointwatch screen`, `jointwatch compare`, `jointwatch whitelist …`: name screening."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from jointwatch.cli.output import DbOption, JsonOption, console, err_console, print_json, run
+from jointwatch.errors import NotFoundError, QueryError
+from jointwatch.screening import DEFAULT_THRESHOLD, Match, Query, open_screener, screen_file
+from jointwatch.screening.batch import match_record
+from jointwatch.screening.model import QUERY_SCHEMATA
+from jointwatch.screening.screener import prepare
+from jointwatch.store import open_engine, show_entity
+from jointwatch.store.whitelist import add_entry, list_entries, remove_entry
+
+ThresholdOption = Annotated[
+    float | None,
+    typer.Option("--threshold", "-t", min=0.0, max=1.0,
+                 help=f"Report matches scoring at least this (0..1). Default {DEFAULT_THRESHOLD}: "
+                      "see docs/screening.md for the alert rates it gives."),
+]
+SchemaOption = Annotated[str, typer.Option("--schema", "-s", help=f"Subject type: {', '.join(QUERY_SCHEMATA)}.")]
+
+
+def _explain_line(match: Match) -> str:
+    words = ", ".join(f"{w.query}→{w.listed} ({w.rule})" for w in match.explanation.words)
+    extra = "; ".join(f"{q.kind} {q.outcome} {q.effect}" for q in match.explanation.qualifiers)
+    missing = ", ".join(match.explanation.unmatched_query)
+    text = words
+    if missing:
+        text += f"; unmatched: {missing}"
+    if extra:
+        text += f"; {extra}"
+    return text
+
+
+def _print_matches(query: Query, matches: list[Match]) -> None:
+    if not matches:
+        console.print(f"No listed entity matches [bold]{query.name}[/] at this threshold.", highlight=False)
+        return
+    table = Table(title=f"Matches for {query.name}", show_lines=True)
+    for column in ("score", "source", "ref", "listed name", "why", "list version"):
+        table.add_column(column, overflow="fold")
+    for m in matches:
+        table.add_row(f"{m.score:.3f}", m.source, m.ref, m.name, _explain_line(m), m.list_version)
+    console.print(table)
+
+
+def screen_command(
+    name: Annotated[str | None, typer.Argument(help="The name to screen (omit with --input).")] = None,
+    dob: Annotated[str | None, typer.Option("--dob", help="Birth date: YYYY, YYYY-MM, YYYY-MM-DD or DD.MM.YYYY.")] = None,
+    country: Annotated[list[str] | None, typer.Option("--country", "-c",
+                                                      help="Nationality or country (name or ISO code); repeatable.")] = None,
+    gender: Annotated[str | None, typer.Option(help="male or female.")] = None,
+    schema: SchemaOption = "Person",
+    id_number: Annotated[list[str] | None, typer.Option("--id-number", help="Passport or ID number; repeatable.")] = None,
+    threshold: ThresholdOption = None,
+    limit: Annotated[int, typer.Option("--limit", "-k", min=1, max=1000, help="At most this many matches per subject.")] = 10,
+    input_path: Annotated[Path | None, typer.Option("--input", "-i", help="CSV of subjects: id,name[,schema,birth_date,nationality,id_number,gender].")] = None,
+    output_path: Annotated[Path | None, typer.Option("--output", "-o", help="JSON-lines results (with --input). Re-running resumes.")] = None,
+    restart: Annotated[bool, typer.Option("--restart", help="With --input: start over instead of resuming.")] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Screen a name, or a CSV of subjects, against the newest version of every loaded list.
+
+    Every match gives the listed entity, its source and the source's reference, the list
+    version, a score in 0..1 and why: which words matched which and how, and which of
+    birth date, country, gender and document number counted. Exit code 0 also when
+    matches are found; 7 for a bad query or input file.
+    """
+    engine = run(as_json, lambda: open_engine(db))
+    if input_path is not None:
+        if output_path is None:
+            raise typer.BadParameter("--input needs --output", param_hint="--output")
+        screener = run(as_json, lambda: open_screener(engine, threshold))
+        summary = run(as_json, lambda: _run_batch(screener, input_path, output_path, threshold, limit, restart,
+                                                   not as_json))
+        if as_json:
+            print_json(summary)
+        else:
+            console.print(f"{summary.queries:,} subjects: {summary.screened:,} screened, {summary.skipped:,} "
+                          f"already done, {summary.with_matches:,} with matches, {summary.errors:,} rejected "
+                          f"→ {output_path}")
+        return
+    if name is None:
+        raise typer.BadParameter("give a NAME or --input FILE", param_hint="NAME")
+    query = Query(name=name, schema=schema, birth_date=dob, countries=tuple(country or ()), gender=gender,
+                  id_numbers=tuple(id_number or ()))
+    run(as_json, lambda: prepare(query))  # a bad query is reported before the index is built
+    screener = run(as_json, lambda: open_screener(engine, threshold))
+    matches = run(as_json, lambda: screener.screen(query, threshold=threshold, limit=limit))
+    if as_json:
+        print_json({"query": query, "threshold": screener.threshold if threshold is None else threshold,
+                    "matches": [match_record(m) for m in matches]})
+    else:
+        _print_matches(query, matches)
+
+
+def _run_batch(screener: Any, input_path: Path, output_path: Path, threshold: float | None, limit: int,
+               restart: bool, show: bool) -> Any:
+    if not show or not err_console.is_terminal:
+        return screen_file(screener, input_path, output_path, threshold, limit, restart)
+    with Progress(TextColumn("screening"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=err_console, transient=True) as progress:
+        task = progress.add_task("screening", total=None)
+        return screen_file(screener, input_path, output_path, threshold, limit, restart,
+                           progress=lambda done, total: progress.update(task, completed=done, total=total))
+
+
+def compare_command(
+    name_a: Annotated[str | None, typer.Argument(help="First name.")] = None,
+    name_b: Annotated[str | None, typer.Argument(help="Second name.")] = None,
+    schema: SchemaOption = "Person",
+    pairs: Annotated[Path | None, typer.Option("--pairs", help="CSV with columns name1,name2[,schema].")] = None,
+    output_path: Annotated[Path | None, typer.Option("--output", "-o", help="CSV of scores (with --pairs).")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Score two names against each other (0..1) and show how their words align.
+
+    Word weights come from the loaded lists (a shared "Mohammed" proves less than a
+    shared "Harzi"); with no lists loaded every word weighs the same.
+    """
+    engine = run(as_json, lambda: open_engine(db))
+    screener = run(as_json, lambda: open_screener(engine))
+    if pairs is not None:
+        out = output_path.open("w", encoding="utf-8", newline="") if output_path else sys.stdout
+        try:
+            run(as_json, lambda: _compare_pairs(screener, pairs, out))
+        finally:
+            if output_path:
+                out.close()
+        return
+    if not name_a or not name_b:
+        raise typer.BadParameter("give two names or --pairs FILE", param_hint="NAME_A NAME_B")
+    for value in (name_a, name_b):
+        run(as_json, lambda v=value: prepare(Query(v, schema)))
+    score, explanation = screener.compare(name_a, name_b, schema)
+    if as_json:
+        print_json({"name1": name_a, "name2": name_b, "schema": schema, "score": score,
+                    "explanation": explanation})
+        return
+    console.print(f"[bold]{score:.3f}[/]  {name_a}  ~  {name_b}", highlight=False)
+    for w in explanation.words:
+        console.print(f"  {w.query} → {w.listed}: {w.rule}, similarity {w.similarity:.2f}, weight {w.weight:.2f}",
+                      highlight=False)
+    if explanation.unmatched_query or explanation.unmatched_listed:
+        console.print(f"  unmatched: {', '.join(explanation.unmatched_query + explanation.unmatched_listed)}",
+                      highlight=False)
+
+
+def _compare_pairs(screener: Any, pairs: Path, out: Any) -> None:
+    try:
+        handle = pairs.open(encoding="utf-8-sig", newline="")
+    except OSError as error:
+        raise QueryError(f"{pairs}: cannot read ({error.strerror})") from None
+    writer = csv.writer(out)
+    writer.writerow(["name1", "name2", "schema", "score", "error"])
+    with handle:
+        reader = csv.DictReader(handle)
+        if not reader.fieldnames or not {"name1", "name2"} <= set(reader.fieldnames):
+            raise QueryError(f"{pairs}, line 1: needs columns name1,name2[,schema]")
+        for row in reader:
+            a, b = row.get("name1") or "", row.get("name2") or ""
+            schema = (row.get("schema") or "").strip() or "Person"
+            try:
+                for value in (a, b):
+                    prepare(Query(value, schema))
+                score, _ = screener.compare(a, b, schema)
+                writer.writerow([a, b, schema, f"{score:.4f}", ""])
+            except QueryError as error:
+                writer.writerow([a, b, schema, "", f"line {reader.line_num}: {error}"])
+
+
+def _one_listing(engine: Any, ref: str, source: str | None) -> Any:
+    views = show_entity(engine, ref, source)
+    if len(views) > 1:
+        raise NotFoundError(f"{ref!r} is listed by {', '.join(v.source for v in views)}: say which with --source")
+    return views[0]
+
+
+whitelist_app = typer.Typer(help="Decided false positives: subjects that are not a listed entity.",
+                            no_args_is_help=True)
+
+
+@whitelist_app.command("add")
+def whitelist_add(
+    name: Annotated[str, typer.Argument(help="The subject's name as screened.")],
+    ref: Annotated[str, typer.Argument(help="The listed entity: source reference (QDi.354) or entity id.")],
+    reason: Annotated[str, typer.Option("--reason", "-r", help="Why the subject is not the listed entity.")],
+    dob: Annotated[str | None, typer.Option("--dob", help="The subject's birth date, if screened with one.")] = None,
+    schema: SchemaOption = "Person",
+    source: Annotated[str | None, typer.Option(help="The listing source, when the reference is ambiguous.")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who decided.")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record that a subject is not a listed entity, so screening stops alerting on the pair."""
+    engine = run(as_json, lambda: open_engine(db))
+    query = run(as_json, lambda: prepare(Query(name, schema, birth_date=dob)))
+    view = run(as_json, lambda: _one_listing(engine, ref, source))
+    entry = run(as_json, lambda: add_entry(engine, query.identity(), name, query.birth_date, view.entity_id,
+                                           view.source, view.reference, reason, by))
+    if as_json:
+        print_json(entry)
+    else:
+        console.print(f"whitelisted #{entry.id}: {name} is not {view.source} {view.reference} ({view.caption})",
+                      highlight=False)
+
+
+@whitelist_app.command("list")
+def whitelist_list(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Show every decided false positive."""
+    entries = run(as_json, lambda: list_entries(open_engine(db)))
+    if as_json:
+        print_json(entries)
+        return
+    table = Table()
+    for column in ("#", "subject", "born", "is not", "reason", "by", "when"):
+        table.add_column(column, overflow="fold")
+    for e in entries:
+        table.add_row(str(e.id), e.query_name, e.query_birth_date or "", f"{e.source} {e.reference}", e.reason,
+                      e.decided_by or "", e.created_at.isoformat(timespec="seconds"))
+    console.print(table)
+
+
+@whitelist_app.command("remove")
+def whitelist_remove(entry_id: Annotated[int, typer.Argument(help="The entry number (whitelist list).")],
+                     db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Withdraw a decision: the pair alerts again."""
+    run(as_json, lambda: remove_entry(open_engine(db), entry_id))
+    if as_json:
+        print_json({"removed": entry_id})
+    else:
+        console.print(f"removed whitelist entry #{entry_id}")

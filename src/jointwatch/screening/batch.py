@@ -1,0 +1,146 @@
+"""Batch screening: a CSV of subjects in, one JSON line per subject out, resumable.
+
+Input columns: ``id,name`` required; ``schema,birth_date,nationality,id_number`` optional
+(several nationalities or numbers separated by ";"). A bad row becomes a line with an
+``error`` naming the row and field, and the batch goes on. Stopping and running the same
+command again continues after the last subject written.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from jointwatch.errors import JointwatchError, QueryError
+from jointwatch.screening.model import Query
+from jointwatch.screening.screener import Screener
+
+REQUIRED = ("id", "name")
+OPTIONAL = ("schema", "birth_date", "nationality", "id_number", "gender")
+MAX_FIELD = 10_000
+csv.field_size_limit(1_000_000)
+
+
+@dataclass
+class BatchSummary:
+    queries: int = 0
+    screened: int = 0
+    skipped: int = 0          # already in the output from an earlier run
+    with_matches: int = 0
+    errors: int = 0
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in (value or "").split(";") if v.strip())
+
+
+def read_queries(path: Path) -> Iterator[tuple[int, str, Query | QueryError]]:
+    """(line number, id, query or the error of that row) for each data row of the CSV."""
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as error:
+        raise QueryError(f"{path}: cannot read ({error.strerror})") from None
+    with handle:
+        reader = csv.DictReader(handle)
+        try:
+            header = reader.fieldnames
+        except (UnicodeDecodeError, csv.Error) as error:
+            raise QueryError(f"{path}, line 1: unreadable header ({error})") from None
+        missing = [c for c in REQUIRED if c not in (header or [])]
+        if missing:
+            raise QueryError(f"{path}, line 1: missing column(s) {', '.join(missing)} "
+                             f"(needs id,name; may have {','.join(OPTIONAL)})")
+        seen: set[str] = set()
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except (UnicodeDecodeError, csv.Error) as error:
+                raise QueryError(f"{path}, line {reader.line_num}: {error}") from None
+            line = reader.line_num
+            row_id = (row.get("id") or "").strip()
+            if not row_id:
+                yield line, "", QueryError(f"line {line}: id is empty")
+                continue
+            if row_id in seen:
+                yield line, row_id, QueryError(f"line {line}: id {row_id!r} appears twice")
+                continue
+            seen.add(row_id)
+            if None in row or any(v is not None and len(v) > MAX_FIELD for v in row.values()):
+                yield line, row_id, QueryError(f"line {line}: too many fields or a field over {MAX_FIELD} characters")
+                continue
+            yield line, row_id, Query(
+                name=row.get("name") or "",
+                schema=(row.get("schema") or "").strip() or "Person",
+                birth_date=(row.get("birth_date") or "").strip() or None,
+                countries=_split(row.get("nationality")),
+                gender=(row.get("gender") or "").strip() or None,
+                id_numbers=_split(row.get("id_number")),
+                id=row_id,
+            )
+
+
+def _done_ids(output: Path) -> set[str]:
+    """Ids already written; a last line cut short by a crash is removed first."""
+    if not output.exists():
+        return set()
+    with output.open("rb+") as f:
+        data = f.read()
+        end = data.rfind(b"\n") + 1
+        if end != len(data):
+            f.truncate(end)
+    done = set()
+    for raw in data[:end].splitlines():
+        try:
+            done.add(str(json.loads(raw)["id"]))
+        except (ValueError, KeyError, TypeError):
+            raise QueryError(f"{output}: not a results file of jointwatch screen (cannot resume)") from None
+    return done
+
+
+def match_record(match: Any) -> dict[str, Any]:
+    data = asdict(match)
+    return {k: data[k] for k in ("entity_id", "source", "ref", "schema", "caption", "name", "score",
+                                 "list_version", "explanation")}
+
+
+def screen_file(screener: Screener, input_path: Path, output_path: Path, threshold: float | None = None,
+                limit: int = 10, restart: bool = False,
+                progress: Callable[[int, int], None] | None = None) -> BatchSummary:
+    """Screen every row of ``input_path`` into ``output_path`` (JSON lines), resuming by default."""
+    rows = list(read_queries(input_path))
+    if restart and output_path.exists():
+        output_path.unlink()
+    done = _done_ids(output_path)
+    summary = BatchSummary(queries=len(rows))
+    out: IO[str]
+    with output_path.open("a", encoding="utf-8") as out:
+        for n, (line, row_id, query) in enumerate(rows, start=1):
+            if row_id and row_id in done:
+                summary.skipped += 1
+            else:
+                record: dict[str, Any] = {"id": row_id, "line": line}
+                try:
+                    if isinstance(query, QueryError):
+                        raise query
+                    matches = screener.screen(query, threshold=threshold, limit=limit)
+                    record["matches"] = [match_record(m) for m in matches]
+                    summary.screened += 1
+                    summary.with_matches += bool(matches)
+                except JointwatchError as error:
+                    record["error"] = str(error) if str(error).startswith("line ") else f"line {line}: {error}"
+                    record["matches"] = []
+                    summary.errors += 1
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                if n % 256 == 0:
+                    out.flush()
+                    os.fsync(out.fileno())
+            if progress:
+                progress(n, len(rows))
+    return summary

@@ -1,0 +1,76 @@
+"""Decided false positives: "this subject is not that listed entity", kept in the store.
+
+A decision is filed under the subject's identity digest (its name's words in canonical
+spelling, sorted, with birth date and schema), so the same traveller spelled another way
+("Mohamed Ali" / "ALI, Mohammed") is still recognised. There is no size limit: screening
+asks the store only about the entities it is about to report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from jointwatch.errors import NotFoundError, StoreError
+from jointwatch.store.schema import whitelist
+
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class WhitelistEntry:
+    id: int
+    query_key: str
+    query_name: str
+    query_birth_date: str | None
+    entity_id: str
+    source: str
+    reference: str
+    reason: str
+    decided_by: str | None
+    created_at: datetime
+
+
+def add_entry(engine: Engine, query_key: str, query_name: str, query_birth_date: str | None, entity_id: str,
+              source: str, reference: str, reason: str, decided_by: str | None = None) -> WhitelistEntry:
+    """File a false-positive decision; StoreError if the same pair is already filed."""
+    if not reason.strip():
+        raise StoreError("a whitelist entry needs a reason")
+    row = {"query_key": query_key, "query_name": query_name, "query_birth_date": query_birth_date,
+           "entity_id": entity_id, "source": source, "reference": reference, "reason": reason.strip(),
+           "decided_by": decided_by, "created_at": datetime.now(UTC)}
+    try:
+        with engine.begin() as connection:
+            new_id = connection.execute(insert(whitelist).values(**row)).inserted_primary_key[0]
+    except IntegrityError:
+        raise StoreError(f"{query_name!r} is already whitelisted against {source} {reference}") from None
+    return WhitelistEntry(id=int(new_id), **row)
+
+
+def list_entries(engine: Engine, entity_id: str | None = None) -> list[WhitelistEntry]:
+    query = select(whitelist).order_by(whitelist.c.id)
+    if entity_id:
+        query = query.where(whitelist.c.entity_id == entity_id)
+    with engine.connect() as connection:
+        return [WhitelistEntry(**row._mapping) for row in connection.execute(query)]
+
+
+def remove_entry(engine: Engine, entry_id: int) -> None:
+    with engine.begin() as connection:
+        if connection.execute(delete(whitelist).where(whitelist.c.id == entry_id)).rowcount == 0:
+            raise NotFoundError(f"no whitelist entry {entry_id}")
+
+
+def suppressed(engine: Engine, query_key: str, entity_ids: list[str]) -> set[str]:
+    """Which of ``entity_ids`` were decided not to be the subject with this identity."""
+    found: set[str] = set()
+    with engine.connect() as connection:
+        for start in range(0, len(entity_ids), _CHUNK):
+            chunk = entity_ids[start:start + _CHUNK]
+            found |= set(connection.execute(
+                select(whitelist.c.entity_id).where(whitelist.c.query_key == query_key,
+                                                    whitelist.c.entity_id.in_(chunk))).scalars())
+    return found
