@@ -215,7 +215,7 @@ def code_fingerprint() -> str:
 
     digest = hashlib.sha256(INDEX_FORMAT.encode())
     files = [*sorted(Path(names_pkg.__file__).parent.glob("*.py")), Path(__file__),
-             Path(resources_pkg.__file__).parent / "names.yml"]
+             Path(__file__).with_name("from_store.py"), Path(resources_pkg.__file__).parent / "names.yml"]
     for path in files:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

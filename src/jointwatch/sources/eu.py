@@ -28,15 +28,7 @@ from lxml import etree
 from rigour.langs import iso_639_alpha3
 
 from jointwatch.errors import ListFormatError
-from jointwatch.sources.base import (
-    ParsedList,
-    Record,
-    clip,
-    hashed_id,
-    make_entity,
-    make_id,
-    make_sanction,
-)
+from jointwatch.sources.base import ParsedList, Record, clip, hashed_id, make_entity, make_id, make_sanction
 from jointwatch.sources.countries import add_country, country_code
 from jointwatch.sources.dates import parse_dates, parse_timestamp_date, year_range
 from jointwatch.sources.xmlsafe import children, iter_elements, local, where

@@ -36,15 +36,7 @@ from followthemoney.types import registry
 from lxml import etree
 
 from jointwatch.errors import ListFormatError
-from jointwatch.sources.base import (
-    ParsedList,
-    Record,
-    clip,
-    hashed_id,
-    make_entity,
-    make_id,
-    make_sanction,
-)
+from jointwatch.sources.base import ParsedList, Record, clip, hashed_id, make_entity, make_id, make_sanction
 from jointwatch.sources.countries import country_code
 from jointwatch.sources.dates import parse_dates
 from jointwatch.sources.xmlsafe import children, iter_elements, local, text, texts, where

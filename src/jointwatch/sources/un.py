@@ -16,15 +16,7 @@ from followthemoney import StatementEntity
 from lxml import etree
 
 from jointwatch.errors import ListFormatError
-from jointwatch.sources.base import (
-    ParsedList,
-    Record,
-    clip,
-    hashed_id,
-    make_entity,
-    make_id,
-    make_sanction,
-)
+from jointwatch.sources.base import ParsedList, Record, clip, hashed_id, make_entity, make_id, make_sanction
 from jointwatch.sources.countries import add_country
 from jointwatch.sources.dates import parse_dates, parse_timestamp_date, year_range
 from jointwatch.sources.xmlsafe import children, iter_elements, text, texts, where
@@ -204,6 +196,7 @@ def _document(path: Path, source: str, main: StatementEntity, el: etree._Element
 def _sanction(
     path: Path, source: str, main: StatementEntity, el: etree._Element, reference: str
 ) -> StatementEntity:
+    """The Sanction entity: list type, regime (the reference's prefix), listing and update dates."""
     sanction = make_sanction(source, main, AUTHORITY, reference, unsc_id=reference)
     sanction.add("program", _value(path, el, "UN_LIST_TYPE"))
     sanction.add("programId", reference.split(".")[0])
