@@ -26,6 +26,7 @@ MAX_WORDS = 24
 _SPLIT = re.compile(r"[\s,;:/\\|()\[\]{}<>\"“”«».!?+=*&^%$#@~_‐‑‒–—―-]+")
 _APOSTROPHES = re.compile(r"['`´ʼʻ’‘ʾʿ]")
 _ARABIC_ARTICLE = "ال"
+_DOTTED = re.compile(r"\b((?:\w\.){2,})")
 _BRACKETED = re.compile(r"\(([^()]*(?:\([^()]*\)[^()]*)*)\)")
 _SCRIPT_NOTE = re.compile(r"^\s*original script\s*:\s*", re.IGNORECASE)
 
@@ -135,9 +136,14 @@ def analyze_name(name: str, schema: str = "Person") -> AnalyzedName:
     if schema == "Person" or schema == "LegalEntity":
         words, ignored = _merge_compounds(words)
     else:
+        # "S.A." and "L.L.C." are one word (and a legal form), not letters
+        words = [w for w in _SPLIT.split(_DOTTED.sub(lambda m: m.group(1).replace(".", ""), name)) if w]
         kept = []
-        for w in words:
-            (ignored if RULES.is_org_generic(to_ascii(w)) else kept).append(w)
+        lower = [to_ascii(w) for w in words]
+        for i, w in enumerate(words):
+            following = lower[i + 1] if i + 1 < len(words) else ""
+            generic = RULES.is_org_generic(lower[i]) or RULES.is_article(lower[i], following)
+            (ignored if generic else kept).append(w)
         words = kept or words
     tokens = [t for t in map(make_token, words[:MAX_WORDS]) if t is not None]
     return AnalyzedName(original, tuple(tokens), tuple(ignored), scripts_of(name))

@@ -40,7 +40,8 @@ def _rows(engine: Engine, versions: list[VersionInfo]) -> Iterator[tuple[str, st
         .order_by(statements.c.source, statements.c.reference)
     )
     with engine.connect() as connection:
-        yield from connection.execute(query).tuples()
+        for row in connection.execute(query):
+            yield tuple(row)  # type: ignore[misc]
 
 
 def _listing(source: str, reference: str, version: str,
