@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from jointwatch.names.keys import arabic_keys, latin_keys
+from jointwatch.names.keys import arabic_keys, joined_keys, latin_keys
 from jointwatch.names.rules import RULES
 from jointwatch.names.scripts import is_arabic_script, scripts_of
 from jointwatch.names.translit import fold_arabic, to_ascii
@@ -26,6 +26,9 @@ MAX_WORDS = 24
 _SPLIT = re.compile(r"[\s,;:/\\|()\[\]{}<>\"“”«».!?+=*&^%$#@~_‐‑‒–—―-]+")
 _APOSTROPHES = re.compile(r"['`´ʼʻ’‘ʾʿ]")
 _ARABIC_ARTICLE = "ال"
+_ARABIC_GLUED = ("عبد", "ابو", "أبو")
+# Scripts written without spaces between the parts of a name: each syllable is a word.
+_SYLLABIC = re.compile(r"([\u4e00-\u9fff\u3400-\u4dbf\uac00-\ud7af])")
 _DOTTED = re.compile(r"\b((?:\w\.){2,})")
 _BRACKETED = re.compile(r"\(([^()]*(?:\([^()]*\)[^()]*)*)\)")
 _SCRIPT_NOTE = re.compile(r"^\s*original script\s*:\s*", re.IGNORECASE)
@@ -40,6 +43,7 @@ class Token:
     keys: tuple[str, ...]     # consonant skeletons ("trq" → ("trk",))
     original: str             # as written in the name, for explanations
     native: bool = False      # written in a non-Latin script (compared by skeleton)
+    known: bool = False       # canonical is a known name (muhammad, mahmud …), see names.yml
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,19 +77,33 @@ def make_token(word: str) -> Token | None:
         folded = fold_arabic(word)
         if folded.startswith(_ARABIC_ARTICLE) and len(folded) > 3:
             folded = folded[len(_ARABIC_ARTICLE):]
+        for prefix in _ARABIC_GLUED:
+            # عبدالجبار is عبد + الجبار: the article inside goes like the one in front
+            if folded.startswith(prefix + _ARABIC_ARTICLE) and len(folded) > len(prefix) + 3:
+                folded = prefix + folded[len(prefix) + 2:]
         text = to_ascii(folded)
         keys = arabic_keys(folded)
         if not text and keys == ("",):
             return None
-        return Token(text or keys[0], RULES.canonical(text) or text, keys, word, True)
+        canonical = RULES.canonical(folded) or RULES.canonical(text)
+        return Token(text or keys[0], canonical or text, keys, word, True, canonical is not None)
     text = to_ascii(_APOSTROPHES.sub("", word))
     if not text:
         return None
-    canonical = RULES.canonical(text) or text
+    known = RULES.canonical(text)
+    canonical = known or text
     keys = latin_keys(text)
     if canonical != text:
         keys = tuple(sorted(set(keys) | set(latin_keys(canonical))))
-    return Token(text, canonical, keys, word, not word.isascii() and scripts_of(word) != {"Latin"})
+    return Token(text, canonical, keys, word, not word.isascii() and scripts_of(word) != {"Latin"},
+                 known is not None)
+
+
+def join_tokens(first: Token, second: Token) -> Token:
+    """Two adjacent words read as one, to meet a name written joined."""
+    text = first.text + second.text
+    return Token(text, text, joined_keys(first.keys, second.keys), f"{first.original} {second.original}",
+                 first.native or second.native)
 
 
 def _merge_compounds(words: list[str]) -> tuple[list[str], list[str]]:
@@ -98,7 +116,9 @@ def _merge_compounds(words: list[str]) -> tuple[list[str], list[str]]:
     while i < len(words):
         w, low = words[i], lower[i]
         nxt = lower[i + 1] if i + 1 < len(words) else ""
-        if RULES.is_title(low) and (content > 2 or not RULES.title_is_also_name(low)) and nxt:
+        if RULES.is_suffix(low) and out and is_arabic_script(out[-1]) == is_arabic_script(w):
+            out[-1] = (fold_arabic(out[-1]) if is_arabic_script(w) else out[-1]) + low
+        elif RULES.is_title(low) and (content > 2 or not RULES.title_is_also_name(low)) and nxt:
             ignored.append(w)
             content -= 1
         elif RULES.is_article(low, nxt) or RULES.is_patronymic(low):
@@ -129,6 +149,7 @@ def analyze_name(name: str, schema: str = "Person") -> AnalyzedName:
     original = name
     name = unicodedata.normalize("NFKC", name)[:MAX_NAME_CHARS]
     name = "".join(c if c.isprintable() else " " for c in name)
+    name = _SYLLABIC.sub(lambda m: f" {to_ascii(m.group(1))} ", name)
     if schema in ("Person", "LegalEntity"):
         name = _reorder(name)
     words = [w for w in _SPLIT.split(name) if w][:MAX_WORDS * 2]

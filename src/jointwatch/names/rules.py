@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from jointwatch.names.translit import fold_arabic
 from jointwatch.resources import load_resource
 
 # The same particles written in Arabic script (after fold_arabic).
@@ -25,6 +26,7 @@ class NameRules:
     org_generic: frozenset[str]
     prefixes: dict[str, str] = field(default_factory=dict)       # written → canonical
     variants: dict[str, str] = field(default_factory=dict)       # spelling → canonical
+    suffixes: frozenset[str] = frozenset()
 
     @classmethod
     def load(cls) -> NameRules:
@@ -32,7 +34,7 @@ class NameRules:
         articles = data["particles"]["article"]
         plain = {"al", "el", "ul", "il"}
         prefixes = {w: canon for canon, written in data["compound_prefixes"].items() for w in written}
-        variants = {w: group[0] for group in data["variants"] for w in group}
+        variants = {fold_arabic(w): group[0] for group in data["variants"] for w in group}
         return cls(
             articles=frozenset(plain),
             sun_articles=frozenset(a for a in articles if a not in plain),
@@ -43,6 +45,7 @@ class NameRules:
             org_generic=frozenset(data["org_generic"]),
             prefixes=prefixes,
             variants=variants,
+            suffixes=frozenset(fold_arabic(w) for w in data["suffixes"]),
         )
 
     def is_article(self, word: str, following: str) -> bool:
@@ -81,9 +84,21 @@ class NameRules:
                 return canon + word[length:]
         return None
 
+    def is_suffix(self, word: str) -> bool:
+        """ullah, uddin and the like: the end of the word before."""
+        return word in self.suffixes
+
+    def is_known(self, canonical: str) -> bool:
+        """True for the canonical spelling of a variant group."""
+        return canonical in self._known
+
     def canonical(self, word: str) -> str | None:
         """The first spelling of the word's variant group, if it has one."""
         return self.variants.get(word)
+
+
+    def __post_init__(self) -> None:
+        self._known = frozenset(self.variants.values())
 
 
 RULES = NameRules.load()

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
 from jointwatch.names import AnalyzedName, Token
+from jointwatch.names.analyze import join_tokens
 
 MIN_PAIR = 0.6
 
 # How a pair of words matched, strongest first; the numbers are the similarities.
-EXACT, VARIANT, SKELETON, SHORT_SKELETON, NEAR_SKELETON, FUZZY, INITIAL = (
-    "exact", "variant", "skeleton", "short-skeleton", "near-skeleton", "fuzzy", "initial")
+EXACT, VARIANT, SKELETON, SHORT_SKELETON, NEAR_SKELETON, FUZZY, INITIAL, JOINED = (
+    "exact", "variant", "skeleton", "short-skeleton", "near-skeleton", "fuzzy", "initial", "joined")
 _RULE_SIM = {EXACT: 1.0, VARIANT: 0.95, SKELETON: 0.9, SHORT_SKELETON: 0.75, NEAR_SKELETON: 0.72,
              INITIAL: 0.6}
 
@@ -55,6 +56,8 @@ def token_similarity(a: Token, b: Token) -> tuple[float, str]:
         return 1.0, EXACT
     if a.canonical == b.canonical:
         return _RULE_SIM[VARIANT], VARIANT
+    if a.known and b.known:
+        return 0.0, ""  # two different known names (Muhammad, Mahmud) whatever their letters
     key = _shared_key(a, b)
     if a.native or b.native:
         if key is not None and len(key) >= 2:
@@ -116,6 +119,34 @@ def align(query: AnalyzedName, listed: AnalyzedName, cache: SimilarityCache | No
         used_q.add(i)
         used_c.add(j)
         out.append(TokenMatch(query.tokens[i], listed.tokens[j], -neg, rule, i, j))
+    if len(used_q) < len(query.tokens) and len(used_c) < len(listed.tokens):
+        out.extend(_joined(query, listed, used_q, used_c))
+    return out
+
+
+def _joined(query: AnalyzedName, listed: AnalyzedName, used_q: set[int], used_c: set[int]) -> list[TokenMatch]:
+    """Two adjacent unmatched words on one side against one on the other ("Wali Jan" / "WALIJAN")."""
+    out: list[TokenMatch] = []
+    for side_tokens, other_tokens, used_side, used_other, is_query in (
+            (query.tokens, listed.tokens, used_q, used_c, True),
+            (listed.tokens, query.tokens, used_c, used_q, False)):
+        for i in range(len(side_tokens) - 1):
+            if i in used_side or i + 1 in used_side:
+                continue
+            both = join_tokens(side_tokens[i], side_tokens[i + 1])
+            for j, other in enumerate(other_tokens):
+                if j in used_other:
+                    continue
+                sim, _rule = token_similarity(both, other)
+                if sim >= MIN_PAIR:
+                    used_side.update((i, i + 1))
+                    used_other.add(j)
+                    for k in (i, i + 1):
+                        if is_query:
+                            out.append(TokenMatch(side_tokens[k], other, sim, JOINED, k, j))
+                        else:
+                            out.append(TokenMatch(other, side_tokens[k], sim, JOINED, j, k))
+                    break
     return out
 
 
@@ -137,13 +168,14 @@ def name_features(query: AnalyzedName, listed: AnalyzedName, matches: list[Token
     """Coverage on both sides and the evidence of the aligned words (weights by position)."""
     qw = sum(query_weights) or 1.0
     cw = sum(listed_weights) or 1.0
-    mq = sum(m.similarity * query_weights[m.query_position] for m in matches)
-    mc = sum(m.similarity * listed_weights[m.listed_position] for m in matches)
+    # a joined pair puts one word in two matches: count each position once
+    mq = sum(sim * query_weights[i] for i, sim in {m.query_position: m.similarity for m in matches}.items())
+    mc = sum(sim * listed_weights[j] for j, sim in {m.listed_position: m.similarity for m in matches}.items())
     return NameFeatures(
         query_coverage=min(1.0, mq / qw),
         listed_coverage=min(1.0, mc / cw),
         matched_weight=mq,
-        matched_words=len(matches),
+        matched_words=len({m.query_position for m in matches}),
         query_words=len(query.tokens),
         listed_words=len(listed.tokens),
         mean_similarity=sum(m.similarity for m in matches) / len(matches) if matches else 0.0,

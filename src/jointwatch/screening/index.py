@@ -23,6 +23,7 @@ from rapidfuzz.distance import Levenshtein
 
 from jointwatch.names import AnalyzedName, Token, analyze_name
 from jointwatch.names.analyze import name_variants
+from jointwatch.names.keys import joined_keys
 from jointwatch.screening.model import Listed
 
 # Bump when the index layout changes; changes to the name rules and code are caught by
@@ -33,6 +34,13 @@ MIN_WEIGHT = 0.05
 NEAR_RANK = 0.7          # a key one edit away ranks a name at this share of an exact key
 NEAR_SIMILARITY = 0.85   # the highest word similarity a near key can lead to (compare.FUZZY's cap)
 BOUND_SLACK = 0.05
+MIN_JOINED_KEY = 4
+
+
+def _joined_keys(name: AnalyzedName) -> set[str]:
+    """Keys of adjacent word pairs read as one word, so "Walijan" finds "Wali Jan" and back."""
+    tokens = name.tokens
+    return {k for a, b in zip(tokens, tokens[1:]) for k in joined_keys(a.keys, b.keys) if len(k) >= MIN_JOINED_KEY}
 
 
 def _deletes(key: str) -> set[str]:
@@ -64,7 +72,7 @@ class ScreeningIndex:
                 n_idx = len(self.names)
                 self.names.append(name)
                 owners.append(e_idx)
-                for key in {k for t in name.tokens for k in t.keys}:
+                for key in {k for t in name.tokens for k in t.keys} | _joined_keys(name):
                     postings[key].append(n_idx)
         self.name_owner = np.asarray(owners, dtype=np.int32)
         self._first_name = np.searchsorted(self.name_owner, np.arange(len(entities) + 1)).astype(np.int64)
@@ -151,6 +159,16 @@ class ScreeningIndex:
             weights.append(token_w)
             # an exact key may align at similarity 1, a near one at most NEAR_SIMILARITY
             bounds.append(np.where(token_w >= w, w, w * NEAR_SIMILARITY).astype(np.float32))
+        # the query's adjacent words read as one find names written joined
+        for a, b in zip(name.tokens, name.tokens[1:]):
+            joined = [self.postings[k] for k in joined_keys(a.keys, b.keys)
+                      if len(k) >= MIN_JOINED_KEY and k in self.postings]
+            if joined:
+                hits = np.unique(np.concatenate(joined))
+                w = max(self.weight(a), self.weight(b))
+                arrays.append(hits)
+                weights.append(np.full(len(hits), w, dtype=np.float32))
+                bounds.append(np.full(len(hits), w, dtype=np.float32))
         if not arrays:
             return []
         idx = np.concatenate(arrays)
