@@ -123,7 +123,8 @@ def _merge_compounds(words: list[str]) -> tuple[list[str], list[str]]:
             content -= 1
         elif RULES.is_article(low, nxt) or RULES.is_patronymic(low):
             ignored.append(w)
-        elif (prefix := RULES.compound_prefix(low)) and nxt:
+        elif (prefix := RULES.compound_prefix(low)) and nxt and not RULES.compound_prefix(nxt):
+            # "Abu Abd al-Rahman": abu stays a word of its own and abd takes rahman
             # the next word may start with its own article: abd al-rahman, abu al-walid
             j = i + 1
             while j < len(words) and RULES.is_article(lower[j], lower[j + 1] if j + 1 < len(words) else ""):

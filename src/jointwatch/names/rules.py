@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rapidfuzz.distance import OSA
+
 from jointwatch.names.translit import fold_arabic
 from jointwatch.resources import load_resource
 
@@ -67,7 +69,12 @@ class NameRules:
         return word in self.titles_also_names
 
     def is_org_generic(self, word: str) -> bool:
-        return word in self.org_generic
+        """A legal form or filler word of organisation names, also when misspelt (COMPAYN)."""
+        if word in self.org_generic:
+            return True
+        if len(word) < 6:
+            return False
+        return any(len(g) >= 6 and OSA.distance(word, g, score_cutoff=1) <= 1 for g in self.org_generic)
 
     def compound_prefix(self, word: str) -> str | None:
         """The canonical prefix when ``word`` starts a two-word name (abdul → abd, abou → abu)."""

@@ -17,6 +17,7 @@ from jointwatch.names import AnalyzedName, Token
 from jointwatch.names.analyze import join_tokens
 
 MIN_PAIR = 0.6
+MIN_JOINED_KEY = 4
 
 # How a pair of words matched, strongest first; the numbers are the similarities.
 EXACT, VARIANT, SKELETON, SHORT_SKELETON, NEAR_SKELETON, FUZZY, INITIAL, JOINED = (
@@ -73,7 +74,7 @@ def token_similarity(a: Token, b: Token) -> tuple[float, str]:
             return _RULE_SIM[INITIAL], INITIAL
         return 0.0, ""
     fuzzy = max(JaroWinkler.similarity(a.text, b.text) - 0.1, Levenshtein.normalized_similarity(a.text, b.text))
-    if key is not None and len(key) >= 2:
+    if key is not None and len(key) >= 3:
         # the skeleton says "same consonants", the spelling says how close the rest is
         return min(0.92, 0.7 + 0.25 * JaroWinkler.similarity(a.text, b.text)), SKELETON
     if key is not None:
@@ -134,6 +135,8 @@ def _joined(query: AnalyzedName, listed: AnalyzedName, used_q: set[int], used_c:
             if i in used_side or i + 1 in used_side:
                 continue
             both = join_tokens(side_tokens[i], side_tokens[i + 1])
+            if max(len(k) for k in both.keys) < MIN_JOINED_KEY:
+                continue  # short joined skeletons meet too many names by chance
             for j, other in enumerate(other_tokens):
                 if j in used_other:
                     continue

@@ -35,6 +35,7 @@ NEAR_RANK = 0.7          # a key one edit away ranks a name at this share of an 
 NEAR_SIMILARITY = 0.85   # the highest word similarity a near key can lead to (compare.FUZZY's cap)
 BOUND_SLACK = 0.05
 MIN_JOINED_KEY = 4
+SHORT_WORD_WEIGHT = 0.35
 
 
 def _joined_keys(name: AnalyzedName) -> set[str]:
@@ -109,6 +110,8 @@ class ScreeningIndex:
         if cached is None:
             df = max((self.key_frequency(k) for k in token.keys), default=0)
             cached = max(MIN_WEIGHT, math.log((len(self.names) + 2) / (df + 1)) / self._log_n)
+            if len(token.text) <= 2 and not token.native:
+                cached = min(cached, SHORT_WORD_WEIGHT)  # initials, particles, typo debris: little identity
             if len(self._weights) < 1_000_000:
                 self._weights[token] = cached
         return cached

@@ -11,6 +11,7 @@ the threshold means in measured alert rates.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from jointwatch.screening.compare import NameFeatures
 
@@ -18,29 +19,38 @@ from jointwatch.screening.compare import NameFeatures
 # 0.1% of innocent names reach it (docs/screening.md gives the measured figures).
 DEFAULT_THRESHOLD = 0.75
 
-QUERY_SHARE = 0.8          # exponent of the query's coverage; the listed name's gets the rest
-EVIDENCE_SCALE = 0.6       # matched weight at which the evidence factor is ~63% of the way to 1
-EVIDENCE_FLOOR = 0.4       # the factor for evidence near zero
-ONE_WORD = 0.7             # a match resting on one word when either name has more
 
 
-def name_score(f: NameFeatures) -> float:
+@dataclass(frozen=True)
+class ScoreParams:
+    """The constants of the name score (tuned on the dev half: benchmarks/tune_scoring.py)."""
+
+    query_share: float = 0.8       # exponent of the query's coverage; the listed name's gets the rest
+    evidence_scale: float = 0.6    # matched weight at which the evidence factor is ~63% of the way to 1
+    evidence_floor: float = 0.4    # the evidence factor when the matched words prove nothing
+    one_word: float = 0.7          # a match resting on one word when either name has more
+
+
+PARAMS = ScoreParams()
+
+
+def name_score(f: NameFeatures, p: ScoreParams = PARAMS) -> float:
     if f.matched_words == 0:
         return 0.0
-    coverage = (f.query_coverage ** QUERY_SHARE) * (f.listed_coverage ** (1 - QUERY_SHARE))
-    evidence = EVIDENCE_FLOOR + (1 - EVIDENCE_FLOOR) * (1 - math.exp(-f.matched_weight / EVIDENCE_SCALE))
+    coverage = (f.query_coverage ** p.query_share) * (f.listed_coverage ** (1 - p.query_share))
+    evidence = p.evidence_floor + (1 - p.evidence_floor) * (1 - math.exp(-f.matched_weight / p.evidence_scale))
     score = coverage * evidence
     if f.matched_words == 1 and (f.query_words > 1 or f.listed_words > 1):
-        score *= ONE_WORD
+        score *= p.one_word
     return round(min(1.0, score), 4)
 
 
 def score_ceiling(coverage_bound: float, weight_bound: float, words_hit: int, query_words: int,
-                  query_has_initials: bool) -> float:
+                  query_has_initials: bool, p: ScoreParams = PARAMS) -> float:
     """The highest name score a retrieved name could reach, from what retrieval knows of it;
     names whose ceiling is under the threshold are not scored at all."""
-    evidence = EVIDENCE_FLOOR + (1 - EVIDENCE_FLOOR) * (1 - math.exp(-weight_bound / EVIDENCE_SCALE))
-    ceiling = coverage_bound ** QUERY_SHARE * evidence
+    evidence = p.evidence_floor + (1 - p.evidence_floor) * (1 - math.exp(-weight_bound / p.evidence_scale))
+    ceiling = coverage_bound ** p.query_share * evidence
     if words_hit == 1 and query_words > 1 and not query_has_initials:
-        ceiling *= ONE_WORD
+        ceiling *= p.one_word
     return ceiling
