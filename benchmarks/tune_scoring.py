@@ -33,7 +33,8 @@ from jointwatch.screening.score import PARAMS, ScoreParams, name_score  # noqa: 
 @dataclass
 class QueryFeatures:
     set_name: str
-    entity_id: str | None
+    entity_ids: frozenset[str]                    # the listing sought and its copies (empty: innocent)
+    person: bool
     candidates: list[tuple[str, NameFeatures]]   # (entity id, features) per retrieved name
 
 
@@ -43,7 +44,7 @@ def collect(index: ScreeningIndex, set_name: str, queries: list, limit: int = 20
         analyzed = analyze_name(q.name, q.schema)
         if not analyzed.tokens:
             continue
-        qw = [index.weight(t) for t in analyzed.tokens]
+        qw = index.weights_of(analyzed)
         cache = SimilarityCache(analyzed)
         feats = []
         for cand in index.retrieve(analyzed, limit):
@@ -51,27 +52,29 @@ def collect(index: ScreeningIndex, set_name: str, queries: list, limit: int = 20
             matches = align(analyzed, listed, cache)
             feats.append((index.entities[cand.entity_index].entity_id,
                           name_features(analyzed, listed, matches, qw, index.name_weights[cand.name_index])))
-        out.append(QueryFeatures(set_name, q.entity_id, feats))
+        wanted = frozenset({q.entity_id, *q.also}) if q.entity_id else frozenset()
+        out.append(QueryFeatures(set_name, wanted, q.schema == "Person", feats))
     return out
 
 
 def best_by_entity(qf: QueryFeatures, p: ScoreParams) -> dict[str, float]:
     best: dict[str, float] = {}
     for entity_id, f in qf.candidates:
-        s = name_score(f, p)
+        s = name_score(f, p, qf.person)
         if s > best.get(entity_id, -1.0):
             best[entity_id] = s
     return best
 
 
 def evaluate(data: list[QueryFeatures], p: ScoreParams, rate: float = 0.001) -> tuple[float, float, dict[str, float]]:
-    innocent_max = sorted(max(best_by_entity(q, p).values(), default=0.0) for q in data if q.entity_id is None)
+    innocent_max = sorted(max(best_by_entity(q, p).values(), default=0.0) for q in data if not q.entity_ids)
     k = min(len(innocent_max) - 1, int(len(innocent_max) * (1 - rate)))
     threshold = innocent_max[k] + 1e-6
     recall: dict[str, list[bool]] = defaultdict(list)
     for q in data:
-        if q.entity_id is not None:
-            recall[q.set_name].append(best_by_entity(q, p).get(q.entity_id, 0.0) >= threshold)
+        if q.entity_ids:
+            best = best_by_entity(q, p)
+            recall[q.set_name].append(max(best.get(e, 0.0) for e in q.entity_ids) >= threshold)
     per_set = {name: sum(v) / len(v) for name, v in recall.items()}
     return sum(per_set.values()) / len(per_set), threshold, per_set
 
@@ -95,9 +98,9 @@ def main() -> None:
     recall, threshold, per_set = evaluate(data, PARAMS)
     print(f"current {PARAMS}: mean recall@0.1% {recall:.4f} threshold {threshold:.4f} {per_set}")
     results = []
-    grid = itertools.product([0.6, 0.7, 0.8, 0.9], [0.4, 0.6, 0.9, 1.2], [0.2, 0.3, 0.4, 0.55], [0.5, 0.6, 0.7, 0.85])
+    grid = itertools.product([0.7, 0.8, 0.9, 0.95, 1.0], [0.6, 0.9, 1.2, 1.6, 2.0, 3.0], [0.0, 0.1, 0.2, 0.3, 0.4], [0.7])
     for share, scale, floor, one in grid:
-        p = ScoreParams(share, scale, floor, one)
+        p = ScoreParams(share, scale, floor, one, PARAMS.other_floor)
         results.append((*evaluate(data, p), p))
     results.sort(key=lambda r: -r[0])
     for recall, threshold, per_set, p in results[:8]:

@@ -8,13 +8,13 @@ so "Mohammed" shared proves little and "Harzi" shared proves much.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
 from jointwatch.names import AnalyzedName, Token
 from jointwatch.names.analyze import join_tokens
+from jointwatch.screening.model import Weights
 
 MIN_PAIR = 0.6
 MIN_JOINED_KEY = 4
@@ -22,6 +22,8 @@ MIN_JOINED_KEY = 4
 # How a pair of words matched, strongest first; the numbers are the similarities.
 EXACT, VARIANT, SKELETON, SHORT_SKELETON, NEAR_SKELETON, FUZZY, INITIAL, JOINED = (
     "exact", "variant", "skeleton", "short-skeleton", "near-skeleton", "fuzzy", "initial", "joined")
+# Matches that rest on the consonant skeleton alone prove what the skeleton proves.
+KEY_RULES = frozenset({SKELETON, SHORT_SKELETON, NEAR_SKELETON})
 _RULE_SIM = {EXACT: 1.0, VARIANT: 0.95, SKELETON: 0.9, SHORT_SKELETON: 0.75, NEAR_SKELETON: 0.72,
              INITIAL: 0.6}
 
@@ -78,7 +80,9 @@ def token_similarity(a: Token, b: Token) -> tuple[float, str]:
         # the skeleton says "same consonants", the spelling says how close the rest is
         return min(0.92, 0.7 + 0.25 * JaroWinkler.similarity(a.text, b.text)), SKELETON
     if key is not None:
-        return max(_RULE_SIM[SHORT_SKELETON], min(fuzzy, 0.85)), SHORT_SKELETON
+        if fuzzy >= 0.75:
+            return min(fuzzy, 0.85), FUZZY
+        return _RULE_SIM[SHORT_SKELETON], SHORT_SKELETON
     if fuzzy >= 0.75:
         return min(fuzzy, 0.85), FUZZY
     if _near_keys(a, b) and fuzzy >= 0.5:
@@ -167,13 +171,21 @@ class NameFeatures:
 
 
 def name_features(query: AnalyzedName, listed: AnalyzedName, matches: list[TokenMatch],
-                  query_weights: Sequence[float], listed_weights: Sequence[float]) -> NameFeatures:
-    """Coverage on both sides and the evidence of the aligned words (weights by position)."""
-    qw = sum(query_weights) or 1.0
-    cw = sum(listed_weights) or 1.0
+                  query_weights: Weights, listed_weights: Weights) -> NameFeatures:
+    """Coverage on both sides and the evidence of the aligned words (weights by position).
+
+    A word matched as written (or as a known variant, or as a close spelling) counts its
+    full weight; a word matched only by its consonant skeleton counts its skeleton's."""
     # a joined pair puts one word in two matches: count each position once
-    mq = sum(sim * query_weights[i] for i, sim in {m.query_position: m.similarity for m in matches}.items())
-    mc = sum(sim * listed_weights[j] for j, sim in {m.listed_position: m.similarity for m in matches}.items())
+    by_q = {m.query_position: m for m in matches}
+    by_c = {m.listed_position: m for m in matches}
+    q_eff = [(query_weights.key if m.rule in KEY_RULES else query_weights.text)[i] for i, m in by_q.items()]
+    c_eff = [(listed_weights.key if m.rule in KEY_RULES else listed_weights.text)[j] for j, m in by_c.items()]
+    mq = sum(m.similarity * w for m, w in zip(by_q.values(), q_eff, strict=True))
+    mc = sum(m.similarity * w for m, w in zip(by_c.values(), c_eff, strict=True))
+    # unmatched words weigh what they would prove as written; matched ones what they proved
+    qw = sum(q_eff) + sum(w for i, w in enumerate(query_weights.text) if i not in by_q) or 1.0
+    cw = sum(c_eff) + sum(w for j, w in enumerate(listed_weights.text) if j not in by_c) or 1.0
     return NameFeatures(
         query_coverage=min(1.0, mq / qw),
         listed_coverage=min(1.0, mc / cw),
@@ -183,3 +195,8 @@ def name_features(query: AnalyzedName, listed: AnalyzedName, matches: list[Token
         listed_words=len(listed.tokens),
         mean_similarity=sum(m.similarity for m in matches) / len(matches) if matches else 0.0,
     )
+
+
+def match_weight(match: TokenMatch, query_weights: Weights) -> float:
+    """The weight one aligned word counted with (for explanations)."""
+    return (query_weights.key if match.rule in KEY_RULES else query_weights.text)[match.query_position]

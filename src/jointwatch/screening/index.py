@@ -24,13 +24,14 @@ from rapidfuzz.distance import Levenshtein
 from jointwatch.names import AnalyzedName, Token, analyze_name
 from jointwatch.names.analyze import name_variants
 from jointwatch.names.keys import joined_keys
-from jointwatch.screening.model import Listed
+from jointwatch.screening.model import Listed, Weights
 
 # Bump when the index layout changes; changes to the name rules and code are caught by
 # code_fingerprint(), so a cache never outlives the analysis that built it.
 INDEX_FORMAT = "2"
 MIN_FUZZY_KEY = 3
 MIN_WEIGHT = 0.05
+TEXT = "="                 # postings of whole words (canonical spelling) are keyed "=word"
 NEAR_RANK = 0.7          # a key one edit away ranks a name at this share of an exact key
 NEAR_SIMILARITY = 0.85   # the highest word similarity a near key can lead to (compare.FUZZY's cap)
 BOUND_SLACK = 0.05
@@ -73,7 +74,8 @@ class ScreeningIndex:
                 n_idx = len(self.names)
                 self.names.append(name)
                 owners.append(e_idx)
-                for key in {k for t in name.tokens for k in t.keys} | _joined_keys(name):
+                words = {TEXT + t.canonical for t in name.tokens if not t.native}
+                for key in {k for t in name.tokens for k in t.keys} | _joined_keys(name) | words:
                     postings[key].append(n_idx)
         self.name_owner = np.asarray(owners, dtype=np.int32)
         self._first_name = np.searchsorted(self.name_owner, np.arange(len(entities) + 1)).astype(np.int64)
@@ -82,7 +84,7 @@ class ScreeningIndex:
         self._log_n = math.log(len(self.names) + 2)
         near: dict[str, list[str]] = defaultdict(list)
         for key in self.postings:
-            if len(key) >= MIN_FUZZY_KEY:
+            if len(key) >= MIN_FUZZY_KEY and not key.startswith(TEXT):
                 for d in _deletes(key) | {key}:
                     near[d].append(key)
         self.near = dict(near)
@@ -91,9 +93,9 @@ class ScreeningIndex:
             for ident in entity.identifiers:
                 self.identifiers[ident].append(e_idx)
         self.identifiers = dict(self.identifiers)
-        self._weights: dict[Token, float] = {}
+        self._weights: dict[Token, tuple[float, float]] = {}
         self._near_cache: dict[str, tuple[str, ...]] = {}
-        self.name_weights = [tuple(self.weight(t) for t in n.tokens) for n in self.names]
+        self.name_weights = [self.weights_of(n) for n in self.names]
         self._weights.clear()  # listed words' weights live in name_weights; keep the cache for queries
 
     # -- word weights -------------------------------------------------------------------
@@ -102,19 +104,37 @@ class ScreeningIndex:
         posting = self.postings.get(key)
         return 0 if posting is None else len(posting)
 
-    def weight(self, token: Token) -> float:
-        """How much a shared word proves: inverse document frequency over listed names, 0..1.
+    def _idf(self, df: int) -> float:
+        return max(MIN_WEIGHT, math.log((len(self.names) + 2) / (df + 1)) / self._log_n)
 
-        A word's commonest reading counts, so a skeleton shared by many spellings is weak."""
+    def _both(self, token: Token) -> tuple[float, float]:
         cached = self._weights.get(token)
         if cached is None:
-            df = max((self.key_frequency(k) for k in token.keys), default=0)
-            cached = max(MIN_WEIGHT, math.log((len(self.names) + 2) / (df + 1)) / self._log_n)
+            # a word's commonest reading counts, so a skeleton shared by many spellings is weak
+            key = self._idf(max((self.key_frequency(k) for k in token.keys), default=0))
+            # the spelling itself: across scripts only the skeleton can be compared
+            text = key if token.native else (key + max(key, self._idf(self.key_frequency(TEXT + token.canonical)))) / 2
             if len(token.text) <= 2 and not token.native:
-                cached = min(cached, SHORT_WORD_WEIGHT)  # initials, particles, typo debris: little identity
+                # initials, particles, typo debris: little identity
+                key, text = min(key, SHORT_WORD_WEIGHT), min(text, SHORT_WORD_WEIGHT)
+            cached = (text, key)
             if len(self._weights) < 1_000_000:
                 self._weights[token] = cached
         return cached
+
+    def weight(self, token: Token) -> float:
+        """How much the word proves when it matches as written (or as a known variant), 0..1:
+        inverse document frequency of the word among listed names."""
+        return self._both(token)[0]
+
+    def key_weight(self, token: Token) -> float:
+        """How much the word proves when only its consonant skeleton matches: never more
+        than ``weight``, and much less for a rare word with a common skeleton (Bedoya, "bd")."""
+        return self._both(token)[1]
+
+    def weights_of(self, name: AnalyzedName) -> Weights:
+        both = [self._both(t) for t in name.tokens]
+        return Weights(tuple(b[0] for b in both), tuple(b[1] for b in both))
 
     # -- retrieval ----------------------------------------------------------------------
 
@@ -139,29 +159,35 @@ class ScreeningIndex:
         arrays: list[np.ndarray] = []
         weights: list[np.ndarray] = []
         bounds: list[np.ndarray] = []
+        texts: list[np.ndarray] = []     # the hit words' weights as written
         total = sum(self.weight(t) for t in name.tokens) or 1.0
         for token in name.tokens:
-            w = self.weight(token)
+            w_text, w_key = self._both(token)
+            # (names, rank weight, bound on the matched weight) by how the word is reached
+            parts: list[tuple[np.ndarray, float, float]] = []
+            if not token.native and (TEXT + token.canonical) in self.postings:
+                parts.append((self.postings[TEXT + token.canonical], w_text, w_text))
             exact = {k for k in token.keys if k in self.postings}
+            # a shared skeleton may still align as a close spelling (fuzzy), worth the word's weight
+            parts += [(self.postings[k], w_key, max(w_key, NEAR_SIMILARITY * w_text)) for k in exact]
             near = {n for key in token.keys for n in self.near_keys(key)} - exact
-            parts = [self.postings[k] for k in exact] + [self.postings[k] for k in near]
+            parts += [(self.postings[k], w_key * NEAR_RANK, NEAR_SIMILARITY * w_text) for k in near]
             if not parts:
                 continue
-            hits = np.concatenate(parts) if len(parts) > 1 else parts[0]
-            n_exact = sum(len(self.postings[k]) for k in exact)
-            token_w = np.full(len(hits), w * NEAR_RANK, dtype=np.float32)
-            token_w[:n_exact] = w
+            hits = np.concatenate([p[0] for p in parts])
+            token_w = np.concatenate([np.full(len(p[0]), p[1], dtype=np.float32) for p in parts])
+            token_b = np.concatenate([np.full(len(p[0]), p[2], dtype=np.float32) for p in parts])
             if len(parts) > 1:
                 # a name reached through several keys of one word counts once, at its best
                 order = np.lexsort((-token_w, hits))
-                hits, token_w = hits[order], token_w[order]
+                hits, token_w, token_b = hits[order], token_w[order], token_b[order]
                 first = np.ones(len(hits), dtype=bool)
                 first[1:] = hits[1:] != hits[:-1]
-                hits, token_w = hits[first], token_w[first]
+                hits, token_w, token_b = hits[first], token_w[first], token_b[first]
             arrays.append(hits)
             weights.append(token_w)
-            # an exact key may align at similarity 1, a near one at most NEAR_SIMILARITY
-            bounds.append(np.where(token_w >= w, w, w * NEAR_SIMILARITY).astype(np.float32))
+            bounds.append(token_b)
+            texts.append(np.full(len(hits), w_text, dtype=np.float32))
         # the query's adjacent words read as one find names written joined
         for a, b in zip(name.tokens, name.tokens[1:]):
             joined = [self.postings[k] for k in joined_keys(a.keys, b.keys)
@@ -172,6 +198,7 @@ class ScreeningIndex:
                 arrays.append(hits)
                 weights.append(np.full(len(hits), w, dtype=np.float32))
                 bounds.append(np.full(len(hits), w, dtype=np.float32))
+                texts.append(np.zeros(len(hits), dtype=np.float32))
         if not arrays:
             return []
         idx = np.concatenate(arrays)
@@ -179,6 +206,11 @@ class ScreeningIndex:
         uniq, inverse = np.unique(idx, return_inverse=True)
         raw = np.bincount(inverse, weights=wts).astype(np.float32)
         bound = np.bincount(inverse, weights=np.concatenate(bounds))
+        hit_text = np.bincount(inverse, weights=np.concatenate(texts))
+        # coverage is matched / (matched words' weight + unmatched words' weight as written):
+        # at most B / (B + U) with B the hit words' bound and U the words not hit
+        unhit = np.maximum(total - hit_text, 0.0)
+        cover = bound / np.maximum(bound + unhit, 1e-9)
         words = np.bincount(inverse)
         # among names sharing the same words, shorter ones cover more of themselves
         scores = raw / np.sqrt(self.name_lengths[uniq])
@@ -189,7 +221,7 @@ class ScreeningIndex:
         top = top[np.argsort(-scores[top], kind="stable")]
         # initials and spellings that share no key may still align a little: BOUND_SLACK
         owners = self.name_owner[uniq[top]]
-        return [Candidate(int(uniq[i]), int(o), float(scores[i]), min(1.0, float(bound[i]) / total + BOUND_SLACK),
+        return [Candidate(int(uniq[i]), int(o), float(scores[i]), min(1.0, float(cover[i]) + BOUND_SLACK),
                           float(bound[i]) + BOUND_SLACK * total, int(words[i]))
                 for i, o in zip(top.tolist(), owners.tolist(), strict=True)]
 

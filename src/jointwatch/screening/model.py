@@ -41,6 +41,14 @@ class Query:
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
 
 
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """Per word of a name: what it proves matched as written, and matched by skeleton only."""
+
+    text: tuple[float, ...]
+    key: tuple[float, ...]
+
+
 @dataclass(slots=True)
 class Listed:
     """One listed entity as the screening index holds it."""

@@ -1,28 +1,37 @@
 """The facts besides the name a screener has: birth date, country, gender, documents.
 
-Each one can only scale the name score (so a matching birth date alone never raises an
-alert) except an identical identity-document number, which is decisive.
+A matching birth date or country adds evidence to the name's (like one more rare word
+matched), so it can lift a common but fully matching name ("Mohammed Ali", born 1993) over
+the threshold, but it never makes an alert on its own: the name score's coverage factor
+multiplies it. A mismatch scales the score down. An identical identity-document number is
+decisive.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 
 from jointwatch.errors import QueryError
+from jointwatch.screening.compare import NameFeatures
 from jointwatch.screening.index import normalize_identifier
 from jointwatch.screening.model import Listed, Qualifier, Query
+from jointwatch.screening.score import name_score
 
-DOB_MATCH = 1.12
-DOB_PARTIAL = 1.05
-DOB_SAME_YEAR = 0.95
-DOB_NEAR = 0.85
-DOB_MISMATCH = 0.7
-COUNTRY_MATCH = 1.03
-COUNTRY_MISMATCH = 0.92
-GENDER_MISMATCH = 0.8
+# Evidence added (in matched-word weight units: a rare word is about 0.8)
+DOB_EXACT = 1.2          # the full date is listed
+DOB_PARTIAL = 0.5        # agrees as far as both go (year, or year and month), or day/month swapped
+COUNTRY_MATCH = 0.2
+# Factors for facts that disagree
+DOB_SAME_YEAR = 0.9      # same year, another day
+DOB_NEAR = 0.8           # a year off
+DOB_MISMATCH = 0.6       # two or more years off
+COUNTRY_MISMATCH = 0.9
+GENDER_MISMATCH = 0.75
 ID_DECISIVE = 0.99
 ID_WEAK_NAME = 0.3
+MAX_EVIDENCE = DOB_EXACT + COUNTRY_MATCH
 
 _ISO = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 _DMY = re.compile(r"^(\d{1,2})[./](\d{1,2})[./](\d{4})$")
@@ -46,60 +55,70 @@ def parse_birth_date(value: str) -> str:
     return text
 
 
-def _birth_date(query: str, listed: tuple[str, ...]) -> tuple[float, Qualifier] | None:
+def _birth_date(query: str, listed: tuple[str, ...]) -> tuple[float, float, Qualifier] | None:
+    """(evidence added, factor, reason) for a birth date against the listed ones."""
     if not listed:
         return None
-    years = [int(d[:4]) for d in listed if d[:4].isdigit()]
-    if any(d == query for d in listed) and len(query) == 10:
-        return DOB_MATCH, Qualifier("birth_date", "match", f"x{DOB_MATCH}", f"{query} is listed")
-    if any(d.startswith(query) or query.startswith(d) for d in listed):
-        hit = next(d for d in listed if d.startswith(query) or query.startswith(d))
-        return DOB_PARTIAL, Qualifier("birth_date", "partial", f"x{DOB_PARTIAL}",
-                                      f"{query} agrees with listed {hit} as far as both go")
+    if len(query) == 10 and query in listed:
+        return DOB_EXACT, 1.0, Qualifier("birth_date", "match", f"+{DOB_EXACT} evidence", f"{query} is listed")
+    hit = next((d for d in listed if d.startswith(query) or query.startswith(d)), None)
+    if hit is not None:
+        return DOB_PARTIAL, 1.0, Qualifier("birth_date", "partial", f"+{DOB_PARTIAL} evidence",
+                                           f"{query} agrees with listed {hit} as far as both go")
     if len(query) == 10 and any(len(d) == 10 and d[:4] == query[:4] and d[5:7] == query[8:10]
                                 and d[8:10] == query[5:7] for d in listed):
-        return DOB_PARTIAL, Qualifier("birth_date", "partial", f"x{DOB_PARTIAL}",
-                                      f"{query} is a listed date with day and month swapped")
+        return DOB_PARTIAL, 1.0, Qualifier("birth_date", "partial", f"+{DOB_PARTIAL} evidence",
+                                           f"{query} is a listed date with day and month swapped")
+    years = [int(d[:4]) for d in listed if d[:4].isdigit()]
     if not years:
         return None
     gap = min(abs(int(query[:4]) - y) for y in years)
     listed_text = ", ".join(listed[:4])
     if gap == 0:
-        return DOB_SAME_YEAR, Qualifier("birth_date", "partial", f"x{DOB_SAME_YEAR}",
-                                        f"{query}: same year, other day than listed {listed_text}")
+        return 0.0, DOB_SAME_YEAR, Qualifier("birth_date", "partial", f"x{DOB_SAME_YEAR}",
+                                             f"{query}: same year, other day than listed {listed_text}")
     if gap == 1:
-        return DOB_NEAR, Qualifier("birth_date", "mismatch", f"x{DOB_NEAR}",
-                                   f"{query} is a year off listed {listed_text}")
-    return DOB_MISMATCH, Qualifier("birth_date", "mismatch", f"x{DOB_MISMATCH}",
-                                   f"{query} is {gap} years from listed {listed_text}")
+        return 0.0, DOB_NEAR, Qualifier("birth_date", "mismatch", f"x{DOB_NEAR}",
+                                        f"{query} is a year off listed {listed_text}")
+    return 0.0, DOB_MISMATCH, Qualifier("birth_date", "mismatch", f"x{DOB_MISMATCH}",
+                                        f"{query} is {gap} years from listed {listed_text}")
 
 
-def apply_qualifiers(query: Query, listed: Listed, name_score: float) -> tuple[float, list[Qualifier]]:
-    """The score after the non-name facts, and the reasons."""
-    score = name_score
+def apply_qualifiers(query: Query, listed: Listed, features: NameFeatures) -> tuple[float, list[Qualifier]]:
+    """The score from the name and the other facts, and the reasons."""
+    evidence = 0.0
+    factor = 1.0
     reasons: list[Qualifier] = []
     if query.birth_date and (found := _birth_date(query.birth_date, listed.birth_dates)):
-        score *= found[0]
-        reasons.append(found[1])
+        evidence += found[0]
+        factor *= found[1]
+        reasons.append(found[2])
     if query.countries and listed.countries:
         shared = set(query.countries) & listed.countries
         if shared:
-            score *= COUNTRY_MATCH
-            reasons.append(Qualifier("country", "match", f"x{COUNTRY_MATCH}",
+            evidence += COUNTRY_MATCH
+            reasons.append(Qualifier("country", "match", f"+{COUNTRY_MATCH} evidence",
                                      f"{', '.join(sorted(shared))} is listed"))
         else:
-            score *= COUNTRY_MISMATCH
+            factor *= COUNTRY_MISMATCH
             reasons.append(Qualifier("country", "mismatch", f"x{COUNTRY_MISMATCH}",
                                      f"{', '.join(query.countries)} not among listed "
                                      f"{', '.join(sorted(listed.countries))}"))
     if query.gender and listed.gender and query.gender != listed.gender:
-        score *= GENDER_MISMATCH
+        factor *= GENDER_MISMATCH
         reasons.append(Qualifier("gender", "mismatch", f"x{GENDER_MISMATCH}",
                                  f"query {query.gender}, listed {listed.gender}"))
+    person = query.schema == "Person"
+    name_only = name_score(features, person=person)
+    if evidence:
+        score = name_score(replace(features, matched_weight=features.matched_weight + evidence), person=person)
+    else:
+        score = name_only
+    score *= factor
     documents = {normalize_identifier(n) for n in query.id_numbers} & listed.identifiers
     if documents:
-        floor = ID_DECISIVE if name_score >= ID_WEAK_NAME else ID_DECISIVE - 0.04
+        floor = ID_DECISIVE if name_only >= ID_WEAK_NAME else ID_DECISIVE - 0.04
         score = max(score, floor)
         reasons.append(Qualifier("identifier", "match", "decisive",
                                  f"document {', '.join(sorted(documents))} is on the listed record"))
-    return min(1.0, score), reasons
+    return round(min(1.0, score), 4), reasons

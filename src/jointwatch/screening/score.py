@@ -17,7 +17,7 @@ from jointwatch.screening.compare import NameFeatures
 
 # Default alert threshold: on the development half of the evaluation sets, fewer than
 # 0.1% of innocent names reach it (docs/screening.md gives the measured figures).
-DEFAULT_THRESHOLD = 0.75
+DEFAULT_THRESHOLD = 0.58
 
 
 
@@ -25,20 +25,28 @@ DEFAULT_THRESHOLD = 0.75
 class ScoreParams:
     """The constants of the name score (tuned on the dev half: benchmarks/tune_scoring.py)."""
 
-    query_share: float = 0.8       # exponent of the query's coverage; the listed name's gets the rest
-    evidence_scale: float = 0.6    # matched weight at which the evidence factor is ~63% of the way to 1
-    evidence_floor: float = 0.4    # the evidence factor when the matched words prove nothing
+    query_share: float = 0.9       # exponent of the query's coverage; the listed name's gets the rest
+    evidence_scale: float = 2.0    # matched weight at which the evidence factor is ~63% of the way to 1
+    evidence_floor: float = 0.3    # the evidence factor when the matched words prove nothing
     one_word: float = 0.7          # a match resting on one word when either name has more
+    # Organisations, vessels and aircraft are named uniquely far more often than people:
+    # a full match of a short name ("ALPHA", "AL QAIDA") is strong evidence on its own.
+    other_floor: float = 0.6
 
 
 PARAMS = ScoreParams()
 
 
-def name_score(f: NameFeatures, p: ScoreParams = PARAMS) -> float:
+def _evidence(weight: float, p: ScoreParams, person: bool) -> float:
+    floor = p.evidence_floor if person else p.other_floor
+    return floor + (1 - floor) * (1 - math.exp(-weight / p.evidence_scale))
+
+
+def name_score(f: NameFeatures, p: ScoreParams = PARAMS, person: bool = True) -> float:
     if f.matched_words == 0:
         return 0.0
     coverage = (f.query_coverage ** p.query_share) * (f.listed_coverage ** (1 - p.query_share))
-    evidence = p.evidence_floor + (1 - p.evidence_floor) * (1 - math.exp(-f.matched_weight / p.evidence_scale))
+    evidence = _evidence(f.matched_weight, p, person)
     score = coverage * evidence
     if f.matched_words == 1 and (f.query_words > 1 or f.listed_words > 1):
         score *= p.one_word
@@ -46,10 +54,10 @@ def name_score(f: NameFeatures, p: ScoreParams = PARAMS) -> float:
 
 
 def score_ceiling(coverage_bound: float, weight_bound: float, words_hit: int, query_words: int,
-                  query_has_initials: bool, p: ScoreParams = PARAMS) -> float:
+                  query_has_initials: bool, p: ScoreParams = PARAMS, person: bool = True) -> float:
     """The highest name score a retrieved name could reach, from what retrieval knows of it;
     names whose ceiling is under the threshold are not scored at all."""
-    evidence = p.evidence_floor + (1 - p.evidence_floor) * (1 - math.exp(-weight_bound / p.evidence_scale))
+    evidence = _evidence(weight_bound, p, person)
     ceiling = coverage_bound ** p.query_share * evidence
     if words_hit == 1 and query_words > 1 and not query_has_initials:
         ceiling *= p.one_word

@@ -10,7 +10,14 @@ from dataclasses import dataclass, replace
 
 from jointwatch.errors import QueryError
 from jointwatch.names import AnalyzedName, analyze_name
-from jointwatch.screening.compare import SimilarityCache, TokenMatch, align, name_features
+from jointwatch.screening.compare import (
+    NameFeatures,
+    SimilarityCache,
+    TokenMatch,
+    align,
+    match_weight,
+    name_features,
+)
 from jointwatch.screening.index import ScreeningIndex
 from jointwatch.screening.model import (
     COMPATIBLE,
@@ -19,9 +26,10 @@ from jointwatch.screening.model import (
     Match,
     Qualifier,
     Query,
+    Weights,
     WordMatch,
 )
-from jointwatch.screening.qualifiers import COUNTRY_MATCH, DOB_MATCH, apply_qualifiers, parse_birth_date
+from jointwatch.screening.qualifiers import COUNTRY_MATCH, DOB_EXACT, apply_qualifiers, parse_birth_date
 from jointwatch.screening.score import DEFAULT_THRESHOLD, name_score, score_ceiling
 
 MAX_QUERY_CHARS = 500
@@ -68,15 +76,16 @@ def prepare(query: Query) -> Query:
 class NameComparison:
     score: float
     matches: list[TokenMatch]
+    features: NameFeatures
 
-    def explanation(self, query: AnalyzedName, listed: AnalyzedName, query_weights: Sequence[float],
+    def explanation(self, query: AnalyzedName, listed: AnalyzedName, query_weights: Weights,
                     qualifiers: list[Qualifier] | None = None) -> Explanation:
         """Which word matched which, how and with what weight; what was left over or ignored."""
         q_used = {m.query_position for m in self.matches}
         c_used = {m.listed_position for m in self.matches}
         return Explanation(
             words=[WordMatch(m.query.original, m.listed.original, m.rule, round(m.similarity, 3),
-                             round(query_weights[m.query_position], 3)) for m in self.matches],
+                             round(match_weight(m, query_weights), 3)) for m in self.matches],
             unmatched_query=[t.original for i, t in enumerate(query.tokens) if i not in q_used],
             unmatched_listed=[t.original for j, t in enumerate(listed.tokens) if j not in c_used],
             ignored=list(query.ignored) + list(listed.ignored),
@@ -85,12 +94,13 @@ class NameComparison:
         )
 
 
-def compare_names(query: AnalyzedName, listed: AnalyzedName, query_weights: Sequence[float],
-                  listed_weights: Sequence[float], cache: SimilarityCache | None = None) -> NameComparison:
+def compare_names(query: AnalyzedName, listed: AnalyzedName, query_weights: Weights,
+                  listed_weights: Weights, cache: SimilarityCache | None = None,
+                  person: bool = True) -> NameComparison:
     """The name score of two analysed names and the word alignment behind it."""
     matches = align(query, listed, cache)
-    return NameComparison(name_score(name_features(query, listed, matches, query_weights, listed_weights)),
-                          matches)
+    features = name_features(query, listed, matches, query_weights, listed_weights)
+    return NameComparison(name_score(features, person=person), matches, features)
 
 
 class Screener:
@@ -105,8 +115,8 @@ class Screener:
     def compare(self, a: str, b: str, schema: str = "Person") -> tuple[float, Explanation]:
         """Two names compared with this index's word weights (``jointwatch compare``)."""
         query, listed = analyze_name(a, schema), analyze_name(b, schema)
-        q_weights = [self.index.weight(t) for t in query.tokens]
-        result = compare_names(query, listed, q_weights, [self.index.weight(t) for t in listed.tokens])
+        q_weights = self.index.weights_of(query)
+        result = compare_names(query, listed, q_weights, self.index.weights_of(listed), person=schema == "Person")
         return result.score, result.explanation(query, listed, q_weights)
 
     def screen(self, query: Query, threshold: float | None = None, limit: int = 10) -> list[Match]:
@@ -114,17 +124,18 @@ class Screener:
         query = prepare(query)
         threshold = self.threshold if threshold is None else threshold
         analyzed = analyze_name(query.name, query.schema)
-        q_weights = [self.index.weight(t) for t in analyzed.tokens]
+        q_weights = self.index.weights_of(analyzed)
         allowed = COMPATIBLE.get(query.schema)
-        # the most any qualifier can raise a name score; below this a name cannot reach the threshold
-        reachable = threshold / ((DOB_MATCH if query.birth_date else 1.0) * (COUNTRY_MATCH if query.countries else 1.0))
+        # evidence the birth date and country may add: names that cannot reach the threshold even so are skipped
+        extra = (DOB_EXACT if query.birth_date else 0.0) + (COUNTRY_MATCH if query.countries else 0.0)
         cache = SimilarityCache(analyzed)
         best: dict[int, tuple[int, NameComparison]] = {}
         initials = any(len(t.text) == 1 for t in analyzed.tokens)
+        person = query.schema == "Person"
         for cand in self.index.retrieve(analyzed, CANDIDATES):
-            ceiling = score_ceiling(cand.coverage_bound, cand.weight_bound, cand.words_hit, len(analyzed.tokens),
-                                    initials)
-            if ceiling < reachable:
+            ceiling = score_ceiling(cand.coverage_bound, cand.weight_bound + extra, cand.words_hit,
+                                    len(analyzed.tokens), initials, person=person)
+            if ceiling < threshold:
                 continue
             held = best.get(cand.entity_index)
             if held is not None and held[1].score >= ceiling:
@@ -142,13 +153,13 @@ class Screener:
                 entity = self.index.entities[e_idx]
                 for n_idx in self.index.names_of(e_idx):
                     result = compare_names(analyzed, self.index.names[n_idx], q_weights, self.index.name_weights[n_idx],
-                                     cache)
+                                           cache, person)
                     if e_idx not in best or result.score > best[e_idx][1].score:
                         best[e_idx] = (n_idx, result)
         matches: list[Match] = []
         for e_idx, (n_idx, comparison) in best.items():
             entity = self.index.entities[e_idx]
-            score, reasons = apply_qualifiers(query, entity, comparison.score)
+            score, reasons = apply_qualifiers(query, entity, comparison.features)
             if score < threshold:
                 continue
             explanation = comparison.explanation(analyzed, self.index.names[n_idx], q_weights, reasons)
