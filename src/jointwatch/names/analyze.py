@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from jointwatch.names.keys import arabic_keys, joined_keys, latin_keys
@@ -106,9 +106,12 @@ def join_tokens(first: Token, second: Token) -> Token:
                  first.native or second.native)
 
 
-def _merge_compounds(words: list[str]) -> tuple[list[str], list[str]]:
-    """Join "abd al rahman" and "abu bakr" into one word; drop particles and titles."""
+def _merge_compounds(words: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """Join "abd al rahman" and "abu bakr" into one word; drop particles and titles.
+
+    Returns the words to analyse, the words as written (for explanations) and the ignored."""
     out: list[str] = []
+    written: list[str] = []
     ignored: list[str] = []
     lower = [to_ascii(_APOSTROPHES.sub("", w)) if not is_arabic_script(w) else fold_arabic(w) for w in words]
     content = sum(1 for w in lower if not RULES.is_particle(w) and not RULES.is_title(w))
@@ -118,6 +121,7 @@ def _merge_compounds(words: list[str]) -> tuple[list[str], list[str]]:
         nxt = lower[i + 1] if i + 1 < len(words) else ""
         if RULES.is_suffix(low) and out and is_arabic_script(out[-1]) == is_arabic_script(w):
             out[-1] = (fold_arabic(out[-1]) if is_arabic_script(w) else out[-1]) + low
+            written[-1] = f"{written[-1]} {w}"
         elif RULES.is_title(low) and (content > 2 or not RULES.title_is_also_name(low)) and nxt:
             ignored.append(w)
             content -= 1
@@ -136,13 +140,16 @@ def _merge_compounds(words: list[str]) -> tuple[list[str], list[str]]:
                     out.append(low + nxt_word)
                 else:
                     out.append(prefix + lower[j])
+                written.append(" ".join(words[i:j + 1]))
                 i = j + 1
                 continue
             out.append(w)
+            written.append(w)
         else:
             out.append(w if is_arabic_script(w) else (RULES.split_glued_prefix(low) or w))
+            written.append(w)
         i += 1
-    return out, ignored
+    return out, written, ignored
 
 
 def analyze_name(name: str, schema: str = "Person") -> AnalyzedName:
@@ -155,8 +162,9 @@ def analyze_name(name: str, schema: str = "Person") -> AnalyzedName:
         name = _reorder(name)
     words = [w for w in _SPLIT.split(name) if w][:MAX_WORDS * 2]
     ignored: list[str] = []
+    written = words
     if schema == "Person" or schema == "LegalEntity":
-        words, ignored = _merge_compounds(words)
+        words, written, ignored = _merge_compounds(words)
     else:
         # "S.A." and "L.L.C." are one word (and a legal form), not letters
         words = [w for w in _SPLIT.split(_DOTTED.sub(lambda m: m.group(1).replace(".", ""), name)) if w]
@@ -166,8 +174,12 @@ def analyze_name(name: str, schema: str = "Person") -> AnalyzedName:
             following = lower[i + 1] if i + 1 < len(words) else ""
             generic = RULES.is_org_generic(lower[i]) or RULES.is_article(lower[i], following)
             (ignored if generic else kept).append(w)
-        words = kept or words
-    tokens = [t for t in map(make_token, words[:MAX_WORDS]) if t is not None]
+        words = written = kept or words
+    tokens = []
+    for word, as_written in zip(words[:MAX_WORDS], written[:MAX_WORDS], strict=False):
+        token = make_token(word)
+        if token is not None:
+            tokens.append(token if token.original == as_written else replace(token, original=as_written))
     return AnalyzedName(original, tuple(tokens), tuple(ignored), scripts_of(name))
 
 

@@ -3,7 +3,7 @@
 Input columns: ``id,name`` required; ``schema,birth_date,nationality,id_number`` optional
 (several nationalities or numbers separated by ";"). A bad row becomes a line with an
 ``error`` naming the row and field, and the batch goes on. Stopping and running the same
-command again continues after the last subject written.
+command again continues after the last subject written (rows are known by their line).
 """
 
 from __future__ import annotations
@@ -86,8 +86,8 @@ def read_queries(path: Path) -> Iterator[tuple[int, str, Query | QueryError]]:
             )
 
 
-def _done_ids(output: Path) -> set[str]:
-    """Ids already written; a last line cut short by a crash is removed first."""
+def _done_lines(output: Path) -> set[int]:
+    """Input lines already answered; a last output line cut short by a crash is removed first."""
     if not output.exists():
         return set()
     with output.open("rb+") as f:
@@ -98,7 +98,7 @@ def _done_ids(output: Path) -> set[str]:
     done = set()
     for raw in data[:end].splitlines():
         try:
-            done.add(str(json.loads(raw)["id"]))
+            done.add(int(json.loads(raw)["line"]))
         except (ValueError, KeyError, TypeError):
             raise QueryError(f"{output}: not a results file of jointwatch screen (cannot resume)") from None
     return done
@@ -117,12 +117,12 @@ def screen_file(screener: Screener, input_path: Path, output_path: Path, thresho
     rows = list(read_queries(input_path))
     if restart and output_path.exists():
         output_path.unlink()
-    done = _done_ids(output_path)
+    done = _done_lines(output_path)
     summary = BatchSummary(queries=len(rows))
     out: IO[str]
     with output_path.open("a", encoding="utf-8") as out:
         for n, (line, row_id, query) in enumerate(rows, start=1):
-            if row_id and row_id in done:
+            if line in done:
                 summary.skipped += 1
             else:
                 record: dict[str, Any] = {"id": row_id, "line": line}

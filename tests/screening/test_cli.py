@@ -1,0 +1,145 @@
+"""`jointwatch screen`, `compare` and `whitelist` on the real register, through the CLI."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from sqlalchemy import Engine
+from typer.testing import CliRunner, Result
+
+from jointwatch.cli import app
+from jointwatch.screening import DEFAULT_THRESHOLD
+
+runner = CliRunner()
+ENV = {"COLUMNS": "500", "JOINTWATCH_DB": None}
+
+
+def jw(*args: object, db: Engine) -> Result:
+    argv = [str(a) for a in args] + ["--db", str(db.url.database)]
+    return runner.invoke(app, argv, env=ENV, catch_exceptions=False)
+
+
+def test_screen_one_name_json(register: Engine) -> None:
+    result = jw("screen", "TARAK BEN TAHER BEN FALEH OUNI HARZI", "--dob", "1982-05-03", "--json", db=register)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    top = data["matches"][0]
+    assert (top["source"], top["ref"]) == ("un_sc", "QDi.354")
+    assert top["list_version"].startswith("2026-02-27-")
+    assert top["explanation"]["qualifiers"][0]["kind"] == "birth_date"
+    assert {m["ref"] for m in data["matches"]} >= {"QDi.354", "17293"}
+
+
+def test_screen_table_shows_reference_and_reasons(register: Engine) -> None:
+    result = jw("screen", "Tariq al-Harzi", "--dob", "1982", db=register)
+    assert result.exit_code == 0
+    assert "QDi.354" in result.stdout and "17293" in result.stdout
+    assert "Tariq→TARAK (skeleton)" in result.stdout
+
+
+def test_screen_bad_query_exit_7(register: Engine) -> None:
+    result = jw("screen", "x", "--json", db=register)
+    assert result.exit_code == 7
+    assert "two letters" in json.loads(result.stdout)["message"]
+    result = jw("screen", "Tariq Harzi", "--dob", "1982-02-30", db=register)
+    assert result.exit_code == 7
+
+
+def test_batch_screens_good_rows_reports_bad_rows_and_resumes(register: Engine, tmp_path: Path) -> None:
+    queries = tmp_path / "queries.csv"
+    rows = [
+        ("q1", "AL-HARZI, Tariq", "Person", "1982-05-03", "Tunisia", ""),
+        ("q2", "", "Person", "", "", ""),
+        ("q3", "x", "Person", "", "", ""),
+        ("q4", "A" * 10_000, "Person", "", "", ""),
+        ("q5", "Tariq Harzi\x00\x07", "Person", "1982-13-45", "", ""),
+        ("q6", "😀 طارق الحرزي 😀", "Person", "1982", "", ""),
+        ("q7", "Pierre Dupont", "Person", "1982-05-03", "", ""),
+        ("q8", "T. Harzi", "Person", "", "", "Z050399"),
+        ("q1", "duplicate id", "Person", "", "", ""),
+    ]
+    with queries.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "name", "schema", "birth_date", "nationality", "id_number"])
+        writer.writerows(rows)
+    out = tmp_path / "results.jsonl"
+    result = jw("screen", "--input", queries, "--output", out, "--json", db=register)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary == {"queries": 9, "screened": 4, "skipped": 0, "with_matches": 3, "errors": 5}
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    by_id = {}
+    for line in lines:
+        by_id.setdefault(line["id"], []).append(line)
+    assert by_id["q1"][0]["matches"][0]["ref"] in {"QDi.354", "17293"}
+    assert "name is empty" in by_id["q2"][0]["error"]
+    assert "two letters" in by_id["q3"][0]["error"]
+    assert "10000 characters" in by_id["q4"][0]["error"]
+    assert "birth_date" in by_id["q5"][0]["error"] and by_id["q5"][0]["line"] == 6
+    assert "QDi.354" in {m["ref"] for m in by_id["q6"][0]["matches"]}
+    assert by_id["q7"][0]["matches"] == []
+    assert any(q["kind"] == "identifier" for q in by_id["q8"][0]["matches"][0]["explanation"]["qualifiers"])
+    assert "appears twice" in by_id["q1"][1]["error"]
+    # a crash after three results, the last line half written: the re-run completes the rest
+    complete = out.read_text(encoding="utf-8").splitlines(keepends=True)
+    out.write_text("".join(complete[:3]) + complete[3][:20], encoding="utf-8")
+    result = jw("screen", "--input", queries, "--output", out, "--json", db=register)
+    assert json.loads(result.stdout)["skipped"] == 3
+    again = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in again] == [r["id"] for r in lines]
+    assert again == lines
+
+
+def test_batch_with_a_broken_file_is_refused(register: Engine, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,birth_date\nTariq Harzi,1982\n", encoding="utf-8")
+    result = jw("screen", "--input", bad, "--output", tmp_path / "o.jsonl", db=register)
+    assert result.exit_code == 7
+    assert "missing column(s) id" in result.output
+    latin1 = tmp_path / "latin1.csv"
+    latin1.write_bytes("id,name\n1,Mu\xf1oz\n".encode("latin-1"))
+    result = jw("screen", "--input", latin1, "--output", tmp_path / "o2.jsonl", db=register)
+    assert result.exit_code == 7
+
+
+def test_compare_explains_word_by_word(register: Engine) -> None:
+    result = jw("compare", "AL-HARZI, Tariq Bin-Al-Tahar Bin Al Falih Al-'Awni",
+                "طارق بن الطاھر بن الفالح العوني الحرزي", "--json", db=register)
+    data = json.loads(result.stdout)
+    assert data["score"] >= DEFAULT_THRESHOLD
+    assert {(w["query"], w["rule"]) for w in data["explanation"]["words"]} >= {("HARZI", "skeleton"),
+                                                                               ("Tariq", "skeleton")}
+
+
+def test_compare_pairs_file(register: Engine, tmp_path: Path) -> None:
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("name1,name2\nMuammar Gaddafi,QADHAFI Muammar\nMuammar Gaddafi,John Smith\n,x\n",
+                     encoding="utf-8")
+    out = tmp_path / "scores.csv"
+    assert jw("compare", "--pairs", pairs, "--output", out, db=register).exit_code == 0
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert float(rows[0]["score"]) >= DEFAULT_THRESHOLD
+    assert float(rows[1]["score"]) == 0.0
+    assert rows[2]["score"] == "" and "name is empty" in rows[2]["error"]
+
+
+def test_whitelist_round_trip(register: Engine) -> None:
+    assert "QDi.354" in jw("screen", "Tarak Harzi", "--dob", "1982-05-03", db=register).stdout
+    added = jw("whitelist", "add", "Tarak Harzi", "QDi.354", "--dob", "1982-05-03",
+               "--reason", "passport checked, other man", "--by", "officer 17", "--json", db=register)
+    assert added.exit_code == 0, added.output
+    entry = json.loads(added.stdout)
+    try:
+        after = jw("screen", "HARZI, Tarak", "--dob", "1982-05-03", "--json", db=register)
+        refs = {m["ref"] for m in json.loads(after.stdout)["matches"]}
+        assert "QDi.354" not in refs and "17293" in refs
+        listed = json.loads(jw("whitelist", "list", "--json", db=register).stdout)
+        assert [e["reference"] for e in listed] == ["QDi.354"]
+        dup = jw("whitelist", "add", "Tarak Harzi", "QDi.354", "--dob", "1982-05-03", "--reason", "again",
+                 db=register)
+        assert dup.exit_code == 4
+    finally:
+        assert jw("whitelist", "remove", entry["id"], db=register).exit_code == 0
+    assert jw("whitelist", "remove", entry["id"], db=register).exit_code == 6
