@@ -40,6 +40,7 @@ from typing import TypeVar
 from rapidfuzz.distance import Levenshtein
 
 from jointwatch.names import AnalyzedName, analyze_name
+from jointwatch.names.analyze import natural_order
 from jointwatch.screening.model import Listed
 
 SEED = 20260227
@@ -139,15 +140,6 @@ def is_latin(scripts: frozenset[str]) -> bool:
 
 def latin_names(entity: Listed) -> list[AnalyzedName]:
     return [n for n in entity.names if is_latin(n.scripts)]
-
-
-def natural_order(name: str) -> str:
-    """"AL-HARZI, Tariq" as a traveller's document writes it: "Tariq AL-HARZI"."""
-    if name.count(",") == 1:
-        last, first = (p.strip() for p in name.split(","))
-        if last and first:
-            return f"{first} {last}"
-    return name
 
 
 def words_of(name: AnalyzedName) -> tuple[str, ...]:

@@ -55,17 +55,23 @@ def _print_matches(query: Query, matches: list[Match]) -> None:
 
 def screen_command(
     name: Annotated[str | None, typer.Argument(help="The name to screen (omit with --input).")] = None,
-    dob: Annotated[str | None, typer.Option("--dob", help="Birth date: YYYY, YYYY-MM, YYYY-MM-DD or DD.MM.YYYY.")] = None,
-    country: Annotated[list[str] | None, typer.Option("--country", "-c",
-                                                      help="Nationality or country (name or ISO code); repeatable.")] = None,
+    dob: Annotated[str | None, typer.Option(
+        "--dob", help="Birth date: YYYY, YYYY-MM, YYYY-MM-DD or DD.MM.YYYY.")] = None,
+    country: Annotated[list[str] | None, typer.Option(
+        "--country", "-c", help="Nationality or country (name or ISO code); repeatable.")] = None,
     gender: Annotated[str | None, typer.Option(help="male or female.")] = None,
     schema: SchemaOption = "Person",
-    id_number: Annotated[list[str] | None, typer.Option("--id-number", help="Passport or ID number; repeatable.")] = None,
+    id_number: Annotated[list[str] | None, typer.Option(
+        "--id-number", help="Passport or ID number; repeatable.")] = None,
     threshold: ThresholdOption = None,
-    limit: Annotated[int, typer.Option("--limit", "-k", min=1, max=1000, help="At most this many matches per subject.")] = 10,
-    input_path: Annotated[Path | None, typer.Option("--input", "-i", help="CSV of subjects: id,name[,schema,birth_date,nationality,id_number,gender].")] = None,
-    output_path: Annotated[Path | None, typer.Option("--output", "-o", help="JSON-lines results (with --input). Re-running resumes.")] = None,
-    restart: Annotated[bool, typer.Option("--restart", help="With --input: start over instead of resuming.")] = False,
+    limit: Annotated[int, typer.Option(
+        "--limit", "-k", min=1, max=1000, help="At most this many matches per subject.")] = 10,
+    input_path: Annotated[Path | None, typer.Option(
+        "--input", "-i", help="CSV of subjects: id,name[,schema,birth_date,nationality,id_number,gender].")] = None,
+    output_path: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="JSON-lines results (with --input). Re-running resumes.")] = None,
+    restart: Annotated[bool, typer.Option(
+        "--restart", help="With --input: start over instead of resuming.")] = False,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -141,8 +147,7 @@ def compare_command(
         return
     if not name_a or not name_b:
         raise typer.BadParameter("give two names or --pairs FILE", param_hint="NAME_A NAME_B")
-    for value in (name_a, name_b):
-        run(as_json, lambda v=value: prepare(Query(v, schema)))
+    run(as_json, lambda: [prepare(Query(v, schema)) for v in (name_a, name_b)])
     score, explanation = screener.compare(name_a, name_b, schema)
     if as_json:
         print_json({"name1": name_a, "name2": name_b, "schema": schema, "score": score,

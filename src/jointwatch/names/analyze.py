@@ -60,9 +60,10 @@ class AnalyzedName:
         return " ".join(t.text for t in self.tokens)
 
 
-def _reorder(name: str) -> str:
-    # "AL-HARZI, Tariq" is the list way of writing "Tariq AL-HARZI"; with more commas it is
-    # a list of something else and left alone
+def natural_order(name: str) -> str:
+    """"AL-HARZI, Tariq" (the lists' way) as a travel document writes it: "Tariq AL-HARZI".
+
+    With more than one comma it is a list of something else and left alone."""
     if name.count(",") == 1:
         last, first = (p.strip() for p in name.split(","))
         if last and first:
@@ -159,7 +160,7 @@ def analyze_name(name: str, schema: str = "Person") -> AnalyzedName:
     name = "".join(c if c.isprintable() else " " for c in name)
     name = _SYLLABIC.sub(lambda m: f" {to_ascii(m.group(1))} ", name)
     if schema in ("Person", "LegalEntity"):
-        name = _reorder(name)
+        name = natural_order(name)
     words = [w for w in _SPLIT.split(name) if w][:MAX_WORDS * 2]
     ignored: list[str] = []
     written = words
@@ -168,7 +169,7 @@ def analyze_name(name: str, schema: str = "Person") -> AnalyzedName:
     else:
         # "S.A." and "L.L.C." are one word (and a legal form), not letters
         words = [w for w in _SPLIT.split(_DOTTED.sub(lambda m: m.group(1).replace(".", ""), name)) if w]
-        kept = []
+        kept: list[str] = []
         lower = [to_ascii(w) for w in words]
         for i, w in enumerate(words):
             following = lower[i + 1] if i + 1 < len(words) else ""

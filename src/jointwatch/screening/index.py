@@ -42,7 +42,8 @@ SHORT_WORD_WEIGHT = 0.35
 def _joined_keys(name: AnalyzedName) -> set[str]:
     """Keys of adjacent word pairs read as one word, so "Walijan" finds "Wali Jan" and back."""
     tokens = name.tokens
-    return {k for a, b in zip(tokens, tokens[1:]) for k in joined_keys(a.keys, b.keys) if len(k) >= MIN_JOINED_KEY}
+    return {k for a, b in zip(tokens, tokens[1:], strict=False)
+            for k in joined_keys(a.keys, b.keys) if len(k) >= MIN_JOINED_KEY}
 
 
 def _deletes(key: str) -> set[str]:
@@ -189,7 +190,7 @@ class ScreeningIndex:
             bounds.append(token_b)
             texts.append(np.full(len(hits), w_text, dtype=np.float32))
         # the query's adjacent words read as one find names written joined
-        for a, b in zip(name.tokens, name.tokens[1:]):
+        for a, b in zip(name.tokens, name.tokens[1:], strict=False):
             joined = [self.postings[k] for k in joined_keys(a.keys, b.keys)
                       if len(k) >= MIN_JOINED_KEY and k in self.postings]
             if joined:

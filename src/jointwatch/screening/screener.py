@@ -5,7 +5,7 @@ The one scorer that the CLI, the API, travel, payments and network all call.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from jointwatch.errors import QueryError
