@@ -157,8 +157,12 @@ def analyze_name(name: str, schema: str = "Person") -> AnalyzedName:
     """Analyse one name of a person, organisation or object (vessel, aircraft)."""
     original = name
     name = unicodedata.normalize("NFKC", name)[:MAX_NAME_CHARS]
-    name = "".join(c if c.isprintable() else " " for c in name)
-    name = _SYLLABIC.sub(lambda m: f" {to_ascii(m.group(1))} ", name)
+    if not name.isprintable():
+        name = "".join(c if c.isprintable() else " " for c in name)
+    scripts = (frozenset({"Latin"}) if any(c.isalpha() for c in name) else frozenset()) if name.isascii() \
+        else scripts_of(name)
+    if not name.isascii():
+        name = _SYLLABIC.sub(lambda m: f" {to_ascii(m.group(1))} ", name)
     if schema in ("Person", "LegalEntity"):
         name = natural_order(name)
     words = [w for w in _SPLIT.split(name) if w][:MAX_WORDS * 2]
@@ -181,7 +185,7 @@ def analyze_name(name: str, schema: str = "Person") -> AnalyzedName:
         token = make_token(word)
         if token is not None:
             tokens.append(token if token.original == as_written else replace(token, original=as_written))
-    return AnalyzedName(original, tuple(tokens), tuple(ignored), scripts_of(name))
+    return AnalyzedName(original, tuple(tokens), tuple(ignored), scripts)
 
 
 def name_variants(raw: str) -> list[str]:

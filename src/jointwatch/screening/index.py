@@ -94,10 +94,12 @@ class ScreeningIndex:
             for ident in entity.identifiers:
                 self.identifiers[ident].append(e_idx)
         self.identifiers = dict(self.identifiers)
-        self._weights: dict[Token, tuple[float, float]] = {}
+        self._weights: dict[int, tuple[float, float]] = {}
+        self._keep: list[Token] = []
         self._near_cache: dict[str, tuple[str, ...]] = {}
         self.name_weights = [self.weights_of(n) for n in self.names]
-        self._weights.clear()  # listed words' weights live in name_weights; keep the cache for queries
+        self._weights.clear()  # listed words' weights live in name_weights; the cache is for queries
+        self._keep.clear()
 
     # -- word weights -------------------------------------------------------------------
 
@@ -109,7 +111,8 @@ class ScreeningIndex:
         return max(MIN_WEIGHT, math.log((len(self.names) + 2) / (df + 1)) / self._log_n)
 
     def _both(self, token: Token) -> tuple[float, float]:
-        cached = self._weights.get(token)
+        # by identity: listed words are shared objects, and hashing a Token hashes all its fields
+        cached = self._weights.get(id(token))
         if cached is None:
             # a word's commonest reading counts, so a skeleton shared by many spellings is weak
             key = self._idf(max((self.key_frequency(k) for k in token.keys), default=0))
@@ -120,7 +123,8 @@ class ScreeningIndex:
                 key, text = min(key, SHORT_WORD_WEIGHT), min(text, SHORT_WORD_WEIGHT)
             cached = (text, key)
             if len(self._weights) < 1_000_000:
-                self._weights[token] = cached
+                self._weights[id(token)] = cached
+                self._keep.append(token)  # an id is only stable while its object lives
         return cached
 
     def weight(self, token: Token) -> float:
