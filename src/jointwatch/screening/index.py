@@ -50,6 +50,23 @@ def _deletes(key: str) -> set[str]:
     return {key[:i] + key[i + 1:] for i in range(len(key))}
 
 
+@dataclass(frozen=True)
+class Retrieved:
+    """Retrieved names, best first, as parallel arrays (see Candidate for each field)."""
+
+    names: np.ndarray
+    entities: np.ndarray
+    scores: np.ndarray
+    cover: np.ndarray
+    weight_bound: np.ndarray
+    words: np.ndarray
+
+    @classmethod
+    def empty(cls) -> Retrieved:
+        none = np.empty(0, dtype=np.int64)
+        return cls(none, none, none.astype(np.float32), none.astype(np.float32), none.astype(np.float32), none)
+
+
 @dataclass
 class Candidate:
     """A listed name retrieved for a query, with the retrieval's own rough score."""
@@ -161,6 +178,13 @@ class ScreeningIndex:
 
     def retrieve(self, name: AnalyzedName, limit: int = 200) -> list[Candidate]:
         """Listed names sharing (or nearly sharing) keys with the query, best first."""
+        r = self.retrieve_arrays(name, limit)
+        return [Candidate(n, e, s, c, w, k) for n, e, s, c, w, k in zip(
+            r.names.tolist(), r.entities.tolist(), r.scores.tolist(), r.cover.tolist(), r.weight_bound.tolist(),
+            r.words.tolist(), strict=True)]
+
+    def retrieve_arrays(self, name: AnalyzedName, limit: int = 200) -> Retrieved:
+        """``retrieve`` as arrays, for the screener to filter without a Python loop."""
         arrays: list[np.ndarray] = []
         weights: list[np.ndarray] = []
         bounds: list[np.ndarray] = []
@@ -179,9 +203,10 @@ class ScreeningIndex:
             parts += [(self.postings[k], w_key * NEAR_RANK, NEAR_SIMILARITY * w_text) for k in near]
             if not parts:
                 continue
-            hits = np.concatenate([p[0] for p in parts])
-            token_w = np.concatenate([np.full(len(p[0]), p[1], dtype=np.float32) for p in parts])
-            token_b = np.concatenate([np.full(len(p[0]), p[2], dtype=np.float32) for p in parts])
+            hits = np.concatenate([p[0] for p in parts]) if len(parts) > 1 else parts[0][0]
+            lengths = [len(p[0]) for p in parts]
+            token_w = np.repeat(np.asarray([p[1] for p in parts], dtype=np.float32), lengths)
+            token_b = np.repeat(np.asarray([p[2] for p in parts], dtype=np.float32), lengths)
             if len(parts) > 1:
                 # a name reached through several keys of one word counts once, at its best
                 order = np.lexsort((-token_w, hits))
@@ -205,7 +230,7 @@ class ScreeningIndex:
                 bounds.append(np.full(len(hits), w, dtype=np.float32))
                 texts.append(np.zeros(len(hits), dtype=np.float32))
         if not arrays:
-            return []
+            return Retrieved.empty()
         idx = np.concatenate(arrays)
         wts = np.concatenate(weights)
         uniq, inverse = np.unique(idx, return_inverse=True)
@@ -225,10 +250,9 @@ class ScreeningIndex:
             top = np.arange(len(uniq))
         top = top[np.argsort(-scores[top], kind="stable")]
         # initials and spellings that share no key may still align a little: BOUND_SLACK
-        owners = self.name_owner[uniq[top]]
-        return [Candidate(int(uniq[i]), int(o), float(scores[i]), min(1.0, float(cover[i]) + BOUND_SLACK),
-                          float(bound[i]) + BOUND_SLACK * total, int(words[i]))
-                for i, o in zip(top.tolist(), owners.tolist(), strict=True)]
+        chosen = uniq[top]
+        return Retrieved(chosen, self.name_owner[chosen], scores[top], np.minimum(1.0, cover[top] + BOUND_SLACK),
+                         bound[top] + BOUND_SLACK * total, words[top])
 
     def names_of(self, entity_index: int) -> range:
         """The indices of one entity's names (stored next to each other)."""

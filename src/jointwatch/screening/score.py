@@ -11,6 +11,8 @@ the threshold means in measured alert rates.
 from __future__ import annotations
 
 import math
+
+import numpy as np
 from dataclasses import dataclass
 
 from jointwatch.screening.compare import NameFeatures
@@ -61,4 +63,15 @@ def score_ceiling(coverage_bound: float, weight_bound: float, words_hit: int, qu
     ceiling = coverage_bound ** p.query_share * evidence
     if words_hit == 1 and query_words > 1 and not query_has_initials:
         ceiling *= p.one_word
+    return ceiling
+
+
+def score_ceilings(coverage_bound: np.ndarray, weight_bound: np.ndarray, words_hit: np.ndarray, query_words: int,
+                   query_has_initials: bool, p: ScoreParams = PARAMS, person: bool = True) -> np.ndarray:
+    """``score_ceiling`` for many retrieved names at once."""
+    floor = p.evidence_floor if person else p.other_floor
+    evidence = floor + (1 - floor) * (1 - np.exp(-weight_bound / p.evidence_scale))
+    ceiling = coverage_bound ** p.query_share * evidence
+    if query_words > 1 and not query_has_initials:
+        ceiling = np.where(words_hit == 1, ceiling * p.one_word, ceiling)
     return ceiling

@@ -30,7 +30,9 @@ from jointwatch.screening.model import (
     WordMatch,
 )
 from jointwatch.screening.qualifiers import COUNTRY_MATCH, DOB_EXACT, apply_qualifiers, parse_birth_date
-from jointwatch.screening.score import DEFAULT_THRESHOLD, name_score, score_ceiling
+import numpy as np
+
+from jointwatch.screening.score import DEFAULT_THRESHOLD, name_score, score_ceilings
 
 MAX_QUERY_CHARS = 500
 CANDIDATES = 200
@@ -132,21 +134,20 @@ class Screener:
         best: dict[int, tuple[int, NameComparison]] = {}
         initials = any(len(t.text) == 1 for t in analyzed.tokens)
         person = query.schema == "Person"
-        for cand in self.index.retrieve(analyzed, CANDIDATES):
-            ceiling = score_ceiling(cand.coverage_bound, cand.weight_bound + extra, cand.words_hit,
-                                    len(analyzed.tokens), initials, person=person)
-            if ceiling < threshold:
-                continue
-            held = best.get(cand.entity_index)
+        found = self.index.retrieve_arrays(analyzed, CANDIDATES)
+        ceilings = score_ceilings(found.cover, found.weight_bound + extra, found.words, len(analyzed.tokens),
+                                  initials, person=person)
+        for i in np.flatnonzero(ceilings >= threshold).tolist():
+            n_idx, e_idx, ceiling = int(found.names[i]), int(found.entities[i]), float(ceilings[i])
+            held = best.get(e_idx)
             if held is not None and held[1].score >= ceiling:
                 continue  # another name of this entity already scores at least what this one could
-            entity = self.index.entities[cand.entity_index]
-            if allowed is not None and entity.schema not in allowed:
+            if allowed is not None and self.index.entities[e_idx].schema not in allowed:
                 continue
-            result = compare_names(analyzed, self.index.names[cand.name_index], q_weights,
-                             self.index.name_weights[cand.name_index], cache)
+            result = compare_names(analyzed, self.index.names[n_idx], q_weights, self.index.name_weights[n_idx],
+                                   cache, person)
             if held is None or result.score > held[1].score:
-                best[cand.entity_index] = (cand.name_index, result)
+                best[e_idx] = (n_idx, result)
         # a listed document number is decisive: its holder is scored whatever the name retrieval found
         for number in query.id_numbers:
             for e_idx in self.index.by_identifier(number):
