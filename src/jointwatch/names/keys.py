@@ -75,6 +75,7 @@ def arabic_keys(word: str) -> tuple[str, ...]:
     return tuple(sorted(k for k in keys if k)) or ("",)
 
 
+@lru_cache(maxsize=262144)
 def joined_keys(first: tuple[str, ...], second: tuple[str, ...]) -> tuple[str, ...]:
     """The keys of two words written as one ("Wali Jan" / "Walijan", "Akhund Zada")."""
     return tuple(sorted({_finish(a + b) for a in first[:3] for b in second[:3]} - {""})) or ("",)

@@ -55,6 +55,7 @@ def scripts_of(text: str) -> frozenset[str]:
     return frozenset(s for s in map(char_script, text) if s is not None)
 
 
+@lru_cache(maxsize=262144)
 def is_arabic_script(text: str) -> bool:
     """True when ``text`` has letters of the Arabic script (Arabic, Persian, Urdu, Pashto …)."""
-    return "Arabic" in scripts_of(text)
+    return not text.isascii() and "Arabic" in scripts_of(text)
