@@ -135,3 +135,39 @@ def test_hostile_names_never_crash(hostile: str) -> None:
     name = analyze_name(hostile)
     assert all(t.text for t in name.tokens)
     assert len(name.tokens) <= 24
+
+
+@pytest.mark.parametrize(("latin", "native"), [
+    # UN TAi entries: the Latin and the original-script name of the same man
+    ("ATTIQULLAH AKHUND", "عتیق الله آخوند"),
+    ("JALALUDDIN HAQQANI", "جلال الدين حقانى"),
+    ("HIDAYATULLAH", "هدايت الله"),
+    ("ABDUL JABBAR OMARI", "عبدالجبار عمری"),
+])
+def test_ullah_uddin_and_glued_articles_meet_across_scripts(latin: str, native: str) -> None:
+    a, b = keys(latin), keys(native)
+    assert len(a) == len(b)
+    for x, y in zip(a, b, strict=True):
+        assert x & y, (latin, native, a, b)
+
+
+def test_ullah_written_apart_or_joined_is_one_word() -> None:
+    assert words("Saif Allah") == ["saifallah"]
+    assert keys("Saif Allah") == keys("Saifullah")
+    assert keys("Jalal ad-Din") == keys("Jalaluddin")
+
+
+def test_muhammad_and_mahmud_share_consonants_but_are_different_names() -> None:
+    muhammad, mahmud = analyze_name("محمد").tokens[0], analyze_name("Mahmoud").tokens[0]
+    assert set(muhammad.keys) & set(mahmud.keys)            # same skeleton, mhmd
+    assert muhammad.canonical == "muhammad" and mahmud.canonical == "mahmud"
+    assert muhammad.known and mahmud.known
+
+
+def test_han_and_hangul_names_are_read_syllable_by_syllable() -> None:
+    assert words("沈忠國際海運有限公司", "Organization")[:2] == ["shen", "zhong"]
+    assert words("김정은") == ["gim", "jeong", "eun"]
+
+
+def test_compound_words_keep_their_written_form_for_explanations() -> None:
+    assert [t.original for t in analyze_name("HAYDAR, Abu Ali").tokens] == ["Abu Ali", "HAYDAR"]

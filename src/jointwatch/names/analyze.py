@@ -27,6 +27,7 @@ _SPLIT = re.compile(r"[\s,;:/\\|()\[\]{}<>\"“”«».!?+=*&^%$#@~_‐‑‒–
 _APOSTROPHES = re.compile(r"['`´ʼʻ’‘ʾʿ]")
 _ARABIC_ARTICLE = "ال"
 _ARABIC_GLUED = ("عبد", "ابو", "أبو")
+_COMPOUND_HEADS = frozenset({"abd", "abu"})
 # Scripts written without spaces between the parts of a name: each syllable is a word.
 _SYLLABIC = re.compile(r"([\u4e00-\u9fff\u3400-\u4dbf\uac00-\ud7af])")
 _DOTTED = re.compile(r"\b((?:\w\.){2,})")
@@ -93,7 +94,11 @@ def make_token(word: str) -> Token | None:
         return None
     known = RULES.canonical(text)
     canonical = known or text
-    keys = latin_keys(text)
+    if text[:3] in _COMPOUND_HEADS and len(text) > 5:
+        # abd + jabbar: the seam is not the digraph "dj" (nor "dh", "bh")
+        keys = joined_keys(latin_keys(text[:3]), latin_keys(text[3:]))
+    else:
+        keys = latin_keys(text)
     if canonical != text:
         keys = tuple(sorted(set(keys) | set(latin_keys(canonical))))
     return Token(text, canonical, keys, word, not word.isascii() and scripts_of(word) != {"Latin"},
