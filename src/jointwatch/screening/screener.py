@@ -158,7 +158,10 @@ class Screener:
                     if e_idx not in best or result.score > best[e_idx][1].score:
                         best[e_idx] = (n_idx, result)
         matches: list[Match] = []
+        qualified = bool(query.birth_date or query.countries or query.gender or query.id_numbers)
         for e_idx, (n_idx, comparison) in best.items():
+            if not qualified and comparison.score < threshold:
+                continue  # nothing but the name can count, and the name falls short
             entity = self.index.entities[e_idx]
             score, reasons = apply_qualifiers(query, entity, comparison.features)
             if score < threshold:
