@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from jointwatch import __version__
-from jointwatch.cli import entity, lists, screen
+from jointwatch.cli import entity, lists, members, screen, serve
 
 app = typer.Typer(
     name="jointwatch",
@@ -20,6 +20,8 @@ app.add_typer(entity.app, name="entity")
 app.command("screen")(screen.screen_command)
 app.command("compare")(screen.compare_command)
 app.add_typer(screen.whitelist_app, name="whitelist")
+members.register(app)
+app.command("serve")(serve.serve_command)
 
 
 def _version(value: bool) -> None:

@@ -81,3 +81,66 @@ whitelist = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("query_key", "entity_id", name="uq_whitelist_query_entity"),
 )
+
+# Members are partner organisations (a border agency, a bank); everything they do is theirs.
+members = Table(
+    "members",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("country", String(2), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# API keys: only the SHA-256 of the secret is kept; the prefix finds the row without it.
+# Keys are revoked (revoked_at set), never deleted, so old audit rows still name their user.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("member_id", Integer, ForeignKey("members.id"), nullable=False),
+    Column("user", String(128), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("prefix", String(16), nullable=False, unique=True),
+    Column("key_hash", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+# The audit trail: appended to, never updated or deleted by the code. The subject is kept
+# as a digest only, so the trail proves who asked about whom without holding the names.
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("member_id", Integer, ForeignKey("members.id"), nullable=False),
+    Column("user", String(128), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("subject_digest", String(64), nullable=True),
+    Column("list_versions", Text, nullable=False),
+    Column("result_summary", Text, nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_audit_member_at", "member_id", "at"),
+)
+
+# An analyst's verdict on one match, filed under the member that made it. A false positive
+# also goes to the whitelist (``whitelist_id``), which is what screening consults.
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("member_id", Integer, ForeignKey("members.id"), nullable=False),
+    Column("user", String(128), nullable=False),
+    Column("verdict", String(16), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("query_key", String(64), nullable=False),
+    Column("query_name", Text, nullable=False),
+    Column("query_birth_date", String(10), nullable=True),
+    Column("entity_id", String(255), nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("reference", String(128), nullable=False),
+    Column("whitelist_id", Integer, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_decisions_member", "member_id"),
+)

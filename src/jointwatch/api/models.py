@@ -1,0 +1,234 @@
+"""Request and response bodies: pydantic at the boundary, the library's dataclasses inside."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from jointwatch.screening import Query
+from jointwatch.screening.model import QUERY_SCHEMATA
+
+MAX_LIST = 20
+
+
+class Subject(BaseModel):
+    """A person, organisation, vessel … to screen. Only ``name`` is required."""
+
+    # unknown fields are refused: a misspelt "birthdate" must not silently screen without a date
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    name: str = Field(max_length=1000, description="The name as written in the document or record.")
+    schema_: str = Field("Person", alias="schema", description=f"One of {', '.join(QUERY_SCHEMATA)}.")
+    birth_date: str | None = Field(None, max_length=32, description="YYYY, YYYY-MM, YYYY-MM-DD or DD.MM.YYYY.")
+    countries: list[str] = Field(default_factory=list, max_length=MAX_LIST,
+                                 description="Nationalities or countries: names or ISO codes.")
+    gender: str | None = Field(None, max_length=16, description="male / female / m / f.")
+    id_numbers: list[str] = Field(default_factory=list, max_length=MAX_LIST,
+                                  description="Passport, ID or registration numbers.")
+    id: str | None = Field(None, max_length=128, description="Your own reference, echoed back in batch results.")
+
+    def to_query(self) -> Query:
+        return Query(name=self.name, schema=self.schema_, birth_date=self.birth_date,
+                     countries=tuple(self.countries), gender=self.gender, id_numbers=tuple(self.id_numbers),
+                     id=self.id)
+
+    def audit_view(self) -> dict[str, Any]:
+        """What the audit digest is taken over: the subject, without the caller's own reference."""
+        return self.model_dump(by_alias=True, exclude={"id"})
+
+
+class MatchRequest(Subject):
+    threshold: float | None = Field(None, ge=0.0, le=1.0, description="Report matches scoring at least this.")
+    limit: int = Field(10, ge=1, le=100, description="At most this many matches.")
+
+    def audit_view(self) -> dict[str, Any]:
+        return self.model_dump(by_alias=True, exclude={"id", "threshold", "limit"})
+
+
+class ScreenRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    subjects: list[Subject] = Field(description="Up to the inline batch limit (1,000); more is refused with 413.")
+    threshold: float | None = Field(None, ge=0.0, le=1.0)
+    limit: int = Field(10, ge=1, le=100, description="At most this many matches per subject.")
+
+
+class WordMatchOut(BaseModel):
+    query: str
+    listed: str
+    rule: str
+    similarity: float
+    weight: float
+
+
+class QualifierOut(BaseModel):
+    kind: str
+    outcome: str
+    effect: str
+    detail: str
+
+
+class ExplanationOut(BaseModel):
+    words: list[WordMatchOut]
+    unmatched_query: list[str]
+    unmatched_listed: list[str]
+    ignored: list[str]
+    name_score: float
+    qualifiers: list[QualifierOut]
+
+
+class MatchOut(BaseModel):
+    """A listed entity that may be the subject, with its source reference, list version and why."""
+
+    entity_id: str
+    source: str
+    ref: str
+    schema_: str = Field(alias="schema")
+    caption: str
+    name: str
+    score: float
+    list_version: str
+    explanation: ExplanationOut
+
+
+class MatchResponse(BaseModel):
+    threshold: float
+    list_versions: dict[str, str]
+    matches: list[MatchOut]
+
+
+class ScreenResult(BaseModel):
+    index: int
+    id: str | None
+    matches: list[MatchOut]
+    error: str | None = None
+
+
+class ScreenResponse(BaseModel):
+    threshold: float
+    list_versions: dict[str, str]
+    screened: int
+    with_matches: int
+    errors: int
+    results: list[ScreenResult]
+
+
+class StatementOut(BaseModel):
+    entity_id: str
+    schema_: str = Field(alias="schema")
+    prop: str
+    value: str
+    original_value: str | None
+    lang: str | None
+    source: str
+    reference: str
+    first_seen: date
+    last_seen: date
+    current: bool
+
+
+class ListingOut(BaseModel):
+    source: str
+    reference: str
+    entity_id: str
+    schema_: str = Field(alias="schema")
+    caption: str
+    listed_now: bool
+    statements: list[StatementOut]
+
+
+class EntityResponse(BaseModel):
+    ref: str
+    listings: list[ListingOut]
+
+
+class VersionOut(BaseModel):
+    source: str
+    version: str
+    format: str
+    published: date
+    content_hash: str
+    files: list[str]
+    loaded_at: datetime
+    entities: int
+    statements: int
+    schema_counts: dict[str, int]
+
+
+class ListsResponse(BaseModel):
+    versions: list[VersionOut]
+
+
+class FieldChangeOut(BaseModel):
+    field: str
+    added: list[str]
+    removed: list[str]
+
+
+class EntityChangeOut(BaseModel):
+    reference: str
+    entity_id: str
+    schema_: str = Field(alias="schema")
+    name: str
+    changes: list[FieldChangeOut]
+
+
+class DiffResponse(BaseModel):
+    source: str
+    from_version: str
+    to_version: str
+    added: list[EntityChangeOut]
+    removed: list[EntityChangeOut]
+    changed: list[EntityChangeOut]
+
+
+class DecisionRequest(BaseModel):
+    """An analyst's verdict on one match: is the subject the listed entity?"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    subject: Subject
+    ref: str = Field(max_length=255, description="The listed entity: source reference (QDi.354) or entity id.")
+    source: str | None = Field(None, max_length=64, description="The listing source, if the reference is ambiguous.")
+    verdict: Literal["true_positive", "false_positive"]
+    reason: str = Field(min_length=1, max_length=4000)
+
+
+class DecisionOut(BaseModel):
+    id: int
+    user: str
+    verdict: str
+    reason: str
+    query_name: str
+    query_birth_date: str | None
+    entity_id: str
+    source: str
+    reference: str
+    whitelist_id: int | None
+    created_at: datetime
+
+
+class AuditEntryOut(BaseModel):
+    id: int
+    user: str
+    action: str
+    subject_digest: str | None
+    list_versions: dict[str, str]
+    result_summary: str
+    status: int
+    at: datetime
+
+
+class KeyOut(BaseModel):
+    id: int
+    user: str
+    role: str
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class Health(BaseModel):
+    status: Literal["ok"]

@@ -1,0 +1,101 @@
+"""Errors as RFC 9457 problem details (type, title, status, detail), never stack traces."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException
+
+from jointwatch.errors import FetchError, JointwatchError, ListFormatError, NotFoundError, QueryError, StoreError
+
+PROBLEM_TYPE = "urn:jointwatch:problem:"
+MEDIA_TYPE = "application/problem+json"
+log = logging.getLogger("jointwatch.api")
+
+# Our errors, most specific first: (class, HTTP status, problem type slug).
+_ERRORS: tuple[tuple[type[JointwatchError], int, str], ...] = (
+    (QueryError, 422, "invalid-subject"),
+    (NotFoundError, 404, "not-found"),
+    (ListFormatError, 422, "invalid-list"),
+    (StoreError, 409, "conflict"),
+    (FetchError, 502, "fetch-failed"),
+)
+
+
+class FieldProblem(BaseModel):
+    field: str
+    location: str
+    message: str
+
+
+class Problem(BaseModel):
+    """An error response (RFC 9457)."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    errors: list[FieldProblem] | None = None
+
+
+def problem_response(status: int, detail: str | None = None, slug: str | None = None,
+                     errors: list[FieldProblem] | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
+    """A problem-details response; ``slug`` names a jointwatch problem type, else about:blank."""
+    problem = Problem(type=PROBLEM_TYPE + slug if slug else "about:blank", title=HTTPStatus(status).phrase,
+                      status=status, detail=detail, errors=errors)
+    return JSONResponse(problem.model_dump(exclude_none=True), status_code=status, media_type=MEDIA_TYPE,
+                        headers=headers)
+
+
+# What every route may answer besides 200, for the OpenAPI document.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "description": HTTPStatus(status).phrase} for status in (401, 403, 413, 422)
+}
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail != HTTPStatus(exc.status_code).phrase else None
+    return problem_response(exc.status_code, detail, headers=exc.headers)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = []
+    for error in exc.errors():
+        loc = [str(part) for part in error.get("loc", ())]
+        if error.get("type") == "json_invalid":
+            # not JSON at all is a malformed request, not a subject we could not accept
+            return problem_response(400, f"the body is not valid JSON: {error.get('msg', '')}", "invalid-json")
+        # the input value is left out on purpose: it may be a traveller's name
+        problems.append(FieldProblem(field=".".join(loc[1:]) or loc[0] if loc else "", location=loc[0] if loc else "",
+                                     message=str(error.get("msg", ""))))
+    detail = "; ".join(f"{p.field}: {p.message}" for p in problems)
+    return problem_response(422, detail, "invalid-request", problems)
+
+
+async def _jointwatch_error(_request: Request, exc: Exception) -> JSONResponse:
+    for cls, status, slug in _ERRORS:
+        if isinstance(exc, cls):
+            return problem_response(status, str(exc), slug)
+    return problem_response(500, "the request could not be completed", "internal")
+
+
+async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    # logged for the operator with the traceback; the caller gets no internals
+    log.error("unexpected error", exc_info=exc)
+    return problem_response(500, "an unexpected error occurred; it has been logged", "internal")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Every error the service answers with becomes a problem-details body."""
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(JointwatchError, _jointwatch_error)
+    app.add_exception_handler(Exception, _unexpected)

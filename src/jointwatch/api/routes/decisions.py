@@ -1,0 +1,43 @@
+"""POST /decisions and GET /decisions: analysts' verdicts, each member seeing only its own."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from jointwatch.api.auth import Caller, Right, authorize
+from jointwatch.api.models import DecisionOut, DecisionRequest
+from jointwatch.api.problems import PROBLEM_RESPONSES, Problem
+from jointwatch.screening.screener import prepare
+from jointwatch.store.audit import subject_digest
+from jointwatch.store.decisions import list_decisions, record_decision
+
+router = APIRouter(tags=["decisions"])
+_RESPONSES: dict[int | str, dict[str, object]] = {
+    **PROBLEM_RESPONSES, 404: {"model": Problem, "description": "Not Found"},
+    409: {"model": Problem, "description": "Already decided"}}
+
+
+@router.post("/decisions", response_model=DecisionOut, status_code=201, responses=_RESPONSES)
+def decide(body: DecisionRequest, request: Request,
+           caller: Annotated[Caller, Depends(authorize("decision.create", Right.DECIDE))]) -> DecisionOut:
+    """Mark a match a true or false positive, with a reason; a false positive stops it alerting again."""
+    caller.note.subject = subject_digest(body.subject.audit_view())
+    query = prepare(body.subject.to_query())
+    decision = record_decision(request.app.state.engine, caller.member_id, caller.key.user, query.identity(),
+                               body.subject.name, query.birth_date, body.ref, body.source, body.verdict,
+                               body.reason)
+    caller.note.summary = f"decision {decision.id}: {decision.verdict} {decision.source}:{decision.reference}"
+    return DecisionOut.model_validate(asdict(decision))
+
+
+@router.get("/decisions", response_model=list[DecisionOut], responses=PROBLEM_RESPONSES)
+def decisions(request: Request,
+              caller: Annotated[Caller, Depends(authorize("decision.read", Right.DECIDE))]) -> list[DecisionOut]:
+    """The decisions of the caller's member, oldest first."""
+    found = list_decisions(request.app.state.engine, caller.member_id)
+    caller.note.summary = f"{len(found)} decisions"
+    return [DecisionOut.model_validate(asdict(d)) for d in found]

@@ -1,0 +1,117 @@
+"""`jointwatch members …`, `jointwatch keys …`, `jointwatch audit show`: who may use the service."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from jointwatch.cli.output import DbOption, JsonOption, console, print_json, run
+from jointwatch.store import open_engine
+from jointwatch.store.audit import read_audit
+from jointwatch.store.members import ROLES, add_member, create_key, get_member, list_keys, list_members, revoke_key
+
+members_app = typer.Typer(help="Members: the partner organisations that call the service.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys of members' users (shown once, stored hashed).", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit trail of the service (append-only).", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the members, keys and audit command groups to the main CLI."""
+    app.add_typer(members_app, name="members")
+    app.add_typer(keys_app, name="keys")
+    app.add_typer(audit_app, name="audit")
+
+
+@members_app.command("add")
+def members_add(name: Annotated[str, typer.Argument(help="The member's name, e.g. 'Border Police NL'.")],
+                country: Annotated[str | None, typer.Option(help="ISO 3166-1 alpha-2 code.")] = None,
+                db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Add a member (a partner organisation)."""
+    member = run(as_json, lambda: add_member(open_engine(db), name, country))
+    if as_json:
+        print_json(member)
+    else:
+        console.print(f"member #{member.id}: {member.name}", highlight=False)
+
+
+@members_app.command("list")
+def members_list(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Show every member."""
+    found = run(as_json, lambda: list_members(open_engine(db)))
+    if as_json:
+        print_json(found)
+        return
+    table = Table()
+    for column in ("#", "name", "country", "since"):
+        table.add_column(column)
+    for m in found:
+        table.add_row(str(m.id), m.name, m.country or "", m.created_at.isoformat(timespec="seconds"))
+    console.print(table)
+
+
+@keys_app.command("create")
+def keys_create(member: Annotated[str, typer.Option("--member", "-m", help="Member name or number.")],
+                user: Annotated[str, typer.Option("--user", "-u", help="Who will use the key.")],
+                role: Annotated[str, typer.Option("--role", "-r", help=f"One of {', '.join(ROLES)}.")],
+                db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Create an API key and print its secret. It is shown this once and stored only hashed."""
+    key, secret = run(as_json, lambda: create_key(open_engine(db), member, user, role))
+    if as_json:
+        print_json({"key": secret, "prefix": key.prefix, "member": key.member_name, "user": key.user,
+                    "role": key.role})
+        return
+    console.print(f"key {key.prefix} for {key.user} ({key.role}) of {key.member_name}; keep it now, "
+                  "it cannot be shown again:", highlight=False)
+    typer.echo(secret)
+
+
+@keys_app.command("revoke")
+def keys_revoke(prefix: Annotated[str, typer.Argument(help="The key's prefix (keys list) or the whole key.")],
+                db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Revoke a key: from now on it gets 401."""
+    key = run(as_json, lambda: revoke_key(open_engine(db), prefix))
+    if as_json:
+        print_json(key)
+    else:
+        console.print(f"revoked key {key.prefix} of {key.user} ({key.member_name})", highlight=False)
+
+
+@keys_app.command("list")
+def keys_list(member: Annotated[str | None, typer.Option("--member", "-m", help="Only this member.")] = None,
+              db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Show keys (prefix, user, role, state); secrets are never stored."""
+    found = run(as_json, lambda: list_keys(open_engine(db), member))
+    if as_json:
+        print_json(found)
+        return
+    table = Table()
+    for column in ("prefix", "member", "user", "role", "created", "revoked"):
+        table.add_column(column)
+    for k in found:
+        table.add_row(k.prefix, k.member_name, k.user, k.role, k.created_at.isoformat(timespec="seconds"),
+                      k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "")
+    console.print(table)
+
+
+@audit_app.command("show")
+def audit_show(member: Annotated[str | None, typer.Option("--member", "-m", help="Only this member.")] = None,
+               since: Annotated[datetime | None, typer.Option(help="Only rows at or after this time (UTC).")] = None,
+               limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many rows.")] = 1000,
+               db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Show the audit trail: who asked, what, about which subject digest, against which lists."""
+    engine = run(as_json, lambda: open_engine(db))
+    member_id = run(as_json, lambda: get_member(engine, member).id) if member else None
+    rows = run(as_json, lambda: read_audit(engine, member_id, since, limit))
+    if as_json:
+        print_json(rows)
+        return
+    table = Table()
+    for column in ("#", "at", "member", "user", "action", "status", "subject", "result"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        table.add_row(str(r.id), r.at.isoformat(timespec="seconds"), str(r.member_id), r.user, r.action,
+                      str(r.status), (r.subject_digest or "")[:12], r.result_summary)
+    console.print(table)

@@ -1,0 +1,162 @@
+"""Members (partner organisations) and their API keys: created, listed, revoked, checked.
+
+A key is ``jw_<prefix>_<secret>``. The whole key is shown once, when it is created; the
+store keeps the prefix (to find the row) and the SHA-256 of the whole key (to check it),
+so a copy of the database does not give anyone a working key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from jointwatch.errors import NotFoundError, StoreError
+from jointwatch.store.schema import api_keys, members
+
+ROLES = ("admin", "analyst", "screener")
+KEY_PREFIX = "jw"
+
+
+@dataclass(frozen=True)
+class Member:
+    id: int
+    name: str
+    country: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """A key as the store knows it: whose it is and what it may do, never the secret."""
+
+    id: int
+    member_id: int
+    member_name: str
+    user: str
+    role: str
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+def key_digest(key: str) -> str:
+    """The SHA-256 (hex) of a presented key: what the store compares."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def add_member(engine: Engine, name: str, country: str | None = None) -> Member:
+    """A new member; StoreError if the name is taken or empty."""
+    name = name.strip()
+    if not name:
+        raise StoreError("a member needs a name")
+    code = country.strip().lower() if country else None
+    if code is not None and (len(code) != 2 or not code.isalpha()):
+        raise StoreError(f"country {country!r} is not an ISO 3166-1 alpha-2 code")
+    row = {"name": name, "country": code, "created_at": datetime.now(UTC)}
+    try:
+        with engine.begin() as connection:
+            new_id = connection.execute(insert(members).values(**row)).inserted_primary_key[0]
+    except IntegrityError:
+        raise StoreError(f"member {name!r} already exists") from None
+    return Member(id=int(new_id), **row)
+
+
+def list_members(engine: Engine) -> list[Member]:
+    with engine.connect() as connection:
+        return [Member(**row._mapping) for row in connection.execute(select(members).order_by(members.c.id))]
+
+
+def get_member(engine: Engine, name_or_id: str | int) -> Member:
+    """A member by name or number; NotFoundError otherwise."""
+    query = select(members).where(members.c.name == str(name_or_id))
+    if str(name_or_id).isdigit():
+        query = select(members).where(or_(members.c.name == str(name_or_id), members.c.id == int(name_or_id)))
+    with engine.connect() as connection:
+        row = connection.execute(query).first()
+    if row is None:
+        raise NotFoundError(f"no member {name_or_id!r}")
+    return Member(**row._mapping)
+
+
+def _key_query():  # type: ignore[no-untyped-def]
+    return (select(api_keys.c.id, api_keys.c.member_id, members.c.name.label("member_name"), api_keys.c.user,
+                   api_keys.c.role, api_keys.c.prefix, api_keys.c.created_at, api_keys.c.revoked_at,
+                   api_keys.c.key_hash)
+            .join(members, members.c.id == api_keys.c.member_id))
+
+
+def _api_key(row) -> ApiKey:  # type: ignore[no-untyped-def]
+    data = dict(row._mapping)
+    data.pop("key_hash", None)
+    return ApiKey(**data)
+
+
+def create_key(engine: Engine, member: str | int, user: str, role: str) -> tuple[ApiKey, str]:
+    """A new key for ``user`` of ``member`` with ``role``: the record and the secret (shown once)."""
+    if role not in ROLES:
+        raise StoreError(f"role {role!r} is not one of {', '.join(ROLES)}")
+    user = user.strip()
+    if not user:
+        raise StoreError("a key needs a user")
+    owner = get_member(engine, member)
+    prefix = secrets.token_hex(6)
+    secret = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    row = {"member_id": owner.id, "user": user, "role": role, "prefix": prefix, "key_hash": key_digest(secret),
+           "created_at": datetime.now(UTC), "revoked_at": None}
+    with engine.begin() as connection:
+        new_id = connection.execute(insert(api_keys).values(**row)).inserted_primary_key[0]
+    row.pop("key_hash")
+    return ApiKey(id=int(new_id), member_name=owner.name, **row), secret
+
+
+def list_keys(engine: Engine, member: str | int | None = None) -> list[ApiKey]:
+    query = _key_query().order_by(api_keys.c.id)
+    if member is not None:
+        query = query.where(api_keys.c.member_id == get_member(engine, member).id)
+    with engine.connect() as connection:
+        return [_api_key(row) for row in connection.execute(query)]
+
+
+def revoke_key(engine: Engine, prefix: str) -> ApiKey:
+    """Revoke the key with this prefix (or the whole key); revoking twice keeps the first time."""
+    prefix = _prefix_of(prefix) or prefix
+    with engine.begin() as connection:
+        connection.execute(update(api_keys).where(api_keys.c.prefix == prefix, api_keys.c.revoked_at.is_(None))
+                           .values(revoked_at=datetime.now(UTC)))
+        row = connection.execute(_key_query().where(api_keys.c.prefix == prefix)).first()
+    if row is None:
+        raise NotFoundError(f"no key with prefix {prefix!r}")
+    return _api_key(row)
+
+
+def _prefix_of(key: str) -> str | None:
+    parts = key.split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_PREFIX or not parts[1]:
+        return None
+    return parts[1]
+
+
+def find_key(engine: Engine, presented: str) -> ApiKey | None:
+    """The key record whose secret is ``presented`` (revoked or not), or None.
+
+    A revoked key is still returned so that the refusal can be audited under its member.
+    """
+    prefix = _prefix_of(presented)
+    if prefix is None:
+        return None
+    with engine.connect() as connection:
+        row = connection.execute(_key_query().where(api_keys.c.prefix == prefix)).first()
+    # compare digests in constant time: the prefix is public, the rest is the secret
+    if row is None or not hmac.compare_digest(row.key_hash, key_digest(presented)):
+        return None
+    return _api_key(row)
