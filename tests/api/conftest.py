@@ -1,4 +1,10 @@
-"""A store with the real UN list, one app over it for the session, and members made per test."""
+"""A store with the real UN list per backend, one app over each for the session, members made per test.
+
+Every API test runs on SQLite and on PostgreSQL (the latter when ``JOINTWATCH_TEST_PG_URL``
+is set; a skip unless ``JOINTWATCH_REQUIRE_PG`` is set too, then a failure). The
+PostgreSQL store lives in a schema of this test process's own, so the store tests, which
+reset the public schema per test, never pull the tables from under a session-long app.
+"""
 
 from __future__ import annotations
 
@@ -7,33 +13,94 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine, text
 
 from jointwatch.api import create_app
 from jointwatch.sources import open_list
-from jointwatch.store import load_list, open_engine
+from jointwatch.store import database_url, load_list, open_engine
 from jointwatch.store.audit import AuditEntry, read_audit
 from jointwatch.store.members import ROLES, add_member, create_key
+from jointwatch.store.schema import metadata
 from tests.conftest import UN_FILE
+from tests.store.conftest import PG_ENV
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def postgres_url() -> str:
+    """The test server's URL, or skip (fail when PostgreSQL is required)."""
+    url = os.environ.get(PG_ENV)
+    if not url:
+        if os.environ.get("JOINTWATCH_REQUIRE_PG"):
+            pytest.fail(f"{PG_ENV} is not set but JOINTWATCH_REQUIRE_PG is")
+        pytest.skip(f"set {PG_ENV} to run the API tests on PostgreSQL")
+    return url
+
+
+def _with_search_path(url: str, schema: str) -> str:
+    """``url`` with every connection's search_path set to ``schema`` (libpq ``options``)."""
+    return f"{url}{'&' if '?' in url else '?'}options={quote(f'-csearch_path={schema}')}"
+
+
+def reset_postgres_schema(url: str, schema: str) -> None:
+    """An empty ``schema``: every table of the store (and Alembic's) dropped, whatever migrations added."""
+    engine = create_engine(database_url(url))
+    with engine.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        tables = [table.name for table in reversed(metadata.sorted_tables)] + ["alembic_version"]
+        connection.execute(text(f"DROP TABLE IF EXISTS {', '.join(f'{schema}.{t}' for t in tables)} CASCADE"))
+    engine.dispose()
+
+
+def drop_postgres_schema(url: str, schema: str) -> None:
+    engine = create_engine(database_url(url))
+    with engine.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")
-def un_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+def store_of(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], Engine]]:
+    """``store_of(backend)``: the store on that backend with the real UN list, loaded once per session."""
     tmp: Path = tmp_path_factory.mktemp("api")
     old = os.environ.get("JOINTWATCH_CACHE")
     os.environ["JOINTWATCH_CACHE"] = str(tmp / "cache")  # the index cache stays out of the user's home
-    engine = open_engine(str(tmp / "api.db"))
-    load_list(engine, open_list(UN_FILE, "un"))
-    yield engine
-    engine.dispose()
+    engines: dict[str, Engine] = {}
+    schema = f"jointwatch_api_tests_{os.getpid()}"
+    pg_url: str | None = None
+
+    def store(backend: str) -> Engine:
+        nonlocal pg_url
+        if backend not in engines:
+            if backend == "sqlite":
+                engine = open_engine(str(tmp / "api.db"))
+            else:
+                pg_url = postgres_url()
+                reset_postgres_schema(pg_url, schema)
+                engine = open_engine(_with_search_path(pg_url, schema))
+            load_list(engine, open_list(UN_FILE, "un"))
+            engines[backend] = engine
+        return engines[backend]
+
+    yield store
+    for engine in engines.values():
+        engine.dispose()
+    if pg_url is not None:
+        drop_postgres_schema(pg_url, schema)
     if old is None:
         os.environ.pop("JOINTWATCH_CACHE", None)
     else:
         os.environ["JOINTWATCH_CACHE"] = old
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def un_store(request: pytest.FixtureRequest, store_of: Callable[[str], Engine]) -> Engine:
+    return store_of(str(request.param))
 
 
 @pytest.fixture(scope="session")
@@ -59,14 +126,16 @@ class Member:
         return {"Authorization": f"Bearer {self.keys[role]}"}
 
 
+def make_member(engine: Engine) -> Member:
+    """A new member on ``engine`` with one key per role."""
+    member = add_member(engine, f"agency-{uuid.uuid4().hex[:8]}")
+    keys = {role: create_key(engine, member.id, f"{role}-user", role)[1] for role in ROLES}
+    return Member(member.id, member.name, keys)
+
+
 @pytest.fixture
 def new_member(un_store: Engine) -> Callable[[], Member]:
-    def make() -> Member:
-        member = add_member(un_store, f"agency-{uuid.uuid4().hex[:8]}")
-        keys = {role: create_key(un_store, member.id, f"{role}-user", role)[1] for role in ROLES}
-        return Member(member.id, member.name, keys)
-
-    return make
+    return lambda: make_member(un_store)
 
 
 @pytest.fixture

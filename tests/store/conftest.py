@@ -18,8 +18,8 @@ def _reset_postgres(url: str) -> None:
     engine = create_engine(database_url(url))
     with engine.begin() as connection:
         connection.execute(text(
-            "DROP TABLE IF EXISTS decisions, audit, api_keys, members, whitelist, version_statements, statements, "
-            "list_versions, alembic_version CASCADE"))
+            "DROP TABLE IF EXISTS job_items, jobs, decisions, audit, api_keys, members, whitelist, "
+            "version_statements, statements, list_versions, alembic_version CASCADE"))
     engine.dispose()
 
 

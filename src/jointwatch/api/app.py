@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import Engine
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from jointwatch import __version__
+from jointwatch.api.jobs import JobWorker
 from jointwatch.api.metrics import Metrics
 from jointwatch.api.middleware import BodyLimitMiddleware, ObserveMiddleware
-from jointwatch.api.problems import install_problem_handlers
-from jointwatch.api.routes import decisions, members, ops, register, screening
+from jointwatch.api.problems import Problem, install_problem_handlers
+from jointwatch.api.ratelimit import RateLimiter
+from jointwatch.api.routes import decisions, jobs, members, ops, register, screening
 from jointwatch.api.screeners import Screeners
 from jointwatch.api.settings import ServiceSettings
 
@@ -21,21 +29,52 @@ reads or changes data is audited under your member. Errors are RFC 9457 problem 
 """
 
 
+# every route behind a key may answer 429 (see ratelimit.py)
+RATE_LIMITED: dict[int | str, dict[str, Any]] = {
+    429: {"model": Problem, "description": "Over this key's rate limit; see Retry-After."}}
+
+
+class _JobBodyLimit:
+    """The body limit by path: POST /jobs may carry a large batch, every other route the usual limit."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, job_max_bytes: int) -> None:
+        self.usual = BodyLimitMiddleware(app, max_bytes)
+        self.jobs = BodyLimitMiddleware(app, job_max_bytes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        limit = self.jobs if scope["type"] == "http" and scope["path"] == "/jobs" else self.usual
+        await limit(scope, receive, send)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """The batch worker runs while the app serves; on shutdown it stops after its current subject."""
+    worker: JobWorker = app.state.job_worker
+    worker.start()  # also resumes the jobs a stopped service left queued or running
+    try:
+        yield
+    finally:
+        await anyio.to_thread.run_sync(worker.stop)
+
+
 def create_app(engine: Engine, settings: ServiceSettings | None = None) -> FastAPI:
     """The service over ``engine`` (an opened, migrated store)."""
     settings = settings or ServiceSettings()
-    app = FastAPI(title="jointwatch", version=__version__, description=DESCRIPTION)
+    app = FastAPI(title="jointwatch", version=__version__, description=DESCRIPTION, lifespan=_lifespan)
     app.state.engine = engine
     app.state.settings = settings
     app.state.metrics = Metrics()
     app.state.screeners = Screeners(engine, settings.threshold)
-    for router in (screening.router, register.router, decisions.router, members.router, ops.router):
-        app.include_router(router)
+    app.state.rate_limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
+    app.state.job_worker = JobWorker(engine, app.state.screeners, settings.job_poll_seconds, settings.job_stop_after)
+    for router in (screening.router, jobs.router, register.router, decisions.router, members.router):
+        app.include_router(router, responses=RATE_LIMITED)
+    app.include_router(ops.router)  # no key, so no rate limit
     install_problem_handlers(app)
     # added innermost first: CORS (only when origins are configured), body limit, then observe outermost
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "X-API-Key", "Content-Type"])
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(_JobBodyLimit, max_bytes=settings.max_body_bytes, job_max_bytes=settings.max_job_body_bytes)
     app.add_middleware(ObserveMiddleware, engine=engine, metrics=app.state.metrics)
     return app

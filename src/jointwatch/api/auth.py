@@ -3,7 +3,7 @@
 Every protected route depends on ``authorize(action, right)``. It finds the key, refuses
 with 401 (no, unknown or revoked key) or 403 (role without the right), and leaves an
 ``AuditNote`` on the request that the audit middleware turns into one audit row, also for
-refusals once the member is known.
+refusals once the member is known. A key over its rate limit gets 429 (``ratelimit``).
 """
 
 from __future__ import annotations
@@ -66,6 +66,17 @@ def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
+def _within_rate(request: Request, key: ApiKey) -> None:
+    """Raise 429 with Retry-After when this key is over its rate."""
+    wait = request.app.state.rate_limiter.retry_after(key.id)
+    if wait is None:
+        return
+    # not audited: the limit protects the store, and a row per refused request would defeat it
+    # (the refusals are counted in /metrics)
+    request.state.audit = None
+    raise HTTPException(429, f"over the rate limit of this key; retry in {wait} s", headers={"Retry-After": str(wait)})
+
+
 def authorize(action: str, right: Right) -> Callable[..., Caller]:
     """A dependency: the caller if their key is valid and their role has ``right``."""
 
@@ -83,6 +94,7 @@ def authorize(action: str, right: Right) -> Callable[..., Caller]:
         note.key = key  # from here on the member is known, so even a refusal is audited
         if not key.active:
             raise _unauthorized("the API key has been revoked")
+        _within_rate(request, key)
         if right not in RIGHTS.get(key.role, frozenset()):
             raise HTTPException(403, f"role {key.role!r} may not {action}")
         return Caller(key, note)

@@ -20,8 +20,19 @@ from jointwatch.api.problems import problem_response
 from jointwatch.store.audit import record
 
 
+def _has_nul(scope: Scope) -> bool:
+    """The path or query string carries a NUL character (raw or as %00)."""
+    query = bytes(scope.get("query_string") or b"")
+    return "\x00" in str(scope.get("path", "")) or b"\x00" in query or b"%00" in query
+
+
 class BodyLimitMiddleware:
-    """Refuses request bodies over ``max_bytes`` with 413, by Content-Length or while reading."""
+    """Refuses request bodies over ``max_bytes`` with 413, by Content-Length or while reading.
+
+    Being the first to see every request, it also refuses a NUL character in the path or
+    query string with 400: no reference, source or version has one, and PostgreSQL cannot
+    even compare text with it, so it would otherwise surface as a 500.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -30,6 +41,9 @@ class BodyLimitMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if _has_nul(scope):
+            await problem_response(400, "the path or query string contains a NUL character")(scope, receive, send)
             return
         declared = dict(scope.get("headers") or ()).get(b"content-length")
         if declared is not None:

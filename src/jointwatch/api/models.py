@@ -2,15 +2,40 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any, Literal
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from jointwatch.screening import Query
 from jointwatch.screening.model import QUERY_SCHEMATA
 
 MAX_LIST = 20
+
+
+def _in_utc(value: datetime) -> datetime:
+    # the store writes UTC; SQLite hands it back naive, PostgreSQL in the session's zone
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _storable(value: str) -> str:
+    # JSON may carry "\u0000" and lone "\ud800" escapes: neither is text a store, a digest or a
+    # PostgreSQL column can hold, and no name or reference has them, so they are the caller's error
+    if "\x00" in value:
+        raise ValueError("contains a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("contains a lone surrogate (\\ud800-\\udfff), which is not text") from None
+    return value
+
+
+# every string a caller sends: refused with 422 unless it can be encoded and stored
+Text = Annotated[str, AfterValidator(_storable)]
+
+
+# a time as RFC 3339 requires it (with its offset), the same on every backend
+UtcDatetime = Annotated[datetime, AfterValidator(_in_utc)]
 
 
 class Subject(BaseModel):
@@ -19,15 +44,15 @@ class Subject(BaseModel):
     # unknown fields are refused: a misspelt "birthdate" must not silently screen without a date
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    name: str = Field(max_length=1000, description="The name as written in the document or record.")
-    schema_: str = Field("Person", alias="schema", description=f"One of {', '.join(QUERY_SCHEMATA)}.")
-    birth_date: str | None = Field(None, max_length=32, description="YYYY, YYYY-MM, YYYY-MM-DD or DD.MM.YYYY.")
-    countries: list[str] = Field(default_factory=list, max_length=MAX_LIST,
-                                 description="Nationalities or countries: names or ISO codes.")
-    gender: str | None = Field(None, max_length=16, description="male / female / m / f.")
-    id_numbers: list[str] = Field(default_factory=list, max_length=MAX_LIST,
-                                  description="Passport, ID or registration numbers.")
-    id: str | None = Field(None, max_length=128, description="Your own reference, echoed back in batch results.")
+    name: Text = Field(max_length=1000, description="The name as written in the document or record.")
+    schema_: Text = Field("Person", alias="schema", description=f"One of {', '.join(QUERY_SCHEMATA)}.")
+    birth_date: Text | None = Field(None, max_length=32, description="YYYY, YYYY-MM, YYYY-MM-DD or DD.MM.YYYY.")
+    countries: list[Text] = Field(default_factory=list, max_length=MAX_LIST,
+                                  description="Nationalities or countries: names or ISO codes.")
+    gender: Text | None = Field(None, max_length=16, description="male / female / m / f.")
+    id_numbers: list[Text] = Field(default_factory=list, max_length=MAX_LIST,
+                                   description="Passport, ID or registration numbers.")
+    id: Text | None = Field(None, max_length=128, description="Your own reference, echoed back in batch results.")
 
     def to_query(self) -> Query:
         return Query(name=self.name, schema=self.schema_, birth_date=self.birth_date,
@@ -151,7 +176,7 @@ class VersionOut(BaseModel):
     published: date
     content_hash: str
     files: list[str]
-    loaded_at: datetime
+    loaded_at: UtcDatetime
     entities: int
     statements: int
     schema_counts: dict[str, int]
@@ -190,10 +215,10 @@ class DecisionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     subject: Subject
-    ref: str = Field(max_length=255, description="The listed entity: source reference (QDi.354) or entity id.")
-    source: str | None = Field(None, max_length=64, description="The listing source, if the reference is ambiguous.")
+    ref: Text = Field(max_length=255, description="The listed entity: source reference (QDi.354) or entity id.")
+    source: Text | None = Field(None, max_length=64, description="The listing source, if the reference is ambiguous.")
     verdict: Literal["true_positive", "false_positive"]
-    reason: str = Field(min_length=1, max_length=4000)
+    reason: Text = Field(min_length=1, max_length=4000)
 
 
 class DecisionOut(BaseModel):
@@ -207,7 +232,7 @@ class DecisionOut(BaseModel):
     source: str
     reference: str
     whitelist_id: int | None
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class AuditEntryOut(BaseModel):
@@ -218,7 +243,7 @@ class AuditEntryOut(BaseModel):
     list_versions: dict[str, str]
     result_summary: str
     status: int
-    at: datetime
+    at: UtcDatetime
 
 
 class KeyOut(BaseModel):
@@ -226,8 +251,8 @@ class KeyOut(BaseModel):
     user: str
     role: str
     prefix: str
-    created_at: datetime
-    revoked_at: datetime | None
+    created_at: UtcDatetime
+    revoked_at: UtcDatetime | None
 
 
 class Health(BaseModel):

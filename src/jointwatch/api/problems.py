@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -45,7 +46,8 @@ class Problem(BaseModel):
 
 
 def problem_response(status: int, detail: str | None = None, slug: str | None = None,
-                     errors: list[FieldProblem] | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
+                     errors: list[FieldProblem] | None = None,
+                     headers: Mapping[str, str] | None = None) -> JSONResponse:
     """A problem-details response; ``slug`` names a jointwatch problem type, else about:blank."""
     problem = Problem(type=PROBLEM_TYPE + slug if slug else "about:blank", title=HTTPStatus(status).phrase,
                       status=status, detail=detail, errors=errors)
@@ -53,9 +55,10 @@ def problem_response(status: int, detail: str | None = None, slug: str | None = 
                         headers=headers)
 
 
-# What every route may answer besides 200, for the OpenAPI document.
+# What every route may answer besides 200, for the OpenAPI document (400: a body that is not JSON,
+# or a bad Content-Length, which BodyLimitMiddleware refuses on any route).
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem, "description": HTTPStatus(status).phrase} for status in (401, 403, 413, 422)
+    status: {"model": Problem, "description": HTTPStatus(status).phrase} for status in (400, 401, 403, 413, 422)
 }
 
 
@@ -93,8 +96,31 @@ async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     return problem_response(500, "an unexpected error occurred; it has been logged", "internal")
 
 
+def _declare_problem_media_type(app: FastAPI) -> None:
+    """The OpenAPI document says error bodies are ``application/problem+json``, as they are sent.
+
+    FastAPI files every declared response model under the route's own media type
+    (``application/json``); this moves the 4xx and 5xx ones where clients will find them.
+    """
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = generate()
+            for path_item in document.get("paths", {}).values():
+                for operation in path_item.values():
+                    for status, response in operation.get("responses", {}).items():
+                        content = response.get("content") or {}
+                        if str(status)[:1] in "45" and "application/json" in content:
+                            content[MEDIA_TYPE] = content.pop("application/json")
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install_problem_handlers(app: FastAPI) -> None:
-    """Every error the service answers with becomes a problem-details body."""
+    """Every error the service answers with becomes a problem-details body, and is documented as one."""
+    _declare_problem_media_type(app)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(JointwatchError, _jointwatch_error)

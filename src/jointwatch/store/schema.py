@@ -7,6 +7,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -143,4 +144,35 @@ decisions = Table(
     Column("whitelist_id", Integer, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_decisions_member", "member_id"),
+)
+
+# Batch screening jobs (POST /screen beyond the inline limit, POST /jobs): the whole input is
+# kept so that a restarted service resumes where it stopped. A member only sees its own jobs.
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("member_id", Integer, ForeignKey("members.id"), nullable=False),
+    Column("user", String(128), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("total", Integer, nullable=False),
+    Column("done", Integer, nullable=False),
+    Column("threshold", Float, nullable=True),
+    Column("match_limit", Integer, nullable=False),
+    Column("subject_digest", String(64), nullable=False),
+    Column("error", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_jobs_status_created", "status", "created_at"),
+)
+
+# One row per subject of a job, in the order sent. ``result`` is written once, when the
+# subject is screened: a row without one is what a resumed worker screens next.
+job_items = Table(
+    "job_items",
+    metadata,
+    Column("job_id", String(36), ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("idx", Integer, primary_key=True),
+    Column("subject", Text, nullable=False),
+    Column("result", Text, nullable=True),
 )
