@@ -44,6 +44,21 @@ def test_false_positive_feeds_the_whitelist(client: TestClient, new_member: Call
     assert again.status_code == 409 and again.json()["type"].endswith("conflict")
 
 
+def test_a_members_false_positive_never_changes_another_members_results(
+        client: TestClient, new_member: Callable[[], Member]) -> None:
+    a, b = new_member(), new_member()
+    subject = {"name": "Tarek Harzi Ouni", "birth_date": "1982"}  # a spelling no other test screens
+    refs = lambda m: [x["ref"] for x in client.post("/match", json=subject, headers=m.auth("analyst")).json()["matches"]]  # noqa: E731
+    assert "QDi.354" in refs(a) and "QDi.354" in refs(b)
+    decision = {"subject": subject, "ref": "QDi.354", "verdict": "false_positive", "reason": "other man"}
+    assert client.post("/decisions", json=decision, headers=a.auth("analyst")).status_code == 201
+    assert "QDi.354" not in refs(a)
+    assert "QDi.354" in refs(b)
+    # b may file the same decision for itself: it is b's own
+    assert client.post("/decisions", json=decision, headers=b.auth("analyst")).status_code == 201
+    assert "QDi.354" not in refs(b)
+
+
 def test_decision_on_unknown_listing_is_404(client: TestClient, new_member: Callable[[], Member]) -> None:
     decision = {"subject": HARZI, "ref": "QDi.99999", "verdict": "true_positive", "reason": "x"}
     assert client.post("/decisions", json=decision, headers=new_member().auth("analyst")).status_code == 404

@@ -29,10 +29,12 @@ log = logging.getLogger("jointwatch.api.jobs")
 CHUNK = 100  # subjects read from the store at a time
 
 
-def screen_subject(screener: Screener, subject: Subject, index: int, threshold: float, limit: int) -> ScreenResult:
-    """One subject of a batch screened; a subject the screener refuses gets an error, not an exception."""
+def screen_subject(screener: Screener, subject: Subject, index: int, threshold: float, limit: int,
+                   member_id: int | None = None) -> ScreenResult:
+    """One subject of a batch screened (with the member's whitelist); a subject the screener
+    refuses gets an error, not an exception."""
     try:
-        found = screener.screen(subject.to_query(), threshold=threshold, limit=limit)
+        found = screener.screen(subject.to_query(), threshold=threshold, limit=limit, member_id=member_id)
     except QueryError as error:
         return ScreenResult(index=index, id=subject.id, matches=[], error=f"subjects.{index}: {error}")
     return ScreenResult(index=index, id=subject.id, matches=[MatchOut.model_validate(m.to_dict()) for m in found])
@@ -121,7 +123,8 @@ class JobWorker:
     def _screen_one(self, job: Job, screener: Screener, index: int, subject: dict[str, Any],
                     threshold: float) -> None:
         try:
-            result = screen_subject(screener, Subject.model_validate(subject), index, threshold, job.match_limit)
+            result = screen_subject(screener, Subject.model_validate(subject), index, threshold, job.match_limit,
+                                    job.member_id)
         except Exception as error:
             # not a refused subject but a fault: fail the job visibly rather than skip subjects silently
             log.exception("batch worker: job %s failed at subject %d", job.id, index)

@@ -107,4 +107,4 @@ def open_screener(engine: Engine, threshold: float | None = None, sources: list[
     """A screener over the store's newest lists that honours the store's whitelist."""
     index = index_from_store(engine, sources, use_cache)
     return Screener(index, DEFAULT_THRESHOLD if threshold is None else threshold,
-                    suppressor=lambda key, ids: suppressed(engine, key, ids))
+                    suppressor=lambda key, ids, member: suppressed(engine, key, ids, member))

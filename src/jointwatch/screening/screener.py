@@ -37,8 +37,8 @@ from jointwatch.screening.score import DEFAULT_THRESHOLD, name_score, score_ceil
 MAX_QUERY_CHARS = 500
 CANDIDATES = 200
 
-# A decided false positive: (query identity, entity id) → suppressed.
-Suppressor = Callable[[str, list[str]], set[str]]
+# Decided false positives: (query identity, entity ids, member or None) → the suppressed ids.
+Suppressor = Callable[[str, list[str], int | None], set[str]]
 
 
 def prepare(query: Query) -> Query:
@@ -121,8 +121,11 @@ class Screener:
         result = compare_names(query, listed, q_weights, self.index.weights_of(listed), person=schema == "Person")
         return result.score, result.explanation(query, listed, q_weights)
 
-    def screen(self, query: Query, threshold: float | None = None, limit: int = 10) -> list[Match]:
-        """Listed entities that may be the subject, best first, at or above the threshold."""
+    def screen(self, query: Query, threshold: float | None = None, limit: int = 10,
+               member_id: int | None = None) -> list[Match]:
+        """Listed entities that may be the subject, best first, at or above the threshold.
+
+        ``member_id``: whose whitelist applies besides the store's own (the service's caller)."""
         query = prepare(query)
         threshold = self.threshold if threshold is None else threshold
         analyzed = analyze_name(query.name, query.schema)
@@ -172,6 +175,6 @@ class Screener:
                                  entity.list_version, explanation))
         matches.sort(key=lambda m: (-m.score, m.source, m.ref))
         if matches and self.suppressor is not None:
-            suppressed = self.suppressor(query.identity(), [m.entity_id for m in matches])
+            suppressed = self.suppressor(query.identity(), [m.entity_id for m in matches], member_id)
             matches = [m for m in matches if m.entity_id not in suppressed]
         return matches[:limit]

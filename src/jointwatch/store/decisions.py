@@ -57,7 +57,8 @@ def record_decision(engine: Engine, member_id: int, user: str, query_key: str, q
     whitelist_id = None
     if verdict == "false_positive":
         entry = add_entry(engine, query_key, query_name, query_birth_date, view.entity_id, view.source,
-                          view.reference, reason, decided_by=f"{user} (member {member_id})")
+                          view.reference, reason, decided_by=f"{user} (member {member_id})",
+                          member_id=member_id)
         whitelist_id = entry.id
     row = {"member_id": member_id, "user": user, "verdict": verdict, "reason": reason.strip(),
            "query_key": query_key, "query_name": query_name, "query_birth_date": query_birth_date,

@@ -80,7 +80,10 @@ whitelist = Table(
     Column("reason", Text, nullable=False),
     Column("decided_by", String(128), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    UniqueConstraint("query_key", "entity_id", name="uq_whitelist_query_entity"),
+    # whose decision it is (migration 0005): NULL for the store's own (CLI) whitelist, which
+    # applies to everyone; a member's entries apply to that member's screening only
+    Column("member_id", Integer, nullable=True),
+    UniqueConstraint("query_key", "entity_id", "member_id", name="uq_whitelist_query_entity_member"),
 )
 
 # Members are partner organisations (a border agency, a bank); everything they do is theirs.

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, delete, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from jointwatch.errors import NotFoundError, StoreError
@@ -32,18 +32,26 @@ class WhitelistEntry:
     reason: str
     decided_by: str | None
     created_at: datetime
+    member_id: int | None = None
 
 
 def add_entry(engine: Engine, query_key: str, query_name: str, query_birth_date: str | None, entity_id: str,
-              source: str, reference: str, reason: str, decided_by: str | None = None) -> WhitelistEntry:
-    """File a false-positive decision; StoreError if the same pair is already filed."""
+              source: str, reference: str, reason: str, decided_by: str | None = None,
+              member_id: int | None = None) -> WhitelistEntry:
+    """File a false-positive decision (a member's, or the store's own when ``member_id`` is
+    None); StoreError if the same pair is already filed for the same owner."""
     if not reason.strip():
         raise StoreError("a whitelist entry needs a reason")
     row = {"query_key": query_key, "query_name": query_name, "query_birth_date": query_birth_date,
            "entity_id": entity_id, "source": source, "reference": reference, "reason": reason.strip(),
-           "decided_by": decided_by, "created_at": datetime.now(UTC)}
+           "decided_by": decided_by, "created_at": datetime.now(UTC), "member_id": member_id}
+    owner = whitelist.c.member_id.is_(None) if member_id is None else whitelist.c.member_id == member_id
     try:
         with engine.begin() as connection:
+            # NULL owners are distinct to a unique constraint, so the store's own entries are checked here
+            if connection.execute(select(whitelist.c.id).where(
+                    whitelist.c.query_key == query_key, whitelist.c.entity_id == entity_id, owner)).first():
+                raise IntegrityError("duplicate whitelist entry", None, Exception())
             new_id = connection.execute(insert(whitelist).values(**row)).inserted_primary_key[0]
     except IntegrityError:
         raise StoreError(f"{query_name!r} is already whitelisted against {source} {reference}") from None
@@ -64,13 +72,17 @@ def remove_entry(engine: Engine, entry_id: int) -> None:
             raise NotFoundError(f"no whitelist entry {entry_id}")
 
 
-def suppressed(engine: Engine, query_key: str, entity_ids: list[str]) -> set[str]:
-    """Which of ``entity_ids`` were decided not to be the subject with this identity."""
+def suppressed(engine: Engine, query_key: str, entity_ids: list[str], member_id: int | None = None) -> set[str]:
+    """Which of ``entity_ids`` were decided not to be the subject with this identity, by the
+    store's own whitelist or by this member."""
+    owner = whitelist.c.member_id.is_(None)
+    if member_id is not None:
+        owner = or_(owner, whitelist.c.member_id == member_id)
     found: set[str] = set()
     with engine.connect() as connection:
         for start in range(0, len(entity_ids), _CHUNK):
             chunk = entity_ids[start:start + _CHUNK]
             found |= set(connection.execute(
-                select(whitelist.c.entity_id).where(whitelist.c.query_key == query_key,
+                select(whitelist.c.entity_id).where(whitelist.c.query_key == query_key, owner,
                                                     whitelist.c.entity_id.in_(chunk))).scalars())
     return found

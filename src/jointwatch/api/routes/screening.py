@@ -68,19 +68,21 @@ async def match(body: MatchRequest, request: Request,
     screener, versions = await anyio.to_thread.run_sync(screeners.current)
     caller.note.list_versions = versions
     threshold = screener.threshold if body.threshold is None else body.threshold
-    matches = await _in_time(request, caller, lambda _deadline: screener.screen(query, threshold, body.limit))
+    matches = await _in_time(request, caller, lambda _deadline: screener.screen(query, threshold, body.limit,
+                                                                                  caller.member_id))
     caller.note.summary = _summary(matches)
     return MatchResponse(threshold=threshold, list_versions=versions,
                          matches=[MatchOut.model_validate(m.to_dict()) for m in matches])
 
 
-def _screen_batch(screener: Screener, body: ScreenRequest, threshold: float, deadline: float) -> list[ScreenResult]:
+def _screen_batch(screener: Screener, body: ScreenRequest, threshold: float, deadline: float,
+                  member_id: int) -> list[ScreenResult]:
     """Every subject screened in order, or _TimedOut once past ``deadline`` (checked between subjects)."""
     results = []
     for index, subject in enumerate(body.subjects):
         if time.monotonic() > deadline:
             raise _TimedOut  # the caller has had its 503; stop spending the thread on it
-        results.append(screen_subject(screener, subject, index, threshold, body.limit))
+        results.append(screen_subject(screener, subject, index, threshold, body.limit, member_id))
     return results
 
 
@@ -105,7 +107,8 @@ async def screen(body: ScreenRequest, request: Request,
     screener, versions = await anyio.to_thread.run_sync(request.app.state.screeners.current)
     caller.note.list_versions = versions
     threshold = screener.threshold if body.threshold is None else body.threshold
-    results = await _in_time(request, caller, lambda deadline: _screen_batch(screener, body, threshold, deadline))
+    results = await _in_time(request, caller,
+                             lambda deadline: _screen_batch(screener, body, threshold, deadline, caller.member_id))
     with_matches = sum(1 for r in results if r.matches)
     errors = sum(1 for r in results if r.error)
     caller.note.summary = f"{len(results)} subjects, {with_matches} with matches, {errors} rejected"
