@@ -48,7 +48,11 @@ def test_a_members_false_positive_never_changes_another_members_results(
         client: TestClient, new_member: Callable[[], Member]) -> None:
     a, b = new_member(), new_member()
     subject = {"name": "Tarek Harzi Ouni", "birth_date": "1982"}  # a spelling no other test screens
-    refs = lambda m: [x["ref"] for x in client.post("/match", json=subject, headers=m.auth("analyst")).json()["matches"]]  # noqa: E731
+
+    def refs(member: Member) -> list[str]:
+        answer = client.post("/match", json=subject, headers=member.auth("analyst")).json()
+        return [x["ref"] for x in answer["matches"]]
+
     assert "QDi.354" in refs(a) and "QDi.354" in refs(b)
     decision = {"subject": subject, "ref": "QDi.354", "verdict": "false_positive", "reason": "other man"}
     assert client.post("/decisions", json=decision, headers=a.auth("analyst")).status_code == 201
