@@ -12,12 +12,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from jointwatch.cli.output import DbOption, JsonOption, console, err_console, print_json, run
-from jointwatch.errors import NotFoundError, QueryError
+from jointwatch.errors import QueryError
 from jointwatch.screening import DEFAULT_THRESHOLD, Match, Query, open_screener, screen_file
 from jointwatch.screening.batch import match_record
 from jointwatch.screening.model import QUERY_SCHEMATA
 from jointwatch.screening.screener import prepare
-from jointwatch.store import open_engine, show_entity
+from jointwatch.store import open_engine
+from jointwatch.store.entities import one_listing
 from jointwatch.store.whitelist import add_entry, list_entries, remove_entry
 
 ThresholdOption = Annotated[
@@ -185,13 +186,6 @@ def _compare_pairs(screener: Any, pairs: Path, out: Any) -> None:
                 writer.writerow([a, b, schema, "", f"line {reader.line_num}: {error}"])
 
 
-def _one_listing(engine: Any, ref: str, source: str | None) -> Any:
-    views = show_entity(engine, ref, source)
-    if len(views) > 1:
-        raise NotFoundError(f"{ref!r} is listed by {', '.join(v.source for v in views)}: say which with --source")
-    return views[0]
-
-
 whitelist_app = typer.Typer(help="Decided false positives: subjects that are not a listed entity.",
                             no_args_is_help=True)
 
@@ -211,7 +205,7 @@ def whitelist_add(
     """Record that a subject is not a listed entity, so screening stops alerting on the pair."""
     engine = run(as_json, lambda: open_engine(db))
     query = run(as_json, lambda: prepare(Query(name, schema, birth_date=dob)))
-    view = run(as_json, lambda: _one_listing(engine, ref, source))
+    view = run(as_json, lambda: one_listing(engine, ref, source))
     entry = run(as_json, lambda: add_entry(engine, query.identity(), name, query.birth_date, view.entity_id,
                                            view.source, view.reference, reason, by))
     if as_json:

@@ -158,8 +158,11 @@ def _merge_compounds(words: list[str]) -> tuple[list[str], list[str], list[str]]
     return out, written, ignored
 
 
+@lru_cache(maxsize=65536)
 def analyze_name(name: str, schema: str = "Person") -> AnalyzedName:
-    """Analyse one name of a person, organisation or object (vessel, aircraft)."""
+    """Analyse one name of a person, organisation or object (vessel, aircraft).
+
+    Cached: a query is read by prepare(), screen() and its identity digest alike."""
     original = name
     name = unicodedata.normalize("NFKC", name)[:MAX_NAME_CHARS]
     if not name.isprintable():

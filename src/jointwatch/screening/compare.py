@@ -167,7 +167,6 @@ class NameFeatures:
     matched_words: int
     query_words: int
     listed_words: int
-    mean_similarity: float
 
 
 def name_features(query: AnalyzedName, listed: AnalyzedName, matches: list[TokenMatch],
@@ -193,7 +192,6 @@ def name_features(query: AnalyzedName, listed: AnalyzedName, matches: list[Token
         matched_words=len({m.query_position for m in matches}),
         query_words=len(query.tokens),
         listed_words=len(listed.tokens),
-        mean_similarity=sum(m.similarity for m in matches) / len(matches) if matches else 0.0,
     )
 
 

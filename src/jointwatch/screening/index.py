@@ -149,11 +149,6 @@ class ScreeningIndex:
         inverse document frequency of the word among listed names."""
         return self._both(token)[0]
 
-    def key_weight(self, token: Token) -> float:
-        """How much the word proves when only its consonant skeleton matches: never more
-        than ``weight``, and much less for a rare word with a common skeleton (Bedoya, "bd")."""
-        return self._both(token)[1]
-
     def weights_of(self, name: AnalyzedName) -> Weights:
         both = [self._both(t) for t in name.tokens]
         return Weights(tuple(b[0] for b in both), tuple(b[1] for b in both))

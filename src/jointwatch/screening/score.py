@@ -55,20 +55,10 @@ def name_score(f: NameFeatures, p: ScoreParams = PARAMS, person: bool = True) ->
     return round(min(1.0, score), 4)
 
 
-def score_ceiling(coverage_bound: float, weight_bound: float, words_hit: int, query_words: int,
-                  query_has_initials: bool, p: ScoreParams = PARAMS, person: bool = True) -> float:
-    """The highest name score a retrieved name could reach, from what retrieval knows of it;
-    names whose ceiling is under the threshold are not scored at all."""
-    evidence = _evidence(weight_bound, p, person)
-    ceiling = coverage_bound ** p.query_share * evidence
-    if words_hit == 1 and query_words > 1 and not query_has_initials:
-        ceiling *= p.one_word
-    return ceiling
-
-
 def score_ceilings(coverage_bound: np.ndarray, weight_bound: np.ndarray, words_hit: np.ndarray, query_words: int,
                    query_has_initials: bool, p: ScoreParams = PARAMS, person: bool = True) -> np.ndarray:
-    """``score_ceiling`` for many retrieved names at once."""
+    """The highest name score each retrieved name could reach, from what retrieval knows of
+    it; names whose ceiling is under the threshold are not scored at all."""
     floor = p.evidence_floor if person else p.other_floor
     evidence = floor + (1 - floor) * (1 - np.exp(-weight_bound / p.evidence_scale))
     ceiling = coverage_bound ** p.query_share * evidence

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import Engine, insert, select
 
-from jointwatch.errors import NotFoundError, StoreError
-from jointwatch.store.entities import EntityView, show_entity
+from jointwatch.errors import StoreError
+from jointwatch.store.entities import one_listing
 from jointwatch.store.schema import decisions
 from jointwatch.store.whitelist import add_entry
 
@@ -37,14 +37,6 @@ class Decision:
     created_at: datetime
 
 
-def one_listing(engine: Engine, ref: str, source: str | None = None) -> EntityView:
-    """The single listing ``ref`` names; NotFoundError if none, or several sources list it."""
-    views = show_entity(engine, ref, source)
-    if len(views) > 1:
-        raise NotFoundError(f"{ref!r} is listed by {', '.join(v.source for v in views)}: say which source")
-    return views[0]
-
-
 def record_decision(engine: Engine, member_id: int, user: str, query_key: str, query_name: str,
                     query_birth_date: str | None, ref: str, source: str | None, verdict: str,
                     reason: str) -> Decision:
@@ -60,7 +52,7 @@ def record_decision(engine: Engine, member_id: int, user: str, query_key: str, q
                           view.reference, reason, decided_by=f"{user} (member {member_id})",
                           member_id=member_id)
         whitelist_id = entry.id
-    row = {"member_id": member_id, "user": user, "verdict": verdict, "reason": reason.strip(),
+    row: dict[str, Any] = {"member_id": member_id, "user": user, "verdict": verdict, "reason": reason.strip(),
            "query_key": query_key, "query_name": query_name, "query_birth_date": query_birth_date,
            "entity_id": view.entity_id, "source": view.source, "reference": view.reference,
            "whitelist_id": whitelist_id, "created_at": datetime.now(UTC)}

@@ -105,6 +105,14 @@ def show_entity(engine: Engine, ref: str, source: str | None = None) -> list[Ent
     return views
 
 
+def one_listing(engine: Engine, ref: str, source: str | None = None) -> EntityView:
+    """The single listing ``ref`` names; NotFoundError if none, or several sources list it."""
+    views = show_entity(engine, ref, source)
+    if len(views) > 1:
+        raise NotFoundError(f"{ref!r} is listed by {', '.join(v.source for v in views)}: say which source")
+    return views[0]
+
+
 def iter_entities(engine: Engine, source: str, version_id: int | None = None) -> Iterator[StatementEntity]:
     """Every entity in one version of a source's list (the newest if not given)."""
     if version_id is None:
