@@ -18,7 +18,7 @@ from jointwatch.api.metrics import Metrics
 from jointwatch.api.middleware import BodyLimitMiddleware, ObserveMiddleware
 from jointwatch.api.problems import Problem, install_problem_handlers
 from jointwatch.api.ratelimit import RateLimiter
-from jointwatch.api.routes import decisions, jobs, members, ops, register, screening
+from jointwatch.api.routes import decisions, jobs, media, members, ops, payments, register, screening, travel
 from jointwatch.api.screeners import Screeners
 from jointwatch.api.settings import ServiceSettings
 
@@ -67,7 +67,8 @@ def create_app(engine: Engine, settings: ServiceSettings | None = None) -> FastA
     app.state.screeners = Screeners(engine, settings.threshold)
     app.state.rate_limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
     app.state.job_worker = JobWorker(engine, app.state.screeners, settings.job_poll_seconds, settings.job_stop_after)
-    for router in (screening.router, jobs.router, register.router, decisions.router, members.router):
+    for router in (screening.router, jobs.router, register.router, decisions.router, members.router,
+                   travel.router, payments.router, media.router):
         app.include_router(router, responses=RATE_LIMITED)
     app.include_router(ops.router)  # no key, so no rate limit
     install_problem_handlers(app)

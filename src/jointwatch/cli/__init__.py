@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from jointwatch import __version__
-from jointwatch.cli import entity, lists, members, screen, serve
+from jointwatch.cli import entity, lists, media, members, network, payments, screen, serve, travel
 
 app = typer.Typer(
     name="jointwatch",
@@ -21,6 +21,8 @@ app.command("screen")(screen.screen_command)
 app.command("compare")(screen.compare_command)
 app.add_typer(screen.whitelist_app, name="whitelist")
 members.register(app)
+for area in (travel, payments, network, media):
+    area.register(app)
 app.command("serve")(serve.serve_command)
 
 

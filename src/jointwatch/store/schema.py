@@ -179,3 +179,10 @@ job_items = Table(
     Column("subject", Text, nullable=False),
     Column("result", Text, nullable=True),
 )
+
+
+# ---- travel (issue 5): lost/stolen travel documents; migration 0006 ----
+
+# ---- payments, customers, freeze register (issue 6); migration 0007 ----
+
+# ---- media hash bank (issue 8); migration 0008 ----
