@@ -15,10 +15,8 @@ class JointwatchError(Exception):
     exit_code = 1
 
 
-class ListFormatError(JointwatchError):
-    """A list file is malformed, truncated, hostile or not in the format it claims."""
-
-    exit_code = 3
+class _Located(JointwatchError):
+    """An error in an input file at a known place: the message names the file and the place."""
 
     def __init__(self, path: Path | str, location: str | None, reason: str) -> None:
         self.path = str(path)
@@ -26,6 +24,12 @@ class ListFormatError(JointwatchError):
         self.reason = reason
         where = f"{self.path}, {location}" if location else self.path
         super().__init__(f"{where}: {reason}")
+
+
+class ListFormatError(_Located):
+    """A list file is malformed, truncated, hostile or not in the format it claims."""
+
+    exit_code = 3
 
 
 class StoreError(JointwatchError):
@@ -50,3 +54,7 @@ class QueryError(JointwatchError, ValueError):
     """A subject that cannot be screened (empty name, impossible birth date …); names the field."""
 
     exit_code = 7
+
+
+class MessageFormatError(_Located, QueryError):
+    """An input message (passenger list, reservation, MRZ …) that cannot be read; names the place."""

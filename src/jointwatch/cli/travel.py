@@ -2,11 +2,163 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.table import Table
+
+from jointwatch.cli.output import DbOption, JsonOption, console, err_console, print_json, run
+from jointwatch.screening import open_screener
+from jointwatch.store import open_engine
+from jointwatch.store.travel_documents import document_sources, find_documents, load_documents
+from jointwatch.travel.documents import read_document_file
+from jointwatch.travel.mrz import MRZ, parse_mrz
+from jointwatch.travel.read import FORMATS, read_travel_file
+from jointwatch.travel.reply import cusres_reply
+from jointwatch.travel.screen import ManifestResult, result_record, screen_manifest
 
 travel_app = typer.Typer(help="Screen travellers: passports, passenger lists and reservations.", no_args_is_help=True)
+documents_app = typer.Typer(help="Lost, stolen and revoked travel documents.", no_args_is_help=True)
+travel_app.add_typer(documents_app, name="documents")
+
+STATUS_STYLE = {"clear": "green", "refer": "yellow", "hit": "bold red"}
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's command groups to the main CLI."""
     app.add_typer(travel_app, name="travel")
+
+
+def _print_result(result: ManifestResult, show_clear: bool) -> None:
+    manifest = result.manifest
+    flights = ", ".join(f"{f.carrier}{f.number} {f.departure_airport}→{f.arrival_airport}"
+                        f"{' ' + f.departure.strftime('%Y-%m-%d %H:%M') if f.departure else ''}"
+                        for f in manifest.flights[:4])
+    counts = result.counts()
+    console.print(f"[bold]{manifest.source}[/] {manifest.format} {manifest.kind}: {flights or 'no flight'}; "
+                  f"{len(result.results)} travellers: [red]{counts['hit']} hit[/], [yellow]{counts['refer']} refer[/], "
+                  f"[green]{counts['clear']} clear[/] ({result.seconds:.2f} s)", highlight=False)
+    for warning in manifest.warnings:
+        err_console.print(f"[dim]warning: {warning}[/]", highlight=False)
+    for problem in manifest.problems:
+        err_console.print(f"[yellow]problem:[/] {problem.location}: {problem.reason}", highlight=False)
+    rows = [r for r in result.results if show_clear or r.status != "clear"]
+    if not rows:
+        return
+    table = Table(show_lines=True)
+    for column in ("#", "status", "traveller", "birth", "nationality", "documents", "why"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        t = r.traveller
+        table.add_row(str(t.index), f"[{STATUS_STYLE[r.status]}]{r.status}[/]",
+                      f"{t.name} ({t.role})", t.birth_date.isoformat() if t.birth_date else "", t.nationality,
+                      ", ".join(f"{d.type} {d.number} {d.issuing_country}".strip() for d in t.documents),
+                      "\n".join(reason.detail for reason in r.reasons) or "")
+    console.print(table)
+
+
+@travel_app.command("screen")
+def travel_screen(
+    files: Annotated[list[Path], typer.Argument(help="Passenger lists, reservations, MRZ files or CSV.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}.")] = "auto",
+    threshold: Annotated[float | None, typer.Option("--threshold", "-t", min=0.0, max=1.0,
+                                                    help="Name-match threshold (default: the screening default).")]
+    = None,
+    reply: Annotated[Path | None, typer.Option(
+        "--reply", help="Write the CUSRES answer for the carrier (board / refer per traveller) to this file.")] = None,
+    show_clear: Annotated[bool, typer.Option("--all", help="List cleared travellers too.")] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Screen every traveller of passenger lists (PAXLST), reservations (PNRGOV), MRZ zones or a CSV.
+
+    Each traveller is screened by name, birth date, nationality and documents against the
+    newest version of every loaded list, and its documents are checked against the loaded
+    lost/stolen documents. Status: hit (a listed document, a reported document, or listed
+    name with the same birth date), refer (another match, a failed check digit, unreadable
+    data) or clear. Never a denial: the reply tells the carrier to board or to contact the
+    government. A broken envelope rejects that file (exit 7); a bad traveller is reported
+    with its segment number and the rest is still screened.
+    """
+    engine = run(as_json, lambda: open_engine(db))
+    manifests = [m for path in files for m in run(as_json, lambda path=path: read_travel_file(path, fmt))]
+    screener = run(as_json, lambda: open_screener(engine, threshold))
+    results = [screen_manifest(m, screener, lambda numbers: find_documents(engine, numbers), threshold)
+               for m in manifests]
+    if reply is not None:
+        reply.write_text("".join(cusres_reply(r) for r in results), encoding="utf-8")
+    if as_json:
+        print_json([result_record(r) for r in results])
+        return
+    for result in results:
+        _print_result(result, show_clear)
+    if reply is not None:
+        console.print(f"reply to the carrier → {reply}")
+
+
+def _print_mrz(mrz: MRZ) -> None:
+    table = Table(title=f"{mrz.layout} document", show_header=False)
+    for label, value in (("document", f"{mrz.document_code} {mrz.document_number}"), ("issuing state", mrz.issuing_state),
+                         ("surname", mrz.surname), ("given names", mrz.given_names),
+                         ("nationality", mrz.nationality), ("birth date", str(mrz.birth_date or "")),
+                         ("sex", mrz.sex or ""), ("expiry", str(mrz.expiry or "")),
+                         ("optional data", mrz.optional_data)):
+        table.add_row(label, value)
+    console.print(table)
+    if mrz.valid:
+        console.print("[green]every check digit is right[/]")
+    for problem in mrz.failed:
+        console.print(f"[bold red]failed:[/] {problem.location}: {problem.reason}", highlight=False)
+
+
+@travel_app.command("mrz")
+def travel_mrz(
+    lines: Annotated[list[str], typer.Argument(help="The zone's lines (2 or 3), as printed on the document.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Read a passport, identity card or visa MRZ and verify every check digit.
+
+    Exit code 0 when every check digit is right, 7 when one fails or the zone is malformed.
+    """
+    mrz = run(as_json, lambda: parse_mrz(lines, "MRZ"))
+    if as_json:
+        print_json(mrz)
+    else:
+        _print_mrz(mrz)
+    if not mrz.valid:
+        raise typer.Exit(7)
+
+
+@documents_app.command("load")
+def documents_load(
+    path: Annotated[Path, typer.Argument(help="CSV: number, issuing_country[, type, status, reported].")],
+    source: Annotated[str, typer.Option("--source", "-s", help="Whose register this is, e.g. 'nl-sltd'.")] = "local",
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Load a register of lost, stolen or revoked documents, replacing that source's previous one.
+
+    The file is read whole first: a bad row (named by its line) loads nothing.
+    """
+    engine = run(as_json, lambda: open_engine(db))
+    documents = run(as_json, lambda: read_document_file(path))
+    held = run(as_json, lambda: load_documents(engine, source, documents))
+    if as_json:
+        print_json({"source": source, "documents": held})
+    else:
+        console.print(f"{held:,} documents held for source {source!r}")
+
+
+@documents_app.command("list")
+def documents_list(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """How many reported documents each source holds."""
+    engine = run(as_json, lambda: open_engine(db))
+    sources = run(as_json, lambda: document_sources(engine))
+    if as_json:
+        print_json(sources)
+        return
+    table = Table("source", "documents")
+    for name, count in sources.items():
+        table.add_row(name, f"{count:,}")
+    console.print(table)

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from rapidfuzz.distance import Levenshtein
 
+from jointwatch.identifiers import normalize_identifier
 from jointwatch.names import AnalyzedName, Token, analyze_name
 from jointwatch.names.analyze import name_variants
 from jointwatch.names.keys import joined_keys
@@ -258,11 +259,6 @@ class ScreeningIndex:
 
     def __len__(self) -> int:
         return len(self.entities)
-
-
-def normalize_identifier(number: str) -> str:
-    """Document and registration numbers compared without spaces, dashes or case."""
-    return "".join(c for c in number.upper() if c.isalnum())
 
 
 def analyze_names(names: Iterable[str], schema: str) -> list[AnalyzedName]:

@@ -182,6 +182,23 @@ job_items = Table(
 
 
 # ---- travel (issue 5): lost/stolen travel documents; migration 0006 ----
+# Travel documents reported lost, stolen or revoked, by source (a national register, a partner's
+# feed). A load replaces one source's documents whole, in one transaction.
+travel_documents = Table(
+    "travel_documents",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("number_key", String(64), nullable=False),
+    Column("number", String(64), nullable=False),
+    Column("issuing_country", String(3), nullable=False),
+    Column("document_type", String(8), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reported", Date, nullable=True),
+    Column("loaded_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("source", "number_key", "issuing_country", name="uq_travel_documents_source_number"),
+    Index("ix_travel_documents_number_key", "number_key"),
+)
 
 # ---- payments, customers, freeze register (issue 6); migration 0007 ----
 

@@ -1,0 +1,61 @@
+"""The answer to the carrier: a CUSRES message with one board / refer directive per traveller.
+
+Sender and recipient are the PAXLST's swapped; the original message is quoted (RFF+TN), and each
+traveller is identified by name, birth date and document so the departure-control system can match
+the directive to its passenger. A refer never tells the carrier why: reasons stay with the government.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import cache
+
+from pydifact.control.characters import Characters
+from pydifact.segments import Segment
+from pydifact.serializer import Serializer
+
+from jointwatch.resources import load_resource
+from jointwatch.travel.screen import ManifestResult
+
+
+@cache
+def _directives() -> dict[str, dict[str, str]]:
+    return load_resource("travel")["directives"]  # type: ignore[no-any-return]
+
+
+def board_directive(status: str) -> tuple[str, str]:
+    """The (code, text) the carrier gets for a traveller of this status."""
+    directive = _directives()[status]
+    return directive["code"], directive["text"]
+
+
+def cusres_reply(result: ManifestResult, now: datetime | None = None) -> str:
+    """The CUSRES text answering a manifest."""
+    now = now or datetime.now(UTC)
+    manifest = result.manifest
+    reference = now.strftime("%y%m%d%H%M%S")
+    segments = [
+        Segment("UNB", ["UNOA", "4"], manifest.recipient or "JOINTWATCH", manifest.sender or "CARRIER",
+                [now.strftime("%y%m%d"), now.strftime("%H%M")], reference),
+        Segment("UNH", "1", ["CUSRES", "D", "05B", "UN", "IATA"]),
+        Segment("BGM", "962"),
+        Segment("RFF", ["TN", manifest.message_reference or manifest.reference or "UNKNOWN"]),
+    ]
+    for flight in manifest.flights[:1]:
+        segments.append(Segment("TDT", "20", f"{flight.carrier}{flight.number}"))
+    for item in result.results:
+        traveller = item.traveller
+        code, text = board_directive(item.status)
+        segments.append(Segment("ERP", "2"))
+        segments.append(Segment("RFF", ["AVF", traveller.references.get("AVF") or traveller.references.get("PNR", "")]))
+        segments.append(Segment("NAD", "FL" if traveller.role != "crew" else "FM", "", "",
+                                [traveller.surname, traveller.given_names]))
+        if traveller.birth_date:
+            segments.append(Segment("DTM", ["329", traveller.birth_date.strftime("%y%m%d")]))
+        for document in traveller.documents[:1]:
+            segments.append(Segment("DOC", document.type or "P", document.number))
+        segments.append(Segment("ERC", code))
+        segments.append(Segment("FTX", "AAP", "", "", text))
+    segments.append(Segment("UNT", str(len(segments)), "1"))   # UNH … UNT: all but UNB, with UNT
+    segments.append(Segment("UNZ", "1", reference))
+    return Serializer(Characters()).serialize(segments, with_una_header=True, break_lines=True)
