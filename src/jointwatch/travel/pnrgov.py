@@ -143,6 +143,7 @@ class _PnrReader:
         self.flights: list[Flight] = []
         self.locators: dict[str, str] = {}
         self.after_tri = False
+        self.history = False        # after ABI: the PNR's change history, whose legs are not travelled
 
     def read(self, segment: Segment) -> None:
         tag = segment.tag
@@ -152,9 +153,11 @@ class _PnrReader:
                     self.locators.setdefault(element[0].strip(), element[1].strip())
         elif tag == "TRI":
             self.after_tri = True
+        elif tag == "ABI":
+            self.history = True
         elif tag == "TIF":
             self._tif(segment)
-        elif tag == "TVL":
+        elif tag == "TVL" and not self.history:
             self.after_tri = False
             flight = parse_tvl(segment)
             if flight and flight_key(flight) not in {flight_key(f) for f in self.flights}:
@@ -216,8 +219,10 @@ class _PnrReader:
 
     def finish(self) -> None:
         locator = next(iter(self.locators.values()), "")
+        detailed = {flight_key(f): f for f in self.flights}      # the itinerary's mention has the arrival
         known = {flight_key(f) for f in self.header_flights}
-        flights = list(self.header_flights) + [f for f in self.flights if flight_key(f) not in known]
+        flights = [detailed.get(flight_key(f), f) for f in self.header_flights] + \
+            [f for f in self.flights if flight_key(f) not in known]
         for traveller in self.travellers:
             traveller.index = len(self.manifest.travellers) + 1
             traveller.flights = flights
