@@ -140,10 +140,21 @@ def screen_traveller(traveller: Traveller, screener: Screener, documents: Docume
     return result
 
 
+def _prefetched(reported: list[ReportedDocument]) -> DocumentLookup:
+    by_key: dict[str, list[ReportedDocument]] = {}
+    for document in reported:
+        by_key.setdefault(normalize_identifier(document.number), []).append(document)
+    return lambda numbers: [d for n in numbers for d in by_key.get(normalize_identifier(n), [])]
+
+
 def screen_manifest(manifest: Manifest, screener: Screener, documents: DocumentLookup | None = None,
                     threshold: float | None = None, member_id: int | None = None) -> ManifestResult:
     """Every traveller of a manifest screened; one traveller's bad data never stops the others."""
     started = time.perf_counter()
+    if documents is not None:
+        # one lookup for the whole manifest rather than one per traveller
+        reported = documents([d.number for t in manifest.travellers for d in t.documents])
+        documents = _prefetched(reported)
     results = [screen_traveller(t, screener, documents, threshold, member_id) for t in manifest.travellers]
     return ManifestResult(manifest=manifest, results=results, seconds=time.perf_counter() - started)
 
