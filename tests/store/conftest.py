@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 
 from jointwatch.store import database_url, open_engine
+from jointwatch.store.schema import metadata
 
 PG_ENV = "JOINTWATCH_TEST_PG_URL"
 
@@ -17,9 +18,9 @@ PG_ENV = "JOINTWATCH_TEST_PG_URL"
 def _reset_postgres(url: str) -> None:
     engine = create_engine(database_url(url))
     with engine.begin() as connection:
-        connection.execute(text(
-            "DROP TABLE IF EXISTS job_items, jobs, decisions, audit, api_keys, members, whitelist, "
-            "version_statements, statements, list_versions, alembic_version CASCADE"))
+        # every table the schema knows, so a new migration's tables never survive a reset
+        tables = ", ".join(t.name for t in metadata.sorted_tables)
+        connection.execute(text(f"DROP TABLE IF EXISTS {tables}, alembic_version CASCADE"))
     engine.dispose()
 
 

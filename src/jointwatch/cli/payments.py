@@ -2,11 +2,228 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.table import Table
+
+from jointwatch.cli.output import DbOption, JsonOption, console, err_console, print_json, record_progress, run
+from jointwatch.errors import QueryError
+from jointwatch.payments.customers import rescreen_delta, rescreen_full, screen_customer_file
+from jointwatch.payments.freeze import export_csv, export_json, listing_regimes
+from jointwatch.payments.model import MessageError
+from jointwatch.payments.reader import read_files
+from jointwatch.payments.screening import PaymentDecision, PaymentScreener
+from jointwatch.screening import open_screener
+from jointwatch.store import open_engine
+from jointwatch.store.freeze import freeze_asset, list_assets, release_asset, totals
 
 payments_app = typer.Typer(help="Screen payment messages (pacs.008, pain.001, MT103).", no_args_is_help=True)
+customers_app = typer.Typer(help="Screen customer files; re-screen them when a list changes.", no_args_is_help=True)
+freeze_app = typer.Typer(help="The register of frozen assets.", no_args_is_help=True)
+
+
+@payments_app.command("screen")
+def payments_screen(
+    files: Annotated[list[Path], typer.Argument(help="Payment files: ISO 20022 XML or SWIFT MT103.")],
+    threshold: Annotated[float | None, typer.Option("--threshold", "-t", min=0.0, max=1.0,
+                                                    help="Name score that holds a payment.")] = None,
+    no_remittance: Annotated[bool, typer.Option("--no-remittance", help="Do not scan remittance text.")] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Screen every message: pass or hold, with the hits. Exit 0 if all pass, 8 if any is held."""
+    engine = run(as_json, lambda: open_engine(db))
+    screener = PaymentScreener(run(as_json, lambda: open_screener(engine, threshold)),
+                               remittance=not no_remittance)
+    results: list[PaymentDecision | MessageError] = run(as_json, lambda: list(screener.screen_all(read_files(files))))
+    if as_json:
+        print_json({"totals": screener.totals,
+                    "results": [r.to_dict() if isinstance(r, PaymentDecision) else
+                                {"error": str(r), **r.__dict__} for r in results]})
+    else:
+        table = Table(title="Payments")
+        for column in ("#", "file", "reference", "amount", "decision", "why"):
+            table.add_column(column, overflow="fold")
+        for r in results:
+            if isinstance(r, MessageError):
+                table.add_row(str(r.position), Path(r.path).name, r.reference or "", "", "[red]error[/]",
+                              f"{r.field}: {r.reason}")
+            else:
+                why = "; ".join(h.reason for h in r.hits)
+                mark = "[bold red]hold[/]" if r.decision == "hold" else "pass"
+                table.add_row(str(r.position), Path(r.file).name, r.reference, f"{r.amount} {r.currency}", mark, why)
+        console.print(table)
+        t = screener.totals
+        console.print(f"{t.messages} messages: {t.passed} pass, {t.held} held, {t.errors} unreadable")
+    if screener.totals.held:
+        raise typer.Exit(8)
+    if screener.totals.errors:
+        raise typer.Exit(7)
+
+
+def _print_run(result, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    if as_json:
+        print_json(result.to_dict())
+        return
+    r = result.run
+    console.print(f"{r.kind} run {r.id}: {r.screened:,} of {r.customers:,} customers screened in {r.seconds:.1f} s; "
+                  f"{r.new_alerts} new alerts, {r.withdrawn_alerts} withdrawn, {result.open_alerts} open")
+    for e in result.errors:
+        err_console.print(f"[yellow]skipped[/] {e.error}", highlight=False)
+    if result.new_alerts:
+        table = Table(title="New alerts")
+        for column in ("customer", "score", "source", "ref", "listed", "list version"):
+            table.add_column(column, overflow="fold")
+        for a in result.new_alerts:
+            table.add_row(a.customer_ref, f"{a.score:.3f}", a.source, a.reference, a.listed_name, a.list_version)
+        console.print(table)
+
+
+@customers_app.command("screen")
+def customers_screen(
+    file: Annotated[Path, typer.Argument(help="CSV: id,name[,type,birth_date,nationality,country,accounts].")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Make FILE the customer base (customers not in it leave it) and screen all of it."""
+    engine = run(as_json, lambda: open_engine(db))
+    screener = run(as_json, lambda: open_screener(engine))
+    with record_progress("screening customers", not as_json) as progress:
+        result = run(as_json, lambda: screen_customer_file(engine, screener, file,
+                                                           progress=lambda n, total: progress(n)))
+    _print_run(result, as_json)
+
+
+@customers_app.command("rescreen")
+def customers_rescreen(
+    full: Annotated[bool, typer.Option("--full", help="Screen every customer, not only the changes.")] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """After `lists update` / `lists load`: screen the stored customers against what changed."""
+    engine = run(as_json, lambda: open_engine(db))
+    screener = run(as_json, lambda: open_screener(engine))
+    action = rescreen_full if full else rescreen_delta
+    with record_progress("re-screening customers", not as_json) as progress:
+        result = run(as_json, lambda: action(engine, screener, progress=lambda n, total: progress(n)))
+    _print_run(result, as_json)
+
+
+def _decimal(value: str, what: str) -> Decimal:
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        raise QueryError(f"{what} {value!r} is not a number") from None
+
+
+@freeze_app.command("add")
+def freeze_add(
+    holder: Annotated[str, typer.Option(help="Who holds the asset (the listed person or organisation).")],
+    account: Annotated[str, typer.Option(help="Account (IBAN) or other asset identifier.")],
+    institution: Annotated[str, typer.Option(help="The institution holding it (name or BIC).")],
+    amount: Annotated[str, typer.Option(help="Amount frozen.")],
+    currency: Annotated[str, typer.Option(help="ISO 4217 currency.")],
+    list_source: Annotated[str, typer.Option("--list", help="The list: un_sc, us_ofac_sdn, …")],
+    reference: Annotated[str, typer.Option("--ref", help="The listing's reference: QDi.354, 17293, …")],
+    country: Annotated[str, typer.Option(help="Country where the asset is held (ISO alpha-2).")],
+    reason: Annotated[str, typer.Option(help="Why it is frozen (e.g. the alert or payment held).")],
+    regime: Annotated[str | None, typer.Option(help="Regime (default: the listing's programme).")] = None,
+    frozen_on: Annotated[str | None, typer.Option("--date", help="Date frozen (YYYY-MM-DD, default today).")] = None,
+    customer: Annotated[str | None, typer.Option(help="The customer's id in the customer base.")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Enter a frozen asset with its legal basis (list + reference)."""
+    engine = run(as_json, lambda: open_engine(db))
+
+    def add():  # type: ignore[no-untyped-def]
+        chosen = regime or ", ".join(listing_regimes(engine, list_source, reference))
+        if not chosen:
+            raise QueryError(f"{list_source} {reference} names no programme: give --regime")
+        try:
+            day = date.fromisoformat(frozen_on) if frozen_on else date.today()
+        except ValueError:
+            raise QueryError(f"date {frozen_on!r} is not YYYY-MM-DD") from None
+        return freeze_asset(engine, holder=holder, account=account, institution=institution,
+                            amount=_decimal(amount, "amount"), currency=currency, frozen_on=day,
+                            list_source=list_source, reference=reference, regime=chosen, country=country,
+                            reason=reason, customer_ref=customer)
+
+    asset = run(as_json, add)
+    if as_json:
+        print_json(asset)
+    else:
+        console.print(f"frozen asset {asset.id}: {asset.frozen_amount} {asset.currency} of {asset.holder} "
+                      f"({asset.list_source} {asset.reference}, {asset.regime})", highlight=False)
+
+
+@freeze_app.command("release")
+def freeze_release(
+    asset_id: Annotated[int, typer.Argument(help="The frozen asset's number.")],
+    reason: Annotated[str, typer.Option(help="Why (delisting, court order, licence terms …).")],
+    amount: Annotated[str | None, typer.Option(help="Release this much (default: all that is frozen).")] = None,
+    licence: Annotated[str | None, typer.Option(help="The licence a partial release is made under.")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Release a frozen asset, in part under a licence or in full."""
+    engine = run(as_json, lambda: open_engine(db))
+    asset = run(as_json, lambda: release_asset(engine, asset_id, reason,
+                                               _decimal(amount, "amount") if amount else None, licence))
+    if as_json:
+        print_json(asset)
+    else:
+        console.print(f"frozen asset {asset.id}: {asset.status}, {asset.frozen_amount} {asset.currency} still frozen")
+
+
+@freeze_app.command("list")
+def freeze_list(
+    status: Annotated[str | None, typer.Option(help="frozen, partially_released or released.")] = None,
+    by: Annotated[str | None, typer.Option(help="Print totals by list, regime, country or member.")] = None,
+    export: Annotated[str | None, typer.Option(help="Write the register as csv or json on standard output.")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The register: assets with their status, totals still frozen, or an export."""
+    engine = run(as_json, lambda: open_engine(db))
+    assets = run(as_json, lambda: list_assets(engine, status=status))
+    if export:
+        if export not in ("csv", "json"):
+            raise typer.BadParameter("--export is csv or json")
+        typer.echo(export_csv(assets) if export == "csv" else export_json(assets), nl=False)
+        return
+    if by:
+        if by not in ("list", "regime", "country", "member"):
+            raise typer.BadParameter("--by is list, regime, country or member")
+        found = totals(assets, by)
+        if as_json:
+            print_json([{by: k, "currency": c, "frozen": str(v)} for (k, c), v in found.items()])
+            return
+        table = Table(title=f"Frozen by {by}")
+        for column in (by, "currency", "still frozen"):
+            table.add_column(column)
+        for (k, c), v in found.items():
+            table.add_row(k, c, f"{v:,.2f}")
+        console.print(table)
+        return
+    if as_json:
+        print_json(assets)
+        return
+    table = Table(title="Frozen assets")
+    for column in ("#", "holder", "account", "institution", "frozen", "basis", "status", "since"):
+        table.add_column(column, overflow="fold")
+    for a in assets:
+        table.add_row(str(a.id), a.holder, a.account, a.institution, f"{a.frozen_amount:,.2f} {a.currency}",
+                      f"{a.list_source} {a.reference} ({a.regime})", a.status, a.frozen_on.isoformat())
+    console.print(table)
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's command groups to the main CLI."""
     app.add_typer(payments_app, name="payments")
+    app.add_typer(customers_app, name="customers")
+    app.add_typer(freeze_app, name="freeze")

@@ -202,4 +202,106 @@ travel_documents = Table(
 
 # ---- payments, customers, freeze register (issue 6); migration 0007 ----
 
+# A member's customer base (member_id NULL: the store's own, used by the CLI). ``name_keys``
+# are the retrieval keys of the name, kept so a list change finds the customers it may touch
+# without reading every name again; ``near_score`` the best score just under the threshold,
+# so a customer that a change of word weights could lift over it is screened again.
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("member_id", Integer, nullable=True),
+    Column("ref", String(128), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("schema", String(32), nullable=False),
+    Column("birth_date", String(10), nullable=True),
+    Column("nationality", String(64), nullable=True),
+    Column("country", String(64), nullable=True),
+    Column("accounts", Text, nullable=True),
+    Column("name_keys", Text, nullable=True),
+    Column("near_score", Float, nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("member_id", "ref", name="uq_customers_member_ref"),
+)
+
+# Alerts on customers: one row per customer and listed entity, open until withdrawn (the
+# entity left the list, changed so that it no longer matches, or the customer left the base).
+customer_alerts = Table(
+    "customer_alerts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("member_id", Integer, nullable=True),
+    Column("customer_ref", String(128), nullable=False),
+    Column("entity_id", String(255), nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("reference", String(128), nullable=False),
+    Column("caption", Text, nullable=False),
+    Column("listed_name", Text, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("list_version", String(96), nullable=False),
+    Column("explanation", Text, nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("run_id", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("withdrawn_at", DateTime(timezone=True), nullable=True),
+    Index("ix_customer_alerts_member_customer", "member_id", "customer_ref"),
+    Index("ix_customer_alerts_entity", "entity_id"),
+)
+
+# Each screening of a customer base: full or delta, against which list versions, with what result.
+customer_runs = Table(
+    "customer_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("member_id", Integer, nullable=True),
+    Column("kind", String(8), nullable=False),
+    Column("list_versions", Text, nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("seconds", Float, nullable=False),
+    Column("customers", Integer, nullable=False),
+    Column("screened", Integer, nullable=False),
+    Column("new_alerts", Integer, nullable=False),
+    Column("withdrawn_alerts", Integer, nullable=False),
+)
+
+# The freeze register: assets frozen under a listing, with the amount still frozen.
+frozen_assets = Table(
+    "frozen_assets",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("member_id", Integer, nullable=True),
+    Column("holder", Text, nullable=False),
+    Column("customer_ref", String(128), nullable=True),
+    Column("account", String(64), nullable=False),
+    Column("institution", String(128), nullable=False),
+    Column("amount", Numeric(24, 4), nullable=False),
+    Column("frozen_amount", Numeric(24, 4), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("frozen_on", Date, nullable=False),
+    Column("list_source", String(64), nullable=False),
+    Column("reference", String(128), nullable=False),
+    Column("regime", String(128), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_frozen_assets_member", "member_id"),
+)
+
+# Every change of a frozen asset's status, appended, never edited: the register's history.
+freeze_events = Table(
+    "freeze_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("asset_id", Integer, ForeignKey("frozen_assets.id"), nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("amount", Numeric(24, 4), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("licence", String(128), nullable=True),
+    Column("by_user", String(128), nullable=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_freeze_events_asset", "asset_id"),
+)
+
 # ---- media hash bank (issue 8); migration 0008 ----

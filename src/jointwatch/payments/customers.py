@@ -1,0 +1,337 @@
+"""Customer files: read, screen in full, and re-screen only against what a list change touched.
+
+A full run screens every customer against the newest lists. A delta run, after a new list
+version is loaded, screens again only the customers the change can concern and leaves the
+rest as they were:
+
+* customers whose name shares a retrieval key (or a key one edit away) with a name of an
+  added or changed listed entity: the same test by which the engine finds candidates, so
+  no customer the full run would alert on is missed;
+* customers with an open alert on a changed or removed entity (withdrawn if no longer found);
+* customers whose best score lay within ``DRIFT_MARGIN`` of the threshold, on either side:
+  word weights come from the whole list, so a new version moves every score a little, and
+  these are the only customers such a move can carry across the threshold.
+
+Those customers are screened with the full engine, so the alerts are the full run's.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from jointwatch.errors import JointwatchError, NotFoundError, QueryError
+from jointwatch.names import AnalyzedName, Token, analyze_name
+from jointwatch.names.keys import joined_keys
+from jointwatch.screening.from_store import COUNTRY_PROPS, ID_PROPS, NAME_PROPS
+from jointwatch.screening.index import MIN_FUZZY_KEY, MIN_JOINED_KEY, TEXT, ScreeningIndex
+from jointwatch.screening.model import Listed, Query
+from jointwatch.screening.qualifiers import COUNTRY_MATCH, DOB_EXACT
+from jointwatch.screening.score import score_ceilings
+from jointwatch.screening.screener import Screener, prepare
+from jointwatch.store.customers import (
+    AlertRow,
+    RunInfo,
+    Screened,
+    StoredAlert,
+    StoredCustomer,
+    count_customers,
+    iter_customers,
+    last_run,
+    list_alerts,
+    replace_base,
+    save_run,
+    withdraw_for_removed_customers,
+)
+from jointwatch.store.versions import diff_versions, latest_versions
+
+REQUIRED = ("id", "name")
+OPTIONAL = ("type", "birth_date", "nationality", "country", "accounts")
+TYPES = {"person": "Person", "individual": "Person", "natural": "Person", "private": "Person",
+         "organization": "Organization", "organisation": "Organization", "company": "Organization",
+         "corporate": "Organization", "entity": "LegalEntity", "legal_entity": "LegalEntity", "": "Person"}
+DRIFT_MARGIN = 0.02
+# what the screening index reads of a listed entity (screening.from_store): a change elsewhere moves no score
+SCREENED_PROPS = frozenset({*NAME_PROPS, *COUNTRY_PROPS, *ID_PROPS, "birthDate", "gender", "holder"})
+MAX_FIELD = 10_000
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class RowError:
+    line: int
+    id: str
+    error: str
+
+
+@dataclass
+class CustomerRun:
+    """What a run did: counts, the new alerts, rows refused, and timings."""
+
+    run: RunInfo
+    new_alerts: list[StoredAlert]
+    open_alerts: int
+    errors: list[RowError] = field(default_factory=list)
+    changed_entities: int = 0
+    removed_entities: int = 0
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def read_customers(path: Path) -> tuple[list[StoredCustomer], list[RowError]]:
+    """The customers of a CSV file (``id,name[,type,birth_date,nationality,country,accounts]``;
+    several nationalities or accounts separated by ";"); each bad row becomes a RowError."""
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as error:
+        raise QueryError(f"{path}: cannot read ({error.strerror})") from None
+    rows: list[StoredCustomer] = []
+    errors: list[RowError] = []
+    seen: set[str] = set()
+    with handle:
+        reader = csv.DictReader(handle)
+        try:
+            header = reader.fieldnames or []
+        except (UnicodeDecodeError, csv.Error) as error:
+            raise QueryError(f"{path}, line 1: unreadable header ({error})") from None
+        missing = [c for c in REQUIRED if c not in header]
+        if missing:
+            raise QueryError(f"{path}, line 1: missing column(s) {', '.join(missing)} "
+                             f"(needs {','.join(REQUIRED)}; may have {','.join(OPTIONAL)})")
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except (UnicodeDecodeError, csv.Error) as error:
+                raise QueryError(f"{path}, line {reader.line_num}: {error}") from None
+            line = reader.line_num
+            ref = (row.get("id") or "").strip()
+            try:
+                rows.append(_customer(row, ref, line, seen))
+                seen.add(ref)
+            except QueryError as error:
+                errors.append(RowError(line, ref, str(error)))
+    return rows, errors
+
+
+def _customer(row: dict[str, str | None], ref: str, line: int, seen: set[str]) -> StoredCustomer:
+    if not ref:
+        raise QueryError(f"line {line}: id is empty")
+    if len(ref) > 128:
+        raise QueryError(f"line {line}: id is longer than 128 characters")
+    if ref in seen:
+        raise QueryError(f"line {line}: id {ref!r} appears twice")
+    if None in row or any(v is not None and len(v) > MAX_FIELD for v in row.values()):
+        raise QueryError(f"line {line}: too many fields or a field over {MAX_FIELD} characters")
+    kind = (row.get("type") or "").strip().lower()
+    if kind not in TYPES:
+        raise QueryError(f"line {line}: type {kind!r} is not one of person, organization, entity")
+    nationality = ";".join(v.strip() for v in (row.get("nationality") or "").split(";") if v.strip())
+    country = (row.get("country") or "").strip()
+    query = Query(name=row.get("name") or "", schema=TYPES[kind],
+                  birth_date=(row.get("birth_date") or "").strip() or None,
+                  countries=tuple(v for v in [*nationality.split(";"), country] if v))
+    try:
+        checked = prepare(query)
+    except QueryError as error:
+        raise QueryError(f"line {line}, {_field_of(str(error))}: {error}") from None
+    accounts = tuple(a.strip().replace(" ", "") for a in (row.get("accounts") or "").split(";") if a.strip())
+    return StoredCustomer(ref, query.name.strip(), query.schema, checked.birth_date, nationality or None,
+                          country or None, accounts)
+
+
+def _field_of(message: str) -> str:
+    for name in ("name", "birth", "country", "schema"):
+        if message.startswith(name) or f" {name}" in message[:20]:
+            return {"birth": "birth_date", "schema": "type"}.get(name, name)
+    return "row"
+
+
+# -- screening one customer -------------------------------------------------------------
+
+def name_keys(name: AnalyzedName) -> tuple[str, ...]:
+    """The keys by which the engine retrieves candidates for this name: each word's skeleton
+    keys (near keys allowed), its spelling ("=" + word), and adjacent words read as one ("+")."""
+    keys: set[str] = set()
+    for token in name.tokens:
+        keys.update(token.keys)
+        if not token.native:
+            keys.add(TEXT + token.canonical)
+    for a, b in zip(name.tokens, name.tokens[1:], strict=False):
+        keys.update("+" + k for k in joined_keys(a.keys, b.keys) if len(k) >= MIN_JOINED_KEY)
+    return tuple(sorted(keys))
+
+
+def _query(c: StoredCustomer) -> Query:
+    countries = tuple(v for v in [*(c.nationality or "").split(";"), c.country or ""] if v)
+    return Query(name=c.name, schema=c.schema, birth_date=c.birth_date, countries=countries, id=c.ref)
+
+
+def screen_customer(screener: Screener, c: StoredCustomer, member_id: int | None = None) -> Screened:
+    """The customer's alerts, best score under the threshold (within the drift margin), and keys."""
+    threshold = screener.threshold
+    matches = screener.screen(_query(c), threshold - DRIFT_MARGIN, limit=25, member_id=member_id)
+    alerts = [AlertRow(c.ref, m.entity_id, m.source, m.ref, m.caption, m.name, "name", m.score, m.list_version,
+                       json.dumps(asdict(m.explanation), ensure_ascii=False))
+              for m in matches if m.score >= threshold]
+    near = max((m.score for m in matches if m.score < threshold), default=None)
+    index = screener.index
+    for account in c.accounts:
+        for e_idx in index.by_identifier(account):
+            e = index.entities[e_idx]
+            alerts.append(AlertRow(c.ref, e.entity_id, e.source, e.reference, e.caption, account, "account", 1.0,
+                                   e.list_version, None))
+    return Screened(c.ref, alerts=_best_per_entity(alerts), near_score=near,
+                    name_keys=name_keys(analyze_name(c.name, c.schema)))
+
+
+def _best_per_entity(alerts: list[AlertRow]) -> list[AlertRow]:
+    best: dict[str, AlertRow] = {}
+    for a in alerts:
+        if a.entity_id not in best or a.score > best[a.entity_id].score:
+            best[a.entity_id] = a
+    return list(best.values())
+
+
+def _versions(engine: Engine) -> dict[str, str]:
+    return {source: info.version for source, info in latest_versions(engine).items()}
+
+
+def _finish(engine: Engine, member_id: int | None, kind: str, started: datetime, t0: float, total: int,
+            results: list[Screened], reasons: dict[str, str] | None = None,
+            errors: list[RowError] | None = None) -> CustomerRun:
+    run, new = save_run(engine, member_id, kind, _versions(engine), started, time.perf_counter() - t0, total,
+                        results, reasons)
+    # an alert kept from an earlier run keeps that run's id: the ones of this run are new
+    return CustomerRun(run, new, len(list_alerts(engine, member_id, "open")), errors or [])
+
+
+def rescreen_full(engine: Engine, screener: Screener, member_id: int | None = None,
+                  progress: Progress | None = None, errors: list[RowError] | None = None) -> CustomerRun:
+    """Every stored customer screened against the newest lists."""
+    started, t0 = datetime.now(UTC), time.perf_counter()
+    total = count_customers(engine, member_id)
+    results = []
+    for n, c in enumerate(iter_customers(engine, member_id), start=1):
+        results.append(screen_customer(screener, c, member_id))
+        if progress and (n % 500 == 0 or n == total):
+            progress(n, total)
+    return _finish(engine, member_id, "full", started, t0, total, results, errors=errors)
+
+
+def screen_customer_file(engine: Engine, screener: Screener, path: Path, member_id: int | None = None,
+                         progress: Progress | None = None) -> CustomerRun:
+    """Make the file the customer base (customers not in it leave it) and screen it in full."""
+    rows, errors = read_customers(path)
+    change = replace_base(engine, member_id, rows)
+    if change.removed:
+        withdraw_for_removed_customers(engine, member_id, change.removed)
+    return rescreen_full(engine, screener, member_id, progress, errors)
+
+
+def _touches(keys: tuple[str, ...], sub: ScreeningIndex) -> bool:
+    """Whether the engine could retrieve a name of ``sub`` for a query with these keys."""
+    postings = sub.postings
+    for key in keys:
+        if key.startswith("+"):
+            if key[1:] in postings:
+                return True
+        elif key in postings:
+            return True
+        elif not key.startswith(TEXT) and len(key) >= MIN_FUZZY_KEY and sub.near_keys(key):
+            return True
+    return False
+
+
+class ChangedIndex(ScreeningIndex):
+    """The changed entities only, weighed with the whole register's word weights: a customer's
+    score ceiling on one of their names is exactly what the full index computes for it."""
+
+    def __init__(self, entities: list[Listed], full: ScreeningIndex) -> None:
+        self._full = full
+        super().__init__(entities)
+
+    def _both(self, token: Token) -> tuple[float, float]:
+        return self._full._both(token)
+
+
+def may_match_changed(c: StoredCustomer, sub: ChangedIndex, threshold: float) -> bool:
+    """Whether the engine could score the customer at or above ``threshold`` on a changed
+    entity: its retrieval reaches one of their names with a ceiling that high."""
+    if not _touches(c.name_keys, sub):
+        return False
+    analyzed = analyze_name(c.name, c.schema)
+    found = sub.retrieve_arrays(analyzed, len(sub.names) + 1)
+    if not len(found.names):
+        return False
+    # the most a birth date and country could add, as the screener allows for it
+    extra = (DOB_EXACT if c.birth_date else 0.0) + (COUNTRY_MATCH if (c.nationality or c.country) else 0.0)
+    initials = any(len(t.text) == 1 for t in analyzed.tokens)
+    ceilings = score_ceilings(found.cover, found.weight_bound + extra, found.words, len(analyzed.tokens),
+                              initials, person=c.schema == "Person")
+    return bool((ceilings >= threshold).any())
+
+
+def rescreen_delta(engine: Engine, screener: Screener, member_id: int | None = None,
+                   progress: Progress | None = None) -> CustomerRun:
+    """Screen again only the customers that what changed since the last run can concern."""
+    started, t0 = datetime.now(UTC), time.perf_counter()
+    previous = last_run(engine, member_id)
+    if previous is None:
+        raise NotFoundError("the customer base was never screened: run `jointwatch customers screen FILE` first")
+    now = _versions(engine)
+    touched: set[tuple[str, str]] = set()
+    reasons: dict[str, str] = {}
+    removed = 0
+    for source, version in sorted(now.items()):
+        before = previous.list_versions.get(source)
+        if before == version:
+            continue
+        if before is None:
+            touched |= {(e.source, e.reference) for e in screener.index.entities if e.source == source}
+            continue
+        try:
+            diff = diff_versions(engine, source, before, version)
+        except NotFoundError as error:
+            raise JointwatchError(f"cannot compare {source} {before} with {version}: {error}") from None
+        # a change of notes, programme or address moves no score: only what screening reads counts
+        relevant = [c for c in diff.changed if any(f.field.rsplit(".", 1)[-1] in SCREENED_PROPS for f in c.changes)]
+        touched |= {(source, c.reference) for c in diff.added + relevant}
+        for c in diff.removed:
+            reasons[c.entity_id] = f"{c.entity_id} removed from {source} in version {version}"
+        for c in relevant:
+            reasons[c.entity_id] = f"no longer matches after {source} {c.reference} changed in version {version}"
+        removed += len(diff.removed)
+    changed_entities = [e for e in screener.index.entities if (e.source, e.reference) in touched]
+    sub = ChangedIndex(changed_entities, screener.index)
+    affected = {e.entity_id for e in changed_entities} | set(reasons)
+    with_alerts: set[str] = set()
+    for a in list_alerts(engine, member_id, "open"):
+        if a.entity_id in affected or (a.kind == "name" and a.score < screener.threshold + DRIFT_MARGIN):
+            with_alerts.add(a.customer_ref)
+    total = count_customers(engine, member_id)
+    results: list[Screened] = []
+    for n, c in enumerate(iter_customers(engine, member_id), start=1):
+        if (c.ref in with_alerts or c.near_score is not None or not c.name_keys
+                or any(sub.by_identifier(a) for a in c.accounts)
+                or may_match_changed(c, sub, screener.threshold - DRIFT_MARGIN)):
+            results.append(screen_customer(screener, c, member_id))
+        if progress and (n % 5000 == 0 or n == total):
+            progress(n, total)
+    out = _finish(engine, member_id, "delta", started, t0, total, results, reasons)
+    out.changed_entities, out.removed_entities = len(changed_entities), removed
+    return out
+
+
+def open_alert_pairs(engine: Engine, member_id: int | None = None) -> set[tuple[str, str]]:
+    """(customer, listed entity) of every open alert: what delta and full runs must agree on."""
+    return {(a.customer_ref, a.entity_id) for a in list_alerts(engine, member_id, "open")}

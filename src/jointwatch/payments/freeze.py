@@ -1,0 +1,53 @@
+"""The freeze register's legal basis and exports.
+
+A freeze names the listing it rests on; its regime is taken from the listing itself where
+the list says it (OFAC's programme, e.g. SDGT; the UN's list type, e.g. Al-Qaida), so the
+totals by regime agree with the lists.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from jointwatch.errors import NotFoundError
+from jointwatch.store.freeze import FrozenAsset
+from jointwatch.store.schema import statements
+
+EXPORT_COLUMNS = ("id", "member_id", "holder", "customer_ref", "account", "institution", "amount", "frozen_amount",
+                  "currency", "frozen_on", "list_source", "reference", "regime", "country", "status")
+
+
+def listing_regimes(engine: Engine, source: str, reference: str) -> list[str]:
+    """The sanction programmes the list gives for a listing; NotFoundError if it is not listed."""
+    with engine.connect() as connection:
+        rows = list(connection.execute(select(statements.c.schema, statements.c.prop, statements.c.value).where(
+            statements.c.source == source, statements.c.reference == reference)))
+    if not rows:
+        raise NotFoundError(f"{source} has no listing {reference!r}")
+    return sorted({r.value for r in rows if r.schema == "Sanction" and r.prop == "program"})
+
+
+def export_json(assets: list[FrozenAsset]) -> str:
+    def plain(asset: FrozenAsset) -> dict[str, Any]:
+        data = asdict(asset)
+        return json.loads(json.dumps(data, default=str))
+    return json.dumps([plain(a) for a in assets], ensure_ascii=False, indent=2)
+
+
+def export_csv(assets: list[FrozenAsset]) -> str:
+    """One row per asset, with its last status change's reason and licence."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([*EXPORT_COLUMNS, "last_reason", "last_licence", "last_change"])
+    for a in assets:
+        last = a.history[-1] if a.history else None
+        writer.writerow([getattr(a, c) if getattr(a, c) is not None else "" for c in EXPORT_COLUMNS]
+                        + [last.reason if last else "", (last.licence or "") if last else "",
+                           last.at.isoformat() if last else ""])
+    return out.getvalue()

@@ -1,0 +1,220 @@
+"""Screening payments: every party name through the one screening engine, every BIC, account
+and identifier against the listed identifiers, and the free text for listed names.
+
+A payment is held when anything matches; the decision carries each hit with the listed
+entity, its source and reference, the list version, the score and why. Payment flows repeat
+the same parties all day, so a name is screened once per screener and remembered (the
+cache is keyed by the name as the engine reads it, with the birth date and country that
+qualify it); the lists in a screener never change, so a remembered answer stays right.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from jointwatch.errors import QueryError
+from jointwatch.names import analyze_name
+from jointwatch.payments.model import MessageError, Payment
+from jointwatch.screening.index import TEXT, normalize_identifier
+from jointwatch.screening.model import Match, Query
+from jointwatch.screening.screener import Screener
+
+MAX_CACHE = 500_000
+REMITTANCE_FLOOR = 0.8       # free text names no one on purpose: only a whole listed name, read well, counts
+MAX_WINDOW = 6               # listed names in free text, looked for in runs of up to this many words
+MIN_SINGLE_WORD = 5          # a one-word listed name in free text must be this long (HAMAS, not ALI)
+_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One reason to hold a payment: a party, bank, account or text that matches a listed entity."""
+
+    role: str                 # debtor, creditor, ultimate_debtor …, debtor_agent …, remittance
+    kind: str                 # name, bic, account, identifier, remittance
+    value: str                # what the message said
+    location: str             # where in the message
+    entity_id: str
+    source: str
+    ref: str
+    caption: str
+    listed: str               # the listed name or identifier that matched
+    score: float
+    list_version: str
+    reason: str
+    explanation: dict[str, Any] | None = None
+
+
+@dataclass
+class PaymentDecision:
+    """pass or hold, for one payment, with the hits behind a hold."""
+
+    position: int
+    reference: str
+    format: str
+    file: str
+    decision: str             # pass, hold
+    amount: str
+    currency: str
+    hits: list[Hit] = field(default_factory=list)
+    parties: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class ScreeningTotals:
+    messages: int = 0
+    held: int = 0
+    passed: int = 0
+    errors: int = 0
+    names_screened: int = 0   # distinct names sent to the engine (the rest came from the cache)
+
+
+def _name_key(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+class PaymentScreener:
+    """Screens payments with one Screener; holds its own cache of name results."""
+
+    def __init__(self, screener: Screener, threshold: float | None = None, member_id: int | None = None,
+                 remittance: bool = True, cache: bool = True) -> None:
+        self.screener = screener
+        self.threshold = screener.threshold if threshold is None else threshold
+        self.member_id = member_id
+        self.remittance = remittance
+        self.cache_enabled = cache
+        self._names: dict[tuple[str, str, str | None, str | None], list[Match]] = {}
+        self._words: dict[str, bool] = {}
+        self.totals = ScreeningTotals()
+
+    # -- names ---------------------------------------------------------------------------
+
+    def screen_name(self, name: str, schema: str, birth_date: str | None = None,
+                    country: str | None = None) -> list[Match]:
+        """Matches of one name (from the cache when it was screened before)."""
+        key = (_name_key(name), schema, birth_date, country)
+        found = self._names.get(key) if self.cache_enabled else None
+        if found is None:
+            query = Query(name=name, schema=schema, birth_date=birth_date, countries=(country,) if country else ())
+            try:
+                found = self.screener.screen(query, self.threshold, limit=5, member_id=self.member_id)
+            except QueryError:
+                # a birth date or country the engine cannot read still leaves the name to screen
+                found = self.screener.screen(Query(name=name, schema=schema), self.threshold, limit=5,
+                                             member_id=self.member_id)
+            self.totals.names_screened += 1
+            if self.cache_enabled:
+                if len(self._names) >= MAX_CACHE:
+                    self._names.clear()
+                self._names[key] = found
+        return found
+
+    def _listed_word(self, word: str) -> bool:
+        """Whether a word of free text is spelled like a word of some listed name."""
+        found = self._words.get(word)
+        if found is None:
+            index = self.screener.index
+            tokens = analyze_name(word, "LegalEntity").tokens
+            found = any((TEXT + t.canonical) in index.postings for t in tokens)
+            if len(self._words) < MAX_CACHE:
+                self._words[word] = found
+        return found
+
+    def screen_text(self, lines: list[str]) -> list[tuple[str, Match]]:
+        """Listed names in free text: runs of words spelled as listed words, screened as names."""
+        words = [w for line in lines for w in _WORD.findall(line)]
+        hits: dict[str, tuple[str, Match]] = {}
+        flags = [self._listed_word(w.upper()) for w in words]
+        for start in range(len(words)):
+            if not flags[start]:
+                continue
+            for size in range(1, MAX_WINDOW + 1):
+                end = start + size
+                if end > len(words) or not flags[end - 1]:
+                    break
+                if size == 1 and len(words[start]) < MIN_SINGLE_WORD:
+                    continue
+                window = " ".join(words[start:end])
+                for match in self.screen_name(window, "LegalEntity"):
+                    # every word of the run is part of the listed name, and the name scores high
+                    whole = not match.explanation.unmatched_query
+                    if whole and match.score >= max(self.threshold, REMITTANCE_FLOOR):
+                        held = hits.get(match.entity_id)
+                        if held is None or match.score > held[1].score:
+                            hits[match.entity_id] = (window, match)
+        return list(hits.values())
+
+    # -- identifiers ---------------------------------------------------------------------
+
+    def _identifier_hits(self, role: str, kind: str, value: str, location: str) -> list[Hit]:
+        index = self.screener.index
+        candidates = {normalize_identifier(value)}
+        if kind == "bic":
+            candidates.add(normalize_identifier(value)[:8])   # a listed BIC8 covers all its branches
+        out = []
+        for number in candidates:
+            for e_idx in index.by_identifier(number):
+                entity = index.entities[e_idx]
+                out.append(Hit(role, kind, value, location, entity.entity_id, entity.source, entity.reference,
+                               entity.caption, number, 1.0, entity.list_version,
+                               f"{kind} {value} is listed for {entity.source} {entity.reference} ({entity.caption})"))
+        return out
+
+    # -- payments ------------------------------------------------------------------------
+
+    def screen(self, payment: Payment) -> PaymentDecision:
+        """pass or hold, with every hit."""
+        hits: list[Hit] = []
+        for party in payment.parties:
+            if party.name:
+                for m in self.screen_name(party.name, party.schema, party.birth_date, party.country):
+                    hits.append(_name_hit(party.role, "name", party.name, party.location, m))
+            if party.bic:
+                hits += self._identifier_hits(party.role, "bic", party.bic, party.location)
+            if party.account:
+                hits += self._identifier_hits(party.role, "account", party.account.value, party.location)
+            for ident in party.identifiers:
+                hits += self._identifier_hits(party.role, "identifier", ident, party.location)
+        for agent in payment.agents:
+            if agent.bic:
+                hits += self._identifier_hits(agent.role, "bic", agent.bic, agent.location)
+            if agent.name:
+                for m in self.screen_name(agent.name, "Organization", None, agent.country):
+                    hits.append(_name_hit(agent.role, "name", agent.name, agent.location, m))
+        if self.remittance and payment.remittance:
+            for window, m in self.screen_text(payment.remittance):
+                hits.append(_name_hit("remittance", "remittance", window, "remittance information", m))
+        decision = PaymentDecision(
+            position=payment.position, reference=payment.reference, format=payment.format, file=payment.source,
+            decision="hold" if hits else "pass", amount=str(payment.amount), currency=payment.currency, hits=hits,
+            parties=[{"role": p.role, "name": p.name, "country": p.country,
+                      "account": p.account.value if p.account else None, "bic": p.bic} for p in payment.parties])
+        self.totals.messages += 1
+        if hits:
+            self.totals.held += 1
+        else:
+            self.totals.passed += 1
+        return decision
+
+    def screen_all(self, items: Iterable[Payment | MessageError]) -> Iterator[PaymentDecision | MessageError]:
+        """Each payment's decision, or its read error, in file order."""
+        for item in items:
+            if isinstance(item, MessageError):
+                self.totals.errors += 1
+                yield item
+            else:
+                yield self.screen(item)
+
+
+def _name_hit(role: str, kind: str, value: str, location: str, m: Match) -> Hit:
+    words = ", ".join(f"{w.query}→{w.listed} ({w.rule})" for w in m.explanation.words)
+    return Hit(role, kind, value, location, m.entity_id, m.source, m.ref, m.caption, m.name, m.score,
+               m.list_version, f"{role} name {value!r} matches {m.source} {m.ref} {m.name!r} "
+                               f"({m.score:.2f}: {words})", asdict(m.explanation))

@@ -1,0 +1,274 @@
+"""A member's customer base, the alerts on it and the runs that screened it.
+
+The base is what the bank last sent (``replace_base``); alerts are one row per customer and
+listed entity, opened by a run and withdrawn by a later one, never deleted, so the history
+of who was alerted on what, against which list version, stays. ``member_id`` None is the
+store's own base (the CLI's).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
+from sqlalchemy.sql.elements import ColumnElement
+
+from jointwatch.store.schema import customer_alerts, customer_runs, customers
+
+_CHUNK = 500
+
+
+def _owner(column: Any, member_id: int | None) -> ColumnElement[bool]:
+    return column.is_(None) if member_id is None else column == member_id
+
+
+@dataclass(frozen=True)
+class StoredCustomer:
+    ref: str
+    name: str
+    schema: str
+    birth_date: str | None
+    nationality: str | None
+    country: str | None
+    accounts: tuple[str, ...]
+    name_keys: tuple[str, ...] = ()
+    near_score: float | None = None
+
+
+@dataclass(frozen=True)
+class AlertRow:
+    """An alert as a run writes it (before it is stored)."""
+
+    customer_ref: str
+    entity_id: str
+    source: str
+    reference: str
+    caption: str
+    listed_name: str
+    kind: str
+    score: float
+    list_version: str
+    explanation: str | None
+
+
+@dataclass(frozen=True)
+class StoredAlert:
+    id: int
+    customer_ref: str
+    entity_id: str
+    source: str
+    reference: str
+    caption: str
+    listed_name: str
+    kind: str
+    score: float
+    list_version: str
+    status: str
+    reason: str | None
+    run_id: int
+    created_at: datetime
+    withdrawn_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    id: int
+    kind: str
+    list_versions: dict[str, str]
+    started_at: datetime
+    seconds: float
+    customers: int
+    screened: int
+    new_alerts: int
+    withdrawn_alerts: int
+
+
+@dataclass
+class BaseChange:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: list[str] | None = None
+
+
+def _customer_row(c: StoredCustomer, member_id: int | None, now: datetime) -> dict[str, Any]:
+    return {"member_id": member_id, "ref": c.ref, "name": c.name, "schema": c.schema, "birth_date": c.birth_date,
+            "nationality": c.nationality, "country": c.country, "accounts": ";".join(c.accounts) or None,
+            "name_keys": None, "near_score": None, "updated_at": now}
+
+
+_SAME = ("name", "schema", "birth_date", "nationality", "country", "accounts")
+
+
+def replace_base(engine: Engine, member_id: int | None, rows: list[StoredCustomer]) -> BaseChange:
+    """Make ``rows`` the member's customer base: new ones added, changed ones updated (their
+    screening forgotten), the ones not in ``rows`` removed. One transaction."""
+    now = datetime.now(UTC)
+    change = BaseChange(removed=[])
+    with engine.begin() as connection:
+        existing = {r.ref: r for r in connection.execute(
+            select(customers.c.ref, *[customers.c[k] for k in _SAME]).where(
+                _owner(customers.c.member_id, member_id)))}
+        new_rows, changed = [], []
+        for c in rows:
+            row = _customer_row(c, member_id, now)
+            old = existing.pop(c.ref, None)
+            if old is None:
+                new_rows.append(row)
+            elif any(getattr(old, k) != row[k] for k in _SAME):
+                changed.append(row)
+            else:
+                change.unchanged += 1
+        for start in range(0, len(new_rows), 5000):
+            connection.execute(insert(customers), new_rows[start:start + 5000])
+        for row in changed:
+            connection.execute(update(customers).where(_owner(customers.c.member_id, member_id),
+                                                       customers.c.ref == row["ref"]).values(**row))
+        removed = sorted(existing)
+        for start in range(0, len(removed), _CHUNK):
+            connection.execute(delete(customers).where(_owner(customers.c.member_id, member_id),
+                                                       customers.c.ref.in_(removed[start:start + _CHUNK])))
+        change.added, change.updated, change.removed = len(new_rows), len(changed), removed
+    return change
+
+
+def iter_customers(engine: Engine, member_id: int | None) -> Iterator[StoredCustomer]:
+    """The member's customers in reference order."""
+    query = select(customers).where(_owner(customers.c.member_id, member_id)).order_by(customers.c.ref)
+    with engine.connect() as connection:
+        for r in connection.execute(query):
+            yield StoredCustomer(r.ref, r.name, r.schema, r.birth_date, r.nationality, r.country,
+                                 tuple(a for a in (r.accounts or "").split(";") if a),
+                                 tuple((r.name_keys or "").split()), r.near_score)
+
+
+def count_customers(engine: Engine, member_id: int | None) -> int:
+    from sqlalchemy import func  # noqa: PLC0415
+
+    with engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(customers).where(
+            _owner(customers.c.member_id, member_id))).scalar_one())
+
+
+def _alert(row: Any) -> StoredAlert:
+    return StoredAlert(row.id, row.customer_ref, row.entity_id, row.source, row.reference, row.caption,
+                       row.listed_name, row.kind, row.score, row.list_version, row.status, row.reason, row.run_id,
+                       row.created_at, row.withdrawn_at)
+
+
+def list_alerts(engine: Engine, member_id: int | None, status: str | None = "open",
+                customer_ref: str | None = None, run_id: int | None = None) -> list[StoredAlert]:
+    query = select(customer_alerts).where(_owner(customer_alerts.c.member_id, member_id))
+    if status:
+        query = query.where(customer_alerts.c.status == status)
+    if customer_ref:
+        query = query.where(customer_alerts.c.customer_ref == customer_ref)
+    if run_id is not None:
+        query = query.where(customer_alerts.c.run_id == run_id)
+    with engine.connect() as connection:
+        return [_alert(r) for r in connection.execute(query.order_by(customer_alerts.c.id))]
+
+
+def last_run(engine: Engine, member_id: int | None) -> RunInfo | None:
+    query = (select(customer_runs).where(_owner(customer_runs.c.member_id, member_id))
+             .order_by(customer_runs.c.id.desc()).limit(1))
+    with engine.connect() as connection:
+        row = connection.execute(query).first()
+    if row is None:
+        return None
+    return RunInfo(row.id, row.kind, json.loads(row.list_versions), row.started_at, row.seconds, row.customers,
+                   row.screened, row.new_alerts, row.withdrawn_alerts)
+
+
+@dataclass
+class Screened:
+    """What a run found for one customer."""
+
+    ref: str
+    name_keys: tuple[str, ...]
+    near_score: float | None
+    alerts: list[AlertRow]
+
+
+def save_run(engine: Engine, member_id: int | None, kind: str, versions: dict[str, str], started: datetime,
+             seconds: float, total: int, results: Iterable[Screened],
+             withdraw_reason: dict[str, str] | None = None) -> tuple[RunInfo, list[StoredAlert]]:
+    """Store a run's results for the customers it screened, in one transaction: their open
+    alerts become exactly the ones found (new ones opened, vanished ones withdrawn with a
+    reason: ``withdraw_reason`` by entity id, else "no longer matches")."""
+    results = list(results)
+    now = datetime.now(UTC)
+    reasons = withdraw_reason or {}
+    with engine.begin() as connection:
+        run_id = int(connection.execute(insert(customer_runs).values(
+            member_id=member_id, kind=kind, list_versions=json.dumps(versions, sort_keys=True),
+            started_at=started, seconds=0.0, customers=total, screened=len(results), new_alerts=0,
+            withdrawn_alerts=0)).inserted_primary_key[0])
+        refs = [r.ref for r in results]
+        open_now = _open_alerts_of(connection, member_id, refs)
+        new_rows: list[dict[str, Any]] = []
+        keep: set[int] = set()
+        for r in results:
+            for a in r.alerts:
+                held = open_now.get((a.customer_ref, a.entity_id))
+                if held is not None:
+                    keep.add(held)
+                    connection.execute(update(customer_alerts).where(customer_alerts.c.id == held).values(
+                        score=a.score, list_version=a.list_version, listed_name=a.listed_name,
+                        explanation=a.explanation))
+                else:
+                    new_rows.append({**a.__dict__, "member_id": member_id, "status": "open", "reason": None,
+                                     "run_id": run_id, "created_at": now, "withdrawn_at": None})
+        gone = [(pair, alert_id) for pair, alert_id in open_now.items() if alert_id not in keep]
+        for (_, entity_id), alert_id in gone:
+            connection.execute(update(customer_alerts).where(customer_alerts.c.id == alert_id).values(
+                status="withdrawn", withdrawn_at=now,
+                reason=reasons.get(entity_id, f"no longer matches (run {run_id})")))
+        for start in range(0, len(new_rows), 5000):
+            connection.execute(insert(customer_alerts), new_rows[start:start + 5000])
+        if results:
+            # one statement, many parameter sets: a million customers are one executemany
+            connection.execute(
+                update(customers).where(_owner(customers.c.member_id, member_id),
+                                        customers.c.ref == bindparam("_ref"))
+                .values(name_keys=bindparam("_keys"), near_score=bindparam("_near")),
+                [{"_ref": r.ref, "_keys": " ".join(r.name_keys), "_near": r.near_score} for r in results])
+        connection.execute(update(customer_runs).where(customer_runs.c.id == run_id).values(
+            seconds=seconds, new_alerts=len(new_rows), withdrawn_alerts=len(gone)))
+    info = RunInfo(run_id, kind, versions, started, seconds, total, len(results), len(new_rows), len(gone))
+    return info, list_alerts(engine, member_id, "open", run_id=run_id)
+
+
+def _open_alerts_of(connection: Connection, member_id: int | None, refs: list[str]) -> dict[tuple[str, str], int]:
+    out: dict[tuple[str, str], int] = {}
+    if not refs:
+        return out
+    base = select(customer_alerts.c.id, customer_alerts.c.customer_ref, customer_alerts.c.entity_id).where(
+        _owner(customer_alerts.c.member_id, member_id), customer_alerts.c.status == "open")
+    if len(refs) > 20_000:
+        wanted = set(refs)
+        for row in connection.execute(base):
+            if row.customer_ref in wanted:
+                out[(row.customer_ref, row.entity_id)] = row.id
+        return out
+    for start in range(0, len(refs), _CHUNK):
+        for row in connection.execute(base.where(customer_alerts.c.customer_ref.in_(refs[start:start + _CHUNK]))):
+            out[(row.customer_ref, row.entity_id)] = row.id
+    return out
+
+
+def withdraw_for_removed_customers(engine: Engine, member_id: int | None, refs: list[str]) -> int:
+    """Withdraw the open alerts of customers that left the base."""
+    now = datetime.now(UTC)
+    count = 0
+    with engine.begin() as connection:
+        for start in range(0, len(refs), _CHUNK):
+            count += connection.execute(update(customer_alerts).where(
+                _owner(customer_alerts.c.member_id, member_id), customer_alerts.c.status == "open",
+                customer_alerts.c.customer_ref.in_(refs[start:start + _CHUNK])).values(
+                status="withdrawn", withdrawn_at=now, reason="customer left the customer base")).rowcount
+    return count

@@ -1,0 +1,161 @@
+"""The freeze register: assets frozen under a listing, and every change of their status.
+
+An asset is frozen with its legal basis (the list and the listing's reference, e.g. UN
+QDi.354 or OFAC SDGT 17293). Releases follow: partly under a licence, or in full; each is an
+event with a reason, appended and never edited, and the asset's status and frozen amount
+are always what its events add up to. Totals are by list, regime, country and member.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Engine, insert, select, update
+
+from jointwatch.errors import NotFoundError, QueryError, StoreError
+from jointwatch.store.schema import freeze_events, frozen_assets
+
+FROZEN, PARTIAL, RELEASED = "frozen", "partially_released", "released"
+STATUSES = (FROZEN, PARTIAL, RELEASED)
+
+
+@dataclass(frozen=True)
+class FreezeEvent:
+    status: str
+    amount: Decimal          # the amount this event froze or released
+    reason: str
+    licence: str | None
+    by_user: str | None
+    at: datetime
+
+
+@dataclass
+class FrozenAsset:
+    id: int
+    member_id: int | None
+    holder: str
+    customer_ref: str | None
+    account: str
+    institution: str
+    amount: Decimal           # as first frozen
+    frozen_amount: Decimal    # still frozen
+    currency: str
+    frozen_on: date
+    list_source: str
+    reference: str
+    regime: str
+    country: str
+    status: str
+    created_at: datetime
+    history: list[FreezeEvent] = field(default_factory=list)
+
+
+def _asset(row, history: list[FreezeEvent]) -> FrozenAsset:  # type: ignore[no-untyped-def]
+    return FrozenAsset(row.id, row.member_id, row.holder, row.customer_ref, row.account, row.institution,
+                       Decimal(row.amount), Decimal(row.frozen_amount), row.currency, row.frozen_on,
+                       row.list_source, row.reference, row.regime, row.country, row.status, row.created_at, history)
+
+
+def freeze_asset(engine: Engine, *, holder: str, account: str, institution: str, amount: Decimal, currency: str,
+                 frozen_on: date, list_source: str, reference: str, regime: str, country: str, reason: str,
+                 member_id: int | None = None, customer_ref: str | None = None,
+                 by_user: str | None = None) -> FrozenAsset:
+    """Enter a frozen asset in the register with its first event."""
+    for name, value in (("holder", holder), ("account", account), ("institution", institution),
+                        ("list", list_source), ("reference", reference), ("regime", regime), ("reason", reason)):
+        if not value or not value.strip():
+            raise QueryError(f"{name} is empty")
+    if amount <= 0:
+        raise QueryError(f"amount {amount} is not positive")
+    if len(currency) != 3 or not currency.isalpha():
+        raise QueryError(f"currency {currency!r} is not an ISO 4217 code")
+    if len(country) != 2 or not country.isalpha():
+        raise QueryError(f"country {country!r} is not an ISO 3166 alpha-2 code")
+    now = datetime.now(UTC)
+    with engine.begin() as connection:
+        asset_id = int(connection.execute(insert(frozen_assets).values(
+            member_id=member_id, holder=holder.strip(), customer_ref=customer_ref, account=account.strip(),
+            institution=institution.strip(), amount=amount, frozen_amount=amount, currency=currency.upper(),
+            frozen_on=frozen_on, list_source=list_source.strip(), reference=reference.strip(),
+            regime=regime.strip(), country=country.upper(), status=FROZEN, created_at=now)).inserted_primary_key[0])
+        connection.execute(insert(freeze_events).values(asset_id=asset_id, status=FROZEN, amount=amount,
+                                                        reason=reason.strip(), licence=None, by_user=by_user, at=now))
+    return get_asset(engine, asset_id, member_id)
+
+
+def release_asset(engine: Engine, asset_id: int, reason: str, amount: Decimal | None = None,
+                  licence: str | None = None, member_id: int | None = None,
+                  by_user: str | None = None) -> FrozenAsset:
+    """Release part of a frozen asset under a licence, or all of it (``amount`` None)."""
+    if not reason.strip():
+        raise QueryError("a release needs a reason")
+    asset = get_asset(engine, asset_id, member_id)
+    if asset.status == RELEASED:
+        raise StoreError(f"frozen asset {asset_id} is already released")
+    released = asset.frozen_amount if amount is None else amount
+    if released <= 0 or released > asset.frozen_amount:
+        raise QueryError(f"cannot release {released} {asset.currency}: {asset.frozen_amount} is frozen")
+    remaining = asset.frozen_amount - released
+    if remaining > 0 and not (licence and licence.strip()):
+        raise QueryError("a partial release needs the licence it is made under")
+    status = RELEASED if remaining == 0 else PARTIAL
+    now = datetime.now(UTC)
+    with engine.begin() as connection:
+        connection.execute(update(frozen_assets).where(frozen_assets.c.id == asset_id).values(
+            frozen_amount=remaining, status=status))
+        connection.execute(insert(freeze_events).values(asset_id=asset_id, status=status, amount=released,
+                                                        reason=reason.strip(), licence=licence, by_user=by_user,
+                                                        at=now))
+    return get_asset(engine, asset_id, member_id)
+
+
+def _history(engine: Engine, ids: list[int]) -> dict[int, list[FreezeEvent]]:
+    out: dict[int, list[FreezeEvent]] = defaultdict(list)
+    if not ids:
+        return out
+    with engine.connect() as connection:
+        for start in range(0, len(ids), 500):
+            for r in connection.execute(select(freeze_events).where(
+                    freeze_events.c.asset_id.in_(ids[start:start + 500])).order_by(freeze_events.c.id)):
+                out[r.asset_id].append(FreezeEvent(r.status, Decimal(r.amount), r.reason, r.licence, r.by_user, r.at))
+    return out
+
+
+def get_asset(engine: Engine, asset_id: int, member_id: int | None = None) -> FrozenAsset:
+    """One asset with its history; a member sees only its own (None: any, for the CLI)."""
+    query = select(frozen_assets).where(frozen_assets.c.id == asset_id)
+    if member_id is not None:
+        query = query.where(frozen_assets.c.member_id == member_id)
+    with engine.connect() as connection:
+        row = connection.execute(query).first()
+    if row is None:
+        raise NotFoundError(f"no frozen asset {asset_id}")
+    return _asset(row, _history(engine, [asset_id])[asset_id])
+
+
+def list_assets(engine: Engine, member_id: int | None = None, status: str | None = None,
+                list_source: str | None = None) -> list[FrozenAsset]:
+    query = select(frozen_assets).order_by(frozen_assets.c.id)
+    if member_id is not None:
+        query = query.where(frozen_assets.c.member_id == member_id)
+    if status:
+        query = query.where(frozen_assets.c.status == status)
+    if list_source:
+        query = query.where(frozen_assets.c.list_source == list_source)
+    with engine.connect() as connection:
+        rows = list(connection.execute(query))
+    history = _history(engine, [r.id for r in rows])
+    return [_asset(r, history[r.id]) for r in rows]
+
+
+def totals(assets: list[FrozenAsset], by: str) -> dict[tuple[str, str], Decimal]:
+    """Still-frozen amounts by (``by`` value, currency); ``by`` is list, regime, country or member."""
+    attribute = {"list": "list_source", "regime": "regime", "country": "country", "member": "member_id"}[by]
+    out: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for a in assets:
+        if a.frozen_amount > 0:
+            out[(str(getattr(a, attribute)), a.currency)] += a.frozen_amount
+    return dict(sorted(out.items()))
