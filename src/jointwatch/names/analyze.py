@@ -17,6 +17,7 @@ from jointwatch.names.keys import arabic_keys, joined_keys, latin_keys
 from jointwatch.names.rules import RULES
 from jointwatch.names.scripts import is_arabic_script, scripts_of
 from jointwatch.names.translit import fold_arabic, to_ascii
+from jointwatch.pickling import FastPickle
 
 MAX_NAME_CHARS = 500
 MAX_WORDS = 24
@@ -36,7 +37,7 @@ _SCRIPT_NOTE = re.compile(r"^\s*original script\s*:\s*", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
-class Token:
+class Token(FastPickle):
     """One word of a name, ready to compare."""
 
     text: str                 # lower-case ASCII spelling ("tariq"; "trq" for طارق)
@@ -48,7 +49,7 @@ class Token:
 
 
 @dataclass(frozen=True, slots=True)
-class AnalyzedName:
+class AnalyzedName(FastPickle):
     """A whole name: its words in reading order, and what was set aside."""
 
     original: str

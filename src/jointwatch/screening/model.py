@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from jointwatch.names import AnalyzedName
+from jointwatch.pickling import FastPickle
 
 # Schemata a query of each type may match: a person is never an aircraft.
 COMPATIBLE: dict[str, frozenset[str]] = {
@@ -42,7 +43,7 @@ class Query:
 
 
 @dataclass(frozen=True, slots=True)
-class Weights:
+class Weights(FastPickle):
     """Per word of a name: what it proves matched as written, and matched by skeleton only."""
 
     text: tuple[float, ...]
@@ -50,7 +51,7 @@ class Weights:
 
 
 @dataclass(slots=True)
-class Listed:
+class Listed(FastPickle):
     """One listed entity as the screening index holds it."""
 
     entity_id: str
