@@ -127,7 +127,7 @@ def main() -> None:
                      date(1950, 1, 1) + timedelta(days=rng.randrange(25000)), rng.choice("MF"),
                      NATIONALITIES[k], f"X{rng.randrange(10**7, 10**8)}"))
     planted = planted_people(engine, args.planted, rng)
-    for ref, words, birth in planted:
+    for _ref, words, birth in planted:
         words = _variant(words, rng)
         rows.insert(rng.randrange(len(rows) + 1),
                     (words[-1], " ".join(words[:-1]), birth, "M", "EGY", f"Q{rng.randrange(10**7, 10**8)}"))
@@ -176,7 +176,8 @@ def main() -> None:
     med = statistics.median
     print(f"\n{'step':<44} {'median s':>9}")
     print(f"{'anchor: pydifact Parser().parse (segments)':<44} {med(anchor_s):>9.3f}")
-    print(f"{'read: envelope + segments + travellers':<44} {med(read_s):>9.3f}  ({med(read_s) / med(anchor_s):.2f}× anchor)")
+    ratio = med(read_s) / med(anchor_s)
+    print(f"{'read: envelope + segments + travellers':<44} {med(read_s):>9.3f}  ({ratio:.2f}× anchor)")
     print(f"{'screen: register + documents, all travellers':<44} {med(screen_s):>9.3f}  "
           f"({len(rows) / med(screen_s):,.0f} travellers/s)")
     print(f"{'read + screen (in process)':<44} {med(read_s) + med(screen_s):>9.3f}")

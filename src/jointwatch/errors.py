@@ -1,12 +1,18 @@
 """Exception classes. The CLI and API turn them into exit codes and problem details.
 
 Exit codes: 0 done, 1 unexpected error, 2 bad command line, 3 bad list file,
-4 store error, 5 download error, 6 not found, 7 bad query or input file (screening).
+4 store error, 5 download error, 6 not found, 7 bad query or input file (screening),
+8 done, and a person must look (a traveller referred or hit, a payment held).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
+
+# Not an error: the work is done and found something a person must look at, so that a
+# script can tell "all clear" from "call an officer" without reading the output.
+ATTENTION_EXIT = 8
 
 
 class JointwatchError(Exception):

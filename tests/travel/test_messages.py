@@ -47,7 +47,8 @@ def test_paxlst_crew_list_field_by_field() -> None:
     assert manifest.kind == "crew"                      # BGM+250
     assert manifest.sender == "APIS*C3K"
     [flight] = manifest.flights
-    assert (flight.carrier, flight.number, flight.departure_airport, flight.arrival_airport) == ("UA", "0989", "FRA", "IAD")
+    leg = (flight.carrier, flight.number, flight.departure_airport, flight.arrival_airport)
+    assert leg == ("UA", "0989", "FRA", "IAD")
     assert flight.departure == datetime(2017, 1, 27, 17, 25)
     assert flight.arrival == datetime(2017, 1, 28, 7, 10)
     assert [t.surname for t in manifest.travellers] == ["Steur", "Adomat", "Nalek", "Meissener", "Pelzing", "Merfort",
@@ -72,7 +73,8 @@ def test_paxlst_non_default_separators_and_count_mismatch() -> None:
     assert (betton.surname, betton.given_names, betton.gender) == ("BETTON", "DAVID", "male")
     assert betton.birth_date == date(1954, 10, 16)
     assert betton.references == {"AVF": "QXGYLO"}
-    assert [(d.number, d.issuing_country, d.expiry) for d in betton.documents] == [("178556534", "USA", date(2018, 2, 21))]
+    documents = [(d.number, d.issuing_country, d.expiry) for d in betton.documents]
+    assert documents == [("178556534", "USA", date(2018, 2, 21))]
     assert manifest.travellers[-1].documents[0].number == "153284238"
     assert "CNT declares 136 travellers, the list holds 10" in manifest.warnings
     assert any("parts 10 received" in w for w in manifest.warnings)   # UNH S010 part 10 of a multi-part list

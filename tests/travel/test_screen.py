@@ -108,7 +108,9 @@ def test_cli_screen_json_and_reply(register: Engine, tmp_path: Path) -> None:
     reply = tmp_path / "reply.edi"
     result = jw("travel", "screen", message, DATA / "travel" / "paxlst" / "loader_Test1.txt", "--json",
                 "--reply", reply, db=register)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 8, result.output          # travellers to look at
+    clear = jw("travel", "screen", DATA / "travel" / "paxlst" / "loader_Test1.txt", db=register)
+    assert clear.exit_code == 0, clear.output
     first, crew = json.loads(result.stdout)
     assert first["travellers"][0]["status"] == "hit"
     assert first["travellers"][0]["matches"][0]["ref"] == "QDi.354"

@@ -11,7 +11,8 @@ app = typer.Typer(
     name="jointwatch",
     help="Screening and information sharing against the official terrorist and sanctions lists.\n\n"
          "Exit codes: 0 done, 1 unexpected error, 2 bad command line, 3 bad list file, "
-         "4 store error, 5 download error, 6 not found, 7 bad query or input file.",
+         "4 store error, 5 download error, 6 not found, 7 bad query or input file, "
+         "8 done and a person must look (a traveller referred, a payment held).",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )

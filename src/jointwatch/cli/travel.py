@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from jointwatch.cli.output import DbOption, JsonOption, console, err_console, print_json, run
+from jointwatch.errors import ATTENTION_EXIT
 from jointwatch.screening import open_screener
 from jointwatch.store import open_engine
 from jointwatch.store.travel_documents import document_sources, find_documents, load_documents
@@ -78,8 +79,9 @@ def travel_screen(
     lost/stolen documents. Status: hit (a listed document, a reported document, or listed
     name with the same birth date), refer (another match, a failed check digit, unreadable
     data) or clear. Never a denial: the reply tells the carrier to board or to contact the
-    government. A broken envelope rejects that file (exit 7); a bad traveller is reported
-    with its segment number and the rest is still screened.
+    government. Exit 0 when every traveller is clear, 8 when one is referred or hit, 7 when
+    a file's envelope is broken (nothing screened); a bad traveller is reported with its
+    segment number and the rest is still screened.
     """
     engine = run(as_json, lambda: open_engine(db))
     manifests = [m for path in files for m in run(as_json, lambda path=path: read_travel_file(path, fmt))]
@@ -90,16 +92,19 @@ def travel_screen(
         reply.write_text("".join(cusres_reply(r) for r in results), encoding="utf-8")
     if as_json:
         print_json([result_record(r) for r in results])
-        return
-    for result in results:
-        _print_result(result, show_clear)
-    if reply is not None:
-        console.print(f"reply to the carrier → {reply}")
+    else:
+        for result in results:
+            _print_result(result, show_clear)
+        if reply is not None:
+            console.print(f"reply to the carrier → {reply}")
+    if any(r.status != "clear" for result in results for r in result.results):
+        raise typer.Exit(ATTENTION_EXIT)
 
 
 def _print_mrz(mrz: MRZ) -> None:
     table = Table(title=f"{mrz.layout} document", show_header=False)
-    for label, value in (("document", f"{mrz.document_code} {mrz.document_number}"), ("issuing state", mrz.issuing_state),
+    for label, value in (("document", f"{mrz.document_code} {mrz.document_number}"),
+                         ("issuing state", mrz.issuing_state),
                          ("surname", mrz.surname), ("given names", mrz.given_names),
                          ("nationality", mrz.nationality), ("birth date", str(mrz.birth_date or "")),
                          ("sex", mrz.sex or ""), ("expiry", str(mrz.expiry or "")),

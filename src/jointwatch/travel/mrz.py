@@ -161,7 +161,8 @@ def parse_mrz(lines: list[str] | str, where: str = "MRZ") -> MRZ:
     surname, given = _name(fields["name"])
     if not surname:
         reader.failed.append(Problem(f"{where}, name", "no primary identifier (surname)"))
-    return MRZ(layout=layout, document_code=fields["code"].replace("<", ""), issuing_state=fields["state"].replace("<", ""),
+    return MRZ(layout=layout, document_code=fields["code"].replace("<", ""),
+               issuing_state=fields["state"].replace("<", ""),
                surname=surname, given_names=given, document_number=fields["number"],
                nationality=fields["nationality"].replace("<", ""),
                birth_date=reader.date("birth date", fields["birth"], "birth"),

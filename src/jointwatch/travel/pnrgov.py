@@ -86,7 +86,8 @@ def _docs(traveller: Traveller, text: str) -> None:
         booked = traveller.name
         traveller.surname = surname
         traveller.given_names = strip_title(" ".join(p for p in (given, middle) if p))
-        if booked and booked.replace(" ", "") != traveller.name.replace(" ", "") and booked not in traveller.other_names:
+        renamed = booked.replace(" ", "") != traveller.name.replace(" ", "")
+        if booked and renamed and booked not in traveller.other_names:
             traveller.other_names.append(booked)
     if number:
         _add_document(traveller, Document(number=number, type=doc_type, issuing_country=issuer,

@@ -107,7 +107,7 @@ def _judge(result: TravellerResult) -> None:
         label = f"{match.source} {match.ref} {match.caption!r} (score {match.score:.2f})"
         if ("identifier", "match") in kinds:
             reasons.append(Reason("listed_document", f"a document of this traveller is on the record of {label}"))
-        elif ("birth_date", "match") in kinds and len(traveller.birth_date.isoformat() if traveller.birth_date else "") == 10:
+        elif ("birth_date", "match") in kinds and traveller.birth_date is not None:
             reasons.append(Reason("name_and_birth_date", f"name and birth date match {label}"))
         else:
             reasons.append(Reason("listed_name", f"name matches {label}"))
