@@ -69,6 +69,15 @@ def test_statuses_and_reasons(register: Engine, screener: Screener) -> None:
     assert result.counts() == {"clear": 1, "refer": 1, "hit": 3}
 
 
+def test_document_expired_before_the_flight_refers(register: Engine, screener: Screener) -> None:
+    expired = MANIFEST.replace("NAD+FL+++JANSEN:ANNA'ATT+2++F'DTM+329:910311'NAT+2+NLD'DOC+P+NX1234567'",
+                               "NAD+FL+++JANSEN:ANNA'ATT+2++F'DTM+329:910311'NAT+2+NLD'DOC+P+NX7777777'DTM+36:261129'")
+    jansen = next(r for r in _screen(register, screener, expired).results if r.traveller.surname == "JANSEN")
+    assert jansen.status == "refer"                 # the flight leaves on 2026-11-30
+    assert [(r.kind, r.detail) for r in jansen.reasons] == [
+        ("expired_document", "P NX7777777 expired on 2026-11-29, before the flight")]
+
+
 def test_failed_mrz_check_digit_refers(register: Engine, screener: Screener) -> None:
     broken = TD3[1][:43] + "1"
     [manifest] = read_travellers(f"{TD3[0]}\n{broken}\n", "swipe.txt")

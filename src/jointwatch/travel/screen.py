@@ -4,8 +4,9 @@ Each traveller gets a status and the reasons for it, never an automatic denial:
 
 * ``hit``   strong evidence: a travel document on a listed person's record, a document reported
             lost or stolen, or a listed name together with the same full birth date;
-* ``refer`` a human must look: any other match at the threshold, a failed MRZ check digit, or a
-            traveller the message describes too badly to screen fully;
+* ``refer`` a human must look: any other match at the threshold, a failed MRZ check digit, a
+            document that expires before the flight, or a traveller the message describes too badly
+            to screen fully;
 * ``clear`` none of these.
 """
 
@@ -33,7 +34,8 @@ DocumentLookup = Callable[[Iterable[str]], list[ReportedDocument]]
 class Reason:
     """Why a traveller has the status it has."""
 
-    kind: str        # listed_document, name_and_birth_date, lost_stolen_document, listed_name, check_digit, unreadable
+    kind: str        # listed_document, name_and_birth_date, lost_stolen_document, listed_name, check_digit,
+    #                  unreadable, expired_document
     detail: str
 
 
@@ -115,6 +117,11 @@ def _judge(result: TravellerResult) -> None:
         reasons.append(Reason("lost_stolen_document",
                               f"document {document.number} ({document.issuing_country or 'no country'}) reported "
                               f"{document.status} by {document.source}"))
+    departure = next((f.departure for f in traveller.flights if f.departure), None)
+    for document in traveller.documents:
+        if departure and document.expiry and document.expiry < departure.date():
+            reasons.append(Reason("expired_document", f"{document.type or 'document'} {document.number} expired on "
+                                                      f"{document.expiry.isoformat()}, before the flight"))
     for problem in traveller.problems:
         kind = "check_digit" if "check digit" in problem.reason else "unreadable"
         reasons.append(Reason(kind, f"{problem.location}: {problem.reason}"))

@@ -33,7 +33,7 @@ class TravelScreenRequest(BaseModel):
 
 class ReasonOut(BaseModel):
     kind: str = Field(description="listed_document, name_and_birth_date, lost_stolen_document, listed_name, "
-                                  "check_digit or unreadable")
+                                  "check_digit, expired_document or unreadable")
     detail: str
 
 
