@@ -178,3 +178,19 @@ def test_a_bad_traveller_segment_is_reported_and_the_rest_read() -> None:
         ("segment 5 (DTM)", "'991399' is not a date")]
     assert doe.documents[0].number == "X1"
     assert roe.birth_date == date(1980, 1, 1) and not roe.problems
+
+
+def test_csv_travellers_with_a_bad_row() -> None:
+    text = ("surname,given_names,birth_date,gender,nationality,document_number,issuing_country,expiry\r\n"
+            "OUNI HARZI,TARAK,1982-05-03,M,TUN,Z050399,TUN,2030-01-01\r\n"
+            "DOE,JOHN,03/05/1982,M,USA,,,\r\n")
+    [manifest] = read_travellers(text, "people.csv")
+    assert manifest.format == "csv"
+    harzi, doe = manifest.travellers
+    assert (harzi.name, harzi.birth_date, harzi.gender) == ("TARAK OUNI HARZI", date(1982, 5, 3), "male")
+    assert [(d.number, d.issuing_country, d.expiry) for d in harzi.documents] == [("Z050399", "TUN", date(2030, 1, 1))]
+    assert doe.birth_date is None
+    assert [(p.location, p.reason) for p in doe.problems] == [
+        ("line 3, birth_date", "'03/05/1982' is not a date (YYYY-MM-DD)")]
+    with pytest.raises(MessageFormatError, match="line 1: no 'surname' column"):
+        read_travellers("name,dob\nX,1\n", "people.csv", "csv")

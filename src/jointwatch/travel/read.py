@@ -50,7 +50,14 @@ def read_csv_travellers(text: str, source: str) -> Manifest:
     """A CSV with a header: surname, given_names, birth_date, gender, nationality, document_number,
     document_type, issuing_country, expiry (only surname is required). A bad value is a problem of
     its row; the row is still screened on what could be read."""
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        return _read_csv_rows(reader, source)
+    except csv.Error as exc:
+        raise MessageFormatError(source, f"line {reader.line_num}", f"CSV: {exc}") from None
+
+
+def _read_csv_rows(reader: csv.DictReader[str], source: str) -> Manifest:
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     if "surname" not in header:
         raise MessageFormatError(source, "line 1", f"no 'surname' column; expected columns {', '.join(CSV_COLUMNS)}")
