@@ -16,7 +16,7 @@ from jointwatch.store.travel_documents import document_sources, find_documents, 
 from jointwatch.travel.documents import read_document_file
 from jointwatch.travel.mrz import MRZ, parse_mrz
 from jointwatch.travel.read import FORMATS, read_travel_file
-from jointwatch.travel.reply import cusres_reply
+from jointwatch.travel.reply import carrier_reply
 from jointwatch.travel.screen import ManifestResult, result_record, screen_manifest
 
 travel_app = typer.Typer(help="Screen travellers: passports, passenger lists and reservations.", no_args_is_help=True)
@@ -67,7 +67,7 @@ def travel_screen(
                                                     help="Name-match threshold (default: the screening default).")]
     = None,
     reply: Annotated[Path | None, typer.Option(
-        "--reply", help="Write the CUSRES answer for the carrier (board / refer per traveller) to this file.")] = None,
+        "--reply", help="Write the CUSRES answer to the passenger lists (board / refer per traveller) here.")] = None,
     show_clear: Annotated[bool, typer.Option("--all", help="List cleared travellers too.")] = False,
     db: DbOption = None,
     as_json: JsonOption = False,
@@ -88,15 +88,16 @@ def travel_screen(
     screener = run(as_json, lambda: open_screener(engine, threshold))
     results = [screen_manifest(m, screener, lambda numbers: find_documents(engine, numbers), threshold)
                for m in manifests]
-    if reply is not None:
-        reply.write_text("".join(cusres_reply(r) for r in results), encoding="utf-8")
+    answer = carrier_reply(results) if reply is not None else None
+    if reply is not None and answer is not None:
+        reply.write_text(answer, encoding="utf-8")
     if as_json:
         print_json([result_record(r) for r in results])
     else:
         for result in results:
             _print_result(result, show_clear)
         if reply is not None:
-            console.print(f"reply to the carrier → {reply}")
+            console.print(f"reply to the carrier → {reply}" if answer else "no passenger list: no reply written")
     if any(r.status != "clear" for result in results for r in result.results):
         raise typer.Exit(ATTENTION_EXIT)
 

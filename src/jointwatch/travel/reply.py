@@ -29,6 +29,13 @@ def board_directive(status: str) -> tuple[str, str]:
     return directive["code"], directive["text"]
 
 
+def carrier_reply(results: list[ManifestResult]) -> str | None:
+    """The CUSRES answers to the passenger lists among ``results`` (reservations get none: PNRGOV
+    is a push with no boarding decision in it); None when there is no passenger list."""
+    replies = [cusres_reply(r) for r in results if r.manifest.format == "paxlst"]
+    return "".join(replies) or None
+
+
 def cusres_reply(result: ManifestResult, now: datetime | None = None) -> str:
     """The CUSRES text answering a manifest."""
     now = now or datetime.now(UTC)

@@ -16,7 +16,7 @@ from jointwatch.screening import Screener
 from jointwatch.store.audit import subject_digest
 from jointwatch.store.travel_documents import find_documents
 from jointwatch.travel.read import read_travellers
-from jointwatch.travel.reply import cusres_reply
+from jointwatch.travel.reply import carrier_reply
 from jointwatch.travel.screen import ManifestResult, result_record, screen_manifest
 
 router = APIRouter(tags=["travel"])
@@ -65,7 +65,8 @@ class ManifestOut(BaseModel):
 class TravelScreenResponse(BaseModel):
     list_versions: dict[str, str]
     manifests: list[ManifestOut]
-    reply: str | None = Field(None, description="CUSRES: per traveller OK to board (0Z) or contact government.")
+    reply: str | None = Field(None, description="CUSRES answer to a passenger list (PAXLST): per traveller OK to "
+                                                "board (0Z) or contact government; none for reservations or MRZ.")
 
 
 def _screen(request: Request, body: TravelScreenRequest, screener: Screener, member_id: int) -> list[ManifestResult]:
@@ -90,4 +91,4 @@ async def travel_screen(body: TravelScreenRequest, request: Request,
     return TravelScreenResponse(
         list_versions=versions,
         manifests=[ManifestOut.model_validate(result_record(r)) for r in results],
-        reply="".join(cusres_reply(r) for r in results) if body.reply else None)
+        reply=carrier_reply(results) if body.reply else None)
