@@ -1,12 +1,262 @@
-"""`jointwatch media …`: the shared bank of hashes of terrorist media."""
+"""`jointwatch media …`: the shared bank of hashes of terrorist media.
+
+The commands are thin shells over ``jointwatch.media``; the heavy libraries (Pillow, pdqhash,
+OpenCV, faiss) are imported when a command runs, so the CLI starts without the media extra.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
 import typer
+from rich.markup import escape
+from rich.table import Table
+
+from jointwatch.cli.output import DbOption, JsonOption, console, err_console, print_json, record_progress, run
+from jointwatch.errors import QueryError
+from jointwatch.store import open_engine
+
+if TYPE_CHECKING:
+    from jointwatch.media.files import FileOutcome
 
 media_app = typer.Typer(help="The hash bank of known terrorist media: hash, match, exchange.", no_args_is_help=True)
+
+PathsArgument = Annotated[list[Path], typer.Argument(help="Files or directories (searched recursively).")]
+MemberOption = Annotated[str, typer.Option("--member", "-m", help="The member (partner) acting: name or number.")]
+UserOption = Annotated[str, typer.Option("--user", "-u", help="Who is acting, for the item's history.")]
+ReasonOption = Annotated[str, typer.Option("--reason", "-r", help="Why: kept in the item's history.")]
+TypeOption = Annotated[str, typer.Option("--type", "-t", help="Content type: logo, execution, attack, recruitment, "
+                                                             "instruction, glorification, threat, propaganda, other.")]
+GroupOption = Annotated[str | None, typer.Option("--group", "-g", help="The group, e.g. 'ISIL' or 'Al-Qaida'.")]
+TlpOption = Annotated[str, typer.Option("--tlp", help="Releasability: clear, green, amber, amber+strict, red.")]
+FormatOption = Annotated[str, typer.Option("--format", "-f", help="jointwatch-csv, jointwatch-json, te-signals "
+                                                                  "(ThreatExchange/HMA signal file) or te-json.")]
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's command groups to the main CLI."""
     app.add_typer(media_app, name="media")
+
+
+def _files(paths: list[Path]) -> list[Path]:
+    from jointwatch.media.files import iter_files
+
+    return [f for p in paths for f in iter_files(p)]
+
+
+def _outcome_json(o: FileOutcome) -> dict[str, object]:
+    data: dict[str, object] = {"path": o.path, "error": o.error, "note": o.note}
+    if o.hashes:
+        data["hashes"] = o.hashes
+    if o.item is not None:
+        data["item"] = o.item
+        data["created"] = o.created
+    data["matches"] = [{"item": m.item, "method": m.method, "distance": m.distance, "inliers": m.inliers}
+                       for m in o.matches]
+    return data
+
+
+def _finish(outcomes: list[FileOutcome], as_json: bool) -> None:
+    """Exit 7 when any file of the batch could not be handled (after reporting every file)."""
+    failed = [o for o in outcomes if o.error]
+    if failed:
+        if not as_json:
+            err_console.print(f"[bold red]{len(failed)} of {len(outcomes)} files failed[/]", highlight=False)
+        raise typer.Exit(QueryError.exit_code)
+
+
+def _collect(outcomes: Iterable[FileOutcome], as_json: bool) -> list[FileOutcome]:
+    """Every outcome of a batch; on a terminal each failed file is reported as it comes."""
+    collected = []
+    for outcome in outcomes:
+        if outcome.error and not as_json:
+            err_console.print(f"[red]error:[/] {escape(outcome.error)}", highlight=False)
+        collected.append(outcome)
+    return collected
+
+
+@media_app.command("hash")
+def media_hash(paths: PathsArgument, as_json: JsonOption = False) -> None:
+    """Print the MD5, SHA-256 and PDQ hash (with its quality) of every file."""
+    from jointwatch.media.files import FileOutcome, hash_media
+    from jointwatch.media.hashing import read_bytes
+
+    def each() -> Iterable[FileOutcome]:
+        for path in run(as_json, lambda: _files(paths)):
+            try:
+                hashed = hash_media(read_bytes(path), str(path), signatures=False)
+                yield FileOutcome(str(path), hashed.hashes, note=hashed.note)
+            except QueryError as exc:
+                yield FileOutcome(str(path), error=str(exc))
+
+    outcomes = run(as_json, lambda: _collect(each(), as_json))
+    if as_json:
+        print_json([_outcome_json(o) for o in outcomes])
+    else:
+        table = Table()
+        for column in ("file", "pdq", "quality", "md5", "note"):
+            table.add_column(column)
+        for o in outcomes:
+            if o.hashes:
+                table.add_row(o.path, o.hashes.pdq or "", str(o.hashes.pdq_quality or ""), o.hashes.md5, o.note or "")
+        console.print(table)
+    _finish(outcomes, as_json)
+
+
+@media_app.command("add")
+def media_add(paths: PathsArgument, member: MemberOption, content_type: TypeOption, group: GroupOption = None,
+              tlp: TlpOption = "amber", user: UserOption = "cli", db: DbOption = None,
+              as_json: JsonOption = False) -> None:
+    """Contribute files to the bank under a member, with labels. Only hashes are kept, never the files."""
+    from jointwatch.media.files import contribute_files
+    from jointwatch.media.labels import make_labels
+
+    labels = run(as_json, lambda: make_labels(content_type, group, tlp))
+    engine = run(as_json, lambda: open_engine(db))
+    files = run(as_json, lambda: _files(paths))
+    with record_progress("hashing", not as_json) as progress:
+        banked = run(as_json, lambda: contribute_files(engine, member, user, files, labels, progress))
+        outcomes = run(as_json, lambda: _collect(banked, as_json))
+    if as_json:
+        print_json([_outcome_json(o) for o in outcomes])
+    else:
+        for o in outcomes:
+            if o.item is not None:
+                verb = "banked" if o.created else "already banked, relabelled"
+                console.print(f"{o.path}: {verb} as item #{o.item.id}" + (f" ({o.note})" if o.note else ""),
+                              highlight=False)
+    _finish(outcomes, as_json)
+
+
+@media_app.command("match")
+def media_match(paths: PathsArgument,
+                threshold: Annotated[int, typer.Option(help="PDQ: the largest Hamming distance that matches "
+                                                            "(of 256 bits).", min=0, max=128)] = 31,
+                signatures: Annotated[bool, typer.Option(help="Also match by local features (crops, rotations, "
+                                                             "captions); --no-signatures for PDQ and exact only.")]
+                = True,
+                db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Match files against the bank's active items. Every hit is for a human reviewer to confirm."""
+    from jointwatch.media.files import match_files
+    from jointwatch.media.matcher import MatchOptions, load_matcher
+
+    options = MatchOptions(pdq_threshold=threshold, use_signatures=signatures)
+    engine = run(as_json, lambda: open_engine(db))
+    matcher = run(as_json, lambda: load_matcher(engine))
+    files = run(as_json, lambda: _files(paths))
+    with record_progress("matching", not as_json) as progress:
+        outcomes = run(as_json, lambda: _collect(match_files(matcher, files, options, progress), as_json))
+    if as_json:
+        print_json([_outcome_json(o) for o in outcomes])
+    else:
+        table = Table()
+        for column in ("file", "item", "method", "distance / inliers", "group", "type", "tlp", "contributor"):
+            table.add_column(column)
+        for o in outcomes:
+            for m in o.matches:
+                closeness = str(m.distance) if m.distance is not None else f"{m.inliers} inliers"
+                table.add_row(o.path, f"#{m.item.id}", m.method, closeness, m.item.group or "", m.item.content_type,
+                              m.item.tlp, m.item.contributor)
+        console.print(table)
+        matched = sum(1 for o in outcomes if o.matches)
+        console.print(f"{matched} of {len(outcomes)} files matched {len(matcher)} active items", highlight=False)
+    _finish(outcomes, as_json)
+
+
+def _status_command(action: str, help_text: str) -> None:
+    def command(item: Annotated[int, typer.Argument(help="The item's number (media list).")],
+                member: MemberOption, reason: ReasonOption, user: UserOption = "cli", db: DbOption = None,
+                as_json: JsonOption = False) -> None:
+        from jointwatch.media.bank import change_status
+
+        done = run(as_json, lambda: change_status(open_engine(db), item, member, user, action, reason))
+        if as_json:
+            print_json(done)
+        else:
+            console.print(f"item #{done.id} is now {done.status}", highlight=False)
+
+    command.__doc__ = help_text
+    media_app.command(action)(command)
+
+
+_status_command("dispute", "Dispute an item (a false-positive appeal): it stops matching at once; history is kept.")
+_status_command("withdraw", "Withdraw your own item for good: it never matches again; history is kept.")
+_status_command("reinstate", "Reinstate your own disputed item after review: it matches again.")
+
+
+@media_app.command("list")
+def media_list(member: Annotated[str | None, typer.Option("--member", "-m", help="Only this member's items.")] = None,
+               status: Annotated[str | None, typer.Option(help="active, disputed or withdrawn.")] = None,
+               limit: Annotated[int, typer.Option(min=1)] = 1000, db: DbOption = None,
+               as_json: JsonOption = False) -> None:
+    """Show banked items with their labels and status."""
+    from jointwatch.media.bank import list_items
+
+    items = run(as_json, lambda: list_items(open_engine(db), member, status, limit))
+    if as_json:
+        print_json(items)
+        return
+    table = Table()
+    for column in ("#", "pdq", "q", "group", "type", "tlp", "status", "contributor", "since"):
+        table.add_column(column)
+    for i in items:
+        table.add_row(str(i.id), (i.pdq or i.sha256 or i.md5 or "")[:16] + "…", str(i.pdq_quality or ""),
+                      i.group or "", i.content_type, i.tlp, i.status, i.contributor,
+                      i.created_at.date().isoformat())
+    console.print(table)
+
+
+@media_app.command("history")
+def media_history(item: Annotated[int, typer.Argument(help="The item's number.")], db: DbOption = None,
+                  as_json: JsonOption = False) -> None:
+    """Show everything that happened to an item: contributed, disputed, withdrawn, reinstated."""
+    from jointwatch.media.bank import history
+
+    events = run(as_json, lambda: history(open_engine(db), item))
+    if as_json:
+        print_json(events)
+        return
+    for e in events:
+        console.print(f"{e.at.isoformat(timespec='seconds')}  {e.action:<10} → {e.status:<9} {e.member} / {e.user}"
+                      + (f": {e.reason}" if e.reason else ""), highlight=False)
+
+
+@media_app.command("export")
+def media_export(file: Annotated[Path, typer.Argument(help="The file to write.")],
+                 fmt: FormatOption = "jointwatch-csv",
+                 member: Annotated[str | None, typer.Option("--member", "-m", help="Only this member's items.")]
+                 = None,
+                 max_tlp: Annotated[str, typer.Option(help="Leave out items labelled above this TLP.")] = "amber",
+                 all_statuses: Annotated[bool, typer.Option(help="Also disputed and withdrawn items.")] = False,
+                 db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Write the bank's hashes and labels to an exchange file (never any media)."""
+    from jointwatch.media.exchange import export_bank
+
+    count = run(as_json, lambda: export_bank(open_engine(db), file, fmt, member, max_tlp.lower().removeprefix("tlp:"),
+                                             all_statuses))
+    if as_json:
+        print_json({"file": str(file), "format": fmt, "items": count})
+    else:
+        console.print(f"wrote {count} items to {file} ({fmt})", highlight=False)
+
+
+@media_app.command("import")
+def media_import(file: Annotated[Path, typer.Argument(help="The exchange file to read.")], member: MemberOption,
+                 fmt: FormatOption = "jointwatch-csv",
+                 content_type: Annotated[str, typer.Option("--type", "-t", help="Content type for records "
+                                                                                "without one.")] = "other",
+                 group: GroupOption = None, tlp: TlpOption = "amber", user: UserOption = "cli",
+                 db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Import a partner's exchange file under that partner: all or nothing; other members' labels are untouched."""
+    from jointwatch.media.exchange import import_file
+    from jointwatch.media.labels import make_labels
+
+    default = run(as_json, lambda: make_labels(content_type, group, tlp))
+    result = run(as_json, lambda: import_file(open_engine(db), file, fmt, member, user, default))
+    if as_json:
+        print_json(result)
+    else:
+        console.print(f"{file}: {result.created} new items, {result.updated} relabelled, {result.disputed} banked "
+                      "as disputed", highlight=False)

@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -306,3 +307,47 @@ freeze_events = Table(
 )
 
 # ---- media hash bank (issue 8); migration 0008 ----
+
+# One banked media item as one member contributed it: its hashes (never the media), the
+# member's labels, and a status. Two members banking the same file get two rows, so neither
+# can overwrite the other's labels. ``dedupe_key`` (sha256, else md5, else pdq) makes a
+# re-contribution or re-import by the same member update its own row instead of adding one.
+media_items = Table(
+    "media_items",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("member_id", Integer, ForeignKey("members.id"), nullable=False),
+    Column("dedupe_key", String(80), nullable=False),
+    Column("md5", String(32), nullable=True),
+    Column("sha256", String(64), nullable=True),
+    Column("pdq", String(64), nullable=True),
+    Column("pdq_quality", Integer, nullable=True),
+    Column("signature", LargeBinary, nullable=True),
+    Column("group_name", String(128), nullable=True),
+    Column("content_type", String(32), nullable=False),
+    Column("tlp", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("origin", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("member_id", "dedupe_key", name="uq_media_items_member_key"),
+    Index("ix_media_items_md5", "md5"),
+    Index("ix_media_items_sha256", "sha256"),
+    Index("ix_media_items_status", "status"),
+)
+
+# The history of every item: contributed, relabelled, disputed, withdrawn, reinstated; by whom
+# and why. Appended, never edited: a false-positive appeal is answered from here.
+media_events = Table(
+    "media_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("item_id", Integer, ForeignKey("media_items.id"), nullable=False),
+    Column("member_id", Integer, ForeignKey("members.id"), nullable=False),
+    Column("user", String(128), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_media_events_item", "item_id"),
+)

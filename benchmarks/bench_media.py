@@ -1,0 +1,183 @@
+"""Media hash bank benchmark: recall and false matches per edit, and the index's speed and memory.
+
+    python benchmarks/bench_media.py                       # recall table + index at 1M hashes
+    python benchmarks/bench_media.py --hashes 10000000     # index at 10M hashes
+    python benchmarks/bench_media.py --skip-index          # recall table only
+
+1. Recall: every sample photograph shipped with scikit-image and scikit-learn is banked; each
+   is edited the ways re-uploaders dodge hash banks (benchmarks/media_edits.py) and matched.
+   Anchor: PDQ alone (threshold 31, quality >= 50, as HMA does). Ours: exact + PDQ + the
+   mirror PDQ + ORB local features. A false match is a hit on any *other* banked photograph.
+2. Index: N random 256-bit hashes plus 10% near-duplicates; 2,000 queries (half within 0-40
+   bits of an indexed hash, half random); exact radius-31 search by our multi-index hashing
+   vs faiss IndexBinaryFlat (exhaustive SIMD scan), same queries, same run, same answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from media_edits import EDITS, sample_images  # noqa: E402
+
+from jointwatch.media.bank import BankItem, MatchableRow  # noqa: E402
+from jointwatch.media.files import hash_media  # noqa: E402
+from jointwatch.media.index import HammingIndex  # noqa: E402
+from jointwatch.media.matcher import DEFAULT_PDQ_THRESHOLD, Matcher  # noqa: E402
+
+THREADS = 2
+# drawn test patterns, not pictures: a smooth gradient with no corners, and a grid whose every
+# corner looks alike; reported in the table, and summed apart as well
+SYNTHETIC = ("colorwheel", "checkerboard")
+
+
+def _png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def recall_table() -> None:
+    images = sample_images()
+    names = list(images)
+    now = datetime.now(UTC)
+    rows = []
+    for number, name in enumerate(names):
+        hashed = hash_media(_png(images[name]), name, for_bank=True)
+        h = hashed.hashes
+        item = BankItem(number, 1, "bench", h.md5, h.sha256, h.pdq, h.pdq_quality, None, "other", "amber", "active",
+                        "file", now, now)
+        rows.append(MatchableRow(item, hashed.signature.to_bytes() if hashed.signature else None))
+    ours = Matcher(rows)
+    anchor = Matcher([MatchableRow(r.item, None) for r in rows])   # PDQ + exact only: no signatures
+    print(f"\n{len(names)} sample photographs (scikit-image {len(names) - 2}, scikit-learn 2); "
+          f"PDQ threshold {DEFAULT_PDQ_THRESHOLD}\n")
+    print("| edit | PDQ alone: recall | ours: recall | PDQ alone: false matches | ours: false matches "
+          "| missed by ours |")
+    print("|---|---:|---:|---:|---:|---|")
+    totals = {"anchor": [0, 0], "ours": [0, 0]}
+    natural = {"anchor": 0, "ours": 0}   # without the two synthetic test patterns
+    timings: list[float] = []
+    for edit_name, edit in EDITS.items():
+        stats = {"anchor": [0, 0], "ours": [0, 0]}
+        missed = []
+        for number, name in enumerate(names):
+            data = _png(edit(images[name]))
+            started = time.perf_counter()
+            query = hash_media(data, name)
+            found_ours = {m.item.id for m in ours.match(query.hashes, query.query)}
+            timings.append(time.perf_counter() - started)
+            found_anchor = {m.item.id for m in anchor.match(query.hashes)}
+            for key, found in (("anchor", found_anchor), ("ours", found_ours)):
+                stats[key][0] += number in found
+                stats[key][1] += len(found - {number})
+                natural[key] += number in found and name not in SYNTHETIC
+            if number not in found_ours:
+                missed.append(name)
+        for key in stats:
+            totals[key][0] += stats[key][0]
+            totals[key][1] += stats[key][1]
+        print(f"| {edit_name} | {stats['anchor'][0] / len(names):.0%} | {stats['ours'][0] / len(names):.0%} "
+              f"| {stats['anchor'][1]} | {stats['ours'][1]} | {', '.join(missed) or '–'} |")
+    queries = len(names) * len(EDITS)
+    print(f"| **all {queries} queries** | **{totals['anchor'][0] / queries:.1%}** "
+          f"| **{totals['ours'][0] / queries:.1%}** | **{totals['anchor'][1]}** | **{totals['ours'][1]}** | |")
+    photos = (len(names) - len(SYNTHETIC)) * len(EDITS)
+    print(f"| all but the synthetic {' and '.join(SYNTHETIC)} ({photos} queries) | {natural['anchor'] / photos:.1%} "
+          f"| {natural['ours'] / photos:.1%} | | | |")
+    print(f"\nours per upload (hash + match, {len(rows)} banked): median {statistics.median(timings) * 1000:.0f} ms")
+
+
+def _near(codes: np.ndarray, rng: np.random.Generator, count: int, max_flips: int) -> np.ndarray:
+    picked = codes[rng.integers(0, len(codes), count)]
+    bits = np.unpackbits(picked, axis=1)
+    flips = rng.integers(0, max_flips + 1, count)
+    for row, k in zip(bits, flips, strict=True):
+        row[rng.choice(256, k, replace=False)] ^= 1
+    return np.packbits(bits, axis=1)
+
+
+def _qps(search, queries: np.ndarray, threads: int) -> tuple[float, object]:  # type: ignore[no-untyped-def]
+    parts = np.array_split(queries, threads * 4)
+    started = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        results = list(pool.map(search, parts))
+    return len(queries) / (time.perf_counter() - started), results
+
+
+def index_table(total: int, seed: int = 0) -> None:
+    import faiss
+
+    rng = np.random.default_rng(seed)
+    base = rng.integers(0, 256, (total - total // 10, 32), dtype=np.uint8)
+    codes = np.concatenate([base, _near(base, rng, total // 10, 24)])   # near-duplicate clusters
+    queries = np.concatenate([_near(codes, rng, 1000, 40), rng.integers(0, 256, (1000, 32), dtype=np.uint8)])
+    radius = DEFAULT_PDQ_THRESHOLD
+
+    started = time.perf_counter()
+    ours = HammingIndex(codes)
+    build_ours = time.perf_counter() - started
+    started = time.perf_counter()
+    flat = faiss.IndexBinaryFlat(256)
+    flat.add(codes)
+    build_flat = time.perf_counter() - started
+
+    ours.search(queries[:64], radius)  # warm up (numba compiles on first use)
+    qps_ours_1, _ = _qps(lambda q: ours.search(q, radius), queries, 1)
+    qps_ours, ours_hits = _qps(lambda q: ours.search(q, radius), queries, THREADS)
+    faiss.omp_set_num_threads(THREADS)
+
+    def flat_search(q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        limits, distance, ids = flat.range_search(q, radius + 1)   # faiss: strictly under the radius
+        return limits, distance, ids
+
+    faiss.omp_set_num_threads(1)
+    started = time.perf_counter()
+    [flat_search(q) for q in np.array_split(queries, 8)]
+    qps_flat_1 = len(queries) / (time.perf_counter() - started)
+    faiss.omp_set_num_threads(THREADS)
+    started = time.perf_counter()
+    flat_hits = [flat_search(q) for q in np.array_split(queries, 8)]   # faiss parallelises inside (OpenMP)
+    qps_flat = len(queries) / (time.perf_counter() - started)
+
+    same = True
+    for (limits, distance, ids), mine in zip(flat_hits, ours_hits, strict=True):
+        rows = np.repeat(np.arange(len(limits) - 1), np.diff(limits).astype(np.int64))
+        pairs = sorted(zip(rows.tolist(), ids.tolist(), distance.astype(int).tolist(), strict=True))
+        same &= pairs == list(zip(mine.query.tolist(), mine.ids.tolist(), mine.distance.tolist(), strict=True))
+    found = sum(len(h) for h in ours_hits)
+    print(f"\n{total:,} hashes ({total // 10:,} near-duplicates), {len(queries):,} queries, radius {radius}, "
+          f"{THREADS} threads; {found:,} hits; same matches as faiss: {'yes' if same else 'NO'}\n")
+    layout = f"{ours.layout.chunks} x {ours.layout.width} bits"
+    print(f"| index | build s | memory MB | queries/s, 1 thread | queries/s, {THREADS} threads | ratio |")
+    print("|---|---:|---:|---:|---:|---:|")
+    print(f"| faiss IndexBinaryFlat (anchor) | {build_flat:.1f} | {codes.nbytes / 1e6:,.0f} | {qps_flat_1:,.0f} "
+          f"| {qps_flat:,.0f} | 1.0 |")
+    print(f"| ours: multi-index hashing ({layout}) | {build_ours:.1f} | {ours.nbytes / 1e6:,.0f} | {qps_ours_1:,.0f} "
+          f"| {qps_ours:,.0f} | {qps_ours / qps_flat:.1f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--hashes", type=int, default=1_000_000, help="indexed hashes (default 1M)")
+    parser.add_argument("--skip-recall", action="store_true")
+    parser.add_argument("--skip-index", action="store_true")
+    args = parser.parse_args()
+    if not args.skip_recall:
+        recall_table()
+    if not args.skip_index:
+        index_table(args.hashes)
+
+
+if __name__ == "__main__":
+    main()

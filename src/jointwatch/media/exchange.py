@@ -1,0 +1,262 @@
+"""Exchange files: the bank in and out, in our format and in ThreatExchange's.
+
+Formats (``docs/media.md`` documents each column):
+
+* ``jointwatch-csv`` / ``jointwatch-json``: one record per item with its hashes, labels,
+  contributor, date, status, and the signature beyond PDQ (base64) when there is one.
+* ``te-signals``: the python-threatexchange / HMA plain signal file, one ``<type> <value>``
+  per line (``pdq``, ``md5``/``video_md5``/``photo_md5``, ``sha256``), ``#`` comments.
+* ``te-json``: ThreatExchange Graph API descriptors (``{"data": [...]}`` or JSON lines) with
+  ``type`` HASH_PDQ / HASH_MD5 / HASH_SHA256 / HASH_VIDEO_MD5, ``raw_indicator`` and ``tags``.
+
+An import is one transaction: any bad record names its line and nothing is banked. Imported
+items belong to the importing member: a partner's file can add or relabel that partner's
+own rows, never another member's.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from jointwatch.errors import JointwatchError, ListFormatError
+from jointwatch.media.bank import BankItem, contribute_in, list_items
+from jointwatch.media.labels import CONTENT_TYPES, DEFAULT_EXPORT_TLP, Labels, make_labels, tlp_allows
+from jointwatch.media.signature import Signature
+from jointwatch.store.members import get_member
+
+FORMATS = ("jointwatch-csv", "jointwatch-json", "te-signals", "te-json")
+CSV_COLUMNS = ("md5", "sha256", "pdq", "pdq_quality", "group", "content_type", "tlp", "contributor",
+               "contributed_at", "status", "signature")
+MAX_IMPORT_BYTES = 500_000_000
+_HEX = {"md5": re.compile(r"[0-9a-f]{32}"), "sha256": re.compile(r"[0-9a-f]{64}"), "pdq": re.compile(r"[0-9a-f]{64}")}
+_TE_TYPES = {"pdq": "pdq", "md5": "md5", "photo_md5": "md5", "video_md5": "md5", "sha256": "sha256",
+             "hash_pdq": "pdq", "hash_md5": "md5", "hash_video_md5": "md5", "hash_sha256": "sha256"}
+
+
+@dataclass(frozen=True)
+class ImportRecord:
+    """One item read from a file, before it is banked."""
+
+    location: str
+    md5: str | None
+    sha256: str | None
+    pdq: str | None
+    pdq_quality: int | None
+    labels: Labels
+    signature: bytes | None = None
+    disputed: bool = False
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    updated: int
+    disputed: int
+
+
+def _hash(kind: str, value: str | None, path: Path, location: str) -> str | None:
+    text = (value or "").strip().lower()
+    if not text:
+        return None
+    if not _HEX[kind].fullmatch(text):
+        digits = 32 if kind == "md5" else 64
+        raise ListFormatError(path, location, f"{kind} {value!r} is not {digits} hex digits")
+    return text
+
+
+def _labels(path: Path, location: str, content_type: str | None, group: str | None, tlp: str | None,
+            default: Labels) -> Labels:
+    try:
+        return make_labels(content_type or default.content_type, group or default.group, tlp or default.tlp)
+    except JointwatchError as exc:
+        raise ListFormatError(path, location, str(exc)) from None
+
+
+def _jointwatch_record(path: Path, location: str, data: dict[str, object], default: Labels) -> ImportRecord:
+    def text(key: str) -> str | None:
+        value = data.get(key)
+        return None if value is None or value == "" else str(value)
+
+    quality = text("pdq_quality")
+    if quality is not None and (not quality.isdigit() or int(quality) > 100):
+        raise ListFormatError(path, location, f"pdq_quality {quality!r} is not a number from 0 to 100")
+    signature = None
+    if text("signature"):
+        try:
+            signature = base64.b64decode(str(text("signature")), validate=True)
+            Signature.from_bytes(signature)
+        except ValueError as exc:
+            raise ListFormatError(path, location, f"signature: {exc}") from None
+    record = ImportRecord(location, _hash("md5", text("md5"), path, location),
+                          _hash("sha256", text("sha256"), path, location), _hash("pdq", text("pdq"), path, location),
+                          int(quality) if quality is not None else None,
+                          _labels(path, location, text("content_type"), text("group"), text("tlp"), default),
+                          signature, disputed=text("status") == "disputed")
+    if not (record.md5 or record.sha256 or record.pdq):
+        raise ListFormatError(path, location, "no hash: give md5, sha256 or pdq")
+    return record
+
+
+def _te_record(path: Path, location: str, kind: str, value: str, tags: list[str], default: Labels,
+               disputed: bool = False) -> ImportRecord:
+    signal = _TE_TYPES.get(kind.strip().lower())
+    if signal is None:
+        raise ListFormatError(path, location, f"signal type {kind!r} is not one we match "
+                                              f"({', '.join(sorted(_TE_TYPES))})")
+    hashes: dict[str, str | None] = {"md5": None, "sha256": None, "pdq": None}
+    hashes[signal] = _hash(signal, value, path, location)
+    if hashes[signal] is None:
+        raise ListFormatError(path, location, "empty hash value")
+    # a tag that names one of our content types labels the item; the rest are not ours to guess
+    content_type = next((t.lower() for t in tags if t.lower() in CONTENT_TYPES), None)
+    labels = _labels(path, location, content_type, None, None, default)
+    return ImportRecord(location, hashes["md5"], hashes["sha256"], hashes["pdq"], None, labels, disputed=disputed)
+
+
+def read_records(path: Path, fmt: str, default: Labels) -> Iterator[ImportRecord]:
+    """The records of an exchange file; ListFormatError naming the line at the first bad one."""
+    if fmt not in FORMATS:
+        raise ListFormatError(path, None, f"format {fmt!r} is not one of {', '.join(FORMATS)}")
+    try:
+        if path.stat().st_size > MAX_IMPORT_BYTES:
+            raise ListFormatError(path, None, f"over {MAX_IMPORT_BYTES:,} bytes")
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ListFormatError(path, None, f"cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ListFormatError(path, f"byte {exc.start}", "not UTF-8 text") from None
+    if fmt == "jointwatch-csv":
+        reader = csv.DictReader(io.StringIO(text))
+        missing = {"md5", "sha256", "pdq"} - set(reader.fieldnames or ())
+        if missing:
+            raise ListFormatError(path, "line 1", f"the header lacks {', '.join(sorted(missing))}")
+        for row in reader:
+            yield _jointwatch_record(path, f"line {reader.line_num}", row, default)
+    elif fmt == "jointwatch-json":
+        data = _json(path, text)
+        items = data.get("items") if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            raise ListFormatError(path, None, 'expected {"format": "jointwatch-media-bank", "items": [...]}')
+        for number, item in enumerate(items):
+            if not isinstance(item, dict):
+                raise ListFormatError(path, f"items[{number}]", "not an object")
+            yield _jointwatch_record(path, f"items[{number}]", item, default)
+    elif fmt == "te-signals":
+        for number, line in enumerate(text.splitlines(), start=1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            parts = line.split(None, 2)
+            if len(parts) < 2:
+                raise ListFormatError(path, f"line {number}", "expected '<signal type> <value>'")
+            tags = parts[2].split() if len(parts) > 2 else []
+            yield _te_record(path, f"line {number}", parts[0], parts[1], tags, default)
+    else:
+        yield from _te_json(path, text, default)
+
+
+def _json(path: Path, text: str) -> object:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ListFormatError(path, f"line {exc.lineno}, column {exc.colno}", f"not JSON: {exc.msg}") from None
+
+
+def _te_json(path: Path, text: str, default: Labels) -> Iterator[ImportRecord]:
+    stripped = text.lstrip()
+    if stripped.startswith("{") and '"data"' in stripped[:200]:
+        data = _json(path, text)
+        rows = data.get("data") if isinstance(data, dict) else None
+        if not isinstance(rows, list):
+            raise ListFormatError(path, None, 'expected {"data": [descriptors]}')
+        located = [(f"data[{n}]", row) for n, row in enumerate(rows)]
+    else:  # JSON lines, one descriptor a line
+        located = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.strip():
+                try:
+                    located.append((f"line {number}", json.loads(line)))
+                except json.JSONDecodeError as exc:
+                    raise ListFormatError(path, f"line {number}", f"not JSON: {exc.msg}") from None
+    for location, row in located:
+        if not isinstance(row, dict) or "type" not in row or "raw_indicator" not in row:
+            raise ListFormatError(path, location, "a descriptor needs 'type' and 'raw_indicator'")
+        tags = row.get("tags") or []
+        if isinstance(tags, dict):  # the Graph API nests them: {"data": [{"text": ...}]}
+            tags = [t.get("text", "") for t in tags.get("data", []) if isinstance(t, dict)]
+        # a descriptor its owner marked NON_MALICIOUS is a known false positive: banked as disputed
+        disputed = str(row.get("status", "")).upper() == "NON_MALICIOUS"
+        yield _te_record(path, location, str(row["type"]), str(row["raw_indicator"]), [str(t) for t in tags],
+                         default, disputed)
+
+
+def import_file(engine: Engine, path: Path, fmt: str, member: str | int, user: str,
+                default: Labels) -> ImportResult:
+    """Bank every record of the file under ``member``, all or nothing."""
+    owner = get_member(engine, member)
+    records = list(read_records(path, fmt, default))  # every line checked before anything is written
+    created = updated = disputed = 0
+    with engine.begin() as connection:
+        for record in records:
+            status = "disputed" if record.disputed else "active"
+            _, new = contribute_in(connection, owner.id, user, md5=record.md5, sha256=record.sha256, pdq=record.pdq,
+                                   pdq_quality=record.pdq_quality, signature=record.signature, labels=record.labels,
+                                   origin=f"import:{fmt}", status=status,
+                                   reason=f"imported from {path.name}, {record.location}")
+            created += new
+            updated += not new
+            disputed += record.disputed and new
+    return ImportResult(created, updated, disputed)
+
+
+def _export_rows(engine: Engine, member: str | int | None, max_tlp: str,
+                 include_inactive: bool) -> list[tuple[BankItem, bytes | None]]:
+    from jointwatch.media.bank import matchable_rows
+
+    statuses = ("active", "disputed", "withdrawn") if include_inactive else ("active",)
+    wanted = {i.id for i in list_items(engine, member)} if member is not None else None
+    return [(row.item, row.signature) for row in matchable_rows(engine, statuses)
+            if (wanted is None or row.item.id in wanted) and tlp_allows(row.item.tlp, max_tlp)]
+
+
+def export_bank(engine: Engine, path: Path, fmt: str, member: str | int | None = None,
+                max_tlp: str = DEFAULT_EXPORT_TLP, include_inactive: bool = False) -> int:
+    """Write the bank (active items up to ``max_tlp``) to ``path``; the number of items written."""
+    if fmt not in FORMATS:
+        raise ListFormatError(path, None, f"format {fmt!r} is not one of {', '.join(FORMATS)}")
+    rows = _export_rows(engine, member, max_tlp, include_inactive)
+    records = [{"md5": i.md5, "sha256": i.sha256, "pdq": i.pdq, "pdq_quality": i.pdq_quality, "group": i.group,
+                "content_type": i.content_type, "tlp": i.tlp, "contributor": i.contributor,
+                "contributed_at": i.created_at.isoformat(), "status": i.status,
+                "signature": base64.b64encode(s).decode("ascii") if s else None} for i, s in rows]
+    with path.open("w", encoding="utf-8", newline="") as out:
+        if fmt == "jointwatch-csv":
+            writer = csv.DictWriter(out, CSV_COLUMNS)
+            writer.writeheader()
+            writer.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in records)
+        elif fmt == "jointwatch-json":
+            json.dump({"format": "jointwatch-media-bank", "version": 1, "items": records}, out, indent=1)
+        elif fmt == "te-signals":
+            for r in records:
+                for kind in ("pdq", "md5", "sha256"):
+                    if r[kind]:
+                        out.write(f"{kind} {r[kind]} {r['content_type']}\n")
+        else:
+            kinds = {"pdq": "HASH_PDQ", "md5": "HASH_MD5", "sha256": "HASH_SHA256"}
+            for r in records:
+                for kind, te_type in kinds.items():
+                    if r[kind]:
+                        out.write(json.dumps({"type": te_type, "raw_indicator": r[kind], "tags": [r["content_type"]],
+                                              "added_on": r["contributed_at"], "owner": {"name": r["contributor"]},
+                                              "status": "NON_MALICIOUS" if r["status"] != "active" else "MALICIOUS"})
+                                  + "\n")
+    return len(records)

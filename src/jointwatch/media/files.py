@@ -1,0 +1,134 @@
+"""Files and batches: hash, match or bank every file under a path, one outcome per file.
+
+A batch never stops at a bad file: each file's fault (empty, unreadable, corrupt, truncated,
+a decompression bomb) is reported against that file and the rest go on. A file that is not
+an image at all (a video, a PDF) is still hashed exactly, so MD5/SHA-256 banks match it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from jointwatch.errors import JointwatchError, NotFoundError, QueryError
+from jointwatch.media.bank import BankItem, contribute
+from jointwatch.media.hashing import MediaHashes, NotAnImageError, exact_hashes, hash_image_bytes, read_bytes
+from jointwatch.media.labels import Labels
+from jointwatch.media.matcher import MatchOptions, MediaMatch, Matcher
+from jointwatch.store.members import get_member
+from jointwatch.media.signature import QuerySignature, Signature, bank_signature, query_signature
+
+NOT_AN_IMAGE = "not an image: exact hashes only (video is not yet hashed perceptually)"
+LOW_QUALITY = "PDQ quality {quality} is under 50: the PDQ hash is kept but not matched"
+
+
+@dataclass(frozen=True)
+class HashedMedia:
+    """A file's hashes, and its signature (bank side) or query signature (query side) when it is an image."""
+
+    hashes: MediaHashes
+    signature: Signature | None = None
+    query: QuerySignature | None = None
+    note: str | None = None
+
+
+@dataclass
+class FileOutcome:
+    """What happened to one file of a batch."""
+
+    path: str
+    hashes: MediaHashes | None = None
+    matches: list[MediaMatch] = field(default_factory=list)
+    item: BankItem | None = None
+    created: bool | None = None
+    note: str | None = None
+    error: str | None = None
+
+
+# A 50-megapixel image takes ~0.5 GB while PDQ runs (RGB, then two float planes), and a 1 MB
+# PNG can decode to one: the service's threads decode a few at a time, the rest wait.
+_DECODING = threading.BoundedSemaphore(4)
+
+
+def hash_media(data: bytes, name: str, for_bank: bool = False, signatures: bool = True) -> HashedMedia:
+    """Hash one file's bytes: exact always; PDQ, and a signature or keypoints, when it is an image."""
+    with _DECODING:
+        return _hash_media(data, name, for_bank, signatures)
+
+
+def _hash_media(data: bytes, name: str, for_bank: bool, signatures: bool) -> HashedMedia:
+    try:
+        hashes, pixels = hash_image_bytes(data, name)
+    except NotAnImageError:
+        md5, sha256 = exact_hashes(data)
+        return HashedMedia(MediaHashes(md5, sha256, None, None), note=NOT_AN_IMAGE)
+    note = None if hashes.pdq_matchable else LOW_QUALITY.format(quality=hashes.pdq_quality)
+    if not signatures:
+        return HashedMedia(hashes, note=note)
+    if for_bank:
+        return HashedMedia(hashes, signature=bank_signature(pixels), note=note)
+    return HashedMedia(hashes, query=query_signature(pixels), note=note)
+
+
+def iter_files(path: Path) -> list[Path]:
+    """The file itself, or every regular file under a directory (sorted, hidden ones skipped)."""
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*")
+                      if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts))
+    raise NotFoundError(f"{path}: no such file or directory")
+
+
+def _each(paths: list[Path], step: Callable[[Path], FileOutcome],
+          progress: Callable[[int], None] | None) -> Iterator[FileOutcome]:
+    for done, path in enumerate(paths, start=1):
+        try:
+            yield step(path)
+        except JointwatchError as exc:
+            # the message already names the file
+            yield FileOutcome(str(path), error=str(exc))
+        if progress:
+            progress(done)
+
+
+def match_files(matcher: Matcher, paths: list[Path], options: MatchOptions | None = None,
+                progress: Callable[[int], None] | None = None) -> Iterator[FileOutcome]:
+    """Match every file; one outcome per file, errors included."""
+    options = options or MatchOptions()
+
+    def step(path: Path) -> FileOutcome:
+        hashed = hash_media(read_bytes(path), str(path), signatures=options.use_signatures)
+        matches = matcher.match(hashed.hashes, hashed.query, options)
+        return FileOutcome(str(path), hashed.hashes, matches, note=hashed.note)
+
+    return _each(paths, step, progress)
+
+
+def contribute_files(engine: Engine, member: str | int, user: str, paths: list[Path], labels: Labels,
+                     progress: Callable[[int], None] | None = None) -> Iterator[FileOutcome]:
+    """Bank every file under ``member`` with ``labels``; one outcome per file, errors included.
+
+    An unknown member is refused at once (NotFoundError), not once per file.
+    """
+    owner = get_member(engine, member).id
+
+    def step(path: Path) -> FileOutcome:
+        hashed = hash_media(read_bytes(path), str(path), for_bank=True)
+        signature = hashed.signature.to_bytes() if hashed.signature else None
+        done = contribute(engine, owner, user, hashed.hashes, labels, signature, origin="file")
+        return FileOutcome(str(path), hashed.hashes, item=done.item, created=done.created, note=hashed.note)
+
+    return _each(paths, step, progress)
+
+
+def check_upload(data: bytes, limit: int) -> None:
+    """QueryError for an empty or over-large upload body."""
+    if not data:
+        raise QueryError("upload: the body is empty (0 bytes)")
+    if len(data) > limit:
+        raise QueryError(f"upload: {len(data):,} bytes is over the limit of {limit:,}")

@@ -1,0 +1,150 @@
+"""Hashes of one media file: exact (MD5, SHA-256) and perceptual (PDQ with its quality score).
+
+Uploads are untrusted: the image is opened with Pillow's decompression-bomb limit in force,
+fully decoded before hashing (so a truncated file fails here, naming the file, rather than
+hashing half an image), and every failure is a ``QueryError`` that says which file and why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from jointwatch.errors import QueryError
+from jointwatch.media.deps import require
+
+PDQ_BITS = 256
+# PDQ's own advice (and HMA's default): hashes with quality under 50 come from flat or
+# featureless images and match unrelated pictures; they are kept, flagged, and not matched.
+PDQ_MIN_QUALITY = 50
+# 50 megapixels: well above any photo or video frame a platform serves, far below what a
+# crafted PNG can claim (Pillow's own default, 89 Mpx, warns only; we make it an error).
+MAX_PIXELS = 50_000_000
+MAX_FILE_BYTES = 100_000_000
+# Smallest side we hash: below this PDQ's 64x64 resampling invents the picture.
+MIN_SIDE = 16
+
+
+_IMAGE_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*",
+                     b"RIFF")
+
+
+def _kind(data: bytes) -> str:
+    names = {b"\x89PNG": "PNG", b"\xff\xd8": "JPEG", b"GIF8": "GIF", b"BM": "BMP", b"II*": "TIFF", b"MM\x00": "TIFF",
+             b"RIFF": "RIFF/WebP"}
+    return next((kind for magic, kind in names.items() if data.startswith(magic)), "image")
+
+
+class NotAnImageError(QueryError):
+    """The file is not an image Pillow can read: it can still be matched by its exact hashes."""
+
+
+@dataclass(frozen=True)
+class MediaHashes:
+    """What the bank keeps of a file: never the file itself."""
+
+    md5: str
+    sha256: str
+    pdq: str | None            # 64 hex digits; None when the file is not an image
+    pdq_quality: int | None    # 0..100
+
+    @property
+    def pdq_matchable(self) -> bool:
+        return self.pdq is not None and (self.pdq_quality or 0) >= PDQ_MIN_QUALITY
+
+
+def exact_hashes(data: bytes) -> tuple[str, str]:
+    """The MD5 and SHA-256 (hex) of the bytes."""
+    return hashlib.md5(data, usedforsecurity=False).hexdigest(), hashlib.sha256(data).hexdigest()
+
+
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes; QueryError (naming the file) if it is missing, empty or too large."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise QueryError(f"{path}: {size:,} bytes is over the limit of {MAX_FILE_BYTES:,}")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise QueryError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if not data:
+        raise QueryError(f"{path}: the file is empty (0 bytes)")
+    return data
+
+
+def decode_image(data: bytes, name: str) -> np.ndarray:
+    """The image in ``data`` as an RGB uint8 array; QueryError naming ``name`` and the fault.
+
+    Raises for non-images, truncated or corrupt files, and decompression bombs (over
+    ``MAX_PIXELS``), checked from the header before any pixel is decoded.
+    """
+    import io
+
+    image_module = require("PIL.Image", "Pillow")
+    errors = (image_module.DecompressionBombError, image_module.UnidentifiedImageError, OSError, ValueError,
+              SyntaxError, EOFError)
+    if not data:
+        raise QueryError(f"{name}: the file is empty (0 bytes)")
+    try:
+        with warnings.catch_warnings():
+            # over MAX_PIXELS Pillow warns first; make that a refusal, not a note on stderr
+            warnings.simplefilter("error", image_module.DecompressionBombWarning)
+            # Pillow's own limit (warn over it, refuse over twice it), set to ours for every decode
+            setattr(image_module, "MAX_IMAGE_PIXELS", MAX_PIXELS)  # noqa: B010
+            with image_module.open(io.BytesIO(data)) as image:
+                width, height = image.size
+                if width * height > MAX_PIXELS:
+                    raise QueryError(f"{name}: {width}x{height} pixels is over the limit of {MAX_PIXELS:,} "
+                                     "(decompression bomb?)")
+                image.seek(0)  # the first frame of an animation
+                rgb = image.convert("RGB")
+                rgb.load()
+    except image_module.DecompressionBombWarning as exc:
+        raise QueryError(f"{name}: too many pixels (decompression bomb?): {exc}") from None
+    except image_module.UnidentifiedImageError:
+        if data.startswith(_IMAGE_SIGNATURES):
+            # it says it is an image and is not one: corrupt (or crafted), not "some other file"
+            raise QueryError(f"{name}: corrupt image: the header of a {_kind(data)} file cannot be read") from None
+        raise NotAnImageError(f"{name}: not an image Pillow can read") from None
+    except errors as exc:
+        raise QueryError(f"{name}: corrupt or truncated image: {exc}") from None
+    if min(rgb.size) < MIN_SIDE:
+        raise QueryError(f"{name}: {rgb.size[0]}x{rgb.size[1]} pixels is too small to hash (under {MIN_SIDE})")
+    return np.asarray(rgb, dtype=np.uint8)
+
+
+def pdq_hash(pixels: np.ndarray) -> tuple[str, int]:
+    """The PDQ hash (64 hex digits) and quality (0..100) of an RGB array, by the reference implementation."""
+    pdqhash = require("pdqhash", "pdqhash")
+    bits, quality = pdqhash.compute(np.ascontiguousarray(pixels))
+    return bits_to_hex(np.asarray(bits, dtype=np.uint8)), int(quality)
+
+
+def bits_to_hex(bits: np.ndarray) -> str:
+    """256 bits as pdqhash returns them (most significant first) as the reference's 64 hex digits."""
+    return np.packbits(bits.astype(np.uint8)).tobytes().hex()
+
+
+def hex_to_bytes(value: str) -> bytes:
+    """32 bytes of a 64-hex-digit PDQ hash; ValueError if it is not one."""
+    text = value.strip().lower()
+    if len(text) != 64:
+        raise ValueError(f"a PDQ hash has 64 hex digits, not {len(text)}")
+    return bytes.fromhex(text)
+
+
+def hash_image_bytes(data: bytes, name: str) -> tuple[MediaHashes, np.ndarray]:
+    """The hashes of an image file's bytes and its decoded pixels (for signatures)."""
+    md5, sha256 = exact_hashes(data)
+    pixels = decode_image(data, name)
+    pdq, quality = pdq_hash(pixels)
+    return MediaHashes(md5, sha256, pdq, quality), pixels
+
+
+def hash_file(path: Path) -> MediaHashes:
+    """The hashes of one image file; QueryError naming it if it is empty, unreadable or not an image."""
+    return hash_image_bytes(read_bytes(path), str(path))[0]

@@ -1,0 +1,45 @@
+"""The labels of a banked item: the group, the kind of content, and how far it may be shared."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from jointwatch.errors import QueryError
+
+# GIFCT's and Tech Against Terrorism's working categories of terrorist content.
+CONTENT_TYPES = ("logo", "execution", "attack", "recruitment", "instruction", "glorification", "threat",
+                 "propaganda", "other")
+# Traffic Light Protocol 2.0: who the label (and the hash) may be passed on to.
+TLP_LEVELS = ("clear", "green", "amber", "amber+strict", "red")
+# what leaves the bank in an export by default: up to amber, the usual partner-to-partner level
+DEFAULT_EXPORT_TLP = "amber"
+STATUSES = ("active", "disputed", "withdrawn")
+
+
+@dataclass(frozen=True)
+class Labels:
+    """What a contributor says about an item; each contributor's labels are its own."""
+
+    content_type: str
+    group: str | None = None
+    tlp: str = "amber"
+
+    def __post_init__(self) -> None:
+        if self.content_type not in CONTENT_TYPES:
+            raise QueryError(f"content type {self.content_type!r} is not one of {', '.join(CONTENT_TYPES)}")
+        if self.tlp not in TLP_LEVELS:
+            raise QueryError(f"TLP {self.tlp!r} is not one of {', '.join(TLP_LEVELS)}")
+        if self.group is not None and (not self.group.strip() or len(self.group) > 128):
+            raise QueryError("a group name is 1 to 128 characters")
+
+
+def make_labels(content_type: str, group: str | None = None, tlp: str = "amber") -> Labels:
+    """Labels from user text: case and spacing forgiven, ``TLP:AMBER`` accepted for ``amber``."""
+    level = tlp.strip().lower().removeprefix("tlp:")
+    name = " ".join(group.split()) if group else None
+    return Labels(content_type.strip().lower(), name or None, level)
+
+
+def tlp_allows(level: str, ceiling: str) -> bool:
+    """Whether an item at TLP ``level`` may go out in an export capped at ``ceiling``."""
+    return TLP_LEVELS.index(level) <= TLP_LEVELS.index(ceiling)

@@ -1,0 +1,217 @@
+"""Matching uploads against the bank: exact hashes, PDQ within a Hamming radius, then local features.
+
+Built once from the bank's matchable items (active, and a PDQ quality of at least 50 for the
+PDQ stage), then asked many times. Each match says how it was found (``method``), how close
+it was (``distance`` in bits for PDQ, ``inliers`` for local features), and whose labels it
+carries; a file that matches several contributors' items gets one match per item.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+from sqlalchemy import Engine
+
+from jointwatch.errors import QueryError
+from jointwatch.media.bank import BankItem, MatchableRow, bank_generation, matchable_rows
+from jointwatch.media.hashing import PDQ_MIN_QUALITY, MediaHashes, hex_to_bytes
+from jointwatch.media.index import HammingIndex, IvfIndex, ScanIndex
+from jointwatch.media.signature import (
+    DESCRIPTOR_RADIUS,
+    MIN_CANDIDATES,
+    MIN_INLIERS,
+    VIEW_MIRROR,
+    Keypoints,
+    QuerySignature,
+    Signature,
+    geometric_inliers,
+)
+
+# PDQ's published operating point: at 31 bits of 256, Meta reports near-zero false positives
+# on real traffic while catching re-encodes, resizes and small edits.
+DEFAULT_PDQ_THRESHOLD = 31
+# ~1,700 banked images (600 descriptors each): a query's exhaustive scan stays under ~50 ms;
+# past it, an inverted file finds each query descriptor's nearest few instead
+EXACT_DESCRIPTORS = 1_000_000
+
+
+@dataclass(frozen=True)
+class MediaMatch:
+    """One banked item a file matched, how, and how close."""
+
+    item: BankItem
+    method: str               # sha256 | md5 | pdq | pdq-mirror | pdq-canonical | orb | orb-mirror
+    distance: int | None = None
+    inliers: int | None = None
+
+
+@dataclass
+class MatchOptions:
+    pdq_threshold: int = DEFAULT_PDQ_THRESHOLD
+    use_signatures: bool = True
+    min_inliers: int = MIN_INLIERS
+
+
+@dataclass
+class _Keyed:
+    """Descriptors of every banked view, as one index, with whose view each row is."""
+
+    index: ScanIndex | IvfIndex
+    owner: np.ndarray         # row -> position of the view in ``views``
+    points: np.ndarray        # row -> (x, y)
+    views: list[tuple[int, int]] = field(default_factory=list)   # (item position, view number)
+
+
+class Matcher:
+    """The bank's matchable items, indexed for matching."""
+
+    def __init__(self, rows: list[MatchableRow], exact_descriptors: int = EXACT_DESCRIPTORS) -> None:
+        """``exact_descriptors``: up to this many banked descriptors are scanned exhaustively, more go to an IVF."""
+        self.items = [row.item for row in rows]
+        self.by_sha256: dict[str, list[int]] = {}
+        self.by_md5: dict[str, list[int]] = {}
+        pdq_codes: list[bytes] = []
+        self.pdq_owner: list[tuple[int, str]] = []    # row -> (item position, method)
+        canonical_codes: list[bytes] = []
+        self.canonical_owner: list[int] = []          # row -> item position
+        view_points: list[np.ndarray] = []
+        view_descriptors: list[np.ndarray] = []
+        views: list[tuple[int, int]] = []
+        for position, row in enumerate(rows):
+            item = row.item
+            if item.sha256:
+                self.by_sha256.setdefault(item.sha256, []).append(position)
+            if item.md5:
+                self.by_md5.setdefault(item.md5, []).append(position)
+            signature = Signature.from_bytes(row.signature) if row.signature else None
+            if item.pdq and (item.pdq_quality is None or item.pdq_quality >= PDQ_MIN_QUALITY):
+                # an imported hash without a quality score was judged matchable by its contributor
+                pdq_codes.append(hex_to_bytes(item.pdq))
+                self.pdq_owner.append((position, "pdq"))
+                if signature and signature.pdq_mirror:
+                    pdq_codes.append(hex_to_bytes(signature.pdq_mirror))
+                    self.pdq_owner.append((position, "pdq-mirror"))
+            if signature and signature.pdq_canonical:
+                canonical_codes.append(hex_to_bytes(signature.pdq_canonical))
+                self.canonical_owner.append(position)
+            if signature:
+                for number, view in enumerate(signature.views):
+                    if len(view):
+                        views.append((position, number))
+                        view_points.append(view.points)
+                        view_descriptors.append(view.descriptors)
+        self.pdq_index = HammingIndex(np.frombuffer(b"".join(pdq_codes), np.uint8).reshape(-1, 32))
+        self.canonical_index = HammingIndex(np.frombuffer(b"".join(canonical_codes), np.uint8).reshape(-1, 32))
+        owner = np.repeat(np.arange(len(views)), [len(p) for p in view_points]) if views else np.zeros(0, np.int64)
+        descriptors = np.concatenate(view_descriptors) if views else np.zeros((0, 32), np.uint8)
+        self.keyed = _Keyed(
+            ScanIndex(descriptors) if len(descriptors) <= exact_descriptors else IvfIndex(descriptors),
+            owner.astype(np.int64),
+            np.concatenate(view_points) if views else np.zeros((0, 2), np.float32), views)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def match_hashes(self, md5: str | None = None, sha256: str | None = None, pdq: list[str] | None = None,
+                     options: MatchOptions | None = None) -> list[MediaMatch]:
+        """Matches of bare hashes (what a partner sends instead of the file)."""
+        options = options or MatchOptions()
+        found: dict[int, MediaMatch] = {}
+        for position in self.by_sha256.get(sha256 or "", []):
+            found.setdefault(position, MediaMatch(self.items[position], "sha256", distance=0))
+        for position in self.by_md5.get(md5 or "", []):
+            found.setdefault(position, MediaMatch(self.items[position], "md5", distance=0))
+        codes = []
+        for value in pdq or []:
+            try:
+                codes.append(hex_to_bytes(value))
+            except ValueError as exc:
+                raise QueryError(f"pdq {value!r}: {exc}") from None
+        if codes:
+            hits = self.pdq_index.search(np.frombuffer(b"".join(codes), np.uint8).reshape(-1, 32),
+                                         options.pdq_threshold)
+            for row, distance in sorted(zip(hits.ids.tolist(), hits.distance.tolist(), strict=True),
+                                        key=lambda pair: pair[1]):
+                position, method = self.pdq_owner[row]
+                if position not in found or (found[position].distance or 0) > distance:
+                    found[position] = MediaMatch(self.items[position], method, distance=distance)
+        return _ordered(found)
+
+    def match(self, hashes: MediaHashes, query: QuerySignature | None = None,
+              options: MatchOptions | None = None) -> list[MediaMatch]:
+        """Matches of a hashed file: exact, PDQ (if its quality allows), canonical PDQ, then local features."""
+        options = options or MatchOptions()
+        pdq = [hashes.pdq] if hashes.pdq and hashes.pdq_matchable else []
+        found = {m.item.id: m for m in self.match_hashes(hashes.md5, hashes.sha256, pdq, options)}
+        if not options.use_signatures or query is None:
+            return _ordered({i: m for i, m in enumerate(found.values())})
+        if query.pdq_canonical:
+            hits = self.canonical_index.search(np.frombuffer(hex_to_bytes(query.pdq_canonical), np.uint8),
+                                               options.pdq_threshold)
+            for row, distance in zip(hits.ids.tolist(), hits.distance.tolist(), strict=True):
+                item = self.items[self.canonical_owner[row]]
+                if item.id not in found:
+                    found[item.id] = MediaMatch(item, "pdq-canonical", distance=distance)
+        keypoints = query.keypoints
+        if len(keypoints):
+            for position, method, inliers in self._local_matches(keypoints, options.min_inliers):
+                item = self.items[position]
+                if item.id not in found:
+                    found[item.id] = MediaMatch(item, method, inliers=inliers)
+        return _ordered({i: m for i, m in enumerate(found.values())})
+
+    def _local_matches(self, query: Keypoints, min_inliers: int) -> list[tuple[int, str, int]]:
+        keyed = self.keyed
+        hits = keyed.index.search(query.descriptors, DESCRIPTOR_RADIUS)
+        if not len(hits):
+            return []
+        view = keyed.owner[hits.ids]
+        # one correspondence per (query point, banked view): its nearest descriptor;
+        # then one per banked point, so a repeated texture cannot vote many times
+        order = np.lexsort((hits.distance, view, hits.query))
+        q, ids, view = hits.query[order], hits.ids[order], view[order]
+        _, first = np.unique(q * max(1, len(keyed.views)) + view, return_index=True)
+        q, ids, view = q[first], ids[first], view[first]
+        _, first = np.unique(ids, return_index=True)
+        q, ids, view = q[first], ids[first], view[first]
+        results: dict[int, tuple[int, str, int]] = {}
+        counts = np.bincount(view, minlength=len(keyed.views))
+        for v in np.flatnonzero(counts >= MIN_CANDIDATES):
+            selected = view == v
+            inliers = geometric_inliers(query.points[q[selected]], keyed.points[ids[selected]])
+            if inliers < min_inliers:
+                continue
+            position, number = keyed.views[v]
+            method = "orb-mirror" if number == VIEW_MIRROR else "orb"
+            if position not in results or results[position][2] < inliers:
+                results[position] = (position, method, inliers)
+        return list(results.values())
+
+
+def _ordered(found: dict[int, MediaMatch]) -> list[MediaMatch]:
+    rank = {"sha256": 0, "md5": 1, "pdq": 2, "pdq-mirror": 2, "pdq-canonical": 3, "orb": 4, "orb-mirror": 4}
+    return sorted(found.values(), key=lambda m: (rank[m.method], m.distance or 0, -(m.inliers or 0), m.item.id))
+
+
+def load_matcher(engine: Engine, statuses: tuple[str, ...] = ("active",)) -> Matcher:
+    """A matcher over the bank's items in these statuses (active only, unless asked)."""
+    return Matcher(matchable_rows(engine, statuses))
+
+
+class MatcherCache:
+    """One matcher per service, rebuilt when the bank changes (checked by a count and a timestamp)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._generation: object = None
+        self._matcher: Matcher | None = None
+
+    def get(self, engine: Engine) -> Matcher:
+        generation = bank_generation(engine)
+        with self._lock:
+            if self._matcher is None or generation != self._generation:
+                self._matcher = load_matcher(engine)
+                self._generation = generation
+            return self._matcher

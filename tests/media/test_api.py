@@ -1,0 +1,105 @@
+"""The media routes: match by upload or by hashes, contribute, dispute; authorised and audited."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+from sqlalchemy import Engine
+
+from jointwatch.api import create_app
+from jointwatch.store.audit import read_audit
+from tests.api.conftest import Member, make_member
+from tests.media.conftest import BACKENDS, edited, image_bytes, make_store
+
+OCTET = {"Content-Type": "application/octet-stream"}
+
+
+@pytest.fixture(params=BACKENDS)
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    store = make_store(str(request.param), tmp_path)
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def client(engine: Engine) -> Iterator[TestClient]:
+    with TestClient(create_app(engine)) as test_client:
+        yield test_client
+
+
+def _upload(client: TestClient, member: Member, role: str, image: Image.Image, **params: str):  # type: ignore[no-untyped-def]
+    return client.post("/media/items/upload", params={"content_type": "propaganda", "group": "ISIL", **params},
+                       content=image_bytes(image, "JPEG", quality=90), headers={**member.auth(role), **OCTET})
+
+
+def test_contribute_match_dispute_over_http(client: TestClient, engine: Engine,
+                                            photos: dict[str, Image.Image]) -> None:
+    platform, agency = make_member(engine), make_member(engine)
+    created = _upload(client, platform, "analyst", photos["astronaut"], tlp="green")
+    assert created.status_code == 201, created.text
+    item = created.json()["item"]
+    assert (item["contributor"], item["group"], item["tlp"], item["status"]) == (
+        platform.name, "ISIL", "green", "active")
+
+    query = image_bytes(edited(photos["astronaut"], "crop"), "JPEG", quality=60)
+    found = client.post("/media/match/upload", content=query, headers={**agency.auth("screener"), **OCTET})
+    assert found.status_code == 200, found.text
+    assert [(m["item"]["id"], m["method"]) for m in found.json()["matches"]] == [(item["id"], "orb")]
+    assert len(found.json()["hashes"]["pdq"]) == 64
+
+    by_hash = client.post("/media/match", json={"pdq": [item["pdq"]]}, headers=agency.auth("screener"))
+    assert [m["distance"] for m in by_hash.json()["matches"]] == [0]
+
+    disputed = client.post(f"/media/items/{item['id']}/dispute", json={"reason": "public-domain NASA photo"},
+                           headers=agency.auth("analyst"))
+    assert disputed.status_code == 200 and disputed.json()["status"] == "disputed"
+    again = client.post("/media/match/upload", content=query, headers={**agency.auth("screener"), **OCTET})
+    assert again.json()["matches"] == []
+    withdraw = client.post(f"/media/items/{item['id']}/withdraw", json={"reason": "no"},
+                           headers=agency.auth("analyst"))
+    assert withdraw.status_code == 409 and withdraw.headers["content-type"] == "application/problem+json"
+    history = client.get(f"/media/items/{item['id']}/history", headers=agency.auth("screener"))
+    assert [e["action"] for e in history.json()] == ["contribute", "dispute"]
+
+    actions = [(e.action, e.status) for e in read_audit(engine, agency.id)]
+    assert ("media.match", 200) in actions and ("media.dispute", 200) in actions
+    assert ("media.withdraw", 409) in actions
+
+
+def test_contribute_by_hashes_and_roles(client: TestClient, engine: Engine) -> None:
+    member = make_member(engine)
+    body = {"pdq": "ab" * 32, "md5": "CD" * 16, "content_type": "logo", "group": "Al-Qaida"}
+    refused = client.post("/media/items", json=body, headers=member.auth("screener"))
+    assert refused.status_code == 403
+    created = client.post("/media/items", json=body, headers=member.auth("analyst"))
+    assert created.status_code == 201 and created.json()["item"]["md5"] == "cd" * 16
+    assert client.post("/media/items", json={"content_type": "logo"},
+                       headers=member.auth("analyst")).status_code == 422
+    assert client.post("/media/match", json={"md5": "cd" * 16}).status_code == 401
+
+
+def test_bad_uploads_are_problems_naming_the_fault(client: TestClient, engine: Engine,
+                                                   photos: dict[str, Image.Image]) -> None:
+    member = make_member(engine)
+    headers = {**member.auth("screener"), **OCTET}
+    empty = client.post("/media/match/upload", content=b"", headers=headers)
+    assert empty.status_code == 422 and "empty" in empty.json()["detail"]
+    data = image_bytes(photos["coffee"], "JPEG")
+    cut = client.post("/media/match/upload", content=data[: len(data) // 4], headers=headers)
+    assert cut.status_code == 422 and "truncated" in cut.json()["detail"]
+    text = client.post("/media/match/upload", content=b"hello", headers=headers)
+    assert text.status_code == 200 and "exact hashes only" in text.json()["note"]
+    big = client.post("/media/match/upload", content=b"x" * 1_100_000, headers=headers)
+    assert big.status_code == 413
+
+
+def test_unknown_and_impossible_item_numbers(client: TestClient, engine: Engine) -> None:
+    member = make_member(engine)
+    assert client.get("/media/items/12345", headers=member.auth("screener")).status_code == 404
+    # past an SQL INTEGER: refused before the store is asked (PostgreSQL would not compare it)
+    huge = client.post("/media/items/99999999999/dispute", json={"reason": "x"}, headers=member.auth("analyst"))
+    assert huge.status_code == 422

@@ -1,0 +1,98 @@
+"""`jointwatch media …` end to end on a real SQLite file: bank, match, dispute, exchange, bad files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from PIL import Image
+from typer.testing import CliRunner, Result
+
+from jointwatch.cli import app
+from tests.media.conftest import edited, image_bytes
+
+runner = CliRunner()
+
+
+def _run(db: Path, *args: str) -> Result:
+    return runner.invoke(app, [*args, "--db", str(db)])
+
+
+def _json(result: Result) -> object:
+    return json.loads(result.stdout)
+
+
+def test_bank_match_dispute_export_import(tmp_path: Path, photo_files: dict[str, Path],
+                                          photos: dict[str, Image.Image]) -> None:
+    db = tmp_path / "jw.db"
+    assert _run(db, "members", "add", "Platform A").exit_code == 0
+    assert _run(db, "members", "add", "Agency B").exit_code == 0
+    added = _run(db, "media", "add", str(photo_files["astronaut"]), str(photo_files["coffee"]), "-m", "Platform A",
+                 "-t", "propaganda", "-g", "ISIL", "--tlp", "TLP:GREEN", "--json")
+    assert added.exit_code == 0, added.output
+    assert [o["item"]["id"] for o in _json(added)] == [1, 2]  # type: ignore[index]
+
+    queries = tmp_path / "uploads"
+    queries.mkdir()
+    (queries / "rotated.jpg").write_bytes(image_bytes(edited(photos["astronaut"], "rotate"), "JPEG"))
+    (queries / "unrelated.png").write_bytes(photo_files["rocket"].read_bytes())
+    (queries / "zero.png").write_bytes(b"")
+    (queries / "bomb.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 20)
+    matched = _run(db, "media", "match", str(queries), "--json")
+    assert matched.exit_code == 7  # some files failed; every file is still reported
+    by_name = {Path(o["path"]).name: o for o in _json(matched)}  # type: ignore[union-attr]
+    assert set(by_name) == {"bomb.png", "rotated.jpg", "unrelated.png", "zero.png"}
+    assert [(m["item"]["id"], m["method"]) for m in by_name["rotated.jpg"]["matches"]] == [(1, "orb")]
+    assert by_name["unrelated.png"]["matches"] == [] and by_name["unrelated.png"]["error"] is None
+    assert "zero.png: the file is empty" in by_name["zero.png"]["error"]
+    assert "bomb.png" in by_name["bomb.png"]["error"]
+
+    disputed = _run(db, "media", "dispute", "1", "-m", "Agency B", "-r", "a NASA photo")
+    assert disputed.exit_code == 0 and "disputed" in disputed.stdout
+    after = _run(db, "media", "match", str(queries / "rotated.jpg"), "--json")
+    assert after.exit_code == 0 and _json(after)[0]["matches"] == []  # type: ignore[index]
+    refused = _run(db, "media", "withdraw", "1", "-m", "Agency B", "-r", "not mine")
+    assert refused.exit_code == 4 and "only the member that contributed" in refused.output
+
+    export = tmp_path / "bank.txt"
+    assert _run(db, "media", "export", str(export), "-f", "te-signals").exit_code == 0
+    assert export.read_text().count("\n") == 3  # coffee: pdq, md5, sha256 (the disputed one stays home)
+    imported = _run(db, "media", "import", str(export), "-f", "te-signals", "-m", "Agency B", "--json")
+    assert imported.exit_code == 0 and _json(imported)["created"] == 3  # type: ignore[index]
+    history = _run(db, "media", "history", "1", "--json")
+    assert [e["action"] for e in _json(history)] == ["contribute", "dispute"]  # type: ignore[union-attr]
+
+
+def test_an_unknown_member_is_refused_once(tmp_path: Path, photo_files: dict[str, Path]) -> None:
+    result = _run(tmp_path / "jw.db", "media", "add", str(photo_files["coffee"]), "-m", "Nobody", "-t", "logo",
+                  "--json")
+    assert result.exit_code == 6 and _json(result)["message"] == "no member 'Nobody'"  # type: ignore[index]
+
+
+def test_a_bad_exchange_file_exits_3_and_names_the_line(tmp_path: Path) -> None:
+    db = tmp_path / "jw.db"
+    _run(db, "members", "add", "Agency B")
+    bad = tmp_path / "bad.txt"
+    bad.write_text("pdq 00\n")
+    result = _run(db, "media", "import", str(bad), "-f", "te-signals", "-m", "Agency B", "--json")
+    assert result.exit_code == 3
+    assert _json(result)["error"] == "ListFormatError"  # type: ignore[index]
+    assert "bad.txt, line 1: pdq '00' is not 64 hex digits" in _json(result)["message"]  # type: ignore[index]
+
+
+def test_the_cli_starts_without_the_media_extra(tmp_path: Path) -> None:
+    # block the heavy libraries: `jointwatch --help` and `media --help` must still work
+    code = ("import sys\n"
+            "for name in ('PIL', 'pdqhash', 'cv2', 'faiss'): sys.modules[name] = None\n"
+            "from typer.testing import CliRunner\n"
+            "from jointwatch.cli import app\n"
+            "r = CliRunner().invoke(app, ['media', '--help'])\n"
+            "assert r.exit_code == 0, r.output\n"
+            "r = CliRunner().invoke(app, ['media', 'hash', sys.argv[1]])\n"
+            "assert r.exit_code == 2 and \"optional 'media' extra\" in ' '.join(r.output.split()), r.output\n")
+    image = tmp_path / "x.png"
+    image.write_bytes(b"\x89PNG")
+    done = subprocess.run([sys.executable, "-c", code, str(image)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
