@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,3 +30,86 @@ class PaymentScreenResponse(BaseModel):
     passed: int
     errors: int
     results: list[dict[str, Any]]
+
+
+class FreezeRequest(BaseModel):
+    """A frozen asset to enter in the register, on the legal basis of a listing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    holder: Text = Field(max_length=500, description="Who holds the asset (the listed person or organisation).")
+    account: Text = Field(max_length=100, description="Account (IBAN) or other asset identifier.")
+    institution: Text = Field(max_length=200, description="The institution holding it (name or BIC).")
+    amount: Decimal = Field(gt=0, max_digits=20, decimal_places=2, description="Amount frozen.")
+    currency: str = Field(min_length=3, max_length=3, description="ISO 4217 currency.")
+    source: str = Field(min_length=1, max_length=64, description="The list: un_sc, us_ofac_sdn, …")
+    ref: str = Field(min_length=1, max_length=64, description="The listing's reference: QDi.354, 17293, …")
+    country: str = Field(min_length=2, max_length=2, description="Where the asset is held (ISO 3166 alpha-2).")
+    reason: Text = Field(max_length=2000, description="Why it is frozen (the alert or payment held).")
+    regime: str | None = Field(None, max_length=200, description="Regime (default: the listing's programme).")
+    frozen_on: date | None = Field(None, description="Date frozen (default today).")
+    customer_ref: str | None = Field(None, max_length=128, description="The customer's id in the customer base.")
+
+
+class ReleaseRequest(BaseModel):
+    """A release of a frozen asset: all of it, or part under a licence."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Text = Field(max_length=2000)
+    amount: Decimal | None = Field(None, gt=0, max_digits=20, decimal_places=2,
+                                   description="Amount released (default: everything still frozen).")
+    licence: str | None = Field(None, max_length=200, description="The licence a partial release is made under.")
+
+
+class FreezeEventOut(BaseModel):
+    status: str
+    amount: Decimal
+    reason: str
+    licence: str | None
+    by_user: str | None
+    at: datetime
+
+
+class FrozenAssetOut(BaseModel):
+    id: int
+    holder: str
+    customer_ref: str | None
+    account: str
+    institution: str
+    amount: Decimal
+    frozen_amount: Decimal
+    currency: str
+    frozen_on: date
+    list_source: str
+    reference: str
+    regime: str
+    country: str
+    status: str
+    created_at: datetime
+    history: list[FreezeEventOut]
+
+
+class FreezeTotal(BaseModel):
+    key: str
+    currency: str
+    frozen: Decimal
+
+
+class CustomerFileRequest(BaseModel):
+    """A member's customer file (CSV: id,name[,type,birth_date,nationality,country,accounts])."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    content: Text = Field(max_length=MAX_MESSAGE_CHARS, description="The CSV file's text, as exported.")
+
+
+class CustomerRunResponse(BaseModel):
+    """A run over the customer base: counts, the alerts it opened, rows refused."""
+
+    run: dict[str, Any]
+    new_alerts: list[dict[str, Any]]
+    open_alerts: int
+    errors: list[dict[str, Any]]
+    changed_entities: int
+    removed_entities: int

@@ -11,15 +11,16 @@ import typer
 from rich.table import Table
 
 from jointwatch.cli.output import DbOption, JsonOption, console, err_console, print_json, record_progress, run
-from jointwatch.errors import QueryError
+from jointwatch.errors import ATTENTION_EXIT, QueryError
 from jointwatch.payments.customers import rescreen_delta, rescreen_full, screen_customer_file
-from jointwatch.payments.freeze import export_csv, export_json, listing_regimes
+from jointwatch.payments.freeze import export_csv, export_json, freeze_listed_asset
 from jointwatch.payments.model import MessageError
+from jointwatch.payments.parallel import screen_parallel, worker_pool
 from jointwatch.payments.reader import read_files
 from jointwatch.payments.screening import PaymentDecision, PaymentScreener
 from jointwatch.screening import open_screener
 from jointwatch.store import open_engine
-from jointwatch.store.freeze import freeze_asset, list_assets, release_asset, totals
+from jointwatch.store.freeze import list_assets, release_asset, totals
 
 payments_app = typer.Typer(help="Screen payment messages (pacs.008, pain.001, MT103).", no_args_is_help=True)
 customers_app = typer.Typer(help="Screen customer files; re-screen them when a list changes.", no_args_is_help=True)
@@ -32,6 +33,7 @@ def payments_screen(
     threshold: Annotated[float | None, typer.Option("--threshold", "-t", min=0.0, max=1.0,
                                                     help="Name score that holds a payment.")] = None,
     no_remittance: Annotated[bool, typer.Option("--no-remittance", help="Do not scan remittance text.")] = False,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Processes screening the distinct party names.")] = 1,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -39,7 +41,12 @@ def payments_screen(
     engine = run(as_json, lambda: open_engine(db))
     screener = PaymentScreener(run(as_json, lambda: open_screener(engine, threshold)),
                                remittance=not no_remittance)
-    results: list[PaymentDecision | MessageError] = run(as_json, lambda: list(screener.screen_all(read_files(files))))
+
+    def screen_files() -> list[PaymentDecision | MessageError]:
+        with worker_pool(screener, workers, after_fork=lambda: engine.dispose(close=False)) as pool:
+            return list(screen_parallel(screener, read_files(files), pool))
+
+    results: list[PaymentDecision | MessageError] = run(as_json, screen_files)
     if as_json:
         print_json({"totals": screener.totals,
                     "results": [r.to_dict() if isinstance(r, PaymentDecision) else
@@ -60,7 +67,7 @@ def payments_screen(
         t = screener.totals
         console.print(f"{t.messages} messages: {t.passed} pass, {t.held} held, {t.errors} unreadable")
     if screener.totals.held:
-        raise typer.Exit(8)
+        raise typer.Exit(ATTENTION_EXIT)
     if screener.totals.errors:
         raise typer.Exit(7)
 
@@ -141,17 +148,14 @@ def freeze_add(
     engine = run(as_json, lambda: open_engine(db))
 
     def add():  # type: ignore[no-untyped-def]
-        chosen = regime or ", ".join(listing_regimes(engine, list_source, reference))
-        if not chosen:
-            raise QueryError(f"{list_source} {reference} names no programme: give --regime")
         try:
-            day = date.fromisoformat(frozen_on) if frozen_on else date.today()
+            day = date.fromisoformat(frozen_on) if frozen_on else None
         except ValueError:
             raise QueryError(f"date {frozen_on!r} is not YYYY-MM-DD") from None
-        return freeze_asset(engine, holder=holder, account=account, institution=institution,
-                            amount=_decimal(amount, "amount"), currency=currency, frozen_on=day,
-                            list_source=list_source, reference=reference, regime=chosen, country=country,
-                            reason=reason, customer_ref=customer)
+        return freeze_listed_asset(engine, holder=holder, account=account, institution=institution,
+                                   amount=_decimal(amount, "amount"), currency=currency, frozen_on=day,
+                                   list_source=list_source, reference=reference, regime=regime, country=country,
+                                   reason=reason, customer_ref=customer)
 
     asset = run(as_json, add)
     if as_json:

@@ -4,13 +4,15 @@ A full run screens every customer against the newest lists. A delta run, after a
 version is loaded, screens again only the customers the change can concern and leaves the
 rest as they were:
 
-* customers whose name shares a retrieval key (or a key one edit away) with a name of an
-  added or changed listed entity: the same test by which the engine finds candidates, so
-  no customer the full run would alert on is missed;
-* customers with an open alert on a changed or removed entity (withdrawn if no longer found);
-* customers whose best score lay within ``DRIFT_MARGIN`` of the threshold, on either side:
-  word weights come from the whole list, so a new version moves every score a little, and
-  these are the only customers such a move can carry across the threshold.
+* customers the engine could score at or above the threshold (less ``DRIFT_MARGIN``) on an
+  added or changed entity. They are found from the customers' stored words (no name is
+  analysed again) against a small index of the changed entities weighed with the whole
+  register's word weights: a bound on every changed name's score ceiling first
+  (``ChangedBound``), then the few customers above it screened against the small index;
+* customers with an open alert (withdrawn if no longer found, with the reason);
+* customers whose best score lay within ``DRIFT_MARGIN`` under the threshold: word weights
+  come from the whole list, so a new version moves every score a little, and these are the
+  only customers such a move can carry across the threshold.
 
 Those customers are screened with the full engine, so the alerts are the full run's.
 """
@@ -28,13 +30,9 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from jointwatch.errors import JointwatchError, NotFoundError, QueryError
-from jointwatch.names import AnalyzedName, Token, analyze_name
-from jointwatch.names.keys import joined_keys
+from jointwatch.names import analyze_name
 from jointwatch.screening.from_store import COUNTRY_PROPS, ID_PROPS, NAME_PROPS
-from jointwatch.screening.index import MIN_FUZZY_KEY, MIN_JOINED_KEY, TEXT, ScreeningIndex
-from jointwatch.screening.model import Listed, Query
-from jointwatch.screening.qualifiers import COUNTRY_MATCH, DOB_EXACT
-from jointwatch.screening.score import score_ceilings
+from jointwatch.screening.model import Query
 from jointwatch.screening.screener import Screener, prepare
 from jointwatch.store.customers import (
     AlertRow,
@@ -51,6 +49,7 @@ from jointwatch.store.customers import (
     withdraw_for_removed_customers,
 )
 from jointwatch.store.versions import diff_versions, latest_versions
+from jointwatch.payments.delta import ChangedBound, changed_screener, customer_query, may_match_changed, name_tokens
 
 REQUIRED = ("id", "name")
 OPTIONAL = ("type", "birth_date", "nationality", "country", "accounts")
@@ -158,28 +157,10 @@ def _field_of(message: str) -> str:
 
 # -- screening one customer -------------------------------------------------------------
 
-def name_keys(name: AnalyzedName) -> tuple[str, ...]:
-    """The keys by which the engine retrieves candidates for this name: each word's skeleton
-    keys (near keys allowed), its spelling ("=" + word), and adjacent words read as one ("+")."""
-    keys: set[str] = set()
-    for token in name.tokens:
-        keys.update(token.keys)
-        if not token.native:
-            keys.add(TEXT + token.canonical)
-    for a, b in zip(name.tokens, name.tokens[1:], strict=False):
-        keys.update("+" + k for k in joined_keys(a.keys, b.keys) if len(k) >= MIN_JOINED_KEY)
-    return tuple(sorted(keys))
-
-
-def _query(c: StoredCustomer) -> Query:
-    countries = tuple(v for v in [*(c.nationality or "").split(";"), c.country or ""] if v)
-    return Query(name=c.name, schema=c.schema, birth_date=c.birth_date, countries=countries, id=c.ref)
-
-
 def screen_customer(screener: Screener, c: StoredCustomer, member_id: int | None = None) -> Screened:
     """The customer's alerts, best score under the threshold (within the drift margin), and keys."""
     threshold = screener.threshold
-    matches = screener.screen(_query(c), threshold - DRIFT_MARGIN, limit=25, member_id=member_id)
+    matches = screener.screen(customer_query(c), threshold - DRIFT_MARGIN, limit=25, member_id=member_id)
     alerts = [AlertRow(c.ref, m.entity_id, m.source, m.ref, m.caption, m.name, "name", m.score, m.list_version,
                        json.dumps(asdict(m.explanation), ensure_ascii=False))
               for m in matches if m.score >= threshold]
@@ -191,7 +172,7 @@ def screen_customer(screener: Screener, c: StoredCustomer, member_id: int | None
             alerts.append(AlertRow(c.ref, e.entity_id, e.source, e.reference, e.caption, account, "account", 1.0,
                                    e.list_version, None))
     return Screened(c.ref, alerts=_best_per_entity(alerts), near_score=near,
-                    name_keys=name_keys(analyze_name(c.name, c.schema)))
+                    name_keys=name_tokens(analyze_name(c.name, c.schema)))
 
 
 def _best_per_entity(alerts: list[AlertRow]) -> list[AlertRow]:
@@ -238,49 +219,6 @@ def screen_customer_file(engine: Engine, screener: Screener, path: Path, member_
     return rescreen_full(engine, screener, member_id, progress, errors)
 
 
-def _touches(keys: tuple[str, ...], sub: ScreeningIndex) -> bool:
-    """Whether the engine could retrieve a name of ``sub`` for a query with these keys."""
-    postings = sub.postings
-    for key in keys:
-        if key.startswith("+"):
-            if key[1:] in postings:
-                return True
-        elif key in postings:
-            return True
-        elif not key.startswith(TEXT) and len(key) >= MIN_FUZZY_KEY and sub.near_keys(key):
-            return True
-    return False
-
-
-class ChangedIndex(ScreeningIndex):
-    """The changed entities only, weighed with the whole register's word weights: a customer's
-    score ceiling on one of their names is exactly what the full index computes for it."""
-
-    def __init__(self, entities: list[Listed], full: ScreeningIndex) -> None:
-        self._full = full
-        super().__init__(entities)
-
-    def _both(self, token: Token) -> tuple[float, float]:
-        return self._full._both(token)
-
-
-def may_match_changed(c: StoredCustomer, sub: ChangedIndex, threshold: float) -> bool:
-    """Whether the engine could score the customer at or above ``threshold`` on a changed
-    entity: its retrieval reaches one of their names with a ceiling that high."""
-    if not _touches(c.name_keys, sub):
-        return False
-    analyzed = analyze_name(c.name, c.schema)
-    found = sub.retrieve_arrays(analyzed, len(sub.names) + 1)
-    if not len(found.names):
-        return False
-    # the most a birth date and country could add, as the screener allows for it
-    extra = (DOB_EXACT if c.birth_date else 0.0) + (COUNTRY_MATCH if (c.nationality or c.country) else 0.0)
-    initials = any(len(t.text) == 1 for t in analyzed.tokens)
-    ceilings = score_ceilings(found.cover, found.weight_bound + extra, found.words, len(analyzed.tokens),
-                              initials, person=c.schema == "Person")
-    return bool((ceilings >= threshold).any())
-
-
 def rescreen_delta(engine: Engine, screener: Screener, member_id: int | None = None,
                    progress: Progress | None = None) -> CustomerRun:
     """Screen again only the customers that what changed since the last run can concern."""
@@ -312,19 +250,19 @@ def rescreen_delta(engine: Engine, screener: Screener, member_id: int | None = N
             reasons[c.entity_id] = f"no longer matches after {source} {c.reference} changed in version {version}"
         removed += len(diff.removed)
     changed_entities = [e for e in screener.index.entities if (e.source, e.reference) in touched]
-    sub = ChangedIndex(changed_entities, screener.index)
-    affected = {e.entity_id for e in changed_entities} | set(reasons)
-    with_alerts: set[str] = set()
-    for a in list_alerts(engine, member_id, "open"):
-        if a.entity_id in affected or (a.kind == "name" and a.score < screener.threshold + DRIFT_MARGIN):
-            with_alerts.add(a.customer_ref)
+    sub = changed_screener(changed_entities, screener)
+    bound = ChangedBound(sub.index)
+    floor = screener.threshold - DRIFT_MARGIN
+    # every customer with an open alert is screened again: besides changed and removed entities,
+    # a listed name they matched may have dropped out of the full index's best candidates
+    with_alerts = {a.customer_ref for a in list_alerts(engine, member_id, "open")}
     total = count_customers(engine, member_id)
     results: list[Screened] = []
-    for n, c in enumerate(iter_customers(engine, member_id), start=1):
-        if (c.ref in with_alerts or c.near_score is not None or not c.name_keys
-                or any(sub.by_identifier(a) for a in c.accounts)
-                or may_match_changed(c, sub, screener.threshold - DRIFT_MARGIN)):
-            results.append(screen_customer(screener, c, member_id))
+    for n, customer in enumerate(iter_customers(engine, member_id), start=1):
+        if (customer.ref in with_alerts or customer.near_score is not None or not customer.name_keys
+                or any(sub.index.by_identifier(a) for a in customer.accounts)
+                or may_match_changed(customer, sub, bound, floor)):
+            results.append(screen_customer(screener, customer, member_id))
         if progress and (n % 5000 == 0 or n == total):
             progress(n, total)
     out = _finish(engine, member_id, "delta", started, t0, total, results, reasons)

@@ -13,10 +13,13 @@ import json
 from dataclasses import asdict
 from typing import Any
 
+from datetime import date
+from decimal import Decimal
+
 from sqlalchemy import Engine, select
 
-from jointwatch.errors import NotFoundError
-from jointwatch.store.freeze import FrozenAsset
+from jointwatch.errors import NotFoundError, QueryError
+from jointwatch.store.freeze import FrozenAsset, freeze_asset
 from jointwatch.store.schema import statements
 
 EXPORT_COLUMNS = ("id", "member_id", "holder", "customer_ref", "account", "institution", "amount", "frozen_amount",
@@ -51,3 +54,18 @@ def export_csv(assets: list[FrozenAsset]) -> str:
                         + [last.reason if last else "", (last.licence or "") if last else "",
                            last.at.isoformat() if last else ""])
     return out.getvalue()
+
+
+def freeze_listed_asset(engine: Engine, *, holder: str, account: str, institution: str, amount: Decimal,
+                        currency: str, list_source: str, reference: str, country: str, reason: str,
+                        regime: str | None = None, frozen_on: date | None = None, member_id: int | None = None,
+                        customer_ref: str | None = None, by_user: str | None = None) -> FrozenAsset:
+    """Enter a frozen asset on the legal basis of a listing that is on the register; the regime is
+    the listing's programme unless given (QueryError when the list names none)."""
+    chosen = regime or ", ".join(listing_regimes(engine, list_source, reference))
+    if not chosen:
+        raise QueryError(f"{list_source} {reference} names no programme: give the regime")
+    return freeze_asset(engine, holder=holder, account=account, institution=institution, amount=amount,
+                        currency=currency, frozen_on=frozen_on or date.today(), list_source=list_source,
+                        reference=reference, regime=chosen, country=country, reason=reason, member_id=member_id,
+                        customer_ref=customer_ref, by_user=by_user)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
@@ -149,20 +150,38 @@ def _looks_like_iban(compact: str) -> bool:
 
 def parse_iban(value: str, where: str) -> Account:
     """An account the message says is an IBAN: it must be one."""
+    checked = _checked_iban(value)
+    if checked.startswith("!"):
+        raise FieldError(where, f"IBAN {value!r} is not valid: {checked[1:]}")
+    return Account(checked, "iban")
+
+
+@lru_cache(maxsize=65536)
+def _checked_iban(value: str) -> str:
+    """The IBAN in compact form, or "!" and why it is not one (accounts repeat all day: checked once)."""
     try:
-        return Account(IBAN(re.sub(r"\s+", "", value)).compact, "iban")
+        return str(IBAN(re.sub(r"\s+", "", value)).compact)
     except SchwiftyException as error:
-        raise FieldError(where, f"IBAN {value!r} is not valid: {error}") from None
+        return f"!{error}"
 
 
 def parse_bic(value: str, where: str) -> str:
     """A BIC (ISO 9362: 8 or 11 characters) in upper case; FieldError if it cannot be one."""
     compact = value.strip().upper()
+    problem = _bic_problem(compact)
+    if problem is not None:
+        raise FieldError(where, f"BIC {value!r} is not valid: {problem}")
+    return compact
+
+
+@lru_cache(maxsize=65536)
+def _bic_problem(compact: str) -> str | None:
+    """Why a BIC is not valid, or None (banks repeat all day: each is checked once)."""
     try:
         BIC(compact)
     except SchwiftyException as error:
-        raise FieldError(where, f"BIC {value!r} is not valid: {error}") from None
-    return compact
+        return str(error)
+    return None
 
 
 def parse_amount(value: str | None, where: str, decimal_comma: bool = False) -> Decimal:

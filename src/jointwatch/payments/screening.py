@@ -18,13 +18,16 @@ from typing import Any
 from jointwatch.errors import QueryError
 from jointwatch.names import analyze_name
 from jointwatch.payments.model import MessageError, Payment
+from jointwatch.payments.parties import UNTYPED_ORG_FLOOR, only_legal_forms, organisation_match_holds, read_party
 from jointwatch.screening.index import TEXT, normalize_identifier
 from jointwatch.screening.model import Match, Query
 from jointwatch.screening.screener import Screener
 
 MAX_CACHE = 500_000
+NAME_LIMIT = 5              # matches kept per name (the best ones)
 REMITTANCE_FLOOR = 0.8       # free text names no one on purpose: only a whole listed name, read well, counts
 MAX_WINDOW = 6               # listed names in free text, looked for in runs of up to this many words
+LISTED, PARTICLE, OTHER = 1, 0, -1
 MIN_SINGLE_WORD = 5          # a one-word listed name in free text must be this long (HAMAS, not ALI)
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
 
@@ -76,6 +79,10 @@ class ScreeningTotals:
     names_screened: int = 0   # distinct names sent to the engine (the rest came from the cache)
 
 
+# a party name as screened: (name, schema as the message gives it, birth date, country)
+NameKey = tuple[str, str, str | None, str | None]
+
+
 def _name_key(name: str) -> str:
     return " ".join(name.casefold().split())
 
@@ -91,53 +98,112 @@ class PaymentScreener:
         self.remittance = remittance
         self.cache_enabled = cache
         self._names: dict[tuple[str, str, str | None, str | None], list[Match]] = {}
-        self._words: dict[str, bool] = {}
+        self._orgs: dict[tuple[str, str], list[Match]] = {}
+        self._words: dict[str, int] = {}
         self.totals = ScreeningTotals()
 
     # -- names ---------------------------------------------------------------------------
 
+    def cached(self, name: str, schema: str, birth_date: str | None = None, country: str | None = None) -> bool:
+        """Whether this party name's matches are in the cache."""
+        return (_name_key(name), schema, birth_date, country) in self._names
+
+    def remember(self, name: str, schema: str, birth_date: str | None = None, country: str | None = None, *,
+                 found: list[Match], engine_calls: int = 0) -> None:
+        """Put a party name's matches, screened elsewhere (a worker process), in the cache."""
+        self.totals.names_screened += engine_calls
+        if self.cache_enabled:
+            if len(self._names) >= MAX_CACHE:
+                self._names.clear()
+            self._names[(_name_key(name), schema, birth_date, country)] = found
+
     def screen_name(self, name: str, schema: str, birth_date: str | None = None,
                     country: str | None = None) -> list[Match]:
-        """Matches of one name (from the cache when it was screened before)."""
+        """Matches of one party name, read as ``read_party`` says (from the cache when seen before)."""
         key = (_name_key(name), schema, birth_date, country)
         found = self._names.get(key) if self.cache_enabled else None
         if found is None:
-            query = Query(name=name, schema=schema, birth_date=birth_date, countries=(country,) if country else ())
-            try:
-                found = self.screener.screen(query, self.threshold, limit=5, member_id=self.member_id)
-            except QueryError:
-                # a birth date or country the engine cannot read still leaves the name to screen
-                found = self.screener.screen(Query(name=name, schema=schema), self.threshold, limit=5,
-                                             member_id=self.member_id)
-            self.totals.names_screened += 1
+            read = read_party(name, schema)
+            if read.schema == "Person":
+                found = self._engine(read.name, read.schema, birth_date, country)[:NAME_LIMIT]
+            elif read.schema == "Organization":
+                found = [m for m in self._engine(read.name, read.schema, None, country)
+                         if organisation_match_holds(m)][:NAME_LIMIT]
+            else:
+                # a bare name: as a person, and a listed organisation only by its whole name, scoring high
+                floor = max(self.threshold, UNTYPED_ORG_FLOOR)
+                best = {m.entity_id: m for m in self._engine(name, "Person", birth_date, country)}
+                for m in self._whole_organisations(name, floor):
+                    if m.entity_id not in best or m.score > best[m.entity_id].score:
+                        best[m.entity_id] = m
+                found = sorted(best.values(), key=lambda m: (-m.score, m.source, m.ref))[:NAME_LIMIT]
             if self.cache_enabled:
                 if len(self._names) >= MAX_CACHE:
                     self._names.clear()
                 self._names[key] = found
         return found
 
-    def _listed_word(self, word: str) -> bool:
-        """Whether a word of free text is spelled like a word of some listed name."""
+    def _whole_organisations(self, name: str, floor: float) -> list[Match]:
+        """Listed organisations a bare name spells in full (but for legal forms), scoring ``floor`` or more. By the name
+        alone (an address country is no evidence that a person's name is a company's), so one
+        answer serves the name whatever its role and address."""
+        key = (_name_key(name), "whole-organisation")
+        found = self._orgs.get(key) if self.cache_enabled else None
+        if found is None:
+            found = [m for m in self._engine(name, "Organization", None, None, floor)
+                     if m.score >= floor and only_legal_forms(m.explanation.unmatched_listed)
+                     and organisation_match_holds(m)]
+            if self.cache_enabled:
+                if len(self._orgs) >= MAX_CACHE:
+                    self._orgs.clear()
+                self._orgs[key] = found
+        return found
+
+    def _engine(self, name: str, schema: str, birth_date: str | None, country: str | None,
+                threshold: float | None = None) -> list[Match]:
+        threshold = self.threshold if threshold is None else threshold
+        query = Query(name=name, schema=schema, birth_date=birth_date if schema == "Person" else None,
+                      countries=(country,) if country else ())
+        self.totals.names_screened += 1
+        try:
+            return self.screener.screen(query, threshold, limit=2 * NAME_LIMIT, member_id=self.member_id)
+        except QueryError:
+            # a birth date or country the engine cannot read still leaves the name to screen
+            return self.screener.screen(Query(name=name, schema=schema), threshold, limit=2 * NAME_LIMIT,
+                                        member_id=self.member_id)
+
+    def _word_kind(self, word: str) -> int:
+        """LISTED for a word of free text spelled like a word of some listed name, PARTICLE for a
+        word names are read without (al, bin, van), else OTHER."""
         found = self._words.get(word)
         if found is None:
             index = self.screener.index
             tokens = analyze_name(word, "LegalEntity").tokens
-            found = any((TEXT + t.canonical) in index.postings for t in tokens)
+            if not tokens:
+                found = PARTICLE
+            else:
+                found = LISTED if any((TEXT + t.canonical) in index.postings for t in tokens) else OTHER
             if len(self._words) < MAX_CACHE:
                 self._words[word] = found
         return found
 
     def screen_text(self, lines: list[str]) -> list[tuple[str, Match]]:
-        """Listed names in free text: runs of words spelled as listed words, screened as names."""
+        """Listed names in free text: runs of words spelled as listed words (particles such as
+        "ben" or "al" may sit between them), screened as names."""
         words = [w for line in lines for w in _WORD.findall(line)]
         hits: dict[str, tuple[str, Match]] = {}
-        flags = [self._listed_word(w.upper()) for w in words]
+        kinds = [self._word_kind(w.upper()) for w in words]
         for start in range(len(words)):
-            if not flags[start]:
+            if kinds[start] != LISTED:
                 continue
-            for size in range(1, MAX_WINDOW + 1):
-                end = start + size
-                if end > len(words) or not flags[end - 1]:
+            size = 0
+            for end in range(start + 1, len(words) + 1):
+                if kinds[end - 1] == OTHER:
+                    break
+                if kinds[end - 1] == PARTICLE:
+                    continue      # a run may go on past a particle, but neither starts nor ends on one
+                size += 1
+                if size > MAX_WINDOW:
                     break
                 if size == 1 and len(words[start]) < MIN_SINGLE_WORD:
                     continue
@@ -174,8 +240,9 @@ class PaymentScreener:
         hits: list[Hit] = []
         for party in payment.parties:
             if party.name:
+                read = read_party(party.name, party.schema)
                 for m in self.screen_name(party.name, party.schema, party.birth_date, party.country):
-                    hits.append(_name_hit(party.role, "name", party.name, party.location, m))
+                    hits.append(_name_hit(party.role, "name", party.name, party.location, m, read.why))
             if party.bic:
                 hits += self._identifier_hits(party.role, "bic", party.bic, party.location)
             if party.account:
@@ -187,7 +254,7 @@ class PaymentScreener:
                 hits += self._identifier_hits(agent.role, "bic", agent.bic, agent.location)
             if agent.name:
                 for m in self.screen_name(agent.name, "Organization", None, agent.country):
-                    hits.append(_name_hit(agent.role, "name", agent.name, agent.location, m))
+                    hits.append(_name_hit(agent.role, "name", agent.name, agent.location, m, "a bank"))
         if self.remittance and payment.remittance:
             for window, m in self.screen_text(payment.remittance):
                 hits.append(_name_hit("remittance", "remittance", window, "remittance information", m))
@@ -213,8 +280,9 @@ class PaymentScreener:
                 yield self.screen(item)
 
 
-def _name_hit(role: str, kind: str, value: str, location: str, m: Match) -> Hit:
+def _name_hit(role: str, kind: str, value: str, location: str, m: Match, read_as: str | None = None) -> Hit:
     words = ", ".join(f"{w.query}→{w.listed} ({w.rule})" for w in m.explanation.words)
+    how = f"; read as {read_as}" if read_as else ""
     return Hit(role, kind, value, location, m.entity_id, m.source, m.ref, m.caption, m.name, m.score,
                m.list_version, f"{role} name {value!r} matches {m.source} {m.ref} {m.name!r} "
-                               f"({m.score:.2f}: {words})", asdict(m.explanation))
+                               f"({m.score:.2f}: {words}{how})", asdict(m.explanation))

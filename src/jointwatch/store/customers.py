@@ -35,7 +35,7 @@ class StoredCustomer:
     nationality: str | None
     country: str | None
     accounts: tuple[str, ...]
-    name_keys: tuple[str, ...] = ()
+    name_keys: tuple[str, ...] = ()       # the analysed words of the name, as the last run stored them
     near_score: float | None = None
 
 

@@ -205,8 +205,9 @@ travel_documents = Table(
 # ---- payments, customers, freeze register (issue 6); migration 0007 ----
 
 # A member's customer base (member_id NULL: the store's own, used by the CLI). ``name_keys``
-# are the retrieval keys of the name, kept so a list change finds the customers it may touch
-# without reading every name again; ``near_score`` the best score just under the threshold,
+# are the name's analysed words (spelling, canonical form, skeleton keys: payments.customers
+# name_tokens), kept so a list change finds the customers it may touch without analysing
+# every name again; ``near_score`` the best score just under the threshold,
 # so a customer that a change of word weights could lift over it is screened again.
 customers = Table(
     "customers",

@@ -1,23 +1,45 @@
-"""POST /payments/screen: the same payment screening as `jointwatch payments screen`."""
+"""POST /payments/screen: the same payment screening as `jointwatch payments screen`; the freeze
+register (POST /freeze, POST /freeze/{id}/release, GET /freeze, GET /freeze/totals) as
+`jointwatch freeze`; the customer base (POST /customers/screen, POST /customers/rescreen,
+GET /customers/alerts) as `jointwatch customers`."""
 
 from __future__ import annotations
 
 import tempfile
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Depends, HTTPException, Request
+from sqlalchemy import Engine
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from jointwatch.api.auth import Caller, Right, authorize
-from jointwatch.api.models_payments import PaymentScreenRequest, PaymentScreenResponse
-from jointwatch.api.problems import PROBLEM_RESPONSES
+from jointwatch.api.models_payments import (
+    CustomerFileRequest,
+    CustomerRunResponse,
+    FreezeRequest,
+    FreezeTotal,
+    FrozenAssetOut,
+    PaymentScreenRequest,
+    PaymentScreenResponse,
+    ReleaseRequest,
+)
+from jointwatch.api.problems import PROBLEM_RESPONSES, Problem
+from jointwatch.payments.customers import CustomerRun, rescreen_delta, rescreen_full, screen_customer_file
+from jointwatch.payments.freeze import freeze_listed_asset
 from jointwatch.payments.model import MessageError, PaymentFormatError
 from jointwatch.payments.reader import read_payments
 from jointwatch.payments.screening import PaymentDecision, PaymentScreener
 from jointwatch.store.audit import subject_digest
+from jointwatch.screening import Screener
+from jointwatch.store.customers import list_alerts
+from jointwatch.store.freeze import FrozenAsset, list_assets, release_asset, totals
 
 router = APIRouter(tags=["payments"])
+_RESPONSES: dict[int | str, dict[str, object]] = {
+    **PROBLEM_RESPONSES, 404: {"model": Problem, "description": "No such listing or asset"},
+    409: {"model": Problem, "description": "Already released"}}
 
 
 def _screen(screener: PaymentScreener, content: str) -> list[PaymentDecision | MessageError]:
@@ -54,3 +76,111 @@ async def screen_payments(body: PaymentScreenRequest, request: Request,
                                   "reference": r.reference} for r in results]
     return PaymentScreenResponse(list_versions=versions, messages=t.messages, held=t.held, passed=t.passed,
                                  errors=t.errors, results=out)
+
+
+# -- freeze register ------------------------------------------------------------------------
+# Each member keeps its own register; entering and releasing assets are analysts' decisions.
+
+def _asset_out(asset: FrozenAsset) -> FrozenAssetOut:
+    return FrozenAssetOut.model_validate(asdict(asset))
+
+
+@router.post("/freeze", response_model=FrozenAssetOut, status_code=201, responses=_RESPONSES)
+def freeze(body: FreezeRequest, request: Request,
+           caller: Annotated[Caller, Depends(authorize("freeze.create", Right.DECIDE))]) -> FrozenAssetOut:
+    """Enter a frozen asset with its legal basis (list and reference; regime from the listing)."""
+    caller.note.subject = subject_digest(f"{body.holder}|{body.account}")
+    asset = freeze_listed_asset(
+        request.app.state.engine, holder=body.holder, account=body.account, institution=body.institution,
+        amount=body.amount, currency=body.currency, list_source=body.source, reference=body.ref,
+        country=body.country, reason=body.reason, regime=body.regime, frozen_on=body.frozen_on,
+        member_id=caller.member_id, customer_ref=body.customer_ref, by_user=caller.key.user)
+    caller.note.summary = (f"frozen asset {asset.id}: {asset.frozen_amount} {asset.currency} "
+                           f"({asset.list_source} {asset.reference})")
+    return _asset_out(asset)
+
+
+@router.post("/freeze/{asset_id}/release", response_model=FrozenAssetOut, responses=_RESPONSES)
+def release(asset_id: int, body: ReleaseRequest, request: Request,
+            caller: Annotated[Caller, Depends(authorize("freeze.release", Right.DECIDE))]) -> FrozenAssetOut:
+    """Release part of a frozen asset under a licence, or all of it."""
+    asset = release_asset(request.app.state.engine, asset_id, body.reason, body.amount, body.licence,
+                          member_id=caller.member_id, by_user=caller.key.user)
+    caller.note.summary = f"frozen asset {asset.id}: {asset.status}, {asset.frozen_amount} {asset.currency} frozen"
+    return _asset_out(asset)
+
+
+@router.get("/freeze", response_model=list[FrozenAssetOut], responses=PROBLEM_RESPONSES)
+def frozen_assets(request: Request,
+                  caller: Annotated[Caller, Depends(authorize("freeze.read", Right.DECIDE))],
+                  status: Annotated[str | None, Query(pattern="^(frozen|partially_released|released)$")] = None,
+                  ) -> list[FrozenAssetOut]:
+    """The caller's member's frozen assets with their histories."""
+    found = list_assets(request.app.state.engine, caller.member_id, status)
+    caller.note.summary = f"{len(found)} frozen assets"
+    return [_asset_out(a) for a in found]
+
+
+@router.get("/freeze/totals", response_model=list[FreezeTotal], responses=PROBLEM_RESPONSES)
+def frozen_totals(request: Request,
+                  caller: Annotated[Caller, Depends(authorize("freeze.read", Right.DECIDE))],
+                  by: Annotated[str, Query(pattern="^(list|regime|country)$")] = "list") -> list[FreezeTotal]:
+    """Amounts still frozen, per list, regime or country and currency."""
+    sums = totals(list_assets(request.app.state.engine, caller.member_id), by)
+    caller.note.summary = f"totals by {by}: {len(sums)} rows"
+    return [FreezeTotal(key=key, currency=currency, frozen=amount) for (key, currency), amount in sorted(sums.items())]
+
+
+# -- customer base ------------------------------------------------------------------------
+# A member's customer base: screened in full when it is sent, re-screened after list changes
+# (only what changed, or everything with full=true); each member's base and alerts are its own.
+
+def _screen_file(engine: Engine, screener: Screener, content: str, member_id: int) -> CustomerRun:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "customers.csv"
+        path.write_text(content, encoding="utf-8")
+        return screen_customer_file(engine, screener, path, member_id)
+
+
+def _run_out(run: CustomerRun) -> CustomerRunResponse:
+    return CustomerRunResponse.model_validate(run.to_dict())
+
+
+@router.post("/customers/screen", response_model=CustomerRunResponse, responses=PROBLEM_RESPONSES)
+async def screen_customers(body: CustomerFileRequest, request: Request,
+                           caller: Annotated[Caller, Depends(authorize("customers.screen", Right.SCREEN))],
+                           ) -> CustomerRunResponse:
+    """Make the file the member's customer base and screen it in full (rows in error are reported)."""
+    caller.note.subject = subject_digest(body.content)
+    screener, versions = await anyio.to_thread.run_sync(request.app.state.screeners.current)
+    caller.note.list_versions = versions
+    run = await anyio.to_thread.run_sync(_screen_file, request.app.state.engine, screener, body.content,
+                                         caller.member_id)
+    caller.note.summary = (f"{run.run.customers} customers screened, {len(run.new_alerts)} new alerts, "
+                           f"{len(run.errors)} rows refused")
+    return _run_out(run)
+
+
+@router.post("/customers/rescreen", response_model=CustomerRunResponse, responses=_RESPONSES)
+async def rescreen_customers(request: Request,
+                             caller: Annotated[Caller, Depends(authorize("customers.rescreen", Right.SCREEN))],
+                             full: Annotated[bool, Query(description="Screen every customer again.")] = False,
+                             ) -> CustomerRunResponse:
+    """Screen the base again after a list change: only what the change touches, or all with full=true."""
+    screener, versions = await anyio.to_thread.run_sync(request.app.state.screeners.current)
+    caller.note.list_versions = versions
+    rescreen = rescreen_full if full else rescreen_delta
+    run = await anyio.to_thread.run_sync(rescreen, request.app.state.engine, screener, caller.member_id)
+    caller.note.summary = (f"{run.run.kind}: {run.run.screened} of {run.run.customers} screened, "
+                           f"{run.run.new_alerts} new, {run.run.withdrawn_alerts} withdrawn alerts")
+    return _run_out(run)
+
+
+@router.get("/customers/alerts", response_model=list[dict[str, Any]], responses=PROBLEM_RESPONSES)
+def customer_alerts(request: Request,
+                    caller: Annotated[Caller, Depends(authorize("customers.alerts", Right.SCREEN))],
+                    status: Annotated[str, Query(pattern="^(open|withdrawn)$")] = "open") -> list[dict[str, Any]]:
+    """The member's customer alerts (open, or withdrawn with the reason)."""
+    found = list_alerts(request.app.state.engine, caller.member_id, status)
+    caller.note.summary = f"{len(found)} {status} customer alerts"
+    return [asdict(a) for a in found]
