@@ -2,9 +2,276 @@
 
 from __future__ import annotations
 
-import typer
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any
 
-network_app = typer.Typer(help="Trace terrorist financing through transactions (DuckDB or Spark).", no_args_is_help=True)
+import typer
+from rich.table import Table
+
+from jointwatch.cli.output import DbOption, JsonOption, console, err_console, print_json, record_progress, run
+from jointwatch.errors import QueryError
+from jointwatch.network.analysis import Analysis, analyse
+from jointwatch.network.designate import designated_accounts
+from jointwatch.network.engines import ENGINES, EngineSettings, open_engine
+from jointwatch.network.quality import Quality, load_transactions
+from jointwatch.network.schema import TraceSettings, default_rates, read_rates
+from jointwatch.network.simulate import SimulationSettings, simulate
+from jointwatch.network.typologies import DETECTORS, Finding, detect_all
+
+network_app = typer.Typer(help="Trace terrorist financing through transactions (DuckDB or Spark).",
+                          no_args_is_help=True)
+
+TransactionsArg = Annotated[Path, typer.Argument(
+    help="Transactions: .csv or .parquet with id,timestamp,amount,currency,sender_account,receiver_account"
+         "[,sender_name,receiver_name,sender_country,receiver_country,…] (docs/network.md).")]
+EngineOption = Annotated[str, typer.Option("--engine", "-e", help=f"Where the SQL runs: {', '.join(ENGINES)}.")]
+SparkMasterOption = Annotated[str | None, typer.Option(
+    "--spark-master", help="Spark master URL (spark://host:7077, yarn, …). Default local[THREADS].")]
+MemoryOption = Annotated[str | None, typer.Option(
+    "--memory-limit", help="DuckDB memory limit (e.g. 4GB; beyond it DuckDB spills to disk) or Spark driver "
+                           "memory (e.g. 4g).")]
+ThreadsOption = Annotated[int | None, typer.Option("--threads", min=1, help="Threads (DuckDB) or local cores (Spark).")]
+TempOption = Annotated[Path | None, typer.Option(
+    "--temp-dir", help="Spill directory (DuckDB) or work directory for materialised tables (Spark; a shared "
+                       "path on a cluster). Default: a fresh temporary directory.")]
+RatesOption = Annotated[Path | None, typer.Option(
+    "--rates", help="CSV code,usd_per_unit of conversion rates, over the built-in indicative ones.")]
+
+
+def _engine_settings(memory: str | None, threads: int | None, temp: Path | None, master: str | None,
+                     engine: str) -> EngineSettings:
+    return EngineSettings(memory_limit=memory, threads=threads, spark_master=master,
+                          temp_directory=str(temp) if temp and engine == "duckdb" else None,
+                          work_directory=str(temp) if temp and engine == "spark" else None)
+
+
+@contextmanager
+def _steps(enabled: bool) -> Iterator[Callable[[str], None]]:
+    """A spinner naming the current step on a terminal; silent otherwise."""
+    if not enabled or not err_console.is_terminal:
+        yield lambda label: None
+        return
+    with err_console.status("starting") as status:
+        yield lambda label: status.update(label)
+
+
+@network_app.command("simulate")
+def simulate_command(
+    out_dir: Annotated[Path, typer.Argument(help="Folder to write transactions, designated.txt and truth.json into.")],
+    transactions: Annotated[int, typer.Option("--transactions", "-n", min=1000, help="How many transactions.")]
+    = 100_000,
+    networks: Annotated[int, typer.Option(min=1, max=50, help="Planted financing networks.")] = 3,
+    donors: Annotated[int, typer.Option(min=1, help="Donors per network.")] = 40,
+    countries: Annotated[int, typer.Option(min=1, max=50, help="Donors come from up to this many countries.")] = 40,
+    days: Annotated[int, typer.Option(min=60, max=3650, help="Days of activity.")] = 180,
+    seed: Annotated[int, typer.Option(help="Random seed: the same settings give the same files.")] = 7,
+    fmt: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "parquet",
+    dirty: Annotated[int, typer.Option(min=0, help="Bad rows to add (CSV only), to try the input checks.")] = 0,
+    as_json: JsonOption = False,
+) -> None:
+    """Generate a realistic synthetic transaction set with planted financing networks and its truth.
+
+    Normal life (paydays, shopping with weekend and December peaks, transfers at home and
+    abroad, shops paying suppliers) plus donors in many countries giving to collectors,
+    directly or through a hawala-like broker pair, collectors forwarding to mules, mules
+    paying the designated account in chunks under the reporting threshold, and a few
+    round-tripping cycles. truth.json lists every planted donor with the USD it gave.
+    """
+    settings = run(as_json, lambda: SimulationSettings(transactions=transactions, networks=networks, donors=donors,
+                                                        countries=countries, days=days, seed=seed, dirty=dirty))
+    with record_progress("simulating", not as_json) as progress:
+        summary = run(as_json, lambda: simulate(out_dir, settings, fmt, progress))
+    if as_json:
+        print_json(summary)
+    else:
+        console.print(f"{summary['rows']:,} transactions → {summary['transactions']}; designated accounts → "
+                      f"{summary['designated']}; truth → {summary['truth']}", highlight=False)
+
+
+@network_app.command("trace")
+def trace_command(
+    transactions: TransactionsArg,
+    designated: Annotated[list[str] | None, typer.Option(
+        "--designated", "-d", help="Designated account ids (comma-separated or repeated) or a file of them, one "
+                                   "a line (@file or a path).")] = None,
+    screen: Annotated[bool, typer.Option(
+        "--screen", help="Also designate accounts whose holder name matches the register (screening store --db); "
+                         "the match, score and explanation are kept.")] = False,
+    screen_threshold: Annotated[float | None, typer.Option(
+        "--screen-threshold", min=0.0, max=1.0, help="Screening threshold for --screen (default: screening's).")]
+    = None,
+    hops: Annotated[int, typer.Option("--hops", min=1, max=12, help="How many payments upstream to follow.")] = 4,
+    lookback_days: Annotated[float, typer.Option(
+        "--lookback-days", help="Conduit test window: inflows this many days before a payment.")] = 7.0,
+    conduit_share: Annotated[float, typer.Option(
+        "--conduit-share", min=0.0, max=1.0, help="Conduit test share s (docs/network.md, Attribution).")] = 0.5,
+    since: Annotated[str | None, typer.Option(help="Payments into designated accounts from (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="… up to and including (YYYY-MM-DD).")] = None,
+    min_amount: Annotated[float, typer.Option(
+        "--min-amount", min=0.0, help="List originators from this many USD (the rest is counted).")] = 0.0,
+    typologies: Annotated[bool, typer.Option(
+        "--typologies/--no-typologies", help="Also run the typology detectors.")] = True,
+    report: Annotated[Path | None, typer.Option(
+        "--report", "-r", help="Write an HTML report here (graph, map, tables) and the JSON beside it.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the full result as JSON here.")]
+    = None,
+    engine: EngineOption = "duckdb",
+    spark_master: SparkMasterOption = None,
+    memory_limit: MemoryOption = None,
+    threads: ThreadsOption = None,
+    temp_dir: TempOption = None,
+    rates: RatesOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Trace who funded the designated accounts: originators, countries, intermediaries and paths.
+
+    Money is followed upstream payment by payment, first in first out, through accounts
+    that behave as conduits; every USD that reached a designated account is credited to an
+    originator (docs/network.md states the rule). Bad input rows are counted with examples,
+    never dropped silently. Exit code 7 for a bad transaction file or nothing to trace.
+    """
+    settings = run(as_json, lambda: TraceSettings(hops=hops, lookback_days=lookback_days, since=since, until=until,
+                                                  min_amount=min_amount, conduit_share=conduit_share))
+    targets = run(as_json, lambda: designated_accounts(designated or []))
+    if not targets and not screen:
+        raise typer.BadParameter("give --designated accounts or --screen", param_hint="--designated")
+    rate_table = run(as_json, lambda: read_rates(rates) if rates else default_rates())
+    screener = None
+    if screen:
+        from jointwatch.screening import open_screener  # noqa: PLC0415
+        from jointwatch.store import open_engine as open_store  # noqa: PLC0415
+
+        store = run(as_json, lambda: open_store(db))
+        screener = run(as_json, lambda: open_screener(store, screen_threshold))
+    engine_settings = _engine_settings(memory_limit, threads, temp_dir, spark_master, engine)
+    with _steps(not as_json) as step:
+        analysis = run(as_json, lambda: analyse(
+            transactions, targets, settings, engine_name=engine, engine_settings=engine_settings, rates=rate_table,
+            screener=screener, screen_threshold=screen_threshold, typologies=typologies, step=step))
+    if output:
+        output.write_text(json.dumps(analysis.to_dict(), indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    if report:
+        from jointwatch.network.report import write_report  # noqa: PLC0415
+
+        write_report(analysis, report, report.with_suffix(".json"))
+    if as_json:
+        print_json(analysis.to_dict())
+        return
+    _print_trace(analysis, report)
+
+
+def _print_trace(analysis: Analysis, report: Path | None) -> None:
+    trace, totals = analysis.trace, analysis.trace.totals
+    _print_quality(analysis.quality)
+    console.print(f"[bold]{totals['traced']:,.2f} USD[/] reached {len(trace.designated)} designated accounts in "
+                  f"{int(totals['payments_in']):,} payments; {len(trace.originators):,} originators in "
+                  f"[bold]{len(trace.countries)} countries[/] ({analysis.trace.engine}, "
+                  f"{analysis.seconds.get('total', 0):.1f} s).", highlight=False)
+    table = Table(title="Funding by country")
+    for column in ("country", "USD", "originators", "payments"):
+        table.add_column(column, justify="right" if column != "country" else "left")
+    for c in trace.countries[:40]:
+        table.add_row(c.country.upper(), f"{c.amount:,.2f}", str(c.originators), str(c.transactions))
+    console.print(table)
+    table = Table(title="Top originators")
+    for column in ("account", "holder", "country", "USD", "hops", "why"):
+        table.add_column(column)
+    for o in trace.originators[:20]:
+        table.add_row(o.account, o.name or "", o.country.upper(), f"{o.amount:,.2f}", str(o.hops), o.reason)
+    console.print(table)
+    if analysis.typologies:
+        _print_findings(analysis.typologies, limit=30)
+    if report:
+        console.print(f"report → {report} (JSON → {report.with_suffix('.json')})", highlight=False)
+
+
+def _print_quality(quality: Quality) -> None:
+    if not quality.issues:
+        console.print(f"{quality.rows:,} rows read, all usable.", highlight=False)
+        return
+    table = Table(title=f"{quality.path}: {quality.rows:,} rows, {quality.excluded_rows:,} left out of the trace")
+    for column in ("problem", "rows", "left out", "examples (row: id)"):
+        table.add_column(column)
+    for i in quality.issues:
+        table.add_row(i.kind, f"{i.count:,}", "yes" if i.excluded else "no",
+                      "; ".join(f"{e['row']}: {e.get('id')}" for e in i.examples[:3]))
+    console.print(table)
+
+
+def _print_findings(findings: list[Finding], limit: int) -> None:
+    table = Table(title=f"Typology findings ({len(findings)})")
+    for column in ("typology", "accounts", "figures"):
+        table.add_column(column, overflow="fold")
+    for f in findings[:limit]:
+        table.add_row(f.typology, ", ".join(f.accounts) or str(f.figures.get("corridor", "")),
+                      ", ".join(f"{k}={v}" for k, v in f.figures.items() if k != "corridor"))
+    console.print(table)
+
+
+@network_app.command("typologies")
+def typologies_command(
+    transactions: TransactionsArg,
+    only: Annotated[list[str] | None, typer.Option(
+        "--only", help=f"Run only these detectors: {', '.join(d.name for d in DETECTORS)}.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the findings as JSON here.")] = None,
+    engine: EngineOption = "duckdb",
+    spark_master: SparkMasterOption = None,
+    memory_limit: MemoryOption = None,
+    threads: ThreadsOption = None,
+    temp_dir: TempOption = None,
+    rates: RatesOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Run the typology detectors over all transactions: fan-in, pass-through, structuring, cycles,
+    hawala-like broker netting, new corridors. Each finding gives its rule, figures and transactions."""
+    names = tuple(n.strip() for value in only or [] for n in value.split(",") if n.strip())
+    unknown = [n for n in names if n not in {d.name for d in DETECTORS}]
+    if unknown:
+        raise typer.BadParameter(f"unknown detector(s) {', '.join(unknown)}", param_hint="--only")
+    rate_table = run(as_json, lambda: read_rates(rates) if rates else default_rates())
+    eng = run(as_json, lambda: open_engine(engine, _engine_settings(memory_limit, threads, temp_dir, spark_master,
+                                                                      engine)))
+    try:
+        with _steps(not as_json) as step:
+            step("loading and checking transactions")
+            quality = run(as_json, lambda: load_transactions(eng, transactions, rate_table))
+            findings = run(as_json, lambda: detect_all(eng, names or None, lambda n: step(f"detector {n}")))
+    finally:
+        eng.close()
+    data: dict[str, Any] = {"quality": asdict(quality), "findings": [asdict(f) for f in findings]}
+    if output:
+        output.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    if as_json:
+        print_json(data)
+        return
+    _print_quality(quality)
+    _print_findings(findings, limit=200)
+
+
+@network_app.command("check")
+def check_command(
+    transactions: TransactionsArg,
+    rates: RatesOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Check a transaction file: every problem with its count, rule and example rows (DuckDB)."""
+    rate_table = run(as_json, lambda: read_rates(rates) if rates else default_rates())
+    eng = open_engine("duckdb")
+    try:
+        quality = run(as_json, lambda: load_transactions(eng, transactions, rate_table))
+    finally:
+        eng.close()
+    if as_json:
+        print_json(quality)
+    else:
+        _print_quality(quality)
+    if quality.traced_rows == 0:
+        raise typer.Exit(QueryError.exit_code)
 
 
 def register(app: typer.Typer) -> None:

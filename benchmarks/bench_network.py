@@ -1,0 +1,176 @@
+"""Network tracing benchmark: planted financing networks found, per-country error, time and peak memory.
+
+    python benchmarks/bench_network.py                      # 1M transactions, DuckDB and Spark local
+    python benchmarks/bench_network.py --sizes 10000000,50000000 --engines duckdb
+
+For each size the generator (`jointwatch network simulate`, seed 7, 5 planted networks of
+40 donors in up to 40 countries) writes a Parquet file once. Each engine then runs the
+whole analysis (load and check, trace 4 hops, typologies) in a fresh process on 2 cores,
+while this script samples the resident memory of that process and its children (Spark's
+JVM) to report the peak. The anchor, on the same data in the same run, is what a graph
+tool gives an analyst: a time-respecting upstream breadth-first search from the designated
+accounts (4 hops, in Python), calling every account it reaches a funder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from jointwatch.network import TraceSettings, analyse, simulate
+from jointwatch.network.designate import designated_accounts
+from jointwatch.network.engines import EngineSettings
+from jointwatch.network.evaluate import score_trace
+from jointwatch.network.simulate import SimulationSettings
+
+MIN_AMOUNTS = (0.0, 100.0)
+
+
+def dataset(work: Path, size: int) -> Path:
+    """The generated set for ``size`` transactions (made once, reused)."""
+    out = work / f"n{size}"
+    if not (out / "truth.json").exists():
+        started = time.perf_counter()
+        simulate(out, SimulationSettings(transactions=size, networks=5, donors=40, countries=40), "parquet")
+        print(f"  generated {size:,} transactions in {time.perf_counter() - started:.0f} s → {out}", flush=True)
+    return out
+
+
+def run_one(engine: str, data: Path, memory: str, threads: int, temp: Path) -> dict[str, Any]:
+    """In this (child) process: the whole analysis once, with its scores."""
+    settings = EngineSettings(memory_limit=memory, threads=threads, spark_master=f"local[{threads}]",
+                              temp_directory=str(temp) if engine == "duckdb" else None,
+                              shuffle_partitions=threads * 4)
+    truth = json.loads((data / "truth.json").read_text())
+    started = time.perf_counter()
+    analysis = analyse(data / "transactions.parquet", designated_accounts([str(data / "designated.txt")]),
+                       TraceSettings(), engine_name=engine, engine_settings=settings, typologies=True)
+    seconds = time.perf_counter() - started
+    scores = {str(m): score_trace(analysis.trace, truth, m).__dict__ for m in MIN_AMOUNTS}
+    countries = {c.country: c.amount for c in analysis.trace.countries}
+    return {"engine": engine, "seconds": seconds, "steps": analysis.seconds, "scores": scores,
+            "originators": {o.account: o.amount for o in analysis.trace.originators}, "countries": countries,
+            "findings": len(analysis.typologies)}
+
+
+def measured(engine: str, data: Path, memory: str, threads: int, temp: Path) -> dict[str, Any]:
+    """Run one engine in a child process; its result plus the peak RSS of the process tree."""
+    out = temp / f"result-{engine}.json"
+    child = subprocess.Popen([sys.executable, __file__, "--child", engine, "--data", str(data), "--memory-limit",
+                              memory, "--threads", str(threads), "--work", str(temp), "--out", str(out)])
+    peak, process = 0, psutil.Process(child.pid)
+    while child.poll() is None:
+        try:
+            tree = [process, *process.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.2)
+    if child.returncode != 0:
+        raise SystemExit(f"{engine} failed with exit code {child.returncode}")
+    result = json.loads(out.read_text())
+    result["peak_mb"] = peak / 2**20
+    return result
+
+
+def anchor_bfs(data: Path, hops: int = 4) -> dict[str, Any]:
+    """Upstream BFS over time-respecting edges: every account reached within ``hops`` is a 'funder'."""
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    started = time.perf_counter()
+    table = pq.read_table(data / "transactions.parquet", columns=["timestamp", "sender_account", "receiver_account"])
+    inflows: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for t, s, r in zip(table["timestamp"].to_pylist(), table["sender_account"].to_pylist(),
+                       table["receiver_account"].to_pylist(), strict=True):
+        inflows[r].append((t, s))
+    targets = designated_accounts([str(data / "designated.txt")])
+    latest = {a: "9999" for a in targets}      # money must have arrived before it left
+    frontier, reached = dict(latest), set()
+    for _ in range(hops):
+        nxt: dict[str, str] = {}
+        for account, before in frontier.items():
+            for t, sender in inflows.get(account, ()):
+                if t < before and sender not in latest and t > nxt.get(sender, ""):
+                    nxt[sender] = t
+        latest.update(nxt)
+        reached.update(nxt)
+        frontier = nxt
+    seconds = time.perf_counter() - started
+    truth = json.loads((data / "truth.json").read_text())
+    donors = {d["account"] for n in truth["networks"] for d in n["donors"]}
+    hits = len(reached & donors)
+    return {"seconds": seconds, "found": len(reached), "precision": hits / len(reached) if reached else 0.0,
+            "recall": hits / len(donors)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000000")
+    parser.add_argument("--engines", default="duckdb,spark")
+    parser.add_argument("--spark-max", type=int, default=10_000_000, help="largest size run on Spark")
+    parser.add_argument("--anchor-max", type=int, default=1_000_000, help="largest size the Python anchor runs on")
+    parser.add_argument("--memory-limit", default="4GB", help="DuckDB memory limit / Spark driver memory")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--work", default="/tmp/jointwatch-bench-network")
+    parser.add_argument("--child")
+    parser.add_argument("--data")
+    parser.add_argument("--out")
+    args = parser.parse_args()
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    if args.child:
+        memory = args.memory_limit if args.child == "duckdb" else args.memory_limit.lower().replace("gb", "g")
+        result = run_one(args.child, Path(args.data), memory, args.threads, work)
+        Path(args.out).write_text(json.dumps(result))
+        return
+    rows = []
+    for size in (int(s) for s in args.sizes.split(",")):
+        data = dataset(work, size)
+        results = {}
+        for engine in args.engines.split(","):
+            if engine == "spark" and size > args.spark_max:
+                continue
+            print(f"  {size:,} on {engine} …", flush=True)
+            results[engine] = measured(engine, data, args.memory_limit, args.threads, work)
+        anchor = anchor_bfs(data) if size <= args.anchor_max else None
+        rows.append(report(size, results, anchor))
+    print("\n| transactions | engine | seconds | peak MB | originators P / R (all) | P / R (≥100 USD) "
+          "| country error | findings |")
+    print("|---:|---|---:|---:|---|---|---:|---:|")
+    for line in rows:
+        print(line)
+
+
+def report(size: int, results: dict[str, dict[str, Any]], anchor: dict[str, Any] | None) -> str:
+    lines = []
+    for engine, r in results.items():
+        s0, s1 = r["scores"]["0.0"], r["scores"]["100.0"]
+        lines.append(f"| {size:,} | {engine} | {r['seconds']:.1f} | {r['peak_mb']:,.0f} | "
+                     f"{s0['precision']:.3f} / {s0['recall']:.3f} | {s1['precision']:.3f} / {s1['recall']:.3f} | "
+                     f"{s0['country_rel_error']:.1%} | {r['findings']} |")
+    if anchor:
+        lines.append(f"| {size:,} | anchor: Python upstream BFS | {anchor['seconds']:.1f} | – | "
+                     f"{anchor['precision']:.3f} / {anchor['recall']:.3f} ({anchor['found']:,} reached) | – | – | – |")
+    if {"duckdb", "spark"} <= results.keys():
+        a, b = results["duckdb"], results["spark"]
+        same = a["originators"].keys() == b["originators"].keys()
+        worst = max((abs(a["originators"][k] - b["originators"][k]) for k in a["originators"] if same), default=0.0)
+        worst_c = max((abs(v - b["countries"].get(k, 0.0)) for k, v in a["countries"].items()), default=0.0)
+        print(f"  {size:,}: DuckDB vs Spark: same originators {same}, largest amount difference {worst:.2f} USD, "
+              f"largest country difference {worst_c:.2f} USD; Spark/DuckDB time {b['seconds'] / a['seconds']:.1f}x")
+    for engine, r in results.items():
+        steps = ", ".join(f"{k} {v:.1f}s" for k, v in r["steps"].items())
+        print(f"  {size:,} {engine}: {steps} (one run per size: wall time of the whole analysis)")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,26 @@
+"""Tracing terrorist financing through transactions: who funded a designated group, from where, through whom.
+
+    from jointwatch.network import TraceSettings, analyse
+    result = analyse(Path("transactions.parquet"), ["ACC-123"], TraceSettings(hops=4))
+    for c in result.trace.countries:
+        print(c.country, c.amount, c.originators)
+
+The analysis is SQL written once in DuckDB's dialect (``trace.py``, ``typologies.py``,
+``quality.py``) and run by DuckDB (embedded default) or by Spark through sqlglot
+(``engines.py``); the tests prove both give the same answers. The attribution rule is
+stated in ``trace.py`` and docs/network.md.
+"""
+
+from jointwatch.network.analysis import Analysis, analyse
+from jointwatch.network.designate import HolderMatch, designated_accounts, screen_holders
+from jointwatch.network.engines import ENGINES, DuckDBEngine, Engine, EngineSettings, SparkEngine, open_engine
+from jointwatch.network.quality import Issue, Quality, load_transactions
+from jointwatch.network.result import CountryTotal, Edge, Intermediary, Originator, TraceResult
+from jointwatch.network.schema import COLUMNS, REQUIRED, TraceSettings
+from jointwatch.network.simulate import SimulationSettings, simulate
+from jointwatch.network.typologies import DETECTORS, Finding, detect_all
+
+__all__ = ["COLUMNS", "DETECTORS", "ENGINES", "REQUIRED", "Analysis", "CountryTotal", "DuckDBEngine", "Edge",
+           "Engine", "EngineSettings", "Finding", "HolderMatch", "Intermediary", "Issue", "Originator", "Quality",
+           "SimulationSettings", "SparkEngine", "TraceResult", "TraceSettings", "analyse", "designated_accounts",
+           "detect_all", "load_transactions", "open_engine", "screen_holders", "simulate"]

@@ -1,0 +1,89 @@
+"""One call from a transaction file to a finished trace: load, check, designate, trace, read out."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jointwatch.errors import QueryError
+from jointwatch.network.designate import HolderMatch, screen_holders
+from jointwatch.network.engines import Engine, EngineSettings, open_engine
+from jointwatch.network.quality import Quality, load_transactions
+from jointwatch.network.result import TraceResult, assemble
+from jointwatch.network.schema import TraceSettings, default_rates
+from jointwatch.network.trace import trace_upstream
+
+
+@dataclass
+class Analysis:
+    """A trace with everything it rests on: the input's quality, the designations, the timings."""
+
+    source: str
+    quality: Quality
+    designated_given: list[str]
+    holder_matches: list[HolderMatch]
+    trace: TraceResult
+    typologies: list[Any] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["trace"] = self.trace.to_dict()
+        return out
+
+
+def analyse(path: Path, designated: list[str], settings: TraceSettings | None = None, *,
+            engine: Engine | None = None, engine_name: str = "duckdb", engine_settings: EngineSettings | None = None,
+            rates: dict[str, float] | None = None, screener: Any = None, screen_threshold: float | None = None,
+            typologies: bool = False, step: Callable[[str], None] | None = None) -> Analysis:
+    """Trace the funding of ``designated`` accounts (plus holders the screener matches) in ``path``."""
+    settings = settings or TraceSettings()
+    note = step or (lambda _label: None)
+    own = engine is None
+    eng = engine or open_engine(engine_name, engine_settings)
+    seconds: dict[str, float] = {}
+    try:
+        started = time.perf_counter()
+        note("loading and checking transactions")
+        quality = load_transactions(eng, path, rates or default_rates())
+        seconds["load"] = time.perf_counter() - started
+        matches: list[HolderMatch] = []
+        if screener is not None:
+            note("screening account holders against the register")
+            mark = time.perf_counter()
+            matches = screen_holders(eng, screener, screen_threshold)
+            seconds["screen"] = time.perf_counter() - mark
+        targets = sorted(set(designated) | {m.account for m in matches})
+        if not targets:
+            raise QueryError("nothing to trace: give --designated accounts, or --screen with a register "
+                             "whose listed names match account holders")
+        known = {r["account"] for r in eng.rows("SELECT account FROM accounts WHERE account IN ("
+                                                 + ", ".join("'" + a.replace("'", "''") + "'" for a in targets)
+                                                 + ")")}
+        unknown = [a for a in targets if a not in known]
+        if len(unknown) == len(targets):
+            raise QueryError(f"{path}: none of the designated accounts occurs in the transactions "
+                             f"(e.g. {', '.join(unknown[:3])})")
+        note(f"tracing {settings.hops} hops upstream of {len(targets)} designated accounts")
+        mark = time.perf_counter()
+        tables = trace_upstream(eng, targets, settings)
+        result = assemble(eng, tables, targets, settings)
+        result.totals["designated_not_in_data"] = float(len(unknown))
+        seconds["trace"] = time.perf_counter() - mark
+        found: list[Any] = []
+        if typologies:
+            from jointwatch.network.typologies import detect_all  # noqa: PLC0415
+
+            note("running typology detectors")
+            mark = time.perf_counter()
+            found = detect_all(eng)
+            seconds["typologies"] = time.perf_counter() - mark
+        seconds["total"] = time.perf_counter() - started
+        return Analysis(str(path), quality, sorted(set(designated)), matches, result, found,
+                        {k: round(v, 3) for k, v in seconds.items()})
+    finally:
+        if own:
+            eng.close()

@@ -1,0 +1,210 @@
+"""Where the SQL runs: DuckDB (embedded default) or Spark, behind one small interface.
+
+Every statement of the analysis is written once, in DuckDB's dialect. The DuckDB engine runs
+it as written; the Spark engine transpiles it with sqlglot to Spark SQL first. The only code
+that differs per engine is here: opening a session, reading files, materialising a table
+and writing one out.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from jointwatch.errors import QueryError
+
+ENGINES = ("duckdb", "spark")
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """How much of the machine an engine may use; None leaves the engine's own default."""
+
+    memory_limit: str | None = None      # DuckDB: "4GB"; Spark: driver memory, "4g"
+    threads: int | None = None           # DuckDB threads; Spark local[N] when master is None
+    temp_directory: str | None = None    # DuckDB spill directory (larger-than-memory work)
+    spark_master: str | None = None      # "local[2]", "spark://host:7077", "yarn" …
+    shuffle_partitions: int | None = None
+    work_directory: str | None = None    # Spark: where tables are materialised (a shared path on a cluster)
+
+
+class Engine(Protocol):
+    """Runs the analysis SQL; tables it creates live for the engine's lifetime."""
+
+    name: str
+
+    def create(self, table: str, select_sql: str) -> None:
+        """Materialise the result of ``select_sql`` (DuckDB dialect) as ``table``."""
+
+    def rows(self, select_sql: str) -> list[dict[str, Any]]:
+        """The rows of a (small) query, as dicts."""
+
+    def read_file(self, table: str, path: Path, fmt: str) -> list[str]:
+        """Make ``table`` from a CSV or Parquet file, every column as text; return its columns."""
+
+    def close(self) -> None: ...
+
+
+class DuckDBEngine:
+    """The embedded default: one in-process database, spilling to disk beyond its memory limit."""
+
+    name = "duckdb"
+
+    def __init__(self, settings: EngineSettings | None = None) -> None:
+        import duckdb  # noqa: PLC0415 - only loaded when this engine is chosen
+
+        settings = settings or EngineSettings()
+        self._con = duckdb.connect(":memory:")
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        spill = settings.temp_directory
+        if spill is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="jointwatch-duckdb-")
+            spill = self._tmp.name
+        self._con.execute(f"SET temp_directory = '{_quote(spill)}'")
+        if settings.memory_limit:
+            self._con.execute(f"SET memory_limit = '{_quote(settings.memory_limit)}'")
+        if settings.threads:
+            self._con.execute(f"SET threads = {int(settings.threads)}")
+
+    def create(self, table: str, select_sql: str) -> None:
+        self._con.execute(f"CREATE OR REPLACE TABLE {table} AS {select_sql}")
+
+    def rows(self, select_sql: str) -> list[dict[str, Any]]:
+        cursor = self._con.execute(select_sql)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def read_file(self, table: str, path: Path, fmt: str) -> list[str]:
+        source = _quote(str(path))
+        if fmt == "csv":
+            # all_varchar: every value is checked by the validation SQL, not guessed by a sniffer;
+            # the file's line order is kept for the "out of order" check and for line numbers
+            relation = (f"read_csv('{source}', header = true, all_varchar = true, quote = '\"', escape = '\"', "
+                        "strict_mode = false, null_padding = true)")
+        elif path.is_file():
+            # the row number as Parquet stores it: no window over every (wide) row
+            relation = f"read_parquet('{source}', file_row_number = true)"
+        else:
+            relation = f"read_parquet('{source}/**/*.parquet')"
+        columns = [d[0] for d in self._con.execute(f"SELECT * FROM {relation} LIMIT 0").description]
+        numbered = "file_row_number" in columns
+        columns = [c for c in columns if c != "file_row_number"]
+        text = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c.strip().lower()}"' for c in columns)
+        row = "file_row_number + 1" if numbered else "row_number() OVER ()"
+        # a view, not a table: the checks read the file once more instead of holding a text copy
+        # of every row; row_number() OVER () follows the file order (insertion order is kept)
+        self._con.execute(f"CREATE OR REPLACE VIEW {table} AS "
+                          f"SELECT {text}, CAST({row} AS BIGINT) AS _row FROM {relation}")
+        return [c.strip().lower() for c in columns]
+
+    def close(self) -> None:
+        self._con.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+
+class SparkEngine:
+    """Apache Spark: local mode for tests and laptops, a cluster URL for national-scale data."""
+
+    name = "spark"
+
+    def __init__(self, settings: EngineSettings | None = None) -> None:
+        import sqlglot  # noqa: PLC0415
+        from pyspark.sql import SparkSession  # noqa: PLC0415 - pyspark is the optional `spark` extra
+
+        settings = settings or EngineSettings()
+        self._sqlglot = sqlglot
+        master = settings.spark_master or f"local[{settings.threads or 2}]"
+        builder = (SparkSession.builder.appName("jointwatch-network").master(master)
+                   # timestamps are compared as epoch seconds: both engines must read them as UTC
+                   .config("spark.sql.session.timeZone", "UTC")
+                   .config("spark.sql.shuffle.partitions", str(settings.shuffle_partitions or 8))
+                   .config("spark.ui.enabled", "false")
+                   .config("spark.ui.showConsoleProgress", "false")
+                   .config("spark.sql.adaptive.enabled", "true"))
+        if settings.memory_limit:
+            builder = builder.config("spark.driver.memory", settings.memory_limit)
+        if settings.temp_directory:
+            builder = builder.config("spark.local.dir", settings.temp_directory)
+        self._spark = builder.getOrCreate()
+        self._spark.sparkContext.setLogLevel("ERROR")
+        self._frames: dict[str, Any] = {}
+        self._version = 0
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if settings.work_directory:
+            self._work = settings.work_directory
+        else:
+            self._tmp = tempfile.TemporaryDirectory(prefix="jointwatch-spark-")
+            self._work = self._tmp.name
+
+    @property
+    def session(self) -> Any:
+        return self._spark
+
+    def spark_sql(self, duckdb_sql: str) -> str:
+        """The Spark SQL text of a statement written in DuckDB's dialect."""
+        return self._sqlglot.transpile(duckdb_sql, read="duckdb", write="spark")[0]
+
+    def _register(self, table: str, frame: Any) -> None:
+        # every table is written out as Parquet and read back: it cuts the lineage (hop N does
+        # not re-plan hops 1..N-1), spills to disk like DuckDB, and avoids plans that mix
+        # checkpointed frames, which Spark 4 fails to resolve in UNION ALL; plain caching
+        # keeps every plan and runs the driver out of memory over a few hops
+        self._version += 1
+        location = f"{self._work.rstrip('/')}/{table}_{self._version}"
+        frame.write.mode("overwrite").parquet(location)
+        frame = self._spark.read.parquet(location)
+        frame.createOrReplaceTempView(table)
+        self._frames[table] = frame
+
+    def create(self, table: str, select_sql: str) -> None:
+        self._register(table, self._spark.sql(self.spark_sql(select_sql)))
+
+    def rows(self, select_sql: str) -> list[dict[str, Any]]:
+        return [row.asDict() for row in self._spark.sql(self.spark_sql(select_sql)).collect()]
+
+    def read_file(self, table: str, path: Path, fmt: str) -> list[str]:
+        from pyspark.sql import functions as F  # noqa: N812, PLC0415
+
+        if fmt == "csv":
+            frame = self._spark.read.csv(str(path), header=True, inferSchema=False, quote='"', escape='"',
+                                         mode="PERMISSIVE")
+        else:
+            frame = self._spark.read.parquet(str(path))
+        columns = [c.strip().lower() for c in frame.columns]
+        frame = frame.select(*[F.col(f"`{c}`").cast("string").alias(n) for c, n in zip(frame.columns, columns,
+                                                                                         strict=True)])
+        # monotonically_increasing_id follows the file order; row_number turns it into 1..n
+        frame = frame.withColumn("_mid", F.monotonically_increasing_id())
+        frame.createOrReplaceTempView(f"{table}_unnumbered")
+        self._register(table, self._spark.sql(
+            f"SELECT * EXCEPT (_mid), CAST(row_number() OVER (ORDER BY _mid) AS BIGINT) AS _row "
+            f"FROM {table}_unnumbered"))
+        return columns
+
+    def close(self) -> None:
+        for table in self._frames:
+            self._spark.catalog.dropTempView(table)
+        self._frames.clear()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+
+def open_engine(name: str = "duckdb", settings: EngineSettings | None = None) -> Engine:
+    """An engine by name: ``duckdb`` (default) or ``spark`` (needs the ``spark`` extra and Java)."""
+    if name == "duckdb":
+        return DuckDBEngine(settings)
+    if name == "spark":
+        try:
+            return SparkEngine(settings)
+        except ImportError as error:
+            raise QueryError("the spark engine needs pyspark: pip install 'jointwatch[spark]'") from error
+    raise QueryError(f"unknown engine {name!r}: choose one of {', '.join(ENGINES)}")
+
+
+def _quote(text: str) -> str:
+    return text.replace("'", "''")
+

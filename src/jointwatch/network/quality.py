@@ -1,0 +1,185 @@
+"""Reading a transaction file into the engine, checking every row, and saying what was wrong.
+
+Nothing is dropped silently: a row that cannot be traced (no amount, negative amount,
+unknown currency, bad timestamp, repeated id, self-transfer, missing account) is left out
+of the trace and counted with examples; a row that can be traced but looks wrong
+(timestamp earlier than the row before it, no holder name, no country) is kept and counted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jointwatch.errors import QueryError
+from jointwatch.network.engines import Engine
+from jointwatch.network.schema import OPTIONAL, REQUIRED, file_format
+
+EXAMPLES = 5
+
+# (kind, rule) in the order they are tested: a row is reported under its first problem
+EXCLUDED: tuple[tuple[str, str, str], ...] = (
+    ("missing_id", "id IS NULL", "the id is empty"),
+    ("duplicate_id", "dup_rank > 1", "the id was already used by an earlier row (the first row is kept)"),
+    ("non_numeric_amount", "amt IS NULL", "the amount is empty or not a number"),
+    ("non_positive_amount", "amt <= 0", "the amount is zero or negative"),
+    ("implausible_amount", "NOT (amt < 1e15)", "the amount is not finite or above 10^15"),
+    ("bad_timestamp", "ts IS NULL", "the timestamp is empty or not an ISO 8601 date-time"),
+    ("unknown_currency", "rate IS NULL", "the currency has no conversion rate (see --rates)"),
+    ("missing_account", "src IS NULL OR dst IS NULL", "the sender or receiver account is empty"),
+    ("self_transfer", "src = dst", "sender and receiver are the same account: no money moves"),
+)
+KEPT: tuple[tuple[str, str, str], ...] = (
+    ("out_of_order", "late",
+     "the timestamp is earlier than one on a row above it (kept; tracing sorts by time)"),
+    ("no_holder", "src_name IS NULL OR dst_name IS NULL", "an account has no holder name (kept; not screened)"),
+    ("no_country", "src_country IS NULL OR dst_country IS NULL",
+     "a sender or receiver country is missing or not a 2-letter code (kept; counted under '??')"),
+)
+
+
+@dataclass
+class Issue:
+    """One kind of bad input: how many rows, which rule, a few examples (with their row numbers)."""
+
+    kind: str
+    rule: str
+    excluded: bool
+    count: int
+    examples: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Quality:
+    """What the transaction file held and what was wrong with it."""
+
+    path: str
+    rows: int
+    traced_rows: int
+    issues: list[Issue]
+
+    @property
+    def excluded_rows(self) -> int:
+        return self.rows - self.traced_rows
+
+
+def load_transactions(engine: Engine, path: Path, rates: dict[str, float]) -> Quality:
+    """Load ``path`` as table ``tx`` (clean rows) and ``accounts`` (holders); report bad rows."""
+    fmt = file_format(path)
+    try:
+        columns = engine.read_file("raw_tx", path, fmt)
+    except Exception as error:  # noqa: BLE001 - engines raise their own types; name the file either way
+        raise QueryError(f"{path}: cannot read as {fmt} ({str(error).splitlines()[0][:300]})") from None
+    missing = [c for c in REQUIRED if c not in columns]
+    if missing:
+        raise QueryError(f"{path}, header: missing column(s) {', '.join(missing)}; "
+                         f"needs {', '.join(REQUIRED)} (see docs/network.md)")
+    engine.create("late_tx", _late_sql())
+    engine.create("checked_tx", _checked_sql(columns, rates))
+    kinds = EXCLUDED + KEPT
+    counts = engine.rows(f"SELECT COUNT(*) AS rows_read, {_count_columns()} FROM checked_tx")[0]
+    examples = _examples(engine)
+    issues = []
+    for kind, rule, description in kinds:
+        n = int(counts[kind] or 0)
+        if n:
+            issues.append(Issue(kind, description, (kind, rule, description) in EXCLUDED, n,
+                                examples.get(kind, [])))
+    engine.create("tx", _clean_sql())
+    engine.create("accounts", _accounts_sql())
+    return Quality(str(path), int(counts["rows_read"]), int(counts["rows_read"]) - sum(
+        i.count for i in issues if i.excluded), issues)
+
+
+def _text(column: str, columns: list[str]) -> str:
+    if column not in columns:
+        return "CAST(NULL AS VARCHAR)"
+    return f"NULLIF(TRIM(r.\"{column}\"), '')"
+
+
+def _checked_sql(columns: list[str], rates: dict[str, float]) -> str:
+    fx = ", ".join(f"('{code}', CAST({rate!r} AS DOUBLE))" for code, rate in sorted(rates.items())
+                   if code.isalpha() and len(code) == 3)
+    country = {side: f"CASE WHEN LENGTH({_text(side + '_country', columns)}) = 2 "
+                     f"THEN LOWER({_text(side + '_country', columns)}) END" for side in ("sender", "receiver")}
+    problem = "CASE " + " ".join(f"WHEN {rule} THEN '{kind}'" for kind, rule, _ in EXCLUDED) + " END"
+    return f"""
+SELECT *, {problem} AS problem FROM (
+  SELECT b.*, l._row IS NOT NULL AS late, CASE WHEN b._row > d.first_row THEN 2 ELSE 1 END AS dup_rank
+  FROM (
+    SELECT r._row, {_text('id', columns)} AS id, r."timestamp" AS ts_text, r.amount AS amount_text,
+           TRY_CAST(TRIM(r.amount) AS DOUBLE) AS amt, TRY_CAST(TRIM(r."timestamp") AS TIMESTAMP) AS ts,
+           UPPER(TRIM(r.currency)) AS currency, fx.rate,
+           {_text('sender_account', columns)} AS src, {_text('receiver_account', columns)} AS dst,
+           {_text('sender_name', columns)} AS src_name, {_text('receiver_name', columns)} AS dst_name,
+           {country['sender']} AS src_country, {country['receiver']} AS dst_country,
+           {_text('sender_institution', columns)} AS src_inst, {_text('receiver_institution', columns)} AS dst_inst,
+           LOWER({_text('channel', columns)}) AS channel
+    FROM raw_tx r LEFT JOIN (SELECT * FROM (VALUES {fx}) AS v(code, rate)) fx ON fx.code = UPPER(TRIM(r.currency))
+  ) b
+  -- repeated ids by aggregation (parallel), not by a window over every id
+  LEFT JOIN (SELECT {_text('id', columns)} AS dup_id, MIN(r._row) AS first_row FROM raw_tx r
+             GROUP BY {_text('id', columns)} HAVING COUNT(*) > 1) d ON d.dup_id = b.id
+  LEFT JOIN late_tx l ON l._row = b._row
+) c"""
+
+
+def _late_sql() -> str:
+    # the rows whose timestamp is earlier than one above them: a running maximum in file order,
+    # which no engine can split, so it runs on two narrow columns and keeps only the (few) hits
+    return """
+SELECT _row FROM (
+  SELECT _row, ts, MAX(ts) OVER (ORDER BY _row ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_ts
+  FROM (SELECT _row, TRY_CAST(TRIM(r."timestamp") AS TIMESTAMP) AS ts FROM raw_tx r) n
+) w WHERE ts < prev_ts"""
+
+
+def _count_columns() -> str:
+    parts = [f"SUM(CASE WHEN problem = '{kind}' THEN 1 ELSE 0 END) AS {kind}" for kind, _, _ in EXCLUDED]
+    parts += [f"SUM(CASE WHEN problem IS NULL AND ({rule}) THEN 1 ELSE 0 END) AS {kind}" for kind, rule, _ in KEPT]
+    return ", ".join(parts)
+
+
+def _examples(engine: Engine) -> dict[str, list[dict[str, Any]]]:
+    columns = "_row, id, ts_text, amount_text, currency, src, dst"
+    parts = [f"SELECT problem AS kind, {columns} FROM checked_tx WHERE problem IS NOT NULL"]
+    parts += [f"SELECT '{kind}' AS kind, {columns} FROM checked_tx WHERE problem IS NULL AND ({rule})"
+              for kind, rule, _ in KEPT]
+    rows = engine.rows(f"""
+SELECT kind, {columns} FROM (
+  SELECT k.*, row_number() OVER (PARTITION BY kind ORDER BY _row) AS n FROM ({" UNION ALL ".join(parts)}) k
+) e WHERE n <= {EXAMPLES} ORDER BY kind, _row""")
+    out: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        kind = row.pop("kind")
+        row["row"] = int(row.pop("_row"))
+        out.setdefault(kind, []).append(row)
+    return out
+
+
+def _clean_sql() -> str:
+    return """
+SELECT id, ts, CAST(EPOCH(ts) AS BIGINT) AS t, amt AS amount, currency, amt * rate AS usd,
+       src, dst, src_name, dst_name, src_country, dst_country, src_inst, dst_inst, channel, _row
+FROM checked_tx WHERE problem IS NULL"""
+
+
+def _accounts_sql() -> str:
+    # an account's holder is the one named on its latest transaction that names one: the key
+    # orders named before unnamed, then by time, then by row (t < 4e9 and _row < 1e9 keep it
+    # inside a BIGINT); an aggregation, so it runs in parallel on both engines
+    key = "CASE WHEN name IS NULL THEN 0 ELSE 4000000000000000000 END + t * 1000000000 + _row"
+    return f"""
+SELECT account, MAX_BY(name, k) AS name, MAX_BY(country, k) AS country, MAX_BY(institution, k) AS institution,
+       COUNT(*) AS appearances
+FROM (
+  SELECT account, name, country, institution, {key} AS k FROM (
+    SELECT src AS account, src_name AS name, src_country AS country, src_inst AS institution, t, _row FROM tx
+    UNION ALL
+    SELECT dst, dst_name, dst_country, dst_inst, t, _row FROM tx
+  ) s
+) a GROUP BY account"""
+
+
+__all__ = ["EXCLUDED", "KEPT", "OPTIONAL", "Issue", "Quality", "load_transactions"]

@@ -1,0 +1,185 @@
+"""What a trace found, in the shape an analyst reads: originators, countries, intermediaries, paths."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from jointwatch.network.engines import Engine
+from jointwatch.network.schema import TraceSettings
+from jointwatch.network.trace import TraceTables
+
+UNKNOWN_COUNTRY = "??"
+BROKER_CHANNELS = ("msb", "hawala", "cash")
+
+
+@dataclass
+class Originator:
+    """An account whose own money reached the designated accounts, and how much of it."""
+
+    account: str
+    name: str | None
+    country: str
+    amount: float        # USD that reached the designated accounts
+    transactions: int    # its payments that carried that money
+    hops: int            # fewest payments between it and a designated account
+    reason: str          # no_earlier_inflow, own_funds, hop_limit (the largest part's)
+
+
+@dataclass
+class CountryTotal:
+    country: str
+    amount: float
+    originators: int
+    transactions: int
+
+
+@dataclass
+class Intermediary:
+    """An account the traced money passed through, with the figures its role was read from."""
+
+    account: str
+    name: str | None
+    country: str
+    role: str            # designated, collector, broker, pass-through, intermediary
+    traced_in: float
+    traced_out: float
+    senders: int         # distinct accounts it received traced money from
+    sender_countries: int
+    counterparties: int  # distinct accounts it dealt with at all (traced or not)
+    why: str
+
+
+@dataclass
+class Edge:
+    src: str
+    dst: str
+    amount: float        # traced USD on this link
+    payments: int
+    hop: int             # 0 = into a designated account
+
+
+@dataclass
+class TraceResult:
+    engine: str
+    settings: TraceSettings
+    designated: list[str]
+    totals: dict[str, float]
+    originators: list[Originator]
+    countries: list[CountryTotal]
+    intermediaries: list[Intermediary]
+    edges: list[Edge]
+    paths: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def assemble(engine: Engine, tables: TraceTables, designated: list[str], settings: TraceSettings,
+             max_edges: int = 2000) -> TraceResult:
+    """Read the engine's trace tables into a result, applying ``settings.min_amount``."""
+    floor = float(settings.min_amount)
+    origin_rows = engine.rows(f"""
+SELECT o.account, a.name, COALESCE(a.country, '{UNKNOWN_COUNTRY}') AS country, o.amount, o.transactions,
+       o.hops, o.reason
+FROM (SELECT account, SUM(amount) AS amount, COUNT(DISTINCT id) AS transactions, MIN(hop) AS hops,
+             MAX_BY(reason, amount) AS reason
+      FROM {tables.origins} GROUP BY account) o
+LEFT JOIN accounts a ON a.account = o.account
+WHERE o.amount >= {floor} AND o.amount >= 0.005""")
+    originators = sorted((Originator(r["account"], r["name"], r["country"], round(float(r["amount"]), 2),
+                                     int(r["transactions"]), int(r["hops"]), r["reason"]) for r in origin_rows),
+                         key=lambda o: (-o.amount, o.account))
+    countries: dict[str, CountryTotal] = {}
+    for o in originators:
+        total = countries.setdefault(o.country, CountryTotal(o.country, 0.0, 0, 0))
+        total.amount += o.amount
+        total.originators += 1
+        total.transactions += o.transactions
+    country_list = sorted(countries.values(), key=lambda c: (-c.amount, c.country))
+    for c in country_list:
+        c.amount = round(c.amount, 2)
+    totals = dict(tables.totals)
+    totals["below_min_amount"] = round(totals["originated"] - sum(o.amount for o in originators), 2)
+    totals = {k: round(v, 2) + 0.0 if abs(v) >= 0.005 else 0.0 for k, v in totals.items()}
+    edges = [Edge(r["src"], r["dst"], round(float(r["amount"]), 2), int(r["payments"]), int(r["hop"]))
+             for r in engine.rows(f"""
+SELECT src, dst, SUM(flow) AS amount, COUNT(*) AS payments, MIN(hop) AS hop
+FROM {tables.edges} GROUP BY src, dst""")]
+    edges.sort(key=lambda e: (-e.amount, e.src, e.dst))
+    intermediaries = _intermediaries(engine, tables, set(designated))
+    result = TraceResult(engine.name, settings, sorted(set(designated)), totals, originators, country_list,
+                         intermediaries, edges[:max_edges])
+    result.paths = heaviest_paths(edges, originators[:25], set(designated))
+    return result
+
+
+def _intermediaries(engine: Engine, tables: TraceTables, designated: set[str]) -> list[Intermediary]:
+    channels = ", ".join(f"'{c}'" for c in BROKER_CHANNELS)
+    rows = engine.rows(f"""
+WITH inn AS (SELECT e.dst AS account, SUM(e.flow) AS traced_in, COUNT(DISTINCT e.src) AS senders,
+                    COUNT(DISTINCT s.country) AS sender_countries,
+                    COUNT(DISTINCT CASE WHEN x.channel IN ({channels}) THEN e.src END) AS broker_senders
+             FROM {tables.edges} e LEFT JOIN accounts s ON s.account = e.src LEFT JOIN tx x ON x.id = e.id
+             GROUP BY e.dst),
+     outs AS (SELECT src AS account, SUM(flow) AS traced_out,
+                     MAX(CASE WHEN channel IN ({channels}) THEN 1 ELSE 0 END) AS broker_out
+              FROM {tables.edges} GROUP BY src),
+     peers AS (SELECT account, COUNT(DISTINCT peer) AS counterparties FROM (
+                 SELECT dst AS account, src AS peer FROM tx WHERE dst IN (SELECT account FROM inn)
+                 UNION ALL SELECT src, dst FROM tx WHERE src IN (SELECT account FROM inn)) p GROUP BY account)
+SELECT inn.account, a.name, COALESCE(a.country, '{UNKNOWN_COUNTRY}') AS country, inn.traced_in,
+       COALESCE(outs.traced_out, 0) AS traced_out, inn.senders, inn.sender_countries, inn.broker_senders,
+       COALESCE(outs.broker_out, 0) AS broker_out,
+       COALESCE(peers.counterparties, 0) AS counterparties
+FROM inn LEFT JOIN outs ON outs.account = inn.account LEFT JOIN accounts a ON a.account = inn.account
+LEFT JOIN peers ON peers.account = inn.account""")
+    out = []
+    for r in rows:
+        role, why = classify(r, r["account"] in designated)
+        out.append(Intermediary(r["account"], r["name"], r["country"], role, round(float(r["traced_in"]), 2),
+                                round(float(r["traced_out"]), 2), int(r["senders"]), int(r["sender_countries"]),
+                                int(r["counterparties"]), why))
+    return sorted(out, key=lambda i: (i.role != "designated", -i.traced_in, i.account))
+
+
+def classify(r: dict[str, Any], designated: bool) -> tuple[str, str]:
+    """The role of an account in the traced network, and the figures that decided it."""
+    if designated:
+        return "designated", "listed as designated (or resolved from the register)"
+    if int(r["broker_senders"]) >= 2 or int(r["broker_out"]):
+        return "broker", ("took traced money from several customers, or paid it on, over an MSB / hawala / "
+                          "cash channel")
+    if int(r["senders"]) >= 5:
+        return "collector", f"received traced money from {r['senders']} accounts in {r['sender_countries']} countries"
+    if int(r["counterparties"]) >= 50:
+        return "broker", f"deals with {r['counterparties']} distinct accounts: a business passing money on"
+    traced_in, traced_out = float(r["traced_in"]), float(r["traced_out"])
+    if traced_in > 0 and traced_out >= 0.8 * traced_in:
+        return "pass-through", f"passed on {traced_out / traced_in:.0%} of the traced money it received"
+    return "intermediary", "passed traced money on"
+
+
+def heaviest_paths(edges: list[Edge], originators: list[Originator], designated: set[str],
+                   limit: int = 25) -> list[dict[str, Any]]:
+    """For each top originator, the chain of heaviest traced links down to a designated account."""
+    by_src: dict[str, list[Edge]] = {}
+    for e in edges:
+        by_src.setdefault(e.src, []).append(e)
+    paths = []
+    for o in originators[:limit]:
+        chain, here, seen, below = [o.account], o.account, {o.account}, 1 << 30
+        while len(chain) <= 16:
+            # each step must come nearer a designated account (a lower hop number)
+            options = [e for e in by_src.get(here, []) if e.hop < below and e.dst not in seen]
+            if not options:
+                break
+            step = max(options, key=lambda e: (e.amount, -e.hop, e.dst))
+            chain.append(step.dst)
+            seen.add(step.dst)
+            here, below = step.dst, step.hop
+            if step.dst in designated:
+                break
+        paths.append({"originator": o.account, "country": o.country, "amount": o.amount, "accounts": chain,
+                      "reaches_designated": chain[-1] in designated})
+    return paths

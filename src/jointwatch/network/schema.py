@@ -1,0 +1,107 @@
+"""The transaction file as jointwatch reads it: columns, currencies, and the trace settings.
+
+A transaction file is CSV (header row, UTF-8, RFC 4180 quoting) or Parquet with these
+columns (names case-insensitive; extra columns are ignored):
+
+==================== ======== =====================================================
+column               required meaning
+==================== ======== =====================================================
+id                   yes      the transaction's unique reference
+timestamp            yes      ISO 8601 date-time (``2024-03-01 14:05:00``), UTC
+amount               yes      positive decimal in ``currency`` (``1250.00``)
+currency             yes      ISO 4217 code (``EUR``)
+sender_account       yes      the paying account (IBAN, wallet, MSB customer id …)
+receiver_account     yes      the receiving account
+sender_name          no       the paying account's holder, as the institution knows it
+receiver_name        no       the receiving account's holder
+sender_country       no       ISO 3166-1 alpha-2 country of the sender (holder residence)
+receiver_country     no       ISO 3166-1 alpha-2 country of the receiver
+sender_institution   no       the sender's bank / MSB / hawaladar (BIC or name)
+receiver_institution no       the receiver's institution
+channel              no       wire, card, cash, msb, hawala, crypto, mobile …
+==================== ======== =====================================================
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from jointwatch.errors import QueryError
+
+REQUIRED = ("id", "timestamp", "amount", "currency", "sender_account", "receiver_account")
+OPTIONAL = ("sender_name", "receiver_name", "sender_country", "receiver_country", "sender_institution",
+            "receiver_institution", "channel")
+COLUMNS = REQUIRED + OPTIONAL
+BASE_CURRENCY = "USD"
+
+
+@dataclass(frozen=True)
+class TraceSettings:
+    """What to trace and by which rule (see docs/network.md, "Attribution")."""
+
+    hops: int = 4                    # how far upstream from the designated accounts
+    lookback_days: float = 7.0       # an outflow is funded by inflows of at most this age
+    conduit_share: float = 0.5       # followed through an account only if it passes on this share of its pool
+    since: str | None = None         # only payments into designated accounts from this date …
+    until: str | None = None         # … up to this date (ISO 8601, inclusive)
+    min_amount: float = 0.0          # originators below this many USD are left out of the lists
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.hops <= 12:
+            raise QueryError(f"hops must be between 1 and 12, not {self.hops}")
+        if not 0 < self.lookback_days <= 3660:
+            raise QueryError(f"lookback_days must be in (0, 3660], not {self.lookback_days}")
+        if not 0 <= self.conduit_share <= 1:
+            raise QueryError(f"conduit_share must be in [0, 1], not {self.conduit_share}")
+        if self.min_amount < 0:
+            raise QueryError(f"min_amount must not be negative, not {self.min_amount}")
+
+
+@cache
+def default_rates() -> dict[str, float]:
+    """USD per unit of each currency, from resources/network_currencies.yml."""
+    path = Path(__file__).resolve().parents[1] / "resources" / "network_currencies.yml"
+    with path.open(encoding="utf-8") as handle:
+        return {str(k).upper(): float(v) for k, v in yaml.safe_load(handle).items()}
+
+
+def read_rates(path: Path) -> dict[str, float]:
+    """Rates from a CSV file ``code,usd_per_unit`` (header optional), over the defaults."""
+    rates = dict(default_rates())
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as error:
+        raise QueryError(f"{path}: cannot read ({error.strerror})") from None
+    with handle:
+        for number, row in enumerate(csv.reader(handle), start=1):
+            if not row or (number == 1 and not _is_number(row[-1])):
+                continue
+            if len(row) != 2 or len(row[0].strip()) != 3 or not _is_number(row[1]) or float(row[1]) <= 0:
+                raise QueryError(f"{path}, line {number}: expected code,usd_per_unit (e.g. EUR,1.08)")
+            rates[row[0].strip().upper()] = float(row[1])
+    return rates
+
+
+def file_format(path: Path) -> str:
+    """``csv`` or ``parquet``, from the file name; anything else is refused."""
+    if not path.exists():
+        raise QueryError(f"{path}: no such file")
+    suffix = "".join(path.suffixes[-2:]).lower() if path.is_file() else ".parquet"
+    if suffix.endswith(".parquet") or path.is_dir():
+        return "parquet"
+    if suffix.endswith((".csv", ".csv.gz", ".txt")):
+        return "csv"
+    raise QueryError(f"{path}: expected a .csv or .parquet transaction file")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,50 @@
+"""Hand-built transaction files, and one Spark session for the whole test run (local[2])."""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime, timedelta
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from jointwatch.network.engines import DuckDBEngine, EngineSettings, SparkEngine
+from jointwatch.network.schema import COLUMNS
+
+HEADER = list(COLUMNS)
+
+
+def write_transactions(path: Path, rows: list[dict[str, object]]) -> Path:
+    """A CSV in the documented schema; missing optional fields left empty."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=HEADER)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: row.get(k, "") for k in HEADER})
+    return path
+
+
+def tx(id_: str, day: float, amount: float, src: str, dst: str, src_country: str = "de", dst_country: str = "tr",
+       currency: str = "USD", channel: str = "wire") -> dict[str, object]:
+    """One payment on day ``day`` counted from 1 January 2024 (fractions are hours of that day)."""
+    when = datetime(2024, 1, 1) + timedelta(days=int(day) - 1, hours=round((day - int(day)) * 24))
+    return {"id": id_, "timestamp": when.strftime("%Y-%m-%d %H:%M:%S"), "amount": amount,
+            "currency": currency, "sender_account": src, "receiver_account": dst,
+            "sender_name": f"Holder {src}", "receiver_name": f"Holder {dst}", "sender_country": src_country,
+            "receiver_country": dst_country, "sender_institution": "BANKDEFF", "receiver_institution": "BANKTRIS",
+            "channel": channel}
+
+
+@pytest.fixture
+def duck() -> Iterator[DuckDBEngine]:
+    engine = DuckDBEngine(EngineSettings(memory_limit="1GB", threads=1))
+    yield engine
+    engine.close()
+
+
+@pytest.fixture(scope="session")
+def spark_engine() -> Iterator[SparkEngine]:
+    engine = SparkEngine(EngineSettings(spark_master="local[2]", shuffle_partitions=1, memory_limit="1g"))
+    yield engine
+    engine.close()

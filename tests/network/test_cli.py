@@ -1,0 +1,96 @@
+"""`jointwatch network …` end to end: simulate, trace (with --screen against the real UN list), typologies."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from typer.testing import CliRunner, Result
+
+from jointwatch.cli import app
+from jointwatch.sources import open_list
+from jointwatch.store import load_list, open_engine
+from tests.conftest import UN_FILE
+from tests.network.conftest import tx, write_transactions
+
+ENV = {"COLUMNS": "300", "JOINTWATCH_DB": None}
+runner = CliRunner()
+
+
+def jw(*args: object) -> Result:
+    result = runner.invoke(app, [str(a) for a in args], env=ENV, catch_exceptions=False)
+    return result
+
+
+@pytest.fixture(scope="module")
+def un_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engine, Path]]:
+    tmp = tmp_path_factory.mktemp("un")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("JOINTWATCH_CACHE", str(tmp / "cache"))
+        engine = open_engine(str(tmp / "register.db"))
+        load_list(engine, open_list(UN_FILE, "un"))
+        yield engine, tmp / "register.db"
+        engine.dispose()
+
+
+def test_simulate_then_trace_json(tmp_path: Path) -> None:
+    out = tmp_path / "sim"
+    result = jw("network", "simulate", out, "-n", 5000, "--networks", 1, "--donors", 10, "--countries", 8,
+                "--format", "csv", "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    truth = json.loads(Path(summary["truth"]).read_text())
+    assert summary["rows"] == 5000 and len(truth["networks"][0]["donors"]) <= 10
+    report = tmp_path / "out.html"
+    result = jw("network", "trace", summary["transactions"], "--designated", f"@{summary['designated']}",
+                "--report", report, "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    donors = {d["account"] for d in truth["networks"][0]["donors"]}
+    found = {o["account"] for o in data["trace"]["originators"]}
+    assert donors <= found
+    assert report.exists() and report.with_suffix(".json").exists()
+
+
+def test_trace_screens_holders_against_the_register(tmp_path: Path, un_store: tuple[Engine, Path]) -> None:
+    _, db = un_store
+    rows = [tx("g1", 1, 500, "DONOR1", "FRONT", "de", "sy"), tx("g2", 2, 700, "DONOR2", "FRONT", "fr", "sy")]
+    for row in rows:
+        row["receiver_name"] = "Islamic State in Iraq and the Levant"
+    path = write_transactions(tmp_path / "front.csv", rows)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("JOINTWATCH_CACHE", str(db.parent / "cache"))
+        result = jw("network", "trace", path, "--screen", "--db", db, "--no-typologies", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    match = next(m for m in data["holder_matches"] if m["account"] == "FRONT")
+    assert match["source"].startswith("un") and match["ref"] == "QDe.115"
+    assert match["score"] >= 0.85 and match["explanation"]["words"]
+    assert {m["account"] for m in data["holder_matches"]} == {"FRONT"}
+    assert {o["account"]: o["amount"] for o in data["trace"]["originators"]} == {"DONOR1": 500.0, "DONOR2": 700.0}
+
+
+def test_bad_file_and_nothing_to_trace_exit_7(tmp_path: Path) -> None:
+    result = jw("network", "trace", tmp_path / "missing.csv", "-d", "X")
+    assert result.exit_code == 7 and "missing.csv: no such file" in result.output
+    path = write_transactions(tmp_path / "small.csv", [tx("a", 1, 10, "A", "B")])
+    result = jw("network", "trace", path, "-d", "NOBODY", "--json")
+    assert result.exit_code == 7
+    assert "none of the designated accounts" in json.loads(result.output)["message"]
+
+
+def test_typologies_and_check_commands(tmp_path: Path) -> None:
+    rows = [tx("s1", 5, 9500, "SPLITTER", "T"), tx("s2", 6, 9400, "SPLITTER", "T")]
+    path = write_transactions(tmp_path / "split.csv", rows)
+    result = jw("network", "typologies", path, "--only", "structuring", "--json")
+    assert result.exit_code == 0, result.output
+    findings = json.loads(result.output)["findings"]
+    assert [(f["typology"], f["accounts"]) for f in findings] == [("structuring", ["SPLITTER", "T"])]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,timestamp,amount,currency,sender_account,receiver_account\nx,2024-01-01,-1,EUR,A,B\n")
+    result = jw("network", "check", bad, "--json")
+    assert result.exit_code == 7
+    assert json.loads(result.output)["issues"][0]["kind"] == "non_positive_amount"

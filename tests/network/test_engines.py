@@ -1,0 +1,70 @@
+"""The same analysis on DuckDB and on Spark (local[2]) gives the same answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from jointwatch.network.analysis import Analysis, analyse
+from jointwatch.network.designate import designated_accounts
+from jointwatch.network.engines import DuckDBEngine, SparkEngine
+from jointwatch.network.simulate import SimulationSettings, simulate
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("sim")
+    simulate(out, SimulationSettings(transactions=12_000, networks=2, donors=20, countries=15, dirty=10), "csv")
+    return out
+
+
+@pytest.fixture(scope="module")
+def both(generated: Path, spark_engine: SparkEngine) -> tuple[Analysis, Analysis]:
+    targets = designated_accounts([str(generated / "designated.txt")])
+    duck = DuckDBEngine()
+    try:
+        on_duck = analyse(generated / "transactions.csv", targets, engine=duck, typologies=True)
+    finally:
+        duck.close()
+    on_spark = analyse(generated / "transactions.csv", targets, engine=spark_engine, typologies=True)
+    return on_duck, on_spark
+
+
+def test_same_originators_and_amounts(both: tuple[Analysis, Analysis]) -> None:
+    duck, spark = both
+    assert len(duck.trace.originators) > 20
+    on_duck = {o.account: (o.amount, o.country, o.hops, o.reason) for o in duck.trace.originators}
+    on_spark = {o.account: (o.amount, o.country, o.hops, o.reason) for o in spark.trace.originators}
+    assert on_duck.keys() == on_spark.keys()
+    for account, (amount, country, hops, reason) in on_duck.items():
+        assert on_spark[account][0] == pytest.approx(amount, abs=0.011)
+        assert on_spark[account][1:] == (country, hops, reason)
+
+
+def test_same_country_totals_and_counts(both: tuple[Analysis, Analysis]) -> None:
+    duck, spark = both
+    assert len(duck.trace.countries) >= 10
+    on_spark = {c.country: c for c in spark.trace.countries}
+    for c in duck.trace.countries:
+        assert on_spark[c.country].amount == pytest.approx(c.amount, abs=0.05)
+        assert (on_spark[c.country].originators, on_spark[c.country].transactions) == (c.originators,
+                                                                                      c.transactions)
+    for key, value in duck.trace.totals.items():
+        assert spark.trace.totals[key] == pytest.approx(value, abs=0.05), key
+
+
+def test_same_intermediaries_and_quality_report(both: tuple[Analysis, Analysis]) -> None:
+    duck, spark = both
+    assert {(i.account, i.role) for i in duck.trace.intermediaries} == \
+        {(i.account, i.role) for i in spark.trace.intermediaries}
+    assert [(i.kind, i.count, [e["row"] for e in i.examples]) for i in duck.quality.issues] == \
+        [(i.kind, i.count, [e["row"] for e in i.examples]) for i in spark.quality.issues]
+    assert duck.quality.traced_rows == spark.quality.traced_rows == 12_000
+
+
+def test_same_typology_findings(both: tuple[Analysis, Analysis]) -> None:
+    duck, spark = both
+    assert duck.typologies, "the planted networks should trigger detectors"
+    key = [(f.typology, tuple(f.accounts)) for f in duck.typologies]
+    assert sorted(key) == sorted((f.typology, tuple(f.accounts)) for f in spark.typologies)

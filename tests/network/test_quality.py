@@ -1,0 +1,73 @@
+"""Bad input is counted with examples and rules, never dropped silently, never crashing the trace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from jointwatch.errors import QueryError
+from jointwatch.network.analysis import analyse
+from jointwatch.network.engines import DuckDBEngine
+
+BAD = """id,timestamp,amount,currency,sender_account,receiver_account,sender_name,receiver_name,sender_country,\
+receiver_country
+t1,2024-01-02 10:00:00,100,EUR,A,T,Ann,Target,DE,SY
+t2,2024-01-01 10:00:00,-5,EUR,A,T,Ann,Target,DE,SY
+t3,2024-01-03 10:00:00,abc,EUR,A,T,Ann,Target,DE,SY
+t1,2024-01-04 10:00:00,50,EUR,A,T,Ann,Target,DE,SY
+t5,2024-01-05 10:00:00,50,XXX,A,T,Ann,Target,DE,SY
+t6,2024-01-06 10:00:00,50,USD,A,A,Ann,Ann,DE,DE
+t7,not a date,50,USD,A,T,Ann,Target,DE,SY
+t8,2024-01-01 09:00:00,"1,000",USD,C,T,,Target,,SY
+t9,2024-01-01 09:30:00,70,usd,C,T,,Target,,SY
+,2024-01-01 09:30:00,70,usd,C,T,Cee,Target,FR,SY
+t11,2024-01-01 09:40:00,nan,usd,C,T,Cee,Target,FR,SY
+t12,2024-01-01 09:50:00,0,usd,C,,Cee,,FR,
+"""
+
+
+def test_every_problem_is_counted_with_examples_and_the_trace_runs(tmp_path: Path, duck: DuckDBEngine) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(BAD, encoding="utf-8")
+    result = analyse(path, ["T"], engine=duck)
+    issues = {i.kind: (i.count, [e["row"] for e in i.examples], i.excluded) for i in result.quality.issues}
+    assert issues == {
+        "missing_id": (1, [10], True),
+        "duplicate_id": (1, [4], True),
+        "non_numeric_amount": (2, [3, 8], True),
+        "non_positive_amount": (2, [2, 12], True),
+        "implausible_amount": (1, [11], True),
+        "bad_timestamp": (1, [7], True),
+        "unknown_currency": (1, [5], True),
+        "self_transfer": (1, [6], True),
+        "out_of_order": (1, [9], False),
+        "no_holder": (1, [9], False),
+        "no_country": (1, [9], False),
+    }
+    assert result.quality.rows == 12 and result.quality.traced_rows == 2
+    # what was kept is traced: t1 (100 EUR at 1.08) from A and t9 (70 USD) from C (country unknown)
+    amounts = {o.account: (o.amount, o.country) for o in result.trace.originators}
+    assert amounts == {"A": (108.0, "de"), "C": (70.0, "??")}
+    example = next(i for i in result.quality.issues if i.kind == "duplicate_id").examples[0]
+    assert example["id"] == "t1" and example["amount_text"] == "50"
+
+
+def test_missing_columns_name_the_file_and_the_columns(tmp_path: Path, duck: DuckDBEngine) -> None:
+    path = tmp_path / "short.csv"
+    path.write_text("id,timestamp,amount\nt1,2024-01-01,5\n", encoding="utf-8")
+    with pytest.raises(QueryError, match=r"short.csv, header: missing column\(s\) currency, sender_account"):
+        analyse(path, ["T"], engine=duck)
+
+
+def test_unreadable_and_unknown_files_are_query_errors(tmp_path: Path, duck: DuckDBEngine) -> None:
+    with pytest.raises(QueryError, match="no such file"):
+        analyse(tmp_path / "missing.csv", ["T"], engine=duck)
+    odd = tmp_path / "data.xlsx"
+    odd.write_bytes(b"PK\x03\x04")
+    with pytest.raises(QueryError, match="expected a .csv or .parquet"):
+        analyse(odd, ["T"], engine=duck)
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(b"not parquet at all")
+    with pytest.raises(QueryError, match="broken.parquet: cannot read as parquet"):
+        analyse(broken, ["T"], engine=duck)

@@ -1,0 +1,62 @@
+"""The HTML report opened in a real headless Chromium, offline: the graph and the map must render."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from jointwatch.network.analysis import analyse
+from jointwatch.network.engines import DuckDBEngine
+from jointwatch.network.report import write_report
+from tests.network.conftest import tx, write_transactions
+from tests.network.test_trace import CHAIN
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _dump_dom(page: Path, profile: Path) -> str:
+    assert CHROMIUM, "chromium is needed for the report test (apt-get install chromium; see .ci/run)"
+    result = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
+         "--virtual-time-budget=10000", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def test_report_renders_graph_and_map_offline(tmp_path: Path, duck: DuckDBEngine) -> None:
+    rows = [*CHAIN, tx("d4", 1, 80, "D4", "M2", "ma", "tr")]
+    path = write_transactions(tmp_path / "chain.csv", rows)
+    analysis = analyse(path, ["T"], engine=duck, typologies=True)
+    page = tmp_path / "report.html"
+    write_report(analysis, page, tmp_path / "report.json")
+    text = page.read_text(encoding="utf-8")
+    assert "https://" not in re.sub(r"<script>.*?</script>", "", text, flags=re.S)  # nothing fetched
+    dom = _dump_dom(page, tmp_path / "profile")
+    graph = dom[dom.index('id="flow-graph"'):dom.index('id="funding-map"')]
+    # plotly drew its SVG, with one marker per account: D1, D2, D3, D4, C, M, M2, T
+    assert 'class="main-svg"' in graph
+    assert len(re.findall(r'class="point"', graph)) == 8
+    funded = re.findall(r'<g class="([a-z]{2}) country map-element funded" data-usd="([0-9.]+)"', dom)
+    # M2 paid 100 out of D3's 60 and D4's 80, first in first out: D3 60, D4 40
+    assert sorted(funded) == [("de", "100.00"), ("fr", "100.00"), ("gb", "60.00"), ("ma", "40.00")]
+    assert "funded" in dom and "<title>DE: 100.00 USD from 1 originators, 1 payments</title>" in dom
+    assert (tmp_path / "report.json").stat().st_size > 0
+
+
+def test_report_screenshot_is_not_blank(tmp_path: Path, duck: DuckDBEngine) -> None:
+    path = write_transactions(tmp_path / "chain.csv", CHAIN)
+    page = tmp_path / "report.html"
+    write_report(analyse(path, ["T"], engine=duck), page)
+    shot = tmp_path / "shot.png"
+    assert CHROMIUM
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--no-first-run",
+                    f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000",
+                    "--window-size=1200,1600", f"--screenshot={shot}", page.as_uri()],
+                   capture_output=True, timeout=120, check=True)
+    # a rendered page with a graph and a filled map compresses far worse than a blank one
+    assert shot.stat().st_size > 50_000
