@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from jointwatch.api.auth import Caller, Right, authorize
 from jointwatch.api.models_media import (
@@ -21,12 +21,13 @@ from jointwatch.api.models_media import (
     StatusRequest,
     Tlp,
 )
+from jointwatch.api.params import RowId
 from jointwatch.api.problems import PROBLEM_RESPONSES, Problem
 from jointwatch.store.audit import subject_digest
 
 router = APIRouter(tags=["media"])
 # item numbers are SQL INTEGERs: anything larger cannot name one (and PostgreSQL would refuse to compare)
-ItemId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The item's number")]
+ItemId = RowId
 _NOT_FOUND: dict[int | str, dict[str, object]] = {**PROBLEM_RESPONSES,
                                                    404: {"model": Problem, "description": "Not Found"}}
 _CONFLICT: dict[int | str, dict[str, object]] = {**_NOT_FOUND, 409: {"model": Problem, "description": "Conflict"}}

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
-from sqlalchemy import Engine
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from sqlalchemy import Engine
 
 from jointwatch.api.auth import Caller, Right, authorize
 from jointwatch.api.models_payments import (
@@ -25,14 +25,15 @@ from jointwatch.api.models_payments import (
     PaymentScreenResponse,
     ReleaseRequest,
 )
+from jointwatch.api.params import RowId
 from jointwatch.api.problems import PROBLEM_RESPONSES, Problem
 from jointwatch.payments.customers import CustomerRun, rescreen_delta, rescreen_full, screen_customer_file
 from jointwatch.payments.freeze import freeze_listed_asset
 from jointwatch.payments.model import MessageError, PaymentFormatError
 from jointwatch.payments.reader import read_payments
 from jointwatch.payments.screening import PaymentDecision, PaymentScreener
-from jointwatch.store.audit import subject_digest
 from jointwatch.screening import Screener
+from jointwatch.store.audit import subject_digest
 from jointwatch.store.customers import list_alerts
 from jointwatch.store.freeze import FrozenAsset, list_assets, release_asset, totals
 
@@ -100,8 +101,11 @@ def freeze(body: FreezeRequest, request: Request,
     return _asset_out(asset)
 
 
+AssetId = RowId
+
+
 @router.post("/freeze/{asset_id}/release", response_model=FrozenAssetOut, responses=_RESPONSES)
-def release(asset_id: int, body: ReleaseRequest, request: Request,
+def release(asset_id: AssetId, body: ReleaseRequest, request: Request,
             caller: Annotated[Caller, Depends(authorize("freeze.release", Right.DECIDE))]) -> FrozenAssetOut:
     """Release part of a frozen asset under a licence, or all of it."""
     asset = release_asset(request.app.state.engine, asset_id, body.reason, body.amount, body.licence,
