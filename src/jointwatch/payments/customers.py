@@ -22,11 +22,12 @@ from __future__ import annotations
 import csv
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 from sqlalchemy import Engine
 
 from jointwatch.errors import JointwatchError, NotFoundError, QueryError
@@ -57,6 +58,7 @@ TYPES = {"person": "Person", "individual": "Person", "natural": "Person", "priva
          "organization": "Organization", "organisation": "Organization", "company": "Organization",
          "corporate": "Organization", "entity": "LegalEntity", "legal_entity": "LegalEntity", "": "Person"}
 DRIFT_MARGIN = 0.02
+DELTA_CHUNK = 5_000      # customers whose bound is worked out together
 # what the screening index reads of a listed entity (screening.from_store): a change elsewhere moves no score
 SCREENED_PROPS = frozenset({*NAME_PROPS, *COUNTRY_PROPS, *ID_PROPS, "birthDate", "gender", "holder"})
 MAX_FIELD = 10_000
@@ -258,16 +260,32 @@ def rescreen_delta(engine: Engine, screener: Screener, member_id: int | None = N
     with_alerts = {a.customer_ref for a in list_alerts(engine, member_id, "open")}
     total = count_customers(engine, member_id)
     results: list[Screened] = []
-    for n, customer in enumerate(iter_customers(engine, member_id), start=1):
-        if (customer.ref in with_alerts or customer.near_score is not None or not customer.name_keys
-                or any(sub.index.by_identifier(a) for a in customer.accounts)
-                or may_match_changed(customer, sub, bound, floor)):
-            results.append(screen_customer(screener, customer, member_id))
-        if progress and (n % 5000 == 0 or n == total):
+    n = 0
+    for chunk in _chunks(iter_customers(engine, member_id), DELTA_CHUNK):
+        # the bound over all changed names, for the whole chunk at once; the exact one after it
+        reach = bound.may_reach(chunk, floor) if len(sub.index.entities) else np.zeros(len(chunk), dtype=bool)
+        for customer, maybe in zip(chunk, reach.tolist(), strict=True):
+            if (customer.ref in with_alerts or customer.near_score is not None or not customer.name_keys
+                    or any(sub.index.by_identifier(a) for a in customer.accounts)
+                    or (maybe and may_match_changed(customer, sub, bound, floor))):
+                results.append(screen_customer(screener, customer, member_id))
+        n += len(chunk)
+        if progress:
             progress(n, total)
     out = _finish(engine, member_id, "delta", started, t0, total, results, reasons)
     out.changed_entities, out.removed_entities = len(changed_entities), removed
     return out
+
+
+def _chunks(items: Iterable[StoredCustomer], size: int) -> Iterator[list[StoredCustomer]]:
+    chunk: list[StoredCustomer] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def open_alert_pairs(engine: Engine, member_id: int | None = None) -> set[tuple[str, str]]:

@@ -20,7 +20,7 @@ from jointwatch.screening.index import BOUND_SLACK, MIN_JOINED_KEY, NEAR_SIMILAR
 from jointwatch.screening.model import COMPATIBLE, Listed, Query
 from jointwatch.screening.qualifiers import COUNTRY_MATCH, DOB_EXACT
 from jointwatch.screening.qualifiers import _birth_date as birth_date_evidence
-from jointwatch.screening.score import score_ceilings
+from jointwatch.screening.score import PARAMS, score_ceilings
 from jointwatch.screening.screener import Screener
 from jointwatch.store.customers import StoredCustomer
 
@@ -62,6 +62,9 @@ def changed_screener(entities: list[Listed], full: Screener) -> Screener:
     return Screener(ChangedIndex(entities, full.index), full.threshold)
 
 
+_NONE = np.empty(0, dtype=np.int64)
+
+
 class ChangedBound:
     """The score ceiling each changed entity's name can have for a customer, from their stored
     words alone, computed from the word's side: per distinct word, the changed names retrieval
@@ -76,6 +79,8 @@ class ChangedBound:
         self._tokens: dict[str, Token] = {}
         self._reach: dict[Token, tuple[np.ndarray, np.ndarray]] = {}
         self._pairs: dict[tuple[Token, Token], np.ndarray] = {}
+        self._words: dict[str, tuple[Token, float, np.ndarray, np.ndarray]] = {}
+        self._prefixes = {k[:i] for k in sub.postings if len(k) >= MIN_JOINED_KEY for i in range(2, len(k) + 1)}
 
     def _names_of(self, token: Token) -> tuple[np.ndarray, np.ndarray]:
         """Changed names this word reaches, and the most it adds to each one's matched weight."""
@@ -90,19 +95,27 @@ class ChangedBound:
             parts += [(postings[k], max(w_key, NEAR_SIMILARITY * w_text)) for k in exact]
             near = {n for k in token.keys for n in self.sub.near_keys(k)} - exact
             parts += [(postings[k], NEAR_SIMILARITY * w_text) for k in near]
-            best: dict[int, float] = {}
-            for names, bound in parts:
-                for n in names.tolist():
-                    if best.get(n, -1.0) < bound:
-                        best[n] = bound
-            found = (np.fromiter(best.keys(), dtype=np.int64, count=len(best)),
-                     np.fromiter(best.values(), dtype=np.float64, count=len(best)))
+            if not parts:
+                found = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64))
+            else:
+                # each name once, at the most any of the word's keys adds to it
+                names = np.concatenate([p[0] for p in parts]).astype(np.int64)
+                bounds = np.repeat(np.asarray([p[1] for p in parts], dtype=np.float64), [len(p[0]) for p in parts])
+                order = np.lexsort((-bounds, names))
+                names, bounds = names[order], bounds[order]
+                first = np.ones(len(names), dtype=bool)
+                first[1:] = names[1:] != names[:-1]
+                found = (names[first], bounds[first])
             self._reach[token] = found
         return found
 
     def _joined(self, a: Token, b: Token) -> np.ndarray:
         """Changed names the two words read as one reach."""
         found = self._pairs.get((a, b))
+        if found is None and not any(len(k) < 2 or k in self._prefixes for k in a.keys[:3]):
+            # a key of two words read as one begins with the first word's key (it is already
+            # without doubled letters and a final h): no changed name's key begins so, none is reached
+            return _NONE
         if found is None:
             postings = self.sub.postings
             hits = [postings[k] for k in joined_keys(a.keys, b.keys) if len(k) >= MIN_JOINED_KEY and k in postings]
@@ -118,6 +131,102 @@ class ChangedBound:
             if token is None:
                 token = self._tokens[s] = token_of(s)
             out.append(token)
+        return out
+
+    def _word(self, stored: str) -> tuple[Token, float, np.ndarray, np.ndarray]:
+        """A stored word, its weight as written, and the changed names it reaches with their bounds."""
+        found = self._words.get(stored)
+        if found is None:
+            token = self.tokens((stored,))[0]
+            found = self._words[stored] = (token, self.sub._both(token)[0], *self._names_of(token))
+        return found
+
+    def may_reach(self, customers: list[StoredCustomer], floor: float) -> np.ndarray:
+        """For many customers at once, the first half of ``could_reach`` (each changed name's
+        ceiling from the summed word bounds, the listed birth dates and countries left aside):
+        False where no changed name can reach ``floor``, so ``could_reach`` would be False too.
+        Customers without stored words are True. The sums run over (customer, changed name)
+        pairs in numpy rather than customer by customer."""
+        count = len(customers)
+        out = np.zeros(count, dtype=bool)
+        totals = np.ones(count)
+        extra = np.zeros(count)
+        many_words = np.zeros(count, dtype=bool)     # more than one word, no initial: the one-word penalty
+        person = np.zeros(count, dtype=bool)
+        t_rows: list[int] = []
+        t_names: list[np.ndarray] = []
+        t_bounds: list[np.ndarray] = []
+        t_texts: list[float] = []
+        p_rows: list[int] = []
+        p_names: list[np.ndarray] = []
+        p_bounds: list[float] = []
+        for i, c in enumerate(customers):
+            if not c.name_keys:
+                out[i] = True
+                continue
+            words = [self._word(s) for s in c.name_keys]
+            totals[i] = sum(w[1] for w in words) or 1.0
+            extra[i] = (DOB_EXACT if c.birth_date else 0.0) + (COUNTRY_MATCH if (c.nationality or c.country) else 0.0)
+            many_words[i] = len(words) > 1 and not any(len(w[0].text) == 1 for w in words)
+            person[i] = c.schema == "Person"
+            for _, w_text, names, bounds in words:
+                if len(names):
+                    t_rows.append(i)
+                    t_names.append(names)
+                    t_bounds.append(bounds)
+                    t_texts.append(w_text)
+            for a, b in zip(words, words[1:], strict=False):
+                names = self._joined(a[0], b[0])
+                if len(names):
+                    p_rows.append(i)
+                    p_names.append(names)
+                    p_bounds.append(max(a[1], b[1]))
+        if not t_names and not p_names:
+            return out
+        t_len = [len(n) for n in t_names]
+        p_len = [len(n) for n in p_names]
+        rows = np.concatenate([np.repeat(np.asarray(t_rows, dtype=np.int64), t_len),
+                               np.repeat(np.asarray(p_rows, dtype=np.int64), p_len)])
+        names = np.concatenate([*t_names, *p_names]).astype(np.int64)
+        bounds = np.concatenate([*t_bounds, np.repeat(np.asarray(p_bounds, dtype=np.float64), p_len)])
+        texts = np.concatenate([np.repeat(np.asarray(t_texts, dtype=np.float64), t_len), np.zeros(sum(p_len))])
+        width = len(self.sub.names) + 1
+        pairs, inverse = np.unique(rows * width + names, return_inverse=True)
+        who = pairs // width
+        b_arr = np.bincount(inverse, weights=bounds)
+        hit_text = np.bincount(inverse, weights=texts)
+        hit_words = np.bincount(inverse)
+        total = totals[who]
+        unhit = np.maximum(total - hit_text, 0.0)
+        cover = np.minimum(1.0, b_arr / np.maximum(b_arr + unhit, 1e-9) + BOUND_SLACK)
+        weight = b_arr + BOUND_SLACK * total + extra[who]
+        ceilings = np.where(person[who], score_ceilings(cover, weight, hit_words, 1, False, person=True),
+                            score_ceilings(cover, weight, hit_words, 1, False, person=False))
+        ceilings = np.where(many_words[who] & (hit_words == 1), ceilings * PARAMS.one_word, ceilings)
+        # a little under the floor: rounding must never drop a customer the exact bound keeps
+        keep = np.flatnonzero(ceilings >= floor - 1e-4)
+        # then, as ``could_reach`` does, what each such name's entity's birth dates and countries can add
+        owners = self.sub.name_owner[pairs[keep] % width].tolist()
+        evidence = np.zeros(len(keep))
+        factor = np.ones(len(keep))
+        allowed_pair = np.ones(len(keep), dtype=bool)
+        for j, (k, e_idx) in enumerate(zip(who[keep].tolist(), owners, strict=True)):
+            c = customers[k]
+            entity = self.sub.entities[e_idx]
+            allowed = COMPATIBLE.get(c.schema)
+            if allowed is not None and entity.schema not in allowed:
+                allowed_pair[j] = False
+                continue
+            if c.birth_date and (found := birth_date_evidence(c.birth_date, entity.birth_dates)):
+                evidence[j], factor[j] = found[0], found[1]
+            if (c.nationality or c.country) and entity.countries:
+                evidence[j] += COUNTRY_MATCH
+        k_who = who[keep]
+        weight = b_arr[keep] + BOUND_SLACK * totals[k_who] + evidence
+        second = np.where(person[k_who], score_ceilings(cover[keep], weight, hit_words[keep], 1, False, person=True),
+                          score_ceilings(cover[keep], weight, hit_words[keep], 1, False, person=False))
+        second = np.where(many_words[k_who] & (hit_words[keep] == 1), second * PARAMS.one_word, second) * factor
+        out[k_who[allowed_pair & (second >= floor - 1e-4)]] = True
         return out
 
     def could_reach(self, c: StoredCustomer, floor: float) -> bool:

@@ -5,7 +5,9 @@ screened once (``PaymentScreener``'s cache). Those engine calls are independent,
 run in several processes: the workers are forked from the process that holds the screener
 (its index is shared copy-on-write, never pickled), each screens its share of the names not
 yet in the cache and sends the matches back, and the decisions are then made in order from
-the cache, exactly as without workers (``tests/payments/test_parallel.py``).
+the cache, exactly as without workers (``tests/payments/test_parallel.py``). The pool screens
+one batch's names while this process reads the next batch and decides the one before; the keys
+of one name go to one worker together, with its whole-organisation answer when known.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from multiprocessing.pool import Pool
 
 from jointwatch.payments.model import MessageError, Payment
 from jointwatch.payments.screening import NameKey, PaymentDecision, PaymentScreener
+from jointwatch.payments.screening import _name_key as name_key
 from jointwatch.screening.model import Match
 
 BATCH = 2_000          # payments read ahead, whose new names are screened together
@@ -24,11 +27,19 @@ MIN_PARALLEL = 32      # fewer new names than this are screened in this process
 _WORKER: PaymentScreener | None = None   # the forked copy each worker screens with
 
 
-def _screen_key(key: NameKey) -> tuple[NameKey, list[Match], int]:
+def _screen_names(task: tuple[list[NameKey], list[Match] | None]) -> tuple[list[tuple[NameKey, list[Match], int]],
+                                                                           list[Match] | None]:
+    """One name's keys (its roles' birth dates and countries), screened in one worker, with what
+    is already known of the name as a whole organisation (worked out once, whichever worker)."""
     assert _WORKER is not None
-    before = _WORKER.totals.names_screened
-    found = _WORKER.screen_name(*key)
-    return key, found, _WORKER.totals.names_screened - before
+    keys, organisations = task
+    _WORKER.remember_organisations(keys[0][0], organisations)
+    out = []
+    for key in keys:
+        before = _WORKER.totals.names_screened
+        found = _WORKER.screen_name(*key)
+        out.append((key, found, _WORKER.totals.names_screened - before))
+    return out, _WORKER.organisations_of(keys[0][0])
 
 
 def _names_of(payment: Payment) -> Iterator[NameKey]:
@@ -59,31 +70,72 @@ def worker_pool(screener: PaymentScreener, workers: int,
         _WORKER = None
 
 
+def _new_names(screener: PaymentScreener, payments: list[Payment], pending: set[NameKey]) -> list[list[NameKey]]:
+    """The batch's party names neither in the cache nor already being screened, grouped by name."""
+    groups: dict[str, list[NameKey]] = {}
+    for payment in payments:
+        for key in _names_of(payment):
+            if key not in pending and not screener.cached(*key):
+                pending.add(key)
+                groups.setdefault(name_key(key[0]), []).append(key)
+    return list(groups.values())
+
+
+class _Prefetch:
+    """The new names of one batch, being screened in the pool while this process goes on."""
+
+    def __init__(self, screener: PaymentScreener, pool: Pool | None, payments: list[Payment],
+                 pending: set[NameKey], min_parallel: int) -> None:
+        self.screener = screener
+        self.pending = pending
+        groups = _new_names(screener, payments, pending) if pool is not None else []
+        self.keys = [k for g in groups for k in g]
+        self.results: Iterator[tuple[list[tuple[NameKey, list[Match], int]], list[Match] | None]] | None = None
+        if pool is not None and len(self.keys) >= min_parallel:
+            tasks = [(g, screener.organisations_of(g[0][0])) for g in groups]
+            self.results = pool.imap_unordered(_screen_names, tasks, chunksize=8)
+
+    def collect(self) -> int:
+        """Wait for the batch's names and put them in the screener's cache; how many were screened."""
+        self.pending.difference_update(self.keys)
+        if self.results is None:
+            return 0
+        for group, organisations in self.results:
+            for key, found, engine_calls in group:
+                self.screener.remember(*key, found=found, engine_calls=engine_calls)
+            self.screener.remember_organisations(group[0][0][0], organisations)
+        return len(self.keys)
+
+
 def prefetch(screener: PaymentScreener, pool: Pool | None, payments: list[Payment],
              min_parallel: int = MIN_PARALLEL) -> int:
     """Screen the batch's party names not yet in the screener's cache in the pool; how many."""
-    new: dict[NameKey, None] = {}
-    for payment in payments:
-        for key in _names_of(payment):
-            if key not in new and not screener.cached(*key):
-                new[key] = None
-    if pool is None or len(new) < min_parallel:
-        return 0
-    for key, found, engine_calls in pool.imap_unordered(_screen_key, new, chunksize=16):
-        screener.remember(*key, found=found, engine_calls=engine_calls)
-    return len(new)
+    return _Prefetch(screener, pool, payments, set(), min_parallel).collect()
+
+
+def _batches(items: Iterable[Payment | MessageError], size: int) -> Iterator[list[Payment | MessageError]]:
+    chunk: list[Payment | MessageError] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def screen_parallel(screener: PaymentScreener, items: Iterable[Payment | MessageError], pool: Pool | None,
                     batch: int = BATCH, min_parallel: int = MIN_PARALLEL) -> Iterator[PaymentDecision | MessageError]:
-    """``screener.screen_all`` with the names of each batch screened in the pool first."""
-    chunk: list[Payment | MessageError] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= batch:
-            prefetch(screener, pool, [p for p in chunk if isinstance(p, Payment)], min_parallel)
-            yield from screener.screen_all(chunk)
-            chunk = []
-    if chunk:
-        prefetch(screener, pool, [p for p in chunk if isinstance(p, Payment)], min_parallel)
-        yield from screener.screen_all(chunk)
+    """``screener.screen_all`` with the names of each batch screened in the pool first. The pool
+    screens the next batch's names while this process reads it and decides the one before."""
+    pending: set[NameKey] = set()
+    previous: tuple[list[Payment | MessageError], _Prefetch] | None = None
+    for chunk in _batches(items, batch):
+        ahead = _Prefetch(screener, pool, [p for p in chunk if isinstance(p, Payment)], pending, min_parallel)
+        if previous is not None:
+            previous[1].collect()
+            yield from screener.screen_all(previous[0])
+        previous = (chunk, ahead)
+    if previous is not None:
+        previous[1].collect()
+        yield from screener.screen_all(previous[0])

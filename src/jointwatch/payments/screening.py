@@ -18,7 +18,13 @@ from typing import Any
 from jointwatch.errors import QueryError
 from jointwatch.names import analyze_name
 from jointwatch.payments.model import MessageError, Payment
-from jointwatch.payments.parties import UNTYPED_ORG_FLOOR, only_legal_forms, organisation_match_holds, read_party
+from jointwatch.payments.parties import (
+    UNTYPED_ORG_FLOOR,
+    ReadParty,
+    only_legal_forms,
+    organisation_match_holds,
+    read_party,
+)
 from jointwatch.screening.index import TEXT, normalize_identifier
 from jointwatch.screening.model import Match, Query
 from jointwatch.screening.screener import Screener
@@ -100,6 +106,8 @@ class PaymentScreener:
         self._names: dict[tuple[str, str, str | None, str | None], list[Match]] = {}
         self._orgs: dict[tuple[str, str], list[Match]] = {}
         self._words: dict[str, int] = {}
+        self._idents: dict[tuple[str, str], list[tuple[str, int]]] = {}   # identifiers as written → listed
+        self._reads: dict[tuple[str, str], ReadParty] = {}
         self.totals = ScreeningTotals()
 
     # -- names ---------------------------------------------------------------------------
@@ -116,6 +124,17 @@ class PaymentScreener:
             if len(self._names) >= MAX_CACHE:
                 self._names.clear()
             self._names[(_name_key(name), schema, birth_date, country)] = found
+
+    def organisations_of(self, name: str) -> list[Match] | None:
+        """The remembered whole-organisation matches of a bare name, if any (for a worker process)."""
+        return self._orgs.get((_name_key(name), "whole-organisation"))
+
+    def remember_organisations(self, name: str, found: list[Match] | None) -> None:
+        """Put a bare name's whole-organisation matches, worked out elsewhere, in the cache."""
+        if found is not None and self.cache_enabled:
+            if len(self._orgs) >= MAX_CACHE:
+                self._orgs.clear()
+            self._orgs[(_name_key(name), "whole-organisation")] = found
 
     def screen_name(self, name: str, schema: str, birth_date: str | None = None,
                     country: str | None = None) -> list[Match]:
@@ -141,6 +160,16 @@ class PaymentScreener:
                 if len(self._names) >= MAX_CACHE:
                     self._names.clear()
                 self._names[key] = found
+        return found
+
+    def _read(self, name: str, schema: str) -> ReadParty:
+        """``read_party``, remembered (it reads the same words every time)."""
+        found = self._reads.get((name, schema))
+        if found is None:
+            found = read_party(name, schema)
+            if len(self._reads) >= MAX_CACHE:
+                self._reads.clear()
+            self._reads[(name, schema)] = found
         return found
 
     def _whole_organisations(self, name: str, floor: float) -> list[Match]:
@@ -221,16 +250,21 @@ class PaymentScreener:
 
     def _identifier_hits(self, role: str, kind: str, value: str, location: str) -> list[Hit]:
         index = self.screener.index
-        candidates = {normalize_identifier(value)}
-        if kind == "bic":
-            candidates.add(normalize_identifier(value)[:8])   # a listed BIC8 covers all its branches
+        listed = self._idents.get((kind, value))
+        if listed is None:
+            candidates = {normalize_identifier(value)}
+            if kind == "bic":
+                candidates.add(normalize_identifier(value)[:8])   # a listed BIC8 covers all its branches
+            listed = [(number, e_idx) for number in candidates for e_idx in index.by_identifier(number)]
+            if len(self._idents) >= MAX_CACHE:
+                self._idents.clear()
+            self._idents[(kind, value)] = listed
         out = []
-        for number in candidates:
-            for e_idx in index.by_identifier(number):
-                entity = index.entities[e_idx]
-                out.append(Hit(role, kind, value, location, entity.entity_id, entity.source, entity.reference,
-                               entity.caption, number, 1.0, entity.list_version,
-                               f"{kind} {value} is listed for {entity.source} {entity.reference} ({entity.caption})"))
+        for number, e_idx in listed:
+            entity = index.entities[e_idx]
+            out.append(Hit(role, kind, value, location, entity.entity_id, entity.source, entity.reference,
+                           entity.caption, number, 1.0, entity.list_version,
+                           f"{kind} {value} is listed for {entity.source} {entity.reference} ({entity.caption})"))
         return out
 
     # -- payments ------------------------------------------------------------------------
@@ -240,7 +274,7 @@ class PaymentScreener:
         hits: list[Hit] = []
         for party in payment.parties:
             if party.name:
-                read = read_party(party.name, party.schema)
+                read = self._read(party.name, party.schema)
                 for m in self.screen_name(party.name, party.schema, party.birth_date, party.country):
                     hits.append(_name_hit(party.role, "name", party.name, party.location, m, read.why))
             if party.bic:
