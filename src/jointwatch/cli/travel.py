@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +15,7 @@ from jointwatch.screening import open_screener
 from jointwatch.store import open_engine
 from jointwatch.store.travel_documents import document_sources, find_documents, load_documents
 from jointwatch.travel.documents import read_document_file
+from jointwatch.travel.model import Manifest
 from jointwatch.travel.mrz import MRZ, parse_mrz
 from jointwatch.travel.read import FORMATS, read_travel_file
 from jointwatch.travel.reply import carrier_reply
@@ -84,7 +86,9 @@ def travel_screen(
     segment number and the rest is still screened.
     """
     engine = run(as_json, lambda: open_engine(db))
-    manifests = [m for path in files for m in run(as_json, lambda path=path: read_travel_file(path, fmt))]
+    manifests: list[Manifest] = []
+    for path in files:
+        manifests.extend(run(as_json, partial(read_travel_file, path, fmt)))
     screener = run(as_json, lambda: open_screener(engine, threshold))
     results = [screen_manifest(m, screener, lambda numbers: find_documents(engine, numbers), threshold)
                for m in manifests]

@@ -121,13 +121,15 @@ def parse_mrz(lines: list[str] | str, where: str = "MRZ") -> MRZ:
         raise MessageFormatError(where, None, f"not a machine-readable zone: {len(lines)} lines of "
                                               f"{', '.join(str(len(line)) for line in lines) or 'nothing'} characters "
                                               "(TD1 3×30, TD2 2×36, TD3 2×44)")
-    for number, line in enumerate(lines, start=1):
+    for line_no, line in enumerate(lines, start=1):
         bad = sorted(set(line) - ALLOWED)
         if bad:
-            raise MessageFormatError(where, f"line {number}", f"characters {''.join(bad)!r} are not allowed in an MRZ")
+            raise MessageFormatError(where, f"line {line_no}", f"characters {''.join(bad)!r} are not allowed in an MRZ")
     layout = LAYOUTS[shape]
     visa = lines[0][0] == "V"
     reader = _Reader(where)
+    fields: dict[str, str]
+    composite: tuple[str, str] | None
     if layout == "TD1":
         top, middle, bottom = lines
         number, optional = _document_number(reader, top[5:14], top[14], top[15:30])

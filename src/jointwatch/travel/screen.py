@@ -113,10 +113,10 @@ def _judge(result: TravellerResult) -> None:
             reasons.append(Reason("name_and_birth_date", f"name and birth date match {label}"))
         else:
             reasons.append(Reason("listed_name", f"name matches {label}"))
-    for document in result.reported_documents:
+    for reported in result.reported_documents:
         reasons.append(Reason("lost_stolen_document",
-                              f"document {document.number} ({document.issuing_country or 'no country'}) reported "
-                              f"{document.status} by {document.source}"))
+                              f"document {reported.number} ({reported.issuing_country or 'no country'}) reported "
+                              f"{reported.status} by {reported.source}"))
     departure = next((f.departure for f in traveller.flights if f.departure), None)
     for document in traveller.documents:
         if departure and document.expiry and document.expiry < departure.date():
