@@ -65,8 +65,10 @@ def load_command(
 @app.command("update")
 def update_command(
     source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Only these sources (repeatable).")] = None,
-    from_dir: Annotated[Path | None, typer.Option("--from", help="Take the files from this folder instead of downloading.")] = None,
-    cache: Annotated[Path | None, typer.Option(help="Download cache (default $JOINTWATCH_CACHE or ~/.cache/jointwatch).")] = None,
+    from_dir: Annotated[Path | None, typer.Option(
+        "--from", help="Take the files from this folder instead of downloading.")] = None,
+    cache: Annotated[Path | None, typer.Option(
+        help="Download cache (default $JOINTWATCH_CACHE or ~/.cache/jointwatch).")] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -153,9 +155,11 @@ def show_command(
 @app.command("diff")
 def diff_command(
     source: Annotated[str, typer.Argument(help="Source to compare, e.g. us_ofac_sdn.")],
-    from_version: Annotated[str | None, typer.Option("--from", help="Older version (label, prefix or date); default: the one before --to.")] = None,
+    from_version: Annotated[str | None, typer.Option(
+        "--from", help="Older version (label, prefix or date); default: the one before --to.")] = None,
     to_version: Annotated[str | None, typer.Option("--to", help="Newer version; default: the newest.")] = None,
-    limit: Annotated[int, typer.Option(help="Show at most this many entities per section in tables (JSON is complete).")] = 50,
+    limit: Annotated[int, typer.Option(
+        help="Show at most this many entities per section in tables (JSON is complete).")] = 50,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:

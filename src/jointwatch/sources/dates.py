@@ -59,7 +59,8 @@ def parse_dates(text: str) -> list[str]:
 
     Understands ``03 May 1982``, ``May 1982``, ``1982``, ``circa 1975``, ``1982-05-03``,
     ``03.05.1982``, year ranges ``1960 to 1962`` and date ranges ``01 Jan 1961 to 31 Dec
-    1963`` (every year in the range; a range within one month gives that month). Returns [] when the text is none of these.
+    1963`` (every year in the range; a range within one month gives that month). Returns [] when the
+    text is none of these.
     """
     value = _QUALIFIER.sub("", text.strip().rstrip(".").strip())
     if m := _RANGE.match(value):

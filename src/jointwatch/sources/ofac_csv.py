@@ -102,9 +102,9 @@ def _decode(path: Path) -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         # older OFAC releases are Windows-1252; every byte decodes, so say which we chose
-        text = data.decode("cp1252", errors="strict") if _is_cp1252(data) else None
-        if text is None:
+        if not _is_cp1252(data):
             raise ListFormatError(path, None, "wrong encoding: neither UTF-8 nor Windows-1252") from None
+        text = data.decode("cp1252", errors="strict")
     return text.rstrip("\x1a\r\n")
 
 

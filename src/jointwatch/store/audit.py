@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select
 
+from jointwatch.store.engine import inserted_id
 from jointwatch.store.schema import audit
 
 MAX_LIMIT = 10_000
@@ -45,7 +46,7 @@ def record(engine: Engine, member_id: int, user: str, action: str, status: int, 
            "list_versions": json.dumps(list_versions or {}, sort_keys=True), "result_summary": result_summary,
            "status": status, "at": datetime.now(UTC)}
     with engine.begin() as connection:
-        return int(connection.execute(insert(audit).values(**row)).inserted_primary_key[0])
+        return (inserted_id(connection.execute(insert(audit).values(**row))))
 
 
 def read_audit(engine: Engine, member_id: int | None = None, since: datetime | None = None,

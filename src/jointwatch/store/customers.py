@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
+from jointwatch.store.engine import inserted_id
 from jointwatch.store.schema import customer_alerts, customer_runs, customers
 
 _CHUNK = 500
@@ -204,10 +205,10 @@ def save_run(engine: Engine, member_id: int | None, kind: str, versions: dict[st
     now = datetime.now(UTC)
     reasons = withdraw_reason or {}
     with engine.begin() as connection:
-        run_id = int(connection.execute(insert(customer_runs).values(
+        run_id = (inserted_id(connection.execute(insert(customer_runs).values(
             member_id=member_id, kind=kind, list_versions=json.dumps(versions, sort_keys=True),
             started_at=started, seconds=0.0, customers=total, screened=len(results), new_alerts=0,
-            withdrawn_alerts=0)).inserted_primary_key[0])
+            withdrawn_alerts=0))))
         refs = [r.ref for r in results]
         open_now = _open_alerts_of(connection, member_id, refs)
         new_rows: list[dict[str, Any]] = []

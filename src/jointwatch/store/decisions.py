@@ -12,6 +12,7 @@ from typing import Any, Literal
 from sqlalchemy import Engine, insert, select
 
 from jointwatch.errors import StoreError
+from jointwatch.store.engine import inserted_id
 from jointwatch.store.entities import one_listing
 from jointwatch.store.schema import decisions
 from jointwatch.store.whitelist import add_entry
@@ -57,7 +58,7 @@ def record_decision(engine: Engine, member_id: int, user: str, query_key: str, q
            "entity_id": view.entity_id, "source": view.source, "reference": view.reference,
            "whitelist_id": whitelist_id, "created_at": datetime.now(UTC)}
     with engine.begin() as connection:
-        new_id = connection.execute(insert(decisions).values(**row)).inserted_primary_key[0]
+        new_id = inserted_id(connection.execute(insert(decisions).values(**row)))
     return Decision(id=int(new_id), **row)
 
 

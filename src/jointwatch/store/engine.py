@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import CursorResult, Engine, create_engine, event
 
 from jointwatch.errors import StoreError
 
@@ -69,3 +70,11 @@ def upgrade(engine: Engine) -> None:
             command.upgrade(config, "head")
     except Exception as exc:
         raise StoreError(f"cannot migrate store {engine.url!r}: {exc}") from exc
+
+
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The primary key of the one row an INSERT made."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise StoreError("the database returned no key for the new row")
+    return int(key[0])

@@ -16,6 +16,7 @@ from decimal import Decimal
 from sqlalchemy import Engine, insert, select, update
 
 from jointwatch.errors import NotFoundError, QueryError, StoreError
+from jointwatch.store.engine import inserted_id
 from jointwatch.store.schema import freeze_events, frozen_assets
 
 FROZEN, PARTIAL, RELEASED = "frozen", "partially_released", "released"
@@ -76,11 +77,11 @@ def freeze_asset(engine: Engine, *, holder: str, account: str, institution: str,
         raise QueryError(f"country {country!r} is not an ISO 3166 alpha-2 code")
     now = datetime.now(UTC)
     with engine.begin() as connection:
-        asset_id = int(connection.execute(insert(frozen_assets).values(
+        asset_id = (inserted_id(connection.execute(insert(frozen_assets).values(
             member_id=member_id, holder=holder.strip(), customer_ref=customer_ref, account=account.strip(),
             institution=institution.strip(), amount=amount, frozen_amount=amount, currency=currency.upper(),
             frozen_on=frozen_on, list_source=list_source.strip(), reference=reference.strip(),
-            regime=regime.strip(), country=country.upper(), status=FROZEN, created_at=now)).inserted_primary_key[0])
+            regime=regime.strip(), country=country.upper(), status=FROZEN, created_at=now))))
         connection.execute(insert(freeze_events).values(asset_id=asset_id, status=FROZEN, amount=amount,
                                                         reason=reason.strip(), licence=None, by_user=by_user, at=now))
     return get_asset(engine, asset_id, member_id)

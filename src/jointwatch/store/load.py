@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from jointwatch.errors import ListFormatError
 from jointwatch.sources.base import ParsedList, Record, content_hash, date_from_name, file_date
+from jointwatch.store.engine import inserted_id
 from jointwatch.store.prefetch import prefetch
 from jointwatch.store.schema import list_versions, statements, version_statements
 
@@ -83,7 +84,7 @@ def _row_chunks(parsed: ParsedList, seen_on: object) -> Iterator[Chunk]:
         schemata.append(record.main.schema.name)
         for row in _rows(record, parsed.source, seen_on):
             if row[0] not in seen:
-                seen.add(row[0])
+                seen.add(str(row[0]))
                 rows.append(row)
         if len(rows) >= BATCH:
             yield refs, schemata, rows
@@ -145,14 +146,14 @@ def load_list(engine: Engine, parsed: ParsedList, progress: Progress | None = No
     published = parsed.published or date_from_name(parsed.paths[0]) or file_date(parsed.paths[0])
     label = version_label(published, digest)
     with engine.begin() as connection:
-        version_id = connection.execute(
+        version_id = inserted_id(connection.execute(
             insert(list_versions).values(
                 source=parsed.source, version=label, format=parsed.format, published=published,
                 content_hash=digest, files=json.dumps([p.name for p in parsed.paths]),
                 loaded_at=datetime.now(UTC), entity_count=0, statement_count=0,
                 schema_counts="{}",
             )
-        ).inserted_primary_key[0]
+        ))
         writer = _BulkWriter(connection)
         seen_on = writer.seen_value(published)
         references: set[str] = set()

@@ -12,11 +12,13 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Engine, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from jointwatch.errors import NotFoundError, StoreError
+from jointwatch.store.engine import inserted_id
 from jointwatch.store.schema import api_keys, members
 
 ROLES = ("admin", "analyst", "screener")
@@ -62,10 +64,10 @@ def add_member(engine: Engine, name: str, country: str | None = None) -> Member:
     code = country.strip().lower() if country else None
     if code is not None and (len(code) != 2 or not code.isalpha()):
         raise StoreError(f"country {country!r} is not an ISO 3166-1 alpha-2 code")
-    row = {"name": name, "country": code, "created_at": datetime.now(UTC)}
+    row: dict[str, Any] = {"name": name, "country": code, "created_at": datetime.now(UTC)}
     try:
         with engine.begin() as connection:
-            new_id = connection.execute(insert(members).values(**row)).inserted_primary_key[0]
+            new_id = inserted_id(connection.execute(insert(members).values(**row)))
     except IntegrityError:
         raise StoreError(f"member {name!r} already exists") from None
     return Member(id=int(new_id), **row)
@@ -111,10 +113,10 @@ def create_key(engine: Engine, member: str | int, user: str, role: str) -> tuple
     owner = get_member(engine, member)
     prefix = secrets.token_hex(6)
     secret = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
-    row = {"member_id": owner.id, "user": user, "role": role, "prefix": prefix, "key_hash": key_digest(secret),
-           "created_at": datetime.now(UTC), "revoked_at": None}
+    row: dict[str, Any] = {"member_id": owner.id, "user": user, "role": role, "prefix": prefix,
+                           "key_hash": key_digest(secret), "created_at": datetime.now(UTC), "revoked_at": None}
     with engine.begin() as connection:
-        new_id = connection.execute(insert(api_keys).values(**row)).inserted_primary_key[0]
+        new_id = inserted_id(connection.execute(insert(api_keys).values(**row)))
     row.pop("key_hash")
     return ApiKey(id=int(new_id), member_name=owner.name, **row), secret
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -20,7 +20,7 @@ class _Failure:
         self.exc = exc
 
 
-def prefetch(items: Iterator[T], depth: int = 4) -> Iterator[T]:
+def prefetch(items: Iterator[T], depth: int = 4) -> Generator[T, None, None]:
     """Yield the items of ``items``, computed ahead in a thread; its errors are re-raised here."""
     buffer: queue.Queue[object] = queue.Queue(maxsize=depth)
     stop = threading.Event()

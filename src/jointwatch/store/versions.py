@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -79,8 +80,8 @@ class FieldChange:
     """Values of one field that appeared or disappeared between two versions."""
 
     field: str
-    added: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
+    added: list[str] = dataclasses.field(default_factory=list)   # the attribute `field` hides the function
+    removed: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclass

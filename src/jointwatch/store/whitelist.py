@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Engine, delete, insert, or_, select
+from sqlalchemy import ColumnElement, Engine, delete, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from jointwatch.errors import NotFoundError, StoreError
+from jointwatch.store.engine import inserted_id
 from jointwatch.store.schema import whitelist
 
 _CHUNK = 500
@@ -42,7 +44,7 @@ def add_entry(engine: Engine, query_key: str, query_name: str, query_birth_date:
     None); StoreError if the same pair is already filed for the same owner."""
     if not reason.strip():
         raise StoreError("a whitelist entry needs a reason")
-    row = {"query_key": query_key, "query_name": query_name, "query_birth_date": query_birth_date,
+    row: dict[str, Any] = {"query_key": query_key, "query_name": query_name, "query_birth_date": query_birth_date,
            "entity_id": entity_id, "source": source, "reference": reference, "reason": reason.strip(),
            "decided_by": decided_by, "created_at": datetime.now(UTC), "member_id": member_id}
     owner = whitelist.c.member_id.is_(None) if member_id is None else whitelist.c.member_id == member_id
@@ -52,7 +54,7 @@ def add_entry(engine: Engine, query_key: str, query_name: str, query_birth_date:
             if connection.execute(select(whitelist.c.id).where(
                     whitelist.c.query_key == query_key, whitelist.c.entity_id == entity_id, owner)).first():
                 raise IntegrityError("duplicate whitelist entry", None, Exception())
-            new_id = connection.execute(insert(whitelist).values(**row)).inserted_primary_key[0]
+            new_id = inserted_id(connection.execute(insert(whitelist).values(**row)))
     except IntegrityError:
         raise StoreError(f"{query_name!r} is already whitelisted against {source} {reference}") from None
     return WhitelistEntry(id=int(new_id), **row)
@@ -75,7 +77,7 @@ def remove_entry(engine: Engine, entry_id: int) -> None:
 def suppressed(engine: Engine, query_key: str, entity_ids: list[str], member_id: int | None = None) -> set[str]:
     """Which of ``entity_ids`` were decided not to be the subject with this identity, by the
     store's own whitelist or by this member."""
-    owner = whitelist.c.member_id.is_(None)
+    owner: ColumnElement[bool] = whitelist.c.member_id.is_(None)
     if member_id is not None:
         owner = or_(owner, whitelist.c.member_id == member_id)
     found: set[str] = set()
