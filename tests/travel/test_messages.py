@@ -194,3 +194,17 @@ def test_csv_travellers_with_a_bad_row() -> None:
         ("line 3, birth_date", "'03/05/1982' is not a date (YYYY-MM-DD)")]
     with pytest.raises(MessageFormatError, match="line 1: no 'surname' column"):
         read_travellers("name,dob\nX,1\n", "people.csv", "csv")
+
+
+def test_multi_part_list_is_joined_in_part_order() -> None:
+    def part(number: int, last: str, surname: str) -> str:
+        return (f"UNH+M{number}+PAXLST:D:05B:UN:IATA+XY100/261130+{number}:{last}'BGM+745'"
+                "TDT+20+XY100+++XY'LOC+125+CDG'DTM+189:2611300900:201'LOC+87+JFK'DTM+232:2611301200:201'"
+                f"NAD+FL+++{surname}:ANNE'DTM+329:800101'UNT+9+M{number}'")
+    message = "UNB+UNOA:4+XY+US+261130:0800+7'" + part(2, "F", "SECOND") + part(1, "C", "FIRST") + "UNZ+2+7'"
+    [manifest] = read_travellers(message, "parts.edi")
+    assert [t.surname for t in manifest.travellers] == ["FIRST", "SECOND"]
+    assert [f"{f.carrier}{f.number}" for f in manifest.flights] == ["XY100"]      # each part repeats the leg
+    assert not any("parts" in w for w in manifest.warnings)
+    [alone] = read_travellers(message.replace(part(1, "C", "FIRST"), ""), "parts.edi")
+    assert any("parts 2 received" in w for w in alone.warnings)

@@ -30,6 +30,11 @@ class Flight:
     arrival: datetime | None = None
     operating_carrier: str = ""       # a code-share: the carrier that flies it
 
+    def key(self) -> tuple[str, str, str, str]:
+        """The same leg whatever detail one mention of it left out (the arrival time, leading zeros)."""
+        return (self.carrier, self.number.lstrip("0"), self.departure_airport,
+                self.departure.date().isoformat() if self.departure else "")
+
 
 @dataclass(frozen=True)
 class Problem:

@@ -137,7 +137,9 @@ def parse_paxlst_message(message: Message, manifest: Manifest) -> None:
             while j < len(segments) and segments[j].tag in ("LOC", "DTM"):
                 j += 1
             try:
-                manifest.flights.append(_flight(segment, segments[i + 1:j]))
+                flight = _flight(segment, segments[i + 1:j])
+                if flight.key() not in {f.key() for f in manifest.flights}:   # each part repeats the legs
+                    manifest.flights.append(flight)
             except ValueError as exc:
                 manifest.problems.append(Problem(segment.where, f"flight leg: {exc}"))
             i = j

@@ -125,12 +125,6 @@ def _same_infant(infant: Traveller, surname: str, given: str) -> bool:
     return longer[:len(shorter)] == shorter
 
 
-def flight_key(flight: Flight) -> tuple[str, str, str, str]:
-    """A leg is the same leg whatever detail one mention of it left out (the arrival time)."""
-    return (flight.carrier, flight.number.lstrip("0"), flight.departure_airport,
-            flight.departure.date().isoformat() if flight.departure else "")
-
-
 class _PnrReader:
     """Reads the groups of one PNR into travellers."""
 
@@ -161,7 +155,7 @@ class _PnrReader:
         elif tag == "TVL" and not self.history:
             self.after_tri = False
             flight = parse_tvl(segment)
-            if flight and flight_key(flight) not in {flight_key(f) for f in self.flights}:
+            if flight and flight.key() not in {f.key() for f in self.flights}:
                 self.flights.append(flight)
         elif tag == "SSR":
             self._ssr(segment)
@@ -220,10 +214,10 @@ class _PnrReader:
 
     def finish(self) -> None:
         locator = next(iter(self.locators.values()), "")
-        detailed = {flight_key(f): f for f in self.flights}      # the itinerary's mention has the arrival
-        known = {flight_key(f) for f in self.header_flights}
-        flights = [detailed.get(flight_key(f), f) for f in self.header_flights] + \
-            [f for f in self.flights if flight_key(f) not in known]
+        detailed = {f.key(): f for f in self.flights}      # the itinerary's mention has the arrival
+        known = {f.key() for f in self.header_flights}
+        flights = [detailed.get(f.key(), f) for f in self.header_flights] + \
+            [f for f in self.flights if f.key() not in known]
         for traveller in self.travellers:
             traveller.index = len(self.manifest.travellers) + 1
             traveller.flights = flights
