@@ -22,7 +22,7 @@ from __future__ import annotations
 import csv
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +32,8 @@ from sqlalchemy import Engine
 
 from jointwatch.errors import JointwatchError, NotFoundError, QueryError
 from jointwatch.names import analyze_name
+from jointwatch.payments.delta import ChangedBound, changed_screener, customer_query, may_match_changed, name_tokens
+from jointwatch.payments.model import batched
 from jointwatch.screening.from_store import COUNTRY_PROPS, ID_PROPS, NAME_PROPS
 from jointwatch.screening.model import Query
 from jointwatch.screening.screener import Screener, prepare
@@ -50,7 +52,6 @@ from jointwatch.store.customers import (
     withdraw_for_removed_customers,
 )
 from jointwatch.store.versions import diff_versions, latest_versions
-from jointwatch.payments.delta import ChangedBound, changed_screener, customer_query, may_match_changed, name_tokens
 
 REQUIRED = ("id", "name")
 OPTIONAL = ("type", "birth_date", "nationality", "country", "accounts")
@@ -261,7 +262,7 @@ def rescreen_delta(engine: Engine, screener: Screener, member_id: int | None = N
     total = count_customers(engine, member_id)
     results: list[Screened] = []
     n = 0
-    for chunk in _chunks(iter_customers(engine, member_id), DELTA_CHUNK):
+    for chunk in batched(iter_customers(engine, member_id), DELTA_CHUNK):
         # the bound over all changed names, for the whole chunk at once; the exact one after it
         reach = bound.may_reach(chunk, floor) if len(sub.index.entities) else np.zeros(len(chunk), dtype=bool)
         for customer, maybe in zip(chunk, reach.tolist(), strict=True):
@@ -275,17 +276,6 @@ def rescreen_delta(engine: Engine, screener: Screener, member_id: int | None = N
     out = _finish(engine, member_id, "delta", started, t0, total, results, reasons)
     out.changed_entities, out.removed_entities = len(changed_entities), removed
     return out
-
-
-def _chunks(items: Iterable[StoredCustomer], size: int) -> Iterator[list[StoredCustomer]]:
-    chunk: list[StoredCustomer] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def open_alert_pairs(engine: Engine, member_id: int | None = None) -> set[tuple[str, str]]:

@@ -11,10 +11,9 @@ import csv
 import io
 import json
 from dataclasses import asdict
-from typing import Any
-
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Engine, select
 

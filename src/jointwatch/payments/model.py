@@ -8,15 +8,19 @@ country layout is wrong is an error in the message, not something to screen.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from typing import TypeVar
 
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 from schwifty.registry import get_iban_spec
 
 from jointwatch.errors import JointwatchError
+
+T = TypeVar("T")
 
 # ISO 4217 currency codes as a shape check: three capital letters (the code list changes; a
 # bank's own system has the authoritative one)
@@ -208,3 +212,15 @@ def parse_currency(value: str | None, where: str) -> str:
     if value is None or not _CURRENCY.match(value.strip()):
         raise FieldError(where, f"currency {value!r} is not an ISO 4217 code")
     return value.strip()
+
+
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """``items`` in lists of ``size`` (the last may be shorter); itertools.batched from Python 3.12."""
+    chunk: list[T] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

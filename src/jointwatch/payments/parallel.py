@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from multiprocessing.pool import Pool
 
-from jointwatch.payments.model import MessageError, Payment
+from jointwatch.payments.model import MessageError, Payment, batched
 from jointwatch.payments.screening import NameKey, PaymentDecision, PaymentScreener
 from jointwatch.payments.screening import _name_key as name_key
 from jointwatch.screening.model import Match
@@ -113,16 +113,6 @@ def prefetch(screener: PaymentScreener, pool: Pool | None, payments: list[Paymen
     return _Prefetch(screener, pool, payments, set(), min_parallel).collect()
 
 
-def _batches(items: Iterable[Payment | MessageError], size: int) -> Iterator[list[Payment | MessageError]]:
-    chunk: list[Payment | MessageError] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
 
 def screen_parallel(screener: PaymentScreener, items: Iterable[Payment | MessageError], pool: Pool | None,
                     batch: int = BATCH, min_parallel: int = MIN_PARALLEL) -> Iterator[PaymentDecision | MessageError]:
@@ -130,7 +120,7 @@ def screen_parallel(screener: PaymentScreener, items: Iterable[Payment | Message
     screens the next batch's names while this process reads it and decides the one before."""
     pending: set[NameKey] = set()
     previous: tuple[list[Payment | MessageError], _Prefetch] | None = None
-    for chunk in _batches(items, batch):
+    for chunk in batched(items, batch):
         ahead = _Prefetch(screener, pool, [p for p in chunk if isinstance(p, Payment)], pending, min_parallel)
         if previous is not None:
             previous[1].collect()

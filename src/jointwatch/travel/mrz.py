@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from jointwatch.errors import MessageFormatError
+from jointwatch.travel.codes import gender_of
 from jointwatch.travel.dates import yymmdd
 from jointwatch.travel.model import Document, Problem, Traveller
-from jointwatch.travel.paxlst import gender_of
 
 WEIGHTS = (7, 3, 1)
 LAYOUTS = {(3, 30): "TD1", (2, 36): "TD2", (2, 44): "TD3"}

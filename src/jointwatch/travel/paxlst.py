@@ -10,27 +10,16 @@ problems (segment number and reason); only a broken envelope rejects the message
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import cache
+from dataclasses import replace
 
 from jointwatch.errors import MessageFormatError
-from jointwatch.resources import load_resource
+from jointwatch.travel.codes import gender_of, travel_codes
 from jointwatch.travel.dates import edifact_datetime, yymmdd
 from jointwatch.travel.edifact import Interchange, Message, Segment
 from jointwatch.travel.model import Document, Flight, Manifest, Problem, Traveller
 
 DEPARTURE_LOC, ARRIVAL_LOC, ROUTING_LOC = "125", "87", "92"
 DEPARTURE_DTM, ARRIVAL_DTM = "189", "232"
-
-
-@cache
-def _codes() -> dict[str, dict[str, str]]:
-    return load_resource("travel")  # type: ignore[no-any-return]
-
-
-def gender_of(code: str) -> str | None:
-    """male / female / unknown for a gender code of ATT, SSR DOCS or an MRZ; None when empty."""
-    code = code.strip().upper()
-    return _codes()["genders"].get(code, "unknown") if code else None
 
 
 def _flight(tdt: Segment, legs: list[Segment]) -> Flight:
@@ -70,7 +59,7 @@ def _name(traveller: Traveller, nad: Segment) -> None:
 
 def _read_segment(traveller: Traveller, segment: Segment, document: Document | None) -> Document | None:
     """Apply one segment of a traveller group; returns the document being read (DOC group)."""
-    places: dict[str, str] = _codes()["paxlst_traveller_places"]
+    places: dict[str, str] = travel_codes()["paxlst_traveller_places"]
     tag, qualifier = segment.tag, segment.get(0)
     if tag == "ATT" and qualifier == "2":
         traveller.gender = gender_of(segment.get(2))
@@ -80,10 +69,9 @@ def _read_segment(traveller: Traveller, segment: Segment, document: Document | N
     elif tag == "DTM" and document is not None and qualifier in ("36", "182"):
         value = segment.get(0, 1)
         day = yymmdd(value, "expiry") if len(value) == 6 else edifact_datetime(value, "102").date()
-        field = "expiry" if qualifier == "36" else "issued"
-        return Document(**{**document.__dict__, field: day})
+        return replace(document, expiry=day) if qualifier == "36" else replace(document, issued=day)
     elif tag == "LOC" and document is not None and qualifier == "91":
-        return Document(**{**document.__dict__, "issuing_country": segment.get(1)})
+        return replace(document, issuing_country=segment.get(1))
     elif tag == "LOC" and qualifier in places:
         value = segment.get(1) or next((c for c in reversed(segment.element(1)) if c.strip()), "")
         setattr(traveller, places[qualifier], value.strip())
@@ -100,7 +88,7 @@ def _read_segment(traveller: Traveller, segment: Segment, document: Document | N
 
 
 def _traveller(index: int, nad: Segment, body: Iterable[Segment]) -> Traveller:
-    roles: dict[str, str] = _codes()["paxlst_roles"]
+    roles: dict[str, str] = travel_codes()["paxlst_roles"]
     traveller = Traveller(index=index, location=nad.where, role=roles[nad.get(0)])
     _name(traveller, nad)
     document: Document | None = None
@@ -124,8 +112,8 @@ def _count(segment: Segment) -> tuple[str, int] | None:
 
 def parse_paxlst_message(message: Message, manifest: Manifest) -> None:
     """Add one PAXLST message's flights and travellers to ``manifest``."""
-    roles: dict[str, str] = _codes()["paxlst_roles"]
-    lists: dict[str, str] = _codes()["paxlst_lists"]
+    roles: dict[str, str] = travel_codes()["paxlst_roles"]
+    lists: dict[str, str] = travel_codes()["paxlst_lists"]
     segments = message.segments
     i = 0
     while i < len(segments):

@@ -9,22 +9,14 @@ name, which is kept as another name and screened too.
 
 from __future__ import annotations
 
-from functools import cache
-
-from jointwatch.resources import load_resource
+from jointwatch.travel.codes import gender_of, travel_codes
 from jointwatch.travel.dates import ddmmmyy, ddmmyy, with_time
 from jointwatch.travel.edifact import Interchange, Message, Segment
 from jointwatch.travel.model import Document, Flight, Manifest, Problem, Traveller
-from jointwatch.travel.paxlst import gender_of
 
 SSR_TEXT = 8          # the free text of an SSR is its ninth component
 GLUED_TITLES = ("MRS", "MSTR", "MISS", "MR")
 INFANT_GENDERS = ("MI", "FI")
-
-
-@cache
-def _titles() -> tuple[str, ...]:
-    return tuple(load_resource("travel")["titles"])
 
 
 def strip_title(given: str) -> str:
@@ -32,7 +24,7 @@ def strip_title(given: str) -> str:
 
     A glued MS is left alone: it ends too many real names (WILLIAMS)."""
     words = given.split()
-    while len(words) > 1 and words[-1].upper() in _titles():
+    while len(words) > 1 and words[-1].upper() in travel_codes()["titles"]:
         words.pop()
     for i, word in enumerate(words):
         for title in GLUED_TITLES:
@@ -197,8 +189,7 @@ class _PnrReader:
         if code not in readers:
             return
         ref = segment.get(1, 2)
-        traveller = self.by_ref.get(ref) if ref else self.current
-        traveller = traveller or self.current
+        traveller = (self.by_ref.get(ref) if ref else None) or self.current
         text = segment.get(0, SSR_TEXT)
         if code == "DOCS" and _docs_gender(text) in INFANT_GENDERS and traveller and traveller.role != "infant":
             # the infant on an adult's lap has its passport data in the adult's group

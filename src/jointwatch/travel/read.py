@@ -9,10 +9,11 @@ from datetime import date
 from pathlib import Path
 
 from jointwatch.errors import MessageFormatError
+from jointwatch.travel.codes import gender_of
 from jointwatch.travel.edifact import read_interchange
 from jointwatch.travel.model import Document, Manifest, Problem, Traveller
 from jointwatch.travel.mrz import read_mrz_file
-from jointwatch.travel.paxlst import gender_of, parse_paxlst
+from jointwatch.travel.paxlst import parse_paxlst
 from jointwatch.travel.pnrgov import parse_pnrgov
 
 FORMATS = ("auto", "paxlst", "pnrgov", "mrz", "csv")

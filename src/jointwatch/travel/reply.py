@@ -8,24 +8,18 @@ the directive to its passenger. A refer never tells the carrier why: reasons sta
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from functools import cache
 
 from pydifact.control.characters import Characters
 from pydifact.segments import Segment
 from pydifact.serializer import Serializer
 
-from jointwatch.resources import load_resource
+from jointwatch.travel.codes import travel_codes
 from jointwatch.travel.screen import ManifestResult
-
-
-@cache
-def _directives() -> dict[str, dict[str, str]]:
-    return load_resource("travel")["directives"]  # type: ignore[no-any-return]
 
 
 def board_directive(status: str) -> tuple[str, str]:
     """The (code, text) the carrier gets for a traveller of this status."""
-    directive = _directives()[status]
+    directive = travel_codes()["directives"][status]
     return directive["code"], directive["text"]
 
 

@@ -15,15 +15,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from functools import cache
 
 from followthemoney.types import registry
 
 from jointwatch.identifiers import normalize_identifier
-from jointwatch.resources import load_resource
 from jointwatch.screening import Match, Query, Screener
 from jointwatch.screening.batch import match_record
 from jointwatch.store.travel_documents import ReportedDocument
+from jointwatch.travel.codes import travel_codes
 from jointwatch.travel.model import Manifest, Traveller
 
 STATUSES = ("clear", "refer", "hit")
@@ -58,18 +57,14 @@ class ManifestResult:
         return {status: sum(1 for r in self.results if r.status == status) for status in STATUSES}
 
 
-@cache
-def _icao_countries() -> dict[str, str]:
-    return {str(k): str(v or "") for k, v in load_resource("travel")["icao_countries"].items()}
-
-
 def country_alpha2(code: str) -> str | None:
     """ISO 3166-1 alpha-2 (lower case) for an alpha-3, alpha-2 or ICAO-only code; None when none applies."""
     code = code.strip().upper()
     if not code:
         return None
-    if code in _icao_countries():
-        return _icao_countries()[code] or None
+    icao: dict[str, str | None] = travel_codes()["icao_countries"]
+    if code in icao:
+        return icao[code] or None
     return registry.country.clean(code)
 
 
