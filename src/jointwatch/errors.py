@@ -1,8 +1,11 @@
-"""Exception classes. The CLI and API turn them into exit codes and problem details.
+"""Exception classes. Each carries its exit code (CLI) and HTTP status and problem type (API),
+so the two front ends turn the same error into the same answer.
 
 Exit codes: 0 done, 1 unexpected error, 2 bad command line, 3 bad list file,
-4 store error, 5 download error, 6 not found, 7 bad query or input file (screening),
-8 done, and a person must look (a traveller referred or hit, a payment held).
+4 store error (also: the store is busy, try again), 5 download error, 6 not found,
+7 bad query or input file, 8 done and a person must look (a traveller referred or hit,
+a payment held), 9 cannot screen (no list loaded, a list too old, an input not fully
+read): never read as "clear", 10 an optional component is not installed.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ class JointwatchError(Exception):
     """Base class of every error jointwatch raises on purpose."""
 
     exit_code = 1
+    http_status = 500
+    slug = "internal"
 
 
 class _Located(JointwatchError):
@@ -36,31 +41,67 @@ class ListFormatError(_Located):
     """A list file is malformed, truncated, hostile or not in the format it claims."""
 
     exit_code = 3
+    http_status = 422
+    slug = "invalid-list"
 
 
 class StoreError(JointwatchError):
-    """The store cannot do what was asked (unknown version, bad URL, …)."""
+    """The store cannot do what was asked (unknown version, bad URL, no store at that path …)."""
 
     exit_code = 4
+    http_status = 409
+    slug = "conflict"
+
+
+class StoreBusyError(StoreError):
+    """Another writer holds the store for longer than we wait; nothing was changed: try again."""
+
+    http_status = 503
+    slug = "store-busy"
+    retry_after = 5
 
 
 class NotFoundError(JointwatchError):
     """A source, version or entity that was asked for does not exist."""
 
     exit_code = 6
+    http_status = 404
+    slug = "not-found"
 
 
 class FetchError(JointwatchError):
     """An official list could not be downloaded."""
 
     exit_code = 5
+    http_status = 502
+    slug = "fetch-failed"
 
 
 class QueryError(JointwatchError, ValueError):
     """A subject that cannot be screened (empty name, impossible birth date …); names the field."""
 
     exit_code = 7
+    http_status = 422
+    slug = "invalid-subject"
 
 
 class MessageFormatError(_Located, QueryError):
     """An input message (passenger list, reservation, MRZ …) that cannot be read; names the place."""
+
+
+class ScreeningUnavailableError(JointwatchError):
+    """Screening cannot be done honestly: no list is loaded, a list is older than allowed, or
+    an input was not fully read. Never to be taken for "no match" (fail closed)."""
+
+    exit_code = 9
+    http_status = 503
+    slug = "screening-unavailable"
+    retry_after = 300
+
+
+class MissingExtraError(JointwatchError):
+    """A library of an optional extra (media, spark, postgres) is not installed."""
+
+    exit_code = 10
+    http_status = 501
+    slug = "missing-extra"

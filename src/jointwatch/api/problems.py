@@ -13,20 +13,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
-from jointwatch.errors import FetchError, JointwatchError, ListFormatError, NotFoundError, QueryError, StoreError
+from jointwatch.errors import JointwatchError
 
 PROBLEM_TYPE = "urn:jointwatch:problem:"
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("jointwatch.api")
-
-# Our errors, most specific first: (class, HTTP status, problem type slug).
-_ERRORS: tuple[tuple[type[JointwatchError], int, str], ...] = (
-    (QueryError, 422, "invalid-subject"),
-    (NotFoundError, 404, "not-found"),
-    (ListFormatError, 422, "invalid-list"),
-    (StoreError, 409, "conflict"),
-    (FetchError, 502, "fetch-failed"),
-)
 
 
 class FieldProblem(BaseModel):
@@ -84,10 +75,13 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _jointwatch_error(_request: Request, exc: Exception) -> JSONResponse:
-    for cls, status, slug in _ERRORS:
-        if isinstance(exc, cls):
-            return problem_response(status, str(exc), slug)
-    return problem_response(500, "the request could not be completed", "internal")
+    assert isinstance(exc, JointwatchError)
+    if exc.http_status == 500:
+        log.error("jointwatch error", exc_info=exc)
+        return problem_response(exc.http_status, "the request could not be completed", exc.slug)
+    retry = getattr(exc, "retry_after", None)
+    headers = {"Retry-After": str(retry)} if retry else None
+    return problem_response(exc.http_status, str(exc), exc.slug, headers=headers)
 
 
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

@@ -5,13 +5,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from jointwatch.errors import JointwatchError
-
-
-class MissingExtraError(JointwatchError):
-    """A library of the `media` extra is not installed."""
-
-    exit_code = 2
+from jointwatch.errors import MissingExtraError
 
 
 def require(module: str, package: str) -> ModuleType:
