@@ -36,6 +36,8 @@ list_versions = Table(
     Column("entity_count", Integer, nullable=False),
     Column("statement_count", Integer, nullable=False),
     Column("schema_counts", Text, nullable=False),
+    # last time a load or update found the publisher's file unchanged (None: only loaded_at)
+    Column("checked_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("source", "content_hash", name="uq_list_versions_source_hash"),
 )
 
