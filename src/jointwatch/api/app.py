@@ -8,6 +8,7 @@ from typing import Any
 
 import anyio
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -19,7 +20,7 @@ from jointwatch.api.middleware import BodyLimitMiddleware, ObserveMiddleware
 from jointwatch.api.problems import Problem, install_problem_handlers
 from jointwatch.api.ratelimit import RateLimiter
 from jointwatch.api.routes import decisions, jobs, media, members, ops, payments, register, screening, travel
-from jointwatch.api.screeners import Screeners
+from jointwatch.api.screeners import ListWarningMiddleware, Screeners
 from jointwatch.api.settings import ServiceSettings
 
 DESCRIPTION = """Screening against the official terrorist and sanctions lists, for partner agencies.
@@ -28,6 +29,8 @@ Send your key as `Authorization: Bearer <key>` or `X-API-Key: <key>`. Every requ
 reads or changes data is audited under your member. Errors are RFC 9457 problem details.
 """
 
+
+DOCS_ASSETS = "/docs-assets"  # where the Swagger UI and ReDoc files are served
 
 # every route behind a key may answer 429 (see ratelimit.py)
 RATE_LIMITED: dict[int | str, dict[str, Any]] = {
@@ -60,11 +63,15 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(engine: Engine, settings: ServiceSettings | None = None) -> FastAPI:
     """The service over ``engine`` (an opened, migrated store)."""
     settings = settings or ServiceSettings()
-    app = FastAPI(title="jointwatch", version=__version__, description=DESCRIPTION, lifespan=_lifespan)
+    # /docs and /redoc load Swagger UI and ReDoc from files shipped in fastapi-offline, never a CDN:
+    # agencies run the service without the internet. validatorUrl None: Swagger UI would otherwise
+    # send the OpenAPI document to validator.swagger.io.
+    app = FastAPIOffline(title="jointwatch", version=__version__, description=DESCRIPTION, lifespan=_lifespan,
+                         static_url=DOCS_ASSETS, swagger_ui_parameters={"validatorUrl": None})
     app.state.engine = engine
     app.state.settings = settings
     app.state.metrics = Metrics()
-    app.state.screeners = Screeners(engine, settings.threshold)
+    app.state.screeners = Screeners(engine, settings.threshold, policy=settings.list_policy)
     app.state.rate_limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
     app.state.job_worker = JobWorker(engine, app.state.screeners, settings.job_poll_seconds, settings.job_stop_after)
     for router in (screening.router, jobs.router, register.router, decisions.router, members.router,
@@ -77,5 +84,6 @@ def create_app(engine: Engine, settings: ServiceSettings | None = None) -> FastA
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "X-API-Key", "Content-Type"])
     app.add_middleware(_JobBodyLimit, max_bytes=settings.max_body_bytes, job_max_bytes=settings.max_job_body_bytes)
+    app.add_middleware(ListWarningMiddleware, screeners=app.state.screeners)
     app.add_middleware(ObserveMiddleware, engine=engine, metrics=app.state.metrics)
     return app
