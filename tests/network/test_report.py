@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 import re
 import shutil
 import subprocess
@@ -60,3 +62,56 @@ def test_report_screenshot_is_not_blank(tmp_path: Path, duck: DuckDBEngine) -> N
                    capture_output=True, timeout=120, check=True)
     # a rendered page with a graph and a filled map compresses far worse than a blank one
     assert shot.stat().st_size > 50_000
+
+
+# Account ids and holder names come from the transaction file: whoever wrote it controls them.
+HOSTILE_ACCOUNT = "M</script><script>document.title='INJECTED'</script><!--"  # the issue's, minus a blocking alert
+HOSTILE_HOLDER = "</script><script>document.body.dataset.injected='holder'</script> & <b>Co</b>\u2028"
+
+
+def _cell_texts(dom: str) -> list[str]:
+    """The text of every table cell of a DOM dump, as a reader sees it."""
+    from html.parser import HTMLParser
+
+    cells: list[str] = []
+
+    class Cells(HTMLParser):
+        inside = False
+
+        def handle_starttag(self, tag: str, attrs: object) -> None:
+            if tag == "td":
+                self.inside = True
+                cells.append("")
+
+        def handle_endtag(self, tag: str) -> None:
+            self.inside = self.inside and tag != "td"
+
+        def handle_data(self, data: str) -> None:
+            if self.inside:
+                cells[-1] += data
+
+    Cells(convert_charrefs=True).feed(dom)
+    return cells
+
+
+def test_hostile_account_ids_and_names_are_shown_not_run(tmp_path: Path, duck: DuckDBEngine) -> None:
+    rows = [{**tx("d1", 1, 100, HOSTILE_ACCOUNT, "C", "de", "tr"), "sender_name": HOSTILE_HOLDER},
+            *[r for r in CHAIN if r["id"] != "d1"]]
+    path = write_transactions(tmp_path / "chain.csv", rows)
+    page = tmp_path / "report.html"
+    write_report(analyse(path, ["T"], engine=duck), page)
+    text = page.read_text(encoding="utf-8")
+    # the figure's data sits in a <script> block: nothing in it may close the block or open a comment
+    figure = text[text.index("const figure = ") + len("const figure = "):]
+    figure = figure[:figure.index(";\nPlotly.newPlot")]
+    assert "<" not in figure and ">" not in figure and "\u2028" not in figure
+    hover = json.loads(figure)["data"][1]["text"]
+    assert any(html.unescape(h).startswith(HOSTILE_ACCOUNT + "<br>") for h in hover)  # plotly shows it as text
+    dom = _dump_dom(page, tmp_path / "profile")
+    assert "<title>jointwatch network trace</title>" in dom and "INJECTED" not in dom.split("</title>")[0]
+    assert "data-injected" not in dom
+    # the graph script still ran (one marker per account), so the data did not break out of its block
+    graph = dom[dom.index('id="flow-graph"'):dom.index('id="funding-map"')]
+    assert len(re.findall(r'class="point"', graph)) == 7
+    cells = _cell_texts(dom)
+    assert HOSTILE_ACCOUNT in cells and HOSTILE_HOLDER in cells

@@ -15,6 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from jointwatch.htmlsafe import script_json
 from jointwatch.network.analysis import Analysis
 from jointwatch.network.result import TraceResult
 
@@ -67,7 +68,7 @@ def render(analysis: Analysis) -> str:
                  "; ".join(f"{e['row']}: {e.get('id')}" for e in i.examples), i.rule]
                 for i in analysis.quality.issues]),
     ]
-    data = json.dumps(graph)
+    data = script_json(graph)  # account ids and names are the file writer's: never raw in <script>
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>jointwatch network trace</title>
 <style>
@@ -118,7 +119,8 @@ def flow_figure(trace: TraceResult) -> dict[str, Any]:
     text = []
     for a in nodes:
         holder, country = names.get(a, (None, None))
-        text.append(f"{a}<br>{html.escape(holder or '')} ({(country or '??').upper()})"
+        # plotly reads hover text as HTML-like markup and shows entities as characters
+        text.append(f"{html.escape(a)}<br>{html.escape(holder or '')} ({(country or '??').upper()})"
                     f"<br>{roles.get(a, 'originator')}: {amounts.get(a, 0.0):,.2f} USD")
     return {"data": [
         {"type": "scatter", "mode": "lines", "x": edge_x, "y": edge_y, "hoverinfo": "skip",
