@@ -78,11 +78,11 @@ def store_of(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str
         nonlocal pg_url
         if backend not in engines:
             if backend == "sqlite":
-                engine = open_engine(str(tmp / "api.db"))
+                engine = open_engine(str(tmp / "api.db"), create=True)
             else:
                 pg_url = postgres_url()
                 reset_postgres_schema(pg_url, schema)
-                engine = open_engine(_with_search_path(pg_url, schema))
+                engine = open_engine(_with_search_path(pg_url, schema), create=True)
             load_list(engine, open_list(UN_FILE, "un"))
             engines[backend] = engine
         return engines[backend]

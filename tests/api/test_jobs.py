@@ -33,7 +33,7 @@ def job_store(un_store: Engine, tmp_path: Path) -> Iterator[Engine]:
     target = tmp_path / "jobs.db"
     with sqlite3.connect(str(un_store.url.database)) as source, sqlite3.connect(str(target)) as copy:
         source.backup(copy)
-    engine = open_engine(str(target))
+    engine = open_engine(str(target), create=True)
     yield engine
     engine.dispose()
 

@@ -66,10 +66,10 @@ def edited(image: Image.Image, how: str) -> Image.Image:
 def make_store(backend: str, tmp: Path) -> Engine:
     """A new, empty, migrated store on ``backend`` (PostgreSQL: skipped without a test server)."""
     if backend == "sqlite":
-        return open_engine(str(tmp / "store.db"))
+        return open_engine(str(tmp / "store.db"), create=True)
     url = postgres_url()
     reset_postgres_schema(url, PG_SCHEMA)
-    return open_engine(_with_search_path(url, PG_SCHEMA))
+    return open_engine(_with_search_path(url, PG_SCHEMA), create=True)
 
 
 @pytest.fixture(scope="session", autouse=True)

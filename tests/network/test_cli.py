@@ -30,7 +30,7 @@ def un_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engine,
     tmp = tmp_path_factory.mktemp("un")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("JOINTWATCH_CACHE", str(tmp / "cache"))
-        engine = open_engine(str(tmp / "register.db"))
+        engine = open_engine(str(tmp / "register.db"), create=True)
         load_list(engine, open_list(UN_FILE, "un"))
         yield engine, tmp / "register.db"
         engine.dispose()

@@ -94,7 +94,7 @@ def snapshots(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engine
     tmp = tmp_path_factory.mktemp("delta")
     old_cache = os.environ.get("JOINTWATCH_CACHE")
     os.environ["JOINTWATCH_CACHE"] = str(tmp / "cache")
-    engine = open_engine(str(tmp / "delta.db"))
+    engine = open_engine(str(tmp / "delta.db"), create=True)
     load_list(engine, open_list(OFAC_2023_03, "ofac-sdn"))
     yield engine, tmp
     engine.dispose()

@@ -21,7 +21,7 @@ def register(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     tmp = tmp_path_factory.mktemp("register")
     old = os.environ.get("JOINTWATCH_CACHE")
     os.environ["JOINTWATCH_CACHE"] = str(tmp / "cache")
-    engine = open_engine(str(tmp / "register.db"))
+    engine = open_engine(str(tmp / "register.db"), create=True)
     load_list(engine, open_list(UN_FILE, "un"))
     load_list(engine, open_list(OFAC_2023_06, "ofac-sdn"))
     yield engine

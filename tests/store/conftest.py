@@ -27,14 +27,14 @@ def _reset_postgres(url: str) -> None:
 def make_store(backend: str, tmp: Path) -> Engine:
     """A new, empty, migrated store on ``backend``."""
     if backend == "sqlite":
-        return open_engine(str(tmp / "store.db"))
+        return open_engine(str(tmp / "store.db"), create=True)
     url = os.environ.get(PG_ENV)
     if not url:
         if os.environ.get("JOINTWATCH_REQUIRE_PG"):
             pytest.fail(f"{PG_ENV} is not set but JOINTWATCH_REQUIRE_PG is")
         pytest.skip(f"set {PG_ENV} to run the store tests on PostgreSQL")
     _reset_postgres(url)
-    return open_engine(url)
+    return open_engine(url, create=True)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from jointwatch.api.models import MatchOut, ScreenResult, Subject
 from jointwatch.api.screeners import Screeners
+from jointwatch.errors import ScreeningUnavailableError
 from jointwatch.errors import QueryError
 from jointwatch.screening import Screener
 from jointwatch.store.audit import record
@@ -103,6 +104,9 @@ class JobWorker:
             except SQLAlchemyError:
                 # the store is unreachable: the job is intact in it, so wait and try again
                 log.exception("batch worker: store error, retrying")
+            except ScreeningUnavailableError as error:
+                # no list, or lists too old: the job waits (never screened against nothing) until they are loaded
+                log.warning("batch worker: waiting, %s", error)
             self._wake.wait(self.poll_seconds)
             self._wake.clear()
 

@@ -6,36 +6,72 @@ import threading
 import time
 
 from sqlalchemy import Engine
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from jointwatch.screening import Screener, open_screener
-from jointwatch.store import latest_versions
+from jointwatch.screening import ListPolicy, Screener, check_lists, open_screener
+from jointwatch.store import VersionInfo, latest_versions
 
 
 class Screeners:
-    """Hands out the screener of the store's newest lists and the versions it was built on."""
+    """Hands out the screener of the store's newest lists and the versions it was built on.
 
-    def __init__(self, engine: Engine, threshold: float | None = None, recheck_seconds: float = 1.0) -> None:
+    Fails closed on every call: with no list loaded, or a list older than ``policy`` allows,
+    ``current`` raises ScreeningUnavailableError (503) instead of screening against nothing."""
+
+    def __init__(self, engine: Engine, threshold: float | None = None, recheck_seconds: float = 1.0,
+                 policy: ListPolicy | None = None) -> None:
         self.engine = engine
         self.threshold = threshold
+        self.policy = policy or ListPolicy()
         # how long a request may be answered from the lists as they were checked last: a newly
         # loaded version is used at most this much later, and busy services skip a query per request
         self.recheck_seconds = recheck_seconds
         self._checked = 0.0
         self._lock = threading.Lock()
         self._screener: Screener | None = None
+        self._infos: dict[str, VersionInfo] = {}
         self._versions: dict[str, str] = {}
+        # lists older than allowed, when the operator chose to be warned (sent as a Warning header)
+        self.warnings: list[str] = []
 
     def current(self) -> tuple[Screener, dict[str, str]]:
         """The screener and {source: version} it screens against (the store is asked at most
-        once every ``recheck_seconds``)."""
-        if self._screener is not None and time.monotonic() - self._checked < self.recheck_seconds:
+        once every ``recheck_seconds``; the lists' age is checked on every call)."""
+        if self._screener is None or time.monotonic() - self._checked >= self.recheck_seconds:
+            infos = latest_versions(self.engine)
+            versions = {source: info.version for source, info in infos.items()}
             with self._lock:
-                return self._screener, dict(self._versions)
-        versions = {source: info.version for source, info in latest_versions(self.engine).items()}
+                self._checked = time.monotonic()
+                self._infos = infos
+                # one rebuild at a time; requests meanwhile wait rather than build the index twice
+                if versions and (self._screener is None or versions != self._versions):
+                    self._screener = open_screener(self.engine, self.threshold, policy=None)
+                    self._versions = versions
         with self._lock:
-            self._checked = time.monotonic()
-            # one rebuild at a time; requests meanwhile wait rather than build the index twice
-            if self._screener is None or versions != self._versions:
-                self._screener = open_screener(self.engine, self.threshold)
-                self._versions = versions
+            self.warnings = check_lists(self._infos, self.policy)
+            assert self._screener is not None  # check_lists refuses an empty register
             return self._screener, dict(self._versions)
+
+
+class ListWarningMiddleware:
+    """Adds a ``Warning`` header to every answer while a list is older than allowed and the
+    operator chose to be warned rather than refused, so no client reads such an answer as current."""
+
+    def __init__(self, app: ASGIApp, screeners: Screeners) -> None:
+        self.app = app
+        self.screeners = screeners
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_warning(message: Message) -> None:
+            if message["type"] == "http.response.start" and self.screeners.warnings:
+                headers = MutableHeaders(scope=message)
+                text = " ".join(self.screeners.warnings).replace('"', "'")
+                headers.append("Warning", f'199 jointwatch "{text}"')
+            await send(message)
+
+        await self.app(scope, receive, send_with_warning)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from jointwatch.screening import ListPolicy
+from jointwatch.store.media_bank import DISPUTES_PER_DAY
 
 MAX_BODY_BYTES = 1_000_000
 MAX_BATCH = 1000
@@ -11,6 +14,7 @@ MAX_JOB_BODY_BYTES = 32_000_000   # room for MAX_JOB subjects of ~300 bytes each
 RATE_PER_SECOND = 50.0
 RATE_BURST = 100
 SCREEN_TIMEOUT = 10.0
+MEDIA_DECODE_WORKERS = 2
 
 
 @dataclass(frozen=True)
@@ -26,3 +30,9 @@ class ServiceSettings:
     screen_timeout: float = SCREEN_TIMEOUT     # seconds for /match and inline /screen; longer gets 503
     job_poll_seconds: float = 1.0              # how often the batch worker looks for jobs it was not told of
     job_stop_after: int | None = None          # a drill: the batch worker stops after this many subjects
+    # fail closed: no list, or a list older than this allows, gets 503 (or a Warning header under "warn")
+    list_policy: ListPolicy = field(default_factory=ListPolicy)
+    # media: images decoded at once (each may take ~0.2 GB); more uploads wait without holding a thread,
+    # and past MEDIA_QUEUE per worker get 503, so uploads never starve /match
+    media_decode_workers: int = MEDIA_DECODE_WORKERS
+    media_disputes_per_day: int = DISPUTES_PER_DAY  # one member's disputes of other members' media items a day

@@ -12,10 +12,13 @@ app = typer.Typer(
     help="Screening and information sharing against the official terrorist and sanctions lists.\n\n"
          "Exit codes: 0 done, 1 unexpected error, 2 bad command line, 3 bad list file, "
          "4 store error, 5 download error, 6 not found, 7 bad query or input file, "
-         "8 done and a person must look (a traveller referred, a payment held).",
+         "8 done and a person must look (a traveller referred, a payment held), "
+         "9 cannot screen (no list loaded, a list older than --max-list-age): never read as clear, "
+         "10 an optional extra is not installed.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
+app.command("init")(lists.init_command)
 app.add_typer(lists.app, name="lists")
 app.add_typer(entity.app, name="entity")
 app.command("screen")(screen.screen_command)

@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import Engine
+from rich.markup import escape
 from rich.table import Table
 
 from jointwatch.cli.output import (
@@ -19,7 +21,8 @@ from jointwatch.cli.output import (
     run,
 )
 from jointwatch.sources import FORMATS, open_list
-from jointwatch.store import diff_versions, list_versions_of, load_list, open_engine
+from jointwatch.errors import FetchError
+from jointwatch.store import diff_versions, discard_new_store, list_versions_of, load_list, open_engine, store_exists
 from jointwatch.store.load import LoadResult
 
 app = typer.Typer(help="Load official and partner lists, keep their history, compare versions.",
@@ -53,10 +56,16 @@ def load_command(
     nothing. Loading a file already loaded creates no new version.
     """
     def action() -> LoadResult:
-        engine = open_engine(db)
         parsed = open_list(path, format, source)
-        with record_progress(f"loading {parsed.source}", not as_json) as progress:
-            return load_list(engine, parsed, progress)
+        existed = store_exists(db)
+        engine = open_engine(db, create=True)
+        try:
+            with record_progress(f"loading {parsed.source}", not as_json) as progress:
+                return load_list(engine, parsed, progress)
+        except BaseException:
+            if not existed:
+                discard_new_store(engine)  # a failed first load leaves no empty store behind
+            raise
 
     result = run(as_json, action)
     print_json(result) if as_json else _report_load(result)
@@ -93,10 +102,12 @@ def update_command(
                 err_console.print(f"[bold red]error:[/] {message}")
             raise typer.Exit(2)
         entries = [e for e in entries if e.source in source]
-    engine = run(as_json, lambda: open_engine(db))
+    existed = run(as_json, lambda: store_exists(db))
+    engine: Engine | None = None  # opened (and so created) only once a list is at hand
     cache_dir = cache or default_cache_dir()
     outcomes: list[dict[str, object]] = []
     exit_code = 0
+    download_failed = False
     for entry in entries:
         if from_dir is None and entry.skip_reason:
             outcomes.append({"source": entry.source, "status": "skipped", "message": entry.skip_reason})
@@ -105,14 +116,27 @@ def update_command(
             continue
         try:
             if from_dir is not None:
-                fetched = local_source(entry, from_dir)
+                try:
+                    fetched = local_source(entry, from_dir)
+                except FetchError as exc:
+                    if source:  # asked for by name: its absence is an error
+                        raise
+                    # a folder need not hold every list; an old list left in the store is refused
+                    # at screening time by its age (--max-list-age), never silently used
+                    outcomes.append({"source": entry.source, "status": "not_in_folder", "message": str(exc)})
+                    if not as_json:
+                        err_console.print(f"[yellow]not in {escape(str(from_dir))}[/] {escape(entry.source)}",
+                                          highlight=False)
+                    continue
             else:
                 with byte_progress(f"downloading {entry.source}", not as_json) as progress:
                     fetched = fetch_source(entry, cache_dir, progress=progress)
-            parsed = open_list(fetched.path, entry.format, entry.source)
+            parsed = open_list(fetched.path, fetched.format, entry.source)
+            engine = engine or open_engine(db, create=True)
             with record_progress(f"loading {entry.source}", not as_json) as progress:
                 result = load_list(engine, parsed, progress)
         except JointwatchError as exc:
+            download_failed = download_failed or isinstance(exc, FetchError)
             exit_code = max(exit_code, exc.exit_code)
             outcomes.append({"source": entry.source, "status": "failed", "message": str(exc)})
             if not as_json:
@@ -122,9 +146,39 @@ def update_command(
                          "result": result})
         if not as_json:
             _report_load(result)
+    if engine is not None and not existed and not any(o["status"] in ("loaded", "unchanged") for o in outcomes):
+        discard_new_store(engine)  # nothing could be loaded: leave no empty store that would screen as clear
+    if download_failed and from_dir is None:
+        hint = ("next step: without network, put the list files in a folder (any names: they are recognised by "
+                "their content) and run `jointwatch lists update --from DIR`, or load one file with "
+                "`jointwatch lists load FILE --format FORMAT` (docs/official-lists.md)")
+        outcomes.append({"status": "hint", "message": hint})
+        if not as_json:
+            err_console.print(hint, highlight=False, markup=False)
     if as_json:
         print_json(outcomes)
     raise typer.Exit(exit_code)
+
+
+def init_command(
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create an empty store (or bring an existing one to the newest schema).
+
+    Only `init`, `lists load` and `lists update` create a store: every other command
+    refuses a path where there is none (exit 4), so a mistyped --db is an error, not a new
+    empty store. Screening an empty store refuses too (exit 9) until lists are loaded.
+    """
+    existed = run(as_json, lambda: store_exists(db))
+    engine = run(as_json, lambda: open_engine(db, create=True))
+    outcome = {"store": engine.url.render_as_string(hide_password=True), "created": not existed}
+    if as_json:
+        print_json(outcome)
+    else:
+        verb = "created" if not existed else "up to date:"
+        console.print(f"{verb} store {outcome['store']}; load lists with `jointwatch lists update` "
+                      "or `jointwatch lists load`", highlight=False, markup=False)
 
 
 @app.command("show")

@@ -12,6 +12,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from jointwatch.cli.output import MaxListAgeOption, StaleListsOption, screener_for
+from jointwatch.screening import OnStale
+from jointwatch.screening.freshness import DEFAULT_MAX_LIST_AGE_DAYS
 from jointwatch.cli.output import DbOption, JsonOption, console, err_console, print_json, record_progress, run
 from jointwatch.errors import QueryError
 from jointwatch.network.analysis import Analysis, analyse
@@ -125,6 +128,8 @@ def trace_command(
     threads: ThreadsOption = None,
     temp_dir: TempOption = None,
     rates: RatesOption = None,
+    max_list_age: MaxListAgeOption = DEFAULT_MAX_LIST_AGE_DAYS,
+    stale_lists: StaleListsOption = OnStale.refuse,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -143,11 +148,10 @@ def trace_command(
     rate_table = run(as_json, lambda: read_rates(rates) if rates else default_rates())
     screener = None
     if screen:
-        from jointwatch.screening import open_screener  # noqa: PLC0415
         from jointwatch.store import open_engine as open_store  # noqa: PLC0415
 
         store = run(as_json, lambda: open_store(db))
-        screener = run(as_json, lambda: open_screener(store, screen_threshold))
+        screener = screener_for(store, as_json, screen_threshold, max_list_age, stale_lists)
     engine_settings = _engine_settings(memory_limit, threads, temp_dir, spark_master, engine)
     with _steps(not as_json) as step:
         analysis = run(as_json, lambda: analyse(

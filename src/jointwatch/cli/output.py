@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from jointwatch.errors import JointwatchError
+from jointwatch.jsonout import dumps
+from jointwatch.screening import ListPolicy, OnStale, Screener, open_screener
+from jointwatch.screening.freshness import DEFAULT_MAX_LIST_AGE_DAYS
 
 console = Console()
 err_console = Console(stderr=True)
@@ -26,21 +27,22 @@ DbOption = Annotated[
                       "Default: ./jointwatch.db"),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines instead of tables.")]
+MaxListAgeOption = Annotated[float, typer.Option(
+    "--max-list-age", envvar="JOINTWATCH_MAX_LIST_AGE", show_envvar=True, min=0, metavar="DAYS",
+    help="Refuse to screen (exit 9) when a list was last confirmed current longer ago than this "
+         "(by a load or `lists update`); 0: no limit.")]
+StaleListsOption = Annotated[OnStale, typer.Option(
+    "--stale-lists", envvar="JOINTWATCH_STALE_LISTS", show_envvar=True, case_sensitive=False,
+    help="With lists older than --max-list-age: refuse (exit 9) or warn and screen. "
+         "With no list loaded screening always refuses.")]
 
 T = TypeVar("T")
 
 
-def _default(value: Any) -> Any:
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.asdict(value)
-    raise TypeError(f"cannot serialise {type(value).__name__}")
-
-
 def print_json(data: Any) -> None:
-    """Write ``data`` as indented JSON on standard output."""
-    sys.stdout.write(json.dumps(data, default=_default, ensure_ascii=False, indent=2) + "\n")
+    """Write ``data`` as indented JSON on standard output (``jointwatch.jsonout``: amounts as
+    exact strings); the text is built whole before anything is written."""
+    sys.stdout.write(dumps(data, indent=2) + "\n")
 
 
 def fail(exc: JointwatchError, as_json: bool) -> typer.Exit:
@@ -58,6 +60,18 @@ def run(as_json: bool, action: Callable[[], T]) -> T:
         return action()
     except JointwatchError as exc:
         raise fail(exc, as_json) from None
+
+
+def screener_for(engine: Any, as_json: bool, threshold: float | None = None,
+                 max_list_age: float = DEFAULT_MAX_LIST_AGE_DAYS,
+                 stale_lists: OnStale = OnStale.refuse) -> Screener:
+    """The screener of the store's newest lists, failing closed (exit 9) when they cannot be
+    screened against; warnings about old lists go to stderr, where a person or a log sees them."""
+    screener = run(as_json, lambda: open_screener(engine, threshold,
+                                                  policy=ListPolicy(max_list_age, OnStale(stale_lists))))
+    for warning in screener.warnings:
+        err_console.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False)
+    return screener
 
 
 @contextmanager

@@ -10,6 +10,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from jointwatch.cli.output import MaxListAgeOption, StaleListsOption, screener_for
+from jointwatch.screening import OnStale
+from jointwatch.screening.freshness import DEFAULT_MAX_LIST_AGE_DAYS
 from jointwatch.cli.output import DbOption, JsonOption, console, err_console, print_json, record_progress, run
 from jointwatch.errors import ATTENTION_EXIT, QueryError
 from jointwatch.payments.customers import rescreen_delta, rescreen_full, screen_customer_file
@@ -18,7 +21,6 @@ from jointwatch.payments.model import MessageError
 from jointwatch.payments.parallel import screen_parallel, worker_pool
 from jointwatch.payments.reader import read_files
 from jointwatch.payments.screening import PaymentDecision, PaymentScreener
-from jointwatch.screening import open_screener
 from jointwatch.store import open_engine
 from jointwatch.store.freeze import list_assets, release_asset, totals
 
@@ -34,12 +36,14 @@ def payments_screen(
                                                     help="Name score that holds a payment.")] = None,
     no_remittance: Annotated[bool, typer.Option("--no-remittance", help="Do not scan remittance text.")] = False,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Processes screening the distinct party names.")] = 1,
+    max_list_age: MaxListAgeOption = DEFAULT_MAX_LIST_AGE_DAYS,
+    stale_lists: StaleListsOption = OnStale.refuse,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Screen every message: pass or hold, with the hits. Exit 0 if all pass, 8 if any is held."""
     engine = run(as_json, lambda: open_engine(db))
-    screener = PaymentScreener(run(as_json, lambda: open_screener(engine, threshold)),
+    screener = PaymentScreener(screener_for(engine, as_json, threshold, max_list_age, stale_lists),
                                remittance=not no_remittance)
 
     def screen_files() -> list[PaymentDecision | MessageError]:
@@ -93,12 +97,14 @@ def _print_run(result, as_json: bool) -> None:  # type: ignore[no-untyped-def]
 @customers_app.command("screen")
 def customers_screen(
     file: Annotated[Path, typer.Argument(help="CSV: id,name[,type,birth_date,nationality,country,accounts].")],
+    max_list_age: MaxListAgeOption = DEFAULT_MAX_LIST_AGE_DAYS,
+    stale_lists: StaleListsOption = OnStale.refuse,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Make FILE the customer base (customers not in it leave it) and screen all of it."""
     engine = run(as_json, lambda: open_engine(db))
-    screener = run(as_json, lambda: open_screener(engine))
+    screener = screener_for(engine, as_json, None, max_list_age, stale_lists)
     with record_progress("screening customers", not as_json) as progress:
         result = run(as_json, lambda: screen_customer_file(engine, screener, file,
                                                            progress=lambda n, total: progress(n)))
@@ -108,12 +114,14 @@ def customers_screen(
 @customers_app.command("rescreen")
 def customers_rescreen(
     full: Annotated[bool, typer.Option("--full", help="Screen every customer, not only the changes.")] = False,
+    max_list_age: MaxListAgeOption = DEFAULT_MAX_LIST_AGE_DAYS,
+    stale_lists: StaleListsOption = OnStale.refuse,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """After `lists update` / `lists load`: screen the stored customers against what changed."""
     engine = run(as_json, lambda: open_engine(db))
-    screener = run(as_json, lambda: open_screener(engine))
+    screener = screener_for(engine, as_json, None, max_list_age, stale_lists)
     action = rescreen_full if full else rescreen_delta
     with record_progress("re-screening customers", not as_json) as progress:
         result = run(as_json, lambda: action(engine, screener, progress=lambda n, total: progress(n)))

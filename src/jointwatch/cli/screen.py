@@ -11,9 +11,21 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from jointwatch.cli.output import DbOption, JsonOption, console, err_console, print_json, run
+from jointwatch import csvsafe
+from jointwatch.cli.output import (
+    DbOption,
+    JsonOption,
+    MaxListAgeOption,
+    StaleListsOption,
+    console,
+    err_console,
+    print_json,
+    run,
+    screener_for,
+)
 from jointwatch.errors import QueryError
-from jointwatch.screening import DEFAULT_THRESHOLD, Match, Query, open_screener, screen_file
+from jointwatch.screening import DEFAULT_THRESHOLD, Match, OnStale, Query, open_screener, screen_file
+from jointwatch.screening.freshness import DEFAULT_MAX_LIST_AGE_DAYS
 from jointwatch.screening.batch import match_record
 from jointwatch.screening.model import QUERY_SCHEMATA
 from jointwatch.screening.screener import prepare
@@ -73,6 +85,8 @@ def screen_command(
         "--output", "-o", help="JSON-lines results (with --input). Re-running resumes.")] = None,
     restart: Annotated[bool, typer.Option(
         "--restart", help="With --input: start over instead of resuming.")] = False,
+    max_list_age: MaxListAgeOption = DEFAULT_MAX_LIST_AGE_DAYS,
+    stale_lists: StaleListsOption = OnStale.refuse,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -81,13 +95,14 @@ def screen_command(
     Every match gives the listed entity, its source and the source's reference, the list
     version, a score in 0..1 and why: which words matched which and how, and which of
     birth date, country, gender and document number counted. Exit code 0 also when
-    matches are found; 7 for a bad query or input file.
+    matches are found; 7 for a bad query or input file; 9 when no list is loaded or a list
+    is older than --max-list-age (never an empty "no match").
     """
     engine = run(as_json, lambda: open_engine(db))
     if input_path is not None:
         if output_path is None:
             raise typer.BadParameter("--input needs --output", param_hint="--output")
-        screener = run(as_json, lambda: open_screener(engine, threshold))
+        screener = screener_for(engine, as_json, threshold, max_list_age, stale_lists)
         summary = run(as_json, lambda: _run_batch(screener, input_path, output_path, threshold, limit, restart,
                                                    not as_json))
         if as_json:
@@ -102,7 +117,7 @@ def screen_command(
     query = Query(name=name, schema=schema, birth_date=dob, countries=tuple(country or ()), gender=gender,
                   id_numbers=tuple(id_number or ()))
     run(as_json, lambda: prepare(query))  # a bad query is reported before the index is built
-    screener = run(as_json, lambda: open_screener(engine, threshold))
+    screener = screener_for(engine, as_json, threshold, max_list_age, stale_lists)
     matches = run(as_json, lambda: screener.screen(query, threshold=threshold, limit=limit))
     if as_json:
         print_json({"query": query, "threshold": screener.threshold if threshold is None else threshold,
@@ -137,7 +152,7 @@ def compare_command(
     shared "Harzi"); with no lists loaded every word weighs the same.
     """
     engine = run(as_json, lambda: open_engine(db))
-    screener = run(as_json, lambda: open_screener(engine))
+    screener = run(as_json, lambda: open_screener(engine, policy=None))
     if pairs is not None:
         out = output_path.open("w", encoding="utf-8", newline="") if output_path else sys.stdout
         try:
@@ -168,7 +183,7 @@ def _compare_pairs(screener: Any, pairs: Path, out: Any) -> None:
         handle = pairs.open(encoding="utf-8-sig", newline="")
     except OSError as error:
         raise QueryError(f"{pairs}: cannot read ({error.strerror})") from None
-    writer = csv.writer(out)
+    writer = csvsafe.writer(out)
     writer.writerow(["name1", "name2", "schema", "score", "error"])
     with handle:
         reader = csv.DictReader(handle)

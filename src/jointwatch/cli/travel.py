@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
+from jointwatch.cli.output import MaxListAgeOption, StaleListsOption, screener_for
+from jointwatch.screening import OnStale
+from jointwatch.screening.freshness import DEFAULT_MAX_LIST_AGE_DAYS
 from jointwatch.cli.output import DbOption, JsonOption, console, err_console, print_json, run
-from jointwatch.errors import ATTENTION_EXIT
-from jointwatch.screening import open_screener
+from jointwatch.errors import ATTENTION_EXIT, most_serious_exit
 from jointwatch.store import open_engine
 from jointwatch.store.travel_documents import document_sources, find_documents, load_documents
 from jointwatch.travel.documents import read_document_file
-from jointwatch.travel.model import Manifest
 from jointwatch.travel.mrz import MRZ, parse_mrz
-from jointwatch.travel.read import FORMATS, read_travel_file
+from jointwatch.travel.read import FORMATS, read_travel_files
 from jointwatch.travel.reply import carrier_reply
 from jointwatch.travel.screen import ManifestResult, result_record, screen_manifest
 
@@ -71,6 +72,8 @@ def travel_screen(
     reply: Annotated[Path | None, typer.Option(
         "--reply", help="Write the CUSRES answer to the passenger lists (board / refer per traveller) here.")] = None,
     show_clear: Annotated[bool, typer.Option("--all", help="List cleared travellers too.")] = False,
+    max_list_age: MaxListAgeOption = DEFAULT_MAX_LIST_AGE_DAYS,
+    stale_lists: StaleListsOption = OnStale.refuse,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -81,29 +84,36 @@ def travel_screen(
     lost/stolen documents. Status: hit (a listed document, a reported document, or listed
     name with the same birth date), refer (another match, a failed check digit, unreadable
     data) or clear. Never a denial: the reply tells the carrier to board or to contact the
-    government. Exit 0 when every traveller is clear, 8 when one is referred or hit, 7 when
-    a file's envelope is broken (nothing screened); a bad traveller is reported with its
-    segment number and the rest is still screened.
+    government. A file that cannot be read to its end (a broken envelope, text after UNZ) is
+    reported with the place and the reason, none of its travellers is screened or answered, and
+    the other files are; a bad traveller is reported with its segment number and the rest of its
+    file is screened. Exit: the most serious of 9 cannot screen, 7 a file refused, 8 a traveller
+    referred or hit, 0 every traveller of every file clear.
     """
     engine = run(as_json, lambda: open_engine(db))
-    manifests: list[Manifest] = []
-    for path in files:
-        manifests.extend(run(as_json, partial(read_travel_file, path, fmt)))
-    screener = run(as_json, lambda: open_screener(engine, threshold))
+    manifests, rejected = read_travel_files(files, fmt)
+    screener = screener_for(engine, as_json, threshold, max_list_age, stale_lists)
     results = [screen_manifest(m, screener, lambda numbers: find_documents(engine, numbers), threshold)
                for m in manifests]
     answer = carrier_reply(results) if reply is not None else None
     if reply is not None and answer is not None:
         reply.write_text(answer, encoding="utf-8")
+    attention = any(r.status != "clear" for result in results for r in result.results)
+    exit_code = most_serious_exit([ATTENTION_EXIT if attention else 0, *(f.exit_code for f in rejected)])
     if as_json:
-        print_json([result_record(r) for r in results])
+        print_json({"manifests": [result_record(r) for r in results],
+                    "rejected": [f.to_dict() for f in rejected], "exit_code": exit_code})
     else:
         for result in results:
             _print_result(result, show_clear)
         if reply is not None:
             console.print(f"reply to the carrier → {reply}" if answer else "no passenger list: no reply written")
-    if any(r.status != "clear" for result in results for r in result.results):
-        raise typer.Exit(ATTENTION_EXIT)
+    for bad in rejected:    # last, where a person sees them, and on stderr for a script's log
+        where = f"{bad.source}, {bad.location}" if bad.location else bad.source
+        err_console.print(f"[bold red]refused:[/] {escape(where)}: {escape(bad.reason)} "
+                          "(none of its travellers screened or answered)", highlight=False)
+    if exit_code:
+        raise typer.Exit(exit_code)
 
 
 def _print_mrz(mrz: MRZ) -> None:

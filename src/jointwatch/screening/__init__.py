@@ -7,10 +7,12 @@
 """
 
 from jointwatch.screening.batch import BatchSummary, screen_file
+from jointwatch.screening.freshness import ListPolicy, OnStale, check_lists
 from jointwatch.screening.from_store import index_from_store, open_screener
 from jointwatch.screening.model import Explanation, Listed, Match, Qualifier, Query, WordMatch
 from jointwatch.screening.score import DEFAULT_THRESHOLD
 from jointwatch.screening.screener import Screener, prepare
 
-__all__ = ["DEFAULT_THRESHOLD", "BatchSummary", "Explanation", "Listed", "Match", "Qualifier", "Query",
-           "Screener", "WordMatch", "index_from_store", "open_screener", "prepare", "screen_file"]
+__all__ = ["DEFAULT_THRESHOLD", "BatchSummary", "Explanation", "ListPolicy", "Listed", "Match", "OnStale", "Qualifier",
+           "Query", "Screener", "WordMatch", "check_lists", "index_from_store", "open_screener", "prepare",
+           "screen_file"]

@@ -14,6 +14,7 @@ from jointwatch.screening.index import (
     normalize_identifier,
     save_cached,
 )
+from jointwatch.screening.freshness import ListPolicy, check_lists
 from jointwatch.screening.model import Listed
 from jointwatch.screening.score import DEFAULT_THRESHOLD
 from jointwatch.screening.screener import Screener
@@ -103,8 +104,16 @@ def index_from_store(engine: Engine, sources: list[str] | None = None, use_cache
 
 
 def open_screener(engine: Engine, threshold: float | None = None, sources: list[str] | None = None,
-                  use_cache: bool = True) -> Screener:
-    """A screener over the store's newest lists that honours the store's whitelist."""
+                  use_cache: bool = True, policy: ListPolicy | None = ListPolicy()) -> Screener:
+    """A screener over the store's newest lists that honours the store's whitelist.
+
+    Fails closed: ScreeningUnavailableError when no list is loaded or (``policy``) a list is
+    too old; ``policy=None`` skips the check (comparing two names needs no current list)."""
+    warnings: list[str] = []
+    if policy is not None:
+        versions = {s: v for s, v in latest_versions(engine).items() if not sources or s in sources}
+        warnings = check_lists(versions, policy)
     index = index_from_store(engine, sources, use_cache)
     return Screener(index, DEFAULT_THRESHOLD if threshold is None else threshold,
-                    suppressor=lambda key, ids, member: suppressed(engine, key, ids, member))
+                    suppressor=lambda key, ids, member: suppressed(engine, key, ids, member),
+                    warnings=tuple(warnings))

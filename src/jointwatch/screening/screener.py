@@ -109,10 +109,12 @@ class Screener:
     """Screens subjects against one index. Safe to share between threads (reads only)."""
 
     def __init__(self, index: ScreeningIndex, threshold: float = DEFAULT_THRESHOLD,
-                 suppressor: Suppressor | None = None) -> None:
+                 suppressor: Suppressor | None = None, warnings: tuple[str, ...] = ()) -> None:
         self.index = index
         self.threshold = threshold
         self.suppressor = suppressor
+        # what the caller must be told with every answer (lists older than allowed, under "warn")
+        self.warnings = warnings
 
     def compare(self, a: str, b: str, schema: str = "Person") -> tuple[float, Explanation]:
         """Two names compared with this index's word weights (``jointwatch compare``)."""

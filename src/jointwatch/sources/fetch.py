@@ -22,6 +22,7 @@ import httpx
 from jointwatch import __version__
 from jointwatch.errors import FetchError
 from jointwatch.resources import load_resource
+from jointwatch.sources.recognise import recognise_folder
 from jointwatch.sources.base import content_hash
 
 MAX_BYTES = 500 * 1024**2  # per file
@@ -154,8 +155,9 @@ def fetch_source(entry: SourceEntry, cache_dir: Path, client: httpx.Client | Non
 
 
 def local_source(entry: SourceEntry, from_dir: Path) -> FetchResult:
-    """The files of one source in a local folder (``--from DIR``): all in ``DIR/<source>/``,
-    else all in ``DIR/``; a FetchError lists what was looked for when they are missing."""
+    """The files of one source in a local folder (``--from DIR``): under their official names in
+    ``DIR/<source>/`` or ``DIR/``, else the newest file in ``DIR`` whose content is that list;
+    a FetchError lists what was looked for when there is none."""
     from_dir = Path(from_dir)
     if not from_dir.is_dir():
         raise FetchError(f"{entry.source}: {from_dir} is not a folder")
@@ -164,9 +166,16 @@ def local_source(entry: SourceEntry, from_dir: Path) -> FetchResult:
     for folder in folders:
         if all((folder / name).is_file() for name in names):
             return _result(entry, folder, True, 0, {})
+    # not under the official names: recognise the lists by content, newest publication first
+    formats = {entry.format, *(("ofac-xml",) if entry.format == "ofac-sdn" else ())}
+    for found in recognise_folder(from_dir):
+        if found.format in formats:
+            files = tuple(sorted(found.path.iterdir())) if found.path.is_dir() else (found.path,)
+            return FetchResult(entry.source, found.format, found.path, True, 0, {}, files)
     looked = "; ".join(", ".join(str(folder / name) for name in names) for folder in folders)
     hints = _case_hints(folders, names)
-    raise FetchError(f"{entry.source}: list files not found in {from_dir}; looked for {looked}"
+    raise FetchError(f"{entry.source}: no {entry.format} list found in {from_dir}: no file under its official "
+                     f"name ({looked}) and none recognised by its content"
                      + (f" ({hints})" if hints else ""))
 
 

@@ -6,7 +6,7 @@ reference (``QDi.354``, ``6931``), and when it was first and last seen; every li
 versions can be compared. SQLite by default, PostgreSQL by URL, migrated by Alembic.
 """
 
-from jointwatch.store.engine import database_url, open_engine
+from jointwatch.store.engine import database_url, discard_new_store, open_engine, store_exists
 from jointwatch.store.entities import EntityView, StatementView, iter_entities, show_entity
 from jointwatch.store.load import LoadResult, load_list
 from jointwatch.store.versions import (
@@ -30,6 +30,7 @@ __all__ = [
     "VersionInfo",
     "database_url",
     "diff_versions",
+    "discard_new_store",
     "iter_entities",
     "latest_versions",
     "list_versions_of",
@@ -37,4 +38,5 @@ __all__ = [
     "open_engine",
     "resolve_version",
     "show_entity",
+    "store_exists",
 ]

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, insert, select, update
 from jointwatch.errors import NotFoundError, QueryError, StoreError
 from jointwatch.store.engine import inserted_id
 from jointwatch.store.schema import freeze_events, frozen_assets
+from jointwatch.text import storable
 
 FROZEN, PARTIAL, RELEASED = "frozen", "partially_released", "released"
 STATUSES = (FROZEN, PARTIAL, RELEASED)
@@ -69,6 +70,9 @@ def freeze_asset(engine: Engine, *, holder: str, account: str, institution: str,
                         ("list", list_source), ("reference", reference), ("regime", regime), ("reason", reason)):
         if not value or not value.strip():
             raise QueryError(f"{name} is empty")
+        storable(name, value)
+    if customer_ref is not None:
+        storable("customer", customer_ref)
     if amount <= 0:
         raise QueryError(f"amount {amount} is not positive")
     if len(currency) != 3 or not currency.isalpha():
@@ -93,6 +97,9 @@ def release_asset(engine: Engine, asset_id: int, reason: str, amount: Decimal | 
     """Release part of a frozen asset under a licence, or all of it (``amount`` None)."""
     if not reason.strip():
         raise QueryError("a release needs a reason")
+    storable("reason", reason)
+    if licence is not None:
+        storable("licence", licence)
     asset = get_asset(engine, asset_id, member_id)
     if asset.status == RELEASED:
         raise StoreError(f"frozen asset {asset_id} is already released")

@@ -1,4 +1,8 @@
-"""Loading a list version into the store: all of it in one transaction, or nothing."""
+"""Loading a list version into the store: all of it in one transaction, or nothing.
+
+The file is parsed first and written after, so the store's write lock is held only while
+writing: a running service's requests (their audit rows) wait for that, not for the parse.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from followthemoney.statement import Statement
@@ -15,8 +18,7 @@ from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from jointwatch.errors import ListFormatError
 from jointwatch.sources.base import ParsedList, Record, content_hash, date_from_name, file_date
-from jointwatch.store.engine import inserted_id
-from jointwatch.store.prefetch import prefetch
+from jointwatch.store.engine import inserted_id, write_transaction
 from jointwatch.store.schema import list_versions, statements, version_statements
 
 BATCH = 5000
@@ -112,10 +114,6 @@ class _BulkWriter:
         else:
             raise NotImplementedError(f"bulk loading is not implemented for {self.dialect}")
 
-    def seen_value(self, published: date) -> object:
-        # SQLAlchemy stores SQLite dates as ISO text; PostgreSQL takes date objects
-        return published.isoformat() if self.dialect == "sqlite" else published
-
     def write(self, version_id: int, rows: list[tuple[object, ...]]) -> None:
         self.cursor.executemany(self.stmt_sql, rows)
         self.cursor.executemany(self.member_sql, [(version_id, r[0]) for r in rows])
@@ -135,17 +133,27 @@ def load_list(engine: Engine, parsed: ParsedList, progress: Progress | None = No
     Any error while reading the file rolls the whole load back.
     """
     digest = content_hash(parsed.paths)
-    with engine.connect() as connection:
+    with engine.begin() as connection:
         existing = find_version(connection, parsed.source, digest)
+        if existing is not None:
+            # the publisher's file is unchanged: the list is confirmed current as of now
+            connection.execute(update(list_versions).where(list_versions.c.id == existing["id"])
+                               .values(checked_at=datetime.now(UTC)))
     if existing is not None:
-        return LoadResult(
-            source=parsed.source, version=existing["version"], published=existing["published"],
-            created=False, entities=existing["entity_count"],
-            statements=existing["statement_count"], schema_counts=json.loads(existing["schema_counts"]),
-        )
+        return _unchanged(parsed.source, existing)
     published = parsed.published or date_from_name(parsed.paths[0]) or file_date(parsed.paths[0])
     label = version_label(published, digest)
-    with engine.begin() as connection:
+    # the whole file is parsed before the store's write lock is taken: on SQLite one writer
+    # at a time holds it, and a running service's audit rows wait for it, so it is held for
+    # the writing only (under a second for the UN list), never for the parse
+    rows = _parse_rows(parsed, _seen_value(engine.dialect.name, published), progress)
+    with write_transaction(engine) as connection:
+        # a load of the same file that ran at the same time may have won the lock
+        existing = find_version(connection, parsed.source, digest)
+        if existing is not None:
+            connection.execute(update(list_versions).where(list_versions.c.id == existing["id"])
+                               .values(checked_at=datetime.now(UTC)))
+            return _unchanged(parsed.source, existing)
         version_id = inserted_id(connection.execute(
             insert(list_versions).values(
                 source=parsed.source, version=label, format=parsed.format, published=published,
@@ -155,32 +163,61 @@ def load_list(engine: Engine, parsed: ParsedList, progress: Progress | None = No
             )
         ))
         writer = _BulkWriter(connection)
-        seen_on = writer.seen_value(published)
-        references: set[str] = set()
-        counts: Counter[str] = Counter()
-        total = 0
-        with closing(prefetch(_row_chunks(parsed, seen_on))) as chunks:
-            for refs, schemata, rows in chunks:
-                for ref in refs:
-                    if ref in references:
-                        raise ListFormatError(parsed.paths[0], None, f"reference {ref} appears twice")
-                    references.add(ref)
-                counts.update(schemata)
-                writer.write(version_id, rows)
-                total += len(rows)
-                if progress is not None:
-                    progress(len(references))
-        if not references:
-            raise ListFormatError(parsed.paths[0], None, "the file holds no records")
+        for chunk in rows.chunks:
+            writer.write(version_id, chunk)
         _update_seen(connection, version_id, published)
         connection.execute(
             update(list_versions).where(list_versions.c.id == version_id).values(
-                entity_count=len(references), statement_count=total,
-                schema_counts=json.dumps(dict(sorted(counts.items()))),
+                entity_count=rows.entities, statement_count=rows.statements,
+                schema_counts=json.dumps(dict(sorted(rows.schema_counts.items()))),
             )
         )
     return LoadResult(source=parsed.source, version=label, published=published, created=True,
-                      entities=len(references), statements=total, schema_counts=dict(counts))
+                      entities=rows.entities, statements=rows.statements, schema_counts=dict(rows.schema_counts))
+
+
+def _unchanged(source: str, existing: dict) -> LoadResult:
+    """The result of loading a file that is already a version of ``source``."""
+    return LoadResult(
+        source=source, version=existing["version"], published=existing["published"],
+        created=False, entities=existing["entity_count"],
+        statements=existing["statement_count"], schema_counts=json.loads(existing["schema_counts"]),
+    )
+
+
+@dataclass
+class _ParsedRows:
+    """Every new statement row of a list, in ``BATCH``-sized chunks, with its counts."""
+
+    chunks: list[list[tuple[object, ...]]] = field(default_factory=list)
+    entities: int = 0
+    statements: int = 0
+    schema_counts: Counter[str] = field(default_factory=Counter)
+
+
+def _parse_rows(parsed: ParsedList, seen_on: object, progress: Progress | None) -> _ParsedRows:
+    """The statement rows of the whole list; ListFormatError for a repeated reference or no records."""
+    result = _ParsedRows()
+    references: set[str] = set()
+    for refs, schemata, rows in _row_chunks(parsed, seen_on):
+        for ref in refs:
+            if ref in references:
+                raise ListFormatError(parsed.paths[0], None, f"reference {ref} appears twice")
+            references.add(ref)
+        result.schema_counts.update(schemata)
+        result.chunks.append(rows)
+        result.statements += len(rows)
+        if progress is not None:
+            progress(len(references))
+    if not references:
+        raise ListFormatError(parsed.paths[0], None, "the file holds no records")
+    result.entities = len(references)
+    return result
+
+
+def _seen_value(dialect: str, published: date) -> object:
+    # SQLAlchemy stores SQLite dates as ISO text; PostgreSQL takes date objects
+    return published.isoformat() if dialect == "sqlite" else published
 
 
 def _update_seen(connection: Connection, version_id: int, published: date) -> None:

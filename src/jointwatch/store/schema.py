@@ -333,7 +333,11 @@ media_items = Table(
     Column("origin", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # random, with no sequence in it: what a member may quote about an item it matched but may
+    # not see (migration 0010)
+    Column("ref", String(32), nullable=False),
     UniqueConstraint("member_id", "dedupe_key", name="uq_media_items_member_key"),
+    UniqueConstraint("ref", name="uq_media_items_ref"),
     Index("ix_media_items_md5", "md5"),
     Index("ix_media_items_sha256", "sha256"),
     Index("ix_media_items_status", "status"),
@@ -353,4 +357,17 @@ media_events = Table(
     Column("reason", Text, nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
     Index("ix_media_events_item", "item_id"),
+)
+
+# One member's dispute of another member's item (migration 0010): the item stops matching for
+# that member only, until its contributor agrees (and disputes it for everyone) or withdraws it.
+media_disputes = Table(
+    "media_disputes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("item_id", Integer, ForeignKey("media_items.id"), nullable=False),
+    Column("member_id", Integer, ForeignKey("members.id"), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("item_id", "member_id", name="uq_media_disputes_item_member"),
+    Index("ix_media_disputes_member_at", "member_id", "at"),
 )

@@ -30,6 +30,7 @@ class VersionInfo:
     statements: int
     schema_counts: dict[str, int]
     id: int
+    checked_at: datetime | None = None   # last load/update that found this file unchanged
 
 
 def _info(row) -> VersionInfo:  # type: ignore[no-untyped-def]
@@ -37,7 +38,7 @@ def _info(row) -> VersionInfo:  # type: ignore[no-untyped-def]
         source=row.source, version=row.version, format=row.format, published=row.published,
         content_hash=row.content_hash, files=json.loads(row.files), loaded_at=row.loaded_at,
         entities=row.entity_count, statements=row.statement_count,
-        schema_counts=json.loads(row.schema_counts), id=row.id,
+        schema_counts=json.loads(row.schema_counts), id=row.id, checked_at=row.checked_at,
     )
 
 

@@ -1,0 +1,350 @@
+"""The media bank's rows: items, their history, disputes, and which member may see which item.
+
+Who sees what is decided in one place, ``visible_to``, and every read (one item, a list, a
+history, an export, the items a match found) goes through it, so the CLI and the API show a
+member the same rows. The rule is TLP 2.0 read with the bank as the recipient of what its
+members contribute:
+
+* ``clear``, ``green``, ``amber``: every member of the bank (AMBER allows the recipient to
+  share with its members on a need-to-know basis; the bank's members are exactly those);
+* ``amber+strict``, ``red``: the contributing member only (AMBER+STRICT keeps it inside the
+  recipient, RED with the named recipients): another member's match on such an item learns
+  only that it matched something, and a random ``ref`` to ask about it.
+
+An item another member may not see answers as an item that does not exist, so the bank's
+sequential numbers confirm nothing.
+
+Disputes: a member disputes only items it can see. Its dispute of another member's item stops
+the item matching for itself alone (a per-member row in ``media_disputes``), at most
+``disputes_per_day`` a day; the item stops matching for everyone only when its contributor
+agrees, by disputing (or withdrawing) its own item.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, case, exists, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
+
+from jointwatch.errors import LimitReachedError, NotFoundError, QueryError, StoreError
+from jointwatch.store.members import get_member
+from jointwatch.store.schema import media_disputes, media_events, media_items, members
+
+STATUSES = ("active", "disputed", "withdrawn")
+# the TLP levels every member of the bank may see; above them only the contributor
+SHARED_TLP = ("clear", "green", "amber")
+# one member's disputes of other members' items in any 24 hours (ServiceSettings and the CLI pass theirs)
+DISPUTES_PER_DAY = 20
+_MAX_ID = 2**31 - 1  # an SQL INTEGER
+
+# A member's id, or None: the view every member shares (what the CLI shows without --viewer).
+Viewer = int | None
+
+
+@dataclass(frozen=True)
+class BankItem:
+    """An item as one viewer sees it (``status``: its own dispute shows as ``disputed``)."""
+
+    id: int
+    member_id: int
+    contributor: str
+    md5: str | None
+    sha256: str | None
+    pdq: str | None
+    pdq_quality: int | None
+    group: str | None
+    content_type: str
+    tlp: str
+    status: str
+    origin: str
+    created_at: datetime
+    updated_at: datetime
+    ref: str = ""
+
+
+@dataclass(frozen=True)
+class BankEvent:
+    item_id: int
+    member: str
+    user: str | None  # None: another member's user, whose name is not the viewer's to see
+    action: str
+    status: str
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class MatchableRow:
+    """What the matcher needs of an item: its hashes, signature and labels."""
+
+    item: BankItem
+    signature: bytes | None
+
+
+@dataclass(frozen=True)
+class SeenMatches:
+    """The items a match found, as a viewer may know them: visible items, and refs of the others."""
+
+    visible: dict[int, BankItem]
+    hidden: dict[int, str]
+
+
+def visible_to(viewer: Viewer) -> ColumnElement[bool]:
+    """The SQL condition of the items ``viewer`` may see: shared TLP levels, and its own items."""
+    shared = media_items.c.tlp.in_(SHARED_TLP)
+    return shared if viewer is None else or_(shared, media_items.c.member_id == viewer)
+
+
+def _status_seen_by(viewer: Viewer) -> ColumnElement[Any]:
+    """The item's status, with the viewer's own dispute of an active item shown as ``disputed``."""
+    if viewer is None:
+        return media_items.c.status
+    disputed = exists().where(media_disputes.c.item_id == media_items.c.id, media_disputes.c.member_id == viewer)
+    return case((and_(media_items.c.status == "active", disputed), "disputed"), else_=media_items.c.status)
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)  # SQLite keeps no offset; we write UTC
+
+
+def _item_query(viewer: Viewer, with_signature: bool = False):  # type: ignore[no-untyped-def]
+    hidden = {"signature", "dedupe_key", "status"} - ({"signature"} if with_signature else set())
+    columns = [c for c in media_items.c if c.name not in hidden]
+    return (select(*columns, _status_seen_by(viewer).label("status"), members.c.name.label("contributor"))
+            .join(members, members.c.id == media_items.c.member_id).where(visible_to(viewer)))
+
+
+def _item(row) -> BankItem:  # type: ignore[no-untyped-def]
+    data = dict(row._mapping)
+    data.pop("signature", None)
+    data["group"] = data.pop("group_name")
+    data["created_at"], data["updated_at"] = _utc(data["created_at"]), _utc(data["updated_at"])
+    return BankItem(**data)
+
+
+def dedupe_key(md5: str | None = None, sha256: str | None = None, pdq: str | None = None) -> str:
+    """The member-local identity of an item: its SHA-256, else MD5, else PDQ hash."""
+    if sha256:
+        return f"sha256:{sha256}"
+    if md5:
+        return f"md5:{md5}"
+    if pdq:
+        return f"pdq:{pdq}"
+    raise QueryError("an item needs at least one hash (sha256, md5 or pdq)")
+
+
+def contribute_in(connection: Connection, member_id: int, user: str, *, md5: str | None, sha256: str | None,
+                  pdq: str | None, pdq_quality: int | None, signature: bytes | None, group: str | None,
+                  content_type: str, tlp: str, origin: str, status: str = "active",
+                  reason: str = "") -> tuple[int, bool]:
+    """Bank one item for ``member_id`` inside an open transaction: (item id, created).
+
+    The member's own earlier row for the same file is relabelled (its hashes kept, a missing
+    signature filled in); any other member's row is never touched.
+    """
+    now = datetime.now(UTC)
+    key = dedupe_key(md5=md5, sha256=sha256, pdq=pdq)
+    existing = connection.execute(select(media_items.c.id, media_items.c.signature, media_items.c.status).where(
+        media_items.c.member_id == member_id, media_items.c.dedupe_key == key)).first()
+    label_values: dict[str, object] = {"group_name": group, "content_type": content_type, "tlp": tlp}
+    if existing is not None:
+        values: dict[str, object] = {**label_values, "updated_at": now}
+        if existing.signature is None and signature is not None:
+            values["signature"] = signature
+        connection.execute(update(media_items).where(media_items.c.id == existing.id).values(**values))
+        _event(connection, existing.id, member_id, user, "relabel", existing.status, reason)
+        return int(existing.id), False
+    row = {"member_id": member_id, "dedupe_key": key, "md5": md5, "sha256": sha256, "pdq": pdq,
+           "pdq_quality": pdq_quality, "signature": signature, **label_values, "status": status, "origin": origin,
+           "created_at": now, "updated_at": now, "ref": secrets.token_hex(16)}
+    inserted = connection.execute(insert(media_items).values(**row)).inserted_primary_key
+    assert inserted is not None
+    new_id = int(inserted[0])
+    _event(connection, new_id, member_id, user, "contribute", status, reason)
+    return new_id, True
+
+
+def _event(connection: Connection, item_id: int, member_id: int, user: str, action: str, status: str,
+           reason: str) -> None:
+    connection.execute(insert(media_events).values(item_id=item_id, member_id=member_id, user=user, action=action,
+                                                   status=status, reason=reason, at=datetime.now(UTC)))
+
+
+def _check_id(item_id: int) -> None:
+    if not 1 <= item_id <= _MAX_ID:
+        raise NotFoundError(f"no media item #{item_id}")
+
+
+def get_item(engine: Engine, item_id: int, viewer: Viewer) -> BankItem:
+    """The item as ``viewer`` sees it; NotFoundError if there is none or it may not see it (the same answer)."""
+    _check_id(item_id)
+    with engine.connect() as connection:
+        row = connection.execute(_item_query(viewer).where(media_items.c.id == item_id)).first()
+    if row is None:
+        raise NotFoundError(f"no media item #{item_id}")
+    return _item(row)
+
+
+def list_items(engine: Engine, viewer: Viewer, member: str | int | None = None, status: str | None = None,
+               limit: int | None = None, ref: str | None = None) -> list[BankItem]:
+    """The items ``viewer`` may see, oldest first: of one contributor or all, in one status or all."""
+    query = _item_query(viewer).order_by(media_items.c.id)
+    if member is not None:
+        query = query.where(media_items.c.member_id == get_member(engine, member).id)
+    if status is not None:
+        if status not in STATUSES:
+            raise QueryError(f"status {status!r} is not one of {', '.join(STATUSES)}")
+        query = query.where(_status_seen_by(viewer) == status)
+    if ref is not None:
+        query = query.where(media_items.c.ref == ref.strip().lower())
+    if limit is not None:
+        query = query.limit(limit)
+    with engine.connect() as connection:
+        return [_item(row) for row in connection.execute(query)]
+
+
+def history(engine: Engine, item_id: int, viewer: Viewer) -> list[BankEvent]:
+    """Everything that happened to an item ``viewer`` may see, oldest first; other members' users left out."""
+    get_item(engine, item_id, viewer)
+    query = (select(media_events.c.item_id, media_events.c.member_id, members.c.name.label("member"),
+                    media_events.c.user, media_events.c.action, media_events.c.status, media_events.c.reason,
+                    media_events.c.at)
+             .join(members, members.c.id == media_events.c.member_id)
+             .where(media_events.c.item_id == item_id).order_by(media_events.c.id))
+    with engine.connect() as connection:
+        rows = [dict(row._mapping) for row in connection.execute(query)]
+    out = []
+    for row in rows:
+        author = row.pop("member_id")
+        own = viewer is not None and author == viewer
+        out.append(BankEvent(**{**row, "user": row["user"] if own else None, "at": _utc(row["at"])}))
+    return out
+
+
+# (action, statuses it applies to, status it leaves, only the contributor may do it)
+_TRANSITIONS = {
+    "dispute": (("active",), "disputed", False),
+    "withdraw": (("active", "disputed"), "withdrawn", True),
+    "reinstate": (("disputed",), "active", True),
+}
+
+
+def change_status(engine: Engine, item_id: int, member: str | int, user: str, action: str, reason: str,
+                  disputes_per_day: int = DISPUTES_PER_DAY) -> BankItem:
+    """Dispute, withdraw or reinstate an item ``member`` may see, with a reason kept in its history.
+
+    The contributor's dispute stops the item matching for everyone; another member's, for
+    that member only (at most ``disputes_per_day`` in any 24 hours). Only the contributor
+    withdraws or reinstates.
+    """
+    if action not in _TRANSITIONS:
+        raise QueryError(f"action {action!r} is not one of {', '.join(_TRANSITIONS)}")
+    if not reason.strip():
+        raise QueryError(f"to {action} an item, give a reason")
+    allowed_from, new_status, owner_only = _TRANSITIONS[action]
+    _check_id(item_id)
+    actor = get_member(engine, member)
+    with engine.begin() as connection:
+        row = connection.execute(select(media_items.c.member_id, media_items.c.status)
+                                 .where(media_items.c.id == item_id, visible_to(actor.id)).with_for_update()).first()
+        if row is None:
+            raise NotFoundError(f"no media item #{item_id}")
+        if owner_only and row.member_id != actor.id:
+            raise StoreError(f"only the member that contributed item #{item_id} may {action} it")
+        if row.status not in allowed_from:
+            raise StoreError(f"item #{item_id} is {row.status}: it cannot be {new_status} by {action}")
+        if row.member_id == actor.id:
+            connection.execute(update(media_items).where(media_items.c.id == item_id)
+                               .values(status=new_status, updated_at=datetime.now(UTC)))
+            _event(connection, item_id, actor.id, user, action, new_status, reason.strip())
+        else:
+            _dispute_for_member(connection, item_id, actor.id, disputes_per_day)
+            _event(connection, item_id, actor.id, user, action, row.status, reason.strip())
+    return get_item(engine, item_id, actor.id)
+
+
+def _dispute_for_member(connection: Connection, item_id: int, member_id: int, per_day: int) -> None:
+    """Record one member's dispute of another's item, within its daily limit."""
+    # the member's row, locked: two disputes at once by one member are counted one after the other
+    connection.execute(select(members.c.id).where(members.c.id == member_id).with_for_update())
+    since = datetime.now(UTC) - timedelta(days=1)
+    recent = connection.execute(select(func.min(media_disputes.c.at), func.count()).where(
+        media_disputes.c.member_id == member_id, media_disputes.c.at > since)).one()
+    if recent[1] >= per_day:
+        oldest = _utc(recent[0])
+        wait = max(1, int((oldest + timedelta(days=1) - datetime.now(UTC)).total_seconds()) + 1)
+        raise LimitReachedError(f"your member has disputed {recent[1]} items in the last 24 hours, the limit of "
+                                f"{per_day}; ask the items' contributors, or try again later", retry_after=wait)
+    try:
+        with connection.begin_nested():
+            connection.execute(insert(media_disputes).values(item_id=item_id, member_id=member_id,
+                                                             at=datetime.now(UTC)))
+    except IntegrityError:
+        raise StoreError(f"your member has already disputed item #{item_id}") from None
+
+
+def ask(engine: Engine, ref: str, member: str | int, user: str, question: str) -> None:
+    """Leave ``member``'s question in the history of the item with ``ref`` (one it may not see), for its contributor."""
+    if not question.strip():
+        raise QueryError("to ask about an item, say what")
+    asker = get_member(engine, member)
+    with engine.begin() as connection:
+        row = connection.execute(select(media_items.c.id, media_items.c.status)
+                                 .where(media_items.c.ref == ref.strip().lower())).first()
+        if row is None:
+            raise NotFoundError(f"no media item with ref {ref!r}")
+        _event(connection, row.id, asker.id, user, "ask", row.status, question.strip())
+
+
+def seen_matches(engine: Engine, viewer: Viewer, item_ids: list[int]) -> SeenMatches:
+    """Of the items a match found, those ``viewer`` may see (as it sees them) and the refs of the rest.
+
+    Items the viewer disputed, or no longer active, are in neither.
+    """
+    if not item_ids:
+        return SeenMatches({}, {})
+    with engine.connect() as connection:
+        visible = {row.id: _item(row) for row in connection.execute(
+            _item_query(viewer).where(media_items.c.id.in_(item_ids), _status_seen_by(viewer) == "active"))}
+        hidden = {row.id: row.ref for row in connection.execute(
+            select(media_items.c.id, media_items.c.ref).where(
+                media_items.c.id.in_(item_ids), media_items.c.status == "active", ~visible_to(viewer)))}
+    return SeenMatches(visible, hidden)
+
+
+def matchable_rows(engine: Engine, statuses: tuple[str, ...] = ("active",)) -> list[MatchableRow]:
+    """Every member's items in these statuses, with signatures: the matcher's index, never shown as such.
+
+    Whatever a match finds in it reaches a caller only through ``seen_matches``.
+    """
+    query = (select(*[c for c in media_items.c if c.name != "dedupe_key"], members.c.name.label("contributor"))
+             .join(members, members.c.id == media_items.c.member_id)
+             .where(media_items.c.status.in_(statuses)).order_by(media_items.c.id))
+    return _with_signatures(engine, query)
+
+
+def exportable_rows(engine: Engine, viewer: Viewer, statuses: tuple[str, ...],
+                    member: str | int | None = None) -> list[MatchableRow]:
+    """The items ``viewer`` may see in these statuses (as it sees them), of one contributor or all."""
+    query = (_item_query(viewer, with_signature=True).where(_status_seen_by(viewer).in_(statuses))
+             .order_by(media_items.c.id))
+    if member is not None:
+        query = query.where(media_items.c.member_id == get_member(engine, member).id)
+    return _with_signatures(engine, query)
+
+
+def _with_signatures(engine: Engine, query) -> list[MatchableRow]:  # type: ignore[no-untyped-def]
+    with engine.connect() as connection:
+        return [MatchableRow(_item(row), row._mapping["signature"]) for row in connection.execute(query)]
+
+
+def bank_generation(engine: Engine) -> tuple[int, datetime | None]:
+    """A cheap fingerprint of the bank's state: a cached matcher is rebuilt when it changes."""
+    with engine.connect() as connection:
+        count, latest = connection.execute(select(func.count(), func.max(media_items.c.updated_at))).one()
+    return int(count), latest
