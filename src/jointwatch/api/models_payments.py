@@ -42,13 +42,13 @@ class FreezeRequest(BaseModel):
     institution: Text = Field(max_length=200, description="The institution holding it (name or BIC).")
     amount: Decimal = Field(gt=0, max_digits=20, decimal_places=2, description="Amount frozen.")
     currency: str = Field(min_length=3, max_length=3, description="ISO 4217 currency.")
-    source: str = Field(min_length=1, max_length=64, description="The list: un_sc, us_ofac_sdn, …")
-    ref: str = Field(min_length=1, max_length=64, description="The listing's reference: QDi.354, 17293, …")
+    source: Text = Field(min_length=1, max_length=64, description="The list: un_sc, us_ofac_sdn, …")
+    ref: Text = Field(min_length=1, max_length=64, description="The listing's reference: QDi.354, 17293, …")
     country: str = Field(min_length=2, max_length=2, description="Where the asset is held (ISO 3166 alpha-2).")
     reason: Text = Field(max_length=2000, description="Why it is frozen (the alert or payment held).")
-    regime: str | None = Field(None, max_length=200, description="Regime (default: the listing's programme).")
+    regime: Text | None = Field(None, max_length=200, description="Regime (default: the listing's programme).")
     frozen_on: date | None = Field(None, description="Date frozen (default today).")
-    customer_ref: str | None = Field(None, max_length=128, description="The customer's id in the customer base.")
+    customer_ref: Text | None = Field(None, max_length=128, description="The customer's id in the customer base.")
 
 
 class ReleaseRequest(BaseModel):
@@ -59,7 +59,7 @@ class ReleaseRequest(BaseModel):
     reason: Text = Field(max_length=2000)
     amount: Decimal | None = Field(None, gt=0, max_digits=20, decimal_places=2,
                                    description="Amount released (default: everything still frozen).")
-    licence: str | None = Field(None, max_length=200, description="The licence a partial release is made under.")
+    licence: Text | None = Field(None, max_length=200, description="The licence a partial release is made under.")
 
 
 class FreezeEventOut(BaseModel):

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from jointwatch import csvsafe
 from jointwatch.errors import JointwatchError, ListFormatError
 from jointwatch.media.bank import BankItem, contribute_in, list_items
 from jointwatch.media.labels import CONTENT_TYPES, DEFAULT_EXPORT_TLP, Labels, make_labels, tlp_allows
@@ -140,6 +141,8 @@ def read_records(path: Path, fmt: str, default: Labels) -> Iterator[ImportRecord
         if missing:
             raise ListFormatError(path, "line 1", f"the header lacks {', '.join(sorted(missing))}")
         for row in reader:
+            # our export prefixed cells that look like formulas (csvsafe): read what was meant
+            row = {k: csvsafe.restore(v) if isinstance(v, str) else v for k, v in row.items()}
             yield _jointwatch_record(path, f"line {reader.line_num}", row, default)
     elif fmt == "jointwatch-json":
         data = _json(path, text)
@@ -240,7 +243,7 @@ def export_bank(engine: Engine, path: Path, fmt: str, member: str | int | None =
                 "signature": base64.b64encode(s).decode("ascii") if s else None} for i, s in rows]
     with path.open("w", encoding="utf-8", newline="") as out:
         if fmt == "jointwatch-csv":
-            writer = csv.DictWriter(out, CSV_COLUMNS)
+            writer = csvsafe.dict_writer(out, CSV_COLUMNS)
             writer.writeheader()
             writer.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in records)
         elif fmt == "jointwatch-json":

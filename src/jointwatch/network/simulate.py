@@ -9,7 +9,6 @@ the same file.
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -19,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from jointwatch import csvsafe
 from jointwatch.errors import QueryError
 from jointwatch.network.plant import DAY, Planted, plant_cycles, plant_networks
 from jointwatch.network.schema import COLUMNS, default_rates
@@ -235,7 +235,7 @@ def _dirty_rows(path: Path, count: int, start: int) -> dict[str, int]:
     kinds = ["non_positive_amount", "non_numeric_amount", "unknown_currency", "duplicate_id", "self_transfer"]
     made: dict[str, int] = {}
     with path.open("a", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
+        writer = csvsafe.writer(handle)
         for i in range(count):
             kind = kinds[i % len(kinds)]
             made[kind] = made.get(kind, 0) + 1
