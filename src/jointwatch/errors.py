@@ -10,12 +10,25 @@ read): never read as "clear", 10 an optional component is not installed.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 
 # Not an error: the work is done and found something a person must look at, so that a
 # script can tell "all clear" from "call an officer" without reading the output.
 ATTENTION_EXIT = 8
+UNAVAILABLE_EXIT = 9
+
+
+def most_serious_exit(codes: Iterable[int]) -> int:
+    """The exit code of a batch whose items ended with ``codes`` (0 when there are none).
+
+    Cannot screen (9) > any other error (the first met, e.g. 7 a bad input file) > a person
+    must look (8) > done (0): an error is never hidden behind an 8, which a script reads as
+    "everything was screened, call an officer"."""
+    def rank(code: int) -> int:
+        return 0 if code == 0 else 1 if code == ATTENTION_EXIT else 3 if code == UNAVAILABLE_EXIT else 2
+    return max(codes, key=rank, default=0)
 
 
 class JointwatchError(Exception):
@@ -93,7 +106,7 @@ class ScreeningUnavailableError(JointwatchError):
     """Screening cannot be done honestly: no list is loaded, a list is older than allowed, or
     an input was not fully read. Never to be taken for "no match" (fail closed)."""
 
-    exit_code = 9
+    exit_code = UNAVAILABLE_EXIT
     http_status = 503
     slug = "screening-unavailable"
     retry_after = 300

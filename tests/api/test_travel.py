@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from tests.api.conftest import Member
 from tests.conftest import DATA
+from tests.travel.test_messages import paxlst_interchange
 from tests.travel.test_screen import MANIFEST
 
 
@@ -41,3 +42,21 @@ def test_travel_screen_needs_a_key_and_a_message(client: TestClient, new_member:
     assert client.post("/travel/screen", json={"message": MANIFEST}).status_code == 401
     response = client.post("/travel/screen", json={"message": ""}, headers=new_member().auth("screener"))
     assert response.status_code == 422
+
+
+def test_travel_screen_reads_every_interchange_of_a_body(client: TestClient, new_member: Callable[[], Member]) -> None:
+    body = paxlst_interchange("1", "JANSEN") + "\n" + MANIFEST     # the listed traveller in the second interchange
+    response = client.post("/travel/screen", json={"message": body}, headers=new_member().auth("screener"))
+    assert response.status_code == 200, response.text
+    first, second = response.json()["manifests"]
+    assert (first["reference"], second["reference"]) == ("1", "REF001")
+    assert second["travellers"][0]["status"] == "hit"
+    reply = response.json()["reply"]
+    assert reply.count("UNH+1+CUSRES") == 2 and "JANSEN" in reply and "AL-HARZI" in reply
+
+
+def test_travel_screen_refuses_text_after_unz(client: TestClient, new_member: Callable[[], Member]) -> None:
+    body = MANIFEST + "\nNAD+FL+++OUNI HARZI:TARAK'"
+    response = client.post("/travel/screen", json={"message": body}, headers=new_member().auth("screener"))
+    assert response.status_code == 422
+    assert "after segment" in response.json()["detail"] and "UNZ" in response.json()["detail"]

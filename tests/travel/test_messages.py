@@ -6,6 +6,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from jointwatch.errors import MessageFormatError
 from jointwatch.travel.edifact import read_interchange
@@ -13,7 +15,10 @@ from jointwatch.travel.read import detect_format, read_travel_file, read_travell
 from tests.conftest import DATA
 
 TRAVEL = DATA / "travel"
-ALL = sorted(p for p in TRAVEL.glob("*/*") if p.name != "parsers_pnrBadFormat.txt")
+# refused whole: text glued onto UNZ (BadFormat), a stray "13Nov09" after UNZ (multiple_flight_leg)
+REFUSED = ("parsers_pnrBadFormat.txt", "loader_multiple_flight_leg_apis.txt")
+ALL = sorted(p for p in TRAVEL.glob("*/*") if p.name not in REFUSED)
+MULTI_LEG = TRAVEL / "paxlst" / "loader_multiple_flight_leg_apis.txt"
 
 
 def _one(name: str):
@@ -80,8 +85,9 @@ def test_paxlst_non_default_separators_and_count_mismatch() -> None:
     assert any("parts 10 received" in w for w in manifest.warnings)   # UNH S010 part 10 of a multi-part list
 
 
-def test_paxlst_multiple_legs_and_trailing_text() -> None:
-    manifest = _one("loader_multiple_flight_leg_apis.txt")
+def test_paxlst_multiple_legs() -> None:
+    text = MULTI_LEG.read_text(encoding="utf-8")
+    [manifest] = read_travellers(text[:text.rindex("13Nov09")], MULTI_LEG.name)   # without the stray text
     legs = [(f.number, f.departure_airport, f.arrival_airport) for f in manifest.flights]
     assert legs == [("877", "MIA", "IAD"), ("827", "IAD", "JFK"), ("827", "JFK", "CDG")]
     assert manifest.flights[2].arrival == datetime(2008, 8, 11, 6, 30)
@@ -90,7 +96,6 @@ def test_paxlst_multiple_legs_and_trailing_text() -> None:
     assert barrett.references == {"AVF": "GJIO3RT", "ABO": "UUI34T543"}
     assert barrett.documents[0].number == "YY3478621G"
     assert (lang.given_names, lang.gender, lang.birth_date) == ("KRISTIN", "female", date(1960, 6, 6))
-    assert any("after UNZ" in w for w in manifest.warnings)          # the stray "13Nov09"
 
 
 def test_paxlst_routing_locations_and_no_documents() -> None:
@@ -208,3 +213,65 @@ def test_multi_part_list_is_joined_in_part_order() -> None:
     assert not any("parts" in w for w in manifest.warnings)
     [alone] = read_travellers(message.replace(part(1, "C", "FIRST"), ""), "parts.edi")
     assert any("parts 2 received" in w for w in alone.warnings)
+
+
+def paxlst_interchange(reference: str, *surnames: str, una: str = "UNA:+.? '") -> str:
+    """A one-list PAXLST interchange whose travellers have these surnames (written with UNA's separators)."""
+    travellers = "".join(f"NAD+FL+++{s}:ANNE'DTM+329:800101'" for s in surnames)
+    text = (f"UNB+UNOA:4+XY+US+261130:0800+{reference}'UNH+1+PAXLST:D:05B:UN:IATA'BGM+745'"
+            f"TDT+20+XY100+++XY'LOC+125+CDG'DTM+189:2611300900:201'{travellers}"
+            f"UNT+{5 + 2 * len(surnames)}+1'UNZ+1+{reference}'")
+    component, data, _, _, _, terminator = una[3:9]
+    return una + text.replace(":", component).replace("+", data).replace("'", terminator)
+
+
+def test_every_interchange_of_a_file_is_read() -> None:
+    # a listed traveller appended as a second interchange, with other separators: read, not ignored
+    text = paxlst_interchange("1", "FIRST") + "\r\n" + paxlst_interchange("2", "OUNI HARZI", "THIRD", una="UNA*+.? $")
+    first, second = read_travellers(text, "two.edi")
+    assert [t.surname for t in first.travellers] == ["FIRST"]
+    assert [t.surname for t in second.travellers] == ["OUNI HARZI", "THIRD"]
+    assert (first.reference, second.reference) == ("1", "2")
+    # segments are numbered from the start of the file, so a place names one segment
+    assert [t.location for t in (*first.travellers, *second.travellers)] == [
+        "segment 7 (NAD)", "segment 17 (NAD)", "segment 19 (NAD)"]
+    assert not any("UNZ" in w for w in first.warnings + second.warnings)
+
+
+@pytest.mark.parametrize("after", [
+    "13Nov09",                                                    # the stray text of a GTAS message
+    "NAD+FL+++OUNI HARZI:TARAK'",                                 # a traveller outside any interchange
+    "UNB+UNOA:4+XY+US+261130:0800+2'UNH+1+PAXLST:D:05B:UN:IATA'BGM+745'NAD+FL+++OUNI HARZI:TARAK'",  # cut short
+])
+def test_text_after_unz_that_is_not_an_interchange_refuses_the_file(after: str) -> None:
+    with pytest.raises(MessageFormatError) as caught:
+        read_travellers(paxlst_interchange("1", "FIRST") + "\n" + after, "tail.edi")
+    assert caught.value.exit_code == 7
+    assert caught.value.location and "segment" in caught.value.location
+
+
+def test_the_shared_message_with_text_after_unz_is_refused() -> None:
+    with pytest.raises(MessageFormatError) as caught:
+        read_travel_file(MULTI_LEG)
+    assert caught.value.location == "after segment 50 (UNZ)"
+    assert "13Nov09" in caught.value.reason
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.from_regex(r"[A-Z]{1,12}", fullmatch=True), min_size=1, max_size=4),
+                min_size=1, max_size=5),
+       st.sampled_from(["", "\n", "\r\n", "  \n"]),
+       st.sampled_from(["UNA:+.? '", "UNA*+.? $", "UNA:+.?*'"]))
+def test_every_traveller_of_every_interchange_is_read(lists: list[list[str]], gap: str, una: str) -> None:
+    text = gap.join(paxlst_interchange(str(i), *surnames, una=una if i % 2 else "UNA:+.? '")
+                    for i, surnames in enumerate(lists, start=1))
+    manifests = read_travellers(text, "many.edi")
+    assert [[t.surname for t in m.travellers] for m in manifests] == lists
+
+
+def test_an_interchange_without_una_keeps_the_separators_its_unb_shows() -> None:
+    starred = paxlst_interchange("1", "FIRST", una="UNA*+.? $")
+    text = starred + starred.removeprefix("UNA*+.? $").replace("+1$", "+2$") + paxlst_interchange("3", "THIRD")[9:]
+    manifests = read_travellers(text, "three.edi")
+    assert [(m.reference, [t.surname for t in m.travellers]) for m in manifests] == [
+        ("1", ["FIRST"]), ("2", ["FIRST"]), ("3", ["THIRD"])]

@@ -9,13 +9,15 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner, Result
 
 from jointwatch.cli import app
+from jointwatch.errors import most_serious_exit
 from jointwatch.screening import Screener
 from jointwatch.store.travel_documents import ReportedDocument, find_documents, load_documents
-from jointwatch.travel.edifact import read_interchange
+from jointwatch.travel.edifact import read_interchange, read_interchanges
 from jointwatch.travel.read import read_travellers
-from jointwatch.travel.reply import cusres_reply
+from jointwatch.travel.reply import carrier_reply, cusres_reply
 from jointwatch.travel.screen import screen_manifest
 from tests.conftest import DATA
+from tests.travel.test_messages import REFUSED, paxlst_interchange
 from tests.travel.test_mrz import TD3
 
 runner = CliRunner()
@@ -88,6 +90,8 @@ def test_failed_mrz_check_digit_refers(register: Engine, screener: Screener) -> 
 
 def test_shared_messages_screen_clear_without_error(register: Engine, screener: Screener) -> None:
     for path in sorted((DATA / "travel" / "paxlst").iterdir()):
+        if path.name in REFUSED:
+            continue
         [manifest] = read_travellers(path.read_text(encoding="utf-8"), path.name)
         result = screen_manifest(manifest, screener)
         assert result.counts()["hit"] == 0, path.name
@@ -120,7 +124,7 @@ def test_cli_screen_json_and_reply(register: Engine, tmp_path: Path) -> None:
     assert result.exit_code == 8, result.output          # travellers to look at
     clear = jw("travel", "screen", DATA / "travel" / "paxlst" / "loader_Test1.txt", db=register)
     assert clear.exit_code == 0, clear.output
-    first, crew = json.loads(result.stdout)
+    first, crew = json.loads(result.stdout)["manifests"]
     assert first["travellers"][0]["status"] == "hit"
     assert first["travellers"][0]["matches"][0]["ref"] == "QDi.354"
     assert crew["kind"] == "crew" and crew["counts"]["clear"] == 8
@@ -151,3 +155,85 @@ def test_cli_documents_load_is_all_or_nothing(register: Engine, tmp_path: Path) 
     listed = json.loads(jw("travel", "documents", "list", "--json", db=register).stdout)
     assert listed["cli-sltd"] == 2
     assert [d.number for d in find_documents(register, ["AB-123456", "EF111111"])] == ["AB123456"]
+
+
+def _directives(reply: str) -> dict[str, str]:
+    """Surname → ERC code of every traveller a CUSRES text answers."""
+    answered: dict[str, str] = {}
+    for interchange in read_interchanges(reply, "reply", ("CUSRES",)):
+        for message in interchange.messages:
+            surname = ""
+            for segment in message.segments:
+                if segment.tag == "NAD":
+                    surname = segment.get(3, 0)
+                elif segment.tag == "ERC":
+                    answered[surname] = segment.get(0)
+    return answered
+
+
+def test_a_listed_traveller_in_a_second_interchange_is_screened_and_referred(register: Engine,
+                                                                             tmp_path: Path) -> None:
+    flight = tmp_path / "appended.edi"
+    flight.write_text(paxlst_interchange("1", "JANSEN") + "\n" + MANIFEST, encoding="utf-8")
+    reply = tmp_path / "reply.edi"
+    result = jw("travel", "screen", flight, "--json", "--reply", reply, db=register)
+    assert result.exit_code == 8, result.output          # AL-HARZI of the second interchange: a hit
+    manifests = json.loads(result.stdout)["manifests"]
+    assert [m["reference"] for m in manifests] == ["1", "REF001"]
+    assert manifests[1]["travellers"][0]["status"] == "hit"
+    answered = _directives(reply.read_text(encoding="utf-8"))
+    every = ["JANSEN", "AL-HARZI", "DOE", "JANSEN", "VAN DER BERG", "OUNI HARZI"]
+    assert set(answered) == set(every)                    # a directive for every traveller read
+    assert answered["AL-HARZI"] == "2Z" and answered["OUNI HARZI"] == "2Z"
+
+
+def test_the_reply_to_several_lists_has_one_interchange_each_with_its_own_reference(
+        register: Engine, screener: Screener) -> None:
+    text = paxlst_interchange("1", "A") + paxlst_interchange("2", "B")
+    results = [screen_manifest(m, screener) for m in read_travellers(text, "x")]
+    reply = carrier_reply(results)
+    assert reply is not None
+    interchanges = read_interchanges(reply, "reply", ("CUSRES",))
+    assert len(interchanges) == 2
+    assert len({i.reference for i in interchanges}) == 2   # a carrier tells the answers apart by them
+
+
+def test_a_file_with_text_after_unz_is_refused_and_never_boarded(register: Engine, tmp_path: Path) -> None:
+    flight = tmp_path / "tail.edi"
+    flight.write_text(paxlst_interchange("1", "JANSEN") + "\nNAD+FL+++OUNI HARZI:TARAK'", encoding="utf-8")
+    reply = tmp_path / "reply.edi"
+    result = jw("travel", "screen", flight, "--reply", reply, db=register)
+    assert result.exit_code == 7
+    assert "after segment 10 (UNZ)" in result.stderr
+    assert not reply.exists() or "JANSEN" not in reply.read_text()    # nobody of that file told to board
+
+
+def test_one_bad_file_does_not_stop_a_batch(register: Engine) -> None:
+    files = sorted((DATA / "travel" / "pnrgov").iterdir())
+    result = jw("travel", "screen", *files, "--json", db=register)
+    assert result.exit_code == 7                          # a bad file: worse than any traveller to look at
+    body = json.loads(result.stdout)
+    assert len(body["manifests"]) == len(files) - 1      # the other 29 are screened
+    [bad] = body["rejected"]
+    assert bad["source"].endswith("parsers_pnrBadFormat.txt")
+    assert (bad["location"], bad["exit_code"]) == ("segment 28 (UNZ)", 7)
+    assert "longer than 14 characters" in bad["reason"]
+    assert body["exit_code"] == 7
+    assert "parsers_pnrBadFormat.txt, segment 28 (UNZ)" in result.stderr
+
+
+def test_a_bad_file_is_not_hidden_behind_a_hit(register: Engine, tmp_path: Path) -> None:
+    listed = tmp_path / "listed.edi"
+    listed.write_text(MANIFEST, encoding="utf-8")
+    reply = tmp_path / "reply.edi"
+    result = jw("travel", "screen", DATA / "travel" / "pnrgov" / "parsers_pnrBadFormat.txt", listed,
+                DATA / "travel" / "paxlst" / "loader_Test1.txt", "--reply", reply, db=register)
+    assert result.exit_code == 7, result.output
+    assert "hit" in result.stdout                         # the good files are screened and shown
+    assert set(_directives(reply.read_text(encoding="utf-8"))) >= {"AL-HARZI", "Steur"}
+
+
+def test_most_serious_exit_orders_a_batch() -> None:
+    cases = [([], 0), ([0, 0], 0), ([0, 8], 8), ([8, 7, 0], 7), ([7, 9, 8], 9), ([0, 3, 7], 3), ([4, 9], 9)]
+    for codes, worst in cases:
+        assert most_serious_exit(codes) == worst, codes

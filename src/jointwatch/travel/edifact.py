@@ -9,10 +9,13 @@ departure-control and reservation systems send and a passenger-information unit 
 * whitespace before a segment tag;
 * a UNA whose terminator a word processor turned into a typographic apostrophe, or whose decimal
   mark is missing (five characters): read as meant, with a warning;
-* an unterminated last segment, and text after UNZ: read, with a warning.
+* an unterminated last segment: read, with a warning;
+* several interchanges one after another (a gateway's batch, a list resent with an addition):
+  each is read, its segments numbered on from the start of the text.
 
 What is rejected whole, with the segment number: no UNB, no UNZ, unbalanced UNH/UNT or UNG/UNE,
-a control reference longer than ISO 9735 allows (an..14), a message type other than expected.
+a control reference longer than ISO 9735 allows (an..14), a message type other than expected, and
+anything after an UNZ that is not a whole interchange: a traveller there would never be screened.
 """
 
 from __future__ import annotations
@@ -112,16 +115,56 @@ def _elements(raw: list[str | list[str]]) -> tuple[tuple[str, ...], ...]:
     return tuple((e,) if isinstance(e, str) else tuple(e) for e in raw)
 
 
-def segments_of(text: str, path: str = "<message>") -> tuple[list[Segment], Characters, list[str]]:
-    """Every segment of an EDIFACT text, numbered, with the separators used and reading warnings."""
+def _segment_texts(characters: Characters) -> re.Pattern[str]:
+    """Segments as raw text: anything up to an unreleased terminator."""
+    terminator, release = re.escape(characters.segment_terminator), re.escape(characters.escape_character)
+    return re.compile(f"(?:[^{terminator}{release}]|{release}.)*{terminator}", re.DOTALL)
+
+
+def _split_after_unz(body: str, characters: Characters) -> tuple[str, str]:
+    """The text up to and with the first UNZ segment, and the text after it ('' when there is no UNZ).
+
+    Only where the interchange ends is found here; the syntax of what it holds is pydifact's."""
+    separators = (characters.data_separator, characters.component_separator, characters.segment_terminator)
+    for raw in _segment_texts(characters).finditer(body):
+        segment = raw.group().replace("\r", "").replace("\n", "").lstrip(" \t")
+        if segment[:3].upper() == "UNZ" and segment[3:4] in separators:
+            return body[:raw.end()], body[raw.end():]
+    return body, ""
+
+
+def _separators_of(text: str, path: str, warnings: list[str],
+                   previous: Characters | None) -> tuple[Characters, str]:
+    """The separators of the interchange ``text`` starts with, and its text after any UNA.
+
+    Without UNA an interchange uses ISO 9735's defaults, unless it follows one in the same text
+    whose separators its UNB visibly uses (that data separator after the tag, and that segment
+    terminator ending it before the default one would)."""
+    characters, body = _service_string(text, path, warnings)
+    if characters is not None:
+        return characters, body
+    default = Characters()
+    if previous is None or not body.startswith("UNB" + previous.data_separator):
+        return default, body
+    ends = body.find(previous.segment_terminator)
+    default_ends = body.find(default.segment_terminator)
+    if ends != -1 and (default_ends == -1 or ends < default_ends):
+        return previous, body
+    return default, body
+
+
+def _next_interchange(text: str, path: str, offset: int = 0, previous: Characters | None = None
+                      ) -> tuple[list[Segment], Characters, list[str], str]:
+    """The segments of the first interchange of ``text`` numbered on from ``offset``, its separators,
+    the warnings its reading gave, and the text after its UNZ."""
     warnings: list[str] = []
-    characters, body = _service_string(text.lstrip("\ufeff \t\r\n"), path, warnings)
-    characters = characters or Characters()
+    characters, body = _separators_of(text.lstrip("\ufeff \t\r\n"), path, warnings, previous)
     if characters.segment_terminator == "'":
         typed = re.subn(r"[’‘](?=[ \t]*\r?\n)", "'", body)
         body = typed[0]
         if typed[1]:
             warnings.append(f"{typed[1]} typographic apostrophe(s) at line ends read as segment terminators")
+    body, rest = _split_after_unz(body, characters)
     body = body.replace("\r", "").replace("\n", "").strip()
     terminator = characters.segment_terminator
     if body and not body.endswith(terminator) or body.endswith(characters.escape_character + terminator):
@@ -130,10 +173,7 @@ def segments_of(text: str, path: str = "<message>") -> tuple[list[Segment], Char
     tokens: Iterator[Token] = Tokenizer().get_tokens(body, characters)
     segments: list[Segment] = []
     try:
-        for position, raw in enumerate(Parser().convert_tokens_to_raw_segments(tokens), start=1):
-            if segments and segments[-1].tag == "UNZ":
-                warnings.append(f"text after UNZ (segment {segments[-1].position}) ignored")
-                break
+        for position, raw in enumerate(Parser().convert_tokens_to_raw_segments(tokens), start=offset + 1):
             tag = raw[0] if isinstance(raw[0], str) else ":".join(raw[0])
             tag = tag.strip()
             if not (3 <= len(tag) <= 3 and tag.isalnum()):
@@ -141,9 +181,9 @@ def segments_of(text: str, path: str = "<message>") -> tuple[list[Segment], Char
                 raise MessageFormatError(path, where, f"{tag[:20]!r} is not a segment tag")
             segments.append(Segment(position, tag.upper(), _elements(raw[1:])))
     except EDISyntaxError as exc:
-        where = f"segment {len(segments) + 1}"
+        where = f"segment {offset + len(segments) + 1}"
         raise MessageFormatError(path, where, f"EDIFACT syntax: {exc}") from None
-    return segments, characters, warnings
+    return segments, characters, warnings, rest
 
 
 def _reference(segment: Segment, element: int, path: str, what: str) -> str:
@@ -165,13 +205,39 @@ def _message(header: Segment, path: str) -> Message:
                    last_part=header.get(3, 1).upper() in ("", "F"), header=header)
 
 
-def read_interchange(text: str, path: str = "<message>", expected: tuple[str, ...] = ()) -> Interchange:
-    """Read an interchange and check its envelope; raises MessageFormatError naming the segment.
+def read_interchanges(text: str, path: str = "<message>", expected: tuple[str, ...] = ()) -> list[Interchange]:
+    """Every interchange of a text, in order, envelopes checked; raises MessageFormatError naming the segment.
 
-    ``expected``: the message types allowed (e.g. ("PAXLST",)); empty allows any."""
-    segments, characters, warnings = segments_of(text, path)
-    if not segments:
-        raise MessageFormatError(path, None, "no EDIFACT segments")
+    ``expected``: the message types allowed (e.g. ("PAXLST",)); empty allows any. Text after an
+    UNZ must be another whole interchange (UNA or UNB … UNZ): anything else refuses the whole text,
+    since a traveller in it would be neither screened nor answered."""
+    interchanges: list[Interchange] = []
+    rest, offset, previous = text, 0, None
+    while True:
+        segments, characters, warnings, rest = _next_interchange(rest, path, offset, previous)
+        if not segments:
+            raise MessageFormatError(path, f"after segment {offset}" if offset else None, "no EDIFACT segments")
+        interchanges.append(_interchange(segments, characters, warnings, path, expected))
+        offset, previous = segments[-1].position, characters
+        tail = rest.strip("\ufeff \t\r\n")
+        if not tail:
+            return interchanges
+        if not tail.startswith(("UNA", "UNB")):
+            raise MessageFormatError(path, f"after segment {offset} (UNZ)",
+                                     f"text after UNZ is not an interchange (UNB … UNZ): {tail[:30]!r}")
+
+
+def read_interchange(text: str, path: str = "<message>", expected: tuple[str, ...] = ()) -> Interchange:
+    """The one interchange of a text (a reply, a single message); more than one is an error."""
+    interchanges = read_interchanges(text, path, expected)
+    if len(interchanges) > 1:
+        raise MessageFormatError(path, None, f"{len(interchanges)} interchanges where one was expected")
+    return interchanges[0]
+
+
+def _interchange(segments: list[Segment], characters: Characters, warnings: list[str], path: str,
+                 expected: tuple[str, ...]) -> Interchange:
+    """One interchange from its segments (UNB first, UNZ last), its envelopes checked."""
     if segments[0].tag != "UNB":
         raise MessageFormatError(path, segments[0].where, "an interchange starts with UNB")
     unb = segments[0]
@@ -181,9 +247,8 @@ def read_interchange(text: str, path: str = "<message>", expected: tuple[str, ..
     group_open: Segment | None = None
     unz: Segment | None = None
     for segment in segments[1:]:
-        if unz is not None:
-            warnings.append(f"{segment.where} after UNZ ignored")
-            continue
+        if unz is not None:     # cannot happen (the text is cut after UNZ); never pass over a segment
+            raise MessageFormatError(path, segment.where, "segment after UNZ")
         if segment.tag == "UNG":
             if group_open or current:
                 raise MessageFormatError(path, segment.where, "UNG inside an open group or message")
@@ -226,7 +291,8 @@ def read_interchange(text: str, path: str = "<message>", expected: tuple[str, ..
         else:
             current.segments.append(segment)
     if current is not None:
-        raise MessageFormatError(path, f"message {current.reference!r}", "no UNT: the message is cut short")
+        where = f"message {current.reference!r} at {current.header.where}" if current.header else None
+        raise MessageFormatError(path, where, "no UNT: the message is cut short")
     if unz is None:
         raise MessageFormatError(path, f"after segment {segments[-1].position}", "no UNZ: the interchange is cut short")
     if not messages:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from jointwatch.errors import MessageFormatError
 from jointwatch.travel.codes import gender_of
-from jointwatch.travel.edifact import read_interchange
+from jointwatch.travel.edifact import read_interchanges
 from jointwatch.travel.model import Document, Manifest, Problem, Traveller
 from jointwatch.travel.mrz import read_mrz_file
 from jointwatch.travel.paxlst import parse_paxlst
@@ -83,7 +86,8 @@ def _read_csv_rows(reader: csv.DictReader[str], source: str) -> Manifest:
 
 
 def read_travellers(text: str, source: str, fmt: str = "auto") -> list[Manifest]:
-    """The manifests an input holds; raises MessageFormatError when the input as a whole is unreadable."""
+    """The manifests an input holds, from every interchange of an EDIFACT text; raises
+    MessageFormatError when the input as a whole is unreadable or cannot be read to its end."""
     if fmt not in FORMATS:
         raise MessageFormatError(source, None, f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
     if len(text) > MAX_BYTES:
@@ -91,10 +95,10 @@ def read_travellers(text: str, source: str, fmt: str = "auto") -> list[Manifest]
     if not text.strip():
         raise MessageFormatError(source, None, "empty input")
     fmt = detect_format(text) if fmt == "auto" else fmt
-    if fmt == "paxlst":
-        return parse_paxlst(read_interchange(text, source, ("PAXLST",)), source)
+    if fmt == "paxlst":     # every interchange of the text: each its own lists
+        return [m for i in read_interchanges(text, source, ("PAXLST",)) for m in parse_paxlst(i, source)]
     if fmt == "pnrgov":
-        return parse_pnrgov(read_interchange(text, source, ("PNRGOV",)), source)
+        return [m for i in read_interchanges(text, source, ("PNRGOV",)) for m in parse_pnrgov(i, source)]
     if fmt == "mrz":
         zones = read_mrz_file(text, source)
         travellers = [z.traveller(i, f"zone {i}") for i, z in enumerate(zones, start=1)]
@@ -115,3 +119,30 @@ def read_travel_file(path: Path, fmt: str = "auto") -> list[Manifest]:
     except UnicodeDecodeError:
         text = raw.decode("latin-1")
     return read_travellers(text, str(path), fmt)
+
+
+@dataclass(frozen=True)
+class RejectedFile:
+    """A file of a batch that could not be read to its end: none of its travellers is screened or answered."""
+
+    source: str
+    location: str | None
+    reason: str
+    exit_code: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "location": self.location, "reason": self.reason,
+                "exit_code": self.exit_code}
+
+
+def read_travel_files(paths: Iterable[Path], fmt: str = "auto") -> tuple[list[Manifest], list[RejectedFile]]:
+    """The manifests of every file that can be read whole, and the files that cannot (with the place
+    and the reason): one bad file never keeps the others from being screened."""
+    manifests: list[Manifest] = []
+    rejected: list[RejectedFile] = []
+    for path in paths:
+        try:
+            manifests.extend(read_travel_file(path, fmt))
+        except MessageFormatError as exc:
+            rejected.append(RejectedFile(exc.path, exc.location, exc.reason, exc.exit_code))
+    return manifests, rejected

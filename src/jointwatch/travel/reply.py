@@ -7,7 +7,8 @@ the directive to its passenger. A refer never tells the carrier why: reasons sta
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from string import digits, ascii_uppercase
 
 from pydifact.control.characters import Characters
 from pydifact.segments import Segment
@@ -15,6 +16,8 @@ from pydifact.serializer import Serializer
 
 from jointwatch.travel.codes import travel_codes
 from jointwatch.travel.screen import ManifestResult
+
+DIGITS36 = digits + ascii_uppercase
 
 
 def board_directive(status: str) -> tuple[str, str]:
@@ -24,17 +27,26 @@ def board_directive(status: str) -> tuple[str, str]:
 
 
 def carrier_reply(results: list[ManifestResult]) -> str | None:
-    """The CUSRES answers to the passenger lists among ``results`` (reservations get none: PNRGOV
-    is a push with no boarding decision in it); None when there is no passenger list."""
-    replies = [cusres_reply(r) for r in results if r.manifest.format == "paxlst"]
-    return "".join(replies) or None
+    """The CUSRES answers to the passenger lists among ``results``, one interchange each (reservations
+    get none: PNRGOV is a push with no boarding decision in it); None when there is no passenger list."""
+    now = datetime.now(UTC)
+    lists = [r for r in results if r.manifest.format == "paxlst"]
+    return "".join(cusres_reply(r, now, sequence) for sequence, r in enumerate(lists)) or None
 
 
-def cusres_reply(result: ManifestResult, now: datetime | None = None) -> str:
-    """The CUSRES text answering a manifest."""
+def _control_reference(now: datetime, sequence: int) -> str:
+    """A control reference unique among the interchanges of one reply: the time to the second and
+    two base-36 digits of the sequence (14 characters, ISO 9735's an..14)."""
+    when = now + timedelta(seconds=sequence // 36 ** 2)
+    low, high = sequence % 36, sequence // 36 % 36
+    return when.strftime("%y%m%d%H%M%S") + DIGITS36[high] + DIGITS36[low]
+
+
+def cusres_reply(result: ManifestResult, now: datetime | None = None, sequence: int = 0) -> str:
+    """The CUSRES text answering a manifest (``sequence``: its place among the answers sent together)."""
     now = now or datetime.now(UTC)
     manifest = result.manifest
-    reference = now.strftime("%y%m%d%H%M%S")
+    reference = _control_reference(now, sequence)
     segments = [
         Segment("UNB", ["UNOA", "4"], manifest.recipient or "JOINTWATCH", manifest.sender or "CARRIER",
                 [now.strftime("%y%m%d"), now.strftime("%H%M")], reference),

@@ -65,8 +65,9 @@ class ManifestOut(BaseModel):
 class TravelScreenResponse(BaseModel):
     list_versions: dict[str, str]
     manifests: list[ManifestOut]
-    reply: str | None = Field(None, description="CUSRES answer to a passenger list (PAXLST): per traveller OK to "
-                                                "board (0Z) or contact government; none for reservations or MRZ.")
+    reply: str | None = Field(None, description="CUSRES answer to the passenger lists (PAXLST), one interchange "
+                                                "per list: per traveller OK to board (0Z) or contact government; "
+                                                "none for reservations or MRZ.")
 
 
 def _screen(request: Request, body: TravelScreenRequest, screener: Screener, member_id: int) -> list[ManifestResult]:
@@ -80,7 +81,8 @@ def _screen(request: Request, body: TravelScreenRequest, screener: Screener, mem
 async def travel_screen(body: TravelScreenRequest, request: Request,
                         caller: Annotated[Caller, Depends(authorize("travel_screen", Right.SCREEN))]
                         ) -> TravelScreenResponse:
-    """Screen every traveller of a message; a broken envelope is a 422 naming the segment."""
+    """Screen every traveller of every interchange of a message; a broken envelope, or text after
+    an UNZ that is not a whole interchange, is a 422 naming the segment (nothing screened)."""
     caller.note.subject = subject_digest(body.message)
     screener, versions = await anyio.to_thread.run_sync(request.app.state.screeners.current)
     caller.note.list_versions = versions
