@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from jointwatch import jsonout
 from jointwatch.network.analysis import Analysis, analyse
 from jointwatch.network.designate import designated_accounts
 from jointwatch.network.engines import DuckDBEngine, SparkEngine
@@ -68,3 +71,23 @@ def test_same_typology_findings(both: tuple[Analysis, Analysis]) -> None:
     assert duck.typologies, "the planted networks should trigger detectors"
     key = [(f.typology, tuple(f.accounts)) for f in duck.typologies]
     assert sorted(key) == sorted((f.typology, tuple(f.accounts)) for f in spark.typologies)
+
+
+def _shape(value: object) -> object:
+    """The JSON types of a value, recursively (dict keys kept, list items merged)."""
+    if isinstance(value, dict):
+        return {k: _shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return sorted({json.dumps(_shape(v), sort_keys=True) for v in value})
+    return "number" if isinstance(value, (int, float)) and not isinstance(value, bool) else type(value).__name__
+
+
+def test_same_json_from_both_engines(both: tuple[Analysis, Analysis]) -> None:
+    duck, spark = both
+    # engines hand back their own numeric types (Spark: Decimal sums); the analysis carries plain
+    # numbers, so its JSON (`--json`, `--output`) has the same fields and types on either engine
+    on_duck, on_spark = (json.loads(jsonout.dumps(a.to_dict())) for a in (duck, spark))
+    assert _shape(on_spark["typologies"]) == _shape(on_duck["typologies"])
+    assert _shape(on_spark["trace"]) == _shape(on_duck["trace"])
+    for finding in spark.typologies:
+        assert not any(isinstance(v, Decimal) for v in finding.figures.values()), finding

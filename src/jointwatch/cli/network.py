@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -16,6 +15,7 @@ from jointwatch.cli.output import MaxListAgeOption, StaleListsOption, screener_f
 from jointwatch.screening import OnStale
 from jointwatch.screening.freshness import DEFAULT_MAX_LIST_AGE_DAYS
 from jointwatch.cli.output import DbOption, JsonOption, console, err_console, print_json, record_progress, run
+from jointwatch import jsonout
 from jointwatch.errors import QueryError
 from jointwatch.network.analysis import Analysis, analyse
 from jointwatch.network.designate import designated_accounts
@@ -158,7 +158,7 @@ def trace_command(
             transactions, targets, settings, engine_name=engine, engine_settings=engine_settings, rates=rate_table,
             screener=screener, screen_threshold=screen_threshold, typologies=typologies, step=step))
     if output:
-        output.write_text(json.dumps(analysis.to_dict(), indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+        output.write_text(jsonout.dumps(analysis.to_dict(), indent=2), encoding="utf-8")
     if report:
         from jointwatch.network.report import write_report  # noqa: PLC0415
 
@@ -249,7 +249,7 @@ def typologies_command(
         eng.close()
     data: dict[str, Any] = {"quality": asdict(quality), "findings": [asdict(f) for f in findings]}
     if output:
-        output.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+        output.write_text(jsonout.dumps(data, indent=2), encoding="utf-8")
     if as_json:
         print_json(data)
         return

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -74,7 +75,7 @@ class DuckDBEngine:
     def rows(self, select_sql: str) -> list[dict[str, Any]]:
         cursor = self._con.execute(select_sql)
         names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        return [{n: _plain(v) for n, v in zip(names, row, strict=True)} for row in cursor.fetchall()]
 
     def read_file(self, table: str, path: Path, fmt: str) -> list[str]:
         source = _quote(str(path))
@@ -163,7 +164,8 @@ class SparkEngine:
         self._register(table, self._spark.sql(self.spark_sql(select_sql)))
 
     def rows(self, select_sql: str) -> list[dict[str, Any]]:
-        return [row.asDict() for row in self._spark.sql(self.spark_sql(select_sql)).collect()]
+        return [{k: _plain(v) for k, v in row.asDict().items()}
+                for row in self._spark.sql(self.spark_sql(select_sql)).collect()]
 
     def read_file(self, table: str, path: Path, fmt: str) -> list[str]:
         from pyspark.sql import functions as F  # noqa: N812, PLC0415
@@ -191,6 +193,13 @@ class SparkEngine:
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
+
+
+def _plain(value: Any) -> Any:
+    """An engine's value as the analysis reads it: DECIMAL results (Spark's sums and averages) as float."""
+    # the analysis speaks floats (US dollars to the cent) on both engines: a Decimal from one
+    # engine only would give `--json` a different type per engine
+    return float(value) if isinstance(value, Decimal) else value
 
 
 def open_engine(name: str = "duckdb", settings: EngineSettings | None = None) -> Engine:

@@ -8,13 +8,13 @@ world SVG shipped by the pygal_maps_world package, its countries filled by amoun
 from __future__ import annotations
 
 import html
-import json
 import math
 import re
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from jointwatch import jsonout
 from jointwatch.htmlsafe import script_json
 from jointwatch.network.analysis import Analysis
 from jointwatch.network.result import TraceResult
@@ -27,7 +27,7 @@ ROLE_COLOURS = {"originator": "#2b8cbe", "collector": "#e6550d", "broker": "#756
 def write_report(analysis: Analysis, html_path: Path, json_path: Path | None = None) -> None:
     """Write the HTML report (and the JSON beside it, when asked)."""
     if json_path is not None:
-        json_path.write_text(json.dumps(analysis.to_dict(), indent=2, ensure_ascii=False, default=str),
+        json_path.write_text(jsonout.dumps(analysis.to_dict(), indent=2),
                              encoding="utf-8")
     html_path.write_text(render(analysis), encoding="utf-8")
 

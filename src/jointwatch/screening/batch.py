@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from jointwatch import jsonout
 from jointwatch.errors import JointwatchError, QueryError
 from jointwatch.screening.model import Query
 from jointwatch.screening.screener import Screener
@@ -137,7 +138,7 @@ def screen_file(screener: Screener, input_path: Path, output_path: Path, thresho
                     record["error"] = str(error) if str(error).startswith("line ") else f"line {line}: {error}"
                     record["matches"] = []
                     summary.errors += 1
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                out.write(jsonout.dumps(record) + "\n")
                 if n % 256 == 0:
                     out.flush()
                     os.fsync(out.fileno())

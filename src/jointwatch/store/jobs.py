@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Engine, func, insert, select, update
 
+from jointwatch import jsonout
 from jointwatch.errors import NotFoundError
 from jointwatch.store.schema import job_items, jobs
 
@@ -69,7 +70,7 @@ def create_job(engine: Engine, member_id: int, user: str, subjects: list[dict[st
         connection.execute(insert(jobs).values(**asdict(job)))
         for start in range(0, len(subjects), INSERT_CHUNK):
             connection.execute(insert(job_items), [
-                {"job_id": job.id, "idx": start + i, "subject": json.dumps(s, ensure_ascii=False), "result": None}
+                {"job_id": job.id, "idx": start + i, "subject": jsonout.dumps(s), "result": None}
                 for i, s in enumerate(subjects[start:start + INSERT_CHUNK])])
     return job
 
@@ -117,7 +118,7 @@ def store_result(engine: Engine, job_id: str, index: int, result: dict[str, Any]
         written = connection.execute(
             update(job_items)
             .where(job_items.c.job_id == job_id, job_items.c.idx == index, job_items.c.result.is_(None))
-            .values(result=json.dumps(result, ensure_ascii=False))).rowcount
+            .values(result=jsonout.dumps(result))).rowcount
         if written:
             # in the same transaction as the result, so ``done`` always equals the results stored
             connection.execute(update(jobs).where(jobs.c.id == job_id)

@@ -6,7 +6,6 @@ right may read it, another member gets 404.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any
@@ -15,6 +14,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 
+from jointwatch import jsonout
 from jointwatch.api.auth import Caller, Right, authorize
 from jointwatch.api.jobs import JobWorker
 from jointwatch.api.models import ScreenRequest
@@ -103,7 +103,7 @@ def job_results(job_id: str, request: Request,
 
     def lines() -> Iterator[bytes]:
         for result in iter_results(engine, job.id, upto=job.done):
-            yield (json.dumps(result, ensure_ascii=False) + "\n").encode("utf-8")
+            yield (jsonout.dumps(result) + "\n").encode("utf-8")
 
     return StreamingResponse(lines(), media_type=NDJSON,
                              headers={"X-Job-Status": job.status, "X-Job-Done": str(job.done)})
