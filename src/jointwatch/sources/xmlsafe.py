@@ -9,6 +9,7 @@ bounded on large files.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +26,34 @@ def local(tag: object) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
+_PROLOG_BYTES = 65536
+_DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
+_FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
+_SKIPPED = re.compile(rb"<\?.*?\?>|<!--.*?-->", re.S)
+
+
+def _refuse_doctype(path: Path) -> None:
+    """Refuse a DOCTYPE in the prolog before lxml sees it: newer libxml2 builds stop on entity
+    amplification themselves, with a message that would not say why the file is refused."""
+    with path.open("rb") as handle:
+        head = handle.read(_PROLOG_BYTES)
+    for encoding in ("utf-16", "utf-32"):
+        if head[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff") or head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            try:
+                head = head.decode(encoding, errors="ignore").encode("utf-8")
+                break
+            except (UnicodeError, LookupError):
+                continue
+    prolog = _SKIPPED.sub(b"", head)
+    first = _FIRST_ELEMENT.search(prolog)
+    doctype = _DOCTYPE.search(prolog, 0, first.start() if first else len(prolog))
+    if doctype is not None:
+        line = head[: head.find(b"<!DOCTYPE")].count(b"\n") + 1 if b"<!DOCTYPE" in head else 1
+        raise ListFormatError(path, f"DOCTYPE at line {line}",
+                              "a DOCTYPE declaration is not accepted in a list file "
+                              "(entity expansion and external entities are refused)")
+
+
 def iter_elements(path: Path, tags: set[str]) -> Iterator[tuple[str, etree._Element]]:
     """Yield ("root", root) first, then each complete element whose local tag is in ``tags``.
 
@@ -32,6 +61,7 @@ def iter_elements(path: Path, tags: set[str]) -> Iterator[tuple[str, etree._Elem
     copy what it needs before asking for the next one.
     """
     check_size(path)
+    _refuse_doctype(path)
     parser = etree.iterparse(
         str(path),
         events=("start", "end"),
