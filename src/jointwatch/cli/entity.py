@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.markup import escape
 
+from jointwatch.cli.consoles import DataTable
 from jointwatch.cli.output import DbOption, JsonOption, console, print_json, run
 from jointwatch.store import show_entity, open_engine
 
@@ -31,9 +32,9 @@ def show_command(
         return
     for v in views:
         status = "[green]listed in the newest version[/]" if v.listed_now else "[red]no longer listed[/]"
-        console.print(f"[bold]{v.caption}[/] — {v.schema}, {v.source} reference [bold]{v.reference}[/] "
-                      f"({v.entity_id}), {status}")
-        table = Table(show_lines=False)
+        console.print(f"[bold]{escape(v.caption)}[/] — {v.schema}, {escape(v.source)} reference "
+                      f"[bold]{escape(v.reference)}[/] ({escape(v.entity_id)}), {status}", highlight=False)
+        table = DataTable(show_lines=False)
         for column in ("entity", "property", "value", "as written", "first seen", "last seen", "now"):
             table.add_column(column, overflow="fold")
         for s in v.statements:

@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 from sqlalchemy import Engine
 from rich.markup import escape
-from rich.table import Table
+from rich.text import Text
 
+from jointwatch.cli.consoles import DataTable, print_message
 from jointwatch.cli.output import (
     DbOption,
     JsonOption,
@@ -34,12 +35,12 @@ FORMAT_HELP = "List format: " + ", ".join(f"{name} ({spec.title})" for name, spe
 def _report_load(result: LoadResult) -> None:
     if result.created:
         counts = ", ".join(f"{n:,} {schema}" for schema, n in sorted(result.schema_counts.items()))
-        console.print(f"[green]loaded[/] {result.source} version [bold]{result.version}[/] "
+        console.print(f"[green]loaded[/] {escape(result.source)} version [bold]{escape(result.version)}[/] "
                       f"(published {result.published}): {result.entities:,} entities ({counts}), "
                       f"{result.statements:,} statements")
     else:
-        console.print(f"[yellow]unchanged[/] {result.source}: this file is version "
-                      f"[bold]{result.version}[/], already loaded; nothing written")
+        console.print(f"[yellow]unchanged[/] {escape(result.source)}: this file is version "
+                      f"[bold]{escape(result.version)}[/], already loaded; nothing written")
 
 
 @app.command("load")
@@ -99,7 +100,7 @@ def update_command(
             if as_json:
                 print_json({"error": "UsageError", "message": message, "exit_code": 2})
             else:
-                err_console.print(f"[bold red]error:[/] {message}")
+                print_message("[bold red]error:[/]", message)
             raise typer.Exit(2)
         entries = [e for e in entries if e.source in source]
     existed = run(as_json, lambda: store_exists(db))
@@ -112,7 +113,7 @@ def update_command(
         if from_dir is None and entry.skip_reason:
             outcomes.append({"source": entry.source, "status": "skipped", "message": entry.skip_reason})
             if not as_json:
-                err_console.print(f"[yellow]skipped[/] {entry.skip_reason}")
+                print_message("[yellow]skipped[/]", entry.skip_reason)
             continue
         try:
             if from_dir is not None:
@@ -140,7 +141,7 @@ def update_command(
             exit_code = max(exit_code, exc.exit_code)
             outcomes.append({"source": entry.source, "status": "failed", "message": str(exc)})
             if not as_json:
-                err_console.print(f"[bold red]failed[/] {exc}")
+                print_message("[bold red]failed[/]", exc)
             continue
         outcomes.append({"source": entry.source, "status": "loaded" if result.created else "unchanged",
                          "result": result})
@@ -196,7 +197,7 @@ def show_command(
         console.print("The store holds no lists yet: try [bold]jointwatch lists update[/] "
                       "or [bold]jointwatch lists load FILE --format …[/]")
         return
-    table = Table(title="Lists in the store")
+    table = DataTable(title="Lists in the store")
     for column in ("source", "version", "published", "format", "entities", "by schema", "statements", "loaded"):
         table.add_column(column, justify="right" if column in ("entities", "statements") else "left")
     for v in versions:
@@ -222,27 +223,27 @@ def diff_command(
     if as_json:
         print_json(diff)
         return
-    console.print(f"[bold]{diff.source}[/]: {diff.from_version} → {diff.to_version}: "
+    console.print(f"[bold]{escape(diff.source)}[/]: {escape(diff.from_version)} → {escape(diff.to_version)}: "
                   f"[green]{len(diff.added)} added[/], [red]{len(diff.removed)} removed[/], "
                   f"[yellow]{len(diff.changed)} changed[/]")
     for title, changes, colour in (("added", diff.added, "green"), ("removed", diff.removed, "red"),
                                    ("changed", diff.changed, "yellow")):
         if not changes:
             continue
-        table = Table(title=f"{title} ({len(changes)})", title_style=colour, show_lines=title == "changed")
+        table = DataTable(title=f"{title} ({len(changes)})", title_style=colour, show_lines=title == "changed")
         table.add_column("reference")
         table.add_column("schema")
         table.add_column("name")
         if title == "changed":
             table.add_column("changes")
         for change in changes[:limit]:
-            row = [change.reference, change.schema, change.name]
+            row: list[str | Text] = [change.reference, change.schema, change.name]
             if title == "changed":
-                lines = []
+                lines = []  # the values are the list's text: styled as a whole, never read as markup
                 for fc in change.changes:
-                    lines += [f"[red]- {fc.field}: {v}[/]" for v in fc.removed]
-                    lines += [f"[green]+ {fc.field}: {v}[/]" for v in fc.added]
-                row.append("\n".join(lines))
+                    lines += [Text(f"- {fc.field}: {v}", style="red") for v in fc.removed]
+                    lines += [Text(f"+ {fc.field}: {v}", style="green") for v in fc.added]
+                row.append(Text("\n").join(lines))
             table.add_row(*row)
         console.print(table)
         if len(changes) > limit:

@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.markup import escape
 
+from jointwatch.cli.consoles import DataTable
 from jointwatch.cli.output import DbOption, JsonOption, console, print_json, run
 from jointwatch.store import open_engine
 from jointwatch.store.audit import read_audit
@@ -34,7 +35,7 @@ def members_add(name: Annotated[str, typer.Argument(help="The member's name, e.g
     if as_json:
         print_json(member)
     else:
-        console.print(f"member #{member.id}: {member.name}", highlight=False)
+        console.print(f"member #{member.id}: {escape(member.name)}", highlight=False)
 
 
 @members_app.command("list")
@@ -44,7 +45,7 @@ def members_list(db: DbOption = None, as_json: JsonOption = False) -> None:
     if as_json:
         print_json(found)
         return
-    table = Table()
+    table = DataTable()
     for column in ("#", "name", "country", "since"):
         table.add_column(column)
     for m in found:
@@ -63,7 +64,7 @@ def keys_create(member: Annotated[str, typer.Option("--member", "-m", help="Memb
         print_json({"key": secret, "prefix": key.prefix, "member": key.member_name, "user": key.user,
                     "role": key.role})
         return
-    console.print(f"key {key.prefix} for {key.user} ({key.role}) of {key.member_name}; keep it now, "
+    console.print(f"key {key.prefix} for {escape(key.user)} ({key.role}) of {escape(key.member_name)}; keep it now, "
                   "it cannot be shown again:", highlight=False)
     typer.echo(secret)
 
@@ -76,7 +77,7 @@ def keys_revoke(prefix: Annotated[str, typer.Argument(help="The key's prefix (ke
     if as_json:
         print_json(key)
     else:
-        console.print(f"revoked key {key.prefix} of {key.user} ({key.member_name})", highlight=False)
+        console.print(f"revoked key {key.prefix} of {escape(key.user)} ({escape(key.member_name)})", highlight=False)
 
 
 @keys_app.command("list")
@@ -87,7 +88,7 @@ def keys_list(member: Annotated[str | None, typer.Option("--member", "-m", help=
     if as_json:
         print_json(found)
         return
-    table = Table()
+    table = DataTable()
     for column in ("prefix", "member", "user", "role", "created", "revoked"):
         table.add_column(column)
     for k in found:
@@ -108,7 +109,7 @@ def audit_show(member: Annotated[str | None, typer.Option("--member", "-m", help
     if as_json:
         print_json(rows)
         return
-    table = Table()
+    table = DataTable()
     for column in ("#", "at", "member", "user", "action", "status", "subject", "result"):
         table.add_column(column, overflow="fold")
     for r in rows:

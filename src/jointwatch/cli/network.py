@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
+from rich.markup import escape
+
+from jointwatch.cli.consoles import DataTable
 
 from jointwatch.cli.output import MaxListAgeOption, StaleListsOption, screener_for
 from jointwatch.screening import OnStale
@@ -91,8 +93,8 @@ def simulate_command(
     if as_json:
         print_json(summary)
     else:
-        console.print(f"{summary['rows']:,} transactions → {summary['transactions']}; designated accounts → "
-                      f"{summary['designated']}; truth → {summary['truth']}", highlight=False)
+        console.print(escape(f"{summary['rows']:,} transactions → {summary['transactions']}; designated accounts → "
+                             f"{summary['designated']}; truth → {summary['truth']}"), highlight=False)
 
 
 @network_app.command("trace")
@@ -138,7 +140,8 @@ def trace_command(
     Money is followed upstream payment by payment, first in first out, through accounts
     that behave as conduits; every USD that reached a designated account is credited to an
     originator (docs/network.md states the rule). Bad input rows are counted with examples,
-    never dropped silently. Exit code 7 for a bad transaction file or nothing to trace.
+    never dropped silently. Exit code 7 for a bad transaction file or nothing to trace, 10 for
+    --engine spark without the spark extra (docs/network.md, Engines).
     """
     settings = run(as_json, lambda: TraceSettings(hops=hops, lookback_days=lookback_days, since=since, until=until,
                                                   min_amount=min_amount, conduit_share=conduit_share))
@@ -176,13 +179,13 @@ def _print_trace(analysis: Analysis, report: Path | None) -> None:
                   f"{int(totals['payments_in']):,} payments; {len(trace.originators):,} originators in "
                   f"[bold]{len(trace.countries)} countries[/] ({analysis.trace.engine}, "
                   f"{analysis.seconds.get('total', 0):.1f} s).", highlight=False)
-    table = Table(title="Funding by country")
+    table = DataTable(title="Funding by country")
     for column in ("country", "USD", "originators", "payments"):
         table.add_column(column, justify="right" if column != "country" else "left")
     for c in trace.countries[:40]:
         table.add_row(c.country.upper(), f"{c.amount:,.2f}", str(c.originators), str(c.transactions))
     console.print(table)
-    table = Table(title="Top originators")
+    table = DataTable(title="Top originators")
     for column in ("account", "holder", "country", "USD", "hops", "why"):
         table.add_column(column)
     for o in trace.originators[:20]:
@@ -191,14 +194,14 @@ def _print_trace(analysis: Analysis, report: Path | None) -> None:
     if analysis.typologies:
         _print_findings(analysis.typologies, limit=30)
     if report:
-        console.print(f"report → {report} (JSON → {report.with_suffix('.json')})", highlight=False)
+        console.print(escape(f"report → {report} (JSON → {report.with_suffix('.json')})"), highlight=False)
 
 
 def _print_quality(quality: Quality) -> None:
     if not quality.issues:
         console.print(f"{quality.rows:,} rows read, all usable.", highlight=False)
         return
-    table = Table(title=f"{quality.path}: {quality.rows:,} rows, {quality.excluded_rows:,} left out of the trace")
+    table = DataTable(title=f"{quality.path}: {quality.rows:,} rows, {quality.excluded_rows:,} left out of the trace")
     for column in ("problem", "rows", "left out", "examples (row: id)"):
         table.add_column(column)
     for i in quality.issues:
@@ -208,7 +211,7 @@ def _print_quality(quality: Quality) -> None:
 
 
 def _print_findings(findings: list[Finding], limit: int) -> None:
-    table = Table(title=f"Typology findings ({len(findings)})")
+    table = DataTable(title=f"Typology findings ({len(findings)})")
     for column in ("typology", "accounts", "figures"):
         table.add_column(column, overflow="fold")
     for f in findings[:limit]:

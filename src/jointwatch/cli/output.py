@@ -8,17 +8,15 @@ from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from jointwatch.cli.consoles import console as console  # re-exported: the commands print through it
+from jointwatch.cli.consoles import err_console, print_message
 from jointwatch.errors import JointwatchError
 from jointwatch.jsonout import dumps
 from jointwatch.screening import ListPolicy, OnStale, Screener, open_screener
 from jointwatch.screening.freshness import DEFAULT_MAX_LIST_AGE_DAYS
-
-console = Console()
-err_console = Console(stderr=True)
 
 DbOption = Annotated[
     str | None,
@@ -50,7 +48,7 @@ def fail(exc: JointwatchError, as_json: bool) -> typer.Exit:
     if as_json:
         print_json({"error": type(exc).__name__, "message": str(exc), "exit_code": exc.exit_code})
     else:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        print_message("[bold red]error:[/]", exc)
     return typer.Exit(exc.exit_code)
 
 

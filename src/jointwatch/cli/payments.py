@@ -8,12 +8,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.markup import escape
+from rich.text import Text
+
+from jointwatch.cli.consoles import DataTable, print_message
 
 from jointwatch.cli.output import MaxListAgeOption, StaleListsOption, screener_for
 from jointwatch.screening import OnStale
 from jointwatch.screening.freshness import DEFAULT_MAX_LIST_AGE_DAYS
-from jointwatch.cli.output import DbOption, JsonOption, console, err_console, print_json, record_progress, run
+from jointwatch.cli.output import DbOption, JsonOption, console, print_json, record_progress, run
 from jointwatch.errors import ATTENTION_EXIT, QueryError
 from jointwatch.payments.customers import rescreen_delta, rescreen_full, screen_customer_file
 from jointwatch.payments.freeze import export_csv, export_json, freeze_listed_asset
@@ -56,16 +59,16 @@ def payments_screen(
                     "results": [r.to_dict() if isinstance(r, PaymentDecision) else
                                 {"error": str(r), **r.__dict__} for r in results]})
     else:
-        table = Table(title="Payments")
+        table = DataTable(title="Payments")
         for column in ("#", "file", "reference", "amount", "decision", "why"):
             table.add_column(column, overflow="fold")
         for r in results:
             if isinstance(r, MessageError):
-                table.add_row(str(r.position), Path(r.path).name, r.reference or "", "", "[red]error[/]",
+                table.add_row(str(r.position), Path(r.path).name, r.reference or "", "", Text("error", style="red"),
                               f"{r.field}: {r.reason}")
             else:
                 why = "; ".join(h.reason for h in r.hits)
-                mark = "[bold red]hold[/]" if r.decision == "hold" else "pass"
+                mark = Text("hold", style="bold red") if r.decision == "hold" else "pass"
                 table.add_row(str(r.position), Path(r.file).name, r.reference, f"{r.amount} {r.currency}", mark, why)
         console.print(table)
         t = screener.totals
@@ -84,9 +87,9 @@ def _print_run(result, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     console.print(f"{r.kind} run {r.id}: {r.screened:,} of {r.customers:,} customers screened in {r.seconds:.1f} s; "
                   f"{r.new_alerts} new alerts, {r.withdrawn_alerts} withdrawn, {result.open_alerts} open")
     for e in result.errors:
-        err_console.print(f"[yellow]skipped[/] {e.error}", highlight=False)
+        print_message("[yellow]skipped[/]", e.error)
     if result.new_alerts:
-        table = Table(title="New alerts")
+        table = DataTable(title="New alerts")
         for column in ("customer", "score", "source", "ref", "listed", "list version"):
             table.add_column(column, overflow="fold")
         for a in result.new_alerts:
@@ -169,8 +172,9 @@ def freeze_add(
     if as_json:
         print_json(asset)
     else:
-        console.print(f"frozen asset {asset.id}: {asset.frozen_amount} {asset.currency} of {asset.holder} "
-                      f"({asset.list_source} {asset.reference}, {asset.regime})", highlight=False)
+        console.print(f"frozen asset {asset.id}: {asset.frozen_amount} {escape(asset.currency)} of "
+                      f"{escape(asset.holder)} ({escape(asset.list_source)} {escape(asset.reference)}, "
+                      f"{escape(asset.regime)})", highlight=False)
 
 
 @freeze_app.command("release")
@@ -189,7 +193,8 @@ def freeze_release(
     if as_json:
         print_json(asset)
     else:
-        console.print(f"frozen asset {asset.id}: {asset.status}, {asset.frozen_amount} {asset.currency} still frozen")
+        console.print(f"frozen asset {asset.id}: {asset.status}, {asset.frozen_amount} {escape(asset.currency)} still "
+                      "frozen", highlight=False)
 
 
 @freeze_app.command("list")
@@ -215,7 +220,7 @@ def freeze_list(
         if as_json:
             print_json([{by: k, "currency": c, "frozen": str(v)} for (k, c), v in found.items()])
             return
-        table = Table(title=f"Frozen by {by}")
+        table = DataTable(title=f"Frozen by {by}")
         for column in (by, "currency", "still frozen"):
             table.add_column(column)
         for (k, c), v in found.items():
@@ -225,7 +230,7 @@ def freeze_list(
     if as_json:
         print_json(assets)
         return
-    table = Table(title="Frozen assets")
+    table = DataTable(title="Frozen assets")
     for column in ("#", "holder", "account", "institution", "frozen", "basis", "status", "since"):
         table.add_column(column, overflow="fold")
     for a in assets:

@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from jointwatch import csvsafe
+from jointwatch.cli.consoles import DataTable
 from jointwatch.cli.output import (
     DbOption,
     JsonOption,
@@ -56,9 +57,9 @@ def _explain_line(match: Match) -> str:
 
 def _print_matches(query: Query, matches: list[Match]) -> None:
     if not matches:
-        console.print(f"No listed entity matches [bold]{query.name}[/] at this threshold.", highlight=False)
+        console.print(f"No listed entity matches [bold]{escape(query.name)}[/] at this threshold.", highlight=False)
         return
-    table = Table(title=f"Matches for {query.name}", show_lines=True)
+    table = DataTable(title=f"Matches for {query.name}", show_lines=True)
     for column in ("score", "source", "ref", "listed name", "why", "list version"):
         table.add_column(column, overflow="fold")
     for m in matches:
@@ -110,7 +111,7 @@ def screen_command(
         else:
             console.print(f"{summary.queries:,} subjects: {summary.screened:,} screened, {summary.skipped:,} "
                           f"already done, {summary.with_matches:,} with matches, {summary.errors:,} rejected "
-                          f"→ {output_path}")
+                          f"→ {escape(str(output_path))}", highlight=False)
         return
     if name is None:
         raise typer.BadParameter("give a NAME or --input FILE", param_hint="NAME")
@@ -169,12 +170,12 @@ def compare_command(
         print_json({"name1": name_a, "name2": name_b, "schema": schema, "score": score,
                     "explanation": explanation})
         return
-    console.print(f"[bold]{score:.3f}[/]  {name_a}  ~  {name_b}", highlight=False)
+    console.print(f"[bold]{score:.3f}[/]  {escape(name_a)}  ~  {escape(name_b)}", highlight=False)
     for w in explanation.words:
-        console.print(f"  {w.query} → {w.listed}: {w.rule}, similarity {w.similarity:.2f}, weight {w.weight:.2f}",
-                      highlight=False)
+        console.print(f"  {escape(w.query)} → {escape(w.listed)}: {w.rule}, similarity {w.similarity:.2f}, "
+                      f"weight {w.weight:.2f}", highlight=False)
     if explanation.unmatched_query or explanation.unmatched_listed:
-        console.print(f"  unmatched: {', '.join(explanation.unmatched_query + explanation.unmatched_listed)}",
+        console.print(f"  unmatched: {escape(', '.join(explanation.unmatched_query + explanation.unmatched_listed))}",
                       highlight=False)
 
 
@@ -226,7 +227,8 @@ def whitelist_add(
     if as_json:
         print_json(entry)
     else:
-        console.print(f"whitelisted #{entry.id}: {name} is not {view.source} {view.reference} ({view.caption})",
+        console.print(f"whitelisted #{entry.id}: {escape(name)} is not {escape(view.source)} "
+                      f"{escape(view.reference)} ({escape(view.caption)})",
                       highlight=False)
 
 
@@ -237,7 +239,7 @@ def whitelist_list(db: DbOption = None, as_json: JsonOption = False) -> None:
     if as_json:
         print_json(entries)
         return
-    table = Table()
+    table = DataTable()
     for column in ("#", "subject", "born", "is not", "reason", "by", "when"):
         table.add_column(column, overflow="fold")
     for e in entries:

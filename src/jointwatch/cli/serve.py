@@ -41,7 +41,7 @@ def serve_command(
     try:
         with console.status("building the screening index"):
             _, versions = app.state.screeners.current()
-        console.print(f"lists: {', '.join(f'{s} {v}' for s, v in versions.items())}", highlight=False)
+        console.print(f"lists: {escape(', '.join(f'{s} {v}' for s, v in versions.items()))}", highlight=False)
     except ScreeningUnavailableError as exc:
         # the service still starts (members and keys can be managed, lists loaded), but refuses to screen
         err_console.print(f"[bold yellow]warning:[/] screening answers 503 until this is fixed: {escape(str(exc))}",

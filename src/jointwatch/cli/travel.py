@@ -7,7 +7,9 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
+from rich.text import Text
+
+from jointwatch.cli.consoles import DataTable, print_message
 
 from jointwatch.cli.output import MaxListAgeOption, StaleListsOption, screener_for
 from jointwatch.screening import OnStale
@@ -40,22 +42,23 @@ def _print_result(result: ManifestResult, show_clear: bool) -> None:
                         f"{' ' + f.departure.strftime('%Y-%m-%d %H:%M') if f.departure else ''}"
                         for f in manifest.flights[:4])
     counts = result.counts()
-    console.print(f"[bold]{manifest.source}[/] {manifest.format} {manifest.kind}: {flights or 'no flight'}; "
+    console.print(f"[bold]{escape(manifest.source)}[/] {manifest.format} {manifest.kind}: "
+                  f"{escape(flights or 'no flight')}; "
                   f"{len(result.results)} travellers: [red]{counts['hit']} hit[/], [yellow]{counts['refer']} refer[/], "
                   f"[green]{counts['clear']} clear[/] ({result.seconds:.2f} s)", highlight=False)
     for warning in manifest.warnings:
-        err_console.print(f"[dim]warning: {warning}[/]", highlight=False)
+        print_message("[dim]warning:[/]", warning)
     for problem in manifest.problems:
-        err_console.print(f"[yellow]problem:[/] {problem.location}: {problem.reason}", highlight=False)
+        print_message("[yellow]problem:[/]", f"{problem.location}: {problem.reason}")
     rows = [r for r in result.results if show_clear or r.status != "clear"]
     if not rows:
         return
-    table = Table(show_lines=True)
+    table = DataTable(show_lines=True)
     for column in ("#", "status", "traveller", "birth", "nationality", "documents", "why"):
         table.add_column(column, overflow="fold")
     for r in rows:
         t = r.traveller
-        table.add_row(str(t.index), f"[{STATUS_STYLE[r.status]}]{r.status}[/]",
+        table.add_row(str(t.index), Text(r.status, style=STATUS_STYLE[r.status]),
                       f"{t.name} ({t.role})", t.birth_date.isoformat() if t.birth_date else "", t.nationality,
                       ", ".join(f"{d.type} {d.number} {d.issuing_country}".strip() for d in t.documents),
                       "\n".join(reason.detail for reason in r.reasons) or "")
@@ -107,7 +110,8 @@ def travel_screen(
         for result in results:
             _print_result(result, show_clear)
         if reply is not None:
-            console.print(f"reply to the carrier → {reply}" if answer else "no passenger list: no reply written")
+            console.print(f"reply to the carrier → {escape(str(reply))}" if answer
+                          else "no passenger list: no reply written", highlight=False)
     for bad in rejected:    # last, where a person sees them, and on stderr for a script's log
         where = f"{bad.source}, {bad.location}" if bad.location else bad.source
         err_console.print(f"[bold red]refused:[/] {escape(where)}: {escape(bad.reason)} "
@@ -117,7 +121,7 @@ def travel_screen(
 
 
 def _print_mrz(mrz: MRZ) -> None:
-    table = Table(title=f"{mrz.layout} document", show_header=False)
+    table = DataTable(title=f"{mrz.layout} document", show_header=False)
     for label, value in (("document", f"{mrz.document_code} {mrz.document_number}"),
                          ("issuing state", mrz.issuing_state),
                          ("surname", mrz.surname), ("given names", mrz.given_names),
@@ -129,7 +133,7 @@ def _print_mrz(mrz: MRZ) -> None:
     if mrz.valid:
         console.print("[green]every check digit is right[/]")
     for problem in mrz.failed:
-        console.print(f"[bold red]failed:[/] {problem.location}: {problem.reason}", highlight=False)
+        print_message("[bold red]failed:[/]", f"{problem.location}: {problem.reason}", stderr=False)
 
 
 @travel_app.command("mrz")
@@ -167,7 +171,7 @@ def documents_load(
     if as_json:
         print_json({"source": source, "documents": held})
     else:
-        console.print(f"{held:,} documents held for source {source!r}")
+        console.print(f"{held:,} documents held for source {escape(repr(source))}", highlight=False)
 
 
 @documents_app.command("list")
@@ -178,7 +182,7 @@ def documents_list(db: DbOption = None, as_json: JsonOption = False) -> None:
     if as_json:
         print_json(sources)
         return
-    table = Table("source", "documents")
+    table = DataTable("source", "documents")
     for name, count in sources.items():
         table.add_row(name, f"{count:,}")
     console.print(table)

@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
-from jointwatch.errors import QueryError
+from jointwatch.errors import MissingExtraError, QueryError
 
 ENGINES = ("duckdb", "spark")
 
@@ -210,7 +210,10 @@ def open_engine(name: str = "duckdb", settings: EngineSettings | None = None) ->
         try:
             return SparkEngine(settings)
         except ImportError as error:
-            raise QueryError("the spark engine needs pyspark: pip install 'jointwatch[spark]'") from error
+            # not the input's fault (exit 7): an optional extra is missing (exit 10); the message
+            # carries the exact command, which the CLI prints verbatim
+            raise MissingExtraError("the spark engine needs pyspark, jointwatch's optional 'spark' extra: "
+                                    "pip install 'jointwatch[spark]'") from error
     raise QueryError(f"unknown engine {name!r}: choose one of {', '.join(ENGINES)}")
 
 
