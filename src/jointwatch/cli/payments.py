@@ -17,7 +17,7 @@ from jointwatch.cli.output import MaxListAgeOption, StaleListsOption, screener_f
 from jointwatch.screening import OnStale
 from jointwatch.screening.freshness import DEFAULT_MAX_LIST_AGE_DAYS
 from jointwatch.cli.output import DbOption, JsonOption, console, print_json, record_progress, run
-from jointwatch.errors import ATTENTION_EXIT, QueryError
+from jointwatch.errors import ATTENTION_EXIT, QueryError, most_serious_exit
 from jointwatch.payments.customers import rescreen_delta, rescreen_full, screen_customer_file
 from jointwatch.payments.freeze import export_csv, export_json, freeze_listed_asset
 from jointwatch.payments.model import MessageError
@@ -44,7 +44,10 @@ def payments_screen(
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Screen every message: pass or hold, with the hits. Exit 0 if all pass, 8 if any is held."""
+    """Screen every message: pass or hold, with the hits.
+
+    Exit 0 if all pass, 8 if any is held, 7 if a message could not be read (even when
+    another is held: the unread one was not screened), 9 if no current list is loaded."""
     engine = run(as_json, lambda: open_engine(db))
     screener = PaymentScreener(screener_for(engine, as_json, threshold, max_list_age, stale_lists),
                                remittance=not no_remittance)
@@ -73,10 +76,9 @@ def payments_screen(
         console.print(table)
         t = screener.totals
         console.print(f"{t.messages} messages: {t.passed} pass, {t.held} held, {t.errors} unreadable")
-    if screener.totals.held:
-        raise typer.Exit(ATTENTION_EXIT)
-    if screener.totals.errors:
-        raise typer.Exit(7)
+    # an unreadable message is never hidden behind an 8 ("all screened, a person must look")
+    raise typer.Exit(most_serious_exit([ATTENTION_EXIT if screener.totals.held else 0,
+                                        QueryError.exit_code if screener.totals.errors else 0]))
 
 
 def _print_run(result, as_json: bool) -> None:  # type: ignore[no-untyped-def]
