@@ -162,3 +162,23 @@ def test_update_from_a_folder_recognises_lists_by_content(tmp_path: Path) -> Non
     assert outcomes["uk_sanctions"]["status"] == "not_in_folder"
     shown = jw("entity", "show", "QDi.354", db=db)
     assert shown.exit_code == 0 and "HARZI" in shown.stdout
+
+
+def test_the_service_refuses_or_warns_about_old_lists(un_store: Path) -> None:
+    from jointwatch.api import ServiceSettings
+    from jointwatch.store.members import add_member, create_key
+
+    engine = open_engine(str(un_store))
+    add_member(engine, "Airline X", "NL")
+    _, secret = create_key(engine, "Airline X", "bob", "screener")
+    auth = {"Authorization": f"Bearer {secret}"}
+    old = ListPolicy(0.0000001)
+    with TestClient(create_app(engine, ServiceSettings(list_policy=old))) as client:
+        refused = client.post("/match", json={"name": HARZI}, headers=auth)
+    assert refused.status_code == 503 and "un_sc" in refused.json()["detail"]
+    warn = ListPolicy(0.0000001, OnStale.warn)
+    with TestClient(create_app(engine, ServiceSettings(list_policy=warn))) as client:
+        warned = client.post("/match", json={"name": HARZI}, headers=auth)
+    assert warned.status_code == 200
+    assert "QDi.354" in warned.text
+    assert warned.headers["Warning"].startswith('199 jointwatch "lists older than the allowed')
