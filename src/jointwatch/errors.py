@@ -74,6 +74,17 @@ class StoreBusyError(StoreError):
     retry_after = 5
 
 
+class LimitReachedError(StoreError):
+    """A member has used up an allowance (e.g. its disputes of the day); nothing was changed."""
+
+    http_status = 429
+    slug = "limit-reached"
+
+    def __init__(self, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after  # seconds until the allowance has room again
+
+
 class NotFoundError(JointwatchError):
     """A source, version or entity that was asked for does not exist."""
 

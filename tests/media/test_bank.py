@@ -23,8 +23,8 @@ def _bank(engine: Engine, member: Member, path: Path, content_type: str = "propa
     return outcome.item.id
 
 
-def _matched_ids(engine: Engine, path: Path) -> set[int]:
-    [outcome] = match_files(load_matcher(engine), [path])
+def _matched_ids(engine: Engine, path: Path, viewer: int | None = None) -> set[int]:
+    [outcome] = match_files(engine, load_matcher(engine), viewer, [path])
     assert outcome.error is None
     return {m.item.id for m in outcome.matches}
 
@@ -32,11 +32,11 @@ def _matched_ids(engine: Engine, path: Path) -> set[int]:
 def test_contribute_keeps_hashes_labels_and_contributor(bank_store: Engine, partners: tuple[Member, Member],
                                                         photo_files: dict[str, Path]) -> None:
     a, _ = partners
-    item = get_item(bank_store, _bank(bank_store, a, photo_files["astronaut"]))
+    item = get_item(bank_store, _bank(bank_store, a, photo_files["astronaut"]), None)
     assert (item.contributor, item.group, item.content_type, item.tlp, item.status) == (
         "Platform A", "ISIL", "propaganda", "green", "active")
     assert item.pdq and item.sha256 and item.md5 and item.pdq_quality == 100
-    assert [e.action for e in history(bank_store, item.id)] == ["contribute"]
+    assert [e.action for e in history(bank_store, item.id, a.id)] == ["contribute"]
 
 
 def test_same_file_twice_by_one_member_relabels_its_own_row(bank_store: Engine, partners: tuple[Member, Member],
@@ -44,8 +44,8 @@ def test_same_file_twice_by_one_member_relabels_its_own_row(bank_store: Engine, 
     a, _ = partners
     first = _bank(bank_store, a, photo_files["astronaut"])
     second = _bank(bank_store, a, photo_files["astronaut"], "recruitment", "Al-Qaida")
-    assert first == second and len(list_items(bank_store)) == 1
-    assert get_item(bank_store, first).content_type == "recruitment"
+    assert first == second and len(list_items(bank_store, a.id)) == 1
+    assert get_item(bank_store, first, a.id).content_type == "recruitment"
 
 
 def test_two_members_banking_one_file_keep_their_own_labels(bank_store: Engine, partners: tuple[Member, Member],
@@ -54,7 +54,7 @@ def test_two_members_banking_one_file_keep_their_own_labels(bank_store: Engine, 
     mine = _bank(bank_store, a, photo_files["astronaut"], "logo", "ISIL")
     theirs = _bank(bank_store, b, photo_files["astronaut"], "execution", "Al-Shabaab")
     assert mine != theirs
-    assert get_item(bank_store, mine).group == "ISIL" and get_item(bank_store, theirs).group == "Al-Shabaab"
+    assert get_item(bank_store, mine, b.id).group == "ISIL" and get_item(bank_store, theirs, a.id).group == "Al-Shabaab"
     assert _matched_ids(bank_store, photo_files["astronaut"]) == {mine, theirs}
 
 
@@ -69,19 +69,33 @@ def test_a_disputed_hash_stops_matching_and_keeps_its_history(bank_store: Engine
     assert _matched_ids(bank_store, cropped) == {item}
 
     change_status(bank_store, item, b.id, "reviewer", "dispute", "NASA public-domain photo, not propaganda")
+    # another member's dispute: the item stops matching for that member at once, nor by its signature
+    assert _matched_ids(bank_store, photo_files["astronaut"], b.id) == set()
+    assert _matched_ids(bank_store, cropped, b.id) == set()
+    assert get_item(bank_store, item, b.id).status == "disputed"
+    # ... and for no one else: one analyst cannot switch the bank off item by item
+    assert _matched_ids(bank_store, photo_files["astronaut"], a.id) == {item}
+    assert _matched_ids(bank_store, cropped) == {item}
+    assert get_item(bank_store, item, a.id).status == "active"
+
+    change_status(bank_store, item, a.id, "analyst", "dispute", "agreed with Agency B: under review")
+    assert _matched_ids(bank_store, photo_files["astronaut"], a.id) == set()
     assert _matched_ids(bank_store, photo_files["astronaut"]) == set()
-    assert _matched_ids(bank_store, cropped) == set()  # nor by its signature
 
     change_status(bank_store, item, a.id, "analyst", "reinstate", "reviewed: appeal rejected")
     assert _matched_ids(bank_store, photo_files["astronaut"]) == {item}
+    assert _matched_ids(bank_store, photo_files["astronaut"], b.id) == set()  # B's own dispute stands for B
     change_status(bank_store, item, a.id, "analyst", "withdraw", "contributed by mistake")
     assert _matched_ids(bank_store, photo_files["astronaut"]) == set()
-    events = history(bank_store, item)
+    events = history(bank_store, item, a.id)
     assert [(e.action, e.status, e.member) for e in events] == [
-        ("contribute", "active", "Platform A"), ("dispute", "disputed", "Agency B"),
-        ("reinstate", "active", "Platform A"), ("withdraw", "withdrawn", "Platform A")]
+        ("contribute", "active", "Platform A"), ("dispute", "active", "Agency B"),
+        ("dispute", "disputed", "Platform A"), ("reinstate", "active", "Platform A"),
+        ("withdraw", "withdrawn", "Platform A")]
     assert events[1].reason == "NASA public-domain photo, not propaganda"
-    assert get_item(bank_store, item).pdq  # withdrawn, not deleted
+    # another member's users are not A's to see; its own are
+    assert [e.user for e in events] == ["analyst", None, "analyst", "analyst", "analyst"]
+    assert get_item(bank_store, item, None).pdq  # withdrawn, not deleted
 
 
 def test_only_the_contributor_withdraws_or_reinstates(bank_store: Engine, partners: tuple[Member, Member],
@@ -91,13 +105,16 @@ def test_only_the_contributor_withdraws_or_reinstates(bank_store: Engine, partne
     with pytest.raises(StoreError, match="only the member that contributed"):
         change_status(bank_store, item, b.id, "x", "withdraw", "I do not like it")
     change_status(bank_store, item, b.id, "x", "dispute", "false positive")
+    with pytest.raises(StoreError, match="already disputed"):
+        change_status(bank_store, item, b.id, "x", "dispute", "again")
+    change_status(bank_store, item, a.id, "x", "dispute", "agreed")
     with pytest.raises(StoreError, match="only the member that contributed"):
         change_status(bank_store, item, b.id, "x", "reinstate", "changed my mind")
     with pytest.raises(StoreError, match="is disputed"):
         change_status(bank_store, item, a.id, "x", "dispute", "again")
     with pytest.raises(QueryError, match="give a reason"):
         change_status(bank_store, item, a.id, "x", "withdraw", "  ")
-    assert get_item(bank_store, item).status == "disputed"
+    assert get_item(bank_store, item, None).status == "disputed"
 
 
 def test_a_batch_goes_on_past_bad_files(bank_store: Engine, partners: tuple[Member, Member], tmp_path: Path,

@@ -27,6 +27,7 @@ def _json(result: Result) -> object:
 def test_bank_match_dispute_export_import(tmp_path: Path, photo_files: dict[str, Path],
                                           photos: dict[str, Image.Image]) -> None:
     db = tmp_path / "jw.db"
+    assert _run(db, "init").exit_code == 0
     assert _run(db, "members", "add", "Platform A").exit_code == 0
     assert _run(db, "members", "add", "Agency B").exit_code == 0
     added = _run(db, "media", "add", str(photo_files["astronaut"]), str(photo_files["coffee"]), "-m", "Platform A",
@@ -51,21 +52,30 @@ def test_bank_match_dispute_export_import(tmp_path: Path, photo_files: dict[str,
 
     disputed = _run(db, "media", "dispute", "1", "-m", "Agency B", "-r", "a NASA photo")
     assert disputed.exit_code == 0 and "disputed" in disputed.stdout
-    after = _run(db, "media", "match", str(queries / "rotated.jpg"), "--json")
+    rotated = str(queries / "rotated.jpg")
+    after = _run(db, "media", "match", rotated, "--viewer", "Agency B", "--json")
     assert after.exit_code == 0 and _json(after)[0]["matches"] == []  # type: ignore[index]
+    others = _run(db, "media", "match", rotated, "--json")  # B's dispute is B's alone
+    assert [m["item"]["id"] for m in _json(others)[0]["matches"]] == [1]  # type: ignore[index]
     refused = _run(db, "media", "withdraw", "1", "-m", "Agency B", "-r", "not mine")
     assert refused.exit_code == 4 and "only the member that contributed" in refused.output
+    agreed = _run(db, "media", "dispute", "1", "-m", "Platform A", "-r", "agreed")
+    assert agreed.exit_code == 0
 
     export = tmp_path / "bank.txt"
     assert _run(db, "media", "export", str(export), "-f", "te-signals").exit_code == 0
     assert export.read_text().count("\n") == 3  # coffee: pdq, md5, sha256 (the disputed one stays home)
     imported = _run(db, "media", "import", str(export), "-f", "te-signals", "-m", "Agency B", "--json")
-    assert imported.exit_code == 0 and _json(imported)["created"] == 3  # type: ignore[index]
+    # one item: the three lines of one file are one item again (issue 13: they were three)
+    assert imported.exit_code == 0 and _json(imported)["created"] == 1  # type: ignore[index]
     history = _run(db, "media", "history", "1", "--json")
-    assert [e["action"] for e in _json(history)] == ["contribute", "dispute"]  # type: ignore[union-attr]
+    assert [e["action"] for e in _json(history)] == ["contribute", "dispute", "dispute"]  # type: ignore[union-attr]
+    listed = _run(db, "media", "list", "--viewer", "Agency B")
+    assert listed.exit_code == 0 and "sha256:" in listed.stdout
 
 
 def test_an_unknown_member_is_refused_once(tmp_path: Path, photo_files: dict[str, Path]) -> None:
+    assert _run(tmp_path / "jw.db", "init").exit_code == 0
     result = _run(tmp_path / "jw.db", "media", "add", str(photo_files["coffee"]), "-m", "Nobody", "-t", "logo",
                   "--json")
     assert result.exit_code == 6 and _json(result)["message"] == "no member 'Nobody'"  # type: ignore[index]
@@ -73,6 +83,7 @@ def test_an_unknown_member_is_refused_once(tmp_path: Path, photo_files: dict[str
 
 def test_a_bad_exchange_file_exits_3_and_names_the_line(tmp_path: Path) -> None:
     db = tmp_path / "jw.db"
+    _run(db, "init")
     _run(db, "members", "add", "Agency B")
     bad = tmp_path / "bad.txt"
     bad.write_text("pdq 00\n")
@@ -91,7 +102,7 @@ def test_the_cli_starts_without_the_media_extra(tmp_path: Path) -> None:
             "r = CliRunner().invoke(app, ['media', '--help'])\n"
             "assert r.exit_code == 0, r.output\n"
             "r = CliRunner().invoke(app, ['media', 'hash', sys.argv[1]])\n"
-            "assert r.exit_code == 2 and \"optional 'media' extra\" in ' '.join(r.output.split()), r.output\n")
+            "assert r.exit_code == 10 and \"optional 'media' extra\" in ' '.join(r.output.split()), r.output\n")
     image = tmp_path / "x.png"
     image.write_bytes(b"\x89PNG")
     done = subprocess.run([sys.executable, "-c", code, str(image)], capture_output=True, text=True, timeout=120)

@@ -33,11 +33,11 @@ def test_our_formats_round_trip_with_signatures(bank_store: Engine, partners: tu
         assert export_bank(bank_store, tmp_path / name, fmt, member=a.id) == 2
     result = import_file(bank_store, tmp_path / "bank.csv", "jointwatch-csv", b.id, "y", make_labels(OTHER))
     assert (result.created, result.updated) == (2, 0)
-    theirs = list_items(bank_store, member=b.id)
+    theirs = list_items(bank_store, b.id, member=b.id)
     assert {(i.group, i.content_type, i.tlp, i.origin) for i in theirs} == {
         ("ISIL", "recruitment", "green", "import:jointwatch-csv")}
     # the imported signatures work: a crop matches B's copy too, without B ever seeing the image
-    [outcome] = match_files(load_matcher(bank_store), [photo_files["astronaut"]])
+    [outcome] = match_files(bank_store, load_matcher(bank_store), b.id, [photo_files["astronaut"]])
     assert {m.item.contributor for m in outcome.matches} == {"Platform A", "Agency B"}
     again = import_file(bank_store, tmp_path / "bank.json", "jointwatch-json", b.id, "y", make_labels(OTHER))
     assert (again.created, again.updated) == (0, 2)
@@ -53,9 +53,9 @@ def test_an_import_never_overwrites_another_partners_labels(bank_store: Engine, 
     theirs.write_text(f"# partner B's bank\npdq {PDQ} execution\nmd5 {MD5}\n")
     result = import_file(bank_store, theirs, "te-signals", b.id, "y", make_labels("other", "Al-Qaida", "red"))
     assert (result.created, result.updated) == (2, 0)
-    [a_item] = list_items(bank_store, member=a.id)
+    [a_item] = list_items(bank_store, a.id, member=a.id)
     assert (a_item.content_type, a_item.group, a_item.tlp) == ("logo", "ISIL", "amber")
-    b_items = {i.pdq or i.md5: i for i in list_items(bank_store, member=b.id)}
+    b_items = {i.pdq or i.md5: i for i in list_items(bank_store, b.id, member=b.id)}
     assert b_items[PDQ].content_type == "execution" and b_items[PDQ].group == "Al-Qaida"
     assert b_items[MD5].content_type == "other"
 
@@ -70,11 +70,35 @@ def test_threatexchange_descriptors(bank_store: Engine, partners: tuple[Member, 
     ]}))
     result = import_file(bank_store, path, "te-json", a.id, "x", make_labels("propaganda"))
     assert (result.created, result.disputed) == (2, 1)
-    items = {i.pdq or i.sha256: i for i in list_items(bank_store)}
+    items = {i.pdq or i.sha256: i for i in list_items(bank_store, a.id)}
     assert items[PDQ].content_type == "recruitment" and items[PDQ].status == "active"
     assert items[SHA].status == "disputed"  # a known false positive never matches
     assert load_matcher(bank_store).match_hashes(sha256=SHA) == []
     assert [m.distance for m in load_matcher(bank_store).match_hashes(pdq=[PDQ])] == [0]
+
+
+@pytest.mark.parametrize("fmt", ["te-signals", "te-json"])
+def test_a_threatexchange_round_trip_keeps_one_item_per_file(bank_store: Engine, partners: tuple[Member, Member],
+                                                             photo_files: dict[str, Path], tmp_path: Path,
+                                                             fmt: str) -> None:
+    # issue 13: 4 images exported as one hash a line came back as 12 items
+    a, b = partners
+    list(contribute_files(bank_store, a.id, "x", list(photo_files.values()), make_labels("logo", None, "green")))
+    out = tmp_path / "bank.txt"
+    assert export_bank(bank_store, out, fmt) == 4
+    assert len(out.read_text().splitlines()) == 12  # pdq, md5, sha256 of each
+    result = import_file(bank_store, out, fmt, b.id, "y", make_labels(OTHER))
+    assert (result.created, result.updated) == (4, 0)
+    mine = {(i.md5, i.sha256, i.pdq) for i in list_items(bank_store, a.id, member=a.id)}
+    assert {(i.md5, i.sha256, i.pdq) for i in list_items(bank_store, b.id, member=b.id)} == mine
+
+
+def test_lines_of_one_item_must_agree(bank_store: Engine, partners: tuple[Member, Member], tmp_path: Path) -> None:
+    a, _ = partners
+    path = tmp_path / "partner.txt"
+    path.write_text(f"md5 {MD5} jw-item=x1\nmd5 {'0' * 32} jw-item=x1\n")
+    with pytest.raises(ListFormatError, match="partner.txt, line 2: a second md5 for jw-item=x1"):
+        import_file(bank_store, path, "te-signals", a.id, "x", make_labels(OTHER))
 
 
 @pytest.mark.parametrize(("fmt", "text", "where"), [
@@ -93,7 +117,7 @@ def test_a_bad_record_names_its_place_and_nothing_is_imported(bank_store: Engine
     path.write_text(text)
     with pytest.raises(ListFormatError, match=re.escape(f"partner.txt, {where}:")):
         import_file(bank_store, path, fmt, a.id, "x", make_labels(OTHER))
-    assert list_items(bank_store) == []
+    assert list_items(bank_store, a.id) == []
 
 
 def test_export_honours_tlp_and_status(bank_store: Engine, partners: tuple[Member, Member], tmp_path: Path) -> None:
@@ -104,9 +128,14 @@ def test_export_honours_tlp_and_status(bank_store: Engine, partners: tuple[Membe
         import_file(bank_store, path, "te-signals", a.id, "x", make_labels("logo", None, tlp))
     out = tmp_path / "out.txt"
     assert export_bank(bank_store, out, "te-signals") == 1  # red stays home
-    assert out.read_text() == f"pdq {PDQ} logo\n"
-    [green] = [i for i in list_items(bank_store) if i.pdq]
+    assert out.read_text().startswith(f"pdq {PDQ} logo jw-item=")
+    assert export_bank(bank_store, out, "te-signals", max_tlp="red") == 1  # red is its contributor's only
+    assert export_bank(bank_store, out, "te-signals", max_tlp="red", viewer=a.id) == 2
+    [green] = [i for i in list_items(bank_store, None) if i.pdq]
     change_status(bank_store, green.id, b.id, "y", "dispute", "false positive")
+    assert export_bank(bank_store, out, "te-signals", viewer=b.id) == 0  # disputed, as B sees it
+    assert export_bank(bank_store, out, "te-signals") == 1  # B's dispute is B's alone
+    change_status(bank_store, green.id, a.id, "x", "dispute", "agreed: a false positive")
     assert export_bank(bank_store, out, "te-signals") == 0
     assert export_bank(bank_store, out, "te-json", include_inactive=True) == 1
     assert json.loads(out.read_text())["status"] == "NON_MALICIOUS"

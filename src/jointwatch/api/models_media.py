@@ -64,11 +64,12 @@ class MediaItemOut(BaseModel):
     origin: str
     created_at: UtcDatetime
     updated_at: UtcDatetime
+    ref: str = Field(description="A random reference to the item (no sequence in it), as hidden matches give it")
 
 
 class MediaEventOut(BaseModel):
     member: str
-    user: str
+    user: str | None = Field(description="Who acted; only for your own member's events")
     action: str
     status: str
     reason: str
@@ -84,6 +85,18 @@ class MediaMatchOut(BaseModel):
     inliers: int | None = Field(None, description="Local features: keypoints agreeing on one transform")
 
 
+class HiddenMatchOut(BaseModel):
+    """A match on an item you may not see (another member's TLP amber+strict or red): only a ref to ask by."""
+
+    ref: str = Field(description="Quote it in POST /media/refs/{ref}/ask to reach the item's contributor")
+    notice: str
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    question: Reason
+
+
 class HashesOut(BaseModel):
     md5: str
     sha256: str
@@ -95,6 +108,7 @@ class MediaMatchResponse(BaseModel):
     hashes: HashesOut | None = None
     note: str | None = None
     matches: list[MediaMatchOut]
+    hidden: list[HiddenMatchOut] = Field([], description="Matches on items you may not see")
 
 
 class ContributionOut(BaseModel):

@@ -17,8 +17,11 @@ from rich.table import Table
 from jointwatch.cli.output import DbOption, JsonOption, console, err_console, print_json, record_progress, run
 from jointwatch.errors import QueryError
 from jointwatch.store import open_engine
+from jointwatch.store.media_bank import DISPUTES_PER_DAY
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from jointwatch.media.files import FileOutcome
 
 media_app = typer.Typer(help="The hash bank of known terrorist media: hash, match, exchange.", no_args_is_help=True)
@@ -31,6 +34,9 @@ TypeOption = Annotated[str, typer.Option("--type", "-t", help="Content type: log
                                                              "instruction, glorification, threat, propaganda, other.")]
 GroupOption = Annotated[str | None, typer.Option("--group", "-g", help="The group, e.g. 'ISIL' or 'Al-Qaida'.")]
 TlpOption = Annotated[str, typer.Option("--tlp", help="Releasability: clear, green, amber, amber+strict, red.")]
+ViewerOption = Annotated[str | None, typer.Option(
+    "--viewer", help="The member whose view this is: the items it may see by their TLP (as through its API keys). "
+                     "Without it: only what every member may see (TLP clear, green, amber).")]
 FormatOption = Annotated[str, typer.Option("--format", "-f", help="jointwatch-csv, jointwatch-json, te-signals "
                                                                   "(ThreatExchange/HMA signal file) or te-json.")]
 
@@ -38,6 +44,12 @@ FormatOption = Annotated[str, typer.Option("--format", "-f", help="jointwatch-cs
 def register(app: typer.Typer) -> None:
     """Add this area's command groups to the main CLI."""
     app.add_typer(media_app, name="media")
+
+
+def _viewer(engine: Engine, name: str | None) -> int | None:
+    from jointwatch.store.members import get_member
+
+    return None if name is None else get_member(engine, name).id
 
 
 def _files(paths: list[Path]) -> list[Path]:
@@ -55,6 +67,7 @@ def _outcome_json(o: FileOutcome) -> dict[str, object]:
         data["created"] = o.created
     data["matches"] = [{"item": m.item, "method": m.method, "distance": m.distance, "inliers": m.inliers}
                        for m in o.matches]
+    data["hidden"] = o.hidden
     return data
 
 
@@ -137,17 +150,22 @@ def media_match(paths: PathsArgument,
                 signatures: Annotated[bool, typer.Option(help="Also match by local features (crops, rotations, "
                                                              "captions); --no-signatures for PDQ and exact only.")]
                 = True,
-                db: DbOption = None, as_json: JsonOption = False) -> None:
-    """Match files against the bank's active items. Every hit is for a human reviewer to confirm."""
+                viewer: ViewerOption = None, db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Match files against the bank's active items. Every hit is for a human reviewer to confirm.
+
+    A hit on an item the viewer may not see shows only a ref to ask its contributor by (media ask).
+    """
     from jointwatch.media.files import match_files
     from jointwatch.media.matcher import MatchOptions, load_matcher
 
     options = MatchOptions(pdq_threshold=threshold, use_signatures=signatures)
     engine = run(as_json, lambda: open_engine(db))
+    seen_by = run(as_json, lambda: _viewer(engine, viewer))
     matcher = run(as_json, lambda: load_matcher(engine))
     files = run(as_json, lambda: _files(paths))
     with record_progress("matching", not as_json) as progress:
-        outcomes = run(as_json, lambda: _collect(match_files(matcher, files, options, progress), as_json))
+        outcomes = run(as_json, lambda: _collect(match_files(engine, matcher, seen_by, files, options, progress),
+                                                 as_json))
     if as_json:
         print_json([_outcome_json(o) for o in outcomes])
     else:
@@ -159,19 +177,24 @@ def media_match(paths: PathsArgument,
                 closeness = str(m.distance) if m.distance is not None else f"{m.inliers} inliers"
                 table.add_row(o.path, f"#{m.item.id}", m.method, closeness, m.item.group or "", m.item.content_type,
                               m.item.tlp, m.item.contributor)
+            for h in o.hidden:
+                table.add_row(o.path, f"ref {h.ref}", "", "", h.notice, "", "", "")
         console.print(table)
-        matched = sum(1 for o in outcomes if o.matches)
+        matched = sum(1 for o in outcomes if o.matches or o.hidden)
         console.print(f"{matched} of {len(outcomes)} files matched {len(matcher)} active items", highlight=False)
     _finish(outcomes, as_json)
 
 
 def _status_command(action: str, help_text: str) -> None:
     def command(item: Annotated[int, typer.Argument(help="The item's number (media list).")],
-                member: MemberOption, reason: ReasonOption, user: UserOption = "cli", db: DbOption = None,
-                as_json: JsonOption = False) -> None:
+                member: MemberOption, reason: ReasonOption, user: UserOption = "cli",
+                per_day: Annotated[int, typer.Option("--disputes-per-day", min=1,
+                                                     help="The member's limit of disputes of other members' "
+                                                          "items in any 24 hours.")] = DISPUTES_PER_DAY,
+                db: DbOption = None, as_json: JsonOption = False) -> None:
         from jointwatch.media.bank import change_status
 
-        done = run(as_json, lambda: change_status(open_engine(db), item, member, user, action, reason))
+        done = run(as_json, lambda: change_status(open_engine(db), item, member, user, action, reason, per_day))
         if as_json:
             print_json(done)
         else:
@@ -181,7 +204,9 @@ def _status_command(action: str, help_text: str) -> None:
     media_app.command(action)(command)
 
 
-_status_command("dispute", "Dispute an item (a false-positive appeal): it stops matching at once; history is kept.")
+_status_command("dispute", "Dispute an item you may see (a false-positive appeal): another member's stops matching "
+                           "for your member at once, and for everyone once its contributor disputes it too; "
+                           "history is kept.")
 _status_command("withdraw", "Withdraw your own item for good: it never matches again; history is kept.")
 _status_command("reinstate", "Reinstate your own disputed item after review: it matches again.")
 
@@ -189,37 +214,50 @@ _status_command("reinstate", "Reinstate your own disputed item after review: it 
 @media_app.command("list")
 def media_list(member: Annotated[str | None, typer.Option("--member", "-m", help="Only this member's items.")] = None,
                status: Annotated[str | None, typer.Option(help="active, disputed or withdrawn.")] = None,
-               limit: Annotated[int, typer.Option(min=1)] = 1000, db: DbOption = None,
-               as_json: JsonOption = False) -> None:
-    """Show banked items with their labels and status."""
+               limit: Annotated[int, typer.Option(min=1)] = 1000,
+               ref: Annotated[str | None, typer.Option(help="Only the item with this ref (as a match showed it).")]
+               = None,
+               viewer: ViewerOption = None, db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Show the banked items the viewer may see, with their labels and status."""
     from jointwatch.media.bank import list_items
 
-    items = run(as_json, lambda: list_items(open_engine(db), member, status, limit))
+    engine = run(as_json, lambda: open_engine(db))
+    seen_by = run(as_json, lambda: _viewer(engine, viewer))
+    items = run(as_json, lambda: list_items(engine, seen_by, member, status, limit, ref))
     if as_json:
         print_json(items)
         return
     table = Table()
-    for column in ("#", "pdq", "q", "group", "type", "tlp", "status", "contributor", "since"):
+    for column in ("#", "pdq", "q", "file hash", "group", "type", "tlp", "status", "contributor", "since"):
         table.add_column(column)
     for i in items:
-        table.add_row(str(i.id), (i.pdq or i.sha256 or i.md5 or "")[:16] + "…", str(i.pdq_quality or ""),
+        # each hash in its own column: an item banked by MD5 or SHA-256 only has no PDQ to show
+        table.add_row(str(i.id), _short(i.pdq), str(i.pdq_quality if i.pdq_quality is not None else ""),
+                      _short(f"sha256:{i.sha256}" if i.sha256 else f"md5:{i.md5}" if i.md5 else None),
                       i.group or "", i.content_type, i.tlp, i.status, i.contributor,
                       i.created_at.date().isoformat())
     console.print(table)
 
 
+def _short(value: str | None) -> str:
+    return f"{value[:23]}…" if value else ""
+
+
 @media_app.command("history")
-def media_history(item: Annotated[int, typer.Argument(help="The item's number.")], db: DbOption = None,
-                  as_json: JsonOption = False) -> None:
-    """Show everything that happened to an item: contributed, disputed, withdrawn, reinstated."""
+def media_history(item: Annotated[int, typer.Argument(help="The item's number.")], viewer: ViewerOption = None,
+                  db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Show everything that happened to an item the viewer may see: contributed, disputed, withdrawn, reinstated."""
     from jointwatch.media.bank import history
 
-    events = run(as_json, lambda: history(open_engine(db), item))
+    engine = run(as_json, lambda: open_engine(db))
+    seen_by = run(as_json, lambda: _viewer(engine, viewer))
+    events = run(as_json, lambda: history(engine, item, seen_by))
     if as_json:
         print_json(events)
         return
     for e in events:
-        console.print(f"{e.at.isoformat(timespec='seconds')}  {e.action:<10} → {e.status:<9} {e.member} / {e.user}"
+        who = f"{e.member} / {e.user}" if e.user else e.member  # another member's users are not shown
+        console.print(f"{e.at.isoformat(timespec='seconds')}  {e.action:<10} → {e.status:<9} {who}"
                       + (f": {e.reason}" if e.reason else ""), highlight=False)
 
 
@@ -230,12 +268,14 @@ def media_export(file: Annotated[Path, typer.Argument(help="The file to write.")
                  = None,
                  max_tlp: Annotated[str, typer.Option(help="Leave out items labelled above this TLP.")] = "amber",
                  all_statuses: Annotated[bool, typer.Option(help="Also disputed and withdrawn items.")] = False,
-                 db: DbOption = None, as_json: JsonOption = False) -> None:
-    """Write the bank's hashes and labels to an exchange file (never any media)."""
+                 viewer: ViewerOption = None, db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Write the hashes and labels of the items the viewer may see to an exchange file (never any media)."""
     from jointwatch.media.exchange import export_bank
 
-    count = run(as_json, lambda: export_bank(open_engine(db), file, fmt, member, max_tlp.lower().removeprefix("tlp:"),
-                                             all_statuses))
+    engine = run(as_json, lambda: open_engine(db))
+    seen_by = run(as_json, lambda: _viewer(engine, viewer))
+    count = run(as_json, lambda: export_bank(engine, file, fmt, member, max_tlp.lower().removeprefix("tlp:"),
+                                             all_statuses, seen_by))
     if as_json:
         print_json({"file": str(file), "format": fmt, "items": count})
     else:
@@ -260,3 +300,18 @@ def media_import(file: Annotated[Path, typer.Argument(help="The exchange file to
     else:
         console.print(f"{file}: {result.created} new items, {result.updated} relabelled, {result.disputed} banked "
                       "as disputed", highlight=False)
+
+
+@media_app.command("ask")
+def media_ask(ref: Annotated[str, typer.Argument(help="The ref a match gave for an item you may not see.")],
+              member: MemberOption, question: Annotated[str, typer.Option("--reason", "-r", help="What you ask "
+                                                                           "its contributor: kept in its history.")],
+              user: UserOption = "cli", db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Ask the contributor of an item you matched but may not see: your question goes into its history."""
+    from jointwatch.media.bank import ask
+
+    run(as_json, lambda: ask(open_engine(db), ref, member, user, question))
+    if as_json:
+        print_json({"ref": ref, "asked": True})
+    else:
+        console.print(f"asked the contributor of {ref}", highlight=False)

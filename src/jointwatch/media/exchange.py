@@ -9,6 +9,10 @@ Formats (``docs/media.md`` documents each column):
 * ``te-json``: ThreatExchange Graph API descriptors (``{"data": [...]}`` or JSON lines) with
   ``type`` HASH_PDQ / HASH_MD5 / HASH_SHA256 / HASH_VIDEO_MD5, ``raw_indicator`` and ``tags``.
 
+Both ThreatExchange formats hold one hash per line. Our exports tag the lines of one item
+``jw-item=<ref>``; on import, lines with the same such tag are one item again, so a round trip
+of 4 images banks 4 items, not 12.
+
 An import is one transaction: any bad record names its line and nothing is banked. Imported
 items belong to the importing member: a partner's file can add or relabel that partner's
 own rows, never another member's.
@@ -22,14 +26,14 @@ import io
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from jointwatch import csvsafe
 from jointwatch.errors import JointwatchError, ListFormatError
-from jointwatch.media.bank import BankItem, contribute_in, list_items
+from jointwatch.media.bank import BankItem, Viewer, contribute_in, exportable_rows
 from jointwatch.media.labels import CONTENT_TYPES, DEFAULT_EXPORT_TLP, Labels, make_labels, tlp_allows
 from jointwatch.media.signature import Signature
 from jointwatch.store.members import get_member
@@ -38,6 +42,8 @@ FORMATS = ("jointwatch-csv", "jointwatch-json", "te-signals", "te-json")
 CSV_COLUMNS = ("md5", "sha256", "pdq", "pdq_quality", "group", "content_type", "tlp", "contributor",
                "contributed_at", "status", "signature")
 MAX_IMPORT_BYTES = 500_000_000
+# the tag that ties the one-hash lines of one item together in ThreatExchange formats
+ITEM_TAG = "jw-item="
 _HEX = {"md5": re.compile(r"[0-9a-f]{32}"), "sha256": re.compile(r"[0-9a-f]{64}"), "pdq": re.compile(r"[0-9a-f]{64}")}
 _TE_TYPES = {"pdq": "pdq", "md5": "md5", "photo_md5": "md5", "video_md5": "md5", "sha256": "sha256",
              "hash_pdq": "pdq", "hash_md5": "md5", "hash_video_md5": "md5", "hash_sha256": "sha256"}
@@ -55,6 +61,7 @@ class ImportRecord:
     labels: Labels
     signature: bytes | None = None
     disputed: bool = False
+    item_tag: str | None = None  # ThreatExchange formats: lines with the same jw-item= tag are one item
 
 
 @dataclass(frozen=True)
@@ -120,7 +127,34 @@ def _te_record(path: Path, location: str, kind: str, value: str, tags: list[str]
     # a tag that names one of our content types labels the item; the rest are not ours to guess
     content_type = next((t.lower() for t in tags if t.lower() in CONTENT_TYPES), None)
     labels = _labels(path, location, content_type, None, None, default)
-    return ImportRecord(location, hashes["md5"], hashes["sha256"], hashes["pdq"], None, labels, disputed=disputed)
+    item_tag = next((t for t in tags if t.lower().startswith(ITEM_TAG)), None)
+    return ImportRecord(location, hashes["md5"], hashes["sha256"], hashes["pdq"], None, labels, disputed=disputed,
+                        item_tag=item_tag)
+
+
+def _one_per_item(path: Path, records: Iterator[ImportRecord]) -> Iterator[ImportRecord]:
+    """The records with one hash a line joined into one per item, by their ``jw-item=`` tag."""
+    items: dict[str, ImportRecord] = {}
+    order: list[ImportRecord | str] = []
+    for record in records:
+        if record.item_tag is None:
+            order.append(record)
+            continue
+        seen = items.get(record.item_tag)
+        if seen is None:
+            items[record.item_tag] = record
+            order.append(record.item_tag)
+            continue
+        joined = {}
+        for kind in ("md5", "sha256", "pdq"):
+            mine, theirs = getattr(seen, kind), getattr(record, kind)
+            if mine and theirs and mine != theirs:
+                raise ListFormatError(path, record.location, f"a second {kind} for {record.item_tag} "
+                                                             f"(first at {seen.location})")
+            joined[kind] = mine or theirs
+        items[record.item_tag] = replace(seen, **joined, disputed=seen.disputed or record.disputed)
+    for entry in order:
+        yield items[entry] if isinstance(entry, str) else entry
 
 
 def read_records(path: Path, fmt: str, default: Labels) -> Iterator[ImportRecord]:
@@ -167,6 +201,12 @@ def read_records(path: Path, fmt: str, default: Labels) -> Iterator[ImportRecord
         yield from _te_json(path, text, default)
 
 
+def read_items(path: Path, fmt: str, default: Labels) -> list[ImportRecord]:
+    """One record per item of an exchange file (ThreatExchange lines joined by item); every line checked."""
+    records = read_records(path, fmt, default)
+    return list(_one_per_item(path, records) if fmt.startswith("te-") else records)
+
+
 def _json(path: Path, text: str) -> object:
     try:
         return json.loads(text)
@@ -206,7 +246,7 @@ def import_file(engine: Engine, path: Path, fmt: str, member: str | int, user: s
                 default: Labels) -> ImportResult:
     """Bank every record of the file under ``member``, all or nothing."""
     owner = get_member(engine, member)
-    records = list(read_records(path, fmt, default))  # every line checked before anything is written
+    records = read_items(path, fmt, default)  # every line checked before anything is written
     created = updated = disputed = 0
     with engine.begin() as connection:
         for record in records:
@@ -221,44 +261,47 @@ def import_file(engine: Engine, path: Path, fmt: str, member: str | int, user: s
     return ImportResult(created, updated, disputed)
 
 
-def _export_rows(engine: Engine, member: str | int | None, max_tlp: str,
+def _export_rows(engine: Engine, viewer: Viewer, member: str | int | None, max_tlp: str,
                  include_inactive: bool) -> list[tuple[BankItem, bytes | None]]:
-    from jointwatch.media.bank import matchable_rows
-
     statuses = ("active", "disputed", "withdrawn") if include_inactive else ("active",)
-    wanted = {i.id for i in list_items(engine, member)} if member is not None else None
-    return [(row.item, row.signature) for row in matchable_rows(engine, statuses)
-            if (wanted is None or row.item.id in wanted) and tlp_allows(row.item.tlp, max_tlp)]
+    return [(row.item, row.signature) for row in exportable_rows(engine, viewer, statuses, member)
+            if tlp_allows(row.item.tlp, max_tlp)]
 
 
 def export_bank(engine: Engine, path: Path, fmt: str, member: str | int | None = None,
-                max_tlp: str = DEFAULT_EXPORT_TLP, include_inactive: bool = False) -> int:
-    """Write the bank (active items up to ``max_tlp``) to ``path``; the number of items written."""
+                max_tlp: str = DEFAULT_EXPORT_TLP, include_inactive: bool = False, viewer: Viewer = None) -> int:
+    """Write the items ``viewer`` may see (active, up to ``max_tlp``) to ``path``; the number written.
+
+    Without a viewer: only what every member may see.
+    """
     if fmt not in FORMATS:
         raise ListFormatError(path, None, f"format {fmt!r} is not one of {', '.join(FORMATS)}")
-    rows = _export_rows(engine, member, max_tlp, include_inactive)
+    rows = _export_rows(engine, viewer, member, max_tlp, include_inactive)
     records = [{"md5": i.md5, "sha256": i.sha256, "pdq": i.pdq, "pdq_quality": i.pdq_quality, "group": i.group,
                 "content_type": i.content_type, "tlp": i.tlp, "contributor": i.contributor,
                 "contributed_at": i.created_at.isoformat(), "status": i.status,
-                "signature": base64.b64encode(s).decode("ascii") if s else None} for i, s in rows]
+                "signature": base64.b64encode(s).decode("ascii") if s else None,
+                "item": f"{ITEM_TAG}{i.ref}"} for i, s in rows]
     with path.open("w", encoding="utf-8", newline="") as out:
         if fmt == "jointwatch-csv":
             writer = csvsafe.dict_writer(out, CSV_COLUMNS)
             writer.writeheader()
-            writer.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in records)
+            writer.writerows({k: ("" if v is None else v) for k, v in r.items() if k != "item"} for r in records)
         elif fmt == "jointwatch-json":
-            json.dump({"format": "jointwatch-media-bank", "version": 1, "items": records}, out, indent=1)
+            json.dump({"format": "jointwatch-media-bank", "version": 1,
+                       "items": [{k: v for k, v in r.items() if k != "item"} for r in records]}, out, indent=1)
         elif fmt == "te-signals":
             for r in records:
                 for kind in ("pdq", "md5", "sha256"):
                     if r[kind]:
-                        out.write(f"{kind} {r[kind]} {r['content_type']}\n")
+                        out.write(f"{kind} {r[kind]} {r['content_type']} {r['item']}\n")
         else:
             kinds = {"pdq": "HASH_PDQ", "md5": "HASH_MD5", "sha256": "HASH_SHA256"}
             for r in records:
                 for kind, te_type in kinds.items():
                     if r[kind]:
-                        out.write(json.dumps({"type": te_type, "raw_indicator": r[kind], "tags": [r["content_type"]],
+                        out.write(json.dumps({"type": te_type, "raw_indicator": r[kind],
+                                              "tags": [r["content_type"], r["item"]],
                                               "added_on": r["contributed_at"], "owner": {"name": r["contributor"]},
                                               "status": "NON_MALICIOUS" if r["status"] != "active" else "MALICIOUS"})
                                   + "\n")

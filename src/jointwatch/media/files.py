@@ -7,18 +7,20 @@ an image at all (a video, a PDF) is still hashed exactly, so MD5/SHA-256 banks m
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Engine
 
-from jointwatch.errors import JointwatchError, NotFoundError, QueryError
+from jointwatch.errors import JointwatchError, NotFoundError, QueryError, ScreeningUnavailableError
 from jointwatch.media.bank import BankItem, contribute
 from jointwatch.media.hashing import MediaHashes, NotAnImageError, exact_hashes, hash_image_bytes, read_bytes
 from jointwatch.media.labels import Labels
-from jointwatch.media.matcher import MatchOptions, MediaMatch, Matcher
+from jointwatch.media.matcher import HiddenMatch, MatchOptions, MediaMatch, Matcher, Viewer, seen_by
 from jointwatch.store.members import get_member
 from jointwatch.media.signature import QuerySignature, Signature, bank_signature, query_signature
 
@@ -43,15 +45,53 @@ class FileOutcome:
     path: str
     hashes: MediaHashes | None = None
     matches: list[MediaMatch] = field(default_factory=list)
+    hidden: list[HiddenMatch] = field(default_factory=list)
     item: BankItem | None = None
     created: bool | None = None
     note: str | None = None
     error: str | None = None
 
 
-# A 50-megapixel image takes ~0.5 GB while PDQ runs (RGB, then two float planes), and a 1 MB
-# PNG can decode to one: the service's threads decode a few at a time, the rest wait.
+# A 20-megapixel image takes ~0.25 GB while PDQ runs (RGB, then two float planes), and a 1 MB
+# PNG can decode to one: a process decodes a few at a time, the rest wait.
 _DECODING = threading.BoundedSemaphore(4)
+# uploads a service lets wait per decoding worker; past them it answers 503 (Retry-After)
+QUEUE_PER_WORKER = 8
+_T = TypeVar("_T")
+
+
+class MediaBusyError(ScreeningUnavailableError):
+    """Too many media files wait to be decoded: nothing was matched, try again shortly (never "no match")."""
+
+    retry_after = 5
+
+
+class DecodeGate:
+    """Media work (decode, hash, match) of a service: ``workers`` at a time, each in a thread of its own.
+
+    Waiting uploads hold no thread (they wait in the event loop), so a burst of uploads never
+    takes the threads that screening requests (/match) run in; past ``workers x queue_per_worker``
+    waiting, an upload is refused with MediaBusyError (503) instead of piling up.
+    """
+
+    def __init__(self, workers: int, queue_per_worker: int = QUEUE_PER_WORKER) -> None:
+        self.workers = max(1, workers)
+        self.max_waiting = self.workers * queue_per_worker
+        self._limiter: object = None  # an anyio CapacityLimiter, made in the event loop on first use
+
+    async def run(self, work: Callable[..., _T], *args: object) -> _T:
+        """``work(*args)`` in a worker thread when one is free; MediaBusyError when too many wait."""
+        import anyio
+        import anyio.to_thread
+
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(self.workers)
+        limiter = self._limiter
+        assert isinstance(limiter, anyio.CapacityLimiter)
+        if limiter.statistics().tasks_waiting >= self.max_waiting:
+            raise MediaBusyError(f"{limiter.statistics().tasks_waiting} media files are waiting to be hashed; "
+                                 f"try again in {MediaBusyError.retry_after} s")
+        return await anyio.to_thread.run_sync(functools.partial(work, *args), limiter=limiter)
 
 
 def hash_media(data: bytes, name: str, for_bank: bool = False, signatures: bool = True) -> HashedMedia:
@@ -96,15 +136,16 @@ def _each(paths: list[Path], step: Callable[[Path], FileOutcome],
             progress(done)
 
 
-def match_files(matcher: Matcher, paths: list[Path], options: MatchOptions | None = None,
+def match_files(engine: Engine, matcher: Matcher, viewer: Viewer, paths: list[Path],
+                options: MatchOptions | None = None,
                 progress: Callable[[int], None] | None = None) -> Iterator[FileOutcome]:
-    """Match every file; one outcome per file, errors included."""
+    """Match every file as ``viewer`` may know the matches; one outcome per file, errors included."""
     options = options or MatchOptions()
 
     def step(path: Path) -> FileOutcome:
         hashed = hash_media(read_bytes(path), str(path), signatures=options.use_signatures)
-        matches = matcher.match(hashed.hashes, hashed.query, options)
-        return FileOutcome(str(path), hashed.hashes, matches, note=hashed.note)
+        seen = seen_by(engine, viewer, matcher.match(hashed.hashes, hashed.query, options))
+        return FileOutcome(str(path), hashed.hashes, seen.matches, seen.hidden, note=hashed.note)
 
     return _each(paths, step, progress)
 

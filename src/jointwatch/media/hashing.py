@@ -21,9 +21,15 @@ PDQ_BITS = 256
 # PDQ's own advice (and HMA's default): hashes with quality under 50 come from flat or
 # featureless images and match unrelated pictures; they are kept, flagged, and not matched.
 PDQ_MIN_QUALITY = 50
-# 50 megapixels: well above any photo or video frame a platform serves, far below what a
-# crafted PNG can claim (Pillow's own default, 89 Mpx, warns only; we make it an error).
-MAX_PIXELS = 50_000_000
+# 20 megapixels (5472 x 3648, a 20 Mpx camera's full frame): above any picture a platform
+# serves, far below what a crafted PNG can claim. Decoding one costs up to ~0.25 GB while PDQ
+# runs (RGB, then two float planes): at 50 Mpx, 8 uploads of 143 KB took a service to 7.7 GB.
+# Pillow's own default (89 Mpx) only warns; over ours we refuse, from the header.
+MAX_PIXELS = 20_000_000
+# JPEGs are decoded at a reduced scale (1/2, 1/4, 1/8) that still leaves at least this many
+# pixels a side: Meta's reference PDQ tool downsamples to 512 x 512 before hashing anyway, and
+# our signatures work at 512 px, so a 12 Mpx photo is decoded as 0.75 Mpx.
+DRAFT_SIDE = 512
 MAX_FILE_BYTES = 100_000_000
 # Smallest side we hash: below this PDQ's 64x64 resampling invents the picture.
 MIN_SIDE = 16
@@ -80,7 +86,8 @@ def decode_image(data: bytes, name: str) -> np.ndarray:
     """The image in ``data`` as an RGB uint8 array; QueryError naming ``name`` and the fault.
 
     Raises for non-images, truncated or corrupt files, and decompression bombs (over
-    ``MAX_PIXELS``), checked from the header before any pixel is decoded.
+    ``MAX_PIXELS``), checked from the header before any pixel is decoded. A large JPEG comes
+    back reduced (at least ``DRAFT_SIDE`` a side), decoded at that size.
     """
     import io
 
@@ -91,8 +98,8 @@ def decode_image(data: bytes, name: str) -> np.ndarray:
         raise QueryError(f"{name}: the file is empty (0 bytes)")
     try:
         with warnings.catch_warnings():
-            # over MAX_PIXELS Pillow warns first; make that a refusal, not a note on stderr
-            warnings.simplefilter("error", image_module.DecompressionBombWarning)
+            # between MAX_PIXELS and twice it Pillow only warns: our own check below refuses, naming the size
+            warnings.simplefilter("ignore", image_module.DecompressionBombWarning)
             # Pillow's own limit (warn over it, refuse over twice it), set to ours for every decode
             setattr(image_module, "MAX_IMAGE_PIXELS", MAX_PIXELS)  # noqa: B010
             with image_module.open(io.BytesIO(data)) as image:
@@ -101,9 +108,11 @@ def decode_image(data: bytes, name: str) -> np.ndarray:
                     raise QueryError(f"{name}: {width}x{height} pixels is over the limit of {MAX_PIXELS:,} "
                                      "(decompression bomb?)")
                 image.seek(0)  # the first frame of an animation
+                if image.format == "JPEG":
+                    image.draft("RGB", (DRAFT_SIDE, DRAFT_SIDE))  # the decoder scales down as it decodes
                 rgb = image.convert("RGB")
                 rgb.load()
-    except image_module.DecompressionBombWarning as exc:
+    except image_module.DecompressionBombError as exc:  # over twice MAX_PIXELS, refused by Pillow itself
         raise QueryError(f"{name}: too many pixels (decompression bomb?): {exc}") from None
     except image_module.UnidentifiedImageError:
         if data.startswith(_IMAGE_SIGNATURES):

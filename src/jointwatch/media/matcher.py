@@ -9,13 +9,13 @@ carries; a file that matches several contributors' items gets one match per item
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from sqlalchemy import Engine
 
 from jointwatch.errors import QueryError
-from jointwatch.media.bank import BankItem, MatchableRow, bank_generation, matchable_rows
+from jointwatch.media.bank import BankItem, MatchableRow, Viewer, bank_generation, matchable_rows, seen_matches
 from jointwatch.media.hashing import PDQ_MIN_QUALITY, MediaHashes, hex_to_bytes
 from jointwatch.media.index import HammingIndex, IvfIndex, ScanIndex
 from jointwatch.media.signature import (
@@ -45,6 +45,39 @@ class MediaMatch:
     method: str               # sha256 | md5 | pdq | pdq-mirror | pdq-canonical | orb | orb-mirror
     distance: int | None = None
     inliers: int | None = None
+
+
+# all a member learns of a match on an item it may not see (TLP amber+strict or red of another member)
+HIDDEN_NOTICE = "matches an item you may not see; ask its contributor"
+
+
+@dataclass(frozen=True)
+class HiddenMatch:
+    """A match on an item the viewer may not see: no labels, no contributor, no number; a random ``ref`` to ask by."""
+
+    ref: str
+    notice: str = HIDDEN_NOTICE
+
+
+@dataclass(frozen=True)
+class SeenBy:
+    """What one viewer may know of a file's matches."""
+
+    matches: list[MediaMatch]
+    hidden: list[HiddenMatch]
+
+
+def seen_by(engine: Engine, viewer: Viewer, matches: list[MediaMatch]) -> SeenBy:
+    """The matches as ``viewer`` may know them: its visible items (as it sees them), refs of the others.
+
+    Items the viewer disputed drop out; the store's ``visible_to`` decides what is visible.
+    """
+    seen = seen_matches(engine, viewer, [m.item.id for m in matches])
+    visible = [replace(m, item=seen.visible[m.item.id]) for m in matches if m.item.id in seen.visible]
+    # sorted by ref, not by match order: the order of hidden items must not hint at their numbers
+    hidden = sorted({HiddenMatch(seen.hidden[m.item.id]) for m in matches if m.item.id in seen.hidden},
+                    key=lambda h: h.ref)
+    return SeenBy(visible, hidden)
 
 
 @dataclass

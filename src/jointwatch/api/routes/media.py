@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from jointwatch.api.auth import Caller, Right, authorize
 from jointwatch.api.models_media import (
+    AskRequest,
     ContentType,
     ContributionOut,
     HashesOut,
+    HiddenMatchOut,
     MediaEventOut,
     MediaItemOut,
     MediaItemRequest,
@@ -45,6 +47,16 @@ def _matcher(request: Request):  # type: ignore[no-untyped-def]
     return state.media_matchers.get(state.engine)
 
 
+def _gate(request: Request):  # type: ignore[no-untyped-def]
+    """The service's one DecodeGate: media work runs there, never in the threads /match needs."""
+    from jointwatch.media.files import DecodeGate
+
+    state = request.app.state
+    if getattr(state, "media_gate", None) is None:
+        state.media_gate = DecodeGate(state.settings.media_decode_workers)
+    return state.media_gate
+
+
 def _item_out(item: object) -> MediaItemOut:
     return MediaItemOut.model_validate(asdict(item))  # type: ignore[call-overload]
 
@@ -54,18 +66,23 @@ def _matches_out(matches: list) -> list[MediaMatchOut]:  # type: ignore[type-arg
             for m in matches]
 
 
+def _hidden_out(hidden: list) -> list[HiddenMatchOut]:  # type: ignore[type-arg]
+    return [HiddenMatchOut(ref=h.ref, notice=h.notice) for h in hidden]
+
+
 @router.post("/media/match", response_model=MediaMatchResponse, responses=PROBLEM_RESPONSES)
 def match_hashes(body: MediaMatchRequest, request: Request,
                  caller: Annotated[Caller, Depends(authorize("media.match", Right.SCREEN))]) -> MediaMatchResponse:
-    """Match a file's hashes (MD5, SHA-256, PDQ) against the bank's active items."""
-    from jointwatch.media.matcher import MatchOptions
+    """Match a file's hashes (MD5, SHA-256, PDQ) against the bank's active items, as your member may see them."""
+    from jointwatch.media.matcher import MatchOptions, seen_by
 
     caller.note.subject = subject_digest(body.model_dump())
     matches = _matcher(request).match_hashes(body.md5.lower() if body.md5 else None,
                                              body.sha256.lower() if body.sha256 else None,
                                              [p.lower() for p in body.pdq], MatchOptions(pdq_threshold=body.threshold))
-    caller.note.summary = f"{len(matches)} media matches"
-    return MediaMatchResponse(matches=_matches_out(matches))
+    seen = seen_by(request.app.state.engine, caller.member_id, matches)
+    caller.note.summary = f"{len(seen.matches)} media matches, {len(seen.hidden)} hidden"
+    return MediaMatchResponse(matches=_matches_out(seen.matches), hidden=_hidden_out(seen.hidden))
 
 
 async def _body(request: Request) -> bytes:
@@ -78,22 +95,27 @@ async def _body(request: Request) -> bytes:
 
 @router.post("/media/match/upload", response_model=MediaMatchResponse, responses=PROBLEM_RESPONSES,
              openapi_extra=_UPLOAD)
-def match_upload(request: Request, caller: Annotated[Caller, Depends(authorize("media.match", Right.SCREEN))],
-                 data: Annotated[bytes, Depends(_body)],
-                 threshold: Annotated[int, Query(ge=0, le=128)] = 31,
-                 signatures: Annotated[bool, Query(description="Also match by local features")] = True,
-                 ) -> MediaMatchResponse:
+async def match_upload(request: Request,
+                       caller: Annotated[Caller, Depends(authorize("media.match", Right.SCREEN))],
+                       data: Annotated[bytes, Depends(_body)],
+                       threshold: Annotated[int, Query(ge=0, le=128)] = 31,
+                       signatures: Annotated[bool, Query(description="Also match by local features")] = True,
+                       ) -> MediaMatchResponse:
     """Hash an uploaded file and match it: exact, PDQ, and local features (crops, rotations, captions)."""
     from jointwatch.media.files import hash_media
-    from jointwatch.media.matcher import MatchOptions
+    from jointwatch.media.matcher import MatchOptions, seen_by
 
-    hashed = hash_media(data, "upload", signatures=signatures)
+    def work():  # type: ignore[no-untyped-def]
+        hashed = hash_media(data, "upload", signatures=signatures)
+        matches = _matcher(request).match(hashed.hashes, hashed.query,
+                                          MatchOptions(pdq_threshold=threshold, use_signatures=signatures))
+        return hashed, seen_by(request.app.state.engine, caller.member_id, matches)
+
+    hashed, seen = await _gate(request).run(work)
     caller.note.subject = hashed.hashes.sha256
-    matches = _matcher(request).match(hashed.hashes, hashed.query,
-                                      MatchOptions(pdq_threshold=threshold, use_signatures=signatures))
-    caller.note.summary = f"{len(matches)} media matches"
+    caller.note.summary = f"{len(seen.matches)} media matches, {len(seen.hidden)} hidden"
     return MediaMatchResponse(hashes=HashesOut.model_validate(asdict(hashed.hashes)), note=hashed.note,
-                              matches=_matches_out(matches))
+                              matches=_matches_out(seen.matches), hidden=_hidden_out(seen.hidden))
 
 
 @router.post("/media/items", response_model=ContributionOut, status_code=201, responses=_NOT_FOUND)
@@ -116,22 +138,27 @@ def contribute_hashes(body: MediaItemRequest, request: Request,
 
 @router.post("/media/items/upload", response_model=ContributionOut, status_code=201, responses=_NOT_FOUND,
              openapi_extra=_UPLOAD)
-def contribute_upload(request: Request,
-                      caller: Annotated[Caller, Depends(authorize("media.contribute", Right.DECIDE))],
-                      data: Annotated[bytes, Depends(_body)],
-                      content_type: ContentType, tlp: Tlp = "amber",
-                      group: Annotated[str | None, Query(min_length=1, max_length=128)] = None) -> ContributionOut:
+async def contribute_upload(request: Request,
+                            caller: Annotated[Caller, Depends(authorize("media.contribute", Right.DECIDE))],
+                            data: Annotated[bytes, Depends(_body)],
+                            content_type: ContentType, tlp: Tlp = "amber",
+                            group: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
+                            ) -> ContributionOut:
     """Bank an uploaded file: its hashes and signature are kept, the file is not."""
     from jointwatch.media.bank import contribute
     from jointwatch.media.files import hash_media
     from jointwatch.media.labels import make_labels
 
     labels = make_labels(content_type, group, tlp)
-    hashed = hash_media(data, "upload", for_bank=True)
+
+    def work():  # type: ignore[no-untyped-def]
+        hashed = hash_media(data, "upload", for_bank=True)
+        signature = hashed.signature.to_bytes() if hashed.signature else None
+        return hashed, contribute(request.app.state.engine, caller.member_id, caller.key.user, hashed.hashes, labels,
+                                  signature, origin="api-upload")
+
+    hashed, done = await _gate(request).run(work)
     caller.note.subject = hashed.hashes.sha256
-    signature = hashed.signature.to_bytes() if hashed.signature else None
-    done = contribute(request.app.state.engine, caller.member_id, caller.key.user, hashed.hashes, labels, signature,
-                      origin="api-upload")
     caller.note.summary = f"media item {done.item.id} {'created' if done.created else 'relabelled'}"
     return ContributionOut(item=_item_out(done.item), created=done.created, note=hashed.note)
 
@@ -139,10 +166,10 @@ def contribute_upload(request: Request,
 @router.get("/media/items/{item_id}", response_model=MediaItemOut, responses=_NOT_FOUND)
 def item(item_id: ItemId, request: Request,
          caller: Annotated[Caller, Depends(authorize("media.read", Right.READ_REGISTER))]) -> MediaItemOut:
-    """One banked item with its labels and status."""
+    """One banked item your member may see, with its labels and status (404 for one it may not)."""
     from jointwatch.media.bank import get_item
 
-    found = get_item(request.app.state.engine, item_id)
+    found = get_item(request.app.state.engine, item_id, caller.member_id)
     caller.note.summary = f"media item {item_id}"
     return _item_out(found)
 
@@ -151,10 +178,10 @@ def item(item_id: ItemId, request: Request,
 def item_history(item_id: ItemId, request: Request,
                  caller: Annotated[Caller, Depends(authorize("media.read", Right.READ_REGISTER))],
                  ) -> list[MediaEventOut]:
-    """What happened to an item, oldest first: contributed, relabelled, disputed, withdrawn, reinstated."""
+    """What happened to an item your member may see, oldest first (other members' users left out)."""
     from jointwatch.media.bank import history
 
-    events = history(request.app.state.engine, item_id)
+    events = history(request.app.state.engine, item_id, caller.member_id)
     caller.note.summary = f"media item {item_id}: {len(events)} events"
     return [MediaEventOut.model_validate(asdict(e)) for e in events]
 
@@ -163,15 +190,21 @@ def _change(request: Request, caller: Caller, item_id: int, action: str, reason:
     from jointwatch.media.bank import change_status
 
     caller.note.subject = subject_digest({"item": item_id, "reason": reason})
-    done = change_status(request.app.state.engine, item_id, caller.member_id, caller.key.user, action, reason)
+    done = change_status(request.app.state.engine, item_id, caller.member_id, caller.key.user, action, reason,
+                         request.app.state.settings.media_disputes_per_day)
     caller.note.summary = f"media item {item_id} {done.status}"
     return _item_out(done)
 
 
-@router.post("/media/items/{item_id}/dispute", response_model=MediaItemOut, responses=_CONFLICT)
+_LIMITED: dict[int | str, dict[str, object]] = {**_CONFLICT,
+                                                  429: {"model": Problem, "description": "Too Many Requests"}}
+
+
+@router.post("/media/items/{item_id}/dispute", response_model=MediaItemOut, responses=_LIMITED)
 def dispute_item(item_id: ItemId, body: StatusRequest, request: Request,
                  caller: Annotated[Caller, Depends(authorize("media.dispute", Right.DECIDE))]) -> MediaItemOut:
-    """Dispute any member's item (a false-positive appeal): it stops matching at once; its history stays."""
+    """Dispute an item you may see (a false-positive appeal): another member's stops matching for your member at
+    once (a limited number a day), and for everyone when its contributor disputes it too; its history stays."""
     return _change(request, caller, item_id, "dispute", body.reason)
 
 
@@ -187,3 +220,27 @@ def reinstate_item(item_id: ItemId, body: StatusRequest, request: Request,
                    caller: Annotated[Caller, Depends(authorize("media.reinstate", Right.DECIDE))]) -> MediaItemOut:
     """Reinstate your member's own disputed item after review: it matches again."""
     return _change(request, caller, item_id, "reinstate", body.reason)
+
+
+@router.get("/media/items", response_model=list[MediaItemOut], responses=PROBLEM_RESPONSES)
+def items(request: Request, caller: Annotated[Caller, Depends(authorize("media.read", Right.READ_REGISTER))],
+          status: Annotated[Literal["active", "disputed", "withdrawn"] | None, Query()] = None,
+          ref: Annotated[str | None, Query(pattern=r"^[0-9a-fA-F]{32}$")] = None,
+          limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[MediaItemOut]:
+    """The items your member may see, oldest first (``ref``: the one a hidden match named, if it is yours)."""
+    from jointwatch.media.bank import list_items
+
+    found = list_items(request.app.state.engine, caller.member_id, status=status, limit=limit, ref=ref)
+    caller.note.summary = f"{len(found)} media items"
+    return [_item_out(i) for i in found]
+
+
+@router.post("/media/refs/{ref}/ask", status_code=204, responses=_NOT_FOUND)
+def ask_contributor(ref: Annotated[str, Path(pattern=r"^[0-9a-fA-F]{32}$")], body: AskRequest, request: Request,
+                    caller: Annotated[Caller, Depends(authorize("media.ask", Right.DECIDE))]) -> None:
+    """Ask the contributor of an item you matched but may not see: the question goes into its history."""
+    from jointwatch.media.bank import ask
+
+    caller.note.subject = subject_digest({"ref": ref, "question": body.question})
+    ask(request.app.state.engine, ref, caller.member_id, caller.key.user, body.question)
+    caller.note.summary = "asked a media item's contributor"
