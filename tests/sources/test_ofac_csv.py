@@ -49,7 +49,7 @@ def test_harzi_17293_field_by_field(triplet: dict[str, Record]) -> None:
     record = triplet["17293"]
     harzi = record.main
     assert harzi.schema.name == "Person"
-    assert harzi.id == "ofac-17293"
+    assert harzi.id == "us-ofac-sdn-17293"
     assert harzi.get("name") == ["AL-HARZI, Tariq Bin-Al-Tahar Bin Al Falih Al-'Awni"]
     assert harzi.get("lastName") == ["AL-HARZI"]
     assert set(harzi.get("birthDate")) == {"1982-05-03", "1982-03-05", "1981"}
@@ -88,7 +88,7 @@ def test_vessel_and_gender_from_remarks() -> None:
     assert len(with_imo) > 600
     raw = {row[0]: row for row in _raw_rows(OFAC_2023_06)}
     for vessel in with_imo[:50]:
-        assert vessel.first("imoNumber").replace("IMO", "") in raw[vessel.id.split("-")[1]][11]
+        assert vessel.first("imoNumber").replace("IMO", "") in raw[vessel.id.rsplit("-", 1)[1]][11]
     males = [r.main for r in records.values() if "Gender Male" in raw[r.reference][11]]
     assert males and all(m.get("gender") == ["male"] for m in males)
 

@@ -22,8 +22,8 @@ import pytest
 from followthemoney import StatementEntity
 
 from jointwatch.errors import ListFormatError
-from jointwatch.sources.base import Record, make_id
-from jointwatch.sources.ofac_xml import FORMAT, SOURCE, ofac_entity_id, parse_ofac_xml
+from jointwatch.sources.base import Record, listing_id
+from jointwatch.sources.ofac_xml import FORMAT, SOURCE, parse_ofac_xml
 from tests.conftest import OFAC_TRIPLET
 from tests.sources.helpers import by_schema
 
@@ -248,9 +248,9 @@ def test_source_can_be_overridden(sdn_xml: Path) -> None:
 
 
 def test_main_entity_id_is_shared_with_the_csv_parser(records: dict[str, Record]) -> None:
-    assert ofac_entity_id("6931") == make_id("ofac", "6931") == "ofac-6931"
+    assert listing_id("us_ofac_sdn", "6931") == "us-ofac-sdn-6931"
     for uid, record in records.items():
-        assert record.main.id == make_id("ofac", uid)
+        assert record.main.id == listing_id("us_ofac_sdn", uid)
         assert record.main.get("topics") == ["sanction"]
 
 
@@ -290,7 +290,7 @@ def test_yasin_documents(records: dict[str, Record]) -> None:
     us = passports["27082171"]
     assert us.get("country") == ["us"]
     assert us.get("startDate") == ["1992-06-21"]
-    assert us.get("holder") == ["ofac-6931"]
+    assert us.get("holder") == ["us-ofac-sdn-6931"]
     assert us.get("type") == ["Passport"]
     assert passports["M0887925"].get("country") == ["iq"]
     (ssn,) = by_schema(record, "Identification")
@@ -302,8 +302,8 @@ def test_yasin_documents(records: dict[str, Record]) -> None:
 
 def test_yasin_sanction(records: dict[str, Record]) -> None:
     sanction = sanction_of(records["6931"])
-    assert sanction.id == "ofac-6931-sanction"
-    assert sanction.get("entity") == ["ofac-6931"]
+    assert sanction.id == "us-ofac-sdn-6931-sanction"
+    assert sanction.get("entity") == ["us-ofac-sdn-6931"]
     assert sanction.get("authority") == ["US Treasury OFAC"]
     assert sanction.get("authorityId") == ["6931"]
     assert sanction.get("program") == ["SDGT"]
@@ -372,8 +372,8 @@ def test_entity_with_addresses(records: dict[str, Record]) -> None:
     assert main.get("website") == ["http://www.nitc.co.ir/"]
     assert main.get("idNumber") == ["4891"]
     addresses = {a.id: a for a in by_schema(record, "Address")}
-    assert set(addresses) == {"ofac-15117-addr-22489", "ofac-15117-addr-45451"}
-    addr = addresses["ofac-15117-addr-22489"]
+    assert set(addresses) == {"us-ofac-sdn-15117-addr-22489", "us-ofac-sdn-15117-addr-45451"}
+    addr = addresses["us-ofac-sdn-15117-addr-22489"]
     assert addr.get("street") == ["NITC Building, 67-88, Shahid Atefi Street, Africa Avenue"]
     assert addr.get("city") == ["Tehran"]
     assert addr.get("country") == ["ir"]
@@ -463,7 +463,7 @@ def test_aircraft_wallet_and_unusual_values(tmp_path: Path) -> None:
     (wallet,) = by_schema(person, "CryptoWallet")
     assert wallet.get("publicKey") == ["1AbCdEfGhIjKlMnOpQrStUvWxYz123456"]
     assert wallet.get("currency") == ["XBT"]
-    assert wallet.get("holder") == ["ofac-5"]
+    assert wallet.get("holder") == ["us-ofac-sdn-5"]
     (licence,) = by_schema(person, "Identification")
     assert licence.get("type") == ["Driver's License No."]
     assert licence.get("endDate") == ["2030"]
@@ -573,7 +573,7 @@ def test_tempuri_and_no_namespace_both_accepted(tmp_path: Path) -> None:
     entry = "<sdnEntry><uid>36</uid><lastName>AEROCARIBBEAN AIRLINES</lastName>" \
             "<sdnType>Entity</sdnType></sdnEntry>"
     old = write(tmp_path, entry, ns="http://tempuri.org/sdnList.xsd", name="old.xml")
-    assert parse_one(old).main.id == "ofac-36"
+    assert parse_one(old).main.id == "us-ofac-sdn-36"
     bare = tmp_path / "bare.xml"
     bare.write_text(f"<sdnList>{entry}</sdnList>")
-    assert parse_one(bare).main.id == "ofac-36"
+    assert parse_one(bare).main.id == "us-ofac-sdn-36"

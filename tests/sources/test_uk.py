@@ -41,7 +41,7 @@ def test_metadata() -> None:
 def test_person_names_and_aliases() -> None:
     person = _records()["AQD0104"].main
     assert person.schema.name == "Person"
-    assert person.id == "uk-AQD0104"
+    assert person.id == "uk-sanctions-AQD0104"
     assert sorted(person.get("name")) == sorted(["Abdul Rahman YASIN", "عبد الرحمن ياسين"])
     assert sorted(person.get("alias")) == sorted(
         ["Abd al-Rahman YASIN", "Abdul Rahman Said YASIN", "Abdul Rahman S. TAHA"]
@@ -101,7 +101,7 @@ def test_organisation() -> None:
     record = _records()["AQD0011"]
     org = record.main
     assert org.schema.name == "Organization"
-    assert org.id == "uk-AQD0011"
+    assert org.id == "uk-sanctions-AQD0011"
     assert org.get("name") == ["AL-HARAMAIN & AL MASJED AL-AQSA"]
     assert sorted(org.get("alias")) == [
         "Al-Haramain Al-Aqsa Charity Foundation",
@@ -121,7 +121,7 @@ def test_ship() -> None:
     record = _records()["DPR0075"]
     ship = record.main
     assert ship.schema.name == "Vessel"
-    assert ship.id == "uk-DPR0075"
+    assert ship.id == "uk-sanctions-DPR0075"
     assert ship.get("name") == ["PETREL 8"]
     assert ship.get("alias") == ["Jal Vahini"]
     assert ship.get("imoNumber") == ["IMO9562233"]

@@ -134,7 +134,7 @@ def test_iter_entities_gives_the_newest_version(ofac_store: Engine) -> None:
     new = _raw(OFAC_2023_06)
     heads = [e for e in iter_entities(ofac_store, "us_ofac_sdn")
              if e.schema.name in ("Person", "Organization", "Vessel", "Airplane")]
-    assert {e.id for e in heads} == {f"ofac-{uid}" for uid in new}
+    assert {e.id for e in heads} == {f"us-ofac-sdn-{uid}" for uid in new}
 
 
 def _earlier_un(tmp_path: Path) -> Path:

@@ -27,9 +27,11 @@ from jointwatch.names.analyze import name_variants
 from jointwatch.names.keys import joined_keys
 from jointwatch.screening.model import Listed, Weights
 
-# Bump when the index layout changes; changes to the name rules and code are caught by
-# code_fingerprint(), so a cache never outlives the analysis that built it.
-INDEX_FORMAT = "2"
+# Bump when the index layout changes or a migration rewrites what it holds (3: entity ids
+# unique per source, migration 0011; the list versions it is keyed by keep their labels);
+# changes to the name rules and code are caught by code_fingerprint(), so a cache never
+# outlives the analysis that built it.
+INDEX_FORMAT = "3"
 MIN_FUZZY_KEY = 3
 MIN_WEIGHT = 0.05
 TEXT = "="                 # postings of whole words (canonical spelling) are keyed "=word"

@@ -42,6 +42,18 @@ def make_id(*parts: str) -> str:
     return _ID_UNSAFE.sub("-", joined).strip("-")
 
 
+def listing_id(source: str, reference: str) -> str:
+    """The id of the entity a listing names: the source, then its own reference
+    (``us_ofac_sdn``, ``18716`` → ``us-ofac-sdn-18716``).
+
+    Unique per source, so the same reference on two lists (OFAC uid 18716 on the SDN and the
+    non-SDN list) or one file loaded as two sources stays two listings: in the screening index,
+    in customer alerts, in the whitelist. Entities that hang off a listing (sanction, addresses,
+    documents) take this id as their prefix.
+    """
+    return make_id(source, reference)
+
+
 def hashed_id(prefix: str, *values: str | None) -> str:
     """A stable id for a dependent entity (passport, address) from its defining values."""
     digest = hashlib.sha1("\x1f".join(v or "" for v in values).encode("utf-8")).hexdigest()

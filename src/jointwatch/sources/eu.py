@@ -28,7 +28,15 @@ from lxml import etree
 from rigour.langs import iso_639_alpha3
 
 from jointwatch.errors import ListFormatError
-from jointwatch.sources.base import ParsedList, Record, clip, hashed_id, make_entity, make_id, make_sanction
+from jointwatch.sources.base import (
+    ParsedList,
+    Record,
+    clip,
+    hashed_id,
+    listing_id,
+    make_entity,
+    make_sanction,
+)
 from jointwatch.sources.countries import add_country, country_code
 from jointwatch.sources.dates import parse_dates, parse_timestamp_date, year_range
 from jointwatch.sources.xmlsafe import children, iter_elements, local, where
@@ -117,7 +125,7 @@ def _parse_record(path: Path, source: str, el: etree._Element) -> Record:
     if not code:
         raise ListFormatError(path, where(el), f"{reference} has no subjectType code")
     schema = _SCHEMAS.get(code, "LegalEntity")
-    main = make_entity(source, schema, make_id("eu-fsf", reference))
+    main = make_entity(source, schema, listing_id(source, reference))
     record = Record(reference=reference, entities=[main])
     if schema == "LegalEntity":
         main.add("notes", f"subject type: {code}")

@@ -30,8 +30,8 @@ from jointwatch.sources.base import (
     clip,
     date_from_name,
     hashed_id,
+    listing_id,
     make_entity,
-    make_id,
     make_sanction,
 )
 from jointwatch.sources.countries import add_country
@@ -149,7 +149,7 @@ def _record(
     schema = _SCHEMAS.get(sdn_type.lower())
     if schema is None:
         raise ListFormatError(path, f"line {line}", f"unknown SDN_Type {sdn_type!r}")
-    main = make_entity(source, schema, make_id("ofac", uid))
+    main = make_entity(source, schema, listing_id(source, uid))
     main.add("name", name)
     if schema == "Person" and "," in name:
         last, first = name.split(",", 1)

@@ -1,8 +1,8 @@
 """US Treasury OFAC SDN list, legacy XML format (``sdn.xml``, root ``sdnList``).
 
 Each ``sdnEntry`` becomes a Person (Individual), Organization (Entity), Vessel or Airplane
-(Aircraft), identified by ``ofac_entity_id(uid)`` – the same id the CSV parser gives the same
-uid, so XML and CSV versions of the list diff against each other. Next to it: one Sanction
+(Aircraft), identified by ``listing_id(source, uid)`` – the same id the CSV parser gives the same
+uid of the same source, so XML and CSV versions of the list diff against each other. Next to it: one Sanction
 (authority, uid, programs, "…-"/"…:" statements as provisions), a Passport or Identification
 per identity document, a CryptoWallet per digital currency address and an Address per address.
 
@@ -36,7 +36,16 @@ from followthemoney.types import registry
 from lxml import etree
 
 from jointwatch.errors import ListFormatError
-from jointwatch.sources.base import ParsedList, Record, clip, hashed_id, make_entity, make_id, make_sanction
+from jointwatch.sources.base import (
+    ParsedList,
+    Record,
+    clip,
+    hashed_id,
+    listing_id,
+    make_entity,
+    make_id,
+    make_sanction,
+)
 from jointwatch.sources.countries import country_code
 from jointwatch.sources.dates import parse_dates
 from jointwatch.sources.xmlsafe import children, iter_elements, local, text, texts, where
@@ -72,11 +81,6 @@ _DOC_PROPS = {
 _WALLET = "digital currency address - "
 _THOUSANDS = re.compile(r"^\d{1,3}(?:,\d{3})+$")
 _IMO = re.compile(r"^(?:IMO)?\s*(\d{7})$", re.IGNORECASE)
-
-
-def ofac_entity_id(uid: str) -> str:
-    """The listed entity's id for an SDN uid; the XML and CSV parsers must agree on it."""
-    return make_id("ofac", uid)
 
 
 def parse_ofac_xml(path: Path, source: str = SOURCE) -> ParsedList:
@@ -157,7 +161,7 @@ def _parse_entry(path: Path, source: str, el: etree._Element) -> Record:
     name = _full_name(path, el)
     if name is None:
         raise ListFormatError(path, where(el), f"uid {uid} has no name")
-    main = make_entity(source, schema, ofac_entity_id(uid))
+    main = make_entity(source, schema, listing_id(source, uid))
     record = Record(reference=uid, entities=[main])
     main.add("name", name)
     main.add("topics", "sanction")

@@ -29,8 +29,8 @@ from jointwatch.sources.base import (
     clip,
     date_from_name,
     hashed_id,
+    listing_id,
     make_entity,
-    make_id,
     make_sanction,
 )
 from jointwatch.sources.countries import add_country
@@ -180,7 +180,7 @@ def _record(path: Path, source: str, line: int, row: Row) -> Record:
     schema = _SCHEMA_BY_KEY.get(schema_text.lower())
     if schema is None:
         raise ListFormatError(path, where, f"unknown schema {schema_text!r} (one of: {', '.join(SCHEMAS)})")
-    main = make_entity(source, schema, make_id(source.replace("_", "-"), reference))
+    main = make_entity(source, schema, listing_id(source, reference))
     for column, prop in _PROPS.items():
         if row.get(column) and main.schema.get(prop) is None:
             raise ListFormatError(path, where, f"column {column} does not apply to schema {schema}")

@@ -39,8 +39,8 @@ from jointwatch.sources.base import (
     clip,
     date_from_name,
     hashed_id,
+    listing_id,
     make_entity,
-    make_id,
     make_sanction,
 )
 from jointwatch.sources.dates import parse_dates
@@ -133,7 +133,7 @@ def _parse_record(path: Path, source: str, el: etree._Element) -> Record:
     schema = _SCHEMAS.get(kind)
     if schema is None:
         raise ListFormatError(path, where(el), f"{reference} has unknown designation type {kind!r}")
-    main = make_entity(source, schema, make_id("uk", reference))
+    main = make_entity(source, schema, listing_id(source, reference))
     record = Record(reference=reference, entities=[main])
 
     _add_names(path, main, el, reference)

@@ -16,7 +16,15 @@ from followthemoney import StatementEntity
 from lxml import etree
 
 from jointwatch.errors import ListFormatError
-from jointwatch.sources.base import ParsedList, Record, clip, hashed_id, make_entity, make_id, make_sanction
+from jointwatch.sources.base import (
+    ParsedList,
+    Record,
+    clip,
+    hashed_id,
+    listing_id,
+    make_entity,
+    make_sanction,
+)
 from jointwatch.sources.countries import add_country
 from jointwatch.sources.dates import parse_dates, parse_timestamp_date, year_range
 from jointwatch.sources.xmlsafe import children, iter_elements, text, texts, where
@@ -55,7 +63,7 @@ def _parse_record(path: Path, source: str, kind: str, el: etree._Element) -> Rec
     if reference is None:
         raise ListFormatError(path, where(el), f"{kind} without REFERENCE_NUMBER")
     schema = "Person" if kind == "INDIVIDUAL" else "Organization"
-    entity_id = make_id("un-sc", reference)
+    entity_id = listing_id(source, reference)
     main = make_entity(source, schema, entity_id)
     record = Record(reference=reference, entities=[main])
 
