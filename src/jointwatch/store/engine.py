@@ -11,6 +11,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, CursorResult, Engine, create_engine, event, inspect
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.engine import make_url
@@ -148,7 +150,13 @@ def upgrade(engine: Engine) -> None:
     """Apply every pending migration."""
     config = alembic_config()
     try:
-        with engine.begin() as connection:
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+        if current == ScriptDirectory.from_config(config).get_current_head():
+            return  # nothing to do: no write lock taken, so opening never waits for a running load
+        # one transaction with the write lock from its first statement: on SQLite, DDL outside an
+        # explicit BEGIN commits at once, so a migration stopped half way would leave half a schema
+        with write_transaction(engine) as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     except Exception as exc:
