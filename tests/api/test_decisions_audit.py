@@ -9,8 +9,9 @@ from collections.abc import Callable
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
-from jointwatch.store.audit import AuditEntry
+from jointwatch.store.audit import AuditEntry, digests_of
 from tests.api.conftest import Member
 
 HARZI = {"name": "TARAK BEN TAHER BEN FALEH OUNI HARZI", "birth_date": "1982-05-03"}
@@ -68,7 +69,7 @@ def test_decision_on_unknown_listing_is_404(client: TestClient, new_member: Call
     assert client.post("/decisions", json=decision, headers=new_member().auth("analyst")).status_code == 404
 
 
-def test_every_call_writes_one_audit_row(client: TestClient, new_member: Callable[[], Member],
+def test_every_call_writes_one_audit_row(client: TestClient, un_store: Engine, new_member: Callable[[], Member],
                                          audit_of: Callable[[int], list[AuditEntry]]) -> None:
     member = new_member()
     analyst, screener = member.auth("analyst"), member.auth("screener")
@@ -98,11 +99,12 @@ def test_every_call_writes_one_audit_row(client: TestClient, new_member: Callabl
     assert match_row.user == "analyst-user"
     assert match_row.list_versions and match_row.result_summary.startswith(("1 matches", "2 matches", "3 matches")) \
         or "QDi.354" in match_row.result_summary
-    expected = hashlib.sha256(json.dumps(
-        {"name": HARZI["name"], "schema": "Person", "birth_date": HARZI["birth_date"], "countries": [],
-         "gender": None, "id_numbers": []}, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
-    ).encode()).hexdigest()
-    assert match_row.subject_digest == expected
+    view = {"name": HARZI["name"], "schema": "Person", "birth_date": HARZI["birth_date"], "countries": [],
+            "gender": None, "id_numbers": []}
+    plain = hashlib.sha256(json.dumps(view, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode())
+    # keyed (HMAC under the store's audit key): the digest of the subject as sent, but not its plain hash
+    assert match_row.subject_digest in digests_of(un_store, view)
+    assert match_row.subject_digest != plain.hexdigest()
     # the subject's name is never in the trail, only its digest
     assert not any("HARZI" in f"{r.subject_digest} {r.result_summary}".upper() for r in rows)
 

@@ -54,7 +54,7 @@ def test_bad_bodies_are_422_naming_the_field(client: TestClient, new_member: Cal
     for body, field in (({"name": "  "}, "name"), ({"name": "Ali Hassan", "birth_date": "1982-13-45"}, "birth_date"),
                         ({"name": "Ali Hassan", "gender": "x"}, "gender"),
                         ({"name": "Ali Hassan", "schema": "Spaceship"}, "schema"),
-                        ({"name": "Ali Hassan", "countries": ["Atlantis"]}, "country")):
+                        ({"name": "Ali Hassan", "countries": ["Atlantis"]}, "countries")):
         problem = _problem(client.post("/match", json=body, headers=headers), 422)
         assert problem["detail"].startswith(field), problem
         assert problem["type"].endswith("invalid-subject")

@@ -50,8 +50,8 @@ def test_members_and_keys(store: Engine) -> None:
 
 def test_audit_is_per_member_and_filtered_by_time(store: Engine) -> None:
     a, b = add_member(store, "A"), add_member(store, "B")
-    digest = subject_digest({"name": "Someone"})
-    record(store, a.id, "alice", "match", 200, digest, {"un": "un-2026-02-27"}, "0 matches")
+    record(store, a.id, "alice", "match", 200, {"name": "Someone"}, {"un": "un-2026-02-27"}, "0 matches")
+    digest = subject_digest(store, {"name": "Someone"})  # under the same (current) audit key
     record(store, b.id, "bob", "match", 401)
     rows = read_audit(store, a.id)
     assert [(r.user, r.action, r.status, r.subject_digest, r.list_versions) for r in rows] == [

@@ -16,7 +16,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from jointwatch import __version__
 from jointwatch.api.jobs import JobWorker
 from jointwatch.api.metrics import Metrics
-from jointwatch.api.middleware import BodyLimitMiddleware, ObserveMiddleware
+from jointwatch.api.auth import AuthenticateMiddleware, keyed_routes
+from jointwatch.api.middleware import AuditBacklog, BodyLimitMiddleware, ObserveMiddleware
 from jointwatch.api.problems import Problem, install_problem_handlers
 from jointwatch.api.ratelimit import RateLimiter
 from jointwatch.api.routes import decisions, jobs, media, members, ops, payments, register, screening, travel
@@ -74,16 +75,21 @@ def create_app(engine: Engine, settings: ServiceSettings | None = None) -> FastA
     app.state.screeners = Screeners(engine, settings.threshold, policy=settings.list_policy)
     app.state.rate_limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
     app.state.job_worker = JobWorker(engine, app.state.screeners, settings.job_poll_seconds, settings.job_stop_after)
-    for router in (screening.router, jobs.router, register.router, decisions.router, members.router,
-                   travel.router, payments.router, media.router):
+    app.state.audit_backlog = AuditBacklog(engine)
+    keyed = (screening.router, jobs.router, register.router, decisions.router, members.router,
+             travel.router, payments.router, media.router)
+    for router in keyed:
         app.include_router(router, responses=RATE_LIMITED)
     app.include_router(ops.router)  # no key, so no rate limit
     install_problem_handlers(app)
-    # added innermost first: CORS (only when origins are configured), body limit, then observe outermost
+    # added innermost first: body limit, key check (before the body is read; so that the body
+    # limit's refusals are audited), CORS (only when origins are configured; its preflight needs
+    # no key, and a 401 or 413 still carries its headers), then observe outermost
+    app.add_middleware(_JobBodyLimit, max_bytes=settings.max_body_bytes, job_max_bytes=settings.max_job_body_bytes)
+    app.add_middleware(AuthenticateMiddleware, engine=engine, routes=keyed_routes(keyed))
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "X-API-Key", "Content-Type"])
-    app.add_middleware(_JobBodyLimit, max_bytes=settings.max_body_bytes, job_max_bytes=settings.max_job_body_bytes)
     app.add_middleware(ListWarningMiddleware, screeners=app.state.screeners)
-    app.add_middleware(ObserveMiddleware, engine=engine, metrics=app.state.metrics)
+    app.add_middleware(ObserveMiddleware, engine=engine, metrics=app.state.metrics, backlog=app.state.audit_backlog)
     return app

@@ -1,21 +1,31 @@
 """Who is calling and what their role allows: API keys, roles, rights, and the audit note.
 
-Every protected route depends on ``authorize(action, right)``. It finds the key, refuses
-with 401 (no, unknown or revoked key) or 403 (role without the right), and leaves an
-``AuditNote`` on the request that the audit middleware turns into one audit row, also for
-refusals once the member is known. A key over its rate limit gets 429 (``ratelimit``).
+Every protected route depends on ``authorize(action, right)``. ``AuthenticateMiddleware``
+checks the key of such a route before anything reads the body (401: no, unknown or revoked
+key), so a large body without a valid key costs nothing, and leaves an ``AuditNote`` on the
+request that the audit middleware turns into one audit row, also for the refusals that come
+before the route (400 not JSON, 413 too large, a NUL in the query) once the member is known.
+The dependency then refuses 403 (role without the right) or 429 (over the rate, ``ratelimit``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+import anyio
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+from starlette.datastructures import Headers
+from starlette.routing import compile_path
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from jointwatch.api.problems import problem_response
 from jointwatch.store.members import ApiKey, find_key
 
 
@@ -40,7 +50,9 @@ class AuditNote:
 
     action: str
     key: ApiKey | None = None
-    subject: str | None = None
+    # the subject as sent: the audit row holds its keyed digest (store.audit), never the subject
+    subject: Any = None
+    digest: str | None = None  # a digest already made (a job's, at submission), used as it is
     list_versions: dict[str, str] = field(default_factory=dict)
     summary: str = ""
 
@@ -66,6 +78,26 @@ def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
+def presented_key(headers: Headers) -> str | None:
+    """The key sent as ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``, if any."""
+    scheme, _, credentials = headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    return headers.get("x-api-key", "").strip() or None
+
+
+async def authenticate(engine: Engine, presented: str | None, note: AuditNote) -> str | None:
+    """Why the key ``presented`` is refused (401), or None; ``note.key`` is set once the key is
+    known, revoked or not, so that from there on even a refusal is audited under its member."""
+    if not presented:
+        return "no API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
+    key = await anyio.to_thread.run_sync(find_key, engine, presented)
+    if key is None:
+        return "the API key is not valid"
+    note.key = key
+    return None if key.active else "the API key has been revoked"
+
+
 def _within_rate(request: Request, key: ApiKey) -> None:
     """Raise 429 with Retry-After when this key is over its rate."""
     wait = request.app.state.rate_limiter.retry_after(key.id)
@@ -77,26 +109,84 @@ def _within_rate(request: Request, key: ApiKey) -> None:
     raise HTTPException(429, f"over the rate limit of this key; retry in {wait} s", headers={"Retry-After": str(wait)})
 
 
-def authorize(action: str, right: Right) -> Callable[..., Caller]:
+def authorize(action: str, right: Right) -> Callable[..., Any]:
     """A dependency: the caller if their key is valid and their role has ``right``."""
 
-    def dependency(request: Request,
-                   bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-                   header_key: Annotated[str | None, Depends(_header)]) -> Caller:
-        note = AuditNote(action)
-        request.state.audit = note
-        presented = bearer.credentials if bearer else header_key
-        if not presented:
-            raise _unauthorized("no API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'")
-        key = find_key(request.app.state.engine, presented.strip())
-        if key is None:
-            raise _unauthorized("the API key is not valid")
-        note.key = key  # from here on the member is known, so even a refusal is audited
-        if not key.active:
-            raise _unauthorized("the API key has been revoked")
-        _within_rate(request, key)
-        if right not in RIGHTS.get(key.role, frozenset()):
-            raise HTTPException(403, f"role {key.role!r} may not {action}")
-        return Caller(key, note)
+    async def dependency(request: Request,
+                         bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+                         header_key: Annotated[str | None, Depends(_header)]) -> Caller:
+        note = getattr(request.state, "audit", None)
+        if not isinstance(note, AuditNote) or note.key is None or not note.key.active:
+            # AuthenticateMiddleware has checked the key already; this is for routes served without it
+            note = AuditNote(action)
+            request.state.audit = note
+            refused = await authenticate(request.app.state.engine, presented_key(request.headers), note)
+            if refused:
+                raise _unauthorized(refused)
+        assert note.key is not None
+        note.action = action
+        _within_rate(request, note.key)
+        if right not in RIGHTS.get(note.key.role, frozenset()):
+            raise HTTPException(403, f"role {note.key.role!r} may not {action}")
+        return Caller(note.key, note)
 
+    dependency.audit_action = action  # type: ignore[attr-defined]  # read by keyed_routes
     return dependency
+
+
+@dataclass(frozen=True)
+class KeyedRoute:
+    """A route behind ``authorize``: where it is, and the action its audit rows are filed under."""
+
+    methods: frozenset[str]
+    path: re.Pattern[str]
+    template: str  # the path as declared ("/jobs/{job_id}"): the metrics label of a refusal here
+    action: str
+
+
+def keyed_routes(routers: Iterable[APIRouter]) -> list[KeyedRoute]:
+    """The routes of ``routers`` (included without a prefix) that depend on ``authorize``."""
+    found = []
+    for router in routers:
+        for route in router.routes:
+            if not isinstance(route, APIRoute):
+                continue
+            actions = [getattr(d.call, "audit_action", None) for d in route.dependant.dependencies]
+            action = next((a for a in actions if a), None)
+            if action:
+                methods = frozenset(route.methods or ())
+                found.append(KeyedRoute(methods, compile_path(route.path)[0], route.path, action))
+    return found
+
+
+class AuthenticateMiddleware:
+    """Checks the key of a keyed route before the body is read, and notes its audit row.
+
+    Ahead of the body limit and FastAPI's body parsing: a request without a valid key is
+    refused (401) having read nothing, and every refusal after this point (400 not JSON,
+    413, a NUL in the query) is audited under the member. Other paths (health, metrics,
+    the docs, unknown routes) pass untouched."""
+
+    def __init__(self, app: ASGIApp, engine: Engine, routes: list[KeyedRoute]) -> None:
+        self.app = app
+        self.engine = engine
+        self.routes = routes
+
+    def _route(self, scope: Scope) -> KeyedRoute | None:
+        path, method = str(scope["path"]), str(scope["method"])
+        return next((r for r in self.routes if method in r.methods and r.path.match(path)), None)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route = self._route(scope) if scope["type"] == "http" else None
+        if route is None:
+            await self.app(scope, receive, send)
+            return
+        note = AuditNote(route.action)
+        state = scope.setdefault("state", {})
+        state["audit"] = note
+        state["route_template"] = route.template  # a refusal from here on never reaches the router
+        refused = await authenticate(self.engine, presented_key(Headers(scope=scope)), note)
+        if refused:
+            await problem_response(401, refused, headers={"WWW-Authenticate": "Bearer"})(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

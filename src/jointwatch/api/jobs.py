@@ -150,5 +150,5 @@ class JobWorker:
             counts["errors"] += bool(result["error"])
         _, versions = self.screeners.current()
         # the audit row of what came back: the submission's row only says the job was accepted
-        record(self.engine, job.member_id, job.user, "job.done", 200, job.subject_digest, versions,
-               f"job {job.id}: {results_summary(counts)}")
+        record(self.engine, job.member_id, job.user, "job.done", 200, None, versions,
+               f"job {job.id}: {results_summary(counts)}", digest=job.subject_digest)

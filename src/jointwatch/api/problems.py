@@ -59,13 +59,16 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc.status_code, detail, headers=exc.headers)
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     problems = []
     for error in exc.errors():
         loc = [str(part) for part in error.get("loc", ())]
         if error.get("type") == "json_invalid":
             # not JSON at all is a malformed request, not a subject we could not accept
+            note = getattr(request.state, "audit", None)  # the request's audit note (api.auth.AuditNote)
+            if note is not None:
+                note.summary = "refused: the body is not JSON"
             return problem_response(400, f"the body is not valid JSON: {error.get('msg', '')}", "invalid-json")
         # the input value is left out on purpose: it may be a traveller's name
         problems.append(FieldProblem(field=".".join(loc[1:]) or loc[0] if loc else "", location=loc[0] if loc else "",

@@ -1,4 +1,4 @@
-"""`jointwatch members …`, `jointwatch keys …`, `jointwatch audit show`: who may use the service."""
+"""`jointwatch members …`, `jointwatch keys …`, `jointwatch audit …`: who may use the service, and what they did."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ import typer
 from rich.markup import escape
 
 from jointwatch.cli.consoles import DataTable
+from jointwatch.errors import QueryError
 from jointwatch.cli.output import DbOption, JsonOption, console, print_json, run
 from jointwatch.store import open_engine
-from jointwatch.store.audit import read_audit
+from jointwatch.store.audit import AuditEntry, read_audit, rows_about
+from jointwatch.store.audit_keys import rotate_key
 from jointwatch.store.members import ROLES, add_member, create_key, get_member, list_keys, list_members, revoke_key
 
 members_app = typer.Typer(help="Members: the partner organisations that call the service.", no_args_is_help=True)
@@ -97,6 +99,16 @@ def keys_list(member: Annotated[str | None, typer.Option("--member", "-m", help=
     console.print(table)
 
 
+def _audit_table(rows: list[AuditEntry]) -> None:
+    table = DataTable()
+    for column in ("#", "at", "member", "user", "action", "status", "subject", "result"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        table.add_row(str(r.id), r.at.isoformat(timespec="seconds"), str(r.member_id), r.user, r.action,
+                      str(r.status), (r.subject_digest or "")[:12], r.result_summary)
+    console.print(table)
+
+
 @audit_app.command("show")
 def audit_show(member: Annotated[str | None, typer.Option("--member", "-m", help="Only this member.")] = None,
                since: Annotated[datetime | None, typer.Option(help="Only rows at or after this time (UTC).")] = None,
@@ -109,10 +121,53 @@ def audit_show(member: Annotated[str | None, typer.Option("--member", "-m", help
     if as_json:
         print_json(rows)
         return
-    table = DataTable()
-    for column in ("#", "at", "member", "user", "action", "status", "subject", "result"):
-        table.add_column(column, overflow="fold")
-    for r in rows:
-        table.add_row(str(r.id), r.at.isoformat(timespec="seconds"), str(r.member_id), r.user, r.action,
-                      str(r.status), (r.subject_digest or "")[:12], r.result_summary)
-    console.print(table)
+    _audit_table(rows)
+
+
+@audit_app.command("find")
+def audit_find(name: Annotated[str, typer.Argument(help="The name exactly as the request sent it.")],
+               birth_date: Annotated[str | None, typer.Option(help="As sent, e.g. 1982-05-03.")] = None,
+               country: Annotated[list[str] | None, typer.Option(help="As sent; repeat, in the order sent.")] = None,
+               gender: Annotated[str | None, typer.Option(help="As sent.")] = None,
+               schema: Annotated[str, typer.Option(help="As sent.")] = "Person",
+               id_number: Annotated[list[str] | None, typer.Option(help="As sent; repeat, in order.")] = None,
+               member: Annotated[str | None, typer.Option("--member", "-m", help="Only this member.")] = None,
+               limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many rows.")] = 1000,
+               db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Find the rows about one subject (a /match, a decision, or a batch of that subject alone),
+    under every audit key the store has had: the digest is keyed, so only the store can check a name."""
+    view = run(as_json, lambda: _subject_view(name, birth_date, country, gender, schema, id_number))
+    engine = run(as_json, lambda: open_engine(db))
+    member_id = run(as_json, lambda: get_member(engine, member).id) if member else None
+    rows = run(as_json, lambda: rows_about(engine, [view, [view]], member_id, limit))
+    if as_json:
+        print_json(rows)
+        return
+    _audit_table(rows)
+
+
+def _subject_view(name: str, birth_date: str | None, countries: list[str] | None,
+                  gender: str | None, schema: str, id_numbers: list[str] | None) -> dict[str, object]:
+    """The subject as the service digests it (the API's own ``Subject.audit_view``)."""
+    from pydantic import ValidationError  # noqa: PLC0415 - only for this command
+
+    from jointwatch.api.models import Subject  # noqa: PLC0415
+
+    try:
+        subject = Subject.model_validate({"name": name, "birth_date": birth_date, "countries": countries or [],
+                                        "gender": gender, "schema": schema, "id_numbers": id_numbers or []})
+    except ValidationError as error:
+        raise QueryError(f"not a subject the service takes: {error.errors()[0]['msg']}") from None
+    return subject.audit_view()
+
+
+@audit_app.command("rotate-key")
+def audit_rotate_key(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Make a new audit key: rows from now on are digested under it; old keys stay, so `audit find` still
+    checks older rows. A running service uses the new key from its next request."""
+    key = run(as_json, lambda: rotate_key(open_engine(db)))
+    if as_json:
+        print_json({"key": key.id, "created_at": key.created_at})
+    else:
+        console.print(f"audit key k{key.id} is now current; older keys are kept for `jointwatch audit find`",
+                      highlight=False)

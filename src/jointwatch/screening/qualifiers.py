@@ -38,20 +38,23 @@ _DMY = re.compile(r"^(\d{1,2})[./](\d{1,2})[./](\d{4})$")
 
 
 def parse_birth_date(value: str) -> str:
-    """YYYY, YYYY-MM, YYYY-MM-DD or DD.MM.YYYY as an ISO prefix; QueryError when impossible."""
+    """YYYY, YYYY-MM, YYYY-MM-DD or DD.MM.YYYY as an ISO prefix; QueryError when impossible.
+
+    The error says what is wrong, never the value: it becomes the detail of an API problem,
+    and a birth date is personal data."""
     text = value.strip()
     if m := _DMY.match(text):
         text = f"{m.group(3)}-{int(m.group(2)):02d}-{int(m.group(1)):02d}"
     m = _ISO.match(text)
     if not m:
-        raise QueryError(f"birth_date {value!r} is not YYYY, YYYY-MM, YYYY-MM-DD or DD.MM.YYYY")
+        raise QueryError("birth_date is not YYYY, YYYY-MM, YYYY-MM-DD or DD.MM.YYYY")
     year, month, day = m.group(1), m.group(2), m.group(3)
     if not 1850 <= int(year) <= date.today().year:
-        raise QueryError(f"birth_date {value!r}: year out of range")
+        raise QueryError(f"birth_date: the year is not between 1850 and {date.today().year}")
     try:
         date(int(year), int(month or 1), int(day or 1))
     except ValueError as error:
-        raise QueryError(f"birth_date {value!r}: {error}") from None
+        raise QueryError(f"birth_date: {error}") from None
     return text
 
 

@@ -41,19 +41,28 @@ CANDIDATES = 200
 Suppressor = Callable[[str, list[str], int | None], set[str]]
 
 
+def _ordinal(number: int) -> str:
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
 def prepare(query: Query) -> Query:
-    """The query checked and normalised; QueryError names the field that is wrong."""
+    """The query checked and normalised; QueryError names the field that is wrong and why.
+
+    Never the value: the message is the detail of an API problem, read by whoever sees the
+    logs or the client's errors, and the name is the person's (the CLI says which line or
+    argument it came from)."""
     name = query.name if isinstance(query.name, str) else ""
     if not name.strip():
         raise QueryError("name is empty")
     if len(name) > MAX_QUERY_CHARS:
         raise QueryError(f"name is {len(name)} characters long (at most {MAX_QUERY_CHARS})")
     if query.schema not in QUERY_SCHEMATA:
-        raise QueryError(f"schema {query.schema!r} is not one of {', '.join(QUERY_SCHEMATA)}")
+        raise QueryError(f"schema is not one of {', '.join(QUERY_SCHEMATA)}")
     analyzed = analyze_name(name, query.schema)
     letters = sum(len(t.text) for t in analyzed.tokens)
     if letters < 2:
-        raise QueryError(f"name {name!r} has fewer than two letters that can be read")
+        raise QueryError("name has fewer than two letters that can be read")
     birth = parse_birth_date(query.birth_date) if query.birth_date else None
     gender = (query.gender or "").strip().lower() or None
     if gender in ("m", "male"):
@@ -61,14 +70,14 @@ def prepare(query: Query) -> Query:
     elif gender in ("f", "female"):
         gender = "female"
     elif gender is not None:
-        raise QueryError(f"gender {query.gender!r} is not male/female/m/f")
+        raise QueryError("gender is not male/female/m/f")
     from jointwatch.sources.countries import country_code  # noqa: PLC0415 - only when countries are given
 
     countries = []
-    for raw in query.countries:
+    for number, raw in enumerate(query.countries, 1):
         code = country_code(raw)
         if code is None:
-            raise QueryError(f"country {raw!r} is not a country name or ISO code")
+            raise QueryError(f"countries: the {_ordinal(number)} is not a country name or ISO code")
         countries.append(code)
     return replace(query, birth_date=birth, gender=gender, countries=tuple(countries),
                    id_numbers=tuple(n for n in query.id_numbers if n and n.strip()))

@@ -7,17 +7,20 @@ deletes a row, so neither the CLI nor the API can offer one.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, Select, insert, select
 
+from jointwatch.store.audit_keys import AuditKey, all_keys, current_key
 from jointwatch.store.engine import inserted_id
 from jointwatch.store.schema import audit
 
 MAX_LIMIT = 10_000
+DIGEST_CHARS = 64  # the width of audit.subject_digest and jobs.subject_digest
 
 
 @dataclass(frozen=True)
@@ -33,26 +36,71 @@ class AuditEntry:
     at: datetime
 
 
-def subject_digest(subject: Any) -> str:
-    """SHA-256 (hex) of a request subject in canonical JSON: proves who was asked about, holds no name."""
+def _canonical(subject: Any) -> bytes:
+    """The subject as canonical JSON: the same subject always gives the same bytes."""
     text = json.dumps(subject, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return text.encode("utf-8")
 
 
-def record(engine: Engine, member_id: int, user: str, action: str, status: int, subject: str | None = None,
-           list_versions: dict[str, str] | None = None, result_summary: str = "") -> int:
-    """Append one audit row; ``subject`` is already a digest. Returns the row's number."""
-    row = {"member_id": member_id, "user": user, "action": action, "subject_digest": subject,
-           "list_versions": json.dumps(list_versions or {}, sort_keys=True), "result_summary": result_summary,
-           "status": status, "at": datetime.now(UTC)}
+def keyed_digest(key: AuditKey, subject: Any) -> str:
+    """``k<key id>:`` and the HMAC-SHA256 (hex) of the subject under ``key``, cut to 64 characters
+    (over 200 bits): proves who was asked about, holds no name, and cannot be recomputed from a
+    guessed name without the key."""
+    prefix = f"k{key.id}:"
+    mac = hmac.new(key.secret, _canonical(subject), hashlib.sha256).hexdigest()
+    return prefix + mac[:DIGEST_CHARS - len(prefix)]
+
+
+def plain_digest(subject: Any) -> str:
+    """The SHA-256 (hex) that rows written before the keyed digest (migration 0012) hold."""
+    return hashlib.sha256(_canonical(subject)).hexdigest()
+
+
+def subject_digest(engine: Engine, subject: Any) -> str:
+    """The digest of ``subject`` under the store's current audit key (made on first use)."""
     with engine.begin() as connection:
-        return (inserted_id(connection.execute(insert(audit).values(**row))))
+        return keyed_digest(current_key(connection), subject)
+
+
+def record(engine: Engine, member_id: int, user: str, action: str, status: int, subject: Any = None,
+           list_versions: dict[str, str] | None = None, result_summary: str = "",
+           digest: str | None = None) -> int:
+    """Append one audit row; returns its number.
+
+    ``subject`` (the request's subject as sent) is digested under the current key in the same
+    transaction and never stored; ``digest`` is one made earlier (a job's, at submission)."""
+    with engine.begin() as connection:
+        if digest is None and subject is not None:
+            digest = keyed_digest(current_key(connection), subject)
+        row = {"member_id": member_id, "user": user, "action": action, "subject_digest": digest,
+               "list_versions": json.dumps(list_versions or {}, sort_keys=True),
+               "result_summary": result_summary, "status": status, "at": datetime.now(UTC)}
+        return inserted_id(connection.execute(insert(audit).values(**row)))
+
+
+def digests_of(engine: Engine, subject: Any) -> set[str]:
+    """Every digest ``subject`` has had: under each audit key the store has had, and the plain one."""
+    return {keyed_digest(key, subject) for key in all_keys(engine)} | {plain_digest(subject)}
+
+
+def rows_about(engine: Engine, subjects: list[Any], member_id: int | None = None,
+               limit: int = 1000) -> list[AuditEntry]:
+    """The audit rows whose subject is one of ``subjects`` exactly as a request sent it, under
+    any key the store has had (and the plain digest of rows older than the keys)."""
+    digests = set().union(*(digests_of(engine, subject) for subject in subjects))
+    query = select(audit).where(audit.c.subject_digest.in_(sorted(digests)))
+    return _entries(engine, query, member_id, None, limit)
 
 
 def read_audit(engine: Engine, member_id: int | None = None, since: datetime | None = None,
                limit: int = 1000) -> list[AuditEntry]:
     """Audit rows oldest first, of one member (or all, for the operator's CLI), from ``since``."""
-    query = select(audit).order_by(audit.c.at, audit.c.id).limit(max(1, min(limit, MAX_LIMIT)))
+    return _entries(engine, select(audit), member_id, since, limit)
+
+
+def _entries(engine: Engine, query: Select[Any], member_id: int | None, since: datetime | None,
+             limit: int) -> list[AuditEntry]:
+    query = query.order_by(audit.c.at, audit.c.id).limit(max(1, min(limit, MAX_LIMIT)))
     if member_id is not None:
         query = query.where(audit.c.member_id == member_id)
     if since is not None:

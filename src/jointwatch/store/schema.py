@@ -116,7 +116,8 @@ api_keys = Table(
 )
 
 # The audit trail: appended to, never updated or deleted by the code. The subject is kept
-# as a digest only, so the trail proves who asked about whom without holding the names.
+# as a keyed digest only ("k<audit key id>:<HMAC-SHA256 hex>", store/audit.py), so the trail
+# proves who asked about whom without holding the names or letting a reader confirm a guess.
 audit = Table(
     "audit",
     metadata,
@@ -130,6 +131,16 @@ audit = Table(
     Column("status", Integer, nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
     Index("ix_audit_member_at", "member_id", "at"),
+)
+
+# The secret keys of the audit digest (HMAC-SHA256 of the subject, keyed): made on first use,
+# rotated by the operator, never deleted, so that old rows can still be checked. No route reads it.
+audit_keys = Table(
+    "audit_keys",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("secret", String(64), nullable=False),  # 32 random bytes, hex
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
 # An analyst's verdict on one match, filed under the member that made it. A false positive

@@ -56,7 +56,8 @@ def add_entry(engine: Engine, query_key: str, query_name: str, query_birth_date:
                 raise IntegrityError("duplicate whitelist entry", None, Exception())
             new_id = inserted_id(connection.execute(insert(whitelist).values(**row)))
     except IntegrityError:
-        raise StoreError(f"{query_name!r} is already whitelisted against {source} {reference}") from None
+        # the subject is not named: the message becomes an API problem's detail
+        raise StoreError(f"this subject is already whitelisted against {source} {reference}") from None
     return WhitelistEntry(id=int(new_id), **row)
 
 

@@ -12,7 +12,6 @@ from jointwatch.api.auth import Caller, Right, authorize
 from jointwatch.api.models import DecisionOut, DecisionRequest
 from jointwatch.api.problems import PROBLEM_RESPONSES, Problem
 from jointwatch.screening.screener import prepare
-from jointwatch.store.audit import subject_digest
 from jointwatch.store.decisions import list_decisions, record_decision
 
 router = APIRouter(tags=["decisions"])
@@ -25,7 +24,7 @@ _RESPONSES: dict[int | str, dict[str, object]] = {
 def decide(body: DecisionRequest, request: Request,
            caller: Annotated[Caller, Depends(authorize("decision.create", Right.DECIDE))]) -> DecisionOut:
     """Mark a match a true or false positive, with a reason; a false positive stops it alerting again."""
-    caller.note.subject = subject_digest(body.subject.audit_view())
+    caller.note.subject = body.subject.audit_view()
     query = prepare(body.subject.to_query())
     decision = record_decision(request.app.state.engine, caller.member_id, caller.key.user, query.identity(),
                                body.subject.name, query.birth_date, body.ref, body.source, body.verdict,

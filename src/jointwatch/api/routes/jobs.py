@@ -57,9 +57,11 @@ def accept_job(request: Request, caller: Caller, body: ScreenRequest) -> JSONRes
     if len(body.subjects) > settings.max_job:
         caller.note.summary = f"refused: {len(body.subjects)} subjects"
         raise HTTPException(413, f"{len(body.subjects):,} subjects: at most {settings.max_job:,} per job")
-    job = create_job(request.app.state.engine, caller.member_id, caller.key.user,
-                     [s.model_dump(by_alias=True) for s in body.subjects], body.threshold, body.limit,
-                     caller.note.subject or subject_digest([s.audit_view() for s in body.subjects]))
+    engine = request.app.state.engine
+    # one digest for the job and the audit row of its submission, so job.done rows link to it
+    caller.note.digest = subject_digest(engine, [s.audit_view() for s in body.subjects])
+    job = create_job(engine, caller.member_id, caller.key.user, [s.model_dump(by_alias=True) for s in body.subjects],
+                     body.threshold, body.limit, caller.note.digest)
     worker: JobWorker = request.app.state.job_worker
     worker.wake()
     caller.note.summary = f"job {job.id}: {job.total} subjects queued"
@@ -71,8 +73,15 @@ def accept_job(request: Request, caller: Caller, body: ScreenRequest) -> JSONRes
 def submit(body: ScreenRequest, request: Request,
            caller: Annotated[Caller, Depends(authorize("job.create", Right.SCREEN))]) -> JSONResponse:
     """Screen a batch (up to 100,000 subjects) as a job; follow it at the Location answered."""
-    caller.note.subject = subject_digest([s.audit_view() for s in body.subjects])
+    caller.note.subject = [s.audit_view() for s in body.subjects]
     return accept_job(request, caller, body)
+
+
+def _own_job(request: Request, caller: Caller, job_id: str) -> Job:
+    """The caller's member's job; a refusal (404) is audited with the id that was asked for."""
+    # written before the lookup: a probe for another member's job leaves the id it tried
+    caller.note.summary = f"job {job_id[:64]}: not found for this member"
+    return get_job(request.app.state.engine, job_id, caller.member_id)
 
 
 def _job_out(job: Job) -> JobOut:
@@ -85,7 +94,7 @@ def _job_out(job: Job) -> JobOut:
 def job_status(job_id: str, request: Request,
                caller: Annotated[Caller, Depends(authorize("job.read", Right.SCREEN))]) -> JobOut:
     """The job's status (queued, running, done, failed) and how many of its subjects are screened."""
-    job = get_job(request.app.state.engine, job_id, caller.member_id)
+    job = _own_job(request, caller, job_id)
     caller.note.summary = f"job {job.id}: {job.status}, {job.done} of {job.total}"
     return _job_out(job)
 
@@ -97,7 +106,7 @@ def job_results(job_id: str, request: Request,
                 caller: Annotated[Caller, Depends(authorize("job.results", Right.SCREEN))]) -> StreamingResponse:
     """The results screened so far, one JSON object per line (index, id, matches, error), in subject order."""
     engine = request.app.state.engine
-    job = get_job(engine, job_id, caller.member_id)
+    job = _own_job(request, caller, job_id)
     # the audit row is written before the first line, so it names exactly what this read will send
     caller.note.summary = f"job {job.id}: {job.done} of {job.total} results read"
 

@@ -25,7 +25,6 @@ from jointwatch.api.models_media import (
 )
 from jointwatch.api.params import RowId
 from jointwatch.api.problems import PROBLEM_RESPONSES, Problem
-from jointwatch.store.audit import subject_digest
 
 router = APIRouter(tags=["media"])
 # item numbers are SQL INTEGERs: anything larger cannot name one (and PostgreSQL would refuse to compare)
@@ -76,7 +75,7 @@ def match_hashes(body: MediaMatchRequest, request: Request,
     """Match a file's hashes (MD5, SHA-256, PDQ) against the bank's active items, as your member may see them."""
     from jointwatch.media.matcher import MatchOptions, seen_by
 
-    caller.note.subject = subject_digest(body.model_dump())
+    caller.note.subject = body.model_dump()
     matches = _matcher(request).match_hashes(body.md5.lower() if body.md5 else None,
                                              body.sha256.lower() if body.sha256 else None,
                                              [p.lower() for p in body.pdq], MatchOptions(pdq_threshold=body.threshold))
@@ -126,7 +125,7 @@ def contribute_hashes(body: MediaItemRequest, request: Request,
     from jointwatch.media.bank import contribute_hashes
     from jointwatch.media.labels import make_labels
 
-    caller.note.subject = subject_digest(body.model_dump())
+    caller.note.subject = body.model_dump()
     done = contribute_hashes(request.app.state.engine, caller.member_id, caller.key.user,
                              make_labels(body.content_type, body.group, body.tlp),
                              md5=body.md5.lower() if body.md5 else None,
@@ -189,7 +188,7 @@ def item_history(item_id: ItemId, request: Request,
 def _change(request: Request, caller: Caller, item_id: int, action: str, reason: str) -> MediaItemOut:
     from jointwatch.media.bank import change_status
 
-    caller.note.subject = subject_digest({"item": item_id, "reason": reason})
+    caller.note.subject = {"item": item_id, "reason": reason}
     done = change_status(request.app.state.engine, item_id, caller.member_id, caller.key.user, action, reason,
                          request.app.state.settings.media_disputes_per_day)
     caller.note.summary = f"media item {item_id} {done.status}"
@@ -241,6 +240,6 @@ def ask_contributor(ref: Annotated[str, Path(pattern=r"^[0-9a-fA-F]{32}$")], bod
     """Ask the contributor of an item you matched but may not see: the question goes into its history."""
     from jointwatch.media.bank import ask
 
-    caller.note.subject = subject_digest({"ref": ref, "question": body.question})
+    caller.note.subject = {"ref": ref, "question": body.question}
     ask(request.app.state.engine, ref, caller.member_id, caller.key.user, body.question)
     caller.note.summary = "asked a media item's contributor"

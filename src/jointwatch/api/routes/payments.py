@@ -33,7 +33,6 @@ from jointwatch.payments.model import MessageError, PaymentFormatError
 from jointwatch.payments.reader import read_payments
 from jointwatch.payments.screening import PaymentDecision, PaymentScreener
 from jointwatch.screening import Screener
-from jointwatch.store.audit import subject_digest
 from jointwatch.store.customers import list_alerts
 from jointwatch.store.freeze import FrozenAsset, list_assets, release_asset, totals
 
@@ -61,7 +60,7 @@ async def screen_payments(body: PaymentScreenRequest, request: Request,
                           caller: Annotated[Caller, Depends(authorize("payments.screen", Right.SCREEN))],
                           ) -> PaymentScreenResponse:
     """Screen every message of a payment file: pass or hold, with the hits and reasons."""
-    caller.note.subject = subject_digest(body.content)
+    caller.note.subject = body.content
     screener, versions = await anyio.to_thread.run_sync(request.app.state.screeners.current)
     caller.note.list_versions = versions
     payments = PaymentScreener(screener, body.threshold, caller.member_id, body.remittance)
@@ -90,7 +89,7 @@ def _asset_out(asset: FrozenAsset) -> FrozenAssetOut:
 def freeze(body: FreezeRequest, request: Request,
            caller: Annotated[Caller, Depends(authorize("freeze.create", Right.DECIDE))]) -> FrozenAssetOut:
     """Enter a frozen asset with its legal basis (list and reference; regime from the listing)."""
-    caller.note.subject = subject_digest(f"{body.holder}|{body.account}")
+    caller.note.subject = f"{body.holder}|{body.account}"
     asset = freeze_listed_asset(
         request.app.state.engine, holder=body.holder, account=body.account, institution=body.institution,
         amount=body.amount, currency=body.currency, list_source=body.source, reference=body.ref,
@@ -155,7 +154,7 @@ async def screen_customers(body: CustomerFileRequest, request: Request,
                            caller: Annotated[Caller, Depends(authorize("customers.screen", Right.SCREEN))],
                            ) -> CustomerRunResponse:
     """Make the file the member's customer base and screen it in full (rows in error are reported)."""
-    caller.note.subject = subject_digest(body.content)
+    caller.note.subject = body.content
     screener, versions = await anyio.to_thread.run_sync(request.app.state.screeners.current)
     caller.note.list_versions = versions
     run = await anyio.to_thread.run_sync(_screen_file, request.app.state.engine, screener, body.content,

@@ -12,7 +12,6 @@ from jointwatch.api.auth import Caller, Right, authorize
 from jointwatch.api.models import DiffResponse, EntityResponse, ListingOut, ListsResponse, VersionOut
 from jointwatch.api.problems import PROBLEM_RESPONSES, Problem
 from jointwatch.store import diff_versions, list_versions_of, show_entity
-from jointwatch.store.audit import subject_digest
 
 router = APIRouter(tags=["register"])
 _RESPONSES: dict[int | str, dict[str, object]] = {
@@ -24,7 +23,7 @@ def entity(ref: str, request: Request,
            caller: Annotated[Caller, Depends(authorize("entity.read", Right.READ_REGISTER))],
            source: Annotated[str | None, Query(max_length=64)] = None) -> EntityResponse:
     """A listing by the source's reference (QDi.354) or entity id, with every statement's provenance."""
-    caller.note.subject = subject_digest({"ref": ref, "source": source})
+    caller.note.subject = {"ref": ref, "source": source}
     views = show_entity(request.app.state.engine, ref, source)  # NotFoundError → 404
     caller.note.summary = ", ".join(f"{v.source}:{v.reference}" for v in views)
     return EntityResponse(ref=ref, listings=[ListingOut.model_validate(asdict(v)) for v in views])

@@ -24,7 +24,6 @@ from jointwatch.api.screeners import Screeners
 from jointwatch.api.settings import ServiceSettings
 from jointwatch.screening import Match, Screener
 from jointwatch.screening.screener import prepare
-from jointwatch.store.audit import subject_digest
 
 router = APIRouter(tags=["screening"])
 SUMMARY_REFS = 10
@@ -61,7 +60,7 @@ async def _in_time(request: Request, caller: Caller, work: Callable[[float], T])
 async def match(body: MatchRequest, request: Request,
                 caller: Annotated[Caller, Depends(authorize("match", Right.SCREEN))]) -> MatchResponse:
     """Screen one subject against the newest version of every loaded list."""
-    caller.note.subject = subject_digest(body.audit_view())
+    caller.note.subject = body.audit_view()
     query = prepare(body.to_query())  # a bad subject is a 422 before the index is touched
     screeners: Screeners = request.app.state.screeners
     # outside the timeout: a rebuild after a list load is slow once, and every request waits for it
@@ -95,7 +94,7 @@ async def screen(body: ScreenRequest, request: Request,
                                                 "limit); unset: a job when over the inline limit.")] = None,
                  ) -> ScreenResponse | JSONResponse:
     """Screen a batch inline (up to 1,000 subjects); a larger one (or ?async=true) is accepted as a job (202)."""
-    caller.note.subject = subject_digest([s.audit_view() for s in body.subjects])
+    caller.note.subject = [s.audit_view() for s in body.subjects]
     settings: ServiceSettings = request.app.state.settings
     too_many = len(body.subjects) > settings.max_batch
     if as_job or (too_many and as_job is None):

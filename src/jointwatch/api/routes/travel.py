@@ -13,7 +13,6 @@ from jointwatch.api.auth import Caller, Right, authorize
 from jointwatch.api.models import MatchOut
 from jointwatch.api.problems import PROBLEM_RESPONSES
 from jointwatch.screening import Screener
-from jointwatch.store.audit import subject_digest
 from jointwatch.store.travel_documents import find_documents
 from jointwatch.travel.read import read_travellers
 from jointwatch.travel.reply import carrier_reply
@@ -83,7 +82,7 @@ async def travel_screen(body: TravelScreenRequest, request: Request,
                         ) -> TravelScreenResponse:
     """Screen every traveller of every interchange of a message; a broken envelope, or text after
     an UNZ that is not a whole interchange, is a 422 naming the segment (nothing screened)."""
-    caller.note.subject = subject_digest(body.message)
+    caller.note.subject = body.message
     screener, versions = await anyio.to_thread.run_sync(request.app.state.screeners.current)
     caller.note.list_versions = versions
     results = await anyio.to_thread.run_sync(_screen, request, body, screener, caller.member_id)
