@@ -70,12 +70,16 @@ class SeenBy:
 def seen_by(engine: Engine, viewer: Viewer, matches: list[MediaMatch]) -> SeenBy:
     """The matches as ``viewer`` may know them: its visible items (as it sees them), refs of the others.
 
-    Items the viewer disputed drop out; the store's ``visible_to`` decides what is visible.
+    Items the viewer disputed drop out; the store's ``visible_to`` decides what is visible. Hidden
+    items found by PDQ count only within DEFAULT_PDQ_THRESHOLD bits.
     """
     seen = seen_matches(engine, viewer, [m.item.id for m in matches])
     visible = [replace(m, item=seen.visible[m.item.id]) for m in matches if m.item.id in seen.visible]
+    # A hidden item answers only at PDQ's operating point, whatever threshold the caller chose:
+    # at a wide one, random guesses "match" and bit flips then walk back to the hidden hash.
     # sorted by ref, not by match order: the order of hidden items must not hint at their numbers
-    hidden = sorted({HiddenMatch(seen.hidden[m.item.id]) for m in matches if m.item.id in seen.hidden},
+    hidden = sorted({HiddenMatch(seen.hidden[m.item.id]) for m in matches
+                     if m.item.id in seen.hidden and (m.distance is None or m.distance <= DEFAULT_PDQ_THRESHOLD)},
                     key=lambda h: h.ref)
     return SeenBy(visible, hidden)
 
