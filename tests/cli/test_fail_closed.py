@@ -182,3 +182,23 @@ def test_the_service_refuses_or_warns_about_old_lists(un_store: Path) -> None:
     assert warned.status_code == 200
     assert "QDi.354" in warned.text
     assert warned.headers["Warning"].startswith('199 jointwatch "lists older than the allowed')
+
+
+@pytest.mark.parametrize("age", ["inf", "1e400", "1e12"])
+def test_a_list_age_too_large_to_count_is_a_bad_command_line(un_store: Path, age: str) -> None:
+    # review of issue 13: `--max-list-age inf` (or 1e12) crashed with an OverflowError traceback (exit 1)
+    result = jw("screen", HARZI, "--max-list-age", age, db=un_store)
+    assert result.exit_code == 2, result.output
+    assert "--max-list-age" in result.output
+
+
+def test_any_policy_the_library_accepts_is_checked_without_overflow(un_store: Path) -> None:
+    info = latest_versions(open_engine(str(un_store)))["un_sc"]
+    now = datetime.now(UTC)
+    assert check_lists({"un_sc": info}, ListPolicy(1e12), now) == []
+    with pytest.raises(ScreeningUnavailableError, match="older than the allowed"):
+        check_lists({"un_sc": info}, ListPolicy(1e-9), now + timedelta(days=1))
+    # NaN compares false with everything: such a policy would never refuse, so it cannot be made
+    for bad in (float("nan"), float("inf"), -1.0):
+        with pytest.raises(ValueError, match="max_age_days"):
+            ListPolicy(bad)

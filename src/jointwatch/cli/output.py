@@ -16,7 +16,7 @@ from jointwatch.cli.consoles import err_console, print_message
 from jointwatch.errors import JointwatchError
 from jointwatch.jsonout import dumps
 from jointwatch.screening import ListPolicy, OnStale, Screener, open_screener
-from jointwatch.screening.freshness import DEFAULT_MAX_LIST_AGE_DAYS
+from jointwatch.screening.freshness import DEFAULT_MAX_LIST_AGE_DAYS, MAX_LIST_AGE_DAYS
 
 DbOption = Annotated[
     str | None,
@@ -26,9 +26,10 @@ DbOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines instead of tables.")]
 MaxListAgeOption = Annotated[float, typer.Option(
-    "--max-list-age", envvar="JOINTWATCH_MAX_LIST_AGE", show_envvar=True, min=0, metavar="DAYS",
+    "--max-list-age", envvar="JOINTWATCH_MAX_LIST_AGE", show_envvar=True, min=0, max=MAX_LIST_AGE_DAYS,
+    metavar="DAYS",
     help="Refuse to screen (exit 9) when a list was last confirmed current longer ago than this "
-         "(by a load or `lists update`); 0: no limit.")]
+         "(by a load or `lists update`); 0: no limit; at most 36500.")]
 StaleListsOption = Annotated[OnStale, typer.Option(
     "--stale-lists", envvar="JOINTWATCH_STALE_LISTS", show_envvar=True, case_sensitive=False,
     help="With lists older than --max-list-age: refuse (exit 9) or warn and screen. "

@@ -13,15 +13,19 @@ for weeks, and a register refreshed daily is current however old the last change
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from jointwatch.errors import ScreeningUnavailableError
 from jointwatch.store.versions import VersionInfo
 
 DEFAULT_MAX_LIST_AGE_DAYS = 7.0
+# the largest age an operator may set (a century): past it "no limit" is 0, and the command
+# line refuses infinities that would otherwise end in an overflow instead of an answer
+MAX_LIST_AGE_DAYS = 36_500.0
 
 
 class OnStale(StrEnum):
@@ -37,6 +41,12 @@ class ListPolicy:
 
     max_age_days: float = DEFAULT_MAX_LIST_AGE_DAYS
     on_stale: OnStale = OnStale.refuse
+
+    def __post_init__(self) -> None:
+        # NaN compares false with every age: such a policy would silently never refuse
+        if not (math.isfinite(self.max_age_days) and self.max_age_days >= 0):
+            raise ValueError(f"max_age_days must be a finite number of days, 0 or more (0: no limit), "
+                             f"not {self.max_age_days!r}")
 
 
 def last_confirmed(info: VersionInfo) -> datetime:
@@ -61,11 +71,12 @@ def check_lists(versions: Mapping[str, VersionInfo], policy: ListPolicy,
     if not policy.max_age_days:
         return []
     now = now or datetime.now(UTC)
-    limit = timedelta(days=policy.max_age_days)
+    # compared in seconds: a timedelta of a large number of days overflows
+    limit = policy.max_age_days * 86_400
     old = []
     for source, info in sorted(versions.items()):
         age = now - last_confirmed(info)
-        if age > limit:
+        if age.total_seconds() > limit:
             old.append(f"{source} (version {info.version}, last confirmed current "
                        f"{last_confirmed(info):%Y-%m-%d %H:%M} UTC, {age.days} days ago)")
     if not old:
