@@ -55,10 +55,32 @@ class FrozenAsset:
     history: list[FreezeEvent] = field(default_factory=list)
 
 
+def _cents(value: object) -> Decimal:
+    """An amount as stored, to the cent: SQLite's double read at four places carries noise past the cent."""
+    return Decimal(str(value)).quantize(CENT)
+
+
 def _asset(row, history: list[FreezeEvent]) -> FrozenAsset:  # type: ignore[no-untyped-def]
     return FrozenAsset(row.id, row.member_id, row.holder, row.customer_ref, row.account, row.institution,
-                       Decimal(row.amount), Decimal(row.frozen_amount), row.currency, row.frozen_on,
+                       _cents(row.amount), _cents(row.frozen_amount), row.currency, row.frozen_on,
                        row.list_source, row.reference, row.regime, row.country, row.status, row.created_at, history)
+
+
+# Amounts are kept to the cent and under ten trillion: on SQLite a NUMERIC column holds a
+# double, exact to 15 significant digits, so every such amount (and every difference a release
+# leaves) is stored and read back exactly; larger or finer amounts would be silently rounded.
+MAX_AMOUNT = Decimal("9999999999999.99")
+CENT = Decimal("0.01")
+
+
+def _exact_amount(amount: Decimal) -> None:
+    """Refuse an amount the register could not keep exactly (QueryError)."""
+    if not amount.is_finite() or amount <= 0:
+        raise QueryError(f"amount {amount} is not positive")
+    if amount > MAX_AMOUNT:
+        raise QueryError(f"amount {amount} is over the register's largest, {MAX_AMOUNT:,}")
+    if amount != amount.quantize(CENT):
+        raise QueryError(f"amount {amount} has more than two decimal places (the register keeps cents)")
 
 
 def freeze_asset(engine: Engine, *, holder: str, account: str, institution: str, amount: Decimal, currency: str,
@@ -73,8 +95,7 @@ def freeze_asset(engine: Engine, *, holder: str, account: str, institution: str,
         storable(name, value)
     if customer_ref is not None:
         storable("customer", customer_ref)
-    if amount <= 0:
-        raise QueryError(f"amount {amount} is not positive")
+    _exact_amount(amount)
     if len(currency) != 3 or not currency.isalpha():
         raise QueryError(f"currency {currency!r} is not an ISO 4217 code")
     if len(country) != 2 or not country.isalpha():
@@ -103,6 +124,8 @@ def release_asset(engine: Engine, asset_id: int, reason: str, amount: Decimal | 
     asset = get_asset(engine, asset_id, member_id)
     if asset.status == RELEASED:
         raise StoreError(f"frozen asset {asset_id} is already released")
+    if amount is not None:
+        _exact_amount(amount)
     released = asset.frozen_amount if amount is None else amount
     if released <= 0 or released > asset.frozen_amount:
         raise QueryError(f"cannot release {released} {asset.currency}: {asset.frozen_amount} is frozen")
@@ -128,7 +151,7 @@ def _history(engine: Engine, ids: list[int]) -> dict[int, list[FreezeEvent]]:
         for start in range(0, len(ids), 500):
             for r in connection.execute(select(freeze_events).where(
                     freeze_events.c.asset_id.in_(ids[start:start + 500])).order_by(freeze_events.c.id)):
-                out[r.asset_id].append(FreezeEvent(r.status, Decimal(r.amount), r.reason, r.licence, r.by_user, r.at))
+                out[r.asset_id].append(FreezeEvent(r.status, _cents(r.amount), r.reason, r.licence, r.by_user, r.at))
     return out
 
 
