@@ -30,7 +30,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -263,18 +263,18 @@ def page_runs(request: pytest.FixtureRequest, tree: Tree) -> dict[str, Page]:
     Most of the time is the start of a `jointwatch` process, one core's work: two pages side by
     side keep both cores of a CI machine busy.
     """
-    selected = [item.callspec.params["page"] for item in request.session.items
-                if getattr(item, "originalname", "") == "test_page_examples_run_as_written"]
-    fresh = [page for page in selected if page.name in FRESH]
-    others = [page for page in selected if page.name not in FRESH]
+    selected = [Path(str(item.callspec.params["page"])) for item in request.session.items
+                if isinstance(item, pytest.Function) and item.originalname == "test_page_examples_run_as_written"]
+
+    def run(page: Path, store: Future[Path] | None) -> Page:
+        return Page(tree, page, store.result() if store else None).run_all(read_examples(page)[0])
+
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         # README (the longest) starts at once, while the store the other pages need is built
-        runs = {page.name: pool.submit(lambda p: Page(tree, p, None).run_all(read_examples(p)[0]), page)
-                for page in fresh}
+        runs = {page.name: pool.submit(run, page, None) for page in selected if page.name in FRESH}
         store = pool.submit(_build_store, tree)
-        runs |= {page.name: pool.submit(lambda p: Page(tree, p, store.result()).run_all(read_examples(p)[0]), page)
-                 for page in others}
-        return {name: run.result() for name, run in runs.items()}
+        runs |= {page.name: pool.submit(run, page, store) for page in selected if page.name not in FRESH}
+        return {name: done.result() for name, done in runs.items()}
 
 
 @pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
@@ -284,6 +284,8 @@ def test_page_examples_run_as_written(page: Path, page_runs: dict[str, Page]) ->
     runner = page_runs[page.name]
     for seconds, what in sorted(runner.seconds, reverse=True)[:8]:
         print(f"{seconds:6.1f} s  {what}")
+    for skipped in runner.skipped:
+        print(f"not run: {skipped}")
     assert not runner.failures, f"{len(runner.failures)} example(s) of {page.name} fail:\n" + "\n".join(
         runner.failures)
 
