@@ -202,3 +202,11 @@ def test_any_policy_the_library_accepts_is_checked_without_overflow(un_store: Pa
     for bad in (float("nan"), float("inf"), -1.0):
         with pytest.raises(ValueError, match="max_age_days"):
             ListPolicy(bad)
+
+
+def test_no_match_names_the_lists_it_looked_in(un_store: Path) -> None:
+    result = jw("screen", "Wilhelmina Zuiderduin", db=un_store)
+    assert result.exit_code == 0
+    assert "No listed entity matches" in result.stdout and "un_sc 2026-02-27" in result.stdout
+    answer = json.loads(jw("screen", "Wilhelmina Zuiderduin", "--json", db=un_store).stdout)
+    assert answer["matches"] == [] and answer["lists"].startswith("un_sc 2026-02-27")

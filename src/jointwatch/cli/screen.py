@@ -55,9 +55,11 @@ def _explain_line(match: Match) -> str:
     return text
 
 
-def _print_matches(query: Query, matches: list[Match]) -> None:
+def _print_matches(query: Query, matches: list[Match], lists: str) -> None:
     if not matches:
-        console.print(f"No listed entity matches [bold]{escape(query.name)}[/] at this threshold.", highlight=False)
+        # "no match" only means something together with what was looked at
+        console.print(f"No listed entity matches [bold]{escape(query.name)}[/] at this threshold, "
+                      f"in {escape(lists)}.", highlight=False)
         return
     table = DataTable(title=f"Matches for {query.name}", show_lines=True)
     for column in ("score", "source", "ref", "listed name", "why", "list version"):
@@ -122,9 +124,9 @@ def screen_command(
     matches = run(as_json, lambda: screener.screen(query, threshold=threshold, limit=limit))
     if as_json:
         print_json({"query": query, "threshold": screener.threshold if threshold is None else threshold,
-                    "matches": [match_record(m) for m in matches]})
+                    "lists": screener.index.label, "matches": [match_record(m) for m in matches]})
     else:
-        _print_matches(query, matches)
+        _print_matches(query, matches, screener.index.label)
 
 
 def _run_batch(screener: Any, input_path: Path, output_path: Path, threshold: float | None, limit: int,
