@@ -98,6 +98,11 @@ def test_freeze_needs_a_listing_and_storable_text(client: TestClient, new_member
         sent[field] = sent[field] + "\u0000x"
         response = client.post("/freeze", headers=member.auth("analyst"), json=sent)
         assert response.status_code == 422, (field, response.text)
+    # codes of the right shape that no standard knows would be counted in the totals as if real
+    for field, value in (("currency", "XXZ"), ("currency", "EU1"), ("country", "ZZ"), ("country", "QQ")):
+        sent = body | {"source": "un_sc", "ref": "QDi.354", field: value}
+        response = client.post("/freeze", headers=member.auth("analyst"), json=sent)
+        assert response.status_code == 422, (field, value, response.text)
     assert client.get("/freeze", headers=member.auth("analyst")).json() == []
 
 

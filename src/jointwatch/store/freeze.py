@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import pycountry
 from sqlalchemy import Engine, insert, select, update
 
 from jointwatch.errors import NotFoundError, QueryError, StoreError
+from jointwatch.sources.countries import country_code
 from jointwatch.store.engine import inserted_id
 from jointwatch.store.schema import freeze_events, frozen_assets
 from jointwatch.text import storable
@@ -96,10 +98,11 @@ def freeze_asset(engine: Engine, *, holder: str, account: str, institution: str,
     if customer_ref is not None:
         storable("customer", customer_ref)
     _exact_amount(amount)
-    if len(currency) != 3 or not currency.isalpha():
-        raise QueryError(f"currency {currency!r} is not an ISO 4217 code")
-    if len(country) != 2 or not country.isalpha():
-        raise QueryError(f"country {country!r} is not an ISO 3166 alpha-2 code")
+    if len(currency) != 3 or pycountry.currencies.get(alpha_3=currency.upper()) is None:
+        raise QueryError("currency is not an ISO 4217 code")
+    # an unknown code would be entered and counted in the totals by country as if it were one
+    if len(country) != 2 or country_code(country) != country.lower() or country.lower() == "zz":
+        raise QueryError("country is not an ISO 3166 alpha-2 code")
     now = datetime.now(UTC)
     with engine.begin() as connection:
         asset_id = (inserted_id(connection.execute(insert(frozen_assets).values(
