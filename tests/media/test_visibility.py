@@ -161,6 +161,12 @@ def test_disputes_are_per_member_limited_and_only_of_visible_items(strict_client
         assert client.post(f"/media/items/{item['id']}/dispute", json={"reason": "agreed"},
                            headers=a.auth("analyst")).status_code == 200
     assert client.post("/media/match", json={"md5": md5}, headers=c.auth("screener")).json()["matches"] == []
+    # B's dispute of A's shared item is A's and B's business: C does not learn what B contests
+    def actions(viewer: Member) -> list[tuple[str, str]]:
+        events = client.get(f"/media/items/{greens[1]['id']}/history", headers=viewer.auth("screener")).json()
+        return [(e["action"], e["member"]) for e in events]
+    assert ("dispute", b.name) in actions(a) and ("dispute", b.name) in actions(b)
+    assert [m for _, m in actions(c)] == [a.name] * len(actions(c))
 
 
 def test_a_hidden_match_can_ask_its_contributor(strict_client: tuple[Engine, TestClient]) -> None:

@@ -209,8 +209,11 @@ def list_items(engine: Engine, viewer: Viewer, member: str | int | None = None, 
 
 
 def history(engine: Engine, item_id: int, viewer: Viewer) -> list[BankEvent]:
-    """Everything that happened to an item ``viewer`` may see, oldest first; other members' users left out."""
-    get_item(engine, item_id, viewer)
+    """Everything that happened to an item ``viewer`` may see, oldest first; other members' users left out.
+
+    A third member's questions and disputes are shown to the contributor only: who asks about
+    or contests an item tells other members what that member is looking at."""
+    contributor = get_item(engine, item_id, viewer).member_id
     query = (select(media_events.c.item_id, media_events.c.member_id, members.c.name.label("member"),
                     media_events.c.user, media_events.c.action, media_events.c.status, media_events.c.reason,
                     media_events.c.at)
@@ -221,6 +224,8 @@ def history(engine: Engine, item_id: int, viewer: Viewer) -> list[BankEvent]:
     out = []
     for row in rows:
         author = row.pop("member_id")
+        if author not in (contributor, viewer) and viewer != contributor:
+            continue
         own = viewer is not None and author == viewer
         out.append(BankEvent(**{**row, "user": row["user"] if own else None, "at": _utc(row["at"])}))
     return out
