@@ -183,3 +183,18 @@ def test_a_hidden_match_can_ask_its_contributor(strict_client: tuple[Engine, Tes
     assert events[-1]["reason"] == "we hold this file: which group?"
     assert client.post(f"/media/refs/{'0' * 32}/ask", json={"question": "?"},
                        headers=b.auth("analyst")).status_code == 404
+
+
+def test_questions_about_hidden_matches_are_limited_per_day(strict_client: tuple[Engine, TestClient]) -> None:
+    from jointwatch.errors import LimitReachedError
+    from jointwatch.store.media_bank import ask
+
+    engine, client = strict_client
+    a, b = make_member(engine), make_member(engine)
+    item = _bank(client, a, "red", "cd" * 16)
+    for n in range(2):
+        ask(engine, item["ref"], b.name, "bob", f"question {n}", questions_per_day=2)
+    with pytest.raises(LimitReachedError, match="limit of 2"):
+        ask(engine, item["ref"], b.name, "bob", "one too many", questions_per_day=2)
+    events = client.get(f"/media/items/{item['id']}/history", headers=a.auth("screener")).json()
+    assert [e["reason"] for e in events if e["action"] == "ask"] == ["question 0", "question 1"]

@@ -40,6 +40,7 @@ STATUSES = ("active", "disputed", "withdrawn")
 SHARED_TLP = ("clear", "green", "amber")
 # one member's disputes of other members' items in any 24 hours (ServiceSettings and the CLI pass theirs)
 DISPUTES_PER_DAY = 20
+QUESTIONS_PER_DAY = 50  # questions a member may put to contributors about hidden matches in 24 hours
 _MAX_ID = 2**31 - 1  # an SQL INTEGER
 
 # A member's id, or None: the view every member shares (what the CLI shows without --viewer).
@@ -293,7 +294,8 @@ def _dispute_for_member(connection: Connection, item_id: int, member_id: int, pe
         raise StoreError(f"your member has already disputed item #{item_id}") from None
 
 
-def ask(engine: Engine, ref: str, member: str | int, user: str, question: str) -> None:
+def ask(engine: Engine, ref: str, member: str | int, user: str, question: str,
+        questions_per_day: int = QUESTIONS_PER_DAY) -> None:
     """Leave ``member``'s question in the history of the item with ``ref`` (one it may not see), for its contributor."""
     if not question.strip():
         raise QueryError("to ask about an item, say what")
@@ -303,6 +305,15 @@ def ask(engine: Engine, ref: str, member: str | int, user: str, question: str) -
                                  .where(media_items.c.ref == ref.strip().lower())).first()
         if row is None:
             raise NotFoundError(f"no media item with ref {ref!r}")
+        # a member must not be able to bury a contributor's histories under questions
+        connection.execute(select(members.c.id).where(members.c.id == asker.id).with_for_update())
+        since = datetime.now(UTC) - timedelta(days=1)
+        recent = connection.execute(select(func.min(media_events.c.at), func.count()).where(
+            media_events.c.member_id == asker.id, media_events.c.action == "ask", media_events.c.at > since)).one()
+        if recent[1] >= questions_per_day:
+            wait = max(1, int((_utc(recent[0]) + timedelta(days=1) - datetime.now(UTC)).total_seconds()) + 1)
+            raise LimitReachedError(f"your member has asked {recent[1]} questions in the last 24 hours, the limit of "
+                                    f"{questions_per_day}; try again later", retry_after=wait)
         _event(connection, row.id, asker.id, user, "ask", row.status, question.strip())
 
 

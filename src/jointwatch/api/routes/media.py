@@ -234,7 +234,7 @@ def items(request: Request, caller: Annotated[Caller, Depends(authorize("media.r
     return [_item_out(i) for i in found]
 
 
-@router.post("/media/refs/{ref}/ask", status_code=204, responses=_NOT_FOUND)
+@router.post("/media/refs/{ref}/ask", status_code=204, responses=_LIMITED)
 def ask_contributor(ref: Annotated[str, Path(pattern=r"^[0-9a-fA-F]{32}$")], body: AskRequest, request: Request,
                     caller: Annotated[Caller, Depends(authorize("media.ask", Right.DECIDE))]) -> None:
     """Ask the contributor of an item you matched but may not see: the question goes into its history."""
