@@ -68,8 +68,12 @@ def test_bank_match_dispute_export_import(tmp_path: Path, photo_files: dict[str,
     imported = _run(db, "media", "import", str(export), "-f", "te-signals", "-m", "Agency B", "--json")
     # one item: the three lines of one file are one item again (issue 13: they were three)
     assert imported.exit_code == 0 and _json(imported)["created"] == 1  # type: ignore[index]
-    history = _run(db, "media", "history", "1", "--json")
+    history = _run(db, "media", "history", "1", "--viewer", "Platform A", "--json")
     assert [e["action"] for e in _json(history)] == ["contribute", "dispute", "dispute"]  # type: ignore[union-attr]
+    # the view every member shares leaves out Agency B's dispute: it is the contributor's business
+    shared = _run(db, "media", "history", "1", "--json")
+    assert [(e["action"], e["member"]) for e in _json(shared)] == [  # type: ignore[union-attr]
+        ("contribute", "Platform A"), ("dispute", "Platform A")]
     listed = _run(db, "media", "list", "--viewer", "Agency B")
     assert listed.exit_code == 0 and "sha256:" in listed.stdout
 
