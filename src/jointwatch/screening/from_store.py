@@ -29,6 +29,7 @@ ID_PROPS = ("passportNumber", "idNumber", "registrationNumber", "taxNumber", "im
             "socialSecurityNumber", "licenseNumber", "dunsCode")
 _PROPS = (*NAME_PROPS, *COUNTRY_PROPS, *ID_PROPS, "birthDate", "gender", "holder")
 MIN_IDENTIFIER = 4
+DEFAULT_POLICY = ListPolicy()  # refuse with no list or a list older than 7 days
 
 
 def _rows(engine: Engine, versions: list[VersionInfo]) -> Iterator[tuple[str, str, str, str, str, str]]:
@@ -104,7 +105,7 @@ def index_from_store(engine: Engine, sources: list[str] | None = None, use_cache
 
 
 def open_screener(engine: Engine, threshold: float | None = None, sources: list[str] | None = None,
-                  use_cache: bool = True, policy: ListPolicy | None = ListPolicy()) -> Screener:
+                  use_cache: bool = True, policy: ListPolicy | None = DEFAULT_POLICY) -> Screener:
     """A screener over the store's newest lists that honours the store's whitelist.
 
     Fails closed: ScreeningUnavailableError when no list is loaded or (``policy``) a list is
