@@ -210,3 +210,16 @@ def test_no_match_names_the_lists_it_looked_in(un_store: Path) -> None:
     assert "No listed entity matches" in result.stdout and "un_sc 2026-02-27" in result.stdout
     answer = json.loads(jw("screen", "Wilhelmina Zuiderduin", "--json", db=un_store).stdout)
     assert answer["matches"] == [] and answer["lists"].startswith("un_sc 2026-02-27")
+
+
+def test_a_job_is_refused_when_nothing_can_be_screened(tmp_path: Path) -> None:
+    from jointwatch.store.members import add_member, create_key
+
+    engine = open_engine(str(tmp_path / "jobs.db"), create=True)
+    add_member(engine, "FIU X", "NL")
+    _, secret = create_key(engine, "FIU X", "carol", "screener")
+    with TestClient(create_app(engine)) as client:
+        response = client.post("/jobs", json={"subjects": [{"name": HARZI}]},
+                               headers={"Authorization": f"Bearer {secret}"})
+    assert response.status_code == 503, response.text
+    assert response.json()["type"].endswith("screening-unavailable")

@@ -64,6 +64,7 @@ class JobWorker:
         self.poll_seconds = poll_seconds  # also finds jobs submitted to another process on the same store
         self.stop_after = stop_after      # a drill: stop as if shut down after this many subjects
         self.screened = 0                 # subjects this worker screened, for tests and logs
+        self._waiting_for = ""            # the reason screening is unavailable, logged once while it lasts
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -106,7 +107,9 @@ class JobWorker:
                 log.exception("batch worker: store error, retrying")
             except ScreeningUnavailableError as error:
                 # no list, or lists too old: the job waits (never screened against nothing) until they are loaded
-                log.warning("batch worker: waiting, %s", error)
+                if str(error) != self._waiting_for:
+                    log.warning("batch worker: waiting, %s", error)
+                self._waiting_for = str(error)
             self._wake.wait(self.poll_seconds)
             self._wake.clear()
 

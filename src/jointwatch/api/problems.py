@@ -47,9 +47,10 @@ def problem_response(status: int, detail: str | None = None, slug: str | None = 
 
 
 # What every route may answer besides 200, for the OpenAPI document (400: a body that is not JSON,
-# or a bad Content-Length, which BodyLimitMiddleware refuses on any route).
+# or a bad Content-Length, which BodyLimitMiddleware refuses on any route; 503: the store too busy to take
+# the audit row, or screening unavailable: no list loaded, or lists too old).
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem, "description": HTTPStatus(status).phrase} for status in (400, 401, 403, 413, 422)
+    status: {"model": Problem, "description": HTTPStatus(status).phrase} for status in (400, 401, 403, 413, 422, 503)
 }
 
 

@@ -57,6 +57,10 @@ def accept_job(request: Request, caller: Caller, body: ScreenRequest) -> JSONRes
     if len(body.subjects) > settings.max_job:
         caller.note.summary = f"refused: {len(body.subjects)} subjects"
         raise HTTPException(413, f"{len(body.subjects):,} subjects: at most {settings.max_job:,} per job")
+    # fail closed at the door: a job that could not be screened now is refused (503), not queued
+    # to sit "queued"; one accepted before the lists went away or grew old waits for them
+    caller.note.summary = "refused: screening unavailable"
+    request.app.state.screeners.current()
     engine = request.app.state.engine
     # one digest for the job and the audit row of its submission, so job.done rows link to it
     caller.note.digest = subject_digest(engine, [s.audit_view() for s in body.subjects])
