@@ -93,7 +93,15 @@ def iter_listed(engine: Engine, versions: list[VersionInfo]) -> Iterator[Listed]
 
 def index_from_store(engine: Engine, sources: list[str] | None = None, use_cache: bool = True) -> ScreeningIndex:
     """The index of the newest version of every list (or of ``sources``), from cache if built before."""
-    versions = [v for s, v in sorted(latest_versions(engine).items()) if not sources or s in sources]
+    return _index_of(engine, _newest(engine, sources), use_cache)
+
+
+def _newest(engine: Engine, sources: list[str] | None) -> dict[str, VersionInfo]:
+    return {s: v for s, v in sorted(latest_versions(engine).items()) if not sources or s in sources}
+
+
+def _index_of(engine: Engine, newest: dict[str, VersionInfo], use_cache: bool) -> ScreeningIndex:
+    versions = list(newest.values())
     key = cache_key(f"{v.source}:{v.content_hash}:{v.version}" for v in versions)
     if use_cache and (cached := load_cached(key)) is not None:
         return cached
@@ -110,11 +118,10 @@ def open_screener(engine: Engine, threshold: float | None = None, sources: list[
 
     Fails closed: ScreeningUnavailableError when no list is loaded or (``policy``) a list is
     too old; ``policy=None`` skips the check (comparing two names needs no current list)."""
-    warnings: list[str] = []
-    if policy is not None:
-        versions = {s: v for s, v in latest_versions(engine).items() if not sources or s in sources}
-        warnings = check_lists(versions, policy)
-    index = index_from_store(engine, sources, use_cache)
+    # one look at the versions: the lists checked are the lists indexed, even if a load lands meanwhile
+    newest = _newest(engine, sources)
+    warnings = check_lists(newest, policy) if policy is not None else []
+    index = _index_of(engine, newest, use_cache)
     return Screener(index, DEFAULT_THRESHOLD if threshold is None else threshold,
                     suppressor=lambda key, ids, member: suppressed(engine, key, ids, member),
                     warnings=tuple(warnings))

@@ -19,10 +19,10 @@ from pathlib import Path
 
 from jointwatch.resources import load_resource
 from jointwatch.sources.base import date_from_name, file_date
+from jointwatch.sources.xmlsafe import read_prolog
 
 _SNIFF_BYTES = 65536
 _ROOTS = {"CONSOLIDATED_LIST": "un", "export": "eu", "Designations": "uk", "sdnList": "ofac-xml"}
-_FIRST_TAG = re.compile(rb"<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[\s/>]")
 _OFAC_ROW = re.compile(r'^\d+,"')
 _PRIMARIES = ("sdn.csv", "cons_prim.csv")
 
@@ -39,14 +39,6 @@ class Recognised:
 @cache
 def _non_sdn_programs() -> frozenset[str]:
     return frozenset(load_resource("official_lists")["ofac_non_sdn_programs"])
-
-
-def _xml_root(head: bytes) -> str | None:
-    body = re.sub(rb"<\?.*?\?>|<!--.*?-->", b"", head, flags=re.S)
-    if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
-        return None  # hostile or not ours; the loader refuses such files with a clear error
-    m = _FIRST_TAG.search(body)
-    return m.group(2).decode("ascii") if m else None
 
 
 def _ofac_kind(head: bytes) -> str | None:
@@ -73,7 +65,9 @@ def recognise(path: Path) -> str | None:
     except OSError:
         return None
     if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
-        return _ROOTS.get(_xml_root(head) or "")
+        prolog = read_prolog(path)
+        # a DOCTYPE: not recognised here; `lists load` refuses such a file with a clear error
+        return None if prolog.doctype_line is not None else _ROOTS.get(prolog.root or "")
     return _ofac_kind(head)
 
 

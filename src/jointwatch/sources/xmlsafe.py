@@ -9,8 +9,10 @@ bounded on large files.
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from lxml import etree
@@ -28,27 +30,41 @@ def local(tag: object) -> str:
 
 _PROLOG_BYTES = 65536
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
-_FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
+_FIRST_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
 _SKIPPED = re.compile(rb"<\?.*?\?>|<!--.*?-->", re.S)
+# longest first: the UTF-32 LE mark starts with the UTF-16 LE one
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+@dataclass(frozen=True)
+class Prolog:
+    """What the start of an XML file declares before its root element."""
+
+    doctype_line: int | None  # the line of a DOCTYPE declaration, None when there is none
+    root: str | None  # the root element's local name, None when the head holds none
+
+
+def read_prolog(path: Path) -> Prolog:
+    """The DOCTYPE (if any) and root element of an XML file, read from its first 64 KiB only."""
+    with path.open("rb") as handle:
+        head = handle.read(_PROLOG_BYTES)
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            head = head.decode(encoding, errors="ignore").encode("utf-8")
+            break
+    prolog = _SKIPPED.sub(b"", head)
+    first = _FIRST_TAG.search(prolog)
+    doctype = _DOCTYPE.search(prolog, 0, first.start() if first else len(prolog))
+    line = head[: head.upper().find(b"<!DOCTYPE")].count(b"\n") + 1 if doctype else None
+    return Prolog(line, first.group(1).decode("ascii") if first else None)
 
 
 def _refuse_doctype(path: Path) -> None:
     """Refuse a DOCTYPE in the prolog before lxml sees it: newer libxml2 builds stop on entity
     amplification themselves, with a message that would not say why the file is refused."""
-    with path.open("rb") as handle:
-        head = handle.read(_PROLOG_BYTES)
-    for encoding in ("utf-16", "utf-32"):
-        if head[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff") or head[:2] in (b"\xff\xfe", b"\xfe\xff"):
-            try:
-                head = head.decode(encoding, errors="ignore").encode("utf-8")
-                break
-            except (UnicodeError, LookupError):
-                continue
-    prolog = _SKIPPED.sub(b"", head)
-    first = _FIRST_ELEMENT.search(prolog)
-    doctype = _DOCTYPE.search(prolog, 0, first.start() if first else len(prolog))
-    if doctype is not None:
-        line = head[: head.find(b"<!DOCTYPE")].count(b"\n") + 1 if b"<!DOCTYPE" in head else 1
+    line = read_prolog(path).doctype_line
+    if line is not None:
         raise ListFormatError(path, f"DOCTYPE at line {line}",
                               "a DOCTYPE declaration is not accepted in a list file "
                               "(entity expansion and external entities are refused)")
