@@ -129,6 +129,12 @@ def test_cli_screen_json_and_reply(register: Engine, tmp_path: Path) -> None:
     assert first["travellers"][0]["matches"][0]["ref"] == "QDi.354"
     assert crew["kind"] == "crew" and crew["counts"]["clear"] == 8
     assert reply.read_text().count("UNH+1+CUSRES") == 2
+    # a refused file gets no reply, and the earlier run's reply is not left there to be sent for it
+    cut = tmp_path / "cut.edi"
+    cut.write_text(MANIFEST[: len(MANIFEST) // 2], encoding="utf-8")
+    refused = jw("travel", "screen", cut, "--reply", reply, db=register)
+    assert refused.exit_code == 7, refused.output
+    assert not reply.exists()
 
 
 def test_cli_bad_message_exit_7_names_segment(register: Engine) -> None:

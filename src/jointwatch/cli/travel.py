@@ -101,6 +101,9 @@ def travel_screen(
     answer = carrier_reply(results) if reply is not None else None
     if reply is not None and answer is not None:
         reply.write_text(answer, encoding="utf-8")
+    elif reply is not None:
+        # a reply left by an earlier run must not be sent as the answer to these files
+        reply.unlink(missing_ok=True)
     attention = any(r.status != "clear" for result in results for r in result.results)
     exit_code = most_serious_exit([ATTENTION_EXIT if attention else 0, *(f.exit_code for f in rejected)])
     if as_json:
@@ -111,7 +114,7 @@ def travel_screen(
             _print_result(result, show_clear)
         if reply is not None:
             console.print(f"reply to the carrier → {escape(str(reply))}" if answer
-                          else "no passenger list: no reply written", highlight=False)
+                          else f"no passenger list: no reply (nothing left at {escape(str(reply))})", highlight=False)
     for bad in rejected:    # last, where a person sees them, and on stderr for a script's log
         where = f"{bad.source}, {bad.location}" if bad.location else bad.source
         err_console.print(f"[bold red]refused:[/] {escape(where)}: {escape(bad.reason)} "
