@@ -374,9 +374,9 @@ def test_fetched_paths_are_what_the_loaders_take(served: Served, tmp_path: Path,
     uk = entry((served.put("UK-Sanctions-List.xml", uk_xml), "UK-Sanctions-List.xml"),
                source="uk_sanctions", fmt="uk")
     assert list(parse_uk_list(fetch(uk, cache, client).path).records)
-    rows = {"SDN.CSV": b'36,"AEROCARIBBEAN AIRLINES",-0-,"CUBA",-0-,-0-,-0-,-0-,-0-,-0-,-0-,-0-\r\n',
-            "ALT.CSV": b'36,12,"aka","AERO-CARIBBEAN",-0-\r\n',
-            "ADD.CSV": b'36,25,-0-,"Havana","Cuba",-0-\r\n'}
+    rows = {"SDN.CSV": b'36,"AEROCARIBBEAN AIRLINES",-0-,"CUBA",-0-,-0-,-0-,-0-,-0-,-0-,-0-,-0-\r\n\x1a',
+            "ALT.CSV": b'36,12,"aka","AERO-CARIBBEAN",-0-\r\n\x1a',
+            "ADD.CSV": b'36,25,-0-,"Havana","Cuba",-0-\r\n\x1a'}
     urls = [(served.put(name, row), name.lower()) for name, row in rows.items()]
     result = fetch(entry(*urls, source="us_ofac_sdn", fmt="ofac-sdn"), cache, client)
     records = list(parse_ofac_sdn(result.path).records)

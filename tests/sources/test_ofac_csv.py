@@ -140,9 +140,18 @@ def test_binary_and_duplicates_are_refused(tmp_path: Path) -> None:
         _consume(dup)
 
 
+def test_a_file_cut_at_a_line_end_is_refused(tmp_path: Path) -> None:
+    # the first 500 rows of a real snapshot, cut cleanly: it would load as a 500-entity SDN list
+    lines = OFAC_2023_03.read_bytes().split(b"\r\n")[:500]
+    path = tmp_path / "sdn.csv"
+    path.write_bytes(b"\r\n".join(lines) + b"\r\n")
+    with pytest.raises(ListFormatError, match=r"sdn\.csv, after line 500: no end-of-file mark"):
+        _consume(path)
+
+
 def test_latin1_file_is_read_as_windows_1252(tmp_path: Path) -> None:
     path = tmp_path / "old.csv"
-    path.write_bytes('7,"JOS\xc9 GARC\xcdA",individual,"SDNT",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- \r\n'
+    path.write_bytes('7,"JOS\xc9 GARC\xcdA",individual,"SDNT",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- \r\n\x1a'
                      .encode("cp1252"))
     (record,) = list(parse_ofac_sdn(path).records)
     assert record.main.get("name") == ["JOSÉ GARCÍA"]
@@ -151,8 +160,8 @@ def test_latin1_file_is_read_as_windows_1252(tmp_path: Path) -> None:
 def test_alias_without_primary_is_an_error(tmp_path: Path) -> None:
     folder = tmp_path / "sdn"
     folder.mkdir()
-    (folder / "sdn.csv").write_text('36,"A",-0- ,"CUBA",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- \n')
-    (folder / "alt.csv").write_text('37,1,"aka","B",-0- \n')
+    (folder / "sdn.csv").write_text('36,"A",-0- ,"CUBA",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- \n\x1a')
+    (folder / "alt.csv").write_text('37,1,"aka","B",-0- \n\x1a')
     with pytest.raises(ListFormatError, match="ent_num 37 has no primary record"):
         _consume(folder)
 

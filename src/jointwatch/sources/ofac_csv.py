@@ -41,6 +41,7 @@ SDN_SOURCE = "us_ofac_sdn"
 CONS_SOURCE = "us_ofac_cons"
 AUTHORITY = "US Treasury Office of Foreign Assets Control"
 _EMPTY = "-0-"
+_END_MARK = "\x1a"  # OFAC's legacy CSV files end with Ctrl-Z
 _PRIMARY_FIELDS = 12
 _ALT_FIELDS = 5
 _ADD_FIELDS = 6
@@ -105,7 +106,7 @@ def _decode(path: Path) -> str:
         if not _is_cp1252(data):
             raise ListFormatError(path, None, "wrong encoding: neither UTF-8 nor Windows-1252") from None
         text = data.decode("cp1252", errors="strict")
-    return text.rstrip("\x1a\r\n")
+    return text
 
 
 def _is_cp1252(data: bytes) -> bool:
@@ -121,7 +122,9 @@ def read_rows(path: Path, width: int) -> Iterator[tuple[int, list[str]]]:
     text = _decode(path)
     if "\x00" in text:
         raise ListFormatError(path, None, "binary content (NUL bytes) in a CSV file")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    body = text.rstrip("\r\n")
+    complete = body.endswith(_END_MARK)
+    reader = csv.reader(io.StringIO(body.removesuffix(_END_MARK).rstrip("\r\n"), newline=""), strict=True)
     try:
         for row in reader:
             line = reader.line_num
@@ -138,6 +141,11 @@ def read_rows(path: Path, width: int) -> Iterator[tuple[int, list[str]]]:
             yield line, cleaned
     except csv.Error as exc:
         raise ListFormatError(path, f"line {reader.line_num}", f"malformed CSV: {exc}") from exc
+    if not complete:
+        # a file cut at a line end reads as a shorter list: every listing after the cut would
+        # silently stop matching. OFAC ends each of its CSV files with this mark.
+        raise ListFormatError(path, f"after line {reader.line_num}",
+                              "no end-of-file mark (0x1A): the file looks truncated; download it again")
 
 
 def _record(
