@@ -17,6 +17,7 @@ from jointwatch.errors import JointwatchError
 from jointwatch.jsonout import dumps
 from jointwatch.screening import ListPolicy, OnStale, Screener, open_screener
 from jointwatch.screening.freshness import DEFAULT_MAX_LIST_AGE_DAYS, MAX_LIST_AGE_DAYS
+from jointwatch.store.members import Member, acting_member
 
 DbOption = Annotated[
     str | None,
@@ -24,6 +25,10 @@ DbOption = Annotated[
                  help="Store: a SQLite file path or a database URL (postgresql://…). "
                       "Default: ./jointwatch.db"),
 ]
+MemberOption = Annotated[str, typer.Option(
+    "--member", "-m", envvar="JOINTWATCH_MEMBER", show_envvar=True,
+    help="The member (partner) acting: name or number. The CLI sees and records what this member's "
+         "API keys see and record. Default: the store's own member 'local', made on first use.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines instead of tables.")]
 MaxListAgeOption = Annotated[float, typer.Option(
     "--max-list-age", envvar="JOINTWATCH_MAX_LIST_AGE", show_envvar=True, min=0, max=MAX_LIST_AGE_DAYS,
@@ -59,6 +64,11 @@ def run(as_json: bool, action: Callable[[], T]) -> T:
         return action()
     except JointwatchError as exc:
         raise fail(exc, as_json) from None
+
+
+def member_for(engine: Any, member: str, as_json: bool) -> Member:
+    """The member this command acts as (``--member``), or exit 6 if there is no such member."""
+    return run(as_json, lambda: acting_member(engine, member))
 
 
 def screener_for(engine: Any, as_json: bool, threshold: float | None = None,

@@ -17,12 +17,16 @@ from typing import Any
 from sqlalchemy import Engine, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from jointwatch.errors import NotFoundError, StoreError
+from jointwatch.errors import JointwatchError, NotFoundError, StoreError
 from jointwatch.store.engine import inserted_id
 from jointwatch.store.schema import api_keys, members
 
 ROLES = ("admin", "analyst", "screener")
 KEY_PREFIX = "jw"
+# The member the command line acts as unless told otherwise (``--member`` / JOINTWATCH_MEMBER):
+# one analyst on a laptop needs no member set-up, and what the CLI records (decisions,
+# customers, freezes) belongs to a member like everything the service records.
+LOCAL_MEMBER = "local"
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,21 @@ def add_member(engine: Engine, name: str, country: str | None = None) -> Member:
     except IntegrityError:
         raise StoreError(f"member {name!r} already exists") from None
     return Member(id=int(new_id), **row)
+
+
+def acting_member(engine: Engine, name_or_id: str | int = LOCAL_MEMBER) -> Member:
+    """The member a command acts as: an existing member by name or number, or the store's
+    own ``local`` member, made on first use; NotFoundError for any other unknown member (a
+    typo must not file work under a new member)."""
+    try:
+        return get_member(engine, name_or_id)
+    except NotFoundError:
+        if str(name_or_id) != LOCAL_MEMBER:
+            raise
+    try:
+        return add_member(engine, LOCAL_MEMBER)
+    except JointwatchError:  # made meanwhile by another command ("already exists")
+        return get_member(engine, LOCAL_MEMBER)
 
 
 def list_members(engine: Engine) -> list[Member]:
