@@ -66,7 +66,7 @@ def test_revoked_key_is_401_and_audited(client: TestClient, un_store: Engine, ne
 def test_screener_may_not_decide_403_audited(client: TestClient, new_member: Callable[[], Member],
                                              audit_of: Callable[[int], list[AuditEntry]]) -> None:
     member = new_member()
-    decision = {"subject": SUBJECT, "ref": "QDi.354", "verdict": "false_positive", "reason": "different person"}
+    decision = {"subject": SUBJECT, "reference": "QDi.354", "verdict": "false_positive", "reason": "different person"}
     body = _is_problem(client.post("/decisions", json=decision, headers=member.auth("screener")), 403)
     assert "screener" in body["detail"]
     assert [(r.action, r.status, r.user) for r in audit_of(member.id)] == [

@@ -149,7 +149,7 @@ def _bad_subjects(draw: st.DrawFn) -> tuple[dict[str, object], str]:
 def test_no_problem_echoes_a_submitted_value(client: TestClient, un_store: Engine, case: tuple[dict, str]) -> None:
     subject, secret = case
     member = _hypothesis_member(un_store)
-    for path, body in (("/match", subject), ("/decisions", {"subject": subject, "ref": "QDi.354",
+    for path, body in (("/match", subject), ("/decisions", {"subject": subject, "reference": "QDi.354",
                                                             "verdict": "false_positive", "reason": "r"})):
         answer = client.post(path, json=body, headers=member.auth("analyst"))
         assert 400 <= answer.status_code < 500, answer.text
@@ -169,7 +169,7 @@ def test_an_already_whitelisted_subject_is_not_named_in_the_conflict(
         client: TestClient, new_member: Callable[[], Member]) -> None:
     member = new_member()
     subject = {"name": "Taraq Harzy Ouni", "birth_date": "1982"}  # a spelling no other test decides
-    decision = {"subject": subject, "ref": "QDi.354", "verdict": "false_positive", "reason": "another man"}
+    decision = {"subject": subject, "reference": "QDi.354", "verdict": "false_positive", "reason": "another man"}
     assert client.post("/decisions", json=decision, headers=member.auth("analyst")).status_code == 201
     again = client.post("/decisions", json=decision, headers=member.auth("analyst"))
     assert again.status_code == 409

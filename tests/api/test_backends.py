@@ -28,7 +28,7 @@ def _matches_on(engine: Engine) -> list[list[tuple[str, str, float]]]:
         for query in QUERIES:
             response = client.post("/match", json=query, headers=headers)
             assert response.status_code == 200, response.text
-            answers.append([(m["entity_id"], m["ref"], m["score"]) for m in response.json()["matches"]])
+            answers.append([(m["entity_id"], m["reference"], m["score"]) for m in response.json()["matches"]])
     return answers
 
 

@@ -19,7 +19,7 @@ HARZI = {"name": "TARAK BEN TAHER BEN FALEH OUNI HARZI", "birth_date": "1982-05-
 
 def test_member_isolation(client: TestClient, new_member: Callable[[], Member]) -> None:
     a, b = new_member(), new_member()
-    decision = {"subject": HARZI, "ref": "QDi.354", "verdict": "true_positive", "reason": "passport seen"}
+    decision = {"subject": HARZI, "reference": "QDi.354", "verdict": "true_positive", "reason": "passport seen"}
     created = client.post("/decisions", json=decision, headers=a.auth("analyst"))
     assert created.status_code == 201, created.text
     assert created.json()["whitelist_id"] is None
@@ -36,11 +36,11 @@ def test_false_positive_feeds_the_whitelist(client: TestClient, new_member: Call
     member = new_member()
     subject = {"name": "Tarak Ouni Harzi", "birth_date": "1982"}  # a spelling no other test screens
     headers = member.auth("analyst")
-    assert "QDi.354" in [m["ref"] for m in client.post("/match", json=subject, headers=headers).json()["matches"]]
-    decision = {"subject": subject, "ref": "QDi.354", "verdict": "false_positive", "reason": "born in Lyon"}
+    assert "QDi.354" in [m["reference"] for m in client.post("/match", json=subject, headers=headers).json()["matches"]]
+    decision = {"subject": subject, "reference": "QDi.354", "verdict": "false_positive", "reason": "born in Lyon"}
     created = client.post("/decisions", json=decision, headers=headers)
     assert created.status_code == 201 and created.json()["whitelist_id"]
-    assert "QDi.354" not in [m["ref"] for m in client.post("/match", json=subject, headers=headers).json()["matches"]]
+    assert "QDi.354" not in [m["reference"] for m in client.post("/match", json=subject, headers=headers).json()["matches"]]
     again = client.post("/decisions", json=decision, headers=headers)
     assert again.status_code == 409 and again.json()["type"].endswith("conflict")
 
@@ -52,10 +52,10 @@ def test_a_members_false_positive_never_changes_another_members_results(
 
     def refs(member: Member) -> list[str]:
         answer = client.post("/match", json=subject, headers=member.auth("analyst")).json()
-        return [x["ref"] for x in answer["matches"]]
+        return [x["reference"] for x in answer["matches"]]
 
     assert "QDi.354" in refs(a) and "QDi.354" in refs(b)
-    decision = {"subject": subject, "ref": "QDi.354", "verdict": "false_positive", "reason": "other man"}
+    decision = {"subject": subject, "reference": "QDi.354", "verdict": "false_positive", "reason": "other man"}
     assert client.post("/decisions", json=decision, headers=a.auth("analyst")).status_code == 201
     assert "QDi.354" not in refs(a)
     assert "QDi.354" in refs(b)
@@ -65,7 +65,7 @@ def test_a_members_false_positive_never_changes_another_members_results(
 
 
 def test_decision_on_unknown_listing_is_404(client: TestClient, new_member: Callable[[], Member]) -> None:
-    decision = {"subject": HARZI, "ref": "QDi.99999", "verdict": "true_positive", "reason": "x"}
+    decision = {"subject": HARZI, "reference": "QDi.99999", "verdict": "true_positive", "reason": "x"}
     assert client.post("/decisions", json=decision, headers=new_member().auth("analyst")).status_code == 404
 
 
@@ -82,7 +82,7 @@ def test_every_call_writes_one_audit_row(client: TestClient, un_store: Engine, n
         ("GET", "/entities/nope", None, analyst, "entity.read", 404),
         ("GET", "/lists", None, analyst, "lists.read", 200),
         ("GET", "/lists/un/diff", None, analyst, "lists.diff", 404),
-        ("POST", "/decisions", {"subject": HARZI, "ref": "QDi.354", "verdict": "true_positive", "reason": "r"},
+        ("POST", "/decisions", {"subject": HARZI, "reference": "QDi.354", "verdict": "true_positive", "reason": "r"},
          screener, "decision.create", 403),
         ("GET", "/decisions", None, analyst, "decision.read", 200),
         ("GET", "/audit", None, screener, "audit.read", 403),

@@ -36,7 +36,7 @@ def _act(client: TestClient, member: Member, action: str) -> str:
         assert response.status_code == 202, response.text
         return str(response.json()["job"])
     subject = {"name": f"Wilhelmina {uuid.uuid4().hex[:6]} Zuiderduin"}
-    response = client.post("/decisions", json={"subject": subject, "ref": "QDi.354", "verdict": "false_positive",
+    response = client.post("/decisions", json={"subject": subject, "reference": "QDi.354", "verdict": "false_positive",
                                                "reason": "a different person"}, headers=member.auth("analyst"))
     assert response.status_code == 201, response.text
     return str(response.json()["id"])

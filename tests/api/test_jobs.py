@@ -86,7 +86,7 @@ def test_a_batch_over_the_inline_limit_is_a_job(job_store: Engine) -> None:
         results = _results(client, headers, job)
         assert [r["index"] for r in results] == [0, 1, 2, 3, 4]
         assert [r["id"] for r in results] == [s["id"] for s in subjects]
-        assert results[0]["matches"][0]["ref"] == "QDi.354"
+        assert results[0]["matches"][0]["reference"] == "QDi.354"
         assert "name is empty" in results[4]["error"]
         # within the inline limit, but asked for as a job
         small = client.post("/screen?async=true", json={"subjects": [HARZI]}, headers=headers)
@@ -146,7 +146,7 @@ def test_a_stopped_job_resumes_with_every_subject_once(job_store: Engine) -> Non
     assert _screened(second) == 7, "only the subjects without a result are screened again"
     assert [r["index"] for r in results] == list(range(12))
     assert [r["id"] for r in results] == [s["id"] for s in subjects]
-    assert results[0]["matches"][0]["ref"] == "QDi.354"
+    assert results[0]["matches"][0]["reference"] == "QDi.354"
 
 
 def test_shutdown_while_screening_loses_nothing(job_store: Engine) -> None:

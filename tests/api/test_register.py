@@ -50,7 +50,7 @@ def test_metrics_prometheus_text(client: TestClient, new_member: Callable[[], Me
     text = response.text
     assert "# TYPE jointwatch_http_requests_total counter" in text
     assert 'jointwatch_http_requests_total{method="POST",route="/match",status="200"}' in text
-    assert 'route="/entities/{ref}",status="401"' in text
+    assert 'route="/entities/{reference}",status="401"' in text
     assert "QDi.354" not in text
     assert "# TYPE jointwatch_http_request_duration_seconds histogram" in text
     assert 'jointwatch_http_request_duration_seconds_bucket{method="POST",route="/match",le="+Inf"}' in text
@@ -61,7 +61,7 @@ def test_metrics_prometheus_text(client: TestClient, new_member: Callable[[], Me
 
 def test_openapi_document(client: TestClient) -> None:
     document = client.get("/openapi.json").json()
-    for path in ("/match", "/screen", "/entities/{ref}", "/lists", "/lists/{source}/diff", "/decisions", "/audit",
+    for path in ("/match", "/screen", "/entities/{reference}", "/lists", "/lists/{source}/diff", "/decisions", "/audit",
                  "/health", "/metrics"):
         assert path in document["paths"], path
     assert {"HTTPBearer", "APIKeyHeader"} <= set(document["components"]["securitySchemes"])

@@ -88,7 +88,7 @@ def test_text_that_cannot_be_stored_is_422(text: str, client: TestClient, new_me
     for path, body in (("/match", {"name": text}), ("/match", {"name": "Ali", "countries": [text]}),
                        ("/match", {"name": "Ali", "schema": text}),
                        ("/screen", {"subjects": [{"name": "Ali", "id": text}]}),
-                       ("/decisions", {"subject": {"name": "Ali"}, "ref": text, "verdict": "false_positive",
+                       ("/decisions", {"subject": {"name": "Ali"}, "reference": text, "verdict": "false_positive",
                                        "reason": "r"})):
         response = client.post(path, content=json.dumps(body).encode(), headers=headers)
         assert response.status_code == 422, (path, body, response.text)

@@ -16,7 +16,7 @@ def test_match_finds_harzi(client: TestClient, new_member: Callable[[], Member])
     assert response.status_code == 200, response.text
     body = response.json()
     best = body["matches"][0]
-    assert best["ref"] == "QDi.354"
+    assert best["reference"] == "QDi.354"
     assert best["score"] >= body["threshold"]
     assert best["list_version"] == body["list_versions"][best["source"]]
     assert best["explanation"]["words"], "every match says why"
@@ -30,7 +30,7 @@ def test_screen_batch_reports_bad_subjects_and_goes_on(client: TestClient,
     assert response.status_code == 200, response.text
     body = response.json()
     results = {r["id"]: r for r in body["results"]}
-    assert results["p1"]["matches"][0]["ref"] == "QDi.354"
+    assert results["p1"]["matches"][0]["reference"] == "QDi.354"
     assert "name is empty" in results["p2"]["error"]
     assert results["p3"]["error"] is None
     assert (body["screened"], body["errors"]) == (2, 1)

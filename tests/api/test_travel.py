@@ -22,7 +22,7 @@ def test_travel_screen_returns_statuses_and_reply(client: TestClient, new_member
     assert manifest["format"] == "paxlst" and manifest["flights"][0]["number"] == "100"
     first = manifest["travellers"][0]
     assert first["status"] == "hit"
-    assert first["matches"][0]["ref"] == "QDi.354"
+    assert first["matches"][0]["reference"] == "QDi.354"
     assert first["matches"][0]["list_version"] == body["list_versions"]["un_sc"]
     assert "ERC+2Z" in body["reply"] and "CUSRES" in body["reply"]
     entry = audit_of(member.id)[-1]

@@ -67,7 +67,7 @@ def test_trace_screens_holders_against_the_register(tmp_path: Path, un_store: tu
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     match = next(m for m in data["holder_matches"] if m["account"] == "FRONT")
-    assert match["source"].startswith("un") and match["ref"] == "QDe.115"
+    assert match["source"].startswith("un") and match["reference"] == "QDe.115"
     assert match["score"] >= 0.85 and match["explanation"]["words"]
     assert {m["account"] for m in data["holder_matches"]} == {"FRONT"}
     assert {o["account"]: o["amount"] for o in data["trace"]["originators"]} == {"DONOR1": 500.0, "DONOR2": 700.0}

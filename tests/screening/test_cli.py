@@ -26,10 +26,10 @@ def test_screen_one_name_json(register: Engine) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     top = data["matches"][0]
-    assert (top["source"], top["ref"]) == ("un_sc", "QDi.354")
+    assert (top["source"], top["reference"]) == ("un_sc", "QDi.354")
     assert top["list_version"].startswith("2026-02-27-")
     assert top["explanation"]["qualifiers"][0]["kind"] == "birth_date"
-    assert {m["ref"] for m in data["matches"]} >= {"QDi.354", "17293"}
+    assert {m["reference"] for m in data["matches"]} >= {"QDi.354", "17293"}
 
 
 def test_screen_table_shows_reference_and_reasons(register: Engine) -> None:
@@ -73,12 +73,12 @@ def test_batch_screens_good_rows_reports_bad_rows_and_resumes(register: Engine, 
     by_id = {}
     for line in lines:
         by_id.setdefault(line["id"], []).append(line)
-    assert by_id["q1"][0]["matches"][0]["ref"] in {"QDi.354", "17293"}
+    assert by_id["q1"][0]["matches"][0]["reference"] in {"QDi.354", "17293"}
     assert "name is empty" in by_id["q2"][0]["error"]
     assert "two letters" in by_id["q3"][0]["error"]
     assert "10000 characters" in by_id["q4"][0]["error"]
     assert "birth_date" in by_id["q5"][0]["error"] and by_id["q5"][0]["line"] == 6
-    assert "QDi.354" in {m["ref"] for m in by_id["q6"][0]["matches"]}
+    assert "QDi.354" in {m["reference"] for m in by_id["q6"][0]["matches"]}
     assert by_id["q7"][0]["matches"] == []
     assert any(q["kind"] == "identifier" for q in by_id["q8"][0]["matches"][0]["explanation"]["qualifiers"])
     assert "appears twice" in by_id["q1"][1]["error"]
@@ -133,7 +133,7 @@ def test_whitelist_round_trip(register: Engine) -> None:
     entry = json.loads(added.stdout)
     try:
         after = jw("screen", "HARZI, Tarak", "--dob", "1982-05-03", "--json", db=register)
-        refs = {m["ref"] for m in json.loads(after.stdout)["matches"]}
+        refs = {m["reference"] for m in json.loads(after.stdout)["matches"]}
         assert "QDi.354" not in refs and "17293" in refs
         listed = json.loads(jw("whitelist", "list", "--json", db=register).stdout)
         assert [e["reference"] for e in listed] == ["QDi.354"]

@@ -23,7 +23,7 @@ NATIVE = "طارق بن الطاھر بن الفالح العوني الحرزي
 
 
 def refs(matches: list) -> list[tuple[str, str]]:
-    return [(m.source, m.ref) for m in matches]
+    return [(m.source, m.reference) for m in matches]
 
 
 @pytest.mark.parametrize("spelling", [OFAC, UN, NATIVE, "Tariq al-Harzi", "HARZI Tarak", "Tarik Harzy"])
@@ -34,7 +34,7 @@ def test_every_spelling_finds_both_listings(screener: Screener, spelling: str) -
 
 
 def test_match_carries_source_reference_version_and_explanation(screener: Screener) -> None:
-    match = next(m for m in screener.screen(Query(OFAC)) if m.ref == "QDi.354")
+    match = next(m for m in screener.screen(Query(OFAC)) if m.reference == "QDi.354")
     assert match.entity_id == "un-sc-QDi.354"
     assert match.list_version.startswith("2026-02-27-")
     words = {(w.query, w.listed, w.rule) for w in match.explanation.words}
@@ -50,15 +50,15 @@ def test_match_carries_source_reference_version_and_explanation(screener: Screen
 
 def test_cross_script_original_name_finds_its_entry(screener: Screener) -> None:
     top = screener.screen(Query(NATIVE))[0]
-    assert (top.source, top.ref) == ("un_sc", "QDi.354")
-    ofac = next(m for m in screener.screen(Query(NATIVE)) if m.ref == "17293")
+    assert (top.source, top.reference) == ("un_sc", "QDi.354")
+    ofac = next(m for m in screener.screen(Query(NATIVE)) if m.reference == "17293")
     assert {w.rule for w in ofac.explanation.words} <= {"skeleton", "short-skeleton"}
 
 
 def test_birth_date_separates_the_brothers(screener: Screener) -> None:
     # "Ben Taher Ben Faleh Ouni Harzi" is both brothers' patronymic chain
     query = Query("Taher Faleh Ouni Harzi", birth_date="1982-05-03")
-    by_ref = {m.ref: m for m in screener.screen(query, threshold=0.0, limit=50)}
+    by_ref = {m.reference: m for m in screener.screen(query, threshold=0.0, limit=50)}
     assert by_ref["QDi.354"].score > by_ref["QDi.353"].score
     dob = {q.kind: q for q in by_ref["QDi.353"].explanation.qualifiers}["birth_date"]
     assert dob.outcome == "mismatch" and "1986-03-09" in dob.detail
@@ -70,9 +70,9 @@ def test_birth_date_match_alone_never_raises_an_alert(screener: Screener) -> Non
 
 
 def test_birth_date_mismatch_lowers_the_score(screener: Screener) -> None:
-    plain = {m.ref: m.score for m in screener.screen(Query(UN), threshold=0.0)}
-    wrong = {m.ref: m.score for m in screener.screen(Query(UN, birth_date="1950"), threshold=0.0)}
-    right = {m.ref: m.score for m in screener.screen(Query(UN, birth_date="1982"), threshold=0.0)}
+    plain = {m.reference: m.score for m in screener.screen(Query(UN), threshold=0.0)}
+    wrong = {m.reference: m.score for m in screener.screen(Query(UN, birth_date="1950"), threshold=0.0)}
+    right = {m.reference: m.score for m in screener.screen(Query(UN, birth_date="1982"), threshold=0.0)}
     assert wrong["QDi.354"] < plain["QDi.354"] <= right["QDi.354"]
 
 
@@ -96,22 +96,22 @@ def test_a_person_never_matches_a_vessel(screener: Screener) -> None:
 def test_common_name_alone_is_not_an_alert_but_with_birth_date_it_is(screener: Screener) -> None:
     # OFAC 19930 is "MOHAMMED, Ali" (a.k.a. KONY, Ali), born 1992, 1993, 1994 or 1995:
     # the name alone proves little, the name with one of those years is worth a look
-    assert "19930" not in {m.ref for m in screener.screen(Query("Mohammed Ali"))}
-    assert "19930" in {m.ref for m in screener.screen(Query("Mohammed Ali", birth_date="1993"))}
-    assert "19930" not in {m.ref for m in screener.screen(Query("Mohammed Ali", birth_date="1970"))}
+    assert "19930" not in {m.reference for m in screener.screen(Query("Mohammed Ali"))}
+    assert "19930" in {m.reference for m in screener.screen(Query("Mohammed Ali", birth_date="1993"))}
+    assert "19930" not in {m.reference for m in screener.screen(Query("Mohammed Ali", birth_date="1970"))}
 
 
 def test_whitelisted_pair_is_suppressed_and_comes_back_when_withdrawn(register: Engine, screener: Screener) -> None:
     query = Query("Tariq al-Harzi", birth_date="1982-05-03")
-    assert "QDi.354" in {m.ref for m in screener.screen(query)}
+    assert "QDi.354" in {m.reference for m in screener.screen(query)}
     entry = add_entry(register, query.identity(), query.name, query.birth_date, "un-sc-QDi.354", "un_sc",
                       "QDi.354", "test: decided not the listed man")
     try:
-        assert "QDi.354" not in {m.ref for m in screener.screen(query)}
-        assert "17293" in {m.ref for m in screener.screen(query)}
+        assert "QDi.354" not in {m.reference for m in screener.screen(query)}
+        assert "17293" in {m.reference for m in screener.screen(query)}
     finally:
         remove_entry(register, entry.id)
-    assert "QDi.354" in {m.ref for m in screener.screen(query)}
+    assert "QDi.354" in {m.reference for m in screener.screen(query)}
 
 
 def test_identity_ignores_order_and_spelling_variants() -> None:
@@ -138,7 +138,7 @@ def test_bad_queries_are_refused_with_the_field(screener: Screener, query: Query
 
 def test_mixed_scripts_and_emoji_still_screen(screener: Screener) -> None:
     matches = screener.screen(Query("طارق HARZI 😀", birth_date="1982-05-03"))
-    assert "QDi.354" in {m.ref for m in matches}
+    assert "QDi.354" in {m.reference for m in matches}
 
 
 def test_cross_script_recall_on_all_un_original_names(register: Engine) -> None:

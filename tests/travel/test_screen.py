@@ -50,7 +50,7 @@ def test_statuses_and_reasons(register: Engine, screener: Screener) -> None:
 
     harzi = by_surname["AL-HARZI"]                 # variant spelling, same birth date
     assert harzi.status == "hit"
-    assert harzi.matches[0].ref == "QDi.354"
+    assert harzi.matches[0].reference == "QDi.354"
     assert any(r.kind == "name_and_birth_date" and "QDi.354" in r.detail for r in harzi.reasons)
 
     doe = by_surname["DOE"]                        # another name, QDi.354's passport number (spaces, dash)
@@ -126,7 +126,7 @@ def test_cli_screen_json_and_reply(register: Engine, tmp_path: Path) -> None:
     assert clear.exit_code == 0, clear.output
     first, crew = json.loads(result.stdout)["manifests"]
     assert first["travellers"][0]["status"] == "hit"
-    assert first["travellers"][0]["matches"][0]["ref"] == "QDi.354"
+    assert first["travellers"][0]["matches"][0]["reference"] == "QDi.354"
     assert crew["kind"] == "crew" and crew["counts"]["clear"] == 8
     assert reply.read_text().count("UNH+1+CUSRES") == 2
     # a refused file gets no reply, and the earlier run's reply is not left there to be sent for it

@@ -3,7 +3,7 @@
     from jointwatch.api import create_app
     app = create_app(open_engine("jointwatch.db"))   # serve with uvicorn, or test with TestClient
 
-Routes: POST /match, POST /screen, GET /entities/{ref}, GET /lists, GET /lists/{source}/diff,
+Routes: POST /match, POST /screen, GET /entities/{reference}, GET /lists, GET /lists/{source}/diff,
 POST|GET /decisions, GET /audit, GET /keys, GET /health, GET /metrics, GET /openapi.json.
 """
 

@@ -103,7 +103,7 @@ class MatchOut(BaseModel):
 
     entity_id: str
     source: str
-    ref: str
+    reference: str
     schema_: str = Field(alias="schema")
     caption: str
     name: str
@@ -159,7 +159,7 @@ class ListingOut(BaseModel):
 
 
 class EntityResponse(BaseModel):
-    ref: str
+    reference: str
     listings: list[ListingOut]
 
 
@@ -209,7 +209,7 @@ class DecisionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     subject: Subject
-    ref: Text = Field(max_length=255, description="The listed entity: source reference (QDi.354) or entity id.")
+    reference: Text = Field(max_length=255, description="The listed entity: source reference (QDi.354) or entity id.")
     source: Text | None = Field(None, max_length=64, description="The listing source, if the reference is ambiguous.")
     verdict: Literal["true_positive", "false_positive"]
     reason: Text = Field(min_length=1, max_length=4000)

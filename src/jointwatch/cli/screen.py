@@ -62,10 +62,10 @@ def _print_matches(query: Query, matches: list[Match], lists: str) -> None:
                       f"in {escape(lists)}.", highlight=False)
         return
     table = DataTable(title=f"Matches for {query.name}", show_lines=True)
-    for column in ("score", "source", "ref", "listed name", "why", "list version"):
+    for column in ("score", "source", "reference", "listed name", "why", "list version"):
         table.add_column(column, overflow="fold")
     for m in matches:
-        table.add_row(f"{m.score:.3f}", m.source, m.ref, m.name, _explain_line(m), m.list_version)
+        table.add_row(f"{m.score:.3f}", m.source, m.reference, m.name, _explain_line(m), m.list_version)
     console.print(table)
 
 

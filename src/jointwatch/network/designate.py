@@ -26,7 +26,7 @@ class HolderMatch:
     country: str | None
     entity_id: str
     source: str
-    ref: str
+    reference: str
     listed_name: str
     score: float
     list_version: str
@@ -84,7 +84,7 @@ def screen_holders(engine: Engine, screener: Any, threshold: float | None = None
         matches.sort(key=lambda m: -m.score)
         for m in matches[:1]:
             for account in sorted(row["accounts"]):
-                found.append(HolderMatch(account, row["name"], row["country"], m.entity_id, m.source, m.ref,
+                found.append(HolderMatch(account, row["name"], row["country"], m.entity_id, m.source, m.reference,
                                          m.name, round(float(m.score), 4), m.list_version,
                                          asdict(m.explanation)))
         if progress:

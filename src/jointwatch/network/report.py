@@ -59,9 +59,9 @@ def render(analysis: Analysis) -> str:
                [[f.typology, ", ".join(f.accounts) or f.figures.get("corridor", ""),
                  ", ".join(f"{k}={v}" for k, v in f.figures.items()), ", ".join(f.transactions), f.rule]
                 for f in analysis.typologies]),
-        _table("Account holders matched to the register", ["account", "holder", "listed name", "source", "ref",
+        _table("Account holders matched to the register", ["account", "holder", "listed name", "source", "reference",
                                                              "score", "list version"],
-               [[m.account, m.holder, m.listed_name, m.source, m.ref, f"{m.score:.3f}", m.list_version]
+               [[m.account, m.holder, m.listed_name, m.source, m.reference, f"{m.score:.3f}", m.list_version]
                 for m in analysis.holder_matches]),
         _table("Input problems", ["kind", "rows", "left out of the trace", "examples (row: id)", "rule"],
                [[i.kind, i.count, "yes" if i.excluded else "no",

@@ -3,7 +3,7 @@
     from jointwatch.screening import Query, open_screener
     screener = open_screener(open_engine())   # the newest lists; index cached on disk
     for match in screener.screen(Query("Tariq al-Harzi", birth_date="1982")):
-        print(match.score, match.source, match.ref, match.explanation)
+        print(match.score, match.source, match.reference, match.explanation)
 """
 
 from jointwatch.screening.batch import BatchSummary, screen_file

@@ -107,7 +107,7 @@ def _done_lines(output: Path) -> set[int]:
 
 def match_record(match: Any) -> dict[str, Any]:
     data = asdict(match)
-    return {k: data[k] for k in ("entity_id", "source", "ref", "schema", "caption", "name", "score",
+    return {k: data[k] for k in ("entity_id", "source", "reference", "schema", "caption", "name", "score",
                                  "list_version", "explanation")}
 
 

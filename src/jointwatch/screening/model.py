@@ -104,7 +104,7 @@ class Match:
 
     entity_id: str
     source: str
-    ref: str
+    reference: str           # the list's own id of the listing (QDi.354, 17293)
     schema: str
     caption: str
     name: str                # the listed name that matched best

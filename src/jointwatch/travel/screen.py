@@ -93,7 +93,7 @@ def _matches(screener: Screener, traveller: Traveller, threshold: float | None,
         for match in screener.screen(traveller_query(traveller, name), threshold=threshold, member_id=member_id):
             if match.entity_id not in best or match.score > best[match.entity_id].score:
                 best[match.entity_id] = match
-    return sorted(best.values(), key=lambda m: (-m.score, m.source, m.ref))
+    return sorted(best.values(), key=lambda m: (-m.score, m.source, m.reference))
 
 
 def _judge(result: TravellerResult) -> None:
@@ -101,7 +101,7 @@ def _judge(result: TravellerResult) -> None:
     traveller, reasons = result.traveller, result.reasons
     for match in result.matches:
         kinds = {(q.kind, q.outcome) for q in match.explanation.qualifiers}
-        label = f"{match.source} {match.ref} {match.caption!r} (score {match.score:.2f})"
+        label = f"{match.source} {match.reference} {match.caption!r} (score {match.score:.2f})"
         if ("identifier", "match") in kinds:
             reasons.append(Reason("listed_document", f"a document of this traveller is on the record of {label}"))
         elif ("birth_date", "match") in kinds and traveller.birth_date is not None:

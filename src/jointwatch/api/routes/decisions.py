@@ -27,7 +27,7 @@ def decide(body: DecisionRequest, request: Request,
     caller.note.subject = body.subject.audit_view()
     query = prepare(body.subject.to_query())
     decision = record_decision(request.app.state.engine, caller.member_id, caller.key.user, query.identity(),
-                               body.subject.name, query.birth_date, body.ref, body.source, body.verdict,
+                               body.subject.name, query.birth_date, body.reference, body.source, body.verdict,
                                body.reason)
     caller.note.summary = f"decision {decision.id}: {decision.verdict} {decision.source}:{decision.reference}"
     return DecisionOut.model_validate(asdict(decision))

@@ -1,4 +1,4 @@
-"""GET /entities/{ref}, GET /lists, GET /lists/{source}/diff: the register as the store holds it."""
+"""GET /entities/{reference}, GET /lists, GET /lists/{source}/diff: the register as the store holds it."""
 
 from __future__ import annotations
 
@@ -18,15 +18,15 @@ _RESPONSES: dict[int | str, dict[str, object]] = {
     **PROBLEM_RESPONSES, 404: {"model": Problem, "description": "Not Found"}}
 
 
-@router.get("/entities/{ref}", response_model=EntityResponse, responses=_RESPONSES)
-def entity(ref: str, request: Request,
+@router.get("/entities/{reference}", response_model=EntityResponse, responses=_RESPONSES)
+def entity(reference: str, request: Request,
            caller: Annotated[Caller, Depends(authorize("entity.read", Right.READ_REGISTER))],
            source: Annotated[str | None, Query(max_length=64)] = None) -> EntityResponse:
     """A listing by the source's reference (QDi.354) or entity id, with every statement's provenance."""
-    caller.note.subject = {"ref": ref, "source": source}
-    views = show_entity(request.app.state.engine, ref, source)  # NotFoundError → 404
+    caller.note.subject = {"reference": reference, "source": source}
+    views = show_entity(request.app.state.engine, reference, source)  # NotFoundError → 404
     caller.note.summary = ", ".join(f"{v.source}:{v.reference}" for v in views)
-    return EntityResponse(ref=ref, listings=[ListingOut.model_validate(asdict(v)) for v in views])
+    return EntityResponse(reference=reference, listings=[ListingOut.model_validate(asdict(v)) for v in views])
 
 
 @router.get("/lists", response_model=ListsResponse, responses=PROBLEM_RESPONSES)

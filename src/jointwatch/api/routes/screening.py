@@ -38,7 +38,7 @@ class _TimedOut(Exception):
 
 def _summary(matches: list[Match]) -> str:
     """What came back, for the audit row: the listed references and scores, never the subject."""
-    best = ", ".join(f"{m.source}:{m.ref} {m.score:.3f}" for m in matches[:SUMMARY_REFS])
+    best = ", ".join(f"{m.source}:{m.reference} {m.score:.3f}" for m in matches[:SUMMARY_REFS])
     return f"{len(matches)} matches" + (f": {best}" if best else "")
 
 
