@@ -32,7 +32,7 @@ def test_member_isolation(client: TestClient, new_member: Callable[[], Member]) 
     assert not {r["id"] for r in a_audit} & {r["id"] for r in b_audit}
 
 
-def test_false_positive_feeds_the_whitelist(client: TestClient, new_member: Callable[[], Member]) -> None:
+def test_a_false_positive_stops_the_match_alerting(client: TestClient, new_member: Callable[[], Member]) -> None:
     member = new_member()
     subject = {"name": "Tarak Ouni Harzi", "birth_date": "1982"}  # a spelling no other test screens
     headers = member.auth("analyst")
@@ -43,6 +43,27 @@ def test_false_positive_feeds_the_whitelist(client: TestClient, new_member: Call
     assert "QDi.354" not in [m["reference"] for m in client.post("/match", json=subject, headers=headers).json()["matches"]]
     again = client.post("/decisions", json=decision, headers=headers)
     assert again.status_code == 409 and again.json()["type"].endswith("conflict")
+
+
+def test_a_decision_is_withdrawn_only_by_its_member(client: TestClient, new_member: Callable[[], Member]) -> None:
+    owner, other = new_member(), new_member()
+    subject = {"name": "Tarik Ouni al-Harzi", "birth_date": "1982"}  # a spelling no other test screens
+
+    def refs() -> list[str]:
+        answer = client.post("/match", json=subject, headers=owner.auth("analyst")).json()
+        return [m["reference"] for m in answer["matches"]]
+
+    decision = {"subject": subject, "reference": "QDi.354", "verdict": "false_positive", "reason": "other man"}
+    created = client.post("/decisions", json=decision, headers=owner.auth("analyst")).json()
+    assert "QDi.354" not in refs()
+    path = f"/decisions/{created['id']}"
+    assert client.delete(path, headers=other.auth("analyst")).status_code == 404  # not "forbidden": not there
+    assert "QDi.354" not in refs()
+    withdrawn = client.delete(path, headers=owner.auth("analyst"))
+    assert withdrawn.status_code == 200 and withdrawn.json()["reference"] == "QDi.354"
+    assert "QDi.354" in refs()
+    assert client.delete(path, headers=owner.auth("analyst")).status_code == 404
+    assert client.get("/decisions", headers=owner.auth("analyst")).json() == []
 
 
 def test_a_members_false_positive_never_changes_another_members_results(

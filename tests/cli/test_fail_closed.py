@@ -77,7 +77,7 @@ def test_customers_refuse_on_an_empty_store(tmp_path: Path) -> None:
 
 def test_read_only_commands_create_no_store(tmp_path: Path) -> None:
     missing = tmp_path / "typo.db"
-    for args in (("lists", "show"), ("entity", "show", "QDi.354"), ("whitelist", "list"), ("members", "list")):
+    for args in (("lists", "show"), ("entity", "show", "QDi.354"), ("decisions", "list"), ("members", "list")):
         assert jw(*args, db=missing).exit_code == 4, args
     assert not missing.exists()
 

@@ -1,4 +1,4 @@
-"""`jointwatch screen`, `compare` and `whitelist` on the real register, through the CLI."""
+"""`jointwatch screen`, `compare` and `decisions` on the real register, through the CLI."""
 
 from __future__ import annotations
 
@@ -125,21 +125,31 @@ def test_compare_pairs_file(register: Engine, tmp_path: Path) -> None:
     assert rows[2]["score"] == "" and "name is empty" in rows[2]["error"]
 
 
-def test_whitelist_round_trip(register: Engine) -> None:
-    assert "QDi.354" in jw("screen", "Tarak Harzi", "--dob", "1982-05-03", db=register).stdout
-    added = jw("whitelist", "add", "Tarak Harzi", "QDi.354", "--dob", "1982-05-03",
-               "--reason", "passport checked, other man", "--by", "officer 17", "--json", db=register)
+def test_decision_round_trip(register: Engine) -> None:
+    assert "QDi.354" in jw("screen", "Tarak Harzi", "--birth-date", "1982-05-03", db=register).stdout
+    added = jw("decisions", "add", "Tarak Harzi", "QDi.354", "--birth-date", "1982-05-03",
+               "--reason", "passport checked, other man", "--user", "officer 17", "--json", db=register)
     assert added.exit_code == 0, added.output
     entry = json.loads(added.stdout)
+    assert (entry["verdict"], entry["user"]) == ("false_positive", "officer 17")
     try:
         after = jw("screen", "HARZI, Tarak", "--dob", "1982-05-03", "--json", db=register)
         refs = {m["reference"] for m in json.loads(after.stdout)["matches"]}
         assert "QDi.354" not in refs and "17293" in refs
-        listed = json.loads(jw("whitelist", "list", "--json", db=register).stdout)
+        # a decision is the acting member's: another member's screening still alerts
+        assert jw("members", "add", "Border Police NL", db=register).exit_code == 0
+        other = jw("screen", "HARZI, Tarak", "--dob", "1982-05-03", "--member", "Border Police NL", "--json",
+                   db=register)
+        assert "QDi.354" in {m["reference"] for m in json.loads(other.stdout)["matches"]}
+        assert json.loads(jw("decisions", "list", "--member", "Border Police NL", "--json", db=register).stdout) == []
+        listed = json.loads(jw("decisions", "list", "--json", db=register).stdout)
         assert [e["reference"] for e in listed] == ["QDi.354"]
-        dup = jw("whitelist", "add", "Tarak Harzi", "QDi.354", "--dob", "1982-05-03", "--reason", "again",
+        dup = jw("decisions", "add", "Tarak Harzi", "QDi.354", "--dob", "1982-05-03", "--reason", "again",
                  db=register)
         assert dup.exit_code == 4
+        assert jw("decisions", "withdraw", entry["id"], "--member", "Border Police NL", db=register).exit_code == 6
     finally:
-        assert jw("whitelist", "remove", entry["id"], db=register).exit_code == 0
-    assert jw("whitelist", "remove", entry["id"], db=register).exit_code == 6
+        assert jw("decisions", "withdraw", entry["id"], db=register).exit_code == 0
+    assert jw("decisions", "withdraw", entry["id"], db=register).exit_code == 6
+    again = jw("screen", "HARZI, Tarak", "--dob", "1982-05-03", "--json", db=register)
+    assert "QDi.354" in {m["reference"] for m in json.loads(again.stdout)["matches"]}

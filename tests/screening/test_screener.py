@@ -15,7 +15,8 @@ from jointwatch.screening import DEFAULT_THRESHOLD, Query, Screener
 from jointwatch.screening.from_store import iter_listed
 from jointwatch.screening.index import ScreeningIndex, analyze_names
 from jointwatch.store.versions import latest_versions
-from jointwatch.store.whitelist import add_entry, remove_entry
+from jointwatch.store.decisions import record_decision, withdraw_decision
+from jointwatch.store.members import acting_member
 
 OFAC = "AL-HARZI, Tariq Bin-Al-Tahar Bin Al Falih Al-'Awni"
 UN = "TARAK BEN TAHER BEN FALEH OUNI HARZI"
@@ -101,17 +102,20 @@ def test_common_name_alone_is_not_an_alert_but_with_birth_date_it_is(screener: S
     assert "19930" not in {m.reference for m in screener.screen(Query("Mohammed Ali", birth_date="1970"))}
 
 
-def test_whitelisted_pair_is_suppressed_and_comes_back_when_withdrawn(register: Engine, screener: Screener) -> None:
+def test_a_false_positive_is_suppressed_for_its_member_and_comes_back_when_withdrawn(
+        register: Engine, screener: Screener) -> None:
     query = Query("Tariq al-Harzi", birth_date="1982-05-03")
-    assert "QDi.354" in {m.reference for m in screener.screen(query)}
-    entry = add_entry(register, query.identity(), query.name, query.birth_date, "un-sc-QDi.354", "un_sc",
-                      "QDi.354", "test: decided not the listed man")
+    member = acting_member(register).id
+    assert "QDi.354" in {m.reference for m in screener.screen(query, member_id=member)}
+    decision = record_decision(register, member, "test", query.identity(), query.name, query.birth_date, "QDi.354",
+                               "un_sc", "false_positive", "test: decided not the listed man")
     try:
-        assert "QDi.354" not in {m.reference for m in screener.screen(query)}
-        assert "17293" in {m.reference for m in screener.screen(query)}
+        assert "QDi.354" not in {m.reference for m in screener.screen(query, member_id=member)}
+        assert "17293" in {m.reference for m in screener.screen(query, member_id=member)}
+        assert "QDi.354" in {m.reference for m in screener.screen(query)}  # no member: no member's decisions
     finally:
-        remove_entry(register, entry.id)
-    assert "QDi.354" in {m.reference for m in screener.screen(query)}
+        withdraw_decision(register, member, decision.id)
+    assert "QDi.354" in {m.reference for m in screener.screen(query, member_id=member)}
 
 
 def test_identity_ignores_order_and_spelling_variants() -> None:

@@ -6,6 +6,7 @@ import typer
 
 from jointwatch import __version__
 from jointwatch.cli import entity, lists, media, members, network, payments, screen, serve, travel
+from jointwatch.cli.output import Commands
 
 app = typer.Typer(
     name="jointwatch",
@@ -18,15 +19,28 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
-app.command("init")(lists.init_command)
-app.add_typer(lists.app, name="lists")
-app.add_typer(entity.app, name="entity")
+
+
+def _mount(commands: Commands) -> None:
+    """Add a module's COMMANDS: the one way a command or group joins the CLI."""
+    for name, target in commands:
+        if isinstance(target, typer.Typer):
+            app.add_typer(target, name=name)
+        else:
+            app.command(name)(target)
+
+
+# Typer lists the commands first, then the groups, each in the order mounted here.
+_mount(lists.COMMANDS)
+_mount(entity.COMMANDS)
 app.command("screen")(screen.screen_command)
 app.command("compare")(screen.compare_command)
-app.add_typer(screen.whitelist_app, name="whitelist")
-members.register(app)
-for area in (travel, payments, network, media):
-    area.register(app)
+app.add_typer(screen.decisions_app, name="decisions")
+_mount(members.COMMANDS)
+_mount(travel.COMMANDS)
+payments.register(app)
+_mount(network.COMMANDS)
+media.register(app)
 app.command("serve")(serve.serve_command)
 
 

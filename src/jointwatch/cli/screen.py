@@ -1,9 +1,10 @@
-"""`jointwatch screen`, `jointwatch compare`, `jointwatch whitelist …`: name screening."""
+"""`jointwatch screen`, `jointwatch compare`, `jointwatch decisions …`: name screening."""
 
 from __future__ import annotations
 
 import csv
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,7 +15,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from jointwatch import csvsafe
 from jointwatch.cli.consoles import DataTable
 from jointwatch.cli.output import (
+    BirthDateOption,
     DbOption,
+    MemberOption,
+    UserOption,
+    default_user,
+    member_for,
+    reading_member_id,
     JsonOption,
     MaxListAgeOption,
     StaleListsOption,
@@ -31,8 +38,8 @@ from jointwatch.screening.batch import match_record
 from jointwatch.screening.model import QUERY_SCHEMATA
 from jointwatch.screening.screener import prepare
 from jointwatch.store import open_engine
-from jointwatch.store.entities import one_listing
-from jointwatch.store.whitelist import add_entry, list_entries, remove_entry
+from jointwatch.store.decisions import list_decisions, record_decision, withdraw_decision
+from jointwatch.store.members import LOCAL_MEMBER
 
 ThresholdOption = Annotated[
     float | None,
@@ -71,8 +78,7 @@ def _print_matches(query: Query, matches: list[Match], lists: str) -> None:
 
 def screen_command(
     name: Annotated[str | None, typer.Argument(help="The name to screen (omit with --input).")] = None,
-    dob: Annotated[str | None, typer.Option(
-        "--dob", help="Birth date: YYYY, YYYY-MM, YYYY-MM-DD or DD.MM.YYYY.")] = None,
+    birth_date: BirthDateOption = None,
     country: Annotated[list[str] | None, typer.Option(
         "--country", "-c", help="Nationality or country (name or ISO code); repeatable.")] = None,
     gender: Annotated[str | None, typer.Option(help="male or female.")] = None,
@@ -90,6 +96,7 @@ def screen_command(
         "--restart", help="With --input: start over instead of resuming.")] = False,
     max_list_age: MaxListAgeOption = DEFAULT_MAX_LIST_AGE_DAYS,
     stale_lists: StaleListsOption = OnStale.refuse,
+    member: MemberOption = LOCAL_MEMBER,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -102,12 +109,13 @@ def screen_command(
     is older than --max-list-age (never an empty "no match").
     """
     engine = run(as_json, lambda: open_engine(db))
+    member_id = reading_member_id(engine, member, as_json)
     if input_path is not None:
         if output_path is None:
             raise typer.BadParameter("--input needs --output", param_hint="--output")
         screener = screener_for(engine, as_json, threshold, max_list_age, stale_lists)
         summary = run(as_json, lambda: _run_batch(screener, input_path, output_path, threshold, limit, restart,
-                                                   not as_json))
+                                                   not as_json, member_id))
         if as_json:
             print_json(summary)
         else:
@@ -117,11 +125,11 @@ def screen_command(
         return
     if name is None:
         raise typer.BadParameter("give a NAME or --input FILE", param_hint="NAME")
-    query = Query(name=name, schema=schema, birth_date=dob, countries=tuple(country or ()), gender=gender,
+    query = Query(name=name, schema=schema, birth_date=birth_date, countries=tuple(country or ()), gender=gender,
                   id_numbers=tuple(id_number or ()))
     run(as_json, lambda: prepare(query))  # a bad query is reported before the index is built
     screener = screener_for(engine, as_json, threshold, max_list_age, stale_lists)
-    matches = run(as_json, lambda: screener.screen(query, threshold=threshold, limit=limit))
+    matches = run(as_json, lambda: screener.screen(query, threshold=threshold, limit=limit, member_id=member_id))
     if as_json:
         print_json({"query": query, "threshold": screener.threshold if threshold is None else threshold,
                     "lists": screener.index.label, "matches": [match_record(m) for m in matches]})
@@ -130,14 +138,15 @@ def screen_command(
 
 
 def _run_batch(screener: Any, input_path: Path, output_path: Path, threshold: float | None, limit: int,
-               restart: bool, show: bool) -> Any:
+               restart: bool, show: bool, member_id: int | None) -> Any:
     if not show or not err_console.is_terminal:
-        return screen_file(screener, input_path, output_path, threshold, limit, restart)
+        return screen_file(screener, input_path, output_path, threshold, limit, restart, member_id=member_id)
     with Progress(TextColumn("screening"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=err_console, transient=True) as progress:
         task = progress.add_task("screening", total=None)
         return screen_file(screener, input_path, output_path, threshold, limit, restart,
-                           progress=lambda done, total: progress.update(task, completed=done, total=total))
+                           progress=lambda done, total: progress.update(task, completed=done, total=total),
+                           member_id=member_id)
 
 
 def compare_command(
@@ -204,58 +213,73 @@ def _compare_pairs(screener: Any, pairs: Path, out: Any) -> None:
                 writer.writerow([a, b, schema, "", f"line {reader.line_num}: {error}"])
 
 
-whitelist_app = typer.Typer(help="Decided false positives: subjects that are not a listed entity.",
-                            no_args_is_help=True)
+decisions_app = typer.Typer(
+    help="Decisions on matches: a false positive stops that match alerting for the member; "
+         "the same decisions as the service's /decisions.",
+    no_args_is_help=True)
 
 
-@whitelist_app.command("add")
-def whitelist_add(
+class Verdict(str, Enum):
+    false_positive = "false_positive"
+    true_positive = "true_positive"
+
+
+@decisions_app.command("add")
+def decisions_add(
     name: Annotated[str, typer.Argument(help="The subject's name as screened.")],
-    ref: Annotated[str, typer.Argument(help="The listed entity: source reference (QDi.354) or entity id.")],
-    reason: Annotated[str, typer.Option("--reason", "-r", help="Why the subject is not the listed entity.")],
-    dob: Annotated[str | None, typer.Option("--dob", help="The subject's birth date, if screened with one.")] = None,
+    reference: Annotated[str, typer.Argument(help="The listed entity: the list's reference (QDi.354) or entity id.")],
+    reason: Annotated[str, typer.Option("--reason", "-r", help="Why: kept with the decision.")],
+    verdict: Annotated[Verdict, typer.Option(help="false_positive: the subject is not the listed entity "
+                                                  "(the match stops alerting); true_positive: it is.")]
+    = Verdict.false_positive,
+    birth_date: BirthDateOption = None,
     schema: SchemaOption = "Person",
-    source: Annotated[str | None, typer.Option(help="The listing source, when the reference is ambiguous.")] = None,
-    by: Annotated[str | None, typer.Option("--by", help="Who decided.")] = None,
+    source: Annotated[str | None, typer.Option(help="The list, when the reference is ambiguous.")] = None,
+    user: UserOption = None,
+    member: MemberOption = LOCAL_MEMBER,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Record that a subject is not a listed entity, so screening stops alerting on the pair."""
+    """Record a decision on a match, as the acting member (--member)."""
     engine = run(as_json, lambda: open_engine(db))
-    query = run(as_json, lambda: prepare(Query(name, schema, birth_date=dob)))
-    view = run(as_json, lambda: one_listing(engine, ref, source))
-    entry = run(as_json, lambda: add_entry(engine, query.identity(), name, query.birth_date, view.entity_id,
-                                           view.source, view.reference, reason, by))
+    acting = member_for(engine, member, as_json)
+    query = run(as_json, lambda: prepare(Query(name, schema, birth_date=birth_date)))
+    decision = run(as_json, lambda: record_decision(engine, acting.id, user or default_user(), query.identity(), name,
+                                                    query.birth_date, reference, source, verdict.value, reason))
     if as_json:
-        print_json(entry)
+        print_json(decision)
     else:
-        console.print(f"whitelisted #{entry.id}: {escape(name)} is not {escape(view.source)} "
-                      f"{escape(view.reference)} ({escape(view.caption)})",
-                      highlight=False)
+        said = "is not" if decision.verdict == "false_positive" else "is"
+        console.print(f"decision #{decision.id}: {escape(name)} {said} {escape(decision.source)} "
+                      f"{escape(decision.reference)}", highlight=False)
 
 
-@whitelist_app.command("list")
-def whitelist_list(db: DbOption = None, as_json: JsonOption = False) -> None:
-    """Show every decided false positive."""
-    entries = run(as_json, lambda: list_entries(open_engine(db)))
+@decisions_app.command("list")
+def decisions_list(member: MemberOption = LOCAL_MEMBER, db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Show the acting member's decisions, oldest first."""
+    engine = run(as_json, lambda: open_engine(db))
+    member_id = reading_member_id(engine, member, as_json)
+    found = [] if member_id is None else run(as_json, lambda: list_decisions(engine, member_id))
     if as_json:
-        print_json(entries)
+        print_json(found)
         return
     table = DataTable()
-    for column in ("#", "subject", "born", "is not", "reason", "by", "when"):
+    for column in ("#", "subject", "born", "verdict", "listed", "reason", "by", "when"):
         table.add_column(column, overflow="fold")
-    for e in entries:
-        table.add_row(str(e.id), e.query_name, e.query_birth_date or "", f"{e.source} {e.reference}", e.reason,
-                      e.decided_by or "", e.created_at.isoformat(timespec="seconds"))
+    for d in found:
+        table.add_row(str(d.id), d.query_name, d.query_birth_date or "", d.verdict, f"{d.source} {d.reference}",
+                      d.reason, d.user, d.created_at.isoformat(timespec="seconds"))
     console.print(table)
 
 
-@whitelist_app.command("remove")
-def whitelist_remove(entry_id: Annotated[int, typer.Argument(help="The entry number (whitelist list).")],
-                     db: DbOption = None, as_json: JsonOption = False) -> None:
-    """Withdraw a decision: the pair alerts again."""
-    run(as_json, lambda: remove_entry(open_engine(db), entry_id))
+@decisions_app.command("withdraw")
+def decisions_withdraw(decision_id: Annotated[int, typer.Argument(help="The decision's number (decisions list).")],
+                       member: MemberOption = LOCAL_MEMBER, db: DbOption = None,
+                       as_json: JsonOption = False) -> None:
+    """Withdraw a decision (it is deleted): a false positive's match alerts again."""
+    engine = run(as_json, lambda: open_engine(db))
+    decision = run(as_json, lambda: withdraw_decision(engine, member_for(engine, member, as_json).id, decision_id))
     if as_json:
-        print_json({"removed": entry_id})
+        print_json(decision)
     else:
-        console.print(f"removed whitelist entry #{entry_id}")
+        console.print(f"withdrew decision #{decision.id}")

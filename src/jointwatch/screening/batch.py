@@ -113,8 +113,9 @@ def match_record(match: Any) -> dict[str, Any]:
 
 def screen_file(screener: Screener, input_path: Path, output_path: Path, threshold: float | None = None,
                 limit: int = 10, restart: bool = False,
-                progress: Callable[[int, int], None] | None = None) -> BatchSummary:
-    """Screen every row of ``input_path`` into ``output_path`` (JSON lines), resuming by default."""
+                progress: Callable[[int, int], None] | None = None, member_id: int | None = None) -> BatchSummary:
+    """Screen every row of ``input_path`` into ``output_path`` (JSON lines), resuming by default;
+    ``member_id``: whose false-positive decisions apply."""
     rows = list(read_queries(input_path))
     if restart and output_path.exists():
         output_path.unlink()
@@ -130,7 +131,7 @@ def screen_file(screener: Screener, input_path: Path, output_path: Path, thresho
                 try:
                     if isinstance(query, QueryError):
                         raise query
-                    matches = screener.screen(query, threshold=threshold, limit=limit)
+                    matches = screener.screen(query, threshold=threshold, limit=limit, member_id=member_id)
                     record["matches"] = [match_record(m) for m in matches]
                     summary.screened += 1
                     summary.with_matches += bool(matches)

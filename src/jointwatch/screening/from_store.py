@@ -20,7 +20,7 @@ from jointwatch.screening.score import DEFAULT_THRESHOLD
 from jointwatch.screening.screener import Screener
 from jointwatch.store.schema import statements, version_statements
 from jointwatch.store.versions import DEPENDENT_SCHEMATA, VersionInfo, latest_versions
-from jointwatch.store.whitelist import suppressed
+from jointwatch.store.decisions import decided_false_positives
 
 NAME_PROPS = ("name", "alias", "previousName", "weakAlias")
 COUNTRY_PROPS = ("nationality", "citizenship", "country", "birthCountry", "jurisdiction", "flag")
@@ -114,7 +114,7 @@ def _index_of(engine: Engine, newest: dict[str, VersionInfo], use_cache: bool) -
 
 def open_screener(engine: Engine, threshold: float | None = None, sources: list[str] | None = None,
                   use_cache: bool = True, policy: ListPolicy | None = DEFAULT_POLICY) -> Screener:
-    """A screener over the store's newest lists that honours the store's whitelist.
+    """A screener over the store's newest lists that honours members' false-positive decisions.
 
     Fails closed: ScreeningUnavailableError when no list is loaded or (``policy``) a list is
     too old; ``policy=None`` skips the check (comparing two names needs no current list)."""
@@ -123,5 +123,5 @@ def open_screener(engine: Engine, threshold: float | None = None, sources: list[
     warnings = check_lists(newest, policy) if policy is not None else []
     index = _index_of(engine, newest, use_cache)
     return Screener(index, DEFAULT_THRESHOLD if threshold is None else threshold,
-                    suppressor=lambda key, ids, member: suppressed(engine, key, ids, member),
+                    false_positives=lambda key, ids, member: decided_false_positives(engine, key, ids, member),
                     warnings=tuple(warnings))

@@ -1,4 +1,4 @@
-"""POST /decisions and GET /decisions: analysts' verdicts, each member seeing only its own."""
+"""POST /decisions, GET /decisions, DELETE /decisions/{id}: analysts' verdicts, each member seeing only its own."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from jointwatch.api.auth import Caller, Right, authorize
 from jointwatch.api.models import DecisionOut, DecisionRequest
 from jointwatch.api.problems import PROBLEM_RESPONSES, Problem
 from jointwatch.screening.screener import prepare
-from jointwatch.store.decisions import list_decisions, record_decision
+from jointwatch.store.decisions import list_decisions, record_decision, withdraw_decision
 
 router = APIRouter(tags=["decisions"])
 _RESPONSES: dict[int | str, dict[str, object]] = {
@@ -40,3 +40,13 @@ def decisions(request: Request,
     found = list_decisions(request.app.state.engine, caller.member_id)
     caller.note.summary = f"{len(found)} decisions"
     return [DecisionOut.model_validate(asdict(d)) for d in found]
+
+
+@router.delete("/decisions/{decision_id}", response_model=DecisionOut, responses=_RESPONSES)
+def withdraw(decision_id: int, request: Request,
+             caller: Annotated[Caller, Depends(authorize("decision.withdraw", Right.DECIDE))]) -> DecisionOut:
+    """Withdraw one of the caller's member's decisions: a false positive's match alerts again.
+    Another member's decision is answered 404, as one that does not exist."""
+    decision = withdraw_decision(request.app.state.engine, caller.member_id, decision_id)
+    caller.note.summary = f"withdrew decision {decision.id}: {decision.verdict} {decision.source}:{decision.reference}"
+    return DecisionOut.model_validate(asdict(decision))
