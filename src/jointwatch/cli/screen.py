@@ -89,7 +89,7 @@ def screen_command(
     limit: Annotated[int, typer.Option(
         "--limit", "-k", min=1, max=1000, help="At most this many matches per subject.")] = 10,
     input_path: Annotated[Path | None, typer.Option(
-        "--input", "-i", help="CSV of subjects: id,name[,schema,birth_date,nationality,id_number,gender].")] = None,
+        "--input", "-i", help="CSV of subjects: id,name[,schema,birth_date,nationality,country,id_number,gender].")] = None,
     output_path: Annotated[Path | None, typer.Option(
         "--output", "-o", help="JSON-lines results (with --input). Re-running resumes.")] = None,
     restart: Annotated[bool, typer.Option(

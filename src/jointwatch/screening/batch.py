@@ -1,7 +1,7 @@
 """Batch screening: a CSV of subjects in, one JSON line per subject out, resumable.
 
-Input columns: ``id,name`` required; ``schema,birth_date,nationality,id_number`` optional
-(several nationalities or numbers separated by ";"). A bad row becomes a line with an
+Input columns: ``id,name`` required; ``schema,birth_date,nationality,country,id_number,gender``
+optional (several countries or numbers separated by ";"). A bad row becomes a line with an
 ``error`` naming the row and field, and the batch goes on. Stopping and running the same
 command again continues after the last subject written (rows are known by their line).
 """
@@ -22,7 +22,7 @@ from jointwatch.screening.model import Query
 from jointwatch.screening.screener import Screener
 
 REQUIRED = ("id", "name")
-OPTIONAL = ("schema", "birth_date", "nationality", "id_number", "gender")
+OPTIONAL = ("schema", "birth_date", "nationality", "country", "id_number", "gender")
 MAX_FIELD = 10_000
 csv.field_size_limit(1_000_000)
 
@@ -80,7 +80,7 @@ def read_queries(path: Path) -> Iterator[tuple[int, str, Query | QueryError]]:
                 name=row.get("name") or "",
                 schema=(row.get("schema") or "").strip() or "Person",
                 birth_date=(row.get("birth_date") or "").strip() or None,
-                countries=_split(row.get("nationality")),
+                countries=_split(row.get("nationality")) + _split(row.get("country")),  # FtM's two words
                 gender=(row.get("gender") or "").strip() or None,
                 id_numbers=_split(row.get("id_number")),
                 id=row_id,
