@@ -80,6 +80,9 @@ CACHE = _setting(
 MEMBER = _setting("member", "name or number", "local",
                   "The member (partner) the command line acts as; the store's own member 'local' is made on "
                   "first use.", MEMBER_COMMANDS)
+USER: Setting[str | None] = _setting("user", "name", None,
+                                   "Who is acting, kept with what is recorded (decisions); unset: your login name.",
+                                   "commands that record a decision")
 MAX_LIST_AGE = _setting(
     "max_list_age", "days", 7.0,
     "Refuse to screen (exit 9, HTTP 503) when a list was last confirmed current longer ago than this; "
@@ -126,7 +129,7 @@ MEDIA_DISPUTES_PER_DAY = _setting("media_disputes_per_day", "integer", 20,
                                   SERVE)
 
 SETTINGS: tuple[Setting[Any], ...] = (
-    DB, CACHE, MEMBER, MAX_LIST_AGE, STALE_LISTS, EU_FSF_URL,
+    DB, CACHE, MEMBER, USER, MAX_LIST_AGE, STALE_LISTS, EU_FSF_URL,
     HOST, PORT, CORS_ORIGINS, MAX_BODY_BYTES, MAX_BATCH, MAX_JOB, MAX_JOB_BODY_BYTES, THRESHOLD,
     RATE_PER_SECOND, RATE_BURST, SCREEN_TIMEOUT, JOB_POLL_SECONDS, JOB_STOP_AFTER,
     MEDIA_DECODE_WORKERS, MEDIA_DISPUTES_PER_DAY,

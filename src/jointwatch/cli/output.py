@@ -37,9 +37,7 @@ def setting_option(setting: Setting[Any], *aliases: str, **extra: Any) -> Any:
 
 DbOption = Annotated[str | None, setting_option(settings.DB)]
 MemberOption = Annotated[str, setting_option(settings.MEMBER, "-m")]
-UserOption = Annotated[str | None, typer.Option(
-    "--user", "-u", envvar="JOINTWATCH_USER", show_envvar=True,
-    help="Who is acting, kept with what is recorded. Default: your login name.")]
+UserOption = Annotated[str | None, setting_option(settings.USER, "-u")]
 BirthDateOption = Annotated[str | None, typer.Option(
     "--birth-date", "--dob", help="Birth date: YYYY, YYYY-MM, YYYY-MM-DD or DD.MM.YYYY.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines instead of tables.")]

@@ -2,26 +2,67 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
-from jointwatch.cli.output import DbOption, MaxListAgeOption, StaleListsOption, console, err_console, run
+from jointwatch import settings as S
+from jointwatch.cli.output import (
+    DbOption,
+    MaxListAgeOption,
+    StaleListsOption,
+    console,
+    err_console,
+    run,
+    setting_option,
+)
 from jointwatch.errors import ScreeningUnavailableError
 from jointwatch.screening import ListPolicy, OnStale
 from jointwatch.screening.freshness import DEFAULT_MAX_LIST_AGE_DAYS
 from jointwatch.store import open_engine
 
 
+def _finite(value: float | None) -> float | None:
+    # click's ranges let NaN through (it compares false with every bound) and take "inf": a rate
+    # or a timeout of either would silently switch a limit off
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter("must be a finite number")
+    return value
+
+
+def _seconds(value: float) -> float:
+    if not (math.isfinite(value) and value > 0):
+        raise typer.BadParameter("must be a finite number of seconds, more than 0")
+    return value
+
+
+# Every ServiceSettings field is an option here with its environment variable, declared (name,
+# default, description) in jointwatch.settings; tests/cli/test_serve_settings.py checks none is missing.
 def serve_command(
-    host: Annotated[str, typer.Option(help="Address to listen on. Default: loopback only.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
-    cors_origin: Annotated[list[str] | None, typer.Option(
-        "--cors-origin", help="A browser origin allowed to call the API; repeatable. Default: none (CORS closed).")
-    ] = None,
+    host: Annotated[str, setting_option(S.HOST)] = S.HOST.default,
+    port: Annotated[int, setting_option(S.PORT, min=1, max=65535)] = S.PORT.default,
+    cors_origin: Annotated[list[str] | None, setting_option(S.CORS_ORIGINS, metavar="ORIGIN")] = None,
     max_list_age: MaxListAgeOption = DEFAULT_MAX_LIST_AGE_DAYS,
     stale_lists: StaleListsOption = OnStale.refuse,
+    max_body_bytes: Annotated[int, setting_option(S.MAX_BODY_BYTES, min=1)] = S.MAX_BODY_BYTES.default,
+    max_batch: Annotated[int, setting_option(S.MAX_BATCH, min=1)] = S.MAX_BATCH.default,
+    max_job: Annotated[int, setting_option(S.MAX_JOB, min=1)] = S.MAX_JOB.default,
+    max_job_body_bytes: Annotated[int, setting_option(S.MAX_JOB_BODY_BYTES, min=1)] = S.MAX_JOB_BODY_BYTES.default,
+    threshold: Annotated[float | None, setting_option(S.THRESHOLD, min=0, max=1)] = S.THRESHOLD.default,
+    rate_per_second: Annotated[float, setting_option(S.RATE_PER_SECOND, min=0, callback=_finite)
+                               ] = S.RATE_PER_SECOND.default,
+    rate_burst: Annotated[int, setting_option(S.RATE_BURST, min=1)] = S.RATE_BURST.default,
+    screen_timeout: Annotated[float, setting_option(S.SCREEN_TIMEOUT, callback=_seconds)
+                              ] = S.SCREEN_TIMEOUT.default,
+    job_poll_seconds: Annotated[float, setting_option(S.JOB_POLL_SECONDS, callback=_seconds)
+                                ] = S.JOB_POLL_SECONDS.default,
+    job_stop_after: Annotated[int | None, setting_option(S.JOB_STOP_AFTER, min=1)] = S.JOB_STOP_AFTER.default,
+    media_decode_workers: Annotated[int, setting_option(S.MEDIA_DECODE_WORKERS, min=1)
+                                    ] = S.MEDIA_DECODE_WORKERS.default,
+    media_disputes_per_day: Annotated[int, setting_option(S.MEDIA_DISPUTES_PER_DAY, min=1)
+                                      ] = S.MEDIA_DISPUTES_PER_DAY.default,
     db: DbOption = None,
 ) -> None:
     """Serve the HTTP API: /match, /screen, /entities, /lists, /decisions, /audit, /health, /metrics.
@@ -36,8 +77,13 @@ def serve_command(
     from jointwatch.api import ServiceSettings, create_app  # noqa: PLC0415
 
     engine = run(False, lambda: open_engine(db))
-    policy = ListPolicy(max_list_age, OnStale(stale_lists))
-    app = create_app(engine, ServiceSettings(cors_origins=tuple(cors_origin or ()), list_policy=policy))
+    settings = ServiceSettings(
+        max_body_bytes=max_body_bytes, max_batch=max_batch, max_job=max_job, max_job_body_bytes=max_job_body_bytes,
+        threshold=threshold, cors_origins=tuple(cors_origin or ()), rate_per_second=rate_per_second,
+        rate_burst=rate_burst, screen_timeout=screen_timeout, job_poll_seconds=job_poll_seconds,
+        job_stop_after=job_stop_after, list_policy=ListPolicy(max_list_age, OnStale(stale_lists)),
+        media_decode_workers=media_decode_workers, media_disputes_per_day=media_disputes_per_day)
+    app = create_app(engine, settings)
     try:
         with console.status("building the screening index"):
             _, versions = app.state.screeners.current()

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from rapidfuzz.distance import Levenshtein
 
+from jointwatch import settings
 from jointwatch.identifiers import normalize_identifier
 from jointwatch.names import AnalyzedName, Token, analyze_name
 from jointwatch.names.analyze import name_variants
@@ -279,7 +280,8 @@ def analyze_names(names: Iterable[str], schema: str) -> list[AnalyzedName]:
 # -- on-disk cache ----------------------------------------------------------------------
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("JOINTWATCH_CACHE", Path.home() / ".cache" / "jointwatch"))
+    """Where built indexes are kept: the cache folder of ``jointwatch.settings``."""
+    return settings.cache_dir()
 
 
 @lru_cache(maxsize=1)

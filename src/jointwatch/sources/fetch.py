@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from jointwatch import __version__
+from jointwatch import __version__, settings
 from jointwatch.errors import FetchError
 from jointwatch.resources import load_resource
 from jointwatch.sources.recognise import recognise_folder
@@ -72,7 +72,7 @@ class SourceEntry:
         files = []
         for item in data["files"]:
             url_env = item.get("url_env")
-            url = item.get("url") or (env.get(url_env, "").strip() if url_env else "") or None
+            url = item.get("url") or (settings.environment_value(url_env, environ) if url_env else None)
             files.append(SourceFile(_safe_name(item["filename"]), url, url_env))
         return cls(_safe_name(data["source"]), str(data["format"]), tuple(files),
                    data.get("documented_at"), data.get("title"))
@@ -110,8 +110,7 @@ def official_sources(environ: Mapping[str, str] | None = None) -> list[SourceEnt
 
 def default_cache_dir() -> Path:
     """The download cache folder: ``$JOINTWATCH_CACHE``, else ``~/.cache/jointwatch``."""
-    configured = os.environ.get("JOINTWATCH_CACHE", "").strip()
-    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "jointwatch"
+    return settings.cache_dir()
 
 
 def fetch_source(entry: SourceEntry, cache_dir: Path, client: httpx.Client | None = None, *,

@@ -17,10 +17,11 @@ from sqlalchemy import Connection, CursorResult, Engine, create_engine, event, i
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.engine import make_url
 
+from jointwatch import settings
 from jointwatch.errors import StoreBusyError, StoreError
 
-DEFAULT_DB = "jointwatch.db"
-ENV_VAR = "JOINTWATCH_DB"
+DEFAULT_DB = settings.DB.default
+ENV_VAR = settings.DB.env
 # How long a writer waits for another to finish before StoreBusyError. SQLite lets one writer
 # at a time hold the store; a list load holds it while it writes (about a second for the UN
 # list, its parse is done before), and an audit row must wait that out rather than be lost.
@@ -29,7 +30,7 @@ BUSY_TIMEOUT_SECONDS = 60
 
 def database_url(db: str | None = None) -> str:
     """The SQLAlchemy URL for ``db`` (a path or URL), else $JOINTWATCH_DB, else ./jointwatch.db."""
-    value = db or os.environ.get(ENV_VAR) or DEFAULT_DB
+    value = db or settings.DB.read() or DEFAULT_DB
     if "://" in value:
         if value.startswith("postgresql://"):
             # psycopg 3 is the driver we install with the `postgres` extra
