@@ -68,7 +68,6 @@ class SourceEntry:
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> SourceEntry:
         """An entry from its registry mapping, ``url_env`` addresses read from ``environ``."""
-        env = os.environ if environ is None else environ
         files = []
         for item in data["files"]:
             url_env = item.get("url_env")

@@ -3,7 +3,6 @@ brought to the newest schema with Alembic on open."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
