@@ -16,12 +16,21 @@ from jointwatch.cli.consoles import DataTable
 from jointwatch.cli.output import MaxListAgeOption, StaleListsOption, screener_for
 from jointwatch.screening import OnStale
 from jointwatch.screening.freshness import DEFAULT_MAX_LIST_AGE_DAYS
-from jointwatch.cli.output import DbOption, JsonOption, console, err_console, print_json, record_progress, run
+from jointwatch.cli.output import (
+    Commands,
+    DbOption,
+    JsonOption,
+    console,
+    err_console,
+    handles_errors,
+    print_json,
+    record_progress,
+)
 from jointwatch import jsonout
 from jointwatch.errors import QueryError
 from jointwatch.network.analysis import Analysis, analyse
 from jointwatch.network.designate import designated_accounts
-from jointwatch.network.engines import ENGINES, EngineSettings, open_engine
+from jointwatch.network.engines import ENGINES, EngineSettings, open_analysis_engine
 from jointwatch.network.quality import Quality, load_transactions
 from jointwatch.network.schema import TraceSettings, default_rates, read_rates
 from jointwatch.network.simulate import SimulationSettings, simulate
@@ -65,7 +74,8 @@ def _steps(enabled: bool) -> Iterator[Callable[[str], None]]:
 
 
 @network_app.command("simulate")
-def simulate_command(
+@handles_errors
+def network_simulate(
     out_dir: Annotated[Path, typer.Argument(help="Folder to write transactions, designated.txt and truth.json into.")],
     transactions: Annotated[int, typer.Option("--transactions", "-n", min=1000, help="How many transactions.")]
     = 100_000,
@@ -86,10 +96,10 @@ def simulate_command(
     paying the designated account in chunks under the reporting threshold, and a few
     round-tripping cycles. truth.json lists every planted donor with the USD it gave.
     """
-    settings = run(as_json, lambda: SimulationSettings(transactions=transactions, networks=networks, donors=donors,
-                                                        countries=countries, days=days, seed=seed, dirty=dirty))
+    settings = SimulationSettings(transactions=transactions, networks=networks, donors=donors, countries=countries,
+                                  days=days, seed=seed, dirty=dirty)
     with record_progress("simulating", not as_json) as progress:
-        summary = run(as_json, lambda: simulate(out_dir, settings, fmt, progress))
+        summary = simulate(out_dir, settings, fmt, progress)
     if as_json:
         print_json(summary)
     else:
@@ -98,7 +108,8 @@ def simulate_command(
 
 
 @network_app.command("trace")
-def trace_command(
+@handles_errors
+def network_trace(
     transactions: TransactionsArg,
     designated: Annotated[list[str] | None, typer.Option(
         "--designated", "-d", help="Designated account ids (comma-separated or repeated) or a file of them, one "
@@ -143,23 +154,23 @@ def trace_command(
     never dropped silently. Exit code 7 for a bad transaction file or nothing to trace, 10 for
     --engine spark without the spark extra (docs/network.md, Engines).
     """
-    settings = run(as_json, lambda: TraceSettings(hops=hops, lookback_days=lookback_days, since=since, until=until,
-                                                  min_amount=min_amount, conduit_share=conduit_share))
-    targets = run(as_json, lambda: designated_accounts(designated or []))
+    settings = TraceSettings(hops=hops, lookback_days=lookback_days, since=since, until=until,
+                             min_amount=min_amount, conduit_share=conduit_share)
+    targets = designated_accounts(designated or [])
     if not targets and not screen:
         raise typer.BadParameter("give --designated accounts or --screen", param_hint="--designated")
-    rate_table = run(as_json, lambda: read_rates(rates) if rates else default_rates())
+    rate_table = read_rates(rates) if rates else default_rates()
     screener = None
     if screen:
-        from jointwatch.store import open_engine as open_store  # noqa: PLC0415
+        from jointwatch.store import open_engine  # noqa: PLC0415
 
-        store = run(as_json, lambda: open_store(db))
+        store = open_engine(db)
         screener = screener_for(store, as_json, screen_threshold, max_list_age, stale_lists)
     engine_settings = _engine_settings(memory_limit, threads, temp_dir, spark_master, engine)
     with _steps(not as_json) as step:
-        analysis = run(as_json, lambda: analyse(
-            transactions, targets, settings, engine_name=engine, engine_settings=engine_settings, rates=rate_table,
-            screener=screener, screen_threshold=screen_threshold, typologies=typologies, step=step))
+        analysis = analyse(transactions, targets, settings, engine_name=engine, engine_settings=engine_settings,
+                           rates=rate_table, screener=screener, screen_threshold=screen_threshold,
+                           typologies=typologies, step=step)
     if output:
         output.write_text(jsonout.dumps(analysis.to_dict(), indent=2), encoding="utf-8")
     if report:
@@ -221,7 +232,8 @@ def _print_findings(findings: list[Finding], limit: int) -> None:
 
 
 @network_app.command("typologies")
-def typologies_command(
+@handles_errors
+def network_typologies(
     transactions: TransactionsArg,
     only: Annotated[list[str] | None, typer.Option(
         "--only", help=f"Run only these detectors: {', '.join(d.name for d in DETECTORS)}.")] = None,
@@ -240,14 +252,13 @@ def typologies_command(
     unknown = [n for n in names if n not in {d.name for d in DETECTORS}]
     if unknown:
         raise typer.BadParameter(f"unknown detector(s) {', '.join(unknown)}", param_hint="--only")
-    rate_table = run(as_json, lambda: read_rates(rates) if rates else default_rates())
-    eng = run(as_json, lambda: open_engine(engine, _engine_settings(memory_limit, threads, temp_dir, spark_master,
-                                                                      engine)))
+    rate_table = read_rates(rates) if rates else default_rates()
+    eng = open_analysis_engine(engine, _engine_settings(memory_limit, threads, temp_dir, spark_master, engine))
     try:
         with _steps(not as_json) as step:
             step("loading and checking transactions")
-            quality = run(as_json, lambda: load_transactions(eng, transactions, rate_table))
-            findings = run(as_json, lambda: detect_all(eng, names or None, lambda n: step(f"detector {n}")))
+            quality = load_transactions(eng, transactions, rate_table)
+            findings = detect_all(eng, names or None, lambda n: step(f"detector {n}"))
     finally:
         eng.close()
     data: dict[str, Any] = {"quality": asdict(quality), "findings": [asdict(f) for f in findings]}
@@ -261,16 +272,17 @@ def typologies_command(
 
 
 @network_app.command("check")
-def check_command(
+@handles_errors
+def network_check(
     transactions: TransactionsArg,
     rates: RatesOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Check a transaction file: every problem with its count, rule and example rows (DuckDB)."""
-    rate_table = run(as_json, lambda: read_rates(rates) if rates else default_rates())
-    eng = open_engine("duckdb")
+    rate_table = read_rates(rates) if rates else default_rates()
+    eng = open_analysis_engine("duckdb")
     try:
-        quality = run(as_json, lambda: load_transactions(eng, transactions, rate_table))
+        quality = load_transactions(eng, transactions, rate_table)
     finally:
         eng.close()
     if as_json:
@@ -281,6 +293,4 @@ def check_command(
         raise typer.Exit(QueryError.exit_code)
 
 
-def register(app: typer.Typer) -> None:
-    """Add this area's command groups to the main CLI."""
-    app.add_typer(network_app, name="network")
+COMMANDS: Commands = [("network", network_app)]

@@ -95,17 +95,9 @@ class NameRules:
         """ullah, uddin and the like: the end of the word before."""
         return word in self.suffixes
 
-    def is_known(self, canonical: str) -> bool:
-        """True for the canonical spelling of a variant group."""
-        return canonical in self._known
-
     def canonical(self, word: str) -> str | None:
         """The first spelling of the word's variant group, if it has one."""
         return self.variants.get(word)
-
-
-    def __post_init__(self) -> None:
-        self._known = frozenset(self.variants.values())
 
 
 RULES = NameRules.load()

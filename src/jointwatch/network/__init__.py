@@ -13,7 +13,7 @@ stated in ``trace.py`` and docs/network.md.
 
 from jointwatch.network.analysis import Analysis, analyse
 from jointwatch.network.designate import HolderMatch, designated_accounts, screen_holders
-from jointwatch.network.engines import ENGINES, DuckDBEngine, Engine, EngineSettings, SparkEngine, open_engine
+from jointwatch.network.engines import ENGINES, DuckDBEngine, AnalysisEngine, EngineSettings, SparkEngine, open_analysis_engine
 from jointwatch.network.quality import Issue, Quality, load_transactions
 from jointwatch.network.result import CountryTotal, Edge, Intermediary, Originator, TraceResult
 from jointwatch.network.schema import COLUMNS, REQUIRED, TraceSettings
@@ -21,6 +21,6 @@ from jointwatch.network.simulate import SimulationSettings, simulate
 from jointwatch.network.typologies import DETECTORS, Finding, detect_all
 
 __all__ = ["COLUMNS", "DETECTORS", "ENGINES", "REQUIRED", "Analysis", "CountryTotal", "DuckDBEngine", "Edge",
-           "Engine", "EngineSettings", "Finding", "HolderMatch", "Intermediary", "Issue", "Originator", "Quality",
+           "AnalysisEngine", "EngineSettings", "Finding", "HolderMatch", "Intermediary", "Issue", "Originator", "Quality",
            "SimulationSettings", "SparkEngine", "TraceResult", "TraceSettings", "analyse", "designated_accounts",
-           "detect_all", "load_transactions", "open_engine", "screen_holders", "simulate"]
+           "detect_all", "load_transactions", "open_analysis_engine", "screen_holders", "simulate"]

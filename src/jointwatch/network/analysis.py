@@ -8,9 +8,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jointwatch.errors import QueryError
+from jointwatch.errors import InvalidInputError
 from jointwatch.network.designate import HolderMatch, screen_holders
-from jointwatch.network.engines import Engine, EngineSettings, open_engine
+from jointwatch.network.engines import AnalysisEngine, EngineSettings, open_analysis_engine
 from jointwatch.network.quality import Quality, load_transactions
 from jointwatch.network.result import TraceResult, assemble
 from jointwatch.network.schema import TraceSettings, default_rates
@@ -36,14 +36,14 @@ class Analysis:
 
 
 def analyse(path: Path, designated: list[str], settings: TraceSettings | None = None, *,
-            engine: Engine | None = None, engine_name: str = "duckdb", engine_settings: EngineSettings | None = None,
+            engine: AnalysisEngine | None = None, engine_name: str = "duckdb", engine_settings: EngineSettings | None = None,
             rates: dict[str, float] | None = None, screener: Any = None, screen_threshold: float | None = None,
             typologies: bool = False, step: Callable[[str], None] | None = None) -> Analysis:
     """Trace the funding of ``designated`` accounts (plus holders the screener matches) in ``path``."""
     settings = settings or TraceSettings()
     note = step or (lambda _label: None)
     own = engine is None
-    eng = engine or open_engine(engine_name, engine_settings)
+    eng = engine or open_analysis_engine(engine_name, engine_settings)
     seconds: dict[str, float] = {}
     try:
         started = time.perf_counter()
@@ -58,14 +58,14 @@ def analyse(path: Path, designated: list[str], settings: TraceSettings | None = 
             seconds["screen"] = time.perf_counter() - mark
         targets = sorted(set(designated) | {m.account for m in matches})
         if not targets:
-            raise QueryError("nothing to trace: give --designated accounts, or --screen with a register "
+            raise InvalidInputError("nothing to trace: give --designated accounts, or --screen with a register "
                              "whose listed names match account holders")
         known = {r["account"] for r in eng.rows("SELECT account FROM accounts WHERE account IN ("
                                                  + ", ".join("'" + a.replace("'", "''") + "'" for a in targets)
                                                  + ")")}
         unknown = [a for a in targets if a not in known]
         if len(unknown) == len(targets):
-            raise QueryError(f"{path}: none of the designated accounts occurs in the transactions "
+            raise InvalidInputError(f"{path}: none of the designated accounts occurs in the transactions "
                              f"(e.g. {', '.join(unknown[:3])})")
         note(f"tracing {settings.hops} hops upstream of {len(targets)} designated accounts")
         mark = time.perf_counter()

@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jointwatch.errors import QueryError
-from jointwatch.network.engines import Engine
+from jointwatch.errors import MessageFormatError, QueryError
+from jointwatch.network.engines import AnalysisEngine
 
 
 @dataclass
@@ -38,7 +38,7 @@ def read_account_file(path: Path) -> list[str]:
     try:
         lines = path.read_text(encoding="utf-8-sig").splitlines()
     except OSError as error:
-        raise QueryError(f"{path}: cannot read ({error.strerror})") from None
+        raise MessageFormatError(path, None, f"cannot read ({error.strerror})") from None
     accounts = []
     for number, line in enumerate(lines, start=1):
         value = line.split(",")[0].strip().strip('"')
@@ -46,7 +46,7 @@ def read_account_file(path: Path) -> list[str]:
             continue
         accounts.append(value)
     if not accounts:
-        raise QueryError(f"{path}: no account ids in the file")
+        raise MessageFormatError(path, None, "no account ids in the file")
     return accounts
 
 
@@ -61,7 +61,7 @@ def designated_accounts(values: Iterable[str]) -> list[str]:
     return sorted(set(accounts))
 
 
-def screen_holders(engine: Engine, screener: Any, threshold: float | None = None,
+def screen_holders(engine: AnalysisEngine, screener: Any, threshold: float | None = None,
                    progress: Callable[[int, int], None] | None = None) -> list[HolderMatch]:
     """Screen every distinct holder name in ``accounts`` against the register; the accounts that match."""
     from jointwatch.screening import Query  # noqa: PLC0415 - only needed when screening is asked for

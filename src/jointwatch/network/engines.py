@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
-from jointwatch.errors import MissingExtraError, QueryError
+from jointwatch.errors import InvalidInputError, MissingExtraError
 
 ENGINES = ("duckdb", "spark")
 
@@ -31,7 +31,7 @@ class EngineSettings:
     work_directory: str | None = None    # Spark: where tables are materialised (a shared path on a cluster)
 
 
-class Engine(Protocol):
+class AnalysisEngine(Protocol):
     """Runs the analysis SQL; tables it creates live for the engine's lifetime."""
 
     name: str
@@ -202,7 +202,7 @@ def _plain(value: Any) -> Any:
     return float(value) if isinstance(value, Decimal) else value
 
 
-def open_engine(name: str = "duckdb", settings: EngineSettings | None = None) -> Engine:
+def open_analysis_engine(name: str = "duckdb", settings: EngineSettings | None = None) -> AnalysisEngine:
     """An engine by name: ``duckdb`` (default) or ``spark`` (needs the ``spark`` extra and Java)."""
     if name == "duckdb":
         return DuckDBEngine(settings)
@@ -214,7 +214,7 @@ def open_engine(name: str = "duckdb", settings: EngineSettings | None = None) ->
             # carries the exact command, which the CLI prints verbatim
             raise MissingExtraError("the spark engine needs pyspark, jointwatch's optional 'spark' extra: "
                                     "pip install 'jointwatch[spark]'") from error
-    raise QueryError(f"unknown engine {name!r}: choose one of {', '.join(ENGINES)}")
+    raise InvalidInputError(f"unknown engine {name!r}: choose one of {', '.join(ENGINES)}")
 
 
 def _quote(text: str) -> str:

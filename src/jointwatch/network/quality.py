@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jointwatch.errors import QueryError
-from jointwatch.network.engines import Engine
+from jointwatch.errors import MessageFormatError
+from jointwatch.network.engines import AnalysisEngine
 from jointwatch.network.schema import OPTIONAL, REQUIRED, file_format
 
 EXAMPLES = 5
@@ -64,17 +64,17 @@ class Quality:
         return self.rows - self.traced_rows
 
 
-def load_transactions(engine: Engine, path: Path, rates: dict[str, float]) -> Quality:
+def load_transactions(engine: AnalysisEngine, path: Path, rates: dict[str, float]) -> Quality:
     """Load ``path`` as table ``tx`` (clean rows) and ``accounts`` (holders); report bad rows."""
     fmt = file_format(path)
     try:
         columns = engine.read_file("raw_tx", path, fmt)
     except Exception as error:  # noqa: BLE001 - engines raise their own types; name the file either way
-        raise QueryError(f"{path}: cannot read as {fmt} ({str(error).splitlines()[0][:300]})") from None
+        raise MessageFormatError(path, None, f"cannot read as {fmt} ({str(error).splitlines()[0][:300]})") from None
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
-        raise QueryError(f"{path}, header: missing column(s) {', '.join(missing)}; "
-                         f"needs {', '.join(REQUIRED)} (see docs/network.md)")
+        raise MessageFormatError(path, "header", f"missing column(s) {', '.join(missing)}; "
+                                 f"needs {', '.join(REQUIRED)} (see docs/network.md)")
     engine.create("late_tx", _late_sql())
     engine.create("checked_tx", _checked_sql(columns, rates))
     kinds = EXCLUDED + KEPT
@@ -141,7 +141,7 @@ def _count_columns() -> str:
     return ", ".join(parts)
 
 
-def _examples(engine: Engine) -> dict[str, list[dict[str, Any]]]:
+def _examples(engine: AnalysisEngine) -> dict[str, list[dict[str, Any]]]:
     columns = "_row, id, ts_text, amount_text, currency, src, dst"
     parts = [f"SELECT problem AS kind, {columns} FROM checked_tx WHERE problem IS NOT NULL"]
     parts += [f"SELECT '{kind}' AS kind, {columns} FROM checked_tx WHERE problem IS NULL AND ({rule})"

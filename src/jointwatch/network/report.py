@@ -18,6 +18,7 @@ from jointwatch import jsonout
 from jointwatch.htmlsafe import script_json
 from jointwatch.network.analysis import Analysis
 from jointwatch.network.result import TraceResult
+from jointwatch.network.schema import BASE_CURRENCY
 
 MAX_NODES = 150
 ROLE_COLOURS = {"originator": "#2b8cbe", "collector": "#e6550d", "broker": "#756bb1", "pass-through": "#fd8d3c",
@@ -44,15 +45,15 @@ def render(analysis: Analysis) -> str:
         "<h2>Flow graph</h2><p>Money flows left to right into the designated accounts (red). Node size: "
         "traced amount; hover for figures; drag to zoom.</p><div id='flow-graph' class='graph'></div>",
         "<h2>Funding by country</h2><div id='funding-map' class='map'>" + world_map(trace) + "</div>",
-        _table("Countries", ["country", "USD", "originators", "payments"],
+        _table("Countries", ["country", BASE_CURRENCY, "originators", "payments"],
                [[c.country.upper(), _usd(c.amount), c.originators, c.transactions] for c in trace.countries]),
-        _table("Originators", ["account", "holder", "country", "USD", "payments", "hops", "why"],
+        _table("Originators", ["account", "holder", "country", BASE_CURRENCY, "payments", "hops", "why"],
                [[o.account, o.name or "", o.country.upper(), _usd(o.amount), o.transactions, o.hops, o.reason]
                 for o in trace.originators[:500]]),
         _table("Intermediaries", ["account", "holder", "country", "role", "in USD", "out USD", "senders", "why"],
                [[i.account, i.name or "", i.country.upper(), i.role, _usd(i.traced_in), _usd(i.traced_out),
                  i.senders, i.why] for i in trace.intermediaries[:500]]),
-        _table("Heaviest paths", ["originator", "country", "USD", "accounts"],
+        _table("Heaviest paths", ["originator", "country", BASE_CURRENCY, "accounts"],
                [[p["originator"], p["country"].upper(), _usd(p["amount"]), " → ".join(p["accounts"])]
                 for p in trace.paths]),
         _table("Typology findings", ["typology", "accounts", "figures", "transactions", "rule"],

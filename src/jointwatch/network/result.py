@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from jointwatch.network.engines import Engine
+from jointwatch.network.engines import AnalysisEngine
 from jointwatch.network.schema import TraceSettings
 from jointwatch.network.trace import TraceTables
 
@@ -75,7 +75,7 @@ class TraceResult:
         return asdict(self)
 
 
-def assemble(engine: Engine, tables: TraceTables, designated: list[str], settings: TraceSettings,
+def assemble(engine: AnalysisEngine, tables: TraceTables, designated: list[str], settings: TraceSettings,
              max_edges: int = 2000) -> TraceResult:
     """Read the engine's trace tables into a result, applying ``settings.min_amount``."""
     floor = float(settings.min_amount)
@@ -114,7 +114,7 @@ FROM {tables.edges} GROUP BY src, dst""")]
     return result
 
 
-def _intermediaries(engine: Engine, tables: TraceTables, designated: set[str]) -> list[Intermediary]:
+def _intermediaries(engine: AnalysisEngine, tables: TraceTables, designated: set[str]) -> list[Intermediary]:
     channels = ", ".join(f"'{c}'" for c in BROKER_CHANNELS)
     rows = engine.rows(f"""
 WITH inn AS (SELECT e.dst AS account, SUM(e.flow) AS traced_in, COUNT(DISTINCT e.src) AS senders,

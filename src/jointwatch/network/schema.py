@@ -31,13 +31,13 @@ from pathlib import Path
 
 import yaml
 
-from jointwatch.errors import QueryError
+from jointwatch.errors import InvalidInputError, MessageFormatError
 
 REQUIRED = ("id", "timestamp", "amount", "currency", "sender_account", "receiver_account")
 OPTIONAL = ("sender_name", "receiver_name", "sender_country", "receiver_country", "sender_institution",
             "receiver_institution", "channel")
 COLUMNS = REQUIRED + OPTIONAL
-BASE_CURRENCY = "USD"
+BASE_CURRENCY = "USD"  # amounts are traced in this currency (rates convert to it); simulated accounts default to it
 
 
 @dataclass(frozen=True)
@@ -53,13 +53,13 @@ class TraceSettings:
 
     def __post_init__(self) -> None:
         if not 1 <= self.hops <= 12:
-            raise QueryError(f"hops must be between 1 and 12, not {self.hops}")
+            raise InvalidInputError(f"hops must be between 1 and 12, not {self.hops}")
         if not 0 < self.lookback_days <= 3660:
-            raise QueryError(f"lookback_days must be in (0, 3660], not {self.lookback_days}")
+            raise InvalidInputError(f"lookback_days must be in (0, 3660], not {self.lookback_days}")
         if not 0 <= self.conduit_share <= 1:
-            raise QueryError(f"conduit_share must be in [0, 1], not {self.conduit_share}")
+            raise InvalidInputError(f"conduit_share must be in [0, 1], not {self.conduit_share}")
         if self.min_amount < 0:
-            raise QueryError(f"min_amount must not be negative, not {self.min_amount}")
+            raise InvalidInputError(f"min_amount must not be negative, not {self.min_amount}")
 
 
 @cache
@@ -76,13 +76,13 @@ def read_rates(path: Path) -> dict[str, float]:
     try:
         handle = path.open(encoding="utf-8-sig", newline="")
     except OSError as error:
-        raise QueryError(f"{path}: cannot read ({error.strerror})") from None
+        raise MessageFormatError(path, None, f"cannot read ({error.strerror})") from None
     with handle:
         for number, row in enumerate(csv.reader(handle), start=1):
             if not row or (number == 1 and not _is_number(row[-1])):
                 continue
             if len(row) != 2 or len(row[0].strip()) != 3 or not _is_number(row[1]) or float(row[1]) <= 0:
-                raise QueryError(f"{path}, line {number}: expected code,usd_per_unit (e.g. EUR,1.08)")
+                raise MessageFormatError(path, f"line {number}", "expected code,usd_per_unit (e.g. EUR,1.08)")
             rates[row[0].strip().upper()] = float(row[1])
     return rates
 
@@ -90,13 +90,13 @@ def read_rates(path: Path) -> dict[str, float]:
 def file_format(path: Path) -> str:
     """``csv`` or ``parquet``, from the file name; anything else is refused."""
     if not path.exists():
-        raise QueryError(f"{path}: no such file")
+        raise MessageFormatError(path, None, "no such file")
     suffix = "".join(path.suffixes[-2:]).lower() if path.is_file() else ".parquet"
     if suffix.endswith(".parquet") or path.is_dir():
         return "parquet"
     if suffix.endswith((".csv", ".csv.gz", ".txt")):
         return "csv"
-    raise QueryError(f"{path}: expected a .csv or .parquet transaction file")
+    raise MessageFormatError(path, None, "expected a .csv or .parquet transaction file")
 
 
 def _is_number(text: str) -> bool:

@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 
 from jointwatch import csvsafe
-from jointwatch.errors import QueryError
+from jointwatch.errors import InvalidInputError
 from jointwatch.network.plant import DAY, Planted, plant_cycles, plant_networks
-from jointwatch.network.schema import COLUMNS, default_rates
+from jointwatch.network.schema import BASE_CURRENCY, COLUMNS, default_rates
 
 COUNTRY_WEIGHTS = {"de": 40, "fr": 6, "gb": 5, "tr": 6, "nl": 3, "be": 2, "at": 2, "se": 2, "dk": 1, "us": 3,
                    "ca": 1, "it": 3, "es": 2, "pl": 2, "ch": 1, "ru": 1, "ua": 1, "ma": 1, "dz": 1, "tn": 1,
@@ -53,18 +53,18 @@ class SimulationSettings:
 
     def __post_init__(self) -> None:
         if self.transactions < 1000:
-            raise QueryError("simulate at least 1000 transactions")
+            raise InvalidInputError("simulate at least 1000 transactions")
         if not 1 <= self.countries <= len(COUNTRY_WEIGHTS):
-            raise QueryError(f"countries must be between 1 and {len(COUNTRY_WEIGHTS)}")
+            raise InvalidInputError(f"countries must be between 1 and {len(COUNTRY_WEIGHTS)}")
 
 
 def simulate(out_dir: Path, settings: SimulationSettings, fmt: str = "parquet",
              progress: Callable[[int], None] | None = None) -> dict[str, Any]:
     """Write ``transactions.<fmt>``, ``designated.txt`` and ``truth.json`` into ``out_dir``."""
     if fmt not in ("csv", "parquet"):
-        raise QueryError(f"format must be csv or parquet, not {fmt!r}")
+        raise InvalidInputError(f"format must be csv or parquet, not {fmt!r}")
     if settings.dirty and fmt != "csv":
-        raise QueryError("bad rows (--dirty) can only be written into CSV: Parquet columns are typed")
+        raise InvalidInputError("bad rows (--dirty) can only be written into CSV: Parquet columns are typed")
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(settings.seed)
     start = int(datetime.fromisoformat(settings.start).replace(tzinfo=UTC).timestamp())
@@ -189,7 +189,7 @@ class _Writer:
         import pyarrow as pa  # noqa: PLC0415
 
         self.pa, self.path, self.fmt, self.accounts, self.rates = pa, path, fmt, accounts, rates
-        self.currency = np.array([CURRENCY.get(c, "USD") for c in accounts["country"].to_pylist()])
+        self.currency = np.array([CURRENCY.get(c, BASE_CURRENCY) for c in accounts["country"].to_pylist()])
         self.rate = np.array([rates[c] for c in self.currency])
         self.sink: Any = None
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from jointwatch.network.engines import Engine
+from jointwatch.network.engines import AnalysisEngine
 from jointwatch.network.schema import TraceSettings
 
 PRUNE_USD = 0.01
@@ -52,7 +52,7 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def trace_upstream(engine: Engine, designated: list[str], settings: TraceSettings) -> TraceTables:
+def trace_upstream(engine: AnalysisEngine, designated: list[str], settings: TraceSettings) -> TraceTables:
     """Follow the money into ``designated`` accounts back up to ``settings.hops`` hops."""
     targets = ", ".join(f"({_literal(a)})" for a in sorted(set(designated))) or "(NULL)"
     engine.create("designated", f"SELECT CAST(account AS VARCHAR) AS account FROM (VALUES {targets}) AS v(account)")
@@ -86,7 +86,7 @@ SELECT src AS account, id, flow AS amount, {hop + 1} AS hop, 'hop_limit' AS reas
     return TraceTables("trace_edges", "trace_origins", _totals(engine), hop)
 
 
-def _step(engine: Engine, hop: int, settings: TraceSettings) -> None:
+def _step(engine: AnalysisEngine, hop: int, settings: TraceSettings) -> None:
     """From the traced payments of hop ``hop - 1`` to those of hop ``hop`` (and the originated parts)."""
     prev, lookback, s = f"frontier_{hop - 1}", int(settings.lookback_days * 86400), float(settings.conduit_share)
     # the conduit test: pool (inflows before, within the lookback) against payments to the same receiver
@@ -140,7 +140,7 @@ SELECT id, src, dst, t, amount, SUM(part) AS flow, {hop} AS hop, channel FROM (
 ) p GROUP BY id, src, dst, t, amount, channel HAVING SUM(part) >= {PRUNE_USD}""")
 
 
-def _totals(engine: Engine) -> dict[str, float]:
+def _totals(engine: AnalysisEngine) -> dict[str, float]:
     row: dict[str, Any] = engine.rows("""
 SELECT (SELECT COALESCE(SUM(flow), 0) FROM frontier_0) AS traced,
        (SELECT COUNT(*) FROM frontier_0) AS payments_in,

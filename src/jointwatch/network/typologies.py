@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from jointwatch.network.engines import Engine
+from jointwatch.network.engines import AnalysisEngine
 
 REPORTING_THRESHOLD_USD = 10_000.0
 EVIDENCE = 10
@@ -132,7 +132,7 @@ DETECTORS = (
 )
 
 
-def detect_all(engine: Engine, names: tuple[str, ...] | None = None,
+def detect_all(engine: AnalysisEngine, names: tuple[str, ...] | None = None,
                progress: Callable[[str], None] | None = None) -> list[Finding]:
     """Run the detectors (all, or those named) over table ``tx``; findings in a stable order."""
     findings: list[Finding] = []
@@ -145,7 +145,7 @@ def detect_all(engine: Engine, names: tuple[str, ...] | None = None,
     return findings
 
 
-def _run(engine: Engine, detector: Detector) -> list[Finding]:
+def _run(engine: AnalysisEngine, detector: Detector) -> list[Finding]:
     table = f"found_{detector.name}"
     engine.create(table, detector.sql)
     rows = engine.rows(f"SELECT * FROM {table} ORDER BY accounts" + (", week" if detector.name == "structuring"

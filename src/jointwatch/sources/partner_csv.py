@@ -45,7 +45,6 @@ COLUMNS = (
 REQUIRED = ("reference", "schema", "name")
 SCHEMAS = ("Person", "Organization", "LegalEntity", "Vessel", "Airplane")
 _SCHEMA_BY_KEY = {s.lower(): s for s in SCHEMAS}
-MULTI_VALUED = ("aliases", "weak_aliases", "birth_date", "nationality", "passport_numbers", "id_numbers")
 # The property of the listed entity each column fills; a value in a column whose property
 # the row's schema lacks (a birth date for an Organization) is an error, not dropped.
 _PROPS = {

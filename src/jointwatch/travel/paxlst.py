@@ -18,7 +18,7 @@ from jointwatch.travel.dates import edifact_datetime, yymmdd
 from jointwatch.travel.edifact import Interchange, Message, Segment
 from jointwatch.travel.model import Document, Flight, Manifest, Problem, Traveller
 
-DEPARTURE_LOC, ARRIVAL_LOC, ROUTING_LOC = "125", "87", "92"
+DEPARTURE_LOC, ARRIVAL_LOC = "125", "87"  # routing points (92) are not read: the legs are
 DEPARTURE_DTM, ARRIVAL_DTM = "189", "232"
 
 
