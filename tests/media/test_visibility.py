@@ -187,7 +187,7 @@ def test_a_hidden_match_can_ask_its_contributor(strict_client: tuple[Engine, Tes
 
 def test_questions_about_hidden_matches_are_limited_per_day(strict_client: tuple[Engine, TestClient]) -> None:
     from jointwatch.errors import LimitReachedError
-    from jointwatch.store.media_bank import ask
+    from jointwatch.media import ask
 
     engine, client = strict_client
     a, b = make_member(engine), make_member(engine)

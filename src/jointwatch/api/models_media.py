@@ -1,4 +1,10 @@
-"""Bodies of the media routes: bare hashes to match, items to contribute, what comes back."""
+"""Bodies of the media routes: bare hashes to match, items to contribute; and the match answer's envelope.
+
+What comes back is the media package's own records (``BankItem``, ``BankEvent``, ``MediaMatch``,
+``HiddenMatch``, ``MediaHashes``, ``Contribution``): FastAPI reads their fields and ``Field``
+notes for the OpenAPI document, so each field is declared once, where the record is made, and
+the CLI's ``--json`` and the API give it the same name.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from jointwatch.api.models import Text, UtcDatetime
+from jointwatch.api.models import Text
+from jointwatch.media import HiddenMatch, MediaHashes, MediaMatch
 
 Md5 = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{32}$", description="MD5 of the file, 32 hex digits")]
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{64}$", description="SHA-256 of the file, 64 hex digits")]
@@ -50,68 +57,13 @@ class StatusRequest(BaseModel):
     reason: Reason
 
 
-class MediaItemOut(BaseModel):
-    id: int
-    contributor: str
-    md5: str | None
-    sha256: str | None
-    pdq: str | None
-    pdq_quality: int | None
-    group: str | None
-    content_type: str
-    tlp: str
-    status: str
-    origin: str
-    created_at: UtcDatetime
-    updated_at: UtcDatetime
-    ref: str = Field(description="A random reference to the item (no sequence in it), as hidden matches give it")
-
-
-class MediaEventOut(BaseModel):
-    member: str
-    user: str | None = Field(description="Who acted; only for your own member's events")
-    action: str
-    status: str
-    reason: str
-    at: UtcDatetime
-
-
-class MediaMatchOut(BaseModel):
-    """One banked item the file matched: a lead for a human reviewer, not a verdict."""
-
-    item: MediaItemOut
-    method: Literal["sha256", "md5", "pdq", "pdq-mirror", "pdq-canonical", "orb", "orb-mirror"]
-    distance: int | None = Field(None, description="PDQ: differing bits of 256; exact hashes: 0")
-    inliers: int | None = Field(None, description="Local features: keypoints agreeing on one transform")
-
-
-class HiddenMatchOut(BaseModel):
-    """A match on an item you may not see (another member's TLP amber+strict or red): only a ref to ask by."""
-
-    ref: str = Field(description="Quote it in POST /media/refs/{ref}/ask to reach the item's contributor")
-    notice: str
-
-
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     question: Reason
 
 
-class HashesOut(BaseModel):
-    md5: str
-    sha256: str
-    pdq: str | None
-    pdq_quality: int | None
-
-
 class MediaMatchResponse(BaseModel):
-    hashes: HashesOut | None = None
+    hashes: MediaHashes | None = None
     note: str | None = None
-    matches: list[MediaMatchOut]
-    hidden: list[HiddenMatchOut] = Field([], description="Matches on items you may not see")
-
-
-class ContributionOut(BaseModel):
-    item: MediaItemOut
-    created: bool
-    note: str | None = None
+    matches: list[MediaMatch]
+    hidden: list[HiddenMatch] = Field([], description="Matches on items you may not see")

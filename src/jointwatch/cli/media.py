@@ -16,13 +16,11 @@ from rich.table import Table
 
 from jointwatch.cli.output import DbOption, JsonOption, console, err_console, print_json, record_progress, run
 from jointwatch.errors import QueryError
-from jointwatch.store import open_engine
-from jointwatch.store.media_bank import DISPUTES_PER_DAY
+from jointwatch.store import DISPUTES_PER_DAY, get_member, open_engine
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
-    from jointwatch.media.files import FileOutcome
+    from jointwatch.media import FileOutcome
+    from jointwatch.store import Engine
 
 media_app = typer.Typer(help="The hash bank of known terrorist media: hash, match, exchange.", no_args_is_help=True)
 
@@ -47,13 +45,11 @@ def register(app: typer.Typer) -> None:
 
 
 def _viewer(engine: Engine, name: str | None) -> int | None:
-    from jointwatch.store.members import get_member
-
     return None if name is None else get_member(engine, name).id
 
 
 def _files(paths: list[Path]) -> list[Path]:
-    from jointwatch.media.files import iter_files
+    from jointwatch.media import iter_files
 
     return [f for p in paths for f in iter_files(p)]
 
@@ -93,8 +89,7 @@ def _collect(outcomes: Iterable[FileOutcome], as_json: bool) -> list[FileOutcome
 @media_app.command("hash")
 def media_hash(paths: PathsArgument, as_json: JsonOption = False) -> None:
     """Print the MD5, SHA-256 and PDQ hash (with its quality) of every file."""
-    from jointwatch.media.files import FileOutcome, hash_media
-    from jointwatch.media.hashing import read_bytes
+    from jointwatch.media import FileOutcome, hash_media, read_bytes
 
     def each() -> Iterable[FileOutcome]:
         for path in run(as_json, lambda: _files(paths)):
@@ -123,8 +118,7 @@ def media_add(paths: PathsArgument, member: MemberOption, content_type: TypeOpti
               tlp: TlpOption = "amber", user: UserOption = "cli", db: DbOption = None,
               as_json: JsonOption = False) -> None:
     """Contribute files to the bank under a member, with labels. Only hashes are kept, never the files."""
-    from jointwatch.media.files import contribute_files
-    from jointwatch.media.labels import make_labels
+    from jointwatch.media import contribute_files, make_labels
 
     labels = run(as_json, lambda: make_labels(content_type, group, tlp))
     engine = run(as_json, lambda: open_engine(db))
@@ -155,8 +149,7 @@ def media_match(paths: PathsArgument,
 
     A hit on an item the viewer may not see shows only a ref to ask its contributor by (media ask).
     """
-    from jointwatch.media.files import match_files
-    from jointwatch.media.matcher import MatchOptions, load_matcher
+    from jointwatch.media import MatchOptions, load_matcher, match_files
 
     options = MatchOptions(pdq_threshold=threshold, use_signatures=signatures)
     engine = run(as_json, lambda: open_engine(db))
@@ -192,7 +185,7 @@ def _status_command(action: str, help_text: str) -> None:
                                                      help="The member's limit of disputes of other members' "
                                                           "items in any 24 hours.")] = DISPUTES_PER_DAY,
                 db: DbOption = None, as_json: JsonOption = False) -> None:
-        from jointwatch.media.bank import change_status
+        from jointwatch.media import change_status
 
         done = run(as_json, lambda: change_status(open_engine(db), item, member, user, action, reason, per_day))
         if as_json:
@@ -219,7 +212,7 @@ def media_list(member: Annotated[str | None, typer.Option("--member", "-m", help
                = None,
                viewer: ViewerOption = None, db: DbOption = None, as_json: JsonOption = False) -> None:
     """Show the banked items the viewer may see, with their labels and status."""
-    from jointwatch.media.bank import list_items
+    from jointwatch.media import list_items
 
     engine = run(as_json, lambda: open_engine(db))
     seen_by = run(as_json, lambda: _viewer(engine, viewer))
@@ -247,7 +240,7 @@ def _short(value: str | None) -> str:
 def media_history(item: Annotated[int, typer.Argument(help="The item's number.")], viewer: ViewerOption = None,
                   db: DbOption = None, as_json: JsonOption = False) -> None:
     """Show everything that happened to an item the viewer may see: contributed, disputed, withdrawn, reinstated."""
-    from jointwatch.media.bank import history
+    from jointwatch.media import history
 
     engine = run(as_json, lambda: open_engine(db))
     seen_by = run(as_json, lambda: _viewer(engine, viewer))
@@ -270,7 +263,7 @@ def media_export(file: Annotated[Path, typer.Argument(help="The file to write.")
                  all_statuses: Annotated[bool, typer.Option(help="Also disputed and withdrawn items.")] = False,
                  viewer: ViewerOption = None, db: DbOption = None, as_json: JsonOption = False) -> None:
     """Write the hashes and labels of the items the viewer may see to an exchange file (never any media)."""
-    from jointwatch.media.exchange import export_bank
+    from jointwatch.media import export_bank
 
     engine = run(as_json, lambda: open_engine(db))
     seen_by = run(as_json, lambda: _viewer(engine, viewer))
@@ -290,8 +283,7 @@ def media_import(file: Annotated[Path, typer.Argument(help="The exchange file to
                  group: GroupOption = None, tlp: TlpOption = "amber", user: UserOption = "cli",
                  db: DbOption = None, as_json: JsonOption = False) -> None:
     """Import a partner's exchange file under that partner: all or nothing; other members' labels are untouched."""
-    from jointwatch.media.exchange import import_file
-    from jointwatch.media.labels import make_labels
+    from jointwatch.media import import_file, make_labels
 
     default = run(as_json, lambda: make_labels(content_type, group, tlp))
     result = run(as_json, lambda: import_file(open_engine(db), file, fmt, member, user, default))
@@ -308,7 +300,7 @@ def media_ask(ref: Annotated[str, typer.Argument(help="The ref a match gave for 
                                                                            "its contributor: kept in its history.")],
               user: UserOption = "cli", db: DbOption = None, as_json: JsonOption = False) -> None:
     """Ask the contributor of an item you matched but may not see: your question goes into its history."""
-    from jointwatch.media.bank import ask
+    from jointwatch.media import ask
 
     run(as_json, lambda: ask(open_engine(db), ref, member, user, question))
     if as_json:

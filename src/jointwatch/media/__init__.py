@@ -9,32 +9,87 @@ small rotations, captions and watermarks. Each banked item carries its contribut
 Everything here needs the ``media`` extra (Pillow, pdqhash, OpenCV, faiss), imported lazily.
 """
 
-from jointwatch.media.bank import BankEvent, BankItem, change_status, contribute, get_item, history, list_items
-from jointwatch.media.hashing import PDQ_MIN_QUALITY, MediaHashes, hash_file
+from jointwatch.media.bank import (
+    DISPUTES_PER_DAY,
+    BankEvent,
+    BankItem,
+    Contribution,
+    ask,
+    change_status,
+    contribute,
+    contribute_hashes,
+    get_item,
+    history,
+    list_items,
+)
+from jointwatch.media.exchange import FORMATS, ImportResult, export_bank, import_file
+from jointwatch.media.files import (
+    DecodeGate,
+    FileOutcome,
+    check_upload,
+    contribute_files,
+    hash_media,
+    iter_files,
+    match_files,
+)
+from jointwatch.media.hashing import PDQ_MIN_QUALITY, MediaHashes, hash_file, read_bytes
 from jointwatch.media.index import HammingIndex, Hits, brute_force_search
 from jointwatch.media.labels import CONTENT_TYPES, TLP_LEVELS, Labels, make_labels
-from jointwatch.media.matcher import DEFAULT_PDQ_THRESHOLD, MatchOptions, Matcher, MediaMatch
+from jointwatch.media.matcher import (
+    DEFAULT_PDQ_THRESHOLD,
+    HiddenMatch,
+    MatchMethod,
+    MatcherCache,
+    MatchOptions,
+    Matcher,
+    MediaMatch,
+    SeenBy,
+    load_matcher,
+    seen_by,
+)
 
 __all__ = [
     "CONTENT_TYPES",
     "DEFAULT_PDQ_THRESHOLD",
+    "DISPUTES_PER_DAY",
+    "FORMATS",
     "PDQ_MIN_QUALITY",
     "TLP_LEVELS",
     "BankEvent",
     "BankItem",
+    "Contribution",
+    "DecodeGate",
+    "FileOutcome",
     "HammingIndex",
+    "HiddenMatch",
     "Hits",
+    "ImportResult",
     "Labels",
+    "MatchMethod",
     "MatchOptions",
     "Matcher",
+    "MatcherCache",
     "MediaHashes",
     "MediaMatch",
+    "SeenBy",
+    "ask",
     "brute_force_search",
     "change_status",
+    "check_upload",
     "contribute",
+    "contribute_files",
+    "contribute_hashes",
+    "export_bank",
     "get_item",
     "hash_file",
+    "hash_media",
     "history",
+    "import_file",
+    "iter_files",
     "list_items",
+    "load_matcher",
     "make_labels",
+    "match_files",
+    "read_bytes",
+    "seen_by",
 ]

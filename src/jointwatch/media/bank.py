@@ -2,59 +2,61 @@
 
 Each item belongs to the member that contributed it; only that member relabels, withdraws
 or reinstates it. Who may see which item (TLP), and what a dispute does, is the store's one
-rule (``jointwatch.store.media_bank``): every read here takes the ``viewer`` it answers for.
-Nothing is ever deleted.
+rule (``jointwatch.store``'s bank functions): every read here takes the ``viewer`` it answers
+for. Nothing is ever deleted. All SQL and every transaction is the store's: this module only
+turns media's types (hashes, labels) into the store's.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine
-
 from jointwatch.media.hashing import MediaHashes
 from jointwatch.media.labels import Labels
-from jointwatch.store import media_bank as store
-from jointwatch.store.media_bank import (
+from jointwatch.store import (
     DISPUTES_PER_DAY,
     SHARED_TLP,
     BankEvent,
     BankItem,
+    Engine,
     MatchableRow,
+    NewBankItem,
     SeenMatches,
     Viewer,
-    ask,
-    bank_generation,
-    change_status,
-    exportable_rows,
-    get_item,
-    history,
-    list_items,
-    matchable_rows,
-    seen_matches,
+    add_bank_items,
+    get_member,
 )
-from jointwatch.store.members import get_member
+
+# The media package's names of the store's bank functions (the store's names say "bank" because
+# they sit beside every other table's): one function each, two names by where they are read.
+from jointwatch.store import ask_bank_contributor as ask
+from jointwatch.store import bank_item_history as history
+from jointwatch.store import change_bank_item_status as change_status
+from jointwatch.store import get_bank_item as get_item
+from jointwatch.store import list_bank_items as list_items
 
 __all__ = ["DISPUTES_PER_DAY", "SHARED_TLP", "BankEvent", "BankItem", "Contribution", "MatchableRow", "SeenMatches",
-           "Viewer", "ask", "bank_generation", "change_status", "contribute", "contribute_hashes", "contribute_in",
-           "exportable_rows", "get_item", "history", "list_items", "matchable_rows", "seen_matches"]
+           "Viewer", "ask", "change_status", "contribute", "contribute_hashes", "get_item", "history", "list_items",
+           "new_item"]
 
 
+# the one type of the CLI and the API (POST /media/items answers with it); its docstring describes the schema
 @dataclass(frozen=True)
 class Contribution:
-    """What was banked: the item, and whether it is new (False: the member's own row was updated)."""
+    """What was banked: the item, whether it is new (false: your member's own item was relabelled), and a note
+    on its hashes (a low PDQ quality, not an image)."""
 
     item: BankItem
     created: bool
+    note: str | None = None
 
 
-def contribute_in(connection: Connection, member_id: int, user: str, *, md5: str | None, sha256: str | None,
-                  pdq: str | None, pdq_quality: int | None, signature: bytes | None, labels: Labels,
-                  origin: str, status: str = "active", reason: str = "") -> tuple[int, bool]:
-    """Bank one item for ``member_id`` inside an open transaction: (item id, created)."""
-    return store.contribute_in(connection, member_id, user, md5=md5, sha256=sha256, pdq=pdq, pdq_quality=pdq_quality,
-                               signature=signature, group=labels.group, content_type=labels.content_type,
-                               tlp=labels.tlp, origin=origin, status=status, reason=reason)
+def new_item(labels: Labels, *, md5: str | None, sha256: str | None, pdq: str | None, pdq_quality: int | None,
+             signature: bytes | None, origin: str, status: str = "active", reason: str = "") -> NewBankItem:
+    """The store's record of an item to bank, from media's hashes and labels."""
+    return NewBankItem(md5=md5, sha256=sha256, pdq=pdq, pdq_quality=pdq_quality, signature=signature,
+                       group=labels.group, content_type=labels.content_type, tlp=labels.tlp, origin=origin,
+                       status=status, reason=reason)
 
 
 def contribute(engine: Engine, member: str | int, user: str, hashes: MediaHashes, labels: Labels,
@@ -69,7 +71,7 @@ def contribute_hashes(engine: Engine, member: str | int, user: str, labels: Labe
                       signature: bytes | None = None, origin: str = "api") -> Contribution:
     """Bank bare hashes (a partner hashed the file itself) under ``member``; at least one hash."""
     owner = get_member(engine, member)
-    with engine.begin() as connection:
-        item_id, created = contribute_in(connection, owner.id, user, md5=md5, sha256=sha256, pdq=pdq,
-                                         pdq_quality=pdq_quality, signature=signature, labels=labels, origin=origin)
+    [(item_id, created)] = add_bank_items(engine, owner.id, user, [
+        new_item(labels, md5=md5, sha256=sha256, pdq=pdq, pdq_quality=pdq_quality, signature=signature,
+                 origin=origin)])
     return Contribution(get_item(engine, item_id, owner.id), created)

@@ -29,14 +29,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from sqlalchemy import Engine
-
 from jointwatch import csvsafe
 from jointwatch.errors import JointwatchError, ListFormatError
-from jointwatch.media.bank import BankItem, Viewer, contribute_in, exportable_rows
+from jointwatch.media.bank import new_item
 from jointwatch.media.labels import CONTENT_TYPES, DEFAULT_EXPORT_TLP, Labels, make_labels, tlp_allows
 from jointwatch.media.signature import Signature
-from jointwatch.store.members import get_member
+from jointwatch.store import BankItem, Engine, Viewer, add_bank_items, exportable_bank_rows, get_member
 
 FORMATS = ("jointwatch-csv", "jointwatch-json", "te-signals", "te-json")
 CSV_COLUMNS = ("md5", "sha256", "pdq", "pdq_quality", "group", "content_type", "tlp", "contributor",
@@ -247,24 +245,20 @@ def import_file(engine: Engine, path: Path, fmt: str, member: str | int, user: s
     """Bank every record of the file under ``member``, all or nothing."""
     owner = get_member(engine, member)
     records = read_items(path, fmt, default)  # every line checked before anything is written
-    created = updated = disputed = 0
-    with engine.begin() as connection:
-        for record in records:
-            status = "disputed" if record.disputed else "active"
-            _, new = contribute_in(connection, owner.id, user, md5=record.md5, sha256=record.sha256, pdq=record.pdq,
-                                   pdq_quality=record.pdq_quality, signature=record.signature, labels=record.labels,
-                                   origin=f"import:{fmt}", status=status,
-                                   reason=f"imported from {path.name}, {record.location}")
-            created += new
-            updated += not new
-            disputed += record.disputed and new
-    return ImportResult(created, updated, disputed)
+    banked = add_bank_items(engine, owner.id, user, (
+        new_item(record.labels, md5=record.md5, sha256=record.sha256, pdq=record.pdq,
+                 pdq_quality=record.pdq_quality, signature=record.signature, origin=f"import:{fmt}",
+                 status="disputed" if record.disputed else "active",
+                 reason=f"imported from {path.name}, {record.location}") for record in records))
+    created = sum(new for _, new in banked)
+    disputed = sum(record.disputed and new for record, (_, new) in zip(records, banked, strict=True))
+    return ImportResult(created, len(banked) - created, disputed)
 
 
 def _export_rows(engine: Engine, viewer: Viewer, member: str | int | None, max_tlp: str,
                  include_inactive: bool) -> list[tuple[BankItem, bytes | None]]:
     statuses = ("active", "disputed", "withdrawn") if include_inactive else ("active",)
-    return [(row.item, row.signature) for row in exportable_rows(engine, viewer, statuses, member)
+    return [(row.item, row.signature) for row in exportable_bank_rows(engine, viewer, statuses, member)
             if tlp_allows(row.item.tlp, max_tlp)]
 
 

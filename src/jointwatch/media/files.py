@@ -14,15 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import Engine
-
 from jointwatch.errors import JointwatchError, NotFoundError, QueryError, ScreeningUnavailableError
 from jointwatch.media.bank import BankItem, contribute
 from jointwatch.media.hashing import MediaHashes, NotAnImageError, exact_hashes, hash_image_bytes, read_bytes
 from jointwatch.media.labels import Labels
-from jointwatch.media.matcher import HiddenMatch, MatchOptions, MediaMatch, Matcher, Viewer, seen_by
-from jointwatch.store.members import get_member
+from jointwatch.media.matcher import HiddenMatch, MatchOptions, Matcher, MediaMatch, seen_by
 from jointwatch.media.signature import QuerySignature, Signature, bank_signature, query_signature
+from jointwatch.store import Engine, Viewer, get_member
 
 NOT_AN_IMAGE = "not an image: exact hashes only (video is not yet hashed perceptually)"
 LOW_QUALITY = "PDQ quality {quality} is under 50: the PDQ hash is kept but not matched"

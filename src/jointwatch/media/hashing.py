@@ -17,7 +17,6 @@ import numpy as np
 from jointwatch.errors import QueryError
 from jointwatch.media.deps import require
 
-PDQ_BITS = 256
 # PDQ's own advice (and HMA's default): hashes with quality under 50 come from flat or
 # featureless images and match unrelated pictures; they are kept, flagged, and not matched.
 PDQ_MIN_QUALITY = 50

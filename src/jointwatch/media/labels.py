@@ -13,7 +13,6 @@ CONTENT_TYPES = ("logo", "execution", "attack", "recruitment", "instruction", "g
 TLP_LEVELS = ("clear", "green", "amber", "amber+strict", "red")
 # what leaves the bank in an export by default: up to amber, the usual partner-to-partner level
 DEFAULT_EXPORT_TLP = "amber"
-STATUSES = ("active", "disputed", "withdrawn")
 
 
 @dataclass(frozen=True)

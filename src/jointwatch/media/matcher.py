@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field, replace
+from typing import Annotated, Literal
 
 import numpy as np
-from sqlalchemy import Engine
+from pydantic import Field
 
 from jointwatch.errors import QueryError
-from jointwatch.media.bank import BankItem, MatchableRow, Viewer, bank_generation, matchable_rows, seen_matches
 from jointwatch.media.hashing import PDQ_MIN_QUALITY, MediaHashes, hex_to_bytes
 from jointwatch.media.index import HammingIndex, IvfIndex, ScanIndex
 from jointwatch.media.signature import (
@@ -28,6 +28,15 @@ from jointwatch.media.signature import (
     Signature,
     geometric_inliers,
 )
+from jointwatch.store import (
+    BankItem,
+    Engine,
+    MatchableRow,
+    Viewer,
+    bank_generation,
+    matchable_bank_rows,
+    seen_bank_matches,
+)
 
 # PDQ's published operating point: at 31 bits of 256, Meta reports near-zero false positives
 # on real traffic while catching re-encodes, resizes and small edits.
@@ -37,14 +46,20 @@ DEFAULT_PDQ_THRESHOLD = 31
 EXACT_DESCRIPTORS = 1_000_000
 
 
+# how a match was found: an exact hash, PDQ (of the image, its mirror image, its canonical
+# rotation) or local features (of the image, its mirror image)
+MatchMethod = Literal["sha256", "md5", "pdq", "pdq-mirror", "pdq-canonical", "orb", "orb-mirror"]
+
+
+# the one type of the CLI and the API (FastAPI reads the Field notes; the docstring describes the schema)
 @dataclass(frozen=True)
 class MediaMatch:
-    """One banked item a file matched, how, and how close."""
+    """One banked item a file matched: a lead for a human reviewer, not a verdict."""
 
     item: BankItem
-    method: str               # sha256 | md5 | pdq | pdq-mirror | pdq-canonical | orb | orb-mirror
-    distance: int | None = None
-    inliers: int | None = None
+    method: MatchMethod
+    distance: Annotated[int | None, Field(description="PDQ: differing bits of 256; exact hashes: 0")] = None
+    inliers: Annotated[int | None, Field(description="Local features: keypoints agreeing on one transform")] = None
 
 
 # all a member learns of a match on an item it may not see (TLP amber+strict or red of another member)
@@ -53,9 +68,9 @@ HIDDEN_NOTICE = "matches an item you may not see; ask its contributor"
 
 @dataclass(frozen=True)
 class HiddenMatch:
-    """A match on an item the viewer may not see: no labels, no contributor, no number; a random ``ref`` to ask by."""
+    """A match on an item you may not see (another member's TLP amber+strict or red): only a random ref to ask by."""
 
-    ref: str
+    ref: Annotated[str, Field(description="Quote it in POST /media/refs/{ref}/ask to reach the item's contributor")]
     notice: str = HIDDEN_NOTICE
 
 
@@ -73,7 +88,7 @@ def seen_by(engine: Engine, viewer: Viewer, matches: list[MediaMatch]) -> SeenBy
     Items the viewer disputed drop out; the store's ``visible_to`` decides what is visible. Hidden
     items found by PDQ count only within DEFAULT_PDQ_THRESHOLD bits.
     """
-    seen = seen_matches(engine, viewer, [m.item.id for m in matches])
+    seen = seen_bank_matches(engine, viewer, [m.item.id for m in matches])
     visible = [replace(m, item=seen.visible[m.item.id]) for m in matches if m.item.id in seen.visible]
     # A hidden item answers only at PDQ's operating point, whatever threshold the caller chose:
     # at a wide one, random guesses "match" and bit flips then walk back to the hidden hash.
@@ -110,7 +125,7 @@ class Matcher:
         self.by_sha256: dict[str, list[int]] = {}
         self.by_md5: dict[str, list[int]] = {}
         pdq_codes: list[bytes] = []
-        self.pdq_owner: list[tuple[int, str]] = []    # row -> (item position, method)
+        self.pdq_owner: list[tuple[int, MatchMethod]] = []    # row -> (item position, method)
         canonical_codes: list[bytes] = []
         self.canonical_owner: list[int] = []          # row -> item position
         view_points: list[np.ndarray] = []
@@ -199,7 +214,7 @@ class Matcher:
                     found[item.id] = MediaMatch(item, method, inliers=inliers)
         return _ordered({i: m for i, m in enumerate(found.values())})
 
-    def _local_matches(self, query: Keypoints, min_inliers: int) -> list[tuple[int, str, int]]:
+    def _local_matches(self, query: Keypoints, min_inliers: int) -> list[tuple[int, MatchMethod, int]]:
         keyed = self.keyed
         hits = keyed.index.search(query.descriptors, DESCRIPTOR_RADIUS)
         if not len(hits):
@@ -213,7 +228,7 @@ class Matcher:
         q, ids, view = q[first], ids[first], view[first]
         _, first = np.unique(ids, return_index=True)
         q, ids, view = q[first], ids[first], view[first]
-        results: dict[int, tuple[int, str, int]] = {}
+        results: dict[int, tuple[int, MatchMethod, int]] = {}
         counts = np.bincount(view, minlength=len(keyed.views))
         for v in np.flatnonzero(counts >= MIN_CANDIDATES):
             selected = view == v
@@ -221,7 +236,7 @@ class Matcher:
             if inliers < min_inliers:
                 continue
             position, number = keyed.views[v]
-            method = "orb-mirror" if number == VIEW_MIRROR else "orb"
+            method: MatchMethod = "orb-mirror" if number == VIEW_MIRROR else "orb"
             if position not in results or results[position][2] < inliers:
                 results[position] = (position, method, inliers)
         return list(results.values())
@@ -234,7 +249,7 @@ def _ordered(found: dict[int, MediaMatch]) -> list[MediaMatch]:
 
 def load_matcher(engine: Engine, statuses: tuple[str, ...] = ("active",)) -> Matcher:
     """A matcher over the bank's items in these statuses (active only, unless asked)."""
-    return Matcher(matchable_rows(engine, statuses))
+    return Matcher(matchable_bank_rows(engine, statuses))
 
 
 class MatcherCache:

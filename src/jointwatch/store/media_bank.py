@@ -23,10 +23,12 @@ agrees, by disputing (or withdrawing) its own item.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field
 from sqlalchemy import Connection, Engine, and_, case, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
@@ -47,12 +49,16 @@ _MAX_ID = 2**31 - 1  # an SQL INTEGER
 Viewer = int | None
 
 
+# One type per record for every front end: the CLI writes it field by field (jsonout), and the
+# API answers with it as it is (FastAPI reads the Field notes, and its docstring is the schema's
+# description), so each field is declared here once and has one name everywhere. The API leaves
+# out member_id: a caller knows the contributor by its name.
 @dataclass(frozen=True)
 class BankItem:
-    """An item as one viewer sees it (``status``: its own dispute shows as ``disputed``)."""
+    """A banked item as your member sees it (its status shows your own dispute as ``disputed``)."""
 
     id: int
-    member_id: int
+    member_id: Annotated[int, Field(exclude=True)]
     contributor: str
     md5: str | None
     sha256: str | None
@@ -65,14 +71,19 @@ class BankItem:
     origin: str
     created_at: datetime
     updated_at: datetime
-    ref: str = ""
+    ref: Annotated[str, Field(description="A random reference to the item (no sequence in it), as hidden "
+                                          "matches give it")] = ""
 
 
+# Like BankItem, the one type of the CLI and the API; the API leaves out item_id (its route names the item).
 @dataclass(frozen=True)
 class BankEvent:
-    item_id: int
+    """One thing that happened to an item: contributed, relabelled, disputed, withdrawn, reinstated, asked about."""
+
+    item_id: Annotated[int, Field(exclude=True)]
     member: str
-    user: str | None  # None: another member's user, whose name is not the viewer's to see
+    # None: another member's user, whose name is not the viewer's to see
+    user: Annotated[str | None, Field(description="Who acted; only for your own member's events")]
     action: str
     status: str
     reason: str
@@ -85,6 +96,23 @@ class MatchableRow:
 
     item: BankItem
     signature: bytes | None
+
+
+@dataclass(frozen=True)
+class NewBankItem:
+    """One item to bank, as its contributor gives it: hashes (at least one), signature, labels, where it came from."""
+
+    md5: str | None
+    sha256: str | None
+    pdq: str | None
+    pdq_quality: int | None
+    signature: bytes | None
+    group: str | None
+    content_type: str
+    tlp: str
+    origin: str
+    status: str = "active"
+    reason: str = ""  # kept in the item's history
 
 
 @dataclass(frozen=True)
@@ -110,7 +138,8 @@ def _status_seen_by(viewer: Viewer) -> ColumnElement[Any]:
 
 
 def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)  # SQLite keeps no offset; we write UTC
+    # we write UTC; SQLite hands it back naive, PostgreSQL in the session's zone: UTC on every backend
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _item_query(viewer: Viewer, with_signature: bool = False):  # type: ignore[no-untyped-def]
@@ -139,34 +168,37 @@ def dedupe_key(md5: str | None = None, sha256: str | None = None, pdq: str | Non
     raise QueryError("an item needs at least one hash (sha256, md5 or pdq)")
 
 
-def contribute_in(connection: Connection, member_id: int, user: str, *, md5: str | None, sha256: str | None,
-                  pdq: str | None, pdq_quality: int | None, signature: bytes | None, group: str | None,
-                  content_type: str, tlp: str, origin: str, status: str = "active",
-                  reason: str = "") -> tuple[int, bool]:
-    """Bank one item for ``member_id`` inside an open transaction: (item id, created).
+def add_bank_items(engine: Engine, member_id: int, user: str, items: Iterable[NewBankItem]) -> list[tuple[int, bool]]:
+    """Bank every item for ``member_id`` in one transaction, all or nothing: (item id, created) of each.
 
     The member's own earlier row for the same file is relabelled (its hashes kept, a missing
     signature filled in); any other member's row is never touched.
     """
+    with engine.begin() as connection:
+        return [_add_item(connection, member_id, user, item) for item in items]
+
+
+def _add_item(connection: Connection, member_id: int, user: str, item: NewBankItem) -> tuple[int, bool]:
     now = datetime.now(UTC)
-    key = dedupe_key(md5=md5, sha256=sha256, pdq=pdq)
+    key = dedupe_key(md5=item.md5, sha256=item.sha256, pdq=item.pdq)
     existing = connection.execute(select(media_items.c.id, media_items.c.signature, media_items.c.status).where(
         media_items.c.member_id == member_id, media_items.c.dedupe_key == key)).first()
-    label_values: dict[str, object] = {"group_name": group, "content_type": content_type, "tlp": tlp}
+    label_values: dict[str, object] = {"group_name": item.group, "content_type": item.content_type,
+                                       "tlp": item.tlp}
     if existing is not None:
         values: dict[str, object] = {**label_values, "updated_at": now}
-        if existing.signature is None and signature is not None:
-            values["signature"] = signature
+        if existing.signature is None and item.signature is not None:
+            values["signature"] = item.signature
         connection.execute(update(media_items).where(media_items.c.id == existing.id).values(**values))
-        _event(connection, existing.id, member_id, user, "relabel", existing.status, reason)
+        _event(connection, existing.id, member_id, user, "relabel", existing.status, item.reason)
         return int(existing.id), False
-    row = {"member_id": member_id, "dedupe_key": key, "md5": md5, "sha256": sha256, "pdq": pdq,
-           "pdq_quality": pdq_quality, "signature": signature, **label_values, "status": status, "origin": origin,
-           "created_at": now, "updated_at": now, "ref": secrets.token_hex(16)}
+    row = {"member_id": member_id, "dedupe_key": key, "md5": item.md5, "sha256": item.sha256, "pdq": item.pdq,
+           "pdq_quality": item.pdq_quality, "signature": item.signature, **label_values, "status": item.status,
+           "origin": item.origin, "created_at": now, "updated_at": now, "ref": secrets.token_hex(16)}
     inserted = connection.execute(insert(media_items).values(**row)).inserted_primary_key
     assert inserted is not None
     new_id = int(inserted[0])
-    _event(connection, new_id, member_id, user, "contribute", status, reason)
+    _event(connection, new_id, member_id, user, "contribute", item.status, item.reason)
     return new_id, True
 
 
@@ -181,7 +213,7 @@ def _check_id(item_id: int) -> None:
         raise NotFoundError(f"no media item #{item_id}")
 
 
-def get_item(engine: Engine, item_id: int, viewer: Viewer) -> BankItem:
+def get_bank_item(engine: Engine, item_id: int, viewer: Viewer) -> BankItem:
     """The item as ``viewer`` sees it; NotFoundError if there is none or it may not see it (the same answer)."""
     _check_id(item_id)
     with engine.connect() as connection:
@@ -191,7 +223,7 @@ def get_item(engine: Engine, item_id: int, viewer: Viewer) -> BankItem:
     return _item(row)
 
 
-def list_items(engine: Engine, viewer: Viewer, member: str | int | None = None, status: str | None = None,
+def list_bank_items(engine: Engine, viewer: Viewer, member: str | int | None = None, status: str | None = None,
                limit: int | None = None, ref: str | None = None) -> list[BankItem]:
     """The items ``viewer`` may see, oldest first: of one contributor or all, in one status or all."""
     query = _item_query(viewer).order_by(media_items.c.id)
@@ -209,12 +241,12 @@ def list_items(engine: Engine, viewer: Viewer, member: str | int | None = None, 
         return [_item(row) for row in connection.execute(query)]
 
 
-def history(engine: Engine, item_id: int, viewer: Viewer) -> list[BankEvent]:
+def bank_item_history(engine: Engine, item_id: int, viewer: Viewer) -> list[BankEvent]:
     """Everything that happened to an item ``viewer`` may see, oldest first; other members' users left out.
 
     A third member's questions and disputes are shown to the contributor only: who asks about
     or contests an item tells other members what that member is looking at."""
-    contributor = get_item(engine, item_id, viewer).member_id
+    contributor = get_bank_item(engine, item_id, viewer).member_id
     query = (select(media_events.c.item_id, media_events.c.member_id, members.c.name.label("member"),
                     media_events.c.user, media_events.c.action, media_events.c.status, media_events.c.reason,
                     media_events.c.at)
@@ -240,7 +272,7 @@ _TRANSITIONS = {
 }
 
 
-def change_status(engine: Engine, item_id: int, member: str | int, user: str, action: str, reason: str,
+def change_bank_item_status(engine: Engine, item_id: int, member: str | int, user: str, action: str, reason: str,
                   disputes_per_day: int = DISPUTES_PER_DAY) -> BankItem:
     """Dispute, withdraw or reinstate an item ``member`` may see, with a reason kept in its history.
 
@@ -271,7 +303,7 @@ def change_status(engine: Engine, item_id: int, member: str | int, user: str, ac
         else:
             _dispute_for_member(connection, item_id, actor.id, disputes_per_day)
             _event(connection, item_id, actor.id, user, action, row.status, reason.strip())
-    return get_item(engine, item_id, actor.id)
+    return get_bank_item(engine, item_id, actor.id)
 
 
 def _dispute_for_member(connection: Connection, item_id: int, member_id: int, per_day: int) -> None:
@@ -294,7 +326,7 @@ def _dispute_for_member(connection: Connection, item_id: int, member_id: int, pe
         raise StoreError(f"your member has already disputed item #{item_id}") from None
 
 
-def ask(engine: Engine, ref: str, member: str | int, user: str, question: str,
+def ask_bank_contributor(engine: Engine, ref: str, member: str | int, user: str, question: str,
         questions_per_day: int = QUESTIONS_PER_DAY) -> None:
     """Leave ``member``'s question in the history of the item with ``ref`` (one it may not see), for its contributor."""
     if not question.strip():
@@ -317,7 +349,7 @@ def ask(engine: Engine, ref: str, member: str | int, user: str, question: str,
         _event(connection, row.id, asker.id, user, "ask", row.status, question.strip())
 
 
-def seen_matches(engine: Engine, viewer: Viewer, item_ids: list[int]) -> SeenMatches:
+def seen_bank_matches(engine: Engine, viewer: Viewer, item_ids: list[int]) -> SeenMatches:
     """Of the items a match found, those ``viewer`` may see (as it sees them) and the refs of the rest.
 
     Items the viewer disputed, or no longer active, are in neither.
@@ -333,10 +365,10 @@ def seen_matches(engine: Engine, viewer: Viewer, item_ids: list[int]) -> SeenMat
     return SeenMatches(visible, hidden)
 
 
-def matchable_rows(engine: Engine, statuses: tuple[str, ...] = ("active",)) -> list[MatchableRow]:
+def matchable_bank_rows(engine: Engine, statuses: tuple[str, ...] = ("active",)) -> list[MatchableRow]:
     """Every member's items in these statuses, with signatures: the matcher's index, never shown as such.
 
-    Whatever a match finds in it reaches a caller only through ``seen_matches``.
+    Whatever a match finds in it reaches a caller only through ``seen_bank_matches``.
     """
     query = (select(*[c for c in media_items.c if c.name != "dedupe_key"], members.c.name.label("contributor"))
              .join(members, members.c.id == media_items.c.member_id)
@@ -344,7 +376,7 @@ def matchable_rows(engine: Engine, statuses: tuple[str, ...] = ("active",)) -> l
     return _with_signatures(engine, query)
 
 
-def exportable_rows(engine: Engine, viewer: Viewer, statuses: tuple[str, ...],
+def exportable_bank_rows(engine: Engine, viewer: Viewer, statuses: tuple[str, ...],
                     member: str | int | None = None) -> list[MatchableRow]:
     """The items ``viewer`` may see in these statuses (as it sees them), of one contributor or all."""
     query = (_item_query(viewer, with_signature=True).where(_status_seen_by(viewer).in_(statuses))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import replace
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -11,13 +11,7 @@ from jointwatch.api.auth import Caller, Right, authorize
 from jointwatch.api.models_media import (
     AskRequest,
     ContentType,
-    ContributionOut,
-    HashesOut,
-    HiddenMatchOut,
-    MediaEventOut,
-    MediaItemOut,
     MediaItemRequest,
-    MediaMatchOut,
     MediaMatchRequest,
     MediaMatchResponse,
     StatusRequest,
@@ -25,6 +19,8 @@ from jointwatch.api.models_media import (
 )
 from jointwatch.api.params import RowId
 from jointwatch.api.problems import PROBLEM_RESPONSES, Problem
+from jointwatch import media
+from jointwatch.media import BankEvent, BankItem, Contribution, MatchOptions
 
 router = APIRouter(tags=["media"])
 # item numbers are SQL INTEGERs: anything larger cannot name one (and PostgreSQL would refuse to compare)
@@ -38,57 +34,36 @@ _UPLOAD = {"requestBody": {"required": True, "description": "The file's bytes, a
 
 
 def _matcher(request: Request):  # type: ignore[no-untyped-def]
-    from jointwatch.media.matcher import MatcherCache
-
     state = request.app.state
     if getattr(state, "media_matchers", None) is None:
-        state.media_matchers = MatcherCache()
+        state.media_matchers = media.MatcherCache()
     return state.media_matchers.get(state.engine)
 
 
 def _gate(request: Request):  # type: ignore[no-untyped-def]
     """The service's one DecodeGate: media work runs there, never in the threads /match needs."""
-    from jointwatch.media.files import DecodeGate
-
     state = request.app.state
     if getattr(state, "media_gate", None) is None:
-        state.media_gate = DecodeGate(state.settings.media_decode_workers)
+        state.media_gate = media.DecodeGate(state.settings.media_decode_workers)
     return state.media_gate
-
-
-def _item_out(item: object) -> MediaItemOut:
-    return MediaItemOut.model_validate(asdict(item))  # type: ignore[call-overload]
-
-
-def _matches_out(matches: list) -> list[MediaMatchOut]:  # type: ignore[type-arg]
-    return [MediaMatchOut(item=_item_out(m.item), method=m.method, distance=m.distance, inliers=m.inliers)
-            for m in matches]
-
-
-def _hidden_out(hidden: list) -> list[HiddenMatchOut]:  # type: ignore[type-arg]
-    return [HiddenMatchOut(ref=h.ref, notice=h.notice) for h in hidden]
 
 
 @router.post("/media/match", response_model=MediaMatchResponse, responses=PROBLEM_RESPONSES)
 def match_hashes(body: MediaMatchRequest, request: Request,
                  caller: Annotated[Caller, Depends(authorize("media.match", Right.SCREEN))]) -> MediaMatchResponse:
     """Match a file's hashes (MD5, SHA-256, PDQ) against the bank's active items, as your member may see them."""
-    from jointwatch.media.matcher import MatchOptions, seen_by
-
     caller.note.subject = body.model_dump()
     matches = _matcher(request).match_hashes(body.md5.lower() if body.md5 else None,
                                              body.sha256.lower() if body.sha256 else None,
                                              [p.lower() for p in body.pdq], MatchOptions(pdq_threshold=body.threshold))
-    seen = seen_by(request.app.state.engine, caller.member_id, matches)
+    seen = media.seen_by(request.app.state.engine, caller.member_id, matches)
     caller.note.summary = f"{len(seen.matches)} media matches, {len(seen.hidden)} hidden"
-    return MediaMatchResponse(matches=_matches_out(seen.matches), hidden=_hidden_out(seen.hidden))
+    return MediaMatchResponse(matches=seen.matches, hidden=seen.hidden)
 
 
 async def _body(request: Request) -> bytes:
-    from jointwatch.media.files import check_upload
-
     data = await request.body()
-    check_upload(data, request.app.state.settings.max_body_bytes)
+    media.check_upload(data, request.app.state.settings.max_body_bytes)
     return data
 
 
@@ -101,145 +76,125 @@ async def match_upload(request: Request,
                        signatures: Annotated[bool, Query(description="Also match by local features")] = True,
                        ) -> MediaMatchResponse:
     """Hash an uploaded file and match it: exact, PDQ, and local features (crops, rotations, captions)."""
-    from jointwatch.media.files import hash_media
-    from jointwatch.media.matcher import MatchOptions, seen_by
-
     def work():  # type: ignore[no-untyped-def]
-        hashed = hash_media(data, "upload", signatures=signatures)
+        hashed = media.hash_media(data, "upload", signatures=signatures)
         matches = _matcher(request).match(hashed.hashes, hashed.query,
                                           MatchOptions(pdq_threshold=threshold, use_signatures=signatures))
-        return hashed, seen_by(request.app.state.engine, caller.member_id, matches)
+        return hashed, media.seen_by(request.app.state.engine, caller.member_id, matches)
 
     hashed, seen = await _gate(request).run(work)
     caller.note.subject = hashed.hashes.sha256
     caller.note.summary = f"{len(seen.matches)} media matches, {len(seen.hidden)} hidden"
-    return MediaMatchResponse(hashes=HashesOut.model_validate(asdict(hashed.hashes)), note=hashed.note,
-                              matches=_matches_out(seen.matches), hidden=_hidden_out(seen.hidden))
+    return MediaMatchResponse(hashes=hashed.hashes, note=hashed.note, matches=seen.matches, hidden=seen.hidden)
 
 
-@router.post("/media/items", response_model=ContributionOut, status_code=201, responses=_NOT_FOUND)
+@router.post("/media/items", response_model=Contribution, status_code=201, responses=_NOT_FOUND)
 def contribute_hashes(body: MediaItemRequest, request: Request,
                       caller: Annotated[Caller, Depends(authorize("media.contribute", Right.DECIDE))],
-                      ) -> ContributionOut:
+                      ) -> Contribution:
     """Bank a file by its hashes, with your labels, under your member."""
-    from jointwatch.media.bank import contribute_hashes
-    from jointwatch.media.labels import make_labels
-
     caller.note.subject = body.model_dump()
-    done = contribute_hashes(request.app.state.engine, caller.member_id, caller.key.user,
-                             make_labels(body.content_type, body.group, body.tlp),
-                             md5=body.md5.lower() if body.md5 else None,
-                             sha256=body.sha256.lower() if body.sha256 else None,
-                             pdq=body.pdq.lower() if body.pdq else None, pdq_quality=body.pdq_quality, origin="api")
+    done = media.contribute_hashes(request.app.state.engine, caller.member_id, caller.key.user,
+                                   media.make_labels(body.content_type, body.group, body.tlp),
+                                   md5=body.md5.lower() if body.md5 else None,
+                                   sha256=body.sha256.lower() if body.sha256 else None,
+                                   pdq=body.pdq.lower() if body.pdq else None, pdq_quality=body.pdq_quality,
+                                   origin="api")
     caller.note.summary = f"media item {done.item.id} {'created' if done.created else 'relabelled'}"
-    return ContributionOut(item=_item_out(done.item), created=done.created)
+    return done
 
 
-@router.post("/media/items/upload", response_model=ContributionOut, status_code=201, responses=_NOT_FOUND,
+@router.post("/media/items/upload", response_model=Contribution, status_code=201, responses=_NOT_FOUND,
              openapi_extra=_UPLOAD)
 async def contribute_upload(request: Request,
                             caller: Annotated[Caller, Depends(authorize("media.contribute", Right.DECIDE))],
                             data: Annotated[bytes, Depends(_body)],
                             content_type: ContentType, tlp: Tlp = "amber",
                             group: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
-                            ) -> ContributionOut:
+                            ) -> Contribution:
     """Bank an uploaded file: its hashes and signature are kept, the file is not."""
-    from jointwatch.media.bank import contribute
-    from jointwatch.media.files import hash_media
-    from jointwatch.media.labels import make_labels
-
-    labels = make_labels(content_type, group, tlp)
+    labels = media.make_labels(content_type, group, tlp)
 
     def work():  # type: ignore[no-untyped-def]
-        hashed = hash_media(data, "upload", for_bank=True)
+        hashed = media.hash_media(data, "upload", for_bank=True)
         signature = hashed.signature.to_bytes() if hashed.signature else None
-        return hashed, contribute(request.app.state.engine, caller.member_id, caller.key.user, hashed.hashes, labels,
-                                  signature, origin="api-upload")
+        return hashed, media.contribute(request.app.state.engine, caller.member_id, caller.key.user, hashed.hashes,
+                                        labels, signature, origin="api-upload")
 
     hashed, done = await _gate(request).run(work)
     caller.note.subject = hashed.hashes.sha256
     caller.note.summary = f"media item {done.item.id} {'created' if done.created else 'relabelled'}"
-    return ContributionOut(item=_item_out(done.item), created=done.created, note=hashed.note)
+    return replace(done, note=hashed.note)
 
 
-@router.get("/media/items/{item_id}", response_model=MediaItemOut, responses=_NOT_FOUND)
+@router.get("/media/items/{item_id}", response_model=BankItem, responses=_NOT_FOUND)
 def item(item_id: ItemId, request: Request,
-         caller: Annotated[Caller, Depends(authorize("media.read", Right.READ_REGISTER))]) -> MediaItemOut:
+         caller: Annotated[Caller, Depends(authorize("media.read", Right.READ_REGISTER))]) -> BankItem:
     """One banked item your member may see, with its labels and status (404 for one it may not)."""
-    from jointwatch.media.bank import get_item
-
-    found = get_item(request.app.state.engine, item_id, caller.member_id)
+    found = media.get_item(request.app.state.engine, item_id, caller.member_id)
     caller.note.summary = f"media item {item_id}"
-    return _item_out(found)
+    return found
 
 
-@router.get("/media/items/{item_id}/history", response_model=list[MediaEventOut], responses=_NOT_FOUND)
+@router.get("/media/items/{item_id}/history", response_model=list[BankEvent], responses=_NOT_FOUND)
 def item_history(item_id: ItemId, request: Request,
                  caller: Annotated[Caller, Depends(authorize("media.read", Right.READ_REGISTER))],
-                 ) -> list[MediaEventOut]:
+                 ) -> list[BankEvent]:
     """What happened to an item your member may see, oldest first (other members' users left out)."""
-    from jointwatch.media.bank import history
-
-    events = history(request.app.state.engine, item_id, caller.member_id)
+    events = media.history(request.app.state.engine, item_id, caller.member_id)
     caller.note.summary = f"media item {item_id}: {len(events)} events"
-    return [MediaEventOut.model_validate(asdict(e)) for e in events]
+    return events
 
 
-def _change(request: Request, caller: Caller, item_id: int, action: str, reason: str) -> MediaItemOut:
-    from jointwatch.media.bank import change_status
-
+def _change(request: Request, caller: Caller, item_id: int, action: str, reason: str) -> BankItem:
     caller.note.subject = {"item": item_id, "reason": reason}
-    done = change_status(request.app.state.engine, item_id, caller.member_id, caller.key.user, action, reason,
-                         request.app.state.settings.media_disputes_per_day)
+    done = media.change_status(request.app.state.engine, item_id, caller.member_id, caller.key.user, action, reason,
+                               request.app.state.settings.media_disputes_per_day)
     caller.note.summary = f"media item {item_id} {done.status}"
-    return _item_out(done)
+    return done
 
 
 _LIMITED: dict[int | str, dict[str, object]] = {**_CONFLICT,
                                                   429: {"model": Problem, "description": "Too Many Requests"}}
 
 
-@router.post("/media/items/{item_id}/dispute", response_model=MediaItemOut, responses=_LIMITED)
+@router.post("/media/items/{item_id}/dispute", response_model=BankItem, responses=_LIMITED)
 def dispute_item(item_id: ItemId, body: StatusRequest, request: Request,
-                 caller: Annotated[Caller, Depends(authorize("media.dispute", Right.DECIDE))]) -> MediaItemOut:
+                 caller: Annotated[Caller, Depends(authorize("media.dispute", Right.DECIDE))]) -> BankItem:
     """Dispute an item you may see (a false-positive appeal): another member's stops matching for your member at
     once (a limited number a day), and for everyone when its contributor disputes it too; its history stays."""
     return _change(request, caller, item_id, "dispute", body.reason)
 
 
-@router.post("/media/items/{item_id}/withdraw", response_model=MediaItemOut, responses=_CONFLICT)
+@router.post("/media/items/{item_id}/withdraw", response_model=BankItem, responses=_CONFLICT)
 def withdraw_item(item_id: ItemId, body: StatusRequest, request: Request,
-                  caller: Annotated[Caller, Depends(authorize("media.withdraw", Right.DECIDE))]) -> MediaItemOut:
+                  caller: Annotated[Caller, Depends(authorize("media.withdraw", Right.DECIDE))]) -> BankItem:
     """Withdraw your member's own item for good; its history stays."""
     return _change(request, caller, item_id, "withdraw", body.reason)
 
 
-@router.post("/media/items/{item_id}/reinstate", response_model=MediaItemOut, responses=_CONFLICT)
+@router.post("/media/items/{item_id}/reinstate", response_model=BankItem, responses=_CONFLICT)
 def reinstate_item(item_id: ItemId, body: StatusRequest, request: Request,
-                   caller: Annotated[Caller, Depends(authorize("media.reinstate", Right.DECIDE))]) -> MediaItemOut:
+                   caller: Annotated[Caller, Depends(authorize("media.reinstate", Right.DECIDE))]) -> BankItem:
     """Reinstate your member's own disputed item after review: it matches again."""
     return _change(request, caller, item_id, "reinstate", body.reason)
 
 
-@router.get("/media/items", response_model=list[MediaItemOut], responses=PROBLEM_RESPONSES)
+@router.get("/media/items", response_model=list[BankItem], responses=PROBLEM_RESPONSES)
 def items(request: Request, caller: Annotated[Caller, Depends(authorize("media.read", Right.READ_REGISTER))],
           status: Annotated[Literal["active", "disputed", "withdrawn"] | None, Query()] = None,
           ref: Annotated[str | None, Query(pattern=r"^[0-9a-fA-F]{32}$")] = None,
-          limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[MediaItemOut]:
+          limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[BankItem]:
     """The items your member may see, oldest first (``ref``: the one a hidden match named, if it is yours)."""
-    from jointwatch.media.bank import list_items
-
-    found = list_items(request.app.state.engine, caller.member_id, status=status, limit=limit, ref=ref)
+    found = media.list_items(request.app.state.engine, caller.member_id, status=status, limit=limit, ref=ref)
     caller.note.summary = f"{len(found)} media items"
-    return [_item_out(i) for i in found]
+    return found
 
 
 @router.post("/media/refs/{ref}/ask", status_code=204, responses=_LIMITED)
 def ask_contributor(ref: Annotated[str, Path(pattern=r"^[0-9a-fA-F]{32}$")], body: AskRequest, request: Request,
                     caller: Annotated[Caller, Depends(authorize("media.ask", Right.DECIDE))]) -> None:
     """Ask the contributor of an item you matched but may not see: the question goes into its history."""
-    from jointwatch.media.bank import ask
-
     caller.note.subject = {"ref": ref, "question": body.question}
-    ask(request.app.state.engine, ref, caller.member_id, caller.key.user, body.question)
+    media.ask(request.app.state.engine, ref, caller.member_id, caller.key.user, body.question)
     caller.note.summary = "asked a media item's contributor"
