@@ -14,16 +14,26 @@ NumPy passes; ``brute_force_search`` is the reference the tests hold both to.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
 
-from jointwatch.media.index_kernel import KERNEL
-
 CODE_BYTES = 32
 MAX_FLIPS = 2          # beyond that the probes cost more than a scan
 _BATCH = 64            # queries per vectorised pass: bounds the candidate arrays' memory
+
+
+def _kernel() -> Callable[..., int] | None:
+    """The compiled search loop (None without numba), imported at the first search, not with this module.
+
+    Loading numba takes up to a second: the service and the CLI import the media package for its
+    types and must not pay that until something is matched.
+    """
+    from jointwatch.media.index_kernel import KERNEL
+
+    return KERNEL
 
 
 @dataclass(frozen=True)
@@ -155,20 +165,21 @@ class HammingIndex:
         if flips > MAX_FLIPS:
             return brute_force_search(self.codes, queries, radius)
         masks = _flip_masks(flips, self.layout.width)
-        if self.compiled and KERNEL is not None:
-            return self._search_compiled(queries, radius, flips, masks)
+        kernel = _kernel() if self.compiled else None
+        if kernel is not None:
+            return self._search_compiled(kernel, queries, radius, flips, masks)
         parts = [self._search_batch(queries[s:s + _BATCH], s, radius, masks) for s in range(0, len(queries), _BATCH)]
         return _sorted(*(np.concatenate(p) for p in zip(*parts, strict=True)))
 
-    def _search_compiled(self, queries: np.ndarray, radius: int, flips: int, masks: np.ndarray) -> Hits:
-        assert KERNEL is not None
+    def _search_compiled(self, kernel: Callable[..., int], queries: np.ndarray, radius: int, flips: int,
+                         masks: np.ndarray) -> Hits:
         qwords = _words(queries)
         capacity = max(1024, 16 * len(queries))
         while True:
             out_query = np.empty(capacity, np.int64)
             out_id = np.empty(capacity, np.int64)
             out_distance = np.empty(capacity, np.int32)
-            count = KERNEL(self.words, self.order, self.offsets, self.layout.per_word, self.layout.width, qwords,
+            count = kernel(self.words, self.order, self.offsets, self.layout.per_word, self.layout.width, qwords,
                            masks, flips, radius, out_query, out_id, out_distance)
             if count >= 0:
                 return _sorted(out_query[:count], out_id[:count], out_distance[:count])
