@@ -30,10 +30,14 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from media_edits import EDITS, sample_images  # noqa: E402
 
-from jointwatch.media.bank import BankItem, MatchableRow  # noqa: E402
-from jointwatch.media.files import hash_media  # noqa: E402
-from jointwatch.media.index import HammingIndex  # noqa: E402
-from jointwatch.media.matcher import DEFAULT_PDQ_THRESHOLD, Matcher  # noqa: E402
+from jointwatch.media import (  # noqa: E402
+    DEFAULT_PDQ_THRESHOLD,
+    BankItem,
+    HammingIndex,
+    MatchableRow,
+    Matcher,
+    hash_media,
+)
 
 THREADS = 2
 # drawn test patterns, not pictures: a smooth gradient with no corners, and a grid whose every
