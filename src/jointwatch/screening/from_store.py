@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from jointwatch.screening.index import (
     ScreeningIndex,
@@ -18,7 +18,7 @@ from jointwatch.screening.freshness import ListPolicy, check_lists
 from jointwatch.screening.model import Listed
 from jointwatch.screening.score import DEFAULT_THRESHOLD
 from jointwatch.screening.screener import Screener
-from jointwatch.store.schema import statements, version_statements
+from jointwatch.store.entities import StatementRow, iter_statement_rows
 from jointwatch.store.versions import DEPENDENT_SCHEMATA, VersionInfo, latest_versions
 from jointwatch.store.decisions import decided_false_positives
 
@@ -32,22 +32,8 @@ MIN_IDENTIFIER = 4
 DEFAULT_POLICY = ListPolicy()  # refuse with no list or a list older than 7 days
 
 
-def _rows(engine: Engine, versions: list[VersionInfo]) -> Iterator[tuple[str, str, str, str, str, str]]:
-    query = (
-        select(statements.c.source, statements.c.reference, statements.c.entity_id, statements.c.schema,
-               statements.c.prop, statements.c.value)
-        .join(version_statements, version_statements.c.statement_id == statements.c.id)
-        .where(version_statements.c.version_id.in_([v.id for v in versions]))
-        .where(statements.c.prop.in_(_PROPS))
-        .order_by(statements.c.source, statements.c.reference)
-    )
-    with engine.connect() as connection:
-        for row in connection.execute(query):
-            yield tuple(row)  # type: ignore[misc]
-
-
 def _listing(source: str, reference: str, version: str,
-             rows: list[tuple[str, str, str, str, str, str]]) -> Listed | None:
+             rows: list[StatementRow]) -> Listed | None:
     heads = [r for r in rows if r[3] not in DEPENDENT_SCHEMATA]
     if not heads:
         return None
@@ -77,8 +63,8 @@ def _listing(source: str, reference: str, version: str,
 def iter_listed(engine: Engine, versions: list[VersionInfo]) -> Iterator[Listed]:
     """Every listed entity in these versions, with its names analysed."""
     label = {v.source: v.version for v in versions}
-    group: list[tuple[str, str, str, str, str, str]] = []
-    for row in _rows(engine, versions):
+    group: list[StatementRow] = []
+    for row in iter_statement_rows(engine, [v.id for v in versions], _PROPS):
         if group and (row[0], row[1]) != (group[0][0], group[0][1]):
             listed = _listing(group[0][0], group[0][1], label[group[0][0]], group)
             if listed:

@@ -8,7 +8,7 @@ versions can be compared. SQLite by default, PostgreSQL by URL, migrated by Alem
 
 from sqlalchemy import Engine  # the handle every store function takes: callers need no sqlalchemy
 
-from jointwatch.store.engine import database_url, discard_new_store, open_engine, store_exists
+from jointwatch.store.engine import database_url, discard_new_store, open_engine, store_exists, store_reachable
 from jointwatch.store.entities import EntityView, StatementView, iter_entities, show_entity
 from jointwatch.store.load import LoadResult, load_list
 from jointwatch.store.media_bank import (
@@ -82,4 +82,5 @@ __all__ = [
     "seen_bank_matches",
     "show_entity",
     "store_exists",
+    "store_reachable",
 ]

@@ -140,3 +140,23 @@ def iter_entities(engine: Engine, source: str, version_id: int | None = None) ->
                 first_seen=r.first_seen.isoformat(), last_seen=r.last_seen.isoformat()))
         if current is not None:
             yield current
+
+
+StatementRow = tuple[str, str, str, str, str, str]  # source, reference, entity_id, schema, prop, value
+
+
+def iter_statement_rows(engine: Engine, version_ids: list[int], props: tuple[str, ...]) -> Iterator[StatementRow]:
+    """The values of ``props`` in these list versions, as (source, reference, entity_id, schema,
+    prop, value), ordered by source and reference so a listing's rows come together: what the
+    screening index is built from, read in one streaming query."""
+    query = (
+        select(statements.c.source, statements.c.reference, statements.c.entity_id, statements.c.schema,
+               statements.c.prop, statements.c.value)
+        .join(version_statements, version_statements.c.statement_id == statements.c.id)
+        .where(version_statements.c.version_id.in_(version_ids))
+        .where(statements.c.prop.in_(props))
+        .order_by(statements.c.source, statements.c.reference)
+    )
+    with engine.connect() as connection:
+        for row in connection.execute(query):
+            yield tuple(row)  # type: ignore[misc]

@@ -92,6 +92,13 @@ def acting_member(engine: Engine, name_or_id: str | int = LOCAL_MEMBER) -> Membe
         return get_member(engine, LOCAL_MEMBER)
 
 
+def member_or_local(engine: Engine, member_id: int | None) -> int:
+    """``member_id``, or for None the id of the store's own ``local`` member (made on first
+    use): library calls that name no member act as the CLI does by default, so nothing is
+    recorded as no one's."""
+    return acting_member(engine).id if member_id is None else member_id
+
+
 def list_members(engine: Engine) -> list[Member]:
     with engine.connect() as connection:
         return [Member(**row._mapping) for row in connection.execute(select(members).order_by(members.c.id))]

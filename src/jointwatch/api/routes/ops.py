@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import PlainTextResponse
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
 from jointwatch.api.models import Health
 from jointwatch.api.problems import Problem
+from jointwatch.store import store_reachable
 
 router = APIRouter(tags=["operations"])
 
@@ -16,11 +15,8 @@ router = APIRouter(tags=["operations"])
 @router.get("/health", response_model=Health, responses={503: {"model": Problem}})
 def health(request: Request) -> Health:
     """ok when the service can reach its store."""
-    try:
-        with request.app.state.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except SQLAlchemyError as error:
-        raise HTTPException(503, "the store cannot be reached") from error
+    if not store_reachable(request.app.state.engine):
+        raise HTTPException(503, "the store cannot be reached")
     return Health(status="ok")
 
 
