@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request
 
 from jointwatch.api.auth import Caller, Right, authorize
 from jointwatch.api.models import DecisionOut, DecisionRequest
+from jointwatch.api.params import RowId
 from jointwatch.api.problems import PROBLEM_RESPONSES, Problem
 from jointwatch.screening.screener import prepare
 from jointwatch.store.decisions import list_decisions, record_decision, withdraw_decision
@@ -43,7 +44,7 @@ def decisions(request: Request,
 
 
 @router.delete("/decisions/{decision_id}", response_model=DecisionOut, responses=_RESPONSES)
-def withdraw(decision_id: int, request: Request,
+def withdraw(decision_id: RowId, request: Request,
              caller: Annotated[Caller, Depends(authorize("decision.withdraw", Right.DECIDE))]) -> DecisionOut:
     """Withdraw one of the caller's member's decisions: a false positive's match alerts again.
     Another member's decision is answered 404, as one that does not exist."""
