@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from tests.api.conftest import Member
 
 FREEZE = {"holder": "Tarak Ben Taher Ben Faleh Ouni Harzi", "account": "DE89370400440532013000",
-          "institution": "DEUTDEFF", "amount": "100.00", "currency": "EUR", "source": "un_sc", "ref": "QDi.354",
+          "institution": "DEUTDEFF", "amount": "100.00", "currency": "EUR", "source": "un_sc", "reference": "QDi.354",
           "country": "DE", "reason": "payment held", "regime": "ISIL (Da'esh) and Al-Qaida",
           "frozen_on": "2023-06-05"}
 STEPS = st.lists(st.tuples(st.integers(0, 2), st.sampled_from(["freeze", "job", "decision"])),

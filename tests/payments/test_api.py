@@ -22,7 +22,7 @@ def test_payment_file_is_screened_and_audited(client: TestClient, new_member: Ca
     assert (body["messages"], body["held"], body["passed"], body["errors"]) == (2, 1, 1, 1)
     ok, bad, held = body["results"]
     assert ok["decision"] == "pass" and bad["position"] == 2 and "IBAN" in bad["field"]
-    assert held["decision"] == "hold" and "QDi.354" in {h["ref"] for h in held["hits"]}
+    assert held["decision"] == "hold" and "QDi.354" in {h["reference"] for h in held["hits"]}
 
 
 def test_hostile_or_unauthenticated_payment_files_are_refused(client: TestClient,
@@ -30,14 +30,15 @@ def test_hostile_or_unauthenticated_payment_files_are_refused(client: TestClient
     member = new_member()
     doctype = (FIXTURES / "payments" / "doctype.xml").read_text(encoding="utf-8")
     refused = client.post("/payments/screen", json={"content": doctype}, headers=member.auth("screener"))
-    assert refused.status_code == 422
+    assert refused.status_code == 422 and refused.json()["type"].endswith(":invalid-message")
+    assert refused.json()["detail"].startswith("body")   # never the service's temporary file name
     assert client.post("/payments/screen", json={"content": doctype}).status_code == 401
 
 
 def _freeze(client: TestClient, member: Member, **changes: object) -> dict[str, object]:
     body: dict[str, object] = {
         "holder": "Tarak Ben Taher Ben Faleh Ouni Harzi", "account": "DE89370400440532013000",
-        "institution": "DEUTDEFF", "amount": "12500.00", "currency": "EUR", "source": "un_sc", "ref": "QDi.354",
+        "institution": "DEUTDEFF", "amount": "12500.00", "currency": "EUR", "source": "un_sc", "reference": "QDi.354",
         "country": "DE", "reason": "payment E2E-DON-77 held", "regime": "ISIL (Da'esh) and Al-Qaida",
         "frozen_on": "2023-06-05"} | changes
     response = client.post("/freeze", json=body, headers=member.auth("analyst"))
@@ -56,6 +57,7 @@ def test_freeze_register_through_the_service(client: TestClient, new_member: Cal
     no_licence = client.post(f"/freeze/{asset['id']}/release", json={"reason": "basic expenses", "amount": "500"},
                              headers=member.auth("analyst"))
     assert no_licence.status_code == 422 and "licence" in no_licence.text
+    assert no_licence.json()["type"].endswith(":invalid-input")   # a bad value, not a subject that cannot be screened
     part = client.post(f"/freeze/{asset['id']}/release", headers=member.auth("analyst"), json={
         "reason": "basic expenses (UNSCR 1452)", "amount": "500", "licence": "DE-BBK-2023-17"}).json()
     assert (part["status"], Decimal(part["frozen_amount"])) == ("partially_released", Decimal("12000"))
@@ -70,7 +72,7 @@ def test_freeze_register_through_the_service(client: TestClient, new_member: Cal
     done = client.post(f"/freeze/{asset['id']}/release", json={"reason": "delisted"}, headers=member.auth("analyst"))
     assert done.json()["status"] == "released" and Decimal(done.json()["frozen_amount"]) == 0
     again = client.post(f"/freeze/{asset['id']}/release", json={"reason": "again"}, headers=member.auth("analyst"))
-    assert again.status_code == 409
+    assert again.status_code == 409 and again.json()["type"].endswith(":conflict")
     # members see only their own register; screeners none of it; a listing must exist
     assert client.get("/freeze", headers=other.auth("analyst")).json() == []
     assert client.post(f"/freeze/{asset['id']}/release", json={"reason": "x"},
@@ -78,7 +80,7 @@ def test_freeze_register_through_the_service(client: TestClient, new_member: Cal
     assert client.get("/freeze", headers=member.auth("screener")).status_code == 403
     unknown = client.post("/freeze", headers=member.auth("analyst"), json={
         "holder": "X Y", "account": "1", "institution": "B", "amount": "1", "currency": "EUR", "source": "un_sc",
-        "ref": "QDi.999999", "country": "DE", "reason": "r"})
+        "reference": "QDi.999999", "country": "DE", "reason": "r"})
     assert unknown.status_code == 404
     actions = [e.action for e in audit_of(member.id)]
     assert actions.count("freeze.create") == 3 and actions.count("freeze.release") == 4
@@ -90,17 +92,18 @@ def test_freeze_needs_a_listing_and_storable_text(client: TestClient, new_member
     body = {"holder": "X Y", "account": "1", "institution": "B", "amount": "1", "currency": "EUR", "country": "DE",
             "reason": "r", "regime": "SDGT"}
     # a regime given does not stand in for the legal basis: the listing must be on the register
-    for source, ref in (("no_such_list", "NOT-LISTED-1"), ("un_sc", "NOT-LISTED-1"), ("no_such_list", "QDi.354")):
-        response = client.post("/freeze", headers=member.auth("analyst"), json=body | {"source": source, "ref": ref})
+    for source, reference in (("no_such_list", "NOT-LISTED-1"), ("un_sc", "NOT-LISTED-1"), ("no_such_list", "QDi.354")):
+        response = client.post("/freeze", headers=member.auth("analyst"),
+                               json=body | {"source": source, "reference": reference})
         assert response.status_code == 404, response.text
-    for field in ("source", "ref", "regime", "customer_ref"):
-        sent = body | {"source": "un_sc", "ref": "QDi.354", "customer_ref": "c-1"}
+    for field in ("source", "reference", "regime", "customer_ref"):
+        sent = body | {"source": "un_sc", "reference": "QDi.354", "customer_ref": "c-1"}
         sent[field] = sent[field] + "\u0000x"
         response = client.post("/freeze", headers=member.auth("analyst"), json=sent)
         assert response.status_code == 422, (field, response.text)
     # codes of the right shape that no standard knows would be counted in the totals as if real
     for field, value in (("currency", "XXZ"), ("currency", "EU1"), ("country", "ZZ"), ("country", "QQ")):
-        sent = body | {"source": "un_sc", "ref": "QDi.354", field: value}
+        sent = body | {"source": "un_sc", "reference": "QDi.354", field: value}
         response = client.post("/freeze", headers=member.auth("analyst"), json=sent)
         assert response.status_code == 422, (field, value, response.text)
     assert client.get("/freeze", headers=member.auth("analyst")).json() == []

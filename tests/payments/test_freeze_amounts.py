@@ -15,12 +15,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jointwatch.errors import QueryError
+from jointwatch.errors import InvalidInputError
 from jointwatch.store import open_engine
 from jointwatch.store.freeze import MAX_AMOUNT, freeze_asset, get_asset, release_asset
 
 ASSET = dict(holder="Tarak Ben Taher Ben Faleh Ouni Harzi", account="DE89370400440532013000",
-             institution="DEUTDEFF", currency="EUR", frozen_on=date(2023, 6, 5), list_source="un_sc",
+             institution="DEUTDEFF", currency="EUR", frozen_on=date(2023, 6, 5), source="un_sc",
              reference="QDi.354", regime="ISIL (Da'esh) and Al-Qaida", country="DE", reason="payment held")
 
 
@@ -33,7 +33,7 @@ def store(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-
 
 @pytest.mark.parametrize("amount", ["999999999999999999", "10000000000000", "0.001", "12.345"])
 def test_an_amount_the_register_cannot_keep_exactly_is_refused(store, amount: str) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(QueryError, match="amount"):
+    with pytest.raises(InvalidInputError, match="amount"):
         freeze_asset(store, amount=Decimal(amount), **ASSET)  # type: ignore[arg-type]
 
 
@@ -51,5 +51,5 @@ def test_every_accepted_amount_and_release_is_kept_exactly(store, cents: int, pa
 
 def test_a_release_amount_is_held_to_the_same_rule(store) -> None:  # type: ignore[no-untyped-def]
     asset = freeze_asset(store, amount=Decimal("100.00"), **ASSET)  # type: ignore[arg-type]
-    with pytest.raises(QueryError, match="amount"):
+    with pytest.raises(InvalidInputError, match="amount"):
         release_asset(store, asset.id, "basic expenses", Decimal("0.001"), licence="L-1")

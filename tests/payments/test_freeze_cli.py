@@ -54,7 +54,7 @@ def registered(db: Path) -> list[dict[str, object]]:
 
 
 def test_freeze_add_list_release_json(db: Path) -> None:
-    added = jw(db, "freeze", "add", *BASIS, "--list", "un_sc", "--ref", "QDi.354", "--json")
+    added = jw(db, "freeze", "add", *BASIS, "--source", "un_sc", "--reference", "QDi.354", "--json")
     assert added.exit_code == 0, added.output
     asset = json.loads(added.stdout)
     # amounts are the exact decimal as a string (the store's scale), as the API gives them
@@ -72,9 +72,9 @@ def test_freeze_add_list_release_json(db: Path) -> None:
 
 
 @pytest.mark.parametrize("basis", [
-    ["--list", "no_such_list", "--ref", "NOT-LISTED-1", "--regime", "SDGT"],
-    ["--list", "un_sc", "--ref", "NOT-LISTED-1", "--regime", "SDGT"],
-    ["--list", "no_such_list", "--ref", "QDi.354", "--regime", "SDGT"],
+    ["--source", "no_such_list", "--reference", "NOT-LISTED-1", "--regime", "SDGT"],
+    ["--source", "un_sc", "--reference", "NOT-LISTED-1", "--regime", "SDGT"],
+    ["--source", "no_such_list", "--reference", "QDi.354", "--regime", "SDGT"],
 ])
 def test_freeze_needs_a_listing_even_with_a_regime(db: Path, basis: list[str]) -> None:
     result = jw(db, "freeze", "add", *BASIS, *basis, "--json")
@@ -83,9 +83,9 @@ def test_freeze_needs_a_listing_even_with_a_regime(db: Path, basis: list[str]) -
     assert registered(db) == []
 
 
-@pytest.mark.parametrize("option", ["--list", "--ref", "--regime", "--customer", "--holder", "--reason"])
+@pytest.mark.parametrize("option", ["--source", "--reference", "--regime", "--customer", "--holder", "--reason"])
 def test_freeze_refuses_nul_characters(db: Path, option: str) -> None:
-    args = {"--list": "un_sc", "--ref": "QDi.354", "--regime": "ISIL", "--customer": "c-17"}
+    args = {"--source": "un_sc", "--reference": "QDi.354", "--regime": "ISIL", "--customer": "c-17"}
     base = dict(zip(BASIS[::2], BASIS[1::2], strict=True)) | args
     base[option] = base[option][:2] + "\x00" + base[option][2:]
     result = jw(db, "freeze", "add", *[x for pair in base.items() for x in pair], "--json")
@@ -100,7 +100,7 @@ def test_freeze_csv_export_neutralises_formulas(db: Path) -> None:
     for i, holder in enumerate(hostile):
         args = list(BASIS)
         args[1] = holder
-        result = jw(db, "freeze", "add", *args, "--list", "un_sc", "--ref", "QDi.354",
+        result = jw(db, "freeze", "add", *args, "--source", "un_sc", "--reference", "QDi.354",
                     "--customer", f"=c-{i}", "--json")
         assert result.exit_code == 0, result.output
     exported = jw(db, "freeze", "list", "--export", "csv")
@@ -109,4 +109,4 @@ def test_freeze_csv_export_neutralises_formulas(db: Path) -> None:
     assert [r["holder"] for r in rows] == [f"'{h}" for h in hostile]
     assert [r["customer_ref"] for r in rows] == [f"'=c-{i}" for i in range(len(hostile))]
     # amounts and dates are written as they are: only text that a spreadsheet would run is changed
-    assert Decimal(rows[0]["amount"]) == Decimal("12500") and rows[0]["list_source"] == "un_sc"
+    assert Decimal(rows[0]["amount"]) == Decimal("12500") and rows[0]["source"] == "un_sc"

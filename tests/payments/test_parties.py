@@ -55,7 +55,7 @@ def test_innocent_bare_names_the_organisation_rules_held_now_pass(screener: Scre
     ("Sberbank of Russia", "17018"),               # listed as PUBLIC JOINT STOCK COMPANY SBERBANK OF RUSSIA
 ])
 def test_listed_parties_without_an_id_are_still_held(screener: Screener, name: str, ref: str) -> None:
-    assert ref in {m.ref for m in PaymentScreener(screener).screen_name(name, "LegalEntity")}
+    assert ref in {m.reference for m in PaymentScreener(screener).screen_name(name, "LegalEntity")}
 
 
 def test_stored_words_read_back_as_the_engine_analyses_them() -> None:

@@ -8,19 +8,19 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Engine
 
-from jointwatch.errors import QueryError, StoreError
-from jointwatch.payments.freeze import export_csv, listing_regimes
-from jointwatch.payments.model import MessageError
+from jointwatch.errors import ConflictError, InvalidInputError
+from jointwatch.payments.freeze import export_csv
+from jointwatch.payments.model import UnreadMessage
 from jointwatch.payments.reader import read_payments
 from jointwatch.payments.screening import PaymentDecision, PaymentScreener
 from jointwatch.screening import Screener
-from jointwatch.store.freeze import freeze_asset, get_asset, list_assets, release_asset, totals
+from jointwatch.store.freeze import freeze_asset, get_asset, list_assets, listing_regimes, release_asset, totals
 from tests.conftest import FIXTURES
 
 SAMPLES = FIXTURES / "payments"
 
 
-def _decisions(screener: Screener, name: str) -> list[PaymentDecision | MessageError]:
+def _decisions(screener: Screener, name: str) -> list[PaymentDecision | UnreadMessage]:
     return list(PaymentScreener(screener).screen_all(read_payments(SAMPLES / name)))
 
 
@@ -28,12 +28,12 @@ def test_payment_to_a_listed_party_is_held(screener: Screener) -> None:
     clean, listed = _decisions(screener, "pacs008_sample.xml")
     assert isinstance(clean, PaymentDecision) and clean.decision == "pass" and clean.hits == []
     assert isinstance(listed, PaymentDecision) and listed.decision == "hold"
-    by_kind = {(h.role, h.kind, h.source, h.ref) for h in listed.hits}
+    by_kind = {(h.role, h.kind, h.source, h.reference) for h in listed.hits}
     assert ("creditor", "name", "un_sc", "QDi.354") in by_kind
     # the creditor's bank: its BIC is listed by OFAC (swiftBic of a listed bank)
     assert any(h.role == "creditor_agent" and h.kind == "bic" and h.value == "MOSWRUMM" and h.source == "us_ofac_sdn"
                for h in listed.hits)
-    hit = next(h for h in listed.hits if h.ref == "QDi.354")
+    hit = next(h for h in listed.hits if h.reference == "QDi.354")
     assert hit.score >= screener.threshold and "Harzi" in hit.reason and hit.list_version
 
 
@@ -42,16 +42,16 @@ def test_mt103_variant_spelling_and_remittance_text(screener: Screener) -> None:
     assert [r.decision if isinstance(r, PaymentDecision) else "error" for r in results] == ["pass", "hold", "error"]
     held = results[1]
     assert isinstance(held, PaymentDecision)
-    assert {h.ref for h in held.hits if h.role == "creditor"} & {"QDi.354", "17293"}
+    assert {h.reference for h in held.hits if h.role == "creditor"} & {"QDi.354", "17293"}
     pain = _decisions(screener, "pain001_sample.xml")
     text_hits = [h for r in pain if isinstance(r, PaymentDecision) for h in r.hits if h.kind == "remittance"]
-    assert "QDi.354" in {h.ref for h in text_hits}
+    assert "QDi.354" in {h.reference for h in text_hits}
     assert [r.decision for r in pain if isinstance(r, PaymentDecision)][:2] == ["pass", "pass"]
 
 
 def test_broken_message_does_not_stop_screening(screener: Screener) -> None:
     ok, bad, listed = _decisions(screener, "pacs008_broken.xml")
-    assert isinstance(bad, MessageError) and bad.position == 2
+    assert isinstance(bad, UnreadMessage) and bad.position == 2
     assert isinstance(ok, PaymentDecision) and ok.decision == "pass"
     assert isinstance(listed, PaymentDecision) and listed.decision == "hold"
 
@@ -69,19 +69,19 @@ def test_freeze_register_history_and_totals(register: Engine) -> None:
     assert "SDGT" in listing_regimes(register, "us_ofac_sdn", "17293")
     a = freeze_asset(register, holder="Tarak Ben Taher Ben Faleh Ouni Harzi", account="DE89370400440532013000",
                      institution="DEUTDEFF", amount=Decimal("12500.00"), currency="EUR", frozen_on=date(2023, 6, 5),
-                     list_source="un_sc", reference="QDi.354", regime="ISIL (Da'esh) and Al-Qaida", country="DE",
+                     source="un_sc", reference="QDi.354", regime="ISIL (Da'esh) and Al-Qaida", country="DE",
                      reason="payment E2E-DON-77 held", customer_ref="c-17")
     b = freeze_asset(register, holder="Harzi", account="GB29NWBK60161331926819", institution="NWBKGB2L",
-                     amount=Decimal("800"), currency="EUR", frozen_on=date(2023, 6, 6), list_source="us_ofac_sdn",
+                     amount=Decimal("800"), currency="EUR", frozen_on=date(2023, 6, 6), source="us_ofac_sdn",
                      reference="17293", regime="SDGT", country="GB", reason="account match")
-    with pytest.raises(QueryError, match="licence"):
+    with pytest.raises(InvalidInputError, match="licence"):
         release_asset(register, a.id, "basic expenses", Decimal("500"))
     a = release_asset(register, a.id, "basic expenses (UNSCR 1452)", Decimal("500"), licence="DE-BBK-2023-17")
     assert (a.status, a.frozen_amount, a.amount) == ("partially_released", Decimal("12000.00"), Decimal("12500.00"))
-    with pytest.raises(QueryError, match="cannot release"):
+    with pytest.raises(InvalidInputError, match="cannot release"):
         release_asset(register, a.id, "too much", Decimal("20000"), licence="X")
     b = release_asset(register, b.id, "delisted")
-    with pytest.raises(StoreError, match="already released"):
+    with pytest.raises(ConflictError, match="already released"):
         release_asset(register, b.id, "again")
     a = get_asset(register, a.id)
     assert [(e.status, e.amount, e.licence) for e in a.history] == [
@@ -91,7 +91,7 @@ def test_freeze_register_history_and_totals(register: Engine) -> None:
         released = sum((e.amount for e in asset.history[1:]), Decimal(0))
         assert asset.frozen_amount == asset.history[0].amount - released
         assert asset.status == asset.history[-1].status
-    assert totals(list_assets(register), "list") == {("un_sc", "EUR"): Decimal("12000.00")}
+    assert totals(list_assets(register), "source") == {("un_sc", "EUR"): Decimal("12000.00")}
     assert totals(list_assets(register), "country") == {("DE", "EUR"): Decimal("12000.00")}
     exported = export_csv(list_assets(register))
     assert "QDi.354" in exported and "DE-BBK-2023-17" in exported and "delisted" in exported

@@ -1,8 +1,10 @@
-"""Bodies of the payments routes."""
+"""Bodies of the payments routes (the responses of the freeze and customer routes are the
+store's records themselves: store.freeze.FrozenAsset, store.customers.CustomerAlert,
+payments.customers.CustomerRun)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -42,8 +44,9 @@ class FreezeRequest(BaseModel):
     institution: Text = Field(max_length=200, description="The institution holding it (name or BIC).")
     amount: Decimal = Field(gt=0, max_digits=20, decimal_places=2, description="Amount frozen.")
     currency: str = Field(min_length=3, max_length=3, description="ISO 4217 currency.")
-    source: Text = Field(min_length=1, max_length=64, description="The list: un_sc, us_ofac_sdn, …")
-    ref: Text = Field(min_length=1, max_length=64, description="The listing's reference: QDi.354, 17293, …")
+    source: Text = Field(min_length=1, max_length=64, description="The list the listing is on: un_sc, us_ofac_sdn, …")
+    reference: Text = Field(min_length=1, max_length=64,
+                            description="The listing's reference on that list: QDi.354, 17293, …")
     country: str = Field(min_length=2, max_length=2, description="Where the asset is held (ISO 3166 alpha-2).")
     reason: Text = Field(max_length=2000, description="Why it is frozen (the alert or payment held).")
     regime: Text | None = Field(None, max_length=200, description="Regime (default: the listing's programme).")
@@ -62,34 +65,6 @@ class ReleaseRequest(BaseModel):
     licence: Text | None = Field(None, max_length=200, description="The licence a partial release is made under.")
 
 
-class FreezeEventOut(BaseModel):
-    status: str
-    amount: Decimal
-    reason: str
-    licence: str | None
-    by_user: str | None
-    at: datetime
-
-
-class FrozenAssetOut(BaseModel):
-    id: int
-    holder: str
-    customer_ref: str | None
-    account: str
-    institution: str
-    amount: Decimal
-    frozen_amount: Decimal
-    currency: str
-    frozen_on: date
-    list_source: str
-    reference: str
-    regime: str
-    country: str
-    status: str
-    created_at: datetime
-    history: list[FreezeEventOut]
-
-
 class FreezeTotal(BaseModel):
     key: str
     currency: str
@@ -102,14 +77,3 @@ class CustomerFileRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     content: Text = Field(max_length=MAX_MESSAGE_CHARS, description="The CSV file's text, as exported.")
-
-
-class CustomerRunResponse(BaseModel):
-    """A run over the customer base: counts, the alerts it opened, rows refused."""
-
-    run: dict[str, Any]
-    new_alerts: list[dict[str, Any]]
-    open_alerts: int
-    errors: list[dict[str, Any]]
-    changed_entities: int
-    removed_entities: int

@@ -16,16 +16,26 @@ from jointwatch.cli.consoles import DataTable, print_message
 from jointwatch.cli.output import MaxListAgeOption, StaleListsOption, screener_for
 from jointwatch.screening import OnStale
 from jointwatch.screening.freshness import DEFAULT_MAX_LIST_AGE_DAYS
-from jointwatch.cli.output import DbOption, JsonOption, console, print_json, record_progress, run
-from jointwatch.errors import ATTENTION_EXIT, QueryError, most_serious_exit
+from jointwatch.cli.output import (
+    DbOption,
+    JsonOption,
+    MemberOption,
+    console,
+    member_for,
+    print_json,
+    record_progress,
+    run,
+)
+from jointwatch.errors import ATTENTION_EXIT, InvalidInputError, MessageFormatError, most_serious_exit
 from jointwatch.payments.customers import rescreen_delta, rescreen_full, screen_customer_file
 from jointwatch.payments.freeze import export_csv, export_json, freeze_listed_asset
-from jointwatch.payments.model import MessageError
+from jointwatch.payments.model import UnreadMessage
 from jointwatch.payments.parallel import screen_parallel, worker_pool
 from jointwatch.payments.reader import read_files
 from jointwatch.payments.screening import PaymentDecision, PaymentScreener
 from jointwatch.store import open_engine
 from jointwatch.store.freeze import list_assets, release_asset, totals
+from jointwatch.store.members import LOCAL_MEMBER
 
 payments_app = typer.Typer(help="Screen payment messages (pacs.008, pain.001, MT103).", no_args_is_help=True)
 customers_app = typer.Typer(help="Screen customer files; re-screen them when a list changes.", no_args_is_help=True)
@@ -52,11 +62,11 @@ def payments_screen(
     screener = PaymentScreener(screener_for(engine, as_json, threshold, max_list_age, stale_lists),
                                remittance=not no_remittance)
 
-    def screen_files() -> list[PaymentDecision | MessageError]:
+    def screen_files() -> list[PaymentDecision | UnreadMessage]:
         with worker_pool(screener, workers, after_fork=lambda: engine.dispose(close=False)) as pool:
             return list(screen_parallel(screener, read_files(files), pool))
 
-    results: list[PaymentDecision | MessageError] = run(as_json, screen_files)
+    results: list[PaymentDecision | UnreadMessage] = run(as_json, screen_files)
     if as_json:
         print_json({"totals": screener.totals,
                     "results": [r.to_dict() if isinstance(r, PaymentDecision) else
@@ -66,7 +76,7 @@ def payments_screen(
         for column in ("#", "file", "reference", "amount", "decision", "why"):
             table.add_column(column, overflow="fold")
         for r in results:
-            if isinstance(r, MessageError):
+            if isinstance(r, UnreadMessage):
                 table.add_row(str(r.position), Path(r.path).name, r.reference or "", "", Text("error", style="red"),
                               f"{r.field}: {r.reason}")
             else:
@@ -78,7 +88,7 @@ def payments_screen(
         console.print(f"{t.messages} messages: {t.passed} pass, {t.held} held, {t.errors} unreadable")
     # an unreadable message is never hidden behind an 8 ("all screened, a person must look")
     raise typer.Exit(most_serious_exit([ATTENTION_EXIT if screener.totals.held else 0,
-                                        QueryError.exit_code if screener.totals.errors else 0]))
+                                        MessageFormatError.exit_code if screener.totals.errors else 0]))
 
 
 def _print_run(result, as_json: bool) -> None:  # type: ignore[no-untyped-def]
@@ -92,7 +102,7 @@ def _print_run(result, as_json: bool) -> None:  # type: ignore[no-untyped-def]
         print_message("[yellow]skipped[/]", e.error)
     if result.new_alerts:
         table = DataTable(title="New alerts")
-        for column in ("customer", "score", "source", "ref", "listed", "list version"):
+        for column in ("customer", "score", "source", "reference", "listed", "list version"):
             table.add_column(column, overflow="fold")
         for a in result.new_alerts:
             table.add_row(a.customer_ref, f"{a.score:.3f}", a.source, a.reference, a.listed_name, a.list_version)
@@ -104,14 +114,16 @@ def customers_screen(
     file: Annotated[Path, typer.Argument(help="CSV: id,name[,type,birth_date,nationality,country,accounts].")],
     max_list_age: MaxListAgeOption = DEFAULT_MAX_LIST_AGE_DAYS,
     stale_lists: StaleListsOption = OnStale.refuse,
+    member: MemberOption = LOCAL_MEMBER,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Make FILE the customer base (customers not in it leave it) and screen all of it."""
+    """Make FILE the member's customer base (customers not in it leave it) and screen all of it."""
     engine = run(as_json, lambda: open_engine(db))
+    acting = member_for(engine, member, as_json)
     screener = screener_for(engine, as_json, None, max_list_age, stale_lists)
     with record_progress("screening customers", not as_json) as progress:
-        result = run(as_json, lambda: screen_customer_file(engine, screener, file,
+        result = run(as_json, lambda: screen_customer_file(engine, screener, file, acting.id,
                                                            progress=lambda n, total: progress(n)))
     _print_run(result, as_json)
 
@@ -121,15 +133,17 @@ def customers_rescreen(
     full: Annotated[bool, typer.Option("--full", help="Screen every customer, not only the changes.")] = False,
     max_list_age: MaxListAgeOption = DEFAULT_MAX_LIST_AGE_DAYS,
     stale_lists: StaleListsOption = OnStale.refuse,
+    member: MemberOption = LOCAL_MEMBER,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """After `lists update` / `lists load`: screen the stored customers against what changed."""
+    """After `lists update` / `lists load`: screen the member's stored customers against what changed."""
     engine = run(as_json, lambda: open_engine(db))
+    acting = member_for(engine, member, as_json)
     screener = screener_for(engine, as_json, None, max_list_age, stale_lists)
     action = rescreen_full if full else rescreen_delta
     with record_progress("re-screening customers", not as_json) as progress:
-        result = run(as_json, lambda: action(engine, screener, progress=lambda n, total: progress(n)))
+        result = run(as_json, lambda: action(engine, screener, acting.id, progress=lambda n, total: progress(n)))
     _print_run(result, as_json)
 
 
@@ -137,7 +151,7 @@ def _decimal(value: str, what: str) -> Decimal:
     try:
         return Decimal(value)
     except InvalidOperation:
-        raise QueryError(f"{what} {value!r} is not a number") from None
+        raise InvalidInputError(f"{what} {value!r} is not a number") from None
 
 
 @freeze_app.command("add")
@@ -147,35 +161,37 @@ def freeze_add(
     institution: Annotated[str, typer.Option(help="The institution holding it (name or BIC).")],
     amount: Annotated[str, typer.Option(help="Amount frozen.")],
     currency: Annotated[str, typer.Option(help="ISO 4217 currency.")],
-    list_source: Annotated[str, typer.Option("--list", help="The list: un_sc, us_ofac_sdn, …")],
-    reference: Annotated[str, typer.Option("--ref", help="The listing's reference: QDi.354, 17293, …")],
+    source: Annotated[str, typer.Option(help="The list the listing is on: un_sc, us_ofac_sdn, …")],
+    reference: Annotated[str, typer.Option(help="The listing's reference on that list: QDi.354, 17293, …")],
     country: Annotated[str, typer.Option(help="Country where the asset is held (ISO alpha-2).")],
     reason: Annotated[str, typer.Option(help="Why it is frozen (e.g. the alert or payment held).")],
     regime: Annotated[str | None, typer.Option(help="Regime (default: the listing's programme).")] = None,
-    frozen_on: Annotated[str | None, typer.Option("--date", help="Date frozen (YYYY-MM-DD, default today).")] = None,
+    frozen_on: Annotated[str | None, typer.Option(help="Date frozen (YYYY-MM-DD, default today).")] = None,
     customer: Annotated[str | None, typer.Option(help="The customer's id in the customer base.")] = None,
+    member: MemberOption = LOCAL_MEMBER,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Enter a frozen asset with its legal basis (list + reference)."""
+    """Enter a frozen asset in the member's register with its legal basis (source + reference)."""
     engine = run(as_json, lambda: open_engine(db))
+    acting = member_for(engine, member, as_json)
 
     def add():  # type: ignore[no-untyped-def]
         try:
             day = date.fromisoformat(frozen_on) if frozen_on else None
         except ValueError:
-            raise QueryError(f"date {frozen_on!r} is not YYYY-MM-DD") from None
+            raise InvalidInputError(f"frozen-on date {frozen_on!r} is not YYYY-MM-DD") from None
         return freeze_listed_asset(engine, holder=holder, account=account, institution=institution,
                                    amount=_decimal(amount, "amount"), currency=currency, frozen_on=day,
-                                   list_source=list_source, reference=reference, regime=regime, country=country,
-                                   reason=reason, customer_ref=customer)
+                                   source=source, reference=reference, regime=regime, country=country,
+                                   reason=reason, member_id=acting.id, customer_ref=customer)
 
     asset = run(as_json, add)
     if as_json:
         print_json(asset)
     else:
         console.print(f"frozen asset {asset.id}: {asset.frozen_amount} {escape(asset.currency)} of "
-                      f"{escape(asset.holder)} ({escape(asset.list_source)} {escape(asset.reference)}, "
+                      f"{escape(asset.holder)} ({escape(asset.source)} {escape(asset.reference)}, "
                       f"{escape(asset.regime)})", highlight=False)
 
 
@@ -185,13 +201,16 @@ def freeze_release(
     reason: Annotated[str, typer.Option(help="Why (delisting, court order, licence terms …).")],
     amount: Annotated[str | None, typer.Option(help="Release this much (default: all that is frozen).")] = None,
     licence: Annotated[str | None, typer.Option(help="The licence a partial release is made under.")] = None,
+    member: MemberOption = LOCAL_MEMBER,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Release a frozen asset, in part under a licence or in full."""
+    """Release one of the member's frozen assets, in part under a licence or in full."""
     engine = run(as_json, lambda: open_engine(db))
+    acting = member_for(engine, member, as_json)
     asset = run(as_json, lambda: release_asset(engine, asset_id, reason,
-                                               _decimal(amount, "amount") if amount else None, licence))
+                                               _decimal(amount, "amount") if amount else None, licence,
+                                               member_id=acting.id))
     if as_json:
         print_json(asset)
     else:
@@ -202,22 +221,24 @@ def freeze_release(
 @freeze_app.command("list")
 def freeze_list(
     status: Annotated[str | None, typer.Option(help="frozen, partially_released or released.")] = None,
-    by: Annotated[str | None, typer.Option(help="Print totals by list, regime, country or member.")] = None,
+    by: Annotated[str | None, typer.Option(help="Print totals by source, regime, country or member.")] = None,
     export: Annotated[str | None, typer.Option(help="Write the register as csv or json on standard output.")] = None,
+    member: MemberOption = LOCAL_MEMBER,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """The register: assets with their status, totals still frozen, or an export."""
+    """The member's register: assets with their status, totals still frozen, or an export."""
     engine = run(as_json, lambda: open_engine(db))
-    assets = run(as_json, lambda: list_assets(engine, status=status))
+    acting = member_for(engine, member, as_json)
+    assets = run(as_json, lambda: list_assets(engine, acting.id, status=status))
     if export:
         if export not in ("csv", "json"):
             raise typer.BadParameter("--export is csv or json")
         typer.echo(export_csv(assets) if export == "csv" else export_json(assets), nl=False)
         return
     if by:
-        if by not in ("list", "regime", "country", "member"):
-            raise typer.BadParameter("--by is list, regime, country or member")
+        if by not in ("source", "regime", "country", "member"):
+            raise typer.BadParameter("--by is source, regime, country or member")
         found = totals(assets, by)
         if as_json:
             print_json([{by: k, "currency": c, "frozen": str(v)} for (k, c), v in found.items()])
@@ -237,7 +258,7 @@ def freeze_list(
         table.add_column(column, overflow="fold")
     for a in assets:
         table.add_row(str(a.id), a.holder, a.account, a.institution, f"{a.frozen_amount:,.2f} {a.currency}",
-                      f"{a.list_source} {a.reference} ({a.regime})", a.status, a.frozen_on.isoformat())
+                      f"{a.source} {a.reference} ({a.regime})", a.status, a.frozen_on.isoformat())
     console.print(table)
 
 

@@ -23,14 +23,14 @@ import csv
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 from sqlalchemy import Engine
 
-from jointwatch.errors import JointwatchError, NotFoundError, QueryError
+from jointwatch.errors import JointwatchError, MessageFormatError, NotFoundError, QueryError
 from jointwatch.names import analyze_name
 from jointwatch.payments.delta import ChangedBound, changed_screener, customer_query, may_match_changed, name_tokens
 from jointwatch.payments.model import batched
@@ -38,10 +38,8 @@ from jointwatch.screening.from_store import COUNTRY_PROPS, ID_PROPS, NAME_PROPS
 from jointwatch.screening.model import Query
 from jointwatch.screening.screener import Screener, prepare
 from jointwatch.store.customers import (
-    AlertRow,
+    CustomerAlert,
     RunInfo,
-    Screened,
-    StoredAlert,
     StoredCustomer,
     count_customers,
     iter_customers,
@@ -51,6 +49,7 @@ from jointwatch.store.customers import (
     save_run,
     withdraw_for_removed_customers,
 )
+from jointwatch.store.members import member_or_local
 from jointwatch.store.versions import diff_versions, latest_versions
 
 REQUIRED = ("id", "name")
@@ -78,7 +77,7 @@ class CustomerRun:
     """What a run did: counts, the new alerts, rows refused, and timings."""
 
     run: RunInfo
-    new_alerts: list[StoredAlert]
+    new_alerts: list[CustomerAlert]
     open_alerts: int
     errors: list[RowError] = field(default_factory=list)
     changed_entities: int = 0
@@ -94,7 +93,7 @@ def read_customers(path: Path) -> tuple[list[StoredCustomer], list[RowError]]:
     try:
         handle = path.open(encoding="utf-8-sig", newline="")
     except OSError as error:
-        raise QueryError(f"{path}: cannot read ({error.strerror})") from None
+        raise MessageFormatError(path, None, f"cannot read ({error.strerror})") from None
     rows: list[StoredCustomer] = []
     errors: list[RowError] = []
     seen: set[str] = set()
@@ -103,18 +102,18 @@ def read_customers(path: Path) -> tuple[list[StoredCustomer], list[RowError]]:
         try:
             header = reader.fieldnames or []
         except (UnicodeDecodeError, csv.Error) as error:
-            raise QueryError(f"{path}, line 1: unreadable header ({error})") from None
+            raise MessageFormatError(path, "line 1", f"unreadable header ({error})") from None
         missing = [c for c in REQUIRED if c not in header]
         if missing:
-            raise QueryError(f"{path}, line 1: missing column(s) {', '.join(missing)} "
-                             f"(needs {','.join(REQUIRED)}; may have {','.join(OPTIONAL)})")
+            raise MessageFormatError(path, "line 1", f"missing column(s) {', '.join(missing)} "
+                                                     f"(needs {','.join(REQUIRED)}; may have {','.join(OPTIONAL)})")
         while True:
             try:
                 row = next(reader)
             except StopIteration:
                 break
             except (UnicodeDecodeError, csv.Error) as error:
-                raise QueryError(f"{path}, line {reader.line_num}: {error}") from None
+                raise MessageFormatError(path, f"line {reader.line_num}", str(error)) from None
             line = reader.line_num
             ref = (row.get("id") or "").strip()
             try:
@@ -160,26 +159,35 @@ def _field_of(message: str) -> str:
 
 # -- screening one customer -------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Screened:
+    """What a run found for one customer: the customer with the name words and near score the
+    run leaves it (what a delta run reads), and its alerts (not yet stored)."""
+
+    customer: StoredCustomer
+    alerts: list[CustomerAlert]
+
+
 def screen_customer(screener: Screener, c: StoredCustomer, member_id: int | None = None) -> Screened:
     """The customer's alerts, best score under the threshold (within the drift margin), and keys."""
     threshold = screener.threshold
     matches = screener.screen(customer_query(c), threshold - DRIFT_MARGIN, limit=25, member_id=member_id)
-    alerts = [AlertRow(c.ref, m.entity_id, m.source, m.ref, m.caption, m.name, "name", m.score, m.list_version,
-                       json.dumps(asdict(m.explanation), ensure_ascii=False))
+    alerts = [CustomerAlert(c.ref, m.entity_id, m.source, m.reference, m.caption, m.name, "name", m.score,
+                            m.list_version, json.dumps(asdict(m.explanation), ensure_ascii=False))
               for m in matches if m.score >= threshold]
     near = max((m.score for m in matches if m.score < threshold), default=None)
     index = screener.index
     for account in c.accounts:
         for e_idx in index.by_identifier(account):
             e = index.entities[e_idx]
-            alerts.append(AlertRow(c.ref, e.entity_id, e.source, e.reference, e.caption, account, "account", 1.0,
-                                   e.list_version, None))
-    return Screened(c.ref, alerts=_best_per_entity(alerts), near_score=near,
-                    name_keys=name_tokens(analyze_name(c.name, c.schema)))
+            alerts.append(CustomerAlert(c.ref, e.entity_id, e.source, e.reference, e.caption, account, "account",
+                                        1.0, e.list_version))
+    keys = name_tokens(analyze_name(c.name, c.schema))
+    return Screened(replace(c, name_keys=keys, near_score=near), _best_per_entity(alerts))
 
 
-def _best_per_entity(alerts: list[AlertRow]) -> list[AlertRow]:
-    best: dict[str, AlertRow] = {}
+def _best_per_entity(alerts: list[CustomerAlert]) -> list[CustomerAlert]:
+    best: dict[str, CustomerAlert] = {}
     for a in alerts:
         if a.entity_id not in best or a.score > best[a.entity_id].score:
             best[a.entity_id] = a
@@ -194,14 +202,16 @@ def _finish(engine: Engine, member_id: int | None, kind: str, started: datetime,
             results: list[Screened], reasons: dict[str, str] | None = None,
             errors: list[RowError] | None = None) -> CustomerRun:
     run, new = save_run(engine, member_id, kind, _versions(engine), started, time.perf_counter() - t0, total,
-                        results, reasons)
+                        [r.customer for r in results], [a for r in results for a in r.alerts], reasons)
     # an alert kept from an earlier run keeps that run's id: the ones of this run are new
     return CustomerRun(run, new, len(list_alerts(engine, member_id, "open")), errors or [])
 
 
 def rescreen_full(engine: Engine, screener: Screener, member_id: int | None = None,
                   progress: Progress | None = None, errors: list[RowError] | None = None) -> CustomerRun:
-    """Every stored customer screened against the newest lists."""
+    """Every stored customer of the member (None: the store's own ``local`` member) screened
+    against the newest lists."""
+    member_id = member_or_local(engine, member_id)
     started, t0 = datetime.now(UTC), time.perf_counter()
     total = count_customers(engine, member_id)
     results = []
@@ -214,7 +224,8 @@ def rescreen_full(engine: Engine, screener: Screener, member_id: int | None = No
 
 def screen_customer_file(engine: Engine, screener: Screener, path: Path, member_id: int | None = None,
                          progress: Progress | None = None) -> CustomerRun:
-    """Make the file the customer base (customers not in it leave it) and screen it in full."""
+    """Make the file the member's customer base (customers not in it leave it) and screen it in full."""
+    member_id = member_or_local(engine, member_id)
     rows, errors = read_customers(path)
     change = replace_base(engine, member_id, rows)
     if change.removed:
@@ -224,7 +235,8 @@ def screen_customer_file(engine: Engine, screener: Screener, path: Path, member_
 
 def rescreen_delta(engine: Engine, screener: Screener, member_id: int | None = None,
                    progress: Progress | None = None) -> CustomerRun:
-    """Screen again only the customers that what changed since the last run can concern."""
+    """Screen again only the member's customers that what changed since the last run can concern."""
+    member_id = member_or_local(engine, member_id)
     started, t0 = datetime.now(UTC), time.perf_counter()
     previous = last_run(engine, member_id)
     if previous is None:
@@ -254,7 +266,7 @@ def rescreen_delta(engine: Engine, screener: Screener, member_id: int | None = N
         removed += len(diff.removed)
     changed_entities = [e for e in screener.index.entities if (e.source, e.reference) in touched]
     sub = changed_screener(changed_entities, screener)
-    bound = ChangedBound(sub.index)
+    bound = ChangedBound(sub)
     floor = screener.threshold - DRIFT_MARGIN
     # every customer with an open alert is screened again: besides changed and removed entities,
     # a listed name they matched may have dropped out of the full index's best candidates
@@ -268,7 +280,7 @@ def rescreen_delta(engine: Engine, screener: Screener, member_id: int | None = N
         for customer, maybe in zip(chunk, reach.tolist(), strict=True):
             if (customer.ref in with_alerts or customer.near_score is not None or not customer.name_keys
                     or any(sub.index.by_identifier(a) for a in customer.accounts)
-                    or (maybe and may_match_changed(customer, sub, bound, floor))):
+                    or (maybe and may_match_changed(customer, bound, floor))):
                 results.append(screen_customer(screener, customer, member_id))
         n += len(chunk)
         if progress:

@@ -18,8 +18,6 @@ from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 from schwifty.registry import get_iban_spec
 
-from jointwatch.errors import JointwatchError
-
 T = TypeVar("T")
 
 # ISO 4217 currency codes as a shape check: three capital letters (the code list changes; a
@@ -27,22 +25,6 @@ T = TypeVar("T")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _IBAN_SHAPE = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{1,30}$")
 MAX_AMOUNT = Decimal("999999999999999999")  # ISO 20022 ActiveCurrencyAndAmount: 18 digits
-
-# Roles of the parties and agents, in the words of ISO 20022
-PARTY_ROLES = ("debtor", "creditor", "ultimate_debtor", "ultimate_creditor", "initiating_party")
-AGENT_ROLES = ("debtor_agent", "creditor_agent", "intermediary_agent", "instructing_agent", "instructed_agent",
-               "senders_correspondent", "receivers_correspondent", "sender", "receiver")
-
-
-class PaymentFormatError(JointwatchError):
-    """A payment file or message that cannot be read; names the file, message and field."""
-
-    exit_code = 7
-
-    def __init__(self, path: str, position: int | None, field: str | None, reason: str) -> None:
-        self.path, self.position, self.field, self.reason = path, position, field, reason
-        where = [path] + ([f"message {position}"] if position is not None else []) + ([field] if field else [])
-        super().__init__(f"{', '.join(where)}: {reason}")
 
 
 @dataclass(frozen=True)
@@ -107,8 +89,12 @@ class Payment:
 
 
 @dataclass
-class MessageError:
-    """A message of a file that could not be read: where it is and what is wrong."""
+class UnreadMessage:
+    """A message of a file that could not be read: where it is and what is wrong.
+
+    A result, not an exception: a file's payments are read as a stream of ``Payment`` and
+    ``UnreadMessage`` in file order, so one broken message is reported in its place and the
+    others are still screened. A whole file that cannot be read raises ``MessageFormatError``."""
 
     path: str
     position: int
@@ -121,7 +107,7 @@ class MessageError:
 
 
 class FieldError(ValueError):
-    """Raised inside a parser: this field of the message is wrong (becomes a MessageError)."""
+    """Raised inside a parser: this field of the message is wrong (becomes an UnreadMessage)."""
 
     def __init__(self, field: str, reason: str) -> None:
         self.field, self.reason = field, reason

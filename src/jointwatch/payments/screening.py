@@ -17,7 +17,7 @@ from typing import Any
 
 from jointwatch.errors import QueryError
 from jointwatch.names import analyze_name
-from jointwatch.payments.model import MessageError, Payment
+from jointwatch.payments.model import UnreadMessage, Payment
 from jointwatch.payments.parties import (
     UNTYPED_ORG_FLOOR,
     ReadParty,
@@ -48,7 +48,7 @@ class Hit:
     location: str             # where in the message
     entity_id: str
     source: str
-    ref: str
+    reference: str            # the list's own id of the listing (QDi.354, 17293)
     caption: str
     listed: str               # the listed name or identifier that matched
     score: float
@@ -155,7 +155,7 @@ class PaymentScreener:
                 for m in self._whole_organisations(name, floor):
                     if m.entity_id not in best or m.score > best[m.entity_id].score:
                         best[m.entity_id] = m
-                found = sorted(best.values(), key=lambda m: (-m.score, m.source, m.ref))[:NAME_LIMIT]
+                found = sorted(best.values(), key=lambda m: (-m.score, m.source, m.reference))[:NAME_LIMIT]
             if self.cache_enabled:
                 if len(self._names) >= MAX_CACHE:
                     self._names.clear()
@@ -304,10 +304,10 @@ class PaymentScreener:
             self.totals.passed += 1
         return decision
 
-    def screen_all(self, items: Iterable[Payment | MessageError]) -> Iterator[PaymentDecision | MessageError]:
+    def screen_all(self, items: Iterable[Payment | UnreadMessage]) -> Iterator[PaymentDecision | UnreadMessage]:
         """Each payment's decision, or its read error, in file order."""
         for item in items:
-            if isinstance(item, MessageError):
+            if isinstance(item, UnreadMessage):
                 self.totals.errors += 1
                 yield item
             else:
@@ -317,6 +317,6 @@ class PaymentScreener:
 def _name_hit(role: str, kind: str, value: str, location: str, m: Match, read_as: str | None = None) -> Hit:
     words = ", ".join(f"{w.query}→{w.listed} ({w.rule})" for w in m.explanation.words)
     how = f"; read as {read_as}" if read_as else ""
-    return Hit(role, kind, value, location, m.entity_id, m.source, m.ref, m.caption, m.name, m.score,
-               m.list_version, f"{role} name {value!r} matches {m.source} {m.ref} {m.name!r} "
+    return Hit(role, kind, value, location, m.entity_id, m.source, m.reference, m.caption, m.name, m.score,
+               m.list_version, f"{role} name {value!r} matches {m.source} {m.reference} {m.name!r} "
                                f"({m.score:.2f}: {words}{how})", asdict(m.explanation))

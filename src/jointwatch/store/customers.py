@@ -2,8 +2,10 @@
 
 The base is what the bank last sent (``replace_base``); alerts are one row per customer and
 listed entity, opened by a run and withdrawn by a later one, never deleted, so the history
-of who was alerted on what, against which list version, stays. ``member_id`` None is the
-store's own base (the CLI's).
+of who was alerted on what, against which list version, stays. Every row belongs to a member;
+``member_id`` None names the store's own member ``local`` (the CLI's default).
+
+This module keeps records; what a run finds, and how, is ``payments.customers``'.
 """
 
 from __future__ import annotations
@@ -14,21 +16,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 
 from jointwatch.store.engine import inserted_id
+from jointwatch.store.members import member_or_local
 from jointwatch.store.schema import customer_alerts, customer_runs, customers
 
 _CHUNK = 500
 
 
-def _owner(column: Any, member_id: int | None) -> ColumnElement[bool]:
-    return column.is_(None) if member_id is None else column == member_id
-
-
 @dataclass(frozen=True)
 class StoredCustomer:
+    """A customer of a member's base, with what its last screening left (name words, near score)."""
+
     ref: str
     name: str
     schema: str
@@ -41,8 +41,9 @@ class StoredCustomer:
 
 
 @dataclass(frozen=True)
-class AlertRow:
-    """An alert as a run writes it (before it is stored)."""
+class CustomerAlert:
+    """An alert on a customer: as a run finds it (before it is stored: no id, run or times
+    yet) and as the store keeps it, in the CLI's JSON and the API's responses alike."""
 
     customer_ref: str
     entity_id: str
@@ -50,33 +51,26 @@ class AlertRow:
     reference: str
     caption: str
     listed_name: str
-    kind: str
+    kind: str                             # name, account
     score: float
     list_version: str
-    explanation: str | None
+    explanation: str | None = None        # the match's explanation, as JSON
+    status: str = "open"                  # open, withdrawn
+    reason: str | None = None             # why it was withdrawn
+    run_id: int | None = None             # the run that opened it
+    id: int | None = None
+    created_at: datetime | None = None
+    withdrawn_at: datetime | None = None
 
 
-@dataclass(frozen=True)
-class StoredAlert:
-    id: int
-    customer_ref: str
-    entity_id: str
-    source: str
-    reference: str
-    caption: str
-    listed_name: str
-    kind: str
-    score: float
-    list_version: str
-    status: str
-    reason: str | None
-    run_id: int
-    created_at: datetime
-    withdrawn_at: datetime | None
+_FOUND = ("customer_ref", "entity_id", "source", "reference", "caption", "listed_name", "kind", "score",
+          "list_version", "explanation")
 
 
 @dataclass(frozen=True)
 class RunInfo:
+    """One screening of a member's base: full or delta, against which list versions, with what result."""
+
     id: int
     kind: str
     list_versions: dict[str, str]
@@ -90,13 +84,15 @@ class RunInfo:
 
 @dataclass
 class BaseChange:
+    """What ``replace_base`` did to the base."""
+
     added: int = 0
     updated: int = 0
     unchanged: int = 0
     removed: list[str] | None = None
 
 
-def _customer_row(c: StoredCustomer, member_id: int | None, now: datetime) -> dict[str, Any]:
+def _customer_row(c: StoredCustomer, member_id: int, now: datetime) -> dict[str, Any]:
     return {"member_id": member_id, "ref": c.ref, "name": c.name, "schema": c.schema, "birth_date": c.birth_date,
             "nationality": c.nationality, "country": c.country, "accounts": ";".join(c.accounts) or None,
             "name_keys": None, "near_score": None, "updated_at": now}
@@ -108,12 +104,13 @@ _SAME = ("name", "schema", "birth_date", "nationality", "country", "accounts")
 def replace_base(engine: Engine, member_id: int | None, rows: list[StoredCustomer]) -> BaseChange:
     """Make ``rows`` the member's customer base: new ones added, changed ones updated (their
     screening forgotten), the ones not in ``rows`` removed. One transaction."""
+    member_id = member_or_local(engine, member_id)
     now = datetime.now(UTC)
     change = BaseChange(removed=[])
+    mine = customers.c.member_id == member_id
     with engine.begin() as connection:
         existing = {r.ref: r for r in connection.execute(
-            select(customers.c.ref, *[customers.c[k] for k in _SAME]).where(
-                _owner(customers.c.member_id, member_id)))}
+            select(customers.c.ref, *[customers.c[k] for k in _SAME]).where(mine))}
         new_rows, changed = [], []
         for c in rows:
             row = _customer_row(c, member_id, now)
@@ -127,19 +124,18 @@ def replace_base(engine: Engine, member_id: int | None, rows: list[StoredCustome
         for start in range(0, len(new_rows), 5000):
             connection.execute(insert(customers), new_rows[start:start + 5000])
         for row in changed:
-            connection.execute(update(customers).where(_owner(customers.c.member_id, member_id),
-                                                       customers.c.ref == row["ref"]).values(**row))
+            connection.execute(update(customers).where(mine, customers.c.ref == row["ref"]).values(**row))
         removed = sorted(existing)
         for start in range(0, len(removed), _CHUNK):
-            connection.execute(delete(customers).where(_owner(customers.c.member_id, member_id),
-                                                       customers.c.ref.in_(removed[start:start + _CHUNK])))
+            connection.execute(delete(customers).where(mine, customers.c.ref.in_(removed[start:start + _CHUNK])))
         change.added, change.updated, change.removed = len(new_rows), len(changed), removed
     return change
 
 
 def iter_customers(engine: Engine, member_id: int | None) -> Iterator[StoredCustomer]:
     """The member's customers in reference order."""
-    query = select(customers).where(_owner(customers.c.member_id, member_id)).order_by(customers.c.ref)
+    query = (select(customers).where(customers.c.member_id == member_or_local(engine, member_id))
+             .order_by(customers.c.ref))
     with engine.connect() as connection:
         for r in connection.execute(query):
             yield StoredCustomer(r.ref, r.name, r.schema, r.birth_date, r.nationality, r.country,
@@ -148,22 +144,19 @@ def iter_customers(engine: Engine, member_id: int | None) -> Iterator[StoredCust
 
 
 def count_customers(engine: Engine, member_id: int | None) -> int:
-    from sqlalchemy import func  # noqa: PLC0415
-
     with engine.connect() as connection:
         return int(connection.execute(select(func.count()).select_from(customers).where(
-            _owner(customers.c.member_id, member_id))).scalar_one())
+            customers.c.member_id == member_or_local(engine, member_id))).scalar_one())
 
 
-def _alert(row: Any) -> StoredAlert:
-    return StoredAlert(row.id, row.customer_ref, row.entity_id, row.source, row.reference, row.caption,
-                       row.listed_name, row.kind, row.score, row.list_version, row.status, row.reason, row.run_id,
-                       row.created_at, row.withdrawn_at)
+def _alert(row: Any) -> CustomerAlert:
+    return CustomerAlert(**{k: row._mapping[k] for k in CustomerAlert.__dataclass_fields__})
 
 
 def list_alerts(engine: Engine, member_id: int | None, status: str | None = "open",
-                customer_ref: str | None = None, run_id: int | None = None) -> list[StoredAlert]:
-    query = select(customer_alerts).where(_owner(customer_alerts.c.member_id, member_id))
+                customer_ref: str | None = None, run_id: int | None = None) -> list[CustomerAlert]:
+    """The member's alerts, oldest first: open ones (``status``), or withdrawn, or all (None)."""
+    query = select(customer_alerts).where(customer_alerts.c.member_id == member_or_local(engine, member_id))
     if status:
         query = query.where(customer_alerts.c.status == status)
     if customer_ref:
@@ -175,7 +168,7 @@ def list_alerts(engine: Engine, member_id: int | None, status: str | None = "ope
 
 
 def last_run(engine: Engine, member_id: int | None) -> RunInfo | None:
-    query = (select(customer_runs).where(_owner(customer_runs.c.member_id, member_id))
+    query = (select(customer_runs).where(customer_runs.c.member_id == member_or_local(engine, member_id))
              .order_by(customer_runs.c.id.desc()).limit(1))
     with engine.connect() as connection:
         row = connection.execute(query).first()
@@ -185,45 +178,35 @@ def last_run(engine: Engine, member_id: int | None) -> RunInfo | None:
                    row.screened, row.new_alerts, row.withdrawn_alerts)
 
 
-@dataclass
-class Screened:
-    """What a run found for one customer."""
-
-    ref: str
-    name_keys: tuple[str, ...]
-    near_score: float | None
-    alerts: list[AlertRow]
-
-
 def save_run(engine: Engine, member_id: int | None, kind: str, versions: dict[str, str], started: datetime,
-             seconds: float, total: int, results: Iterable[Screened],
-             withdraw_reason: dict[str, str] | None = None) -> tuple[RunInfo, list[StoredAlert]]:
-    """Store a run's results for the customers it screened, in one transaction: their open
-    alerts become exactly the ones found (new ones opened, vanished ones withdrawn with a
-    reason: ``withdraw_reason`` by entity id, else "no longer matches")."""
-    results = list(results)
+             seconds: float, total: int, screened: Iterable[StoredCustomer], found: Iterable[CustomerAlert],
+             withdraw_reason: dict[str, str] | None = None) -> tuple[RunInfo, list[CustomerAlert]]:
+    """Store a run over the customers it ``screened`` (with the name words and near score it
+    left them), in one transaction: their open alerts become exactly the ones ``found`` (new
+    ones opened, vanished ones withdrawn with a reason: ``withdraw_reason`` by entity id, else
+    "no longer matches")."""
+    member_id = member_or_local(engine, member_id)
+    screened = list(screened)
     now = datetime.now(UTC)
     reasons = withdraw_reason or {}
     with engine.begin() as connection:
         run_id = (inserted_id(connection.execute(insert(customer_runs).values(
             member_id=member_id, kind=kind, list_versions=json.dumps(versions, sort_keys=True),
-            started_at=started, seconds=0.0, customers=total, screened=len(results), new_alerts=0,
+            started_at=started, seconds=0.0, customers=total, screened=len(screened), new_alerts=0,
             withdrawn_alerts=0))))
-        refs = [r.ref for r in results]
-        open_now = _open_alerts_of(connection, member_id, refs)
+        open_now = _open_alerts_of(connection, member_id, [c.ref for c in screened])
         new_rows: list[dict[str, Any]] = []
         keep: set[int] = set()
-        for r in results:
-            for a in r.alerts:
-                held = open_now.get((a.customer_ref, a.entity_id))
-                if held is not None:
-                    keep.add(held)
-                    connection.execute(update(customer_alerts).where(customer_alerts.c.id == held).values(
-                        score=a.score, list_version=a.list_version, listed_name=a.listed_name,
-                        explanation=a.explanation))
-                else:
-                    new_rows.append({**a.__dict__, "member_id": member_id, "status": "open", "reason": None,
-                                     "run_id": run_id, "created_at": now, "withdrawn_at": None})
+        for a in found:
+            held = open_now.get((a.customer_ref, a.entity_id))
+            if held is not None:
+                keep.add(held)
+                connection.execute(update(customer_alerts).where(customer_alerts.c.id == held).values(
+                    score=a.score, list_version=a.list_version, listed_name=a.listed_name,
+                    explanation=a.explanation))
+            else:
+                new_rows.append({**{k: getattr(a, k) for k in _FOUND}, "member_id": member_id, "status": "open",
+                                 "reason": None, "run_id": run_id, "created_at": now, "withdrawn_at": None})
         gone = [(pair, alert_id) for pair, alert_id in open_now.items() if alert_id not in keep]
         for (_, entity_id), alert_id in gone:
             connection.execute(update(customer_alerts).where(customer_alerts.c.id == alert_id).values(
@@ -231,25 +214,24 @@ def save_run(engine: Engine, member_id: int | None, kind: str, versions: dict[st
                 reason=reasons.get(entity_id, f"no longer matches (run {run_id})")))
         for start in range(0, len(new_rows), 5000):
             connection.execute(insert(customer_alerts), new_rows[start:start + 5000])
-        if results:
+        if screened:
             # one statement, many parameter sets: a million customers are one executemany
             connection.execute(
-                update(customers).where(_owner(customers.c.member_id, member_id),
-                                        customers.c.ref == bindparam("_ref"))
+                update(customers).where(customers.c.member_id == member_id, customers.c.ref == bindparam("_ref"))
                 .values(name_keys=bindparam("_keys"), near_score=bindparam("_near")),
-                [{"_ref": r.ref, "_keys": " ".join(r.name_keys), "_near": r.near_score} for r in results])
+                [{"_ref": c.ref, "_keys": " ".join(c.name_keys), "_near": c.near_score} for c in screened])
         connection.execute(update(customer_runs).where(customer_runs.c.id == run_id).values(
             seconds=seconds, new_alerts=len(new_rows), withdrawn_alerts=len(gone)))
-    info = RunInfo(run_id, kind, versions, started, seconds, total, len(results), len(new_rows), len(gone))
+    info = RunInfo(run_id, kind, versions, started, seconds, total, len(screened), len(new_rows), len(gone))
     return info, list_alerts(engine, member_id, "open", run_id=run_id)
 
 
-def _open_alerts_of(connection: Connection, member_id: int | None, refs: list[str]) -> dict[tuple[str, str], int]:
+def _open_alerts_of(connection: Connection, member_id: int, refs: list[str]) -> dict[tuple[str, str], int]:
     out: dict[tuple[str, str], int] = {}
     if not refs:
         return out
     base = select(customer_alerts.c.id, customer_alerts.c.customer_ref, customer_alerts.c.entity_id).where(
-        _owner(customer_alerts.c.member_id, member_id), customer_alerts.c.status == "open")
+        customer_alerts.c.member_id == member_id, customer_alerts.c.status == "open")
     if len(refs) > 20_000:
         wanted = set(refs)
         for row in connection.execute(base):
@@ -264,12 +246,13 @@ def _open_alerts_of(connection: Connection, member_id: int | None, refs: list[st
 
 def withdraw_for_removed_customers(engine: Engine, member_id: int | None, refs: list[str]) -> int:
     """Withdraw the open alerts of customers that left the base."""
+    member_id = member_or_local(engine, member_id)
     now = datetime.now(UTC)
     count = 0
     with engine.begin() as connection:
         for start in range(0, len(refs), _CHUNK):
             count += connection.execute(update(customer_alerts).where(
-                _owner(customer_alerts.c.member_id, member_id), customer_alerts.c.status == "open",
+                customer_alerts.c.member_id == member_id, customer_alerts.c.status == "open",
                 customer_alerts.c.customer_ref.in_(refs[start:start + _CHUNK])).values(
                 status="withdrawn", withdrawn_at=now, reason="customer left the customer base")).rowcount
     return count

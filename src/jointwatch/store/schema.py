@@ -69,8 +69,10 @@ version_statements = Table(
     sqlite_with_rowid=False,
 )
 
-# Decided false positives: this subject (query identity digest) is not this listed entity.
-# Screening suppresses the pair from then on; rows are added and withdrawn, never edited.
+# The suppressions of false-positive decisions (store/decisions.py): this subject (query
+# identity digest) is not this listed entity, for this member. Screening suppresses the pair
+# from then on; rows are added and withdrawn with their decision, never edited. (The table
+# keeps the name it had before decisions were one concept.)
 whitelist = Table(
     "whitelist",
     metadata,
@@ -84,9 +86,9 @@ whitelist = Table(
     Column("reason", Text, nullable=False),
     Column("decided_by", String(128), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    # whose decision it is (migration 0005): NULL for the store's own (CLI) whitelist, which
-    # applies to everyone; a member's entries apply to that member's screening only
-    Column("member_id", Integer, nullable=True),
+    # whose decision it is: a member's entries apply to that member's screening only
+    # (migrations 0013-0014 gave the old store-wide rows to the member ``local``)
+    Column("member_id", Integer, nullable=False),
     UniqueConstraint("query_key", "entity_id", "member_id", name="uq_whitelist_query_entity_member"),
 )
 
@@ -217,7 +219,7 @@ travel_documents = Table(
 
 # ---- payments, customers, freeze register (issue 6); migration 0007 ----
 
-# A member's customer base (member_id NULL: the store's own, used by the CLI). ``name_keys``
+# A member's customer base (the CLI's belongs to the member it acts as: migration 0013). ``name_keys``
 # are the name's analysed words (spelling, canonical form, skeleton keys: payments.customers
 # name_tokens), kept so a list change finds the customers it may touch without analysing
 # every name again; ``near_score`` the best score just under the threshold,
@@ -226,7 +228,7 @@ customers = Table(
     "customers",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("member_id", Integer, nullable=True),
+    Column("member_id", Integer, nullable=False),
     Column("ref", String(128), nullable=False),
     Column("name", Text, nullable=False),
     Column("schema", String(32), nullable=False),
@@ -246,7 +248,7 @@ customer_alerts = Table(
     "customer_alerts",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("member_id", Integer, nullable=True),
+    Column("member_id", Integer, nullable=False),
     Column("customer_ref", String(128), nullable=False),
     Column("entity_id", String(255), nullable=False),
     Column("source", String(64), nullable=False),
@@ -271,7 +273,7 @@ customer_runs = Table(
     "customer_runs",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("member_id", Integer, nullable=True),
+    Column("member_id", Integer, nullable=False),
     Column("kind", String(8), nullable=False),
     Column("list_versions", Text, nullable=False),
     Column("started_at", DateTime(timezone=True), nullable=False),
@@ -287,7 +289,7 @@ frozen_assets = Table(
     "frozen_assets",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("member_id", Integer, nullable=True),
+    Column("member_id", Integer, nullable=False),
     Column("holder", Text, nullable=False),
     Column("customer_ref", String(128), nullable=True),
     Column("account", String(64), nullable=False),
@@ -296,7 +298,7 @@ frozen_assets = Table(
     Column("frozen_amount", Numeric(24, 4), nullable=False),
     Column("currency", String(3), nullable=False),
     Column("frozen_on", Date, nullable=False),
-    Column("list_source", String(64), nullable=False),
+    Column("source", String(64), nullable=False),   # named "list_source" before migration 0013
     Column("reference", String(128), nullable=False),
     Column("regime", String(128), nullable=False),
     Column("country", String(2), nullable=False),

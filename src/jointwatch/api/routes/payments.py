@@ -6,34 +6,32 @@ GET /customers/alerts) as `jointwatch customers`."""
 from __future__ import annotations
 
 import tempfile
-from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import Engine
 
 from jointwatch.api.auth import Caller, Right, authorize
 from jointwatch.api.models_payments import (
     CustomerFileRequest,
-    CustomerRunResponse,
     FreezeRequest,
     FreezeTotal,
-    FrozenAssetOut,
     PaymentScreenRequest,
     PaymentScreenResponse,
     ReleaseRequest,
 )
 from jointwatch.api.params import RowId
 from jointwatch.api.problems import PROBLEM_RESPONSES, Problem
+from jointwatch.errors import MessageFormatError
 from jointwatch.payments.customers import CustomerRun, rescreen_delta, rescreen_full, screen_customer_file
 from jointwatch.payments.freeze import freeze_listed_asset
-from jointwatch.payments.model import MessageError, PaymentFormatError
+from jointwatch.payments.model import UnreadMessage
 from jointwatch.payments.reader import read_payments
 from jointwatch.payments.screening import PaymentDecision, PaymentScreener
 from jointwatch.screening import Screener
-from jointwatch.store.customers import list_alerts
+from jointwatch.store.customers import CustomerAlert, list_alerts
 from jointwatch.store.freeze import FrozenAsset, list_assets, release_asset, totals
 
 router = APIRouter(tags=["payments"])
@@ -42,13 +40,13 @@ _RESPONSES: dict[int | str, dict[str, object]] = {
     409: {"model": Problem, "description": "Already released"}}
 
 
-def _screen(screener: PaymentScreener, content: str) -> list[PaymentDecision | MessageError]:
+def _screen(screener: PaymentScreener, content: str) -> list[PaymentDecision | UnreadMessage]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "payments"
         path.write_text(content, encoding="utf-8")
         results = list(screener.screen_all(read_payments(path)))
     for r in results:   # the temporary name means nothing to the caller
-        if isinstance(r, MessageError):
+        if isinstance(r, UnreadMessage):
             r.path = "body"
         else:
             r.file = "body"
@@ -66,9 +64,10 @@ async def screen_payments(body: PaymentScreenRequest, request: Request,
     payments = PaymentScreener(screener, body.threshold, caller.member_id, body.remittance)
     try:
         results = await anyio.to_thread.run_sync(_screen, payments, body.content)
-    except PaymentFormatError as error:
+    except MessageFormatError as error:
         caller.note.summary = "refused: unreadable payment file"
-        raise HTTPException(422, str(error).replace(error.path, "body", 1)) from None
+        # named after the body: the temporary file's name means nothing to the caller
+        raise MessageFormatError("body", error.location, error.reason) from None
     t = payments.totals
     caller.note.summary = f"{t.messages} messages, {t.held} held, {t.errors} unreadable"
     out: list[dict[str, Any]] = [r.to_dict() if isinstance(r, PaymentDecision) else
@@ -80,55 +79,53 @@ async def screen_payments(body: PaymentScreenRequest, request: Request,
 
 # -- freeze register ------------------------------------------------------------------------
 # Each member keeps its own register; entering and releasing assets are analysts' decisions.
+# The responses are the store's records themselves (FastAPI builds their schema from the
+# dataclasses), so the CLI's JSON and the API's are one form.
 
-def _asset_out(asset: FrozenAsset) -> FrozenAssetOut:
-    return FrozenAssetOut.model_validate(asdict(asset))
-
-
-@router.post("/freeze", response_model=FrozenAssetOut, status_code=201, responses=_RESPONSES)
+@router.post("/freeze", response_model=FrozenAsset, status_code=201, responses=_RESPONSES)
 def freeze(body: FreezeRequest, request: Request,
-           caller: Annotated[Caller, Depends(authorize("freeze.create", Right.DECIDE))]) -> FrozenAssetOut:
-    """Enter a frozen asset with its legal basis (list and reference; regime from the listing)."""
+           caller: Annotated[Caller, Depends(authorize("freeze.create", Right.DECIDE))]) -> FrozenAsset:
+    """Enter a frozen asset with its legal basis (source and reference; regime from the listing)."""
     caller.note.subject = f"{body.holder}|{body.account}"
     asset = freeze_listed_asset(
         request.app.state.engine, holder=body.holder, account=body.account, institution=body.institution,
-        amount=body.amount, currency=body.currency, list_source=body.source, reference=body.ref,
+        amount=body.amount, currency=body.currency, source=body.source, reference=body.reference,
         country=body.country, reason=body.reason, regime=body.regime, frozen_on=body.frozen_on,
         member_id=caller.member_id, customer_ref=body.customer_ref, by_user=caller.key.user)
     caller.note.summary = (f"frozen asset {asset.id}: {asset.frozen_amount} {asset.currency} "
-                           f"({asset.list_source} {asset.reference})")
-    return _asset_out(asset)
+                           f"({asset.source} {asset.reference})")
+    return asset
 
 
 AssetId = RowId
 
 
-@router.post("/freeze/{asset_id}/release", response_model=FrozenAssetOut, responses=_RESPONSES)
+@router.post("/freeze/{asset_id}/release", response_model=FrozenAsset, responses=_RESPONSES)
 def release(asset_id: AssetId, body: ReleaseRequest, request: Request,
-            caller: Annotated[Caller, Depends(authorize("freeze.release", Right.DECIDE))]) -> FrozenAssetOut:
+            caller: Annotated[Caller, Depends(authorize("freeze.release", Right.DECIDE))]) -> FrozenAsset:
     """Release part of a frozen asset under a licence, or all of it."""
     asset = release_asset(request.app.state.engine, asset_id, body.reason, body.amount, body.licence,
                           member_id=caller.member_id, by_user=caller.key.user)
     caller.note.summary = f"frozen asset {asset.id}: {asset.status}, {asset.frozen_amount} {asset.currency} frozen"
-    return _asset_out(asset)
+    return asset
 
 
-@router.get("/freeze", response_model=list[FrozenAssetOut], responses=PROBLEM_RESPONSES)
+@router.get("/freeze", response_model=list[FrozenAsset], responses=PROBLEM_RESPONSES)
 def frozen_assets(request: Request,
                   caller: Annotated[Caller, Depends(authorize("freeze.read", Right.DECIDE))],
                   status: Annotated[str | None, Query(pattern="^(frozen|partially_released|released)$")] = None,
-                  ) -> list[FrozenAssetOut]:
+                  ) -> list[FrozenAsset]:
     """The caller's member's frozen assets with their histories."""
     found = list_assets(request.app.state.engine, caller.member_id, status)
     caller.note.summary = f"{len(found)} frozen assets"
-    return [_asset_out(a) for a in found]
+    return found
 
 
 @router.get("/freeze/totals", response_model=list[FreezeTotal], responses=PROBLEM_RESPONSES)
 def frozen_totals(request: Request,
                   caller: Annotated[Caller, Depends(authorize("freeze.read", Right.DECIDE))],
-                  by: Annotated[str, Query(pattern="^(list|regime|country)$")] = "list") -> list[FreezeTotal]:
-    """Amounts still frozen, per list, regime or country and currency."""
+                  by: Annotated[str, Query(pattern="^(source|regime|country)$")] = "source") -> list[FreezeTotal]:
+    """Amounts still frozen, per source (list), regime or country and currency."""
     sums = totals(list_assets(request.app.state.engine, caller.member_id), by)
     caller.note.summary = f"totals by {by}: {len(sums)} rows"
     return [FreezeTotal(key=key, currency=currency, frozen=amount) for (key, currency), amount in sorted(sums.items())]
@@ -145,14 +142,10 @@ def _screen_file(engine: Engine, screener: Screener, content: str, member_id: in
         return screen_customer_file(engine, screener, path, member_id)
 
 
-def _run_out(run: CustomerRun) -> CustomerRunResponse:
-    return CustomerRunResponse.model_validate(run.to_dict())
-
-
-@router.post("/customers/screen", response_model=CustomerRunResponse, responses=PROBLEM_RESPONSES)
+@router.post("/customers/screen", response_model=CustomerRun, responses=PROBLEM_RESPONSES)
 async def screen_customers(body: CustomerFileRequest, request: Request,
                            caller: Annotated[Caller, Depends(authorize("customers.screen", Right.SCREEN))],
-                           ) -> CustomerRunResponse:
+                           ) -> CustomerRun:
     """Make the file the member's customer base and screen it in full (rows in error are reported)."""
     caller.note.subject = body.content
     screener, versions = await anyio.to_thread.run_sync(request.app.state.screeners.current)
@@ -161,14 +154,14 @@ async def screen_customers(body: CustomerFileRequest, request: Request,
                                          caller.member_id)
     caller.note.summary = (f"{run.run.customers} customers screened, {len(run.new_alerts)} new alerts, "
                            f"{len(run.errors)} rows refused")
-    return _run_out(run)
+    return run
 
 
-@router.post("/customers/rescreen", response_model=CustomerRunResponse, responses=_RESPONSES)
+@router.post("/customers/rescreen", response_model=CustomerRun, responses=_RESPONSES)
 async def rescreen_customers(request: Request,
                              caller: Annotated[Caller, Depends(authorize("customers.rescreen", Right.SCREEN))],
                              full: Annotated[bool, Query(description="Screen every customer again.")] = False,
-                             ) -> CustomerRunResponse:
+                             ) -> CustomerRun:
     """Screen the base again after a list change: only what the change touches, or all with full=true."""
     screener, versions = await anyio.to_thread.run_sync(request.app.state.screeners.current)
     caller.note.list_versions = versions
@@ -176,14 +169,14 @@ async def rescreen_customers(request: Request,
     run = await anyio.to_thread.run_sync(rescreen, request.app.state.engine, screener, caller.member_id)
     caller.note.summary = (f"{run.run.kind}: {run.run.screened} of {run.run.customers} screened, "
                            f"{run.run.new_alerts} new, {run.run.withdrawn_alerts} withdrawn alerts")
-    return _run_out(run)
+    return run
 
 
-@router.get("/customers/alerts", response_model=list[dict[str, Any]], responses=PROBLEM_RESPONSES)
+@router.get("/customers/alerts", response_model=list[CustomerAlert], responses=PROBLEM_RESPONSES)
 def customer_alerts(request: Request,
                     caller: Annotated[Caller, Depends(authorize("customers.alerts", Right.SCREEN))],
-                    status: Annotated[str, Query(pattern="^(open|withdrawn)$")] = "open") -> list[dict[str, Any]]:
+                    status: Annotated[str, Query(pattern="^(open|withdrawn)$")] = "open") -> list[CustomerAlert]:
     """The member's customer alerts (open, or withdrawn with the reason)."""
     found = list_alerts(request.app.state.engine, caller.member_id, status)
     caller.note.summary = f"{len(found)} {status} customer alerts"
-    return [asdict(a) for a in found]
+    return found
