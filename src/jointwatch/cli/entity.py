@@ -8,21 +8,22 @@ import typer
 from rich.markup import escape
 
 from jointwatch.cli.consoles import DataTable
-from jointwatch.cli.output import DbOption, JsonOption, console, print_json, run
+from jointwatch.cli.output import Commands, DbOption, JsonOption, console, handles_errors, print_json
 from jointwatch.store import show_entity, open_engine
 
-app = typer.Typer(help="Look at listed entities.", no_args_is_help=True)
+entity_app = typer.Typer(help="Look at listed entities.", no_args_is_help=True)
 
 
-@app.command("show")
-def show_command(
+@entity_app.command("show")
+@handles_errors
+def entity_show(
     ref: Annotated[str, typer.Argument(help="The source's reference (QDi.354, 6931) or an entity id.")],
     source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Show every statement about a listed entity: value, source, reference, first and last seen."""
-    views = run(as_json, lambda: show_entity(open_engine(db), ref, source))
+    views = show_entity(open_engine(db), ref, source)
     if as_json:
         print_json([{
             "source": v.source, "reference": v.reference, "entity_id": v.entity_id, "schema": v.schema,
@@ -42,3 +43,6 @@ def show_command(
             table.add_row(entity, s.prop, s.value, s.original_value or "", s.first_seen.isoformat(),
                           s.last_seen.isoformat(), "yes" if s.current else "no")
         console.print(table)
+
+
+COMMANDS: Commands = [("entity", entity_app)]

@@ -17,16 +17,17 @@ from jointwatch.cli.output import (
     byte_progress,
     console,
     err_console,
+    Commands,
+    handles_errors,
     print_json,
     record_progress,
-    run,
 )
 from jointwatch.sources import FORMATS, open_list
 from jointwatch.errors import FetchError
 from jointwatch.store import diff_versions, discard_new_store, list_versions_of, load_list, open_engine, store_exists
 from jointwatch.store.load import LoadResult
 
-app = typer.Typer(help="Load official and partner lists, keep their history, compare versions.",
+lists_app = typer.Typer(help="Load official and partner lists, keep their history, compare versions.",
                   no_args_is_help=True)
 
 FORMAT_HELP = "List format: " + ", ".join(f"{name} ({spec.title})" for name, spec in FORMATS.items())
@@ -43,8 +44,9 @@ def _report_load(result: LoadResult) -> None:
                       f"[bold]{escape(result.version)}[/], already loaded; nothing written")
 
 
-@app.command("load")
-def load_command(
+@lists_app.command("load")
+@handles_errors
+def lists_load(
     path: Annotated[Path, typer.Argument(help="The list file (or OFAC folder with sdn/alt/add).")],
     format: Annotated[str, typer.Option("--format", "-f", help=FORMAT_HELP)],
     source: Annotated[str | None, typer.Option(help="Source name; required for partner lists (csv, ftm).")] = None,
@@ -56,24 +58,22 @@ def load_command(
     The whole file is loaded in one transaction: a malformed or hostile file changes
     nothing. Loading a file already loaded creates no new version.
     """
-    def action() -> LoadResult:
-        parsed = open_list(path, format, source)
-        existed = store_exists(db)
-        engine = open_engine(db, create=True)
-        try:
-            with record_progress(f"loading {parsed.source}", not as_json) as progress:
-                return load_list(engine, parsed, progress)
-        except BaseException:
-            if not existed:
-                discard_new_store(engine)  # a failed first load leaves no empty store behind
-            raise
-
-    result = run(as_json, action)
+    parsed = open_list(path, format, source)
+    existed = store_exists(db)
+    engine = open_engine(db, create=True)
+    try:
+        with record_progress(f"loading {parsed.source}", not as_json) as progress:
+            result = load_list(engine, parsed, progress)
+    except BaseException:
+        if not existed:
+            discard_new_store(engine)  # a failed first load leaves no empty store behind
+        raise
     print_json(result) if as_json else _report_load(result)
 
 
-@app.command("update")
-def update_command(
+@lists_app.command("update")
+@handles_errors
+def lists_update(
     source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Only these sources (repeatable).")] = None,
     from_dir: Annotated[Path | None, typer.Option(
         "--from", help="Take the files from this folder instead of downloading.")] = None,
@@ -103,7 +103,7 @@ def update_command(
                 print_message("[bold red]error:[/]", message)
             raise typer.Exit(2)
         entries = [e for e in entries if e.source in source]
-    existed = run(as_json, lambda: store_exists(db))
+    existed = store_exists(db)
     engine: Engine | None = None  # opened (and so created) only once a list is at hand
     cache_dir = cache or default_cache_dir()
     outcomes: list[dict[str, object]] = []
@@ -161,7 +161,8 @@ def update_command(
     raise typer.Exit(exit_code)
 
 
-def init_command(
+@handles_errors
+def init(
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -171,8 +172,8 @@ def init_command(
     refuses a path where there is none (exit 4), so a mistyped --db is an error, not a new
     empty store. Screening an empty store refuses too (exit 9) until lists are loaded.
     """
-    existed = run(as_json, lambda: store_exists(db))
-    engine = run(as_json, lambda: open_engine(db, create=True))
+    existed = store_exists(db)
+    engine = open_engine(db, create=True)
     outcome = {"store": engine.url.render_as_string(hide_password=True), "created": not existed}
     if as_json:
         print_json(outcome)
@@ -182,14 +183,15 @@ def init_command(
                       "or `jointwatch lists load`", highlight=False, markup=False)
 
 
-@app.command("show")
-def show_command(
+@lists_app.command("show")
+@handles_errors
+def lists_show(
     source: Annotated[str | None, typer.Argument(help="Only this source.")] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """List the sources in the store, their versions and what each version holds."""
-    versions = run(as_json, lambda: list_versions_of(open_engine(db), source))
+    versions = list_versions_of(open_engine(db), source)
     if as_json:
         print_json(versions)
         return
@@ -207,8 +209,9 @@ def show_command(
     console.print(table)
 
 
-@app.command("diff")
-def diff_command(
+@lists_app.command("diff")
+@handles_errors
+def lists_diff(
     source: Annotated[str, typer.Argument(help="Source to compare, e.g. us_ofac_sdn.")],
     from_version: Annotated[str | None, typer.Option(
         "--from", help="Older version (label, prefix or date); default: the one before --to.")] = None,
@@ -219,7 +222,7 @@ def diff_command(
     as_json: JsonOption = False,
 ) -> None:
     """Show the entities added, removed and changed between two versions of a list."""
-    diff = run(as_json, lambda: diff_versions(open_engine(db), source, from_version, to_version))
+    diff = diff_versions(open_engine(db), source, from_version, to_version)
     if as_json:
         print_json(diff)
         return
@@ -248,3 +251,6 @@ def diff_command(
         console.print(table)
         if len(changes) > limit:
             console.print(f"… and {len(changes) - limit} more (use --limit or --json)")
+
+
+COMMANDS: Commands = [("init", init), ("lists", lists_app)]

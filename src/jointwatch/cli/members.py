@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from jointwatch.cli.consoles import DataTable
 from jointwatch.errors import QueryError
-from jointwatch.cli.output import DbOption, JsonOption, console, print_json, run
+from jointwatch.cli.output import Commands, DbOption, JsonOption, console, handles_errors, print_json
 from jointwatch.store import open_engine
 from jointwatch.store.audit import AuditEntry, read_audit, rows_about
 from jointwatch.store.audit_keys import rotate_key
@@ -21,19 +21,13 @@ keys_app = typer.Typer(help="API keys of members' users (shown once, stored hash
 audit_app = typer.Typer(help="The audit trail of the service (append-only).", no_args_is_help=True)
 
 
-def register(app: typer.Typer) -> None:
-    """Add the members, keys and audit command groups to the main CLI."""
-    app.add_typer(members_app, name="members")
-    app.add_typer(keys_app, name="keys")
-    app.add_typer(audit_app, name="audit")
-
-
 @members_app.command("add")
+@handles_errors
 def members_add(name: Annotated[str, typer.Argument(help="The member's name, e.g. 'Border Police NL'.")],
                 country: Annotated[str | None, typer.Option(help="ISO 3166-1 alpha-2 code.")] = None,
                 db: DbOption = None, as_json: JsonOption = False) -> None:
     """Add a member (a partner organisation)."""
-    member = run(as_json, lambda: add_member(open_engine(db), name, country))
+    member = add_member(open_engine(db), name, country)
     if as_json:
         print_json(member)
     else:
@@ -41,9 +35,10 @@ def members_add(name: Annotated[str, typer.Argument(help="The member's name, e.g
 
 
 @members_app.command("list")
+@handles_errors
 def members_list(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Show every member."""
-    found = run(as_json, lambda: list_members(open_engine(db)))
+    found = list_members(open_engine(db))
     if as_json:
         print_json(found)
         return
@@ -56,12 +51,13 @@ def members_list(db: DbOption = None, as_json: JsonOption = False) -> None:
 
 
 @keys_app.command("create")
+@handles_errors
 def keys_create(member: Annotated[str, typer.Option("--member", "-m", help="Member name or number.")],
                 user: Annotated[str, typer.Option("--user", "-u", help="Who will use the key.")],
                 role: Annotated[str, typer.Option("--role", "-r", help=f"One of {', '.join(ROLES)}.")],
                 db: DbOption = None, as_json: JsonOption = False) -> None:
     """Create an API key and print its secret. It is shown this once and stored only hashed."""
-    key, secret = run(as_json, lambda: create_key(open_engine(db), member, user, role))
+    key, secret = create_key(open_engine(db), member, user, role)
     if as_json:
         print_json({"key": secret, "prefix": key.prefix, "member": key.member_name, "user": key.user,
                     "role": key.role})
@@ -72,10 +68,11 @@ def keys_create(member: Annotated[str, typer.Option("--member", "-m", help="Memb
 
 
 @keys_app.command("revoke")
+@handles_errors
 def keys_revoke(prefix: Annotated[str, typer.Argument(help="The key's prefix (keys list) or the whole key.")],
                 db: DbOption = None, as_json: JsonOption = False) -> None:
     """Revoke a key: from now on it gets 401."""
-    key = run(as_json, lambda: revoke_key(open_engine(db), prefix))
+    key = revoke_key(open_engine(db), prefix)
     if as_json:
         print_json(key)
     else:
@@ -83,10 +80,11 @@ def keys_revoke(prefix: Annotated[str, typer.Argument(help="The key's prefix (ke
 
 
 @keys_app.command("list")
+@handles_errors
 def keys_list(member: Annotated[str | None, typer.Option("--member", "-m", help="Only this member.")] = None,
               db: DbOption = None, as_json: JsonOption = False) -> None:
     """Show keys (prefix, user, role, state); secrets are never stored."""
-    found = run(as_json, lambda: list_keys(open_engine(db), member))
+    found = list_keys(open_engine(db), member)
     if as_json:
         print_json(found)
         return
@@ -110,14 +108,15 @@ def _audit_table(rows: list[AuditEntry]) -> None:
 
 
 @audit_app.command("show")
+@handles_errors
 def audit_show(member: Annotated[str | None, typer.Option("--member", "-m", help="Only this member.")] = None,
                since: Annotated[datetime | None, typer.Option(help="Only rows at or after this time (UTC).")] = None,
                limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many rows.")] = 1000,
                db: DbOption = None, as_json: JsonOption = False) -> None:
     """Show the audit trail: who asked, what, about which subject digest, against which lists."""
-    engine = run(as_json, lambda: open_engine(db))
-    member_id = run(as_json, lambda: get_member(engine, member).id) if member else None
-    rows = run(as_json, lambda: read_audit(engine, member_id, since, limit))
+    engine = open_engine(db)
+    member_id = get_member(engine, member).id if member else None
+    rows = read_audit(engine, member_id, since, limit)
     if as_json:
         print_json(rows)
         return
@@ -125,6 +124,7 @@ def audit_show(member: Annotated[str | None, typer.Option("--member", "-m", help
 
 
 @audit_app.command("find")
+@handles_errors
 def audit_find(name: Annotated[str, typer.Argument(help="The name exactly as the request sent it.")],
                birth_date: Annotated[str | None, typer.Option(help="As sent, e.g. 1982-05-03.")] = None,
                country: Annotated[list[str] | None, typer.Option(help="As sent; repeat, in the order sent.")] = None,
@@ -136,10 +136,10 @@ def audit_find(name: Annotated[str, typer.Argument(help="The name exactly as the
                db: DbOption = None, as_json: JsonOption = False) -> None:
     """Find the rows about one subject (a /match, a decision, or a batch of that subject alone),
     under every audit key the store has had: the digest is keyed, so only the store can check a name."""
-    view = run(as_json, lambda: _subject_view(name, birth_date, country, gender, schema, id_number))
-    engine = run(as_json, lambda: open_engine(db))
-    member_id = run(as_json, lambda: get_member(engine, member).id) if member else None
-    rows = run(as_json, lambda: rows_about(engine, [view, [view]], member_id, limit))
+    view = _subject_view(name, birth_date, country, gender, schema, id_number)
+    engine = open_engine(db)
+    member_id = get_member(engine, member).id if member else None
+    rows = rows_about(engine, [view, [view]], member_id, limit)
     if as_json:
         print_json(rows)
         return
@@ -162,12 +162,16 @@ def _subject_view(name: str, birth_date: str | None, countries: list[str] | None
 
 
 @audit_app.command("rotate-key")
+@handles_errors
 def audit_rotate_key(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Make a new audit key: rows from now on are digested under it; old keys stay, so `audit find` still
     checks older rows. A running service uses the new key from its next request."""
-    key = run(as_json, lambda: rotate_key(open_engine(db)))
+    key = rotate_key(open_engine(db))
     if as_json:
         print_json({"key": key.id, "created_at": key.created_at})
     else:
         console.print(f"audit key k{key.id} is now current; older keys are kept for `jointwatch audit find`",
                       highlight=False)
+
+
+COMMANDS: Commands = [("members", members_app), ("keys", keys_app), ("audit", audit_app)]

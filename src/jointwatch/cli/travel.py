@@ -14,7 +14,7 @@ from jointwatch.cli.consoles import DataTable, print_message
 from jointwatch.cli.output import MaxListAgeOption, StaleListsOption, screener_for
 from jointwatch.screening import OnStale
 from jointwatch.screening.freshness import DEFAULT_MAX_LIST_AGE_DAYS
-from jointwatch.cli.output import DbOption, JsonOption, console, err_console, print_json, run
+from jointwatch.cli.output import Commands, DbOption, JsonOption, console, err_console, handles_errors, print_json
 from jointwatch.errors import ATTENTION_EXIT, most_serious_exit
 from jointwatch.store import open_engine
 from jointwatch.store.travel_documents import document_sources, find_documents, load_documents
@@ -25,15 +25,10 @@ from jointwatch.travel.reply import carrier_reply
 from jointwatch.travel.screen import ManifestResult, result_record, screen_manifest
 
 travel_app = typer.Typer(help="Screen travellers: passports, passenger lists and reservations.", no_args_is_help=True)
-documents_app = typer.Typer(help="Lost, stolen and revoked travel documents.", no_args_is_help=True)
-travel_app.add_typer(documents_app, name="documents")
+travel_documents_app = typer.Typer(help="Lost, stolen and revoked travel documents.", no_args_is_help=True)
+travel_app.add_typer(travel_documents_app, name="documents")
 
 STATUS_STYLE = {"clear": "green", "refer": "yellow", "hit": "bold red"}
-
-
-def register(app: typer.Typer) -> None:
-    """Add this area's command groups to the main CLI."""
-    app.add_typer(travel_app, name="travel")
 
 
 def _print_result(result: ManifestResult, show_clear: bool) -> None:
@@ -66,6 +61,7 @@ def _print_result(result: ManifestResult, show_clear: bool) -> None:
 
 
 @travel_app.command("screen")
+@handles_errors
 def travel_screen(
     files: Annotated[list[Path], typer.Argument(help="Passenger lists, reservations, MRZ files or CSV.")],
     fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}.")] = "auto",
@@ -93,7 +89,7 @@ def travel_screen(
     file is screened. Exit: the most serious of 9 cannot screen, 7 a file refused, 8 a traveller
     referred or hit, 0 every traveller of every file clear.
     """
-    engine = run(as_json, lambda: open_engine(db))
+    engine = open_engine(db)
     manifests, rejected = read_travel_files(files, fmt)
     screener = screener_for(engine, as_json, threshold, max_list_age, stale_lists)
     results = [screen_manifest(m, screener, lambda numbers: find_documents(engine, numbers), threshold)
@@ -140,6 +136,7 @@ def _print_mrz(mrz: MRZ) -> None:
 
 
 @travel_app.command("mrz")
+@handles_errors
 def travel_mrz(
     lines: Annotated[list[str], typer.Argument(help="The zone's lines (2 or 3), as printed on the document.")],
     as_json: JsonOption = False,
@@ -148,7 +145,7 @@ def travel_mrz(
 
     Exit code 0 when every check digit is right, 7 when one fails or the zone is malformed.
     """
-    mrz = run(as_json, lambda: parse_mrz(lines, "MRZ"))
+    mrz = parse_mrz(lines, "MRZ")
     if as_json:
         print_json(mrz)
     else:
@@ -157,8 +154,9 @@ def travel_mrz(
         raise typer.Exit(7)
 
 
-@documents_app.command("load")
-def documents_load(
+@travel_documents_app.command("load")
+@handles_errors
+def travel_documents_load(
     path: Annotated[Path, typer.Argument(help="CSV: number, issuing_country[, type, status, reported].")],
     source: Annotated[str, typer.Option("--source", "-s", help="Whose register this is, e.g. 'nl-sltd'.")] = "local",
     db: DbOption = None,
@@ -168,20 +166,21 @@ def documents_load(
 
     The file is read whole first: a bad row (named by its line) loads nothing.
     """
-    engine = run(as_json, lambda: open_engine(db))
-    documents = run(as_json, lambda: read_document_file(path))
-    held = run(as_json, lambda: load_documents(engine, source, documents))
+    engine = open_engine(db)
+    documents = read_document_file(path)
+    held = load_documents(engine, source, documents)
     if as_json:
         print_json({"source": source, "documents": held})
     else:
         console.print(f"{held:,} documents held for source {escape(repr(source))}", highlight=False)
 
 
-@documents_app.command("list")
-def documents_list(db: DbOption = None, as_json: JsonOption = False) -> None:
+@travel_documents_app.command("list")
+@handles_errors
+def travel_documents_list(db: DbOption = None, as_json: JsonOption = False) -> None:
     """How many reported documents each source holds."""
-    engine = run(as_json, lambda: open_engine(db))
-    sources = run(as_json, lambda: document_sources(engine))
+    engine = open_engine(db)
+    sources = document_sources(engine)
     if as_json:
         print_json(sources)
         return
@@ -189,3 +188,6 @@ def documents_list(db: DbOption = None, as_json: JsonOption = False) -> None:
     for name, count in sources.items():
         table.add_row(name, f"{count:,}")
     console.print(table)
+
+
+COMMANDS: Commands = [("travel", travel_app)]
