@@ -30,7 +30,7 @@ from jointwatch import jsonout
 from jointwatch.errors import QueryError
 from jointwatch.network.analysis import Analysis, analyse
 from jointwatch.network.designate import designated_accounts
-from jointwatch.network.engines import ENGINES, EngineSettings, open_engine
+from jointwatch.network.engines import ENGINES, EngineSettings, open_analysis_engine
 from jointwatch.network.quality import Quality, load_transactions
 from jointwatch.network.schema import TraceSettings, default_rates, read_rates
 from jointwatch.network.simulate import SimulationSettings, simulate
@@ -162,9 +162,9 @@ def network_trace(
     rate_table = read_rates(rates) if rates else default_rates()
     screener = None
     if screen:
-        from jointwatch.store import open_engine as open_store  # noqa: PLC0415
+        from jointwatch.store import open_engine  # noqa: PLC0415
 
-        store = open_store(db)
+        store = open_engine(db)
         screener = screener_for(store, as_json, screen_threshold, max_list_age, stale_lists)
     engine_settings = _engine_settings(memory_limit, threads, temp_dir, spark_master, engine)
     with _steps(not as_json) as step:
@@ -253,7 +253,7 @@ def network_typologies(
     if unknown:
         raise typer.BadParameter(f"unknown detector(s) {', '.join(unknown)}", param_hint="--only")
     rate_table = read_rates(rates) if rates else default_rates()
-    eng = open_engine(engine, _engine_settings(memory_limit, threads, temp_dir, spark_master, engine))
+    eng = open_analysis_engine(engine, _engine_settings(memory_limit, threads, temp_dir, spark_master, engine))
     try:
         with _steps(not as_json) as step:
             step("loading and checking transactions")
@@ -280,7 +280,7 @@ def network_check(
 ) -> None:
     """Check a transaction file: every problem with its count, rule and example rows (DuckDB)."""
     rate_table = read_rates(rates) if rates else default_rates()
-    eng = open_engine("duckdb")
+    eng = open_analysis_engine("duckdb")
     try:
         quality = load_transactions(eng, transactions, rate_table)
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import getpass
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,34 +14,36 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from jointwatch import settings
 from jointwatch.cli.consoles import console as console  # re-exported: the commands print through it
 from jointwatch.cli.consoles import err_console, print_message
-from jointwatch.errors import JointwatchError
+from jointwatch.errors import JointwatchError, NotFoundError
 from jointwatch.jsonout import dumps
 from jointwatch.screening import ListPolicy, OnStale, Screener, open_screener
 from jointwatch.screening.freshness import DEFAULT_MAX_LIST_AGE_DAYS, MAX_LIST_AGE_DAYS
-from jointwatch.store.members import Member, acting_member
+from jointwatch.settings import Setting
+from jointwatch.store.members import LOCAL_MEMBER, Member, acting_member, get_member
 
-DbOption = Annotated[
-    str | None,
-    typer.Option("--db", envvar="JOINTWATCH_DB", show_envvar=True,
-                 help="Store: a SQLite file path or a database URL (postgresql://…). "
-                      "Default: ./jointwatch.db"),
-]
-MemberOption = Annotated[str, typer.Option(
-    "--member", "-m", envvar="JOINTWATCH_MEMBER", show_envvar=True,
-    help="The member (partner) acting: name or number. The CLI sees and records what this member's "
-         "API keys see and record. Default: the store's own member 'local', made on first use.")]
+
+def setting_option(setting: Setting[Any], *aliases: str, **extra: Any) -> Any:
+    """The Typer option of a declared setting (``jointwatch.settings``): its flag, its environment
+    variable and its description, so that the command line, the docs and the library agree."""
+    if setting.flag is None:
+        raise ValueError(f"{setting.name} has no command-line flag")
+    default = "" if setting.default in (None, ()) else f" Default: {setting.default}."
+    return typer.Option(setting.flag, *aliases, envvar=setting.env, show_envvar=True, show_default=False,
+                        help=setting.description + default, **extra)
+
+
+DbOption = Annotated[str | None, setting_option(settings.DB)]
+MemberOption = Annotated[str, setting_option(settings.MEMBER, "-m")]
+UserOption = Annotated[str | None, setting_option(settings.USER, "-u")]
+BirthDateOption = Annotated[str | None, typer.Option(
+    "--birth-date", "--dob", help="Birth date: YYYY, YYYY-MM, YYYY-MM-DD or DD.MM.YYYY.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines instead of tables.")]
-MaxListAgeOption = Annotated[float, typer.Option(
-    "--max-list-age", envvar="JOINTWATCH_MAX_LIST_AGE", show_envvar=True, min=0, max=MAX_LIST_AGE_DAYS,
-    metavar="DAYS",
-    help="Refuse to screen (exit 9) when a list was last confirmed current longer ago than this "
-         "(by a load or `lists update`); 0: no limit; at most 36500.")]
-StaleListsOption = Annotated[OnStale, typer.Option(
-    "--stale-lists", envvar="JOINTWATCH_STALE_LISTS", show_envvar=True, case_sensitive=False,
-    help="With lists older than --max-list-age: refuse (exit 9) or warn and screen. "
-         "With no list loaded screening always refuses.")]
+MaxListAgeOption = Annotated[float, setting_option(settings.MAX_LIST_AGE, min=0, max=MAX_LIST_AGE_DAYS,
+                                                   metavar="DAYS")]
+StaleListsOption = Annotated[OnStale, setting_option(settings.STALE_LISTS, case_sensitive=False)]
 
 T = TypeVar("T")
 
@@ -97,9 +100,29 @@ def run(as_json: bool, action: Callable[[], T]) -> T:
         raise fail(exc, as_json) from None
 
 
+def default_user() -> str:
+    """Who is acting when --user is not given: the login name, as a shell history would show it."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (a container's uid) and no LOGNAME/USER
+        return "cli"
+
+
 def member_for(engine: Any, member: str, as_json: bool) -> Member:
     """The member this command acts as (``--member``), or exit 6 if there is no such member."""
     return run(as_json, lambda: acting_member(engine, member))
+
+
+def reading_member_id(engine: Any, member: str, as_json: bool) -> int | None:
+    """The acting member's number for a command that only reads (screening applies its
+    decisions): None while the store's own ``local`` member has not been made, so a read never
+    writes; exit 6 for any other unknown member."""
+    try:
+        return get_member(engine, member).id
+    except NotFoundError as exc:
+        if member == LOCAL_MEMBER:
+            return None
+        raise fail(exc, as_json) from None
 
 
 def screener_for(engine: Any, as_json: bool, threshold: float | None = None,
