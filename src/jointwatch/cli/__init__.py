@@ -41,7 +41,7 @@ _mount(travel.COMMANDS)
 payments.register(app)
 _mount(network.COMMANDS)
 media.register(app)
-app.command("serve")(serve.serve_command)
+_mount(serve.COMMANDS)
 
 
 def _version(value: bool) -> None:

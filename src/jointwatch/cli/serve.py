@@ -10,12 +10,13 @@ from rich.markup import escape
 
 from jointwatch import settings as S
 from jointwatch.cli.output import (
+    Commands,
     DbOption,
     MaxListAgeOption,
     StaleListsOption,
     console,
     err_console,
-    run,
+    handles_errors,
     setting_option,
 )
 from jointwatch.errors import ScreeningUnavailableError
@@ -40,7 +41,8 @@ def _seconds(value: float) -> float:
 
 # Every ServiceSettings field is an option here with its environment variable, declared (name,
 # default, description) in jointwatch.settings; tests/cli/test_serve_settings.py checks none is missing.
-def serve_command(
+@handles_errors
+def serve(
     host: Annotated[str, setting_option(S.HOST)] = S.HOST.default,
     port: Annotated[int, setting_option(S.PORT, min=1, max=65535)] = S.PORT.default,
     cors_origin: Annotated[list[str] | None, setting_option(S.CORS_ORIGINS, metavar="ORIGIN")] = None,
@@ -76,7 +78,7 @@ def serve_command(
 
     from jointwatch.api import ServiceSettings, create_app  # noqa: PLC0415
 
-    engine = run(False, lambda: open_engine(db))
+    engine = open_engine(db)
     settings = ServiceSettings(
         max_body_bytes=max_body_bytes, max_batch=max_batch, max_job=max_job, max_job_body_bytes=max_job_body_bytes,
         threshold=threshold, cors_origins=tuple(cors_origin or ()), rate_per_second=rate_per_second,
@@ -93,3 +95,6 @@ def serve_command(
         err_console.print(f"[bold yellow]warning:[/] screening answers 503 until this is fixed: {escape(str(exc))}",
                           highlight=False, markup=True)
     uvicorn.run(app, host=host, port=port, server_header=False, proxy_headers=False, timeout_graceful_shutdown=30)
+
+
+COMMANDS: Commands = [("serve", serve)]
