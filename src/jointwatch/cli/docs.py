@@ -145,14 +145,18 @@ def _facts(param: Any) -> list[str]:
     if param.multiple and "repeat" not in (param.help or ""):
         facts.append("repeatable")
     low, high = getattr(param, "min", None), getattr(param, "max", None)
+    above = "more than" if getattr(param, "min_open", False) else "at least"
+    below = "less than" if getattr(param, "max_open", False) else "at most"
     if low is not None and high is not None:
-        facts.append(f"{low} to {high}")
+        facts.append(f"{above} {low}, {below} {high}")
     elif low is not None:
-        facts.append(f"at least {low}")
+        facts.append(f"{above} {low}")
     elif high is not None:
-        facts.append(f"at most {high}")
+        facts.append(f"{below} {high}")
     default = param.default
-    if not param.required and default not in (None, False, (), []):
+    # show_default=False: the help text says the default itself (options made from jointwatch.settings)
+    shown = getattr(param, "show_default", True) is not False
+    if shown and not param.required and default not in (None, False, (), []):
         if getattr(param, "is_flag", False) and param.secondary_opts:
             default = param.opts[0] if default else param.secondary_opts[0]
         facts.append(f"default: `{_shown(default)}`")
