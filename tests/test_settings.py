@@ -9,7 +9,7 @@ import pytest
 
 from jointwatch import settings
 from jointwatch.screening import ListPolicy
-from jointwatch.screening.freshness import DEFAULT_MAX_LIST_AGE_DAYS
+from jointwatch.screening.freshness import DEFAULT_MAX_LIST_AGE_DAYS, MAX_LIST_AGE_DAYS
 from jointwatch.store.media_bank import DISPUTES_PER_DAY
 from jointwatch.store.members import LOCAL_MEMBER
 
@@ -60,6 +60,7 @@ def test_only_the_settings_module_reads_the_environment() -> None:
 
 def test_declared_defaults_agree_with_their_domains() -> None:
     assert settings.MAX_LIST_AGE.default == DEFAULT_MAX_LIST_AGE_DAYS == ListPolicy().max_age_days
+    assert f"at most {MAX_LIST_AGE_DAYS:.0f}." in settings.MAX_LIST_AGE.description
     assert settings.STALE_LISTS.default == ListPolicy().on_stale.value
     assert settings.MEDIA_DISPUTES_PER_DAY.default == DISPUTES_PER_DAY
     assert settings.MEMBER.default == LOCAL_MEMBER

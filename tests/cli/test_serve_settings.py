@@ -118,3 +118,21 @@ def test_serve_refuses_a_bad_value_naming_it(served: dict[str, Any], env: str, v
     assert result.exit_code == 2
     assert settings.BY_ENV[env].flag in result.output
     assert "app" not in served
+
+
+def _all_options(command: Any, path: str = "jointwatch") -> list[tuple[str, Any]]:
+    """(command path, option) for every option of every command of the app."""
+    found = [(path, p) for p in command.params]
+    for name, sub in getattr(command, "commands", {}).items():
+        found += _all_options(sub, f"{path} {name}")
+    return found
+
+
+def test_every_declared_flag_is_an_option_with_its_variable() -> None:
+    options = _all_options(typer.main.get_command(app))
+    # lists update's --cache sets its download folder alone; the variable is read by jointwatch.settings
+    for setting in (s for s in settings.SETTINGS if s.flag and s is not settings.CACHE):
+        wired = [path for path, p in options if setting.flag in p.opts and p.envvar == setting.env]
+        assert wired, f"no command has {setting.flag} reading {setting.env}"
+    stray = sorted({(path, str(p.envvar)) for path, p in options if p.envvar and p.envvar not in settings.BY_ENV})
+    assert not stray, f"options reading undeclared variables: {stray}"
