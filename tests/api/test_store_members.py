@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from jointwatch.errors import NotFoundError, StoreError
+from jointwatch.errors import ConflictError, InvalidInputError, NotFoundError
 from jointwatch.store.audit import read_audit, record, subject_digest
 from jointwatch.store.members import add_member, create_key, find_key, get_member, list_keys, revoke_key
 from tests.store.conftest import make_store
@@ -25,9 +25,9 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 def test_members_and_keys(store: Engine) -> None:
     member = add_member(store, "Border Police NL", "NL")
     assert member.country == "nl" and get_member(store, "Border Police NL") == get_member(store, member.id)
-    with pytest.raises(StoreError, match="already exists"):
+    with pytest.raises(ConflictError, match="already exists"):
         add_member(store, "Border Police NL")
-    with pytest.raises(StoreError, match="role"):
+    with pytest.raises(InvalidInputError, match="role"):
         create_key(store, member.id, "alice", "superuser")
     key, secret = create_key(store, "Border Police NL", "alice", "analyst")
     assert secret.startswith(f"jw_{key.prefix}_")

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import Engine
 
-from jointwatch.errors import QueryError, StoreError
+from jointwatch.errors import ConflictError, InvalidInputError
 from jointwatch.media.bank import change_status, get_item, history, list_items
 from jointwatch.media.files import contribute_files, match_files
 from jointwatch.media.labels import make_labels
@@ -102,17 +102,17 @@ def test_only_the_contributor_withdraws_or_reinstates(bank_store: Engine, partne
                                                       photo_files: dict[str, Path]) -> None:
     a, b = partners
     item = _bank(bank_store, a, photo_files["coffee"])
-    with pytest.raises(StoreError, match="only the member that contributed"):
+    with pytest.raises(ConflictError, match="only the member that contributed"):
         change_status(bank_store, item, b.id, "x", "withdraw", "I do not like it")
     change_status(bank_store, item, b.id, "x", "dispute", "false positive")
-    with pytest.raises(StoreError, match="already disputed"):
+    with pytest.raises(ConflictError, match="already disputed"):
         change_status(bank_store, item, b.id, "x", "dispute", "again")
     change_status(bank_store, item, a.id, "x", "dispute", "agreed")
-    with pytest.raises(StoreError, match="only the member that contributed"):
+    with pytest.raises(ConflictError, match="only the member that contributed"):
         change_status(bank_store, item, b.id, "x", "reinstate", "changed my mind")
-    with pytest.raises(StoreError, match="is disputed"):
+    with pytest.raises(ConflictError, match="is disputed"):
         change_status(bank_store, item, a.id, "x", "dispute", "again")
-    with pytest.raises(QueryError, match="give a reason"):
+    with pytest.raises(InvalidInputError, match="give a reason"):
         change_status(bank_store, item, a.id, "x", "withdraw", "  ")
     assert get_item(bank_store, item, None).status == "disputed"
 

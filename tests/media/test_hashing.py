@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from jointwatch.errors import QueryError
+from jointwatch.errors import MessageFormatError, NotAnImageError
 from jointwatch.media.files import NOT_AN_IMAGE, hash_media
-from jointwatch.media.hashing import MAX_PIXELS, NotAnImageError, hash_file, hex_to_bytes
+from jointwatch.media.hashing import MAX_PIXELS, hash_file, hex_to_bytes
 from tests.media.conftest import edited, image_bytes
 
 
@@ -61,7 +61,7 @@ def test_a_flat_image_is_hashed_but_flagged_low_quality() -> None:
 def test_zero_byte_file(tmp_path: Path) -> None:
     empty = tmp_path / "empty.jpg"
     empty.write_bytes(b"")
-    with pytest.raises(QueryError, match=r"empty\.jpg: the file is empty"):
+    with pytest.raises(MessageFormatError, match=r"empty\.jpg: the file is empty"):
         hash_file(empty)
 
 
@@ -69,7 +69,7 @@ def test_truncated_image(tmp_path: Path, photos: dict[str, Image.Image]) -> None
     data = image_bytes(photos["coffee"], "JPEG", quality=90)
     cut = tmp_path / "cut.jpg"
     cut.write_bytes(data[: len(data) // 3])
-    with pytest.raises(QueryError, match=r"cut\.jpg: corrupt or truncated"):
+    with pytest.raises(MessageFormatError, match=r"cut\.jpg: corrupt or truncated"):
         hash_file(cut)
 
 
@@ -78,7 +78,7 @@ def test_corrupt_png(tmp_path: Path, photos: dict[str, Image.Image]) -> None:
     data[200:400] = b"\xff" * 200  # inside the compressed pixel data
     bad = tmp_path / "bad.png"
     bad.write_bytes(bytes(data))
-    with pytest.raises(QueryError, match=r"bad\.png: corrupt or truncated"):
+    with pytest.raises(MessageFormatError, match=r"bad\.png: corrupt or truncated"):
         hash_file(bad)
 
 
@@ -87,7 +87,7 @@ def test_decompression_bomb_is_refused_before_decoding(tmp_path: Path) -> None:
     bomb = tmp_path / "bomb.png"
     Image.new("1", (side, side)).save(bomb)  # a few KB on disk, 50+ Mpx once decoded
     assert bomb.stat().st_size < 100_000
-    with pytest.raises(QueryError, match=r"bomb\.png: .*(decompression bomb|pixels)"):
+    with pytest.raises(MessageFormatError, match=r"bomb\.png: .*(decompression bomb|pixels)"):
         hash_file(bomb)
 
 
@@ -102,5 +102,5 @@ def test_a_non_image_is_refused_for_pdq_and_still_hashed_exactly(tmp_path: Path)
 
 
 def test_too_small_to_hash() -> None:
-    with pytest.raises(QueryError, match="too small"):
+    with pytest.raises(MessageFormatError, match="too small"):
         hash_media(image_bytes(Image.new("RGB", (8, 8))), "tiny.png")

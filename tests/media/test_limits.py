@@ -24,8 +24,8 @@ from typer.testing import CliRunner
 
 from jointwatch.api import create_app
 from jointwatch.cli import app
-from jointwatch.errors import QueryError
-from jointwatch.media.files import DecodeGate, MediaBusyError
+from jointwatch.errors import MediaBusyError, MessageFormatError
+from jointwatch.media.files import DecodeGate
 from jointwatch.media.hashing import DRAFT_SIDE, MAX_PIXELS, decode_image, pdq_hash
 from tests.api.conftest import make_member
 from tests.media.conftest import image_bytes, make_store
@@ -48,9 +48,9 @@ BOMB = png_bomb(6000, 6000)
 
 def test_a_decompression_bomb_is_refused_from_its_header() -> None:
     assert len(BOMB) < 100_000 and 6000 * 6000 > MAX_PIXELS
-    with pytest.raises(QueryError, match=r"bomb\.png: 6000x6000 pixels is over the limit of 20,000,000"):
+    with pytest.raises(MessageFormatError, match=r"bomb\.png: 6000x6000 pixels is over the limit of 20,000,000"):
         decode_image(BOMB, "bomb.png")
-    with pytest.raises(QueryError, match=r"huge\.png: too many pixels \(decompression bomb\?\)"):
+    with pytest.raises(MessageFormatError, match=r"huge\.png: too many pixels \(decompression bomb\?\)"):
         decode_image(png_bomb(10_000, 10_000), "huge.png")  # past twice the limit, Pillow's own refusal
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from jointwatch.errors import QueryError
+from jointwatch.errors import MessageFormatError
 from jointwatch.network.analysis import analyse
 from jointwatch.network.engines import DuckDBEngine
 
@@ -56,18 +56,18 @@ def test_every_problem_is_counted_with_examples_and_the_trace_runs(tmp_path: Pat
 def test_missing_columns_name_the_file_and_the_columns(tmp_path: Path, duck: DuckDBEngine) -> None:
     path = tmp_path / "short.csv"
     path.write_text("id,timestamp,amount\nt1,2024-01-01,5\n", encoding="utf-8")
-    with pytest.raises(QueryError, match=r"short.csv, header: missing column\(s\) currency, sender_account"):
+    with pytest.raises(MessageFormatError, match=r"short.csv, header: missing column\(s\) currency, sender_account"):
         analyse(path, ["T"], engine=duck)
 
 
 def test_unreadable_and_unknown_files_are_query_errors(tmp_path: Path, duck: DuckDBEngine) -> None:
-    with pytest.raises(QueryError, match="no such file"):
+    with pytest.raises(MessageFormatError, match="no such file"):
         analyse(tmp_path / "missing.csv", ["T"], engine=duck)
     odd = tmp_path / "data.xlsx"
     odd.write_bytes(b"PK\x03\x04")
-    with pytest.raises(QueryError, match="expected a .csv or .parquet"):
+    with pytest.raises(MessageFormatError, match="expected a .csv or .parquet"):
         analyse(odd, ["T"], engine=duck)
     broken = tmp_path / "broken.parquet"
     broken.write_bytes(b"not parquet at all")
-    with pytest.raises(QueryError, match="broken.parquet: cannot read as parquet"):
+    with pytest.raises(MessageFormatError, match="broken.parquet: cannot read as parquet"):
         analyse(broken, ["T"], engine=duck)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from jointwatch.errors import QueryError
+from jointwatch.errors import InvalidInputError
 from jointwatch.network.analysis import analyse
 from jointwatch.network.engines import DuckDBEngine
 from jointwatch.network.schema import TraceSettings
@@ -106,7 +106,7 @@ def test_min_amount_filters_and_reports_the_rest(tmp_path: Path, duck: DuckDBEng
 
 def test_unknown_designated_account_is_an_error_naming_the_file(tmp_path: Path, duck: DuckDBEngine) -> None:
     path = write_transactions(tmp_path / "chain.csv", CHAIN)
-    with pytest.raises(QueryError, match="chain.csv.*none of the designated"):
+    with pytest.raises(InvalidInputError, match="chain.csv.*none of the designated"):
         analyse(path, ["NOPE"], engine=duck)
 
 

@@ -7,14 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from jointwatch.payments.model import MessageError, Payment, PaymentFormatError
+from jointwatch.errors import MessageFormatError
+from jointwatch.payments.model import Payment, UnreadMessage
 from jointwatch.payments.reader import read_payments
 from tests.conftest import FIXTURES
 
 SAMPLES = FIXTURES / "payments"
 
 
-def _read(name: str) -> list[Payment | MessageError]:
+def _read(name: str) -> list[Payment | UnreadMessage]:
     return list(read_payments(SAMPLES / name))
 
 
@@ -88,7 +89,7 @@ def test_mt103_blocks_and_fields() -> None:
     assert c2 is not None and (c2.name, c2.country, c2.location) == ("TARIQ AL HARZI", "SY", ":59F:")
     assert c2.account is not None and c2.account.value == "0012345678"
     assert two.agent("creditor_agent").bic == "MOSWRUMM"  # type: ignore[union-attr]
-    assert isinstance(broken, MessageError)
+    assert isinstance(broken, UnreadMessage)
     assert (broken.position, broken.reference) == (3, "ABN-BROKEN-1")
     assert broken.field.startswith(":32A:") and "230631" in broken.reason
 
@@ -96,21 +97,21 @@ def test_mt103_blocks_and_fields() -> None:
 def test_a_broken_message_is_reported_and_the_rest_read() -> None:
     ok, bad, listed = _read("pacs008_broken.xml")
     assert isinstance(ok, Payment) and isinstance(listed, Payment)
-    assert isinstance(bad, MessageError)
+    assert isinstance(bad, UnreadMessage)
     assert (bad.position, bad.reference) == (2, "BAD-IBAN-2")
     assert bad.field.startswith("CdtTrfTxInf/CdtrAcct/Id/IBAN") and "checksum" in bad.reason.lower()
     assert listed.position == 3
 
 
 def test_hostile_and_foreign_files_are_refused(tmp_path: Path) -> None:
-    with pytest.raises(PaymentFormatError, match="DOCTYPE"):
+    with pytest.raises(MessageFormatError, match="DOCTYPE"):
         _read("doctype.xml")
     other = tmp_path / "other.txt"
     other.write_text("hello", encoding="utf-8")
-    with pytest.raises(PaymentFormatError, match="neither ISO 20022"):
+    with pytest.raises(MessageFormatError, match="neither ISO 20022"):
         list(read_payments(other))
     cut = tmp_path / "cut.xml"
     text = (SAMPLES / "pacs008_sample.xml").read_text(encoding="utf-8")
     cut.write_text(text[:text.index("<CdtTrfTxInf>", text.index("</CdtTrfTxInf>")) + 200], encoding="utf-8")
     read = list(read_payments(cut))
-    assert isinstance(read[0], Payment) and isinstance(read[-1], MessageError) and "malformed" in read[-1].reason
+    assert isinstance(read[0], Payment) and isinstance(read[-1], UnreadMessage) and "malformed" in read[-1].reason

@@ -20,12 +20,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from jointwatch.errors import FetchError
+from jointwatch.errors import DownloadError, FetchError
 from jointwatch.sources.ofac_csv import parse_ofac_sdn
 from jointwatch.sources.fetch import (
     MAX_BYTES,
     META_NAME,
-    DownloadError,
     FetchResult,
     SourceEntry,
     SourceFile,

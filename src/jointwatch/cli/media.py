@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from jointwatch.cli.output import DbOption, JsonOption, console, err_console, print_json, record_progress, run
-from jointwatch.errors import QueryError
+from jointwatch.errors import InvalidInputError
 from jointwatch.store import DISPUTES_PER_DAY, get_member, open_engine
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ def _finish(outcomes: list[FileOutcome], as_json: bool) -> None:
     if failed:
         if not as_json:
             err_console.print(f"[bold red]{len(failed)} of {len(outcomes)} files failed[/]", highlight=False)
-        raise typer.Exit(QueryError.exit_code)
+        raise typer.Exit(InvalidInputError.exit_code)
 
 
 def _collect(outcomes: Iterable[FileOutcome], as_json: bool) -> list[FileOutcome]:
@@ -96,7 +96,7 @@ def media_hash(paths: PathsArgument, as_json: JsonOption = False) -> None:
             try:
                 hashed = hash_media(read_bytes(path), str(path), signatures=False)
                 yield FileOutcome(str(path), hashed.hashes, note=hashed.note)
-            except QueryError as exc:
+            except InvalidInputError as exc:
                 yield FileOutcome(str(path), error=str(exc))
 
     outcomes = run(as_json, lambda: _collect(each(), as_json))

@@ -31,7 +31,7 @@ from jointwatch.cli.output import (
     run,
     screener_for,
 )
-from jointwatch.errors import QueryError
+from jointwatch.errors import MessageFormatError, QueryError
 from jointwatch.screening import DEFAULT_THRESHOLD, Match, OnStale, Query, open_screener, screen_file
 from jointwatch.screening.freshness import DEFAULT_MAX_LIST_AGE_DAYS
 from jointwatch.screening.batch import match_record
@@ -194,13 +194,13 @@ def _compare_pairs(screener: Any, pairs: Path, out: Any) -> None:
     try:
         handle = pairs.open(encoding="utf-8-sig", newline="")
     except OSError as error:
-        raise QueryError(f"{pairs}: cannot read ({error.strerror})") from None
+        raise MessageFormatError(pairs, None, f"cannot read ({error.strerror})") from None
     writer = csvsafe.writer(out)
     writer.writerow(["name1", "name2", "schema", "score", "error"])
     with handle:
         reader = csv.DictReader(handle)
         if not reader.fieldnames or not {"name1", "name2"} <= set(reader.fieldnames):
-            raise QueryError(f"{pairs}, line 1: needs columns name1,name2[,schema]")
+            raise MessageFormatError(pairs, "line 1", "needs columns name1,name2[,schema]")
         for row in reader:
             a, b = row.get("name1") or "", row.get("name2") or ""
             schema = (row.get("schema") or "").strip() or "Person"

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from jointwatch.errors import JointwatchError, NotFoundError, QueryError, ScreeningUnavailableError
+from jointwatch.errors import InvalidInputError, JointwatchError, MediaBusyError, NotAnImageError, NotFoundError
 from jointwatch.media.bank import BankItem, contribute
-from jointwatch.media.hashing import MediaHashes, NotAnImageError, exact_hashes, hash_image_bytes, read_bytes
+from jointwatch.media.hashing import MediaHashes, exact_hashes, hash_image_bytes, read_bytes
 from jointwatch.media.labels import Labels
 from jointwatch.media.matcher import HiddenMatch, MatchOptions, Matcher, MediaMatch, seen_by
 from jointwatch.media.signature import QuerySignature, Signature, bank_signature, query_signature
@@ -56,12 +56,6 @@ _DECODING = threading.BoundedSemaphore(4)
 # uploads a service lets wait per decoding worker; past them it answers 503 (Retry-After)
 QUEUE_PER_WORKER = 8
 _T = TypeVar("_T")
-
-
-class MediaBusyError(ScreeningUnavailableError):
-    """Too many media files wait to be decoded: nothing was matched, try again shortly (never "no match")."""
-
-    retry_after = 5
 
 
 class DecodeGate:
@@ -166,8 +160,8 @@ def contribute_files(engine: Engine, member: str | int, user: str, paths: list[P
 
 
 def check_upload(data: bytes, limit: int) -> None:
-    """QueryError for an empty or over-large upload body."""
+    """InvalidInputError for an empty or over-large upload body."""
     if not data:
-        raise QueryError("upload: the body is empty (0 bytes)")
+        raise InvalidInputError("upload: the body is empty (0 bytes)")
     if len(data) > limit:
-        raise QueryError(f"upload: {len(data):,} bytes is over the limit of {limit:,}")
+        raise InvalidInputError(f"upload: {len(data):,} bytes is over the limit of {limit:,}")

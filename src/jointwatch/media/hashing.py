@@ -2,7 +2,7 @@
 
 Uploads are untrusted: the image is opened with Pillow's decompression-bomb limit in force,
 fully decoded before hashing (so a truncated file fails here, naming the file, rather than
-hashing half an image), and every failure is a ``QueryError`` that says which file and why.
+hashing half an image), and every failure is a ``MessageFormatError`` that says which file and why.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from jointwatch.errors import QueryError
+from jointwatch.errors import MessageFormatError, NotAnImageError
 from jointwatch.media.deps import require
 
 # PDQ's own advice (and HMA's default): hashes with quality under 50 come from flat or
@@ -44,10 +44,6 @@ def _kind(data: bytes) -> str:
     return next((kind for magic, kind in names.items() if data.startswith(magic)), "image")
 
 
-class NotAnImageError(QueryError):
-    """The file is not an image Pillow can read: it can still be matched by its exact hashes."""
-
-
 @dataclass(frozen=True)
 class MediaHashes:
     """What the bank keeps of a file: never the file itself."""
@@ -68,21 +64,21 @@ def exact_hashes(data: bytes) -> tuple[str, str]:
 
 
 def read_bytes(path: Path) -> bytes:
-    """The file's bytes; QueryError (naming the file) if it is missing, empty or too large."""
+    """The file's bytes; MessageFormatError (naming the file) if it is missing, empty or too large."""
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise QueryError(f"{path}: {size:,} bytes is over the limit of {MAX_FILE_BYTES:,}")
+            raise MessageFormatError(path, None, f"{size:,} bytes is over the limit of {MAX_FILE_BYTES:,}")
         data = path.read_bytes()
     except OSError as exc:
-        raise QueryError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise MessageFormatError(path, None, f"cannot read: {exc.strerror or exc}") from None
     if not data:
-        raise QueryError(f"{path}: the file is empty (0 bytes)")
+        raise MessageFormatError(path, None, "the file is empty (0 bytes)")
     return data
 
 
 def decode_image(data: bytes, name: str) -> np.ndarray:
-    """The image in ``data`` as an RGB uint8 array; QueryError naming ``name`` and the fault.
+    """The image in ``data`` as an RGB uint8 array; MessageFormatError naming ``name`` and the fault.
 
     Raises for non-images, truncated or corrupt files, and decompression bombs (over
     ``MAX_PIXELS``), checked from the header before any pixel is decoded. A large JPEG comes
@@ -94,7 +90,7 @@ def decode_image(data: bytes, name: str) -> np.ndarray:
     errors = (image_module.DecompressionBombError, image_module.UnidentifiedImageError, OSError, ValueError,
               SyntaxError, EOFError)
     if not data:
-        raise QueryError(f"{name}: the file is empty (0 bytes)")
+        raise MessageFormatError(name, None, "the file is empty (0 bytes)")
     try:
         with warnings.catch_warnings():
             # between MAX_PIXELS and twice it Pillow only warns: our own check below refuses, naming the size
@@ -104,24 +100,26 @@ def decode_image(data: bytes, name: str) -> np.ndarray:
             with image_module.open(io.BytesIO(data)) as image:
                 width, height = image.size
                 if width * height > MAX_PIXELS:
-                    raise QueryError(f"{name}: {width}x{height} pixels is over the limit of {MAX_PIXELS:,} "
-                                     "(decompression bomb?)")
+                    raise MessageFormatError(name, None, f"{width}x{height} pixels is over the limit of {MAX_PIXELS:,} "
+                                             "(decompression bomb?)")
                 image.seek(0)  # the first frame of an animation
                 if image.format == "JPEG":
                     image.draft("RGB", (DRAFT_SIDE, DRAFT_SIDE))  # the decoder scales down as it decodes
                 rgb = image.convert("RGB")
                 rgb.load()
     except image_module.DecompressionBombError as exc:  # over twice MAX_PIXELS, refused by Pillow itself
-        raise QueryError(f"{name}: too many pixels (decompression bomb?): {exc}") from None
+        raise MessageFormatError(name, None, f"too many pixels (decompression bomb?): {exc}") from None
     except image_module.UnidentifiedImageError:
         if data.startswith(_IMAGE_SIGNATURES):
             # it says it is an image and is not one: corrupt (or crafted), not "some other file"
-            raise QueryError(f"{name}: corrupt image: the header of a {_kind(data)} file cannot be read") from None
-        raise NotAnImageError(f"{name}: not an image Pillow can read") from None
+            raise MessageFormatError(name, None,
+                                     f"corrupt image: the header of a {_kind(data)} file cannot be read") from None
+        raise NotAnImageError(name, None, "not an image Pillow can read") from None
     except errors as exc:
-        raise QueryError(f"{name}: corrupt or truncated image: {exc}") from None
+        raise MessageFormatError(name, None, f"corrupt or truncated image: {exc}") from None
     if min(rgb.size) < MIN_SIDE:
-        raise QueryError(f"{name}: {rgb.size[0]}x{rgb.size[1]} pixels is too small to hash (under {MIN_SIDE})")
+        raise MessageFormatError(name, None,
+                                 f"{rgb.size[0]}x{rgb.size[1]} pixels is too small to hash (under {MIN_SIDE})")
     return np.asarray(rgb, dtype=np.uint8)
 
 
@@ -154,5 +152,5 @@ def hash_image_bytes(data: bytes, name: str) -> tuple[MediaHashes, np.ndarray]:
 
 
 def hash_file(path: Path) -> MediaHashes:
-    """The hashes of one image file; QueryError naming it if it is empty, unreadable or not an image."""
+    """The hashes of one image file; MessageFormatError naming it if it is empty, unreadable or not an image."""
     return hash_image_bytes(read_bytes(path), str(path))[0]

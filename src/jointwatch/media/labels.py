@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jointwatch.errors import QueryError
+from jointwatch.errors import InvalidInputError
 
 # GIFCT's and Tech Against Terrorism's working categories of terrorist content.
 CONTENT_TYPES = ("logo", "execution", "attack", "recruitment", "instruction", "glorification", "threat",
@@ -25,11 +25,11 @@ class Labels:
 
     def __post_init__(self) -> None:
         if self.content_type not in CONTENT_TYPES:
-            raise QueryError(f"content type {self.content_type!r} is not one of {', '.join(CONTENT_TYPES)}")
+            raise InvalidInputError(f"content type {self.content_type!r} is not one of {', '.join(CONTENT_TYPES)}")
         if self.tlp not in TLP_LEVELS:
-            raise QueryError(f"TLP {self.tlp!r} is not one of {', '.join(TLP_LEVELS)}")
+            raise InvalidInputError(f"TLP {self.tlp!r} is not one of {', '.join(TLP_LEVELS)}")
         if self.group is not None and (not self.group.strip() or len(self.group) > 128):
-            raise QueryError("a group name is 1 to 128 characters")
+            raise InvalidInputError("a group name is 1 to 128 characters")
 
 
 def make_labels(content_type: str, group: str | None = None, tlp: str = "amber") -> Labels:

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field
 
-from jointwatch.errors import QueryError
+from jointwatch.errors import InvalidInputError
 from jointwatch.media.hashing import PDQ_MIN_QUALITY, MediaHashes, hex_to_bytes
 from jointwatch.media.index import HammingIndex, IvfIndex, ScanIndex
 from jointwatch.media.signature import (
@@ -180,7 +180,7 @@ class Matcher:
             try:
                 codes.append(hex_to_bytes(value))
             except ValueError as exc:
-                raise QueryError(f"pdq {value!r}: {exc}") from None
+                raise InvalidInputError(f"pdq {value!r}: {exc}") from None
         if codes:
             hits = self.pdq_index.search(np.frombuffer(b"".join(codes), np.uint8).reshape(-1, 32),
                                          options.pdq_threshold)

@@ -8,9 +8,9 @@ legal basis and exports.
         print(decision)
 """
 
-from jointwatch.payments.model import Account, Agent, MessageError, Party, Payment, PaymentFormatError
+from jointwatch.payments.model import Account, Agent, Party, Payment, UnreadMessage
 from jointwatch.payments.reader import read_files, read_payments
 from jointwatch.payments.screening import Hit, PaymentDecision, PaymentScreener
 
-__all__ = ["Account", "Agent", "Hit", "MessageError", "Party", "Payment", "PaymentDecision", "PaymentFormatError",
-           "PaymentScreener", "read_files", "read_payments"]
+__all__ = ["Account", "Agent", "Hit", "Party", "Payment", "PaymentDecision", "PaymentScreener", "UnreadMessage",
+           "read_files", "read_payments"]

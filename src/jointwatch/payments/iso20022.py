@@ -4,7 +4,7 @@
 The XML is read with the hardened reader of the list parsers (``sources.xmlsafe``): a
 DOCTYPE is refused, entities are never expanded and the network is never touched. Each
 transaction (``CdtTrfTxInf``) becomes one Payment; a transaction with a wrong field becomes
-a MessageError naming its position and the field's path, and the rest of the file is read.
+an UnreadMessage naming its position and the field's path, and the rest of the file is read.
 In pain.001 the debtor, its account and agent are given once per payment information block
 (``PmtInf``) and apply to each of its transactions.
 """
@@ -16,15 +16,14 @@ from pathlib import Path
 
 from lxml import etree
 
-from jointwatch.errors import ListFormatError
+from jointwatch.errors import ListFormatError, MessageFormatError
 from jointwatch.payments.model import (
     Account,
     Agent,
     FieldError,
-    MessageError,
+    UnreadMessage,
     Party,
     Payment,
-    PaymentFormatError,
     parse_account,
     parse_amount,
     parse_bic,
@@ -196,7 +195,7 @@ def _copy(element: etree._Element) -> etree._Element:
     return out
 
 
-def read_iso20022(path: Path) -> Iterator[Payment | MessageError]:
+def read_iso20022(path: Path) -> Iterator[Payment | UnreadMessage]:
     """Every transaction of a pacs.008 or pain.001 file, or the error of each one that is wrong."""
     group: dict[str, str | None] = {}
     block: _Block | None = None
@@ -206,7 +205,7 @@ def read_iso20022(path: Path) -> Iterator[Payment | MessageError]:
         for tag, element in iter_elements(path, {"GrpHdr", "CdtTrfTxInf", "PmtInf"}):
             if tag == "root":
                 if local(element.tag) not in ("Document", "AppHdr", "BusMsgEnvlp", "Envelope", "DataPDU"):
-                    raise PaymentFormatError(str(path), None, f"<{local(element.tag)}>",
+                    raise MessageFormatError(path, f"<{local(element.tag)}>",
                                              "not an ISO 20022 document (expected <Document>)")
                 continue
             if tag == "GrpHdr":
@@ -221,7 +220,7 @@ def read_iso20022(path: Path) -> Iterator[Payment | MessageError]:
             parent_tag = local(parent.tag) if parent is not None else ""
             kind = "pain.001" if parent_tag == "PmtInf" else "pacs.008" if parent_tag == "FIToFICstmrCdtTrf" else ""
             if not kind:
-                yield MessageError(str(path), position, f"<{parent_tag}>/CdtTrfTxInf",
+                yield UnreadMessage(str(path), position, f"<{parent_tag}>/CdtTrfTxInf",
                                    "a credit transfer outside pacs.008 FIToFICstmrCdtTrf or pain.001 PmtInf")
                 continue
             if kind == "pain.001" and block is None and parent is not None:
@@ -234,10 +233,10 @@ def read_iso20022(path: Path) -> Iterator[Payment | MessageError]:
                                    block.element if block is not None and kind == "pain.001" else None)
             except FieldError as error:
                 ids = _child(element, "PmtId")
-                yield MessageError(str(path), position, f"{error.field} (transaction at line {element.sourceline})",
+                yield UnreadMessage(str(path), position, f"{error.field} (transaction at line {element.sourceline})",
                                    error.reason, text(ids, "EndToEndId") if ids is not None else None)
     except ListFormatError as error:
         if "DOCTYPE" in error.reason or position == 0:
-            raise PaymentFormatError(str(path), None, error.location, error.reason) from None
+            raise MessageFormatError(path, error.location, error.reason) from None
         # the file breaks off: what was read before stays screened, the break is reported
-        yield MessageError(str(path), position + 1, error.location or "XML", error.reason)
+        yield UnreadMessage(str(path), position + 1, error.location or "XML", error.reason)

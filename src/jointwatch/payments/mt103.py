@@ -16,13 +16,13 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+from jointwatch.errors import MessageFormatError
 from jointwatch.payments.model import (
     Agent,
     FieldError,
-    MessageError,
+    UnreadMessage,
     Party,
     Payment,
-    PaymentFormatError,
     parse_account,
     parse_amount,
     parse_bic,
@@ -233,18 +233,18 @@ def _message(text: str, position: int, path: str) -> Payment:
     return payment
 
 
-def read_mt103(path: Path) -> Iterator[Payment | MessageError]:
+def read_mt103(path: Path) -> Iterator[Payment | UnreadMessage]:
     """Every MT103 of a file, or the error of each one that is wrong."""
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
-            raise PaymentFormatError(str(path), None, None, f"larger than {MAX_FILE_BYTES // 1024**2} MiB")
+            raise MessageFormatError(path, None, f"larger than {MAX_FILE_BYTES // 1024**2} MiB")
         data = path.read_bytes().decode("utf-8")
     except OSError as error:
-        raise PaymentFormatError(str(path), None, None, f"cannot read ({error.strerror})") from None
+        raise MessageFormatError(path, None, f"cannot read ({error.strerror})") from None
     except UnicodeDecodeError as error:
-        raise PaymentFormatError(str(path), None, f"byte {error.start}", "not UTF-8 / SWIFT character set") from None
+        raise MessageFormatError(path, f"byte {error.start}", "not UTF-8 / SWIFT character set") from None
     if "\x00" in data:
-        raise PaymentFormatError(str(path), None, None, "contains NUL bytes")
+        raise MessageFormatError(path, None, "contains NUL bytes")
     for position, (line, text) in enumerate(split_messages(data), start=1):
         try:
             if len(text) > MAX_MESSAGE_CHARS:
@@ -252,5 +252,5 @@ def read_mt103(path: Path) -> Iterator[Payment | MessageError]:
             yield _message(text, position, str(path))
         except FieldError as error:
             reference = re.search(r":20:([^\n]*)", text)
-            yield MessageError(str(path), position, f"{error.field} (message at line {line})", error.reason,
+            yield UnreadMessage(str(path), position, f"{error.field} (message at line {line})", error.reason,
                                reference.group(1).strip() if reference else None)

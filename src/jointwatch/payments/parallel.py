@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from multiprocessing.pool import Pool
 
-from jointwatch.payments.model import MessageError, Payment, batched
+from jointwatch.payments.model import Payment, UnreadMessage, batched
 from jointwatch.payments.screening import NameKey, PaymentDecision, PaymentScreener
 from jointwatch.payments.screening import _name_key as name_key
 from jointwatch.screening.model import Match
@@ -114,12 +114,12 @@ def prefetch(screener: PaymentScreener, pool: Pool | None, payments: list[Paymen
 
 
 
-def screen_parallel(screener: PaymentScreener, items: Iterable[Payment | MessageError], pool: Pool | None,
-                    batch: int = BATCH, min_parallel: int = MIN_PARALLEL) -> Iterator[PaymentDecision | MessageError]:
+def screen_parallel(screener: PaymentScreener, items: Iterable[Payment | UnreadMessage], pool: Pool | None,
+                    batch: int = BATCH, min_parallel: int = MIN_PARALLEL) -> Iterator[PaymentDecision | UnreadMessage]:
     """``screener.screen_all`` with the names of each batch screened in the pool first. The pool
     screens the next batch's names while this process reads it and decides the one before."""
     pending: set[NameKey] = set()
-    previous: tuple[list[Payment | MessageError], _Prefetch] | None = None
+    previous: tuple[list[Payment | UnreadMessage], _Prefetch] | None = None
     for chunk in batched(items, batch):
         ahead = _Prefetch(screener, pool, [p for p in chunk if isinstance(p, Payment)], pending, min_parallel)
         if previous is not None:

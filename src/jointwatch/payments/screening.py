@@ -17,7 +17,7 @@ from typing import Any
 
 from jointwatch.errors import QueryError
 from jointwatch.names import analyze_name
-from jointwatch.payments.model import UnreadMessage, Payment
+from jointwatch.payments.model import Payment, UnreadMessage
 from jointwatch.payments.parties import (
     UNTYPED_ORG_FLOOR,
     ReadParty,

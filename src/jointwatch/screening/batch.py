@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from jointwatch import jsonout
-from jointwatch.errors import JointwatchError, QueryError
+from jointwatch.errors import JointwatchError, MessageFormatError, QueryError
 from jointwatch.screening.model import Query
 from jointwatch.screening.screener import Screener
 
@@ -45,17 +45,17 @@ def read_queries(path: Path) -> Iterator[tuple[int, str, Query | QueryError]]:
     try:
         handle = path.open(encoding="utf-8-sig", newline="")
     except OSError as error:
-        raise QueryError(f"{path}: cannot read ({error.strerror})") from None
+        raise MessageFormatError(path, None, f"cannot read ({error.strerror})") from None
     with handle:
         reader = csv.DictReader(handle)
         try:
             header = reader.fieldnames
         except (UnicodeDecodeError, csv.Error) as error:
-            raise QueryError(f"{path}, line 1: unreadable header ({error})") from None
+            raise MessageFormatError(path, "line 1", f"unreadable header ({error})") from None
         missing = [c for c in REQUIRED if c not in (header or [])]
         if missing:
-            raise QueryError(f"{path}, line 1: missing column(s) {', '.join(missing)} "
-                             f"(needs id,name; may have {','.join(OPTIONAL)})")
+            raise MessageFormatError(path, "line 1", f"missing column(s) {', '.join(missing)} "
+                                                     f"(needs id,name; may have {','.join(OPTIONAL)})")
         seen: set[str] = set()
         while True:
             try:
@@ -63,7 +63,7 @@ def read_queries(path: Path) -> Iterator[tuple[int, str, Query | QueryError]]:
             except StopIteration:
                 return
             except (UnicodeDecodeError, csv.Error) as error:
-                raise QueryError(f"{path}, line {reader.line_num}: {error}") from None
+                raise MessageFormatError(path, f"line {reader.line_num}", str(error)) from None
             line = reader.line_num
             row_id = (row.get("id") or "").strip()
             if not row_id:
@@ -101,7 +101,7 @@ def _done_lines(output: Path) -> set[int]:
         try:
             done.add(int(json.loads(raw)["line"]))
         except (ValueError, KeyError, TypeError):
-            raise QueryError(f"{output}: not a results file of jointwatch screen (cannot resume)") from None
+            raise MessageFormatError(output, None, "not a results file of jointwatch screen (cannot resume)") from None
     return done
 
 

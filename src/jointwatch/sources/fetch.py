@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from jointwatch import __version__, settings
-from jointwatch.errors import FetchError
+from jointwatch.errors import DownloadError, FetchError
 from jointwatch.resources import load_resource
 from jointwatch.sources.recognise import recognise_folder
 from jointwatch.sources.base import content_hash
@@ -88,14 +88,6 @@ class FetchResult:
     bytes_downloaded: int = 0
     statuses: dict[str, int] = field(default_factory=dict)  # filename -> 200 or 304
     files: tuple[Path, ...] = ()
-
-
-class DownloadError(FetchError):
-    """A failed download: the source, its URL (tokens masked) and the HTTP status, if any."""
-
-    def __init__(self, source: str, url: str | None, reason: str, status: int | None = None) -> None:
-        self.source, self.url, self.status = source, url, status
-        super().__init__(f"{source}: {url}: {reason}" if url else reason)
 
 
 class _Retry(Exception):

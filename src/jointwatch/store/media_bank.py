@@ -33,7 +33,7 @@ from sqlalchemy import Connection, Engine, and_, case, exists, func, insert, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
-from jointwatch.errors import LimitReachedError, NotFoundError, QueryError, StoreError
+from jointwatch.errors import ConflictError, InvalidInputError, LimitReachedError, NotFoundError
 from jointwatch.store.members import get_member
 from jointwatch.store.schema import media_disputes, media_events, media_items, members
 
@@ -165,7 +165,7 @@ def dedupe_key(md5: str | None = None, sha256: str | None = None, pdq: str | Non
         return f"md5:{md5}"
     if pdq:
         return f"pdq:{pdq}"
-    raise QueryError("an item needs at least one hash (sha256, md5 or pdq)")
+    raise InvalidInputError("an item needs at least one hash (sha256, md5 or pdq)")
 
 
 def add_bank_items(engine: Engine, member_id: int, user: str, items: Iterable[NewBankItem]) -> list[tuple[int, bool]]:
@@ -231,7 +231,7 @@ def list_bank_items(engine: Engine, viewer: Viewer, member: str | int | None = N
         query = query.where(media_items.c.member_id == get_member(engine, member).id)
     if status is not None:
         if status not in STATUSES:
-            raise QueryError(f"status {status!r} is not one of {', '.join(STATUSES)}")
+            raise InvalidInputError(f"status {status!r} is not one of {', '.join(STATUSES)}")
         query = query.where(_status_seen_by(viewer) == status)
     if ref is not None:
         query = query.where(media_items.c.ref == ref.strip().lower())
@@ -281,9 +281,9 @@ def change_bank_item_status(engine: Engine, item_id: int, member: str | int, use
     withdraws or reinstates.
     """
     if action not in _TRANSITIONS:
-        raise QueryError(f"action {action!r} is not one of {', '.join(_TRANSITIONS)}")
+        raise InvalidInputError(f"action {action!r} is not one of {', '.join(_TRANSITIONS)}")
     if not reason.strip():
-        raise QueryError(f"to {action} an item, give a reason")
+        raise InvalidInputError(f"to {action} an item, give a reason")
     allowed_from, new_status, owner_only = _TRANSITIONS[action]
     _check_id(item_id)
     actor = get_member(engine, member)
@@ -293,9 +293,9 @@ def change_bank_item_status(engine: Engine, item_id: int, member: str | int, use
         if row is None:
             raise NotFoundError(f"no media item #{item_id}")
         if owner_only and row.member_id != actor.id:
-            raise StoreError(f"only the member that contributed item #{item_id} may {action} it")
+            raise ConflictError(f"only the member that contributed item #{item_id} may {action} it")
         if row.status not in allowed_from:
-            raise StoreError(f"item #{item_id} is {row.status}: it cannot be {new_status} by {action}")
+            raise ConflictError(f"item #{item_id} is {row.status}: it cannot be {new_status} by {action}")
         if row.member_id == actor.id:
             connection.execute(update(media_items).where(media_items.c.id == item_id)
                                .values(status=new_status, updated_at=datetime.now(UTC)))
@@ -323,14 +323,14 @@ def _dispute_for_member(connection: Connection, item_id: int, member_id: int, pe
             connection.execute(insert(media_disputes).values(item_id=item_id, member_id=member_id,
                                                              at=datetime.now(UTC)))
     except IntegrityError:
-        raise StoreError(f"your member has already disputed item #{item_id}") from None
+        raise ConflictError(f"your member has already disputed item #{item_id}") from None
 
 
 def ask_bank_contributor(engine: Engine, ref: str, member: str | int, user: str, question: str,
         questions_per_day: int = QUESTIONS_PER_DAY) -> None:
     """Leave ``member``'s question in the history of the item with ``ref`` (one it may not see), for its contributor."""
     if not question.strip():
-        raise QueryError("to ask about an item, say what")
+        raise InvalidInputError("to ask about an item, say what")
     asker = get_member(engine, member)
     with engine.begin() as connection:
         row = connection.execute(select(media_items.c.id, media_items.c.status)

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from jointwatch.errors import JointwatchError, NotFoundError, StoreError
+from jointwatch.errors import ConflictError, InvalidInputError, JointwatchError, NotFoundError
 from jointwatch.store.engine import inserted_id
 from jointwatch.store.schema import api_keys, members
 
@@ -61,19 +61,19 @@ def key_digest(key: str) -> str:
 
 
 def add_member(engine: Engine, name: str, country: str | None = None) -> Member:
-    """A new member; StoreError if the name is taken or empty."""
+    """A new member; ConflictError if the name is taken, InvalidInputError if it is empty."""
     name = name.strip()
     if not name:
-        raise StoreError("a member needs a name")
+        raise InvalidInputError("a member needs a name")
     code = country.strip().lower() if country else None
     if code is not None and (len(code) != 2 or not code.isalpha()):
-        raise StoreError(f"country {country!r} is not an ISO 3166-1 alpha-2 code")
+        raise InvalidInputError(f"country {country!r} is not an ISO 3166-1 alpha-2 code")
     row: dict[str, Any] = {"name": name, "country": code, "created_at": datetime.now(UTC)}
     try:
         with engine.begin() as connection:
             new_id = inserted_id(connection.execute(insert(members).values(**row)))
     except IntegrityError:
-        raise StoreError(f"member {name!r} already exists") from None
+        raise ConflictError(f"member {name!r} already exists") from None
     return Member(id=int(new_id), **row)
 
 
@@ -132,10 +132,10 @@ def _api_key(row) -> ApiKey:  # type: ignore[no-untyped-def]
 def create_key(engine: Engine, member: str | int, user: str, role: str) -> tuple[ApiKey, str]:
     """A new key for ``user`` of ``member`` with ``role``: the record and the secret (shown once)."""
     if role not in ROLES:
-        raise StoreError(f"role {role!r} is not one of {', '.join(ROLES)}")
+        raise InvalidInputError(f"role {role!r} is not one of {', '.join(ROLES)}")
     user = user.strip()
     if not user:
-        raise StoreError("a key needs a user")
+        raise InvalidInputError("a key needs a user")
     owner = get_member(engine, member)
     prefix = secrets.token_hex(6)
     secret = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
