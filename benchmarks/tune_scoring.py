@@ -3,7 +3,7 @@
     python benchmarks/tune_scoring.py [--db bench.db] [--cap 1500] [--innocents 8000]
 
 Word alignments are computed once per (query, retrieved name); each candidate setting of
-ScoreParams then only re-scores those features. The objective is the mean, over the
+ScoringConfig then only re-scores those features. The objective is the mean, over the
 positive sets, of recall at the threshold where 0.1% of dev innocents raise any alert.
 Only dev queries are used here; bench_screening.py reports on the test half.
 """
@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -27,7 +27,9 @@ from evalsets import build_sets  # noqa: E402
 from jointwatch.names import analyze_name  # noqa: E402
 from jointwatch.screening.compare import NameFeatures, SimilarityCache, align, name_features  # noqa: E402
 from jointwatch.screening.index import ScreeningIndex  # noqa: E402
-from jointwatch.screening.score import PARAMS, ScoreParams, name_score  # noqa: E402
+from jointwatch.screening.config import DEFAULT_SCORING as PARAMS  # noqa: E402
+from jointwatch.screening.config import ScoringConfig  # noqa: E402
+from jointwatch.screening.score import name_score  # noqa: E402
 
 
 @dataclass
@@ -57,7 +59,7 @@ def collect(index: ScreeningIndex, set_name: str, queries: list, limit: int = 20
     return out
 
 
-def best_by_entity(qf: QueryFeatures, p: ScoreParams) -> dict[str, float]:
+def best_by_entity(qf: QueryFeatures, p: ScoringConfig) -> dict[str, float]:
     best: dict[str, float] = {}
     for entity_id, f in qf.candidates:
         s = name_score(f, p, qf.person)
@@ -66,7 +68,7 @@ def best_by_entity(qf: QueryFeatures, p: ScoreParams) -> dict[str, float]:
     return best
 
 
-def evaluate(data: list[QueryFeatures], p: ScoreParams, rate: float = 0.001) -> tuple[float, float, dict[str, float]]:
+def evaluate(data: list[QueryFeatures], p: ScoringConfig, rate: float = 0.001) -> tuple[float, float, dict[str, float]]:
     innocent_max = sorted(max(best_by_entity(q, p).values(), default=0.0) for q in data if not q.entity_ids)
     k = min(len(innocent_max) - 1, int(len(innocent_max) * (1 - rate)))
     threshold = innocent_max[k] + 1e-6
@@ -100,7 +102,7 @@ def main() -> None:
     results = []
     grid = itertools.product([0.7, 0.8, 0.9, 0.95, 1.0], [0.6, 0.9, 1.2, 1.6, 2.0, 3.0], [0.0, 0.1, 0.2, 0.3, 0.4], [0.7])
     for share, scale, floor, one in grid:
-        p = ScoreParams(share, scale, floor, one, PARAMS.other_floor)
+        p = replace(PARAMS, query_share=share, evidence_scale=scale, evidence_floor=floor, one_word=one)
         results.append((*evaluate(data, p), p))
     results.sort(key=lambda r: -r[0])
     for recall, threshold, per_set, p in results[:8]:

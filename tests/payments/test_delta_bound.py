@@ -17,7 +17,7 @@ def test_bound_over_many_customers_keeps_what_one_by_one_keeps(screener: Screene
     entities = screener.index.entities
     changed = entities[::40]
     sub = changed_screener(changed, screener)
-    bound = ChangedBound(sub.index)
+    bound = ChangedBound(sub)
     names = [e.caption for e in changed[:150]]
     # listed names as written, with a letter dropped, word order turned, and innocent names
     variants = [n[:3] + n[4:] if len(n) > 6 else n for n in names] + [" ".join(n.split()[::-1]) for n in names]

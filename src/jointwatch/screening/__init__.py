@@ -4,15 +4,21 @@
     screener = open_screener(open_engine())   # the newest lists; index cached on disk
     for match in screener.screen(Query("Tariq al-Harzi", birth_date="1982")):
         print(match.score, match.source, match.reference, match.explanation)
+
+The score's weights, penalties and threshold are one ``ScoringConfig`` (docs/scoring.md),
+overridable per call (``screener.screen(query, config=...)``). ``Reach`` says which subjects
+a few listed entities (a list's changes) could match, by the same arithmetic.
 """
 
 from jointwatch.screening.batch import BatchSummary, screen_file
+from jointwatch.screening.config import DEFAULT_SCORING, ScoringConfig
 from jointwatch.screening.freshness import ListPolicy, OnStale, check_lists
 from jointwatch.screening.from_store import index_from_store, open_screener
 from jointwatch.screening.model import Explanation, Listed, Match, Qualifier, Query, WordMatch
+from jointwatch.screening.reach import Reach, Subject
 from jointwatch.screening.score import DEFAULT_THRESHOLD
 from jointwatch.screening.screener import Screener, prepare
 
-__all__ = ["DEFAULT_THRESHOLD", "BatchSummary", "Explanation", "ListPolicy", "Listed", "Match", "OnStale", "Qualifier",
-           "Query", "Screener", "WordMatch", "check_lists", "index_from_store", "open_screener", "prepare",
-           "screen_file"]
+__all__ = ["DEFAULT_SCORING", "DEFAULT_THRESHOLD", "BatchSummary", "Explanation", "ListPolicy", "Listed", "Match",
+           "OnStale", "Qualifier", "Query", "Reach", "Screener", "ScoringConfig", "Subject", "WordMatch", "check_lists",
+           "index_from_store", "open_screener", "prepare", "screen_file"]

@@ -9,6 +9,8 @@ words, or a key one edit away (typos that change a consonant: Harzi / Hazri / Ha
 from __future__ import annotations
 
 import hashlib
+import importlib
+import inspect
 import math
 import os
 import pickle
@@ -190,16 +192,8 @@ class ScreeningIndex:
         texts: list[np.ndarray] = []     # the hit words' weights as written
         total = sum(self.weight(t) for t in name.tokens) or 1.0
         for token in name.tokens:
-            w_text, w_key = self._both(token)
-            # (names, rank weight, bound on the matched weight) by how the word is reached
-            parts: list[tuple[np.ndarray, float, float]] = []
-            if not token.native and (TEXT + token.canonical) in self.postings:
-                parts.append((self.postings[TEXT + token.canonical], w_text, w_text))
-            exact = {k for k in token.keys if k in self.postings}
-            # a shared skeleton may still align as a close spelling (fuzzy), worth the word's weight
-            parts += [(self.postings[k], w_key, max(w_key, NEAR_SIMILARITY * w_text)) for k in exact]
-            near = {n for key in token.keys for n in self.near_keys(key)} - exact
-            parts += [(self.postings[k], w_key * NEAR_RANK, NEAR_SIMILARITY * w_text) for k in near]
+            w_text = self._both(token)[0]
+            parts = self.word_postings(token)
             if not parts:
                 continue
             hits = np.concatenate([p[0] for p in parts]) if len(parts) > 1 else parts[0][0]
@@ -219,11 +213,10 @@ class ScreeningIndex:
             texts.append(np.full(len(hits), w_text, dtype=np.float32))
         # the query's adjacent words read as one find names written joined
         for a, b in zip(name.tokens, name.tokens[1:], strict=False):
-            joined = [self.postings[k] for k in joined_keys(a.keys, b.keys)
-                      if len(k) >= MIN_JOINED_KEY and k in self.postings]
+            joined = self.joined_postings(a, b)
             if joined:
                 hits = np.unique(np.concatenate(joined))
-                w = max(self.weight(a), self.weight(b))
+                w = self.joined_weight(a, b)
                 arrays.append(hits)
                 weights.append(np.full(len(hits), w, dtype=np.float32))
                 bounds.append(np.full(len(hits), w, dtype=np.float32))
@@ -236,10 +229,7 @@ class ScreeningIndex:
         raw = np.bincount(inverse, weights=wts).astype(np.float32)
         bound = np.bincount(inverse, weights=np.concatenate(bounds))
         hit_text = np.bincount(inverse, weights=np.concatenate(texts))
-        # coverage is matched / (matched words' weight + unmatched words' weight as written):
-        # at most B / (B + U) with B the hit words' bound and U the words not hit
-        unhit = np.maximum(total - hit_text, 0.0)
-        cover = bound / np.maximum(bound + unhit, 1e-9)
+        cover, weight_bound = retrieval_bounds(bound, hit_text, total)
         words = np.bincount(inverse)
         # among names sharing the same words, shorter ones cover more of themselves
         scores = raw / np.sqrt(self.name_lengths[uniq])
@@ -248,10 +238,37 @@ class ScreeningIndex:
         else:
             top = np.arange(len(uniq))
         top = top[np.argsort(-scores[top], kind="stable")]
-        # initials and spellings that share no key may still align a little: BOUND_SLACK
         chosen = uniq[top]
-        return Retrieved(chosen, self.name_owner[chosen], scores[top], np.minimum(1.0, cover[top] + BOUND_SLACK),
-                         bound[top] + BOUND_SLACK * total, words[top])
+        return Retrieved(chosen, self.name_owner[chosen], scores[top], cover[top], weight_bound[top], words[top])
+
+    def word_postings(self, token: Token) -> list[tuple[np.ndarray, float, float]]:
+        """How one query word reaches listed names: (names, rank weight, bound on the weight it
+        can add to each one's match), by spelling, by shared skeleton key, by a key one edit away."""
+        w_text, w_key = self._both(token)
+        parts: list[tuple[np.ndarray, float, float]] = []
+        if not token.native and (TEXT + token.canonical) in self.postings:
+            parts.append((self.postings[TEXT + token.canonical], w_text, w_text))
+        exact = {k for k in token.keys if k in self.postings}
+        # a shared skeleton may still align as a close spelling (fuzzy), worth the word's weight
+        parts += [(self.postings[k], w_key, max(w_key, NEAR_SIMILARITY * w_text)) for k in exact]
+        near = {n for key in token.keys for n in self.near_keys(key)} - exact
+        parts += [(self.postings[k], w_key * NEAR_RANK, NEAR_SIMILARITY * w_text) for k in near]
+        return parts
+
+    def joined_postings(self, a: Token, b: Token) -> list[np.ndarray]:
+        """Listed names two adjacent query words reach read as one word ("Wali Jan" / "WALIJAN")."""
+        postings = self.postings
+        return [postings[k] for k in joined_keys(a.keys, b.keys) if len(k) >= MIN_JOINED_KEY and k in postings]
+
+    def joined_weight(self, a: Token, b: Token) -> float:
+        """The bound on what two adjacent words read as one add to a name's matched weight."""
+        return max(self.weight(a), self.weight(b))
+
+    def subset(self, entities: list[Listed]) -> ScreeningIndex:
+        """An index of these entities alone, weighing words as this one does: a query's score
+        on one of their names is exactly what this index gives it, and a name this index
+        retrieves among its best candidates the subset retrieves too (same weights, fewer names)."""
+        return _Subset(entities, self)
 
     def names_of(self, entity_index: int) -> range:
         """The indices of one entity's names (stored next to each other)."""
@@ -262,6 +279,30 @@ class ScreeningIndex:
 
     def __len__(self) -> int:
         return len(self.entities)
+
+
+def retrieval_bounds(bound: np.ndarray, hit_text: np.ndarray,
+                     total: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(coverage bound, matched-weight bound) of retrieved names, from the summed bounds of the
+    query words that hit each (``bound``), those words' weights as written (``hit_text``) and the
+    query's whole weight (``total``)."""
+    # coverage is matched / (matched words' weight + unmatched words' weight as written):
+    # at most B / (B + U) with B the hit words' bound and U the words not hit
+    unhit = np.maximum(total - hit_text, 0.0)
+    cover = bound / np.maximum(bound + unhit, 1e-9)
+    # initials and spellings that share no key may still align a little: BOUND_SLACK
+    return np.minimum(1.0, cover + BOUND_SLACK), bound + BOUND_SLACK * total
+
+
+class _Subset(ScreeningIndex):
+    """Some entities of a larger index, weighed with its word weights (``ScreeningIndex.subset``)."""
+
+    def __init__(self, entities: list[Listed], full: ScreeningIndex) -> None:
+        self._full = full
+        super().__init__(entities, full.label)
+
+    def _both(self, token: Token) -> tuple[float, float]:
+        return self._full._both(token)
 
 
 def analyze_names(names: Iterable[str], schema: str) -> list[AnalyzedName]:
@@ -284,16 +325,37 @@ def cache_dir() -> Path:
     return settings.cache_dir()
 
 
-@lru_cache(maxsize=1)
-def code_fingerprint() -> str:
-    """A digest of the code and rules that decide what the index holds."""
-    import jointwatch.names as names_pkg  # noqa: PLC0415
+# Every class of ours a cached index pickles; tests/screening/test_cache_key.py reads a cached
+# index back and fails on any class outside these (add it here, and its module is fingerprinted).
+PICKLED: tuple[type, ...] = (ScreeningIndex, Listed, Weights, AnalyzedName, Token)
+# What decides what the index holds besides the pickled classes' own code: the name analysis
+# (the whole names package), its word lists, how listings are read from the store, how
+# document numbers are written.
+_CONTENT = ("jointwatch.names", "jointwatch.screening.from_store", "jointwatch.identifiers")
+
+
+def fingerprint_files() -> list[Path]:
+    """The files ``code_fingerprint`` digests: the modules defining the pickled classes (and
+    their bases), and the code and rules that decide what the index holds."""
     import jointwatch.resources as resources_pkg  # noqa: PLC0415
 
+    modules = {c.__module__ for cls in PICKLED for c in cls.__mro__ if c.__module__.startswith("jointwatch.")}
+    files: set[Path] = set()
+    for name in sorted(modules | set(_CONTENT)):
+        module = importlib.import_module(name)
+        path = Path(inspect.getfile(module))
+        # a package counts with all its modules: the classes' code calls across them
+        files.update(path.parent.glob("*.py") if path.name == "__init__.py" else [path])
+    files.add(Path(resources_pkg.__file__).parent / "names.yml")
+    return sorted(files)
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """A digest of the code and rules that decide what the index holds and how it is pickled."""
     digest = hashlib.sha256(INDEX_FORMAT.encode())
-    files = [*sorted(Path(names_pkg.__file__).parent.glob("*.py")), Path(__file__),
-             Path(__file__).with_name("from_store.py"), Path(resources_pkg.__file__).parent / "names.yml"]
-    for path in files:
+    for path in fingerprint_files():
+        digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 

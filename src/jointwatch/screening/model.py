@@ -21,6 +21,12 @@ COMPATIBLE: dict[str, frozenset[str]] = {
 QUERY_SCHEMATA = ("Person", "Organization", "Company", "LegalEntity", "Vessel", "Airplane", "Thing")
 
 
+def compatible(query_schema: str, listed_schema: str) -> bool:
+    """Whether a query of this type may match a listed entity of that type (a Thing, anything)."""
+    allowed = COMPATIBLE.get(query_schema)
+    return allowed is None or listed_schema in allowed
+
+
 @dataclass(frozen=True)
 class Query:
     """A subject to screen: a traveller, a customer, a payment party."""

@@ -4,7 +4,7 @@ A matching birth date or country adds evidence to the name's (like one more rare
 matched), so it can lift a common but fully matching name ("Mohammed Ali", born 1993) over
 the threshold, but it never makes an alert on its own: the name score's coverage factor
 multiplies it. A mismatch scales the score down. An identical identity-document number is
-decisive.
+decisive. The weights and factors are ``ScoringConfig``'s (``screening.config``).
 """
 
 from __future__ import annotations
@@ -15,23 +15,10 @@ from datetime import date
 
 from jointwatch.errors import QueryError
 from jointwatch.screening.compare import NameFeatures
+from jointwatch.screening.config import DEFAULT_SCORING, ScoringConfig
 from jointwatch.screening.index import normalize_identifier
 from jointwatch.screening.model import Listed, Qualifier, Query
 from jointwatch.screening.score import name_score
-
-# Evidence added (in matched-word weight units: a rare word is about 0.8)
-DOB_EXACT = 1.2          # the full date is listed
-DOB_PARTIAL = 0.5        # agrees as far as both go (year, or year and month), or day/month swapped
-COUNTRY_MATCH = 0.2
-# Factors for facts that disagree
-DOB_SAME_YEAR = 0.9      # same year, another day
-DOB_NEAR = 0.8           # a year off
-DOB_MISMATCH = 0.6       # two or more years off
-COUNTRY_MISMATCH = 0.9
-GENDER_MISMATCH = 0.75
-ID_DECISIVE = 0.99
-ID_WEAK_NAME = 0.3
-MAX_EVIDENCE = DOB_EXACT + COUNTRY_MATCH
 
 _ISO = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 _DMY = re.compile(r"^(\d{1,2})[./](\d{1,2})[./](\d{4})$")
@@ -58,69 +45,100 @@ def parse_birth_date(value: str) -> str:
     return text
 
 
-def _birth_date(query: str, listed: tuple[str, ...]) -> tuple[float, float, Qualifier] | None:
-    """(evidence added, factor, reason) for a birth date against the listed ones."""
+def birth_date_evidence(query: str, listed: tuple[str, ...],
+                        p: ScoringConfig = DEFAULT_SCORING) -> tuple[float, float, Qualifier] | None:
+    """(evidence added, factor, reason) for a birth date against the listed ones; None when
+    nothing can be said (no listed date, no listed year)."""
     if not listed:
         return None
     if len(query) == 10 and query in listed:
-        return DOB_EXACT, 1.0, Qualifier("birth_date", "match", f"+{DOB_EXACT} evidence", f"{query} is listed")
+        return p.dob_exact, 1.0, Qualifier("birth_date", "match", f"+{p.dob_exact} evidence", f"{query} is listed")
     hit = next((d for d in listed if d.startswith(query) or query.startswith(d)), None)
     if hit is not None:
-        return DOB_PARTIAL, 1.0, Qualifier("birth_date", "partial", f"+{DOB_PARTIAL} evidence",
-                                           f"{query} agrees with listed {hit} as far as both go")
+        return p.dob_partial, 1.0, Qualifier("birth_date", "partial", f"+{p.dob_partial} evidence",
+                                             f"{query} agrees with listed {hit} as far as both go")
     if len(query) == 10 and any(len(d) == 10 and d[:4] == query[:4] and d[5:7] == query[8:10]
                                 and d[8:10] == query[5:7] for d in listed):
-        return DOB_PARTIAL, 1.0, Qualifier("birth_date", "partial", f"+{DOB_PARTIAL} evidence",
-                                           f"{query} is a listed date with day and month swapped")
+        return p.dob_partial, 1.0, Qualifier("birth_date", "partial", f"+{p.dob_partial} evidence",
+                                             f"{query} is a listed date with day and month swapped")
     years = [int(d[:4]) for d in listed if d[:4].isdigit()]
     if not years:
         return None
     gap = min(abs(int(query[:4]) - y) for y in years)
     listed_text = ", ".join(listed[:4])
     if gap == 0:
-        return 0.0, DOB_SAME_YEAR, Qualifier("birth_date", "partial", f"x{DOB_SAME_YEAR}",
-                                             f"{query}: same year, other day than listed {listed_text}")
+        return 0.0, p.dob_same_year, Qualifier("birth_date", "partial", f"x{p.dob_same_year}",
+                                               f"{query}: same year, other day than listed {listed_text}")
     if gap == 1:
-        return 0.0, DOB_NEAR, Qualifier("birth_date", "mismatch", f"x{DOB_NEAR}",
-                                        f"{query} is a year off listed {listed_text}")
-    return 0.0, DOB_MISMATCH, Qualifier("birth_date", "mismatch", f"x{DOB_MISMATCH}",
-                                        f"{query} is {gap} years from listed {listed_text}")
+        return 0.0, p.dob_near, Qualifier("birth_date", "mismatch", f"x{p.dob_near}",
+                                          f"{query} is a year off listed {listed_text}")
+    return 0.0, p.dob_mismatch, Qualifier("birth_date", "mismatch", f"x{p.dob_mismatch}",
+                                          f"{query} is {gap} years from listed {listed_text}")
 
 
-def apply_qualifiers(query: Query, listed: Listed, features: NameFeatures) -> tuple[float, list[Qualifier]]:
+def country_evidence(query: tuple[str, ...], listed: frozenset[str],
+                     p: ScoringConfig = DEFAULT_SCORING) -> tuple[float, float, Qualifier] | None:
+    """(evidence added, factor, reason) for the query's countries against the listed ones."""
+    if not query or not listed:
+        return None
+    shared = set(query) & listed
+    if shared:
+        return p.country_match, 1.0, Qualifier("country", "match", f"+{p.country_match} evidence",
+                                               f"{', '.join(sorted(shared))} is listed")
+    return 0.0, p.country_mismatch, Qualifier("country", "mismatch", f"x{p.country_mismatch}",
+                                              f"{', '.join(query)} not among listed {', '.join(sorted(listed))}")
+
+
+def gender_evidence(query: str | None, listed: str | None,
+                    p: ScoringConfig = DEFAULT_SCORING) -> tuple[float, float, Qualifier] | None:
+    """(evidence added, factor, reason) for a gender other than the listed one; None otherwise."""
+    if not query or not listed or query == listed:
+        return None
+    return 0.0, p.gender_mismatch, Qualifier("gender", "mismatch", f"x{p.gender_mismatch}",
+                                             f"query {query}, listed {listed}")
+
+
+def evidence_ceiling(query: Query, p: ScoringConfig = DEFAULT_SCORING) -> float:
+    """The most evidence the query's facts can add to any listed name: what retrieval's score
+    ceilings allow for before a name is skipped unscored."""
+    return (p.dob_exact if query.birth_date else 0.0) + (p.country_match if query.countries else 0.0)
+
+
+def facts_ceiling(query: Query, listed: Listed, p: ScoringConfig = DEFAULT_SCORING) -> tuple[float, float]:
+    """(the most evidence, the least-shrinking factor) the query's facts can bring against this
+    listed entity: ``apply_qualifiers`` never adds more nor scales by less. The countries and
+    gender may not be prepared yet (a stored customer's), so their factors are left at 1."""
+    evidence, factor = 0.0, 1.0
+    if query.birth_date and (found := birth_date_evidence(query.birth_date, listed.birth_dates, p)):
+        evidence, factor = found[0], found[1]
+    if query.countries and listed.countries:
+        evidence += p.country_match
+    return evidence, factor
+
+
+def apply_qualifiers(query: Query, listed: Listed, features: NameFeatures,
+                     p: ScoringConfig = DEFAULT_SCORING) -> tuple[float, list[Qualifier]]:
     """The score from the name and the other facts, and the reasons."""
     evidence = 0.0
     factor = 1.0
     reasons: list[Qualifier] = []
-    if query.birth_date and (found := _birth_date(query.birth_date, listed.birth_dates)):
-        evidence += found[0]
-        factor *= found[1]
-        reasons.append(found[2])
-    if query.countries and listed.countries:
-        shared = set(query.countries) & listed.countries
-        if shared:
-            evidence += COUNTRY_MATCH
-            reasons.append(Qualifier("country", "match", f"+{COUNTRY_MATCH} evidence",
-                                     f"{', '.join(sorted(shared))} is listed"))
-        else:
-            factor *= COUNTRY_MISMATCH
-            reasons.append(Qualifier("country", "mismatch", f"x{COUNTRY_MISMATCH}",
-                                     f"{', '.join(query.countries)} not among listed "
-                                     f"{', '.join(sorted(listed.countries))}"))
-    if query.gender and listed.gender and query.gender != listed.gender:
-        factor *= GENDER_MISMATCH
-        reasons.append(Qualifier("gender", "mismatch", f"x{GENDER_MISMATCH}",
-                                 f"query {query.gender}, listed {listed.gender}"))
+    for found in (birth_date_evidence(query.birth_date, listed.birth_dates, p) if query.birth_date else None,
+                  country_evidence(query.countries, listed.countries, p),
+                  gender_evidence(query.gender, listed.gender, p)):
+        if found is not None:
+            evidence += found[0]
+            factor *= found[1]
+            reasons.append(found[2])
     person = query.schema == "Person"
-    name_only = name_score(features, person=person)
+    name_only = name_score(features, p, person=person)
     if evidence:
-        score = name_score(replace(features, matched_weight=features.matched_weight + evidence), person=person)
+        score = name_score(replace(features, matched_weight=features.matched_weight + evidence), p, person=person)
     else:
         score = name_only
     score *= factor
     documents = {normalize_identifier(n) for n in query.id_numbers} & listed.identifiers
     if documents:
-        floor = ID_DECISIVE if name_only >= ID_WEAK_NAME else ID_DECISIVE - 0.04
+        floor = p.id_decisive if name_only >= p.id_weak_name else p.id_decisive - 0.04
         score = max(score, floor)
         reasons.append(Qualifier("identifier", "match", "decisive",
                                  f"document {', '.join(sorted(documents))} is on the listed record"))

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from jointwatch.errors import QueryError
 from jointwatch.names import AnalyzedName, analyze_name
 from jointwatch.screening.compare import (
@@ -18,27 +20,27 @@ from jointwatch.screening.compare import (
     match_weight,
     name_features,
 )
+from jointwatch.screening.config import DEFAULT_SCORING, ScoringConfig
 from jointwatch.screening.index import ScreeningIndex
 from jointwatch.screening.model import (
-    COMPATIBLE,
     QUERY_SCHEMATA,
     Explanation,
+    Listed,
     Match,
     Qualifier,
     Query,
     Weights,
     WordMatch,
+    compatible,
 )
-from jointwatch.screening.qualifiers import COUNTRY_MATCH, DOB_EXACT, apply_qualifiers, parse_birth_date
-import numpy as np
-
-from jointwatch.screening.score import DEFAULT_THRESHOLD, name_score, score_ceilings
+from jointwatch.screening.qualifiers import apply_qualifiers, evidence_ceiling, parse_birth_date
+from jointwatch.screening.score import name_score, one_word_rule_applies, score_ceilings
 
 MAX_QUERY_CHARS = 500
 CANDIDATES = 200
 
 # Decided false positives: (query identity, entity ids, member or None) → the suppressed ids.
-Suppressor = Callable[[str, list[str], int | None], set[str]]
+FalsePositives = Callable[[str, list[str], int | None], set[str]]
 
 
 def _ordinal(number: int) -> str:
@@ -107,21 +109,25 @@ class NameComparison:
 
 def compare_names(query: AnalyzedName, listed: AnalyzedName, query_weights: Weights,
                   listed_weights: Weights, cache: SimilarityCache | None = None,
-                  person: bool = True) -> NameComparison:
+                  person: bool = True, config: ScoringConfig = DEFAULT_SCORING) -> NameComparison:
     """The name score of two analysed names and the word alignment behind it."""
     matches = align(query, listed, cache)
     features = name_features(query, listed, matches, query_weights, listed_weights)
-    return NameComparison(name_score(features, person=person), matches, features)
+    return NameComparison(name_score(features, config, person=person), matches, features)
 
 
 class Screener:
-    """Screens subjects against one index. Safe to share between threads (reads only)."""
+    """Screens subjects against one index. Safe to share between threads (reads only).
 
-    def __init__(self, index: ScreeningIndex, threshold: float = DEFAULT_THRESHOLD,
-                 suppressor: Suppressor | None = None, warnings: tuple[str, ...] = ()) -> None:
+    ``config``: the weights, penalties and default threshold of the score (``ScoringConfig``);
+    ``threshold``, when given, overrides the config's."""
+
+    def __init__(self, index: ScreeningIndex, threshold: float | None = None,
+                 false_positives: FalsePositives | None = None, warnings: tuple[str, ...] = (),
+                 config: ScoringConfig = DEFAULT_SCORING) -> None:
         self.index = index
-        self.threshold = threshold
-        self.suppressor = suppressor
+        self.config = config if threshold is None else replace(config, threshold=threshold)
+        self.false_positives = false_positives
         # what the caller must be told with every answer (lists older than allowed, under "warn")
         self.warnings = warnings
 
@@ -129,37 +135,46 @@ class Screener:
         """Two names compared with this index's word weights (``jointwatch compare``)."""
         query, listed = analyze_name(a, schema), analyze_name(b, schema)
         q_weights = self.index.weights_of(query)
-        result = compare_names(query, listed, q_weights, self.index.weights_of(listed), person=schema == "Person")
+        result = compare_names(query, listed, q_weights, self.index.weights_of(listed), person=schema == "Person",
+                               config=self.config)
         return result.score, result.explanation(query, listed, q_weights)
 
+    @property
+    def threshold(self) -> float:
+        return self.config.threshold
+
+    def subset(self, entities: list[Listed]) -> Screener:
+        """A screener over some of this one's entities that scores exactly as this one does
+        (same word weights, same config), without members' decisions: it finds a superset."""
+        return Screener(self.index.subset(entities), config=self.config)
+
     def screen(self, query: Query, threshold: float | None = None, limit: int = 10,
-               member_id: int | None = None) -> list[Match]:
+               member_id: int | None = None, config: ScoringConfig | None = None) -> list[Match]:
         """Listed entities that may be the subject, best first, at or above the threshold.
 
-        ``member_id``: whose whitelist applies besides the store's own (the service's caller)."""
+        ``member_id``: whose false-positive decisions suppress matches (the service's caller, the CLI's --member).
+        ``config``: other weights for this call (its threshold too, unless ``threshold`` is given)."""
         query = prepare(query)
-        threshold = self.threshold if threshold is None else threshold
+        config = self.config if config is None else config
+        threshold = config.threshold if threshold is None else threshold
         analyzed = analyze_name(query.name, query.schema)
         q_weights = self.index.weights_of(analyzed)
-        allowed = COMPATIBLE.get(query.schema)
-        # evidence the birth date and country may add: names that cannot reach the threshold even so are skipped
-        extra = (DOB_EXACT if query.birth_date else 0.0) + (COUNTRY_MATCH if query.countries else 0.0)
         cache = SimilarityCache(analyzed)
         best: dict[int, tuple[int, NameComparison]] = {}
-        initials = any(len(t.text) == 1 for t in analyzed.tokens)
         person = query.schema == "Person"
         found = self.index.retrieve_arrays(analyzed, CANDIDATES)
-        ceilings = score_ceilings(found.cover, found.weight_bound + extra, found.words, len(analyzed.tokens),
-                                  initials, person=person)
+        # with the most the birth date and country may add, names that still cannot reach the threshold are skipped
+        ceilings = score_ceilings(found.cover, found.weight_bound + evidence_ceiling(query, config), found.words,
+                                  one_word_rule_applies(analyzed.tokens), person, config)
         for i in np.flatnonzero(ceilings >= threshold).tolist():
             n_idx, e_idx, ceiling = int(found.names[i]), int(found.entities[i]), float(ceilings[i])
             held = best.get(e_idx)
             if held is not None and held[1].score >= ceiling:
                 continue  # another name of this entity already scores at least what this one could
-            if allowed is not None and self.index.entities[e_idx].schema not in allowed:
+            if not compatible(query.schema, self.index.entities[e_idx].schema):
                 continue
             result = compare_names(analyzed, self.index.names[n_idx], q_weights, self.index.name_weights[n_idx],
-                                   cache, person)
+                                   cache, person, config)
             if held is None or result.score > held[1].score:
                 best[e_idx] = (n_idx, result)
         # a listed document number is decisive: its holder is scored whatever the name retrieval found
@@ -167,8 +182,8 @@ class Screener:
             for e_idx in self.index.by_identifier(number):
                 entity = self.index.entities[e_idx]
                 for n_idx in self.index.names_of(e_idx):
-                    result = compare_names(analyzed, self.index.names[n_idx], q_weights, self.index.name_weights[n_idx],
-                                           cache, person)
+                    result = compare_names(analyzed, self.index.names[n_idx], q_weights,
+                                           self.index.name_weights[n_idx], cache, person, config)
                     if e_idx not in best or result.score > best[e_idx][1].score:
                         best[e_idx] = (n_idx, result)
         matches: list[Match] = []
@@ -177,15 +192,15 @@ class Screener:
             if not qualified and comparison.score < threshold:
                 continue  # nothing but the name can count, and the name falls short
             entity = self.index.entities[e_idx]
-            score, reasons = apply_qualifiers(query, entity, comparison.features)
+            score, reasons = apply_qualifiers(query, entity, comparison.features, config)
             if score < threshold:
                 continue
             explanation = comparison.explanation(analyzed, self.index.names[n_idx], q_weights, reasons)
             matches.append(Match(entity.entity_id, entity.source, entity.reference, entity.schema,
                                  entity.caption, self.index.names[n_idx].original, round(score, 4),
                                  entity.list_version, explanation))
-        matches.sort(key=lambda m: (-m.score, m.source, m.ref))
-        if matches and self.suppressor is not None:
-            suppressed = self.suppressor(query.identity(), [m.entity_id for m in matches], member_id)
+        matches.sort(key=lambda m: (-m.score, m.source, m.reference))
+        if matches and self.false_positives is not None:
+            suppressed = self.false_positives(query.identity(), [m.entity_id for m in matches], member_id)
             matches = [m for m in matches if m.entity_id not in suppressed]
         return matches[:limit]
