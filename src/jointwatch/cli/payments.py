@@ -27,15 +27,21 @@ from jointwatch.cli.output import (
     run,
 )
 from jointwatch.errors import ATTENTION_EXIT, InvalidInputError, MessageFormatError, most_serious_exit
-from jointwatch.payments.customers import rescreen_delta, rescreen_full, screen_customer_file
-from jointwatch.payments.freeze import export_csv, export_json, freeze_listed_asset
-from jointwatch.payments.model import UnreadMessage
-from jointwatch.payments.parallel import screen_parallel, worker_pool
-from jointwatch.payments.reader import read_files
-from jointwatch.payments.screening import PaymentDecision, PaymentScreener
-from jointwatch.store import open_engine
-from jointwatch.store.freeze import list_assets, release_asset, totals
-from jointwatch.store.members import LOCAL_MEMBER
+from jointwatch.payments import (
+    PaymentDecision,
+    PaymentScreener,
+    UnreadMessage,
+    export_csv,
+    export_json,
+    freeze_listed_asset,
+    read_files,
+    rescreen_delta,
+    rescreen_full,
+    screen_customer_file,
+    screen_parallel,
+    worker_pool,
+)
+from jointwatch.store import LOCAL_MEMBER, list_assets, open_engine, release_asset, totals
 
 payments_app = typer.Typer(help="Screen payment messages (pacs.008, pain.001, MT103).", no_args_is_help=True)
 customers_app = typer.Typer(help="Screen customer files; re-screen them when a list changes.", no_args_is_help=True)

@@ -8,9 +8,24 @@ legal basis and exports.
         print(decision)
 """
 
+from jointwatch.payments.customers import (
+    CustomerRun,
+    RowError,
+    Screened,
+    open_alert_pairs,
+    read_customers,
+    rescreen_delta,
+    rescreen_full,
+    screen_customer,
+    screen_customer_file,
+)
+from jointwatch.payments.freeze import export_csv, export_json, freeze_listed_asset
 from jointwatch.payments.model import Account, Agent, Party, Payment, UnreadMessage
+from jointwatch.payments.parallel import screen_parallel, worker_pool
 from jointwatch.payments.reader import read_files, read_payments
 from jointwatch.payments.screening import Hit, PaymentDecision, PaymentScreener
 
-__all__ = ["Account", "Agent", "Hit", "Party", "Payment", "PaymentDecision", "PaymentScreener", "UnreadMessage",
-           "read_files", "read_payments"]
+__all__ = ["Account", "Agent", "CustomerRun", "Hit", "Party", "Payment", "PaymentDecision", "PaymentScreener",
+           "RowError", "Screened", "UnreadMessage", "export_csv", "export_json", "freeze_listed_asset",
+           "open_alert_pairs", "read_customers", "read_files", "read_payments", "rescreen_delta", "rescreen_full",
+           "screen_customer", "screen_customer_file", "screen_parallel", "worker_pool"]

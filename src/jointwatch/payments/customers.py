@@ -35,22 +35,22 @@ from jointwatch.names import analyze_name
 from jointwatch.payments.delta import ChangedBound, changed_screener, customer_query, may_match_changed, name_tokens
 from jointwatch.payments.model import batched
 from jointwatch.screening.from_store import COUNTRY_PROPS, ID_PROPS, NAME_PROPS
-from jointwatch.screening.model import Query
-from jointwatch.screening.screener import Screener, prepare
-from jointwatch.store.customers import (
+from jointwatch.screening import Query, Screener, prepare
+from jointwatch.store import (
     CustomerAlert,
     RunInfo,
     StoredCustomer,
     count_customers,
+    diff_versions,
     iter_customers,
     last_run,
+    latest_versions,
     list_alerts,
+    member_or_local,
     replace_base,
     save_run,
     withdraw_for_removed_customers,
 )
-from jointwatch.store.members import member_or_local
-from jointwatch.store.versions import diff_versions, latest_versions
 
 REQUIRED = ("id", "name")
 OPTIONAL = ("type", "birth_date", "nationality", "country", "accounts")

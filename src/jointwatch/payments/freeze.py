@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from jointwatch import csvsafe
 from jointwatch.errors import InvalidInputError
 from jointwatch.jsonout import dumps
-from jointwatch.store.freeze import FrozenAsset, freeze_asset, listing_regimes
+from jointwatch.store import FrozenAsset, freeze_asset, listing_regimes
 from jointwatch.text import storable
 
 

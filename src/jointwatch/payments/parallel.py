@@ -20,7 +20,7 @@ from multiprocessing.pool import Pool
 from jointwatch.payments.model import Payment, UnreadMessage, batched
 from jointwatch.payments.screening import NameKey, PaymentDecision, PaymentScreener
 from jointwatch.payments.screening import _name_key as name_key
-from jointwatch.screening.model import Match
+from jointwatch.screening import Match
 
 BATCH = 2_000          # payments read ahead, whose new names are screened together
 MIN_PARALLEL = 32      # fewer new names than this are screened in this process

@@ -24,7 +24,7 @@ from importlib import resources
 import yaml
 
 from jointwatch.names.translit import to_ascii
-from jointwatch.screening.model import Match
+from jointwatch.screening import Match
 
 # a bare name's match on a listed organisation counts only when every word of the listed name
 # matched and it scores this high (set on the benchmark's innocent names and planted listed

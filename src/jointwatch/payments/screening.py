@@ -25,9 +25,8 @@ from jointwatch.payments.parties import (
     organisation_match_holds,
     read_party,
 )
+from jointwatch.screening import Match, Query, Screener
 from jointwatch.screening.index import TEXT, normalize_identifier
-from jointwatch.screening.model import Match, Query
-from jointwatch.screening.screener import Screener
 
 MAX_CACHE = 500_000
 NAME_LIMIT = 5              # matches kept per name (the best ones)

@@ -8,8 +8,31 @@ versions can be compared. SQLite by default, PostgreSQL by URL, migrated by Alem
 
 from sqlalchemy import Engine  # the handle every store function takes: callers need no sqlalchemy
 
+from jointwatch.store.customers import (
+    BaseChange,
+    CustomerAlert,
+    RunInfo,
+    StoredCustomer,
+    count_customers,
+    iter_customers,
+    last_run,
+    list_alerts,
+    replace_base,
+    save_run,
+    withdraw_for_removed_customers,
+)
 from jointwatch.store.engine import database_url, discard_new_store, open_engine, store_exists, store_reachable
 from jointwatch.store.entities import EntityView, StatementView, iter_entities, show_entity
+from jointwatch.store.freeze import (
+    FreezeEvent,
+    FrozenAsset,
+    freeze_asset,
+    get_asset,
+    list_assets,
+    listing_regimes,
+    release_asset,
+    totals,
+)
 from jointwatch.store.load import LoadResult, load_list
 from jointwatch.store.media_bank import (
     DISPUTES_PER_DAY,
@@ -31,7 +54,7 @@ from jointwatch.store.media_bank import (
     matchable_bank_rows,
     seen_bank_matches,
 )
-from jointwatch.store.members import get_member
+from jointwatch.store.members import LOCAL_MEMBER, get_member, member_or_local
 from jointwatch.store.versions import (
     EntityChange,
     FieldChange,
@@ -45,19 +68,26 @@ from jointwatch.store.versions import (
 
 __all__ = [
     "DISPUTES_PER_DAY",
+    "LOCAL_MEMBER",
     "SHARED_TLP",
     "BankEvent",
     "BankItem",
+    "BaseChange",
+    "CustomerAlert",
     "Engine",
     "EntityChange",
     "EntityView",
     "FieldChange",
+    "FreezeEvent",
+    "FrozenAsset",
     "ListDiff",
     "LoadResult",
     "MatchableRow",
     "NewBankItem",
+    "RunInfo",
     "SeenMatches",
     "StatementView",
+    "StoredCustomer",
     "VersionInfo",
     "Viewer",
     "add_bank_items",
@@ -65,22 +95,36 @@ __all__ = [
     "bank_generation",
     "bank_item_history",
     "change_bank_item_status",
+    "count_customers",
     "database_url",
     "diff_versions",
     "discard_new_store",
     "exportable_bank_rows",
+    "freeze_asset",
+    "get_asset",
     "get_bank_item",
     "get_member",
+    "iter_customers",
     "iter_entities",
+    "last_run",
     "latest_versions",
+    "list_alerts",
+    "list_assets",
     "list_bank_items",
     "list_versions_of",
+    "listing_regimes",
     "load_list",
     "matchable_bank_rows",
+    "member_or_local",
     "open_engine",
+    "release_asset",
+    "replace_base",
     "resolve_version",
+    "save_run",
     "seen_bank_matches",
     "show_entity",
     "store_exists",
     "store_reachable",
+    "totals",
+    "withdraw_for_removed_customers",
 ]

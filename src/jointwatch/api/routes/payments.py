@@ -25,14 +25,19 @@ from jointwatch.api.models_payments import (
 from jointwatch.api.params import RowId
 from jointwatch.api.problems import PROBLEM_RESPONSES, Problem
 from jointwatch.errors import MessageFormatError
-from jointwatch.payments.customers import CustomerRun, rescreen_delta, rescreen_full, screen_customer_file
-from jointwatch.payments.freeze import freeze_listed_asset
-from jointwatch.payments.model import UnreadMessage
-from jointwatch.payments.reader import read_payments
-from jointwatch.payments.screening import PaymentDecision, PaymentScreener
+from jointwatch.payments import (
+    CustomerRun,
+    PaymentDecision,
+    PaymentScreener,
+    UnreadMessage,
+    freeze_listed_asset,
+    read_payments,
+    rescreen_delta,
+    rescreen_full,
+    screen_customer_file,
+)
 from jointwatch.screening import Screener
-from jointwatch.store.customers import CustomerAlert, list_alerts
-from jointwatch.store.freeze import FrozenAsset, list_assets, release_asset, totals
+from jointwatch.store import CustomerAlert, FrozenAsset, list_alerts, list_assets, release_asset, totals
 
 router = APIRouter(tags=["payments"])
 _RESPONSES: dict[int | str, dict[str, object]] = {
