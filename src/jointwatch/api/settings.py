@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from jointwatch import settings as declared
 from jointwatch.screening import ListPolicy
-from jointwatch.store.media_bank import DISPUTES_PER_DAY
+from jointwatch.store import DISPUTES_PER_DAY
 
 
 @dataclass(frozen=True)
