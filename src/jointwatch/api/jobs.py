@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from jointwatch.api.models import MatchOut, ScreenResult, Subject
+from jointwatch.api.models import ScreenResult, Subject
 from jointwatch.api.screeners import Screeners
 from jointwatch.errors import ScreeningUnavailableError
 from jointwatch.errors import QueryError
@@ -38,7 +38,7 @@ def screen_subject(screener: Screener, subject: Subject, index: int, threshold: 
         found = screener.screen(subject.to_query(), threshold=threshold, limit=limit, member_id=member_id)
     except QueryError as error:
         return ScreenResult(index=index, id=subject.id, matches=[], error=f"subjects.{index}: {error}")
-    return ScreenResult(index=index, id=subject.id, matches=[MatchOut.model_validate(m.to_dict()) for m in found])
+    return ScreenResult(index=index, id=subject.id, matches=found)
 
 
 def results_summary(results: Counter[str]) -> str:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from jointwatch.screening import Query
+from jointwatch.screening import Match, Query
+from jointwatch.store import EntityView, VersionInfo
 from jointwatch.screening.model import QUERY_SCHEMATA
 from jointwatch.text import storable
 
@@ -74,54 +75,16 @@ class ScreenRequest(BaseModel):
     limit: int = Field(10, ge=1, le=100, description="At most this many matches per subject.")
 
 
-class WordMatchOut(BaseModel):
-    query: str
-    listed: str
-    rule: str
-    similarity: float
-    weight: float
-
-
-class QualifierOut(BaseModel):
-    kind: str
-    outcome: str
-    effect: str
-    detail: str
-
-
-class ExplanationOut(BaseModel):
-    words: list[WordMatchOut]
-    unmatched_query: list[str]
-    unmatched_listed: list[str]
-    ignored: list[str]
-    name_score: float
-    qualifiers: list[QualifierOut]
-
-
-class MatchOut(BaseModel):
-    """A listed entity that may be the subject, with its source reference, list version and why."""
-
-    entity_id: str
-    source: str
-    reference: str
-    schema_: str = Field(alias="schema")
-    caption: str
-    name: str
-    score: float
-    list_version: str
-    explanation: ExplanationOut
-
-
 class MatchResponse(BaseModel):
     threshold: float
     list_versions: dict[str, str]
-    matches: list[MatchOut]
+    matches: list[Match]
 
 
 class ScreenResult(BaseModel):
     index: int
     id: str | None
-    matches: list[MatchOut]
+    matches: list[Match]
     error: str | None = None
 
 
@@ -134,73 +97,13 @@ class ScreenResponse(BaseModel):
     results: list[ScreenResult]
 
 
-class StatementOut(BaseModel):
-    entity_id: str
-    schema_: str = Field(alias="schema")
-    prop: str
-    value: str
-    original_value: str | None
-    lang: str | None
-    source: str
-    reference: str
-    first_seen: date
-    last_seen: date
-    current: bool
-
-
-class ListingOut(BaseModel):
-    source: str
-    reference: str
-    entity_id: str
-    schema_: str = Field(alias="schema")
-    caption: str
-    listed_now: bool
-    statements: list[StatementOut]
-
-
 class EntityResponse(BaseModel):
     reference: str
-    listings: list[ListingOut]
-
-
-class VersionOut(BaseModel):
-    source: str
-    version: str
-    format: str
-    published: date
-    content_hash: str
-    files: list[str]
-    loaded_at: UtcDatetime
-    entities: int
-    statements: int
-    schema_counts: dict[str, int]
+    listings: list[EntityView]
 
 
 class ListsResponse(BaseModel):
-    versions: list[VersionOut]
-
-
-class FieldChangeOut(BaseModel):
-    field: str
-    added: list[str]
-    removed: list[str]
-
-
-class EntityChangeOut(BaseModel):
-    reference: str
-    entity_id: str
-    schema_: str = Field(alias="schema")
-    name: str
-    changes: list[FieldChangeOut]
-
-
-class DiffResponse(BaseModel):
-    source: str
-    from_version: str
-    to_version: str
-    added: list[EntityChangeOut]
-    removed: list[EntityChangeOut]
-    changed: list[EntityChangeOut]
+    versions: list[VersionInfo]
 
 
 class DecisionRequest(BaseModel):
@@ -213,40 +116,6 @@ class DecisionRequest(BaseModel):
     source: Text | None = Field(None, max_length=64, description="The listing source, if the reference is ambiguous.")
     verdict: Literal["true_positive", "false_positive"]
     reason: Text = Field(min_length=1, max_length=4000)
-
-
-class DecisionOut(BaseModel):
-    id: int
-    user: str
-    verdict: str
-    reason: str
-    query_name: str
-    query_birth_date: str | None
-    entity_id: str
-    source: str
-    reference: str
-    whitelist_id: int | None
-    created_at: UtcDatetime
-
-
-class AuditEntryOut(BaseModel):
-    id: int
-    user: str
-    action: str
-    subject_digest: str | None
-    list_versions: dict[str, str]
-    result_summary: str
-    status: int
-    at: UtcDatetime
-
-
-class KeyOut(BaseModel):
-    id: int
-    user: str
-    role: str
-    prefix: str
-    created_at: UtcDatetime
-    revoked_at: UtcDatetime | None
 
 
 class Health(BaseModel):

@@ -104,13 +104,9 @@ def _entries(engine: Engine, query: Select[Any], member_id: int | None, since: d
     if member_id is not None:
         query = query.where(audit.c.member_id == member_id)
     if since is not None:
-        # rows are written in UTC; SQLite keeps no offset, so compare in UTC on every engine
-        since = since.astimezone(UTC) if since.tzinfo else since.replace(tzinfo=UTC)
-        query = query.where(audit.c.at >= since)
+        query = query.where(audit.c.at >= since)  # compared in UTC on every engine (schema.UtcDateTime)
     with engine.connect() as connection:
         rows = [dict(row._mapping) for row in connection.execute(query)]
     for row in rows:
         row["list_versions"] = json.loads(row["list_versions"])
-        if row["at"].tzinfo is None:  # SQLite hands back naive datetimes; they were written in UTC
-            row["at"] = row["at"].replace(tzinfo=UTC)
     return [AuditEntry(**row) for row in rows]

@@ -30,10 +30,7 @@ class AuditKey:
 
 def _key(row: object) -> AuditKey:
     mapping = row._mapping  # type: ignore[attr-defined]
-    created = mapping["created_at"]
-    if created.tzinfo is None:  # SQLite hands back naive datetimes; they were written in UTC
-        created = created.replace(tzinfo=UTC)
-    return AuditKey(int(mapping["id"]), bytes.fromhex(mapping["secret"]), created)
+    return AuditKey(int(mapping["id"]), bytes.fromhex(mapping["secret"]), mapping["created_at"])
 
 
 def _new_key(connection: Connection) -> AuditKey:

@@ -52,11 +52,7 @@ class PendingSubject:
 
 
 def _job(row: Any) -> Job:
-    data = dict(row._mapping)
-    for column in ("created_at", "updated_at"):
-        if data[column].tzinfo is None:  # SQLite hands back naive datetimes; they were written in UTC
-            data[column] = data[column].replace(tzinfo=UTC)
-    return Job(**data)
+    return Job(**row._mapping)  # times come back aware, in UTC (schema.UtcDateTime)
 
 
 def create_job(engine: Engine, member_id: int, user: str, subjects: list[dict[str, Any]], threshold: float | None,

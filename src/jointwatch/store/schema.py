@@ -3,6 +3,8 @@ each version holds. Alembic migrations in ``migrations/`` create exactly these."
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import (
     Column,
     Date,
@@ -19,8 +21,30 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
 
 metadata = MetaData()
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A point in time, always handed back aware and in UTC: SQLite returns stored times naive
+    and PostgreSQL in the session's zone, so without this every reader (API, CLI, freshness
+    checks) would have to repair them itself. A naive time given to the store is taken as UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
 
 list_versions = Table(
     "list_versions",
@@ -32,12 +56,12 @@ list_versions = Table(
     Column("published", Date, nullable=False),
     Column("content_hash", String(64), nullable=False),
     Column("files", Text, nullable=False),
-    Column("loaded_at", DateTime(timezone=True), nullable=False),
+    Column("loaded_at", UtcDateTime(), nullable=False),
     Column("entity_count", Integer, nullable=False),
     Column("statement_count", Integer, nullable=False),
     Column("schema_counts", Text, nullable=False),
     # last time a load or update found the publisher's file unchanged (None: only loaded_at)
-    Column("checked_at", DateTime(timezone=True), nullable=True),
+    Column("checked_at", UtcDateTime(), nullable=True),
     UniqueConstraint("source", "content_hash", name="uq_list_versions_source_hash"),
 )
 
@@ -85,7 +109,7 @@ whitelist = Table(
     Column("reference", String(128), nullable=False),
     Column("reason", Text, nullable=False),
     Column("decided_by", String(128), nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
     # whose decision it is: a member's entries apply to that member's screening only
     # (migrations 0013-0014 gave the old store-wide rows to the member ``local``)
     Column("member_id", Integer, nullable=False),
@@ -99,7 +123,7 @@ members = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("name", String(128), nullable=False, unique=True),
     Column("country", String(2), nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
 )
 
 # API keys: only the SHA-256 of the secret is kept; the prefix finds the row without it.
@@ -113,8 +137,8 @@ api_keys = Table(
     Column("role", String(16), nullable=False),
     Column("prefix", String(16), nullable=False, unique=True),
     Column("key_hash", String(64), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("revoked_at", UtcDateTime(), nullable=True),
 )
 
 # The audit trail: appended to, never updated or deleted by the code. The subject is kept
@@ -131,7 +155,7 @@ audit = Table(
     Column("list_versions", Text, nullable=False),
     Column("result_summary", Text, nullable=False),
     Column("status", Integer, nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
     Index("ix_audit_member_at", "member_id", "at"),
 )
 
@@ -142,7 +166,7 @@ audit_keys = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("secret", String(64), nullable=False),  # 32 random bytes, hex
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
 )
 
 # An analyst's verdict on one match, filed under the member that made it. A false positive
@@ -162,7 +186,7 @@ decisions = Table(
     Column("source", String(64), nullable=False),
     Column("reference", String(128), nullable=False),
     Column("whitelist_id", Integer, nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
     Index("ix_decisions_member", "member_id"),
 )
 
@@ -181,8 +205,8 @@ jobs = Table(
     Column("match_limit", Integer, nullable=False),
     Column("subject_digest", String(64), nullable=False),
     Column("error", Text, nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
     Index("ix_jobs_status_created", "status", "created_at"),
 )
 
@@ -212,7 +236,7 @@ travel_documents = Table(
     Column("document_type", String(8), nullable=False),
     Column("status", String(16), nullable=False),
     Column("reported", Date, nullable=True),
-    Column("loaded_at", DateTime(timezone=True), nullable=False),
+    Column("loaded_at", UtcDateTime(), nullable=False),
     UniqueConstraint("source", "number_key", "issuing_country", name="uq_travel_documents_source_number"),
     Index("ix_travel_documents_number_key", "number_key"),
 )
@@ -238,7 +262,7 @@ customers = Table(
     Column("accounts", Text, nullable=True),
     Column("name_keys", Text, nullable=True),
     Column("near_score", Float, nullable=True),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
     UniqueConstraint("member_id", "ref", name="uq_customers_member_ref"),
 )
 
@@ -262,8 +286,8 @@ customer_alerts = Table(
     Column("status", String(16), nullable=False),
     Column("reason", Text, nullable=True),
     Column("run_id", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("withdrawn_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("withdrawn_at", UtcDateTime(), nullable=True),
     Index("ix_customer_alerts_member_customer", "member_id", "customer_ref"),
     Index("ix_customer_alerts_entity", "entity_id"),
 )
@@ -276,7 +300,7 @@ customer_runs = Table(
     Column("member_id", Integer, nullable=False),
     Column("kind", String(8), nullable=False),
     Column("list_versions", Text, nullable=False),
-    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("started_at", UtcDateTime(), nullable=False),
     Column("seconds", Float, nullable=False),
     Column("customers", Integer, nullable=False),
     Column("screened", Integer, nullable=False),
@@ -303,7 +327,7 @@ frozen_assets = Table(
     Column("regime", String(128), nullable=False),
     Column("country", String(2), nullable=False),
     Column("status", String(24), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
     Index("ix_frozen_assets_member", "member_id"),
 )
 
@@ -318,7 +342,7 @@ freeze_events = Table(
     Column("reason", Text, nullable=False),
     Column("licence", String(128), nullable=True),
     Column("by_user", String(128), nullable=True),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
     Index("ix_freeze_events_asset", "asset_id"),
 )
 
@@ -344,8 +368,8 @@ media_items = Table(
     Column("tlp", String(16), nullable=False),
     Column("status", String(16), nullable=False),
     Column("origin", String(64), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
     # random, with no sequence in it: what a member may quote about an item it matched but may
     # not see (migration 0010)
     Column("ref", String(32), nullable=False),
@@ -368,7 +392,7 @@ media_events = Table(
     Column("action", String(16), nullable=False),
     Column("status", String(16), nullable=False),
     Column("reason", Text, nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
     Index("ix_media_events_item", "item_id"),
 )
 
@@ -380,7 +404,7 @@ media_disputes = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("item_id", Integer, ForeignKey("media_items.id"), nullable=False),
     Column("member_id", Integer, ForeignKey("members.id"), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
     UniqueConstraint("item_id", "member_id", name="uq_media_disputes_item_member"),
     Index("ix_media_disputes_member_at", "member_id", "at"),
 )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime
 
 from typing import Annotated
@@ -10,28 +9,27 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from jointwatch.api.auth import Caller, Right, authorize
-from jointwatch.api.models import AuditEntryOut, KeyOut
 from jointwatch.api.problems import PROBLEM_RESPONSES
-from jointwatch.store.audit import MAX_LIMIT, read_audit
-from jointwatch.store.members import list_keys
+from jointwatch.store.audit import MAX_LIMIT, AuditEntry, read_audit
+from jointwatch.store.members import ApiKey, list_keys
 
 router = APIRouter(tags=["members"])
 
 
-@router.get("/audit", response_model=list[AuditEntryOut], responses=PROBLEM_RESPONSES)
+@router.get("/audit", response_model=list[AuditEntry], responses=PROBLEM_RESPONSES)
 def audit_trail(request: Request, caller: Annotated[Caller, Depends(authorize("audit.read", Right.READ_AUDIT))],
                 since: Annotated[datetime | None, Query(description="ISO 8601 time; rows at or after it.")] = None,
-                limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 1000) -> list[AuditEntryOut]:
+                limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 1000) -> list[AuditEntry]:
     """The audit rows of the caller's member, oldest first. There is no route that changes them."""
     rows = read_audit(request.app.state.engine, caller.member_id, since, limit)
     caller.note.summary = f"{len(rows)} audit rows"
-    return [AuditEntryOut.model_validate(asdict(r)) for r in rows]
+    return rows
 
 
-@router.get("/keys", response_model=list[KeyOut], responses=PROBLEM_RESPONSES)
+@router.get("/keys", response_model=list[ApiKey], responses=PROBLEM_RESPONSES)
 def keys(request: Request,
-         caller: Annotated[Caller, Depends(authorize("keys.read", Right.MANAGE_KEYS))]) -> list[KeyOut]:
+         caller: Annotated[Caller, Depends(authorize("keys.read", Right.MANAGE_KEYS))]) -> list[ApiKey]:
     """The caller's member's API keys (prefixes and roles; secrets are never stored)."""
     found = list_keys(request.app.state.engine, caller.member_id)
     caller.note.summary = f"{len(found)} keys"
-    return [KeyOut.model_validate(asdict(k)) for k in found]
+    return found

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
 from jointwatch.api.auth import Caller, Right, authorize
-from jointwatch.api.models import DiffResponse, EntityResponse, ListingOut, ListsResponse, VersionOut
+from jointwatch.api.models import EntityResponse, ListsResponse
 from jointwatch.api.problems import PROBLEM_RESPONSES, Problem
-from jointwatch.store import diff_versions, list_versions_of, show_entity
+from jointwatch.store import ListDiff, diff_versions, list_versions_of, show_entity
 
 router = APIRouter(tags=["register"])
 _RESPONSES: dict[int | str, dict[str, object]] = {
@@ -26,7 +24,7 @@ def entity(reference: str, request: Request,
     caller.note.subject = {"reference": reference, "source": source}
     views = show_entity(request.app.state.engine, reference, source)  # NotFoundError → 404
     caller.note.summary = ", ".join(f"{v.source}:{v.reference}" for v in views)
-    return EntityResponse(reference=reference, listings=[ListingOut.model_validate(asdict(v)) for v in views])
+    return EntityResponse(reference=reference, listings=views)
 
 
 @router.get("/lists", response_model=ListsResponse, responses=PROBLEM_RESPONSES)
@@ -35,17 +33,17 @@ def lists(request: Request, caller: Annotated[Caller, Depends(authorize("lists.r
     """Every loaded list version, oldest publication first (optionally of one source)."""
     versions = list_versions_of(request.app.state.engine, source)
     caller.note.summary = f"{len(versions)} versions"
-    return ListsResponse(versions=[VersionOut.model_validate(asdict(v)) for v in versions])
+    return ListsResponse(versions=versions)
 
 
-@router.get("/lists/{source}/diff", response_model=DiffResponse, responses=_RESPONSES)
+@router.get("/lists/{source}/diff", response_model=ListDiff, responses=_RESPONSES)
 def diff(source: str, request: Request,
          caller: Annotated[Caller, Depends(authorize("lists.diff", Right.READ_REGISTER))],
          from_label: Annotated[str | None, Query(alias="from", max_length=96, description="Older version.")] = None,
          to_label: Annotated[str | None, Query(alias="to", max_length=96, description="Newer; default newest.")] = None,
-         ) -> DiffResponse:
+         ) -> ListDiff:
     """Listings added, removed and changed between two versions of a source's list."""
     result = diff_versions(request.app.state.engine, source, from_label, to_label)
     caller.note.list_versions = {f"{source} from": result.from_version, f"{source} to": result.to_version}
     caller.note.summary = f"{len(result.added)} added, {len(result.removed)} removed, {len(result.changed)} changed"
-    return DiffResponse.model_validate(asdict(result))
+    return result

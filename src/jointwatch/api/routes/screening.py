@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 
 from jointwatch.api.auth import Caller, Right, authorize
-from jointwatch.api.models import MatchOut, MatchRequest, MatchResponse, ScreenRequest, ScreenResponse, ScreenResult
+from jointwatch.api.models import MatchRequest, MatchResponse, ScreenRequest, ScreenResponse, ScreenResult
 from jointwatch.api.jobs import screen_subject
 from jointwatch.api.problems import PROBLEM_RESPONSES, Problem
 from jointwatch.api.routes.jobs import ACCEPTED_RESPONSE, accept_job
@@ -71,7 +71,7 @@ async def match(body: MatchRequest, request: Request,
                                                                                   caller.member_id))
     caller.note.summary = _summary(matches)
     return MatchResponse(threshold=threshold, list_versions=versions,
-                         matches=[MatchOut.model_validate(m.to_dict()) for m in matches])
+                         matches=matches)
 
 
 def _screen_batch(screener: Screener, body: ScreenRequest, threshold: float, deadline: float,

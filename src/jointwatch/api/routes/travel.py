@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from jointwatch.api.auth import Caller, Right, authorize
-from jointwatch.api.models import MatchOut
+from jointwatch.screening import Match
 from jointwatch.api.problems import PROBLEM_RESPONSES
 from jointwatch.screening import Screener
 from jointwatch.store.travel_documents import find_documents
@@ -42,7 +42,7 @@ class TravellerOut(BaseModel):
     status: Literal["clear", "refer", "hit"]
     reasons: list[ReasonOut]
     traveller: dict[str, Any]
-    matches: list[MatchOut]
+    matches: list[Match]
     reported_documents: list[dict[str, Any]]
 
 
