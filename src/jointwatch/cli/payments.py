@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -14,7 +15,7 @@ from rich.text import Text
 from jointwatch.cli.consoles import DataTable, print_message
 
 from jointwatch.cli.output import MaxListAgeOption, StaleListsOption, screener_for
-from jointwatch.screening import OnStale
+from jointwatch.screening import OnStale, Screener
 from jointwatch.screening.freshness import DEFAULT_MAX_LIST_AGE_DAYS
 from jointwatch.cli.output import (
     DbOption,
@@ -28,6 +29,7 @@ from jointwatch.cli.output import (
 )
 from jointwatch.errors import ATTENTION_EXIT, InvalidInputError, MessageFormatError, most_serious_exit
 from jointwatch.payments import (
+    CustomerRun,
     PaymentDecision,
     PaymentScreener,
     UnreadMessage,
@@ -41,7 +43,7 @@ from jointwatch.payments import (
     screen_parallel,
     worker_pool,
 )
-from jointwatch.store import LOCAL_MEMBER, list_assets, open_engine, release_asset, totals
+from jointwatch.store import LOCAL_MEMBER, Engine, list_assets, open_engine, release_asset, totals
 
 payments_app = typer.Typer(help="Screen payment messages (pacs.008, pain.001, MT103).", no_args_is_help=True)
 customers_app = typer.Typer(help="Screen customer files; re-screen them when a list changes.", no_args_is_help=True)
@@ -97,7 +99,7 @@ def payments_screen(
                                         MessageFormatError.exit_code if screener.totals.errors else 0]))
 
 
-def _print_run(result, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def _print_run(result: CustomerRun, as_json: bool) -> None:
     if as_json:
         print_json(result.to_dict())
         return
@@ -115,6 +117,21 @@ def _print_run(result, as_json: bool) -> None:  # type: ignore[no-untyped-def]
         console.print(table)
 
 
+# a customer run: (engine, screener, member id, progress) -> the run
+CustomerAction = Callable[[Engine, Screener, int, Callable[[int, int], None]], CustomerRun]
+
+
+def _customer_run(label: str, action: CustomerAction, member: str, db: str | None, as_json: bool,
+                  max_list_age: float, stale_lists: OnStale) -> None:
+    """Run ``action`` as the member, with the newest lists (failing closed), and print the run."""
+    engine = run(as_json, lambda: open_engine(db))
+    acting = member_for(engine, member, as_json)
+    screener = screener_for(engine, as_json, None, max_list_age, stale_lists)
+    with record_progress(label, not as_json) as progress:
+        result = run(as_json, lambda: action(engine, screener, acting.id, lambda n, total: progress(n)))
+    _print_run(result, as_json)
+
+
 @customers_app.command("screen")
 def customers_screen(
     file: Annotated[Path, typer.Argument(help="CSV: id,name[,type,birth_date,nationality,country,accounts].")],
@@ -125,13 +142,8 @@ def customers_screen(
     as_json: JsonOption = False,
 ) -> None:
     """Make FILE the member's customer base (customers not in it leave it) and screen all of it."""
-    engine = run(as_json, lambda: open_engine(db))
-    acting = member_for(engine, member, as_json)
-    screener = screener_for(engine, as_json, None, max_list_age, stale_lists)
-    with record_progress("screening customers", not as_json) as progress:
-        result = run(as_json, lambda: screen_customer_file(engine, screener, file, acting.id,
-                                                           progress=lambda n, total: progress(n)))
-    _print_run(result, as_json)
+    _customer_run("screening customers", lambda engine, screener, member_id, progress: screen_customer_file(
+        engine, screener, file, member_id, progress), member, db, as_json, max_list_age, stale_lists)
 
 
 @customers_app.command("rescreen")
@@ -144,13 +156,8 @@ def customers_rescreen(
     as_json: JsonOption = False,
 ) -> None:
     """After `lists update` / `lists load`: screen the member's stored customers against what changed."""
-    engine = run(as_json, lambda: open_engine(db))
-    acting = member_for(engine, member, as_json)
-    screener = screener_for(engine, as_json, None, max_list_age, stale_lists)
-    action = rescreen_full if full else rescreen_delta
-    with record_progress("re-screening customers", not as_json) as progress:
-        result = run(as_json, lambda: action(engine, screener, acting.id, progress=lambda n, total: progress(n)))
-    _print_run(result, as_json)
+    _customer_run("re-screening customers", rescreen_full if full else rescreen_delta, member, db, as_json,
+                  max_list_age, stale_lists)
 
 
 def _decimal(value: str, what: str) -> Decimal:
