@@ -112,9 +112,16 @@ def test_sql_runs_only_in_the_store() -> None:
         wrong += [f"{path.relative_to(ROOT)} imports sqlalchemy's {n}" for n in sorted(used)]
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute) and node.attr in {"begin", "connect", "execute"} \
-                    and isinstance(node.value, ast.Name) and node.value.id in {"engine", "connection"}:
-                wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} calls {node.value.id}.{node.attr}()")
+                    and _names_a_database(node.value):
+                wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} calls {ast.unparse(node)}()")
     assert not wrong, "\n".join(wrong)
+
+
+def _names_a_database(node: ast.expr) -> bool:
+    """``engine``, ``connection`` or ``….engine`` (e.g. ``request.app.state.engine``)."""
+    if isinstance(node, ast.Name):
+        return node.id in {"engine", "store", "connection", "conn"}
+    return isinstance(node, ast.Attribute) and node.attr in {"engine", "connection"}
 
 
 @pytest.mark.parametrize("package", sorted(LAYER))
