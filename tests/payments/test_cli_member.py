@@ -14,6 +14,7 @@ from typer.testing import CliRunner, Result
 
 from jointwatch.cli import app
 from tests.api.conftest import Member
+from tests.conftest import FIXTURES
 
 ENV = {"COLUMNS": "300", "JOINTWATCH_DB": None, "JOINTWATCH_MEMBER": None}
 runner = CliRunner()
@@ -82,3 +83,11 @@ def test_customer_bases_are_the_members_in_both_front_ends(client: TestClient, u
     # a member with no base has nothing to re-screen, whatever the others hold
     fresh = new_member()
     assert jw(un_store, "customers", "rescreen", "--member", fresh.name, "--max-list-age", "0").exit_code == 6
+
+
+def test_payment_screening_reads_as_the_member(un_store: Engine, new_member: Callable[[], Member]) -> None:
+    # the member's false-positive decisions apply, as for its API keys; an unknown member is refused
+    sample = FIXTURES / "payments" / "pacs008_sample.xml"
+    member = new_member()
+    assert jw(un_store, "payments", "screen", sample, "--member", member.name, "--max-list-age", "0").exit_code == 8
+    assert jw(un_store, "payments", "screen", sample, "-m", "no-such-member", "--max-list-age", "0").exit_code == 6

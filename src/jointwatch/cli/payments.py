@@ -24,6 +24,7 @@ from jointwatch.cli.output import (
     console,
     member_for,
     print_json,
+    reading_member_id,
     record_progress,
     run,
 )
@@ -59,16 +60,18 @@ def payments_screen(
     workers: Annotated[int, typer.Option(min=1, max=64, help="Processes screening the distinct party names.")] = 1,
     max_list_age: MaxListAgeOption = DEFAULT_MAX_LIST_AGE_DAYS,
     stale_lists: StaleListsOption = OnStale.refuse,
+    member: MemberOption = LOCAL_MEMBER,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Screen every message: pass or hold, with the hits.
+    """Screen every message: pass or hold, with the hits (the member's false-positive decisions apply).
 
     Exit 0 if all pass, 8 if any is held, 7 if a message could not be read (even when
     another is held: the unread one was not screened), 9 if no current list is loaded."""
     engine = run(as_json, lambda: open_engine(db))
+    member_id = reading_member_id(engine, member, as_json)
     screener = PaymentScreener(screener_for(engine, as_json, threshold, max_list_age, stale_lists),
-                               remittance=not no_remittance)
+                               member_id=member_id, remittance=not no_remittance)
 
     def screen_files() -> list[PaymentDecision | UnreadMessage]:
         with worker_pool(screener, workers, after_fork=lambda: engine.dispose(close=False)) as pool:
