@@ -56,4 +56,3 @@ def test_reach_keeps_every_subject_the_screener_alerts_on(screener: Screener, co
                 assert reach.could_reach(subject, threshold) and reach.may_match(subject, threshold)
         # the bound is a bound, not a yes to everyone
         assert alerted > 20 and sum(kept) < len(subjects) * 0.9
-
