@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import Engine
 
-from jointwatch.errors import JointwatchError, MessageFormatError, NotFoundError, QueryError
+from jointwatch.errors import ConflictError, MessageFormatError, NotFoundError, QueryError
 from jointwatch.names import analyze_name
 from jointwatch.payments.delta import ChangedBound, changed_screener, customer_query, may_match_changed, name_tokens
 from jointwatch.payments.model import batched
@@ -255,7 +255,10 @@ def rescreen_delta(engine: Engine, screener: Screener, member_id: int | None = N
         try:
             diff = diff_versions(engine, source, before, version)
         except NotFoundError as error:
-            raise JointwatchError(f"cannot compare {source} {before} with {version}: {error}") from None
+            # the store no longer holds the version the last run screened against: a delta cannot be
+            # worked out from what is stored (a full rescreen can), so the store's state rules it out
+            raise ConflictError(f"cannot compare {source} {before} with {version}: {error}; "
+                                "run `jointwatch customers rescreen --full`") from None
         # a change of notes, programme or address moves no score: only what screening reads counts
         relevant = [c for c in diff.changed if any(f.field.rsplit(".", 1)[-1] in SCREENED_PROPS for f in c.changes)]
         touched |= {(source, c.reference) for c in diff.added + relevant}
