@@ -26,7 +26,7 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from jointwatch.api.problems import problem_response
-from jointwatch.store.members import ApiKey, find_key
+from jointwatch.store import ApiKey, find_key
 
 
 class Right(StrEnum):

@@ -22,9 +22,8 @@ from jointwatch.api.screeners import Screeners
 from jointwatch.errors import ScreeningUnavailableError
 from jointwatch.errors import QueryError
 from jointwatch.screening import Screener
-from jointwatch.store.audit import record
-from jointwatch.store.jobs import Job, finish_job, iter_results, pending_subjects, set_status, store_result, \
-    unfinished_jobs
+from jointwatch.store import record
+from jointwatch.store import Job, finish_job, iter_results, pending_subjects, set_status, store_result, unfinished_jobs
 
 log = logging.getLogger("jointwatch.api.jobs")
 CHUNK = 100  # subjects read from the store at a time

@@ -22,7 +22,7 @@ from jointwatch.api.auth import AuditNote
 from jointwatch.api.metrics import Metrics
 from jointwatch.api.problems import problem_response
 from jointwatch.errors import StoreBusyError
-from jointwatch.store.audit import record
+from jointwatch.store import record
 
 log = logging.getLogger("jointwatch.api")
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from jointwatch.names import AnalyzedName, Token
 from jointwatch.screening import Listed, Query, Reach, Screener, Subject
-from jointwatch.store.customers import StoredCustomer
+from jointwatch.store import StoredCustomer
 
 
 def name_tokens(name: AnalyzedName) -> tuple[str, ...]:

@@ -30,7 +30,7 @@ from jointwatch.payments.model import (
     parse_currency,
     parse_iban,
 )
-from jointwatch.sources.xmlsafe import children, iter_elements, local, text, texts
+from jointwatch.sources import children, iter_elements, local, text, texts
 
 MAX_TEXT = 2_000   # no field of these messages is longer than 140 characters; anything far over is hostile
 PARTY_TAGS = {"Dbtr": "debtor", "Cdtr": "creditor", "UltmtDbtr": "ultimate_debtor",

@@ -23,7 +23,7 @@ from importlib import resources
 
 import yaml
 
-from jointwatch.names.translit import to_ascii
+from jointwatch.names import to_ascii
 from jointwatch.screening import Match
 
 # a bare name's match on a listed organisation counts only when every word of the listed name

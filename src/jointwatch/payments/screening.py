@@ -26,7 +26,7 @@ from jointwatch.payments.parties import (
     read_party,
 )
 from jointwatch.screening import Match, Query, Screener
-from jointwatch.screening.index import TEXT, normalize_identifier
+from jointwatch.screening import normalize_identifier
 
 MAX_CACHE = 500_000
 NAME_LIMIT = 5              # matches kept per name (the best ones)
@@ -210,7 +210,7 @@ class PaymentScreener:
             if not tokens:
                 found = PARTICLE
             else:
-                found = LISTED if any((TEXT + t.canonical) in index.postings for t in tokens) else OTHER
+                found = LISTED if any(index.lists_word(t.canonical) for t in tokens) else OTHER
             if len(self._words) < MAX_CACHE:
                 self._words[word] = found
         return found

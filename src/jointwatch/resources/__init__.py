@@ -14,3 +14,6 @@ def load_resource(name: str) -> Any:
     """The parsed content of ``resources/<name>.yml``."""
     text = files(__name__).joinpath(f"{name}.yml").read_text(encoding="utf-8")
     return yaml.safe_load(text)
+
+
+__all__ = ["load_resource"]

@@ -18,7 +18,36 @@ from jointwatch.screening.model import Explanation, Listed, Match, Qualifier, Qu
 from jointwatch.screening.reach import Reach, Subject
 from jointwatch.screening.score import DEFAULT_THRESHOLD
 from jointwatch.screening.screener import Screener, prepare
+from jointwatch.screening.batch import match_record
+from jointwatch.screening.from_store import COUNTRY_PROPS, ID_PROPS, NAME_PROPS
+from jointwatch.screening.index import normalize_identifier
+from jointwatch.screening.model import QUERY_SCHEMATA
 
-__all__ = ["DEFAULT_SCORING", "DEFAULT_THRESHOLD", "BatchSummary", "Explanation", "ListPolicy", "Listed", "Match",
-           "OnStale", "Qualifier", "Query", "Reach", "Screener", "ScoringConfig", "Subject", "WordMatch", "check_lists",
-           "index_from_store", "open_screener", "prepare", "screen_file"]
+__all__ = [
+    "BatchSummary",
+    "COUNTRY_PROPS",
+    "DEFAULT_SCORING",
+    "DEFAULT_THRESHOLD",
+    "Explanation",
+    "ID_PROPS",
+    "ListPolicy",
+    "Listed",
+    "Match",
+    "NAME_PROPS",
+    "OnStale",
+    "QUERY_SCHEMATA",
+    "Qualifier",
+    "Query",
+    "Reach",
+    "ScoringConfig",
+    "Screener",
+    "Subject",
+    "WordMatch",
+    "check_lists",
+    "index_from_store",
+    "match_record",
+    "normalize_identifier",
+    "open_screener",
+    "prepare",
+    "screen_file",
+]

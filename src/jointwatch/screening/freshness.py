@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from jointwatch.errors import ScreeningUnavailableError
-from jointwatch.store.versions import VersionInfo
+from jointwatch.store import VersionInfo
 
 DEFAULT_MAX_LIST_AGE_DAYS = 7.0
 # the largest age an operator may set (a century): past it "no limit" is 0, and the command

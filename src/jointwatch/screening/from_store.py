@@ -18,9 +18,9 @@ from jointwatch.screening.freshness import ListPolicy, check_lists
 from jointwatch.screening.model import Listed
 from jointwatch.screening.score import DEFAULT_THRESHOLD
 from jointwatch.screening.screener import Screener
-from jointwatch.store.entities import StatementRow, iter_statement_rows
-from jointwatch.store.versions import DEPENDENT_SCHEMATA, VersionInfo, latest_versions
-from jointwatch.store.decisions import decided_false_positives
+from jointwatch.store import StatementRow, iter_statement_rows
+from jointwatch.store import DEPENDENT_SCHEMATA, VersionInfo, latest_versions
+from jointwatch.store import decided_false_positives
 
 NAME_PROPS = ("name", "alias", "previousName", "weakAlias")
 COUNTRY_PROPS = ("nationality", "citizenship", "country", "birthCountry", "jurisdiction", "flag")

@@ -26,8 +26,8 @@ from rapidfuzz.distance import Levenshtein
 from jointwatch import settings
 from jointwatch.identifiers import normalize_identifier
 from jointwatch.names import AnalyzedName, Token, analyze_name
-from jointwatch.names.analyze import name_variants
-from jointwatch.names.keys import joined_keys
+from jointwatch.names import name_variants
+from jointwatch.names import joined_keys
 from jointwatch.screening.model import Listed, Weights
 
 # Bump when the index layout changes or a migration rewrites what it holds (3: entity ids
@@ -125,6 +125,10 @@ class ScreeningIndex:
         self._keep.clear()
 
     # -- word weights -------------------------------------------------------------------
+
+    def lists_word(self, canonical: str) -> bool:
+        """Whether some listed name has this word (in canonical spelling) as written."""
+        return (TEXT + canonical) in self.postings
 
     def key_frequency(self, key: str) -> int:
         posting = self.postings.get(key)

@@ -73,7 +73,7 @@ def prepare(query: Query) -> Query:
         gender = "female"
     elif gender is not None:
         raise QueryError("gender is not male/female/m/f")
-    from jointwatch.sources.countries import country_code  # noqa: PLC0415 - only when countries are given
+    from jointwatch.sources import country_code  # noqa: PLC0415 - only when countries are given
 
     countries = []
     for number, raw in enumerate(query.countries, 1):

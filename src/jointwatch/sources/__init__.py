@@ -10,6 +10,9 @@ from pathlib import Path
 
 from jointwatch.errors import ListFormatError
 from jointwatch.sources.base import ParsedList, Record
+from jointwatch.sources.base import content_hash, dataset_for, date_from_name, file_date
+from jointwatch.sources.countries import country_code
+from jointwatch.sources.xmlsafe import children, iter_elements, local, text, texts
 
 
 @dataclass(frozen=True)
@@ -65,4 +68,20 @@ def open_list(path: Path, format: str, source: str | None = None) -> ParsedList:
     return spec.parse(path, chosen)
 
 
-__all__ = ["FORMATS", "ListFormat", "ParsedList", "Record", "open_list"]
+__all__ = [
+    "FORMATS",
+    "ListFormat",
+    "ParsedList",
+    "Record",
+    "children",
+    "content_hash",
+    "country_code",
+    "dataset_for",
+    "date_from_name",
+    "file_date",
+    "iter_elements",
+    "local",
+    "open_list",
+    "text",
+    "texts",
+]

@@ -11,7 +11,7 @@ from followthemoney.statement import Statement
 from sqlalchemy import Engine, or_, select
 
 from jointwatch.errors import NotFoundError
-from jointwatch.sources.base import dataset_for
+from jointwatch.sources import dataset_for
 from jointwatch.store.schema import statements, version_statements
 from jointwatch.store.versions import DEPENDENT_SCHEMATA, latest_versions
 

@@ -18,7 +18,7 @@ import pycountry
 from sqlalchemy import Engine, insert, select, update
 
 from jointwatch.errors import ConflictError, InvalidInputError, NotFoundError
-from jointwatch.sources.countries import country_code
+from jointwatch.sources import country_code
 from jointwatch.store.engine import inserted_id
 from jointwatch.store.members import member_or_local
 from jointwatch.store.schema import freeze_events, frozen_assets, statements

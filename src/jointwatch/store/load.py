@@ -17,7 +17,7 @@ from followthemoney.statement import Statement
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from jointwatch.errors import ListFormatError
-from jointwatch.sources.base import ParsedList, Record, content_hash, date_from_name, file_date
+from jointwatch.sources import ParsedList, Record, content_hash, date_from_name, file_date
 from jointwatch.store.engine import inserted_id, write_transaction
 from jointwatch.store.schema import list_versions, statements, version_statements
 

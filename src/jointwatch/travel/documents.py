@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from jointwatch.errors import MessageFormatError
-from jointwatch.store.travel_documents import STATUSES, ReportedDocument
+from jointwatch.store import STATUSES, ReportedDocument
 
 MAX_ROWS = 50_000_000
 

@@ -20,8 +20,8 @@ from followthemoney.types import registry
 
 from jointwatch.identifiers import normalize_identifier
 from jointwatch.screening import Match, Query, Screener
-from jointwatch.screening.batch import match_record
-from jointwatch.store.travel_documents import ReportedDocument
+from jointwatch.screening import match_record
+from jointwatch.store import ReportedDocument
 from jointwatch.travel.codes import travel_codes
 from jointwatch.travel.model import Manifest, Traveller
 

@@ -10,8 +10,8 @@ from jointwatch.api.auth import Caller, Right, authorize
 from jointwatch.api.models import DecisionRequest
 from jointwatch.api.params import RowId
 from jointwatch.api.problems import PROBLEM_RESPONSES, Problem
-from jointwatch.screening.screener import prepare
-from jointwatch.store.decisions import Decision, list_decisions, record_decision, withdraw_decision
+from jointwatch.screening import prepare
+from jointwatch.store import Decision, list_decisions, record_decision, withdraw_decision
 
 router = APIRouter(tags=["decisions"])
 _RESPONSES: dict[int | str, dict[str, object]] = {

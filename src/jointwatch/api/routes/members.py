@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from jointwatch.api.auth import Caller, Right, authorize
 from jointwatch.api.problems import PROBLEM_RESPONSES
-from jointwatch.store.audit import MAX_LIMIT, AuditEntry, read_audit
-from jointwatch.store.members import ApiKey, list_keys
+from jointwatch.store import MAX_LIMIT, AuditEntry, read_audit
+from jointwatch.store import ApiKey, list_keys
 
 router = APIRouter(tags=["members"])
 

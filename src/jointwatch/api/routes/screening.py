@@ -23,7 +23,7 @@ from jointwatch.api.routes.jobs import ACCEPTED_RESPONSE, accept_job
 from jointwatch.api.screeners import Screeners
 from jointwatch.api.settings import ServiceSettings
 from jointwatch.screening import Match, Screener
-from jointwatch.screening.screener import prepare
+from jointwatch.screening import prepare
 
 router = APIRouter(tags=["screening"])
 SUMMARY_REFS = 10

@@ -13,10 +13,10 @@ from jointwatch.api.auth import Caller, Right, authorize
 from jointwatch.screening import Match
 from jointwatch.api.problems import PROBLEM_RESPONSES
 from jointwatch.screening import Screener
-from jointwatch.store.travel_documents import find_documents
-from jointwatch.travel.read import read_travellers
-from jointwatch.travel.reply import carrier_reply
-from jointwatch.travel.screen import ManifestResult, result_record, screen_manifest
+from jointwatch.store import find_documents
+from jointwatch.travel import read_travellers
+from jointwatch.travel import carrier_reply
+from jointwatch.travel import ManifestResult, result_record, screen_manifest
 
 router = APIRouter(tags=["travel"])
 MAX_MESSAGE = 1_000_000     # characters, as the body limit; a wide-body PAXLST is well under 200 kB
