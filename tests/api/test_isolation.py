@@ -66,7 +66,12 @@ def test_members_see_and_touch_only_their_own(client: TestClient, new_member: Ca
             for asset in other["freeze"]:
                 released = client.post(f"/freeze/{asset}/release", json={"reason": "probe"}, headers=analyst)
                 assert released.status_code == 404, released.text
-    # the probes changed nothing: every owner's assets are still frozen
-    for member in members:
+            for decision in other["decision"]:
+                withdrawn = client.delete(f"/decisions/{decision}", headers=analyst)
+                assert withdrawn.status_code == 404, withdrawn.text
+    # the probes changed nothing: every owner's assets are still frozen, its decisions still there
+    for i, member in enumerate(members):
         statuses = {a["status"] for a in client.get("/freeze", headers=member.auth("analyst")).json()}
         assert statuses <= {"frozen"}
+        assert {str(d["id"]) for d in client.get("/decisions", headers=member.auth("analyst")).json()} == \
+            owned[i]["decision"]
