@@ -31,17 +31,8 @@ def _mount(commands: Commands) -> None:
 
 
 # Typer lists the commands first, then the groups, each in the order mounted here.
-_mount(lists.COMMANDS)
-_mount(entity.COMMANDS)
-app.command("screen")(screen.screen_command)
-app.command("compare")(screen.compare_command)
-app.add_typer(screen.decisions_app, name="decisions")
-_mount(members.COMMANDS)
-_mount(travel.COMMANDS)
-payments.register(app)
-_mount(network.COMMANDS)
-media.register(app)
-_mount(serve.COMMANDS)
+for module in (lists, entity, screen, members, travel, payments, network, media, serve):
+    _mount(module.COMMANDS)
 
 
 def _version(value: bool) -> None:

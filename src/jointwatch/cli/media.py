@@ -14,7 +14,16 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from jointwatch.cli.output import DbOption, JsonOption, console, err_console, print_json, record_progress, run
+from jointwatch.cli.output import (
+    Commands,
+    DbOption,
+    JsonOption,
+    console,
+    err_console,
+    handles_errors,
+    print_json,
+    record_progress,
+)
 from jointwatch.errors import InvalidInputError
 from jointwatch.store import DISPUTES_PER_DAY, get_member, open_engine
 
@@ -37,11 +46,6 @@ ViewerOption = Annotated[str | None, typer.Option(
                      "Without it: only what every member may see (TLP clear, green, amber).")]
 FormatOption = Annotated[str, typer.Option("--format", "-f", help="jointwatch-csv, jointwatch-json, te-signals "
                                                                   "(ThreatExchange/HMA signal file) or te-json.")]
-
-
-def register(app: typer.Typer) -> None:
-    """Add this area's command groups to the main CLI."""
-    app.add_typer(media_app, name="media")
 
 
 def _viewer(engine: Engine, name: str | None) -> int | None:
@@ -87,19 +91,20 @@ def _collect(outcomes: Iterable[FileOutcome], as_json: bool) -> list[FileOutcome
 
 
 @media_app.command("hash")
+@handles_errors
 def media_hash(paths: PathsArgument, as_json: JsonOption = False) -> None:
     """Print the MD5, SHA-256 and PDQ hash (with its quality) of every file."""
     from jointwatch.media import FileOutcome, hash_media, read_bytes
 
     def each() -> Iterable[FileOutcome]:
-        for path in run(as_json, lambda: _files(paths)):
+        for path in _files(paths):
             try:
                 hashed = hash_media(read_bytes(path), str(path), signatures=False)
                 yield FileOutcome(str(path), hashed.hashes, note=hashed.note)
             except InvalidInputError as exc:
                 yield FileOutcome(str(path), error=str(exc))
 
-    outcomes = run(as_json, lambda: _collect(each(), as_json))
+    outcomes = _collect(each(), as_json)
     if as_json:
         print_json([_outcome_json(o) for o in outcomes])
     else:
@@ -114,18 +119,19 @@ def media_hash(paths: PathsArgument, as_json: JsonOption = False) -> None:
 
 
 @media_app.command("add")
+@handles_errors
 def media_add(paths: PathsArgument, member: MemberOption, content_type: TypeOption, group: GroupOption = None,
               tlp: TlpOption = "amber", user: UserOption = "cli", db: DbOption = None,
               as_json: JsonOption = False) -> None:
     """Contribute files to the bank under a member, with labels. Only hashes are kept, never the files."""
     from jointwatch.media import contribute_files, make_labels
 
-    labels = run(as_json, lambda: make_labels(content_type, group, tlp))
-    engine = run(as_json, lambda: open_engine(db))
-    files = run(as_json, lambda: _files(paths))
+    labels = make_labels(content_type, group, tlp)
+    engine = open_engine(db)
+    files = _files(paths)
     with record_progress("hashing", not as_json) as progress:
-        banked = run(as_json, lambda: contribute_files(engine, member, user, files, labels, progress))
-        outcomes = run(as_json, lambda: _collect(banked, as_json))
+        banked = contribute_files(engine, member, user, files, labels, progress)
+        outcomes = _collect(banked, as_json)
     if as_json:
         print_json([_outcome_json(o) for o in outcomes])
     else:
@@ -138,6 +144,7 @@ def media_add(paths: PathsArgument, member: MemberOption, content_type: TypeOpti
 
 
 @media_app.command("match")
+@handles_errors
 def media_match(paths: PathsArgument,
                 threshold: Annotated[int, typer.Option(help="PDQ: the largest Hamming distance that matches "
                                                             "(of 256 bits).", min=0, max=128)] = 31,
@@ -152,13 +159,12 @@ def media_match(paths: PathsArgument,
     from jointwatch.media import MatchOptions, load_matcher, match_files
 
     options = MatchOptions(pdq_threshold=threshold, use_signatures=signatures)
-    engine = run(as_json, lambda: open_engine(db))
-    seen_by = run(as_json, lambda: _viewer(engine, viewer))
-    matcher = run(as_json, lambda: load_matcher(engine))
-    files = run(as_json, lambda: _files(paths))
+    engine = open_engine(db)
+    seen_by = _viewer(engine, viewer)
+    matcher = load_matcher(engine)
+    files = _files(paths)
     with record_progress("matching", not as_json) as progress:
-        outcomes = run(as_json, lambda: _collect(match_files(engine, matcher, seen_by, files, options, progress),
-                                                 as_json))
+        outcomes = _collect(match_files(engine, matcher, seen_by, files, options, progress), as_json)
     if as_json:
         print_json([_outcome_json(o) for o in outcomes])
     else:
@@ -187,14 +193,15 @@ def _status_command(action: str, help_text: str) -> None:
                 db: DbOption = None, as_json: JsonOption = False) -> None:
         from jointwatch.media import change_status
 
-        done = run(as_json, lambda: change_status(open_engine(db), item, member, user, action, reason, per_day))
+        done = change_status(open_engine(db), item, member, user, action, reason, per_day)
         if as_json:
             print_json(done)
         else:
             console.print(f"item #{done.id} is now {done.status}", highlight=False)
 
     command.__doc__ = help_text
-    media_app.command(action)(command)
+    command.__name__ = command.__qualname__ = f"media_{action}"
+    media_app.command(action)(handles_errors(command))
 
 
 _status_command("dispute", "Dispute an item you may see (a false-positive appeal): another member's stops matching "
@@ -205,6 +212,7 @@ _status_command("reinstate", "Reinstate your own disputed item after review: it 
 
 
 @media_app.command("list")
+@handles_errors
 def media_list(member: Annotated[str | None, typer.Option("--member", "-m", help="Only this member's items.")] = None,
                status: Annotated[str | None, typer.Option(help="active, disputed or withdrawn.")] = None,
                limit: Annotated[int, typer.Option(min=1)] = 1000,
@@ -214,9 +222,9 @@ def media_list(member: Annotated[str | None, typer.Option("--member", "-m", help
     """Show the banked items the viewer may see, with their labels and status."""
     from jointwatch.media import list_items
 
-    engine = run(as_json, lambda: open_engine(db))
-    seen_by = run(as_json, lambda: _viewer(engine, viewer))
-    items = run(as_json, lambda: list_items(engine, seen_by, member, status, limit, ref))
+    engine = open_engine(db)
+    seen_by = _viewer(engine, viewer)
+    items = list_items(engine, seen_by, member, status, limit, ref)
     if as_json:
         print_json(items)
         return
@@ -237,14 +245,15 @@ def _short(value: str | None) -> str:
 
 
 @media_app.command("history")
+@handles_errors
 def media_history(item: Annotated[int, typer.Argument(help="The item's number.")], viewer: ViewerOption = None,
                   db: DbOption = None, as_json: JsonOption = False) -> None:
     """Show everything that happened to an item the viewer may see: contributed, disputed, withdrawn, reinstated."""
     from jointwatch.media import history
 
-    engine = run(as_json, lambda: open_engine(db))
-    seen_by = run(as_json, lambda: _viewer(engine, viewer))
-    events = run(as_json, lambda: history(engine, item, seen_by))
+    engine = open_engine(db)
+    seen_by = _viewer(engine, viewer)
+    events = history(engine, item, seen_by)
     if as_json:
         print_json(events)
         return
@@ -255,6 +264,7 @@ def media_history(item: Annotated[int, typer.Argument(help="The item's number.")
 
 
 @media_app.command("export")
+@handles_errors
 def media_export(file: Annotated[Path, typer.Argument(help="The file to write.")],
                  fmt: FormatOption = "jointwatch-csv",
                  member: Annotated[str | None, typer.Option("--member", "-m", help="Only this member's items.")]
@@ -265,10 +275,9 @@ def media_export(file: Annotated[Path, typer.Argument(help="The file to write.")
     """Write the hashes and labels of the items the viewer may see to an exchange file (never any media)."""
     from jointwatch.media import export_bank
 
-    engine = run(as_json, lambda: open_engine(db))
-    seen_by = run(as_json, lambda: _viewer(engine, viewer))
-    count = run(as_json, lambda: export_bank(engine, file, fmt, member, max_tlp.lower().removeprefix("tlp:"),
-                                             all_statuses, seen_by))
+    engine = open_engine(db)
+    seen_by = _viewer(engine, viewer)
+    count = export_bank(engine, file, fmt, member, max_tlp.lower().removeprefix("tlp:"), all_statuses, seen_by)
     if as_json:
         print_json({"file": str(file), "format": fmt, "items": count})
     else:
@@ -276,6 +285,7 @@ def media_export(file: Annotated[Path, typer.Argument(help="The file to write.")
 
 
 @media_app.command("import")
+@handles_errors
 def media_import(file: Annotated[Path, typer.Argument(help="The exchange file to read.")], member: MemberOption,
                  fmt: FormatOption = "jointwatch-csv",
                  content_type: Annotated[str, typer.Option("--type", "-t", help="Content type for records "
@@ -285,8 +295,8 @@ def media_import(file: Annotated[Path, typer.Argument(help="The exchange file to
     """Import a partner's exchange file under that partner: all or nothing; other members' labels are untouched."""
     from jointwatch.media import import_file, make_labels
 
-    default = run(as_json, lambda: make_labels(content_type, group, tlp))
-    result = run(as_json, lambda: import_file(open_engine(db), file, fmt, member, user, default))
+    default = make_labels(content_type, group, tlp)
+    result = import_file(open_engine(db), file, fmt, member, user, default)
     if as_json:
         print_json(result)
     else:
@@ -295,6 +305,7 @@ def media_import(file: Annotated[Path, typer.Argument(help="The exchange file to
 
 
 @media_app.command("ask")
+@handles_errors
 def media_ask(ref: Annotated[str, typer.Argument(help="The ref a match gave for an item you may not see.")],
               member: MemberOption, question: Annotated[str, typer.Option("--reason", "-r", help="What you ask "
                                                                            "its contributor: kept in its history.")],
@@ -302,8 +313,11 @@ def media_ask(ref: Annotated[str, typer.Argument(help="The ref a match gave for 
     """Ask the contributor of an item you matched but may not see: your question goes into its history."""
     from jointwatch.media import ask
 
-    run(as_json, lambda: ask(open_engine(db), ref, member, user, question))
+    ask(open_engine(db), ref, member, user, question)
     if as_json:
         print_json({"ref": ref, "asked": True})
     else:
         console.print(f"asked the contributor of {ref}", highlight=False)
+
+
+COMMANDS: Commands = [("media", media_app)]

@@ -18,15 +18,16 @@ from jointwatch.cli.output import MaxListAgeOption, StaleListsOption, screener_f
 from jointwatch.screening import OnStale, Screener
 from jointwatch.screening.freshness import DEFAULT_MAX_LIST_AGE_DAYS
 from jointwatch.cli.output import (
+    Commands,
     DbOption,
     JsonOption,
     MemberOption,
     console,
+    handles_errors,
     member_for,
     print_json,
     reading_member_id,
     record_progress,
-    run,
 )
 from jointwatch.errors import ATTENTION_EXIT, InvalidInputError, MessageFormatError, most_serious_exit
 from jointwatch.payments import (
@@ -52,6 +53,7 @@ freeze_app = typer.Typer(help="The register of frozen assets.", no_args_is_help=
 
 
 @payments_app.command("screen")
+@handles_errors
 def payments_screen(
     files: Annotated[list[Path], typer.Argument(help="Payment files: ISO 20022 XML or SWIFT MT103.")],
     threshold: Annotated[float | None, typer.Option("--threshold", "-t", min=0.0, max=1.0,
@@ -68,16 +70,12 @@ def payments_screen(
 
     Exit 0 if all pass, 8 if any is held, 7 if a message could not be read (even when
     another is held: the unread one was not screened), 9 if no current list is loaded."""
-    engine = run(as_json, lambda: open_engine(db))
+    engine = open_engine(db)
     member_id = reading_member_id(engine, member, as_json)
     screener = PaymentScreener(screener_for(engine, as_json, threshold, max_list_age, stale_lists),
                                member_id=member_id, remittance=not no_remittance)
-
-    def screen_files() -> list[PaymentDecision | UnreadMessage]:
-        with worker_pool(screener, workers, after_fork=lambda: engine.dispose(close=False)) as pool:
-            return list(screen_parallel(screener, read_files(files), pool))
-
-    results: list[PaymentDecision | UnreadMessage] = run(as_json, screen_files)
+    with worker_pool(screener, workers, after_fork=lambda: engine.dispose(close=False)) as pool:
+        results: list[PaymentDecision | UnreadMessage] = list(screen_parallel(screener, read_files(files), pool))
     if as_json:
         print_json({"totals": screener.totals,
                     "results": [r.to_dict() if isinstance(r, PaymentDecision) else
@@ -127,15 +125,16 @@ CustomerAction = Callable[[Engine, Screener, int, Callable[[int, int], None]], C
 def _customer_run(label: str, action: CustomerAction, member: str, db: str | None, as_json: bool,
                   max_list_age: float, stale_lists: OnStale) -> None:
     """Run ``action`` as the member, with the newest lists (failing closed), and print the run."""
-    engine = run(as_json, lambda: open_engine(db))
+    engine = open_engine(db)
     acting = member_for(engine, member, as_json)
     screener = screener_for(engine, as_json, None, max_list_age, stale_lists)
     with record_progress(label, not as_json) as progress:
-        result = run(as_json, lambda: action(engine, screener, acting.id, lambda n, total: progress(n)))
+        result = action(engine, screener, acting.id, lambda n, total: progress(n))
     _print_run(result, as_json)
 
 
 @customers_app.command("screen")
+@handles_errors
 def customers_screen(
     file: Annotated[Path, typer.Argument(help="CSV: id,name[,type,birth_date,nationality,country,accounts].")],
     max_list_age: MaxListAgeOption = DEFAULT_MAX_LIST_AGE_DAYS,
@@ -150,6 +149,7 @@ def customers_screen(
 
 
 @customers_app.command("rescreen")
+@handles_errors
 def customers_rescreen(
     full: Annotated[bool, typer.Option("--full", help="Screen every customer, not only the changes.")] = False,
     max_list_age: MaxListAgeOption = DEFAULT_MAX_LIST_AGE_DAYS,
@@ -171,6 +171,7 @@ def _decimal(value: str, what: str) -> Decimal:
 
 
 @freeze_app.command("add")
+@handles_errors
 def freeze_add(
     holder: Annotated[str, typer.Option(help="Who holds the asset (the listed person or organisation).")],
     account: Annotated[str, typer.Option(help="Account (IBAN) or other asset identifier.")],
@@ -189,20 +190,16 @@ def freeze_add(
     as_json: JsonOption = False,
 ) -> None:
     """Enter a frozen asset in the member's register with its legal basis (source + reference)."""
-    engine = run(as_json, lambda: open_engine(db))
+    engine = open_engine(db)
     acting = member_for(engine, member, as_json)
-
-    def add():  # type: ignore[no-untyped-def]
-        try:
-            day = date.fromisoformat(frozen_on) if frozen_on else None
-        except ValueError:
-            raise InvalidInputError(f"frozen-on date {frozen_on!r} is not YYYY-MM-DD") from None
-        return freeze_listed_asset(engine, holder=holder, account=account, institution=institution,
-                                   amount=_decimal(amount, "amount"), currency=currency, frozen_on=day,
-                                   source=source, reference=reference, regime=regime, country=country,
-                                   reason=reason, member_id=acting.id, customer_ref=customer)
-
-    asset = run(as_json, add)
+    try:
+        day = date.fromisoformat(frozen_on) if frozen_on else None
+    except ValueError:
+        raise InvalidInputError(f"frozen-on date {frozen_on!r} is not YYYY-MM-DD") from None
+    asset = freeze_listed_asset(engine, holder=holder, account=account, institution=institution,
+                                amount=_decimal(amount, "amount"), currency=currency, frozen_on=day,
+                                source=source, reference=reference, regime=regime, country=country,
+                                reason=reason, member_id=acting.id, customer_ref=customer)
     if as_json:
         print_json(asset)
     else:
@@ -212,6 +209,7 @@ def freeze_add(
 
 
 @freeze_app.command("release")
+@handles_errors
 def freeze_release(
     asset_id: Annotated[int, typer.Argument(help="The frozen asset's number.")],
     reason: Annotated[str, typer.Option(help="Why (delisting, court order, licence terms …).")],
@@ -222,11 +220,10 @@ def freeze_release(
     as_json: JsonOption = False,
 ) -> None:
     """Release one of the member's frozen assets, in part under a licence or in full."""
-    engine = run(as_json, lambda: open_engine(db))
+    engine = open_engine(db)
     acting = member_for(engine, member, as_json)
-    asset = run(as_json, lambda: release_asset(engine, asset_id, reason,
-                                               _decimal(amount, "amount") if amount else None, licence,
-                                               member_id=acting.id))
+    asset = release_asset(engine, asset_id, reason, _decimal(amount, "amount") if amount else None, licence,
+                          member_id=acting.id)
     if as_json:
         print_json(asset)
     else:
@@ -235,6 +232,7 @@ def freeze_release(
 
 
 @freeze_app.command("list")
+@handles_errors
 def freeze_list(
     status: Annotated[str | None, typer.Option(help="frozen, partially_released or released.")] = None,
     by: Annotated[str | None, typer.Option(help="Print totals by source, regime, country or member.")] = None,
@@ -244,9 +242,9 @@ def freeze_list(
     as_json: JsonOption = False,
 ) -> None:
     """The member's register: assets with their status, totals still frozen, or an export."""
-    engine = run(as_json, lambda: open_engine(db))
+    engine = open_engine(db)
     acting = member_for(engine, member, as_json)
-    assets = run(as_json, lambda: list_assets(engine, acting.id, status=status))
+    assets = list_assets(engine, acting.id, status=status)
     if export:
         if export not in ("csv", "json"):
             raise typer.BadParameter("--export is csv or json")
@@ -278,8 +276,4 @@ def freeze_list(
     console.print(table)
 
 
-def register(app: typer.Typer) -> None:
-    """Add this area's command groups to the main CLI."""
-    app.add_typer(payments_app, name="payments")
-    app.add_typer(customers_app, name="customers")
-    app.add_typer(freeze_app, name="freeze")
+COMMANDS: Commands = [("payments", payments_app), ("customers", customers_app), ("freeze", freeze_app)]

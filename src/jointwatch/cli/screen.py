@@ -16,19 +16,20 @@ from jointwatch import csvsafe
 from jointwatch.cli.consoles import DataTable
 from jointwatch.cli.output import (
     BirthDateOption,
+    Commands,
     DbOption,
-    MemberOption,
-    UserOption,
-    default_user,
-    member_for,
-    reading_member_id,
     JsonOption,
     MaxListAgeOption,
+    MemberOption,
     StaleListsOption,
+    UserOption,
     console,
+    default_user,
     err_console,
+    handles_errors,
+    member_for,
     print_json,
-    run,
+    reading_member_id,
     screener_for,
 )
 from jointwatch.errors import MessageFormatError, QueryError
@@ -76,7 +77,8 @@ def _print_matches(query: Query, matches: list[Match], lists: str) -> None:
     console.print(table)
 
 
-def screen_command(
+@handles_errors
+def screen(
     name: Annotated[str | None, typer.Argument(help="The name to screen (omit with --input).")] = None,
     birth_date: BirthDateOption = None,
     country: Annotated[list[str] | None, typer.Option(
@@ -89,7 +91,8 @@ def screen_command(
     limit: Annotated[int, typer.Option(
         "--limit", "-k", min=1, max=1000, help="At most this many matches per subject.")] = 10,
     input_path: Annotated[Path | None, typer.Option(
-        "--input", "-i", help="CSV of subjects: id,name[,schema,birth_date,nationality,country,id_number,gender].")] = None,
+        "--input", "-i",
+        help="CSV of subjects: id,name[,schema,birth_date,nationality,country,id_number,gender].")] = None,
     output_path: Annotated[Path | None, typer.Option(
         "--output", "-o", help="JSON-lines results (with --input). Re-running resumes.")] = None,
     restart: Annotated[bool, typer.Option(
@@ -108,14 +111,13 @@ def screen_command(
     matches are found; 7 for a bad query or input file; 9 when no list is loaded or a list
     is older than --max-list-age (never an empty "no match").
     """
-    engine = run(as_json, lambda: open_engine(db))
+    engine = open_engine(db)
     member_id = reading_member_id(engine, member, as_json)
     if input_path is not None:
         if output_path is None:
             raise typer.BadParameter("--input needs --output", param_hint="--output")
         screener = screener_for(engine, as_json, threshold, max_list_age, stale_lists)
-        summary = run(as_json, lambda: _run_batch(screener, input_path, output_path, threshold, limit, restart,
-                                                   not as_json, member_id))
+        summary = _run_batch(screener, input_path, output_path, threshold, limit, restart, not as_json, member_id)
         if as_json:
             print_json(summary)
         else:
@@ -127,9 +129,9 @@ def screen_command(
         raise typer.BadParameter("give a NAME or --input FILE", param_hint="NAME")
     query = Query(name=name, schema=schema, birth_date=birth_date, countries=tuple(country or ()), gender=gender,
                   id_numbers=tuple(id_number or ()))
-    run(as_json, lambda: prepare(query))  # a bad query is reported before the index is built
+    prepare(query)  # a bad query is reported before the index is built
     screener = screener_for(engine, as_json, threshold, max_list_age, stale_lists)
-    matches = run(as_json, lambda: screener.screen(query, threshold=threshold, limit=limit, member_id=member_id))
+    matches = screener.screen(query, threshold=threshold, limit=limit, member_id=member_id)
     if as_json:
         print_json({"query": query, "threshold": screener.threshold if threshold is None else threshold,
                     "lists": screener.index.label, "matches": [match_record(m) for m in matches]})
@@ -149,7 +151,8 @@ def _run_batch(screener: Any, input_path: Path, output_path: Path, threshold: fl
                            member_id=member_id)
 
 
-def compare_command(
+@handles_errors
+def compare(
     name_a: Annotated[str | None, typer.Argument(help="First name.")] = None,
     name_b: Annotated[str | None, typer.Argument(help="Second name.")] = None,
     schema: SchemaOption = "Person",
@@ -163,19 +166,20 @@ def compare_command(
     Word weights come from the loaded lists (a shared "Mohammed" proves less than a
     shared "Harzi"); with no lists loaded every word weighs the same.
     """
-    engine = run(as_json, lambda: open_engine(db))
-    screener = run(as_json, lambda: open_screener(engine, policy=None))
+    engine = open_engine(db)
+    screener = open_screener(engine, policy=None)
     if pairs is not None:
         out = output_path.open("w", encoding="utf-8", newline="") if output_path else sys.stdout
         try:
-            run(as_json, lambda: _compare_pairs(screener, pairs, out))
+            _compare_pairs(screener, pairs, out)
         finally:
             if output_path:
                 out.close()
         return
     if not name_a or not name_b:
         raise typer.BadParameter("give two names or --pairs FILE", param_hint="NAME_A NAME_B")
-    run(as_json, lambda: [prepare(Query(v, schema)) for v in (name_a, name_b)])
+    for value in (name_a, name_b):
+        prepare(Query(value, schema))
     score, explanation = screener.compare(name_a, name_b, schema)
     if as_json:
         print_json({"name1": name_a, "name2": name_b, "schema": schema, "score": score,
@@ -225,6 +229,7 @@ class Verdict(str, Enum):
 
 
 @decisions_app.command("add")
+@handles_errors
 def decisions_add(
     name: Annotated[str, typer.Argument(help="The subject's name as screened.")],
     reference: Annotated[str, typer.Argument(help="The listed entity: the list's reference (QDi.354) or entity id.")],
@@ -241,11 +246,11 @@ def decisions_add(
     as_json: JsonOption = False,
 ) -> None:
     """Record a decision on a match, as the acting member (--member)."""
-    engine = run(as_json, lambda: open_engine(db))
+    engine = open_engine(db)
     acting = member_for(engine, member, as_json)
-    query = run(as_json, lambda: prepare(Query(name, schema, birth_date=birth_date)))
-    decision = run(as_json, lambda: record_decision(engine, acting.id, user or default_user(), query.identity(), name,
-                                                    query.birth_date, reference, source, verdict.value, reason))
+    query = prepare(Query(name, schema, birth_date=birth_date))
+    decision = record_decision(engine, acting.id, user or default_user(), query.identity(), name,
+                               query.birth_date, reference, source, verdict.value, reason)
     if as_json:
         print_json(decision)
     else:
@@ -255,11 +260,12 @@ def decisions_add(
 
 
 @decisions_app.command("list")
+@handles_errors
 def decisions_list(member: MemberOption = LOCAL_MEMBER, db: DbOption = None, as_json: JsonOption = False) -> None:
     """Show the acting member's decisions, oldest first."""
-    engine = run(as_json, lambda: open_engine(db))
+    engine = open_engine(db)
     member_id = reading_member_id(engine, member, as_json)
-    found = [] if member_id is None else run(as_json, lambda: list_decisions(engine, member_id))
+    found = [] if member_id is None else list_decisions(engine, member_id)
     if as_json:
         print_json(found)
         return
@@ -273,13 +279,17 @@ def decisions_list(member: MemberOption = LOCAL_MEMBER, db: DbOption = None, as_
 
 
 @decisions_app.command("withdraw")
+@handles_errors
 def decisions_withdraw(decision_id: Annotated[int, typer.Argument(help="The decision's number (decisions list).")],
                        member: MemberOption = LOCAL_MEMBER, db: DbOption = None,
                        as_json: JsonOption = False) -> None:
     """Withdraw a decision (it is deleted): a false positive's match alerts again."""
-    engine = run(as_json, lambda: open_engine(db))
-    decision = run(as_json, lambda: withdraw_decision(engine, member_for(engine, member, as_json).id, decision_id))
+    engine = open_engine(db)
+    decision = withdraw_decision(engine, member_for(engine, member, as_json).id, decision_id)
     if as_json:
         print_json(decision)
     else:
         console.print(f"withdrew decision #{decision.id}")
+
+
+COMMANDS: Commands = [("screen", screen), ("compare", compare), ("decisions", decisions_app)]
