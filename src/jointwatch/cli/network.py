@@ -165,7 +165,7 @@ def network_trace(
         from jointwatch.store import open_engine  # noqa: PLC0415
 
         store = open_engine(db)
-        screener = screener_for(store, as_json, screen_threshold, max_list_age, stale_lists)
+        screener = screener_for(store, screen_threshold, max_list_age, stale_lists)
     engine_settings = _engine_settings(memory_limit, threads, temp_dir, spark_master, engine)
     with _steps(not as_json) as step:
         analysis = analyse(transactions, targets, settings, engine_name=engine, engine_settings=engine_settings,

@@ -92,14 +92,6 @@ def handles_errors(command: Callable[P, T]) -> Callable[P, T]:
     return wrapper
 
 
-def run(as_json: bool, action: Callable[[], T]) -> T:
-    """Run a library call, turning jointwatch errors into a message and an exit code."""
-    try:
-        return action()
-    except JointwatchError as exc:
-        raise fail(exc, as_json) from None
-
-
 def default_user() -> str:
     """Who is acting when --user is not given: the login name, as a shell history would show it."""
     try:
@@ -108,30 +100,30 @@ def default_user() -> str:
         return "cli"
 
 
-def member_for(engine: Any, member: str, as_json: bool) -> Member:
-    """The member this command acts as (``--member``), or exit 6 if there is no such member."""
-    return run(as_json, lambda: acting_member(engine, member))
+def member_for(engine: Any, member: str) -> Member:
+    """The member this command acts as (``--member``): NotFoundError (exit 6) if there is no such
+    member; the store's own ``local`` member is made on first use."""
+    return acting_member(engine, member)
 
 
-def reading_member_id(engine: Any, member: str, as_json: bool) -> int | None:
+def reading_member_id(engine: Any, member: str) -> int | None:
     """The acting member's number for a command that only reads (screening applies its
     decisions): None while the store's own ``local`` member has not been made, so a read never
     writes; exit 6 for any other unknown member."""
     try:
         return get_member(engine, member).id
-    except NotFoundError as exc:
+    except NotFoundError:
         if member == LOCAL_MEMBER:
             return None
-        raise fail(exc, as_json) from None
+        raise
 
 
-def screener_for(engine: Any, as_json: bool, threshold: float | None = None,
+def screener_for(engine: Any, threshold: float | None = None,
                  max_list_age: float = DEFAULT_MAX_LIST_AGE_DAYS,
                  stale_lists: OnStale = OnStale.refuse) -> Screener:
     """The screener of the store's newest lists, failing closed (exit 9) when they cannot be
     screened against; warnings about old lists go to stderr, where a person or a log sees them."""
-    screener = run(as_json, lambda: open_screener(engine, threshold,
-                                                  policy=ListPolicy(max_list_age, OnStale(stale_lists))))
+    screener = open_screener(engine, threshold, policy=ListPolicy(max_list_age, OnStale(stale_lists)))
     for warning in screener.warnings:
         err_console.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False)
     return screener

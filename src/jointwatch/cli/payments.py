@@ -71,8 +71,8 @@ def payments_screen(
     Exit 0 if all pass, 8 if any is held, 7 if a message could not be read (even when
     another is held: the unread one was not screened), 9 if no current list is loaded."""
     engine = open_engine(db)
-    member_id = reading_member_id(engine, member, as_json)
-    screener = PaymentScreener(screener_for(engine, as_json, threshold, max_list_age, stale_lists),
+    member_id = reading_member_id(engine, member)
+    screener = PaymentScreener(screener_for(engine, threshold, max_list_age, stale_lists),
                                member_id=member_id, remittance=not no_remittance)
     with worker_pool(screener, workers, after_fork=lambda: engine.dispose(close=False)) as pool:
         results: list[PaymentDecision | UnreadMessage] = list(screen_parallel(screener, read_files(files), pool))
@@ -126,8 +126,8 @@ def _customer_run(label: str, action: CustomerAction, member: str, db: str | Non
                   max_list_age: float, stale_lists: OnStale) -> None:
     """Run ``action`` as the member, with the newest lists (failing closed), and print the run."""
     engine = open_engine(db)
-    acting = member_for(engine, member, as_json)
-    screener = screener_for(engine, as_json, None, max_list_age, stale_lists)
+    acting = member_for(engine, member)
+    screener = screener_for(engine, None, max_list_age, stale_lists)
     with record_progress(label, not as_json) as progress:
         result = action(engine, screener, acting.id, lambda n, total: progress(n))
     _print_run(result, as_json)
@@ -191,7 +191,7 @@ def freeze_add(
 ) -> None:
     """Enter a frozen asset in the member's register with its legal basis (source + reference)."""
     engine = open_engine(db)
-    acting = member_for(engine, member, as_json)
+    acting = member_for(engine, member)
     try:
         day = date.fromisoformat(frozen_on) if frozen_on else None
     except ValueError:
@@ -221,7 +221,7 @@ def freeze_release(
 ) -> None:
     """Release one of the member's frozen assets, in part under a licence or in full."""
     engine = open_engine(db)
-    acting = member_for(engine, member, as_json)
+    acting = member_for(engine, member)
     asset = release_asset(engine, asset_id, reason, _decimal(amount, "amount") if amount else None, licence,
                           member_id=acting.id)
     if as_json:
@@ -243,7 +243,7 @@ def freeze_list(
 ) -> None:
     """The member's register: assets with their status, totals still frozen, or an export."""
     engine = open_engine(db)
-    acting = member_for(engine, member, as_json)
+    acting = member_for(engine, member)
     assets = list_assets(engine, acting.id, status=status)
     if export:
         if export not in ("csv", "json"):

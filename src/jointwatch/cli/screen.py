@@ -112,11 +112,11 @@ def screen(
     is older than --max-list-age (never an empty "no match").
     """
     engine = open_engine(db)
-    member_id = reading_member_id(engine, member, as_json)
+    member_id = reading_member_id(engine, member)
     if input_path is not None:
         if output_path is None:
             raise typer.BadParameter("--input needs --output", param_hint="--output")
-        screener = screener_for(engine, as_json, threshold, max_list_age, stale_lists)
+        screener = screener_for(engine, threshold, max_list_age, stale_lists)
         summary = _run_batch(screener, input_path, output_path, threshold, limit, restart, not as_json, member_id)
         if as_json:
             print_json(summary)
@@ -130,7 +130,7 @@ def screen(
     query = Query(name=name, schema=schema, birth_date=birth_date, countries=tuple(country or ()), gender=gender,
                   id_numbers=tuple(id_number or ()))
     prepare(query)  # a bad query is reported before the index is built
-    screener = screener_for(engine, as_json, threshold, max_list_age, stale_lists)
+    screener = screener_for(engine, threshold, max_list_age, stale_lists)
     matches = screener.screen(query, threshold=threshold, limit=limit, member_id=member_id)
     if as_json:
         print_json({"query": query, "threshold": screener.threshold if threshold is None else threshold,
@@ -247,7 +247,7 @@ def decisions_add(
 ) -> None:
     """Record a decision on a match, as the acting member (--member)."""
     engine = open_engine(db)
-    acting = member_for(engine, member, as_json)
+    acting = member_for(engine, member)
     query = prepare(Query(name, schema, birth_date=birth_date))
     decision = record_decision(engine, acting.id, user or default_user(), query.identity(), name,
                                query.birth_date, reference, source, verdict.value, reason)
@@ -264,7 +264,7 @@ def decisions_add(
 def decisions_list(member: MemberOption = LOCAL_MEMBER, db: DbOption = None, as_json: JsonOption = False) -> None:
     """Show the acting member's decisions, oldest first."""
     engine = open_engine(db)
-    member_id = reading_member_id(engine, member, as_json)
+    member_id = reading_member_id(engine, member)
     found = [] if member_id is None else list_decisions(engine, member_id)
     if as_json:
         print_json(found)
@@ -285,7 +285,7 @@ def decisions_withdraw(decision_id: Annotated[int, typer.Argument(help="The deci
                        as_json: JsonOption = False) -> None:
     """Withdraw a decision (it is deleted): a false positive's match alerts again."""
     engine = open_engine(db)
-    decision = withdraw_decision(engine, member_for(engine, member, as_json).id, decision_id)
+    decision = withdraw_decision(engine, member_for(engine, member).id, decision_id)
     if as_json:
         print_json(decision)
     else:

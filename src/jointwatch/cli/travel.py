@@ -91,7 +91,7 @@ def travel_screen(
     """
     engine = open_engine(db)
     manifests, rejected = read_travel_files(files, fmt)
-    screener = screener_for(engine, as_json, threshold, max_list_age, stale_lists)
+    screener = screener_for(engine, threshold, max_list_age, stale_lists)
     results = [screen_manifest(m, screener, lambda numbers: find_documents(engine, numbers), threshold)
                for m in manifests]
     answer = carrier_reply(results) if reply is not None else None
