@@ -45,6 +45,13 @@ def test_every_command_handles_errors() -> None:
     assert not bare, f"commands without @handles_errors: {bare}"
 
 
+def test_command_functions_are_named_after_their_words() -> None:
+    """One naming scheme: `jointwatch lists load` is lists_load, `jointwatch screen` is screen."""
+    misnamed = [f"{doc.path}: {doc.command.callback.__name__}" for doc in walk(app)
+                if not doc.is_group and doc.command.callback.__name__ != "_".join(doc.words).replace("-", "_")]
+    assert not misnamed, misnamed
+
+
 def _demo_app() -> typer.Typer:
     demo = typer.Typer()
 
