@@ -9,5 +9,10 @@ POST|GET /decisions, GET /audit, GET /keys, GET /health, GET /metrics, GET /open
 
 from jointwatch.api.app import create_app
 from jointwatch.api.settings import ServiceSettings
+from jointwatch.api.models import Subject
 
-__all__ = ["ServiceSettings", "create_app"]
+__all__ = [
+    "ServiceSettings",
+    "Subject",
+    "create_app",
+]

@@ -25,7 +25,7 @@ from jointwatch.cli.output import (
 from jointwatch.sources import FORMATS, open_list
 from jointwatch.errors import FetchError
 from jointwatch.store import diff_versions, discard_new_store, list_versions_of, load_list, open_engine, store_exists
-from jointwatch.store.load import LoadResult
+from jointwatch.store import LoadResult
 
 lists_app = typer.Typer(help="Load official and partner lists, keep their history, compare versions.",
                   no_args_is_help=True)
@@ -89,7 +89,7 @@ def lists_update(
     exit code is non-zero.
     """
     from jointwatch.errors import JointwatchError
-    from jointwatch.sources.fetch import default_cache_dir, fetch_source, local_source, official_sources
+    from jointwatch.sources import default_cache_dir, fetch_source, local_source, official_sources
 
     entries = official_sources()
     if source:

@@ -12,9 +12,9 @@ from jointwatch.cli.consoles import DataTable
 from jointwatch.errors import QueryError
 from jointwatch.cli.output import Commands, DbOption, JsonOption, console, handles_errors, print_json
 from jointwatch.store import open_engine
-from jointwatch.store.audit import AuditEntry, read_audit, rows_about
-from jointwatch.store.audit_keys import rotate_key
-from jointwatch.store.members import ROLES, add_member, create_key, get_member, list_keys, list_members, revoke_key
+from jointwatch.store import AuditEntry, read_audit, rows_about
+from jointwatch.store import rotate_key
+from jointwatch.store import ROLES, add_member, create_key, get_member, list_keys, list_members, revoke_key
 
 members_app = typer.Typer(help="Members: the partner organisations that call the service.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys of members' users (shown once, stored hashed).", no_args_is_help=True)
@@ -151,7 +151,7 @@ def _subject_view(name: str, birth_date: str | None, countries: list[str] | None
     """The subject as the service digests it (the API's own ``Subject.audit_view``)."""
     from pydantic import ValidationError  # noqa: PLC0415 - only for this command
 
-    from jointwatch.api.models import Subject  # noqa: PLC0415
+    from jointwatch.api import Subject  # noqa: PLC0415
 
     try:
         subject = Subject.model_validate({"name": name, "birth_date": birth_date, "countries": countries or [],

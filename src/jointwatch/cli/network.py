@@ -15,7 +15,7 @@ from jointwatch.cli.consoles import DataTable
 
 from jointwatch.cli.output import MaxListAgeOption, StaleListsOption, screener_for
 from jointwatch.screening import OnStale
-from jointwatch.screening.freshness import DEFAULT_MAX_LIST_AGE_DAYS
+from jointwatch.screening import DEFAULT_MAX_LIST_AGE_DAYS
 from jointwatch.cli.output import (
     Commands,
     DbOption,
@@ -28,13 +28,13 @@ from jointwatch.cli.output import (
 )
 from jointwatch import jsonout
 from jointwatch.errors import QueryError
-from jointwatch.network.analysis import Analysis, analyse
-from jointwatch.network.designate import designated_accounts
-from jointwatch.network.engines import ENGINES, EngineSettings, open_analysis_engine
-from jointwatch.network.quality import Quality, load_transactions
-from jointwatch.network.schema import TraceSettings, default_rates, read_rates
-from jointwatch.network.simulate import SimulationSettings, simulate
-from jointwatch.network.typologies import DETECTORS, Finding, detect_all
+from jointwatch.network import Analysis, analyse
+from jointwatch.network import designated_accounts
+from jointwatch.network import ENGINES, EngineSettings, open_analysis_engine
+from jointwatch.network import Quality, load_transactions
+from jointwatch.network import TraceSettings, default_rates, read_rates
+from jointwatch.network import SimulationSettings, simulate
+from jointwatch.network import DETECTORS, Finding, detect_all
 
 network_app = typer.Typer(help="Trace terrorist financing through transactions (DuckDB or Spark).",
                           no_args_is_help=True)
@@ -174,7 +174,7 @@ def network_trace(
     if output:
         output.write_text(jsonout.dumps(analysis.to_dict(), indent=2), encoding="utf-8")
     if report:
-        from jointwatch.network.report import write_report  # noqa: PLC0415
+        from jointwatch.network import write_report  # noqa: PLC0415
 
         write_report(analysis, report, report.with_suffix(".json"))
     if as_json:

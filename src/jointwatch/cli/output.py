@@ -20,9 +20,9 @@ from jointwatch.cli.consoles import err_console, print_message
 from jointwatch.errors import JointwatchError, NotFoundError
 from jointwatch.jsonout import dumps
 from jointwatch.screening import ListPolicy, OnStale, Screener, open_screener
-from jointwatch.screening.freshness import DEFAULT_MAX_LIST_AGE_DAYS, MAX_LIST_AGE_DAYS
+from jointwatch.screening import DEFAULT_MAX_LIST_AGE_DAYS, MAX_LIST_AGE_DAYS
 from jointwatch.settings import Setting
-from jointwatch.store.members import LOCAL_MEMBER, Member, acting_member, get_member
+from jointwatch.store import LOCAL_MEMBER, Member, acting_member, get_member
 
 
 def setting_option(setting: Setting[Any], *aliases: str, **extra: Any) -> Any:

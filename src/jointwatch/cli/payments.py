@@ -16,7 +16,7 @@ from jointwatch.cli.consoles import DataTable, print_message
 
 from jointwatch.cli.output import MaxListAgeOption, StaleListsOption, screener_for
 from jointwatch.screening import OnStale, Screener
-from jointwatch.screening.freshness import DEFAULT_MAX_LIST_AGE_DAYS
+from jointwatch.screening import DEFAULT_MAX_LIST_AGE_DAYS
 from jointwatch.cli.output import (
     Commands,
     DbOption,

@@ -34,13 +34,13 @@ from jointwatch.cli.output import (
 )
 from jointwatch.errors import MessageFormatError, QueryError
 from jointwatch.screening import DEFAULT_THRESHOLD, Match, OnStale, Query, open_screener, screen_file
-from jointwatch.screening.freshness import DEFAULT_MAX_LIST_AGE_DAYS
-from jointwatch.screening.batch import match_record
-from jointwatch.screening.model import QUERY_SCHEMATA
-from jointwatch.screening.screener import prepare
+from jointwatch.screening import DEFAULT_MAX_LIST_AGE_DAYS
+from jointwatch.screening import match_record
+from jointwatch.screening import QUERY_SCHEMATA
+from jointwatch.screening import prepare
 from jointwatch.store import open_engine
-from jointwatch.store.decisions import list_decisions, record_decision, withdraw_decision
-from jointwatch.store.members import LOCAL_MEMBER
+from jointwatch.store import list_decisions, record_decision, withdraw_decision
+from jointwatch.store import LOCAL_MEMBER
 
 ThresholdOption = Annotated[
     float | None,

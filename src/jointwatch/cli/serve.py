@@ -21,7 +21,7 @@ from jointwatch.cli.output import (
 )
 from jointwatch.errors import ScreeningUnavailableError
 from jointwatch.screening import ListPolicy, OnStale
-from jointwatch.screening.freshness import DEFAULT_MAX_LIST_AGE_DAYS
+from jointwatch.screening import DEFAULT_MAX_LIST_AGE_DAYS
 from jointwatch.store import open_engine
 
 

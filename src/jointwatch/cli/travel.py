@@ -13,16 +13,16 @@ from jointwatch.cli.consoles import DataTable, print_message
 
 from jointwatch.cli.output import MaxListAgeOption, StaleListsOption, screener_for
 from jointwatch.screening import OnStale
-from jointwatch.screening.freshness import DEFAULT_MAX_LIST_AGE_DAYS
+from jointwatch.screening import DEFAULT_MAX_LIST_AGE_DAYS
 from jointwatch.cli.output import Commands, DbOption, JsonOption, console, err_console, handles_errors, print_json
 from jointwatch.errors import ATTENTION_EXIT, most_serious_exit
 from jointwatch.store import open_engine
-from jointwatch.store.travel_documents import document_sources, find_documents, load_documents
-from jointwatch.travel.documents import read_document_file
-from jointwatch.travel.mrz import MRZ, parse_mrz
-from jointwatch.travel.read import FORMATS, read_travel_files
-from jointwatch.travel.reply import carrier_reply
-from jointwatch.travel.screen import ManifestResult, result_record, screen_manifest
+from jointwatch.store import document_sources, find_documents, load_documents
+from jointwatch.travel import read_document_file
+from jointwatch.travel import MRZ, parse_mrz
+from jointwatch.travel import FORMATS, read_travel_files
+from jointwatch.travel import carrier_reply
+from jointwatch.travel import ManifestResult, result_record, screen_manifest
 
 travel_app = typer.Typer(help="Screen travellers: passports, passenger lists and reservations.", no_args_is_help=True)
 travel_documents_app = typer.Typer(help="Lost, stolen and revoked travel documents.", no_args_is_help=True)

@@ -19,8 +19,38 @@ from jointwatch.network.result import CountryTotal, Edge, Intermediary, Originat
 from jointwatch.network.schema import COLUMNS, REQUIRED, TraceSettings
 from jointwatch.network.simulate import SimulationSettings, simulate
 from jointwatch.network.typologies import DETECTORS, Finding, detect_all
+from jointwatch.network.report import write_report
+from jointwatch.network.schema import default_rates, read_rates
 
-__all__ = ["COLUMNS", "DETECTORS", "ENGINES", "REQUIRED", "Analysis", "CountryTotal", "DuckDBEngine", "Edge",
-           "AnalysisEngine", "EngineSettings", "Finding", "HolderMatch", "Intermediary", "Issue", "Originator", "Quality",
-           "SimulationSettings", "SparkEngine", "TraceResult", "TraceSettings", "analyse", "designated_accounts",
-           "detect_all", "load_transactions", "open_analysis_engine", "screen_holders", "simulate"]
+__all__ = [
+    "Analysis",
+    "AnalysisEngine",
+    "COLUMNS",
+    "CountryTotal",
+    "DETECTORS",
+    "DuckDBEngine",
+    "ENGINES",
+    "Edge",
+    "EngineSettings",
+    "Finding",
+    "HolderMatch",
+    "Intermediary",
+    "Issue",
+    "Originator",
+    "Quality",
+    "REQUIRED",
+    "SimulationSettings",
+    "SparkEngine",
+    "TraceResult",
+    "TraceSettings",
+    "analyse",
+    "default_rates",
+    "designated_accounts",
+    "detect_all",
+    "load_transactions",
+    "open_analysis_engine",
+    "read_rates",
+    "screen_holders",
+    "simulate",
+    "write_report",
+]

@@ -22,16 +22,19 @@ from jointwatch.screening.batch import match_record
 from jointwatch.screening.from_store import COUNTRY_PROPS, ID_PROPS, NAME_PROPS
 from jointwatch.screening.index import normalize_identifier
 from jointwatch.screening.model import QUERY_SCHEMATA
+from jointwatch.screening.freshness import DEFAULT_MAX_LIST_AGE_DAYS, MAX_LIST_AGE_DAYS
 
 __all__ = [
     "BatchSummary",
     "COUNTRY_PROPS",
+    "DEFAULT_MAX_LIST_AGE_DAYS",
     "DEFAULT_SCORING",
     "DEFAULT_THRESHOLD",
     "Explanation",
     "ID_PROPS",
     "ListPolicy",
     "Listed",
+    "MAX_LIST_AGE_DAYS",
     "Match",
     "NAME_PROPS",
     "OnStale",

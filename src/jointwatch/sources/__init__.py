@@ -13,6 +13,7 @@ from jointwatch.sources.base import ParsedList, Record
 from jointwatch.sources.base import content_hash, dataset_for, date_from_name, file_date
 from jointwatch.sources.countries import country_code
 from jointwatch.sources.xmlsafe import children, iter_elements, local, text, texts
+from jointwatch.sources.fetch import default_cache_dir, fetch_source, local_source, official_sources
 
 
 @dataclass(frozen=True)
@@ -78,9 +79,13 @@ __all__ = [
     "country_code",
     "dataset_for",
     "date_from_name",
+    "default_cache_dir",
+    "fetch_source",
     "file_date",
     "iter_elements",
     "local",
+    "local_source",
+    "official_sources",
     "open_list",
     "text",
     "texts",

@@ -72,6 +72,10 @@ from jointwatch.store.jobs import Job, create_job, finish_job, get_job, iter_res
 from jointwatch.store.members import ApiKey, find_key, list_keys
 from jointwatch.store.travel_documents import ReportedDocument, STATUSES, find_documents
 from jointwatch.store.versions import DEPENDENT_SCHEMATA
+from jointwatch.store.audit import rows_about
+from jointwatch.store.audit_keys import rotate_key
+from jointwatch.store.members import Member, ROLES, acting_member, add_member, create_key, list_members, revoke_key
+from jointwatch.store.travel_documents import document_sources, load_documents
 
 __all__ = [
     "ApiKey",
@@ -95,7 +99,9 @@ __all__ = [
     "LoadResult",
     "MAX_LIMIT",
     "MatchableRow",
+    "Member",
     "NewBankItem",
+    "ROLES",
     "ReportedDocument",
     "RunInfo",
     "SHARED_TLP",
@@ -106,17 +112,21 @@ __all__ = [
     "StoredCustomer",
     "VersionInfo",
     "Viewer",
+    "acting_member",
     "add_bank_items",
+    "add_member",
     "ask_bank_contributor",
     "bank_generation",
     "bank_item_history",
     "change_bank_item_status",
     "count_customers",
     "create_job",
+    "create_key",
     "database_url",
     "decided_false_positives",
     "diff_versions",
     "discard_new_store",
+    "document_sources",
     "exportable_bank_rows",
     "find_documents",
     "find_key",
@@ -137,8 +147,10 @@ __all__ = [
     "list_bank_items",
     "list_decisions",
     "list_keys",
+    "list_members",
     "list_versions_of",
     "listing_regimes",
+    "load_documents",
     "load_list",
     "matchable_bank_rows",
     "member_or_local",
@@ -150,6 +162,9 @@ __all__ = [
     "release_asset",
     "replace_base",
     "resolve_version",
+    "revoke_key",
+    "rotate_key",
+    "rows_about",
     "save_run",
     "seen_bank_matches",
     "set_status",
