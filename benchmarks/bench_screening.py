@@ -408,7 +408,8 @@ def footnotes(sets: dict[str, EvalSet], args: argparse.Namespace, crashes: list[
         "¹ Candidate recall: ours = true entity among the 200 names our index retrieves; anchors = "
         "true entity among the 50 entities handed to them (a ceiling on their recall).",
         "² Speed: median over --repeat rounds of a fixed mix of test queries against the full UN + OFAC "
-        "index, one thread. Ours = the whole screen() call at the default threshold, as in operation (analysis, retrieval, scoring, qualifiers); "
+        "index, one thread. Ours = the whole screen() call at the default threshold, as in operation "
+        "(analysis, retrieval, scoring, qualifiers); "
         "anchors = scoring their candidates only, retrieval time excluded.",
         "³ A threshold just above 1.0 means more than that share of the dev innocents score a "
         "full 1.0: no threshold gets the alert rate that low, so nothing alerts and recall is 0.",

@@ -26,9 +26,9 @@ from evalsets import build_sets  # noqa: E402
 
 from jointwatch.names import analyze_name  # noqa: E402
 from jointwatch.screening.compare import NameFeatures, SimilarityCache, align, name_features  # noqa: E402
-from jointwatch.screening.index import ScreeningIndex  # noqa: E402
 from jointwatch.screening.config import DEFAULT_SCORING as PARAMS  # noqa: E402
 from jointwatch.screening.config import ScoringConfig  # noqa: E402
+from jointwatch.screening.index import ScreeningIndex  # noqa: E402
 from jointwatch.screening.score import name_score  # noqa: E402
 
 
@@ -100,7 +100,8 @@ def main() -> None:
     recall, threshold, per_set = evaluate(data, PARAMS)
     print(f"current {PARAMS}: mean recall@0.1% {recall:.4f} threshold {threshold:.4f} {per_set}")
     results = []
-    grid = itertools.product([0.7, 0.8, 0.9, 0.95, 1.0], [0.6, 0.9, 1.2, 1.6, 2.0, 3.0], [0.0, 0.1, 0.2, 0.3, 0.4], [0.7])
+    grid = itertools.product([0.7, 0.8, 0.9, 0.95, 1.0], [0.6, 0.9, 1.2, 1.6, 2.0, 3.0],
+                             [0.0, 0.1, 0.2, 0.3, 0.4], [0.7])
     for share, scale, floor, one in grid:
         p = replace(PARAMS, query_share=share, evidence_scale=scale, evidence_floor=floor, one_word=one)
         results.append((*evaluate(data, p), p))

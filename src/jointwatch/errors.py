@@ -20,7 +20,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-
 # Not an error: the work is done and found something a person must look at, so that a
 # script can tell "all clear" from "call an officer" without reading the output.
 ATTENTION_EXIT = 8

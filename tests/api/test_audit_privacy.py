@@ -21,8 +21,8 @@ from sqlalchemy import Engine
 from jointwatch.api import create_app
 from jointwatch.api.models import MatchRequest
 from jointwatch.sources import open_list
-from jointwatch.store import load_list, open_engine
 from jointwatch.store import engine as store_engine
+from jointwatch.store import load_list, open_engine
 from jointwatch.store.audit import AuditEntry, read_audit
 from tests.api.conftest import Member, make_member
 from tests.conftest import UN_FILE

@@ -40,7 +40,8 @@ def test_a_false_positive_stops_the_match_alerting(client: TestClient, new_membe
     decision = {"subject": subject, "reference": "QDi.354", "verdict": "false_positive", "reason": "born in Lyon"}
     created = client.post("/decisions", json=decision, headers=headers)
     assert created.status_code == 201 and created.json()["whitelist_id"]
-    assert "QDi.354" not in [m["reference"] for m in client.post("/match", json=subject, headers=headers).json()["matches"]]
+    answer = client.post("/match", json=subject, headers=headers).json()
+    assert "QDi.354" not in [m["reference"] for m in answer["matches"]]
     again = client.post("/decisions", json=decision, headers=headers)
     assert again.status_code == 409 and again.json()["type"].endswith("conflict")
 

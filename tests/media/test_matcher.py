@@ -11,7 +11,7 @@ from PIL import Image
 from jointwatch.media.bank import BankItem, MatchableRow
 from jointwatch.media.files import hash_media
 from jointwatch.media.hashing import hex_to_bytes
-from jointwatch.media.matcher import MatchOptions, Matcher
+from jointwatch.media.matcher import Matcher, MatchOptions
 from jointwatch.media.signature import Signature
 from tests.media.conftest import edited, image_bytes
 

@@ -20,11 +20,11 @@ from sqlalchemy import Engine
 
 from jointwatch.api import create_app
 from jointwatch.api.settings import ServiceSettings
+from jointwatch.errors import NotFoundError
 from jointwatch.media.bank import get_item, history, list_items
 from jointwatch.media.exchange import export_bank
 from jointwatch.media.labels import TLP_LEVELS
 from jointwatch.media.matcher import HIDDEN_NOTICE, load_matcher, seen_by
-from jointwatch.errors import NotFoundError
 from tests.api.conftest import Member, make_member
 from tests.media.conftest import make_store
 

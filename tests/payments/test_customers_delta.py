@@ -17,8 +17,13 @@ import pytest
 from sqlalchemy import Engine
 
 from jointwatch.errors import NotFoundError
-from jointwatch.payments.customers import open_alert_pairs, read_customers, rescreen_delta, rescreen_full, \
-    screen_customer_file
+from jointwatch.payments.customers import (
+    open_alert_pairs,
+    read_customers,
+    rescreen_delta,
+    rescreen_full,
+    screen_customer_file,
+)
 from jointwatch.screening import open_screener
 from jointwatch.sources import open_list
 from jointwatch.store import load_list, open_engine

@@ -14,9 +14,9 @@ from jointwatch.names import analyze_name
 from jointwatch.screening import DEFAULT_THRESHOLD, Query, Screener
 from jointwatch.screening.from_store import iter_listed
 from jointwatch.screening.index import ScreeningIndex, analyze_names
-from jointwatch.store.versions import latest_versions
 from jointwatch.store.decisions import record_decision, withdraw_decision
 from jointwatch.store.members import acting_member
+from jointwatch.store.versions import latest_versions
 
 OFAC = "AL-HARZI, Tariq Bin-Al-Tahar Bin Al Falih Al-'Awni"
 UN = "TARAK BEN TAHER BEN FALEH OUNI HARZI"

@@ -21,7 +21,6 @@ import httpx
 import pytest
 
 from jointwatch.errors import DownloadError, FetchError
-from jointwatch.sources.ofac_csv import parse_ofac_sdn
 from jointwatch.sources.fetch import (
     MAX_BYTES,
     META_NAME,
@@ -33,6 +32,7 @@ from jointwatch.sources.fetch import (
     local_source,
     official_sources,
 )
+from jointwatch.sources.ofac_csv import parse_ofac_sdn
 from jointwatch.sources.uk import parse_uk_list
 
 TEST_SECONDS = 30

@@ -73,7 +73,8 @@ def test_alias_qualities_map_to_properties(records: dict[str, Record]) -> None:
 
 def _xml_index() -> dict[str, ET.Element]:
     root = ET.parse(UN_FILE).getroot()
-    return {(el.findtext("REFERENCE_NUMBER") or "").strip(): el for el in root.iter() if el.tag in ("INDIVIDUAL", "ENTITY")}
+    return {(el.findtext("REFERENCE_NUMBER") or "").strip(): el for el in root.iter()
+            if el.tag in ("INDIVIDUAL", "ENTITY")}
 
 
 def _squash(text: str) -> str:

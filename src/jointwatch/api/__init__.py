@@ -8,8 +8,8 @@ POST|GET /decisions, GET /audit, GET /keys, GET /health, GET /metrics, GET /open
 """
 
 from jointwatch.api.app import create_app
-from jointwatch.api.settings import ServiceSettings
 from jointwatch.api.models import Subject
+from jointwatch.api.settings import ServiceSettings
 
 __all__ = [
     "ServiceSettings",

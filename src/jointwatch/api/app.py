@@ -8,15 +8,15 @@ from typing import Any
 
 import anyio
 from fastapi import FastAPI
-from fastapi_offline import FastAPIOffline
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from jointwatch import __version__
+from jointwatch.api.auth import AuthenticateMiddleware, keyed_routes
 from jointwatch.api.jobs import JobWorker
 from jointwatch.api.metrics import Metrics
-from jointwatch.api.auth import AuthenticateMiddleware, keyed_routes
 from jointwatch.api.middleware import AuditBacklog, BodyLimitMiddleware, ObserveMiddleware
 from jointwatch.api.problems import Problem, install_problem_handlers
 from jointwatch.api.ratelimit import RateLimiter

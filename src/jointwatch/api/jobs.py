@@ -19,11 +19,18 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from jointwatch.api.models import ScreenResult, Subject
 from jointwatch.api.screeners import Screeners
-from jointwatch.errors import ScreeningUnavailableError
-from jointwatch.errors import QueryError
+from jointwatch.errors import QueryError, ScreeningUnavailableError
 from jointwatch.screening import Screener
-from jointwatch.store import record
-from jointwatch.store import Job, finish_job, iter_results, pending_subjects, set_status, store_result, unfinished_jobs
+from jointwatch.store import (
+    Job,
+    finish_job,
+    iter_results,
+    pending_subjects,
+    record,
+    set_status,
+    store_result,
+    unfinished_jobs,
+)
 
 log = logging.getLogger("jointwatch.api.jobs")
 CHUNK = 100  # subjects read from the store at a time

@@ -7,9 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from jointwatch.screening import Match, Query
+from jointwatch.screening import QUERY_SCHEMATA, Match, Query
 from jointwatch.store import EntityView, VersionInfo
-from jointwatch.screening import QUERY_SCHEMATA
 from jointwatch.text import storable
 
 MAX_LIST = 20

@@ -9,7 +9,7 @@ from rich.markup import escape
 
 from jointwatch.cli.consoles import DataTable
 from jointwatch.cli.output import Commands, DbOption, JsonOption, console, handles_errors, print_json
-from jointwatch.store import show_entity, open_engine
+from jointwatch.store import open_engine, show_entity
 
 entity_app = typer.Typer(help="Look at listed entities.", no_args_is_help=True)
 

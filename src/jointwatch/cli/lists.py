@@ -6,26 +6,33 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy import Engine
 from rich.markup import escape
 from rich.text import Text
+from sqlalchemy import Engine
 
 from jointwatch.cli.consoles import DataTable, print_message
 from jointwatch.cli.output import (
+    Commands,
     DbOption,
     JsonOption,
     byte_progress,
     console,
     err_console,
-    Commands,
     handles_errors,
     print_json,
     record_progress,
 )
-from jointwatch.sources import FORMATS, open_list
 from jointwatch.errors import FetchError
-from jointwatch.store import diff_versions, discard_new_store, list_versions_of, load_list, open_engine, store_exists
-from jointwatch.store import LoadResult
+from jointwatch.sources import FORMATS, open_list
+from jointwatch.store import (
+    LoadResult,
+    diff_versions,
+    discard_new_store,
+    list_versions_of,
+    load_list,
+    open_engine,
+    store_exists,
+)
 
 lists_app = typer.Typer(help="Load official and partner lists, keep their history, compare versions.",
                   no_args_is_help=True)

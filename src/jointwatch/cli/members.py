@@ -9,12 +9,22 @@ import typer
 from rich.markup import escape
 
 from jointwatch.cli.consoles import DataTable
-from jointwatch.errors import QueryError
 from jointwatch.cli.output import Commands, DbOption, JsonOption, console, handles_errors, print_json
-from jointwatch.store import open_engine
-from jointwatch.store import AuditEntry, read_audit, rows_about
-from jointwatch.store import rotate_key
-from jointwatch.store import ROLES, add_member, create_key, get_member, list_keys, list_members, revoke_key
+from jointwatch.errors import QueryError
+from jointwatch.store import (
+    ROLES,
+    AuditEntry,
+    add_member,
+    create_key,
+    get_member,
+    list_keys,
+    list_members,
+    open_engine,
+    read_audit,
+    revoke_key,
+    rotate_key,
+    rows_about,
+)
 
 members_app = typer.Typer(help="Members: the partner organisations that call the service.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys of members' users (shown once, stored hashed).", no_args_is_help=True)

@@ -11,30 +11,41 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
+from jointwatch import jsonout
 from jointwatch.cli.consoles import DataTable
-
-from jointwatch.cli.output import MaxListAgeOption, StaleListsOption, screener_for
-from jointwatch.screening import OnStale
-from jointwatch.screening import DEFAULT_MAX_LIST_AGE_DAYS
 from jointwatch.cli.output import (
     Commands,
     DbOption,
     JsonOption,
+    MaxListAgeOption,
+    StaleListsOption,
     console,
     err_console,
     handles_errors,
     print_json,
     record_progress,
+    screener_for,
 )
-from jointwatch import jsonout
 from jointwatch.errors import QueryError
-from jointwatch.network import Analysis, analyse
-from jointwatch.network import designated_accounts
-from jointwatch.network import ENGINES, EngineSettings, open_analysis_engine
-from jointwatch.network import Quality, load_transactions
-from jointwatch.network import TraceSettings, default_rates, read_rates
-from jointwatch.network import SimulationSettings, simulate
-from jointwatch.network import DETECTORS, Finding, detect_all
+from jointwatch.network import (
+    DETECTORS,
+    ENGINES,
+    Analysis,
+    EngineSettings,
+    Finding,
+    Quality,
+    SimulationSettings,
+    TraceSettings,
+    analyse,
+    default_rates,
+    designated_accounts,
+    detect_all,
+    load_transactions,
+    open_analysis_engine,
+    read_rates,
+    simulate,
+)
+from jointwatch.screening import DEFAULT_MAX_LIST_AGE_DAYS, OnStale
 
 network_app = typer.Typer(help="Trace terrorist financing through transactions (DuckDB or Spark).",
                           no_args_is_help=True)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import functools
-import inspect
 import getpass
+import inspect
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,8 +19,14 @@ from jointwatch.cli.consoles import console as console  # re-exported: the comma
 from jointwatch.cli.consoles import err_console, print_message
 from jointwatch.errors import JointwatchError, NotFoundError
 from jointwatch.jsonout import dumps
-from jointwatch.screening import ListPolicy, OnStale, Screener, open_screener
-from jointwatch.screening import DEFAULT_MAX_LIST_AGE_DAYS, MAX_LIST_AGE_DAYS
+from jointwatch.screening import (
+    DEFAULT_MAX_LIST_AGE_DAYS,
+    MAX_LIST_AGE_DAYS,
+    ListPolicy,
+    OnStale,
+    Screener,
+    open_screener,
+)
 from jointwatch.settings import Setting
 from jointwatch.store import LOCAL_MEMBER, Member, acting_member, get_member
 

@@ -13,21 +13,20 @@ from rich.markup import escape
 from rich.text import Text
 
 from jointwatch.cli.consoles import DataTable, print_message
-
-from jointwatch.cli.output import MaxListAgeOption, StaleListsOption, screener_for
-from jointwatch.screening import OnStale, Screener
-from jointwatch.screening import DEFAULT_MAX_LIST_AGE_DAYS
 from jointwatch.cli.output import (
     Commands,
     DbOption,
     JsonOption,
+    MaxListAgeOption,
     MemberOption,
+    StaleListsOption,
     console,
     handles_errors,
     member_for,
     print_json,
     reading_member_id,
     record_progress,
+    screener_for,
 )
 from jointwatch.errors import ATTENTION_EXIT, InvalidInputError, MessageFormatError, most_serious_exit
 from jointwatch.payments import (
@@ -45,6 +44,7 @@ from jointwatch.payments import (
     screen_parallel,
     worker_pool,
 )
+from jointwatch.screening import DEFAULT_MAX_LIST_AGE_DAYS, OnStale, Screener
 from jointwatch.store import LOCAL_MEMBER, Engine, list_assets, open_engine, release_asset, totals
 
 payments_app = typer.Typer(help="Screen payment messages (pacs.008, pain.001, MT103).", no_args_is_help=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,14 +33,19 @@ from jointwatch.cli.output import (
     screener_for,
 )
 from jointwatch.errors import MessageFormatError, QueryError
-from jointwatch.screening import DEFAULT_THRESHOLD, Match, OnStale, Query, open_screener, screen_file
-from jointwatch.screening import DEFAULT_MAX_LIST_AGE_DAYS
-from jointwatch.screening import match_record
-from jointwatch.screening import QUERY_SCHEMATA
-from jointwatch.screening import prepare
-from jointwatch.store import open_engine
-from jointwatch.store import list_decisions, record_decision, withdraw_decision
-from jointwatch.store import LOCAL_MEMBER
+from jointwatch.screening import (
+    DEFAULT_MAX_LIST_AGE_DAYS,
+    DEFAULT_THRESHOLD,
+    QUERY_SCHEMATA,
+    Match,
+    OnStale,
+    Query,
+    match_record,
+    open_screener,
+    prepare,
+    screen_file,
+)
+from jointwatch.store import LOCAL_MEMBER, list_decisions, open_engine, record_decision, withdraw_decision
 
 ThresholdOption = Annotated[
     float | None,
@@ -223,7 +228,7 @@ decisions_app = typer.Typer(
     no_args_is_help=True)
 
 
-class Verdict(str, Enum):
+class Verdict(StrEnum):
     false_positive = "false_positive"
     true_positive = "true_positive"
 

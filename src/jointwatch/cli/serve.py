@@ -20,8 +20,7 @@ from jointwatch.cli.output import (
     setting_option,
 )
 from jointwatch.errors import ScreeningUnavailableError
-from jointwatch.screening import ListPolicy, OnStale
-from jointwatch.screening import DEFAULT_MAX_LIST_AGE_DAYS
+from jointwatch.screening import DEFAULT_MAX_LIST_AGE_DAYS, ListPolicy, OnStale
 from jointwatch.store import open_engine
 
 

@@ -10,19 +10,32 @@ from rich.markup import escape
 from rich.text import Text
 
 from jointwatch.cli.consoles import DataTable, print_message
-
-from jointwatch.cli.output import MaxListAgeOption, StaleListsOption, screener_for
-from jointwatch.screening import OnStale
-from jointwatch.screening import DEFAULT_MAX_LIST_AGE_DAYS
-from jointwatch.cli.output import Commands, DbOption, JsonOption, console, err_console, handles_errors, print_json
+from jointwatch.cli.output import (
+    Commands,
+    DbOption,
+    JsonOption,
+    MaxListAgeOption,
+    StaleListsOption,
+    console,
+    err_console,
+    handles_errors,
+    print_json,
+    screener_for,
+)
 from jointwatch.errors import ATTENTION_EXIT, most_serious_exit
-from jointwatch.store import open_engine
-from jointwatch.store import document_sources, find_documents, load_documents
-from jointwatch.travel import read_document_file
-from jointwatch.travel import MRZ, parse_mrz
-from jointwatch.travel import FORMATS, read_travel_files
-from jointwatch.travel import carrier_reply
-from jointwatch.travel import ManifestResult, result_record, screen_manifest
+from jointwatch.screening import DEFAULT_MAX_LIST_AGE_DAYS, OnStale
+from jointwatch.store import document_sources, find_documents, load_documents, open_engine
+from jointwatch.travel import (
+    FORMATS,
+    MRZ,
+    ManifestResult,
+    carrier_reply,
+    parse_mrz,
+    read_document_file,
+    read_travel_files,
+    result_record,
+    screen_manifest,
+)
 
 travel_app = typer.Typer(help="Screen travellers: passports, passenger lists and reservations.", no_args_is_help=True)
 travel_documents_app = typer.Typer(help="Lost, stolen and revoked travel documents.", no_args_is_help=True)

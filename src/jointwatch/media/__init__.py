@@ -39,10 +39,10 @@ from jointwatch.media.labels import CONTENT_TYPES, TLP_LEVELS, Labels, make_labe
 from jointwatch.media.matcher import (
     DEFAULT_PDQ_THRESHOLD,
     HiddenMatch,
-    MatchMethod,
-    MatcherCache,
-    MatchOptions,
     Matcher,
+    MatcherCache,
+    MatchMethod,
+    MatchOptions,
     MediaMatch,
     SeenBy,
     load_matcher,

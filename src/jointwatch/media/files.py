@@ -18,7 +18,7 @@ from jointwatch.errors import InvalidInputError, JointwatchError, MediaBusyError
 from jointwatch.media.bank import BankItem, contribute
 from jointwatch.media.hashing import MediaHashes, exact_hashes, hash_image_bytes, read_bytes
 from jointwatch.media.labels import Labels
-from jointwatch.media.matcher import HiddenMatch, MatchOptions, Matcher, MediaMatch, seen_by
+from jointwatch.media.matcher import HiddenMatch, Matcher, MatchOptions, MediaMatch, seen_by
 from jointwatch.media.signature import QuerySignature, Signature, bank_signature, query_signature
 from jointwatch.store import Engine, Viewer, get_member
 

@@ -3,10 +3,9 @@
 Knows nothing of the store or of screening; the same analysis runs on list names and queries.
 """
 
-from jointwatch.names.analyze import AnalyzedName, Token, analyze_name
-from jointwatch.names.scripts import scripts_of
-from jointwatch.names.analyze import join_tokens, name_variants
+from jointwatch.names.analyze import AnalyzedName, Token, analyze_name, join_tokens, name_variants
 from jointwatch.names.keys import joined_keys
+from jointwatch.names.scripts import scripts_of
 from jointwatch.names.translit import to_ascii
 
 __all__ = [

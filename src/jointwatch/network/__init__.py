@@ -13,14 +13,20 @@ stated in ``trace.py`` and docs/network.md.
 
 from jointwatch.network.analysis import Analysis, analyse
 from jointwatch.network.designate import HolderMatch, designated_accounts, screen_holders
-from jointwatch.network.engines import ENGINES, DuckDBEngine, AnalysisEngine, EngineSettings, SparkEngine, open_analysis_engine
+from jointwatch.network.engines import (
+    ENGINES,
+    AnalysisEngine,
+    DuckDBEngine,
+    EngineSettings,
+    SparkEngine,
+    open_analysis_engine,
+)
 from jointwatch.network.quality import Issue, Quality, load_transactions
+from jointwatch.network.report import write_report
 from jointwatch.network.result import CountryTotal, Edge, Intermediary, Originator, TraceResult
-from jointwatch.network.schema import COLUMNS, REQUIRED, TraceSettings
+from jointwatch.network.schema import COLUMNS, REQUIRED, TraceSettings, default_rates, read_rates
 from jointwatch.network.simulate import SimulationSettings, simulate
 from jointwatch.network.typologies import DETECTORS, Finding, detect_all
-from jointwatch.network.report import write_report
-from jointwatch.network.schema import default_rates, read_rates
 
 __all__ = [
     "Analysis",

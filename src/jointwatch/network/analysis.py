@@ -36,7 +36,8 @@ class Analysis:
 
 
 def analyse(path: Path, designated: list[str], settings: TraceSettings | None = None, *,
-            engine: AnalysisEngine | None = None, engine_name: str = "duckdb", engine_settings: EngineSettings | None = None,
+            engine: AnalysisEngine | None = None, engine_name: str = "duckdb",
+            engine_settings: EngineSettings | None = None,
             rates: dict[str, float] | None = None, screener: Any = None, screen_threshold: float | None = None,
             typologies: bool = False, step: Callable[[str], None] | None = None) -> Analysis:
     """Trace the funding of ``designated`` accounts (plus holders the screener matches) in ``path``."""

@@ -34,8 +34,7 @@ from jointwatch.errors import ConflictError, MessageFormatError, NotFoundError, 
 from jointwatch.names import analyze_name
 from jointwatch.payments.delta import ChangedBound, changed_screener, customer_query, may_match_changed, name_tokens
 from jointwatch.payments.model import batched
-from jointwatch.screening import COUNTRY_PROPS, ID_PROPS, NAME_PROPS
-from jointwatch.screening import Query, Screener, prepare
+from jointwatch.screening import COUNTRY_PROPS, ID_PROPS, NAME_PROPS, Query, Screener, prepare
 from jointwatch.store import (
     CustomerAlert,
     RunInfo,

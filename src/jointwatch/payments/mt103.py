@@ -20,9 +20,9 @@ from jointwatch.errors import MessageFormatError
 from jointwatch.payments.model import (
     Agent,
     FieldError,
-    UnreadMessage,
     Party,
     Payment,
+    UnreadMessage,
     parse_account,
     parse_amount,
     parse_bic,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from jointwatch.payments.iso20022 import read_iso20022
 from jointwatch.errors import MessageFormatError
+from jointwatch.payments.iso20022 import read_iso20022
 from jointwatch.payments.model import Payment, UnreadMessage
 from jointwatch.payments.mt103 import read_mt103
 

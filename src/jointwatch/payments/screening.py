@@ -25,8 +25,7 @@ from jointwatch.payments.parties import (
     organisation_match_holds,
     read_party,
 )
-from jointwatch.screening import Match, Query, Screener
-from jointwatch.screening import normalize_identifier
+from jointwatch.screening import Match, Query, Screener, normalize_identifier
 
 MAX_CACHE = 500_000
 NAME_LIMIT = 5              # matches kept per name (the best ones)

@@ -10,19 +10,21 @@ overridable per call (``screener.screen(query, config=...)``). ``Reach`` says wh
 a few listed entities (a list's changes) could match, by the same arithmetic.
 """
 
-from jointwatch.screening.batch import BatchSummary, screen_file
+from jointwatch.screening.batch import BatchSummary, match_record, screen_file
 from jointwatch.screening.config import DEFAULT_SCORING, ScoringConfig
-from jointwatch.screening.freshness import ListPolicy, OnStale, check_lists
-from jointwatch.screening.from_store import index_from_store, open_screener
-from jointwatch.screening.model import Explanation, Listed, Match, Qualifier, Query, WordMatch
+from jointwatch.screening.freshness import (
+    DEFAULT_MAX_LIST_AGE_DAYS,
+    MAX_LIST_AGE_DAYS,
+    ListPolicy,
+    OnStale,
+    check_lists,
+)
+from jointwatch.screening.from_store import COUNTRY_PROPS, ID_PROPS, NAME_PROPS, index_from_store, open_screener
+from jointwatch.screening.index import normalize_identifier
+from jointwatch.screening.model import QUERY_SCHEMATA, Explanation, Listed, Match, Qualifier, Query, WordMatch
 from jointwatch.screening.reach import Reach, Subject
 from jointwatch.screening.score import DEFAULT_THRESHOLD
 from jointwatch.screening.screener import Screener, prepare
-from jointwatch.screening.batch import match_record
-from jointwatch.screening.from_store import COUNTRY_PROPS, ID_PROPS, NAME_PROPS
-from jointwatch.screening.index import normalize_identifier
-from jointwatch.screening.model import QUERY_SCHEMATA
-from jointwatch.screening.freshness import DEFAULT_MAX_LIST_AGE_DAYS, MAX_LIST_AGE_DAYS
 
 __all__ = [
     "BatchSummary",

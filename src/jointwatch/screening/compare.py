@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
-from jointwatch.names import AnalyzedName, Token
-from jointwatch.names import join_tokens
+from jointwatch.names import AnalyzedName, Token, join_tokens
 from jointwatch.screening.model import Weights
 
 MIN_PAIR = 0.6

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from sqlalchemy import Engine
 
+from jointwatch.screening.freshness import ListPolicy, check_lists
 from jointwatch.screening.index import (
     ScreeningIndex,
     analyze_names,
@@ -14,13 +15,17 @@ from jointwatch.screening.index import (
     normalize_identifier,
     save_cached,
 )
-from jointwatch.screening.freshness import ListPolicy, check_lists
 from jointwatch.screening.model import Listed
 from jointwatch.screening.score import DEFAULT_THRESHOLD
 from jointwatch.screening.screener import Screener
-from jointwatch.store import StatementRow, iter_statement_rows
-from jointwatch.store import DEPENDENT_SCHEMATA, VersionInfo, latest_versions
-from jointwatch.store import decided_false_positives
+from jointwatch.store import (
+    DEPENDENT_SCHEMATA,
+    StatementRow,
+    VersionInfo,
+    decided_false_positives,
+    iter_statement_rows,
+    latest_versions,
+)
 
 NAME_PROPS = ("name", "alias", "previousName", "weakAlias")
 COUNTRY_PROPS = ("nationality", "citizenship", "country", "birthCountry", "jurisdiction", "flag")

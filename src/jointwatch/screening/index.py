@@ -25,9 +25,7 @@ from rapidfuzz.distance import Levenshtein
 
 from jointwatch import settings
 from jointwatch.identifiers import normalize_identifier
-from jointwatch.names import AnalyzedName, Token, analyze_name
-from jointwatch.names import name_variants
-from jointwatch.names import joined_keys
+from jointwatch.names import AnalyzedName, Token, analyze_name, joined_keys, name_variants
 from jointwatch.screening.model import Listed, Weights
 
 # Bump when the index layout changes or a migration rewrites what it holds (3: entity ids

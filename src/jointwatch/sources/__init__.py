@@ -9,11 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jointwatch.errors import ListFormatError
-from jointwatch.sources.base import ParsedList, Record
-from jointwatch.sources.base import content_hash, dataset_for, date_from_name, file_date
+from jointwatch.sources.base import ParsedList, Record, content_hash, dataset_for, date_from_name, file_date
 from jointwatch.sources.countries import country_code
-from jointwatch.sources.xmlsafe import children, iter_elements, local, text, texts
 from jointwatch.sources.fetch import default_cache_dir, fetch_source, local_source, official_sources
+from jointwatch.sources.xmlsafe import children, iter_elements, local, text, texts
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ import httpx
 from jointwatch import __version__, settings
 from jointwatch.errors import DownloadError, FetchError
 from jointwatch.resources import load_resource
-from jointwatch.sources.recognise import recognise_folder
 from jointwatch.sources.base import content_hash
+from jointwatch.sources.recognise import recognise_folder
 
 MAX_BYTES = 500 * 1024**2  # per file
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)  # read/write/pool 60 s, connect 10 s

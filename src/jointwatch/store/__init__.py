@@ -8,6 +8,8 @@ versions can be compared. SQLite by default, PostgreSQL by URL, migrated by Alem
 
 from sqlalchemy import Engine  # the handle every store function takes: callers need no sqlalchemy
 
+from jointwatch.store.audit import MAX_LIMIT, AuditEntry, read_audit, record, rows_about, subject_digest
+from jointwatch.store.audit_keys import rotate_key
 from jointwatch.store.customers import (
     BaseChange,
     CustomerAlert,
@@ -21,8 +23,22 @@ from jointwatch.store.customers import (
     save_run,
     withdraw_for_removed_customers,
 )
+from jointwatch.store.decisions import (
+    Decision,
+    decided_false_positives,
+    list_decisions,
+    record_decision,
+    withdraw_decision,
+)
 from jointwatch.store.engine import database_url, discard_new_store, open_engine, store_exists, store_reachable
-from jointwatch.store.entities import EntityView, StatementView, iter_entities, show_entity
+from jointwatch.store.entities import (
+    EntityView,
+    StatementRow,
+    StatementView,
+    iter_entities,
+    iter_statement_rows,
+    show_entity,
+)
 from jointwatch.store.freeze import (
     FreezeEvent,
     FrozenAsset,
@@ -32,6 +48,17 @@ from jointwatch.store.freeze import (
     listing_regimes,
     release_asset,
     totals,
+)
+from jointwatch.store.jobs import (
+    Job,
+    create_job,
+    finish_job,
+    get_job,
+    iter_results,
+    pending_subjects,
+    set_status,
+    store_result,
+    unfinished_jobs,
 )
 from jointwatch.store.load import LoadResult, load_list
 from jointwatch.store.media_bank import (
@@ -54,8 +81,30 @@ from jointwatch.store.media_bank import (
     matchable_bank_rows,
     seen_bank_matches,
 )
-from jointwatch.store.members import LOCAL_MEMBER, get_member, member_or_local
+from jointwatch.store.members import (
+    LOCAL_MEMBER,
+    ROLES,
+    ApiKey,
+    Member,
+    acting_member,
+    add_member,
+    create_key,
+    find_key,
+    get_member,
+    list_keys,
+    list_members,
+    member_or_local,
+    revoke_key,
+)
+from jointwatch.store.travel_documents import (
+    STATUSES,
+    ReportedDocument,
+    document_sources,
+    find_documents,
+    load_documents,
+)
 from jointwatch.store.versions import (
+    DEPENDENT_SCHEMATA,
     EntityChange,
     FieldChange,
     ListDiff,
@@ -65,17 +114,6 @@ from jointwatch.store.versions import (
     list_versions_of,
     resolve_version,
 )
-from jointwatch.store.audit import AuditEntry, MAX_LIMIT, read_audit, record, subject_digest
-from jointwatch.store.decisions import Decision, decided_false_positives, list_decisions, record_decision, withdraw_decision
-from jointwatch.store.entities import StatementRow, iter_statement_rows
-from jointwatch.store.jobs import Job, create_job, finish_job, get_job, iter_results, pending_subjects, set_status, store_result, unfinished_jobs
-from jointwatch.store.members import ApiKey, find_key, list_keys
-from jointwatch.store.travel_documents import ReportedDocument, STATUSES, find_documents
-from jointwatch.store.versions import DEPENDENT_SCHEMATA
-from jointwatch.store.audit import rows_about
-from jointwatch.store.audit_keys import rotate_key
-from jointwatch.store.members import Member, ROLES, acting_member, add_member, create_key, list_members, revoke_key
-from jointwatch.store.travel_documents import document_sources, load_documents
 
 __all__ = [
     "ApiKey",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import defaultdict
-import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime
 

@@ -2,12 +2,11 @@
 the carrier's boarding reply (board / do not board) and the officer's referrals.
 """
 
-from jointwatch.travel.read import read_travellers
-from jointwatch.travel.reply import carrier_reply
-from jointwatch.travel.screen import ManifestResult, result_record, screen_manifest
 from jointwatch.travel.documents import read_document_file
 from jointwatch.travel.mrz import MRZ, parse_mrz
-from jointwatch.travel.read import FORMATS, read_travel_files
+from jointwatch.travel.read import FORMATS, read_travel_files, read_travellers
+from jointwatch.travel.reply import carrier_reply
+from jointwatch.travel.screen import ManifestResult, result_record, screen_manifest
 
 __all__ = [
     "FORMATS",

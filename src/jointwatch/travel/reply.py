@@ -8,7 +8,7 @@ the directive to its passenger. A refer never tells the carrier why: reasons sta
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from string import digits, ascii_uppercase
+from string import ascii_uppercase, digits
 
 from pydifact.control.characters import Characters
 from pydifact.segments import Segment

@@ -19,8 +19,7 @@ from dataclasses import asdict, dataclass, field
 from followthemoney.types import registry
 
 from jointwatch.identifiers import normalize_identifier
-from jointwatch.screening import Match, Query, Screener
-from jointwatch.screening import match_record
+from jointwatch.screening import Match, Query, Screener, match_record
 from jointwatch.store import ReportedDocument
 from jointwatch.travel.codes import travel_codes
 from jointwatch.travel.model import Manifest, Traveller

@@ -20,8 +20,7 @@ from jointwatch.api.jobs import JobWorker
 from jointwatch.api.models import ScreenRequest
 from jointwatch.api.problems import PROBLEM_RESPONSES, Problem
 from jointwatch.api.settings import ServiceSettings
-from jointwatch.store import subject_digest
-from jointwatch.store import Job, create_job, get_job, iter_results
+from jointwatch.store import Job, create_job, get_job, iter_results, subject_digest
 
 router = APIRouter(tags=["jobs"])
 NDJSON = "application/x-ndjson"

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
+from jointwatch import media
 from jointwatch.api.auth import Caller, Right, authorize
 from jointwatch.api.models_media import (
     AskRequest,
@@ -19,7 +20,6 @@ from jointwatch.api.models_media import (
 )
 from jointwatch.api.params import RowId
 from jointwatch.api.problems import PROBLEM_RESPONSES, Problem
-from jointwatch import media
 from jointwatch.media import BankEvent, BankItem, Contribution, MatchOptions
 
 router = APIRouter(tags=["media"])

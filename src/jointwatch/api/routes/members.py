@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
 from jointwatch.api.auth import Caller, Right, authorize
 from jointwatch.api.problems import PROBLEM_RESPONSES
-from jointwatch.store import MAX_LIMIT, AuditEntry, read_audit
-from jointwatch.store import ApiKey, list_keys
+from jointwatch.store import MAX_LIMIT, ApiKey, AuditEntry, list_keys, read_audit
 
 router = APIRouter(tags=["members"])
 

@@ -16,14 +16,13 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 
 from jointwatch.api.auth import Caller, Right, authorize
-from jointwatch.api.models import MatchRequest, MatchResponse, ScreenRequest, ScreenResponse, ScreenResult
 from jointwatch.api.jobs import screen_subject
+from jointwatch.api.models import MatchRequest, MatchResponse, ScreenRequest, ScreenResponse, ScreenResult
 from jointwatch.api.problems import PROBLEM_RESPONSES, Problem
 from jointwatch.api.routes.jobs import ACCEPTED_RESPONSE, accept_job
 from jointwatch.api.screeners import Screeners
 from jointwatch.api.settings import ServiceSettings
-from jointwatch.screening import Match, Screener
-from jointwatch.screening import prepare
+from jointwatch.screening import Match, Screener, prepare
 
 router = APIRouter(tags=["screening"])
 SUMMARY_REFS = 10

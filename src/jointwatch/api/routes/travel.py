@@ -10,13 +10,10 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from jointwatch.api.auth import Caller, Right, authorize
-from jointwatch.screening import Match
 from jointwatch.api.problems import PROBLEM_RESPONSES
-from jointwatch.screening import Screener
+from jointwatch.screening import Match, Screener
 from jointwatch.store import find_documents
-from jointwatch.travel import read_travellers
-from jointwatch.travel import carrier_reply
-from jointwatch.travel import ManifestResult, result_record, screen_manifest
+from jointwatch.travel import ManifestResult, carrier_reply, read_travellers, result_record, screen_manifest
 
 router = APIRouter(tags=["travel"])
 MAX_MESSAGE = 1_000_000     # characters, as the body limit; a wide-body PAXLST is well under 200 kB
