@@ -11,8 +11,9 @@ from jointwatch.cli.output import Commands
 app = typer.Typer(
     name="jointwatch",
     help="Screening and information sharing against the official terrorist and sanctions lists.\n\n"
-         "Exit codes: 0 done, 1 unexpected error, 2 bad command line, 3 bad list file, "
-         "4 store error, 5 download error, 6 not found, 7 bad query or input file, "
+         "Exit codes (docs/errors.md): 0 done, 1 unexpected error, 2 bad command line, 3 bad list file, "
+         "4 the store refused (a conflict with what it holds) or failed, 5 download error, 6 not found, "
+         "7 invalid input (a value, a subject or an input file), "
          "8 done and a person must look (a traveller referred, a payment held), "
          "9 cannot screen (no list loaded, a list older than --max-list-age): never read as clear, "
          "10 an optional extra is not installed.",
