@@ -17,13 +17,13 @@ entity_app = typer.Typer(help="Look at listed entities.", no_args_is_help=True)
 @entity_app.command("show")
 @handles_errors
 def entity_show(
-    ref: Annotated[str, typer.Argument(help="The source's reference (QDi.354, 6931) or an entity id.")],
+    reference: Annotated[str, typer.Argument(help="The list's reference (QDi.354, 6931) or an entity id.")],
     source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Show every statement about a listed entity: value, source, reference, first and last seen."""
-    views = show_entity(open_engine(db), ref, source)
+    views = show_entity(open_engine(db), reference, source)
     if as_json:
         print_json([{
             "source": v.source, "reference": v.reference, "entity_id": v.entity_id, "schema": v.schema,

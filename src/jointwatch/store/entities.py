@@ -60,15 +60,16 @@ class EntityView:
         return [main, *grouped.values()]
 
 
-def show_entity(engine: Engine, ref: str, source: str | None = None) -> list[EntityView]:
-    """Every listing whose reference or entity id is ``ref`` (one per source)."""
+def show_entity(engine: Engine, reference: str, source: str | None = None) -> list[EntityView]:
+    """Every listing whose reference or entity id is ``reference`` (one per source)."""
     latest = latest_versions(engine)
-    query = select(statements).where(or_(statements.c.reference == ref, statements.c.entity_id == ref))
+    query = select(statements).where(or_(statements.c.reference == reference,
+                                         statements.c.entity_id == reference))
     if source:
         query = query.where(statements.c.source == source)
     with engine.connect() as connection:
         rows = list(connection.execute(query))
-        if rows and not any(r.reference == ref for r in rows):
+        if rows and not any(r.reference == reference for r in rows):
             # asked by entity id: widen to the whole listing that entity belongs to
             pairs = {(r.source, r.reference) for r in rows}
             rows = [r for s, rf in pairs for r in connection.execute(
@@ -81,15 +82,15 @@ def show_entity(engine: Engine, ref: str, source: str | None = None) -> list[Ent
                 current_ids |= {x.statement_id for x in connection.execute(
                     members.where(version_statements.c.statement_id.in_([r.id for r in rows if r.source == src])))}
     if not rows:
-        raise NotFoundError(f"no listed entity with reference or id {ref!r}")
+        raise NotFoundError(f"no listed entity with reference or id {reference!r}")
     views = []
 
     def r_current(name: str) -> bool:
         # a name in the newest version first, then a Latin-script one, for people to read
         return not any(r.value == name and r.id in current_ids for r in rows)
 
-    for src, reference in sorted({(r.source, r.reference) for r in rows}):
-        mine = [r for r in rows if r.source == src and r.reference == reference]
+    for src, listed_as in sorted({(r.source, r.reference) for r in rows}):
+        mine = [r for r in rows if r.source == src and r.reference == listed_as]
         heads = [r for r in mine if r.schema not in DEPENDENT_SCHEMATA]
         head = heads[0] if heads else mine[0]
         names = sorted({r.value for r in mine if r.entity_id == head.entity_id and r.prop == "name"},
@@ -99,17 +100,17 @@ def show_entity(engine: Engine, ref: str, source: str | None = None) -> list[Ent
                            r.source, r.reference, r.first_seen, r.last_seen, r.id in current_ids)
              for r in mine),
             key=lambda s: (s.entity_id != head.entity_id, s.entity_id, s.prop, s.value))
-        views.append(EntityView(src, reference, head.entity_id, head.schema,
-                                names[0] if names else reference,
+        views.append(EntityView(src, listed_as, head.entity_id, head.schema,
+                                names[0] if names else listed_as,
                                 any(s.current for s in stmts), stmts))
     return views
 
 
-def one_listing(engine: Engine, ref: str, source: str | None = None) -> EntityView:
-    """The single listing ``ref`` names; NotFoundError if none, or several sources list it."""
-    views = show_entity(engine, ref, source)
+def one_listing(engine: Engine, reference: str, source: str | None = None) -> EntityView:
+    """The single listing ``reference`` names; NotFoundError if none, or several sources list it."""
+    views = show_entity(engine, reference, source)
     if len(views) > 1:
-        raise NotFoundError(f"{ref!r} is listed by {', '.join(v.source for v in views)}: say which source")
+        raise NotFoundError(f"{reference!r} is listed by {', '.join(v.source for v in views)}: say which source")
     return views[0]
 
 
