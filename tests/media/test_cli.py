@@ -111,3 +111,23 @@ def test_the_cli_starts_without_the_media_extra(tmp_path: Path) -> None:
     image.write_bytes(b"\x89PNG")
     done = subprocess.run([sys.executable, "-c", code, str(image)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_without_member_the_cli_banks_as_the_local_member_and_its_user(tmp_path: Path,
+                                                                        photo_files: dict[str, Path]) -> None:
+    db = tmp_path / "jw.db"
+    assert _run(db, "init").exit_code == 0
+    added = runner.invoke(app, ["media", "add", str(photo_files["coffee"]), "-t", "propaganda", "--tlp", "red",
+                                "--json", "--db", str(db)], env={"JOINTWATCH_USER": "analyst 7"})
+    assert added.exit_code == 0, added.output
+    item = _json(added)[0]["item"]  # type: ignore[index]
+    members = {m["name"]: m["id"] for m in _json(_run(db, "members", "list", "--json"))}  # type: ignore[union-attr]
+    # a red item is visible to its contributor only: the local member's view shows it
+    listed = _json(_run(db, "media", "list", "--viewer", "local", "--json"))
+    assert [i["id"] for i in listed] == [item["id"]]  # type: ignore[index,union-attr]
+    history = _json(_run(db, "media", "history", str(item["id"]), "--viewer", str(members["local"]), "--json"))
+    assert history[0]["user"] == "analyst 7"  # type: ignore[index]
+    # a member that does not exist is never made on the fly: exit 6, nothing banked
+    typo = _run(db, "media", "add", str(photo_files["rocket"]), "-t", "propaganda", "-m", "Platfrom A")
+    assert typo.exit_code == 6
+    assert len(_json(_run(db, "media", "list", "--viewer", "local", "--json"))) == 1  # type: ignore[arg-type]

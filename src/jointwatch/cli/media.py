@@ -18,14 +18,18 @@ from jointwatch.cli.output import (
     Commands,
     DbOption,
     JsonOption,
+    MemberOption,
+    UserOption,
     console,
+    default_user,
     err_console,
     handles_errors,
+    member_for,
     print_json,
     record_progress,
 )
 from jointwatch.errors import InvalidInputError
-from jointwatch.store import DISPUTES_PER_DAY, get_member, open_engine
+from jointwatch.store import DISPUTES_PER_DAY, LOCAL_MEMBER, get_member, open_engine
 
 if TYPE_CHECKING:
     from jointwatch.media import FileOutcome
@@ -34,8 +38,9 @@ if TYPE_CHECKING:
 media_app = typer.Typer(help="The hash bank of known terrorist media: hash, match, exchange.", no_args_is_help=True)
 
 PathsArgument = Annotated[list[Path], typer.Argument(help="Files or directories (searched recursively).")]
-MemberOption = Annotated[str, typer.Option("--member", "-m", help="The member (partner) acting: name or number.")]
-UserOption = Annotated[str, typer.Option("--user", "-u", help="Who is acting, for the item's history.")]
+# the partner whose exchange file is imported: named every time, never a default
+PartnerOption = Annotated[str, typer.Option("--member", "-m", help="The member (partner) whose file this is: "
+                                                                   "name or number.")]
 ReasonOption = Annotated[str, typer.Option("--reason", "-r", help="Why: kept in the item's history.")]
 TypeOption = Annotated[str, typer.Option("--type", "-t", help="Content type: logo, execution, attack, recruitment, "
                                                              "instruction, glorification, threat, propaganda, other.")]
@@ -120,9 +125,9 @@ def media_hash(paths: PathsArgument, as_json: JsonOption = False) -> None:
 
 @media_app.command("add")
 @handles_errors
-def media_add(paths: PathsArgument, member: MemberOption, content_type: TypeOption, group: GroupOption = None,
-              tlp: TlpOption = "amber", user: UserOption = "cli", db: DbOption = None,
-              as_json: JsonOption = False) -> None:
+def media_add(paths: PathsArgument, content_type: TypeOption, group: GroupOption = None,
+              tlp: TlpOption = "amber", member: MemberOption = LOCAL_MEMBER, user: UserOption = None,
+              db: DbOption = None, as_json: JsonOption = False) -> None:
     """Contribute files to the bank under a member, with labels. Only hashes are kept, never the files."""
     from jointwatch.media import contribute_files, make_labels
 
@@ -130,7 +135,8 @@ def media_add(paths: PathsArgument, member: MemberOption, content_type: TypeOpti
     engine = open_engine(db)
     files = _files(paths)
     with record_progress("hashing", not as_json) as progress:
-        banked = contribute_files(engine, member, user, files, labels, progress)
+        banked = contribute_files(engine, member_for(engine, member).id, user or default_user(), files, labels,
+                                  progress)
         outcomes = _collect(banked, as_json)
     if as_json:
         print_json([_outcome_json(o) for o in outcomes])
@@ -186,14 +192,16 @@ def media_match(paths: PathsArgument,
 
 def _status_command(action: str, help_text: str) -> None:
     def command(item: Annotated[int, typer.Argument(help="The item's number (media list).")],
-                member: MemberOption, reason: ReasonOption, user: UserOption = "cli",
+                reason: ReasonOption, member: MemberOption = LOCAL_MEMBER, user: UserOption = None,
                 per_day: Annotated[int, typer.Option("--disputes-per-day", min=1,
                                                      help="The member's limit of disputes of other members' "
                                                           "items in any 24 hours.")] = DISPUTES_PER_DAY,
                 db: DbOption = None, as_json: JsonOption = False) -> None:
         from jointwatch.media import change_status
 
-        done = change_status(open_engine(db), item, member, user, action, reason, per_day)
+        engine = open_engine(db)
+        done = change_status(engine, item, member_for(engine, member).id, user or default_user(), action, reason,
+                             per_day)
         if as_json:
             print_json(done)
         else:
@@ -286,17 +294,17 @@ def media_export(file: Annotated[Path, typer.Argument(help="The file to write.")
 
 @media_app.command("import")
 @handles_errors
-def media_import(file: Annotated[Path, typer.Argument(help="The exchange file to read.")], member: MemberOption,
+def media_import(file: Annotated[Path, typer.Argument(help="The exchange file to read.")], member: PartnerOption,
                  fmt: FormatOption = "jointwatch-csv",
                  content_type: Annotated[str, typer.Option("--type", "-t", help="Content type for records "
                                                                                 "without one.")] = "other",
-                 group: GroupOption = None, tlp: TlpOption = "amber", user: UserOption = "cli",
+                 group: GroupOption = None, tlp: TlpOption = "amber", user: UserOption = None,
                  db: DbOption = None, as_json: JsonOption = False) -> None:
     """Import a partner's exchange file under that partner: all or nothing; other members' labels are untouched."""
     from jointwatch.media import import_file, make_labels
 
     default = make_labels(content_type, group, tlp)
-    result = import_file(open_engine(db), file, fmt, member, user, default)
+    result = import_file(open_engine(db), file, fmt, member, user or default_user(), default)
     if as_json:
         print_json(result)
     else:
@@ -307,13 +315,15 @@ def media_import(file: Annotated[Path, typer.Argument(help="The exchange file to
 @media_app.command("ask")
 @handles_errors
 def media_ask(ref: Annotated[str, typer.Argument(help="The ref a match gave for an item you may not see.")],
-              member: MemberOption, question: Annotated[str, typer.Option("--reason", "-r", help="What you ask "
-                                                                           "its contributor: kept in its history.")],
-              user: UserOption = "cli", db: DbOption = None, as_json: JsonOption = False) -> None:
+              question: Annotated[str, typer.Option("--reason", "-r", help="What you ask "
+                                                            "its contributor: kept in its history.")],
+              member: MemberOption = LOCAL_MEMBER, user: UserOption = None, db: DbOption = None,
+              as_json: JsonOption = False) -> None:
     """Ask the contributor of an item you matched but may not see: your question goes into its history."""
     from jointwatch.media import ask
 
-    ask(open_engine(db), ref, member, user, question)
+    engine = open_engine(db)
+    ask(engine, ref, member_for(engine, member).id, user or default_user(), question)
     if as_json:
         print_json({"ref": ref, "asked": True})
     else:
