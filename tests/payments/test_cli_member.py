@@ -91,3 +91,33 @@ def test_payment_screening_reads_as_the_member(un_store: Engine, new_member: Cal
     member = new_member()
     assert jw(un_store, "payments", "screen", sample, "--member", member.name, "--max-list-age", "0").exit_code == 8
     assert jw(un_store, "payments", "screen", sample, "-m", "no-such-member", "--max-list-age", "0").exit_code == 6
+
+
+def test_decisions_are_the_members_in_both_front_ends(client: TestClient, un_store: Engine,
+                                                      new_member: Callable[[], Member]) -> None:
+    member = new_member()
+    subject = {"name": "Tarak Faleh Harzi", "birth_date": "1982"}  # a spelling no other test decides
+
+    def api_refs() -> set[str]:
+        answer = client.post("/match", json=subject, headers=member.auth("analyst")).json()
+        return {m["reference"] for m in answer["matches"]}
+
+    def cli_refs(*who: str) -> set[str]:
+        screened = jw(un_store, "screen", subject["name"], "--birth-date", "1982", "--json", *who)
+        assert screened.exit_code == 0, screened.output
+        return {m["reference"] for m in json.loads(screened.stdout)["matches"]}
+
+    assert "QDi.354" in api_refs() and "QDi.354" in cli_refs("--member", member.name)
+    added = jw(un_store, "decisions", "add", subject["name"], "QDi.354", "--birth-date", "1982",
+               "--reason", "other man", "--member", member.name, "--json")
+    assert added.exit_code == 0, added.output
+    decided = json.loads(added.stdout)["id"]
+    # filed from the CLI as the member: its API keys see the decision and screen without the match
+    assert [d["id"] for d in client.get("/decisions", headers=member.auth("analyst")).json()] == [decided]
+    assert "QDi.354" not in api_refs() and "QDi.354" not in cli_refs("--member", member.name)
+    assert "QDi.354" in cli_refs()  # the CLI's own member decided nothing
+    # withdrawn through the API: the CLI acting as the member alerts again
+    assert client.delete(f"/decisions/{decided}", headers=member.auth("analyst")).status_code == 200
+    assert "QDi.354" in cli_refs("--member", member.name)
+    listed = jw(un_store, "decisions", "list", "--member", member.name, "--json")
+    assert json.loads(listed.stdout) == []
