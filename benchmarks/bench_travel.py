@@ -159,7 +159,7 @@ def main() -> None:
                      if r.traveller.birth_date == birth and r.traveller.documents[0].number.startswith("Q"))
         ok = match.status in ("refer", "hit")
         found += ok
-        best = match.matches[0].ref if match.matches else "-"
+        best = match.matches[0].reference if match.matches else "-"
         print(f"{ref:<16} {match.traveller.name[:46]:<48} {match.status:<7} {best}")
     counts = result.counts()
     innocents_flagged = sum(1 for r in result.results if r.status != "clear") - found
