@@ -110,7 +110,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="jw-bench-travel-"))
     os.environ["JOINTWATCH_CACHE"] = str(tmp / "cache")
     db = tmp / "register.db"
-    engine = open_engine(str(db))
+    engine = open_engine(str(db), create=True)
     load_list(engine, open_list(DATA / "un_consolidated_2026-02-27.xml", "un"))
     load_list(engine, open_list(DATA / "ofac_sdn_2023-06-05.csv", "ofac-sdn"))
     started = time.perf_counter()
