@@ -90,7 +90,7 @@ def write_messages(folder: Path, count: int, population: list[str], listed: list
 
 
 def bench_payments(args: argparse.Namespace, tmp: Path) -> None:
-    engine = open_engine(str(tmp / "payments.db"))
+    engine = open_engine(str(tmp / "payments.db"), create=True)
     load_list(engine, open_list(DATA / "un_consolidated_2026-02-27.xml", "un"))
     load_list(engine, open_list(DATA / "ofac_sdn_2023-06-05.csv", "ofac-sdn"))
     screener = open_screener(engine)
@@ -136,7 +136,7 @@ def bench_payments(args: argparse.Namespace, tmp: Path) -> None:
 
 
 def bench_customers(args: argparse.Namespace, tmp: Path) -> None:
-    engine = open_engine(str(tmp / "customers.db"))
+    engine = open_engine(str(tmp / "customers.db"), create=True)
     load_list(engine, open_list(DATA / "ofac_sdn_2023-03-01.csv", "ofac-sdn"))
     fake = Faker(LOCALES)
     fake.seed_instance(11)
