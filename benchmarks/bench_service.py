@@ -97,7 +97,7 @@ def misspelt(name: str) -> str:
 def build_store(folder: Path) -> tuple[str, list[dict[str, str]]]:
     """The store's path and the query mix drawn from it."""
     db = folder / "bench.db"
-    engine = open_engine(str(db))
+    engine = open_engine(str(db), create=True)
     load_list(engine, open_list(UN_FILE, "un"))
     load_list(engine, open_list(OFAC_FILE, "ofac-sdn"))
     queries = query_mix(engine)
