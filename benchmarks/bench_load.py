@@ -81,7 +81,7 @@ def child(mode: str, fmt: str, path: Path, db: str) -> dict[str, Any]:
         from jointwatch.sources import open_list
         from jointwatch.store import load_list, open_engine
 
-        engine = open_engine(db)
+        engine = open_engine(db, create=True)  # as `jointwatch lists load` does
         result = load_list(engine, open_list(path, fmt))
         engine.dispose()
         out.update(entities=result.entities, statements=result.statements, created=result.created)
