@@ -116,7 +116,7 @@ def load_store(db: str | None, data: Path, workdir: Path) -> list[Listed]:
     from jointwatch.store.load import load_list  # noqa: PLC0415
     from jointwatch.store.versions import resolve_version  # noqa: PLC0415
 
-    engine = open_engine(db or str(workdir / "bench.db"))
+    engine = open_engine(db or str(workdir / "bench.db"), create=True)  # --db: reused, else new
     versions = []
     for name, fmt in LIST_FILES:
         start = time.perf_counter()
