@@ -74,11 +74,11 @@ def planted_people(engine, count: int, rng: random.Random) -> list[tuple[str, li
             statements.c.prop.in_(("name", "birthDate")))).all()
     names: dict[str, str] = {}
     births: dict[str, set[str]] = {}
-    for ref, prop, value in rows:
+    for reference, prop, value in rows:
         if prop == "name" and value.isascii():
-            names.setdefault(ref, value)
+            names.setdefault(reference, value)
         elif prop == "birthDate" and len(value) == 10:
-            births.setdefault(ref, set()).add(value)
+            births.setdefault(reference, set()).add(value)
     usable = sorted(r for r in names if len(births.get(r, ())) == 1 and len(names[r].split()) >= 2)
     chosen = rng.sample(usable, count)
     return [(r, names[r].upper().replace(",", "").split(), date.fromisoformat(next(iter(births[r]))))
@@ -153,14 +153,14 @@ def main() -> None:
     assert result is not None
     by_name = {r.traveller.name: r for r in result.results}
     found = 0
-    print(f"\n{'planted (UN ref)':<16} {'as written on the manifest':<48} status  best match")
-    for ref, _words, birth in planted:
+    print(f"\n{'planted (UN reference)':<22} {'as written on the manifest':<48} status  best match")
+    for reference, _words, birth in planted:
         match = next(r for r in result.results
                      if r.traveller.birth_date == birth and r.traveller.documents[0].number.startswith("Q"))
         ok = match.status in ("refer", "hit")
         found += ok
         best = match.matches[0].reference if match.matches else "-"
-        print(f"{ref:<16} {match.traveller.name[:46]:<48} {match.status:<7} {best}")
+        print(f"{reference:<22} {match.traveller.name[:46]:<48} {match.status:<7} {best}")
     counts = result.counts()
     innocents_flagged = sum(1 for r in result.results if r.status != "clear") - found
     print(f"\n{len(by_name)} travellers; planted found {found}/{len(planted)}; statuses {counts}; "
