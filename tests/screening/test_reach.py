@@ -16,7 +16,7 @@ from jointwatch.names import analyze_name
 from jointwatch.screening import Query, Reach, ScoringConfig, Screener, Subject
 
 CHANGED = ScoringConfig(threshold=0.5, query_share=0.7, evidence_scale=1.5, evidence_floor=0.45, one_word=1.0,
-                        dob_exact=2.5, dob_partial=1.0, country_match=0.6, dob_mismatch=0.8)
+                        birth_date_exact=2.5, birth_date_partial=1.0, country_match=0.6, birth_date_mismatch=0.8)
 
 
 def _queries(screener: Screener) -> list[Query]:

@@ -36,13 +36,13 @@ class ScoringConfig:
     one_word: float = _var(0.7, "name", "Factor of a match resting on one word when either name has more.")
     # -- facts besides the name (qualifiers.apply_qualifiers), in matched-word weight units:
     #    a rare word is about 0.8
-    dob_exact: float = _var(1.2, "evidence", "Evidence added by a full birth date that is listed.")
-    dob_partial: float = _var(0.5, "evidence",
+    birth_date_exact: float = _var(1.2, "evidence", "Evidence added by a full birth date that is listed.")
+    birth_date_partial: float = _var(0.5, "evidence",
                               "Evidence added by a birth date agreeing as far as both go, or with day/month swapped.")
     country_match: float = _var(0.2, "evidence", "Evidence added by a country that is listed.")
-    dob_same_year: float = _var(0.9, "penalty", "Factor of a birth date in the listed year, on another day.")
-    dob_near: float = _var(0.8, "penalty", "Factor of a birth date a year off every listed one.")
-    dob_mismatch: float = _var(0.6, "penalty", "Factor of a birth date two or more years off every listed one.")
+    birth_date_same_year: float = _var(0.9, "penalty", "Factor of a birth date in the listed year, on another day.")
+    birth_date_near: float = _var(0.8, "penalty", "Factor of a birth date a year off every listed one.")
+    birth_date_mismatch: float = _var(0.6, "penalty", "Factor of a birth date two or more years off every listed one.")
     country_mismatch: float = _var(0.9, "penalty", "Factor of countries none of which is listed.")
     gender_mismatch: float = _var(0.75, "penalty", "Factor of a gender other than the listed one.")
     id_decisive: float = _var(0.99, "identifier", "Score floor of a match sharing an identity-document number.")

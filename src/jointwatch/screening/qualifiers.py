@@ -52,14 +52,15 @@ def birth_date_evidence(query: str, listed: tuple[str, ...],
     if not listed:
         return None
     if len(query) == 10 and query in listed:
-        return p.dob_exact, 1.0, Qualifier("birth_date", "match", f"+{p.dob_exact} evidence", f"{query} is listed")
+        return p.birth_date_exact, 1.0, Qualifier("birth_date", "match", f"+{p.birth_date_exact} evidence",
+                                                  f"{query} is listed")
     hit = next((d for d in listed if d.startswith(query) or query.startswith(d)), None)
     if hit is not None:
-        return p.dob_partial, 1.0, Qualifier("birth_date", "partial", f"+{p.dob_partial} evidence",
+        return p.birth_date_partial, 1.0, Qualifier("birth_date", "partial", f"+{p.birth_date_partial} evidence",
                                              f"{query} agrees with listed {hit} as far as both go")
     if len(query) == 10 and any(len(d) == 10 and d[:4] == query[:4] and d[5:7] == query[8:10]
                                 and d[8:10] == query[5:7] for d in listed):
-        return p.dob_partial, 1.0, Qualifier("birth_date", "partial", f"+{p.dob_partial} evidence",
+        return p.birth_date_partial, 1.0, Qualifier("birth_date", "partial", f"+{p.birth_date_partial} evidence",
                                              f"{query} is a listed date with day and month swapped")
     years = [int(d[:4]) for d in listed if d[:4].isdigit()]
     if not years:
@@ -67,12 +68,12 @@ def birth_date_evidence(query: str, listed: tuple[str, ...],
     gap = min(abs(int(query[:4]) - y) for y in years)
     listed_text = ", ".join(listed[:4])
     if gap == 0:
-        return 0.0, p.dob_same_year, Qualifier("birth_date", "partial", f"x{p.dob_same_year}",
+        return 0.0, p.birth_date_same_year, Qualifier("birth_date", "partial", f"x{p.birth_date_same_year}",
                                                f"{query}: same year, other day than listed {listed_text}")
     if gap == 1:
-        return 0.0, p.dob_near, Qualifier("birth_date", "mismatch", f"x{p.dob_near}",
+        return 0.0, p.birth_date_near, Qualifier("birth_date", "mismatch", f"x{p.birth_date_near}",
                                           f"{query} is a year off listed {listed_text}")
-    return 0.0, p.dob_mismatch, Qualifier("birth_date", "mismatch", f"x{p.dob_mismatch}",
+    return 0.0, p.birth_date_mismatch, Qualifier("birth_date", "mismatch", f"x{p.birth_date_mismatch}",
                                           f"{query} is {gap} years from listed {listed_text}")
 
 
@@ -101,7 +102,7 @@ def gender_evidence(query: str | None, listed: str | None,
 def evidence_ceiling(query: Query, p: ScoringConfig = DEFAULT_SCORING) -> float:
     """The most evidence the query's facts can add to any listed name: what retrieval's score
     ceilings allow for before a name is skipped unscored."""
-    return (p.dob_exact if query.birth_date else 0.0) + (p.country_match if query.countries else 0.0)
+    return (p.birth_date_exact if query.birth_date else 0.0) + (p.country_match if query.countries else 0.0)
 
 
 def facts_ceiling(query: Query, listed: Listed, p: ScoringConfig = DEFAULT_SCORING) -> tuple[float, float]:
