@@ -223,3 +223,15 @@ def test_a_job_is_refused_when_nothing_can_be_screened(tmp_path: Path) -> None:
                                headers={"Authorization": f"Bearer {secret}"})
     assert response.status_code == 503, response.text
     assert response.json()["type"].endswith("screening-unavailable")
+
+
+def test_reading_commands_make_no_member(tmp_path: Path) -> None:
+    # the CLI's own member is made when the CLI first records something, never by a read
+    db = tmp_path / "new.db"
+    assert jw("init", db=db).exit_code == 0
+    for args in (("decisions", "list"), ("freeze", "list"), ("freeze", "list", "--by", "source"),
+                 ("media", "list")):
+        result = jw(*args, "--json", db=db)
+        assert result.exit_code == 0, (args, result.output)
+    assert jw("screen", "Tarak Harzi", db=db).exit_code == 9
+    assert json.loads(jw("members", "list", "--json", db=db).stdout) == []
