@@ -79,11 +79,12 @@ def skip_reason(command: str, service_started: bool) -> str | None:
     return None
 
 
-def split_comment(line: str) -> tuple[str, str]:
-    """The shell code of a line and its trailing comment (without `#`), `#` in quotes kept."""
+def _scan(text: str) -> tuple[int | None, bool]:
+    """Where the shell comment of ``text`` starts (an unquoted ``#`` at a word's start), if it
+    has one, and whether the text before it ends inside a quoted string."""
     quote: str | None = None
     escaped = False
-    for i, ch in enumerate(line):
+    for i, ch in enumerate(text):
         if escaped:
             escaped = False
         elif ch == "\\" and quote != "'":
@@ -93,28 +94,22 @@ def split_comment(line: str) -> tuple[str, str]:
                 quote = None
         elif ch in "'\"":
             quote = ch
-        elif ch == "#" and (i == 0 or line[i - 1].isspace()):
-            return line[:i].rstrip(), line[i + 1:].strip()
-    return line.rstrip(), ""
+        elif ch == "#" and (i == 0 or text[i - 1].isspace()):
+            return i, False
+    return None, quote is not None
+
+
+def split_comment(line: str) -> tuple[str, str]:
+    """The shell code of a line and its trailing comment (without `#`), `#` in quotes kept."""
+    start, _ = _scan(line)
+    if start is None:
+        return line.rstrip(), ""
+    return line[:start].rstrip(), line[start + 1:].strip()
 
 
 def open_quote(text: str) -> bool:
     """Whether text ends inside a quoted string (so the command goes on to the next line)."""
-    quote: str | None = None
-    escaped = False
-    for ch in text:
-        if escaped:
-            escaped = False
-        elif ch == "\\" and quote != "'":
-            escaped = True
-        elif quote:
-            if ch == quote:
-                quote = None
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "#" and not quote:
-            break
-    return quote is not None
+    return _scan(text)[1]
 
 
 def split_chain(code: str) -> list[str]:
