@@ -138,7 +138,8 @@ def _status_seen_by(viewer: Viewer) -> ColumnElement[Any]:
 
 
 def _utc(value: datetime) -> datetime:
-    # we write UTC; SQLite hands it back naive, PostgreSQL in the session's zone: UTC on every backend
+    # columns come back aware in UTC (schema.UtcDateTime); this is for aggregates (min of a
+    # column), whose results a backend may hand back without the column's type
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
@@ -153,7 +154,6 @@ def _item(row) -> BankItem:  # type: ignore[no-untyped-def]
     data = dict(row._mapping)
     data.pop("signature", None)
     data["group"] = data.pop("group_name")
-    data["created_at"], data["updated_at"] = _utc(data["created_at"]), _utc(data["updated_at"])
     return BankItem(**data)
 
 
@@ -260,7 +260,7 @@ def bank_item_history(engine: Engine, item_id: int, viewer: Viewer) -> list[Bank
         if author not in (contributor, viewer) and viewer != contributor:
             continue
         own = viewer is not None and author == viewer
-        out.append(BankEvent(**{**row, "user": row["user"] if own else None, "at": _utc(row["at"])}))
+        out.append(BankEvent(**{**row, "user": row["user"] if own else None, "at": row["at"]}))
     return out
 
 
