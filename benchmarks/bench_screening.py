@@ -1,15 +1,18 @@
 """Screening quality and speed of ``jointwatch`` beside nomenklatura's matchers, in one table.
 
     python benchmarks/bench_screening.py [--db PATH] [--quick] [--limit N] [--innocents N]
-        [--anchor-limit N] [--skip-anchors] [--repeat 3] [--split test] [--json OUT]
+        [--negatives N] [--anchor-limit N] [--skip-anchors] [--repeat 3] [--split test]
+        [--show-samples N] [--json OUT]
     python benchmarks/bench_screening.py --scale 1000000 [--json OUT]
 
 What runs, in one invocation on the same data:
 
 - the store: UN consolidated 2026-02-27 + OFAC SDN 2023-06-05 from ../shared/data/lists,
   loaded into a temporary SQLite file (or into ``--db``; loading a file twice is a no-op);
-- the evaluation sets of ``evalsets.py`` (leave-one-alias-out, cross-script, typos,
-  innocents), each split into dev and test halves by a stable hash;
+- the evaluation sets of ``evalsets.py`` (positives: leave-one-alias-out, cross-script, typos,
+  cross-list cross-script, cross-list Latin, longer queries, shorter queries; negatives:
+  innocents, innocent businesses, innocent persons vs organisations), each split into dev
+  and test halves by a stable hash;
 - our engine: ``Screener.screen`` (retrieval + scoring + qualifiers) on each query, on the
   index the set prescribes;
 - the anchors (``anchors.py``): nomenklatura ``logic-v2``, ``name-based`` and ``ofac`` scoring
@@ -24,6 +27,8 @@ Metrics, per system, on the TEST half (``--split dev`` to look at dev while tuni
   positive is recalled when its true entity scores at or above it. The FPR that threshold
   gives on the test innocents is printed too;
 - ours at ``DEFAULT_THRESHOLD``: recall and the innocents' alert rate;
+- the other negative sets (innocent businesses, persons screened as organisations): the
+  share of their queries alerting at each of those thresholds;
 - candidate recall: the true entity among our retrieval's 200 names (ours) / among the
   50 entities handed to the anchors (the ceiling of their recall);
 - speed: a separate timing phase on a fixed mix of test queries against the full UN + OFAC
@@ -53,7 +58,22 @@ from typing import Any, TypeVar
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import evalsets  # noqa: E402 - the benchmark's own modules, beside this file
-from evalsets import CROSS_SCRIPT, INNOCENTS, LOO, POSITIVE_SETS, TYPOS, EvalQuery, EvalSet  # noqa: E402
+from evalsets import (  # noqa: E402
+    CROSS_LIST_LATIN,
+    CROSS_LIST_SCRIPT,
+    CROSS_SCRIPT,
+    INNOCENT_BUSINESSES,
+    INNOCENTS,
+    LONGER,
+    LOO,
+    NEGATIVE_SETS,
+    PERSONS_AS_ORGS,
+    POSITIVE_SETS,
+    SHORTER,
+    TYPOS,
+    EvalQuery,
+    EvalSet,
+)
 
 from jointwatch.errors import QueryError  # noqa: E402
 from jointwatch.names import analyze_name  # noqa: E402
@@ -188,6 +208,11 @@ class SystemResult:
             out["thresholds"][label] = t
             out["fpr"][label] = rate(s >= t for s in rep_innocents)
         out["n"][INNOCENTS] = {"dev": len(dev_innocents), split: len(rep_innocents)}
+        for name in NEGATIVE_SETS:
+            rows = [o for o in self.outcomes.get(name, []) if o.split == split]
+            out["n"][name] = len(rows)
+            out[name] = {f"alerts@{label}": rate(o.max_score >= t for o in rows)
+                         for label, t in thresholds.items()}
         for name in POSITIVE_SETS:
             rows = [o for o in self.outcomes.get(name, []) if o.split == split]
             out["n"][name] = len(rows)
@@ -228,7 +253,7 @@ def run_ours(sets: dict[str, EvalSet], screeners: dict[str, Screener], split: st
                 continue
             rows.append(outcome(query, scores, time.perf_counter() - start))
         result.outcomes[name] = rows
-        if name != INNOCENTS:
+        if name in POSITIVE_SETS:
             result.candidate_recall[name] = retrieval_recall(screener.index, queries)
     return result
 
@@ -278,7 +303,7 @@ def run_anchors(sets: dict[str, EvalSet], indexes: dict[str, ScreeningIndex], sp
                 rows[anchor.name].append(outcome(query, scores, time.perf_counter() - start))
         for anchor in anchors:
             results[anchor.name].outcomes[name] = rows[anchor.name]
-            if name != INNOCENTS:
+            if name in POSITIVE_SETS:
                 results[anchor.name].candidate_recall[name] = rate(hits)
     return list(results.values())
 
@@ -363,7 +388,12 @@ def fmt(value: float | None, digits: int = 3) -> str:
 
 
 SET_TITLES = {LOO: "leave-one-alias-out", CROSS_SCRIPT: "cross-script (UN original script)",
-              TYPOS: "typos (1–2 edits)"}
+              TYPOS: "typos (1–2 edits)",
+              CROSS_LIST_SCRIPT: "cross-list cross-script (UN script → OFAC)",
+              CROSS_LIST_LATIN: "cross-list Latin (OFAC → UN)",
+              LONGER: "longer queries (additions)", SHORTER: "shorter queries (given + family)",
+              INNOCENT_BUSINESSES: "innocent businesses (as Company)",
+              PERSONS_AS_ORGS: "innocent persons as Organization"}
 
 
 def table(results: list[SystemResult], metrics: dict[str, dict[str, Any]], split: str) -> str:
@@ -390,6 +420,12 @@ def table(results: list[SystemResult], metrics: dict[str, dict[str, Any]], split
                          ("default", "default threshold (ours: DEFAULT_THRESHOLD)")):
         row(title, (fmt(metrics[n]["thresholds"].get(label), 4) for n in names))
         row(f"innocents alerting at it ({split})", (fmt(metrics[n]["fpr"].get(label), 4) for n in names))
+    for s in NEGATIVE_SETS:
+        title = SET_TITLES[s]
+        row(f"**{title}**: queries", (str(metrics[n]["n"][s]) for n in names))
+        for label, at in (("1.0%", "the 1% FPR threshold"), ("0.1%", "the 0.1% FPR threshold"),
+                          ("default", "the default threshold")):
+            row(f"{title}: alerting at {at}", (fmt(metrics[n][s].get(f"alerts@{label}"), 4) for n in names))
     row("**speed**: timed queries ²", (str(int(r.timing.get("queries", 0))) or "–" for r in results))
     row("queries per second", (fmt(r.timing.get("qps"), 1) for r in results))
     row("p50 latency, ms", (fmt(r.timing.get("p50_ms"), 2) for r in results))
@@ -430,14 +466,29 @@ def footnotes(sets: dict[str, EvalSet], args: argparse.Namespace, crashes: list[
 
 # -- the quality run --------------------------------------------------------------------
 
+def show_samples(sets: dict[str, EvalSet], listed: list[Listed], count: int, seed: int) -> None:
+    """A few queries of each set with their true entity, to stderr: to look at, not to score."""
+    by_id = {e.entity_id: e for e in listed}
+    for evalset in sets.values():
+        log(f"samples of {evalset.name}:")
+        for query in evalsets.sample(evalset.queries, lambda q: q.name, count, seed):
+            true = by_id.get(query.entity_id or "")
+            target = f" → {true.source} {true.reference} {true.caption!r}" if true else ""
+            note = f" ({query.note})" if query.note else ""
+            log(f"  [{query.split}] {query.schema} {query.name!r}{target}{note}")
+
+
 def quality(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="jw-bench-") as tmp:
         start = time.perf_counter()
         listed = load_store(args.db, Path(args.data), Path(tmp))
     log(f"listed entities: {len(listed)} ({time.perf_counter() - start:.1f}s)")
-    sets = evalsets.build_sets(listed, cap=args.limit, innocent_count=args.innocents, seed=args.seed)
+    sets = evalsets.build_sets(listed, cap=args.limit, innocent_count=args.innocents, seed=args.seed,
+                               negative_count=args.negatives)
     for evalset in sets.values():
         log(f"set {evalset.name}: {len(evalset.queries)} queries {evalset.stats}")
+    if args.show_samples:
+        show_samples(sets, listed, args.show_samples, args.seed)
     full = ScreeningIndex(listed, label="UN + OFAC SDN")
     indexes = {name: (full if s.entities is None else ScreeningIndex(s.entities, label=name))
                for name, s in sets.items()}
@@ -561,6 +612,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--data", default=str(DEFAULT_DATA), help="folder with the list files")
     parser.add_argument("--limit", type=int, default=1500, help="queries per positive set (before the split)")
     parser.add_argument("--innocents", type=int, default=8000, help="innocent queries (dev + test)")
+    parser.add_argument("--negatives", type=int, default=4000,
+                        help="queries of each other negative set (businesses, persons as organisations)")
+    parser.add_argument("--show-samples", type=int, default=0, metavar="N",
+                        help="print N sample queries of each set with the true entity (stderr)")
     parser.add_argument("--anchor-limit", type=int, default=None,
                         help="anchors: at most N queries per set and half (default: all)")
     parser.add_argument("--skip-anchors", action="store_true")
@@ -573,6 +628,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.limit, args.innocents, args.repeat = min(args.limit, 300), min(args.innocents, 2000), 1
+        args.negatives = min(args.negatives, 600)
     return args
 
 

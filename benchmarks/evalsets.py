@@ -33,7 +33,7 @@ import random
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
@@ -50,8 +50,17 @@ POSITIVE_SCHEMATA = frozenset({"Person", "Organization"})
 LOO = "leave-one-alias-out"
 CROSS_SCRIPT = "cross-script"
 TYPOS = "typos"
+CROSS_LIST_SCRIPT = "cross-list cross-script"
+CROSS_LIST_LATIN = "cross-list Latin"
+LONGER = "longer queries"
+SHORTER = "shorter queries"
 INNOCENTS = "innocents"
-POSITIVE_SETS = (LOO, CROSS_SCRIPT, TYPOS)
+INNOCENT_BUSINESSES = "innocent businesses"
+PERSONS_AS_ORGS = "innocent persons vs organisations"
+POSITIVE_SETS = (LOO, CROSS_SCRIPT, TYPOS, CROSS_LIST_SCRIPT, CROSS_LIST_LATIN, LONGER, SHORTER)
+# Negative sets besides ``innocents``: reported as alert rates at the thresholds the dev
+# innocents choose (they choose none themselves).
+NEGATIVE_SETS = (INNOCENT_BUSINESSES, PERSONS_AS_ORGS)
 
 # Faker locales for innocent travellers: many scripts (Latin, Cyrillic, Arabic, Persian,
 # Devanagari, Bengali, Tamil, Han, Hangul, Kana, Hebrew, Greek, Armenian, Georgian, Thai),
@@ -145,6 +154,13 @@ def latin_names(entity: Listed) -> list[AnalyzedName]:
 def words_of(name: AnalyzedName) -> tuple[str, ...]:
     """A name as the sorted multiset of its canonical words (Muhammad = Mohamed)."""
     return tuple(sorted(t.canonical for t in name.tokens))
+
+
+def plain_words_of(name: AnalyzedName) -> tuple[str, ...]:
+    """A name as the sorted multiset of its written words, folded to ASCII lower case: what
+    "the same spelling" means independently of the analyser under test."""
+    folded = unicodedata.normalize("NFKD", name.original).encode("ascii", "ignore").decode().lower()
+    return tuple(sorted(w for w in re.split(r"[^a-z0-9]+", folded) if w))
 
 
 def duplicates(listed: list[Listed]) -> dict[str, frozenset[str]]:
@@ -325,6 +341,348 @@ def typos(listed: list[Listed], cap: int | None, seed: int, dups: dict[str, froz
                    {"eligible entities": len(eligible)})
 
 
+# -- cross-list sets: one person on both lists, linked by a document number ------------
+
+# A UN number sometimes carries its description in front ("CAR diplomatic passport no.
+# D00000898" → CARDIPLOMATICPASSPORTNOD00000898 once normalised); OFAC's is the bare
+# number. Such a UN number links when its tail is an OFAC number this long at least, with
+# only letters in front (shorter tails would link strangers).
+MIN_TAIL_IDENTIFIER = 7
+
+
+@dataclass(frozen=True)
+class ListLink:
+    """A UN listing and an OFAC listing that share a document number."""
+
+    un: Listed
+    ofac: Listed
+    numbers: frozenset[str]
+    by_tail: bool                   # linked through a UN number with words in front
+
+
+@dataclass
+class ListLinks:
+    links: list[ListLink]
+    stats: dict[str, int]
+
+
+def _tails(number: str) -> Iterator[str]:
+    """The number, then its tails after a letters-only head ("CARPASSPORTNOD00000898")."""
+    yield number
+    for cut in range(1, len(number) - MIN_TAIL_IDENTIFIER + 1):
+        if not number[cut - 1].isalpha():
+            return
+        tail = number[cut:]
+        if any(c.isdigit() for c in tail):
+            yield tail
+
+
+def list_links(listed: list[Listed]) -> ListLinks:
+    """UN–OFAC pairs of one person or organisation, linked by a shared passport or ID number
+    (never by name: the name is what the sets test).
+
+    A pair whose names share no word at all (judged by ``linked``, plain rapidfuzz) is
+    dropped: a number on two different people is a data error (UN IRi.003 "AZIM AGHAJANI"
+    and OFAC 13106 "TABATABAEI, Sayyid Ali Akbar" share two passport numbers)."""
+    by_number: dict[str, set[int]] = defaultdict(set)
+    ofac = [e for e in listed if e.source == "us_ofac_sdn" and e.schema in POSITIVE_SCHEMATA]
+    for i, entity in enumerate(ofac):
+        for number in entity.identifiers:
+            by_number[number].add(i)
+    links: list[ListLink] = []
+    unrelated = 0
+    for entity in listed:
+        if entity.source != "un_sc" or entity.schema not in POSITIVE_SCHEMATA:
+            continue
+        found: dict[int, tuple[set[str], bool]] = {}
+        for number in entity.identifiers:
+            for tail in _tails(number):
+                for i in by_number.get(tail, ()):
+                    numbers, by_tail = found.setdefault(i, (set(), True))
+                    numbers.add(tail)
+                    found[i] = (numbers, by_tail and tail != number)
+        for i, (numbers, by_tail) in sorted(found.items()):
+            other = ofac[i]
+            if other.schema != entity.schema:
+                continue
+            if not any(linked(n, other.names) for n in entity.names):
+                unrelated += 1
+                continue
+            links.append(ListLink(entity, other, frozenset(numbers), by_tail))
+    un_ids = Counter(link.un.entity_id for link in links)
+    return ListLinks(links, {
+        "UN–OFAC pairs linked by a shared document number": len(links),
+        "of which through a UN number with words in front": sum(1 for x in links if x.by_tail),
+        "UN entities linked": len(un_ids),
+        "UN entities linked to 2+ OFAC entities": sum(1 for n in un_ids.values() if n > 1),
+        "pairs dropped, names sharing no word (data error)": unrelated,
+    })
+
+
+def _also(ids: Iterable[str], dups: dict[str, frozenset[str]]) -> frozenset[str]:
+    """These entities and their other listings."""
+    out: set[str] = set()
+    for eid in ids:
+        out.add(eid)
+        out |= dups.get(eid, frozenset())
+    return frozenset(out)
+
+
+def cross_list_script(listed: list[Listed], cap: int | None, seed: int,
+                      dups: dict[str, frozenset[str]], links: ListLinks) -> EvalSet:
+    """UN original-script names against an index of OFAC entities only: another list's
+    romanisation, not the UN's own Latin names made from the same source."""
+    by_un: dict[str, list[ListLink]] = defaultdict(list)
+    for link in links.links:
+        by_un[link.un.entity_id].append(link)
+    queries = []
+    ofac_ids_all = {e.entity_id for e in listed if e.source == "us_ofac_sdn"}
+    for un_id, mine in by_un.items():
+        ofac_ids = sorted(x.ofac.entity_id for x in mine)
+        also = (_also(ofac_ids, dups) & ofac_ids_all) - {ofac_ids[0]}
+        for name in mine[0].un.names:
+            if not is_latin(name.scripts):
+                queries.append(EvalQuery(name.original, mine[0].un.schema, split_of(un_id), ofac_ids[0],
+                                         f"UN {mine[0].un.reference} → OFAC "
+                                         + ", ".join(x.ofac.reference for x in mine), also))
+    total = len(queries)
+    queries = sample(queries, lambda q: f"{q.entity_id}|{q.name}", cap, seed)
+    entities = [e for e in listed if e.source == "us_ofac_sdn"]
+    return EvalSet(CROSS_LIST_SCRIPT, queries, entities,
+                   "UN original-script names vs. an index of the OFAC list only, the true entity "
+                   "the OFAC listing sharing a passport or ID number",
+                   {**links.stats, "non-Latin names of the linked UN entities": total})
+
+
+def cross_list_latin(listed: list[Listed], cap: int | None, seed: int,
+                     dups: dict[str, frozenset[str]], links: ListLinks) -> EvalSet:
+    """OFAC's Latin spellings against an index of UN entities only. A spelling whose words
+    equal one of the UN entity's names proves nothing and is left out."""
+    un_ids = {e.entity_id for e in listed if e.source == "un_sc"}
+    un_of: dict[str, set[str]] = defaultdict(set)
+    for link in links.links:
+        un_of[link.ofac.entity_id].add(link.un.entity_id)
+    queries: dict[tuple[str, str], EvalQuery] = {}
+    identical = unlinked = 0
+    for link in links.links:
+        theirs = {words_of(n) for n in link.un.names} | {plain_words_of(n) for n in link.un.names}
+        for name in latin_names(link.ofac):
+            if not screenable(name, link.ofac.schema):
+                continue
+            if words_of(name) in theirs or plain_words_of(name) in theirs:
+                identical += 1
+                continue
+            if not linked(name, link.un.names):  # a nickname ("THE CHECHEN, Abu Jihad")
+                unlinked += 1
+                continue
+            also = (_also(un_of[link.ofac.entity_id], dups) & un_ids) - {link.un.entity_id}
+            queries.setdefault((name.original, link.un.entity_id), EvalQuery(
+                name.original, link.ofac.schema, split_of(link.un.entity_id), link.un.entity_id,
+                f"OFAC {link.ofac.reference} → UN {link.un.reference}", also))
+    chosen = sample(list(queries.values()), lambda q: f"{q.entity_id}|{q.name}", cap, seed)
+    entities = [e for e in listed if e.source == "un_sc"]
+    return EvalSet(CROSS_LIST_LATIN, chosen, entities,
+                   "OFAC Latin spellings vs. an index of the UN list only, the true entity the UN "
+                   "listing sharing a passport or ID number",
+                   {"OFAC Latin names dropped as identical to a UN name": identical,
+                    "dropped as sharing no word with the UN names (nicknames)": unlinked,
+                    "OFAC Latin names kept": len(queries)})
+
+
+# -- longer and shorter queries: names as partners write them ---------------------------
+
+# What a bank, an airline or a creditor adds to an Arabic-origin name that the lists omit.
+NISBAS = ("al-Masri", "al-Yemeni", "al-Libi", "al-Iraqi", "al-Suri", "al-Tunisi", "al-Jazairi",
+          "al-Saudi", "al-Afghani", "al-Pakistani", "al-Urduni", "al-Sudani", "al-Maghribi",
+          "al-Filastini", "al-Kuwaiti", "al-Shami", "al-Baghdadi", "al-Hashimi", "al-Qurashi")
+KUNYAS = ("Abu Muhammad", "Abu Abdallah", "Abu Omar", "Abu Bakr", "Abu Hamza", "Abu Yusuf",
+          "Abu Khalid", "Abu Ali", "Abu Ahmad", "Abu Ibrahim", "Abu Hafs", "Abu Umar")
+TITLES = ("Dr.", "Sheikh", "Mullah", "Maulana", "Hajji", "Haji", "Mawlawi", "Qari", "Sayyid", "Imam")
+WOMEN_TITLES = ("Dr.", "Hajja", "Sayyida")
+PATRONYMIC_LINKS = ("", "", "bin", "ibn")
+# Given names of a patronymic chain: common ones, so that the chain adds words, not identity.
+PATRONYMIC_NAMES = ("Muhammad", "Mohammed", "Mohamed", "Ahmad", "Ahmed", "Ali", "Hasan", "Hussein",
+                    "Abdallah", "Abdullah", "Umar", "Omar", "Yusuf", "Ibrahim", "Khalid", "Mahmud",
+                    "Salih", "Rabi", "Said", "Hamid", "Mustafa", "Isa", "Musa", "Sulayman", "Uthman",
+                    "Jamal", "Nasir", "Yahya", "Ismail", "Karim", "Rashid", "Salim", "Abbas")
+ADDITIONS = ("patronymic", "nisba", "kunya", "title")
+# Words that are a title or honorific, not the given name ("Dr. Ayman AL ZAWAHIRI").
+TITLE_WORDS = frozenset({"dr", "dr.", "sheikh", "shaykh", "mullah", "mulla", "maulana", "mawlawi",
+                         "hajja", "sayyida",
+                         "maulavi", "maulvi", "haji", "hajji", "qari", "sayyid", "imam", "mufti",
+                         "general", "colonel", "major", "captain"})
+# A family name's particle goes with it ("Ayman AL ZAWAHIRI" → family "AL ZAWAHIRI").
+FAMILY_PARTICLES = frozenset({"al", "el", "bin", "ibn", "ben", "bint", "abu", "ould", "abd", "abdul",
+                              "van", "von", "de", "da", "del", "della", "di", "du", "le", "la"})
+# Family name first, no given name to keep first ("KIM KYONG IL"): shortening would be noise.
+FAMILY_FIRST_COUNTRIES = frozenset({"kp", "kr", "cn", "tw", "hk", "mo", "vn", "kh", "mm"})
+
+
+def arabic_origin(entity: Listed) -> bool:
+    """A listed person bearing an Arabic-origin name: written in Arabic script too, or
+    from those countries only (a "SHANE DOMINIC CRAWFORD" with one of them is not)."""
+    return (entity.schema == "Person"
+            and (any("Arabic" in n.scripts for n in entity.names)
+                 or bool(entity.countries) and entity.countries <= ARABIC_NAME_COUNTRIES))
+
+
+def _words(raw: str) -> list[str]:
+    return [w for w in _WORD_SPLIT.split(natural_order(raw)) if w]
+
+
+def _given_end(words: list[str]) -> int:
+    """Index just past the given name: a title in front is skipped, a compound kept whole."""
+    i = 0
+    while i < len(words) - 1 and words[i].lower() in TITLE_WORDS:
+        i += 1
+    if words[i].lower().rstrip("-") in COMPOUND_PREFIXES and i + 2 < len(words):
+        return i + 2
+    return i + 1
+
+
+def lengthen(raw: str, rng: random.Random, female: bool = False) -> tuple[str, list[str]]:
+    """A listed name with one or two typical additions, chosen by ``rng`` (a woman is
+    "bint" her father's, her kunya "Umm ...")."""
+    words = _words(raw)
+    lowered = {w.lower() for w in words}
+    kinds = rng.sample(ADDITIONS, rng.choice((1, 1, 2)))
+    done: list[str] = []
+    for kind in ADDITIONS:  # a fixed order: patronymic inside, nisba last, then kunya, title
+        if kind not in kinds:
+            continue
+        if kind == "patronymic":
+            at = _given_end(words)
+            chain = [g for g in rng.sample(PATRONYMIC_NAMES, rng.choice((1, 2)))
+                     if g.lower() not in lowered]
+            if not chain:
+                continue
+            link = rng.choice(PATRONYMIC_LINKS)
+            link = "bint" if link and female else link
+            inserted = " ".join(f"{link} {g}" if link else g for g in chain).split()
+            words[at:at] = inserted
+            done.append(f"patronymic {' '.join(inserted)}")
+        elif kind == "nisba":
+            nisba = rng.choice([n for n in NISBAS if n.lower() not in lowered])
+            words.append(nisba)
+            done.append(f"nisba {nisba}")
+        elif kind == "kunya":
+            kunya = rng.choice(KUNYAS)
+            kunya = kunya.replace("Abu ", "Umm ") if female else kunya
+            words[0:0] = kunya.split()
+            done.append(f"kunya {kunya}")
+        else:
+            if words[0].lower() in TITLE_WORDS:
+                continue
+            title = rng.choice(WOMEN_TITLES if female else TITLES)
+            words.insert(0, title)
+            done.append(f"title {title}")
+    return " ".join(words), done
+
+
+def shorten(raw: str) -> str | None:
+    """Given + family name of a 3+ word name (a compound given name, a family particle kept);
+    None when nothing shorter is left."""
+    words = _words(raw)
+    start = 0
+    while start < len(words) - 1 and words[start].lower() in TITLE_WORDS:
+        start += 1
+    words = words[start:]
+    if len(words) < 3:
+        return None
+    given = words[:_given_end(words)]
+    family = words[-2:] if words[-2].lower().rstrip("-") in FAMILY_PARTICLES else words[-1:]
+    if len(given) + len(family) >= len(words) or sum(c.isalpha() for c in family[-1]) < 2:
+        return None
+    return " ".join([*given, *family])
+
+
+def _name_owners(listed: list[Listed]) -> dict[tuple[str, ...], set[str]]:
+    owners: dict[tuple[str, ...], set[str]] = defaultdict(set)
+    for entity in listed:
+        for name in entity.names:
+            owners[words_of(name)].add(entity.entity_id)
+    return owners
+
+
+def _changed_queries(name: str, listed: list[Listed], cap: int | None, seed: int,
+                     dups: dict[str, frozenset[str]], eligible: list[Listed],
+                     change: Callable[[Listed, random.Random], tuple[str, str] | None],
+                     description: str) -> EvalSet:
+    """One changed Latin name per eligible entity; a change that makes another entity's
+    name (ambiguous) or one of its own (proves nothing) is skipped and counted."""
+    owners = _name_owners(listed)
+    queries: list[EvalQuery] = []
+    ambiguous = own = 0
+    for entity in sample(eligible, lambda e: e.entity_id, None, seed):
+        if cap is not None and len(queries) == cap:
+            break
+        rng = random.Random(stable_hash(seed, name, entity.entity_id))
+        made = change(entity, rng)
+        if made is None:
+            continue
+        text, note = made
+        words = words_of(analyze_name(text, entity.schema))
+        also = dups.get(entity.entity_id, frozenset())
+        if words in {words_of(n) for n in entity.names}:
+            own += 1
+            continue
+        if owners.get(words, set()) - {entity.entity_id, *also}:
+            ambiguous += 1
+            continue
+        queries.append(EvalQuery(text, entity.schema, split_of(entity.entity_id), entity.entity_id,
+                                 note, also))
+    return EvalSet(name, queries, None, description,
+                   {"eligible persons": len(eligible),
+                    "skipped as another entity's name": ambiguous,
+                    "skipped as one of its own names": own})
+
+
+def longer_queries(listed: list[Listed], cap: int | None, seed: int,
+                   dups: dict[str, frozenset[str]]) -> EvalSet:
+    """A listed Arabic-origin name with a patronymic chain, a nisba, a kunya or a title added.
+
+    The list's main name is lengthened, not an alias: aliases are often a kunya or a
+    nickname already ("Imam Darul Tawheed"), and a partner holds the person's real name."""
+    def main_name(entity: Listed) -> AnalyzedName | None:
+        return next((n for n in latin_names(entity) if n.original == entity.caption
+                     and screenable(n, entity.schema) and len(_words(n.original)) <= 4), None)
+
+    def change(entity: Listed, rng: random.Random) -> tuple[str, str] | None:
+        name = main_name(entity)
+        if name is None:
+            return None
+        text, done = lengthen(name.original, rng, entity.gender == "female")
+        return (text, f"{name.original} + {'; '.join(done)}") if done else None
+
+    eligible = [e for e in listed if arabic_origin(e) and main_name(e)]
+    return _changed_queries(LONGER, listed, cap, seed, dups, eligible, change,
+                            "a listed Arabic-origin person's Latin name with 1–2 additions "
+                            "(patronymic chain, nisba, kunya, title) vs. the full index")
+
+
+def shorter_queries(listed: list[Listed], cap: int | None, seed: int,
+                    dups: dict[str, frozenset[str]]) -> EvalSet:
+    """A listed person's 3+ word Latin name reduced to given + family name."""
+    def shorts(entity: Listed) -> list[tuple[str, str]]:
+        out = []
+        for n in latin_names(entity):
+            short = shorten(n.original)
+            if short:
+                out.append((short, n.original))
+        return out
+
+    def change(entity: Listed, rng: random.Random) -> tuple[str, str] | None:
+        options = shorts(entity)
+        short, original = options[rng.randrange(len(options))]
+        return short, original
+
+    eligible = [e for e in listed if e.schema == "Person" and not e.countries & FAMILY_FIRST_COUNTRIES
+                and shorts(e)]
+    return _changed_queries(SHORTER, listed, cap, seed, dups, eligible, change,
+                            "a listed person's 3+ word Latin name reduced to given + family name "
+                            "(family-name-first countries left out) vs. the full index")
+
+
 # -- innocents --------------------------------------------------------------------------
 
 def faker_locales() -> list[str]:
@@ -437,12 +795,165 @@ def innocents(listed: list[Listed], count: int, seed: int, hard_share: float = 0
                     "faker locales": len({loc for _, loc in fakes})})
 
 
+# -- innocent businesses, and persons screened as organisations ------------------------
+
+# Faker locales with a company provider of their own (ar_EG, for one, falls back to en_US).
+COMPANY_LOCALES = (
+    "en_US", "en_GB", "en_IN", "en_PK", "en_NG", "de_DE", "de_AT", "nl_NL", "nl_BE", "fr_FR",
+    "fr_CH", "es_ES", "es_MX", "it_IT", "pt_BR", "pt_PT", "pl_PL", "cs_CZ", "hu_HU", "ro_RO",
+    "sv_SE", "da_DK", "tr_TR", "az_AZ", "ar_AA", "ar_SA", "fa_IR", "ru_RU", "uk_UA", "bg_BG",
+    "el_GR", "he_IL", "hi_IN", "id_ID", "ms_MY", "fil_PH", "vi_VN", "th_TH", "zh_CN", "zh_TW",
+    "ja_JP", "ko_KR", "ka_GE", "hy_AM", "bn_BD",
+)
+# Latin-script locales whose first and last names make the generated shop names.
+TRADE_NAME_LOCALES = ("en_US", "en_GB", "nl_NL", "de_DE", "fr_FR", "es_ES", "it_IT", "pt_BR", "pl_PL",
+                      "tr_TR", "az_AZ", "id_ID", "en_PK", "en_NG", "en_IN", "sv_SE", "ro_RO")
+# Generic words of a business name: what a bakery or an exchange house is called anywhere.
+TRADE_WORDS = (
+    "Bakery", "Bakkerij", "Bäckerei", "Boulangerie", "Panadería", "Sweets", "Trading", "General Trading",
+    "Exchange", "Money Exchange", "Group", "Holding", "Holdings", "Import Export", "Shipping",
+    "Construction", "Travel", "Logistics", "Textiles", "Electronics", "Pharmacy", "Consulting",
+    "Foods", "Auto Parts", "Real Estate", "Transport", "Supermarket", "Restaurant", "Café",
+    "Jewellers", "Fisheries", "Agro", "Petroleum", "Marine Services", "Tours", "Investments",
+    "Industries", "Technologies", "Engineering", "Bouwbedrijf", "Handelsonderneming", "Transporte",
+)
+# Trade words written before the owner's name ("Bakkerij Smit", "Boulangerie Martin").
+TRADE_FIRST = frozenset({"Bakkerij", "Bäckerei", "Boulangerie", "Panadería", "Bouwbedrijf",
+                         "Handelsonderneming", "Transporte"})
+LEGAL_FORMS = ("BV", "B.V.", "NV", "GmbH", "LLC", "Ltd", "Limited", "SARL", "S.A.", "S.r.l.",
+               "Sdn Bhd", "LLP", "JSC", "FZE", "FZCO", "Pvt Ltd", "Inc.", "Co.", "AG", "SAS",
+               "Sp. z o.o.", "A.Ş.", "PT", "OOO", "& Sons", "& Co", "")
+# The issue's examples: an innocent creditor, and account holders a financing trace designated.
+ISSUE_BUSINESSES = ("Bakkerij Smit BV",)
+ISSUE_PERSONS = ("Sara Nasser", "Ali Nasser", "Tariq Garcia")
+
+
+def company_locales() -> list[str]:
+    from faker.config import AVAILABLE_LOCALES  # noqa: PLC0415 - a dev dependency
+
+    return [loc for loc in COMPANY_LOCALES if loc in AVAILABLE_LOCALES]
+
+
+def faker_companies(count: int, seed: int) -> list[tuple[str, str]]:
+    """About ``count`` distinct (company name, locale) pairs from faker's company providers."""
+    from faker import Faker  # noqa: PLC0415 - a dev dependency
+
+    locales = company_locales()
+    per_locale = -(-count // len(locales))
+    out: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for locale in locales:
+        fake = Faker(locale)
+        fake.seed_instance(stable_hash(seed, "company", locale))
+        made = 0
+        for _ in range(per_locale * 4):
+            if made == per_locale:
+                break
+            name = fake.company()
+            if name not in seen:
+                seen.add(name)
+                out.append((name, locale))
+                made += 1
+    return out
+
+
+def trade_names(count: int, seed: int) -> list[str]:
+    """"Bakkerij Smit BV", "Yilmaz General Trading LLC": a person's name, a generic trade
+    word and a legal form, as small businesses are named."""
+    from faker import Faker  # noqa: PLC0415 - a dev dependency
+    from faker.config import AVAILABLE_LOCALES  # noqa: PLC0415
+
+    rng = random.Random(stable_hash(seed, "trade"))
+    fakers = []
+    for locale in (loc for loc in TRADE_NAME_LOCALES if loc in AVAILABLE_LOCALES):
+        fake = Faker(locale)
+        fake.seed_instance(stable_hash(seed, "trade", locale))
+        fakers.append(fake)
+    out: list[str] = []
+    seen: set[str] = set()
+    for _ in range(count * 4):
+        if len(out) == count:
+            break
+        fake = rng.choice(fakers)
+        person = fake.last_name() if rng.random() < 0.7 else fake.first_name()
+        trade = rng.choice(TRADE_WORDS)
+        form = rng.choice(LEGAL_FORMS)
+        parts = [trade, person] if trade in TRADE_FIRST else [person, trade]
+        name = " ".join([*parts, form]).strip()
+        if name not in seen:
+            seen.add(name)
+            out.append(name)
+    return out
+
+
+def _not_listed(names: Iterable[tuple[str, str]], schema: str,
+                taken: set[tuple[str, ...]]) -> tuple[list[tuple[str, str]], int]:
+    """The (name, note) pairs whose words are no listed name's words, and how many were not."""
+    kept, dropped = [], 0
+    for name, note in names:
+        words = words_of(analyze_name(name, schema))
+        if not words or words in taken:
+            dropped += 1
+        else:
+            kept.append((name, note))
+    return kept, dropped
+
+
+def _negatives(name: str, schema: str, pairs: list[tuple[str, str]], forced: Sequence[str],
+               listed: list[Listed]) -> tuple[list[EvalQuery], int]:
+    """Queries of a negative set; the issue's own examples always sit in the test half."""
+    kept, dropped = _not_listed(pairs, schema, listed_word_sets(listed))
+    queries = [EvalQuery(n, schema, "test", None, "issue 15") for n in forced]
+    seen = set(forced)
+    for text, note in kept:
+        if text not in seen:
+            seen.add(text)
+            queries.append(EvalQuery(text, schema, split_of(f"{name}|{text}"), None, note))
+    return queries, dropped
+
+
+def innocent_businesses(listed: list[Listed], count: int, seed: int) -> EvalSet:
+    """Company names of many locales, and small-business names, screened as companies."""
+    generated = trade_names(count // 2, seed)
+    companies = faker_companies(count - len(generated), seed)
+    pairs = [(n, "trade name") for n in generated] + companies
+    queries, dropped = _negatives(INNOCENT_BUSINESSES, "Company", pairs, ISSUE_BUSINESSES, listed)
+    return EvalSet(INNOCENT_BUSINESSES, queries, None,
+                   "faker company names in many locales + a faker name with a generic trade word "
+                   "and a legal form ('Bakkerij Smit BV'), schema Company, vs. the full index",
+                   {"faker companies": len(companies), "faker company locales": len(company_locales()),
+                    "trade names": len(generated), "dropped as a listed name": dropped})
+
+
+def persons_as_organisations(listed: list[Listed], count: int, seed: int) -> EvalSet:
+    """Innocent persons' names screened as organisations, as the financing trace screens a
+    holder of unknown type (network/designate.py: as Person and as Organization)."""
+    seed = stable_hash(seed, PERSONS_AS_ORGS)
+    hard = hard_negatives(listed, round(count * 0.3), seed)
+    fakes = faker_names(count - len(hard), seed)
+    pairs = [(n, "hard") for n in hard] + fakes
+    queries, dropped = _negatives(PERSONS_AS_ORGS, "Organization", pairs, ISSUE_PERSONS, listed)
+    return EvalSet(PERSONS_AS_ORGS, queries, None,
+                   "faker person names in many locales + recombined Arabic-origin name parts, "
+                   "schema Organization, vs. the full index",
+                   {"hard negatives": len(hard), "faker names": len(fakes),
+                    "dropped as a listed name": dropped})
+
+
 def build_sets(listed: list[Listed], cap: int | None = 1500, innocent_count: int = 8000,
-               seed: int = SEED) -> dict[str, EvalSet]:
+               seed: int = SEED, negative_count: int = 4000) -> dict[str, EvalSet]:
+    """Every set; ``negative_count`` queries for each negative set besides the innocents."""
     dups = duplicates(listed)
+    links = list_links(listed)
     return {
         LOO: leave_one_alias_out(listed, cap, seed, dups),
         CROSS_SCRIPT: cross_script(listed, cap, seed, dups),
         TYPOS: typos(listed, cap, seed, dups),
+        CROSS_LIST_SCRIPT: cross_list_script(listed, cap, seed, dups, links),
+        CROSS_LIST_LATIN: cross_list_latin(listed, cap, seed, dups, links),
+        LONGER: longer_queries(listed, cap, seed, dups),
+        SHORTER: shorter_queries(listed, cap, seed, dups),
         INNOCENTS: innocents(listed, innocent_count, seed),
+        INNOCENT_BUSINESSES: innocent_businesses(listed, negative_count, seed),
+        PERSONS_AS_ORGS: persons_as_organisations(listed, negative_count, seed),
     }
