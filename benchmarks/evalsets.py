@@ -17,13 +17,27 @@ Positive sets (the query should find ``entity_id``):
 - ``cross-script``: every non-Latin name of a UN entity, against an index holding only the
   Latin-script names of every entity (what a romanising matcher has to bridge);
 - ``typos``: a Latin alias with one or two random edits (letters deleted, inserted, swapped
-  or replaced; a middle name dropped; given and family name swapped), against the full index.
+  or replaced; a middle name dropped; given and family name swapped), against the full index;
+- ``cross-list cross-script``: the original-script names of UN entities against an index of
+  the OFAC entities only, the truth being the OFAC listing that shares a passport or ID
+  number with the UN one (``list_links``; never linked by name). Another list's
+  romanisation, where ``cross-script`` compares with the UN's own Latin names;
+- ``cross-list Latin``: OFAC's Latin spellings of those linked entities against an index of
+  the UN entities only, minus spellings with the same words as a UN name;
+- ``longer queries``: a listed Arabic-origin person's main Latin name with one or two
+  additions the lists omit (a patronymic chain, a nisba, a kunya, a title), full index;
+- ``shorter queries``: a listed person's 3+ word Latin name cut to given + family name.
 
-Negative set (no query should alert):
+Negative sets (no query should alert):
 
 - ``innocents``: faker names in many locales and scripts, plus hard negatives recombined
   from the given and family names of listed persons of Arabic-origin names, minus any
-  combination whose words equal a listed name's words.
+  combination whose words equal a listed name's words. Its dev half chooses the thresholds
+  at 1% and 0.1% false alerts;
+- ``innocent businesses``: faker company names in many locales plus small-business names
+  (a faker name, a generic trade word, a legal form: "Bakkerij Smit BV"), as Company;
+- ``innocent persons vs organisations``: innocent persons' names screened as Organization,
+  as the financing trace does with a holder of unknown type.
 """
 
 from __future__ import annotations
