@@ -53,7 +53,8 @@ def collect(index: ScreeningIndex, set_name: str, queries: list, limit: int = 20
             listed = index.names[cand.name_index]
             matches = align(analyzed, listed, cache)
             feats.append((index.entities[cand.entity_index].entity_id,
-                          name_features(analyzed, listed, matches, qw, index.name_weights[cand.name_index])))
+                          name_features(analyzed, listed, matches, qw, index.name_weights[cand.name_index],
+                                        q.schema == "Person")))
         wanted = frozenset({q.entity_id, *q.also}) if q.entity_id else frozenset()
         out.append(QueryFeatures(set_name, wanted, q.schema == "Person", feats))
     return out

@@ -31,8 +31,14 @@ WORDS = [
     ("Yusuf", "Yousef", 0.95, "variant"),
     ("Tariq", "Tarak", 0.9033, "skeleton"),                # 0.7 + 0.25 × Jaro-Winkler, at most 0.92
     ("Harzi", "Hrazi", 0.92, "skeleton"),
-    ("الحرزي", "Harzi", 0.9, "skeleton"),                  # Arabic script against Latin: skeleton only
-    ("عوني", "Ouni", 0.75, "short-skeleton"),             # a one-letter skeleton proves less
+    ("الحرزي", "Harzi", 0.98, "transliteration"),          # Arabic script against a romanisation of it
+    ("عوني", "Ouni", 0.98, "transliteration"),             # French practice: و as ou
+    ("الظواهري", "Zawahiri", 0.98, "transliteration"),
+    ("أيمن", "Ayman", 0.98, "transliteration"),
+    ("الشريعة", "Sara", 0.75, "skeleton"),                 # same consonants, but Sara leaves out the ي
+    ("نور الدين", "Noureddine", 0.98, "transliteration"),   # a compound with its inner article
+    ("Nasser", "Ansar", 0.72, "near-skeleton"),            # a vowel first on one side only: another name
+    ("Smit", "Hamati", 0.0, ""),                           # one consonant apart, another first letter
     ("Johnson", "Jonson", 0.85, "fuzzy"),                  # close spelling, other skeleton: at most 0.85
     ("Alexander", "Aleksandr", 0.7963, "fuzzy"),
     ("T", "Tariq", 0.6, "initial"),

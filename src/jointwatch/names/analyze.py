@@ -73,17 +73,25 @@ def natural_order(name: str) -> str:
     return name
 
 
+@lru_cache(maxsize=65536)
+def arabic_stem(word: str) -> str:
+    """A word in Arabic script as it is compared: letters folded, the article taken off
+    (الحرزي → حرزي), also inside a compound (عبد الجبار → عبدجبار)."""
+    folded = fold_arabic(word.replace(" ", ""))
+    if folded.startswith(_ARABIC_ARTICLE) and len(folded) > 3:
+        folded = folded[len(_ARABIC_ARTICLE):]
+    for prefix in _ARABIC_GLUED:
+        # عبدالجبار is عبد + الجبار: the article inside goes like the one in front
+        if folded.startswith(prefix + _ARABIC_ARTICLE) and len(folded) > len(prefix) + 3:
+            folded = prefix + folded[len(prefix) + 2:]
+    return folded
+
+
 @lru_cache(maxsize=262144)
 def make_token(word: str) -> Token | None:
     """A token for one written word, or None when nothing readable is left."""
     if is_arabic_script(word):
-        folded = fold_arabic(word)
-        if folded.startswith(_ARABIC_ARTICLE) and len(folded) > 3:
-            folded = folded[len(_ARABIC_ARTICLE):]
-        for prefix in _ARABIC_GLUED:
-            # عبدالجبار is عبد + الجبار: the article inside goes like the one in front
-            if folded.startswith(prefix + _ARABIC_ARTICLE) and len(folded) > len(prefix) + 3:
-                folded = prefix + folded[len(prefix) + 2:]
+        folded = arabic_stem(word)
         text = to_ascii(folded)
         keys = arabic_keys(folded)
         if not text and keys == ("",):
@@ -104,6 +112,17 @@ def make_token(word: str) -> Token | None:
         keys = tuple(sorted(set(keys) | set(latin_keys(canonical))))
     return Token(text, canonical, keys, word, not word.isascii() and scripts_of(word) != {"Latin"},
                  known is not None)
+
+
+def is_trade_word(token: Token) -> bool:
+    """A word of business names that says what trade, not which business (bakery, exchange)."""
+    return not token.native and RULES.is_trade_word(token.canonical)
+
+
+def is_addition(token: Token) -> bool:
+    """A word a person's name gains and listings often leave out: a kunya (Abu Muhammad, أبو
+    محمد) or a nisba (al-Masri)."""
+    return RULES.is_addition(token.canonical) or token.original.startswith(("ابو", "أبو"))
 
 
 def join_tokens(first: Token, second: Token) -> Token:
@@ -127,7 +146,12 @@ def _merge_compounds(words: list[str]) -> tuple[list[str], list[str], list[str]]
         w, low = words[i], lower[i]
         nxt = lower[i + 1] if i + 1 < len(words) else ""
         if RULES.is_suffix(low) and out and is_arabic_script(out[-1]) == is_arabic_script(w):
-            out[-1] = (fold_arabic(out[-1]) if is_arabic_script(w) else out[-1]) + low
+            if is_arabic_script(w):
+                # نور الدين is read نوردين, as its romanisations write it (Nuruddin, Noureddine)
+                suffix = low[len(_ARABIC_ARTICLE):] if low.startswith(_ARABIC_ARTICLE) else low
+                out[-1] = fold_arabic(out[-1]) + suffix
+            else:
+                out[-1] += low
             written[-1] = f"{written[-1]} {w}"
         elif RULES.is_title(low) and (content > 2 or not RULES.title_is_also_name(low)) and nxt:
             ignored.append(w)

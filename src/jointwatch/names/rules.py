@@ -29,12 +29,14 @@ class NameRules:
     prefixes: dict[str, str] = field(default_factory=dict)       # written → canonical
     variants: dict[str, str] = field(default_factory=dict)       # spelling → canonical
     suffixes: frozenset[str] = frozenset()
+    trade_words: frozenset[str] = frozenset()
+    nisbas: frozenset[str] = frozenset()
 
     @classmethod
     def load(cls) -> NameRules:
         data = load_resource("names")
         articles = data["particles"]["article"]
-        plain = {"al", "el", "ul", "il"}
+        plain = {"al", "el", "ul"}
         prefixes = {w: canon for canon, written in data["compound_prefixes"].items() for w in written}
         variants = {fold_arabic(w): group[0] for group in data["variants"] for w in group}
         return cls(
@@ -48,6 +50,8 @@ class NameRules:
             prefixes=prefixes,
             variants=variants,
             suffixes=frozenset(fold_arabic(w) for w in data["suffixes"]),
+            trade_words=frozenset(data["trade_words"]),
+            nisbas=frozenset(data["nisbas"]),
         )
 
     def is_article(self, word: str, following: str) -> bool:
@@ -94,6 +98,15 @@ class NameRules:
     def is_suffix(self, word: str) -> bool:
         """ullah, uddin and the like: the end of the word before."""
         return word in self.suffixes
+
+    def is_trade_word(self, word: str) -> bool:
+        """A word of business names that says what trade it is in (bakery, exchange, shipping)."""
+        return word in self.trade_words
+
+    def is_addition(self, word: str) -> bool:
+        """A word a person's name gains that listings often leave out: a kunya (abu + name,
+        one word after analysis) or a nisba (masri, yemeni)."""
+        return word in self.nisbas or (word.startswith("abu") and len(word) > 4)
 
     def canonical(self, word: str) -> str | None:
         """The first spelling of the word's variant group, if it has one."""

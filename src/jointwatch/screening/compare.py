@@ -12,19 +12,27 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
-from jointwatch.names import AnalyzedName, Token, join_tokens
+from jointwatch.names import AnalyzedName, Token, is_addition, is_arabic_script, join_tokens, romanizes
 from jointwatch.screening.model import Weights
 
 MIN_PAIR = 0.6
+# The share of its weight that an unmatched word a name commonly gains costs (a patronymic,
+# a middle name, a kunya, a nisba: ``_unmatched_weight``). The index's coverage bound uses it.
+ADDED_WORD = 0.25
 MIN_JOINED_KEY = 4
+_VOWELS = frozenset("aeiou")
 
 # How a pair of words matched, strongest first; the numbers are the similarities.
-EXACT, VARIANT, SKELETON, SHORT_SKELETON, NEAR_SKELETON, FUZZY, INITIAL, JOINED = (
-    "exact", "variant", "skeleton", "short-skeleton", "near-skeleton", "fuzzy", "initial", "joined")
+EXACT, VARIANT, TRANSLITERATION, SKELETON, SHORT_SKELETON, NEAR_SKELETON, FUZZY, INITIAL, JOINED = (
+    "exact", "variant", "transliteration", "skeleton", "short-skeleton", "near-skeleton", "fuzzy", "initial",
+    "joined")
 # Matches that rest on the consonant skeleton alone prove what the skeleton proves.
 KEY_RULES = frozenset({SKELETON, SHORT_SKELETON, NEAR_SKELETON})
-_RULE_SIM = {EXACT: 1.0, VARIANT: 0.95, SKELETON: 0.9, SHORT_SKELETON: 0.75, NEAR_SKELETON: 0.72,
-             INITIAL: 0.6}
+_RULE_SIM = {EXACT: 1.0, VARIANT: 0.95, TRANSLITERATION: 0.98, SKELETON: 0.9, SHORT_SKELETON: 0.75,
+             NEAR_SKELETON: 0.72, INITIAL: 0.6}
+# A written word and a Latin one that share a skeleton but that no convention would write
+# one as the other (Sara / شريعة, whose ي the Latin word leaves out): a weak match at most.
+_UNROMANISED = {SKELETON: 0.75, SHORT_SKELETON: 0.65}
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,12 +69,21 @@ def token_similarity(a: Token, b: Token) -> tuple[float, str]:
     if a.known and b.known:
         return 0.0, ""  # two different known names (Muhammad, Mahmud) whatever their letters
     key = _shared_key(a, b)
-    if a.native or b.native:
-        if key is not None and len(key) >= 2:
-            return _RULE_SIM[SKELETON], SKELETON
-        # romanisations of unvowelled script are compared by their skeletons only
+    a_arabic, b_arabic = is_arabic_script(a.original), is_arabic_script(b.original)
+    if a_arabic != b_arabic:
+        # one written in Arabic script, one in Latin letters: a romanisation, or a weak skeleton match
+        written, latin = (a, b) if a_arabic else (b, a)
+        if (key is not None or _near_keys(a, b)) and romanizes(latin.text, written.original):
+            return _RULE_SIM[TRANSLITERATION], TRANSLITERATION
         if key is not None:
-            return _RULE_SIM[SHORT_SKELETON], SHORT_SKELETON
+            rule = SKELETON if len(key) >= 2 else SHORT_SKELETON
+            return _UNROMANISED[rule], rule
+        return 0.0, ""
+    if a_arabic:
+        # two spellings in Arabic script (Arabic and Persian letters, with or without hamza)
+        if key is not None:
+            rule = SKELETON if len(key) >= 2 else SHORT_SKELETON
+            return _RULE_SIM[rule], rule
         if _near_keys(a, b):
             return _RULE_SIM[NEAR_SKELETON], NEAR_SKELETON
         return 0.0, ""
@@ -75,16 +92,20 @@ def token_similarity(a: Token, b: Token) -> tuple[float, str]:
             return _RULE_SIM[INITIAL], INITIAL
         return 0.0, ""
     fuzzy = max(JaroWinkler.similarity(a.text, b.text) - 0.1, Levenshtein.normalized_similarity(a.text, b.text))
-    if key is not None and len(key) >= 3:
+    # a vowel written first on one side only is a different name's (Ansar / Nasser), except in
+    # the Maghreb's Brahim for Ibrahim: the skeleton then proves what a near one does
+    same_start = (a.text[0] in _VOWELS) == (b.text[0] in _VOWELS)
+    if key is not None and len(key) >= 3 and same_start:
         # the skeleton says "same consonants", the spelling says how close the rest is
         return min(0.92, 0.7 + 0.25 * JaroWinkler.similarity(a.text, b.text)), SKELETON
-    if key is not None:
-        if fuzzy >= 0.75:
-            return min(fuzzy, 0.85), FUZZY
-        return _RULE_SIM[SHORT_SKELETON], SHORT_SKELETON
     if fuzzy >= 0.75:
         return min(fuzzy, 0.85), FUZZY
-    if _near_keys(a, b) and fuzzy >= 0.5:
+    if key is not None and len(key) >= 3:
+        return _RULE_SIM[NEAR_SKELETON], NEAR_SKELETON
+    if key is not None:
+        return _RULE_SIM[SHORT_SKELETON], SHORT_SKELETON
+    if _near_keys(a, b) and fuzzy >= 0.5 and a.text[0] == b.text[0]:
+        # one consonant apart: a typo keeps the first letter far more often than not (Smit ≠ Hamati)
         return _RULE_SIM[NEAR_SKELETON], NEAR_SKELETON
     return 0.0, ""
 
@@ -143,8 +164,8 @@ def _joined(query: AnalyzedName, listed: AnalyzedName, used_q: set[int], used_c:
             for j, other in enumerate(other_tokens):
                 if j in used_other:
                     continue
-                sim, _rule = token_similarity(both, other)
-                if sim >= MIN_PAIR:
+                sim, rule = token_similarity(both, other)
+                if sim >= MIN_PAIR and rule != NEAR_SKELETON:  # two words and a typo prove too little
                     used_side.update((i, i + 1))
                     used_other.add(j)
                     for k in (i, i + 1):
@@ -166,14 +187,35 @@ class NameFeatures:
     matched_words: int
     query_words: int
     listed_words: int
+    in_order: bool = True      # the matched words come in the same order in both names
+
+
+def _unmatched_weight(tokens: tuple[Token, ...], weights: tuple[float, ...], matched: set[int],
+                      person: bool) -> float:
+    """What a name's unmatched words weigh against the match: their weight as written, but
+    only ADDED_WORD of it for a person's words that names gain and listings leave out: words
+    between matched ones (the patronymic chain of "Ayman Muhammad Rabi al-Zawahiri", the
+    middle names a bank leaves out of "QADHAFI, Aisha Muammar …"), kunyas and nisbas."""
+    if not matched:
+        return sum(weights)
+    first, last = min(matched), max(matched)
+    total = 0.0
+    for i, w in enumerate(weights):
+        if i in matched:
+            continue
+        if person and (first < i < last or is_addition(tokens[i])):
+            w *= ADDED_WORD
+        total += w
+    return total
 
 
 def name_features(query: AnalyzedName, listed: AnalyzedName, matches: list[TokenMatch],
-                  query_weights: Weights, listed_weights: Weights) -> NameFeatures:
+                  query_weights: Weights, listed_weights: Weights, person: bool = True) -> NameFeatures:
     """Coverage on both sides and the evidence of the aligned words (weights by position).
 
     A word matched as written (or as a known variant, or as a close spelling) counts its
-    full weight; a word matched only by its consonant skeleton counts its skeleton's."""
+    full weight; a word matched only by its consonant skeleton counts its skeleton's.
+    Coverage is asymmetric in what the unmatched words cost (``_unmatched_weight``)."""
     # a joined pair puts one word in two matches: count each position once
     by_q = {m.query_position: m for m in matches}
     by_c = {m.listed_position: m for m in matches}
@@ -182,8 +224,8 @@ def name_features(query: AnalyzedName, listed: AnalyzedName, matches: list[Token
     mq = sum(m.similarity * w for m, w in zip(by_q.values(), q_eff, strict=True))
     mc = sum(m.similarity * w for m, w in zip(by_c.values(), c_eff, strict=True))
     # unmatched words weigh what they would prove as written; matched ones what they proved
-    qw = sum(q_eff) + sum(w for i, w in enumerate(query_weights.text) if i not in by_q) or 1.0
-    cw = sum(c_eff) + sum(w for j, w in enumerate(listed_weights.text) if j not in by_c) or 1.0
+    qw = sum(q_eff) + _unmatched_weight(query.tokens, query_weights.text, set(by_q), person) or 1.0
+    cw = sum(c_eff) + _unmatched_weight(listed.tokens, listed_weights.text, set(by_c), person) or 1.0
     return NameFeatures(
         query_coverage=min(1.0, mq / qw),
         listed_coverage=min(1.0, mc / cw),
@@ -191,7 +233,13 @@ def name_features(query: AnalyzedName, listed: AnalyzedName, matches: list[Token
         matched_words=len({m.query_position for m in matches}),
         query_words=len(query.tokens),
         listed_words=len(listed.tokens),
+        in_order=_in_order(by_q),
     )
+
+
+def _in_order(by_query: dict[int, TokenMatch]) -> bool:
+    listed = [by_query[i].listed_position for i in sorted(by_query)]
+    return all(a <= b for a, b in zip(listed, listed[1:], strict=False))
 
 
 def match_weight(match: TokenMatch, query_weights: Weights) -> float:

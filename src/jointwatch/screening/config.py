@@ -34,6 +34,8 @@ class ScoringConfig:
     evidence_floor: float = _var(0.3, "name", "Evidence factor of a person's match whose words prove nothing.")
     other_floor: float = _var(0.6, "name", "Evidence floor of organisations, vessels and aircraft (named uniquely).")
     one_word: float = _var(0.7, "name", "Factor of a match resting on one word when either name has more.")
+    order_mismatch: float = _var(0.8, "name",
+                                 "Factor of an organisation's match whose words come in another order.")
     # -- facts besides the name (qualifiers.apply_qualifiers), in matched-word weight units:
     #    a rare word is about 0.8
     birth_date_exact: float = _var(1.2, "evidence", "Evidence added by a full birth date that is listed.")

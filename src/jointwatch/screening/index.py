@@ -25,7 +25,16 @@ from rapidfuzz.distance import Levenshtein
 
 from jointwatch import settings
 from jointwatch.identifiers import normalize_identifier
-from jointwatch.names import AnalyzedName, Token, analyze_name, joined_keys, name_variants
+from jointwatch.names import (
+    AnalyzedName,
+    Token,
+    analyze_name,
+    is_addition,
+    is_trade_word,
+    joined_keys,
+    name_variants,
+)
+from jointwatch.screening.compare import ADDED_WORD
 from jointwatch.screening.model import Listed, Weights
 
 # Bump when the index layout changes or a migration rewrites what it holds (3: entity ids
@@ -38,9 +47,12 @@ MIN_WEIGHT = 0.05
 TEXT = "="                 # postings of whole words (canonical spelling) are keyed "=word"
 NEAR_RANK = 0.7          # a key one edit away ranks a name at this share of an exact key
 NEAR_SIMILARITY = 0.85   # the highest word similarity a near key can lead to (compare.FUZZY's cap)
+# the highest a shared key can lead to: a romanisation of a word in Arabic script
+KEY_SIMILARITY = 0.98
 BOUND_SLACK = 0.05
 MIN_JOINED_KEY = 4
 SHORT_WORD_WEIGHT = 0.35
+TRADE_WORD_WEIGHT = 0.15
 
 
 def _joined_keys(name: AnalyzedName) -> set[str]:
@@ -146,6 +158,9 @@ class ScreeningIndex:
             if len(token.text) <= 2 and not token.native:
                 # initials, particles, typo debris: little identity
                 key, text = min(key, SHORT_WORD_WEIGHT), min(text, SHORT_WORD_WEIGHT)
+            elif is_trade_word(token):
+                # bakery, exchange, shipping: rare on the lists, yet they say what trade, not which business
+                key, text = min(key, TRADE_WORD_WEIGHT), min(text, TRADE_WORD_WEIGHT)
             cached = (text, key)
             if len(self._weights) < 1_000_000:
                 self._weights[id(token)] = cached
@@ -156,6 +171,15 @@ class ScreeningIndex:
         """How much the word proves when it matches as written (or as a known variant), 0..1:
         inverse document frequency of the word among listed names."""
         return self._both(token)[0]
+
+    def addition_weight(self, tokens: Iterable[Token]) -> float:
+        """The weight of a person's words that may cost less than it when unmatched, whatever
+        else matches: kunyas and nisbas; with an initial, every word (an initial aligns
+        without a key, so a name hit by one word may yet have two matched)."""
+        tokens = list(tokens)
+        if any(len(t.text) == 1 for t in tokens):
+            return sum(self.weight(t) for t in tokens)
+        return sum(self.weight(t) for t in tokens if is_addition(t))
 
     def weights_of(self, name: AnalyzedName) -> Weights:
         both = [self._both(t) for t in name.tokens]
@@ -179,15 +203,16 @@ class ScreeningIndex:
             self._near_cache[key] = found
         return found
 
-    def retrieve(self, name: AnalyzedName, limit: int = 200) -> list[Candidate]:
+    def retrieve(self, name: AnalyzedName, limit: int = 200, person: bool = True) -> list[Candidate]:
         """Listed names sharing (or nearly sharing) keys with the query, best first."""
-        r = self.retrieve_arrays(name, limit)
+        r = self.retrieve_arrays(name, limit, person)
         return [Candidate(n, e, s, c, w, k) for n, e, s, c, w, k in zip(
             r.names.tolist(), r.entities.tolist(), r.scores.tolist(), r.cover.tolist(), r.weight_bound.tolist(),
             r.words.tolist(), strict=True)]
 
-    def retrieve_arrays(self, name: AnalyzedName, limit: int = 200) -> Retrieved:
-        """``retrieve`` as arrays, for the screener to filter without a Python loop."""
+    def retrieve_arrays(self, name: AnalyzedName, limit: int = 200, person: bool = True) -> Retrieved:
+        """``retrieve`` as arrays, for the screener to filter without a Python loop (``person``:
+        whether the query is a person's name, which its bounds depend on)."""
         arrays: list[np.ndarray] = []
         weights: list[np.ndarray] = []
         bounds: list[np.ndarray] = []
@@ -231,8 +256,9 @@ class ScreeningIndex:
         raw = np.bincount(inverse, weights=wts).astype(np.float32)
         bound = np.bincount(inverse, weights=np.concatenate(bounds))
         hit_text = np.bincount(inverse, weights=np.concatenate(texts))
-        cover, weight_bound = retrieval_bounds(bound, hit_text, total)
         words = np.bincount(inverse)
+        cover, weight_bound = retrieval_bounds(bound, hit_text, total, words, person,
+                                               self.addition_weight(name.tokens) if person else 0.0)
         # among names sharing the same words, shorter ones cover more of themselves
         scores = raw / np.sqrt(self.name_lengths[uniq])
         if len(uniq) > limit:
@@ -252,7 +278,7 @@ class ScreeningIndex:
             parts.append((self.postings[TEXT + token.canonical], w_text, w_text))
         exact = {k for k in token.keys if k in self.postings}
         # a shared skeleton may still align as a close spelling (fuzzy), worth the word's weight
-        parts += [(self.postings[k], w_key, max(w_key, NEAR_SIMILARITY * w_text)) for k in exact]
+        parts += [(self.postings[k], w_key, max(w_key, KEY_SIMILARITY * w_text)) for k in exact]
         near = {n for key in token.keys for n in self.near_keys(key)} - exact
         parts += [(self.postings[k], w_key * NEAR_RANK, NEAR_SIMILARITY * w_text) for k in near]
         return parts
@@ -283,14 +309,23 @@ class ScreeningIndex:
         return len(self.entities)
 
 
-def retrieval_bounds(bound: np.ndarray, hit_text: np.ndarray,
-                     total: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def retrieval_bounds(bound: np.ndarray, hit_text: np.ndarray, total: float | np.ndarray,
+                     words: np.ndarray, person: bool | np.ndarray = False,
+                     additions: float | np.ndarray = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """(coverage bound, matched-weight bound) of retrieved names, from the summed bounds of the
-    query words that hit each (``bound``), those words' weights as written (``hit_text``) and the
-    query's whole weight (``total``)."""
+    query words that hit each (``bound``), those words' weights as written (``hit_text``), the
+    query's whole weight (``total``) and how many of its words hit each name (``words``).
+
+    ``person`` and ``additions`` (``ScreeningIndex.addition_weight``) say which unmatched words
+    may cost less than their weight (compare._unmatched_weight); one value or one per name."""
     # coverage is matched / (matched words' weight + unmatched words' weight as written):
-    # at most B / (B + U) with B the hit words' bound and U the words not hit
-    unhit = np.maximum(total - hit_text, 0.0)
+    # at most B / (B + U) with B the hit words' bound and U what the words not hit cost. A
+    # person's words between two matched ones cost ADDED_WORD of their weight, so with two
+    # words hit any unhit word may; with one, only the kunyas and nisbas (``additions``)
+    full = np.maximum(total - hit_text, 0.0)
+    least = ADDED_WORD * full
+    single = np.maximum(full - (1 - ADDED_WORD) * additions, least)
+    unhit = np.where(person, np.where(words >= 2, least, single), full)
     cover = bound / np.maximum(bound + unhit, 1e-9)
     # initials and spellings that share no key may still align a little: BOUND_SLACK
     return np.minimum(1.0, cover + BOUND_SLACK), bound + BOUND_SLACK * total

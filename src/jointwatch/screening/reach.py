@@ -126,6 +126,7 @@ class Reach:
         count = len(subjects)
         out = np.zeros(count, dtype=bool)
         totals = np.ones(count)
+        additions = np.zeros(count)
         extra = np.zeros(count)
         one_word = np.zeros(count, dtype=bool)
         person = np.zeros(count, dtype=bool)
@@ -141,6 +142,7 @@ class Reach:
             extra[i] = evidence_ceiling(query, self.config)
             one_word[i] = one_word_rule_applies(words)
             person[i] = query.schema == "Person"
+            additions[i] = self.index.addition_weight(words)
             n, b, t = self._hits(words)
             rows += [i] * len(n)
             names += n
@@ -156,7 +158,7 @@ class Reach:
         bound = np.bincount(inverse, weights=np.concatenate(bounds))
         hit_text = np.bincount(inverse, weights=np.repeat(np.asarray(texts), lengths))
         hit_words = np.bincount(inverse)
-        cover, weight = retrieval_bounds(bound, hit_text, totals[who])
+        cover, weight = retrieval_bounds(bound, hit_text, totals[who], hit_words, person[who], additions[who])
         ceilings = score_ceilings(cover, weight + extra[who], hit_words, one_word[who], person[who], self.config)
         keep = np.flatnonzero(ceilings >= threshold - _MANY_MARGIN)
         evidence = np.zeros(len(keep))
@@ -184,8 +186,8 @@ class Reach:
         hit_text = np.bincount(inverse, weights=np.repeat(np.asarray(texts), lengths))
         hit_words = np.bincount(inverse)
         total = sum(self.index.weight(t) for t in words) or 1.0
-        cover, weight = retrieval_bounds(bound, hit_text, total)
         one_word, person = one_word_rule_applies(words), query.schema == "Person"
+        cover, weight = retrieval_bounds(bound, hit_text, total, hit_words, person, self.index.addition_weight(words))
         ceilings = score_ceilings(cover, weight + evidence_ceiling(query, self.config), hit_words, one_word, person,
                                   self.config)
         for i in np.flatnonzero(ceilings >= threshold - _ONE_MARGIN).tolist():

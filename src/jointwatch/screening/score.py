@@ -38,6 +38,9 @@ def name_score(f: NameFeatures, p: ScoringConfig = DEFAULT_SCORING, person: bool
     score = coverage * evidence
     if f.matched_words == 1 and (f.query_words > 1 or f.listed_words > 1):
         score *= p.one_word
+    if not person and not f.in_order:
+        # people write their names in any order, organisations do not ("Sara Nasser" / "Ansar al-Sharia")
+        score *= p.order_mismatch
     return round(min(1.0, score), 4)
 
 

@@ -112,7 +112,7 @@ def compare_names(query: AnalyzedName, listed: AnalyzedName, query_weights: Weig
                   person: bool = True, config: ScoringConfig = DEFAULT_SCORING) -> NameComparison:
     """The name score of two analysed names and the word alignment behind it."""
     matches = align(query, listed, cache)
-    features = name_features(query, listed, matches, query_weights, listed_weights)
+    features = name_features(query, listed, matches, query_weights, listed_weights, person)
     return NameComparison(name_score(features, config, person=person), matches, features)
 
 
@@ -162,7 +162,7 @@ class Screener:
         cache = SimilarityCache(analyzed)
         best: dict[int, tuple[int, NameComparison]] = {}
         person = query.schema == "Person"
-        found = self.index.retrieve_arrays(analyzed, CANDIDATES)
+        found = self.index.retrieve_arrays(analyzed, CANDIDATES, person)
         # with the most the birth date and country may add, names that still cannot reach the threshold are skipped
         ceilings = score_ceilings(found.cover, found.weight_bound + evidence_ceiling(query, config), found.words,
                                   one_word_rule_applies(analyzed.tokens), person, config)
