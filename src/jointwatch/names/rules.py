@@ -105,8 +105,8 @@ class NameRules:
 
     def is_addition(self, word: str) -> bool:
         """A word a person's name gains that listings often leave out: a kunya (abu + name,
-        one word after analysis) or a nisba (masri, yemeni)."""
-        return word in self.nisbas or (word.startswith("abu") and len(word) > 4)
+        one word after analysis), a nisba (masri, yemeni) or a title kept as a word (Hajji)."""
+        return word in self.nisbas or word in self.titles or (word.startswith("abu") and len(word) > 4)
 
     def canonical(self, word: str) -> str | None:
         """The first spelling of the word's variant group, if it has one."""

@@ -19,6 +19,9 @@ MIN_PAIR = 0.6
 # The share of its weight that an unmatched word a name commonly gains costs (a patronymic,
 # a middle name, a kunya, a nisba: ``_unmatched_weight``). The index's coverage bound uses it.
 ADDED_WORD = 0.25
+# The same for a listed name's words: the lists write the whole patronymic chain, which
+# partners' records (a passport, an account) almost never carry.
+LISTED_ADDED_WORD = 0.1
 MIN_JOINED_KEY = 4
 _VOWELS = frozenset("aeiou")
 
@@ -28,6 +31,8 @@ EXACT, VARIANT, TRANSLITERATION, SKELETON, SHORT_SKELETON, NEAR_SKELETON, FUZZY,
     "joined")
 # Matches that rest on the consonant skeleton alone prove what the skeleton proves.
 KEY_RULES = frozenset({SKELETON, SHORT_SKELETON, NEAR_SKELETON})
+# Matches that say "alike", not "the same word": the score weighs how much of a match rests on them.
+WEAK_RULES = frozenset({SKELETON, SHORT_SKELETON, NEAR_SKELETON, FUZZY, INITIAL, JOINED})
 _RULE_SIM = {EXACT: 1.0, VARIANT: 0.95, TRANSLITERATION: 0.98, SKELETON: 0.9, SHORT_SKELETON: 0.75,
              NEAR_SKELETON: 0.72, INITIAL: 0.6}
 # A written word and a Latin one that share a skeleton but that no convention would write
@@ -188,25 +193,44 @@ class NameFeatures:
     query_words: int
     listed_words: int
     in_order: bool = True      # the matched words come in the same order in both names
+    rarest: float = 0.0        # the most one matched query word proved (similarity × weight)
+    weak_share: float = 0.0    # share of the matched weight resting on skeletons, fuzzy spellings, initials
+                               # of common words (each weighed by how common: 1 − its weight)
+    unmatched_listed: float = 0.0  # the heaviest listed word left unmatched at its full cost
+
+
+def _proof(match: TokenMatch, mine: Weights, theirs: Weights, i: int, j: int, mine_is_query: bool) -> float:
+    """The weight a matched word counts with: its skeleton's when only the skeleton matched;
+    for a word in Arabic script romanised exactly as the other name writes it, the Latin
+    spelling's (a perfect cross-script match proves what a perfect Latin one does; the
+    unvowelled word's own weight is its commonest skeleton's, which undersells it)."""
+    if match.rule in KEY_RULES:
+        return mine.key[i]
+    if match.rule == TRANSLITERATION and (match.query if mine_is_query else match.listed).native:
+        return theirs.text[j]
+    return mine.text[i]
 
 
 def _unmatched_weight(tokens: tuple[Token, ...], weights: tuple[float, ...], matched: set[int],
-                      person: bool) -> float:
-    """What a name's unmatched words weigh against the match: their weight as written, but
-    only ADDED_WORD of it for a person's words that names gain and listings leave out: words
-    between matched ones (the patronymic chain of "Ayman Muhammad Rabi al-Zawahiri", the
-    middle names a bank leaves out of "QADHAFI, Aisha Muammar …"), kunyas and nisbas."""
+                      person: bool, added: float = ADDED_WORD) -> tuple[float, float]:
+    """What a name's unmatched words weigh against the match, and the heaviest of those that
+    cost their full weight. An unmatched word costs its weight as written, but only ADDED_WORD
+    of it for a person's words that names gain and listings leave out: words between matched
+    ones (the patronymic chain of "Ayman Muhammad Rabi al-Zawahiri", the middle names a bank
+    leaves out of "QADHAFI, Aisha Muammar …"), kunyas, nisbas and titles."""
     if not matched:
-        return sum(weights)
+        return sum(weights), max(weights, default=0.0)
     first, last = min(matched), max(matched)
-    total = 0.0
+    total = heaviest = 0.0
     for i, w in enumerate(weights):
         if i in matched:
             continue
         if person and (first < i < last or is_addition(tokens[i])):
-            w *= ADDED_WORD
+            w *= added
+        else:
+            heaviest = max(heaviest, w)
         total += w
-    return total
+    return total, heaviest
 
 
 def name_features(query: AnalyzedName, listed: AnalyzedName, matches: list[TokenMatch],
@@ -219,13 +243,18 @@ def name_features(query: AnalyzedName, listed: AnalyzedName, matches: list[Token
     # a joined pair puts one word in two matches: count each position once
     by_q = {m.query_position: m for m in matches}
     by_c = {m.listed_position: m for m in matches}
-    q_eff = [(query_weights.key if m.rule in KEY_RULES else query_weights.text)[i] for i, m in by_q.items()]
-    c_eff = [(listed_weights.key if m.rule in KEY_RULES else listed_weights.text)[j] for j, m in by_c.items()]
-    mq = sum(m.similarity * w for m, w in zip(by_q.values(), q_eff, strict=True))
+    q_eff = [_proof(m, query_weights, listed_weights, i, m.listed_position, True) for i, m in by_q.items()]
+    c_eff = [_proof(m, listed_weights, query_weights, j, m.query_position, False) for j, m in by_c.items()]
+    proved = [m.similarity * w for m, w in zip(by_q.values(), q_eff, strict=True)]
+    mq = sum(proved)
     mc = sum(m.similarity * w for m, w in zip(by_c.values(), c_eff, strict=True))
+    # a weak match of a rare word is a typo of a unique name; of a common one, likely another name
+    weak = sum(x * (1 - w) for m, x, w in zip(by_q.values(), proved, q_eff, strict=True) if m.rule in WEAK_RULES)
     # unmatched words weigh what they would prove as written; matched ones what they proved
-    qw = sum(q_eff) + _unmatched_weight(query.tokens, query_weights.text, set(by_q), person) or 1.0
-    cw = sum(c_eff) + _unmatched_weight(listed.tokens, listed_weights.text, set(by_c), person) or 1.0
+    q_left, _ = _unmatched_weight(query.tokens, query_weights.text, set(by_q), person)
+    c_left, c_heaviest = _unmatched_weight(listed.tokens, listed_weights.text, set(by_c), person, LISTED_ADDED_WORD)
+    qw = sum(q_eff) + q_left or 1.0
+    cw = sum(c_eff) + c_left or 1.0
     return NameFeatures(
         query_coverage=min(1.0, mq / qw),
         listed_coverage=min(1.0, mc / cw),
@@ -234,6 +263,9 @@ def name_features(query: AnalyzedName, listed: AnalyzedName, matches: list[Token
         query_words=len(query.tokens),
         listed_words=len(listed.tokens),
         in_order=_in_order(by_q),
+        rarest=max(proved, default=0.0),
+        weak_share=weak / mq if mq else 0.0,
+        unmatched_listed=c_heaviest,
     )
 
 
@@ -242,6 +274,6 @@ def _in_order(by_query: dict[int, TokenMatch]) -> bool:
     return all(a <= b for a, b in zip(listed, listed[1:], strict=False))
 
 
-def match_weight(match: TokenMatch, query_weights: Weights) -> float:
+def match_weight(match: TokenMatch, query_weights: Weights, listed_weights: Weights) -> float:
     """The weight one aligned word counted with (for explanations)."""
-    return (query_weights.key if match.rule in KEY_RULES else query_weights.text)[match.query_position]
+    return _proof(match, query_weights, listed_weights, match.query_position, match.listed_position, True)

@@ -8,6 +8,10 @@ published thresholds were measured with (docs/screening.md). Each field carries 
 description, and ``ScoringConfig.docs()`` prints them as the table in docs/scoring.md (a test
 keeps that page current).
 
+The name score is a small logistic model over the alignment features of two names; its
+coefficients are fields here too (group "model"), learned from the lists by
+``python benchmarks/train_scoring.py``, which writes resources/name_model.yml.
+
 What is not here: the word weights (rarity on the lists) and the index's own constants
 (``screening.index``), which are baked into the cached index and cannot change per call.
 """
@@ -17,25 +21,58 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from jointwatch.resources import load_resource
+
 
 def _var(default: float, group: str, doc: str) -> Any:
     return field(default=default, metadata={"group": group, "doc": doc})
 
 
+# The name model's coefficients, learned by benchmarks/train_scoring.py.
+_MODEL: dict[str, Any] = load_resource("name_model")
+
+
+def _learned(feature: str, doc: str) -> Any:
+    return _var(float(_MODEL["weights"].get(feature, 0.0)), "model", doc)
+
+
+# The features of the name model, in the order of their weights (``ScoringConfig.w_<feature>``),
+# and the sign each weight is held to: the score never falls when a name matches more.
+MODEL_FEATURES: tuple[tuple[str, int], ...] = (
+    ("query_coverage", 1), ("listed_coverage", 1), ("log_query_coverage", 1), ("log_listed_coverage", 1),
+    ("evidence", 1), ("log_evidence", 1), ("rarest", 1), ("covered_evidence", 1), ("covered_rarest", 1),
+    ("one_word", -1),
+    ("weak_share", -1), ("order_mismatch", -1), ("unmatched_listed", -1), ("organisation", 0))
+
+
 @dataclass(frozen=True)
 class ScoringConfig:
-    """The numbers the score is computed with (tuned on the dev half: benchmarks/tune_scoring.py)."""
+    """The numbers the score is computed with (learned on the dev half: benchmarks/train_scoring.py)."""
 
-    threshold: float = _var(0.58, "threshold",
-                            "Default alert threshold: fewer than 0.1% of innocent dev-half names reach it.")
-    # -- the name score (score.name_score)
-    query_share: float = _var(0.9, "name", "Exponent of the query's coverage; the listed name's gets the rest.")
-    evidence_scale: float = _var(2.0, "name", "Matched weight at which the evidence factor is ~63% of the way to 1.")
-    evidence_floor: float = _var(0.3, "name", "Evidence factor of a person's match whose words prove nothing.")
-    other_floor: float = _var(0.6, "name", "Evidence floor of organisations, vessels and aircraft (named uniquely).")
-    one_word: float = _var(0.7, "name", "Factor of a match resting on one word when either name has more.")
-    order_mismatch: float = _var(0.8, "name",
-                                 "Factor of an organisation's match whose words come in another order.")
+    threshold: float = _var(float(_MODEL["threshold"]), "threshold",
+                            "Default alert threshold: at most 0.1% of the dev queries of each negative set reach it.")
+    # -- the name score (score.name_score): a logistic model, learned (resources/name_model.yml)
+    evidence_scale: float = _var(2.0, "name", "Matched weight at which the evidence feature is ~63% of the way to 1.")
+    intercept: float = _var(_MODEL["intercept"], "model", "The intercept (log-odds of a match with every feature 0).")
+    w_query_coverage: float = _learned("query_coverage", "Share of the query's weight matched (≥ 0).")
+    w_listed_coverage: float = _learned("listed_coverage", "Share of the listed name's weight matched (≥ 0).")
+    w_log_query_coverage: float = _learned("log_query_coverage", "ln of the query's coverage (at least 0.01; ≥ 0).")
+    w_log_listed_coverage: float = _learned("log_listed_coverage",
+                                            "ln of the listed name's coverage (at least 0.01; ≥ 0).")
+    w_evidence: float = _learned("evidence", "1 − exp(−matched weight / evidence_scale): what the words prove (≥ 0).")
+    w_log_evidence: float = _learned("log_evidence", "ln(0.25 + 0.75 × evidence) (≥ 0).")
+    w_rarest: float = _learned("rarest", "The most one matched word proved (similarity × weight; ≥ 0).")
+    w_covered_evidence: float = _learned("covered_evidence", "query coverage × listed coverage × evidence (≥ 0).")
+    w_covered_rarest: float = _learned("covered_rarest", "query coverage × rarest (≥ 0).")
+    w_one_word: float = _learned("one_word", "1 when one word matched and either name has more (≤ 0).")
+    w_weak_share: float = _learned("weak_share",
+                                   "Share of the matched weight resting on skeletons, fuzzy spellings, initials of "
+                                   "common words (≤ 0).")
+    w_order_mismatch: float = _learned("order_mismatch",
+                                       "1 for an organisation whose matched words come in another order (≤ 0).")
+    w_unmatched_listed: float = _learned("unmatched_listed",
+                                         "Weight of the heaviest listed word left unmatched at full cost (≤ 0).")
+    w_organisation: float = _learned("organisation", "1 when the query is not a person's name.")
     # -- facts besides the name (qualifiers.apply_qualifiers), in matched-word weight units:
     #    a rare word is about 0.8
     birth_date_exact: float = _var(1.2, "evidence", "Evidence added by a full birth date that is listed.")
@@ -50,6 +87,13 @@ class ScoringConfig:
     id_decisive: float = _var(0.99, "identifier", "Score floor of a match sharing an identity-document number.")
     id_weak_name: float = _var(0.3, "identifier",
                                "Name score under which a shared document floors the score 0.04 lower.")
+
+    def __post_init__(self) -> None:
+        # retrieval's score ceilings take each feature at its most favourable value: a weight
+        # of the wrong sign would make them too low, and names that match would go unscored
+        for name, sign in MODEL_FEATURES:
+            if getattr(self, f"w_{name}") * sign < 0:
+                raise ValueError(f"w_{name} must be {'≥' if sign > 0 else '≤'} 0")
 
     @classmethod
     def rows(cls) -> list[tuple[str, str, float, str]]:

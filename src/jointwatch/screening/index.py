@@ -46,7 +46,6 @@ MIN_FUZZY_KEY = 3
 MIN_WEIGHT = 0.05
 TEXT = "="                 # postings of whole words (canonical spelling) are keyed "=word"
 NEAR_RANK = 0.7          # a key one edit away ranks a name at this share of an exact key
-NEAR_SIMILARITY = 0.85   # the highest word similarity a near key can lead to (compare.FUZZY's cap)
 # the highest a shared key can lead to: a romanisation of a word in Arabic script
 KEY_SIMILARITY = 0.98
 BOUND_SLACK = 0.05
@@ -277,10 +276,13 @@ class ScreeningIndex:
         if not token.native and (TEXT + token.canonical) in self.postings:
             parts.append((self.postings[TEXT + token.canonical], w_text, w_text))
         exact = {k for k in token.keys if k in self.postings}
-        # a shared skeleton may still align as a close spelling (fuzzy), worth the word's weight
-        parts += [(self.postings[k], w_key, max(w_key, KEY_SIMILARITY * w_text)) for k in exact]
+        # a shared skeleton may still align as a close spelling (fuzzy), worth the word's weight,
+        # or as a romanisation, worth the heavier of the two words' weights (compare._proof)
+        cross = 1.0 if token.native else w_text
+        parts += [(self.postings[k], w_key, max(w_key, KEY_SIMILARITY * cross)) for k in exact]
         near = {n for key in token.keys for n in self.near_keys(key)} - exact
-        parts += [(self.postings[k], w_key * NEAR_RANK, NEAR_SIMILARITY * w_text) for k in near]
+        # a key one edit away: a close spelling, or a romanisation all the same (ظواهري / Zawahri)
+        parts += [(self.postings[k], w_key * NEAR_RANK, KEY_SIMILARITY * cross) for k in near]
         return parts
 
     def joined_postings(self, a: Token, b: Token) -> list[np.ndarray]:

@@ -92,13 +92,13 @@ class NameComparison:
     features: NameFeatures
 
     def explanation(self, query: AnalyzedName, listed: AnalyzedName, query_weights: Weights,
-                    qualifiers: list[Qualifier] | None = None) -> Explanation:
+                    listed_weights: Weights, qualifiers: list[Qualifier] | None = None) -> Explanation:
         """Which word matched which, how and with what weight; what was left over or ignored."""
         q_used = {m.query_position for m in self.matches}
         c_used = {m.listed_position for m in self.matches}
         return Explanation(
             words=[WordMatch(m.query.original, m.listed.original, m.rule, round(m.similarity, 3),
-                             round(match_weight(m, query_weights), 3)) for m in self.matches],
+                             round(match_weight(m, query_weights, listed_weights), 3)) for m in self.matches],
             unmatched_query=[t.original for i, t in enumerate(query.tokens) if i not in q_used],
             unmatched_listed=[t.original for j, t in enumerate(listed.tokens) if j not in c_used],
             ignored=list(query.ignored) + list(listed.ignored),
@@ -137,7 +137,7 @@ class Screener:
         q_weights = self.index.weights_of(query)
         result = compare_names(query, listed, q_weights, self.index.weights_of(listed), person=schema == "Person",
                                config=self.config)
-        return result.score, result.explanation(query, listed, q_weights)
+        return result.score, result.explanation(query, listed, q_weights, self.index.weights_of(listed))
 
     @property
     def threshold(self) -> float:
@@ -195,7 +195,8 @@ class Screener:
             score, reasons = apply_qualifiers(query, entity, comparison.features, config)
             if score < threshold:
                 continue
-            explanation = comparison.explanation(analyzed, self.index.names[n_idx], q_weights, reasons)
+            explanation = comparison.explanation(analyzed, self.index.names[n_idx], q_weights,
+                                                 self.index.name_weights[n_idx], reasons)
             matches.append(Match(entity.entity_id, entity.source, entity.reference, entity.schema,
                                  entity.caption, self.index.names[n_idx].original, round(score, 4),
                                  entity.list_version, explanation))
