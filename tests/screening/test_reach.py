@@ -15,9 +15,9 @@ import pytest
 from jointwatch.names import analyze_name
 from jointwatch.screening import Query, Reach, ScoringConfig, Screener, Subject
 
-CHANGED = ScoringConfig(threshold=0.3, evidence_scale=1.5, w_query_coverage=2.0, w_evidence=4.0, w_rarest=1.0,
-                        w_one_word=0.0, w_weak_share=-0.5, birth_date_exact=2.5, birth_date_partial=1.0,
-                        country_match=0.6, birth_date_mismatch=0.8)
+CHANGED = ScoringConfig(threshold=0.5, evidence_scale=1.5, w_evidence=2.0, w_rarest=0.5, w_one_word=0.0,
+                        w_weak_share=-1.0, birth_date_exact=2.5, birth_date_partial=1.0, country_match=0.6,
+                        birth_date_mismatch=0.8)
 
 
 def _queries(screener: Screener) -> list[Query]:

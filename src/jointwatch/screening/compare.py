@@ -73,6 +73,8 @@ def token_similarity(a: Token, b: Token) -> tuple[float, str]:
         return _RULE_SIM[VARIANT], VARIANT
     if a.known and b.known:
         return 0.0, ""  # two different known names (Muhammad, Mahmud) whatever their letters
+    if not (a.text.isalpha() and b.text.isalpha()):
+        return 0.0, ""  # numbers (Plant 163, Plant 140) are the same or not at all
     key = _shared_key(a, b)
     a_arabic, b_arabic = is_arabic_script(a.original), is_arabic_script(b.original)
     if a_arabic != b_arabic:

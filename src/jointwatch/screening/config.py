@@ -75,8 +75,8 @@ class ScoringConfig:
     w_organisation: float = _learned("organisation", "1 when the query is not a person's name.")
     # -- facts besides the name (qualifiers.apply_qualifiers), in matched-word weight units:
     #    a rare word is about 0.8
-    birth_date_exact: float = _var(1.2, "evidence", "Evidence added by a full birth date that is listed.")
-    birth_date_partial: float = _var(0.5, "evidence",
+    birth_date_exact: float = _var(2.0, "evidence", "Evidence added by a full birth date that is listed.")
+    birth_date_partial: float = _var(1.0, "evidence",
                               "Evidence added by a birth date agreeing as far as both go, or with day/month swapped.")
     country_match: float = _var(0.2, "evidence", "Evidence added by a country that is listed.")
     birth_date_same_year: float = _var(0.9, "penalty", "Factor of a birth date in the listed year, on another day.")
