@@ -31,6 +31,8 @@ EXACT, VARIANT, TRANSLITERATION, SKELETON, SHORT_SKELETON, NEAR_SKELETON, FUZZY,
     "joined")
 # Matches that rest on the consonant skeleton alone prove what the skeleton proves.
 KEY_RULES = frozenset({SKELETON, SHORT_SKELETON, NEAR_SKELETON})
+# Matches that say "the same word": as written, a known variant, a romanisation.
+STRONG_RULES = frozenset({EXACT, VARIANT, TRANSLITERATION})
 # Matches that say "alike", not "the same word": the score weighs how much of a match rests on them.
 WEAK_RULES = frozenset({SKELETON, SHORT_SKELETON, NEAR_SKELETON, FUZZY, INITIAL, JOINED})
 _RULE_SIM = {EXACT: 1.0, VARIANT: 0.95, TRANSLITERATION: 0.98, SKELETON: 0.9, SHORT_SKELETON: 0.75,
@@ -199,6 +201,7 @@ class NameFeatures:
     weak_share: float = 0.0    # share of the matched weight resting on skeletons, fuzzy spellings, initials
                                # of common words (each weighed by how common: 1 − its weight)
     unmatched_listed: float = 0.0  # the heaviest listed word left unmatched at its full cost
+    complete: bool = False     # every word of both names matched as written, a variant or a romanisation
 
 
 def _proof(match: TokenMatch, mine: Weights, theirs: Weights, i: int, j: int, mine_is_query: bool) -> float:
@@ -268,6 +271,8 @@ def name_features(query: AnalyzedName, listed: AnalyzedName, matches: list[Token
         rarest=max(proved, default=0.0),
         weak_share=weak / mq if mq else 0.0,
         unmatched_listed=c_heaviest,
+        complete=(len(by_q) == len(query.tokens) and len(by_c) == len(listed.tokens)
+                  and all(m.rule in STRONG_RULES for m in matches)),
     )
 
 

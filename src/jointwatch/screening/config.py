@@ -41,7 +41,7 @@ def _learned(feature: str, doc: str) -> Any:
 MODEL_FEATURES: tuple[tuple[str, int], ...] = (
     ("query_coverage", 1), ("listed_coverage", 1), ("log_query_coverage", 1), ("log_listed_coverage", 1),
     ("evidence", 1), ("log_evidence", 1), ("rarest", 1), ("covered_evidence", 1), ("covered_rarest", 1),
-    ("one_word", -1),
+    ("complete", 1), ("complete_organisation", 1), ("one_word", -1),
     ("weak_share", -1), ("order_mismatch", -1), ("unmatched_listed", -1), ("organisation", 0))
 
 
@@ -64,6 +64,9 @@ class ScoringConfig:
     w_rarest: float = _learned("rarest", "The most one matched word proved (similarity × weight; ≥ 0).")
     w_covered_evidence: float = _learned("covered_evidence", "query coverage × listed coverage × evidence (≥ 0).")
     w_covered_rarest: float = _learned("covered_rarest", "query coverage × rarest (≥ 0).")
+    w_complete: float = _learned("complete", "1 when every word of both names matched as written, as a variant "
+                                 "or a romanisation (≥ 0).")
+    w_complete_organisation: float = _learned("complete_organisation", "complete, for an organisation's name (≥ 0).")
     w_one_word: float = _learned("one_word", "1 when one word matched and either name has more (≤ 0).")
     w_weak_share: float = _learned("weak_share",
                                    "Share of the matched weight resting on skeletons, fuzzy spellings, initials of "

@@ -34,7 +34,7 @@ from jointwatch.names import (
     joined_keys,
     name_variants,
 )
-from jointwatch.screening.compare import ADDED_WORD
+from jointwatch.screening.compare import ADDED_WORD, LISTED_ADDED_WORD
 from jointwatch.screening.model import Listed, Weights
 
 # Bump when the index layout changes or a migration rewrites what it holds (3: entity ids
@@ -52,6 +52,7 @@ BOUND_SLACK = 0.05
 MIN_JOINED_KEY = 4
 SHORT_WORD_WEIGHT = 0.35
 TRADE_WORD_WEIGHT = 0.15
+LISTED_BOUND_WORDS = 8    # listed words a few query words can cover that the bound keeps track of
 
 
 def _joined_keys(name: AnalyzedName) -> set[str]:
@@ -130,8 +131,37 @@ class ScreeningIndex:
         self._keep: list[Token] = []
         self._near_cache: dict[str, tuple[str, ...]] = {}
         self.name_weights = [self.weights_of(n) for n in self.names]
+        self._listed_bounds()
         self._weights.clear()  # listed words' weights live in name_weights; the cache is for queries
         self._keep.clear()
+
+    def _listed_bounds(self) -> None:
+        """Per listed name, the cumulative sums of its heaviest words' weights and its whole
+        weight: how much of it a few matched words can cover (``listed_cover_bound``). A word
+        in Arabic script counts 1.0, since a romanisation counts the Latin spelling's weight."""
+        cums = np.zeros((len(self.names), LISTED_BOUND_WORDS), dtype=np.float32)
+        totals = np.zeros(len(self.names), dtype=np.float32)
+        for n, (name, weights) in enumerate(zip(self.names, self.name_weights, strict=True)):
+            words = sorted((1.0 if t.native else w for t, w in zip(name.tokens, weights.text, strict=True)),
+                           reverse=True)
+            running = np.cumsum(words[:LISTED_BOUND_WORDS]) if words else np.zeros(1)
+            cums[n, :len(running)] = running
+            cums[n, len(running):] = running[-1]
+            totals[n] = sum(words)
+        self._listed_cum = cums
+        self._listed_total = totals
+
+    def listed_cover_bound(self, names: np.ndarray, words_hit: np.ndarray) -> np.ndarray:
+        """The most of each listed name the query can cover when ``words_hit`` of its words reach
+        it: each may match one listed word (two, written joined), and every word left over may
+        cost as little as LISTED_ADDED_WORD of its weight (compare._unmatched_weight)."""
+        if not len(names):
+            return np.ones(0, dtype=np.float32)
+        k = np.minimum(2 * words_hit, LISTED_BOUND_WORDS) - 1
+        covered = self._listed_cum[names, k]
+        left = np.maximum(self._listed_total[names] - covered, 0.0)
+        bound = covered / np.maximum(covered + LISTED_ADDED_WORD * left, 1e-9) + BOUND_SLACK
+        return np.where(2 * words_hit >= LISTED_BOUND_WORDS, 1.0, np.minimum(bound, 1.0))
 
     # -- word weights -------------------------------------------------------------------
 

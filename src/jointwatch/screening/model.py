@@ -79,7 +79,7 @@ class WordMatch:
 
     query: str
     listed: str
-    rule: str            # exact, variant, skeleton, short-skeleton, near-skeleton, fuzzy, initial
+    rule: str            # exact, variant, transliteration, skeleton, short-/near-skeleton, fuzzy, initial, joined
     similarity: float
     weight: float        # how rare the word is on the lists (1 = never seen, ~0.2 = Mohammed)
 

@@ -28,6 +28,7 @@ DEFAULT_THRESHOLD = DEFAULT_SCORING.threshold
 # The log features' floors: a coverage of nothing is not minus infinity, and some evidence
 # is there when any word matched (the product of coverage and evidence is a log-linear term).
 MIN_COVERAGE = 0.01
+BOUND_SLACK = 0.05
 EVIDENCE_FLOOR = 0.25
 
 
@@ -45,6 +46,8 @@ def feature_vector(f: NameFeatures, p: ScoringConfig = DEFAULT_SCORING, person: 
         f.rarest,
         f.query_coverage * f.listed_coverage * evidence,
         f.query_coverage * f.rarest,
+        float(f.complete),
+        float(f.complete and not person),
         float(one_word),
         f.weak_share,
         float(not person and not f.in_order),
@@ -78,22 +81,28 @@ def one_word_rule_applies(words: Sequence[Token]) -> bool:
 
 def score_ceilings(coverage_bound: np.ndarray, weight_bound: np.ndarray, words_hit: np.ndarray,
                    one_word_rule: bool | np.ndarray, person: bool | np.ndarray,
-                   p: ScoringConfig = DEFAULT_SCORING) -> np.ndarray:
+                   p: ScoringConfig = DEFAULT_SCORING, listed_bound: float | np.ndarray = 1.0) -> np.ndarray:
     """The highest name score each retrieved name could reach, from what retrieval knows of
     it (``ScreeningIndex.retrieve_arrays``); names whose ceiling is under the threshold are
-    not scored at all. ``one_word_rule`` and ``person`` may be one value or one per name.
+    not scored at all. ``one_word_rule`` and ``person`` may be one value or one per name;
+    ``listed_bound`` the most of each listed name that can be covered (``ScreeningIndex.
+    listed_cover_bound``; 1.0 when not known).
 
-    Each feature takes its most favourable value the bounds allow: the coverage bound, the
-    whole listed name matched, the evidence and the rarest word of the weight bound, nothing
-    weak, nothing left out, in order; the one-word feature only where it surely applies."""
+    Each feature takes its most favourable value the bounds allow: the coverage bounds, the
+    evidence and the rarest word of the weight bound, nothing weak, nothing left out, in
+    order; the one-word feature only where it surely applies."""
     organisation = np.logical_not(person).astype(np.float64)
     evidence = 1 - np.exp(-weight_bound / p.evidence_scale)
     one_word = np.logical_and(one_word_rule, words_hit == 1).astype(np.float64)
     coverage = np.maximum(coverage_bound, MIN_COVERAGE)
-    logit = (p.intercept + p.w_query_coverage * coverage + p.w_listed_coverage
-             + p.w_log_query_coverage * np.log(coverage) + p.w_evidence * evidence
-             + p.w_log_evidence * np.log(EVIDENCE_FLOOR + (1 - EVIDENCE_FLOOR) * evidence)
+    listed = np.maximum(listed_bound, MIN_COVERAGE)
+    # a complete match needs both names wholly covered (the bounds carry a little slack)
+    complete = np.logical_and(coverage >= 1.0 - BOUND_SLACK, listed >= 1.0 - BOUND_SLACK).astype(np.float64)
+    logit = (p.intercept + p.w_query_coverage * coverage + p.w_listed_coverage * listed
+             + p.w_log_query_coverage * np.log(coverage) + p.w_log_listed_coverage * np.log(listed)
+             + p.w_evidence * evidence + p.w_log_evidence * np.log(EVIDENCE_FLOOR + (1 - EVIDENCE_FLOOR) * evidence)
              + (p.w_rarest + p.w_covered_rarest * coverage) * np.minimum(weight_bound, 1.0)
-             + p.w_covered_evidence * coverage * evidence + p.w_one_word * one_word
+             + p.w_covered_evidence * coverage * listed * evidence + p.w_one_word * one_word
+             + (p.w_complete + p.w_complete_organisation * organisation) * complete
              + p.w_organisation * organisation)
     return 1 / (1 + np.exp(-logit))

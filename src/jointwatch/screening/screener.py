@@ -165,7 +165,8 @@ class Screener:
         found = self.index.retrieve_arrays(analyzed, CANDIDATES, person)
         # with the most the birth date and country may add, names that still cannot reach the threshold are skipped
         ceilings = score_ceilings(found.cover, found.weight_bound + evidence_ceiling(query, config), found.words,
-                                  one_word_rule_applies(analyzed.tokens), person, config)
+                                  one_word_rule_applies(analyzed.tokens), person, config,
+                                  self.index.listed_cover_bound(found.names, found.words))
         for i in np.flatnonzero(ceilings >= threshold).tolist():
             n_idx, e_idx, ceiling = int(found.names[i]), int(found.entities[i]), float(ceilings[i])
             held = best.get(e_idx)
