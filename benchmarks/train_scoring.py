@@ -152,7 +152,8 @@ def fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, start: np.ndarray,
         return float(value), grad
 
     bounds = [(None, None)] + [((0, None) if s > 0 else (None, 0) if s < 0 else (None, None)) for s in signs]
-    return np.asarray(minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds).x)
+    return np.asarray(minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds,
+                               options={"maxiter": 20_000, "ftol": 1e-13, "gtol": 1e-9}).x)
 
 
 def calibrate(queries: list[QuerySet], theta: np.ndarray) -> np.ndarray:
@@ -245,7 +246,8 @@ def main() -> int:
         queries = collect(sets, ScreeningIndex(listed))
         if args.features:
             args.features.write_bytes(pickle.dumps(queries))
-    theta = np.asarray([DEFAULT_SCORING.intercept] + [getattr(DEFAULT_SCORING, f"w_{n}") for n, _ in MODEL_FEATURES])
+    # a fixed start (not the shipped model), so that a refit gives the same weights
+    theta = np.zeros(len(MODEL_FEATURES) + 1)
     for round_ in range(ROUNDS):
         x, y, w = design(queries, "dev", theta)
         theta = fit(x, y, w, theta)
