@@ -22,13 +22,13 @@ import numpy as np
 from jointwatch.names import Token
 from jointwatch.screening.compare import NameFeatures
 from jointwatch.screening.config import DEFAULT_SCORING, MODEL_FEATURES, ScoringConfig
+from jointwatch.screening.index import BOUND_SLACK
 
 # Default alert threshold (docs/screening.md gives the alert rates measured at it).
 DEFAULT_THRESHOLD = DEFAULT_SCORING.threshold
 # The log features' floors: a coverage of nothing is not minus infinity, and some evidence
 # is there when any word matched (the product of coverage and evidence is a log-linear term).
 MIN_COVERAGE = 0.01
-BOUND_SLACK = 0.05
 EVIDENCE_FLOOR = 0.25
 
 
