@@ -29,6 +29,7 @@ LAYERS: list[set[str]] = [
     {"store"},
     {"screening"},
     {"travel", "payments", "network", "media"},
+    {"sharing"},
     {"api"},
     {"cli"},
 ]

@@ -33,7 +33,7 @@ from tests.store.conftest import make_store
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 # the exit codes a status may come with: a caller's mistake is never exit 1, a server fault never 7
-EXITS_OF_STATUS = {404: {6}, 409: {4}, 422: {3, 7}, 429: {4}, 500: {1, 4}, 501: {10}, 502: {5}, 503: {4, 9}}
+EXITS_OF_STATUS = {403: {4}, 404: {6}, 409: {4}, 422: {3, 7}, 429: {4}, 500: {1, 4}, 501: {10}, 502: {5}, 503: {4, 9}}
 # modules that run something when imported (a migration environment, the CLI's __main__)
 NOT_IMPORTED = (".migrations", "__main__")
 

@@ -116,6 +116,21 @@ class LimitReachedError(ConflictError):
         self.retry_after = retry_after  # seconds until the allowance has room again
 
 
+class ForbiddenError(ConflictError):
+    """The caller may see the thing but not do this to it (edit another member's partner entry, pass on an
+    entry its handling forbids); nothing was changed."""
+
+    http_status = 403
+    slug = "forbidden"
+
+
+class BundleRefusedError(ForbiddenError):
+    """A federation bundle that is not signed by a key of the link, was changed after signing, or was
+    accepted before (a replay); nothing of it was stored and the refusal is audited."""
+
+    slug = "bundle-refused"
+
+
 class StoreError(JointwatchError):
     """The store itself failed: no store at that path, a bad URL, a failed migration, a database that cannot
     be reached."""

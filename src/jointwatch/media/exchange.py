@@ -32,8 +32,9 @@ from pathlib import Path
 from jointwatch import csvsafe
 from jointwatch.errors import JointwatchError, ListFormatError
 from jointwatch.media.bank import new_item
-from jointwatch.media.labels import CONTENT_TYPES, DEFAULT_EXPORT_TLP, Labels, make_labels, tlp_allows
+from jointwatch.media.labels import CONTENT_TYPES, DEFAULT_EXPORT_TLP, Labels, make_labels
 from jointwatch.media.signature import Signature
+from jointwatch.releasability import tlp_allows
 from jointwatch.store import BankItem, Engine, Viewer, add_bank_items, exportable_bank_rows, get_member
 
 FORMATS = ("jointwatch-csv", "jointwatch-json", "te-signals", "te-json")

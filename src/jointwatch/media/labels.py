@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from jointwatch.errors import InvalidInputError
+from jointwatch.releasability import TLP_LEVELS
 
 # GIFCT's and Tech Against Terrorism's working categories of terrorist content.
 CONTENT_TYPES = ("logo", "execution", "attack", "recruitment", "instruction", "glorification", "threat",
                  "propaganda", "other")
-# Traffic Light Protocol 2.0: who the label (and the hash) may be passed on to.
-TLP_LEVELS = ("clear", "green", "amber", "amber+strict", "red")
 # what leaves the bank in an export by default: up to amber, the usual partner-to-partner level
 DEFAULT_EXPORT_TLP = "amber"
 
@@ -38,7 +37,3 @@ def make_labels(content_type: str, group: str | None = None, tlp: str = "amber")
     name = " ".join(group.split()) if group else None
     return Labels(content_type.strip().lower(), name or None, level)
 
-
-def tlp_allows(level: str, ceiling: str) -> bool:
-    """Whether an item at TLP ``level`` may go out in an export capped at ``ceiling``."""
-    return TLP_LEVELS.index(level) <= TLP_LEVELS.index(ceiling)

@@ -19,9 +19,25 @@ from jointwatch.screening.freshness import (
     OnStale,
     check_lists,
 )
-from jointwatch.screening.from_store import COUNTRY_PROPS, ID_PROPS, NAME_PROPS, index_from_store, open_screener
+from jointwatch.screening.from_store import (
+    COUNTRY_PROPS,
+    ID_PROPS,
+    NAME_PROPS,
+    index_from_store,
+    listed_from_properties,
+    open_screener,
+)
 from jointwatch.screening.index import normalize_identifier
-from jointwatch.screening.model import QUERY_SCHEMATA, Explanation, Listed, Match, Qualifier, Query, WordMatch
+from jointwatch.screening.model import (
+    QUERY_SCHEMATA,
+    Explanation,
+    Listed,
+    Match,
+    Qualifier,
+    Query,
+    SharedLabel,
+    WordMatch,
+)
 from jointwatch.screening.reach import Reach, Subject
 from jointwatch.screening.score import DEFAULT_THRESHOLD
 from jointwatch.screening.screener import Screener, prepare
@@ -46,10 +62,12 @@ __all__ = [
     "Reach",
     "ScoringConfig",
     "Screener",
+    "SharedLabel",
     "Subject",
     "WordMatch",
     "check_lists",
     "index_from_store",
+    "listed_from_properties",
     "match_record",
     "normalize_identifier",
     "open_screener",

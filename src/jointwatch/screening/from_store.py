@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 
 from sqlalchemy import Engine
 
@@ -43,14 +43,27 @@ def _listing(source: str, reference: str, version: str,
     if not heads:
         return None
     entity_id, schema = heads[0][2], heads[0][3]
-    mine = [r for r in rows if r[2] == entity_id]
-    # documents hang off the listed entity through their holder
+    properties: dict[str, list[str]] = {}
+    for r in rows:
+        if r[2] == entity_id:
+            properties.setdefault(r[4], []).append(r[5])
+    # documents hang off the listed entity through their holder: their numbers are the entity's
     documents = {r[2] for r in rows if r[4] == "holder" and r[5] == entity_id}
-    raw_names = [r[5] for r in mine if r[4] in NAME_PROPS]
+    properties.setdefault("idNumber", []).extend(r[5] for r in rows if r[4] in ID_PROPS and r[2] in documents)
+    return listed_from_properties(entity_id, schema, properties, source, reference, version)
+
+
+def listed_from_properties(entity_id: str, schema: str, properties: Mapping[str, Sequence[str]], source: str,
+                           reference: str, version: str) -> Listed | None:
+    """One entity as the index holds it, from its FtM properties (None when it has no name):
+    the one way an official listing and a partner entry become screenable alike."""
+    def values(*props: str) -> list[str]:
+        return [v for p in props for v in properties.get(p, ())]
+
+    raw_names = values(*NAME_PROPS)
     # the caption is the list's main name, in Latin script where there is one
-    primary = sorted((r[5] for r in mine if r[4] == "name"), key=lambda n: (not n.isascii(), n))
-    idents = {normalize_identifier(r[5]) for r in rows
-              if r[4] in ID_PROPS and (r[2] == entity_id or r[2] in documents)}
+    primary = sorted(values("name"), key=lambda n: (not n.isascii(), n))
+    idents = {normalize_identifier(v) for v in values(*ID_PROPS)}
     names = analyze_names(sorted(raw_names, key=lambda n: (not n.isascii(), n)), schema)
     if not names:
         return None
@@ -58,9 +71,9 @@ def _listing(source: str, reference: str, version: str,
         entity_id=entity_id, schema=schema, source=source, reference=reference, list_version=version,
         caption=primary[0] if primary else names[0].original,
         names=names,
-        birth_dates=tuple(sorted({r[5] for r in mine if r[4] == "birthDate"})),
-        countries=frozenset(r[5] for r in mine if r[4] in COUNTRY_PROPS),
-        gender=next((r[5] for r in mine if r[4] == "gender"), None),
+        birth_dates=tuple(sorted(set(values("birthDate")))),
+        countries=frozenset(values(*COUNTRY_PROPS)),
+        gender=next(iter(values("gender")), None),
         identifiers=frozenset(i for i in idents if len(i) >= MIN_IDENTIFIER),
     )
 

@@ -239,9 +239,11 @@ class ScreeningIndex:
             r.names.tolist(), r.entities.tolist(), r.scores.tolist(), r.cover.tolist(), r.weight_bound.tolist(),
             r.words.tolist(), strict=True)]
 
-    def retrieve_arrays(self, name: AnalyzedName, limit: int = 200, person: bool = True) -> Retrieved:
+    def retrieve_arrays(self, name: AnalyzedName, limit: int = 200, person: bool = True,
+                        visible: np.ndarray | None = None) -> Retrieved:
         """``retrieve`` as arrays, for the screener to filter without a Python loop (``person``:
-        whether the query is a person's name, which its bounds depend on)."""
+        whether the query is a person's name, which its bounds depend on). ``visible``: one flag
+        per entity; the others are left out before the best ``limit`` are chosen."""
         arrays: list[np.ndarray] = []
         weights: list[np.ndarray] = []
         bounds: list[np.ndarray] = []
@@ -286,6 +288,11 @@ class ScreeningIndex:
         bound = np.bincount(inverse, weights=np.concatenate(bounds))
         hit_text = np.bincount(inverse, weights=np.concatenate(texts))
         words = np.bincount(inverse)
+        if visible is not None:
+            keep = visible[self.name_owner[uniq]]
+            uniq, raw, bound, hit_text, words = uniq[keep], raw[keep], bound[keep], hit_text[keep], words[keep]
+            if not len(uniq):
+                return Retrieved.empty()
         cover, weight_bound = retrieval_bounds(bound, hit_text, total, words, person,
                                                self.addition_weight(name.tokens) if person else 0.0)
         # among names sharing the same words, shorter ones cover more of themselves

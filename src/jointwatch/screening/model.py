@@ -105,6 +105,16 @@ class Explanation:
 
 
 @dataclass(frozen=True)
+class SharedLabel:
+    """On a partner hit: whose entry it is and the rules it is shared under (jointwatch.releasability)."""
+
+    originator: str          # the member that shared it ("border-police", or "border-police@agency-b")
+    tlp: str
+    handling: tuple[str, ...]
+    version: int             # the entry's version that matched
+
+
+@dataclass(frozen=True)
 class Match:
     """A listed entity that may be the subject, with the evidence."""
 
@@ -117,6 +127,7 @@ class Match:
     score: float
     list_version: str
     explanation: Explanation
+    shared: SharedLabel | None = None   # a partner entry's hit (source "shared"); None for an official list
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -149,11 +149,14 @@ class Screener:
         return Screener(self.index.subset(entities), config=self.config)
 
     def screen(self, query: Query, threshold: float | None = None, limit: int = 10,
-               member_id: int | None = None, config: ScoringConfig | None = None) -> list[Match]:
+               member_id: int | None = None, config: ScoringConfig | None = None,
+               visible: np.ndarray | None = None) -> list[Match]:
         """Listed entities that may be the subject, best first, at or above the threshold.
 
         ``member_id``: whose false-positive decisions suppress matches (the service's caller, the CLI's --member).
-        ``config``: other weights for this call (its threshold too, unless ``threshold`` is given)."""
+        ``config``: other weights for this call (its threshold too, unless ``threshold`` is given).
+        ``visible``: one flag per entity of the index; the others are dropped before anything is
+        scored, so an entity the caller may not see costs it no time (partner entries)."""
         query = prepare(query)
         config = self.config if config is None else config
         threshold = config.threshold if threshold is None else threshold
@@ -162,7 +165,7 @@ class Screener:
         cache = SimilarityCache(analyzed)
         best: dict[int, tuple[int, NameComparison]] = {}
         person = query.schema == "Person"
-        found = self.index.retrieve_arrays(analyzed, CANDIDATES, person)
+        found = self.index.retrieve_arrays(analyzed, CANDIDATES, person, visible)
         # with the most the birth date and country may add, names that still cannot reach the threshold are skipped
         ceilings = score_ceilings(found.cover, found.weight_bound + evidence_ceiling(query, config), found.words,
                                   one_word_rule_applies(analyzed.tokens), person, config,
@@ -181,6 +184,8 @@ class Screener:
         # a listed document number is decisive: its holder is scored whatever the name retrieval found
         for number in query.id_numbers:
             for e_idx in self.index.by_identifier(number):
+                if visible is not None and not visible[e_idx]:
+                    continue
                 entity = self.index.entities[e_idx]
                 for n_idx in self.index.names_of(e_idx):
                     result = compare_names(analyzed, self.index.names[n_idx], q_weights,

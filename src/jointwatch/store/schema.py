@@ -408,3 +408,170 @@ media_disputes = Table(
     UniqueConstraint("item_id", "member_id", name="uq_media_disputes_item_member"),
     Index("ix_media_disputes_member_at", "member_id", "at"),
 )
+
+# ---- partner sharing (issue 16); migration 0015 ----
+
+# Named sets of members an entry may be distributed to (MISP's sharing groups). The owner
+# manages who is in it; a member sees the groups it belongs to.
+sharing_groups = Table(
+    "sharing_groups",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("owner_member_id", Integer, ForeignKey("members.id"), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+sharing_group_members = Table(
+    "sharing_group_members",
+    metadata,
+    Column("group_id", Integer, ForeignKey("sharing_groups.id"), primary_key=True),
+    Column("member_id", Integer, ForeignKey("members.id"), primary_key=True),
+)
+
+# A partner entry: one FtM entity a member (or, through a federation link, another server's
+# member) contributes under rules. ``ref`` is global (it travels between servers); the row
+# holds the current version's labels, ``shared_entry_versions`` every version's entity.
+# Entries are withdrawn (status), never deleted.
+shared_entries = Table(
+    "shared_entries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ref", String(64), nullable=False, unique=True),
+    # the local member that contributed it; None for an entry that came through a link
+    Column("member_id", Integer, ForeignKey("members.id"), nullable=True),
+    Column("originator", String(255), nullable=False),     # "border-police" or "border-police@agency-b"
+    Column("link_id", Integer, nullable=True),              # the federation link it came through
+    Column("schema", String(32), nullable=False),
+    Column("caption", Text, nullable=False),
+    Column("distribution", String(16), nullable=False),    # originator, members, group, server, connected
+    Column("audience", Text, nullable=False),               # JSON: member ids (members) or [group id] (group)
+    Column("tlp", String(16), nullable=False),
+    Column("handling", Text, nullable=False),               # JSON list of handling codes
+    Column("reason", Text, nullable=False),
+    Column("expires_on", Date, nullable=True),
+    Column("status", String(16), nullable=False),           # active, withdrawn
+    Column("version", Integer, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    # the sharing generation of the last change: what a sync sends after a checkpoint
+    Column("seq", Integer, nullable=False),
+    Index("ix_shared_entries_member", "member_id"),
+    Index("ix_shared_entries_seq", "seq"),
+)
+
+# Every version of every entry, appended: the entity (FtM JSON), its labels, who changed what and why.
+shared_entry_versions = Table(
+    "shared_entry_versions",
+    metadata,
+    Column("entry_id", Integer, ForeignKey("shared_entries.id"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("entity", Text, nullable=False),                 # FtM entity JSON of this version
+    Column("labels", Text, nullable=False),                 # JSON: the labels of this version (as the entry row)
+    Column("change", String(16), nullable=False),           # shared, edited, withdrawn, imported, synced
+    Column("member_id", Integer, nullable=True),
+    Column("user", String(128), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+)
+
+# One counter bumped in the same transaction as every change of an entry, a group or a
+# link: a screener compares it to the one it was built on, so a withdrawal stops matching
+# at the next request, in every process.
+sharing_state = Table(
+    "sharing_state",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("generation", Integer, nullable=False),
+)
+
+# Files attached to entries (documents, photographs, imagery): stored once by SHA-256.
+evidence_blobs = Table(
+    "evidence_blobs",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("size", Integer, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+)
+
+# An entry's evidence with its chain of custody: who added it, when, from where; a TLP at
+# least as strict as the entry's; capture time and place read from the file.
+shared_evidence = Table(
+    "shared_evidence",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ref", String(32), nullable=False, unique=True),
+    Column("entry_id", Integer, ForeignKey("shared_entries.id"), nullable=False),
+    Column("sha256", String(64), ForeignKey("evidence_blobs.sha256"), nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("media_type", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("tlp", String(16), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("member_id", Integer, nullable=True),
+    Column("user", String(128), nullable=False),
+    Column("origin", String(255), nullable=False),          # where from: "upload 10.0.0.7", "cli", "link agency-b"
+    Column("captured_at", UtcDateTime(), nullable=True),
+    Column("latitude", Float, nullable=True),
+    Column("longitude", Float, nullable=True),
+    Column("status", String(16), nullable=False),           # active, withdrawn
+    Column("added_at", UtcDateTime(), nullable=False),
+    Index("ix_shared_evidence_entry", "entry_id"),
+)
+
+# The sharing trail, appended, never edited: shared, edited, withdrawn, viewed, matched,
+# exported, imported, sent and received over a link; so an originator can see where its
+# entries went and who matched them.
+sharing_events = Table(
+    "sharing_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("entry_id", Integer, nullable=True),
+    Column("member_id", Integer, nullable=True),            # who acted (None: a link or the server)
+    Column("user", String(128), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("counterpart", String(255), nullable=False),     # to whom / from where
+    Column("detail", Text, nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Index("ix_sharing_events_entry", "entry_id"),
+)
+
+# Federation: this server's Ed25519 signing keys (rotated, never deleted: old bundles stay checkable).
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key_id", String(64), nullable=False, unique=True),
+    Column("private_key", Text, nullable=False),            # PKCS#8 PEM
+    Column("public_key", Text, nullable=False),             # raw, base64
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("retired_at", UtcDateTime(), nullable=True),
+)
+
+# A connected server: where it is, the public keys it signs with (exchanged out of band),
+# how far its entries may be redistributed here, and the checkpoints of both directions.
+federation_links = Table(
+    "federation_links",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("url", String(512), nullable=True),
+    Column("peer_keys", Text, nullable=False),              # JSON {key_id: base64 raw public key}
+    Column("api_key", Text, nullable=True),                 # the key this server presents to the peer
+    Column("member_id", Integer, ForeignKey("members.id"), nullable=False),  # the peer as a member here
+    Column("allow", String(16), nullable=False),            # server (downgrade) or connected
+    Column("pushed_seq", Integer, nullable=False),
+    Column("pulled_seq", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+# Bundles a link has accepted (by id): a replayed bundle is refused and audited.
+federation_bundles = Table(
+    "federation_bundles",
+    metadata,
+    Column("link_id", Integer, ForeignKey("federation_links.id"), primary_key=True),
+    Column("bundle_id", String(64), primary_key=True),
+    Column("seq", Integer, nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+)

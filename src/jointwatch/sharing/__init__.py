@@ -1,0 +1,45 @@
+"""Sharing information on terrorists between partners who do not fully trust each other.
+
+Partner entries (FtM entities shared under a distribution, a TLP 2.0 marking and handling
+codes; ``jointwatch.releasability`` says who may see, match and pass on each), their
+versions and withdrawal; screening that sees only what is releasable to the caller.
+
+    from jointwatch.sharing import EntryInput, share_entry
+    from jointwatch.releasability import Labels
+    entry = share_entry(engine, member_id, "officer1",
+                        EntryInput("Person", {"name": ["Abu Example"], "birthDate": ["1980"]}),
+                        Labels("members", (2,), "amber", ("consent-before-action",), "EU 2017/541 art. 3"))
+"""
+
+from jointwatch.sharing.entries import (
+    SCHEMATA,
+    EntryInput,
+    EntryView,
+    clean_entity,
+    edit_entry,
+    passable,
+    releasable_ids,
+    share_entry,
+    view_entry,
+    visible_entries,
+    withdraw_entry,
+)
+from jointwatch.sharing.screening import SOURCE, PartnerIndex, SharedScreener, listed_of
+
+__all__ = [
+    "SCHEMATA",
+    "SOURCE",
+    "EntryInput",
+    "EntryView",
+    "PartnerIndex",
+    "SharedScreener",
+    "clean_entity",
+    "edit_entry",
+    "listed_of",
+    "passable",
+    "releasable_ids",
+    "share_entry",
+    "view_entry",
+    "visible_entries",
+    "withdraw_entry",
+]

@@ -1,0 +1,172 @@
+"""Screening against the official lists and the partner entries releasable to the caller.
+
+Partner entries are indexed apart from the official lists, weighed with the official index's
+word weights (``ScreeningIndex.subset``), so a partner hit scores exactly as the same names
+would on a list, and adding entries never moves an official score. The partner index is a
+large base plus a small delta of the entries changed since the base was built; an entry
+withdrawn, expired or no longer releasable is masked out, so neither a withdrawal nor a
+change of audience waits for a rebuild. Whether anything changed is asked of the store (one
+row, the sharing generation) on every screening call: a withdrawal stops matching at the
+next request, in every process.
+
+What a member may not see is dropped before retrieval picks candidates, so it neither
+crowds out what the member may see nor costs it time.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from jointwatch.releasability import Recipient, is_live, may_see, today
+from jointwatch.screening import Listed, Match, Query, ScoringConfig, Screener, SharedLabel, listed_from_properties
+from jointwatch.store import (
+    Engine,
+    EntryLabels,
+    NewEvent,
+    StoredEntry,
+    all_entry_labels,
+    load_entries,
+    recipient_of,
+    record_sharing_events,
+    sharing_generation,
+)
+
+SOURCE = "shared"        # the ``source`` of every partner hit
+# the delta is folded into a new base when it passes this many entries (or this share of the base)
+DELTA_ENTRIES = 2000
+DELTA_SHARE = 0.05
+
+
+def listed_of(entry: StoredEntry) -> Listed | None:
+    """A partner entry as the screening index holds it (the same conversion as an official listing)."""
+    return listed_from_properties(entry.ref, entry.schema, entry.entity.get("properties", {}), SOURCE, entry.ref,
+                                  f"v{entry.version}")
+
+
+@dataclass
+class _Part:
+    """Some entries' index (the base or the delta) and which entry and version each position holds."""
+
+    screener: Screener
+    entry_ids: np.ndarray         # per index position
+    versions: dict[int, int]      # entry id -> version indexed
+
+
+@dataclass(frozen=True)
+class _State:
+    generation: int
+    day: str
+    labels: dict[int, EntryLabels]
+    by_ref: dict[str, int]
+    parts: tuple[_Part, ...]
+
+
+class PartnerIndex:
+    """The partner entries of a store, indexed against one official screener's word weights."""
+
+    def __init__(self, engine: Engine, official: Screener) -> None:
+        self.engine = engine
+        self.official = official
+        self._lock = threading.Lock()
+        self._state: _State | None = None
+        self._base: _Part | None = None
+        self._masks: dict[tuple[int, int, str], tuple[np.ndarray, ...]] = {}
+
+    def _part(self, entries: list[StoredEntry]) -> _Part:
+        listed: list[Listed] = []
+        ids: list[int] = []
+        for entry in entries:
+            item = listed_of(entry)
+            if item is not None:
+                listed.append(item)
+                ids.append(entry.id)
+        screener = Screener(self.official.index.subset(listed), config=self.official.config,
+                            false_positives=self.official.false_positives)
+        return _Part(screener, np.asarray(ids, dtype=np.int64), {e.id: e.version for e in entries})
+
+    def state(self) -> _State:
+        """The entries as the store holds them now (rebuilt parts only when content changed)."""
+        generation = sharing_generation(self.engine)
+        day = today().isoformat()
+        state = self._state
+        if state is not None and state.generation == generation and state.day == day:
+            return state
+        with self._lock:
+            if self._state is not None and self._state.generation == generation and self._state.day == day:
+                return self._state
+            labels = {e.id: e for e in all_entry_labels(self.engine)}
+            live = {i for i, e in labels.items() if e.status == "active"}
+            base = self._base
+            stale = [] if base is None else [i for i in live if base.versions.get(i) != labels[i].version]
+            if base is None or len(stale) > max(DELTA_ENTRIES, DELTA_SHARE * len(base.versions)):
+                base = self._base = self._part(load_entries(self.engine, sorted(live)))
+                stale = []
+            parts = (base, self._part(load_entries(self.engine, stale))) if stale else (base,)
+            self._state = _State(generation, day, labels, {e.ref: i for i, e in labels.items()}, parts)
+            self._masks = {}
+            return self._state
+
+    def masks(self, member_id: int) -> tuple[tuple[np.ndarray, ...], _State]:
+        """Per part, which positions match for ``member_id``: releasable, live, and the entry's current version."""
+        state = self.state()
+        key = (state.generation, member_id, state.day)
+        cached = self._masks.get(key)
+        if cached is not None:
+            return cached, state
+        recipient: Recipient = recipient_of(self.engine, member_id)
+        day = today()
+        ok = {i for i, e in state.labels.items()
+              if may_see(e.member_id, e.labels, recipient) and is_live(e.status, e.labels.expires_on, day)}
+        masks = []
+        for part in state.parts:
+            current = np.asarray([i in ok and state.labels[i].version == part.versions.get(i)
+                                  for i in part.entry_ids.tolist()], dtype=bool)
+            masks.append(current)
+        out = tuple(masks)
+        self._masks[key] = out
+        return out, state
+
+
+class SharedScreener(Screener):
+    """The official screener plus the partner entries releasable to the member that asks.
+
+    A call without a member (``member_id=None``) screens the official lists only: partner
+    entries are always screened as someone."""
+
+    def __init__(self, official: Screener, partners: PartnerIndex) -> None:
+        super().__init__(official.index, config=official.config, false_positives=official.false_positives,
+                         warnings=official.warnings)
+        self.official = official
+        self.partners = partners
+
+    def screen(self, query: Query, threshold: float | None = None, limit: int = 10,
+               member_id: int | None = None, config: ScoringConfig | None = None,
+               visible: np.ndarray | None = None) -> list[Match]:
+        matches = self.official.screen(query, threshold, limit, member_id, config, visible)
+        if member_id is None:
+            return matches
+        masks, state = self.partners.masks(member_id)
+        found: list[Match] = []
+        for part, mask in zip(state.parts, masks, strict=True):
+            if mask.any():
+                found.extend(part.screener.screen(query, threshold, limit, member_id, config, mask))
+        if not found:
+            return matches
+        labelled = []
+        for match in found:
+            entry = state.labels[_entry_id(match, state)]
+            labelled.append(replace(match, shared=SharedLabel(entry.originator, entry.labels.tlp,
+                                                              entry.labels.handling, entry.version)))
+        merged = sorted([*matches, *labelled], key=lambda m: (-m.score, m.source, m.reference))[:limit]
+        hits = [m for m in merged if m.shared is not None]
+        if hits:
+            record_sharing_events(self.partners.engine, [
+                NewEvent(_entry_id(m, state), member_id, "", "matched", "", f"score {m.score:.3f}") for m in hits])
+        return merged
+
+
+def _entry_id(match: Match, state: _State) -> int:
+    return state.by_ref[match.reference]
