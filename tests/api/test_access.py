@@ -93,6 +93,6 @@ def test_admin_sees_only_own_keys_and_no_secrets(client: TestClient, new_member:
     response = client.get("/keys", headers=a.auth("admin"))
     assert response.status_code == 200
     keys = response.json()
-    assert sorted(k["role"] for k in keys) == ["admin", "analyst", "screener"]
+    assert sorted(k["role"] for k in keys) == ["admin", "analyst", "peer", "screener"]
     assert not any(secret in response.text for secret in (*a.keys.values(), *b.keys.values()))
     assert {k["prefix"] for k in keys} == {s.split("_")[1] for s in a.keys.values()}

@@ -35,12 +35,17 @@ class Right(StrEnum):
     DECIDE = "decide"                  # POST /decisions, GET /decisions (own member)
     READ_AUDIT = "read_audit"          # GET /audit (own member)
     MANAGE_KEYS = "manage_keys"        # GET /keys (own member)
+    SHARE = "share"                    # /shared/entries: share, edit, withdraw, read partner entries
+    MANAGE_SHARING = "manage_sharing"  # /shared/groups, federation links and signing keys
+    FEDERATE = "federate"              # /federation: a connected server pushing and pulling bundles
 
 
 RIGHTS: dict[str, frozenset[Right]] = {
     "screener": frozenset({Right.SCREEN, Right.READ_REGISTER}),
-    "analyst": frozenset({Right.SCREEN, Right.READ_REGISTER, Right.DECIDE, Right.READ_AUDIT}),
-    "admin": frozenset(Right),
+    "analyst": frozenset({Right.SCREEN, Right.READ_REGISTER, Right.DECIDE, Right.READ_AUDIT, Right.SHARE}),
+    "admin": frozenset(Right) - {Right.FEDERATE},
+    # the key another jointwatch server presents over a federation link: sync and nothing else
+    "peer": frozenset({Right.FEDERATE}),
 }
 
 

@@ -24,21 +24,26 @@ from jointwatch.sharing.entries import (
     visible_entries,
     withdraw_entry,
 )
+from jointwatch.sharing.records import EXTENSION, EntryRecord, from_record, to_record
 from jointwatch.sharing.screening import SOURCE, PartnerIndex, SharedScreener, listed_of
 
 __all__ = [
+    "EXTENSION",
     "SCHEMATA",
     "SOURCE",
     "EntryInput",
+    "EntryRecord",
     "EntryView",
     "PartnerIndex",
     "SharedScreener",
     "clean_entity",
     "edit_entry",
+    "from_record",
     "listed_of",
     "passable",
     "releasable_ids",
     "share_entry",
+    "to_record",
     "view_entry",
     "visible_entries",
     "withdraw_entry",

@@ -21,7 +21,7 @@ from jointwatch.errors import ConflictError, InvalidInputError, JointwatchError,
 from jointwatch.store.engine import inserted_id
 from jointwatch.store.schema import api_keys, members
 
-ROLES = ("admin", "analyst", "screener")
+ROLES = ("admin", "analyst", "screener", "peer")
 KEY_PREFIX = "jw"
 # The member the command line acts as unless told otherwise (``--member`` / JOINTWATCH_MEMBER):
 # one analyst on a laptop needs no member set-up, and what the CLI records (decisions,
