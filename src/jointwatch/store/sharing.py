@@ -322,3 +322,44 @@ def sharing_events_of(engine: Engine, entry_ids: Iterable[int], limit: int = 100
             out.extend(SharingEvent(r.id, r.entry_id, r.member_id, r.user, r.action, r.counterpart, r.detail, r.at)
                        for r in rows)
     return sorted(out, key=lambda ev: -ev.id)[:limit]
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    """One entry of a bulk insert (``insert_entries``)."""
+
+    ref: str
+    member_id: int | None
+    originator: str
+    schema: str
+    caption: str
+    entity: dict[str, Any]
+    labels: Labels
+    user: str
+    status: str = "active"
+    version: int = 1
+    change: str = "shared"
+    link_id: int | None = None
+
+
+def insert_entries(engine: Engine, entries: Sequence[NewEntry], batch: int = 5000) -> int:
+    """Many new entries at once (an import, a first sync, a benchmark): one transaction, executemany
+    in batches, one generation bump; ConflictError (and nothing stored) if a ref exists."""
+    now = datetime.now(UTC)
+    try:
+        with engine.begin() as connection:
+            seq = _bump(connection)
+            for start in range(0, len(entries), batch):
+                chunk = entries[start:start + batch]
+                connection.execute(insert(shared_entries), [
+                    {"ref": e.ref, "member_id": e.member_id, "originator": e.originator, "link_id": e.link_id,
+                     "schema": e.schema, "caption": e.caption, "status": e.status, "version": e.version,
+                     "created_at": now, "updated_at": now, "seq": seq, **_label_columns(e.labels)} for e in chunk])
+                ids = dict(connection.execute(select(shared_entries.c.ref, shared_entries.c.id).where(
+                    shared_entries.c.ref.in_([e.ref for e in chunk]))).tuples().all())
+                connection.execute(insert(shared_entry_versions), [
+                    _version_row(ids[e.ref], e.version, e.entity, e.labels, e.status, e.change, e.member_id, e.user,
+                                 e.labels.reason, now) for e in chunk])
+    except IntegrityError:
+        raise ConflictError("a partner entry of this batch already exists: nothing was stored") from None
+    return len(entries)
