@@ -344,17 +344,23 @@ class NewEntry:
 
 def insert_entries(engine: Engine, entries: Sequence[NewEntry], batch: int = 5000) -> int:
     """Many new entries at once (an import, a first sync, a benchmark): one transaction, executemany
-    in batches, one generation bump; ConflictError (and nothing stored) if a ref exists."""
+    in batches, each entry its own sequence number (so a sync can page through them); ConflictError
+    (and nothing stored) if a ref exists."""
     now = datetime.now(UTC)
     try:
         with engine.begin() as connection:
-            seq = _bump(connection)
+            connection.execute(update(sharing_state).where(sharing_state.c.id == 1)
+                               .values(generation=sharing_state.c.generation + len(entries)))
+            last = int(connection.execute(select(sharing_state.c.generation)
+                                          .where(sharing_state.c.id == 1)).scalar_one())
+            first_seq = last - len(entries) + 1
             for start in range(0, len(entries), batch):
                 chunk = entries[start:start + batch]
                 connection.execute(insert(shared_entries), [
                     {"ref": e.ref, "member_id": e.member_id, "originator": e.originator, "link_id": e.link_id,
                      "schema": e.schema, "caption": e.caption, "status": e.status, "version": e.version,
-                     "created_at": now, "updated_at": now, "seq": seq, **_label_columns(e.labels)} for e in chunk])
+                     "created_at": now, "updated_at": now, "seq": first_seq + start + i, **_label_columns(e.labels)}
+                    for i, e in enumerate(chunk)])
                 ids = dict(connection.execute(select(shared_entries.c.ref, shared_entries.c.id).where(
                     shared_entries.c.ref.in_([e.ref for e in chunk]))).tuples().all())
                 connection.execute(insert(shared_entry_versions), [
