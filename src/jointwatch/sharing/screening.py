@@ -5,9 +5,10 @@ word weights (``ScreeningIndex.subset``), so a partner hit scores exactly as the
 would on a list, and adding entries never moves an official score. The partner index is a
 large base plus a small delta of the entries changed since the base was built; an entry
 withdrawn, expired or no longer releasable is masked out, so neither a withdrawal nor a
-change of audience waits for a rebuild. Whether anything changed is asked of the store (one
-row, the sharing generation) on every screening call: a withdrawal stops matching at the
-next request, in every process.
+change of audience waits for a rebuild, and only the entries changed since the last look are
+read again. Whether anything changed is told by ``SharingWatch``: a change made by this
+process counts at its next call; one made by another process (another worker, a sync) is
+seen within half a second.
 
 What a member may not see is dropped before retrieval picks candidates, so it neither
 crowds out what the member may see nor costs it time.
@@ -26,12 +27,12 @@ from jointwatch.store import (
     Engine,
     EntryLabels,
     NewEvent,
+    SharingWatch,
     StoredEntry,
     all_entry_labels,
     load_entries,
     recipient_of,
     record_sharing_events,
-    sharing_generation,
 )
 
 SOURCE = "shared"        # the ``source`` of every partner hit
@@ -67,13 +68,16 @@ class _State:
 class PartnerIndex:
     """The partner entries of a store, indexed against one official screener's word weights."""
 
-    def __init__(self, engine: Engine, official: Screener) -> None:
+    def __init__(self, engine: Engine, official: Screener, watch: SharingWatch | None = None) -> None:
         self.engine = engine
         self.official = official
+        # shared by the partner indexes of one service, so one commit listener serves them all
+        self.watch = watch or SharingWatch(engine)
         self._lock = threading.Lock()
         self._state: _State | None = None
         self._base: _Part | None = None
         self._masks: dict[tuple[int, int, str], tuple[np.ndarray, ...]] = {}
+        self._seen_seq: int | None = None
 
     def _part(self, entries: list[StoredEntry]) -> _Part:
         listed: list[Listed] = []
@@ -89,7 +93,7 @@ class PartnerIndex:
 
     def state(self) -> _State:
         """The entries as the store holds them now (rebuilt parts only when content changed)."""
-        generation = sharing_generation(self.engine)
+        generation = self.watch.generation()
         day = today().isoformat()
         state = self._state
         if state is not None and state.generation == generation and state.day == day:
@@ -97,7 +101,11 @@ class PartnerIndex:
         with self._lock:
             if self._state is not None and self._state.generation == generation and self._state.day == day:
                 return self._state
-            labels = {e.id: e for e in all_entry_labels(self.engine)}
+            # only what changed since the last look is read again: a withdrawal costs one row, not all
+            changed = all_entry_labels(self.engine, since_seq=self._seen_seq)
+            labels = dict(self._state.labels) if self._state is not None else {}
+            labels.update((e.id, e) for e in changed)
+            self._seen_seq = max([self._seen_seq or 0, *(e.seq for e in changed)])
             live = {i for i, e in labels.items() if e.status == "active"}
             base = self._base
             stale = [] if base is None else [i for i in live if base.versions.get(i) != labels[i].version]
@@ -105,7 +113,9 @@ class PartnerIndex:
                 base = self._base = self._part(load_entries(self.engine, sorted(live)))
                 stale = []
             parts = (base, self._part(load_entries(self.engine, stale))) if stale else (base,)
-            self._state = _State(generation, day, labels, {e.ref: i for i, e in labels.items()}, parts)
+            by_ref = dict(self._state.by_ref) if self._state is not None else {}
+            by_ref.update((e.ref, e.id) for e in changed)
+            self._state = _State(generation, day, labels, by_ref, parts)
             self._masks = {}
             return self._state
 

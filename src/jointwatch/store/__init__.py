@@ -103,6 +103,7 @@ from jointwatch.store.sharing import (
     NewEvent,
     SharingEvent,
     SharingGroup,
+    SharingWatch,
     StoredEntry,
     all_entry_labels,
     create_group,

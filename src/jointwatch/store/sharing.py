@@ -8,12 +8,13 @@ so a screener built before it knows it is out of date at its next request.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, delete, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from jointwatch.errors import ConflictError, InvalidInputError, NotFoundError
@@ -104,9 +105,47 @@ def _label_columns(labels: Labels) -> dict[str, Any]:
 
 
 def _bump(connection: Connection) -> int:
+    connection.info[_CHANGED] = True  # seen by the commit listener of ``SharingWatch``
     connection.execute(update(sharing_state).where(sharing_state.c.id == 1)
                        .values(generation=sharing_state.c.generation + 1))
     return int(connection.execute(select(sharing_state.c.generation).where(sharing_state.c.id == 1)).scalar_one())
+
+
+_CHANGED = "jointwatch_sharing_changed"
+
+
+class SharingWatch:
+    """Tells a reader cheaply whether partner entries, groups or links may have changed.
+
+    Changes committed through this engine (this process) are counted as they commit, so a
+    reader sees its own process's withdrawal at its very next call; changes by other
+    processes are found by asking the store's generation at most every ``recheck_seconds``."""
+
+    def __init__(self, engine: Engine, recheck_seconds: float = 0.5) -> None:
+        self.engine = engine
+        self.recheck_seconds = recheck_seconds
+        self._local = 0
+        self._seen_local = -1
+        self._asked = 0.0
+        self._generation = -1
+        event.listen(engine, "commit", self._on_commit)
+
+    def _on_commit(self, connection: Connection) -> None:
+        if connection.info.pop(_CHANGED, False):
+            self._local += 1
+
+    def generation(self) -> int:
+        """The store's sharing generation, as of this process's last change or the last recheck."""
+        now = time.monotonic()
+        if self._local != self._seen_local or now - self._asked >= self.recheck_seconds:
+            self._seen_local = self._local
+            self._asked = now
+            self._generation = sharing_generation(self.engine)
+        return self._generation
+
+    def close(self) -> None:
+        if event.contains(self.engine, "commit", self._on_commit):
+            event.remove(self.engine, "commit", self._on_commit)
 
 
 def sharing_generation(engine: Engine) -> int:
@@ -222,12 +261,15 @@ class EntryLabels:
     seq: int
 
 
-def all_entry_labels(engine: Engine) -> list[EntryLabels]:
+def all_entry_labels(engine: Engine, since_seq: int | None = None) -> list[EntryLabels]:
+    """Every entry's labels (or those changed after ``since_seq``), without the entities."""
     c = shared_entries.c
+    query = select(c.id, c.ref, c.member_id, c.originator, c.schema, c.caption, c.distribution, c.audience, c.tlp,
+                   c.handling, c.reason, c.expires_on, c.status, c.version, c.updated_at, c.seq).order_by(c.id)
+    if since_seq is not None:
+        query = query.where(c.seq > since_seq)
     with engine.connect() as connection:
-        rows = connection.execute(select(c.id, c.ref, c.member_id, c.originator, c.schema, c.caption, c.distribution,
-                                         c.audience, c.tlp, c.handling, c.reason, c.expires_on, c.status, c.version,
-                                         c.updated_at, c.seq).order_by(c.id)).all()
+        rows = connection.execute(query).all()
     return [EntryLabels(r.id, r.ref, r.member_id, r.originator, r.schema, r.caption, _labels(r), r.status,
                         r.version, r.updated_at, r.seq) for r in rows]
 
