@@ -24,6 +24,7 @@ from jointwatch.sharing.entries import (
     visible_entries,
     withdraw_entry,
 )
+from jointwatch.sharing.groups import change_group, group_named
 from jointwatch.sharing.records import EXTENSION, EntryRecord, from_record, to_record
 from jointwatch.sharing.screening import SOURCE, PartnerIndex, SharedScreener, listed_of
 
@@ -36,9 +37,11 @@ __all__ = [
     "EntryView",
     "PartnerIndex",
     "SharedScreener",
+    "change_group",
     "clean_entity",
     "edit_entry",
     "from_record",
+    "group_named",
     "listed_of",
     "passable",
     "releasable_ids",
