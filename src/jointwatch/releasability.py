@@ -129,6 +129,27 @@ def may_see(originator: int | None, labels: Labels, recipient: Recipient) -> boo
     return False
 
 
+def may_see_evidence(originator: int | None, entry_labels: Labels, evidence_tlp: str, recipient: Recipient) -> bool:
+    """Whether ``recipient`` may see an evidence file (know it exists, read it) of an entry under ``entry_labels``.
+
+    Its originator always. Anyone else only if it may see the entry, and the file's TLP (the
+    stricter of its own and the entry's, should the entry have been made stricter since) reaches
+    it: ``red`` only the members the entry names (distribution ``members``), as TLP:RED is for
+    named recipients; a federation link only up to ``amber``, as anything stricter stays on this
+    server. So red evidence on an entry shared to a group or the server is the originator's alone.
+    """
+    if originator is not None and recipient.member_id == originator:
+        return True
+    if not may_see(originator, entry_labels, recipient):
+        return False
+    tlp = stricter_tlp(evidence_tlp, entry_labels.tlp)
+    if tlp == "red":
+        return entry_labels.distribution == "members" and recipient.member_id in entry_labels.audience
+    if recipient.link:
+        return tlp_allows(tlp, "amber")
+    return True
+
+
 def is_live(status: str, expires_on: date | None, today: date) -> bool:
     """Whether an entry matches at all: active and not past its expiry."""
     return status == "active" and (expires_on is None or expires_on >= today)

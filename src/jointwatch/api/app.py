@@ -20,7 +20,18 @@ from jointwatch.api.metrics import Metrics
 from jointwatch.api.middleware import AuditBacklog, BodyLimitMiddleware, ObserveMiddleware
 from jointwatch.api.problems import Problem, install_problem_handlers
 from jointwatch.api.ratelimit import RateLimiter
-from jointwatch.api.routes import decisions, jobs, media, members, ops, payments, register, screening, travel
+from jointwatch.api.routes import (
+    decisions,
+    evidence,
+    jobs,
+    media,
+    members,
+    ops,
+    payments,
+    register,
+    screening,
+    travel,
+)
 from jointwatch.api.screeners import ListWarningMiddleware, Screeners
 from jointwatch.api.settings import ServiceSettings
 
@@ -39,14 +50,20 @@ RATE_LIMITED: dict[int | str, dict[str, Any]] = {
 
 
 class _JobBodyLimit:
-    """The body limit by path: POST /jobs may carry a large batch, every other route the usual limit."""
+    """The body limit by path: POST /jobs may carry a large batch, an evidence upload a large file,
+    every other route the usual limit."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, job_max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, job_max_bytes: int, evidence_max_bytes: int) -> None:
         self.usual = BodyLimitMiddleware(app, max_bytes)
         self.jobs = BodyLimitMiddleware(app, job_max_bytes)
+        self.evidence = BodyLimitMiddleware(app, evidence_max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        limit = self.jobs if scope["type"] == "http" and scope["path"] == "/jobs" else self.usual
+        limit = self.usual
+        if scope["type"] == "http" and scope["path"] == "/jobs":
+            limit = self.jobs
+        elif scope["type"] == "http" and evidence.is_upload_path(scope["path"]):
+            limit = self.evidence
         await limit(scope, receive, send)
 
 
@@ -77,7 +94,7 @@ def create_app(engine: Engine, settings: ServiceSettings | None = None) -> FastA
     app.state.job_worker = JobWorker(engine, app.state.screeners, settings.job_poll_seconds, settings.job_stop_after)
     app.state.audit_backlog = AuditBacklog(engine)
     keyed = (screening.router, jobs.router, register.router, decisions.router, members.router,
-             travel.router, payments.router, media.router)
+             travel.router, payments.router, media.router, evidence.router)
     for router in keyed:
         app.include_router(router, responses=RATE_LIMITED)
     app.include_router(ops.router)  # no key, so no rate limit
@@ -85,7 +102,8 @@ def create_app(engine: Engine, settings: ServiceSettings | None = None) -> FastA
     # added innermost first: body limit, key check (before the body is read; so that the body
     # limit's refusals are audited), CORS (only when origins are configured; its preflight needs
     # no key, and a 401 or 413 still carries its headers), then observe outermost
-    app.add_middleware(_JobBodyLimit, max_bytes=settings.max_body_bytes, job_max_bytes=settings.max_job_body_bytes)
+    app.add_middleware(_JobBodyLimit, max_bytes=settings.max_body_bytes, job_max_bytes=settings.max_job_body_bytes,
+                       evidence_max_bytes=settings.max_evidence_bytes)
     app.add_middleware(AuthenticateMiddleware, engine=engine, routes=keyed_routes(keyed))
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],

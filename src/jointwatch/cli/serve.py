@@ -64,6 +64,7 @@ def serve(
                                     ] = S.MEDIA_DECODE_WORKERS.default,
     media_disputes_per_day: Annotated[int, setting_option(S.MEDIA_DISPUTES_PER_DAY, min=1)
                                       ] = S.MEDIA_DISPUTES_PER_DAY.default,
+    max_evidence_bytes: Annotated[int, setting_option(S.MAX_EVIDENCE_BYTES, min=1)] = S.MAX_EVIDENCE_BYTES.default,
     db: DbOption = None,
 ) -> None:
     """Serve the HTTP API: /match, /screen, /entities, /lists, /decisions, /audit, /health, /metrics.
@@ -83,7 +84,8 @@ def serve(
         threshold=threshold, cors_origins=tuple(cors_origin or ()), rate_per_second=rate_per_second,
         rate_burst=rate_burst, screen_timeout=screen_timeout, job_poll_seconds=job_poll_seconds,
         job_stop_after=job_stop_after, list_policy=ListPolicy(max_list_age, OnStale(stale_lists)),
-        media_decode_workers=media_decode_workers, media_disputes_per_day=media_disputes_per_day)
+        media_decode_workers=media_decode_workers, media_disputes_per_day=media_disputes_per_day,
+        max_evidence_bytes=max_evidence_bytes)
     app = create_app(engine, settings)
     try:
         with console.status("building the screening index"):

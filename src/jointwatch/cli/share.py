@@ -539,3 +539,7 @@ def share_groups_leave(name: GroupArgument, who: WhoArgument, member: MemberOpti
 # Sub-groups (evidence, groups, links, keys, export/import) are added below by their modules.
 
 COMMANDS: Commands = [("share", share_app)]
+
+from jointwatch.cli.share_evidence import evidence_app  # noqa: E402 - mounted last, by its own module
+
+share_app.add_typer(evidence_app, name="evidence")

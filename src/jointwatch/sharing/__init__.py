@@ -24,12 +24,22 @@ from jointwatch.sharing.entries import (
     visible_entries,
     withdraw_entry,
 )
+from jointwatch.sharing.evidence import (
+    EvidenceView,
+    Place,
+    add_evidence,
+    get_evidence,
+    list_evidence,
+    withdraw_evidence,
+)
 from jointwatch.sharing.groups import change_group, group_named
 from jointwatch.sharing.records import EXTENSION, EntryRecord, from_record, to_record
 from jointwatch.sharing.screening import SOURCE, PartnerIndex, SharedScreener, listed_of
 
 __all__ = [
     "EXTENSION",
+    "EvidenceView",
+    "Place",
     "SCHEMATA",
     "SOURCE",
     "EntryInput",
@@ -37,11 +47,14 @@ __all__ = [
     "EntryView",
     "PartnerIndex",
     "SharedScreener",
+    "add_evidence",
     "change_group",
     "clean_entity",
     "edit_entry",
     "from_record",
+    "get_evidence",
     "group_named",
+    "list_evidence",
     "listed_of",
     "passable",
     "releasable_ids",
@@ -50,4 +63,5 @@ __all__ = [
     "view_entry",
     "visible_entries",
     "withdraw_entry",
+    "withdraw_evidence",
 ]
