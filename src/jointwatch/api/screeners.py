@@ -1,4 +1,8 @@
-"""The screener the service uses, rebuilt when a newer list version is loaded into the store."""
+"""The screener the service uses, rebuilt when a newer list version is loaded into the store.
+
+It screens the official lists and the partner entries releasable to the caller
+(``jointwatch.sharing.SharedScreener``): every route that screens passes the caller's member,
+so a partner hit reaches only those the entry is released to."""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jointwatch.screening import ListPolicy, Screener, check_lists, open_screener
-from jointwatch.store import VersionInfo, latest_versions
+from jointwatch.sharing import PartnerIndex, SharedScreener
+from jointwatch.store import SharingWatch, VersionInfo, latest_versions
 
 
 class Screeners:
@@ -29,7 +34,9 @@ class Screeners:
         self.recheck_seconds = recheck_seconds
         self._checked = 0.0
         self._lock = threading.Lock()
-        self._screener: Screener | None = None
+        self._screener: SharedScreener | None = None
+        # one per service, made on first use: its commit listener tells every partner index of a change
+        self._watch: SharingWatch | None = None
         self._infos: dict[str, VersionInfo] = {}
         self._versions: dict[str, str] = {}
         # lists older than allowed, when the operator chose to be warned (sent as a Warning header)
@@ -37,7 +44,9 @@ class Screeners:
 
     def current(self) -> tuple[Screener, dict[str, str]]:
         """The screener and {source: version} it screens against (the store is asked at most
-        once every ``recheck_seconds``; the lists' age is checked on every call)."""
+        once every ``recheck_seconds``; the lists' age is checked on every call). Its partner
+        entries are indexed against the official lists' word weights, so they are indexed again
+        (once, lazily) whenever the official screener is rebuilt."""
         if self._screener is None or time.monotonic() - self._checked >= self.recheck_seconds:
             infos = latest_versions(self.engine)
             versions = {source: info.version for source, info in infos.items()}
@@ -46,7 +55,10 @@ class Screeners:
                 self._infos = infos
                 # one rebuild at a time; requests meanwhile wait rather than build the index twice
                 if versions and (self._screener is None or versions != self._versions):
-                    self._screener = open_screener(self.engine, self.threshold, policy=None)
+                    official = open_screener(self.engine, self.threshold, policy=None)
+                    if self._watch is None:
+                        self._watch = SharingWatch(self.engine)
+                    self._screener = SharedScreener(official, PartnerIndex(self.engine, official, self._watch))
                     self._versions = versions
         with self._lock:
             self.warnings = check_lists(self._infos, self.policy)

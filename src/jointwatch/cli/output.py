@@ -28,6 +28,7 @@ from jointwatch.screening import (
     open_screener,
 )
 from jointwatch.settings import Setting
+from jointwatch.sharing import PartnerIndex, SharedScreener
 from jointwatch.store import LOCAL_MEMBER, Member, acting_member, get_member
 
 
@@ -127,12 +128,14 @@ def reading_member_id(engine: Any, member: str) -> int | None:
 def screener_for(engine: Any, threshold: float | None = None,
                  max_list_age: float = DEFAULT_MAX_LIST_AGE_DAYS,
                  stale_lists: OnStale = OnStale.refuse) -> Screener:
-    """The screener of the store's newest lists, failing closed (exit 9) when they cannot be
-    screened against; warnings about old lists go to stderr, where a person or a log sees them."""
-    screener = open_screener(engine, threshold, policy=ListPolicy(max_list_age, OnStale(stale_lists)))
-    for warning in screener.warnings:
+    """The screener of the store's newest lists and of the partner entries releasable to the
+    member a command screens as (its ``member_id``), failing closed (exit 9) when the lists
+    cannot be screened against; warnings about old lists go to stderr, where a person or a log
+    sees them."""
+    official = open_screener(engine, threshold, policy=ListPolicy(max_list_age, OnStale(stale_lists)))
+    for warning in official.warnings:
         err_console.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False)
-    return screener
+    return SharedScreener(official, PartnerIndex(engine, official))
 
 
 @contextmanager

@@ -78,8 +78,17 @@ def _print_matches(query: Query, matches: list[Match], lists: str) -> None:
     for column in ("score", "source", "reference", "listed name", "why", "list version"):
         table.add_column(column, overflow="fold")
     for m in matches:
-        table.add_row(f"{m.score:.3f}", m.source, m.reference, m.name, _explain_line(m), m.list_version)
+        table.add_row(f"{m.score:.3f}", _source_cell(m), m.reference, m.name, _explain_line(m), m.list_version)
     console.print(table)
+
+
+def _source_cell(match: Match) -> str:
+    """The list, or for a partner hit whose entry it is and what its originator asks (handling codes)."""
+    if match.shared is None:
+        return match.source
+    label = match.shared
+    lines = [match.source, f"by {label.originator}", f"TLP:{label.tlp.upper()}", *label.handling]
+    return "\n".join(lines)
 
 
 @handles_errors

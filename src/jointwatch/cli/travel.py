@@ -15,16 +15,18 @@ from jointwatch.cli.output import (
     DbOption,
     JsonOption,
     MaxListAgeOption,
+    MemberOption,
     StaleListsOption,
     console,
     err_console,
     handles_errors,
     print_json,
+    reading_member_id,
     screener_for,
 )
 from jointwatch.errors import ATTENTION_EXIT, most_serious_exit
 from jointwatch.screening import DEFAULT_MAX_LIST_AGE_DAYS, OnStale
-from jointwatch.store import document_sources, find_documents, load_documents, open_engine
+from jointwatch.store import LOCAL_MEMBER, document_sources, find_documents, load_documents, open_engine
 from jointwatch.travel import (
     FORMATS,
     MRZ,
@@ -86,6 +88,7 @@ def travel_screen(
     show_clear: Annotated[bool, typer.Option("--all", help="List cleared travellers too.")] = False,
     max_list_age: MaxListAgeOption = DEFAULT_MAX_LIST_AGE_DAYS,
     stale_lists: StaleListsOption = OnStale.refuse,
+    member: MemberOption = LOCAL_MEMBER,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -103,9 +106,10 @@ def travel_screen(
     referred or hit, 0 every traveller of every file clear.
     """
     engine = open_engine(db)
+    member_id = reading_member_id(engine, member)  # its decisions apply, and the partner entries released to it
     manifests, rejected = read_travel_files(files, fmt)
     screener = screener_for(engine, threshold, max_list_age, stale_lists)
-    results = [screen_manifest(m, screener, lambda numbers: find_documents(engine, numbers), threshold)
+    results = [screen_manifest(m, screener, lambda numbers: find_documents(engine, numbers), threshold, member_id)
                for m in manifests]
     answer = carrier_reply(results) if reply is not None else None
     if reply is not None and answer is not None:

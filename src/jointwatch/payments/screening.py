@@ -25,7 +25,7 @@ from jointwatch.payments.parties import (
     organisation_match_holds,
     read_party,
 )
-from jointwatch.screening import Match, Query, Screener, normalize_identifier
+from jointwatch.screening import Match, Query, Screener, SharedLabel, normalize_identifier
 
 MAX_CACHE = 500_000
 NAME_LIMIT = 5              # matches kept per name (the best ones)
@@ -53,6 +53,8 @@ class Hit:
     list_version: str
     reason: str
     explanation: dict[str, Any] | None = None
+    # a partner entry's hit: its originator, TLP, handling codes and version (None for an official list)
+    shared: SharedLabel | None = None
 
 
 @dataclass
@@ -315,6 +317,9 @@ class PaymentScreener:
 def _name_hit(role: str, kind: str, value: str, location: str, m: Match, read_as: str | None = None) -> Hit:
     words = ", ".join(f"{w.query}→{w.listed} ({w.rule})" for w in m.explanation.words)
     how = f"; read as {read_as}" if read_as else ""
+    # a partner hit says whose it is and what the originator asks, in the reason a person reads too
+    whose = (f" [partner entry of {m.shared.originator}, TLP:{m.shared.tlp.upper()}"
+             f"{', handling: ' + ', '.join(m.shared.handling) if m.shared.handling else ''}]" if m.shared else "")
     return Hit(role, kind, value, location, m.entity_id, m.source, m.reference, m.caption, m.name, m.score,
                m.list_version, f"{role} name {value!r} matches {m.source} {m.reference} {m.name!r} "
-                               f"({m.score:.2f}: {words}{how})", asdict(m.explanation))
+                               f"({m.score:.2f}: {words}{how}){whose}", asdict(m.explanation), m.shared)

@@ -106,9 +106,11 @@ def _done_lines(output: Path) -> set[int]:
 
 
 def match_record(match: Any) -> dict[str, Any]:
+    """A match as plain data (JSON lines, the CLI's --json, travel answers); ``shared`` says whose
+    partner entry a partner hit is and its handling codes (None for an official list)."""
     data = asdict(match)
     return {k: data[k] for k in ("entity_id", "source", "reference", "schema", "caption", "name", "score",
-                                 "list_version", "explanation")}
+                                 "list_version", "explanation", "shared")}
 
 
 def screen_file(screener: Screener, input_path: Path, output_path: Path, threshold: float | None = None,

@@ -101,6 +101,9 @@ def _judge(result: TravellerResult) -> None:
     for match in result.matches:
         kinds = {(q.kind, q.outcome) for q in match.explanation.qualifiers}
         label = f"{match.source} {match.reference} {match.caption!r} (score {match.score:.2f})"
+        if match.shared is not None:  # a partner hit: whose, and what its originator asks before anyone acts
+            handling = f", handling: {', '.join(match.shared.handling)}" if match.shared.handling else ""
+            label += f" [partner entry of {match.shared.originator}, TLP:{match.shared.tlp.upper()}{handling}]"
         if ("identifier", "match") in kinds:
             reasons.append(Reason("listed_document", f"a document of this traveller is on the record of {label}"))
         elif ("birth_date", "match") in kinds and traveller.birth_date is not None:
