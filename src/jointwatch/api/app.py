@@ -23,6 +23,7 @@ from jointwatch.api.ratelimit import RateLimiter
 from jointwatch.api.routes import (
     decisions,
     evidence,
+    federation,
     jobs,
     media,
     members,
@@ -95,7 +96,8 @@ def create_app(engine: Engine, settings: ServiceSettings | None = None) -> FastA
     app.state.job_worker = JobWorker(engine, app.state.screeners, settings.job_poll_seconds, settings.job_stop_after)
     app.state.audit_backlog = AuditBacklog(engine)
     keyed = (screening.router, jobs.router, register.router, decisions.router, members.router,
-             travel.router, payments.router, media.router, evidence.router, shared.router)
+             travel.router, payments.router, media.router, evidence.router, shared.router,
+             federation.router)
     for router in keyed:
         app.include_router(router, responses=RATE_LIMITED)
     app.include_router(ops.router)  # no key, so no rate limit

@@ -543,3 +543,8 @@ COMMANDS: Commands = [("share", share_app)]
 from jointwatch.cli.share_evidence import evidence_app  # noqa: E402 - mounted last, by its own module
 
 share_app.add_typer(evidence_app, name="evidence")
+
+from jointwatch.cli.share_links import keys_app, links_app  # noqa: E402 - mounted last, by its own module
+
+share_app.add_typer(keys_app, name="keys")
+share_app.add_typer(links_app, name="links")

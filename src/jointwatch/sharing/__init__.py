@@ -32,22 +32,38 @@ from jointwatch.sharing.evidence import (
     list_evidence,
     withdraw_evidence,
 )
+from jointwatch.sharing.federation import (
+    BUNDLE_ENTRIES,
+    Outgoing,
+    Received,
+    SyncResult,
+    note_sent,
+    outgoing_bundle,
+    receive_bundle,
+    sync,
+)
 from jointwatch.sharing.groups import change_group, group_named
 from jointwatch.sharing.records import EXTENSION, EntryRecord, from_record, to_record
 from jointwatch.sharing.screening import SOURCE, PartnerIndex, SharedScreener, listed_of
+from jointwatch.sharing.signing import canonical, rotate_signing_key, signing_key
 
 __all__ = [
+    "BUNDLE_ENTRIES",
     "EXTENSION",
-    "EvidenceView",
-    "Place",
-    "SCHEMATA",
-    "SOURCE",
     "EntryInput",
     "EntryRecord",
     "EntryView",
+    "EvidenceView",
+    "Outgoing",
     "PartnerIndex",
+    "Place",
+    "Received",
+    "SCHEMATA",
+    "SOURCE",
     "SharedScreener",
+    "SyncResult",
     "add_evidence",
+    "canonical",
     "change_group",
     "clean_entity",
     "edit_entry",
@@ -56,9 +72,15 @@ __all__ = [
     "group_named",
     "list_evidence",
     "listed_of",
+    "note_sent",
+    "outgoing_bundle",
     "passable",
+    "receive_bundle",
     "releasable_ids",
+    "rotate_signing_key",
     "share_entry",
+    "signing_key",
+    "sync",
     "to_record",
     "view_entry",
     "visible_entries",

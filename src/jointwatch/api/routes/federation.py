@@ -1,0 +1,80 @@
+"""/federation: what a connected jointwatch server pushes to us and pulls from us, in signed bundles.
+
+Only ``peer`` keys reach the bundle routes (Right.FEDERATE), and the key's member must stand
+for a link: the link decides which keys a bundle may be signed with and what its entries
+become here. Our public keys are public (peers are given them out of band anyway).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from jointwatch.api.auth import Caller, Right, authorize
+from jointwatch.api.problems import PROBLEM_RESPONSES
+from jointwatch.errors import ForbiddenError
+from jointwatch.sharing import BUNDLE_ENTRIES, note_sent, outgoing_bundle, receive_bundle, signing_key
+from jointwatch.sharing.federation import MAX_BUNDLE_ENTRIES
+from jointwatch.store import Engine, FederationLink, link_of_member, list_signing_keys
+
+router = APIRouter(tags=["federation"])
+
+
+class SignedBundle(BaseModel):
+    """A bundle as it travels: its canonical JSON text and the base64 Ed25519 signature of that text."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bundle: str = Field(description="Canonical JSON (sorted keys, UTF-8, no spaces) of the bundle.")
+    signature: str = Field(max_length=200, description="Base64 Ed25519 signature over the bundle's UTF-8 bytes.")
+
+
+class PublicKey(BaseModel):
+    key_id: str
+    public_key: str = Field(description="Raw Ed25519 public key, base64.")
+    current: bool
+
+
+def _link(engine: Engine, caller: Caller) -> FederationLink:
+    link = link_of_member(engine, caller.member_id)
+    if link is None:
+        raise ForbiddenError("this key's member stands for no federation link")
+    return link
+
+
+@router.post("/federation/bundles", responses=PROBLEM_RESPONSES)
+def receive(body: SignedBundle, request: Request,
+            caller: Annotated[Caller, Depends(authorize("federation.receive", Right.FEDERATE))]) -> dict[str, Any]:
+    """Take in a signed bundle from the caller's link: verified before anything is stored (403 when
+    refused: unknown key, bad signature, changed, stale or replayed), then applied where newer."""
+    engine = request.app.state.engine
+    link = _link(engine, caller)
+    received = receive_bundle(engine, link, body.model_dump())
+    caller.note.summary = (f"bundle {received.bundle_id} from link {link.name}: {received.new} new, "
+                           f"{received.updated} updated, {received.unchanged} unchanged, {received.refused} refused")
+    return received.as_dict()
+
+
+@router.get("/federation/bundles", response_model=SignedBundle, responses=PROBLEM_RESPONSES)
+def serve(request: Request, caller: Annotated[Caller, Depends(authorize("federation.pull", Right.FEDERATE))],
+          after: Annotated[int, Query(ge=0, le=2**62, description="The caller's checkpoint: our sequence number.")] = 0,
+          limit: Annotated[int, Query(ge=1, le=MAX_BUNDLE_ENTRIES)] = BUNDLE_ENTRIES) -> SignedBundle:
+    """A signed bundle of what the caller's link may receive, changed after ``after``, at most ``limit``
+    entries; its ``seq_to`` is the next ``after`` (equal to ``after``: nothing more)."""
+    engine = request.app.state.engine
+    link = _link(engine, caller)
+    out = outgoing_bundle(engine, link, after, limit)
+    note_sent(engine, link, out)
+    caller.note.summary = f"bundle {out.bundle_id} to link {link.name}: {len(out.entry_ids)} entries"
+    return SignedBundle(**out.envelope)
+
+
+@router.get("/federation/keys", response_model=list[PublicKey])
+def keys(request: Request) -> list[PublicKey]:
+    """This server's Ed25519 public keys: the current one, and the retired ones (old bundles stay checkable)."""
+    engine = request.app.state.engine
+    current = signing_key(engine)
+    return [PublicKey(key_id=k.key_id, public_key=k.public_key, current=k.key_id == current.key_id)
+            for k in reversed(list_signing_keys(engine))]
