@@ -220,6 +220,25 @@ def test_a_peer_never_overwrites_an_entry_it_did_not_send(pair: Pair) -> None:
     assert kept is not None and (kept.version, kept.status) == (1, "active")
 
 
+def test_an_entry_this_server_cannot_read_is_refused_alone_and_the_rest_arrives(pair: Pair) -> None:
+    good = pair.share("Abu Readable Example")
+    a_key = signing_key(pair.a)
+    bundle = json.loads(pair.send()["bundle"])
+    bad = {"id": "sh-unreadable", "schema": "Person", "properties": {"name": ["X"], "birthDate": ["yesterday"]},
+           "jointwatch": {"originator": "x", "version": 1, "status": "active", "distribution": "connected",
+                          "tlp": "amber", "handling": [], "reason": "r"}}
+    server_only = json.loads(json.dumps(bundle["entries"][0]))
+    server_only["id"], server_only["jointwatch"]["distribution"] = "sh-serveronly", "server"
+    bundle["entries"] += [bad, server_only]
+    received = receive_bundle(pair.b, pair.b_from_a, {"bundle": canonical(bundle).decode(),
+                                                      "signature": sign(a_key, canonical(bundle))})
+    assert (received.new, received.refused) == (1, 2)
+    assert get_entry(pair.b, good) is not None
+    assert get_entry(pair.b, "sh-unreadable") is None and get_entry(pair.b, "sh-serveronly") is None
+    [event] = _events(pair.b, "received")
+    assert "birthDate" in event.detail and "not 'connected'" in event.detail
+
+
 def test_a_rotated_key_is_kept_and_the_link_takes_the_new_one(pair: Pair) -> None:
     old = signing_key(pair.a)
     new = rotate_signing_key(pair.a)

@@ -198,19 +198,27 @@ class _Incoming:
     originator: str
 
 
-def _prepare(link: FederationLink, bundle: dict[str, Any]) -> tuple[list[_Incoming], int]:
-    """Every entry read and checked before any is stored; InvalidInputError names the first bad one."""
+def _prepare(link: FederationLink, bundle: dict[str, Any]) -> tuple[list[_Incoming], list[str]]:
+    """Every entry read and checked before any is stored: those to apply, and why each other was refused.
+
+    One entry this server cannot read (another FtM version, a value it does not accept) is refused
+    alone and said on the trail: the rest of the bundle still arrives, and the link is not stuck."""
     out: dict[str, _Incoming] = {}
-    refused = 0
+    refused: list[str] = []
     for index, item in enumerate(bundle["entries"]):
-        record = from_record(item, f"bundle {bundle['bundle_id']} entry {index}")
-        if record.distribution != "connected":
-            refused += 1  # a peer sends only what may leave it; anything else is not taken in
+        try:
+            record = from_record(item, f"entry {index}")
+            if record.distribution != "connected":
+                # a peer sends only what may leave it; anything else is not taken in
+                raise InvalidInputError(f"entry {index}: distribution {record.distribution!r}, not 'connected'")
+            labels = downgraded(Labels("connected", (), record.tlp, record.handling, record.reason,
+                                       record.expires_on), link.allow)
+            entity = clean_entity(record.ref, record.data)
+        except InvalidInputError as error:
+            refused.append(str(error)[:300])
             continue
-        labels = downgraded(Labels("connected", (), record.tlp, record.handling, record.reason, record.expires_on),
-                            link.allow)
         originator = record.originator if "@" in record.originator else f"{record.originator}@{link.name}"
-        incoming = _Incoming(record, clean_entity(record.ref, record.data), labels, originator[:255])
+        incoming = _Incoming(record, entity, labels, originator[:255])
         if record.ref not in out or out[record.ref].record.version < record.version:
             out[record.ref] = incoming
     return list(out.values()), refused
@@ -223,10 +231,7 @@ def receive_bundle(engine: Engine, link: FederationLink, envelope: Any, now: dat
         bundle = _open(link, envelope, now or datetime.now(UTC))
     except BundleRefusedError as error:
         raise _refuse(engine, link, str(error)) from None
-    try:
-        incoming, refused = _prepare(link, bundle)
-    except InvalidInputError as error:
-        raise _refuse(engine, link, f"bundle {bundle['bundle_id']}: {error}") from None
+    incoming, refused = _prepare(link, bundle)
     if not claim_bundle(engine, link.id, bundle["bundle_id"], bundle["seq_to"]):
         raise _refuse(engine, link, f"bundle {bundle['bundle_id']} was accepted before (a replay)")
     try:
@@ -234,12 +239,13 @@ def receive_bundle(engine: Engine, link: FederationLink, envelope: Any, now: dat
     except BaseException:
         release_bundle(engine, link.id, bundle["bundle_id"])  # not taken in: the same bundle may come again
         raise
-    received = Received(bundle["bundle_id"], bundle["seq_from"], bundle["seq_to"], refused=refused + counts[3],
-                        new=counts[0], updated=counts[1], unchanged=counts[2])
-    record_sharing_events(engine, [NewEvent(
-        None, None, _link_user(link), "received", link.name,
-        f"bundle {received.bundle_id} from {str(bundle.get('from'))[:100]}: {received.new} new, "
-        f"{received.updated} updated, {received.unchanged} unchanged, {received.refused} refused")])
+    received = Received(bundle["bundle_id"], bundle["seq_from"], bundle["seq_to"],
+                        refused=len(refused) + counts[3], new=counts[0], updated=counts[1], unchanged=counts[2])
+    detail = (f"bundle {received.bundle_id} from {str(bundle.get('from'))[:100]}: {received.new} new, "
+              f"{received.updated} updated, {received.unchanged} unchanged, {received.refused} refused")
+    if refused:
+        detail += "; refused: " + "; ".join(refused[:20])
+    record_sharing_events(engine, [NewEvent(None, None, _link_user(link), "received", link.name, detail)])
     return received
 
 
