@@ -34,7 +34,14 @@ from jointwatch.sharing import (
     withdraw_entry,
     withdraw_evidence,
 )
-from jointwatch.store import add_member, create_group, open_engine, set_group_member, sharing_events_of
+from jointwatch.store import (
+    add_member,
+    create_group,
+    open_engine,
+    set_group_member,
+    sharing_events_of,
+    sharing_generation,
+)
 from jointwatch.store.schema import evidence_blobs
 from tests.api.conftest import Member, app, client, new_member, store_of, un_store  # noqa: F401 - fixtures
 
@@ -119,7 +126,7 @@ def test_a_photograph_keeps_its_capture_time_and_place_and_its_chain_of_custody(
     a, b, _ = _three(engine)
     ref = _entry(engine, a, Labels("members", (b,), "amber", (), "EU 2017/541 art. 3"))
     content = jpeg_with_gps()
-    before = datetime.now(UTC)
+    before, generation = datetime.now(UTC), sharing_generation(engine)
     ev = add_evidence(engine, ref, a, "officer-a", "convoy.jpg", content, None, "oil convoy", "cli test")
     assert ev.ref.startswith("ev-") and ev.media_type == "image/jpeg" and ev.tlp == "amber"
     assert ev.captured_at == datetime(2025, 3, 14, 7, 26, 53, tzinfo=UTC)
@@ -128,6 +135,7 @@ def test_a_photograph_keeps_its_capture_time_and_place_and_its_chain_of_custody(
     assert ev.sha256 == hashlib.sha256(content).hexdigest() and ev.size == len(content)
     assert (ev.member_id, ev.user, ev.origin, ev.status) == (a, "officer-a", "cli test", "active")
     assert ev.added_at >= before and ev.description == "oil convoy" and ev.filename == "convoy.jpg"
+    assert sharing_generation(engine) == generation + 1
     view, data = get_evidence(engine, ev.ref, b, "officer-b")
     assert data == content and not view.mine and view.entry_ref == ref
     actions = [e.action for e in sharing_events_of(engine, [view.evidence.entry_id])]
@@ -169,6 +177,8 @@ def test_a_projected_world_file_is_refused_as_out_of_range(engine: Engine) -> No
 @pytest.mark.parametrize(("name", "content", "message"), [
     ("report.pdf", JS_PDF, "active content"),
     ("report.pdf", hidden_js_pdf(), "active content"),
+    ("packed.pdf", b"%PDF-1.5\n4 0 obj << /Type /ObjStm /Filter /ASCIIHexDecode >>\nstream\n2f4a53>\nendstream\n"
+                   b"endobj\n%%EOF\n", "object stream"),
     ("photo.png", SVG, "markup"),
     ("drawing.svg", SVG, "markup"),
     ("notes.txt", HTML, "markup"),
@@ -181,6 +191,7 @@ def test_a_projected_world_file_is_refused_as_out_of_range(engine: Engine) -> No
     ("cut.jpg", jpeg_with_gps()[:300], "corrupt or truncated"),
     ("blob.bin", bytes(range(256)), "not JPEG"),
     ("empty.txt", b"", "empty"),
+    ("nul.txt", b"abc\x00def", "binary"),
 ])
 def test_refused_files_are_named_whatever_their_extension(engine: Engine, name: str, content: bytes,
                                                           message: str) -> None:

@@ -76,6 +76,7 @@ _ACTIVE_TEXT = re.compile(rb"<\s*(script|svg|html|!doctype|\?xml|iframe|object|e
 _PDF_ACTIVE = re.compile(rb"/(JavaScript|JS|OpenAction|Launch|EmbeddedFiles?|AA|RichMedia|XFA)(?=[\s/<>\[\]()%{}]|$)")
 _PDF_HEX_NAME = re.compile(rb"/[^\s/<>\[\]()%{}]*#[0-9A-Fa-f]{2}[^\s/<>\[\]()%{}]*")
 _PDF_STREAM = re.compile(rb"stream\r?\n(.*?)endstream", re.DOTALL)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ def sniff(content: bytes, filename: str) -> str:
         text = content.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidInputError(f"evidence file {filename!r} is not {ALLOWED}") from None
-    if any(ord(ch) < 32 and ch not in "\t\n\r\f" for ch in text) or "\x7f" in text:
+    if _CONTROL.search(text):
         raise InvalidInputError(f"evidence file {filename!r} is binary, not {ALLOWED}")
     if _ACTIVE_TEXT.search(content.removeprefix(b"\xef\xbb\xbf")):
         raise InvalidInputError(f"evidence file {filename!r} is markup or a script (HTML, SVG, XML, #!), "
@@ -142,7 +143,13 @@ def check_pdf(content: bytes, filename: str) -> None:
             decoder = zlib.decompressobj()
             data = decoder.decompress(match.group(1), MAX_INFLATED - inflated + 1)
         except zlib.error:
-            continue  # not Flate (an image's DCT, say): scanned as it is, with the file
+            # not Flate (an image's DCT, say): scanned as it is, with the file; but objects
+            # packed in a stream we cannot read could hide anything
+            dictionary = content[max(0, match.start() - 1000):match.start()].rsplit(b"obj", 1)[-1]
+            if b"/ObjStm" in dictionary:
+                raise InvalidInputError(f"evidence file {filename!r}: a PDF object stream that cannot be read "
+                                        "(only Flate is), so its content cannot be checked") from None
+            continue
         inflated += len(data)
         if inflated > MAX_INFLATED:
             raise InvalidInputError(f"evidence file {filename!r}: its PDF streams inflate past "
