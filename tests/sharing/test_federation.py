@@ -168,6 +168,29 @@ def test_edits_and_withdrawals_follow_after_the_checkpoint_and_retries_change_no
     assert outgoing_bundle(pair.a, pair.a_to_b, edited.seq_to + 1).entry_ids == ()
 
 
+def test_an_entry_narrowed_after_it_was_sent_is_withdrawn_at_the_peer_without_its_new_content(pair: Pair) -> None:
+    ref = pair.share("Abu Narrowed Example")
+    pair.share("Abu Never Sent Example")
+    first = outgoing_bundle(pair.a, pair.a_to_b, 0)
+    receive_bundle(pair.b, pair.b_from_a, first.envelope)
+    note_sent(pair.a, pair.a_to_b, first)
+    never = pair.share("Abu Narrowed Before Sync Example")
+    edit_entry(pair.a, never, pair.a_member, "officer", "not for other servers after all",
+               labels=_labels("server"))
+    edit_entry(pair.a, ref, pair.a_member, "officer", "new source: this server only",
+               _person("Abu Narrowed Secret-Name", "S0000001"), _labels("server"))
+    out = outgoing_bundle(pair.a, pair.a_to_b, first.seq_to)
+    records = json.loads(out.envelope["bundle"])["entries"]
+    assert [r["id"] for r in records] == [ref]
+    assert "Secret" not in out.envelope["bundle"] and "S0000001" not in out.envelope["bundle"]
+    assert records[0]["jointwatch"]["status"] == "withdrawn" and records[0]["jointwatch"]["version"] == 2
+    assert receive_bundle(pair.b, pair.b_from_a, out.envelope).updated == 1
+    entry = get_entry(pair.b, ref)
+    assert entry is not None and entry.status == "withdrawn"
+    assert entry.entity["properties"]["name"] == ["Abu Narrowed Example"]
+    assert get_entry(pair.b, never) is None
+
+
 def _refused(pair: Pair, envelope: Any, why: str) -> None:
     generation, before = sharing_generation(pair.b), len(_events(pair.b, "bundle refused"))
     with pytest.raises(BundleRefusedError, match=why):

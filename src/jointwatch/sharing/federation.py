@@ -23,8 +23,8 @@ import json
 import secrets
 import socket
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -41,6 +41,7 @@ from jointwatch.store import (
     NewEvent,
     StoredEntry,
     claim_bundle,
+    entry_history,
     get_entry,
     get_link,
     insert_entries,
@@ -124,9 +125,12 @@ def outgoing_bundle(engine: Engine, link: FederationLink, after_seq: int, limit:
     entries: list[StoredEntry] = []
     records: list[dict[str, Any]] = []
     seq_to, size = after_seq, 0
-    for entry in outbound_entries(engine, link.id, after_seq, limit):
+    for entry in outbound_entries(engine, link, after_seq, limit):
         if may_pass_on(entry.member_id, entry.labels, peer):
-            record = to_record(entry)
+            record: dict[str, Any] | None = to_record(entry)
+        else:
+            record = _retraction(engine, entry)
+        if record is not None:
             size += len(canonical(record)) + 1
             if records and size > MAX_BUNDLE_BYTES:
                 break  # the rest goes in the next bundle
@@ -140,6 +144,21 @@ def outgoing_bundle(engine: Engine, link: FederationLink, after_seq: int, limit:
     text = canonical(bundle)
     return Outgoing({"bundle": text.decode("utf-8"), "signature": sign(key, text)}, str(bundle["bundle_id"]),
                     after_seq, seq_to, tuple(e.id for e in entries), tuple(f"v{e.version} {e.status}" for e in entries))
+
+
+def _retraction(engine: Engine, entry: StoredEntry) -> dict[str, Any] | None:
+    """An entry sent over a link before and narrowed since (its distribution no longer ``connected``):
+    withdrawn at the peer, as the last version the peer was allowed to have, so nothing of the newer
+    versions leaves this server. None if no version of it was ever ``connected``."""
+    for version in reversed(entry_history(engine, entry.id)):
+        labels = version.labels
+        if labels.get("distribution") == "connected":
+            expires = labels.get("expires_on")
+            released = Labels("connected", (), str(labels["tlp"]), tuple(labels.get("handling", ())),
+                              str(labels.get("reason", "")), date.fromisoformat(expires) if expires else None)
+            return to_record(replace(entry, entity=version.entity, labels=released, status="withdrawn",
+                                     schema=str(version.entity.get("schema", entry.schema))))
+    return None
 
 
 def note_sent(engine: Engine, link: FederationLink, out: Outgoing) -> None:

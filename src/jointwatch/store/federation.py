@@ -21,7 +21,13 @@ from sqlalchemy.exc import IntegrityError
 from jointwatch.errors import ConflictError, InvalidInputError, NotFoundError
 from jointwatch.store.engine import inserted_id
 from jointwatch.store.members import add_member, create_key
-from jointwatch.store.schema import federation_bundles, federation_links, shared_entries, signing_keys
+from jointwatch.store.schema import (
+    federation_bundles,
+    federation_links,
+    shared_entries,
+    sharing_events,
+    signing_keys,
+)
 from jointwatch.store.sharing import StoredEntry, _bump, _entry, _entry_query
 
 LINK_ALLOWS = ("server", "connected")
@@ -200,13 +206,16 @@ def release_bundle(engine: Engine, link_id: int, bundle_id: str) -> None:
 
 # -- what travels ----------------------------------------------------------------------------
 
-def outbound_entries(engine: Engine, link_id: int, after_seq: int, limit: int) -> list[StoredEntry]:
-    """Entries changed after ``after_seq`` that may be candidates for ``link_id``, in order of change, at
-    most ``limit``. Only a prefilter (distribution ``connected``, not come through this very link):
-    ``releasability`` decides what is actually sent."""
+def outbound_entries(engine: Engine, link: FederationLink, after_seq: int, limit: int) -> list[StoredEntry]:
+    """Entries changed after ``after_seq`` that may concern ``link``, in order of change, at most ``limit``:
+    those with distribution ``connected`` and those sent over it before (narrowed since: the peer must
+    be told). Only a prefilter, never through the link they came by: ``releasability`` decides what is sent."""
     c = shared_entries.c
-    query = (_entry_query().where(c.seq > after_seq, c.distribution == "connected",
-                                  or_(c.link_id.is_(None), c.link_id != link_id))
+    sent_before = (select(sharing_events.c.entry_id)
+                   .where(sharing_events.c.action == "sent", sharing_events.c.counterpart == link.name,
+                          sharing_events.c.entry_id.is_not(None)))
+    query = (_entry_query().where(c.seq > after_seq, or_(c.distribution == "connected", c.id.in_(sent_before)),
+                                  or_(c.link_id.is_(None), c.link_id != link.id))
              .order_by(c.seq).limit(limit))
     with engine.connect() as connection:
         return [_entry(r) for r in connection.execute(query)]
