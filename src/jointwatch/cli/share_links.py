@@ -25,7 +25,7 @@ links_app = typer.Typer(
 
 @keys_app.command("show")
 @handles_errors
-def keys_show(db: DbOption = None, as_json: JsonOption = False) -> None:
+def share_keys_show(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Show this server's public keys (made on first use); a peer adds the current one with
     `share links add … --peer-key KEYID=BASE64`."""
     engine = open_engine(db)
@@ -42,7 +42,7 @@ def keys_show(db: DbOption = None, as_json: JsonOption = False) -> None:
 
 @keys_app.command("rotate")
 @handles_errors
-def keys_rotate(db: DbOption = None, as_json: JsonOption = False) -> None:
+def share_keys_rotate(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Make a new signing key; the old one is retired (kept). Give the new key to every peer
     (`share links keys NAME --peer-key …` there) before bundles signed with it are refused."""
     key = rotate_signing_key(open_engine(db))
@@ -74,7 +74,7 @@ PeerKeyOption = Annotated[list[str], typer.Option(
 
 @links_app.command("add")
 @handles_errors
-def links_add(
+def share_links_add(
     name: Annotated[str, typer.Argument(help="What this server calls the peer, e.g. 'agency-b'; entries from "
                                              "it are originated 'member@agency-b'.")],
     peer_key: PeerKeyOption,
@@ -105,7 +105,7 @@ def links_add(
 
 @links_app.command("keys")
 @handles_errors
-def links_keys(name: Annotated[str, typer.Argument(help="The link's name.")], peer_key: PeerKeyOption,
+def share_links_keys(name: Annotated[str, typer.Argument(help="The link's name.")], peer_key: PeerKeyOption,
                db: DbOption = None) -> None:
     """Replace the peer's public keys after it rotated (give the old and the new until it stops using the old)."""
     engine = open_engine(db)
@@ -115,7 +115,7 @@ def links_keys(name: Annotated[str, typer.Argument(help="The link's name.")], pe
 
 @links_app.command("list")
 @handles_errors
-def links_list(db: DbOption = None, as_json: JsonOption = False) -> None:
+def share_links_list(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Show the links: where each peer is, its keys, what its entries become here, and how far each direction got."""
     links = list_links(open_engine(db))
     rows: list[dict[str, Any]] = [{"name": k.name, "url": k.url, "allow": k.allow, "peer_keys": sorted(k.peer_keys),
@@ -144,7 +144,7 @@ def _said(result: SyncResult) -> dict[str, object]:
 
 @links_app.command("sync")
 @handles_errors
-def links_sync(
+def share_links_sync(
     name: Annotated[str | None, typer.Argument(help="The link to sync; none: every link with a URL.")] = None,
     every: Annotated[float | None, typer.Option(
         "--every", min=1.0, help="Keep syncing, every this many seconds (a failed sync is retried next time).")]
