@@ -163,6 +163,8 @@ def _retraction(engine: Engine, entry: StoredEntry) -> dict[str, Any] | None:
 
 def note_sent(engine: Engine, link: FederationLink, out: Outgoing) -> None:
     """Put what went to ``link`` on the sharing trail: each entry (its originator sees where it went) and the bundle."""
+    if not out.entry_ids:
+        return
     events = [NewEvent(entry_id, None, _link_user(link), "sent", link.name, f"{version}, bundle {out.bundle_id}")
               for entry_id, version in zip(out.entry_ids, out.versions, strict=True)]
     events.append(NewEvent(None, None, _link_user(link), "sent", link.name,
@@ -250,6 +252,10 @@ def receive_bundle(engine: Engine, link: FederationLink, envelope: Any, now: dat
         bundle = _open(link, envelope, now or datetime.now(UTC))
     except BundleRefusedError as error:
         raise _refuse(engine, link, str(error)) from None
+    if not bundle["entries"]:
+        # nothing to store: not claimed and not put on the trail, so polling a quiet link every few
+        # seconds costs no rows (the request itself is audited by the service)
+        return Received(bundle["bundle_id"], bundle["seq_from"], bundle["seq_to"])
     incoming, refused = _prepare(link, bundle)
     if not claim_bundle(engine, link.id, bundle["bundle_id"], bundle["seq_to"]):
         raise _refuse(engine, link, f"bundle {bundle['bundle_id']} was accepted before (a replay)")
