@@ -155,6 +155,9 @@ def share_links_sync(
     """Pull what the peer has for us and push what it may have from us, since the last checkpoints."""
     engine = open_engine(db)
     while True:
+        # every --every seconds from the start of one round to the next (not after it): the delay
+        # until a change reaches the peer is at most the interval plus one sync
+        started = time.monotonic()
         names = [name] if name else [k.name for k in list_links(engine) if k.url]
         for link_name in names:
             try:
@@ -171,4 +174,4 @@ def share_links_sync(
                               f"{said['received_updated']} updated; sent {said['sent']}", highlight=False)
         if every is None:
             return
-        time.sleep(every)
+        time.sleep(max(0.0, started + every - time.monotonic()))

@@ -347,15 +347,16 @@ def _answer(response: httpx.Response, what: str) -> Any:
 
 def sync(engine: Engine, link: FederationLink | str, limit: int = BUNDLE_ENTRIES,
          transport: httpx.BaseTransport | None = None) -> SyncResult:
-    """Pull what the peer has for us since our checkpoint, then push what it may have from us since
-    its checkpoint; each checkpoint moves only after its bundle was stored (pull) or acknowledged
-    (push), so an interrupted sync resends from where it was and changes nothing twice."""
+    """Push what the peer may have from us since its checkpoint, then pull what it has for us since
+    ours; each checkpoint moves only after its bundle was acknowledged (push) or stored (pull), so an
+    interrupted sync resends from where it was and changes nothing twice. Push first: our own
+    withdrawals reach the peer without waiting for what it sends us."""
     current = get_link(engine, link) if isinstance(link, str) else link
     result = SyncResult(current.name)
     try:
         with _client(current, transport) as client:
-            _pull(engine, current, client, limit, result)
             _push(engine, current.name, client, limit, result)
+            _pull(engine, get_link(engine, current.id), client, limit, result)
     except httpx.HTTPError as error:
         raise FetchError(f"link {current.name!r}: {type(error).__name__}: {error}") from None
     return result
