@@ -358,6 +358,9 @@ def test_two_servers_share_edit_and_withdraw_an_entry_and_refuse_tampered_and_re
     # keys exchanged out of band; each side links the other
     a_key = json.loads(_cli("share", "keys", "show", "--db", a_db, "--json"))[0]
     b_key = json.loads(_cli("share", "keys", "show", "--db", b_db, "--json"))[0]
+    published = httpx.get(f"{server_a.url}/federation/keys", timeout=30).json()   # public: no key needed
+    assert [(k["key_id"], k["public_key"], k["current"]) for k in published] == [
+        (a_key["key_id"], a_key["public_key"], True)]
     a_to_b_key = _cli("share", "links", "add", "agency-a", "--peer-key", f"{a_key['key_id']}={a_key['public_key']}",
                       "--db", b_db).strip()     # B prints the key A must present to it
     b_to_a_key = _cli("share", "links", "add", "agency-b", "--url", server_b.url, "--api-key", a_to_b_key,
@@ -389,7 +392,8 @@ def test_two_servers_share_edit_and_withdraw_an_entry_and_refuse_tampered_and_re
     _cli("share", "links", "sync", "agency-b", "--db", a_db)
     [hit] = hits(name)
     assert hit["shared"]["version"] == 2
-    assert get_link(a, "agency-b").pushed_seq > 0
+    [listed] = json.loads(_cli("share", "links", "list", "--db", a_db, "--json"))
+    assert listed["name"] == "agency-b" and listed["pushed_seq"] > 0 and listed["allow"] == "server"
 
     # a bundle as A's server signs it (pulled with the key B would use), handed to B: once, then replayed
     pulled = httpx.get(f"{server_a.url}/federation/bundles", params={"after": 0},
