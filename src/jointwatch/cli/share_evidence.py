@@ -60,7 +60,7 @@ def _place(e: StoredEvidence) -> str:
 
 @evidence_app.command("add")
 @handles_errors
-def evidence_add(
+def share_evidence_add(
     ref: RefArgument,
     file: Annotated[Path, typer.Argument(help="The file: JPEG, PNG, TIFF (GeoTIFF), WebP, PDF or UTF-8 text.")],
     world_file: Annotated[Path | None, typer.Option(
@@ -94,7 +94,7 @@ def evidence_add(
 
 @evidence_app.command("list")
 @handles_errors
-def evidence_list(
+def share_evidence_list(
     ref: RefArgument,
     member: MemberOption = LOCAL_MEMBER,
     user: UserOption = None,
@@ -123,7 +123,7 @@ def evidence_list(
 
 @evidence_app.command("get")
 @handles_errors
-def evidence_get(
+def share_evidence_get(
     evidence_ref: EvidenceArgument,
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the file's bytes.")],
     member: MemberOption = LOCAL_MEMBER,
@@ -149,7 +149,7 @@ def evidence_get(
 
 @evidence_app.command("withdraw")
 @handles_errors
-def evidence_withdraw(
+def share_evidence_withdraw(
     evidence_ref: EvidenceArgument,
     reason: Annotated[str, typer.Option("--reason", "-r", help="Why it is withdrawn (required).")] = "",
     member: MemberOption = LOCAL_MEMBER,
