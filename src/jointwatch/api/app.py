@@ -32,6 +32,7 @@ from jointwatch.api.routes import (
     register,
     screening,
     shared,
+    taxii,
     travel,
 )
 from jointwatch.api.screeners import ListWarningMiddleware, Screeners
@@ -97,7 +98,7 @@ def create_app(engine: Engine, settings: ServiceSettings | None = None) -> FastA
     app.state.audit_backlog = AuditBacklog(engine)
     keyed = (screening.router, jobs.router, register.router, decisions.router, members.router,
              travel.router, payments.router, media.router, evidence.router, shared.router,
-             federation.router)
+             federation.router, taxii.router)
     for router in keyed:
         app.include_router(router, responses=RATE_LIMITED)
     app.include_router(ops.router)  # no key, so no rate limit

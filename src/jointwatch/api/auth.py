@@ -10,6 +10,8 @@ The dependency then refuses 403 (role without the right) or 429 (over the rate, 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -83,12 +85,31 @@ def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def presented_key(headers: Headers) -> str | None:
-    """The key sent as ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``, if any."""
+# TAXII clients (taxii2-client, OpenCTI, MISP) send HTTP Basic credentials: under this prefix the
+# key is also taken as a Basic password (any user name); elsewhere Basic stays refused, so a
+# browser never offers to remember a key for the rest of the API
+BASIC_AUTH_PREFIX = "/taxii2/"
+
+
+def presented_key(headers: Headers, path: str = "") -> str | None:
+    """The key sent as ``Authorization: Bearer <key>`` or ``X-API-Key: <key>`` (or, under /taxii2/,
+    as the password of ``Authorization: Basic``), if any."""
     scheme, _, credentials = headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and credentials.strip():
         return credentials.strip()
+    if scheme.lower() == "basic" and credentials.strip() and path.startswith(BASIC_AUTH_PREFIX):
+        return _basic_password(credentials.strip())
     return headers.get("x-api-key", "").strip() or None
+
+
+def _basic_password(credentials: str) -> str | None:
+    """The password of Basic ``credentials`` (base64 of user:password), or None if they are not that."""
+    try:
+        decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    _user, colon, password = decoded.partition(":")
+    return password.strip() or None if colon else None
 
 
 async def authenticate(engine: Engine, presented: str | None, note: AuditNote) -> str | None:
@@ -125,7 +146,8 @@ def authorize(action: str, right: Right) -> Callable[..., Any]:
             # AuthenticateMiddleware has checked the key already; this is for routes served without it
             note = AuditNote(action)
             request.state.audit = note
-            refused = await authenticate(request.app.state.engine, presented_key(request.headers), note)
+            refused = await authenticate(request.app.state.engine,
+                                          presented_key(request.headers, request.url.path), note)
             if refused:
                 raise _unauthorized(refused)
         assert note.key is not None
@@ -190,7 +212,7 @@ class AuthenticateMiddleware:
         state = scope.setdefault("state", {})
         state["audit"] = note
         state["route_template"] = route.template  # a refusal from here on never reaches the router
-        refused = await authenticate(self.engine, presented_key(Headers(scope=scope)), note)
+        refused = await authenticate(self.engine, presented_key(Headers(scope=scope), str(scope["path"])), note)
         if refused:
             await problem_response(401, refused, headers={"WWW-Authenticate": "Bearer"})(scope, receive, send)
             return

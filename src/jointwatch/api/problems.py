@@ -98,7 +98,8 @@ def _declare_problem_media_type(app: FastAPI) -> None:
     """The OpenAPI document says error bodies are ``application/problem+json``, as they are sent.
 
     FastAPI files every declared response model under the route's own media type
-    (``application/json``); this moves the 4xx and 5xx ones where clients will find them.
+    (``application/json``, or a route's own such as TAXII's); this moves the 4xx and 5xx ones
+    where clients will find them.
     """
     generate = app.openapi
 
@@ -109,8 +110,9 @@ def _declare_problem_media_type(app: FastAPI) -> None:
                 for operation in path_item.values():
                     for status, response in operation.get("responses", {}).items():
                         content = response.get("content") or {}
-                        if str(status)[:1] in "45" and "application/json" in content:
-                            content[MEDIA_TYPE] = content.pop("application/json")
+                        if str(status)[:1] in "45" and content and MEDIA_TYPE not in content:
+                            # application/json, or a route's own type (TAXII's): errors are problems
+                            content[MEDIA_TYPE] = content.pop("application/json", None) or content.popitem()[1]
         return app.openapi_schema  # type: ignore[return-value]
 
     app.openapi = openapi  # type: ignore[method-assign]

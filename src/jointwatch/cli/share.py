@@ -548,3 +548,8 @@ from jointwatch.cli.share_links import keys_app, links_app  # noqa: E402 - mount
 
 share_app.add_typer(keys_app, name="keys")
 share_app.add_typer(links_app, name="links")
+
+from jointwatch.cli.share_exchange import share_export, share_import  # noqa: E402 - mounted last, by its own module
+
+share_app.command("export")(share_export)
+share_app.command("import")(share_import)

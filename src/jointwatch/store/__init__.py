@@ -125,6 +125,7 @@ from jointwatch.store.members import (
     revoke_key,
 )
 from jointwatch.store.sharing import (
+    EntryChange,
     EntryLabels,
     EntryVersion,
     NewEntry,
@@ -134,6 +135,7 @@ from jointwatch.store.sharing import (
     SharingWatch,
     StoredEntry,
     all_entry_labels,
+    apply_import,
     create_group,
     entry_history,
     get_entry,
@@ -180,6 +182,7 @@ __all__ = [
     "Engine",
     "EntityChange",
     "EntityView",
+    "EntryChange",
     "EntryLabels",
     "EntryVersion",
     "FederationLink",
@@ -222,6 +225,7 @@ __all__ = [
     "add_member",
     "add_signing_key",
     "all_entry_labels",
+    "apply_import",
     "ask_bank_contributor",
     "bank_generation",
     "bank_item_history",

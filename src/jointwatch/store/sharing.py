@@ -411,3 +411,57 @@ def insert_entries(engine: Engine, entries: Sequence[NewEntry], batch: int = 500
     except IntegrityError:
         raise ConflictError("a partner entry of this batch already exists: nothing was stored") from None
     return len(entries)
+
+
+@dataclass(frozen=True)
+class EntryChange:
+    """One entry's next version in a bulk change (``apply_import``): ``entry`` as it was read."""
+
+    entry: StoredEntry
+    schema: str
+    caption: str
+    entity: dict[str, Any]
+    labels: Labels
+    status: str
+    change: str
+    member_id: int | None
+    user: str
+    note: str
+
+
+def apply_import(engine: Engine, new: Sequence[NewEntry], changed: Sequence[EntryChange],
+                 notes: dict[str, str], trail: Sequence[tuple[str, NewEvent]]) -> None:
+    """New entries and next versions of existing ones, all in one transaction (an import stores
+    everything or nothing). ``notes`` holds each new entry's version note by ref; ``trail`` the
+    sharing events, each with the ref of its entry (new or changed). ConflictError (nothing
+    stored) when a ref exists or an entry changed meanwhile."""
+    now = datetime.now(UTC)
+    try:
+        with engine.begin() as connection:
+            ids: dict[str, int] = {}
+            for e in new:
+                seq = _bump(connection)
+                entry_id = inserted_id(connection.execute(insert(shared_entries).values(
+                    ref=e.ref, member_id=e.member_id, originator=e.originator, link_id=e.link_id, schema=e.schema,
+                    caption=e.caption, status=e.status, version=e.version, created_at=now, updated_at=now, seq=seq,
+                    **_label_columns(e.labels))))
+                ids[e.ref] = entry_id
+                connection.execute(insert(shared_entry_versions).values(
+                    _version_row(entry_id, e.version, e.entity, e.labels, e.status, e.change, e.member_id, e.user,
+                                 notes.get(e.ref, ""), now)))
+            for c in changed:
+                seq = _bump(connection)
+                done = connection.execute(update(shared_entries).where(
+                    shared_entries.c.id == c.entry.id, shared_entries.c.version == c.entry.version).values(
+                    schema=c.schema, caption=c.caption, status=c.status, version=c.entry.version + 1,
+                    updated_at=now, seq=seq, **_label_columns(c.labels))).rowcount
+                if done != 1:
+                    raise ConflictError(f"partner entry {c.entry.ref!r} changed meanwhile: nothing was stored")
+                connection.execute(insert(shared_entry_versions).values(
+                    _version_row(c.entry.id, c.entry.version + 1, c.entity, c.labels, c.status, c.change,
+                                 c.member_id, c.user, c.note, now)))
+            ids.update((c.entry.ref, c.entry.id) for c in changed)
+            _insert_events(connection, [NewEvent(ids[ref], e.member_id, e.user, e.action, e.counterpart, e.detail)
+                                        for ref, e in trail])
+    except IntegrityError:
+        raise ConflictError("a partner entry of this import already exists: nothing was stored") from None
