@@ -206,10 +206,11 @@ def analyze_name(name: str, schema: str = "Person") -> AnalyzedName:
         if schema == "LegalEntity":
             # a party of unknown type (a payment's creditor) may be a business: its legal form and
             # fillers ("Sberbank of Russia", "Smit BV") are set aside as an organisation's are
-            kept = [i for i, w in enumerate(words) if not RULES.is_org_generic(to_ascii(_APOSTROPHES.sub("", w)))]
-            if kept and len(kept) < len(words):
-                ignored += [w for i, w in enumerate(written) if i not in kept]
-                words, written = [words[i] for i in kept], [written[i] for i in kept]
+            kept_at = [i for i, w in enumerate(words)
+                       if not RULES.is_org_generic(to_ascii(_APOSTROPHES.sub("", w)))]
+            if kept_at and len(kept_at) < len(words):
+                ignored += [w for i, w in enumerate(written) if i not in kept_at]
+                words, written = [words[i] for i in kept_at], [written[i] for i in kept_at]
     else:
         # "S.A." and "L.L.C." are one word (and a legal form), not letters
         words = [w for w in _SPLIT.split(_DOTTED.sub(lambda m: m.group(1).replace(".", ""), name)) if w]
