@@ -29,7 +29,7 @@ from jointwatch.api.models_sharing import (
     WithdrawRequest,
 )
 from jointwatch.api.problems import PROBLEM_RESPONSES, Problem
-from jointwatch.errors import InvalidInputError
+from jointwatch.errors import InvalidInputError, NotFoundError
 from jointwatch.releasability import Labels, handling_codes, is_live, may_pass_on, tlp_level, today
 from jointwatch.sharing import (
     EntryInput,
@@ -304,6 +304,10 @@ def group_members(name: GroupName, body: GroupMemberRequest, request: Request,
     """Add a member to a group, or take it out (the group's owner only)."""
     engine = request.app.state.engine
     caller.note.summary = f"sharing group: {body.action} refused"
+    names = _member_names(engine)
+    # members are named here, never numbered (a number sent as a name is a name no member has)
+    if body.member not in names.values():
+        raise NotFoundError(f"no member {body.member!r}")
     group = change_group(engine, name, body.member, caller.member_id, body.action == "add")
     caller.note.summary = f"sharing group {group.id}: {body.action} member"
-    return _group_out(group, _member_names(engine))
+    return _group_out(group, names)
