@@ -7,7 +7,8 @@ not taken from jointwatch.releasability. For every member and every entry made s
 - API: GET /shared/entries (the list), GET /shared/entries/{ref}, its trail and evidence, an
   edit and a withdrawal attempt: 404 with the very body a never-made ref gets, unless the member
   may see the entry; /match, /screen, /travel/screen and /payments/screen: a partner hit only for
-  an entry released to the member, active and unexpired; the entry asked for is found exactly then.
+  an entry released to the member, active and unexpired; the entry asked for is found exactly then;
+  GET /shared/export and every TAXII collection: only what the member may pass on.
 - CLI: `share list --json`, `share show`, `screen --json`, acting as each member (`--member`).
 """
 
@@ -92,6 +93,13 @@ class World:
         if lab.distribution == "group":
             return any(member in self.membership[g] for g in lab.audience)
         return lab.distribution in ("server", "connected")
+
+    def passes(self, member: int, entry: Made) -> bool:
+        """May pass it on (export, TAXII): its own; others' only up to TLP:AMBER, without no-further-dissemination."""
+        if member == entry.originator:
+            return True
+        return (self.sees(member, entry) and entry.labels.tlp in ("clear", "green", "amber")
+                and "no-further-dissemination" not in entry.labels.handling)
 
     def matches(self, member: int, entry: Made) -> bool:
         live = entry.status == "active" and (entry.expires_on is None or entry.expires_on >= date.today())
@@ -256,6 +264,22 @@ def test_a_member_sees_exactly_what_is_released_to_it(world: World, entries: lis
         assert paid.status_code == 200, paid.text
         shared = {h["reference"] for r in paid.json()["results"] for h in r.get("hits", []) if h["source"] == "shared"}
         assert shared <= {m.ref for m in world.made if world.matches(member_id, m)}
+        # exports and TAXII collections: only what the member may pass on
+        exported = client.get("/shared/export?format=ftm", headers=auth)
+        assert exported.status_code == 200, exported.text
+        out_refs = {json.loads(line)["id"] for line in exported.text.splitlines() if line.strip()}
+        assert out_refs & made_refs == {m.ref for m in world.made if world.passes(member_id, m)}
+        taxii = {"Accept": "application/taxii+json;version=2.1", **auth}
+        served: set[str] = set()
+        for collection in client.get("/taxii2/api/collections/", headers=taxii).json().get("collections", []):
+            page = client.get(f"/taxii2/api/collections/{collection['id']}/objects/?limit=1000", headers=taxii)
+            assert page.status_code == 200, page.text
+            sent = {o["extensions"][ext]["ref"] for o in page.json().get("objects", [])
+                    for ext in o.get("extensions", {}) if "ref" in o["extensions"][ext]}
+            assert sent & made_refs <= {m.ref for m in world.made if world.passes(member_id, m)}
+            served |= sent
+        # not vacuous: a member's own entries are served to it (its "mine" collection)
+        assert {m.ref for m in new if m.originator == member_id} <= served
         # the command line, acting as the member, answers the same
         code, out = _cli(world, member_name, "share", "list", "--all-statuses")
         assert code == 0, out
