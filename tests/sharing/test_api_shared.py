@@ -247,6 +247,8 @@ def test_the_openapi_document_describes_partner_hits_and_the_shared_routes(clien
     schemas = document["components"]["schemas"]
     assert "shared" in schemas["Match"]["properties"]
     assert set(schemas["SharedLabel"]["properties"]) == {"originator", "tlp", "handling", "version"}
+    assert "shared" in schemas["Hit"]["properties"]          # a payment's hits, in /payments/screen
+    assert "PaymentDecision" in json.dumps(schemas["PaymentScreenResponse"])
     for path in ("/shared/entries", "/shared/entries/{ref}", "/shared/entries/{ref}/edit",
                  "/shared/entries/{ref}/withdraw", "/shared/entries/{ref}/trail", "/shared/groups",
                  "/shared/groups/{name}/members"):

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from jointwatch.api.models import Text
+from jointwatch.payments import PaymentDecision
 
 MAX_MESSAGE_CHARS = 5_000_000
 
@@ -25,13 +25,25 @@ class PaymentScreenRequest(BaseModel):
     remittance: bool = Field(True, description="Also look for listed names in the remittance text.")
 
 
+class UnreadOut(BaseModel):
+    """A message of the body that could not be read: where, and what is wrong (nothing of it screened)."""
+
+    error: str
+    position: int
+    field: str
+    reason: str
+    reference: str | None = None
+
+
 class PaymentScreenResponse(BaseModel):
     list_versions: dict[str, str]
     messages: int
     held: int
     passed: int
     errors: int
-    results: list[dict[str, Any]]
+    # each payment's decision with its hits (a partner entry's hit says its originator, TLP and
+    # handling codes in ``shared``), or the message that could not be read, in file order
+    results: list[PaymentDecision | UnreadOut]
 
 
 class FreezeRequest(BaseModel):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import anyio
 from fastapi import APIRouter, Depends, Query, Request
@@ -21,6 +21,7 @@ from jointwatch.api.models_payments import (
     PaymentScreenRequest,
     PaymentScreenResponse,
     ReleaseRequest,
+    UnreadOut,
 )
 from jointwatch.api.params import RowId
 from jointwatch.api.problems import PROBLEM_RESPONSES, Problem
@@ -75,9 +76,10 @@ async def screen_payments(body: PaymentScreenRequest, request: Request,
         raise MessageFormatError("body", error.location, error.reason) from None
     t = payments.totals
     caller.note.summary = f"{t.messages} messages, {t.held} held, {t.errors} unreadable"
-    out: list[dict[str, Any]] = [r.to_dict() if isinstance(r, PaymentDecision) else
-                                 {"error": str(r), "position": r.position, "field": r.field, "reason": r.reason,
-                                  "reference": r.reference} for r in results]
+    out: list[PaymentDecision | UnreadOut] = [
+        r if isinstance(r, PaymentDecision) else
+        UnreadOut(error=str(r), position=r.position, field=r.field, reason=r.reason, reference=r.reference)
+        for r in results]
     return PaymentScreenResponse(list_versions=versions, messages=t.messages, held=t.held, passed=t.passed,
                                  errors=t.errors, results=out)
 
