@@ -12,8 +12,7 @@ from rich.markup import escape
 from jointwatch.cli.consoles import DataTable
 from jointwatch.cli.output import DbOption, JsonOption, console, err_console, handles_errors, print_json
 from jointwatch.errors import InvalidInputError, JointwatchError
-from jointwatch.sharing import SyncResult, rotate_signing_key, signing_key, sync
-from jointwatch.sharing.signing import public_key
+from jointwatch.sharing import SyncResult, public_key, rotate_signing_key, signing_key, sync
 from jointwatch.store import LINK_ALLOWS, add_link, get_link, list_links, list_signing_keys, open_engine, set_peer_keys
 
 keys_app = typer.Typer(help="This server's Ed25519 signing keys: give the public key to each peer, out of band.",

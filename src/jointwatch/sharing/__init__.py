@@ -46,6 +46,7 @@ from jointwatch.sharing.exchange import (
 )
 from jointwatch.sharing.federation import (
     BUNDLE_ENTRIES,
+    MAX_BUNDLE_ENTRIES,
     Outgoing,
     Received,
     SyncResult,
@@ -57,7 +58,7 @@ from jointwatch.sharing.federation import (
 from jointwatch.sharing.groups import change_group, group_named
 from jointwatch.sharing.records import EXTENSION, EntryRecord, from_record, to_record
 from jointwatch.sharing.screening import SOURCE, PartnerIndex, SharedScreener, listed_of
-from jointwatch.sharing.signing import canonical, rotate_signing_key, signing_key
+from jointwatch.sharing.signing import canonical, public_key, rotate_signing_key, signing_key
 from jointwatch.sharing.stix import (
     EXTENSION_ID,
     STIX_MEDIA_TYPE,
@@ -83,6 +84,7 @@ __all__ = [
     "EXTENSION",
     "EXTENSION_ID",
     "FORMATS",
+    "MAX_BUNDLE_ENTRIES",
     "MAX_IMPORT_BYTES",
     "SCHEMATA",
     "SOURCE",
@@ -127,6 +129,7 @@ __all__ = [
     "outgoing_bundle",
     "parse_time",
     "passable",
+    "public_key",
     "read_ftm_lines",
     "read_stix_bundle",
     "receive_bundle",

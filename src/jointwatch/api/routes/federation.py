@@ -15,8 +15,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from jointwatch.api.auth import Caller, Right, authorize
 from jointwatch.api.problems import PROBLEM_RESPONSES
 from jointwatch.errors import ForbiddenError
-from jointwatch.sharing import BUNDLE_ENTRIES, note_sent, outgoing_bundle, receive_bundle, signing_key
-from jointwatch.sharing.federation import MAX_BUNDLE_ENTRIES
+from jointwatch.sharing import (
+    BUNDLE_ENTRIES,
+    MAX_BUNDLE_ENTRIES,
+    note_sent,
+    outgoing_bundle,
+    receive_bundle,
+    signing_key,
+)
 from jointwatch.store import Engine, FederationLink, link_of_member, list_signing_keys
 
 router = APIRouter(tags=["federation"])
