@@ -21,12 +21,16 @@ from jointwatch.sharing import (
     TLP2_IDS,
     EntryInput,
     ImportChoice,
+    collection_objects,
+    collections_for,
     edit_entry,
     exportable,
     ftm_lines,
     import_items,
+    load_page,
     read_ftm_lines,
     read_stix_bundle,
+    select_page,
     share_entry,
     stix_bundle,
     visible_entries,
@@ -306,3 +310,17 @@ def test_cli_export_and_import(tmp_path: Path, engine: Engine, members: dict[str
         exported = connection.execute(select(func.count()).select_from(sharing_events)
                                       .where(sharing_events.c.action == "exported")).scalar_one()
     assert exported == 10   # two exports of five entries, on each entry's trail
+
+
+def test_a_taxii_page_leaves_out_an_entry_made_stricter_while_it_was_cut(engine: Engine, members: dict[str, int],
+                                                                          shared: dict[str, str]) -> None:
+    b = members["service-b"]
+    info = next(c for c in collections_for(engine, b) if c.kind == "server")
+    objects = collection_objects(engine, b, info)
+    vessel = stix_id("infrastructure", shared["vessel"])
+    assert vessel in {o.id for o in objects}
+    edit_entry(engine, shared["vessel"], members["police-a"], "o1", "now for the recipients' eyes only",
+               labels=Labels("server", (), "amber+strict", (), REASON))
+    page = load_page(engine, b, select_page(objects).objects)
+    assert vessel not in {o.id for o in page} and page   # the rest of the page is sent
+    assert all(o.obj["id"] == o.id for o in page)

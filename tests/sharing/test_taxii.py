@@ -27,7 +27,15 @@ from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
 
 from jointwatch.releasability import Labels
 from jointwatch.sharing import EXTENSION_ID, EntryInput, edit_entry, exportable, share_entry, withdraw_entry
-from jointwatch.store import add_member, create_group, create_key, open_engine, set_group_member
+from jointwatch.store import (
+    add_member,
+    create_group,
+    create_key,
+    get_entry,
+    open_engine,
+    set_group_member,
+    sharing_events_of,
+)
 
 REASON = "UNSCR 1373 op. 2(c)"
 BIN = Path(sys.executable).parent
@@ -163,6 +171,11 @@ def test_discovery_collections_and_paged_objects(service: Service) -> None:
     assert {m["media_type"] for m in manifest["objects"]} == {"application/stix+json;version=2.1"}
     only = _pull(by_title["server"], **{"type": "infrastructure"})
     assert [o["type"] for o in only] == ["infrastructure"]
+    # what a pull passed on is on the entry's trail, for its originator to see
+    vessel = get_entry(service.engine, service.refs["vessel"])
+    assert vessel is not None
+    trail = [(e.action, e.counterpart, e.member_id) for e in sharing_events_of(service.engine, [vessel.id])]
+    assert ("exported", "taxii server", service.members["service-b"]) in trail
 
 
 def test_added_after_gives_only_what_changed(service: Service) -> None:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import stix2
@@ -86,6 +87,7 @@ SDO_OF_SCHEMA = {"Person": ("identity", "individual"), "Organization": ("identit
                  "Vessel": ("infrastructure", "vessel"), "Airplane": ("infrastructure", "aircraft")}
 
 
+@lru_cache(maxsize=250_000)  # a TAXII page request derives the id of every entry of its collection
 def stix_id(kind: str, ref: str) -> str:
     """The STIX id of the entry ``ref`` as a ``kind`` object: the same on every export."""
     return f"{kind}--{uuid.uuid5(NAMESPACE, f'entry:{ref}')}"
@@ -159,16 +161,15 @@ def entry_object(entry: StoredEntry) -> Any:
     return stix2.v21.Infrastructure(infrastructure_types=[detail], **common)
 
 
-def originators(entries: Iterable[StoredEntry]) -> list[Any]:
-    """The author identity of each originator of ``entries``, once each."""
-    names = sorted({e.originator for e in entries})
+def originators(names: Iterable[str]) -> list[Any]:
+    """The author identity of each originator named, once each."""
     return [stix2.v21.Identity(id=originator_id(name), name=name, identity_class="organization",
-                               created=FIXED_CREATED, modified=FIXED_CREATED) for name in names]
+                               created=FIXED_CREATED, modified=FIXED_CREATED) for name in sorted(set(names))]
 
 
 def stix_bundle(entries: Sequence[StoredEntry]) -> str:
     """One STIX 2.1 bundle (JSON text) of ``entries`` with every definition they refer to."""
-    objects = [*definitions(), *originators(entries), *(entry_object(e) for e in entries)]
+    objects = [*definitions(), *originators(e.originator for e in entries), *(entry_object(e) for e in entries)]
     bundle_id = f"bundle--{uuid.uuid5(NAMESPACE, 'bundle:' + ','.join(sorted(e.ref for e in entries)))}"
     return str(stix2.v21.Bundle(objects=objects, id=bundle_id, allow_custom=True).serialize())
 

@@ -3,7 +3,7 @@
 A member sees, read-only: one collection per sharing group it is in (the entries shared to that
 group), one ``server`` collection (entries shared to every member of this server or to
 connected servers), and ``mine`` (its own entries, whatever their labels). Each holds only
-what the member may pass on (``releasability.may_pass_on`` through ``exchange.exportable``):
+what the member may pass on (``releasability.may_pass_on``, as ``exchange.exportable``):
 TAXII feeds other tools (OpenCTI, MISP), so it is an export like any other.
 
 A collection's objects are the STIX objects of its entries (``stix.entry_object``) after the
@@ -22,14 +22,30 @@ import binascii
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from jointwatch.errors import InvalidInputError, NotFoundError
-from jointwatch.sharing.exchange import NAMESPACE, exportable
-from jointwatch.sharing.stix import STIX_MEDIA_TYPE, definitions, entry_object, originators
-from jointwatch.store import Engine, StoredEntry, list_groups
+from jointwatch.releasability import may_pass_on
+from jointwatch.sharing.exchange import NAMESPACE
+from jointwatch.sharing.stix import (
+    SDO_OF_SCHEMA,
+    STIX_MEDIA_TYPE,
+    definitions,
+    entry_object,
+    originators,
+    stix_id,
+)
+from jointwatch.store import (
+    Engine,
+    EntryLabels,
+    StoredEntry,
+    all_entry_labels,
+    list_groups,
+    load_entries,
+    recipient_of,
+)
 
 MAX_PAGE = 1000         # objects per page, whatever the client asks
 DEFAULT_PAGE = 100
@@ -50,17 +66,32 @@ class CollectionInfo:
                 "can_write": False, "media_types": [STIX_MEDIA_TYPE]}
 
 
-@dataclass(frozen=True)
+@dataclass
 class TaxiiObject:
-    """An object of a collection with its place in the collection's order."""
+    """An object of a collection with its place in the collection's order. The STIX object is
+    built only when asked for (``obj``): filters and pages need only the id, type and times, so a
+    page of 100 out of 100,000 entries builds 100 objects."""
 
     date_added: str         # STIX timestamp, millisecond precision
     rank: int               # definitions 0, originators 1, entries 2: definitions first at one time
-    obj: dict[str, Any]
+    id: str
+    type: str
+    version: str            # modified (or created), millisecond precision: what match[version] compares
+    source: Any = field(repr=False)     # a stix2 object, or the entry (EntryLabels until load_page)
+    _built: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def key(self) -> tuple[str, int, str]:
-        return (self.date_added, self.rank, str(self.obj["id"]))
+        return (self.date_added, self.rank, self.id)
+
+    @property
+    def obj(self) -> dict[str, Any]:
+        if self._built is None:
+            if isinstance(self.source, EntryLabels):
+                raise RuntimeError("load_page first: the entry is not loaded")
+            source = entry_object(self.source) if isinstance(self.source, StoredEntry) else self.source
+            self._built = dict(json.loads(source.serialize()))
+        return self._built
 
 
 @dataclass(frozen=True)
@@ -95,10 +126,12 @@ def collection_for(engine: Engine, member_id: int, collection_id: str) -> Collec
     raise NotFoundError(f"no collection {collection_id!r}")
 
 
-def _entries(engine: Engine, member_id: int, info: CollectionInfo) -> list[StoredEntry]:
+def _entries(engine: Engine, member_id: int, info: CollectionInfo) -> list[EntryLabels]:
+    """The collection's entries, labels only (cheap for 100,000): the page's are loaded whole later."""
+    recipient = recipient_of(engine, member_id)
+    entries = [e for e in all_entry_labels(engine) if may_pass_on(e.member_id, e.labels, recipient)]
     if info.kind == "mine":
-        return exportable(engine, member_id, mine_only=True)
-    entries = exportable(engine, member_id)
+        return [e for e in entries if e.member_id == member_id]
     if info.kind == "server":
         return [e for e in entries if e.labels.distribution in ("server", "connected")]
     return [e for e in entries if e.labels.distribution == "group" and info.group_id in e.labels.audience]
@@ -117,17 +150,16 @@ def collection_objects(engine: Engine, member_id: int, info: CollectionInfo) -> 
         return []
     added = {e.ref: stix_time(e.updated_at) for e in entries}
     first = min(added.values())
-    out = [TaxiiObject(first, 0, _as_dict(d)) for d in definitions()]
+    out = [TaxiiObject(first, 0, d.id, d.type, stix_time(d.get("modified", d.created)), d) for d in definitions()]
     first_of: dict[str, str] = {}
     for e in entries:
         first_of[e.originator] = min(first_of.get(e.originator, added[e.ref]), added[e.ref])
-    out += [TaxiiObject(first_of[str(o.name)], 1, _as_dict(o)) for o in originators(entries)]
-    out += [TaxiiObject(added[e.ref], 2, _as_dict(entry_object(e))) for e in entries]
+    out += [TaxiiObject(first_of[str(o.name)], 1, o.id, o.type, stix_time(o.modified), o)
+            for o in originators(e.originator for e in entries)]
+    for e in entries:
+        kind = SDO_OF_SCHEMA[e.schema][0]
+        out.append(TaxiiObject(added[e.ref], 2, stix_id(kind, e.ref), kind, added[e.ref], e))
     return sorted(out, key=lambda o: o.key)
-
-
-def _as_dict(obj: Any) -> dict[str, Any]:
-    return dict(json.loads(obj.serialize()))
 
 
 def parse_time(text: str, name: str) -> str:
@@ -161,14 +193,13 @@ def select_page(objects: Sequence[TaxiiObject], *, added_after: str | None = Non
     if added_after is not None:
         chosen = [o for o in chosen if o.date_added > added_after]
     if ids:
-        chosen = [o for o in chosen if o.obj["id"] in ids]
+        chosen = [o for o in chosen if o.id in ids]
     if types:
-        chosen = [o for o in chosen if o.obj["type"] in types]
+        chosen = [o for o in chosen if o.type in types]
     stamps = [v for v in versions if v not in ("first", "last", "all")]
     if stamps:
         wanted = {parse_time(v, "match[version]") for v in stamps}
-        chosen = [o for o in chosen if o.obj.get("modified", o.obj.get("created")) is not None
-                  and parse_time(str(o.obj.get("modified", o.obj.get("created"))), "modified") in wanted]
+        chosen = [o for o in chosen if o.version in wanted]
     if spec_versions and "2.1" not in spec_versions:
         chosen = []
     if next_token:
@@ -179,7 +210,29 @@ def select_page(objects: Sequence[TaxiiObject], *, added_after: str | None = Non
     return Page(page, more, _token(page[-1]) if more else None)
 
 
+def load_page(engine: Engine, member_id: int, objects: Sequence[TaxiiObject]) -> list[TaxiiObject]:
+    """The page's objects with their entries loaded whole, in one query; an entry whose labels
+    changed since the page was cut so that the member may no longer pass it on is left out."""
+    ids = [o.source.id for o in objects if isinstance(o.source, EntryLabels)]
+    loaded = {e.id: e for e in load_entries(engine, ids)} if ids else {}
+    recipient = recipient_of(engine, member_id)
+    out = []
+    for o in objects:
+        if isinstance(o.source, EntryLabels):
+            entry = loaded.get(o.source.id)
+            if entry is None or not may_pass_on(entry.member_id, entry.labels, recipient):
+                continue
+            o.source = entry
+        out.append(o)
+    return out
+
+
+def entries_in(objects: Sequence[TaxiiObject]) -> list[StoredEntry]:
+    """The partner entries among ``objects`` (for the trail: what a pull passed on)."""
+    return [o.source for o in objects if isinstance(o.source, StoredEntry)]
+
+
 def manifest_record(obj: TaxiiObject) -> dict[str, Any]:
-    return {"id": obj.obj["id"], "date_added": obj.date_added,
+    return {"id": obj.id, "date_added": obj.date_added,
             "version": obj.obj.get("modified", obj.obj.get("created")), "media_type": STIX_MEDIA_TYPE}
 

@@ -29,10 +29,12 @@ from jointwatch.sharing import (
     collection_for,
     collection_objects,
     collections_for,
+    entries_in,
     exportable,
     ftm_lines,
     group_named,
     import_items,
+    load_page,
     manifest_record,
     note_export,
     parse_time,
@@ -150,7 +152,10 @@ def _split(value: str | None) -> list[str]:
 
 def _page(request: Request, caller: Caller, collection_id: str, added_after: str | None, limit: int | None,
           next_token: str | None, match_id: str | None, match_type: str | None, match_version: str | None,
-          match_spec_version: str | None) -> tuple[list[TaxiiObject], bool, str | None, dict[str, str]]:
+          match_spec_version: str | None, passes_on: bool = True,
+          ) -> tuple[list[TaxiiObject], bool, str | None, dict[str, str]]:
+    """The page asked for; when it ``passes_on`` the entries (objects, not the manifest), each
+    entry sent goes on its trail, so its originator sees which tool pulled it."""
     engine = request.app.state.engine
     info = collection_for(engine, caller.member_id, collection_id)
     caller.note.subject = {"collection": collection_id, "added_after": added_after}
@@ -158,12 +163,14 @@ def _page(request: Request, caller: Caller, collection_id: str, added_after: str
                        added_after=parse_time(added_after, "added_after") if added_after else None,
                        ids=_split(match_id), types=_split(match_type), versions=_split(match_version),
                        spec_versions=_split(match_spec_version), limit=limit, next_token=next_token)
+    found = load_page(engine, caller.member_id, page.objects)
     headers = {}
-    if page.objects:
-        headers = {"X-TAXII-Date-Added-First": page.objects[0].date_added,
-                   "X-TAXII-Date-Added-Last": page.objects[-1].date_added}
-    caller.note.summary = f"{info.title}: {len(page.objects)} objects"
-    return page.objects, page.more, page.next, headers
+    if found:
+        headers = {"X-TAXII-Date-Added-First": found[0].date_added, "X-TAXII-Date-Added-Last": found[-1].date_added}
+    caller.note.summary = f"{info.title}: {len(found)} objects"
+    if passes_on:
+        note_export(engine, entries_in(found), caller.member_id, caller.key.user, f"taxii {info.title}")
+    return found, page.more, page.next, headers
 
 
 @router.get(ROOT + "collections/{collection_id}/objects/", response_class=TaxiiResponse, response_model=Envelope,
@@ -204,7 +211,7 @@ def manifest(collection_id: CollectionId, request: Request, caller: Annotated[Ca
              ) -> TaxiiResponse:
     """What the collection holds (id, date added, version), a page at a time."""
     found, more, token, headers = _page(request, caller, collection_id, added_after, limit, next, match_id,
-                                        match_type, match_version, match_spec_version)
+                                        match_type, match_version, match_spec_version, passes_on=False)
     return _taxii(Manifest(more=more, next=token, objects=[ManifestRecord(**manifest_record(o)) for o in found]),
                   headers)
 
