@@ -78,6 +78,7 @@ class PartnerIndex:
         self._base: _Part | None = None
         self._masks: dict[tuple[int, int, str], tuple[np.ndarray, ...]] = {}
         self._seen_seq: int | None = None
+        self._delta: tuple[frozenset[tuple[int, int]], _Part] | None = None
 
     def _part(self, entries: list[StoredEntry]) -> _Part:
         listed: list[Listed] = []
@@ -112,12 +113,20 @@ class PartnerIndex:
             if base is None or len(stale) > max(DELTA_ENTRIES, DELTA_SHARE * len(base.versions)):
                 base = self._base = self._part(load_entries(self.engine, sorted(live)))
                 stale = []
-            parts = (base, self._part(load_entries(self.engine, stale))) if stale else (base,)
+            parts = (base, self._delta_of(stale, labels)) if stale else (base,)
             by_ref = dict(self._state.by_ref) if self._state is not None else {}
             by_ref.update((e.ref, e.id) for e in changed)
             self._state = _State(generation, day, labels, by_ref, parts)
             self._masks = {}
             return self._state
+
+    def _delta_of(self, stale: list[int], labels: dict[int, EntryLabels]) -> _Part:
+        """The delta part of these entries, rebuilt only when one of them has a new version: a
+        withdrawal or a change of audience changes masks, not content."""
+        key = frozenset((i, labels[i].version) for i in stale)
+        if self._delta is None or self._delta[0] != key:
+            self._delta = (key, self._part(load_entries(self.engine, stale)))
+        return self._delta[1]
 
     def masks(self, member_id: int) -> tuple[tuple[np.ndarray, ...], _State]:
         """Per part, which positions match for ``member_id``: releasable, live, and the entry's current version."""
