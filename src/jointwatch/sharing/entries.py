@@ -94,10 +94,14 @@ def clean_entity(ref: str, data: EntryInput) -> dict[str, Any]:
             if not isinstance(value, str) or not value.strip() or len(value) > MAX_VALUE_CHARS or "\x00" in value:
                 raise InvalidInputError(f"properties.{prop_name}: each value is text of 1 to {MAX_VALUE_CHARS} "
                                         "characters")
-            if prop.type.clean(value, proxy=entity) is None:
-                raise InvalidInputError(f"properties.{prop_name}: {value[:80]!r} is not a valid {prop.type.name}")
+            # cleaned as FtM's add would clean it (with the property's format: an IMO number's check
+            # digit), so a value FtM would drop without a word is refused instead: nothing vanishes unseen
+            cleaned = prop.type.clean(value, proxy=entity, format=prop.format)
+            if cleaned is None:
+                raise InvalidInputError(f"properties.{prop_name}: {value[:80]!r} is not a valid "
+                                        f"{prop.format or prop.type.name}")
             try:
-                entity.add(prop_name, value)
+                entity.add(prop_name, cleaned, cleaned=True)
             except InvalidData as error:
                 raise InvalidInputError(f"properties.{prop_name}: {error}") from None
     if not entity.get("name"):
