@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from jointwatch.errors import InvalidInputError
 from jointwatch.releasability import Labels
-from jointwatch.sharing.entries import REF_PREFIX, clean_entity, passable, visible_entries
+from jointwatch.sharing.entries import REF_PREFIX, check_audience, clean_entity, passable, visible_entries
 from jointwatch.sharing.records import EntryRecord, from_record, to_record
 from jointwatch.store import (
     Engine,
@@ -168,6 +168,7 @@ def import_items(engine: Engine, member_id: int, user: str, items: Sequence[Impo
     if len(items) > MAX_IMPORT_ENTRIES:
         raise InvalidInputError(f"{source}: more than {MAX_IMPORT_ENTRIES:,} records")
     importer = get_member(engine, member_id).name
+    check_audience(engine, choice.distribution, choice.audience, member_id)
     report = ImportReport()
     new: list[NewEntry] = []
     notes: dict[str, str] = {}

@@ -11,11 +11,13 @@ from jointwatch.errors import ConflictError, ForbiddenError, NotFoundError
 from jointwatch.store import Engine, SharingGroup, get_member, list_groups, set_group_member
 
 
-def group_named(engine: Engine, name: str) -> SharingGroup:
-    """The sharing group called ``name`` (spacing forgiven); NotFoundError otherwise."""
+def group_named(engine: Engine, name: str, member_id: int | None = None) -> SharingGroup:
+    """The sharing group called ``name`` (spacing forgiven); NotFoundError otherwise. With
+    ``member_id``, only a group that member is in: one it is not in is answered exactly as one
+    that does not exist (a group's name and existence are its members' business)."""
     wanted = " ".join(name.split())
     for group in list_groups(engine):
-        if group.name == wanted:
+        if group.name == wanted and (member_id is None or member_id in group.member_ids):
             return group
     raise NotFoundError(f"no sharing group {name!r}")
 
@@ -25,7 +27,9 @@ def change_group(engine: Engine, group_name: str, member_name: str, acting_membe
     """The group after adding ``member_name`` to it (``present``) or taking it out.
 
     ForbiddenError unless ``acting_member_id`` owns the group (a member cannot join itself to
-    a group to see its entries); ConflictError for taking the owner out of its own group."""
+    a group to see its entries); ConflictError for taking the owner out of its own group. (The
+    service first asks ``group_named`` with the caller's member, so that a group it is not in
+    reads as none; the CLI is the operator's, who sees every group.)"""
     group = group_named(engine, group_name)
     if group.owner_member_id != acting_member_id:
         raise ForbiddenError(f"sharing group {group.name!r} is changed by its owner only")

@@ -36,6 +36,7 @@ from jointwatch.sharing import (
     EntryView,
     change_group,
     edit_entry,
+    group_named,
     share_entry,
     view_entry,
     visible_entries,
@@ -69,13 +70,14 @@ def _member_names(engine: Engine) -> dict[int, str]:
     return {m.id: m.name for m in list_members(engine)}
 
 
-def _audience_ids(engine: Engine, distribution: str, names: list[str]) -> tuple[int, ...]:
-    """The member or group ids the names of ``audience`` stand for; 422 naming the first unknown one."""
+def _audience_ids(engine: Engine, distribution: str, names: list[str], member_id: int) -> tuple[int, ...]:
+    """The member or group ids the names of ``audience`` stand for; 422 naming the first unknown one
+    (a group ``member_id`` is not in is unknown to it: the same answer as for none)."""
     if distribution == "members":
         known = {m.name: m.id for m in list_members(engine)}
         what = "member"
     elif distribution == "group":
-        known = {g.name: g.id for g in list_groups(engine)}
+        known = {g.name: g.id for g in list_groups(engine) if member_id in g.member_ids}
         what = "sharing group"
     else:
         if names:
@@ -161,7 +163,7 @@ def share(body: EntryRequest, request: Request,
     """Share a partner entry (a person, organisation, vessel …) under a distribution, TLP and handling codes."""
     engine = request.app.state.engine
     caller.note.subject = body.model_dump(mode="json", by_alias=True)
-    labels = Labels(body.distribution, _audience_ids(engine, body.distribution, body.audience),
+    labels = Labels(body.distribution, _audience_ids(engine, body.distribution, body.audience, caller.member_id),
                     tlp_level(body.tlp), handling_codes(body.handling), body.reason, body.expires_on)
     entry = share_entry(engine, caller.member_id, caller.key.user,
                         EntryInput(body.schema_, body.properties, tuple(body.listings)), labels)
@@ -202,14 +204,14 @@ def entry(ref: Ref, request: Request,
     return _entry_out(engine, view.entry, view.mine, view.live, view.may_pass_on, view)
 
 
-def _labels(engine: Engine, base: Labels, body: EditRequest) -> Labels | None:
+def _labels(engine: Engine, base: Labels, body: EditRequest, member_id: int) -> Labels | None:
     """``base`` with what the edit sends changed, or None when it sends no label."""
     sent = body.model_fields_set
     if not sent & {"distribution", "audience", "tlp", "handling", "reason", "expires_on"}:
         return None
     distribution = body.distribution or base.distribution
     if body.audience is not None:
-        audience = _audience_ids(engine, distribution, body.audience)
+        audience = _audience_ids(engine, distribution, body.audience, member_id)
     else:
         audience = base.audience if distribution == base.distribution else ()
     changes: dict[str, Any] = {"distribution": distribution, "audience": audience}
@@ -238,7 +240,8 @@ def edit(ref: Ref, body: EditRequest, request: Request,
                           body.properties if body.properties is not None else current.entity.get("properties", {}),
                           tuple(body.listings if body.listings is not None else current.entity.get("listings", [])))
     changed = edit_entry(engine, ref, caller.member_id, caller.key.user, body.note, data,
-                         _labels(engine, current.labels, body), body.expected_version)
+                         _labels(engine, current.labels, body, caller.member_id),
+                         body.expected_version)
     caller.note.summary = f"edited {changed.ref}: v{changed.version}"
     return _entry_out(engine, changed, True, is_live(changed.status, changed.labels.expires_on, today()), True)
 
@@ -308,6 +311,7 @@ def group_members(name: GroupName, body: GroupMemberRequest, request: Request,
     # members are named here, never numbered (a number sent as a name is a name no member has)
     if body.member not in names.values():
         raise NotFoundError(f"no member {body.member!r}")
+    group_named(engine, name, caller.member_id)  # a group the caller is not in: 404, as for none
     group = change_group(engine, name, body.member, caller.member_id, body.action == "add")
     caller.note.summary = f"sharing group {group.id}: {body.action} member"
     return _group_out(group, names)

@@ -267,7 +267,8 @@ async def import_file(request: Request,
 
     def run() -> ImportReportOut:
         try:
-            ids = tuple(sorted({get_member(engine, a).id if distribution == "members" else group_named(engine, a).id
+            ids = tuple(sorted({get_member(engine, a).id if distribution == "members"
+                                else group_named(engine, a, caller.member_id).id
                                 for a in audience or ()}))
         except NotFoundError as error:  # a name in the query: the request is wrong, nothing is missing
             raise InvalidInputError(f"audience: {error}") from None
