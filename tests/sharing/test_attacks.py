@@ -4,11 +4,21 @@ user would: each test is an attack that once worked (or a guard kept), answered 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
+from jointwatch.errors import InvalidInputError
+from jointwatch.sharing import receive_bundle, signing_key
+from jointwatch.sharing.signing import canonical, sign
+from jointwatch.store import add_link, add_member, get_entry, open_engine
 from tests.api.conftest import Member
 from tests.sharing.test_api_shared import subject_name
+from tests.sharing.test_federation import Pair
 
 
 def _group(client: TestClient, owner: Member) -> str:
@@ -55,3 +65,38 @@ def test_a_group_the_member_is_not_in_answers_as_one_that_does_not_exist(
     assert client.post(f"/shared/groups/{theirs}/members", json={"member": outsider.name, "action": "add"},
                        headers=owner.auth("admin")).status_code == 200
     assert join(theirs)[0] == 403
+
+
+# -- a hostile peer server ------------------------------------------------------------------------
+
+def _signed(engine: Engine, records: list[dict[str, Any]], bundle_id: str) -> dict[str, str]:
+    key = signing_key(engine)
+    bundle = {"bundle_id": bundle_id, "from": "agency-a", "key_id": key.key_id,
+              "created": datetime.now(UTC).isoformat(timespec="seconds"), "seq_from": 0, "seq_to": len(records),
+              "entries": records}
+    return {"bundle": canonical(bundle).decode(), "signature": sign(key, canonical(bundle))}
+
+
+def _record(ref: str, originator: str, name: str = "Abu Spoofed Testfield") -> dict[str, Any]:
+    return {"id": ref, "schema": "Person", "properties": {"name": [name]},
+            "jointwatch": {"originator": originator, "version": 1, "status": "active", "distribution": "connected",
+                           "tlp": "amber", "handling": [], "reason": "r"}}
+
+
+def test_a_peer_cannot_pass_its_entries_off_as_another_servers_or_a_local_members(tmp_path: Path) -> None:
+    pair = Pair(tmp_path)
+    c_key = signing_key(open_engine(str(tmp_path / "c.db"), create=True))
+    add_link(pair.b, "agency-c", None, {c_key.key_id: c_key.public_key})
+    local = add_member(pair.b, "customs").name
+    claims = {"sh-" + "1" * 20: "customs@agency-c", "sh-" + "2" * 20: local, "sh-" + "3" * 20: "border-police"}
+    received = receive_bundle(pair.b, pair.b_from_a, _signed(pair.a, [_record(r, o) for r, o in claims.items()],
+                                                             "b" * 32))
+    assert received.new == 3
+    originators = {ref: get_entry(pair.b, ref).originator for ref in claims}  # type: ignore[union-attr]
+    # every one names the link it came through, last; none reads as agency-c's or as a member here
+    assert all(o.endswith("agency-a") for o in originators.values()), originators
+    assert originators["sh-" + "3" * 20] == "border-police@agency-a"
+    assert "customs@agency-c" != originators["sh-" + "1" * 20] != local
+    # and no member here is named like another server's originator
+    with pytest.raises(InvalidInputError):
+        add_member(pair.b, "border-police@agency-a")

@@ -238,11 +238,19 @@ def _prepare(link: FederationLink, bundle: dict[str, Any]) -> tuple[list[_Incomi
         except InvalidInputError as error:
             refused.append(str(error)[:300])
             continue
-        originator = record.originator if "@" in record.originator else f"{record.originator}@{link.name}"
-        incoming = _Incoming(record, entity, labels, originator[:255])
+        incoming = _Incoming(record, entity, labels, _originator(record.originator, link))
         if record.ref not in out or out[record.ref].record.version < record.version:
             out[record.ref] = incoming
     return list(out.values()), refused
+
+
+def _originator(claimed: str, link: FederationLink) -> str:
+    """Who an entry arriving over ``link`` is from: ``member@link``. What the peer says is only its
+    claim: a name that already names a server ("customs@agency-c", forwarded by a link that allows
+    ``connected``) keeps it, with the link it really came through, so no peer passes its entries
+    off as another link's (or as one of this server's members, whose names have no '@')."""
+    name = " ".join(claimed.split())[:200] or "unknown"
+    return f"{name} via {link.name}" if "@" in name else f"{name}@{link.name}"
 
 
 def receive_bundle(engine: Engine, link: FederationLink, envelope: Any, now: datetime | None = None) -> Received:

@@ -65,6 +65,9 @@ def add_member(engine: Engine, name: str, country: str | None = None) -> Member:
     name = name.strip()
     if not name:
         raise InvalidInputError("a member needs a name")
+    if "@" in name:
+        # "name@server" is how an entry from a connected server names its originator
+        raise InvalidInputError(f"member {name!r}: a member's name has no '@' (name@server is another server's)")
     code = country.strip().lower() if country else None
     if code is not None and (len(code) != 2 or not code.isalpha()):
         raise InvalidInputError(f"country {country!r} is not an ISO 3166-1 alpha-2 code")
