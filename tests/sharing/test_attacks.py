@@ -13,11 +13,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from jointwatch.errors import InvalidInputError
-from jointwatch.sharing import receive_bundle, signing_key
+from jointwatch.releasability import Labels
+from jointwatch.sharing import EntryInput, receive_bundle, share_entry, signing_key
 from jointwatch.sharing.signing import canonical, sign
 from jointwatch.store import add_link, add_member, get_entry, open_engine
 from tests.api.conftest import Member
 from tests.sharing.test_api_shared import subject_name
+from tests.sharing.test_evidence import jpeg_with_gps
 from tests.sharing.test_federation import Pair
 
 
@@ -100,3 +102,25 @@ def test_a_peer_cannot_pass_its_entries_off_as_another_servers_or_a_local_member
     # and no member here is named like another server's originator
     with pytest.raises(InvalidInputError):
         add_member(pair.b, "border-police@agency-a")
+
+
+# -- evidence ---------------------------------------------------------------------------------------
+
+def test_a_recipient_of_evidence_learns_not_who_at_the_originator_added_it_nor_from_where(
+        client: TestClient, un_store: Engine, new_member: Callable[[], Member]) -> None:
+    a, b = new_member(), new_member()
+    ref = share_entry(un_store, a.id, "officer-a", EntryInput("Person", {"name": [subject_name()]}),
+                      Labels("members", (b.id,), "amber", (), "EU 2017/541")).ref
+    added = client.post(f"/shared/entries/{ref}/evidence", content=jpeg_with_gps(), headers=a.auth("analyst"),
+                        params={"filename": "convoy.jpg"})
+    assert added.status_code == 201, added.text
+    evidence = added.json()["ref"]
+    assert added.json()["user"] == "analyst-user" and added.json()["origin"].startswith("api ")
+    seen = [client.get(f"/shared/entries/{ref}/evidence", headers=b.auth("analyst")).json()[0],
+            client.get(f"/shared/evidence/{evidence}", headers=b.auth("analyst")).json()]
+    for record in seen:
+        assert (record["user"], record["origin"], record["member_id"], record["mine"]) == ("", "", None, False)
+        assert record["sha256"] == added.json()["sha256"] and record["latitude"] == added.json()["latitude"]
+    # its originator still has the whole chain of custody
+    own = client.get(f"/shared/evidence/{evidence}", headers=a.auth("analyst")).json()
+    assert own["user"] == "analyst-user" and own["origin"].startswith("api ") and own["member_id"] == a.id

@@ -19,7 +19,7 @@ import re
 import secrets
 import warnings
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -365,7 +365,14 @@ def list_evidence(engine: Engine, ref: str, member_id: int, user: str = "") -> l
     if not mine and seen:
         record_sharing_events(engine, [NewEvent(entry.id, member_id, user, "evidence viewed", "",
                                                 "listed " + ", ".join(e.ref for e in seen))])
-    return [EvidenceView(e, entry.ref, mine) for e in seen]
+    return [EvidenceView(_as_seen(e, mine), entry.ref, mine) for e in seen]
+
+
+def _as_seen(evidence: StoredEvidence, mine: bool) -> StoredEvidence:
+    """The record as its reader may see it: who at the originator added it, and from which
+    address, are the originator's own business (as an entry's history is); a recipient learns the
+    originator (its entry says it), when, and what the file is."""
+    return evidence if mine else replace(evidence, member_id=None, user="", origin="")
 
 
 def _visible(engine: Engine, evidence_ref: str, member_id: int) -> tuple[StoredEvidence, StoredEntry]:
@@ -398,7 +405,7 @@ def get_evidence(engine: Engine, evidence_ref: str, member_id: int, user: str = 
     if not mine:
         record_sharing_events(engine, [NewEvent(entry.id, member_id, user, "evidence viewed", "",
                                                 f"{evidence.ref}{' content' if with_content else ''}")])
-    return EvidenceView(evidence, entry.ref, mine), content
+    return EvidenceView(_as_seen(evidence, mine), entry.ref, mine), content
 
 
 def withdraw_evidence(engine: Engine, evidence_ref: str, member_id: int, user: str, reason: str) -> StoredEvidence:
