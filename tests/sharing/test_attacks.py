@@ -4,17 +4,19 @@ user would: each test is an attack that once worked (or a guard kept), answered 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from jointwatch.errors import InvalidInputError
+from jointwatch.errors import BundleRefusedError, FetchError, InvalidInputError
 from jointwatch.releasability import Labels
-from jointwatch.sharing import EntryInput, receive_bundle, share_entry, signing_key
+from jointwatch.sharing import MAX_BUNDLE_ENTRIES, EntryInput, receive_bundle, share_entry, signing_key, sync
 from jointwatch.sharing.signing import canonical, sign
 from jointwatch.store import add_link, add_member, get_entry, open_engine
 from tests.api.conftest import Member
@@ -124,3 +126,27 @@ def test_a_recipient_of_evidence_learns_not_who_at_the_originator_added_it_nor_f
     # its originator still has the whole chain of custody
     own = client.get(f"/shared/evidence/{evidence}", headers=a.auth("analyst")).json()
     assert own["user"] == "analyst-user" and own["origin"].startswith("api ") and own["member_id"] == a.id
+
+
+def test_a_peer_cannot_send_or_answer_more_than_a_bundle_holds(tmp_path: Path) -> None:
+    pair = Pair(tmp_path)
+    many = [_record(f"sh-{i:020d}", "border-police", f"Abu Many {i} Testfield")
+            for i in range(MAX_BUNDLE_ENTRIES + 1)]
+    with pytest.raises(BundleRefusedError, match="at most"):
+        receive_bundle(pair.b, pair.b_from_a, _signed(pair.a, many, "a" * 32))
+    assert get_entry(pair.b, many[0]["id"]) is None
+    # a pull whose answer never ends is cut off, not read into memory
+    endless = httpx.MockTransport(lambda request: httpx.Response(
+        200, headers={"content-type": "application/json"}, content=iter([b"x" * 1_000_000] * 100)))
+    link = replace(pair.b_from_a, url="http://agency-a.invalid")
+    with pytest.raises(FetchError, match="over"):
+        sync(pair.b, link, transport=endless)
+
+
+def test_one_entry_is_never_too_large_to_travel_in_a_bundle(tmp_path: Path) -> None:
+    pair = Pair(tmp_path)
+    huge = {"name": ["Abu Huge Testfield"],
+            **{prop: [f"{prop} {i} " + "x" * 900 for i in range(200)] for prop in ("notes", "summary", "address")}}
+    with pytest.raises(InvalidInputError, match="at most"):
+        share_entry(pair.a, pair.a_member, "officer", EntryInput("Person", huge),
+                    Labels("connected", (), "amber", (), "r"))

@@ -11,6 +11,7 @@ exist (NotFoundError with the same message), on every read and every change.
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +47,9 @@ SCHEMATA = ("Person", "Organization", "Company", "LegalEntity", "Vessel", "Airpl
 MAX_VALUES = 200            # values per property
 MAX_VALUE_CHARS = 1000
 MAX_LISTINGS = 20
+# an entry's whole FtM entity as JSON: well inside a federation bundle (600 KB) and the service's
+# body limit, so one entry can never be too large to travel and stall a link
+MAX_ENTITY_BYTES = 256 * 1024
 REF_PREFIX = "sh-"
 
 
@@ -112,6 +116,8 @@ def clean_entity(ref: str, data: EntryInput) -> dict[str, Any]:
         raise InvalidInputError(f"listings: at most {MAX_LISTINGS}")
     if listings:
         out["listings"] = listings
+    if len(json.dumps(out, ensure_ascii=False).encode("utf-8")) > MAX_ENTITY_BYTES:
+        raise InvalidInputError(f"an entry is at most {MAX_ENTITY_BYTES // 1024} KB of names and properties")
     return out
 
 

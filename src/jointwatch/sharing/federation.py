@@ -58,6 +58,8 @@ BUNDLE_ENTRIES = 500                 # entries per bundle: ~0.4 MB, well inside 
 MAX_BUNDLE_ENTRIES = 2000
 # a bundle's text stays well under the service's default body limit (1 MB; JSON escaping adds some)
 MAX_BUNDLE_BYTES = 600_000
+# a bundle's text is JSON inside JSON (its quotes escaped) in the answer to a pull
+MAX_ANSWER_BYTES = 4 * MAX_BUNDLE_BYTES
 MAX_CLOCK_SKEW = timedelta(minutes=10)   # a bundle older or newer than this is refused (with replay ids: replay-proof)
 HTTP_TIMEOUT = 120.0
 REFUSED = "bundle refused"           # the sharing trail's action for a refused bundle
@@ -201,6 +203,9 @@ def _open(link: FederationLink, envelope: Any, now: datetime) -> dict[str, Any]:
     if not isinstance(bundle.get("entries"), list) or not all(
             isinstance(bundle.get(k), int) for k in ("seq_from", "seq_to")):
         raise BundleRefusedError("the bundle needs entries, seq_from and seq_to")
+    if len(bundle["entries"]) > MAX_BUNDLE_ENTRIES:
+        raise BundleRefusedError(f"the bundle has {len(bundle['entries']):,} entries: at most "
+                                 f"{MAX_BUNDLE_ENTRIES:,} are taken in one")
     try:
         when = datetime.fromisoformat(str(created))
     except ValueError:
@@ -370,10 +375,24 @@ def sync(engine: Engine, link: FederationLink | str, limit: int = BUNDLE_ENTRIES
     return result
 
 
+def _get_capped(client: httpx.Client, path: str, params: dict[str, int]) -> httpx.Response:
+    """The peer's answer, read no further than ``MAX_ANSWER_BYTES``: a peer (or whatever answers at
+    its URL) cannot make a sync hold an answer of any size in memory."""
+    with client.stream("GET", path, params=params) as response:
+        body = bytearray()
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) > MAX_ANSWER_BYTES:
+                raise FetchError(f"pull: the peer's answer is over {MAX_ANSWER_BYTES:,} bytes: not read")
+        # decoded already (gzip and the like): only the type goes with it
+        return httpx.Response(response.status_code, content=bytes(body), request=response.request,
+                              headers={"content-type": response.headers.get("content-type", "application/json")})
+
+
 def _pull(engine: Engine, link: FederationLink, client: httpx.Client, limit: int, result: SyncResult) -> None:
     after = link.pulled_seq
     while True:
-        response = client.get("/federation/bundles", params={"after": after, "limit": limit})
+        response = _get_capped(client, "/federation/bundles", {"after": after, "limit": limit})
         result.bytes_received += len(response.content)
         received = receive_bundle(engine, link, _answer(response, "pull"))
         result.pulled.append(received)
