@@ -3,6 +3,9 @@ user would: each test is an attack that once worked (or a guard kept), answered 
 
 from __future__ import annotations
 
+import base64
+import binascii
+import zlib
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -17,6 +20,7 @@ from sqlalchemy import Engine
 from jointwatch.errors import BundleRefusedError, FetchError, InvalidInputError
 from jointwatch.releasability import Labels
 from jointwatch.sharing import MAX_BUNDLE_ENTRIES, EntryInput, receive_bundle, share_entry, signing_key, sync
+from jointwatch.sharing.evidence import check_pdf
 from jointwatch.sharing.signing import canonical, sign
 from jointwatch.store import add_link, add_member, get_entry, open_engine
 from tests.api.conftest import Member
@@ -150,3 +154,29 @@ def test_one_entry_is_never_too_large_to_travel_in_a_bundle(tmp_path: Path) -> N
     with pytest.raises(InvalidInputError, match="at most"):
         share_entry(pair.a, pair.a_member, "officer", EntryInput("Person", huge),
                     Labels("connected", (), "amber", (), "r"))
+
+
+def _pdf(stream_dictionary: bytes, data: bytes) -> bytes:
+    return (b"%PDF-1.7\n1 0 obj\n" + stream_dictionary + b"\nstream\n" + data + b"\nendstream\nendobj\n"
+            b"trailer << /Root 1 0 R >>\n%%EOF\n")
+
+
+def test_a_pdf_cannot_hide_active_content_under_a_filter_the_check_does_not_read() -> None:
+    action = b"3 0 << /Type /Action /S /JavaScript /JS (app.alert(1)) >>"
+    hidden = {
+        # an object stream the lookback for /ObjStm missed: "obj" in a string of its own dictionary
+        "hex, (obj)": _pdf(b"<< /Type /ObjStm /N 1 /First 4 /X (obj) /Filter /ASCIIHexDecode >>",
+                           binascii.hexlify(action)),
+        "ascii85, long dictionary": _pdf(b"<< /Type /ObjStm /N 1 /First 4 /Filter /ASCII85Decode /Pad ("
+                                         + b"p" * 1200 + b") >>", base64.a85encode(action)),
+        # Flate first, so it inflates, but what comes out is hex
+        "flate then hex": _pdf(b"<< /Type /ObjStm /N 1 /First 4 /Filter [/FlateDecode /ASCIIHex#44ecode] >>",
+                               zlib.compress(binascii.hexlify(action))),
+        "escaped /Encrypt": _pdf(b"<< /Length 3 >>", b"abc").replace(b"trailer <<", b"trailer << /Encr#79pt 9 0 R"),
+    }
+    for what, content in hidden.items():
+        with pytest.raises(InvalidInputError, match="refused|cannot be checked"):
+            check_pdf(content, f"{what}.pdf")
+    # a plain PDF with Flate streams and a DCT image still goes in
+    check_pdf(_pdf(b"<< /Filter /FlateDecode >>", zlib.compress(b"BT /F1 12 Tf (Convoy) Tj ET"))
+              + _pdf(b"<< /Subtype /Image /Filter /DCTDecode >>", b"\xff\xd8\xff\xe0 not really"), "fine.pdf")

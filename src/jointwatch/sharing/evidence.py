@@ -74,6 +74,11 @@ _ACTIVE_TEXT = re.compile(rb"<\s*(script|svg|html|!doctype|\?xml|iframe|object|e
 # names that make a PDF act on its own: run JavaScript, act on open or on events, launch a program,
 # carry other files, play rich media. A name ends at whitespace or a delimiter.
 _PDF_ACTIVE = re.compile(rb"/(JavaScript|JS|OpenAction|Launch|EmbeddedFiles?|AA|RichMedia|XFA)(?=[\s/<>\[\]()%{}]|$)")
+# filters whose bytes this check does not decode (only Flate is inflated; image filters hold pixels,
+# scanned as they are): a stream under one of them, an object stream above all, could hide anything.
+# Inline images (abbreviated names) sit inside content streams, which are inflated and scanned.
+_PDF_OPAQUE_FILTER = re.compile(rb"/(ASCIIHexDecode|ASCII85Decode|LZWDecode|RunLengthDecode|Crypt)"
+                                rb"(?=[\s/<>\[\]()%{}]|$)")
 _PDF_HEX_NAME = re.compile(rb"/[^\s/<>\[\]()%{}]*#[0-9A-Fa-f]{2}[^\s/<>\[\]()%{}]*")
 _PDF_STREAM = re.compile(rb"stream\r?\n(.*?)endstream", re.DOTALL)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
@@ -131,10 +136,18 @@ def sniff(content: bytes, filename: str) -> str:
     return TEXT
 
 
+def _pdf_names(part: bytes) -> bytes:
+    """``part`` with the #xx escapes of its names read: "/J#61vaScript" is "/JavaScript"."""
+    return _PDF_HEX_NAME.sub(lambda m: re.sub(rb"#([0-9A-Fa-f]{2})", lambda h: bytes([int(h.group(1), 16)]),
+                                              m.group(0)), part)
+
+
 def check_pdf(content: bytes, filename: str) -> None:
     """InvalidInputError naming ``filename`` if the PDF has active content, or hides its content
-    where it cannot be checked (encryption, a stream that inflates past ``MAX_INFLATED``)."""
-    if re.search(rb"/Encrypt(?=[\s/<>\[\]()%{}])", content):
+    where it cannot be checked (encryption, a stream under a filter other than Flate and the image
+    ones, a stream that inflates past ``MAX_INFLATED``)."""
+    names = _pdf_names(content)
+    if re.search(rb"/Encrypt(?=[\s/<>\[\]()%{}]|$)", names):
         raise InvalidInputError(f"evidence file {filename!r} is an encrypted PDF: its content cannot be checked")
     inflated = 0
     parts = [content]
@@ -155,10 +168,13 @@ def check_pdf(content: bytes, filename: str) -> None:
             raise InvalidInputError(f"evidence file {filename!r}: its PDF streams inflate past "
                                     f"{MAX_INFLATED:,} bytes (a compression bomb?)")
         parts.append(data)
-    for part in parts:
-        # "/J#61vaScript" is "/JavaScript": names are compared once their #xx escapes are read
-        part = _PDF_HEX_NAME.sub(lambda m: re.sub(rb"#([0-9A-Fa-f]{2})",
-                                                  lambda h: bytes([int(h.group(1), 16)]), m.group(0)), part)
+    for part in (names, *(_pdf_names(p) for p in parts[1:])):
+        # a filter named in an object stream counts as much as one in the file
+        opaque = _PDF_OPAQUE_FILTER.search(part)
+        if opaque:
+            raise InvalidInputError(f"evidence file {filename!r}: a PDF stream encoded with "
+                                    f"{opaque.group(0).decode('latin-1')}, which hides it from the check for "
+                                    "active content (only Flate is read): refused")
         found = _PDF_ACTIVE.search(part)
         if found:
             raise InvalidInputError(f"evidence file {filename!r} is a PDF with active content "
