@@ -114,6 +114,12 @@ def _bump(connection: Connection) -> int:
 _CHANGED = "jointwatch_sharing_changed"
 
 
+def _forget_change(connection: Connection) -> None:
+    # cleared when the next transaction begins, not by the first commit listener: every watch on
+    # the engine must see the flag of the transaction that committed (a rolled-back one never commits)
+    connection.info.pop(_CHANGED, None)
+
+
 class SharingWatch:
     """Tells a reader cheaply whether partner entries, groups or links may have changed.
 
@@ -128,10 +134,12 @@ class SharingWatch:
         self._seen_local = -1
         self._asked = 0.0
         self._generation = -1
+        if not event.contains(engine, "begin", _forget_change):
+            event.listen(engine, "begin", _forget_change)
         event.listen(engine, "commit", self._on_commit)
 
     def _on_commit(self, connection: Connection) -> None:
-        if connection.info.pop(_CHANGED, False):
+        if connection.info.get(_CHANGED, False):
             self._local += 1
 
     def generation(self) -> int:
@@ -391,6 +399,7 @@ def insert_entries(engine: Engine, entries: Sequence[NewEntry], batch: int = 500
     now = datetime.now(UTC)
     try:
         with engine.begin() as connection:
+            connection.info[_CHANGED] = True  # seen by the commit listener of ``SharingWatch``
             connection.execute(update(sharing_state).where(sharing_state.c.id == 1)
                                .values(generation=sharing_state.c.generation + len(entries)))
             last = int(connection.execute(select(sharing_state.c.generation)
