@@ -23,6 +23,7 @@ from jointwatch.cli.output import (
     console,
     handles_errors,
     member_for,
+    partner_entries,
     print_json,
     reading_member_id,
     record_progress,
@@ -31,6 +32,7 @@ from jointwatch.cli.output import (
 from jointwatch.errors import ATTENTION_EXIT, InvalidInputError, MessageFormatError, most_serious_exit
 from jointwatch.payments import (
     CustomerRun,
+    PartnerEntries,
     PaymentDecision,
     PaymentScreener,
     UnreadMessage,
@@ -111,15 +113,19 @@ def _print_run(result: CustomerRun, as_json: bool) -> None:
         print_message("[yellow]skipped[/]", e.error)
     if result.new_alerts:
         table = DataTable(title="New alerts")
-        for column in ("customer", "score", "source", "reference", "listed", "list version"):
+        for column in ("customer", "score", "source", "reference", "listed", "list version", "originator, handling"):
             table.add_column(column, overflow="fold")
         for a in result.new_alerts:
-            table.add_row(a.customer_ref, f"{a.score:.3f}", a.source, a.reference, a.listed_name, a.list_version)
+            # a partner entry's alert says whose entry it is and what its originator asks before anyone acts
+            whose = f"{a.originator} (TLP:{(a.tlp or '').upper()}{''.join(', ' + h for h in a.handling)})" \
+                if a.originator else ""
+            table.add_row(a.customer_ref, f"{a.score:.3f}", a.source, a.reference, a.listed_name, a.list_version,
+                          whose)
         console.print(table)
 
 
-# a customer run: (engine, screener, member id, progress) -> the run
-CustomerAction = Callable[[Engine, Screener, int, Callable[[int, int], None]], CustomerRun]
+# a customer run: (engine, screener, member id, progress, the screener's partner entries) -> the run
+CustomerAction = Callable[[Engine, Screener, int, Callable[[int, int], None], PartnerEntries | None], CustomerRun]
 
 
 def _customer_run(label: str, action: CustomerAction, member: str, db: str | None, as_json: bool,
@@ -129,7 +135,7 @@ def _customer_run(label: str, action: CustomerAction, member: str, db: str | Non
     acting = member_for(engine, member)
     screener = screener_for(engine, None, max_list_age, stale_lists)
     with record_progress(label, not as_json) as progress:
-        result = action(engine, screener, acting.id, lambda n, total: progress(n))
+        result = action(engine, screener, acting.id, lambda n, total: progress(n), partner_entries(screener))
     _print_run(result, as_json)
 
 
@@ -144,8 +150,8 @@ def customers_screen(
     as_json: JsonOption = False,
 ) -> None:
     """Make FILE the member's customer base (customers not in it leave it) and screen all of it."""
-    _customer_run("screening customers", lambda engine, screener, member_id, progress: screen_customer_file(
-        engine, screener, file, member_id, progress), member, db, as_json, max_list_age, stale_lists)
+    _customer_run("screening customers", lambda engine, screener, member_id, progress, partners: screen_customer_file(
+        engine, screener, file, member_id, progress, partners), member, db, as_json, max_list_age, stale_lists)
 
 
 @customers_app.command("rescreen")
@@ -159,8 +165,9 @@ def customers_rescreen(
     as_json: JsonOption = False,
 ) -> None:
     """After `lists update` / `lists load`: screen the member's stored customers against what changed."""
-    _customer_run("re-screening customers", rescreen_full if full else rescreen_delta, member, db, as_json,
-                  max_list_age, stale_lists)
+    rescreen = rescreen_full if full else rescreen_delta
+    _customer_run("re-screening customers", lambda engine, screener, member_id, progress, partners: rescreen(
+        engine, screener, member_id, progress, partners=partners), member, db, as_json, max_list_age, stale_lists)
 
 
 def _decimal(value: str, what: str) -> Decimal:

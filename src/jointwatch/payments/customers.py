@@ -14,6 +14,10 @@ rest as they were:
   come from the whole list, so a new version moves every score a little, and these are the
   only customers such a move can carry across the threshold.
 
+Partner entries releasable to the member count as a list does (``payments.partners``): one
+shared, edited or newly released to the member since the last run is a changed entity like
+an added listing, one withdrawn or no longer released is a removed one.
+
 Those customers are screened with the full engine, so the alerts are the full run's.
 """
 
@@ -34,9 +38,11 @@ from jointwatch.errors import ConflictError, MessageFormatError, NotFoundError, 
 from jointwatch.names import analyze_name
 from jointwatch.payments.delta import ChangedBound, changed_screener, customer_query, may_match_changed, name_tokens
 from jointwatch.payments.model import batched
+from jointwatch.payments.partners import PartnerEntries, partner_changes, partner_mark
 from jointwatch.screening import COUNTRY_PROPS, ID_PROPS, NAME_PROPS, Query, Screener, prepare
 from jointwatch.store import (
     CustomerAlert,
+    PartnerMark,
     RunInfo,
     StoredCustomer,
     count_customers,
@@ -47,6 +53,7 @@ from jointwatch.store import (
     list_alerts,
     member_or_local,
     replace_base,
+    run_partner_mark,
     save_run,
     withdraw_for_removed_customers,
 )
@@ -172,7 +179,11 @@ def screen_customer(screener: Screener, c: StoredCustomer, member_id: int | None
     threshold = screener.threshold
     matches = screener.screen(customer_query(c), threshold - DRIFT_MARGIN, limit=25, member_id=member_id)
     alerts = [CustomerAlert(c.ref, m.entity_id, m.source, m.reference, m.caption, m.name, "name", m.score,
-                            m.list_version, json.dumps(asdict(m.explanation), ensure_ascii=False))
+                            m.list_version, json.dumps(asdict(m.explanation), ensure_ascii=False),
+                            # a partner hit says whose entry it is and what its originator asks
+                            originator=m.shared.originator if m.shared else None,
+                            tlp=m.shared.tlp if m.shared else None,
+                            handling=m.shared.handling if m.shared else ())
               for m in matches if m.score >= threshold]
     near = max((m.score for m in matches if m.score < threshold), default=None)
     index = screener.index
@@ -199,42 +210,46 @@ def _versions(engine: Engine) -> dict[str, str]:
 
 def _finish(engine: Engine, member_id: int | None, kind: str, started: datetime, t0: float, total: int,
             results: list[Screened], reasons: dict[str, str] | None = None,
-            errors: list[RowError] | None = None) -> CustomerRun:
+            errors: list[RowError] | None = None, partners: PartnerMark | None = None) -> CustomerRun:
     run, new = save_run(engine, member_id, kind, _versions(engine), started, time.perf_counter() - t0, total,
-                        [r.customer for r in results], [a for r in results for a in r.alerts], reasons)
+                        [r.customer for r in results], [a for r in results for a in r.alerts], reasons, partners)
     # an alert kept from an earlier run keeps that run's id: the ones of this run are new
     return CustomerRun(run, new, len(list_alerts(engine, member_id, "open")), errors or [])
 
 
 def rescreen_full(engine: Engine, screener: Screener, member_id: int | None = None,
-                  progress: Progress | None = None, errors: list[RowError] | None = None) -> CustomerRun:
+                  progress: Progress | None = None, errors: list[RowError] | None = None,
+                  partners: PartnerEntries | None = None) -> CustomerRun:
     """Every stored customer of the member (None: the store's own ``local`` member) screened
-    against the newest lists."""
+    against the newest lists (and ``partners``, the partner entries the screener holds, if any)."""
     member_id = member_or_local(engine, member_id)
     started, t0 = datetime.now(UTC), time.perf_counter()
+    mark = None if partners is None else partner_mark(engine, member_id, partners)[0]
     total = count_customers(engine, member_id)
     results = []
     for n, c in enumerate(iter_customers(engine, member_id), start=1):
         results.append(screen_customer(screener, c, member_id))
         if progress and (n % 500 == 0 or n == total):
             progress(n, total)
-    return _finish(engine, member_id, "full", started, t0, total, results, errors=errors)
+    return _finish(engine, member_id, "full", started, t0, total, results, errors=errors, partners=mark)
 
 
 def screen_customer_file(engine: Engine, screener: Screener, path: Path, member_id: int | None = None,
-                         progress: Progress | None = None) -> CustomerRun:
+                         progress: Progress | None = None, partners: PartnerEntries | None = None) -> CustomerRun:
     """Make the file the member's customer base (customers not in it leave it) and screen it in full."""
     member_id = member_or_local(engine, member_id)
     rows, errors = read_customers(path)
     change = replace_base(engine, member_id, rows)
     if change.removed:
         withdraw_for_removed_customers(engine, member_id, change.removed)
-    return rescreen_full(engine, screener, member_id, progress, errors)
+    return rescreen_full(engine, screener, member_id, progress, errors, partners)
 
 
 def rescreen_delta(engine: Engine, screener: Screener, member_id: int | None = None,
-                   progress: Progress | None = None) -> CustomerRun:
-    """Screen again only the member's customers that what changed since the last run can concern."""
+                   progress: Progress | None = None, partners: PartnerEntries | None = None) -> CustomerRun:
+    """Screen again only the member's customers that what changed since the last run can concern:
+    in the official lists, and in the partner entries releasable to the member (``partners``,
+    those the screener holds; None when it holds none)."""
     member_id = member_or_local(engine, member_id)
     started, t0 = datetime.now(UTC), time.perf_counter()
     previous = last_run(engine, member_id)
@@ -267,6 +282,12 @@ def rescreen_delta(engine: Engine, screener: Screener, member_id: int | None = N
             reasons[c.entity_id] = f"no longer matches after {source} {c.reference} changed in version {version}"
         removed += len(diff.removed)
     changed_entities = [e for e in screener.index.entities if (e.source, e.reference) in touched]
+    mark = None
+    if partners is not None:
+        shared = partner_changes(engine, member_id, run_partner_mark(engine, previous.id), partners)
+        mark = shared.mark
+        changed_entities += shared.entities
+        reasons.update(shared.reasons)
     sub = changed_screener(changed_entities, screener)
     bound = ChangedBound(sub)
     floor = screener.threshold - DRIFT_MARGIN
@@ -287,7 +308,7 @@ def rescreen_delta(engine: Engine, screener: Screener, member_id: int | None = N
         n += len(chunk)
         if progress:
             progress(n, total)
-    out = _finish(engine, member_id, "delta", started, t0, total, results, reasons)
+    out = _finish(engine, member_id, "delta", started, t0, total, results, reasons, partners=mark)
     out.changed_entities, out.removed_entities = len(changed_entities), removed
     return out
 

@@ -13,6 +13,7 @@ from jointwatch.store.audit_keys import rotate_key
 from jointwatch.store.customers import (
     BaseChange,
     CustomerAlert,
+    PartnerMark,
     RunInfo,
     StoredCustomer,
     count_customers,
@@ -20,6 +21,7 @@ from jointwatch.store.customers import (
     last_run,
     list_alerts,
     replace_base,
+    run_partner_mark,
     save_run,
     withdraw_for_removed_customers,
 )
@@ -202,6 +204,7 @@ __all__ = [
     "NewEntry",
     "NewEvent",
     "NewEvidence",
+    "PartnerMark",
     "ROLES",
     "ReportedDocument",
     "RunInfo",
@@ -298,6 +301,7 @@ __all__ = [
     "revoke_key",
     "rotate_key",
     "rows_about",
+    "run_partner_mark",
     "save_run",
     "seen_bank_matches",
     "set_checkpoint",

@@ -61,10 +61,16 @@ class CustomerAlert:
     id: int | None = None
     created_at: datetime | None = None
     withdrawn_at: datetime | None = None
+    # on a partner entry's alert: whose entry it is and what it asks (None, () for an official list)
+    originator: str | None = None
+    tlp: str | None = None
+    handling: tuple[str, ...] = ()
 
 
 _FOUND = ("customer_ref", "entity_id", "source", "reference", "caption", "listed_name", "kind", "score",
-          "list_version", "explanation")
+          "list_version", "explanation", "originator", "tlp")
+# what a run's finding updates on an alert it keeps open (an edited partner entry may change its rules)
+_KEPT = ("score", "list_version", "listed_name", "explanation", "originator", "tlp")
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,17 @@ class RunInfo:
     screened: int
     new_alerts: int
     withdrawn_alerts: int
+
+
+@dataclass(frozen=True)
+class PartnerMark:
+    """What of the partner entries a run's screener held: every change up to sharing sequence
+    number ``seq``, as released to the member in ``groups`` (and standing for a link or not).
+    Kept with the run, never shown: the sequence counts changes to entries the member may not see."""
+
+    seq: int
+    groups: tuple[int, ...]
+    link: bool = False
 
 
 @dataclass
@@ -150,7 +167,12 @@ def count_customers(engine: Engine, member_id: int | None) -> int:
 
 
 def _alert(row: Any) -> CustomerAlert:
-    return CustomerAlert(**{k: row._mapping[k] for k in CustomerAlert.__dataclass_fields__})
+    values = {k: row._mapping[k] for k in CustomerAlert.__dataclass_fields__ if k != "handling"}
+    return CustomerAlert(**values, handling=tuple(json.loads(row.handling)) if row.handling else ())
+
+
+def _handling(a: CustomerAlert) -> str | None:
+    return json.dumps(list(a.handling)) if a.handling else None
 
 
 def list_alerts(engine: Engine, member_id: int | None, status: str | None = "open",
@@ -178,13 +200,25 @@ def last_run(engine: Engine, member_id: int | None) -> RunInfo | None:
                    row.screened, row.new_alerts, row.withdrawn_alerts)
 
 
+def run_partner_mark(engine: Engine, run_id: int) -> PartnerMark | None:
+    """The partner entries a run covered (None: its screener held none, or it predates them)."""
+    with engine.connect() as connection:
+        row = connection.execute(select(customer_runs.c.partner_seq, customer_runs.c.partner_recipient)
+                                 .where(customer_runs.c.id == run_id)).first()
+    if row is None or row.partner_seq is None:
+        return None
+    recipient = json.loads(row.partner_recipient or "{}")
+    return PartnerMark(int(row.partner_seq), tuple(recipient.get("groups", ())), bool(recipient.get("link", False)))
+
+
 def save_run(engine: Engine, member_id: int | None, kind: str, versions: dict[str, str], started: datetime,
              seconds: float, total: int, screened: Iterable[StoredCustomer], found: Iterable[CustomerAlert],
-             withdraw_reason: dict[str, str] | None = None) -> tuple[RunInfo, list[CustomerAlert]]:
+             withdraw_reason: dict[str, str] | None = None,
+             partners: PartnerMark | None = None) -> tuple[RunInfo, list[CustomerAlert]]:
     """Store a run over the customers it ``screened`` (with the name words and near score it
     left them), in one transaction: their open alerts become exactly the ones ``found`` (new
     ones opened, vanished ones withdrawn with a reason: ``withdraw_reason`` by entity id, else
-    "no longer matches")."""
+    "no longer matches"); ``partners``: the partner entries its screener held."""
     member_id = member_or_local(engine, member_id)
     screened = list(screened)
     now = datetime.now(UTC)
@@ -193,7 +227,9 @@ def save_run(engine: Engine, member_id: int | None, kind: str, versions: dict[st
         run_id = (inserted_id(connection.execute(insert(customer_runs).values(
             member_id=member_id, kind=kind, list_versions=json.dumps(versions, sort_keys=True),
             started_at=started, seconds=0.0, customers=total, screened=len(screened), new_alerts=0,
-            withdrawn_alerts=0))))
+            withdrawn_alerts=0, partner_seq=None if partners is None else partners.seq,
+            partner_recipient=None if partners is None else json.dumps(
+                {"groups": sorted(partners.groups), "link": partners.link})))))
         open_now = _open_alerts_of(connection, member_id, [c.ref for c in screened])
         new_rows: list[dict[str, Any]] = []
         keep: set[int] = set()
@@ -202,11 +238,11 @@ def save_run(engine: Engine, member_id: int | None, kind: str, versions: dict[st
             if held is not None:
                 keep.add(held)
                 connection.execute(update(customer_alerts).where(customer_alerts.c.id == held).values(
-                    score=a.score, list_version=a.list_version, listed_name=a.listed_name,
-                    explanation=a.explanation))
+                    **{k: getattr(a, k) for k in _KEPT}, handling=_handling(a)))
             else:
-                new_rows.append({**{k: getattr(a, k) for k in _FOUND}, "member_id": member_id, "status": "open",
-                                 "reason": None, "run_id": run_id, "created_at": now, "withdrawn_at": None})
+                new_rows.append({**{k: getattr(a, k) for k in _FOUND}, "handling": _handling(a),
+                                 "member_id": member_id, "status": "open", "reason": None, "run_id": run_id,
+                                 "created_at": now, "withdrawn_at": None})
         gone = [(pair, alert_id) for pair, alert_id in open_now.items() if alert_id not in keep]
         for (_, entity_id), alert_id in gone:
             connection.execute(update(customer_alerts).where(customer_alerts.c.id == alert_id).values(

@@ -288,6 +288,10 @@ customer_alerts = Table(
     Column("run_id", Integer, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("withdrawn_at", UtcDateTime(), nullable=True),
+    # a partner entry's alert: whose entry it is and the rules it is shared under (None for an official list)
+    Column("originator", String(255), nullable=True),
+    Column("tlp", String(16), nullable=True),
+    Column("handling", Text, nullable=True),           # JSON list of handling codes
     Index("ix_customer_alerts_member_customer", "member_id", "customer_ref"),
     Index("ix_customer_alerts_entity", "entity_id"),
 )
@@ -306,6 +310,10 @@ customer_runs = Table(
     Column("screened", Integer, nullable=False),
     Column("new_alerts", Integer, nullable=False),
     Column("withdrawn_alerts", Integer, nullable=False),
+    # the partner entries the run's screener held: up to which sharing sequence number, and the
+    # member's groups and link flag then (JSON), so a delta run knows what was released since
+    Column("partner_seq", Integer, nullable=True),
+    Column("partner_recipient", Text, nullable=True),
 )
 
 # The freeze register: assets frozen under a listing, with the amount still frozen.

@@ -25,6 +25,7 @@ from jointwatch.api.models_payments import (
 )
 from jointwatch.api.params import RowId
 from jointwatch.api.problems import PROBLEM_RESPONSES, Problem
+from jointwatch.api.screeners import partner_entries
 from jointwatch.errors import MessageFormatError
 from jointwatch.payments import (
     CustomerRun,
@@ -146,7 +147,7 @@ def _screen_file(engine: Engine, screener: Screener, content: str, member_id: in
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "customers.csv"
         path.write_text(content, encoding="utf-8")
-        return screen_customer_file(engine, screener, path, member_id)
+        return screen_customer_file(engine, screener, path, member_id, partners=partner_entries(screener))
 
 
 @router.post("/customers/screen", response_model=CustomerRun, responses=PROBLEM_RESPONSES)
@@ -173,7 +174,8 @@ async def rescreen_customers(request: Request,
     screener, versions = await anyio.to_thread.run_sync(request.app.state.screeners.current)
     caller.note.list_versions = versions
     rescreen = rescreen_full if full else rescreen_delta
-    run = await anyio.to_thread.run_sync(rescreen, request.app.state.engine, screener, caller.member_id)
+    run = await anyio.to_thread.run_sync(lambda: rescreen(request.app.state.engine, screener, caller.member_id,
+                                                          partners=partner_entries(screener)))
     caller.note.summary = (f"{run.run.kind}: {run.run.screened} of {run.run.customers} screened, "
                            f"{run.run.new_alerts} new, {run.run.withdrawn_alerts} withdrawn alerts")
     return run
