@@ -180,3 +180,17 @@ def test_a_pdf_cannot_hide_active_content_under_a_filter_the_check_does_not_read
     # a plain PDF with Flate streams and a DCT image still goes in
     check_pdf(_pdf(b"<< /Filter /FlateDecode >>", zlib.compress(b"BT /F1 12 Tf (Convoy) Tj ET"))
               + _pdf(b"<< /Subtype /Image /Filter /DCTDecode >>", b"\xff\xd8\xff\xe0 not really"), "fine.pdf")
+
+
+def test_a_peer_entry_with_a_reference_no_url_can_name_or_a_version_no_column_holds_is_refused_alone(
+        tmp_path: Path) -> None:
+    pair = Pair(tmp_path)
+    records = [_record("sh-fine_ref-1", "border-police")]
+    for ref in ("../../shared/groups", "sh-a/b", "sh-a?b", "ev-00000000000000000000", "sh- "):
+        records.append(_record(ref, "border-police"))
+    huge = _record("sh-hugeversion", "border-police")
+    huge["jointwatch"]["version"] = 2**64
+    records.append(huge)
+    received = receive_bundle(pair.b, pair.b_from_a, _signed(pair.a, records, "9" * 32))
+    assert (received.new, received.refused) == (1, len(records) - 1)
+    assert get_entry(pair.b, "sh-fine_ref-1") is not None and get_entry(pair.b, "sh-hugeversion") is None

@@ -20,6 +20,7 @@ nothing, so a retry after any failure simply resends from the checkpoint.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import socket
 from collections.abc import Mapping
@@ -62,7 +63,8 @@ MAX_BUNDLE_BYTES = 600_000
 MAX_ANSWER_BYTES = 4 * MAX_BUNDLE_BYTES
 MAX_CLOCK_SKEW = timedelta(minutes=10)   # a bundle older or newer than this is refused (with replay ids: replay-proof)
 HTTP_TIMEOUT = 120.0
-REFUSED = "bundle refused"           # the sharing trail's action for a refused bundle
+REFUSED = "bundle refused"
+_PEER_REF = re.compile(r"sh-[0-9A-Za-z_-]{1,61}")           # the sharing trail's action for a refused bundle
 
 
 @dataclass(frozen=True)
@@ -234,6 +236,10 @@ def _prepare(link: FederationLink, bundle: dict[str, Any]) -> tuple[list[_Incomi
     for index, item in enumerate(bundle["entries"]):
         try:
             record = from_record(item, f"entry {index}")
+            if not _PEER_REF.fullmatch(record.ref):
+                # kept as it comes (the same entry on every server): it must be one a URL can name
+                raise InvalidInputError(f"entry {index}: reference {record.ref[:80]!r} is not sh- and letters, "
+                                        "digits, '-' or '_'")
             if record.distribution != "connected":
                 # a peer sends only what may leave it; anything else is not taken in
                 raise InvalidInputError(f"entry {index}: distribution {record.distribution!r}, not 'connected'")

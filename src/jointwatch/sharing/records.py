@@ -19,6 +19,7 @@ from jointwatch.sharing.entries import EntryInput
 from jointwatch.store import StoredEntry
 
 EXTENSION = "jointwatch"
+MAX_VERSION = 2**31 - 1      # what every store's integer column holds
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def from_record(record: Any, where: str) -> EntryRecord:
         version = int(labels.get("version", 1))
         status = str(labels.get("status", "active"))
         distribution = str(labels.get("distribution", "originator"))
-        if status not in STATUSES or distribution not in DISTRIBUTIONS or version < 1:
+        if status not in STATUSES or distribution not in DISTRIBUTIONS or not 1 <= version <= MAX_VERSION:
             raise ValueError("status, distribution or version")
         expires = labels.get("expires_on")
         handling = labels.get("handling", [])
