@@ -140,7 +140,7 @@ def _originator_name(engine: Engine, member_id: int) -> str:
 
 def share_entry(engine: Engine, member_id: int, user: str, data: EntryInput, labels: Labels) -> StoredEntry:
     """A new partner entry of ``member_id``, under ``labels``; audited on the sharing trail."""
-    check_audience(engine, labels.distribution, labels.audience, member_id)
+    check_audience(engine, labels.distribution, labels.audience)
     ref = new_ref()
     entity = clean_entity(ref, data)
     return insert_entry(engine, ref=ref, member_id=member_id, originator=_originator_name(engine, member_id),
@@ -149,19 +149,17 @@ def share_entry(engine: Engine, member_id: int, user: str, data: EntryInput, lab
                                                              _audience_text(labels), labels.reason)])
 
 
-def check_audience(engine: Engine, distribution: str, audience: Iterable[int], member_id: int,
-                   kept: Iterable[int] = ()) -> None:
-    """InvalidInputError for an audience id that is no member, or no sharing group ``member_id`` is
-    in: a member shares only with the groups it belongs to, and a group it is not in reads exactly as
-    none (its existence is its members' business). ``kept``: groups the entry was shared with before,
-    kept though the member has left them since (an edit of the rest still goes through)."""
+def check_audience(engine: Engine, distribution: str, audience: Iterable[int]) -> None:
+    """InvalidInputError for an audience id that is no member or no sharing group. (Which groups a
+    member may name is the front end's: the service resolves only the groups the caller is in, so a
+    group it is not in reads as none; the CLI is the operator's, who sees every group.)"""
     if distribution == "members":
         known = {m.id for m in list_members(engine)}
         missing = [m for m in audience if m not in known]
         if missing:
             raise InvalidInputError(f"audience: no member {missing[0]}")
     elif distribution == "group":
-        known = {g.id for g in list_groups(engine) if member_id in g.member_ids} | set(kept)
+        known = {g.id for g in list_groups(engine)}
         missing = [g for g in audience if g not in known]
         if missing:
             raise InvalidInputError(f"audience: no sharing group {missing[0]}")
@@ -195,8 +193,7 @@ def edit_entry(engine: Engine, ref: str, member_id: int, user: str, note: str, d
     if not note.strip():
         raise InvalidInputError("an edit needs a note (what changed and why)")
     new_labels = labels or entry.labels
-    check_audience(engine, new_labels.distribution, new_labels.audience, member_id,
-                   kept=entry.labels.audience if entry.labels.distribution == "group" else ())
+    check_audience(engine, new_labels.distribution, new_labels.audience)
     entity = clean_entity(ref, data) if data is not None else entry.entity
     schema = data.schema if data is not None else entry.schema
     return update_entry(engine, entry, schema=schema, caption=_caption(entity), entity=entity, labels=new_labels,

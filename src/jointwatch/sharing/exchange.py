@@ -168,7 +168,7 @@ def import_items(engine: Engine, member_id: int, user: str, items: Sequence[Impo
     if len(items) > MAX_IMPORT_ENTRIES:
         raise InvalidInputError(f"{source}: more than {MAX_IMPORT_ENTRIES:,} records")
     importer = get_member(engine, member_id).name
-    check_audience(engine, choice.distribution, choice.audience, member_id)
+    check_audience(engine, choice.distribution, choice.audience)
     report = ImportReport()
     new: list[NewEntry] = []
     notes: dict[str, str] = {}
