@@ -11,9 +11,14 @@ so the paths the docs use resolve as they do from a checkout:
 - The working folder holds the small input files the pages name (`customers.csv`,
   `sltd.csv`, `mt103.fin` …: tests/fixtures/docs/; `flight.edi`, `pacs008.xml`,
   `incoming/`, `swift/`: the real samples; `propaganda/`, `uploads/`, `photo.jpg`: scikit-image's sample photographs).
-- `jointwatch serve` is started in the background on a free loopback port, and the page's
-  `curl` lines call it there (`127.0.0.1:8000` and `localhost:8000` become that port); it is
-  stopped when the page ends. A `NAME=value` line sets NAME for the commands after it.
+- Each `jointwatch serve` line starts a service in the background, on a free loopback port of
+  its own in place of the port the docs give it (`--port N`, or 8000 without one), so a page
+  may start several, such as two agencies' servers on 8000 and 8001. In every later command
+  `127.0.0.1:N` and `localhost:N` become that service's real port (in `curl` lines, and in a
+  URL one server is told to reach another by). A second `serve` on a port the page already
+  serves replaces the first, as a reader stops one before starting another. All are stopped
+  when the page ends.
+- A `NAME=value` line (`KEY=$(jointwatch keys create …)`) sets NAME for the commands after it.
 
 What each command must exit with and print is written in the docs (tests/docs/examples.py);
 the commands that cannot run here are listed there, each with its reason.
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -46,6 +52,9 @@ PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 FRESH = {"README.md"}  # pages that start from no store at all
 COMMAND_TIMEOUT = 300  # seconds; a hang fails the page instead of stalling CI
 SERVICE_START_TIMEOUT = 180
+DEFAULT_PORT = 8000  # `jointwatch serve` without --port
+_PORT_OPTION = re.compile(r"\s--port(?:\s+|=)(\d+)(?=\s|$)")
+_LOOPBACK = re.compile(r"\b(?:127\.0\.0\.1|localhost):(\d+)(?!\d)")
 WORKERS = min(2, os.cpu_count() or 1)
 BIN = Path(sys.executable).parent
 
@@ -149,8 +158,8 @@ class Page:
     def __init__(self, tree: Tree, page: Path, store: Path | None) -> None:
         self.folder = _working_folder(tree, page, store)
         self.env = _environment(tree)
-        self.port: int | None = None
-        self.service: subprocess.Popen[bytes] | None = None
+        # the services the page started: the port the docs give each → (its real port, its process)
+        self.services: dict[int, tuple[int, subprocess.Popen[bytes]]] = {}
         self.failures: list[str] = []
         self.skipped: list[str] = []
         self.seconds: list[tuple[float, str]] = []  # printed (pytest -s) to see where the time goes
@@ -178,7 +187,7 @@ class Page:
                                   capture_output=True, text=True, timeout=COMMAND_TIMEOUT)
             self._check(example, done)
             return
-        reason = skip_reason(example.command, self.service is not None)
+        reason = skip_reason(example.command, bool(self.services))
         if reason:
             self.skipped.append(f"{example.where}: {example.command} ({reason})")
             return
@@ -186,9 +195,7 @@ class Page:
         if command.startswith("jointwatch serve"):
             self._start_service(example)
             return
-        if self.port is not None:
-            command = command.replace("127.0.0.1:8000", f"127.0.0.1:{self.port}")
-            command = command.replace("localhost:8000", f"127.0.0.1:{self.port}")
+        command = self._real_ports(command)
         name = example.assigned
         script = command if name is None else f'{command}\nrc=$?\nprintf "\\0%s" "${name}"\nexit $rc'
         done = subprocess.run(["bash", "-c", script], cwd=self.folder, env=self.env, capture_output=True, text=True,
@@ -212,34 +219,61 @@ class Page:
             if problem:
                 self.failures.append(f"{example.where}: `{example.command}` answered {problem}{said}")
 
+    def _real_ports(self, command: str) -> str:
+        return real_ports(command, {docs: real for docs, (real, _) in self.services.items()})
+
     def _start_service(self, example: Example) -> None:
-        self.port = _free_port()
-        log = (self.folder / "serve.log").open("wb")
-        self.service = subprocess.Popen(["bash", "-c", f"exec {example.command} --port {self.port}"],
-                                        cwd=self.folder, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        docs_port, command = served_port(example.command)
+        self._stop(docs_port)
+        port = _free_port()
+        log_path = self.folder / f"serve-{docs_port}.log"
+        with log_path.open("wb") as log:
+            service = subprocess.Popen(["bash", "-c", f"exec {command} --port {port}"], cwd=self.folder,
+                                       env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.services[docs_port] = (port, service)
         deadline = time.monotonic() + SERVICE_START_TIMEOUT
         while time.monotonic() < deadline:
-            if self.service.poll() is not None:
+            if service.poll() is not None:
                 break
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health", timeout=5) as answer:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as answer:
                     if answer.status == 200:
                         return
             except OSError:
                 time.sleep(0.5)
         self.failures.append(f"{example.where}: `{example.command}` did not start: "
-                             f"{(self.folder / 'serve.log').read_text(errors='replace')[-2000:]}")
-        self.stop()
+                             f"{log_path.read_text(errors='replace')[-2000:]}")
+        self._stop(docs_port)
+
+    def _stop(self, docs_port: int) -> None:
+        served = self.services.pop(docs_port, None)
+        service = served[1] if served else None
+        if service is not None and service.poll() is None:
+            service.send_signal(signal.SIGTERM)
+            try:
+                service.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                service.kill()
+                service.wait()
 
     def stop(self) -> None:
-        if self.service is not None and self.service.poll() is None:
-            self.service.send_signal(signal.SIGTERM)
-            try:
-                self.service.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                self.service.kill()
-                self.service.wait()
-        self.service = None
+        """Stop every service the page started."""
+        for docs_port in list(self.services):
+            self._stop(docs_port)
+
+
+def served_port(command: str) -> tuple[int, str]:
+    """The port a `jointwatch serve` line gives (8000 without --port), and the line without it."""
+    given = _PORT_OPTION.search(command)
+    return (int(given.group(1)) if given else DEFAULT_PORT), _PORT_OPTION.sub("", command)
+
+
+def real_ports(command: str, ports: dict[int, int]) -> str:
+    """The command with `127.0.0.1:N` / `localhost:N` of each served docs port N made its real port."""
+    def real(m: re.Match[str]) -> str:
+        port = ports.get(int(m.group(1)))
+        return m.group(0) if port is None else f"127.0.0.1:{port}"
+    return _LOOPBACK.sub(real, command)
 
 
 def _http_problem(printed: str) -> str | None:
@@ -312,6 +346,26 @@ CHAIN_CASES = [
     ("KEY=$(jointwatch keys create -m X | tail -n 1; true)", ["KEY=$(jointwatch keys create -m X | tail -n 1; true)"]),
     ("echo 'a; b' && c", ["echo 'a; b'", "c"]),
 ]
+
+
+SERVE_CASES = [
+    ("jointwatch serve", (8000, "jointwatch serve")),
+    ("jointwatch serve --db agency-b.db --port 8001", (8001, "jointwatch serve --db agency-b.db")),
+    ("jointwatch serve --port=8002 --db b.db", (8002, "jointwatch serve --db b.db")),
+]
+
+
+@pytest.mark.parametrize(("line", "expected"), SERVE_CASES)
+def test_served_port(line: str, expected: tuple[int, str]) -> None:
+    assert served_port(line) == expected
+
+
+def test_real_ports_replace_only_served_ports() -> None:
+    command = ("jointwatch share links add b --url http://127.0.0.1:8001 && curl -s localhost:8000/health "
+               "http://127.0.0.1:80010/x http://127.0.0.1:9000/")
+    assert real_ports(command, {8000: 41000, 8001: 41001}) == (
+        "jointwatch share links add b --url http://127.0.0.1:41001 && curl -s 127.0.0.1:41000/health "
+        "http://127.0.0.1:80010/x http://127.0.0.1:9000/")
 
 
 @pytest.mark.parametrize(("line", "expected"), COMMENT_CASES)
