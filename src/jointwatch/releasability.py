@@ -164,6 +164,17 @@ def may_pass_on(originator: int | None, labels: Labels, recipient: Recipient) ->
             and "no-further-dissemination" not in labels.handling)
 
 
+def may_redistribute(received: Labels, distribution: str) -> bool:
+    """Whether a recipient may share on, under ``distribution``, what it received under ``received``
+    (an imported file): TLP:CLEAR and GREEN reach a community, so any distribution; AMBER,
+    AMBER+STRICT and RED, or ``no-further-dissemination``, stay in the recipient's own
+    organisation, so ``originator`` only (TLP 2.0: amber is the recipient's organisation and
+    its clients on a need-to-know basis)."""
+    if distribution == "originator":
+        return True
+    return received.tlp in ("clear", "green") and "no-further-dissemination" not in received.handling
+
+
 def downgraded(labels: Labels, link_allows: str) -> Labels:
     """The labels an entry takes on arriving through a link: ``connected`` becomes ``server``
     unless the link allows ``connected`` (MISP's downgrade on sync)."""

@@ -196,14 +196,27 @@ def test_ftm_round_trip_and_importer_labels(engine: Engine, members: dict[str, i
     data = "".join(ftm_lines(exportable(engine, members["service-b"]))).encode()
     items = read_ftm_lines(data, "b.ftm")
     c = members["agency-c"]
-    report = import_items(engine, c, "o3", items, ImportChoice("server", (), "green", ("info-only",), "our basis"),
-                          "b.ftm")
+    before = _count(engine)
+    # what came under TLP:AMBER stays in the importer's organisation: not shared on to the whole server
+    with pytest.raises(InvalidInputError, match="TLP:AMBER"):
+        import_items(engine, c, "o3", items, ImportChoice("server", (), "green", ("info-only",), "our basis"), "b.ftm")
+    assert _count(engine) == before  # all or nothing
+    report = import_items(engine, c, "o3", items,
+                          ImportChoice("originator", (), "green", ("info-only",), "our basis"), "b.ftm")
     assert len(report.added) == 4
-    entries = visible_entries(engine, members["outsider-d"])
-    assert {e.caption for e in entries if e.member_id == c} == {
-        "Abu Example Al-Test", "Example Relief Front", "MV Example Star", "B Trading LLC"}
-    assert all(e.labels.tlp == "green" and e.labels.handling == ("info-only",) and e.labels.reason == "our basis"
-               for e in entries if e.member_id == c)
+    mine = {e.caption: e for e in visible_entries(engine, c) if e.member_id == c}
+    assert set(mine) == {"Abu Example Al-Test", "Example Relief Front", "MV Example Star", "B Trading LLC"}
+    assert not [e for e in visible_entries(engine, members["outsider-d"]) if e.member_id == c]
+    # the record's TLP is a floor and its handling codes stay: an importer tightens, never loosens
+    assert mine["Abu Example Al-Test"].labels.tlp == "amber"
+    assert mine["Abu Example Al-Test"].labels.handling == ("info-only", "consent-before-action")
+    assert mine["MV Example Star"].labels.tlp == "green"   # a TLP:CLEAR record, made stricter
+    assert all(e.labels.reason == "our basis" for e in mine.values())
+    # what came under TLP:GREEN or CLEAR may be shared on to the server
+    community = [i for i in read_ftm_lines(data, "b.ftm") if i.record.tlp in ("clear", "green")]
+    d = members["outsider-d"]
+    shared_on = import_items(engine, d, "o4", community, ImportChoice("server", (), None, None, "our basis"), "b.ftm")
+    assert len(shared_on.added) == 2
     # importing an entry of one's own export back makes a separate entry, never touches the original
     assert get_entry(engine, shared["mine_b"]).version == 1  # type: ignore[union-attr]
 
@@ -234,12 +247,12 @@ def test_foreign_stix_identity_becomes_an_entry(engine: Engine, members: dict[st
      "f.ftm line 2: jointwatch labels"),
     (b"[" * 100000 + b"]" * 100000 + b"\n", "f.ftm line 2: not JSON"),
     (b'{"id": "x", "schema": "Person", "properties": {"name": ["A"]}, "jointwatch": {"tlp": "red"}}\n',
-     "f.ftm line 2: TLP:RED"),
+     "f.ftm line 2: received under TLP:RED"),
     (b'{"id": "ok", "schema": "Person", "properties": {"name": ["Again"]}}\n', "f.ftm line 2: entity 'ok'"),
 ])
 def test_bad_ftm_lines_are_refused_naming_the_line(engine: Engine, members: dict[str, int], content: bytes,
                                                    fault: str) -> None:
-    good = b'{"id": "ok", "schema": "Person", "properties": {"name": ["Good One"]}}\n'
+    good = b'{"id": "ok", "schema": "Person", "properties": {"name": ["Good One"]}, "jointwatch": {"tlp": "green"}}\n'
     with pytest.raises(InvalidInputError) as error:
         items = read_ftm_lines(good + content, "f.ftm")
         import_items(engine, members["agency-c"], "u", items, ImportChoice("server"), "f.ftm")
@@ -293,12 +306,15 @@ def test_cli_export_and_import(tmp_path: Path, engine: Engine, members: dict[str
                                      "--distribution", "server", "--db", db])
     assert result.exit_code == 7, result.output   # TLP:RED to a whole server: the rules forbid it
     result = runner.invoke(cli_app, ["share", "import", str(out), "--member", "agency-c", "--distribution", "server",
+                                     "--tlp", "green", "--handling", "info-only", "--db", db])
+    assert result.exit_code == 7 and "TLP:AMBER" in result.output  # received as amber: not on to the whole server
+    result = runner.invoke(cli_app, ["share", "import", str(out), "--member", "agency-c",
                                      "--tlp", "green", "--handling", "info-only", "--db", db, "--json"])
     assert result.exit_code == 0, result.output
     assert len(json.loads(result.output)["added"]) == 4
     result = runner.invoke(cli_app, ["share", "import", str(ftm), "--format", "ftm", "--member", "agency-c",
                                      "--db", db, "--json"])
-    # the same entries by their refs, whatever the format: the new labels (originator only) make new versions
+    # the same entries by their refs, whatever the format: the new labels (the records' own) make new versions
     assert result.exit_code == 0 and json.loads(result.output)["added"] == []
     assert len(json.loads(result.output)["updated"]) == 4
     bad = tmp_path / "bad.json"

@@ -22,10 +22,10 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from jointwatch.errors import InvalidInputError
-from jointwatch.releasability import Labels
+from jointwatch.releasability import Labels, handling_codes, may_redistribute, stricter_tlp
 from jointwatch.sharing.entries import REF_PREFIX, check_audience, clean_entity, passable, visible_entries
 from jointwatch.sharing.records import EntryRecord, from_record, to_record
 from jointwatch.store import (
@@ -147,9 +147,22 @@ def imported_ref(member_id: int, key: str) -> str:
 
 
 def _labels(record: EntryRecord, choice: ImportChoice, source: str, where: str) -> Labels:
+    """The imported entry's labels: the importer's choice, never looser than the record's. Its TLP
+    is at least the record's and the record's handling codes stay (an importer may add codes,
+    not drop them); what came under TLP:AMBER or stricter, or no-further-dissemination, is
+    imported for the importer's own organisation only (``releasability.may_redistribute``). A
+    record with no TLP marking (an FtM file of the member's own) is the importer's to label."""
+    if not record.marked:
+        record = replace(record, tlp=choice.tlp or "amber")
+    received = Labels("originator", (), record.tlp, record.handling, "received")
+    if record.marked and not may_redistribute(received, choice.distribution):
+        raise InvalidInputError(
+            f"{where}: received under TLP:{record.tlp.upper()}"
+            f"{' with no-further-dissemination' if 'no-further-dissemination' in record.handling else ''}: "
+            "it stays in your organisation; import it with distribution 'originator'")
     try:
-        return Labels(choice.distribution, choice.audience, choice.tlp or record.tlp,
-                      record.handling if choice.handling is None else choice.handling,
+        return Labels(choice.distribution, choice.audience, stricter_tlp(choice.tlp or record.tlp, record.tlp),
+                      handling_codes([*record.handling, *(choice.handling or ())]),
                       choice.reason or record.reason or f"imported from {source}",
                       record.expires_on)
     except InvalidInputError as error:

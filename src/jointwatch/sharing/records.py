@@ -36,6 +36,9 @@ class EntryRecord:
     handling: tuple[str, ...]
     reason: str
     expires_on: date | None
+    # whether the record says under which TLP it was shared: an FtM line without a jointwatch
+    # block (a member's own data, an OpenSanctions file) carries no marking to respect
+    marked: bool = True
 
 
 def to_record(entry: StoredEntry) -> dict[str, Any]:
@@ -81,6 +84,6 @@ def from_record(record: Any, where: str) -> EntryRecord:
             originator=str(labels.get("originator", "")), version=version, status=status,
             distribution=distribution, tlp=tlp_level(str(labels.get("tlp", "amber"))),
             handling=handling_codes(str(h) for h in handling), reason=str(labels.get("reason", "")),
-            expires_on=date.fromisoformat(expires) if expires else None)
+            expires_on=date.fromisoformat(expires) if expires else None, marked="tlp" in labels)
     except (ValueError, TypeError) as error:
         raise InvalidInputError(f"{where}: {EXTENSION} labels: {error}") from None
