@@ -24,12 +24,19 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from jointwatch.api.app import create_app
-from jointwatch.api.screeners import partner_entries
 from jointwatch.cli import app as cli_app
 from jointwatch.payments import CustomerRun, open_alert_pairs, rescreen_delta, rescreen_full, screen_customer_file
 from jointwatch.releasability import Labels
 from jointwatch.screening import Screener, open_screener
-from jointwatch.sharing import EntryInput, PartnerIndex, SharedScreener, edit_entry, share_entry, withdraw_entry
+from jointwatch.sharing import (
+    EntryInput,
+    PartnerIndex,
+    SharedScreener,
+    edit_entry,
+    partner_entries,
+    share_entry,
+    withdraw_entry,
+)
 from jointwatch.sources import open_list
 from jointwatch.store import (
     CustomerAlert,

@@ -13,9 +13,8 @@ from sqlalchemy import Engine
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from jointwatch.payments import PartnerEntries
 from jointwatch.screening import ListPolicy, Screener, check_lists, open_screener
-from jointwatch.sharing import PartnerIndex, SharedScreener, listed_of
+from jointwatch.sharing import PartnerIndex, SharedScreener
 from jointwatch.store import SharingWatch, VersionInfo, latest_versions
 
 
@@ -65,16 +64,6 @@ class Screeners:
             self.warnings = check_lists(self._infos, self.policy)
             assert self._screener is not None  # check_lists refuses an empty register
             return self._screener, dict(self._versions)
-
-
-def partner_entries(screener: Screener) -> PartnerEntries | None:
-    """What a customer run needs of the partner entries ``screener`` holds (None: it holds none):
-    the sequence number its partner index reached (not the store's: the index may be half a
-    second behind another process's change, which the next delta must then still look at)."""
-    if not isinstance(screener, SharedScreener):
-        return None
-    partners = screener.partners
-    return PartnerEntries(lambda: partners.state().generation, listed_of)
 
 
 class ListWarningMiddleware:

@@ -19,7 +19,6 @@ from jointwatch.cli.consoles import console as console  # re-exported: the comma
 from jointwatch.cli.consoles import err_console, print_message
 from jointwatch.errors import JointwatchError, NotFoundError
 from jointwatch.jsonout import dumps
-from jointwatch.payments import PartnerEntries
 from jointwatch.screening import (
     DEFAULT_MAX_LIST_AGE_DAYS,
     MAX_LIST_AGE_DAYS,
@@ -29,7 +28,7 @@ from jointwatch.screening import (
     open_screener,
 )
 from jointwatch.settings import Setting
-from jointwatch.sharing import PartnerIndex, SharedScreener, listed_of
+from jointwatch.sharing import PartnerIndex, SharedScreener
 from jointwatch.store import LOCAL_MEMBER, Member, acting_member, get_member
 
 
@@ -137,16 +136,6 @@ def screener_for(engine: Any, threshold: float | None = None,
     for warning in official.warnings:
         err_console.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False)
     return SharedScreener(official, PartnerIndex(engine, official))
-
-
-def partner_entries(screener: Screener) -> PartnerEntries | None:
-    """What a customer run needs of the partner entries ``screener`` holds (None: it holds none),
-    so a delta run reacts to entries shared or released since the last run (the api's
-    ``screeners.partner_entries`` is the same for the service's screener)."""
-    if not isinstance(screener, SharedScreener):
-        return None
-    partners = screener.partners
-    return PartnerEntries(lambda: partners.state().generation, listed_of)
 
 
 @contextmanager

@@ -23,7 +23,6 @@ from jointwatch.cli.output import (
     console,
     handles_errors,
     member_for,
-    partner_entries,
     print_json,
     reading_member_id,
     record_progress,
@@ -47,6 +46,7 @@ from jointwatch.payments import (
     worker_pool,
 )
 from jointwatch.screening import DEFAULT_MAX_LIST_AGE_DAYS, OnStale, Screener
+from jointwatch.sharing import partner_entries
 from jointwatch.store import LOCAL_MEMBER, Engine, list_assets, open_engine, release_asset, totals
 
 payments_app = typer.Typer(help="Screen payment messages (pacs.008, pain.001, MT103).", no_args_is_help=True)

@@ -57,7 +57,7 @@ from jointwatch.sharing.federation import (
 )
 from jointwatch.sharing.groups import change_group, group_named
 from jointwatch.sharing.records import EXTENSION, EntryRecord, from_record, to_record
-from jointwatch.sharing.screening import SOURCE, PartnerIndex, SharedScreener, listed_of
+from jointwatch.sharing.screening import SOURCE, PartnerIndex, SharedScreener, listed_of, partner_entries
 from jointwatch.sharing.signing import canonical, public_key, rotate_signing_key, signing_key
 from jointwatch.sharing.stix import (
     EXTENSION_ID,
@@ -132,6 +132,7 @@ __all__ = [
     "note_sent",
     "outgoing_bundle",
     "parse_time",
+    "partner_entries",
     "passable",
     "public_key",
     "read_ftm_lines",

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from jointwatch.payments import PartnerEntries
 from jointwatch.releasability import Recipient, is_live, may_see, today
 from jointwatch.screening import Listed, Match, Query, ScoringConfig, Screener, SharedLabel, listed_from_properties
 from jointwatch.store import (
@@ -189,3 +190,13 @@ class SharedScreener(Screener):
 
 def _entry_id(match: Match, state: _State) -> int:
     return state.by_ref[match.reference]
+
+
+def partner_entries(screener: Screener) -> PartnerEntries | None:
+    """What a customer run needs of the partner entries ``screener`` holds (None: it holds none):
+    the sequence number its partner index reached (not the store's: the index may be half a
+    second behind another process's change, which the next delta must then still look at)."""
+    if not isinstance(screener, SharedScreener):
+        return None
+    partners = screener.partners
+    return PartnerEntries(lambda: partners.state().generation, listed_of)

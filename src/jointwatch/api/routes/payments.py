@@ -25,7 +25,6 @@ from jointwatch.api.models_payments import (
 )
 from jointwatch.api.params import RowId
 from jointwatch.api.problems import PROBLEM_RESPONSES, Problem
-from jointwatch.api.screeners import partner_entries
 from jointwatch.errors import MessageFormatError
 from jointwatch.payments import (
     CustomerRun,
@@ -39,6 +38,7 @@ from jointwatch.payments import (
     screen_customer_file,
 )
 from jointwatch.screening import Screener
+from jointwatch.sharing import partner_entries
 from jointwatch.store import CustomerAlert, FrozenAsset, list_alerts, list_assets, release_asset, totals
 
 router = APIRouter(tags=["payments"])
