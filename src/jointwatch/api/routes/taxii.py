@@ -10,6 +10,7 @@ on to another tool, as an export does, so a screening-only key (``screener``) ge
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import anyio
@@ -150,19 +151,43 @@ def _split(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
 
 
-def _page(request: Request, caller: Caller, collection_id: str, added_after: str | None, limit: int | None,
-          next_token: str | None, match_id: str | None, match_type: str | None, match_version: str | None,
-          match_spec_version: str | None, passes_on: bool = True,
+@dataclass(frozen=True)
+class PageFilter:
+    """The filters and paging of a TAXII objects or manifest request (TAXII 2.1, 3.4 and 5.3)."""
+
+    added_after: str | None = None
+    limit: int | None = None
+    next: str | None = None
+    match_id: str | None = None
+    match_type: str | None = None
+    match_version: str | None = None
+    match_spec_version: str | None = None
+
+
+def _filter(added_after: ListParam = None, limit: Annotated[int | None, Query(ge=1, le=100000)] = None,
+            next: ListParam = None,  # noqa: A002 - the TAXII parameter's name
+            match_id: Annotated[str | None, Query(alias="match[id]", max_length=4000)] = None,
+            match_type: Annotated[str | None, Query(alias="match[type]", max_length=4000)] = None,
+            match_version: Annotated[str | None, Query(alias="match[version]", max_length=4000)] = None,
+            match_spec_version: Annotated[str | None, Query(alias="match[spec_version]", max_length=100)] = None,
+            ) -> PageFilter:
+    return PageFilter(added_after, limit, next, match_id, match_type, match_version, match_spec_version)
+
+
+Filter = Annotated[PageFilter, Depends(_filter)]
+
+
+def _page(request: Request, caller: Caller, collection_id: str, f: PageFilter, passes_on: bool = True,
           ) -> tuple[list[TaxiiObject], bool, str | None, dict[str, str]]:
     """The page asked for; when it ``passes_on`` the entries (objects, not the manifest), each
     entry sent goes on its trail, so its originator sees which tool pulled it."""
     engine = request.app.state.engine
     info = collection_for(engine, caller.member_id, collection_id)
-    caller.note.subject = {"collection": collection_id, "added_after": added_after}
+    caller.note.subject = {"collection": collection_id, "added_after": f.added_after}
     page = select_page(collection_objects(engine, caller.member_id, info),
-                       added_after=parse_time(added_after, "added_after") if added_after else None,
-                       ids=_split(match_id), types=_split(match_type), versions=_split(match_version),
-                       spec_versions=_split(match_spec_version), limit=limit, next_token=next_token)
+                       added_after=parse_time(f.added_after, "added_after") if f.added_after else None,
+                       ids=_split(f.match_id), types=_split(f.match_type), versions=_split(f.match_version),
+                       spec_versions=_split(f.match_spec_version), limit=f.limit, next_token=f.next)
     found = load_page(engine, caller.member_id, page.objects)
     headers = {}
     if found:
@@ -176,16 +201,9 @@ def _page(request: Request, caller: Caller, collection_id: str, added_after: str
 @router.get(ROOT + "collections/{collection_id}/objects/", response_class=TaxiiResponse, response_model=Envelope,
             responses=_NOT_FOUND)
 def objects(collection_id: CollectionId, request: Request, caller: Annotated[Caller, Depends(_READ)],
-            added_after: ListParam = None, limit: Annotated[int | None, Query(ge=1, le=100000)] = None,
-            next: ListParam = None,  # noqa: A002 - the TAXII parameter's name
-            match_id: Annotated[str | None, Query(alias="match[id]", max_length=4000)] = None,
-            match_type: Annotated[str | None, Query(alias="match[type]", max_length=4000)] = None,
-            match_version: Annotated[str | None, Query(alias="match[version]", max_length=4000)] = None,
-            match_spec_version: Annotated[str | None, Query(alias="match[spec_version]", max_length=100)] = None,
-            ) -> TaxiiResponse:
+            f: Filter) -> TaxiiResponse:
     """The collection's STIX objects, oldest added first, a page at a time (``limit``, ``next``)."""
-    found, more, token, headers = _page(request, caller, collection_id, added_after, limit, next, match_id,
-                                        match_type, match_version, match_spec_version)
+    found, more, token, headers = _page(request, caller, collection_id, f)
     return _taxii(Envelope(more=more, next=token, objects=[o.obj for o in found]), headers)
 
 
@@ -194,24 +212,16 @@ def objects(collection_id: CollectionId, request: Request, caller: Annotated[Cal
 def one_object(collection_id: CollectionId, object_id: ObjectId, request: Request,
                caller: Annotated[Caller, Depends(_READ)]) -> TaxiiResponse:
     """One object of the collection (an empty envelope when the collection does not hold it)."""
-    found, more, token, headers = _page(request, caller, collection_id, None, None, None, object_id, None, None,
-                                        None)
+    found, more, token, headers = _page(request, caller, collection_id, PageFilter(match_id=object_id))
     return _taxii(Envelope(more=more, next=token, objects=[o.obj for o in found]), headers)
 
 
 @router.get(ROOT + "collections/{collection_id}/manifest/", response_class=TaxiiResponse, response_model=Manifest,
             responses=_NOT_FOUND)
 def manifest(collection_id: CollectionId, request: Request, caller: Annotated[Caller, Depends(_READ)],
-             added_after: ListParam = None, limit: Annotated[int | None, Query(ge=1, le=100000)] = None,
-             next: ListParam = None,  # noqa: A002 - the TAXII parameter's name
-             match_id: Annotated[str | None, Query(alias="match[id]", max_length=4000)] = None,
-             match_type: Annotated[str | None, Query(alias="match[type]", max_length=4000)] = None,
-             match_version: Annotated[str | None, Query(alias="match[version]", max_length=4000)] = None,
-             match_spec_version: Annotated[str | None, Query(alias="match[spec_version]", max_length=100)] = None,
-             ) -> TaxiiResponse:
+             f: Filter) -> TaxiiResponse:
     """What the collection holds (id, date added, version), a page at a time."""
-    found, more, token, headers = _page(request, caller, collection_id, added_after, limit, next, match_id,
-                                        match_type, match_version, match_spec_version, passes_on=False)
+    found, more, token, headers = _page(request, caller, collection_id, f, passes_on=False)
     return _taxii(Manifest(more=more, next=token, objects=[ManifestRecord(**manifest_record(o)) for o in found]),
                   headers)
 
