@@ -51,7 +51,7 @@ EXTENSION_ID = "extension-definition--4eeca78d-3edc-4aff-8c1b-9142cd175216"
 EXTENSION_VERSION = "1.0.0"
 EXTENSION_SCHEMA = "https://github.com/jointwatch/jointwatch/blob/main/docs/exchange.md#the-partner-entry-extension"
 # the author of the extension definition: jointwatch itself (the same id on every server)
-JOINTWATCH_IDENTITY = "identity--8c8e07cc-e9cf-4467-ba38-faeae8d09887"
+AUTHOR_IDENTITY = "identity--8c8e07cc-e9cf-4467-ba38-faeae8d09887"
 FIXED_CREATED = "2026-12-01T00:00:00.000Z"
 
 # TLP 2.0 in STIX 2.1: the marking definitions OASIS publishes (cti-stix-common-objects,
@@ -104,10 +104,10 @@ def _timestamp(value: datetime) -> str:
 
 def definitions() -> list[Any]:
     """The objects every bundle declares: jointwatch's identity, the extension, TLP 2.0 and handling markings."""
-    author = stix2.v21.Identity(id=JOINTWATCH_IDENTITY, name="jointwatch", identity_class="system",
+    author = stix2.v21.Identity(id=AUTHOR_IDENTITY, name="jointwatch", identity_class="system",
                                 created=FIXED_CREATED, modified=FIXED_CREATED)
     extension = stix2.v21.ExtensionDefinition(
-        id=EXTENSION_ID, created_by_ref=JOINTWATCH_IDENTITY, created=FIXED_CREATED, modified=FIXED_CREATED,
+        id=EXTENSION_ID, created_by_ref=AUTHOR_IDENTITY, created=FIXED_CREATED, modified=FIXED_CREATED,
         name="jointwatch partner entry", version=EXTENSION_VERSION, extension_types=["property-extension"],
         schema=EXTENSION_SCHEMA,
         description="Screening-grade identity data of a watchlist entry shared between partners: the "

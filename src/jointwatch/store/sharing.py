@@ -412,8 +412,9 @@ def insert_entries(engine: Engine, entries: Sequence[NewEntry], batch: int = 500
                      "schema": e.schema, "caption": e.caption, "status": e.status, "version": e.version,
                      "created_at": now, "updated_at": now, "seq": first_seq + start + i, **_label_columns(e.labels)}
                     for i, e in enumerate(chunk)])
-                ids = dict(connection.execute(select(shared_entries.c.ref, shared_entries.c.id).where(
-                    shared_entries.c.ref.in_([e.ref for e in chunk]))).tuples().all())
+                made = select(shared_entries.c.ref, shared_entries.c.id).where(
+                    shared_entries.c.ref.in_([e.ref for e in chunk]))
+                ids = {row.ref: row.id for row in connection.execute(made)}
                 connection.execute(insert(shared_entry_versions), [
                     _version_row(ids[e.ref], e.version, e.entity, e.labels, e.status, e.change, e.member_id, e.user,
                                  e.labels.reason, now) for e in chunk])
