@@ -190,3 +190,12 @@ def handling_codes(codes: Iterable[str]) -> tuple[str, ...]:
     if unknown:
         raise InvalidInputError(f"handling code {unknown[0]!r} is not one of {', '.join(HANDLING_CODES)}")
     return tuple(c for c in HANDLING_CODES if c in wanted)
+
+
+def may_discover(originator: int | None, labels: Labels, status: str, holder_id: int, tlp_max: str,
+                 recipient: Recipient, day: date) -> bool:
+    """Whether an entry belongs in ``holder_id``'s blind index for ``recipient`` (blind discovery):
+    the holder's own entry, live, no stricter than the holder's offer allows, and one the
+    recipient may not see already (what it may see, it screens in plain)."""
+    return (originator == holder_id and is_live(status, labels.expires_on, day)
+            and tlp_allows(labels.tlp, tlp_max) and not may_see(originator, labels, recipient))

@@ -583,3 +583,96 @@ federation_bundles = Table(
     Column("seq", Integer, nullable=False),
     Column("at", UtcDateTime(), nullable=False),
 )
+
+# Blind discovery (issue 17): a holder member's offer to answer blind queries about its
+# restricted entries. ``seed`` is the holder's secret: every OPRF key (one per asker and day)
+# is derived from it, and it never leaves this server.
+discovery_offers = Table(
+    "discovery_offers",
+    metadata,
+    Column("holder_id", Integer, ForeignKey("members.id"), primary_key=True),
+    Column("seed", String(64), nullable=False),             # 32 random bytes, hex
+    Column("daily_keys", Integer, nullable=False),          # evaluations per asker per day
+    Column("per_minute", Integer, nullable=False),          # evaluation calls per asker per minute
+    Column("scope", String(16), nullable=False),            # server, or connected (linked servers too)
+    Column("tlp_max", String(16), nullable=False),          # the strictest TLP of the entries it covers
+    Column("status", String(16), nullable=False),           # open, closed
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+# What each asker spent of each holder's budget, per UTC day (seen by both sides).
+discovery_spend = Table(
+    "discovery_spend",
+    metadata,
+    Column("holder_id", Integer, ForeignKey("members.id"), primary_key=True),
+    Column("asker", String(255), primary_key=True),        # "member:7", or "link:agency-a/border-police"
+    Column("day", String(10), primary_key=True),            # YYYY-MM-DD (UTC)
+    Column("keys", Integer, nullable=False),
+    Column("queries", Integer, nullable=False),
+    Column("refused", Integer, nullable=False),
+    Column("window_start", UtcDateTime(), nullable=False),  # the current minute's rate window
+    Column("window_calls", Integer, nullable=False),
+)
+
+# Every blind evaluation as the holder saw it: from whom, when, how many keys. Never a name.
+discovery_queries = Table(
+    "discovery_queries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("holder_id", Integer, ForeignKey("members.id"), nullable=False),
+    Column("asker", String(255), nullable=False),
+    Column("keys", Integer, nullable=False),
+    Column("outcome", String(16), nullable=False),          # evaluated, refused
+    Column("at", UtcDateTime(), nullable=False),
+    Index("ix_discovery_queries_holder", "holder_id", "at"),
+)
+
+# A request for information after a blind hit. Inside one server one row serves both sides
+# (side "both"); between servers each keeps its own row (side "asker" or "holder"), joined
+# by ``remote_ref`` over the link.
+info_requests = Table(
+    "info_requests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ref", String(32), nullable=False, unique=True),        # "rq-…"
+    Column("side", String(8), nullable=False),                     # both, asker, holder
+    Column("asker_id", Integer, ForeignKey("members.id"), nullable=True),   # when the asker is here
+    Column("asker", String(255), nullable=False),                  # "border-police" or "x@agency-a"
+    Column("holder_id", Integer, ForeignKey("members.id"), nullable=True),  # when the holder is here
+    Column("holder", String(255), nullable=False),
+    Column("link_id", Integer, ForeignKey("federation_links.id"), nullable=True),
+    Column("remote_ref", String(32), nullable=True),
+    Column("entry_token", String(64), nullable=False),             # the blind index's token of the hit
+    Column("epoch", String(10), nullable=False),                   # the day the token belongs to
+    Column("entry_id", Integer, ForeignKey("shared_entries.id"), nullable=True),  # holder side only
+    Column("subject", Text, nullable=False),                       # JSON: what the asker chose to reveal
+    Column("reason", Text, nullable=False),
+    Column("legal_basis", Text, nullable=False),
+    Column("urgency", String(16), nullable=False),                 # routine, urgent, immediate
+    Column("deadline", Date, nullable=False),
+    Column("state", String(24), nullable=False),
+    Column("answer", Text, nullable=False),
+    Column("released_ref", String(64), nullable=True),             # the entry released on acceptance
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("reminded_at", UtcDateTime(), nullable=True),
+    Index("ix_info_requests_asker", "asker_id"),
+    Index("ix_info_requests_holder", "holder_id"),
+)
+
+# Every step of a request: who, when, what, the state it left.
+info_request_events = Table(
+    "info_request_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", Integer, ForeignKey("info_requests.id"), nullable=False),
+    Column("member_id", Integer, nullable=True),
+    Column("actor", String(255), nullable=False),
+    Column("user", String(128), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("state", String(24), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Index("ix_info_request_events_request", "request_id"),
+)
