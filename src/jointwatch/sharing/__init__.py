@@ -29,6 +29,14 @@ from jointwatch.sharing.discovery import (
     open_offer,
     prepare,
 )
+from jointwatch.sharing.discovery_remote import (
+    LinkAnswerError,
+    RemoteHolder,
+    discover,
+    peer_evaluate,
+    peer_holders,
+    peer_index,
+)
 from jointwatch.sharing.entries import (
     SCHEMATA,
     EntryInput,
@@ -118,6 +126,7 @@ __all__ = [
     "ImportChoice",
     "ImportItem",
     "ImportReport",
+    "LinkAnswerError",
     "MAX_BUNDLE_ENTRIES",
     "MAX_IMPORT_BYTES",
     "Outgoing",
@@ -125,6 +134,7 @@ __all__ = [
     "PartnerIndex",
     "Place",
     "Received",
+    "RemoteHolder",
     "SCHEMATA",
     "SOURCE",
     "STIX_MEDIA_TYPE",
@@ -141,6 +151,7 @@ __all__ = [
     "collection_for",
     "collection_objects",
     "collections_for",
+    "discover",
     "discover_local",
     "edit_entry",
     "entries_in",
@@ -167,6 +178,9 @@ __all__ = [
     "parse_time",
     "partner_entries",
     "passable",
+    "peer_evaluate",
+    "peer_holders",
+    "peer_index",
     "prepare",
     "public_key",
     "read_ftm_lines",

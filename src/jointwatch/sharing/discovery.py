@@ -370,7 +370,9 @@ class HolderAnswer:
     refused: str | None = None       # why the holder refused (budget spent, rate), if it did
 
     def to_dict(self) -> dict[str, Any]:
-        return {"holder": self.holder, "hit": bool(self.hits), "hits": [h.to_dict() for h in self.hits],
+        # fail closed: a holder that did not answer (refused, unreachable) has no hit/no-hit, only null
+        return {"holder": self.holder, "hit": None if self.refused else bool(self.hits),
+                "hits": [h.to_dict() for h in self.hits],
                 "keys": self.keys, "spent": self.spent, "budget": self.budget, "refused": self.refused}
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from jointwatch.api.auth import Caller, Right, authorize
@@ -20,6 +20,9 @@ from jointwatch.sharing import (
     MAX_BUNDLE_ENTRIES,
     note_sent,
     outgoing_bundle,
+    peer_evaluate,
+    peer_holders,
+    peer_index,
     receive_bundle,
     signing_key,
 )
@@ -84,3 +87,59 @@ def keys(request: Request) -> list[PublicKey]:
     current = signing_key(engine)
     return [PublicKey(key_id=k.key_id, public_key=k.public_key, current=k.key_id == current.key_id)
             for k in reversed(list_signing_keys(engine))]
+
+
+# -- blind discovery: a linked server's askers, through its peer member -------------------------
+
+HolderName = Annotated[str, Path(min_length=1, max_length=200, description="The holder member's name here.")]
+
+
+class BlindElements(BaseModel):
+    """A blind query as it travels: blinded ristretto255 elements, padded to a bucket."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    elements: list[Annotated[str, Field(max_length=64)]] = Field(
+        max_length=256, description="Base64 of each 32-byte blinded element (16, 32, 64, 128 or 256 of them).")
+    epoch: str | None = Field(None, max_length=10, description=(
+        "The UTC day of the index the caller will look the answer up in; another day is refused (409) "
+        "before anything is charged."))
+
+
+@router.get("/federation/discovery/holders", responses=PROBLEM_RESPONSES)
+def discovery_holders(request: Request, caller: Annotated[
+        Caller, Depends(authorize("federation.discovery.holders", Right.FEDERATE))]) -> dict[str, Any]:
+    """The holders here whose discovery offer reaches the caller's link (scope ``connected``), each
+    with its index's day and version (fetch the index again only when they change) and today's spend."""
+    engine = request.app.state.engine
+    link = _link(engine, caller)
+    holders = peer_holders(engine, caller.member_id)
+    caller.note.summary = f"discovery holders to link {link.name}: {len(holders)}"
+    return {"holders": [h.to_dict() for h in holders]}
+
+
+@router.get("/federation/discovery/holders/{holder}/index", responses=PROBLEM_RESPONSES)
+def discovery_index(holder: HolderName, request: Request, caller: Annotated[
+        Caller, Depends(authorize("federation.discovery.index", Right.FEDERATE))]) -> Response:
+    """The holder's blind index for the caller's link today (404 when its offer does not reach the
+    link); ETag is its version, and If-None-Match with it answers 304."""
+    engine = request.app.state.engine
+    link = _link(engine, caller)
+    version, body = peer_index(engine, holder, caller.member_id)
+    caller.note.summary = f"blind index of {holder} to link {link.name}"
+    etag = f'"{version}"'
+    if request.headers.get("if-none-match", "").strip() == etag:
+        return Response(status_code=304, headers={"ETag": etag})
+    return Response(body, media_type="application/json", headers={"ETag": etag})
+
+
+@router.post("/federation/discovery/holders/{holder}/evaluate", responses=PROBLEM_RESPONSES)
+def discovery_evaluate(holder: HolderName, body: BlindElements, request: Request, caller: Annotated[
+        Caller, Depends(authorize("federation.discovery.evaluate", Right.FEDERATE))]) -> dict[str, Any]:
+    """Evaluate a blind query of the caller's link with the holder's key for it today, charging the
+    link's budget at that holder (429 with Retry-After when spent or over the rate; 422 for elements
+    that are not a bucket of valid group elements). The holder learns the link, the time and the count."""
+    engine = request.app.state.engine
+    link = _link(engine, caller)
+    caller.note.summary = f"blind query from link {link.name} to {holder}: {len(body.elements)} keys"
+    return peer_evaluate(engine, holder, caller.member_id, body.elements, body.epoch)
