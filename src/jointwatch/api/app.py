@@ -30,6 +30,7 @@ from jointwatch.api.routes import (
     ops,
     payments,
     register,
+    requests,
     screening,
     shared,
     taxii,
@@ -98,7 +99,7 @@ def create_app(engine: Engine, settings: ServiceSettings | None = None) -> FastA
     app.state.audit_backlog = AuditBacklog(engine)
     keyed = (screening.router, jobs.router, register.router, decisions.router, members.router,
              travel.router, payments.router, media.router, evidence.router, shared.router,
-             federation.router, taxii.router)
+             federation.router, taxii.router, requests.router)
     for router in keyed:
         app.include_router(router, responses=RATE_LIMITED)
     app.include_router(ops.router)  # no key, so no rate limit
