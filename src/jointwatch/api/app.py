@@ -22,6 +22,7 @@ from jointwatch.api.problems import Problem, install_problem_handlers
 from jointwatch.api.ratelimit import RateLimiter
 from jointwatch.api.routes import (
     decisions,
+    discovery,
     evidence,
     federation,
     jobs,
@@ -99,7 +100,7 @@ def create_app(engine: Engine, settings: ServiceSettings | None = None) -> FastA
     app.state.audit_backlog = AuditBacklog(engine)
     keyed = (screening.router, jobs.router, register.router, decisions.router, members.router,
              travel.router, payments.router, media.router, evidence.router, shared.router,
-             federation.router, taxii.router, requests.router)
+             federation.router, taxii.router, discovery.router, requests.router)
     for router in keyed:
         app.include_router(router, responses=RATE_LIMITED)
     app.include_router(ops.router)  # no key, so no rate limit

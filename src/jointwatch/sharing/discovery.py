@@ -407,7 +407,13 @@ def discover_local(engine: Engine, asker_member_id: int, query: Query, weigh: Ca
         try:
             evaluated, spend = evaluate_blinded(engine, holder_id, asker_member_id, blinded.elements)
         except LimitReachedError as exc:
-            answers.append(HolderAnswer(name, holder_id, (), len(blinded.elements), -1, -1, str(exc)))
+            # the spend as the holder counts it, so that both sides see the same number
+            from jointwatch.store.discovery import spend_of  # noqa: PLC0415
+
+            offer = offer_for(engine, holder_id, recipient_of(engine, asker_member_id))
+            spent = sum(s.keys for s in spend_of(engine, epoch_of(), holder_id, asker_label(asker_member_id)))
+            answers.append(HolderAnswer(name, holder_id, (), len(blinded.elements), spent, offer.daily_keys,
+                                        str(exc)))
             continue
         hits = look_up(finish(blinded, evaluated), index, threshold)
         answers.append(HolderAnswer(name, holder_id, tuple(hits), len(blinded.elements), spend.keys,
