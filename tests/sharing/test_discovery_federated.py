@@ -21,7 +21,7 @@ import pytest
 from jointwatch.releasability import Labels
 from jointwatch.screening import Query, open_screener
 from jointwatch.sharing import EntryInput, HolderAnswer, discover, discovery_remote, open_offer, share_entry
-from jointwatch.store import add_link, add_member, get_link, open_engine
+from jointwatch.store import add_link, add_member, create_key, get_link, open_engine
 from jointwatch.store.discovery import blind_queries
 from tests.sharing.test_federation import Server, _cli, _free_port, servers, un_template  # noqa: F401
 
@@ -46,12 +46,16 @@ def _words_in(db: str, words: list[str]) -> dict[str, int]:
 
 
 def _answers(answers: list[HolderAnswer], link: str) -> list[dict[str, Any]]:
-    return [a.to_dict() for a in answers if a.holder.endswith(f"@{link}")]
+    return _answers_json([a.to_dict() for a in answers], link)
+
+
+def _answers_json(answers: list[dict[str, Any]], link: str) -> list[dict[str, Any]]:
+    return [a for a in answers if a["holder"].endswith(f"@{link}")]
 
 
 def test_a_member_on_a_finds_bs_restricted_entry_blind_and_b_learns_only_who_when_how_many(
         servers: tuple[Server, Server], tmp_path: Path) -> None:  # noqa: F811
-    _server_a, server_b = servers
+    server_a, server_b = servers
     a_db, b_db = str(tmp_path / "a.db"), str(tmp_path / "b.db")
     a, b = open_engine(a_db), open_engine(b_db)
     police = add_member(a, "border-police").id
@@ -86,9 +90,17 @@ def test_a_member_on_a_finds_bs_restricted_entry_blind_and_b_learns_only_who_whe
     [named] = ask(SPELT, holders=["customs@agency-b"])
     assert named["hit"] is True
 
+    # the same, as A's member runs it through A's service (the name stays on A)
+    analyst = create_key(a, police, "analyst-1", "analyst")[1]
+    served = httpx.post(f"{server_a.url}/discovery/query", json={"name": SPELT, "holders": ["customs@agency-b"]},
+                        headers={"Authorization": f"Bearer {analyst}"}, timeout=60)
+    assert served.status_code == 200, served.text
+    [answer] = served.json()["answers"]
+    assert answer["holder"] == "customs@agency-b" and answer["hit"] is True and answer["refused"] is None, answer
+
     # B's log: A's link member, the time and the count; the query's words are nowhere in B's store
     log = blind_queries(b, customs)
-    assert len(log) == 4 and {q.asker for q in log} == {f"member:{peer_at_b}"}
+    assert len(log) == 5 and {q.asker for q in log} == {f"member:{peer_at_b}"}
     assert all(q.outcome == "evaluated" and q.keys in (16, 32, 64, 128, 256) and q.at for q in log)
     assert _words_in(b_db, list(before)) == before
 
