@@ -216,7 +216,7 @@ def test_a_spent_budget_is_refused_with_429_before_anything_is_evaluated(
     assert first["hit"], str(first)
     assert ask(client, asker, holder)["answers"][0]["spent"] == 32
     [refused] = ask(client, asker, holder)["answers"]
-    assert refused["hit"] is False and refused["hits"] == [] and "budget" in refused["refused"]
+    assert refused["hit"] is None and refused["hits"] == [] and "budget" in refused["refused"]
     assert (refused["spent"], refused["budget"]) == (32, 40)
     response = evaluate(client, asker, holder, [rbcl.crypto_core_ristretto255_random() for _ in range(16)])
     assert response.status_code == 429 and 0 < int(response.headers["Retry-After"]) <= 86_401

@@ -155,10 +155,10 @@ class HitOut(BaseModel):
 
 
 class HolderAnswerOut(BaseModel):
-    """One holder's answer. ``refused`` set means the holder was NOT asked: never read it as no hit."""
+    """One holder's answer. ``refused`` set means the holder was NOT asked: ``hit`` is null then, never "no hit"."""
 
     holder: str
-    hit: bool
+    hit: bool | None = Field(description="Hit or no hit at this holder; null when it did not answer (refused).")
     hits: list[HitOut]
     keys: int = Field(description="Elements sent (a bucket size).")
     spent: int = Field(description="Key evaluations spent at this holder today, after this query.")

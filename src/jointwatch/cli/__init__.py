@@ -5,7 +5,20 @@ from __future__ import annotations
 import typer
 
 from jointwatch import __version__
-from jointwatch.cli import entity, lists, media, members, network, payments, requests, screen, serve, share, travel
+from jointwatch.cli import (
+    discover,
+    entity,
+    lists,
+    media,
+    members,
+    network,
+    payments,
+    requests,
+    screen,
+    serve,
+    share,
+    travel,
+)
 from jointwatch.cli.output import Commands
 
 app = typer.Typer(
@@ -32,7 +45,7 @@ def _mount(commands: Commands) -> None:
 
 
 # Typer lists the commands first, then the groups, each in the order mounted here.
-for module in (lists, entity, screen, members, share, requests, travel, payments, network, media, serve):
+for module in (lists, entity, screen, members, share, discover, requests, travel, payments, network, media, serve):
     _mount(module.COMMANDS)
 
 

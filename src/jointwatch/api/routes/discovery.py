@@ -229,8 +229,9 @@ def evaluate(holder: Holder, body: EvaluateRequest, request: Request,
 
 
 def _answer_out(answer: HolderAnswer) -> HolderAnswerOut:
-    return HolderAnswerOut(holder=answer.holder, hit=bool(answer.hits), keys=answer.keys, spent=answer.spent,
-                           budget=answer.budget, refused=answer.refused,
+    # a holder that refused did not answer: no hit/no-hit, only null (fail closed)
+    return HolderAnswerOut(holder=answer.holder, hit=None if answer.refused else bool(answer.hits), keys=answer.keys,
+                           spent=answer.spent, budget=answer.budget, refused=answer.refused,
                            hits=[HitOut(token=h.token, epoch=h.epoch, strength=h.strength, agreed=list(h.agreed),
                                         words=list(h.words)) for h in answer.hits])
 
@@ -243,7 +244,7 @@ def query(body: DiscoveryRequest, request: Request,
 
     Words are weighed as the official screener weighs them; with no list loaded (or lists too old) the
     answer is 503, as for /screen. A holder whose budget or rate is spent is answered with ``refused``
-    and ``hit`` false: it was not asked, which is not "no hit"."""
+    and ``hit`` null: it was not asked, which is not "no hit"."""
     engine = request.app.state.engine
     caller.note.subject = body.model_dump(mode="json", by_alias=True, exclude={"holders"})
     caller.note.summary = "blind query: refused"
