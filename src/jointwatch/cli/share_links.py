@@ -138,7 +138,8 @@ def share_links_list(db: DbOption = None, as_json: JsonOption = False) -> None:
 def _said(result: SyncResult) -> dict[str, object]:
     return {"link": result.link, "received_new": sum(r.new for r in result.pulled),
             "received_updated": sum(r.updated for r in result.pulled), "sent": result.sent_entries,
-            "bytes_sent": result.bytes_sent, "bytes_received": result.bytes_received}
+            "bytes_sent": result.bytes_sent, "bytes_received": result.bytes_received,
+            "request_events": result.request_events}
 
 
 @links_app.command("sync")

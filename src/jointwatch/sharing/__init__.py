@@ -106,6 +106,7 @@ from jointwatch.sharing.requests import (
     view_request,
     withdraw_request,
 )
+from jointwatch.sharing.requests_remote import link_events, pull_request_events, receive_request, receive_step
 from jointwatch.sharing.screening import SOURCE, PartnerIndex, SharedScreener, listed_of, partner_entries
 from jointwatch.sharing.signing import canonical, public_key, rotate_signing_key, signing_key
 from jointwatch.sharing.stix import (
@@ -203,6 +204,7 @@ __all__ = [
     "get_evidence",
     "group_named",
     "import_items",
+    "link_events",
     "list_evidence",
     "listed_of",
     "load_page",
@@ -223,9 +225,12 @@ __all__ = [
     "peer_index",
     "prepare",
     "public_key",
+    "pull_request_events",
     "read_ftm_lines",
     "read_stix_bundle",
     "receive_bundle",
+    "receive_request",
+    "receive_step",
     "releasable_ids",
     "remind",
     "requests_of",

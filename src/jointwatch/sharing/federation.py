@@ -106,6 +106,7 @@ class SyncResult:
     sent_entries: int = 0
     bytes_sent: int = 0
     bytes_received: int = 0
+    request_events: int = 0           # the peer's steps on our members' requests for information, applied
 
 
 def server_name() -> str:
@@ -376,6 +377,9 @@ def sync(engine: Engine, link: FederationLink | str, limit: int = BUNDLE_ENTRIES
         with _client(current, transport) as client:
             _push(engine, current.name, client, limit, result)
             _pull(engine, get_link(engine, current.id), client, limit, result)
+        # the holders' answers to our members' requests ride on the same sync (they build on this module)
+        from jointwatch.sharing.requests_remote import pull_request_events  # noqa: PLC0415
+        result.request_events = pull_request_events(engine, current, transport)
     except httpx.HTTPError as error:
         raise FetchError(f"link {current.name!r}: {type(error).__name__}: {error}") from None
     return result

@@ -26,6 +26,7 @@ from jointwatch.sharing.entries import edit_entry
 from jointwatch.store import (
     Engine,
     InfoRequest,
+    NewEvent,
     NewRequestEvent,
     RequestEvent,
     StoredEntry,
@@ -37,6 +38,7 @@ from jointwatch.store import (
     load_entries,
     note_reminded,
     record,
+    record_sharing_events,
     request_events,
 )
 
@@ -214,7 +216,7 @@ def _audit(engine: Engine, request: InfoRequest, user: str, action: str, actor: 
 
 def apply_step(engine: Engine, request: InfoRequest, action: str, actor: str, user: str, detail: str,
                member_id: int | None = None, values: dict[str, Any] | None = None,
-               now: datetime | None = None) -> InfoRequest:
+               now: datetime | None = None, remote_event: int | None = None) -> InfoRequest:
     """``request`` moved by ``action`` (ConflictError when its state does not allow it), recorded and audited.
     The caller has checked that ``actor`` may take this step."""
     step = STEPS[action]
@@ -222,7 +224,7 @@ def apply_step(engine: Engine, request: InfoRequest, action: str, actor: str, us
         raise ConflictError(f"request {request.ref} is {request.state.replace('_', ' ')}: it cannot be "
                             f"{PAST[action]} now")
     changed = change_request(engine, request, step.after,
-                             NewRequestEvent(member_id, actor, user, PAST[action], detail), values, now)
+                             NewRequestEvent(member_id, actor, user, PAST[action], detail, remote_event), values, now)
     _audit(engine, changed, user, action, actor)
     return changed
 
@@ -254,6 +256,8 @@ def _mine(engine: Engine, ref: str, member_id: int, now: datetime | None) -> tup
     role = role_of(request, member_id) if request is not None else None
     if request is None or role is None:
         raise NotFoundError(f"no request {ref[:64]!r}")
+    if request.side == "asker":
+        request = _pulled(engine, [request])[0]
     return expire_if_due(engine, request, now), role
 
 
@@ -278,6 +282,8 @@ def requests_of(engine: Engine, member_id: int, box: str, states: Iterable[str] 
     else:
         raise InvalidInputError(f"box {box!r} is not inbox or outbox")
     role = "holder" if box == "inbox" else "asker"
+    if role == "asker":
+        found = _pulled(engine, found)
     today = _now(now).date()
     out = []
     for request in found:
@@ -290,6 +296,26 @@ def requests_of(engine: Engine, member_id: int, box: str, states: Iterable[str] 
     return out
 
 
+def _push(engine: Engine, request: InfoRequest, action: str, detail: str) -> None:
+    """An asker's step on a request to another server goes there first: if it cannot, nothing changes here."""
+    if request.side == "asker":
+        from jointwatch.sharing.requests_remote import push_step  # noqa: PLC0415 - it builds on this module
+
+        push_step(engine, request, action, detail)
+
+
+def _pulled(engine: Engine, found: list[InfoRequest]) -> list[InfoRequest]:
+    """``found`` as it is after pulling the holders' news from their servers (requests to other servers)."""
+    links = sorted({r.link_id for r in found if r.side == "asker" and r.link_id is not None and r.state in PENDING})
+    if not links:
+        return found
+    from jointwatch.sharing.requests_remote import pull_quietly  # noqa: PLC0415 - it builds on this module
+
+    for link_id in links:
+        pull_quietly(engine, link_id)
+    return [get_request(engine, r.ref) or r for r in found]
+
+
 # -- the asker's steps -----------------------------------------------------------------------
 
 def open_request(engine: Engine, asker_id: int, user: str, holder: str | int, token: str, epoch: str,
@@ -299,6 +325,11 @@ def open_request(engine: Engine, asker_id: int, user: str, holder: str | int, to
     the entry behind the hit ``token`` of ``epoch``; NotFoundError for a token the holder never gave
     this asker that day (or no such holder, or an entry withdrawn since)."""
     when = _now(now)
+    if isinstance(holder, str) and "@" in holder:
+        from jointwatch.sharing.requests_remote import open_remote  # noqa: PLC0415 - it builds on this module
+
+        return open_remote(engine, asker_id, user, holder, token, epoch, subject, reason, legal_basis, urgency,
+                           deadline, when)
     check_hit(token, epoch, when.date())
     reason = _text("reason", reason)
     legal_basis = _text("legal_basis", legal_basis)
@@ -333,6 +364,7 @@ def answer_request(engine: Engine, ref: str, member_id: int, user: str, text: st
     """The asker answers the holder's question: the request is open again."""
     detail = _text("answer", text)
     request, actor = _act(engine, ref, member_id, "answer", now)
+    _push(engine, request, "answer", detail)
     return apply_step(engine, request, "answer", actor, user, detail, member_id, {"answer": detail}, now)
 
 
@@ -341,6 +373,7 @@ def withdraw_request(engine: Engine, ref: str, member_id: int, user: str, reason
     """The asker no longer needs the answer."""
     detail = _text("reason", reason, required=False)
     request, actor = _act(engine, ref, member_id, "withdraw", now)
+    _push(engine, request, "withdraw", detail)
     return apply_step(engine, request, "withdraw", actor, user, detail, member_id, None, now)
 
 
@@ -404,15 +437,23 @@ def accept_request(engine: Engine, ref: str, member_id: int, user: str, release:
     if not found or found[0].status != "active":
         raise ConflictError(f"request {request.ref}: the entry was withdrawn since; decline the request instead")
     entry = found[0]
-    if request.side != "both" or request.asker_id is None:
-        raise ConflictError(f"request {request.ref} comes from another server: release it through its link")
-    labels = released_labels(entry, request.asker_id, release, when.date())
-    edit_entry(engine, entry.ref, member_id, user, f"released to {request.asker} on request {request.ref}",
-               labels=labels)
+    if request.side == "holder":
+        # the asker is on another server: the entry stays as it is here; its server pulls it with
+        # this event, under these labels, for the asker alone (requests_remote.link_events)
+        labels = release.labels_for(entry, "originator", (), when.date())
+        record_sharing_events(engine, [NewEvent(entry.id, member_id, user, "released", request.asker,
+                                                f"on request {request.ref}")])
+    else:
+        assert request.asker_id is not None
+        labels = released_labels(entry, request.asker_id, release, when.date())
+        edit_entry(engine, entry.ref, member_id, user, f"released to {request.asker} on request {request.ref}",
+                   labels=labels)
     detail = f"released at TLP:{labels.tlp}" + (f", {', '.join(labels.handling)}" if labels.handling else "") + \
         (f", until {labels.expires_on.isoformat()}" if labels.expires_on else "") + (f"; {note}" if note else "")
+    chosen = {"tlp": labels.tlp, "handling": list(labels.handling),
+              "expires_on": labels.expires_on.isoformat() if labels.expires_on else None}
     return apply_step(engine, request, "accept", actor, user, detail, member_id,
-                      {"answer": note, "released_ref": entry.ref}, when)
+                      {"answer": note, "released_ref": entry.ref, "release": chosen}, when)
 
 
 # -- the deadline ----------------------------------------------------------------------------

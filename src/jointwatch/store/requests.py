@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 
 from jointwatch.errors import ConflictError
 from jointwatch.store.engine import inserted_id
@@ -53,6 +53,7 @@ class InfoRequest:
     created_at: datetime
     updated_at: datetime
     reminded_at: datetime | None
+    release: dict[str, Any] | None = None    # the labels it was released under (tlp, handling, expires_on)
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class RequestEvent:
     detail: str
     state: str
     at: datetime
+    remote_event: int | None = None        # the holder's server's event id, for one pulled from there
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class NewRequestEvent:
     user: str
     action: str
     detail: str
+    remote_event: int | None = None
 
 
 def new_request_ref() -> str:
@@ -89,12 +92,13 @@ def _request(row: Any) -> InfoRequest:
     return InfoRequest(row.id, row.ref, row.side, row.asker_id, row.asker, row.holder_id, row.holder, row.link_id,
                        row.remote_ref, row.entry_token, row.epoch, row.entry_id, json.loads(row.subject), row.reason,
                        row.legal_basis, row.urgency, deadline, row.state, row.answer, row.released_ref,
-                       row.created_at, row.updated_at, row.reminded_at)
+                       row.created_at, row.updated_at, row.reminded_at,
+                       json.loads(row.release) if row.release else None)
 
 
 def _event(row: Any) -> RequestEvent:
     return RequestEvent(row.id, row.request_id, row.member_id, row.actor, row.user, row.action, row.detail,
-                        row.state, row.at)
+                        row.state, row.at, row.remote_event)
 
 
 def insert_request(engine: Engine, values: dict[str, Any], event: NewRequestEvent,
@@ -152,10 +156,13 @@ def change_request(engine: Engine, request: InfoRequest, state: str, event: NewR
     """``request`` moved to ``state`` (with ``values``) and the step recorded, if it is still in the
     state it was read in; ConflictError if someone else moved it meanwhile (nothing changed)."""
     when = now or datetime.now(UTC)
+    changes = dict(values or {})
+    if changes.get("release") is not None:
+        changes["release"] = json.dumps(changes["release"], sort_keys=True)
     with engine.begin() as connection:
         moved = connection.execute(update(info_requests).where(
             (info_requests.c.id == request.id) & (info_requests.c.state == request.state))
-            .values(state=state, updated_at=when, **(values or {})))
+            .values(state=state, updated_at=when, **changes))
         if moved.rowcount != 1:
             raise ConflictError(f"request {request.ref} changed meanwhile: read it again")
         connection.execute(insert(info_request_events).values(request_id=request.id, state=state, at=when,
@@ -180,6 +187,13 @@ def note_reminded(engine: Engine, request: InfoRequest, event: NewRequestEvent, 
     return True
 
 
+def append_event(engine: Engine, request: InfoRequest, event: NewRequestEvent, now: datetime | None = None) -> None:
+    """An event that changes nothing (a step the other server reports that was taken here already)."""
+    with engine.begin() as connection:
+        connection.execute(insert(info_request_events).values(request_id=request.id, state=request.state,
+                                                              at=now or datetime.now(UTC), **event.__dict__))
+
+
 def request_events(engine: Engine, request_id: int) -> list[RequestEvent]:
     with engine.connect() as connection:
         rows = connection.execute(select(info_request_events).where(info_request_events.c.request_id == request_id)
@@ -187,13 +201,14 @@ def request_events(engine: Engine, request_id: int) -> list[RequestEvent]:
     return [_event(r) for r in rows]
 
 
-def link_request_events(engine: Engine, link_id: int, after_id: int, limit: int = 500) -> list[
-        tuple[InfoRequest, RequestEvent]]:
-    """The events after ``after_id`` of the requests this server holds for ``link_id``'s askers, in order."""
+def link_request_events(engine: Engine, link_id: int, after_id: int, actions: tuple[str, ...],
+                        limit: int = 500) -> list[tuple[InfoRequest, RequestEvent]]:
+    """The events (of ``actions``) after ``after_id`` of the requests this server holds for ``link_id``'s
+    askers, in order."""
     query = (select(info_request_events.c.request_id, info_request_events.c.id)
              .join(info_requests, info_requests.c.id == info_request_events.c.request_id)
              .where((info_requests.c.link_id == link_id) & (info_requests.c.side == "holder")
-                    & (info_request_events.c.id > after_id))
+                    & (info_request_events.c.id > after_id) & (info_request_events.c.action.in_(actions)))
              .order_by(info_request_events.c.id).limit(limit))
     with engine.connect() as connection:
         pairs = [(r.request_id, r.id) for r in connection.execute(query)]
@@ -205,3 +220,13 @@ def link_request_events(engine: Engine, link_id: int, after_id: int, limit: int 
         assert request is not None
         out.append((request, events[event_id]))
     return out
+
+
+def last_remote_event(engine: Engine, link_id: int) -> int:
+    """The highest event id of ``link_id``'s server this server has applied to its askers' requests
+    (0 for none): where the next pull starts. Kept with the events, so no checkpoint can drift."""
+    query = (select(func.max(info_request_events.c.remote_event))
+             .join(info_requests, info_requests.c.id == info_request_events.c.request_id)
+             .where((info_requests.c.link_id == link_id) & (info_requests.c.side == "asker")))
+    with engine.connect() as connection:
+        return int(connection.execute(query).scalar() or 0)

@@ -654,6 +654,7 @@ info_requests = Table(
     Column("state", String(24), nullable=False),
     Column("answer", Text, nullable=False),
     Column("released_ref", String(64), nullable=True),             # the entry released on acceptance
+    Column("release", Text, nullable=True),                        # JSON: the labels the holder released it under
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
     Column("reminded_at", UtcDateTime(), nullable=True),
@@ -674,5 +675,6 @@ info_request_events = Table(
     Column("detail", Text, nullable=False),
     Column("state", String(24), nullable=False),
     Column("at", UtcDateTime(), nullable=False),
+    Column("remote_event", Integer, nullable=True),    # the holder's server's event id, for one pulled from there
     Index("ix_info_request_events_request", "request_id"),
 )

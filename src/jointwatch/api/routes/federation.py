@@ -7,7 +7,8 @@ become here. Our public keys are public (peers are given them out of band anyway
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import date
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,15 +19,18 @@ from jointwatch.errors import ForbiddenError
 from jointwatch.sharing import (
     BUNDLE_ENTRIES,
     MAX_BUNDLE_ENTRIES,
+    link_events,
     note_sent,
     outgoing_bundle,
     peer_evaluate,
     peer_holders,
     peer_index,
     receive_bundle,
+    receive_request,
+    receive_step,
     signing_key,
 )
-from jointwatch.store import Engine, FederationLink, link_of_member, list_signing_keys
+from jointwatch.store import Engine, FederationLink, InfoRequest, link_of_member, list_signing_keys
 
 router = APIRouter(tags=["federation"])
 
@@ -143,3 +147,82 @@ def discovery_evaluate(holder: HolderName, body: BlindElements, request: Request
     link = _link(engine, caller)
     caller.note.summary = f"blind query from link {link.name} to {holder}: {len(body.elements)} keys"
     return peer_evaluate(engine, holder, caller.member_id, body.elements, body.epoch)
+
+
+# -- requests for information from the askers behind a link (sharing.requests_remote) --------
+
+class PeerRequest(BaseModel):
+    """A request for information from an asker on the caller's server, about a hit in a blind index
+    this server gave the caller's link."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ref: Annotated[str, Field(pattern=r"^rq-[0-9a-f]{8,40}$", description="The asker's server's reference.")]
+    asker: Annotated[str, Field(min_length=1, max_length=200, description="The asker's name on its server.")]
+    holder: Annotated[str, Field(min_length=1, max_length=128, description="The holder member here.")]
+    token: Annotated[str, Field(pattern=r"^[0-9a-f]{8,64}$")]
+    epoch: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+    subject: dict[str, Any] = Field(max_length=5)
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    legal_basis: Annotated[str, Field(min_length=1, max_length=2000)]
+    urgency: Literal["routine", "urgent", "immediate"] = "routine"
+    deadline: date | None = None
+
+
+class PeerStep(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: Annotated[str, Field(max_length=2000)] = ""
+
+
+class PeerRequestOut(BaseModel):
+    ref: str
+    state: str
+    deadline: str
+
+
+RequestRef = Annotated[str, Path(min_length=1, max_length=64, description="This server's request reference.")]
+
+
+def _taken(made: InfoRequest) -> PeerRequestOut:
+    return PeerRequestOut(ref=made.ref, state=made.state, deadline=made.deadline.isoformat())
+
+
+@router.post("/federation/requests", response_model=PeerRequestOut, responses=PROBLEM_RESPONSES)
+def request_received(body: PeerRequest, request: Request, caller: Annotated[
+        Caller, Depends(authorize("federation.requests.open", Right.FEDERATE))]) -> PeerRequestOut:
+    """Take a request for information from the caller's link (404 for a token this server never gave
+    the link that day). The same request sent again answers the same reference."""
+    engine = request.app.state.engine
+    link = _link(engine, caller)
+    caller.note.summary = f"request from link {link.name}: refused"
+    made = receive_request(engine, link, body.model_dump(mode="json"))
+    caller.note.summary = f"request {made.ref} from link {link.name}"
+    return _taken(made)
+
+
+@router.get("/federation/requests/events", responses=PROBLEM_RESPONSES)
+def request_events(request: Request,
+                   caller: Annotated[Caller, Depends(authorize("federation.requests.events", Right.FEDERATE))],
+                   since: Annotated[int, Query(ge=0, le=2**62, description="The last event id applied.")] = 0,
+                   limit: Annotated[int, Query(ge=1, le=500)] = 200) -> dict[str, Any]:
+    """The holders' steps on the requests of the caller's link after ``since``: more info requested,
+    accepted (with the released entry), declined, expired."""
+    engine = request.app.state.engine
+    link = _link(engine, caller)
+    events = link_events(engine, link, since, limit)
+    caller.note.summary = f"{len(events)} request events to link {link.name}"
+    return {"events": events}
+
+
+@router.post("/federation/requests/{ref}/{step}", response_model=PeerRequestOut, responses=PROBLEM_RESPONSES)
+def request_step(ref: RequestRef, step: Literal["answer", "withdraw"], body: PeerStep, request: Request,
+                 caller: Annotated[Caller, Depends(authorize("federation.requests.step", Right.FEDERATE))]
+                 ) -> PeerRequestOut:
+    """The asker's answer to the holder's question, or its withdrawal, from the caller's link."""
+    engine = request.app.state.engine
+    link = _link(engine, caller)
+    caller.note.summary = f"{step} of {ref[:64]} from link {link.name}: refused"
+    done = receive_step(engine, link, ref, step, body.text)
+    caller.note.summary = f"{step} of {done.ref} from link {link.name}"
+    return _taken(done)

@@ -76,6 +76,7 @@ def upgrade() -> None:
     sa.Column("state", sa.String(length=24), nullable=False),
     sa.Column("answer", sa.Text(), nullable=False),
     sa.Column("released_ref", sa.String(length=64), nullable=True),
+    sa.Column("release", sa.Text(), nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("reminded_at", sa.DateTime(timezone=True), nullable=True),
@@ -98,6 +99,7 @@ def upgrade() -> None:
     sa.Column("detail", sa.Text(), nullable=False),
     sa.Column("state", sa.String(length=24), nullable=False),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("remote_event", sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(["request_id"], ["info_requests.id"]),
     sa.PrimaryKeyConstraint("id")
     )
