@@ -23,7 +23,7 @@ import pytest
 import rbcl
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, String, Text, select
+from sqlalchemy import Engine, LargeBinary, String, Text, select
 
 from jointwatch.errors import NotFoundError
 from jointwatch.names import analyze_name
@@ -65,15 +65,17 @@ SECRET_DOCUMENT = "Q 99887766"          # a document the query sends that no lis
 
 
 def _store_text(engine: Engine) -> str:
-    """Every text cell of every table of the store, lower-cased, one per line."""
+    """Every text cell of every table of the store (and its binary cells, read as UTF-8 where they
+    are), lower-cased, one per line."""
     cells: list[str] = []
     with engine.connect() as connection:
         for table in metadata.sorted_tables:
-            columns = [c for c in table.columns if isinstance(c.type, String | Text)]
+            columns = [c for c in table.columns if isinstance(c.type, String | Text | LargeBinary)]
             if not columns:
                 continue
             for row in connection.execute(select(*columns)):
-                cells.extend(str(v).lower() for v in row if v is not None)
+                cells.extend((v.decode("utf-8", "ignore") if isinstance(v, bytes) else str(v)).lower()
+                             for v in row if v is not None)
     return "\n".join(cells)
 
 
