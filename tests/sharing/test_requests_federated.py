@@ -108,6 +108,14 @@ def test_a_request_across_two_servers_from_blind_hit_to_a_screening_hit_on_a(
     assert answered.status_code == 200 and answered.json()["state"] == "open", answered.text
     assert view_request(b, b_ref, customs).request.state == "open"
     assert view_request(b, b_ref, customs).request.answer == "Jordanian P1234567"
+    # the same answer sent again (A lost B's reply) changes nothing; another is a step the state forbids
+    link_key = {"Authorization": f"Bearer {get_link(a, 'agency-b').api_key}"}
+    resent = httpx.post(f"{server_b.url}/federation/requests/{b_ref}/answer", json={"text": "Jordanian P1234567"},
+                        headers=link_key, timeout=30)
+    assert resent.status_code == 200 and resent.json()["state"] == "open", resent.text
+    assert httpx.post(f"{server_b.url}/federation/requests/{b_ref}/answer", json={"text": "other"},
+                      headers=link_key, timeout=30).status_code == 409
+    assert [e.action for e in view_request(b, b_ref, customs).events].count("answered") == 1
 
     accept_request(b, b_ref, customs, "officer-3", Release(tlp="amber", handling=("consent-before-action",)))
     assert shared(screener) == []                      # not on A until A pulls
@@ -148,7 +156,6 @@ def test_a_request_across_two_servers_from_blind_hit_to_a_screening_hit_on_a(
     assert len(requests_of(a, police, "outbox")) == before_a and len(requests_of(b, customs, "inbox")) == before_b
 
     # B's federation routes answer the link's peer only, and only about that link's requests
-    link_key = {"Authorization": f"Bearer {get_link(a, 'agency-b').api_key}"}
     events = httpx.get(f"{server_b.url}/federation/requests/events", headers=link_key, timeout=30).json()["events"]
     assert {e["remote_ref"] for e in events} == {ref, second}
     assert httpx.get(f"{server_b.url}/federation/requests/events", headers=analyst, timeout=30).status_code == 401

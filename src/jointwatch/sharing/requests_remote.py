@@ -68,6 +68,7 @@ from jointwatch.store import (
     link_of_member,
     link_request_events,
     load_entries,
+    request_events,
     request_of_link,
     update_entry,
 )
@@ -144,9 +145,11 @@ def receive_step(engine: Engine, link: FederationLink, ref: str, action: str, te
     if action not in PUSHED:
         raise InvalidInputError(f"action {action!r} is not one of {', '.join(PUSHED)}")
     request = expire_if_due(engine, _of_link(engine, link, ref), now)
-    if request.state == STEPS[action].after and request.state != "open":
-        return request
     detail = _text("text", text, required=action == "answer")
+    if request.state == STEPS[action].after:
+        last = request_events(engine, request.id)[-1]
+        if last.action == PAST[action] and (action == "withdraw" or last.detail == detail):
+            return request      # taken before: the asker's server lost our answer and sent it again
     values = {"answer": detail} if action == "answer" else None
     return apply_step(engine, request, action, request.asker, _link_user(link), detail, None, values, now)
 
