@@ -10,19 +10,32 @@ refusal or nothing, never a false "no hit".
 
 from __future__ import annotations
 
+import base64
 import json
+import shutil
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
+from jointwatch.api import create_app
 from jointwatch.releasability import Labels
 from jointwatch.screening import Query, open_screener
-from jointwatch.sharing import EntryInput, HolderAnswer, discover, discovery_remote, open_offer, share_entry
+from jointwatch.sharing import (
+    EntryInput,
+    HolderAnswer,
+    discover,
+    discovery_remote,
+    epoch_of,
+    open_offer,
+    prepare,
+    share_entry,
+)
 from jointwatch.store import add_link, add_member, create_key, get_link, open_engine
-from jointwatch.store.discovery import blind_queries
+from jointwatch.store.discovery import blind_queries, spend_of
 from tests.sharing.test_federation import Server, _cli, _free_port, servers, un_template  # noqa: F401
 
 LISTED = "Tariq Bin-Al-Tahar Al-Harzi"
@@ -90,17 +103,20 @@ def test_a_member_on_a_finds_bs_restricted_entry_blind_and_b_learns_only_who_whe
     [named] = ask(SPELT, holders=["customs@agency-b"])
     assert named["hit"] is True
 
-    # the same, as A's member runs it through A's service (the name stays on A)
+    # the same, as A's member runs it: A's service and A's CLI (the name stays on A)
     analyst = create_key(a, police, "analyst-1", "analyst")[1]
     served = httpx.post(f"{server_a.url}/discovery/query", json={"name": SPELT, "holders": ["customs@agency-b"]},
                         headers={"Authorization": f"Bearer {analyst}"}, timeout=60)
     assert served.status_code == 200, served.text
     [answer] = served.json()["answers"]
     assert answer["holder"] == "customs@agency-b" and answer["hit"] is True and answer["refused"] is None, answer
+    said = json.loads(_cli("discover", "query", SCRIPT, "--member", "border-police", "--db", a_db, "--json"))
+    [answer] = _answers_json(said["answers"], "agency-b")
+    assert answer["hit"] is True and answer["hits"][0]["token"], answer
 
     # B's log: A's link member, the time and the count; the query's words are nowhere in B's store
     log = blind_queries(b, customs)
-    assert len(log) == 5 and {q.asker for q in log} == {f"member:{peer_at_b}"}
+    assert len(log) == 6 and {q.asker for q in log} == {f"member:{peer_at_b}"}
     assert all(q.outcome == "evaluated" and q.keys in (16, 32, 64, 128, 256) and q.at for q in log)
     assert _words_in(b_db, list(before)) == before
 
@@ -180,3 +196,73 @@ def test_a_holder_is_named_here_or_as_name_at_link(holder: str, tmp_path: Path) 
     from jointwatch.errors import InvalidInputError, NotFoundError
     with pytest.raises((InvalidInputError, NotFoundError)):
         discover(engine, asker, Query(SPELT), lambda _t: 1.0, holders=[holder])
+
+
+class _Recording(httpx.BaseTransport):
+    """B's service in this process, every request to it recorded; ``turn`` answers the next
+    evaluation 409 once, as B does when its day turned after A's index was fetched."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+        self.seen: list[tuple[str, str | None]] = []
+        self.turn = False
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path.rsplit("/", 1)[-1]
+        self.seen.append((path, request.headers.get("if-none-match")))
+        if self.turn and path == "evaluate":
+            self.turn = False
+            return httpx.Response(409, json={"detail": "the index of yesterday is not today's"})
+        return self.inner.handle_request(request)
+
+
+def test_an_index_is_fetched_once_again_when_its_version_changes_and_a_turned_day_is_asked_again(
+        un_template: Path, tmp_path: Path) -> None:  # noqa: F811
+    shutil.copy(un_template, tmp_path / "a.db")
+    a, b = open_engine(str(tmp_path / "a.db")), open_engine(str(tmp_path / "b.db"), create=True)
+    police, customs = add_member(a, "border-police").id, add_member(b, "customs").id
+    peer_link, key_at_b = add_link(b, "agency-a", None, {"a": "AAAA"})
+    add_link(a, "agency-b", "http://agency-b.test", {"b": "AAAA"}, api_key=key_at_b)
+    share_entry(b, customs, "officer-3", EntryInput("Person", {"name": [LISTED]}),
+                Labels("originator", (), "red", (), REASON))
+    open_offer(b, customs, scope="connected")
+    weigh = open_screener(a).index.weight
+    discovery_remote._INDEXES.clear()
+
+    with TestClient(create_app(b)) as service_b:
+        wire = _Recording(service_b._transport)
+
+        def ask(name: str) -> dict[str, Any]:
+            wire.seen.clear()
+            [answer] = discover(a, police, Query(name), weigh, transport=wire)
+            return answer.to_dict()
+
+        assert ask(SPELT)["hit"] is True
+        assert wire.seen == [("holders", None), ("index", None), ("evaluate", None)]
+        assert ask(SPELT)["hit"] is True
+        assert wire.seen == [("holders", None), ("evaluate", None)]       # the same version: not fetched again
+        version = service_b.get("/federation/discovery/holders",
+                                headers={"Authorization": f"Bearer {key_at_b}"}).json()["holders"][0]["version"]
+
+        share_entry(b, customs, "officer-3", EntryInput("Person", {"name": ["Abdelkrim Oulad Benhaddou"]}),
+                    Labels("originator", (), "red", (), REASON))
+        assert ask("Abdelkarim Oulad Benhaddou")["hit"] is True       # B's new entry: a new version, fetched
+        assert wire.seen == [("holders", None), ("index", f'"{version}"'), ("evaluate", None)]
+
+        wire.turn = True
+        assert ask(SPELT)["hit"] is True                                # B's day turned: listed, asked again
+        assert wire.seen == [("holders", None), ("evaluate", None), ("holders", None), ("evaluate", None)]
+
+        # B's own side: an If-None-Match of the current version is 304; an index of another day is 409,
+        # refused before anything is charged
+        link_key = {"Authorization": f"Bearer {key_at_b}"}
+        current = service_b.get("/federation/discovery/holders/customs/index", headers=link_key)
+        assert service_b.get("/federation/discovery/holders/customs/index",
+                             headers={**link_key, "If-None-Match": current.headers["etag"]}).status_code == 304
+        before = spend_of(b, epoch_of(), customs)
+        elements = [base64.b64encode(e).decode() for e in prepare(Query(SPELT), weigh).elements]
+        stale = service_b.post("/federation/discovery/holders/customs/evaluate", headers=link_key,
+                               json={"elements": elements, "epoch": "2000-01-01"})
+        assert stale.status_code == 409 and "not today's" in stale.json()["detail"], stale.text
+        assert spend_of(b, epoch_of(), customs) == before
+        assert {q.asker for q in blind_queries(b, customs)} == {f"member:{peer_link.member_id}"}
