@@ -31,6 +31,7 @@ LAYERS: list[set[str]] = [
     {"travel", "payments", "network", "media"},
     {"sharing"},
     {"api"},
+    {"web"},  # the console: pages over the API's rights and screeners, mounted by `serve`
     {"cli"},
 ]
 LAYER = {package: rank for rank, packages in enumerate(LAYERS) for package in packages}

@@ -130,12 +130,14 @@ MEDIA_DISPUTES_PER_DAY = _setting("media_disputes_per_day", "integer", 20,
 MAX_EVIDENCE_BYTES = _setting("max_evidence_bytes", "bytes", 20_000_000,
                                 "The largest evidence file a partner entry takes (its own body limit on upload).",
                                 f"{SERVE}; share evidence add")
+CONSOLE_IDLE_MINUTES = _setting("console_idle_minutes", "minutes", 30.0,
+                                "A web console session unused for this long ends; the user signs in again.", SERVE)
 
 SETTINGS: tuple[Setting[Any], ...] = (
     DB, CACHE, MEMBER, USER, MAX_LIST_AGE, STALE_LISTS, EU_FSF_URL,
     HOST, PORT, CORS_ORIGINS, MAX_BODY_BYTES, MAX_BATCH, MAX_JOB, MAX_JOB_BODY_BYTES, THRESHOLD,
     RATE_PER_SECOND, RATE_BURST, SCREEN_TIMEOUT, JOB_POLL_SECONDS, JOB_STOP_AFTER,
-    MEDIA_DECODE_WORKERS, MEDIA_DISPUTES_PER_DAY, MAX_EVIDENCE_BYTES,
+    MEDIA_DECODE_WORKERS, MEDIA_DISPUTES_PER_DAY, MAX_EVIDENCE_BYTES, CONSOLE_IDLE_MINUTES,
 )
 BY_ENV: dict[str, Setting[Any]] = {s.env: s for s in SETTINGS}
 

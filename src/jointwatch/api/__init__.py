@@ -8,10 +8,13 @@ POST|GET /decisions, GET /audit, GET /keys, GET /health, GET /metrics, GET /open
 """
 
 from jointwatch.api.app import create_app
+from jointwatch.api.auth import RIGHTS, Right
 from jointwatch.api.models import Subject
 from jointwatch.api.settings import ServiceSettings
 
 __all__ = [
+    "RIGHTS",
+    "Right",
     "ServiceSettings",
     "Subject",
     "create_app",

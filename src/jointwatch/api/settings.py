@@ -35,3 +35,4 @@ class ServiceSettings:
     media_decode_workers: int = declared.MEDIA_DECODE_WORKERS.default
     media_disputes_per_day: int = DISPUTES_PER_DAY  # one member's disputes of other members' media items a day
     max_evidence_bytes: int = declared.MAX_EVIDENCE_BYTES.default  # the largest evidence file (its own body limit)
+    console_idle_minutes: float = declared.CONSOLE_IDLE_MINUTES.default  # a console session unused this long ends

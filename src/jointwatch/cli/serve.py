@@ -65,6 +65,8 @@ def serve(
     media_disputes_per_day: Annotated[int, setting_option(S.MEDIA_DISPUTES_PER_DAY, min=1)
                                       ] = S.MEDIA_DISPUTES_PER_DAY.default,
     max_evidence_bytes: Annotated[int, setting_option(S.MAX_EVIDENCE_BYTES, min=1)] = S.MAX_EVIDENCE_BYTES.default,
+    console_idle_minutes: Annotated[float, setting_option(S.CONSOLE_IDLE_MINUTES, min=0.1, callback=_finite)
+                                    ] = S.CONSOLE_IDLE_MINUTES.default,
     db: DbOption = None,
 ) -> None:
     """Serve the HTTP API: /match, /screen, /entities, /lists, /decisions, /audit, /health, /metrics.
@@ -77,6 +79,7 @@ def serve(
     import uvicorn  # noqa: PLC0415 - only this command needs the server
 
     from jointwatch.api import ServiceSettings, create_app  # noqa: PLC0415
+    from jointwatch.web import mount_console  # noqa: PLC0415
 
     engine = open_engine(db)
     settings = ServiceSettings(
@@ -85,8 +88,9 @@ def serve(
         rate_burst=rate_burst, screen_timeout=screen_timeout, job_poll_seconds=job_poll_seconds,
         job_stop_after=job_stop_after, list_policy=ListPolicy(max_list_age, OnStale(stale_lists)),
         media_decode_workers=media_decode_workers, media_disputes_per_day=media_disputes_per_day,
-        max_evidence_bytes=max_evidence_bytes)
+        max_evidence_bytes=max_evidence_bytes, console_idle_minutes=console_idle_minutes)
     app = create_app(engine, settings)
+    mount_console(app)
     try:
         with console.status("building the screening index"):
             _, versions = app.state.screeners.current()

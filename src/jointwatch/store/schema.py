@@ -678,3 +678,33 @@ info_request_events = Table(
     Column("remote_event", Integer, nullable=True),    # the holder's server's event id, for one pulled from there
     Index("ix_info_request_events_request", "request_id"),
 )
+
+# People who sign in to the web console (issue 18): each belongs to a member and has one of
+# the API's roles. Only the password's hash is kept (scrypt, its salt and parameters in the
+# string, web/passwords.py). A user is disabled, never deleted, so audit rows keep their name.
+console_users = Table(
+    "console_users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("member_id", Integer, ForeignKey("members.id"), nullable=False),
+    Column("user", String(128), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("password_set_at", UtcDateTime(), nullable=False),
+    Column("disabled_at", UtcDateTime(), nullable=True),
+)
+
+# A signed-in console session: the cookie holds a random token, the store its SHA-256 (a copy
+# of the database opens no session), the form token (CSRF) and when it was last used (idle timeout).
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("console_users.id"), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("last_seen_at", UtcDateTime(), nullable=False),
+    Column("ended_at", UtcDateTime(), nullable=True),
+    Index("ix_console_sessions_user", "user_id"),
+)
