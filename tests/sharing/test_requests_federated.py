@@ -29,6 +29,7 @@ from jointwatch.sharing import (
     requests_of,
     share_entry,
     view_request,
+    withdraw_entry,
 )
 from jointwatch.store import add_member, create_key, get_link, open_engine
 from tests.sharing.test_federation import Server, _cli, servers, un_template  # noqa: F401
@@ -162,3 +163,9 @@ def test_a_request_across_two_servers_from_blind_hit_to_a_screening_hit_on_a(
     for step in ("answer", "withdraw"):
         assert httpx.post(f"{server_b.url}/federation/requests/rq-00000000000000000000/{step}", json={},
                           headers=link_key, timeout=30).status_code == 404
+
+    # the holder withdraws its entry: on A it stops matching at the next sync, as any withdrawal does
+    withdraw_entry(b, entry.ref, customs, "officer-3", "the file was closed")
+    followed = json.loads(_cli("share", "links", "sync", "agency-b", "--db", a_db, "--json"))
+    assert followed["request_events"] == 1
+    assert shared(screener) == []

@@ -106,7 +106,13 @@ from jointwatch.sharing.requests import (
     view_request,
     withdraw_request,
 )
-from jointwatch.sharing.requests_remote import link_events, pull_request_events, receive_request, receive_step
+from jointwatch.sharing.requests_remote import (
+    link_events,
+    pull_request_events,
+    receive_request,
+    receive_step,
+    released_entries,
+)
 from jointwatch.sharing.screening import SOURCE, PartnerIndex, SharedScreener, listed_of, partner_entries
 from jointwatch.sharing.signing import canonical, public_key, rotate_signing_key, signing_key
 from jointwatch.sharing.stix import (
@@ -232,6 +238,7 @@ __all__ = [
     "receive_request",
     "receive_step",
     "releasable_ids",
+    "released_entries",
     "remind",
     "requests_of",
     "rotate_signing_key",

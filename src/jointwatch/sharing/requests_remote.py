@@ -9,7 +9,8 @@ requested, accepted, declined, expired) from ``/federation/requests/events`` dur
 entry (``records.to_record``, under the TLP, handling codes and expiry the holder chose); A
 stores it as an entry received over the link, with distribution ``members`` and the asker
 alone as audience: A decides who on A sees it (a peer never names A's members), and A's
-normal screening hits it from then on. Which pulled event A has applied is kept with A's
+normal screening hits it from then on; its holder's later edits and withdrawal follow at each
+pull (``released_entries``). Which pulled event A has applied is kept with A's
 events (``remote_event``), so a pull repeated after any failure applies nothing twice.
 
 B resolves the token with the link's peer member as asker (``discovery.entry_of_token``): a
@@ -67,6 +68,7 @@ from jointwatch.store import (
     last_remote_event,
     link_of_member,
     link_request_events,
+    list_requests,
     load_entries,
     request_events,
     request_of_link,
@@ -163,15 +165,35 @@ def link_events(engine: Engine, link: FederationLink, since: int, limit: int = E
         item: dict[str, Any] = {"event": event.id, "ref": request.ref, "remote_ref": request.remote_ref,
                                 "action": event.action, "detail": event.detail, "actor": event.actor,
                                 "user": event.user, "at": event.at.isoformat()}
-        if event.action == "accepted" and request.entry_id is not None and request.release is not None:
-            [entry] = load_entries(engine, [request.entry_id])
-            chosen = request.release
-            labels = Labels("originator", (), str(chosen["tlp"]), tuple(chosen.get("handling") or ()),
-                            entry.labels.reason,
-                            date.fromisoformat(chosen["expires_on"]) if chosen.get("expires_on") else None)
-            item["entry"] = to_record(replace(entry, labels=labels))
+        if event.action == "accepted":
+            record = _released_record(engine, request)
+            if record is not None:
+                item["entry"] = record
         out.append(item)
     return out
+
+
+def _released_record(engine: Engine, request: InfoRequest) -> dict[str, Any] | None:
+    """The entry of an accepted request as it is now, under the labels the holder released it with."""
+    found = load_entries(engine, [request.entry_id]) if request.entry_id is not None else []
+    if not found or request.release is None:
+        return None
+    entry, chosen = found[0], request.release
+    labels = Labels("originator", (), str(chosen["tlp"]), tuple(chosen.get("handling") or ()), entry.labels.reason,
+                    date.fromisoformat(chosen["expires_on"]) if chosen.get("expires_on") else None)
+    return to_record(replace(entry, labels=labels))
+
+
+def released_entries(engine: Engine, link: FederationLink) -> list[dict[str, Any]]:
+    """The entries released to ``link``'s askers, as they are now: their holders' later edits and
+    withdrawals reach the askers' server as the sharing model's do (a withdrawn entry stops matching)."""
+    out: dict[int, dict[str, Any]] = {}
+    for request in list_requests(engine, states=("accepted",), link_id=link.id):
+        if request.side == "holder" and request.entry_id is not None and request.entry_id not in out:
+            record = _released_record(engine, request)
+            if record is not None:
+                out[request.entry_id] = record
+    return list(out.values())
 
 
 # -- the asker's server (A) ------------------------------------------------------------------
@@ -317,7 +339,43 @@ def pull_request_events(engine: Engine, link: FederationLink | int | str,
             applied += _apply(engine, current, item)
             moved = moved or last_remote_event(engine, current.id) > since
         if len(events) < EVENTS_PER_PULL or not moved:
-            return applied
+            return applied + follow_releases(engine, current, transport)
+
+
+def follow_releases(engine: Engine, link: FederationLink, transport: httpx.BaseTransport | None = None) -> int:
+    """Bring the entries ``link``'s holders released to our askers up to their holders' newest
+    version (edits, withdrawals); only entries released to us on a request, each kept for the same
+    askers. How many changed."""
+    ours = {r.released_ref for r in list_requests(engine, states=("accepted",), link_id=link.id)
+            if r.side == "asker" and r.released_ref}
+    if not ours:
+        return 0
+    answer = _call(link, "GET", "/federation/requests/released", "released entries", transport, params={})
+    items = answer.get("entries") if isinstance(answer, dict) else None
+    if not isinstance(items, list):
+        raise FetchError(f"link {link.name!r}: released entries: not a list of entries")
+    changed = 0
+    for index, item in enumerate(items):
+        try:
+            record = from_record(item, f"released entry {index}")
+            entity = clean_entity(record.ref, record.data)
+        except InvalidInputError:
+            continue          # one the holder's server sent that this one cannot read: the rest still follow
+        known = known_entries(engine, [record.ref]).get(record.ref)
+        entry = get_entry(engine, record.ref) if record.ref in ours else None
+        if (entry is None or known is None or known.member_id is not None or known.link_id != link.id
+                or record.version <= entry.version):
+            continue
+        labels = Labels(entry.labels.distribution, entry.labels.audience, record.tlp, record.handling,
+                        record.reason or entry.labels.reason, record.expires_on)
+        try:
+            update_entry(engine, entry, schema=record.data.schema, caption=_caption(entity), entity=entity,
+                         labels=labels, status=record.status, change="synced", member_id=None,
+                         user=_link_user(link), version=record.version)
+            changed += 1
+        except ConflictError:
+            continue          # changed here meanwhile: the next pull brings it again
+    return changed
 
 
 def pull_quietly(engine: Engine, link_id: int) -> None:

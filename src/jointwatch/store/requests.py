@@ -138,9 +138,11 @@ def request_of_link(engine: Engine, link_id: int, remote_ref: str) -> InfoReques
 
 
 def list_requests(engine: Engine, asker_id: int | None = None, holder_id: int | None = None,
-                  states: tuple[str, ...] = ()) -> list[InfoRequest]:
-    """Requests asked by ``asker_id`` or held by ``holder_id`` (or all), newest first."""
+                  states: tuple[str, ...] = (), link_id: int | None = None) -> list[InfoRequest]:
+    """Requests asked by ``asker_id`` or held by ``holder_id`` (or all; or those of ``link_id``), newest first."""
     query = select(info_requests).order_by(info_requests.c.id.desc())
+    if link_id is not None:
+        query = query.where(info_requests.c.link_id == link_id)
     if asker_id is not None:
         query = query.where(info_requests.c.asker_id == asker_id)
     if holder_id is not None:

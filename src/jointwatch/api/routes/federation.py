@@ -28,6 +28,7 @@ from jointwatch.sharing import (
     receive_bundle,
     receive_request,
     receive_step,
+    released_entries,
     signing_key,
 )
 from jointwatch.store import Engine, FederationLink, InfoRequest, link_of_member, list_signing_keys
@@ -213,6 +214,17 @@ def request_events(request: Request,
     events = link_events(engine, link, since, limit)
     caller.note.summary = f"{len(events)} request events to link {link.name}"
     return {"events": events}
+
+
+@router.get("/federation/requests/released", responses=PROBLEM_RESPONSES)
+def requests_released(request: Request, caller: Annotated[
+        Caller, Depends(authorize("federation.requests.released", Right.FEDERATE))]) -> dict[str, Any]:
+    """The entries released on requests of the caller's link, as they are now (edits and withdrawals follow)."""
+    engine = request.app.state.engine
+    link = _link(engine, caller)
+    entries = released_entries(engine, link)
+    caller.note.summary = f"{len(entries)} released entries to link {link.name}"
+    return {"entries": entries}
 
 
 @router.post("/federation/requests/{ref}/{step}", response_model=PeerRequestOut, responses=PROBLEM_RESPONSES)
