@@ -119,6 +119,14 @@ def test_a_member_on_a_finds_bs_restricted_entry_blind_and_b_learns_only_who_whe
     assert len(log) == 6 and {q.asker for q in log} == {f"member:{peer_at_b}"}
     assert all(q.outcome == "evaluated" and q.keys in (16, 32, 64, 128, 256) and q.at for q in log)
     assert _words_in(b_db, list(before)) == before
+    # as B's holder sees it through B's service: the partner server's link member, when, how many
+    holder_key = create_key(b, customs, "dpo-1", "admin")[1]
+    view = httpx.get(f"{server_b.url}/discovery/offer", headers={"Authorization": f"Bearer {holder_key}"}, timeout=30)
+    assert view.status_code == 200, view.text
+    assert [(q["asker"], q["keys"], q["outcome"]) for q in view.json()["log"]] == [
+        ("peer:agency-a", q.keys, "evaluated") for q in log]
+    [spend] = view.json()["spend"]
+    assert (spend["asker"], spend["keys"], spend["queries"]) == ("peer:agency-a", sum(q.keys for q in log), 6)
 
     # B's offer only for its own members: A's server is told of no holder, and a direct ask is 404
     link_key = {"Authorization": f"Bearer {get_link(a, 'agency-b').api_key}"}
