@@ -51,7 +51,7 @@ def _shown(user: ConsoleUser) -> dict[str, Any]:
 
 @users_app.command("add")
 @handles_errors
-def users_add(member: Annotated[str, typer.Option("--member", "-m", help="Member name or number.")],
+def console_users_add(member: Annotated[str, typer.Option("--member", "-m", help="Member name or number.")],
               user: Annotated[str, typer.Option("--user", "-u", help="The name the person signs in with.")],
               role: Annotated[str, typer.Option("--role", "-r", help=f"One of {', '.join(CONSOLE_ROLES)}.")],
               password_stdin: PasswordStdinOption = False, db: DbOption = None, as_json: JsonOption = False) -> None:
@@ -67,7 +67,7 @@ def users_add(member: Annotated[str, typer.Option("--member", "-m", help="Member
 
 @users_app.command("passwd")
 @handles_errors
-def users_passwd(user: Annotated[str, typer.Argument(help="The console user.")],
+def console_users_passwd(user: Annotated[str, typer.Argument(help="The console user.")],
                  password_stdin: PasswordStdinOption = False, db: DbOption = None,
                  as_json: JsonOption = False) -> None:
     """Set a console user's password; their open sessions end."""
@@ -80,7 +80,7 @@ def users_passwd(user: Annotated[str, typer.Argument(help="The console user.")],
 
 @users_app.command("disable")
 @handles_errors
-def users_disable(user: Annotated[str, typer.Argument(help="The console user.")], db: DbOption = None,
+def console_users_disable(user: Annotated[str, typer.Argument(help="The console user.")], db: DbOption = None,
                   as_json: JsonOption = False) -> None:
     """Disable a console user: they cannot sign in, and their open sessions end."""
     found = disable_console_user(open_engine(db), user)
@@ -92,7 +92,7 @@ def users_disable(user: Annotated[str, typer.Argument(help="The console user.")]
 
 @users_app.command("list")
 @handles_errors
-def users_list(member: Annotated[str | None, typer.Option("--member", "-m", help="Only this member.")] = None,
+def console_users_list(member: Annotated[str | None, typer.Option("--member", "-m", help="Only this member.")] = None,
                db: DbOption = None, as_json: JsonOption = False) -> None:
     """Show console users (member, role, state); passwords are never shown."""
     found = list_console_users(open_engine(db), member)
