@@ -51,7 +51,8 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _serve(engine: Engine) -> Iterator[Service]:
+def serve_console(engine: Engine) -> Iterator[Service]:
+    """The service with its console over ``engine``, uvicorn in a thread on a free loopback port, until closed."""
     app = mount_console(create_app(engine, ServiceSettings()))
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -61,12 +62,14 @@ def _serve(engine: Engine) -> Iterator[Service]:
     while not server.started:
         assert thread.is_alive() and time.monotonic() < deadline, "the service did not start"
         time.sleep(0.05)
-    yield Service(f"http://127.0.0.1:{port}", engine)
-    server.should_exit = True
-    thread.join(30)
+    try:
+        yield Service(f"http://127.0.0.1:{port}", engine)
+    finally:  # also when the generator is closed (tests/web/screenshots.py)
+        server.should_exit = True
+        thread.join(30)
 
 
-def _with_users(engine: Engine, users: list[tuple[str, str, str]]) -> Engine:
+def with_users(engine: Engine, users: list[tuple[str, str, str]]) -> Engine:
     hashed = hash_password(PASSWORD)  # one scrypt for every user: the tests need no distinct salts
     for member in sorted({m for _, m, _ in users}):
         add_member(engine, member)
@@ -89,16 +92,16 @@ def web_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def service(web_tmp: Path) -> Iterator[Service]:
-    engine = _with_users(open_engine(str(web_tmp / "un.db"), create=True), USERS)
+    engine = with_users(open_engine(str(web_tmp / "un.db"), create=True), USERS)
     load_list(engine, open_list(UN_FILE, "un"))
-    yield from _serve(engine)
+    yield from serve_console(engine)
     engine.dispose()
 
 
 @pytest.fixture(scope="session")
 def empty_service(web_tmp: Path) -> Iterator[Service]:
-    engine = _with_users(open_engine(str(web_tmp / "empty.db"), create=True), [("eve", "agency-e", "analyst")])
-    yield from _serve(engine)
+    engine = with_users(open_engine(str(web_tmp / "empty.db"), create=True), [("eve", "agency-e", "analyst")])
+    yield from serve_console(engine)
     engine.dispose()
 
 

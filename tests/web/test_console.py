@@ -7,15 +7,16 @@ and the main pages pass axe-core at "serious" and above."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from playwright.sync_api import expect
 
 from jointwatch.screening import Query, prepare
 from jointwatch.store import get_member, list_decisions, read_audit, record_decision
-from tests.web.conftest import Service, Watched, axe, sign_in
+from tests.web.conftest import PASSWORD, Service, Watched, axe, sign_in
+from tests.web.screenshots import LISTED_NAME, take
 
-# QDi.354 in the UN list of 2026-02-27: TARAK BEN TAHER BEN FALEH OUNI HARZI, born 1982-05-03 in Tunis
-LISTED_NAME = "TARAK BEN TAHER BEN FALEH OUNI HARZI"
+# LISTED_NAME: QDi.354 in the UN list of 2026-02-27, TARAK BEN TAHER BEN FALEH OUNI HARZI, born 1982-05-03 in Tunis
 
 
 def _screen(watched: Watched, name: str, birth_date: str = "", countries: str = "") -> None:
@@ -133,3 +134,40 @@ def test_screening_refuses_without_lists(empty_service: Service, open_console) -
     alert = watched.page.locator("#results").get_by_role("alert")
     expect(alert).to_contain_text("Screening is not possible: no list is loaded")
     expect(watched.page.locator("tr.match")).to_have_count(0)
+
+
+def test_keyboard_alone_signs_in_and_screens(service: Service, open_console) -> None:  # type: ignore[no-untyped-def]
+    watched = open_console(service)
+    page = watched.page
+    page.goto(service.origin + "/console/login")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()  # the first stop
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("User name")).to_be_focused()
+    page.keyboard.type("ann")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/console/screen$"))
+    page.get_by_label("Name", exact=True).focus()
+    page.keyboard.type(LISTED_NAME)
+    page.keyboard.press("Enter")
+    expect(page.locator("tr.match[data-reference='QDi.354']")).to_be_visible()
+
+
+def test_pages_fit_a_small_and_a_large_screen(service: Service, open_console) -> None:  # type: ignore[no-untyped-def]
+    watched = open_console(service)
+    sign_in(watched, "ann")
+    page = watched.page
+    _screen(watched, LISTED_NAME, "1982-05-03")
+    expect(page.locator("tr.match").first).to_be_visible()
+    for width, height in ((1366, 768), (2560, 1440)):
+        page.set_viewport_size({"width": width, "height": height})
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{overflow} px wider than a {width}×{height} window"
+
+
+def test_screenshots_of_the_main_pages(service: Service, open_console, tmp_path: Path) -> None:  # type: ignore
+    shots = take(open_console(service).page, service.origin, tmp_path)
+    assert [p.name for p in shots] == ["console-sign-in.png", "console-screening.png", "console-decisions.png"]
+    assert all(p.read_bytes().startswith(b"\x89PNG") for p in shots)

@@ -1,0 +1,80 @@
+"""Screenshots of the console's main pages for the docs, made by the browser tests' own code.
+
+    python -m tests.web.screenshots            # rewrites docs/img/console-*.png
+
+A store with the real UN list and one analyst is made in a temporary folder, the service is
+started on a free loopback port, and Debian's Chromium (1366×768, the smallest screen the
+console must work on) signs in, screens QDi.354's listed name, decides it and opens the
+decisions. ``tests/web/test_console.py`` runs the same ``take`` into a temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from playwright.sync_api import Page, expect, sync_playwright
+
+from jointwatch.sources import open_list
+from jointwatch.store import load_list, open_engine
+from tests.conftest import REPO, UN_FILE
+from tests.web.conftest import CHROMIUM, PASSWORD, serve_console, with_users
+
+LISTED_NAME = "TARAK BEN TAHER BEN FALEH OUNI HARZI"  # QDi.354 in the UN list of 2026-02-27
+FOLDER = REPO / "docs" / "img"
+
+
+def take(page: Page, origin: str, folder: Path, user: str = "ann") -> list[Path]:
+    """Sign in as ``user`` (an analyst), screen, decide; one PNG per main page, in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shots = []
+
+    def shot(name: str) -> None:
+        shots.append(folder / f"console-{name}.png")
+        page.screenshot(path=shots[-1], full_page=True)
+
+    page.goto(origin + "/console/login")
+    shot("sign-in")
+    page.get_by_label("User name").fill(user)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Name", exact=True).fill(LISTED_NAME)
+    page.get_by_label("Birth date").fill("1982-05-03")
+    page.get_by_label("Countries").fill("TN")
+    page.get_by_role("button", name="Screen").click()
+    row = page.locator("tr.match[data-reference='QDi.354']")
+    expect(row).to_be_visible()
+    shot("screening")
+    row.get_by_label("true match").check()
+    row.get_by_label("Reason").fill("same birth date and nationality; passport seen")
+    row.get_by_role("button", name="Decide").click()
+    expect(row.get_by_role("status")).to_be_visible()
+    page.get_by_role("link", name="Decisions").click()
+    expect(page.locator("tr.decision").first).to_be_visible()
+    shot("decisions")
+    return shots
+
+
+def main(folder: Path = FOLDER) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["JOINTWATCH_CACHE"] = str(Path(tmp) / "cache")
+        engine = with_users(open_engine(str(Path(tmp) / "console.db"), create=True), [("ann", "agency-a", "analyst")])
+        load_list(engine, open_list(UN_FILE, "un"))
+        service = serve_console(engine)
+        origin = next(service).origin
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+                page = browser.new_page(viewport={"width": 1366, "height": 768})
+                for path in take(page, origin, folder):
+                    print(path.relative_to(REPO) if path.is_relative_to(REPO) else path)
+                browser.close()
+        finally:
+            service.close()  # stops the server (the generator's code after its yield)
+            engine.dispose()
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else FOLDER)
