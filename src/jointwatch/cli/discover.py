@@ -34,6 +34,8 @@ from jointwatch.screening import QUERY_SCHEMATA, Query, prepare
 from jointwatch.sharing import (
     BUCKETS,
     DEFAULT_DAILY_KEYS,
+    DEFAULT_PER_MINUTE,
+    DEFAULT_TLP_MAX,
     HolderAnswer,
     asker_label,
     close_offer,
@@ -42,7 +44,6 @@ from jointwatch.sharing import (
     local_holders,
     open_offer,
 )
-from jointwatch.sharing.discovery import DEFAULT_PER_MINUTE, DEFAULT_TLP_MAX
 from jointwatch.store import (
     LOCAL_MEMBER,
     Engine,

@@ -14,6 +14,8 @@ versions and withdrawal; screening that sees only what is releasable to the call
 from jointwatch.sharing.discovery import (
     BUCKETS,
     DEFAULT_DAILY_KEYS,
+    DEFAULT_PER_MINUTE,
+    DEFAULT_TLP_MAX,
     MAX_KEYS,
     BlindHit,
     BlindIndex,
@@ -145,6 +147,8 @@ __all__ = [
     "BlindQuery",
     "CollectionInfo",
     "DEFAULT_DAILY_KEYS",
+    "DEFAULT_PER_MINUTE",
+    "DEFAULT_TLP_MAX",
     "EXTENSION",
     "EXTENSION_ID",
     "EntryInput",

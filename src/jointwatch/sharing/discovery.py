@@ -408,7 +408,7 @@ def discover_local(engine: Engine, asker_member_id: int, query: Query, weigh: Ca
             evaluated, spend = evaluate_blinded(engine, holder_id, asker_member_id, blinded.elements)
         except LimitReachedError as exc:
             # the spend as the holder counts it, so that both sides see the same number
-            from jointwatch.store.discovery import spend_of  # noqa: PLC0415
+            from jointwatch.store import spend_of  # noqa: PLC0415
 
             offer = offer_for(engine, holder_id, recipient_of(engine, asker_member_id))
             spent = sum(s.keys for s in spend_of(engine, epoch_of(), holder_id, asker_label(asker_member_id)))

@@ -43,6 +43,8 @@ from jointwatch.errors import InvalidInputError, LimitReachedError, NotFoundErro
 from jointwatch.screening import prepare
 from jointwatch.sharing import (
     DEFAULT_DAILY_KEYS,
+    DEFAULT_PER_MINUTE,
+    DEFAULT_TLP_MAX,
     HolderAnswer,
     asker_label,
     blind_index,
@@ -53,7 +55,6 @@ from jointwatch.sharing import (
     local_holders,
     open_offer,
 )
-from jointwatch.sharing.discovery import DEFAULT_PER_MINUTE, DEFAULT_TLP_MAX
 from jointwatch.store import Offer, Spend, blind_queries, get_offer, list_members, record, spend_of
 
 router = APIRouter(tags=["discovery"])
