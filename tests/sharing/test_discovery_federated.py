@@ -34,8 +34,7 @@ from jointwatch.sharing import (
     prepare,
     share_entry,
 )
-from jointwatch.store import add_link, add_member, create_key, get_link, open_engine
-from jointwatch.store.discovery import blind_queries, spend_of
+from jointwatch.store import add_link, add_member, blind_queries, create_key, get_link, open_engine, spend_of
 from tests.sharing.test_federation import Server, _cli, _free_port, servers, un_template  # noqa: F401
 
 LISTED = "Tariq Bin-Al-Tahar Al-Harzi"

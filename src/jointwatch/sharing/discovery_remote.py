@@ -64,8 +64,7 @@ from jointwatch.sharing.discovery import (
     prepare,
 )
 from jointwatch.sharing.federation import _client
-from jointwatch.store import Engine, FederationLink, get_member, list_links, recipient_of
-from jointwatch.store.discovery import open_offers, spend_of
+from jointwatch.store import Engine, FederationLink, get_member, list_links, open_offers, recipient_of, spend_of
 
 DISCOVERY_TIMEOUT = 20.0              # a dead link delays a query by this much at most, not a sync's 120 s
 MAX_INDEX_BYTES = 64 * 1024 * 1024    # an index of ~100,000 entries; a peer cannot make us hold more
