@@ -34,7 +34,8 @@ CHROMIUM = Path(os.environ.get("JOINTWATCH_TEST_CHROMIUM", "/usr/bin/chromium"))
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 PASSWORD = "correct horse battery staple"
 # (user, member, role) on the service with lists; "-e" users on the empty one
-USERS = [("ann", "agency-a", "analyst"), ("sam", "agency-a", "screener"), ("bob", "agency-b", "analyst")]
+USERS = [("ann", "agency-a", "analyst"), ("sam", "agency-a", "screener"), ("bob", "agency-b", "analyst"),
+         ("cat", "agency-c", "analyst")]
 
 
 @dataclass

@@ -12,7 +12,14 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from jointwatch.screening import Query, prepare
-from jointwatch.store import get_member, list_decisions, read_audit, record_decision
+from jointwatch.store import (
+    count_decisions,
+    decisions_page,
+    get_member,
+    list_decisions,
+    read_audit,
+    record_decision,
+)
 from tests.web.conftest import PASSWORD, Service, Watched, axe, sign_in
 from tests.web.screenshots import LISTED_NAME, take
 
@@ -171,3 +178,37 @@ def test_screenshots_of_the_main_pages(service: Service, open_console, tmp_path:
     shots = take(open_console(service).page, service.origin, tmp_path)
     assert [p.name for p in shots] == ["console-sign-in.png", "console-screening.png", "console-decisions.png"]
     assert all(p.read_bytes().startswith(b"\x89PNG") for p in shots)
+
+
+def test_decisions_page_by_page_and_withdrawn(service: Service, open_console) -> None:  # type: ignore[no-untyped-def]
+    agency_c = get_member(service.engine, "agency-c")
+    for n in range(55):
+        subject = prepare(Query(name=f"Karim Testperson{n}"))
+        record_decision(service.engine, agency_c.id, "cat", subject.identity(), subject.name, None, "QDi.354",
+                        "un_sc", "false_positive", f"customer {n}, born elsewhere")
+    watched = open_console(service)
+    sign_in(watched, "cat")
+    page = watched.page
+    page.get_by_role("link", name="Decisions").click()
+    expect(page.locator("main")).to_contain_text("55 decisions, newest first")
+    expect(page.locator("tr.decision")).to_have_count(50)
+    expect(page.locator("tr.decision").first).to_contain_text("customer 54,")
+    page.get_by_role("link", name="Older").click()
+    expect(page.locator("tr.decision")).to_have_count(5)
+    expect(page.locator("tr.decision").last).to_contain_text("customer 0,")
+    axe(page)
+    page.get_by_role("link", name="Newest").click()
+    newest = page.locator("tr.decision").first
+    number = newest.get_attribute("data-decision")
+    newest.get_by_role("button", name=f"Withdraw decision {number}").click()
+    expect(page.locator("main")).to_contain_text("54 decisions, newest first")
+    expect(page.locator("tr.decision").first).to_contain_text("customer 53,")
+    # another member's user cannot withdraw it: not found, as a decision that does not exist
+    other = open_console(service)
+    sign_in(other, "bob")
+    csrf = other.page.locator("input[name=csrf]").first.get_attribute("value") or ""
+    oldest = decisions_page(service.engine, agency_c.id, 1, None)[0].id
+    answer = other.context.request.post(f"{service.origin}/console/decisions/{oldest}/withdraw",
+                                        form={"csrf": csrf}, max_redirects=0)
+    assert answer.status == 404
+    assert count_decisions(service.engine, agency_c.id) == 54

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select
+from sqlalchemy import Connection, Engine, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from jointwatch.errors import ConflictError, InvalidInputError, NotFoundError
@@ -92,6 +92,24 @@ def list_decisions(engine: Engine, member_id: int) -> list[Decision]:
     query = select(decisions).where(decisions.c.member_id == member_id).order_by(decisions.c.id)
     with engine.connect() as connection:
         return [Decision(**row._mapping) for row in connection.execute(query)]
+
+
+def decisions_page(engine: Engine, member_id: int, limit: int, before: int | None = None) -> list[Decision]:
+    """A member's decisions newest first, at most ``limit``, only those older than decision
+    ``before`` when given: pages by key, so the thousandth page costs what the first does."""
+    query = select(decisions).where(decisions.c.member_id == member_id)
+    if before is not None:
+        query = query.where(decisions.c.id < before)
+    with engine.connect() as connection:
+        rows = connection.execute(query.order_by(decisions.c.id.desc()).limit(limit))
+        return [Decision(**row._mapping) for row in rows]
+
+
+def count_decisions(engine: Engine, member_id: int) -> int:
+    """How many decisions a member has."""
+    query = select(func.count()).select_from(decisions).where(decisions.c.member_id == member_id)
+    with engine.connect() as connection:
+        return int(connection.execute(query).scalar_one())
 
 
 def withdraw_decision(engine: Engine, member_id: int, decision_id: int) -> Decision:

@@ -1,8 +1,8 @@
-"""Screening pages: screen a name with its qualifiers, read each match's explanation, decide it.
+"""The screening page: screen a name with its qualifiers and read each match's explanation.
 
-The same calls as POST /match and POST /decisions (``api.Subject`` to validate, ``prepare``,
-the service's ``Screeners``, ``record_decision``): the console holds no rule of its own. Like
-the API it fails closed: with no list loaded, or a list too old, it says so and screens nothing.
+The same calls as POST /match (``api.Subject`` to validate, ``prepare``, the service's
+``Screeners``): the console holds no rule of its own. Like the API it fails closed: with no
+list loaded, or a list too old, it says so and screens nothing. Deciding a match: decisions.py.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from pydantic import ValidationError
 from jointwatch.api import Right, Subject
 from jointwatch.errors import JointwatchError, ScreeningUnavailableError
 from jointwatch.screening import QUERY_SCHEMATA, Match, prepare
-from jointwatch.store import list_decisions, record_decision
 from jointwatch.web.pages import Refused, audit, field, form_of, redirect, render, require, viewer_of
 from jointwatch.web.sessions import Viewer
 
@@ -32,14 +31,14 @@ def _listed(text: str) -> list[str]:
     return [item.strip() for item in text.split(",") if item.strip()]
 
 
-def _subject_of(fields: dict[str, list[str]]) -> dict[str, Any]:
+def subject_of(fields: dict[str, list[str]]) -> dict[str, Any]:
     """The subject as the API's body would carry it, from the form's fields."""
     return {"name": field(fields, "name"), "schema": field(fields, "schema") or "Person",
             "birth_date": field(fields, "birth_date") or None, "countries": _listed(field(fields, "countries")),
             "id_numbers": _listed(field(fields, "id_numbers"))}
 
 
-def _validated(raw: dict[str, Any]) -> Subject:
+def validated(raw: dict[str, Any]) -> Subject:
     """The API's own ``Subject`` (same limits and checks), or Refused (422) saying which field is wrong."""
     try:
         return Subject.model_validate(raw)
@@ -65,10 +64,10 @@ async def screen(request: Request, viewer: Annotated[Viewer, Depends(viewer_of)]
     viewer's member), as POST /match does."""
     fields = await form_of(request, viewer.csrf)
     require(viewer, Right.SCREEN, "screen")
-    raw = _subject_of(fields)
+    raw = subject_of(fields)
     page: dict[str, Any] = {"viewer": viewer, "schemata": QUERY_SCHEMATA, "subject": raw}
     try:
-        subject = _validated(raw)
+        subject = validated(raw)
         query = prepare(subject.to_query())
     except Refused as refused:
         return render(request, "screen.html", refused.status, error=refused.message, matches=None, **page)
@@ -97,40 +96,3 @@ async def screen(request: Request, viewer: Annotated[Viewer, Depends(viewer_of)]
     return render(request, "screen.html", matches=matches, versions=versions, threshold=screener.threshold,
                   elapsed=time.perf_counter() - started, may_decide=viewer.may(Right.DECIDE), verdicts=VERDICTS,
                   **page)
-
-
-@router.post("/decisions", response_class=HTMLResponse)
-async def decide(request: Request, viewer: Annotated[Viewer, Depends(viewer_of)]) -> HTMLResponse:
-    """Record the viewer's member's verdict on one match, as POST /decisions does; a false
-    match stops that match alerting again for this member. Under htmx only the row's form is
-    replaced by the outcome."""
-    fields = await form_of(request, viewer.csrf)
-    require(viewer, Right.DECIDE, "decide matches")
-    subject = _validated(_subject_of(fields))
-    verdict, reason = field(fields, "verdict"), field(fields, "reason")
-    reference, source = field(fields, "reference"), field(fields, "source") or None
-    fragment = request.headers.get("hx-request") == "true"
-    template = "_decided.html" if fragment else "decided.html"
-    try:
-        query = prepare(subject.to_query())
-        decision = await anyio.to_thread.run_sync(lambda: record_decision(
-            request.app.state.engine, viewer.member_id, viewer.user.user, query.identity(), subject.name,
-            query.birth_date, reference, source, verdict, reason))
-    except JointwatchError as refused:
-        await audit(request, viewer, "decision.create", refused.http_status, subject=subject.audit_view(),
-                    summary=f"refused: {refused}")
-        return render(request, template, refused.http_status, viewer=viewer, error=str(refused), decision=None,
-                      verdicts=VERDICTS)
-    await audit(request, viewer, "decision.create", 201, subject=subject.audit_view(),
-                summary=f"decision {decision.id}: {decision.verdict} {decision.source}:{decision.reference}")
-    return render(request, template, 201 if not fragment else 200, viewer=viewer, decision=decision,
-                  verdicts=VERDICTS)
-
-
-@router.get("/decisions", response_class=HTMLResponse)
-async def decisions(request: Request, viewer: Annotated[Viewer, Depends(viewer_of)]) -> HTMLResponse:
-    """The decisions of the viewer's member (never another member's), newest first."""
-    require(viewer, Right.DECIDE, "read decisions")
-    found = await anyio.to_thread.run_sync(list_decisions, request.app.state.engine, viewer.member_id)
-    await audit(request, viewer, "decision.read", 200, summary=f"{len(found)} decisions")
-    return render(request, "decisions.html", viewer=viewer, decisions=list(reversed(found)), verdicts=VERDICTS)
