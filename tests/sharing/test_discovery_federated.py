@@ -146,6 +146,7 @@ def test_a_member_on_a_finds_bs_restricted_entry_blind_and_b_learns_only_who_whe
     assert refused["hit"] is None and refused["hits"] == [], refused
     assert "429" in refused["refused"] and "budget" in refused["refused"] and "agency-b" in refused["refused"]
     assert "retry after" in refused["refused"]
+    assert (refused["spent"], refused["budget"]) == (sum(q.keys for q in log),) * 2    # the same figures as B's
     assert blind_queries(b, customs)[0].outcome == "refused"
     direct = httpx.post(f"{server_b.url}/federation/discovery/holders/customs/evaluate", headers=link_key,
                         json={"elements": ["x" * 44] * 16}, timeout=30)

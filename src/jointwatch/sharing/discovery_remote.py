@@ -173,6 +173,8 @@ class RemoteHolder:
     holder: str
     epoch: str
     version: str
+    spent: int = -1                   # today's spend of our link at this holder, as the holder counts it
+    budget: int = -1
 
     @property
     def shown(self) -> str:
@@ -238,8 +240,9 @@ def remote_holders(client: httpx.Client, link: FederationLink) -> list[RemoteHol
     data = _json(body, what)
     try:
         holders = [RemoteHolder(link.name, " ".join(str(h["holder"]).split())[:_MAX_HOLDER_NAME],
-                                str(h["epoch"]), str(h["version"])) for h in data["holders"]]
-    except (KeyError, TypeError) as exc:
+                                str(h["epoch"]), str(h["version"]), int(h.get("spent", -1)),
+                                int(h.get("daily_keys", -1))) for h in data["holders"]]
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise LinkAnswerError(f"{what}: not a list of holders ({exc})") from None
     return [h for h in holders if h.holder]
 
@@ -334,8 +337,9 @@ def _ask_holder(client: httpx.Client, link: FederationLink, holder: RemoteHolder
     raise AssertionError("unreachable")
 
 
-def _refused(shown: str, keys: int, why: str) -> HolderAnswer:
-    return HolderAnswer(shown, None, (), keys, -1, -1, why)
+def _refused(shown: str, keys: int, why: str, holder: RemoteHolder | None = None) -> HolderAnswer:
+    """A holder that did not answer: no hit/no hit; its spend as last listed (-1: unknown)."""
+    return HolderAnswer(shown, None, (), keys, holder.spent if holder else -1, holder.budget if holder else -1, why)
 
 
 def ask_link(link: FederationLink, query: Query, weigh: Callable[[Token], float],
@@ -367,7 +371,7 @@ def ask_link(link: FederationLink, query: Query, weigh: Callable[[Token], float]
             try:
                 answers.append(_ask_holder(client, link, holder, blinded, threshold))
             except JointwatchError as exc:
-                answers.append(_refused(holder.shown, len(blinded.elements), f"not answered: {exc}"))
+                answers.append(_refused(holder.shown, len(blinded.elements), f"not answered: {exc}", holder))
     return answers
 
 
