@@ -70,18 +70,18 @@ from jointwatch.store import (
     link_request_events,
     list_requests,
     load_entries,
+    new_request_ref,
     request_events,
     request_of_link,
     update_entry,
 )
-from jointwatch.store.requests import REQUEST_PREFIX, new_request_ref
 
 # B's steps that A pulls (as history names them), and the step each is on A's row
 FEED: dict[str, str] = {"more info requested": "ask", "accepted": "accept", "declined": "decline",
                         "expired": "expire"}
 PUSHED = ("answer", "withdraw")
 EVENTS_PER_PULL = 200
-_REF = re.compile(re.escape(REQUEST_PREFIX) + r"[0-9a-f]{8,40}")
+_REF = re.compile(r"rq-[0-9a-f]{8,40}")
 _ENTRY_REF = re.compile(r"sh-[0-9A-Za-z_-]{1,61}")
 
 
