@@ -1,0 +1,174 @@
+"""Response times of the web console's pages (issue 18: under 300 ms with UN + OFAC loaded).
+
+What is measured:
+
+- A temporary SQLite store is loaded with the real UN consolidated list and the OFAC SDN list
+  (2023-06-05); one member gets a console user (an analyst) and ``--decisions`` decisions
+  (100,000 by default, written straight into the table: the store has no bulk call, and
+  these rows only need to exist). ``jointwatch serve`` is started as a subprocess on a free
+  loopback port; the clock starts once ``/health`` answers and the user has signed in.
+- One client (``httpx``, one connection, the session cookie) asks each page ``--requests``
+  times after two untimed warm-ups: the sign-in form, the screening form, a screening (listed
+  names from the store, misspelt, and innocent names, cycled), the newest page of decisions
+  and a page deep in them (``?before=``, paged by key). Latency is the client's wall time per
+  request (send to body read). Any answer but the page's usual status is an error.
+
+Not measured yet: the alerts queue (issue 18 has no alerts page so far), so "100,000 alerts"
+stands here as 100,000 decisions on the page that lists them.
+
+Target (issue 18): every page under 300 ms (p99 is printed beside p50 and p95).
+
+    python benchmarks/bench_console.py [--requests 200] [--decisions 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from sqlalchemy import insert
+
+from jointwatch.sources import open_list
+from jointwatch.store import add_console_user, add_member, iter_entities, latest_versions, load_list, open_engine
+from jointwatch.store.schema import decisions
+from jointwatch.web import hash_password
+
+LISTS = Path(__file__).resolve().parents[2] / "shared" / "data" / "lists"
+UN_FILE = LISTS / "un_consolidated_2026-02-27.xml"
+OFAC_FILE = LISTS / "ofac_sdn_2023-06-05.csv"
+TARGET_MS = 300.0
+PASSWORD = "benchmark passphrase of five words"
+INNOCENT = ["Maria Gonzalez Fernandez", "John Smith", "Anna Kowalska", "Pieter van der Berg", "Hiroshi Tanaka",
+            "Olga Ivanovna Petrova", "Mehmet Yilmaz", "Chen Wei"]
+_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _names(engine, count: int = 40) -> list[str]:  # type: ignore[no-untyped-def]
+    """Listed captions (every n-th entity), each also misspelt, and innocent names."""
+    captions = [e.caption for source in ("un_sc", "us_ofac_sdn")
+                for e in itertools.islice(iter_entities(engine, source), 0, None, 97)][:count // 2]
+    misspelt = [c[:2] + c[3] + c[2] + c[4:] if len(c) > 5 else c for c in captions]
+    return [*captions, *misspelt, *INNOCENT]
+
+
+def _store(folder: Path, how_many: int) -> Path:
+    path = folder / "console.db"
+    engine = open_engine(str(path), create=True)
+    for file, fmt in ((UN_FILE, "un"), (OFAC_FILE, "ofac-sdn")):
+        load_list(engine, open_list(file, fmt))
+    member = add_member(engine, "bench-agency")
+    add_console_user(engine, member.id, "bench", "analyst", hash_password(PASSWORD))
+    now = datetime.now(UTC)
+    rows = [{"member_id": member.id, "user": "bench", "verdict": "true_positive", "reason": f"case {n}",
+             "query_key": f"{n:064x}", "query_name": f"Subject {n}", "query_birth_date": None,
+             "entity_id": "bench", "source": "un_sc", "reference": "QDi.354", "whitelist_id": None,
+             "created_at": now} for n in range(how_many)]
+    with engine.begin() as connection:
+        for start in range(0, len(rows), 10_000):
+            connection.execute(insert(decisions), rows[start:start + 10_000])
+    engine.dispose()
+    return path
+
+
+def _timed(client: httpx.Client, requests: int, ask, expected: int) -> list[float]:  # type: ignore[no-untyped-def]
+    times, errors = [], 0
+    for n in range(requests + 2):
+        started = time.perf_counter()
+        answer = ask(n)
+        answer.read()
+        elapsed = time.perf_counter() - started
+        if answer.status_code != expected:
+            errors += 1
+        if n >= 2:
+            times.append(elapsed * 1000)
+    if errors:
+        print(f"  {errors} answers were not {expected}", file=sys.stderr)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--decisions", type=int, default=100_000)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="bench_console_"))
+    service = None
+    try:
+        print(f"store: UN + OFAC SDN 2023-06-05, {args.decisions:,} decisions …", file=sys.stderr)
+        path = _store(folder, args.decisions)
+        engine = open_engine(str(path))
+        names = _names(engine)
+        versions = {s: i.version for s, i in latest_versions(engine).items()}
+        engine.dispose()
+        port = _free_port()
+        env = {**os.environ, "JOINTWATCH_CACHE": str(folder / "cache")}
+        exe = shutil.which("jointwatch", path=str(Path(sys.executable).parent)) or shutil.which("jointwatch")
+        if exe is None:
+            sys.exit("the `jointwatch` command is not installed (pip install -e .)")
+        service = subprocess.Popen([exe, "serve", "--db", str(path),
+                                    "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        origin = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=origin, timeout=60, follow_redirects=True) as client:
+            for _ in range(600):
+                try:
+                    if client.get("/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.2)
+            login = client.get("/console/login")
+            token = _CSRF.search(login.text)
+            assert token, "no sign-in form"
+            signed = client.post("/console/login", data={"csrf": token.group(1), "user": "bench",
+                                                         "password": PASSWORD})
+            csrf = _CSRF.search(signed.text)
+            assert csrf, "not signed in"
+            first = client.get("/console/decisions")
+            deep = max(1, args.decisions // 2)
+            pages = [
+                ("GET /console/login", lambda n: client.get("/console/login"), 200),
+                ("GET /console/screen", lambda n: client.get("/console/screen"), 200),
+                ("POST /console/screen", lambda n: client.post("/console/screen", data={
+                    "csrf": csrf.group(1), "name": names[n % len(names)]}), 200),
+                ("GET /console/decisions", lambda n: client.get("/console/decisions"), 200),
+                (f"GET /console/decisions?before={deep}",
+                 lambda n: client.get(f"/console/decisions?before={deep}"), 200),
+            ]
+            assert first.status_code == 200
+            print(f"lists: {', '.join(f'{s} {v}' for s, v in versions.items())}; {args.requests} requests per page, "
+                  f"one client, loopback")
+            print(f"| page | p50 ms | p95 ms | p99 ms | max ms | under {TARGET_MS:.0f} ms |")
+            print("|---|---|---|---|---|---|")
+            for label, ask, expected in pages:
+                times = sorted(_timed(client, args.requests, ask, expected))
+                p = statistics.quantiles(times, n=100)
+                print(f"| {label} | {p[49]:.1f} | {p[94]:.1f} | {p[98]:.1f} | {times[-1]:.1f} | "
+                      f"{'yes' if p[98] < TARGET_MS else 'NO'} |")
+    finally:
+        if service is not None:
+            service.terminate()
+            service.wait(30)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
