@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,6 +50,8 @@ DEFAULT_DAILY_KEYS = 6400            # about 100 queries of 64 keys per asker pe
 DEFAULT_PER_MINUTE = 30
 DEFAULT_TLP_MAX = "red"
 _KEY_INFO = b"jointwatch blind discovery v1"
+NO_OFFER = "no discovery offer from this holder"   # the one answer for every holder an asker cannot ask
+NO_TOKEN = "no entry of this holder has that token"  # forged, another asker's, padding or withdrawn since: alike
 
 
 def epoch_of(when: date | None = None) -> str:
@@ -100,7 +103,7 @@ def offer_for(engine: Engine, holder_id: int, recipient: Recipient) -> Offer:
     offer = get_offer(engine, holder_id)
     if (offer is None or offer.status != "open" or recipient.member_id == holder_id
             or (recipient.link and offer.scope != "connected")):
-        raise NotFoundError("no discovery offer from this holder")
+        raise NotFoundError(NO_OFFER)
     return offer
 
 
@@ -147,22 +150,28 @@ class BlindIndex:
             n_names = len(names)
             if n_names and (names[:, 0].min() < 0 or names[:, 0].max() >= len(entries)):
                 raise InvalidInputError("blind index: a name points at no entry")
+            if n_names and (names[:, 1].min() < 1 or names[:, 1].max() > MAX_WORDS_SHOWN):
+                raise InvalidInputError(f"blind index: a name's word count is not 1 to {MAX_WORDS_SHOWN}")
             table: dict[bytes, np.ndarray] = {}
             for i, names_of in enumerate(postings):
                 arr = np.asarray(names_of, dtype=np.int64)
-                if arr.size and (arr.min() < 0 or arr.max() >= n_names):
+                if arr.ndim != 1 or (arr.size and (arr.min() < 0 or arr.max() >= n_names)):
                     raise InvalidInputError("blind index: a key points at no name")
                 table[raw[i * KEPT_BYTES:(i + 1) * KEPT_BYTES]] = arr
             shape = NameShape(names[:, 0].copy(), names[:, 1].copy(),
                               np.asarray([bool(e["birth_year"]) for e in entries], dtype=bool))
-            return cls(str(data["holder"]), str(data["epoch"]), tuple(str(e["token"]) for e in entries),
-                       shape, table)
-        except (KeyError, TypeError, ValueError) as exc:
+            tokens = tuple(e["token"] for e in entries)
+            if not all(isinstance(t, str) and _HEX_TOKEN.fullmatch(t) for t in tokens):
+                raise InvalidInputError("blind index: a token is not hexadecimal")
+            return cls(str(data["holder"]), str(data["epoch"]), tokens, shape, table)
+        # OverflowError: a number past int64, which a peer may send to fail our whole query
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             if isinstance(exc, InvalidInputError):
                 raise
             raise InvalidInputError(f"blind index: malformed ({exc})") from exc
 
 
+_HEX_TOKEN = re.compile(r"[0-9a-f]{8,64}")   # what a request accepts as a token (sharing.requests)
 _CACHE: dict[tuple[str, int, str, str, tuple[tuple[int, int], ...]], BlindIndex] = {}
 _CACHE_LOCK = threading.Lock()
 
@@ -272,9 +281,9 @@ def entry_of_token(engine: Engine, holder_id: int, asker_member_id: int, epoch: 
     for entry in load_entries(engine, [e.id for e in all_entry_labels(engine) if e.member_id == holder_id]):
         if hmac.compare_digest(entry_token(offer, asker, epoch, entry.id), token):
             if entry.status != "active":
-                raise NotFoundError("the holder has withdrawn that entry")
+                break       # a withdrawn entry's token answers as one never given: the asker learns no withdrawal
             return entry
-    raise NotFoundError("no entry of this holder has that token")
+    raise NotFoundError(NO_TOKEN)
 
 
 # -- the asker's side --------------------------------------------------------------------------

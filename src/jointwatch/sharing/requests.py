@@ -21,7 +21,7 @@ from typing import Any
 
 from jointwatch.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from jointwatch.releasability import Labels, handling_codes, tlp_level
-from jointwatch.sharing.discovery import entry_of_token
+from jointwatch.sharing.discovery import NO_OFFER, entry_of_token
 from jointwatch.sharing.entries import edit_entry
 from jointwatch.store import (
     Engine,
@@ -334,7 +334,11 @@ def open_request(engine: Engine, asker_id: int, user: str, holder: str | int, to
     reason = _text("reason", reason)
     legal_basis = _text("legal_basis", legal_basis)
     due = deadline_of(urgency, when.date(), deadline)
-    owner = get_member(engine, holder)
+    try:
+        owner = get_member(engine, holder)
+    except NotFoundError:
+        # answered as a member without an offer (as /discovery does): an asker learns no member names
+        raise NotFoundError(NO_OFFER) from None
     if owner.id == asker_id:
         raise ForbiddenError("a member does not request from itself")
     entry = entry_of_token(engine, owner.id, asker_id, epoch, token)

@@ -37,7 +37,7 @@ from jointwatch.errors import (
     NotFoundError,
 )
 from jointwatch.releasability import Labels
-from jointwatch.sharing.discovery import entry_of_token
+from jointwatch.sharing.discovery import NO_OFFER, entry_of_token
 from jointwatch.sharing.entries import _caption, clean_entity
 from jointwatch.sharing.federation import _client, _get_capped, _originator
 from jointwatch.sharing.records import from_record, to_record
@@ -118,7 +118,10 @@ def receive_request(engine: Engine, link: FederationLink, body: Mapping[str, Any
     urgency = str(body.get("urgency", "routine"))
     deadline = date.fromisoformat(str(body["deadline"])) if body.get("deadline") else None
     due = deadline_of(urgency, when.date(), deadline)
-    holder = get_member(engine, str(body.get("holder", "")))
+    try:
+        holder = get_member(engine, str(body.get("holder", "")))
+    except NotFoundError:
+        raise NotFoundError(NO_OFFER) from None     # a peer learns no member names of this server either
     if holder.id == link.member_id:
         raise NotFoundError("no entry of this holder has that token")
     entry = entry_of_token(engine, holder.id, link.member_id, epoch, token)

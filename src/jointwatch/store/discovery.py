@@ -16,6 +16,7 @@ from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from jointwatch.errors import LimitReachedError
+from jointwatch.store.engine import write_transaction
 from jointwatch.store.schema import discovery_offers, discovery_queries, discovery_spend
 
 SCOPES = ("server", "connected")
@@ -123,7 +124,9 @@ def _charge(engine: Engine, offer: Offer, asker: str, keys: int, now: datetime, 
     key = ((discovery_spend.c.holder_id == offer.holder_id) & (discovery_spend.c.asker == asker)
            & (discovery_spend.c.day == day))
     refusal: LimitReachedError | None = None
-    with engine.begin() as connection:
+    # the store's write lock from the first statement: SQLite ignores FOR UPDATE, and a plain
+    # transaction reads before it locks, so concurrent queries would all see the same spend
+    with write_transaction(engine) as connection:
         row = connection.execute(select(discovery_spend).where(key).with_for_update()).first()
         if row is None:
             connection.execute(insert(discovery_spend).values(
