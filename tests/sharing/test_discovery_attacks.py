@@ -14,8 +14,18 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from jointwatch.errors import InvalidInputError, LimitReachedError
-from jointwatch.sharing import BUCKETS, BlindIndex, blind_index, evaluate_blinded, open_offer, oprf, withdraw_entry
-from jointwatch.store import spend_of
+from jointwatch.sharing import (
+    BUCKETS,
+    BlindIndex,
+    asker_label,
+    blind_index,
+    evaluate_blinded,
+    open_offer,
+    oprf,
+    withdraw_entry,
+)
+from jointwatch.sharing.discovery import build_index, discoverable
+from jointwatch.store import get_offer, recipient_of, spend_of
 from tests.api.conftest import Member
 from tests.sharing.test_discovery_api import QUERY, ask, offer, share_red
 from tests.sharing.test_requests import blind_hit, holder_entry, open_body, subject_name
@@ -168,3 +178,28 @@ def test_a_malicious_holder_s_index_is_refused_not_a_crash_of_the_asker_s_server
                 {"names": "x"}, {"keys": 5}, {"entries": {"token": "x"}}, {"format": [1]}):
         with pytest.raises(InvalidInputError):
             BlindIndex.from_json({**good, **bad})
+
+
+def test_fetching_the_same_day_s_index_twice_does_not_tell_padding_from_entries(
+        un_store: Engine, new_member: Callable[[], Member]) -> None:
+    """An index built again (the cache emptied, another worker process, a restart) for the same
+    asker, day and entries must be the same index: random padding drawn anew would be the only
+    part that changed, and a diff of two fetches would give the real entries and their count."""
+    holder, asker = new_member(), new_member()
+    share_red(un_store, holder)
+    share_red(un_store, holder, ["Wali Jan Hamidi"])
+    open_offer(un_store, holder.id)
+    offered = get_offer(un_store, holder.id)
+    assert offered is not None
+    entries = discoverable(un_store, offered, recipient_of(un_store, asker.id))
+    label = asker_label(asker.id)
+    first = build_index(offered, holder.name, label, "2026-12-04", entries).to_json()
+    again = build_index(offered, holder.name, label, "2026-12-04", entries).to_json()
+    assert set(first["keys"]) and first == again
+    # another asker or another day: nothing in common, padding included
+    other = build_index(offered, holder.name, asker_label(holder.id + asker.id), "2026-12-04", entries).to_json()
+    tomorrow = build_index(offered, holder.name, label, "2026-12-05", entries).to_json()
+    for changed in (other, tomorrow):
+        assert not {e["token"] for e in first["entries"]} & {e["token"] for e in changed["entries"]}
+        keys = {first["keys"][i:i + 4] for i in range(0, len(first["keys"]), 4)}
+        assert base64.b64decode(changed["keys"]) != base64.b64decode(first["keys"]) and keys

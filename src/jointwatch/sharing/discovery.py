@@ -229,16 +229,20 @@ def build_index(offer: Offer, holder: str, asker: str, epoch: str, entries: list
     real = len(tokens)
     keys_per_entry = max(1, len(postings) // max(1, real))
     pad_to = -(-max(real, 1) // ENTRY_PAD) * ENTRY_PAD
-    rng = np.random.default_rng(int.from_bytes(rbcl.randombytes(8), "big"))
-    for _ in range(real, pad_to):
+    # padding drawn from the seed, not at random: the same asker, day and entries give the same
+    # index on every build (cache emptied, another worker, a restart), else a diff of two fetches
+    # would keep the real entries and drop the padding
+    pad = _padding(offer, asker, epoch)
+    rng = np.random.default_rng(int.from_bytes(pad("order", 8), "big"))
+    for i in range(real, pad_to):
         e = len(tokens)
-        tokens.append(rbcl.randombytes(TOKEN_BYTES).hex())
+        tokens.append(pad(f"token|{i}", TOKEN_BYTES).hex())
         has_year.append(bool(rng.random() < 0.5))
         n = len(name_entry)
         name_entry.append(e)
         name_words.append(int(rng.integers(2, MAX_WORDS_SHOWN + 1)))
-        for _ in range(keys_per_entry):
-            postings[rbcl.randombytes(KEPT_BYTES)] = np.asarray([n], dtype=np.int64)
+        for j in range(keys_per_entry):
+            postings[pad(f"value|{i}|{j}", KEPT_BYTES)] = np.asarray([n], dtype=np.int64)
     # the entries' order would tell which are padding (and the store's order): shuffle it
     order = rng.permutation(len(tokens))
     position = np.empty_like(order)
@@ -247,6 +251,14 @@ def build_index(offer: Offer, holder: str, asker: str, epoch: str, entries: list
                       np.asarray(name_words, dtype=np.int64),
                       np.asarray(has_year, dtype=bool)[order])
     return BlindIndex(holder, epoch, tuple(tokens[i] for i in order), shape, postings)
+
+
+def _padding(offer: Offer, asker: str, epoch: str) -> Callable[[str, int], bytes]:
+    """Padding bytes for one asker's index of one day, from the holder's seed: as unpredictable
+    as random ones to the asker, the same at every build."""
+    def draw(label: str, size: int) -> bytes:
+        return hmac.new(offer.seed, f"padding|{asker}|{epoch}|{label}".encode(), hashlib.sha256).digest()[:size]
+    return draw
 
 
 def evaluate_blinded(engine: Engine, holder_id: int, asker_member_id: int, elements: list[bytes],
