@@ -32,9 +32,10 @@ from jointwatch.errors import ForbiddenError, InvalidInputError, NotFoundError
 from jointwatch.names import AnalyzedName, Token, analyze_name
 from jointwatch.releasability import Recipient, may_discover, tlp_level, today
 from jointwatch.screening import Query
+from jointwatch.screening.model import Weights
 from jointwatch.sharing import oprf
 from jointwatch.sharing.blind_keys import QueryKey, document_keys, name_keys, query_keys, year_key, years_of
-from jointwatch.sharing.blind_match import DEFAULT_THRESHOLD, NameShape, Scored, score_entries
+from jointwatch.sharing.blind_match import DEFAULT_THRESHOLD, NameShape, QueryWords, Scored, score_entries
 from jointwatch.sharing.screening import listed_of
 from jointwatch.store import Engine, StoredEntry, all_entry_labels, get_member, load_entries, recipient_of
 from jointwatch.store.discovery import Offer, Spend, charge, get_offer, set_offer
@@ -312,15 +313,19 @@ class BlindQuery:
     asked_year: bool
     dropped: int = 0                 # keys left out: the query had more than MAX_KEYS
     outputs: dict[bytes, QueryKey] = field(default_factory=dict)
+    profile: QueryWords | None = None    # the words as the scorer needs them (blind_match.QueryWords)
 
 
 def bucket_of(count: int) -> int:
     return next((b for b in BUCKETS if b >= count), MAX_KEYS)
 
 
-def prepare(query: Query, weigh: Callable[[Token], float], name: AnalyzedName | None = None) -> BlindQuery:
+def prepare(query: Query, weigh: Callable[[Token], float], name: AnalyzedName | None = None,
+            weights_of: Callable[[AnalyzedName], Weights] | None = None) -> BlindQuery:
     """Derive, blind and pad the keys of ``query``. ``weigh``: a word's weight (the official
-    index's, as the plaintext screener weighs it)."""
+    index's, as the plaintext screener weighs it); ``weights_of`` (the official index's
+    ``weights_of``), when given, adds what each word's skeleton alone proves, which scores a
+    skeleton agreement as the plaintext screener does."""
     analyzed = name or analyze_name(query.name)
     if not analyzed.tokens:
         raise InvalidInputError("the name has no word to look for")
@@ -335,8 +340,10 @@ def prepare(query: Query, weigh: Callable[[Token], float], name: AnalyzedName | 
         elements.append(element)
     # padding: random group elements, which the holder cannot tell from blinded values
     elements += [rbcl.crypto_core_ristretto255_random() for _ in range(bucket_of(len(keys)) - len(keys))]
-    return BlindQuery(keys, blinds, elements, [weigh(t) for t in analyzed.tokens],
-                      [t.original for t in analyzed.tokens], bool(years), dropped)
+    text = [weigh(t) for t in analyzed.tokens]
+    profile = QueryWords.of(analyzed.tokens, text, weights_of(analyzed).key if weights_of else None)
+    return BlindQuery(keys, blinds, elements, text, [t.original for t in analyzed.tokens], bool(years), dropped,
+                      profile=profile)
 
 
 def finish(query: BlindQuery, evaluated: list[bytes]) -> BlindQuery:
@@ -371,7 +378,8 @@ class BlindHit:
 def look_up(query: BlindQuery, index: BlindIndex, threshold: float = DEFAULT_THRESHOLD) -> list[BlindHit]:
     """The hits at the holder whose index this is (an empty list: no hit)."""
     found = [(k, index.postings[o]) for o, k in query.outputs.items() if o in index.postings]
-    scored: list[Scored] = score_entries(found, query.weights, index.shape, query.asked_year, threshold)
+    scored: list[Scored] = score_entries(found, query.profile or query.weights, index.shape, query.asked_year,
+                                         threshold)
     return [BlindHit(index.holder, index.tokens[s.entry], index.epoch, s.score, s.agreed,
                      tuple(query.words[i] for i in s.words)) for s in scored]
 
