@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable
 
 import pytest
+import rbcl
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -203,3 +204,14 @@ def test_fetching_the_same_day_s_index_twice_does_not_tell_padding_from_entries(
         assert not {e["token"] for e in first["entries"]} & {e["token"] for e in changed["entries"]}
         keys = {first["keys"][i:i + 4] for i in range(0, len(first["keys"]), 4)}
         assert base64.b64decode(changed["keys"]) != base64.b64decode(first["keys"]) and keys
+
+
+def test_a_non_canonical_element_is_refused() -> None:
+    """RFC 9496 4.3.1: an encoding whose value is p or more fails to decode. The bundled libsodium
+    reads the top bit of a valid element as if it were not there; the OPRF must refuse it (RFC 9497
+    DeserializeElement), so an element has one encoding only."""
+    valid = rbcl.crypto_core_ristretto255_random()
+    assert oprf.check_element(valid) == valid
+    for bad in (valid[:31] + bytes([valid[31] | 0x80]), bytes(32), b"\xff" * 32, valid[:31], valid + b"\x00"):
+        with pytest.raises(oprf.OprfError):
+            oprf.check_element(bad)

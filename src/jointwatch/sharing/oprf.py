@@ -83,7 +83,9 @@ def check_element(element: bytes) -> bytes:
     valid encoding of a group element other than the identity (RFC 9497 section 4.3)."""
     if not isinstance(element, bytes) or len(element) != ELEMENT_BYTES:
         raise OprfError(f"an element is {ELEMENT_BYTES} bytes")
-    if element == _IDENTITY or not rbcl.crypto_core_ristretto255_is_valid_point(element):
+    # the top bit: a value of 2^255 or more is not canonical (RFC 9496 4.3.1), but the bundled
+    # libsodium reads past it, which would give one element two encodings
+    if element == _IDENTITY or element[-1] & 0x80 or not rbcl.crypto_core_ristretto255_is_valid_point(element):
         raise OprfError("not a valid ristretto255 element")
     return element
 
