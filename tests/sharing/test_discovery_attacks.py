@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import rbcl
@@ -15,11 +16,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from jointwatch.errors import InvalidInputError, LimitReachedError
+from jointwatch.screening import Query
 from jointwatch.sharing import (
     BUCKETS,
     BlindIndex,
     asker_label,
     blind_index,
+    discover_local,
+    discovery,
     evaluate_blinded,
     open_offer,
     oprf,
@@ -215,3 +219,18 @@ def test_a_non_canonical_element_is_refused() -> None:
     for bad in (valid[:31] + bytes([valid[31] | 0x80]), bytes(32), b"\xff" * 32, valid[:31], valid + b"\x00"):
         with pytest.raises(oprf.OprfError):
             oprf.check_element(bad)
+
+
+def test_a_query_across_midnight_is_not_a_false_no_hit(
+        app: FastAPI, un_store: Engine, new_member: Callable[[], Member], monkeypatch: pytest.MonkeyPatch) -> None:
+    """discover_local builds the index, then has it evaluated: if the UTC day turns in between, the
+    evaluation used the new day's key against the old day's index and a holder that holds the
+    person answered "no hit". One query is one day: its index, its key and its charge."""
+    holder, asker = new_member(), new_member()
+    share_red(un_store, holder)
+    open_offer(un_store, holder.id)
+    screener, _ = app.state.screeners.current()
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    monkeypatch.setattr(discovery, "today", lambda: yesterday)   # the index is built just before midnight...
+    [answer] = discover_local(un_store, asker.id, Query(QUERY, birth_date="1982"), screener.index.weight, [holder.id])
+    assert answer.hits, "the holder holds the person: a day turned mid-query must not answer no hit"

@@ -430,17 +430,19 @@ def discover_local(engine: Engine, asker_member_id: int, query: Query, weigh: Ca
     for holder_id in holders if holders is not None else local_holders(engine, asker_member_id):
         if holder_id == asker_member_id:
             raise ForbiddenError("a member does not ask itself")
-        index = blind_index(engine, holder_id, asker_member_id)
+        when = datetime.now(UTC)   # one day for the index, the key and the charge, even across midnight
+        index = blind_index(engine, holder_id, asker_member_id, when.date())
         blinded = prepare(query, weigh)
         name = index.holder
         try:
-            evaluated, spend = evaluate_blinded(engine, holder_id, asker_member_id, blinded.elements)
+            evaluated, spend = evaluate_blinded(engine, holder_id, asker_member_id, blinded.elements, when)
         except LimitReachedError as exc:
             # the spend as the holder counts it, so that both sides see the same number
             from jointwatch.store import spend_of  # noqa: PLC0415
 
             offer = offer_for(engine, holder_id, recipient_of(engine, asker_member_id))
-            spent = sum(s.keys for s in spend_of(engine, epoch_of(), holder_id, asker_label(asker_member_id)))
+            spent = sum(s.keys for s in spend_of(engine, epoch_of(when.date()), holder_id,
+                                                 asker_label(asker_member_id)))
             answers.append(HolderAnswer(name, holder_id, (), len(blinded.elements), spent, offer.daily_keys,
                                         str(exc)))
             continue
