@@ -19,7 +19,8 @@ What runs, in one invocation on the same data (issue 17, "Measure"):
   listed persons' years (an asker knows its subject's birth date);
 - the methods, on the same queries: (a) plaintext screening, a Screener over the holder's
   entries weighed by the official UN + OFAC index (``ScreeningIndex.subset``, as PartnerIndex
-  does): the ceiling; (b) our blind discovery through the real OPRF path: ``prepare`` →
+  does): the ceiling; (b) our blind discovery through the real OPRF path: ``prepare`` (words
+  weighed by the same official index, ``weight`` and ``weights_of``) →
   ``oprf.blind_evaluate`` with the holder's day key (what ``evaluate_blinded`` does after
   charging the budget) → ``finish`` → ``look_up``; (c) exact hashed matching: SHA-256 of the
   sorted lower-case ASCII words of each name (the PSI anchor: byte-equal strings only);
