@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from jointwatch.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
+from jointwatch.errors import ConflictError, ForbiddenError, InvalidInputError, JointwatchError, NotFoundError
 from jointwatch.releasability import Labels, handling_codes, tlp_level
 from jointwatch.sharing.discovery import NO_OFFER, entry_of_token
 from jointwatch.sharing.entries import edit_entry
@@ -443,21 +443,33 @@ def accept_request(engine: Engine, ref: str, member_id: int, user: str, release:
     entry = found[0]
     if request.side == "holder":
         # the asker is on another server: the entry stays as it is here; its server pulls it with
-        # this event, under these labels, for the asker alone (requests_remote.link_events)
+        # the accepted event, under these labels, for the asker alone (requests_remote.link_events)
         labels = release.labels_for(entry, "originator", (), when.date())
-        record_sharing_events(engine, [NewEvent(entry.id, member_id, user, "released", request.asker,
-                                                f"on request {request.ref}")])
     else:
         assert request.asker_id is not None
         labels = released_labels(entry, request.asker_id, release, when.date())
-        edit_entry(engine, entry.ref, member_id, user, f"released to {request.asker} on request {request.ref}",
-                   labels=labels)
     detail = f"released at TLP:{labels.tlp}" + (f", {', '.join(labels.handling)}" if labels.handling else "") + \
         (f", until {labels.expires_on.isoformat()}" if labels.expires_on else "") + (f"; {note}" if note else "")
     chosen = {"tlp": labels.tlp, "handling": list(labels.handling),
               "expires_on": labels.expires_on.isoformat() if labels.expires_on else None}
-    return apply_step(engine, request, "accept", actor, user, detail, member_id,
-                      {"answer": note, "released_ref": entry.ref, "release": chosen}, when)
+    # accepted first (a compare-and-set on the state read), released after: an asker's withdrawal or
+    # the deadline landing in between must leave nothing released on a request that is not accepted
+    accepted = apply_step(engine, request, "accept", actor, user, detail, member_id,
+                          {"answer": note, "released_ref": entry.ref, "release": chosen}, when)
+    if request.side == "holder":
+        record_sharing_events(engine, [NewEvent(entry.id, member_id, user, "released", request.asker,
+                                                f"on request {request.ref}")])
+        return accepted
+    try:
+        edit_entry(engine, entry.ref, member_id, user, f"released to {request.asker} on request {request.ref}",
+                   labels=labels)
+    except JointwatchError as exc:
+        # not released after all (the entry changed meanwhile): the request is undecided again
+        change_request(engine, accepted, request.state,
+                       NewRequestEvent(member_id, actor, user, "release failed", str(exc)[:MAX_TEXT]),
+                       {"answer": request.answer, "released_ref": None, "release": None}, when)
+        raise
+    return accepted
 
 
 # -- the deadline ----------------------------------------------------------------------------
