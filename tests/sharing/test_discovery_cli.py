@@ -120,3 +120,32 @@ def test_asking_without_lists_fails_closed(tmp_path: Any) -> None:
     assert jw("discover", "query", QUERY, "--member", asker.name).exit_code == 9
     assert blind_queries(engine, holder.id) == []
     engine.dispose()
+
+
+def test_a_hit_printed_by_hits_opens_a_request_as_one_word(store_of: Callable[[str], Engine]) -> None:
+    engine = store_of("sqlite")
+    jw = _jw(engine)
+    holder, asker = make_member(engine), make_member(engine)
+    share_red(engine, holder)
+    assert jw("discover", "offer", "--member", holder.name).exit_code == 0
+    printed = jw("discover", "query", QUERY, "--birth-date", "1982", "--holder", holder.name, "--member", asker.name,
+                 "--hits")
+    assert printed.exit_code == 0, printed.output
+    [line] = printed.stdout.splitlines()
+    name, day, token = line.rsplit(":", 2)
+    assert name == holder.name and len(day) == 10 and "Harzi" not in line
+    none = jw("discover", "query", "John Smith", "--holder", holder.name, "--member", asker.name, "--hits")
+    assert none.exit_code == 0 and none.stdout == ""
+
+    opened = _json(jw("requests", "open", "--hit", line, "--member", asker.name, "--name", QUERY,
+                      "--reason", "traveller at Schiphol", "--legal-basis", "EU 2017/541 art. 3", "--json"))
+    assert opened["holder"] == holder.name and opened["state"] == "open"
+    both = jw("requests", "open", "--hit", line, "--token", token, "--member", asker.name, "--name", QUERY,
+              "--reason", "r", "--legal-basis", "b")
+    assert both.exit_code == InvalidInputError.exit_code
+    bad = jw("requests", "open", "--hit", f"{holder.name}:yesterday:{token}", "--member", asker.name, "--name", QUERY,
+             "--reason", "r", "--legal-basis", "b")
+    assert bad.exit_code == InvalidInputError.exit_code
+    forged = jw("requests", "open", "--hit", f"{holder.name}:{day}:{'0' * len(token)}", "--member", asker.name,
+                "--name", QUERY, "--reason", "r", "--legal-basis", "b")
+    assert forged.exit_code == NotFoundError.exit_code

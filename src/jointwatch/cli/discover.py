@@ -255,6 +255,9 @@ def discover_query(
     member: MemberOption = LOCAL_MEMBER,
     db: DbOption = None,
     as_json: JsonOption = False,
+    hits_only: Annotated[bool, typer.Option(
+        "--hits", help="Print only the hits, one per line as HOLDER:DAY:TOKEN (what `requests open --hit` takes).")]
+    = False,
 ) -> None:
     engine = open_engine(db)
     query = prepare(Query(name=name, schema=schema, birth_date=birth_date, id_numbers=tuple(id_number or ())))
@@ -265,6 +268,9 @@ def discover_query(
     if as_json:
         print_json({"query": {"name": name, "birth_date": birth_date, "id_numbers": list(id_number or ())},
                     "answers": [_answer_json(a) for a in answers]})
+    elif hits_only:
+        for hit in (h for a in answers for h in a.hits):
+            console.print(hit.hit, highlight=False, markup=False, soft_wrap=True)
     else:
         _print_answers(query, answers)
     refused = [a for a in answers if a.refused]

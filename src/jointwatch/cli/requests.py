@@ -35,6 +35,7 @@ from jointwatch.sharing import (
     ask_more,
     decline_request,
     open_request,
+    read_hit,
     remind,
     requests_of,
     view_request,
@@ -81,12 +82,18 @@ def _table(views: list[RequestView], title: str) -> None:
 @requests_app.command("open")
 @handles_errors
 def requests_open(
-    holder: Annotated[str, typer.Option("--holder", help="The holder of the hit (member name or number).")],
-    token: Annotated[str, typer.Option("--token", help="The hit's token (from `jointwatch discover`).")],
-    epoch: Annotated[str, typer.Option("--epoch", help="The hit's day, YYYY-MM-DD (at most 7 days ago).")],
     legal_basis: Annotated[str, typer.Option("--legal-basis", help="The law or agreement the request rests on "
                                                                    "(required).")],
     reason: Annotated[str, typer.Option("--reason", "-r", help="Why you ask (required).")],
+    hit: Annotated[str | None, typer.Option(
+        "--hit", help="The hit as `discover query --hits` prints it: HOLDER:DAY:TOKEN (instead of the next three).")]
+    = None,
+    holder: Annotated[str | None, typer.Option("--holder", help="The holder of the hit (member name or number).")]
+    = None,
+    token: Annotated[str | None, typer.Option("--token", help="The hit's token (from `jointwatch discover`).")]
+    = None,
+    epoch: Annotated[str | None, typer.Option("--epoch", help="The hit's day, YYYY-MM-DD (at most 7 days ago).")]
+    = None,
     name: Annotated[str, typer.Option("--name", "-n", help="The subject's name, if you reveal it.")] = "",
     birth_date: Annotated[str, typer.Option("--birth-date", "--dob", help="YYYY, YYYY-MM or YYYY-MM-DD.")] = "",
     nationality: Annotated[str, typer.Option("--nationality", help="The subject's nationality.")] = "",
@@ -105,6 +112,12 @@ def requests_open(
     Reveal of the subject only what the holder needs (at least one of --name, --birth-date,
     --nationality, --id-number, --note). Exit 6 for a token the holder never gave your member
     that day, 7 for a hit older than 7 days or a missing legal basis."""
+    if hit is not None:
+        if holder or token or epoch:
+            raise InvalidInputError("give the hit either as --hit or as --holder, --token and --epoch, not both")
+        holder, epoch, token = read_hit(hit)
+    elif not (holder and token and epoch):
+        raise InvalidInputError("give the hit: --hit HOLDER:DAY:TOKEN, or --holder, --token and --epoch")
     engine = open_engine(db)
     member_id = member_for(engine, member).id
     subject = Subject(name, birth_date, nationality, tuple(id_number or ()), note)

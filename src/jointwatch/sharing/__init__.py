@@ -34,6 +34,7 @@ from jointwatch.sharing.discovery import (
     offer_for,
     open_offer,
     prepare,
+    read_hit,
 )
 from jointwatch.sharing.discovery_remote import (
     LinkAnswerError,
@@ -234,6 +235,7 @@ __all__ = [
     "peer_holders",
     "peer_index",
     "prepare",
+    "read_hit",
     "public_key",
     "pull_request_events",
     "read_ftm_lines",

@@ -370,9 +370,28 @@ class BlindHit:
     agreed: tuple[str, ...]
     words: tuple[str, ...]
 
+    @property
+    def hit(self) -> str:
+        """The hit in one word, for a request: ``HOLDER:EPOCH:TOKEN`` (``read_hit`` splits it)."""
+        return f"{self.holder}:{self.epoch}:{self.token}"
+
     def to_dict(self) -> dict[str, Any]:
         return {"holder": self.holder, "token": self.token, "epoch": self.epoch, "strength": self.strength,
-                "agreed": list(self.agreed), "words": list(self.words)}
+                "agreed": list(self.agreed), "words": list(self.words), "hit": self.hit}
+
+
+def read_hit(text: str) -> tuple[str, str, str]:
+    """(holder, epoch, token) of a hit written as ``BlindHit.hit``: the holder's name may hold
+    colons, the day and the token do not."""
+    parts = text.strip().rsplit(":", 2)
+    if len(parts) != 3 or not all(parts):
+        raise InvalidInputError(f"a hit is written HOLDER:YYYY-MM-DD:TOKEN, not {text[:100]!r}")
+    holder, epoch, token = parts
+    try:
+        date.fromisoformat(epoch)
+    except ValueError as exc:
+        raise InvalidInputError(f"a hit is written HOLDER:YYYY-MM-DD:TOKEN; {epoch[:20]!r} is not a day") from exc
+    return holder, epoch, token
 
 
 def look_up(query: BlindQuery, index: BlindIndex, threshold: float = DEFAULT_THRESHOLD) -> list[BlindHit]:
