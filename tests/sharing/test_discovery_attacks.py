@@ -8,6 +8,7 @@ import base64
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import rbcl
@@ -232,5 +233,46 @@ def test_a_query_across_midnight_is_not_a_false_no_hit(
     screener, _ = app.state.screeners.current()
     yesterday = datetime.now(UTC).date() - timedelta(days=1)
     monkeypatch.setattr(discovery, "today", lambda: yesterday)   # the index is built just before midnight...
-    [answer] = discover_local(un_store, asker.id, Query(QUERY, birth_date="1982"), screener.index.weight, [holder.id])
+    [answer] = discover_local(un_store, asker.id, Query(QUERY, birth_date="1982"), screener.index, [holder.id])
     assert answer.hits, "the holder holds the person: a day turned mid-query must not answer no hit"
+
+
+@pytest.mark.xfail(strict=True, reason="an entry's shape (its names' word counts, birth year, how many names share "
+                   "each of its values) is the same every day: an asker links entries across days (report)")
+def test_an_asker_cannot_link_a_holder_s_entries_across_days(
+        un_store: Engine, new_member: Callable[[], Member]) -> None:
+    """docs/blind-discovery.md: tokens and values differ between days, so 'an asker cannot build up
+    evaluations across days'. It can if it can tell which entry of today's index is which of
+    yesterday's: then what it learned of an entry yesterday adds to what it learns today."""
+    import random
+
+    holder, asker = new_member(), new_member()
+    words = ["Muhammad", "Ali", "Hasan", "Abd", "al", "Rahman", "Qadir", "Yusuf", "Ibrahim", "Umar", "Khalid",
+             "Said", "Salim", "Nasir", "Jamal", "Karim", "Aziz", "Hamid", "Latif", "Mansur", "Rashid", "Tariq"]
+    pick = random.Random(17)
+    for _ in range(40):
+        names = [" ".join(pick.sample(words, pick.randint(2, 5))) for _ in range(pick.randint(1, 4))]
+        share_red(un_store, holder, names)
+    open_offer(un_store, holder.id)
+    offered = get_offer(un_store, holder.id)
+    assert offered is not None
+    entries = discoverable(un_store, offered, recipient_of(un_store, asker.id))
+    label = asker_label(asker.id)
+
+    def fingerprints(day: str) -> dict[tuple[Any, ...], str]:
+        index = build_index(offered, holder.name, label, day, entries)
+        sizes: dict[int, list[int]] = {}
+        for names in index.postings.values():
+            for n in names.tolist():
+                sizes.setdefault(n, []).append(len(names))
+        shape: dict[int, list[tuple[int, tuple[int, ...]]]] = {}
+        for n, (e, w) in enumerate(zip(index.shape.entry.tolist(), index.shape.words.tolist(), strict=True)):
+            shape.setdefault(e, []).append((w, tuple(sorted(sizes.get(n, [])))))
+        prints: dict[tuple[Any, ...], list[str]] = {}
+        for e, names in shape.items():
+            prints.setdefault((bool(index.shape.has_year[e]), tuple(sorted(names))), []).append(index.tokens[e])
+        return {p: t[0] for p, t in prints.items() if len(t) == 1}
+
+    monday, tuesday = fingerprints("2026-12-07"), fingerprints("2026-12-08")
+    linked = set(monday) & set(tuesday)
+    assert len(linked) < len(entries) // 2, f"{len(linked)} of {len(entries)} entries linked from one day to the next"
