@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from jointwatch.errors import ConflictError
+from jointwatch.errors import ConflictError, InvalidInputError
 from jointwatch.sharing import Release, Subject, accept_request, open_request, withdraw_request
 from jointwatch.sharing import requests as requests_module
 from jointwatch.store import get_entry, get_request
@@ -72,3 +72,25 @@ def test_a_release_that_fails_after_acceptance_leaves_the_request_undecided(
     assert now is not None and asker.id not in now.labels.audience
     monkeypatch.undo()
     assert accept_request(engine, made.ref, holder.id, "officer", Release(tlp="amber")).state == "accepted"
+
+
+def test_a_request_carries_no_terminal_control_sequences(
+        app: FastAPI, new_member: Callable[[], Member]) -> None:
+    """The asker's words are printed on the holder's terminal (`jointwatch requests show`), and rich
+    passes ESC through: a subject or reason with an escape sequence (retitle the window, clear the
+    screen, a hidden hyperlink) is refused; new lines and tabs are text."""
+    engine = app.state.engine
+    asker, holder = new_member(), new_member()
+    name = subject_name()
+    holder_entry(engine, holder, name)
+    hit = blind_hit(app, asker, holder, name)
+    for reason, subject in (("border check \x1b]0;pwned\x07", {"name": name}),
+                            ("border check", {"name": name + "\x1b[2J"}),
+                            ("border check", {"note": "see \x9b31m"}),
+                            ("border check", {"id_numbers": ["K09\x1b[8m12345"]})):
+        with pytest.raises(InvalidInputError):
+            open_request(engine, asker.id, "officer", holder.name, hit.token, hit.epoch, Subject.from_dict(subject),
+                         reason, "Prüm")
+    made = open_request(engine, asker.id, "officer", holder.name, hit.token, hit.epoch, Subject(name=name),
+                        "border check,\r\n\tflight LH 1234", "Prüm art. 5")
+    assert made.reason == "border check,\r\n\tflight LH 1234"

@@ -52,6 +52,9 @@ PENDING = ("open", "more_info_requested")
 MAX_TEXT = 2000
 _BIRTH_DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
 _TOKEN = re.compile(r"[0-9a-f]{8,64}")
+# control characters but tab and line ends: the other member's words reach a terminal, and an ESC
+# there can retitle the window, clear the screen or hide a link (rich passes them through)
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -91,11 +94,12 @@ class Subject:
     def __post_init__(self) -> None:
         for what, value, most in (("name", self.name, 500), ("nationality", self.nationality, 100),
                                   ("note", self.note, MAX_TEXT)):
-            if len(value) > most or "\x00" in value:
+            if len(value) > most or CONTROL.search(value):
                 raise InvalidInputError(f"subject.{what}: at most {most} characters of text")
         if self.birth_date and not _BIRTH_DATE.fullmatch(self.birth_date):
             raise InvalidInputError("subject.birth_date: YYYY, YYYY-MM or YYYY-MM-DD")
-        if len(self.id_numbers) > 20 or any(not n.strip() or len(n) > 100 for n in self.id_numbers):
+        if len(self.id_numbers) > 20 or any(not n.strip() or len(n) > 100 or CONTROL.search(n)
+                                            for n in self.id_numbers):
             raise InvalidInputError("subject.id_numbers: at most 20, each 1 to 100 characters")
         if not any((self.name.strip(), self.birth_date, self.nationality.strip(), self.id_numbers,
                     self.note.strip())):
@@ -152,7 +156,7 @@ def _text(what: str, value: str, required: bool = True) -> str:
     text = value.strip()
     if required and not text:
         raise InvalidInputError(f"{what}: required")
-    if len(text) > MAX_TEXT or "\x00" in text:
+    if len(text) > MAX_TEXT or CONTROL.search(text):
         raise InvalidInputError(f"{what}: at most {MAX_TEXT} characters of text")
     return text
 

@@ -42,6 +42,7 @@ from jointwatch.sharing.entries import _caption, clean_entity
 from jointwatch.sharing.federation import _client, _get_capped, _originator
 from jointwatch.sharing.records import from_record, to_record
 from jointwatch.sharing.requests import (
+    CONTROL,
     PAST,
     STEPS,
     Subject,
@@ -125,7 +126,7 @@ def receive_request(engine: Engine, link: FederationLink, body: Mapping[str, Any
     if holder.id == link.member_id:
         raise NotFoundError("no entry of this holder has that token")
     entry = entry_of_token(engine, holder.id, link.member_id, epoch, token)
-    asker = f"{' '.join(str(body.get('asker', '')).split())[:200] or 'unknown'}@{link.name}"
+    asker = f"{' '.join(CONTROL.sub('', str(body.get('asker', ''))).split())[:200] or 'unknown'}@{link.name}"
     created = insert_request(engine, {
         "side": "holder", "asker_id": None, "asker": asker, "holder_id": holder.id, "holder": holder.name,
         "link_id": link.id, "remote_ref": remote_ref, "entry_token": token, "epoch": epoch, "entry_id": entry.id,
@@ -306,9 +307,10 @@ def _apply(engine: Engine, link: FederationLink, item: Mapping[str, Any]) -> boo
     action = FEED.get(str(item.get("action")))
     if action is None:
         return False
-    detail = str(item.get("detail", ""))[:2000]
+    # the holder's server's words, shown on our askers' terminals: without control characters
+    detail = CONTROL.sub("", str(item.get("detail", "")))[:2000]
     actor = request.holder
-    user = f"{str(item.get('user', ''))[:100]} via {link.name}"
+    user = f"{CONTROL.sub('', str(item.get('user', '')))[:100]} via {link.name}"
     if request.state not in STEPS[action].before:
         append_event(engine, request, NewRequestEvent(None, actor, user, PAST[action],
                                                       f"{detail} (already {request.state} here)", event_id))
