@@ -85,6 +85,7 @@ from jointwatch.sharing.discovery import (  # noqa: E402
     DEFAULT_DAILY_KEYS,
     MAX_KEYS,
     BlindIndex,
+    WordWeights,
     asker_label,
     bucket_of,
     build_index,
@@ -227,7 +228,7 @@ def blind(index: BlindIndex, key: bytes, official: ScreeningIndex, entity_of: di
     def run(asked: Asked, documents: bool) -> Scores:
         start = time.perf_counter()
         try:
-            query = prepare(asked.as_query(documents), official.weight, weights_of=official.weights_of)
+            query = prepare(asked.as_query(documents), official)
         except Exception:  # noqa: BLE001 - a name with no word to look for: no hit
             return {}
         evaluated = [oprf.blind_evaluate(key, oprf.check_element(e)) for e in query.elements]
@@ -342,7 +343,7 @@ def run_method(run: Callable[[Asked, bool], Scores], asked: list[Asked], label: 
 
 
 def enumeration(listed: list[Listed], engine_path: Path, holder_entries_: list[StoredEntry],
-                weigh: Callable[..., float], seed: int) -> dict[str, float]:
+                weights: WordWeights, seed: int) -> dict[str, float]:
     """Every name on the UN + OFAC lists as a blind query (shuffled), through the real budget,
     until the first refusal: queries made, holder entries found, days to cover every name."""
     engine = open_engine(str(engine_path), create=True)
@@ -357,7 +358,7 @@ def enumeration(listed: list[Listed], engine_path: Path, holder_entries_: list[S
     now = datetime.now(UTC).replace(hour=0, minute=0, second=1)
     made, found = 0, set()
     for name in names:
-        query = prepare(Query(name.original, "Person"), weigh, name)
+        query = prepare(Query(name.original, "Person"), weights, name)
         try:  # one query every 3 s: under the rate limit, so the day's budget is what refuses
             when = now + timedelta(seconds=3 * made)
             evaluated, _ = evaluate_blinded(engine, holder.id, asker.id, query.elements, when)
@@ -418,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
                 outcomes[method][name] = run_method(run, reported, f"{method} {name}")
                 if method in with_docs:
                     with_docs[method][name] = run_method(run, reported, f"{method} {name} + documents", True)
-        attack = (enumeration(listed, Path(tmp) / "attack.db", entries, full.weight, args.seed)
+        attack = (enumeration(listed, Path(tmp) / "attack.db", entries, full, args.seed)
                   if not args.skip_attack else {})
 
     defaults = {PLAIN: SCREENING_THRESHOLD, BLIND: BLIND_THRESHOLD, EXACT: 1.0, CLK: CLK_DEFAULT}

@@ -51,7 +51,7 @@ def holder() -> tuple[Offer, BlindIndex]:
 def ask(official: ScreeningIndex, holder: tuple[Offer, BlindIndex], query: Query,
         threshold: float = DEFAULT_THRESHOLD) -> list[BlindHit]:
     offer, index = holder
-    blinded = prepare(query, official.weight, weights_of=official.weights_of)
+    blinded = prepare(query, official)
     key = day_key(offer, ASKER, EPOCH)
     return look_up(finish(blinded, [oprf.blind_evaluate(key, e) for e in blinded.elements]), index, threshold)
 

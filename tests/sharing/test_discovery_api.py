@@ -147,7 +147,7 @@ def test_a_client_blinds_on_its_own_machine_with_the_index_and_evaluate(
     assert response.status_code == 200, response.text
     index = BlindIndex.from_json(response.json())
     assert index.holder == holder.name and len(index.tokens) % 32 == 0
-    weigh = app.state.screeners.current()[0].index.weight
+    weigh = app.state.screeners.current()[0].index
 
     blinded = prepare(Query(QUERY, birth_date="1982"), weigh)
     answer = evaluate(client, asker, holder, blinded.elements)

@@ -94,7 +94,7 @@ def test_no_table_holds_a_query_s_words_or_keys_in_clear(
     assert answer["hit"]
     ask(client, asker, holder, queries[1].name, birth_date=None)
     # and a client's own two steps
-    weigh = app.state.screeners.current()[0].index.weight
+    weigh = app.state.screeners.current()[0].index
     for query in queries:
         assert evaluate(client, asker, holder, prepare(query, weigh).elements).status_code == 200
 
@@ -122,7 +122,7 @@ def test_the_holder_sees_asker_time_and_key_count_only(
 
 
 def test_the_key_count_is_a_bucket_whatever_the_name(
-        client: TestClient, un_store: Engine, new_member: Callable[[], Member]) -> None:
+        client: TestClient, app: FastAPI, un_store: Engine, new_member: Callable[[], Member]) -> None:
     holder, asker = new_member(), new_member()
     offer(client, holder)
     one_word, five_words = "Harzy", "Ali Bin Abu Umar Said"
@@ -132,7 +132,7 @@ def test_the_key_count_is_a_bucket_whatever_the_name(
     assert [row["keys"] for row in log] == [16, 16]
     un_latin, un_arabic = "Tarak Ben Taher Ben Faleh Ouni Harzi", "طارق بن الطاھر بن الفالح العوني الحرزي"
     for name in (one_word, five_words, un_latin, un_arabic):
-        blinded = prepare(Query(name), lambda _token: 1.0)
+        blinded = prepare(Query(name), app.state.screeners.current()[0].index)
         assert len(blinded.elements) in BUCKETS and len(blinded.keys) <= len(blinded.elements)
         # padding is random group elements: valid, distinct, as the blinded ones are
         assert all(oprf.check_element(e) == e for e in blinded.elements)

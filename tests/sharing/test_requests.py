@@ -57,7 +57,7 @@ def holder_entry(engine: Engine, holder: Member, name: str, distribution: str = 
 def blind_hit(app: FastAPI, asker: Member, holder: Member, name: str) -> BlindHit:
     engine = app.state.engine
     screener, _ = app.state.screeners.current()
-    [answer] = discover_local(engine, asker.id, Query(name, birth_date=BIRTH), screener.index.weight, [holder.id])
+    [answer] = discover_local(engine, asker.id, Query(name, birth_date=BIRTH), screener.index, [holder.id])
     [hit] = answer.hits
     return hit
 
@@ -296,7 +296,7 @@ def test_the_cli_runs_the_whole_flow(store_of: Callable[[str], Engine], app: Fas
     name = subject_name()
     entry = holder_entry(engine, holder, name)
     screener, _ = app.state.screeners.current()
-    [answer] = discover_local(engine, asker.id, Query(name, birth_date=BIRTH), screener.index.weight, [holder.id])
+    [answer] = discover_local(engine, asker.id, Query(name, birth_date=BIRTH), screener.index, [holder.id])
     [hit] = answer.hits
     runner = CliRunner()
     db = str(engine.url.database)

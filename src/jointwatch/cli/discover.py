@@ -264,7 +264,7 @@ def discover_query(
     holders = _holder_ids(engine, holder)
     asker = member_for(engine, member)
     screener = screener_for(engine)  # fails closed (exit 9): no list, no weights, no answer
-    answers = discover(engine, asker.id, query, screener.index.weight, holders)
+    answers = discover(engine, asker.id, query, screener.index, holders)
     if as_json:
         print_json({"query": {"name": name, "birth_date": birth_date, "id_numbers": list(id_number or ())},
                     "answers": [_answer_json(a) for a in answers]})

@@ -11,6 +11,7 @@ a few listed entities (a list's changes) could match, by the same arithmetic.
 """
 
 from jointwatch.screening.batch import BatchSummary, match_record, screen_file
+from jointwatch.screening.compare import ADDED_WORD, NameFeatures
 from jointwatch.screening.config import DEFAULT_SCORING, ScoringConfig
 from jointwatch.screening.freshness import (
     DEFAULT_MAX_LIST_AGE_DAYS,
@@ -36,13 +37,15 @@ from jointwatch.screening.model import (
     Qualifier,
     Query,
     SharedLabel,
+    Weights,
     WordMatch,
 )
 from jointwatch.screening.reach import Reach, Subject
-from jointwatch.screening.score import DEFAULT_THRESHOLD
+from jointwatch.screening.score import DEFAULT_THRESHOLD, name_score
 from jointwatch.screening.screener import Screener, prepare
 
 __all__ = [
+    "ADDED_WORD",
     "BatchSummary",
     "COUNTRY_PROPS",
     "DEFAULT_MAX_LIST_AGE_DAYS",
@@ -55,6 +58,7 @@ __all__ = [
     "MAX_LIST_AGE_DAYS",
     "Match",
     "NAME_PROPS",
+    "NameFeatures",
     "OnStale",
     "QUERY_SCHEMATA",
     "Qualifier",
@@ -64,11 +68,13 @@ __all__ = [
     "Screener",
     "SharedLabel",
     "Subject",
+    "Weights",
     "WordMatch",
     "check_lists",
     "index_from_store",
     "listed_from_properties",
     "match_record",
+    "name_score",
     "normalize_identifier",
     "open_screener",
     "prepare",

@@ -19,9 +19,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from jointwatch.names import Token, is_addition, is_arabic_script
-from jointwatch.screening.compare import ADDED_WORD, NameFeatures
-from jointwatch.screening.config import DEFAULT_SCORING
-from jointwatch.screening.score import name_score
+from jointwatch.screening import ADDED_WORD, DEFAULT_SCORING, NameFeatures, name_score
 from jointwatch.sharing.blind_keys import DOCUMENT, NEAR, SKELETON, WORD, YEAR, QueryKey
 
 AGREEMENT = {WORD: 1.0, SKELETON: 0.9, NEAR: 0.7}

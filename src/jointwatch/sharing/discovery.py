@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import rbcl
@@ -31,14 +31,25 @@ import rbcl
 from jointwatch.errors import ForbiddenError, InvalidInputError, NotFoundError
 from jointwatch.names import AnalyzedName, Token, analyze_name
 from jointwatch.releasability import Recipient, may_discover, tlp_level, today
-from jointwatch.screening import Query
-from jointwatch.screening.model import Weights
+from jointwatch.screening import Query, Weights
 from jointwatch.sharing import oprf
 from jointwatch.sharing.blind_keys import QueryKey, document_keys, name_keys, query_keys, year_key, years_of
 from jointwatch.sharing.blind_match import DEFAULT_THRESHOLD, NameShape, QueryWords, Scored, score_entries
 from jointwatch.sharing.screening import listed_of
-from jointwatch.store import Engine, StoredEntry, all_entry_labels, get_member, load_entries, recipient_of
-from jointwatch.store.discovery import Offer, Spend, charge, get_offer, set_offer
+from jointwatch.store import (
+    Engine,
+    Offer,
+    Spend,
+    StoredEntry,
+    all_entry_labels,
+    charge,
+    get_member,
+    get_offer,
+    load_entries,
+    open_offers,
+    recipient_of,
+    set_offer,
+)
 
 FORMAT = 1
 BUCKETS = (16, 32, 64, 128, 256)    # a query's key count is rounded up to one of these
@@ -320,12 +331,18 @@ def bucket_of(count: int) -> int:
     return next((b for b in BUCKETS if b >= count), MAX_KEYS)
 
 
-def prepare(query: Query, weigh: Callable[[Token], float], name: AnalyzedName | None = None,
-            weights_of: Callable[[AnalyzedName], Weights] | None = None) -> BlindQuery:
-    """Derive, blind and pad the keys of ``query``. ``weigh``: a word's weight (the official
-    index's, as the plaintext screener weighs it); ``weights_of`` (the official index's
-    ``weights_of``), when given, adds what each word's skeleton alone proves, which scores a
-    skeleton agreement as the plaintext screener does."""
+class WordWeights(Protocol):
+    """How much each word proves: the official screening index (``ScreeningIndex``) is one.
+    The asker weighs its words as plaintext screening does, as written (``weight``) and by
+    skeleton alone (``weights_of``), so a blind score means what a screening score means."""
+
+    def weight(self, token: Token) -> float: ...
+
+    def weights_of(self, name: AnalyzedName) -> Weights: ...
+
+
+def prepare(query: Query, weights: WordWeights, name: AnalyzedName | None = None) -> BlindQuery:
+    """Derive, blind and pad the keys of ``query``, weighing its words with ``weights``."""
     analyzed = name or analyze_name(query.name)
     if not analyzed.tokens:
         raise InvalidInputError("the name has no word to look for")
@@ -340,8 +357,8 @@ def prepare(query: Query, weigh: Callable[[Token], float], name: AnalyzedName | 
         elements.append(element)
     # padding: random group elements, which the holder cannot tell from blinded values
     elements += [rbcl.crypto_core_ristretto255_random() for _ in range(bucket_of(len(keys)) - len(keys))]
-    text = [weigh(t) for t in analyzed.tokens]
-    profile = QueryWords.of(analyzed.tokens, text, weights_of(analyzed).key if weights_of else None)
+    text = [weights.weight(t) for t in analyzed.tokens]
+    profile = QueryWords.of(analyzed.tokens, text, weights.weights_of(analyzed).key)
     return BlindQuery(keys, blinds, elements, text, [t.original for t in analyzed.tokens], bool(years), dropped,
                       profile=profile)
 
@@ -426,8 +443,6 @@ class HolderAnswer:
 
 def local_holders(engine: Engine, asker_member_id: int) -> list[int]:
     """The members of this server whose open offers reach ``asker_member_id``."""
-    from jointwatch.store.discovery import open_offers  # noqa: PLC0415 - keeps the import list of the store short
-
     recipient = recipient_of(engine, asker_member_id)
     out = []
     for offer in open_offers(engine):
@@ -439,7 +454,7 @@ def local_holders(engine: Engine, asker_member_id: int) -> list[int]:
     return out
 
 
-def discover_local(engine: Engine, asker_member_id: int, query: Query, weigh: Callable[[Token], float],
+def discover_local(engine: Engine, asker_member_id: int, query: Query, weights: WordWeights,
                    holders: list[int] | None = None, threshold: float = DEFAULT_THRESHOLD) -> list[HolderAnswer]:
     """A blind query to every holder on this server whose offer reaches the asker (or to
     ``holders``), each through the same steps as between servers: prepare, evaluate, finish, look up."""
@@ -451,7 +466,7 @@ def discover_local(engine: Engine, asker_member_id: int, query: Query, weigh: Ca
             raise ForbiddenError("a member does not ask itself")
         when = datetime.now(UTC)   # one day for the index, the key and the charge, even across midnight
         index = blind_index(engine, holder_id, asker_member_id, when.date())
-        blinded = prepare(query, weigh)
+        blinded = prepare(query, weights)
         name = index.holder
         try:
             evaluated, spend = evaluate_blinded(engine, holder_id, asker_member_id, blinded.elements, when)

@@ -29,7 +29,7 @@ import binascii
 import hashlib
 import json
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -45,13 +45,13 @@ from jointwatch.errors import (
     JointwatchError,
     NotFoundError,
 )
-from jointwatch.names import Token
 from jointwatch.screening import Query
 from jointwatch.sharing.blind_match import DEFAULT_THRESHOLD
 from jointwatch.sharing.discovery import (
     BlindIndex,
     BlindQuery,
     HolderAnswer,
+    WordWeights,
     asker_label,
     blind_index,
     discover_local,
@@ -342,7 +342,7 @@ def _refused(shown: str, keys: int, why: str, holder: RemoteHolder | None = None
     return HolderAnswer(shown, None, (), keys, holder.spent if holder else -1, holder.budget if holder else -1, why)
 
 
-def ask_link(link: FederationLink, query: Query, weigh: Callable[[Token], float],
+def ask_link(link: FederationLink, query: Query, weights: WordWeights,
              holders: Sequence[str] | None = None, threshold: float = DEFAULT_THRESHOLD,
              transport: httpx.BaseTransport | None = None) -> list[HolderAnswer]:
     """A blind query to every holder on ``link``'s server whose offer reaches us (or to the names
@@ -367,7 +367,7 @@ def ask_link(link: FederationLink, query: Query, weigh: Callable[[Token], float]
                 answers.append(_refused(f"{name}@{link.name}", 0,
                                         f"not answered: link {link.name!r} has no discovery offer from {name!r}"))
                 continue
-            blinded = prepare(query, weigh)   # fresh blinds for each holder: two holders cannot link the query
+            blinded = prepare(query, weights)   # fresh blinds for each holder: two holders cannot link the query
             try:
                 answers.append(_ask_holder(client, link, holder, blinded, threshold))
             except JointwatchError as exc:
@@ -375,7 +375,7 @@ def ask_link(link: FederationLink, query: Query, weigh: Callable[[Token], float]
     return answers
 
 
-def discover(engine: Engine, asker_member_id: int, query: Query, weigh: Callable[[Token], float],
+def discover(engine: Engine, asker_member_id: int, query: Query, weights: WordWeights,
              holders: Sequence[int | str] | None = None, threshold: float = DEFAULT_THRESHOLD,
              transport: httpx.BaseTransport | None = None) -> list[HolderAnswer]:
     """A blind query to every holder whose offer reaches the asker: this server's (``discover_local``)
@@ -401,11 +401,11 @@ def discover(engine: Engine, asker_member_id: int, query: Query, weigh: Callable
                 names.append(name)
             else:
                 local.append(get_member(engine, holder).id)
-    answers = discover_local(engine, asker_member_id, query, weigh, local, threshold) if local else []
+    answers = discover_local(engine, asker_member_id, query, weights, local, threshold) if local else []
     links = {link.name: link for link in list_links(engine)}
     for link_name, names in remote.items():
         link = links.get(link_name)
         if link is None:
             raise NotFoundError(f"no link {link_name!r}")
-        answers += ask_link(link, query, weigh, names, threshold, transport)
+        answers += ask_link(link, query, weights, names, threshold, transport)
     return answers

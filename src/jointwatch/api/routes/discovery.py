@@ -255,7 +255,7 @@ def query(body: DiscoveryRequest, request: Request,
     # "name@link": a holder on a linked server, asked through that link (sharing.discover)
     holder_ids: list[int | str] | None = None if body.holders is None else [
         h if "@" in h else _holder_id(engine, h) for h in dict.fromkeys(body.holders)]
-    answers = discover(engine, caller.member_id, checked, screener.index.weight, holder_ids)
+    answers = discover(engine, caller.member_id, checked, screener.index, holder_ids)
     for answer in answers:
         if answer.holder_id is not None:
             _holder_row(engine, answer.holder_id, caller.key.member_name, answer.keys, answer.refused is not None)
