@@ -108,7 +108,7 @@ def test_a_request_across_two_servers_from_blind_hit_to_a_screening_hit_on_a(
     [held] = requests_of(b, customs, "inbox")
     b_ref = held.request.ref
     assert held.request.asker == "border-police@agency-a" and held.entry_ref == entry.ref
-    assert held.request.remote_ref == ref and held.request.subject["name"] == SPELT
+    assert held.request.remote_ref == ref == b_ref and held.request.subject["name"] == SPELT
     ask_more(b, b_ref, customs, "officer-3", "Which passport did he show?")
 
     # A's member reads the question (A pulls it from B) and answers it (A pushes it to B)

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
+from rich.text import Text
 
 from jointwatch.cli.consoles import DataTable
 from jointwatch.cli.output import (
@@ -230,12 +231,12 @@ def _print_answers(query: Query, answers: list[HolderAnswer]) -> None:
     for a in answers:
         spent = f"{a.spent:,}/{a.budget:,}"
         if a.refused:
-            table.add_row(a.holder, "[bold red]refused: not asked[/]", "", "", "", escape(a.refused), spent)
+            table.add_row(a.holder, Text("refused: not asked", style="bold red"), "", "", "", a.refused, spent)
         elif not a.hits:
             table.add_row(a.holder, "no hit", "", "", "", "", spent)
         for h in a.hits:
-            table.add_row(a.holder, "[bold]hit[/]", f"{h.strength:.3f}", ", ".join(h.agreed), " ".join(h.words),
-                          f"{h.token} ({h.epoch})", spent)
+            table.add_row(a.holder, Text("hit", style="bold"), f"{h.strength:.3f}", ", ".join(h.agreed),
+                          " ".join(h.words), f"{h.token} ({h.epoch})", spent)
     console.print(table)
 
 

@@ -127,8 +127,11 @@ def receive_request(engine: Engine, link: FederationLink, body: Mapping[str, Any
         raise NotFoundError("no entry of this holder has that token")
     entry = entry_of_token(engine, holder.id, link.member_id, epoch, token)
     asker = f"{' '.join(CONTROL.sub('', str(body.get('asker', ''))).split())[:200] or 'unknown'}@{link.name}"
+    # one reference on both servers, as an entry's: the liaison officers of A and B quote the same rq-…
+    # (a reference this server already uses for another request gets a new one here)
+    ref = remote_ref if get_request(engine, remote_ref) is None else new_request_ref()
     created = insert_request(engine, {
-        "side": "holder", "asker_id": None, "asker": asker, "holder_id": holder.id, "holder": holder.name,
+        "ref": ref, "side": "holder", "asker_id": None, "asker": asker, "holder_id": holder.id, "holder": holder.name,
         "link_id": link.id, "remote_ref": remote_ref, "entry_token": token, "epoch": epoch, "entry_id": entry.id,
         "subject": subject.to_dict(), "reason": reason, "legal_basis": legal_basis, "urgency": urgency,
         "deadline": due, "state": "open"},
