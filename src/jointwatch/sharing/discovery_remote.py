@@ -64,7 +64,7 @@ from jointwatch.sharing.discovery import (
     prepare,
 )
 from jointwatch.sharing.federation import _client
-from jointwatch.store import Engine, FederationLink, get_member, list_links, open_offers, recipient_of, spend_of
+from jointwatch.store import Engine, FederationLink, get_member, get_offer, list_links, recipient_of, spend_of
 
 DISCOVERY_TIMEOUT = 20.0              # a dead link delays a query by this much at most, not a sync's 120 s
 MAX_INDEX_BYTES = 64 * 1024 * 1024    # an index of ~100,000 entries; a peer cannot make us hold more
@@ -123,15 +123,13 @@ def _holder_id(engine: Engine, holder: str, peer_member_id: int) -> int:
 
 def peer_holders(engine: Engine, peer_member_id: int) -> list[PeerHolder]:
     """The holders here whose open offer reaches the link's peer ``peer_member_id`` (scope ``connected``)."""
-    recipient = recipient_of(engine, peer_member_id)
     day = epoch_of()
     out = []
-    for offer in open_offers(engine):
-        try:
-            offer_for(engine, offer.holder_id, recipient)
-        except NotFoundError:
-            continue
-        index = blind_index(engine, offer.holder_id, peer_member_id)
+    for holder_id in local_holders(engine, peer_member_id):
+        offer = get_offer(engine, holder_id)
+        if offer is None:
+            continue                        # closed between the two reads
+        index = blind_index(engine, holder_id, peer_member_id)
         version, _ = _served(index)
         spend = spend_of(engine, day, offer.holder_id, asker_label(peer_member_id))
         out.append(PeerHolder(index.holder, index.epoch, version, offer.daily_keys, offer.per_minute,
