@@ -48,6 +48,7 @@ from jointwatch.store import (
     load_entries,
     open_offers,
     recipient_of,
+    record,
     set_offer,
 )
 
@@ -290,6 +291,13 @@ def evaluate_blinded(engine: Engine, holder_id: int, asker_member_id: int, eleme
     spend = charge(engine, offer, asker_label(asker_member_id), len(checked), when)
     key = day_key(offer, asker_label(asker_member_id), epoch_of(when.date()))
     return [oprf.blind_evaluate(key, e) for e in checked], spend
+
+
+def note_answered(engine: Engine, holder_id: int, asker: str, keys: int, refused: bool) -> None:
+    """The holder's own audit row for one evaluation of a blind query: who asked and how many
+    keys, never what (the API's and the console's one way to file it)."""
+    record(engine, holder_id, "blind-discovery", "discovery.answered", 429 if refused else 200,
+           result_summary=f"blind query from {asker}: {keys} keys, {'refused' if refused else 'evaluated'}")
 
 
 def entry_of_token(engine: Engine, holder_id: int, asker_member_id: int, epoch: str, token: str) -> StoredEntry:

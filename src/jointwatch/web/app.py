@@ -7,7 +7,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
-from jointwatch.web import decisions, screening, signin
+from jointwatch.web import decisions, discovery, requests, screening, sharing, signin
 from jointwatch.web.pages import HERE, PREFIX, NeedsSignIn, Refused, redirect, render
 from jointwatch.web.sessions import LoginThrottle
 
@@ -34,7 +34,8 @@ def mount_console(app: FastAPI) -> FastAPI:
     app's store, settings and screeners, so the console and the API screen with one index."""
     app.state.console_throttle = LoginThrottle()
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")
-    for router in (signin.router, screening.router, decisions.router):
+    for router in (signin.router, screening.router, decisions.router, sharing.router, discovery.router,
+                   requests.router):
         app.include_router(router, prefix=PREFIX)
     app.add_exception_handler(NeedsSignIn, _needs_sign_in)
     app.add_exception_handler(Refused, _refused)

@@ -53,9 +53,10 @@ from jointwatch.sharing import (
     epoch_of,
     evaluate_blinded,
     local_holders,
+    note_answered,
     open_offer,
 )
-from jointwatch.store import Offer, Spend, blind_queries, get_offer, list_members, record, spend_of
+from jointwatch.store import Offer, Spend, blind_queries, get_offer, list_members, spend_of
 
 router = APIRouter(tags=["discovery"])
 NO_OFFER = "no discovery offer from this holder"   # the one answer for every holder the caller cannot ask
@@ -100,12 +101,6 @@ def _spend_out(spend: Spend, names: dict[int, str]) -> SpendOut:
     return SpendOut(holder=names.get(spend.holder_id, str(spend.holder_id)), asker=_asker_name(spend.asker, names),
                     day=spend.day, keys=spend.keys, queries=spend.queries, refused=spend.refused,
                     budget=spend.daily_keys)
-
-
-def _holder_row(engine: Engine, holder_id: int, asker: str, keys: int, refused: bool) -> None:
-    """The holder's own audit row for one evaluation: who asked and how many keys, never what."""
-    record(engine, holder_id, "blind-discovery", "discovery.answered", 429 if refused else 200,
-           result_summary=f"blind query from {asker}: {keys} keys, {'refused' if refused else 'evaluated'}")
 
 
 # -- the holder's offer ------------------------------------------------------------------------
@@ -220,10 +215,10 @@ def evaluate(holder: Holder, body: EvaluateRequest, request: Request,
     try:
         evaluated, spend = evaluate_blinded(engine, holder_id, caller.member_id, elements)
     except LimitReachedError:
-        _holder_row(engine, holder_id, asker, len(elements), refused=True)
+        note_answered(engine, holder_id, asker, len(elements), refused=True)
         caller.note.summary = f"blind evaluation at {holder}: {len(elements)} keys refused (budget or rate)"
         raise
-    _holder_row(engine, holder_id, asker, len(elements), refused=False)
+    note_answered(engine, holder_id, asker, len(elements), refused=False)
     caller.note.summary = f"blind evaluation at {holder}: {len(elements)} keys, {spend.keys}/{spend.daily_keys} spent"
     return EvaluateOut(elements=[base64.b64encode(e).decode() for e in evaluated], epoch=spend.day,
                        spent=spend.keys, budget=spend.daily_keys)
@@ -258,7 +253,7 @@ def query(body: DiscoveryRequest, request: Request,
     answers = discover(engine, caller.member_id, checked, screener.index, holder_ids)
     for answer in answers:
         if answer.holder_id is not None:
-            _holder_row(engine, answer.holder_id, caller.key.member_name, answer.keys, answer.refused is not None)
+            note_answered(engine, answer.holder_id, caller.key.member_name, answer.keys, answer.refused is not None)
     hits = sum(1 for a in answers if a.hits)
     refused = sum(1 for a in answers if a.refused)
     caller.note.summary = (f"blind query to {len(answers)} holders: {hits} with a hit, {refused} refused"
