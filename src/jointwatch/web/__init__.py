@@ -1,4 +1,5 @@
-"""The analyst web console, served by `jointwatch serve` under /console: sign-in, screening, decisions.
+"""The analyst web console, served by `jointwatch serve` under /console: sign-in, screening, decisions,
+sharing and requests.
 
 Server-rendered pages (Jinja2, vendored htmx) over the same library calls as the API and the CLI.
 

@@ -13,14 +13,25 @@ from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from jointwatch.api import Right
-from jointwatch.errors import JointwatchError, ScreeningUnavailableError
+from jointwatch.errors import InvalidInputError, JointwatchError, ScreeningUnavailableError
+from jointwatch.releasability import TLP_LEVELS
 from jointwatch.screening import prepare
-from jointwatch.sharing import HolderAnswer, discover, epoch_of, note_answered
+from jointwatch.sharing import (
+    DEFAULT_DAILY_KEYS,
+    DEFAULT_PER_MINUTE,
+    DEFAULT_TLP_MAX,
+    HolderAnswer,
+    close_offer,
+    discover,
+    epoch_of,
+    note_answered,
+    open_offer,
+)
 from jointwatch.store import blind_queries, get_offer, list_members, spend_of
-from jointwatch.web.pages import Refused, audit, form_of, render, require, viewer_of
+from jointwatch.web.pages import Refused, audit, field, form_of, redirect, render, require, viewer_of
 from jointwatch.web.screening import subject_of, validated
 from jointwatch.web.sessions import Viewer
 
@@ -103,4 +114,44 @@ async def offer(request: Request, viewer: Annotated[Viewer, Depends(viewer_of)])
     shown = await anyio.to_thread.run_sync(read)
     await audit(request, viewer, "discovery.offer.read", 200 if shown["offer"] else 404,
                 summary=f"discovery offer: {len(shown['spend'])} askers today, {len(shown['log'])} log rows")
-    return render(request, "offer.html", viewer=viewer, active="sharing", **shown)
+    return render(request, "offer.html", viewer=viewer, active="sharing", tlp_levels=TLP_LEVELS,
+                  defaults={"daily_keys": DEFAULT_DAILY_KEYS, "per_minute": DEFAULT_PER_MINUTE,
+                            "tlp_max": DEFAULT_TLP_MAX}, **shown)
+
+
+def _count(fields: dict[str, list[str]], name: str) -> int:
+    text = field(fields, name).replace(",", "").replace("_", "")
+    if not text.isdigit():
+        raise InvalidInputError(f"{name}: a whole number")
+    return int(text)
+
+
+@router.post("/discover/offer")
+async def set_offer(request: Request, viewer: Annotated[Viewer, Depends(viewer_of)]) -> Response:
+    """Open or change the member's offer (``action=open``), or close it (``action=close``), as PUT
+    and DELETE /discovery/offer do; the library checks every value."""
+    fields = await form_of(request, viewer.csrf)
+    require(viewer, Right.MANAGE_SHARING, "change the member's discovery offer")
+    engine = request.app.state.engine
+    closing = field(fields, "action") == "close"
+    try:
+        if closing:
+            offer = await anyio.to_thread.run_sync(close_offer, engine, viewer.member_id)
+        else:
+            daily_keys, per_minute = _count(fields, "daily_keys"), _count(fields, "per_minute")
+            offer = await anyio.to_thread.run_sync(lambda: open_offer(
+                engine, viewer.member_id, daily_keys=daily_keys, per_minute=per_minute,
+                scope=field(fields, "scope") or "server", tlp_max=field(fields, "tlp_max") or DEFAULT_TLP_MAX,
+                new_seed=field(fields, "new_seed") == "yes"))
+    except JointwatchError as refused:
+        action = "discovery.offer.close" if closing else "discovery.offer.set"
+        await audit(request, viewer, action, refused.http_status, summary=f"refused: {refused}")
+        raise Refused(refused.http_status, str(refused)) from None
+    if closing:
+        await audit(request, viewer, "discovery.offer.close", 200, summary="discovery offer closed")
+    else:
+        await audit(request, viewer, "discovery.offer.set", 200,
+                    summary=f"discovery offer open: {offer.daily_keys} keys a day, {offer.per_minute} a minute, "
+                            f"{offer.scope}, up to TLP:{offer.tlp_max}"
+                            f"{', new seed' if field(fields, 'new_seed') == 'yes' else ''}")
+    return redirect("/discover/offer")
