@@ -105,6 +105,10 @@ def test_share_discover_request_accept_and_screen(service: Service, open_console
     expect(page.get_by_label("TLP for the asker")).to_have_value("red")
     expect(page.get_by_label("consent-before-action")).to_be_checked()
     axe(page)
+    for width, height in ((1366, 768), (2560, 1440)):   # the widest page of these: three step forms
+        page.set_viewport_size({"width": width, "height": height})
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{overflow} px wider than a {width}×{height} window"
     page.get_by_role("button", name="Accept").click()
     expect(page.locator("dd.state")).to_have_text("accepted")
     expect(page.locator("table.history")).to_contain_text("accepted")
@@ -124,6 +128,9 @@ def test_share_discover_request_accept_and_screen(service: Service, open_console
     # the holder's trail shows the release; its offer's log names the asker and the key count, never the name
     page.goto(service.origin + f"/console/shared/{entry_ref}")
     expect(page.locator("table.trail")).to_contain_text("agency-a")
+    page.goto(service.origin + "/console/shared")
+    expect(page.locator(f"tr.entry[data-ref='{entry_ref}']")).to_contain_text("yours")
+    axe(page)
     admin.reload()
     expect(admin.locator("table.log tr.query").first).to_contain_text("agency-a")
     expect(admin.locator("table.spend tr.spent").first).to_contain_text("agency-a")

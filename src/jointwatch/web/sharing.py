@@ -14,7 +14,7 @@ from datetime import date
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from jointwatch.api import Right
@@ -28,7 +28,7 @@ from jointwatch.web.sessions import Viewer
 router = APIRouter(include_in_schema=False)
 FORM_DISTRIBUTIONS = {"originator": "only my member (found by blind discovery, released on request)",
                       "server": "every member of this server"}
-PER_PAGE = 200
+PER_PAGE = 100
 Ref = Annotated[str, Path(min_length=1, max_length=128)]
 
 
@@ -44,16 +44,19 @@ def _form_defaults() -> dict[str, Any]:
 
 
 @router.get("/shared", response_class=HTMLResponse)
-async def entries(request: Request, viewer: Annotated[Viewer, Depends(viewer_of)]) -> HTMLResponse:
-    """The partner entries the viewer's member may see (its own and those released to it), newest change first."""
+async def entries(request: Request, viewer: Annotated[Viewer, Depends(viewer_of)],
+                  offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0) -> HTMLResponse:
+    """The partner entries the viewer's member may see (its own and those released to it), newest
+    change first, ``PER_PAGE`` from ``offset`` (as GET /shared/entries pages them)."""
     require(viewer, Right.SHARE, "read partner entries")
     engine = request.app.state.engine
     found = await anyio.to_thread.run_sync(visible_entries, engine, viewer.member_id)
     day = today()
     rows = [(e, status_of(e, is_live(e.status, e.labels.expires_on, day))) for e in reversed(found)]
-    await audit(request, viewer, "shared.read", 200,
-                summary=f"{min(len(rows), PER_PAGE)} of {len(rows)} partner entries")
-    return render(request, "shared.html", viewer=viewer, active="sharing", rows=rows[:PER_PAGE], total=len(rows))
+    page = rows[offset:offset + PER_PAGE]
+    await audit(request, viewer, "shared.read", 200, summary=f"{len(page)} of {len(rows)} partner entries")
+    return render(request, "shared.html", viewer=viewer, active="sharing", rows=page, total=len(rows),
+                  offset=offset, per_page=PER_PAGE)
 
 
 @router.get("/shared/new", response_class=HTMLResponse)
