@@ -177,6 +177,12 @@ class DownloadError(FetchError):
         super().__init__(f"{source}: {url}: {reason}" if url else reason)
 
 
+class LinkAnswerError(FetchError):
+    """A partner's server answered something this server does not take (or nothing): that holder's answer is refused."""
+
+    slug = "link-answer-refused"
+
+
 class ScreeningUnavailableError(JointwatchError):
     """Screening cannot be done honestly: no list is loaded, a list is older than allowed, or
     an input was not fully read. Never to be taken for "no match" (fail closed)."""

@@ -39,10 +39,10 @@ import httpx
 
 from jointwatch.errors import (
     ConflictError,
-    FetchError,
     ForbiddenError,
     InvalidInputError,
     JointwatchError,
+    LinkAnswerError,
     NotFoundError,
 )
 from jointwatch.screening import Query
@@ -178,10 +178,6 @@ class RemoteHolder:
     def shown(self) -> str:
         """How the asker sees it: ``customs@agency-b``."""
         return f"{self.holder}@{self.link}"
-
-
-class LinkAnswerError(FetchError):
-    """A link answered something this server does not take (or nothing): that holder's answer is refused."""
 
 
 _INDEXES: dict[tuple[str, int, str, str], tuple[str, BlindIndex]] = {}

@@ -12,8 +12,24 @@ their passwords are kept as scrypt hashes (``hash_password``), set by an admin w
 `jointwatch console users …`.
 """
 
-from jointwatch.web.app import mount_console
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from jointwatch.web.passwords import MIN_LENGTH, check_new_password, hash_password, verify_password
+
+if TYPE_CHECKING:
+    from jointwatch.web.app import mount_console
+
+
+def __getattr__(name: str) -> Any:
+    # the console's pages (FastAPI, Jinja2, the whole API) load only when served: `jointwatch console
+    # users add` needs the password rules alone, and every command's start pays for what it imports
+    if name == "mount_console":
+        from jointwatch.web.app import mount_console  # noqa: PLC0415
+
+        return mount_console
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "MIN_LENGTH",
