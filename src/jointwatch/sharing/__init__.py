@@ -38,7 +38,6 @@ from jointwatch.sharing.discovery import (
     read_hit,
 )
 from jointwatch.sharing.discovery_remote import (
-    LinkAnswerError,
     RemoteHolder,
     discover,
     peer_evaluate,
@@ -162,7 +161,6 @@ __all__ = [
     "ImportChoice",
     "ImportItem",
     "ImportReport",
-    "LinkAnswerError",
     "MAX_BUNDLE_ENTRIES",
     "MAX_IMPORT_BYTES",
     "MAX_KEYS",
