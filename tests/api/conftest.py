@@ -71,7 +71,10 @@ def store_of(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str
     old = os.environ.get("JOINTWATCH_CACHE")
     os.environ["JOINTWATCH_CACHE"] = str(tmp / "cache")  # the index cache stays out of the user's home
     engines: dict[str, Engine] = {}
-    schema = f"jointwatch_api_tests_{os.getpid()}"
+    # one schema per instance: conftests that import these fixtures get instances of their own, and
+    # pytest may set one up after another's tests began (grouping by backend), so a shared name
+    # would reset a schema under a live service
+    schema = f"jointwatch_api_tests_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     pg_url: str | None = None
 
     def store(backend: str) -> Engine:
