@@ -10,6 +10,7 @@ POST|GET /decisions, GET /audit, GET /keys, GET /health, GET /metrics, GET /open
 from jointwatch.api.app import create_app
 from jointwatch.api.auth import RIGHTS, Right
 from jointwatch.api.models import Subject
+from jointwatch.api.routes.media import service_matcher, service_media_gate
 from jointwatch.api.settings import ServiceSettings
 
 __all__ = [
@@ -18,4 +19,6 @@ __all__ = [
     "ServiceSettings",
     "Subject",
     "create_app",
+    "service_matcher",
+    "service_media_gate",
 ]

@@ -12,7 +12,7 @@ stated in ``trace.py`` and docs/network.md.
 """
 
 from jointwatch.network.analysis import Analysis, analyse
-from jointwatch.network.designate import HolderMatch, designated_accounts, screen_holders
+from jointwatch.network.designate import HolderMatch, account_ids, designated_accounts, screen_holders
 from jointwatch.network.engines import (
     ENGINES,
     AnalysisEngine,
@@ -22,7 +22,7 @@ from jointwatch.network.engines import (
     open_analysis_engine,
 )
 from jointwatch.network.quality import Issue, Quality, load_transactions
-from jointwatch.network.report import write_report
+from jointwatch.network.report import ROLE_COLOURS, flow_graph, world_map, write_report
 from jointwatch.network.result import CountryTotal, Edge, Intermediary, Originator, TraceResult
 from jointwatch.network.schema import COLUMNS, REQUIRED, TraceSettings, default_rates, read_rates
 from jointwatch.network.simulate import SimulationSettings, simulate
@@ -45,18 +45,22 @@ __all__ = [
     "Originator",
     "Quality",
     "REQUIRED",
+    "ROLE_COLOURS",
     "SimulationSettings",
     "SparkEngine",
     "TraceResult",
     "TraceSettings",
+    "account_ids",
     "analyse",
     "default_rates",
     "designated_accounts",
     "detect_all",
+    "flow_graph",
     "load_transactions",
     "open_analysis_engine",
     "read_rates",
     "screen_holders",
     "simulate",
+    "world_map",
     "write_report",
 ]

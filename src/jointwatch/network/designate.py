@@ -57,8 +57,14 @@ def designated_accounts(values: Iterable[str]) -> list[str]:
         if value.startswith("@") or Path(value).is_file():
             accounts.extend(read_account_file(Path(value.removeprefix("@"))))
         else:
-            accounts.extend(v.strip() for v in value.split(",") if v.strip())
+            accounts.extend(account_ids(value))
     return sorted(set(accounts))
+
+
+def account_ids(value: str) -> list[str]:
+    """Account ids from one comma-separated text, never read as a file name: what a web form may pass
+    (``designated_accounts`` would open a path on the server)."""
+    return sorted({v.strip() for v in value.split(",") if v.strip()})
 
 
 def screen_holders(engine: AnalysisEngine, screener: Any, threshold: float | None = None,

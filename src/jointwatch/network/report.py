@@ -90,8 +90,9 @@ Plotly.newPlot('flow-graph', figure.data, figure.layout, {{responsive: true, dis
 </body></html>"""
 
 
-def flow_figure(trace: TraceResult) -> dict[str, Any]:
-    """A plotly figure: accounts placed by their distance from the designated accounts."""
+def _graph_accounts(trace: TraceResult) -> tuple[set[str], dict[str, float], dict[str, str], dict[str, int]]:
+    """The accounts a graph shows (the designated ones and the ``MAX_NODES`` heaviest), the traced
+    USD through each, their roles and their distance in payments from a designated account."""
     roles = {i.account: i.role for i in trace.intermediaries}
     amounts: dict[str, float] = {}
     for e in trace.edges:
@@ -101,6 +102,28 @@ def flow_figure(trace: TraceResult) -> dict[str, Any]:
     level: dict[str, int] = {a: 0 for a in trace.designated}
     for e in sorted(trace.edges, key=lambda e: e.hop):
         level.setdefault(e.src, e.hop + 1)
+    return keep, amounts, roles, level
+
+
+def flow_graph(trace: TraceResult) -> dict[str, Any]:
+    """The flow graph as plain data (the console draws it with cytoscape.js): the same accounts as
+    the report's figure, each with holder, country, role, traced USD and its distance in payments
+    from a designated account; the traced links between them with USD, payments and hop."""
+    keep, amounts, roles, level = _graph_accounts(trace)
+    names = {o.account: (o.name, o.country) for o in trace.originators}
+    names.update({i.account: (i.name, i.country) for i in trace.intermediaries})
+    nodes = [{"id": a, "name": names.get(a, (None, None))[0] or "", "country": names.get(a, (None, "??"))[1] or "??",
+              "role": roles.get(a, "originator"), "amount": round(amounts.get(a, 0.0), 2), "level": level.get(a, 1)}
+             for a in sorted(keep, key=lambda a: (level.get(a, 1), -amounts.get(a, 0.0), a))]
+    edges = [{"source": e.src, "target": e.dst, "amount": e.amount, "payments": e.payments, "hop": e.hop}
+             for e in trace.edges if e.src in keep and e.dst in keep]
+    return {"nodes": nodes, "edges": edges, "designated": list(trace.designated),
+            "shown": len(nodes), "accounts": len(amounts)}
+
+
+def flow_figure(trace: TraceResult) -> dict[str, Any]:
+    """A plotly figure: accounts placed by their distance from the designated accounts."""
+    keep, amounts, roles, level = _graph_accounts(trace)
     columns: dict[int, list[str]] = {}
     for account in sorted(keep, key=lambda a: (-amounts.get(a, 0.0), a)):
         columns.setdefault(level.get(account, 1), []).append(account)
@@ -137,8 +160,10 @@ def flow_figure(trace: TraceResult) -> dict[str, Any]:
                   "yaxis": {"visible": False}}}
 
 
-def world_map(trace: TraceResult) -> str:
-    """The world as an SVG, each country filled by the USD its originators sent."""
+def world_map(trace: TraceResult, inline_style: bool = True) -> str:
+    """The world as an SVG, each country filled by the USD its originators sent. ``inline_style=False``
+    fills with SVG presentation attributes instead of style="": the console's CSP forbids inline styles
+    (and its stylesheet must then leave funded countries' fill alone)."""
     import pygal_maps_world  # noqa: PLC0415
 
     svg = (Path(pygal_maps_world.__file__).parent / "worldmap.svg").read_text(encoding="utf-8")
@@ -153,7 +178,8 @@ def world_map(trace: TraceResult) -> str:
         shade = 0.15 + 0.85 * c.amount / top
         colour = f"rgb({int(254 - 75 * shade)},{int(232 - 232 * shade)},{int(200 - 200 * shade)})"
         title = f"{code.upper()}: {c.amount:,.2f} USD from {c.originators} originators, {c.transactions} payments"
-        return (f'<g class="{code} country map-element funded" data-usd="{c.amount:.2f}" style="fill:{colour}">'
+        paint = f'style="fill:{colour}"' if inline_style else f'fill="{colour}"'
+        return (f'<g class="{code} country map-element funded" data-usd="{c.amount:.2f}" {paint}>'
                 f"<title>{html.escape(title)}</title>")
 
     svg = re.sub(r'<g class="([a-z]{2}) country map-element">', fill, svg)
@@ -189,4 +215,4 @@ def _usd(value: float) -> str:
     return f"{value:,.2f}"
 
 
-__all__ = ["asdict", "flow_figure", "render", "world_map", "write_report"]
+__all__ = ["asdict", "flow_figure", "flow_graph", "render", "world_map", "write_report"]

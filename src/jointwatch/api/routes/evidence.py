@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from jointwatch import sharing
 from jointwatch.api.auth import Caller, Right, authorize
 from jointwatch.api.problems import PROBLEM_RESPONSES, Problem
-from jointwatch.api.routes.media import _gate as media_gate
+from jointwatch.api.routes.media import service_media_gate as media_gate
 from jointwatch.sharing import EvidenceView
 
 router = APIRouter(tags=["sharing"])

@@ -33,14 +33,15 @@ _UPLOAD = {"requestBody": {"required": True, "description": "The file's bytes, a
                                        "image/*": {"schema": {"type": "string", "format": "binary"}}}}}
 
 
-def _matcher(request: Request):  # type: ignore[no-untyped-def]
+def service_matcher(request: Request) -> media.Matcher:
+    """The service's one matcher over the bank (the API's and the console's), rebuilt when the bank changes."""
     state = request.app.state
     if getattr(state, "media_matchers", None) is None:
         state.media_matchers = media.MatcherCache()
     return state.media_matchers.get(state.engine)
 
 
-def _gate(request: Request):  # type: ignore[no-untyped-def]
+def service_media_gate(request: Request) -> media.DecodeGate:
     """The service's one DecodeGate: media work runs there, never in the threads /match needs."""
     state = request.app.state
     if getattr(state, "media_gate", None) is None:
@@ -53,7 +54,7 @@ def match_hashes(body: MediaMatchRequest, request: Request,
                  caller: Annotated[Caller, Depends(authorize("media.match", Right.SCREEN))]) -> MediaMatchResponse:
     """Match a file's hashes (MD5, SHA-256, PDQ) against the bank's active items, as your member may see them."""
     caller.note.subject = body.model_dump()
-    matches = _matcher(request).match_hashes(body.md5.lower() if body.md5 else None,
+    matches = service_matcher(request).match_hashes(body.md5.lower() if body.md5 else None,
                                              body.sha256.lower() if body.sha256 else None,
                                              [p.lower() for p in body.pdq], MatchOptions(pdq_threshold=body.threshold))
     seen = media.seen_by(request.app.state.engine, caller.member_id, matches)
@@ -78,11 +79,11 @@ async def match_upload(request: Request,
     """Hash an uploaded file and match it: exact, PDQ, and local features (crops, rotations, captions)."""
     def work():  # type: ignore[no-untyped-def]
         hashed = media.hash_media(data, "upload", signatures=signatures)
-        matches = _matcher(request).match(hashed.hashes, hashed.query,
+        matches = service_matcher(request).match(hashed.hashes, hashed.query,
                                           MatchOptions(pdq_threshold=threshold, use_signatures=signatures))
         return hashed, media.seen_by(request.app.state.engine, caller.member_id, matches)
 
-    hashed, seen = await _gate(request).run(work)
+    hashed, seen = await service_media_gate(request).run(work)
     caller.note.subject = hashed.hashes.sha256
     caller.note.summary = f"{len(seen.matches)} media matches, {len(seen.hidden)} hidden"
     return MediaMatchResponse(hashes=hashed.hashes, note=hashed.note, matches=seen.matches, hidden=seen.hidden)
@@ -121,7 +122,7 @@ async def contribute_upload(request: Request,
         return hashed, media.contribute(request.app.state.engine, caller.member_id, caller.key.user, hashed.hashes,
                                         labels, signature, origin="api-upload")
 
-    hashed, done = await _gate(request).run(work)
+    hashed, done = await service_media_gate(request).run(work)
     caller.note.subject = hashed.hashes.sha256
     caller.note.summary = f"media item {done.item.id} {'created' if done.created else 'relabelled'}"
     return replace(done, note=hashed.note)
