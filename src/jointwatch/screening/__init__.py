@@ -19,6 +19,7 @@ from jointwatch.screening.freshness import (
     ListPolicy,
     OnStale,
     check_lists,
+    last_confirmed,
 )
 from jointwatch.screening.from_store import (
     COUNTRY_PROPS,
@@ -72,6 +73,7 @@ __all__ = [
     "WordMatch",
     "check_lists",
     "index_from_store",
+    "last_confirmed",
     "listed_from_properties",
     "match_record",
     "name_score",

@@ -67,6 +67,7 @@ from jointwatch.store.entities import (
     StatementView,
     iter_entities,
     iter_statement_rows,
+    listing_versions,
     show_entity,
 )
 from jointwatch.store.evidence import (
@@ -353,6 +354,7 @@ __all__ = [
     "list_requests",
     "list_signing_keys",
     "list_versions_of",
+    "listing_versions",
     "listing_regimes",
     "load_documents",
     "load_entries",

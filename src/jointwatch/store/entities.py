@@ -12,7 +12,8 @@ from sqlalchemy import Engine, or_, select
 
 from jointwatch.errors import NotFoundError
 from jointwatch.sources import dataset_for
-from jointwatch.store.schema import statements, version_statements
+from jointwatch.store.load import statement_key
+from jointwatch.store.schema import list_versions, statements, version_statements
 from jointwatch.store.versions import DEPENDENT_SCHEMATA, latest_versions
 
 
@@ -31,6 +32,12 @@ class StatementView:
     first_seen: date
     last_seen: date
     current: bool
+
+    @property
+    def key(self) -> str:
+        """The statement's identity in the store (``listing_versions`` is keyed by it)."""
+        return statement_key(self.source, self.entity_id, self.schema, self.prop, self.value, self.lang,
+                             self.original_value)
 
 
 @dataclass(frozen=True)
@@ -112,6 +119,23 @@ def one_listing(engine: Engine, reference: str, source: str | None = None) -> En
     if len(views) > 1:
         raise NotFoundError(f"{reference!r} is listed by {', '.join(v.source for v in views)}: say which source")
     return views[0]
+
+
+def listing_versions(engine: Engine, source: str, reference: str) -> dict[str, list[str]]:
+    """The list versions that hold each statement of one listing (by ``StatementView.key``),
+    oldest publication first: first and last seen say when, this says in which publications."""
+    query = (
+        select(version_statements.c.statement_id, list_versions.c.version)
+        .join(list_versions, list_versions.c.id == version_statements.c.version_id)
+        .join(statements, statements.c.id == version_statements.c.statement_id)
+        .where(statements.c.source == source, statements.c.reference == reference)
+        .order_by(list_versions.c.published, list_versions.c.id)
+    )
+    held: dict[str, list[str]] = {}
+    with engine.connect() as connection:
+        for row in connection.execute(query):
+            held.setdefault(row.statement_id, []).append(row.version)
+    return held
 
 
 def iter_entities(engine: Engine, source: str, version_id: int | None = None) -> Iterator[StatementEntity]:

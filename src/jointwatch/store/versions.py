@@ -108,8 +108,9 @@ class ListDiff:
     changed: list[EntityChange]
 
 
-def _only_in(connection: Connection, version_id: int, other_id: int) -> list:  # type: ignore[type-arg]
-    """Statements held by one version and not by the other."""
+def _only_in(connection: Connection, version_id: int, other_id: int,
+             reference: str | None = None) -> list:  # type: ignore[type-arg]
+    """Statements held by one version and not by the other (of one listing, if ``reference``)."""
     other = aliased(version_statements)
     query = (
         select(statements)
@@ -118,15 +119,19 @@ def _only_in(connection: Connection, version_id: int, other_id: int) -> list:  #
         .where(~exists().where(and_(other.c.version_id == other_id,
                                     other.c.statement_id == version_statements.c.statement_id)))
     )
+    if reference is not None:
+        query = query.where(statements.c.reference == reference)
     return list(connection.execute(query))
 
 
-def _references(connection: Connection, version_id: int) -> set[str]:
+def _references(connection: Connection, version_id: int, reference: str | None = None) -> set[str]:
     query = (
         select(statements.c.reference).distinct()
         .join(version_statements, version_statements.c.statement_id == statements.c.id)
         .where(version_statements.c.version_id == version_id)
     )
+    if reference is not None:
+        query = query.where(statements.c.reference == reference)
     return {row.reference for row in connection.execute(query)}
 
 
@@ -152,10 +157,12 @@ def _main_entities(connection: Connection, source: str, refs: set[str]) -> dict[
 
 
 def diff_versions(engine: Engine, source: str, from_label: str | None = None,
-                  to_label: str | None = None) -> ListDiff:
+                  to_label: str | None = None, reference: str | None = None) -> ListDiff:
     """Entities added, removed and changed (with the changed fields) between two versions.
 
-    Without labels: the newest version against the one published before it.
+    Without labels: the newest version against the one published before it. With
+    ``reference``: that one listing's part of the diff (an entity's page shows its own changes
+    without reading the whole list's).
     """
     versions = list_versions_of(engine, source)
     if not versions:
@@ -169,10 +176,10 @@ def diff_versions(engine: Engine, source: str, from_label: str | None = None,
     else:
         from_v = resolve_version(engine, source, from_label)
     with engine.connect() as connection:
-        gained = _only_in(connection, to_v.id, from_v.id)
-        lost = _only_in(connection, from_v.id, to_v.id)
-        before = _references(connection, from_v.id)
-        after = _references(connection, to_v.id)
+        gained = _only_in(connection, to_v.id, from_v.id, reference)
+        lost = _only_in(connection, from_v.id, to_v.id, reference)
+        before = _references(connection, from_v.id, reference)
+        after = _references(connection, to_v.id, reference)
         by_ref: dict[str, EntityChange] = {}
         fields: dict[str, dict[str, FieldChange]] = defaultdict(dict)
         refs = {row.reference for row in gained} | {row.reference for row in lost}
