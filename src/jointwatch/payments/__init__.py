@@ -23,11 +23,12 @@ from jointwatch.payments.freeze import export_csv, export_json, freeze_listed_as
 from jointwatch.payments.model import Account, Agent, Party, Payment, UnreadMessage
 from jointwatch.payments.parallel import screen_parallel, worker_pool
 from jointwatch.payments.partners import PartnerEntries
-from jointwatch.payments.reader import read_files, read_payments
+from jointwatch.payments.reader import read_files, read_payment_text, read_payments
 from jointwatch.payments.screening import Hit, PaymentDecision, PaymentScreener
 
 __all__ = ["Account", "Agent", "CustomerRun", "Hit", "PartnerEntries", "Party", "Payment", "PaymentDecision",
            "PaymentScreener",
            "RowError", "Screened", "UnreadMessage", "export_csv", "export_json", "freeze_listed_asset",
-           "open_alert_pairs", "read_customers", "read_files", "read_payments", "rescreen_delta", "rescreen_full",
+           "open_alert_pairs", "read_customers", "read_files", "read_payment_text", "read_payments", "rescreen_delta",
+           "rescreen_full",
            "screen_customer", "screen_customer_file", "screen_parallel", "worker_pool"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -42,3 +43,23 @@ def read_payments(path: Path, fmt: str = "auto") -> Iterator[Payment | UnreadMes
 def read_files(paths: Iterable[Path], fmt: str = "auto") -> Iterator[Payment | UnreadMessage]:
     for path in paths:
         yield from read_payments(path, fmt)
+
+
+def read_payment_text(content: str, label: str = "body") -> list[Payment | UnreadMessage]:
+    """The payments of a file's text as received (an API body, a console upload), each named
+    ``label``: the parsers stream from a file, so the text is read from a temporary one whose
+    name means nothing to the sender (a file that cannot be read is a MessageFormatError of
+    ``label``)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "payments"
+        path.write_text(content, encoding="utf-8")
+        try:
+            items = list(read_payments(path))
+        except MessageFormatError as error:
+            raise MessageFormatError(label, error.location, error.reason) from None
+    for item in items:
+        if isinstance(item, UnreadMessage):
+            item.path = label
+        else:
+            item.source = label
+    return items

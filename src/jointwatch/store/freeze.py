@@ -206,14 +206,21 @@ def get_asset(engine: Engine, asset_id: int, member_id: int | None = None) -> Fr
 
 
 def list_assets(engine: Engine, member_id: int | None = None, status: str | None = None,
-                source: str | None = None) -> list[FrozenAsset]:
-    """The member's assets (member None: the store's own ``local`` member), by status and source."""
+                source: str | None = None, *, after: int | None = None,
+                limit: int | None = None) -> list[FrozenAsset]:
+    """The member's assets (member None: the store's own ``local`` member), by status and source,
+    in the order they were entered; a page of ``limit`` after the asset numbered ``after`` (by key,
+    so a late page costs what the first does)."""
     query = (select(frozen_assets).where(frozen_assets.c.member_id == member_or_local(engine, member_id))
              .order_by(frozen_assets.c.id))
     if status:
         query = query.where(frozen_assets.c.status == status)
     if source:
         query = query.where(frozen_assets.c.source == source)
+    if after is not None:
+        query = query.where(frozen_assets.c.id > after)
+    if limit is not None:
+        query = query.limit(limit)
     with engine.connect() as connection:
         rows = list(connection.execute(query))
     history = _history(engine, [r.id for r in rows])

@@ -30,9 +30,8 @@ from jointwatch.payments import (
     CustomerRun,
     PaymentDecision,
     PaymentScreener,
-    UnreadMessage,
     freeze_listed_asset,
-    read_payments,
+    read_payment_text,
     rescreen_delta,
     rescreen_full,
     screen_customer_file,
@@ -47,19 +46,6 @@ _RESPONSES: dict[int | str, dict[str, object]] = {
     409: {"model": Problem, "description": "Already released"}}
 
 
-def _screen(screener: PaymentScreener, content: str) -> list[PaymentDecision | UnreadMessage]:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "payments"
-        path.write_text(content, encoding="utf-8")
-        results = list(screener.screen_all(read_payments(path)))
-    for r in results:   # the temporary name means nothing to the caller
-        if isinstance(r, UnreadMessage):
-            r.path = "body"
-        else:
-            r.file = "body"
-    return results
-
-
 @router.post("/payments/screen", response_model=PaymentScreenResponse, responses=PROBLEM_RESPONSES)
 async def screen_payments(body: PaymentScreenRequest, request: Request,
                           caller: Annotated[Caller, Depends(authorize("payments.screen", Right.SCREEN))],
@@ -69,12 +55,11 @@ async def screen_payments(body: PaymentScreenRequest, request: Request,
     screener, versions = await anyio.to_thread.run_sync(request.app.state.screeners.current)
     caller.note.list_versions = versions
     payments = PaymentScreener(screener, body.threshold, caller.member_id, body.remittance)
-    try:
-        results = await anyio.to_thread.run_sync(_screen, payments, body.content)
-    except MessageFormatError as error:
+    try:  # the messages are named after the body, as the caller knows them
+        results = await anyio.to_thread.run_sync(lambda: list(payments.screen_all(read_payment_text(body.content))))
+    except MessageFormatError:
         caller.note.summary = "refused: unreadable payment file"
-        # named after the body: the temporary file's name means nothing to the caller
-        raise MessageFormatError("body", error.location, error.reason) from None
+        raise
     t = payments.totals
     caller.note.summary = f"{t.messages} messages, {t.held} held, {t.errors} unreadable"
     out: list[PaymentDecision | UnreadOut] = [
