@@ -16,9 +16,11 @@ import tempfile
 from pathlib import Path
 
 from playwright.sync_api import Page, expect, sync_playwright
+from sqlalchemy import Engine
 
+from jointwatch.network import SimulationSettings, simulate
 from jointwatch.sources import open_list
-from jointwatch.store import load_list, open_engine
+from jointwatch.store import add_member, load_list, open_engine
 from tests.conftest import REPO, UN_FILE
 from tests.web.conftest import CHROMIUM, PASSWORD, serve_console, with_users
 
@@ -57,6 +59,31 @@ def take(page: Page, origin: str, folder: Path, user: str = "ann") -> list[Path]
     return shots
 
 
+def take_financing_media(page: Page, origin: str, folder: Path, engine: Engine) -> list[Path]:
+    """Signed in as an analyst of agency-a: a trace of a small simulated file, clicked open at its
+    designated account, and the match of a photograph agency-b banked at TLP:GREEN."""
+    from tests.web.test_financing_media_pages import bank, photo, run_trace  # noqa: PLC0415
+
+    shots = [folder / "console-financing.png", folder / "console-media.png"]
+    with tempfile.TemporaryDirectory() as tmp:
+        summary = simulate(Path(tmp), SimulationSettings(transactions=2000, networks=1, donors=12, countries=6,
+                                                         days=60, seed=7), "csv", None)
+        run_trace(page, origin, Path(str(summary["transactions"])))
+        page.get_by_label("Account").select_option("COL-N1-0")
+        expect(page.locator("#flow-flows table.flows-in")).to_be_visible()
+        page.screenshot(path=shots[0], full_page=True)
+        add_member(engine, "agency-b")
+        bank(engine, "agency-b", "coffee", "green", "Group Green")
+        upload = Path(tmp) / "coffee.jpg"
+        upload.write_bytes(photo("coffee", "JPEG"))
+        page.goto(origin + "/console/media")
+        page.get_by_label("Image or file").set_input_files(str(upload))
+        page.get_by_role("button", name="Match").click()
+        expect(page.locator("tr.media-match")).to_have_count(1)
+        page.screenshot(path=shots[1], full_page=True)
+    return shots
+
+
 def main(folder: Path = FOLDER) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["JOINTWATCH_CACHE"] = str(Path(tmp) / "cache")
@@ -68,7 +95,7 @@ def main(folder: Path = FOLDER) -> None:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
                 page = browser.new_page(viewport={"width": 1366, "height": 768})
-                for path in take(page, origin, folder):
+                for path in take(page, origin, folder) + take_financing_media(page, origin, folder, engine):
                     print(path.relative_to(REPO) if path.is_relative_to(REPO) else path)
                 browser.close()
         finally:

@@ -13,13 +13,18 @@ a screener's trace and another member's item are refused.
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import Engine
 
+from jointwatch import media
 from jointwatch.network import SimulationSettings, TraceSettings, analyse, simulate
 from tests.web.conftest import Service, axe, sign_in
 
@@ -149,3 +154,135 @@ def test_trace_refusals(service: Service, open_console, transactions) -> None:  
     expect(sam.page.get_by_role("link", name="Financing")).to_have_count(0)
     response = sam.page.goto(service.origin + "/console/financing")
     assert response is not None and response.status == 403
+
+
+def photo(name: str, fmt: str = "PNG") -> bytes:
+    """One of scikit-image's sample photographs (bundled: no download) as an image file's bytes."""
+    import skimage.data  # noqa: PLC0415 - the media tests' own photographs
+    from PIL import Image  # noqa: PLC0415
+
+    image = Image.fromarray(np.asarray(getattr(skimage.data, name)())).convert("RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **({"quality": 85} if fmt == "JPEG" else {}))
+    return buffer.getvalue()
+
+
+def bank(engine: Engine, member: str, name: str, tlp: str, group: str) -> int:
+    """``member`` banks photograph ``name`` through the library, as POST /media/items/upload does."""
+    hashed = media.hash_media(photo(name), name, for_bank=True)
+    signature = hashed.signature.to_bytes() if hashed.signature else None
+    done = media.contribute(engine, member, "bob", hashed.hashes, media.make_labels("propaganda", group, tlp),
+                            signature, origin="test")
+    return done.item.id
+
+
+@pytest.fixture(scope="module")
+def banked(service: Service) -> dict[str, int]:
+    """agency-b's items: the coffee photograph at TLP:GREEN, the rocket at TLP:RED."""
+    pytest.importorskip("pdqhash")  # the media extra
+    return {"green": bank(service.engine, "agency-b", "coffee", "green", "Group Green"),
+            "red": bank(service.engine, "agency-b", "rocket", "red", "Group Red")}
+
+
+def upload(page: Page, origin: str, folder: Path, name: str) -> None:
+    """Match a JPEG re-encoding of photograph ``name`` (a copy a reviewer would meet: not the banked bytes)."""
+    path = folder / f"{name}.jpg"
+    path.write_bytes(photo(name, "JPEG"))
+    page.goto(origin + "/console/media")
+    page.get_by_label("Image or file").set_input_files(str(path))
+    page.get_by_role("button", name="Match").click()
+    expect(page.get_by_role("heading", name=f"Matches of {name}.jpg")).to_be_visible()
+
+
+def test_media_match_hidden_and_dispute(service: Service, open_console, banked, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    ann = open_console(service)
+    violations: list[str] = []
+    ann.page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    sign_in(ann, "ann")
+    page = ann.page
+    page.get_by_role("link", name="Media").click()
+    expect(page.get_by_role("heading", name="Media", exact=True)).to_be_visible()
+    axe(page)
+
+    # the GREEN item of another member: matched by PDQ, its labels beside the upload's thumbnail
+    upload(page, service.origin, tmp_path, "coffee")
+    row = page.locator(f"tr.media-match[data-item='{banked['green']}']")
+    expect(row).to_have_count(1)
+    assert row.get_attribute("data-method") in ("pdq", "pdq-canonical", "orb")
+    expect(row.locator("td.method")).to_contain_text(re.compile("PDQ|signature"))
+    expect(row).to_contain_text("Group Green")
+    expect(row).to_contain_text("TLP:GREEN")
+    expect(row).to_contain_text("agency-b")
+    thumb = page.get_by_role("img", name="The uploaded image, coffee.jpg")
+    expect(thumb).to_be_visible()
+    assert (thumb.get_attribute("src") or "").startswith("data:image/png;base64,")
+    expect(page.locator("li.hidden-match")).to_have_count(0)
+    axe(page)
+    fits(page)
+
+    # the RED item: only a reference to ask about, never its labels or number
+    upload(page, service.origin, tmp_path, "rocket")
+    expect(page.locator("tr.media-match")).to_have_count(0)
+    hidden = page.locator("li.hidden-match")
+    expect(hidden).to_have_count(1)
+    expect(hidden).to_contain_text("ask its contributor")
+    expect(page.locator("main")).not_to_contain_text("Group Red")
+    assert f"/media/items/{banked['red']}" not in page.content()
+    hidden.get_by_label("Question to the contributor").fill("Which release is this from? Case 2026/41.")
+    hidden.get_by_role("button", name="Ask").click()
+    expect(page.get_by_role("status")).to_contain_text("went to the item's contributor")
+    response = page.goto(service.origin + f"/console/media/items/{banked['red']}")
+    assert response is not None and response.status == 404
+
+    # dispute the GREEN item with a reason: listed as disputed, and it no longer matches for agency-a
+    page.goto(service.origin + f"/console/media/items/{banked['green']}")
+    expect(page.locator("dd.item-status")).to_have_text("active")
+    axe(page)
+    page.get_by_label("Reason").fill("a coffee cup: not terrorist content")
+    page.get_by_role("button", name="Dispute").click()
+    expect(page.locator("dd.item-status")).to_have_text("disputed")
+    expect(page.locator("table.media-history")).to_contain_text("a coffee cup: not terrorist content")
+    page.get_by_role("link", name="Back to media").click()
+    expect(page.locator(f"tr.media-dispute[data-item='{banked['green']}']")).to_have_count(1)
+    upload(page, service.origin, tmp_path, "coffee")
+    expect(page.locator(f"tr.media-match[data-item='{banked['green']}']")).to_have_count(0)
+    assert not violations, violations
+
+    # another member (agency-c) still matches it: a dispute is agency-a's
+    cat = open_console(service)
+    sign_in(cat, "cat")
+    upload(cat.page, service.origin, tmp_path, "coffee")
+    expect(cat.page.locator(f"tr.media-match[data-item='{banked['green']}']")).to_have_count(1)
+
+
+def test_media_refusals(service: Service, open_console, banked, tmp_path: Path,  # type: ignore[no-untyped-def]
+                        monkeypatch: pytest.MonkeyPatch) -> None:
+    ann = open_console(service)
+    sign_in(ann, "ann")
+    page = ann.page
+    # forms without their token: an upload and a dispute
+    image = {"name": "coffee.jpg", "mimeType": "image/jpeg", "buffer": photo("coffee", "JPEG")}
+    assert page.request.post(service.origin + "/console/media/match", multipart={"file": image}).status == 403
+    assert page.request.post(service.origin + f"/console/media/items/{banked['green']}/dispute",
+                             form={"reason": "no token"}).status == 403
+    # a screener matches but may not dispute (the API's DECIDE right)
+    sam = open_console(service)
+    sign_in(sam, "sam")
+    expect(sam.page.get_by_role("link", name="Media")).to_have_count(1)
+    upload(sam.page, service.origin, tmp_path, "rocket")
+    expect(sam.page.locator("li.hidden-match")).to_have_count(1)
+    expect(sam.page.get_by_role("button", name="Ask")).to_have_count(0)
+    sam.page.goto(service.origin + f"/console/media/items/{banked['green']}")
+    expect(sam.page.get_by_role("button", name="Dispute")).to_have_count(0)
+    token = sam.page.locator("input[name='csrf']").first.get_attribute("value")
+    refused = sam.page.request.post(service.origin + f"/console/media/items/{banked['green']}/dispute",
+                                    form={"csrf": token or "", "reason": "screener"})
+    assert refused.status == 403
+    # without the media extra the page says so (the library's MissingExtraError), never a 500
+    monkeypatch.setitem(sys.modules, "pdqhash", None)
+    page.get_by_role("link", name="Media").click()
+    path = tmp_path / "coffee.jpg"
+    path.write_bytes(photo("coffee", "JPEG"))
+    page.get_by_label("Image or file").set_input_files(str(path))
+    page.get_by_role("button", name="Match").click()
+    expect(page.locator("p.error")).to_contain_text("'media' extra")

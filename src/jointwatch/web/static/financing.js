@@ -43,6 +43,8 @@
     container: holder,
     elements: [],
     wheelSensitivity: 0.4,
+    minZoom: 0.05,
+    maxZoom: 1.6,
     style: [
       { selector: "node", style: {
         "background-color": "data(colour)", label: "data(id)", "font-size": 11, "text-valign": "bottom",
@@ -131,7 +133,8 @@
     cy.elements().unselect();
     const node = cy.getElementById(id);
     node.select();
-    if (centre) cy.animate({ center: { eles: node }, duration: 200 });
+    // the account with the accounts it just brought in, in view (a click keeps the analyst's framing)
+    if (centre) cy.animate({ fit: { eles: node.closedNeighborhood(), padding: 40 }, duration: 200 });
     picker.value = id;
     panel.replaceChildren();
     const title = document.createElement("p");

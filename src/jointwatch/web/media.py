@@ -1,0 +1,149 @@
+"""Media in the console: match an uploaded image against the bank, read an item and its history,
+dispute it, ask the contributor of an item the member may not see, and the member's disputes.
+
+The same calls as /media/match/upload, /media/items/{id}, /media/items/{id}/dispute and
+/media/refs/{ref}/ask: ``hash_media`` and the service's one ``Matcher`` in the service's one
+``DecodeGate`` (``jointwatch.api.service_matcher``/``service_media_gate``), then ``media.seen_by``,
+which alone decides what the member may know of each match (another member's TLP:AMBER+STRICT or
+RED item is only a random reference to ask about). The bank holds hashes, not media: a match shows
+the banked item's labels beside the upload's own thumbnail, made in memory and never kept. Without
+the media extra the library's MissingExtraError is shown on the page.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from typing import Annotated
+
+import anyio
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import HTMLResponse, Response
+
+from jointwatch import media
+from jointwatch.api import Right, service_matcher, service_media_gate
+from jointwatch.errors import InvalidInputError, JointwatchError
+from jointwatch.web.pages import Refused, audit, field, form_of, redirect, render, require, upload_of, viewer_of
+from jointwatch.web.sessions import Viewer
+
+router = APIRouter(include_in_schema=False)
+THUMBNAIL = (240, 240)
+ItemId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Ref = Annotated[str, Path(pattern=r"^[0-9a-fA-F]{32}$")]
+METHODS = {"sha256": "exact (SHA-256)", "md5": "exact (MD5)", "pdq": "PDQ", "pdq-mirror": "PDQ of the mirror image",
+           "pdq-canonical": "PDQ, rotated", "orb": "signature (local features)",
+           "orb-mirror": "signature (local features, mirrored)"}
+
+
+def thumbnail_uri(data: bytes) -> str | None:
+    """The upload as a small PNG data: URI (the CSP allows data: images), or None if Pillow cannot
+    read it. Called after ``hash_media`` decoded it under the media package's pixel limit."""
+    from PIL import Image  # noqa: PLC0415 - the media extra; only images that hashed get here
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.thumbnail(THUMBNAIL)
+            out = io.BytesIO()
+            image.convert("RGB").save(out, "PNG")
+    except (OSError, ValueError):
+        return None
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
+
+
+async def _page(request: Request, viewer: Viewer, status: int = 200, **context: object) -> HTMLResponse:
+    disputes = await anyio.to_thread.run_sync(
+        lambda: media.list_items(request.app.state.engine, viewer.member_id, status="disputed", limit=200))
+    return render(request, "media.html", status, viewer=viewer, active="media", disputes=disputes, methods=METHODS,
+                  may_decide=viewer.may(Right.DECIDE), **context)
+
+
+@router.get("/media", response_class=HTMLResponse)
+async def media_page(request: Request, viewer: Annotated[Viewer, Depends(viewer_of)],
+                     asked: str = "") -> HTMLResponse:
+    """The upload form and the member's disputed items."""
+    require(viewer, Right.SCREEN, "match media")
+    return await _page(request, viewer, asked=asked == "1")
+
+
+@router.post("/media/match", response_class=HTMLResponse)
+async def match_upload(request: Request, viewer: Annotated[Viewer, Depends(viewer_of)]) -> HTMLResponse:
+    """Hash the uploaded file and match it, as POST /media/match/upload does; show what the member may know."""
+    fields, files = await upload_of(request, viewer.csrf, request.app.state.settings.max_body_bytes)
+    require(viewer, Right.SCREEN, "match media")
+    upload = files.get("file")
+    signatures = field(fields, "signatures") == "on"
+    engine = request.app.state.engine
+
+    def work() -> tuple[media.SeenBy, str | None, str | None, str]:
+        if upload is None:
+            raise InvalidInputError("choose a file to match")
+        media.check_upload(upload.data, request.app.state.settings.max_body_bytes)
+        hashed = media.hash_media(upload.data, "upload", signatures=signatures)
+        matches = service_matcher(request).match(hashed.hashes, hashed.query,
+                                                 media.MatchOptions(use_signatures=signatures))
+        seen = media.seen_by(engine, viewer.member_id, matches)
+        picture = thumbnail_uri(upload.data) if hashed.hashes.pdq else None
+        return seen, picture, hashed.note, hashed.hashes.sha256
+
+    try:
+        seen, picture, note, sha256 = await service_media_gate(request).run(work)
+    except JointwatchError as refused:
+        await audit(request, viewer, "media.match", refused.http_status, summary=f"refused: {refused}"[:300])
+        return await _page(request, viewer, refused.http_status, error=str(refused))
+    await audit(request, viewer, "media.match", 200, subject=sha256,
+                summary=f"{len(seen.matches)} media matches, {len(seen.hidden)} hidden")
+    return await _page(request, viewer, seen=seen, picture=picture, note=note,
+                       filename=upload.filename[:200] if upload else "", sha256=sha256)
+
+
+@router.get("/media/items/{item_id}", response_class=HTMLResponse)
+async def item(item_id: ItemId, request: Request, viewer: Annotated[Viewer, Depends(viewer_of)]) -> HTMLResponse:
+    """One item the member may see, with its history (404 for one it may not), as GET /media/items/{id}."""
+    require(viewer, Right.READ_REGISTER, "read media items")
+    engine = request.app.state.engine
+    try:
+        found = await anyio.to_thread.run_sync(media.get_item, engine, item_id, viewer.member_id)
+        events = await anyio.to_thread.run_sync(media.history, engine, item_id, viewer.member_id)
+    except JointwatchError as refused:
+        await audit(request, viewer, "media.read", refused.http_status, summary=f"media item {item_id}: refused")
+        raise Refused(refused.http_status, str(refused)) from None
+    await audit(request, viewer, "media.read", 200, summary=f"media item {item_id}")
+    return render(request, "media_item.html", viewer=viewer, active="media", item=found, events=events,
+                  own=found.member_id == viewer.member_id, may_decide=viewer.may(Right.DECIDE))
+
+
+@router.post("/media/items/{item_id}/dispute", response_class=HTMLResponse)
+async def dispute(item_id: ItemId, request: Request, viewer: Annotated[Viewer, Depends(viewer_of)]) -> Response:
+    """Dispute an item with a reason, as POST /media/items/{id}/dispute does (a limited number a day)."""
+    fields = await form_of(request, viewer.csrf)
+    require(viewer, Right.DECIDE, "dispute media items")
+    reason = field(fields, "reason")
+    try:
+        done = await anyio.to_thread.run_sync(lambda: media.change_status(
+            request.app.state.engine, item_id, viewer.member_id, viewer.user.user, "dispute", reason,
+            request.app.state.settings.media_disputes_per_day))
+    except JointwatchError as refused:
+        await audit(request, viewer, "media.dispute", refused.http_status, subject={"item": item_id, "reason": reason},
+                    summary=f"media item {item_id}: refused")
+        raise Refused(refused.http_status, str(refused)) from None
+    await audit(request, viewer, "media.dispute", 200, subject={"item": item_id, "reason": reason},
+                summary=f"media item {item_id} {done.status}")
+    return redirect(f"/media/items/{item_id}")
+
+
+@router.post("/media/refs/{ref}/ask", response_class=HTMLResponse)
+async def ask(ref: Ref, request: Request, viewer: Annotated[Viewer, Depends(viewer_of)]) -> Response:
+    """Ask the contributor of an item the member matched but may not see, as POST /media/refs/{ref}/ask."""
+    fields = await form_of(request, viewer.csrf)
+    require(viewer, Right.DECIDE, "ask a media item's contributor")
+    question = field(fields, "question")
+    try:
+        await anyio.to_thread.run_sync(lambda: media.ask(
+            request.app.state.engine, ref, viewer.member_id, viewer.user.user, question))
+    except JointwatchError as refused:
+        await audit(request, viewer, "media.ask", refused.http_status, summary="asked a media item's contributor: "
+                                                                               "refused")
+        raise Refused(refused.http_status, str(refused)) from None
+    await audit(request, viewer, "media.ask", 204, subject={"ref": ref, "question": question},
+                summary="asked a media item's contributor")
+    return redirect("/media?asked=1")
