@@ -11,6 +11,7 @@ decisions. ``tests/web/test_console.py`` runs the same ``take`` into a temporary
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -84,6 +85,27 @@ def take_financing_media(page: Page, origin: str, folder: Path, engine: Engine) 
     return shots
 
 
+def take_travel_freezes(page: Page, origin: str, folder: Path) -> list[Path]:
+    """Signed in as an analyst: the real PAXLST sample with one traveller made QDi.354, screened;
+    then two assets frozen against QDi.354 (one partly released) and the register's totals."""
+    from tests.web.test_travel_payments_pages import PAXLST, freeze_form, listed_paxlst  # noqa: PLC0415
+
+    shots = [folder / "console-travel.png", folder / "console-freezes.png"]
+    page.goto(origin + "/console/travel")
+    page.get_by_label("Passenger list or reservation message").set_input_files(
+        {"name": PAXLST.name, "mimeType": "text/plain", "buffer": listed_paxlst()})
+    page.get_by_role("button", name="Screen travellers").click()
+    expect(page.locator("tr.traveller[data-status='hit']")).to_have_count(1)
+    page.screenshot(path=shots[0], full_page=True)
+    for amount, currency, country in (("25000.00", "EUR", "TN"), ("4800.50", "USD", "SY"), ("12000.00", "EUR", "DE")):
+        page.goto(origin + "/console/freezes")
+        freeze_form(page, amount, currency, country)
+        expect(page).to_have_url(re.compile(r"/console/freezes/\d+$"))
+    page.goto(origin + "/console/freezes")
+    page.screenshot(path=shots[1], full_page=True)
+    return shots
+
+
 def main(folder: Path = FOLDER) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["JOINTWATCH_CACHE"] = str(Path(tmp) / "cache")
@@ -95,7 +117,8 @@ def main(folder: Path = FOLDER) -> None:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
                 page = browser.new_page(viewport={"width": 1366, "height": 768})
-                for path in take(page, origin, folder) + take_financing_media(page, origin, folder, engine):
+                for path in (take(page, origin, folder) + take_financing_media(page, origin, folder, engine)
+                             + take_travel_freezes(page, origin, folder)):
                     print(path.relative_to(REPO) if path.is_relative_to(REPO) else path)
                 browser.close()
         finally:

@@ -7,7 +7,21 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
-from jointwatch.web import decisions, discovery, entities, financing, lists, media, requests, screening, sharing, signin
+from jointwatch.web import (
+    decisions,
+    discovery,
+    entities,
+    financing,
+    freezes,
+    lists,
+    media,
+    payments,
+    requests,
+    screening,
+    sharing,
+    signin,
+    travel,
+)
 from jointwatch.web.pages import HERE, PREFIX, NeedsSignIn, Refused, redirect, render
 from jointwatch.web.sessions import LoginThrottle
 
@@ -35,7 +49,8 @@ def mount_console(app: FastAPI) -> FastAPI:
     app.state.console_throttle = LoginThrottle()
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")
     for router in (signin.router, screening.router, decisions.router, sharing.router, discovery.router,
-                   requests.router, financing.router, entities.router, lists.router, media.router):
+                   requests.router, financing.router, entities.router, lists.router, media.router, travel.router,
+                   payments.router, freezes.router):
         app.include_router(router, prefix=PREFIX)
     app.add_exception_handler(NeedsSignIn, _needs_sign_in)
     app.add_exception_handler(Refused, _refused)

@@ -14,9 +14,9 @@ from html import escape
 
 from markupsafe import Markup
 
-WIDTH = 560          # the viewBox: the SVG scales to its box, text with it
-LABEL = 180          # the labels' column
-BAR = 240            # the longest bar
+WIDTH = 440          # the viewBox: the SVG scales to its box, text with it
+LABEL = 130          # the labels' column
+BAR = 190            # the longest bar
 ROW = 26
 TOP = 8
 
@@ -34,7 +34,7 @@ def money(amount: Decimal, currency: str) -> str:
     return f"{amount:,.2f} {currency}"
 
 
-def _clip(text: str, chars: int = 26) -> str:
+def _clip(text: str, chars: int = 18) -> str:
     return text if len(text) <= chars else text[:chars - 1] + "…"
 
 
