@@ -19,7 +19,8 @@ def _reset_postgres(url: str) -> None:
     engine = create_engine(database_url(url))
     with engine.begin() as connection:
         # every table the schema knows, so a new migration's tables never survive a reset
-        tables = ", ".join(t.name for t in metadata.sorted_tables)
+        # and the names tables had before a migration renamed them (0019: customer_alerts)
+        tables = ", ".join([t.name for t in metadata.sorted_tables] + ["customer_alerts"])
         connection.execute(text(f"DROP TABLE IF EXISTS {tables}, alembic_version CASCADE"))
     engine.dispose()
 

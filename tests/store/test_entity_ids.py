@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, column, inspect, select, table
 
 from jointwatch.payments.customers import screen_customer_file
 from jointwatch.screening import open_screener
@@ -19,7 +19,7 @@ from jointwatch.store import load_list, open_engine
 from jointwatch.store.customers import list_alerts
 from jointwatch.store.engine import alembic_config
 from jointwatch.store.entities import show_entity
-from jointwatch.store.schema import customer_alerts, statements, version_statements
+from jointwatch.store.schema import statements, version_statements
 from tests.conftest import OFAC_2023_06, OFAC_CONS, UN_FILE
 
 UID = "18716"
@@ -66,7 +66,10 @@ def _snapshot(engine: Engine) -> tuple[set[tuple[str, ...]], set[tuple[str, ...]
         stmts = {tuple(r) for r in connection.execute(select(
             statements.c.id, statements.c.entity_id, statements.c.value, statements.c.source))}
         members = {tuple(r) for r in connection.execute(select(version_statements))}
-        alerts = {tuple(r) for r in connection.execute(select(customer_alerts.c.id, customer_alerts.c.entity_id))}
+        # the alerts' table is customer_alerts before migration 0019 renamed it
+        name = "alerts" if inspect(connection).has_table("alerts") else "customer_alerts"
+        held = table(name, column("id"), column("entity_id"))
+        alerts = {tuple(r) for r in connection.execute(select(held.c.id, held.c.entity_id))}
     return stmts, members, alerts
 
 

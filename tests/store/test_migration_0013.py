@@ -49,7 +49,8 @@ def test_rows_of_no_member_are_given_to_the_local_member(tmp_path: Path) -> None
     assert [c.ref for c in iter_customers(engine, local.id)] == ["c1"]
     assert [a.customer_ref for a in list_alerts(engine, local.id)] == ["c1"]
     with engine.connect() as connection:
-        for table in ("customers", "customer_runs", "customer_alerts", "frozen_assets", "whitelist"):
+        # migration 0019 renamed customer_alerts to alerts
+        for table in ("customers", "customer_runs", "alerts", "frozen_assets", "whitelist"):
             owners = {r[0] for r in connection.execute(text(f"SELECT member_id FROM {table}"))}  # noqa: S608
             assert owners == {local.id}, table
     engine.dispose()

@@ -211,8 +211,11 @@ def _versions(engine: Engine) -> dict[str, str]:
 def _finish(engine: Engine, member_id: int | None, kind: str, started: datetime, t0: float, total: int,
             results: list[Screened], reasons: dict[str, str] | None = None,
             errors: list[RowError] | None = None, partners: PartnerMark | None = None) -> CustomerRun:
+    # what an analyst's decision on an alert is filed under: the identity screening suppresses by
+    keys = {r.customer.ref: customer_query(r.customer).identity() for r in results if r.alerts}
     run, new = save_run(engine, member_id, kind, _versions(engine), started, time.perf_counter() - t0, total,
-                        [r.customer for r in results], [a for r in results for a in r.alerts], reasons, partners)
+                        [r.customer for r in results], [a for r in results for a in r.alerts], reasons, partners,
+                        subject_keys=keys)
     # an alert kept from an earlier run keeps that run's id: the ones of this run are new
     return CustomerRun(run, new, len(list_alerts(engine, member_id, "open")), errors or [])
 

@@ -8,6 +8,23 @@ versions can be compared. SQLite by default, PostgreSQL by URL, migrated by Alem
 
 from sqlalchemy import Engine  # the handle every store function takes: callers need no sqlalchemy
 
+from jointwatch.store.alerts import (
+    ALERT_STATES,
+    ALERTS_PER_PAGE,
+    ORIGINS,
+    STATE_FILTERS,
+    Alert,
+    AlertEvent,
+    NewAlert,
+    alert_history,
+    alerts_page,
+    assign_alert,
+    count_alerts_by_state,
+    decide_alert,
+    file_alerts,
+    get_alert,
+    member_users,
+)
 from jointwatch.store.audit import MAX_LIMIT, AuditEntry, read_audit, record, rows_about, subject_digest
 from jointwatch.store.audit_keys import rotate_key
 from jointwatch.store.console import (
@@ -218,6 +235,10 @@ from jointwatch.store.versions import (
 )
 
 __all__ = [
+    "ALERTS_PER_PAGE",
+    "ALERT_STATES",
+    "Alert",
+    "AlertEvent",
     "ApiKey",
     "AuditEntry",
     "BankEvent",
@@ -238,6 +259,9 @@ __all__ = [
     "EntryLabels",
     "EntryVersion",
     "FederationLink",
+    "NewAlert",
+    "ORIGINS",
+    "STATE_FILTERS",
     "FieldChange",
     "FreezeEvent",
     "FrozenAsset",
@@ -278,6 +302,14 @@ __all__ = [
     "VersionInfo",
     "Viewer",
     "acting_member",
+    "alert_history",
+    "alerts_page",
+    "assign_alert",
+    "count_alerts_by_state",
+    "decide_alert",
+    "file_alerts",
+    "get_alert",
+    "member_users",
     "add_bank_items",
     "add_console_user",
     "add_link",

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, sele
 
 from jointwatch.store.engine import inserted_id
 from jointwatch.store.members import member_or_local
-from jointwatch.store.schema import customer_alerts, customer_runs, customers
+from jointwatch.store.schema import alerts, customer_runs, customers
 
 _CHUNK = 500
 
@@ -69,6 +69,9 @@ class CustomerAlert:
 
 _FOUND = ("customer_ref", "entity_id", "source", "reference", "caption", "listed_name", "kind", "score",
           "list_version", "explanation", "originator", "tlp")
+# a new alert's queue columns: nobody has it yet and nothing is decided
+_UNDECIDED = {"assignee": None, "decision": None, "decided_by": None, "decided_at": None, "decision_reason": None,
+              "decision_id": None}
 # what a run's finding updates on an alert it keeps open (an edited partner entry may change its rules)
 _KEPT = ("score", "list_version", "listed_name", "explanation", "originator", "tlp")
 
@@ -177,16 +180,17 @@ def _handling(a: CustomerAlert) -> str | None:
 
 def list_alerts(engine: Engine, member_id: int | None, status: str | None = "open",
                 customer_ref: str | None = None, run_id: int | None = None) -> list[CustomerAlert]:
-    """The member's alerts, oldest first: open ones (``status``), or withdrawn, or all (None)."""
-    query = select(customer_alerts).where(customer_alerts.c.member_id == member_or_local(engine, member_id))
+    """The member's customer alerts, oldest first: open ones (``status``), or withdrawn, or all (None)."""
+    query = select(alerts).where(alerts.c.member_id == member_or_local(engine, member_id),
+                                 alerts.c.origin == "customer")
     if status:
-        query = query.where(customer_alerts.c.status == status)
+        query = query.where(alerts.c.status == status)
     if customer_ref:
-        query = query.where(customer_alerts.c.customer_ref == customer_ref)
+        query = query.where(alerts.c.customer_ref == customer_ref)
     if run_id is not None:
-        query = query.where(customer_alerts.c.run_id == run_id)
+        query = query.where(alerts.c.run_id == run_id)
     with engine.connect() as connection:
-        return [_alert(r) for r in connection.execute(query.order_by(customer_alerts.c.id))]
+        return [_alert(r) for r in connection.execute(query.order_by(alerts.c.id))]
 
 
 def last_run(engine: Engine, member_id: int | None) -> RunInfo | None:
@@ -214,15 +218,19 @@ def run_partner_mark(engine: Engine, run_id: int) -> PartnerMark | None:
 def save_run(engine: Engine, member_id: int | None, kind: str, versions: dict[str, str], started: datetime,
              seconds: float, total: int, screened: Iterable[StoredCustomer], found: Iterable[CustomerAlert],
              withdraw_reason: dict[str, str] | None = None,
-             partners: PartnerMark | None = None) -> tuple[RunInfo, list[CustomerAlert]]:
+             partners: PartnerMark | None = None,
+             subject_keys: dict[str, str] | None = None) -> tuple[RunInfo, list[CustomerAlert]]:
     """Store a run over the customers it ``screened`` (with the name words and near score it
     left them), in one transaction: their open alerts become exactly the ones ``found`` (new
     ones opened, vanished ones withdrawn with a reason: ``withdraw_reason`` by entity id, else
-    "no longer matches"); ``partners``: the partner entries its screener held."""
+    "no longer matches"); ``partners``: the partner entries its screener held; ``subject_keys``:
+    each alerted customer's identity digest by reference, what an analyst's decision is filed under."""
     member_id = member_or_local(engine, member_id)
     screened = list(screened)
     now = datetime.now(UTC)
     reasons = withdraw_reason or {}
+    keys = subject_keys or {}
+    named = {c.ref: c for c in screened}
     with engine.begin() as connection:
         run_id = (inserted_id(connection.execute(insert(customer_runs).values(
             member_id=member_id, kind=kind, list_versions=json.dumps(versions, sort_keys=True),
@@ -237,19 +245,24 @@ def save_run(engine: Engine, member_id: int | None, kind: str, versions: dict[st
             held = open_now.get((a.customer_ref, a.entity_id))
             if held is not None:
                 keep.add(held)
-                connection.execute(update(customer_alerts).where(customer_alerts.c.id == held).values(
-                    **{k: getattr(a, k) for k in _KEPT}, handling=_handling(a)))
+                connection.execute(update(alerts).where(alerts.c.id == held).values(
+                    **{k: getattr(a, k) for k in _KEPT}, handling=_handling(a),
+                    **({"subject_key": keys[a.customer_ref]} if a.customer_ref in keys else {})))
             else:
+                who = named.get(a.customer_ref)
                 new_rows.append({**{k: getattr(a, k) for k in _FOUND}, "handling": _handling(a),
                                  "member_id": member_id, "status": "open", "reason": None, "run_id": run_id,
-                                 "created_at": now, "withdrawn_at": None})
+                                 "created_at": now, "withdrawn_at": None, **_UNDECIDED, "origin": "customer",
+                                 "origin_ref": a.customer_ref, "subject": who.name if who else a.customer_ref,
+                                 "subject_key": keys.get(a.customer_ref),
+                                 "subject_birth_date": who.birth_date if who else None})
         gone = [(pair, alert_id) for pair, alert_id in open_now.items() if alert_id not in keep]
         for (_, entity_id), alert_id in gone:
-            connection.execute(update(customer_alerts).where(customer_alerts.c.id == alert_id).values(
+            connection.execute(update(alerts).where(alerts.c.id == alert_id).values(
                 status="withdrawn", withdrawn_at=now,
                 reason=reasons.get(entity_id, f"no longer matches (run {run_id})")))
         for start in range(0, len(new_rows), 5000):
-            connection.execute(insert(customer_alerts), new_rows[start:start + 5000])
+            connection.execute(insert(alerts), new_rows[start:start + 5000])
         if screened:
             # one statement, many parameter sets: a million customers are one executemany
             connection.execute(
@@ -266,8 +279,9 @@ def _open_alerts_of(connection: Connection, member_id: int, refs: list[str]) -> 
     out: dict[tuple[str, str], int] = {}
     if not refs:
         return out
-    base = select(customer_alerts.c.id, customer_alerts.c.customer_ref, customer_alerts.c.entity_id).where(
-        customer_alerts.c.member_id == member_id, customer_alerts.c.status == "open")
+    base = select(alerts.c.id, alerts.c.customer_ref, alerts.c.entity_id).where(
+        alerts.c.member_id == member_id, alerts.c.status == "open",
+        alerts.c.origin == "customer")
     if len(refs) > 20_000:
         wanted = set(refs)
         for row in connection.execute(base):
@@ -275,7 +289,7 @@ def _open_alerts_of(connection: Connection, member_id: int, refs: list[str]) -> 
                 out[(row.customer_ref, row.entity_id)] = row.id
         return out
     for start in range(0, len(refs), _CHUNK):
-        for row in connection.execute(base.where(customer_alerts.c.customer_ref.in_(refs[start:start + _CHUNK]))):
+        for row in connection.execute(base.where(alerts.c.customer_ref.in_(refs[start:start + _CHUNK]))):
             out[(row.customer_ref, row.entity_id)] = row.id
     return out
 
@@ -287,8 +301,8 @@ def withdraw_for_removed_customers(engine: Engine, member_id: int | None, refs: 
     count = 0
     with engine.begin() as connection:
         for start in range(0, len(refs), _CHUNK):
-            count += connection.execute(update(customer_alerts).where(
-                customer_alerts.c.member_id == member_id, customer_alerts.c.status == "open",
-                customer_alerts.c.customer_ref.in_(refs[start:start + _CHUNK])).values(
+            count += connection.execute(update(alerts).where(
+                alerts.c.member_id == member_id, alerts.c.status == "open",
+                alerts.c.origin == "customer", alerts.c.customer_ref.in_(refs[start:start + _CHUNK])).values(
                 status="withdrawn", withdrawn_at=now, reason="customer left the customer base")).rowcount
     return count

@@ -266,14 +266,16 @@ customers = Table(
     UniqueConstraint("member_id", "ref", name="uq_customers_member_ref"),
 )
 
-# Alerts on customers: one row per customer and listed entity, open until withdrawn (the
-# entity left the list, changed so that it no longer matches, or the customer left the base).
-customer_alerts = Table(
-    "customer_alerts",
+# Alerts: a match a person must look at, with where it came from (``origin``: a customer run,
+# a held payment, a referred traveller, a job) and what the analysts did about it. A customer
+# run's alerts are one row per customer and listed entity, open until withdrawn (the entity
+# left the list, changed so that it no longer matches, or the customer left the base).
+alerts = Table(
+    "alerts",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("member_id", Integer, nullable=False),
-    Column("customer_ref", String(128), nullable=False),
+    Column("customer_ref", String(128), nullable=True),      # a customer run's alert: whose
     Column("entity_id", String(255), nullable=False),
     Column("source", String(64), nullable=False),
     Column("reference", String(128), nullable=False),
@@ -283,17 +285,43 @@ customer_alerts = Table(
     Column("score", Float, nullable=False),
     Column("list_version", String(96), nullable=False),
     Column("explanation", Text, nullable=True),
-    Column("status", String(16), nullable=False),
+    Column("status", String(16), nullable=False),             # open, withdrawn (by a later run)
     Column("reason", Text, nullable=True),
-    Column("run_id", Integer, nullable=False),
+    Column("run_id", Integer, nullable=True),                 # the customer run that opened it
     Column("created_at", UtcDateTime(), nullable=False),
     Column("withdrawn_at", UtcDateTime(), nullable=True),
     # a partner entry's alert: whose entry it is and the rules it is shared under (None for an official list)
     Column("originator", String(255), nullable=True),
     Column("tlp", String(16), nullable=True),
     Column("handling", Text, nullable=True),           # JSON list of handling codes
-    Index("ix_customer_alerts_member_customer", "member_id", "customer_ref"),
-    Index("ix_customer_alerts_entity", "entity_id"),
+    Column("origin", String(16), nullable=False),      # customer, payment, traveller, job
+    Column("subject", Text, nullable=False),           # the name as screened
+    Column("subject_key", String(64), nullable=True),  # its identity digest: what a decision is filed under
+    Column("subject_birth_date", String(10), nullable=True),
+    Column("origin_ref", String(255), nullable=False),  # customer ref, message id, flight/traveller, job:index
+    Column("assignee", String(128), nullable=True),
+    Column("decision", String(16), nullable=True),     # true_positive, false_positive
+    Column("decided_by", String(128), nullable=True),
+    Column("decided_at", UtcDateTime(), nullable=True),
+    Column("decision_reason", Text, nullable=True),
+    Column("decision_id", Integer, nullable=True),     # the member's decision it filed
+    Index("ix_alerts_member_customer", "member_id", "customer_ref"),
+    Index("ix_alerts_entity", "entity_id"),
+    Index("ix_alerts_member_id", "member_id", "id"),
+)
+
+# What happened to an alert after it was opened: assigned, unassigned, decided (opening and a
+# run's withdrawal are on the alert's own row).
+alert_events = Table(
+    "alert_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("alert_id", Integer, ForeignKey("alerts.id"), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("user", String(128), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("detail", Text, nullable=True),
+    Index("ix_alert_events_alert", "alert_id"),
 )
 
 # Each screening of a customer base: full or delta, against which list versions, with what result.
