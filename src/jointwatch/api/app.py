@@ -21,6 +21,7 @@ from jointwatch.api.middleware import AuditBacklog, BodyLimitMiddleware, Observe
 from jointwatch.api.problems import Problem, install_problem_handlers
 from jointwatch.api.ratelimit import RateLimiter
 from jointwatch.api.routes import (
+    alerts,
     decisions,
     discovery,
     evidence,
@@ -98,7 +99,7 @@ def create_app(engine: Engine, settings: ServiceSettings | None = None) -> FastA
     app.state.rate_limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
     app.state.job_worker = JobWorker(engine, app.state.screeners, settings.job_poll_seconds, settings.job_stop_after)
     app.state.audit_backlog = AuditBacklog(engine)
-    keyed = (screening.router, jobs.router, register.router, decisions.router, members.router,
+    keyed = (screening.router, jobs.router, register.router, decisions.router, alerts.router, members.router,
              travel.router, payments.router, media.router, evidence.router, shared.router,
              federation.router, taxii.router, discovery.router, requests.router)
     for router in keyed:

@@ -6,6 +6,7 @@ import typer
 
 from jointwatch import __version__
 from jointwatch.cli import (
+    alerts,
     console_users,
     discover,
     entity,
@@ -46,7 +47,7 @@ def _mount(commands: Commands) -> None:
 
 
 # Typer lists the commands first, then the groups, each in the order mounted here.
-for module in (lists, entity, screen, members, share, discover, requests, travel, payments, network, media,
+for module in (lists, entity, screen, alerts, members, share, discover, requests, travel, payments, network, media,
                console_users, serve):
     _mount(module.COMMANDS)
 

@@ -37,6 +37,7 @@ from jointwatch.payments import (
     UnreadMessage,
     export_csv,
     export_json,
+    file_payment_alerts,
     freeze_listed_asset,
     read_files,
     rescreen_delta,
@@ -78,6 +79,8 @@ def payments_screen(
                                member_id=member_id, remittance=not no_remittance)
     with worker_pool(screener, workers, after_fork=lambda: engine.dispose(close=False)) as pool:
         results: list[PaymentDecision | UnreadMessage] = list(screen_parallel(screener, read_files(files), pool))
+    # a held payment's hits go to the member's alerts queue (`jointwatch alerts list`)
+    filed = file_payment_alerts(engine, member_for(engine, member).id, results) if screener.totals.held else []
     if as_json:
         print_json({"totals": screener.totals,
                     "results": [r.to_dict() if isinstance(r, PaymentDecision) else
@@ -97,6 +100,8 @@ def payments_screen(
         console.print(table)
         t = screener.totals
         console.print(f"{t.messages} messages: {t.passed} pass, {t.held} held, {t.errors} unreadable")
+        if filed:
+            console.print(f"{len(filed)} alerts filed: jointwatch alerts list --origin payment")
     # an unreadable message is never hidden behind an 8 ("all screened, a person must look")
     raise typer.Exit(most_serious_exit([ATTENTION_EXIT if screener.totals.held else 0,
                                         MessageFormatError.exit_code if screener.totals.errors else 0]))

@@ -20,6 +20,7 @@ from jointwatch.cli.output import (
     console,
     err_console,
     handles_errors,
+    member_for,
     print_json,
     reading_member_id,
     screener_for,
@@ -32,6 +33,7 @@ from jointwatch.travel import (
     MRZ,
     ManifestResult,
     carrier_reply,
+    file_traveller_alerts,
     parse_mrz,
     read_document_file,
     read_travel_files,
@@ -118,6 +120,8 @@ def travel_screen(
         # a reply left by an earlier run must not be sent as the answer to these files
         reply.unlink(missing_ok=True)
     attention = any(r.status != "clear" for result in results for r in result.results)
+    # a referred or hit traveller's listed matches go to the member's alerts queue (`jointwatch alerts list`)
+    filed = file_traveller_alerts(engine, member_for(engine, member).id, results) if attention else []
     exit_code = most_serious_exit([ATTENTION_EXIT if attention else 0, *(f.exit_code for f in rejected)])
     if as_json:
         print_json({"manifests": [result_record(r) for r in results],
@@ -125,6 +129,8 @@ def travel_screen(
     else:
         for result in results:
             _print_result(result, show_clear)
+        if filed:
+            console.print(f"{len(filed)} alerts filed: jointwatch alerts list --origin traveller")
         if reply is not None:
             console.print(f"reply to the carrier → {escape(str(reply))}" if answer
                           else f"no passenger list: no reply (nothing left at {escape(str(reply))})", highlight=False)

@@ -8,6 +8,7 @@ legal basis and exports.
         print(decision)
 """
 
+from jointwatch.payments.alerts import file_payment_alerts, payment_alerts, payment_ref
 from jointwatch.payments.customers import (
     CustomerRun,
     RowError,
@@ -31,4 +32,5 @@ __all__ = ["Account", "Agent", "CustomerRun", "Hit", "PartnerEntries", "Party", 
            "RowError", "Screened", "UnreadMessage", "export_csv", "export_json", "freeze_listed_asset",
            "open_alert_pairs", "read_customers", "read_files", "read_payment_text", "read_payments", "rescreen_delta",
            "rescreen_full",
-           "screen_customer", "screen_customer_file", "screen_parallel", "worker_pool"]
+           "screen_customer", "screen_customer_file", "screen_parallel", "worker_pool",
+           "file_payment_alerts", "payment_alerts", "payment_ref"]

@@ -71,6 +71,8 @@ class PaymentDecision:
     hits: list[Hit] = field(default_factory=list)
     parties: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    message_id: str | None = None     # the group header's MsgId (ISO 20022), where the message has one
+    uetr: str | None = None           # the payment's UETR, where the message gives it
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -296,7 +298,8 @@ class PaymentScreener:
             position=payment.position, reference=payment.reference, format=payment.format, file=payment.source,
             decision="hold" if hits else "pass", amount=str(payment.amount), currency=payment.currency, hits=hits,
             parties=[{"role": p.role, "name": p.name, "country": p.country,
-                      "account": p.account.value if p.account else None, "bic": p.bic} for p in payment.parties])
+                      "account": p.account.value if p.account else None, "bic": p.bic} for p in payment.parties],
+            message_id=payment.message_id, uetr=payment.uetr)
         self.totals.messages += 1
         if hits:
             self.totals.held += 1

@@ -30,6 +30,7 @@ from jointwatch.payments import (
     CustomerRun,
     PaymentDecision,
     PaymentScreener,
+    file_payment_alerts,
     freeze_listed_asset,
     read_payment_text,
     rescreen_delta,
@@ -61,6 +62,8 @@ async def screen_payments(body: PaymentScreenRequest, request: Request,
         caller.note.summary = "refused: unreadable payment file"
         raise
     t = payments.totals
+    if t.held:  # a held payment's hits go to the member's alerts queue (GET /alerts)
+        await anyio.to_thread.run_sync(file_payment_alerts, request.app.state.engine, caller.member_id, results)
     caller.note.summary = f"{t.messages} messages, {t.held} held, {t.errors} unreadable"
     out: list[PaymentDecision | UnreadOut] = [
         r if isinstance(r, PaymentDecision) else

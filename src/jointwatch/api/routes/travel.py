@@ -13,7 +13,14 @@ from jointwatch.api.auth import Caller, Right, authorize
 from jointwatch.api.problems import PROBLEM_RESPONSES
 from jointwatch.screening import Match, Screener
 from jointwatch.store import find_documents
-from jointwatch.travel import ManifestResult, carrier_reply, read_travellers, result_record, screen_manifest
+from jointwatch.travel import (
+    ManifestResult,
+    carrier_reply,
+    file_traveller_alerts,
+    read_travellers,
+    result_record,
+    screen_manifest,
+)
 
 router = APIRouter(tags=["travel"])
 MAX_MESSAGE = 1_000_000     # characters, as the body limit; a wide-body PAXLST is well under 200 kB
@@ -84,6 +91,8 @@ async def travel_screen(body: TravelScreenRequest, request: Request,
     caller.note.list_versions = versions
     results = await anyio.to_thread.run_sync(_screen, request, body, screener, caller.member_id)
     counts = {k: sum(r.counts()[k] for r in results) for k in ("hit", "refer", "clear")}
+    if counts["hit"] or counts["refer"]:  # referred and hit travellers' matches go to the alerts queue (GET /alerts)
+        await anyio.to_thread.run_sync(file_traveller_alerts, request.app.state.engine, caller.member_id, results)
     caller.note.summary = f"{sum(len(r.results) for r in results)} travellers: " + \
         ", ".join(f"{v} {k}" for k, v in counts.items())
     return TravelScreenResponse(
