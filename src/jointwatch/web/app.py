@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from jointwatch.web import (
+    alerts,
     decisions,
     discovery,
     entities,
@@ -48,7 +49,7 @@ def mount_console(app: FastAPI) -> FastAPI:
     app's store, settings and screeners, so the console and the API screen with one index."""
     app.state.console_throttle = LoginThrottle()
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")
-    for router in (signin.router, screening.router, decisions.router, sharing.router, discovery.router,
+    for router in (signin.router, screening.router, decisions.router, alerts.router, sharing.router, discovery.router,
                    requests.router, financing.router, entities.router, lists.router, media.router, travel.router,
                    payments.router, freezes.router):
         app.include_router(router, prefix=PREFIX)
