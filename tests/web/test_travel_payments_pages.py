@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from playwright.sync_api import Page, expect
 
-from jointwatch.store import get_member, list_assets, read_audit
+from jointwatch.store import alerts_page, get_member, list_assets, read_audit
 from tests.conftest import REPO
 from tests.web.conftest import Service, Watched, axe, sign_in
 from tests.web.screenshots import LISTED_NAME
@@ -84,6 +84,11 @@ def test_passenger_list_flight_and_travellers(service: Service, open_console) ->
     link = listed.get_by_role("link", name="un_sc QDi.354")
     expect(link).to_have_attribute("href", "/console/entities/un_sc/QDi.354")
     expect(page.locator("tr.traveller").filter(has_text="CHERYL CLARK")).to_have_attribute("data-status", "clear")
+    # the hit's listed match is filed in the alerts queue, as POST /travel/screen files it
+    expect(page.locator("p.alerts-filed").get_by_role("link")).to_have_attribute(
+        "href", "/console/alerts?origin=traveller")
+    filed = alerts_page(service.engine, get_member(service.engine, "agency-a").id, origin="traveller")
+    assert any(a.reference == "QDi.354" and a.origin_ref == "AA123 2007-02-19 #1" for a in filed), filed
     axe(page)
 
     # cut in the middle of the message: the library names the place, nothing is screened, never a 500
@@ -131,6 +136,10 @@ def test_payment_held_with_its_hit(service: Service, open_console) -> None:  # t
     expect(payment.get_by_role("link", name="Decide in alerts")).to_have_attribute(
         "href", "/console/alerts?origin=payment")
     expect(payment.locator("td.amount")).to_have_text("4800.50 USD")
+    expect(page.locator("p.alerts-filed").get_by_role("link")).to_have_attribute(
+        "href", "/console/alerts?origin=payment")
+    filed = alerts_page(service.engine, get_member(service.engine, "agency-a").id, origin="payment")
+    assert any(a.reference == "QDi.354" and a.subject == LISTED_NAME for a in filed), filed
     axe(page)
     fits(page)
 

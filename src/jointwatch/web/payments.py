@@ -2,8 +2,9 @@
 
 The same calls as POST /payments/screen and `jointwatch payments screen` (``read_payment_text``,
 ``PaymentScreener``): a payment is held when a party, bank, account, identifier or the
-remittance text matches a listing, with each hit's source, reference, score and why. Deciding a
-held payment's hits is the alerts queue's (one way to decide), linked from here.
+remittance text matches a listing, with each hit's source, reference, score and why. A held
+payment's hits are filed in the alerts queue (``file_payment_alerts``, as the API files them)
+and decided there (one way to decide), linked from here.
 """
 
 from __future__ import annotations
@@ -16,7 +17,14 @@ from fastapi.responses import HTMLResponse
 
 from jointwatch.api import Right
 from jointwatch.errors import MessageFormatError, ScreeningUnavailableError
-from jointwatch.payments import Hit, PaymentDecision, PaymentScreener, UnreadMessage, read_payment_text
+from jointwatch.payments import (
+    Hit,
+    PaymentDecision,
+    PaymentScreener,
+    UnreadMessage,
+    file_payment_alerts,
+    read_payment_text,
+)
 from jointwatch.web.pages import audit, field, render, require, upload_of, viewer_of
 from jointwatch.web.sessions import Viewer
 from jointwatch.web.travel import upload_text
@@ -71,8 +79,12 @@ async def payments_screen(request: Request, viewer: Annotated[Viewer, Depends(vi
         return render(request, "payments.html", unreadable.http_status, error=f"Nothing screened: {unreadable}",
                       **page)
     t = payments.totals
+    filed = []
+    if t.held:  # a held payment's hits go to the alerts queue, as POST /payments/screen's do
+        filed = await anyio.to_thread.run_sync(file_payment_alerts, request.app.state.engine, viewer.member_id,
+                                               results)
     await audit(request, viewer, "payments.screen", 200, subject=content, list_versions=versions,
-                summary=f"{t.messages} messages, {t.held} held, {t.errors} unreadable")
+                summary=f"{t.messages} messages, {t.held} held, {t.errors} unreadable, {len(filed)} alerts filed")
     return render(request, "payments.html", **{**page, "results": results}, totals=t, versions=versions,
-                  filename=name, hits_by_party=hits_by_party)
+                  filename=name, hits_by_party=hits_by_party, filed=len(filed))
 

@@ -2,8 +2,10 @@
 
 The same calls as POST /travel/screen and `jointwatch travel screen` (``read_travellers``,
 ``screen_manifest`` with the store's lost/stolen documents): a traveller is clear, refer or hit
-with the library's reasons, never a denial. A message that cannot be read to its end is refused
-with the place the library names (the segment), and nothing of it is screened.
+with the library's reasons, never a denial; the listed matches of referred and hit travellers
+are filed in the alerts queue (``file_traveller_alerts``), as the API files them. A message that
+cannot be read to its end is refused with the place the library names (the segment), and nothing
+of it is screened.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from fastapi.responses import HTMLResponse
 from jointwatch.api import Right
 from jointwatch.errors import MessageFormatError, ScreeningUnavailableError
 from jointwatch.store import find_documents
-from jointwatch.travel import FORMATS, ManifestResult, read_travellers, screen_manifest
+from jointwatch.travel import FORMATS, ManifestResult, file_traveller_alerts, read_travellers, screen_manifest
 from jointwatch.web.pages import audit, field, render, require, upload_of, viewer_of
 from jointwatch.web.sessions import Viewer
 
@@ -75,8 +77,11 @@ async def travel_screen(request: Request, viewer: Annotated[Viewer, Depends(view
 
     results = await anyio.to_thread.run_sync(screen_all)
     counts = {k: sum(r.counts()[k] for r in results) for k in ("hit", "refer", "clear")}
+    filed = []
+    if counts["hit"] or counts["refer"]:  # their listed matches go to the alerts queue, as POST /travel/screen's
+        filed = await anyio.to_thread.run_sync(file_traveller_alerts, engine, viewer.member_id, results)
     await audit(request, viewer, "travel.screen", 200, subject=text, list_versions=versions,
                 summary=f"{sum(len(r.results) for r in results)} travellers: "
-                        + ", ".join(f"{v} {k}" for k, v in counts.items()))
+                        + ", ".join(f"{v} {k}" for k, v in counts.items()) + f", {len(filed)} alerts filed")
     return render(request, "travel.html", **{**page, "results": results}, counts=counts, versions=versions,
-                  filename=name, words=STATUS_WORDS)
+                  filename=name, words=STATUS_WORDS, filed=len(filed))
