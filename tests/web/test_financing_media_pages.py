@@ -25,10 +25,13 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import Engine
 
 from jointwatch import media
+from jointwatch.errors import InvalidInputError, MessageFormatError
 from jointwatch.network import SimulationSettings, TraceSettings, analyse, simulate
+from tests.network.conftest import tx, write_transactions
 from tests.web.conftest import Service, axe, sign_in
 
 DESIGNATED = "DSG-N1"
+LISTED_NAME = "TARAK BEN TAHER BEN FALEH OUNI HARZI"  # QDi.354 in the UN list of 2026-02-27
 
 
 @pytest.fixture(scope="module")
@@ -130,6 +133,31 @@ def test_trace_graph_map_findings_and_follow_the_money(service: Service, open_co
     assert response is not None and response.status == 404
 
 
+def test_trace_screens_holders(service: Service, open_console, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """As `network trace --screen`: an account whose holder is QDi.354's listed name is designated by
+    the service's screener, with no account id given, and its funders traced."""
+    rows = [tx("h1", 1, 900, "D1", "ACC-H", "de", "tn"), tx("h2", 2, 400, "D2", "ACC-H", "fr", "tn"),
+            tx("h3", 3, 50, "D3", "D4", "gb", "gb")]
+    for row in rows[:2]:
+        row["receiver_name"] = LISTED_NAME
+    path = write_transactions(tmp_path / "holders.csv", rows)
+    ann = open_console(service)
+    sign_in(ann, "ann")
+    page = ann.page
+    page.goto(service.origin + "/console/financing")
+    page.get_by_label("Transaction file").set_input_files(str(path))
+    page.get_by_label("Also designate accounts whose holder name matches the lists").check()
+    page.get_by_role("button", name="Trace").click()
+    expect(page).to_have_url(re.compile(r"/console/financing/trace$"))
+    match = page.locator("table.holder-matches tr.holder-match[data-account='ACC-H']")
+    expect(match).to_have_attribute("data-reference", "QDi.354")
+    expect(match).to_contain_text("un_sc")
+    expect(page.get_by_role("heading", name="Funding of ACC-H")).to_be_visible()
+    shown = set(page.locator("figure.funding-map g.funded").evaluate_all("gs => gs.map(g => g.classList[0])"))
+    assert shown == {"de", "fr"}
+    axe(page)
+
+
 def test_trace_refusals(service: Service, open_console, transactions) -> None:  # type: ignore[no-untyped-def]
     path = transactions["path"]
     assert isinstance(path, Path)
@@ -148,6 +176,23 @@ def test_trace_refusals(service: Service, open_console, transactions) -> None:  
     page.get_by_role("button", name="Trace").click()
     expect(page.locator("p.error")).to_contain_text("none of the designated accounts")
     expect(page.locator("p.error")).not_to_contain_text("/tmp")
+    # what a browser's date and number fields would not send: refused by the library's checks, never a crash
+    token = page.locator("input[name='csrf']").first.get_attribute("value") or ""
+    for name, value in (("since", "2024-01-01'; --"), ("lookback_days", "nan"), ("hops", "-1")):
+        sent = page.request.post(service.origin + "/console/financing", multipart={
+            "csrf": token, "designated": DESIGNATED, "transactions": upload, name: value})
+        assert sent.status == InvalidInputError.http_status, (name, sent.status)
+        assert "class=\"error\"" in sent.text()
+    # a file that is not a transaction file
+    sent = page.request.post(service.origin + "/console/financing", multipart={
+        "csrf": token, "designated": DESIGNATED,
+        "transactions": {"name": "x.csv", "mimeType": "text/csv", "buffer": b"\x00\xff garbage\n1,2\n"}})
+    assert sent.status == MessageFormatError.http_status and "x.csv: cannot read as csv" in sent.text()
+    assert "jointwatch-trace-" not in sent.text()
+    sent = page.request.post(service.origin + "/console/financing", multipart={
+        "csrf": token, "designated": DESIGNATED,
+        "transactions": {"name": "x.exe", "mimeType": "application/octet-stream", "buffer": b"MZ"}})
+    assert sent.status == InvalidInputError.http_status and ".csv or .parquet" in sent.text()
     # a screener may screen, not trace
     sam = open_console(service)
     sign_in(sam, "sam")

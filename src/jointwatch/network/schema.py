@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 
@@ -60,6 +61,14 @@ class TraceSettings:
             raise InvalidInputError(f"conduit_share must be in [0, 1], not {self.conduit_share}")
         if self.min_amount < 0:
             raise InvalidInputError(f"min_amount must not be negative, not {self.min_amount}")
+        for name in ("since", "until"):
+            value = getattr(self, name)
+            # checked here, not left to the engine's cast: a bad date is the caller's error, never a crash
+            try:
+                if value is not None:
+                    datetime.fromisoformat(value)
+            except ValueError:
+                raise InvalidInputError(f"{name} {value[:30]!r} is not a date (YYYY-MM-DD)") from None
 
 
 @cache

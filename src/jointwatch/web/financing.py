@@ -82,16 +82,23 @@ def settings_of(fields: dict[str, list[str]]) -> TraceSettings:
                          min_amount=_float(fields, "min_amount", 0.0))
 
 
-def _run(upload: Upload, designated: list[str], settings: TraceSettings, typologies: bool) -> Analysis:
-    """analyse() on the uploaded bytes, written to a private temporary file for DuckDB to read."""
+def _run(upload: Upload, designated: list[str], settings: TraceSettings, typologies: bool,
+         screener: Any = None) -> Analysis:
+    """analyse() on the uploaded bytes, written to a private temporary file for DuckDB to read; with
+    ``screener`` (the service's, as `--screen` opens the store's) holders the register matches are
+    designated too."""
     suffix = Path(upload.filename).suffix.lower()
     if suffix not in SUFFIXES:
         raise InvalidInputError(f"{upload.filename[:80]!r}: a transaction file is .csv or .parquet")
     with tempfile.TemporaryDirectory(prefix="jointwatch-trace-") as folder, _running:
         path = Path(folder) / f"transactions{suffix}"
         path.write_bytes(upload.data)
-        return analyse(path, designated, settings, engine_settings=ENGINE, rates=default_rates(),
-                       typologies=typologies)
+        try:
+            return analyse(path, designated, settings, engine_settings=ENGINE, rates=default_rates(),
+                           screener=screener, typologies=typologies)
+        except JointwatchError as refused:
+            # the server's temporary path means nothing to the user: the file is the one they chose
+            raise Refused(refused.http_status, str(refused).replace(str(path), Path(upload.filename).name)) from None
 
 
 def _form(request: Request, viewer: Viewer, status: int = 200, **context: Any) -> HTMLResponse:
@@ -114,24 +121,29 @@ async def run_trace(request: Request, viewer: Annotated[Viewer, Depends(viewer_o
     require(viewer, Right.DECIDE, "trace financing")
     sent = {k: v[0] for k, v in fields.items() if k != "csrf"}
     upload = files.get("transactions")
+    versions: dict[str, str] = {}
     try:
         if upload is None or not upload.data:
             raise InvalidInputError("choose a transaction file (.csv or .parquet) to trace")
         designated = account_ids(field(fields, "designated"))
-        if not designated:
-            raise InvalidInputError("give the designated account ids (comma-separated)")
+        screen = field(fields, "screen") == "on"
+        if not designated and not screen:
+            raise InvalidInputError("give the designated account ids (comma-separated), or screen the holders")
         settings = settings_of(fields)
         typologies = field(fields, "typologies") == "on"
-        analysis = await anyio.to_thread.run_sync(_run, upload, designated, settings, typologies)
-    except JointwatchError as refused:
-        await audit(request, viewer, "financing.trace", refused.http_status, summary=f"refused: {refused}"[:300])
-        # the server's temporary path means nothing to the user: the file is the one they chose
-        message = str(refused).replace(tempfile.gettempdir(), "…")
-        return _form(request, viewer, refused.http_status, error=message, sent=sent)
+        screener = None
+        if screen:  # fails closed as screening does: no usable list, no trace
+            screener, versions = await anyio.to_thread.run_sync(request.app.state.screeners.current)
+        analysis = await anyio.to_thread.run_sync(_run, upload, designated, settings, typologies, screener)
+    except (JointwatchError, Refused) as refused:
+        status = refused.http_status if isinstance(refused, JointwatchError) else refused.status
+        await audit(request, viewer, "financing.trace", status, summary=f"refused: {refused}"[:300])
+        return _form(request, viewer, status, error=str(refused), sent=sent)
     _traces(request)[viewer.member_id] = LastTrace(analysis, Path(upload.filename).name[:200], viewer.user.user,
                                                    datetime.now(UTC))
     trace = analysis.trace
-    await audit(request, viewer, "financing.trace", 200, subject={"designated": designated},
+    await audit(request, viewer, "financing.trace", 200, subject={"designated": designated, "screen": screen},
+                list_versions=versions or None,
                 summary=f"{trace.totals.get('traced', 0):,.2f} USD into {len(trace.designated)} designated accounts "
                         f"from {len(trace.originators)} originators in {len(trace.countries)} countries")
     return redirect("/financing/trace")
