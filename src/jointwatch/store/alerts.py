@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, and_, case, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, and_, func, insert, select, update
 
 from jointwatch.errors import ConflictError, InvalidInputError, NotFoundError
 from jointwatch.store.decisions import VERDICTS, record_decision
@@ -177,24 +177,29 @@ def alerts_page(engine: Engine, member_id: int, limit: int = ALERTS_PER_PAGE, be
     if assignee:
         query = query.where(alerts.c.assignee == assignee)
     if text and text.strip():
-        # each word must appear in the subject, in any case: "harzi tarak" finds "TARAK … HARZI"
+        # each word must appear in the subject, in any case: "harzi tarak" finds "TARAK … HARZI";
+        # SQLite's LIKE ignores case already (ASCII, as its lower() does), PostgreSQL needs ILIKE
+        insensitive = engine.dialect.name != "sqlite"
         for word in text.strip()[:_TEXT_MAX].split()[:8]:
-            escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            query = query.where(func.lower(alerts.c.subject).like(f"%{escaped}%", escape="\\"))
+            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            column = alerts.c.subject
+            query = query.where(column.ilike(f"%{escaped}%", escape="\\") if insensitive
+                                else column.like(f"%{escaped}%", escape="\\"))
     with engine.connect() as connection:
         return [_alert(r) for r in connection.execute(query.order_by(alerts.c.id.desc()).limit(limit))]
 
 
 def count_alerts_by_state(engine: Engine, member_id: int) -> dict[str, int]:
     """How many of the member's alerts are in each state (every state present, 0 when none)."""
-    state = case((alerts.c.decision.is_not(None), alerts.c.decision),
-                 (alerts.c.status == "withdrawn", "withdrawn"),
-                 (alerts.c.assignee.is_not(None), "assigned"), else_="open")
-    query = select(state, func.count()).where(alerts.c.member_id == member_id).group_by(state)
+    # grouped by the stored columns in the order of their index (ix_alerts_member_state), so the
+    # database counts from the index alone; the few groups are folded into states here
+    query = (select(alerts.c.decision, alerts.c.status, alerts.c.assignee, func.count())
+             .where(alerts.c.member_id == member_id)
+             .group_by(alerts.c.decision, alerts.c.status, alerts.c.assignee))
     counts = dict.fromkeys(ALERT_STATES, 0)
     with engine.connect() as connection:
-        for name, n in connection.execute(query):
-            counts[str(name)] = int(n)
+        for row in connection.execute(query):
+            counts[_state(row)] += int(row[3])
     return counts
 
 

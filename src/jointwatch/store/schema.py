@@ -308,6 +308,7 @@ alerts = Table(
     Index("ix_alerts_member_customer", "member_id", "customer_ref"),
     Index("ix_alerts_entity", "entity_id"),
     Index("ix_alerts_member_id", "member_id", "id"),
+    Index("ix_alerts_member_state", "member_id", "decision", "status", "assignee"),   # counts per state
 )
 
 # What happened to an alert after it was opened: assigned, unassigned, decided (opening and a

@@ -47,6 +47,7 @@ def upgrade() -> None:
     op.create_index("ix_alerts_member_customer", "alerts", ["member_id", "customer_ref"])
     op.create_index("ix_alerts_entity", "alerts", ["entity_id"])
     op.create_index("ix_alerts_member_id", "alerts", ["member_id", "id"])
+    op.create_index("ix_alerts_member_state", "alerts", ["member_id", "decision", "status", "assignee"])
     op.create_table(
         "alert_events",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
@@ -62,6 +63,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_alert_events_alert", table_name="alert_events")
     op.drop_table("alert_events")
+    op.drop_index("ix_alerts_member_state", table_name="alerts")
     op.drop_index("ix_alerts_member_id", table_name="alerts")
     op.drop_index("ix_alerts_entity", table_name="alerts")
     op.drop_index("ix_alerts_member_customer", table_name="alerts")
