@@ -12,7 +12,14 @@ from sqlalchemy import Engine, func, select
 
 from jointwatch.errors import ListFormatError, NotFoundError
 from jointwatch.sources import open_list
-from jointwatch.store import diff_versions, iter_entities, list_versions_of, load_list, show_entity
+from jointwatch.store import (
+    diff_versions,
+    iter_entities,
+    list_versions_of,
+    listing_versions,
+    load_list,
+    show_entity,
+)
 from jointwatch.store.schema import list_versions, statements, version_statements
 from tests.conftest import OFAC_2023_03, OFAC_2023_06, UN_FILE
 from tests.store.conftest import make_store
@@ -99,6 +106,34 @@ def test_diff_matches_an_independent_derivation(ofac_store: Engine) -> None:
     # and backwards, additions become removals
     back = diff_versions(ofac_store, "us_ofac_sdn", "2023-06-05", "2023-03-01")
     assert {c.reference for c in back.added} == set(old) - set(new)
+
+
+def test_one_listings_diff_is_its_part_of_the_whole(ofac_store: Engine) -> None:
+    whole = diff_versions(ofac_store, "us_ofac_sdn")
+    for kind in ("added", "removed", "changed"):
+        for change in getattr(whole, kind)[:5]:
+            part = diff_versions(ofac_store, "us_ofac_sdn", reference=change.reference)
+            assert (part.from_version, part.to_version) == (whole.from_version, whole.to_version)
+            assert getattr(part, kind) == [change]
+            assert len(part.added) + len(part.removed) + len(part.changed) == 1
+    unchanged = next(r for r in sorted(_raw(OFAC_2023_03)) if r not in {c.reference for c in whole.changed}
+                     and r not in {c.reference for c in whole.removed})
+    part = diff_versions(ofac_store, "us_ofac_sdn", reference=unchanged)
+    assert not (part.added or part.removed or part.changed)
+
+
+def test_listing_versions_says_which_versions_hold_each_statement(ofac_store: Engine) -> None:
+    versions = [v.version for v in list_versions_of(ofac_store, "us_ofac_sdn")]
+    whole = diff_versions(ofac_store, "us_ofac_sdn")
+    added, removed = whole.added[0].reference, whole.removed[0].reference
+    for ref, expected in ((added, [versions[1]]), (removed, [versions[0]])):
+        view = show_entity(ofac_store, ref, "us_ofac_sdn")[0]
+        held = listing_versions(ofac_store, "us_ofac_sdn", ref)
+        assert all(held[s.key] == expected for s in view.statements), ref
+    changed = whole.changed[0]
+    view = show_entity(ofac_store, changed.reference, "us_ofac_sdn")[0]
+    held = listing_versions(ofac_store, "us_ofac_sdn", changed.reference)
+    assert {tuple(held[s.key]) for s in view.statements} == {(versions[0],), (versions[1],), tuple(versions)}
 
 
 def test_diff_names_the_changed_fields(ofac_store: Engine) -> None:

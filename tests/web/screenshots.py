@@ -106,6 +106,28 @@ def take_travel_freezes(page: Page, origin: str, folder: Path) -> list[Path]:
     return shots
 
 
+def take_entity_lists(page: Page, origin: str, folder: Path, engine: Engine) -> list[Path]:
+    """Signed in as an analyst of agency-a: QDi.354's page with the partner entry agency-b released
+    to agency-a alone (its photograph placed on the map), then the lists in the store."""
+    from jointwatch.sharing import withdraw_entry  # noqa: PLC0415
+    from tests.web.test_entity_pages import released_entry  # noqa: PLC0415
+
+    shots = [folder / "console-entity.png", folder / "console-lists.png"]
+    entry, _ = released_entry(engine)
+    try:
+        page.goto(origin + "/console/entities/un_sc/QDi.354")
+        expect(page.locator("img.thumb")).to_be_visible()
+        # the top of the page: the entry, its evidence and map, the first statements (the whole is ~3,700 px)
+        page.screenshot(path=shots[0], full_page=True, clip={"x": 0, "y": 0, "width": 1366, "height": 1200})
+    finally:  # the entry would be a partner hit in every later screening of the name
+        assert entry.member_id is not None
+        withdraw_entry(engine, entry.ref, entry.member_id, "bob", "screenshot taken")
+    page.goto(origin + "/console/lists")
+    expect(page.locator("section.source[data-source='un_sc']")).to_be_visible()
+    page.screenshot(path=shots[1], full_page=True)
+    return shots
+
+
 def main(folder: Path = FOLDER) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["JOINTWATCH_CACHE"] = str(Path(tmp) / "cache")
@@ -119,6 +141,8 @@ def main(folder: Path = FOLDER) -> None:
                 page = browser.new_page(viewport={"width": 1366, "height": 768})
                 for path in (take(page, origin, folder) + take_financing_media(page, origin, folder, engine)
                              + take_travel_freezes(page, origin, folder)):
+                    print(path.relative_to(REPO) if path.is_relative_to(REPO) else path)
+                for path in take_entity_lists(page, origin, folder, engine):
                     print(path.relative_to(REPO) if path.is_relative_to(REPO) else path)
                 browser.close()
         finally:

@@ -14,14 +14,16 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import Engine
 
+from jointwatch.errors import NotFoundError
 from jointwatch.releasability import Labels
 from jointwatch.sharing import EntryInput, add_evidence, share_entry, withdraw_entry
 from jointwatch.sources import open_list
-from jointwatch.store import get_member, load_list, open_engine
+from jointwatch.store import StoredEntry, StoredEvidence, add_member, get_member, load_list, open_engine
 from tests.conftest import OFAC_2023_03, OFAC_2023_06, UN_FILE
 from tests.web.conftest import USERS, Service, axe, serve_console, sign_in, with_users
-from tests.web.screenshots import LISTED_NAME
+from tests.web.screenshots import LISTED_NAME, take_entity_lists
 
 ENTITY = "/console/entities/un_sc/QDi.354"
 SLOW = 180_000  # the first screening of UN + OFAC builds the index (ms)
@@ -100,7 +102,7 @@ def test_an_unknown_listing_is_not_found(service: Service, open_console) -> None
     assert answer is not None and answer.status == 404
 
 
-def _png(size: tuple[int, int] = (120, 80)) -> bytes:
+def png_of(size: tuple[int, int] = (120, 80)) -> bytes:
     from PIL import Image  # noqa: PLC0415
 
     out = io.BytesIO()
@@ -108,16 +110,27 @@ def _png(size: tuple[int, int] = (120, 80)) -> bytes:
     return out.getvalue()
 
 
-def test_partner_entries_only_where_released(service: Service, open_console) -> None:  # type: ignore[no-untyped-def]
-    engine = service.engine
-    agency_a, agency_b = get_member(engine, "agency-a"), get_member(engine, "agency-b")
+def released_entry(engine: Engine) -> tuple[StoredEntry, StoredEvidence]:
+    """agency-b shares QDi.354's listed name with agency-a alone (TLP:AMBER, consent before action),
+    with a photograph its world file places: the 120×80 image's centre pixel (59.5, 39.5) at
+    36.405 N, 10.595 E, near Tunis."""
+    try:
+        agency_b = get_member(engine, "agency-b")
+    except NotFoundError:
+        agency_b = add_member(engine, "agency-b")
+    agency_a = get_member(engine, "agency-a")
     entry = share_entry(engine, agency_b.id, "bob", EntryInput("Person", {"name": [LISTED_NAME],
                                                                          "birthDate": ["1982-05-03"]}),
                         Labels("members", (agency_a.id,), "amber", ("consent-before-action",),
                                "joint investigation 2026/4"))
-    # a world file placing the 120×80 image: its centre pixel (59.5, 39.5) at 36.405 N, 10.595 E (near Tunis)
-    evidence = add_evidence(engine, entry.ref, agency_b.id, "bob", "overflight.png", _png(),
+    evidence = add_evidence(engine, entry.ref, agency_b.id, "bob", "overflight.png", png_of(),
                             description="overflight of the address", world_file=b"0.01\n0\n0\n-0.01\n10.0\n36.8\n")
+    return entry, evidence
+
+
+def test_partner_entries_only_where_released(service: Service, open_console) -> None:  # type: ignore[no-untyped-def]
+    engine = service.engine
+    entry, evidence = released_entry(engine)
     try:
         ann = open_console(service)
         sign_in(ann, "ann")
@@ -156,7 +169,8 @@ def test_partner_entries_only_where_released(service: Service, open_console) -> 
         answer = sam.page.goto(thumbnail_url)
         assert answer is not None and answer.status == 403
     finally:
-        withdraw_entry(engine, entry.ref, agency_b.id, "bob", "test over")  # other tests screen this name
+        # other tests screen this name
+        withdraw_entry(engine, entry.ref, get_member(engine, "agency-b").id, "bob", "test over")
 
 
 def test_lists_and_the_diff_of_two_versions(ofac_service: Service, open_console, expected_diff) -> None:  # type: ignore[no-untyped-def]
@@ -197,8 +211,8 @@ def test_lists_and_the_diff_of_two_versions(ofac_service: Service, open_console,
         expect(row.locator("ul.field-changes")).to_contain_text(f"{name}:")
     axe(page)
 
-    row.get_by_role("link", name=ref).click()
-    expect(page).to_have_url(f"{ofac_service.origin}/console/entities/us_ofac_sdn/{ref}", timeout=SLOW)
+    row.get_by_role("link", name=ref).click(timeout=SLOW)   # its partner entries: the first screening of OFAC
+    expect(page).to_have_url(f"{ofac_service.origin}/console/entities/us_ofac_sdn/{ref}")
     change = page.locator("table.changes tr.change")
     expect(change).to_have_count(1)
     expect(change).to_contain_text("2023-03-01")
@@ -218,3 +232,11 @@ def test_lists_page_of_an_empty_store(empty_service: Service, open_console) -> N
     watched.page.get_by_role("link", name="Lists").click()
     expect(watched.page.locator("main")).to_contain_text("The store holds no lists yet")
     axe(watched.page)
+
+
+def test_screenshots_of_the_entity_and_lists_pages(service: Service, open_console, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    watched = open_console(service)
+    sign_in(watched, "ann")
+    shots = take_entity_lists(watched.page, service.origin, tmp_path, service.engine)
+    assert [p.name for p in shots] == ["console-entity.png", "console-lists.png"]
+    assert all(p.read_bytes().startswith(b"\x89PNG") for p in shots)

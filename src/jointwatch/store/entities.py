@@ -13,8 +13,8 @@ from sqlalchemy import Engine, or_, select
 from jointwatch.errors import NotFoundError
 from jointwatch.sources import dataset_for
 from jointwatch.store.load import statement_key
-from jointwatch.store.schema import list_versions, statements, version_statements
-from jointwatch.store.versions import DEPENDENT_SCHEMATA, latest_versions
+from jointwatch.store.schema import statements, version_statements
+from jointwatch.store.versions import DEPENDENT_SCHEMATA, latest_versions, list_versions_of, listing_rows
 
 
 @dataclass(frozen=True)
@@ -124,18 +124,14 @@ def one_listing(engine: Engine, reference: str, source: str | None = None) -> En
 def listing_versions(engine: Engine, source: str, reference: str) -> dict[str, list[str]]:
     """The list versions that hold each statement of one listing (by ``StatementView.key``),
     oldest publication first: first and last seen say when, this says in which publications."""
-    query = (
-        select(version_statements.c.statement_id, list_versions.c.version)
-        .join(list_versions, list_versions.c.id == version_statements.c.version_id)
-        .join(statements, statements.c.id == version_statements.c.statement_id)
-        .where(statements.c.source == source, statements.c.reference == reference)
-        .order_by(list_versions.c.published, list_versions.c.id)
-    )
-    held: dict[str, list[str]] = {}
+    versions = list_versions_of(engine, source)
     with engine.connect() as connection:
-        for row in connection.execute(query):
-            held.setdefault(row.statement_id, []).append(row.version)
-    return held
+        _, held = listing_rows(connection, source, reference, [v.id for v in versions])
+    out: dict[str, list[str]] = {}
+    for v in versions:
+        for statement_id in held[v.id]:
+            out.setdefault(statement_id, []).append(v.version)
+    return out
 
 
 def iter_entities(engine: Engine, source: str, version_id: int | None = None) -> Iterator[StatementEntity]:

@@ -108,9 +108,8 @@ class ListDiff:
     changed: list[EntityChange]
 
 
-def _only_in(connection: Connection, version_id: int, other_id: int,
-             reference: str | None = None) -> list:  # type: ignore[type-arg]
-    """Statements held by one version and not by the other (of one listing, if ``reference``)."""
+def _only_in(connection: Connection, version_id: int, other_id: int) -> list:  # type: ignore[type-arg]
+    """Statements held by one version and not by the other."""
     other = aliased(version_statements)
     query = (
         select(statements)
@@ -119,20 +118,33 @@ def _only_in(connection: Connection, version_id: int, other_id: int,
         .where(~exists().where(and_(other.c.version_id == other_id,
                                     other.c.statement_id == version_statements.c.statement_id)))
     )
-    if reference is not None:
-        query = query.where(statements.c.reference == reference)
     return list(connection.execute(query))
 
 
-def _references(connection: Connection, version_id: int, reference: str | None = None) -> set[str]:
+def _references(connection: Connection, version_id: int) -> set[str]:
     query = (
         select(statements.c.reference).distinct()
         .join(version_statements, version_statements.c.statement_id == statements.c.id)
         .where(version_statements.c.version_id == version_id)
     )
-    if reference is not None:
-        query = query.where(statements.c.reference == reference)
     return {row.reference for row in connection.execute(query)}
+
+
+def listing_rows(connection: Connection, source: str, reference: str,
+                 version_ids: list[int]) -> tuple[list, dict[int, set[str]]]:  # type: ignore[type-arg]
+    """One listing's statements and, per version, the ids of those it holds: read by the
+    listing's reference and the versions' keys, never by scanning a whole version."""
+    rows = list(connection.execute(select(statements).where(statements.c.source == source,
+                                                            statements.c.reference == reference)))
+    ids = [row.id for row in rows]
+    held: dict[int, set[str]] = {}
+    for version_id in version_ids:
+        held[version_id] = set()
+        for i in range(0, len(ids), 500):
+            held[version_id] |= {r.statement_id for r in connection.execute(
+                select(version_statements.c.statement_id).where(version_statements.c.version_id == version_id,
+                                                                version_statements.c.statement_id.in_(ids[i:i + 500])))}
+    return rows, held
 
 
 DEPENDENT_SCHEMATA = frozenset({"Sanction", "Address", "Passport", "Identification"})
@@ -176,10 +188,17 @@ def diff_versions(engine: Engine, source: str, from_label: str | None = None,
     else:
         from_v = resolve_version(engine, source, from_label)
     with engine.connect() as connection:
-        gained = _only_in(connection, to_v.id, from_v.id, reference)
-        lost = _only_in(connection, from_v.id, to_v.id, reference)
-        before = _references(connection, from_v.id, reference)
-        after = _references(connection, to_v.id, reference)
+        if reference is None:
+            gained = _only_in(connection, to_v.id, from_v.id)
+            lost = _only_in(connection, from_v.id, to_v.id)
+            before = _references(connection, from_v.id)
+            after = _references(connection, to_v.id)
+        else:  # the same diff, of the listing's own statements only
+            rows, held = listing_rows(connection, source, reference, [from_v.id, to_v.id])
+            gained = [r for r in rows if r.id in held[to_v.id] and r.id not in held[from_v.id]]
+            lost = [r for r in rows if r.id in held[from_v.id] and r.id not in held[to_v.id]]
+            before = {reference} if held[from_v.id] else set()
+            after = {reference} if held[to_v.id] else set()
         by_ref: dict[str, EntityChange] = {}
         fields: dict[str, dict[str, FieldChange]] = defaultdict(dict)
         refs = {row.reference for row in gained} | {row.reference for row in lost}

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Annotated
 
 import anyio
+import numpy as np
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -115,11 +116,14 @@ def partner_matches(screener: Screener, view: EntityView, member_id: int) -> lis
             if s.value not in names:
                 names.append(s.value)
     best: dict[str, Match] = {}
+    # the official listings are hidden (``visible``): only partner entries are looked for, so the
+    # official index costs no scoring; the partner entries are masked by releasability as ever
+    no_listing = np.zeros(len(screener.index), dtype=bool)
     for name in names[:MAX_NAMES]:
         query = query_of(view, name)
         if query is None:
             continue
-        for match in screener.screen(query, screener.threshold, 10, member_id):
+        for match in screener.screen(query, screener.threshold, 10, member_id, visible=no_listing):
             if match.shared is not None and (match.reference not in best or match.score > best[match.reference].score):
                 best[match.reference] = match
     return sorted(best.values(), key=lambda m: (-m.score, m.reference))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import lru_cache
 from typing import Annotated, Literal
 
 import anyio
@@ -19,7 +20,7 @@ from fastapi.responses import HTMLResponse
 from jointwatch.api import Right
 from jointwatch.errors import JointwatchError
 from jointwatch.screening import ListPolicy, OnStale, check_lists, last_confirmed
-from jointwatch.store import EntityChange, VersionInfo, diff_versions, list_versions_of
+from jointwatch.store import Engine, EntityChange, ListDiff, VersionInfo, diff_versions, list_versions_of
 from jointwatch.web.pages import Refused, audit, render, require, viewer_of
 from jointwatch.web.sessions import Viewer
 
@@ -53,6 +54,20 @@ def sources_of(versions: list[VersionInfo], policy: ListPolicy) -> list[SourceLi
     return out
 
 
+@lru_cache(maxsize=8)
+def _diff(engine: Engine, source: str, from_label: str | None, to_label: str | None,
+          loaded: tuple[int, ...]) -> ListDiff:
+    return diff_versions(engine, source, from_label, to_label)
+
+
+def diff_of(engine: Engine, source: str, from_label: str | None, to_label: str | None,
+            versions: list[VersionInfo]) -> ListDiff:
+    """``diff_versions``, kept for the next page: a version's statements never change once loaded,
+    so the diff of two labels holds while the source's versions are the same (``loaded``, the
+    key, changes when one is loaded, and with it what "newest" means). An OFAC diff costs ~2 s."""
+    return _diff(engine, source, from_label, to_label, tuple(v.id for v in versions))
+
+
 @router.get("/lists", response_class=HTMLResponse)
 async def lists(request: Request, viewer: Annotated[Viewer, Depends(viewer_of)]) -> HTMLResponse:
     """Every loaded source with its versions, as GET /lists and `jointwatch lists show`."""
@@ -80,8 +95,8 @@ async def diff(source: Annotated[str, Path(min_length=1, max_length=64)], reques
         await audit(request, viewer, "lists.diff", 404, subject={"source": source}, summary="no such source")
         raise Refused(404, f"No versions of source {source!r} are loaded.")
     try:
-        result = await anyio.to_thread.run_sync(lambda: diff_versions(engine, source, from_label or None,
-                                                                      to_label or None))
+        result = await anyio.to_thread.run_sync(diff_of, engine, source, from_label or None, to_label or None,
+                                                versions)
     except JointwatchError as refused:
         await audit(request, viewer, "lists.diff", refused.http_status, subject={"source": source},
                     summary=f"refused: {refused}")
