@@ -8,12 +8,14 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Engine
 
-from jointwatch.errors import ConflictError, InvalidInputError
+from jointwatch.errors import ConflictError, InvalidInputError, MessageFormatError
+from jointwatch.payments import Payment, read_payment_text
 from jointwatch.payments.freeze import export_csv
 from jointwatch.payments.model import UnreadMessage
 from jointwatch.payments.reader import read_payments
 from jointwatch.payments.screening import PaymentDecision, PaymentScreener
 from jointwatch.screening import Screener
+from jointwatch.store import add_member
 from jointwatch.store.freeze import freeze_asset, get_asset, list_assets, listing_regimes, release_asset, totals
 from tests.conftest import FIXTURES
 
@@ -95,3 +97,28 @@ def test_freeze_register_history_and_totals(register: Engine) -> None:
     assert totals(list_assets(register), "country") == {("DE", "EUR"): Decimal("12000.00")}
     exported = export_csv(list_assets(register))
     assert "QDi.354" in exported and "DE-BBK-2023-17" in exported and "delisted" in exported
+
+
+def test_register_pages_by_key_and_totals_without_history(register: Engine) -> None:
+    member = add_member(register, "paging-member").id
+    made = [freeze_asset(register, holder=f"Holder {i}", account=f"ACC{i}", institution="BANK",
+                         amount=Decimal("10.05"), currency=("EUR", "USD")[i % 2], frozen_on=date(2023, 6, 5),
+                         source="un_sc", reference="QDi.354", regime="Al-Qaida", country="TN", reason="test",
+                         member_id=member) for i in range(5)]
+    first = list_assets(register, member, limit=2)
+    later = list_assets(register, member, after=first[-1].id, limit=2)
+    last = list_assets(register, member, after=later[-1].id, limit=2)
+    assert [a.id for a in first + later + last] == [a.id for a in made]
+    bare = list_assets(register, member, with_history=False)
+    assert all(not a.history for a in bare) and all(len(a.history) == 1 for a in list_assets(register, member))
+    # exact and per currency: 3 × 10.05 EUR and 2 × 10.05 USD, never one sum of both
+    assert totals(bare, "source") == {("un_sc", "EUR"): Decimal("30.15"), ("un_sc", "USD"): Decimal("20.10")}
+    assert totals(bare, "member") == totals(list_assets(register, member), "member")
+
+
+def test_payment_text_is_named_as_the_sender_knows_it() -> None:
+    items = read_payment_text((SAMPLES / "mt103_sample.fin").read_text(encoding="utf-8"), "upload.fin")
+    assert [i.source for i in items if isinstance(i, Payment)] == ["upload.fin", "upload.fin"]
+    assert [i.path for i in items if isinstance(i, UnreadMessage)] == ["upload.fin"]
+    with pytest.raises(MessageFormatError, match="upload.fin.*neither ISO 20022"):
+        read_payment_text("not a payment", "upload.fin")

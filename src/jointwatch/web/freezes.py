@@ -65,7 +65,7 @@ def _date(text: str) -> date | None:
 async def _register(request: Request, viewer: Viewer, after: int | None, status_code: int = 200,
                     **extra: Any) -> HTMLResponse:
     engine = request.app.state.engine
-    everything = await anyio.to_thread.run_sync(lambda: list_assets(engine, viewer.member_id))
+    everything = await anyio.to_thread.run_sync(lambda: list_assets(engine, viewer.member_id, with_history=False))
     page = await anyio.to_thread.run_sync(lambda: list_assets(engine, viewer.member_id, after=after,
                                                               limit=PER_PAGE + 1))
     shown, more = page[:PER_PAGE], len(page) > PER_PAGE
