@@ -5,20 +5,22 @@ What is measured:
 - A temporary SQLite store is loaded with the real UN consolidated list and the OFAC SDN list
   (2023-06-05); one member gets a console user (an analyst) and ``--decisions`` decisions
   (100,000 by default, written straight into the table: the store has no bulk call, and
-  these rows only need to exist). ``jointwatch serve`` is started as a subprocess on a free
-  loopback port; the clock starts once ``/health`` answers and the user has signed in.
+  these rows only need to exist), and ``--alerts`` alerts (100,000 by default, straight into
+  the table too: origins customer, payment and traveller, one in five assigned, one in ten
+  decided, one in twenty withdrawn, every subject a distinct name). ``jointwatch serve`` is
+  started as a subprocess on a free loopback port; the clock starts once ``/health`` answers
+  and the user has signed in.
 - One client (``httpx``, one connection, the session cookie) asks each page ``--requests``
   times after two untimed warm-ups: the sign-in form, the screening form, a screening (listed
   names from the store, misspelt, and innocent names, cycled), the newest page of decisions
-  and a page deep in them (``?before=``, paged by key). Latency is the client's wall time per
+  and a page deep in them (``?before=``, paged by key); the alerts queue's first page (with the
+  counts per state it shows), a filtered page (open payment alerts whose subject holds a word),
+  a page deep in the queue, and one alert's page. Latency is the client's wall time per
   request (send to body read). Any answer but the page's usual status is an error.
-
-Not measured yet: the alerts queue (issue 18 has no alerts page so far), so "100,000 alerts"
-stands here as 100,000 decisions on the page that lists them.
 
 Target (issue 18): every page under 300 ms (p99 is printed beside p50 and p95).
 
-    python benchmarks/bench_console.py [--requests 200] [--decisions 100000]
+    python benchmarks/bench_console.py [--requests 200] [--decisions 100000] [--alerts 100000]
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from sqlalchemy import insert
 from jointwatch.network import SimulationSettings, simulate
 from jointwatch.sources import open_list
 from jointwatch.store import add_console_user, add_member, iter_entities, latest_versions, load_list, open_engine
-from jointwatch.store.schema import decisions
+from jointwatch.store.schema import alerts, decisions
 from jointwatch.web import hash_password
 
 LISTS = Path(__file__).resolve().parents[2] / "shared" / "data" / "lists"
@@ -71,7 +73,29 @@ def _names(engine, count: int = 40) -> list[str]:  # type: ignore[no-untyped-def
     return [*captions, *misspelt, *INNOCENT]
 
 
-def _store(folder: Path, how_many: int) -> Path:
+def _alert_rows(member_id: int, how_many: int, now: datetime) -> list[dict[str, object]]:
+    origins = ("customer", "payment", "traveller")
+    rows = []
+    for n in range(how_many):
+        origin = origins[n % 3]
+        decided = n % 10 == 0
+        rows.append({
+            "member_id": member_id, "customer_ref": f"c-{n}" if origin == "customer" else None,
+            "entity_id": "un-sc-QDi.354", "source": "un_sc", "reference": "QDi.354",
+            "caption": "TARAK BEN TAHER BEN FALEH OUNI HARZI", "listed_name": "TARAK BEN TAHER BEN FALEH OUNI HARZI",
+            "kind": "name", "score": 0.9, "list_version": "2026-02-27", "explanation": None,
+            "status": "withdrawn" if n % 20 == 7 else "open", "reason": None,
+            "run_id": 1 if origin == "customer" else None,
+            "created_at": now, "withdrawn_at": None, "originator": None, "tlp": None, "handling": None,
+            "origin": origin, "subject": f"Subject {n} {INNOCENT[n % len(INNOCENT)]}", "subject_key": f"{n:032x}",
+            "subject_birth_date": None, "origin_ref": f"{origin}-{n}", "assignee": "bench" if n % 5 == 1 else None,
+            "decision": "false_positive" if decided else None, "decided_by": "bench" if decided else None,
+            "decided_at": now if decided else None, "decision_reason": "bench" if decided else None,
+            "decision_id": None})
+    return rows
+
+
+def _store(folder: Path, how_many: int, how_many_alerts: int) -> Path:
     path = folder / "console.db"
     engine = open_engine(str(path), create=True)
     for file, fmt in ((UN_FILE, "un"), (OFAC_FILE, "ofac-sdn")):
@@ -86,6 +110,9 @@ def _store(folder: Path, how_many: int) -> Path:
     with engine.begin() as connection:
         for start in range(0, len(rows), 10_000):
             connection.execute(insert(decisions), rows[start:start + 10_000])
+        queue = _alert_rows(member.id, how_many_alerts, now)
+        for start in range(0, len(queue), 10_000):
+            connection.execute(insert(alerts), queue[start:start + 10_000])
     engine.dispose()
     return path
 
@@ -127,12 +154,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--decisions", type=int, default=100_000)
+    parser.add_argument("--alerts", type=int, default=100_000)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench_console_"))
     service = None
     try:
-        print(f"store: UN + OFAC SDN 2023-06-05, {args.decisions:,} decisions …", file=sys.stderr)
-        path = _store(folder, args.decisions)
+        print(f"store: UN + OFAC SDN 2023-06-05, {args.decisions:,} decisions, {args.alerts:,} alerts …",
+              file=sys.stderr)
+        path = _store(folder, args.decisions, args.alerts)
         engine = open_engine(str(path))
         names = _names(engine)
         versions = {s: i.version for s, i in latest_versions(engine).items()}
@@ -163,6 +192,7 @@ def main() -> None:
             assert csrf, "not signed in"
             first = client.get("/console/decisions")
             deep = max(1, args.decisions // 2)
+            deep_alert = max(1, args.alerts // 2)
             pages = [
                 ("GET /console/login", lambda n: client.get("/console/login"), 200),
                 ("GET /console/screen", lambda n: client.get("/console/screen"), 200),
@@ -171,6 +201,14 @@ def main() -> None:
                 ("GET /console/decisions", lambda n: client.get("/console/decisions"), 200),
                 (f"GET /console/decisions?before={deep}",
                  lambda n: client.get(f"/console/decisions?before={deep}"), 200),
+                ("GET /console/alerts", lambda n: client.get("/console/alerts"), 200),
+                ("GET /console/alerts?state=open&origin=payment&q=…",
+                 lambda n: client.get("/console/alerts", params={"state": "open", "origin": "payment",
+                                                                 "q": INNOCENT[n % len(INNOCENT)].split()[0]}), 200),
+                (f"GET /console/alerts?before={deep_alert}",
+                 lambda n: client.get(f"/console/alerts?before={deep_alert}"), 200),
+                ("GET /console/alerts/{id}",
+                 lambda n: client.get(f"/console/alerts/{1 + (n * 7919) % max(1, args.alerts)}"), 200),
             ]
             assert first.status_code == 200
             pages += _financing_media_pages(client, csrf.group(1), folder)
