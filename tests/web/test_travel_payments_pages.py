@@ -221,8 +221,10 @@ def test_freeze_totals_history_and_isolation(service: Service, open_console) -> 
     # another member: not found, and not in its register or totals
     other: Watched = open_console(service)
     sign_in(other, "bob")
-    answer = other.page.goto(asset_url)
-    assert answer is not None and answer.status == 404
+    freezes = f"{service.origin}/console/freezes"
+    for url in (asset_url, f"{freezes}/not-a-number", f"{freezes}/{'9' * 5000}"):
+        answer = other.page.goto(url)
+        assert answer is not None and answer.status == 404, url
     other.page.goto(service.origin + "/console/freezes")
     expect(other.page.locator("tr.asset").filter(has_text=LISTED_NAME)).to_have_count(0)
     asset_id = asset_url.rsplit("/", 1)[1]

@@ -112,6 +112,13 @@ async def freeze(request: Request, viewer: Annotated[Viewer, Depends(viewer_of)]
     return redirect(f"/freezes/{asset.id}")
 
 
+def _number(asset_id: str) -> int:
+    """An asset's number from the URL; anything else is "not found", a page and not the API's 422."""
+    if len(asset_id) > 19 or not asset_id.isascii() or not asset_id.isdigit() or not 1 <= int(asset_id) <= 2**62:
+        raise Refused(404, f"no frozen asset {asset_id[:40]!r}")
+    return int(asset_id)
+
+
 async def _asset_of(request: Request, viewer: Viewer, asset_id: int, action: str) -> FrozenAsset:
     try:
         return await anyio.to_thread.run_sync(get_asset, request.app.state.engine, asset_id, viewer.member_id)
@@ -121,30 +128,26 @@ async def _asset_of(request: Request, viewer: Viewer, asset_id: int, action: str
 
 
 @router.get("/freezes/{asset_id}", response_class=HTMLResponse)
-async def asset_page(request: Request, asset_id: int,
+async def asset_page(request: Request, asset_id: str,
                      viewer: Annotated[Viewer, Depends(viewer_of)]) -> HTMLResponse:
     """One of the member's assets with its history and the release form."""
     require(viewer, Right.DECIDE, "read the freeze register")
-    if not 1 <= asset_id <= 2**62:
-        raise Refused(404, f"no frozen asset {asset_id}")
-    asset = await _asset_of(request, viewer, asset_id, "freeze.read")
+    asset = await _asset_of(request, viewer, _number(asset_id), "freeze.read")
     await audit(request, viewer, "freeze.read", 200, summary=f"frozen asset {asset.id}")
     return render(request, "freeze.html", viewer=viewer, asset=asset, money=money, words=STATUS_WORDS, error=None)
 
 
 @router.post("/freezes/{asset_id}/release", response_class=HTMLResponse)
-async def release(request: Request, asset_id: int, viewer: Annotated[Viewer, Depends(viewer_of)]) -> Response:
+async def release(request: Request, asset_id: str, viewer: Annotated[Viewer, Depends(viewer_of)]) -> Response:
     """Release part of the asset under a licence, or all of it, as POST /freeze/{id}/release does."""
     fields = await form_of(request, viewer.csrf)
     require(viewer, Right.DECIDE, "release frozen assets")
-    if not 1 <= asset_id <= 2**62:
-        raise Refused(404, f"no frozen asset {asset_id}")
-    asset = await _asset_of(request, viewer, asset_id, "freeze.release")
+    asset = await _asset_of(request, viewer, _number(asset_id), "freeze.release")
     reason, licence, amount_text = field(fields, "reason"), field(fields, "licence"), field(fields, "amount")
     try:
         amount = _amount(amount_text) if amount_text else None
         released = await anyio.to_thread.run_sync(lambda: release_asset(
-            request.app.state.engine, asset_id, reason, amount, licence or None, member_id=viewer.member_id,
+            request.app.state.engine, asset.id, reason, amount, licence or None, member_id=viewer.member_id,
             by_user=viewer.user.user))
     except (Refused, JointwatchError) as refused:
         status = refused.status if isinstance(refused, Refused) else refused.http_status
@@ -155,4 +158,4 @@ async def release(request: Request, asset_id: int, viewer: Annotated[Viewer, Dep
     await audit(request, viewer, "freeze.release", 200,
                 summary=f"frozen asset {released.id}: {released.status}, {released.frozen_amount} "
                         f"{released.currency} frozen")
-    return redirect(f"/freezes/{asset_id}")
+    return redirect(f"/freezes/{asset.id}")
