@@ -17,6 +17,9 @@ What is measured:
   counts per state it shows), a filtered page (open payment alerts whose subject holds a word),
   a page deep in the queue, and one alert's page. Latency is the client's wall time per
   request (send to body read). Any answer but the page's usual status is an error.
+- The register's pages: QDi.354's and an OFAC listing's entity pages, the lists, and the OFAC
+  SDN diff from 2023-03-01 (loaded too, before 2023-06-05) to 2023-06-05: its first page and one
+  deep in the added listings (the diff is computed once, then kept for the next page).
 
 Target (issue 18): every page under 300 ms (p99 is printed beside p50 and p95).
 
@@ -52,6 +55,7 @@ from jointwatch.web import hash_password
 LISTS = Path(__file__).resolve().parents[2] / "shared" / "data" / "lists"
 UN_FILE = LISTS / "un_consolidated_2026-02-27.xml"
 OFAC_FILE = LISTS / "ofac_sdn_2023-06-05.csv"
+OFAC_EARLIER = LISTS / "ofac_sdn_2023-03-01.csv"  # a version before it: the list diff page
 TARGET_MS = 300.0
 PASSWORD = "benchmark passphrase of five words"
 INNOCENT = ["Maria Gonzalez Fernandez", "John Smith", "Anna Kowalska", "Pieter van der Berg", "Hiroshi Tanaka",
@@ -98,7 +102,7 @@ def _alert_rows(member_id: int, how_many: int, now: datetime) -> list[dict[str, 
 def _store(folder: Path, how_many: int, how_many_alerts: int) -> Path:
     path = folder / "console.db"
     engine = open_engine(str(path), create=True)
-    for file, fmt in ((UN_FILE, "un"), (OFAC_FILE, "ofac-sdn")):
+    for file, fmt in ((UN_FILE, "un"), (OFAC_EARLIER, "ofac-sdn"), (OFAC_FILE, "ofac-sdn")):
         load_list(engine, open_list(file, fmt))
     member = add_member(engine, "bench-agency")
     add_console_user(engine, member.id, "bench", "analyst", hash_password(PASSWORD))
@@ -134,6 +138,18 @@ def _financing_media_pages(client: httpx.Client, csrf: str, folder: Path) -> lis
             ("GET /console/media", lambda n: client.get("/console/media"), 200)]
 
 
+def _register_pages(client: httpx.Client) -> list[tuple[str, Any, int]]:
+    """An entity's page (its statements, versions and changes, and the partner entries its names
+    match), the lists, and the OFAC SDN diff (its first page, and one deep in the added listings)."""
+    return [("GET /console/entities/un_sc/QDi.354", lambda n: client.get("/console/entities/un_sc/QDi.354"), 200),
+            ("GET /console/entities/us_ofac_sdn/15038",
+             lambda n: client.get("/console/entities/us_ofac_sdn/15038"), 200),
+            ("GET /console/lists", lambda n: client.get("/console/lists"), 200),
+            ("GET /console/lists/us_ofac_sdn/diff", lambda n: client.get("/console/lists/us_ofac_sdn/diff"), 200),
+            ("GET /console/lists/us_ofac_sdn/diff?kind=added&offset=700",
+             lambda n: client.get("/console/lists/us_ofac_sdn/diff?kind=added&offset=700"), 200)]
+
+
 def _timed(client: httpx.Client, requests: int, ask, expected: int) -> list[float]:  # type: ignore[no-untyped-def]
     times, errors = [], 0
     for n in range(requests + 2):
@@ -159,7 +175,7 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench_console_"))
     service = None
     try:
-        print(f"store: UN + OFAC SDN 2023-06-05, {args.decisions:,} decisions, {args.alerts:,} alerts …",
+        print(f"store: UN + OFAC SDN 2023-03-01 and 2023-06-05, {args.decisions:,} decisions, {args.alerts:,} alerts …",
               file=sys.stderr)
         path = _store(folder, args.decisions, args.alerts)
         engine = open_engine(str(path))
@@ -212,6 +228,7 @@ def main() -> None:
             ]
             assert first.status_code == 200
             pages += _financing_media_pages(client, csrf.group(1), folder)
+            pages += _register_pages(client)
             print(f"lists: {', '.join(f'{s} {v}' for s, v in versions.items())}; {args.requests} requests per page, "
                   f"one client, loopback")
             print(f"| page | p50 ms | p95 ms | p99 ms | max ms | under {TARGET_MS:.0f} ms |")
