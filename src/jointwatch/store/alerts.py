@@ -27,6 +27,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, and_, func, insert, se
 from jointwatch.errors import ConflictError, InvalidInputError, NotFoundError
 from jointwatch.store.decisions import VERDICTS, record_decision
 from jointwatch.store.schema import alert_events, alerts, api_keys, console_users
+from jointwatch.text import storable
 
 ORIGINS: tuple[str, ...] = ("customer", "payment", "traveller", "job")
 ALERT_STATES: tuple[str, ...] = ("open", "assigned", "true_positive", "false_positive", "withdrawn")
@@ -163,6 +164,9 @@ def alerts_page(engine: Engine, member_id: int, limit: int = ALERTS_PER_PAGE, be
     """The member's alerts newest first, at most ``limit``, only those older than alert
     ``before`` when given (paged by key: a deep page costs what the first does), filtered by
     state (``STATE_FILTERS``), origin, source, assignee and words of the subject."""
+    for name, value in (("source", source), ("assignee", assignee), ("the subject's words", text)):
+        if value:
+            storable(name, value)   # a NUL would be a database error on PostgreSQL, not "no alert"
     query = select(alerts).where(alerts.c.member_id == member_id)
     if before is not None:
         query = query.where(alerts.c.id < before)

@@ -66,9 +66,12 @@ async def alerts(request: Request, viewer: Annotated[Viewer, Depends(viewer_of)]
     engine = request.app.state.engine
     if assignee == "me":
         assignee = viewer.user.user
-    found = await anyio.to_thread.run_sync(lambda: alerts_page(
-        engine, viewer.member_id, ALERTS_PER_PAGE + 1, before, state=state or None, origin=origin or None,
-        source=source.strip() or None, assignee=assignee.strip() or None, text=q or None))
+    try:
+        found = await anyio.to_thread.run_sync(lambda: alerts_page(
+            engine, viewer.member_id, ALERTS_PER_PAGE + 1, before, state=state or None, origin=origin or None,
+            source=source.strip() or None, assignee=assignee.strip() or None, text=q or None))
+    except JointwatchError as refused:
+        raise Refused(refused.http_status, str(refused)) from None
     counts = await anyio.to_thread.run_sync(count_alerts_by_state, engine, viewer.member_id)
     shown = found[:ALERTS_PER_PAGE]
     filters = {"state": state, "origin": origin, "source": source, "assignee": assignee, "q": q}

@@ -60,9 +60,9 @@ class AlertDecisionRequest(BaseModel):
 @router.get("/alerts", response_model=AlertPage, responses=PROBLEM_RESPONSES)
 def alerts(request: Request, caller: Annotated[Caller, Depends(authorize("alert.read", Right.DECIDE))],
            state: StateFilter | None = None, origin: OriginFilter | None = None,
-           source: Annotated[str | None, Query(max_length=64)] = None,
-           assignee: Annotated[str | None, Query(max_length=128, description="A user, or \"me\".")] = None,
-           q: Annotated[str | None, Query(max_length=200, description="Words of the subject.")] = None,
+           source: Annotated[Text | None, Query(max_length=64)] = None,
+           assignee: Annotated[Text | None, Query(max_length=128, description="A user, or \"me\".")] = None,
+           q: Annotated[Text | None, Query(max_length=200, description="Words of the subject.")] = None,
            before: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
            limit: Annotated[int, Query(ge=1, le=500)] = ALERTS_PER_PAGE) -> AlertPage:
     """The member's alerts newest first, a page at a time (paged by key), filtered by state,
