@@ -100,6 +100,12 @@ def test_an_unknown_listing_is_not_found(service: Service, open_console) -> None
     axe(watched.page)
     answer = watched.page.goto(service.origin + "/console/lists/no_such_source/diff")
     assert answer is not None and answer.status == 404
+    # one UN version: nothing before it to compare with, said on the diff's own form
+    answer = watched.page.goto(service.origin + "/console/lists/un_sc/diff")
+    assert answer is not None and answer.status == 404
+    expect(watched.page.get_by_role("alert")).to_contain_text("has no version before")
+    expect(watched.page.get_by_label("From")).to_be_visible()
+    axe(watched.page)
 
 
 def png_of(size: tuple[int, int] = (120, 80)) -> bytes:
