@@ -128,6 +128,26 @@ def take_entity_lists(page: Page, origin: str, folder: Path, engine: Engine) -> 
     return shots
 
 
+def take_alerts(page: Page, origin: str, folder: Path, engine: Engine | None = None, make: bool = True) -> list[Path]:
+    """Signed in as an analyst of agency-a: the alerts queue after a customer run and a held payment
+    (made through the library when ``make``), then the customer alert's page with its explanation."""
+    from tests.web.test_alerts_pages import make_alerts  # noqa: PLC0415
+
+    shots = [folder / "console-alerts.png", folder / "console-alert.png"]
+    if make:
+        assert engine is not None
+        with tempfile.TemporaryDirectory() as tmp:
+            make_alerts(engine, "agency-a", Path(tmp))
+    page.goto(origin + "/console/alerts")
+    expect(page.locator("tr.alert-row").first).to_be_visible()
+    page.screenshot(path=shots[0], full_page=True)
+    customer = page.locator("tr.alert-row").filter(has=page.locator("td.origin", has_text="customer")).first
+    customer.locator("td a").first.click()
+    expect(page.locator("table.words")).to_be_visible()
+    page.screenshot(path=shots[1], full_page=True)
+    return shots
+
+
 def main(folder: Path = FOLDER) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["JOINTWATCH_CACHE"] = str(Path(tmp) / "cache")
@@ -143,6 +163,8 @@ def main(folder: Path = FOLDER) -> None:
                              + take_travel_freezes(page, origin, folder)):
                     print(path.relative_to(REPO) if path.is_relative_to(REPO) else path)
                 for path in take_entity_lists(page, origin, folder, engine):
+                    print(path.relative_to(REPO) if path.is_relative_to(REPO) else path)
+                for path in take_alerts(page, origin, folder, engine):
                     print(path.relative_to(REPO) if path.is_relative_to(REPO) else path)
                 browser.close()
         finally:

@@ -6,39 +6,46 @@ without its token is refused; a screener may not read the queue; axe-core on bot
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import Engine
 
 from jointwatch.payments import PaymentScreener, file_payment_alerts, read_payments, screen_customer_file
 from jointwatch.screening import open_screener
 from jointwatch.store import alerts_page, get_member, list_decisions
 from tests.conftest import FIXTURES
 from tests.web.conftest import Service, Watched, axe, sign_in
+from tests.web.screenshots import take_alerts
 
 HARZI = "Tarak Ben Taher Ben Faleh Ouni Harzi"   # a customer named as QDi.354 is listed (UN, 2026-02-27)
 CUSTOMERS = f"id,name,type,birth_date\nc-1,{HARZI},person,1982-05-03\nc-2,Hans Peter Becker,person,\n"
 
 
-@pytest.fixture(scope="module")
-def made(service: Service, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, int]]:
-    """Agency A's alerts from a customer run and a held payment; one alert of agency B's."""
-    engine = service.engine
+def make_alerts(engine: Engine, member: str, folder: Path) -> int:
+    """The member's alerts from a customer run over CUSTOMERS and a held payment (the pacs.008
+    sample's second payment pays QDi.354's listed name); the run's number."""
     screener = open_screener(engine)
-    folder = tmp_path_factory.mktemp("alerts")
-    a, b = get_member(engine, "agency-a").id, get_member(engine, "agency-b").id
+    member_id = get_member(engine, member).id
     customers = folder / "customers.csv"
     customers.write_text(CUSTOMERS, encoding="utf-8")
-    run = screen_customer_file(engine, screener, customers, a)
+    run = screen_customer_file(engine, screener, customers, member_id)
     assert [x.reference for x in run.new_alerts] == ["QDi.354"]
-    payments = PaymentScreener(screener, member_id=a)
-    # the sample's second payment pays QDi.354's listed name (and a listed bank): it is held
+    payments = PaymentScreener(screener, member_id=member_id)
     held = list(payments.screen_all(read_payments(FIXTURES / "payments" / "pacs008_sample.xml")))
-    assert file_payment_alerts(engine, a, held)
-    theirs = screen_customer_file(engine, screener, customers, b)
-    yield {"a": a, "b": b, "theirs": alerts_page(engine, b)[0].id, "runs": run.run.id + theirs.run.id}
+    assert file_payment_alerts(engine, member_id, held)
+    return run.run.id
+
+
+@pytest.fixture(scope="module")
+def made(service: Service, tmp_path_factory: pytest.TempPathFactory) -> dict[str, int]:
+    """Agency A's alerts from a customer run and a held payment; agency B's own (one is "theirs")."""
+    engine = service.engine
+    make_alerts(engine, "agency-a", tmp_path_factory.mktemp("alerts-a"))
+    make_alerts(engine, "agency-b", tmp_path_factory.mktemp("alerts-b"))
+    a, b = get_member(engine, "agency-a").id, get_member(engine, "agency-b").id
+    return {"a": a, "b": b, "theirs": alerts_page(engine, b)[0].id}
 
 
 def _row(watched: Watched, subject: str, origin: str = "customer"):  # type: ignore[no-untyped-def]
@@ -136,12 +143,16 @@ def test_another_members_alert_is_not_found_and_forms_need_their_token(  # type:
     assert screener.page.goto(f"{service.origin}/console/alerts").status == 403
 
 
-def test_the_queue_fits_small_and_large_screens(service: Service, made: dict[str, int], open_console,  # type: ignore[no-untyped-def]
-                                                tmp_path: Path) -> None:
+def test_the_queue_fits_small_and_large_screens_and_is_photographed(  # type: ignore[no-untyped-def]
+        service: Service, made: dict[str, int], open_console, tmp_path: Path) -> None:
     watched = open_console(service)
     sign_in(watched, "ann")
-    for width, height in ((1366, 768), (2560, 1440)):
+    for width, height in ((2560, 1440), (1366, 768)):
         watched.page.set_viewport_size({"width": width, "height": height})
-        watched.page.goto(f"{service.origin}/console/alerts")
-        wide = watched.page.evaluate("document.documentElement.scrollWidth")
-        assert wide <= width, (width, wide)
+        for path in ("/console/alerts", f"/console/alerts/{alerts_page(service.engine, made['a'])[-1].id}"):
+            watched.page.goto(service.origin + path)
+            wide = watched.page.evaluate("document.documentElement.scrollWidth")
+            assert wide <= width, (width, path, wide)
+    # the docs' screenshots are made by this code (python -m tests.web.screenshots)
+    shots = take_alerts(watched.page, service.origin, tmp_path, make=False)
+    assert all(p.stat().st_size > 10_000 for p in shots)
