@@ -104,6 +104,12 @@ def test_passenger_list_flight_and_travellers(service: Service, open_console) ->
     assert answer.status == 422, answer.status
     assert re.search(r"segment \d+", answer.text()), answer.text()[:2000]
 
+    # GTAS's deliberately bad reservation message: the library's reason, at its segment
+    bad = TRAVEL / "pnrgov" / "parsers_pnrBadFormat.txt"
+    _upload(page, "Passenger list or reservation message", bad.name, bad.read_bytes(), "Screen travellers")
+    expect(page.get_by_role("alert")).to_contain_text("segment 28 (UNZ): interchange control reference")
+    axe(page)
+
     # without the form's token: refused before anything is read
     answer = watched.context.request.post(service.origin + "/console/travel", max_redirects=0, multipart={
         "message": {"name": "p.txt", "mimeType": "text/plain", "buffer": PAXLST.read_bytes()}})
