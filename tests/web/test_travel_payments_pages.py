@@ -114,10 +114,12 @@ def test_passenger_list_flight_and_travellers(service: Service, open_console) ->
     answer = watched.context.request.post(service.origin + "/console/travel", max_redirects=0, multipart={
         "message": {"name": "p.txt", "mimeType": "text/plain", "buffer": PAXLST.read_bytes()}})
     assert answer.status == 403
-    # too big: refused while it arrives
+    # over the service's body limit: a page saying so, nothing read
+    _upload(page, "Passenger list or reservation message", "big.txt", b"UNA" + b"x" * 1_100_000, "Screen travellers")
+    expect(page.get_by_role("alert")).to_contain_text("The upload is over 1,000,000 bytes")
     answer = watched.context.request.post(service.origin + "/console/travel", max_redirects=0, multipart={
         "message": {"name": "big.txt", "mimeType": "text/plain", "buffer": b"UNA" + b"x" * 1_100_000}})
-    assert answer.status == 413
+    assert answer.status == 413 and "text/html" in answer.headers["content-type"]
 
     rows = read_audit(service.engine, get_member(service.engine, "agency-a").id)
     assert any(r.action == "console.travel.screen" and r.status == 200 and "1 hit" in r.result_summary for r in rows)

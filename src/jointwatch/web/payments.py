@@ -30,8 +30,6 @@ from jointwatch.web.sessions import Viewer
 from jointwatch.web.travel import upload_text
 
 router = APIRouter(include_in_schema=False)
-# POST /payments/screen takes five million characters; a browser upload of that size is a batch for the API
-MAX_UPLOAD = 5_000_000 + 16_000
 
 
 def hits_by_party(decision: PaymentDecision) -> list[tuple[str, list[Hit]]]:
@@ -52,7 +50,7 @@ def payments_form(request: Request, viewer: Annotated[Viewer, Depends(viewer_of)
 @router.post("/payments", response_class=HTMLResponse)
 async def payments_screen(request: Request, viewer: Annotated[Viewer, Depends(viewer_of)]) -> HTMLResponse:
     """Screen every message of the uploaded (or pasted) payment file, as POST /payments/screen does."""
-    fields, files = await upload_of(request, viewer.csrf, MAX_UPLOAD)
+    fields, files = await upload_of(request, viewer.csrf, request.app.state.settings.max_body_bytes)
     require(viewer, Right.SCREEN, "screen payments")
     page: dict[str, Any] = {"viewer": viewer, "results": None, "may_freeze": viewer.may(Right.DECIDE)}
     upload = files.get("file")

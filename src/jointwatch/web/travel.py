@@ -24,8 +24,6 @@ from jointwatch.web.pages import audit, field, render, require, upload_of, viewe
 from jointwatch.web.sessions import Viewer
 
 router = APIRouter(include_in_schema=False)
-# the API's limit on a message (POST /travel/screen: a million characters), with room for the form around it
-MAX_UPLOAD = 1_000_000 + 16_000
 STATUS_WORDS = {"clear": "clear", "refer": "referred", "hit": "hit"}
 
 
@@ -47,7 +45,7 @@ def travel_form(request: Request, viewer: Annotated[Viewer, Depends(viewer_of)])
 @router.post("/travel", response_class=HTMLResponse)
 async def travel_screen(request: Request, viewer: Annotated[Viewer, Depends(viewer_of)]) -> HTMLResponse:
     """Screen every traveller of every interchange of the uploaded message, as POST /travel/screen does."""
-    fields, files = await upload_of(request, viewer.csrf, MAX_UPLOAD)
+    fields, files = await upload_of(request, viewer.csrf, request.app.state.settings.max_body_bytes)
     require(viewer, Right.SCREEN, "screen travellers")
     chosen = field(fields, "format") or "auto"
     page: dict[str, Any] = {"viewer": viewer, "formats": FORMATS, "chosen": chosen, "results": None}
