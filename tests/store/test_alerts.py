@@ -111,6 +111,14 @@ def test_deciding_an_alert_files_the_members_decision(store: Engine) -> None:
     assert len(list_decisions(store, a)) == 1
     assert [e.action for e in alert_history(store, a, first.id)] == ["opened", "decided"]
     assert count_alerts_by_state(store, a)["false_positive"] == 2
+    # a partner hit is no listing of the register: the alert keeps the verdict, no decision is filed
+    [partner] = file_alerts(store, a, [replace(new, source="shared", reference="sh-" + "0" * 20,
+                                               entity_id="sh-" + "0" * 20, originator="Bank B", tlp="amber")])
+    assert partner.tlp == "amber" and partner.originator == "Bank B"
+    done = decide_alert(store, a, partner.id, "ann", "true_positive", "the same man as the partner's")
+    assert (done.state, done.decision_id) == ("true_positive", None)
+    assert "partner entry" in (alert_history(store, a, partner.id)[-1].detail or "")
+    assert len(list_decisions(store, a)) == 1
 
 
 def test_migration_0019_keeps_customer_alerts_as_alerts(tmp_path: Path) -> None:

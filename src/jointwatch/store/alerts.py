@@ -34,6 +34,7 @@ ALERT_STATES: tuple[str, ...] = ("open", "assigned", "true_positive", "false_pos
 STATE_FILTERS: tuple[str, ...] = (*ALERT_STATES, "decided")   # decided: either verdict
 ACTIONS: tuple[str, ...] = ("opened", "assigned", "unassigned", "decided", "withdrawn")
 ALERTS_PER_PAGE = 50
+PARTNER_SOURCE = "shared"   # the source of a partner hit (sharing.screening's SOURCE)
 _TEXT_MAX = 200
 
 
@@ -279,6 +280,13 @@ def decide_alert(engine: Engine, member_id: int, alert_id: int, user: str, verdi
             raise
         decision_id = None
         detail += " (the member had already decided this match a false positive)"
+    except NotFoundError:
+        # a partner hit: the entry is no listing of the register, so no decision can be filed for
+        # it (nor through POST /decisions); the alert keeps the analyst's verdict all the same
+        if alert.source != PARTNER_SOURCE:
+            raise
+        decision_id = None
+        detail += " (a partner entry: the verdict is the alert's; no decision is filed for it)"
     now = datetime.now(UTC)
     with engine.begin() as connection:
         done = connection.execute(update(alerts).where(alerts.c.id == alert_id, alerts.c.decision.is_(None)).values(
