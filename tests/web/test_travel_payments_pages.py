@@ -151,6 +151,13 @@ def test_payment_held_with_its_hit(service: Service, open_console) -> None:  # t
     axe(page)
     fits(page)
 
+    # its alert is where the held payment is released or rejected, in those words
+    held = next(a for a in filed if a.reference == "QDi.354" and a.subject == LISTED_NAME)
+    page.goto(f"{service.origin}/console/alerts/{held.id}")
+    expect(page.get_by_label("false match — release the payment")).to_be_visible()
+    expect(page.get_by_label("true match — reject the payment")).to_be_visible()
+    page.goto(f"{service.origin}/console/payments")
+
     # pasted: the sample's first payment passes
     page.get_by_label("Or paste the message").fill(MT103.read_text(encoding="utf-8").split("$\n")[0])
     page.get_by_role("button", name="Screen payments").click()
