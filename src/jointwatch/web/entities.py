@@ -12,7 +12,6 @@ every read, thumbnails included.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -38,12 +37,12 @@ from jointwatch.store import (
 from jointwatch.web.pages import SECURITY_HEADERS, Refused, audit, render, require, viewer_of
 from jointwatch.web.placemap import PlaceMap, place_map
 from jointwatch.web.sessions import Viewer
+from jointwatch.web.thumbnails import thumbnail_png
 
 router = APIRouter(include_in_schema=False)
 Segment = Annotated[str, Path(min_length=1, max_length=128)]
 MAX_NAMES = 12            # the listing's names screened for partner entries
 MAX_DIFFS = 50            # newest consecutive version pairs compared on one page
-THUMBNAIL = (240, 240)
 
 
 @dataclass(frozen=True)
@@ -177,18 +176,6 @@ async def entity(source: Segment, reference: Segment, request: Request,
                   may_share=viewer.may(Right.SHARE))
 
 
-def thumbnail_of(content: bytes) -> bytes:
-    """A PNG at most ``THUMBNAIL`` in size. The file was decoded whole under the pixel limit when
-    it was added (``sharing.add_evidence``), so this decode is of a checked image."""
-    from PIL import Image  # noqa: PLC0415 - only thumbnails need Pillow here
-
-    with Image.open(io.BytesIO(content)) as image:
-        image.thumbnail(THUMBNAIL)
-        out = io.BytesIO()
-        image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB").save(out, "PNG")
-    return out.getvalue()
-
-
 @router.get("/evidence/{evidence_ref}/thumbnail")
 async def thumbnail(evidence_ref: Annotated[str, Path(min_length=1, max_length=32)], request: Request,
                     viewer: Annotated[Viewer, Depends(viewer_of)]) -> Response:
@@ -203,6 +190,6 @@ async def thumbnail(evidence_ref: Annotated[str, Path(min_length=1, max_length=3
         raise Refused(refused.http_status, str(refused)) from None
     if content is None or not view.evidence.media_type.startswith("image/"):
         raise Refused(404, f"evidence {evidence_ref} is not an image")
-    png = await anyio.to_thread.run_sync(thumbnail_of, content)
+    png = await anyio.to_thread.run_sync(thumbnail_png, content)
     await audit(request, viewer, "evidence.thumbnail", 200, summary=f"{evidence_ref} thumbnail")
     return Response(png, media_type="image/png", headers=SECURITY_HEADERS)

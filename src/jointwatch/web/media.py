@@ -12,8 +12,6 @@ the media extra the library's MissingExtraError is shown on the page.
 
 from __future__ import annotations
 
-import base64
-import io
 from typing import Annotated
 
 import anyio
@@ -25,29 +23,14 @@ from jointwatch.api import Right, service_matcher, service_media_gate
 from jointwatch.errors import InvalidInputError, JointwatchError
 from jointwatch.web.pages import Refused, audit, field, form_of, redirect, render, require, upload_of, viewer_of
 from jointwatch.web.sessions import Viewer
+from jointwatch.web.thumbnails import thumbnail_uri
 
 router = APIRouter(include_in_schema=False)
-THUMBNAIL = (240, 240)
 ItemId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Ref = Annotated[str, Path(pattern=r"^[0-9a-fA-F]{32}$")]
 METHODS = {"sha256": "exact (SHA-256)", "md5": "exact (MD5)", "pdq": "PDQ", "pdq-mirror": "PDQ of the mirror image",
            "pdq-canonical": "PDQ, rotated", "orb": "signature (local features)",
            "orb-mirror": "signature (local features, mirrored)"}
-
-
-def thumbnail_uri(data: bytes) -> str | None:
-    """The upload as a small PNG data: URI (the CSP allows data: images), or None if Pillow cannot
-    read it. Called after ``hash_media`` decoded it under the media package's pixel limit."""
-    from PIL import Image  # noqa: PLC0415 - the media extra; only images that hashed get here
-
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.thumbnail(THUMBNAIL)
-            out = io.BytesIO()
-            image.convert("RGB").save(out, "PNG")
-    except (OSError, ValueError):
-        return None
-    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
 
 
 async def _page(request: Request, viewer: Viewer, status: int = 200, **context: object) -> HTMLResponse:
