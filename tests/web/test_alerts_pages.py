@@ -115,6 +115,14 @@ def test_filter_take_and_decide_an_alert(service: Service, made: dict[str, int],
     expect(page.locator("ol.history li[data-action='decided']")).to_contain_text("ann")
     expect(page.locator("form.decide")).to_have_count(0)   # decided once
 
+    # on to the next alert waiting, without going back to the queue: the held payment's is one
+    # (other browser tests may file more of agency-a's): whichever it is, it is undecided
+    page.locator("a.next-waiting").click()
+    expect(page.locator("dd.state")).to_have_text(re.compile(r"^(Open|Assigned)"))
+    expect(page.locator("form.decide")).to_have_count(1)
+    assert page.get_by_role("heading", level=1).inner_text() != f"Alert {alert_id}: {HARZI}"
+    page.go_back()
+
     # the member's decision was filed, as POST /decisions files it
     [decision] = [d for d in list_decisions(service.engine, made["a"]) if d.reason.startswith(DECIDED_BECAUSE)]
     assert (decision.verdict, decision.reference, decision.query_name) == ("false_positive", "QDi.354", HARZI)

@@ -23,6 +23,7 @@ from jointwatch.store import (
     ALERTS_PER_PAGE,
     ORIGINS,
     STATE_FILTERS,
+    Engine,
     alert_history,
     alerts_page,
     assign_alert,
@@ -95,9 +96,21 @@ async def alert(request: Request, alert_id: AlertId, viewer: Annotated[Viewer, D
         await audit(request, viewer, "alert.read", refused.http_status, summary=f"refused: {refused}")
         raise Refused(refused.http_status, str(refused)) from None
     users = await anyio.to_thread.run_sync(member_users, engine, viewer.member_id)
+    waiting = await anyio.to_thread.run_sync(next_waiting, engine, viewer.member_id, found.id, viewer.user.user)
     await audit(request, viewer, "alert.read", 200, summary=f"alert {found.id}: {found.source}:{found.reference}")
     return render(request, "alert.html", viewer=viewer, alert=found, history=history, states=STATE_LABELS,
-                  verdicts=VERDICTS, explanation=_explanation(found.explanation), users=users)
+                  verdicts=VERDICTS, explanation=_explanation(found.explanation), users=users, waiting=waiting)
+
+
+def next_waiting(engine: Engine, member_id: int, after: int, user: str) -> int | None:
+    """The alert to work after ``after``: the next in the queue's order (older) that is open or
+    assigned to ``user``; past the oldest, the newest such one. None when nothing else waits.
+    An analyst deciding all day goes from one to the next without going back to the queue."""
+    def first(before: int | None) -> int | None:
+        ids = [a.id for state, assignee in (("open", None), ("assigned", user))
+               for a in alerts_page(engine, member_id, 2, before, state=state, assignee=assignee) if a.id != after]
+        return max(ids, default=None)
+    return first(after) or first(None)
 
 
 @router.post("/alerts/{alert_id}/assign")
