@@ -7,21 +7,35 @@ writing: a running service's requests (their audit rows) wait for that, not for 
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
+import marshal
+import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from itertools import islice
+from operator import itemgetter
+from typing import IO
 
 from followthemoney.statement import Statement
-from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, text, update
 
 from jointwatch.errors import ListFormatError
 from jointwatch.sources import ParsedList, Record, content_hash, date_from_name, file_date
 from jointwatch.store.engine import inserted_id, write_transaction
 from jointwatch.store.schema import list_versions, statements, version_statements
 
-BATCH = 5000
+BATCH = 5000  # statement rows a parsed chunk, and a spilled block
+RUN_ROWS = 250_000  # rows sorted in memory at once; a larger list spills its runs to a temporary file
+BULK_BATCH = 50_000  # rows one executemany inserts on SQLite
+# Secondary indexes of the statements table that a large load drops and builds again after its
+# rows are in (the primary keys stay: they keep the store's identities, and the rows come in
+# their order). Built once over every row costs less than updated row by row, when the rows
+# added are as many as the rows already there.
+BULK_INDEXES = ("ix_statements_entity_id", "ix_statements_reference")
+MIN_ROWS_TO_REBUILD = 100_000
 
 Progress = Callable[[int], None]
 
@@ -72,22 +86,20 @@ def _row(stmt: Statement, source: str, reference: str, seen: object) -> tuple[ob
             stmt.original_value, source, reference, seen, seen)
 
 
-Chunk = tuple[list[str], list[str], list[tuple[object, ...]]]
+Row = tuple[object, ...]
+Chunk = tuple[list[str], list[str], list[Row]]
 
 
 def _row_chunks(parsed: ParsedList, seen_on: object) -> Iterator[Chunk]:
-    """(references, schemata, new statement rows) for every ``BATCH`` rows of the list."""
-    seen: set[str] = set()
+    """(references, schemata, statement rows) for every ``BATCH`` rows of the list, in file
+    order; a statement repeated in the list is still here twice (the runs drop repeats)."""
     refs: list[str] = []
     schemata: list[str] = []
-    rows: list[tuple[object, ...]] = []
+    rows: list[Row] = []
     for record in parsed.records:
         refs.append(record.reference)
         schemata.append(record.main.schema.name)
-        for row in _rows(record, parsed.source, seen_on):
-            if row[0] not in seen:
-                seen.add(str(row[0]))
-                rows.append(row)
+        rows.extend(_rows(record, parsed.source, seen_on))
         if len(rows) >= BATCH:
             yield refs, schemata, rows
             refs, schemata, rows = [], [], []
@@ -95,28 +107,134 @@ def _row_chunks(parsed: ParsedList, seen_on: object) -> Iterator[Chunk]:
         yield refs, schemata, rows
 
 
+_KEY = itemgetter(0)
+
+
+class _Runs:
+    """The statement rows of a list, sorted by key and without repeats, held in bounded memory.
+
+    Rows come in as parsed and are cut into runs of ``RUN_ROWS``, each sorted by key (stably,
+    so the first of a repeated statement stays first); a list larger than one run writes its
+    runs to a temporary file, ``BATCH`` rows a block. ``sorted_rows`` merges the runs back into
+    one stream in key order, each statement once (its first occurrence in the file): inserting
+    in key order appends to the primary-key B-trees instead of splitting pages all over them.
+    """
+
+    def __init__(self) -> None:
+        self.pending: list[Row] = []
+        self.memory: list[list[Row]] = []  # the runs, while the list fits in one
+        self.spill: IO[bytes] | None = None
+        self.blocks: list[list[int]] = []  # per spilled run: its blocks' offsets
+
+    def add(self, rows: list[Row]) -> None:
+        self.pending.extend(rows)
+        if len(self.pending) >= RUN_ROWS:
+            self._cut()
+
+    def _cut(self) -> None:
+        if not self.pending:
+            return
+        run = sorted(self.pending, key=_KEY)
+        self.pending = []
+        if self.spill is None and not self.memory:
+            self.memory.append(run)
+            return
+        if self.spill is None:  # a second run: from now on every run goes to disk
+            self.spill = tempfile.TemporaryFile(prefix="jointwatch-load-")
+            for held in self.memory:
+                self._write(held)
+            self.memory = []
+        self._write(run)
+
+    def _write(self, run: list[Row]) -> None:
+        assert self.spill is not None
+        offsets = []
+        for start in range(0, len(run), BATCH):
+            offsets.append(self.spill.tell())
+            marshal.dump(run[start:start + BATCH], self.spill)
+        self.blocks.append(offsets)
+
+    def _read(self, offsets: list[int]) -> Iterator[Row]:
+        assert self.spill is not None
+        for offset in offsets:
+            self.spill.seek(offset)
+            yield from marshal.load(self.spill)
+
+    def finish(self) -> None:
+        self._cut()
+
+    def sorted_rows(self) -> Iterator[Row]:
+        """Every distinct statement row once, in key order."""
+        if self.spill is None:
+            streams: Iterable[Row] = self.memory[0] if self.memory else []
+        else:
+            # heapq.merge is stable: on equal keys the earlier run (earlier in the file) comes first
+            streams = heapq.merge(*(self._read(offsets) for offsets in self.blocks), key=_KEY)
+        last = None
+        for row in streams:
+            if row[0] != last:
+                last = row[0]
+                yield row
+
+    def close(self) -> None:
+        if self.spill is not None:
+            self.spill.close()
+
+
+def _batches(rows: Iterator[Row], size: int = BATCH) -> Iterator[list[Row]]:
+    while batch := list(islice(rows, size)):
+        yield batch
+
+
 class _BulkWriter:
-    """Fast executemany on the driver connection: SQLAlchemy's per-row parameter handling
-    costs more than the database itself on a 200,000-statement list."""
+    """Bulk inserts on the driver connection, below SQLAlchemy's per-row parameter handling
+    (which costs more than the database itself on a 200,000-statement list): executemany in
+    large batches on SQLite, COPY on PostgreSQL. Returns how many statements were new."""
 
     def __init__(self, connection: Connection) -> None:
         self.dialect = connection.dialect.name
-        self.cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cols = ", ".join(_COLUMNS)
-        if self.dialect == "sqlite":
-            marks = ", ".join("?" for _ in _COLUMNS)
-            self.stmt_sql = f"INSERT OR IGNORE INTO statements ({cols}) VALUES ({marks})"
-            self.member_sql = "INSERT INTO version_statements (version_id, statement_id) VALUES (?, ?)"
-        elif self.dialect == "postgresql":
-            marks = ", ".join("%s" for _ in _COLUMNS)
-            self.stmt_sql = f"INSERT INTO statements ({cols}) VALUES ({marks}) ON CONFLICT (id) DO NOTHING"
-            self.member_sql = "INSERT INTO version_statements (version_id, statement_id) VALUES (%s, %s)"
-        else:
+        if self.dialect not in ("sqlite", "postgresql"):
             raise NotImplementedError(f"bulk loading is not implemented for {self.dialect}")
+        self.connection = connection
+        self.cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
 
-    def write(self, version_id: int, rows: list[tuple[object, ...]]) -> None:
-        self.cursor.executemany(self.stmt_sql, rows)
-        self.cursor.executemany(self.member_sql, [(version_id, r[0]) for r in rows])
+    def write(self, version_id: int, rows: Iterator[Row]) -> tuple[int, int]:
+        """Insert the rows (distinct, in key order) and their membership of the version:
+        (statements in the version, statements that were new to the store)."""
+        if self.dialect == "sqlite":
+            return self._write_sqlite(version_id, rows)
+        return self._write_postgresql(version_id, rows)
+
+    def _write_sqlite(self, version_id: int, rows: Iterator[Row]) -> tuple[int, int]:
+        cols, marks = ", ".join(_COLUMNS), ", ".join("?" for _ in _COLUMNS)
+        stmt_sql = f"INSERT OR IGNORE INTO statements ({cols}) VALUES ({marks})"
+        member_sql = "INSERT INTO version_statements (version_id, statement_id) VALUES (?, ?)"
+        total = new = 0
+        for batch in _batches(rows, BULK_BATCH):
+            self.cursor.executemany(stmt_sql, batch)
+            new += self.cursor.rowcount
+            self.cursor.executemany(member_sql, [(version_id, r[0]) for r in batch])
+            total += len(batch)
+        return total, new
+
+    def _write_postgresql(self, version_id: int, rows: Iterator[Row]) -> tuple[int, int]:
+        # COPY into a table of this transaction only, then into the store in two statements:
+        # statements already held (an unchanged fact of an earlier version) are skipped there
+        cols = ", ".join(_COLUMNS)
+        self.cursor.execute("CREATE TEMPORARY TABLE load_statements "
+                            "(LIKE statements INCLUDING DEFAULTS) ON COMMIT DROP")
+        total = 0
+        with self.cursor.copy(f"COPY load_statements ({cols}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+                total += 1
+        self.cursor.execute(f"INSERT INTO statements ({cols}) SELECT {cols} FROM load_statements "
+                            "ORDER BY id ON CONFLICT (id) DO NOTHING")
+        new = self.cursor.rowcount
+        self.cursor.execute("INSERT INTO version_statements (version_id, statement_id) "
+                            "SELECT %s, id FROM load_statements ORDER BY id", (version_id,))
+        self.cursor.execute("DROP TABLE load_statements")
+        return total, new
 
 
 def find_version(connection: Connection, source: str, digest: str) -> dict | None:
@@ -130,7 +248,7 @@ def find_version(connection: Connection, source: str, digest: str) -> dict | Non
 def load_list(engine: Engine, parsed: ParsedList, progress: Progress | None = None) -> LoadResult:
     """Store one list version; an identical file already loaded creates nothing.
 
-    Any error while reading the file rolls the whole load back.
+    Any error while reading the file rolls the whole load back: the store is left as it was.
     """
     digest = content_hash(parsed.paths)
     with engine.begin() as connection:
@@ -145,35 +263,77 @@ def load_list(engine: Engine, parsed: ParsedList, progress: Progress | None = No
     label = version_label(published, digest)
     # the whole file is parsed before the store's write lock is taken: on SQLite one writer
     # at a time holds it, and a running service's audit rows wait for it, so it is held for
-    # the writing only (under a second for the UN list), never for the parse
+    # the writing only, never for the parse (a large list's rows wait in a temporary file)
     rows = _parse_rows(parsed, _seen_value(engine.dialect.name, published), progress)
-    with write_transaction(engine) as connection:
-        # a load of the same file that ran at the same time may have won the lock
-        existing = find_version(connection, parsed.source, digest)
-        if existing is not None:
-            connection.execute(update(list_versions).where(list_versions.c.id == existing["id"])
-                               .values(checked_at=datetime.now(UTC)))
-            return _unchanged(parsed.source, existing)
-        version_id = inserted_id(connection.execute(
-            insert(list_versions).values(
-                source=parsed.source, version=label, format=parsed.format, published=published,
-                content_hash=digest, files=json.dumps([p.name for p in parsed.paths]),
-                loaded_at=datetime.now(UTC), entity_count=0, statement_count=0,
-                schema_counts="{}",
+    try:
+        with write_transaction(engine) as connection:
+            # a load of the same file that ran at the same time may have won the lock
+            existing = find_version(connection, parsed.source, digest)
+            if existing is not None:
+                connection.execute(update(list_versions).where(list_versions.c.id == existing["id"])
+                                   .values(checked_at=datetime.now(UTC)))
+                return _unchanged(parsed.source, existing)
+            version_id = inserted_id(connection.execute(
+                insert(list_versions).values(
+                    source=parsed.source, version=label, format=parsed.format, published=published,
+                    content_hash=digest, files=json.dumps([p.name for p in parsed.paths]),
+                    loaded_at=datetime.now(UTC), entity_count=0, statement_count=0,
+                    schema_counts="{}",
+                )
+            ))
+            dropped = _drop_indexes(connection, rows.rows)
+            count, new = _BulkWriter(connection).write(version_id, rows.runs.sorted_rows())
+            _create_indexes(connection, dropped)
+            if new < count:  # statements held before: their first and last seen now include this version
+                _update_seen(connection, version_id, published)
+            connection.execute(
+                update(list_versions).where(list_versions.c.id == version_id).values(
+                    entity_count=rows.entities, statement_count=count,
+                    schema_counts=json.dumps(dict(sorted(rows.schema_counts.items()))),
+                )
             )
-        ))
-        writer = _BulkWriter(connection)
-        for chunk in rows.chunks:
-            writer.write(version_id, chunk)
-        _update_seen(connection, version_id, published)
-        connection.execute(
-            update(list_versions).where(list_versions.c.id == version_id).values(
-                entity_count=rows.entities, statement_count=rows.statements,
-                schema_counts=json.dumps(dict(sorted(rows.schema_counts.items()))),
-            )
-        )
+    finally:
+        rows.runs.close()
     return LoadResult(source=parsed.source, version=label, published=published, created=True,
-                      entities=rows.entities, statements=rows.statements, schema_counts=dict(rows.schema_counts))
+                      entities=rows.entities, statements=count, schema_counts=dict(rows.schema_counts))
+
+
+def _drop_indexes(connection: Connection, adding: int) -> list[str]:
+    """Drop the ``BULK_INDEXES`` when a load adds at least as many rows as the store holds;
+    their definitions, to build them again after the rows are in (same transaction: a failed
+    load rolls the drop back too).
+
+    PostgreSQL's DROP INDEX locks the table against readers until the load commits, so there
+    only a load into an empty statements table drops them; SQLite's readers keep reading the
+    last committed state (WAL) whatever the writer does."""
+    if adding < MIN_ROWS_TO_REBUILD:
+        return []
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        held = connection.execute(select(func.coalesce(func.sum(list_versions.c.statement_count), 0))).scalar_one()
+        if adding < held:
+            return []
+        found = connection.execute(text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'statements'")).all()
+    elif dialect == "postgresql":
+        if connection.execute(select(statements.c.id).limit(1)).first() is not None:
+            return []
+        found = connection.execute(text(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'statements' "
+            "AND schemaname = current_schema()")).all()
+    else:
+        return []
+    definitions = []
+    for name, sql in found:
+        if name in BULK_INDEXES and sql:
+            connection.execute(text(f'DROP INDEX "{name}"'))
+            definitions.append(sql)
+    return definitions
+
+
+def _create_indexes(connection: Connection, definitions: list[str]) -> None:
+    for sql in definitions:
+        connection.execute(text(sql))
 
 
 def _unchanged(source: str, existing: dict) -> LoadResult:
@@ -187,11 +347,11 @@ def _unchanged(source: str, existing: dict) -> LoadResult:
 
 @dataclass
 class _ParsedRows:
-    """Every new statement row of a list, in ``BATCH``-sized chunks, with its counts."""
+    """Every statement row of a list, sorted runs in bounded memory, with its counts."""
 
-    chunks: list[list[tuple[object, ...]]] = field(default_factory=list)
+    runs: _Runs = field(default_factory=_Runs)
     entities: int = 0
-    statements: int = 0
+    rows: int = 0  # statement rows parsed, repeats included
     schema_counts: Counter[str] = field(default_factory=Counter)
 
 
@@ -199,18 +359,23 @@ def _parse_rows(parsed: ParsedList, seen_on: object, progress: Progress | None) 
     """The statement rows of the whole list; ListFormatError for a repeated reference or no records."""
     result = _ParsedRows()
     references: set[str] = set()
-    for refs, schemata, rows in _row_chunks(parsed, seen_on):
-        for ref in refs:
-            if ref in references:
-                raise ListFormatError(parsed.paths[0], None, f"reference {ref} appears twice")
-            references.add(ref)
-        result.schema_counts.update(schemata)
-        result.chunks.append(rows)
-        result.statements += len(rows)
-        if progress is not None:
-            progress(len(references))
-    if not references:
-        raise ListFormatError(parsed.paths[0], None, "the file holds no records")
+    try:
+        for refs, schemata, rows in _row_chunks(parsed, seen_on):
+            for ref in refs:
+                if ref in references:
+                    raise ListFormatError(parsed.paths[0], None, f"reference {ref} appears twice")
+                references.add(ref)
+            result.schema_counts.update(schemata)
+            result.runs.add(rows)
+            result.rows += len(rows)
+            if progress is not None:
+                progress(len(references))
+        if not references:
+            raise ListFormatError(parsed.paths[0], None, "the file holds no records")
+        result.runs.finish()
+    except BaseException:
+        result.runs.close()
+        raise
     result.entities = len(references)
     return result
 
