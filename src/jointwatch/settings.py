@@ -101,6 +101,10 @@ HOST = _setting("host", "address", "127.0.0.1",
                 "Address to listen on; loopback only by default (put a TLS proxy in front to listen elsewhere).",
                 SERVE)
 PORT = _setting("port", "integer", 8000, "TCP port.", SERVE)
+WORKERS = _setting("workers", "integer", 1,
+                   "Worker processes answering on the one port; they share the screening index built before "
+                   "they start (fork; not on Windows). Keys, audit, jobs and limits across workers: "
+                   "docs/service.md.", SERVE)
 CORS_ORIGINS: Setting[tuple[str, ...]] = _setting("cors_origins", "origins", (),
                         "Browser origins allowed to call the API (flag repeatable; variable: separated by "
                         "spaces); none: CORS closed.", SERVE, flag="--cors-origin")
@@ -135,7 +139,7 @@ CONSOLE_IDLE_MINUTES = _setting("console_idle_minutes", "minutes", 30.0,
 
 SETTINGS: tuple[Setting[Any], ...] = (
     DB, CACHE, MEMBER, USER, MAX_LIST_AGE, STALE_LISTS, EU_FSF_URL,
-    HOST, PORT, CORS_ORIGINS, MAX_BODY_BYTES, MAX_BATCH, MAX_JOB, MAX_JOB_BODY_BYTES, THRESHOLD,
+    HOST, PORT, WORKERS, CORS_ORIGINS, MAX_BODY_BYTES, MAX_BATCH, MAX_JOB, MAX_JOB_BODY_BYTES, THRESHOLD,
     RATE_PER_SECOND, RATE_BURST, SCREEN_TIMEOUT, JOB_POLL_SECONDS, JOB_STOP_AFTER,
     MEDIA_DECODE_WORKERS, MEDIA_DISPUTES_PER_DAY, MAX_EVIDENCE_BYTES, CONSOLE_IDLE_MINUTES,
 )

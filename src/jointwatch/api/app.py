@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from jointwatch import __version__
-from jointwatch.api.auth import AuthenticateMiddleware, keyed_routes
+from jointwatch.api.auth import AuthenticateMiddleware, KeyCache, keyed_routes
 from jointwatch.api.jobs import JobWorker
 from jointwatch.api.metrics import Metrics
 from jointwatch.api.middleware import AuditBacklog, BodyLimitMiddleware, ObserveMiddleware
@@ -40,6 +40,7 @@ from jointwatch.api.routes import (
 )
 from jointwatch.api.screeners import ListWarningMiddleware, Screeners
 from jointwatch.api.settings import ServiceSettings
+from jointwatch.store import AuditWriter
 
 DESCRIPTION = """Screening against the official terrorist and sanctions lists, for partner agencies.
 
@@ -77,7 +78,9 @@ class _JobBodyLimit:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """The batch worker runs while the app serves; on shutdown it stops after its current subject."""
     worker: JobWorker = app.state.job_worker
-    worker.start()  # also resumes the jobs a stopped service left queued or running
+    # with several workers (api.workers) only worker 0 screens jobs, the others find theirs in the store
+    if getattr(app.state, "worker_index", 0) == 0:
+        worker.start()  # also resumes the jobs a stopped service left queued or running
     try:
         yield
     finally:
@@ -99,6 +102,8 @@ def create_app(engine: Engine, settings: ServiceSettings | None = None) -> FastA
     app.state.rate_limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
     app.state.job_worker = JobWorker(engine, app.state.screeners, settings.job_poll_seconds, settings.job_stop_after)
     app.state.audit_backlog = AuditBacklog(engine)
+    app.state.audit_writer = AuditWriter(engine)
+    app.state.keys = KeyCache(engine)
     keyed = (screening.router, jobs.router, register.router, decisions.router, alerts.router, members.router,
              travel.router, payments.router, media.router, evidence.router, shared.router,
              federation.router, taxii.router, discovery.router, requests.router)
@@ -111,10 +116,11 @@ def create_app(engine: Engine, settings: ServiceSettings | None = None) -> FastA
     # no key, and a 401 or 413 still carries its headers), then observe outermost
     app.add_middleware(_JobBodyLimit, max_bytes=settings.max_body_bytes, job_max_bytes=settings.max_job_body_bytes,
                        evidence_max_bytes=settings.max_evidence_bytes)
-    app.add_middleware(AuthenticateMiddleware, engine=engine, routes=keyed_routes(keyed))
+    app.add_middleware(AuthenticateMiddleware, keys=app.state.keys, routes=keyed_routes(keyed))
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "X-API-Key", "Content-Type"])
     app.add_middleware(ListWarningMiddleware, screeners=app.state.screeners)
-    app.add_middleware(ObserveMiddleware, engine=engine, metrics=app.state.metrics, backlog=app.state.audit_backlog)
+    app.add_middleware(ObserveMiddleware, writer=app.state.audit_writer, metrics=app.state.metrics,
+                       backlog=app.state.audit_backlog)
     return app

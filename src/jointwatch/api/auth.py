@@ -28,7 +28,7 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from jointwatch.api.problems import problem_response
-from jointwatch.store import ApiKey, find_key
+from jointwatch.store import ApiKey, RevocationCheck, find_key, key_digest
 
 
 class Right(StrEnum):
@@ -112,12 +112,44 @@ def _basic_password(credentials: str) -> str | None:
     return password.strip() or None if colon else None
 
 
-async def authenticate(engine: Engine, presented: str | None, note: AuditNote) -> str | None:
+class KeyCache:
+    """The active keys this process has seen, by the digest of the presented secret.
+
+    A key found once (``find_key``: its row read, its secret's digest compared) is kept, and each
+    later request asks the store only whether it is revoked (``RevocationCheck``: one read by
+    primary key on a connection held for it, no thread hand-off), so a revocation by the CLI or
+    by another worker refuses the key at its very next request to any worker. Keys are never
+    edited otherwise (no role or member change), so nothing else can go stale."""
+
+    MAX_KEYS = 10_000  # past this many distinct keys the cache starts again
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.revocations = RevocationCheck(engine)
+        self._keys: dict[str, ApiKey] = {}
+
+    async def find(self, presented: str) -> ApiKey | None:
+        """The key record of ``presented`` (revoked or not), or None for an unknown key."""
+        digest = key_digest(presented)
+        key = self._keys.get(digest)
+        if key is not None:
+            if not self.revocations.revoked(key.id):
+                return key
+            self._keys.pop(digest, None)  # read again below: the refusal names when it was revoked
+        key = await anyio.to_thread.run_sync(find_key, self.engine, presented)
+        if key is not None and key.active:
+            if len(self._keys) >= self.MAX_KEYS:
+                self._keys.clear()
+            self._keys[digest] = key
+        return key
+
+
+async def authenticate(keys: KeyCache, presented: str | None, note: AuditNote) -> str | None:
     """Why the key ``presented`` is refused (401), or None; ``note.key`` is set once the key is
     known, revoked or not, so that from there on even a refusal is audited under its member."""
     if not presented:
         return "no API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
-    key = await anyio.to_thread.run_sync(find_key, engine, presented)
+    key = await keys.find(presented)
     if key is None:
         return "the API key is not valid"
     note.key = key
@@ -146,7 +178,7 @@ def authorize(action: str, right: Right) -> Callable[..., Any]:
             # AuthenticateMiddleware has checked the key already; this is for routes served without it
             note = AuditNote(action)
             request.state.audit = note
-            refused = await authenticate(request.app.state.engine,
+            refused = await authenticate(request.app.state.keys,
                                           presented_key(request.headers, request.url.path), note)
             if refused:
                 raise _unauthorized(refused)
@@ -194,9 +226,9 @@ class AuthenticateMiddleware:
     413, a NUL in the query) is audited under the member. Other paths (health, metrics,
     the docs, unknown routes) pass untouched."""
 
-    def __init__(self, app: ASGIApp, engine: Engine, routes: list[KeyedRoute]) -> None:
+    def __init__(self, app: ASGIApp, keys: KeyCache, routes: list[KeyedRoute]) -> None:
         self.app = app
-        self.engine = engine
+        self.keys = keys
         self.routes = routes
 
     def _route(self, scope: Scope) -> KeyedRoute | None:
@@ -212,7 +244,7 @@ class AuthenticateMiddleware:
         state = scope.setdefault("state", {})
         state["audit"] = note
         state["route_template"] = route.template  # a refusal from here on never reaches the router
-        refused = await authenticate(self.engine, presented_key(Headers(scope=scope), str(scope["path"])), note)
+        refused = await authenticate(self.keys, presented_key(Headers(scope=scope), str(scope["path"])), note)
         if refused:
             await problem_response(401, refused, headers={"WWW-Authenticate": "Bearer"})(scope, receive, send)
             return

@@ -6,14 +6,13 @@ response starts: a request is never answered without being audited.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
 import time
-from functools import partial
 from typing import Any
 
-import anyio
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -22,7 +21,7 @@ from jointwatch.api.auth import AuditNote
 from jointwatch.api.metrics import Metrics
 from jointwatch.api.problems import problem_response
 from jointwatch.errors import StoreBusyError
-from jointwatch.store import record
+from jointwatch.store import AuditWriter, record
 
 log = logging.getLogger("jointwatch.api")
 
@@ -147,6 +146,27 @@ class AuditBacklog:
                 return
 
 
+async def committed(writer: AuditWriter, row: dict[str, Any]) -> None:
+    """Return once ``row`` is committed by ``writer`` (in a batch with the rows of other requests),
+    or raise why it could not be. The request's task waits on the event loop; no thread is held."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[None] = loop.create_future()
+
+    def settle(error: BaseException | None) -> None:
+        if future.done():
+            return  # the request was cancelled meanwhile; its row is written all the same
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
+
+    def done(error: BaseException | None) -> None:  # on the writer's thread
+        loop.call_soon_threadsafe(settle, error)
+
+    writer.submit(row, done)
+    await future
+
+
 class ObserveMiddleware:
     """Counts and times every request, and writes the audit row its route left a note for.
 
@@ -154,9 +174,9 @@ class ObserveMiddleware:
     writer held it past the busy timeout), the answer is not sent: the caller gets 503 with
     Retry-After instead, and a row for that 503 goes to the ``AuditBacklog``."""
 
-    def __init__(self, app: ASGIApp, engine: Engine, metrics: Metrics, backlog: AuditBacklog) -> None:
+    def __init__(self, app: ASGIApp, writer: AuditWriter, metrics: Metrics, backlog: AuditBacklog) -> None:
         self.app = app
-        self.engine = engine
+        self.writer = writer
         self.metrics = metrics
         self.backlog = backlog
 
@@ -176,7 +196,7 @@ class ObserveMiddleware:
         if row is None:
             return None
         try:
-            await anyio.to_thread.run_sync(partial(record, self.engine, **row))
+            await committed(self.writer, row)
         except StoreBusyError as busy:
             summary = f"not answered, the store was busy ({status}: {row['result_summary']})"
             self.backlog.put({**row, "status": busy.http_status, "result_summary": summary})

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 
+import anyio
 from sqlalchemy import Engine
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -42,12 +43,23 @@ class Screeners:
         # lists older than allowed, when the operator chose to be warned (sent as a Warning header)
         self.warnings: list[str] = []
 
+    def due(self) -> bool:
+        """Whether the next ``current`` asks the store (so should run off the event loop)."""
+        return self._screener is None or time.monotonic() - self._checked >= self.recheck_seconds
+
+    async def now(self) -> tuple[Screener, dict[str, str]]:
+        """``current``, in a worker thread only when it will ask the store (once a second at most):
+        the other calls cost microseconds and are answered on the event loop, without a hand-off."""
+        if self.due():
+            return await anyio.to_thread.run_sync(self.current)
+        return self.current()
+
     def current(self) -> tuple[Screener, dict[str, str]]:
         """The screener and {source: version} it screens against (the store is asked at most
         once every ``recheck_seconds``; the lists' age is checked on every call). Its partner
         entries are indexed against the official lists' word weights, so they are indexed again
         (once, lazily) whenever the official screener is rebuilt."""
-        if self._screener is None or time.monotonic() - self._checked >= self.recheck_seconds:
+        if self.due():
             infos = latest_versions(self.engine)
             versions = {source: info.version for source, info in infos.items()}
             with self._lock:
@@ -64,6 +76,15 @@ class Screeners:
             self.warnings = check_lists(self._infos, self.policy)
             assert self._screener is not None  # check_lists refuses an empty register
             return self._screener, dict(self._versions)
+
+
+    def warm(self) -> dict[str, str]:
+        """Build the screener and its partner index now (before a service forks its workers, so
+        they share them); the versions it screens against."""
+        screener, versions = self.current()
+        if isinstance(screener, SharedScreener):
+            screener.partners.state()
+        return versions
 
 
 class ListWarningMiddleware:

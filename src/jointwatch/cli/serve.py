@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated
+import os
+import socket
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -44,6 +46,7 @@ def _seconds(value: float) -> float:
 def serve(
     host: Annotated[str, setting_option(S.HOST)] = S.HOST.default,
     port: Annotated[int, setting_option(S.PORT, min=1, max=65535)] = S.PORT.default,
+    workers: Annotated[int, setting_option(S.WORKERS, min=1, max=64)] = S.WORKERS.default,
     cors_origin: Annotated[list[str] | None, setting_option(S.CORS_ORIGINS, metavar="ORIGIN")] = None,
     max_list_age: MaxListAgeOption = DEFAULT_MAX_LIST_AGE_DAYS,
     stale_lists: StaleListsOption = OnStale.refuse,
@@ -78,9 +81,11 @@ def serve(
     """
     import uvicorn  # noqa: PLC0415 - only this command needs the server
 
-    from jointwatch.api import ServiceSettings, create_app  # noqa: PLC0415
+    from jointwatch.api import ServiceSettings, create_app, listening_socket, serve_workers  # noqa: PLC0415
     from jointwatch.web import mount_console  # noqa: PLC0415
 
+    if workers > 1 and not hasattr(os, "fork"):
+        raise typer.BadParameter("several workers need fork (Linux, macOS); use --workers 1", param_hint="--workers")
     engine = open_engine(db)
     settings = ServiceSettings(
         max_body_bytes=max_body_bytes, max_batch=max_batch, max_job=max_job, max_job_body_bytes=max_job_body_bytes,
@@ -93,13 +98,29 @@ def serve(
     mount_console(app)
     try:
         with console.status("building the screening index"):
-            _, versions = app.state.screeners.current()
+            versions = app.state.screeners.warm()
         console.print(f"lists: {escape(', '.join(f'{s} {v}' for s, v in versions.items()))}", highlight=False)
     except ScreeningUnavailableError as exc:
         # the service still starts (members and keys can be managed, lists loaded), but refuses to screen
         err_console.print(f"[bold yellow]warning:[/] screening answers 503 until this is fixed: {escape(str(exc))}",
                           highlight=False, markup=True)
-    uvicorn.run(app, host=host, port=port, server_header=False, proxy_headers=False, timeout_graceful_shutdown=30)
+    options: dict[str, Any] = {"server_header": False, "proxy_headers": False, "timeout_graceful_shutdown": 30}
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, **options)
+        return
+    sock = listening_socket(host, port)
+    engine.dispose(close=False)  # every worker opens connections of its own
+
+    def run_worker(index: int, shared: socket.socket) -> None:
+        engine.dispose(close=False)
+        app.state.worker_index = index
+        uvicorn.Server(uvicorn.Config(app, host=host, port=port, **options)).run(sockets=[shared])
+
+    console.print(f"{workers} workers on http://{host}:{port} (parent pid {os.getpid()})", highlight=False)
+    code = serve_workers(workers, sock, run_worker)
+    sock.close()
+    if code:
+        raise typer.Exit(code)
 
 
 COMMANDS: Commands = [("serve", serve)]

@@ -27,6 +27,7 @@ from jointwatch.store.alerts import (
 )
 from jointwatch.store.audit import MAX_LIMIT, AuditEntry, read_audit, record, rows_about, subject_digest
 from jointwatch.store.audit_keys import rotate_key
+from jointwatch.store.audit_writer import AuditWriter
 from jointwatch.store.console import (
     CONSOLE_ROLES,
     ConsoleSession,
@@ -162,11 +163,13 @@ from jointwatch.store.members import (
     ROLES,
     ApiKey,
     Member,
+    RevocationCheck,
     acting_member,
     add_member,
     create_key,
     find_key,
     get_member,
+    key_digest,
     list_keys,
     list_members,
     member_or_local,
@@ -241,6 +244,7 @@ __all__ = [
     "AlertEvent",
     "ApiKey",
     "AuditEntry",
+    "AuditWriter",
     "BankEvent",
     "BankItem",
     "BaseChange",
@@ -275,6 +279,7 @@ __all__ = [
     "MAX_LIMIT",
     "MatchableRow",
     "Member",
+    "RevocationCheck",
     "NewBankItem",
     "NewEntry",
     "NewEvent",
@@ -347,6 +352,7 @@ __all__ = [
     "find_console_session",
     "find_documents",
     "find_key",
+    "key_digest",
     "finish_job",
     "freeze_asset",
     "get_asset",

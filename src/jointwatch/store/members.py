@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, or_, select, update
+from sqlalchemy import Connection, Engine, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from jointwatch.errors import ConflictError, InvalidInputError, JointwatchError, NotFoundError
@@ -191,3 +193,57 @@ def find_key(engine: Engine, presented: str) -> ApiKey | None:
     if row is None or not hmac.compare_digest(row.key_hash, key_digest(presented)):
         return None
     return _api_key(row)
+
+
+def key_revoked_at(connection: Connection, key_id: int) -> datetime | None:
+    """When the key ``key_id`` was revoked (None: it is not). One read by primary key: cheap enough
+    to ask on every request, so a key a service holds in memory is refused as soon as it is revoked,
+    by whichever process revoked it."""
+    return connection.execute(select(api_keys.c.revoked_at).where(api_keys.c.id == key_id)).scalar()
+
+
+class RevocationCheck:
+    """Whether a key is revoked, asked of the store on a connection of its own, held open.
+
+    A service keeps the keys it has seen in memory (the secret's digest compared once), and asks
+    this on every request: one read by primary key, a few microseconds on SQLite, one round trip
+    on PostgreSQL, and no pool or query compiler on the way. A key revoked by any process (the
+    CLI, another worker) is refused at its very next request. Safe across threads (one lock) and
+    across a fork (a forked process opens its own connection)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        placeholder = {"qmark": "?", "format": "%s", "pyformat": "%s", "numeric": ":1"}.get(
+            engine.dialect.paramstyle, ":key_id")
+        self._sql = f"SELECT revoked_at FROM api_keys WHERE id = {placeholder}"
+        self._lock = threading.Lock()
+        self._connection: Any = None
+        self._pid = -1
+
+    def _dbapi(self) -> Any:
+        if self._connection is None or self._pid != os.getpid():
+            fairy = self.engine.raw_connection()
+            fairy.detach()  # ours alone: never handed back to the pool with our settings
+            connection: Any = fairy.dbapi_connection
+            if self.engine.dialect.name != "sqlite":
+                connection.autocommit = True  # every read sees the newest commit; no transaction held
+            self._connection, self._pid = connection, os.getpid()
+        return self._connection
+
+    def revoked(self, key_id: int) -> bool:
+        """True when the key is revoked or no longer in the store."""
+        with self._lock:
+            for attempt in (1, 2):
+                try:
+                    cursor = self._dbapi().cursor()
+                    try:
+                        cursor.execute(self._sql, (key_id,) if "key_id" not in self._sql else {"key_id": key_id})
+                        row = cursor.fetchone()
+                    finally:
+                        cursor.close()
+                    return row is None or row[0] is not None
+                except self.engine.dialect.loaded_dbapi.Error:
+                    self._connection = None  # a broken connection: open a new one, once
+                    if attempt == 2:
+                        raise
+            raise AssertionError("unreachable")

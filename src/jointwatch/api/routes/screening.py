@@ -63,7 +63,7 @@ async def match(body: MatchRequest, request: Request,
     query = prepare(body.to_query())  # a bad subject is a 422 before the index is touched
     screeners: Screeners = request.app.state.screeners
     # outside the timeout: a rebuild after a list load is slow once, and every request waits for it
-    screener, versions = await anyio.to_thread.run_sync(screeners.current)
+    screener, versions = await screeners.now()
     caller.note.list_versions = versions
     threshold = screener.threshold if body.threshold is None else body.threshold
     matches = await _in_time(request, caller, lambda _deadline: screener.screen(query, threshold, body.limit,
@@ -102,7 +102,7 @@ async def screen(body: ScreenRequest, request: Request,
         caller.note.summary = f"refused: {len(body.subjects)} subjects"
         raise HTTPException(413, f"{len(body.subjects):,} subjects: at most {settings.max_batch:,} per request "
                                  "inline; leave out async=false to send it as a job")
-    screener, versions = await anyio.to_thread.run_sync(request.app.state.screeners.current)
+    screener, versions = await request.app.state.screeners.now()
     caller.note.list_versions = versions
     threshold = screener.threshold if body.threshold is None else body.threshold
     results = await _in_time(request, caller,
