@@ -57,6 +57,8 @@ def lists_load(
     path: Annotated[Path, typer.Argument(help="The list file (or OFAC folder with sdn/alt/add).")],
     format: Annotated[str, typer.Option("--format", "-f", help=FORMAT_HELP)],
     source: Annotated[str | None, typer.Option(help="Source name; required for partner lists (csv, ftm).")] = None,
+    workers: Annotated[int | None, typer.Option(
+        min=1, help="Processes reading a large FtM file side by side (default: one a core).")] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -70,7 +72,8 @@ def lists_load(
     engine = open_engine(db, create=True)
     try:
         with record_progress(f"loading {parsed.source}", not as_json) as progress:
-            result = load_list(engine, parsed, progress)
+            # this command runs nothing else: its workers may fork beside the progress bar's thread
+            result = load_list(engine, parsed, progress, workers=workers, fork_with_threads=True)
     except BaseException:
         if not existed:
             discard_new_store(engine)  # a failed first load leaves no empty store behind

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -104,6 +104,10 @@ class ParsedList:
     paths: tuple[Path, ...]
     published: date | None
     records: Iterator[Record]
+    # a list that can be read in independent parts (a large FtM file) gives them: parts(n)
+    # checks the whole file, then returns up to n iterators over consecutive shares of the
+    # records, in file order, each for its own process (the store loads them side by side)
+    parts: Callable[[int], list[Iterator[Record]]] | None = None
 
 
 def content_hash(paths: Sequence[Path]) -> str:

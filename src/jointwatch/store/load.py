@@ -10,7 +10,11 @@ import hashlib
 import heapq
 import json
 import marshal
+import multiprocessing
+import os
+import shutil
 import tempfile
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -22,7 +26,7 @@ from typing import IO
 from followthemoney.statement import Statement
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select, text, update
 
-from jointwatch.errors import ListFormatError
+from jointwatch.errors import JointwatchError, ListFormatError
 from jointwatch.sources import ParsedList, Record, content_hash, date_from_name, file_date
 from jointwatch.store.engine import inserted_id, write_transaction
 from jointwatch.store.schema import list_versions, statements, version_statements
@@ -36,6 +40,9 @@ BULK_BATCH = 50_000  # rows one executemany inserts on SQLite
 # added are as many as the rows already there.
 BULK_INDEXES = ("ix_statements_entity_id", "ix_statements_reference")
 MIN_ROWS_TO_REBUILD = 100_000
+# A list of this many bytes or more that can be read in parts (FtM JSON lines) is parsed by one
+# worker process a core; below it, one process (forking costs more than it saves)
+PARALLEL_BYTES = 16 * 1024**2
 
 Progress = Callable[[int], None]
 
@@ -90,16 +97,16 @@ Row = tuple[object, ...]
 Chunk = tuple[list[str], list[str], list[Row]]
 
 
-def _row_chunks(parsed: ParsedList, seen_on: object) -> Iterator[Chunk]:
+def _row_chunks(records: Iterable[Record], source: str, seen_on: object) -> Iterator[Chunk]:
     """(references, schemata, statement rows) for every ``BATCH`` rows of the list, in file
     order; a statement repeated in the list is still here twice (the runs drop repeats)."""
     refs: list[str] = []
     schemata: list[str] = []
     rows: list[Row] = []
-    for record in parsed.records:
+    for record in records:
         refs.append(record.reference)
         schemata.append(record.main.schema.name)
-        rows.extend(_rows(record, parsed.source, seen_on))
+        rows.extend(_rows(record, source, seen_on))
         if len(rows) >= BATCH:
             yield refs, schemata, rows
             refs, schemata, rows = [], [], []
@@ -118,13 +125,32 @@ class _Runs:
     runs to a temporary file, ``BATCH`` rows a block. ``sorted_rows`` merges the runs back into
     one stream in key order, each statement once (its first occurrence in the file): inserting
     in key order appends to the primary-key B-trees instead of splitting pages all over them.
+    A worker loading a share of a list writes every run to its own file (``spill_path``); the
+    runs of all shares are then merged as one (``joined``).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, spill_path: str | None = None) -> None:
         self.pending: list[Row] = []
         self.memory: list[list[Row]] = []  # the runs, while the list fits in one
+        self.spill_path = spill_path
         self.spill: IO[bytes] | None = None
-        self.blocks: list[list[int]] = []  # per spilled run: its blocks' offsets
+        # every spilled run: its file and its blocks' (offset, size), in the order rows came
+        self.runs: list[tuple[IO[bytes], list[tuple[int, int]]]] = []
+        self.files: list[IO[bytes]] = []
+
+    @classmethod
+    def joined(cls, shares: list[tuple[str, list[list[tuple[int, int]]]]]) -> _Runs:
+        """The runs that workers wrote, share after share (file order kept)."""
+        joined = cls()
+        try:
+            for path, runs in shares:
+                fh = open(path, "rb")  # noqa: SIM115 - closed by close()
+                joined.files.append(fh)
+                joined.runs.extend((fh, blocks) for blocks in runs)
+        finally:
+            for path, _ in shares:
+                os.unlink(path)  # open files stay readable; nothing is left behind
+        return joined
 
     def add(self, rows: list[Row]) -> None:
         self.pending.extend(rows)
@@ -136,11 +162,15 @@ class _Runs:
             return
         run = sorted(self.pending, key=_KEY)
         self.pending = []
-        if self.spill is None and not self.memory:
+        if self.spill is None and not self.memory and self.spill_path is None:
             self.memory.append(run)
             return
         if self.spill is None:  # a second run: from now on every run goes to disk
-            self.spill = tempfile.TemporaryFile(prefix="jointwatch-load-")
+            if self.spill_path is None:
+                self.spill = tempfile.TemporaryFile(prefix="jointwatch-load-")
+            else:
+                self.spill = open(self.spill_path, "w+b")  # noqa: SIM115 - closed by close()
+            self.files.append(self.spill)
             for held in self.memory:
                 self._write(held)
             self.memory = []
@@ -148,28 +178,32 @@ class _Runs:
 
     def _write(self, run: list[Row]) -> None:
         assert self.spill is not None
-        offsets = []
+        blocks = []
         for start in range(0, len(run), BATCH):
-            offsets.append(self.spill.tell())
-            marshal.dump(run[start:start + BATCH], self.spill)
-        self.blocks.append(offsets)
+            data = marshal.dumps(run[start:start + BATCH])
+            blocks.append((self.spill.tell(), len(data)))
+            self.spill.write(data)
+        self.runs.append((self.spill, blocks))
 
-    def _read(self, offsets: list[int]) -> Iterator[Row]:
-        assert self.spill is not None
-        for offset in offsets:
-            self.spill.seek(offset)
-            yield from marshal.load(self.spill)
+    @staticmethod
+    def _read(fh: IO[bytes], blocks: list[tuple[int, int]]) -> Iterator[Row]:
+        for offset, size in blocks:
+            # one read a block: marshal.load on the file would read it in tiny pieces
+            fh.seek(offset)
+            yield from marshal.loads(fh.read(size))
 
     def finish(self) -> None:
         self._cut()
+        if self.spill is not None:
+            self.spill.flush()
 
     def sorted_rows(self) -> Iterator[Row]:
         """Every distinct statement row once, in key order."""
-        if self.spill is None:
+        if not self.runs:
             streams: Iterable[Row] = self.memory[0] if self.memory else []
         else:
             # heapq.merge is stable: on equal keys the earlier run (earlier in the file) comes first
-            streams = heapq.merge(*(self._read(offsets) for offsets in self.blocks), key=_KEY)
+            streams = heapq.merge(*(self._read(fh, blocks) for fh, blocks in self.runs), key=_KEY)
         last = None
         for row in streams:
             if row[0] != last:
@@ -177,8 +211,8 @@ class _Runs:
                 yield row
 
     def close(self) -> None:
-        if self.spill is not None:
-            self.spill.close()
+        for fh in self.files:
+            fh.close()
 
 
 def _batches(rows: Iterator[Row], size: int = BATCH) -> Iterator[list[Row]]:
@@ -245,10 +279,14 @@ def find_version(connection: Connection, source: str, digest: str) -> dict | Non
     return dict(row) if row else None
 
 
-def load_list(engine: Engine, parsed: ParsedList, progress: Progress | None = None) -> LoadResult:
+def load_list(engine: Engine, parsed: ParsedList, progress: Progress | None = None,
+              workers: int | None = None, fork_with_threads: bool = False) -> LoadResult:
     """Store one list version; an identical file already loaded creates nothing.
 
     Any error while reading the file rolls the whole load back: the store is left as it was.
+    ``workers``: processes parsing a list that can be read in parts (None: one a core for a
+    list of ``PARALLEL_BYTES`` or more when this process runs no other thread, or
+    ``fork_with_threads`` says its threads do nothing a forked worker could trip on; else one).
     """
     digest = content_hash(parsed.paths)
     with engine.begin() as connection:
@@ -264,7 +302,8 @@ def load_list(engine: Engine, parsed: ParsedList, progress: Progress | None = No
     # the whole file is parsed before the store's write lock is taken: on SQLite one writer
     # at a time holds it, and a running service's audit rows wait for it, so it is held for
     # the writing only, never for the parse (a large list's rows wait in a temporary file)
-    rows = _parse_rows(parsed, _seen_value(engine.dialect.name, published), progress)
+    rows = _parse_rows(parsed, _seen_value(engine.dialect.name, published), progress,
+                       _workers(parsed, workers, fork_with_threads))
     try:
         with write_transaction(engine) as connection:
             # a load of the same file that ran at the same time may have won the lock
@@ -355,23 +394,50 @@ class _ParsedRows:
     schema_counts: Counter[str] = field(default_factory=Counter)
 
 
-def _parse_rows(parsed: ParsedList, seen_on: object, progress: Progress | None) -> _ParsedRows:
+def _workers(parsed: ParsedList, workers: int | None, fork_with_threads: bool = False) -> int:
+    """How many processes parse the list: as asked, if it can be read in parts; unasked, one a
+    core for a large list when this process can fork safely (no other thread: a service's
+    loads stay in its own process), else one."""
+    if parsed.parts is None or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    if workers is None:
+        size = sum(p.stat().st_size for p in parsed.paths)
+        if size < PARALLEL_BYTES or (threading.active_count() > 1 and not fork_with_threads):
+            return 1
+        workers = os.cpu_count() or 1
+    return max(1, workers)
+
+
+def _parse_rows(parsed: ParsedList, seen_on: object, progress: Progress | None, workers: int = 1) -> _ParsedRows:
     """The statement rows of the whole list; ListFormatError for a repeated reference or no records."""
-    result = _ParsedRows()
+    if workers > 1 and parsed.parts is not None:
+        result = _parse_parts(parsed, parsed.parts(workers), seen_on)
+    else:
+        result = _parse_records(parsed.records, parsed.source, seen_on, progress, path=str(parsed.paths[0]))
+    if not result.entities:
+        result.runs.close()
+        raise ListFormatError(parsed.paths[0], None, "the file holds no records")
+    if progress is not None:
+        progress(result.entities)
+    return result
+
+
+def _parse_records(records: Iterable[Record], source: str, seen_on: object, progress: Progress | None,
+                   path: str, spill_path: str | None = None) -> _ParsedRows:
+    """The statement rows of these records, runs sorted (all spilled to ``spill_path`` if given)."""
+    result = _ParsedRows(runs=_Runs(spill_path))
     references: set[str] = set()
     try:
-        for refs, schemata, rows in _row_chunks(parsed, seen_on):
+        for refs, schemata, rows in _row_chunks(records, source, seen_on):
             for ref in refs:
                 if ref in references:
-                    raise ListFormatError(parsed.paths[0], None, f"reference {ref} appears twice")
+                    raise ListFormatError(path, None, f"reference {ref} appears twice")
                 references.add(ref)
             result.schema_counts.update(schemata)
             result.runs.add(rows)
             result.rows += len(rows)
             if progress is not None:
                 progress(len(references))
-        if not references:
-            raise ListFormatError(parsed.paths[0], None, "the file holds no records")
         result.runs.finish()
     except BaseException:
         result.runs.close()
@@ -380,9 +446,67 @@ def _parse_rows(parsed: ParsedList, seen_on: object, progress: Progress | None) 
     return result
 
 
+def _parse_parts(parsed: ParsedList, parts: list[Iterator[Record]], seen_on: object) -> _ParsedRows:
+    """The statement rows of a list read by one forked process a part, side by side: each
+    writes its sorted runs to a file of its own and sends back where they are."""
+    context = multiprocessing.get_context("fork")
+    folder = tempfile.mkdtemp(prefix="jointwatch-load-")
+    workers = []
+    try:
+        for i, part in enumerate(parts):
+            receive, send = context.Pipe(duplex=False)
+            process = context.Process(target=_parse_part, name=f"jointwatch-load-{i}", daemon=True,
+                                      args=(part, parsed.source, seen_on, str(parsed.paths[0]),
+                                            os.path.join(folder, f"part-{i}"), send))
+            process.start()
+            send.close()
+            workers.append((process, receive))
+        answers = []
+        for process, receive in workers:
+            try:
+                answers.append(receive.recv())
+            except EOFError:
+                answers.append(("failed", f"worker {process.name} ended without an answer"))
+            process.join()
+        for answer in answers:  # the first share's error is the first in the file
+            if answer[0] == "list":
+                raise ListFormatError(*answer[1:])
+            if answer[0] == "failed":
+                raise JointwatchError(f"reading {parsed.paths[0]} failed: {answer[1]}")
+        result = _ParsedRows(runs=_Runs.joined([(a[1], a[2]) for a in answers if a[1] is not None]))
+        for answer in answers:
+            result.entities += answer[3]
+            result.rows += answer[4]
+            result.schema_counts.update(answer[5])
+        return result
+    finally:
+        for process, _ in workers:
+            if process.is_alive():
+                process.kill()
+                process.join()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _parse_part(part: Iterator[Record], source: str, seen_on: object, path: str, spill_path: str,
+                send: multiprocessing.connection.Connection) -> None:
+    """In a worker: parse one share of the list and send back where its runs are, or its error."""
+    try:
+        result = _parse_records(part, source, seen_on, None, path, spill_path)
+        result.runs.close()
+        send.send(("ok", spill_path if result.runs.runs else None, [b for _, b in result.runs.runs],
+                   result.entities, result.rows, dict(result.schema_counts)))
+    except ListFormatError as exc:
+        send.send(("list", exc.path, exc.location, exc.reason))
+    except BaseException as exc:  # noqa: BLE001 - every failure goes back to the loading process
+        send.send(("failed", f"{type(exc).__name__}: {exc}"))
+    finally:
+        send.close()
+
+
 def _seen_value(dialect: str, published: date) -> object:
-    # SQLAlchemy stores SQLite dates as ISO text; PostgreSQL takes date objects
-    return published.isoformat() if dialect == "sqlite" else published
+    # SQLAlchemy stores SQLite dates as ISO text; PostgreSQL's COPY reads the same text as a
+    # date (and a row of plain strings can wait in a spill file, where a date object cannot)
+    return published.isoformat()
 
 
 def _update_seen(connection: Connection, version_id: int, published: date) -> None:
