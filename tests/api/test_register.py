@@ -38,7 +38,7 @@ def test_lists_and_diff(client: TestClient, new_member: Callable[[], Member]) ->
 
 
 def test_health(client: TestClient) -> None:
-    assert client.get("/health").json() == {"status": "ok"}
+    assert client.get("/health").json() == {"status": "ok", "worker": 0}
 
 
 def test_metrics_prometheus_text(client: TestClient, new_member: Callable[[], Member]) -> None:

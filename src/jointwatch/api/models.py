@@ -119,3 +119,4 @@ class DecisionRequest(BaseModel):
 
 class Health(BaseModel):
     status: Literal["ok"]
+    worker: int = Field(0, description="Which worker process answered (`serve --workers N`: 0 … N-1; 0 with one).")

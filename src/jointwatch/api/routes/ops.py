@@ -17,7 +17,7 @@ def health(request: Request) -> Health:
     """ok when the service can reach its store."""
     if not store_reachable(request.app.state.engine):
         raise HTTPException(503, "the store cannot be reached")
-    return Health(status="ok")
+    return Health(status="ok", worker=getattr(request.app.state, "worker_index", 0))
 
 
 @router.get("/metrics", response_class=PlainTextResponse)
