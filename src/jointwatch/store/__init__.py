@@ -25,7 +25,7 @@ from jointwatch.store.alerts import (
     get_alert,
     member_users,
 )
-from jointwatch.store.audit import MAX_LIMIT, AuditEntry, read_audit, record, rows_about, subject_digest
+from jointwatch.store.audit import MAX_LIMIT, AuditEntry, count_audit, read_audit, record, rows_about, subject_digest
 from jointwatch.store.audit_keys import rotate_key
 from jointwatch.store.audit_writer import AuditWriter
 from jointwatch.store.console import (
@@ -311,6 +311,7 @@ __all__ = [
     "alerts_page",
     "assign_alert",
     "count_alerts_by_state",
+    "count_audit",
     "decide_alert",
     "file_alerts",
     "get_alert",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Select, insert, select
+from sqlalchemy import Engine, Select, func, insert, select
 
 from jointwatch.store.audit_keys import AuditKey, all_keys, current_key
 from jointwatch.store.engine import inserted_id
@@ -110,3 +110,14 @@ def _entries(engine: Engine, query: Select[Any], member_id: int | None, since: d
     for row in rows:
         row["list_versions"] = json.loads(row["list_versions"])
     return [AuditEntry(**row) for row in rows]
+
+
+def count_audit(engine: Engine, member_id: int, action: str | None = None, status: int | None = None) -> int:
+    """How many audit rows ``member_id`` has (of one action and status, if given)."""
+    query = select(func.count()).select_from(audit).where(audit.c.member_id == member_id)
+    if action is not None:
+        query = query.where(audit.c.action == action)
+    if status is not None:
+        query = query.where(audit.c.status == status)
+    with engine.connect() as connection:
+        return int(connection.execute(query).scalar_one())

@@ -40,9 +40,13 @@ def _new_key(connection: Connection) -> AuditKey:
     return AuditKey(new_id, secret, now)
 
 
+# built once: the service's audit writer asks it in every batch (a rotation counts from the next one)
+_NEWEST = select(audit_keys).order_by(audit_keys.c.id.desc()).limit(1)
+
+
 def current_key(connection: Connection) -> AuditKey:
     """The newest key, made now if the store has none yet (in ``connection``'s transaction)."""
-    row = connection.execute(select(audit_keys).order_by(audit_keys.c.id.desc()).limit(1)).first()
+    row = connection.execute(_NEWEST).first()
     return _key(row) if row is not None else _new_key(connection)
 
 
