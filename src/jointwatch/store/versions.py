@@ -121,13 +121,20 @@ def _only_in(connection: Connection, version_id: int, other_id: int) -> list:  #
     return list(connection.execute(query))
 
 
-def _references(connection: Connection, version_id: int) -> set[str]:
-    query = (
-        select(statements.c.reference).distinct()
-        .join(version_statements, version_statements.c.statement_id == statements.c.id)
-        .where(version_statements.c.version_id == version_id)
-    )
-    return {row.reference for row in connection.execute(query)}
+def _references(connection: Connection, version_id: int, refs: set[str]) -> set[str]:
+    """Which of these references the version lists: read by reference and the version's key,
+    never by scanning the whole version (a million-entity list has a million references)."""
+    held: set[str] = set()
+    ordered = sorted(refs)
+    for i in range(0, len(ordered), 500):
+        query = (
+            select(statements.c.reference).distinct()
+            .join(version_statements, and_(version_statements.c.statement_id == statements.c.id,
+                                            version_statements.c.version_id == version_id))
+            .where(statements.c.reference.in_(ordered[i:i + 500]))
+        )
+        held.update(row.reference for row in connection.execute(query))
+    return held
 
 
 def listing_rows(connection: Connection, source: str, reference: str,
@@ -191,8 +198,9 @@ def diff_versions(engine: Engine, source: str, from_label: str | None = None,
         if reference is None:
             gained = _only_in(connection, to_v.id, from_v.id)
             lost = _only_in(connection, from_v.id, to_v.id)
-            before = _references(connection, from_v.id)
-            after = _references(connection, to_v.id)
+            touched = {row.reference for row in gained} | {row.reference for row in lost}
+            before = _references(connection, from_v.id, touched)
+            after = _references(connection, to_v.id, touched)
         else:  # the same diff, of the listing's own statements only
             rows, held = listing_rows(connection, source, reference, [from_v.id, to_v.id])
             gained = [r for r in rows if r.id in held[to_v.id] and r.id not in held[from_v.id]]
