@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 import socket
+import tempfile
 from typing import Annotated, Any
 
 import typer
@@ -110,6 +112,9 @@ def serve(
         return
     sock = listening_socket(host, port)
     engine.dispose(close=False)  # every worker opens connections of its own
+    # what the workers keep for each other (the console's last traces): only this user may read it
+    shared = tempfile.mkdtemp(prefix="jointwatch-serve-")
+    app.state.shared_folder = shared
 
     def run_worker(index: int, shared: socket.socket) -> None:
         engine.dispose(close=False)
@@ -117,8 +122,11 @@ def serve(
         uvicorn.Server(uvicorn.Config(app, host=host, port=port, **options)).run(sockets=[shared])
 
     console.print(f"{workers} workers on http://{host}:{port} (parent pid {os.getpid()})", highlight=False)
-    code = serve_workers(workers, sock, run_worker)
-    sock.close()
+    try:
+        code = serve_workers(workers, sock, run_worker)
+    finally:
+        sock.close()
+        shutil.rmtree(shared, ignore_errors=True)
     if code:
         raise typer.Exit(code)
 

@@ -6,11 +6,15 @@ default engine; never Spark from a web request. There is no trace route in the A
 table in the store, so (a decision, see docs/console.md) the file is uploaded with the form, traced
 in a worker thread while the browser waits (a small file takes about a second; the upload is capped
 by the service's body limit), and the member's last trace is kept in this process's memory to be
-opened again until the next trace or a restart. The uploaded file is deleted as soon as it is read.
+opened again until the next trace or a restart (with `serve --workers N`, also in a folder the
+workers share, so the page after the upload may be served by any of them). The uploaded file is
+deleted as soon as it is read.
 """
 
 from __future__ import annotations
 
+import os
+import pickle
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -63,6 +67,34 @@ def _traces(request: Request) -> dict[int, LastTrace]:
     return traces
 
 
+def _shared_folder(request: Request) -> Path | None:
+    """Where the workers of `serve --workers N` keep the members' last traces for each other (a
+    folder only the service's user may read, made when it starts and removed when it stops);
+    None with one process, whose memory is enough."""
+    folder = getattr(request.app.state, "shared_folder", None)
+    return Path(folder) if folder else None
+
+
+def _keep(request: Request, member_id: int, last: LastTrace) -> None:
+    _traces(request)[member_id] = last
+    folder = _shared_folder(request)
+    if folder is not None:
+        partial = folder / f"trace-{member_id}.{os.getpid()}.tmp"
+        partial.write_bytes(pickle.dumps(last, protocol=pickle.HIGHEST_PROTOCOL))
+        partial.replace(folder / f"trace-{member_id}.pickle")  # whole or not at all, for a reader
+
+
+def _last(request: Request, member_id: int) -> LastTrace | None:
+    """The member's last trace, whichever worker ran it."""
+    folder = _shared_folder(request)
+    if folder is not None:
+        path = folder / f"trace-{member_id}.pickle"
+        if path.is_file():  # written by this service's own workers only, into a folder of its own
+            last: LastTrace = pickle.loads(path.read_bytes())  # noqa: S301
+            return last
+    return _traces(request).get(member_id)
+
+
 def _float(fields: dict[str, list[str]], name: str, default: float) -> float:
     value = field(fields, name)
     try:
@@ -102,7 +134,7 @@ def _run(upload: Upload, designated: list[str], settings: TraceSettings, typolog
 
 
 def _form(request: Request, viewer: Viewer, status: int = 200, **context: Any) -> HTMLResponse:
-    last = _traces(request).get(viewer.member_id)
+    last = _last(request, viewer.member_id)
     return render(request, "financing.html", status, viewer=viewer, active="financing", last=last,
                   sent=context.pop("sent", {}), **context)
 
@@ -139,8 +171,8 @@ async def run_trace(request: Request, viewer: Annotated[Viewer, Depends(viewer_o
         status = refused.http_status if isinstance(refused, JointwatchError) else refused.status
         await audit(request, viewer, "financing.trace", status, summary=f"refused: {refused}"[:300])
         return _form(request, viewer, status, error=str(refused), sent=sent)
-    _traces(request)[viewer.member_id] = LastTrace(analysis, Path(upload.filename).name[:200], viewer.user.user,
-                                                   datetime.now(UTC))
+    last = LastTrace(analysis, Path(upload.filename).name[:200], viewer.user.user, datetime.now(UTC))
+    await anyio.to_thread.run_sync(_keep, request, viewer.member_id, last)
     trace = analysis.trace
     await audit(request, viewer, "financing.trace", 200, subject={"designated": designated, "screen": screen},
                 list_versions=versions or None,
@@ -153,7 +185,7 @@ async def run_trace(request: Request, viewer: Annotated[Viewer, Depends(viewer_o
 async def last_trace(request: Request, viewer: Annotated[Viewer, Depends(viewer_of)]) -> HTMLResponse:
     """The member's last trace: flow graph, funding map, typology findings and the tables."""
     require(viewer, Right.DECIDE, "trace financing")
-    last = _traces(request).get(viewer.member_id)
+    last = await anyio.to_thread.run_sync(_last, request, viewer.member_id)
     if last is None:
         raise Refused(404, "Your member has no trace on this server yet (traces are kept until the service "
                            "restarts). Run one on the Financing page.")
