@@ -17,24 +17,31 @@ and peak RSS is that one run's, read from ``os.wait4``'s rusage of the child):
   (decoded as Latin-1, which never fails and costs least). No loader can beat it, so
   ``load / raw`` says how far above the floor we are, independent of machine speed.
 
+- **baseline** (anchor 3, with ``--baseline REV``): the same load by the code of an earlier
+  commit (``HEAD~1``, a tag, a hash), checked out in a temporary git worktree and imported
+  from there; ``load / baseline`` says what the change since then did, on this machine today.
+
 Anchors run in the same invocation on the same file, interleaved with the loads round by
 round, so a noisy machine slows them alike; each is repeated ``--repeat`` times and the
 median (and min) reported. Targets (issue): UN under 2 s, OFAC SDN under 5 s on 2 cores,
 judged on the median load.
 
-    python benchmarks/bench_load.py [--repeat 5] [--quick] [--json] [--data DIR]
+    python benchmarks/bench_load.py [--repeat 5] [--quick] [--baseline REV] [--json] [--data DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +84,7 @@ def child(mode: str, fmt: str, path: Path, db: str) -> dict[str, Any]:
             records += 1
             entities += len(record.entities)
         out.update(entities=records, ftm_entities=entities)
-    else:  # "load" or "reload"
+    else:  # "load", "reload" or "baseline" (the same load, jointwatch imported from another tree)
         from jointwatch.sources import open_list
         from jointwatch.store import load_list, open_engine
 
@@ -91,12 +98,16 @@ def child(mode: str, fmt: str, path: Path, db: str) -> dict[str, Any]:
 
 # ---- parent side ----------------------------------------------------------------------
 
-def run_child(mode: str, fmt: str, path: Path, db: str = "") -> dict[str, Any]:
-    """Run one measurement in a fresh interpreter: wall seconds, peak RSS (MB), its output."""
+def run_child(mode: str, fmt: str, path: Path, db: str = "", src: Path | None = None) -> dict[str, Any]:
+    """Run one measurement in a fresh interpreter: wall seconds, peak RSS (MB), its output.
+    ``src``: import jointwatch from this source folder (an earlier commit's) instead."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", mode, fmt, str(path), db]
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(src), *filter(None, [env.get("PYTHONPATH")])])
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=REPO)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=REPO if src is None else src.parent, env=env)
         _, status, usage = os.wait4(proc.pid, 0)  # reap it ourselves: rusage of this child only
         wall = time.perf_counter() - t0
         proc.returncode = code = os.waitstatus_to_exitcode(status)
@@ -115,8 +126,24 @@ def summary(values: list[float]) -> dict[str, float]:
     return {"median": statistics.median(values), "min": min(values)}
 
 
-def bench_file(name: str, fmt: str, target: float | None, path: Path, repeat: int) -> dict[str, Any]:
+@contextlib.contextmanager
+def worktree(rev: str) -> Iterator[Path]:
+    """The ``src`` folder of ``rev`` checked out in a temporary git worktree (removed after)."""
+    folder = Path(tempfile.mkdtemp(prefix="jw-baseline-"))
+    tree = folder / "tree"
+    subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(tree), rev], cwd=REPO, check=True)
+    try:
+        yield tree / "src"
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=REPO, check=False)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def bench_file(name: str, fmt: str, target: float | None, path: Path, repeat: int,
+               baseline: Path | None = None) -> dict[str, Any]:
     runs: dict[str, list[dict[str, Any]]] = {"load": [], "reload": [], "parse": [], "raw": []}
+    if baseline is not None:
+        runs["baseline"] = []
     with tempfile.TemporaryDirectory(prefix="jw-bench-") as tmp:
         reload_db = str(Path(tmp) / "reload.db")
         first = run_child("load", fmt, path, reload_db)  # untimed: fills the re-load store, warms caches
@@ -125,9 +152,12 @@ def bench_file(name: str, fmt: str, target: float | None, path: Path, repeat: in
             runs["parse"].append(run_child("parse", fmt, path))
             runs["load"].append(run_child("load", fmt, path, str(Path(tmp) / f"load-{i}.db")))
             runs["reload"].append(run_child("reload", fmt, path, reload_db))
+            if baseline is not None:
+                runs["baseline"].append(run_child("baseline", fmt, path, str(Path(tmp) / f"base-{i}.db"),
+                                                  src=baseline))
     if any(r["created"] for r in runs["reload"]):
         raise RuntimeError(f"re-load of {name} created a new version; the content hash did not match")
-    counts = {(r["entities"], r["statements"]) for r in runs["load"]}
+    counts = {(r["entities"], r["statements"]) for r in runs["load"] + runs.get("baseline", [])}
     if len(counts) != 1 or counts != {(first["entities"], first["statements"])}:
         raise RuntimeError(f"{name}: loads disagree on counts: {sorted(counts)}")
     timing = {mode: summary([r["wall_s"] for r in rs]) for mode, rs in runs.items()}
@@ -144,6 +174,7 @@ def bench_file(name: str, fmt: str, target: float | None, path: Path, repeat: in
         "raw_s": timing["raw"],
         "load_in_process_s": summary([r["in_process_s"] for r in runs["load"]]),
         "load_over_raw": load_median / timing["raw"]["median"],
+        "baseline_s": timing.get("baseline"),
         "store_share": (load_median - timing["parse"]["median"]) / load_median,
         "peak_rss_mb": {mode: max(r["rss_mb"] for r in rs) for mode, rs in runs.items()},
         "target_s": target,
@@ -151,19 +182,24 @@ def bench_file(name: str, fmt: str, target: float | None, path: Path, repeat: in
     }
 
 
-def markdown(rows: list[dict[str, Any]]) -> str:
+def markdown(rows: list[dict[str, Any]], baseline: str | None = None) -> str:
     head = ["file", "entities", "statements", "jointwatch load median s (min)", "re-load median s",
-            "parse-only median s", "raw read median s", "load ÷ raw", "peak RSS MB", "target",
-            "meets target?"]
+            "parse-only median s", "raw read median s", "load ÷ raw"]
+    if baseline:
+        head += [f"{baseline} load median s", f"load ÷ {baseline}"]
+    head += ["peak RSS MB", "target", "meets target?"]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     for r in rows:
         target = "—" if r["target_s"] is None else f"< {r['target_s']:g} s"
-        meets = {None: "—", True: "yes", False: "**no**"}[r["meets_target"]]
+        meets = {None: "—", True: "yes", False: "**missed**"}[r["meets_target"]]
         cells = [r["file"], f"{r['entities']:,}", f"{r['statements']:,}",
                  f"{r['load_s']['median']:.2f} ({r['load_s']['min']:.2f})",
                  f"{r['reload_s']['median']:.2f}", f"{r['parse_s']['median']:.2f}",
-                 f"{r['raw_s']['median']:.3f}", f"{r['load_over_raw']:.1f}×",
-                 f"{r['peak_rss_mb']['load']:.0f}", target, meets]
+                 f"{r['raw_s']['median']:.3f}", f"{r['load_over_raw']:.1f}×"]
+        if baseline:
+            base = r["baseline_s"]["median"]
+            cells += [f"{base:.2f}", f"{r['load_s']['median'] / base:.2f}×"]
+        cells += [f"{r['peak_rss_mb']['load']:.0f}", target, meets]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -180,6 +216,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per mode and file (default 5)")
     parser.add_argument("--quick", action="store_true", help="one run each: a smoke test, not a measurement")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON instead of Markdown")
+    parser.add_argument("--baseline", metavar="REV",
+                        help="also time the load by this earlier commit's code (e.g. HEAD~1), in a git worktree")
+    parser.add_argument("--only", action="append", help="only this file of the table (repeatable)")
     args = parser.parse_args(argv)
     repeat = 1 if args.quick else args.repeat
     if repeat < 1:
@@ -187,20 +226,31 @@ def main(argv: list[str] | None = None) -> int:
     if not args.data.is_dir():
         parser.error(f"data directory not found: {args.data}")
     rows = []
-    for name, fmt, target in FILES:
-        path = args.data / name
-        if not path.exists():
-            print(f"skipping {name}: not in {args.data}", file=sys.stderr)
-            continue
-        print(f"{name}: {repeat} × (raw, parse, load, re-load) …", file=sys.stderr, flush=True)
-        rows.append(bench_file(name, fmt, target, path, repeat))
+    with contextlib.ExitStack() as stack:
+        base = stack.enter_context(worktree(args.baseline)) if args.baseline else None
+        for name, fmt, target in FILES:
+            path = args.data / name
+            if args.only and name not in args.only:
+                continue
+            if not path.exists():
+                print(f"skipping {name}: not in {args.data}", file=sys.stderr)
+                continue
+            modes = "raw, parse, load, re-load" + (f", {args.baseline} load" if base else "")
+            print(f"{name}: {repeat} × ({modes}) …", file=sys.stderr, flush=True)
+            rows.append(bench_file(name, fmt, target, path, repeat, base))
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
-        print(f"{repeat} run(s) each, fresh subprocess per run, {os.cpu_count()} CPUs, "
-              f"Python {sys.version.split()[0]}\n")
-        print(markdown(rows))
+        print(f"{repeat} run(s) each, fresh subprocess per run, {os.cpu_count()} CPUs shared with other work "
+              f"(load average {os.getloadavg()[0]:.1f} at the end), Python {sys.version.split()[0]}"
+              + (f"; baseline {args.baseline} = {_describe(args.baseline)}" if args.baseline else "") + "\n")
+        print(markdown(rows, args.baseline))
     return 0
+
+
+def _describe(rev: str) -> str:
+    out = subprocess.run(["git", "log", "-1", "--format=%h", rev], cwd=REPO, capture_output=True, text=True)
+    return out.stdout.strip() or rev
 
 
 if __name__ == "__main__":
