@@ -17,6 +17,7 @@ from lxml import etree
 
 from jointwatch.errors import ListFormatError
 from jointwatch.sources.base import (
+    MAX_FIELD_CHARS,
     ParsedList,
     Record,
     clip,
@@ -54,7 +55,9 @@ def parse_un_list(path: Path, source: str = SOURCE) -> ParsedList:
 
 def _value(path: Path, element: etree._Element, *steps: str) -> str | None:
     """A one-line field: the UN wraps long values over indented lines, which mean nothing."""
-    value = clip(path, where(element), text(element, *steps))
+    value = text(element, *steps)
+    if value is not None and len(value) > MAX_FIELD_CHARS:
+        clip(path, where(element), value)  # the error naming the place: its line is looked up only now
     return " ".join(value.split()) if value else None
 
 

@@ -25,6 +25,8 @@ def local(tag: object) -> str:
     """An element's tag without its namespace (``{ns}sdnEntry`` → ``sdnEntry``)."""
     if not isinstance(tag, str):
         return ""
+    if "}" not in tag:  # most list files use no namespace: the tag as it is
+        return tag
     return tag.rsplit("}", 1)[-1]
 
 
@@ -128,7 +130,9 @@ def text(element: etree._Element, *path: str) -> str | None:
     for step in path:
         if node is None:
             return None
-        node = next((c for c in node if local(c.tag) == step), None)
+        # a child with the tag as it is first (no namespace: the common case), then by local name
+        found = node.find(step)
+        node = found if found is not None else next((c for c in node if local(c.tag) == step), None)
     if node is None or node.text is None:
         return None
     value = node.text.strip()
