@@ -327,6 +327,8 @@ def load_list(engine: Engine, parsed: ParsedList, progress: Progress | None = No
                 connection.execute(update(list_versions).where(list_versions.c.id == existing["id"])
                                    .values(checked_at=datetime.now(UTC)))
                 return _unchanged(parsed.source, existing)
+            empty = connection.execute(select(statements.c.id).limit(1)).first() is None
+            dropped = _drop_indexes(connection, rows.rows, parsed.source)  # before this version exists
             version_id = inserted_id(connection.execute(
                 insert(list_versions).values(
                     source=parsed.source, version=label, format=parsed.format, published=published,
@@ -335,8 +337,6 @@ def load_list(engine: Engine, parsed: ParsedList, progress: Progress | None = No
                     schema_counts="{}",
                 )
             ))
-            empty = connection.execute(select(statements.c.id).limit(1)).first() is None
-            dropped = _drop_indexes(connection, rows.rows)
             count, new = _BulkWriter(connection).write(version_id, rows.runs.sorted_rows(), empty)
             _create_indexes(connection, dropped)
             if new < count:  # statements held before: their first and last seen now include this version
@@ -353,15 +353,19 @@ def load_list(engine: Engine, parsed: ParsedList, progress: Progress | None = No
                       entities=rows.entities, statements=count, schema_counts=dict(rows.schema_counts))
 
 
-def _drop_indexes(connection: Connection, adding: int) -> list[str]:
+def _drop_indexes(connection: Connection, adding: int, source: str | None = None) -> list[str]:
     """Drop the ``BULK_INDEXES`` when a load adds at least as many rows as the store holds;
     their definitions, to build them again after the rows are in (same transaction: a failed
-    load rolls the drop back too).
+    load rolls the drop back too). A new version of a source already loaded is no such load:
+    most of its statements are held already, and only the few new ones reach the indexes.
 
     PostgreSQL's DROP INDEX locks the table against readers until the load commits, so there
     only a load into an empty statements table drops them; SQLite's readers keep reading the
     last committed state (WAL) whatever the writer does."""
     if adding < MIN_ROWS_TO_REBUILD:
+        return []
+    if source is not None and connection.execute(
+            select(list_versions.c.id).where(list_versions.c.source == source).limit(1)).first() is not None:
         return []
     dialect = connection.dialect.name
     if dialect == "sqlite":
