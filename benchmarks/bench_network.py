@@ -2,6 +2,15 @@
 
     python benchmarks/bench_network.py                      # 1M transactions, DuckDB and Spark local
     python benchmarks/bench_network.py --sizes 10000000,50000000 --engines duckdb
+    python benchmarks/bench_network.py --attribution --sizes 1000000 --baseline 34faea4
+
+``--attribution`` measures the attribution methods instead (DuckDB): the file is loaded once,
+then traced by each method (first in first out, last in first out, proportional), each scored
+against the planted donors (originator precision / recall, country error, the USD resting on the
+own-funds assumption); with ``--baseline REV`` the same is done in the same run by an earlier
+commit's code (a temporary git worktree, its first in first out), so the table shows the figures
+before the change beside the ones after. The interval row says for how many planted countries the
+planted total lies between the lowest and the highest of the three methods' totals.
 
 For each size the generator (`jointwatch network simulate`, seed 7, 5 planted networks of
 40 donors in up to 40 countries) writes a Parquet file once. Each engine then runs the
@@ -15,11 +24,16 @@ accounts (4 hops, in Python), calling every account it reaches a funder.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +46,10 @@ from jointwatch.network.evaluate import score_trace
 from jointwatch.network.simulate import SimulationSettings
 
 MIN_AMOUNTS = (0.0, 100.0)
+# the methods as of this tree (the baseline's child imports jointwatch from an earlier tree, without them)
+METHODS = ("fifo", "lifo", "proportional")
+METHOD_NAMES = {"fifo": "first in, first out", "lifo": "last in, first out", "proportional": "proportional (haircut)"}
+REPO = Path(__file__).resolve().parents[1]
 
 
 def dataset(work: Path, size: int) -> Path:
@@ -59,6 +77,93 @@ def run_one(engine: str, data: Path, memory: str, threads: int, temp: Path) -> d
     return {"engine": engine, "seconds": seconds, "steps": analysis.seconds, "scores": scores,
             "originators": {o.account: o.amount for o in analysis.trace.originators}, "countries": countries,
             "findings": len(analysis.typologies)}
+
+
+def attribution(data: Path, methods: list[str], memory: str, threads: int, temp: Path) -> dict[str, Any]:
+    """In this (child) process: load once, trace by each method, score each against the truth.
+    ``methods`` ["before"] traces by the default rule of whatever jointwatch is imported (the baseline)."""
+    from jointwatch.network import load_transactions, open_analysis_engine  # noqa: PLC0415
+    from jointwatch.network.result import assemble  # noqa: PLC0415
+    from jointwatch.network.schema import default_rates  # noqa: PLC0415
+    from jointwatch.network.trace import trace_upstream  # noqa: PLC0415
+
+    truth = json.loads((data / "truth.json").read_text())
+    targets = designated_accounts([str(data / "designated.txt")])
+    eng = open_analysis_engine("duckdb", EngineSettings(memory_limit=memory, threads=threads,
+                                                        temp_directory=str(temp)))
+    out: dict[str, Any] = {}
+    try:
+        load_transactions(eng, data / "transactions.parquet", default_rates())
+        for method in methods:
+            settings = TraceSettings() if method == "before" else TraceSettings(method=method)
+            started = time.perf_counter()
+            result = assemble(eng, trace_upstream(eng, targets, settings), targets, settings)
+            seconds = time.perf_counter() - started
+            out[method] = {"seconds": seconds,
+                           "scores": {str(m): score_trace(result, truth, m).__dict__ for m in MIN_AMOUNTS},
+                           "countries": {c.country: c.amount for c in result.countries},
+                           # before the change: what the opening-balance rule credited as own funds
+                           "assumed": float(result.totals.get("assumed", sum(
+                               o.amount for o in result.originators if o.reason == "own_funds"))),
+                           "mules_collectors": sum(o.amount for o in result.originators
+                                                   if o.account.startswith(("MUL-", "COL-", "HW")))}
+    finally:
+        eng.close()
+    out["planted_countries"] = truth["country_totals_usd"]
+    return out
+
+
+def attribution_child(data: Path, methods: list[str], args: argparse.Namespace, src: Path | None,
+                      work: Path) -> dict[str, Any]:
+    """``attribution`` in a fresh interpreter, importing jointwatch from ``src`` when given."""
+    out = work / f"attribution-{'-'.join(methods)}.json"
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(src), *filter(None, [env.get("PYTHONPATH")])])
+    subprocess.run([sys.executable, __file__, "--child", "attribution", "--methods", ",".join(methods), "--data",
+                    str(data), "--memory-limit", args.memory_limit, "--threads", str(args.threads), "--work",
+                    str(work), "--out", str(out)], check=True, env=env, cwd=src.parent if src else REPO)
+    result: dict[str, Any] = json.loads(out.read_text())
+    return result
+
+
+@contextlib.contextmanager
+def worktree(rev: str) -> Iterator[Path]:
+    """The ``src`` folder of ``rev`` checked out in a temporary git worktree (removed after)."""
+    folder = Path(tempfile.mkdtemp(prefix="jw-baseline-"))
+    tree = folder / "tree"
+    subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(tree), rev], cwd=REPO, check=True)
+    try:
+        yield tree / "src"
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=REPO, check=False)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def attribution_table(size: int, runs: dict[str, dict[str, Any]], baseline: str | None) -> list[str]:
+    """Markdown rows: one per method (the baseline's first), then the interval's coverage."""
+    lines = []
+    planted: dict[str, float] = {}
+    for label, r in runs.items():
+        planted = r.pop("planted_countries")
+        for method, m in r.items():
+            s0, s1 = m["scores"]["0.0"], m["scores"]["100.0"]
+            name = f"first in, first out, before ({baseline})" if method == "before" else METHOD_NAMES[method]
+            lines.append(f"| {size:,} | {name} | {m['seconds']:.1f} | {s0['precision']:.3f} / {s0['recall']:.3f} | "
+                         f"{s1['precision']:.3f} / {s1['recall']:.3f} | {s0['country_rel_error']:.2%} | "
+                         f"{m['assumed']:,.0f} | {m['mules_collectors']:,.0f} |")
+        del label
+    after = {k: v for r in runs.values() for k, v in r.items() if k != "before"}
+    if len(after) > 1:
+        inside = sum(1 for c, usd in planted.items()
+                     if min(m["countries"].get(c, 0.0) for m in after.values()) - 0.005 <= usd
+                     <= max(m["countries"].get(c, 0.0) for m in after.values()) + 0.005)
+        width = sum(max(m["countries"].get(c, 0.0) for m in after.values())
+                    - min(m["countries"].get(c, 0.0) for m in after.values()) for c in planted)
+        lines.append(f"| {size:,} | interval over the {len(after)} methods | – | – | – | planted total inside for "
+                     f"{inside} / {len(planted)} countries; widths add up to {width / sum(planted.values()):.2%} "
+                     f"of the planted total | – | – |")
+    return lines
 
 
 def measured(engine: str, data: Path, memory: str, threads: int, temp: Path) -> dict[str, Any]:
@@ -123,9 +228,36 @@ def main() -> None:
     parser.add_argument("--child")
     parser.add_argument("--data")
     parser.add_argument("--out")
+    parser.add_argument("--attribution", action="store_true", help="compare the attribution methods (DuckDB)")
+    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--baseline", metavar="REV", help="with --attribution: also trace by REV's code")
     args = parser.parse_args()
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
+    if args.child == "attribution":
+        result = attribution(Path(args.data), args.methods.split(","), args.memory_limit, args.threads, work)
+        Path(args.out).write_text(json.dumps(result))
+        return
+    if args.attribution:
+        lines = []
+        with contextlib.ExitStack() as stack:
+            base = stack.enter_context(worktree(args.baseline)) if args.baseline else None
+            for size in (int(s) for s in args.sizes.split(",")):
+                data = dataset(work, size)
+                runs = {}
+                if base is not None:
+                    print(f"  {size:,}: {args.baseline} …", flush=True)
+                    runs["before"] = attribution_child(data, ["before"], args, base, work)
+                print(f"  {size:,}: {args.methods} …", flush=True)
+                runs["after"] = attribution_child(data, args.methods.split(","), args, None, work)
+                lines += attribution_table(size, runs, args.baseline)
+        print("\n| transactions | attribution | trace s | originators P / R (all) | P / R (≥100 USD) "
+              "| country error | USD on the own-funds assumption | USD credited to planted collectors, mules, "
+              "brokers |")
+        print("|---:|---|---:|---|---|---:|---:|---:|")
+        for line in lines:
+            print(line)
+        return
     if args.child:
         memory = args.memory_limit if args.child == "duckdb" else args.memory_limit.lower().replace("gb", "g")
         result = run_one(args.child, Path(args.data), memory, args.threads, work)

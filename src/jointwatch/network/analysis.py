@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +12,8 @@ from jointwatch.errors import InvalidInputError
 from jointwatch.network.designate import HolderMatch, screen_holders
 from jointwatch.network.engines import AnalysisEngine, EngineSettings, open_analysis_engine
 from jointwatch.network.quality import Quality, load_transactions
-from jointwatch.network.result import TraceResult, assemble
-from jointwatch.network.schema import TraceSettings, default_rates
+from jointwatch.network.result import TraceResult, apply_intervals, assemble, originated_by_account
+from jointwatch.network.schema import METHOD_NAMES, METHODS, TraceSettings, default_rates
 from jointwatch.network.trace import trace_upstream
 
 
@@ -68,10 +68,19 @@ def analyse(path: Path, designated: list[str], settings: TraceSettings | None = 
         if len(unknown) == len(targets):
             raise InvalidInputError(f"{path}: none of the designated accounts occurs in the transactions "
                              f"(e.g. {', '.join(unknown[:3])})")
-        note(f"tracing {settings.hops} hops upstream of {len(targets)} designated accounts")
         mark = time.perf_counter()
+        others: dict[str, dict[str, tuple[str, float]]] = {}
+        if settings.intervals:
+            # the other methods first: the chosen method's tables are the ones left for the read-out
+            for method in (m for m in METHODS if m != settings.method):
+                note(f"tracing by {METHOD_NAMES[method]}, for the intervals")
+                other = trace_upstream(eng, targets, replace(settings, method=method))
+                others[method] = originated_by_account(eng, other, settings.min_amount)
+        note(f"tracing {settings.hops} hops upstream of {len(targets)} designated accounts "
+             f"({METHOD_NAMES[settings.method]})")
         tables = trace_upstream(eng, targets, settings)
         result = assemble(eng, tables, targets, settings)
+        apply_intervals(result, others)
         result.totals["designated_not_in_data"] = float(len(unknown))
         seconds["trace"] = time.perf_counter() - mark
         found: list[Any] = []

@@ -36,6 +36,8 @@ KEPT: tuple[tuple[str, str, str], ...] = (
     ("no_holder", "src_name IS NULL OR dst_name IS NULL", "an account has no holder name (kept; not screened)"),
     ("no_country", "src_country IS NULL OR dst_country IS NULL",
      "a sender or receiver country is missing or not a 2-letter code (kept; counted under '??')"),
+    ("bad_balance", "(src_bal_text IS NOT NULL AND src_bal IS NULL) OR (dst_bal_text IS NOT NULL AND dst_bal IS NULL)",
+     "a sender_balance or receiver_balance is not a number (kept; that balance is not used)"),
 )
 
 
@@ -115,7 +117,10 @@ SELECT *, {problem} AS problem FROM (
            {_text('sender_name', columns)} AS src_name, {_text('receiver_name', columns)} AS dst_name,
            {country['sender']} AS src_country, {country['receiver']} AS dst_country,
            {_text('sender_institution', columns)} AS src_inst, {_text('receiver_institution', columns)} AS dst_inst,
-           LOWER({_text('channel', columns)}) AS channel
+           LOWER({_text('channel', columns)}) AS channel,
+           {_text('sender_balance', columns)} AS src_bal_text, {_text('receiver_balance', columns)} AS dst_bal_text,
+           TRY_CAST({_text('sender_balance', columns)} AS DOUBLE) AS src_bal,
+           TRY_CAST({_text('receiver_balance', columns)} AS DOUBLE) AS dst_bal
     FROM raw_tx r LEFT JOIN (SELECT * FROM (VALUES {fx}) AS v(code, rate)) fx ON fx.code = UPPER(TRIM(r.currency))
   ) b
   -- repeated ids by aggregation (parallel), not by a window over every id
@@ -161,7 +166,9 @@ SELECT kind, {columns} FROM (
 def _clean_sql() -> str:
     return """
 SELECT id, ts, CAST(EPOCH(ts) AS BIGINT) AS t, amt AS amount, currency, amt * rate AS usd,
-       src, dst, src_name, dst_name, src_country, dst_country, src_inst, dst_inst, channel, _row
+       src, dst, src_name, dst_name, src_country, dst_country, src_inst, dst_inst, channel, _row,
+       CASE WHEN ABS(src_bal) < 1e15 THEN src_bal * rate END AS src_balance_usd,
+       CASE WHEN ABS(dst_bal) < 1e15 THEN dst_bal * rate END AS dst_balance_usd
 FROM checked_tx WHERE problem IS NULL"""
 
 

@@ -11,6 +11,7 @@ from jointwatch.network.trace import TraceTables
 
 UNKNOWN_COUNTRY = "??"
 BROKER_CHANNELS = ("msb", "hawala", "cash")
+ASSUMED_REASONS = "('own_funds', 'unexplained_funds')"
 
 
 @dataclass
@@ -23,7 +24,12 @@ class Originator:
     amount: float        # USD that reached the designated accounts
     transactions: int    # its payments that carried that money
     hops: int            # fewest payments between it and a designated account
-    reason: str          # no_earlier_inflow, own_funds, hop_limit (the largest part's)
+    reason: str          # no_earlier_inflow, not_a_conduit, own_funds, unexplained_funds, opening_balance,
+                         # hop_limit (the largest part's)
+    method: str = "fifo"  # the attribution method of ``amount``
+    assumed: float = 0.0  # of ``amount``: money beyond what the account received (own_funds, unexplained_funds)
+    low: float = 0.0      # the lowest and highest amount over the attribution methods (intervals)
+    high: float = 0.0
 
 
 @dataclass
@@ -32,6 +38,10 @@ class CountryTotal:
     amount: float
     originators: int
     transactions: int
+    method: str = "fifo"  # the attribution method of ``amount``
+    assumed: float = 0.0  # of ``amount``: resting on the assumption that an account paid with its own money
+    low: float = 0.0      # the lowest and highest total over the attribution methods
+    high: float = 0.0
 
 
 @dataclass
@@ -70,6 +80,10 @@ class TraceResult:
     intermediaries: list[Intermediary]
     edges: list[Edge]
     paths: list[dict[str, Any]] = field(default_factory=list)
+    method: str = "fifo"
+    # methods the intervals span, and what only another method found: {"methods": [...],
+    # "countries": {country: [low, high]}, "originators": count, "originators_usd_high": USD}
+    intervals: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -81,25 +95,32 @@ def assemble(engine: AnalysisEngine, tables: TraceTables, designated: list[str],
     floor = float(settings.min_amount)
     origin_rows = engine.rows(f"""
 SELECT o.account, a.name, COALESCE(a.country, '{UNKNOWN_COUNTRY}') AS country, o.amount, o.transactions,
-       o.hops, o.reason
+       o.hops, o.reason, o.assumed
 FROM (SELECT account, SUM(amount) AS amount, COUNT(DISTINCT id) AS transactions, MIN(hop) AS hops,
-             MAX_BY(reason, amount) AS reason
+             MAX_BY(reason, amount) AS reason,
+             SUM(CASE WHEN reason IN {ASSUMED_REASONS} THEN amount ELSE 0 END) AS assumed
       FROM {tables.origins} GROUP BY account) o
 LEFT JOIN accounts a ON a.account = o.account
 WHERE o.amount >= {floor} AND o.amount >= 0.005""")
+    method = settings.method
     originators = sorted((Originator(r["account"], r["name"], r["country"], round(float(r["amount"]), 2),
-                                     int(r["transactions"]), int(r["hops"]), r["reason"]) for r in origin_rows),
+                                     int(r["transactions"]), int(r["hops"]), r["reason"], method,
+                                     round(float(r["assumed"]), 2), round(float(r["amount"]), 2),
+                                     round(float(r["amount"]), 2)) for r in origin_rows),
                          key=lambda o: (-o.amount, o.account))
     countries: dict[str, CountryTotal] = {}
     for o in originators:
-        total = countries.setdefault(o.country, CountryTotal(o.country, 0.0, 0, 0))
+        total = countries.setdefault(o.country, CountryTotal(o.country, 0.0, 0, 0, method))
         total.amount += o.amount
+        total.assumed += o.assumed
         total.originators += 1
         total.transactions += o.transactions
     country_list = sorted(countries.values(), key=lambda c: (-c.amount, c.country))
     for c in country_list:
-        c.amount = round(c.amount, 2)
+        c.amount = c.low = c.high = round(c.amount, 2)
+        c.assumed = round(c.assumed, 2)
     totals = dict(tables.totals)
+    totals["assumed"] = sum(o.assumed for o in originators)
     totals["below_min_amount"] = round(totals["originated"] - sum(o.amount for o in originators), 2)
     totals = {k: round(v, 2) + 0.0 if abs(v) >= 0.005 else 0.0 for k, v in totals.items()}
     edges = [Edge(r["src"], r["dst"], round(float(r["amount"]), 2), int(r["payments"]), int(r["hop"]))
@@ -109,9 +130,45 @@ FROM {tables.edges} GROUP BY src, dst""")]
     edges.sort(key=lambda e: (-e.amount, e.src, e.dst))
     intermediaries = _intermediaries(engine, tables, set(designated))
     result = TraceResult(engine.name, settings, sorted(set(designated)), totals, originators, country_list,
-                         intermediaries, edges[:max_edges])
+                         intermediaries, edges[:max_edges], method=method,
+                         intervals={"methods": [method], "countries": {}, "originators": 0,
+                                    "originators_usd_high": 0.0})
     result.paths = heaviest_paths(edges, originators[:25], set(designated))
     return result
+
+
+def originated_by_account(engine: AnalysisEngine, tables: TraceTables, floor: float) -> dict[str, tuple[str, float]]:
+    """Each originator's country and USD in a trace's tables (at or above ``floor``)."""
+    rows = engine.rows(f"""
+SELECT o.account, COALESCE(a.country, '{UNKNOWN_COUNTRY}') AS country, o.amount
+FROM (SELECT account, SUM(amount) AS amount FROM {tables.origins} GROUP BY account) o
+LEFT JOIN accounts a ON a.account = o.account
+WHERE o.amount >= {float(floor)} AND o.amount >= 0.005""")
+    return {r["account"]: (r["country"], round(float(r["amount"]), 2)) for r in rows}
+
+
+def apply_intervals(result: TraceResult, others: dict[str, dict[str, tuple[str, float]]]) -> None:
+    """Give every originator amount and country total the lowest and highest value over the
+    result's own method and ``others`` (method -> account -> (country, USD))."""
+    listed = {o.account for o in result.originators}
+    for o in result.originators:
+        values = [o.amount] + [by.get(o.account, ("", 0.0))[1] for by in others.values()]
+        o.low, o.high = min(values), max(values)
+    sums: dict[str, dict[str, float]] = {}
+    for name, by in others.items():
+        per = sums.setdefault(name, {})
+        for country, amount in by.values():
+            per[country] = per.get(country, 0.0) + amount
+    for c in result.countries:
+        values = [c.amount] + [round(per.get(c.country, 0.0), 2) for per in sums.values()]
+        c.low, c.high = min(values), max(values)
+    shown = {c.country for c in result.countries}
+    # a country only another method credits: between 0 (this method) and its highest total
+    elsewhere = {country: [0.0, round(max(per.get(country, 0.0) for per in sums.values()), 2)]
+                 for country in sorted(set().union(*sums.values()) - shown)} if sums else {}
+    extra = {a: amount for by in others.values() for a, (_, amount) in by.items() if a not in listed}
+    result.intervals = {"methods": [result.method, *others], "countries": elsewhere, "originators": len(extra),
+                        "originators_usd_high": round(sum(extra.values()), 2)}
 
 
 def _intermediaries(engine: AnalysisEngine, tables: TraceTables, designated: set[str]) -> list[Intermediary]:

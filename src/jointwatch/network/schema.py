@@ -19,6 +19,8 @@ receiver_country     no       ISO 3166-1 alpha-2 country of the receiver
 sender_institution   no       the sender's bank / MSB / hawaladar (BIC or name)
 receiver_institution no       the receiver's institution
 channel              no       wire, card, cash, msb, hawala, crypto, mobile …
+sender_balance       no       the sender's balance just before the payment, in ``currency``
+receiver_balance     no       the receiver's balance just before the payment, in ``currency``
 ==================== ======== =====================================================
 """
 
@@ -38,6 +40,10 @@ REQUIRED = ("id", "timestamp", "amount", "currency", "sender_account", "receiver
 OPTIONAL = ("sender_name", "receiver_name", "sender_country", "receiver_country", "sender_institution",
             "receiver_institution", "channel")
 COLUMNS = REQUIRED + OPTIONAL
+# read when present (the known opening balance of an account, docs/network.md); the simulator writes none
+BALANCES = ("sender_balance", "receiver_balance")
+METHODS = ("fifo", "lifo", "proportional")
+METHOD_NAMES = {"fifo": "first in, first out", "lifo": "last in, first out", "proportional": "proportional (haircut)"}
 BASE_CURRENCY = "USD"  # amounts are traced in this currency (rates convert to it); simulated accounts default to it
 
 
@@ -51,8 +57,15 @@ class TraceSettings:
     since: str | None = None         # only payments into designated accounts from this date …
     until: str | None = None         # … up to this date (ISO 8601, inclusive)
     min_amount: float = 0.0          # originators below this many USD are left out of the lists
+    method: str = "fifo"             # which inflows an outflow spent: fifo, lifo, proportional
+    own_funds_days: float = 30.0     # money beyond what came in is the account's own only with this much history
+    intervals: bool = True           # also trace by the other methods: every figure between its lowest and highest
 
     def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise InvalidInputError(f"method must be one of {', '.join(METHODS)}, not {str(self.method)[:20]!r}")
+        if not 0 <= self.own_funds_days <= 3660:
+            raise InvalidInputError(f"own_funds_days must be in [0, 3660], not {self.own_funds_days}")
         if not 1 <= self.hops <= 12:
             raise InvalidInputError(f"hops must be between 1 and 12, not {self.hops}")
         if not 0 < self.lookback_days <= 3660:

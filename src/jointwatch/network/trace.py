@@ -35,6 +35,9 @@ from jointwatch.network.engines import AnalysisEngine
 from jointwatch.network.schema import TraceSettings
 
 PRUNE_USD = 0.01
+INCOME_DAYS = (25, 35)     # regular income: the same payer's previous or next payment this many days away …
+INCOME_RATIO = 2          # … between half and twice the amount …
+INCOME_PAYEES = 5         # … by a payer that pays at least this many accounts so (a payroll)
 BROKER_CHANNELS = "('msb', 'hawala')"
 
 
@@ -89,55 +92,163 @@ SELECT src AS account, id, flow AS amount, {hop + 1} AS hop, 'hop_limit' AS reas
 def _step(engine: AnalysisEngine, hop: int, settings: TraceSettings) -> None:
     """From the traced payments of hop ``hop - 1`` to those of hop ``hop`` (and the originated parts)."""
     prev, lookback, s = f"frontier_{hop - 1}", int(settings.lookback_days * 86400), float(settings.conduit_share)
-    # the conduit test: pool (inflows before, within the lookback) against payments to the same receiver
+    # regular income (a salary): the payer's previous or next payment to this account is 25-35 days
+    # away, between half and twice the amount, and it pays at least 5 accounts so (a payroll): the
+    # account's own money
+    engine.create(f"income_{hop}", f"""
+WITH inflows AS (SELECT i.id, i.src FROM tx i JOIN (SELECT DISTINCT src FROM {prev}) a ON a.src = i.dst),
+     paid AS (SELECT x.id, x.src, x.dst, x.t, x.usd, LAG(x.t) OVER p AS prev_t, LAG(x.usd) OVER p AS prev_usd,
+                     LEAD(x.t) OVER p AS next_t, LEAD(x.usd) OVER p AS next_usd
+              FROM tx x JOIN (SELECT DISTINCT src FROM inflows) y ON y.src = x.src
+              WINDOW p AS (PARTITION BY x.src, x.dst ORDER BY x.t, x.id)),
+     recurring AS (SELECT id, src, dst FROM paid
+                   WHERE (prev_t BETWEEN t - {INCOME_DAYS[1] * 86400} AND t - {INCOME_DAYS[0] * 86400}
+                          AND prev_usd BETWEEN usd / {INCOME_RATIO} AND usd * {INCOME_RATIO})
+                      OR (next_t BETWEEN t + {INCOME_DAYS[0] * 86400} AND t + {INCOME_DAYS[1] * 86400}
+                          AND next_usd BETWEEN usd / {INCOME_RATIO} AND usd * {INCOME_RATIO})),
+     payroll AS (SELECT src FROM recurring GROUP BY src HAVING COUNT(DISTINCT dst) >= {INCOME_PAYEES})
+SELECT r.id FROM recurring r JOIN payroll y ON y.src = r.src JOIN inflows i ON i.id = r.id""")
+    # the conduit test: pool (inflows before, within the lookback) against payments to the same receiver;
+    # tried with the whole pool, then with the pool less regular income (a salaried middleman)
     engine.create(f"judged_{hop}", f"""
-SELECT b.*, p.pool,
-       COALESCE(b.channel IN {BROKER_CHANNELS} OR (b.burst >= {s} * p.pool AND {s} * b.amount <= p.pool), FALSE)
+SELECT b.*, p.pool, p.earned,
+       COALESCE(b.channel IN {BROKER_CHANNELS} OR (b.burst >= {s} * p.pool AND {s} * b.amount <= p.pool)
+                OR (b.burst >= {s} * (p.pool - p.earned) AND {s} * b.amount <= p.pool - p.earned), FALSE)
          AS conduit
 FROM (SELECT o.id, o.src, o.dst, o.t, o.amount, o.flow, o.channel, SUM(j.usd) AS burst
       FROM {prev} o
       JOIN (SELECT x.src, x.t, x.usd FROM tx x JOIN (SELECT DISTINCT dst FROM {prev}) r ON r.dst = x.dst) j
         ON j.src = o.src AND j.t >= o.t - {lookback} AND j.t <= o.t + 86400
       GROUP BY o.id, o.src, o.dst, o.t, o.amount, o.flow, o.channel) b
-LEFT JOIN (SELECT o.id, SUM(i.usd) AS pool
+LEFT JOIN (SELECT o.id, SUM(i.usd) AS pool, SUM(CASE WHEN n.id IS NULL THEN 0 ELSE i.usd END) AS earned
            FROM {prev} o JOIN tx i ON i.dst = o.src AND i.t < o.t AND i.t >= o.t - {lookback}
+           LEFT JOIN income_{hop} n ON n.id = i.id
            GROUP BY o.id) p ON p.id = b.id""")
-    # each conduit account's money line: cents, so both engines add up exactly the same
-    engine.create(f"ledger_{hop}", f"""
-SELECT account, id, kind, cents,
-       SUM(CASE WHEN kind = 1 THEN cents ELSE 0 END) OVER w AS cum_in,
-       SUM(CASE WHEN kind = 0 THEN cents ELSE 0 END) OVER w AS cum_out
-FROM (SELECT x.dst AS account, x.t, 1 AS kind, x.id, CAST(ROUND(x.usd * 100) AS BIGINT) AS cents
-      FROM tx x WHERE x.dst IN (SELECT src FROM judged_{hop} WHERE conduit)
-      UNION ALL
-      SELECT x.src, x.t, 0, x.id, CAST(ROUND(x.usd * 100) AS BIGINT)
-      FROM tx x WHERE x.src IN (SELECT src FROM judged_{hop} WHERE conduit)) e
-WINDOW w AS (PARTITION BY account ORDER BY t, kind, id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)""")
-    engine.create(f"line_{hop}", f"""
-SELECT l.account, l.id, l.kind,
-       CASE WHEN l.kind = 1 THEN o.opening + l.cum_in - l.cents ELSE l.cum_out - l.cents END AS lo,
-       CASE WHEN l.kind = 1 THEN o.opening + l.cum_in ELSE l.cum_out END AS hi, o.opening
-FROM ledger_{hop} l
-JOIN (SELECT account, GREATEST(MAX(cum_out - cum_in), 0) AS opening FROM ledger_{hop} GROUP BY account) o
-  ON o.account = l.account""")
+    _line(engine, hop, settings)
+    parts = _parts(engine, hop, settings.method)
+    own = int(settings.own_funds_days * 86400)
     engine.create(f"origin_{hop - 1}", f"""
 SELECT j.src AS account, j.id, j.flow AS amount, {hop} AS hop,
        CASE WHEN j.pool IS NULL AND NOT j.conduit THEN 'no_earlier_inflow' ELSE 'not_a_conduit' END AS reason
 FROM judged_{hop} j WHERE NOT j.conduit
 UNION ALL
-SELECT j.src, j.id, j.flow * CAST(LEAST(l.hi, l.opening) - l.lo AS DOUBLE) / (l.hi - l.lo), {hop}, 'own_funds'
-FROM judged_{hop} j JOIN line_{hop} l ON l.account = j.src AND l.id = j.id AND l.kind = 0
-WHERE j.conduit AND l.lo < l.opening AND l.hi > l.lo""")
+SELECT p.account, p.out_id, p.part, {hop},
+       CASE WHEN p.kind = 3 THEN 'opening_balance' WHEN p.kind = 4 THEN 'income'
+            WHEN p.first_t <= p.out_t - {own} THEN 'own_funds' ELSE 'unexplained_funds' END
+FROM {parts} p WHERE p.kind IN (2, 3, 4) AND p.part > 0""")
     engine.create(f"frontier_{hop}", f"""
 SELECT id, src, dst, t, amount, SUM(part) AS flow, {hop} AS hop, channel FROM (
-  SELECT x.id, x.src, x.dst, x.t, x.usd AS amount, x.channel,
-         j.flow * CAST(LEAST(o.hi, i.hi) - GREATEST(o.lo, i.lo) AS DOUBLE) / (o.hi - o.lo) AS part
-  FROM judged_{hop} j
-  JOIN line_{hop} o ON o.account = j.src AND o.id = j.id AND o.kind = 0
-  JOIN line_{hop} i ON i.account = j.src AND i.kind = 1 AND i.lo < o.hi AND i.hi > o.lo
-  JOIN tx x ON x.id = i.id
-  WHERE j.conduit AND o.hi > o.lo
+  SELECT x.id, x.src, x.dst, x.t, x.usd AS amount, x.channel, p.part
+  FROM {parts} p JOIN tx x ON x.id = p.source_id
+  WHERE p.kind = 1
 ) p GROUP BY id, src, dst, t, amount, channel HAVING SUM(part) >= {PRUNE_USD}""")
+
+
+def _line(engine: AnalysisEngine, hop: int, settings: TraceSettings) -> None:
+    """Each conduit account's money line, with the money it must have had of its own.
+
+    Events in time order (ties: outflows first, then by id); amounts in cents, so both engines add
+    up the same. ``known`` is the opening balance the input's balance column shows (0 without
+    one). Where an outflow takes the account below zero, the shortfall is money of its own (or
+    from outside the data) that appears just before that outflow (kind 2): an account's money
+    from before its first inflow is used where it is first needed, not by the first outflow.
+    Rows: ``kind`` 0 outflow, 1 inflow, 2 own money appearing, 3 known opening balance; ``pos``
+    the order; ``bal`` the balance after the row; ``lo``/``hi`` first-in-first-out coordinates.
+    """
+    engine.create(f"events_{hop}", f"""
+SELECT account, id, t, kind, cents, bal_cents, earned,
+       SUM(CASE WHEN kind = 1 THEN cents ELSE 0 END) OVER w AS cum_in,
+       SUM(CASE WHEN kind = 0 THEN cents ELSE 0 END) OVER w AS cum_out,
+       ROW_NUMBER() OVER w AS seq
+FROM (SELECT x.dst AS account, x.t, 1 AS kind, x.id, CAST(ROUND(x.usd * 100) AS BIGINT) AS cents,
+             CAST(ROUND(x.dst_balance_usd * 100) AS BIGINT) AS bal_cents, n.id IS NOT NULL AS earned
+      FROM tx x LEFT JOIN income_{hop} n ON n.id = x.id
+      WHERE x.dst IN (SELECT src FROM judged_{hop} WHERE conduit)
+      UNION ALL
+      SELECT x.src, x.t, 0, x.id, CAST(ROUND(x.usd * 100) AS BIGINT),
+             CAST(ROUND(x.src_balance_usd * 100) AS BIGINT), FALSE
+      FROM tx x WHERE x.src IN (SELECT src FROM judged_{hop} WHERE conduit)) e
+WINDOW w AS (PARTITION BY account ORDER BY t, kind, id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)""")
+    # the known opening balance: the balance before the first event that states one, less what
+    # came and went before it
+    engine.create(f"known_{hop}", f"""
+SELECT a.account, GREATEST(COALESCE(k.known, 0), 0) AS known, a.first_t
+FROM (SELECT account, MIN(t) AS first_t FROM events_{hop} GROUP BY account) a
+LEFT JOIN (SELECT account, MIN_BY(bal_cents - (cum_in - CASE WHEN kind = 1 THEN cents ELSE 0 END)
+                                  + (cum_out - CASE WHEN kind = 0 THEN cents ELSE 0 END), seq) AS known
+           FROM events_{hop} WHERE bal_cents IS NOT NULL GROUP BY account) k ON k.account = a.account""")
+    engine.create(f"deficit_{hop}", f"""
+SELECT d.*, COALESCE(LAG(d.deficit) OVER (PARTITION BY d.account ORDER BY d.seq), 0) AS deficit_before
+FROM (SELECT e.*, k.known, k.first_t,
+             GREATEST(MAX(e.cum_out - e.cum_in - k.known) OVER (PARTITION BY e.account ORDER BY e.seq
+                      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), 0) AS deficit
+      FROM events_{hop} e JOIN known_{hop} k ON k.account = e.account) d""")
+    engine.create(f"line_{hop}", f"""
+SELECT account, id, t, kind, cents, pos, first_t, bal, lo, hi FROM (
+  SELECT account, id, t, CASE WHEN earned THEN 4 ELSE kind END AS kind, cents, 2 * seq AS pos, first_t,
+         known + cum_in - cum_out + deficit AS bal,
+         CASE WHEN kind = 1 THEN known + cum_in + deficit - cents ELSE cum_out - cents END AS lo,
+         CASE WHEN kind = 1 THEN known + cum_in + deficit ELSE cum_out END AS hi
+  FROM deficit_{hop}
+  UNION ALL
+  SELECT account, id, t, 2, deficit - deficit_before, 2 * seq - 1, first_t,
+         known + cum_in - cum_out + deficit + cents,
+         known + cum_in + deficit_before, known + cum_in + deficit
+  FROM deficit_{hop} WHERE kind = 0 AND deficit > deficit_before
+  UNION ALL
+  SELECT account, CAST(NULL AS VARCHAR), first_t, 3, known, 0, first_t, known, 0, known
+  FROM known_{hop} WHERE known > 0) l""")
+
+
+def _parts(engine: AnalysisEngine, hop: int, method: str) -> str:
+    """``parts_{hop}``: for each traced outflow of a conduit, the USD each source on its line paid.
+
+    Columns: account, out_id, out_t, first_t, source_id (the inflow; NULL for own money), kind (of
+    the source), part (USD of the traced flow).
+    """
+    traced = f"""(SELECT j.src, j.id, j.flow, o.pos, o.bal, o.cents, o.lo, o.hi, o.t, o.first_t
+       FROM judged_{hop} j JOIN line_{hop} o ON o.account = j.src AND o.id = j.id AND o.kind = 0
+       WHERE j.conduit AND o.cents > 0)"""
+    if method == "fifo":
+        # first in, first out: an outflow's interval on the out-line overlaps the sources it spent
+        engine.create(f"parts_{hop}", f"""
+SELECT o.src AS account, o.id AS out_id, o.t AS out_t, o.first_t, i.id AS source_id, i.kind,
+       o.flow * CAST(LEAST(o.hi, i.hi) - GREATEST(o.lo, i.lo) AS DOUBLE) / (o.hi - o.lo) AS part
+FROM {traced} o
+JOIN line_{hop} i ON i.account = o.src AND i.kind > 0 AND i.lo < o.hi AND i.hi > o.lo""")
+    elif method == "lifo":
+        # last in, first out: the balance is a stack; a source's layer [bal - cents, bal] is spent by
+        # the first outflow that takes the balance below it. The part of layer i that outflow o
+        # spends is what of it is above o's balance after and at or under the lowest balance
+        # between i and o (below that, a later outflow already spent it).
+        engine.create(f"parts_{hop}", f"""
+SELECT account, out_id, out_t, first_t, source_id, kind,
+       flow * CAST(GREATEST(LEAST(bal, low) - GREATEST(bal - cents, out_bal), 0) AS DOUBLE) / out_cents AS part
+FROM (SELECT o.src AS account, o.id AS out_id, o.t AS out_t, o.first_t, o.flow, o.bal AS out_bal,
+             o.cents AS out_cents, e.id AS source_id, e.kind, e.bal, e.cents,
+             MIN(e.bal) OVER (PARTITION BY o.id ORDER BY e.pos DESC
+                              ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS low
+      FROM {traced} o JOIN line_{hop} e ON e.account = o.src AND e.pos < o.pos) w
+WHERE kind > 0 AND LEAST(bal, low) > GREATEST(bal - cents, out_bal)""")
+    else:
+        # proportional (haircut): every outflow takes the same share of each source still in the
+        # balance. A source's remainder before o is its amount times the product of (balance after /
+        # balance before) over the outflows between; kept as a running sum of logarithms, reset
+        # (a new segment) whenever an outflow empties the account
+        engine.create(f"mix_{hop}", f"""
+SELECT m.*, SUM(CASE WHEN kind = 0 AND bal = 0 THEN 1 ELSE 0 END) OVER w AS seg,
+       SUM(CASE WHEN kind = 0 AND bal > 0 THEN LN(CAST(bal AS DOUBLE) / (bal + cents)) ELSE 0 END) OVER w AS logkeep
+FROM line_{hop} m
+WINDOW w AS (PARTITION BY account ORDER BY pos ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)""")
+        engine.create(f"parts_{hop}", f"""
+SELECT o.src AS account, o.id AS out_id, o.t AS out_t, o.first_t, e.id AS source_id, e.kind,
+       o.flow * e.cents * EXP(o.logkeep_before - e.logkeep) / (o.bal + o.cents) AS part
+FROM (SELECT t.*, m.seg - CASE WHEN m.bal = 0 THEN 1 ELSE 0 END AS seg_before,
+             m.logkeep - CASE WHEN m.bal > 0 THEN LN(CAST(m.bal AS DOUBLE) / (m.bal + m.cents)) ELSE 0 END
+               AS logkeep_before
+      FROM {traced} t JOIN mix_{hop} m ON m.account = t.src AND m.pos = t.pos) o
+JOIN mix_{hop} e ON e.account = o.src AND e.pos < o.pos AND e.kind > 0 AND e.seg = o.seg_before""")
+    return f"parts_{hop}"
 
 
 def _totals(engine: AnalysisEngine) -> dict[str, float]:

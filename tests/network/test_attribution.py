@@ -1,0 +1,147 @@
+"""The attribution methods on hand-built transaction files, each answer worked out by hand.
+
+docs/network.md ("Attribution methods") walks through the first two files with the same numbers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from jointwatch.errors import InvalidInputError
+from jointwatch.network.analysis import Analysis, analyse
+from jointwatch.network.engines import DuckDBEngine
+from jointwatch.network.schema import TraceSettings
+from tests.network.conftest import tx, write_transactions
+
+# A mule M with a life of its own: it pays a shop before any money comes in, receives 1,000 from
+# D1 (DE) and 3,000 from D2 (FR), forwards 95 % (3,800) to the designated account T, and then
+# pays shops 150 and 300 out of what is left and of its own money.
+MULE = [
+    tx("shop1", 1, 200, "M", "SHOP", "tr", "tr"),
+    tx("don1", 5, 1000, "D1", "M", "de", "tr"),
+    tx("don2", 6, 3000, "D2", "M", "fr", "tr"),
+    tx("fwd", 7, 3800, "M", "T", "tr", "sy"),
+    tx("shop2", 8, 150, "M", "SHOP", "tr", "tr"),
+    tx("shop3", 9, 300, "M", "SHOP", "tr", "tr"),
+]
+
+# A salaried middleman M: its employer E pays it and four colleagues on day 1 and day 31 (a
+# payroll); M pays a shop 2,500 on day 10; a donor D (FR) sends it 600 on day 33 at 09:00 and M
+# passes 540 (90 %) to T at 12:00.
+PAYROLL = [tx(f"pay{m}{k}", day, 3000, "E", who, "de", "de")
+           for m, day in ((1, 1), (2, 31)) for k, who in enumerate(("M", "A1", "A2", "A3", "A4"))]
+MIDDLEMAN = [*PAYROLL, tx("shop", 10, 2500, "M", "SHOP", "de", "de"),
+             tx("gift", 33 + 9 / 24, 600, "D", "M", "fr", "de"), tx("pass", 33 + 12 / 24, 540, "M", "T", "de", "sy")]
+
+
+def _trace(path: Path, duck: DuckDBEngine, method: str, **settings: object) -> Analysis:
+    return analyse(path, ["T"], TraceSettings(method=method, **settings), engine=duck)  # type: ignore[arg-type]
+
+
+def _amounts(analysis: Analysis) -> dict[str, float]:
+    return {o.account: o.amount for o in analysis.trace.originators}
+
+
+@pytest.mark.parametrize(("method", "expected"), [
+    # first in, first out: the shop on day 1 spent M's own 200 (money it needed only then); the
+    # 3,800 is D1's 1,000 (in first) and 2,800 of D2's 3,000
+    ("fifo", {"D1": 1000.0, "D2": 2800.0}),
+    # last in, first out: the 3,800 takes the balance from 4,000 to 200: D2's 3,000 (in last), then
+    # 800 of D1's; the 200 left over is D1's and went to the shop on day 8
+    ("lifo", {"D1": 800.0, "D2": 3000.0}),
+    # proportional: 3,800 of the 4,000 balance is 95 % of each donor's money
+    ("proportional", {"D1": 950.0, "D2": 2850.0}),
+])
+def test_a_mule_forwarding_95_percent_of_two_donors(tmp_path: Path, duck: DuckDBEngine, method: str,
+                                                     expected: dict[str, float]) -> None:
+    path = write_transactions(tmp_path / "mule.csv", MULE)
+    result = _trace(path, duck, method)
+    # none of it is the mule's: its shop payments before the first inflow are not money it had
+    # to spare when it forwarded (the rule before this change credited it 250 as own funds)
+    assert _amounts(result) == expected
+    assert result.trace.method == method
+    assert result.trace.totals["assumed"] == 0.0
+    assert {c.country: c.method for c in result.trace.countries} == {"de": method, "fr": method}
+
+
+def test_every_figure_gets_its_interval_over_the_methods(tmp_path: Path, duck: DuckDBEngine) -> None:
+    path = write_transactions(tmp_path / "mule.csv", MULE)
+    result = _trace(path, duck, "fifo")
+    assert {o.account: (o.low, o.amount, o.high) for o in result.trace.originators} == {
+        "D1": (800.0, 1000.0, 1000.0), "D2": (2800.0, 2800.0, 3000.0)}
+    assert {c.country: (c.low, c.high) for c in result.trace.countries} == {"de": (800.0, 1000.0),
+                                                                             "fr": (2800.0, 3000.0)}
+    assert result.trace.intervals["methods"] == ["fifo", "lifo", "proportional"]
+    alone = _trace(path, duck, "lifo", intervals=False)
+    assert {c.country: (c.low, c.high) for c in alone.trace.countries} == {"de": (800.0, 800.0),
+                                                                            "fr": (3000.0, 3000.0)}
+
+
+@pytest.mark.parametrize(("method", "expected"), [
+    # first in, first out: the 540 is the oldest money left, the day-1 salary (500 of it after the
+    # shop) and 40 of the day-31 salary: M's own income, not the employer's money
+    ("fifo", {"M": 540.0}),
+    # last in, first out: the donor's 600 came in last: 540 of it
+    ("lifo", {"D": 540.0}),
+    # proportional: the balance before is 4,100 (500 + 3,000 of salary, 600 of the gift):
+    # 540 x 600 / 4,100 = 79.02 is D's, 460.98 M's income
+    ("proportional", {"D": 79.02, "M": 460.98}),
+])
+def test_a_salaried_middleman_passing_on_a_donation(tmp_path: Path, duck: DuckDBEngine, method: str,
+                                                     expected: dict[str, float]) -> None:
+    path = write_transactions(tmp_path / "middleman.csv", MIDDLEMAN)
+    result = _trace(path, duck, method)
+    # M is a conduit: its pool (3,600) less its regular income (the salary, 3,000) is 600, of which
+    # it passed on 540; the employer is never credited through a salary
+    assert _amounts(result) == expected
+    reasons = {o.account: o.reason for o in result.trace.originators}
+    assert reasons.get("M", "income") == "income" and "E" not in reasons
+
+
+def test_a_salary_paid_once_is_not_regular_income(tmp_path: Path, duck: DuckDBEngine) -> None:
+    rows = [tx("pay", 30, 3000, "E", "M", "de", "de"), tx("gift", 33, 600, "D", "M", "fr", "de"),
+            tx("pass", 33.5, 540, "M", "T", "de", "sy")]
+    path = write_transactions(tmp_path / "once.csv", rows)
+    # no payroll: the pool is 3,600 and M passed on 540 (under half): M is the funder
+    result = _trace(path, duck, "lifo")
+    assert _amounts(result) == {"M": 540.0}
+    assert result.trace.originators[0].reason == "not_a_conduit"
+
+
+def test_a_balance_column_makes_the_opening_balance_known(tmp_path: Path, duck: DuckDBEngine) -> None:
+    rows = [tx("e", 1, 100, "E", "K"), tx("k1", 2, 100, "K", "T"), tx("k2", 3, 100, "K", "T")]
+    path = write_transactions(tmp_path / "nobalance.csv", rows)
+    unknown = _trace(path, duck, "fifo")
+    assert _amounts(unknown) == {"E": 100.0, "K": 100.0}
+    assert unknown.trace.totals["assumed"] == 100.0
+    # the bank says K held 100 before E paid it: K's 100 is known, not assumed
+    text = path.read_text(encoding="utf-8").splitlines()
+    text[0] += ",receiver_balance"
+    text[1:] = [text[1] + ",100.00", text[2] + ",", text[3] + ","]
+    known = tmp_path / "balance.csv"
+    known.write_text("\n".join(text) + "\n", encoding="utf-8")
+    for method in ("fifo", "lifo", "proportional"):
+        result = _trace(known, duck, method)
+        assert _amounts(result) == {"E": 100.0, "K": 100.0}, method
+        assert {o.account: o.reason for o in result.trace.originators}["K"] == "opening_balance"
+        assert result.trace.totals["assumed"] == 0.0
+        assert {c.country: c.assumed for c in result.trace.countries} == {"de": 0.0}
+
+
+def test_a_balance_that_is_not_a_number_is_reported(tmp_path: Path, duck: DuckDBEngine) -> None:
+    path = tmp_path / "bad.csv"
+    write_transactions(path, [tx("e", 1, 100, "E", "K"), tx("k1", 2, 100, "K", "T")])
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([lines[0] + ",sender_balance", lines[1] + ",lots", lines[2] + ",0"]) + "\n",
+                    encoding="utf-8")
+    result = _trace(path, duck, "fifo")
+    issue = next(i for i in result.quality.issues if i.kind == "bad_balance")
+    assert (issue.count, issue.excluded, issue.examples[0]["row"]) == (1, False, 1)
+    assert _amounts(result) == {"E": 100.0}
+
+
+def test_an_unknown_method_is_refused() -> None:
+    with pytest.raises(InvalidInputError, match="method must be one of fifo, lifo, proportional"):
+        TraceSettings(method="random")
