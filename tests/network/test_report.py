@@ -45,7 +45,12 @@ def test_report_renders_graph_and_map_offline(tmp_path: Path, duck: DuckDBEngine
     funded = re.findall(r'<g class="([a-z]{2}) country map-element funded" data-usd="([0-9.]+)"', dom)
     # M2 paid 100 out of D3's 60 and D4's 80, first in first out: D3 60, D4 40
     assert sorted(funded) == [("de", "100.00"), ("fr", "100.00"), ("gb", "60.00"), ("ma", "40.00")]
-    assert "funded" in dom and "<title>DE: 100.00 USD from 1 originators, 1 payments</title>" in dom
+    # D1's 100 came into C first: first in first out credits it whole, last in first out nothing (C's
+    # 200 out is D2's 300, in last), proportional 50 (a quarter of C's 400)
+    assert "funded" in dom and ("<title>DE: 100.00 USD (first in, first out; between 0.00 – 100.00 by the methods) "
+                                "from 1 originators, 1 payments</title>") in dom
+    assert "<h2>Countries (first in, first out)</h2>" in dom and "<th>between (fifo, lifo, proportional)</th>" in dom
+    assert "<td>DE</td><td>100.00</td><td>0.00 – 100.00</td>" in dom
     assert (tmp_path / "report.json").stat().st_size > 0
 
 

@@ -158,6 +158,29 @@ def test_trace_screens_holders(service: Service, open_console, tmp_path: Path) -
     axe(page)
 
 
+def test_trace_by_another_attribution_method(service: Service, open_console, transactions) -> None:  # type: ignore[no-untyped-def]
+    path = transactions["path"]
+    assert isinstance(path, Path)
+    ann = open_console(service)
+    sign_in(ann, "ann")
+    page = ann.page
+    page.goto(service.origin + "/console/financing")
+    page.get_by_label("Transaction file").set_input_files(str(path))
+    page.get_by_label("Designated accounts").fill(DESIGNATED)
+    page.get_by_label("Attribution method").select_option("lifo")
+    page.get_by_role("button", name="Trace").click()
+    expect(page).to_have_url(re.compile(r"/console/financing/trace$"))
+    # the method on every figure, and each country between the lowest and highest of the methods
+    expect(page.get_by_role("heading", name="Funding by country (last in, first out)")).to_be_visible()
+    expect(page.locator("dl.trace-summary")).to_contain_text("last in, first out")
+    expected = analyse(path, [DESIGNATED], TraceSettings(method="lifo"))
+    top = expected.trace.countries[0]
+    row = page.locator(f"table.countries tr.country[data-country='{top.country}']")
+    expect(row).to_contain_text(f"{top.amount:,.2f}")
+    expect(row.locator("td.between")).to_have_text(f"{top.low:,.2f} – {top.high:,.2f}")
+    axe(page)
+
+
 def test_trace_refusals(service: Service, open_console, transactions) -> None:  # type: ignore[no-untyped-def]
     path = transactions["path"]
     assert isinstance(path, Path)
@@ -178,7 +201,8 @@ def test_trace_refusals(service: Service, open_console, transactions) -> None:  
     expect(page.locator("p.error")).not_to_contain_text("/tmp")
     # what a browser's date and number fields would not send: refused by the library's checks, never a crash
     token = page.locator("input[name='csrf']").first.get_attribute("value") or ""
-    for name, value in (("since", "2024-01-01'; --"), ("lookback_days", "nan"), ("hops", "-1")):
+    for name, value in (("since", "2024-01-01'; --"), ("lookback_days", "nan"), ("hops", "-1"),
+                        ("method", "fifo'; --")):
         sent = page.request.post(service.origin + "/console/financing", multipart={
             "csrf": token, "designated": DESIGNATED, "transactions": upload, name: value})
         assert sent.status == InvalidInputError.http_status, (name, sent.status)

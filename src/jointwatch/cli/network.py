@@ -30,6 +30,8 @@ from jointwatch.errors import QueryError
 from jointwatch.network import (
     DETECTORS,
     ENGINES,
+    METHOD_NAMES,
+    METHODS,
     Analysis,
     EngineSettings,
     Finding,
@@ -136,6 +138,16 @@ def network_trace(
         "--lookback-days", help="Conduit test window: inflows this many days before a payment.")] = 7.0,
     conduit_share: Annotated[float, typer.Option(
         "--conduit-share", min=0.0, max=1.0, help="Conduit test share s (docs/network.md, Attribution).")] = 0.5,
+    method: Annotated[str, typer.Option(
+        "--method", help=f"Which inflows an outflow spent: {', '.join(METHODS)} (first in first out, last in first "
+                         "out, proportional haircut; docs/network.md, Attribution methods).")] = "fifo",
+    own_funds_days: Annotated[float, typer.Option(
+        "--own-funds-days", min=0.0, help="Money an account paid beyond what it received counts as its own only with "
+                                          "this many days of history before the payment (else unexplained_funds).")]
+    = 30.0,
+    intervals: Annotated[bool, typer.Option(
+        "--intervals/--no-intervals", help="Also trace by the other methods and give every country total and "
+                                           "originator amount between their lowest and highest.")] = True,
     since: Annotated[str | None, typer.Option(help="Payments into designated accounts from (YYYY-MM-DD).")] = None,
     until: Annotated[str | None, typer.Option(help="… up to and including (YYYY-MM-DD).")] = None,
     min_amount: Annotated[float, typer.Option(
@@ -165,8 +177,11 @@ def network_trace(
     never dropped silently. Exit code 7 for a bad transaction file or nothing to trace, 10 for
     --engine spark without the spark extra (docs/network.md, Engines).
     """
+    if method not in METHODS:
+        raise typer.BadParameter(f"choose one of {', '.join(METHODS)}", param_hint="--method")
     settings = TraceSettings(hops=hops, lookback_days=lookback_days, since=since, until=until,
-                             min_amount=min_amount, conduit_share=conduit_share)
+                             min_amount=min_amount, conduit_share=conduit_share, method=method,
+                             own_funds_days=own_funds_days, intervals=intervals)
     targets = designated_accounts(designated or [])
     if not targets and not screen:
         raise typer.BadParameter("give --designated accounts or --screen", param_hint="--designated")
@@ -196,27 +211,46 @@ def network_trace(
 
 def _print_trace(analysis: Analysis, report: Path | None) -> None:
     trace, totals = analysis.trace, analysis.trace.totals
+    method = METHOD_NAMES[trace.method]
     _print_quality(analysis.quality)
     console.print(f"[bold]{totals['traced']:,.2f} USD[/] reached {len(trace.designated)} designated accounts in "
                   f"{int(totals['payments_in']):,} payments; {len(trace.originators):,} originators in "
-                  f"[bold]{len(trace.countries)} countries[/] ({analysis.trace.engine}, "
+                  f"[bold]{len(trace.countries)} countries[/] ({method}; {analysis.trace.engine}, "
                   f"{analysis.seconds.get('total', 0):.1f} s).", highlight=False)
-    table = DataTable(title="Funding by country")
-    for column in ("country", "USD", "originators", "payments"):
+    others = trace.intervals.get("methods", [])[1:]
+    between = f"between: lowest – highest of {', '.join([trace.method, *others])}" if others else ""
+    if totals.get("assumed"):
+        console.print(f"{totals['assumed']:,.2f} USD of it rests on the assumption that an account paid with its "
+                      "own money (more than it received; docs/network.md).", highlight=False)
+    table = DataTable(title=f"Funding by country — {method}" + (f" ({between})" if between else ""))
+    columns = ["country", f"USD ({trace.method})", *(["between"] if others else []), "of it assumed",
+               "originators", "payments"]
+    for column in columns:
         table.add_column(column, justify="right" if column != "country" else "left")
     for c in trace.countries[:40]:
-        table.add_row(c.country.upper(), f"{c.amount:,.2f}", str(c.originators), str(c.transactions))
+        table.add_row(c.country.upper(), f"{c.amount:,.2f}", *([_between(c.low, c.high)] if others else []),
+                      f"{c.assumed:,.2f}", str(c.originators), str(c.transactions))
     console.print(table)
-    table = DataTable(title="Top originators")
-    for column in ("account", "holder", "country", "USD", "hops", "why"):
+    elsewhere = trace.intervals.get("countries") or {}
+    if elsewhere:
+        console.print("Only another method credits: " + "; ".join(
+            f"{country.upper()} {_between(low, high)}" for country, (low, high) in elsewhere.items()), highlight=False)
+    table = DataTable(title=f"Top originators — {method}")
+    for column in ("account", "holder", "country", f"USD ({trace.method})", *(["between"] if others else []),
+                   "hops", "why"):
         table.add_column(column)
     for o in trace.originators[:20]:
-        table.add_row(o.account, o.name or "", o.country.upper(), f"{o.amount:,.2f}", str(o.hops), o.reason)
+        table.add_row(o.account, o.name or "", o.country.upper(), f"{o.amount:,.2f}",
+                      *([_between(o.low, o.high)] if others else []), str(o.hops), o.reason)
     console.print(table)
     if analysis.typologies:
         _print_findings(analysis.typologies, limit=30)
     if report:
         console.print(escape(f"report → {report} (JSON → {report.with_suffix('.json')})"), highlight=False)
+
+
+def _between(low: float, high: float) -> str:
+    return f"{low:,.2f}" if low == high else f"{low:,.2f} – {high:,.2f}"
 
 
 def _print_quality(quality: Quality) -> None:

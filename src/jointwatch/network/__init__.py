@@ -24,7 +24,15 @@ from jointwatch.network.engines import (
 from jointwatch.network.quality import Issue, Quality, load_transactions
 from jointwatch.network.report import ROLE_COLOURS, flow_graph, world_map, write_report
 from jointwatch.network.result import CountryTotal, Edge, Intermediary, Originator, TraceResult
-from jointwatch.network.schema import COLUMNS, REQUIRED, TraceSettings, default_rates, read_rates
+from jointwatch.network.schema import (
+    COLUMNS,
+    METHOD_NAMES,
+    METHODS,
+    REQUIRED,
+    TraceSettings,
+    default_rates,
+    read_rates,
+)
 from jointwatch.network.simulate import SimulationSettings, simulate
 from jointwatch.network.typologies import DETECTORS, Finding, detect_all
 
@@ -42,6 +50,8 @@ __all__ = [
     "HolderMatch",
     "Intermediary",
     "Issue",
+    "METHODS",
+    "METHOD_NAMES",
     "Originator",
     "Quality",
     "REQUIRED",

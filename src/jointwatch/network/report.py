@@ -18,7 +18,7 @@ from jointwatch import jsonout
 from jointwatch.htmlsafe import script_json
 from jointwatch.network.analysis import Analysis
 from jointwatch.network.result import TraceResult
-from jointwatch.network.schema import BASE_CURRENCY
+from jointwatch.network.schema import BASE_CURRENCY, METHOD_NAMES
 
 MAX_NODES = 150
 ROLE_COLOURS = {"originator": "#2b8cbe", "collector": "#e6550d", "broker": "#756bb1", "pass-through": "#fd8d3c",
@@ -39,17 +39,24 @@ def render(analysis: Analysis) -> str:
 
     trace = analysis.trace
     graph = flow_figure(trace)
+    method = METHOD_NAMES.get(trace.method, trace.method)
+    between = "between (" + ", ".join(trace.intervals.get("methods") or [trace.method]) + ")"
     parts = [
         f"<h1>Funding of designated accounts: {len(trace.designated)} traced</h1>",
         _summary(analysis),
         "<h2>Flow graph</h2><p>Money flows left to right into the designated accounts (red). Node size: "
         "traced amount; hover for figures; drag to zoom.</p><div id='flow-graph' class='graph'></div>",
         "<h2>Funding by country</h2><div id='funding-map' class='map'>" + world_map(trace) + "</div>",
-        _table("Countries", ["country", BASE_CURRENCY, "originators", "payments"],
-               [[c.country.upper(), _usd(c.amount), c.originators, c.transactions] for c in trace.countries]),
-        _table("Originators", ["account", "holder", "country", BASE_CURRENCY, "payments", "hops", "why"],
-               [[o.account, o.name or "", o.country.upper(), _usd(o.amount), o.transactions, o.hops, o.reason]
-                for o in trace.originators[:500]]),
+        _table(f"Countries ({method})", ["country", f"{BASE_CURRENCY} ({trace.method})", between, "of it assumed",
+                                          "originators", "payments"],
+               [[c.country.upper(), _usd(c.amount), _span(c.low, c.high), _usd(c.assumed), c.originators,
+                 c.transactions] for c in trace.countries]
+               + [[code.upper(), _usd(0.0), _span(low, high), _usd(0.0), 0, 0]
+                  for code, (low, high) in (trace.intervals.get("countries") or {}).items()]),
+        _table(f"Originators ({method})", ["account", "holder", "country", f"{BASE_CURRENCY} ({trace.method})",
+                                           between, "payments", "hops", "why"],
+               [[o.account, o.name or "", o.country.upper(), _usd(o.amount), _span(o.low, o.high), o.transactions,
+                 o.hops, o.reason] for o in trace.originators[:500]]),
         _table("Intermediaries", ["account", "holder", "country", "role", "in USD", "out USD", "senders", "why"],
                [[i.account, i.name or "", i.country.upper(), i.role, _usd(i.traced_in), _usd(i.traced_out),
                  i.senders, i.why] for i in trace.intermediaries[:500]]),
@@ -177,7 +184,8 @@ def world_map(trace: TraceResult, inline_style: bool = True) -> str:
             return match.group(0)
         shade = 0.15 + 0.85 * c.amount / top
         colour = f"rgb({int(254 - 75 * shade)},{int(232 - 232 * shade)},{int(200 - 200 * shade)})"
-        title = f"{code.upper()}: {c.amount:,.2f} USD from {c.originators} originators, {c.transactions} payments"
+        title = (f"{code.upper()}: {c.amount:,.2f} USD ({METHOD_NAMES.get(c.method, c.method)}; between "
+                 f"{_span(c.low, c.high)} by the methods) from {c.originators} originators, {c.transactions} payments")
         paint = f'style="fill:{colour}"' if inline_style else f'fill="{colour}"'
         return (f'<g class="{code} country map-element funded" data-usd="{c.amount:.2f}" {paint}>'
                 f"<title>{html.escape(title)}</title>")
@@ -192,11 +200,13 @@ def _summary(analysis: Analysis) -> str:
     t, s, q = analysis.trace.totals, analysis.trace.settings, analysis.quality
     rows = [["source", analysis.source], ["engine", analysis.trace.engine],
             ["designated accounts", ", ".join(analysis.trace.designated[:20])],
-            ["rule", f"first in, first out; {s.hops} hops; lookback {s.lookback_days:g} days; "
+            ["rule", f"{METHOD_NAMES.get(s.method, s.method)}; {s.hops} hops; lookback {s.lookback_days:g} days; "
                      f"conduit share {s.conduit_share:g}; min amount {s.min_amount:g} USD"],
             ["traced into designated accounts", f"{_usd(t['traced'])} USD in {int(t['payments_in'])} payments"],
             ["attributed to originators", f"{_usd(t['originated'])} USD; pruned {_usd(t['pruned'])}; "
                                           f"below min amount {_usd(t['below_min_amount'])}"],
+            ["of it assumed", f"{_usd(t.get('assumed', 0.0))} USD rests on the assumption that an account paid "
+                              "with its own money (more than it received)"],
             ["originators / countries", f"{len(analysis.trace.originators)} / {len(analysis.trace.countries)}"],
             ["input rows", f"{q.rows:,} read, {q.traced_rows:,} traced, {q.excluded_rows:,} left out (see below)"],
             ["seconds", ", ".join(f"{k} {v}" for k, v in analysis.seconds.items())]]
@@ -213,6 +223,10 @@ def _table(title: str, header: list[str], rows: list[list[Any]]) -> str:
 
 def _usd(value: float) -> str:
     return f"{value:,.2f}"
+
+
+def _span(low: float, high: float) -> str:
+    return f"{low:,.2f} – {high:,.2f}"
 
 
 __all__ = ["asdict", "flow_figure", "flow_graph", "render", "world_map", "write_report"]

@@ -29,6 +29,7 @@ from fastapi.responses import HTMLResponse, Response
 from jointwatch.api import Right
 from jointwatch.errors import InvalidInputError, JointwatchError
 from jointwatch.network import (
+    METHOD_NAMES,
     ROLE_COLOURS,
     Analysis,
     EngineSettings,
@@ -111,7 +112,7 @@ def settings_of(fields: dict[str, list[str]]) -> TraceSettings:
     return TraceSettings(hops=int(hops), lookback_days=_float(fields, "lookback_days", 7.0),
                          conduit_share=_float(fields, "conduit_share", 0.5),
                          since=field(fields, "since") or None, until=field(fields, "until") or None,
-                         min_amount=_float(fields, "min_amount", 0.0))
+                         min_amount=_float(fields, "min_amount", 0.0), method=field(fields, "method") or "fifo")
 
 
 def _run(upload: Upload, designated: list[str], settings: TraceSettings, typologies: bool,
@@ -136,7 +137,7 @@ def _run(upload: Upload, designated: list[str], settings: TraceSettings, typolog
 def _form(request: Request, viewer: Viewer, status: int = 200, **context: Any) -> HTMLResponse:
     last = _last(request, viewer.member_id)
     return render(request, "financing.html", status, viewer=viewer, active="financing", last=last,
-                  sent=context.pop("sent", {}), **context)
+                  sent=context.pop("sent", {}), methods=METHOD_NAMES, **context)
 
 
 @router.get("/financing", response_class=HTMLResponse)
@@ -193,4 +194,5 @@ async def last_trace(request: Request, viewer: Annotated[Viewer, Depends(viewer_
     graph = {**flow_graph(trace), "colours": ROLE_COLOURS}
     await audit(request, viewer, "financing.read", 200, summary=f"trace of {last.filename}")
     return render(request, "trace.html", viewer=viewer, active="financing", last=last, analysis=last.analysis,
-                  trace=trace, graph=graph, map_svg=world_map(trace, inline_style=False), colours=ROLE_COLOURS)
+                  trace=trace, method=METHOD_NAMES.get(trace.method, trace.method), graph=graph,
+                  map_svg=world_map(trace, inline_style=False), colours=ROLE_COLOURS)
