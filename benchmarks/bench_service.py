@@ -218,10 +218,19 @@ class Connection:
         self.writer: asyncio.StreamWriter | None = None
 
     async def post(self, path: str, body: bytes, key: str) -> int:
-        """The answer's status; the connection is opened (again) as needed."""
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        assert self.reader is not None
+        """The answer's status; the connection is opened (again) as needed. A kept-alive connection
+        the server closed meanwhile (uvicorn closes one idle for 5 s) is opened again and the request
+        sent once more, as HTTP clients do; any other failure is the caller's error."""
+        if self.writer is not None:
+            try:
+                return await self._post(path, body, key)
+            except (OSError, IndexError, ValueError, asyncio.IncompleteReadError):
+                pass  # a stale keep-alive connection: retried once on a new one
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        return await self._post(path, body, key)
+
+    async def _post(self, path: str, body: bytes, key: str) -> int:
+        assert self.reader is not None and self.writer is not None
         try:
             self.writer.write(f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
                               f"X-API-Key: {key}\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
@@ -286,7 +295,8 @@ async def run_open(port: int, keys: list[str], queries: list[bytes], rate: float
                    max_connections: int = 256) -> Level:
     """Requests due every 1/rate s whatever the answers do; latency from when each was due."""
     key_of = itertools.cycle(keys)
-    idle: asyncio.Queue[Connection] = asyncio.Queue()
+    # last in, first out: a low rate keeps reusing the few connections it needs
+    idle: asyncio.LifoQueue[Connection] = asyncio.LifoQueue()
     for _ in range(max_connections):
         idle.put_nowait(Connection("127.0.0.1", port))
     latencies: list[float] = []

@@ -14,6 +14,7 @@ requests to both workers (``GET /health`` says which worker answered):
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -30,6 +31,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
+from jointwatch.api import listening_socket
 from jointwatch.api.models import MatchRequest
 from jointwatch.store import read_audit, revoke_key, rows_about
 from tests.api.conftest import make_member
@@ -226,3 +228,24 @@ def _children(pid: int) -> list[int]:
     """The live child processes of ``pid`` (Linux /proc)."""
     out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True, check=False)
     return [int(line) for line in out.stdout.split()]
+
+
+def test_the_shared_socket_answers_without_nagle_delays() -> None:
+    """Connections accepted on the workers' socket get TCP_NODELAY (asyncio sets it only when the
+    socket says it is TCP): otherwise an answer's body waits for the client's delayed ACK."""
+    sock = listening_socket("127.0.0.1", 0)
+    flags: list[int] = []
+
+    async def main() -> None:
+        def accepted(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            flags.append(writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(accepted, sock=sock)
+        _reader, writer = await asyncio.open_connection(*sock.getsockname()[:2])
+        await asyncio.sleep(0.05)
+        writer.close()
+        server.close()
+
+    asyncio.run(main())
+    assert flags and flags[0] != 0
