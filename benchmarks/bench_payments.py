@@ -3,13 +3,15 @@
 1. N generated pacs.008 transactions (files of 1,000), parties drawn from a population of
    bank customers and counterparties (Faker names, many locales); 1% with a listed person of
    the UN list / OFAC SDN 2023-06-05 as creditor under a variant spelling (one letter
-   swapped or dropped, word order changed). Reports messages per second (parse + screen) and
-   recall on the planted parties; anchor: the same messages with every party screened
+   swapped or dropped, word order changed). Reports messages per second (parse + screen),
+   the CPU seconds they took (this process and its workers: a figure the other work on a
+   shared machine does not move much) and recall on the planted parties, once per number of
+   worker processes (``--workers 1,2``); anchor: the same messages with every party screened
    without the name cache (on a sample, then per message).
 2. A customer file of C rows screened against OFAC SDN 2023-03-01, then the 2023-06-05
    snapshot loaded over it: delta re-screen vs full re-screen, times and alert equality.
 
-    python benchmarks/bench_payments.py [--messages 100000] [--customers 20000] [--population 20000] [--workers 2]
+    python benchmarks/bench_payments.py [--messages 100000] [--customers 20000] [--population 20000] [--workers 1,2]
 
 Messages per second count reading and screening (timer from the first file read to the last
 decision); the held rate among innocent payments is reported apart from recall.
@@ -21,6 +23,7 @@ import argparse
 import csv
 import os
 import random
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -104,35 +107,49 @@ def bench_payments(args: argparse.Namespace, tmp: Path) -> None:
     folder.mkdir()
     planted = write_messages(folder, args.messages, population, listed, rng)
     files = sorted(folder.iterdir())
-    ours = PaymentScreener(screener, threshold=args.threshold)
-    t0 = time.perf_counter()
-    held = found = innocent_held = 0
-    with worker_pool(ours, args.workers, after_fork=lambda: engine.dispose(close=False)) as pool:
-        decisions = list(screen_parallel(ours, read_files(files), pool))
-    ours_s = time.perf_counter() - t0
-    for d in decisions:
-        if isinstance(d, PaymentDecision):
-            held += d.decision == "hold"
-            if d.reference in planted:
-                found += planted[d.reference] in {h.entity_id for h in d.hits}
-            else:
-                innocent_held += d.decision == "hold"
+    threshold = PaymentScreener(screener, threshold=args.threshold).threshold
     innocent = args.messages - len(planted)
     naive = PaymentScreener(screener, threshold=args.threshold, cache=False)
-    sample = [p for p in read_payments(files[0])][: args.naive_sample]
+    sample = list(read_payments(files[0]))[: args.naive_sample]
     t0 = time.perf_counter()
     list(naive.screen_all(sample))
     naive_rate = len(sample) / (time.perf_counter() - t0)
-    threshold = ours.threshold
     print(f"payments: {args.messages:,} pacs.008 messages, {len(planted)} planted, population {args.population:,}, "
-          f"threshold {threshold}, {args.workers} worker process(es) for distinct names")
-    print("| method | messages/s | recall on planted | innocent payments held | all held |")
-    print("|---|---|---|---|---|")
-    print(f"| jointwatch (name cache) | {args.messages / ours_s:,.0f} | {found / max(1, len(planted)):.3f} "
-          f"({found}/{len(planted)}) | {innocent_held:,} of {innocent:,} ({innocent_held / max(1, innocent):.2%}) "
-          f"| {held:,} ({held / args.messages:.2%}) |")
-    print(f"| naive: every party screened (first {len(sample):,}) | {naive_rate:,.0f} | | | |")
-    print(f"distinct names screened: {ours.totals.names_screened:,}")
+          f"threshold {threshold}; load average before: {os.getloadavg()[0]:.1f} (2 cores, shared)")
+    print("| method | processes screening names | messages/s | CPU s per 1,000 messages | recall on planted "
+          "| innocent payments held | all held |")
+    print("|---|---|---|---|---|---|---|")
+    print(f"| naive: every party screened (first {len(sample):,}) | 1 | {naive_rate:,.0f} | "
+          f"{1000 / naive_rate:.2f} | | | |")
+    for workers in args.workers:
+        ours = PaymentScreener(screener, threshold=args.threshold)
+        before = _cpu()
+        t0 = time.perf_counter()
+        with worker_pool(ours, workers, after_fork=lambda: engine.dispose(close=False)) as pool:
+            decisions = list(screen_parallel(ours, read_files(files), pool))
+        ours_s = time.perf_counter() - t0
+        cpu = _cpu() - before
+        held = found = innocent_held = 0
+        for d in decisions:
+            if isinstance(d, PaymentDecision):
+                held += d.decision == "hold"
+                if d.reference in planted:
+                    found += planted[d.reference] in {h.entity_id for h in d.hits}
+                else:
+                    innocent_held += d.decision == "hold"
+        print(f"| jointwatch (name cache, names of a batch screened together) | {workers} "
+              f"| {args.messages / ours_s:,.0f} | {1000 * cpu / args.messages:.2f} "
+              f"| {found / max(1, len(planted)):.3f} ({found}/{len(planted)}) "
+              f"| {innocent_held:,} of {innocent:,} ({innocent_held / max(1, innocent):.2%}) "
+              f"| {held:,} ({held / args.messages:.2%}) |")
+        print(f"  ({workers} process(es): {ours.totals.names_screened:,} engine calls, {ours_s:.1f} s, "
+              f"load average after {os.getloadavg()[0]:.1f})")
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished children (the worker processes)."""
+    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
 
 
 def bench_customers(args: argparse.Namespace, tmp: Path) -> None:
@@ -165,7 +182,8 @@ def bench_customers(args: argparse.Namespace, tmp: Path) -> None:
     full_s = time.perf_counter() - t0
     same = open_alert_pairs(engine) == delta_pairs
     print(f"customers: {args.customers:,} rows; first full screen {initial:.1f} s, {first.open_alerts} alerts; "
-          f"index of 2023-06-05 built in {index_s:.1f} s (shared by both runs)")
+          f"index of 2023-06-05 built in {index_s:.1f} s (shared by both runs); "
+          f"load average now {os.getloadavg()[0]:.1f} (2 cores, shared)")
     print("| re-screen after OFAC 2023-03-01 -> 2023-06-05 | seconds | customers screened | new | withdrawn |")
     print("|---|---|---|---|---|")
     print(f"| delta | {delta_s:.1f} | {delta.run.screened:,} | {delta.run.new_alerts} | {delta.run.withdrawn_alerts} |")
@@ -182,7 +200,8 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--threshold", type=float, default=None,
                         help="payment screening threshold (default: the engine's)")
-    parser.add_argument("--workers", type=int, default=2, help="processes screening distinct names (1: none)")
+    parser.add_argument("--workers", type=lambda v: [int(w) for w in v.split(",")], default=[1, 2],
+                        help="processes screening distinct names, one run each (1: this process alone), e.g. 1,2")
     parser.add_argument("--skip", choices=["payments", "customers"])
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:

@@ -144,16 +144,38 @@ class PaymentScreener:
         key = (_name_key(name), schema, birth_date, country)
         found = self._names.get(key) if self.cache_enabled else None
         if found is None:
-            read = read_party(name, schema)
+            found = self.screen_names([(name, schema, birth_date, country)])[0]
+        return found
+
+    def screen_names(self, keys: list[NameKey]) -> list[list[Match]]:
+        """``screen_name`` of each key, screened afresh and remembered: the keys of one name (its
+        roles' schemas, birth dates and countries) go to the engine together, so the name is
+        analysed, retrieved and compared once (``Screener.screen_each``)."""
+        reads = [read_party(name, schema) for name, schema, _, _ in keys]
+        # (name, schema) as the engine screens it -> the keys' positions and their facts
+        calls: dict[tuple[str, str], list[tuple[int, str | None, str | None]]] = {}
+        for n, ((name, _, birth_date, country), read) in enumerate(zip(keys, reads, strict=True)):
+            if read.schema == "Organization":
+                calls.setdefault((read.name, "Organization"), []).append((n, None, country))
+            else:
+                # a person, or a bare name screened as a person (and as a whole organisation below)
+                calls.setdefault((read.name if read.schema == "Person" else name, "Person"), []).append(
+                    (n, birth_date, country))
+        engine: list[list[Match]] = [[] for _ in keys]
+        for (name, schema), facts in calls.items():
+            for (n, _, _), found in zip(facts, self._engine_each(name, schema, [(b, c) for _, b, c in facts]),
+                                        strict=True):
+                engine[n] = found
+        out = []
+        for (name, schema, birth_date, country), read, found in zip(keys, reads, engine, strict=True):
             if read.schema == "Person":
-                found = self._engine(read.name, read.schema, birth_date, country)[:NAME_LIMIT]
+                found = found[:NAME_LIMIT]
             elif read.schema == "Organization":
-                found = [m for m in self._engine(read.name, read.schema, None, country)
-                         if organisation_match_holds(m)][:NAME_LIMIT]
+                found = [m for m in found if organisation_match_holds(m)][:NAME_LIMIT]
             else:
                 # a bare name: as a person, and a listed organisation only by its whole name, scoring high
                 floor = max(self.threshold, UNTYPED_ORG_FLOOR)
-                best = {m.entity_id: m for m in self._engine(name, "Person", birth_date, country)}
+                best = {m.entity_id: m for m in found}
                 for m in self._whole_organisations(name, floor):
                     if m.entity_id not in best or m.score > best[m.entity_id].score:
                         best[m.entity_id] = m
@@ -161,8 +183,9 @@ class PaymentScreener:
             if self.cache_enabled:
                 if len(self._names) >= MAX_CACHE:
                     self._names.clear()
-                self._names[key] = found
-        return found
+                self._names[(_name_key(name), schema, birth_date, country)] = found
+            out.append(found)
+        return out
 
     def _read(self, name: str, schema: str) -> ReadParty:
         """``read_party``, remembered (it reads the same words every time)."""
@@ -192,16 +215,24 @@ class PaymentScreener:
 
     def _engine(self, name: str, schema: str, birth_date: str | None, country: str | None,
                 threshold: float | None = None) -> list[Match]:
+        return self._engine_each(name, schema, [(birth_date, country)], threshold)[0]
+
+    def _engine_each(self, name: str, schema: str, facts: list[tuple[str | None, str | None]],
+                     threshold: float | None = None) -> list[list[Match]]:
+        """The engine's matches of one name with each (birth date, country), in one engine call."""
         threshold = self.threshold if threshold is None else threshold
-        query = Query(name=name, schema=schema, birth_date=birth_date if schema == "Person" else None,
-                      countries=(country,) if country else ())
+        queries = [Query(name=name, schema=schema, birth_date=birth_date if schema == "Person" else None,
+                         countries=(country,) if country else ()) for birth_date, country in facts]
         self.totals.names_screened += 1
         try:
-            return self.screener.screen(query, threshold, limit=2 * NAME_LIMIT, member_id=self.member_id)
+            return self.screener.screen_each(queries, threshold, limit=2 * NAME_LIMIT, member_id=self.member_id)
         except QueryError:
-            # a birth date or country the engine cannot read still leaves the name to screen
-            return self.screener.screen(Query(name=name, schema=schema), threshold, limit=2 * NAME_LIMIT,
-                                        member_id=self.member_id)
+            if len(queries) == 1:
+                # a birth date or country the engine cannot read still leaves the name to screen
+                return [self.screener.screen(Query(name=name, schema=schema), threshold, limit=2 * NAME_LIMIT,
+                                             member_id=self.member_id)]
+            self.totals.names_screened -= 1
+            return [self._engine_each(name, schema, [one], threshold)[0] for one in facts]
 
     def _word_kind(self, word: str) -> int:
         """LISTED for a word of free text spelled like a word of some listed name, PARTICLE for a

@@ -23,6 +23,8 @@ ADDED_WORD = 0.25
 # partners' records (a passport, an account) almost never carry.
 LISTED_ADDED_WORD = 0.1
 MIN_JOINED_KEY = 4
+# word pairs a screener remembers across queries (``PairMemo``): about 100 bytes each
+MEMO_PAIRS = 200_000
 _VOWELS = frozenset("aeiou")
 
 # How a pair of words matched, strongest first; the numbers are the similarities.
@@ -119,29 +121,76 @@ def token_similarity(a: Token, b: Token) -> tuple[float, str]:
     return 0.0, ""
 
 
+class PairMemo:
+    """Word-pair similarities kept across queries: payments, customer bases and manifests
+    repeat the same given names and surnames all day, and one word meets the same listed
+    words again and again.
+
+    One memo belongs to one screener, hence to one index, whose listed words are shared
+    objects that live as long as it: a pair is keyed by the ids of the two words. The memo
+    holds each query word it keys by, so no other word can take its id while its row lives.
+    Bounded: emptied once it holds ``limit`` pairs (a new row starts empty again)."""
+
+    def __init__(self, limit: int = MEMO_PAIRS) -> None:
+        self.limit = limit
+        self.pairs = 0
+        self._rows: dict[int, tuple[Token, dict[int, tuple[float, str]]]] = {}
+        self._joined: dict[tuple[int, int], tuple[Token, Token, Token | None]] = {}
+
+    def row(self, token: Token) -> dict[int, tuple[float, str]]:
+        """The similarities of ``token`` to the listed words it met (by their id)."""
+        held = self._rows.get(id(token))
+        if held is None:
+            if self.pairs >= self.limit:
+                self._rows, self.pairs = {}, 0
+            held = self._rows[id(token)] = (token, {})
+        return held[1]
+
+    def joined(self, first: Token, second: Token) -> Token | None:
+        """``join_tokens`` of two adjacent words (query or listed), made once; None when the
+        joined skeletons are too short to compare. The memo holds the joined word."""
+        key = (id(first), id(second))
+        held = self._joined.get(key)
+        if held is None:
+            if len(self._joined) >= self.limit:
+                self._joined = {}
+            both = join_tokens(first, second)
+            # the pair is held too: their ids key the entry
+            held = self._joined[key] = (first, second, both if max(len(k) for k in both.keys) >= MIN_JOINED_KEY
+                                        else None)
+        return held[2]
+
+
 class SimilarityCache:
-    """Word-pair similarities kept across the many listed names one query meets.
+    """Word-pair similarities kept across the many listed names one query meets (and, with a
+    ``PairMemo``, across queries).
 
     Listed words are shared objects in the index, so a pair is keyed by the query word's
     position and the listed word's id."""
 
-    def __init__(self, query: AnalyzedName) -> None:
-        self.rows: list[dict[int, tuple[float, str]]] = [{} for _ in query.tokens]
+    def __init__(self, query: AnalyzedName, memo: PairMemo | None = None) -> None:
+        self.memo = memo
+        self.rows: list[dict[int, tuple[float, str]]] = (
+            [memo.row(t) for t in query.tokens] if memo is not None else [{} for _ in query.tokens])
 
 
 def align(query: AnalyzedName, listed: AnalyzedName, cache: SimilarityCache | None = None) -> list[TokenMatch]:
     """The best one-to-one pairing of the two names' words (greedy on similarity)."""
     rows = cache.rows if cache is not None else [{} for _ in query.tokens]
     pairs = []
+    new = 0
     for i, q in enumerate(query.tokens):
         row = rows[i]
         for j, c in enumerate(listed.tokens):
             found = row.get(id(c))
             if found is None:
                 found = row[id(c)] = token_similarity(q, c)
+                new += 1
             if found[0] >= MIN_PAIR:
                 # ties go to the pair closer in position, so repeated words pair in order
                 pairs.append((-found[0], abs(i - j), i, j, found[1]))
+    if new and cache is not None and cache.memo is not None:
+        cache.memo.pairs += new
     if len(pairs) > 1:
         pairs.sort()
     used_q: set[int] = set()
@@ -154,11 +203,12 @@ def align(query: AnalyzedName, listed: AnalyzedName, cache: SimilarityCache | No
         used_c.add(j)
         out.append(TokenMatch(query.tokens[i], listed.tokens[j], -neg, rule, i, j))
     if len(used_q) < len(query.tokens) and len(used_c) < len(listed.tokens):
-        out.extend(_joined(query, listed, used_q, used_c))
+        out.extend(_joined(query, listed, used_q, used_c, cache.memo if cache is not None else None))
     return out
 
 
-def _joined(query: AnalyzedName, listed: AnalyzedName, used_q: set[int], used_c: set[int]) -> list[TokenMatch]:
+def _joined(query: AnalyzedName, listed: AnalyzedName, used_q: set[int], used_c: set[int],
+            memo: PairMemo | None = None) -> list[TokenMatch]:
     """Two adjacent unmatched words on one side against one on the other ("Wali Jan" / "WALIJAN")."""
     out: list[TokenMatch] = []
     for side_tokens, other_tokens, used_side, used_other, is_query in (
@@ -167,13 +217,24 @@ def _joined(query: AnalyzedName, listed: AnalyzedName, used_q: set[int], used_c:
         for i in range(len(side_tokens) - 1):
             if i in used_side or i + 1 in used_side:
                 continue
-            both = join_tokens(side_tokens[i], side_tokens[i + 1])
-            if max(len(k) for k in both.keys) < MIN_JOINED_KEY:
+            if memo is not None:
+                both = memo.joined(side_tokens[i], side_tokens[i + 1])
+            else:
+                both = join_tokens(side_tokens[i], side_tokens[i + 1])
+                both = both if max(len(k) for k in both.keys) >= MIN_JOINED_KEY else None
+            if both is None:
                 continue  # short joined skeletons meet too many names by chance
+            row = memo.row(both) if memo is not None else {}
             for j, other in enumerate(other_tokens):
                 if j in used_other:
                     continue
-                sim, rule = token_similarity(both, other)
+                # the other side's word is held by the index (listed) or by the memo's rows (query)
+                found = row.get(id(other))
+                if found is None:
+                    found = row[id(other)] = token_similarity(both, other)
+                    if memo is not None:
+                        memo.pairs += 1
+                sim, rule = found
                 if sim >= MIN_PAIR and rule != NEAR_SKELETON:  # two words and a typo prove too little
                     used_side.update((i, i + 1))
                     used_other.add(j)

@@ -5,7 +5,7 @@ The one scorer that the CLI, the API, travel, payments and network all call.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -14,6 +14,7 @@ from jointwatch.errors import QueryError
 from jointwatch.names import AnalyzedName, analyze_name
 from jointwatch.screening.compare import (
     NameFeatures,
+    PairMemo,
     SimilarityCache,
     TokenMatch,
     align,
@@ -21,7 +22,7 @@ from jointwatch.screening.compare import (
     name_features,
 )
 from jointwatch.screening.config import DEFAULT_SCORING, ScoringConfig
-from jointwatch.screening.index import ScreeningIndex
+from jointwatch.screening.index import Retrieved, ScreeningIndex
 from jointwatch.screening.model import (
     QUERY_SCHEMATA,
     Explanation,
@@ -33,11 +34,12 @@ from jointwatch.screening.model import (
     WordMatch,
     compatible,
 )
-from jointwatch.screening.qualifiers import apply_qualifiers, evidence_ceiling, parse_birth_date
+from jointwatch.screening.qualifiers import apply_qualifiers, evidence_ceiling, facts_ceiling, parse_birth_date
 from jointwatch.screening.score import name_score, one_word_rule_applies, score_ceilings
 
 MAX_QUERY_CHARS = 500
 CANDIDATES = 200
+FACTS_ROUNDING = 1e-4
 
 # Decided false positives: (query identity, entity ids, member or None) → the suppressed ids.
 FalsePositives = Callable[[str, list[str], int | None], set[str]]
@@ -130,6 +132,8 @@ class Screener:
         self.false_positives = false_positives
         # what the caller must be told with every answer (lists older than allowed, under "warn")
         self.warnings = warnings
+        # word-pair similarities across queries; listed words are keyed by id, so one memo per index
+        self.memo: PairMemo | None = PairMemo()
 
     def compare(self, a: str, b: str, schema: str = "Person") -> tuple[float, Explanation]:
         """Two names compared with this index's word weights (``jointwatch compare``)."""
@@ -157,41 +161,92 @@ class Screener:
         ``config``: other weights for this call (its threshold too, unless ``threshold`` is given).
         ``visible``: one flag per entity of the index; the others are dropped before anything is
         scored, so an entity the caller may not see costs it no time (partner entries)."""
-        query = prepare(query)
+        return self.screen_each([query], threshold, limit, member_id, config, visible)[0]
+
+    def screen_each(self, queries: Sequence[Query], threshold: float | None = None, limit: int = 10,
+                    member_id: int | None = None, config: ScoringConfig | None = None,
+                    visible: np.ndarray | None = None) -> list[list[Match]]:
+        """``screen`` of each query, for subjects of one name: the same name and schema with other
+        birth dates, countries, genders or documents (a payment's party in several roles, a
+        customer base's namesakes). The name is analysed, retrieved and compared with each
+        listed name once; each query's answer is the one ``screen`` gives it
+        (tests/screening/test_screen_each.py). QueryError for the first query that is wrong."""
+        prepared = [prepare(q) for q in queries]
+        if not prepared:
+            return []
+        first = prepared[0]
+        if any(q.name != first.name or q.schema != first.schema for q in prepared):
+            raise ValueError("screen_each takes queries of one name and schema")
         config = self.config if config is None else config
         threshold = config.threshold if threshold is None else threshold
-        analyzed = analyze_name(query.name, query.schema)
+        analyzed = analyze_name(first.name, first.schema)
         q_weights = self.index.weights_of(analyzed)
-        cache = SimilarityCache(analyzed)
-        best: dict[int, tuple[int, NameComparison]] = {}
-        person = query.schema == "Person"
+        cache = SimilarityCache(analyzed, self.memo)
+        person = first.schema == "Person"
         found = self.index.retrieve_arrays(analyzed, CANDIDATES, person, visible)
-        # with the most the birth date and country may add, names that still cannot reach the threshold are skipped
-        ceilings = score_ceilings(found.cover, found.weight_bound + evidence_ceiling(query, config), found.words,
-                                  one_word_rule_applies(analyzed.tokens), person, config,
-                                  self.index.listed_cover_bound(found.names, found.words))
-        for i in np.flatnonzero(ceilings >= threshold).tolist():
-            n_idx, e_idx, ceiling = int(found.names[i]), int(found.entities[i]), float(ceilings[i])
-            held = best.get(e_idx)
-            if held is not None and held[1].score >= ceiling:
-                continue  # another name of this entity already scores at least what this one could
-            if not compatible(query.schema, self.index.entities[e_idx].schema):
-                continue
-            result = compare_names(analyzed, self.index.names[n_idx], q_weights, self.index.name_weights[n_idx],
-                                   cache, person, config)
-            if held is None or result.score > held[1].score:
-                best[e_idx] = (n_idx, result)
-        # a listed document number is decisive: its holder is scored whatever the name retrieval found
-        for number in query.id_numbers:
-            for e_idx in self.index.by_identifier(number):
-                if visible is not None and not visible[e_idx]:
+        one_word = one_word_rule_applies(analyzed.tokens)
+        listed_bound = self.index.listed_cover_bound(found.names, found.words)
+        compared: dict[int, NameComparison] = {}
+
+        def comparison(n_idx: int) -> NameComparison:
+            held = compared.get(n_idx)
+            if held is None:
+                held = compared[n_idx] = compare_names(analyzed, self.index.names[n_idx], q_weights,
+                                                       self.index.name_weights[n_idx], cache, person, config)
+            return held
+
+        out = []
+        for query in prepared:
+            # with the most the birth date and country may add, names that still cannot reach the threshold are skipped
+            ceilings = score_ceilings(found.cover, found.weight_bound + evidence_ceiling(query, config), found.words,
+                                      one_word, person, config, listed_bound)
+            best: dict[int, tuple[int, NameComparison]] = {}
+            passing = np.flatnonzero(ceilings >= threshold)
+            if len(passing) and query.birth_date and not query.id_numbers:
+                passing = self._facts_can_reach(query, found, passing, ceilings, threshold, config)
+            for i in passing.tolist():
+                n_idx, e_idx, ceiling = int(found.names[i]), int(found.entities[i]), float(ceilings[i])
+                held = best.get(e_idx)
+                if held is not None and held[1].score >= ceiling:
+                    continue  # another name of this entity already scores at least what this one could
+                if not compatible(query.schema, self.index.entities[e_idx].schema):
                     continue
-                entity = self.index.entities[e_idx]
-                for n_idx in self.index.names_of(e_idx):
-                    result = compare_names(analyzed, self.index.names[n_idx], q_weights,
-                                           self.index.name_weights[n_idx], cache, person, config)
-                    if e_idx not in best or result.score > best[e_idx][1].score:
-                        best[e_idx] = (n_idx, result)
+                result = comparison(n_idx)
+                if held is None or result.score > held[1].score:
+                    best[e_idx] = (n_idx, result)
+            # a listed document number is decisive: its holder is scored whatever the name retrieval found
+            for number in query.id_numbers:
+                for e_idx in self.index.by_identifier(number):
+                    if visible is not None and not visible[e_idx]:
+                        continue
+                    for n_idx in self.index.names_of(e_idx):
+                        result = comparison(n_idx)
+                        if e_idx not in best or result.score > best[e_idx][1].score:
+                            best[e_idx] = (n_idx, result)
+            out.append(self._qualified(query, analyzed, q_weights, best, threshold, limit, member_id, config))
+        return out
+
+    def _facts_can_reach(self, query: Query, found: Retrieved, passing: np.ndarray, ceilings: np.ndarray,
+                         threshold: float, config: ScoringConfig) -> np.ndarray:
+        """``passing`` without the names of entities the query's birth date keeps under the
+        threshold: one years off the entity's own scales every score down (``facts_ceiling``'s
+        factor), and the ceilings above allowed every name the most evidence at full scale. An
+        entity goes only when none of its names can reach the threshold so scaled, so which of
+        its names is the best one is never decided differently: every answer is the one scoring
+        those names gives (tests/screening/test_screen_each.py)."""
+        entities = found.entities[passing]
+        factors = {int(e): facts_ceiling(query, self.index.entities[int(e)], config)[1]
+                   for e in np.unique(entities)}
+        factor = np.asarray([factors[int(e)] for e in entities], dtype=np.float64)
+        # scores are rounded to four places: a ceiling a hair under the threshold may round up to it
+        reaching = np.unique(entities[ceilings[passing] * factor + FACTS_ROUNDING >= threshold])
+        return passing[np.isin(entities, reaching)]
+
+    def _qualified(self, query: Query, analyzed: AnalyzedName, q_weights: Weights,
+                   best: dict[int, tuple[int, NameComparison]], threshold: float, limit: int,
+                   member_id: int | None, config: ScoringConfig) -> list[Match]:
+        """The best name of each entity with the query's other facts applied, at or above the
+        threshold, best first, without the member's decided false positives."""
         matches: list[Match] = []
         qualified = bool(query.birth_date or query.countries or query.gender or query.id_numbers)
         for e_idx, (n_idx, comparison) in best.items():

@@ -17,10 +17,12 @@ crowds out what the member may see nor costs it time.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
+from jointwatch.errors import ConflictError
 from jointwatch.payments import PartnerEntries
 from jointwatch.releasability import Recipient, is_live, may_see, today
 from jointwatch.screening import Listed, Match, Query, ScoringConfig, Screener, SharedLabel, listed_from_properties
@@ -162,19 +164,26 @@ class SharedScreener(Screener):
         self.official = official
         self.partners = partners
 
-    def screen(self, query: Query, threshold: float | None = None, limit: int = 10,
-               member_id: int | None = None, config: ScoringConfig | None = None,
-               visible: np.ndarray | None = None) -> list[Match]:
-        matches = self.official.screen(query, threshold, limit, member_id, config, visible)
+    def screen_each(self, queries: Sequence[Query], threshold: float | None = None, limit: int = 10,
+                    member_id: int | None = None, config: ScoringConfig | None = None,
+                    visible: np.ndarray | None = None) -> list[list[Match]]:
+        official = self.official.screen_each(queries, threshold, limit, member_id, config, visible)
         if member_id is None:
-            return matches
+            return official
         masks, state = self.partners.masks(member_id)
-        found: list[Match] = []
+        found: list[list[Match]] = [[] for _ in queries]
         for part, mask in zip(state.parts, masks, strict=True):
             if mask.any():
-                found.extend(part.screener.screen(query, threshold, limit, member_id, config, mask))
-        if not found:
-            return matches
+                for each, more in zip(found, part.screener.screen_each(queries, threshold, limit, member_id,
+                                                                      config, mask), strict=True):
+                    each.extend(more)
+        return [self._merged(matches, more, state, member_id, limit) if more else matches
+                for matches, more in zip(official, found, strict=True)]
+
+    def _merged(self, matches: list[Match], found: list[Match], state: _State, member_id: int,
+                limit: int) -> list[Match]:
+        """The official matches and the partner hits, labelled with whose entry each is, best
+        first; the hits that make the cut are recorded as the entries' events."""
         labelled = []
         for match in found:
             entry = state.labels[_entry_id(match, state)]
@@ -200,3 +209,17 @@ def partner_entries(screener: Screener) -> PartnerEntries | None:
         return None
     partners = screener.partners
     return PartnerEntries(lambda: partners.state().generation, listed_of)
+
+
+def official_screener(screener: Screener, member_id: int | None) -> Screener:
+    """The screener of the official lists alone, for an engine that screens those only (Spark):
+    ConflictError when partner entries are releasable to ``member_id``, which a local run would
+    screen too (failing closed: leaving them out would answer "no match" for them unseen)."""
+    if not isinstance(screener, SharedScreener):
+        return screener
+    if member_id is not None:
+        masks, _ = screener.partners.masks(member_id)
+        if any(mask.any() for mask in masks):
+            raise ConflictError("partner entries are releasable to this member and Spark screens the official "
+                                "lists only: screen with --engine local")
+    return screener.official
