@@ -94,3 +94,24 @@ def test_typologies_and_check_commands(tmp_path: Path) -> None:
     result = jw("network", "check", bad, "--json")
     assert result.exit_code == 7
     assert json.loads(result.output)["issues"][0]["kind"] == "non_positive_amount"
+
+
+def test_trace_by_a_method_names_it_on_every_figure(tmp_path: Path) -> None:
+    from tests.network.test_attribution import MULE
+
+    path = write_transactions(tmp_path / "mule.csv", MULE)
+    result = jw("network", "trace", path, "-d", "T", "--method", "proportional", "--no-typologies", "--json")
+    assert result.exit_code == 0, result.output
+    trace = json.loads(result.output)["trace"]
+    assert trace["method"] == "proportional" and trace["settings"]["method"] == "proportional"
+    # proportional credits 950 to D1 (DE); the three methods put DE between 800 and 1,000
+    assert [(c["country"], c["method"], c["amount"], c["low"], c["high"], c["assumed"]) for c in trace["countries"]] \
+        == [("fr", "proportional", 2850.0, 2800.0, 3000.0, 0.0), ("de", "proportional", 950.0, 800.0, 1000.0, 0.0)]
+    assert {o["account"]: (o["method"], o["low"], o["high"]) for o in trace["originators"]} == {
+        "D1": ("proportional", 800.0, 1000.0), "D2": ("proportional", 2800.0, 3000.0)}
+    table = jw("network", "trace", path, "-d", "T", "--method", "lifo", "--no-typologies")
+    assert table.exit_code == 0, table.output
+    assert "Funding by country — last in, first out" in table.output and "800.00 – 1,000.00" in table.output
+    assert "(last in, first out; duckdb" in table.output
+    refused = jw("network", "trace", path, "-d", "T", "--method", "newest")
+    assert refused.exit_code == 2 and "fifo, lifo, proportional" in refused.output
