@@ -333,20 +333,23 @@ async def run_open(port: int, keys: list[str], queries: list[bytes], rate: float
     return Level(int(rate), len(latencies), errors, elapsed, latencies)
 
 
-def anchor_rate(db: str, queries: list[dict[str, str]], max_requests: int, max_seconds: float) -> float:
-    """In-process Screener.screen() calls a second on the same queries (one thread, no HTTP)."""
+def anchor_rate(db: str, queries: list[dict[str, str]], max_requests: int, max_seconds: float) -> tuple[float, float]:
+    """In-process Screener.screen() calls a second on the same queries (one thread, no HTTP), and
+    the CPU milliseconds each took (on a shared machine the rate falls when others run; the CPU
+    time per call less so: it is what the service's CPU per request compares with)."""
     engine = open_engine(db)
     screener = open_screener(engine)
     prepared = [Query(name=q["name"], schema=q.get("schema", "Person")) for q in queries]
     for query in prepared:  # warm-up
         screener.screen(query)
-    n, started = 0, time.perf_counter()
+    n, started, cpu = 0, time.perf_counter(), time.process_time()
     while n < max_requests and time.perf_counter() - started < max_seconds:
         screener.screen(prepared[n % len(prepared)])
         n += 1
     rate = n / (time.perf_counter() - started)
+    cpu_ms = 1000 * (time.process_time() - cpu) / n
     engine.dispose()
-    return rate
+    return rate, cpu_ms
 
 
 @dataclass
@@ -444,7 +447,7 @@ def main() -> None:
     worker_counts = [int(x) for x in args.workers.split(",") if x]
 
     runs: list[Run] = []
-    anchor = float("nan")
+    anchor, anchor_cpu = float("nan"), float("nan")
     with tempfile.TemporaryDirectory(prefix="jw-bench-service-") as tmp:
         folder = Path(tmp)
         env = {**os.environ, "JOINTWATCH_CACHE": str(folder / "cache")}
@@ -460,15 +463,15 @@ def main() -> None:
                 print(f"{backend}: UN + OFAC SDN loaded in {time.perf_counter() - t0:.1f} s; {len(queries)} queries",
                       file=sys.stderr)
                 if anchor != anchor:  # nan: measured once, on the first store (the same index on each)
-                    anchor = anchor_rate(store.db, queries, args.requests, 10.0)
+                    anchor, anchor_cpu = anchor_rate(store.db, queries, args.requests, 10.0)
                 for workers in worker_counts:
                     runs.append(serve_and_measure(store, workers, queries, args, folder, env))
             finally:
                 drop_store(store, args.pg_url)
-    report(runs, anchor)
+    report(runs, anchor, anchor_cpu)
 
 
-def report(runs: list[Run], anchor: float) -> None:
+def report(runs: list[Run], anchor: float, anchor_cpu: float) -> None:
     print(f"POST /match on `jointwatch serve --workers N`, UN + OFAC SDN, server and client on the same "
           f"{os.cpu_count()} CPUs (shared with other work), Python {sys.version.split()[0]}")
     print()
@@ -483,7 +486,7 @@ def report(runs: list[Run], anchor: float) -> None:
                   f"{level.server_cpu_ms:.2f} | {level.client_cpu_ms:.2f} | "
                   f"{run.load_before:.1f}–{run.load_after:.1f} |")
     print(f"| anchor: in-process `Screener.screen()`, 1 thread | | | | | {anchor:,.0f} | "
-          f"{1000 / anchor:.2f} (mean) | | | {1000 / anchor:.2f} | | |")
+          f"{1000 / anchor:.2f} (mean) | | | {anchor_cpu:.2f} | | |")
     if any(run.open for run in runs):
         print()
         print("Open loop (requests sent at a fixed rate; latency from when each was due):")
@@ -509,6 +512,13 @@ def report(runs: list[Run], anchor: float) -> None:
                   f"{TARGET_CLIENTS} clients at {at_target.throughput:,.0f}/s wait "
                   f"{1000 * TARGET_CLIENTS / at_target.throughput:.1f} ms "
                   f"on average)")
+            cpu = at_target.server_cpu_ms + at_target.client_cpu_ms
+            ceiling = 1000 * (os.cpu_count() or 1) / cpu
+            print(f"  CPU per request at {TARGET_CLIENTS} clients: server {at_target.server_cpu_ms:.2f} ms "
+                  f"(in-process screening {anchor_cpu:.2f} ms of it, the rest HTTP, key, audit row, JSON) + "
+                  f"client {at_target.client_cpu_ms:.2f} ms: at most {ceiling:,.0f} answers/s on "
+                  f"{os.cpu_count()} cores, so {TARGET_CLIENTS} clients wait at least "
+                  f"{1000 * TARGET_CLIENTS / ceiling:.1f} ms on average (Little's law)")
         held = [r for r in run.open if r.percentile(99) < TARGET_P99_MS and r.errors == 0]
         if run.open:
             print(f"  open loop: highest rate with p99 < {TARGET_P99_MS:.0f} ms: "
