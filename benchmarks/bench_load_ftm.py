@@ -16,8 +16,8 @@ entity built) for the loads, and a plain diff (both files read into dicts by id 
 line by line) for the diff. No loader or diff can beat these. Targets (issue 19): load under
 3 minutes and 4 GB, diff under 1 minute, on SQLite and on PostgreSQL.
 
-PostgreSQL runs when ``--pg-url`` (or ``JOINTWATCH_TEST_PG_URL``) names a scratch database:
-its jointwatch tables are dropped first.
+PostgreSQL runs when ``--pg-url`` names a scratch database: its jointwatch tables are dropped
+first (give it a database of its own, not the tests' one: a test run resets that one).
 
     python benchmarks/bench_load_ftm.py --entities 100000 [--pg-url URL] [--work DIR] [--json]
 """
@@ -126,16 +126,25 @@ def reset_postgres(url: str) -> None:
     engine.dispose()
 
 
+def step(label: str, cmd: list[str], out: Path | None = None) -> dict[str, float]:
+    """One timed step, its figures on stderr as soon as it ends (a long run's partial results)."""
+    print(f"{label} …", file=sys.stderr, flush=True)
+    result = run(cmd, out)
+    print(f"{label}: {result['wall_s']:.1f} s wall, {result['cpu_s']:.1f} s CPU, peak RSS "
+          f"{result['tree_rss_mb']:.0f} MB (largest process {result['max_rss_mb']:.0f} MB), "
+          f"load average {os.getloadavg()[0]:.1f}", file=sys.stderr, flush=True)
+    return result
+
+
 def bench_backend(name: str, db: str, v1: Path, v2: Path, work: Path) -> dict[str, Any]:
     jw = jointwatch()
     steps: dict[str, Any] = {"backend": name}
-    print(f"{name}: load v1 …", file=sys.stderr, flush=True)
-    steps["load_v1"] = run([*jw, "lists", "load", str(v1), "--format", "ftm", "--source", SOURCE, "--db", db])
-    print(f"{name}: load v2 …", file=sys.stderr, flush=True)
-    steps["load_v2"] = run([*jw, "lists", "load", str(v2), "--format", "ftm", "--source", SOURCE, "--db", db])
-    print(f"{name}: diff …", file=sys.stderr, flush=True)
+    steps["load_v1"] = step(f"{name}: load v1",
+                            [*jw, "lists", "load", str(v1), "--format", "ftm", "--source", SOURCE, "--db", db])
+    steps["load_v2"] = step(f"{name}: load v2",
+                            [*jw, "lists", "load", str(v2), "--format", "ftm", "--source", SOURCE, "--db", db])
     out = work / f"diff-{name}.json"
-    steps["diff"] = run([*jw, "lists", "diff", SOURCE, "--db", db, "--json"], out=out)
+    steps["diff"] = step(f"{name}: diff", [*jw, "lists", "diff", SOURCE, "--db", db, "--json"], out=out)
     diff = json.loads(out.read_text(encoding="utf-8"))
     steps["diff_counts"] = {k: len(diff[k]) for k in ("added", "removed", "changed")}
     return steps
@@ -171,8 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "jointwatch-bench-ftm",
                         help="where the generated lists are kept between runs and the stores made")
-    parser.add_argument("--pg-url", default=os.environ.get("JOINTWATCH_TEST_PG_URL"),
-                        help="a scratch PostgreSQL database (its jointwatch tables are dropped)")
+    parser.add_argument("--pg-url", help="a scratch PostgreSQL database of its own (its jointwatch tables are dropped)")
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
@@ -180,10 +188,9 @@ def main(argv: list[str] | None = None) -> int:
     v1, v2 = make_lists(args.work, args.entities, args.seed)
     result: dict[str, Any] = {"entities": args.entities, "v1_mb": v1.stat().st_size / 2**20,
                               "v2_mb": v2.stat().st_size / 2**20, "backends": []}
-    print("anchors …", file=sys.stderr, flush=True)
-    result["read_v1"] = run([sys.executable, "-c", READ, str(v1)])
-    result["read_v2"] = run([sys.executable, "-c", READ, str(v2)])
-    result["plain_diff"] = run([sys.executable, "-c", DIFF, str(v1), str(v2)])
+    result["read_v1"] = step("plain read v1", [sys.executable, "-c", READ, str(v1)])
+    result["read_v2"] = step("plain read v2", [sys.executable, "-c", READ, str(v2)])
+    result["plain_diff"] = step("plain diff", [sys.executable, "-c", DIFF, str(v1), str(v2)])
     if not args.no_sqlite:
         db = args.work / "store.db"
         for suffix in ("", "-wal", "-shm"):
