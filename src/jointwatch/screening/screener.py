@@ -34,7 +34,7 @@ from jointwatch.screening.model import (
     WordMatch,
     compatible,
 )
-from jointwatch.screening.qualifiers import apply_qualifiers, evidence_ceiling, facts_ceiling, parse_birth_date
+from jointwatch.screening.qualifiers import apply_qualifiers, evidence_ceiling, parse_birth_date
 from jointwatch.screening.score import name_score, one_word_rule_applies, score_ceilings
 
 MAX_QUERY_CHARS = 500
@@ -134,6 +134,7 @@ class Screener:
         self.warnings = warnings
         # word-pair similarities across queries; listed words are keyed by id, so one memo per index
         self.memo: PairMemo | None = PairMemo()
+        self._years: tuple[np.ndarray, np.ndarray] | None = None   # listed birth years, when first asked
 
     def compare(self, a: str, b: str, schema: str = "Person") -> tuple[float, Explanation]:
         """Two names compared with this index's word weights (``jointwatch compare``)."""
@@ -230,17 +231,39 @@ class Screener:
                          threshold: float, config: ScoringConfig) -> np.ndarray:
         """``passing`` without the names of entities the query's birth date keeps under the
         threshold: one years off the entity's own scales every score down (``facts_ceiling``'s
-        factor), and the ceilings above allowed every name the most evidence at full scale. An
-        entity goes only when none of its names can reach the threshold so scaled, so which of
-        its names is the best one is never decided differently: every answer is the one scoring
-        those names gives (tests/screening/test_screen_each.py)."""
+        factor, bounded here from the entity's earliest and latest listed year), and the ceilings
+        above allowed every name the most evidence at full scale. An entity goes only when none
+        of its names can reach the threshold so scaled, so which of its names is the best one is
+        never decided differently: every answer is the one scoring those names gives
+        (tests/screening/test_screen_each.py)."""
+        assert query.birth_date is not None
         entities = found.entities[passing]
-        factors = {int(e): facts_ceiling(query, self.index.entities[int(e)], config)[1]
-                   for e in np.unique(entities)}
-        factor = np.asarray([factors[int(e)] for e in entities], dtype=np.float64)
+        first, last = self._listed_years()
+        year = int(query.birth_date[:4])
+        # the least gap to a listed year the range allows (-1: no listed year, nothing is scaled)
+        gap = np.where(np.isnan(first[entities]), -1.0,
+                       np.maximum(np.maximum(first[entities] - year, year - last[entities]), 0.0))
+        # the largest factor each gap allows: a listed date or one as far as both go is in the same year
+        factor = np.where(gap < 1, max(1.0, config.birth_date_same_year, config.birth_date_near,
+                                       config.birth_date_mismatch),
+                          np.where(gap < 2, max(config.birth_date_near, config.birth_date_mismatch),
+                                   config.birth_date_mismatch))
         # scores are rounded to four places: a ceiling a hair under the threshold may round up to it
         reaching = np.unique(entities[ceilings[passing] * factor + FACTS_ROUNDING >= threshold])
         return passing[np.isin(entities, reaching)]
+
+    def _listed_years(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per entity of the index, its earliest and latest listed birth year (NaN for none)."""
+        if self._years is None:
+            first = np.full(len(self.index.entities), np.nan)
+            last = np.full(len(self.index.entities), np.nan)
+            for e_idx, entity in enumerate(self.index.entities):
+                # a date without a year of four digits may agree with any query as far as it goes: not scaled
+                if entity.birth_dates and all(len(d) >= 4 and d[:4].isdigit() for d in entity.birth_dates):
+                    years = [int(d[:4]) for d in entity.birth_dates]
+                    first[e_idx], last[e_idx] = min(years), max(years)
+            self._years = (first, last)
+        return self._years
 
     def _qualified(self, query: Query, analyzed: AnalyzedName, q_weights: Weights,
                    best: dict[int, tuple[int, NameComparison]], threshold: float, limit: int,
