@@ -36,6 +36,8 @@ SKIPPED: tuple[tuple[re.Pattern[str], str], ...] = (
     # a Spark JVM in local mode takes a minute or more to start and run; tests/network proves
     # that Spark gives the same results as DuckDB on the same transactions
     (re.compile(r"^jointwatch network .*\s--engine\s+spark\b"), "starts Spark (minutes)"),
+    # the same for screening on Spark; tests/screening/test_spark.py proves it writes the local answers
+    (re.compile(r"^jointwatch (?:screen|customers) .*\s--engine\s+spark\b"), "starts Spark (a minute or more)"),
 )
 # `curl` is run against the service a page starts with `jointwatch serve`; on a page that
 # starts none (a route shown beside its command) there is nothing to call.

@@ -8,6 +8,7 @@ import inspect
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
@@ -25,11 +26,13 @@ from jointwatch.screening import (
     ListPolicy,
     OnStale,
     Screener,
+    SparkScreening,
+    SparkSettings,
     open_screener,
 )
 from jointwatch.settings import Setting
-from jointwatch.sharing import PartnerIndex, SharedScreener
-from jointwatch.store import LOCAL_MEMBER, Member, acting_member, get_member
+from jointwatch.sharing import PartnerIndex, SharedScreener, official_screener
+from jointwatch.store import LOCAL_MEMBER, Member, acting_member, get_member, member_false_positives
 
 
 def setting_option(setting: Setting[Any], *aliases: str, **extra: Any) -> Any:
@@ -51,6 +54,29 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machine
 MaxListAgeOption = Annotated[float, setting_option(settings.MAX_LIST_AGE, min=0, max=MAX_LIST_AGE_DAYS,
                                                    metavar="DAYS")]
 StaleListsOption = Annotated[OnStale, setting_option(settings.STALE_LISTS, case_sensitive=False)]
+
+
+class ScreeningEngine(StrEnum):
+    """Where subjects are screened: this process, or Apache Spark (local mode or a cluster)."""
+
+    local = "local"
+    spark = "spark"
+
+
+ScreeningEngineOption = Annotated[ScreeningEngine, typer.Option(
+    "--engine", "-e", case_sensitive=False,
+    help="Where the subjects are screened: local (this process) or spark (Apache Spark, the index broadcast "
+         "to its executors; needs the spark extra and Java 17+; official lists only).")]
+ScreeningSparkMasterOption = Annotated[str | None, typer.Option(
+    "--spark-master", help="With --engine spark: the master URL (spark://host:7077, yarn, k8s://…, local[2]). "
+                           "Default local[*]: every core of this machine.")]
+
+
+def spark_screening(engine: Any, screener: Screener, member_id: int | None, master: str | None) -> SparkScreening:
+    """The official lists' screener on Spark, with the member's decided false positives (refused
+    when partner entries are releasable to the member: Spark screens the official lists only)."""
+    return SparkScreening(official_screener(screener, member_id), member_false_positives(engine, member_id),
+                          SparkSettings(master=master))
 
 T = TypeVar("T")
 

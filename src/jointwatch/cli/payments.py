@@ -19,6 +19,9 @@ from jointwatch.cli.output import (
     JsonOption,
     MaxListAgeOption,
     MemberOption,
+    ScreeningEngine,
+    ScreeningEngineOption,
+    ScreeningSparkMasterOption,
     StaleListsOption,
     console,
     handles_errors,
@@ -27,6 +30,7 @@ from jointwatch.cli.output import (
     reading_member_id,
     record_progress,
     screener_for,
+    spark_screening,
 )
 from jointwatch.errors import ATTENTION_EXIT, InvalidInputError, MessageFormatError, most_serious_exit
 from jointwatch.payments import (
@@ -46,7 +50,7 @@ from jointwatch.payments import (
     screen_parallel,
     worker_pool,
 )
-from jointwatch.screening import DEFAULT_MAX_LIST_AGE_DAYS, OnStale, Screener
+from jointwatch.screening import DEFAULT_MAX_LIST_AGE_DAYS, OnStale, Screener, SparkScreening
 from jointwatch.sharing import partner_entries
 from jointwatch.store import LOCAL_MEMBER, Engine, list_assets, open_engine, release_asset, totals
 
@@ -129,18 +133,22 @@ def _print_run(result: CustomerRun, as_json: bool) -> None:
         console.print(table)
 
 
-# a customer run: (engine, screener, member id, progress, the screener's partner entries) -> the run
-CustomerAction = Callable[[Engine, Screener, int, Callable[[int, int], None], PartnerEntries | None], CustomerRun]
+# a customer run: (engine, screener, member id, progress, the screener's partner entries, Spark or None) -> the run
+CustomerAction = Callable[[Engine, Screener, int, Callable[[int, int], None], PartnerEntries | None,
+                           SparkScreening | None], CustomerRun]
 
 
 def _customer_run(label: str, action: CustomerAction, member: str, db: str | None, as_json: bool,
-                  max_list_age: float, stale_lists: OnStale) -> None:
+                  max_list_age: float, stale_lists: OnStale, engine_name: ScreeningEngine = ScreeningEngine.local,
+                  spark_master: str | None = None) -> None:
     """Run ``action`` as the member, with the newest lists (failing closed), and print the run."""
     engine = open_engine(db)
     acting = member_for(engine, member)
     screener = screener_for(engine, None, max_list_age, stale_lists)
+    spark = spark_screening(engine, screener, acting.id, spark_master) if engine_name == ScreeningEngine.spark \
+        else None
     with record_progress(label, not as_json) as progress:
-        result = action(engine, screener, acting.id, lambda n, total: progress(n), partner_entries(screener))
+        result = action(engine, screener, acting.id, lambda n, total: progress(n), partner_entries(screener), spark)
     _print_run(result, as_json)
 
 
@@ -148,6 +156,8 @@ def _customer_run(label: str, action: CustomerAction, member: str, db: str | Non
 @handles_errors
 def customers_screen(
     file: Annotated[Path, typer.Argument(help="CSV: id,name[,type,birth_date,nationality,country,accounts].")],
+    engine_name: ScreeningEngineOption = ScreeningEngine.local,
+    spark_master: ScreeningSparkMasterOption = None,
     max_list_age: MaxListAgeOption = DEFAULT_MAX_LIST_AGE_DAYS,
     stale_lists: StaleListsOption = OnStale.refuse,
     member: MemberOption = LOCAL_MEMBER,
@@ -155,14 +165,21 @@ def customers_screen(
     as_json: JsonOption = False,
 ) -> None:
     """Make FILE the member's customer base (customers not in it leave it) and screen all of it."""
-    _customer_run("screening customers", lambda engine, screener, member_id, progress, partners: screen_customer_file(
-        engine, screener, file, member_id, progress, partners), member, db, as_json, max_list_age, stale_lists)
+    _customer_run("screening customers",
+                  lambda engine, screener, member_id, progress, partners, spark: screen_customer_file(
+                      engine, screener, file, member_id, progress, partners, spark),
+                  member, db, as_json, max_list_age, stale_lists, engine_name, spark_master)
 
 
 @customers_app.command("rescreen")
 @handles_errors
 def customers_rescreen(
     full: Annotated[bool, typer.Option("--full", help="Screen every customer, not only the changes.")] = False,
+    engine_name: Annotated[ScreeningEngine, typer.Option(
+        "--engine", "-e", case_sensitive=False,
+        help="With --full: where the customers are screened, local or spark (as for customers screen); a delta "
+             "run screens the few customers a change concerns here.")] = ScreeningEngine.local,
+    spark_master: ScreeningSparkMasterOption = None,
     max_list_age: MaxListAgeOption = DEFAULT_MAX_LIST_AGE_DAYS,
     stale_lists: StaleListsOption = OnStale.refuse,
     member: MemberOption = LOCAL_MEMBER,
@@ -170,9 +187,16 @@ def customers_rescreen(
     as_json: JsonOption = False,
 ) -> None:
     """After `lists update` / `lists load`: screen the member's stored customers against what changed."""
-    rescreen = rescreen_full if full else rescreen_delta
-    _customer_run("re-screening customers", lambda engine, screener, member_id, progress, partners: rescreen(
-        engine, screener, member_id, progress, partners=partners), member, db, as_json, max_list_age, stale_lists)
+    if engine_name == ScreeningEngine.spark and not full:
+        raise typer.BadParameter("--engine spark screens the whole base: add --full", param_hint="--engine")
+    if full:
+        action: CustomerAction = lambda engine, screener, member_id, progress, partners, spark: rescreen_full(  # noqa: E731
+            engine, screener, member_id, progress, partners=partners, spark=spark)
+    else:
+        action = lambda engine, screener, member_id, progress, partners, spark: rescreen_delta(  # noqa: E731
+            engine, screener, member_id, progress, partners=partners)
+    _customer_run("re-screening customers", action, member, db, as_json, max_list_age, stale_lists, engine_name,
+                  spark_master)
 
 
 def _decimal(value: str, what: str) -> Decimal:

@@ -21,6 +21,9 @@ from jointwatch.cli.output import (
     JsonOption,
     MaxListAgeOption,
     MemberOption,
+    ScreeningEngine,
+    ScreeningEngineOption,
+    ScreeningSparkMasterOption,
     StaleListsOption,
     UserOption,
     console,
@@ -31,6 +34,7 @@ from jointwatch.cli.output import (
     print_json,
     reading_member_id,
     screener_for,
+    spark_screening,
 )
 from jointwatch.errors import MessageFormatError, QueryError
 from jointwatch.screening import (
@@ -40,6 +44,7 @@ from jointwatch.screening import (
     Match,
     OnStale,
     Query,
+    SparkScreening,
     match_record,
     open_screener,
     prepare,
@@ -111,6 +116,8 @@ def screen(
         "--output", "-o", help="JSON-lines results (with --input). Re-running resumes.")] = None,
     restart: Annotated[bool, typer.Option(
         "--restart", help="With --input: start over instead of resuming.")] = False,
+    engine_name: ScreeningEngineOption = ScreeningEngine.local,
+    spark_master: ScreeningSparkMasterOption = None,
     max_list_age: MaxListAgeOption = DEFAULT_MAX_LIST_AGE_DAYS,
     stale_lists: StaleListsOption = OnStale.refuse,
     member: MemberOption = LOCAL_MEMBER,
@@ -131,7 +138,10 @@ def screen(
         if output_path is None:
             raise typer.BadParameter("--input needs --output", param_hint="--output")
         screener = screener_for(engine, threshold, max_list_age, stale_lists)
-        summary = _run_batch(screener, input_path, output_path, threshold, limit, restart, not as_json, member_id)
+        spark = spark_screening(engine, screener, member_id, spark_master) if engine_name == ScreeningEngine.spark \
+            else None
+        summary = _run_batch(screener, input_path, output_path, threshold, limit, restart, not as_json, member_id,
+                             spark)
         if as_json:
             print_json(summary)
         else:
@@ -154,9 +164,10 @@ def screen(
 
 
 def _run_batch(screener: Any, input_path: Path, output_path: Path, threshold: float | None, limit: int,
-               restart: bool, show: bool, member_id: int | None) -> Any:
-    if not show or not err_console.is_terminal:
-        return screen_file(screener, input_path, output_path, threshold, limit, restart, member_id=member_id)
+               restart: bool, show: bool, member_id: int | None, spark: SparkScreening | None = None) -> Any:
+    if spark is not None or not show or not err_console.is_terminal:
+        return screen_file(screener, input_path, output_path, threshold, limit, restart, member_id=member_id,
+                           spark=spark)
     with Progress(TextColumn("screening"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=err_console, transient=True) as progress:
         task = progress.add_task("screening", total=None)

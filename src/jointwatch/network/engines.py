@@ -14,7 +14,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
-from jointwatch.errors import InvalidInputError, MissingExtraError
+from jointwatch.errors import InvalidInputError
+from jointwatch.spark import spark_session
 
 ENGINES = ("duckdb", "spark")
 
@@ -113,24 +114,11 @@ class SparkEngine:
 
     def __init__(self, settings: EngineSettings | None = None) -> None:
         import sqlglot  # noqa: PLC0415
-        from pyspark.sql import SparkSession  # noqa: PLC0415 - pyspark is the optional `spark` extra
 
         settings = settings or EngineSettings()
         self._sqlglot = sqlglot
-        master = settings.spark_master or f"local[{settings.threads or 2}]"
-        builder = (SparkSession.builder.appName("jointwatch-network").master(master)
-                   # timestamps are compared as epoch seconds: both engines must read them as UTC
-                   .config("spark.sql.session.timeZone", "UTC")
-                   .config("spark.sql.shuffle.partitions", str(settings.shuffle_partitions or 8))
-                   .config("spark.ui.enabled", "false")
-                   .config("spark.ui.showConsoleProgress", "false")
-                   .config("spark.sql.adaptive.enabled", "true"))
-        if settings.memory_limit:
-            builder = builder.config("spark.driver.memory", settings.memory_limit)
-        if settings.temp_directory:
-            builder = builder.config("spark.local.dir", settings.temp_directory)
-        self._spark = builder.getOrCreate()
-        self._spark.sparkContext.setLogLevel("ERROR")
+        self._spark = spark_session("jointwatch-network", settings.spark_master, settings.threads,
+                                    settings.memory_limit, settings.shuffle_partitions, settings.temp_directory)
         self._frames: dict[str, Any] = {}
         self._version = 0
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
@@ -207,13 +195,9 @@ def open_analysis_engine(name: str = "duckdb", settings: EngineSettings | None =
     if name == "duckdb":
         return DuckDBEngine(settings)
     if name == "spark":
-        try:
-            return SparkEngine(settings)
-        except ImportError as error:
-            # not the input's fault (exit 7): an optional extra is missing (exit 10); the message
-            # carries the exact command, which the CLI prints verbatim
-            raise MissingExtraError("the spark engine needs pyspark, jointwatch's optional 'spark' extra: "
-                                    "pip install 'jointwatch[spark]'") from error
+        # without pyspark: not the input's fault (exit 7), an optional extra is missing (exit 10), with the
+        # exact command that installs it, which the CLI prints verbatim
+        return SparkEngine(settings)
     raise InvalidInputError(f"unknown engine {name!r}: choose one of {', '.join(ENGINES)}")
 
 

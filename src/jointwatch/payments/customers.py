@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +40,7 @@ from jointwatch.names import analyze_name
 from jointwatch.payments.delta import ChangedBound, changed_screener, customer_query, may_match_changed, name_tokens
 from jointwatch.payments.model import batched
 from jointwatch.payments.partners import PartnerEntries, partner_changes, partner_mark
-from jointwatch.screening import COUNTRY_PROPS, ID_PROPS, NAME_PROPS, Query, Screener, prepare
+from jointwatch.screening import COUNTRY_PROPS, ID_PROPS, NAME_PROPS, Query, Screener, SparkScreening, prepare
 from jointwatch.store import (
     CustomerAlert,
     PartnerMark,
@@ -222,30 +223,40 @@ def _finish(engine: Engine, member_id: int | None, kind: str, started: datetime,
 
 def rescreen_full(engine: Engine, screener: Screener, member_id: int | None = None,
                   progress: Progress | None = None, errors: list[RowError] | None = None,
-                  partners: PartnerEntries | None = None) -> CustomerRun:
+                  partners: PartnerEntries | None = None, spark: SparkScreening | None = None) -> CustomerRun:
     """Every stored customer of the member (None: the store's own ``local`` member) screened
-    against the newest lists (and ``partners``, the partner entries the screener holds, if any)."""
+    against the newest lists (and ``partners``, the partner entries the screener holds, if any).
+    With ``spark`` (its index and the member's decisions broadcast from ``screener``'s), the
+    customers are screened on Spark's executors by the same ``screen_customer``: the run stores
+    what a local run stores (tests/screening/test_spark.py)."""
     member_id = member_or_local(engine, member_id)
     started, t0 = datetime.now(UTC), time.perf_counter()
     mark = None if partners is None else partner_mark(engine, member_id, partners)[0]
     total = count_customers(engine, member_id)
     results = []
-    for n, c in enumerate(iter_customers(engine, member_id), start=1):
-        results.append(screen_customer(screener, c, member_id))
-        if progress and (n % 500 == 0 or n == total):
-            progress(n, total)
+    if spark is not None:
+        results = spark.map(list(iter_customers(engine, member_id)), partial(screen_customer, member_id=member_id))
+        if progress:
+            progress(total, total)
+    else:
+        for n, c in enumerate(iter_customers(engine, member_id), start=1):
+            results.append(screen_customer(screener, c, member_id))
+            if progress and (n % 500 == 0 or n == total):
+                progress(n, total)
     return _finish(engine, member_id, "full", started, t0, total, results, errors=errors, partners=mark)
 
 
 def screen_customer_file(engine: Engine, screener: Screener, path: Path, member_id: int | None = None,
-                         progress: Progress | None = None, partners: PartnerEntries | None = None) -> CustomerRun:
-    """Make the file the member's customer base (customers not in it leave it) and screen it in full."""
+                         progress: Progress | None = None, partners: PartnerEntries | None = None,
+                         spark: SparkScreening | None = None) -> CustomerRun:
+    """Make the file the member's customer base (customers not in it leave it) and screen it in
+    full (on Spark with ``spark``)."""
     member_id = member_or_local(engine, member_id)
     rows, errors = read_customers(path)
     change = replace_base(engine, member_id, rows)
     if change.removed:
         withdraw_for_removed_customers(engine, member_id, change.removed)
-    return rescreen_full(engine, screener, member_id, progress, errors, partners)
+    return rescreen_full(engine, screener, member_id, progress, errors, partners, spark)
 
 
 def rescreen_delta(engine: Engine, screener: Screener, member_id: int | None = None,

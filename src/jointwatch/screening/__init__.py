@@ -7,7 +7,8 @@
 
 The score's weights, penalties and threshold are one ``ScoringConfig`` (docs/scoring.md),
 overridable per call (``screener.screen(query, config=...)``). ``Reach`` says which subjects
-a few listed entities (a list's changes) could match, by the same arithmetic.
+a few listed entities (a list's changes) could match, by the same arithmetic. ``SparkScreening``
+runs the same screener on Apache Spark (its index broadcast), for bases of millions.
 """
 
 from jointwatch.screening.batch import BatchSummary, match_record, screen_file
@@ -44,6 +45,7 @@ from jointwatch.screening.model import (
 from jointwatch.screening.reach import Reach, Subject
 from jointwatch.screening.score import DEFAULT_THRESHOLD, name_score
 from jointwatch.screening.screener import Screener, prepare
+from jointwatch.screening.spark import SparkScreening, SparkSettings
 
 __all__ = [
     "ADDED_WORD",
@@ -68,6 +70,8 @@ __all__ = [
     "ScoringConfig",
     "Screener",
     "SharedLabel",
+    "SparkScreening",
+    "SparkSettings",
     "Subject",
     "Weights",
     "WordMatch",

@@ -13,6 +13,7 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -20,6 +21,7 @@ from jointwatch import jsonout
 from jointwatch.errors import JointwatchError, MessageFormatError, QueryError
 from jointwatch.screening.model import Query
 from jointwatch.screening.screener import Screener
+from jointwatch.screening.spark import SparkScreening
 
 REQUIRED = ("id", "name")
 OPTIONAL = ("schema", "birth_date", "nationality", "country", "id_number", "gender")
@@ -113,34 +115,70 @@ def match_record(match: Any) -> dict[str, Any]:
                                  "list_version", "explanation", "shared")}
 
 
+def screen_row(screener: Screener, row: tuple[int, str, Query | QueryError], threshold: float | None = None,
+               limit: int = 10, member_id: int | None = None) -> dict[str, Any]:
+    """One subject's line of the results: its matches, or the error that kept it from being screened."""
+    line, row_id, query = row
+    record: dict[str, Any] = {"id": row_id, "line": line}
+    try:
+        if isinstance(query, QueryError):
+            raise query
+        record["matches"] = [match_record(m) for m in screener.screen(query, threshold=threshold, limit=limit,
+                                                                       member_id=member_id)]
+    except JointwatchError as error:
+        record["error"] = str(error) if str(error).startswith("line ") else f"line {line}: {error}"
+        record["matches"] = []
+    return record
+
+
+def result_line(screener: Screener, row: tuple[int, str, Query | QueryError], threshold: float | None = None,
+                limit: int = 10, member_id: int | None = None) -> str:
+    """``screen_row`` as the JSON line the results file holds."""
+    return jsonout.dumps(screen_row(screener, row, threshold, limit, member_id))
+
+
+def _count(summary: BatchSummary, record: dict[str, Any]) -> None:
+    if "error" in record:
+        summary.errors += 1
+    else:
+        summary.screened += 1
+        summary.with_matches += bool(record["matches"])
+
+
 def screen_file(screener: Screener, input_path: Path, output_path: Path, threshold: float | None = None,
                 limit: int = 10, restart: bool = False,
-                progress: Callable[[int, int], None] | None = None, member_id: int | None = None) -> BatchSummary:
+                progress: Callable[[int, int], None] | None = None, member_id: int | None = None,
+                spark: SparkScreening | None = None) -> BatchSummary:
     """Screen every row of ``input_path`` into ``output_path`` (JSON lines), resuming by default;
-    ``member_id``: whose false-positive decisions apply."""
+    ``member_id``: whose false-positive decisions apply. With ``spark``, the rows not yet
+    answered are screened on Spark (``screening.spark``) and written in the same order, line
+    for line what this process would write."""
     rows = list(read_queries(input_path))
     if restart and output_path.exists():
         output_path.unlink()
     done = _done_lines(output_path)
     summary = BatchSummary(queries=len(rows))
+    if spark is not None:
+        todo = [row for row in rows if row[0] not in done]
+        summary.skipped = len(rows) - len(todo)
+        start = output_path.stat().st_size if output_path.exists() else 0
+        spark.write_lines(todo, partial(result_line, threshold=threshold, limit=limit, member_id=member_id),
+                          output_path)
+        with output_path.open("rb") as written:
+            written.seek(start)
+            for raw in written:
+                _count(summary, json.loads(raw))
+        if progress:
+            progress(len(rows), len(rows))
+        return summary
     out: IO[str]
     with output_path.open("a", encoding="utf-8") as out:
-        for n, (line, row_id, query) in enumerate(rows, start=1):
-            if line in done:
+        for n, row in enumerate(rows, start=1):
+            if row[0] in done:
                 summary.skipped += 1
             else:
-                record: dict[str, Any] = {"id": row_id, "line": line}
-                try:
-                    if isinstance(query, QueryError):
-                        raise query
-                    matches = screener.screen(query, threshold=threshold, limit=limit, member_id=member_id)
-                    record["matches"] = [match_record(m) for m in matches]
-                    summary.screened += 1
-                    summary.with_matches += bool(matches)
-                except JointwatchError as error:
-                    record["error"] = str(error) if str(error).startswith("line ") else f"line {line}: {error}"
-                    record["matches"] = []
-                    summary.errors += 1
+                record = screen_row(screener, row, threshold, limit, member_id)
+                _count(summary, record)
                 out.write(jsonout.dumps(record) + "\n")
                 if n % 256 == 0:
                     out.flush()

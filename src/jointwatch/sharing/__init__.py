@@ -116,7 +116,14 @@ from jointwatch.sharing.requests_remote import (
     receive_step,
     released_entries,
 )
-from jointwatch.sharing.screening import SOURCE, PartnerIndex, SharedScreener, listed_of, partner_entries
+from jointwatch.sharing.screening import (
+    SOURCE,
+    PartnerIndex,
+    SharedScreener,
+    listed_of,
+    official_screener,
+    partner_entries,
+)
 from jointwatch.sharing.signing import canonical, public_key, rotate_signing_key, signing_key
 from jointwatch.sharing.stix import (
     EXTENSION_ID,
@@ -225,6 +232,7 @@ __all__ = [
     "note_export",
     "note_sent",
     "offer_for",
+    "official_screener",
     "open_offer",
     "open_request",
     "outgoing_bundle",

@@ -64,6 +64,7 @@ from jointwatch.store.decisions import (
     decided_false_positives,
     decisions_page,
     list_decisions,
+    member_false_positives,
     record_decision,
     withdraw_decision,
 )
@@ -386,6 +387,7 @@ __all__ = [
     "list_bank_items",
     "list_console_users",
     "list_decisions",
+    "member_false_positives",
     "list_groups",
     "list_keys",
     "list_links",

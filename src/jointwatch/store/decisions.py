@@ -142,3 +142,14 @@ def decided_false_positives(engine: Engine, query_key: str, entity_ids: list[str
                 suppressions.c.query_key == query_key, suppressions.c.member_id == member_id,
                 suppressions.c.entity_id.in_(chunk))).scalars())
     return found
+
+
+def member_false_positives(engine: Engine, member_id: int | None) -> frozenset[tuple[str, str]]:
+    """Every (query identity, entity id) this member decided is a false match: what
+    ``decided_false_positives`` looks up one query at a time, whole, for screening away from
+    the store (Spark executors)."""
+    if member_id is None:
+        return frozenset()
+    with engine.connect() as connection:
+        return frozenset((key, entity) for key, entity in connection.execute(
+            select(suppressions.c.query_key, suppressions.c.entity_id).where(suppressions.c.member_id == member_id)))
