@@ -31,6 +31,7 @@ from typing import Any
 
 log = logging.getLogger("jointwatch.api")
 
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 RESTART_PAUSE_SECONDS = 1.0  # between a worker's death and its restart, so a crash loop cannot spin
 
 
@@ -74,12 +75,16 @@ def serve_workers(workers: int, sock: socket.socket, run_worker: Callable[[int, 
     stopping = False
 
     def start(index: int) -> None:
+        # signals held across the fork: a worker must never run the parent's handler (it would
+        # signal its siblings); each side lets them through once its own handlers are in place
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         pid = os.fork()
         if pid == 0:  # the worker
             code = 1
             try:
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
                 _die_with_parent()
                 run_worker(index, sock)
                 code = 0
@@ -88,6 +93,7 @@ def serve_workers(workers: int, sock: socket.socket, run_worker: Callable[[int, 
             finally:
                 os._exit(code)
         children[pid] = index
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         nonlocal stopping
