@@ -35,9 +35,9 @@ from jointwatch.network.engines import AnalysisEngine
 from jointwatch.network.schema import TraceSettings
 
 PRUNE_USD = 0.01
-INCOME_DAYS = (25, 35)     # regular income: the same payer's previous or next payment this many days away …
+INCOME_DAYS = (25, 35)     # a payroll: its previous or next payment to the same account this many days away …
 INCOME_RATIO = 2          # … between half and twice the amount …
-INCOME_PAYEES = 5         # … by a payer that pays at least this many accounts so (a payroll)
+INCOME_PAYEES = 5         # … for at least this many accounts; regular income: a payroll's, paid more than once
 BROKER_CHANNELS = "('msb', 'hawala')"
 
 
@@ -92,22 +92,25 @@ SELECT src AS account, id, flow AS amount, {hop + 1} AS hop, 'hop_limit' AS reas
 def _step(engine: AnalysisEngine, hop: int, settings: TraceSettings) -> None:
     """From the traced payments of hop ``hop - 1`` to those of hop ``hop`` (and the originated parts)."""
     prev, lookback, s = f"frontier_{hop - 1}", int(settings.lookback_days * 86400), float(settings.conduit_share)
-    # regular income (a salary): the payer's previous or next payment to this account is 25-35 days
-    # away, between half and twice the amount, and it pays at least 5 accounts so (a payroll): the
+    # regular income (a salary): the payer is a payroll (at least 5 accounts get payments from it
+    # whose previous or next payment to the same account is 25-35 days away, between half and twice
+    # the amount) and has paid this account more than once, not over a broker channel: the
     # account's own money
     engine.create(f"income_{hop}", f"""
 WITH inflows AS (SELECT i.id, i.src FROM tx i JOIN (SELECT DISTINCT src FROM {prev}) a ON a.src = i.dst),
-     paid AS (SELECT x.id, x.src, x.dst, x.t, x.usd, LAG(x.t) OVER p AS prev_t, LAG(x.usd) OVER p AS prev_usd,
-                     LEAD(x.t) OVER p AS next_t, LEAD(x.usd) OVER p AS next_usd
+     paid AS (SELECT x.id, x.src, x.dst, x.t, x.usd, x.channel, LAG(x.t) OVER p AS prev_t,
+                     LAG(x.usd) OVER p AS prev_usd, LEAD(x.t) OVER p AS next_t, LEAD(x.usd) OVER p AS next_usd,
+                     COUNT(*) OVER (PARTITION BY x.src, x.dst) AS times
               FROM tx x JOIN (SELECT DISTINCT src FROM inflows) y ON y.src = x.src
               WINDOW p AS (PARTITION BY x.src, x.dst ORDER BY x.t, x.id)),
-     recurring AS (SELECT id, src, dst FROM paid
+     recurring AS (SELECT src, dst FROM paid
                    WHERE (prev_t BETWEEN t - {INCOME_DAYS[1] * 86400} AND t - {INCOME_DAYS[0] * 86400}
                           AND prev_usd BETWEEN usd / {INCOME_RATIO} AND usd * {INCOME_RATIO})
                       OR (next_t BETWEEN t + {INCOME_DAYS[0] * 86400} AND t + {INCOME_DAYS[1] * 86400}
                           AND next_usd BETWEEN usd / {INCOME_RATIO} AND usd * {INCOME_RATIO})),
      payroll AS (SELECT src FROM recurring GROUP BY src HAVING COUNT(DISTINCT dst) >= {INCOME_PAYEES})
-SELECT r.id FROM recurring r JOIN payroll y ON y.src = r.src JOIN inflows i ON i.id = r.id""")
+SELECT p.id FROM paid p JOIN payroll y ON y.src = p.src JOIN inflows i ON i.id = p.id
+WHERE p.times >= 2 AND COALESCE(p.channel NOT IN {BROKER_CHANNELS}, TRUE)""")
     # the conduit test: pool (inflows before, within the lookback) against payments to the same receiver;
     # tried with the whole pool, then with the pool less regular income (a salaried middleman)
     engine.create(f"judged_{hop}", f"""
