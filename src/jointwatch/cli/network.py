@@ -171,8 +171,9 @@ def network_trace(
 ) -> None:
     """Trace who funded the designated accounts: originators, countries, intermediaries and paths.
 
-    Money is followed upstream payment by payment, first in first out, through accounts
-    that behave as conduits; every USD that reached a designated account is credited to an
+    Money is followed upstream payment by payment, by --method (first in first out, last in
+    first out or proportional; every figure also between the lowest and highest of the three),
+    through accounts that behave as conduits; every USD that reached a designated account is credited to an
     originator (docs/network.md states the rule). Bad input rows are counted with examples,
     never dropped silently. Exit code 7 for a bad transaction file or nothing to trace, 10 for
     --engine spark without the spark extra (docs/network.md, Engines).

@@ -4,23 +4,26 @@ The attribution rule (docs/network.md states it with worked examples):
 
 * Hop 0 is every payment into a designated account (from an account that is not itself
   designated), within ``since``/``until``; its whole USD value is *traced*.
-* First in, first out: each account's inflows and outflows are laid end to end in time order
-  (ties: outflows first, then by id) as intervals on a line of money. If the account ever
-  paid out more than it had received, the largest shortfall is its *opening balance*, put
-  at the start of the line. A traced part ``F_o`` of an outflow ``o`` (value ``v_o``) goes to
-  the inflows its interval overlaps, each ``F_o * overlap / v_o``; the part that overlaps
-  the opening balance is the account's own money (``own_funds``): it is an *originator* of
-  it. Intervals do not overlap, so no inflow is ever credited more than its value.
+* The money line: each conduit account's inflows and outflows over the whole file, in time
+  order (ties: outflows first, then by id), in cents. A traced part ``F_o`` of an outflow ``o``
+  (value ``v_o``) goes to the sources ``o`` spent, each ``F_o * spent / v_o``, by the chosen
+  method: first in first out (``fifo``), last in first out (``lifo``) or proportional
+  (``proportional``, a haircut). Sources are inflows (followed further), regular income (a
+  payroll's salary: the account's own, ``income``), a known opening balance (from a balance
+  column, ``opening_balance``), and money the account paid beyond all it had received, which
+  appears just before the outflow that needed it (``own_funds`` with ``own_funds_days`` of
+  history, else ``unexplained_funds``; both *assumed*). No source is spent twice.
 * Conduit test: money is only followed through the account when it behaves as a conduit
   around ``o``. Its *pool* ``P_o`` is what it received in the ``lookback_days`` before ``o``;
   ``B_o`` is what it paid, from ``lookback_days`` before ``o`` to one day after, to any receiver
   of this hop's traced payments (so a sum split into chunks, or spread over two mules, counts
   whole). It is a conduit when ``B_o >= s * P_o`` (it passed on a real part of what came in)
   and ``v_o <= P_o / s`` (what came in can pay for ``o``), with ``s = conduit_share`` (default
-  one half). Otherwise the account is the originator of all of ``F_o``: ``no_earlier_inflow``
-  (empty pool) or ``not_a_conduit`` (a donor giving 200 from a 3,000 salary is the funder, not
-  the employer; nor is a friend who sent 30 before a gift of 400). Payments on a broker
-  channel (msb, hawala) are followed whatever their size: a broker pays out of a pooled float.
+  one half), with the whole pool or with the pool less regular income. Otherwise the account
+  is the originator of all of ``F_o``: ``no_earlier_inflow`` (empty pool) or ``not_a_conduit``
+  (a donor giving 200 from a 3,000 salary is the funder, not the employer; nor is a friend who
+  sent 30 before a gift of 400). Payments on a broker channel (msb, hawala) are followed
+  whatever their size: a broker pays out of a pooled float.
 * Parts under 0.01 USD are not followed further (``pruned``). After ``hops`` hops, the
   senders of the traced payments still open are originators of their parts (``hop_limit``).
   Each step goes to earlier payments, so cycles end.
