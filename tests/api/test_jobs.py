@@ -182,3 +182,29 @@ def test_jobs_are_audited(job_store: Engine) -> None:
     assert done.subject_digest == rows[0].subject_digest and done.list_versions
     assert "2 subjects, 1 with matches, 0 rejected" in done.result_summary
     assert not any("HARZI" in r.result_summary.upper() for r in rows)
+
+
+def test_a_jobs_matches_are_filed_in_the_members_alerts_queue_once(job_store: Engine) -> None:
+    """Each subject with matches opens its alerts (origin job) with its result, in one transaction:
+    a job stopped and resumed files every subject's alerts exactly once; another member sees none."""
+    member = add_member(job_store, f"agency-{time.monotonic_ns()}")
+    screener = {"X-API-Key": create_key(job_store, member.id, "screener-user", "screener")[1]}
+    analyst = {"X-API-Key": create_key(job_store, member.id, "analyst-user", "analyst")[1]}
+    outsider = _key(job_store, "analyst")
+    subjects = _subjects(8)
+    subjects[6] = {**HARZI, "id": "p6"}          # the listed man twice, either side of the stop
+    first = create_app(job_store, ServiceSettings(job_stop_after=3))
+    with TestClient(first) as client:
+        job = _submit(client, screener, subjects, "/jobs")
+        _wait_for(lambda: not first.state.job_worker.running, "the worker to stop")
+    with TestClient(create_app(job_store)) as client:
+        _wait_for(_done(client, screener, job), "the resumed job")
+        filed = client.get("/alerts?origin=job", headers=analyst)
+        assert filed.status_code == 200, filed.text
+        alerts = [a for a in filed.json()["alerts"] if a["reference"] == "QDi.354"]
+        assert sorted(a["origin_ref"] for a in alerts) == [f"job {job} #0 (id p0)", f"job {job} #6 (id p6)"]
+        for a in alerts:
+            assert (a["origin"], a["subject"], a["source"], a["state"]) == ("job", HARZI["name"], "un_sc", "open")
+            assert a["subject_birth_date"] == HARZI["birth_date"]
+        assert not [a for a in client.get("/alerts?origin=job", headers=outsider).json()["alerts"]
+                    if job in a["origin_ref"]]

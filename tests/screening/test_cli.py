@@ -154,3 +154,31 @@ def test_decision_round_trip(register: Engine) -> None:
     assert jw("decisions", "withdraw", entry["id"], db=register).exit_code == 6
     again = jw("screen", "HARZI, Tarak", "--dob", "1982-05-03", "--json", db=register)
     assert "QDi.354" in {m["reference"] for m in json.loads(again.stdout)["matches"]}
+
+
+def test_batch_files_its_matches_in_the_members_alerts_queue(register: Engine, tmp_path: Path) -> None:
+    """Each subject's matches are alerts (origin job) of the acting member, named by file, line and id;
+    a resumed batch files only what it screens anew."""
+    from jointwatch.store import add_member  # noqa: PLC0415 - only this test makes a member
+
+    member = add_member(register, f"Batch desk {tmp_path.name}")
+    queries = tmp_path / "people.csv"
+    queries.write_text("id,name,birth_date\nc-1,TARAK BEN TAHER BEN FALEH OUNI HARZI,1982-05-03\n"
+                       "c-2,Pierre Dupont,1975-01-01\n", encoding="utf-8")
+    out = tmp_path / "results.jsonl"
+    assert jw("screen", "--input", queries, "--output", out, "--member", member.name, db=register).exit_code == 0
+
+    def filed() -> list[dict[str, object]]:
+        listed = jw("alerts", "list", "--member", member.name, "--origin", "job", "--json", db=register)
+        assert listed.exit_code == 0, listed.output
+        return list(json.loads(listed.stdout))
+
+    alerts = filed()
+    assert {a["reference"] for a in alerts} >= {"QDi.354"}
+    assert {a["origin_ref"] for a in alerts} == {"people.csv line 2 (id c-1)"}
+    harzi = next(a for a in alerts if a["reference"] == "QDi.354")
+    assert (harzi["subject"], harzi["subject_birth_date"], harzi["state"]) == (
+        "TARAK BEN TAHER BEN FALEH OUNI HARZI", "1982-05-03", "open")
+    # run again: every line is done, nothing screened, no alert filed twice
+    assert jw("screen", "--input", queries, "--output", out, "--member", member.name, db=register).exit_code == 0
+    assert len(filed()) == len(alerts)

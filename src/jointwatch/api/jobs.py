@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from jointwatch.api.models import ScreenResult, Subject
 from jointwatch.api.screeners import Screeners
 from jointwatch.errors import QueryError, ScreeningUnavailableError
-from jointwatch.screening import Screener
+from jointwatch.screening import Screener, job_alerts
 from jointwatch.store import (
     Job,
     finish_job,
@@ -143,7 +143,11 @@ class JobWorker:
             log.exception("batch worker: job %s failed at subject %d", job.id, index)
             set_status(self.engine, job.id, "failed", f"subject {index} could not be screened: {type(error).__name__}")
             raise _Failed from error
-        store_result(self.engine, job.id, index, result.model_dump(mode="json", by_alias=True))
+        stored = result.model_dump(mode="json", by_alias=True)
+        found = (job_alerts(f"job {job.id} #{index}" + (f" (id {result.id})" if result.id else ""),
+                            Subject.model_validate(subject).to_query(), stored["matches"])
+                 if stored["matches"] and not result.error else [])
+        store_result(self.engine, job.id, index, stored, found, job.member_id)
         self.screened += 1
         if self.stop_after is not None and self.screened >= self.stop_after:
             self._stopping.set()

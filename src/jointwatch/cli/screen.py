@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -50,7 +51,15 @@ from jointwatch.screening import (
     prepare,
     screen_file,
 )
-from jointwatch.store import LOCAL_MEMBER, list_decisions, open_engine, record_decision, withdraw_decision
+from jointwatch.store import (
+    LOCAL_MEMBER,
+    NewAlert,
+    file_alerts,
+    list_decisions,
+    open_engine,
+    record_decision,
+    withdraw_decision,
+)
 
 ThresholdOption = Annotated[
     float | None,
@@ -138,10 +147,11 @@ def screen(
         if output_path is None:
             raise typer.BadParameter("--input needs --output", param_hint="--output")
         screener = screener_for(engine, threshold, max_list_age, stale_lists)
+        member_id = member_for(engine, member).id    # a batch files its matches in this member's alerts queue
         spark = spark_screening(engine, screener, member_id, spark_master) if engine_name == ScreeningEngine.spark \
             else None
         summary = _run_batch(screener, input_path, output_path, threshold, limit, restart, not as_json, member_id,
-                             spark)
+                             spark, lambda found: file_alerts(engine, member_id, found))
         if as_json:
             print_json(summary)
         else:
@@ -164,16 +174,17 @@ def screen(
 
 
 def _run_batch(screener: Any, input_path: Path, output_path: Path, threshold: float | None, limit: int,
-               restart: bool, show: bool, member_id: int | None, spark: SparkScreening | None = None) -> Any:
+               restart: bool, show: bool, member_id: int | None, spark: SparkScreening | None,
+               alerts: Callable[[list[NewAlert]], object]) -> Any:
     if spark is not None or not show or not err_console.is_terminal:
         return screen_file(screener, input_path, output_path, threshold, limit, restart, member_id=member_id,
-                           spark=spark)
+                           spark=spark, alerts=alerts)
     with Progress(TextColumn("screening"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=err_console, transient=True) as progress:
         task = progress.add_task("screening", total=None)
         return screen_file(screener, input_path, output_path, threshold, limit, restart,
                            progress=lambda done, total: progress.update(task, completed=done, total=total),
-                           member_id=member_id)
+                           member_id=member_id, alerts=alerts)
 
 
 @handles_errors

@@ -11,6 +11,7 @@ a few listed entities (a list's changes) could match, by the same arithmetic. ``
 runs the same screener on Apache Spark (its index broadcast), for bases of millions.
 """
 
+from jointwatch.screening.alerts import job_alerts
 from jointwatch.screening.batch import BatchSummary, match_record, screen_file
 from jointwatch.screening.compare import ADDED_WORD, NameFeatures
 from jointwatch.screening.config import DEFAULT_SCORING, ScoringConfig
@@ -77,6 +78,7 @@ __all__ = [
     "WordMatch",
     "check_lists",
     "index_from_store",
+    "job_alerts",
     "last_confirmed",
     "listed_from_properties",
     "match_record",

@@ -19,9 +19,11 @@ from typing import IO, Any
 
 from jointwatch import jsonout
 from jointwatch.errors import JointwatchError, MessageFormatError, QueryError
+from jointwatch.screening.alerts import job_alerts
 from jointwatch.screening.model import Query
 from jointwatch.screening.screener import Screener
 from jointwatch.screening.spark import SparkScreening
+from jointwatch.store import NewAlert
 
 REQUIRED = ("id", "name")
 OPTIONAL = ("schema", "birth_date", "nationality", "country", "id_number", "gender")
@@ -148,11 +150,17 @@ def _count(summary: BatchSummary, record: dict[str, Any]) -> None:
 def screen_file(screener: Screener, input_path: Path, output_path: Path, threshold: float | None = None,
                 limit: int = 10, restart: bool = False,
                 progress: Callable[[int, int], None] | None = None, member_id: int | None = None,
-                spark: SparkScreening | None = None) -> BatchSummary:
+                spark: SparkScreening | None = None,
+                alerts: Callable[[list[NewAlert]], object] | None = None) -> BatchSummary:
     """Screen every row of ``input_path`` into ``output_path`` (JSON lines), resuming by default;
     ``member_id``: whose false-positive decisions apply. With ``spark``, the rows not yet
     answered are screened on Spark (``screening.spark``) and written in the same order, line
-    for line what this process would write."""
+    for line what this process would write.
+
+    ``alerts`` is handed the alerts of the subjects with matches (``job_alerts``) to file in
+    the member's queue. Locally each chunk's alerts are handed over before its lines are written,
+    so a batch stopped half way and resumed may file a chunk's alerts twice but never loses one;
+    on Spark they are handed over once the lines are written."""
     rows = list(read_queries(input_path))
     if restart and output_path.exists():
         output_path.unlink()
@@ -164,14 +172,22 @@ def screen_file(screener: Screener, input_path: Path, output_path: Path, thresho
         start = output_path.stat().st_size if output_path.exists() else 0
         spark.write_lines(todo, partial(result_line, threshold=threshold, limit=limit, member_id=member_id),
                           output_path)
+        queries = {line: query for line, _, query in todo}
+        found: list[NewAlert] = []
         with output_path.open("rb") as written:
             written.seek(start)
             for raw in written:
-                _count(summary, json.loads(raw))
+                record = json.loads(raw)
+                _count(summary, record)
+                found += _alerts_of(input_path, queries.get(record["line"]), record) if alerts else []
+        if alerts and found:
+            alerts(found)
         if progress:
             progress(len(rows), len(rows))
         return summary
     out: IO[str]
+    chunk: list[str] = []
+    found = []
     with output_path.open("a", encoding="utf-8") as out:
         for n, row in enumerate(rows, start=1):
             if row[0] in done:
@@ -179,10 +195,22 @@ def screen_file(screener: Screener, input_path: Path, output_path: Path, thresho
             else:
                 record = screen_row(screener, row, threshold, limit, member_id)
                 _count(summary, record)
-                out.write(jsonout.dumps(record) + "\n")
-                if n % 256 == 0:
-                    out.flush()
-                    os.fsync(out.fileno())
+                chunk.append(jsonout.dumps(record) + "\n")
+                found += _alerts_of(input_path, row[2], record) if alerts else []
+            if len(chunk) >= 256 or (n == len(rows) and chunk):
+                if alerts and found:
+                    alerts(found)   # before the lines: a resumed batch screens these rows again
+                out.writelines(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+                chunk, found = [], []
             if progress:
                 progress(n, len(rows))
     return summary
+
+
+def _alerts_of(input_path: Path, query: Query | QueryError | None, record: dict[str, Any]) -> list[NewAlert]:
+    """A result line's alerts: the subject's file, line and id are the alert's reference."""
+    if not isinstance(query, Query) or not record.get("matches"):
+        return []
+    return job_alerts(f"{input_path.name} line {record['line']} (id {record['id']})", query, record["matches"])

@@ -147,16 +147,25 @@ def file_alerts(engine: Engine, member_id: int, found: list[NewAlert]) -> list[A
             raise InvalidInputError(f"origin {a.origin!r} is not one of {', '.join(ORIGINS)}")
     if not found:
         return []
-    now = datetime.now(UTC)
-    ids = []
     with engine.begin() as connection:
-        for a in found:
-            row = {**{k: getattr(a, k) for k in NewAlert.__dataclass_fields__ if k != "handling"},
-                   "handling": json.dumps(list(a.handling)) if a.handling else None, "member_id": member_id,
-                   "status": "open", "created_at": now}
-            ids.append(connection.execute(insert(alerts).values(**row)).inserted_primary_key[0])  # type: ignore[index]
+        ids = insert_alerts(connection, member_id, found)
         rows = connection.execute(select(alerts).where(alerts.c.id.in_(ids)).order_by(alerts.c.id))
         return [_alert(r) for r in rows]
+
+
+def insert_alerts(connection: Connection, member_id: int, found: list[NewAlert]) -> list[int]:
+    """Open the alerts ``found`` in the caller's transaction (a job's result and its alerts are
+    stored together); their ids."""
+    now = datetime.now(UTC)
+    ids = []
+    for a in found:
+        if a.origin not in ORIGINS:
+            raise InvalidInputError(f"origin {a.origin!r} is not one of {', '.join(ORIGINS)}")
+        row = {**{k: getattr(a, k) for k in NewAlert.__dataclass_fields__ if k != "handling"},
+               "handling": json.dumps(list(a.handling)) if a.handling else None, "member_id": member_id,
+               "status": "open", "created_at": now}
+        ids.append(connection.execute(insert(alerts).values(**row)).inserted_primary_key[0])  # type: ignore[index]
+    return ids
 
 
 def alerts_page(engine: Engine, member_id: int, limit: int = ALERTS_PER_PAGE, before: int | None = None, *,

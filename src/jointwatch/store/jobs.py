@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -20,6 +20,7 @@ from sqlalchemy import Engine, func, insert, select, update
 
 from jointwatch import jsonout
 from jointwatch.errors import NotFoundError
+from jointwatch.store.alerts import NewAlert, insert_alerts
 from jointwatch.store.schema import job_items, jobs
 
 Status = Literal["queued", "running", "done", "failed"]
@@ -108,8 +109,10 @@ def set_status(engine: Engine, job_id: str, status: Status, error: str | None = 
                            .values(status=status, error=error, updated_at=datetime.now(UTC)))
 
 
-def store_result(engine: Engine, job_id: str, index: int, result: dict[str, Any]) -> bool:
-    """Write one subject's result and count it done; False if it already had one (kept as it was)."""
+def store_result(engine: Engine, job_id: str, index: int, result: dict[str, Any],
+                 alerts: Sequence[NewAlert] = (), member_id: int | None = None) -> bool:
+    """Write one subject's result and count it done, and open its ``alerts`` for ``member_id``;
+    False if it already had one (kept as it was, and no alert opened twice)."""
     with engine.begin() as connection:
         written = connection.execute(
             update(job_items)
@@ -117,8 +120,11 @@ def store_result(engine: Engine, job_id: str, index: int, result: dict[str, Any]
             .values(result=jsonout.dumps(result))).rowcount
         if written:
             # in the same transaction as the result, so ``done`` always equals the results stored
+            # and a subject's alerts are opened exactly once, whoever screened it
             connection.execute(update(jobs).where(jobs.c.id == job_id)
                                .values(done=jobs.c.done + 1, updated_at=datetime.now(UTC)))
+            if alerts and member_id is not None:
+                insert_alerts(connection, member_id, list(alerts))
     return bool(written)
 
 
