@@ -46,7 +46,8 @@ def render(analysis: Analysis) -> str:
         _summary(analysis),
         "<h2>Flow graph</h2><p>Money flows left to right into the designated accounts (red). Node size: "
         "traced amount; hover for figures; drag to zoom.</p><div id='flow-graph' class='graph'></div>",
-        "<h2>Funding by country</h2><div id='funding-map' class='map'>" + world_map(trace) + "</div>",
+        f"<h2>Funding by country ({html.escape(method)})</h2><div id='funding-map' class='map'>"
+        + world_map(trace) + "</div>",
         _table(f"Countries ({method})", ["country", f"{BASE_CURRENCY} ({trace.method})", between, "of it assumed",
                                           "originators", "payments"],
                [[c.country.upper(), _usd(c.amount), _span(c.low, c.high), _usd(c.assumed), c.originators,
