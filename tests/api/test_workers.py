@@ -249,3 +249,24 @@ def test_the_shared_socket_answers_without_nagle_delays() -> None:
 
     asyncio.run(main())
     assert flags and flags[0] != 0
+
+
+def test_the_workers_stop_when_the_parent_is_killed(service: Service) -> None:
+    with _fresh(service.base) as client:
+        assert _workers_seen(client) == set(range(WORKERS))
+    workers = _children(service.process.pid)
+    os.kill(service.process.pid, signal.SIGKILL)  # the parent alone: no handler of ours runs
+    service.process.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+        time.sleep(0.2)
+    assert not any(_alive(pid) for pid in workers)  # no orphan keeps answering on the port
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` is a live process (not gone, not a zombie)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
