@@ -119,6 +119,7 @@ def run_child(mode: str, fmt: str, path: Path, db: str = "", src: Path | None = 
     result: dict[str, Any] = json.loads(stdout.decode().strip().splitlines()[-1])
     result["wall_s"] = wall
     result["rss_mb"] = usage.ru_maxrss / 1024  # ru_maxrss is in KB on Linux
+    result["cpu_s"] = usage.ru_utime + usage.ru_stime  # less swayed than wall time by a busy machine
     return result
 
 
@@ -173,6 +174,7 @@ def bench_file(name: str, fmt: str, target: float | None, path: Path, repeat: in
         "parse_s": timing["parse"],
         "raw_s": timing["raw"],
         "load_in_process_s": summary([r["in_process_s"] for r in runs["load"]]),
+        "cpu_s": {mode: summary([r["cpu_s"] for r in rs]) for mode, rs in runs.items()},
         "load_over_raw": load_median / timing["raw"]["median"],
         "baseline_s": timing.get("baseline"),
         "store_share": (load_median - timing["parse"]["median"]) / load_median,
@@ -186,7 +188,7 @@ def markdown(rows: list[dict[str, Any]], baseline: str | None = None) -> str:
     head = ["file", "entities", "statements", "jointwatch load median s (min)", "re-load median s",
             "parse-only median s", "raw read median s", "load ÷ raw"]
     if baseline:
-        head += [f"{baseline} load median s", f"load ÷ {baseline}"]
+        head += [f"{baseline} load median s", f"load ÷ {baseline}", f"CPU s: load / {baseline} load / raw"]
     head += ["peak RSS MB", "target", "meets target?"]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     for r in rows:
@@ -198,7 +200,9 @@ def markdown(rows: list[dict[str, Any]], baseline: str | None = None) -> str:
                  f"{r['raw_s']['median']:.3f}", f"{r['load_over_raw']:.1f}×"]
         if baseline:
             base = r["baseline_s"]["median"]
-            cells += [f"{base:.2f}", f"{r['load_s']['median'] / base:.2f}×"]
+            cpu = r["cpu_s"]
+            cells += [f"{base:.2f}", f"{r['load_s']['median'] / base:.2f}×",
+                      f"{cpu['load']['median']:.2f} / {cpu['baseline']['median']:.2f} / {cpu['raw']['median']:.2f}"]
         cells += [f"{r['peak_rss_mb']['load']:.0f}", target, meets]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
