@@ -106,8 +106,10 @@ def empty_service(web_tmp: Path) -> Iterator[Service]:
     engine.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """One Chromium a module: Playwright's sync API runs an event loop in this thread while it is
+    open, so it must close before another file's test calls ``anyio.run`` in the same worker."""
     if not CHROMIUM.exists():
         pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install chromium chromium-driver (.ci/run does)")
     with sync_playwright() as playwright:
