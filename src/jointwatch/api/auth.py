@@ -117,7 +117,7 @@ class KeyCache:
 
     A key found once (``find_key``: its row read, its secret's digest compared) is kept, and each
     later request asks the store only whether it is revoked (``RevocationCheck``: one read by
-    primary key on a connection held for it, no thread hand-off), so a revocation by the CLI or
+    primary key on a connection held for it; on SQLite without a thread hand-off), so a revocation by the CLI or
     by another worker refuses the key at its very next request to any worker. Keys are never
     edited otherwise (no role or member change), so nothing else can go stale."""
 
@@ -133,7 +133,11 @@ class KeyCache:
         digest = key_digest(presented)
         key = self._keys.get(digest)
         if key is not None:
-            if not self.revocations.revoked(key.id):
+            if self.revocations.local:
+                revoked = self.revocations.revoked(key.id)  # a read of a local file: microseconds
+            else:  # a round trip to a server: never on the event loop, which a stalled server would freeze
+                revoked = await anyio.to_thread.run_sync(self.revocations.revoked, key.id)
+            if not revoked:
                 return key
             self._keys.pop(digest, None)  # read again below: the refusal names when it was revoked
         key = await anyio.to_thread.run_sync(find_key, self.engine, presented)

@@ -216,6 +216,7 @@ class RevocationCheck:
         placeholder = {"qmark": "?", "format": "%s", "pyformat": "%s", "numeric": ":1"}.get(
             engine.dialect.paramstyle, ":key_id")
         self._sql = f"SELECT revoked_at FROM api_keys WHERE id = {placeholder}"
+        self.local = engine.dialect.name == "sqlite"  # a file on this machine, not a server's round trip
         self._lock = threading.Lock()
         self._connection: Any = None
         self._pid = -1
