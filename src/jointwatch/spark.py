@@ -9,7 +9,6 @@ the caller gets ``MissingExtraError`` with the command that installs it.
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Any
 
@@ -31,10 +30,6 @@ def spark_session(app: str, master: str | None = None, threads: int | None = Non
         raise MissingExtraError(f"the spark engine needs pyspark, jointwatch's optional 'spark' extra: {INSTALL}"
                                 ) from error
     master = master or f"local[{threads or 2}]"
-    if master.startswith("local") and "PYSPARK_PYTHON" not in os.environ:
-        # local mode's Python workers run this interpreter, whose environment holds jointwatch
-        # (a cluster's executors run the Python their own settings name)
-        os.environ["PYSPARK_PYTHON"] = sys.executable
     builder = (SparkSession.builder.appName(app).master(master)
                # timestamps are compared as epoch seconds: every engine must read them as UTC
                .config("spark.sql.session.timeZone", "UTC")
@@ -49,5 +44,9 @@ def spark_session(app: str, master: str | None = None, threads: int | None = Non
     for key, value in (settings or {}).items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
+    if master.startswith("local"):
+        # local mode's Python workers run this interpreter, whose environment holds jointwatch, not
+        # whatever `python3` is first on PATH (a cluster's executors run the Python their settings name)
+        session.sparkContext.pythonExec = sys.executable
     session.sparkContext.setLogLevel("ERROR")
     return session
