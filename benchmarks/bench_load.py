@@ -35,15 +35,16 @@ import argparse
 import contextlib
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from baseline import worktree  # noqa: E402 - the benchmarks' own module, beside this file
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = (REPO / "../shared/data/lists").resolve()
@@ -125,19 +126,6 @@ def run_child(mode: str, fmt: str, path: Path, db: str = "", src: Path | None = 
 
 def summary(values: list[float]) -> dict[str, float]:
     return {"median": statistics.median(values), "min": min(values)}
-
-
-@contextlib.contextmanager
-def worktree(rev: str) -> Iterator[Path]:
-    """The ``src`` folder of ``rev`` checked out in a temporary git worktree (removed after)."""
-    folder = Path(tempfile.mkdtemp(prefix="jw-baseline-"))
-    tree = folder / "tree"
-    subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(tree), rev], cwd=REPO, check=True)
-    try:
-        yield tree / "src"
-    finally:
-        subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=REPO, check=False)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def bench_file(name: str, fmt: str, target: float | None, path: Path, repeat: int,

@@ -27,13 +27,10 @@ import argparse
 import contextlib
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +46,9 @@ MIN_AMOUNTS = (0.0, 100.0)
 # the methods as of this tree (the baseline's child imports jointwatch from an earlier tree, without them)
 METHODS = ("fifo", "lifo", "proportional")
 METHOD_NAMES = {"fifo": "first in, first out", "lifo": "last in, first out", "proportional": "proportional (haircut)"}
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from baseline import worktree  # noqa: E402 - the benchmarks' own module, beside this file
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -125,19 +125,6 @@ def attribution_child(data: Path, methods: list[str], args: argparse.Namespace, 
                     str(work), "--out", str(out)], check=True, env=env, cwd=src.parent if src else REPO)
     result: dict[str, Any] = json.loads(out.read_text())
     return result
-
-
-@contextlib.contextmanager
-def worktree(rev: str) -> Iterator[Path]:
-    """The ``src`` folder of ``rev`` checked out in a temporary git worktree (removed after)."""
-    folder = Path(tempfile.mkdtemp(prefix="jw-baseline-"))
-    tree = folder / "tree"
-    subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(tree), rev], cwd=REPO, check=True)
-    try:
-        yield tree / "src"
-    finally:
-        subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=REPO, check=False)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def attribution_table(size: int, runs: dict[str, dict[str, Any]], baseline: str | None) -> list[str]:
