@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from jointwatch.media.clips import ClipSignature, is_clip_signature
 from jointwatch.media.hashing import MediaHashes
 from jointwatch.media.labels import Labels
 from jointwatch.store import (
@@ -52,26 +53,31 @@ class Contribution:
 
 
 def new_item(labels: Labels, *, md5: str | None, sha256: str | None, pdq: str | None, pdq_quality: int | None,
-             signature: bytes | None, origin: str, status: str = "active", reason: str = "") -> NewBankItem:
-    """The store's record of an item to bank, from media's hashes and labels."""
+             signature: bytes | None, origin: str, status: str = "active", reason: str = "",
+             kind: str | None = None) -> NewBankItem:
+    """The store's record of an item to bank, from media's hashes and labels (kind: an image if it has a PDQ hash,
+    a clip if its signature is one, else other)."""
+    if kind is None:
+        kind = (ClipSignature.from_bytes(signature).kind if signature and is_clip_signature(signature)
+                else "image" if pdq else "other")
     return NewBankItem(md5=md5, sha256=sha256, pdq=pdq, pdq_quality=pdq_quality, signature=signature,
                        group=labels.group, content_type=labels.content_type, tlp=labels.tlp, origin=origin,
-                       status=status, reason=reason)
+                       status=status, reason=reason, kind=kind)
 
 
 def contribute(engine: Engine, member: str | int, user: str, hashes: MediaHashes, labels: Labels,
                signature: bytes | None = None, origin: str = "upload") -> Contribution:
     """Bank a hashed file under ``member`` with its labels (and its signature beyond PDQ)."""
     return contribute_hashes(engine, member, user, labels, md5=hashes.md5, sha256=hashes.sha256, pdq=hashes.pdq,
-                             pdq_quality=hashes.pdq_quality, signature=signature, origin=origin)
+                             pdq_quality=hashes.pdq_quality, signature=signature, origin=origin, kind=hashes.kind)
 
 
 def contribute_hashes(engine: Engine, member: str | int, user: str, labels: Labels, *, md5: str | None = None,
                       sha256: str | None = None, pdq: str | None = None, pdq_quality: int | None = None,
-                      signature: bytes | None = None, origin: str = "api") -> Contribution:
+                      signature: bytes | None = None, origin: str = "api", kind: str | None = None) -> Contribution:
     """Bank bare hashes (a partner hashed the file itself) under ``member``; at least one hash."""
     owner = get_member(engine, member)
     [(item_id, created)] = add_bank_items(engine, owner.id, user, [
         new_item(labels, md5=md5, sha256=sha256, pdq=pdq, pdq_quality=pdq_quality, signature=signature,
-                 origin=origin)])
+                 origin=origin, kind=kind)])
     return Contribution(get_item(engine, item_id, owner.id), created)

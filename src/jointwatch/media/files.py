@@ -1,8 +1,10 @@
 """Files and batches: hash, match or bank every file under a path, one outcome per file.
 
 A batch never stops at a bad file: each file's fault (empty, unreadable, corrupt, truncated,
-a decompression bomb) is reported against that file and the rest go on. A file that is not
-an image at all (a video, a PDF) is still hashed exactly, so MD5/SHA-256 banks match it.
+a decompression bomb) is reported against that file and the rest go on. What a file is comes
+from its bytes (``media.sniff``), never its name: an image is hashed with PDQ, a video with
+vPDQ and its soundtrack with Chromaprint, a sound file with Chromaprint (``media.clips``). A
+file that is none of them (a PDF) is still hashed exactly, so MD5/SHA-256 banks match it.
 """
 
 from __future__ import annotations
@@ -16,24 +18,34 @@ from typing import TypeVar
 
 from jointwatch.errors import InvalidInputError, JointwatchError, MediaBusyError, NotAnImageError, NotFoundError
 from jointwatch.media.bank import BankItem, contribute
+from jointwatch.media.clips import ClipSignature, clip_kind, hash_clip
 from jointwatch.media.hashing import MediaHashes, exact_hashes, hash_image_bytes, read_bytes
 from jointwatch.media.labels import Labels
 from jointwatch.media.matcher import HiddenMatch, Matcher, MatchOptions, MediaMatch, seen_by
 from jointwatch.media.signature import QuerySignature, Signature, bank_signature, query_signature
+from jointwatch.media.sniff import sniff
 from jointwatch.store import Engine, Viewer, get_member
 
-NOT_AN_IMAGE = "not an image: exact hashes only (video is not yet hashed perceptually)"
+NOT_AN_IMAGE = "not an image, video or sound file we can read: exact hashes only"
 LOW_QUALITY = "PDQ quality {quality} is under 50: the PDQ hash is kept but not matched"
 
 
 @dataclass(frozen=True)
 class HashedMedia:
-    """A file's hashes, and its signature (bank side) or query signature (query side) when it is an image."""
+    """A file's hashes, and its signature (bank side) or query signature (query side) when it is an image, or its
+    clip signature (both sides) when it is a video or a sound file."""
 
     hashes: MediaHashes
     signature: Signature | None = None
     query: QuerySignature | None = None
     note: str | None = None
+    clip: ClipSignature | None = None
+
+    def signature_bytes(self) -> bytes | None:
+        """What the bank keeps beyond the hashes: the image's signature or the clip's."""
+        if self.clip is not None:
+            return self.clip.to_bytes()
+        return self.signature.to_bytes() if self.signature else None
 
 
 @dataclass
@@ -93,11 +105,19 @@ def hash_media(data: bytes, name: str, for_bank: bool = False, signatures: bool 
 
 
 def _hash_media(data: bytes, name: str, for_bank: bool, signatures: bool) -> HashedMedia:
+    sniffed = sniff(data)
+    if sniffed is not None and sniffed.kind != "image":
+        md5, sha256 = exact_hashes(data)
+        if not signatures:
+            return HashedMedia(MediaHashes(md5, sha256, None, None, clip_kind(data, name)))
+        clip = hash_clip(data, name, for_bank)
+        return HashedMedia(MediaHashes(md5, sha256, None, None, clip.kind), clip=clip,
+                           note=None if clip.kind == "audio" or len(clip.fingerprint) else "no sound to fingerprint")
     try:
         hashes, pixels = hash_image_bytes(data, name)
     except NotAnImageError:
         md5, sha256 = exact_hashes(data)
-        return HashedMedia(MediaHashes(md5, sha256, None, None), note=NOT_AN_IMAGE)
+        return HashedMedia(MediaHashes(md5, sha256, None, None, "other"), note=NOT_AN_IMAGE)
     note = None if hashes.pdq_matchable else LOW_QUALITY.format(quality=hashes.pdq_quality)
     if not signatures:
         return HashedMedia(hashes, note=note)
@@ -136,7 +156,7 @@ def match_files(engine: Engine, matcher: Matcher, viewer: Viewer, paths: list[Pa
 
     def step(path: Path) -> FileOutcome:
         hashed = hash_media(read_bytes(path), str(path), signatures=options.use_signatures)
-        seen = seen_by(engine, viewer, matcher.match(hashed.hashes, hashed.query, options))
+        seen = seen_by(engine, viewer, matcher.match(hashed.hashes, hashed.clip or hashed.query, options))
         return FileOutcome(str(path), hashed.hashes, seen.matches, seen.hidden, note=hashed.note)
 
     return _each(paths, step, progress)
@@ -152,8 +172,7 @@ def contribute_files(engine: Engine, member: str | int, user: str, paths: list[P
 
     def step(path: Path) -> FileOutcome:
         hashed = hash_media(read_bytes(path), str(path), for_bank=True)
-        signature = hashed.signature.to_bytes() if hashed.signature else None
-        done = contribute(engine, owner, user, hashed.hashes, labels, signature, origin="file")
+        done = contribute(engine, owner, user, hashed.hashes, labels, hashed.signature_bytes(), origin="file")
         return FileOutcome(str(path), hashed.hashes, item=done.item, created=done.created, note=hashed.note)
 
     return _each(paths, step, progress)

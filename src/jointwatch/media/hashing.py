@@ -52,6 +52,7 @@ class MediaHashes:
     sha256: str
     pdq: str | None            # 64 hex digits; None when the file is not an image
     pdq_quality: int | None    # 0..100
+    kind: str = "image"        # image, video, audio (told from the bytes: media.sniff) or other (exact only)
 
     @property
     def pdq_matchable(self) -> bool:

@@ -16,6 +16,7 @@ import numpy as np
 from pydantic import Field
 
 from jointwatch.errors import InvalidInputError
+from jointwatch.media.clips import ClipIndex, ClipSignature, is_clip_signature
 from jointwatch.media.hashing import PDQ_MIN_QUALITY, MediaHashes, hex_to_bytes
 from jointwatch.media.index import HammingIndex, IvfIndex, ScanIndex
 from jointwatch.media.signature import (
@@ -47,8 +48,10 @@ EXACT_DESCRIPTORS = 1_000_000
 
 
 # how a match was found: an exact hash, PDQ (of the image, its mirror image, its canonical
-# rotation) or local features (of the image, its mirror image)
-MatchMethod = Literal["sha256", "md5", "pdq", "pdq-mirror", "pdq-canonical", "orb", "orb-mirror"]
+# rotation) or local features (of the image, its mirror image); a video's frames (vPDQ, of the mirror image)
+# or sound (Chromaprint, of a sound file or a video's soundtrack)
+MatchMethod = Literal["sha256", "md5", "pdq", "pdq-mirror", "pdq-canonical", "orb", "orb-mirror", "vpdq",
+                      "vpdq-mirror", "chromaprint"]
 
 
 # the one type of the CLI and the API (FastAPI reads the Field notes; the docstring describes the schema)
@@ -60,6 +63,14 @@ class MediaMatch:
     method: MatchMethod
     distance: Annotated[int | None, Field(description="PDQ: differing bits of 256; exact hashes: 0")] = None
     inliers: Annotated[int | None, Field(description="Local features: keypoints agreeing on one transform")] = None
+    share: Annotated[float | None, Field(description="Video and sound: the share of the file's frames (or sound) "
+                                                     "that lines up with the banked item")] = None
+    bank_share: Annotated[float | None, Field(description="Video and sound: the share of the banked item's length "
+                                                          "that the file covers")] = None
+    offset: Annotated[float | None, Field(description="Video and sound: seconds into the banked item at which the "
+                                                      "file starts")] = None
+    bit_error_rate: Annotated[float | None, Field(description="Sound: the share of Chromaprint's bits that differ "
+                                                              "where the two line up")] = None
 
 
 # all a member learns of a match on an item it may not see (TLP amber+strict or red of another member)
@@ -131,12 +142,16 @@ class Matcher:
         view_points: list[np.ndarray] = []
         view_descriptors: list[np.ndarray] = []
         views: list[tuple[int, int]] = []
+        clips: list[tuple[int, ClipSignature]] = []   # videos and sound files: ``media.clips``
         for position, row in enumerate(rows):
             item = row.item
             if item.sha256:
                 self.by_sha256.setdefault(item.sha256, []).append(position)
             if item.md5:
                 self.by_md5.setdefault(item.md5, []).append(position)
+            if is_clip_signature(row.signature):
+                clips.append((position, ClipSignature.from_bytes(row.signature)))  # type: ignore[arg-type]
+                continue
             signature = Signature.from_bytes(row.signature) if row.signature else None
             if item.pdq and (item.pdq_quality is None or item.pdq_quality >= PDQ_MIN_QUALITY):
                 # an imported hash without a quality score was judged matchable by its contributor
@@ -156,6 +171,7 @@ class Matcher:
                         view_descriptors.append(view.descriptors)
         self.pdq_index = HammingIndex(np.frombuffer(b"".join(pdq_codes), np.uint8).reshape(-1, 32))
         self.canonical_index = HammingIndex(np.frombuffer(b"".join(canonical_codes), np.uint8).reshape(-1, 32))
+        self.clips = ClipIndex(clips)
         owner = np.repeat(np.arange(len(views)), [len(p) for p in view_points]) if views else np.zeros(0, np.int64)
         descriptors = np.concatenate(view_descriptors) if views else np.zeros((0, 32), np.uint8)
         self.keyed = _Keyed(
@@ -191,13 +207,21 @@ class Matcher:
                     found[position] = MediaMatch(self.items[position], method, distance=distance)
         return _ordered(found)
 
-    def match(self, hashes: MediaHashes, query: QuerySignature | None = None,
+    def match(self, hashes: MediaHashes, query: QuerySignature | ClipSignature | None = None,
               options: MatchOptions | None = None) -> list[MediaMatch]:
-        """Matches of a hashed file: exact, PDQ (if its quality allows), canonical PDQ, then local features."""
+        """Matches of a hashed file: exact, PDQ (if its quality allows), canonical PDQ, then local features;
+        a video or sound file's by its frames and its sound (``media.clips``)."""
         options = options or MatchOptions()
         pdq = [hashes.pdq] if hashes.pdq and hashes.pdq_matchable else []
         found = {m.item.id: m for m in self.match_hashes(hashes.md5, hashes.sha256, pdq, options)}
         if not options.use_signatures or query is None:
+            return _ordered({i: m for i, m in enumerate(found.values())})
+        if isinstance(query, ClipSignature):
+            for hit in self.clips.match(query):
+                item = self.items[hit.position]
+                found.setdefault(item.id, MediaMatch(item, hit.method, distance=hit.distance,  # type: ignore[arg-type]
+                                                     share=hit.share, bank_share=hit.bank_share, offset=hit.offset,
+                                                     bit_error_rate=hit.bit_error_rate))
             return _ordered({i: m for i, m in enumerate(found.values())})
         if query.pdq_canonical:
             hits = self.canonical_index.search(np.frombuffer(hex_to_bytes(query.pdq_canonical), np.uint8),
@@ -243,7 +267,8 @@ class Matcher:
 
 
 def _ordered(found: dict[int, MediaMatch]) -> list[MediaMatch]:
-    rank = {"sha256": 0, "md5": 1, "pdq": 2, "pdq-mirror": 2, "pdq-canonical": 3, "orb": 4, "orb-mirror": 4}
+    rank = {"sha256": 0, "md5": 1, "pdq": 2, "pdq-mirror": 2, "pdq-canonical": 3, "orb": 4, "orb-mirror": 4,
+            "vpdq": 2, "vpdq-mirror": 2, "chromaprint": 5}
     return sorted(found.values(), key=lambda m: (rank[m.method], m.distance or 0, -(m.inliers or 0), m.item.id))
 
 

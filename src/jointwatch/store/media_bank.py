@@ -73,6 +73,8 @@ class BankItem:
     updated_at: datetime
     ref: Annotated[str, Field(description="A random reference to the item (no sequence in it), as hidden "
                                           "matches give it")] = ""
+    kind: Annotated[str, Field(description="image, video, audio (told from the file's bytes), or other (exact "
+                                           "hashes only)")] = "other"
 
 
 # Like BankItem, the one type of the CLI and the API; the API leaves out item_id (its route names the item).
@@ -113,6 +115,7 @@ class NewBankItem:
     origin: str
     status: str = "active"
     reason: str = ""  # kept in the item's history
+    kind: str = "other"  # image, video, audio or other (MEDIA_KINDS)
 
 
 @dataclass(frozen=True)
@@ -194,6 +197,7 @@ def _add_item(connection: Connection, member_id: int, user: str, item: NewBankIt
         return int(existing.id), False
     row = {"member_id": member_id, "dedupe_key": key, "md5": item.md5, "sha256": item.sha256, "pdq": item.pdq,
            "pdq_quality": item.pdq_quality, "signature": item.signature, **label_values, "status": item.status,
+           "kind": item.kind,
            "origin": item.origin, "created_at": now, "updated_at": now, "ref": secrets.token_hex(16)}
     inserted = connection.execute(insert(media_items).values(**row)).inserted_primary_key
     assert inserted is not None

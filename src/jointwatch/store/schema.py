@@ -410,6 +410,8 @@ media_items = Table(
     # random, with no sequence in it: what a member may quote about an item it matched but may
     # not see (migration 0010)
     Column("ref", String(32), nullable=False),
+    # image, video, audio (from the file's bytes) or other (exact hashes only) (migration 0020)
+    Column("kind", String(8), nullable=False, server_default="other"),
     UniqueConstraint("member_id", "dedupe_key", name="uq_media_items_member_key"),
     UniqueConstraint("ref", name="uq_media_items_ref"),
     Index("ix_media_items_md5", "md5"),

@@ -79,7 +79,7 @@ async def match_upload(request: Request,
     """Hash an uploaded file and match it: exact, PDQ, and local features (crops, rotations, captions)."""
     def work():  # type: ignore[no-untyped-def]
         hashed = media.hash_media(data, "upload", signatures=signatures)
-        matches = service_matcher(request).match(hashed.hashes, hashed.query,
+        matches = service_matcher(request).match(hashed.hashes, hashed.clip or hashed.query,
                                           MatchOptions(pdq_threshold=threshold, use_signatures=signatures))
         return hashed, media.seen_by(request.app.state.engine, caller.member_id, matches)
 
@@ -118,7 +118,7 @@ async def contribute_upload(request: Request,
 
     def work():  # type: ignore[no-untyped-def]
         hashed = media.hash_media(data, "upload", for_bank=True)
-        signature = hashed.signature.to_bytes() if hashed.signature else None
+        signature = hashed.signature_bytes()
         return hashed, media.contribute(request.app.state.engine, caller.member_id, caller.key.user, hashed.hashes,
                                         labels, signature, origin="api-upload")
 

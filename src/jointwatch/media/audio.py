@@ -1,0 +1,108 @@
+"""Audio fingerprints: Chromaprint's, of a sound file or a video's soundtrack, and how two line up.
+
+Chromaprint (the library behind AcoustID, Debian's ``libchromaprint1``, called through
+pyacoustid's binding) turns audio into one 32-bit number per ~0.124 s, each bit the sign of
+a filter over a band of the chroma spectrogram: re-encoding (MP3, AAC, Opus), resampling and
+volume changes leave almost every bit as it was, a different recording flips about half of
+them. Two fingerprints match when, at the best offset of the shorter inside the longer, few
+bits differ (the bit error rate, BER) over at least ``MIN_OVERLAP_SECONDS``: so a clip cut
+out of a long speech, or a nasheed under a new intro, is found with where it starts.
+
+Decoding is FFmpeg's (``av``): every format it reads (WAV, MP3, AAC/M4A, Ogg, FLAC, Opus, and
+a video's audio stream), resampled to mono 11,025 Hz, Chromaprint's own working rate.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+
+from jointwatch.errors import MessageFormatError
+from jointwatch.media.deps import require
+
+RATE = 11_025
+# Chromaprint's step: 4096-sample frames with 2/3 overlap at 11,025 Hz, so one item per 1365.33 samples
+ITEM_SECONDS = 4096 / 3 / RATE
+# the longest stretch fingerprinted (a sermon or an album side); a longer file is refused, not cut
+MAX_AUDIO_SECONDS = 3 * 3600
+# fingerprints must overlap this long to be compared at all: shorter stretches agree by chance
+MIN_OVERLAP_SECONDS = 8.0
+# the largest bit error rate that matches: re-encodes and volume changes stay under 0.05, a voice
+# over the sound under ~0.3; unrelated sound sits at 0.4-0.5 (measured: benchmarks/bench_media.py)
+MAX_BIT_ERROR_RATE = 0.30
+MIN_OVERLAP_ITEMS = int(np.ceil(MIN_OVERLAP_SECONDS / ITEM_SECONDS))
+_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """Where the shorter fingerprint sits in the longer one, and how well it agrees there."""
+
+    bit_error_rate: float
+    offset: float     # seconds into the banked sound at which the query starts (negative: the bank starts later)
+    overlap: float    # seconds compared
+
+
+def decode_audio(data: bytes, name: str, stream: int | None = None) -> np.ndarray | None:
+    """The audio of ``data`` as mono int16 at RATE; None when it has no audio stream.
+
+    MessageFormatError naming ``name`` when FFmpeg cannot read it or it runs over MAX_AUDIO_SECONDS.
+    """
+    av = require("av", "av")
+    chunks: list[np.ndarray] = []
+    samples = 0
+    try:
+        with av.open(io.BytesIO(data), mode="r") as container:
+            streams = container.streams.audio
+            if not streams:
+                return None
+            resampler = av.AudioResampler(format="s16", layout="mono", rate=RATE)
+            for frame in container.decode(streams[stream or 0]):
+                for out in resampler.resample(frame):
+                    chunk = out.to_ndarray().reshape(-1)
+                    chunks.append(chunk)
+                    samples += len(chunk)
+                if samples > MAX_AUDIO_SECONDS * RATE:
+                    raise MessageFormatError(name, None, f"the audio runs over {MAX_AUDIO_SECONDS // 3600} hours, "
+                                                         "the longest fingerprinted")
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray().reshape(-1))
+    except av.FFmpegError as exc:
+        raise MessageFormatError(name, None, f"corrupt or truncated audio: {exc}") from None
+    return np.concatenate(chunks).astype(np.int16) if chunks else np.zeros(0, np.int16)
+
+
+def fingerprint(pcm: np.ndarray) -> np.ndarray:
+    """Chromaprint's raw fingerprint (uint32, one per ITEM_SECONDS) of mono int16 audio at RATE."""
+    chromaprint = require("chromaprint", "pyacoustid")
+    printer = chromaprint.Fingerprinter()
+    printer.start(RATE, 1)
+    printer.feed(np.ascontiguousarray(pcm, dtype="<i2").tobytes())
+    raw, _algorithm = chromaprint.decode_fingerprint(printer.finish())
+    return np.asarray(raw, dtype=np.uint32)
+
+
+def _popcount(values: np.ndarray) -> np.ndarray:
+    return _POPCOUNT[values.view(np.uint8)].reshape(*values.shape, 4).sum(axis=-1, dtype=np.int32)
+
+
+def align(query: np.ndarray, banked: np.ndarray) -> Alignment | None:
+    """The best offset of the shorter fingerprint inside the longer; None if either is under MIN_OVERLAP_ITEMS."""
+    if min(len(query), len(banked)) < MIN_OVERLAP_ITEMS:
+        return None
+    short, long_, sign = (query, banked, 1) if len(query) <= len(banked) else (banked, query, -1)
+    windows = np.lib.stride_tricks.sliding_window_view(long_, len(short))
+    errors = np.empty(len(windows), dtype=np.int64)
+    # in slices, so a long sermon against a short clip never builds a huge array at once
+    step = max(1, 2_000_000 // len(short))
+    for start in range(0, len(windows), step):
+        errors[start:start + step] = _popcount(windows[start:start + step] ^ short).sum(axis=1)
+    best = int(errors.argmin())
+    return Alignment(float(errors[best]) / (32 * len(short)), sign * best * ITEM_SECONDS, len(short) * ITEM_SECONDS)
+
+
+def fingerprint_bytes(values: np.ndarray) -> bytes:
+    """A fingerprint as little-endian uint32s."""
+    return np.ascontiguousarray(values, dtype="<u4").tobytes()
