@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from jointwatch.errors import QueryError
-from jointwatch.screening import Match, Query, Screener
+from jointwatch.screening import Match, NameMemory, Query, Screener
 from jointwatch.screening.compare import PairMemo
 from jointwatch.screening.index import Retrieved
 
@@ -35,6 +35,25 @@ def test_screen_each_answers_each_query_as_screen_does(screener: Screener, name:
         # the facts count: the listed birth date lifts QDi.354, one far off lowers it
         scores = [next((m.score for m in found if m.reference == "QDi.354"), 0.0) for found in each]
         assert scores[1] >= scores[0] > scores[3]
+
+
+@pytest.mark.parametrize(("name", "schema"), NAMES[:4] + NAMES[6:8])
+def test_a_name_memory_changes_no_answer(screener: Screener, name: str, schema: str) -> None:
+    # the same name back with each of the facts in turn, as a later batch brings it, through a
+    # memory so small that the name is also forgotten and worked out again on the way
+    memory, tiny = NameMemory(), NameMemory(size=1)
+    for birth_date, countries in FACTS * 2:
+        query = Query(name=name, schema=schema, birth_date=birth_date if schema == "Person" else None,
+                      countries=countries)
+        expected = _plain(screener.screen(query, limit=25))
+        assert _plain(screener.screen_each([query], limit=25, memory=memory)[0]) == expected
+        assert _plain(screener.screen_each([query], limit=25, memory=tiny)[0]) == expected
+        screener.screen_each([Query(name="Jennifer Garcia")], memory=tiny)   # pushes the name out
+    assert memory.reused == 2 * len(FACTS) - 1 and len(memory) == 1
+    # another config or a visibility mask is never answered from the memory
+    visible = np.ones(len(screener.index.entities), dtype=bool)
+    screener.screen_each([Query(name=name, schema=schema)], memory=memory, visible=visible)
+    assert memory.reused == 2 * len(FACTS) - 1
 
 
 def test_screen_each_takes_one_name_and_says_which_query_is_wrong(screener: Screener) -> None:

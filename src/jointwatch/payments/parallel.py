@@ -7,15 +7,20 @@ run in several processes: the workers are forked from the process that holds the
 yet in the cache and sends the matches back, and the decisions are then made in order from
 the cache, exactly as without workers (``tests/payments/test_parallel.py``). The pool screens
 one batch's names while this process reads the next batch and decides the one before; the keys
-of one name go to one worker together, with its whole-organisation answer when known.
+of one name go to one worker together, with its whole-organisation answer when known, and to
+the same worker every time: a name back in a later batch with other facts (the debtor of one
+batch, a creditor in the next) finds its work in that worker's ``NameMemory``.
 """
 
 from __future__ import annotations
 
 import gc
+import itertools
 import multiprocessing
+import zlib
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from multiprocessing.pool import Pool
 
 from jointwatch.payments.model import Payment, UnreadMessage, batched
@@ -51,9 +56,20 @@ def _names_of(payment: Payment) -> Iterator[NameKey]:
             yield (agent.name, "Organization", None, agent.country)
 
 
+@dataclass
+class Workers:
+    """Worker processes, one pool each, so that a name always goes to the same one."""
+
+    pools: list[Pool]
+
+    def of(self, name: str) -> int:
+        """The worker that screens ``name`` (the same in every batch)."""
+        return zlib.crc32(name_key(name).encode()) % len(self.pools)
+
+
 @contextmanager
 def worker_pool(screener: PaymentScreener, workers: int,
-                after_fork: Callable[[], None] | None = None) -> Iterator[Pool | None]:
+                after_fork: Callable[[], None] | None = None) -> Iterator[Workers | None]:
     """Worker processes forked from this one, sharing ``screener``; None when ``workers`` < 2.
 
     ``after_fork`` runs in each worker first: pass ``engine.dispose`` with ``close=False`` (a
@@ -72,8 +88,9 @@ def worker_pool(screener: PaymentScreener, workers: int,
             return
         _WORKER = screener
         try:
-            with multiprocessing.get_context("fork").Pool(workers, initializer=after_fork) as pool:
-                yield pool
+            with ExitStack() as stack:
+                context = multiprocessing.get_context("fork")
+                yield Workers([stack.enter_context(context.Pool(1, initializer=after_fork)) for _ in range(workers)])
         finally:
             _WORKER = None
     finally:
@@ -97,7 +114,7 @@ class _Prefetch:
     """The new names of one batch, being screened in the pool while this process goes on (or,
     without a pool or with few new names, screened here when collected)."""
 
-    def __init__(self, screener: PaymentScreener, pool: Pool | None, payments: list[Payment],
+    def __init__(self, screener: PaymentScreener, pool: Workers | None, payments: list[Payment],
                  pending: set[NameKey], min_parallel: int) -> None:
         self.screener = screener
         self.pending = pending
@@ -105,8 +122,13 @@ class _Prefetch:
         self.keys = [k for g in self.groups for k in g]
         self.results: Iterator[tuple[list[tuple[NameKey, list[Match]]], list[Match] | None, int]] | None = None
         if pool is not None and len(self.keys) >= min_parallel:
-            tasks = [(g, screener.organisations_of(g[0][0])) for g in self.groups]
-            self.results = pool.imap_unordered(_screen_names, tasks, chunksize=8)
+            shares: list[list[tuple[list[NameKey], list[Match] | None]]] = [[] for _ in pool.pools]
+            for g in self.groups:
+                shares[pool.of(g[0][0])].append((g, screener.organisations_of(g[0][0])))
+            # submitted now (a list, not a generator): the workers screen while this process goes on
+            self.results = itertools.chain.from_iterable(
+                [one.imap_unordered(_screen_names, share, chunksize=8)
+                 for one, share in zip(pool.pools, shares, strict=True)])
 
     def collect(self) -> int:
         """Wait for the batch's names and put them in the screener's cache; how many were screened."""
@@ -123,14 +145,14 @@ class _Prefetch:
         return len(self.keys)
 
 
-def prefetch(screener: PaymentScreener, pool: Pool | None, payments: list[Payment],
+def prefetch(screener: PaymentScreener, pool: Workers | None, payments: list[Payment],
              min_parallel: int = MIN_PARALLEL) -> int:
     """Screen the batch's party names not yet in the screener's cache in the pool; how many."""
     return _Prefetch(screener, pool, payments, set(), min_parallel).collect()
 
 
 
-def screen_parallel(screener: PaymentScreener, items: Iterable[Payment | UnreadMessage], pool: Pool | None,
+def screen_parallel(screener: PaymentScreener, items: Iterable[Payment | UnreadMessage], pool: Workers | None,
                     batch: int = BATCH, min_parallel: int = MIN_PARALLEL) -> Iterator[PaymentDecision | UnreadMessage]:
     """``screener.screen_all`` with the names of each batch screened in the pool first. The pool
     screens the next batch's names while this process reads it and decides the one before."""

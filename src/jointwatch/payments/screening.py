@@ -25,7 +25,7 @@ from jointwatch.payments.parties import (
     organisation_match_holds,
     read_party,
 )
-from jointwatch.screening import Match, Query, Screener, SharedLabel, normalize_identifier
+from jointwatch.screening import Match, NameMemory, Query, Screener, SharedLabel, normalize_identifier
 
 MAX_CACHE = 500_000
 NAME_LIMIT = 5              # matches kept per name (the best ones)
@@ -110,6 +110,9 @@ class PaymentScreener:
         self._words: dict[str, int] = {}
         self._idents: dict[tuple[str, str], list[tuple[str, int]]] = {}   # identifiers as written → listed
         self._reads: dict[tuple[str, str], ReadParty] = {}
+        # a name's work kept for when it comes back in a later batch with other facts (a third of
+        # the engine calls of a payment flow: the debtor of one batch is a creditor in the next)
+        self.memory = NameMemory() if cache else None
         self.totals = ScreeningTotals()
 
     # -- names ---------------------------------------------------------------------------
@@ -225,7 +228,8 @@ class PaymentScreener:
                          countries=(country,) if country else ()) for birth_date, country in facts]
         self.totals.names_screened += 1
         try:
-            return self.screener.screen_each(queries, threshold, limit=2 * NAME_LIMIT, member_id=self.member_id)
+            return self.screener.screen_each(queries, threshold, limit=2 * NAME_LIMIT, member_id=self.member_id,
+                                             memory=self.memory)
         except QueryError:
             if len(queries) == 1:
                 # a birth date or country the engine cannot read still leaves the name to screen

@@ -45,7 +45,7 @@ from jointwatch.screening.model import (
 )
 from jointwatch.screening.reach import Reach, Subject
 from jointwatch.screening.score import DEFAULT_THRESHOLD, name_score
-from jointwatch.screening.screener import Screener, prepare
+from jointwatch.screening.screener import NameMemory, Screener, prepare
 from jointwatch.screening.spark import SparkScreening, SparkSettings
 
 __all__ = [
@@ -69,6 +69,7 @@ __all__ = [
     "Query",
     "Reach",
     "ScoringConfig",
+    "NameMemory",
     "Screener",
     "SharedLabel",
     "SparkScreening",

@@ -5,8 +5,9 @@ The one scorer that the CLI, the API, travel, payments and network all call.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -118,6 +119,50 @@ def compare_names(query: AnalyzedName, listed: AnalyzedName, query_weights: Weig
     return NameComparison(name_score(features, config, person=person), matches, features)
 
 
+@dataclass
+class _NameWork:
+    """What screening a name costs before its facts are weighed: the name analysed, its
+    candidates retrieved and the listed names compared with it so far."""
+
+    analyzed: AnalyzedName
+    weights: Weights
+    found: Retrieved
+    one_word: bool
+    listed_bound: np.ndarray
+    compared: dict[int, NameComparison] = field(default_factory=dict)
+
+
+class NameMemory:
+    """The work of the names a caller screened last, for when the same name comes back with
+    other facts: a payment flow's party seen as debtor in one batch and as creditor (another
+    country) in a later one, a customer base's namesakes across chunks. Only the birth date,
+    countries and the member's decisions are then weighed again; every answer is the one a
+    fresh screen gives (tests/screening/test_screen_each.py).
+
+    One per caller and process, not shared between threads; it holds the ``size`` names used
+    last (about 15 kB each)."""
+
+    def __init__(self, size: int = 20_000) -> None:
+        self.size = size
+        self.reused = 0
+        self._held: OrderedDict[tuple[str, str], _NameWork] = OrderedDict()
+
+    def get(self, key: tuple[str, str]) -> _NameWork | None:
+        work = self._held.get(key)
+        if work is not None:
+            self._held.move_to_end(key)
+            self.reused += 1
+        return work
+
+    def put(self, key: tuple[str, str], work: _NameWork) -> None:
+        self._held[key] = work
+        if len(self._held) > self.size:
+            self._held.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+
 class Screener:
     """Screens subjects against one index. Safe to share between threads (reads only).
 
@@ -166,12 +211,15 @@ class Screener:
 
     def screen_each(self, queries: Sequence[Query], threshold: float | None = None, limit: int = 10,
                     member_id: int | None = None, config: ScoringConfig | None = None,
-                    visible: np.ndarray | None = None) -> list[list[Match]]:
+                    visible: np.ndarray | None = None, memory: NameMemory | None = None) -> list[list[Match]]:
         """``screen`` of each query, for subjects of one name: the same name and schema with other
         birth dates, countries, genders or documents (a payment's party in several roles, a
         customer base's namesakes). The name is analysed, retrieved and compared with each
         listed name once; each query's answer is the one ``screen`` gives it
-        (tests/screening/test_screen_each.py). QueryError for the first query that is wrong."""
+        (tests/screening/test_screen_each.py). QueryError for the first query that is wrong.
+
+        ``memory``: the caller's ``NameMemory``; the name's work is taken from it and left in it
+        (not with ``visible`` or another ``config``: the work would differ)."""
         prepared = [prepare(q) for q in queries]
         if not prepared:
             return []
@@ -180,14 +228,22 @@ class Screener:
             raise ValueError("screen_each takes queries of one name and schema")
         config = self.config if config is None else config
         threshold = config.threshold if threshold is None else threshold
-        analyzed = analyze_name(first.name, first.schema)
-        q_weights = self.index.weights_of(analyzed)
-        cache = SimilarityCache(analyzed, self.memo)
         person = first.schema == "Person"
-        found = self.index.retrieve_arrays(analyzed, CANDIDATES, person, visible)
-        one_word = one_word_rule_applies(analyzed.tokens)
-        listed_bound = self.index.listed_cover_bound(found.names, found.words)
-        compared: dict[int, NameComparison] = {}
+        if visible is not None or config is not self.config:
+            memory = None
+        key = (first.name, first.schema)
+        work = memory.get(key) if memory is not None else None
+        if work is None:
+            analyzed = analyze_name(first.name, first.schema)
+            found = self.index.retrieve_arrays(analyzed, CANDIDATES, person, visible)
+            work = _NameWork(analyzed, self.index.weights_of(analyzed), found, one_word_rule_applies(analyzed.tokens),
+                             self.index.listed_cover_bound(found.names, found.words))
+            if memory is not None:
+                memory.put(key, work)
+        analyzed, q_weights, found, one_word, listed_bound = (work.analyzed, work.weights, work.found, work.one_word,
+                                                              work.listed_bound)
+        compared = work.compared
+        cache = SimilarityCache(analyzed, self.memo)
 
         def comparison(n_idx: int) -> NameComparison:
             held = compared.get(n_idx)

@@ -25,7 +25,16 @@ import numpy as np
 from jointwatch.errors import ConflictError
 from jointwatch.payments import PartnerEntries
 from jointwatch.releasability import Recipient, is_live, may_see, today
-from jointwatch.screening import Listed, Match, Query, ScoringConfig, Screener, SharedLabel, listed_from_properties
+from jointwatch.screening import (
+    Listed,
+    Match,
+    NameMemory,
+    Query,
+    ScoringConfig,
+    Screener,
+    SharedLabel,
+    listed_from_properties,
+)
 from jointwatch.store import (
     Engine,
     EntryLabels,
@@ -166,8 +175,8 @@ class SharedScreener(Screener):
 
     def screen_each(self, queries: Sequence[Query], threshold: float | None = None, limit: int = 10,
                     member_id: int | None = None, config: ScoringConfig | None = None,
-                    visible: np.ndarray | None = None) -> list[list[Match]]:
-        official = self.official.screen_each(queries, threshold, limit, member_id, config, visible)
+                    visible: np.ndarray | None = None, memory: NameMemory | None = None) -> list[list[Match]]:
+        official = self.official.screen_each(queries, threshold, limit, member_id, config, visible, memory)
         if member_id is None:
             return official
         masks, state = self.partners.masks(member_id)
