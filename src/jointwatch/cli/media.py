@@ -32,7 +32,7 @@ from jointwatch.errors import InvalidInputError
 from jointwatch.store import DISPUTES_PER_DAY, LOCAL_MEMBER, get_member, open_engine
 
 if TYPE_CHECKING:
-    from jointwatch.media import FileOutcome
+    from jointwatch.media import FileOutcome, MediaMatch
     from jointwatch.store import Engine
 
 media_app = typer.Typer(help="The hash bank of known terrorist media: hash, match, exchange.", no_args_is_help=True)
@@ -70,8 +70,9 @@ def _outcome_json(o: FileOutcome) -> dict[str, object]:
     if o.item is not None:
         data["item"] = o.item
         data["created"] = o.created
-    data["matches"] = [{"item": m.item, "method": m.method, "distance": m.distance, "inliers": m.inliers}
-                       for m in o.matches]
+    data["matches"] = [{"item": m.item, "method": m.method, "distance": m.distance, "inliers": m.inliers,
+                        "share": m.share, "bank_share": m.bank_share, "offset": m.offset,
+                        "bit_error_rate": m.bit_error_rate} for m in o.matches]
     data["hidden"] = o.hidden
     return data
 
@@ -98,7 +99,8 @@ def _collect(outcomes: Iterable[FileOutcome], as_json: bool) -> list[FileOutcome
 @media_app.command("hash")
 @handles_errors
 def media_hash(paths: PathsArgument, as_json: JsonOption = False) -> None:
-    """Print the MD5, SHA-256 and PDQ hash (with its quality) of every file."""
+    """Print the kind (image, video, audio: from the bytes), MD5, SHA-256 and PDQ hash (with its quality) of every
+    file."""
     from jointwatch.media import FileOutcome, hash_media, read_bytes
 
     def each() -> Iterable[FileOutcome]:
@@ -114,11 +116,12 @@ def media_hash(paths: PathsArgument, as_json: JsonOption = False) -> None:
         print_json([_outcome_json(o) for o in outcomes])
     else:
         table = Table()
-        for column in ("file", "pdq", "quality", "md5", "note"):
+        for column in ("file", "kind", "pdq", "quality", "md5", "note"):
             table.add_column(column)
         for o in outcomes:
             if o.hashes:
-                table.add_row(o.path, o.hashes.pdq or "", str(o.hashes.pdq_quality or ""), o.hashes.md5, o.note or "")
+                table.add_row(o.path, o.hashes.kind, o.hashes.pdq or "", str(o.hashes.pdq_quality or ""), o.hashes.md5,
+                              o.note or "")
         console.print(table)
     _finish(outcomes, as_json)
 
@@ -175,11 +178,11 @@ def media_match(paths: PathsArgument,
         print_json([_outcome_json(o) for o in outcomes])
     else:
         table = Table()
-        for column in ("file", "item", "method", "distance / inliers", "group", "type", "tlp", "contributor"):
+        for column in ("file", "item", "method", "closeness", "group", "type", "tlp", "contributor"):
             table.add_column(column)
         for o in outcomes:
             for m in o.matches:
-                closeness = str(m.distance) if m.distance is not None else f"{m.inliers} inliers"
+                closeness = _closeness(m)
                 table.add_row(o.path, f"#{m.item.id}", m.method, closeness, m.item.group or "", m.item.content_type,
                               m.item.tlp, m.item.contributor)
             for h in o.hidden:
@@ -188,6 +191,14 @@ def media_match(paths: PathsArgument,
         matched = sum(1 for o in outcomes if o.matches or o.hidden)
         console.print(f"{matched} of {len(outcomes)} files matched {len(matcher)} active items", highlight=False)
     _finish(outcomes, as_json)
+
+
+def _closeness(m: MediaMatch) -> str:
+    """How close a match is, in its method's own terms."""
+    if m.share is not None:
+        lined = f"{m.share:.0%} of the file, {m.bank_share or 0:.0%} of the item, from {m.offset or 0:.0f} s"
+        return f"BER {m.bit_error_rate:.2f}; {lined}" if m.bit_error_rate is not None else f"{m.distance}; {lined}"
+    return str(m.distance) if m.distance is not None else f"{m.inliers} inliers"
 
 
 def _status_command(action: str, help_text: str) -> None:
@@ -237,11 +248,11 @@ def media_list(member: Annotated[str | None, typer.Option("--member", "-m", help
         print_json(items)
         return
     table = Table()
-    for column in ("#", "pdq", "q", "file hash", "group", "type", "tlp", "status", "contributor", "since"):
+    for column in ("#", "kind", "pdq", "q", "file hash", "group", "type", "tlp", "status", "contributor", "since"):
         table.add_column(column)
     for i in items:
         # each hash in its own column: an item banked by MD5 or SHA-256 only has no PDQ to show
-        table.add_row(str(i.id), _short(i.pdq), str(i.pdq_quality if i.pdq_quality is not None else ""),
+        table.add_row(str(i.id), i.kind, _short(i.pdq), str(i.pdq_quality if i.pdq_quality is not None else ""),
                       _short(f"sha256:{i.sha256}" if i.sha256 else f"md5:{i.md5}" if i.md5 else None),
                       i.group or "", i.content_type, i.tlp, i.status, i.contributor,
                       i.created_at.date().isoformat())

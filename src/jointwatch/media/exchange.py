@@ -3,7 +3,8 @@
 Formats (``docs/media.md`` documents each column):
 
 * ``jointwatch-csv`` / ``jointwatch-json``: one record per item with its hashes, labels,
-  contributor, date, status, and the signature beyond PDQ (base64) when there is one.
+  contributor, date, status, and the signature beyond PDQ (base64) when there is one: an image's,
+  or a video's or sound file's (vPDQ frames, Chromaprint), which also tells the item's kind.
 * ``te-signals``: the python-threatexchange / HMA plain signal file, one ``<type> <value>``
   per line (``pdq``, ``md5``/``video_md5``/``photo_md5``, ``sha256``), ``#`` comments.
 * ``te-json``: ThreatExchange Graph API descriptors (``{"data": [...]}`` or JSON lines) with
@@ -32,6 +33,7 @@ from pathlib import Path
 from jointwatch import csvsafe
 from jointwatch.errors import JointwatchError, ListFormatError
 from jointwatch.media.bank import new_item
+from jointwatch.media.clips import ClipSignature, is_clip_signature
 from jointwatch.media.labels import CONTENT_TYPES, DEFAULT_EXPORT_TLP, Labels, make_labels
 from jointwatch.media.signature import Signature
 from jointwatch.releasability import tlp_allows
@@ -100,7 +102,10 @@ def _jointwatch_record(path: Path, location: str, data: dict[str, object], defau
     if text("signature"):
         try:
             signature = base64.b64decode(str(text("signature")), validate=True)
-            Signature.from_bytes(signature)
+            if is_clip_signature(signature):
+                ClipSignature.from_bytes(signature)   # a video's or a sound file's
+            else:
+                Signature.from_bytes(signature)
         except ValueError as exc:
             raise ListFormatError(path, location, f"signature: {exc}") from None
     record = ImportRecord(location, _hash("md5", text("md5"), path, location),
