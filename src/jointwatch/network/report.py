@@ -1,14 +1,15 @@
 """The HTML report of a trace: a flow graph, a world map of funding by country, and the tables.
 
 One self-contained file that opens without a server or a network: the graph is drawn by
-plotly.js, read from the plotly Python package and written into the page; the map is the
-world SVG shipped by the pygal_maps_world package, its countries filled by amount.
+cytoscape.js, vendored in the package (``web/static/cytoscape``, as the console uses it) and
+written into the page with ``report_graph.js``; the map is the world SVG shipped by the
+pygal_maps_world package, its countries filled by amount. A large trace's graph opens grouped by
+distance and country (``flow_groups``), so no column piles up; the groups expand on click.
 """
 
 from __future__ import annotations
 
 import html
-import math
 import re
 from dataclasses import asdict
 from pathlib import Path
@@ -35,17 +36,23 @@ def write_report(analysis: Analysis, html_path: Path, json_path: Path | None = N
 
 def render(analysis: Analysis) -> str:
     """The report as one HTML document."""
-    from plotly.offline import get_plotlyjs  # noqa: PLC0415 - the report is the only user of plotly
-
     trace = analysis.trace
-    graph = flow_figure(trace)
+    graph = flow_groups(trace)
     method = METHOD_NAMES.get(trace.method, trace.method)
     between = "between (" + ", ".join(trace.intervals.get("methods") or [trace.method]) + ")"
     parts = [
         f"<h1>Funding of designated accounts: {len(trace.designated)} traced</h1>",
         _summary(analysis),
-        "<h2>Flow graph</h2><p>Money flows left to right into the designated accounts (red). Node size: "
-        "traced amount; hover for figures; drag to zoom.</p><div id='flow-graph' class='graph'></div>",
+        "<h2>Flow graph</h2><p>Money flows left to right into the designated accounts (red); each column is one "
+        "distance in payments from them; links are labelled with the traced USD. "
+        + ("The trace is large: accounts other than designated accounts, collectors and brokers are grouped by "
+           "distance and country (framed boxes, with their number of accounts and the USD they originated); click "
+           "a group to expand it into its accounts. " if graph["grouped"] else "")
+        + "Click an account or a link for its figures; scroll to zoom, drag to pan.</p>"
+        "<p><button type='button' id='flow-group-all'>Group by distance and country</button> "
+        "<button type='button' id='flow-expand-all'>Show every account</button></p>"
+        "<div id='flow-graph' class='graph'></div><div id='flow-details' class='details' aria-live='polite'>"
+        "<p>Click a node or a link for its figures.</p></div>",
         f"<h2>Funding by country ({html.escape(method)})</h2><div id='funding-map' class='map'>"
         + world_map(trace) + "</div>",
         _table(f"Countries ({method})", ["country", f"{BASE_CURRENCY} ({trace.method})", between, "of it assumed",
@@ -78,23 +85,24 @@ def render(analysis: Analysis) -> str:
                 for i in analysis.quality.issues]),
     ]
     data = script_json(graph)  # account ids and names are the file writer's: never raw in <script>
+    cytoscape = CYTOSCAPE.read_text(encoding="utf-8")
+    script = GRAPH_SCRIPT.read_text(encoding="utf-8")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>jointwatch network trace</title>
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 1.5em; color: #222; }}
 table {{ border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.9em; }}
 td, th {{ border: 1px solid #ccc; padding: 0.2em 0.5em; text-align: left; vertical-align: top; }}
-.graph {{ width: 100%; height: 640px; border: 1px solid #ddd; }}
+.graph {{ width: 100%; height: 760px; border: 1px solid #ddd; }}
 .map svg {{ width: 100%; max-width: 1100px; height: auto; background: #eef5fb; }}
 .map .country {{ fill: #e0e0e0; stroke: #fff; stroke-width: 0.4; }}
 .legend span {{ display: inline-block; padding: 0 0.6em; margin-right: 0.3em; color: #fff; }}
+.details {{ min-height: 3em; font-size: 0.9em; }} .details p {{ margin: 0.2em 0; }}
 </style>
-<script>{get_plotlyjs()}</script></head><body>
+<script>{cytoscape}</script></head><body>
 {''.join(parts)}
-<script>
-const figure = {data};
-Plotly.newPlot('flow-graph', figure.data, figure.layout, {{responsive: true, displaylogo: false}});
-</script>
+<script type="application/json" id="flow-data">{data}</script>
+<script>{script}</script>
 </body></html>"""
 
 
@@ -129,43 +137,71 @@ def flow_graph(trace: TraceResult) -> dict[str, Any]:
             "shown": len(nodes), "accounts": len(amounts)}
 
 
-def flow_figure(trace: TraceResult) -> dict[str, Any]:
-    """A plotly figure: accounts placed by their distance from the designated accounts."""
-    keep, amounts, roles, level = _graph_accounts(trace)
-    columns: dict[int, list[str]] = {}
-    for account in sorted(keep, key=lambda a: (-amounts.get(a, 0.0), a)):
-        columns.setdefault(level.get(account, 1), []).append(account)
-    # each column spread over the same height, heaviest accounts in the middle rows first
-    position = {a: (-lvl, (k - (len(accts) - 1) / 2) / max(len(accts), 1)) for lvl, accts in columns.items()
-                for k, a in enumerate(accts)}
-    edge_x: list[float | None] = []
-    edge_y: list[float | None] = []
-    for e in trace.edges:
-        if e.src in position and e.dst in position:
-            edge_x += [position[e.src][0], position[e.dst][0], None]
-            edge_y += [position[e.src][1], position[e.dst][1], None]
+GROUP_ABOVE = 40            # more accounts than this: the graph opens grouped by hop and country
+SINGLE_ROLES = ("designated", "collector", "broker")  # always drawn as themselves, never grouped
+CYTOSCAPE = Path(__file__).resolve().parents[1] / "web" / "static" / "cytoscape" / "cytoscape.min.js"
+GRAPH_SCRIPT = Path(__file__).resolve().parent / "report_graph.js"
+
+
+def flow_groups(trace: TraceResult) -> dict[str, Any]:
+    """The report's flow graph as plain data: every account of the trace with its distance in
+    payments from a designated account (``level``), the USD it originated (as the originators
+    table credits it) and the traced USD in and out; the groups (one per level and country) that
+    originators fall into (and the other accounts money passed through, where a level holds many:
+    never designated accounts, collectors or brokers); and the traced
+    links between accounts with USD and payments. ``grouped`` says whether the graph opens by
+    group (more than ``GROUP_ABOVE`` accounts) or account by account."""
     names = {o.account: (o.name, o.country) for o in trace.originators}
     names.update({i.account: (i.name, i.country) for i in trace.intermediaries})
-    nodes = sorted(position)
-    role = [roles.get(a, "originator") for a in nodes]
-    text = []
-    for a in nodes:
+    roles = {i.account: i.role for i in trace.intermediaries}
+    originated = {o.account: o.amount for o in trace.originators}
+    level: dict[str, int] = {a: 0 for a in trace.designated}
+    traced_in: dict[str, float] = {}
+    traced_out: dict[str, float] = {}
+    for e in sorted(trace.edges, key=lambda e: e.hop):
+        level.setdefault(e.src, e.hop + 1)
+        traced_out[e.src] = traced_out.get(e.src, 0.0) + e.amount
+        traced_in[e.dst] = traced_in.get(e.dst, 0.0) + e.amount
+    for o in trace.originators:  # one whose links fell outside the edge list still counts
+        level.setdefault(o.account, o.hops)
+    accounts = set(level) | set(traced_in)
+    rows: list[dict[str, Any]] = []
+    for a in accounts:
         holder, country = names.get(a, (None, None))
-        # plotly reads hover text as HTML-like markup and shows entities as characters
-        text.append(f"{html.escape(a)}<br>{html.escape(holder or '')} ({(country or '??').upper()})"
-                    f"<br>{roles.get(a, 'originator')}: {amounts.get(a, 0.0):,.2f} USD")
-    return {"data": [
-        {"type": "scatter", "mode": "lines", "x": edge_x, "y": edge_y, "hoverinfo": "skip",
-         "line": {"width": 0.6, "color": "#999"}, "name": "payments"},
-        {"type": "scatter", "mode": "markers", "x": [position[a][0] for a in nodes],
-         "y": [position[a][1] for a in nodes], "text": text, "hoverinfo": "text", "name": "accounts",
-         "marker": {"size": [6 + 4 * math.log10(1 + amounts.get(a, 0.0)) for a in nodes],
-                    "color": [ROLE_COLOURS.get(r, "#2b8cbe") for r in role], "line": {"width": 0.5, "color": "#333"}}},
-    ], "layout": {"showlegend": False, "hovermode": "closest", "margin": {"l": 10, "r": 10, "t": 10, "b": 30},
-                  "xaxis": {"title": {"text": "payments away from the designated accounts"}, "zeroline": False,
-                            "tickvals": sorted({-lvl for lvl in columns}),
-                            "ticktext": [str(lvl) for lvl in sorted(columns, reverse=True)]},
-                  "yaxis": {"visible": False}}}
+        rows.append({"id": a, "name": holder or "", "country": (country or "??").lower(),
+                     "role": roles.get(a, "originator"), "level": level.get(a, 1),
+                     "originated": round(originated.get(a, 0.0), 2), "in": round(traced_in.get(a, 0.0), 2),
+                     "out": round(traced_out.get(a, 0.0), 2)})
+    # originators are grouped; the accounts money passed through are too, but only at a distance
+    # where more than GROUP_ABOVE / 2 of them would otherwise stand in one column
+    passing: dict[int, int] = {}
+    for r in rows:
+        if r["role"] not in SINGLE_ROLES and r["role"] != "originator":
+            passing[r["level"]] = passing.get(r["level"], 0) + 1
+    members: dict[tuple[int, str, str], list[dict[str, Any]]] = {}
+    for r in rows:
+        if r["role"] == "originator":
+            members.setdefault((r["level"], r["country"], "o"), []).append(r)
+        elif r["role"] not in SINGLE_ROLES and passing[r["level"]] > GROUP_ABOVE // 2:
+            members.setdefault((r["level"], r["country"], "i"), []).append(r)
+    groups = []
+    for (lvl, country, kind), inside in sorted(members.items()):
+        if len(inside) < 2:
+            continue
+        key = f"g{lvl}-{country}-{kind}"
+        for r in inside:
+            r["group"] = key
+        kinds = {r["role"] for r in inside}
+        groups.append({"id": key, "level": lvl, "country": country, "accounts": len(inside),
+                       "originators": sum(1 for r in inside if r["originated"] > 0),
+                       "role": kinds.pop() if len(kinds) == 1 else "intermediary",
+                       "originated": round(sum(r["originated"] for r in inside), 2),
+                       "in": round(sum(r["in"] for r in inside), 2), "out": round(sum(r["out"] for r in inside), 2)})
+    rows.sort(key=lambda r: (r["level"], -(r["originated"] + r["in"]), r["id"]))
+    links = [{"source": e.src, "target": e.dst, "amount": e.amount, "payments": e.payments} for e in trace.edges]
+    return {"accounts": rows, "groups": groups, "links": links, "designated": list(trace.designated),
+            "grouped": len(rows) > GROUP_ABOVE, "colours": ROLE_COLOURS,
+            "method": METHOD_NAMES.get(trace.method, trace.method)}
 
 
 def world_map(trace: TraceResult, inline_style: bool = True) -> str:
@@ -230,4 +266,4 @@ def _span(low: float, high: float) -> str:
     return f"{low:,.2f} – {high:,.2f}"
 
 
-__all__ = ["asdict", "flow_figure", "flow_graph", "render", "world_map", "write_report"]
+__all__ = ["asdict", "flow_graph", "flow_groups", "render", "world_map", "write_report"]
