@@ -63,8 +63,9 @@ MemoryOption = Annotated[str | None, typer.Option(
                            "memory (e.g. 4g).")]
 ThreadsOption = Annotated[int | None, typer.Option("--threads", min=1, help="Threads (DuckDB) or local cores (Spark).")]
 TempOption = Annotated[Path | None, typer.Option(
-    "--temp-dir", help="Spill directory (DuckDB) or work directory for materialised tables (Spark; a shared "
-                       "path on a cluster). Default: a fresh temporary directory.")]
+    "--temp-dir", help="Where intermediate tables spill to disk: DuckDB's temp_directory, Spark's "
+                       "spark.local.dir (a local disk of each machine). Default: a fresh temporary directory "
+                       "(DuckDB), Spark's own (Spark).")]
 RatesOption = Annotated[Path | None, typer.Option(
     "--rates", help="CSV code,usd_per_unit of conversion rates, over the built-in indicative ones.")]
 
@@ -72,8 +73,7 @@ RatesOption = Annotated[Path | None, typer.Option(
 def _engine_settings(memory: str | None, threads: int | None, temp: Path | None, master: str | None,
                      engine: str) -> EngineSettings:
     return EngineSettings(memory_limit=memory, threads=threads, spark_master=master,
-                          temp_directory=str(temp) if temp and engine == "duckdb" else None,
-                          work_directory=str(temp) if temp and engine == "spark" else None)
+                          temp_directory=str(temp) if temp else None)
 
 
 @contextmanager

@@ -26,10 +26,9 @@ class EngineSettings:
 
     memory_limit: str | None = None      # DuckDB: "4GB"; Spark: driver memory, "4g"
     threads: int | None = None           # DuckDB threads; Spark local[N] when master is None
-    temp_directory: str | None = None    # DuckDB spill directory (larger-than-memory work)
+    temp_directory: str | None = None    # DuckDB spill directory; Spark's spark.local.dir (where blocks spill)
     spark_master: str | None = None      # "local[2]", "spark://host:7077", "yarn" …
     shuffle_partitions: int | None = None
-    work_directory: str | None = None    # Spark: where tables are materialised (a shared path on a cluster)
 
 
 class AnalysisEngine(Protocol):
@@ -119,14 +118,10 @@ class SparkEngine:
         self._sqlglot = sqlglot
         self._spark = spark_session("jointwatch-network", settings.spark_master, settings.threads,
                                     settings.memory_limit, settings.shuffle_partitions, settings.temp_directory)
+        # a local checkpoint keeps the constraints of the plan it came from, and Spark 4 fails to
+        # rewrite those of a UNION ALL ("key not found"); the trace's SQL needs no inferred filters
+        self._spark.conf.set("spark.sql.constraintPropagation.enabled", "false")
         self._frames: dict[str, Any] = {}
-        self._version = 0
-        self._tmp: tempfile.TemporaryDirectory[str] | None = None
-        if settings.work_directory:
-            self._work = settings.work_directory
-        else:
-            self._tmp = tempfile.TemporaryDirectory(prefix="jointwatch-spark-")
-            self._work = self._tmp.name
 
     @property
     def session(self) -> Any:
@@ -137,16 +132,16 @@ class SparkEngine:
         return self._sqlglot.transpile(duckdb_sql, read="duckdb", write="spark")[0]
 
     def _register(self, table: str, frame: Any) -> None:
-        # every table is written out as Parquet and read back: it cuts the lineage (hop N does
-        # not re-plan hops 1..N-1), spills to disk like DuckDB, and avoids plans that mix
-        # checkpointed frames, which Spark 4 fails to resolve in UNION ALL; plain caching
-        # keeps every plan and runs the driver out of memory over a few hops
-        self._version += 1
-        location = f"{self._work.rstrip('/')}/{table}_{self._version}"
-        frame.write.mode("overwrite").parquet(location)
-        frame = self._spark.read.parquet(location)
+        # every table is a local checkpoint: computed once, its rows kept by the executors' block
+        # managers (in memory, spilling to their local disks), and its plan cut to a scan of those
+        # blocks, so hop N does not re-plan hops 1..N-1 (plain caching keeps every plan and runs
+        # the driver out of memory over a few hops). Nothing is written to a shared file system.
+        frame = frame.localCheckpoint(eager=True)
+        previous = self._frames.get(table)
         frame.createOrReplaceTempView(table)
         self._frames[table] = frame
+        if previous is not None:
+            _release(previous)
 
     def create(self, table: str, select_sql: str) -> None:
         self._register(table, self._spark.sql(self.spark_sql(select_sql)))
@@ -175,12 +170,17 @@ class SparkEngine:
         return columns
 
     def close(self) -> None:
-        for table in self._frames:
+        for table, frame in self._frames.items():
             self._spark.catalog.dropTempView(table)
+            _release(frame)
         self._frames.clear()
-        if self._tmp is not None:
-            self._tmp.cleanup()
-            self._tmp = None
+
+
+def _release(frame: Any) -> None:
+    """Free the executors' blocks of a locally checkpointed frame (a table replaced or closed)."""
+    plan = frame._jdf.queryExecution().analyzed()  # noqa: SLF001 - the checkpoint's RDD is only reachable here
+    if plan.getClass().getSimpleName() == "LogicalRDD":
+        plan.rdd().unpersist(False)
 
 
 def _plain(value: Any) -> Any:
