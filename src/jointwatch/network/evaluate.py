@@ -38,3 +38,60 @@ def score_trace(result: TraceResult, truth: dict[str, Any], min_amount: float = 
                  len(hits) / len(donors) if donors else 0.0, round(planted_usd, 2),
                  round(sum(found[a].amount for a in hits), 2), round(error, 2),
                  round(error / planted_usd, 4) if planted_usd else 0.0, len(planted_c), len(country_found))
+
+
+@dataclass
+class TypologyScore:
+    typology: str
+    planted: int
+    found: int                     # findings of the rule
+    true_positives: int            # findings naming a key account of a planted instance of the typology
+    recalled: int                  # planted instances with a key account in one of the rule's findings
+    precision: float
+    recall: float
+
+
+def score_typologies(findings: list[Any], truth: dict[str, Any]) -> list[TypologyScore]:
+    """Per planted typology: precision of the rule's findings and recall of the planted instances.
+
+    A finding is right when it names a key account of a planted instance of its typology (the
+    collector of a fan-in, the hub of a fan-out or gather-scatter, the funder or gatherer of a
+    scatter-gather, a layer account of a stack, any member of a cycle or bipartite set, either
+    broker); an instance is found when one of its key accounts is in a finding of its typology."""
+    scores = []
+    for kind in sorted({p["typology"] for p in truth.get("typologies", [])}):
+        instances = [set(p["key"]) for p in truth["typologies"] if p["typology"] == kind]
+        keys = set().union(*instances)
+        mine = [set(f.accounts) for f in findings if f.typology == kind]
+        named = set().union(*mine) if mine else set()
+        hits = sum(1 for f in mine if f & keys)
+        recalled = sum(1 for i in instances if i & named)
+        scores.append(TypologyScore(kind, len(instances), len(mine), hits, recalled,
+                                    round(hits / len(mine), 3) if mine else 0.0,
+                                    round(recalled / len(instances), 3) if instances else 0.0))
+    return scores
+
+
+@dataclass
+class RankingScore:
+    accounts: int
+    illicit: int
+    precision_at: int              # k
+    precision_at_k: float          # illicit among the top k
+    flagged: int                   # accounts called illicit (score >= threshold, or flagged by a rule)
+    precision: float
+    recall: float
+    f1: float                      # of the illicit (minority) class
+
+
+def score_ranking(ranked: list[str], flagged: set[str], illicit: set[str], accounts: int,
+                  k: int = 100) -> RankingScore:
+    """Precision among the first ``k`` of ``ranked``, and the minority class's precision, recall and F1
+    of ``flagged`` against the ``illicit`` accounts."""
+    top = ranked[:k]
+    hits = len(flagged & illicit)
+    precision = hits / len(flagged) if flagged else 0.0
+    recall = hits / len(illicit) if illicit else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return RankingScore(accounts, len(illicit), k, round(sum(1 for a in top if a in illicit) / k, 3), len(flagged),
+                        round(precision, 3), round(recall, 3), round(f1, 3))

@@ -1,8 +1,15 @@
-"""Typology detectors: patterns of terrorist financing, each a rule in SQL with its evidence.
+"""Typology detectors: patterns of terrorist financing and laundering, each a rule in SQL with its evidence.
 
-Every finding names the accounts, the rule and its thresholds, the figures the rule was
-tested on, and up to ten of the transactions behind it. Thresholds are in USD and are the
-defaults below; docs/network.md explains each rule.
+Every finding names the accounts, the rule, the figures the rule was tested on, and up to ten
+of the transactions behind it. The rules judge an account against its own history and its
+peers, not against fixed amounts: a payment is *fresh* when the two accounts had never paid
+each other before the 28-day span it falls in (card payments left out), an account is judged
+only in spans it has at least 35 days of history before, and a burst is a span with many more
+fresh counterparties than the account has in its other spans (those not overlapping it) and than accounts have in
+general. Laundering rings overlap (a gatherer is also the end of a fan-in), so the rules claim
+accounts in order — cycle, broker netting, scatter-gather, gather-scatter, bipartite, fan-in,
+fan-out, stack — and an account claimed by a more specific rule is not reported by a later
+one. docs/network.md explains each rule and its measured precision and recall.
 """
 
 from __future__ import annotations
@@ -16,6 +23,16 @@ from jointwatch.network.engines import AnalysisEngine
 REPORTING_THRESHOLD_USD = 10_000.0
 EVIDENCE = 10
 BROKERED = "channel IN ('msb', 'hawala', 'cash')"
+BUCKET = 14 * 86400              # spans are two consecutive 14-day buckets: 28 days, starting every 14
+HISTORY = 35 * 86400             # an account is judged in a span only with this much history before it
+BURST_OWN = 3.0                  # a burst: at least this many times (own average in other spans + 1) …
+BURST_PEERS = 4.0                # … and at least the peers' mean + this many standard deviations …
+BURST_MIN = 6                    # … and at least this many fresh counterparties
+PEERS_MIN = 100                  # peers: accounts with about as many regular counterparties, if that many
+BURST_MONTHLY = 1.0              # … moving at least this share of the account's regular monthly inflow
+RELAY_LOW, RELAY_HIGH = 0.6, 1.1  # a relay passes on this share of its fresh inflow to fresh counterparties
+RELAY_MONTHLY = 0.5              # … an inflow of at least this share of its regular monthly inflow
+MAX_CYCLE = 5
 
 
 @dataclass
@@ -32,70 +49,155 @@ class Detector:
     name: str
     rule: str
     sql: str                      # one row per finding: a `accounts` column (comma-joined) and figures
-    evidence: str                 # transactions of a finding: a condition on tx x and the finding f
+    evidence: str                 # transactions of a finding: a condition on payment x and the finding f
+    source: str = "tx"            # the table x comes from
+    claims: str = ""              # the accounts this rule claims, from its table `f` (later rules skip them)
+    keys: tuple[str, ...] = ("accounts",)
 
+
+# the tables every rule reads: non-card payments with the pair's first contact; each account's
+# history; fresh payments in each span they fall in; each account's fresh counterparties per span
+BASE = (
+    ("ty_all", """SELECT id, src, dst, t, usd, channel,
+                         MIN(t) OVER (PARTITION BY LEAST(src, dst), GREATEST(src, dst)) AS first_contact
+                  FROM tx"""),
+    ("ty_pay", "SELECT * FROM ty_all WHERE COALESCE(channel, '') <> 'card'"),
+    # the account's regular monthly inflow: from counterparties it had known for over 14 days
+    ("ty_seen", f"""SELECT account, MIN(t) AS first_seen,
+                          AVG(CASE WHEN outflow > 0 THEN outflow END) AS average_out,
+                          SUM(CASE WHEN known THEN inflow ELSE 0 END)
+                              / GREATEST(1.0, (MAX(MAX(t)) OVER () - MIN(t)) / 2592000.0) AS monthly_in,
+                          COUNT(DISTINCT CASE WHEN known THEN peer END) AS regular_counterparties,
+                          CAST(FLOOR(LOG2(COUNT(DISTINCT CASE WHEN known THEN peer END) + 1)) AS BIGINT) AS peer_group
+                   FROM (SELECT dst AS account, src AS peer, t, usd AS inflow, 0.0 AS outflow,
+                                t - first_contact > {BUCKET} AS known FROM ty_all
+                         UNION ALL SELECT src, dst, t, 0.0, usd, t - first_contact > {BUCKET} FROM ty_all) e
+                   GROUP BY account"""),
+    ("ty_large", f"""SELECT p.id, p.src, p.dst, p.t, p.usd FROM ty_pay p JOIN ty_seen s ON s.account = p.src
+                     WHERE p.t - p.first_contact <= {BUCKET} AND p.usd >= 3 * s.average_out"""),
+    ("ty_fresh", f"""SELECT p.id, p.src, p.dst, p.t, p.usd, p.channel,
+                            CAST(FLOOR(p.t / {BUCKET}) AS BIGINT) - k.k AS span
+                     FROM ty_pay p CROSS JOIN (SELECT 0 AS k UNION ALL SELECT 1 AS k) k
+                     WHERE p.first_contact >= (CAST(FLOOR(p.t / {BUCKET}) AS BIGINT) - k.k) * {BUCKET}"""),
+    ("ty_acct", f"""WITH e AS (SELECT dst AS account, span, src AS peer, usd AS fin, 0.0 AS fout, t FROM ty_fresh
+                               UNION ALL SELECT src, span, dst, 0.0, usd, t FROM ty_fresh),
+                         a AS (SELECT e.account, e.span, COUNT(DISTINCT CASE WHEN e.fin > 0 THEN e.peer END) AS senders,
+                                      COUNT(DISTINCT CASE WHEN e.fout > 0 THEN e.peer END) AS receivers,
+                                      SUM(e.fin) AS in_usd, SUM(e.fout) AS out_usd,
+                                      MIN(CASE WHEN e.fin > 0 THEN e.t END) AS first_in,
+                                      MAX(CASE WHEN e.fout > 0 THEN e.t END) AS last_out,
+                                      MAX(s.monthly_in) AS monthly_in,
+                                      MAX(s.first_seen) AS first_seen, MAX(s.peer_group) AS peer_group
+                               FROM e JOIN ty_seen s ON s.account = e.account
+                                    AND s.first_seen <= e.span * {BUCKET} - {HISTORY}
+                               GROUP BY e.account, e.span),
+                         last AS (SELECT CAST(FLOOR(MAX(t) / {BUCKET}) AS BIGINT) AS span FROM tx),
+                         own AS (SELECT a.account, SUM(a.senders) AS senders_all, SUM(a.receivers) AS receivers_all,
+                                        SUM(a.in_usd) AS in_all,
+                                        GREATEST(4, MAX(l.span) - CAST(FLOOR((MAX(a.first_seen) + {HISTORY})
+                                                                        / {BUCKET}) AS BIGINT)) AS n
+                                 FROM a CROSS JOIN last l GROUP BY a.account),
+                         near AS (SELECT a.account, a.span, SUM(b.senders) AS senders, SUM(b.receivers) AS receivers,
+                                         SUM(b.in_usd) AS in_usd
+                                  FROM a JOIN a b ON b.account = a.account AND b.span BETWEEN a.span - 1 AND a.span + 1
+                                  GROUP BY a.account, a.span),
+                         grouped AS (SELECT peer_group, COUNT(*) AS n, AVG(senders) AS ms,
+                                            STDDEV_POP(senders) AS ss, AVG(receivers) AS mr,
+                                            STDDEV_POP(receivers) AS sr FROM a GROUP BY peer_group),
+                         everyone AS (SELECT AVG(senders) AS ms, STDDEV_POP(senders) AS ss, AVG(receivers) AS mr,
+                                             STDDEV_POP(receivers) AS sr FROM a),
+                         -- a group of fewer than {PEERS_MIN} account-spans is compared with everyone
+                         peers AS (SELECT g.peer_group, CASE WHEN g.n >= {PEERS_MIN} THEN g.ms ELSE e.ms END AS ms,
+                                          CASE WHEN g.n >= {PEERS_MIN} THEN g.ss ELSE e.ss END AS ss,
+                                          CASE WHEN g.n >= {PEERS_MIN} THEN g.mr ELSE e.mr END AS mr,
+                                          CASE WHEN g.n >= {PEERS_MIN} THEN g.sr ELSE e.sr END AS sr
+                                   FROM grouped g CROSS JOIN everyone e)
+                    SELECT a.*, o.n AS spans,
+                           (o.senders_all - nr.senders) / (o.n - 3) AS own_senders,
+                           (o.receivers_all - nr.receivers) / (o.n - 3) AS own_receivers,
+                           CASE WHEN a.senders >= {BURST_MIN}
+                                     AND a.senders >= {BURST_OWN} * ((o.senders_all - nr.senders) / (o.n - 3) + 1)
+                                     AND a.senders >= p.ms + {BURST_PEERS} * p.ss
+                                     AND a.in_usd >= {BURST_MONTHLY} * a.monthly_in
+                                THEN 1 ELSE 0 END AS in_burst,
+                           CASE WHEN a.receivers >= {BURST_MIN} AND a.receivers >= {BURST_OWN}
+                                     * ((o.receivers_all - nr.receivers) / (o.n - 3) + 1)
+                                     AND a.receivers >= p.mr + {BURST_PEERS} * p.sr
+                                     AND a.out_usd >= {BURST_MONTHLY} * a.monthly_in
+                                THEN 1 ELSE 0 END AS out_burst,
+                           CASE WHEN a.senders >= {BURST_MIN} AND a.senders >= {BURST_OWN}
+                                     * ((o.senders_all - nr.senders) / (o.n - 3) + 1) THEN 1 ELSE 0 END AS in_wide,
+                           CASE WHEN a.receivers >= {BURST_MIN} AND a.receivers >= {BURST_OWN}
+                                     * ((o.receivers_all - nr.receivers) / (o.n - 3) + 1) THEN 1 ELSE 0 END AS out_wide,
+                           CASE WHEN a.in_usd > 0
+                                     AND a.out_usd BETWEEN {RELAY_LOW} * a.in_usd AND {RELAY_HIGH} * a.in_usd
+                                     AND a.first_in < a.last_out AND a.in_usd >= {RELAY_MONTHLY} * a.monthly_in
+                                     AND a.in_usd >= {BURST_OWN} * (o.in_all - nr.in_usd) / (o.n - 3)
+                                THEN 1 ELSE 0 END AS relay
+                    FROM a JOIN own o ON o.account = a.account
+                         JOIN near nr ON nr.account = a.account AND nr.span = a.span
+                         JOIN peers p ON p.peer_group = a.peer_group"""),
+    # per account and span: how many of its fresh senders and receivers relay money themselves
+    ("ty_links", """SELECT account, span, COUNT(DISTINCT CASE WHEN side = 'in' THEN peer END) AS relay_senders,
+                           COUNT(DISTINCT CASE WHEN side = 'out' THEN peer END) AS relay_receivers
+                    FROM (SELECT x.dst AS account, x.span, x.src AS peer, 'in' AS side FROM ty_fresh x
+                          JOIN ty_acct r ON r.account = x.src AND r.span = x.span AND r.relay = 1
+                          UNION ALL SELECT x.src, x.span, x.dst, 'out' FROM ty_fresh x
+                          JOIN ty_acct r ON r.account = x.dst AND r.span = x.span AND r.relay = 1) l
+                    GROUP BY account, span"""),
+)
+
+
+def _claimed_by(*names: str) -> str:
+    """Accounts not claimed by the rules ``names``: a condition on ``b.account``."""
+    return " AND ".join(f"b.account NOT IN (SELECT account FROM claimed_{n})" for n in names) or "TRUE"
+
+
+def _best(select: str, order: str) -> str:
+    """One finding per account: its span with the largest ``order``."""
+    return f"""SELECT * EXCLUDE (n) FROM (
+                 SELECT b.*, row_number() OVER (PARTITION BY b.accounts ORDER BY {order} DESC, b.span) AS n
+                 FROM ({select}) b) r WHERE n = 1"""
+
+
+def _cycle_sql() -> str:
+    legs = []
+    edge = "ty_large"
+    for k in range(2, MAX_CYCLE + 1):
+        joins = [f"{edge} e1"]
+        where = []
+        for i in range(2, k + 1):
+            joins.append(f"JOIN {edge} e{i} ON e{i}.src = e{i - 1}.dst AND e{i}.t > e{i - 1}.t "
+                         f"AND e{i}.t <= e{i - 1}.t + 10 * 86400 "
+                         f"AND e{i}.usd BETWEEN 0.6 * e{i - 1}.usd AND 1.05 * e{i - 1}.usd")
+        where.append(f"e{k}.dst = e1.src")
+        members = [f"e{i}.src" for i in range(1, k + 1)]
+        where += [f"{a} <> {b}" for i, a in enumerate(members) for b in members[i + 1:]]
+        accounts = ", ',', ".join(members)
+        legs.append(f"SELECT CONCAT({accounts}) AS accounts, {k} AS legs, ROUND(e1.usd, 2) AS first_usd, "
+                    f"ROUND(e{k}.usd, 2) AS last_usd, e1.t AS first_t, e{k}.t AS last_t "
+                    f"FROM {' '.join(joins)} WHERE {' AND '.join(where)}")
+    union = " UNION ALL ".join(legs)
+    return f"""SELECT accounts, legs, first_usd, last_usd, first_t, last_t FROM (
+                 SELECT c.*, row_number() OVER (PARTITION BY accounts ORDER BY first_t) AS n FROM ({union}) c) r
+               WHERE n = 1"""
+
+
+FRESH_FIGURES = ("b.senders, b.receivers, ROUND(b.in_usd, 2) AS in_usd, ROUND(b.out_usd, 2) AS out_usd, "
+                 "ROUND(b.own_senders, 2) AS own_senders, ROUND(b.own_receivers, 2) AS own_receivers")
+IN_SPAN = "(x.src = f.accounts OR x.dst = f.accounts) AND x.span = f.span"
 
 DETECTORS = (
     Detector(
-        "fan_in",
-        "many small transfers (not card payments) from many countries fan in to one collector: at least 10 "
-        "distinct senders in at least 5 countries, average at most 1,000 USD, at least half from abroad",
-        """SELECT x.dst AS accounts, COUNT(DISTINCT x.src) AS senders, COUNT(DISTINCT x.src_country) AS countries,
-                  COUNT(*) AS payments, ROUND(SUM(x.usd), 2) AS total_usd, ROUND(AVG(x.usd), 2) AS average_usd,
-                  ROUND(AVG(CASE WHEN x.src_country <> x.dst_country THEN 1.0 ELSE 0.0 END), 3) AS foreign_share
-           FROM tx x WHERE COALESCE(x.channel, '') <> 'card' GROUP BY x.dst
-           HAVING COUNT(DISTINCT x.src) >= 10 AND COUNT(DISTINCT x.src_country) >= 5 AND AVG(x.usd) <= 1000
-              AND AVG(CASE WHEN x.src_country <> x.dst_country THEN 1.0 ELSE 0.0 END) >= 0.5""",
-        "x.dst = f.accounts"),
-    Detector(
-        "pass_through",
-        "an account passes on what it receives: at least 5,000 USD in from at most 10 distinct senders, "
-        "90-110% of it out again, at least 3 payments out, each on average within 48 hours of the latest "
-        "money in",
-        """SELECT account AS accounts, ROUND(SUM(inflow), 2) AS in_usd, ROUND(SUM(outflow), 2) AS out_usd,
-                  ROUND(AVG(CASE WHEN outflow > 0 THEN (t - last_in) / 3600.0 END), 1) AS average_holding_hours,
-                  SUM(CASE WHEN outflow > 0 THEN 1 ELSE 0 END) AS payments_out, COUNT(DISTINCT sender) AS senders
-           FROM (SELECT account, t, inflow, outflow, sender,
-                        MAX(CASE WHEN inflow > 0 THEN t END) OVER (PARTITION BY account ORDER BY t, inflow DESC
-                            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS last_in
-                 FROM (SELECT dst AS account, t, usd AS inflow, 0.0 AS outflow, src AS sender FROM tx
-                       UNION ALL SELECT src, t, 0.0, usd, CAST(NULL AS VARCHAR) FROM tx) e) h
-           GROUP BY account
-           HAVING SUM(inflow) >= 5000 AND COUNT(DISTINCT sender) <= 10
-              AND SUM(outflow) BETWEEN 0.9 * SUM(inflow) AND 1.1 * SUM(inflow)
-              AND SUM(CASE WHEN outflow > 0 THEN 1 ELSE 0 END) >= 3
-              AND AVG(CASE WHEN outflow > 0 THEN (t - last_in) / 3600.0 END) <= 48""",
-        "(x.src = f.accounts OR x.dst = f.accounts)"),
-    Detector(
-        "structuring",
-        f"one sender pays one receiver at least twice in a calendar week, each payment between 80% and 100% "
-        f"of the {REPORTING_THRESHOLD_USD:,.0f} USD reporting threshold, together above it",
-        f"""SELECT CONCAT(src, ',', dst) AS accounts, CAST(FLOOR(t / 604800) AS BIGINT) AS week,
-                   COUNT(*) AS payments,
-                   ROUND(SUM(usd), 2) AS total_usd, ROUND(MAX(usd), 2) AS largest_usd
-            FROM tx WHERE usd >= {0.8 * REPORTING_THRESHOLD_USD} AND usd < {REPORTING_THRESHOLD_USD}
-            GROUP BY src, dst, CAST(FLOOR(t / 604800) AS BIGINT)
-            HAVING COUNT(*) >= 2 AND SUM(usd) > {REPORTING_THRESHOLD_USD}""",
-        "CONCAT(x.src, ',', x.dst) = f.accounts AND CAST(FLOOR(x.t / 604800) AS BIGINT) = f.week "
-        f"AND x.usd >= {0.8 * REPORTING_THRESHOLD_USD} AND x.usd < {REPORTING_THRESHOLD_USD}"),
-    Detector(
         "cycle",
-        "money comes back: a -> b -> a or a -> b -> c -> a within 30 days, each leg at least 5,000 USD and "
-        "within 10% of the first",
-        """WITH big AS (SELECT id, src, dst, t, usd FROM tx WHERE usd >= 5000)
-           SELECT DISTINCT accounts, legs, first_usd FROM (
-             SELECT CONCAT(a.src, ',', a.dst) AS accounts, 2 AS legs, ROUND(a.usd, 2) AS first_usd
-             FROM big a JOIN big b ON b.src = a.dst AND b.dst = a.src AND b.t > a.t AND b.t <= a.t + 2592000
-             WHERE a.src < a.dst AND b.usd BETWEEN 0.9 * a.usd AND 1.1 * a.usd
-             UNION ALL
-             SELECT CONCAT(a.src, ',', a.dst, ',', b.dst), 3, ROUND(a.usd, 2)
-             FROM big a JOIN big b ON b.src = a.dst AND b.t > a.t AND b.t <= a.t + 2592000
-                        JOIN big c ON c.src = b.dst AND c.dst = a.src AND c.t > b.t AND c.t <= a.t + 2592000
-             WHERE a.src < a.dst AND a.src < b.dst AND b.dst <> a.dst
-               AND b.usd BETWEEN 0.9 * a.usd AND 1.1 * a.usd AND c.usd BETWEEN 0.9 * a.usd AND 1.1 * a.usd
-           ) c""",
-        "CONCAT(',', f.accounts, ',') LIKE CONCAT('%,', x.src, ',%') "
-        "AND CONCAT(',', f.accounts, ',') LIKE CONCAT('%,', x.dst, ',%') AND x.usd >= 5000"),
+        "money comes back: a -> b -> ... -> a through 2-5 accounts, each leg a payment to an account it had not "
+        "paid in the 14 days before, at least 3 times the sender's average payment, within 10 days of the "
+        "previous leg and 60-105% of it",
+        _cycle_sql(),
+        "x.t BETWEEN f.first_t AND f.last_t AND CONCAT(',', f.accounts, ',') LIKE CONCAT('%,', x.src, ',%') "
+        "AND CONCAT(',', f.accounts, ',') LIKE CONCAT('%,', x.dst, ',%')",
+        claims="SELECT DISTINCT e.src AS account FROM found_cycle f JOIN ty_pay e ON e.t BETWEEN f.first_t "
+               "AND f.last_t AND CONCAT(',', f.accounts, ',') LIKE CONCAT('%,', e.src, ',%')"),
     Detector(
         "broker_netting",
         "hawala-like brokers: two accounts in different countries pay each other both ways, and each serves "
@@ -116,7 +218,134 @@ DETECTORS = (
            FROM pair p JOIN local la ON la.account = p.a JOIN local lb ON lb.account = p.b
            WHERE la.customers >= 5 AND lb.customers >= 5""".replace("{brokered}", BROKERED),
         "((x.src = SPLIT_PART(f.accounts, ',', 1) AND x.dst = SPLIT_PART(f.accounts, ',', 2)) OR "
-        "(x.dst = SPLIT_PART(f.accounts, ',', 1) AND x.src = SPLIT_PART(f.accounts, ',', 2)))"),
+        "(x.dst = SPLIT_PART(f.accounts, ',', 1) AND x.src = SPLIT_PART(f.accounts, ',', 2)))",
+        claims="SELECT SPLIT_PART(accounts, ',', 1) AS account FROM found_broker_netting "
+               "UNION SELECT SPLIT_PART(accounts, ',', 2) FROM found_broker_netting"),
+    Detector(
+        "scatter_gather",
+        "one account pays at least 4 accounts it had not paid before, and each passes 50-105% of it on within "
+        "5 days to one same account none of them had paid before",
+        """WITH hop AS (SELECT DISTINCT a.id AS a_id, b.id AS b_id, a.src, a.dst AS middle, b.dst, a.usd AS a_usd,
+                                b.usd AS b_usd, a.t AS a_t, b.t AS b_t
+                         FROM ty_fresh a JOIN ty_fresh b ON b.src = a.dst AND b.span = a.span AND b.t > a.t
+                              AND b.t <= a.t + 5 * 86400 AND b.dst <> a.src
+                              AND b.usd BETWEEN 0.5 * a.usd AND 1.05 * a.usd
+                         LEFT JOIN claimed_cycle c ON c.account = a.dst WHERE c.account IS NULL)
+            SELECT CONCAT(src, ',', dst) AS accounts, COUNT(DISTINCT middle) AS intermediaries,
+                   ROUND(SUM(a_usd), 2) AS scattered_usd, ROUND(SUM(b_usd), 2) AS gathered_usd,
+                   MIN(a_t) AS first_t, MAX(b_t) AS last_t
+            FROM (SELECT DISTINCT a_id, b_id, src, middle, dst, a_usd, b_usd, a_t, b_t FROM hop) h
+            GROUP BY src, dst HAVING COUNT(DISTINCT middle) >= 4""",
+        "x.t BETWEEN f.first_t AND f.last_t AND (x.src = SPLIT_PART(f.accounts, ',', 1) "
+        "OR x.dst = SPLIT_PART(f.accounts, ',', 2))",
+        source="ty_pay",
+        claims="""SELECT SPLIT_PART(f.accounts, ',', 1) AS account FROM found_scatter_gather f
+                  UNION SELECT SPLIT_PART(f.accounts, ',', 2) FROM found_scatter_gather f
+                  UNION SELECT e.dst FROM found_scatter_gather f JOIN ty_pay e
+                        ON e.src = SPLIT_PART(f.accounts, ',', 1) AND e.t BETWEEN f.first_t AND f.last_t
+                        JOIN ty_pay g ON g.src = e.dst AND g.dst = SPLIT_PART(f.accounts, ',', 2)
+                        AND g.t BETWEEN f.first_t AND f.last_t"""),
+    Detector(
+        "gather_scatter",
+        "in one 28-day span an account has a burst of new senders (as for fan_in) and at least "
+        f"{BURST_MIN} new receivers, {BURST_OWN:g} times its own average in other spans plus one, or a burst of "
+        "new receivers (as for fan_out) and as many new senders; and passes at least half of what the new senders "
+        "paid to the new receivers",
+        _best(f"""SELECT b.account AS accounts, b.span, {FRESH_FIGURES} FROM ty_acct b
+                  WHERE ((b.in_burst = 1 AND b.out_wide = 1) OR (b.out_burst = 1 AND b.in_wide = 1))
+                    AND b.out_usd >= 0.5 * b.in_usd
+                    AND {_claimed_by('cycle', 'broker_netting', 'scatter_gather')}""", "b.senders + b.receivers"),
+        IN_SPAN, source="ty_fresh", claims="SELECT accounts AS account FROM found_gather_scatter"),
+    Detector(
+        "bipartite",
+        "at least 3 accounts each pay the same 3 or more accounts, none of which they had paid before, in one "
+        "28-day span, each payment at least 3 times the payer's average payment; neither side passes the money "
+        "on (that is a stack)",
+        """WITH e AS (SELECT DISTINCT x.src, x.dst, x.span FROM ty_fresh x
+                      JOIN ty_acct s ON s.account = x.src AND s.span = x.span AND s.relay = 0
+                      JOIN ty_seen h ON h.account = x.src AND x.usd >= 3 * h.average_out
+                      LEFT JOIN ty_acct r ON r.account = x.dst AND r.span = x.span AND r.relay = 1
+                      WHERE r.account IS NULL),
+                pair AS (SELECT a.src AS s1, b.src AS s2, a.span, COUNT(*) AS common
+                         FROM e a JOIN e b ON a.dst = b.dst AND a.span = b.span AND a.src < b.src
+                         GROUP BY a.src, b.src, a.span HAVING COUNT(*) >= 3),
+                side AS (SELECT s1 AS account, s2 AS partner, span, common FROM pair
+                         UNION ALL SELECT s2, s1, span, common FROM pair)
+           SELECT account AS accounts, COUNT(DISTINCT partner) AS partners, MAX(common) AS common_receivers,
+                  MIN(span) AS span
+           FROM side GROUP BY account HAVING COUNT(DISTINCT partner) >= 2""",
+        "x.src = f.accounts AND x.span = f.span",
+        source="ty_fresh",
+        claims="""SELECT accounts AS account FROM found_bipartite
+                  UNION SELECT x.dst FROM found_bipartite f
+                        JOIN ty_fresh x ON x.src = f.accounts AND x.span = f.span"""),
+    Detector(
+        "fan_in",
+        f"in one 28-day span an account receives from many senders that had never paid it before: at least "
+        f"{BURST_MIN}, {BURST_OWN:g} times its own average in other spans plus one, and the peers' mean plus "
+        f"{BURST_PEERS:g} standard deviations (peers: accounts with about as many regular counterparties, known "
+        "for over 14 days), for at least its regular monthly inflow (from counterparties it had known for over "
+        "14 days; card payments left out); without as many new receivers (that is gather_scatter), and with "
+        "fewer than 2 of the senders relaying money themselves (that is a stack)",
+        _best(f"""SELECT b.account AS accounts, b.span, {FRESH_FIGURES} FROM ty_acct b
+                  LEFT JOIN ty_links l ON l.account = b.account AND l.span = b.span
+                  WHERE b.in_burst = 1 AND b.out_wide = 0 AND COALESCE(l.relay_senders, 0) < 2
+                    AND {_claimed_by('cycle', 'broker_netting', 'scatter_gather', 'gather_scatter', 'bipartite')}""",
+              "b.senders"),
+        "x.dst = f.accounts AND x.span = f.span", source="ty_fresh",
+        claims="SELECT accounts AS account FROM found_fan_in"),
+    Detector(
+        "fan_out",
+        f"in one 28-day span an account pays many receivers it had never paid before: at least {BURST_MIN}, "
+        f"{BURST_OWN:g} times its own average in other spans plus one, and the peers' mean plus {BURST_PEERS:g} "
+        "standard deviations, for at least its regular monthly inflow; without as many new senders "
+        "(gather_scatter), and with fewer than 2 of the receivers relaying money themselves (that is a stack)",
+        _best(f"""SELECT b.account AS accounts, b.span, {FRESH_FIGURES} FROM ty_acct b
+                  LEFT JOIN ty_links l ON l.account = b.account AND l.span = b.span
+                  WHERE b.out_burst = 1 AND b.in_wide = 0 AND COALESCE(l.relay_receivers, 0) < 2
+                    AND {_claimed_by('cycle', 'broker_netting', 'scatter_gather', 'gather_scatter', 'bipartite')}""",
+              "b.receivers"),
+        "x.src = f.accounts AND x.span = f.span", source="ty_fresh",
+        claims="SELECT accounts AS account FROM found_fan_out"),
+    Detector(
+        "stack",
+        f"layering: an account relays money (in one 28-day span {RELAY_LOW:.0%}-{RELAY_HIGH:.0%} of what new "
+        f"senders paid it goes on to new receivers, after it came in; it is at least {RELAY_MONTHLY:.0%} of "
+        f"the account's regular monthly inflow and {BURST_OWN:g} times what new senders pay it in its other "
+        "spans) to or from another account that relays it in the same span and that no earlier rule claims",
+        _best(f"""SELECT b.account AS accounts, b.span, {FRESH_FIGURES}, COUNT(DISTINCT r.account) AS relay_neighbours
+                  FROM ty_acct b JOIN ty_fresh x ON (x.src = b.account OR x.dst = b.account) AND x.span = b.span
+                  JOIN ty_acct r ON r.account = CASE WHEN x.src = b.account THEN x.dst ELSE x.src END
+                       AND r.span = b.span AND r.relay = 1
+                  WHERE b.relay = 1 AND {_claimed_by('cycle', 'broker_netting', 'scatter_gather', 'gather_scatter',
+                                                     'bipartite', 'fan_in', 'fan_out')}
+                    AND {_claimed_by('cycle', 'broker_netting', 'scatter_gather', 'gather_scatter', 'bipartite',
+                                     'fan_in', 'fan_out').replace('b.account', 'r.account')}
+                  GROUP BY b.account, b.span, b.senders, b.receivers, b.in_usd, b.out_usd, b.own_senders,
+                           b.own_receivers""", "b.in_usd"),
+        IN_SPAN, source="ty_fresh"),
+    Detector(
+        "pass_through",
+        f"an account relays money: in one 28-day span {RELAY_LOW:.0%}-{RELAY_HIGH:.0%} of what new senders paid "
+        f"it goes on to new receivers after it came in; it is at least {RELAY_MONTHLY:.0%} of the account's "
+        f"regular monthly inflow and {BURST_OWN:g} times what new senders pay it in its other spans (every relay, "
+        "whatever other rule claims it)",
+        _best(f"""SELECT b.account AS accounts, b.span, {FRESH_FIGURES} FROM ty_acct b WHERE b.relay = 1""",
+              "b.in_usd"),
+        IN_SPAN, source="ty_fresh"),
+    Detector(
+        "structuring",
+        f"one sender pays one receiver at least twice in a calendar week, each payment between 80% and 100% "
+        f"of the {REPORTING_THRESHOLD_USD:,.0f} USD reporting threshold, together above it",
+        f"""SELECT CONCAT(src, ',', dst) AS accounts, CAST(FLOOR(t / 604800) AS BIGINT) AS week,
+                   COUNT(*) AS payments,
+                   ROUND(SUM(usd), 2) AS total_usd, ROUND(MAX(usd), 2) AS largest_usd
+            FROM tx WHERE usd >= {0.8 * REPORTING_THRESHOLD_USD} AND usd < {REPORTING_THRESHOLD_USD}
+            GROUP BY src, dst, CAST(FLOOR(t / 604800) AS BIGINT)
+            HAVING COUNT(*) >= 2 AND SUM(usd) > {REPORTING_THRESHOLD_USD}""",
+        "CONCAT(x.src, ',', x.dst) = f.accounts AND CAST(FLOOR(x.t / 604800) AS BIGINT) = f.week "
+        f"AND x.usd >= {0.8 * REPORTING_THRESHOLD_USD} AND x.usd < {REPORTING_THRESHOLD_USD}",
+        keys=("accounts", "week")),
     Detector(
         "new_corridor",
         "a country pair with no payments at all before the last 30 days of the data (which must reach at "
@@ -130,37 +359,54 @@ DETECTORS = (
            HAVING MIN(x.t) >= MAX(edge.cut) AND COUNT(*) >= 3 AND COUNT(DISTINCT x.src) >= 2""",
         "CONCAT(x.src_country, '>', x.dst_country) = f.accounts"),
 )
+# the rules an account claimed by is not reported by a later one: they run first, whatever is asked
+CLAIMING = tuple(d.name for d in DETECTORS if d.claims)
+
+
+def prepare(engine: AnalysisEngine) -> None:
+    """The tables the rules (and the ranking's features) read, over table ``tx``."""
+    for table, sql in BASE:
+        engine.create(table, sql)
 
 
 def detect_all(engine: AnalysisEngine, names: tuple[str, ...] | None = None,
                progress: Callable[[str], None] | None = None) -> list[Finding]:
     """Run the detectors (all, or those named) over table ``tx``; findings in a stable order."""
     findings: list[Finding] = []
+    if progress:
+        progress("fresh counterparties per account and span")
+    prepare(engine)
     for detector in DETECTORS:
-        if names and detector.name not in names:
+        wanted = not names or detector.name in names
+        if not wanted and detector.name not in CLAIMING:
             continue
         if progress:
             progress(detector.name)
-        findings.extend(_run(engine, detector))
+        table = f"found_{detector.name}"
+        engine.create(table, detector.sql)
+        if detector.claims:
+            engine.create(f"claimed_{detector.name}", f"SELECT DISTINCT account FROM ({detector.claims}) c")
+        if wanted:
+            findings.extend(_read(engine, detector, table))
     return findings
 
 
-def _run(engine: AnalysisEngine, detector: Detector) -> list[Finding]:
-    table = f"found_{detector.name}"
-    engine.create(table, detector.sql)
-    rows = engine.rows(f"SELECT * FROM {table} ORDER BY accounts" + (", week" if detector.name == "structuring"
-                                                                          else ""))
+def _read(engine: AnalysisEngine, detector: Detector, table: str) -> list[Finding]:
+    keys = detector.keys
+    rows = engine.rows(f"SELECT * FROM {table} ORDER BY {', '.join(keys)}")
     if not rows:
         return []
-    key = "f.accounts, f.week" if detector.name == "structuring" else "f.accounts"
+    key = ", ".join(f"f.{k}" for k in keys)
     evidence = engine.rows(f"""
-SELECT accounts, {'week, ' if detector.name == 'structuring' else ''}id, n FROM (
+SELECT {', '.join(keys)}, id, n FROM (
   SELECT {key}, x.id, row_number() OVER (PARTITION BY {key} ORDER BY x.t, x.id) AS n
-  FROM {table} f JOIN tx x ON {detector.evidence}
-) e WHERE n <= {EVIDENCE} ORDER BY accounts, n""")
+  FROM (SELECT DISTINCT {', '.join(keys)}{''.join(f', {c}' for c in ('span', 'first_t', 'last_t')
+                                                  if c in rows[0] and c not in keys)} FROM {table}) f
+  JOIN {detector.source} x ON {detector.evidence}
+) e WHERE n <= {EVIDENCE} ORDER BY {', '.join(keys)}, n""")
     by_key: dict[tuple[Any, ...], list[str]] = {}
     for r in evidence:
-        by_key.setdefault((r["accounts"], r.get("week")), []).append(r["id"])
+        by_key.setdefault(tuple(r[k] for k in keys), []).append(r["id"])
     out = []
     for r in rows:
         figures = {k: (float(v) if isinstance(v, float) else v) for k, v in r.items() if k != "accounts"}
@@ -168,5 +414,5 @@ SELECT accounts, {'week, ' if detector.name == 'structuring' else ''}id, n FROM 
         if detector.name == "new_corridor":
             figures["corridor"] = r["accounts"]
         out.append(Finding(detector.name, accounts, detector.rule, figures,
-                           by_key.get((r["accounts"], r.get("week")), [])))
+                           by_key.get(tuple(r[k] for k in keys), [])))
     return out
