@@ -28,6 +28,8 @@ from jointwatch.cli.output import (
 )
 from jointwatch.errors import QueryError
 from jointwatch.network import (
+    CONFIGURATIONS,
+    DEFAULT_TRAINING,
     DETECTORS,
     ENGINES,
     METHOD_NAMES,
@@ -36,6 +38,7 @@ from jointwatch.network import (
     EngineSettings,
     Finding,
     Quality,
+    RankedAccount,
     SimulationSettings,
     TraceSettings,
     analyse,
@@ -44,8 +47,12 @@ from jointwatch.network import (
     detect_all,
     load_transactions,
     open_analysis_engine,
+    rank_accounts,
     read_rates,
     simulate,
+    simulate_laundering,
+    train_on_configuration,
+    train_on_folder,
 )
 from jointwatch.screening import DEFAULT_MAX_LIST_AGE_DAYS, OnStale
 
@@ -99,6 +106,10 @@ def network_simulate(
     seed: Annotated[int, typer.Option(help="Random seed: the same settings give the same files.")] = 7,
     fmt: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "parquet",
     dirty: Annotated[int, typer.Option(min=0, help="Bad rows to add (CSV only), to try the input checks.")] = 0,
+    configuration: Annotated[str | None, typer.Option(
+        "--configuration", help=f"Write the AMLSim-family simulation instead: salaried people, some laundering on "
+                                f"the side, every typology planted ({', '.join(CONFIGURATIONS)}; docs/network.md). "
+                                "Only --format applies.")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Generate a realistic synthetic transaction set with planted financing networks and its truth.
@@ -109,6 +120,17 @@ def network_simulate(
     paying the designated account in chunks under the reporting threshold, and a few
     round-tripping cycles. truth.json lists every planted donor with the USD it gave.
     """
+    if configuration is not None:
+        if configuration not in CONFIGURATIONS:
+            raise typer.BadParameter(f"choose one of {', '.join(CONFIGURATIONS)}", param_hint="--configuration")
+        summary = simulate_laundering(out_dir, CONFIGURATIONS[configuration], fmt)
+        if as_json:
+            print_json(summary)
+        else:
+            console.print(escape(f"{summary['rows']:,} transactions, {summary['typologies']} planted typologies, "
+                                 f"{summary['illicit']} illicit accounts → {summary['transactions']}; truth → "
+                                 f"{summary['truth']}"), highlight=False)
+        return
     settings = SimulationSettings(transactions=transactions, networks=networks, donors=donors, countries=countries,
                                   days=days, seed=seed, dirty=dirty)
     with record_progress("simulating", not as_json) as progress:
@@ -154,6 +176,9 @@ def network_trace(
         "--min-amount", min=0.0, help="List originators from this many USD (the rest is counted).")] = 0.0,
     typologies: Annotated[bool, typer.Option(
         "--typologies/--no-typologies", help="Also run the typology detectors.")] = True,
+    ranking: Annotated[bool, typer.Option(
+        "--ranking/--no-ranking", help="Also rank the accounts by suspicion (gradient boosting trained on the "
+                                       "simulator; the ranking extra; docs/network.md, Ranking).")] = False,
     report: Annotated[Path | None, typer.Option(
         "--report", "-r", help="Write an HTML report here (graph, map, tables) and the JSON beside it.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the full result as JSON here.")]
@@ -197,7 +222,7 @@ def network_trace(
     with _steps(not as_json) as step:
         analysis = analyse(transactions, targets, settings, engine_name=engine, engine_settings=engine_settings,
                            rates=rate_table, screener=screener, screen_threshold=screen_threshold,
-                           typologies=typologies, step=step)
+                           typologies=typologies, ranking=ranking, step=step)
     if output:
         output.write_text(jsonout.dumps(analysis.to_dict(), indent=2), encoding="utf-8")
     if report:
@@ -246,6 +271,8 @@ def _print_trace(analysis: Analysis, report: Path | None) -> None:
     console.print(table)
     if analysis.typologies:
         _print_findings(analysis.typologies, limit=30)
+    if analysis.ranking:
+        _print_ranking(analysis.ranking[:20], analysis.ranking_model)
     if report:
         console.print(escape(f"report → {report} (JSON → {report.with_suffix('.json')})"), highlight=False)
 
@@ -292,8 +319,11 @@ def network_typologies(
     rates: RatesOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Run the typology detectors over all transactions: fan-in, pass-through, structuring, cycles,
-    hawala-like broker netting, new corridors. Each finding gives its rule, figures and transactions."""
+    """Run the typology detectors over all transactions: cycles, hawala-like broker netting, scatter-gather,
+    gather-scatter, bipartite, fan-in, fan-out, stacks (layering), pass-through, structuring, new corridors.
+
+    Each rule judges an account against its own history and its peers (docs/network.md, Typologies);
+    each finding gives its rule, figures and transactions."""
     names = tuple(n.strip() for value in only or [] for n in value.split(",") if n.strip())
     unknown = [n for n in names if n not in {d.name for d in DETECTORS}]
     if unknown:
@@ -315,6 +345,66 @@ def network_typologies(
         return
     _print_quality(quality)
     _print_findings(findings, limit=200)
+
+
+def _print_ranking(ranked: list[RankedAccount], trained_on: str | None) -> None:
+    table = DataTable(title=f"Accounts ranked by suspicion (trained on {trained_on})")
+    for column in ("rank", "account", "holder", "country", "score", "rules that flag it"):
+        table.add_column(column, justify="right" if column in ("rank", "score") else "left")
+    for r in ranked:
+        table.add_row(str(r.rank), r.account, r.name or "", (r.country or "").upper(), f"{r.score:.3f}",
+                      ", ".join(r.rules))
+    console.print(table)
+
+
+@network_app.command("rank")
+@handles_errors
+def network_rank(
+    transactions: TransactionsArg,
+    train_on: Annotated[str, typer.Option(
+        "--train-on", help=f"What the model learns from: a simulator configuration ({', '.join(CONFIGURATIONS)}) "
+                           "or a folder with transactions.parquet (or .csv) and truth.json listing "
+                           "illicit_accounts.")] = DEFAULT_TRAINING,
+    top: Annotated[int, typer.Option("--top", min=1, help="How many accounts to list.")] = 100,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the ranking as JSON here.")] = None,
+    engine: EngineOption = "duckdb",
+    spark_master: SparkMasterOption = None,
+    memory_limit: MemoryOption = None,
+    threads: ThreadsOption = None,
+    temp_dir: TempOption = None,
+    rates: RatesOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Rank accounts by suspicion: gradient boosting over graph features computed in SQL (degrees, new
+    counterparties per span against the account's own history, pass-through, cycles, new corridors).
+
+    The model is trained on --train-on (by default the AMLSim-family simulator's configuration a) and
+    scores the accounts of TRANSACTIONS; each listed account shows the typology rules that flag it.
+    Exit code 10 without the ranking extra (scikit-learn).
+    """
+    folder = Path(train_on)
+    with _steps(not as_json) as step:
+        step("training the model")
+        model = train_on_folder(folder) if train_on not in CONFIGURATIONS else train_on_configuration(train_on)
+        rate_table = read_rates(rates) if rates else default_rates()
+        eng = open_analysis_engine(engine, _engine_settings(memory_limit, threads, temp_dir, spark_master, engine))
+        try:
+            step("loading and checking transactions")
+            quality = load_transactions(eng, transactions, rate_table)
+            step("typology rules and graph features")
+            findings = detect_all(eng)
+            ranked = rank_accounts(eng, model, findings, top)
+        finally:
+            eng.close()
+    data: dict[str, Any] = {"trained_on": model.trained_on, "training_accounts": model.accounts,
+                            "training_illicit": model.illicit, "ranking": [asdict(r) for r in ranked]}
+    if output:
+        output.write_text(jsonout.dumps(data, indent=2), encoding="utf-8")
+    if as_json:
+        print_json(data)
+        return
+    _print_quality(quality)
+    _print_ranking(ranked, model.trained_on)
 
 
 @network_app.command("check")

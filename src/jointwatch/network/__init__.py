@@ -21,7 +21,17 @@ from jointwatch.network.engines import (
     SparkEngine,
     open_analysis_engine,
 )
+from jointwatch.network.features import FEATURES, account_features
+from jointwatch.network.laundering import CONFIGURATIONS, TYPOLOGIES, LaunderingSettings, simulate_laundering
 from jointwatch.network.quality import Issue, Quality, load_transactions
+from jointwatch.network.ranking import (
+    DEFAULT_TRAINING,
+    RankedAccount,
+    RankingModel,
+    rank_accounts,
+    train_on_configuration,
+    train_on_folder,
+)
 from jointwatch.network.report import ROLE_COLOURS, flow_graph, world_map, write_report
 from jointwatch.network.result import CountryTotal, Edge, Intermediary, Originator, TraceResult
 from jointwatch.network.schema import (
@@ -37,6 +47,10 @@ from jointwatch.network.simulate import SimulationSettings, simulate
 from jointwatch.network.typologies import DETECTORS, Finding, detect_all
 
 __all__ = [
+    "CONFIGURATIONS",
+    "DEFAULT_TRAINING",
+    "FEATURES",
+    "TYPOLOGIES",
     "Analysis",
     "AnalysisEngine",
     "COLUMNS",
@@ -50,16 +64,20 @@ __all__ = [
     "HolderMatch",
     "Intermediary",
     "Issue",
+    "LaunderingSettings",
     "METHODS",
     "METHOD_NAMES",
     "Originator",
     "Quality",
+    "RankedAccount",
+    "RankingModel",
     "REQUIRED",
     "ROLE_COLOURS",
     "SimulationSettings",
     "SparkEngine",
     "TraceResult",
     "TraceSettings",
+    "account_features",
     "account_ids",
     "analyse",
     "default_rates",
@@ -68,9 +86,13 @@ __all__ = [
     "flow_graph",
     "load_transactions",
     "open_analysis_engine",
+    "rank_accounts",
     "read_rates",
     "screen_holders",
     "simulate",
+    "simulate_laundering",
+    "train_on_configuration",
+    "train_on_folder",
     "world_map",
     "write_report",
 ]

@@ -28,6 +28,8 @@ class Analysis:
     trace: TraceResult
     typologies: list[Any] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    ranking: list[Any] = field(default_factory=list)      # accounts by suspicion (network/ranking.py)
+    ranking_model: str | None = None                      # what the ranking's model was trained on
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -39,7 +41,8 @@ def analyse(path: Path, designated: list[str], settings: TraceSettings | None = 
             engine: AnalysisEngine | None = None, engine_name: str = "duckdb",
             engine_settings: EngineSettings | None = None,
             rates: dict[str, float] | None = None, screener: Any = None, screen_threshold: float | None = None,
-            typologies: bool = False, step: Callable[[str], None] | None = None) -> Analysis:
+            typologies: bool = False, ranking: bool = False, ranking_top: int = 100,
+            step: Callable[[str], None] | None = None) -> Analysis:
     """Trace the funding of ``designated`` accounts (plus holders the screener matches) in ``path``."""
     settings = settings or TraceSettings()
     note = step or (lambda _label: None)
@@ -84,16 +87,27 @@ def analyse(path: Path, designated: list[str], settings: TraceSettings | None = 
         result.totals["designated_not_in_data"] = float(len(unknown))
         seconds["trace"] = time.perf_counter() - mark
         found: list[Any] = []
-        if typologies:
+        if typologies or ranking:
             from jointwatch.network.typologies import detect_all  # noqa: PLC0415
 
             note("running typology detectors")
             mark = time.perf_counter()
             found = detect_all(eng)
             seconds["typologies"] = time.perf_counter() - mark
+        ranked: list[Any] = []
+        trained_on = None
+        if ranking:
+            from jointwatch.network.ranking import rank_accounts, train_on_configuration  # noqa: PLC0415
+
+            note("ranking accounts by suspicion (training the model on the simulator)")
+            mark = time.perf_counter()
+            model = train_on_configuration()
+            ranked = rank_accounts(eng, model, found, ranking_top)
+            trained_on = model.trained_on
+            seconds["ranking"] = time.perf_counter() - mark
         seconds["total"] = time.perf_counter() - started
-        return Analysis(str(path), quality, sorted(set(designated)), matches, result, found,
-                        {k: round(v, 3) for k, v in seconds.items()})
+        return Analysis(str(path), quality, sorted(set(designated)), matches, result, found if typologies else [],
+                        {k: round(v, 3) for k, v in seconds.items()}, ranked, trained_on)
     finally:
         if own:
             eng.close()

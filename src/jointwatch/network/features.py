@@ -9,6 +9,8 @@ pay it in other spans) — so that a model trained on one population can score a
 
 from __future__ import annotations
 
+from typing import Any
+
 from jointwatch.network.engines import AnalysisEngine
 
 FEATURES = (
@@ -85,7 +87,7 @@ LEFT JOIN foreign_in fi ON fi.account = s.account
 """
 
 
-def account_features(engine: AnalysisEngine) -> list[dict[str, object]]:
+def account_features(engine: AnalysisEngine) -> list[dict[str, Any]]:
     """Every account's features (``FEATURES``), after the typology rules have run on ``engine``."""
     engine.create("ty_features", SQL)
     return engine.rows("SELECT * FROM ty_features ORDER BY account")

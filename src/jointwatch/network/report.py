@@ -75,6 +75,10 @@ def render(analysis: Analysis) -> str:
                [[f.typology, ", ".join(f.accounts) or f.figures.get("corridor", ""),
                  ", ".join(f"{k}={v}" for k, v in f.figures.items()), ", ".join(f.transactions), f.rule]
                 for f in analysis.typologies]),
+        *([_table(f"Accounts ranked by suspicion (gradient boosting over graph features, trained on "
+                  f"{analysis.ranking_model})", ["rank", "account", "holder", "country", "score", "rules that flag it"],
+                  [[r.rank, r.account, r.name or "", (r.country or "").upper(), f"{r.score:.3f}", ", ".join(r.rules)]
+                   for r in analysis.ranking])] if analysis.ranking else []),
         _table("Account holders matched to the register", ["account", "holder", "listed name", "source", "reference",
                                                              "score", "list version"],
                [[m.account, m.holder, m.listed_name, m.source, m.reference, f"{m.score:.3f}", m.list_version]
