@@ -27,11 +27,13 @@ RATE = 11_025
 ITEM_SECONDS = 4096 / 3 / RATE
 # the longest stretch fingerprinted (a sermon or an album side); a longer file is refused, not cut
 MAX_AUDIO_SECONDS = 3 * 3600
-# fingerprints must overlap this long to be compared at all: shorter stretches agree by chance
-MIN_OVERLAP_SECONDS = 8.0
-# the largest bit error rate that matches: re-encodes and volume changes stay under 0.05, a voice
-# over the sound under ~0.3; unrelated sound sits at 0.4-0.5 (measured: benchmarks/bench_media.py)
-MAX_BIT_ERROR_RATE = 0.30
+# fingerprints must overlap this long to be compared at all: shorter stretches agree by chance (Chromaprint
+# gives a 10-second clip ~62 items, ~7.7 s: its frames and filters need ~2 s of the sound to start)
+MIN_OVERLAP_SECONDS = 6.0
+# the largest bit error rate that matches: re-encodes, cuts and volume changes stay under 0.05, a voice
+# or a music bed mixed 6-10 dB under the sound under 0.2; the best offset of unrelated sound came to 0.29
+# at the least (benchmarks/bench_media.py --video-audio, which prints both)
+MAX_BIT_ERROR_RATE = 0.25
 MIN_OVERLAP_ITEMS = int(np.ceil(MIN_OVERLAP_SECONDS / ITEM_SECONDS))
 _POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
 
