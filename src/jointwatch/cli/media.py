@@ -99,8 +99,7 @@ def _collect(outcomes: Iterable[FileOutcome], as_json: bool) -> list[FileOutcome
 @media_app.command("hash")
 @handles_errors
 def media_hash(paths: PathsArgument, as_json: JsonOption = False) -> None:
-    """Print the kind (image, video, audio: from the bytes), MD5, SHA-256 and PDQ hash (with its quality) of every
-    file."""
+    """Print the kind (image, video, audio), MD5, SHA-256 and PDQ hash (with its quality) of every file."""
     from jointwatch.media import FileOutcome, hash_media, read_bytes
 
     def each() -> Iterable[FileOutcome]:
