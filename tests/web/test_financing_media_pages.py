@@ -282,7 +282,7 @@ def test_media_match_hidden_and_dispute(service: Service, open_console, banked, 
     expect(row).to_contain_text("Group Green")
     expect(row).to_contain_text("TLP:GREEN")
     expect(row).to_contain_text("agency-b")
-    thumb = page.get_by_role("img", name="The uploaded image, coffee.jpg")
+    thumb = page.get_by_role("img", name="The uploaded image, coffee.jpg, blurred and greyscale")
     expect(thumb).to_be_visible()
     assert (thumb.get_attribute("src") or "").startswith("data:image/png;base64,")
     expect(page.locator("li.hidden-match")).to_have_count(0)
@@ -322,6 +322,77 @@ def test_media_match_hidden_and_dispute(service: Service, open_console, banked, 
     sign_in(cat, "cat")
     upload(cat.page, service.origin, tmp_path, "coffee")
     expect(cat.page.locator(f"tr.media-match[data-item='{banked['green']}']")).to_have_count(1)
+
+
+def _pixels(uri: str) -> np.ndarray:
+    """The pixels of a ``data:image/…;base64,`` URI, as RGB."""
+    import base64  # noqa: PLC0415
+
+    from PIL import Image  # noqa: PLC0415
+
+    assert re.match(r"data:image/(png|jpeg);base64,", uri), uri[:40]
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))).convert("RGB"), dtype=float)
+
+
+def _sharpness(pixels: np.ndarray) -> float:
+    """Mean absolute difference between neighbouring pixels: high for a sharp picture, low for a blurred one."""
+    grey = pixels.mean(axis=2)
+    return float(np.abs(np.diff(grey, axis=1)).mean() + np.abs(np.diff(grey, axis=0)).mean())
+
+
+def test_upload_thumbnail_blurred_until_revealed_and_the_reveal_audited(  # type: ignore[no-untyped-def]
+        service: Service, open_console, banked, tmp_path: Path) -> None:
+    from jointwatch.store import get_member, read_audit  # noqa: PLC0415
+
+    ann = open_console(service)
+    sign_in(ann, "ann")
+    page = ann.page
+    item = bank(service.engine, "agency-b", "chelsea", "green", "Group Cat")   # not disputed by anyone
+    upload(page, service.origin, tmp_path, "chelsea")
+    member = get_member(service.engine, "agency-a")
+    before = [a for a in read_audit(service.engine, member.id) if a.action == "console.media.reveal"]
+
+    # by default: greyscale (every pixel's R = G = B) and blurred, and no way to the full picture in the page
+    blurred = page.get_by_role("img", name="The uploaded image, chelsea.jpg, blurred and greyscale")
+    expect(blurred).to_be_visible()
+    grey = _pixels(blurred.get_attribute("src") or "")
+    assert np.array_equal(grey[..., 0], grey[..., 1]) and np.array_equal(grey[..., 1], grey[..., 2])
+    assert "data:image/png;base64," not in (page.locator("form.inline-form input[name=preview]").get_attribute("value")
+                                            or "")
+    axe(page)
+
+    # shown in full only when asked: the colour picture replaces it in place, much sharper
+    page.get_by_role("button", name="Show in full").click()
+    full = page.get_by_role("img", name="The uploaded image, chelsea.jpg, in full")
+    expect(full).to_be_visible()
+    expect(page.get_by_role("img", name=re.compile("blurred and greyscale"))).to_have_count(0)
+    colour = _pixels(full.get_attribute("src") or "")
+    assert np.abs(colour[..., 0] - colour[..., 2]).mean() > 5          # colour again
+    assert _sharpness(colour) > 3 * _sharpness(grey)
+    axe(page)
+
+    # audited: who, when, which upload and which matched item
+    after = [a for a in read_audit(service.engine, member.id) if a.action == "console.media.reveal"]
+    assert len(after) == len(before) + 1
+    row = next(a for a in after if a not in before)
+    assert row.user == "ann" and row.status == 200 and row.at is not None
+    assert f"#{item}" in row.result_summary and "sha256:" in row.result_summary
+
+    # the sealed picture is this session's: another user, or an altered form, cannot open it
+    upload(page, service.origin, tmp_path, "chelsea")
+    form = {name: page.locator(f"form.inline-form input[name={name}]").get_attribute("value") or ""
+            for name in ("csrf", "preview", "sha256", "items", "filename")}
+    cat = open_console(service)
+    sign_in(cat, "cat")
+    cat.page.goto(service.origin + "/console/media")
+    theirs = dict(form, csrf=cat.page.locator("form.media-form input[name=csrf]").get_attribute("value") or "")
+    refused = cat.page.request.post(service.origin + "/console/media/reveal", form=theirs)
+    assert refused.status == 422
+    altered = dict(form, items="")   # claiming no item was matched: the seal binds the items
+    assert page.request.post(service.origin + "/console/media/reveal", form=altered).status == 422
+    refusals = [a for a in read_audit(service.engine, member.id) if a.action == "console.media.reveal"
+                and a.status == 422]
+    assert refusals
 
 
 def test_media_refusals(service: Service, open_console, banked, tmp_path: Path,  # type: ignore[no-untyped-def]

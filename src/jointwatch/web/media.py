@@ -6,8 +6,11 @@ The same calls as /media/match/upload, /media/items/{id}, /media/items/{id}/disp
 ``DecodeGate`` (``jointwatch.api.service_matcher``/``service_media_gate``), then ``media.seen_by``,
 which alone decides what the member may know of each match (another member's TLP:AMBER+STRICT or
 RED item is only a random reference to ask about). The bank holds hashes, not media: a match shows
-the banked item's labels beside the upload's own thumbnail, made in memory and never kept. Without
-the media extra the library's MissingExtraError is shown on the page.
+the banked item's labels beside the upload's own thumbnail, made in memory and never kept. The
+thumbnail is greyscale and blurred; the reviewer sees it in full only by asking (POST
+/console/media/reveal), which is audited as ``console.media.reveal``: who, when, which upload (its
+SHA-256) and which matched items (``web.thumbnails``). Without the media extra the library's
+MissingExtraError is shown on the page.
 """
 
 from __future__ import annotations
@@ -22,8 +25,8 @@ from jointwatch import media
 from jointwatch.api import Right, service_matcher, service_media_gate
 from jointwatch.errors import InvalidInputError, JointwatchError
 from jointwatch.web.pages import Refused, audit, field, form_of, redirect, render, require, upload_of, viewer_of
-from jointwatch.web.sessions import Viewer
-from jointwatch.web.thumbnails import thumbnail_uri
+from jointwatch.web.sessions import SESSION_COOKIE, Viewer
+from jointwatch.web.thumbnails import open_preview, preview_uri, safe_thumbnail_uri, seal_preview
 
 router = APIRouter(include_in_schema=False)
 ItemId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -57,7 +60,9 @@ async def match_upload(request: Request, viewer: Annotated[Viewer, Depends(viewe
     signatures = field(fields, "signatures") == "on"
     engine = request.app.state.engine
 
-    def work() -> tuple[media.SeenBy, str | None, str | None, str]:
+    session_secret = request.cookies.get(SESSION_COOKIE, "")
+
+    def work() -> tuple[media.SeenBy, str | None, str | None, str | None, str]:
         if upload is None:
             raise InvalidInputError("choose a file to match")
         media.check_upload(upload.data, request.app.state.settings.max_body_bytes)
@@ -65,18 +70,45 @@ async def match_upload(request: Request, viewer: Annotated[Viewer, Depends(viewe
         matches = service_matcher(request).match(hashed.hashes, hashed.query,
                                                  media.MatchOptions(use_signatures=signatures))
         seen = media.seen_by(engine, viewer.member_id, matches)
-        picture = thumbnail_uri(upload.data) if hashed.hashes.pdq else None
-        return seen, picture, hashed.note, hashed.hashes.sha256
+        sha256 = hashed.hashes.sha256
+        if not hashed.hashes.pdq:
+            return seen, None, None, hashed.note, sha256
+        # blurred greyscale by default; the full picture only sealed for this session, opened on request
+        sealed = seal_preview(upload.data, session_secret, sha256, [m.item.id for m in seen.matches])
+        return seen, safe_thumbnail_uri(upload.data), sealed, hashed.note, sha256
 
     try:
-        seen, picture, note, sha256 = await service_media_gate(request).run(work)
+        seen, picture, sealed, note, sha256 = await service_media_gate(request).run(work)
     except JointwatchError as refused:
         await audit(request, viewer, "media.match", refused.http_status, summary=f"refused: {refused}"[:300])
         return await _page(request, viewer, refused.http_status, error=str(refused))
     await audit(request, viewer, "media.match", 200, subject=sha256,
                 summary=f"{len(seen.matches)} media matches, {len(seen.hidden)} hidden")
-    return await _page(request, viewer, seen=seen, picture=picture, note=note,
-                       filename=upload.filename[:200] if upload else "", sha256=sha256)
+    return await _page(request, viewer, seen=seen, picture=picture, sealed=sealed, note=note,
+                       filename=upload.filename[:200] if upload else "", sha256=sha256,
+                       items=",".join(str(m.item.id) for m in seen.matches))
+
+
+@router.post("/media/reveal", response_class=HTMLResponse)
+async def reveal(request: Request, viewer: Annotated[Viewer, Depends(viewer_of)]) -> HTMLResponse:
+    """The upload's thumbnail in full, on the reviewer's explicit request: audited (who, when, which upload and
+    items). The picture comes sealed from the match page (nothing of the upload is kept here)."""
+    fields = await form_of(request, viewer.csrf)
+    require(viewer, Right.SCREEN, "match media")
+    sha256, sealed, filename = field(fields, "sha256"), field(fields, "preview"), field(fields, "filename")[:200]
+    fragment = request.headers.get("hx-request") == "true"
+    try:
+        items = [int(i) for i in field(fields, "items").split(",") if i]
+        jpeg = open_preview(sealed, request.cookies.get(SESSION_COOKIE, ""), sha256, items)
+    except (ValueError, InvalidInputError) as exc:
+        refused = exc if isinstance(exc, InvalidInputError) else InvalidInputError(f"items: {exc}")
+        await audit(request, viewer, "media.reveal", refused.http_status, summary=f"refused: {refused}"[:300])
+        raise Refused(refused.http_status, str(refused)) from None
+    shown = ", ".join(f"#{i}" for i in items) or "no visible item"
+    await audit(request, viewer, "media.reveal", 200, subject={"sha256": sha256, "items": items},
+                summary=f"upload sha256:{sha256[:16]} shown in full (matched {shown})")
+    return render(request, "_media_preview.html" if fragment else "media_revealed.html", viewer=viewer,
+                  active="media", revealed=preview_uri(jpeg), filename=filename, sha256=sha256)
 
 
 @router.get("/media/items/{item_id}", response_class=HTMLResponse)
