@@ -3,10 +3,13 @@
 Partners never exchange the images and videos themselves, only hashes of them: exact file
 hashes (MD5, SHA-256) and perceptual PDQ hashes that survive resizing and re-encoding, plus
 our signatures beyond PDQ (the mirror image's PDQ and ORB keypoints) that survive crops,
-small rotations, captions and watermarks. Each banked item carries its contributor's labels
+small rotations, captions and watermarks; for video, vPDQ frame hashes (and the mirrored
+frames'), and for sound and soundtracks, Chromaprint fingerprints. What a file is comes from
+its bytes (``sniff``), never its name. Each banked item carries its contributor's labels
 (group, content type, TLP) and a status that can be disputed and withdrawn.
 
-Everything here needs the ``media`` extra (Pillow, pdqhash, OpenCV, faiss), imported lazily.
+Everything here needs the ``media`` extra (Pillow, pdqhash, OpenCV, faiss; av, vpdq, pyacoustid), imported
+lazily.
 """
 
 from jointwatch.media.bank import (
@@ -23,6 +26,7 @@ from jointwatch.media.bank import (
     history,
     list_items,
 )
+from jointwatch.media.clips import ClipSignature, hash_clip
 from jointwatch.media.exchange import FORMATS, ImportResult, export_bank, import_file
 from jointwatch.media.files import (
     DecodeGate,
@@ -48,16 +52,19 @@ from jointwatch.media.matcher import (
     load_matcher,
     seen_by,
 )
+from jointwatch.media.sniff import KINDS, MediaKind, Sniffed, sniff
 
 __all__ = [
     "CONTENT_TYPES",
     "DEFAULT_PDQ_THRESHOLD",
     "DISPUTES_PER_DAY",
     "FORMATS",
+    "KINDS",
     "PDQ_MIN_QUALITY",
     "TLP_LEVELS",
     "BankEvent",
     "BankItem",
+    "ClipSignature",
     "Contribution",
     "DecodeGate",
     "FileOutcome",
@@ -68,12 +75,14 @@ __all__ = [
     "Labels",
     "MatchMethod",
     "MatchableRow",
+    "MediaKind",
     "MatchOptions",
     "Matcher",
     "MatcherCache",
     "MediaHashes",
     "MediaMatch",
     "SeenBy",
+    "Sniffed",
     "ask",
     "brute_force_search",
     "change_status",
@@ -83,6 +92,7 @@ __all__ = [
     "contribute_hashes",
     "export_bank",
     "get_item",
+    "hash_clip",
     "hash_file",
     "hash_media",
     "history",
@@ -94,4 +104,5 @@ __all__ = [
     "match_files",
     "read_bytes",
     "seen_by",
+    "sniff",
 ]
