@@ -69,3 +69,25 @@ def test_training_needs_labels(tmp_path: Path, folders: tuple[Path, Path]) -> No
         train_on_folder(tmp_path)
     with pytest.raises(InvalidInputError, match="truth.json"):
         train_on_folder(tmp_path / "missing")
+
+
+def test_the_report_lists_the_ranking(tmp_path: Path, folders: tuple[Path, Path], model: RankingModel) -> None:
+    from jointwatch.network.analysis import analyse  # noqa: PLC0415
+    from jointwatch.network.designate import designated_accounts  # noqa: PLC0415
+    from jointwatch.network.report import write_report  # noqa: PLC0415
+
+    held_out = folders[1]
+    engine = DuckDBEngine(EngineSettings(threads=1))
+    try:
+        analysis = analyse(held_out / "transactions.csv", designated_accounts([str(held_out / "designated.txt")]),
+                           engine=engine, typologies=True)
+        analysis.ranking = rank_accounts(engine, model, analysis.typologies, top=5)
+        analysis.ranking_model = model.trained_on
+    finally:
+        engine.close()
+    write_report(analysis, tmp_path / "report.html", tmp_path / "report.json")
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "Accounts ranked by suspicion" in page and f"trained on {model.trained_on}" in page
+    assert f"<td>{analysis.ranking[0].account}</td>" in page
+    data = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert [r["account"] for r in data["ranking"]] == [r.account for r in analysis.ranking]
