@@ -3,6 +3,7 @@
     python benchmarks/bench_network.py                      # 1M transactions, DuckDB and Spark local
     python benchmarks/bench_network.py --sizes 10000000,50000000 --engines duckdb
     python benchmarks/bench_network.py --attribution --sizes 1000000 --baseline 34faea4
+    python benchmarks/bench_network.py --laundering a,b,c,d [--spark]   # benchmarks/bench_laundering.py
 
 ``--attribution`` measures the attribution methods instead (DuckDB): the file is loaded once,
 then traced by each method (first in first out, last in first out, proportional), each scored
@@ -218,7 +219,17 @@ def main() -> None:
     parser.add_argument("--attribution", action="store_true", help="compare the attribution methods (DuckDB)")
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--baseline", metavar="REV", help="with --attribution: also trace by REV's code")
+    parser.add_argument("--laundering", metavar="CONFIGS",
+                        help="typologies, ranking and attribution on these AMLSim-family simulator configurations "
+                             "(a,b,c,d; benchmarks/bench_laundering.py)")
+    parser.add_argument("--spark", action="store_true", help="with --laundering: the rules on Spark too")
     args = parser.parse_args()
+    if args.laundering:
+        from bench_laundering import main as laundering  # noqa: PLC0415 - the benchmarks' own module
+
+        laundering(["--configurations", args.laundering, "--work", args.work, "--threads", str(args.threads),
+                    *(["--spark"] if args.spark else [])])
+        return
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     if args.child == "attribution":
