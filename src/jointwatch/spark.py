@@ -21,9 +21,10 @@ def spark_session(app: str, master: str | None = None, threads: int | None = Non
                   shuffle_partitions: int | None = None, temp_directory: str | None = None,
                   settings: dict[str, str] | None = None) -> Any:
     """A SparkSession named ``app`` on ``master`` (default ``local[threads or 2]``): UTC
-    timestamps, no web UI or console progress bars, adaptive query execution; ``memory`` is the
-    driver's ("4g"), ``temp_directory`` where Spark spills. An existing session is reused
-    (``getOrCreate``): one JVM per process."""
+    timestamps, no web UI or console progress bars, adaptive query execution, 8 shuffle
+    partitions in local mode unless ``shuffle_partitions`` says (on a cluster, its own
+    setting); ``memory`` is the driver's ("4g"), ``temp_directory`` where Spark spills. An
+    existing session is reused (``getOrCreate``): one JVM per process."""
     try:
         from pyspark.sql import SparkSession  # noqa: PLC0415 - pyspark is the optional `spark` extra
     except ImportError as error:
@@ -33,10 +34,12 @@ def spark_session(app: str, master: str | None = None, threads: int | None = Non
     builder = (SparkSession.builder.appName(app).master(master)
                # timestamps are compared as epoch seconds: every engine must read them as UTC
                .config("spark.sql.session.timeZone", "UTC")
-               .config("spark.sql.shuffle.partitions", str(shuffle_partitions or 8))
                .config("spark.ui.enabled", "false")
                .config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.adaptive.enabled", "true"))
+    if shuffle_partitions or master.startswith("local"):
+        # local mode: a few partitions per core; a cluster keeps its own setting (spark-defaults.conf)
+        builder = builder.config("spark.sql.shuffle.partitions", str(shuffle_partitions or 8))
     if memory:
         builder = builder.config("spark.driver.memory", memory)
     if temp_directory:

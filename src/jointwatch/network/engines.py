@@ -161,12 +161,25 @@ class SparkEngine:
         columns = [c.strip().lower() for c in frame.columns]
         frame = frame.select(*[F.col(f"`{c}`").cast("string").alias(n) for c, n in zip(frame.columns, columns,
                                                                                          strict=True)])
-        # monotonically_increasing_id follows the file order; row_number turns it into 1..n
-        frame = frame.withColumn("_mid", F.monotonically_increasing_id())
-        frame.createOrReplaceTempView(f"{table}_unnumbered")
-        self._register(table, self._spark.sql(
-            f"SELECT * EXCEPT (_mid), CAST(row_number() OVER (ORDER BY _mid) AS BIGINT) AS _row "
-            f"FROM {table}_unnumbered"))
+        # the row number in file order, without a window over every row (one partition): the id
+        # Spark gives a row is its partition's index << 33 plus its place in the partition, and the
+        # partitions of a file follow its order, so the row number is the rows of the partitions
+        # before plus the place, plus one. The reading is deterministic, so like DuckDB's the
+        # table is a view: the checks read the file again instead of keeping a text copy of it.
+        mid = F.monotonically_increasing_id()
+        part, place = F.shiftright(mid, 33), F.col("_mid").bitwiseAND((1 << 33) - 1)
+        sizes = sorted((int(r[0]), int(r[1])) for r in frame.groupBy(part.alias("p")).count().collect())
+        before, offsets = 0, []
+        for index, count in sizes:
+            offsets.append((index, before))
+            before += count
+        starts = self._spark.createDataFrame(offsets or [(0, 0)], "_part BIGINT, _before BIGINT")
+        numbered = (frame.withColumn("_mid", mid).withColumn("_part", F.shiftright(F.col("_mid"), 33))
+                    .join(F.broadcast(starts), "_part")
+                    .withColumn("_row", (F.col("_before") + place + 1).cast("bigint"))
+                    .drop("_mid", "_part", "_before"))
+        numbered.createOrReplaceTempView(table)
+        self._frames[table] = numbered
         return columns
 
     def close(self) -> None:
