@@ -142,7 +142,9 @@ def bench_payments(args: argparse.Namespace, tmp: Path) -> None:
               f"| {found / max(1, len(planted)):.3f} ({found}/{len(planted)}) "
               f"| {innocent_held:,} of {innocent:,} ({innocent_held / max(1, innocent):.2%}) "
               f"| {held:,} ({held / args.messages:.2%}) |")
-        print(f"  ({workers} process(es): {ours.totals.names_screened:,} engine calls, {ours_s:.1f} s, "
+        reused = f", {ours.memory.reused:,} answered from this process's name memory" \
+            if getattr(ours, "memory", None) is not None else ""
+        print(f"  ({workers} process(es): {ours.totals.names_screened:,} engine calls{reused}, {ours_s:.1f} s, "
               f"load average after {os.getloadavg()[0]:.1f})")
 
 

@@ -42,6 +42,12 @@ class Subject(NamedTuple):
     words: tuple[Token, ...]
 
 
+def _year(query: Query) -> float:
+    """The subject's birth year, NaN when it has none that can be read as a year."""
+    date = query.birth_date or ""
+    return float(date[:4]) if len(date) >= 4 and date[:4].isdigit() else np.nan
+
+
 class Reach:
     """Which subjects could score the threshold on one of a screener's entities (usually a
     small screener over the changed entities: ``Screener.subset``). ``may_reach`` and
@@ -54,6 +60,7 @@ class Reach:
         self.config = screener.config
         self._reach: dict[Token, tuple[np.ndarray, np.ndarray]] = {}
         self._pairs: dict[tuple[Token, Token], np.ndarray] = {}
+        self._begins: dict[Token, bool] = {}
         self._prefixes = {k[:i] for k in self.index.postings if len(k) >= MIN_JOINED_KEY
                           for i in range(2, len(k) + 1)}
 
@@ -80,9 +87,7 @@ class Reach:
     def _joined(self, a: Token, b: Token) -> np.ndarray:
         """Names the two words read as one reach."""
         found = self._pairs.get((a, b))
-        if found is None and not any(len(k) < 2 or k in self._prefixes for k in a.keys[:3]):
-            # a key of two words read as one begins with the first word's key (it is already
-            # without doubled letters and a final h): no name's key begins so, none is reached
+        if found is None and not self._may_begin_joined(a):
             return _NONE
         if found is None:
             hits = self.index.joined_postings(a, b)
@@ -90,6 +95,17 @@ class Reach:
             if len(self._pairs) < 1_000_000:
                 self._pairs[(a, b)] = found
         return found
+
+    def _may_begin_joined(self, a: Token) -> bool:
+        """Whether some listed name's key may begin with this word's: a key of two words read as
+        one begins with the first word's key (it is already without doubled letters and a final
+        h). Kept per word: most subjects' words begin none."""
+        held = self._begins.get(a)
+        if held is None:
+            held = any(len(k) < 2 or k in self._prefixes for k in a.keys[:3])
+            if len(self._begins) < 1_000_000:
+                self._begins[a] = held
+        return held
 
     def _hits(self, words: Sequence[Token]) -> tuple[list[np.ndarray], list[np.ndarray], list[float]]:
         """Per word and per adjacent pair that reaches names: (names, bounds, weight as written)."""
@@ -138,12 +154,14 @@ class Reach:
             if not words:
                 out[i] = True
                 continue
+            n, b, t = self._hits(words)
+            if not n:
+                continue   # most subjects: no word reaches a changed name, nothing else to work out
             totals[i] = sum(self.index.weight(t) for t in words) or 1.0
             extra[i] = evidence_ceiling(query, self.config)
             one_word[i] = one_word_rule_applies(words)
             person[i] = query.schema == "Person"
             additions[i] = self.index.addition_weight(words)
-            n, b, t = self._hits(words)
             rows += [i] * len(n)
             names += n
             bounds += b
@@ -161,6 +179,12 @@ class Reach:
         cover, weight = retrieval_bounds(bound, hit_text, totals[who], hit_words, person[who], additions[who])
         ceilings = score_ceilings(cover, weight + extra[who], hit_words, one_word[who], person[who], self.config)
         keep = np.flatnonzero(ceilings >= threshold - _MANY_MARGIN)
+        # a birth date years off every listed one scales the score down: that bound in numpy, over
+        # the pairs, before each pair's facts are weighed one by one below
+        years = np.asarray([_year(subjects[k].query) for k in who[keep].tolist()], dtype=np.float64)
+        owners = self.index.name_owner[pairs[keep] % width]
+        keep = keep[ceilings[keep] * self.screener.birth_year_factors(owners, years, self.config)
+                    >= threshold - _MANY_MARGIN]
         evidence = np.zeros(len(keep))
         factor = np.ones(len(keep))
         allowed = np.ones(len(keep), dtype=bool)

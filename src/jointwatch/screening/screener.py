@@ -294,19 +294,25 @@ class Screener:
         (tests/screening/test_screen_each.py)."""
         assert query.birth_date is not None
         entities = found.entities[passing]
-        first, last = self._listed_years()
-        year = int(query.birth_date[:4])
-        # the least gap to a listed year the range allows (-1: no listed year, nothing is scaled)
-        gap = np.where(np.isnan(first[entities]), -1.0,
-                       np.maximum(np.maximum(first[entities] - year, year - last[entities]), 0.0))
-        # the largest factor each gap allows: a listed date or one as far as both go is in the same year
-        factor = np.where(gap < 1, max(1.0, config.birth_date_same_year, config.birth_date_near,
-                                       config.birth_date_mismatch),
-                          np.where(gap < 2, max(config.birth_date_near, config.birth_date_mismatch),
-                                   config.birth_date_mismatch))
+        factor = self.birth_year_factors(entities, np.float64(int(query.birth_date[:4])), config)
         # scores are rounded to four places: a ceiling a hair under the threshold may round up to it
         reaching = np.unique(entities[ceilings[passing] * factor + FACTS_ROUNDING >= threshold])
         return passing[np.isin(entities, reaching)]
+
+    def birth_year_factors(self, entities: np.ndarray, years: np.ndarray | np.float64,
+                           config: ScoringConfig) -> np.ndarray:
+        """Per entity (index positions), the largest factor ``facts_ceiling`` can scale a score by
+        for a subject born in ``years`` (one, or one per entity; NaN: no year, nothing scaled),
+        bounded from the entity's earliest and latest listed year."""
+        first, last = self._listed_years()
+        top = max(1.0, config.birth_date_same_year, config.birth_date_near, config.birth_date_mismatch)
+        # the least gap to a listed year the range allows (-1: no listed year, nothing is scaled)
+        with np.errstate(invalid="ignore"):
+            gap = np.where(np.isnan(first[entities]) | np.isnan(years), -1.0,
+                           np.maximum(np.maximum(first[entities] - years, years - last[entities]), 0.0))
+        # the largest factor each gap allows: a listed date or one as far as both go is in the same year
+        return np.where(gap < 1, top, np.where(gap < 2, max(config.birth_date_near, config.birth_date_mismatch),
+                                               config.birth_date_mismatch))
 
     def _listed_years(self) -> tuple[np.ndarray, np.ndarray]:
         """Per entity of the index, its earliest and latest listed birth year (NaN for none)."""
