@@ -105,6 +105,9 @@ def test_the_kind_comes_from_the_bytes_never_the_name(files: dict[str, bytes], p
                      "soundtrack": "video"}
     assert hash_media(webp, "coffee.wav").hashes.kind == "image"   # the name says nothing
     assert hash_media(b"%PDF-1.7 not media", "a.pdf").hashes.kind == "other"
+    # bytes that say "an image" which cannot be decoded are refused, naming the file, not hashed exactly
+    with pytest.raises(MessageFormatError, match=r"photo\.heic: a HEIF/AVIF image"):
+        hash_media(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic" + b"\0" * 64, "photo.heic")
 
 
 def test_a_damaged_video_or_sound_file_is_refused_naming_it(files: dict[str, bytes]) -> None:

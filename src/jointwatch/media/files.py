@@ -16,7 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from jointwatch.errors import InvalidInputError, JointwatchError, MediaBusyError, NotAnImageError, NotFoundError
+from jointwatch.errors import (
+    InvalidInputError,
+    JointwatchError,
+    MediaBusyError,
+    MessageFormatError,
+    NotAnImageError,
+    NotFoundError,
+)
 from jointwatch.media.bank import BankItem, contribute
 from jointwatch.media.clips import ClipSignature, clip_kind, hash_clip
 from jointwatch.media.hashing import MediaHashes, exact_hashes, hash_image_bytes, read_bytes
@@ -116,6 +123,9 @@ def _hash_media(data: bytes, name: str, for_bank: bool, signatures: bool) -> Has
     try:
         hashes, pixels = hash_image_bytes(data, name)
     except NotAnImageError:
+        if sniffed is not None:
+            # its bytes say it is an image we cannot decode (HEIF without a decoder): say so, never "no match"
+            raise MessageFormatError(name, None, f"a {sniffed.format} image, which cannot be decoded here") from None
         md5, sha256 = exact_hashes(data)
         return HashedMedia(MediaHashes(md5, sha256, None, None, "other"), note=NOT_AN_IMAGE)
     note = None if hashes.pdq_matchable else LOW_QUALITY.format(quality=hashes.pdq_quality)
