@@ -183,7 +183,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engine, 
 
 
 def test_api_banks_a_video_and_matches_its_clip(service: tuple[Engine, TestClient, list[Member]],
-                                                files: dict[str, bytes]) -> None:
+                                                files: dict[str, bytes], tmp_path: Path) -> None:
     _, client, (platform, agency) = service
     made = client.post("/media/items/upload", params={"content_type": "recruitment", "tlp": "green"},
                        content=files["video"], headers={**platform.auth("analyst"), **OCTET})
@@ -193,6 +193,31 @@ def test_api_banks_a_video_and_matches_its_clip(service: tuple[Engine, TestClien
     assert found.status_code == 200, found.text
     [match] = [m for m in found.json()["matches"] if m["item"]["id"] == made.json()["item"]["id"]]
     assert match["method"] == "vpdq" and match["share"] >= 0.9 and found.json()["hashes"]["kind"] == "video"
+
+    # a partner that hashed the clip itself sends its vPDQ as ThreatExchange writes it; the file never leaves
+    features = _vpdq_strings(files["clip"], tmp_path)
+    by_hash = client.post("/media/match", json={"vpdq": features}, headers=agency.auth("screener"))
+    assert by_hash.status_code == 200, by_hash.text
+    assert made.json()["item"]["id"] in {m["item"]["id"] for m in by_hash.json()["matches"]}
+    bad = client.post("/media/match", json={"vpdq": ["00ff,100,0"]}, headers=agency.auth("screener"))
+    assert bad.status_code == 422
+    # and banks a video by its bare vPDQ (with its MD5): an upload of the cut clip finds it
+    banked = client.post("/media/items", json={"md5": uuid.uuid4().hex, "content_type": "propaganda",
+                                               "vpdq": _vpdq_strings(files["video"], tmp_path)},
+                         headers=agency.auth("analyst"))
+    assert banked.status_code == 201, banked.text
+    assert banked.json()["item"]["kind"] == "video"
+    again = client.post("/media/match/upload", content=files["clip"], headers={**platform.auth("screener"), **OCTET})
+    assert banked.json()["item"]["id"] in {m["item"]["id"] for m in again.json()["matches"]}
+
+
+def _vpdq_strings(data: bytes, folder: Path) -> list[str]:
+    """The vPDQ of a video by the vpdq package itself, as '<hex>,<quality>,<seconds>' (ThreatExchange's form)."""
+    import vpdq
+
+    path = folder / f"{uuid.uuid4().hex}.video"
+    path.write_bytes(data)
+    return [f"{f.hex},{f.quality},{f.timestamp:.3f}" for f in vpdq.computeHash(str(path))]
 
 
 # (contributing member, TLP) of each banked copy of the same sound

@@ -23,6 +23,10 @@ ContentType = Literal["logo", "execution", "attack", "recruitment", "instruction
 Tlp = Literal["clear", "green", "amber", "amber+strict", "red"]
 Reason = Annotated[Text, Field(min_length=1, max_length=2000)]
 MAX_PDQ_PER_QUERY = 64
+# vPDQ as ThreatExchange and HMA write it: one feature a sampled frame; a 3-hour video at one a second
+Vpdq = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{64},\d{1,3},\d+(\.\d+)?$",
+                            description="One vPDQ feature: '<PDQ, 64 hex digits>,<quality>,<seconds>'")]
+MAX_VPDQ_FEATURES = 3 * 3600
 
 
 class MediaMatchRequest(BaseModel):
@@ -34,6 +38,8 @@ class MediaMatchRequest(BaseModel):
     pdq: Annotated[list[Pdq], Field(max_length=MAX_PDQ_PER_QUERY,
                                     description="PDQ hashes of the file (e.g. of several video frames)")] = []
     threshold: Annotated[int, Field(ge=0, le=128, description="PDQ: the largest Hamming distance that matches")] = 31
+    vpdq: Annotated[list[Vpdq], Field(max_length=MAX_VPDQ_FEATURES,
+                                      description="The video's vPDQ hash, as ThreatExchange and HMA write it")] = []
 
 
 class LabelsIn(BaseModel):
@@ -50,6 +56,8 @@ class MediaItemRequest(LabelsIn):
     sha256: Sha256 | None = None
     pdq: Pdq | None = None
     pdq_quality: Annotated[int, Field(ge=0, le=100)] | None = None
+    vpdq: Annotated[list[Vpdq], Field(max_length=MAX_VPDQ_FEATURES,
+                                      description="A video's vPDQ hash (give its md5 or sha256 too)")] = []
 
 
 class StatusRequest(BaseModel):

@@ -21,13 +21,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from jointwatch.errors import MessageFormatError
+from jointwatch.errors import InvalidInputError, MessageFormatError
 from jointwatch.media.audio import MAX_BIT_ERROR_RATE, align, decode_audio, fingerprint, fingerprint_bytes
 from jointwatch.media.hashing import PDQ_MIN_QUALITY
 from jointwatch.media.index import HammingIndex
 from jointwatch.media.sniff import MediaKind
 from jointwatch.media.video import (
     BANK_SECONDS_PER_HASH,
+    MAX_VIDEO_SECONDS,
     QUERY_SECONDS_PER_HASH,
     Frames,
     check_video,
@@ -98,6 +99,28 @@ class ClipSignature:
         if at != len(data):
             raise ValueError(f"not a valid clip signature: {len(data) - at} bytes left over")
         return cls(kind, float(seconds), parts[0], parts[1], values)
+
+
+def vpdq_signature(features: list[str]) -> ClipSignature:
+    """A video's signature from bare vPDQ features as ThreatExchange and HMA write them (``<PDQ hex>,<quality>,
+    <timestamp>``): what a partner sends who hashed the video itself. InvalidInputError naming a bad feature."""
+    rows = []
+    for number, feature in enumerate(features, start=1):
+        try:
+            value, quality, timestamp = feature.strip().split(",")
+            row = (float(timestamp), value.lower(), int(quality))
+            if len(row[1]) != 64 or not 0 <= row[2] <= 100 or not 0 <= row[0] <= MAX_VIDEO_SECONDS:
+                raise ValueError
+            bytes.fromhex(row[1])
+        except ValueError:
+            raise InvalidInputError(f"vpdq feature {number} ({feature[:80]!r}) is not '<64 hex digits>,<quality "
+                                    "0-100>,<seconds>'") from None
+        rows.append(row)
+    if not rows:
+        raise InvalidInputError("vpdq: no feature given")
+    rows.sort()
+    return ClipSignature("video", rows[-1][0] + QUERY_SECONDS_PER_HASH, Frames.of(rows), Frames.empty(),
+                         np.zeros(0, np.uint32))
 
 
 def clip_kind(data: bytes, name: str) -> MediaKind:

@@ -207,6 +207,13 @@ class Matcher:
                     found[position] = MediaMatch(self.items[position], method, distance=distance)
         return _ordered(found)
 
+    def match_clip(self, query: ClipSignature) -> list[MediaMatch]:
+        """Matches of a video's or sound's signature (of a file, or a partner's bare vPDQ): by frames, by sound."""
+        return _ordered({hit.position: MediaMatch(self.items[hit.position], hit.method,  # type: ignore[arg-type]
+                                                  distance=hit.distance, share=hit.share, bank_share=hit.bank_share,
+                                                  offset=hit.offset, bit_error_rate=hit.bit_error_rate)
+                         for hit in self.clips.match(query)})
+
     def match(self, hashes: MediaHashes, query: QuerySignature | ClipSignature | None = None,
               options: MatchOptions | None = None) -> list[MediaMatch]:
         """Matches of a hashed file: exact, PDQ (if its quality allows), canonical PDQ, then local features;
@@ -217,11 +224,8 @@ class Matcher:
         if not options.use_signatures or query is None:
             return _ordered({i: m for i, m in enumerate(found.values())})
         if isinstance(query, ClipSignature):
-            for hit in self.clips.match(query):
-                item = self.items[hit.position]
-                found.setdefault(item.id, MediaMatch(item, hit.method, distance=hit.distance,  # type: ignore[arg-type]
-                                                     share=hit.share, bank_share=hit.bank_share, offset=hit.offset,
-                                                     bit_error_rate=hit.bit_error_rate))
+            for match in self.match_clip(query):
+                found.setdefault(match.item.id, match)
             return _ordered({i: m for i, m in enumerate(found.values())})
         if query.pdq_canonical:
             hits = self.canonical_index.search(np.frombuffer(hex_to_bytes(query.pdq_canonical), np.uint8),

@@ -52,11 +52,16 @@ def service_media_gate(request: Request) -> media.DecodeGate:
 @router.post("/media/match", response_model=MediaMatchResponse, responses=PROBLEM_RESPONSES)
 def match_hashes(body: MediaMatchRequest, request: Request,
                  caller: Annotated[Caller, Depends(authorize("media.match", Right.SCREEN))]) -> MediaMatchResponse:
-    """Match a file's hashes (MD5, SHA-256, PDQ) against the bank's active items, as your member may see them."""
+    """Match a file's hashes (MD5, SHA-256, PDQ, a video's vPDQ) against the bank's active items, as your member may
+    see them."""
     caller.note.subject = body.model_dump()
-    matches = service_matcher(request).match_hashes(body.md5.lower() if body.md5 else None,
-                                             body.sha256.lower() if body.sha256 else None,
-                                             [p.lower() for p in body.pdq], MatchOptions(pdq_threshold=body.threshold))
+    matcher = service_matcher(request)
+    matches = matcher.match_hashes(body.md5.lower() if body.md5 else None,
+                                   body.sha256.lower() if body.sha256 else None,
+                                   [p.lower() for p in body.pdq], MatchOptions(pdq_threshold=body.threshold))
+    if body.vpdq:
+        found = {m.item.id for m in matches}
+        matches += [m for m in matcher.match_clip(media.vpdq_signature(body.vpdq)) if m.item.id not in found]
     seen = media.seen_by(request.app.state.engine, caller.member_id, matches)
     caller.note.summary = f"{len(seen.matches)} media matches, {len(seen.hidden)} hidden"
     return MediaMatchResponse(matches=seen.matches, hidden=seen.hidden)
@@ -100,6 +105,7 @@ def contribute_hashes(body: MediaItemRequest, request: Request,
                                    md5=body.md5.lower() if body.md5 else None,
                                    sha256=body.sha256.lower() if body.sha256 else None,
                                    pdq=body.pdq.lower() if body.pdq else None, pdq_quality=body.pdq_quality,
+                                   signature=media.vpdq_signature(body.vpdq).to_bytes() if body.vpdq else None,
                                    origin="api")
     caller.note.summary = f"media item {done.item.id} {'created' if done.created else 'relabelled'}"
     return done
