@@ -5,8 +5,8 @@
 
 For each configuration (network/laundering.py: salaried people with bills, shops and friends,
 intermediaries who launder on the side, every AMLSim-family typology planted; a-c differ in
-seed, country mix, forwarding share and broker netting; d is held out, first run after the
-rules' thresholds were fixed) the script writes the set once, then on DuckDB:
+seed, country mix, forwarding share and broker netting; d was added after the rules' first
+thresholds were set) the script writes the set once, then on DuckDB:
 
 * runs the typology rules and prints each planted typology's precision and recall (a finding is
   right when it names a key account of a planted instance of its typology);
