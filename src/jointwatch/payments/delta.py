@@ -49,6 +49,7 @@ class ChangedBound:
     def __init__(self, sub: Screener) -> None:
         self.reach = Reach(sub)
         self._tokens: dict[str, Token] = {}
+        self._live: dict[str, bool] = {}   # stored word -> whether it reaches any changed name
 
     def tokens(self, stored: tuple[str, ...]) -> tuple[Token, ...]:
         out = []
@@ -64,8 +65,20 @@ class ChangedBound:
 
     def may_reach(self, customers: list[StoredCustomer], floor: float) -> np.ndarray:
         """For many customers at once: False where no changed entity can reach ``floor``
-        (``could_reach`` would say False too); customers without stored words are True."""
-        return self.reach.may_reach([self.subject(c) for c in customers], floor)
+        (``could_reach`` would say False too); customers without stored words are True.
+        Most customers have no word that reaches a changed name at all: they are told apart by
+        their stored words alone (each distinct one looked up once), before any is made a query."""
+        out = np.zeros(len(customers), dtype=bool)
+        live = [i for i, c in enumerate(customers) if not c.name_keys or any(self._reaches(s) for s in c.name_keys)]
+        if live:
+            out[live] = self.reach.may_reach([self.subject(customers[i]) for i in live], floor)
+        return out
+
+    def _reaches(self, stored: str) -> bool:
+        held = self._live.get(stored)
+        if held is None:
+            held = self._live[stored] = self.reach.reaches(self.tokens((stored,))[0])
+        return held
 
     def could_reach(self, c: StoredCustomer, floor: float) -> bool:
         """False when no changed entity's name can have a ceiling of ``floor`` for this customer."""

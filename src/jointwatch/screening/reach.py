@@ -107,6 +107,11 @@ class Reach:
                 self._begins[a] = held
         return held
 
+    def reaches(self, token: Token) -> bool:
+        """Whether this word can bring any name within reach, alone or as the first of two
+        words read as one: a subject none of whose words does is reached by nothing."""
+        return bool(len(self._names_of(token)[0])) or self._may_begin_joined(token)
+
     def _hits(self, words: Sequence[Token]) -> tuple[list[np.ndarray], list[np.ndarray], list[float]]:
         """Per word and per adjacent pair that reaches names: (names, bounds, weight as written)."""
         names: list[np.ndarray] = []
@@ -146,6 +151,7 @@ class Reach:
         extra = np.zeros(count)
         one_word = np.zeros(count, dtype=bool)
         person = np.zeros(count, dtype=bool)
+        years = np.full(count, np.nan)
         rows: list[int] = []
         names: list[np.ndarray] = []
         bounds: list[np.ndarray] = []
@@ -162,6 +168,7 @@ class Reach:
             one_word[i] = one_word_rule_applies(words)
             person[i] = query.schema == "Person"
             additions[i] = self.index.addition_weight(words)
+            years[i] = _year(query)
             rows += [i] * len(n)
             names += n
             bounds += b
@@ -181,9 +188,8 @@ class Reach:
         keep = np.flatnonzero(ceilings >= threshold - _MANY_MARGIN)
         # a birth date years off every listed one scales the score down: that bound in numpy, over
         # the pairs, before each pair's facts are weighed one by one below
-        years = np.asarray([_year(subjects[k].query) for k in who[keep].tolist()], dtype=np.float64)
         owners = self.index.name_owner[pairs[keep] % width]
-        keep = keep[ceilings[keep] * self.screener.birth_year_factors(owners, years, self.config)
+        keep = keep[ceilings[keep] * self.screener.birth_year_factors(owners, years[who[keep]], self.config)
                     >= threshold - _MANY_MARGIN]
         evidence = np.zeros(len(keep))
         factor = np.ones(len(keep))
