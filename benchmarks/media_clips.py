@@ -441,6 +441,10 @@ def audio_table(nasheeds: int = 6, unrelated: int = 9) -> None:
         "speech over it, 6 dB under the item (MP3)": lambda s, i: encode_sound(
             mix(voice if voice is not None else bed, s, 6), "libmp3lame", "mp3"),
         "music bed under it, 10 dB below (MP3)": lambda s, i: encode_sound(mix(bed, s, 10), "libmp3lame", "mp3"),
+        "a voice over it at the same loudness (MP3)": lambda s, i: encode_sound(
+            mix(voice if voice is not None else bed, s, 0), "libmp3lame", "mp3"),
+        "it as a bed 10 dB under a new voice (MP3)": lambda s, i: encode_sound(
+            mix(s, voice if voice is not None else bed, 10), "libmp3lame", "mp3"),
         "soundtrack of an unrelated video": lambda s, i: encode_video(noise_scene(len(s) / RATE, 300 + i), s),
     }
     tallies: dict[str, Tally] = {}

@@ -35,6 +35,19 @@ def pan(image: np.ndarray, seconds: float, seed: int) -> list[np.ndarray]:
     return frames
 
 
+def watermark(frame: np.ndarray) -> np.ndarray:
+    """A half-transparent white box with a channel's name in the top-right corner, and a line of text at the bottom."""
+    import cv2
+
+    marked = frame.copy()
+    overlay = marked.copy()
+    cv2.rectangle(overlay, (SIZE[0] - 60, 18), (SIZE[0] - 4, 36), (255, 255, 255), -1)
+    marked = cv2.addWeighted(overlay, 0.5, marked, 0.5, 0)
+    cv2.putText(marked, "@news", (SIZE[0] - 56, 32), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (20, 20, 200), 1)
+    cv2.putText(marked, "t.me/mirror", (4, SIZE[1] - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 0), 1)
+    return marked
+
+
 def melody(seed: int, seconds: float) -> np.ndarray:
     """Plucked notes with harmonics over a noise beat, mono float at RATE: a stand-in for a nasheed."""
     rng = np.random.default_rng(seed)

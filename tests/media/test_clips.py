@@ -58,6 +58,7 @@ def files(footage: dict[str, list[np.ndarray]]) -> dict[str, bytes]:
         # 7 seconds cut out from 3.3 s, re-encoded as MPEG-4 Part 2 in Matroska
         "clip": clips.video(known[33:103], codec="mpeg4", container="matroska"),
         "flipped": clips.video([np.ascontiguousarray(f[:, ::-1]) for f in known]),
+        "watermarked": clips.video([clips.watermark(f) for f in known]),
         "unrelated": clips.video(footage["other"]),
         "nasheed.wav": clips.sound(nasheed, "pcm_s16le", "wav"),
         "quieter.mp3": clips.sound(nasheed * 0.5, "libmp3lame", "mp3", 22_050),
@@ -100,9 +101,9 @@ def test_the_kind_comes_from_the_bytes_never_the_name(files: dict[str, bytes], p
     assert sniff(files["video"]).format == "MP4/QuickTime"  # type: ignore[union-attr]
     assert sniff(b"%PDF-1.7 not media") is None
     kinds = {name: hash_media(data, name, signatures=False).hashes.kind for name, data in files.items()}
-    assert kinds == {"video": "video", "clip": "video", "flipped": "video", "unrelated": "video",
-                     "nasheed.wav": "audio", "quieter.mp3": "audio", "tune.m4a": "audio", "tune.ogg": "audio",
-                     "soundtrack": "video"}
+    assert kinds == {"video": "video", "clip": "video", "flipped": "video", "watermarked": "video",
+                     "unrelated": "video", "nasheed.wav": "audio", "quieter.mp3": "audio", "tune.m4a": "audio",
+                     "tune.ogg": "audio", "soundtrack": "video"}
     assert hash_media(webp, "coffee.wav").hashes.kind == "image"   # the name says nothing
     assert hash_media(b"%PDF-1.7 not media", "a.pdf").hashes.kind == "other"
     # bytes that say "an image" which cannot be decoded are refused, naming the file, not hashed exactly
@@ -124,6 +125,7 @@ def test_a_banked_video_is_found_from_a_cut_reencoded_clip_and_a_flipped_copy(fi
     assert found.bank_share is not None and found.bank_share < 0.7          # 7 s of 12
     assert found.offset is not None and abs(found.offset - 3.3) <= 1.0       # where the clip was cut
     assert _match(matcher, files["flipped"]) == [(1, "vpdq-mirror")]
+    assert _match(matcher, files["watermarked"]) == [(1, "vpdq")]
     assert _match(matcher, files["unrelated"]) == []
 
 
