@@ -48,6 +48,11 @@ class HashedMedia:
     note: str | None = None
     clip: ClipSignature | None = None
 
+    @property
+    def match_query(self) -> QuerySignature | ClipSignature | None:
+        """What ``Matcher.match`` takes beyond the hashes: the clip's signature, or the image's query signature."""
+        return self.clip or self.query
+
     def signature_bytes(self) -> bytes | None:
         """What the bank keeps beyond the hashes: the image's signature or the clip's."""
         if self.clip is not None:
@@ -166,7 +171,7 @@ def match_files(engine: Engine, matcher: Matcher, viewer: Viewer, paths: list[Pa
 
     def step(path: Path) -> FileOutcome:
         hashed = hash_media(read_bytes(path), str(path), signatures=options.use_signatures)
-        seen = seen_by(engine, viewer, matcher.match(hashed.hashes, hashed.clip or hashed.query, options))
+        seen = seen_by(engine, viewer, matcher.match(hashed.hashes, hashed.match_query, options))
         return FileOutcome(str(path), hashed.hashes, seen.matches, seen.hidden, note=hashed.note)
 
     return _each(paths, step, progress)

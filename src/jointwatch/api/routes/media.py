@@ -84,7 +84,7 @@ async def match_upload(request: Request,
     """Hash an uploaded file and match it: exact, PDQ, and local features (crops, rotations, captions)."""
     def work():  # type: ignore[no-untyped-def]
         hashed = media.hash_media(data, "upload", signatures=signatures)
-        matches = service_matcher(request).match(hashed.hashes, hashed.clip or hashed.query,
+        matches = service_matcher(request).match(hashed.hashes, hashed.match_query,
                                           MatchOptions(pdq_threshold=threshold, use_signatures=signatures))
         return hashed, media.seen_by(request.app.state.engine, caller.member_id, matches)
 
