@@ -15,6 +15,14 @@ def test_migrated_schema_matches_the_code(store: Engine) -> None:
         assert compare_metadata(context, metadata) == []
 
 
+def test_the_head_read_from_file_names_is_alembics() -> None:
+    from alembic.script import ScriptDirectory
+
+    from jointwatch.store.engine import alembic_config, schema_head
+
+    assert schema_head() == ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
 def test_opening_twice_is_harmless(store: Engine) -> None:
     from jointwatch.store.engine import upgrade
 

@@ -6,18 +6,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, CursorResult, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from jointwatch import settings
 from jointwatch.errors import StoreBusyError, StoreError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 DEFAULT_DB = settings.DB.default
 ENV_VAR = settings.DB.env
@@ -139,21 +138,42 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
 WRITE_LOCK_KEY = 0x6A77_0001  # "jw" and 1: the advisory lock of write_transaction on PostgreSQL
 
 
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
 def alembic_config() -> Config:
     """Alembic configuration pointing at the migrations shipped inside the package."""
+    from alembic.config import Config  # noqa: PLC0415 - Alembic only when a store is migrated
+
     config = Config()
-    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    config.set_main_option("script_location", str(MIGRATIONS))
     return config
+
+
+def schema_head() -> str:
+    """The newest migration's revision, read from the file names (each migration's revision is
+    the number its file name begins with: tests/store/test_migrations.py checks that Alembic
+    agrees), so that opening a store that is up to date imports no Alembic: 0.15 s off every
+    command's start."""
+    return max(path.name.split("_", 1)[0] for path in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
+
+
+def _current_revision(engine: Engine) -> str | None:
+    """The store's schema revision as Alembic recorded it; None for a store not made yet."""
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def upgrade(engine: Engine) -> None:
     """Apply every pending migration."""
-    config = alembic_config()
     try:
-        with engine.connect() as connection:
-            current = MigrationContext.configure(connection).get_current_revision()
-        if current == ScriptDirectory.from_config(config).get_current_head():
+        if _current_revision(engine) == schema_head():
             return  # nothing to do: no write lock taken, so opening never waits for a running load
+        from alembic import command  # noqa: PLC0415 - see alembic_config
+
+        config = alembic_config()
         # one transaction with the write lock from its first statement: on SQLite, DDL outside an
         # explicit BEGIN commits at once, so a migration stopped half way would leave half a schema
         with write_transaction(engine) as connection:
