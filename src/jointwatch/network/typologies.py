@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from jointwatch.network.engines import AnalysisEngine
@@ -391,6 +392,21 @@ def detect_all(engine: AnalysisEngine, names: tuple[str, ...] | None = None,
     return findings
 
 
+def _dates(figures: dict[str, Any]) -> dict[str, str]:
+    """The span and the first and last payment as dates an analyst reads (UTC)."""
+    def day(t: int) -> str:
+        return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d")
+
+    out = {}
+    if isinstance(figures.get("span"), int):
+        out["span_from"] = day(figures["span"] * BUCKET)
+        out["span_until"] = day((figures["span"] + 2) * BUCKET - 1)
+    for key in ("first_t", "last_t"):
+        if isinstance(figures.get(key), int):
+            out[key[:-2]] = datetime.fromtimestamp(figures[key], UTC).strftime("%Y-%m-%d %H:%M")
+    return out
+
+
 def _read(engine: AnalysisEngine, detector: Detector, table: str) -> list[Finding]:
     keys = detector.keys
     rows = engine.rows(f"SELECT * FROM {table} ORDER BY {', '.join(keys)}")
@@ -410,6 +426,7 @@ SELECT {', '.join(keys)}, id, n FROM (
     out = []
     for r in rows:
         figures = {k: (float(v) if isinstance(v, float) else v) for k, v in r.items() if k != "accounts"}
+        figures.update(_dates(figures))
         accounts = [] if detector.name == "new_corridor" else r["accounts"].split(",")
         if detector.name == "new_corridor":
             figures["corridor"] = r["accounts"]
