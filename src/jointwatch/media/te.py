@@ -1,0 +1,274 @@
+"""The bank through python-threatexchange: its signal types, its signal file and its fetch shape (HMA's).
+
+Meta's ``threatexchange`` package is what HMA (Hasher-Matcher-Actioner) and the ThreatExchange
+CLI are built on; speaking through it, not beside it, keeps us in step when it changes:
+
+* **signal types**: our hashes leave as its ``PdqSignal`` (``pdq``), ``VideoMD5Signal``
+  (``video_md5``: the package's only MD5 type) and ``VideoSHA256Signal`` (``video_sha256``), each
+  value checked by the type's own ``validate_signal_str`` both ways; vPDQ when the package's vpdq
+  extension is importable and the bank holds vPDQ hashes (images have none);
+* **signal file** (``te-file``): one ``<signal type> <value>`` a line and nothing else, the file
+  its ``LocalFileSignalExchangeAPI`` reads (a tag after the value would be read as part of it);
+  labels cannot ride in it;
+* **fetch deltas**: what an HMA fetcher takes from any exchange: a ``FetchDelta`` whose updates map
+  ``(signal type, value)`` to the signal's metadata, or to ``None`` when it was removed, and a
+  checkpoint; the next fetch from that checkpoint moves only what changed since. Our metadata
+  (``BankSignalMetadata``) carries the item's ref and labels as the package's opinion tags
+  (``content_type``, ``group:…``, ``tlp:…``) and a dispute as its ``NEGATIVE_CLASS``; deltas travel as
+  JSON through the package's own ``dataclass_json``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from jointwatch.errors import JointwatchError, ListFormatError
+from jointwatch.media.bank import change_status, get_item, new_item
+from jointwatch.media.deps import require
+from jointwatch.media.exchange import ImportResult
+from jointwatch.media.labels import DEFAULT_EXPORT_TLP, Labels, make_labels
+from jointwatch.releasability import tlp_allows
+from jointwatch.store import BankItem, Engine, Viewer, add_bank_items, exportable_bank_rows, get_member
+
+HASH_KINDS = ("pdq", "md5", "sha256")
+# deltas of at most this many items: a fetcher applies and checkpoints each before the next
+DELTA_ITEMS = 5_000
+
+
+def signal_types() -> dict[str, Any]:
+    """Our hash kind -> the threatexchange SignalType class it travels as."""
+    require("threatexchange", "threatexchange")
+    from threatexchange.signal_type.md5 import VideoMD5Signal
+    from threatexchange.signal_type.pdq.signal import PdqSignal
+    from threatexchange.signal_type.sha256 import VideoSHA256Signal
+
+    return {"pdq": PdqSignal, "md5": VideoMD5Signal, "sha256": VideoSHA256Signal}
+
+
+def _kind_of(type_name: str) -> str | None:
+    return next((kind for kind, cls in signal_types().items() if cls.get_name() == type_name), None)
+
+
+def _classes() -> tuple[Any, Any]:
+    """Our checkpoint and metadata as subclasses of the package's (made once, when first asked)."""
+    global _CLASSES
+    if _CLASSES is None:
+        from threatexchange.exchanges import fetch_state as state
+
+        @dataclass
+        class BankCheckpoint(state.FetchCheckpointBase):  # type: ignore[misc]
+            """Where a fetch got to: the newest change it saw (time, then item id)."""
+
+            updated_at: float = 0.0
+            item_id: int = 0
+
+            def get_progress_timestamp(self) -> int | None:
+                return int(self.updated_at)
+
+        @dataclass
+        class BankSignalMetadata(state.FetchedSignalMetadata):  # type: ignore[misc]
+            """One banked item's signal: its ref, its labels as tags, and whether it is disputed."""
+
+            item: str = ""
+            tags: list[str] = field(default_factory=list)
+            disputed: bool = False
+
+            def get_as_opinions(self) -> list[Any]:
+                category = (state.SignalOpinionCategory.NEGATIVE_CLASS if self.disputed
+                            else state.SignalOpinionCategory.POSITIVE_CLASS)
+                return [state.SignalOpinion(False, category, set(self.tags))]
+
+        _CLASSES = (BankCheckpoint, BankSignalMetadata)
+    return _CLASSES
+
+
+_CLASSES: tuple[Any, Any] | None = None
+
+
+def _tags(item: BankItem) -> list[str]:
+    return [item.content_type, f"tlp:{item.tlp}"] + ([f"group:{item.group}"] if item.group else [])
+
+
+def _labels_of(tags: list[str] | set[str], default: Labels, where: str, path: Path) -> Labels:
+    by = {t.split(":", 1)[0]: t.split(":", 1)[1] for t in tags if ":" in t}
+    content = next((t for t in tags if ":" not in t), None)
+    try:
+        return make_labels(content or default.content_type, by.get("group", default.group), by.get("tlp", default.tlp))
+    except JointwatchError as exc:  # make_labels refused: named with its place
+        raise ListFormatError(path, where, str(exc)) from None
+
+
+def bank_deltas(engine: Engine, viewer: Viewer, checkpoint: Any = None, max_tlp: str = DEFAULT_EXPORT_TLP,
+                member: str | int | None = None, items: int = DELTA_ITEMS) -> Iterator[Any]:
+    """threatexchange ``FetchDelta``s of what changed in the bank since ``checkpoint`` (None: everything), as
+    ``viewer`` may see it up to ``max_tlp`` (of one contributor or all); each at most ``items`` items, in order of
+    change."""
+    from threatexchange.exchanges.fetch_state import FetchDelta
+
+    checkpoint_cls, metadata_cls = _classes()
+    since = (checkpoint.updated_at, checkpoint.item_id) if checkpoint is not None else (float("-inf"), 0)
+    rows = sorted(((r.item.updated_at.timestamp(), r.item.id), r.item)
+                  for r in exportable_bank_rows(engine, viewer, ("active", "disputed", "withdrawn"), member))
+    changed = [(key, item) for key, item in rows if key > since and tlp_allows(item.tlp, max_tlp)]
+    types = signal_types()
+    for start in range(0, len(changed), items):
+        updates: dict[tuple[str, str], Any] = {}
+        for _, item in changed[start:start + items]:
+            for kind in HASH_KINDS:
+                value = getattr(item, kind)
+                if not value:
+                    continue
+                key = (types[kind].get_name(), types[kind].validate_signal_str(value))
+                # withdrawn: gone from the bank, so gone from the fetcher's copy (HMA's None)
+                updates[key] = None if item.status == "withdrawn" else metadata_cls(
+                    item=item.ref, tags=_tags(item), disputed=item.status == "disputed")
+        last = changed[min(len(changed), start + items) - 1][0]
+        yield FetchDelta(updates, checkpoint_cls(updated_at=last[0], item_id=last[1]))
+
+
+def delta_to_json(delta: Any) -> dict[str, Any]:
+    """A delta as JSON (the package's ``dataclass_json`` for the checkpoint and each signal's metadata)."""
+    from threatexchange.utils.dataclass_json import dataclass_dump_dict
+
+    return {"checkpoint": dataclass_dump_dict(delta.checkpoint),
+            "updates": [{"signal_type": t, "signal": s, "metadata": None if m is None else dataclass_dump_dict(m)}
+                        for (t, s), m in delta.updates.items()]}
+
+
+def delta_from_json(data: object, path: Path) -> Any:
+    """The ``FetchDelta`` in ``data``, every signal checked by its type's ``validate_signal_str``;
+    ListFormatError naming the update at the first bad one."""
+    from threatexchange.exchanges.fetch_state import FetchDelta
+    from threatexchange.utils.dataclass_json import dataclass_load_dict
+
+    checkpoint_cls, metadata_cls = _classes()
+    if not isinstance(data, dict) or not isinstance(data.get("updates"), list) or not isinstance(
+            data.get("checkpoint"), dict):
+        raise ListFormatError(path, None, 'expected {"checkpoint": {...}, "updates": [...]}')
+    updates: dict[tuple[str, str], Any] = {}
+    for number, update in enumerate(data["updates"]):
+        where = f"updates[{number}]"
+        if not isinstance(update, dict):
+            raise ListFormatError(path, where, "not an object")
+        kind = _kind_of(str(update.get("signal_type")))
+        if kind is None:
+            raise ListFormatError(path, where, f"signal type {update.get('signal_type')!r} is not one of "
+                                               f"{', '.join(c.get_name() for c in signal_types().values())}")
+        try:
+            signal = signal_types()[kind].validate_signal_str(str(update.get("signal", "")))
+            metadata = update.get("metadata")
+            updates[(signal_types()[kind].get_name(), signal)] = (
+                None if metadata is None else dataclass_load_dict(metadata, metadata_cls))
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ListFormatError(path, where, str(exc)) from None
+    try:
+        checkpoint = dataclass_load_dict(data["checkpoint"], checkpoint_cls)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ListFormatError(path, "checkpoint", str(exc)) from None
+    return FetchDelta(updates, checkpoint)
+
+
+def apply_delta(engine: Engine, delta: Any, member: str | int, user: str, default: Labels,
+                source: Path = Path("fetch")) -> ImportResult:
+    """Bank a delta's signals under ``member``, one item per ref (all or nothing): new and changed signals are
+    banked or relabelled, disputed ones banked disputed, removed ones (None) withdrawn from ``member``'s copy."""
+    owner = get_member(engine, member)
+    joined: dict[str, dict[str, Any]] = {}
+    for number, ((type_name, signal), metadata) in enumerate(delta.updates.items()):
+        kind = _kind_of(type_name)
+        if kind is None:
+            continue  # a signal type we do not match (e.g. url): not ours to bank
+        # any exchange's metadata: ours names the item; the rest are one signal an item
+        ref = getattr(metadata, "item", "") or f"{type_name}:{signal}"
+        entry = joined.setdefault(ref, {"metadata": metadata, "where": f"update {number}"})
+        if entry.get(kind) not in (None, signal):
+            raise ListFormatError(source, f"update {number}", f"a second {kind} for item {ref}")
+        entry[kind] = signal
+        entry["metadata"] = entry["metadata"] or metadata
+    from threatexchange.exchanges.fetch_state import AggregateSignalOpinionCategory
+
+    records = []
+    for entry in joined.values():
+        metadata = entry["metadata"]
+        opinion = metadata.get_as_aggregate_opinion() if metadata is not None else None
+        labels = _labels_of(sorted(opinion.tags) if opinion else [], default, entry["where"], source)
+        # the package's opinion: negative (a known false positive) or disputed among its owners banks it disputed
+        negative = opinion is not None and opinion.category in (AggregateSignalOpinionCategory.NEGATIVE_CLASS,
+                                                                  AggregateSignalOpinionCategory.DISPUTED)
+        status = "withdrawn" if metadata is None else "disputed" if negative else "active"
+        records.append(new_item(labels, md5=entry.get("md5"), sha256=entry.get("sha256"), pdq=entry.get("pdq"),
+                                pdq_quality=None, signature=None, origin="fetch:threatexchange", status=status,
+                                reason=f"fetched from {source.name}, {entry['where']}"))
+    banked = add_bank_items(engine, owner.id, user, records)
+    # a signal already banked keeps its status through a relabel: the delta's status is a change of status
+    actions = {("active", "disputed"): "dispute", ("active", "withdrawn"): "withdraw",
+               ("disputed", "withdrawn"): "withdraw", ("disputed", "active"): "reinstate"}
+    for record, (item_id, new) in zip(records, banked, strict=True):
+        action = actions.get((get_item(engine, item_id, owner.id).status, record.status))
+        if not new and action:
+            change_status(engine, item_id, owner.id, user, action, record.reason)
+    created = sum(new for _, new in banked)
+    return ImportResult(created, len(banked) - created, sum(r.status == "disputed" for r in records))
+
+
+def write_signal_file(engine: Engine, path: Path, viewer: Viewer = None, max_tlp: str = DEFAULT_EXPORT_TLP) -> int:
+    """The active items ``viewer`` may see as threatexchange's signal file (``te-file``); the lines written."""
+    types = signal_types()
+    lines = []
+    for row in exportable_bank_rows(engine, viewer, ("active",)):
+        if tlp_allows(row.item.tlp, max_tlp):
+            lines += [f"{types[k].get_name()} {types[k].validate_signal_str(getattr(row.item, k))}"
+                      for k in HASH_KINDS if getattr(row.item, k)]
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return len(lines)
+
+
+def read_signal_file(path: Path) -> Any:
+    """threatexchange's own reading of a signal file (``LocalFileSignalExchangeAPI``) as one FetchDelta."""
+    from threatexchange.exchanges.impl.file_api import FileCollaborationConfig, LocalFileSignalExchangeAPI
+
+    if not path.is_file():
+        raise ListFormatError(path, None, "no such file")
+    api = LocalFileSignalExchangeAPI(FileCollaborationConfig(name="jointwatch", api="local_file", enabled=True,
+                                                             filename=str(path.resolve())))
+    [delta] = list(api.fetch_iter(list(signal_types().values()), None))
+    for number, (type_name, signal) in enumerate(delta.updates, start=1):
+        kind = _kind_of(type_name)
+        if kind is None:
+            raise ListFormatError(path, f"line {number}", f"signal type {type_name!r} is not one we match")
+        try:
+            signal_types()[kind].validate_signal_str(signal)
+        except ValueError as exc:
+            raise ListFormatError(path, f"line {number}", str(exc)) from None
+    return delta
+
+
+def read_checkpoint(path: Path) -> Any:
+    """The checkpoint kept in ``path`` (None if there is none yet)."""
+    from threatexchange.utils.dataclass_json import dataclass_load_dict
+
+    if not path.exists():
+        return None
+    try:
+        return dataclass_load_dict(json.loads(path.read_text(encoding="utf-8")), _classes()[0])
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ListFormatError(path, None, f"not a checkpoint: {exc}") from None
+
+
+def write_checkpoint(path: Path, checkpoint: Any) -> None:
+    """Keep ``checkpoint`` in ``path`` (written whole, then renamed: a crash leaves the old one)."""
+    from threatexchange.utils.dataclass_json import dataclass_dump_dict
+
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(dataclass_dump_dict(checkpoint)), encoding="utf-8")
+    partial.replace(path)
+
+
+def now_checkpoint() -> Any:
+    """A checkpoint at this moment (nothing before it will be fetched)."""
+    return _classes()[0](updated_at=datetime.now(UTC).timestamp(), item_id=0)

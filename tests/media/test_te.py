@@ -1,0 +1,103 @@
+"""Exchange through the real threatexchange package: its signal file, its fetch deltas, checkpoints (no mocks)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from jointwatch.errors import ListFormatError
+from jointwatch.media.bank import change_status, list_items
+from jointwatch.media.files import contribute_files
+from jointwatch.media.labels import make_labels
+from jointwatch.media.te import (
+    apply_delta,
+    bank_deltas,
+    delta_from_json,
+    delta_to_json,
+    read_checkpoint,
+    read_signal_file,
+    write_checkpoint,
+    write_signal_file,
+)
+from jointwatch.store.members import Member
+
+threatexchange = pytest.importorskip("threatexchange")
+from threatexchange.exchanges.fetch_state import SignalOpinionCategory  # noqa: E402
+from threatexchange.signal_type.pdq.signal import PdqSignal  # noqa: E402
+
+
+def _hashes(engine: Engine, member: int) -> set[tuple[str | None, str | None, str | None]]:
+    return {(i.md5, i.sha256, i.pdq) for i in list_items(engine, member, member=member)}
+
+
+def test_signal_file_read_by_threatexchange_and_back(bank_store: Engine, partners: tuple[Member, Member],
+                                                     photo_files: dict[str, Path], tmp_path: Path) -> None:
+    a, b = partners
+    list(contribute_files(bank_store, a.id, "x", [photo_files["astronaut"], photo_files["coffee"]],
+                          make_labels("recruitment", "ISIL", "green")))
+    path = tmp_path / "signals.txt"
+    assert write_signal_file(bank_store, path) == 6          # pdq, md5, sha256 of each
+    delta = read_signal_file(path)                           # threatexchange's LocalFileSignalExchangeAPI
+    names = {t for t, _ in delta.updates}
+    assert names == {"pdq", "video_md5", "video_sha256"}
+    for (t, signal) in delta.updates:
+        if t == "pdq":
+            assert PdqSignal.validate_signal_str(signal) == signal
+    result = apply_delta(bank_store, delta, b.id, "y", make_labels("propaganda"), path)
+    assert result.created == 6   # a plain signal file has no item tie: one item per signal
+    assert {h for i in list_items(bank_store, b.id, member=b.id) for h in (i.md5, i.sha256, i.pdq) if h} == {
+        h for key in _hashes(bank_store, a.id) for h in key if h}
+    bad = tmp_path / "bad.txt"
+    bad.write_text("pdq 1234\n")
+    with pytest.raises(ListFormatError, match="line 1"):
+        read_signal_file(bad)
+
+
+def test_fetch_deltas_round_trip_labels_and_move_only_what_changed(
+        bank_store: Engine, partners: tuple[Member, Member], photo_files: dict[str, Path], tmp_path: Path) -> None:
+    a, b = partners
+    outcomes = list(contribute_files(bank_store, a.id, "x", [photo_files["astronaut"], photo_files["coffee"]],
+                                     make_labels("recruitment", "ISIL", "green")))
+    # everything, through JSON, parsed back by the package's dataclass_json into its FetchDelta
+    [delta] = list(bank_deltas(bank_store, None, member=a.id))
+    wire = tmp_path / "delta.json"
+    wire.write_text(json.dumps(delta_to_json(delta)))
+    parsed = delta_from_json(json.loads(wire.read_text()), wire)
+    assert parsed.updates.keys() == delta.updates.keys()
+    opinion = next(iter(parsed.updates.values())).get_as_aggregate_opinion()
+    assert opinion.category == SignalOpinionCategory.POSITIVE_CLASS
+    assert {"recruitment", "group:ISIL", "tlp:green"} <= set(opinion.tags)
+    assert apply_delta(bank_store, parsed, b.id, "y", make_labels("other"), wire).created == 2
+    theirs = list_items(bank_store, b.id, member=b.id)
+    assert {(i.group, i.content_type, i.tlp, i.status) for i in theirs} == {("ISIL", "recruitment", "green", "active")}
+    assert _hashes(bank_store, b.id) == _hashes(bank_store, a.id)
+
+    # the checkpoint: nothing new, nothing moves; one withdrawal moves that item only, as removals (None)
+    checkpoint_file = tmp_path / "checkpoint.json"
+    write_checkpoint(checkpoint_file, delta.checkpoint)
+    checkpoint = read_checkpoint(checkpoint_file)
+    assert list(bank_deltas(bank_store, None, checkpoint, member=a.id)) == []
+    withdrawn = outcomes[0].item
+    assert withdrawn is not None
+    change_status(bank_store, withdrawn.id, a.id, "x", "withdraw", "banked by mistake")
+    [change] = list(bank_deltas(bank_store, None, checkpoint, member=a.id))
+    assert set(change.updates.values()) == {None}
+    assert {s for _, s in change.updates} == {h for h in (withdrawn.md5, withdrawn.sha256, withdrawn.pdq) if h}
+    again = delta_from_json(delta_to_json(change), wire)
+    assert apply_delta(bank_store, again, b.id, "y", make_labels("other"), wire).updated == 1
+    statuses = {i.sha256: i.status for i in list_items(bank_store, b.id, member=b.id, status=None)}
+    assert statuses[withdrawn.sha256] == "withdrawn"
+
+
+def test_bad_deltas_name_the_update(tmp_path: Path) -> None:
+    where = tmp_path / "delta.json"
+    with pytest.raises(ListFormatError, match=r"updates\[0\].*not a valid PDQ|updates\[0\]"):
+        delta_from_json({"checkpoint": {"updated_at": 0, "item_id": 0},
+                         "updates": [{"signal_type": "pdq", "signal": "zz", "metadata": None}]}, where)
+    with pytest.raises(ListFormatError, match="signal type 'url'"):
+        delta_from_json({"checkpoint": {}, "updates": [{"signal_type": "url", "signal": "x"}]}, where)
+    with pytest.raises(ListFormatError, match="expected"):
+        delta_from_json([], where)
