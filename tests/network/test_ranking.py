@@ -91,3 +91,24 @@ def test_the_report_lists_the_ranking(tmp_path: Path, folders: tuple[Path, Path]
     assert f"<td>{analysis.ranking[0].account}</td>" in page
     data = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     assert [r["account"] for r in data["ranking"]] == [r.account for r in analysis.ranking]
+
+
+def test_rank_command(folders: tuple[Path, Path]) -> None:
+    from typer.testing import CliRunner  # noqa: PLC0415
+
+    from jointwatch.cli import app  # noqa: PLC0415
+
+    train, held_out = folders
+    runner = CliRunner()
+    result = runner.invoke(app, ["network", "rank", str(held_out / "transactions.csv"), "--train-on", str(train),
+                                 "--top", "5", "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["trained_on"] == str(train) and [r["rank"] for r in data["ranking"]] == [1, 2, 3, 4, 5]
+    illicit = set(json.loads((held_out / "truth.json").read_text())["illicit_accounts"])
+    assert all(r["account"] in illicit for r in data["ranking"])
+    # the model also ranks accounts no rule names (a fan-in's donors): each says which rules flag it, if any
+    assert all(isinstance(r["rules"], list) and set(r["features"]) for r in data["ranking"])
+    bad = runner.invoke(app, ["network", "rank", str(held_out / "transactions.csv"), "--train-on",
+                              str(held_out / "nowhere")])
+    assert bad.exit_code == InvalidInputError.exit_code and "truth.json" in bad.output

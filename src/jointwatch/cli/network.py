@@ -382,10 +382,9 @@ def network_rank(
     scores the accounts of TRANSACTIONS; each listed account shows the typology rules that flag it.
     Exit code 10 without the ranking extra (scikit-learn).
     """
-    folder = Path(train_on)
     with _steps(not as_json) as step:
         step("training the model")
-        model = train_on_folder(folder) if train_on not in CONFIGURATIONS else train_on_configuration(train_on)
+        model = train_on_configuration(train_on) if train_on in CONFIGURATIONS else train_on_folder(Path(train_on))
         rate_table = read_rates(rates) if rates else default_rates()
         eng = open_analysis_engine(engine, _engine_settings(memory_limit, threads, temp_dir, spark_master, engine))
         try:

@@ -318,7 +318,6 @@ def _plant(w: _World, s: LaunderingSettings, free: list[int], targets: list[int]
         funder = people(1, foreign=True)[0]
         layers = [people(int(rng.integers(1, 4))) for _ in range(int(rng.integers(2, 6)))]
         t, held = when(), {funder: float(rng.uniform(6000, 30000))}
-        total = held[funder]
         for layer in [*layers, [target]]:
             t += int(rng.integers(DAY, 2 * DAY))
             nxt = dict.fromkeys(layer, 0.0)
@@ -329,7 +328,6 @@ def _plant(w: _World, s: LaunderingSettings, free: list[int], targets: list[int]
                     nxt[b] += part
             held = nxt
         donate(target, funder, held[target])
-        del total
         record("stack", [funder, *(a for layer in layers for a in layer)], [a for layer in layers for a in layer],
                layers=len(layers))
     for _k in range(s.instances):
