@@ -4,11 +4,15 @@
     python benchmarks/bench_media.py --hashes 10000000     # index at 10M hashes
     python benchmarks/bench_media.py --skip-index          # recall table only
     python benchmarks/bench_media.py --video --audio       # the video and sound tables only (issue 21)
+    python benchmarks/bench_media.py --bank-size 100000 --skip-index   # recall and latency at bank scale
 
 1. Recall: every sample photograph shipped with scikit-image and scikit-learn is banked; each
    is edited the ways re-uploaders dodge hash banks (benchmarks/media_edits.py) and matched.
    Anchor: PDQ alone (threshold 31, quality >= 50, as HMA does). Ours: exact + PDQ + the
    mirror PDQ + ORB local features. A false match is a hit on any *other* banked photograph.
+   With ``--bank-size N``: the same queries against a bank of N images, the photographs plus
+   N - 26 drawn distractors (benchmarks/media_distractors.py); beside PDQ alone, exact MD5 as
+   a second anchor; per upload p50/p99 end to end (decode, hash, match) and memory per image.
 2. Index: N random 256-bit hashes plus 10% near-duplicates; 2,000 queries (half within 0-40
    bits of an indexed hash, half random); exact radius-31 search by our multi-index hashing
    vs faiss IndexBinaryFlat (exhaustive SIMD scan), same queries, same run, same answers.
@@ -35,6 +39,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from media_clips import audio_table, video_table  # noqa: E402
+from media_distractors import distractor_keypoints, synthesized_keypoints  # noqa: E402
 from media_edits import EDITS, sample_images  # noqa: E402
 
 from jointwatch.media import (  # noqa: E402
@@ -45,6 +50,8 @@ from jointwatch.media import (  # noqa: E402
     Matcher,
     hash_media,
 )
+from jointwatch.media.local import BANK_POINTS  # noqa: E402
+from jointwatch.media.signature import Keypoints, Signature  # noqa: E402
 
 THREADS = 2
 # drawn test patterns, not pictures: a smooth gradient with no corners, and a grid whose every
@@ -107,6 +114,98 @@ def recall_table() -> None:
     print(f"| all but the synthetic {' and '.join(SYNTHETIC)} ({photos} queries) | {natural['anchor'] / photos:.1%} "
           f"| {natural['ours'] / photos:.1%} | | | |")
     print(f"\nours per upload (hash + match, {len(rows)} banked): median {statistics.median(timings) * 1000:.0f} ms")
+
+
+def _distractor_rows(count: int, first_id: int, cache: Path, drawn: int, seed: int = 1) -> list[MatchableRow]:
+    """``count`` distractors as banked rows, ``drawn`` of them drawn (their keypoints are the bank's own), the rest
+    synthesized from those; random MD5 / SHA-256, and a random PDQ hash of quality 100 (unrelated pictures' PDQ
+    hashes sit ~128 bits apart, as random codes do)."""
+    drawn = min(drawn, count)
+    points, descriptors, counts = distractor_keypoints(drawn, cache)
+    if count > drawn:
+        more = synthesized_keypoints(count - drawn, points, descriptors, counts)
+        points, descriptors, counts = (np.concatenate([a, b]) for a, b in zip((points, descriptors, counts), more,
+                                                                               strict=True))
+    rng = np.random.default_rng(seed)
+    now = datetime.now(UTC)
+    exact = rng.integers(0, 256, (count, 48), dtype=np.uint8)
+    pdq = rng.integers(0, 256, (count, 32), dtype=np.uint8)
+    rows = []
+    for n in range(count):
+        item = BankItem(first_id + n, 1, "bench", exact[n, :16].tobytes().hex(), exact[n, 16:].tobytes().hex(),
+                        pdq[n].tobytes().hex(), 100, None, "other", "amber", "active", "file", now, now)
+        view = Keypoints(points[n, :counts[n]], descriptors[n, :counts[n]])
+        rows.append(MatchableRow(item, Signature(None, None, (view,)).to_bytes()))
+    return rows
+
+
+def scale_table(bank_size: int, points: int, cache: Path, drawn: int) -> None:
+    """Recall per edit, false matches, per-upload latency and memory with a bank of ``bank_size`` images."""
+    import resource
+
+    images = sample_images()
+    names = list(images)
+    now = datetime.now(UTC)
+    rows = []
+    for number, name in enumerate(names):
+        hashed = hash_media(_png(images[name]), name, for_bank=True)
+        h = hashed.hashes
+        item = BankItem(number, 1, "bench", h.md5, h.sha256, h.pdq, h.pdq_quality, None, "other", "amber", "active",
+                        "file", now, now)
+        rows.append(MatchableRow(item, hashed.signature.to_bytes() if hashed.signature else None))
+    started = time.perf_counter()
+    rows += _distractor_rows(bank_size - len(rows), len(rows), cache, drawn)
+    made = time.perf_counter() - started
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    ours = Matcher(rows, bank_points=points)
+    build = time.perf_counter() - started
+    anchor = Matcher([MatchableRow(r.item, None) for r in rows])   # PDQ + exact only: no signatures
+    local_bytes = ours.local.nbytes
+    pdq_bytes = ours.pdq_index.nbytes + ours.canonical_index.nbytes
+    drawn = min(drawn, len(rows) - len(names))
+    print(f"\nbank of {len(rows):,} images: the {len(names)} sample photographs + {drawn:,} drawn distractors + "
+          f"{len(rows) - len(names) - drawn:,} synthesized from them (rows made in {made:.0f} s); {points} strongest "
+          f"keypoints per banked "
+          f"image ({len(ours.local):,} indexed, {type(ours.local.index).__name__}); built in {build:.0f} s\n")
+    print("| edit | exact MD5: recall | PDQ alone: recall | ours: recall | false matches (MD5 / PDQ / ours) "
+          "| missed by ours |")
+    print("|---|---:|---:|---:|---:|---|")
+    timings: list[float] = []
+    totals = {"md5": [0, 0], "anchor": [0, 0], "ours": [0, 0]}
+    for edit_name, edit in EDITS.items():
+        stats = {"md5": [0, 0], "anchor": [0, 0], "ours": [0, 0]}
+        missed = []
+        for number, name in enumerate(names):
+            data = _png(edit(images[name]))
+            started = time.perf_counter()
+            query = hash_media(data, name)
+            found_ours = {m.item.id for m in ours.match(query.hashes, query.query)}
+            timings.append(time.perf_counter() - started)
+            found_anchor = {m.item.id for m in anchor.match(query.hashes)}
+            found_md5 = {m.item.id for m in anchor.match_hashes(md5=query.hashes.md5)}
+            for key, found in (("md5", found_md5), ("anchor", found_anchor), ("ours", found_ours)):
+                stats[key][0] += number in found
+                stats[key][1] += len(found - {number})
+            if number not in found_ours:
+                missed.append(name)
+        for key in stats:
+            totals[key][0] += stats[key][0]
+            totals[key][1] += stats[key][1]
+        print(f"| {edit_name} | {stats['md5'][0] / len(names):.0%} | {stats['anchor'][0] / len(names):.0%} "
+              f"| {stats['ours'][0] / len(names):.0%} | {stats['md5'][1]} / {stats['anchor'][1]} / {stats['ours'][1]} "
+              f"| {', '.join(missed) or '–'} |")
+    queries = len(names) * len(EDITS)
+    print(f"| **all {queries} queries** | **{totals['md5'][0] / queries:.1%}** "
+          f"| **{totals['anchor'][0] / queries:.1%}** | **{totals['ours'][0] / queries:.1%}** "
+          f"| **{totals['md5'][1]} / {totals['anchor'][1]} / {totals['ours'][1]}** | |")
+    ms = np.array(timings) * 1000
+    rss = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) * 1024
+    print(f"\nours per upload, end to end (decode, hash, match; one at a time): p50 {np.percentile(ms, 50):.0f} ms, "
+          f"p99 {np.percentile(ms, 99):.0f} ms, max {ms.max():.0f} ms")
+    print(f"memory per banked image: local features {local_bytes / len(rows):,.0f} B, PDQ indexes "
+          f"{pdq_bytes / len(rows):,.0f} B (peak RSS grew {rss / len(rows):,.0f} B per image while building both "
+          f"matchers)")
 
 
 def _near(codes: np.ndarray, rng: np.random.Generator, count: int, max_flips: int) -> np.ndarray:
@@ -183,6 +282,13 @@ def main() -> None:
     parser.add_argument("--hashes", type=int, default=1_000_000, help="indexed hashes (default 1M)")
     parser.add_argument("--skip-recall", action="store_true")
     parser.add_argument("--skip-index", action="store_true")
+    parser.add_argument("--bank-size", type=int, default=0,
+                        help="recall and latency with a bank of this many images (photographs + drawn distractors)")
+    parser.add_argument("--drawn", type=int, default=1_000_000,
+                        help="distractors drawn (the rest of the bank is synthesized from them: cheaper)")
+    parser.add_argument("--points", type=int, default=BANK_POINTS, help="strongest keypoints kept per banked image")
+    parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "jointwatch-bench",
+                        help="where the distractors' keypoints are kept between runs")
     parser.add_argument("--video", action="store_true",
                         help="the video table (benchmarks/media_clips.py: ours, vPDQ alone, MD5) and no other")
     parser.add_argument("--audio", action="store_true",
@@ -194,7 +300,9 @@ def main() -> None:
         if args.audio:
             audio_table()
         return
-    if not args.skip_recall:
+    if args.bank_size:
+        scale_table(args.bank_size, args.points, args.cache, args.drawn)
+    elif not args.skip_recall:
         recall_table()
     if not args.skip_index:
         index_table(args.hashes)

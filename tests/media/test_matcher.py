@@ -94,8 +94,9 @@ def test_signature_round_trip_and_refusal_of_garbage(photos: dict[str, Image.Ima
         Signature.from_bytes(b"\x07garbage")
 
 
-def test_large_banks_find_edited_copies_through_the_inverted_file(photos: dict[str, Image.Image]) -> None:
-    # exact_descriptors=0 forces the IVF candidate stage that banks of thousands of images use
+def test_large_banks_find_edited_copies_through_the_chunk_hash_index(photos: dict[str, Image.Image]) -> None:
+    # exact_descriptors=0 forces what banks of thousands of images use: each image's strongest
+    # keypoints only, found through the chunk-hash index
     matcher = Matcher([_row(n, image) for n, image in enumerate(photos.values())], exact_descriptors=0)
     for number, name in enumerate(photos):
         for how in ("crop", "rotate"):

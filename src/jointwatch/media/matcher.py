@@ -9,7 +9,7 @@ carries; a file that matches several contributors' items gets one match per item
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Annotated, Literal
 
 import numpy as np
@@ -18,17 +18,9 @@ from pydantic import Field
 from jointwatch.errors import InvalidInputError
 from jointwatch.media.clips import ClipIndex, ClipSignature, is_clip_signature
 from jointwatch.media.hashing import PDQ_MIN_QUALITY, MediaHashes, hex_to_bytes
-from jointwatch.media.index import HammingIndex, IvfIndex, ScanIndex
-from jointwatch.media.signature import (
-    DESCRIPTOR_RADIUS,
-    MIN_CANDIDATES,
-    MIN_INLIERS,
-    VIEW_MIRROR,
-    Keypoints,
-    QuerySignature,
-    Signature,
-    geometric_inliers,
-)
+from jointwatch.media.index import HammingIndex
+from jointwatch.media.local import BANK_POINTS, EXACT_DESCRIPTORS, LocalIndex
+from jointwatch.media.signature import MIN_INLIERS, VIEW_MIRROR, VIEW_ORIGINAL, Keypoints, QuerySignature, Signature
 from jointwatch.store import (
     BankItem,
     Engine,
@@ -42,9 +34,6 @@ from jointwatch.store import (
 # PDQ's published operating point: at 31 bits of 256, Meta reports near-zero false positives
 # on real traffic while catching re-encodes, resizes and small edits.
 DEFAULT_PDQ_THRESHOLD = 31
-# ~1,700 banked images (600 descriptors each): a query's exhaustive scan stays under ~50 ms;
-# past it, an inverted file finds each query descriptor's nearest few instead
-EXACT_DESCRIPTORS = 1_000_000
 
 
 # how a match was found: an exact hash, PDQ (of the image, its mirror image, its canonical
@@ -117,21 +106,14 @@ class MatchOptions:
     min_inliers: int = MIN_INLIERS
 
 
-@dataclass
-class _Keyed:
-    """Descriptors of every banked view, as one index, with whose view each row is."""
-
-    index: ScanIndex | IvfIndex
-    owner: np.ndarray         # row -> position of the view in ``views``
-    points: np.ndarray        # row -> (x, y)
-    views: list[tuple[int, int]] = field(default_factory=list)   # (item position, view number)
-
-
 class Matcher:
     """The bank's matchable items, indexed for matching."""
 
-    def __init__(self, rows: list[MatchableRow], exact_descriptors: int = EXACT_DESCRIPTORS) -> None:
-        """``exact_descriptors``: up to this many banked descriptors are scanned exhaustively, more go to an IVF."""
+    def __init__(self, rows: list[MatchableRow], exact_descriptors: int = EXACT_DESCRIPTORS,
+                 bank_points: int = BANK_POINTS) -> None:
+        """``exact_descriptors``: up to this many banked descriptors (both views, every keypoint) are scanned
+        exhaustively; past it the bank is indexed at scale: each image's BANK_POINTS strongest keypoints of
+        the image alone (a flip is the mirror PDQ's), in a chunk-hash index (``media.local``)."""
         self.items = [row.item for row in rows]
         self.by_sha256: dict[str, list[int]] = {}
         self.by_md5: dict[str, list[int]] = {}
@@ -139,9 +121,8 @@ class Matcher:
         self.pdq_owner: list[tuple[int, MatchMethod]] = []    # row -> (item position, method)
         canonical_codes: list[bytes] = []
         self.canonical_owner: list[int] = []          # row -> item position
-        view_points: list[np.ndarray] = []
-        view_descriptors: list[np.ndarray] = []
-        views: list[tuple[int, int]] = []
+        views: list[Keypoints] = []
+        self.view_of: list[tuple[int, int]] = []   # view -> (item position, view number)
         clips: list[tuple[int, ClipSignature]] = []   # videos and sound files: ``media.clips``
         for position, row in enumerate(rows):
             item = row.item
@@ -166,18 +147,17 @@ class Matcher:
             if signature:
                 for number, view in enumerate(signature.views):
                     if len(view):
-                        views.append((position, number))
-                        view_points.append(view.points)
-                        view_descriptors.append(view.descriptors)
+                        self.view_of.append((position, number))
+                        views.append(view)
         self.pdq_index = HammingIndex(np.frombuffer(b"".join(pdq_codes), np.uint8).reshape(-1, 32))
         self.canonical_index = HammingIndex(np.frombuffer(b"".join(canonical_codes), np.uint8).reshape(-1, 32))
         self.clips = ClipIndex(clips)
-        owner = np.repeat(np.arange(len(views)), [len(p) for p in view_points]) if views else np.zeros(0, np.int64)
-        descriptors = np.concatenate(view_descriptors) if views else np.zeros((0, 32), np.uint8)
-        self.keyed = _Keyed(
-            ScanIndex(descriptors) if len(descriptors) <= exact_descriptors else IvfIndex(descriptors),
-            owner.astype(np.int64),
-            np.concatenate(view_points) if views else np.zeros((0, 2), np.float32), views)
+        if sum(len(view) for view in views) <= exact_descriptors:
+            self.local = LocalIndex(views, list(range(len(views))), points=max(map(len, views), default=0))
+        else:
+            originals = [v for v, (_, number) in enumerate(self.view_of) if number == VIEW_ORIGINAL]
+            self.local = LocalIndex([views[v] for v in originals], originals, points=bank_points,
+                                    exact_descriptors=0)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -243,30 +223,12 @@ class Matcher:
         return _ordered({i: m for i, m in enumerate(found.values())})
 
     def _local_matches(self, query: Keypoints, min_inliers: int) -> list[tuple[int, MatchMethod, int]]:
-        keyed = self.keyed
-        hits = keyed.index.search(query.descriptors, DESCRIPTOR_RADIUS)
-        if not len(hits):
-            return []
-        view = keyed.owner[hits.ids]
-        # one correspondence per (query point, banked view): its nearest descriptor;
-        # then one per banked point, so a repeated texture cannot vote many times
-        order = np.lexsort((hits.distance, view, hits.query))
-        q, ids, view = hits.query[order], hits.ids[order], view[order]
-        _, first = np.unique(q * max(1, len(keyed.views)) + view, return_index=True)
-        q, ids, view = q[first], ids[first], view[first]
-        _, first = np.unique(ids, return_index=True)
-        q, ids, view = q[first], ids[first], view[first]
         results: dict[int, tuple[int, MatchMethod, int]] = {}
-        counts = np.bincount(view, minlength=len(keyed.views))
-        for v in np.flatnonzero(counts >= MIN_CANDIDATES):
-            selected = view == v
-            inliers = geometric_inliers(query.points[q[selected]], keyed.points[ids[selected]])
-            if inliers < min_inliers:
-                continue
-            position, number = keyed.views[v]
+        for found in self.local.search(query, min_inliers):
+            position, number = self.view_of[found.owner]
             method: MatchMethod = "orb-mirror" if number == VIEW_MIRROR else "orb"
-            if position not in results or results[position][2] < inliers:
-                results[position] = (position, method, inliers)
+            if position not in results or results[position][2] < found.inliers:
+                results[position] = (position, method, found.inliers)
         return list(results.values())
 
 

@@ -114,13 +114,16 @@ def _gray_at_side(pixels: np.ndarray) -> np.ndarray:
 
 
 def keypoints(pixels: np.ndarray, features: int) -> Keypoints:
-    """ORB keypoints of an RGB image scaled to SIDE (empty for a featureless picture)."""
+    """ORB keypoints of an RGB image scaled to SIDE, strongest corner response first (empty for a featureless
+    picture): a bank at scale keeps the first few of each banked image (``media.local``)."""
     cv2 = require("cv2", "opencv-python-headless")
     orb = cv2.ORB_create(nfeatures=features, **_ORB)
     found, descriptors = orb.detectAndCompute(_gray_at_side(pixels), None)
     if descriptors is None or not found:
         return Keypoints(np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8))
-    return Keypoints(np.array([k.pt for k in found], dtype=np.float32), np.ascontiguousarray(descriptors))
+    order = np.argsort([-k.response for k in found], kind="stable")
+    return Keypoints(np.array([found[i].pt for i in order], dtype=np.float32),
+                     np.ascontiguousarray(descriptors[order]))
 
 
 def canonical_pdq(pixels: np.ndarray) -> str | None:

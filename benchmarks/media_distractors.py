@@ -1,0 +1,98 @@
+"""Distractor images for the media benchmark at bank scale: drawn by code, never photographs of anything.
+
+Each distractor is a seeded picture: a colour-noise field blown up to a random scale (soft
+blobs), then 5-25 random filled or outlined circles, rectangles, polygons and runs of random
+capital letters in OpenCV's fonts, half of them blurred. They are unrelated to every sample
+photograph, so any match on one is a false match. Their keypoints (the bank's own
+``strongest_keypoints``) are cached under ``--cache`` so a rerun does not redraw them.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from jointwatch.media.local import strongest_keypoints
+
+CHUNK = 2_000
+KEEP = 128   # keypoints cached per distractor (strongest first: a bank of N per image takes the first N)
+
+
+def distractor(seed: int) -> np.ndarray:
+    """One drawn RGB picture, 300-520 pixels a side, the same for the same seed."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    h, w = int(rng.integers(300, 520)), int(rng.integers(300, 520))
+    cells = (max(2, h // int(rng.integers(8, 64))), max(2, w // int(rng.integers(8, 64))), 3)
+    image = cv2.resize(rng.integers(0, 256, cells, dtype=np.uint8), (w, h), interpolation=cv2.INTER_CUBIC)
+    for _ in range(int(rng.integers(5, 25))):
+        color = tuple(int(c) for c in rng.integers(0, 256, 3))
+        kind = int(rng.integers(0, 4))
+        at = (int(rng.integers(0, w)), int(rng.integers(0, h)))
+        if kind == 0:
+            cv2.circle(image, at, int(rng.integers(5, 80)), color, int(rng.choice([-1, 2, 4])))
+        elif kind == 1:
+            corner = (int(rng.integers(0, w)), int(rng.integers(0, h)))
+            cv2.rectangle(image, at, corner, color, int(rng.choice([-1, 3])))
+        elif kind == 2:
+            corners = rng.integers(0, [w, h], (int(rng.integers(3, 7)), 2)).astype(np.int32)
+            cv2.fillPoly(image, [corners], color)
+        else:
+            text = "".join(chr(int(c)) for c in rng.integers(65, 91, int(rng.integers(3, 10))))
+            cv2.putText(image, text, at, int(rng.integers(0, 8)), float(rng.uniform(0.5, 2.5)), color,
+                        int(rng.integers(1, 4)))
+    if rng.random() < 0.5:
+        image = cv2.GaussianBlur(image, (0, 0), float(rng.uniform(0.5, 2)))
+    return np.ascontiguousarray(image)
+
+
+def _chunk(seeds: range) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    os.nice(5)
+    points = np.zeros((len(seeds), KEEP, 2), np.float32)
+    descriptors = np.zeros((len(seeds), KEEP, 32), np.uint8)
+    counts = np.zeros(len(seeds), np.int32)
+    for row, seed in enumerate(seeds):
+        found = strongest_keypoints(distractor(seed), KEEP)
+        counts[row] = len(found)
+        points[row, :len(found)] = found.points
+        descriptors[row, :len(found)] = found.descriptors
+    return points, descriptors, counts
+
+
+def distractor_keypoints(count: int, cache: Path, processes: int = 2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points (count, KEEP, 2), descriptors (count, KEEP, 32) and keypoint counts of distractors 0..count-1.
+
+    Cached in chunks of ``CHUNK`` seeds, so a larger bank reuses a smaller one's distractors.
+    """
+    cache.mkdir(parents=True, exist_ok=True)
+    starts = range(0, count, CHUNK)
+    missing = [s for s in starts if not (cache / f"distractors-{s}.npz").exists()]
+    with ProcessPoolExecutor(processes) as pool:
+        for start, (points, descriptors, counts) in zip(
+                missing, pool.map(_chunk, [range(s, s + CHUNK) for s in missing]), strict=True):
+            np.savez(cache / f"distractors-{start}.npz", points=points, descriptors=descriptors, counts=counts)
+    parts = [np.load(cache / f"distractors-{s}.npz") for s in starts]
+    keep = count - starts[-1] if count % CHUNK else CHUNK
+    return tuple(np.concatenate([p[key] for p in parts[:-1]] + [parts[-1][key][:keep]])  # type: ignore[return-value]
+                 for key in ("points", "descriptors", "counts"))
+
+
+def synthesized_keypoints(count: int, points: np.ndarray, descriptors: np.ndarray, counts: np.ndarray,
+                          seed: int = 2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``count`` more distractors made from drawn ones without drawing: distractor ``i % n``'s keypoints moved by
+    a random similarity transform (rotation, scale 0.7-1.4, shift) and each descriptor bit flipped with
+    probability 0.1 (~26 bits: further than an edited copy's ~10-20, so they crowd ORB's clusters as more
+    pictures would, without being copies of one another)."""
+    rng = np.random.default_rng(seed)
+    source = np.arange(count) % len(counts)
+    angle = rng.uniform(-np.pi, np.pi, count)
+    scale = rng.uniform(0.7, 1.4, count)
+    rotation = np.stack([np.cos(angle), -np.sin(angle), np.sin(angle), np.cos(angle)], axis=1).reshape(-1, 2, 2)
+    moved = np.einsum("nij,nkj->nki", rotation * scale[:, None, None], points[source] - 256) + 256
+    moved += rng.uniform(-100, 100, (count, 1, 2))
+    flips = np.packbits(rng.random((count, descriptors.shape[1], 256)) < 0.1, axis=2)
+    return moved.astype(np.float32), descriptors[source] ^ flips, counts[source]
