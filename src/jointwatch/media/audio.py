@@ -15,6 +15,7 @@ a video's audio stream), resampled to mono 11,025 Hz, Chromaprint's own working 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,41 +48,50 @@ class Alignment:
     overlap: float    # seconds compared
 
 
-def decode_audio(data: bytes, name: str, stream: int | None = None) -> np.ndarray | None:
-    """The audio of ``data`` as mono int16 at RATE; None when it has no audio stream.
+def _pcm_chunks(data: bytes, name: str) -> Iterator[np.ndarray]:
+    """The first audio stream of ``data`` as mono int16 chunks at RATE (nothing when it has none).
 
     MessageFormatError naming ``name`` when FFmpeg cannot read it or it runs over MAX_AUDIO_SECONDS.
     """
     av = require("av", "av")
-    chunks: list[np.ndarray] = []
     samples = 0
     try:
         with av.open(io.BytesIO(data), mode="r") as container:
-            streams = container.streams.audio
-            if not streams:
-                return None
+            if not container.streams.audio:
+                return
             resampler = av.AudioResampler(format="s16", layout="mono", rate=RATE)
-            for frame in container.decode(streams[stream or 0]):
+            for frame in container.decode(container.streams.audio[0]):
                 for out in resampler.resample(frame):
-                    chunk = out.to_ndarray().reshape(-1)
-                    chunks.append(chunk)
+                    chunk = out.to_ndarray().reshape(-1).astype(np.int16)
                     samples += len(chunk)
+                    yield chunk
                 if samples > MAX_AUDIO_SECONDS * RATE:
                     raise MessageFormatError(name, None, f"the audio runs over {MAX_AUDIO_SECONDS // 3600} hours, "
                                                          "the longest fingerprinted")
             for out in resampler.resample(None):
-                chunks.append(out.to_ndarray().reshape(-1))
+                yield out.to_ndarray().reshape(-1).astype(np.int16)
     except av.FFmpegError as exc:
         raise MessageFormatError(name, None, f"corrupt or truncated audio: {exc}") from None
-    return np.concatenate(chunks).astype(np.int16) if chunks else np.zeros(0, np.int16)
 
 
-def fingerprint(pcm: np.ndarray) -> np.ndarray:
-    """Chromaprint's raw fingerprint (uint32, one per ITEM_SECONDS) of mono int16 audio at RATE."""
+def decode_audio(data: bytes, name: str) -> np.ndarray:
+    """All the audio of ``data`` as mono int16 at RATE (empty when it has none); errors as ``_pcm_chunks``."""
+    chunks = list(_pcm_chunks(data, name))
+    return np.concatenate(chunks) if chunks else np.zeros(0, np.int16)
+
+
+def sound_fingerprint(data: bytes, name: str) -> np.ndarray:
+    """Chromaprint's raw fingerprint (uint32, one per ITEM_SECONDS) of the sound in ``data``, decoded and fed a
+    chunk at a time (an hour of sound never sits in memory); empty when it has no sound."""
     chromaprint = require("chromaprint", "pyacoustid")
     printer = chromaprint.Fingerprinter()
     printer.start(RATE, 1)
-    printer.feed(np.ascontiguousarray(pcm, dtype="<i2").tobytes())
+    fed = 0
+    for chunk in _pcm_chunks(data, name):
+        printer.feed(np.ascontiguousarray(chunk, dtype="<i2").tobytes())
+        fed += len(chunk)
+    if not fed:
+        return np.zeros(0, np.uint32)
     raw, _algorithm = chromaprint.decode_fingerprint(printer.finish())
     return np.asarray(raw, dtype=np.uint32)
 

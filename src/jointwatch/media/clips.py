@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from jointwatch.errors import InvalidInputError, MessageFormatError
-from jointwatch.media.audio import MAX_BIT_ERROR_RATE, align, decode_audio, fingerprint, fingerprint_bytes
+from jointwatch.media.audio import MAX_BIT_ERROR_RATE, align, fingerprint_bytes, sound_fingerprint
 from jointwatch.media.hashing import PDQ_MIN_QUALITY
 from jointwatch.media.index import HammingIndex
 from jointwatch.media.sniff import MediaKind
@@ -144,8 +144,7 @@ def hash_clip(data: bytes, name: str, for_bank: bool) -> ClipSignature:
     found = probe(data, name)
     if not found.video and not found.audio:
         raise MessageFormatError(name, None, "no video or audio stream in the file")
-    pcm = decode_audio(data, name) if found.audio else None
-    sound = fingerprint(pcm) if pcm is not None and len(pcm) else np.zeros(0, np.uint32)
+    sound = sound_fingerprint(data, name) if found.audio else np.zeros(0, np.uint32)
     if not found.video:
         return ClipSignature("audio", found.seconds, Frames.empty(), Frames.empty(), sound)
     check_video(found, name)
