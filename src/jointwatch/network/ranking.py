@@ -49,7 +49,15 @@ class RankingModel:
     def scores(self, rows: list[dict[str, Any]]) -> list[float]:
         if not rows:
             return []
-        return [float(p) for p in self.estimator.predict_proba(_matrix(rows))[:, 1]]
+        with _one_thread():
+            return [float(p) for p in self.estimator.predict_proba(_matrix(rows))[:, 1]]
+
+
+def _one_thread() -> Any:
+    """OpenMP limited to one thread: on a busy machine its spinning workers made a 1-second fit take 15-30."""
+    from threadpoolctl import threadpool_limits  # noqa: PLC0415 - scikit-learn's own dependency
+
+    return threadpool_limits(1)
 
 
 def _matrix(rows: list[dict[str, Any]]) -> Any:
@@ -75,7 +83,8 @@ def fit(rows: list[dict[str, Any]], illicit: set[str], trained_on: str, seed: in
                                 f"({sum(labels)} of {len(labels)} labelled illicit)")
     model = _sklearn()(max_iter=200, learning_rate=0.1, max_leaf_nodes=15, l2_regularization=1.0,
                        random_state=seed)
-    model.fit(_matrix(rows), labels)
+    with _one_thread():
+        model.fit(_matrix(rows), labels)
     return RankingModel(model, trained_on, len(rows), sum(labels))
 
 
