@@ -132,11 +132,16 @@ class SparkEngine:
         return self._sqlglot.transpile(duckdb_sql, read="duckdb", write="spark")[0]
 
     def _register(self, table: str, frame: Any) -> None:
-        # every table is a local checkpoint: computed once, its rows kept by the executors' block
-        # managers (in memory, spilling to their local disks), and its plan cut to a scan of those
-        # blocks, so hop N does not re-plan hops 1..N-1 (plain caching keeps every plan and runs
-        # the driver out of memory over a few hops). Nothing is written to a shared file system.
-        frame = frame.localCheckpoint(eager=True)
+        # every table is a local checkpoint: its plan cut to a scan of rows the executors keep, so
+        # hop N does not re-plan hops 1..N-1 (caching alone keeps every plan and runs the driver
+        # out of memory over a few hops), and nothing is written to a shared file system. It is
+        # cached as well, in one pass: a checkpoint's size estimate is its plan's (a join's is
+        # the product of its sides), so no table would ever be broadcast and every join would
+        # shuffle all the transactions; a cached table reports its real size, and the small ones
+        # (each hop's payments, the designated accounts) are broadcast. Both keep memory, then
+        # the executors' local disks.
+        frame = frame.localCheckpoint(eager=False).cache()
+        frame.count()
         previous = self._frames.get(table)
         frame.createOrReplaceTempView(table)
         self._frames[table] = frame
@@ -190,7 +195,8 @@ class SparkEngine:
 
 
 def _release(frame: Any) -> None:
-    """Free the executors' blocks of a locally checkpointed frame (a table replaced or closed)."""
+    """Free the executors' blocks of a table (replaced or closed): its cache and its checkpoint."""
+    frame.unpersist()
     plan = frame._jdf.queryExecution().analyzed()  # noqa: SLF001 - the checkpoint's RDD is only reachable here
     if plan.getClass().getSimpleName() == "LogicalRDD":
         plan.rdd().unpersist(False)

@@ -73,6 +73,25 @@ def trace_upstream(engine: AnalysisEngine, designated: list[str], settings: Trac
 SELECT x.id, x.src, x.dst, x.t, x.usd AS amount, x.usd AS flow, 0 AS hop, x.channel
 FROM tx x JOIN designated d ON x.dst = d.account
 WHERE x.src NOT IN (SELECT account FROM designated) {''.join(' AND ' + w for w in window)}""")
+    # regular income (a salary): the payer is a payroll (at least 5 accounts get payments from it
+    # whose previous or next payment to the same account is 25-35 days away, between half and twice
+    # the amount) and has paid this account more than once, not over a broker channel: the
+    # account's own money. Whether a payment is one does not depend on the hop: found once, over
+    # every payment, and read by each hop for the inflows of its accounts
+    engine.create("income", f"""
+WITH paid AS (SELECT x.id, x.src, x.dst, x.t, x.usd, x.channel, LAG(x.t) OVER p AS prev_t,
+                     LAG(x.usd) OVER p AS prev_usd, LEAD(x.t) OVER p AS next_t, LEAD(x.usd) OVER p AS next_usd,
+                     COUNT(*) OVER (PARTITION BY x.src, x.dst) AS times
+              FROM tx x
+              WINDOW p AS (PARTITION BY x.src, x.dst ORDER BY x.t, x.id)),
+     recurring AS (SELECT src, dst FROM paid
+                   WHERE (prev_t BETWEEN t - {INCOME_DAYS[1] * 86400} AND t - {INCOME_DAYS[0] * 86400}
+                          AND prev_usd BETWEEN usd / {INCOME_RATIO} AND usd * {INCOME_RATIO})
+                      OR (next_t BETWEEN t + {INCOME_DAYS[0] * 86400} AND t + {INCOME_DAYS[1] * 86400}
+                          AND next_usd BETWEEN usd / {INCOME_RATIO} AND usd * {INCOME_RATIO})),
+     payroll AS (SELECT src FROM recurring GROUP BY src HAVING COUNT(DISTINCT dst) >= {INCOME_PAYEES})
+SELECT p.id FROM paid p JOIN payroll y ON y.src = p.src
+WHERE p.times >= 2 AND COALESCE(p.channel NOT IN {BROKER_CHANNELS}, TRUE)""")
     origins, edges = [], ["frontier_0"]
     hop = 0
     for hop in range(1, settings.hops + 1):
@@ -95,25 +114,6 @@ SELECT src AS account, id, flow AS amount, {hop + 1} AS hop, 'hop_limit' AS reas
 def _step(engine: AnalysisEngine, hop: int, settings: TraceSettings) -> None:
     """From the traced payments of hop ``hop - 1`` to those of hop ``hop`` (and the originated parts)."""
     prev, lookback, s = f"frontier_{hop - 1}", int(settings.lookback_days * 86400), float(settings.conduit_share)
-    # regular income (a salary): the payer is a payroll (at least 5 accounts get payments from it
-    # whose previous or next payment to the same account is 25-35 days away, between half and twice
-    # the amount) and has paid this account more than once, not over a broker channel: the
-    # account's own money
-    engine.create(f"income_{hop}", f"""
-WITH inflows AS (SELECT i.id, i.src FROM tx i JOIN (SELECT DISTINCT src FROM {prev}) a ON a.src = i.dst),
-     paid AS (SELECT x.id, x.src, x.dst, x.t, x.usd, x.channel, LAG(x.t) OVER p AS prev_t,
-                     LAG(x.usd) OVER p AS prev_usd, LEAD(x.t) OVER p AS next_t, LEAD(x.usd) OVER p AS next_usd,
-                     COUNT(*) OVER (PARTITION BY x.src, x.dst) AS times
-              FROM tx x JOIN (SELECT DISTINCT src FROM inflows) y ON y.src = x.src
-              WINDOW p AS (PARTITION BY x.src, x.dst ORDER BY x.t, x.id)),
-     recurring AS (SELECT src, dst FROM paid
-                   WHERE (prev_t BETWEEN t - {INCOME_DAYS[1] * 86400} AND t - {INCOME_DAYS[0] * 86400}
-                          AND prev_usd BETWEEN usd / {INCOME_RATIO} AND usd * {INCOME_RATIO})
-                      OR (next_t BETWEEN t + {INCOME_DAYS[0] * 86400} AND t + {INCOME_DAYS[1] * 86400}
-                          AND next_usd BETWEEN usd / {INCOME_RATIO} AND usd * {INCOME_RATIO})),
-     payroll AS (SELECT src FROM recurring GROUP BY src HAVING COUNT(DISTINCT dst) >= {INCOME_PAYEES})
-SELECT p.id FROM paid p JOIN payroll y ON y.src = p.src JOIN inflows i ON i.id = p.id
-WHERE p.times >= 2 AND COALESCE(p.channel NOT IN {BROKER_CHANNELS}, TRUE)""")
     # the conduit test: pool (inflows before, within the lookback) against payments to the same receiver;
     # tried with the whole pool, then with the pool less regular income (a salaried middleman)
     engine.create(f"judged_{hop}", f"""
@@ -128,7 +128,7 @@ FROM (SELECT o.id, o.src, o.dst, o.t, o.amount, o.flow, o.channel, SUM(j.usd) AS
       GROUP BY o.id, o.src, o.dst, o.t, o.amount, o.flow, o.channel) b
 LEFT JOIN (SELECT o.id, SUM(i.usd) AS pool, SUM(CASE WHEN n.id IS NULL THEN 0 ELSE i.usd END) AS earned
            FROM {prev} o JOIN tx i ON i.dst = o.src AND i.t < o.t AND i.t >= o.t - {lookback}
-           LEFT JOIN income_{hop} n ON n.id = i.id
+           LEFT JOIN income n ON n.id = i.id
            GROUP BY o.id) p ON p.id = b.id""")
     _line(engine, hop, settings)
     parts = _parts(engine, hop, settings.method)
@@ -168,7 +168,7 @@ SELECT account, id, t, kind, cents, bal_cents, earned,
        ROW_NUMBER() OVER w AS seq
 FROM (SELECT x.dst AS account, x.t, 1 AS kind, x.id, CAST(ROUND(x.usd * 100) AS BIGINT) AS cents,
              CAST(ROUND(x.dst_balance_usd * 100) AS BIGINT) AS bal_cents, n.id IS NOT NULL AS earned
-      FROM tx x LEFT JOIN income_{hop} n ON n.id = x.id
+      FROM tx x LEFT JOIN income n ON n.id = x.id
       WHERE x.dst IN (SELECT src FROM judged_{hop} WHERE conduit)
       UNION ALL
       SELECT x.src, x.t, 0, x.id, CAST(ROUND(x.usd * 100) AS BIGINT),
