@@ -103,3 +103,33 @@ def test_unknown_and_impossible_item_numbers(client: TestClient, engine: Engine)
     # past an SQL INTEGER: refused before the store is asked (PostgreSQL would not compare it)
     huge = client.post("/media/items/99999999999/dispute", json={"reason": "x"}, headers=member.auth("analyst"))
     assert huge.status_code == 422
+
+
+def test_signals_as_threatexchange_fetch_deltas_with_a_checkpoint(client: TestClient, engine: Engine,
+                                                                  photos: dict[str, Image.Image],
+                                                                  tmp_path: Path) -> None:
+    from jointwatch.media import make_labels
+    from jointwatch.media.bank import list_items
+    from jointwatch.media.te import fetch
+
+    pytest.importorskip("threatexchange")
+    platform, agency = make_member(engine), make_member(engine)
+    assert _upload(client, platform, "analyst", photos["astronaut"], tlp="green").status_code == 201
+    first = client.get("/media/signals", headers=agency.auth("analyst"))
+    assert first.status_code == 200, first.text
+    body = first.json()
+    assert {u["signal_type"] for u in body["updates"]} == {"pdq", "video_md5", "video_sha256"}
+    assert body["more"] is False
+    assert {"propaganda", "group:ISIL", "tlp:green"} <= set(body["updates"][0]["metadata"]["tags"])
+    # the delta, fetched into agency's own bank; the checkpoint kept; nothing new since it
+    (tmp_path / "delta.json").write_text(first.text)
+    checkpoint = tmp_path / "checkpoint.json"
+    result = fetch(str(tmp_path / "delta.json"), engine, agency.id, "y", make_labels("other"), checkpoint)
+    assert result.created == 1
+    [mine] = list_items(engine, agency.id, member=agency.id)
+    assert (mine.group, mine.content_type, mine.tlp) == ("ISIL", "propaganda", "green")
+    again = client.get("/media/signals", params={"checkpoint": checkpoint.read_text()}, headers=agency.auth("analyst"))
+    assert again.status_code == 200 and [u for u in again.json()["updates"]
+                                         if u["metadata"]["item"] != mine.ref] == []
+    bad = client.get("/media/signals", params={"checkpoint": "{not json"}, headers=agency.auth("analyst"))
+    assert bad.status_code == 422

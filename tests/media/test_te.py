@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from jointwatch.errors import ListFormatError
 from jointwatch.media.bank import change_status, list_items
+from jointwatch.media.exchange import export_bank, import_file
 from jointwatch.media.files import contribute_files
 from jointwatch.media.labels import make_labels
 from jointwatch.media.te import (
@@ -20,7 +21,6 @@ from jointwatch.media.te import (
     read_checkpoint,
     read_signal_file,
     write_checkpoint,
-    write_signal_file,
 )
 from jointwatch.store.members import Member
 
@@ -39,14 +39,14 @@ def test_signal_file_read_by_threatexchange_and_back(bank_store: Engine, partner
     list(contribute_files(bank_store, a.id, "x", [photo_files["astronaut"], photo_files["coffee"]],
                           make_labels("recruitment", "ISIL", "green")))
     path = tmp_path / "signals.txt"
-    assert write_signal_file(bank_store, path) == 6          # pdq, md5, sha256 of each
+    assert export_bank(bank_store, path, "te-file") == 6     # pdq, md5, sha256 of each
     delta = read_signal_file(path)                           # threatexchange's LocalFileSignalExchangeAPI
     names = {t for t, _ in delta.updates}
     assert names == {"pdq", "video_md5", "video_sha256"}
     for (t, signal) in delta.updates:
         if t == "pdq":
             assert PdqSignal.validate_signal_str(signal) == signal
-    result = apply_delta(bank_store, delta, b.id, "y", make_labels("propaganda"), path)
+    result = import_file(bank_store, path, "te-file", b.id, "y", make_labels("propaganda"))
     assert result.created == 6   # a plain signal file has no item tie: one item per signal
     assert {h for i in list_items(bank_store, b.id, member=b.id) for h in (i.md5, i.sha256, i.pdq) if h} == {
         h for key in _hashes(bank_store, a.id) for h in key if h}

@@ -50,7 +50,9 @@ ViewerOption = Annotated[str | None, typer.Option(
     "--viewer", help="The member whose view this is: the items it may see by their TLP (as through its API keys). "
                      "Without it: only what every member may see (TLP clear, green, amber).")]
 FormatOption = Annotated[str, typer.Option("--format", "-f", help="jointwatch-csv, jointwatch-json, te-signals "
-                                                                  "(ThreatExchange/HMA signal file) or te-json.")]
+                                                                  "(ThreatExchange/HMA signal file with tags), te-json "
+                                                                  "or te-file (python-threatexchange's own signal "
+                                                                  "file, hashes only).")]
 
 
 def _viewer(engine: Engine, name: str | None) -> int | None:
@@ -320,6 +322,31 @@ def media_import(file: Annotated[Path, typer.Argument(help="The exchange file to
     else:
         console.print(f"{file}: {result.created} new items, {result.updated} relabelled, {result.disputed} banked "
                       "as disputed", highlight=False)
+
+
+@media_app.command("fetch")
+@handles_errors
+def media_fetch(source: Annotated[str, typer.Argument(help="A jointwatch service's /media/signals URL, or a file of "
+                                                      "one fetch delta (JSON).")],
+                member: PartnerOption,
+                checkpoint: Annotated[Path, typer.Option(help="Where the checkpoint is kept between fetches.")],
+                key: Annotated[str | None, typer.Option(help="The API key for the service (read_register).",
+                                                        envvar="JOINTWATCH_FETCH_KEY")] = None,
+                content_type: Annotated[str, typer.Option("--type", "-t", help="Content type for signals "
+                                                                               "without one.")] = "other",
+                group: GroupOption = None, tlp: TlpOption = "amber", user: UserOption = None,
+                db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Bank a partner's changes since the last fetch (python-threatexchange's fetch deltas, HMA's shape)."""
+    from jointwatch.media import make_labels
+    from jointwatch.media.te import fetch
+
+    result = fetch(source, open_engine(db), member, user or default_user(), make_labels(content_type, group, tlp),
+                   checkpoint, key)
+    if as_json:
+        print_json(result)
+    else:
+        console.print(f"{source}: {result.created} new items, {result.updated} changed, {result.disputed} disputed",
+                      highlight=False)
 
 
 @media_app.command("ask")

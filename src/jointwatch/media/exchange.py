@@ -7,6 +7,8 @@ Formats (``docs/media.md`` documents each column):
   or a video's or sound file's (vPDQ frames, Chromaprint), which also tells the item's kind.
 * ``te-signals``: the python-threatexchange / HMA plain signal file, one ``<type> <value>``
   per line (``pdq``, ``md5``/``video_md5``/``photo_md5``, ``sha256``), ``#`` comments.
+* ``te-file``: python-threatexchange's own signal file, written and read through the package
+  (``media.te``): ``<type> <value>`` and nothing else (no labels, one item per signal).
 * ``te-json``: ThreatExchange Graph API descriptors (``{"data": [...]}`` or JSON lines) with
   ``type`` HASH_PDQ / HASH_MD5 / HASH_SHA256 / HASH_VIDEO_MD5, ``raw_indicator`` and ``tags``.
 
@@ -39,7 +41,7 @@ from jointwatch.media.signature import Signature
 from jointwatch.releasability import tlp_allows
 from jointwatch.store import BankItem, Engine, Viewer, add_bank_items, exportable_bank_rows, get_member
 
-FORMATS = ("jointwatch-csv", "jointwatch-json", "te-signals", "te-json")
+FORMATS = ("jointwatch-csv", "jointwatch-json", "te-signals", "te-json", "te-file")
 CSV_COLUMNS = ("md5", "sha256", "pdq", "pdq_quality", "group", "content_type", "tlp", "contributor",
                "contributed_at", "status", "signature")
 MAX_IMPORT_BYTES = 500_000_000
@@ -249,6 +251,10 @@ def _te_json(path: Path, text: str, default: Labels) -> Iterator[ImportRecord]:
 def import_file(engine: Engine, path: Path, fmt: str, member: str | int, user: str,
                 default: Labels) -> ImportResult:
     """Bank every record of the file under ``member``, all or nothing."""
+    if fmt == "te-file":
+        from jointwatch.media.te import apply_delta, read_signal_file
+
+        return apply_delta(engine, read_signal_file(path), member, user, default, path)
     owner = get_member(engine, member)
     records = read_items(path, fmt, default)  # every line checked before anything is written
     banked = add_bank_items(engine, owner.id, user, (
@@ -276,6 +282,10 @@ def export_bank(engine: Engine, path: Path, fmt: str, member: str | int | None =
     """
     if fmt not in FORMATS:
         raise ListFormatError(path, None, f"format {fmt!r} is not one of {', '.join(FORMATS)}")
+    if fmt == "te-file":
+        from jointwatch.media.te import write_signal_file
+
+        return write_signal_file(path, _export_rows(engine, viewer, member, max_tlp, include_inactive=False))
     rows = _export_rows(engine, viewer, member, max_tlp, include_inactive)
     records = [{"md5": i.md5, "sha256": i.sha256, "pdq": i.pdq, "pdq_quality": i.pdq_quality, "group": i.group,
                 "content_type": i.content_type, "tlp": i.tlp, "contributor": i.contributor,

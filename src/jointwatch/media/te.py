@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from jointwatch.errors import JointwatchError, ListFormatError
+from jointwatch.errors import DownloadError, InvalidInputError, JointwatchError, ListFormatError
 from jointwatch.media.bank import change_status, get_item, new_item
 from jointwatch.media.deps import require
 from jointwatch.media.exchange import ImportResult
@@ -216,14 +216,11 @@ def apply_delta(engine: Engine, delta: Any, member: str | int, user: str, defaul
     return ImportResult(created, len(banked) - created, sum(r.status == "disputed" for r in records))
 
 
-def write_signal_file(engine: Engine, path: Path, viewer: Viewer = None, max_tlp: str = DEFAULT_EXPORT_TLP) -> int:
-    """The active items ``viewer`` may see as threatexchange's signal file (``te-file``); the lines written."""
+def write_signal_file(path: Path, rows: list[tuple[BankItem, bytes | None]]) -> int:
+    """Items as threatexchange's signal file (``te-file``; ``exchange.export_bank`` picks them); the lines written."""
     types = signal_types()
-    lines = []
-    for row in exportable_bank_rows(engine, viewer, ("active",)):
-        if tlp_allows(row.item.tlp, max_tlp):
-            lines += [f"{types[k].get_name()} {types[k].validate_signal_str(getattr(row.item, k))}"
-                      for k in HASH_KINDS if getattr(row.item, k)]
+    lines = [f"{types[k].get_name()} {types[k].validate_signal_str(getattr(item, k))}"
+             for item, _ in rows for k in HASH_KINDS if getattr(item, k)]
     path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     return len(lines)
 
@@ -258,6 +255,54 @@ def read_checkpoint(path: Path) -> Any:
         return dataclass_load_dict(json.loads(path.read_text(encoding="utf-8")), _classes()[0])
     except (ValueError, TypeError, KeyError) as exc:
         raise ListFormatError(path, None, f"not a checkpoint: {exc}") from None
+
+
+def parse_checkpoint(text: str) -> Any:
+    """A checkpoint from its JSON (as GET /media/signals gives it); InvalidInputError if it is not one."""
+    from threatexchange.utils.dataclass_json import dataclass_load_dict
+
+    try:
+        return dataclass_load_dict(json.loads(text), _classes()[0])
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise InvalidInputError(f"checkpoint: not one this bank gave ({exc})") from None
+
+
+def fetch(source: str, engine: Engine, member: str | int, user: str, default: Labels, checkpoint_file: Path,
+          key: str | None = None) -> ImportResult:
+    """Bank under ``member`` what changed at ``source`` since the checkpoint kept in ``checkpoint_file``, delta by
+    delta, keeping the checkpoint after each: a jointwatch service's GET /media/signals (``key``: an API key), or
+    a file of one delta's JSON. Run again, it moves only what changed since."""
+    import httpx
+    from threatexchange.utils.dataclass_json import dataclass_dump_dict
+
+    totals = ImportResult(0, 0, 0)
+    while True:
+        checkpoint = read_checkpoint(checkpoint_file)
+        if source.startswith(("http://", "https://")):
+            params = {"checkpoint": json.dumps(dataclass_dump_dict(checkpoint))} if checkpoint else {}
+            try:
+                response = httpx.get(source, params=params, timeout=60.0,
+                                     headers={"Authorization": f"Bearer {key}"} if key else {})
+                response.raise_for_status()
+                data = response.json()
+            except (httpx.HTTPError, ValueError) as exc:
+                raise DownloadError("media fetch", source, str(exc)) from None
+            place = Path(httpx.URL(source).path)
+        else:
+            place = Path(source)
+            try:
+                data = json.loads(place.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise ListFormatError(place, None, f"cannot read a delta: {exc}") from None
+        if not data.get("updates") if isinstance(data, dict) else False:
+            return totals
+        delta = delta_from_json(data, place)
+        done = apply_delta(engine, delta, member, user, default, place)
+        totals = ImportResult(totals.created + done.created, totals.updated + done.updated,
+                              totals.disputed + done.disputed)
+        write_checkpoint(checkpoint_file, delta.checkpoint)
+        if not (isinstance(data, dict) and data.get("more")):
+            return totals
 
 
 def write_checkpoint(path: Path, checkpoint: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Annotated, Literal
 
@@ -205,3 +206,24 @@ def ask_contributor(ref: Annotated[str, Path(pattern=r"^[0-9a-fA-F]{32}$")], bod
     caller.note.subject = {"ref": ref, "question": body.question}
     media.ask(request.app.state.engine, ref, caller.member_id, caller.key.user, body.question)
     caller.note.summary = "asked a media item's contributor"
+
+
+@router.get("/media/signals", responses=PROBLEM_RESPONSES)
+def signals(request: Request, caller: Annotated[Caller, Depends(authorize("media.signals", Right.READ_REGISTER))],
+            checkpoint: Annotated[str | None, Query(max_length=200, description="The checkpoint the last answer "
+                                                    "gave (JSON); none: from the start")] = None,
+            max_tlp: Annotated[Literal["clear", "green", "amber", "amber+strict", "red"], Query()] = "amber",
+            ) -> dict[str, object]:
+    """What changed in the bank since ``checkpoint``, as python-threatexchange's fetch delta (HMA's shape):
+    ``updates`` of ``(signal_type, signal)`` with metadata (item ref, labels as tags, dispute), or ``null``
+    when withdrawn; ask again with the answer's ``checkpoint`` while ``more`` is true."""
+    from jointwatch.media.te import bank_deltas, delta_to_json, parse_checkpoint
+
+    since = parse_checkpoint(checkpoint) if checkpoint else None
+    deltas = bank_deltas(request.app.state.engine, caller.member_id, since, max_tlp)
+    first = next(deltas, None)
+    if first is None:
+        caller.note.summary = "no media signal changed"
+        return {"checkpoint": checkpoint and json.loads(checkpoint), "updates": [], "more": False}
+    caller.note.summary = f"{len(first.updates)} media signals"
+    return {**delta_to_json(first), "more": next(deltas, None) is not None}
