@@ -110,7 +110,7 @@ def test_signals_as_threatexchange_fetch_deltas_with_a_checkpoint(client: TestCl
                                                                   tmp_path: Path) -> None:
     from jointwatch.media import make_labels
     from jointwatch.media.bank import list_items
-    from jointwatch.media.te import fetch
+    from jointwatch.media.te import fetch_signals
 
     pytest.importorskip("threatexchange")
     platform, agency = make_member(engine), make_member(engine)
@@ -124,7 +124,7 @@ def test_signals_as_threatexchange_fetch_deltas_with_a_checkpoint(client: TestCl
     # the delta, fetched into agency's own bank; the checkpoint kept; nothing new since it
     (tmp_path / "delta.json").write_text(first.text)
     checkpoint = tmp_path / "checkpoint.json"
-    result = fetch(str(tmp_path / "delta.json"), engine, agency.id, "y", make_labels("other"), checkpoint)
+    result = fetch_signals(str(tmp_path / "delta.json"), engine, agency.id, "y", make_labels("other"), checkpoint)
     assert result.created == 1
     [mine] = list_items(engine, agency.id, member=agency.id)
     assert (mine.group, mine.content_type, mine.tlp) == ("ISIL", "propaganda", "green")

@@ -337,11 +337,10 @@ def media_fetch(source: Annotated[str, typer.Argument(help="A jointwatch service
                 group: GroupOption = None, tlp: TlpOption = "amber", user: UserOption = None,
                 db: DbOption = None, as_json: JsonOption = False) -> None:
     """Bank a partner's changes since the last fetch (python-threatexchange's fetch deltas, HMA's shape)."""
-    from jointwatch.media import make_labels
-    from jointwatch.media.te import fetch
+    from jointwatch.media import fetch_signals, make_labels
 
-    result = fetch(source, open_engine(db), member, user or default_user(), make_labels(content_type, group, tlp),
-                   checkpoint, key)
+    result = fetch_signals(source, open_engine(db), member, user or default_user(),
+                           make_labels(content_type, group, tlp), checkpoint, key)
     if as_json:
         print_json(result)
     else:

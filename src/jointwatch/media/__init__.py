@@ -53,6 +53,7 @@ from jointwatch.media.matcher import (
     seen_by,
 )
 from jointwatch.media.sniff import KINDS, MediaKind, Sniffed, sniff
+from jointwatch.media.te import bank_deltas, delta_to_json, fetch_signals, parse_checkpoint
 
 __all__ = [
     "CONTENT_TYPES",
@@ -90,7 +91,11 @@ __all__ = [
     "contribute",
     "contribute_files",
     "contribute_hashes",
+    "bank_deltas",
+    "delta_to_json",
     "export_bank",
+    "fetch_signals",
+    "parse_checkpoint",
     "get_item",
     "hash_clip",
     "hash_file",

@@ -267,7 +267,7 @@ def parse_checkpoint(text: str) -> Any:
         raise InvalidInputError(f"checkpoint: not one this bank gave ({exc})") from None
 
 
-def fetch(source: str, engine: Engine, member: str | int, user: str, default: Labels, checkpoint_file: Path,
+def fetch_signals(source: str, engine: Engine, member: str | int, user: str, default: Labels, checkpoint_file: Path,
           key: str | None = None) -> ImportResult:
     """Bank under ``member`` what changed at ``source`` since the checkpoint kept in ``checkpoint_file``, delta by
     delta, keeping the checkpoint after each: a jointwatch service's GET /media/signals (``key``: an API key), or

@@ -217,13 +217,11 @@ def signals(request: Request, caller: Annotated[Caller, Depends(authorize("media
     """What changed in the bank since ``checkpoint``, as python-threatexchange's fetch delta (HMA's shape):
     ``updates`` of ``(signal_type, signal)`` with metadata (item ref, labels as tags, dispute), or ``null``
     when withdrawn; ask again with the answer's ``checkpoint`` while ``more`` is true."""
-    from jointwatch.media.te import bank_deltas, delta_to_json, parse_checkpoint
-
-    since = parse_checkpoint(checkpoint) if checkpoint else None
-    deltas = bank_deltas(request.app.state.engine, caller.member_id, since, max_tlp)
+    since = media.parse_checkpoint(checkpoint) if checkpoint else None
+    deltas = media.bank_deltas(request.app.state.engine, caller.member_id, since, max_tlp)
     first = next(deltas, None)
     if first is None:
         caller.note.summary = "no media signal changed"
         return {"checkpoint": checkpoint and json.loads(checkpoint), "updates": [], "more": False}
     caller.note.summary = f"{len(first.updates)} media signals"
-    return {**delta_to_json(first), "more": next(deltas, None) is not None}
+    return {**media.delta_to_json(first), "more": next(deltas, None) is not None}
