@@ -67,25 +67,26 @@ class NearestIndex:
 
     def __init__(self, codes: np.ndarray, k: int = NEAREST, nprobe: int = PROBES) -> None:
         faiss = require("faiss", "faiss-cpu")
-        self.codes = as_codes(codes)
+        codes = as_codes(codes)
+        self.count = len(codes)
         self.k = k
-        lists = max(1, min(MAX_LISTS, int(np.sqrt(len(self.codes)))))
+        lists = max(1, min(MAX_LISTS, int(np.sqrt(len(codes)))))
         self._quantizer = faiss.IndexBinaryFlat(256)
         self._index = faiss.IndexBinaryIVF(self._quantizer, 256, lists)
         # the lists' centres are banked descriptors drawn at random: k-means (faiss trains binary IVF on
         # 256 floats a code) took minutes at 100,000 images and spread ORB's clusters little better
-        self._quantizer.add(self.codes[np.random.default_rng(0).choice(len(self.codes), lists, replace=False)])
+        self._quantizer.add(codes[np.random.default_rng(0).choice(len(codes), lists, replace=False)])
         self._index.is_trained = True
-        self._index.add(self.codes)
+        self._index.add(codes)   # faiss keeps its own copy: ours is not held
         self._index.nprobe = min(nprobe, lists)
 
     def __len__(self) -> int:
-        return len(self.codes)
+        return self.count
 
     @property
     def nbytes(self) -> int:
         """faiss's copy of the codes with an 8-byte id each, and the list centroids."""
-        return int(len(self.codes) * (32 + 8) + self._index.nlist * 32)
+        return int(self.count * (32 + 8) + self._index.nlist * 32)
 
     def search(self, queries: np.ndarray, radius: int) -> Hits:
         """Up to ``k`` nearest codes within ``radius`` of each query (approximate)."""
