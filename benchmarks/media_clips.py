@@ -438,9 +438,9 @@ def audio_table(nasheeds: int = 6, unrelated: int = 9) -> None:
                                                                                  "libmp3lame", "mp3"),
         "volume +6 dB (clipped), MP3": lambda s, i: encode_sound(np.clip(s * 2.0, -1, 1), "libmp3lame", "mp3"),
         "volume -6 dB, MP3": lambda s, i: encode_sound(s * 0.5, "libmp3lame", "mp3"),
-        "speech over it, 6 dB under the item (MP3)": lambda s, i: encode_sound(
+        "a voice mixed 6 dB under it (MP3)": lambda s, i: encode_sound(
             mix(voice if voice is not None else bed, s, 6), "libmp3lame", "mp3"),
-        "music bed under it, 10 dB below (MP3)": lambda s, i: encode_sound(mix(bed, s, 10), "libmp3lame", "mp3"),
+        "a music bed 10 dB under it (MP3)": lambda s, i: encode_sound(mix(bed, s, 10), "libmp3lame", "mp3"),
         "a voice over it at the same loudness (MP3)": lambda s, i: encode_sound(
             mix(voice if voice is not None else bed, s, 0), "libmp3lame", "mp3"),
         "it as a bed 10 dB under a new voice (MP3)": lambda s, i: encode_sound(
