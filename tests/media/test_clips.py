@@ -26,7 +26,7 @@ from jointwatch.cli import app
 from jointwatch.errors import MessageFormatError
 from jointwatch.media import MatchableRow, Matcher, hash_media, make_labels
 from jointwatch.media.bank import contribute, list_items
-from jointwatch.media.clips import ClipSignature
+from jointwatch.media.clips import ClipSignature, vpdq_features, vpdq_signature
 from jointwatch.media.labels import TLP_LEVELS
 from jointwatch.media.matcher import HIDDEN_NOTICE
 from jointwatch.media.sniff import sniff
@@ -148,6 +148,12 @@ def test_a_clip_signature_round_trips_and_refuses_garbage(files: dict[str, bytes
     assert np.array_equal(again.fingerprint, signature.fingerprint) and len(again.mirrored) > 0
     with pytest.raises(ValueError, match="not a valid clip signature"):
         ClipSignature.from_bytes(signature.to_bytes()[:-3])
+    # as ThreatExchange's vPDQ features and back (what a partner's HMA reads and writes)
+    features = vpdq_features(signature)
+    assert len(features) == len(signature.frames) and features[0].count(",") == 2
+    back = vpdq_signature(features)
+    assert np.array_equal(back.frames.hashes, signature.frames.hashes)
+    assert np.array_equal(back.frames.qualities, signature.frames.qualities)
 
 
 def test_cli_banks_and_matches_video_and_sound(tmp_path: Path, files: dict[str, bytes]) -> None:

@@ -26,7 +26,7 @@ from jointwatch.media.bank import (
     history,
     list_items,
 )
-from jointwatch.media.clips import ClipSignature, hash_clip, vpdq_signature
+from jointwatch.media.clips import ClipSignature, hash_clip, vpdq_features, vpdq_signature
 from jointwatch.media.exchange import FORMATS, ImportResult, export_bank, import_file
 from jointwatch.media.files import (
     DecodeGate,
@@ -110,5 +110,6 @@ __all__ = [
     "read_bytes",
     "seen_by",
     "sniff",
+    "vpdq_features",
     "vpdq_signature",
 ]

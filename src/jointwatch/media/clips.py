@@ -127,6 +127,14 @@ def vpdq_signature(features: list[str]) -> ClipSignature:
                          np.zeros(0, np.uint32))
 
 
+def vpdq_features(signature: ClipSignature) -> list[str]:
+    """A video's vPDQ frames as ThreatExchange and HMA write them (``<PDQ hex>,<quality>,<timestamp>``): the
+    inverse of ``vpdq_signature``, for exchange (a banked video's four frames a second)."""
+    frames = signature.frames
+    return [f"{code.tobytes().hex()},{int(quality)},{float(timestamp):.3f}"
+            for code, quality, timestamp in zip(frames.hashes, frames.qualities, frames.timestamps, strict=True)]
+
+
 def clip_kind(data: bytes, name: str) -> MediaKind:
     """``video`` or ``audio``, from the streams FFmpeg finds; MessageFormatError naming ``name`` if it has neither."""
     found = probe(data, name)
