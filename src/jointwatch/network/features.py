@@ -44,7 +44,8 @@ WITH flows AS (SELECT dst AS account, src AS peer, t, usd AS inflow, 0.0 AS outf
                        SUM(CASE WHEN inflow > 0 THEN 1 ELSE 0 END) AS payments_in,
                        SUM(CASE WHEN outflow > 0 THEN 1 ELSE 0 END) AS payments_out,
                        MAX(outflow) AS largest_out, MAX(inflow) AS largest_in,
-                       AVG(CASE WHEN channel IN ('msb', 'hawala', 'cash') THEN 1.0 ELSE 0.0 END) AS brokered_share
+                       AVG(CAST(CASE WHEN channel IN ('msb', 'hawala', 'cash') THEN 1 ELSE 0 END AS DOUBLE))
+                           AS brokered_share
                 FROM flows GROUP BY account),
      spans AS (SELECT a.account, MAX(a.senders) AS max_new_senders, MAX(a.receivers) AS max_new_receivers,
                       MAX(a.senders / (a.own_senders + 1)) AS new_senders_vs_own,
