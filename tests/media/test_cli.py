@@ -131,3 +131,35 @@ def test_without_member_the_cli_banks_as_the_local_member_and_its_user(tmp_path:
     typo = _run(db, "media", "add", str(photo_files["rocket"]), "-t", "propaganda", "-m", "Platfrom A")
     assert typo.exit_code == 6
     assert len(_json(_run(db, "media", "list", "--viewer", "local", "--json"))) == 1  # type: ignore[arg-type]
+
+
+def test_fetch_banks_a_delta_and_keeps_the_checkpoint(tmp_path: Path, photo_files: dict[str, Path]) -> None:
+    import json
+
+    from jointwatch.media import bank_deltas, delta_to_json
+    from jointwatch.store import open_engine
+
+    db = tmp_path / "jw.db"
+    assert _run(db, "init").exit_code == 0
+    for name in ("Platform A", "Agency B"):
+        assert _run(db, "members", "add", name).exit_code == 0
+    assert _run(db, "media", "add", str(photo_files["coffee"]), "-m", "Platform A", "-t", "logo", "-g", "ISIL",
+                "--tlp", "green").exit_code == 0
+    [delta] = list(bank_deltas(open_engine(str(db)), None))
+    (tmp_path / "delta.json").write_text(json.dumps(delta_to_json(delta)))
+    checkpoint = tmp_path / "checkpoint.json"
+    fetched = _run(db, "media", "fetch", str(tmp_path / "delta.json"), "-m", "Agency B", "--checkpoint",
+                   str(checkpoint), "--json")
+    assert fetched.exit_code == 0, fetched.output
+    assert _json(fetched)["created"] == 1  # type: ignore[index]
+    assert json.loads(checkpoint.read_text())["item_id"] == 1
+    listed = _json(_run(db, "media", "list", "--json"))
+    assert {(i["contributor"], i["group"], i["content_type"]) for i in listed} == {  # type: ignore[union-attr]
+        ("Platform A", "ISIL", "logo"), ("Agency B", "ISIL", "logo")}
+    (tmp_path / "bad.json").write_text("{}")
+    assert _run(db, "media", "fetch", str(tmp_path / "bad.json"), "-m", "Agency B", "--checkpoint",
+                str(checkpoint)).exit_code == 0   # nothing in it: nothing moves
+    (tmp_path / "bad.json").write_text('{"checkpoint": {}, "updates": [{"signal_type": "pdq", "signal": "1"}]}')
+    refused = _run(db, "media", "fetch", str(tmp_path / "bad.json"), "-m", "Agency B", "--checkpoint",
+                   str(checkpoint))
+    assert refused.exit_code == 3 and "updates[0]" in refused.output

@@ -57,15 +57,6 @@ def _uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def thumbnail_uri(content: bytes) -> str | None:
-    """The image as a small PNG ``data:`` URI (the console's CSP allows data: images), or None if
-    Pillow cannot read it."""
-    try:
-        return _uri(thumbnail_png(content))
-    except (OSError, ValueError):
-        return None
-
-
 def safe_thumbnail_uri(content: bytes) -> str | None:
     """The greyscale, blurred thumbnail as a PNG ``data:`` URI, or None if Pillow cannot read it."""
     try:
