@@ -63,15 +63,16 @@ def dataset(work: Path, size: int) -> Path:
     return out
 
 
-def run_one(engine: str, data: Path, memory: str, threads: int, temp: Path) -> dict[str, Any]:
-    """In this (child) process: the whole analysis once, with its scores."""
+def run_one(engine: str, data: Path, memory: str, threads: int, temp: Path, typologies: bool = True) -> dict[str, Any]:
+    """In this (child) process: the whole analysis once (without the detectors when ``typologies``
+    is false), with its scores."""
     settings = EngineSettings(memory_limit=memory, threads=threads, spark_master=f"local[{threads}]",
                               temp_directory=str(temp) if engine == "duckdb" else None,
                               shuffle_partitions=threads * 4)
     truth = json.loads((data / "truth.json").read_text())
     started = time.perf_counter()
     analysis = analyse(data / "transactions.parquet", designated_accounts([str(data / "designated.txt")]),
-                       TraceSettings(), engine_name=engine, engine_settings=settings, typologies=True)
+                       TraceSettings(), engine_name=engine, engine_settings=settings, typologies=typologies)
     seconds = time.perf_counter() - started
     scores = {str(m): score_trace(analysis.trace, truth, m).__dict__ for m in MIN_AMOUNTS}
     countries = {c.country: c.amount for c in analysis.trace.countries}
@@ -154,16 +155,24 @@ def attribution_table(size: int, runs: dict[str, dict[str, Any]], baseline: str 
     return lines
 
 
-def measured(engine: str, data: Path, memory: str, threads: int, temp: Path) -> dict[str, Any]:
-    """Run one engine in a child process; its result plus the peak RSS of the process tree."""
+def measured(engine: str, data: Path, memory: str, threads: int, temp: Path, typologies: bool = True
+             ) -> dict[str, Any]:
+    """Run one engine in a child process; its result plus the peak RSS of the process tree and the
+    CPU seconds of the tree (on a shared machine the wall time also counts waiting for a core)."""
     out = temp / f"result-{engine}.json"
     child = subprocess.Popen([sys.executable, __file__, "--child", engine, "--data", str(data), "--memory-limit",
-                              memory, "--threads", str(threads), "--work", str(temp), "--out", str(out)])
+                              memory, "--threads", str(threads), "--work", str(temp), "--out", str(out),
+                              *([] if typologies else ["--no-typologies"])])
     peak, process = 0, psutil.Process(child.pid)
+    cpu: dict[int, float] = {}  # the last CPU seconds seen of each process of the tree
     while child.poll() is None:
         try:
             tree = [process, *process.children(recursive=True)]
             peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+            for p in tree:
+                with contextlib.suppress(psutil.Error):
+                    times = p.cpu_times()
+                    cpu[p.pid] = times.user + times.system
         except psutil.Error:
             pass
         time.sleep(0.2)
@@ -171,6 +180,7 @@ def measured(engine: str, data: Path, memory: str, threads: int, temp: Path) -> 
         raise SystemExit(f"{engine} failed with exit code {child.returncode}")
     result = json.loads(out.read_text())
     result["peak_mb"] = peak / 2**20
+    result["cpu_seconds"] = sum(cpu.values())
     return result
 
 
@@ -217,6 +227,8 @@ def main() -> None:
     parser.add_argument("--data")
     parser.add_argument("--out")
     parser.add_argument("--attribution", action="store_true", help="compare the attribution methods (DuckDB)")
+    parser.add_argument("--no-typologies", action="store_true",
+                        help="load, check and trace only (the engines' comparison without the detectors)")
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--baseline", metavar="REV", help="with --attribution: also trace by REV's code")
     parser.add_argument("--laundering", metavar="CONFIGS",
@@ -258,7 +270,7 @@ def main() -> None:
         return
     if args.child:
         memory = args.memory_limit if args.child == "duckdb" else args.memory_limit.lower().replace("gb", "g")
-        result = run_one(args.child, Path(args.data), memory, args.threads, work)
+        result = run_one(args.child, Path(args.data), memory, args.threads, work, not args.no_typologies)
         Path(args.out).write_text(json.dumps(result))
         return
     rows = []
@@ -268,8 +280,11 @@ def main() -> None:
         for engine in args.engines.split(","):
             if engine == "spark" and size > args.spark_max:
                 continue
-            print(f"  {size:,} on {engine} …", flush=True)
-            results[engine] = measured(engine, data, args.memory_limit, args.threads, work)
+            print(f"  {size:,} on {engine} … (load average {os.getloadavg()[0]:.1f})", flush=True)
+            results[engine] = measured(engine, data, args.memory_limit, args.threads, work, not args.no_typologies)
+            r = results[engine]
+            print(f"  {size:,} on {engine}: {r['seconds']:.1f} s, CPU {r['cpu_seconds']:.1f} s of the process tree "
+                  f"(load average {os.getloadavg()[0]:.1f})", flush=True)
         anchor = anchor_bfs(data) if size <= args.anchor_max else None
         rows.append(report(size, results, anchor))
     print("\n| transactions | engine | seconds | peak MB | originators P / R (all) | P / R (≥100 USD) "
@@ -295,7 +310,8 @@ def report(size: int, results: dict[str, dict[str, Any]], anchor: dict[str, Any]
         worst = max((abs(a["originators"][k] - b["originators"][k]) for k in a["originators"] if same), default=0.0)
         worst_c = max((abs(v - b["countries"].get(k, 0.0)) for k, v in a["countries"].items()), default=0.0)
         print(f"  {size:,}: DuckDB vs Spark: same originators {same}, largest amount difference {worst:.2f} USD, "
-              f"largest country difference {worst_c:.2f} USD; Spark/DuckDB time {b['seconds'] / a['seconds']:.1f}x")
+              f"largest country difference {worst_c:.2f} USD; Spark/DuckDB time {b['seconds'] / a['seconds']:.1f}x, "
+              f"CPU {b['cpu_seconds'] / a['cpu_seconds']:.1f}x")
     for engine, r in results.items():
         steps = ", ".join(f"{k} {v:.1f}s" for k, v in r["steps"].items())
         print(f"  {size:,} {engine}: {steps} (one run per size: wall time of the whole analysis)")
