@@ -31,6 +31,7 @@ BURST_PEERS = 4.0                # … and at least the peers' mean + this many 
 BURST_MIN = 6                    # … and at least this many fresh counterparties
 PEERS_MIN = 100                  # peers: accounts with about as many regular counterparties, if that many
 BURST_MONTHLY = 1.0              # … moving at least this share of the account's regular monthly inflow
+COLLECTOR_SENDERS = 10           # a collector over its whole history: at least this many senders
 RELAY_LOW, RELAY_HIGH = 0.6, 1.1  # a relay passes on this share of its fresh inflow to fresh counterparties
 RELAY_MONTHLY = 0.5              # … an inflow of at least this share of its regular monthly inflow
 MAX_CYCLE = 5
@@ -146,6 +147,22 @@ BASE = (
                           UNION ALL SELECT x.src, x.span, x.dst, 'out' FROM ty_fresh x
                           JOIN ty_acct r ON r.account = x.dst AND r.span = x.span AND r.relay = 1) l
                     GROUP BY account, span"""),
+    # a collector over its whole history: many senders, mostly one-off, from many countries, all paid on
+    ("ty_collector", f"""WITH inflow AS (SELECT x.dst AS account, x.src, t.src_country, x.usd,
+                                               COUNT(*) OVER (PARTITION BY x.src, x.dst) AS times
+                                        FROM ty_pay x JOIN tx t ON t.id = x.id),
+                              a AS (SELECT account, COUNT(DISTINCT src) AS senders,
+                                           COUNT(DISTINCT src_country) AS countries, SUM(usd) AS in_usd,
+                                           SUM(CASE WHEN times <= 4 THEN usd ELSE 0 END) AS one_off_usd
+                                    FROM inflow GROUP BY account),
+                              peers AS (SELECT AVG(countries) AS mc, STDDEV_POP(countries) AS sc FROM a
+                                        WHERE senders >= {COLLECTOR_SENDERS}),
+                              paid AS (SELECT src AS account, SUM(usd) AS out_usd FROM tx GROUP BY src)
+                         SELECT a.account, a.senders, a.countries, a.in_usd, o.out_usd
+                         FROM a JOIN paid o ON o.account = a.account CROSS JOIN peers p
+                         WHERE a.senders >= {COLLECTOR_SENDERS} AND a.countries >= p.mc + {BURST_PEERS} * p.sc
+                           AND a.one_off_usd >= 0.8 * a.in_usd
+                           AND o.out_usd BETWEEN 0.8 * a.in_usd AND 1.1 * a.in_usd"""),
 )
 
 
@@ -187,6 +204,24 @@ def _cycle_sql() -> str:
 FRESH_FIGURES = ("b.senders, b.receivers, ROUND(b.in_usd, 2) AS in_usd, ROUND(b.out_usd, 2) AS out_usd, "
                  "ROUND(b.own_senders, 2) AS own_senders, ROUND(b.own_receivers, 2) AS own_receivers")
 IN_SPAN = "(x.src = f.accounts OR x.dst = f.accounts) AND x.span = f.span"
+
+
+def _fan_in_sql() -> str:
+    """Bursts of new senders, and collectors over their whole history (no span)."""
+    burst = _best(f"""SELECT b.account AS accounts, b.span, {FRESH_FIGURES} FROM ty_acct b
+                  LEFT JOIN ty_links l ON l.account = b.account AND l.span = b.span
+                  WHERE b.in_burst = 1 AND b.out_wide = 0 AND COALESCE(l.relay_senders, 0) < 2
+                    AND {_claimed_by('cycle', 'broker_netting', 'scatter_gather', 'gather_scatter', 'bipartite')}""",
+                  "b.senders")
+    unclaimed = _claimed_by('cycle', 'broker_netting', 'scatter_gather', 'gather_scatter', 'bipartite')
+    return f"""SELECT accounts, span, senders, receivers, in_usd, out_usd, own_senders, own_receivers,
+                      CAST(NULL AS BIGINT) AS countries FROM ({burst}) burst
+               UNION ALL
+               SELECT c.account, CAST(NULL AS BIGINT), c.senders, CAST(NULL AS BIGINT), ROUND(c.in_usd, 2),
+                      ROUND(c.out_usd, 2), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), c.countries
+               FROM ty_collector c
+               WHERE c.account NOT IN (SELECT b.account FROM ty_acct b WHERE b.in_burst = 1)
+                 AND {unclaimed.replace('b.account', 'c.account')}"""
 
 DETECTORS = (
     Detector(
@@ -287,13 +322,13 @@ DETECTORS = (
         f"{BURST_PEERS:g} standard deviations (peers: accounts with about as many regular counterparties, known "
         "for over 14 days), for at least its regular monthly inflow (from counterparties it had known for over "
         "14 days; card payments left out); without as many new receivers (that is gather_scatter), and with "
-        "fewer than 2 of the senders relaying money themselves (that is a stack)",
-        _best(f"""SELECT b.account AS accounts, b.span, {FRESH_FIGURES} FROM ty_acct b
-                  LEFT JOIN ty_links l ON l.account = b.account AND l.span = b.span
-                  WHERE b.in_burst = 1 AND b.out_wide = 0 AND COALESCE(l.relay_senders, 0) < 2
-                    AND {_claimed_by('cycle', 'broker_netting', 'scatter_gather', 'gather_scatter', 'bipartite')}""",
-              "b.senders"),
-        "x.dst = f.accounts AND x.span = f.span", source="ty_fresh",
+        "fewer than 2 of the senders relaying money themselves (that is a stack). Or, over its whole history, "
+        f"a collector: at least {COLLECTOR_SENDERS} senders from more countries than the peers' mean plus "
+        f"{BURST_PEERS:g} standard deviations (peers: accounts with as many senders), at least 80% of its "
+        "inflow from senders that paid it at most 4 times, and 80-110% of it paid on",
+        _fan_in_sql(),
+        f"x.dst = f.accounts AND (f.span IS NULL OR (x.first_contact >= f.span * {BUCKET} "
+        f"AND x.t >= f.span * {BUCKET} AND x.t < (f.span + 2) * {BUCKET}))", source="ty_pay",
         claims="SELECT accounts AS account FROM found_fan_in"),
     Detector(
         "fan_out",
