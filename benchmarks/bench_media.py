@@ -51,7 +51,7 @@ from jointwatch.media import (  # noqa: E402
     Matcher,
     hash_media,
 )
-from jointwatch.media.local import BANK_POINTS  # noqa: E402
+from jointwatch.media.local import BANK_POINTS, PROBES, NearestIndex  # noqa: E402
 from jointwatch.media.signature import Keypoints, Signature  # noqa: E402
 
 THREADS = 2
@@ -140,7 +140,7 @@ def _distractor_rows(count: int, first_id: int, cache: Path, drawn: int, seed: i
     return rows
 
 
-def scale_table(bank_size: int, points: int, cache: Path, drawn: int) -> None:
+def scale_table(bank_size: int, points: int, cache: Path, drawn: int, probes: int) -> None:
     """Recall per edit, false matches, per-upload latency and memory with a bank of ``bank_size`` images."""
     images = sample_images()
     names = list(images)
@@ -158,6 +158,8 @@ def scale_table(bank_size: int, points: int, cache: Path, drawn: int) -> None:
     started = time.perf_counter()
     ours = Matcher(rows, bank_points=points)
     build = time.perf_counter() - started
+    if isinstance(ours.local.index, NearestIndex):
+        ours.local.index.probes = probes
     anchor = Matcher([MatchableRow(r.item, None) for r in rows])   # PDQ + exact only: no signatures
     local_bytes = ours.local.nbytes
     pdq_bytes = ours.pdq_index.nbytes + ours.canonical_index.nbytes
@@ -165,7 +167,8 @@ def scale_table(bank_size: int, points: int, cache: Path, drawn: int) -> None:
     print(f"\nbank of {len(rows):,} images: the {len(names)} sample photographs + {drawn:,} drawn distractors + "
           f"{len(rows) - len(names) - drawn:,} synthesized from them (rows made in {made:.0f} s); {points} strongest "
           f"keypoints per banked "
-          f"image ({len(ours.local):,} indexed, {type(ours.local.index).__name__}); built in {build:.0f} s\n")
+          f"image ({len(ours.local):,} indexed, {type(ours.local.index).__name__}, {probes} lists probed); "
+          f"built in {build:.0f} s\n")
     print("| edit | exact MD5: recall | PDQ alone: recall | ours: recall | false matches (MD5 / PDQ / ours) "
           "| missed by ours |")
     print("|---|---:|---:|---:|---:|---|")
@@ -287,6 +290,7 @@ def main() -> None:
                         help="recall and latency with a bank of this many images (photographs + drawn distractors)")
     parser.add_argument("--drawn", type=int, default=1_000_000,
                         help="distractors drawn (the rest of the bank is synthesized from them: cheaper)")
+    parser.add_argument("--probes", type=int, default=PROBES, help="inverted lists a query descriptor scans")
     parser.add_argument("--points", type=int, default=BANK_POINTS, help="strongest keypoints kept per banked image")
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "jointwatch-bench",
                         help="where the distractors' keypoints are kept between runs")
@@ -302,7 +306,7 @@ def main() -> None:
             audio_table()
         return
     if args.bank_size:
-        scale_table(args.bank_size, args.points, args.cache, args.drawn)
+        scale_table(args.bank_size, args.points, args.cache, args.drawn, args.probes)
     elif not args.skip_recall:
         recall_table()
     if not args.skip_index:

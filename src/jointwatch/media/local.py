@@ -84,6 +84,15 @@ class NearestIndex:
         return self.count
 
     @property
+    def probes(self) -> int:
+        """How many inverted lists a query descriptor's search scans."""
+        return int(self._index.nprobe)
+
+    @probes.setter
+    def probes(self, value: int) -> None:
+        self._index.nprobe = max(1, min(value, self._index.nlist))
+
+    @property
     def nbytes(self) -> int:
         """faiss's copy of the codes with an 8-byte id each, and the list centroids."""
         return int(self.count * (32 + 8) + self._index.nlist * 32)
