@@ -68,7 +68,8 @@ def take(page: Page, report: Path, folder: Path) -> list[Path]:
     # as an analyst zooms in (the wheel): the 3-payment groups and the collectors they paid
     page.evaluate("""() => { const cy = window.jointwatchReportGraph;
         cy.fit(cy.nodes().filter((n) => n.data('level') === 2 || n.data('level') === 3), 10);
-        cy.zoom({ level: cy.zoom() * 1.5, renderedPosition: { x: cy.width() * 0.7, y: cy.height() / 2 } }); }""")
+        cy.zoom({ level: cy.zoom() * 2, renderedPosition: { x: cy.width() * 0.7, y: cy.height() / 2 } }); }""")
+    page.wait_for_timeout(600)  # cytoscape redraws the labels sharp a moment after a zoom
     page.locator("#flow-graph").screenshot(path=shots[1])
     page.evaluate("window.jointwatchReportGraph.fit(undefined, 30)")
     click_node(page, largest_group(page, 3))
