@@ -43,7 +43,7 @@ BANK_POINTS = 128
 # up to this many descriptors (~15,000 images) the exact scan answers within ~50 ms
 EXACT_DESCRIPTORS = 1_000_000
 # the nearest banked descriptors each query descriptor brings, from this many inverted lists
-NEAREST, PROBES, MAX_LISTS = 4, 8, 16_384
+NEAREST, PROBES, MAX_LISTS = 4, 4, 16_384
 # banked images whose correspondences are checked geometrically, most votes first
 GEOMETRIC_CANDIDATES = 8
 
