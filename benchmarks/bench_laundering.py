@@ -65,8 +65,9 @@ def dataset(work: Path, name: str) -> Path:
     return out
 
 
-def measure(data: Path, threads: int, hops: int) -> dict[str, Any]:
-    """Rules, features and both attributions on one configuration (one DuckDB session)."""
+def measure(data: Path, threads: int, hops: int, earmark: float) -> dict[str, Any]:
+    """Rules, features and the attributions (each method, without and with earmarking) on one
+    configuration (one DuckDB session)."""
     truth = json.loads((data / "truth.json").read_text())
     engine = DuckDBEngine(EngineSettings(threads=threads, memory_limit="4GB"))
     try:
@@ -76,20 +77,24 @@ def measure(data: Path, threads: int, hops: int) -> dict[str, Any]:
         rules_seconds = time.perf_counter() - started
         rows = account_features(engine)
         targets = designated_accounts([str(data / "designated.txt")])
-        attribution, countries = {}, {}
-        for method in ("fifo", "lifo", "proportional"):
-            settings = TraceSettings(method=method, intervals=False, hops=hops)
-            result = assemble(engine, trace_upstream(engine, targets, settings), targets, settings)
-            attribution[method] = score_trace(result, truth)
-            countries[method] = {c.country: c.amount for c in result.countries}
+        attribution: dict[tuple[str, float], Any] = {}
+        inside: dict[float, str] = {}
         planted = truth["country_totals_usd"]
-        inside = sum(1 for c, usd in planted.items()
-                     if min(m.get(c, 0.0) for m in countries.values()) - 0.005 <= usd
-                     <= max(m.get(c, 0.0) for m in countries.values()) + 0.005)
+        for days in sorted({0.0, earmark}):
+            countries = {}
+            for method in ("fifo", "lifo", "proportional"):
+                settings = TraceSettings(method=method, intervals=False, hops=hops, earmark_days=days)
+                result = assemble(engine, trace_upstream(engine, targets, settings), targets, settings)
+                attribution[method, days] = score_trace(result, truth)
+                countries[method] = {c.country: c.amount for c in result.countries}
+            held = sum(1 for c, usd in planted.items()
+                       if min(m.get(c, 0.0) for m in countries.values()) - 0.005 <= usd
+                       <= max(m.get(c, 0.0) for m in countries.values()) + 0.005)
+            inside[days] = f"{held} / {len(planted)}"
     finally:
         engine.close()
     return {"truth": truth, "findings": findings, "rules_seconds": rules_seconds, "rows": rows,
-            "attribution": attribution, "inside": f"{inside} / {len(planted)}"}
+            "attribution": attribution, "inside": inside}
 
 
 def rules_list(findings: list[Any]) -> tuple[list[str], set[str]]:
@@ -149,6 +154,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--spark", action="store_true", help="also run the rules on Spark local[2] (configuration a)")
     parser.add_argument("--no-first-simulator", action="store_true")
     parser.add_argument("--hops", type=int, default=4, help="hops the trace follows (trace's default: 4)")
+    parser.add_argument("--earmark-days", type=float, default=10.0,
+                        help="attribution also with earmarking in this window (--earmark-days; 0: only without)")
     args = parser.parse_args(argv)
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -162,7 +169,7 @@ def main(argv: list[str] | None = None) -> None:
     for name in names:
         data = dataset(work, name)
         print(f"  configuration {name}: rules, features, attribution …", flush=True)
-        runs[name] = measure(data, args.threads, args.hops)
+        runs[name] = measure(data, args.threads, args.hops, args.earmark_days)
     model = fit(runs[TRAIN]["rows"], set(runs[TRAIN]["truth"]["illicit_accounts"]), f"configuration {TRAIN}")
 
     print(f"\nload average {' / '.join(f'{x:.1f}' for x in os.getloadavg())} (1 / 5 / 15 min)")
@@ -200,15 +207,16 @@ def main(argv: list[str] | None = None) -> None:
 
     print(f"\nAttribution (designated accounts traced {args.hops} hops; originators P / R against the planted "
           "donors; country error = Σ|found − planted| / planted; interval: planted country totals between the "
-          "lowest and highest of the three methods):\n")
-    print("| configuration | first in, first out: P / R | country error | proportional: P / R | country error "
-          "| last in, first out: P / R | country error | interval holds |")
-    print("|---|---|---:|---|---:|---|---:|---:|")
+          "lowest and highest of the three methods; earmarking: trace --earmark-days, 0 = off):\n")
+    print("| configuration | earmark days | first in, first out: P / R | country error | proportional: P / R "
+          "| country error | last in, first out: P / R | country error | interval holds |")
+    print("|---|---:|---|---:|---|---:|---|---:|---:|")
     for n in names:
         a = runs[n]["attribution"]
-        cells = " | ".join(f"{a[m].precision:.3f} / {a[m].recall:.3f} | {a[m].country_rel_error:.2%}"
-                           for m in ("fifo", "proportional", "lifo"))
-        print(f"| {n} | {cells} | {runs[n]['inside']} |")
+        for days in sorted({0.0, args.earmark_days}):
+            cells = " | ".join(f"{a[m, days].precision:.3f} / {a[m, days].recall:.3f} | "
+                               f"{a[m, days].country_rel_error:.2%}" for m in ("fifo", "proportional", "lifo"))
+            print(f"| {n} | {days:g} | {cells} | {runs[n]['inside'][days]} |")
     if not args.no_first_simulator:
         print("\n" + first_simulator(work, args.threads))
     if args.spark:

@@ -46,7 +46,6 @@ from jointwatch.network.simulate import SimulationSettings
 MIN_AMOUNTS = (0.0, 100.0)
 # the methods as of this tree (the baseline's child imports jointwatch from an earlier tree, without them)
 METHODS = ("fifo", "lifo", "proportional")
-METHOD_NAMES = {"fifo": "first in, first out", "lifo": "last in, first out", "proportional": "proportional (haircut)"}
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from baseline import worktree  # noqa: E402 - the benchmarks' own module, beside this file
 
@@ -81,9 +80,11 @@ def run_one(engine: str, data: Path, memory: str, threads: int, temp: Path, typo
             "findings": len(analysis.typologies)}
 
 
-def attribution(data: Path, methods: list[str], memory: str, threads: int, temp: Path) -> dict[str, Any]:
+def attribution(data: Path, methods: list[str], memory: str, threads: int, temp: Path,
+                earmark: float = 0.0) -> dict[str, Any]:
     """In this (child) process: load once, trace by each method, score each against the truth.
-    ``methods`` ["before"] traces by the default rule of whatever jointwatch is imported (the baseline)."""
+    ``methods`` ["before"] traces by the default rule of whatever jointwatch is imported (the baseline).
+    With ``earmark`` each method also with earmarking in that window (keyed ``method@days``)."""
     from jointwatch.network import load_transactions, open_analysis_engine  # noqa: PLC0415
     from jointwatch.network.result import assemble  # noqa: PLC0415
     from jointwatch.network.schema import default_rates  # noqa: PLC0415
@@ -96,12 +97,14 @@ def attribution(data: Path, methods: list[str], memory: str, threads: int, temp:
     out: dict[str, Any] = {}
     try:
         load_transactions(eng, data / "transactions.parquet", default_rates())
-        for method in methods:
-            settings = TraceSettings() if method == "before" else TraceSettings(method=method)
+        runs = [(m, 0.0) for m in methods] + [(m, earmark) for m in methods if earmark > 0 and m != "before"]
+        for method, days in runs:
+            settings = TraceSettings() if method == "before" else TraceSettings(method=method, earmark_days=days)
+            key = f"{method}@{days:g}" if days else method
             started = time.perf_counter()
             result = assemble(eng, trace_upstream(eng, targets, settings), targets, settings)
             seconds = time.perf_counter() - started
-            out[method] = {"seconds": seconds,
+            out[key] = {"seconds": seconds,
                            "scores": {str(m): score_trace(result, truth, m).__dict__ for m in MIN_AMOUNTS},
                            "countries": {c.country: c.amount for c in result.countries},
                            # before the change: what the opening-balance rule credited as own funds
@@ -124,32 +127,43 @@ def attribution_child(data: Path, methods: list[str], args: argparse.Namespace, 
         env["PYTHONPATH"] = os.pathsep.join([str(src), *filter(None, [env.get("PYTHONPATH")])])
     subprocess.run([sys.executable, __file__, "--child", "attribution", "--methods", ",".join(methods), "--data",
                     str(data), "--memory-limit", args.memory_limit, "--threads", str(args.threads), "--work",
-                    str(work), "--out", str(out)], check=True, env=env, cwd=src.parent if src else REPO)
+                    str(work), "--out", str(out), *(["--earmark-days", str(args.earmark_days)] if src is None else [])],
+                   check=True, env=env, cwd=src.parent if src else REPO)
     result: dict[str, Any] = json.loads(out.read_text())
     return result
 
 
 def attribution_table(size: int, runs: dict[str, dict[str, Any]], baseline: str | None) -> list[str]:
     """Markdown rows: one per method (the baseline's first), then the interval's coverage."""
+    # here, not at the top: the baseline's child runs this file against an earlier tree without it
+    from jointwatch.network import method_label  # noqa: PLC0415
+
     lines = []
     planted: dict[str, float] = {}
     for label, r in runs.items():
         planted = r.pop("planted_countries")
         for method, m in r.items():
             s0, s1 = m["scores"]["0.0"], m["scores"]["100.0"]
-            name = f"first in, first out, before ({baseline})" if method == "before" else METHOD_NAMES[method]
+            plain, _, days = method.partition("@")
+            name = (f"first in, first out, before ({baseline})" if method == "before"
+                    else method_label(plain, float(days or 0)))
             lines.append(f"| {size:,} | {name} | {m['seconds']:.1f} | {s0['precision']:.3f} / {s0['recall']:.3f} | "
                          f"{s1['precision']:.3f} / {s1['recall']:.3f} | {s0['country_rel_error']:.2%} | "
                          f"{m['assumed']:,.0f} | {m['mules_collectors']:,.0f} |")
         del label
-    after = {k: v for r in runs.values() for k, v in r.items() if k != "before"}
-    if len(after) > 1:
+    groups = {}
+    for k, v in ((k, v) for r in runs.values() for k, v in r.items() if k != "before"):
+        groups.setdefault(k.partition("@")[2], {})[k] = v
+    for days, after in groups.items():
+        if len(after) < 2:
+            continue
         inside = sum(1 for c, usd in planted.items()
                      if min(m["countries"].get(c, 0.0) for m in after.values()) - 0.005 <= usd
                      <= max(m["countries"].get(c, 0.0) for m in after.values()) + 0.005)
         width = sum(max(m["countries"].get(c, 0.0) for m in after.values())
                     - min(m["countries"].get(c, 0.0) for m in after.values()) for c in planted)
-        lines.append(f"| {size:,} | interval over the {len(after)} methods | – | – | – | planted total inside for "
+        lines.append(f"| {size:,} | interval over the {len(after)} methods"
+                     f"{f', earmarked within {days} days' if days else ''} | – | – | – | planted total inside for "
                      f"{inside} / {len(planted)} countries; widths add up to {width / sum(planted.values()):.2%} "
                      f"of the planted total | – | – |")
     return lines
@@ -235,17 +249,22 @@ def main() -> None:
                         help="typologies, ranking and attribution on these AMLSim-family simulator configurations "
                              "(a,b,c,d; benchmarks/bench_laundering.py)")
     parser.add_argument("--spark", action="store_true", help="with --laundering: the rules on Spark too")
+    parser.add_argument("--earmark-days", type=float, default=10.0,
+                        help="with --attribution / --laundering: each method also earmarked in this window (0: not)")
+    parser.add_argument("--hops", type=int, default=4, help="with --laundering: hops the trace follows")
     args = parser.parse_args()
     if args.laundering:
         from bench_laundering import main as laundering  # noqa: PLC0415 - the benchmarks' own module
 
         laundering(["--configurations", args.laundering, "--work", args.work, "--threads", str(args.threads),
+                    "--hops", str(args.hops), "--earmark-days", str(args.earmark_days),
                     *(["--spark"] if args.spark else [])])
         return
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     if args.child == "attribution":
-        result = attribution(Path(args.data), args.methods.split(","), args.memory_limit, args.threads, work)
+        result = attribution(Path(args.data), args.methods.split(","), args.memory_limit, args.threads, work,
+                             args.earmark_days)
         Path(args.out).write_text(json.dumps(result))
         return
     if args.attribution:

@@ -100,6 +100,51 @@ def test_a_salaried_middleman_passing_on_a_donation(tmp_path: Path, duck: DuckDB
     assert reasons.get("M", "income") == "income" and "E" not in reasons
 
 
+@pytest.mark.parametrize("method", ["fifo", "lifo", "proportional"])
+def test_earmarking_credits_the_passed_on_donation_to_the_donor(tmp_path: Path, duck: DuckDBEngine,
+                                                                method: str) -> None:
+    path = write_transactions(tmp_path / "middleman.csv", MIDDLEMAN)
+    result = _trace(path, duck, method, earmark_days=7)
+    # D is not a regular payer of M and T not a regular payee; the 540 left 3 hours after the 600
+    # came: it is D's money passed on, whatever the method, before M's salary is drawn on
+    assert _amounts(result) == {"D": 540.0}
+    assert result.trace.originators[0].reason == "no_earlier_inflow"
+    assert (result.trace.originators[0].low, result.trace.originators[0].high) == (540.0, 540.0)
+    assert result.trace.settings.earmark_days == 7
+
+
+def test_earmarking_a_mule_gives_every_method_first_in_first_out(tmp_path: Path, duck: DuckDBEngine) -> None:
+    path = write_transactions(tmp_path / "mule.csv", MULE)
+    result = _trace(path, duck, "lifo", earmark_days=7)
+    # the 3,800 carried the donations as they came, first in first out on the earmarking line
+    assert {o.account: (o.low, o.amount, o.high) for o in result.trace.originators} == {
+        "D1": (1000.0, 1000.0, 1000.0), "D2": (2800.0, 2800.0, 2800.0)}
+
+
+def test_earmarking_only_within_its_window(tmp_path: Path, duck: DuckDBEngine) -> None:
+    path = write_transactions(tmp_path / "middleman.csv", MIDDLEMAN)
+    # passed on 3 hours after it came: outside a window of 0.1 day (2.4 hours), so first in first
+    # out over M's whole money line again: its salary
+    assert _amounts(_trace(path, duck, "fifo", earmark_days=0.1)) == {"M": 540.0}
+    assert _amounts(_trace(path, duck, "fifo", earmark_days=0.2)) == {"D": 540.0}
+
+
+def test_money_from_a_regular_payer_is_not_earmarked(tmp_path: Path, duck: DuckDBEngine) -> None:
+    # P pays M 600 every month (days 3 and 33, 08:00): a regular payer, not a payroll (one payee);
+    # D's 100 comes at 09:00 and M passes 540 on at 12:00. Only D's 100 is earmarked; the other
+    # 440 is first in first out on the rest of M's line: salary (day 1) before P's day-3 600
+    rows = [*PAYROLL, tx("allow1", 3 + 8 / 24, 600, "P", "M", "fr", "de"),
+            tx("allow2", 33 + 8 / 24, 600, "P", "M", "fr", "de"),
+            tx("gift", 33 + 9 / 24, 100, "D", "M", "fr", "de"), tx("pass", 33 + 12 / 24, 540, "M", "T", "de", "sy")]
+    path = write_transactions(tmp_path / "allowance.csv", rows)
+    assert _amounts(_trace(path, duck, "fifo", earmark_days=7)) == {"D": 100.0, "M": 440.0}
+
+
+def test_a_bad_earmark_window_is_refused() -> None:
+    with pytest.raises(InvalidInputError, match="earmark_days must be in"):
+        TraceSettings(earmark_days=-1)
+
+
 def test_a_salary_paid_once_is_not_regular_income(tmp_path: Path, duck: DuckDBEngine) -> None:
     rows = [tx("pay", 30, 3000, "E", "M", "de", "de"), tx("gift", 33, 600, "D", "M", "fr", "de"),
             tx("pass", 33.5, 540, "M", "T", "de", "sy")]

@@ -12,6 +12,7 @@ from jointwatch import jsonout
 from jointwatch.network.analysis import Analysis, analyse
 from jointwatch.network.designate import designated_accounts
 from jointwatch.network.engines import DuckDBEngine, SparkEngine
+from jointwatch.network.schema import TraceSettings
 from jointwatch.network.simulate import SimulationSettings, simulate
 
 
@@ -96,3 +97,17 @@ def test_same_json_from_both_engines(both: tuple[Analysis, Analysis]) -> None:
     assert _shape(on_spark["trace"]) == _shape(on_duck["trace"])
     for finding in spark.typologies:
         assert not any(isinstance(v, Decimal) for v in finding.figures.values()), finding
+
+
+def test_same_earmarked_trace(generated: Path, spark_engine: SparkEngine) -> None:
+    targets = designated_accounts([str(generated / "designated.txt")])
+    settings = TraceSettings(earmark_days=7, intervals=False)
+    duck = DuckDBEngine()
+    try:
+        on_duck = analyse(generated / "transactions.csv", targets, settings, engine=duck)
+    finally:
+        duck.close()
+    on_spark = analyse(generated / "transactions.csv", targets, settings, engine=spark_engine)
+    assert len(on_duck.trace.originators) > 20
+    amounts = {o.account: (o.amount, o.reason) for o in on_duck.trace.originators}
+    assert {o.account: (pytest.approx(o.amount, abs=0.011), o.reason) for o in on_spark.trace.originators} == amounts

@@ -32,7 +32,6 @@ from jointwatch.network import (
     DEFAULT_TRAINING,
     DETECTORS,
     ENGINES,
-    METHOD_NAMES,
     METHODS,
     Analysis,
     EngineSettings,
@@ -46,6 +45,7 @@ from jointwatch.network import (
     designated_accounts,
     detect_all,
     load_transactions,
+    method_label,
     open_analysis_engine,
     rank_accounts,
     read_rates,
@@ -167,6 +167,11 @@ def network_trace(
         "--own-funds-days", min=0.0, help="Money an account paid beyond what it received counts as its own only with "
                                           "this many days of history before the payment (else unexplained_funds).")]
     = 30.0,
+    earmark_days: Annotated[float, typer.Option(
+        "--earmark-days", min=0.0, max=366.0,
+        help="Earmarking: money a conduit got from a payer that is not a regular one and passed on within this many "
+             "days to a payee that is not a regular one is that inflow passed on, before its own funds or salary "
+             "(docs/network.md, Earmarking); with every method; 0: off.")] = 0.0,
     intervals: Annotated[bool, typer.Option(
         "--intervals/--no-intervals", help="Also trace by the other methods and give every country total and "
                                            "originator amount between their lowest and highest.")] = True,
@@ -207,7 +212,7 @@ def network_trace(
         raise typer.BadParameter(f"choose one of {', '.join(METHODS)}", param_hint="--method")
     settings = TraceSettings(hops=hops, lookback_days=lookback_days, since=since, until=until,
                              min_amount=min_amount, conduit_share=conduit_share, method=method,
-                             own_funds_days=own_funds_days, intervals=intervals)
+                             own_funds_days=own_funds_days, intervals=intervals, earmark_days=earmark_days)
     targets = designated_accounts(designated or [])
     if not targets and not screen:
         raise typer.BadParameter("give --designated accounts or --screen", param_hint="--designated")
@@ -237,7 +242,7 @@ def network_trace(
 
 def _print_trace(analysis: Analysis, report: Path | None) -> None:
     trace, totals = analysis.trace, analysis.trace.totals
-    method = METHOD_NAMES[trace.method]
+    method = method_label(trace.method, trace.settings.earmark_days)
     _print_quality(analysis.quality)
     console.print(f"[bold]{totals['traced']:,.2f} USD[/] reached {len(trace.designated)} designated accounts in "
                   f"{int(totals['payments_in']):,} payments; {len(trace.originators):,} originators in "

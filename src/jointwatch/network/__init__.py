@@ -41,6 +41,7 @@ from jointwatch.network.schema import (
     REQUIRED,
     TraceSettings,
     default_rates,
+    method_label,
     read_rates,
 )
 from jointwatch.network.simulate import SimulationSettings, simulate
@@ -81,6 +82,7 @@ __all__ = [
     "account_ids",
     "analyse",
     "default_rates",
+    "method_label",
     "designated_accounts",
     "detect_all",
     "flow_graph",

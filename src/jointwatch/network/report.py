@@ -19,7 +19,7 @@ from jointwatch import jsonout
 from jointwatch.htmlsafe import script_json
 from jointwatch.network.analysis import Analysis
 from jointwatch.network.result import TraceResult
-from jointwatch.network.schema import BASE_CURRENCY, METHOD_NAMES
+from jointwatch.network.schema import BASE_CURRENCY, method_label
 
 MAX_NODES = 150
 ROLE_COLOURS = {"originator": "#2b8cbe", "collector": "#e6550d", "broker": "#756bb1", "pass-through": "#fd8d3c",
@@ -38,7 +38,7 @@ def render(analysis: Analysis) -> str:
     """The report as one HTML document."""
     trace = analysis.trace
     graph = flow_groups(trace)
-    method = METHOD_NAMES.get(trace.method, trace.method)
+    method = method_label(trace.method, trace.settings.earmark_days)
     between = "between (" + ", ".join(trace.intervals.get("methods") or [trace.method]) + ")"
     parts = [
         f"<h1>Funding of designated accounts: {len(trace.designated)} traced</h1>",
@@ -205,7 +205,7 @@ def flow_groups(trace: TraceResult) -> dict[str, Any]:
     links = [{"source": e.src, "target": e.dst, "amount": e.amount, "payments": e.payments} for e in trace.edges]
     return {"accounts": rows, "groups": groups, "links": links, "designated": list(trace.designated),
             "grouped": len(rows) > GROUP_ABOVE, "colours": ROLE_COLOURS,
-            "method": METHOD_NAMES.get(trace.method, trace.method)}
+            "method": method_label(trace.method, trace.settings.earmark_days)}
 
 
 def world_map(trace: TraceResult, inline_style: bool = True) -> str:
@@ -225,7 +225,7 @@ def world_map(trace: TraceResult, inline_style: bool = True) -> str:
             return match.group(0)
         shade = 0.15 + 0.85 * c.amount / top
         colour = f"rgb({int(254 - 75 * shade)},{int(232 - 232 * shade)},{int(200 - 200 * shade)})"
-        title = (f"{code.upper()}: {c.amount:,.2f} USD ({METHOD_NAMES.get(c.method, c.method)}; between "
+        title = (f"{code.upper()}: {c.amount:,.2f} USD ({method_label(c.method, trace.settings.earmark_days)}; between "
                  f"{_span(c.low, c.high)} by the methods) from {c.originators} originators, {c.transactions} payments")
         paint = f'style="fill:{colour}"' if inline_style else f'fill="{colour}"'
         return (f'<g class="{code} country map-element funded" data-usd="{c.amount:.2f}" {paint}>'
@@ -241,7 +241,7 @@ def _summary(analysis: Analysis) -> str:
     t, s, q = analysis.trace.totals, analysis.trace.settings, analysis.quality
     rows = [["source", analysis.source], ["engine", analysis.trace.engine],
             ["designated accounts", ", ".join(analysis.trace.designated[:20])],
-            ["rule", f"{METHOD_NAMES.get(s.method, s.method)}; {s.hops} hops; lookback {s.lookback_days:g} days; "
+            ["rule", f"{method_label(s.method, s.earmark_days)}; {s.hops} hops; lookback {s.lookback_days:g} days; "
                      f"conduit share {s.conduit_share:g}; min amount {s.min_amount:g} USD"],
             ["traced into designated accounts", f"{_usd(t['traced'])} USD in {int(t['payments_in'])} payments"],
             ["attributed to originators", f"{_usd(t['originated'])} USD; pruned {_usd(t['pruned'])}; "

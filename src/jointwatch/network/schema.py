@@ -44,6 +44,14 @@ COLUMNS = REQUIRED + OPTIONAL
 BALANCES = ("sender_balance", "receiver_balance")
 METHODS = ("fifo", "lifo", "proportional")
 METHOD_NAMES = {"fifo": "first in, first out", "lifo": "last in, first out", "proportional": "proportional (haircut)"}
+
+
+def method_label(method: str, earmark_days: float = 0.0) -> str:
+    """The attribution rule as printed beside every figure: the method, and earmarking when on."""
+    name = METHOD_NAMES.get(method, method)
+    return f"{name}, pass-through earmarked within {earmark_days:g} days" if earmark_days > 0 else name
+
+
 BASE_CURRENCY = "USD"  # amounts are traced in this currency (rates convert to it); simulated accounts default to it
 
 
@@ -60,12 +68,15 @@ class TraceSettings:
     method: str = "fifo"             # which inflows an outflow spent: fifo, lifo, proportional
     own_funds_days: float = 30.0     # money beyond what came in is the account's own only with this much history
     intervals: bool = True           # also trace by the other methods: every figure between its lowest and highest
+    earmark_days: float = 0.0        # money passed on within this many days as it came (pass-through); 0: off
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
             raise InvalidInputError(f"method must be one of {', '.join(METHODS)}, not {str(self.method)[:20]!r}")
         if not 0 <= self.own_funds_days <= 3660:
             raise InvalidInputError(f"own_funds_days must be in [0, 3660], not {self.own_funds_days}")
+        if not 0 <= self.earmark_days <= 366:
+            raise InvalidInputError(f"earmark_days must be in [0, 366], not {self.earmark_days}")
         if not 1 <= self.hops <= 12:
             raise InvalidInputError(f"hops must be between 1 and 12, not {self.hops}")
         if not 0 < self.lookback_days <= 3660:

@@ -54,6 +54,20 @@ class TraceTables:
     hops_done: int
 
 
+# a pair (payer, payee) paid at a monthly rhythm: a payment whose previous or next one to the same
+# account is 25-35 days away, between half and twice the amount (``paid``: every payment, numbered)
+_RECURRING = f"""paid AS (SELECT x.id, x.src, x.dst, x.t, x.usd, x.channel, LAG(x.t) OVER p AS prev_t,
+                     LAG(x.usd) OVER p AS prev_usd, LEAD(x.t) OVER p AS next_t, LEAD(x.usd) OVER p AS next_usd,
+                     COUNT(*) OVER (PARTITION BY x.src, x.dst) AS times
+              FROM tx x
+              WINDOW p AS (PARTITION BY x.src, x.dst ORDER BY x.t, x.id)),
+     recurring AS (SELECT src, dst FROM paid
+                   WHERE (prev_t BETWEEN t - {INCOME_DAYS[1] * 86400} AND t - {INCOME_DAYS[0] * 86400}
+                          AND prev_usd BETWEEN usd / {INCOME_RATIO} AND usd * {INCOME_RATIO})
+                      OR (next_t BETWEEN t + {INCOME_DAYS[0] * 86400} AND t + {INCOME_DAYS[1] * 86400}
+                          AND next_usd BETWEEN usd / {INCOME_RATIO} AND usd * {INCOME_RATIO}))"""
+
+
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -79,19 +93,14 @@ WHERE x.src NOT IN (SELECT account FROM designated) {''.join(' AND ' + w for w i
     # account's own money. Whether a payment is one does not depend on the hop: found once, over
     # every payment, and read by each hop for the inflows of its accounts
     engine.create("income", f"""
-WITH paid AS (SELECT x.id, x.src, x.dst, x.t, x.usd, x.channel, LAG(x.t) OVER p AS prev_t,
-                     LAG(x.usd) OVER p AS prev_usd, LEAD(x.t) OVER p AS next_t, LEAD(x.usd) OVER p AS next_usd,
-                     COUNT(*) OVER (PARTITION BY x.src, x.dst) AS times
-              FROM tx x
-              WINDOW p AS (PARTITION BY x.src, x.dst ORDER BY x.t, x.id)),
-     recurring AS (SELECT src, dst FROM paid
-                   WHERE (prev_t BETWEEN t - {INCOME_DAYS[1] * 86400} AND t - {INCOME_DAYS[0] * 86400}
-                          AND prev_usd BETWEEN usd / {INCOME_RATIO} AND usd * {INCOME_RATIO})
-                      OR (next_t BETWEEN t + {INCOME_DAYS[0] * 86400} AND t + {INCOME_DAYS[1] * 86400}
-                          AND next_usd BETWEEN usd / {INCOME_RATIO} AND usd * {INCOME_RATIO})),
+WITH {_RECURRING},
      payroll AS (SELECT src FROM recurring GROUP BY src HAVING COUNT(DISTINCT dst) >= {INCOME_PAYEES})
 SELECT p.id FROM paid p JOIN payroll y ON y.src = p.src
 WHERE p.times >= 2 AND COALESCE(p.channel NOT IN {BROKER_CHANNELS}, TRUE)""")
+    if settings.earmark_days > 0:
+        # the account's regular counterparties (a pair paid at a 25-35 day rhythm, a similar amount:
+        # rent, bills, a salary): money from or to them is never earmarked
+        engine.create("regular", f"WITH {_RECURRING} SELECT DISTINCT src, dst FROM recurring")
     origins, edges = [], ["frontier_0"]
     hop = 0
     for hop in range(1, settings.hops + 1):
@@ -131,7 +140,7 @@ LEFT JOIN (SELECT o.id, SUM(i.usd) AS pool, SUM(CASE WHEN n.id IS NULL THEN 0 EL
            LEFT JOIN income n ON n.id = i.id
            GROUP BY o.id) p ON p.id = b.id""")
     _line(engine, hop, settings)
-    parts = _parts(engine, hop, settings.method)
+    parts = _parts(engine, hop, settings.method, settings.earmark_days > 0)
     own = int(settings.own_funds_days * 86400)
     engine.create(f"origin_{hop - 1}", f"""
 SELECT j.src AS account, j.id, j.flow AS amount, {hop} AS hop,
@@ -161,10 +170,18 @@ def _line(engine: AnalysisEngine, hop: int, settings: TraceSettings) -> None:
     Rows: ``kind`` 0 outflow, 1 inflow, 2 own money appearing, 3 known opening balance; ``pos``
     the order; ``bal`` the balance after the row; ``lo``/``hi`` first-in-first-out coordinates.
     """
+    # with earmarking, what each event passed on as it came (``_earmark``) leaves the money line
+    earmarked, left = "", "e.cents"
+    if settings.earmark_days > 0:
+        _earmark(engine, hop, int(settings.earmark_days * 86400))
+        earmarked = f"LEFT JOIN earmarked_{hop} m ON m.account = e.account AND m.id = e.id AND m.kind = e.kind"
+        left = "e.cents - COALESCE(m.cents, 0)"
     engine.create(f"events_{hop}", f"""
-SELECT account, id, t, kind, cents, bal_cents, earned,
-       SUM(CASE WHEN kind = 1 THEN cents ELSE 0 END) OVER w AS cum_in,
-       SUM(CASE WHEN kind = 0 THEN cents ELSE 0 END) OVER w AS cum_out,
+SELECT e.account, e.id, e.t, e.kind, {left} AS cents, e.cents AS full_cents, e.bal_cents, e.earned,
+       SUM(CASE WHEN e.kind = 1 THEN {left} ELSE 0 END) OVER w AS cum_in,
+       SUM(CASE WHEN e.kind = 0 THEN {left} ELSE 0 END) OVER w AS cum_out,
+       SUM(CASE WHEN e.kind = 1 THEN e.cents ELSE 0 END) OVER w AS full_in,
+       SUM(CASE WHEN e.kind = 0 THEN e.cents ELSE 0 END) OVER w AS full_out,
        ROW_NUMBER() OVER w AS seq
 FROM (SELECT x.dst AS account, x.t, 1 AS kind, x.id, CAST(ROUND(x.usd * 100) AS BIGINT) AS cents,
              CAST(ROUND(x.dst_balance_usd * 100) AS BIGINT) AS bal_cents, n.id IS NOT NULL AS earned
@@ -173,15 +190,15 @@ FROM (SELECT x.dst AS account, x.t, 1 AS kind, x.id, CAST(ROUND(x.usd * 100) AS 
       UNION ALL
       SELECT x.src, x.t, 0, x.id, CAST(ROUND(x.usd * 100) AS BIGINT),
              CAST(ROUND(x.src_balance_usd * 100) AS BIGINT), FALSE
-      FROM tx x WHERE x.src IN (SELECT src FROM judged_{hop} WHERE conduit)) e
-WINDOW w AS (PARTITION BY account ORDER BY t, kind, id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)""")
+      FROM tx x WHERE x.src IN (SELECT src FROM judged_{hop} WHERE conduit)) e {earmarked}
+WINDOW w AS (PARTITION BY e.account ORDER BY e.t, e.kind, e.id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)""")
     # the known opening balance: the balance before the first event that states one, less what
     # came and went before it
     engine.create(f"known_{hop}", f"""
 SELECT a.account, GREATEST(COALESCE(k.known, 0), 0) AS known, a.first_t
 FROM (SELECT account, MIN(t) AS first_t FROM events_{hop} GROUP BY account) a
-LEFT JOIN (SELECT account, MIN_BY(bal_cents - (cum_in - CASE WHEN kind = 1 THEN cents ELSE 0 END)
-                                  + (cum_out - CASE WHEN kind = 0 THEN cents ELSE 0 END), seq) AS known
+LEFT JOIN (SELECT account, MIN_BY(bal_cents - (full_in - CASE WHEN kind = 1 THEN full_cents ELSE 0 END)
+                                  + (full_out - CASE WHEN kind = 0 THEN full_cents ELSE 0 END), seq) AS known
            FROM events_{hop} WHERE bal_cents IS NOT NULL GROUP BY account) k ON k.account = a.account""")
     engine.create(f"deficit_{hop}", f"""
 SELECT d.*, COALESCE(LAG(d.deficit) OVER (PARTITION BY d.account ORDER BY d.seq), 0) AS deficit_before
@@ -206,13 +223,54 @@ SELECT account, id, t, kind, cents, pos, first_t, bal, lo, hi FROM (
   FROM known_{hop} WHERE known > 0) l""")
 
 
-def _parts(engine: AnalysisEngine, hop: int, method: str) -> str:
+def _earmark(engine: AnalysisEngine, hop: int, window: int) -> None:
+    """``earmark_{hop}``: the money each conduit passed on as it came (cents of inflow ``source_id``
+    that outflow ``out_id`` carried), and ``earmarked_{hop}``: per event, the cents so taken.
+
+    An inflow is earmarkable when it is not regular income and its payer is not a regular one of
+    the account (``regular``); an outflow earmarks when its payee is not a regular one. On the line
+    of these events alone (the same order and cents as the money line) first in first out, with
+    the same rule for money paid beyond what came in (it takes no earmarked inflow); a part is
+    earmarked only when its inflow came at most ``window`` seconds before the outflow. Whatever is
+    earmarked leaves the money line on both sides; the rest follows the chosen method.
+    """
+    engine.create(f"marks_{hop}", f"""
+SELECT d.*, GREATEST(MAX(d.cum_out - d.cum_in) OVER (PARTITION BY d.account ORDER BY d.seq
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), 0) AS deficit
+FROM (SELECT e.*, SUM(CASE WHEN kind = 1 THEN cents ELSE 0 END) OVER w AS cum_in,
+             SUM(CASE WHEN kind = 0 THEN cents ELSE 0 END) OVER w AS cum_out,
+             ROW_NUMBER() OVER w AS seq
+      FROM (SELECT x.dst AS account, x.t, 1 AS kind, x.id, CAST(ROUND(x.usd * 100) AS BIGINT) AS cents
+            FROM tx x LEFT JOIN income n ON n.id = x.id LEFT JOIN regular r ON r.src = x.src AND r.dst = x.dst
+            WHERE x.dst IN (SELECT src FROM judged_{hop} WHERE conduit) AND n.id IS NULL AND r.src IS NULL
+            UNION ALL
+            SELECT x.src, x.t, 0, x.id, CAST(ROUND(x.usd * 100) AS BIGINT)
+            FROM tx x LEFT JOIN regular r ON r.src = x.src AND r.dst = x.dst
+            WHERE x.src IN (SELECT src FROM judged_{hop} WHERE conduit) AND r.src IS NULL) e
+      WINDOW w AS (PARTITION BY account ORDER BY t, kind, id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) d""")
+    engine.create(f"earmark_{hop}", f"""
+SELECT o.account, o.id AS out_id, i.id AS source_id,
+       LEAST(o.cum_out, i.cum_in + i.deficit) - GREATEST(o.cum_out - o.cents, i.cum_in + i.deficit - i.cents) AS cents
+FROM marks_{hop} o JOIN marks_{hop} i
+  ON i.account = o.account AND i.kind = 1 AND o.kind = 0 AND i.t < o.t AND i.t >= o.t - {window}
+ AND i.cum_in + i.deficit - i.cents < o.cum_out AND i.cum_in + i.deficit > o.cum_out - o.cents""")
+    engine.create(f"earmarked_{hop}", f"""
+SELECT account, source_id AS id, 1 AS kind, SUM(cents) AS cents FROM earmark_{hop} GROUP BY account, source_id
+UNION ALL
+SELECT account, out_id, 0, SUM(cents) FROM earmark_{hop} GROUP BY account, out_id""")
+
+
+def _parts(engine: AnalysisEngine, hop: int, method: str, earmarked: bool = False) -> str:
     """``parts_{hop}``: for each traced outflow of a conduit, the USD each source on its line paid.
 
     Columns: account, out_id, out_t, first_t, source_id (the inflow; NULL for own money), kind (of
-    the source), part (USD of the traced flow).
+    the source), part (USD of the traced flow). With ``earmarked``, an outflow's earmarked cents
+    (``earmark_{hop}``) go to their inflows and only the rest of its traced flow, in proportion,
+    to the sources the method finds on the money line.
     """
-    traced = f"""(SELECT j.src, j.id, j.flow, o.pos, o.bal, o.cents, o.lo, o.hi, o.t, o.first_t
+    # the traced flow of what is left of the outflow on the money line after earmarking
+    flow = "j.flow * o.cents / CAST(ROUND(j.amount * 100) AS DOUBLE)" if earmarked else "j.flow"
+    traced = f"""(SELECT j.src, j.id, {flow} AS flow, o.pos, o.bal, o.cents, o.lo, o.hi, o.t, o.first_t
        FROM judged_{hop} j JOIN line_{hop} o ON o.account = j.src AND o.id = j.id AND o.kind = 0
        WHERE j.conduit AND o.cents > 0)"""
     if method == "fifo":
@@ -254,7 +312,15 @@ FROM (SELECT t.*, m.seg - CASE WHEN m.bal = 0 THEN 1 ELSE 0 END AS seg_before,
                AS logkeep_before
       FROM {traced} t JOIN mix_{hop} m ON m.account = t.src AND m.pos = t.pos) o
 JOIN mix_{hop} e ON e.account = o.src AND e.pos < o.pos AND e.kind > 0 AND e.seg = o.seg_before""")
-    return f"parts_{hop}"
+    if not earmarked:
+        return f"parts_{hop}"
+    engine.create(f"parts_earmarked_{hop}", f"""
+SELECT account, out_id, out_t, first_t, source_id, kind, part FROM parts_{hop}
+UNION ALL
+SELECT j.src, j.id, j.t, j.t, e.source_id, 1, j.flow * e.cents / CAST(ROUND(j.amount * 100) AS DOUBLE)
+FROM judged_{hop} j JOIN earmark_{hop} e ON e.account = j.src AND e.out_id = j.id
+WHERE j.conduit""")
+    return f"parts_earmarked_{hop}"
 
 
 def _totals(engine: AnalysisEngine) -> dict[str, float]:

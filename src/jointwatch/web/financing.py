@@ -38,6 +38,7 @@ from jointwatch.network import (
     analyse,
     default_rates,
     flow_graph,
+    method_label,
     world_map,
 )
 from jointwatch.web.pages import Refused, Upload, audit, field, redirect, render, require, upload_of, viewer_of
@@ -194,5 +195,5 @@ async def last_trace(request: Request, viewer: Annotated[Viewer, Depends(viewer_
     graph = {**flow_graph(trace), "colours": ROLE_COLOURS}
     await audit(request, viewer, "financing.read", 200, summary=f"trace of {last.filename}")
     return render(request, "trace.html", viewer=viewer, active="financing", last=last, analysis=last.analysis,
-                  trace=trace, method=METHOD_NAMES.get(trace.method, trace.method), graph=graph,
+                  trace=trace, method=method_label(trace.method, trace.settings.earmark_days), graph=graph,
                   map_svg=world_map(trace, inline_style=False), colours=ROLE_COLOURS)
