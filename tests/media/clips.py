@@ -88,14 +88,18 @@ def _sound_into(out, stream, sound: np.ndarray) -> None:  # type: ignore[no-unty
 
 
 def video(frames: list[np.ndarray], sound: np.ndarray | None = None, codec: str = "libx264",
-          container: str = "mp4") -> bytes:
-    """Frames (and a soundtrack) as a video file's bytes."""
+          container: str = "mp4", fps: int = FPS, bitrate: int | None = None, preset: str | None = None) -> bytes:
+    """Frames (and a soundtrack) as a video file's bytes (also benchmarks/media_clips.py's encoder)."""
     import av
 
     buffer = io.BytesIO()
     with av.open(buffer, "w", format=container) as out:
-        stream = out.add_stream(codec, rate=FPS)
+        stream = out.add_stream(codec, rate=fps)
         stream.width, stream.height, stream.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p"
+        if bitrate:
+            stream.bit_rate = bitrate
+        if preset:
+            stream.options = {"preset": preset}
         audio = out.add_stream("aac", rate=44_100) if sound is not None else None
         for frame in frames:
             for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
