@@ -106,19 +106,21 @@ def test_earmarking_credits_the_passed_on_donation_to_the_donor(tmp_path: Path, 
     path = write_transactions(tmp_path / "middleman.csv", MIDDLEMAN)
     result = _trace(path, duck, method, earmark_days=7)
     # D is not a regular payer of M and T not a regular payee; the 540 left 3 hours after the 600
-    # came: it is D's money passed on, whatever the method, before M's salary is drawn on
+    # came: it is D's money passed on, whatever the method, before M's salary is drawn on (on M's
+    # earmarking line only the shop's 2,500 went before, beyond any money on that line)
     assert _amounts(result) == {"D": 540.0}
     assert result.trace.originators[0].reason == "no_earlier_inflow"
     assert (result.trace.originators[0].low, result.trace.originators[0].high) == (540.0, 540.0)
     assert result.trace.settings.earmark_days == 7
 
 
-def test_earmarking_a_mule_gives_every_method_first_in_first_out(tmp_path: Path, duck: DuckDBEngine) -> None:
+def test_earmarking_follows_the_method_on_a_mule(tmp_path: Path, duck: DuckDBEngine) -> None:
     path = write_transactions(tmp_path / "mule.csv", MULE)
     result = _trace(path, duck, "lifo", earmark_days=7)
-    # the 3,800 carried the donations as they came, first in first out on the earmarking line
+    # every payment of the mule is earmarkable (no regular counterparty): its earmarking line is
+    # its money line, spent by the method: the figures and the interval of the methods table
     assert {o.account: (o.low, o.amount, o.high) for o in result.trace.originators} == {
-        "D1": (1000.0, 1000.0, 1000.0), "D2": (2800.0, 2800.0, 2800.0)}
+        "D1": (800.0, 800.0, 1000.0), "D2": (2800.0, 3000.0, 3000.0)}
 
 
 def test_earmarking_only_within_its_window(tmp_path: Path, duck: DuckDBEngine) -> None:

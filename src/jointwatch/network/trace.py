@@ -173,9 +173,9 @@ def _line(engine: AnalysisEngine, hop: int, settings: TraceSettings) -> None:
     # with earmarking, what each event passed on as it came (``_earmark``) leaves the money line
     earmarked, left = "", "e.cents"
     if settings.earmark_days > 0:
-        _earmark(engine, hop, int(settings.earmark_days * 86400))
+        _earmark(engine, hop, int(settings.earmark_days * 86400), settings.method)
         earmarked = f"LEFT JOIN earmarked_{hop} m ON m.account = e.account AND m.id = e.id AND m.kind = e.kind"
-        left = "e.cents - COALESCE(m.cents, 0)"
+        left = "GREATEST(e.cents - COALESCE(m.cents, 0), 0)"
     engine.create(f"events_{hop}", f"""
 SELECT e.account, e.id, e.t, e.kind, {left} AS cents, e.cents AS full_cents, e.bal_cents, e.earned,
        SUM(CASE WHEN e.kind = 1 THEN {left} ELSE 0 END) OVER w AS cum_in,
@@ -206,24 +206,32 @@ FROM (SELECT e.*, k.known, k.first_t,
              GREATEST(MAX(e.cum_out - e.cum_in - k.known) OVER (PARTITION BY e.account ORDER BY e.seq
                       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), 0) AS deficit
       FROM events_{hop} e JOIN known_{hop} k ON k.account = e.account) d""")
-    engine.create(f"line_{hop}", f"""
+    _lay_out(engine, f"line_{hop}", f"deficit_{hop}", f"known_{hop}")
+
+
+def _lay_out(engine: AnalysisEngine, line: str, deficits: str, known: str | None) -> None:
+    """``line``: the rows of ``deficits`` (events with their running sums and deficit) as a money
+    line, with the own money appearing before the outflows that needed it and, from ``known``,
+    the known opening balances (``_line`` has the columns)."""
+    opening = f"""
+  UNION ALL
+  SELECT account, CAST(NULL AS VARCHAR), first_t, 3, known, 0, first_t, known, 0, known
+  FROM {known} WHERE known > 0""" if known else ""
+    engine.create(line, f"""
 SELECT account, id, t, kind, cents, pos, first_t, bal, lo, hi FROM (
   SELECT account, id, t, CASE WHEN earned THEN 4 ELSE kind END AS kind, cents, 2 * seq AS pos, first_t,
          known + cum_in - cum_out + deficit AS bal,
          CASE WHEN kind = 1 THEN known + cum_in + deficit - cents ELSE cum_out - cents END AS lo,
          CASE WHEN kind = 1 THEN known + cum_in + deficit ELSE cum_out END AS hi
-  FROM deficit_{hop}
+  FROM {deficits}
   UNION ALL
   SELECT account, id, t, 2, deficit - deficit_before, 2 * seq - 1, first_t,
          known + cum_in - cum_out + deficit + cents,
          known + cum_in + deficit_before, known + cum_in + deficit
-  FROM deficit_{hop} WHERE kind = 0 AND deficit > deficit_before
-  UNION ALL
-  SELECT account, CAST(NULL AS VARCHAR), first_t, 3, known, 0, first_t, known, 0, known
-  FROM known_{hop} WHERE known > 0) l""")
+  FROM {deficits} WHERE kind = 0 AND deficit > deficit_before{opening}) l""")
 
 
-def _earmark(engine: AnalysisEngine, hop: int, window: int) -> None:
+def _earmark(engine: AnalysisEngine, hop: int, window: int, method: str) -> None:
     """``earmark_{hop}``: the money each conduit passed on as it came (cents of inflow ``source_id``
     that outflow ``out_id`` carried), and ``earmarked_{hop}``: per event, the cents so taken.
 
@@ -235,25 +243,31 @@ def _earmark(engine: AnalysisEngine, hop: int, window: int) -> None:
     earmarked leaves the money line on both sides; the rest follows the chosen method.
     """
     engine.create(f"marks_{hop}", f"""
-SELECT d.*, GREATEST(MAX(d.cum_out - d.cum_in) OVER (PARTITION BY d.account ORDER BY d.seq
-                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), 0) AS deficit
-FROM (SELECT e.*, SUM(CASE WHEN kind = 1 THEN cents ELSE 0 END) OVER w AS cum_in,
-             SUM(CASE WHEN kind = 0 THEN cents ELSE 0 END) OVER w AS cum_out,
-             ROW_NUMBER() OVER w AS seq
-      FROM (SELECT x.dst AS account, x.t, 1 AS kind, x.id, CAST(ROUND(x.usd * 100) AS BIGINT) AS cents
-            FROM tx x LEFT JOIN income n ON n.id = x.id LEFT JOIN regular r ON r.src = x.src AND r.dst = x.dst
-            WHERE x.dst IN (SELECT src FROM judged_{hop} WHERE conduit) AND n.id IS NULL AND r.src IS NULL
-            UNION ALL
-            SELECT x.src, x.t, 0, x.id, CAST(ROUND(x.usd * 100) AS BIGINT)
-            FROM tx x LEFT JOIN regular r ON r.src = x.src AND r.dst = x.dst
-            WHERE x.src IN (SELECT src FROM judged_{hop} WHERE conduit) AND r.src IS NULL) e
-      WINDOW w AS (PARTITION BY account ORDER BY t, kind, id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) d""")
+SELECT d.*, COALESCE(LAG(d.deficit) OVER (PARTITION BY d.account ORDER BY d.seq), 0) AS deficit_before
+FROM (SELECT c.*, GREATEST(MAX(c.cum_out - c.cum_in) OVER (PARTITION BY c.account ORDER BY c.seq
+                           ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), 0) AS deficit
+      FROM (SELECT e.*, e.t AS first_t, 0 AS known, FALSE AS earned,
+                   SUM(CASE WHEN kind = 1 THEN cents ELSE 0 END) OVER w AS cum_in,
+                   SUM(CASE WHEN kind = 0 THEN cents ELSE 0 END) OVER w AS cum_out,
+                   ROW_NUMBER() OVER w AS seq
+            FROM (SELECT x.dst AS account, x.t, 1 AS kind, x.id, CAST(ROUND(x.usd * 100) AS BIGINT) AS cents
+                  FROM tx x LEFT JOIN income n ON n.id = x.id
+                  LEFT JOIN regular r ON r.src = x.src AND r.dst = x.dst
+                  WHERE x.dst IN (SELECT src FROM judged_{hop} WHERE conduit) AND n.id IS NULL AND r.src IS NULL
+                  UNION ALL
+                  SELECT x.src, x.t, 0, x.id, CAST(ROUND(x.usd * 100) AS BIGINT)
+                  FROM tx x LEFT JOIN regular r ON r.src = x.src AND r.dst = x.dst
+                  WHERE x.src IN (SELECT src FROM judged_{hop} WHERE conduit) AND r.src IS NULL) e
+            WINDOW w AS (PARTITION BY account ORDER BY t, kind, id
+                         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) c) d""")
+    _lay_out(engine, f"markline_{hop}", f"marks_{hop}", None)
+    _spend(engine, method, f"markline_{hop}", f"""(SELECT account AS src, id, CAST(cents AS DOUBLE) AS flow, pos, bal,
+       cents, lo, hi, t, first_t FROM markline_{hop} WHERE kind = 0 AND cents > 0)""", f"marked_{hop}")
+    # whole cents, as the money line counts (a part by lifo or proportional is a fraction of a cent)
     engine.create(f"earmark_{hop}", f"""
-SELECT o.account, o.id AS out_id, i.id AS source_id,
-       LEAST(o.cum_out, i.cum_in + i.deficit) - GREATEST(o.cum_out - o.cents, i.cum_in + i.deficit - i.cents) AS cents
-FROM marks_{hop} o JOIN marks_{hop} i
-  ON i.account = o.account AND i.kind = 1 AND o.kind = 0 AND i.t < o.t AND i.t >= o.t - {window}
- AND i.cum_in + i.deficit - i.cents < o.cum_out AND i.cum_in + i.deficit > o.cum_out - o.cents""")
+SELECT m.account, m.out_id, m.source_id, CAST(ROUND(m.part) AS BIGINT) AS cents
+FROM marked_{hop} m JOIN markline_{hop} i ON i.account = m.account AND i.id = m.source_id AND i.kind = 1
+WHERE m.kind = 1 AND i.t >= m.out_t - {window} AND ROUND(m.part) >= 1""")
     engine.create(f"earmarked_{hop}", f"""
 SELECT account, source_id AS id, 1 AS kind, SUM(cents) AS cents FROM earmark_{hop} GROUP BY account, source_id
 UNION ALL
@@ -273,45 +287,7 @@ def _parts(engine: AnalysisEngine, hop: int, method: str, earmarked: bool = Fals
     traced = f"""(SELECT j.src, j.id, {flow} AS flow, o.pos, o.bal, o.cents, o.lo, o.hi, o.t, o.first_t
        FROM judged_{hop} j JOIN line_{hop} o ON o.account = j.src AND o.id = j.id AND o.kind = 0
        WHERE j.conduit AND o.cents > 0)"""
-    if method == "fifo":
-        # first in, first out: an outflow's interval on the out-line overlaps the sources it spent
-        engine.create(f"parts_{hop}", f"""
-SELECT o.src AS account, o.id AS out_id, o.t AS out_t, o.first_t, i.id AS source_id, i.kind,
-       o.flow * CAST(LEAST(o.hi, i.hi) - GREATEST(o.lo, i.lo) AS DOUBLE) / (o.hi - o.lo) AS part
-FROM {traced} o
-JOIN line_{hop} i ON i.account = o.src AND i.kind > 0 AND i.lo < o.hi AND i.hi > o.lo""")
-    elif method == "lifo":
-        # last in, first out: the balance is a stack; a source's layer [bal - cents, bal] is spent by
-        # the first outflow that takes the balance below it. The part of layer i that outflow o
-        # spends is what of it is above o's balance after and at or under the lowest balance
-        # between i and o (below that, a later outflow already spent it).
-        engine.create(f"parts_{hop}", f"""
-SELECT account, out_id, out_t, first_t, source_id, kind,
-       flow * CAST(GREATEST(LEAST(bal, low) - GREATEST(bal - cents, out_bal), 0) AS DOUBLE) / out_cents AS part
-FROM (SELECT o.src AS account, o.id AS out_id, o.t AS out_t, o.first_t, o.flow, o.bal AS out_bal,
-             o.cents AS out_cents, e.id AS source_id, e.kind, e.bal, e.cents,
-             MIN(e.bal) OVER (PARTITION BY o.id ORDER BY e.pos DESC
-                              ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS low
-      FROM {traced} o JOIN line_{hop} e ON e.account = o.src AND e.pos < o.pos) w
-WHERE kind > 0 AND LEAST(bal, low) > GREATEST(bal - cents, out_bal)""")
-    else:
-        # proportional (haircut): every outflow takes the same share of each source still in the
-        # balance. A source's remainder before o is its amount times the product of (balance after /
-        # balance before) over the outflows between; kept as a running sum of logarithms, reset
-        # (a new segment) whenever an outflow empties the account
-        engine.create(f"mix_{hop}", f"""
-SELECT m.*, SUM(CASE WHEN kind = 0 AND bal = 0 THEN 1 ELSE 0 END) OVER w AS seg,
-       SUM(CASE WHEN kind = 0 AND bal > 0 THEN LN(CAST(bal AS DOUBLE) / (bal + cents)) ELSE 0 END) OVER w AS logkeep
-FROM line_{hop} m
-WINDOW w AS (PARTITION BY account ORDER BY pos ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)""")
-        engine.create(f"parts_{hop}", f"""
-SELECT o.src AS account, o.id AS out_id, o.t AS out_t, o.first_t, e.id AS source_id, e.kind,
-       o.flow * e.cents * EXP(o.logkeep_before - e.logkeep) / (o.bal + o.cents) AS part
-FROM (SELECT t.*, m.seg - CASE WHEN m.bal = 0 THEN 1 ELSE 0 END AS seg_before,
-             m.logkeep - CASE WHEN m.bal > 0 THEN LN(CAST(m.bal AS DOUBLE) / (m.bal + m.cents)) ELSE 0 END
-               AS logkeep_before
-      FROM {traced} t JOIN mix_{hop} m ON m.account = t.src AND m.pos = t.pos) o
-JOIN mix_{hop} e ON e.account = o.src AND e.pos < o.pos AND e.kind > 0 AND e.seg = o.seg_before""")
+    _spend(engine, method, f"line_{hop}", traced, f"parts_{hop}")
     if not earmarked:
         return f"parts_{hop}"
     engine.create(f"parts_earmarked_{hop}", f"""
@@ -321,6 +297,50 @@ SELECT j.src, j.id, j.t, j.t, e.source_id, 1, j.flow * e.cents / CAST(ROUND(j.am
 FROM judged_{hop} j JOIN earmark_{hop} e ON e.account = j.src AND e.out_id = j.id
 WHERE j.conduit""")
     return f"parts_earmarked_{hop}"
+
+
+def _spend(engine: AnalysisEngine, method: str, line: str, traced: str, out: str) -> None:
+    """``out``: for each outflow of ``traced`` (src, id, flow, and its row of ``line``), the part of
+    its ``flow`` each source on ``line`` paid, by ``method``."""
+    if method == "fifo":
+        # first in, first out: an outflow's interval on the out-line overlaps the sources it spent
+        engine.create(out, f"""
+SELECT o.src AS account, o.id AS out_id, o.t AS out_t, o.first_t, i.id AS source_id, i.kind,
+       o.flow * CAST(LEAST(o.hi, i.hi) - GREATEST(o.lo, i.lo) AS DOUBLE) / (o.hi - o.lo) AS part
+FROM {traced} o
+JOIN {line} i ON i.account = o.src AND i.kind > 0 AND i.lo < o.hi AND i.hi > o.lo""")
+    elif method == "lifo":
+        # last in, first out: the balance is a stack; a source's layer [bal - cents, bal] is spent by
+        # the first outflow that takes the balance below it. The part of layer i that outflow o
+        # spends is what of it is above o's balance after and at or under the lowest balance
+        # between i and o (below that, a later outflow already spent it).
+        engine.create(out, f"""
+SELECT account, out_id, out_t, first_t, source_id, kind,
+       flow * CAST(GREATEST(LEAST(bal, low) - GREATEST(bal - cents, out_bal), 0) AS DOUBLE) / out_cents AS part
+FROM (SELECT o.src AS account, o.id AS out_id, o.t AS out_t, o.first_t, o.flow, o.bal AS out_bal,
+             o.cents AS out_cents, e.id AS source_id, e.kind, e.bal, e.cents,
+             MIN(e.bal) OVER (PARTITION BY o.id ORDER BY e.pos DESC
+                              ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS low
+      FROM {traced} o JOIN {line} e ON e.account = o.src AND e.pos < o.pos) w
+WHERE kind > 0 AND LEAST(bal, low) > GREATEST(bal - cents, out_bal)""")
+    else:
+        # proportional (haircut): every outflow takes the same share of each source still in the
+        # balance. A source's remainder before o is its amount times the product of (balance after /
+        # balance before) over the outflows between; kept as a running sum of logarithms, reset
+        # (a new segment) whenever an outflow empties the account
+        engine.create(f"mix_{out}", f"""
+SELECT m.*, SUM(CASE WHEN kind = 0 AND bal = 0 THEN 1 ELSE 0 END) OVER w AS seg,
+       SUM(CASE WHEN kind = 0 AND bal > 0 THEN LN(CAST(bal AS DOUBLE) / (bal + cents)) ELSE 0 END) OVER w AS logkeep
+FROM {line} m
+WINDOW w AS (PARTITION BY account ORDER BY pos ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)""")
+        engine.create(out, f"""
+SELECT o.src AS account, o.id AS out_id, o.t AS out_t, o.first_t, e.id AS source_id, e.kind,
+       o.flow * e.cents * EXP(o.logkeep_before - e.logkeep) / (o.bal + o.cents) AS part
+FROM (SELECT t.*, m.seg - CASE WHEN m.bal = 0 THEN 1 ELSE 0 END AS seg_before,
+             m.logkeep - CASE WHEN m.bal > 0 THEN LN(CAST(m.bal AS DOUBLE) / (m.bal + m.cents)) ELSE 0 END
+               AS logkeep_before
+      FROM {traced} t JOIN mix_{out} m ON m.account = t.src AND m.pos = t.pos) o
+JOIN mix_{out} e ON e.account = o.src AND e.pos < o.pos AND e.kind > 0 AND e.seg = o.seg_before""")
 
 
 def _totals(engine: AnalysisEngine) -> dict[str, float]:
