@@ -98,9 +98,17 @@ WITH {_RECURRING},
 SELECT p.id FROM paid p JOIN payroll y ON y.src = p.src
 WHERE p.times >= 2 AND COALESCE(p.channel NOT IN {BROKER_CHANNELS}, TRUE)""")
     if settings.earmark_days > 0:
-        # the account's regular counterparties (a pair paid at a 25-35 day rhythm, a similar amount:
-        # rent, bills, a salary): money from or to them is never earmarked
-        engine.create("regular", f"WITH {_RECURRING} SELECT DISTINCT src, dst FROM recurring")
+        # the account's regular counterparties: a pair whose payments all come 25-35 days apart, each
+        # between half and twice the one before (rent, bills, a salary, an allowance); money from or
+        # to them is never earmarked. Not the payroll's looser test (one monthly neighbour): a
+        # collector paying a mule every few days would make that pair regular
+        engine.create("regular", f"""
+WITH {_RECURRING}
+SELECT src, dst FROM paid GROUP BY src, dst
+HAVING COUNT(*) >= 2 AND MIN(CASE WHEN prev_t IS NULL THEN 1
+                                  WHEN prev_t BETWEEN t - {INCOME_DAYS[1] * 86400} AND t - {INCOME_DAYS[0] * 86400}
+                                   AND prev_usd BETWEEN usd / {INCOME_RATIO} AND usd * {INCOME_RATIO} THEN 1
+                                  ELSE 0 END) = 1""")
     origins, edges = [], ["frontier_0"]
     hop = 0
     for hop in range(1, settings.hops + 1):
