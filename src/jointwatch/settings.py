@@ -91,6 +91,10 @@ STALE_LISTS = _setting(
     "stale_lists", "refuse or warn", "refuse",
     "With lists older than the maximum list age: refuse, or warn and screen (with no list loaded, always refuse).",
     SCREENING)
+FETCH_KEY: Setting[str | None] = _setting(
+    "fetch_key", "API key", None,
+    "The API key (read_register) `media fetch` sends to a partner's service; as a variable it stays out of "
+    "the shell's history.", "media fetch", flag="--key")
 EU_FSF_URL: Setting[str | None] = _setting("eu_fsf_url", "URL", None,
                       "Download address of the EU consolidated list (it carries a token); unset: EU is skipped.",
                       LISTS_UPDATE, flag=None)
@@ -138,7 +142,7 @@ CONSOLE_IDLE_MINUTES = _setting("console_idle_minutes", "minutes", 30.0,
                                 "A web console session unused for this long ends; the user signs in again.", SERVE)
 
 SETTINGS: tuple[Setting[Any], ...] = (
-    DB, CACHE, MEMBER, USER, MAX_LIST_AGE, STALE_LISTS, EU_FSF_URL,
+    DB, CACHE, MEMBER, USER, MAX_LIST_AGE, STALE_LISTS, FETCH_KEY, EU_FSF_URL,
     HOST, PORT, WORKERS, CORS_ORIGINS, MAX_BODY_BYTES, MAX_BATCH, MAX_JOB, MAX_JOB_BODY_BYTES, THRESHOLD,
     RATE_PER_SECOND, RATE_BURST, SCREEN_TIMEOUT, JOB_POLL_SECONDS, JOB_STOP_AFTER,
     MEDIA_DECODE_WORKERS, MEDIA_DISPUTES_PER_DAY, MAX_EVIDENCE_BYTES, CONSOLE_IDLE_MINUTES,

@@ -14,6 +14,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from jointwatch import settings
 from jointwatch.cli.output import (
     Commands,
     DbOption,
@@ -27,6 +28,7 @@ from jointwatch.cli.output import (
     member_for,
     print_json,
     record_progress,
+    setting_option,
 )
 from jointwatch.errors import InvalidInputError
 from jointwatch.store import DISPUTES_PER_DAY, LOCAL_MEMBER, get_member, open_engine
@@ -330,8 +332,7 @@ def media_fetch(source: Annotated[str, typer.Argument(help="A jointwatch service
                                                       "one fetch delta (JSON).")],
                 member: PartnerOption,
                 checkpoint: Annotated[Path, typer.Option(help="Where the checkpoint is kept between fetches.")],
-                key: Annotated[str | None, typer.Option(help="The API key for the service (read_register).",
-                                                        envvar="JOINTWATCH_FETCH_KEY")] = None,
+                key: Annotated[str | None, setting_option(settings.FETCH_KEY)] = None,
                 content_type: Annotated[str, typer.Option("--type", "-t", help="Content type for signals "
                                                                                "without one.")] = "other",
                 group: GroupOption = None, tlp: TlpOption = "amber", user: UserOption = None,
