@@ -50,6 +50,10 @@ def test_a_name_memory_changes_no_answer(screener: Screener, name: str, schema: 
         assert _plain(screener.screen_each([query], limit=25, memory=tiny)[0]) == expected
         screener.screen_each([Query(name="Jennifer Garcia")], memory=tiny)   # pushes the name out
     assert memory.reused == 2 * len(FACTS) - 1 and len(memory) == 1
+    # another index's screener (lists reloaded) never reads this one's work
+    other = Screener(screener.index.subset(screener.index.entities[:50]), config=screener.config)
+    other.screen_each([Query(name=name, schema=schema)], memory=memory)
+    assert memory.reused == 2 * len(FACTS) - 1
     # another config or a visibility mask is never answered from the memory
     visible = np.ones(len(screener.index.entities), dtype=bool)
     screener.screen_each([Query(name=name, schema=schema)], memory=memory, visible=visible)

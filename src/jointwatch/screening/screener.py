@@ -146,6 +146,14 @@ class NameMemory:
         self.size = size
         self.reused = 0
         self._held: OrderedDict[tuple[str, str], _NameWork] = OrderedDict()
+        self._index: object | None = None
+
+    def serving(self, index: object) -> NameMemory:
+        """This memory for ``index``: work done against another index (lists reloaded) is dropped."""
+        if index is not self._index:
+            self._held.clear()
+            self._index = index
+        return self
 
     def get(self, key: tuple[str, str]) -> _NameWork | None:
         work = self._held.get(key)
@@ -231,6 +239,8 @@ class Screener:
         person = first.schema == "Person"
         if visible is not None or config is not self.config:
             memory = None
+        elif memory is not None:
+            memory = memory.serving(self.index)
         key = (first.name, first.schema)
         work = memory.get(key) if memory is not None else None
         if work is None:
