@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from bench_service import wait_healthy
 from sqlalchemy import insert
 
 from jointwatch.network import SimulationSettings, simulate
@@ -240,14 +241,8 @@ def main() -> None:
                                     "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL)
         origin = f"http://127.0.0.1:{port}"
+        wait_healthy(origin, service, timeout=120)
         with httpx.Client(base_url=origin, timeout=60, follow_redirects=True) as client:
-            for _ in range(600):
-                try:
-                    if client.get("/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.2)
             login = client.get("/console/login")
             token = _CSRF.search(login.text)
             assert token, "no sign-in form"

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import httpx
+from bench_service import wait_healthy
 
 REPO = Path(__file__).resolve().parent.parent
 UN = (REPO / "../shared/data/lists/un_consolidated_2026-02-27.xml").resolve()
@@ -85,14 +86,8 @@ def main() -> None:
                                    "--rate-per-second", "0"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             base = f"http://127.0.0.1:{port}"
+            wait_healthy(base, server, timeout=60)
             with httpx.Client(base_url=base, timeout=60) as client:
-                for _ in range(600):
-                    try:
-                        if client.get("/health").status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        pass
-                    time.sleep(0.1)
                 bodies: list[dict[str, object]] = [{"name": ASKED[i % len(ASKED)]} for i in range(args.queries)]
                 first = client.post("/discovery/query", json={"name": ASKED[0]},
                                     headers={"Authorization": f"Bearer {key}"}).json()

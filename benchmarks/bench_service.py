@@ -195,11 +195,13 @@ def start_server(db: str, port: int, workers: int, env: dict[str, str], log: Pat
                                  "--workers", str(workers)], stdout=out, stderr=subprocess.STDOUT, env=env)
 
 
-def wait_healthy(base: str, server: subprocess.Popen[bytes], log: Path, timeout: float = 300.0) -> float:
+def wait_healthy(base: str, server: subprocess.Popen[bytes], log: Path | None = None, timeout: float = 300.0) -> float:
+    """Seconds until ``jointwatch serve`` at ``base`` answers /health (also bench_console, bench_discovery_http)."""
     started = time.perf_counter()
     while time.perf_counter() - started < timeout:
         if server.poll() is not None:
-            sys.exit(f"jointwatch serve exited with {server.returncode}:\n{log.read_text()[-3000:]}")
+            tail = log.read_text()[-3000:] if log is not None else ""
+            sys.exit(f"jointwatch serve exited with {server.returncode}:\n{tail}")
         try:
             if httpx.get(f"{base}/health", timeout=1.0).status_code == 200:
                 return time.perf_counter() - started
