@@ -117,6 +117,14 @@ def test_a_damaged_video_or_sound_file_is_refused_naming_it(files: dict[str, byt
             hash_media(data, name)
 
 
+def test_a_sound_cut_short_is_banked_with_a_note_never_silently_unmatchable(files: dict[str, bytes]) -> None:
+    # a WAV truncated after ~0.1 s decodes, but nothing can line up with so little sound: the
+    # reviewer is told it matches by its exact hashes alone
+    short = hash_media(files["nasheed.wav"][:3000], "cut.wav", for_bank=True)
+    assert short.hashes.kind == "audio" and short.note is not None and "exact hashes only" in short.note
+    assert hash_media(files["nasheed.wav"], "nasheed.wav", for_bank=True).note is None
+
+
 def test_a_banked_video_is_found_from_a_cut_reencoded_clip_and_a_flipped_copy(files: dict[str, bytes]) -> None:
     matcher = Matcher(_rows(_banked(files["video"])))
     hashed = hash_media(files["clip"], "clip.mkv")

@@ -24,6 +24,7 @@ from jointwatch.errors import (
     NotAnImageError,
     NotFoundError,
 )
+from jointwatch.media.audio import MIN_OVERLAP_ITEMS, MIN_OVERLAP_SECONDS
 from jointwatch.media.bank import BankItem, contribute
 from jointwatch.media.clips import ClipSignature, clip_kind, hash_clip
 from jointwatch.media.hashing import MediaHashes, exact_hashes, hash_image_bytes, read_bytes
@@ -35,6 +36,8 @@ from jointwatch.store import Engine, Viewer, get_member
 
 NOT_AN_IMAGE = "not an image, video or sound file we can read: exact hashes only"
 LOW_QUALITY = "PDQ quality {quality} is under 50: the PDQ hash is kept but not matched"
+SHORT_SOUND = (f"under {MIN_OVERLAP_SECONDS:.0f} s of sound can be read (a short or truncated file): "
+               "exact hashes only")
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,14 @@ def hash_media(data: bytes, name: str, for_bank: bool = False, signatures: bool 
         return _hash_media(data, name, for_bank, signatures)
 
 
+def _clip_note(clip: ClipSignature) -> str | None:
+    """What a reviewer must know of a video's or sound's hashes: a sound too short to line up with
+    anything (a truncated file reads as one) is matched by its exact hashes alone."""
+    if clip.kind == "audio":
+        return SHORT_SOUND if len(clip.fingerprint) < MIN_OVERLAP_ITEMS else None
+    return None if len(clip.fingerprint) else "no sound to fingerprint"
+
+
 def _hash_media(data: bytes, name: str, for_bank: bool, signatures: bool) -> HashedMedia:
     sniffed = sniff(data)
     if sniffed is not None and sniffed.kind != "image":
@@ -123,8 +134,7 @@ def _hash_media(data: bytes, name: str, for_bank: bool, signatures: bool) -> Has
         if not signatures:
             return HashedMedia(MediaHashes(md5, sha256, None, None, clip_kind(data, name)))
         clip = hash_clip(data, name, for_bank)
-        return HashedMedia(MediaHashes(md5, sha256, None, None, clip.kind), clip=clip,
-                           note=None if clip.kind == "audio" or len(clip.fingerprint) else "no sound to fingerprint")
+        return HashedMedia(MediaHashes(md5, sha256, None, None, clip.kind), clip=clip, note=_clip_note(clip))
     try:
         hashes, pixels = hash_image_bytes(data, name)
     except NotAnImageError:
