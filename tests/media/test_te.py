@@ -101,3 +101,20 @@ def test_bad_deltas_name_the_update(tmp_path: Path) -> None:
         delta_from_json({"checkpoint": {}, "updates": [{"signal_type": "url", "signal": "x"}]}, where)
     with pytest.raises(ListFormatError, match="expected"):
         delta_from_json([], where)
+
+
+def test_fetch_deltas_give_another_member_no_red_item(bank_store: Engine, partners: tuple[Member, Member],
+                                                      tmp_path: Path) -> None:
+    # what GET /media/signals serves: even asking for up to red, a member never gets another's red item
+    a, b = partners
+    for value, tlp in (("f" * 64, "green"), ("e" * 32, "red")):
+        path = tmp_path / f"{tlp}.txt"
+        path.write_text(f"{'pdq' if len(value) == 64 else 'md5'} {value}\n")
+        import_file(bank_store, path, "te-signals", a.id, "x", make_labels("logo", None, tlp))
+
+    def values(viewer: int) -> set[str]:
+        return {signal for delta in bank_deltas(bank_store, viewer, None, "red")
+                for (_, signal), update in delta.updates.items() if update is not None}
+
+    assert values(a.id) == {"f" * 64, "e" * 32}
+    assert values(b.id) == {"f" * 64}
