@@ -11,7 +11,8 @@ sides) and exact MD5.
 Sound: "nasheeds" (synthesised melodies: plucked notes with harmonics over a beat, a seed each)
 and speeches (espeak-ng, several voices, if it is installed), edited (MP3 and AAC re-encodes,
 a 10-second cut, +-6 dB, a voice over the nasheed or a music bed under the speech) and
-matched: ours (Chromaprint aligned by bit error rate) beside exact MD5. The soundtrack row
+matched: ours (Chromaprint aligned by bit error rate, or landmarks voting for one offset) beside each of
+the two alone and exact MD5. The soundtrack row
 puts a banked nasheed under an unrelated video.
 
 Everything is deterministic (seeded), so the table is the same on every run.
@@ -36,10 +37,11 @@ import numpy as np
 from jointwatch.media import BankItem, MatchableRow, Matcher, hash_media
 from jointwatch.media.audio import MAX_BIT_ERROR_RATE, RATE, align
 from jointwatch.media.hashing import PDQ_MIN_QUALITY, exact_hashes
+from jointwatch.media.landmarks import MIN_SCORE
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # the encoders of tests/media/clips.py
+from tests.media.clips import mix, video  # noqa: E402
 from tests.media.clips import sound as encode_sound  # noqa: E402
-from tests.media.clips import video  # noqa: E402
 
 FPS = 15
 SIZE = (320, 240)
@@ -353,18 +355,6 @@ def speech(index: int) -> np.ndarray | None:
     return (pcm.astype(np.float32) / 32768).astype(np.float32)
 
 
-def _rms(x: np.ndarray) -> float:
-    return float(np.sqrt(np.mean(np.square(x.astype(np.float64)))) or 1e-9)
-
-
-def mix(under: np.ndarray, over: np.ndarray, db_below: float) -> np.ndarray:
-    """``over`` at its level with ``under`` mixed in ``db_below`` dB under it (by RMS), as long as ``over``."""
-    under = np.resize(under, len(over))
-    scaled = under * (_rms(over) / _rms(under)) * 10 ** (-db_below / 20)
-    mixed = over + scaled
-    return (mixed / max(1.0, float(np.abs(mixed).max()))).astype(np.float32)
-
-
 def _cut(sound: np.ndarray, start: float, seconds: float) -> np.ndarray:
     """``seconds`` of the sound from ``start`` (earlier if the sound ends before)."""
     first = int(min(start, len(sound) / RATE - seconds - 0.5) * RATE)
@@ -372,19 +362,27 @@ def _cut(sound: np.ndarray, start: float, seconds: float) -> np.ndarray:
 
 
 def audio_table(nasheeds: int = 6, unrelated: int = 9) -> None:
-    """Recall per edit and false matches for sound: ours (Chromaprint, aligned) beside exact MD5."""
+    """Recall per edit and false matches for sound: ours (Chromaprint or landmarks) beside each alone and exact
+    MD5; seconds of processing per minute of sound."""
     banked: list[tuple[str, np.ndarray]] = [(f"nasheed-{n}", nasheed(n, 45)) for n in range(nasheeds)]
     speeches = [s for s in (speech(i) for i in range(3)) if s is not None]
     banked += [(f"speech-{i}", s) for i, s in enumerate(speeches)]
     bed = nasheed(777, 60)
     voice = speech(3) if speeches else nasheed(778, 60)
-    rows, md5s = [], []
+    rows, md5s, bank_costs = [], [], []
+    stored_peaks = 0
     for position, (_, sound) in enumerate(banked):
         data = encode_sound(sound, "pcm_s16le", "wav")
+        wall, cpu = time.perf_counter(), time.process_time()
         hashed = hash_media(data, f"banked {position}", for_bank=True)
+        bank_costs.append(((time.perf_counter() - wall) / (len(sound) / RATE / 60),
+                           (time.process_time() - cpu) / (len(sound) / RATE / 60)))
+        assert hashed.clip is not None
+        stored_peaks += 4 * len(hashed.clip.peaks)
         rows.append(_row(position, hashed.signature_bytes(), hashed.hashes.md5, hashed.hashes.sha256, "audio"))
         md5s.append(hashed.hashes.md5)
     matcher = Matcher(rows)
+    banked_minutes = sum(len(sound) for _, sound in banked) / RATE / 60
     edits: dict[str, Callable[[np.ndarray, int], bytes]] = {
         "re-encode MP3 64 kbit/s": lambda s, i: encode_sound(s, "libmp3lame", "mp3", 22_050),
         "re-encode AAC (M4A)": lambda s, i: encode_sound(s, "aac", "ipod"),
@@ -401,15 +399,23 @@ def audio_table(nasheeds: int = 6, unrelated: int = 9) -> None:
             mix(s, voice if voice is not None else bed, 10), "libmp3lame", "mp3"),
         "soundtrack of an unrelated video": lambda s, i: encode_video(noise_scene(len(s) / RATE, 300 + i), s),
     }
-    tallies: dict[str, Tally] = {}
+    tallies: dict[str, AudioTally] = {}
     worst_true: dict[str, float] = {}
+    lowest_score: dict[str, float] = {}
     closest_false: list[tuple[float, str]] = [(1.0, "")]
+    highest_false: list[tuple[float, str]] = [(-1.0, "")]
+    match_costs: list[tuple[float, float]] = []
 
     def check(label: str, data: bytes, expected: int | None) -> None:
-        tally = tallies.setdefault(label, Tally())
+        tally = tallies.setdefault(label, AudioTally())
+        wall, cpu = time.perf_counter(), time.process_time()
         hashed = hash_media(data, label)
         found = {m.item.id - 1 for m in matcher.match(hashed.hashes, hashed.clip)}
         assert hashed.clip is not None
+        minutes = hashed.clip.seconds / 60
+        match_costs.append(((time.perf_counter() - wall) / minutes, (time.process_time() - cpu) / minutes))
+        by_chromaprint = {hit.position for hit in matcher.clips._by_sound(hashed.clip.fingerprint)}
+        by_landmarks = {hit.position for hit in matcher.clips.landmarks.match(hashed.clip.peaks)}
         for position, banked_print in matcher.clips.sounds:
             aligned = align(hashed.clip.fingerprint, banked_print)
             if aligned is None:
@@ -418,9 +424,16 @@ def audio_table(nasheeds: int = 6, unrelated: int = 9) -> None:
                 worst_true[label] = max(worst_true.get(label, 0.0), aligned.bit_error_rate)
             else:
                 closest_false[0] = min(closest_false[0], (aligned.bit_error_rate, label))
+        scores = {hit.position: hit.score for hit in matcher.clips.landmarks.scores(hashed.clip.peaks)}
+        for position, score in scores.items():
+            if position != expected:
+                highest_false[0] = max(highest_false[0], (score, label))
         if expected is not None:
+            lowest_score[label] = min(lowest_score.get(label, np.inf), scores.get(expected, 0.0))
             tally.total += 1
             tally.found += expected in found
+            tally.chromaprint += expected in by_chromaprint
+            tally.landmarks += expected in by_landmarks
             tally.md5 += expected in {i for i, md5 in enumerate(md5s) if md5 == exact_hashes(data)[0]}
         tally.false += len(found - {expected})
 
@@ -433,13 +446,30 @@ def audio_table(nasheeds: int = 6, unrelated: int = 9) -> None:
         check("unrelated sound (nasheeds, speeches)", encode_sound(sound, "libmp3lame", "mp3"), None)
     print(f"\nbanked: {nasheeds} nasheeds (45 s) and {len(speeches)} speeches (espeak-ng"
           f"{'' if speeches else ': not installed'})")
-    print("\n| sound edit | uploads | ours | exact MD5 | false matches (ours) | worst BER of the true item |")
-    print("|---|---|---|---|---|---|")
+    print("\n| sound edit | uploads | ours (either) | Chromaprint alone | landmarks alone | exact MD5 | "
+          "false matches (ours) | worst BER of the true item | lowest landmark score of the true item |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for label, t in tallies.items():
         if t.total:
-            print(f"| {label} | {t.total} | {t.found / t.total:.2f} | {t.md5 / t.total:.2f} | {t.false} | "
-                  f"{worst_true.get(label, 1.0):.2f} |")
+            print(f"| {label} | {t.total} | {t.found / t.total:.2f} | {t.chromaprint / t.total:.2f} | "
+                  f"{t.landmarks / t.total:.2f} | {t.md5 / t.total:.2f} | {t.false} | "
+                  f"{worst_true.get(label, 1.0):.2f} | {lowest_score[label]:.1f} |")
         else:
-            print(f"| {label} | {len(others)} | – | – | {t.false} | – |")
+            print(f"| {label} | {len(others)} | – | – | – | – | {t.false} | – | – |")
     print(f"\nlowest BER of any upload against an item it is not (matches at <= {MAX_BIT_ERROR_RATE}): "
           f"{closest_false[0][0]:.2f} ({closest_false[0][1]})")
+    print(f"highest landmark score of any upload against an item it is not (matches at >= {MIN_SCORE:.0f}): "
+          f"{highest_false[0][0]:.1f} ({highest_false[0][1]})")
+    print(f"seconds per minute of sound, median wall / CPU: bank {statistics.median(c[0] for c in bank_costs):.2f} / "
+          f"{statistics.median(c[1] for c in bank_costs):.2f} (WAV), match an upload "
+          f"{statistics.median(c[0] for c in match_costs):.2f} / {statistics.median(c[1] for c in match_costs):.2f} "
+          f"(decode, Chromaprint, peaks, match against {len(rows)} banked sounds)")
+    print(f"kept per minute of banked sound: peaks {stored_peaks / banked_minutes / 1024:.1f} KB in the signature; "
+          f"landmark index {matcher.clips.landmarks.nbytes / banked_minutes / 1024:.0f} KB in memory "
+          f"({len(matcher.clips.landmarks) / banked_minutes / 60:.0f} hashes a second)")
+
+
+@dataclass
+class AudioTally(Tally):
+    chromaprint: int = 0
+    landmarks: int = 0

@@ -68,6 +68,16 @@ def melody(seed: int, seconds: float) -> np.ndarray:
     return (out / np.abs(out).max() * 0.5).astype(np.float32)
 
 
+def mix(under: np.ndarray, over: np.ndarray, db_below: float) -> np.ndarray:
+    """``over`` at its level with ``under`` mixed in ``db_below`` dB under it (by RMS), as long as ``over``."""
+    def rms(x: np.ndarray) -> float:
+        return float(np.sqrt(np.mean(np.square(x.astype(np.float64)))) or 1e-9)
+
+    under = np.resize(under, len(over))
+    mixed = over + under * (rms(over) / rms(under)) * 10 ** (-db_below / 20)
+    return (mixed / max(1.0, float(np.abs(mixed).max()))).astype(np.float32)
+
+
 def _sound_into(out, stream, sound: np.ndarray) -> None:  # type: ignore[no-untyped-def]
     import av
 

@@ -1,5 +1,7 @@
 """Audio fingerprints: Chromaprint's, of a sound file or a video's soundtrack, and how two line up.
 
+(The other fingerprint of the same decode, spectral peaks paired into landmarks, is ``media.landmarks``'.)
+
 Chromaprint (the library behind AcoustID, Debian's ``libchromaprint1``, called through
 pyacoustid's binding) turns audio into one 32-bit number per ~0.124 s, each bit the sign of
 a filter over a band of the chroma spectrogram: re-encoding (MP3, AAC, Opus), resampling and
@@ -22,8 +24,8 @@ import numpy as np
 
 from jointwatch.errors import MessageFormatError
 from jointwatch.media.deps import require
+from jointwatch.media.landmarks import RATE, PeakFinder
 
-RATE = 11_025
 # Chromaprint's step: 4096-sample frames with 2/3 overlap at 11,025 Hz, so one item per 1365.33 samples
 ITEM_SECONDS = 4096 / 3 / RATE
 # the longest stretch fingerprinted (a sermon or an album side); a longer file is refused, not cut
@@ -80,20 +82,23 @@ def decode_audio(data: bytes, name: str) -> np.ndarray:
     return np.concatenate(chunks) if chunks else np.zeros(0, np.int16)
 
 
-def sound_fingerprint(data: bytes, name: str) -> np.ndarray:
-    """Chromaprint's raw fingerprint (uint32, one per ITEM_SECONDS) of the sound in ``data``, decoded and fed a
-    chunk at a time (an hour of sound never sits in memory); empty when it has no sound."""
+def sound_fingerprint(data: bytes, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Chromaprint's raw fingerprint (uint32, one per ITEM_SECONDS) and the spectrogram peaks (``media.landmarks``)
+    of the sound in ``data``, from one decode fed a chunk at a time (an hour of sound never sits in memory); both
+    empty when it has no sound."""
     chromaprint = require("chromaprint", "pyacoustid")
     printer = chromaprint.Fingerprinter()
     printer.start(RATE, 1)
+    peaks = PeakFinder()
     fed = 0
     for chunk in _pcm_chunks(data, name):
         printer.feed(np.ascontiguousarray(chunk, dtype="<i2").tobytes())
+        peaks.feed(chunk)
         fed += len(chunk)
     if not fed:
-        return np.zeros(0, np.uint32)
+        return np.zeros(0, np.uint32), np.zeros(0, np.uint32)
     raw, _algorithm = chromaprint.decode_fingerprint(printer.finish())
-    return np.asarray(raw, dtype=np.uint32)
+    return np.asarray(raw, dtype=np.uint32), peaks.finish()
 
 
 def _popcount(values: np.ndarray) -> np.ndarray:

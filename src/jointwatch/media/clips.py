@@ -9,15 +9,16 @@ A video matches a banked one when at least ``MIN_FRAMES`` of its frames meet ban
 frames are at least ``MIN_SHARE`` of the upload's frames or of the banked video's length:
 so a 10-second clip cut out of an hour matches (all of the clip is there), and so does the
 whole video with an intro and an outro added (all of the banked video is there). Each match
-reports both shares. Sound (an audio file or a video's soundtrack) matches any banked
-fingerprint (of an audio item or of a video's soundtrack) it lines up with (``media.audio``),
-so a known nasheed under a different video is found.
+reports both shares. Sound (an audio file or a video's soundtrack) matches any banked sound
+(of an audio item or of a video's soundtrack) that either of its fingerprints lines up with:
+Chromaprint (``media.audio``) or landmarks (``media.landmarks``), so a known nasheed under a
+different video, or under a louder voice, is found.
 """
 
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -25,6 +26,7 @@ from jointwatch.errors import InvalidInputError, MessageFormatError
 from jointwatch.media.audio import MAX_BIT_ERROR_RATE, align, fingerprint_bytes, sound_fingerprint
 from jointwatch.media.hashing import PDQ_MIN_QUALITY
 from jointwatch.media.index import HammingIndex
+from jointwatch.media.landmarks import FRAME_SECONDS, LandmarkIndex, peaks_bytes
 from jointwatch.media.sniff import MediaKind
 from jointwatch.media.video import (
     BANK_SECONDS_PER_HASH,
@@ -66,6 +68,8 @@ class ClipSignature:
     frames: Frames              # vPDQ (empty for audio)
     mirrored: Frames            # bank side only: PDQ of the flipped frames
     fingerprint: np.ndarray     # Chromaprint, uint32 (empty: no sound)
+    # spectral peaks (``media.landmarks``), uint32 frame << 8 | bin; empty: no sound, or banked before landmarks
+    peaks: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint32))
 
     def to_bytes(self) -> bytes:
         """A compact, versioned binary form (no pickle): the store and the exchange keep this."""
@@ -75,6 +79,7 @@ class ClipSignature:
             packed["t"], packed["q"], packed["h"] = frames.timestamps, frames.qualities, frames.hashes
             out.append(struct.pack("<I", len(frames)) + packed.tobytes())
         out.append(struct.pack("<I", len(self.fingerprint)) + fingerprint_bytes(self.fingerprint))
+        out.append(struct.pack("<I", len(self.peaks)) + peaks_bytes(self.peaks))
         return b"".join(out)
 
     @classmethod
@@ -98,11 +103,17 @@ class ClipSignature:
             at += 4
             values = np.frombuffer(data, "<u4", count=n, offset=at).astype(np.uint32)
             at += 4 * n
+            peaks = np.zeros(0, np.uint32)
+            if at < len(data):   # signatures banked before landmarks end after the fingerprint
+                (n,) = struct.unpack_from("<I", data, at)
+                at += 4
+                peaks = np.frombuffer(data, "<u4", count=n, offset=at).astype(np.uint32)
+                at += 4 * n
         except (struct.error, ValueError, StopIteration) as exc:
             raise ValueError(f"not a valid clip signature: {exc or 'unknown kind'}") from None
         if at != len(data):
             raise ValueError(f"not a valid clip signature: {len(data) - at} bytes left over")
-        return cls(kind, float(seconds), parts[0], parts[1], values)
+        return cls(kind, float(seconds), parts[0], parts[1], values, peaks)
 
 
 def vpdq_signature(features: list[str]) -> ClipSignature:
@@ -152,28 +163,29 @@ def hash_clip(data: bytes, name: str, for_bank: bool) -> ClipSignature:
     found = probe(data, name)
     if not found.video and not found.audio:
         raise MessageFormatError(name, None, "no video or audio stream in the file")
-    sound = sound_fingerprint(data, name) if found.audio else np.zeros(0, np.uint32)
+    sound, peaks = sound_fingerprint(data, name) if found.audio else (np.zeros(0, np.uint32),) * 2
     if not found.video:
-        return ClipSignature("audio", found.seconds, Frames.empty(), Frames.empty(), sound)
+        return ClipSignature("audio", found.seconds, Frames.empty(), Frames.empty(), sound, peaks)
     check_video(found, name)
     frames = vpdq_frames(data, name, BANK_SECONDS_PER_HASH if for_bank else QUERY_SECONDS_PER_HASH)
     if not len(frames):
         raise MessageFormatError(name, None, "no frame of the video could be decoded")
     mirrored = mirrored_frames(data, name) if for_bank else Frames.empty()
-    return ClipSignature("video", found.seconds, frames, mirrored, sound)
+    return ClipSignature("video", found.seconds, frames, mirrored, sound, peaks)
 
 
 @dataclass(frozen=True)
 class ClipHit:
-    """One banked clip an upload matched: by frames (vPDQ, of the mirror image) or by sound (Chromaprint)."""
+    """One banked clip an upload matched: by frames (vPDQ, of the mirror image) or by sound (Chromaprint, landmarks)."""
 
     position: int                 # the item's position in the matcher's rows
-    method: str                   # "vpdq", "vpdq-mirror" or "chromaprint"
+    method: str                   # "vpdq", "vpdq-mirror", "chromaprint" or "landmarks"
     share: float                  # of the upload's frames (or its sound) that lines up
     bank_share: float             # of the banked video's length (or its sound) that lines up
     offset: float                 # seconds into the banked clip at which the upload starts
     distance: int | None = None   # vPDQ: the median PDQ distance of the matched frames
     bit_error_rate: float | None = None
+    landmarks: int | None = None  # landmarks: the upload's peak pairs found at the best offset
 
 
 def _good(frames: Frames) -> np.ndarray:
@@ -187,12 +199,14 @@ def _good(frames: Frames) -> np.ndarray:
 
 
 class ClipIndex:
-    """Every banked clip's frames (and mirrored frames) in one Hamming index, and every fingerprint."""
+    """Every banked clip's frames (and mirrored frames) in one Hamming index, every Chromaprint fingerprint, and
+    every sound's landmarks in one inverted index."""
 
     def __init__(self, signatures: list[tuple[int, ClipSignature]]) -> None:
         codes, owner, times, mirror = [], [], [], []
         self.seconds: dict[int, float] = {}
         self.sounds: list[tuple[int, np.ndarray]] = []
+        peaks: list[tuple[int, np.ndarray]] = []
         for position, signature in signatures:
             self.seconds[position] = signature.seconds
             for flipped, frames in ((False, signature.frames), (True, signature.mirrored)):
@@ -203,6 +217,9 @@ class ClipIndex:
                 mirror.append(np.full(len(good), flipped))
             if len(signature.fingerprint):
                 self.sounds.append((position, signature.fingerprint))
+            if len(signature.peaks):
+                peaks.append((position, signature.peaks))
+        self.landmarks = LandmarkIndex(peaks)
         self.codes = np.concatenate(codes) if codes else np.zeros((0, 32), np.uint8)
         self.index = HammingIndex(self.codes)
         self.owner = np.concatenate(owner) if owner else np.zeros(0, np.int64)
@@ -213,9 +230,10 @@ class ClipIndex:
         return len(self.seconds)
 
     def match(self, query: ClipSignature) -> list[ClipHit]:
-        """The banked clips the upload matches: by frames first, then by sound; one hit per item."""
+        """The banked clips the upload matches: by frames first, then by sound (Chromaprint, then landmarks: either
+        fingerprint is enough); one hit per item."""
         found = {hit.position: hit for hit in self._by_frames(query.frames)}
-        for hit in self._by_sound(query.fingerprint):
+        for hit in self._by_sound(query.fingerprint) + self._by_landmarks(query.peaks, query.seconds):
             found.setdefault(hit.position, hit)
         return list(found.values())
 
@@ -279,4 +297,17 @@ class ClipIndex:
             results.append(ClipHit(position, "chromaprint", round(min(1.0, found.overlap / query_seconds), 3),
                                    round(min(1.0, found.overlap / seconds), 3), round(found.offset, 2),
                                    bit_error_rate=round(found.bit_error_rate, 3)))
+        return results
+
+    def _by_landmarks(self, peaks: np.ndarray, seconds: float) -> list[ClipHit]:
+        """Hits of the upload's landmarks: share and bank_share from the stretch between the first and the last
+        peak pair that lines up."""
+        results = []
+        for hit in self.landmarks.match(peaks):
+            span = hit.last - hit.first + FRAME_SECONDS
+            banked = self.seconds.get(hit.position) or 0.0
+            share = round(min(1.0, span / seconds), 3) if seconds > 0 else 0.0
+            results.append(ClipHit(hit.position, "landmarks", share,
+                                   round(min(1.0, span / banked), 3) if banked > 0 else 0.0, round(hit.offset, 2),
+                                   landmarks=hit.landmarks))
         return results

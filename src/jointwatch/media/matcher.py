@@ -38,9 +38,9 @@ DEFAULT_PDQ_THRESHOLD = 31
 
 # how a match was found: an exact hash, PDQ (of the image, its mirror image, its canonical
 # rotation) or local features (of the image, its mirror image); a video's frames (vPDQ, of the mirror image)
-# or sound (Chromaprint, of a sound file or a video's soundtrack)
+# or sound (Chromaprint or landmarks, of a sound file or a video's soundtrack)
 MatchMethod = Literal["sha256", "md5", "pdq", "pdq-mirror", "pdq-canonical", "orb", "orb-mirror", "vpdq",
-                      "vpdq-mirror", "chromaprint"]
+                      "vpdq-mirror", "chromaprint", "landmarks"]
 
 
 # the one type of the CLI and the API (FastAPI reads the Field notes; the docstring describes the schema)
@@ -60,6 +60,8 @@ class MediaMatch:
                                                       "file starts")] = None
     bit_error_rate: Annotated[float | None, Field(description="Sound: the share of Chromaprint's bits that differ "
                                                               "where the two line up")] = None
+    landmarks: Annotated[int | None, Field(description="Sound: pairs of spectral peaks of the file found in the "
+                                                       "banked sound at one time offset")] = None
 
 
 # all a member learns of a match on an item it may not see (TLP amber+strict or red of another member)
@@ -191,7 +193,8 @@ class Matcher:
         """Matches of a video's or sound's signature (of a file, or a partner's bare vPDQ): by frames, by sound."""
         return _ordered({hit.position: MediaMatch(self.items[hit.position], hit.method,  # type: ignore[arg-type]
                                                   distance=hit.distance, share=hit.share, bank_share=hit.bank_share,
-                                                  offset=hit.offset, bit_error_rate=hit.bit_error_rate)
+                                                  offset=hit.offset, bit_error_rate=hit.bit_error_rate,
+                                                  landmarks=hit.landmarks)
                          for hit in self.clips.match(query)})
 
     def match(self, hashes: MediaHashes, query: QuerySignature | ClipSignature | None = None,
@@ -234,7 +237,7 @@ class Matcher:
 
 def _ordered(found: dict[int, MediaMatch]) -> list[MediaMatch]:
     rank = {"sha256": 0, "md5": 1, "pdq": 2, "pdq-mirror": 2, "pdq-canonical": 3, "orb": 4, "orb-mirror": 4,
-            "vpdq": 2, "vpdq-mirror": 2, "chromaprint": 5}
+            "vpdq": 2, "vpdq-mirror": 2, "chromaprint": 5, "landmarks": 5}
     return sorted(found.values(), key=lambda m: (rank[m.method], m.distance or 0, -(m.inliers or 0), m.item.id))
 
 

@@ -175,7 +175,8 @@ def add_bank_items(engine: Engine, member_id: int, user: str, items: Iterable[Ne
     """Bank every item for ``member_id`` in one transaction, all or nothing: (item id, created) of each.
 
     The member's own earlier row for the same file is relabelled (its hashes kept, a missing
-    signature filled in); any other member's row is never touched.
+    signature filled in, or one the new signature extends: the same bytes with more after them, as a
+    sound banked before its landmarks were kept); any other member's row is never touched.
     """
     with engine.begin() as connection:
         return [_add_item(connection, member_id, user, item) for item in items]
@@ -190,7 +191,9 @@ def _add_item(connection: Connection, member_id: int, user: str, item: NewBankIt
                                        "tlp": item.tlp}
     if existing is not None:
         values: dict[str, object] = {**label_values, "updated_at": now}
-        if existing.signature is None and item.signature is not None:
+        old = None if existing.signature is None else bytes(existing.signature)
+        if item.signature is not None and (old is None or (len(item.signature) > len(old)
+                                                           and item.signature.startswith(old))):
             values["signature"] = item.signature
         connection.execute(update(media_items).where(media_items.c.id == existing.id).values(**values))
         _event(connection, existing.id, member_id, user, "relabel", existing.status, item.reason)

@@ -1,0 +1,225 @@
+"""Audio landmarks: the peaks of a sound's spectrogram, paired into hashes, and an index that votes for one offset.
+
+Chromaprint's bits are signs of filters over the chroma spectrogram, so they follow whichever
+sound is louder: a voice as loud as a known nasheed already flips a third of them. A landmark
+fingerprint (the "constellation" of Wang's 2003 Shazam paper) keeps only the local maxima of
+the spectrogram, points in time and frequency. A peak of the banked sound stays a peak
+wherever that sound is the louder one in its own small patch of time and frequency (between
+the harmonics of a voice, above them, in its pauses), even when it is quieter overall. Each
+peak is paired with a few peaks just after it, and a pair is hashed as (its frequency, the
+other's frequency difference, the time between them), with the first peak's time.
+
+An upload matches a banked sound when many of its hashes are found in the banked one **at
+one time offset** (the difference of their times), far more than at the other offsets:
+chance coincidences of unrelated sounds fall on scattered offsets. The index is inverted
+(hash -> banked sound, time), so an upload is looked up, not compared with every banked
+sound in turn.
+
+What is kept of a banked sound is its peaks (4 bytes each: ``frame << 8 | bin``), not the
+hashes, which are made from them when the index is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from jointwatch.media.deps import require
+
+RATE = 11_025             # the rate all sound is decoded at (``media.audio``): Chromaprint's own working rate
+N_FFT = 512               # 46 ms windows: 21.5 Hz bins
+HOP = 256                 # 23 ms between frames
+FRAME_SECONDS = HOP / RATE
+BINS = 256                # 0 - 5.5 kHz (the Nyquist bin dropped), so a bin fits a byte
+# a peak is the largest value within +-PEAK_FRAMES frames (93 ms) and +-PEAK_BINS bins (65 Hz) of it: small
+# patches, so a quieter sound keeps the peaks of the patches where it is the louder one (benchmarks/bench_media.py
+# --audio measured 4-6 frames and 2-6 bins: wider patches leave a bed under a voice too few peaks)
+PEAK_FRAMES = 4
+PEAK_BINS = 3
+# and at least this loud (dB of the magnitude of int16 samples in a window; a full-scale sine is ~132): silence
+# and dither are not peaks
+PEAK_FLOOR_DB = 50.0
+# pairs: each peak with the first FAN_OUT peaks 1..MAX_DT frames (1.5 s) after it within +-MAX_DF bins
+FAN_OUT = 6
+MAX_DT = 63
+MAX_DF = 31
+# An upload matches a banked sound when the hashes at its best offset (+-1 frame) stand at least MIN_SCORE
+# standard deviations (Poisson) above the pair's chance level: the hashes found at any offset, spread over every
+# offset the two could take. Chance alone depends on the pair (a monotone voice repeats the same few pairs of
+# harmonics, so it meets another such voice at every offset), hence a score, not a count. Unrelated sound reached
+# 21.7 at the most, a banked nasheed 10 dB under a new voice 37 at the least (benchmarks/bench_media.py --audio).
+MIN_SCORE = 30.0
+_SILENT = -1000.0
+_BLOCK = 2048             # spectrogram frames searched for peaks at a time (an hour never sits in memory)
+_WINDOW = np.hanning(N_FFT + 2)[1:-1].astype(np.float32)
+
+
+def _spectrogram(pcm: np.ndarray) -> np.ndarray:
+    """Log magnitudes (frames, BINS) of int16 samples, float32 dB; one frame every HOP samples."""
+    frames = np.lib.stride_tricks.sliding_window_view(pcm.astype(np.float32), N_FFT)[::HOP]
+    magnitude = np.abs(np.fft.rfft(frames * _WINDOW, axis=1))[:, :BINS]
+    return (20 * np.log10(magnitude + 1e-3)).astype(np.float32)
+
+
+class PeakFinder:
+    """The spectrogram peaks of int16 mono samples at RATE, fed a chunk at a time (``feed``, then ``finish``).
+
+    The same peaks for any chunking: the spectrogram is searched in blocks that overlap by the
+    peaks' reach, and only the block's middle is kept.
+    """
+
+    def __init__(self) -> None:
+        self._carry = np.zeros(0, np.int16)       # samples not yet made into frames
+        self._pending = np.full((PEAK_FRAMES, BINS), _SILENT, np.float32)   # frames before the first: nothing
+        self._first = -PEAK_FRAMES                # the frame number of _pending[0]
+        self._found: list[np.ndarray] = []
+
+    def feed(self, chunk: np.ndarray) -> None:
+        samples = np.concatenate([self._carry, chunk.astype(np.int16, copy=False)])
+        count = max(0, (len(samples) - N_FFT) // HOP + 1)
+        if count:
+            self._pending = np.concatenate([self._pending, _spectrogram(samples[:(count - 1) * HOP + N_FFT])])
+            samples = samples[count * HOP:]
+        self._carry = samples
+        while len(self._pending) >= _BLOCK + 2 * PEAK_FRAMES:
+            self._search(_BLOCK + PEAK_FRAMES)
+
+    def finish(self) -> np.ndarray:
+        """Every peak, as uint32 ``frame << 8 | bin``, in time order."""
+        if len(self._pending) > PEAK_FRAMES:
+            end = len(self._pending)
+            self._pending = np.concatenate([self._pending, np.full((PEAK_FRAMES, BINS), _SILENT, np.float32)])
+            self._search(end)
+        return np.sort(np.concatenate(self._found)) if self._found else np.zeros(0, np.uint32)
+
+    def _search(self, upto: int) -> None:
+        """Peaks of _pending[PEAK_FRAMES:upto], then drop the frames no later peak needs."""
+        cv2 = require("cv2", "opencv-python-headless")
+        block = self._pending
+        kernel = np.ones((2 * PEAK_FRAMES + 1, 2 * PEAK_BINS + 1), np.uint8)
+        largest = cv2.dilate(block, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=_SILENT)
+        frames, bins = np.nonzero((block >= largest) & (block > PEAK_FLOOR_DB))
+        keep = (frames >= PEAK_FRAMES) & (frames < upto)
+        self._found.append(((frames[keep] + self._first).astype(np.uint32) << 8) | bins[keep].astype(np.uint32))
+        self._pending = block[upto - PEAK_FRAMES:]
+        self._first += upto - PEAK_FRAMES
+
+
+def spectral_peaks(chunks: Iterable[np.ndarray]) -> np.ndarray:
+    """The peaks of int16 mono samples at RATE (in chunks), as uint32 ``frame << 8 | bin`` in time order."""
+    finder = PeakFinder()
+    for chunk in chunks:
+        finder.feed(chunk)
+    return finder.finish()
+
+
+def landmark_hashes(peaks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each peak paired with the first FAN_OUT peaks after it in its target zone: (hash uint32, the first peak's
+    frame int64). A hash is ``bin << 12 | (Δbin + MAX_DF) << 6 | Δframe``: 20 bits."""
+    frames = (peaks >> 8).astype(np.int64)
+    bins = (peaks & 0xFF).astype(np.int64)
+    taken = np.zeros(len(peaks), np.int64)
+    hashes, times = [], []
+    for step in range(1, len(peaks)):
+        dt = frames[step:] - frames[:-step]
+        if dt.min() > MAX_DT:     # peaks are in time order: no later step can pair
+            break
+        df = bins[step:] - bins[:-step]
+        anchor = np.flatnonzero((dt >= 1) & (dt <= MAX_DT) & (np.abs(df) <= MAX_DF) & (taken[:-step] < FAN_OUT))
+        taken[anchor] += 1
+        hashes.append((bins[anchor] << 12) | ((df[anchor] + MAX_DF) << 6) | dt[anchor])
+        times.append(frames[anchor])
+    if not hashes:
+        return np.zeros(0, np.uint32), np.zeros(0, np.int64)
+    return np.concatenate(hashes).astype(np.uint32), np.concatenate(times)
+
+
+def peaks_bytes(peaks: np.ndarray) -> bytes:
+    """Peaks as little-endian uint32s."""
+    return np.ascontiguousarray(peaks, dtype="<u4").tobytes()
+
+
+@dataclass(frozen=True)
+class LandmarkHit:
+    """A banked sound an upload's landmarks line up with."""
+
+    position: int
+    landmarks: int      # hashes of the upload found in the banked sound at the best offset (+-1 frame)
+    score: float        # how far that stands above the pair's chance level, in standard deviations
+    offset: float       # seconds into the banked sound at which the upload starts
+    first: float        # seconds into the upload of the first and the last hash that lines up
+    last: float
+
+
+class LandmarkIndex:
+    """Every banked sound's landmark hashes, sorted by hash: hash -> (banked sound, frame).
+
+    12 bytes a hash (the hash, its sound, its time) in memory; the store keeps only the peaks.
+    """
+
+    def __init__(self, sounds: list[tuple[int, np.ndarray]]) -> None:
+        keys, owner, times = [], [], []
+        self.frames: dict[int, int] = {}          # position -> the banked sound's length in frames
+        for position, peaks in sounds:
+            hashes, at = landmark_hashes(peaks)
+            self.frames[position] = int(peaks[-1] >> 8) + 1 if len(peaks) else 0
+            keys.append(hashes)
+            owner.append(np.full(len(hashes), position, np.int32))
+            times.append(at.astype(np.int32))
+        every = np.concatenate(keys) if keys else np.zeros(0, np.uint32)
+        order = np.argsort(every, kind="stable")
+        self.keys = every[order]
+        self.owner = (np.concatenate(owner) if owner else np.zeros(0, np.int32))[order]
+        self.times = (np.concatenate(times) if times else np.zeros(0, np.int32))[order]
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.keys.nbytes + self.owner.nbytes + self.times.nbytes)
+
+    def scores(self, peaks: np.ndarray, minimum: float = -np.inf) -> list[LandmarkHit]:
+        """Every banked sound that shares a hash with the upload and scores at least ``minimum``: its best offset
+        and how well that stands out."""
+        hashes, at = landmark_hashes(peaks)
+        if not len(hashes) or not len(self.keys):
+            return []
+        left = np.searchsorted(self.keys, hashes, "left")
+        counts = np.searchsorted(self.keys, hashes, "right") - left
+        total = int(counts.sum())
+        if not total:
+            return []
+        query = np.repeat(np.arange(len(hashes)), counts)
+        rows = np.repeat(left, counts) + (np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts))
+        owner = self.owner[rows].astype(np.int64)
+        offset = self.times[rows].astype(np.int64) - at[query]
+        values, tally = np.unique((owner << 32) | (offset + (1 << 31)), return_counts=True)
+        # a re-encode or a cut moves peaks by up to a frame: the offset and its two neighbours count together
+        near = tally.copy()
+        for delta in (-1, 1):
+            where = np.minimum(np.searchsorted(values, values + delta), len(values) - 1)
+            found = values[where] == values + delta
+            near[found] += tally[where[found]]
+        owners = values >> 32
+        positions, starts = np.unique(owners, return_index=True)
+        # each banked sound's best offset: the first of its group once sorted by count, highest first
+        best = np.lexsort((-near, owners))[starts]
+        # chance: the pair's hashes found at any offset, spread over the offsets they can take, per 3 frames
+        lengths = np.array([self.frames[int(p)] for p in positions], np.float64)
+        chance = 3 * np.add.reduceat(tally, starts) / (int(at.max()) + 1 + lengths)
+        score = (near[best] - chance) / np.sqrt(chance + 1)
+        hits = []
+        for n in np.flatnonzero(score >= minimum):
+            position = int(positions[n])
+            centre = int((values[best[n]] & 0xFFFFFFFF) - (1 << 31))
+            lined = at[query[(owner == position) & (np.abs(offset - centre) <= 1)]] * FRAME_SECONDS
+            hits.append(LandmarkHit(position, int(near[best[n]]), round(float(score[n]), 1), centre * FRAME_SECONDS,
+                                    float(lined.min()), float(lined.max())))
+        return hits
+
+    def match(self, peaks: np.ndarray) -> list[LandmarkHit]:
+        """The banked sounds the upload's landmarks match: a score of at least MIN_SCORE."""
+        return self.scores(peaks, MIN_SCORE)
