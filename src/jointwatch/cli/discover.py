@@ -27,8 +27,8 @@ from jointwatch.cli.output import (
     handles_errors,
     member_for,
     print_json,
-    screener_for,
 )
+from jointwatch.cli.screening_options import screener_for
 from jointwatch.errors import ConflictError, InvalidInputError, LimitReachedError, NotFoundError
 from jointwatch.releasability import TLP_LEVELS
 from jointwatch.screening import QUERY_SCHEMATA, Query, prepare

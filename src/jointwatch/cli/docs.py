@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import enum
+import inspect
 import re
 import sys
 import types
@@ -27,6 +28,7 @@ import typer
 PROGRAM = "jointwatch"
 REFERENCE = Path("docs/cli.md")
 README = Path("README.md")
+SUMMARIES = Path("src/jointwatch/cli/summaries.py")
 TABLE_START = "<!-- commands:start -->"
 TABLE_END = "<!-- commands:end -->"
 # Typer's own shell-completion options: the same for every Typer program, and not ours to document
@@ -189,7 +191,7 @@ def walk(app: typer.Typer) -> list[CommandDoc]:
         if getattr(command, "hidden", False):
             return
         found.append(CommandDoc(words, command))
-        for name, sub in getattr(command, "commands", {}).items():
+        for name, sub in getattr(command, "commands", {}).items():  # the top level's imports every module
             visit((*words, name), sub)
 
     visit((), typer.main.get_command(app))
@@ -259,10 +261,32 @@ def with_command_table(readme: str, table: str) -> str:
     return readme[:start + len(TABLE_START)] + "\n" + table + readme[end:]
 
 
+def summaries(app: typer.Typer, modules: tuple[str, ...]) -> str:
+    """The whole of cli/summaries.py: each top-level command, the module it comes from and the
+    first paragraph of its help, in ``--help``'s order (what the top-level help shows without
+    importing the command modules)."""
+    from jointwatch.cli import module_commands  # noqa: PLC0415 - this module is imported by it
+
+    origin = {name: module for module in modules for name in module_commands((module,), app)}
+    rows = []
+    for name, command in module_commands(modules, app).items():
+        text = inspect.cleandoc(command.short_help or command.help or "").split("\n\n")[0]
+        rows.append(f"    ({name!r}, {origin[name]!r},\n     {text!r}),")
+    head = ('"""The top-level commands of `jointwatch`: the name of each, the module under jointwatch.cli that\n'
+            "adds it and the first paragraph of its help, in the order `jointwatch --help` lists them: what that\n"
+            "help shows without importing the command modules (jointwatch.cli.LazyGroup).\n\n"
+            "Written by `python -m jointwatch.cli.docs` from the commands themselves: do not edit by hand.\n"
+            '"""\n\n# ruff: noqa: E501 - each summary on one line, as written\n\n')
+    return head + "TOP_LEVEL: tuple[tuple[str, str, str], ...] = (\n" + "\n".join(rows) + "\n)\n"
+
+
 def expected(app: typer.Typer, root: Path) -> dict[Path, str]:
     """The files this module writes, with the text each must hold now."""
+    from jointwatch.cli import MODULES  # noqa: PLC0415 - this module is imported by it
+
     readme = (root / README).read_text(encoding="utf-8")
-    return {REFERENCE: reference(app), README: with_command_table(readme, command_table(app, str(REFERENCE)))}
+    return {REFERENCE: reference(app), README: with_command_table(readme, command_table(app, str(REFERENCE))),
+            SUMMARIES: summaries(app, MODULES)}
 
 
 def main(argv: list[str] | None = None) -> int:

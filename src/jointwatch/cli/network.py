@@ -17,15 +17,13 @@ from jointwatch.cli.output import (
     Commands,
     DbOption,
     JsonOption,
-    MaxListAgeOption,
-    StaleListsOption,
     console,
     err_console,
     handles_errors,
     print_json,
     record_progress,
-    screener_for,
 )
+from jointwatch.cli.screening_options import MaxListAgeOption, StaleListsOption, screener_for
 from jointwatch.errors import QueryError
 from jointwatch.network import (
     CONFIGURATIONS,

@@ -8,11 +8,9 @@ import inspect
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from enum import StrEnum
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
-from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from jointwatch import settings
@@ -20,19 +18,8 @@ from jointwatch.cli.consoles import console as console  # re-exported: the comma
 from jointwatch.cli.consoles import err_console, print_message
 from jointwatch.errors import JointwatchError, NotFoundError
 from jointwatch.jsonout import dumps
-from jointwatch.screening import (
-    DEFAULT_MAX_LIST_AGE_DAYS,
-    MAX_LIST_AGE_DAYS,
-    ListPolicy,
-    OnStale,
-    Screener,
-    SparkScreening,
-    SparkSettings,
-    open_screener,
-)
 from jointwatch.settings import Setting
-from jointwatch.sharing import PartnerIndex, SharedScreener, official_screener
-from jointwatch.store import LOCAL_MEMBER, Member, acting_member, get_member, member_false_positives
+from jointwatch.store import LOCAL_MEMBER, Member, acting_member, get_member
 
 
 def setting_option(setting: Setting[Any], *aliases: str, **extra: Any) -> Any:
@@ -51,32 +38,6 @@ UserOption = Annotated[str | None, setting_option(settings.USER, "-u")]
 BirthDateOption = Annotated[str | None, typer.Option(
     "--birth-date", "--dob", help="Birth date: YYYY, YYYY-MM, YYYY-MM-DD or DD.MM.YYYY.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines instead of tables.")]
-MaxListAgeOption = Annotated[float, setting_option(settings.MAX_LIST_AGE, min=0, max=MAX_LIST_AGE_DAYS,
-                                                   metavar="DAYS")]
-StaleListsOption = Annotated[OnStale, setting_option(settings.STALE_LISTS, case_sensitive=False)]
-
-
-class ScreeningEngine(StrEnum):
-    """Where subjects are screened: this process, or Apache Spark (local mode or a cluster)."""
-
-    local = "local"
-    spark = "spark"
-
-
-ScreeningEngineOption = Annotated[ScreeningEngine, typer.Option(
-    "--engine", "-e", case_sensitive=False,
-    help="Where the subjects are screened: local (this process) or spark (Apache Spark, the index broadcast "
-         "to its executors; needs the spark extra and Java 17+; official lists only).")]
-ScreeningSparkMasterOption = Annotated[str | None, typer.Option(
-    "--spark-master", help="With --engine spark: the master URL (spark://host:7077, yarn, k8s://…, local[2]). "
-                           "Default local[*]: every core of this machine.")]
-
-
-def spark_screening(engine: Any, screener: Screener, member_id: int | None, master: str | None) -> SparkScreening:
-    """The official lists' screener on Spark, with the member's decided false positives (refused
-    when partner entries are releasable to the member: Spark screens the official lists only)."""
-    return SparkScreening(official_screener(screener, member_id), member_false_positives(engine, member_id),
-                          SparkSettings(master=master))
 
 T = TypeVar("T")
 
@@ -149,19 +110,6 @@ def reading_member_id(engine: Any, member: str) -> int | None:
         if member == LOCAL_MEMBER:
             return None
         raise
-
-
-def screener_for(engine: Any, threshold: float | None = None,
-                 max_list_age: float = DEFAULT_MAX_LIST_AGE_DAYS,
-                 stale_lists: OnStale = OnStale.refuse) -> Screener:
-    """The screener of the store's newest lists and of the partner entries releasable to the
-    member a command screens as (its ``member_id``), failing closed (exit 9) when the lists
-    cannot be screened against; warnings about old lists go to stderr, where a person or a log
-    sees them."""
-    official = open_screener(engine, threshold, policy=ListPolicy(max_list_age, OnStale(stale_lists)))
-    for warning in official.warnings:
-        err_console.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False)
-    return SharedScreener(official, PartnerIndex(engine, official))
 
 
 @contextmanager

@@ -20,12 +20,7 @@ from jointwatch.cli.output import (
     Commands,
     DbOption,
     JsonOption,
-    MaxListAgeOption,
     MemberOption,
-    ScreeningEngine,
-    ScreeningEngineOption,
-    ScreeningSparkMasterOption,
-    StaleListsOption,
     UserOption,
     console,
     default_user,
@@ -34,6 +29,13 @@ from jointwatch.cli.output import (
     member_for,
     print_json,
     reading_member_id,
+)
+from jointwatch.cli.screening_options import (
+    MaxListAgeOption,
+    ScreeningEngine,
+    ScreeningEngineOption,
+    ScreeningSparkMasterOption,
+    StaleListsOption,
     screener_for,
     spark_screening,
 )

@@ -17,13 +17,12 @@ from jointwatch import settings as S
 from jointwatch.cli.output import (
     Commands,
     DbOption,
-    MaxListAgeOption,
-    StaleListsOption,
     console,
     err_console,
     handles_errors,
     setting_option,
 )
+from jointwatch.cli.screening_options import MaxListAgeOption, StaleListsOption
 from jointwatch.errors import ScreeningUnavailableError
 from jointwatch.screening import DEFAULT_MAX_LIST_AGE_DAYS, ListPolicy, OnStale
 from jointwatch.store import open_engine

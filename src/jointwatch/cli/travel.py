@@ -14,17 +14,15 @@ from jointwatch.cli.output import (
     Commands,
     DbOption,
     JsonOption,
-    MaxListAgeOption,
     MemberOption,
-    StaleListsOption,
     console,
     err_console,
     handles_errors,
     member_for,
     print_json,
     reading_member_id,
-    screener_for,
 )
+from jointwatch.cli.screening_options import MaxListAgeOption, StaleListsOption, screener_for
 from jointwatch.errors import ATTENTION_EXIT, most_serious_exit
 from jointwatch.screening import DEFAULT_MAX_LIST_AGE_DAYS, OnStale
 from jointwatch.store import LOCAL_MEMBER, document_sources, find_documents, load_documents, open_engine
