@@ -26,7 +26,7 @@ from jointwatch.errors import InvalidInputError, MessageFormatError
 from jointwatch.media.audio import MAX_BIT_ERROR_RATE, align, fingerprint_bytes, sound_fingerprint
 from jointwatch.media.hashing import PDQ_MIN_QUALITY
 from jointwatch.media.index import HammingIndex
-from jointwatch.media.landmarks import FRAME_SECONDS, LandmarkIndex, peaks_bytes
+from jointwatch.media.landmarks import FRAME_SECONDS, MIN_SCORE, LandmarkHit, LandmarkIndex, peaks_bytes
 from jointwatch.media.sniff import MediaKind
 from jointwatch.media.video import (
     BANK_SECONDS_PER_HASH,
@@ -52,6 +52,9 @@ MIN_FRAMES = 3          # query frames within FRAME_DISTANCE that must line up w
 ALIGNED_DISTANCE = 64
 MIN_SHARE = 0.5         # of the upload's frames, or of the banked video's length
 OFFSET_SLACK = 1.0      # seconds: frames within this of the best offset line up
+# a banked sound whose landmarks score this much against an upload is aligned with Chromaprint too (half of
+# MIN_SCORE: every upload the benchmark's Chromaprint found scored 20 or more)
+CANDIDATE_SCORE = 5.0
 
 
 def is_clip_signature(data: bytes | None) -> bool:
@@ -220,6 +223,8 @@ class ClipIndex:
             if len(signature.peaks):
                 peaks.append((position, signature.peaks))
         self.landmarks = LandmarkIndex(peaks)
+        # sounds banked before landmarks were kept (or imported without them): Chromaprint scans them all
+        self.unindexed = {position for position, _ in self.sounds} - set(self.landmarks.frames)
         self.codes = np.concatenate(codes) if codes else np.zeros((0, 32), np.uint8)
         self.index = HammingIndex(self.codes)
         self.owner = np.concatenate(owner) if owner else np.zeros(0, np.int64)
@@ -233,7 +238,11 @@ class ClipIndex:
         """The banked clips the upload matches: by frames first, then by sound (Chromaprint, then landmarks: either
         fingerprint is enough); one hit per item."""
         found = {hit.position: hit for hit in self._by_frames(query.frames)}
-        for hit in self._by_sound(query.fingerprint) + self._by_landmarks(query.peaks, query.seconds):
+        # the landmark index names the few banked sounds worth aligning Chromaprint with: a score of
+        # CANDIDATE_SCORE or more (never-indexed sounds always): no scan of every banked fingerprint
+        scored = self.landmarks.scores(query.peaks, CANDIDATE_SCORE) if len(query.peaks) else []
+        candidates = {hit.position for hit in scored} | self.unindexed
+        for hit in self._by_sound(query.fingerprint, candidates) + self._by_landmarks(scored, query.seconds):
             found.setdefault(hit.position, hit)
         return list(found.values())
 
@@ -286,9 +295,12 @@ class ClipIndex:
                 out[n] = int(np.bitwise_count(codes[near] ^ frames.hashes[frame]).sum(axis=1).min())
         return out
 
-    def _by_sound(self, sound: np.ndarray) -> list[ClipHit]:
+    def _by_sound(self, sound: np.ndarray, among: set[int] | None = None) -> list[ClipHit]:
+        """Chromaprint's hits among these banked sounds (None: every one)."""
         results = []
         for position, banked in self.sounds:
+            if among is not None and position not in among:
+                continue
             found = align(sound, banked)
             if found is None or found.bit_error_rate > MAX_BIT_ERROR_RATE:
                 continue
@@ -299,11 +311,13 @@ class ClipIndex:
                                    bit_error_rate=round(found.bit_error_rate, 3)))
         return results
 
-    def _by_landmarks(self, peaks: np.ndarray, seconds: float) -> list[ClipHit]:
-        """Hits of the upload's landmarks: share and bank_share from the stretch between the first and the last
-        peak pair that lines up."""
+    def _by_landmarks(self, scored: list[LandmarkHit], seconds: float) -> list[ClipHit]:
+        """Hits of the upload's landmarks (a score of MIN_SCORE): share and bank_share from the stretch between the
+        first and the last peak pair that lines up."""
         results = []
-        for hit in self.landmarks.match(peaks):
+        for hit in scored:
+            if hit.score < MIN_SCORE:
+                continue
             span = hit.last - hit.first + FRAME_SECONDS
             banked = self.seconds.get(hit.position) or 0.0
             share = round(min(1.0, span / seconds), 3) if seconds > 0 else 0.0

@@ -10,8 +10,9 @@ peak is paired with a few peaks just after it, and a pair is hashed as (its freq
 other's frequency difference, the time between them), with the first peak's time.
 
 An upload matches a banked sound when many of its hashes are found in the banked one **at
-one time offset** (the difference of their times), far more than at the other offsets:
-chance coincidences of unrelated sounds fall on scattered offsets. The index is inverted
+one time offset** (the difference of their times), far more than at its other offsets:
+chance coincidences of unrelated sounds, and the notes a similar song shares with it, fall
+on many offsets. The index is inverted
 (hash -> banked sound, time), so an upload is looked up, not compared with every banked
 sound in turn.
 
@@ -33,11 +34,11 @@ N_FFT = 512               # 46 ms windows: 21.5 Hz bins
 HOP = 256                 # 23 ms between frames
 FRAME_SECONDS = HOP / RATE
 BINS = 256                # 0 - 5.5 kHz (the Nyquist bin dropped), so a bin fits a byte
-# a peak is the largest value within +-PEAK_FRAMES frames (93 ms) and +-PEAK_BINS bins (65 Hz) of it: small
+# a peak is the largest value within +-PEAK_FRAMES frames (116 ms) and +-PEAK_BINS bins (43 Hz) of it: small
 # patches, so a quieter sound keeps the peaks of the patches where it is the louder one (benchmarks/bench_media.py
-# --audio measured 4-6 frames and 2-6 bins: wider patches leave a bed under a voice too few peaks)
-PEAK_FRAMES = 4
-PEAK_BINS = 3
+# --audio was tried with 3-6 frames and 2-6 bins: wider patches leave a bed under a voice too few peaks)
+PEAK_FRAMES = 5
+PEAK_BINS = 2
 # and at least this loud (dB of the magnitude of int16 samples in a window; a full-scale sine is ~132): silence
 # and dither are not peaks
 PEAK_FLOOR_DB = 50.0
@@ -45,12 +46,22 @@ PEAK_FLOOR_DB = 50.0
 FAN_OUT = 6
 MAX_DT = 63
 MAX_DF = 31
-# An upload matches a banked sound when the hashes at its best offset (+-1 frame) stand at least MIN_SCORE
-# standard deviations (Poisson) above the pair's chance level: the hashes found at any offset, spread over every
-# offset the two could take. Chance alone depends on the pair (a monotone voice repeats the same few pairs of
-# harmonics, so it meets another such voice at every offset), hence a score, not a count. Unrelated sound reached
-# 21.7 at the most, a banked nasheed 10 dB under a new voice 37 at the least (benchmarks/bench_media.py --audio).
-MIN_SCORE = 30.0
+# An upload's hashes vote, per banked sound, for the offset between their times; the votes of an offset and its
+# neighbours (+-SLACK frames: a re-encode or a cut moves a peak by a frame) count together. The best offset must
+# stand out against the pair's OTHER offsets: the RIVAL-th best offset more than EXCLUDE frames from it (the
+# banked sound may hold the same passage a few times: a chorus, a speech read twice) or the pair's chance level
+# (its votes spread over every offset they could take), whichever is higher. The score is how far, in standard
+# deviations (Poisson): (best - rival) / sqrt(rival + 1). A song of the same tempo and nearly the same key meets
+# the banked one at every beat, so many offsets get votes, none stands out (a count alone let it through: 61
+# votes, more than a nasheed under a voice got); a passage of the banked sound under a voice gets few votes, all
+# at one offset.
+SLACK = 1
+RIVAL = 4
+EXCLUDE = 2
+# unrelated sound reached 5.8 at the most; a banked nasheed 10 dB under a new voice 22.8 at the least on the
+# benchmark's set, 6.0 and 8.0 (missed) on a second set of nasheeds (benchmarks/bench_media.py --audio, and
+# --audio-seed 1)
+MIN_SCORE = 10.0
 _SILENT = -1000.0
 _BLOCK = 2048             # spectrogram frames searched for peaks at a time (an hour never sits in memory)
 _WINDOW = np.hanning(N_FFT + 2)[1:-1].astype(np.float32)
@@ -147,7 +158,7 @@ class LandmarkHit:
 
     position: int
     landmarks: int      # hashes of the upload found in the banked sound at the best offset (+-1 frame)
-    score: float        # how far that stands above the pair's chance level, in standard deviations
+    score: float        # how far that stands above the pair's other offsets, in standard deviations
     offset: float       # seconds into the banked sound at which the upload starts
     first: float        # seconds into the upload of the first and the last hash that lines up
     last: float
@@ -197,9 +208,8 @@ class LandmarkIndex:
         owner = self.owner[rows].astype(np.int64)
         offset = self.times[rows].astype(np.int64) - at[query]
         values, tally = np.unique((owner << 32) | (offset + (1 << 31)), return_counts=True)
-        # a re-encode or a cut moves peaks by up to a frame: the offset and its two neighbours count together
-        near = tally.copy()
-        for delta in (-1, 1):
+        near = tally.copy()     # the votes of each offset and its neighbours
+        for delta in [d for d in range(-SLACK, SLACK + 1) if d]:
             where = np.minimum(np.searchsorted(values, values + delta), len(values) - 1)
             found = values[where] == values + delta
             near[found] += tally[where[found]]
@@ -207,15 +217,23 @@ class LandmarkIndex:
         positions, starts = np.unique(owners, return_index=True)
         # each banked sound's best offset: the first of its group once sorted by count, highest first
         best = np.lexsort((-near, owners))[starts]
-        # chance: the pair's hashes found at any offset, spread over the offsets they can take, per 3 frames
+        # chance: the pair's votes spread over the offsets they could take, per 2 * SLACK + 1 frames
         lengths = np.array([self.frames[int(p)] for p in positions], np.float64)
-        chance = 3 * np.add.reduceat(tally, starts) / (int(at.max()) + 1 + lengths)
-        score = (near[best] - chance) / np.sqrt(chance + 1)
+        chance = (2 * SLACK + 1) * np.add.reduceat(tally, starts) / (int(at.max()) + 1 + lengths)
+        # the rival: the RIVAL-th best offset of the pair away from its best
+        away = np.where(np.abs(values - np.repeat(values[best], np.diff(np.append(starts, len(values)))))
+                        <= EXCLUDE, 0, near)
+        ranked = np.lexsort((-away, owners))
+        rival_at = starts + RIVAL - 1
+        ends = np.append(starts[1:], len(values))
+        rival = np.where(rival_at < ends, away[ranked[np.minimum(rival_at, len(values) - 1)]], 0)
+        rival = np.maximum(rival.astype(np.float64), chance)
+        score = (near[best] - rival) / np.sqrt(rival + 1)
         hits = []
         for n in np.flatnonzero(score >= minimum):
             position = int(positions[n])
             centre = int((values[best[n]] & 0xFFFFFFFF) - (1 << 31))
-            lined = at[query[(owner == position) & (np.abs(offset - centre) <= 1)]] * FRAME_SECONDS
+            lined = at[query[(owner == position) & (np.abs(offset - centre) <= SLACK)]] * FRAME_SECONDS
             hits.append(LandmarkHit(position, int(near[best[n]]), round(float(score[n]), 1), centre * FRAME_SECONDS,
                                     float(lined.min()), float(lined.max())))
         return hits
