@@ -41,7 +41,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from media_clips import audio_table, video_table  # noqa: E402
-from media_distractors import FIELDS, Distractors, distractor_keypoints, synthesized_keypoints  # noqa: E402
+from media_distractors import distractor_keypoints, synthesized_keypoints  # noqa: E402
 from media_edits import EDITS, sample_images  # noqa: E402
 
 from jointwatch.media import (  # noqa: E402
@@ -119,25 +119,25 @@ def recall_table() -> None:
 
 
 def _distractor_rows(count: int, first_id: int, cache: Path, drawn: int, seed: int = 1) -> list[MatchableRow]:
-    """``count`` distractors as banked rows, ``drawn`` of them drawn (their keypoints and PDQ hashes are the bank's
-    own), the rest synthesized from those (media_distractors.synthesized_keypoints); random MD5 / SHA-256."""
+    """``count`` distractors as banked rows, ``drawn`` of them drawn (their keypoints are the bank's own), the rest
+    synthesized from those; random MD5 / SHA-256, and a random PDQ hash of quality 100 (unrelated pictures' PDQ
+    hashes sit ~128 bits apart, as random codes do)."""
     drawn = min(drawn, count)
-    found = distractor_keypoints(drawn, cache)
+    points, descriptors, counts = distractor_keypoints(drawn, cache)
     if count > drawn:
-        more = synthesized_keypoints(count - drawn, found)
-        found = Distractors(*(np.concatenate([getattr(found, key), getattr(more, key)]) for key in FIELDS))
+        more = synthesized_keypoints(count - drawn, points, descriptors, counts)
+        points, descriptors, counts = (np.concatenate([a, b]) for a, b in zip((points, descriptors, counts), more,
+                                                                               strict=True))
     rng = np.random.default_rng(seed)
     now = datetime.now(UTC)
     exact = rng.integers(0, 256, (count, 48), dtype=np.uint8)
+    pdq = rng.integers(0, 256, (count, 32), dtype=np.uint8)
     rows = []
     for n in range(count):
         item = BankItem(first_id + n, 1, "bench", exact[n, :16].tobytes().hex(), exact[n, 16:].tobytes().hex(),
-                        found.pdq[n].tobytes().hex(), int(found.pdq_quality[n]), None, "other", "amber", "active",
-                        "file", now, now)
-        view = Keypoints(found.points[n, :found.counts[n]], found.descriptors[n, :found.counts[n]])
-        centred, trimmed = (code.tobytes().hex() if code.any() else None for code in (found.centred[n],
-                                                                                        found.trimmed[n]))
-        rows.append(MatchableRow(item, Signature(None, None, (view,), centred, trimmed).to_bytes()))
+                        pdq[n].tobytes().hex(), 100, None, "other", "amber", "active", "file", now, now)
+        view = Keypoints(points[n, :counts[n]], descriptors[n, :counts[n]])
+        rows.append(MatchableRow(item, Signature(None, None, (view,)).to_bytes()))
     return rows
 
 
