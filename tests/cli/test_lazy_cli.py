@@ -16,13 +16,13 @@ from pathlib import Path
 from tests.conftest import LISTS
 
 UN = LISTS / "un_consolidated_2026-02-27.xml"
-# ours that no load needs, and the libraries under the other commands
+# ours that no load needs, and the libraries under the other commands (httpx: downloads only)
 NOT_FOR_LOADING = {
     "jointwatch.api", "jointwatch.web", "jointwatch.screening", "jointwatch.sharing", "jointwatch.network",
     "jointwatch.media", "jointwatch.payments", "jointwatch.travel", "jointwatch.names",
     "jointwatch.cli.screen", "jointwatch.cli.serve", "jointwatch.cli.network", "jointwatch.cli.media",
     "fastapi", "uvicorn", "starlette", "pandas", "duckdb", "pyspark", "sklearn", "numpy", "PIL", "cv2",
-    "stix2", "taxii2client", "cryptography", "rapidfuzz",
+    "stix2", "taxii2client", "cryptography", "rapidfuzz", "httpx",
 }
 # the program's help needs Typer and the summaries only
 NOT_FOR_HELP = NOT_FOR_LOADING | {"jointwatch.store", "jointwatch.sources", "jointwatch.cli.lists",

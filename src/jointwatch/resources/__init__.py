@@ -13,7 +13,8 @@ import yaml
 def load_resource(name: str) -> Any:
     """The parsed content of ``resources/<name>.yml``."""
     text = files(__name__).joinpath(f"{name}.yml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    # libyaml's safe loader when PyYAML was built with it: the same data, ~8x faster to parse
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 __all__ = ["load_resource"]

@@ -15,9 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from jointwatch import __version__, settings
 from jointwatch.errors import DownloadError, FetchError
@@ -25,8 +23,12 @@ from jointwatch.resources import load_resource
 from jointwatch.sources.base import content_hash
 from jointwatch.sources.recognise import recognise_folder
 
+if TYPE_CHECKING:  # httpx is imported by the downloads only: loading a file never needs it
+    import httpx
+
 MAX_BYTES = 500 * 1024**2  # per file
-TIMEOUT = httpx.Timeout(60.0, connect=10.0)  # read/write/pool 60 s, connect 10 s
+TIMEOUT_SECONDS = 60.0  # read, write and pool
+CONNECT_TIMEOUT_SECONDS = 10.0
 RETRIES = 3  # retries after the first attempt, on connection errors and 5xx only
 BACKOFF = 1.0  # seconds before the first retry, doubled each time
 META_NAME = ".meta.json"
@@ -109,14 +111,17 @@ def fetch_source(entry: SourceEntry, cache_dir: Path, client: httpx.Client | Non
                  progress: Progress | None = None) -> FetchResult:
     """The cached copy of one source brought up to date, downloading only what changed.
 
-    A given ``client`` keeps its own timeouts, else one with TIMEOUT is made. Any failure raises
+    A given ``client`` keeps its own timeouts, else one with TIMEOUT_SECONDS is made. Any failure raises
     FetchError naming the source, URL and HTTP status, and leaves the cached copy as it was."""
     if reason := entry.skip_reason:
         raise _error(entry, None, reason)
     folder = Path(cache_dir) / entry.source
     folder.mkdir(parents=True, exist_ok=True)
     meta = _read_meta(folder)
-    http = client or httpx.Client(timeout=TIMEOUT, headers={"User-Agent": f"jointwatch/{__version__}"})
+    import httpx  # noqa: PLC0415 - see TYPE_CHECKING above
+
+    timeout = httpx.Timeout(TIMEOUT_SECONDS, connect=CONNECT_TIMEOUT_SECONDS)
+    http = client or httpx.Client(timeout=timeout, headers={"User-Agent": f"jointwatch/{__version__}"})
     staged: list[tuple[str, Path, dict[str, Any]]] = []
     statuses: dict[str, int] = {}
     fetcher = _Fetcher(http, entry, folder, max_bytes, retries, backoff, progress)
@@ -201,6 +206,8 @@ class _Fetcher:
 
     def _attempt(self, f: SourceFile, old: dict[str, Any], headers: dict[str, str]) -> _Got:
         """One GET of one file; transient failures raise _Retry, the others FetchError."""
+        import httpx  # noqa: PLC0415 - see TYPE_CHECKING above
+
         assert f.url is not None
         try:
             with self.http.stream("GET", f.url, headers=headers, follow_redirects=True) as resp:
@@ -283,6 +290,8 @@ def _error(entry: SourceEntry, url: str | None, reason: str, status: int | None 
 
 def _display(url: str) -> str:
     """The URL with personal tokens in its query string masked, fit for messages and logs."""
+    import httpx  # noqa: PLC0415 - see TYPE_CHECKING above
+
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL:

@@ -124,15 +124,20 @@ def iter_elements(path: Path, tags: set[str]) -> Iterator[tuple[str, etree._Elem
         raise ListFormatError(path, f"byte {exc.start}", f"wrong encoding: {exc.reason}") from exc
 
 
+def _child(node: etree._Element, name: str) -> etree._Element | None:
+    """The first child with local tag ``name``: one without a namespace first (the common case),
+    then in any namespace. lxml matches the tag in C; ``{*}`` is its any-namespace wildcard."""
+    found = next(node.iterchildren(name), None)
+    return found if found is not None else next(node.iterchildren("{*}" + name), None)
+
+
 def text(element: etree._Element, *path: str) -> str | None:
     """Stripped text of the first descendant at ``path`` (local names), or None."""
     node: etree._Element | None = element
     for step in path:
         if node is None:
             return None
-        # a child with the tag as it is first (no namespace: the common case), then by local name
-        found = node.find(step)
-        node = found if found is not None else next((c for c in node if local(c.tag) == step), None)
+        node = _child(node, step)
     if node is None or node.text is None:
         return None
     value = node.text.strip()
@@ -143,7 +148,7 @@ def texts(element: etree._Element, *path: str) -> list[str]:
     """Stripped, non-empty texts of every descendant at ``path`` (local names)."""
     nodes = [element]
     for step in path:
-        nodes = [c for n in nodes for c in n if local(c.tag) == step]
+        nodes = [c for n in nodes for c in n.iterchildren("{*}" + step)]
     out = []
     for node in nodes:
         if node.text and node.text.strip():
@@ -153,7 +158,7 @@ def texts(element: etree._Element, *path: str) -> list[str]:
 
 def children(element: etree._Element, name: str) -> list[etree._Element]:
     """Direct children with local tag ``name``."""
-    return [c for c in element if local(c.tag) == name]
+    return list(element.iterchildren("{*}" + name))
 
 
 def where(element: etree._Element) -> str:

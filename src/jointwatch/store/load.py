@@ -23,7 +23,6 @@ from itertools import islice
 from operator import itemgetter
 from typing import IO
 
-from followthemoney.statement import Statement
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select, text, update
 
 from jointwatch.errors import JointwatchError, ListFormatError
@@ -78,19 +77,16 @@ _COLUMNS = ("id", "entity_id", "schema", "prop", "prop_type", "value", "lang", "
 
 def _rows(record: Record, source: str, seen: object) -> Iterator[tuple[object, ...]]:
     """Database rows (in ``_COLUMNS`` order) for every statement of a record."""
+    reference = record.reference
     for entity in record.entities:
         # the public `statements` property also mints an id statement and a key for every
         # statement; we key statements ourselves, so read the entity's own statement sets
         for stmts in entity._statements.values():
-            for stmt in stmts:
-                yield _row(stmt, source, record.reference, seen)
-
-
-def _row(stmt: Statement, source: str, reference: str, seen: object) -> tuple[object, ...]:
-    key = statement_key(source, stmt.entity_id, stmt.schema, stmt.prop, stmt.value, stmt.lang,
-                        stmt.original_value)
-    return (key, stmt.entity_id, stmt.schema, stmt.prop, stmt.prop_type, stmt.value, stmt.lang,
-            stmt.original_value, source, reference, seen, seen)
+            for stmt in stmts:  # each property read once: a list's statements are read by the million
+                entity_id, schema, prop, value, lang, original = (
+                    stmt.entity_id, stmt.schema, stmt.prop, stmt.value, stmt.lang, stmt.original_value)
+                yield (statement_key(source, entity_id, schema, prop, value, lang, original), entity_id, schema,
+                       prop, stmt.prop_type, value, lang, original, source, reference, seen, seen)
 
 
 Row = tuple[object, ...]
