@@ -32,7 +32,7 @@ median (and min) reported. CPU seconds (user + system of the child, from its rus
 printed beside wall seconds: on a shared machine they are the fairer figure. Targets (issue):
 UN under 2 s, OFAC SDN under 5 s on 2 cores, judged on the CLI's median, wall and CPU.
 
-    python benchmarks/bench_load.py [--repeat 5] [--quick] [--baseline REV] [--json] [--data DIR]
+    python benchmarks/bench_load.py [--repeat 5] [--quick] [--baseline REV] [--without parse] [--json] [--data DIR]
 """
 
 from __future__ import annotations
@@ -144,8 +144,10 @@ def summary(values: list[float]) -> dict[str, float]:
 
 
 def bench_file(name: str, fmt: str, target: float | None, path: Path, repeat: int,
-               baseline: Path | None = None) -> dict[str, Any]:
+               baseline: Path | None = None, without: frozenset[str] = frozenset()) -> dict[str, Any]:
     runs: dict[str, list[dict[str, Any]]] = {"load": [], "reload": [], "parse": [], "raw": [], "cli": []}
+    for mode in without:  # anchors left out to keep a run short on a busy machine
+        del runs[mode]
     if baseline is not None:
         runs["baseline"] = []
         runs["baseline_cli"] = []
@@ -154,16 +156,18 @@ def bench_file(name: str, fmt: str, target: float | None, path: Path, repeat: in
         first = run_child("load", fmt, path, reload_db)  # untimed: fills the re-load store, warms caches
         for i in range(repeat):  # interleaved, so drift on a noisy machine hits all modes alike
             runs["raw"].append(run_child("raw", fmt, path))
-            runs["parse"].append(run_child("parse", fmt, path))
+            if "parse" in runs:
+                runs["parse"].append(run_child("parse", fmt, path))
             runs["load"].append(run_child("load", fmt, path, str(Path(tmp) / f"load-{i}.db")))
-            runs["reload"].append(run_child("reload", fmt, path, reload_db))
+            if "reload" in runs:
+                runs["reload"].append(run_child("reload", fmt, path, reload_db))
             runs["cli"].append(run_child("cli", fmt, path, str(Path(tmp) / f"cli-{i}.db")))
             if baseline is not None:
                 runs["baseline"].append(run_child("baseline", fmt, path, str(Path(tmp) / f"base-{i}.db"),
                                                   src=baseline))
                 runs["baseline_cli"].append(run_child("baseline_cli", fmt, path, str(Path(tmp) / f"base-cli-{i}.db"),
                                                       src=baseline))
-    if any(r["created"] for r in runs["reload"]):
+    if any(r["created"] for r in runs.get("reload", [])):
         raise RuntimeError(f"re-load of {name} created a new version; the content hash did not match")
     counts = {(r["entities"], r["statements"])
               for r in runs["load"] + runs["cli"] + runs.get("baseline", []) + runs.get("baseline_cli", [])}
@@ -179,8 +183,8 @@ def bench_file(name: str, fmt: str, target: float | None, path: Path, repeat: in
         "statements": first["statements"],
         "repeat": repeat,
         "load_s": timing["load"],
-        "reload_s": timing["reload"],
-        "parse_s": timing["parse"],
+        "reload_s": timing.get("reload"),
+        "parse_s": timing.get("parse"),
         "raw_s": timing["raw"],
         "load_in_process_s": summary([r["in_process_s"] for r in runs["load"]]),
         "cli_s": timing["cli"],
@@ -188,7 +192,7 @@ def bench_file(name: str, fmt: str, target: float | None, path: Path, repeat: in
         "cpu_s": cpu,
         "load_over_raw": load_median / timing["raw"]["median"],
         "baseline_s": timing.get("baseline"),
-        "store_share": (load_median - timing["parse"]["median"]) / load_median,
+        "store_share": (load_median - timing["parse"]["median"]) / load_median if "parse" in timing else None,
         "peak_rss_mb": {mode: max(r["rss_mb"] for r in rs) for mode, rs in runs.items()},
         "target_s": target,
         # judged on the command users run: its median wall time and its median CPU time
@@ -217,7 +221,7 @@ def markdown(rows: list[dict[str, Any]], baseline: str | None = None) -> str:
         cpu = {mode: f"{value['median']:.2f}" for mode, value in r["cpu_s"].items()}
         cells = [r["file"], f"{r['entities']:,}", f"{r['statements']:,}",
                  f"{r['load_s']['median']:.2f} ({r['load_s']['min']:.2f})",
-                 f"{r['reload_s']['median']:.2f}", f"{r['parse_s']['median']:.2f}",
+                 _median(r["reload_s"]), _median(r["parse_s"]),
                  f"{r['raw_s']['median']:.3f}", f"{r['load_over_raw']:.1f}×"]
         if baseline:
             base = r["baseline_s"]["median"]
@@ -231,6 +235,10 @@ def markdown(rows: list[dict[str, Any]], baseline: str | None = None) -> str:
         cells += [f"{r['peak_rss_mb']['load']:.0f}", target, meets]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _median(timing: dict[str, float] | None) -> str:
+    return "—" if timing is None else f"{timing['median']:.2f}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -248,6 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", metavar="REV",
                         help="also time the load by this earlier commit's code (e.g. HEAD~1), in a git worktree")
     parser.add_argument("--only", action="append", help="only this file of the table (repeatable)")
+    parser.add_argument("--without", action="append", choices=("parse", "reload"), default=[],
+                        help="leave out the parse-only or the re-load runs (repeatable): a shorter run")
     args = parser.parse_args(argv)
     repeat = 1 if args.quick else args.repeat
     if repeat < 1:
@@ -265,9 +275,11 @@ def main(argv: list[str] | None = None) -> int:
             if not path.exists():
                 print(f"skipping {name}: not in {args.data}", file=sys.stderr)
                 continue
-            modes = "raw, parse, load, re-load, CLI" + (f", {args.baseline} load and CLI" if base else "")
+            modes = ", ".join(m for m in ("raw", "parse", "load", "re-load", "CLI")
+                              if m.replace("-", "") not in args.without)
+            modes += f", {args.baseline} load and CLI" if base else ""
             print(f"{name}: {repeat} × ({modes}) …", file=sys.stderr, flush=True)
-            rows.append(bench_file(name, fmt, target, path, repeat, base))
+            rows.append(bench_file(name, fmt, target, path, repeat, base, frozenset(args.without)))
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
