@@ -9,6 +9,7 @@ import pytest
 from jointwatch.errors import MessageFormatError
 from jointwatch.network.analysis import analyse
 from jointwatch.network.engines import DuckDBEngine
+from jointwatch.network.quality import _late_sql
 
 BAD = """id,timestamp,amount,currency,sender_account,receiver_account,sender_name,receiver_name,sender_country,\
 receiver_country
@@ -51,6 +52,17 @@ def test_every_problem_is_counted_with_examples_and_the_trace_runs(tmp_path: Pat
     assert amounts == {"A": (108.0, "de"), "C": (70.0, "??")}
     example = next(i for i in result.quality.issues if i.kind == "duplicate_id").examples[0]
     assert example["id"] == "t1" and example["amount_text"] == "50"
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 5, 65536])
+def test_rows_out_of_order_are_found_across_blocks(tmp_path: Path, duck: DuckDBEngine, block: int) -> None:
+    # the running maximum in file order is taken per block of rows, beside the blocks before: the
+    # rows earlier than one above them are the same whatever the block (row 1 is 2 January; the
+    # rows after it dated 1 January are late, whether in its block or in a later one)
+    path = tmp_path / "bad.csv"
+    path.write_text(BAD, encoding="utf-8")
+    duck.read_file("raw_tx", path, "csv")
+    assert sorted(r["_row"] for r in duck.rows(_late_sql(block))) == [2, 8, 9, 10, 11, 12]
 
 
 def test_missing_columns_name_the_file_and_the_columns(tmp_path: Path, duck: DuckDBEngine) -> None:

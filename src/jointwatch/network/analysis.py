@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ from jointwatch.network.engines import AnalysisEngine, EngineSettings, open_anal
 from jointwatch.network.quality import Quality, load_transactions
 from jointwatch.network.result import TraceResult, apply_intervals, assemble, originated_by_account
 from jointwatch.network.schema import METHOD_NAMES, METHODS, TraceSettings, default_rates
-from jointwatch.network.trace import trace_upstream
+from jointwatch.network.trace import trace_methods
 
 
 @dataclass
@@ -72,17 +72,14 @@ def analyse(path: Path, designated: list[str], settings: TraceSettings | None = 
             raise InvalidInputError(f"{path}: none of the designated accounts occurs in the transactions "
                              f"(e.g. {', '.join(unknown[:3])})")
         mark = time.perf_counter()
-        others: dict[str, dict[str, tuple[str, float]]] = {}
-        if settings.intervals:
-            # the other methods first: the chosen method's tables are the ones left for the read-out
-            for method in (m for m in METHODS if m != settings.method):
-                note(f"tracing by {METHOD_NAMES[method]}, for the intervals")
-                other = trace_upstream(eng, targets, replace(settings, method=method))
-                others[method] = originated_by_account(eng, other, settings.min_amount)
+        # with intervals, every method in one pass (one set of tables with a method column): the
+        # chosen method's figures, and the others' for the lowest and highest
+        methods = [settings.method, *(m for m in METHODS if m != settings.method and settings.intervals)]
         note(f"tracing {settings.hops} hops upstream of {len(targets)} designated accounts "
-             f"({METHOD_NAMES[settings.method]})")
-        tables = trace_upstream(eng, targets, settings)
-        result = assemble(eng, tables, targets, settings)
+             f"({', '.join(METHOD_NAMES[m] for m in methods)})")
+        traced = trace_methods(eng, targets, settings, methods)
+        others = {m: originated_by_account(eng, traced[m], settings.min_amount) for m in methods[1:]}
+        result = assemble(eng, traced[settings.method], targets, settings)
         apply_intervals(result, others)
         result.totals["designated_not_in_data"] = float(len(unknown))
         seconds["trace"] = time.perf_counter() - mark

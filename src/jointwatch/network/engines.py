@@ -19,6 +19,13 @@ from jointwatch.spark import spark_session
 
 ENGINES = ("duckdb", "spark")
 
+# Spark in local mode (the driver runs every task): a trace is a few dozen short queries, each
+# planned, compiled to Java and run once, so most of the JVM's work is compiling Spark's own code
+# and each query's generated code, not running it. The quick compiler alone (C1) and a throughput
+# garbage collector on the local threads halved the CPU seconds of a 200,000-row trace (docs/network.md,
+# "Engines"); on a cluster the driver and executors keep the cluster's settings
+LOCAL_JVM = {"spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseParallelGC -XX:ParallelGCThreads=2"}
+
 
 @dataclass(frozen=True)
 class EngineSettings:
@@ -36,8 +43,10 @@ class AnalysisEngine(Protocol):
 
     name: str
 
-    def create(self, table: str, select_sql: str) -> None:
-        """Materialise the result of ``select_sql`` (DuckDB dialect) as ``table``."""
+    def create(self, table: str, select_sql: str, *, recompute: bool = False) -> None:
+        """Materialise the result of ``select_sql`` (DuckDB dialect) as ``table``. With ``recompute``
+        the engine may instead compute it again wherever it is read (a narrow pass over tables it
+        keeps, read by a few statements): Spark does, as storing wide rows costs it more."""
 
     def rows(self, select_sql: str) -> list[dict[str, Any]]:
         """The rows of a (small) query, as dicts."""
@@ -69,7 +78,7 @@ class DuckDBEngine:
         if settings.threads:
             self._con.execute(f"SET threads = {int(settings.threads)}")
 
-    def create(self, table: str, select_sql: str) -> None:
+    def create(self, table: str, select_sql: str, *, recompute: bool = False) -> None:
         self._con.execute(f"CREATE OR REPLACE TABLE {table} AS {select_sql}")
 
     def rows(self, select_sql: str) -> list[dict[str, Any]]:
@@ -116,8 +125,10 @@ class SparkEngine:
 
         settings = settings or EngineSettings()
         self._sqlglot = sqlglot
+        local = settings.spark_master is None or settings.spark_master.startswith("local")
         self._spark = spark_session("jointwatch-network", settings.spark_master, settings.threads,
-                                    settings.memory_limit, settings.shuffle_partitions, settings.temp_directory)
+                                    settings.memory_limit, settings.shuffle_partitions, settings.temp_directory,
+                                    LOCAL_JVM if local else None)
         # a local checkpoint keeps the constraints of the plan it came from, and Spark 4 fails to
         # rewrite those of a UNION ALL ("key not found"); the trace's SQL needs no inferred filters
         self._spark.conf.set("spark.sql.constraintPropagation.enabled", "false")
@@ -148,8 +159,18 @@ class SparkEngine:
         if previous is not None:
             _release(previous)
 
-    def create(self, table: str, select_sql: str) -> None:
-        self._register(table, self._spark.sql(self.spark_sql(select_sql)))
+    def create(self, table: str, select_sql: str, *, recompute: bool = False) -> None:
+        frame = self._spark.sql(self.spark_sql(select_sql))
+        if not recompute:
+            self._register(table, frame)
+            return
+        # a view: building the in-memory columns of a wide table (the checked rows: every column of the
+        # file as text) cost more CPU than the passes that read it (1M rows: 27 s against about 3 s a pass)
+        frame.createOrReplaceTempView(table)
+        previous = self._frames.get(table)
+        self._frames[table] = frame
+        if previous is not None:
+            _release(previous)
 
     def rows(self, select_sql: str) -> list[dict[str, Any]]:
         return [{k: _plain(v) for k, v in row.asDict().items()}

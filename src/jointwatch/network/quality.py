@@ -78,7 +78,12 @@ def load_transactions(engine: AnalysisEngine, path: Path, rates: dict[str, float
         raise MessageFormatError(path, "header", f"missing column(s) {', '.join(missing)}; "
                                  f"needs {', '.join(REQUIRED)} (see docs/network.md)")
     engine.create("late_tx", _late_sql())
-    engine.create("checked_tx", _checked_sql(columns, rates))
+    # repeated ids by aggregation (parallel), not by a window over every id; few rows, kept
+    engine.create("dup_ids", f"""
+SELECT {_text('id', columns)} AS dup_id, MIN(r._row) AS first_row FROM raw_tx r
+GROUP BY {_text('id', columns)} HAVING COUNT(*) > 1""")
+    # read three times (counts, examples, the clean rows): Spark computes it again each time
+    engine.create("checked_tx", _checked_sql(columns, rates), recompute=True)
     kinds = EXCLUDED + KEPT
     counts = engine.rows(f"SELECT COUNT(*) AS rows_read, {_count_columns()} FROM checked_tx")[0]
     examples = _examples(engine)
@@ -123,21 +128,27 @@ SELECT *, {problem} AS problem FROM (
            TRY_CAST({_text('receiver_balance', columns)} AS DOUBLE) AS dst_bal
     FROM raw_tx r LEFT JOIN (SELECT * FROM (VALUES {fx}) AS v(code, rate)) fx ON fx.code = UPPER(TRIM(r.currency))
   ) b
-  -- repeated ids by aggregation (parallel), not by a window over every id
-  LEFT JOIN (SELECT {_text('id', columns)} AS dup_id, MIN(r._row) AS first_row FROM raw_tx r
-             GROUP BY {_text('id', columns)} HAVING COUNT(*) > 1) d ON d.dup_id = b.id
+  LEFT JOIN dup_ids d ON d.dup_id = b.id
   LEFT JOIN late_tx l ON l._row = b._row
 ) c"""
 
 
-def _late_sql() -> str:
-    # the rows whose timestamp is earlier than one above them: a running maximum in file order,
-    # which no engine can split, so it runs on two narrow columns and keeps only the (few) hits
-    return """
-SELECT _row FROM (
-  SELECT _row, ts, MAX(ts) OVER (ORDER BY _row ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_ts
-  FROM (SELECT _row, TRY_CAST(TRIM(r."timestamp") AS TIMESTAMP) AS ts FROM raw_tx r) n
-) w WHERE ts < prev_ts"""
+def _late_sql(block: int = 65536) -> str:
+    # the rows whose timestamp is earlier than one above them: a running maximum in file order. Not
+    # one window over every row (no engine can split that: Spark ran it in one partition), but one
+    # per block of ``block`` rows, in parallel, beside the largest timestamp of the blocks before
+    # (a running maximum over one row per block); two narrow columns, only the (few) hits kept
+    return f"""
+WITH n AS (SELECT _row, CAST(FLOOR((_row - 1) / {block}) AS BIGINT) AS blk,
+                  TRY_CAST(TRIM(r."timestamp") AS TIMESTAMP) AS ts FROM raw_tx r),
+     b AS (SELECT blk, MAX(top) OVER (ORDER BY blk ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before
+           FROM (SELECT blk, MAX(ts) AS top FROM n GROUP BY blk) m)
+SELECT w._row FROM (
+  SELECT _row, blk, ts, MAX(ts) OVER (PARTITION BY blk ORDER BY _row ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+           AS prev_ts
+  FROM n
+) w JOIN b ON b.blk = w.blk
+WHERE w.ts < w.prev_ts OR w.ts < b.before"""
 
 
 def _count_columns() -> str:

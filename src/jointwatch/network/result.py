@@ -99,7 +99,7 @@ SELECT o.account, a.name, COALESCE(a.country, '{UNKNOWN_COUNTRY}') AS country, o
 FROM (SELECT account, SUM(amount) AS amount, COUNT(DISTINCT id) AS transactions, MIN(hop) AS hops,
              MAX_BY(reason, amount) AS reason,
              SUM(CASE WHEN reason IN {ASSUMED_REASONS} THEN amount ELSE 0 END) AS assumed
-      FROM {tables.origins} GROUP BY account) o
+      FROM {tables.origins} r GROUP BY account) o
 LEFT JOIN accounts a ON a.account = o.account
 WHERE o.amount >= {floor} AND o.amount >= 0.005""")
     method = settings.method
@@ -126,7 +126,7 @@ WHERE o.amount >= {floor} AND o.amount >= 0.005""")
     edges = [Edge(r["src"], r["dst"], round(float(r["amount"]), 2), int(r["payments"]), int(r["hop"]))
              for r in engine.rows(f"""
 SELECT src, dst, SUM(flow) AS amount, COUNT(*) AS payments, MIN(hop) AS hop
-FROM {tables.edges} GROUP BY src, dst""")]
+FROM {tables.edges} e GROUP BY src, dst""")]
     edges.sort(key=lambda e: (-e.amount, e.src, e.dst))
     intermediaries = _intermediaries(engine, tables, set(designated))
     result = TraceResult(engine.name, settings, sorted(set(designated)), totals, originators, country_list,
@@ -141,7 +141,7 @@ def originated_by_account(engine: AnalysisEngine, tables: TraceTables, floor: fl
     """Each originator's country and USD in a trace's tables (at or above ``floor``)."""
     rows = engine.rows(f"""
 SELECT o.account, COALESCE(a.country, '{UNKNOWN_COUNTRY}') AS country, o.amount
-FROM (SELECT account, SUM(amount) AS amount FROM {tables.origins} GROUP BY account) o
+FROM (SELECT account, SUM(amount) AS amount FROM {tables.origins} r GROUP BY account) o
 LEFT JOIN accounts a ON a.account = o.account
 WHERE o.amount >= {float(floor)} AND o.amount >= 0.005""")
     return {r["account"]: (r["country"], round(float(r["amount"]), 2)) for r in rows}
@@ -181,7 +181,7 @@ WITH inn AS (SELECT e.dst AS account, SUM(e.flow) AS traced_in, COUNT(DISTINCT e
              GROUP BY e.dst),
      outs AS (SELECT src AS account, SUM(flow) AS traced_out,
                      MAX(CASE WHEN channel IN ({channels}) THEN 1 ELSE 0 END) AS broker_out
-              FROM {tables.edges} GROUP BY src),
+              FROM {tables.edges} e GROUP BY src),
      peers AS (SELECT account, COUNT(DISTINCT peer) AS counterparties FROM (
                  SELECT dst AS account, src AS peer FROM tx WHERE dst IN (SELECT account FROM inn)
                  UNION ALL SELECT src, dst FROM tx WHERE src IN (SELECT account FROM inn)) p GROUP BY account)

@@ -31,8 +31,8 @@ The attribution rule (docs/network.md states it with worked examples):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from jointwatch.network.engines import AnalysisEngine
 from jointwatch.network.schema import TraceSettings
@@ -46,7 +46,7 @@ BROKER_CHANNELS = "('msb', 'hawala')"
 
 @dataclass
 class TraceTables:
-    """Where the engine left the trace: names of its tables and the totals of the run."""
+    """Where the engine left the trace by one method: its tables (as queries) and the totals of the run."""
 
     edges: str            # id, src, dst, t, amount, flow, hop, channel: every traced payment part
     origins: str          # account, id, amount, hop, reason: every originated part
@@ -73,9 +73,21 @@ def _literal(text: str) -> str:
 
 
 def trace_upstream(engine: AnalysisEngine, designated: list[str], settings: TraceSettings) -> TraceTables:
-    """Follow the money into ``designated`` accounts back up to ``settings.hops`` hops."""
+    """Follow the money into ``designated`` accounts back up to ``settings.hops`` hops, by ``settings.method``."""
+    return trace_methods(engine, designated, settings, (settings.method,))[settings.method]
+
+
+def trace_methods(engine: AnalysisEngine, designated: list[str], settings: TraceSettings,
+                  methods: Sequence[str]) -> dict[str, TraceTables]:
+    """Follow the money by each of ``methods`` at once: one set of tables with a ``method`` column.
+
+    Each hop is a few statements whatever the number of methods: the conduit test and the money
+    lines are shared (a method only changes which sources an outflow spent), and each method's
+    parts are one branch of one statement. ``settings.method`` is not used; each table's rows say
+    their method.
+    """
+    methods = tuple(dict.fromkeys(methods))
     targets = ", ".join(f"({_literal(a)})" for a in sorted(set(designated))) or "(NULL)"
-    engine.create("designated", f"SELECT CAST(account AS VARCHAR) AS account FROM (VALUES {targets}) AS v(account)")
     window = []
     if settings.since:
         window.append(f"x.ts >= CAST({_literal(settings.since)} AS TIMESTAMP)")
@@ -84,8 +96,9 @@ def trace_upstream(engine: AnalysisEngine, designated: list[str], settings: Trac
         until = settings.until + (" 23:59:59" if len(settings.until) == 10 else "")
         window.append(f"x.ts <= CAST({_literal(until)} AS TIMESTAMP)")
     engine.create("frontier_0", f"""
-SELECT x.id, x.src, x.dst, x.t, x.usd AS amount, x.usd AS flow, 0 AS hop, x.channel
-FROM tx x JOIN designated d ON x.dst = d.account
+WITH designated AS (SELECT CAST(account AS VARCHAR) AS account FROM (VALUES {targets}) AS v(account))
+SELECT m.method, x.id, x.src, x.dst, x.t, x.usd AS amount, x.usd AS flow, 0 AS hop, x.channel
+FROM tx x JOIN designated d ON x.dst = d.account CROSS JOIN ({_methods(methods)}) m
 WHERE x.src NOT IN (SELECT account FROM designated) {''.join(' AND ' + w for w in window)}""")
     # regular income (a salary): the payer is a payroll (at least 5 accounts get payments from it
     # whose previous or next payment to the same account is 25-35 days away, between half and twice
@@ -109,152 +122,196 @@ HAVING COUNT(*) >= 2 AND MIN(CASE WHEN prev_t IS NULL THEN 1
                                   WHEN prev_t BETWEEN t - {INCOME_DAYS[1] * 86400} AND t - {INCOME_DAYS[0] * 86400}
                                    AND prev_usd BETWEEN usd / {INCOME_RATIO} AND usd * {INCOME_RATIO} THEN 1
                                   ELSE 0 END) = 1""")
+    # the originated parts of every hop are read straight from its tables, in one statement at the end
     origins, edges = [], ["frontier_0"]
     hop = 0
     for hop in range(1, settings.hops + 1):
-        _step(engine, hop, settings)
-        origins.append(f"origin_{hop - 1}")
+        origins.append(_step(engine, hop, settings, methods))
         edges.append(f"frontier_{hop}")
         if not engine.rows(f"SELECT 1 AS open FROM frontier_{hop} LIMIT 1"):
             break
     else:
-        engine.create(f"origin_{hop}", f"""
-SELECT src AS account, id, flow AS amount, {hop + 1} AS hop, 'hop_limit' AS reason FROM frontier_{hop}""")
-        origins.append(f"origin_{hop}")
+        origins.append(f"""
+SELECT method, src AS account, id, flow AS amount, {hop + 1} AS hop, 'hop_limit' AS reason FROM frontier_{hop}""")
     engine.create("trace_edges", " UNION ALL ".join(
-        f"SELECT id, src, dst, t, amount, flow, hop, channel FROM {t}" for t in edges))
-    engine.create("trace_origins", " UNION ALL ".join(
-        f"SELECT account, id, amount, hop, reason FROM {t}" for t in origins))
-    return TraceTables("trace_edges", "trace_origins", _totals(engine), hop)
+        f"SELECT method, id, src, dst, t, amount, flow, hop, channel FROM {t}" for t in edges))
+    engine.create("trace_origins", " UNION ALL ".join(origins))
+    totals = _totals(engine)
+    return {m: TraceTables(
+        f"(SELECT id, src, dst, t, amount, flow, hop, channel FROM trace_edges WHERE method = '{m}')",
+        f"(SELECT account, id, amount, hop, reason FROM trace_origins WHERE method = '{m}')",
+        totals.get(m, {"traced": 0.0, "payments_in": 0.0, "originated": 0.0, "pruned": 0.0}), hop)
+        for m in methods}
 
 
-def _step(engine: AnalysisEngine, hop: int, settings: TraceSettings) -> None:
-    """From the traced payments of hop ``hop - 1`` to those of hop ``hop`` (and the originated parts)."""
+def _methods(methods: Sequence[str]) -> str:
+    """The methods as a one-column table ``method``."""
+    return "SELECT * FROM (VALUES " + ", ".join(f"('{m}')" for m in methods) + ") AS v(method)"
+
+
+def _step(engine: AnalysisEngine, hop: int, settings: TraceSettings, methods: Sequence[str]) -> str:
+    """From the traced payments of hop ``hop - 1`` to those of hop ``hop``, by every method; returns
+    the query of the parts originated at this hop."""
     prev, lookback, s = f"frontier_{hop - 1}", int(settings.lookback_days * 86400), float(settings.conduit_share)
-    # the conduit test: pool (inflows before, within the lookback) against payments to the same receiver;
-    # tried with the whole pool, then with the pool less regular income (a salaried middleman)
+    # the conduit test: pool (inflows before, within the lookback) against payments to the same receiver
+    # (the receivers of this hop's traced payments by the same method); tried with the whole pool, then
+    # with the pool less regular income (a salaried middleman). The pool does not depend on the method
     engine.create(f"judged_{hop}", f"""
 SELECT b.*, p.pool, p.earned,
        COALESCE(b.channel IN {BROKER_CHANNELS} OR (b.burst >= {s} * p.pool AND {s} * b.amount <= p.pool)
                 OR (b.burst >= {s} * (p.pool - p.earned) AND {s} * b.amount <= p.pool - p.earned), FALSE)
          AS conduit
-FROM (SELECT o.id, o.src, o.dst, o.t, o.amount, o.flow, o.channel, SUM(j.usd) AS burst
+FROM (SELECT o.method, o.id, o.src, o.dst, o.t, o.amount, o.flow, o.channel, SUM(j.usd) AS burst
       FROM {prev} o
-      JOIN (SELECT x.src, x.t, x.usd FROM tx x JOIN (SELECT DISTINCT dst FROM {prev}) r ON r.dst = x.dst) j
-        ON j.src = o.src AND j.t >= o.t - {lookback} AND j.t <= o.t + 86400
-      GROUP BY o.id, o.src, o.dst, o.t, o.amount, o.flow, o.channel) b
+      JOIN (SELECT r.method, x.src, x.t, x.usd
+            FROM tx x JOIN (SELECT DISTINCT method, dst FROM {prev}) r ON r.dst = x.dst) j
+        ON j.method = o.method AND j.src = o.src AND j.t >= o.t - {lookback} AND j.t <= o.t + 86400
+      GROUP BY o.method, o.id, o.src, o.dst, o.t, o.amount, o.flow, o.channel) b
 LEFT JOIN (SELECT o.id, SUM(i.usd) AS pool, SUM(CASE WHEN n.id IS NULL THEN 0 ELSE i.usd END) AS earned
-           FROM {prev} o JOIN tx i ON i.dst = o.src AND i.t < o.t AND i.t >= o.t - {lookback}
+           FROM (SELECT DISTINCT id, src, t FROM {prev}) o
+           JOIN tx i ON i.dst = o.src AND i.t < o.t AND i.t >= o.t - {lookback}
            LEFT JOIN income n ON n.id = i.id
            GROUP BY o.id) p ON p.id = b.id""")
-    _line(engine, hop, settings)
-    parts = _parts(engine, hop, settings.method, settings.earmark_days > 0)
+    earmarked = settings.earmark_days > 0
+    if earmarked:
+        _earmark(engine, hop, int(settings.earmark_days * 86400), methods)
+    _deficits(engine, hop, earmarked)
+    # the traced flow of what is left of the outflow on the money line after earmarking
+    flow = "j.flow * o.cents / CAST(ROUND(j.amount * 100) AS DOUBLE)" if earmarked else "j.flow"
+    traced = f"""SELECT j.method, o.line_of, j.src, j.id, {flow} AS flow, o.pos, o.bal, o.cents, o.lo, o.hi, o.t,
+       o.first_t
+FROM judged_{hop} j JOIN line o ON o.line_of = {'j.method' if earmarked else "''"} AND o.account = j.src
+  AND o.id = j.id AND o.kind = 0
+WHERE j.conduit AND o.cents > 0"""
+    # with earmarking, an outflow's earmarked cents go to their inflows (``earmark_{hop}``)
+    also = f"""
+UNION ALL
+SELECT j.method, j.src, j.id, j.t, j.t, e.source_id, 1, j.flow * e.cents / CAST(ROUND(j.amount * 100) AS DOUBLE)
+FROM judged_{hop} j JOIN earmark_{hop} e ON e.method = j.method AND e.account = j.src AND e.out_id = j.id
+WHERE j.conduit""" if earmarked else ""
+    # parts_{hop}: for each traced outflow of a conduit, the USD each source on its line paid, by each
+    # method. Columns: method, account, out_id, out_t, first_t, source_id (the inflow; NULL for own
+    # money), kind (of the source), part (USD of the traced flow)
+    ctes, spent = _spend(methods)
+    engine.create(f"parts_{hop}", f"""
+WITH line AS ({_lay_out(f"deficit_{hop}", opening=True)}),
+     traced AS ({traced}){ctes}{spent}{also}""")
+    engine.create(f"frontier_{hop}", f"""
+SELECT method, id, src, dst, t, amount, SUM(part) AS flow, {hop} AS hop, channel FROM (
+  SELECT p.method, x.id, x.src, x.dst, x.t, x.usd AS amount, x.channel, p.part
+  FROM parts_{hop} p JOIN tx x ON x.id = p.source_id
+  WHERE p.kind = 1
+) p GROUP BY method, id, src, dst, t, amount, channel HAVING SUM(part) >= {PRUNE_USD}""")
     own = int(settings.own_funds_days * 86400)
-    engine.create(f"origin_{hop - 1}", f"""
-SELECT j.src AS account, j.id, j.flow AS amount, {hop} AS hop,
+    return f"""
+SELECT j.method, j.src AS account, j.id, j.flow AS amount, {hop} AS hop,
        CASE WHEN j.pool IS NULL AND NOT j.conduit THEN 'no_earlier_inflow' ELSE 'not_a_conduit' END AS reason
 FROM judged_{hop} j WHERE NOT j.conduit
 UNION ALL
-SELECT p.account, p.out_id, p.part, {hop},
+SELECT p.method, p.account, p.out_id, p.part, {hop},
        CASE WHEN p.kind = 3 THEN 'opening_balance' WHEN p.kind = 4 THEN 'income'
             WHEN p.first_t <= p.out_t - {own} THEN 'own_funds' ELSE 'unexplained_funds' END
-FROM {parts} p WHERE p.kind IN (2, 3, 4) AND p.part > 0""")
-    engine.create(f"frontier_{hop}", f"""
-SELECT id, src, dst, t, amount, SUM(part) AS flow, {hop} AS hop, channel FROM (
-  SELECT x.id, x.src, x.dst, x.t, x.usd AS amount, x.channel, p.part
-  FROM {parts} p JOIN tx x ON x.id = p.source_id
-  WHERE p.kind = 1
-) p GROUP BY id, src, dst, t, amount, channel HAVING SUM(part) >= {PRUNE_USD}""")
+FROM parts_{hop} p WHERE p.kind IN (2, 3, 4) AND p.part > 0"""
 
 
-def _line(engine: AnalysisEngine, hop: int, settings: TraceSettings) -> None:
-    """Each conduit account's money line, with the money it must have had of its own.
+def _deficits(engine: AnalysisEngine, hop: int, earmarked: bool) -> None:
+    """``deficit_{hop}``: the events of each conduit account's money line, with what it must have had
+    of its own (``_lay_out`` makes the line of them).
 
     Events in time order (ties: outflows first, then by id); amounts in cents, so both engines add
     up the same. ``known`` is the opening balance the input's balance column shows (0 without
-    one). Where an outflow takes the account below zero, the shortfall is money of its own (or
-    from outside the data) that appears just before that outflow (kind 2): an account's money
-    from before its first inflow is used where it is first needed, not by the first outflow.
-    Rows: ``kind`` 0 outflow, 1 inflow, 2 own money appearing, 3 known opening balance; ``pos``
-    the order; ``bal`` the balance after the row; ``lo``/``hi`` first-in-first-out coordinates.
+    one): the balance before the first event that states one, less what came and went before it.
+    ``deficit`` is the most the account has paid beyond what it had so far: where an outflow takes
+    the account below zero, the shortfall is money of its own (or from outside the data) that
+    appears just before that outflow. One line per account (``line_of`` ''), or with earmarking
+    one per account and method (``line_of`` the method: what earmarking took differs by method).
     """
-    # with earmarking, what each event passed on as it came (``_earmark``) leaves the money line
-    earmarked, left = "", "e.cents"
-    if settings.earmark_days > 0:
-        _earmark(engine, hop, int(settings.earmark_days * 86400), settings.method)
-        earmarked = f"LEFT JOIN earmarked_{hop} m ON m.account = e.account AND m.id = e.id AND m.kind = e.kind"
+    # with earmarking, what each event passed on as it came (``earmark_{hop}``) leaves the money line
+    left, earmarks = "e.cents", ""
+    if earmarked:
         left = "GREATEST(e.cents - COALESCE(m.cents, 0), 0)"
-    engine.create(f"events_{hop}", f"""
-SELECT e.account, e.id, e.t, e.kind, {left} AS cents, e.cents AS full_cents, e.bal_cents, e.earned,
-       SUM(CASE WHEN e.kind = 1 THEN {left} ELSE 0 END) OVER w AS cum_in,
-       SUM(CASE WHEN e.kind = 0 THEN {left} ELSE 0 END) OVER w AS cum_out,
-       SUM(CASE WHEN e.kind = 1 THEN e.cents ELSE 0 END) OVER w AS full_in,
-       SUM(CASE WHEN e.kind = 0 THEN e.cents ELSE 0 END) OVER w AS full_out,
-       ROW_NUMBER() OVER w AS seq
-FROM (SELECT x.dst AS account, x.t, 1 AS kind, x.id, CAST(ROUND(x.usd * 100) AS BIGINT) AS cents,
-             CAST(ROUND(x.dst_balance_usd * 100) AS BIGINT) AS bal_cents, n.id IS NOT NULL AS earned
-      FROM tx x LEFT JOIN income n ON n.id = x.id
-      WHERE x.dst IN (SELECT src FROM judged_{hop} WHERE conduit)
-      UNION ALL
-      SELECT x.src, x.t, 0, x.id, CAST(ROUND(x.usd * 100) AS BIGINT),
-             CAST(ROUND(x.src_balance_usd * 100) AS BIGINT), FALSE
-      FROM tx x WHERE x.src IN (SELECT src FROM judged_{hop} WHERE conduit)) e {earmarked}
-WINDOW w AS (PARTITION BY e.account ORDER BY e.t, e.kind, e.id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)""")
-    # the known opening balance: the balance before the first event that states one, less what
-    # came and went before it
-    engine.create(f"known_{hop}", f"""
-SELECT a.account, GREATEST(COALESCE(k.known, 0), 0) AS known, a.first_t
-FROM (SELECT account, MIN(t) AS first_t FROM events_{hop} GROUP BY account) a
-LEFT JOIN (SELECT account, MIN_BY(bal_cents - (full_in - CASE WHEN kind = 1 THEN full_cents ELSE 0 END)
-                                  + (full_out - CASE WHEN kind = 0 THEN full_cents ELSE 0 END), seq) AS known
-           FROM events_{hop} WHERE bal_cents IS NOT NULL GROUP BY account) k ON k.account = a.account""")
+        earmarks = f"""
+      LEFT JOIN (SELECT method, account, source_id AS id, 1 AS kind, SUM(cents) AS cents
+                 FROM earmark_{hop} GROUP BY method, account, source_id
+                 UNION ALL
+                 SELECT method, account, out_id, 0, SUM(cents) FROM earmark_{hop} GROUP BY method, account, out_id) m
+        ON m.method = c.line_of AND m.account = e.account AND m.id = e.id AND m.kind = e.kind"""
     engine.create(f"deficit_{hop}", f"""
-SELECT d.*, COALESCE(LAG(d.deficit) OVER (PARTITION BY d.account ORDER BY d.seq), 0) AS deficit_before
-FROM (SELECT e.*, k.known, k.first_t,
-             GREATEST(MAX(e.cum_out - e.cum_in - k.known) OVER (PARTITION BY e.account ORDER BY e.seq
-                      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), 0) AS deficit
-      FROM events_{hop} e JOIN known_{hop} k ON k.account = e.account) d""")
-    _lay_out(engine, f"line_{hop}", f"deficit_{hop}", f"known_{hop}")
+SELECT d.*, COALESCE(LAG(d.deficit) OVER (PARTITION BY d.line_of, d.account ORDER BY d.seq), 0) AS deficit_before
+FROM (SELECT k.*, GREATEST(MAX(k.cum_out - k.cum_in - k.known) OVER (PARTITION BY k.line_of, k.account
+                           ORDER BY k.seq ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), 0) AS deficit
+      FROM (SELECT f.*, GREATEST(COALESCE(MAX(CASE WHEN f.seq = f.known_seq THEN
+                   f.bal_cents - (f.full_in - CASE WHEN f.kind = 1 THEN f.full_cents ELSE 0 END)
+                   + (f.full_out - CASE WHEN f.kind = 0 THEN f.full_cents ELSE 0 END) END) OVER a, 0), 0) AS known
+            FROM (SELECT v.*, MIN(v.t) OVER a AS first_t,
+                         MIN(CASE WHEN v.bal_cents IS NOT NULL THEN v.seq END) OVER a AS known_seq
+                  FROM (SELECT c.line_of, e.account, e.id, e.t, e.kind, {left} AS cents, e.cents AS full_cents,
+                               e.bal_cents, e.earned,
+                               SUM(CASE WHEN e.kind = 1 THEN {left} ELSE 0 END) OVER w AS cum_in,
+                               SUM(CASE WHEN e.kind = 0 THEN {left} ELSE 0 END) OVER w AS cum_out,
+                               SUM(CASE WHEN e.kind = 1 THEN e.cents ELSE 0 END) OVER w AS full_in,
+                               SUM(CASE WHEN e.kind = 0 THEN e.cents ELSE 0 END) OVER w AS full_out,
+                               ROW_NUMBER() OVER w AS seq
+      FROM (SELECT x.dst AS account, x.t, 1 AS kind, x.id, CAST(ROUND(x.usd * 100) AS BIGINT) AS cents,
+                   CAST(ROUND(x.dst_balance_usd * 100) AS BIGINT) AS bal_cents, n.id IS NOT NULL AS earned
+            FROM tx x LEFT JOIN income n ON n.id = x.id
+            WHERE x.dst IN (SELECT src FROM judged_{hop} WHERE conduit)
+            UNION ALL
+            SELECT x.src, x.t, 0, x.id, CAST(ROUND(x.usd * 100) AS BIGINT),
+                   CAST(ROUND(x.src_balance_usd * 100) AS BIGINT), FALSE
+            FROM tx x WHERE x.src IN (SELECT src FROM judged_{hop} WHERE conduit)) e
+      JOIN (SELECT DISTINCT {'method' if earmarked else "''"} AS line_of, src AS account
+            FROM judged_{hop} WHERE conduit) c ON c.account = e.account{earmarks}
+      WINDOW w AS (PARTITION BY c.line_of, e.account ORDER BY e.t, e.kind, e.id
+                   ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) v
+                  WINDOW a AS (PARTITION BY v.line_of, v.account)) f
+            WINDOW a AS (PARTITION BY f.line_of, f.account)) k) d""")
 
 
-def _lay_out(engine: AnalysisEngine, line: str, deficits: str, known: str | None) -> None:
-    """``line``: the rows of ``deficits`` (events with their running sums and deficit) as a money
-    line, with the own money appearing before the outflows that needed it and, from ``known``,
-    the known opening balances (``_line`` has the columns)."""
-    opening = f"""
+def _lay_out(deficits: str, opening: bool) -> str:
+    """The query of a money line: the rows of ``deficits`` (events with their running sums and
+    deficit) with the own money appearing before the outflows that needed it and, with
+    ``opening``, the known opening balances.
+
+    Rows: ``line_of``, ``account``; ``kind`` 0 outflow, 1 inflow, 2 own money appearing, 3 known
+    opening balance, 4 regular income; ``pos`` the order; ``bal`` the balance after the row;
+    ``lo``/``hi`` first-in-first-out coordinates.
+    """
+    known = f"""
   UNION ALL
-  SELECT account, CAST(NULL AS VARCHAR), first_t, 3, known, 0, first_t, known, 0, known
-  FROM {known} WHERE known > 0""" if known else ""
-    engine.create(line, f"""
-SELECT account, id, t, kind, cents, pos, first_t, bal, lo, hi FROM (
-  SELECT account, id, t, CASE WHEN earned THEN 4 ELSE kind END AS kind, cents, 2 * seq AS pos, first_t,
+  SELECT line_of, account, CAST(NULL AS VARCHAR), first_t, 3, known, 0, first_t, known, 0, known
+  FROM {deficits} WHERE seq = 1 AND known > 0""" if opening else ""
+    return f"""
+SELECT line_of, account, id, t, kind, cents, pos, first_t, bal, lo, hi FROM (
+  SELECT line_of, account, id, t, CASE WHEN earned THEN 4 ELSE kind END AS kind, cents, 2 * seq AS pos, first_t,
          known + cum_in - cum_out + deficit AS bal,
          CASE WHEN kind = 1 THEN known + cum_in + deficit - cents ELSE cum_out - cents END AS lo,
          CASE WHEN kind = 1 THEN known + cum_in + deficit ELSE cum_out END AS hi
   FROM {deficits}
   UNION ALL
-  SELECT account, id, t, 2, deficit - deficit_before, 2 * seq - 1, first_t,
+  SELECT line_of, account, id, t, 2, deficit - deficit_before, 2 * seq - 1, first_t,
          known + cum_in - cum_out + deficit + cents,
          known + cum_in + deficit_before, known + cum_in + deficit
-  FROM {deficits} WHERE kind = 0 AND deficit > deficit_before{opening}) l""")
+  FROM {deficits} WHERE kind = 0 AND deficit > deficit_before{known}) l"""
 
 
-def _earmark(engine: AnalysisEngine, hop: int, window: int, method: str) -> None:
-    """``earmark_{hop}``: the money each conduit passed on as it came (cents of inflow ``source_id``
-    that outflow ``out_id`` carried), and ``earmarked_{hop}``: per event, the cents so taken.
+def _earmark(engine: AnalysisEngine, hop: int, window: int, methods: Sequence[str]) -> None:
+    """``earmark_{hop}``: the money each conduit passed on as it came, by each method (cents of
+    inflow ``source_id`` that outflow ``out_id`` carried).
 
     An inflow is earmarkable when it is not regular income and its payer is not a regular one of
-    the account (``regular``); an outflow earmarks when its payee is not a regular one. On the line
-    of these events alone (the same order and cents as the money line) first in first out, with
-    the same rule for money paid beyond what came in (it takes no earmarked inflow); a part is
-    earmarked only when its inflow came at most ``window`` seconds before the outflow. Whatever is
-    earmarked leaves the money line on both sides; the rest follows the chosen method.
+    the account (``regular``); an outflow earmarks when its payee is not a regular one. The line of
+    these events alone (the same order and cents as the money line, with the same rule for money
+    paid beyond what came in, which takes no earmarked inflow) is the same for every method; each
+    method spends it its way, and a part is earmarked only when its inflow came at most ``window``
+    seconds before the outflow. Whatever is earmarked leaves the money line on both sides; the rest
+    follows the method.
     """
     engine.create(f"marks_{hop}", f"""
 SELECT d.*, COALESCE(LAG(d.deficit) OVER (PARTITION BY d.account ORDER BY d.seq), 0) AS deficit_before
 FROM (SELECT c.*, GREATEST(MAX(c.cum_out - c.cum_in) OVER (PARTITION BY c.account ORDER BY c.seq
                            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), 0) AS deficit
-      FROM (SELECT e.*, e.t AS first_t, 0 AS known, FALSE AS earned,
+      FROM (SELECT '' AS line_of, e.*, e.t AS first_t, 0 AS known, FALSE AS earned,
                    SUM(CASE WHEN kind = 1 THEN cents ELSE 0 END) OVER w AS cum_in,
                    SUM(CASE WHEN kind = 0 THEN cents ELSE 0 END) OVER w AS cum_out,
                    ROW_NUMBER() OVER w AS seq
@@ -268,95 +325,88 @@ FROM (SELECT c.*, GREATEST(MAX(c.cum_out - c.cum_in) OVER (PARTITION BY c.accoun
                   WHERE x.src IN (SELECT src FROM judged_{hop} WHERE conduit) AND r.src IS NULL) e
             WINDOW w AS (PARTITION BY account ORDER BY t, kind, id
                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) c) d""")
-    _lay_out(engine, f"markline_{hop}", f"marks_{hop}", None)
-    _spend(engine, method, f"markline_{hop}", f"""(SELECT account AS src, id, CAST(cents AS DOUBLE) AS flow, pos, bal,
-       cents, lo, hi, t, first_t FROM markline_{hop} WHERE kind = 0 AND cents > 0)""", f"marked_{hop}")
-    # whole cents, as the money line counts (a part by lifo or proportional is a fraction of a cent)
+    ctes, spent = _spend(methods)
+    # each method spends the outflows of the accounts it found conduits; parts in whole cents, as
+    # the money line counts (a part by lifo or proportional is a fraction of a cent)
     engine.create(f"earmark_{hop}", f"""
-SELECT m.account, m.out_id, m.source_id, CAST(ROUND(m.part) AS BIGINT) AS cents
-FROM marked_{hop} m JOIN markline_{hop} i ON i.account = m.account AND i.id = m.source_id AND i.kind = 1
+WITH line AS ({_lay_out(f"marks_{hop}", opening=False)}),
+     traced AS (SELECT c.method, l.line_of, l.account AS src, l.id, CAST(l.cents AS DOUBLE) AS flow, l.pos, l.bal,
+                       l.cents, l.lo, l.hi, l.t, l.first_t
+                FROM line l JOIN (SELECT DISTINCT method, src FROM judged_{hop} WHERE conduit) c ON c.src = l.account
+                WHERE l.kind = 0 AND l.cents > 0),
+     {ctes.lstrip(',').strip() + ',' if ctes else ''}
+     marked AS ({spent})
+SELECT m.method, m.account, m.out_id, m.source_id, CAST(ROUND(m.part) AS BIGINT) AS cents
+FROM marked m JOIN line i ON i.account = m.account AND i.id = m.source_id AND i.kind = 1
 WHERE m.kind = 1 AND i.t >= m.out_t - {window} AND ROUND(m.part) >= 1""")
-    engine.create(f"earmarked_{hop}", f"""
-SELECT account, source_id AS id, 1 AS kind, SUM(cents) AS cents FROM earmark_{hop} GROUP BY account, source_id
-UNION ALL
-SELECT account, out_id, 0, SUM(cents) FROM earmark_{hop} GROUP BY account, out_id""")
 
 
-def _parts(engine: AnalysisEngine, hop: int, method: str, earmarked: bool = False) -> str:
-    """``parts_{hop}``: for each traced outflow of a conduit, the USD each source on its line paid.
+def _spend(methods: Sequence[str]) -> tuple[str, str]:
+    """The common table expressions to add after the ``WITH`` of ``line`` and ``traced``, and the
+    query, of the part of each traced outflow's
+    ``flow`` each source on its line paid, by the outflow's method.
 
-    Columns: account, out_id, out_t, first_t, source_id (the inflow; NULL for own money), kind (of
-    the source), part (USD of the traced flow). With ``earmarked``, an outflow's earmarked cents
-    (``earmark_{hop}``) go to their inflows and only the rest of its traced flow, in proportion,
-    to the sources the method finds on the money line.
+    ``line``: line_of, account, id, t, kind, cents, pos, first_t, bal, lo, hi (``_lay_out``);
+    ``traced``: method, line_of, src, id, flow, and the outflow's row of ``line`` (pos, bal, cents,
+    lo, hi, t, first_t). Columns: method, account, out_id, out_t, first_t, source_id, kind, part.
     """
-    # the traced flow of what is left of the outflow on the money line after earmarking
-    flow = "j.flow * o.cents / CAST(ROUND(j.amount * 100) AS DOUBLE)" if earmarked else "j.flow"
-    traced = f"""(SELECT j.src, j.id, {flow} AS flow, o.pos, o.bal, o.cents, o.lo, o.hi, o.t, o.first_t
-       FROM judged_{hop} j JOIN line_{hop} o ON o.account = j.src AND o.id = j.id AND o.kind = 0
-       WHERE j.conduit AND o.cents > 0)"""
-    _spend(engine, method, f"line_{hop}", traced, f"parts_{hop}")
-    if not earmarked:
-        return f"parts_{hop}"
-    engine.create(f"parts_earmarked_{hop}", f"""
-SELECT account, out_id, out_t, first_t, source_id, kind, part FROM parts_{hop}
-UNION ALL
-SELECT j.src, j.id, j.t, j.t, e.source_id, 1, j.flow * e.cents / CAST(ROUND(j.amount * 100) AS DOUBLE)
-FROM judged_{hop} j JOIN earmark_{hop} e ON e.account = j.src AND e.out_id = j.id
-WHERE j.conduit""")
-    return f"parts_earmarked_{hop}"
-
-
-def _spend(engine: AnalysisEngine, method: str, line: str, traced: str, out: str) -> None:
-    """``out``: for each outflow of ``traced`` (src, id, flow, and its row of ``line``), the part of
-    its ``flow`` each source on ``line`` paid, by ``method``."""
-    if method == "fifo":
+    ctes, branches = [], []
+    if "fifo" in methods:
         # first in, first out: an outflow's interval on the out-line overlaps the sources it spent
-        engine.create(out, f"""
-SELECT o.src AS account, o.id AS out_id, o.t AS out_t, o.first_t, i.id AS source_id, i.kind,
+        branches.append("""
+SELECT o.method, o.src AS account, o.id AS out_id, o.t AS out_t, o.first_t, i.id AS source_id, i.kind,
        o.flow * CAST(LEAST(o.hi, i.hi) - GREATEST(o.lo, i.lo) AS DOUBLE) / (o.hi - o.lo) AS part
-FROM {traced} o
-JOIN {line} i ON i.account = o.src AND i.kind > 0 AND i.lo < o.hi AND i.hi > o.lo""")
-    elif method == "lifo":
+FROM traced o
+JOIN line i ON i.line_of = o.line_of AND i.account = o.src AND i.kind > 0 AND i.lo < o.hi AND i.hi > o.lo
+WHERE o.method = 'fifo'""")
+    if "lifo" in methods:
         # last in, first out: the balance is a stack; a source's layer [bal - cents, bal] is spent by
         # the first outflow that takes the balance below it. The part of layer i that outflow o
         # spends is what of it is above o's balance after and at or under the lowest balance
         # between i and o (below that, a later outflow already spent it).
-        engine.create(out, f"""
-SELECT account, out_id, out_t, first_t, source_id, kind,
+        branches.append("""
+SELECT method, account, out_id, out_t, first_t, source_id, kind,
        flow * CAST(GREATEST(LEAST(bal, low) - GREATEST(bal - cents, out_bal), 0) AS DOUBLE) / out_cents AS part
-FROM (SELECT o.src AS account, o.id AS out_id, o.t AS out_t, o.first_t, o.flow, o.bal AS out_bal,
+FROM (SELECT o.method, o.src AS account, o.id AS out_id, o.t AS out_t, o.first_t, o.flow, o.bal AS out_bal,
              o.cents AS out_cents, e.id AS source_id, e.kind, e.bal, e.cents,
-             MIN(e.bal) OVER (PARTITION BY o.id ORDER BY e.pos DESC
+             MIN(e.bal) OVER (PARTITION BY o.method, o.src, o.id ORDER BY e.pos DESC
                               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS low
-      FROM {traced} o JOIN {line} e ON e.account = o.src AND e.pos < o.pos) w
+      FROM traced o JOIN line e ON e.line_of = o.line_of AND e.account = o.src AND e.pos < o.pos
+      WHERE o.method = 'lifo') w
 WHERE kind > 0 AND LEAST(bal, low) > GREATEST(bal - cents, out_bal)""")
-    else:
+    if "proportional" in methods:
         # proportional (haircut): every outflow takes the same share of each source still in the
         # balance. A source's remainder before o is its amount times the product of (balance after /
         # balance before) over the outflows between; kept as a running sum of logarithms, reset
         # (a new segment) whenever an outflow empties the account
-        engine.create(f"mix_{out}", f"""
-SELECT m.*, SUM(CASE WHEN kind = 0 AND bal = 0 THEN 1 ELSE 0 END) OVER w AS seg,
-       SUM(CASE WHEN kind = 0 AND bal > 0 THEN LN(CAST(bal AS DOUBLE) / (bal + cents)) ELSE 0 END) OVER w AS logkeep
-FROM {line} m
-WINDOW w AS (PARTITION BY account ORDER BY pos ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)""")
-        engine.create(out, f"""
-SELECT o.src AS account, o.id AS out_id, o.t AS out_t, o.first_t, e.id AS source_id, e.kind,
+        ctes.append("""
+     mix AS (SELECT m.*, SUM(CASE WHEN kind = 0 AND bal = 0 THEN 1 ELSE 0 END) OVER w AS seg,
+                    SUM(CASE WHEN kind = 0 AND bal > 0 THEN LN(CAST(bal AS DOUBLE) / (bal + cents)) ELSE 0 END)
+                      OVER w AS logkeep
+             FROM line m
+             WINDOW w AS (PARTITION BY line_of, account ORDER BY pos
+                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW))""")
+        branches.append("""
+SELECT o.method, o.src AS account, o.id AS out_id, o.t AS out_t, o.first_t, e.id AS source_id, e.kind,
        o.flow * e.cents * EXP(o.logkeep_before - e.logkeep) / (o.bal + o.cents) AS part
 FROM (SELECT t.*, m.seg - CASE WHEN m.bal = 0 THEN 1 ELSE 0 END AS seg_before,
              m.logkeep - CASE WHEN m.bal > 0 THEN LN(CAST(m.bal AS DOUBLE) / (m.bal + m.cents)) ELSE 0 END
                AS logkeep_before
-      FROM {traced} t JOIN mix_{out} m ON m.account = t.src AND m.pos = t.pos) o
-JOIN mix_{out} e ON e.account = o.src AND e.pos < o.pos AND e.kind > 0 AND e.seg = o.seg_before""")
+      FROM traced t JOIN mix m ON m.line_of = t.line_of AND m.account = t.src AND m.pos = t.pos
+      WHERE t.method = 'proportional') o
+JOIN mix e ON e.line_of = o.line_of AND e.account = o.src AND e.pos < o.pos AND e.kind > 0 AND e.seg = o.seg_before""")
+    return "".join("," + c for c in ctes), "\nUNION ALL".join(branches)
 
 
-def _totals(engine: AnalysisEngine) -> dict[str, float]:
-    row: dict[str, Any] = engine.rows("""
-SELECT (SELECT COALESCE(SUM(flow), 0) FROM frontier_0) AS traced,
-       (SELECT COUNT(*) FROM frontier_0) AS payments_in,
-       (SELECT COALESCE(SUM(amount), 0) FROM trace_origins) AS originated""")[0]
-    totals = {k: float(v) for k, v in row.items()}
-    # every traced dollar is credited to an originator or falls under the pruning floor
-    totals["pruned"] = max(totals["traced"] - totals["originated"], 0.0)
-    return totals
+def _totals(engine: AnalysisEngine) -> dict[str, dict[str, float]]:
+    """Per method: the USD traced into the designated accounts, its payments, what was originated."""
+    out: dict[str, dict[str, float]] = {}
+    for row in engine.rows("""
+SELECT f.method, f.traced, f.payments_in, COALESCE(o.originated, 0) AS originated
+FROM (SELECT method, COALESCE(SUM(flow), 0) AS traced, COUNT(*) AS payments_in FROM frontier_0 GROUP BY method) f
+LEFT JOIN (SELECT method, SUM(amount) AS originated FROM trace_origins GROUP BY method) o ON o.method = f.method"""):
+        totals = {k: float(row[k]) for k in ("traced", "payments_in", "originated")}
+        # every traced dollar is credited to an originator or falls under the pruning floor
+        totals["pruned"] = max(totals["traced"] - totals["originated"], 0.0)
+        out[row["method"]] = totals
+    return out
