@@ -41,7 +41,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from media_clips import audio_table, video_table  # noqa: E402
-from media_distractors import distractor_keypoints, synthesized_keypoints  # noqa: E402
+from media_distractors import FIELDS, Distractors, distractor_keypoints, synthesized_keypoints  # noqa: E402
 from media_edits import EDITS, sample_images  # noqa: E402
 
 from jointwatch.media import (  # noqa: E402
@@ -119,25 +119,25 @@ def recall_table() -> None:
 
 
 def _distractor_rows(count: int, first_id: int, cache: Path, drawn: int, seed: int = 1) -> list[MatchableRow]:
-    """``count`` distractors as banked rows, ``drawn`` of them drawn (their keypoints are the bank's own), the rest
-    synthesized from those; random MD5 / SHA-256, and a random PDQ hash of quality 100 (unrelated pictures' PDQ
-    hashes sit ~128 bits apart, as random codes do)."""
+    """``count`` distractors as banked rows, ``drawn`` of them drawn (their keypoints and PDQ hashes are the bank's
+    own), the rest synthesized from those (media_distractors.synthesized_keypoints); random MD5 / SHA-256."""
     drawn = min(drawn, count)
-    points, descriptors, counts = distractor_keypoints(drawn, cache)
+    found = distractor_keypoints(drawn, cache)
     if count > drawn:
-        more = synthesized_keypoints(count - drawn, points, descriptors, counts)
-        points, descriptors, counts = (np.concatenate([a, b]) for a, b in zip((points, descriptors, counts), more,
-                                                                               strict=True))
+        more = synthesized_keypoints(count - drawn, found)
+        found = Distractors(*(np.concatenate([getattr(found, key), getattr(more, key)]) for key in FIELDS))
     rng = np.random.default_rng(seed)
     now = datetime.now(UTC)
     exact = rng.integers(0, 256, (count, 48), dtype=np.uint8)
-    pdq = rng.integers(0, 256, (count, 32), dtype=np.uint8)
     rows = []
     for n in range(count):
         item = BankItem(first_id + n, 1, "bench", exact[n, :16].tobytes().hex(), exact[n, 16:].tobytes().hex(),
-                        pdq[n].tobytes().hex(), 100, None, "other", "amber", "active", "file", now, now)
-        view = Keypoints(points[n, :counts[n]], descriptors[n, :counts[n]])
-        rows.append(MatchableRow(item, Signature(None, None, (view,)).to_bytes()))
+                        found.pdq[n].tobytes().hex(), int(found.pdq_quality[n]), None, "other", "amber", "active",
+                        "file", now, now)
+        view = Keypoints(found.points[n, :found.counts[n]], found.descriptors[n, :found.counts[n]])
+        centred, trimmed = (code.tobytes().hex() if code.any() else None for code in (found.centred[n],
+                                                                                        found.trimmed[n]))
+        rows.append(MatchableRow(item, Signature(None, None, (view,), centred, trimmed).to_bytes()))
     return rows
 
 
@@ -163,7 +163,8 @@ def scale_table(bank_size: int, points: int, cache: Path, drawn: int, probes: in
         ours.local.index.probes = probes
     anchor = Matcher([MatchableRow(r.item, None) for r in rows])   # PDQ + exact only: no signatures
     local_bytes = ours.local.nbytes
-    pdq_bytes = ours.pdq_index.nbytes + ours.canonical_index.nbytes
+    pdq_bytes = (ours.pdq_index.nbytes + ours.canonical_index.nbytes + ours.centred_index.nbytes
+                 + ours.trimmed_index.nbytes)
     drawn = min(drawn, len(rows) - len(names))
     print(f"\nbank of {len(rows):,} images: the {len(names)} sample photographs + {drawn:,} drawn distractors + "
           f"{len(rows) - len(names) - drawn:,} synthesized from them (rows made in {made:.0f} s); {points} strongest "
@@ -210,7 +211,9 @@ def scale_table(bank_size: int, points: int, cache: Path, drawn: int, probes: in
           f"{np.percentile(match_ms, 50):.0f} ms, p99 {np.percentile(match_ms, 99):.0f} ms; load average "
           f"{os.getloadavg()[0]:.1f}")
     print(f"memory per banked image: local features {local_bytes / len(rows):,.0f} B, PDQ indexes "
-          f"{pdq_bytes / len(rows):,.0f} B")
+          f"{pdq_bytes / len(rows):,.0f} B (PDQ and mirror {len(ours.pdq_index):,}, canonical "
+          f"{len(ours.canonical_index):,}, centred {len(ours.centred_index):,}, trimmed {len(ours.trimmed_index):,} "
+          f"hashes)")
 
 
 def _near(codes: np.ndarray, rng: np.random.Generator, count: int, max_flips: int) -> np.ndarray:

@@ -3,22 +3,45 @@
 Each distractor is a seeded picture: a colour-noise field blown up to a random scale (soft
 blobs), then 5-25 random filled or outlined circles, rectangles, polygons and runs of random
 capital letters in OpenCV's fonts, half of them blurred. They are unrelated to every sample
-photograph, so any match on one is a false match. Their keypoints (the bank's own
-``strongest_keypoints``) are cached under ``--cache`` so a rerun does not redraw them.
+photograph, so any match on one is a false match. What the bank keeps of them (keypoints by the
+bank's own ``bank_keypoints``; PDQ with its quality, the centred and the trimmed PDQ, by the
+bank's own functions) is cached under ``--cache`` so a rerun does not redraw them.
 """
 
 from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from jointwatch.media.local import strongest_keypoints
+from jointwatch.media.hashing import pdq_hash
+from jointwatch.media.local import bank_keypoints
+from jointwatch.media.signature import centred_pdq, trimmed_pdq
 
 CHUNK = 2_000
-KEEP = 128   # keypoints cached per distractor (strongest first: a bank of N per image takes the first N)
+KEEP = 128   # keypoints cached per distractor (what a bank at scale indexes: media.local.BANK_POINTS)
+FIELDS = ("points", "descriptors", "counts", "pdq", "pdq_quality", "centred", "trimmed")
+CACHE_NAME = "distractors-v2-{start}.npz"   # v2: spread keypoints and real PDQ hashes (v1: strongest, no PDQ)
+
+
+@dataclass(frozen=True)
+class Distractors:
+    """What the bank keeps of each distractor: keypoints (points (n, KEEP, 2), descriptors (n, KEEP, 32), counts),
+    PDQ hashes (n, 32) with their quality, the centred and trimmed PDQ (n, 32; all zero bytes: none)."""
+
+    points: np.ndarray
+    descriptors: np.ndarray
+    counts: np.ndarray
+    pdq: np.ndarray
+    pdq_quality: np.ndarray
+    centred: np.ndarray
+    trimmed: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.counts)
 
 
 def distractor(seed: int) -> np.ndarray:
@@ -50,43 +73,50 @@ def distractor(seed: int) -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
-def _chunk(seeds: range) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _chunk(seeds: range) -> dict[str, np.ndarray]:
     os.nice(5)
-    points = np.zeros((len(seeds), KEEP, 2), np.float32)
-    descriptors = np.zeros((len(seeds), KEEP, 32), np.uint8)
-    counts = np.zeros(len(seeds), np.int32)
+    out = {"points": np.zeros((len(seeds), KEEP, 2), np.float32), "descriptors": np.zeros((len(seeds), KEEP, 32),
+                                                                                          np.uint8),
+           "counts": np.zeros(len(seeds), np.int32), "pdq": np.zeros((len(seeds), 32), np.uint8),
+           "pdq_quality": np.zeros(len(seeds), np.int32), "centred": np.zeros((len(seeds), 32), np.uint8),
+           "trimmed": np.zeros((len(seeds), 32), np.uint8)}
     for row, seed in enumerate(seeds):
-        found = strongest_keypoints(distractor(seed), KEEP)
-        counts[row] = len(found)
-        points[row, :len(found)] = found.points
-        descriptors[row, :len(found)] = found.descriptors
-    return points, descriptors, counts
+        image = distractor(seed)
+        found = bank_keypoints(image, KEEP)
+        out["counts"][row] = len(found)
+        out["points"][row, :len(found)] = found.points
+        out["descriptors"][row, :len(found)] = found.descriptors
+        value, out["pdq_quality"][row] = pdq_hash(image)
+        out["pdq"][row] = np.frombuffer(bytes.fromhex(value), np.uint8)
+        for key, hashed in (("centred", centred_pdq(image)), ("trimmed", trimmed_pdq(image))):
+            if hashed:
+                out[key][row] = np.frombuffer(bytes.fromhex(hashed), np.uint8)
+    return out
 
 
-def distractor_keypoints(count: int, cache: Path, processes: int = 2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Points (count, KEEP, 2), descriptors (count, KEEP, 32) and keypoint counts of distractors 0..count-1.
+def distractor_keypoints(count: int, cache: Path, processes: int = 2) -> Distractors:
+    """What the bank keeps of distractors 0..count-1 (``Distractors``).
 
     Cached in chunks of ``CHUNK`` seeds, so a larger bank reuses a smaller one's distractors.
     """
     cache.mkdir(parents=True, exist_ok=True)
     starts = range(0, count, CHUNK)
-    missing = [s for s in starts if not (cache / f"distractors-{s}.npz").exists()]
+    missing = [s for s in starts if not (cache / CACHE_NAME.format(start=s)).exists()]
     with ProcessPoolExecutor(processes) as pool:
-        for start, (points, descriptors, counts) in zip(
-                missing, pool.map(_chunk, [range(s, s + CHUNK) for s in missing]), strict=True):
-            np.savez(cache / f"distractors-{start}.npz", points=points, descriptors=descriptors, counts=counts)
-    parts = [np.load(cache / f"distractors-{s}.npz") for s in starts]
+        for start, arrays in zip(missing, pool.map(_chunk, [range(s, s + CHUNK) for s in missing]), strict=True):
+            np.savez(cache / CACHE_NAME.format(start=start), **arrays)
+    parts = [np.load(cache / CACHE_NAME.format(start=s)) for s in starts]
     keep = count - starts[-1] if count % CHUNK else CHUNK
-    return tuple(np.concatenate([p[key] for p in parts[:-1]] + [parts[-1][key][:keep]])  # type: ignore[return-value]
-                 for key in ("points", "descriptors", "counts"))
+    return Distractors(*(np.concatenate([p[key] for p in parts[:-1]] + [parts[-1][key][:keep]]) for key in FIELDS))
 
 
-def synthesized_keypoints(count: int, points: np.ndarray, descriptors: np.ndarray, counts: np.ndarray,
-                          seed: int = 2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def synthesized_keypoints(count: int, drawn: Distractors, seed: int = 2) -> Distractors:
     """``count`` more distractors made from drawn ones without drawing: distractor ``i % n``'s keypoints moved by
     a random similarity transform (rotation, scale 0.7-1.4, shift) and each descriptor bit flipped with
     probability 0.1 (~26 bits: further than an edited copy's ~10-20, so they crowd ORB's clusters as more
-    pictures would, without being copies of one another)."""
+    pictures would, without being copies of one another); their PDQ and centred PDQ random codes of quality 100
+    (unrelated pictures' hashes sit ~128 bits apart, as random codes do), no trimmed PDQ."""
+    points, descriptors, counts = drawn.points, drawn.descriptors, drawn.counts
     rng = np.random.default_rng(seed)
     source = np.arange(count) % len(counts)
     angle = rng.uniform(-np.pi, np.pi, count)
@@ -95,4 +125,6 @@ def synthesized_keypoints(count: int, points: np.ndarray, descriptors: np.ndarra
     moved = np.einsum("nij,nkj->nki", rotation * scale[:, None, None], points[source] - 256) + 256
     moved += rng.uniform(-100, 100, (count, 1, 2))
     flips = np.packbits(rng.random((count, descriptors.shape[1], 256)) < 0.1, axis=2)
-    return moved.astype(np.float32), descriptors[source] ^ flips, counts[source]
+    return Distractors(moved.astype(np.float32), descriptors[source] ^ flips, counts[source],
+                       rng.integers(0, 256, (count, 32), dtype=np.uint8), np.full(count, 100, np.int32),
+                       rng.integers(0, 256, (count, 32), dtype=np.uint8), np.zeros((count, 32), np.uint8))

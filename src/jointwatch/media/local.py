@@ -1,10 +1,14 @@
 """Local features at bank scale: the strongest keypoints of each banked image, one index, RANSAC on the best few.
 
 An exhaustive scan of every banked descriptor (300 per view, two views) stops being fast past
-about 1,700 images. At bank scale each banked image keeps only its ``BANK_POINTS`` strongest
-ORB keypoints (by the detector's own corner response: the ones most likely to be found again
-in an edited copy; signatures store them strongest first), the mirror image is left to the
-mirror PDQ, and the descriptors go into one index:
+about 1,700 images. At bank scale each banked image keeps only ``BANK_POINTS`` ORB keypoints,
+the strongest of each part of the picture (by the detector's own corner response: the ones most
+likely to be found again in an edited copy; signatures store them strongest first): round by
+round, the strongest left in each of ``SPREAD_CELLS`` x ``SPREAD_CELLS`` cells of the points'
+extent, so a crop or a caption that removes one region leaves points elsewhere (the 128 strongest
+alone sat on one tower of ``rocket`` and on the outline of ``shepp_logan_phantom``). The mirror
+image is left to the mirror PDQ, except for an image whose PDQ quality is too low to match (its
+mirror keypoints are indexed too), and the descriptors go into one index:
 
 * up to ``EXACT_DESCRIPTORS`` descriptors, the exact scan (faiss ``IndexBinaryFlat``) of every
   descriptor within ``DESCRIPTOR_RADIUS`` bits;
@@ -38,8 +42,10 @@ from jointwatch.media.signature import (
     keypoints,
 )
 
-# the strongest keypoints a banked image keeps in the index (measured: benchmarks/bench_media.py --bank-size)
+# the keypoints a banked image keeps in the index (measured: benchmarks/bench_media.py --bank-size), the strongest
+# of each of SPREAD_CELLS x SPREAD_CELLS cells round by round
 BANK_POINTS = 128
+SPREAD_CELLS = 8
 # up to this many descriptors (~15,000 images) the exact scan answers within ~50 ms
 EXACT_DESCRIPTORS = 1_000_000
 # the nearest banked descriptors each query descriptor brings, from this many inverted lists
@@ -48,14 +54,28 @@ NEAREST, PROBES, MAX_LISTS = 4, 4, 16_384
 GEOMETRIC_CANDIDATES = 8
 
 
-def strongest_keypoints(pixels: np.ndarray, count: int = BANK_POINTS) -> Keypoints:
-    """The ``count`` ORB keypoints of an RGB image (at SIDE) with the highest corner response, strongest first."""
-    return strongest_of(keypoints(pixels, BANK_FEATURES), count)
+def bank_keypoints(pixels: np.ndarray, count: int = BANK_POINTS) -> Keypoints:
+    """The ``count`` ORB keypoints of an RGB image (at SIDE) a bank at scale indexes (``spread_of``)."""
+    return spread_of(keypoints(pixels, BANK_FEATURES), count)
 
 
-def strongest_of(view: Keypoints, count: int = BANK_POINTS) -> Keypoints:
-    """The first ``count`` keypoints of a stored view (a signature keeps them strongest first)."""
-    return view if len(view) <= count else Keypoints(view.points[:count], view.descriptors[:count])
+def spread_of(view: Keypoints, count: int = BANK_POINTS) -> Keypoints:
+    """``count`` keypoints of a stored view (a signature keeps them strongest first), spread over the picture:
+    the strongest of each of SPREAD_CELLS x SPREAD_CELLS cells of the points' extent, then the second strongest
+    of each, and so on; kept strongest first."""
+    if len(view) <= count:
+        return view
+    low = view.points.min(axis=0)
+    extent = np.maximum(view.points.max(axis=0) - low, 1e-6)
+    cell = np.minimum(((view.points - low) / extent * SPREAD_CELLS).astype(np.int64), SPREAD_CELLS - 1)
+    cell_id = cell[:, 0] * SPREAD_CELLS + cell[:, 1]
+    # each point's rank among the points of its cell (the view is strongest first)
+    order = np.argsort(cell_id, kind="stable")
+    starts = np.searchsorted(cell_id[order], cell_id[order])
+    rank = np.empty(len(view), np.int64)
+    rank[order] = np.arange(len(view)) - starts
+    kept = np.sort(np.lexsort((np.arange(len(view)), rank))[:count])
+    return Keypoints(view.points[kept], view.descriptors[kept])
 
 
 class NearestIndex:
@@ -122,7 +142,7 @@ class LocalIndex:
 
     def __init__(self, views: list[Keypoints], owners: list[int], points: int = BANK_POINTS,
                  exact_descriptors: int = EXACT_DESCRIPTORS) -> None:
-        kept = [strongest_of(view, points) for view in views]
+        kept = [spread_of(view, points) for view in views]
         self.owner = np.repeat(np.asarray(owners, dtype=np.int32), [len(v) for v in kept])
         self.points = (np.concatenate([v.points for v in kept]) if kept else np.zeros((0, 2), np.float32)).astype(
             np.float32)

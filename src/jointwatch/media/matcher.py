@@ -37,10 +37,11 @@ DEFAULT_PDQ_THRESHOLD = 31
 
 
 # how a match was found: an exact hash, PDQ (of the image, its mirror image, its canonical
-# rotation) or local features (of the image, its mirror image); a video's frames (vPDQ, of the mirror image)
-# or sound (Chromaprint or landmarks, of a sound file or a video's soundtrack)
-MatchMethod = Literal["sha256", "md5", "pdq", "pdq-mirror", "pdq-canonical", "orb", "orb-mirror", "vpdq",
-                      "vpdq-mirror", "chromaprint", "landmarks"]
+# size, its centred window, the image trimmed of borders and bars) or local features (of the image,
+# its mirror image); a video's frames (vPDQ, of the mirror image) or sound (Chromaprint or landmarks,
+# of a sound file or a video's soundtrack)
+MatchMethod = Literal["sha256", "md5", "pdq", "pdq-mirror", "pdq-canonical", "pdq-centred", "pdq-trimmed", "orb",
+                      "orb-mirror", "vpdq", "vpdq-mirror", "chromaprint", "landmarks"]
 
 
 # the one type of the CLI and the API (FastAPI reads the Field notes; the docstring describes the schema)
@@ -123,6 +124,11 @@ class Matcher:
         self.pdq_owner: list[tuple[int, MatchMethod]] = []    # row -> (item position, method)
         canonical_codes: list[bytes] = []
         self.canonical_owner: list[int] = []          # row -> item position
+        centred_codes: list[bytes] = []
+        self.centred_owner: list[int] = []            # row -> item position
+        trimmed_codes: list[bytes] = []
+        self.trimmed_owner: list[int] = []            # row -> item position
+        mirrored_by_pdq: set[int] = set()             # items whose mirror PDQ is matched
         views: list[Keypoints] = []
         self.view_of: list[tuple[int, int]] = []   # view -> (item position, view number)
         clips: list[tuple[int, ClipSignature]] = []   # videos and sound files: ``media.clips``
@@ -143,9 +149,16 @@ class Matcher:
                 if signature and signature.pdq_mirror:
                     pdq_codes.append(hex_to_bytes(signature.pdq_mirror))
                     self.pdq_owner.append((position, "pdq-mirror"))
+                    mirrored_by_pdq.add(position)
             if signature and signature.pdq_canonical:
                 canonical_codes.append(hex_to_bytes(signature.pdq_canonical))
                 self.canonical_owner.append(position)
+            if signature and signature.pdq_centred:
+                centred_codes.append(hex_to_bytes(signature.pdq_centred))
+                self.centred_owner.append(position)
+            if signature and signature.pdq_trimmed:
+                trimmed_codes.append(hex_to_bytes(signature.pdq_trimmed))
+                self.trimmed_owner.append(position)
             if signature:
                 for number, view in enumerate(signature.views):
                     if len(view):
@@ -153,13 +166,17 @@ class Matcher:
                         views.append(view)
         self.pdq_index = HammingIndex(np.frombuffer(b"".join(pdq_codes), np.uint8).reshape(-1, 32))
         self.canonical_index = HammingIndex(np.frombuffer(b"".join(canonical_codes), np.uint8).reshape(-1, 32))
+        self.centred_index = HammingIndex(np.frombuffer(b"".join(centred_codes), np.uint8).reshape(-1, 32))
+        self.trimmed_index = HammingIndex(np.frombuffer(b"".join(trimmed_codes), np.uint8).reshape(-1, 32))
         self.clips = ClipIndex(clips)
         if sum(len(view) for view in views) <= exact_descriptors:
             self.local = LocalIndex(views, list(range(len(views))), points=max(map(len, views), default=0))
         else:
-            originals = [v for v, (_, number) in enumerate(self.view_of) if number == VIEW_ORIGINAL]
-            self.local = LocalIndex([views[v] for v in originals], originals, points=bank_points,
-                                    exact_descriptors=0)
+            # the image's view, and the mirror image's for an item whose mirror PDQ is not matched (a PDQ
+            # quality under 50: a flipped copy has nothing else to meet)
+            kept = [v for v, (position, number) in enumerate(self.view_of)
+                    if number == VIEW_ORIGINAL or position not in mirrored_by_pdq]
+            self.local = LocalIndex([views[v] for v in kept], kept, points=bank_points, exact_descriptors=0)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -217,6 +234,16 @@ class Matcher:
                 item = self.items[self.canonical_owner[row]]
                 if item.id not in found:
                     found[item.id] = MediaMatch(item, "pdq-canonical", distance=distance)
+        self._match_trimmed(hashes, query, options, found)
+        if query.pdq_centred:
+            # every window the upload tries: the nearest of them per banked item
+            hits = self.centred_index.search(np.frombuffer(b"".join(map(hex_to_bytes, query.pdq_centred)),
+                                                           np.uint8).reshape(-1, 32), options.pdq_threshold)
+            for row, distance in sorted(zip(hits.ids.tolist(), hits.distance.tolist(), strict=True),
+                                        key=lambda pair: pair[1]):
+                item = self.items[self.centred_owner[row]]
+                if item.id not in found:
+                    found[item.id] = MediaMatch(item, "pdq-centred", distance=distance)
         keypoints = query.keypoints
         if len(keypoints):
             for position, method, inliers in self._local_matches(keypoints, options.min_inliers):
@@ -224,6 +251,25 @@ class Matcher:
                 if item.id not in found:
                     found[item.id] = MediaMatch(item, method, inliers=inliers)
         return _ordered({i: m for i, m in enumerate(found.values())})
+
+    def _match_trimmed(self, hashes: MediaHashes, query: QuerySignature, options: MatchOptions,
+                       found: dict[int, MediaMatch]) -> None:
+        """The upload trimmed of borders and bars against the bank's PDQ and trimmed PDQ; the upload as it is
+        against the bank's trimmed PDQ."""
+        searches: list[tuple[str, HammingIndex, list[int]]] = []
+        if query.pdq_trimmed:
+            searches.append((query.pdq_trimmed, self.pdq_index, [position for position, _ in self.pdq_owner]))
+            searches.append((query.pdq_trimmed, self.trimmed_index, self.trimmed_owner))
+        if hashes.pdq and hashes.pdq_matchable:
+            searches.append((hashes.pdq, self.trimmed_index, self.trimmed_owner))
+        for value, index, owner in searches:
+            hits = index.search(np.frombuffer(hex_to_bytes(value), np.uint8), options.pdq_threshold)
+            for row, distance in sorted(zip(hits.ids.tolist(), hits.distance.tolist(), strict=True),
+                                        key=lambda pair: pair[1]):
+                item = self.items[owner[row]]
+                if item.id not in found or (found[item.id].method == "pdq-trimmed"
+                                            and (found[item.id].distance or 0) > distance):
+                    found[item.id] = MediaMatch(item, "pdq-trimmed", distance=distance)
 
     def _local_matches(self, query: Keypoints, min_inliers: int) -> list[tuple[int, MatchMethod, int]]:
         results: dict[int, tuple[int, MatchMethod, int]] = {}
@@ -236,8 +282,8 @@ class Matcher:
 
 
 def _ordered(found: dict[int, MediaMatch]) -> list[MediaMatch]:
-    rank = {"sha256": 0, "md5": 1, "pdq": 2, "pdq-mirror": 2, "pdq-canonical": 3, "orb": 4, "orb-mirror": 4,
-            "vpdq": 2, "vpdq-mirror": 2, "chromaprint": 5, "landmarks": 5}
+    rank = {"sha256": 0, "md5": 1, "pdq": 2, "pdq-mirror": 2, "pdq-canonical": 3, "pdq-centred": 3, "pdq-trimmed": 3,
+            "orb": 4, "orb-mirror": 4, "vpdq": 2, "vpdq-mirror": 2, "chromaprint": 5, "landmarks": 5}
     return sorted(found.values(), key=lambda m: (rank[m.method], m.distance or 0, -(m.inliers or 0), m.item.id))
 
 

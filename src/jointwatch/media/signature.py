@@ -6,7 +6,20 @@ PDQ is global: cut 7% off one side or turn the picture 2° and every coefficient
 * the PDQ hash of its mirror image, so a flipped copy meets a hash at distance ~0,
 * a "canonical" PDQ hash of the picture squeezed to 128 x 128 first: PDQ's own downscaling
   depends on the input's size, which costs gradients and fine textures 50+ bits when they
-  are halved; on a common size they stay within ~25, and
+  are halved; on a common size they stay within ~25,
+* a "centred" PDQ hash: of the square window centred on the picture's centre of brightness,
+  CENTRED_SPREAD times its spread (the brightness-weighted radius of gyration) to each side.
+  The window moves with the picture's content, not its frame, so a crop of a few percent, a
+  dark caption bar, a rotation's black corners or a corner logo move it little: it finds the
+  smooth, low-texture pictures local features cannot (a colour wheel: 7 keypoints). An upload
+  tries CENTRED_TRIES windows around its own (the spread and centre move a little when part of
+  the picture is cut),
+* a "trimmed" PDQ hash: of the picture without its borders and caption bars (rows, then
+  columns, at an end whose outermost row is flat, as long as they are mostly that colour:
+  TRIM_SHARE of their pixels), kept when trimming cut something. An
+  upload's trimmed hash meets a banked image's plain or trimmed one, and an upload's plain
+  hash a banked trimmed one: a caption bar added under a picture, or a picture's black
+  margins cut off, leave the trimmed picture as it was, and
 * ORB keypoints (OpenCV) of the image and of its mirror: up to 300 positions with 256-bit
   binary descriptors each. Local features survive crops, small rotations, captions and
   watermarks because most of the picture is still there, in the same arrangement.
@@ -26,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from jointwatch.media.deps import require
-from jointwatch.media.hashing import PDQ_MIN_QUALITY, pdq_hash
+from jointwatch.media.hashing import MIN_SIDE, PDQ_MIN_QUALITY, pdq_hash
 
 # Both sides are scaled to this long side before ORB, so a 50% or 200% copy looks the same size.
 SIDE = 512
@@ -43,9 +56,24 @@ REPROJECTION_PX = 3.0       # at SIDE: how far a point may land from where the t
 MAX_ROTATION_DEG = 20.0
 SCALE_RANGE = (0.6, 1.7)
 
-_FORMAT = 1
+_FORMAT = 1                   # mirror and canonical PDQ, views
+_FORMAT_CENTRED = 3           # then the centred and trimmed PDQ before the views (2 is a clip's: media.clips)
 _HEAD = "<BB32sB32sB"
+_HEAD_CENTRED = "<BB32sB32sB32sB32sB"
 CANONICAL_SIDE = 128
+# the centred window: its half side in radii of gyration of the brightness, at CENTRED_SIDE px
+CENTRED_SPREAD = 1.2
+CENTRED_SIDE = 128
+# an upload's windows: the spread x (0.95, 1, 1.05), the centre moved 0 or +-0.04 spreads each way (27 hashes);
+# measured on the benchmark's crops and captions (benchmarks/bench_media.py)
+CENTRED_SCALES = (0.95, 1.0, 1.05)
+CENTRED_SHIFTS = (-0.04, 0.0, 0.04)
+CENTRED_TRIES = len(CENTRED_SCALES) * len(CENTRED_SHIFTS) ** 2
+# trimming: an end whose outermost row (then column) is flat (TRIM_FLAT of its pixels within TRIM_TOLERANCE, of
+# 255 in any channel, of its median colour) is border or bar while TRIM_SHARE of a row's pixels are within
+# TRIM_TOLERANCE of that colour (text on a bar leaves that much); at most TRIM_MAX of a side is cut; measured on a
+# long side of TRIM_SIDE px
+TRIM_FLAT, TRIM_SHARE, TRIM_TOLERANCE, TRIM_MAX, TRIM_SIDE = 0.9, 0.6, 24, 0.35, 512
 VIEW_ORIGINAL, VIEW_MIRROR = 0, 1
 
 
@@ -67,13 +95,18 @@ class Signature:
     pdq_mirror: str | None
     pdq_canonical: str | None      # None when its quality is under PDQ_MIN_QUALITY
     views: tuple[Keypoints, ...]   # VIEW_ORIGINAL, VIEW_MIRROR
+    pdq_centred: str | None = None   # None when its quality is under PDQ_MIN_QUALITY (or format 1)
+    pdq_trimmed: str | None = None   # None when nothing was trimmed or its quality is too low (or format 1)
 
     def to_bytes(self) -> bytes:
         """A compact, versioned binary form (no pickle): the exchange and the store keep this."""
         mirror = bytes.fromhex(self.pdq_mirror) if self.pdq_mirror else b"\0" * 32
         canonical = bytes.fromhex(self.pdq_canonical) if self.pdq_canonical else b"\0" * 32
-        out = [struct.pack(_HEAD, _FORMAT, self.pdq_mirror is not None, mirror, self.pdq_canonical is not None,
-                           canonical, len(self.views))]
+        centred = bytes.fromhex(self.pdq_centred) if self.pdq_centred else b"\0" * 32
+        trimmed = bytes.fromhex(self.pdq_trimmed) if self.pdq_trimmed else b"\0" * 32
+        out = [struct.pack(_HEAD_CENTRED, _FORMAT_CENTRED, self.pdq_mirror is not None, mirror,
+                           self.pdq_canonical is not None, canonical, self.pdq_centred is not None, centred,
+                           self.pdq_trimmed is not None, trimmed, len(self.views))]
         for view in self.views:
             out.append(struct.pack("<H", len(view)))
             out.append(np.ascontiguousarray(view.points, dtype="<f4").tobytes())
@@ -84,10 +117,18 @@ class Signature:
     def from_bytes(cls, data: bytes) -> Signature:
         """The signature in ``data``; ValueError naming the fault if it is not one."""
         try:
-            version, has_mirror, mirror, has_canonical, canonical, count = struct.unpack_from(_HEAD, data, 0)
-            if version != _FORMAT:
-                raise ValueError(f"signature format {version} is not {_FORMAT}")
-            at = struct.calcsize(_HEAD)
+            version = data[0] if data else None
+            if version == _FORMAT:
+                has_mirror, mirror, has_canonical, canonical, count = struct.unpack_from(_HEAD, data, 0)[1:]
+                has_centred = has_trimmed = False
+                centred = trimmed = b""
+                at = struct.calcsize(_HEAD)
+            elif version == _FORMAT_CENTRED:
+                (has_mirror, mirror, has_canonical, canonical, has_centred, centred, has_trimmed, trimmed,
+                 count) = struct.unpack_from(_HEAD_CENTRED, data, 0)[1:]
+                at = struct.calcsize(_HEAD_CENTRED)
+            else:
+                raise ValueError(f"signature format {version} is not {_FORMAT} or {_FORMAT_CENTRED}")
             views = []
             for _ in range(count):
                 (n,) = struct.unpack_from("<H", data, at)
@@ -101,7 +142,8 @@ class Signature:
             raise ValueError(f"not a valid signature: {exc}") from None
         if at != len(data):
             raise ValueError(f"not a valid signature: {len(data) - at} bytes left over")
-        return cls(mirror.hex() if has_mirror else None, canonical.hex() if has_canonical else None, tuple(views))
+        return cls(mirror.hex() if has_mirror else None, canonical.hex() if has_canonical else None, tuple(views),
+                   centred.hex() if has_centred else None, trimmed.hex() if has_trimmed else None)
 
 
 def _gray_at_side(pixels: np.ndarray) -> np.ndarray:
@@ -137,12 +179,114 @@ def canonical_pdq(pixels: np.ndarray) -> str | None:
     return value if quality >= PDQ_MIN_QUALITY else None
 
 
+@dataclass(frozen=True)
+class _Brightness:
+    """An image's brightness at twice CENTRED_SIDE px (long side), its centre (x, y) and spread in those pixels."""
+
+    gray: np.ndarray
+    x: float
+    y: float
+    spread: float
+
+
+def _brightness(pixels: np.ndarray) -> _Brightness | None:
+    cv2 = require("cv2", "opencv-python-headless")
+    gray = cv2.cvtColor(np.ascontiguousarray(pixels), cv2.COLOR_RGB2GRAY)
+    height, width = gray.shape
+    scale = 2 * CENTRED_SIDE / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC).astype(np.float32)
+    mass = float(gray.sum(dtype=np.float64))
+    if mass <= 0:
+        return None   # black: no centre of brightness
+    ys, xs = np.indices(gray.shape, dtype=np.float32)
+    x, y = float((gray * xs).sum(dtype=np.float64) / mass), float((gray * ys).sum(dtype=np.float64) / mass)
+    spread = float(np.sqrt((gray * ((xs - x) ** 2 + (ys - y) ** 2)).sum(dtype=np.float64) / mass))
+    return _Brightness(gray, x, y, spread) if spread >= 1 else None
+
+
+def _window_pdq(bright: _Brightness, x: float, y: float, half: float) -> str | None:
+    """PDQ of the square of ``half`` px to each side of (x, y), resampled to CENTRED_SIDE (black outside the
+    picture); None if its quality is too low to match."""
+    cv2 = require("cv2", "opencv-python-headless")
+    step = 2 * half / CENTRED_SIDE
+    window = cv2.warpAffine(bright.gray, np.array([[step, 0, x - half], [0, step, y - half]]),
+                            (CENTRED_SIDE, CENTRED_SIDE), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                            borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    gray = np.clip(window, 0, 255).astype(np.uint8)
+    value, quality = pdq_hash(np.repeat(gray[:, :, None], 3, axis=2))
+    return value if quality >= PDQ_MIN_QUALITY else None
+
+
+def centred_pdq(pixels: np.ndarray) -> str | None:
+    """PDQ of the window centred on the picture's centre of brightness, CENTRED_SPREAD spreads to each side
+    (None if the picture is black or the window's quality is too low to match)."""
+    bright = _brightness(pixels)
+    return None if bright is None else _window_pdq(bright, bright.x, bright.y, CENTRED_SPREAD * bright.spread)
+
+
+def centred_pdq_tries(pixels: np.ndarray) -> tuple[str, ...]:
+    """An upload's centred windows: its own and those around it (CENTRED_SCALES x CENTRED_SHIFTS), distinct,
+    of matchable quality."""
+    bright = _brightness(pixels)
+    if bright is None:
+        return ()
+    found = [_window_pdq(bright, bright.x + dx * bright.spread, bright.y + dy * bright.spread,
+                         CENTRED_SPREAD * bright.spread * scale)
+             for scale in CENTRED_SCALES for dx in CENTRED_SHIFTS for dy in CENTRED_SHIFTS]
+    return tuple(dict.fromkeys(value for value in found if value is not None))
+
+
+def _bands(pixels: np.ndarray) -> tuple[int, int]:
+    """How many rows at the top and at the bottom are border or bar (0 for an end past TRIM_MAX)."""
+    cut = []
+    limit = int(TRIM_MAX * len(pixels))
+    for rows in (pixels, pixels[::-1]):
+        colour = np.median(rows[0], axis=0)
+        if (np.abs(rows[0].astype(np.int16) - colour).max(axis=1) <= TRIM_TOLERANCE).mean() < TRIM_FLAT:
+            cut.append(0)   # the outermost row is not flat: no border, no bar (most pictures: one row read)
+            continue
+        share = (np.abs(rows[:limit + 1].astype(np.int16) - colour).max(axis=2) <= TRIM_TOLERANCE).mean(axis=1)
+        alike = share >= TRIM_SHARE
+        cut.append(0 if alike.all() else int(np.argmin(alike)))   # past TRIM_MAX: not a border
+    return cut[0], cut[1]
+
+
+def trimmed_image(pixels: np.ndarray) -> np.ndarray | None:
+    """The picture without the borders and bars at its ends (rows, then columns), or None if there are none."""
+    cv2 = require("cv2", "opencv-python-headless")
+    height, width = pixels.shape[:2]
+    scale = min(1.0, TRIM_SIDE / max(height, width))
+    small = cv2.resize(np.ascontiguousarray(pixels), (max(1, round(width * scale)), max(1, round(height * scale))),
+                       interpolation=cv2.INTER_AREA) if scale < 1 else pixels
+    top, bottom = _bands(small)
+    left, right = _bands(small[top:len(small) - bottom].transpose(1, 0, 2))
+    if not (top or bottom or left or right):
+        return None
+    rows = slice(round(top / scale), height - round(bottom / scale))
+    columns = slice(round(left / scale), width - round(right / scale))
+    kept = pixels[rows, columns]
+    return np.ascontiguousarray(kept) if min(kept.shape[:2]) >= MIN_SIDE else None
+
+
+def trimmed_pdq(pixels: np.ndarray) -> str | None:
+    """PDQ of the picture without its borders and bars (``trimmed_image``); None if nothing was trimmed or its
+    quality is too low to match."""
+    kept = trimmed_image(pixels)
+    if kept is None:
+        return None
+    value, quality = pdq_hash(kept)
+    return value if quality >= PDQ_MIN_QUALITY else None
+
+
 def bank_signature(pixels: np.ndarray) -> Signature:
-    """The signature of an image to be banked: mirror and canonical PDQ, keypoints of the image and its mirror."""
+    """The signature of an image to be banked: mirror, canonical, centred and trimmed PDQ, keypoints of the image
+    and its mirror."""
     mirrored = np.ascontiguousarray(pixels[:, ::-1])
     mirror_pdq, _quality = pdq_hash(mirrored)
     return Signature(mirror_pdq, canonical_pdq(pixels),
-                     (keypoints(pixels, BANK_FEATURES), keypoints(mirrored, BANK_FEATURES)))
+                     (keypoints(pixels, BANK_FEATURES), keypoints(mirrored, BANK_FEATURES)), centred_pdq(pixels),
+                     trimmed_pdq(pixels))
 
 
 @dataclass(frozen=True)
@@ -151,11 +295,15 @@ class QuerySignature:
 
     pdq_canonical: str | None
     keypoints: Keypoints
+    pdq_centred: tuple[str, ...] = ()   # its centred windows (``centred_pdq_tries``)
+    pdq_trimmed: str | None = None      # ``trimmed_pdq``
 
 
 def query_signature(pixels: np.ndarray) -> QuerySignature:
-    """The canonical PDQ and the keypoints of an upload (more keypoints than a banked image keeps)."""
-    return QuerySignature(canonical_pdq(pixels), keypoints(pixels, QUERY_FEATURES))
+    """The canonical PDQ, the centred windows, the trimmed PDQ and the keypoints of an upload (more keypoints than
+    a banked image keeps)."""
+    return QuerySignature(canonical_pdq(pixels), keypoints(pixels, QUERY_FEATURES), centred_pdq_tries(pixels),
+                          trimmed_pdq(pixels))
 
 
 def geometric_inliers(query_points: np.ndarray, bank_points: np.ndarray) -> int:

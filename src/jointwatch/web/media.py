@@ -32,7 +32,9 @@ router = APIRouter(include_in_schema=False)
 ItemId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Ref = Annotated[str, Path(pattern=r"^[0-9a-fA-F]{32}$")]
 METHODS = {"sha256": "exact (SHA-256)", "md5": "exact (MD5)", "pdq": "PDQ", "pdq-mirror": "PDQ of the mirror image",
-           "pdq-canonical": "PDQ, rotated", "orb": "signature (local features)",
+           "pdq-canonical": "PDQ, rotated", "pdq-centred": "PDQ of the centred window",
+           "pdq-trimmed": "PDQ without borders or caption bars",
+           "orb": "signature (local features)",
            "orb-mirror": "signature (local features, mirrored)"}
 
 
