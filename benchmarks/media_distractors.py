@@ -124,7 +124,9 @@ def synthesized_keypoints(count: int, drawn: Distractors, seed: int = 2) -> Dist
     rotation = np.stack([np.cos(angle), -np.sin(angle), np.sin(angle), np.cos(angle)], axis=1).reshape(-1, 2, 2)
     moved = np.einsum("nij,nkj->nki", rotation * scale[:, None, None], points[source] - 256) + 256
     moved += rng.uniform(-100, 100, (count, 1, 2))
-    flips = np.packbits(rng.random((count, descriptors.shape[1], 256)) < 0.1, axis=2)
+    # in blocks: the draws for 90,000 distractors at once would take 23 GB
+    flips = np.concatenate([np.packbits(rng.random((min(4096, count - at), descriptors.shape[1], 256)) < 0.1,
+                                        axis=2) for at in range(0, count, 4096)])
     return Distractors(moved.astype(np.float32), descriptors[source] ^ flips, counts[source],
                        rng.integers(0, 256, (count, 32), dtype=np.uint8), np.full(count, 100, np.int32),
                        rng.integers(0, 256, (count, 32), dtype=np.uint8), np.zeros((count, 32), np.uint8))
