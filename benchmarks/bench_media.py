@@ -167,9 +167,9 @@ def scale_table(bank_size: int, points: int, cache: Path, drawn: int, probes: in
                  + ours.trimmed_index.nbytes)
     drawn = min(drawn, len(rows) - len(names))
     print(f"\nbank of {len(rows):,} images: the {len(names)} sample photographs + {drawn:,} drawn distractors + "
-          f"{len(rows) - len(names) - drawn:,} synthesized from them (rows made in {made:.0f} s); {points} strongest "
-          f"keypoints per banked "
-          f"image ({len(ours.local):,} indexed, {type(ours.local.index).__name__}, {probes} lists probed); "
+          f"{len(rows) - len(names) - drawn:,} synthesized from them (rows made in {made:.0f} s); {points} keypoints "
+          f"per banked image, spread over the picture ({len(ours.local):,} indexed, "
+          f"{type(ours.local.index).__name__}, {probes} lists probed); "
           f"built in {build:.0f} s\n")
     print("| edit | exact MD5: recall | PDQ alone: recall | ours: recall | false matches (MD5 / PDQ / ours) "
           "| missed by ours |")
