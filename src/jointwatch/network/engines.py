@@ -22,7 +22,7 @@ ENGINES = ("duckdb", "spark")
 # Spark in local mode (the driver runs every task): a trace is a few dozen short queries, each
 # planned, compiled to Java and run once, so most of the JVM's work is compiling Spark's own code
 # and each query's generated code, not running it. The quick compiler alone (C1) and a throughput
-# garbage collector on the local threads halved the CPU seconds of a 200,000-row trace (docs/network.md,
+# garbage collector cut the CPU seconds of the whole analysis of 200,000 rows from 85 to 50 (docs/network.md,
 # "Engines"); on a cluster the driver and executors keep the cluster's settings
 LOCAL_JVM = {"spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseParallelGC -XX:ParallelGCThreads=2"}
 
