@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import psutil
+from bench_service import server_cpu_seconds  # the benchmarks' own module, beside this file
 from faker import Faker
 
 from jointwatch.screening import SparkScreening, SparkSettings, open_screener, screen_file
@@ -57,17 +57,9 @@ def write_subjects(path: Path, count: int, listed: list[tuple[str, str]]) -> Non
 
 
 def tree_cpu() -> float:
-    """CPU seconds (user + system) of this process and its live children: Spark's JVM and its
-    Python workers, which local mode reuses until the session stops."""
-    me = psutil.Process()
-    total = 0.0
-    for process in [me, *me.children(recursive=True)]:
-        try:
-            times = process.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += times.user + times.system
-    return total
+    """CPU seconds of this process and its live children: Spark's JVM and its Python workers,
+    which local mode reuses until the session stops."""
+    return server_cpu_seconds(os.getpid())
 
 
 def main() -> None:
