@@ -125,6 +125,19 @@ def test_a_sound_cut_short_is_banked_with_a_note_never_silently_unmatchable(file
     assert hash_media(files["nasheed.wav"], "nasheed.wav", for_bank=True).note is None
 
 
+def test_cli_match_of_a_sound_cut_short_says_it_was_matched_by_exact_hashes_alone(tmp_path: Path,
+                                                                                 files: dict[str, bytes]) -> None:
+    # "0 files matched" alone would read as "not known content" for a file that could not be looked at
+    runner = CliRunner()
+    db = str(tmp_path / "jw.db")
+    (tmp_path / "cut.wav").write_bytes(files["nasheed.wav"][:3000])
+    assert runner.invoke(app, ["init", "--db", db]).exit_code == 0
+    matched = runner.invoke(app, ["media", "match", str(tmp_path / "cut.wav"), "--db", db])
+    assert matched.exit_code == 0, matched.output
+    said = " ".join(matched.output.split())   # the console may wrap a long temporary path
+    assert "cut.wav: under 6 s of sound can be read" in said and "exact hashes only" in said
+
+
 def test_a_banked_video_is_found_from_a_cut_reencoded_clip_and_a_flipped_copy(files: dict[str, bytes]) -> None:
     matcher = Matcher(_rows(_banked(files["video"])))
     hashed = hash_media(files["clip"], "clip.mkv")

@@ -191,6 +191,9 @@ def media_match(paths: PathsArgument,
             for h in o.hidden:
                 table.add_row(o.path, f"ref {h.ref}", "", "", h.notice, "", "", "")
         console.print(table)
+        for o in outcomes:
+            if o.note:  # a file matched by less than a full look (a cut sound, a low-quality picture): say so
+                console.print(f"{o.path}: {o.note}", highlight=False, markup=False)
         matched = sum(1 for o in outcomes if o.matches or o.hidden)
         console.print(f"{matched} of {len(outcomes)} files matched {len(matcher)} active items", highlight=False)
     _finish(outcomes, as_json)
