@@ -131,6 +131,19 @@ def test_earmarking_only_within_its_window(tmp_path: Path, duck: DuckDBEngine) -
     assert _amounts(_trace(path, duck, "fifo", earmark_days=0.2)) == {"D": 540.0}
 
 
+@pytest.mark.parametrize("method", ["fifo", "lifo", "proportional"])
+def test_a_kept_gift_and_card_spending_do_not_earmark(tmp_path: Path, duck: DuckDBEngine, method: str) -> None:
+    # the middleman also got 300 from a friend F on day 20 and kept it (nothing passed on in the 7
+    # days after: not earmarkable), and paid a shop 100 by card at 10:00 between D's 600 and the 540
+    # (spending, not passing on). Before this rule first in first out gave D 340 and M 200 (the card
+    # payment took 100 of F's 300 on the earmarking line, the 540 the other 200, too old to be
+    # earmarked, and 340 of D's; those 200 went back to M's money line: its salary)
+    rows = [*MIDDLEMAN, tx("friend", 20, 300, "F", "M", "de", "de"),
+            tx("card", 33 + 10 / 24, 100, "M", "SHOP", "de", "de", channel="card")]
+    path = write_transactions(tmp_path / "kept.csv", rows)
+    assert _amounts(_trace(path, duck, method, earmark_days=7)) == {"D": 540.0}
+
+
 def test_money_from_a_regular_payer_is_not_earmarked(tmp_path: Path, duck: DuckDBEngine) -> None:
     # P pays M 600 every month (days 3 and 33, 08:00): a regular payer, not a payroll (one payee);
     # D's 100 comes at 09:00 and M passes 540 on at 12:00. Only D's 100 is earmarked; the other

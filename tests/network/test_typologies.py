@@ -130,3 +130,21 @@ def test_new_corridor_in_the_last_30_days(tmp_path: Path, duck: DuckDBEngine) ->
 def test_no_corridor_is_new_without_a_baseline(tmp_path: Path, duck: DuckDBEngine) -> None:
     rows = [tx(f"new{k}", 1 + k, 400, f"N{k}", "RECEIVER", "se", "so") for k in range(3)]
     assert _detect(tmp_path, duck, rows, "new_corridor") == []
+
+
+def test_a_shop_paying_new_suppliers_out_of_its_takings_is_no_fan_out(tmp_path: Path, duck: DuckDBEngine) -> None:
+    # two accounts with the same history (a salary, two payees a month, 40 card customers a month) each
+    # pay 10 receivers they never paid before in day 95-99; HUB had just been paid 20,000 by a new
+    # sender abroad, SHOP pays out of its card takings: only HUB pays out money that came in new
+    rows: list[dict[str, object]] = []
+    for who in ("SHOP", "HUB"):
+        for month in range(4):
+            rows.append(tx(f"{who}-sal{month}", 26 + 30 * month, 3000, "EMPLOYER", who, "de", "de"))
+            rows += [tx(f"{who}-bill{month}-{k}", 3 + 30 * month + k, 80, who, f"{who}-PAYEE{k}", "de", "de")
+                     for k in range(2)]
+            rows += [tx(f"{who}-card{month}-{k}", 2 + 30 * month + k / 2, 150, f"{who}-CUSTOMER{k}", who, "de", "de",
+                        channel="card") for k in range(40)]
+        rows += [tx(f"{who}-out{k}", 95 + k / 2, 1500, who, f"{who}-NEW{k}", "de", "de") for k in range(10)]
+    rows.append(tx("large", 94, 20000, "SENDER", "HUB", "ae", "de"))
+    found = _detect(tmp_path, duck, rows, "fan_out")
+    assert [f.accounts for f in found] == [["HUB"]]

@@ -23,16 +23,21 @@ class Score:
     countries_found: int
 
 
-def score_trace(result: TraceResult, truth: dict[str, Any], min_amount: float = 0.0) -> Score:
-    """Compare originators (at or above ``min_amount`` USD) and country totals with the planted truth."""
-    donors = {d["account"]: d for n in truth["networks"] for d in n["donors"]}
+def score_trace(result: TraceResult, truth: dict[str, Any], min_amount: float = 0.0, convention: str = "") -> Score:
+    """Compare originators (at or above ``min_amount`` USD) and country totals with the planted truth.
+
+    ``convention`` ``fifo``: against the truth by first in first out where the simulator states one
+    (``amount_fifo``, ``country_totals_usd_fifo``: a donor whose gift no forward carried is no donor)."""
+    key = "amount_fifo" if convention == "fifo" and "country_totals_usd_fifo" in truth else "amount"
+    donors = {d["account"]: {**d, "amount": d[key]} for n in truth["networks"] for d in n["donors"]
+              if d[key] >= 0.005}
     found = {o.account: o for o in result.originators if o.amount >= min_amount}
     hits = set(found) & set(donors)
     planted_usd = sum(d["amount"] for d in donors.values())
     country_found: dict[str, float] = {}
     for o in found.values():
         country_found[o.country] = country_found.get(o.country, 0.0) + o.amount
-    planted_c = truth["country_totals_usd"]
+    planted_c = truth["country_totals_usd_fifo" if key == "amount_fifo" else "country_totals_usd"]
     error = sum(abs(country_found.get(c, 0.0) - planted_c.get(c, 0.0)) for c in set(country_found) | set(planted_c))
     return Score(len(donors), len(found), len(hits), len(hits) / len(found) if found else 0.0,
                  len(hits) / len(donors) if donors else 0.0, round(planted_usd, 2),

@@ -307,7 +307,22 @@ def _earmark(engine: AnalysisEngine, hop: int, window: int, methods: Sequence[st
     seconds before the outflow. Whatever is earmarked leaves the money line on both sides; the rest
     follows the method.
     """
+    # an outflow that can pass money on: to a payee that is not a regular one, not by card (a card
+    # payment is spending at a merchant, not passing money on)
+    passing = f"""SELECT x.src AS account, x.t, x.id, x.usd
+                  FROM tx x LEFT JOIN regular r ON r.src = x.src AND r.dst = x.dst
+                  WHERE x.src IN (SELECT src FROM judged_{hop} WHERE conduit) AND r.src IS NULL
+                    AND COALESCE(x.channel <> 'card', TRUE)"""
     engine.create(f"marks_{hop}", f"""
+WITH passing AS ({passing}),
+     inflows AS (SELECT x.dst AS account, x.t, x.id, x.usd
+                 FROM tx x LEFT JOIN income n ON n.id = x.id
+                 LEFT JOIN regular r ON r.src = x.src AND r.dst = x.dst
+                 WHERE x.dst IN (SELECT src FROM judged_{hop} WHERE conduit) AND n.id IS NULL AND r.src IS NULL),
+     -- an earmarkable inflow: followed within the window by passing outflows of at least half its value
+     passed AS (SELECT i.account, i.t, i.id, i.usd FROM inflows i
+                JOIN passing o ON o.account = i.account AND o.t >= i.t AND o.t <= i.t + {window}
+                GROUP BY i.account, i.t, i.id, i.usd HAVING SUM(o.usd) >= 0.5 * i.usd)
 SELECT d.*, COALESCE(LAG(d.deficit) OVER (PARTITION BY d.account ORDER BY d.seq), 0) AS deficit_before
 FROM (SELECT c.*, GREATEST(MAX(c.cum_out - c.cum_in) OVER (PARTITION BY c.account ORDER BY c.seq
                            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), 0) AS deficit
@@ -315,14 +330,9 @@ FROM (SELECT c.*, GREATEST(MAX(c.cum_out - c.cum_in) OVER (PARTITION BY c.accoun
                    SUM(CASE WHEN kind = 1 THEN cents ELSE 0 END) OVER w AS cum_in,
                    SUM(CASE WHEN kind = 0 THEN cents ELSE 0 END) OVER w AS cum_out,
                    ROW_NUMBER() OVER w AS seq
-            FROM (SELECT x.dst AS account, x.t, 1 AS kind, x.id, CAST(ROUND(x.usd * 100) AS BIGINT) AS cents
-                  FROM tx x LEFT JOIN income n ON n.id = x.id
-                  LEFT JOIN regular r ON r.src = x.src AND r.dst = x.dst
-                  WHERE x.dst IN (SELECT src FROM judged_{hop} WHERE conduit) AND n.id IS NULL AND r.src IS NULL
+            FROM (SELECT account, t, 1 AS kind, id, CAST(ROUND(usd * 100) AS BIGINT) AS cents FROM passed
                   UNION ALL
-                  SELECT x.src, x.t, 0, x.id, CAST(ROUND(x.usd * 100) AS BIGINT)
-                  FROM tx x LEFT JOIN regular r ON r.src = x.src AND r.dst = x.dst
-                  WHERE x.src IN (SELECT src FROM judged_{hop} WHERE conduit) AND r.src IS NULL) e
+                  SELECT account, t, 0, id, CAST(ROUND(usd * 100) AS BIGINT) FROM passing) e
             WINDOW w AS (PARTITION BY account ORDER BY t, kind, id
                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) c) d""")
     ctes, spent = _spend(methods)

@@ -34,6 +34,7 @@ BURST_MONTHLY = 1.0              # … moving at least this share of the account
 COLLECTOR_SENDERS = 10           # a collector over its whole history: at least this many senders
 RELAY_LOW, RELAY_HIGH = 0.6, 1.1  # a relay passes on this share of its fresh inflow to fresh counterparties
 RELAY_MONTHLY = 0.5              # … an inflow of at least this share of its regular monthly inflow
+FAN_OUT_FUNDED = 0.5             # a fan-out pays out money that came in new: fresh inflow at least this share of it
 MAX_CYCLE = 5
 
 
@@ -334,11 +335,14 @@ DETECTORS = (
         "fan_out",
         f"in one 28-day span an account pays many receivers it had never paid before: at least {BURST_MIN}, "
         f"{BURST_OWN:g} times its own average in other spans plus one, and the peers' mean plus {BURST_PEERS:g} "
-        "standard deviations, for at least its regular monthly inflow; without as many new senders "
+        "standard deviations, for at least its regular monthly inflow; paid out of money that came in new (new "
+        f"senders paid it at least {FAN_OUT_FUNDED:.0%} of what it paid the new receivers: a shop paying new "
+        "suppliers out of its takings is not one); without as many new senders "
         "(gather_scatter), and with fewer than 2 of the receivers relaying money themselves (that is a stack)",
         _best(f"""SELECT b.account AS accounts, b.span, {FRESH_FIGURES} FROM ty_acct b
                   LEFT JOIN ty_links l ON l.account = b.account AND l.span = b.span
                   WHERE b.out_burst = 1 AND b.in_wide = 0 AND COALESCE(l.relay_receivers, 0) < 2
+                    AND b.in_usd >= {FAN_OUT_FUNDED} * b.out_usd
                     AND {_claimed_by('cycle', 'broker_netting', 'scatter_gather', 'gather_scatter', 'bipartite')}""",
               "b.receivers"),
         "x.src = f.accounts AND x.span = f.span", source="ty_fresh",
