@@ -95,6 +95,10 @@ FETCH_KEY: Setting[str | None] = _setting(
     "fetch_key", "API key", None,
     "The API key (read_register) `media fetch` sends to a partner's service; as a variable it stays out of "
     "the shell's history.", "media fetch", flag="--key")
+PUSH_KEY: Setting[str | None] = _setting(
+    "push_key", "API key", None,
+    "The API key `media push` sends to an HMA bank (on a jointwatch service: one with decide); as a variable it "
+    "stays out of the shell's history.", "media push", flag="--key")
 EU_FSF_URL: Setting[str | None] = _setting("eu_fsf_url", "URL", None,
                       "Download address of the EU consolidated list (it carries a token); unset: EU is skipped.",
                       LISTS_UPDATE, flag=None)
@@ -142,7 +146,7 @@ CONSOLE_IDLE_MINUTES = _setting("console_idle_minutes", "minutes", 30.0,
                                 "A web console session unused for this long ends; the user signs in again.", SERVE)
 
 SETTINGS: tuple[Setting[Any], ...] = (
-    DB, CACHE, MEMBER, USER, MAX_LIST_AGE, STALE_LISTS, FETCH_KEY, EU_FSF_URL,
+    DB, CACHE, MEMBER, USER, MAX_LIST_AGE, STALE_LISTS, FETCH_KEY, PUSH_KEY, EU_FSF_URL,
     HOST, PORT, WORKERS, CORS_ORIGINS, MAX_BODY_BYTES, MAX_BATCH, MAX_JOB, MAX_JOB_BODY_BYTES, THRESHOLD,
     RATE_PER_SECOND, RATE_BURST, SCREEN_TIMEOUT, JOB_POLL_SECONDS, JOB_STOP_AFTER,
     MEDIA_DECODE_WORKERS, MEDIA_DISPUTES_PER_DAY, MAX_EVIDENCE_BYTES, CONSOLE_IDLE_MINUTES,

@@ -352,6 +352,32 @@ def media_fetch(source: Annotated[str, typer.Argument(help="A jointwatch service
                       highlight=False)
 
 
+@media_app.command("push")
+@handles_errors
+def media_push(url: Annotated[str, typer.Argument(help="The HMA service's root (its curator routes are under /c), "
+                                                   "or a jointwatch service's /media/hma.")],
+               bank: Annotated[str, typer.Option(help="The HMA bank to push to (capitals, digits, underscores).")],
+               checkpoint: Annotated[Path, typer.Option(help="Where the push's checkpoint is kept (one file a "
+                                                        "bank).")],
+               member: MemberOption = LOCAL_MEMBER,
+               key: Annotated[str | None, setting_option(settings.PUSH_KEY)] = None,
+               max_tlp: Annotated[str, typer.Option(help="Leave out items labelled above this TLP (at most "
+                                                   "amber+strict: TLP:RED is never pushed).")] = "amber",
+               db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Push to an HMA bank what changed since the last push, of the items the member may see (as export): new items
+    added, disputed and withdrawn ones removed."""
+    from jointwatch.media import push_signals
+
+    engine = open_engine(db)
+    result = push_signals(url, bank, engine, member_for(engine, member).id, checkpoint, key,
+                          max_tlp.lower().removeprefix("tlp:"))
+    if as_json:
+        print_json(result)
+    else:
+        console.print(f"{url} {bank}: {result.added} items added, {result.removed} removed, {result.skipped} with no "
+                      "signal type the bank takes", highlight=False)
+
+
 @media_app.command("ask")
 @handles_errors
 def media_ask(ref: Annotated[str, typer.Argument(help="The ref a match gave for an item you may not see.")],

@@ -38,6 +38,7 @@ from jointwatch.media.files import (
     match_files,
 )
 from jointwatch.media.hashing import PDQ_MIN_QUALITY, MediaHashes, hash_file, read_bytes
+from jointwatch.media.hma import PushResult, bank_signals, push_signals, remove_content, signal_type_names
 from jointwatch.media.index import HammingIndex, Hits, brute_force_search
 from jointwatch.media.labels import CONTENT_TYPES, TLP_LEVELS, Labels, make_labels
 from jointwatch.media.matcher import (
@@ -82,9 +83,11 @@ __all__ = [
     "MatcherCache",
     "MediaHashes",
     "MediaMatch",
+    "PushResult",
     "SeenBy",
     "Sniffed",
     "ask",
+    "bank_signals",
     "brute_force_search",
     "change_status",
     "check_upload",
@@ -96,6 +99,7 @@ __all__ = [
     "export_bank",
     "fetch_signals",
     "parse_checkpoint",
+    "push_signals",
     "get_item",
     "hash_clip",
     "hash_file",
@@ -108,7 +112,9 @@ __all__ = [
     "make_labels",
     "match_files",
     "read_bytes",
+    "remove_content",
     "seen_by",
+    "signal_type_names",
     "sniff",
     "vpdq_features",
     "vpdq_signature",

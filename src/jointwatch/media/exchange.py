@@ -6,11 +6,13 @@ Formats (``docs/media.md`` documents each column):
   contributor, date, status, and the signature beyond PDQ (base64) when there is one: an image's,
   or a video's or sound file's (vPDQ frames, Chromaprint), which also tells the item's kind.
 * ``te-signals``: the python-threatexchange / HMA plain signal file, one ``<type> <value>``
-  per line (``pdq``, ``md5``/``video_md5``/``photo_md5``, ``sha256``), ``#`` comments.
+  per line (``pdq``, ``md5``/``video_md5``/``photo_md5``, ``sha256``, and a video's ``vpdq`` as the
+  package's ``VPDQSignal`` takes it, without spaces), ``#`` comments.
 * ``te-file``: python-threatexchange's own signal file, written and read through the package
   (``media.te``): ``<type> <value>`` and nothing else (no labels, one item per signal).
 * ``te-json``: ThreatExchange Graph API descriptors (``{"data": [...]}`` or JSON lines) with
-  ``type`` HASH_PDQ / HASH_MD5 / HASH_SHA256 / HASH_VIDEO_MD5, ``raw_indicator`` and ``tags``.
+  ``type`` HASH_PDQ / HASH_MD5 / HASH_SHA256 / HASH_VIDEO_MD5, ``raw_indicator`` and ``tags`` (the Graph API has
+  no vPDQ type: a video's vPDQ travels in the other formats).
 
 Both ThreatExchange formats hold one hash per line. Our exports tag the lines of one item
 ``jw-item=<ref>``; on import, lines with the same such tag are one item again, so a round trip
@@ -122,18 +124,27 @@ def _jointwatch_record(path: Path, location: str, data: dict[str, object], defau
 
 def _te_record(path: Path, location: str, kind: str, value: str, tags: list[str], default: Labels,
                disputed: bool = False) -> ImportRecord:
+    content_type = next((t.lower() for t in tags if t.lower() in CONTENT_TYPES), None)
+    item_tag = next((t for t in tags if t.lower().startswith(ITEM_TAG)), None)
+    if kind.strip().lower() == "vpdq":   # a video's vPDQ (threatexchange's VPDQSignal): kept as its signature
+        from jointwatch.media.te import vpdq_from_signal
+
+        try:
+            signature = vpdq_from_signal(value)
+        except ValueError as exc:
+            raise ListFormatError(path, location, f"vpdq: {exc}") from None
+        return ImportRecord(location, None, None, None, None, _labels(path, location, content_type, None, None,
+                                                                      default), signature, disputed, item_tag)
     signal = _TE_TYPES.get(kind.strip().lower())
     if signal is None:
         raise ListFormatError(path, location, f"signal type {kind!r} is not one we match "
-                                              f"({', '.join(sorted(_TE_TYPES))})")
+                                              f"({', '.join(sorted([*_TE_TYPES, 'vpdq']))})")
     hashes: dict[str, str | None] = {"md5": None, "sha256": None, "pdq": None}
     hashes[signal] = _hash(signal, value, path, location)
     if hashes[signal] is None:
         raise ListFormatError(path, location, "empty hash value")
     # a tag that names one of our content types labels the item; the rest are not ours to guess
-    content_type = next((t.lower() for t in tags if t.lower() in CONTENT_TYPES), None)
     labels = _labels(path, location, content_type, None, None, default)
-    item_tag = next((t for t in tags if t.lower().startswith(ITEM_TAG)), None)
     return ImportRecord(location, hashes["md5"], hashes["sha256"], hashes["pdq"], None, labels, disputed=disputed,
                         item_tag=item_tag)
 
@@ -158,7 +169,8 @@ def _one_per_item(path: Path, records: Iterator[ImportRecord]) -> Iterator[Impor
                 raise ListFormatError(path, record.location, f"a second {kind} for {record.item_tag} "
                                                              f"(first at {seen.location})")
             joined[kind] = mine or theirs
-        items[record.item_tag] = replace(seen, **joined, disputed=seen.disputed or record.disputed)
+        items[record.item_tag] = replace(seen, **joined, signature=seen.signature or record.signature,
+                                         disputed=seen.disputed or record.disputed)
     for entry in order:
         yield items[entry] if isinstance(entry, str) else entry
 
@@ -301,10 +313,13 @@ def export_bank(engine: Engine, path: Path, fmt: str, member: str | int | None =
             json.dump({"format": "jointwatch-media-bank", "version": 1,
                        "items": [{k: v for k, v in r.items() if k != "item"} for r in records]}, out, indent=1)
         elif fmt == "te-signals":
-            for r in records:
-                for kind in ("pdq", "md5", "sha256"):
-                    if r[kind]:
-                        out.write(f"{kind} {r[kind]} {r['content_type']} {r['item']}\n")
+            from jointwatch.media.te import vpdq_value
+
+            for r, (_, signature) in zip(records, rows, strict=True):
+                vpdq = vpdq_value(signature, compact=True)
+                for kind, value in (("pdq", r["pdq"]), ("md5", r["md5"]), ("sha256", r["sha256"]), ("vpdq", vpdq)):
+                    if value:
+                        out.write(f"{kind} {value} {r['content_type']} {r['item']}\n")
         else:
             kinds = {"pdq": "HASH_PDQ", "md5": "HASH_MD5", "sha256": "HASH_SHA256"}
             for r in records:

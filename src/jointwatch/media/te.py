@@ -5,8 +5,9 @@ CLI are built on; speaking through it, not beside it, keeps us in step when it c
 
 * **signal types**: our hashes leave as its ``PdqSignal`` (``pdq``), ``VideoMD5Signal``
   (``video_md5``: the package's only MD5 type) and ``VideoSHA256Signal`` (``video_sha256``), each
-  value checked by the type's own ``validate_signal_str`` both ways; vPDQ when the package's vpdq
-  extension is importable and the bank holds vPDQ hashes (images have none);
+  value checked by the type's own ``validate_signal_str`` both ways; a banked video's vPDQ as its vpdq
+  extension's ``VPDQSignal`` (``vpdq``: a JSON list of ``<PDQ>,<quality>,<seconds>``), read back into an item
+  that matches the video by its frames (an item known by its vPDQ alone has no file hash);
 * **signal file** (``te-file``): one ``<signal type> <value>`` a line and nothing else, the file
   its ``LocalFileSignalExchangeAPI`` reads (a tag after the value would be read as part of it);
   labels cannot ride in it;
@@ -29,11 +30,20 @@ from typing import Any
 
 from jointwatch.errors import DownloadError, InvalidInputError, JointwatchError, ListFormatError
 from jointwatch.media.bank import change_status, get_item, new_item
+from jointwatch.media.clips import ClipSignature, is_clip_signature, vpdq_features, vpdq_signature
 from jointwatch.media.deps import require
 from jointwatch.media.exchange import ImportResult
 from jointwatch.media.labels import DEFAULT_EXPORT_TLP, Labels, make_labels
 from jointwatch.releasability import tlp_allows
-from jointwatch.store import BankItem, Engine, Viewer, add_bank_items, exportable_bank_rows, get_member
+from jointwatch.store import (
+    BankItem,
+    Engine,
+    MatchableRow,
+    Viewer,
+    add_bank_items,
+    exportable_bank_rows,
+    get_member,
+)
 
 HASH_KINDS = ("pdq", "md5", "sha256")
 # deltas of at most this many items: a fetcher applies and checkpoints each before the next
@@ -47,7 +57,46 @@ def signal_types() -> dict[str, Any]:
     from threatexchange.signal_type.pdq.signal import PdqSignal
     from threatexchange.signal_type.sha256 import VideoSHA256Signal
 
-    return {"pdq": PdqSignal, "md5": VideoMD5Signal, "sha256": VideoSHA256Signal}
+    types: dict[str, Any] = {"pdq": PdqSignal, "md5": VideoMD5Signal, "sha256": VideoSHA256Signal}
+    try:
+        from threatexchange.extensions.vpdq.vpdq import VPDQSignal
+    except ImportError:  # its vpdq extension needs the vpdq and faiss packages (the media extra)
+        return types
+    return {**types, "vpdq": VPDQSignal}
+
+
+def vpdq_value(signature: bytes | None, compact: bool = False) -> str | None:
+    """A banked video's vPDQ as the package's ``VPDQSignal`` takes it (checked by its ``validate_signal_str``): a
+    JSON list of ``<PDQ hex>,<quality>,<seconds>``, one a frame (the bank's four a second); None for anything else.
+    Seconds are written to 3 decimals: the package's own ``str`` of a feature keeps 3 significant digits (100.75 s
+    becomes ``1.01e+02``), which would move frames of long videos by seconds. ``compact``: no spaces (a line of
+    ``te-signals`` is split at spaces)."""
+    vpdq = signal_types().get("vpdq")
+    if vpdq is None or not signature or not is_clip_signature(signature):
+        return None
+    clip = ClipSignature.from_bytes(signature)
+    if clip.kind != "video" or not len(clip.frames):
+        return None
+    return str(vpdq.validate_signal_str(json.dumps(vpdq_features(clip),
+                                                   separators=(",", ":") if compact else None)))
+
+
+def vpdq_from_signal(signal: str) -> bytes:
+    """The stored signature of a video known by its vPDQ alone (the package's ``json_to_vpdq`` reads the signal);
+    ValueError naming the fault."""
+    from threatexchange.extensions.vpdq.vpdq_util import json_to_vpdq
+
+    features = json_to_vpdq(signal)
+    return vpdq_signature([f"{f.pdq_hex},{f.quality},{f.timestamp}" for f in features]).to_bytes()
+
+
+def item_signals(item: BankItem, signature: bytes | None) -> list[tuple[str, str]]:
+    """An item's signals as the package's types name and check them: (signal type, value), its vPDQ last."""
+    types = signal_types()
+    signals = [(types[k].get_name(), str(types[k].validate_signal_str(getattr(item, k))))
+               for k in HASH_KINDS if getattr(item, k)]
+    vpdq = vpdq_value(signature)
+    return signals + ([(types["vpdq"].get_name(), vpdq)] if vpdq else [])
 
 
 def _kind_of(type_name: str) -> str | None:
@@ -103,6 +152,15 @@ def _labels_of(tags: list[str] | set[str], default: Labels, where: str, path: Pa
         raise ListFormatError(path, where, str(exc)) from None
 
 
+def changed_rows(engine: Engine, viewer: Viewer, since: tuple[float, int],
+                 member: str | int | None = None) -> list[tuple[tuple[float, int], MatchableRow]]:
+    """The items ``viewer`` may see (any status) changed after ``since`` (time, item id), in order of change."""
+    rows = sorted((((r.item.updated_at.timestamp(), r.item.id), r)
+                   for r in exportable_bank_rows(engine, viewer, ("active", "disputed", "withdrawn"), member)),
+                  key=lambda pair: pair[0])
+    return [(key, row) for key, row in rows if key > since]
+
+
 def bank_deltas(engine: Engine, viewer: Viewer, checkpoint: Any = None, max_tlp: str = DEFAULT_EXPORT_TLP,
                 member: str | int | None = None, items: int = DELTA_ITEMS) -> Iterator[Any]:
     """threatexchange ``FetchDelta``s of what changed in the bank since ``checkpoint`` (None: everything), as
@@ -112,18 +170,13 @@ def bank_deltas(engine: Engine, viewer: Viewer, checkpoint: Any = None, max_tlp:
 
     checkpoint_cls, metadata_cls = _classes()
     since = (checkpoint.updated_at, checkpoint.item_id) if checkpoint is not None else (float("-inf"), 0)
-    rows = sorted(((r.item.updated_at.timestamp(), r.item.id), r.item)
-                  for r in exportable_bank_rows(engine, viewer, ("active", "disputed", "withdrawn"), member))
-    changed = [(key, item) for key, item in rows if key > since and tlp_allows(item.tlp, max_tlp)]
-    types = signal_types()
+    changed = [(key, row) for key, row in changed_rows(engine, viewer, since, member)
+               if tlp_allows(row.item.tlp, max_tlp)]
     for start in range(0, len(changed), items):
         updates: dict[tuple[str, str], Any] = {}
-        for _, item in changed[start:start + items]:
-            for kind in HASH_KINDS:
-                value = getattr(item, kind)
-                if not value:
-                    continue
-                key = (types[kind].get_name(), types[kind].validate_signal_str(value))
+        for _, row in changed[start:start + items]:
+            item = row.item
+            for key in item_signals(item, row.signature):
                 # withdrawn: gone from the bank, so gone from the fetcher's copy (HMA's None)
                 updates[key] = None if item.status == "withdrawn" else metadata_cls(
                     item=item.ref, tags=_tags(item), disputed=item.status == "disputed")
@@ -201,8 +254,12 @@ def apply_delta(engine: Engine, delta: Any, member: str | int, user: str, defaul
         negative = opinion is not None and opinion.category in (AggregateSignalOpinionCategory.NEGATIVE_CLASS,
                                                                   AggregateSignalOpinionCategory.DISPUTED)
         status = "withdrawn" if metadata is None else "disputed" if negative else "active"
+        try:  # a video's vPDQ: kept as its signature (frames only), matched as the banked video's frames are
+            signature = vpdq_from_signal(entry["vpdq"]) if entry.get("vpdq") else None
+        except ValueError as exc:
+            raise ListFormatError(source, entry["where"], f"vpdq: {exc}") from None
         records.append(new_item(labels, md5=entry.get("md5"), sha256=entry.get("sha256"), pdq=entry.get("pdq"),
-                                pdq_quality=None, signature=None, origin="fetch:threatexchange", status=status,
+                                pdq_quality=None, signature=signature, origin="fetch:threatexchange", status=status,
                                 reason=f"fetched from {source.name}, {entry['where']}"))
     banked = add_bank_items(engine, owner.id, user, records)
     # a signal already banked keeps its status through a relabel: the delta's status is a change of status
@@ -218,9 +275,7 @@ def apply_delta(engine: Engine, delta: Any, member: str | int, user: str, defaul
 
 def write_signal_file(path: Path, rows: list[tuple[BankItem, bytes | None]]) -> int:
     """Items as threatexchange's signal file (``te-file``; ``exchange.export_bank`` picks them); the lines written."""
-    types = signal_types()
-    lines = [f"{types[k].get_name()} {types[k].validate_signal_str(getattr(item, k))}"
-             for item, _ in rows for k in HASH_KINDS if getattr(item, k)]
+    lines = [f"{name} {value}" for item, signature in rows for name, value in item_signals(item, signature)]
     path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     return len(lines)
 

@@ -22,6 +22,7 @@ agrees, by disputing (or withdrawing) its own item.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -160,15 +161,19 @@ def _item(row) -> BankItem:  # type: ignore[no-untyped-def]
     return BankItem(**data)
 
 
-def dedupe_key(md5: str | None = None, sha256: str | None = None, pdq: str | None = None) -> str:
-    """The member-local identity of an item: its SHA-256, else MD5, else PDQ hash."""
+def dedupe_key(md5: str | None = None, sha256: str | None = None, pdq: str | None = None,
+               signature: bytes | None = None) -> str:
+    """The member-local identity of an item: its SHA-256, else MD5, else PDQ hash, else (a video known by its vPDQ
+    alone, as a partner's exchange sends it) the SHA-256 of its signature."""
     if sha256:
         return f"sha256:{sha256}"
     if md5:
         return f"md5:{md5}"
     if pdq:
         return f"pdq:{pdq}"
-    raise InvalidInputError("an item needs at least one hash (sha256, md5 or pdq)")
+    if signature:
+        return f"signature:{hashlib.sha256(signature).hexdigest()}"
+    raise InvalidInputError("an item needs at least one hash (sha256, md5 or pdq) or a video's vPDQ")
 
 
 def add_bank_items(engine: Engine, member_id: int, user: str, items: Iterable[NewBankItem]) -> list[tuple[int, bool]]:
@@ -184,7 +189,7 @@ def add_bank_items(engine: Engine, member_id: int, user: str, items: Iterable[Ne
 
 def _add_item(connection: Connection, member_id: int, user: str, item: NewBankItem) -> tuple[int, bool]:
     now = datetime.now(UTC)
-    key = dedupe_key(md5=item.md5, sha256=item.sha256, pdq=item.pdq)
+    key = dedupe_key(md5=item.md5, sha256=item.sha256, pdq=item.pdq, signature=item.signature)
     existing = connection.execute(select(media_items.c.id, media_items.c.signature, media_items.c.status).where(
         media_items.c.member_id == member_id, media_items.c.dedupe_key == key)).first()
     label_values: dict[str, object] = {"group_name": item.group, "content_type": item.content_type,

@@ -225,3 +225,52 @@ def signals(request: Request, caller: Annotated[Caller, Depends(authorize("media
         return {"checkpoint": checkpoint and json.loads(checkpoint), "updates": [], "more": False}
     caller.note.summary = f"{len(first.updates)} media signals"
     return {**media.delta_to_json(first), "more": next(deltas, None) is not None}
+
+
+# HMA 2.x's curator routes (its /c/…) over our bank, so a jointwatch service (or any HMA client) can push to it:
+# the caller's member is the contributor; the bank's name is kept as the items' origin. docs/media.md, "Pushing".
+HmaBank = Annotated[str, Path(pattern=r"^[A-Z0-9_]{1,60}$", description="The bank's name, as HMA's (capitals, "
+                                                                          "digits, underscores)")]
+
+
+@router.get("/media/hma/c/signal_type", responses=PROBLEM_RESPONSES)
+def hma_signal_types(caller: Annotated[Caller, Depends(authorize("media.hma.read", Right.READ_REGISTER))],
+                     ) -> list[dict[str, object]]:
+    """The signal types this bank takes, as HMA's ``GET /c/signal_type`` lists them."""
+    caller.note.summary = "media signal types"
+    return [{"name": name, "enabled_ratio": 1.0} for name in media.signal_type_names()]
+
+
+@router.get("/media/hma/c/bank/{bank}", responses=PROBLEM_RESPONSES)
+def hma_bank(bank: HmaBank,
+             caller: Annotated[Caller, Depends(authorize("media.hma.read", Right.READ_REGISTER))]) -> dict[str, object]:
+    """HMA's ``GET /c/bank/<NAME>``: every name is a bank here (the items keep it as their origin)."""
+    caller.note.summary = f"media bank {bank}"
+    return {"name": bank, "matching_enabled_ratio": 1.0}
+
+
+@router.post("/media/hma/c/bank/{bank}/signal", responses=_NOT_FOUND)
+def hma_add_signals(bank: HmaBank, body: dict[str, str], request: Request,
+                    caller: Annotated[Caller, Depends(authorize("media.hma.add", Right.DECIDE))],
+                    content_type: ContentType = "other", tlp: Tlp = "amber",
+                    group: Annotated[str | None, Query(min_length=1, max_length=128)] = None) -> dict[str, object]:
+    """HMA's ``POST /c/bank/<NAME>/signal``: one item of ``{"<signal type>": "<signal>", …}`` under your member
+    (the same file again: your item, relabelled); labels from the query (HMA ignores them). Answers HMA's
+    ``{"id": <item number>, "signals": {…}}``."""
+    caller.note.subject = {"bank": bank, "signals": body}
+    done = media.bank_signals(request.app.state.engine, caller.member_id, caller.key.user, bank, body,
+                        media.make_labels(content_type, group, tlp))
+    caller.note.summary = f"media item {done.item.id} {'created' if done.created else 'relabelled'} in {bank}"
+    return {"id": done.item.id, "signals": body}
+
+
+@router.delete("/media/hma/c/bank/{bank}/content/{content_id}", responses=PROBLEM_RESPONSES)
+def hma_remove_content(bank: HmaBank, content_id: ItemId, request: Request,
+                       caller: Annotated[Caller, Depends(authorize("media.hma.remove", Right.DECIDE))],
+                       ) -> dict[str, int]:
+    """HMA's ``DELETE /c/bank/<NAME>/content/<id>``: your member's active item stops matching (disputed by you, its
+    history kept; added again, it is reinstated). Answers HMA's ``{"deleted": <count>}``."""
+    caller.note.subject = {"bank": bank, "item": content_id}
+    count = media.remove_content(request.app.state.engine, caller.member_id, caller.key.user, bank, content_id)
+    caller.note.summary = f"media item {content_id}: {count} removed from {bank}"
+    return {"deleted": count}
