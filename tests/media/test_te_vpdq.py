@@ -111,6 +111,11 @@ def test_vpdq_in_fetch_deltas_and_te_signals_joins_the_video_into_one_item(
     [theirs] = list_items(bank_store, b.id, member=b.id)
     assert theirs.kind == "video" and theirs.content_type == "propaganda"
     assert sorted(_vpdq_matches(bank_store, footage["reencoded"])) == [(item.id, "vpdq"), (theirs.id, "vpdq")]
+    # the vPDQ of long videos runs to megabytes: deltas are cut by size too, each with its own checkpoint
+    small = list(bank_deltas(bank_store, None, max_chars=1))
+    assert [len(d.updates) for d in small] == [3, 3]
+    assert small[0].checkpoint.item_id < small[1].checkpoint.item_id
+    assert len(list(bank_deltas(bank_store, None))) == 1
 
 
 def test_a_bad_vpdq_signal_names_its_place(bank_store: Engine, partners: tuple[Member, Member],

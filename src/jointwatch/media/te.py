@@ -46,8 +46,10 @@ from jointwatch.store import (
 )
 
 HASH_KINDS = ("pdq", "md5", "sha256")
-# deltas of at most this many items: a fetcher applies and checkpoints each before the next
+# deltas of at most this many items, and about this many characters of signals (the vPDQ of long videos): a
+# fetcher applies and checkpoints each before the next
 DELTA_ITEMS = 5_000
+DELTA_CHARS = 20_000_000
 
 
 def signal_types() -> dict[str, Any]:
@@ -162,26 +164,30 @@ def changed_rows(engine: Engine, viewer: Viewer, since: tuple[float, int],
 
 
 def bank_deltas(engine: Engine, viewer: Viewer, checkpoint: Any = None, max_tlp: str = DEFAULT_EXPORT_TLP,
-                member: str | int | None = None, items: int = DELTA_ITEMS) -> Iterator[Any]:
+                member: str | int | None = None, items: int = DELTA_ITEMS,
+                max_chars: int = DELTA_CHARS) -> Iterator[Any]:
     """threatexchange ``FetchDelta``s of what changed in the bank since ``checkpoint`` (None: everything), as
-    ``viewer`` may see it up to ``max_tlp`` (of one contributor or all); each at most ``items`` items, in order of
-    change."""
+    ``viewer`` may see it up to ``max_tlp`` (of one contributor or all); each at most ``items`` items and about
+    ``max_chars`` characters of signals (a video's vPDQ runs ~80 a frame: an hour, 1 MB), in order of change."""
     from threatexchange.exchanges.fetch_state import FetchDelta
 
     checkpoint_cls, metadata_cls = _classes()
     since = (checkpoint.updated_at, checkpoint.item_id) if checkpoint is not None else (float("-inf"), 0)
     changed = [(key, row) for key, row in changed_rows(engine, viewer, since, member)
                if tlp_allows(row.item.tlp, max_tlp)]
-    for start in range(0, len(changed), items):
-        updates: dict[tuple[str, str], Any] = {}
-        for _, row in changed[start:start + items]:
-            item = row.item
-            for key in item_signals(item, row.signature):
-                # withdrawn: gone from the bank, so gone from the fetcher's copy (HMA's None)
-                updates[key] = None if item.status == "withdrawn" else metadata_cls(
-                    item=item.ref, tags=_tags(item), disputed=item.status == "disputed")
-        last = changed[min(len(changed), start + items) - 1][0]
-        yield FetchDelta(updates, checkpoint_cls(updated_at=last[0], item_id=last[1]))
+    updates: dict[tuple[str, str], Any] = {}
+    count = chars = 0
+    for number, (at, row) in enumerate(changed):
+        item = row.item
+        for key in item_signals(item, row.signature):
+            # withdrawn: gone from the bank, so gone from the fetcher's copy (HMA's None)
+            updates[key] = None if item.status == "withdrawn" else metadata_cls(
+                item=item.ref, tags=_tags(item), disputed=item.status == "disputed")
+            chars += len(key[1])
+        count += 1
+        if count >= items or chars >= max_chars or number == len(changed) - 1:
+            yield FetchDelta(updates, checkpoint_cls(updated_at=at[0], item_id=at[1]))
+            updates, count, chars = {}, 0, 0
 
 
 def delta_to_json(delta: Any) -> dict[str, Any]:
