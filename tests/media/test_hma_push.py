@@ -71,7 +71,7 @@ def files(photos: dict[str, Image.Image], tmp_path_factory: pytest.TempPathFacto
     frames = clips.pan(np.asarray(photos["astronaut"]), 4, 1) + clips.pan(np.asarray(photos["rocket"]), 4, 2)
     data = {"video.mp4": clips.video(frames), "reencoded.mkv": clips.video(frames, codec="mpeg4",
                                                                              container="matroska")}
-    data.update({f"{name}.png": image_bytes(photos[name]) for name in ("coffee", "chelsea", "astronaut")
+    data.update({f"{name}.png": image_bytes(photos[name]) for name in ("coffee", "chelsea", "astronaut", "rocket")
                  })
     for name, content in data.items():
         (folder / name).write_bytes(content)
@@ -106,8 +106,9 @@ def test_push_to_a_jointwatch_hma_bank_then_match_there_and_follow_disputes(
     video = _bank(bank_store, a.id, files["video.mp4"], "green", "ISIL")
     image = _bank(bank_store, a.id, files["coffee.png"], "amber")
     _bank(bank_store, a.id, files["chelsea.png"], "red")                 # A's own red: never leaves
-    _bank(bank_store, c.id, files["astronaut.png"], "red")                  # another member's red: A cannot see it
-    sha = {ref: i.sha256 for i in list_items(bank_store, a.id) for ref in [i.ref]}
+    _bank(bank_store, c.id, files["astronaut.png"], "red")               # another member's red: A cannot see it
+    shared = _bank(bank_store, c.id, files["rocket.png"], "green")       # another member's green: A may push it
+    sha = {i.ref: i.sha256 for i in list_items(bank_store, a.id)}
     checkpoint = tmp_path / "push.json"
 
     with serving(engine) as url:
@@ -119,9 +120,9 @@ def test_push_to_a_jointwatch_hma_bank_then_match_there_and_follow_disputes(
             push_signals(url, BANK, bank_store, a.id, checkpoint, keys["analyst"], max_tlp="red")
 
         done = push_signals(url, BANK, bank_store, a.id, checkpoint, keys["analyst"])
-        assert (done.added, done.removed, done.skipped) == (2, 0, 0)
+        assert (done.added, done.removed, done.skipped) == (3, 0, 0)
         arrived = list_items(engine, theirs, member=theirs)
-        assert {i.sha256 for i in arrived} == {sha[video], sha[image]}
+        assert {i.sha256 for i in arrived} == {sha[video], sha[image], sha[shared]}
         by_sha = {i.sha256: i for i in arrived}
         assert (by_sha[sha[video]].kind, by_sha[sha[video]].group, by_sha[sha[video]].tlp,
                 by_sha[sha[video]].origin) == ("video", "ISIL", "green", f"hma:{BANK}")
@@ -134,6 +135,11 @@ def test_push_to_a_jointwatch_hma_bank_then_match_there_and_follow_disputes(
 
         # run again: nothing changed, nothing sent
         assert push_signals(url, BANK, bank_store, a.id, checkpoint, keys["analyst"]).added == 0
+        # its contributor makes the shared item red: A no longer sees it, and the push takes it back
+        _bank(bank_store, c.id, files["rocket.png"], "red")
+        done = push_signals(url, BANK, bank_store, a.id, checkpoint, keys["analyst"])
+        assert (done.added, done.removed) == (0, 1)
+        assert _sha256s(engine, theirs)[sha[shared]] == "disputed"
         # disputed at home: removed there (it stops matching); reinstated: added back, the same item
         [item] = [i for i in list_items(bank_store, a.id) if i.ref == image]
         change_status(bank_store, item.id, a.id, "x", "dispute", "a stock photo")
@@ -150,8 +156,8 @@ def test_push_to_a_jointwatch_hma_bank_then_match_there_and_follow_disputes(
             assert json.loads(result.stdout) == {"added": 1, "removed": 0, "skipped": 0}
         else:
             assert push_signals(url, BANK, bank_store, a.id, checkpoint, keys["analyst"]).added == 1
-        assert _sha256s(engine, theirs) == {sha[video]: "active", sha[image]: "active"}
-        assert len(list_items(engine, theirs, member=theirs)) == 2
+        assert _sha256s(engine, theirs) == {sha[video]: "active", sha[image]: "active", sha[shared]: "disputed"}
+        assert len(list_items(engine, theirs, member=theirs)) == 3
 
     # a checkpoint kept for one bank is refused for another; so is a name HMA would refuse
     with pytest.raises(InvalidInputError, match="its own checkpoint"):

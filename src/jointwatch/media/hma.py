@@ -11,10 +11,11 @@ Platforms run Meta's Hasher-Matcher-Actioner (HMA, "OpenMediaMatch"); its curato
 ``push_signals`` walks the items the pushing member may see (as ``export`` does), in order of change, from the
 checkpoint on: an active item up to ``max_tlp`` that is not there yet is added (only the signal types the far side
 takes), and one pushed before that has since been disputed, withdrawn or relabelled above ``max_tlp`` is removed
-(HMA has no dispute: a disputed item must not match there). After each accepted request the checkpoint file is
-written whole and renamed: where the walk got to, and the far side's content id of every item it holds (to remove
-it later). A refusal (4xx, 5xx) or a broken connection stops the push there, the checkpoint at the last accepted
-item: run again, it resumes and sends nothing twice. TLP:RED never leaves.
+(HMA has no dispute: a disputed item must not match there), as is one the member may no longer see at all. After
+each accepted request the checkpoint file is written whole and renamed: where the walk got to, and the far side's
+content id of every item it holds (to remove it later). A refusal (4xx, 5xx) or a broken connection stops the push
+there, the checkpoint at the last accepted item: run again, it resumes and sends nothing twice. TLP:RED never
+leaves.
 
 Our labels ride as query parameters (``content_type``, ``group``, ``tlp``), which HMA ignores and our own
 HMA-shaped routes (``/media/hma/c/…``) read, so two jointwatch services can push to each other.
@@ -31,7 +32,7 @@ from typing import Any
 from jointwatch.errors import ConflictError, InvalidInputError, LinkAnswerError, ListFormatError, NotFoundError
 from jointwatch.media.bank import Contribution, change_status, contribute_hashes, get_item
 from jointwatch.media.labels import DEFAULT_EXPORT_TLP, Labels
-from jointwatch.media.te import changed_rows, item_signals, signal_types, vpdq_from_signal
+from jointwatch.media.te import item_signals, signal_types, visible_rows, vpdq_from_signal
 from jointwatch.releasability import TLP_LEVELS, tlp_allows
 from jointwatch.store import Engine, get_member
 
@@ -130,7 +131,22 @@ def push_signals(url: str, bank: str, engine: Engine, member: str | int, checkpo
              if isinstance(t, dict) and float(t.get("enabled_ratio", 1.0)) > 0}
     call("GET", f"/bank/{bank}")   # 404 (refused) when there is no such bank
     added = removed = skipped = 0
-    for (at, item_id), row in changed_rows(engine, viewer, (state.updated_at, state.item_id)):
+
+    def remove(ref: str) -> None:
+        nonlocal removed
+        call("DELETE", f"/bank/{bank}/content/{state.pushed[ref]}")
+        del state.pushed[ref]
+        removed += 1
+
+    rows = visible_rows(engine, viewer)
+    # pushed before, and no longer to be seen by the member at all (its contributor made it TLP:RED or
+    # amber+strict): removed first, whenever it changed
+    for ref in sorted(set(state.pushed) - {row.item.ref for _, row in rows}):
+        remove(ref)
+        write_push_state(checkpoint_file, state)
+    for (at, item_id), row in rows:
+        if (at, item_id) <= (state.updated_at, state.item_id):
+            continue
         item = row.item
         shareable = item.status == "active" and tlp_allows(item.tlp, max_tlp) and item.tlp != "red"
         if shareable and item.ref not in state.pushed:
@@ -148,9 +164,7 @@ def push_signals(url: str, bank: str, engine: Engine, member: str | int, checkpo
                 continue
             skipped += 1
         elif not shareable and item.ref in state.pushed:
-            call("DELETE", f"/bank/{bank}/content/{state.pushed[item.ref]}")
-            del state.pushed[item.ref]
-            removed += 1
+            remove(item.ref)
             state.updated_at, state.item_id = at, item_id
             write_push_state(checkpoint_file, state)
             continue

@@ -154,13 +154,18 @@ def _labels_of(tags: list[str] | set[str], default: Labels, where: str, path: Pa
         raise ListFormatError(path, where, str(exc)) from None
 
 
+def visible_rows(engine: Engine, viewer: Viewer,
+                 member: str | int | None = None) -> list[tuple[tuple[float, int], MatchableRow]]:
+    """The items ``viewer`` may see (any status), each with its place in order of change (time, item id)."""
+    return sorted((((r.item.updated_at.timestamp(), r.item.id), r)
+                   for r in exportable_bank_rows(engine, viewer, ("active", "disputed", "withdrawn"), member)),
+                  key=lambda pair: pair[0])
+
+
 def changed_rows(engine: Engine, viewer: Viewer, since: tuple[float, int],
                  member: str | int | None = None) -> list[tuple[tuple[float, int], MatchableRow]]:
     """The items ``viewer`` may see (any status) changed after ``since`` (time, item id), in order of change."""
-    rows = sorted((((r.item.updated_at.timestamp(), r.item.id), r)
-                   for r in exportable_bank_rows(engine, viewer, ("active", "disputed", "withdrawn"), member)),
-                  key=lambda pair: pair[0])
-    return [(key, row) for key, row in rows if key > since]
+    return [(key, row) for key, row in visible_rows(engine, viewer, member) if key > since]
 
 
 def bank_deltas(engine: Engine, viewer: Viewer, checkpoint: Any = None, max_tlp: str = DEFAULT_EXPORT_TLP,
