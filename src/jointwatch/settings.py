@@ -98,7 +98,7 @@ FETCH_KEY: Setting[str | None] = _setting(
 PUSH_KEY: Setting[str | None] = _setting(
     "push_key", "API key", None,
     "The API key `media push` sends to an HMA bank (on a jointwatch service: one with decide); as a variable it "
-    "stays out of the shell's history.", "media push", flag="--key")
+    "stays out of the shell's history.", "media push", flag="--push-key")
 EU_FSF_URL: Setting[str | None] = _setting("eu_fsf_url", "URL", None,
                       "Download address of the EU consolidated list (it carries a token); unset: EU is skipped.",
                       LISTS_UPDATE, flag=None)
