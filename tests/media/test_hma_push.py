@@ -198,3 +198,43 @@ def test_an_interrupted_push_resumes_where_it_stopped_and_sends_nothing_twice(
     assert len(items) == 3
     # each item was sent once: contributed, never relabelled by a second copy
     assert all([e.action for e in history(engine, i.id, theirs)] == ["contribute"] for i in items)
+
+
+def test_the_hma_routes_check_every_signal_and_touch_only_the_callers_items(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+    from threatexchange.extensions.vpdq.vpdq import VPDQSignal
+
+    engine = open_engine(str(tmp_path / "store.db"), create=True)
+    mine, other = (add_member(engine, name).id for name in ("Platform A", "Agency B"))
+    keys = {name: {"Authorization": f"Bearer {create_key(engine, member, 'u', role)[1]}"}
+            for name, member, role in (("mine", mine, "analyst"), ("other", other, "analyst"),
+                                       ("screener", mine, "screener"))}
+    root = f"/media/hma/c/bank/{BANK}"
+    with TestClient(create_app(engine)) as client:
+        assert {"pdq", "video_md5", "video_sha256", "vpdq"} <= {
+            t["name"] for t in client.get("/media/hma/c/signal_type", headers=keys["screener"]).json()}
+        # a video known by its vPDQ alone (the package's own example signal): one item, a video, no file hash
+        [example] = VPDQSignal.get_examples()
+        added = client.post(f"{root}/signal", json={"vpdq": example}, headers=keys["mine"],
+                            params={"content_type": "recruitment", "tlp": "green"})
+        assert added.status_code == 200, added.text
+        [item] = list_items(engine, mine, member=mine)
+        assert (added.json()["id"], item.kind, item.sha256, item.md5, item.tlp) == (item.id, "video", None, None,
+                                                                                    "green")
+        again = client.post(f"{root}/signal", json={"vpdq": example}, headers=keys["mine"])
+        assert again.json()["id"] == item.id and len(list_items(engine, mine, member=mine)) == 1
+        for body, fault in (({"url": "http://x"}, "no such signal type 'url'"), ({"pdq": "1234"}, "invalid pdq"),
+                            ({"vpdq": '["zz,1,0.0"]'}, "invalid vpdq"), ({}, "no signals")):
+            refused = client.post(f"{root}/signal", json=body, headers=keys["mine"])
+            assert refused.status_code == 422 and fault in refused.text, refused.text
+        assert client.post(f"{root}/signal", json={"pdq": "f" * 64}, headers=keys["screener"]).status_code == 403
+        assert client.post("/media/hma/c/bank/lower/signal", json={"pdq": "f" * 64},
+                           headers=keys["mine"]).status_code == 422
+        # another member cannot take the item away; its contributor can (it stops matching, its history kept)
+        assert client.delete(f"{root}/content/{item.id}", headers=keys["other"]).json() == {"deleted": 0}
+        assert client.delete(f"{root}/content/{item.id}", headers=keys["mine"]).json() == {"deleted": 1}
+        assert client.delete(f"{root}/content/{item.id}", headers=keys["mine"]).json() == {"deleted": 0}
+        assert [i.status for i in list_items(engine, mine, member=mine)] == ["disputed"]
+        client.post(f"{root}/signal", json={"vpdq": example}, headers=keys["mine"])
+        assert [i.status for i in list_items(engine, mine, member=mine)] == ["active"]
+    engine.dispose()
