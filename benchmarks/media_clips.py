@@ -362,15 +362,46 @@ def _cut(sound: np.ndarray, start: float, seconds: float) -> np.ndarray:
     return sound[first:first + int(seconds * RATE)]
 
 
-def audio_table(nasheeds: int = 6, unrelated: int = 9, seed: int = 0) -> None:
-    """Recall per edit and false matches for sound: ours (Chromaprint or landmarks) beside each alone and exact
-    MD5; seconds of processing per minute of sound. ``seed`` draws other nasheeds, bed and unrelated nasheeds (the
-    speeches stay): a set the thresholds were not chosen on."""
+def sound_edits(voice: np.ndarray, bed: np.ndarray) -> dict[str, Callable[[np.ndarray, int], bytes]]:
+    """The sound table's edits: each makes an upload's bytes of a banked sound (and its position)."""
+    return {
+        "re-encode MP3 64 kbit/s": lambda s, i: encode_sound(s, "libmp3lame", "mp3", 22_050),
+        "re-encode AAC (M4A)": lambda s, i: encode_sound(s, "aac", "ipod"),
+        "10 s cut (from 3.3 s + 1.7 s an item), MP3": lambda s, i: encode_sound(_cut(s, 3.3 + 1.7 * i, 10),
+                                                                                 "libmp3lame", "mp3"),
+        "volume +6 dB (clipped), MP3": lambda s, i: encode_sound(np.clip(s * 2.0, -1, 1), "libmp3lame", "mp3"),
+        "volume -6 dB, MP3": lambda s, i: encode_sound(s * 0.5, "libmp3lame", "mp3"),
+        "a voice mixed 6 dB under it (MP3)": lambda s, i: encode_sound(
+            mix(voice, s, 6), "libmp3lame", "mp3"),
+        "a music bed 10 dB under it (MP3)": lambda s, i: encode_sound(mix(bed, s, 10), "libmp3lame", "mp3"),
+        "a voice over it at the same loudness (MP3)": lambda s, i: encode_sound(
+            mix(voice, s, 0), "libmp3lame", "mp3"),
+        "it as a bed 10 dB under a new voice (MP3)": lambda s, i: encode_sound(
+            mix(s, voice, 10), "libmp3lame", "mp3"),
+        "soundtrack of an unrelated video": lambda s, i: encode_video(noise_scene(len(s) / RATE, 300 + i), s),
+    }
+
+
+def sound_set(seed: int, nasheeds: int = 6, unrelated: int = 9) -> tuple[list[tuple[str, np.ndarray]], np.ndarray,
+                                                                         np.ndarray, list[np.ndarray]]:
+    """The sound table's set for ``seed``: the banked sounds (name, samples), the music bed, the voice (a melody
+    without espeak-ng) and the unrelated sounds."""
     banked: list[tuple[str, np.ndarray]] = [(f"nasheed-{n}", nasheed(100 * seed + n, 45)) for n in range(nasheeds)]
     speeches = [s for s in (speech(i) for i in range(3)) if s is not None]
     banked += [(f"speech-{i}", s) for i, s in enumerate(speeches)]
     bed = nasheed(777 + seed, 60)
     voice = speech(3) if speeches else nasheed(778, 60)
+    others = [nasheed(1000 + 100 * seed + u, 40) for u in range(unrelated)] + [s for s in (speech(i) for i in (3, 4, 5))
+                                                                                if s is not None]
+    return banked, bed, voice, others
+
+
+def audio_table(nasheeds: int = 6, unrelated: int = 9, seed: int = 0) -> None:
+    """Recall per edit and false matches for sound: ours (Chromaprint or landmarks) beside each alone and exact
+    MD5; seconds of processing per minute of sound. ``seed`` draws other nasheeds, bed and unrelated nasheeds (the
+    speeches stay): a set the thresholds were not chosen on."""
+    banked, bed, voice, others = sound_set(seed, nasheeds, unrelated)
+    speeches = [sound for name, sound in banked if name.startswith("speech")]
     rows, md5s, bank_costs = [], [], []
     stored_peaks = 0
     for position, (_, sound) in enumerate(banked):
@@ -385,22 +416,7 @@ def audio_table(nasheeds: int = 6, unrelated: int = 9, seed: int = 0) -> None:
         md5s.append(hashed.hashes.md5)
     matcher = Matcher(rows)
     banked_minutes = sum(len(sound) for _, sound in banked) / RATE / 60
-    edits: dict[str, Callable[[np.ndarray, int], bytes]] = {
-        "re-encode MP3 64 kbit/s": lambda s, i: encode_sound(s, "libmp3lame", "mp3", 22_050),
-        "re-encode AAC (M4A)": lambda s, i: encode_sound(s, "aac", "ipod"),
-        "10 s cut (from 3.3 s + 1.7 s an item), MP3": lambda s, i: encode_sound(_cut(s, 3.3 + 1.7 * i, 10),
-                                                                                 "libmp3lame", "mp3"),
-        "volume +6 dB (clipped), MP3": lambda s, i: encode_sound(np.clip(s * 2.0, -1, 1), "libmp3lame", "mp3"),
-        "volume -6 dB, MP3": lambda s, i: encode_sound(s * 0.5, "libmp3lame", "mp3"),
-        "a voice mixed 6 dB under it (MP3)": lambda s, i: encode_sound(
-            mix(voice if voice is not None else bed, s, 6), "libmp3lame", "mp3"),
-        "a music bed 10 dB under it (MP3)": lambda s, i: encode_sound(mix(bed, s, 10), "libmp3lame", "mp3"),
-        "a voice over it at the same loudness (MP3)": lambda s, i: encode_sound(
-            mix(voice if voice is not None else bed, s, 0), "libmp3lame", "mp3"),
-        "it as a bed 10 dB under a new voice (MP3)": lambda s, i: encode_sound(
-            mix(s, voice if voice is not None else bed, 10), "libmp3lame", "mp3"),
-        "soundtrack of an unrelated video": lambda s, i: encode_video(noise_scene(len(s) / RATE, 300 + i), s),
-    }
+    edits = sound_edits(voice, bed)
     tallies: dict[str, AudioTally] = {}
     worst_true: dict[str, float] = {}
     lowest_score: dict[str, float] = {}
@@ -444,8 +460,6 @@ def audio_table(nasheeds: int = 6, unrelated: int = 9, seed: int = 0) -> None:
     for position, (_, sound) in enumerate(banked):
         for label, edit in edits.items():
             check(label, edit(sound, position), position)
-    others = [nasheed(1000 + 100 * seed + u, 40) for u in range(unrelated)] + [s for s in (speech(i) for i in (3, 4, 5))
-                                                                  if s is not None]
     for sound in others:
         check("unrelated sound (nasheeds, speeches)", encode_sound(sound, "libmp3lame", "mp3"), None)
     print(f"\nbanked: {nasheeds} nasheeds (45 s, seed {seed}) and {len(speeches)} speeches (espeak-ng"

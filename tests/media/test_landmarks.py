@@ -8,6 +8,7 @@ Chromaprint; nothing mocked.
 from __future__ import annotations
 
 import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,7 +18,15 @@ from jointwatch.media import hash_media, load_matcher, make_labels
 from jointwatch.media.audio import decode_audio
 from jointwatch.media.bank import contribute
 from jointwatch.media.clips import ClipIndex, ClipSignature, hash_clip
-from jointwatch.media.landmarks import MIN_SCORE, LandmarkIndex, landmark_hashes, spectral_peaks
+from jointwatch.media.landmarks import (
+    FAN_OUT,
+    MIN_SCORE,
+    QUERY_FAN_OUT,
+    LandmarkIndex,
+    MappedLandmarkIndex,
+    landmark_hashes,
+    spectral_peaks,
+)
 from jointwatch.store import add_member
 from tests.media import clips
 
@@ -69,6 +78,47 @@ def test_unrelated_sound_scores_under_the_threshold(bank: tuple[list[np.ndarray]
         scores = index.scores(other.peaks)
         assert scores and all(hit.score < MIN_SCORE for hit in scores)
         assert index.match(other.peaks) == []
+
+
+def test_an_upload_pairs_its_peaks_past_a_louder_sounds_peaks_between_the_banked_ones() -> None:
+    # a sparse banked sound (a peak every 20 frames, 0.46 s) and a louder voice with a peak in every frame: the
+    # upload keeps every banked peak, but between two of them sit ~12 of the voice's in the target zone
+    rng = np.random.default_rng(0)
+    frames = np.arange(0, 1200, 20)
+    banked = (frames.astype(np.uint32) << 8) | rng.integers(90, 130, len(frames)).astype(np.uint32)
+    voice_frames = np.arange(0, 1220)
+    voice = (voice_frames.astype(np.uint32) << 8) | rng.integers(60, 160, len(voice_frames)).astype(np.uint32)
+    upload = np.unique(np.concatenate([banked, voice]))
+    pairs = set(zip(*(a.tolist() for a in landmark_hashes(banked)), strict=True))
+    formed = {fan_out: len(pairs & set(zip(*(a.tolist() for a in landmark_hashes(upload, fan_out)), strict=True)))
+              for fan_out in (FAN_OUT, QUERY_FAN_OUT)}
+    assert len(pairs) > 100 and formed[FAN_OUT] == 0 and formed[QUERY_FAN_OUT] > len(pairs) / 2
+    index = LandmarkIndex([(0, banked)])
+    [hit] = index.match(upload)
+    assert hit.position == 0 and hit.offset == 0.0 and hit.score >= MIN_SCORE and hit.landmarks > len(pairs) / 2
+    assert index.match(voice) == []
+
+
+def test_a_saved_index_mapped_from_its_file_scores_as_the_one_in_memory(
+        bank: tuple[list[np.ndarray], list[ClipSignature]], tmp_path: Path) -> None:
+    sounds, signatures = bank
+    index = LandmarkIndex([(7, signatures[0].peaks), (3, signatures[1].peaks), (5, np.zeros(0, np.uint32))])
+    path = tmp_path / "landmarks.idx"
+    index.save(path)
+    mapped = MappedLandmarkIndex(path)
+    assert len(mapped) == len(index) and mapped.frames == index.frames and mapped.nbytes == 16 * 3
+    assert path.stat().st_size < 8 * len(index) + 8 * (1 << 20) + 200      # 8 bytes a posting, 8 MB of offsets
+    under = hash_clip(clips.sound(clips.mix(sounds[1], clips.melody(3, 15), 10), "libmp3lame", "mp3"), "upload", False)
+    assert mapped.scores(under.peaks) == index.scores(under.peaks)
+    assert [hit.position for hit in mapped.match(under.peaks)] == [3]
+    LandmarkIndex([]).save(tmp_path / "empty.idx")
+    assert MappedLandmarkIndex(tmp_path / "empty.idx").scores(under.peaks) == []
+    (tmp_path / "cut.idx").write_bytes(path.read_bytes()[:-4])
+    with pytest.raises(ValueError, match="cut.idx: .* bytes, not the 3 sounds"):
+        MappedLandmarkIndex(tmp_path / "cut.idx")
+    (tmp_path / "other.idx").write_bytes(b"RIFF" + path.read_bytes()[4:])
+    with pytest.raises(ValueError, match="other.idx: not a landmark index"):
+        MappedLandmarkIndex(tmp_path / "other.idx")
 
 
 def test_peaks_do_not_depend_on_how_the_sound_is_fed(bank: tuple[list[np.ndarray], list[ClipSignature]]) -> None:

@@ -17,13 +17,19 @@ on many offsets. The index is inverted
 sound in turn.
 
 What is kept of a banked sound is its peaks (4 bytes each: ``frame << 8 | bin``), not the
-hashes, which are made from them when the index is built.
+hashes, which are made from them when the index is built. An upload's peaks are paired with
+more partners than a banked sound's (``QUERY_FAN_OUT``), so a louder voice's peaks between
+two of the banked ones do not keep their pair from forming: the bank's hashes, and so what is
+stored, do not depend on it. A built index can be saved to one file and memory-mapped
+(``MappedLandmarkIndex``): 8 bytes a hash on disk instead of 12 in memory.
 """
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -44,6 +50,14 @@ PEAK_BINS = 2
 PEAK_FLOOR_DB = 50.0
 # pairs: each peak with the first FAN_OUT peaks 1..MAX_DT frames (1.5 s) after it within +-MAX_DF bins
 FAN_OUT = 6
+# an upload's peaks are paired with more of the peaks after them than a banked sound's: a louder voice over a
+# banked nasheed adds its own peaks between the nasheed's, so the banked pair's second peak is no longer among
+# the first FAN_OUT after the first. Measured on the nasheeds 10 dB under a voice (benchmarks/bench_landmarks.py
+# --pairs): 12% of a banked sound's peaks survive, 2.7-3.8% of its pairs keep both peaks, and an upload paired
+# as the bank is forms 0.2-0.5% of them; with 32, 1.5-2.9% (all in the target zone: 1.8-3.1%). What is banked
+# does not change (the peaks; the bank's pairs are made from them with FAN_OUT), only the upload's lookups
+# (~3,400 a second of sound instead of ~700).
+QUERY_FAN_OUT = 32
 MAX_DT = 63
 MAX_DF = 31
 # An upload's hashes vote, per banked sound, for the offset between their times; the votes of an offset and its
@@ -60,9 +74,15 @@ RIVAL = 4
 EXCLUDE = 2
 # unrelated sound reached 5.8 at the most; a banked nasheed 10 dB under a new voice 22.8 at the least on the
 # benchmark's set, 6.0 and 8.0 (missed) on a second set of nasheeds (benchmarks/bench_media.py --audio, and
-# --audio-seed 1)
+# --audio-seed 1), when an upload was paired as the bank is; paired with QUERY_FAN_OUT, 22.0 at the least on
+# every edit of the nasheeds of seeds 0-3 (25.5 under a new voice) and 5.1 at the most against another item
+# (benchmarks/bench_landmarks.py)
 MIN_SCORE = 10.0
 _SILENT = -1000.0
+_HASHES = 1 << 20         # a hash is 20 bits (``landmark_hashes``)
+_FILE_HEAD = "<4sIqq"     # MappedLandmarkIndex's file: magic, version, banked sounds, postings
+_FILE_MAGIC = b"JWLM"
+_FILE_VERSION = 1
 _BLOCK = 2048             # spectrogram frames searched for peaks at a time (an hour never sits in memory)
 _WINDOW = np.hanning(N_FFT + 2)[1:-1].astype(np.float32)
 
@@ -126,9 +146,10 @@ def spectral_peaks(chunks: Iterable[np.ndarray]) -> np.ndarray:
     return finder.finish()
 
 
-def landmark_hashes(peaks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each peak paired with the first FAN_OUT peaks after it in its target zone: (hash uint32, the first peak's
-    frame int64). A hash is ``bin << 12 | (Δbin + MAX_DF) << 6 | Δframe``: 20 bits."""
+def landmark_hashes(peaks: np.ndarray, fan_out: int = FAN_OUT) -> tuple[np.ndarray, np.ndarray]:
+    """Each peak paired with the first ``fan_out`` peaks after it in its target zone (a banked sound's FAN_OUT, an
+    upload's QUERY_FAN_OUT): (hash uint32, the first peak's frame int64). A hash is ``bin << 12 | (Δbin + MAX_DF)
+    << 6 | Δframe``: 20 bits."""
     frames = (peaks >> 8).astype(np.int64)
     bins = (peaks & 0xFF).astype(np.int64)
     taken = np.zeros(len(peaks), np.int64)
@@ -138,7 +159,7 @@ def landmark_hashes(peaks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if dt.min() > MAX_DT:     # peaks are in time order: no later step can pair
             break
         df = bins[step:] - bins[:-step]
-        anchor = np.flatnonzero((dt >= 1) & (dt <= MAX_DT) & (np.abs(df) <= MAX_DF) & (taken[:-step] < FAN_OUT))
+        anchor = np.flatnonzero((dt >= 1) & (dt <= MAX_DT) & (np.abs(df) <= MAX_DF) & (taken[:-step] < fan_out))
         taken[anchor] += 1
         hashes.append((bins[anchor] << 12) | ((df[anchor] + MAX_DF) << 6) | dt[anchor])
         times.append(frames[anchor])
@@ -186,20 +207,36 @@ class LandmarkIndex:
         self.times = (np.concatenate(times) if times else np.zeros(0, np.int32))[order]
 
     def __len__(self) -> int:
-        return len(self.keys)
+        return len(self.owner)
 
     @property
     def nbytes(self) -> int:
         return int(self.keys.nbytes + self.owner.nbytes + self.times.nbytes)
 
-    def scores(self, peaks: np.ndarray, minimum: float = -np.inf) -> list[LandmarkHit]:
-        """Every banked sound that shares a hash with the upload and scores at least ``minimum``: its best offset
-        and how well that stands out."""
-        hashes, at = landmark_hashes(peaks)
-        if not len(hashes) or not len(self.keys):
-            return []
+    def _postings(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each hash's first row in owner / times, and how many rows it has."""
         left = np.searchsorted(self.keys, hashes, "left")
-        counts = np.searchsorted(self.keys, hashes, "right") - left
+        return left, np.searchsorted(self.keys, hashes, "right") - left
+
+    def save(self, path: Path) -> None:
+        """Write the index as one file for ``MappedLandmarkIndex``: a header, the banked sounds' positions and
+        lengths, where each of the 2**20 hashes' postings start, and the postings (sound, frame) in hash order."""
+        starts = np.searchsorted(self.keys, np.arange(_HASHES + 1, dtype=np.int64)).astype("<i8")
+        positions = np.fromiter(self.frames, np.int64, len(self.frames))
+        lengths = np.fromiter(self.frames.values(), np.int64, len(self.frames))
+        with open(path, "wb") as out:
+            out.write(struct.pack(_FILE_HEAD, _FILE_MAGIC, _FILE_VERSION, len(positions), len(self)))
+            for part in (positions.astype("<i8"), lengths.astype("<i8"), starts, self.owner.astype("<i4"),
+                         self.times.astype("<i4")):
+                out.write(np.ascontiguousarray(part).tobytes())
+
+    def scores(self, peaks: np.ndarray, minimum: float = -np.inf, fan_out: int = QUERY_FAN_OUT) -> list[LandmarkHit]:
+        """Every banked sound that shares a hash with the upload and scores at least ``minimum``: its best offset
+        and how well that stands out. ``fan_out``: how many later peaks each of the upload's is paired with."""
+        hashes, at = landmark_hashes(peaks, fan_out)
+        if not len(hashes) or not len(self):
+            return []
+        left, counts = self._postings(hashes)
         total = int(counts.sum())
         if not total:
             return []
@@ -241,3 +278,46 @@ class LandmarkIndex:
     def match(self, peaks: np.ndarray) -> list[LandmarkHit]:
         """The banked sounds the upload's landmarks match: a score of at least MIN_SCORE."""
         return self.scores(peaks, MIN_SCORE)
+
+
+class MappedLandmarkIndex(LandmarkIndex):
+    """A ``LandmarkIndex.save``d file, memory-mapped: the postings stay on disk and the OS pages in the ones a
+    lookup reads, so a bank of thousands of hours is not held in memory.
+
+    8 bytes a hash on disk (its sound, its time: the hash is where its postings sit) plus 8 MB of offsets
+    (where each of the 2**20 hashes' postings start); the lengths of the banked sounds (16 bytes each) in memory.
+    Lookups and scores are the in-memory index's. ValueError naming the file when it is not one.
+    """
+
+    def __init__(self, path: Path) -> None:
+        head = struct.calcsize(_FILE_HEAD)
+        size = path.stat().st_size
+        with open(path, "rb") as handle:
+            try:
+                magic, version, sounds, postings = struct.unpack(_FILE_HEAD, handle.read(head))
+            except struct.error:
+                raise ValueError(f"{path}: not a landmark index (too short)") from None
+        if magic != _FILE_MAGIC or version != _FILE_VERSION:
+            raise ValueError(f"{path}: not a landmark index of format {_FILE_VERSION}")
+        if size != head + 16 * sounds + 8 * (_HASHES + 1) + 8 * postings:
+            raise ValueError(f"{path}: {size} bytes, not the {sounds} sounds and {postings} postings its header says")
+        at = head
+        positions = np.fromfile(path, "<i8", sounds, offset=at)
+        lengths = np.fromfile(path, "<i8", sounds, offset=at + 8 * sounds)
+        at += 16 * sounds
+        self.frames = dict(zip(positions.tolist(), lengths.tolist(), strict=True))
+        self.starts = np.memmap(path, "<i8", "r", at, (_HASHES + 1,))
+        at += 8 * (_HASHES + 1)
+        self.owner = np.memmap(path, "<i4", "r", at, (postings,)) if postings else np.zeros(0, np.int32)
+        self.times = (np.memmap(path, "<i4", "r", at + 4 * postings, (postings,)) if postings
+                      else np.zeros(0, np.int32))
+        self.keys = np.zeros(0, np.uint32)
+
+    @property
+    def nbytes(self) -> int:
+        """What is held in memory (the banked sounds' lengths); the mapped file's pages are the OS's."""
+        return 16 * len(self.frames)
+
+    def _postings(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        left = np.asarray(self.starts[hashes])
+        return left, np.asarray(self.starts[hashes.astype(np.int64) + 1]) - left
