@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import resource
 import statistics
 import sys
 import time
@@ -41,7 +42,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from media_clips import audio_table, video_table  # noqa: E402
-from media_distractors import FIELDS, Distractors, distractor_keypoints, synthesized_keypoints  # noqa: E402
+from media_distractors import distractor_keypoints, synthesized_keypoints  # noqa: E402
 from media_edits import EDITS, sample_images  # noqa: E402
 
 from jointwatch.media import (  # noqa: E402
@@ -52,7 +53,7 @@ from jointwatch.media import (  # noqa: E402
     Matcher,
     hash_media,
 )
-from jointwatch.media.local import BANK_POINTS, PROBES, NearestIndex  # noqa: E402
+from jointwatch.media.local import BANK_POINTS, NEAREST, PROBES, NearestIndex  # noqa: E402
 from jointwatch.media.signature import Keypoints, Signature  # noqa: E402
 
 THREADS = 2
@@ -123,26 +124,25 @@ def _distractor_rows(count: int, first_id: int, cache: Path, drawn: int, seed: i
     own), the rest synthesized from those (media_distractors.synthesized_keypoints); random MD5 / SHA-256."""
     drawn = min(drawn, count)
     found = distractor_keypoints(drawn, cache)
-    if count > drawn:
-        more = synthesized_keypoints(count - drawn, found)
-        found = Distractors(*(np.concatenate([getattr(found, key), getattr(more, key)]) for key in FIELDS))
     rng = np.random.default_rng(seed)
     now = datetime.now(UTC)
-    exact = rng.integers(0, 256, (count, 48), dtype=np.uint8)
-    rows = []
-    for n in range(count):
-        item = BankItem(first_id + n, 1, "bench", exact[n, :16].tobytes().hex(), exact[n, 16:].tobytes().hex(),
-                        found.pdq[n].tobytes().hex(), int(found.pdq_quality[n]), None, "other", "amber", "active",
-                        "file", now, now)
-        view = Keypoints(found.points[n, :found.counts[n]], found.descriptors[n, :found.counts[n]])
-        centred, trimmed = (code.tobytes().hex() if code.any() else None for code in (found.centred[n],
-                                                                                        found.trimmed[n]))
-        rows.append(MatchableRow(item, Signature(None, None, (view,), centred, trimmed).to_bytes()))
+    rows: list[MatchableRow] = []
+    for part in [found, *synthesized_keypoints(count - drawn, found)]:
+        exact = rng.integers(0, 256, (len(part), 48), dtype=np.uint8)
+        for n in range(len(part)):
+            item = BankItem(first_id + len(rows), 1, "bench", exact[n, :16].tobytes().hex(),
+                            exact[n, 16:].tobytes().hex(), part.pdq[n].tobytes().hex(), int(part.pdq_quality[n]),
+                            None, "other", "amber", "active", "file", now, now)
+            view = Keypoints(part.points[n, :part.counts[n]], part.descriptors[n, :part.counts[n]])
+            centred, trimmed = (code.tobytes().hex() if code.any() else None for code in (part.centred[n],
+                                                                                            part.trimmed[n]))
+            rows.append(MatchableRow(item, Signature(None, None, (view,), centred, trimmed).to_bytes()))
     return rows
 
 
-def scale_table(bank_size: int, points: int, cache: Path, drawn: int, probes: int) -> None:
-    """Recall per edit, false matches, per-upload latency and memory with a bank of ``bank_size`` images."""
+def scale_table(bank_size: int, points: int, cache: Path, drawn: int, settings: list[tuple[int, int]]) -> None:
+    """Recall per edit, false matches, per-upload latency and memory with a bank of ``bank_size`` images, for each
+    (lists probed, nearest descriptors) in ``settings`` over the one built index."""
     images = sample_images()
     names = list(images)
     now = datetime.now(UTC)
@@ -156,21 +156,35 @@ def scale_table(bank_size: int, points: int, cache: Path, drawn: int, probes: in
     started = time.perf_counter()
     rows += _distractor_rows(bank_size - len(rows), len(rows), cache, drawn)
     made = time.perf_counter() - started
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     ours = Matcher(rows, bank_points=points)
-    build = time.perf_counter() - started
-    if isinstance(ours.local.index, NearestIndex):
-        ours.local.index.probes = probes
+    build, build_cpu = time.perf_counter() - started, time.process_time() - cpu
     anchor = Matcher([MatchableRow(r.item, None) for r in rows])   # PDQ + exact only: no signatures
     local_bytes = ours.local.nbytes
     pdq_bytes = (ours.pdq_index.nbytes + ours.canonical_index.nbytes + ours.centred_index.nbytes
                  + ours.trimmed_index.nbytes)
     drawn = min(drawn, len(rows) - len(names))
+    index = ours.local.index
+    lists = f"{index._index.nlist:,} lists" if isinstance(index, NearestIndex) else "exhaustive scan"
     print(f"\nbank of {len(rows):,} images: the {len(names)} sample photographs + {drawn:,} drawn distractors + "
           f"{len(rows) - len(names) - drawn:,} synthesized from them (rows made in {made:.0f} s); {points} keypoints "
-          f"per banked image, spread over the picture ({len(ours.local):,} indexed, "
-          f"{type(ours.local.index).__name__}, {probes} lists probed); "
-          f"built in {build:.0f} s\n")
+          f"per banked image, spread over the picture ({len(ours.local):,} indexed, {type(index).__name__}, "
+          f"{lists}); built in {build:.0f} s ({build_cpu:.0f} CPU s of this process); peak memory "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.1f} GB")
+    print(f"memory per banked image: local features {local_bytes / len(rows):,.0f} B, PDQ indexes "
+          f"{pdq_bytes / len(rows):,.0f} B (PDQ and mirror {len(ours.pdq_index):,}, canonical "
+          f"{len(ours.canonical_index):,}, centred {len(ours.centred_index):,}, trimmed {len(ours.trimmed_index):,} "
+          f"hashes)")
+    for probes, nearest in settings:
+        if isinstance(index, NearestIndex):
+            index.probes, index.k = probes, nearest
+            print(f"\n{probes} lists probed, {nearest} nearest banked descriptors a query descriptor:\n")
+        _scale_run(ours, anchor, images, names)
+        if not isinstance(index, NearestIndex):
+            break
+
+
+def _scale_run(ours: Matcher, anchor: Matcher, images: dict[str, Image.Image], names: list[str]) -> None:
     print("| edit | exact MD5: recall | PDQ alone: recall | ours: recall | false matches (MD5 / PDQ / ours) "
           "| missed by ours |")
     print("|---|---:|---:|---:|---:|---|")
@@ -210,10 +224,6 @@ def scale_table(bank_size: int, points: int, cache: Path, drawn: int, probes: in
           f"p99 {np.percentile(ms, 99):.0f} ms, max {ms.max():.0f} ms; of which matching: p50 "
           f"{np.percentile(match_ms, 50):.0f} ms, p99 {np.percentile(match_ms, 99):.0f} ms; load average "
           f"{os.getloadavg()[0]:.1f}")
-    print(f"memory per banked image: local features {local_bytes / len(rows):,.0f} B, PDQ indexes "
-          f"{pdq_bytes / len(rows):,.0f} B (PDQ and mirror {len(ours.pdq_index):,}, canonical "
-          f"{len(ours.canonical_index):,}, centred {len(ours.centred_index):,}, trimmed {len(ours.trimmed_index):,} "
-          f"hashes)")
 
 
 def _near(codes: np.ndarray, rng: np.random.Generator, count: int, max_flips: int) -> np.ndarray:
@@ -294,7 +304,12 @@ def main() -> None:
                         help="recall and latency with a bank of this many images (photographs + drawn distractors)")
     parser.add_argument("--drawn", type=int, default=1_000_000,
                         help="distractors drawn (the rest of the bank is synthesized from them: cheaper)")
-    parser.add_argument("--probes", type=int, default=PROBES, help="inverted lists a query descriptor scans")
+    parser.add_argument("--probes", default=str(PROBES),
+                        help="inverted lists a query descriptor scans; several, comma-separated, are each measured "
+                             "on the one built index")
+    parser.add_argument("--nearest", default=str(NEAREST),
+                        help="nearest banked descriptors a query descriptor brings (comma-separated, paired with "
+                             "--probes)")
     parser.add_argument("--points", type=int, default=BANK_POINTS, help="strongest keypoints kept per banked image")
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "jointwatch-bench",
                         help="where the distractors' keypoints are kept between runs")
@@ -313,7 +328,12 @@ def main() -> None:
             audio_table(seed=args.audio_seed)
         return
     if args.bank_size:
-        scale_table(args.bank_size, args.points, args.cache, args.drawn, args.probes)
+        probes, nearest = ([int(v) for v in str(text).split(",")] for text in (args.probes, args.nearest))
+        if len(nearest) == 1:
+            nearest *= len(probes)
+        if len(probes) == 1:
+            probes *= len(nearest)
+        scale_table(args.bank_size, args.points, args.cache, args.drawn, list(zip(probes, nearest, strict=True)))
     elif not args.skip_recall:
         recall_table()
     if not args.skip_index:

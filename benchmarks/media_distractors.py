@@ -11,6 +11,7 @@ bank's own functions) is cached under ``--cache`` so a rerun does not redraw the
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,23 +111,25 @@ def distractor_keypoints(count: int, cache: Path, processes: int = 2) -> Distrac
     return Distractors(*(np.concatenate([p[key] for p in parts[:-1]] + [parts[-1][key][:keep]]) for key in FIELDS))
 
 
-def synthesized_keypoints(count: int, drawn: Distractors, seed: int = 2) -> Distractors:
-    """``count`` more distractors made from drawn ones without drawing: distractor ``i % n``'s keypoints moved by
-    a random similarity transform (rotation, scale 0.7-1.4, shift) and each descriptor bit flipped with
-    probability 0.1 (~26 bits: further than an edited copy's ~10-20, so they crowd ORB's clusters as more
-    pictures would, without being copies of one another); their PDQ and centred PDQ random codes of quality 100
-    (unrelated pictures' hashes sit ~128 bits apart, as random codes do), no trimmed PDQ."""
+def synthesized_keypoints(count: int, drawn: Distractors, seed: int = 2, block: int = 32_768) -> Iterator[Distractors]:
+    """``count`` more distractors made from drawn ones without drawing, in blocks of ``block``: distractor
+    ``i % n``'s keypoints moved by a random similarity transform (rotation, scale 0.7-1.4, shift) and each
+    descriptor bit flipped with probability 0.1 (~26 bits: further than an edited copy's ~10-20, so they crowd
+    ORB's clusters as more pictures would, without being copies of one another); their PDQ and centred PDQ
+    random codes of quality 100 (unrelated pictures' hashes sit ~128 bits apart, as random codes do), no
+    trimmed PDQ. In blocks: at 1,000,000 the whole set's draws would take tens of GB at once."""
     points, descriptors, counts = drawn.points, drawn.descriptors, drawn.counts
     rng = np.random.default_rng(seed)
-    source = np.arange(count) % len(counts)
-    angle = rng.uniform(-np.pi, np.pi, count)
-    scale = rng.uniform(0.7, 1.4, count)
-    rotation = np.stack([np.cos(angle), -np.sin(angle), np.sin(angle), np.cos(angle)], axis=1).reshape(-1, 2, 2)
-    moved = np.einsum("nij,nkj->nki", rotation * scale[:, None, None], points[source] - 256) + 256
-    moved += rng.uniform(-100, 100, (count, 1, 2))
-    # in blocks: the draws for 90,000 distractors at once would take 23 GB
-    flips = np.concatenate([np.packbits(rng.random((min(4096, count - at), descriptors.shape[1], 256)) < 0.1,
-                                        axis=2) for at in range(0, count, 4096)])
-    return Distractors(moved.astype(np.float32), descriptors[source] ^ flips, counts[source],
-                       rng.integers(0, 256, (count, 32), dtype=np.uint8), np.full(count, 100, np.int32),
-                       rng.integers(0, 256, (count, 32), dtype=np.uint8), np.zeros((count, 32), np.uint8))
+    for at in range(0, count, block):
+        size = min(block, count - at)
+        source = np.arange(at, at + size) % len(counts)
+        angle = rng.uniform(-np.pi, np.pi, size)
+        scale = rng.uniform(0.7, 1.4, size)
+        rotation = np.stack([np.cos(angle), -np.sin(angle), np.sin(angle), np.cos(angle)],
+                            axis=1).reshape(-1, 2, 2)
+        moved = np.einsum("nij,nkj->nki", rotation * scale[:, None, None], points[source] - 256) + 256
+        moved += rng.uniform(-100, 100, (size, 1, 2))
+        flips = np.packbits(rng.random((size, descriptors.shape[1], 256), np.float32) < 0.1, axis=2)
+        yield Distractors(moved.astype(np.float32), descriptors[source] ^ flips, counts[source],
+                          rng.integers(0, 256, (size, 32), dtype=np.uint8), np.full(size, 100, np.int32),
+                          rng.integers(0, 256, (size, 32), dtype=np.uint8), np.zeros((size, 32), np.uint8))

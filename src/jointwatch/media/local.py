@@ -13,16 +13,21 @@ mirror keypoints are indexed too), and the descriptors go into one index:
 * up to ``EXACT_DESCRIPTORS`` descriptors, the exact scan (faiss ``IndexBinaryFlat``) of every
   descriptor within ``DESCRIPTOR_RADIUS`` bits;
 * beyond, the ``NEAREST`` nearest banked descriptors of each query descriptor (faiss
-  ``IndexBinaryIVF``, ``PROBES`` of ~sqrt(n) lists whose centres are banked descriptors drawn at
-  random). Nearest, not all within the radius: at 10,000 images a generic corner's descriptor has
-  thousands of neighbours within 31 bits (measured: 584,000 for 64 query descriptors), and only
-  the nearest few can be the same point of the same picture.
+  ``IndexBinaryIVF``, ``PROBES`` of ``list_count(n)`` lists whose centres are banked descriptors
+  drawn at random: ~sqrt(n) lists in a bank of thousands of images, ~``LIST_SIZE`` descriptors a
+  list past ~100,000, so a query scans about as many codes at a million images as at a hundred
+  thousand; past ``FLAT_LISTS`` lists the nearest centres are found through a graph of them, faiss
+  ``IndexBinaryHNSW``, not by scanning all 160,000 of a million images). Nearest, not all within
+  the radius: at 10,000 images a generic corner's descriptor has thousands of neighbours within
+  31 bits (measured: 584,000 for 64 query descriptors), and only the nearest few can be the same
+  point of the same picture.
 
 Each query point votes once per banked image it has a candidate in; only the
 ``GEOMETRIC_CANDIDATES`` images with the most votes (at least ``MIN_CANDIDATES``) get the
 geometric check (RANSAC, ``signature.geometric_inliers``). Memory per banked image:
 ``BANK_POINTS`` x (32 bytes of descriptor in faiss + 8 of its id + 8 of position + 4 of owner),
-about 6.6 KB at 128 (``LocalIndex.nbytes``).
+about 6.6 KB at 128 (``LocalIndex.nbytes``). The bank's keypoints are gathered in blocks as its rows
+are read (``LocalParts``) and handed to faiss block by block, so building never holds them twice.
 """
 
 from __future__ import annotations
@@ -49,7 +54,13 @@ SPREAD_CELLS = 8
 # up to this many descriptors (~15,000 images) the exact scan answers within ~50 ms
 EXACT_DESCRIPTORS = 1_000_000
 # the nearest banked descriptors each query descriptor brings, from this many inverted lists
-NEAREST, PROBES, MAX_LISTS = 4, 4, 16_384
+NEAREST, PROBES = 4, 4
+# descriptors an inverted list holds once a bank is large (list_count); past FLAT_LISTS lists their
+# centres are searched through a graph (faiss IndexBinaryHNSW: GRAPH_NEIGHBOURS links a centre; GRAPH_SEARCH
+# candidates kept while searching it for a query, GRAPH_SEARCH_BUILD while placing the bank's codes)
+LIST_SIZE = 800
+FLAT_LISTS = 4_096
+GRAPH_NEIGHBOURS, GRAPH_SEARCH, GRAPH_SEARCH_BUILD = 16, 32, 16
 # banked images whose correspondences are checked geometrically, most votes first
 GEOMETRIC_CANDIDATES = 8
 
@@ -82,23 +93,37 @@ class NearestIndex:
     """The ``k`` nearest banked descriptors of each query descriptor, within the radius (faiss ``IndexBinaryIVF``).
 
     Nearest, not every one within the radius: at bank scale a generic corner's descriptor has thousands of
-    neighbours within 31 bits, and only the nearest few can be the same point of the same picture.
+    neighbours within 31 bits, and only the nearest few can be the same point of the same picture. The codes
+    come in blocks, each handed to faiss and dropped from ``blocks`` in turn, so the bank's descriptors are
+    never held twice.
     """
 
-    def __init__(self, codes: np.ndarray, k: int = NEAREST, nprobe: int = PROBES) -> None:
+    def __init__(self, blocks: list[np.ndarray], k: int = NEAREST, nprobe: int = PROBES) -> None:
         faiss = require("faiss", "faiss-cpu")
-        codes = as_codes(codes)
-        self.count = len(codes)
+        sizes = [len(block) for block in blocks]
+        self.count = sum(sizes)
         self.k = k
-        lists = max(1, min(MAX_LISTS, int(np.sqrt(len(codes)))))
-        self._quantizer = faiss.IndexBinaryFlat(256)
-        self._index = faiss.IndexBinaryIVF(self._quantizer, 256, lists)
+        lists = list_count(self.count)
         # the lists' centres are banked descriptors drawn at random: k-means (faiss trains binary IVF on
         # 256 floats a code) took minutes at 100,000 images and spread ORB's clusters little better
-        self._quantizer.add(codes[np.random.default_rng(0).choice(len(codes), lists, replace=False)])
+        drawn = np.sort(np.random.default_rng(0).choice(self.count, lists, replace=False))
+        starts = np.cumsum([0, *sizes])
+        centres = np.concatenate([as_codes(block)[drawn[(drawn >= lo) & (drawn < hi)] - lo]
+                                  for block, lo, hi in zip(blocks, starts[:-1], starts[1:], strict=True)])
+        self._graph = lists > FLAT_LISTS
+        if self._graph:
+            # past a few thousand lists, scanning every centre would cost more than the lists themselves
+            # (at 1,000,000 images: 160,000 centres): the nearest are found through a graph of them
+            self._quantizer = faiss.IndexBinaryHNSW(256, GRAPH_NEIGHBOURS)
+            self._quantizer.hnsw.efSearch = GRAPH_SEARCH_BUILD
+        else:
+            self._quantizer = faiss.IndexBinaryFlat(256)
+        self._quantizer.add(centres)
+        self._index = faiss.IndexBinaryIVF(self._quantizer, 256, lists)
         self._index.is_trained = True
-        self._index.add(codes)   # faiss keeps its own copy: ours is not held
-        self._index.nprobe = min(nprobe, lists)
+        while blocks:
+            self._index.add(as_codes(blocks.pop(0)))   # faiss keeps its own copy: ours goes block by block
+        self.probes = nprobe
 
     def __len__(self) -> int:
         return self.count
@@ -111,11 +136,15 @@ class NearestIndex:
     @probes.setter
     def probes(self, value: int) -> None:
         self._index.nprobe = max(1, min(value, self._index.nlist))
+        if self._graph:
+            # the graph must bring at least as many centres as lists are probed
+            self._quantizer.hnsw.efSearch = max(GRAPH_SEARCH, 2 * self._index.nprobe)
 
     @property
     def nbytes(self) -> int:
-        """faiss's copy of the codes with an 8-byte id each, and the list centroids."""
-        return int(self.count * (32 + 8) + self._index.nlist * 32)
+        """faiss's copy of the codes with an 8-byte id each, the list centres, and their graph's links."""
+        graph = self._index.nlist * GRAPH_NEIGHBOURS * 2 * 4 if self._graph else 0
+        return int(self.count * (32 + 8) + self._index.nlist * 32 + graph)
 
     def search(self, queries: np.ndarray, radius: int) -> Hits:
         """Up to ``k`` nearest codes within ``radius`` of each query (approximate)."""
@@ -129,6 +158,59 @@ class NearestIndex:
         return Hits(rows[keep], ids[keep], distance[keep])
 
 
+def list_count(descriptors: int) -> int:
+    """Inverted lists for ``descriptors`` banked descriptors: ~sqrt(n) while that is small, then ~LIST_SIZE
+    descriptors a list, so a query's probes scan about the same number of codes at any bank size."""
+    return max(1, min(descriptors, max(int(np.sqrt(descriptors)), descriptors // LIST_SIZE)))
+
+
+class LocalParts:
+    """Banked views' keypoints as the index keeps them (``spread_of``), gathered one view at a time into blocks
+    of ``BLOCK`` descriptors: at 1,000,000 images a list of every view's parsed keypoints would hold the bank's
+    descriptors a second time."""
+
+    BLOCK = 1 << 20
+
+    def __init__(self, points: int = BANK_POINTS) -> None:
+        self.points = points
+        self.count = 0
+        self.codes: list[np.ndarray] = []
+        self._points: list[np.ndarray] = []
+        self._owners: list[np.ndarray] = []
+
+    def add(self, view: Keypoints, owner: int) -> None:
+        """Keep ``view``'s spread keypoints as owned by ``owner``."""
+        kept = spread_of(view, self.points)
+        at = 0
+        while at < len(kept):
+            fill = self.count % self.BLOCK
+            if fill == 0:
+                self.codes.append(np.empty((self.BLOCK, 32), np.uint8))
+                self._points.append(np.empty((self.BLOCK, 2), np.float32))
+                self._owners.append(np.empty(self.BLOCK, np.int32))
+            take = min(len(kept) - at, self.BLOCK - fill)
+            self.codes[-1][fill:fill + take] = kept.descriptors[at:at + take]
+            self._points[-1][fill:fill + take] = kept.points[at:at + take]
+            self._owners[-1][fill:fill + take] = owner
+            at += take
+            self.count += take
+
+    def trim(self) -> None:
+        """Cut the last block to what was filled."""
+        fill = self.count % self.BLOCK
+        if fill and self.codes:
+            self.codes[-1], self._points[-1], self._owners[-1] = (self.codes[-1][:fill].copy(),
+                                                                  self._points[-1][:fill].copy(),
+                                                                  self._owners[-1][:fill].copy())
+
+    def positions(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every kept point's position and owner, in order."""
+        self.trim()
+        if not self._points:
+            return np.zeros((0, 2), np.float32), np.zeros(0, np.int32)
+        return np.concatenate(self._points), np.concatenate(self._owners)
+
+
 @dataclass(frozen=True)
 class LocalMatch:
     """A banked image (its position in the matcher) whose keypoints agree with the query's on one transform."""
@@ -140,15 +222,16 @@ class LocalMatch:
 class LocalIndex:
     """The strongest keypoints of every banked image, searchable for an upload's keypoints."""
 
-    def __init__(self, views: list[Keypoints], owners: list[int], points: int = BANK_POINTS,
-                 exact_descriptors: int = EXACT_DESCRIPTORS) -> None:
-        kept = [spread_of(view, points) for view in views]
-        self.owner = np.repeat(np.asarray(owners, dtype=np.int32), [len(v) for v in kept])
-        self.points = (np.concatenate([v.points for v in kept]) if kept else np.zeros((0, 2), np.float32)).astype(
-            np.float32)
-        codes = np.concatenate([v.descriptors for v in kept]) if kept else np.zeros((0, 32), np.uint8)
-        self.index: ScanIndex | NearestIndex = (ScanIndex(codes) if len(codes) <= exact_descriptors
-                                                else NearestIndex(codes))
+    def __init__(self, parts: LocalParts, exact_descriptors: int = EXACT_DESCRIPTORS) -> None:
+        """``parts``' keypoints, scanned exhaustively up to ``exact_descriptors`` descriptors, indexed beyond
+        (their code blocks are handed over: ``parts`` is empty of codes afterwards)."""
+        self.points, self.owner = parts.positions()
+        if parts.count <= exact_descriptors:
+            codes = np.concatenate(parts.codes) if parts.codes else np.zeros((0, 32), np.uint8)
+            parts.codes.clear()
+            self.index: ScanIndex | NearestIndex = ScanIndex(codes)
+        else:
+            self.index = NearestIndex(parts.codes)
 
     def __len__(self) -> int:
         return len(self.owner)

@@ -19,7 +19,7 @@ from jointwatch.errors import InvalidInputError
 from jointwatch.media.clips import ClipIndex, ClipSignature, is_clip_signature
 from jointwatch.media.hashing import PDQ_MIN_QUALITY, MediaHashes, hex_to_bytes
 from jointwatch.media.index import HammingIndex
-from jointwatch.media.local import BANK_POINTS, EXACT_DESCRIPTORS, LocalIndex
+from jointwatch.media.local import BANK_POINTS, EXACT_DESCRIPTORS, LocalIndex, LocalParts
 from jointwatch.media.signature import MIN_INLIERS, VIEW_MIRROR, VIEW_ORIGINAL, Keypoints, QuerySignature, Signature
 from jointwatch.store import (
     BankItem,
@@ -129,7 +129,12 @@ class Matcher:
         trimmed_codes: list[bytes] = []
         self.trimmed_owner: list[int] = []            # row -> item position
         mirrored_by_pdq: set[int] = set()             # items whose mirror PDQ is matched
-        views: list[Keypoints] = []
+        # every view while they fit the exhaustive scan; past it (None) the bank is indexed at scale: each
+        # image's ``bank_points`` keypoints of the image alone (a flip is the mirror PDQ's), gathered in
+        # blocks as the rows are read (``media.local``)
+        views: list[Keypoints] | None = []
+        described = 0
+        at_scale = LocalParts(bank_points)
         self.view_of: list[tuple[int, int]] = []   # view -> (item position, view number)
         clips: list[tuple[int, ClipSignature]] = []   # videos and sound files: ``media.clips``
         for position, row in enumerate(rows):
@@ -161,22 +166,37 @@ class Matcher:
                 self.trimmed_owner.append(position)
             if signature:
                 for number, view in enumerate(signature.views):
-                    if len(view):
-                        self.view_of.append((position, number))
+                    if not len(view):
+                        continue
+                    self.view_of.append((position, number))
+                    if views is not None:
                         views.append(view)
+                        described += len(view)
+                        if described > exact_descriptors:
+                            for v, kept in enumerate(views):
+                                if self._at_scale(v, mirrored_by_pdq):
+                                    at_scale.add(kept, v)
+                            views = None
+                    elif self._at_scale(len(self.view_of) - 1, mirrored_by_pdq):
+                        at_scale.add(view, len(self.view_of) - 1)
         self.pdq_index = HammingIndex(np.frombuffer(b"".join(pdq_codes), np.uint8).reshape(-1, 32))
         self.canonical_index = HammingIndex(np.frombuffer(b"".join(canonical_codes), np.uint8).reshape(-1, 32))
         self.centred_index = HammingIndex(np.frombuffer(b"".join(centred_codes), np.uint8).reshape(-1, 32))
         self.trimmed_index = HammingIndex(np.frombuffer(b"".join(trimmed_codes), np.uint8).reshape(-1, 32))
         self.clips = ClipIndex(clips)
-        if sum(len(view) for view in views) <= exact_descriptors:
-            self.local = LocalIndex(views, list(range(len(views))), points=max(map(len, views), default=0))
+        if views is not None:
+            every = LocalParts(max(map(len, views), default=0))
+            for v, view in enumerate(views):
+                every.add(view, v)
+            self.local = LocalIndex(every)
         else:
-            # the image's view, and the mirror image's for an item whose mirror PDQ is not matched (a PDQ
-            # quality under 50: a flipped copy has nothing else to meet)
-            kept = [v for v, (position, number) in enumerate(self.view_of)
-                    if number == VIEW_ORIGINAL or position not in mirrored_by_pdq]
-            self.local = LocalIndex([views[v] for v in kept], kept, points=bank_points, exact_descriptors=0)
+            self.local = LocalIndex(at_scale, exact_descriptors=0)
+
+    def _at_scale(self, view: int, mirrored_by_pdq: set[int]) -> bool:
+        """Whether a bank at scale indexes ``view``: the image's own, and the mirror image's for an item whose
+        mirror PDQ is not matched (a PDQ quality under 50: a flipped copy has nothing else to meet)."""
+        position, number = self.view_of[view]
+        return number == VIEW_ORIGINAL or position not in mirrored_by_pdq
 
     def __len__(self) -> int:
         return len(self.items)

@@ -1,0 +1,66 @@
+"""The local-feature index at bank scale (media.local): lists grow with the bank, their centres are found through a
+graph past a few thousand, and the bank's keypoints are gathered in blocks without being held twice."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from jointwatch.media import local
+from jointwatch.media.local import LocalIndex, LocalParts, NearestIndex, list_count
+from jointwatch.media.signature import Keypoints
+
+
+def _near(codes: np.ndarray, rng: np.random.Generator, flips: int) -> np.ndarray:
+    bits = np.unpackbits(codes, axis=1)
+    for row in bits:
+        row[rng.choice(256, flips, replace=False)] ^= 1
+    return np.packbits(bits, axis=1)
+
+
+def test_lists_grow_as_the_square_root_then_with_the_bank() -> None:
+    assert list_count(1) == 1
+    assert list_count(10_000) == 100                     # sqrt while it is the larger
+    assert list_count(12_800_000) == 12_800_000 // local.LIST_SIZE
+    assert list_count(128_000_000) == 160_000            # a million images of 128 keypoints
+
+
+@pytest.mark.parametrize("flat_lists", [10_000, 4])      # centres scanned, then found through the graph
+def test_an_edited_descriptor_finds_its_banked_one(monkeypatch: pytest.MonkeyPatch, flat_lists: int) -> None:
+    monkeypatch.setattr(local, "FLAT_LISTS", flat_lists)
+    monkeypatch.setattr(local, "LIST_SIZE", 50)
+    rng = np.random.default_rng(3)
+    codes = rng.integers(0, 256, (20_000, 32), dtype=np.uint8)
+    blocks = [codes[:7_000].copy(), codes[7_000:].copy()]
+    index = NearestIndex(blocks, nprobe=16)
+    assert blocks == []                                   # handed to faiss block by block
+    assert len(index) == 20_000 and index._index.nlist == 400
+    assert index._graph is (flat_lists == 4)
+    wanted = rng.choice(20_000, 200, replace=False)
+    hits = index.search(_near(codes[wanted], rng, 12), radius=31)
+    found = {(int(q), int(i)) for q, i in zip(hits.query, hits.ids, strict=True)}
+    share = np.mean([(q, int(w)) in found for q, w in enumerate(wanted)])
+    # random codes sit ~128 bits apart: within 31 bits only the planted one, and most are found
+    assert share >= 0.9
+    assert set(hits.ids.tolist()) <= set(wanted.tolist())
+    assert (hits.distance <= 31).all()
+
+
+def test_parts_cross_blocks_and_keep_each_points_owner(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(LocalParts, "BLOCK", 100)
+    rng = np.random.default_rng(4)
+    views = [Keypoints(rng.uniform(0, 512, (n, 2)).astype(np.float32), rng.integers(0, 256, (n, 32), np.uint8))
+             for n in (30, 90, 45, 0, 70)]
+    parts = LocalParts(points=60)
+    for owner, view in enumerate(views):
+        parts.add(view, owner * 10)
+    assert parts.count == 30 + 60 + 45 + 60 and len(parts.codes) == 2
+    index = LocalIndex(parts)                             # 195 codes: the exhaustive scan
+    assert parts.codes == []
+    assert np.bincount(index.owner).tolist()[::10] == [30, 60, 45, 0, 60]
+    # each kept point is where its view had it, with its own descriptor
+    third = views[2]
+    mine = index.owner == 20
+    assert np.array_equal(index.points[mine], third.points)
+    hits = index.index.search(third.descriptors, radius=0)
+    assert set(index.owner[hits.ids].tolist()) == {20}
