@@ -94,6 +94,7 @@ def test_an_upload_pairs_its_peaks_past_a_louder_sounds_peaks_between_the_banked
               for fan_out in (FAN_OUT, QUERY_FAN_OUT)}
     assert len(pairs) > 100 and formed[FAN_OUT] == 0 and formed[QUERY_FAN_OUT] > len(pairs) / 2
     index = LandmarkIndex([(0, banked)])
+    assert len(index) == len(landmark_hashes(banked)[0])       # the bank pairs as it always has: nothing to re-hash
     [hit] = index.match(upload)
     assert hit.position == 0 and hit.offset == 0.0 and hit.score >= MIN_SCORE and hit.landmarks > len(pairs) / 2
     assert index.match(voice) == []
