@@ -35,6 +35,7 @@ from jointwatch.api import listening_socket
 from jointwatch.api.models import MatchRequest
 from jointwatch.store import read_audit, revoke_key, rows_about
 from tests.api.conftest import make_member
+from tests.serving import free_port
 
 CLI = Path(sys.executable).parent / "jointwatch"
 WORKERS = 2
@@ -52,12 +53,6 @@ class Service:
         self.process.wait(timeout=30)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _url(engine: Engine) -> str:
     if engine.dialect.name == "sqlite":
         return str(engine.url.database)
@@ -66,7 +61,7 @@ def _url(engine: Engine) -> str:
 
 @pytest.fixture
 def service(un_store: Engine, tmp_path: Path) -> Iterator[Service]:
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "serve.log").open("wb")
     process = subprocess.Popen([str(CLI), "serve", "--db", _url(un_store), "--port", str(port),
                                 "--workers", str(WORKERS), "--rate-per-second", "0"],

@@ -31,7 +31,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -47,6 +46,7 @@ from jointwatch.sources import open_list
 from jointwatch.store import load_list, open_engine
 from tests.conftest import DATA, FIXTURES, OFAC_2023_03, OFAC_2023_06, REPO, UN_FILE
 from tests.docs.examples import Example, output_matches, read_examples, skip_reason, split_chain, split_comment
+from tests.serving import free_port
 
 PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 FRESH = {"README.md"}  # pages that start from no store at all
@@ -146,12 +146,6 @@ def _working_folder(tree: Tree, page: Path, store: Path | None) -> Path:
     return folder
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class Page:
     """Runs one page's examples in order in its folder, and collects what went wrong."""
 
@@ -225,7 +219,7 @@ class Page:
     def _start_service(self, example: Example) -> None:
         docs_port, command = served_port(example.command)
         self._stop(docs_port)
-        port = _free_port()
+        port = free_port()
         log_path = self.folder / f"serve-{docs_port}.log"
         with log_path.open("wb") as log:
             service = subprocess.Popen(["bash", "-c", f"exec {command} --port {port}"], cwd=self.folder,

@@ -9,9 +9,6 @@ an interruption that sends nothing twice.
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,7 +16,6 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-import uvicorn
 from PIL import Image
 from sqlalchemy import Engine
 from typer.testing import CliRunner
@@ -33,6 +29,8 @@ from jointwatch.store import add_member, create_key, open_engine
 from jointwatch.store.members import Member
 from tests.media import clips
 from tests.media.conftest import image_bytes
+from tests.serving import free_port
+from tests.serving import serving as serving_app
 
 pytest.importorskip("vpdq")
 pytest.importorskip("av")
@@ -40,29 +38,11 @@ pytest.importorskip("threatexchange")
 BANK = "TERROR_PROPAGANDA"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def serving(engine: Engine, settings: ServiceSettings | None = None, port: int | None = None) -> Iterator[str]:
-    """The service over ``engine``, uvicorn in a thread on a loopback port (a free one): its /media/hma root."""
-    port = port or _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(engine, settings or ServiceSettings(rate_per_second=0)),
-                                           host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the service did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}/media/hma"
-    finally:
-        server.should_exit = True
-        thread.join(30)
+    """The service over ``engine`` on a loopback port (a free one): its /media/hma root."""
+    with serving_app(create_app(engine, settings or ServiceSettings(rate_per_second=0)), port) as origin:
+        yield f"{origin}/media/hma"
 
 
 @pytest.fixture(scope="module")
@@ -184,7 +164,7 @@ def test_an_interrupted_push_resumes_where_it_stopped_and_sends_nothing_twice(
         assert len(list_items(engine, theirs, member=theirs)) == 1
         # no connection at all: refused, the checkpoint as it was
         with pytest.raises(LinkAnswerError):
-            push_signals(f"http://127.0.0.1:{_free_port()}/media/hma", BANK, bank_store, a.id,
+            push_signals(f"http://127.0.0.1:{free_port()}/media/hma", BANK, bank_store, a.id,
                          tmp_path / "nowhere.json", first)
         assert json.loads(checkpoint.read_text()) == kept
         # resumed with a key that has its allowance: the next item only (429 again on the third)

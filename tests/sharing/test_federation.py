@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -57,6 +56,7 @@ from jointwatch.store import (
     sharing_generation,
 )
 from tests.conftest import UN_FILE
+from tests.serving import free_port
 
 BIRTH = "1976-05-17"
 REASON = "Europol SIENA 2026/214, art. 3 EU 2017/541"
@@ -278,15 +278,9 @@ def test_a_rotated_key_is_kept_and_the_link_takes_the_new_one(pair: Pair) -> Non
 
 # -- two real servers -------------------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class Server:
     def __init__(self, db: Path, env: dict[str, str]) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = db.with_suffix(".log")
         command = [str(Path(sys.executable).parent / "jointwatch"), "serve", "--db", str(db), "--port",

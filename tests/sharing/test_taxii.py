@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -36,6 +35,7 @@ from jointwatch.store import (
     set_group_member,
     sharing_events_of,
 )
+from tests.serving import free_port
 
 REASON = "UNSCR 1373 op. 2(c)"
 BIN = Path(sys.executable).parent
@@ -49,12 +49,6 @@ class Service:
     screener_key: str
     members: dict[str, int]
     refs: dict[str, str]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -107,7 +101,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     withdrawn = share_entry(engine, a, "o1", person("Gone Person"), Labels("server", (), "green", (), REASON))
     withdraw_entry(engine, withdrawn.ref, a, "o1", "delisted")
     refs["withdrawn"] = withdrawn.ref
-    port = _free_port()
+    port = free_port()
     log = tmp / "serve.log"
     env = {**os.environ, "JOINTWATCH_CACHE": str(tmp / "cache")}
     with log.open("wb") as out:

@@ -12,15 +12,11 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
 from sqlalchemy import Engine
 
@@ -29,6 +25,7 @@ from jointwatch.sources import open_list
 from jointwatch.store import add_console_user, add_member, load_list, open_engine
 from jointwatch.web import hash_password, mount_console
 from tests.conftest import UN_FILE
+from tests.serving import serving
 
 CHROMIUM = Path(os.environ.get("JOINTWATCH_TEST_CHROMIUM", "/usr/bin/chromium"))
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
@@ -46,28 +43,10 @@ class Service:
     engine: Engine
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def serve_console(engine: Engine) -> Iterator[Service]:
-    """The service with its console over ``engine``, uvicorn in a thread on a free loopback port, until closed."""
-    app = mount_console(create_app(engine, ServiceSettings()))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the service did not start"
-        time.sleep(0.05)
-    try:
-        yield Service(f"http://127.0.0.1:{port}", engine)
-    finally:  # also when the generator is closed (tests/web/screenshots.py)
-        server.should_exit = True
-        thread.join(30)
+    """The service with its console over ``engine`` on a free loopback port, until closed."""
+    with serving(mount_console(create_app(engine, ServiceSettings()))) as origin:
+        yield Service(origin, engine)
 
 
 def with_users(engine: Engine, users: list[tuple[str, str, str]]) -> Engine:
