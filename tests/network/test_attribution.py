@@ -147,12 +147,49 @@ def test_a_kept_gift_and_card_spending_do_not_earmark(tmp_path: Path, duck: Duck
 def test_money_from_a_regular_payer_is_not_earmarked(tmp_path: Path, duck: DuckDBEngine) -> None:
     # P pays M 600 every month (days 3 and 33, 08:00): a regular payer, not a payroll (one payee);
     # D's 100 comes at 09:00 and M passes 540 on at 12:00. Only D's 100 is earmarked; the other
-    # 440 is first in first out on the rest of M's line: salary (day 1) before P's day-3 600
+    # 440 is first in first out on the rest of M's line: salary (day 1) before P's day-3 600. So
+    # M passed on 100 of the 540 (under the conduit share): the 540 is M's own, M its originator
+    # (before the passed-on share was asked, D 100 and M 440 as income)
     rows = [*PAYROLL, tx("allow1", 3 + 8 / 24, 600, "P", "M", "fr", "de"),
             tx("allow2", 33 + 8 / 24, 600, "P", "M", "fr", "de"),
             tx("gift", 33 + 9 / 24, 100, "D", "M", "fr", "de"), tx("pass", 33 + 12 / 24, 540, "M", "T", "de", "sy")]
     path = write_transactions(tmp_path / "allowance.csv", rows)
-    assert _amounts(_trace(path, duck, "fifo", earmark_days=7)) == {"D": 100.0, "M": 440.0}
+    result = _trace(path, duck, "fifo", earmark_days=7)
+    assert _amounts(result) == {"M": 540.0}
+    assert {o.account: o.reason for o in result.trace.originators} == {"M": "not_a_conduit"}
+
+
+# A donor D (FR) with a salary (E's payroll, days 1 and 31) and a monthly allowance from P (GB,
+# days 3 and 33): a friend F (DE) sends D 200 on day 34 at 09:00, D gives collector C 1,000 at
+# 12:00, and C forwards the 1,000 to T on day 35.
+DONOR = [*(tx(f"pay{m}{k}", day, 3000, "E", who, "fr", "fr")
+           for m, day in ((1, 1), (2, 31)) for k, who in enumerate(("D", "A1", "A2", "A3", "A4"))),
+         tx("allow1", 3 + 8 / 24, 600, "P", "D", "gb", "fr"), tx("allow2", 33 + 8 / 24, 600, "P", "D", "gb", "fr"),
+         tx("friend", 34 + 9 / 24, 200, "F", "D", "de", "fr"), tx("gift", 34 + 12 / 24, 1000, "D", "C", "fr", "tr"),
+         tx("fwd", 35, 1000, "C", "T", "tr", "sy")]
+
+
+@pytest.mark.parametrize(("method", "expected"), [
+    # first in, first out: F's 200 is earmarked to the gift, the other 800 is D's day-1 salary; D
+    # passed on 200 of 1,000, under the conduit share: D is the funder of all of it (before: D 800
+    # as income and F 200)
+    ("fifo", {"D": 1000.0}),
+    # proportional: the other 800 takes 6,000 / 7,200 of the balance's salary and 1,200 / 7,200 of
+    # P's allowances (133.33): 333.33 passed on, under the conduit share (before: F 200, P 133.33,
+    # D 666.67)
+    ("proportional", {"D": 1000.0}),
+    # last in, first out: the other 800 is P's day-33 600 (in last) and 200 of the day-31 salary:
+    # 800 passed on, so D is a conduit for those parts
+    ("lifo", {"F": 200.0, "P": 600.0, "D": 200.0}),
+])
+def test_earmarking_leaves_a_donor_that_passed_on_little_the_funder(tmp_path: Path, duck: DuckDBEngine,
+                                                                    method: str, expected: dict[str, float]) -> None:
+    path = write_transactions(tmp_path / "donor.csv", DONOR)
+    # the pool test makes D a conduit (its week's pool less its salary is 800: the allowance and F's
+    # 200); earmarking says what the gift passed on, and it is less than the conduit share of it
+    result = _trace(path, duck, method, earmark_days=10)
+    assert {k: round(v, 2) for k, v in _amounts(result).items()} == expected
+    assert "C" not in _amounts(result) and "E" not in _amounts(result)
 
 
 def test_a_bad_earmark_window_is_refused() -> None:

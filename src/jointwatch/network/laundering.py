@@ -350,12 +350,12 @@ def _plant(w: _World, s: LaunderingSettings, free: list[int], targets: list[int]
                layers=len(layers))
     for _k in range(s.instances):
         # bipartite: 3-5 accounts each pay each of 3-5 others within 10 days
-        left, right = people(int(rng.integers(3, 6))), people(int(rng.integers(3, 6)))
+        payers, payees = people(int(rng.integers(3, 6))), people(int(rng.integers(3, 6)))
         t0 = when()
-        for a in left:
-            for b in right:
+        for a in payers:
+            for b in payees:
                 w.pay(a, b, t0 + int(rng.integers(0, 10 * DAY)), float(rng.uniform(800, 4000)))
-        record("bipartite", [*left, *right], [*left, *right])
+        record("bipartite", [*payers, *payees], [*payers, *payees])
     if s.broker_netting:
         for k in range(2):
             _broker(w, s, k, targets[k % len(targets)], people, record, donate, when)

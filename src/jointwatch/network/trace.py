@@ -196,22 +196,40 @@ WHERE j.conduit""" if earmarked else ""
     engine.create(f"parts_{hop}", f"""
 WITH line AS ({_lay_out(f"deficit_{hop}", opening=True)}),
      traced AS ({traced}){ctes}{spent}{also}""")
+    # with earmarking, an outflow that passed on less than the conduit share of money that came in (its
+    # earmarked inflows and the inflows the method spent on the rest of its line) is mostly the account's
+    # own (its income, known balance, money beyond what it received): the account is its originator, as
+    # the pool test says of a donor who gives 400 after a friend sent 30. A broker pays out of a float
+    kept, unkept = "", ""
+    if earmarked:
+        engine.create(f"kept_{hop}", f"""
+SELECT j.method, j.src, j.id FROM judged_{hop} j
+JOIN (SELECT method, account, out_id, SUM(CASE WHEN kind = 1 THEN part ELSE 0 END) AS passed
+      FROM parts_{hop} GROUP BY method, account, out_id) p
+  ON p.method = j.method AND p.account = j.src AND p.out_id = j.id
+WHERE j.conduit AND NOT COALESCE(j.channel IN {BROKER_CHANNELS}, FALSE) AND p.passed < {s} * j.flow""")
+        kept = f"""
+UNION ALL
+SELECT k.method, k.src, k.id, j.flow, {hop}, 'not_a_conduit'
+FROM kept_{hop} k JOIN judged_{hop} j ON j.method = k.method AND j.src = k.src AND j.id = k.id"""
+        unkept = f"""
+  LEFT JOIN kept_{hop} k ON k.method = p.method AND k.src = p.account AND k.id = p.out_id"""
     engine.create(f"frontier_{hop}", f"""
 SELECT method, id, src, dst, t, amount, SUM(part) AS flow, {hop} AS hop, channel FROM (
   SELECT p.method, x.id, x.src, x.dst, x.t, x.usd AS amount, x.channel, p.part
-  FROM parts_{hop} p JOIN tx x ON x.id = p.source_id
-  WHERE p.kind = 1
+  FROM parts_{hop} p JOIN tx x ON x.id = p.source_id{unkept}
+  WHERE p.kind = 1{' AND k.id IS NULL' if earmarked else ''}
 ) p GROUP BY method, id, src, dst, t, amount, channel HAVING SUM(part) >= {PRUNE_USD}""")
     own = int(settings.own_funds_days * 86400)
     return f"""
 SELECT j.method, j.src AS account, j.id, j.flow AS amount, {hop} AS hop,
        CASE WHEN j.pool IS NULL AND NOT j.conduit THEN 'no_earlier_inflow' ELSE 'not_a_conduit' END AS reason
-FROM judged_{hop} j WHERE NOT j.conduit
+FROM judged_{hop} j WHERE NOT j.conduit{kept}
 UNION ALL
 SELECT p.method, p.account, p.out_id, p.part, {hop},
        CASE WHEN p.kind = 3 THEN 'opening_balance' WHEN p.kind = 4 THEN 'income'
             WHEN p.first_t <= p.out_t - {own} THEN 'own_funds' ELSE 'unexplained_funds' END
-FROM parts_{hop} p WHERE p.kind IN (2, 3, 4) AND p.part > 0"""
+FROM parts_{hop} p{unkept} WHERE p.kind IN (2, 3, 4) AND p.part > 0{' AND k.id IS NULL' if earmarked else ''}"""
 
 
 def _deficits(engine: AnalysisEngine, hop: int, earmarked: bool) -> None:
