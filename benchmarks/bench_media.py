@@ -53,7 +53,15 @@ from jointwatch.media import (  # noqa: E402
     Matcher,
     hash_media,
 )
-from jointwatch.media.local import BANK_POINTS, NEAREST, PROBES, NearestIndex  # noqa: E402
+from jointwatch.media.local import (  # noqa: E402
+    BANK_POINTS,
+    FLAT_LISTS,
+    GRAPH_NEAREST,
+    GRAPH_PROBES,
+    NEAREST,
+    PROBES,
+    NearestIndex,
+)
 from jointwatch.media.signature import Keypoints, Signature  # noqa: E402
 
 THREADS = 2
@@ -177,8 +185,8 @@ def scale_table(bank_size: int, points: int, cache: Path, drawn: int, settings: 
           f"hashes)")
     for probes, nearest in settings:
         if isinstance(index, NearestIndex):
-            index.probes, index.k = probes, nearest
-            print(f"\n{probes} lists probed, {nearest} nearest banked descriptors a query descriptor:\n")
+            index.probes, index.k = probes or index.probes, nearest or index.k
+            print(f"\n{index.probes} lists probed, {index.k} nearest banked descriptors a query descriptor:\n")
         _scale_run(ours, anchor, images, names)
         if not isinstance(index, NearestIndex):
             break
@@ -304,12 +312,13 @@ def main() -> None:
                         help="recall and latency with a bank of this many images (photographs + drawn distractors)")
     parser.add_argument("--drawn", type=int, default=1_000_000,
                         help="distractors drawn (the rest of the bank is synthesized from them: cheaper)")
-    parser.add_argument("--probes", default=str(PROBES),
+    parser.add_argument("--probes", default="0",
                         help="inverted lists a query descriptor scans; several, comma-separated, are each measured "
-                             "on the one built index")
-    parser.add_argument("--nearest", default=str(NEAREST),
+                             f"on the one built index (0: the index's own, {PROBES} or {GRAPH_PROBES} past "
+                             f"{FLAT_LISTS:,} lists)")
+    parser.add_argument("--nearest", default="0",
                         help="nearest banked descriptors a query descriptor brings (comma-separated, paired with "
-                             "--probes)")
+                             f"--probes; 0: the index's own, {NEAREST} or {GRAPH_NEAREST})")
     parser.add_argument("--points", type=int, default=BANK_POINTS, help="strongest keypoints kept per banked image")
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "jointwatch-bench",
                         help="where the distractors' keypoints are kept between runs")

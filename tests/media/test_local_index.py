@@ -46,6 +46,23 @@ def test_an_edited_descriptor_finds_its_banked_one(monkeypatch: pytest.MonkeyPat
     assert (hits.distance <= 31).all()
 
 
+@pytest.mark.parametrize("flat_lists", [10_000, 4])
+def test_a_graph_index_probes_more_lists_for_more_neighbours_by_default(monkeypatch: pytest.MonkeyPatch,
+                                                                         flat_lists: int) -> None:
+    """Past FLAT_LISTS lists (a bank of ~25,000 images) the defaults are the ones that kept every edit >= 96% at
+    1,000,000 images; below, the ones measured at 10,000 (more would only cost time there)."""
+    monkeypatch.setattr(local, "FLAT_LISTS", flat_lists)
+    monkeypatch.setattr(local, "LIST_SIZE", 50)
+    codes = np.random.default_rng(5).integers(0, 256, (20_000, 32), dtype=np.uint8)
+    index = NearestIndex([codes])
+    graph = flat_lists == 4
+    assert (index.probes, index.k) == ((local.GRAPH_PROBES, local.GRAPH_NEAREST) if graph
+                                       else (local.PROBES, local.NEAREST))
+    assert local.GRAPH_PROBES > local.PROBES and local.GRAPH_NEAREST > local.NEAREST
+    if graph:                                             # the graph brings at least twice the lists probed
+        assert index._quantizer.hnsw.efSearch >= 2 * index.probes
+
+
 def test_parts_cross_blocks_and_keep_each_points_owner(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(LocalParts, "BLOCK", 100)
     rng = np.random.default_rng(4)

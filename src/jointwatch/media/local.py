@@ -53,8 +53,12 @@ BANK_POINTS = 128
 SPREAD_CELLS = 8
 # up to this many descriptors (~15,000 images) the exact scan answers within ~50 ms
 EXACT_DESCRIPTORS = 1_000_000
-# the nearest banked descriptors each query descriptor brings, from this many inverted lists
+# the nearest banked descriptors each query descriptor brings, from this many inverted lists; once the lists'
+# centres are searched through a graph (a bank past ~25,000 images) more of both: at 1,000,000 images 4 / 4
+# found 96.8% of the benchmark's edits (a 10% crop 88%), 4 / 8 97.4% (92%), 8 / 16 97.8% with every edit
+# >= 96%, at ~2.5x the matching time of 4 / 4 (benchmarks/bench_media.py --bank-size 1000000, README)
 NEAREST, PROBES = 4, 4
+GRAPH_NEAREST, GRAPH_PROBES = 8, 16
 # descriptors an inverted list holds once a bank is large (list_count); past FLAT_LISTS lists their
 # centres are searched through a graph (faiss IndexBinaryHNSW: GRAPH_NEIGHBOURS links a centre; GRAPH_SEARCH
 # candidates kept while searching it for a query, GRAPH_SEARCH_BUILD while placing the bank's codes)
@@ -98,11 +102,10 @@ class NearestIndex:
     never held twice.
     """
 
-    def __init__(self, blocks: list[np.ndarray], k: int = NEAREST, nprobe: int = PROBES) -> None:
+    def __init__(self, blocks: list[np.ndarray], k: int | None = None, nprobe: int | None = None) -> None:
         faiss = require("faiss", "faiss-cpu")
         sizes = [len(block) for block in blocks]
         self.count = sum(sizes)
-        self.k = k
         lists = list_count(self.count)
         # the lists' centres are banked descriptors drawn at random: k-means (faiss trains binary IVF on
         # 256 floats a code) took minutes at 100,000 images and spread ORB's clusters little better
@@ -123,7 +126,8 @@ class NearestIndex:
         self._index.is_trained = True
         while blocks:
             self._index.add(as_codes(blocks.pop(0)))   # faiss keeps its own copy: ours goes block by block
-        self.probes = nprobe
+        self.k = k or (GRAPH_NEAREST if self._graph else NEAREST)
+        self.probes = nprobe or (GRAPH_PROBES if self._graph else PROBES)
 
     def __len__(self) -> int:
         return self.count
