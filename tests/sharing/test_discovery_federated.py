@@ -35,7 +35,8 @@ from jointwatch.sharing import (
     share_entry,
 )
 from jointwatch.store import add_link, add_member, blind_queries, create_key, get_link, open_engine, spend_of
-from tests.sharing.test_federation import Server, _cli, _free_port, servers, un_template  # noqa: F401
+from tests.serving import free_port
+from tests.sharing.test_federation import Server, _cli, servers, un_template  # noqa: F401
 
 LISTED = "Tariq Bin-Al-Tahar Al-Harzi"
 SPELT = "Tarek Ben Taher Harzi"
@@ -164,7 +165,7 @@ def test_a_tampered_index_or_a_silent_link_is_refused_by_name_never_a_no_hit(
     a_to_b_key = _cli("share", "links", "add", "agency-a", "--peer-key", f"{a_key['key_id']}={a_key['public_key']}",
                       "--db", b_db).strip()
     add_link(a, "agency-b", server_b.url, {"b": "AAAA"}, api_key=a_to_b_key)
-    add_link(a, "agency-c", f"http://127.0.0.1:{_free_port()}", {"c": "AAAA"}, api_key="nothing-listens")
+    add_link(a, "agency-c", f"http://127.0.0.1:{free_port()}", {"c": "AAAA"}, api_key="nothing-listens")
     share_entry(b, customs, "officer-3", EntryInput("Person", {"name": [LISTED]}),
                 Labels("originator", (), "red", (), REASON))
     open_offer(b, customs, scope="connected")
