@@ -199,19 +199,19 @@ WITH line AS ({_lay_out(f"deficit_{hop}", opening=True)}),
     # with earmarking, an outflow that passed on less than the conduit share of money that came in (its
     # earmarked inflows and the inflows the method spent on the rest of its line) is mostly the account's
     # own (its income, known balance, money beyond what it received): the account is its originator, as
-    # the pool test says of a donor who gives 400 after a friend sent 30. A broker pays out of a float
+    # the pool test says of a donor who gives 400 after a friend sent 30. A broker pays out of a float, not out of
+    # what came in: its channel's payouts are followed as before
     kept, unkept = "", ""
     if earmarked:
         engine.create(f"kept_{hop}", f"""
-SELECT j.method, j.src, j.id FROM judged_{hop} j
+SELECT j.method, j.src, j.id, j.flow FROM judged_{hop} j
 JOIN (SELECT method, account, out_id, SUM(CASE WHEN kind = 1 THEN part ELSE 0 END) AS passed
       FROM parts_{hop} GROUP BY method, account, out_id) p
   ON p.method = j.method AND p.account = j.src AND p.out_id = j.id
 WHERE j.conduit AND NOT COALESCE(j.channel IN {BROKER_CHANNELS}, FALSE) AND p.passed < {s} * j.flow""")
         kept = f"""
 UNION ALL
-SELECT k.method, k.src, k.id, j.flow, {hop}, 'not_a_conduit'
-FROM kept_{hop} k JOIN judged_{hop} j ON j.method = k.method AND j.src = k.src AND j.id = k.id"""
+SELECT method, src, id, flow, {hop}, 'not_a_conduit' FROM kept_{hop}"""
         unkept = f"""
   LEFT JOIN kept_{hop} k ON k.method = p.method AND k.src = p.account AND k.id = p.out_id"""
     engine.create(f"frontier_{hop}", f"""
