@@ -2,8 +2,9 @@
 
 Every API test runs on SQLite and on PostgreSQL (the latter when ``JOINTWATCH_TEST_PG_URL``
 is set; a skip unless ``JOINTWATCH_REQUIRE_PG`` is set too, then a failure). The
-PostgreSQL store lives in a schema of this test process's own, so the store tests, which
-reset the public schema per test, never pull the tables from under a session-long app.
+PostgreSQL store lives in a schema of this fixture instance's own (tests/postgres.py), so
+the store tests, which reset their schema per test, never pull the tables from under a
+session-long app.
 """
 
 from __future__ import annotations
@@ -13,55 +14,21 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
 
 from jointwatch.api import create_app
 from jointwatch.sources import open_list
-from jointwatch.store import database_url, load_list, open_engine
+from jointwatch.store import load_list, open_engine
 from jointwatch.store.audit import AuditEntry, read_audit
 from jointwatch.store.members import ROLES, add_member, create_key
-from jointwatch.store.schema import metadata
 from tests.conftest import UN_FILE
-from tests.store.conftest import PG_ENV
+from tests.postgres import drop_schema, postgres_url, reset_schema, with_search_path
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-
-
-def postgres_url() -> str:
-    """The test server's URL, or skip (fail when PostgreSQL is required)."""
-    url = os.environ.get(PG_ENV)
-    if not url:
-        if os.environ.get("JOINTWATCH_REQUIRE_PG"):
-            pytest.fail(f"{PG_ENV} is not set but JOINTWATCH_REQUIRE_PG is")
-        pytest.skip(f"set {PG_ENV} to run the API tests on PostgreSQL")
-    return url
-
-
-def _with_search_path(url: str, schema: str) -> str:
-    """``url`` with every connection's search_path set to ``schema`` (libpq ``options``)."""
-    return f"{url}{'&' if '?' in url else '?'}options={quote(f'-csearch_path={schema}')}"
-
-
-def reset_postgres_schema(url: str, schema: str) -> None:
-    """An empty ``schema``: every table of the store (and Alembic's) dropped, whatever migrations added."""
-    engine = create_engine(database_url(url))
-    with engine.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
-        tables = [table.name for table in reversed(metadata.sorted_tables)] + ["alembic_version"]
-        connection.execute(text(f"DROP TABLE IF EXISTS {', '.join(f'{schema}.{t}' for t in tables)} CASCADE"))
-    engine.dispose()
-
-
-def drop_postgres_schema(url: str, schema: str) -> None:
-    engine = create_engine(database_url(url))
-    with engine.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -84,8 +51,8 @@ def store_of(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str
                 engine = open_engine(str(tmp / "api.db"), create=True)
             else:
                 pg_url = postgres_url()
-                reset_postgres_schema(pg_url, schema)
-                engine = open_engine(_with_search_path(pg_url, schema), create=True)
+                reset_schema(pg_url, schema)
+                engine = open_engine(with_search_path(pg_url, schema), create=True)
             load_list(engine, open_list(UN_FILE, "un"))
             engines[backend] = engine
         return engines[backend]
@@ -94,7 +61,7 @@ def store_of(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str
     for engine in engines.values():
         engine.dispose()
     if pg_url is not None:
-        drop_postgres_schema(pg_url, schema)
+        drop_schema(pg_url, schema)
     if old is None:
         os.environ.pop("JOINTWATCH_CACHE", None)
     else:

@@ -12,13 +12,12 @@ import pytest
 from PIL import Image, ImageOps
 from sqlalchemy import Engine
 
-from jointwatch.store import open_engine
 from jointwatch.store.members import Member, add_member
-from tests.api.conftest import _with_search_path, drop_postgres_schema, postgres_url, reset_postgres_schema
+from tests.postgres import PG_ENV, drop_schema, fresh_store, process_schema
 
 # the PostgreSQL store of these tests lives in a schema of this process's own (as the API tests'
 # does), emptied of every table of the store before each test, so no other test's tables interfere
-PG_SCHEMA = f"jointwatch_media_tests_{os.getpid()}"
+PG_SCHEMA = process_schema("media_tests")
 
 pytest.importorskip("pdqhash")  # the media extra; CI installs it through .[dev]
 
@@ -65,19 +64,15 @@ def edited(image: Image.Image, how: str) -> Image.Image:
 
 def make_store(backend: str, tmp: Path) -> Engine:
     """A new, empty, migrated store on ``backend`` (PostgreSQL: skipped without a test server)."""
-    if backend == "sqlite":
-        return open_engine(str(tmp / "store.db"), create=True)
-    url = postgres_url()
-    reset_postgres_schema(url, PG_SCHEMA)
-    return open_engine(_with_search_path(url, PG_SCHEMA), create=True)
+    return fresh_store(backend, tmp, PG_SCHEMA)
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _drop_pg_schema() -> Iterator[None]:
     yield
-    url = os.environ.get("JOINTWATCH_TEST_PG_URL")
+    url = os.environ.get(PG_ENV)
     if url:
-        drop_postgres_schema(url, PG_SCHEMA)
+        drop_schema(url, PG_SCHEMA)
 
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
