@@ -91,6 +91,12 @@ def test_bad_uploads_are_problems_naming_the_fault(client: TestClient, engine: E
     data = image_bytes(photos["coffee"], "JPEG")
     cut = client.post("/media/match/upload", content=data[: len(data) // 4], headers=headers)
     assert cut.status_code == 422 and "truncated" in cut.json()["detail"]
+    # an empty bank cannot say a file is not known content: refused (fail closed), never "no match"
+    unbanked = client.post("/media/match/upload", content=b"hello", headers=headers)
+    assert unbanked.status_code == 503 and "no active item" in unbanked.json()["detail"]
+    by_hash = client.post("/media/match", json={"md5": "cd" * 16}, headers=member.auth("screener"))
+    assert by_hash.status_code == 503
+    assert _upload(client, member, "analyst", photos["astronaut"]).status_code == 201
     text = client.post("/media/match/upload", content=b"hello", headers=headers)
     assert text.status_code == 200 and "exact hashes only" in text.json()["note"]
     big = client.post("/media/match/upload", content=b"x" * 1_100_000, headers=headers)

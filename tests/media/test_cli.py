@@ -30,6 +30,9 @@ def test_bank_match_dispute_export_import(tmp_path: Path, photo_files: dict[str,
     assert _run(db, "init").exit_code == 0
     assert _run(db, "members", "add", "Platform A").exit_code == 0
     assert _run(db, "members", "add", "Agency B").exit_code == 0
+    # nothing banked yet: matching refuses (exit 9), it never says the file is not known content
+    unbanked = _run(db, "media", "match", str(photo_files["rocket"]))
+    assert unbanked.exit_code == 9 and "no active item" in unbanked.output
     added = _run(db, "media", "add", str(photo_files["astronaut"]), str(photo_files["coffee"]), "-m", "Platform A",
                  "-t", "propaganda", "-g", "ISIL", "--tlp", "TLP:GREEN", "--json")
     assert added.exit_code == 0, added.output

@@ -168,12 +168,12 @@ def media_match(paths: PathsArgument,
 
     A hit on an item the viewer may not see shows only a ref to ask its contributor by (media ask).
     """
-    from jointwatch.media import MatchOptions, load_matcher, match_files
+    from jointwatch.media import MatchOptions, load_matcher, match_files, require_bank
 
     options = MatchOptions(pdq_threshold=threshold, use_signatures=signatures)
     engine = open_engine(db)
     seen_by = _viewer(engine, viewer)
-    matcher = load_matcher(engine)
+    matcher = require_bank(load_matcher(engine))
     files = _files(paths)
     with record_progress("matching", not as_json) as progress:
         outcomes = _collect(match_files(engine, matcher, seen_by, files, options, progress), as_json)

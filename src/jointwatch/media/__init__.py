@@ -51,6 +51,7 @@ from jointwatch.media.matcher import (
     MediaMatch,
     SeenBy,
     load_matcher,
+    require_bank,
     seen_by,
 )
 from jointwatch.media.sniff import KINDS, MediaKind, Sniffed, sniff
@@ -109,6 +110,7 @@ __all__ = [
     "iter_files",
     "list_items",
     "load_matcher",
+    "require_bank",
     "make_labels",
     "match_files",
     "read_bytes",

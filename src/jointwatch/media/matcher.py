@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field
 
-from jointwatch.errors import InvalidInputError
+from jointwatch.errors import InvalidInputError, ScreeningUnavailableError
 from jointwatch.media.clips import ClipIndex, ClipSignature, is_clip_signature
 from jointwatch.media.hashing import PDQ_MIN_QUALITY, MediaHashes, hex_to_bytes
 from jointwatch.media.index import HammingIndex
@@ -305,6 +305,15 @@ def _ordered(found: dict[int, MediaMatch]) -> list[MediaMatch]:
     rank = {"sha256": 0, "md5": 1, "pdq": 2, "pdq-mirror": 2, "pdq-canonical": 3, "pdq-centred": 3, "pdq-trimmed": 3,
             "orb": 4, "orb-mirror": 4, "vpdq": 2, "vpdq-mirror": 2, "chromaprint": 5, "landmarks": 5}
     return sorted(found.values(), key=lambda m: (rank[m.method], m.distance or 0, -(m.inliers or 0), m.item.id))
+
+
+def require_bank(matcher: Matcher) -> Matcher:
+    """``matcher`` if it holds anything to match against; ScreeningUnavailableError for an empty bank (fail
+    closed: no match against nothing is not "not known content")."""
+    if not len(matcher):
+        raise ScreeningUnavailableError("the media bank holds no active item: nothing was matched (bank items with "
+                                        "`jointwatch media add`, `media import` or `media fetch` first)")
+    return matcher
 
 
 def load_matcher(engine: Engine, statuses: tuple[str, ...] = ("active",)) -> Matcher:

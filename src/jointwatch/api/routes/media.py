@@ -35,11 +35,12 @@ _UPLOAD = {"requestBody": {"required": True, "description": "The file's bytes, a
 
 
 def service_matcher(request: Request) -> media.Matcher:
-    """The service's one matcher over the bank (the API's and the console's), rebuilt when the bank changes."""
+    """The service's one matcher over the bank (the API's and the console's), rebuilt when the bank changes; 503
+    when the bank holds nothing to match against (``media.require_bank``)."""
     state = request.app.state
     if getattr(state, "media_matchers", None) is None:
         state.media_matchers = media.MatcherCache()
-    return state.media_matchers.get(state.engine)
+    return media.require_bank(state.media_matchers.get(state.engine))
 
 
 def service_media_gate(request: Request) -> media.DecodeGate:
