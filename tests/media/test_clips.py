@@ -131,7 +131,11 @@ def test_cli_match_of_a_sound_cut_short_says_it_was_matched_by_exact_hashes_alon
     runner = CliRunner()
     db = str(tmp_path / "jw.db")
     (tmp_path / "cut.wav").write_bytes(files["nasheed.wav"][:3000])
+    (tmp_path / "tune.m4a").write_bytes(files["tune.m4a"])
     assert runner.invoke(app, ["init", "--db", db]).exit_code == 0
+    # something banked: an empty bank refuses to match at all (exit 9)
+    banked = runner.invoke(app, ["media", "add", str(tmp_path / "tune.m4a"), "-t", "propaganda", "--db", db])
+    assert banked.exit_code == 0, banked.output
     matched = runner.invoke(app, ["media", "match", str(tmp_path / "cut.wav"), "--db", db])
     assert matched.exit_code == 0, matched.output
     said = " ".join(matched.output.split())   # the console may wrap a long temporary path
