@@ -101,6 +101,22 @@ def test_bad_uploads_are_problems_naming_the_fault(client: TestClient, engine: E
     assert text.status_code == 200 and "exact hashes only" in text.json()["note"]
     big = client.post("/media/match/upload", content=b"x" * 1_100_000, headers=headers)
     assert big.status_code == 413
+    # no hash at all is no question: 422, never an empty "no match"
+    for body in ({}, {"pdq": []}, {"vpdq": [], "threshold": 10}):
+        nothing = client.post("/media/match", json=body, headers=member.auth("screener"))
+        assert nothing.status_code == 422 and "at least one hash" in nothing.json()["detail"], body
+    # a member that disputed every active item has nothing left to match against: 503, others still match
+    [item] = client.get("/media/items", headers=member.auth("screener")).json()
+    disputer = make_member(engine)
+    assert client.post(f"/media/items/{item['id']}/dispute", json={"reason": "not propaganda"},
+                       headers=disputer.auth("analyst")).status_code == 200
+    data = image_bytes(photos["astronaut"], "PNG")
+    refused = client.post("/media/match/upload", content=data, headers={**disputer.auth("screener"), **OCTET})
+    assert refused.status_code == 503 and "disputed every active item" in refused.json()["detail"]
+    assert client.post("/media/match", json={"pdq": [item["pdq"]]},
+                       headers=disputer.auth("screener")).status_code == 503
+    found = client.post("/media/match/upload", content=data, headers=headers)
+    assert [m["item"]["id"] for m in found.json()["matches"]] == [item["id"]]
 
 
 def test_unknown_and_impossible_item_numbers(client: TestClient, engine: Engine) -> None:

@@ -166,3 +166,54 @@ def test_fetch_banks_a_delta_and_keeps_the_checkpoint(tmp_path: Path, photo_file
     refused = _run(db, "media", "fetch", str(tmp_path / "bad.json"), "-m", "Agency B", "--checkpoint",
                    str(checkpoint))
     assert refused.exit_code == 3 and "updates[0]" in refused.output
+
+
+def test_a_banked_picture_in_the_later_frames_of_an_animation_is_found(tmp_path: Path, photo_files: dict[str, Path],
+                                                                       photos: dict[str, Image.Image]) -> None:
+    # one clean frame first, then the banked picture: matching the first frame alone let it through
+    db = tmp_path / "jw.db"
+    assert _run(db, "init").exit_code == 0
+    assert _run(db, "media", "add", str(photo_files["astronaut"]), "-t", "propaganda").exit_code == 0
+    clean, banked = photos["coffee"].resize((400, 400)), photos["astronaut"].resize((400, 400))
+    for suffix in ("gif", "webp", "png"):
+        animation = tmp_path / f"anim.{suffix}"
+        clean.save(animation, save_all=True, append_images=[banked] * 5, duration=100)
+        for flags in ((), ("--no-signatures",)):
+            result = _run(db, "media", "match", str(animation), "--json", *flags)
+            assert result.exit_code == 0, result.output
+            [outcome] = _json(result)  # type: ignore[misc]
+            assert [m["item"]["id"] for m in outcome["matches"]] == [1], (suffix, flags)
+            assert outcome["note"].startswith("an animation of")
+    # a still picture has no such note, and an unrelated animation matches nothing
+    still = _json(_run(db, "media", "match", str(photo_files["coffee"]), "--json"))
+    assert still[0]["note"] is None and still[0]["matches"] == []  # type: ignore[index]
+    clean.save(tmp_path / "other.gif", save_all=True, append_images=[photos["rocket"].resize((400, 400))] * 3)
+    assert _json(_run(db, "media", "match", str(tmp_path / "other.gif"), "--json"))[0]["matches"] == []  # type: ignore[index]
+
+
+def test_match_refuses_what_it_cannot_look_at(tmp_path: Path, photo_files: dict[str, Path]) -> None:
+    db = tmp_path / "jw.db"
+    assert _run(db, "init").exit_code == 0
+    assert _run(db, "members", "add", "Agency B").exit_code == 0
+    assert _run(db, "media", "add", str(photo_files["astronaut"]), "-t", "propaganda").exit_code == 0
+    # an empty folder is no batch: exit 7, never "0 of 0 files matched"
+    (tmp_path / "empty").mkdir()
+    empty = _run(db, "media", "match", str(tmp_path / "empty"))
+    assert empty.exit_code == 7 and "no file under this directory" in empty.output
+    # hidden files and linked folders are matched too: a dot must not hide content from the match
+    uploads = tmp_path / "uploads"
+    (uploads / ".cache").mkdir(parents=True)
+    (uploads / ".hidden.png").write_bytes(photo_files["astronaut"].read_bytes())
+    (uploads / ".cache" / "x.png").write_bytes(photo_files["astronaut"].read_bytes())
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    (linked / "y.png").write_bytes(photo_files["astronaut"].read_bytes())
+    (uploads / "link").symlink_to(linked, target_is_directory=True)
+    (linked / "loop").symlink_to(uploads, target_is_directory=True)   # a loop is walked once
+    found = _json(_run(db, "media", "match", str(uploads), "--json"))
+    assert sorted(Path(o["path"]).name for o in found if o["matches"]) == [".hidden.png", "x.png", "y.png"]  # type: ignore[index,union-attr]
+    # a viewer that disputed every active item has nothing left to match against: exit 9, not "no match"
+    assert _run(db, "media", "dispute", "1", "-m", "Agency B", "--reason", "not propaganda").exit_code == 0
+    refused = _run(db, "media", "match", str(photo_files["astronaut"]), "--viewer", "Agency B")
+    assert refused.exit_code == 9 and "disputed every active item" in refused.output
+    assert _run(db, "media", "match", str(photo_files["astronaut"])).exit_code == 0   # the others still match

@@ -94,6 +94,22 @@ def test_typologies_and_check_commands(tmp_path: Path) -> None:
     result = jw("network", "check", bad, "--json")
     assert result.exit_code == 7
     assert json.loads(result.output)["issues"][0]["kind"] == "non_positive_amount"
+    # no finding in a file with nothing to analyse is no answer: every command that analyses refuses (exit 7)
+    empty = tmp_path / "empty.csv"
+    empty.write_text("id,timestamp,amount,currency,sender_account,receiver_account\n")
+    for path, why in ((empty, "holds no transaction"), (bad, "all 1 rows were left out (non_positive_amount)")):
+        for command in (("typologies",), ("rank",), ("trace", "-d", "B")):
+            refused = jw("network", command[0], path, *command[1:])
+            assert refused.exit_code == 7 and why in " ".join(refused.output.split()), (command, refused.output)
+
+
+def test_designated_accounts_missing_from_the_data_are_not_counted_as_reached(tmp_path: Path) -> None:
+    path = write_transactions(tmp_path / "small.csv", [tx("a", 1, 10, "A", "B")])
+    result = runner.invoke(app, ["network", "trace", str(path), "-d", "B,NOPE", "--no-typologies"], env=ENV)
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "1 of the 2 designated accounts do not occur in the transactions" in said
+    assert "reached 1 designated accounts" in said
 
 
 def test_trace_by_a_method_names_it_on_every_figure(tmp_path: Path) -> None:

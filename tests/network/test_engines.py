@@ -111,3 +111,26 @@ def test_same_earmarked_trace(generated: Path, spark_engine: SparkEngine) -> Non
     assert len(on_duck.trace.originators) > 20
     amounts = {o.account: (o.amount, o.reason) for o in on_duck.trace.originators}
     assert {o.account: (pytest.approx(o.amount, abs=0.011), o.reason) for o in on_spark.trace.originators} == amounts
+
+
+def test_timestamps_with_offsets_are_read_as_utc_on_both_engines(tmp_path: Path, spark_engine: SparkEngine) -> None:
+    # A pays M at 10:00+05:00 (05:00 UTC), M pays T at 06:00Z: A's money reached T. Dropping the offset put
+    # the inflow after the payment: M was credited as the originator and the file order "out of order"
+    path = tmp_path / "offsets.csv"
+    path.write_text("id,timestamp,amount,currency,sender_account,receiver_account\n"
+                    "1,2024-01-01T10:00:00+05:00,100,USD,A,M\n"
+                    "2,2024-01-01T06:00:00Z,90,USD,M,T\n"
+                    "3,2024-01-01 07:00:00,10,USD,B,T\n"
+                    "4,2024-01-01T12:00:00-05:30,5,USD,C,T\n", encoding="utf-8")
+    settings = TraceSettings(intervals=False)
+    duck = DuckDBEngine()
+    try:
+        on_duck = analyse(path, ["T"], settings, engine=duck)
+        times = [r["ts"] for r in duck.rows("SELECT CAST(ts AS VARCHAR) AS ts FROM tx ORDER BY _row")]
+    finally:
+        duck.close()
+    assert times == ["2024-01-01 05:00:00", "2024-01-01 06:00:00", "2024-01-01 07:00:00", "2024-01-01 17:30:00"]
+    on_spark = analyse(path, ["T"], settings, engine=spark_engine)
+    for analysis in (on_duck, on_spark):
+        assert {o.account: round(o.amount, 2) for o in analysis.trace.originators} == {"A": 90.0, "B": 10.0, "C": 5.0}
+        assert "out_of_order" not in {i.kind for i in analysis.quality.issues}

@@ -61,10 +61,10 @@ def _viewer(engine: Engine, name: str | None) -> int | None:
     return None if name is None else get_member(engine, name).id
 
 
-def _files(paths: list[Path]) -> list[Path]:
+def _files(paths: list[Path], hidden: bool = False) -> list[Path]:
     from jointwatch.media import iter_files
 
-    return [f for p in paths for f in iter_files(p)]
+    return [f for p in paths for f in iter_files(p, hidden)]
 
 
 def _outcome_json(o: FileOutcome) -> dict[str, object]:
@@ -169,12 +169,14 @@ def media_match(paths: PathsArgument,
     A hit on an item the viewer may not see shows only a ref to ask its contributor by (media ask).
     """
     from jointwatch.media import MatchOptions, load_matcher, match_files, require_bank
+    from jointwatch.store import matchable_count
 
     options = MatchOptions(pdq_threshold=threshold, use_signatures=signatures)
     engine = open_engine(db)
     seen_by = _viewer(engine, viewer)
-    matcher = require_bank(load_matcher(engine))
-    files = _files(paths)
+    matcher = require_bank(load_matcher(engine), engine, seen_by)
+    # every file, hidden ones too: an upload folder must not hide content from the match by a dot
+    files = _files(paths, hidden=True)
     with record_progress("matching", not as_json) as progress:
         outcomes = _collect(match_files(engine, matcher, seen_by, files, options, progress), as_json)
     if as_json:
@@ -195,7 +197,8 @@ def media_match(paths: PathsArgument,
             if o.note:  # a file matched by less than a full look (a cut sound, a low-quality picture): say so
                 console.print(f"{o.path}: {o.note}", highlight=False, markup=False)
         matched = sum(1 for o in outcomes if o.matches or o.hidden)
-        console.print(f"{matched} of {len(outcomes)} files matched {len(matcher)} active items", highlight=False)
+        console.print(f"{matched} of {len(outcomes)} files matched, against the {matchable_count(engine, seen_by)} "
+                      "active items of the bank this viewer has not disputed", highlight=False)
     _finish(outcomes, as_json)
 
 

@@ -47,6 +47,7 @@ from jointwatch.network import (
     open_analysis_engine,
     rank_accounts,
     read_rates,
+    require_traceable,
     simulate,
     simulate_laundering,
     train_on_configuration,
@@ -242,6 +243,10 @@ def _print_trace(analysis: Analysis, report: Path | None) -> None:
     trace, totals = analysis.trace, analysis.trace.totals
     method = method_label(trace.method, trace.settings.earmark_days)
     _print_quality(analysis.quality)
+    missing = int(totals.get("designated_not_in_data", 0))
+    if missing:
+        err_console.print(f"[yellow]warning:[/] {missing} of the {missing + len(trace.designated)} designated "
+                          "accounts do not occur in the transactions: not traced", highlight=False)
     console.print(f"[bold]{totals['traced']:,.2f} USD[/] reached {len(trace.designated)} designated accounts in "
                   f"{int(totals['payments_in']):,} payments; {len(trace.originators):,} originators in "
                   f"[bold]{len(trace.countries)} countries[/] ({method}; {analysis.trace.engine}, "
@@ -336,7 +341,7 @@ def network_typologies(
     try:
         with _steps(not as_json) as step:
             step("loading and checking transactions")
-            quality = load_transactions(eng, transactions, rate_table)
+            quality = require_traceable(load_transactions(eng, transactions, rate_table))
             findings = detect_all(eng, names or None, lambda n: step(f"detector {n}"))
     finally:
         eng.close()
@@ -392,7 +397,7 @@ def network_rank(
         eng = open_analysis_engine(engine, _engine_settings(memory_limit, threads, temp_dir, spark_master, engine))
         try:
             step("loading and checking transactions")
-            quality = load_transactions(eng, transactions, rate_table)
+            quality = require_traceable(load_transactions(eng, transactions, rate_table))
             step("typology rules and graph features")
             findings = detect_all(eng)
             ranked = rank_accounts(eng, model, findings, top)

@@ -10,11 +10,14 @@ file that is none of them (a PDF) is still hashed exactly, so MD5/SHA-256 banks 
 from __future__ import annotations
 
 import functools
+import os
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
+
+import numpy as np
 
 from jointwatch.errors import (
     InvalidInputError,
@@ -27,17 +30,20 @@ from jointwatch.errors import (
 from jointwatch.media.audio import MIN_OVERLAP_ITEMS, MIN_OVERLAP_SECONDS
 from jointwatch.media.bank import BankItem, contribute
 from jointwatch.media.clips import ClipSignature, clip_kind, hash_clip
-from jointwatch.media.hashing import MediaHashes, exact_hashes, hash_image_bytes, read_bytes
+from jointwatch.media.hashing import MediaHashes, animation_frames, exact_hashes, hash_image_bytes, read_bytes
 from jointwatch.media.labels import Labels
 from jointwatch.media.matcher import HiddenMatch, Matcher, MatchOptions, MediaMatch, seen_by
-from jointwatch.media.signature import QuerySignature, Signature, bank_signature, query_signature
+from jointwatch.media.signature import Keypoints, QuerySignature, Signature, bank_signature, query_signature
 from jointwatch.media.sniff import sniff
 from jointwatch.store import Engine, Viewer, get_member
 
 NOT_AN_IMAGE = "not an image, video or sound file we can read: exact hashes only"
 LOW_QUALITY = "PDQ quality {quality} is under 50: the PDQ hash is kept but not matched"
+ANIMATION = ("an animation of {frames} frames: the first matched in full, later ones by PDQ alone ({hashed} "
+             "distinct of those sampled)")
 SHORT_SOUND = (f"under {MIN_OVERLAP_SECONDS:.0f} s of sound can be read (a short or truncated file): "
                "exact hashes only")
+_NO_KEYPOINTS = Keypoints(np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8))
 
 
 @dataclass(frozen=True)
@@ -144,21 +150,44 @@ def _hash_media(data: bytes, name: str, for_bank: bool, signatures: bool) -> Has
         md5, sha256 = exact_hashes(data)
         return HashedMedia(MediaHashes(md5, sha256, None, None, "other"), note=NOT_AN_IMAGE)
     note = None if hashes.pdq_matchable else LOW_QUALITY.format(quality=hashes.pdq_quality)
-    if not signatures:
-        return HashedMedia(hashes, note=note)
     if for_bank:
-        return HashedMedia(hashes, signature=bank_signature(pixels), note=note)
-    return HashedMedia(hashes, query=query_signature(pixels), note=note)
+        # a bank item is its first frame (as PDQ's reference hashes an image); uploads are matched frame by frame
+        return HashedMedia(hashes, signature=bank_signature(pixels) if signatures else None, note=note)
+    frames, later = animation_frames(data, name)
+    if frames > 1:
+        note = " ".join(filter(None, [note, ANIMATION.format(frames=frames, hashed=len(later))]))
+    if not signatures:
+        return HashedMedia(hashes, query=QuerySignature(None, _NO_KEYPOINTS, frames=later) if later else None,
+                           note=note)
+    return HashedMedia(hashes, query=replace(query_signature(pixels), frames=later), note=note)
 
 
-def iter_files(path: Path) -> list[Path]:
-    """The file itself, or every regular file under a directory (sorted, hidden ones skipped)."""
+def iter_files(path: Path, hidden: bool = False) -> list[Path]:
+    """The file itself, or every regular file under a directory, sorted, through linked directories (each
+    directory once); hidden ones (a part of the path starting with a dot) only if ``hidden``.
+
+    InvalidInputError for a directory with no file in it: a batch of nothing must not read as "no match".
+    """
     if path.is_file():
         return [path]
-    if path.is_dir():
-        return sorted(p for p in path.rglob("*")
-                      if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts))
-    raise NotFoundError(f"{path}: no such file or directory")
+    if not path.is_dir():
+        raise NotFoundError(f"{path}: no such file or directory")
+    found: list[Path] = []
+    seen: set[str] = set()
+    for folder, directories, names in os.walk(path, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:             # a link back up the tree: walked already
+            directories.clear()
+            continue
+        seen.add(real)
+        if not hidden:
+            directories[:] = [d for d in directories if not d.startswith(".")]
+            names = [n for n in names if not n.startswith(".")]
+        found += [Path(folder) / n for n in names if (Path(folder) / n).is_file()]
+    if not found:
+        raise InvalidInputError(f"{path}: no file under this directory"
+                                + ("" if hidden else " (hidden files, whose names start with a dot, are skipped)"))
+    return sorted(found)
 
 
 def _each(paths: list[Path], step: Callable[[Path], FileOutcome],

@@ -28,6 +28,7 @@ from jointwatch.store import (
     Viewer,
     bank_generation,
     matchable_bank_rows,
+    matchable_count,
     seen_bank_matches,
 )
 
@@ -240,6 +241,8 @@ class Matcher:
         a video or sound file's by its frames and its sound (``media.clips``)."""
         options = options or MatchOptions()
         pdq = [hashes.pdq] if hashes.pdq and hashes.pdq_matchable else []
+        if isinstance(query, QuerySignature):
+            pdq += list(query.frames)   # an animation's later frames, by PDQ whatever the options
         found = {m.item.id: m for m in self.match_hashes(hashes.md5, hashes.sha256, pdq, options)}
         if not options.use_signatures or query is None:
             return _ordered({i: m for i, m in enumerate(found.values())})
@@ -307,12 +310,16 @@ def _ordered(found: dict[int, MediaMatch]) -> list[MediaMatch]:
     return sorted(found.values(), key=lambda m: (rank[m.method], m.distance or 0, -(m.inliers or 0), m.item.id))
 
 
-def require_bank(matcher: Matcher) -> Matcher:
-    """``matcher`` if it holds anything to match against; ScreeningUnavailableError for an empty bank (fail
-    closed: no match against nothing is not "not known content")."""
+def require_bank(matcher: Matcher, engine: Engine, viewer: Viewer) -> Matcher:
+    """``matcher`` if it holds anything a match could report to ``viewer``; ScreeningUnavailableError for an empty
+    bank, or one whose every active item the viewer disputed (fail closed: no match against nothing is not "not
+    known content")."""
     if not len(matcher):
         raise ScreeningUnavailableError("the media bank holds no active item: nothing was matched (bank items with "
                                         "`jointwatch media add`, `media import` or `media fetch` first)")
+    if not matchable_count(engine, viewer):
+        raise ScreeningUnavailableError(f"your member disputed every active item of the media bank ({len(matcher)}): "
+                                        "nothing is left to match against, so nothing was matched")
     return matcher
 
 

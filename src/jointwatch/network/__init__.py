@@ -23,7 +23,7 @@ from jointwatch.network.engines import (
 )
 from jointwatch.network.features import FEATURES, account_features
 from jointwatch.network.laundering import CONFIGURATIONS, TYPOLOGIES, LaunderingSettings, simulate_laundering
-from jointwatch.network.quality import Issue, Quality, load_transactions
+from jointwatch.network.quality import Issue, Quality, load_transactions, require_traceable
 from jointwatch.network.ranking import (
     DEFAULT_TRAINING,
     RankedAccount,
@@ -87,6 +87,7 @@ __all__ = [
     "detect_all",
     "flow_graph",
     "load_transactions",
+    "require_traceable",
     "open_analysis_engine",
     "rank_accounts",
     "read_rates",

@@ -11,7 +11,7 @@ from typing import Any
 from jointwatch.errors import InvalidInputError
 from jointwatch.network.designate import HolderMatch, screen_holders
 from jointwatch.network.engines import AnalysisEngine, EngineSettings, open_analysis_engine
-from jointwatch.network.quality import Quality, load_transactions
+from jointwatch.network.quality import Quality, load_transactions, require_traceable
 from jointwatch.network.result import TraceResult, apply_intervals, assemble, originated_by_account
 from jointwatch.network.schema import METHOD_NAMES, METHODS, TraceSettings, default_rates
 from jointwatch.network.trace import trace_methods
@@ -52,7 +52,7 @@ def analyse(path: Path, designated: list[str], settings: TraceSettings | None = 
     try:
         started = time.perf_counter()
         note("loading and checking transactions")
-        quality = load_transactions(eng, path, rates or default_rates())
+        quality = require_traceable(load_transactions(eng, path, rates or default_rates()))
         seconds["load"] = time.perf_counter() - started
         matches: list[HolderMatch] = []
         if screener is not None:
@@ -71,6 +71,8 @@ def analyse(path: Path, designated: list[str], settings: TraceSettings | None = 
         if len(unknown) == len(targets):
             raise InvalidInputError(f"{path}: none of the designated accounts occurs in the transactions "
                              f"(e.g. {', '.join(unknown[:3])})")
+        # only accounts in the data are traced, and counted as reached
+        targets = [a for a in targets if a in known]
         mark = time.perf_counter()
         # with intervals, every method in one pass (one set of tables with a method column): the
         # chosen method's figures, and the others' for the lowest and highest

@@ -67,6 +67,8 @@ class DuckDBEngine:
 
         settings = settings or EngineSettings()
         self._con = duckdb.connect(":memory:")
+        # timestamps are read as UTC on every machine, as Spark's session does (quality.TIMESTAMP_UTC)
+        self._con.execute("SET TimeZone = 'UTC'")
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         spill = settings.temp_directory
         if spill is None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jointwatch.errors import MessageFormatError
+from jointwatch.errors import InvalidInputError, MessageFormatError
 from jointwatch.network.engines import AnalysisEngine
 from jointwatch.network.schema import OPTIONAL, REQUIRED, file_format
 
@@ -99,10 +99,26 @@ GROUP BY {_text('id', columns)} HAVING COUNT(*) > 1""")
         i.count for i in issues if i.excluded), issues)
 
 
+def require_traceable(quality: Quality) -> Quality:
+    """``quality`` if any row of its file can be analysed; InvalidInputError naming the file otherwise (an empty
+    file, or one whose every row was left out, must not read as "no finding")."""
+    if quality.traced_rows == 0:
+        why = ("it holds no transaction" if quality.rows == 0 else
+               f"all {quality.rows:,} rows were left out ({', '.join(i.kind for i in quality.issues if i.excluded)})")
+        raise InvalidInputError(f"{quality.path}: nothing to analyse: {why}; `jointwatch network check` shows "
+                                "each problem with example rows")
+    return quality
+
+
 def _text(column: str, columns: list[str]) -> str:
     if column not in columns:
         return "CAST(NULL AS VARCHAR)"
     return f"NULLIF(TRIM(r.\"{column}\"), '')"
+
+
+# a timestamp as UTC wall time: one with an offset (+05:00, Z) is moved to UTC, one without is taken as UTC
+# (both engines run in UTC). A plain cast to TIMESTAMP dropped the offset: 10:00+05:00 and 10:00-05:00 were one time
+TIMESTAMP_UTC = 'CAST(TRY_CAST(TRIM(r."timestamp") AS TIMESTAMPTZ) AS TIMESTAMP)'
 
 
 def _checked_sql(columns: list[str], rates: dict[str, float]) -> str:
@@ -116,7 +132,7 @@ SELECT *, {problem} AS problem FROM (
   SELECT b.*, l._row IS NOT NULL AS late, CASE WHEN b._row > d.first_row THEN 2 ELSE 1 END AS dup_rank
   FROM (
     SELECT r._row, {_text('id', columns)} AS id, r."timestamp" AS ts_text, r.amount AS amount_text,
-           TRY_CAST(TRIM(r.amount) AS DOUBLE) AS amt, TRY_CAST(TRIM(r."timestamp") AS TIMESTAMP) AS ts,
+           TRY_CAST(TRIM(r.amount) AS DOUBLE) AS amt, {TIMESTAMP_UTC} AS ts,
            UPPER(TRIM(r.currency)) AS currency, fx.rate,
            {_text('sender_account', columns)} AS src, {_text('receiver_account', columns)} AS dst,
            {_text('sender_name', columns)} AS src_name, {_text('receiver_name', columns)} AS dst_name,
@@ -140,7 +156,7 @@ def _late_sql(block: int = 65536) -> str:
     # (a running maximum over one row per block); two narrow columns, only the (few) hits kept
     return f"""
 WITH n AS (SELECT _row, CAST(FLOOR((_row - 1) / {block}) AS BIGINT) AS blk,
-                  TRY_CAST(TRIM(r."timestamp") AS TIMESTAMP) AS ts FROM raw_tx r),
+                  {TIMESTAMP_UTC} AS ts FROM raw_tx r),
      b AS (SELECT blk, MAX(top) OVER (ORDER BY blk ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before
            FROM (SELECT blk, MAX(ts) AS top FROM n GROUP BY blk) m)
 SELECT w._row FROM (
@@ -200,4 +216,4 @@ FROM (
 ) a GROUP BY account"""
 
 
-__all__ = ["EXCLUDED", "KEPT", "OPTIONAL", "Issue", "Quality", "load_transactions"]
+__all__ = ["EXCLUDED", "KEPT", "OPTIONAL", "Issue", "Quality", "load_transactions", "require_traceable"]

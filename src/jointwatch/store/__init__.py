@@ -157,6 +157,7 @@ from jointwatch.store.media_bank import (
     get_bank_item,
     list_bank_items,
     matchable_bank_rows,
+    matchable_count,
     seen_bank_matches,
 )
 from jointwatch.store.members import (
@@ -425,6 +426,7 @@ __all__ = [
     "rows_about",
     "run_partner_mark",
     "save_run",
+    "matchable_count",
     "seen_bank_matches",
     "set_checkpoint",
     "set_console_password",

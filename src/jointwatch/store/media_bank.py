@@ -377,6 +377,14 @@ def seen_bank_matches(engine: Engine, viewer: Viewer, item_ids: list[int]) -> Se
     return SeenMatches(visible, hidden)
 
 
+def matchable_count(engine: Engine, viewer: Viewer) -> int:
+    """How many items a match could report to ``viewer`` (as a match or a ref): the active items, less those it
+    disputed."""
+    with engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(media_items)
+                                      .where(_status_seen_by(viewer) == "active")).scalar_one())
+
+
 def matchable_bank_rows(engine: Engine, statuses: tuple[str, ...] = ("active",)) -> list[MatchableRow]:
     """Every member's items in these statuses, with signatures: the matcher's index, never shown as such.
 

@@ -69,7 +69,7 @@ async def match_upload(request: Request, viewer: Annotated[Viewer, Depends(viewe
             raise InvalidInputError("choose a file to match")
         media.check_upload(upload.data, request.app.state.settings.max_body_bytes)
         hashed = media.hash_media(upload.data, "upload", signatures=signatures)
-        matches = service_matcher(request).match(hashed.hashes, hashed.match_query,
+        matches = service_matcher(request, viewer.member_id).match(hashed.hashes, hashed.match_query,
                                                  media.MatchOptions(use_signatures=signatures))
         seen = media.seen_by(engine, viewer.member_id, matches)
         sha256 = hashed.hashes.sha256

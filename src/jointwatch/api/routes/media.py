@@ -21,6 +21,7 @@ from jointwatch.api.models_media import (
 )
 from jointwatch.api.params import RowId
 from jointwatch.api.problems import PROBLEM_RESPONSES, Problem
+from jointwatch.errors import InvalidInputError
 from jointwatch.media import BankEvent, BankItem, Contribution, MatchOptions
 
 router = APIRouter(tags=["media"])
@@ -34,13 +35,13 @@ _UPLOAD = {"requestBody": {"required": True, "description": "The file's bytes, a
                                        "image/*": {"schema": {"type": "string", "format": "binary"}}}}}
 
 
-def service_matcher(request: Request) -> media.Matcher:
+def service_matcher(request: Request, viewer: int | None) -> media.Matcher:
     """The service's one matcher over the bank (the API's and the console's), rebuilt when the bank changes; 503
-    when the bank holds nothing to match against (``media.require_bank``)."""
+    when nothing in it could match for ``viewer`` (``media.require_bank``)."""
     state = request.app.state
     if getattr(state, "media_matchers", None) is None:
         state.media_matchers = media.MatcherCache()
-    return media.require_bank(state.media_matchers.get(state.engine))
+    return media.require_bank(state.media_matchers.get(state.engine), state.engine, viewer)
 
 
 def service_media_gate(request: Request) -> media.DecodeGate:
@@ -57,7 +58,10 @@ def match_hashes(body: MediaMatchRequest, request: Request,
     """Match a file's hashes (MD5, SHA-256, PDQ, a video's vPDQ) against the bank's active items, as your member may
     see them."""
     caller.note.subject = body.model_dump()
-    matcher = service_matcher(request)
+    if not (body.md5 or body.sha256 or body.pdq or body.vpdq):
+        # an empty body would answer "no match", which reads as "not known content"
+        raise InvalidInputError("give at least one hash to match: md5, sha256, pdq or vpdq")
+    matcher = service_matcher(request, caller.member_id)
     matches = matcher.match_hashes(body.md5.lower() if body.md5 else None,
                                    body.sha256.lower() if body.sha256 else None,
                                    [p.lower() for p in body.pdq], MatchOptions(pdq_threshold=body.threshold))
@@ -86,8 +90,9 @@ async def match_upload(request: Request,
     """Hash an uploaded file and match it: exact, PDQ, and local features (crops, rotations, captions)."""
     def work():  # type: ignore[no-untyped-def]
         hashed = media.hash_media(data, "upload", signatures=signatures)
-        matches = service_matcher(request).match(hashed.hashes, hashed.match_query,
-                                          MatchOptions(pdq_threshold=threshold, use_signatures=signatures))
+        matcher = service_matcher(request, caller.member_id)
+        matches = matcher.match(hashed.hashes, hashed.match_query,
+                                MatchOptions(pdq_threshold=threshold, use_signatures=signatures))
         return hashed, media.seen_by(request.app.state.engine, caller.member_id, matches)
 
     hashed, seen = await service_media_gate(request).run(work)
