@@ -57,8 +57,10 @@ def test_contribute_match_dispute_over_http(client: TestClient, engine: Engine,
     disputed = client.post(f"/media/items/{item['id']}/dispute", json={"reason": "public-domain NASA photo"},
                            headers=agency.auth("analyst"))
     assert disputed.status_code == 200 and disputed.json()["status"] == "disputed"
+    # its own dispute drops the item from the agency's matches; being the bank's only item, the agency has
+    # nothing left to match against: refused (503), not an empty "no match"
     again = client.post("/media/match/upload", content=query, headers={**agency.auth("screener"), **OCTET})
-    assert again.json()["matches"] == []
+    assert again.status_code == 503 and "disputed every active item" in again.json()["detail"]
     withdraw = client.post(f"/media/items/{item['id']}/withdraw", json={"reason": "no"},
                            headers=agency.auth("analyst"))
     assert withdraw.status_code == 409 and withdraw.headers["content-type"] == "application/problem+json"
@@ -153,5 +155,7 @@ def test_signals_as_threatexchange_fetch_deltas_with_a_checkpoint(client: TestCl
     again = client.get("/media/signals", params={"checkpoint": checkpoint.read_text()}, headers=agency.auth("analyst"))
     assert again.status_code == 200 and [u for u in again.json()["updates"]
                                          if u["metadata"]["item"] != mine.ref] == []
-    bad = client.get("/media/signals", params={"checkpoint": "{not json"}, headers=agency.auth("analyst"))
-    assert bad.status_code == 422
+    for text in ("{not json", '{"updated_at": 1, "item_id": "x"}', '{"updated_at": 1e308, "item_id": 0}', "[1, 2]",
+                 "[" * 5_000 + "]" * 5_000):
+        bad = client.get("/media/signals", params={"checkpoint": text}, headers=agency.auth("analyst"))
+        assert bad.status_code == 422 and "checkpoint" in bad.json()["detail"], text[:40]

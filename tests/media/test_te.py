@@ -118,3 +118,30 @@ def test_fetch_deltas_give_another_member_no_red_item(bank_store: Engine, partne
 
     assert values(a.id) == {"f" * 64, "e" * 32}
     assert values(b.id) == {"f" * 64}
+
+
+def test_hostile_exchange_files_are_refused_naming_the_place(bank_store: Engine, partners: tuple[Member, Member],
+                                                            photo_files: dict[str, Path], tmp_path: Path) -> None:
+    a, _ = partners
+    labels = make_labels("propaganda")
+    good = "0" * 63 + "1"
+    cases = {
+        "binary.txt": (photo_files["coffee"].read_bytes(), "te-file", "not UTF-8"),
+        # a line without a value was dropped by the package, and later lines named by what it kept
+        "novalue.txt": (f"pdq {good}\n\n\npdq{good}\n".encode(), "te-file", "line 4"),
+        "deep.json": (("[" * 100_000 + "]" * 100_000).encode(), "jointwatch-json", "nested too deeply"),
+        "deep.jsonl": (("[" * 100_000 + "]" * 100_000).encode(), "te-json", "nested too deeply"),
+        "nul.csv": (f"md5,sha256,pdq,group\n,,{good},IS\x00IL\n".encode(), "jointwatch-csv", "NUL"),
+    }
+    for name, (data, fmt, said) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        with pytest.raises(ListFormatError, match=said) as raised:
+            import_file(bank_store, path, fmt, a.id, "x", labels)
+        assert name in str(raised.value)
+    assert list_items(bank_store, a.id, member=a.id) == []      # nothing banked by any of them
+    checkpoint = tmp_path / "checkpoint.json"
+    for bad in ('{"updated_at": 1, "item_id": "x"}', '{"updated_at": 1e308, "item_id": 0}', "[1, 2]"):
+        checkpoint.write_text(bad)
+        with pytest.raises(ListFormatError, match="not a checkpoint"):
+            read_checkpoint(checkpoint)

@@ -230,6 +230,8 @@ def _json(path: Path, text: str) -> object:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ListFormatError(path, f"line {exc.lineno}, column {exc.colno}", f"not JSON: {exc.msg}") from None
+    except RecursionError:
+        raise ListFormatError(path, None, "not JSON we read: nested too deeply") from None
 
 
 def _te_json(path: Path, text: str, default: Labels) -> Iterator[ImportRecord]:
@@ -248,6 +250,8 @@ def _te_json(path: Path, text: str, default: Labels) -> Iterator[ImportRecord]:
                     located.append((f"line {number}", json.loads(line)))
                 except json.JSONDecodeError as exc:
                     raise ListFormatError(path, f"line {number}", f"not JSON: {exc.msg}") from None
+                except RecursionError:
+                    raise ListFormatError(path, f"line {number}", "not JSON we read: nested too deeply") from None
     for location, row in located:
         if not isinstance(row, dict) or "type" not in row or "raw_indicator" not in row:
             raise ListFormatError(path, location, "a descriptor needs 'type' and 'raw_indicator'")

@@ -34,6 +34,9 @@ class Labels:
 def make_labels(content_type: str, group: str | None = None, tlp: str = "amber") -> Labels:
     """Labels from user text: case and spacing forgiven, ``TLP:AMBER`` accepted for ``amber``."""
     level = tlp.strip().lower().removeprefix("tlp:")
+    if "\x00" in content_type + (group or "") + tlp:
+        # every way in (CLI, API, CSV, JSON, ThreatExchange tags) passes here: a NUL is never stored or exported
+        raise InvalidInputError("labels: a NUL character is not allowed in a content type, group or TLP")
     name = " ".join(group.split()) if group else None
     return Labels(content_type.strip().lower(), name or None, level)
 

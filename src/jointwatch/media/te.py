@@ -297,6 +297,25 @@ def read_signal_file(path: Path) -> Any:
 
     if not path.is_file():
         raise ListFormatError(path, None, "no such file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ListFormatError(path, f"byte {exc.start}", "not UTF-8 text") from None
+    # every line checked here, by its own number: the package skips a line without a value and numbers
+    # what it kept, so a bad line would be dropped or named wrongly
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = line.split(None, 1)
+        if len(parts) < 2:
+            raise ListFormatError(path, f"line {number}", "expected '<signal type> <value>'")
+        kind = _kind_of(parts[0])
+        if kind is None:
+            raise ListFormatError(path, f"line {number}", f"signal type {parts[0]!r} is not one we match")
+        try:
+            signal_types()[kind].validate_signal_str(parts[1].strip())
+        except ValueError as exc:
+            raise ListFormatError(path, f"line {number}", str(exc)) from None
     api = LocalFileSignalExchangeAPI(FileCollaborationConfig(name="jointwatch", api="local_file", enabled=True,
                                                              filename=str(path.resolve())))
     [delta] = list(api.fetch_iter(list(signal_types().values()), None))
@@ -313,24 +332,38 @@ def read_signal_file(path: Path) -> Any:
 
 def read_checkpoint(path: Path) -> Any:
     """The checkpoint kept in ``path`` (None if there is none yet)."""
-    from threatexchange.utils.dataclass_json import dataclass_load_dict
 
     if not path.exists():
         return None
     try:
-        return dataclass_load_dict(json.loads(path.read_text(encoding="utf-8")), _classes()[0])
-    except (ValueError, TypeError, KeyError) as exc:
+        return _checkpoint(json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, TypeError, KeyError, RecursionError) as exc:
         raise ListFormatError(path, None, f"not a checkpoint: {exc}") from None
 
 
 def parse_checkpoint(text: str) -> Any:
     """A checkpoint from its JSON (as GET /media/signals gives it); InvalidInputError if it is not one."""
+    try:
+        return _checkpoint(json.loads(text))
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+        raise InvalidInputError(f"checkpoint: not one this bank gave ({exc})") from None
+
+
+def _checkpoint(data: object) -> Any:
+    """The checkpoint in parsed JSON; TypeError unless it is an object whose fields have the checkpoint's types
+    (the package's loader trusts its input: a wrong type raised its own error, a list loaded as nothing)."""
     from threatexchange.utils.dataclass_json import dataclass_load_dict
 
+    if not isinstance(data, dict):
+        raise TypeError("not a JSON object")
     try:
-        return dataclass_load_dict(json.loads(text), _classes()[0])
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise InvalidInputError(f"checkpoint: not one this bank gave ({exc})") from None
+        checkpoint = dataclass_load_dict(data, _classes()[0])
+    except Exception as exc:  # noqa: BLE001 - dacite's errors (WrongTypeError …) are not ValueErrors
+        raise TypeError(str(exc)) from None
+    if not (isinstance(checkpoint.updated_at, int | float) and isinstance(checkpoint.item_id, int)
+            and abs(checkpoint.updated_at) < 1e11 and checkpoint.item_id >= 0):
+        raise TypeError("updated_at must be seconds since 1970 and item_id a whole number")
+    return checkpoint
 
 
 def fetch_signals(source: str, engine: Engine, member: str | int, user: str, default: Labels, checkpoint_file: Path,
@@ -351,15 +384,15 @@ def fetch_signals(source: str, engine: Engine, member: str | int, user: str, def
                                      headers={"Authorization": f"Bearer {key}"} if key else {})
                 response.raise_for_status()
                 data = response.json()
-            except (httpx.HTTPError, ValueError) as exc:
-                raise DownloadError("media fetch", source, str(exc)) from None
+            except (httpx.HTTPError, ValueError, RecursionError) as exc:
+                raise DownloadError("media fetch", source, str(exc) or "nested too deeply") from None
             place = Path(httpx.URL(source).path)
         else:
             place = Path(source)
             try:
                 data = json.loads(place.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
-                raise ListFormatError(place, None, f"cannot read a delta: {exc}") from None
+            except (OSError, ValueError, RecursionError) as exc:
+                raise ListFormatError(place, None, f"cannot read a delta: {exc or 'nested too deeply'}") from None
         if not data.get("updates") if isinstance(data, dict) else False:
             return totals
         delta = delta_from_json(data, place)
