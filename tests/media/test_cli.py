@@ -217,3 +217,14 @@ def test_match_refuses_what_it_cannot_look_at(tmp_path: Path, photo_files: dict[
     refused = _run(db, "media", "match", str(photo_files["astronaut"]), "--viewer", "Agency B")
     assert refused.exit_code == 9 and "disputed every active item" in refused.output
     assert _run(db, "media", "match", str(photo_files["astronaut"])).exit_code == 0   # the others still match
+
+
+def test_banking_a_withdrawn_file_again_says_it_still_does_not_match(tmp_path: Path,
+                                                                     photo_files: dict[str, Path]) -> None:
+    db = tmp_path / "jw.db"
+    assert _run(db, "init").exit_code == 0
+    assert _run(db, "media", "add", str(photo_files["coffee"]), "-t", "propaganda").exit_code == 0
+    assert _run(db, "media", "withdraw", "1", "--reason", "not ours").exit_code == 0
+    again = _run(db, "media", "add", str(photo_files["coffee"]), "-t", "propaganda")
+    assert again.exit_code == 0, again.output
+    assert "item #1 is withdrawn: it does not match" in " ".join(again.output.split())

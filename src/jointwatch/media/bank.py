@@ -80,4 +80,12 @@ def contribute_hashes(engine: Engine, member: str | int, user: str, labels: Labe
     [(item_id, created)] = add_bank_items(engine, owner.id, user, [
         new_item(labels, md5=md5, sha256=sha256, pdq=pdq, pdq_quality=pdq_quality, signature=signature,
                  origin=origin, kind=kind)])
-    return Contribution(get_item(engine, item_id, owner.id), created)
+    item = get_item(engine, item_id, owner.id)
+    return Contribution(item, created, None if item.status == "active" else _not_matching(item))
+
+
+def _not_matching(item: BankItem) -> str:
+    """Why a file banked again still does not match: its earlier item's status (relabelling keeps it)."""
+    after = {"disputed": "reinstate it after review (`jointwatch media reinstate`)",
+             "withdrawn": "a withdrawn item stays withdrawn"}.get(item.status, "")
+    return f"item #{item.id} is {item.status}: it does not match" + (f"; {after}" if after else "")

@@ -227,7 +227,8 @@ def contribute_files(engine: Engine, member: str | int, user: str, paths: list[P
     def step(path: Path) -> FileOutcome:
         hashed = hash_media(read_bytes(path), str(path), for_bank=True)
         done = contribute(engine, owner, user, hashed.hashes, labels, hashed.signature_bytes(), origin="file")
-        return FileOutcome(str(path), hashed.hashes, item=done.item, created=done.created, note=hashed.note)
+        note = "; ".join(n for n in (done.note, hashed.note) if n) or None
+        return FileOutcome(str(path), hashed.hashes, item=done.item, created=done.created, note=note)
 
     return _each(paths, step, progress)
 

@@ -138,7 +138,7 @@ async def contribute_upload(request: Request,
     hashed, done = await service_media_gate(request).run(work)
     caller.note.subject = hashed.hashes.sha256
     caller.note.summary = f"media item {done.item.id} {'created' if done.created else 'relabelled'}"
-    return replace(done, note=hashed.note)
+    return replace(done, note="; ".join(n for n in (done.note, hashed.note) if n) or None)
 
 
 @router.get("/media/items/{item_id}", response_model=BankItem, responses=_NOT_FOUND)
