@@ -75,6 +75,34 @@ def test_threatexchange_descriptors(bank_store: Engine, partners: tuple[Member, 
     assert items[SHA].status == "disputed"  # a known false positive never matches
     assert load_matcher(bank_store).match_hashes(sha256=SHA) == []
     assert [m.distance for m in load_matcher(bank_store).match_hashes(pdq=[PDQ])] == [0]
+    # the same descriptor again, now marked a false positive: the item banked before is disputed, not left active
+    path.write_text(json.dumps({"data": [{"id": "1", "type": "HASH_PDQ", "raw_indicator": PDQ,
+                                          "status": "NON_MALICIOUS", "tags": []}]}))
+    again = import_file(bank_store, path, "te-json", a.id, "x", make_labels("propaganda"))
+    assert (again.created, again.updated) == (0, 1)
+    assert {i.pdq: i.status for i in list_items(bank_store, a.id) if i.pdq} == {PDQ: "disputed"}
+    assert load_matcher(bank_store).match_hashes(pdq=[PDQ]) == []
+
+
+def test_a_jointwatch_file_brings_its_statuses(bank_store: Engine, partners: tuple[Member, Member],
+                                              tmp_path: Path) -> None:
+    a, _ = partners
+    path = tmp_path / "bank.json"
+
+    def bank(status: str) -> str:
+        path.write_text(json.dumps({"format": "jointwatch-media-bank", "items": [
+            {"md5": MD5, "content_type": "propaganda", "status": status}]}))
+        import_file(bank_store, path, "jointwatch-json", a.id, "x", make_labels("propaganda"))
+        return {i.md5: i.status for i in list_items(bank_store, a.id)}[MD5]
+
+    assert bank("active") == "active"
+    assert bank("disputed") == "disputed"
+    assert bank("active") == "active"          # reinstated by its owner's file
+    assert bank("withdrawn") == "withdrawn"
+    assert bank("active") == "withdrawn"       # withdrawn is final
+    path.write_text(json.dumps({"items": [{"md5": MD5, "status": "gone"}]}))
+    with pytest.raises(ListFormatError, match="items\\[0\\].*status 'gone'"):
+        import_file(bank_store, path, "jointwatch-json", a.id, "x", make_labels("propaganda"))
 
 
 @pytest.mark.parametrize("fmt", ["te-signals", "te-json"])

@@ -38,7 +38,7 @@ from jointwatch.store import list_bank_items as list_items
 
 __all__ = ["DISPUTES_PER_DAY", "SHARED_TLP", "BankEvent", "BankItem", "Contribution", "MatchableRow", "SeenMatches",
            "Viewer", "ask", "change_status", "contribute", "contribute_hashes", "get_item", "history", "list_items",
-           "new_item"]
+           "new_item", "restate"]
 
 
 # the one type of the CLI and the API (POST /media/items answers with it); its docstring describes the schema
@@ -82,6 +82,19 @@ def contribute_hashes(engine: Engine, member: str | int, user: str, labels: Labe
                  origin=origin, kind=kind)])
     item = get_item(engine, item_id, owner.id)
     return Contribution(item, created, None if item.status == "active" else _not_matching(item))
+
+
+# the change of status that brings an item from one status to another, where one exists (withdrawn is final)
+_TRANSITIONS = {("active", "disputed"): "dispute", ("active", "withdrawn"): "withdraw",
+                ("disputed", "withdrawn"): "withdraw", ("disputed", "active"): "reinstate"}
+
+
+def restate(engine: Engine, item_id: int, member: int, user: str, status: str, reason: str) -> None:
+    """Bring ``member``'s own item to ``status`` as an exchange says it now is (an import or a fetch of a file
+    banked before: relabelling alone keeps the old status, so a signal marked false positive would match on)."""
+    action = _TRANSITIONS.get((get_item(engine, item_id, member).status, status))
+    if action:
+        change_status(engine, item_id, member, user, action, reason)
 
 
 def _not_matching(item: BankItem) -> str:

@@ -36,7 +36,7 @@ from pathlib import Path
 
 from jointwatch import csvsafe
 from jointwatch.errors import JointwatchError, ListFormatError
-from jointwatch.media.bank import new_item
+from jointwatch.media.bank import new_item, restate
 from jointwatch.media.clips import ClipSignature, is_clip_signature
 from jointwatch.media.labels import CONTENT_TYPES, DEFAULT_EXPORT_TLP, Labels, make_labels
 from jointwatch.media.signature import Signature
@@ -67,6 +67,7 @@ class ImportRecord:
     signature: bytes | None = None
     disputed: bool = False
     item_tag: str | None = None  # ThreatExchange formats: lines with the same jw-item= tag are one item
+    withdrawn: bool = False      # jointwatch formats: an item exported with --all-statuses
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,9 @@ def _jointwatch_record(path: Path, location: str, data: dict[str, object], defau
                           _hash("sha256", text("sha256"), path, location), _hash("pdq", text("pdq"), path, location),
                           int(quality) if quality is not None else None,
                           _labels(path, location, text("content_type"), text("group"), text("tlp"), default),
-                          signature, disputed=text("status") == "disputed")
+                          signature, disputed=text("status") == "disputed", withdrawn=text("status") == "withdrawn")
+    if text("status") not in (None, "active", "disputed", "withdrawn"):
+        raise ListFormatError(path, location, f"status {text('status')!r} is not active, disputed or withdrawn")
     if not (record.md5 or record.sha256 or record.pdq):
         raise ListFormatError(path, location, "no hash: give md5, sha256 or pdq")
     return record
@@ -273,11 +276,17 @@ def import_file(engine: Engine, path: Path, fmt: str, member: str | int, user: s
         return apply_delta(engine, read_signal_file(path), member, user, default, path)
     owner = get_member(engine, member)
     records = read_items(path, fmt, default)  # every line checked before anything is written
+    statuses = ["withdrawn" if r.withdrawn else "disputed" if r.disputed else "active" for r in records]
     banked = add_bank_items(engine, owner.id, user, (
         new_item(record.labels, md5=record.md5, sha256=record.sha256, pdq=record.pdq,
                  pdq_quality=record.pdq_quality, signature=record.signature, origin=f"import:{fmt}",
-                 status="disputed" if record.disputed else "active",
-                 reason=f"imported from {path.name}, {record.location}") for record in records))
+                 status=status, reason=f"imported from {path.name}, {record.location}")
+        for record, status in zip(records, statuses, strict=True)))
+    # a file banked before keeps its status through the relabel: the file's status (a false positive marked
+    # NON_MALICIOUS, an item withdrawn since) is a change of status
+    for record, status, (item_id, new) in zip(records, statuses, banked, strict=True):
+        if not new:
+            restate(engine, item_id, owner.id, user, status, f"imported from {path.name}, {record.location}")
     created = sum(new for _, new in banked)
     disputed = sum(record.disputed and new for record, (_, new) in zip(records, banked, strict=True))
     return ImportResult(created, len(banked) - created, disputed)

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from jointwatch.errors import DownloadError, InvalidInputError, JointwatchError, ListFormatError
-from jointwatch.media.bank import change_status, get_item, new_item
+from jointwatch.media.bank import new_item, restate
 from jointwatch.media.clips import ClipSignature, is_clip_signature, vpdq_features, vpdq_signature
 from jointwatch.media.deps import require
 from jointwatch.media.exchange import ImportResult
@@ -274,12 +274,9 @@ def apply_delta(engine: Engine, delta: Any, member: str | int, user: str, defaul
                                 reason=f"fetched from {source.name}, {entry['where']}"))
     banked = add_bank_items(engine, owner.id, user, records)
     # a signal already banked keeps its status through a relabel: the delta's status is a change of status
-    actions = {("active", "disputed"): "dispute", ("active", "withdrawn"): "withdraw",
-               ("disputed", "withdrawn"): "withdraw", ("disputed", "active"): "reinstate"}
     for record, (item_id, new) in zip(records, banked, strict=True):
-        action = actions.get((get_item(engine, item_id, owner.id).status, record.status))
-        if not new and action:
-            change_status(engine, item_id, owner.id, user, action, record.reason)
+        if not new:
+            restate(engine, item_id, owner.id, user, record.status, record.reason)
     created = sum(new for _, new in banked)
     return ImportResult(created, len(banked) - created, sum(r.status == "disputed" for r in records))
 
