@@ -17,7 +17,10 @@ mirror keypoints are indexed too), and the descriptors go into one index:
   drawn at random: ~sqrt(n) lists in a bank of thousands of images, ~``LIST_SIZE`` descriptors a
   list past ~100,000, so a query scans about as many codes at a million images as at a hundred
   thousand; past ``FLAT_LISTS`` lists the nearest centres are found through a graph of them, faiss
-  ``IndexBinaryHNSW``, not by scanning all 160,000 of a million images). Nearest, not all within
+  ``IndexBinaryHNSW``, not by scanning all 160,000 of a million images). The lists are uneven
+  (centres drawn from the bank gather hubs: at a million images half held 3 codes or fewer and
+  a few ~100,000), so a query descriptor scans at most as many codes as its probes would hold
+  were they even, nearest lists first (faiss ``max_codes``). Nearest, not all within
   the radius: at 10,000 images a generic corner's descriptor has thousands of neighbours within
   31 bits (measured: 584,000 for 64 query descriptors), and only the nearest few can be the same
   point of the same picture.
