@@ -103,6 +103,14 @@ def test_typologies_and_check_commands(tmp_path: Path) -> None:
             assert refused.exit_code == 7 and why in " ".join(refused.output.split()), (command, refused.output)
 
 
+def test_a_column_named_twice_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "twice.csv"
+    path.write_text("id,timestamp,amount,currency,sender_account,receiver_account,Amount\n"
+                    "1,2024-01-01 10:00:00,100,USD,A,B,5\n")
+    result = jw("network", "trace", path, "-d", "B")
+    assert result.exit_code == 7 and "header: column(s) amount named more than once" in " ".join(result.output.split())
+
+
 def test_designated_accounts_missing_from_the_data_are_not_counted_as_reached(tmp_path: Path) -> None:
     path = write_transactions(tmp_path / "small.csv", [tx("a", 1, 10, "A", "B")])
     result = runner.invoke(app, ["network", "trace", str(path), "-d", "B,NOPE", "--no-typologies"], env=ENV)

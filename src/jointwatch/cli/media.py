@@ -309,7 +309,9 @@ def media_export(file: Annotated[Path, typer.Argument(help="The file to write.")
     if as_json:
         print_json({"file": str(file), "format": fmt, "items": count})
     else:
-        console.print(f"wrote {count} items to {file} ({fmt})", highlight=False)
+        # a signal file holds one signal a line (an item's PDQ, MD5 and SHA-256 are three)
+        what = "signals" if fmt == "te-file" else "items"
+        console.print(f"wrote {count} {what} to {file} ({fmt})", highlight=False)
 
 
 @media_app.command("import")

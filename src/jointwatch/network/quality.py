@@ -8,6 +8,7 @@ of the trace and counted with examples; a row that can be traced but looks wrong
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,8 @@ class Quality:
 def load_transactions(engine: AnalysisEngine, path: Path, rates: dict[str, float]) -> Quality:
     """Load ``path`` as table ``tx`` (clean rows) and ``accounts`` (holders); report bad rows."""
     fmt = file_format(path)
+    if fmt == "csv":
+        _check_header(path)
     try:
         columns = engine.read_file("raw_tx", path, fmt)
     except Exception as error:  # noqa: BLE001 - engines raise their own types; name the file either way
@@ -97,6 +100,20 @@ GROUP BY {_text('id', columns)} HAVING COUNT(*) > 1""")
     engine.create("accounts", _accounts_sql())
     return Quality(str(path), int(counts["rows_read"]), int(counts["rows_read"]) - sum(
         i.count for i in issues if i.excluded), issues)
+
+
+def _check_header(path: Path) -> None:
+    """MessageFormatError for a CSV header naming a column twice: the engines would rename one copy
+    (``amount_1``) and read the other, so which amount was traced would be theirs to choose."""
+    try:
+        with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+            header = next(csv.reader([handle.readline()]), [])
+    except OSError:
+        return   # the engine's read names the file and the fault
+    names = [name.strip().lower() for name in header]
+    twice = sorted({name for name in names if name and names.count(name) > 1})
+    if twice:
+        raise MessageFormatError(path, "header", f"column(s) {', '.join(twice)} named more than once")
 
 
 def require_traceable(quality: Quality) -> Quality:
