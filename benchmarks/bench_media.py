@@ -148,7 +148,8 @@ def _distractor_rows(count: int, first_id: int, cache: Path, drawn: int, seed: i
     return rows
 
 
-def scale_table(bank_size: int, points: int, cache: Path, drawn: int, settings: list[tuple[int, int]]) -> None:
+def scale_table(bank_size: int, points: int, cache: Path, drawn: int, settings: list[tuple[int, int]],
+                scan_share: float | None = None) -> None:
     """Recall per edit, false matches, per-upload latency and memory with a bank of ``bank_size`` images, for each
     (lists probed, nearest descriptors) in ``settings`` over the one built index."""
     images = sample_images()
@@ -185,8 +186,10 @@ def scale_table(bank_size: int, points: int, cache: Path, drawn: int, settings: 
           f"hashes)")
     for probes, nearest in settings:
         if isinstance(index, NearestIndex):
+            index.scan_share = scan_share
             index.probes, index.k = probes or index.probes, nearest or index.k
-            print(f"\n{index.probes} lists probed, {index.k} nearest banked descriptors a query descriptor:\n")
+            cap = "every code of them" if scan_share is None else f"at most {scan_share:g}x their even share of codes"
+            print(f"\n{index.probes} lists probed ({cap}), {index.k} nearest banked descriptors a query descriptor:\n")
         _scale_run(ours, anchor, images, names)
         if not isinstance(index, NearestIndex):
             break
@@ -316,6 +319,9 @@ def main() -> None:
                         help="inverted lists a query descriptor scans; several, comma-separated, are each measured "
                              f"on the one built index (0: the index's own, {PROBES} or {GRAPH_PROBES} past "
                              f"{FLAT_LISTS:,} lists)")
+    parser.add_argument("--scan-share", type=float, default=None,
+                        help="with --bank-size: cap the codes a query descriptor scans at this share of its probes' "
+                             "even share (media.local NearestIndex.scan_share; default: no cap)")
     parser.add_argument("--nearest", default="0",
                         help="nearest banked descriptors a query descriptor brings (comma-separated, paired with "
                              f"--probes; 0: the index's own, {NEAREST} or {GRAPH_NEAREST})")
@@ -342,7 +348,8 @@ def main() -> None:
             nearest *= len(probes)
         if len(probes) == 1:
             probes *= len(nearest)
-        scale_table(args.bank_size, args.points, args.cache, args.drawn, list(zip(probes, nearest, strict=True)))
+        scale_table(args.bank_size, args.points, args.cache, args.drawn, list(zip(probes, nearest, strict=True)),
+                    args.scan_share)
     elif not args.skip_recall:
         recall_table()
     if not args.skip_index:

@@ -61,6 +61,16 @@ def test_a_graph_index_probes_more_lists_for_more_neighbours_by_default(monkeypa
     assert local.GRAPH_PROBES > local.PROBES and local.GRAPH_NEAREST > local.NEAREST
     if graph:                                             # the graph brings at least twice the lists probed
         assert index._quantizer.hnsw.efSearch >= 2 * index.probes
+    # no cap on the codes a query scans by default; a share caps them at that many times the probes' even share
+    assert index.scan_share is None and index._index.max_codes == 0
+    index.scan_share = 1.0
+    assert index._index.max_codes == round(index.probes * 20_000 / index._index.nlist)
+    index.probes = 2 * index.probes                       # the cap follows the probes
+    assert index._index.max_codes == round(index.probes * 20_000 / index._index.nlist)
+    hits = index.search(codes[:50], radius=0)             # capped, a banked code is still its own nearest
+    assert sorted(set(hits.query.tolist())) == list(range(50))
+    index.scan_share = None
+    assert index._index.max_codes == 0
 
 
 def test_parts_cross_blocks_and_keep_each_points_owner(monkeypatch: pytest.MonkeyPatch) -> None:
