@@ -9,7 +9,7 @@ turns media's types (hashes, labels) into the store's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from jointwatch.media.clips import ClipSignature, is_clip_signature
 from jointwatch.media.hashing import MediaHashes
@@ -66,10 +66,12 @@ def new_item(labels: Labels, *, md5: str | None, sha256: str | None, pdq: str | 
 
 
 def contribute(engine: Engine, member: str | int, user: str, hashes: MediaHashes, labels: Labels,
-               signature: bytes | None = None, origin: str = "upload") -> Contribution:
-    """Bank a hashed file under ``member`` with its labels (and its signature beyond PDQ)."""
-    return contribute_hashes(engine, member, user, labels, md5=hashes.md5, sha256=hashes.sha256, pdq=hashes.pdq,
+               signature: bytes | None = None, origin: str = "upload", note: str | None = None) -> Contribution:
+    """Bank a hashed file under ``member`` with its labels (and its signature beyond PDQ); ``note``: what the
+    hashing said of the file, kept on the contribution after what the bank says of its item."""
+    done = contribute_hashes(engine, member, user, labels, md5=hashes.md5, sha256=hashes.sha256, pdq=hashes.pdq,
                              pdq_quality=hashes.pdq_quality, signature=signature, origin=origin, kind=hashes.kind)
+    return replace(done, note="; ".join(n for n in (done.note, note) if n) or None)
 
 
 def contribute_hashes(engine: Engine, member: str | int, user: str, labels: Labels, *, md5: str | None = None,

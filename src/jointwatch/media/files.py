@@ -226,9 +226,9 @@ def contribute_files(engine: Engine, member: str | int, user: str, paths: list[P
 
     def step(path: Path) -> FileOutcome:
         hashed = hash_media(read_bytes(path), str(path), for_bank=True)
-        done = contribute(engine, owner, user, hashed.hashes, labels, hashed.signature_bytes(), origin="file")
-        note = "; ".join(n for n in (done.note, hashed.note) if n) or None
-        return FileOutcome(str(path), hashed.hashes, item=done.item, created=done.created, note=note)
+        done = contribute(engine, owner, user, hashed.hashes, labels, hashed.signature_bytes(), origin="file",
+                          note=hashed.note)
+        return FileOutcome(str(path), hashed.hashes, item=done.item, created=done.created, note=done.note)
 
     return _each(paths, step, progress)
 

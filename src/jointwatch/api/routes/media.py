@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -133,12 +132,12 @@ async def contribute_upload(request: Request,
         hashed = media.hash_media(data, "upload", for_bank=True)
         signature = hashed.signature_bytes()
         return hashed, media.contribute(request.app.state.engine, caller.member_id, caller.key.user, hashed.hashes,
-                                        labels, signature, origin="api-upload")
+                                        labels, signature, origin="api-upload", note=hashed.note)
 
     hashed, done = await service_media_gate(request).run(work)
     caller.note.subject = hashed.hashes.sha256
     caller.note.summary = f"media item {done.item.id} {'created' if done.created else 'relabelled'}"
-    return replace(done, note="; ".join(n for n in (done.note, hashed.note) if n) or None)
+    return done
 
 
 @router.get("/media/items/{item_id}", response_model=BankItem, responses=_NOT_FOUND)
