@@ -24,7 +24,7 @@ ENGINES = ("duckdb", "spark")
 # and each query's generated code, not running it. The quick compiler alone (C1) and a throughput
 # garbage collector cut the CPU seconds of the whole analysis of 200,000 rows from 85 to 50 (docs/network.md,
 # "Engines"); on a cluster the driver and executors keep the cluster's settings
-LOCAL_JVM = {"spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseParallelGC -XX:ParallelGCThreads=2"}
+LOCAL_JVM = {"spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseParallelGC -XX:ParallelGCThreads=2", "spark.sql.inMemoryColumnarStorage.compressed": "false", "spark.sql.autoBroadcastJoinThreshold": str(64 << 20)}
 
 
 @dataclass(frozen=True)
@@ -43,10 +43,11 @@ class AnalysisEngine(Protocol):
 
     name: str
 
-    def create(self, table: str, select_sql: str, *, recompute: bool = False) -> None:
+    def create(self, table: str, select_sql: str, *, recompute: bool = False, base: bool = False) -> None:
         """Materialise the result of ``select_sql`` (DuckDB dialect) as ``table``. With ``recompute``
-        the engine may instead compute it again wherever it is read (a narrow pass over tables it
-        keeps, read by a few statements): Spark does, as storing wide rows costs it more."""
+        the engine may instead compute it again wherever it is read (a narrow pass over a table it
+        keeps): Spark does, as storing the same rows twice costs it more. ``base`` marks the table every
+        later statement reads, made from the file: its plan is short, so Spark keeps it without cutting it."""
 
     def rows(self, select_sql: str) -> list[dict[str, Any]]:
         """The rows of a (small) query, as dicts."""
@@ -80,7 +81,7 @@ class DuckDBEngine:
         if settings.threads:
             self._con.execute(f"SET threads = {int(settings.threads)}")
 
-    def create(self, table: str, select_sql: str, *, recompute: bool = False) -> None:
+    def create(self, table: str, select_sql: str, *, recompute: bool = False, base: bool = False) -> None:
         self._con.execute(f"CREATE OR REPLACE TABLE {table} AS {select_sql}")
 
     def rows(self, select_sql: str) -> list[dict[str, Any]]:
@@ -144,7 +145,7 @@ class SparkEngine:
         """The Spark SQL text of a statement written in DuckDB's dialect."""
         return self._sqlglot.transpile(duckdb_sql, read="duckdb", write="spark")[0]
 
-    def _register(self, table: str, frame: Any) -> None:
+    def _register(self, table: str, frame: Any, base: bool = False) -> None:
         # every table is a local checkpoint: its plan cut to a scan of rows the executors keep, so
         # hop N does not re-plan hops 1..N-1 (caching alone keeps every plan and runs the driver
         # out of memory over a few hops), and nothing is written to a shared file system. It is
@@ -153,7 +154,9 @@ class SparkEngine:
         # shuffle all the transactions; a cached table reports its real size, and the small ones
         # (each hop's payments, the designated accounts) are broadcast. Both keep memory, then
         # the executors' local disks.
-        frame = frame.localCheckpoint(eager=False).cache()
+        # The base table (the checked rows, read by every later statement) is cached only: its plan is a scan
+        # of the file, nothing to cut, and a checkpoint beside the cache would hold the file's rows twice.
+        frame = (frame if base else frame.localCheckpoint(eager=False)).cache()
         frame.count()
         previous = self._frames.get(table)
         frame.createOrReplaceTempView(table)
@@ -161,13 +164,13 @@ class SparkEngine:
         if previous is not None:
             _release(previous)
 
-    def create(self, table: str, select_sql: str, *, recompute: bool = False) -> None:
+    def create(self, table: str, select_sql: str, *, recompute: bool = False, base: bool = False) -> None:
         frame = self._spark.sql(self.spark_sql(select_sql))
         if not recompute:
-            self._register(table, frame)
+            self._register(table, frame, base)
             return
-        # a view: building the in-memory columns of a wide table (the checked rows: every column of the
-        # file as text) cost more CPU than the passes that read it (1M rows: 27 s against about 3 s a pass)
+        # a view: the clean rows are a filter of the checked rows, which are kept; building their in-memory
+        # columns again cost more CPU than the passes that read them
         frame.createOrReplaceTempView(table)
         previous = self._frames.get(table)
         self._frames[table] = frame

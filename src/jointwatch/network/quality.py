@@ -37,7 +37,7 @@ KEPT: tuple[tuple[str, str, str], ...] = (
     ("no_holder", "src_name IS NULL OR dst_name IS NULL", "an account has no holder name (kept; not screened)"),
     ("no_country", "src_country IS NULL OR dst_country IS NULL",
      "a sender or receiver country is missing or not a 2-letter code (kept; counted under '??')"),
-    ("bad_balance", "(src_bal_text IS NOT NULL AND src_bal IS NULL) OR (dst_bal_text IS NOT NULL AND dst_bal IS NULL)",
+    ("bad_balance", "bad_bal",
      "a sender_balance or receiver_balance is not a number (kept; that balance is not used)"),
 )
 
@@ -80,23 +80,29 @@ def load_transactions(engine: AnalysisEngine, path: Path, rates: dict[str, float
     if missing:
         raise MessageFormatError(path, "header", f"missing column(s) {', '.join(missing)}; "
                                  f"needs {', '.join(REQUIRED)} (see docs/network.md)")
-    engine.create("late_tx", _late_sql())
     # repeated ids by aggregation (parallel), not by a window over every id; few rows, kept
     engine.create("dup_ids", f"""
 SELECT {_text('id', columns)} AS dup_id, MIN(r._row) AS first_row FROM raw_tx r
 GROUP BY {_text('id', columns)} HAVING COUNT(*) > 1""")
-    # read three times (counts, examples, the clean rows): Spark computes it again each time
-    engine.create("checked_tx", _checked_sql(columns, rates), recompute=True)
+    # the file is parsed once (its timestamps are the dear part): every later statement reads these rows
+    engine.create("checked_tx", _checked_sql(columns, rates), base=True)
+    engine.create("late_tx", _late_sql())
+    # the rows with something to report, in one pass (few, in a file worth tracing): counted and shown from there
+    engine.create("flagged_tx", f"""
+SELECT * FROM (SELECT c.*, l._row IS NOT NULL AS late FROM checked_tx c LEFT JOIN late_tx l ON l._row = c._row) f
+WHERE problem IS NOT NULL OR {' OR '.join(f'({rule})' for _, rule, _ in KEPT)}""")
     kinds = EXCLUDED + KEPT
-    counts = engine.rows(f"SELECT COUNT(*) AS rows_read, {_count_columns()} FROM checked_tx")[0]
-    examples = _examples(engine)
+    counts = engine.rows(f"SELECT (SELECT COUNT(*) FROM checked_tx) AS rows_read, {_count_columns()} "
+                         "FROM flagged_tx")[0]
+    examples = _examples(engine) if any(counts[kind] for kind, _, _ in kinds) else {}
     issues = []
     for kind, rule, description in kinds:
         n = int(counts[kind] or 0)
         if n:
             issues.append(Issue(kind, description, (kind, rule, description) in EXCLUDED, n,
                                 examples.get(kind, [])))
-    engine.create("tx", _clean_sql())
+    # the rows the analysis reads, a narrow pass over the checked ones (Spark reads them there, each time)
+    engine.create("tx", _clean_sql(), recompute=True)
     engine.create("accounts", _accounts_sql())
     return Quality(str(path), int(counts["rows_read"]), int(counts["rows_read"]) - sum(
         i.count for i in issues if i.excluded), issues)
@@ -145,8 +151,14 @@ def _checked_sql(columns: list[str], rates: dict[str, float]) -> str:
                      f"THEN LOWER({_text(side + '_country', columns)}) END" for side in ("sender", "receiver")}
     problem = "CASE " + " ".join(f"WHEN {rule} THEN '{kind}'" for kind, rule, _ in EXCLUDED) + " END"
     return f"""
-SELECT *, {problem} AS problem FROM (
-  SELECT b.*, l._row IS NOT NULL AS late, CASE WHEN b._row > d.first_row THEN 2 ELSE 1 END AS dup_rank
+SELECT _row, id, ts_text, amount_text, ts, t, amt, currency, usd, src, dst, src_name, dst_name, src_country,
+       dst_country, src_inst, dst_inst, channel, src_balance_usd, dst_balance_usd, problem,
+       (src_bal_text IS NOT NULL AND src_bal IS NULL) OR (dst_bal_text IS NOT NULL AND dst_bal IS NULL) AS bad_bal
+FROM (
+SELECT c.*, {problem} AS problem, CAST(EPOCH(ts) AS BIGINT) AS t, amt * rate AS usd,
+       CASE WHEN ABS(src_bal) < 1e15 THEN src_bal * rate END AS src_balance_usd,
+       CASE WHEN ABS(dst_bal) < 1e15 THEN dst_bal * rate END AS dst_balance_usd FROM (
+  SELECT b.*, CASE WHEN b._row > d.first_row THEN 2 ELSE 1 END AS dup_rank
   FROM (
     SELECT r._row, {_text('id', columns)} AS id, r."timestamp" AS ts_text, r.amount AS amount_text,
            TRY_CAST(TRIM(r.amount) AS DOUBLE) AS amt, {TIMESTAMP_UTC} AS ts,
@@ -162,8 +174,7 @@ SELECT *, {problem} AS problem FROM (
     FROM raw_tx r LEFT JOIN (SELECT * FROM (VALUES {fx}) AS v(code, rate)) fx ON fx.code = UPPER(TRIM(r.currency))
   ) b
   LEFT JOIN dup_ids d ON d.dup_id = b.id
-  LEFT JOIN late_tx l ON l._row = b._row
-) c"""
+) c) k"""
 
 
 def _late_sql(block: int = 65536) -> str:
@@ -172,8 +183,7 @@ def _late_sql(block: int = 65536) -> str:
     # per block of ``block`` rows, in parallel, beside the largest timestamp of the blocks before
     # (a running maximum over one row per block); two narrow columns, only the (few) hits kept
     return f"""
-WITH n AS (SELECT _row, CAST(FLOOR((_row - 1) / {block}) AS BIGINT) AS blk,
-                  {TIMESTAMP_UTC} AS ts FROM raw_tx r),
+WITH n AS (SELECT _row, CAST(FLOOR((_row - 1) / {block}) AS BIGINT) AS blk, ts FROM checked_tx),
      b AS (SELECT blk, MAX(top) OVER (ORDER BY blk ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before
            FROM (SELECT blk, MAX(ts) AS top FROM n GROUP BY blk) m)
 SELECT w._row FROM (
@@ -192,8 +202,8 @@ def _count_columns() -> str:
 
 def _examples(engine: AnalysisEngine) -> dict[str, list[dict[str, Any]]]:
     columns = "_row, id, ts_text, amount_text, currency, src, dst"
-    parts = [f"SELECT problem AS kind, {columns} FROM checked_tx WHERE problem IS NOT NULL"]
-    parts += [f"SELECT '{kind}' AS kind, {columns} FROM checked_tx WHERE problem IS NULL AND ({rule})"
+    parts = [f"SELECT problem AS kind, {columns} FROM flagged_tx WHERE problem IS NOT NULL"]
+    parts += [f"SELECT '{kind}' AS kind, {columns} FROM flagged_tx WHERE problem IS NULL AND ({rule})"
               for kind, rule, _ in KEPT]
     rows = engine.rows(f"""
 SELECT kind, {columns} FROM (
@@ -209,28 +219,29 @@ SELECT kind, {columns} FROM (
 
 def _clean_sql() -> str:
     return """
-SELECT id, ts, CAST(EPOCH(ts) AS BIGINT) AS t, amt AS amount, currency, amt * rate AS usd,
-       src, dst, src_name, dst_name, src_country, dst_country, src_inst, dst_inst, channel, _row,
-       CASE WHEN ABS(src_bal) < 1e15 THEN src_bal * rate END AS src_balance_usd,
-       CASE WHEN ABS(dst_bal) < 1e15 THEN dst_bal * rate END AS dst_balance_usd
+SELECT id, ts, t, amt AS amount, currency, usd, src, dst, src_name, dst_name, src_country, dst_country, src_inst,
+       dst_inst, channel, _row, src_balance_usd, dst_balance_usd
 FROM checked_tx WHERE problem IS NULL"""
 
 
 def _accounts_sql() -> str:
     # an account's holder is the one named on its latest transaction that names one: the key
     # orders named before unnamed, then by time, then by row (t < 4e9 and _row < 1e9 keep it
-    # inside a BIGINT); an aggregation, so it runs in parallel on both engines
-    key = "CASE WHEN name IS NULL THEN 0 ELSE 4000000000000000000 END + t * 1000000000 + _row"
+    # inside a BIGINT, and the row is the key's last nine digits). The largest key per account is a
+    # plain aggregation (MAX_BY over text made Spark sort every side of every payment), then that row
+    # is read back for the holder's details
+    key = "CASE WHEN {side}_name IS NULL THEN 0 ELSE 4000000000000000000 END + t * 1000000000 + _row"
     return f"""
-SELECT account, MAX_BY(name, k) AS name, MAX_BY(country, k) AS country, MAX_BY(institution, k) AS institution,
-       COUNT(*) AS appearances
+SELECT w.account, CASE WHEN x.src = w.account THEN x.src_name ELSE x.dst_name END AS name,
+       CASE WHEN x.src = w.account THEN x.src_country ELSE x.dst_country END AS country,
+       CASE WHEN x.src = w.account THEN x.src_inst ELSE x.dst_inst END AS institution, w.appearances
 FROM (
-  SELECT account, name, country, institution, {key} AS k FROM (
-    SELECT src AS account, src_name AS name, src_country AS country, src_inst AS institution, t, _row FROM tx
+  SELECT account, MAX(k) AS k, COUNT(*) AS appearances FROM (
+    SELECT src AS account, {key.format(side='src')} AS k FROM tx
     UNION ALL
-    SELECT dst, dst_name, dst_country, dst_inst, t, _row FROM tx
-  ) s
-) a GROUP BY account"""
+    SELECT dst, {key.format(side='dst')} FROM tx
+  ) s GROUP BY account
+) w JOIN tx x ON x._row = w.k % 1000000000"""
 
 
 __all__ = ["EXCLUDED", "KEPT", "OPTIONAL", "Issue", "Quality", "load_transactions", "require_traceable"]

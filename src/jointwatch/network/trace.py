@@ -56,9 +56,8 @@ class TraceTables:
 
 # a pair (payer, payee) paid at a monthly rhythm: a payment whose previous or next one to the same
 # account is 25-35 days away, between half and twice the amount (``paid``: every payment, numbered)
-_RECURRING = f"""paid AS (SELECT x.id, x.src, x.dst, x.t, x.usd, x.channel, LAG(x.t) OVER p AS prev_t,
-                     LAG(x.usd) OVER p AS prev_usd, LEAD(x.t) OVER p AS next_t, LEAD(x.usd) OVER p AS next_usd,
-                     COUNT(*) OVER (PARTITION BY x.src, x.dst) AS times
+_RECURRING = f"""paid AS (SELECT x.src, x.dst, x.t, x.usd, LAG(x.t) OVER p AS prev_t,
+                     LAG(x.usd) OVER p AS prev_usd, LEAD(x.t) OVER p AS next_t, LEAD(x.usd) OVER p AS next_usd
               FROM tx x
               WINDOW p AS (PARTITION BY x.src, x.dst ORDER BY x.t, x.id)),
      recurring AS (SELECT src, dst FROM paid
@@ -107,9 +106,11 @@ WHERE x.src NOT IN (SELECT account FROM designated) {''.join(' AND ' + w for w i
     # every payment, and read by each hop for the inflows of its accounts
     engine.create("income", f"""
 WITH {_RECURRING},
-     payroll AS (SELECT src FROM recurring GROUP BY src HAVING COUNT(DISTINCT dst) >= {INCOME_PAYEES})
-SELECT p.id FROM paid p JOIN payroll y ON y.src = p.src
-WHERE p.times >= 2 AND COALESCE(p.channel NOT IN {BROKER_CHANNELS}, TRUE)""")
+     payroll AS (SELECT src FROM recurring GROUP BY src HAVING COUNT(DISTINCT dst) >= {INCOME_PAYEES}),
+     repeated AS (SELECT x.src, x.dst FROM tx x JOIN payroll y ON y.src = x.src
+                  GROUP BY x.src, x.dst HAVING COUNT(*) >= 2)
+SELECT x.id, x.dst FROM tx x JOIN repeated q ON q.src = x.src AND q.dst = x.dst
+WHERE COALESCE(x.channel NOT IN {BROKER_CHANNELS}, TRUE)""")
     if settings.earmark_days > 0:
         # the account's regular counterparties: a pair whose payments all come 25-35 days apart, each
         # between half and twice the one before (rent, bills, a salary, an allowance); money from or
@@ -144,6 +145,12 @@ SELECT method, src AS account, id, flow AS amount, {hop + 1} AS hop, 'hop_limit'
         for m in methods}
 
 
+def _income_of(accounts: str) -> str:
+    """The regular income paid to ``accounts`` (a query of one column): few rows, so a join to a hop's payments
+    keeps them on the small side (Spark cannot send the small side of a LEFT JOIN to the rows of all income)."""
+    return f"SELECT id FROM income WHERE dst IN ({accounts})"
+
+
 def _methods(methods: Sequence[str]) -> str:
     """The methods as a one-column table ``method``."""
     return "SELECT * FROM (VALUES " + ", ".join(f"('{m}')" for m in methods) + ") AS v(method)"
@@ -170,7 +177,7 @@ FROM (SELECT o.method, o.id, o.src, o.dst, o.t, o.amount, o.flow, o.channel, SUM
 LEFT JOIN (SELECT o.id, SUM(i.usd) AS pool, SUM(CASE WHEN n.id IS NULL THEN 0 ELSE i.usd END) AS earned
            FROM (SELECT DISTINCT id, src, t FROM {prev}) o
            JOIN tx i ON i.dst = o.src AND i.t < o.t AND i.t >= o.t - {lookback}
-           LEFT JOIN income n ON n.id = i.id
+           LEFT JOIN ({_income_of(f"SELECT DISTINCT src FROM {prev}")}) n ON n.id = i.id
            GROUP BY o.id) p ON p.id = b.id""")
     earmarked = settings.earmark_days > 0
     if earmarked:
@@ -272,7 +279,7 @@ FROM (SELECT k.*, GREATEST(MAX(k.cum_out - k.cum_in - k.known) OVER (PARTITION B
                                ROW_NUMBER() OVER w AS seq
       FROM (SELECT x.dst AS account, x.t, 1 AS kind, x.id, CAST(ROUND(x.usd * 100) AS BIGINT) AS cents,
                    CAST(ROUND(x.dst_balance_usd * 100) AS BIGINT) AS bal_cents, n.id IS NOT NULL AS earned
-            FROM tx x LEFT JOIN income n ON n.id = x.id
+            FROM tx x LEFT JOIN ({_income_of(f"SELECT src FROM judged_{hop} WHERE conduit")}) n ON n.id = x.id
             WHERE x.dst IN (SELECT src FROM judged_{hop} WHERE conduit)
             UNION ALL
             SELECT x.src, x.t, 0, x.id, CAST(ROUND(x.usd * 100) AS BIGINT),
@@ -334,7 +341,7 @@ def _earmark(engine: AnalysisEngine, hop: int, window: int, methods: Sequence[st
     engine.create(f"marks_{hop}", f"""
 WITH passing AS ({passing}),
      inflows AS (SELECT x.dst AS account, x.t, x.id, x.usd
-                 FROM tx x LEFT JOIN income n ON n.id = x.id
+                 FROM tx x LEFT JOIN ({_income_of(f"SELECT src FROM judged_{hop} WHERE conduit")}) n ON n.id = x.id
                  LEFT JOIN regular r ON r.src = x.src AND r.dst = x.dst
                  WHERE x.dst IN (SELECT src FROM judged_{hop} WHERE conduit) AND n.id IS NULL AND r.src IS NULL),
      -- an earmarkable inflow: followed within the window by passing outflows of at least half its value
