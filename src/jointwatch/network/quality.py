@@ -31,8 +31,9 @@ EXCLUDED: tuple[tuple[str, str, str], ...] = (
     ("missing_account", "src IS NULL OR dst IS NULL", "the sender or receiver account is empty"),
     ("self_transfer", "src = dst", "sender and receiver are the same account: no money moves"),
 )
+LATE = "out_of_order"   # found apart, by a running maximum in file order (``late_tx``)
 KEPT: tuple[tuple[str, str, str], ...] = (
-    ("out_of_order", "late",
+    (LATE, "late",
      "the timestamp is earlier than one on a row above it (kept; tracing sorts by time)"),
     ("no_holder", "src_name IS NULL OR dst_name IS NULL", "an account has no holder name (kept; not screened)"),
     ("no_country", "src_country IS NULL OR dst_country IS NULL",
@@ -87,14 +88,12 @@ GROUP BY {_text('id', columns)} HAVING COUNT(*) > 1""")
     # the file is parsed once (its timestamps are the dear part): every later statement reads these rows
     engine.create("checked_tx", _checked_sql(columns, rates), base=True)
     engine.create("late_tx", _late_sql())
-    # the rows with something to report, in one pass (few, in a file worth tracing): counted and shown from there
-    engine.create("flagged_tx", f"""
-SELECT * FROM (SELECT c.*, l._row IS NOT NULL AS late FROM checked_tx c LEFT JOIN late_tx l ON l._row = c._row) f
-WHERE problem IS NOT NULL OR {' OR '.join(f'({rule})' for _, rule, _ in KEPT)}""")
     kinds = EXCLUDED + KEPT
-    counts = engine.rows(f"SELECT (SELECT COUNT(*) FROM checked_tx) AS rows_read, {_count_columns()} "
-                         "FROM flagged_tx")[0]
-    examples = _examples(engine) if any(counts[kind] for kind, _, _ in kinds) else {}
+    # one pass over the checked rows for every count but the rows out of order, which are counted where they are
+    # kept: they may be most of a file (one written in parallel chunks), so they are never joined to every row
+    counts = engine.rows(f"SELECT COUNT(*) AS rows_read, {_count_columns()} FROM checked_tx")[0]
+    counts[LATE] = engine.rows("SELECT COUNT(*) AS n FROM late_tx WHERE problem IS NULL")[0]["n"]
+    examples = {kind: _examples(engine, kind, rule) for kind, rule, _ in kinds if counts[kind]}
     issues = []
     for kind, rule, description in kinds:
         n = int(counts[kind] or 0)
@@ -181,14 +180,15 @@ def _late_sql(block: int = 65536) -> str:
     # the rows whose timestamp is earlier than one above them: a running maximum in file order. Not
     # one window over every row (no engine can split that: Spark ran it in one partition), but one
     # per block of ``block`` rows, in parallel, beside the largest timestamp of the blocks before
-    # (a running maximum over one row per block); two narrow columns, only the (few) hits kept
+    # (a running maximum over one row per block); narrow columns, only the hits kept (with their problem: a row
+    # left out is reported as that, not as late)
     return f"""
-WITH n AS (SELECT _row, CAST(FLOOR((_row - 1) / {block}) AS BIGINT) AS blk, ts FROM checked_tx),
+WITH n AS (SELECT _row, CAST(FLOOR((_row - 1) / {block}) AS BIGINT) AS blk, ts, problem FROM checked_tx),
      b AS (SELECT blk, MAX(top) OVER (ORDER BY blk ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before
            FROM (SELECT blk, MAX(ts) AS top FROM n GROUP BY blk) m)
-SELECT w._row FROM (
-  SELECT _row, blk, ts, MAX(ts) OVER (PARTITION BY blk ORDER BY _row ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
-           AS prev_ts
+SELECT w._row, w.problem FROM (
+  SELECT _row, blk, ts, problem,
+         MAX(ts) OVER (PARTITION BY blk ORDER BY _row ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_ts
   FROM n
 ) w JOIN b ON b.blk = w.blk
 WHERE w.ts < w.prev_ts OR w.ts < b.before"""
@@ -196,25 +196,24 @@ WHERE w.ts < w.prev_ts OR w.ts < b.before"""
 
 def _count_columns() -> str:
     parts = [f"SUM(CASE WHEN problem = '{kind}' THEN 1 ELSE 0 END) AS {kind}" for kind, _, _ in EXCLUDED]
-    parts += [f"SUM(CASE WHEN problem IS NULL AND ({rule}) THEN 1 ELSE 0 END) AS {kind}" for kind, rule, _ in KEPT]
+    parts += [f"SUM(CASE WHEN problem IS NULL AND ({rule}) THEN 1 ELSE 0 END) AS {kind}" for kind, rule, _ in KEPT
+              if kind != LATE]
     return ", ".join(parts)
 
 
-def _examples(engine: AnalysisEngine) -> dict[str, list[dict[str, Any]]]:
-    columns = "_row, id, ts_text, amount_text, currency, src, dst"
-    parts = [f"SELECT problem AS kind, {columns} FROM flagged_tx WHERE problem IS NOT NULL"]
-    parts += [f"SELECT '{kind}' AS kind, {columns} FROM flagged_tx WHERE problem IS NULL AND ({rule})"
-              for kind, rule, _ in KEPT]
-    rows = engine.rows(f"""
-SELECT kind, {columns} FROM (
-  SELECT k.*, row_number() OVER (PARTITION BY kind ORDER BY _row) AS n FROM ({" UNION ALL ".join(parts)}) k
-) e WHERE n <= {EXAMPLES} ORDER BY kind, _row""")
-    out: dict[str, list[dict[str, Any]]] = {}
+def _examples(engine: AnalysisEngine, kind: str, rule: str) -> list[dict[str, Any]]:
+    """The first rows of a kind of problem, as the file wrote them (a top few, not a sort of every such row)."""
+    if kind == LATE:
+        first = [int(r["_row"]) for r in engine.rows(
+            f"SELECT _row FROM late_tx WHERE problem IS NULL ORDER BY _row LIMIT {EXAMPLES}")]
+        where = f"_row IN ({', '.join(map(str, first)) or 'NULL'})"
+    else:
+        where = f"problem = '{kind}'" if kind in {k for k, _, _ in EXCLUDED} else f"problem IS NULL AND ({rule})"
+    rows = engine.rows(f"SELECT _row, id, ts_text, amount_text, currency, src, dst FROM checked_tx WHERE {where} "
+                       f"ORDER BY _row LIMIT {EXAMPLES}")
     for row in rows:
-        kind = row.pop("kind")
         row["row"] = int(row.pop("_row"))
-        out.setdefault(kind, []).append(row)
-    return out
+    return rows
 
 
 def _clean_sql() -> str:

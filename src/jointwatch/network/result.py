@@ -176,8 +176,11 @@ def _intermediaries(engine: AnalysisEngine, tables: TraceTables, designated: set
     rows = engine.rows(f"""
 WITH inn AS (SELECT e.dst AS account, SUM(e.flow) AS traced_in, COUNT(DISTINCT e.src) AS senders,
                     COUNT(DISTINCT s.country) AS sender_countries,
-                    COUNT(DISTINCT CASE WHEN x.channel IN ({channels}) THEN e.src END) AS broker_senders
-             FROM {tables.edges} e LEFT JOIN accounts s ON s.account = e.src LEFT JOIN tx x ON x.id = e.id
+                    COUNT(DISTINCT CASE WHEN e.channel IN ({channels}) THEN e.src END) AS broker_senders
+             FROM {tables.edges} e
+             -- the senders' holders only: a LEFT JOIN keeps its left side, so Spark streams the right one past it
+             LEFT JOIN (SELECT account, country FROM accounts WHERE account IN (SELECT src FROM {tables.edges})) s
+               ON s.account = e.src
              GROUP BY e.dst),
      outs AS (SELECT src AS account, SUM(flow) AS traced_out,
                      MAX(CASE WHEN channel IN ({channels}) THEN 1 ELSE 0 END) AS broker_out
