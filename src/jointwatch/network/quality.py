@@ -35,7 +35,7 @@ LATE = "out_of_order"   # found apart, by a running maximum in file order (``lat
 KEPT: tuple[tuple[str, str, str], ...] = (
     (LATE, "late",
      "the timestamp is earlier than one on a row above it (kept; tracing sorts by time)"),
-    ("no_holder", "src_name IS NULL OR dst_name IS NULL", "an account has no holder name (kept; not screened)"),
+    ("no_holder", "NOT src_named OR NOT dst_named", "an account has no holder name (kept; not screened)"),
     ("no_country", "src_country IS NULL OR dst_country IS NULL",
      "a sender or receiver country is missing or not a 2-letter code (kept; counted under '??')"),
     ("bad_balance", "bad_bal",
@@ -102,7 +102,7 @@ GROUP BY {_text('id', columns)} HAVING COUNT(*) > 1""")
                                 examples.get(kind, [])))
     # the rows the analysis reads, a narrow pass over the checked ones (Spark reads them there, each time)
     engine.create("tx", _clean_sql(), recompute=True)
-    engine.create("accounts", _accounts_sql())
+    engine.create("accounts", _accounts_sql(columns))
     return Quality(str(path), int(counts["rows_read"]), int(counts["rows_read"]) - sum(
         i.count for i in issues if i.excluded), issues)
 
@@ -146,12 +146,14 @@ TIMESTAMP_UTC = 'CAST(TRY_CAST(TRIM(r."timestamp") AS TIMESTAMPTZ) AS TIMESTAMP)
 def _checked_sql(columns: list[str], rates: dict[str, float]) -> str:
     fx = ", ".join(f"('{code}', CAST({rate!r} AS DOUBLE))" for code, rate in sorted(rates.items())
                    if code.isalpha() and len(code) == 3)
-    country = {side: f"CASE WHEN LENGTH({_text(side + '_country', columns)}) = 2 "
-                     f"THEN LOWER({_text(side + '_country', columns)}) END" for side in ("sender", "receiver")}
+    country = {side: _country(side, columns) for side in ("sender", "receiver")}
     problem = "CASE " + " ".join(f"WHEN {rule} THEN '{kind}'" for kind, rule, _ in EXCLUDED) + " END"
+    # kept: what the analysis reads. The text as written (for examples) and the holders' names and institutions
+    # (for ``accounts``) are read again from the file for the few rows that need them: keeping them for every
+    # row cost Spark more than those reads
     return f"""
-SELECT _row, id, ts_text, amount_text, ts, t, amt, currency, usd, src, dst, src_name, dst_name, src_country,
-       dst_country, src_inst, dst_inst, channel, src_balance_usd, dst_balance_usd, problem,
+SELECT _row, id, ts, t, amt, usd, src, dst, src_name IS NOT NULL AS src_named, dst_name IS NOT NULL AS dst_named,
+       src_country, dst_country, channel, src_balance_usd, dst_balance_usd, problem,
        (src_bal_text IS NOT NULL AND src_bal IS NULL) OR (dst_bal_text IS NOT NULL AND dst_bal IS NULL) AS bad_bal
 FROM (
 SELECT c.*, {problem} AS problem, CAST(EPOCH(ts) AS BIGINT) AS t, amt * rate AS usd,
@@ -159,13 +161,12 @@ SELECT c.*, {problem} AS problem, CAST(EPOCH(ts) AS BIGINT) AS t, amt * rate AS 
        CASE WHEN ABS(dst_bal) < 1e15 THEN dst_bal * rate END AS dst_balance_usd FROM (
   SELECT b.*, CASE WHEN b._row > d.first_row THEN 2 ELSE 1 END AS dup_rank
   FROM (
-    SELECT r._row, {_text('id', columns)} AS id, r."timestamp" AS ts_text, r.amount AS amount_text,
+    SELECT r._row, {_text('id', columns)} AS id,
            TRY_CAST(TRIM(r.amount) AS DOUBLE) AS amt, {TIMESTAMP_UTC} AS ts,
            UPPER(TRIM(r.currency)) AS currency, fx.rate,
            {_text('sender_account', columns)} AS src, {_text('receiver_account', columns)} AS dst,
            {_text('sender_name', columns)} AS src_name, {_text('receiver_name', columns)} AS dst_name,
            {country['sender']} AS src_country, {country['receiver']} AS dst_country,
-           {_text('sender_institution', columns)} AS src_inst, {_text('receiver_institution', columns)} AS dst_inst,
            LOWER({_text('channel', columns)}) AS channel,
            {_text('sender_balance', columns)} AS src_bal_text, {_text('receiver_balance', columns)} AS dst_bal_text,
            TRY_CAST({_text('sender_balance', columns)} AS DOUBLE) AS src_bal,
@@ -174,6 +175,12 @@ SELECT c.*, {problem} AS problem, CAST(EPOCH(ts) AS BIGINT) AS t, amt * rate AS 
   ) b
   LEFT JOIN dup_ids d ON d.dup_id = b.id
 ) c) k"""
+
+
+def _country(side: str, columns: list[str]) -> str:
+    """A sender or receiver country as the analysis reads it: a 2-letter code in lower case, else NULL."""
+    text = _text(side + "_country", columns)
+    return f"CASE WHEN LENGTH({text}) = 2 THEN LOWER({text}) END"
 
 
 def _late_sql(block: int = 65536) -> str:
@@ -209,8 +216,11 @@ def _examples(engine: AnalysisEngine, kind: str, rule: str) -> list[dict[str, An
         where = f"_row IN ({', '.join(map(str, first)) or 'NULL'})"
     else:
         where = f"problem = '{kind}'" if kind in {k for k, _, _ in EXCLUDED} else f"problem IS NULL AND ({rule})"
-    rows = engine.rows(f"SELECT _row, id, ts_text, amount_text, currency, src, dst FROM checked_tx WHERE {where} "
-                       f"ORDER BY _row LIMIT {EXAMPLES}")
+    rows = engine.rows(f"""
+SELECT c._row, c.id, r."timestamp" AS ts_text, r.amount AS amount_text, UPPER(TRIM(r.currency)) AS currency,
+       c.src, c.dst
+FROM (SELECT _row, id, src, dst FROM checked_tx WHERE {where} ORDER BY _row LIMIT {EXAMPLES}) c
+JOIN raw_tx r ON r._row = c._row ORDER BY c._row""")
     for row in rows:
         row["row"] = int(row.pop("_row"))
     return rows
@@ -218,29 +228,32 @@ def _examples(engine: AnalysisEngine, kind: str, rule: str) -> list[dict[str, An
 
 def _clean_sql() -> str:
     return """
-SELECT id, ts, t, amt AS amount, currency, usd, src, dst, src_name, dst_name, src_country, dst_country, src_inst,
-       dst_inst, channel, _row, src_balance_usd, dst_balance_usd
+SELECT id, ts, t, amt AS amount, usd, src, dst, src_named, dst_named, src_country, dst_country, channel, _row,
+       src_balance_usd, dst_balance_usd
 FROM checked_tx WHERE problem IS NULL"""
 
 
-def _accounts_sql() -> str:
+def _accounts_sql(columns: list[str]) -> str:
     # an account's holder is the one named on its latest transaction that names one: the key
     # orders named before unnamed, then by time, then by row (t < 4e9 and _row < 1e9 keep it
     # inside a BIGINT, and the row is the key's last nine digits). The largest key per account is a
     # plain aggregation (MAX_BY over text made Spark sort every side of every payment), then that row
-    # is read back for the holder's details
-    key = "CASE WHEN {side}_name IS NULL THEN 0 ELSE 4000000000000000000 END + t * 1000000000 + _row"
+    # is read back from the file for the holder's details
+    key = "CASE WHEN {side}_named THEN 4000000000000000000 ELSE 0 END + t * 1000000000 + _row"
+    sender = f"{_text('sender_account', columns)} = w.account"
+    holder = {field: f"CASE WHEN {sender} THEN {_text('sender_' + field, columns)} "
+                     f"ELSE {_text('receiver_' + field, columns)} END" for field in ("name", "institution")}
     return f"""
-SELECT w.account, CASE WHEN x.src = w.account THEN x.src_name ELSE x.dst_name END AS name,
-       CASE WHEN x.src = w.account THEN x.src_country ELSE x.dst_country END AS country,
-       CASE WHEN x.src = w.account THEN x.src_inst ELSE x.dst_inst END AS institution, w.appearances
+SELECT w.account, {holder['name']} AS name,
+       CASE WHEN {sender} THEN {_country('sender', columns)} ELSE {_country('receiver', columns)} END AS country,
+       {holder['institution']} AS institution, w.appearances
 FROM (
   SELECT account, MAX(k) AS k, COUNT(*) AS appearances FROM (
     SELECT src AS account, {key.format(side='src')} AS k FROM tx
     UNION ALL
     SELECT dst, {key.format(side='dst')} FROM tx
   ) s GROUP BY account
-) w JOIN tx x ON x._row = w.k % 1000000000"""
+) w JOIN raw_tx r ON r._row = w.k % 1000000000"""
 
 
 __all__ = ["EXCLUDED", "KEPT", "OPTIONAL", "Issue", "Quality", "load_transactions", "require_traceable"]
