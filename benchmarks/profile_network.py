@@ -15,31 +15,24 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import psutil
+from bench_service import server_cpu_seconds  # the benchmarks' own module, beside this file
 
 from jointwatch.network import TraceSettings, analyse
 from jointwatch.network import engines as engine_module
 from jointwatch.network.designate import designated_accounts
 
-ME = psutil.Process()
 STEPS: list[tuple[str, str, float, float]] = []
 
 
 def cpu_seconds() -> float:
     """User and system seconds of this process and its children (the JVM and Spark's Python workers)."""
-    total = 0.0
-    for process in [ME, *ME.children(recursive=True)]:
-        try:
-            times = process.cpu_times()
-        except psutil.Error:
-            continue
-        total += times.user + times.system
-    return total
+    return server_cpu_seconds(os.getpid())
 
 
 def timed(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
