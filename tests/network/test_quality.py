@@ -84,3 +84,16 @@ def test_unreadable_and_unknown_files_are_query_errors(tmp_path: Path, duck: Duc
     broken.write_bytes(b"not parquet at all")
     with pytest.raises(MessageFormatError, match="broken.parquet: cannot read as parquet"):
         analyse(broken, ["T"], engine=duck)
+
+
+def test_holders_of_payments_before_1970_are_found(tmp_path: Path, duck: DuckDBEngine) -> None:
+    # an account's holder row is found again by the row number inside its key; a payment dated before 1970
+    # without a holder name has a negative key, whose remainder is negative: the account must not vanish
+    path = tmp_path / "old.csv"
+    path.write_text("id,timestamp,amount,currency,sender_account,receiver_account,sender_name\n"
+                    "1,1969-12-31 10:00:00,100,USD,A,T,\n"
+                    "2,1969-12-31 11:00:00,40,USD,B,T,Bea\n", encoding="utf-8")
+    result = analyse(path, ["T"], engine=duck)
+    assert {o.account: o.amount for o in result.trace.originators} == {"A": 100.0, "B": 40.0}
+    holders = {r["account"]: (r["name"], r["appearances"]) for r in duck.rows("SELECT * FROM accounts")}
+    assert holders == {"A": (None, 1), "B": ("Bea", 1), "T": (None, 2)}

@@ -236,7 +236,8 @@ FROM checked_tx WHERE problem IS NULL"""
 def _accounts_sql(columns: list[str]) -> str:
     # an account's holder is the one named on its latest transaction that names one: the key
     # orders named before unnamed, then by time, then by row (t < 4e9 and _row < 1e9 keep it
-    # inside a BIGINT, and the row is the key's last nine digits). The largest key per account is a
+    # inside a BIGINT, and the row is the key's last nine digits, counted up from a negative key: a
+    # time before 1970 with no name). The largest key per account is a
     # plain aggregation (MAX_BY over text made Spark sort every side of every payment), then that row
     # is read back from the file for the holder's details
     key = "CASE WHEN {side}_named THEN 4000000000000000000 ELSE 0 END + t * 1000000000 + _row"
@@ -253,7 +254,7 @@ FROM (
     UNION ALL
     SELECT dst, {key.format(side='dst')} FROM tx
   ) s GROUP BY account
-) w JOIN raw_tx r ON r._row = w.k % 1000000000"""
+) w JOIN raw_tx r ON r._row = (w.k % 1000000000 + 1000000000) % 1000000000"""
 
 
 __all__ = ["EXCLUDED", "KEPT", "OPTIONAL", "Issue", "Quality", "load_transactions", "require_traceable"]
