@@ -134,3 +134,28 @@ def test_timestamps_with_offsets_are_read_as_utc_on_both_engines(tmp_path: Path,
     for analysis in (on_duck, on_spark):
         assert {o.account: round(o.amount, 2) for o in analysis.trace.originators} == {"A": 90.0, "B": 10.0, "C": 5.0}
         assert "out_of_order" not in {i.kind for i in analysis.quality.issues}
+
+
+def test_holders_details_are_the_latest_given_on_both_engines(tmp_path: Path, spark_engine: SparkEngine) -> None:
+    # A's latest row names it but gives no country or bank: its details are the latest ones given, not blanks
+    # (DuckDB's MAX_BY skipped NULLs and Spark's did not, so the engines disagreed before)
+    path = tmp_path / "holders.csv"
+    path.write_text("id,timestamp,amount,currency,sender_account,receiver_account,sender_name,receiver_name,"
+                    "sender_country,receiver_country,sender_institution\n"
+                    "1,2024-01-01 10:00:00,100,USD,A,T,Al,Tee,US,GB,BankA\n"
+                    "2,2024-01-02 10:00:00,50,USD,A,T,Al Old,Tee,,GB,\n"
+                    "3,2024-01-03 10:00:00,20,USD,B,T,,Tee,FR,GB,BankB\n", encoding="utf-8")
+    expected = {"A": ("Al Old", "us", "BankA", 2), "B": (None, "fr", "BankB", 1), "T": ("Tee", "gb", None, 3)}
+    duck = DuckDBEngine()
+    try:
+        on_duck = analyse(path, ["T"], engine=duck)
+        holders = {r["account"]: (r["name"], r["country"], r["institution"], r["appearances"])
+                   for r in duck.rows("SELECT * FROM accounts")}
+    finally:
+        duck.close()
+    assert holders == expected
+    on_spark = analyse(path, ["T"], engine=spark_engine)
+    assert {r["account"]: (r["name"], r["country"], r["institution"], r["appearances"])
+            for r in spark_engine.rows("SELECT * FROM accounts")} == expected
+    for analysis in (on_duck, on_spark):
+        assert {c.country: c.amount for c in analysis.trace.countries} == {"us": 150.0, "fr": 20.0}

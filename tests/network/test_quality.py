@@ -97,3 +97,18 @@ def test_holders_of_payments_before_1970_are_found(tmp_path: Path, duck: DuckDBE
     assert {o.account: o.amount for o in result.trace.originators} == {"A": 100.0, "B": 40.0}
     holders = {r["account"]: (r["name"], r["appearances"]) for r in duck.rows("SELECT * FROM accounts")}
     assert holders == {"A": (None, 1), "B": ("Bea", 1), "T": (None, 2)}
+
+
+def test_out_of_range_timestamps_are_left_out(tmp_path: Path, duck: DuckDBEngine) -> None:
+    # DuckDB reads "infinity" as a time; a year 9999 would overflow the holders' key: neither is a payment's time
+    path = tmp_path / "odd.csv"
+    path.write_text("id,timestamp,amount,currency,sender_account,receiver_account\n"
+                    "1,infinity,5,USD,A,T\n"
+                    "2,9999-01-01 00:00:00,6,USD,C,T\n"
+                    "3,1850-01-01 00:00:00,7,USD,D,T\n"
+                    "4,2024-01-02 10:00:00,100,USD,B,T\n", encoding="utf-8")
+    result = analyse(path, ["T"], engine=duck)
+    issues = {i.kind: (i.count, [e["row"] for e in i.examples]) for i in result.quality.issues}
+    # a time left out does not make the rows after it "out of order" (a year 9999 above them would)
+    assert issues == {"bad_timestamp": (3, [1, 2, 3]), "no_holder": (1, [4]), "no_country": (1, [4])}
+    assert {o.account for o in result.trace.originators} == {"B"}

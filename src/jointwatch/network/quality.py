@@ -18,6 +18,9 @@ from jointwatch.network.engines import AnalysisEngine
 from jointwatch.network.schema import OPTIONAL, REQUIRED, file_format
 
 EXAMPLES = 5
+MAX_ROWS = 1_000_000_000
+
+_PLAUSIBLE_TIME = "ts >= CAST('1900-01-01' AS TIMESTAMP) AND ts < CAST('2100-01-01' AS TIMESTAMP)"
 
 # (kind, rule) in the order they are tested: a row is reported under its first problem
 EXCLUDED: tuple[tuple[str, str, str], ...] = (
@@ -26,7 +29,9 @@ EXCLUDED: tuple[tuple[str, str, str], ...] = (
     ("non_numeric_amount", "amt IS NULL", "the amount is empty or not a number"),
     ("non_positive_amount", "amt <= 0", "the amount is zero or negative"),
     ("implausible_amount", "NOT (amt < 1e15)", "the amount is not finite or above 10^15"),
-    ("bad_timestamp", "ts IS NULL", "the timestamp is empty or not an ISO 8601 date-time"),
+    # outside 1900-2099 too: no payment file holds such dates, and DuckDB reads "infinity" as a time
+    ("bad_timestamp", f"NOT COALESCE({_PLAUSIBLE_TIME}, FALSE)",
+     "the timestamp is empty, not an ISO 8601 date-time, or not in 1900-2099"),
     ("unknown_currency", "rate IS NULL", "the currency has no conversion rate (see --rates)"),
     ("missing_account", "src IS NULL OR dst IS NULL", "the sender or receiver account is empty"),
     ("self_transfer", "src = dst", "sender and receiver are the same account: no money moves"),
@@ -92,6 +97,10 @@ GROUP BY {_text('id', columns)} HAVING COUNT(*) > 1""")
     # one pass over the checked rows for every count but the rows out of order, which are counted where they are
     # kept: they may be most of a file (one written in parallel chunks), so they are never joined to every row
     counts = engine.rows(f"SELECT COUNT(*) AS rows_read, {_count_columns()} FROM checked_tx")[0]
+    if int(counts["rows_read"]) >= MAX_ROWS:
+        # a row number is kept in nine digits of a key (``accounts``): a larger file would mix up holders
+        raise InvalidInputError(f"{path}: {int(counts['rows_read']):,} rows; at most {MAX_ROWS - 1:,} are read "
+                                "in one analysis: split the file by period")
     counts[LATE] = engine.rows("SELECT COUNT(*) AS n FROM late_tx WHERE problem IS NULL")[0]["n"]
     examples = {kind: _examples(engine, kind, rule) for kind, rule, _ in kinds if counts[kind]}
     issues = []
@@ -102,6 +111,7 @@ GROUP BY {_text('id', columns)} HAVING COUNT(*) > 1""")
                                 examples.get(kind, [])))
     # the rows the analysis reads, a narrow pass over the checked ones (Spark reads them there, each time)
     engine.create("tx", _clean_sql(), recompute=True)
+    engine.create("account_keys", _account_keys_sql())
     engine.create("accounts", _accounts_sql(columns))
     return Quality(str(path), int(counts["rows_read"]), int(counts["rows_read"]) - sum(
         i.count for i in issues if i.excluded), issues)
@@ -153,7 +163,8 @@ def _checked_sql(columns: list[str], rates: dict[str, float]) -> str:
     # row cost Spark more than those reads
     return f"""
 SELECT _row, id, ts, t, amt, usd, src, dst, src_name IS NOT NULL AS src_named, dst_name IS NOT NULL AS dst_named,
-       src_country, dst_country, channel, src_balance_usd, dst_balance_usd, problem,
+       src_inst IS NOT NULL AS src_inst_given, dst_inst IS NOT NULL AS dst_inst_given, src_country, dst_country,
+       channel, src_balance_usd, dst_balance_usd, problem,
        (src_bal_text IS NOT NULL AND src_bal IS NULL) OR (dst_bal_text IS NOT NULL AND dst_bal IS NULL) AS bad_bal
 FROM (
 SELECT c.*, {problem} AS problem, CAST(EPOCH(ts) AS BIGINT) AS t, amt * rate AS usd,
@@ -167,6 +178,7 @@ SELECT c.*, {problem} AS problem, CAST(EPOCH(ts) AS BIGINT) AS t, amt * rate AS 
            {_text('sender_account', columns)} AS src, {_text('receiver_account', columns)} AS dst,
            {_text('sender_name', columns)} AS src_name, {_text('receiver_name', columns)} AS dst_name,
            {country['sender']} AS src_country, {country['receiver']} AS dst_country,
+           {_text('sender_institution', columns)} AS src_inst, {_text('receiver_institution', columns)} AS dst_inst,
            LOWER({_text('channel', columns)}) AS channel,
            {_text('sender_balance', columns)} AS src_bal_text, {_text('receiver_balance', columns)} AS dst_bal_text,
            TRY_CAST({_text('sender_balance', columns)} AS DOUBLE) AS src_bal,
@@ -190,7 +202,8 @@ def _late_sql(block: int = 65536) -> str:
     # (a running maximum over one row per block); narrow columns, only the hits kept (with their problem: a row
     # left out is reported as that, not as late)
     return f"""
-WITH n AS (SELECT _row, CAST(FLOOR((_row - 1) / {block}) AS BIGINT) AS blk, ts, problem FROM checked_tx),
+WITH n AS (SELECT _row, CAST(FLOOR((_row - 1) / {block}) AS BIGINT) AS blk,
+                  CASE WHEN {_PLAUSIBLE_TIME} THEN ts END AS ts, problem FROM checked_tx),
      b AS (SELECT blk, MAX(top) OVER (ORDER BY blk ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before
            FROM (SELECT blk, MAX(ts) AS top FROM n GROUP BY blk) m)
 SELECT w._row, w.problem FROM (
@@ -228,33 +241,53 @@ JOIN raw_tx r ON r._row = c._row ORDER BY c._row""")
 
 def _clean_sql() -> str:
     return """
-SELECT id, ts, t, amt AS amount, usd, src, dst, src_named, dst_named, src_country, dst_country, channel, _row,
-       src_balance_usd, dst_balance_usd
+SELECT id, ts, t, amt AS amount, usd, src, dst, src_named, dst_named, src_inst_given, dst_inst_given, src_country,
+       dst_country, channel, _row, src_balance_usd, dst_balance_usd
 FROM checked_tx WHERE problem IS NULL"""
 
 
-def _accounts_sql(columns: list[str]) -> str:
-    # an account's holder is the one named on its latest transaction that names one: the key
-    # orders named before unnamed, then by time, then by row (t < 4e9 and _row < 1e9 keep it
-    # inside a BIGINT, and the row is the key's last nine digits, counted up from a negative key: a
-    # time before 1970 with no name). The largest key per account is a
-    # plain aggregation (MAX_BY over text made Spark sort every side of every payment), then that row
-    # is read back from the file for the holder's details
-    key = "CASE WHEN {side}_named THEN 4000000000000000000 ELSE 0 END + t * 1000000000 + _row"
-    sender = f"{_text('sender_account', columns)} = w.account"
-    holder = {field: f"CASE WHEN {sender} THEN {_text('sender_' + field, columns)} "
-                     f"ELSE {_text('receiver_' + field, columns)} END" for field in ("name", "institution")}
+def _account_keys_sql() -> str:
+    # each account's latest row (by the key: named rows first, then time, then row; t < 4.1e9 and _row < 1e9
+    # keep it inside a BIGINT) and the latest rows that give its country and its institution: an account's
+    # details are the latest ones given, the name that of its latest transaction naming one. Plain maxima per
+    # account (MAX_BY over text made Spark sort every side of every payment); the rows are read back after
+    key = "CASE WHEN named THEN 4000000000000000000 ELSE 0 END + t * 1000000000 + _row"
     return f"""
-SELECT w.account, {holder['name']} AS name,
-       CASE WHEN {sender} THEN {_country('sender', columns)} ELSE {_country('receiver', columns)} END AS country,
-       {holder['institution']} AS institution, w.appearances
-FROM (
-  SELECT account, MAX(k) AS k, COUNT(*) AS appearances FROM (
-    SELECT src AS account, {key.format(side='src')} AS k FROM tx
-    UNION ALL
-    SELECT dst, {key.format(side='dst')} FROM tx
-  ) s GROUP BY account
-) w JOIN raw_tx r ON r._row = (w.k % 1000000000 + 1000000000) % 1000000000"""
+SELECT account, MAX({key}) AS k_name, MAX(CASE WHEN country IS NOT NULL THEN {key} END) AS k_country,
+       MAX(CASE WHEN inst_given THEN {key} END) AS k_inst, COUNT(*) AS appearances
+FROM (SELECT src AS account, src_named AS named, src_country AS country, src_inst_given AS inst_given, t, _row FROM tx
+      UNION ALL
+      SELECT dst, dst_named, dst_country, dst_inst_given, t, _row FROM tx) s
+GROUP BY account"""
+
+
+def _accounts_sql(columns: list[str]) -> str:
+    # the rows ``account_keys`` chose, read back from the file (the key's last nine digits are the row, counted
+    # up from a negative key: a time before 1970), each for the field it was chosen for; an account whose rows
+    # have no time keeps its place with no details
+    row = "({k} % 1000000000 + 1000000000) % 1000000000"
+    sender = f"{_text('sender_account', columns)} = p.account"
+    value = (f"CASE p.field WHEN 0 THEN CASE WHEN {sender} THEN {_text('sender_name', columns)} "
+             f"ELSE {_text('receiver_name', columns)} END "
+             f"WHEN 1 THEN CASE WHEN {sender} THEN {_country('sender', columns)} "
+             f"ELSE {_country('receiver', columns)} END "
+             f"ELSE CASE WHEN {sender} THEN {_text('sender_institution', columns)} "
+             f"ELSE {_text('receiver_institution', columns)} END END")
+    return f"""
+SELECT w.account, MAX(CASE WHEN f.field = 0 THEN f.value END) AS name,
+       MAX(CASE WHEN f.field = 1 THEN f.value END) AS country,
+       MAX(CASE WHEN f.field = 2 THEN f.value END) AS institution, w.appearances
+FROM account_keys w
+LEFT JOIN (
+  SELECT p.account, p.field, {value} AS value
+  FROM (SELECT account, 0 AS field, {row.format(k='k_name')} AS _row FROM account_keys WHERE k_name IS NOT NULL
+        UNION ALL
+        SELECT account, 1, {row.format(k='k_country')} FROM account_keys WHERE k_country IS NOT NULL
+        UNION ALL
+        SELECT account, 2, {row.format(k='k_inst')} FROM account_keys WHERE k_inst IS NOT NULL) p
+  JOIN raw_tx r ON r._row = p._row
+) f ON f.account = w.account
+GROUP BY w.account, w.appearances"""
 
 
 __all__ = ["EXCLUDED", "KEPT", "OPTIONAL", "Issue", "Quality", "load_transactions", "require_traceable"]
