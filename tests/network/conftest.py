@@ -25,6 +25,12 @@ def write_transactions(path: Path, rows: list[dict[str, object]]) -> Path:
     return path
 
 
+def csv_lines(path: Path, *lines: str) -> Path:
+    """``path`` holding ``lines`` (a header, then rows) as a CSV file: for files a test spells out by hand."""
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
 def tx(id_: str, day: float, amount: float, src: str, dst: str, src_country: str = "de", dst_country: str = "tr",
        currency: str = "USD", channel: str = "wire") -> dict[str, object]:
     """One payment on day ``day`` counted from 1 January 2024 (fractions are hours of that day)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +15,7 @@ from jointwatch.network.designate import designated_accounts
 from jointwatch.network.engines import DuckDBEngine, SparkEngine
 from jointwatch.network.schema import TraceSettings
 from jointwatch.network.simulate import SimulationSettings, simulate
+from tests.network.conftest import csv_lines
 
 
 @pytest.fixture(scope="module")
@@ -113,22 +115,24 @@ def test_same_earmarked_trace(generated: Path, spark_engine: SparkEngine) -> Non
     assert {o.account: (pytest.approx(o.amount, abs=0.011), o.reason) for o in on_spark.trace.originators} == amounts
 
 
+def on_duckdb(path: Path, settings: TraceSettings, query: str) -> tuple[Analysis, list[dict[str, Any]]]:
+    """The analysis of ``path`` (designated T) on a fresh DuckDB engine, and the rows of ``query`` after it."""
+    duck = DuckDBEngine()
+    try:
+        return analyse(path, ["T"], settings, engine=duck), duck.rows(query)
+    finally:
+        duck.close()
+
+
 def test_timestamps_with_offsets_are_read_as_utc_on_both_engines(tmp_path: Path, spark_engine: SparkEngine) -> None:
     # A pays M at 10:00+05:00 (05:00 UTC), M pays T at 06:00Z: A's money reached T. Dropping the offset put
     # the inflow after the payment: M was credited as the originator and the file order "out of order"
-    path = tmp_path / "offsets.csv"
-    path.write_text("id,timestamp,amount,currency,sender_account,receiver_account\n"
-                    "1,2024-01-01T10:00:00+05:00,100,USD,A,M\n"
-                    "2,2024-01-01T06:00:00Z,90,USD,M,T\n"
-                    "3,2024-01-01 07:00:00,10,USD,B,T\n"
-                    "4,2024-01-01T12:00:00-05:30,5,USD,C,T\n", encoding="utf-8")
+    path = csv_lines(tmp_path / "offsets.csv", "id,timestamp,amount,currency,sender_account,receiver_account",
+                     "1,2024-01-01T10:00:00+05:00,100,USD,A,M", "2,2024-01-01T06:00:00Z,90,USD,M,T",
+                     "3,2024-01-01 07:00:00,10,USD,B,T", "4,2024-01-01T12:00:00-05:30,5,USD,C,T")
     settings = TraceSettings(intervals=False)
-    duck = DuckDBEngine()
-    try:
-        on_duck = analyse(path, ["T"], settings, engine=duck)
-        times = [r["ts"] for r in duck.rows("SELECT CAST(ts AS VARCHAR) AS ts FROM tx ORDER BY _row")]
-    finally:
-        duck.close()
+    on_duck, rows = on_duckdb(path, settings, "SELECT CAST(ts AS VARCHAR) AS ts FROM tx ORDER BY _row")
+    times = [r["ts"] for r in rows]
     assert times == ["2024-01-01 05:00:00", "2024-01-01 06:00:00", "2024-01-01 07:00:00", "2024-01-01 17:30:00"]
     on_spark = analyse(path, ["T"], settings, engine=spark_engine)
     for analysis in (on_duck, on_spark):
@@ -139,21 +143,14 @@ def test_timestamps_with_offsets_are_read_as_utc_on_both_engines(tmp_path: Path,
 def test_holders_details_are_the_latest_given_on_both_engines(tmp_path: Path, spark_engine: SparkEngine) -> None:
     # A's latest row names it but gives no country or bank: its details are the latest ones given, not blanks
     # (DuckDB's MAX_BY skipped NULLs and Spark's did not, so the engines disagreed before)
-    path = tmp_path / "holders.csv"
-    path.write_text("id,timestamp,amount,currency,sender_account,receiver_account,sender_name,receiver_name,"
-                    "sender_country,receiver_country,sender_institution\n"
-                    "1,2024-01-01 10:00:00,100,USD,A,T,Al,Tee,US,GB,BankA\n"
-                    "2,2024-01-02 10:00:00,50,USD,A,T,Al Old,Tee,,GB,\n"
-                    "3,2024-01-03 10:00:00,20,USD,B,T,,Tee,FR,GB,BankB\n", encoding="utf-8")
+    path = csv_lines(tmp_path / "holders.csv", "id,timestamp,amount,currency,sender_account,receiver_account,"
+                     "sender_name,receiver_name,sender_country,receiver_country,sender_institution",
+                     "1,2024-01-01 10:00:00,100,USD,A,T,Al,Tee,US,GB,BankA",
+                     "2,2024-01-02 10:00:00,50,USD,A,T,Al Old,Tee,,GB,",
+                     "3,2024-01-03 10:00:00,20,USD,B,T,,Tee,FR,GB,BankB")
     expected = {"A": ("Al Old", "us", "BankA", 2), "B": (None, "fr", "BankB", 1), "T": ("Tee", "gb", None, 3)}
-    duck = DuckDBEngine()
-    try:
-        on_duck = analyse(path, ["T"], engine=duck)
-        holders = {r["account"]: (r["name"], r["country"], r["institution"], r["appearances"])
-                   for r in duck.rows("SELECT * FROM accounts")}
-    finally:
-        duck.close()
-    assert holders == expected
+    on_duck, rows = on_duckdb(path, TraceSettings(), "SELECT * FROM accounts")
+    assert {r["account"]: (r["name"], r["country"], r["institution"], r["appearances"]) for r in rows} == expected
     on_spark = analyse(path, ["T"], engine=spark_engine)
     assert {r["account"]: (r["name"], r["country"], r["institution"], r["appearances"])
             for r in spark_engine.rows("SELECT * FROM accounts")} == expected

@@ -11,6 +11,7 @@ from jointwatch.network.analysis import analyse
 from jointwatch.network.engines import DuckDBEngine
 from jointwatch.network.quality import _late_sql, load_transactions
 from jointwatch.network.schema import default_rates
+from tests.network.conftest import csv_lines
 
 BAD = """id,timestamp,amount,currency,sender_account,receiver_account,sender_name,receiver_name,sender_country,\
 receiver_country
@@ -89,10 +90,8 @@ def test_unreadable_and_unknown_files_are_query_errors(tmp_path: Path, duck: Duc
 def test_holders_of_payments_before_1970_are_found(tmp_path: Path, duck: DuckDBEngine) -> None:
     # an account's holder row is found again by the row number inside its key; a payment dated before 1970
     # without a holder name has a negative key, whose remainder is negative: the account must not vanish
-    path = tmp_path / "old.csv"
-    path.write_text("id,timestamp,amount,currency,sender_account,receiver_account,sender_name\n"
-                    "1,1969-12-31 10:00:00,100,USD,A,T,\n"
-                    "2,1969-12-31 11:00:00,40,USD,B,T,Bea\n", encoding="utf-8")
+    path = csv_lines(tmp_path / "old.csv", "id,timestamp,amount,currency,sender_account,receiver_account,sender_name",
+                     "1,1969-12-31 10:00:00,100,USD,A,T,", "2,1969-12-31 11:00:00,40,USD,B,T,Bea")
     result = analyse(path, ["T"], engine=duck)
     assert {o.account: o.amount for o in result.trace.originators} == {"A": 100.0, "B": 40.0}
     holders = {r["account"]: (r["name"], r["appearances"]) for r in duck.rows("SELECT * FROM accounts")}
@@ -101,12 +100,9 @@ def test_holders_of_payments_before_1970_are_found(tmp_path: Path, duck: DuckDBE
 
 def test_out_of_range_timestamps_are_left_out(tmp_path: Path, duck: DuckDBEngine) -> None:
     # DuckDB reads "infinity" as a time; a year 9999 would overflow the holders' key: neither is a payment's time
-    path = tmp_path / "odd.csv"
-    path.write_text("id,timestamp,amount,currency,sender_account,receiver_account\n"
-                    "1,infinity,5,USD,A,T\n"
-                    "2,9999-01-01 00:00:00,6,USD,C,T\n"
-                    "3,1850-01-01 00:00:00,7,USD,D,T\n"
-                    "4,2024-01-02 10:00:00,100,USD,B,T\n", encoding="utf-8")
+    path = csv_lines(tmp_path / "odd.csv", "id,timestamp,amount,currency,sender_account,receiver_account",
+                     "1,infinity,5,USD,A,T", "2,9999-01-01 00:00:00,6,USD,C,T", "3,1850-01-01 00:00:00,7,USD,D,T",
+                     "4,2024-01-02 10:00:00,100,USD,B,T")
     result = analyse(path, ["T"], engine=duck)
     issues = {i.kind: (i.count, [e["row"] for e in i.examples]) for i in result.quality.issues}
     # a time left out does not make the rows after it "out of order" (a year 9999 above them would)
