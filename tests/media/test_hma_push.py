@@ -146,6 +146,36 @@ def test_push_to_a_jointwatch_hma_bank_then_match_there_and_follow_disputes(
         push_signals(url, "lower-case", bank_store, a.id, tmp_path / "new.json")
 
 
+def test_another_members_amber_item_goes_only_to_the_members_own_service(
+        bank_store: Engine, partners: tuple[Member, Member], receiver: tuple[Engine, int, dict[str, str]],
+        files: dict[str, Path], tmp_path: Path) -> None:
+    """TLP 2.0: an AMBER recipient shares within its own organisation. A's push to a partner's service carries A's
+    own AMBER item and C's GREEN one, never C's AMBER one; told the far side is A's own, it carries that too."""
+    a, c = partners
+    engine, theirs, keys = receiver
+    sha = {}
+    for member, name, tlp in ((a.id, "coffee.png", "amber"), (c.id, "chelsea.png", "amber"),
+                              (c.id, "rocket.png", "green")):
+        ref = _bank(bank_store, member, files[name], tlp)
+        sha[name] = next(i.sha256 for i in list_items(bank_store, a.id) if i.ref == ref)
+    with serving(engine) as url:
+        done = push_signals(url, BANK, bank_store, a.id, tmp_path / "partner.json", keys["analyst"])
+        assert (done.added, done.removed) == (2, 0)
+        assert _sha256s(engine, theirs) == {sha["coffee.png"]: "active", sha["rocket.png"]: "active"}
+        result = CliRunner().invoke(cli_app, ["media", "push", url, "--bank", BANK, "--own-service", "--checkpoint",
+                                              str(tmp_path / "own.json"), "-m", "Platform A", "--json", "--db",
+                                              str(bank_store.url).replace("sqlite:///", "")],
+                                    env={"JOINTWATCH_PUSH_KEY": keys["analyst"]}) \
+            if bank_store.url.get_backend_name() == "sqlite" else None
+        if result is not None:
+            assert result.exit_code == 0, result.output
+            assert json.loads(result.stdout)["added"] == 3
+        else:
+            assert push_signals(url, BANK, bank_store, a.id, tmp_path / "own.json", keys["analyst"],
+                                own_service=True).added == 3
+        assert sha["chelsea.png"] in _sha256s(engine, theirs)
+
+
 def test_an_interrupted_push_resumes_where_it_stopped_and_sends_nothing_twice(
         bank_store: Engine, partners: tuple[Member, Member], receiver: tuple[Engine, int, dict[str, str]],
         files: dict[str, Path], tmp_path: Path) -> None:

@@ -368,14 +368,18 @@ def media_push(url: Annotated[str, typer.Argument(help="The HMA service's root (
                key: Annotated[str | None, setting_option(settings.PUSH_KEY)] = None,
                max_tlp: Annotated[str, typer.Option(help="Leave out items labelled above this TLP (at most "
                                                    "amber+strict: TLP:RED is never pushed).")] = "amber",
+               own_service: Annotated[bool, typer.Option(
+                   "--own-service", help="The HMA is run by the member's own organisation: other members' items "
+                   "up to --max-tlp may go there too (without it, others' items go only up to TLP:GREEN, as TLP "
+                   "2.0 keeps AMBER within the recipient's organisation).")] = False,
                db: DbOption = None, as_json: JsonOption = False) -> None:
     """Push to an HMA bank what changed since the last push, of the items the member may see (as export): new items
-    added, disputed and withdrawn ones removed."""
+    added, disputed and withdrawn ones removed. Other members' items go only up to TLP:GREEN unless --own-service."""
     from jointwatch.media import push_signals
 
     engine = open_engine(db)
     result = push_signals(url, bank, engine, member_for(engine, member).id, checkpoint, key,
-                          max_tlp.lower().removeprefix("tlp:"))
+                          max_tlp.lower().removeprefix("tlp:"), own_service=own_service)
     if as_json:
         print_json(result)
     else:

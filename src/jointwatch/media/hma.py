@@ -11,7 +11,10 @@ Platforms run Meta's Hasher-Matcher-Actioner (HMA, "OpenMediaMatch"); its curato
 ``push_signals`` walks the items the pushing member may see (as ``export`` does), in order of change, from the
 checkpoint on: an active item up to ``max_tlp`` that is not there yet is added (only the signal types the far side
 takes), and one pushed before that has since been disputed, withdrawn or relabelled above ``max_tlp`` is removed
-(HMA has no dispute: a disputed item must not match there), as is one the member may no longer see at all. After
+(HMA has no dispute: a disputed item must not match there), as is one the member may no longer see at all.
+Another member's item goes only up to TLP:GREEN unless ``own_service`` says the far side belongs to the pushing
+member's own organisation: TLP 2.0 lets an AMBER recipient share within its own organisation, never with a partner
+or another platform, and a push usually goes to one. After
 each accepted request the checkpoint file is written whole and renamed: where the walk got to, and the far side's
 content id of every item it holds (to remove it later). A refusal (4xx, 5xx) or a broken connection stops the push
 there, the checkpoint at the last accepted item: run again, it resumes and sends nothing twice. TLP:RED never
@@ -98,9 +101,12 @@ def write_push_state(path: Path, state: PushState) -> None:
 
 
 def push_signals(url: str, bank: str, engine: Engine, member: str | int, checkpoint_file: Path,
-                 key: str | None = None, max_tlp: str = DEFAULT_EXPORT_TLP, timeout: float = 60.0) -> PushResult:
+                 key: str | None = None, max_tlp: str = DEFAULT_EXPORT_TLP, timeout: float = 60.0,
+                 own_service: bool = False) -> PushResult:
     """Push to the HMA bank ``bank`` at ``url`` (HMA's root: its routes are under ``/c``) what changed among the
-    items ``member`` may see since the checkpoint kept in ``checkpoint_file``; ``key``: sent as a bearer token."""
+    items ``member`` may see since the checkpoint kept in ``checkpoint_file``; ``key``: sent as a bearer token;
+    ``own_service``: the far side is the member's own, so other members' items up to ``max_tlp`` may go there
+    (otherwise only up to green)."""
     import httpx
 
     check_bank_name(bank)
@@ -148,7 +154,8 @@ def push_signals(url: str, bank: str, engine: Engine, member: str | int, checkpo
         if (at, item_id) <= (state.updated_at, state.item_id):
             continue
         item = row.item
-        shareable = item.status == "active" and tlp_allows(item.tlp, max_tlp) and item.tlp != "red"
+        ceiling = max_tlp if own_service or item.member_id == viewer else min(max_tlp, "green", key=TLP_LEVELS.index)
+        shareable = item.status == "active" and tlp_allows(item.tlp, ceiling) and item.tlp != "red"
         if shareable and item.ref not in state.pushed:
             signals = {name: value for name, value in item_signals(item, row.signature) if name in takes}
             if signals:
