@@ -53,6 +53,7 @@ from jointwatch.media import (  # noqa: E402
     Matcher,
     hash_media,
 )
+from jointwatch.media import local  # noqa: E402
 from jointwatch.media.local import (  # noqa: E402
     BANK_POINTS,
     FLAT_LISTS,
@@ -163,7 +164,9 @@ def scale_table(bank_size: int, points: int, cache: Path, drawn: int, settings: 
                         "file", now, now)
         rows.append(MatchableRow(item, hashed.signature.to_bytes() if hashed.signature else None))
     started = time.perf_counter()
-    rows += _distractor_rows(bank_size - len(rows), len(rows), cache, drawn)
+    # the photographs go in last: a list that is full sends a later code to its next nearest centre
+    # (media.local.balanced_lists), so the newest items are the ones a full list displaces
+    rows = _distractor_rows(bank_size - len(rows), len(rows), cache, drawn) + rows
     made = time.perf_counter() - started
     started, cpu = time.perf_counter(), time.process_time()
     ours = Matcher(rows, bank_points=points)
@@ -184,6 +187,11 @@ def scale_table(bank_size: int, points: int, cache: Path, drawn: int, settings: 
           f"{pdq_bytes / len(rows):,.0f} B (PDQ and mirror {len(ours.pdq_index):,}, canonical "
           f"{len(ours.canonical_index):,}, centred {len(ours.centred_index):,}, trimmed {len(ours.trimmed_index):,} "
           f"hashes)")
+    if isinstance(index, NearestIndex):
+        sizes = index.list_sizes()
+        print(f"list sizes (cap {local.LIST_CAP:g}x the mean): mean {sizes.mean():,.0f}, median "
+              f"{np.median(sizes):,.0f}, 99th percentile {np.percentile(sizes, 99):,.0f}, largest {sizes.max():,}; "
+              f"weighted by size (what a random code's list holds) {np.sum(sizes ** 2) / sizes.sum():,.0f}")
     for probes, nearest in settings:
         if isinstance(index, NearestIndex):
             index.scan_share = scan_share
@@ -322,6 +330,10 @@ def main() -> None:
     parser.add_argument("--scan-share", type=float, default=None,
                         help="with --bank-size: cap the codes a query descriptor scans at this share of its probes' "
                              "even share (media.local NearestIndex.scan_share; default: no cap)")
+    parser.add_argument("--list-cap", type=float, default=local.LIST_CAP,
+                        help="with --bank-size: an inverted list holds at most this many times its even share of "
+                             f"codes (media.local.LIST_CAP, default {local.LIST_CAP:g}; 0: no cap, every code in its "
+                             "nearest centre's list)")
     parser.add_argument("--nearest", default="0",
                         help="nearest banked descriptors a query descriptor brings (comma-separated, paired with "
                              f"--probes; 0: the index's own, {NEAREST} or {GRAPH_NEAREST})")
@@ -343,6 +355,7 @@ def main() -> None:
             audio_table(seed=args.audio_seed)
         return
     if args.bank_size:
+        local.LIST_CAP = args.list_cap or float("inf")
         probes, nearest = ([int(v) for v in str(text).split(",")] for text in (args.probes, args.nearest))
         if len(nearest) == 1:
             nearest *= len(probes)

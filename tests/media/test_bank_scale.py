@@ -124,3 +124,22 @@ def test_signatures_of_format_1_are_still_read(photos: dict[str, Image.Image]) -
     assert np.array_equal(again.views[0].descriptors, signature.views[0].descriptors)
     with pytest.raises(ValueError, match="format 9"):
         Signature.from_bytes(b"\x09" + data[1:])
+
+
+def test_an_animations_frames_are_kept_in_format_4_and_a_short_one_is_refused(
+        photos: dict[str, Image.Image]) -> None:
+    from dataclasses import replace
+
+    still = hash_media(image_bytes(photos["chelsea"]), "x", for_bank=True).signature
+    assert still is not None and still.pdq_frames == ()
+    frames = ("ab" * 32, "cd" * 32)
+    data = replace(still, pdq_frames=frames).to_bytes()
+    assert data[0] == 4 and len(data) == len(still.to_bytes()) + 2 + 64
+    again = Signature.from_bytes(data)
+    assert again.pdq_frames == frames and again.pdq_trimmed == still.pdq_trimmed
+    assert np.array_equal(again.views[1].descriptors, still.views[1].descriptors)
+    # a frame cut short, or bytes after the last frame: refused, naming the fault
+    with pytest.raises(ValueError, match="2 frames' PDQ announced, 63 bytes left"):
+        Signature.from_bytes(data[:-1])
+    with pytest.raises(ValueError, match="1 bytes left over"):
+        Signature.from_bytes(data + b"\x00")

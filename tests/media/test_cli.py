@@ -191,6 +191,25 @@ def test_a_banked_picture_in_the_later_frames_of_an_animation_is_found(tmp_path:
     assert _json(_run(db, "media", "match", str(tmp_path / "other.gif"), "--json"))[0]["matches"] == []  # type: ignore[index]
 
 
+def test_a_banked_animation_is_found_by_its_later_frames(tmp_path: Path, photo_files: dict[str, Path],
+                                                        photos: dict[str, Image.Image]) -> None:
+    # banked as its first frame alone, an animation behind one clean frame was found by neither a still of its
+    # content nor a re-cut without the clean frame
+    db = tmp_path / "jw.db"
+    assert _run(db, "init").exit_code == 0
+    clean, content = photos["coffee"].resize((400, 400)), photos["astronaut"].resize((400, 400))
+    banked = tmp_path / "banked.gif"
+    clean.save(banked, save_all=True, append_images=[content] * 5, duration=100)
+    assert _run(db, "media", "add", str(banked), "-t", "propaganda").exit_code == 0
+    content.save(tmp_path / "still.png")
+    content.save(tmp_path / "recut.webp", save_all=True, append_images=[content] * 3, duration=100)
+    for upload in ("still.png", "recut.webp"):
+        [outcome] = _json(_run(db, "media", "match", str(tmp_path / upload), "--json"))  # type: ignore[misc]
+        assert [(m["item"]["id"], m["method"]) for m in outcome["matches"]] == [(1, "pdq")], upload
+    # an unrelated picture matches nothing
+    assert _json(_run(db, "media", "match", str(photo_files["rocket"]), "--json"))[0]["matches"] == []  # type: ignore[index]
+
+
 def test_match_refuses_what_it_cannot_look_at(tmp_path: Path, photo_files: dict[str, Path]) -> None:
     db = tmp_path / "jw.db"
     assert _run(db, "init").exit_code == 0

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from jointwatch.media import local
-from jointwatch.media.local import LocalIndex, LocalParts, NearestIndex, list_count
+from jointwatch.media.local import LocalIndex, LocalParts, NearestIndex, balanced_lists, list_count
 from jointwatch.media.signature import Keypoints
 
 
@@ -71,6 +71,40 @@ def test_a_graph_index_probes_more_lists_for_more_neighbours_by_default(monkeypa
     assert sorted(set(hits.query.tolist())) == list(range(50))
     index.scan_share = None
     assert index._index.max_codes == 0
+
+
+def test_a_full_list_sends_a_code_to_its_next_nearest_centre() -> None:
+    """Each code goes to the first of its nearest centres whose list has room, earlier codes first; a code whose
+    every choice is full goes to the emptiest of them."""
+    near = np.array([[0, 1, 2], [0, 2, 1], [1, 0, 2], [0, 1, 2]])
+    fill = np.zeros(3, np.int64)
+    # code 1 finds list 0 taken by code 0 and goes to its next, 2; code 3 finds all three full: the first emptiest
+    assert balanced_lists(near, fill, cap=1).tolist() == [0, 2, 1, 0]
+    assert fill.tolist() == [2, 1, 1]
+    # the next block: its code's nearest, list 0, is the fullest; it goes to list 1, the emptiest of its choices
+    assert balanced_lists(np.array([[0, 1, 2]]), fill, cap=1).tolist() == [1]
+    assert fill.tolist() == [2, 2, 1]
+    # a centre missing from a code's choices (faiss gives -1 when it finds fewer) is never chosen
+    assert balanced_lists(np.array([[-1, 3]]), np.zeros(4, np.int64), cap=1).tolist() == [3]
+
+
+@pytest.mark.parametrize("flat_lists", [10_000, 4])
+def test_no_list_holds_more_than_its_cap_and_every_code_is_still_found(monkeypatch: pytest.MonkeyPatch,
+                                                                       flat_lists: int) -> None:
+    """Capped at 1.5 times the even share (75 codes), the lists of 20,000 random codes hold at most the cap
+    (without it the largest holds 80), and a banked code searched for is found at distance 0: a displaced code sits in one of its
+    LIST_CHOICES nearest centres' lists, which its own search probes."""
+    monkeypatch.setattr(local, "FLAT_LISTS", flat_lists)
+    monkeypatch.setattr(local, "LIST_SIZE", 50)
+    codes = np.random.default_rng(6).integers(0, 256, (20_000, 32), dtype=np.uint8)
+    monkeypatch.setattr(local, "LIST_CAP", float("inf"))
+    assert NearestIndex([codes.copy()]).list_sizes().max() > 75
+    monkeypatch.setattr(local, "LIST_CAP", 1.5)
+    index = NearestIndex([codes.copy()], nprobe=local.LIST_CHOICES, k=1)
+    sizes = index.list_sizes()
+    assert sizes.sum() == 20_000 and sizes.max() <= 75
+    hits = index.search(codes, radius=0)
+    assert hits.query.tolist() == list(range(20_000)) and hits.ids.tolist() == list(range(20_000))
 
 
 def test_parts_cross_blocks_and_keep_each_points_owner(monkeypatch: pytest.MonkeyPatch) -> None:

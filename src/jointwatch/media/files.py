@@ -150,10 +150,12 @@ def _hash_media(data: bytes, name: str, for_bank: bool, signatures: bool) -> Has
         md5, sha256 = exact_hashes(data)
         return HashedMedia(MediaHashes(md5, sha256, None, None, "other"), note=NOT_AN_IMAGE)
     note = None if hashes.pdq_matchable else LOW_QUALITY.format(quality=hashes.pdq_quality)
-    if for_bank:
-        # a bank item is its first frame (as PDQ's reference hashes an image); uploads are matched frame by frame
-        return HashedMedia(hashes, signature=bank_signature(pixels) if signatures else None, note=note)
     frames, later = animation_frames(data, name)
+    if for_bank:
+        # a bank item is its first frame in full (as PDQ's reference hashes an image) and its later frames by PDQ:
+        # banked as the first frame alone, an animation re-cut without it (or behind a clean one) was not found
+        signature = replace(bank_signature(pixels), pdq_frames=later) if signatures else None
+        return HashedMedia(hashes, signature=signature, note=note)
     if frames > 1:
         note = " ".join(filter(None, [note, ANIMATION.format(frames=frames, hashed=len(later))]))
     if not signatures:

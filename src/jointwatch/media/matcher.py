@@ -156,6 +156,12 @@ class Matcher:
                     pdq_codes.append(hex_to_bytes(signature.pdq_mirror))
                     self.pdq_owner.append((position, "pdq-mirror"))
                     mirrored_by_pdq.add(position)
+            if signature:
+                # an animation's later frames: whatever the first frame's quality (a blank first frame is
+                # the evasion they close)
+                for frame in signature.pdq_frames:
+                    pdq_codes.append(hex_to_bytes(frame))
+                    self.pdq_owner.append((position, "pdq"))
             if signature and signature.pdq_canonical:
                 canonical_codes.append(hex_to_bytes(signature.pdq_canonical))
                 self.canonical_owner.append(position)

@@ -58,6 +58,7 @@ SCALE_RANGE = (0.6, 1.7)
 
 _FORMAT = 1                   # mirror and canonical PDQ, views
 _FORMAT_CENTRED = 3           # then the centred and trimmed PDQ before the views (2 is a clip's: media.clips)
+_FORMAT_FRAMES = 4            # as 3, then an animation's later frames' PDQ (a count, 32 bytes each)
 _HEAD = "<BB32sB32sB"
 _HEAD_CENTRED = "<BB32sB32sB32sB32sB"
 CANONICAL_SIDE = 128
@@ -98,6 +99,8 @@ class Signature:
     views: tuple[Keypoints, ...]   # VIEW_ORIGINAL, VIEW_MIRROR
     pdq_centred: str | None = None   # None when its quality is under PDQ_MIN_QUALITY (or format 1)
     pdq_trimmed: str | None = None   # None when nothing was trimmed or its quality is too low (or format 1)
+    # an animation's later frames, PDQ (``hashing.animation_frames``): a banked animation is found by any of them
+    pdq_frames: tuple[str, ...] = ()
 
     def to_bytes(self) -> bytes:
         """A compact, versioned binary form (no pickle): the exchange and the store keep this."""
@@ -105,13 +108,18 @@ class Signature:
         canonical = bytes.fromhex(self.pdq_canonical) if self.pdq_canonical else b"\0" * 32
         centred = bytes.fromhex(self.pdq_centred) if self.pdq_centred else b"\0" * 32
         trimmed = bytes.fromhex(self.pdq_trimmed) if self.pdq_trimmed else b"\0" * 32
-        out = [struct.pack(_HEAD_CENTRED, _FORMAT_CENTRED, self.pdq_mirror is not None, mirror,
+        # a still image keeps format 3, byte for byte what it was before animations kept their frames
+        version = _FORMAT_FRAMES if self.pdq_frames else _FORMAT_CENTRED
+        out = [struct.pack(_HEAD_CENTRED, version, self.pdq_mirror is not None, mirror,
                            self.pdq_canonical is not None, canonical, self.pdq_centred is not None, centred,
                            self.pdq_trimmed is not None, trimmed, len(self.views))]
         for view in self.views:
             out.append(struct.pack("<H", len(view)))
             out.append(np.ascontiguousarray(view.points, dtype="<f4").tobytes())
             out.append(np.ascontiguousarray(view.descriptors, dtype=np.uint8).tobytes())
+        if self.pdq_frames:
+            out.append(struct.pack("<H", len(self.pdq_frames)))
+            out.extend(bytes.fromhex(frame) for frame in self.pdq_frames)
         return b"".join(out)
 
     @classmethod
@@ -124,12 +132,12 @@ class Signature:
                 has_centred = has_trimmed = False
                 centred = trimmed = b""
                 at = struct.calcsize(_HEAD)
-            elif version == _FORMAT_CENTRED:
+            elif version in (_FORMAT_CENTRED, _FORMAT_FRAMES):
                 (has_mirror, mirror, has_canonical, canonical, has_centred, centred, has_trimmed, trimmed,
                  count) = struct.unpack_from(_HEAD_CENTRED, data, 0)[1:]
                 at = struct.calcsize(_HEAD_CENTRED)
             else:
-                raise ValueError(f"signature format {version} is not {_FORMAT} or {_FORMAT_CENTRED}")
+                raise ValueError(f"signature format {version} is not {_FORMAT}, {_FORMAT_CENTRED} or {_FORMAT_FRAMES}")
             views = []
             for _ in range(count):
                 (n,) = struct.unpack_from("<H", data, at)
@@ -139,12 +147,20 @@ class Signature:
                 descriptors = np.frombuffer(data, dtype=np.uint8, count=32 * n, offset=at).reshape(n, 32).copy()
                 at += 32 * n
                 views.append(Keypoints(points, descriptors))
+            frames: list[str] = []
+            if version == _FORMAT_FRAMES:
+                (n,) = struct.unpack_from("<H", data, at)
+                at += 2
+                if at + 32 * n > len(data):
+                    raise ValueError(f"{n} frames' PDQ announced, {len(data) - at} bytes left")
+                frames = [data[at + 32 * f:at + 32 * (f + 1)].hex() for f in range(n)]
+                at += 32 * n
         except (struct.error, ValueError) as exc:
             raise ValueError(f"not a valid signature: {exc}") from None
         if at != len(data):
             raise ValueError(f"not a valid signature: {len(data) - at} bytes left over")
         return cls(mirror.hex() if has_mirror else None, canonical.hex() if has_canonical else None, tuple(views),
-                   centred.hex() if has_centred else None, trimmed.hex() if has_trimmed else None)
+                   centred.hex() if has_centred else None, trimmed.hex() if has_trimmed else None, tuple(frames))
 
 
 def _gray_at_side(pixels: np.ndarray) -> np.ndarray:
