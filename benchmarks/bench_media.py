@@ -52,8 +52,8 @@ from jointwatch.media import (  # noqa: E402
     MatchableRow,
     Matcher,
     hash_media,
+    local,  # noqa: E402
 )
-from jointwatch.media import local  # noqa: E402
 from jointwatch.media.local import (  # noqa: E402
     BANK_POINTS,
     FLAT_LISTS,

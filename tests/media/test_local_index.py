@@ -92,8 +92,8 @@ def test_a_full_list_sends_a_code_to_its_next_nearest_centre() -> None:
 def test_no_list_holds_more_than_its_cap_and_every_code_is_still_found(monkeypatch: pytest.MonkeyPatch,
                                                                        flat_lists: int) -> None:
     """Capped at 1.5 times the even share (75 codes), the lists of 20,000 random codes hold at most the cap
-    (without it the largest holds 80), and a banked code searched for is found at distance 0: a displaced code sits in one of its
-    LIST_CHOICES nearest centres' lists, which its own search probes."""
+    (without it the largest holds 80), and a banked code searched for is found at distance 0: a displaced code
+    sits in one of its LIST_CHOICES nearest centres' lists, which its own search probes."""
     monkeypatch.setattr(local, "FLAT_LISTS", flat_lists)
     monkeypatch.setattr(local, "LIST_SIZE", 50)
     codes = np.random.default_rng(6).integers(0, 256, (20_000, 32), dtype=np.uint8)
