@@ -87,6 +87,17 @@ def test_unreadable_and_unknown_files_are_query_errors(tmp_path: Path, duck: Duc
         analyse(broken, ["T"], engine=duck)
 
 
+def test_a_csv_the_engine_cannot_read_is_refused_at_the_line_that_breaks_it(tmp_path: Path,
+                                                                            duck: DuckDBEngine) -> None:
+    # DuckDB only says its sniffer failed; the error must say where a reader of the file should look
+    header = "id,timestamp,amount,currency,sender_account,receiver_account"
+    rows = [f"{n},2024-01-0{n} 10:00:00,{n}00,USD,A{n},T" for n in range(1, 8)]
+    rows[4] = '5,2024-01-05 10:00:00,"500,USD,A5,T'            # a quote left open on line 6
+    path = csv_lines(tmp_path / "open.csv", header, *rows)
+    with pytest.raises(MessageFormatError, match=r"open.csv, line 6: not valid CSV"):
+        analyse(path, ["T"], engine=duck)
+
+
 def test_holders_of_payments_before_1970_are_found(tmp_path: Path, duck: DuckDBEngine) -> None:
     # an account's holder row is found again by the row number inside its key; a payment dated before 1970
     # without a holder name has a negative key, whose remainder is negative: the account must not vanish

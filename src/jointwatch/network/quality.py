@@ -81,8 +81,15 @@ def load_transactions(engine: AnalysisEngine, path: Path, rates: dict[str, float
     try:
         columns = engine.read_file("raw_tx", path, fmt)
     except Exception as error:  # noqa: BLE001 - engines raise their own types; name the file either way
-        raise MessageFormatError(path, None, f"cannot read as {fmt} ({str(error).splitlines()[0][:300]})") from None
+        place, fault = _csv_fault(path) if fmt == "csv" else (None, None)
+        raise MessageFormatError(path, place, fault or f"cannot read as {fmt} ("
+                                 f"{str(error).splitlines()[0][:300]})") from None
     missing = [c for c in REQUIRED if c not in columns]
+    if missing and fmt == "csv":
+        # a quote left open makes DuckDB read the header as something else: say where the file breaks instead
+        place, fault = _csv_fault(path)
+        if fault:
+            raise MessageFormatError(path, place, fault)
     if missing:
         raise MessageFormatError(path, "header", f"missing column(s) {', '.join(missing)}; "
                                  f"needs {', '.join(REQUIRED)} (see docs/network.md)")
@@ -129,6 +136,30 @@ def _check_header(path: Path) -> None:
     twice = sorted({name for name in names if name and names.count(name) > 1})
     if twice:
         raise MessageFormatError(path, "header", f"column(s) {', '.join(twice)} named more than once")
+
+
+def _csv_fault(path: Path) -> tuple[str | None, str | None]:
+    """Where a CSV the engine could not read first breaks the format (a quote left open, a record with more or
+    fewer fields than the header), by Python's own CSV reader: DuckDB's error names no line. Read only after
+    the engine failed."""
+    try:
+        with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+            reader = csv.reader(handle, strict=True)
+            header = next(reader, [])
+            start = reader.line_num + 1
+            try:
+                for record in reader:
+                    if len(record) != len(header) or any("\n" in v or "\r" in v for v in record):
+                        opened = any("\n" in v or "\r" in v for v in record)
+                        return (f"line {start}", f"a quoted value runs over {reader.line_num - start + 1} lines "
+                                "(a quote left open?)" if opened else
+                                f"{len(record)} fields where the header has {len(header)}")
+                    start = reader.line_num + 1
+            except csv.Error as exc:
+                return f"line {start}", f"not valid CSV: {exc}"
+    except OSError:
+        pass
+    return None, None
 
 
 def require_traceable(quality: Quality) -> Quality:
