@@ -128,7 +128,8 @@ def recall_table() -> None:
     print(f"\nours per upload (hash + match, {len(rows)} banked): median {statistics.median(timings) * 1000:.0f} ms")
 
 
-def _distractor_rows(count: int, first_id: int, cache: Path, drawn: int, seed: int = 1) -> list[MatchableRow]:
+def _distractor_rows(count: int, first_id: int, cache: Path, drawn: int, seed: int = 1,
+                     synthesis: str = "mixed") -> list[MatchableRow]:
     """``count`` distractors as banked rows, ``drawn`` of them drawn (their keypoints and PDQ hashes are the bank's
     own), the rest synthesized from those (media_distractors.synthesized_keypoints); random MD5 / SHA-256."""
     drawn = min(drawn, count)
@@ -136,7 +137,7 @@ def _distractor_rows(count: int, first_id: int, cache: Path, drawn: int, seed: i
     rng = np.random.default_rng(seed)
     now = datetime.now(UTC)
     rows: list[MatchableRow] = []
-    for part in [found, *synthesized_keypoints(count - drawn, found)]:
+    for part in [found, *synthesized_keypoints(count - drawn, found, how=synthesis)]:
         exact = rng.integers(0, 256, (len(part), 48), dtype=np.uint8)
         for n in range(len(part)):
             item = BankItem(first_id + len(rows), 1, "bench", exact[n, :16].tobytes().hex(),
@@ -150,7 +151,7 @@ def _distractor_rows(count: int, first_id: int, cache: Path, drawn: int, seed: i
 
 
 def scale_table(bank_size: int, points: int, cache: Path, drawn: int, settings: list[tuple[int, int]],
-                scan_share: float | None = None) -> None:
+                scan_share: float | None = None, synthesis: str = "mixed") -> None:
     """Recall per edit, false matches, per-upload latency and memory with a bank of ``bank_size`` images, for each
     (lists probed, nearest descriptors) in ``settings`` over the one built index."""
     images = sample_images()
@@ -166,7 +167,7 @@ def scale_table(bank_size: int, points: int, cache: Path, drawn: int, settings: 
     started = time.perf_counter()
     # the photographs go in last: a list that is full sends a later code to its next nearest centre
     # (media.local.balanced_lists), so the newest items are the ones a full list displaces
-    rows = _distractor_rows(bank_size - len(rows), len(rows), cache, drawn) + rows
+    rows = _distractor_rows(bank_size - len(rows), len(rows), cache, drawn, synthesis=synthesis) + rows
     made = time.perf_counter() - started
     started, cpu = time.perf_counter(), time.process_time()
     ours = Matcher(rows, bank_points=points)
@@ -179,18 +180,19 @@ def scale_table(bank_size: int, points: int, cache: Path, drawn: int, settings: 
     index = ours.local.index
     lists = f"{index._index.nlist:,} lists" if isinstance(index, NearestIndex) else "exhaustive scan"
     print(f"\nbank of {len(rows):,} images: the {len(names)} sample photographs + {drawn:,} drawn distractors + "
-          f"{len(rows) - len(names) - drawn:,} synthesized from them (rows made in {made:.0f} s); {points} keypoints "
-          f"per banked image, spread over the picture ({len(ours.local):,} indexed, {type(index).__name__}, "
-          f"{lists}); built in {build:.0f} s ({build_cpu:.0f} CPU s of this process); peak memory "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.1f} GB")
+          f"{len(rows) - len(names) - drawn:,} synthesized from them ({synthesis}; rows made in {made:.0f} s); "
+          f"{points} keypoints per banked image, spread over the picture ({len(ours.local):,} indexed, "
+          f"{type(index).__name__}, {lists}); built in {build:.0f} s ({build_cpu:.0f} CPU s of this process); "
+          f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.1f} GB")
     print(f"memory per banked image: local features {local_bytes / len(rows):,.0f} B, PDQ indexes "
           f"{pdq_bytes / len(rows):,.0f} B (PDQ and mirror {len(ours.pdq_index):,}, canonical "
           f"{len(ours.canonical_index):,}, centred {len(ours.centred_index):,}, trimmed {len(ours.trimmed_index):,} "
           f"hashes)")
     if isinstance(index, NearestIndex):
         sizes = index.list_sizes()
-        print(f"list sizes (cap {local.LIST_CAP:g}x the mean): mean {sizes.mean():,.0f}, median "
-              f"{np.median(sizes):,.0f}, 99th percentile {np.percentile(sizes, 99):,.0f}, largest {sizes.max():,}; "
+        print(f"list sizes (cap {local.LIST_CAP or 'none'}x the mean): mean {sizes.mean():,.0f}, "
+              f"median {np.median(sizes):,.0f}, 99th percentile {np.percentile(sizes, 99):,.0f}, "
+              f"largest {sizes.max():,}; "
               f"weighted by size (what a random code's list holds) {np.sum(sizes ** 2) / sizes.sum():,.0f}")
     for probes, nearest in settings:
         if isinstance(index, NearestIndex):
@@ -330,10 +332,14 @@ def main() -> None:
     parser.add_argument("--scan-share", type=float, default=None,
                         help="with --bank-size: cap the codes a query descriptor scans at this share of its probes' "
                              "even share (media.local NearestIndex.scan_share; default: no cap)")
-    parser.add_argument("--list-cap", type=float, default=local.LIST_CAP,
+    parser.add_argument("--list-cap", type=float, default=local.LIST_CAP or 0,
                         help="with --bank-size: an inverted list holds at most this many times its even share of "
-                             f"codes (media.local.LIST_CAP, default {local.LIST_CAP:g}; 0: no cap, every code in its "
-                             "nearest centre's list)")
+                             "codes (media.local.LIST_CAP; 0, the default: no cap, every code in its nearest "
+                             "centre's list)")
+    parser.add_argument("--synthesis", choices=("mixed", "noised"), default="mixed",
+                        help="with --bank-size: how distractors past --drawn are made (media_distractors."
+                             "synthesized_keypoints: other drawn pictures' descriptors, or the rounds before "
+                             "2026-12-05's sixth: the same picture's, 10%% of their bits flipped)")
     parser.add_argument("--nearest", default="0",
                         help="nearest banked descriptors a query descriptor brings (comma-separated, paired with "
                              f"--probes; 0: the index's own, {NEAREST} or {GRAPH_NEAREST})")
@@ -355,14 +361,12 @@ def main() -> None:
             audio_table(seed=args.audio_seed)
         return
     if args.bank_size:
-        local.LIST_CAP = args.list_cap or float("inf")
-        probes, nearest = ([int(v) for v in str(text).split(",")] for text in (args.probes, args.nearest))
-        if len(nearest) == 1:
-            nearest *= len(probes)
-        if len(probes) == 1:
-            probes *= len(nearest)
-        scale_table(args.bank_size, args.points, args.cache, args.drawn, list(zip(probes, nearest, strict=True)),
-                    args.scan_share)
+        local.LIST_CAP = args.list_cap or None
+        axes = [[int(v) for v in str(text).split(",")] for text in (args.probes, args.nearest)]
+        longest = max(map(len, axes))
+        probes, nearest = (axis * longest if len(axis) == 1 else axis for axis in axes)
+        settings = list(zip(probes, nearest, strict=True))
+        scale_table(args.bank_size, args.points, args.cache, args.drawn, settings, args.scan_share, args.synthesis)
     elif not args.skip_recall:
         recall_table()
     if not args.skip_index:

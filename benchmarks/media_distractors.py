@@ -111,13 +111,24 @@ def distractor_keypoints(count: int, cache: Path, processes: int = 2) -> Distrac
     return Distractors(*(np.concatenate([p[key] for p in parts[:-1]] + [parts[-1][key][:keep]]) for key in FIELDS))
 
 
-def synthesized_keypoints(count: int, drawn: Distractors, seed: int = 2, block: int = 32_768) -> Iterator[Distractors]:
+def synthesized_keypoints(count: int, drawn: Distractors, seed: int = 2, block: int = 32_768,
+                          how: str = "mixed") -> Iterator[Distractors]:
     """``count`` more distractors made from drawn ones without drawing, in blocks of ``block``: distractor
-    ``i % n``'s keypoints moved by a random similarity transform (rotation, scale 0.7-1.4, shift) and each
-    descriptor bit flipped with probability 0.1 (~26 bits: further than an edited copy's ~10-20, so they crowd
-    ORB's clusters as more pictures would, without being copies of one another); their PDQ and centred PDQ
-    random codes of quality 100 (unrelated pictures' hashes sit ~128 bits apart, as random codes do), no
-    trimmed PDQ. In blocks: at 1,000,000 the whole set's draws would take tens of GB at once."""
+    ``i % n``'s keypoints moved by a random similarity transform (rotation, scale 0.7-1.4, shift), and their
+    descriptors, by ``how``:
+
+    * ``mixed`` (the default since 2026-12-05): each keypoint takes the descriptor of a keypoint of another drawn
+      distractor, picked at random, with each bit flipped with probability 0.02 (~5 bits): real ORB descriptors,
+      in no drawn picture's arrangement;
+    * ``noised`` (the rounds before): the same distractor's descriptors, each bit flipped with probability 0.1
+      (~26 bits). A code moved that far lands off the descriptors' manifold, nearer to nothing than its
+      source is: the sources became hubs of the inverted file. At 50,000 images, 2,500 drawn and the rest
+      noised, a random code's list held 18,904 codes (37% of the codes in 1% of the lists); all 50,000 drawn,
+      1,371 (5%). Mixed: ``benchmarks/bench_media.py`` prints the sizes.
+
+    Their PDQ and centred PDQ are random codes of quality 100 (unrelated pictures' hashes sit ~128 bits apart, as
+    random codes do), no trimmed PDQ. In blocks: at 1,000,000 the whole set's draws would take tens of GB at
+    once."""
     points, descriptors, counts = drawn.points, drawn.descriptors, drawn.counts
     rng = np.random.default_rng(seed)
     for at in range(0, count, block):
@@ -129,7 +140,16 @@ def synthesized_keypoints(count: int, drawn: Distractors, seed: int = 2, block: 
                             axis=1).reshape(-1, 2, 2)
         moved = np.einsum("nij,nkj->nki", rotation * scale[:, None, None], points[source] - 256) + 256
         moved += rng.uniform(-100, 100, (size, 1, 2))
-        flips = np.packbits(rng.random((size, descriptors.shape[1], 256), np.float32) < 0.1, axis=2)
-        yield Distractors(moved.astype(np.float32), descriptors[source] ^ flips, counts[source],
+        if how == "noised":
+            flips = np.packbits(rng.random((size, descriptors.shape[1], 256), np.float32) < 0.1, axis=2)
+            codes = descriptors[source] ^ flips
+        else:
+            # another drawn distractor's keypoint for each slot (one with a keypoint there: slots past a
+            # distractor's count are empty)
+            other = rng.integers(0, len(counts), (size, descriptors.shape[1]))
+            slot = (rng.random((size, descriptors.shape[1])) * np.maximum(counts[other], 1)).astype(np.int64)
+            flips = np.packbits(rng.random((size, descriptors.shape[1], 256), np.float32) < 0.02, axis=2)
+            codes = descriptors[other, slot] ^ flips
+        yield Distractors(moved.astype(np.float32), codes, counts[source],
                           rng.integers(0, 256, (size, 32), dtype=np.uint8), np.full(size, 100, np.int32),
                           rng.integers(0, 256, (size, 32), dtype=np.uint8), np.zeros((size, 32), np.uint8))

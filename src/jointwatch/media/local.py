@@ -68,9 +68,12 @@ GRAPH_NEAREST, GRAPH_PROBES = 8, 16
 LIST_SIZE = 800
 FLAT_LISTS = 4_096
 GRAPH_NEIGHBOURS, GRAPH_SEARCH, GRAPH_SEARCH_BUILD = 16, 32, 16
-# an inverted list holds at most LIST_CAP times its even share of codes: a code whose nearest centre's list is
-# full goes to the next of its LIST_CHOICES nearest (balanced_lists)
-LIST_CAP, LIST_CHOICES = 2.0, 8
+# LIST_CAP: an inverted list holds at most this many times its even share of codes, a code whose nearest
+# centre's list is full going to the next of its LIST_CHOICES nearest (balanced_lists). Off by default: at
+# 1,000,000 images a cap of 2 cut matching from 319 to 220 ms at the median and lost a 10% crop (88%), as
+# scan_share did (README, media, sixth round)
+LIST_CAP: float | None = None
+LIST_CHOICES = 8
 # no cap on the codes a query descriptor scans by default (NearestIndex.scan_share)
 SCAN_SHARE: float | None = None
 # banked images whose correspondences are checked geometrically, most votes first
@@ -115,8 +118,10 @@ class NearestIndex:
         sizes = [len(block) for block in blocks]
         self.count = sum(sizes)
         lists = list_count(self.count)
-        # the lists' centres are banked descriptors drawn at random: k-means (faiss trains binary IVF on
-        # 256 floats a code) took minutes at 100,000 images and spread ORB's clusters little better
+        # the lists' centres are banked descriptors drawn at random. k-means in two levels (~sqrt(n) coarse
+        # clusters, each split in proportion, its centres the majority bits) left the lists as uneven at 100,000
+        # images (a random code's list held 1,840 codes against 1,809): the crowds are of near-identical
+        # descriptors, which no partition splits
         drawn = np.sort(np.random.default_rng(0).choice(self.count, lists, replace=False))
         starts = np.cumsum([0, *sizes])
         centres = np.concatenate([as_codes(block)[drawn[(drawn >= lo) & (drawn < hi)] - lo]
@@ -133,12 +138,14 @@ class NearestIndex:
         self._index = faiss.IndexBinaryIVF(self._quantizer, 256, lists)
         self._index.is_trained = True
         fill = np.zeros(lists, np.int64)
-        cap = self.count if LIST_CAP * self.count / lists >= self.count else max(1, int(np.ceil(
-            LIST_CAP * self.count / lists)))
         while blocks:
             # faiss keeps its own copy: ours goes block by block
             codes = as_codes(blocks.pop(0))
+            if LIST_CAP is None:
+                self._index.add(codes)            # each code in its nearest centre's list
+                continue
             _, near = self._quantizer.search(codes, min(LIST_CHOICES, lists))
+            cap = max(1, int(np.ceil(LIST_CAP * self.count / lists)))
             assigned = balanced_lists(near.astype(np.int64), fill, cap)
             self._index.add_core(len(codes), faiss.swig_ptr(codes), None, faiss.swig_ptr(assigned))
         self.k = k or (GRAPH_NEAREST if self._graph else NEAREST)

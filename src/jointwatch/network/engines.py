@@ -22,12 +22,15 @@ ENGINES = ("duckdb", "spark")
 # Spark in local mode (the driver runs every task): a trace is a few dozen short queries, each
 # planned, compiled to Java and run once, so most of the JVM's work is compiling Spark's own code
 # and each query's generated code, not running it. The quick compiler alone (C1) and a throughput
-# garbage collector cut the CPU seconds of the whole analysis of 200,000 rows from 85 to 50 (docs/network.md,
-# "Engines"). The kept tables' in-memory columns are not compressed (building them is CPU the one machine
-# pays; at 1M rows the clean rows took 9 s instead of 14), and a table up to 64 MB is broadcast: driver and
-# executor are one process, so it is copied nowhere. On a cluster the driver and executors keep the
+# garbage collector cut the CPU seconds of the whole analysis of 200,000 rows from 85 to 50
+# (docs/network.md, "Engines"), with a code cache of 256 MB: C1 alone reserves 48 MB, which a
+# 10M-row analysis filled (the JVM then stops compiling and interprets the rest). The kept tables'
+# in-memory columns are not compressed (building them is CPU the one machine pays; at 1M rows the
+# clean rows took 9 s instead of 14), and a table up to 64 MB is broadcast: driver and executor
+# are one process, so it is copied nowhere. On a cluster the driver and executors keep the
 # cluster's settings
-LOCAL_SETTINGS = {"spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseParallelGC -XX:ParallelGCThreads=2",
+LOCAL_SETTINGS = {"spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseParallelGC -XX:ParallelGCThreads=2 "
+                                                  "-XX:ReservedCodeCacheSize=256m",
                   "spark.sql.inMemoryColumnarStorage.compressed": "false",
                   "spark.sql.autoBroadcastJoinThreshold": str(64 << 20)}
 

@@ -56,12 +56,9 @@ class TraceTables:
 
 # a pair (payer, payee) paid at a monthly rhythm: a payment whose previous or next one to the same
 # account is 25-35 days away, between half and twice the amount (``paid``: every payment, numbered)
-def _recurring(source: str = "tx") -> str:
-    """The CTEs ``paid`` and ``recurring`` over the payments of ``source`` (a table or CTE with src, dst, t, usd,
-    id)."""
-    return f"""paid AS (SELECT x.src, x.dst, x.t, x.usd, LAG(x.t) OVER p AS prev_t,
+_RECURRING = f"""paid AS (SELECT x.src, x.dst, x.t, x.usd, LAG(x.t) OVER p AS prev_t,
                      LAG(x.usd) OVER p AS prev_usd, LEAD(x.t) OVER p AS next_t, LEAD(x.usd) OVER p AS next_usd
-              FROM {source} x
+              FROM tx x
               WINDOW p AS (PARTITION BY x.src, x.dst ORDER BY x.t, x.id)),
      recurring AS (SELECT src, dst FROM paid
                    WHERE (prev_t BETWEEN t - {INCOME_DAYS[1] * 86400} AND t - {INCOME_DAYS[0] * 86400}
@@ -107,16 +104,12 @@ WHERE x.src NOT IN (SELECT account FROM designated) {''.join(' AND ' + w for w i
     # the amount) and has paid this account more than once, not over a broker channel: the
     # account's own money. Whether a payment is one does not depend on the hop: found once, over
     # every payment, and read by each hop for the inflows of its accounts
-    # Only a payer that paid at least INCOME_PAYEES accounts twice or more can be a payroll, so the window
-    # (a sort of every payment on Spark) runs over those pairs' payments alone: a fifth of them in the benchmark
     engine.create("income", f"""
-WITH pairs AS (SELECT src, dst FROM tx GROUP BY src, dst HAVING COUNT(*) >= 2),
-     payers AS (SELECT src FROM pairs GROUP BY src HAVING COUNT(*) >= {INCOME_PAYEES}),
-     pair_tx AS (SELECT x.src, x.dst, x.t, x.usd, x.id, x.channel FROM tx x
-                 JOIN pairs q ON q.src = x.src AND q.dst = x.dst JOIN payers y ON y.src = x.src),
-     {_recurring("pair_tx")},
-     payroll AS (SELECT src FROM recurring GROUP BY src HAVING COUNT(DISTINCT dst) >= {INCOME_PAYEES})
-SELECT x.id, x.dst FROM pair_tx x JOIN payroll y ON y.src = x.src
+WITH {_RECURRING},
+     payroll AS (SELECT src FROM recurring GROUP BY src HAVING COUNT(DISTINCT dst) >= {INCOME_PAYEES}),
+     repeated AS (SELECT x.src, x.dst FROM tx x JOIN payroll y ON y.src = x.src
+                  GROUP BY x.src, x.dst HAVING COUNT(*) >= 2)
+SELECT x.id, x.dst FROM tx x JOIN repeated q ON q.src = x.src AND q.dst = x.dst
 WHERE COALESCE(x.channel NOT IN {BROKER_CHANNELS}, TRUE)""")
     if settings.earmark_days > 0:
         # the account's regular counterparties: a pair whose payments all come 25-35 days apart, each
@@ -124,7 +117,7 @@ WHERE COALESCE(x.channel NOT IN {BROKER_CHANNELS}, TRUE)""")
         # to them is never earmarked. Not the payroll's looser test (one monthly neighbour): a
         # collector paying a mule every few days would make that pair regular
         engine.create("regular", f"""
-WITH {_recurring()}
+WITH {_RECURRING}
 SELECT src, dst FROM paid GROUP BY src, dst
 HAVING COUNT(*) >= 2 AND MIN(CASE WHEN prev_t IS NULL THEN 1
                                   WHEN prev_t BETWEEN t - {INCOME_DAYS[1] * 86400} AND t - {INCOME_DAYS[0] * 86400}
