@@ -17,10 +17,12 @@ mirror keypoints are indexed too), and the descriptors go into one index:
   drawn at random: ~sqrt(n) lists in a bank of thousands of images, ~``LIST_SIZE`` descriptors a
   list past ~100,000, so a query scans about as many codes at a million images as at a hundred
   thousand; past ``FLAT_LISTS`` lists the nearest centres are found through a graph of them, faiss
-  ``IndexBinaryHNSW``, not by scanning all 160,000 of a million images). The lists are uneven
-  (centres drawn from the bank gather hubs: at a million images half held 3 codes or fewer and
-  a few ~100,000), which is most of the matching time at that size; a cap on the codes a query
-  descriptor scans (``scan_share``, faiss ``max_codes``) trades recall for it. Nearest, not all within
+  ``IndexBinaryHNSW``, not by scanning all 160,000 of a million images). How even the lists are
+  decides the matching time at that size: over 50,000 drawn pictures a random code's list held 1.7
+  times the mean, over the benchmark's earlier synthesized distractors (noised copies of a few drawn
+  ones, whose sources became hubs) 24 times (``benchmarks/media_list_sizes.py``). A cap on the codes
+  a query descriptor scans (``scan_share``, faiss ``max_codes``) or on a list's size (``LIST_CAP``)
+  trades recall for it; both are off. Nearest, not all within
   the radius: at 10,000 images a generic corner's descriptor has thousands of neighbours within
   31 bits (measured: 584,000 for 64 query descriptors), and only the nearest few can be the same
   point of the same picture.
@@ -71,7 +73,7 @@ GRAPH_NEIGHBOURS, GRAPH_SEARCH, GRAPH_SEARCH_BUILD = 16, 32, 16
 # LIST_CAP: an inverted list holds at most this many times its even share of codes, a code whose nearest
 # centre's list is full going to the next of its LIST_CHOICES nearest (balanced_lists). Off by default: at
 # 1,000,000 images a cap of 2 cut matching from 319 to 220 ms at the median and lost a 10% crop (88%), as
-# scan_share did (README, media, sixth round)
+# scan_share did (README, "Media", fifth round)
 LIST_CAP: float | None = None
 LIST_CHOICES = 8
 # no cap on the codes a query descriptor scans by default (NearestIndex.scan_share)
@@ -120,8 +122,7 @@ class NearestIndex:
         lists = list_count(self.count)
         # the lists' centres are banked descriptors drawn at random. k-means in two levels (~sqrt(n) coarse
         # clusters, each split in proportion, its centres the majority bits) left the lists as uneven at 100,000
-        # images (a random code's list held 1,840 codes against 1,809): the crowds are of near-identical
-        # descriptors, which no partition splits
+        # images (a random code's list held 1,840 codes against 1,809, both with a cap of 2)
         drawn = np.sort(np.random.default_rng(0).choice(self.count, lists, replace=False))
         starts = np.cumsum([0, *sizes])
         centres = np.concatenate([as_codes(block)[drawn[(drawn >= lo) & (drawn < hi)] - lo]
@@ -137,7 +138,7 @@ class NearestIndex:
         self._quantizer.add(centres)
         self._index = faiss.IndexBinaryIVF(self._quantizer, 256, lists)
         self._index.is_trained = True
-        fill = np.zeros(lists, np.int64)
+        fill = np.zeros(lists, np.int64)      # codes in each list so far (LIST_CAP)
         while blocks:
             # faiss keeps its own copy: ours goes block by block
             codes = as_codes(blocks.pop(0))
@@ -210,9 +211,9 @@ class NearestIndex:
 def balanced_lists(near: np.ndarray, fill: np.ndarray, cap: int) -> np.ndarray:
     """The list each code goes to: its nearest centre (``near``: each code's nearest few, nearest first) whose list
     holds fewer than ``cap`` codes (``fill``, updated), codes earlier in the block first; a code whose every
-    choice is full goes to the emptiest of them. Without the cap the lists are uneven (centres drawn from the
-    bank gather hubs: at 1,000,000 images a few held ~100,000 codes, 125 times the mean) and a query that probes
-    a hub scans all of it."""
+    choice is full goes to the emptiest of them. Without a cap a list can be far larger than the mean (at
+    1,000,000 images of the benchmark's noised distractors the largest held 108,850 codes, 136 times it), and a
+    query that probes it scans all of it."""
     assigned = np.full(len(near), -1, np.int64)
     left = np.arange(len(near))
     for rank in range(near.shape[1]):
