@@ -19,19 +19,21 @@ from jointwatch.spark import spark_session
 
 ENGINES = ("duckdb", "spark")
 
-# Spark in local mode (the driver runs every task): a trace is a few dozen short queries, each
-# planned, compiled to Java and run once, so most of the JVM's work is compiling Spark's own code
-# and each query's generated code, not running it. The quick compiler alone (C1) and a throughput
-# garbage collector cut the CPU seconds of the whole analysis of 200,000 rows from 85 to 50
-# (docs/network.md, "Engines"), with a code cache of 256 MB: C1 alone reserves 48 MB, which a
-# 10M-row analysis filled (the JVM then stops compiling and interprets the rest). The kept tables'
-# in-memory columns are not compressed (building them is CPU the one machine pays; at 1M rows the
-# clean rows took 9 s instead of 14), and a table up to 64 MB is broadcast: driver and executor
-# are one process, so it is copied nowhere. On a cluster the driver and executors keep the
-# cluster's settings
-LOCAL_SETTINGS = {"spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseParallelGC -XX:ParallelGCThreads=2 "
+# Spark in local mode (the driver runs every task). The JVM compiles as it normally does, quick
+# compiler first and the optimising one for hot code: the quick compiler alone (-XX:TieredStopAtLevel=1)
+# had cut the CPU seconds of 200,000 rows from 85 to 50, where compiling is most of the work, but at
+# 10M rows, where running the compiled code is, it doubled them (562 CPU s against 282, 301 s against
+# 185; docs/network.md, "Engines"). 256 MB for compiled code: the default cache filled in a 10M-row
+# analysis (the JVM then stops compiling and interprets the rest). Shuffled and spilled blocks are
+# not compressed (one machine: the blocks stay in its page cache, and compressing them was CPU on
+# the critical path: 185 -> 149 s at 10M), nor are the kept tables' in-memory columns (at 1M rows
+# the clean rows took 9 s instead of 14). A table up to 64 MB is broadcast: driver and executor are
+# one process, so it is copied nowhere. On a cluster the driver and executors keep the cluster's
+# settings
+LOCAL_SETTINGS = {"spark.driver.extraJavaOptions": "-XX:+UseParallelGC -XX:ParallelGCThreads=2 "
                                                   "-XX:ReservedCodeCacheSize=256m",
                   "spark.sql.inMemoryColumnarStorage.compressed": "false",
+                  "spark.shuffle.compress": "false", "spark.shuffle.spill.compress": "false",
                   "spark.sql.autoBroadcastJoinThreshold": str(64 << 20)}
 
 
@@ -51,11 +53,14 @@ class AnalysisEngine(Protocol):
 
     name: str
 
-    def create(self, table: str, select_sql: str, *, recompute: bool = False, base: bool = False) -> None:
+    def create(self, table: str, select_sql: str, *, recompute: bool = False, base: bool = False,
+               distinct_keys: bool = False) -> None:
         """Materialise the result of ``select_sql`` (DuckDB dialect) as ``table``. With ``recompute``
         the engine may instead compute it again wherever it is read (a narrow pass over a table it
         keeps): Spark does, as storing the same rows twice costs it more. ``base`` marks the table every
-        later statement reads, made from the file: its plan is short, so Spark keeps it without cutting it."""
+        later statement reads, made from the file: its plan is short, so Spark keeps it without cutting it.
+        ``distinct_keys`` says the statement groups by a key almost every row has alone (Spark then aggregates
+        once, after the shuffle)."""
 
     def rows(self, select_sql: str) -> list[dict[str, Any]]:
         """The rows of a (small) query, as dicts."""
@@ -89,7 +94,8 @@ class DuckDBEngine:
         if settings.threads:
             self._con.execute(f"SET threads = {int(settings.threads)}")
 
-    def create(self, table: str, select_sql: str, *, recompute: bool = False, base: bool = False) -> None:
+    def create(self, table: str, select_sql: str, *, recompute: bool = False, base: bool = False,
+               distinct_keys: bool = False) -> None:
         self._con.execute(f"CREATE OR REPLACE TABLE {table} AS {select_sql}")
 
     def rows(self, select_sql: str) -> list[dict[str, Any]]:
@@ -176,7 +182,17 @@ class SparkEngine:
         if previous is not None:
             _release(previous)
 
-    def create(self, table: str, select_sql: str, *, recompute: bool = False, base: bool = False) -> None:
+    def create(self, table: str, select_sql: str, *, recompute: bool = False, base: bool = False,
+               distinct_keys: bool = False) -> None:
+        if distinct_keys and not recompute:
+            # each row its own group: a partial aggregation before the shuffle would only copy the rows into a
+            # hash table (Spark 4's bypassPartialAggregation; older versions ignore the setting)
+            self._spark.conf.set("spark.sql.execution.bypassPartialAggregation", "true")
+            try:
+                self._register(table, self._spark.sql(self.spark_sql(select_sql)), base)
+            finally:
+                self._spark.conf.unset("spark.sql.execution.bypassPartialAggregation")
+            return
         frame = self._spark.sql(self.spark_sql(select_sql))
         if not recompute:
             self._register(table, frame, base)

@@ -96,7 +96,7 @@ def load_transactions(engine: AnalysisEngine, path: Path, rates: dict[str, float
     # repeated ids by aggregation (parallel), not by a window over every id; few rows, kept
     engine.create("dup_ids", f"""
 SELECT {_text('id', columns)} AS dup_id, MIN(r._row) AS first_row FROM raw_tx r
-GROUP BY {_text('id', columns)} HAVING COUNT(*) > 1""")
+GROUP BY {_text('id', columns)} HAVING COUNT(*) > 1""", distinct_keys=True)
     # the file is parsed once (its timestamps are the dear part): every later statement reads these rows
     engine.create("checked_tx", _checked_sql(columns, rates), base=True)
     engine.create("late_tx", _late_sql())

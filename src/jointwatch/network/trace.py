@@ -54,17 +54,25 @@ class TraceTables:
     hops_done: int
 
 
-# a pair (payer, payee) paid at a monthly rhythm: a payment whose previous or next one to the same
-# account is 25-35 days away, between half and twice the amount (``paid``: every payment, numbered)
-_RECURRING = f"""paid AS (SELECT x.src, x.dst, x.t, x.usd, LAG(x.t) OVER p AS prev_t,
-                     LAG(x.usd) OVER p AS prev_usd, LEAD(x.t) OVER p AS next_t, LEAD(x.usd) OVER p AS next_usd
-              FROM tx x
-              WINDOW p AS (PARTITION BY x.src, x.dst ORDER BY x.t, x.id)),
-     recurring AS (SELECT src, dst FROM paid
-                   WHERE (prev_t BETWEEN t - {INCOME_DAYS[1] * 86400} AND t - {INCOME_DAYS[0] * 86400}
-                          AND prev_usd BETWEEN usd / {INCOME_RATIO} AND usd * {INCOME_RATIO})
-                      OR (next_t BETWEEN t + {INCOME_DAYS[0] * 86400} AND t + {INCOME_DAYS[1] * 86400}
-                          AND next_usd BETWEEN usd / {INCOME_RATIO} AND usd * {INCOME_RATIO}))"""
+# the payments of every pair (payer, payee) paid more than once, each beside the one before and after it to the
+# same account: ``monthly`` when the previous or next one is 25-35 days away, between half and twice the amount,
+# ``steady`` when the previous one is (or there is none). Single payments, most pairs, are dropped: one window over
+# every payment, kept, then read by the tests below; they read the window's output three times, which Spark
+# computed three times before (the income's payroll, its pairs and their payments: 24 s of a 10M-row trace)
+_MONTHLY = {side: f"""{side}_t BETWEEN t {sign} {INCOME_DAYS[low] * 86400} AND t {sign} {INCOME_DAYS[1 - low] * 86400}
+                   AND {side}_usd BETWEEN usd / {INCOME_RATIO} AND usd * {INCOME_RATIO}"""
+            for side, sign, low in (("prev", "-", 1), ("next", "+", 0))}
+_PAIRED = f"""
+SELECT id, src, dst, COALESCE(channel NOT IN {BROKER_CHANNELS}, TRUE) AS own_channel,
+       COALESCE({_MONTHLY['prev']}, FALSE) OR COALESCE({_MONTHLY['next']}, FALSE) AS monthly,
+       prev_t IS NULL OR COALESCE({_MONTHLY['prev']}, FALSE) AS steady
+FROM (SELECT x.id, x.src, x.dst, x.t, x.usd, x.channel,
+             COUNT(*) OVER (PARTITION BY HASH(x.src, x.dst), x.src, x.dst) AS n,
+             LAG(x.t) OVER p AS prev_t, LAG(x.usd) OVER p AS prev_usd, LEAD(x.t) OVER p AS next_t,
+             LEAD(x.usd) OVER p AS next_usd
+      FROM tx x
+      WINDOW p AS (PARTITION BY HASH(x.src, x.dst), x.src, x.dst ORDER BY x.t, x.id)) w
+WHERE n >= 2"""
 
 
 def _literal(text: str) -> str:
@@ -104,25 +112,17 @@ WHERE x.src NOT IN (SELECT account FROM designated) {''.join(' AND ' + w for w i
     # the amount) and has paid this account more than once, not over a broker channel: the
     # account's own money. Whether a payment is one does not depend on the hop: found once, over
     # every payment, and read by each hop for the inflows of its accounts
+    engine.create("paired", _PAIRED)
     engine.create("income", f"""
-WITH {_RECURRING},
-     payroll AS (SELECT src FROM recurring GROUP BY src HAVING COUNT(DISTINCT dst) >= {INCOME_PAYEES}),
-     repeated AS (SELECT x.src, x.dst FROM tx x JOIN payroll y ON y.src = x.src
-                  GROUP BY x.src, x.dst HAVING COUNT(*) >= 2)
-SELECT x.id, x.dst FROM tx x JOIN repeated q ON q.src = x.src AND q.dst = x.dst
-WHERE COALESCE(x.channel NOT IN {BROKER_CHANNELS}, TRUE)""")
+WITH payroll AS (SELECT src FROM paired WHERE monthly GROUP BY src HAVING COUNT(DISTINCT dst) >= {INCOME_PAYEES})
+SELECT x.id, x.dst FROM paired x JOIN payroll y ON y.src = x.src WHERE x.own_channel""")
     if settings.earmark_days > 0:
         # the account's regular counterparties: a pair whose payments all come 25-35 days apart, each
         # between half and twice the one before (rent, bills, a salary, an allowance); money from or
         # to them is never earmarked. Not the payroll's looser test (one monthly neighbour): a
         # collector paying a mule every few days would make that pair regular
-        engine.create("regular", f"""
-WITH {_RECURRING}
-SELECT src, dst FROM paid GROUP BY src, dst
-HAVING COUNT(*) >= 2 AND MIN(CASE WHEN prev_t IS NULL THEN 1
-                                  WHEN prev_t BETWEEN t - {INCOME_DAYS[1] * 86400} AND t - {INCOME_DAYS[0] * 86400}
-                                   AND prev_usd BETWEEN usd / {INCOME_RATIO} AND usd * {INCOME_RATIO} THEN 1
-                                  ELSE 0 END) = 1""")
+        engine.create("regular", """
+SELECT src, dst FROM paired GROUP BY src, dst HAVING MIN(CASE WHEN steady THEN 1 ELSE 0 END) = 1""")
     # the originated parts of every hop are read straight from its tables, in one statement at the end
     origins, edges = [], ["frontier_0"]
     hop = 0
