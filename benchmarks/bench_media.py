@@ -150,10 +150,10 @@ def _distractor_rows(count: int, first_id: int, cache: Path, drawn: int, seed: i
     return rows
 
 
-def scale_table(bank_size: int, points: int, cache: Path, drawn: int, settings: list[tuple[int, int]],
+def scale_table(bank_size: int, points: int, cache: Path, drawn: int, settings: list[tuple[int, int, int]],
                 scan_share: float | None = None, synthesis: str = "mixed") -> None:
     """Recall per edit, false matches, per-upload latency and memory with a bank of ``bank_size`` images, for each
-    (lists probed, nearest descriptors) in ``settings`` over the one built index."""
+    (lists probed, nearest descriptors, upload keypoints searched) in ``settings`` over the one built index."""
     images = sample_images()
     names = list(images)
     now = datetime.now(UTC)
@@ -194,12 +194,15 @@ def scale_table(bank_size: int, points: int, cache: Path, drawn: int, settings: 
               f"median {np.median(sizes):,.0f}, 99th percentile {np.percentile(sizes, 99):,.0f}, "
               f"largest {sizes.max():,}; "
               f"weighted by size (what a random code's list holds) {np.sum(sizes ** 2) / sizes.sum():,.0f}")
-    for probes, nearest in settings:
+    for probes, nearest, query_points in settings:
         if isinstance(index, NearestIndex):
             index.scan_share = scan_share
             index.probes, index.k = probes or index.probes, nearest or index.k
+            ours.local.query_points = query_points or None
             cap = "every code of them" if scan_share is None else f"at most {scan_share:g}x their even share of codes"
-            print(f"\n{index.probes} lists probed ({cap}), {index.k} nearest banked descriptors a query descriptor:\n")
+            searched = f"{query_points} of the upload's keypoints" if query_points else "all the upload's keypoints"
+            print(f"\n{index.probes} lists probed ({cap}), {index.k} nearest banked descriptors a query descriptor, "
+                  f"{searched} searched:\n")
         _scale_run(ours, anchor, images, names)
         if not isinstance(index, NearestIndex):
             break
@@ -343,6 +346,9 @@ def main() -> None:
     parser.add_argument("--nearest", default="0",
                         help="nearest banked descriptors a query descriptor brings (comma-separated, paired with "
                              f"--probes; 0: the index's own, {NEAREST} or {GRAPH_NEAREST})")
+    parser.add_argument("--query-points", default="0",
+                        help="the upload's keypoints searched, spread over the picture (comma-separated, paired with "
+                             "--probes; 0: all, media.local.QUERY_POINTS)")
     parser.add_argument("--points", type=int, default=BANK_POINTS, help="strongest keypoints kept per banked image")
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "jointwatch-bench",
                         help="where the distractors' keypoints are kept between runs")
@@ -362,10 +368,10 @@ def main() -> None:
         return
     if args.bank_size:
         local.LIST_CAP = args.list_cap or None
-        axes = [[int(v) for v in str(text).split(",")] for text in (args.probes, args.nearest)]
+        axes = [[int(v) for v in str(text).split(",")] for text in (args.probes, args.nearest, args.query_points)]
         longest = max(map(len, axes))
-        probes, nearest = (axis * longest if len(axis) == 1 else axis for axis in axes)
-        settings = list(zip(probes, nearest, strict=True))
+        probes, nearest, query_points = (axis * longest if len(axis) == 1 else axis for axis in axes)
+        settings = list(zip(probes, nearest, query_points, strict=True))
         scale_table(args.bank_size, args.points, args.cache, args.drawn, settings, args.scan_share, args.synthesis)
     elif not args.skip_recall:
         recall_table()

@@ -26,7 +26,7 @@ from jointwatch.api import create_app
 from jointwatch.cli import app
 from jointwatch.errors import MediaBusyError, MessageFormatError
 from jointwatch.media.files import DecodeGate
-from jointwatch.media.hashing import DRAFT_SIDE, MAX_PIXELS, decode_image, pdq_hash
+from jointwatch.media.hashing import DRAFT_SIDE, MAX_PIXELS, animation_frames, decode_image, pdq_hash
 from tests.api.conftest import make_member
 from tests.media.conftest import image_bytes, make_store
 
@@ -90,6 +90,33 @@ def test_a_large_jpeg_is_decoded_at_reduced_size_with_the_same_pdq(photos: dict[
         ours, _ = pdq_hash(reduced)
         reference, _ = pdq_hash(full)
         assert bin(int(ours, 16) ^ int(reference, 16)).count("1") <= 8  # PDQ matches within 31
+
+
+def test_a_large_png_and_a_large_animation_frame_are_hashed_reduced_with_the_same_pdq(
+        photos: dict[str, Image.Image]) -> None:
+    for image in photos.values():
+        big = image.resize((image.width * 5, image.height * 5), Image.Resampling.BICUBIC)
+        data = image_bytes(big, "PNG")
+        reduced = decode_image(data, "big.png")
+        full = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+        # reduced by the largest whole factor that leaves at least DRAFT_SIDE a side
+        factor = min(full.shape[:2]) // DRAFT_SIDE
+        assert factor >= 2 and reduced.shape[:2] == tuple(-(-side // factor) for side in full.shape[:2])
+        ours, _ = pdq_hash(reduced)
+        reference, _ = pdq_hash(full)
+        assert bin(int(ours, 16) ^ int(reference, 16)).count("1") <= 8  # PDQ matches within 31
+    # an animation's later frames are reduced alike: the still of a frame and the frame give the same PDQ
+    frames = [Image.new("RGB", big.size, "white"), big]
+    gif = image_bytes(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100)
+    count, hashes = animation_frames(gif, "big.gif")
+    still, _ = pdq_hash(decode_image(image_bytes(_second_frame(gif), "PNG"), "still.png"))
+    assert count == 2 and hashes == (still,)
+
+
+def _second_frame(gif: bytes) -> Image.Image:
+    with Image.open(io.BytesIO(gif)) as image:
+        image.seek(1)
+        return image.convert("RGB")
 
 
 def test_the_gate_bounds_media_work_and_refuses_past_its_queue() -> None:

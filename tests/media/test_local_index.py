@@ -125,3 +125,32 @@ def test_parts_cross_blocks_and_keep_each_points_owner(monkeypatch: pytest.Monke
     assert np.array_equal(index.points[mine], third.points)
     hits = index.index.search(third.descriptors, radius=0)
     assert set(index.owner[hits.ids].tolist()) == {20}
+
+
+def test_at_scale_an_upload_searches_only_its_spread_query_points_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``QUERY_POINTS`` (off by default) limits the upload's descriptors an index at scale searches to that many,
+    spread over the picture as a banked image's; the exhaustive scan always searches them all."""
+    monkeypatch.setattr(local, "LIST_SIZE", 50)
+    rng = np.random.default_rng(6)
+    views = [Keypoints(rng.uniform(0, 512, (128, 2)).astype(np.float32), rng.integers(0, 256, (128, 32), np.uint8))
+             for _ in range(40)]
+    searched: list[int] = []
+
+    def parts() -> LocalParts:
+        made = LocalParts()
+        for owner, view in enumerate(views):
+            made.add(view, owner)
+        return made
+
+    upload = views[7]
+    for limit, exact, expected in ((None, 0, 128), (40, 0, 40), (40, 10**9, 128)):
+        monkeypatch.setattr(local, "QUERY_POINTS", limit)
+        index = LocalIndex(parts(), exact_descriptors=exact)
+        search = index.index.search
+        monkeypatch.setattr(index.index, "search",
+                            lambda codes, radius, search=search: searched.append(len(codes)) or search(codes, radius))
+        assert isinstance(index.index, NearestIndex) is (exact == 0)
+        found = index.search(upload, min_inliers=12)
+        assert searched[-1] == expected
+        # the banked image itself is found whichever points are searched
+        assert found and found[0].owner == 7

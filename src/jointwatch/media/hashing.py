@@ -11,6 +11,7 @@ import hashlib
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -28,9 +29,12 @@ MAX_PIXELS = 20_000_000
 # an animated image (GIF, WebP, APNG): frames after the first hashed with PDQ, evenly spaced, so a banked picture
 # hidden in later frames is found (the first frame alone was an evasion: one clean frame, then the picture)
 ANIMATION_FRAMES = 32
-# JPEGs are decoded at a reduced scale (1/2, 1/4, 1/8) that still leaves at least this many
-# pixels a side: Meta's reference PDQ tool downsamples to 512 x 512 before hashing anyway, and
-# our signatures work at 512 px, so a 12 Mpx photo is decoded as 0.75 Mpx.
+# Pictures are hashed at a reduced scale that still leaves at least this many pixels a side: JPEGs
+# decoded at 1/2, 1/4 or 1/8, other formats reduced by a whole factor (area-averaged) once decoded.
+# Meta's reference PDQ tools downsample to 512 px before hashing too, and our signatures work at
+# 512 px: a 12 Mpx photo is hashed as 0.75 Mpx. Before other formats were reduced, a 2,822 px PNG's
+# upload spent 0.44 s of its 0.79 s in PDQ at full size, and such uploads made the p99 latency
+# (benchmarks/bench_media.py --bank-size, README).
 DRAFT_SIDE = 512
 MAX_FILE_BYTES = 100_000_000
 # Smallest side we hash: below this PDQ's 64x64 resampling invents the picture.
@@ -109,8 +113,7 @@ def decode_image(data: bytes, name: str) -> np.ndarray:
                 image.seek(0)  # the first frame of an animation
                 if image.format == "JPEG":
                     image.draft("RGB", (DRAFT_SIDE, DRAFT_SIDE))  # the decoder scales down as it decodes
-                rgb = image.convert("RGB")
-                rgb.load()
+                rgb = _reduced(image.convert("RGB"))
     except image_module.DecompressionBombError as exc:  # over twice MAX_PIXELS, refused by Pillow itself
         raise MessageFormatError(name, None, f"too many pixels (decompression bomb?): {exc}") from None
     except image_module.UnidentifiedImageError:
@@ -125,6 +128,14 @@ def decode_image(data: bytes, name: str) -> np.ndarray:
         raise MessageFormatError(name, None,
                                  f"{rgb.size[0]}x{rgb.size[1]} pixels is too small to hash (under {MIN_SIDE})")
     return np.asarray(rgb, dtype=np.uint8)
+
+
+def _reduced(image: Any) -> Any:
+    """A decoded Pillow image reduced by the largest whole factor that leaves at least DRAFT_SIDE px a side
+    (itself when there is none, e.g. a JPEG already decoded at reduced scale)."""
+    image.load()
+    factor = min(image.size) // DRAFT_SIDE
+    return image.reduce(factor) if factor >= 2 else image
 
 
 def animation_frames(data: bytes, name: str, most: int = ANIMATION_FRAMES) -> tuple[int, tuple[str, ...]]:
@@ -143,7 +154,7 @@ def animation_frames(data: bytes, name: str, most: int = ANIMATION_FRAMES) -> tu
         try:
             for frame in picked:
                 image.seek(frame)
-                value, quality = pdq_hash(np.asarray(image.convert("RGB"), dtype=np.uint8))
+                value, quality = pdq_hash(np.asarray(_reduced(image.convert("RGB")), dtype=np.uint8))
                 if quality >= PDQ_MIN_QUALITY and value not in found:
                     found.append(value)
         except (OSError, ValueError, EOFError) as exc:

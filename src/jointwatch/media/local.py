@@ -80,6 +80,10 @@ LIST_CHOICES = 8
 SCAN_SHARE: float | None = None
 # banked images whose correspondences are checked geometrically, most votes first
 GEOMETRIC_CANDIDATES = 8
+# past the exact scan, the upload's keypoints searched: this many, spread over the picture as a banked image's are
+# (``spread_of``); None: all of them (signature.QUERY_FEATURES). A query descriptor's search is most of the
+# matching time at bank scale
+QUERY_POINTS: int | None = None
 
 
 def bank_keypoints(pixels: np.ndarray, count: int = BANK_POINTS) -> Keypoints:
@@ -303,6 +307,7 @@ class LocalIndex:
         """``parts``' keypoints, scanned exhaustively up to ``exact_descriptors`` descriptors, indexed beyond
         (their code blocks are handed over: ``parts`` is empty of codes afterwards)."""
         self.points, self.owner = parts.positions()
+        self.query_points = QUERY_POINTS
         if parts.count <= exact_descriptors:
             codes = np.concatenate(parts.codes) if parts.codes else np.zeros((0, 32), np.uint8)
             parts.codes.clear()
@@ -323,6 +328,8 @@ class LocalIndex:
         """The banked images whose keypoints agree with ``query``'s on one plausible transform, most inliers first."""
         if not len(query) or not len(self):
             return []
+        if isinstance(self.index, NearestIndex) and self.query_points:
+            query = spread_of(query, self.query_points)
         hits = self.index.search(query.descriptors, DESCRIPTOR_RADIUS)
         if not len(hits):
             return []

@@ -9,6 +9,7 @@ carries; a file that matches several contributors' items gets one match per item
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Annotated, Literal
 
@@ -187,6 +188,9 @@ class Matcher:
                     elif self._at_scale(len(self.view_of) - 1, mirrored_by_pdq):
                         at_scale.add(view, len(self.view_of) - 1)
         self.pdq_index = HammingIndex(np.frombuffer(b"".join(pdq_codes), np.uint8).reshape(-1, 32))
+        # row -> item position alone, for the trimmed upload's search of the PDQ index: built per upload it
+        # cost 11 ms at 100,000 images, ~0.1 s at a million
+        self._pdq_position = np.fromiter((position for position, _ in self.pdq_owner), np.int64, len(self.pdq_owner))
         self.canonical_index = HammingIndex(np.frombuffer(b"".join(canonical_codes), np.uint8).reshape(-1, 32))
         self.centred_index = HammingIndex(np.frombuffer(b"".join(centred_codes), np.uint8).reshape(-1, 32))
         self.trimmed_index = HammingIndex(np.frombuffer(b"".join(trimmed_codes), np.uint8).reshape(-1, 32))
@@ -285,9 +289,9 @@ class Matcher:
                        found: dict[int, MediaMatch]) -> None:
         """The upload trimmed of borders and bars against the bank's PDQ and trimmed PDQ; the upload as it is
         against the bank's trimmed PDQ."""
-        searches: list[tuple[str, HammingIndex, list[int]]] = []
+        searches: list[tuple[str, HammingIndex, Sequence[int] | np.ndarray]] = []
         if query.pdq_trimmed:
-            searches.append((query.pdq_trimmed, self.pdq_index, [position for position, _ in self.pdq_owner]))
+            searches.append((query.pdq_trimmed, self.pdq_index, self._pdq_position))
             searches.append((query.pdq_trimmed, self.trimmed_index, self.trimmed_owner))
         if hashes.pdq and hashes.pdq_matchable:
             searches.append((hashes.pdq, self.trimmed_index, self.trimmed_owner))
