@@ -152,7 +152,7 @@ def _hash_media(data: bytes, name: str, for_bank: bool, signatures: bool) -> Has
     note = None if hashes.pdq_matchable else LOW_QUALITY.format(quality=hashes.pdq_quality)
     frames, later = animation_frames(data, name)
     if for_bank:
-        # a bank item is its first frame in full (as PDQ's reference hashes an image) and its later frames by PDQ:
+        # a bank item is its first frame's hashes and signature and its later frames by PDQ:
         # banked as the first frame alone, an animation re-cut without it (or behind a clean one) was not found
         signature = replace(bank_signature(pixels), pdq_frames=later) if signatures else None
         return HashedMedia(hashes, signature=signature, note=note)

@@ -89,8 +89,9 @@ def decode_image(data: bytes, name: str) -> np.ndarray:
     """The image in ``data`` as an RGB uint8 array; MessageFormatError naming ``name`` and the fault.
 
     Raises for non-images, truncated or corrupt files, and decompression bombs (over
-    ``MAX_PIXELS``), checked from the header before any pixel is decoded. A large JPEG comes
-    back reduced (at least ``DRAFT_SIDE`` a side), decoded at that size.
+    ``MAX_PIXELS``), checked from the header before any pixel is decoded. A large picture comes
+    back reduced to at least ``DRAFT_SIDE`` a side: a JPEG decoded at that size, other formats
+    reduced by a whole factor once decoded.
     """
     import io
 

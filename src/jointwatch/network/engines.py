@@ -187,11 +187,16 @@ class SparkEngine:
         if distinct_keys and not recompute:
             # each row its own group: a partial aggregation before the shuffle would only copy the rows into a
             # hash table (Spark 4's bypassPartialAggregation; older versions ignore the setting)
-            self._spark.conf.set("spark.sql.execution.bypassPartialAggregation", "true")
+            key = "spark.sql.execution.bypassPartialAggregation"
+            before = self._spark.conf.get(key, None)   # a cluster's or a user's own setting is put back
+            self._spark.conf.set(key, "true")
             try:
                 self._register(table, self._spark.sql(self.spark_sql(select_sql)), base)
             finally:
-                self._spark.conf.unset("spark.sql.execution.bypassPartialAggregation")
+                if before is None:
+                    self._spark.conf.unset(key)
+                else:
+                    self._spark.conf.set(key, before)
             return
         frame = self._spark.sql(self.spark_sql(select_sql))
         if not recompute:
