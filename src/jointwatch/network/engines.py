@@ -9,6 +9,8 @@ and writing one out.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -184,23 +186,14 @@ class SparkEngine:
 
     def create(self, table: str, select_sql: str, *, recompute: bool = False, base: bool = False,
                distinct_keys: bool = False) -> None:
-        if distinct_keys and not recompute:
-            # each row its own group: a partial aggregation before the shuffle would only copy the rows into a
-            # hash table (Spark 4's bypassPartialAggregation; older versions ignore the setting)
-            key = "spark.sql.execution.bypassPartialAggregation"
-            before = self._spark.conf.get(key, None)   # a cluster's or a user's own setting is put back
-            self._spark.conf.set(key, "true")
-            try:
-                self._register(table, self._spark.sql(self.spark_sql(select_sql)), base)
-            finally:
-                if before is None:
-                    self._spark.conf.unset(key)
-                else:
-                    self._spark.conf.set(key, before)
-            return
         frame = self._spark.sql(self.spark_sql(select_sql))
         if not recompute:
-            self._register(table, frame, base)
+            # each row its own group: a partial aggregation before the shuffle would only copy the rows into a
+            # hash table (Spark 4's bypassPartialAggregation; older versions ignore the setting). The table is
+            # computed here, so the setting holds for this statement alone
+            with self._setting("spark.sql.execution.bypassPartialAggregation", "true") if distinct_keys \
+                    else nullcontext():
+                self._register(table, frame, base)
             return
         # a view: the clean rows are a filter of the checked rows, which are kept; building their in-memory
         # columns again cost more CPU than the passes that read them
@@ -209,6 +202,19 @@ class SparkEngine:
         self._frames[table] = frame
         if previous is not None:
             _release(previous)
+
+    @contextmanager
+    def _setting(self, key: str, value: str) -> Iterator[None]:
+        """``key`` set to ``value`` for the block, then put back as it was (a cluster's or a user's own)."""
+        before = self._spark.conf.get(key, None)
+        self._spark.conf.set(key, value)
+        try:
+            yield
+        finally:
+            if before is None:
+                self._spark.conf.unset(key)
+            else:
+                self._spark.conf.set(key, before)
 
     def rows(self, select_sql: str) -> list[dict[str, Any]]:
         return [{k: _plain(v) for k, v in row.asDict().items()}

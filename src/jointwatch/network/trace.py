@@ -59,9 +59,11 @@ class TraceTables:
 # ``steady`` when the previous one is (or there is none). Single payments, most pairs, are dropped: one window over
 # every payment, kept, then read by the tests below; they read the window's output three times, which Spark
 # computed three times before (the income's payroll, its pairs and their payments: 24 s of a 10M-row trace)
-_MONTHLY = {side: f"""{side}_t BETWEEN t {sign} {INCOME_DAYS[low] * 86400} AND t {sign} {INCOME_DAYS[1 - low] * 86400}
-                   AND {side}_usd BETWEEN usd / {INCOME_RATIO} AND usd * {INCOME_RATIO}"""
-            for side, sign, low in (("prev", "-", 1), ("next", "+", 0))}
+_DAYS = (INCOME_DAYS[0] * 86400, INCOME_DAYS[1] * 86400)
+_MONTHLY = {"prev": f"""prev_t BETWEEN t - {_DAYS[1]} AND t - {_DAYS[0]}
+                   AND prev_usd BETWEEN usd / {INCOME_RATIO} AND usd * {INCOME_RATIO}""",
+            "next": f"""next_t BETWEEN t + {_DAYS[0]} AND t + {_DAYS[1]}
+                   AND next_usd BETWEEN usd / {INCOME_RATIO} AND usd * {INCOME_RATIO}"""}
 _PAIRED = f"""
 SELECT id, src, dst, COALESCE(channel NOT IN {BROKER_CHANNELS}, TRUE) AS own_channel,
        COALESCE({_MONTHLY['prev']}, FALSE) OR COALESCE({_MONTHLY['next']}, FALSE) AS monthly,
