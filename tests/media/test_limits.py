@@ -48,7 +48,8 @@ BOMB = png_bomb(6000, 6000)
 
 def test_a_decompression_bomb_is_refused_from_its_header() -> None:
     assert len(BOMB) < 100_000 and 6000 * 6000 > MAX_PIXELS
-    with pytest.raises(MessageFormatError, match=r"bomb\.png: 6000x6000 pixels is over the limit of 20,000,000"):
+    # said once, as itself: not wrapped as a "corrupt or truncated image" naming the file twice
+    with pytest.raises(MessageFormatError, match=r"^bomb\.png: 6000x6000 pixels is over the limit of 20,000,000"):
         decode_image(BOMB, "bomb.png")
     with pytest.raises(MessageFormatError, match=r"huge\.png: too many pixels \(decompression bomb\?\)"):
         decode_image(png_bomb(10_000, 10_000), "huge.png")  # past twice the limit, Pillow's own refusal

@@ -115,6 +115,8 @@ def decode_image(data: bytes, name: str) -> np.ndarray:
                 if image.format == "JPEG":
                     image.draft("RGB", (DRAFT_SIDE, DRAFT_SIDE))  # the decoder scales down as it decodes
                 rgb = _reduced(image.convert("RGB"))
+    except MessageFormatError:
+        raise   # our own refusal (too many pixels), already naming the file and the fault
     except image_module.DecompressionBombError as exc:  # over twice MAX_PIXELS, refused by Pillow itself
         raise MessageFormatError(name, None, f"too many pixels (decompression bomb?): {exc}") from None
     except image_module.UnidentifiedImageError:
