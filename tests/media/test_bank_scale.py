@@ -12,8 +12,16 @@ from PIL import Image, ImageDraw, ImageOps
 from jointwatch.media.files import hash_media
 from jointwatch.media.local import spread_of
 from jointwatch.media.matcher import Matcher, MatchOptions
-from jointwatch.media.signature import Keypoints, Signature, centred_pdq, centred_pdq_tries, trimmed_image
-from tests.media.conftest import image_bytes
+from jointwatch.media.hashing import pdq_hash
+from jointwatch.media.signature import (
+    Keypoints,
+    Signature,
+    centred_pdq,
+    centred_pdq_tries,
+    square_pdq,
+    trimmed_image,
+)
+from tests.media.conftest import edited, image_bytes
 from tests.media.test_matcher import _row
 
 
@@ -143,3 +151,19 @@ def test_an_animations_frames_are_kept_in_format_4_and_a_short_one_is_refused(
         Signature.from_bytes(data[:-1])
     with pytest.raises(ValueError, match="1 bytes left over"):
         Signature.from_bytes(data + b"\x00")
+
+
+def test_a_128_px_square_hashed_from_its_odd_pixels_has_the_pdq_of_every_pixel(photos: dict[str, Image.Image]) -> None:
+    # the canonical squares and centred windows are hashed from their odd rows and columns (what PDQ's 128 -> 64
+    # downscaling reads): the hash and quality must be pdqhash's over the whole square, in colour and in gray,
+    # for photographs, edited copies, noise and a flat square (quality 0)
+    rng = np.random.default_rng(5)
+    squares = [np.asarray(edited(photo, how).resize((128, 128), Image.Resampling.BOX))
+               for photo in photos.values() for how in ("crop", "rotate", "jpeg", "half")]
+    squares += [rng.integers(0, 256, (128, 128, 3), dtype=np.uint8), np.full((128, 128, 3), 90, np.uint8)]
+    squares += [np.asarray(Image.fromarray(square).convert("L")) for square in squares]
+    for square in squares:
+        whole = square if square.ndim == 3 else np.repeat(square[:, :, None], 3, axis=2)
+        assert square_pdq(square) == pdq_hash(whole)
+    with pytest.raises(ValueError, match="not 128x100"):
+        square_pdq(squares[0][:100])

@@ -30,10 +30,17 @@ from jointwatch.errors import (
 from jointwatch.media.audio import MIN_OVERLAP_ITEMS, MIN_OVERLAP_SECONDS
 from jointwatch.media.bank import BankItem, contribute
 from jointwatch.media.clips import ClipSignature, clip_kind, hash_clip
-from jointwatch.media.hashing import MediaHashes, animation_frames, exact_hashes, hash_image_bytes, read_bytes
+from jointwatch.media.hashing import MediaHashes, animation_frames, decode_image, exact_hashes, image_hashes, read_bytes
 from jointwatch.media.labels import Labels
 from jointwatch.media.matcher import HiddenMatch, Matcher, MatchOptions, MediaMatch, seen_by
-from jointwatch.media.signature import Keypoints, QuerySignature, Signature, bank_signature, query_signature
+from jointwatch.media.signature import (
+    Keypoints,
+    QuerySignature,
+    Signature,
+    bank_signature,
+    query_keypoints,
+    query_signature,
+)
 from jointwatch.media.sniff import sniff
 from jointwatch.store import Engine, Viewer, get_member
 
@@ -142,13 +149,16 @@ def _hash_media(data: bytes, name: str, for_bank: bool, signatures: bool) -> Has
         clip = hash_clip(data, name, for_bank)
         return HashedMedia(MediaHashes(md5, sha256, None, None, clip.kind), clip=clip, note=_clip_note(clip))
     try:
-        hashes, pixels = hash_image_bytes(data, name)
+        pixels = decode_image(data, name)
     except NotAnImageError:
         if sniffed is not None:
             # its bytes say it is an image we cannot decode (HEIF without a decoder): say so, never "no match"
             raise MessageFormatError(name, None, f"a {sniffed.format} image, which cannot be decoded here") from None
         md5, sha256 = exact_hashes(data)
         return HashedMedia(MediaHashes(md5, sha256, None, None, "other"), note=NOT_AN_IMAGE)
+    # an upload's keypoints are found on a worker thread while its PDQ hashes are computed here
+    points = query_keypoints(pixels) if signatures and not for_bank else None
+    hashes = image_hashes(data, pixels)
     note = None if hashes.pdq_matchable else LOW_QUALITY.format(quality=hashes.pdq_quality)
     frames, later = animation_frames(data, name)
     if for_bank:
@@ -161,7 +171,7 @@ def _hash_media(data: bytes, name: str, for_bank: bool, signatures: bool) -> Has
     if not signatures:
         return HashedMedia(hashes, query=QuerySignature(None, _NO_KEYPOINTS, frames=later) if later else None,
                            note=note)
-    return HashedMedia(hashes, query=replace(query_signature(pixels), frames=later), note=note)
+    return HashedMedia(hashes, query=replace(query_signature(pixels, points), frames=later), note=note)
 
 
 def iter_files(path: Path, hidden: bool = False) -> list[Path]:

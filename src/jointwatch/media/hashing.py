@@ -185,14 +185,14 @@ def hex_to_bytes(value: str) -> bytes:
     return bytes.fromhex(text)
 
 
-def hash_image_bytes(data: bytes, name: str) -> tuple[MediaHashes, np.ndarray]:
-    """The hashes of an image file's bytes and its decoded pixels (for signatures)."""
+def image_hashes(data: bytes, pixels: np.ndarray) -> MediaHashes:
+    """The exact hashes of an image file's bytes and the PDQ hash of its decoded pixels (``decode_image``)."""
     md5, sha256 = exact_hashes(data)
-    pixels = decode_image(data, name)
     pdq, quality = pdq_hash(pixels)
-    return MediaHashes(md5, sha256, pdq, quality), pixels
+    return MediaHashes(md5, sha256, pdq, quality)
 
 
 def hash_file(path: Path) -> MediaHashes:
     """The hashes of one image file; MessageFormatError naming it if it is empty, unreadable or not an image."""
-    return hash_image_bytes(read_bytes(path), str(path))[0]
+    data = read_bytes(path)
+    return image_hashes(data, decode_image(data, str(path)))
