@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from jointwatch import jsonout
@@ -156,3 +159,27 @@ def test_holders_details_are_the_latest_given_on_both_engines(tmp_path: Path, sp
             for r in spark_engine.rows("SELECT * FROM accounts")} == expected
     for analysis in (on_duck, on_spark):
         assert {c.country: c.amount for c in analysis.trace.countries} == {"us": 150.0, "fr": 20.0}
+
+
+def test_rows_of_a_parquet_file_are_numbered_as_the_file_stores_them_on_both_engines(
+        tmp_path: Path, spark_engine: SparkEngine) -> None:
+    # 30,000 payments to T in 7 row groups; three are out of order, one a repeated id, in different row
+    # groups: the rows each check names are the file's (Spark numbers them by the Parquet row index)
+    start = datetime(2024, 1, 1)
+    times = [start + timedelta(minutes=i) for i in range(30_000)]
+    for late in (4_999, 17_001, 29_998):           # 0-based: rows 5,000, 17,002 and 29,999 of the file
+        times[late] = start
+    ids = [f"p{i}" for i in range(30_000)]
+    ids[22_222] = "p100"                           # row 22,223 repeats row 101's id
+    table = pa.table({"id": ids, "timestamp": [t.strftime("%Y-%m-%d %H:%M:%S") for t in times],
+                      "amount": [10.0] * 30_000, "currency": ["USD"] * 30_000,
+                      "sender_account": [f"S{i % 50}" for i in range(30_000)], "receiver_account": ["T"] * 30_000})
+    path = tmp_path / "rows.parquet"
+    pq.write_table(table, path, row_group_size=4_500)
+    assert pq.ParquetFile(path).metadata.num_row_groups == 7
+    on_duck, _ = on_duckdb(path, TraceSettings(intervals=False), "SELECT 1")
+    on_spark = analyse(path, ["T"], TraceSettings(intervals=False), engine=spark_engine)
+    for analysis in (on_duck, on_spark):
+        named = {i.kind: [e["row"] for e in i.examples] for i in analysis.quality.issues
+                 if i.kind in {"out_of_order", "duplicate_id"}}
+        assert named == {"out_of_order": [5_000, 17_002, 29_999], "duplicate_id": [22_223]}

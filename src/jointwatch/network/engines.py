@@ -229,8 +229,15 @@ class SparkEngine:
         else:
             frame = self._spark.read.parquet(str(path))
         columns = [c.strip().lower() for c in frame.columns]
-        frame = frame.select(*[F.col(f"`{c}`").cast("string").alias(n) for c, n in zip(frame.columns, columns,
-                                                                                         strict=True)])
+        text = [F.col(f"`{c}`").cast("string").alias(n) for c, n in zip(frame.columns, columns, strict=True)]
+        if fmt != "csv" and path.is_file():
+            # one Parquet file: the row number as the file stores it (Spark's row_index, as DuckDB's
+            # file_row_number), with no pass to count the rows of each part and no join to number them
+            numbered = frame.select(*text, (F.col("_metadata.row_index") + 1).cast("bigint").alias("_row"))
+            numbered.createOrReplaceTempView(table)
+            self._frames[table] = numbered
+            return columns
+        frame = frame.select(*text)
         # the row number in file order, without a window over every row (one partition): the id
         # Spark gives a row is its partition's index << 33 plus its place in the partition, and the
         # partitions of a file follow its order, so the row number is the rows of the partitions
