@@ -47,6 +47,17 @@ def timed(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def jvm_gc_seconds() -> float:
+    """Seconds the Spark driver's JVM (executors too, in local mode) has spent collecting garbage."""
+    from pyspark.sql import SparkSession  # noqa: PLC0415 - only with --engine spark
+
+    session = SparkSession.getActiveSession()
+    if session is None:
+        return float("nan")
+    beans = session._jvm.java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()  # noqa: SLF001
+    return sum(bean.getCollectionTime() for bean in beans) / 1000
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("data", type=Path, help="a folder bench_network.py generated")
@@ -64,6 +75,8 @@ def main() -> None:
                        TraceSettings(), engine_name=args.engine, engine_settings=settings)
     print(f"{args.engine}: {time.perf_counter() - wall:.1f} s, {cpu_seconds() - cpu:.1f} CPU s "
           f"(load {analysis.seconds['load']:.1f} s, trace {analysis.seconds['trace']:.1f} s)")
+    if args.engine == "spark":
+        print(f"JVM garbage collection: {jvm_gc_seconds():.1f} s")
     print(f"{'s':>7} {'CPU s':>7}  step")
     for name, label, seconds, cpu_used in STEPS:
         print(f"{seconds:7.2f} {cpu_used:7.2f}  {name:9s} {label}")

@@ -10,9 +10,9 @@ import pytest
 from PIL import Image, ImageDraw, ImageOps
 
 from jointwatch.media.files import hash_media
+from jointwatch.media.hashing import pdq_hash
 from jointwatch.media.local import spread_of
 from jointwatch.media.matcher import Matcher, MatchOptions
-from jointwatch.media.hashing import pdq_hash
 from jointwatch.media.signature import (
     Keypoints,
     Signature,

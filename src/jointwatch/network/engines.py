@@ -155,6 +155,10 @@ class SparkEngine:
         # a local checkpoint keeps the constraints of the plan it came from, and Spark 4 fails to
         # rewrite those of a UNION ALL ("key not found"); the trace's SQL needs no inferred filters
         self._spark.conf.set("spark.sql.constraintPropagation.enabled", "false")
+        # adaptive execution (Spark's default) on, whatever the cluster says: a kept table's checkpoint is dropped
+        # once its cache is built (``_register``), and without it Spark 4 planned a later statement from the
+        # tables' plans instead of their caches (the holders from the file again), which then needs the checkpoint
+        self._spark.conf.set("spark.sql.adaptive.enabled", "true")
         self._frames: dict[str, Any] = {}
 
     @property
@@ -176,8 +180,12 @@ class SparkEngine:
         # the executors' local disks.
         # The base table (the checked rows, read by every later statement) is cached only: its plan is a scan
         # of the file, nothing to cut, and a checkpoint beside the cache would hold the file's rows twice.
+        # Once the cache is built, the checkpoint's own blocks go: they held every row again, as objects (4 times
+        # the cache's columns, and the garbage collector's work); the cache is kept in memory or on disk, never
+        # dropped, so it is not computed again (on a cluster a lost executor loses the checkpoint's blocks either way)
         frame = (frame if base else frame.localCheckpoint(eager=False)).cache()
         frame.count()
+        _drop_checkpoint(frame)
         previous = self._frames.get(table)
         frame.createOrReplaceTempView(table)
         self._frames[table] = frame
@@ -269,6 +277,11 @@ class SparkEngine:
 def _release(frame: Any) -> None:
     """Free the executors' blocks of a table (replaced or closed): its cache and its checkpoint."""
     frame.unpersist()
+    _drop_checkpoint(frame)
+
+
+def _drop_checkpoint(frame: Any) -> None:
+    """Free the blocks of the local checkpoint ``frame`` reads, if it reads one."""
     plan = frame._jdf.queryExecution().analyzed()  # noqa: SLF001 - the checkpoint's RDD is only reachable here
     if plan.getClass().getSimpleName() == "LogicalRDD":
         plan.rdd().unpersist(False)
