@@ -171,8 +171,10 @@ def test_rows_of_a_parquet_file_are_numbered_as_the_file_stores_them_on_both_eng
         times[late] = start
     ids = [f"p{i}" for i in range(30_000)]
     ids[22_222] = "p100"                           # row 22,223 repeats row 101's id
-    table = pa.table({"id": ids, "timestamp": [t.strftime("%Y-%m-%d %H:%M:%S") for t in times],
-                      "amount": [10.0] * 30_000, "currency": ["USD"] * 30_000,
+    # a column of the file's own named as Spark's metadata column: the rows are still the file's
+    table = pa.table({"_metadata": ["row 1"] * 30_000, "id": ids,
+                      "timestamp": [t.strftime("%Y-%m-%d %H:%M:%S") for t in times], "amount": [10.0] * 30_000,
+                      "currency": ["USD"] * 30_000,
                       "sender_account": [f"S{i % 50}" for i in range(30_000)], "receiver_account": ["T"] * 30_000})
     path = tmp_path / "rows.parquet"
     pq.write_table(table, path, row_group_size=4_500)

@@ -240,8 +240,10 @@ class SparkEngine:
         text = [F.col(f"`{c}`").cast("string").alias(n) for c, n in zip(frame.columns, columns, strict=True)]
         if fmt != "csv" and path.is_file():
             # one Parquet file: the row number as the file stores it (Spark's row_index, as DuckDB's
-            # file_row_number), with no pass to count the rows of each part and no join to number them
-            numbered = frame.select(*text, (F.col("_metadata.row_index") + 1).cast("bigint").alias("_row"))
+            # file_row_number), with no pass to count the rows of each part and no join to number them;
+            # asked of the file's metadata, never of a column of its own that a file may call _metadata
+            index = frame.metadataColumn("_metadata").getField("row_index")
+            numbered = frame.select(*text, (index + 1).cast("bigint").alias("_row"))
             numbered.createOrReplaceTempView(table)
             self._frames[table] = numbered
             return columns
