@@ -179,11 +179,6 @@ def _gray_at_side(pixels: np.ndarray) -> np.ndarray:
 _ORB_THREADS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="jointwatch-orb")
 
 
-def keypoints_alongside(pixels: np.ndarray, features: int) -> Future[Keypoints]:
-    """``keypoints(pixels, features)`` computed on a worker thread, for the caller to hash meanwhile."""
-    return _ORB_THREADS.submit(keypoints, pixels, features)
-
-
 def keypoints(pixels: np.ndarray, features: int) -> Keypoints:
     """ORB keypoints of an RGB image scaled to SIDE, strongest corner response first (empty for a featureless
     picture): a bank at scale keeps the first few of each banked image (``media.local``)."""
@@ -334,7 +329,7 @@ def bank_signature(pixels: np.ndarray) -> Signature:
     """The signature of an image to be banked: mirror, canonical, centred and trimmed PDQ, keypoints of the image
     and its mirror."""
     mirrored = np.ascontiguousarray(pixels[:, ::-1])
-    views = keypoints_alongside(pixels, BANK_FEATURES), keypoints_alongside(mirrored, BANK_FEATURES)
+    views = [_ORB_THREADS.submit(keypoints, view, BANK_FEATURES) for view in (pixels, mirrored)]
     mirror_pdq, _quality = pdq_hash(mirrored)
     canonical, centred, trimmed = canonical_pdq(pixels), centred_pdq(pixels), trimmed_pdq(pixels)
     return Signature(mirror_pdq, canonical, (views[0].result(), views[1].result()), centred, trimmed)
@@ -360,8 +355,8 @@ def query_signature(pixels: np.ndarray, points: Future[Keypoints] | None = None)
 
 
 def query_keypoints(pixels: np.ndarray) -> Future[Keypoints]:
-    """An upload's keypoints, started on a worker thread (``keypoints_alongside``)."""
-    return keypoints_alongside(pixels, QUERY_FEATURES)
+    """An upload's keypoints, started on a worker thread for the caller to hash meanwhile."""
+    return _ORB_THREADS.submit(keypoints, pixels, QUERY_FEATURES)
 
 
 def geometric_inliers(query_points: np.ndarray, bank_points: np.ndarray) -> int:
