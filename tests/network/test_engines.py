@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -13,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from jointwatch import jsonout
+from jointwatch.errors import MessageFormatError
 from jointwatch.network.analysis import Analysis, analyse
 from jointwatch.network.designate import designated_accounts
 from jointwatch.network.engines import DuckDBEngine, SparkEngine
@@ -185,3 +187,49 @@ def test_rows_of_a_parquet_file_are_numbered_as_the_file_stores_them_on_both_eng
         named = {i.kind: [e["row"] for e in i.examples] for i in analysis.quality.issues
                  if i.kind in {"out_of_order", "duplicate_id"}}
         assert named == {"out_of_order": [5_000, 17_002, 29_999], "duplicate_id": [22_223]}
+
+
+def test_a_csv_row_with_more_fields_than_its_header_is_left_out_and_named_on_both_engines(
+        tmp_path: Path, spark_engine: SparkEngine) -> None:
+    # 25,000 payments to T; three rows have a field more than the header: row 3 (inside DuckDB's sniffing sample),
+    # row 21,000 (past it: the sniffer used to drop the value without a word) and row 24,000, whose amount has an
+    # unquoted comma, so its currency reads "000.00". Each is left out as ``extra_fields``, with its row number;
+    # a row with a trailing empty field loses nothing and is traced
+    header = "id,timestamp,amount,currency,sender_account,receiver_account"
+    start = datetime(2024, 1, 1)
+    rows = [f"p{i},{(start + timedelta(minutes=i)):%Y-%m-%d %H:%M:%S},10,USD,S{i % 50},T" for i in range(1, 25_001)]
+    rows[2] += ",note"
+    rows[20_999] += ",surplus"
+    rows[23_999] = f"p24000,{(start + timedelta(minutes=24_000)):%Y-%m-%d %H:%M:%S},1,000.00,USD,X,T"
+    rows[10] += ","
+    path = csv_lines(tmp_path / "extra.csv", header, *rows)
+    on_duck, _ = on_duckdb(path, TraceSettings(intervals=False), "SELECT 1")
+    on_spark = analyse(path, ["T"], TraceSettings(intervals=False), engine=spark_engine)
+    for analysis in (on_duck, on_spark):
+        extra = next(i for i in analysis.quality.issues if i.kind == "extra_fields")
+        assert (extra.count, [e["row"] for e in extra.examples], extra.excluded) == (3, [3, 21_000, 24_000], True)
+        assert [e["id"] for e in extra.examples] == ["p3", "p21000", "p24000"]
+        assert analysis.quality.traced_rows == 24_997
+        traced = {o.account: round(o.amount, 2) for o in analysis.trace.originators}
+        assert "X" not in traced and (traced["S11"], traced["S3"], traced["S0"]) == (5000.0, 4990.0, 4980.0)
+
+
+def test_a_header_naming_a_column_the_reading_adds_is_refused(tmp_path: Path) -> None:
+    path = csv_lines(tmp_path / "named.csv", "id,timestamp,amount,currency,sender_account,receiver_account,_extra",
+                     "1,2024-01-01 10:00:00,100,USD,A,T,x")
+    duck = DuckDBEngine()
+    try:
+        with pytest.raises(MessageFormatError, match=r"named.csv, header: column\(s\) _extra"):
+            analyse(path, ["T"], engine=duck)
+    finally:
+        duck.close()
+
+
+def test_a_gzipped_csv_is_read_with_its_header(tmp_path: Path) -> None:
+    path = tmp_path / "tx.csv.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        handle.write("id,timestamp,amount,currency,sender_account,receiver_account\n"
+                     "1,2024-01-01 10:00:00,100,USD,A,T\n2,2024-01-01 11:00:00,20,USD,B,T,more\n")
+    on_duck, _ = on_duckdb(path, TraceSettings(intervals=False), "SELECT 1")
+    assert {o.account: o.amount for o in on_duck.trace.originators} == {"A": 100.0}
+    assert [(i.kind, i.count) for i in on_duck.quality.issues if i.excluded] == [("extra_fields", 1)]

@@ -119,3 +119,26 @@ def test_out_of_range_timestamps_are_left_out(tmp_path: Path, duck: DuckDBEngine
     # a time left out does not make the rows after it "out of order" (a year 9999 above them would)
     assert issues == {"bad_timestamp": (3, [1, 2, 3]), "no_holder": (1, [4]), "no_country": (1, [4])}
     assert {o.account for o in result.trace.originators} == {"B"}
+
+
+def test_a_quote_left_open_far_into_a_csv_refuses_the_file_at_its_line(tmp_path: Path, duck: DuckDBEngine) -> None:
+    # past the reader's sample, an open quote ran on to the end of the file: 5,000 rows read as one amount,
+    # the row left out as non-numeric and the 5,000 after it gone without a word
+    header = "id,timestamp,amount,currency,sender_account,receiver_account"
+    rows = [f"{n},2024-01-01 10:00:00,{n},USD,A{n % 7},T" for n in range(1, 30_001)]
+    rows[24_999] = '25000,2024-01-01 10:00:00,"25000,USD,A1,T'      # line 25,001 (the header is line 1)
+    path = csv_lines(tmp_path / "late.csv", header, *rows)
+    with pytest.raises(MessageFormatError, match=r"late.csv, line 25001: not valid CSV"):
+        analyse(path, ["T"], engine=duck)
+
+
+def test_a_csv_whose_line_endings_change_part_way_is_read_whole(tmp_path: Path, duck: DuckDBEngine) -> None:
+    # a CRLF export appended to an LF one: every row is read, and no value keeps a carriage return
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(b"id,timestamp,amount,currency,sender_account,receiver_account,channel\n"
+                     b"1,2024-01-01 10:00:00,100,USD,A,T,wire\n"
+                     b"2,2024-01-01 11:00:00,20,USD,B,T,wire\r\n3,2024-01-01 12:00:00,5,USD,C,T,wire\r\n")
+    result = analyse(path, ["T"], engine=duck)
+    assert result.quality.traced_rows == 3
+    assert {o.account: o.amount for o in result.trace.originators} == {"A": 100.0, "B": 20.0, "C": 5.0}
+    assert {r["channel"] for r in duck.rows("SELECT channel FROM tx")} == {"wire"}

@@ -8,6 +8,8 @@ and writing one out.
 
 from __future__ import annotations
 
+import csv
+import gzip
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -20,6 +22,10 @@ from jointwatch.errors import InvalidInputError
 from jointwatch.spark import spark_session
 
 ENGINES = ("duckdb", "spark")
+# the column every read CSV row gets beside its own: the first value past the header's last field, NULL when the
+# row has no more fields than the header (an unquoted comma in an amount shifts every later value: such a row
+# must be reported, not read with its extra value dropped); NULL for every Parquet row
+EXTRA = "_extra"
 
 # Spark in local mode (the driver runs every task). The JVM compiles as it normally does, quick
 # compiler first and the optimising one for hot code: the quick compiler alone (-XX:TieredStopAtLevel=1)
@@ -108,10 +114,15 @@ class DuckDBEngine:
     def read_file(self, table: str, path: Path, fmt: str) -> list[str]:
         source = _quote(str(path))
         if fmt == "csv":
-            # all_varchar: every value is checked by the validation SQL, not guessed by a sniffer;
-            # the file's line order is kept for the "out of order" check and for line numbers
-            relation = (f"read_csv('{source}', header = true, all_varchar = true, quote = '\"', escape = '\"', "
-                        "strict_mode = false, null_padding = true)")
+            # the header's fields and one more: a row with more fields than its header fills the extra one, and is
+            # reported, past the sniffer's sample too (the sniffer dropped such a value silently when it first met
+            # it later in the file). Not strict: DuckDB's strict mode refused, or read as no rows, a file whose
+            # line endings change part way (a CRLF export appended to an LF one); a quote left open, which then
+            # runs on over the lines after it, is found by the checks (quality.py). Every value is text, checked by
+            # the validation SQL; the file's line order is kept for the "out of order" check and for line numbers
+            spec = ", ".join(f"'{_quote(name)}': 'VARCHAR'" for name in [*csv_header(path), EXTRA])
+            relation = (f"read_csv('{source}', auto_detect = false, header = true, delim = ',', quote = '\"', "
+                        f"escape = '\"', strict_mode = false, null_padding = true, columns = {{{spec}}})")
         elif path.is_file():
             # the row number as Parquet stores it: no window over every (wide) row
             relation = f"read_parquet('{source}', file_row_number = true)"
@@ -119,8 +130,10 @@ class DuckDBEngine:
             relation = f"read_parquet('{source}/**/*.parquet')"
         columns = [d[0] for d in self._con.execute(f"SELECT * FROM {relation} LIMIT 0").description]
         numbered = "file_row_number" in columns
-        columns = [c for c in columns if c != "file_row_number"]
-        text = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c.strip().lower()}"' for c in columns)
+        extra = f'"{EXTRA}"' if fmt == "csv" else "CAST(NULL AS VARCHAR)"
+        columns = [c for c in columns if c != "file_row_number" and not (fmt == "csv" and c == EXTRA)]
+        text = ", ".join([f'CAST("{c}" AS VARCHAR) AS "{c.strip().lower()}"' for c in columns]
+                         + [f'{extra} AS "{EXTRA}"'])
         row = "file_row_number + 1" if numbered else "row_number() OVER ()"
         # a view, not a table: the checks read the file once more instead of holding a text copy
         # of every row; row_number() OVER () follows the file order (insertion order is kept)
@@ -230,14 +243,22 @@ class SparkEngine:
 
     def read_file(self, table: str, path: Path, fmt: str) -> list[str]:
         from pyspark.sql import functions as F  # noqa: N812, PLC0415
+        from pyspark.sql.types import StringType, StructField, StructType  # noqa: PLC0415
 
         if fmt == "csv":
-            frame = self._spark.read.csv(str(path), header=True, inferSchema=False, quote='"', escape='"',
-                                         mode="PERMISSIVE")
+            # the header's fields and one more, as DuckDB's (``EXTRA``): a row with fewer or more fields than the
+            # schema is malformed to Spark, which in PERMISSIVE mode keeps the values it has
+            header = csv_header(path)
+            schema = StructType([StructField(name, StringType()) for name in [*header, EXTRA]])
+            frame = self._spark.read.csv(str(path), header=True, schema=schema, enforceSchema=True, quote='"',
+                                         escape='"', mode="PERMISSIVE")
+            extra, names = F.col(EXTRA), header
         else:
             frame = self._spark.read.parquet(str(path))
-        columns = [c.strip().lower() for c in frame.columns]
-        text = [F.col(f"`{c}`").cast("string").alias(n) for c, n in zip(frame.columns, columns, strict=True)]
+            extra, names = F.lit(None).cast("string"), frame.columns
+        columns = [c.strip().lower() for c in names]
+        text = [F.col(f"`{c}`").cast("string").alias(n) for c, n in zip(names, columns, strict=True)]
+        text.append(extra.alias(EXTRA))
         if fmt != "csv" and path.is_file():
             # one Parquet file: the row number as the file stores it (Spark's row_index, as DuckDB's
             # file_row_number), with no pass to count the rows of each part and no join to number them;
@@ -305,6 +326,20 @@ def open_analysis_engine(name: str = "duckdb", settings: EngineSettings | None =
         # exact command that installs it, which the CLI prints verbatim
         return SparkEngine(settings)
     raise InvalidInputError(f"unknown engine {name!r}: choose one of {', '.join(ENGINES)}")
+
+
+def csv_header(path: Path) -> list[str]:
+    """The field names of a CSV file's first record, as written (a gzipped file's too); a file that cannot be
+    opened or has no first line gives none, and the engine's own read then names the fault."""
+    try:
+        with (gzip.open(path, "rt", encoding="utf-8-sig", errors="replace", newline="")
+              if path.suffix.lower() == ".gz" else
+              path.open(encoding="utf-8-sig", errors="replace", newline="")) as handle:
+            names = next(csv.reader([handle.readline()]), [])
+    except (OSError, EOFError):
+        return []
+    # an unnamed field (a header ending in a comma) gets the name DuckDB's sniffer gives it
+    return [name or f"column{index}" for index, name in enumerate(names)]
 
 
 def _quote(text: str) -> str:

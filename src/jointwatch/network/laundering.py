@@ -97,6 +97,10 @@ CONFIGURATIONS = {
     # looked at before they were fixed; its own seed, home country, mix and shares
     "e": LaunderingSettings(seed=71, home="it", mix="central_asia", home_share=0.5, share_low=0.8, share_high=0.95,
                             broker_netting=True, people=5000),
+    # held out (issue 20's fan_in rule): added before fan_in's pass-on condition was chosen on a-e, and only
+    # run once that rule was fixed
+    "f": LaunderingSettings(seed=97, home="es", mix="africa", home_share=0.55, share_low=0.7, share_high=0.9,
+                            broker_netting=True, people=4500),
 }
 
 

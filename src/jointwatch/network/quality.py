@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from jointwatch.errors import InvalidInputError, MessageFormatError
-from jointwatch.network.engines import AnalysisEngine
+from jointwatch.network.engines import EXTRA, AnalysisEngine, csv_header
 from jointwatch.network.schema import OPTIONAL, REQUIRED, file_format
 
 EXAMPLES = 5
@@ -24,6 +24,9 @@ _PLAUSIBLE_TIME = "ts >= CAST('1900-01-01' AS TIMESTAMP) AND ts < CAST('2100-01-
 
 # (kind, rule) in the order they are tested: a row is reported under its first problem
 EXCLUDED: tuple[tuple[str, str, str], ...] = (
+    # first: a value spilled into the next field (an unquoted comma in "1,000.00") shifts every later one
+    ("extra_fields", "extra IS NOT NULL",
+     "the row has more fields than the header (a comma in an unquoted value?), so its values may be shifted"),
     ("missing_id", "id IS NULL", "the id is empty"),
     ("duplicate_id", "dup_rank > 1", "the id was already used by an earlier row (the first row is kept)"),
     ("non_numeric_amount", "amt IS NULL", "the amount is empty or not a number"),
@@ -98,12 +101,19 @@ def load_transactions(engine: AnalysisEngine, path: Path, rates: dict[str, float
 SELECT {_text('id', columns)} AS dup_id, MIN(r._row) AS first_row FROM raw_tx r
 GROUP BY {_text('id', columns)} HAVING COUNT(*) > 1""", distinct_keys=True)
     # the file is parsed once (its timestamps are the dear part): every later statement reads these rows
-    engine.create("checked_tx", _checked_sql(columns, rates), base=True)
+    engine.create("checked_tx", _checked_sql(columns, rates, fmt == "csv"), base=True)
     engine.create("late_tx", _late_sql())
     kinds = EXCLUDED + KEPT
     # one pass over the checked rows for every count but the rows out of order, which are counted where they are
     # kept: they may be most of a file (one written in parallel chunks), so they are never joined to every row
-    counts = engine.rows(f"SELECT COUNT(*) AS rows_read, {_count_columns()} FROM checked_tx")[0]
+    counts = engine.rows(f"SELECT COUNT(*) AS rows_read, MIN(CASE WHEN broken THEN _row END) AS broken, "
+                         f"{_count_columns()} FROM checked_tx")[0]
+    if counts["broken"] is not None:
+        # the rows after it were read into one value: refused, as nothing after that quote was read as rows
+        place, fault = _csv_fault(path) if fmt == "csv" else (None, None)
+        raise MessageFormatError(path, place or f"row {int(counts['broken'])}", fault or
+                                 "a value runs over several lines (a quote left open?): the rows after it were "
+                                 "not read as rows")
     if int(counts["rows_read"]) >= MAX_ROWS:
         # a row number is kept in nine digits of a key (``accounts``): a larger file would mix up holders
         raise InvalidInputError(f"{path}: {int(counts['rows_read']):,} rows; at most {MAX_ROWS - 1:,} are read "
@@ -125,17 +135,16 @@ GROUP BY {_text('id', columns)} HAVING COUNT(*) > 1""", distinct_keys=True)
 
 
 def _check_header(path: Path) -> None:
-    """MessageFormatError for a CSV header naming a column twice: the engines would rename one copy
-    (``amount_1``) and read the other, so which amount was traced would be theirs to choose."""
-    try:
-        with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
-            header = next(csv.reader([handle.readline()]), [])
-    except OSError:
-        return   # the engine's read names the file and the fault
-    names = [name.strip().lower() for name in header]
+    """MessageFormatError for a CSV header naming a column twice (the engines would rename one copy, ``amount_1``,
+    and read the other, so which amount was traced would be theirs to choose) or naming a column the reading adds."""
+    names = [name.strip().lower() for name in csv_header(path)]
     twice = sorted({name for name in names if name and names.count(name) > 1})
     if twice:
         raise MessageFormatError(path, "header", f"column(s) {', '.join(twice)} named more than once")
+    reserved = sorted({"_row", EXTRA} & set(names))
+    if reserved:
+        raise MessageFormatError(path, "header", f"column(s) {', '.join(reserved)}: the names the reading gives "
+                                 "each row's number and extra fields; rename them")
 
 
 def _csv_fault(path: Path) -> tuple[str | None, str | None]:
@@ -181,18 +190,19 @@ def _text(column: str, columns: list[str]) -> str:
 TIMESTAMP_UTC = 'CAST(TRY_CAST(TRIM(r."timestamp") AS TIMESTAMPTZ) AS TIMESTAMP)'
 
 
-def _checked_sql(columns: list[str], rates: dict[str, float]) -> str:
+def _checked_sql(columns: list[str], rates: dict[str, float], csv_file: bool) -> str:
     fx = ", ".join(f"('{code}', CAST({rate!r} AS DOUBLE))" for code, rate in sorted(rates.items())
                    if code.isalpha() and len(code) == 3)
     country = {side: _country(side, columns) for side in ("sender", "receiver")}
     problem = "CASE " + " ".join(f"WHEN {rule} THEN '{kind}'" for kind, rule, _ in EXCLUDED) + " END"
+    broken = _line_break(columns) if csv_file else "FALSE"
     # kept: what the analysis reads. The text as written (for examples) and the holders' names and institutions
     # (for ``accounts``) are read again from the file for the few rows that need them: keeping them for every
     # row cost Spark more than those reads
     return f"""
 SELECT _row, id, ts, t, amt, usd, src, dst, src_name IS NOT NULL AS src_named, dst_name IS NOT NULL AS dst_named,
        src_inst IS NOT NULL AS src_inst_given, dst_inst IS NOT NULL AS dst_inst_given, src_country, dst_country,
-       channel, src_balance_usd, dst_balance_usd, problem,
+       channel, src_balance_usd, dst_balance_usd, problem, broken,
        (src_bal_text IS NOT NULL AND src_bal IS NULL) OR (dst_bal_text IS NOT NULL AND dst_bal IS NULL) AS bad_bal
 FROM (
 SELECT c.*, {problem} AS problem, CAST(EPOCH(ts) AS BIGINT) AS t, amt * rate AS usd,
@@ -200,7 +210,7 @@ SELECT c.*, {problem} AS problem, CAST(EPOCH(ts) AS BIGINT) AS t, amt * rate AS 
        CASE WHEN ABS(dst_bal) < 1e15 THEN dst_bal * rate END AS dst_balance_usd FROM (
   SELECT b.*, CASE WHEN b._row > d.first_row THEN 2 ELSE 1 END AS dup_rank
   FROM (
-    SELECT r._row, {_text('id', columns)} AS id,
+    SELECT r._row, NULLIF(r.{EXTRA}, '') AS extra, {broken} AS broken, {_text('id', columns)} AS id,
            TRY_CAST(TRIM(r.amount) AS DOUBLE) AS amt, {TIMESTAMP_UTC} AS ts,
            UPPER(TRIM(r.currency)) AS currency, fx.rate,
            {_text('sender_account', columns)} AS src, {_text('receiver_account', columns)} AS dst,
@@ -215,6 +225,13 @@ SELECT c.*, {problem} AS problem, CAST(EPOCH(ts) AS BIGINT) AS t, amt * rate AS 
   ) b
   LEFT JOIN dup_ids d ON d.dup_id = b.id
 ) c) k"""
+
+
+def _line_break(columns: list[str]) -> str:
+    """True for a row with a value over several lines: read by DuckDB, only a quote left open gives one (a quoted
+    value over lines is refused by its parallel reader), and that quote has run on over the rows after it."""
+    breaks = " OR ".join(f"CONTAINS(r.\"{c}\", CHR(10)) OR CONTAINS(r.\"{c}\", CHR(13))" for c in [*columns, EXTRA])
+    return f"COALESCE({breaks}, FALSE)"
 
 
 def _country(side: str, columns: list[str]) -> str:
