@@ -81,6 +81,9 @@ def test_the_rules_are_relative_to_history_not_amounts(tmp_path: Path, duck: Duc
                  for k in range(3)]
     rows += [tx(f"gift{k}", 75 + k / 2, 400 + 10 * k, f"DONOR{k}", "COLLECTOR", COUNTRIES[k], "tr")
              for k in range(12)]
+    # kept (a person repaid by friends, a car sold): not a fan-in; passed on (4,000 of the 5,460 USD): one
+    assert _detect(tmp_path, duck, rows, "fan_in") == []
+    rows += [tx("onward", 82, 4000, "COLLECTOR", "HUB", "tr", "sy")]
     found = _detect(tmp_path, duck, rows, "fan_in")
     assert [f.accounts for f in found] == [["COLLECTOR"]]
     assert found[0].figures["senders"] == 12 and found[0].figures["own_senders"] == 0.0

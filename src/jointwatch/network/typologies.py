@@ -35,6 +35,7 @@ COLLECTOR_SENDERS = 10           # a collector over its whole history: at least 
 RELAY_LOW, RELAY_HIGH = 0.6, 1.1  # a relay passes on this share of its fresh inflow to fresh counterparties
 RELAY_MONTHLY = 0.5              # … an inflow of at least this share of its regular monthly inflow
 FAN_OUT_FUNDED = 0.5             # a fan-out pays out money that came in new: fresh inflow at least this share of it
+FAN_IN_PASSED = 0.5              # a fan-in passes the money on: fresh outflow at least this share of the fresh inflow
 MAX_CYCLE = 5
 
 
@@ -212,6 +213,7 @@ def _fan_in_sql() -> str:
     burst = _best(f"""SELECT b.account AS accounts, b.span, {FRESH_FIGURES} FROM ty_acct b
                   LEFT JOIN ty_links l ON l.account = b.account AND l.span = b.span
                   WHERE b.in_burst = 1 AND b.out_wide = 0 AND COALESCE(l.relay_senders, 0) < 2
+                    AND b.out_usd >= {FAN_IN_PASSED} * b.in_usd
                     AND {_claimed_by('cycle', 'broker_netting', 'scatter_gather', 'gather_scatter', 'bipartite')}""",
                   "b.senders")
     unclaimed = _claimed_by('cycle', 'broker_netting', 'scatter_gather', 'gather_scatter', 'bipartite')
@@ -322,7 +324,9 @@ DETECTORS = (
         f"{BURST_MIN}, {BURST_OWN:g} times its own average in other spans plus one, and the peers' mean plus "
         f"{BURST_PEERS:g} standard deviations (peers: accounts with about as many regular counterparties, known "
         "for over 14 days), for at least its regular monthly inflow (from counterparties it had known for over "
-        "14 days; card payments left out); without as many new receivers (that is gather_scatter), and with "
+        f"14 days; card payments left out), and pays new receivers at least {FAN_IN_PASSED:.0%} of it (a collection "
+        "moves on; a person repaid by six friends keeps the money); without as many new receivers (that is "
+        "gather_scatter), and with "
         "fewer than 2 of the senders relaying money themselves (that is a stack). Or, over its whole history, "
         f"a collector: at least {COLLECTOR_SENDERS} senders from more countries than the peers' mean plus "
         f"{BURST_PEERS:g} standard deviations (peers: accounts with as many senders), at least 80% of its "
