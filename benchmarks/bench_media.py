@@ -63,7 +63,7 @@ from jointwatch.media.local import (  # noqa: E402
     PROBES,
     NearestIndex,
 )
-from jointwatch.media.signature import Keypoints, Signature  # noqa: E402
+from jointwatch.media.signature import MIN_CANDIDATES, Keypoints, Signature, geometric_inliers  # noqa: E402
 
 THREADS = 2
 # drawn test patterns, not pictures: a smooth gradient with no corners, and a grid whose every
@@ -214,6 +214,7 @@ def _scale_run(ours: Matcher, anchor: Matcher, images: dict[str, Image.Image], n
     print("|---|---:|---:|---:|---:|---|")
     timings: list[float] = []
     matching: list[float] = []
+    why: list[str] = []
     totals = {"md5": [0, 0], "anchor": [0, 0], "ours": [0, 0]}
     for edit_name, edit in EDITS.items():
         stats = {"md5": [0, 0], "anchor": [0, 0], "ours": [0, 0]}
@@ -224,6 +225,8 @@ def _scale_run(ours: Matcher, anchor: Matcher, images: dict[str, Image.Image], n
             query = hash_media(data, name)
             hashed = time.perf_counter()
             found_ours = {m.item.id for m in ours.match(query.hashes, query.query)}
+            if number not in found_ours and query.query is not None:
+                why.append(f"{edit_name}, {name}: {_why_missed(ours, query.query.keypoints, number)}")
             timings.append(time.perf_counter() - started)
             matching.append(time.perf_counter() - hashed)
             found_anchor = {m.item.id for m in anchor.match(query.hashes)}
@@ -250,6 +253,30 @@ def _scale_run(ours: Matcher, anchor: Matcher, images: dict[str, Image.Image], n
           f"{np.percentile(hash_ms, 50):.0f} ms, p99 {np.percentile(hash_ms, 99):.0f} ms; matching: p50 "
           f"{np.percentile(match_ms, 50):.0f} ms, p99 {np.percentile(match_ms, 99):.0f} ms; load average "
           f"{os.getloadavg()[0]:.1f}")
+    if why:
+        print(f"\nwhy ours missed (local features; a banked view is checked with at least {MIN_CANDIDATES} "
+              f"correspondences and among the {local.GEOMETRIC_CANDIDATES} with the most):")
+        for line in why:
+            print(f"- {line}")
+
+
+def _why_missed(ours: Matcher, keypoints: Keypoints, number: int) -> str:
+    """The correspondences the missed image's banked views got, their rank among the banked views and the
+    geometric check's inliers on them: whether the index lost them or the check rejected them."""
+    views = [view for view, (position, _) in enumerate(ours.view_of) if ours.items[position].id == number]
+    searched, votes = ours.local.votes(keypoints)
+    if votes is None:
+        return "no correspondence at all"
+    q, ids, owner = votes
+    candidates, counts = np.unique(owner, return_counts=True)
+    parts = []
+    for view in views:
+        mine = int(counts[candidates == view][0]) if view in candidates else 0
+        selected = owner == view
+        inliers = geometric_inliers(searched.points[q[selected]], ours.local.points[ids[selected]]) if mine else 0
+        parts.append(f"view {ours.view_of[view][1]}: {mine} correspondences, rank {int((counts > mine).sum()) + 1} "
+                     f"of {len(candidates):,} views, {inliers} inliers")
+    return "; ".join(parts) or "not in the local index"
 
 
 def _near(codes: np.ndarray, rng: np.random.Generator, count: int, max_flips: int) -> np.ndarray:

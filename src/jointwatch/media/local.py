@@ -326,13 +326,32 @@ class LocalIndex:
 
     def search(self, query: Keypoints, min_inliers: int) -> list[LocalMatch]:
         """The banked images whose keypoints agree with ``query``'s on one plausible transform, most inliers first."""
-        if not len(query) or not len(self):
+        query, votes = self.votes(query)
+        if votes is None:
             return []
+        q, ids, owner = votes
+        candidates, counts = np.unique(owner, return_counts=True)
+        best = np.argsort(-counts, kind="stable")[:GEOMETRIC_CANDIDATES]
+        found = []
+        for at in best:
+            if counts[at] < MIN_CANDIDATES:
+                break
+            selected = owner == candidates[at]
+            inliers = geometric_inliers(query.points[q[selected]], self.points[ids[selected]])
+            if inliers >= min_inliers:
+                found.append(LocalMatch(int(candidates[at]), inliers))
+        return sorted(found, key=lambda m: (-m.inliers, m.owner))
+
+    def votes(self, query: Keypoints) -> tuple[Keypoints, tuple[np.ndarray, np.ndarray, np.ndarray] | None]:
+        """The query as searched (its spread keypoints past the exact scan) and its correspondences: the query
+        point, the banked point and the banked image of each (None without any)."""
+        if not len(query) or not len(self):
+            return query, None
         if isinstance(self.index, NearestIndex) and self.query_points:
             query = spread_of(query, self.query_points)
         hits = self.index.search(query.descriptors, DESCRIPTOR_RADIUS)
         if not len(hits):
-            return []
+            return query, None
         owner = self.owner[hits.ids].astype(np.int64)
         # one correspondence per (query point, banked image): its nearest descriptor;
         # then one per banked point, so a repeated texture cannot vote many times
@@ -342,15 +361,4 @@ class LocalIndex:
         _, first = np.unique(pair, return_index=True)
         q, ids, owner = q[first], ids[first], owner[first]
         _, first = np.unique(ids, return_index=True)
-        q, ids, owner = q[first], ids[first], owner[first]
-        candidates, votes = np.unique(owner, return_counts=True)
-        best = np.argsort(-votes, kind="stable")[:GEOMETRIC_CANDIDATES]
-        found = []
-        for at in best:
-            if votes[at] < MIN_CANDIDATES:
-                break
-            selected = owner == candidates[at]
-            inliers = geometric_inliers(query.points[q[selected]], self.points[ids[selected]])
-            if inliers >= min_inliers:
-                found.append(LocalMatch(int(candidates[at]), inliers))
-        return sorted(found, key=lambda m: (-m.inliers, m.owner))
+        return query, (q[first], ids[first], owner[first])
