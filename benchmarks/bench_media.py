@@ -51,6 +51,7 @@ from jointwatch.media import (  # noqa: E402
     HammingIndex,
     MatchableRow,
     Matcher,
+    MatchOptions,
     hash_media,
     local,  # noqa: E402
 )
@@ -63,7 +64,13 @@ from jointwatch.media.local import (  # noqa: E402
     PROBES,
     NearestIndex,
 )
-from jointwatch.media.signature import MIN_CANDIDATES, Keypoints, Signature, geometric_inliers  # noqa: E402
+from jointwatch.media.signature import (  # noqa: E402
+    MIN_CANDIDATES,
+    MIN_INLIERS,
+    Keypoints,
+    Signature,
+    geometric_inliers,
+)
 
 THREADS = 2
 # drawn test patterns, not pictures: a smooth gradient with no corners, and a grid whose every
@@ -150,10 +157,11 @@ def _distractor_rows(count: int, first_id: int, cache: Path, drawn: int, seed: i
     return rows
 
 
-def scale_table(bank_size: int, points: int, cache: Path, drawn: int, settings: list[tuple[int, int, int]],
+def scale_table(bank_size: int, points: int, cache: Path, drawn: int, settings: list[tuple[int, int, int, int]],
                 scan_share: float | None = None, synthesis: str = "mixed") -> None:
     """Recall per edit, false matches, per-upload latency and memory with a bank of ``bank_size`` images, for each
-    (lists probed, nearest descriptors, upload keypoints searched) in ``settings`` over the one built index."""
+    (lists probed, nearest descriptors, upload keypoints searched, inliers a match needs) in ``settings`` over the
+    one built index."""
     images = sample_images()
     names = list(images)
     now = datetime.now(UTC)
@@ -194,7 +202,8 @@ def scale_table(bank_size: int, points: int, cache: Path, drawn: int, settings: 
               f"median {np.median(sizes):,.0f}, 99th percentile {np.percentile(sizes, 99):,.0f}, "
               f"largest {sizes.max():,}; "
               f"weighted by size (what a random code's list holds) {np.sum(sizes ** 2) / sizes.sum():,.0f}")
-    for probes, nearest, query_points in settings:
+    for probes, nearest, query_points, min_inliers in settings:
+        options = MatchOptions(min_inliers=min_inliers or MIN_INLIERS)
         if isinstance(index, NearestIndex):
             index.scan_share = scan_share
             index.probes, index.k = probes or index.probes, nearest or index.k
@@ -202,19 +211,21 @@ def scale_table(bank_size: int, points: int, cache: Path, drawn: int, settings: 
             cap = "every code of them" if scan_share is None else f"at most {scan_share:g}x their even share of codes"
             searched = f"{query_points} of the upload's keypoints" if query_points else "all the upload's keypoints"
             print(f"\n{index.probes} lists probed ({cap}), {index.k} nearest banked descriptors a query descriptor, "
-                  f"{searched} searched:\n")
-        _scale_run(ours, anchor, images, names)
+                  f"{searched} searched, a match at {options.min_inliers} inliers:\n")
+        _scale_run(ours, anchor, images, names, options)
         if not isinstance(index, NearestIndex):
             break
 
 
-def _scale_run(ours: Matcher, anchor: Matcher, images: dict[str, Image.Image], names: list[str]) -> None:
+def _scale_run(ours: Matcher, anchor: Matcher, images: dict[str, Image.Image], names: list[str],
+               options: MatchOptions) -> None:
     print("| edit | exact MD5: recall | PDQ alone: recall | ours: recall | false matches (MD5 / PDQ / ours) "
           "| missed by ours |")
     print("|---|---:|---:|---:|---:|---|")
     timings: list[float] = []
     matching: list[float] = []
     why: list[str] = []
+    wrong: list[int] = []
     totals = {"md5": [0, 0], "anchor": [0, 0], "ours": [0, 0]}
     for edit_name, edit in EDITS.items():
         stats = {"md5": [0, 0], "anchor": [0, 0], "ours": [0, 0]}
@@ -224,11 +235,14 @@ def _scale_run(ours: Matcher, anchor: Matcher, images: dict[str, Image.Image], n
             started = time.perf_counter()
             query = hash_media(data, name)
             hashed = time.perf_counter()
-            found_ours = {m.item.id for m in ours.match(query.hashes, query.query)}
-            if number not in found_ours and query.query is not None:
-                why.append(f"{edit_name}, {name}: {_why_missed(ours, query.query.keypoints, number)}")
+            found_ours = {m.item.id for m in ours.match(query.hashes, query.query, options)}
             timings.append(time.perf_counter() - started)
             matching.append(time.perf_counter() - hashed)
+            if query.query is not None:
+                # untimed: how near another image came to a false match, and why a miss was missed
+                wrong.append(_wrong_inliers(ours, query.query.keypoints, number))
+                if number not in found_ours:
+                    why.append(f"{edit_name}, {name}: {_why_missed(ours, query.query.keypoints, number)}")
             found_anchor = {m.item.id for m in anchor.match(query.hashes)}
             found_md5 = {m.item.id for m in anchor.match_hashes(md5=query.hashes.md5)}
             for key, found in (("md5", found_md5), ("anchor", found_anchor), ("ours", found_ours)):
@@ -253,11 +267,36 @@ def _scale_run(ours: Matcher, anchor: Matcher, images: dict[str, Image.Image], n
           f"{np.percentile(hash_ms, 50):.0f} ms, p99 {np.percentile(hash_ms, 99):.0f} ms; matching: p50 "
           f"{np.percentile(match_ms, 50):.0f} ms, p99 {np.percentile(match_ms, 99):.0f} ms; load average "
           f"{os.getloadavg()[0]:.1f}")
+    if wrong:
+        most = np.array(wrong)
+        print(f"\nthe most inliers another image's banked view reached on an upload (the geometric check of the "
+              f"{local.GEOMETRIC_CANDIDATES} views with the most correspondences): max {most.max()}, 99th percentile "
+              f"{np.percentile(most, 99):.0f}, median {np.median(most):.0f}; uploads by that figure: "
+              + ", ".join(f"{v}: {c}" for v, c in zip(*np.unique(most, return_counts=True), strict=True)))
     if why:
         print(f"\nwhy ours missed (local features; a banked view is checked with at least {MIN_CANDIDATES} "
               f"correspondences and among the {local.GEOMETRIC_CANDIDATES} with the most):")
         for line in why:
             print(f"- {line}")
+
+
+def _wrong_inliers(ours: Matcher, keypoints: Keypoints, number: int) -> int:
+    """The most inliers a banked view of an image other than ``number`` reaches in the geometric check (of the views
+    with the most correspondences, as a search checks them)."""
+    searched, votes = ours.local.votes(keypoints)
+    if votes is None:
+        return 0
+    q, ids, owner = votes
+    candidates, counts = np.unique(owner, return_counts=True)
+    most = 0
+    for at in np.argsort(-counts, kind="stable")[:local.GEOMETRIC_CANDIDATES]:
+        if counts[at] < MIN_CANDIDATES:
+            break
+        if ours.items[ours.view_of[int(candidates[at])][0]].id == number:
+            continue
+        selected = owner == candidates[at]
+        most = max(most, geometric_inliers(searched.points[q[selected]], ours.local.points[ids[selected]]))
+    return most
 
 
 def _why_missed(ours: Matcher, keypoints: Keypoints, number: int) -> str:
@@ -378,6 +417,9 @@ def main() -> None:
     parser.add_argument("--query-points", default="0",
                         help="the upload's keypoints searched, spread over the picture (comma-separated, paired with "
                              "--probes; 0: all, media.local.QUERY_POINTS)")
+    parser.add_argument("--min-inliers", default="0",
+                        help="ORB inliers a match needs (comma-separated, paired with --probes; 0: the matcher's own, "
+                             f"{MIN_INLIERS})")
     parser.add_argument("--points", type=int, default=BANK_POINTS, help="strongest keypoints kept per banked image")
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "jointwatch-bench",
                         help="where the distractors' keypoints are kept between runs")
@@ -397,10 +439,11 @@ def main() -> None:
         return
     if args.bank_size:
         local.LIST_CAP = args.list_cap or None
-        axes = [[int(v) for v in str(text).split(",")] for text in (args.probes, args.nearest, args.query_points)]
+        axes = [[int(v) for v in str(text).split(",")]
+                for text in (args.probes, args.nearest, args.query_points, args.min_inliers)]
         longest = max(map(len, axes))
-        probes, nearest, query_points = (axis * longest if len(axis) == 1 else axis for axis in axes)
-        settings = list(zip(probes, nearest, query_points, strict=True))
+        probes, nearest, query_points, min_inliers = (axis * longest if len(axis) == 1 else axis for axis in axes)
+        settings = list(zip(probes, nearest, query_points, min_inliers, strict=True))
         scale_table(args.bank_size, args.points, args.cache, args.drawn, settings, args.scan_share, args.synthesis)
     elif not args.skip_recall:
         recall_table()
