@@ -203,7 +203,7 @@ def scale_table(bank_size: int, points: int, cache: Path, drawn: int, settings: 
               f"largest {sizes.max():,}; "
               f"weighted by size (what a random code's list holds) {np.sum(sizes ** 2) / sizes.sum():,.0f}")
     for probes, nearest, query_points, min_inliers in settings:
-        options = MatchOptions(min_inliers=min_inliers or MIN_INLIERS)
+        options = MatchOptions(min_inliers=min_inliers or None)
         if isinstance(index, NearestIndex):
             index.scan_share = scan_share
             index.probes, index.k = probes or index.probes, nearest or index.k
@@ -211,7 +211,7 @@ def scale_table(bank_size: int, points: int, cache: Path, drawn: int, settings: 
             cap = "every code of them" if scan_share is None else f"at most {scan_share:g}x their even share of codes"
             searched = f"{query_points} of the upload's keypoints" if query_points else "all the upload's keypoints"
             print(f"\n{index.probes} lists probed ({cap}), {index.k} nearest banked descriptors a query descriptor, "
-                  f"{searched} searched, a match at {options.min_inliers} inliers:\n")
+                  f"{searched} searched, a match at {min_inliers or 'the index’s own number of'} inliers:\n")
         _scale_run(ours, anchor, images, names, options)
         if not isinstance(index, NearestIndex):
             break
@@ -418,8 +418,8 @@ def main() -> None:
                         help="the upload's keypoints searched, spread over the picture (comma-separated, paired with "
                              "--probes; 0: all, media.local.QUERY_POINTS)")
     parser.add_argument("--min-inliers", default="0",
-                        help="ORB inliers a match needs (comma-separated, paired with --probes; 0: the matcher's own, "
-                             f"{MIN_INLIERS})")
+                        help="ORB inliers a match needs (comma-separated, paired with --probes; 0: the index's own, "
+                             f"{MIN_INLIERS} over the exhaustive scan, {local.SCALE_MIN_INLIERS} at bank scale)")
     parser.add_argument("--points", type=int, default=BANK_POINTS, help="strongest keypoints kept per banked image")
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "jointwatch-bench",
                         help="where the distractors' keypoints are kept between runs")

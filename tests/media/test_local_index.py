@@ -8,7 +8,7 @@ import pytest
 
 from jointwatch.media import local
 from jointwatch.media.local import LocalIndex, LocalParts, NearestIndex, balanced_lists, list_count
-from jointwatch.media.signature import Keypoints
+from jointwatch.media.signature import MIN_INLIERS, Keypoints
 
 
 def _near(codes: np.ndarray, rng: np.random.Generator, flips: int) -> np.ndarray:
@@ -154,3 +154,30 @@ def test_at_scale_an_upload_searches_only_its_spread_query_points_when_asked(mon
         assert searched[-1] == expected
         # the banked image itself is found whichever points are searched
         assert found and found[0].owner == 7
+
+
+def test_at_bank_scale_a_match_needs_fewer_inliers_than_over_the_exhaustive_scan(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A banked image keeps 128 keypoints at scale, so an edited copy has fewer to agree on: 10 inliers make a match
+    there (``SCALE_MIN_INLIERS``), 12 over the exhaustive scan (``MIN_INLIERS``), unless the caller says."""
+    monkeypatch.setattr(local, "LIST_SIZE", 50)
+    rng = np.random.default_rng(8)
+    views = [Keypoints(rng.uniform(0, 512, (128, 2)).astype(np.float32), rng.integers(0, 256, (128, 32), np.uint8))
+             for _ in range(40)]
+
+    def index(exact: int) -> LocalIndex:
+        made = LocalParts()
+        for owner, view in enumerate(views):
+            made.add(view, owner)
+        return LocalIndex(made, exact_descriptors=exact)
+
+    at_scale, scanned = index(0), index(10**9)
+    assert isinstance(at_scale.index, NearestIndex) and not isinstance(scanned.index, NearestIndex)
+    assert (local.SCALE_MIN_INLIERS, MIN_INLIERS) == (10, 12)
+    for kept in (9, 10, 11, 12):
+        # the first ``kept`` points of banked image 7, moved 3 px: that many correspondences on one transform
+        upload = Keypoints(views[7].points[:kept] + 3.0, views[7].descriptors[:kept])
+        for built, need in ((at_scale, 10), (scanned, 12)):
+            found = built.search(upload)
+            assert [(m.owner, m.inliers) for m in found] == ([(7, kept)] if kept >= need else [])
+        assert [m.owner for m in at_scale.search(upload, min_inliers=12)] == ([7] if kept >= 12 else [])

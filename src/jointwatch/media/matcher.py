@@ -21,7 +21,7 @@ from jointwatch.media.clips import ClipIndex, ClipSignature, is_clip_signature
 from jointwatch.media.hashing import PDQ_MIN_QUALITY, MediaHashes, hex_to_bytes
 from jointwatch.media.index import HammingIndex
 from jointwatch.media.local import BANK_POINTS, EXACT_DESCRIPTORS, LocalIndex, LocalParts
-from jointwatch.media.signature import MIN_INLIERS, VIEW_MIRROR, VIEW_ORIGINAL, Keypoints, QuerySignature, Signature
+from jointwatch.media.signature import VIEW_MIRROR, VIEW_ORIGINAL, Keypoints, QuerySignature, Signature
 from jointwatch.store import (
     BankItem,
     Engine,
@@ -108,7 +108,7 @@ def seen_by(engine: Engine, viewer: Viewer, matches: list[MediaMatch]) -> SeenBy
 class MatchOptions:
     pdq_threshold: int = DEFAULT_PDQ_THRESHOLD
     use_signatures: bool = True
-    min_inliers: int = MIN_INLIERS
+    min_inliers: int | None = None     # ORB inliers a match needs; None: the local index's own (media.local)
 
 
 class Matcher:
@@ -304,7 +304,7 @@ class Matcher:
                                             and (found[item.id].distance or 0) > distance):
                     found[item.id] = MediaMatch(item, "pdq-trimmed", distance=distance)
 
-    def _local_matches(self, query: Keypoints, min_inliers: int) -> list[tuple[int, MatchMethod, int]]:
+    def _local_matches(self, query: Keypoints, min_inliers: int | None) -> list[tuple[int, MatchMethod, int]]:
         results: dict[int, tuple[int, MatchMethod, int]] = {}
         for found in self.local.search(query, min_inliers):
             position, number = self.view_of[found.owner]
