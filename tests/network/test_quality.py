@@ -127,6 +127,7 @@ def test_a_quote_left_open_far_into_a_csv_refuses_the_file_at_its_line(tmp_path:
     header = "id,timestamp,amount,currency,sender_account,receiver_account"
     rows = [f"{n},2024-01-01 10:00:00,{n},USD,A{n % 7},T" for n in range(1, 30_001)]
     rows[24_999] = '25000,2024-01-01 10:00:00,"25000,USD,A1,T'      # line 25,001 (the header is line 1)
+    rows[99] += ",surplus"      # a row with a field more, earlier: left out on its own, not the file's fault
     path = csv_lines(tmp_path / "late.csv", header, *rows)
     with pytest.raises(MessageFormatError, match=r"late.csv, line 25001: not valid CSV"):
         analyse(path, ["T"], engine=duck)

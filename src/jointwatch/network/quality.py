@@ -110,7 +110,7 @@ GROUP BY {_text('id', columns)} HAVING COUNT(*) > 1""", distinct_keys=True)
                          f"{_count_columns()} FROM checked_tx")[0]
     if counts["broken"] is not None:
         # the rows after it were read into one value: refused, as nothing after that quote was read as rows
-        place, fault = _csv_fault(path) if fmt == "csv" else (None, None)
+        place, fault = _csv_fault(path, field_counts=False) if fmt == "csv" else (None, None)
         raise MessageFormatError(path, place or f"row {int(counts['broken'])}", fault or
                                  "a value runs over several lines (a quote left open?): the rows after it were "
                                  "not read as rows")
@@ -147,10 +147,11 @@ def _check_header(path: Path) -> None:
                                  "each row's number and extra fields; rename them")
 
 
-def _csv_fault(path: Path) -> tuple[str | None, str | None]:
+def _csv_fault(path: Path, field_counts: bool = True) -> tuple[str | None, str | None]:
     """Where a CSV the engine could not read first breaks the format (a quote left open, a record with more or
     fewer fields than the header), by Python's own CSV reader: DuckDB's error names no line. Read only after
-    the engine failed. A quoted value over several lines is valid CSV, and not reported."""
+    the engine failed. A quoted value over several lines is valid CSV, and not reported; without ``field_counts``
+    only a break of the quoting is (a row with a field more is left out and reported apart, not the file's fault)."""
     try:
         with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
             reader = csv.reader(handle, strict=True)
@@ -158,7 +159,7 @@ def _csv_fault(path: Path) -> tuple[str | None, str | None]:
             start = reader.line_num + 1
             try:
                 for record in reader:
-                    if len(record) != len(header):
+                    if field_counts and len(record) != len(header):
                         return f"line {start}", f"{len(record)} fields where the header has {len(header)}"
                     start = reader.line_num + 1
             except csv.Error as exc:
