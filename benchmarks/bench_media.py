@@ -283,20 +283,8 @@ def _scale_run(ours: Matcher, anchor: Matcher, images: dict[str, Image.Image], n
 def _wrong_inliers(ours: Matcher, keypoints: Keypoints, number: int) -> int:
     """The most inliers a banked view of an image other than ``number`` reaches in the geometric check (of the views
     with the most correspondences, as a search checks them)."""
-    searched, votes = ours.local.votes(keypoints)
-    if votes is None:
-        return 0
-    q, ids, owner = votes
-    candidates, counts = np.unique(owner, return_counts=True)
-    most = 0
-    for at in np.argsort(-counts, kind="stable")[:local.GEOMETRIC_CANDIDATES]:
-        if counts[at] < MIN_CANDIDATES:
-            break
-        if ours.items[ours.view_of[int(candidates[at])][0]].id == number:
-            continue
-        selected = owner == candidates[at]
-        most = max(most, geometric_inliers(searched.points[q[selected]], ours.local.points[ids[selected]]))
-    return most
+    return max((m.inliers for m in ours.local.checked(keypoints)
+                if ours.items[ours.view_of[m.owner][0]].id != number), default=0)
 
 
 def _why_missed(ours: Matcher, keypoints: Keypoints, number: int) -> str:

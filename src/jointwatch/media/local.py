@@ -337,21 +337,25 @@ class LocalIndex:
         bank scale), most inliers first."""
         if min_inliers is None:
             min_inliers = SCALE_MIN_INLIERS if isinstance(self.index, NearestIndex) else MIN_INLIERS
+        found = [m for m in self.checked(query) if m.inliers >= min_inliers]
+        return sorted(found, key=lambda m: (-m.inliers, m.owner))
+
+    def checked(self, query: Keypoints) -> list[LocalMatch]:
+        """Every banked view the geometric check tries for ``query`` (the ``GEOMETRIC_CANDIDATES`` with the most
+        correspondences, at least ``MIN_CANDIDATES``), with the inliers it found, most correspondences first."""
         query, votes = self.votes(query)
         if votes is None:
             return []
         q, ids, owner = votes
         candidates, counts = np.unique(owner, return_counts=True)
-        best = np.argsort(-counts, kind="stable")[:GEOMETRIC_CANDIDATES]
-        found = []
-        for at in best:
+        checked = []
+        for at in np.argsort(-counts, kind="stable")[:GEOMETRIC_CANDIDATES]:
             if counts[at] < MIN_CANDIDATES:
                 break
             selected = owner == candidates[at]
-            inliers = geometric_inliers(query.points[q[selected]], self.points[ids[selected]])
-            if inliers >= min_inliers:
-                found.append(LocalMatch(int(candidates[at]), inliers))
-        return sorted(found, key=lambda m: (-m.inliers, m.owner))
+            checked.append(LocalMatch(int(candidates[at]),
+                                      geometric_inliers(query.points[q[selected]], self.points[ids[selected]])))
+        return checked
 
     def votes(self, query: Keypoints) -> tuple[Keypoints, tuple[np.ndarray, np.ndarray, np.ndarray] | None]:
         """The query as searched (its spread keypoints past the exact scan) and its correspondences: the query

@@ -16,7 +16,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 from jointwatch.errors import InvalidInputError
 from jointwatch.spark import spark_session
@@ -328,13 +328,19 @@ def open_analysis_engine(name: str = "duckdb", settings: EngineSettings | None =
     raise InvalidInputError(f"unknown engine {name!r}: choose one of {', '.join(ENGINES)}")
 
 
+def open_csv_text(path: Path) -> IO[str]:
+    """A CSV file as text for Python's CSV reader (a gzipped one unpacked), as the engines read it: UTF-8, a byte
+    order mark dropped, an undecodable byte replaced."""
+    if path.suffix.lower() == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8-sig", errors="replace", newline="")
+    return path.open(encoding="utf-8-sig", errors="replace", newline="")
+
+
 def csv_header(path: Path) -> list[str]:
     """The field names of a CSV file's first record, as written (a gzipped file's too); a file that cannot be
     opened or has no first line gives none, and the engine's own read then names the fault."""
     try:
-        with (gzip.open(path, "rt", encoding="utf-8-sig", errors="replace", newline="")
-              if path.suffix.lower() == ".gz" else
-              path.open(encoding="utf-8-sig", errors="replace", newline="")) as handle:
+        with open_csv_text(path) as handle:
             names = next(csv.reader([handle.readline()]), [])
     except (OSError, EOFError):
         return []

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from jointwatch.errors import InvalidInputError, MessageFormatError
-from jointwatch.network.engines import EXTRA, AnalysisEngine, csv_header
+from jointwatch.network.engines import EXTRA, AnalysisEngine, csv_header, open_csv_text
 from jointwatch.network.schema import OPTIONAL, REQUIRED, file_format
 
 EXAMPLES = 5
@@ -153,7 +153,7 @@ def _csv_fault(path: Path, field_counts: bool = True) -> tuple[str | None, str |
     the engine failed. A quoted value over several lines is valid CSV, and not reported; without ``field_counts``
     only a break of the quoting is (a row with a field more is left out and reported apart, not the file's fault)."""
     try:
-        with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+        with open_csv_text(path) as handle:
             reader = csv.reader(handle, strict=True)
             header = next(reader, [])
             start = reader.line_num + 1
@@ -164,7 +164,7 @@ def _csv_fault(path: Path, field_counts: bool = True) -> tuple[str | None, str |
                     start = reader.line_num + 1
             except csv.Error as exc:
                 return f"line {start}", f"not valid CSV: {exc}"
-    except OSError:
+    except (OSError, EOFError):
         pass
     return None, None
 
