@@ -177,6 +177,9 @@ def test_jobs_are_audited(job_store: Engine) -> None:
     actions = [(r.action, r.status) for r in rows]
     assert actions[0] == ("screen", 202)
     assert job in rows[0].result_summary and "2 subjects queued" in rows[0].result_summary
+    # stamped with the request's arrival, before the job it created: the job may finish (and write job.done)
+    # before the submission's row is committed, and the trail must still read submission first
+    assert rows[0].at <= get_job(job_store, job).created_at
     assert ("job.done", 200) in actions and ("job.results", 200) in actions and ("job.read", 404) in actions
     done = next(r for r in rows if r.action == "job.done")
     assert done.subject_digest == rows[0].subject_digest and done.list_versions

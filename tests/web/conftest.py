@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect, sync_playwright
 from sqlalchemy import Engine
 
 from jointwatch.api import ServiceSettings, create_app
@@ -26,6 +26,11 @@ from jointwatch.store import add_console_user, add_member, load_list, open_engin
 from jointwatch.web import hash_password, mount_console
 from tests.conftest import UN_FILE
 from tests.serving import serving
+
+# how long an action or an assertion waits (ms): the first screening of a service builds its index, which on a
+# loaded 2-core runner took more than Playwright's 5 s default for assertions (a CI run beside two benchmarks)
+PATIENCE = 15_000
+expect.set_options(timeout=PATIENCE)
 
 CHROMIUM = Path(os.environ.get("JOINTWATCH_TEST_CHROMIUM", "/usr/bin/chromium"))
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
@@ -127,7 +132,7 @@ def open_console(browser: Browser) -> Iterator[Callable[[Service], Watched]]:
 
         context.route("**/*", guard)  # before the page opens: nothing it loads escapes the guard
         watched = Watched(context, context.new_page(), service.origin, foreign)
-        watched.page.set_default_timeout(15_000)
+        watched.page.set_default_timeout(PATIENCE)
         opened.append(watched)
         return watched
 

@@ -11,6 +11,7 @@ import logging
 import queue
 import threading
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine
@@ -185,9 +186,11 @@ class ObserveMiddleware:
         note = scope["state"].get("audit")
         if not isinstance(note, AuditNote) or note.key is None:
             return None  # no data route, or nobody known to file it under (unknown key)
+        # stamped with the request's arrival, not the commit: what a request started (a batch job) may finish and
+        # write its own row before this one is committed, and the trail must read submission first
         return {"member_id": note.key.member_id, "user": note.key.user, "action": note.action, "status": status,
                 "subject": note.subject, "list_versions": note.list_versions, "result_summary": note.summary,
-                "digest": note.digest}
+                "digest": note.digest, "at": scope["state"]["received"]}
 
     async def _audit(self, scope: Scope, status: int) -> StoreBusyError | None:
         """Write the request's audit row; the error if the store was too busy (the row then waits
@@ -208,7 +211,7 @@ class ObserveMiddleware:
             await self.app(scope, receive, send)
             return
         # a state of this request's own, so concurrent requests never share an audit note
-        scope = {**scope, "state": dict(scope.get("state") or {})}
+        scope = {**scope, "state": {**(scope.get("state") or {}), "received": datetime.now(UTC)}}
         started = time.perf_counter()
         status = 500
         audit_tried = False

@@ -64,17 +64,18 @@ def subject_digest(engine: Engine, subject: Any) -> str:
 
 def record(engine: Engine, member_id: int, user: str, action: str, status: int, subject: Any = None,
            list_versions: dict[str, str] | None = None, result_summary: str = "",
-           digest: str | None = None) -> int:
+           digest: str | None = None, at: datetime | None = None) -> int:
     """Append one audit row; returns its number.
 
     ``subject`` (the request's subject as sent) is digested under the current key in the same
-    transaction and never stored; ``digest`` is one made earlier (a job's, at submission)."""
+    transaction and never stored; ``digest`` is one made earlier (a job's, at submission); ``at``, when
+    the action happened (a request's arrival), now if not given."""
     with engine.begin() as connection:
         if digest is None and subject is not None:
             digest = keyed_digest(current_key(connection), subject)
         row = {"member_id": member_id, "user": user, "action": action, "subject_digest": digest,
                "list_versions": json.dumps(list_versions or {}, sort_keys=True),
-               "result_summary": result_summary, "status": status, "at": datetime.now(UTC)}
+               "result_summary": result_summary, "status": status, "at": at or datetime.now(UTC)}
         return inserted_id(connection.execute(insert(audit).values(**row)))
 
 

@@ -55,7 +55,8 @@ def _rows(connection: Connection, rows: list[dict[str, Any]]) -> list[dict[str, 
         out.append({"member_id": row["member_id"], "user": row["user"], "action": row["action"],
                     "subject_digest": digest,
                     "list_versions": json.dumps(row.get("list_versions") or {}, sort_keys=True),
-                    "result_summary": row.get("result_summary", ""), "status": row["status"], "at": now})
+                    "result_summary": row.get("result_summary", ""), "status": row["status"],
+                    "at": row.get("at") or now})
     return out
 
 
