@@ -48,7 +48,7 @@ from jointwatch.network.quality import load_transactions
 from jointwatch.network.ranking import fit
 from jointwatch.network.result import assemble
 from jointwatch.network.schema import default_rates
-from jointwatch.network.simulate import SimulationSettings, simulate
+from jointwatch.network.simulate import VERSION, SimulationSettings, simulate
 from jointwatch.network.trace import trace_upstream
 from jointwatch.network.typologies import detect_all
 
@@ -116,7 +116,8 @@ def rules_list(findings: list[Any]) -> tuple[list[str], set[str]]:
 
 def first_simulator(work: Path, threads: int) -> str:
     out = work / "first-simulator-200000"
-    if not (out / "truth.json").exists():
+    # made again when written by an earlier simulator (one whose collectors kept their first gifts)
+    if not (out / "truth.json").exists() or json.loads((out / "truth.json").read_text()).get("version", 1) < VERSION:
         simulate(out, SimulationSettings(transactions=200_000, networks=3, donors=40), "parquet")
     truth = json.loads((out / "truth.json").read_text())
     collectors = {c for n in truth["networks"] for c in n["collectors"]}

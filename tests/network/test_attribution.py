@@ -192,6 +192,42 @@ def test_earmarking_leaves_a_donor_that_passed_on_little_the_funder(tmp_path: Pa
     assert "C" not in _amounts(result) and "E" not in _amounts(result)
 
 
+# A broker pair: X (DE) takes D1's 1,000 and settles it with Y (TR) on day 2; Y pays 300 of it
+# straight back to X three hours later (trade money, a partial return), and pays T the 1,000 on
+# day 3 over hawala. D2 (FR) gives 500 on day 7, settled on day 8 and paid out on day 9.
+BROKER_PAIR = [tx("dep1", 1, 1000, "D1", "X", "de", "de"), tx("set1", 2, 1000, "X", "Y", "de", "tr"),
+               tx("back", 2 + 3 / 24, 300, "Y", "X", "tr", "de"),
+               tx("pay1", 3, 1000, "Y", "T", "tr", "sy", channel="hawala"),
+               tx("dep2", 7, 500, "D2", "X", "fr", "de"), tx("set2", 8, 500, "X", "Y", "de", "tr"),
+               tx("pay2", 9, 500, "Y", "T", "tr", "sy", channel="hawala")]
+
+
+@pytest.mark.parametrize(("method", "expected"), [
+    # first in, first out: the first settlement's 700 is D1's; the second spends D1's other 300
+    # (X's line no longer holds the 300 Y sent back) and 200 of D2's (before netting: the 300 from
+    # Y first, so Y was credited twice: D1 700, D2 200, Y 600)
+    ("fifo", {"D1": 1000.0, "D2": 200.0, "Y": 300.0}),
+    # proportional: the second settlement is 500 of X's 800 (D1's 300 left, D2's 500): D1 187.50
+    # more, D2 312.50 (before: Y 487.50, D1 700)
+    ("proportional", {"D1": 887.5, "D2": 312.5, "Y": 300.0}),
+    # last in, first out spends the newest money, D2's 500: the same with and without netting
+    ("lifo", {"D1": 700.0, "D2": 500.0, "Y": 300.0}),
+])
+def test_a_payment_straight_back_nets_against_the_payment_it_returns(tmp_path: Path, duck: DuckDBEngine,
+                                                                      method: str, expected: dict[str, float]
+                                                                      ) -> None:
+    path = write_transactions(tmp_path / "pair.csv", BROKER_PAIR)
+    result = _trace(path, duck, method)
+    # on Y's line the settlement is 700 net: Y paid T 300 beyond what it got (money from outside the
+    # data: it is two days old); on X's line the 300 from Y is no new money, so X's later settlement
+    # is its customers' deposits, not money of Y's
+    assert _amounts(result) == expected
+    reasons = {o.account: o.reason for o in result.trace.originators}
+    assert reasons == {"D1": "no_earlier_inflow", "D2": "no_earlier_inflow", "Y": "unexplained_funds"}
+    assert result.trace.totals["traced"] == result.trace.totals["originated"] == 1500.0
+    assert {c.country: c.amount for c in result.trace.countries}["tr"] == 300.0
+
+
 def test_a_bad_earmark_window_is_refused() -> None:
     with pytest.raises(InvalidInputError, match="earmark_days must be in"):
         TraceSettings(earmark_days=-1)

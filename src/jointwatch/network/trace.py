@@ -12,7 +12,10 @@ The attribution rule (docs/network.md states it with worked examples):
   payroll's salary: the account's own, ``income``), a known opening balance (from a balance
   column, ``opening_balance``), and money the account paid beyond all it had received, which
   appears just before the outflow that needed it (``own_funds`` with ``own_funds_days`` of
-  history, else ``unexplained_funds``; both *assumed*). No source is spent twice.
+  history, else ``unexplained_funds``; both *assumed*). No source is spent twice. A payment
+  straight back (B pays A within ``lookback_days`` of A paying B at least as much) is a return:
+  it nets against the payment it returns, and both lines leave out its cents and as many of
+  that payment's (``_near``).
 * Conduit test: money is only followed through the account when it behaves as a conduit
   around ``o``. Its *pool* ``P_o`` is what it received in the ``lookback_days`` before ``o``;
   ``B_o`` is what it paid, from ``lookback_days`` before ``o`` to one day after, to any receiver
@@ -166,9 +169,7 @@ def _step(engine: AnalysisEngine, hop: int, settings: TraceSettings, methods: Se
     # the last hop's payments (the conduit test), and out of those senders (their money lines). The rest of
     # the hop reads these few rows instead of all the transactions again (at 10M rows each pass cost Spark ~5 s)
     near = f"near_{hop}"
-    engine.create(near, f"""
-SELECT id, src, dst, t, usd, channel, src_balance_usd, dst_balance_usd FROM tx
-WHERE dst IN (SELECT dst FROM {prev} UNION SELECT src FROM {prev}) OR src IN (SELECT src FROM {prev})""")
+    engine.create(near, _near(prev, lookback))
     # the conduit test: pool (inflows before, within the lookback) against payments to the same receiver
     # (the receivers of this hop's traced payments by the same method); tried with the whole pool, then
     # with the pool less regular income (a salaried middleman). The pool does not depend on the method
@@ -193,17 +194,20 @@ LEFT JOIN (SELECT o.id, SUM(i.usd) AS pool, SUM(CASE WHEN n.id IS NULL THEN 0 EL
         _earmark(engine, hop, int(settings.earmark_days * 86400), methods)
     _deficits(engine, hop, earmarked)
     # the traced flow of what is left of the outflow on the money line after earmarking
-    flow = "j.flow * o.cents / CAST(ROUND(j.amount * 100) AS DOUBLE)" if earmarked else "j.flow"
+    # (of the outflow's cents less what netting cancels: ``_near``)
+    flow = f"j.flow * o.cents / CAST(NULLIF({_net_cents('n')}, 0) AS DOUBLE)" if earmarked else "j.flow"
+    outflow = f"\nJOIN near_{hop} n ON n.id = j.id" if earmarked else ""
     traced = f"""SELECT j.method, o.line_of, j.src, j.id, {flow} AS flow, o.pos, o.bal, o.cents, o.lo, o.hi, o.t,
        o.first_t
 FROM judged_{hop} j JOIN line o ON o.line_of = {'j.method' if earmarked else "''"} AND o.account = j.src
-  AND o.id = j.id AND o.kind = 0
+  AND o.id = j.id AND o.kind = 0{outflow}
 WHERE j.conduit AND o.cents > 0"""
     # with earmarking, an outflow's earmarked cents go to their inflows (``earmark_{hop}``)
     also = f"""
 UNION ALL
-SELECT j.method, j.src, j.id, j.t, j.t, e.source_id, 1, j.flow * e.cents / CAST(ROUND(j.amount * 100) AS DOUBLE)
-FROM judged_{hop} j JOIN earmark_{hop} e ON e.method = j.method AND e.account = j.src AND e.out_id = j.id
+SELECT j.method, j.src, j.id, j.t, j.t, e.source_id, 1, j.flow * e.cents / CAST(NULLIF({_net_cents('n')}, 0) AS DOUBLE)
+FROM judged_{hop} j{outflow}
+JOIN earmark_{hop} e ON e.method = j.method AND e.account = j.src AND e.out_id = j.id
 WHERE j.conduit""" if earmarked else ""
     # parts_{hop}: for each traced outflow of a conduit, the USD each source on its line paid, by each
     # method. Columns: method, account, out_id, out_t, first_t, source_id (the inflow; NULL for own
@@ -248,6 +252,45 @@ SELECT p.method, p.account, p.out_id, p.part, {hop},
 FROM parts_{hop} p{unkept} WHERE p.kind IN (2, 3, 4) AND p.part > 0{' AND k.id IS NULL' if earmarked else ''}"""
 
 
+def _near(prev: str, lookback: int) -> str:
+    """The query of ``near_N``: every payment a hop reads (into the receivers and the senders of the last hop's
+    payments ``prev``, and out of those senders), with ``back``, the cents of it that bilateral netting cancels.
+
+    A payment from B to A is a **return** when the payment between the two just before it went the other way
+    (A paid B), within the lookback, at least as much, and was not a return itself nor a payment into a
+    designated account (those are traced in full at hop 0). A return nets against the payment it returns:
+    neither moved that much money, so on both accounts' money lines the return's cents and as many cents of
+    the payment it returns are left out (a broker paying part of a settlement straight back, a refund, a
+    repayment). A pair's payments are all here whenever either account's money line is read, so both lines
+    net the same cents; a payment has at most one return (the payment after a return is never one).
+    """
+    pair = "PARTITION BY LEAST(src, dst), GREATEST(src, dst) ORDER BY t, id"
+    return f"""
+WITH near AS (
+  SELECT id, src, dst, t, usd, channel, src_balance_usd, dst_balance_usd, CAST(ROUND(usd * 100) AS BIGINT) AS cents
+  FROM tx WHERE dst IN (SELECT dst FROM {prev} UNION SELECT src FROM {prev}) OR src IN (SELECT src FROM {prev})),
+     paired AS (
+  SELECT n.*, LAG(n.id) OVER w AS prev_id, LAG(n.src) OVER w AS prev_src, LAG(n.t) OVER w AS prev_t,
+         LAG(n.cents) OVER w AS prev_cents
+  FROM near n WINDOW w AS ({pair})),
+     candidate AS (
+  SELECT p.*, COALESCE(p.prev_src = p.dst AND p.prev_t >= p.t - {lookback} AND p.prev_cents >= p.cents
+                       AND z.id IS NULL, FALSE) AS back_candidate
+  FROM paired p LEFT JOIN (SELECT DISTINCT id FROM frontier_0) z ON z.id = p.prev_id),
+     netted AS (
+  SELECT c.*, c.back_candidate AND NOT COALESCE(LAG(c.back_candidate) OVER w, FALSE) AS returned
+  FROM candidate c WINDOW w AS ({pair}))
+SELECT id, src, dst, t, usd, channel, src_balance_usd, dst_balance_usd,
+       CASE WHEN returned THEN cents WHEN COALESCE(LEAD(returned) OVER w, FALSE) THEN LEAD(cents) OVER w
+            ELSE 0 END AS back
+FROM netted WINDOW w AS ({pair})"""
+
+
+def _net_cents(payment: str) -> str:
+    """The cents of the payment ``payment`` (a row of ``near_N``) less what netting cancels of it."""
+    return f"(CAST(ROUND({payment}.usd * 100) AS BIGINT) - {payment}.back)"
+
+
 def _deficits(engine: AnalysisEngine, hop: int, earmarked: bool) -> None:
     """``deficit_{hop}``: the events of each conduit account's money line, with what it must have had
     of its own (``_lay_out`` makes the line of them).
@@ -279,19 +322,20 @@ FROM (SELECT k.*, GREATEST(MAX(k.cum_out - k.cum_in - k.known) OVER (PARTITION B
                    + (f.full_out - CASE WHEN f.kind = 0 THEN f.full_cents ELSE 0 END) END) OVER a, 0), 0) AS known
             FROM (SELECT v.*, MIN(v.t) OVER a AS first_t,
                          MIN(CASE WHEN v.bal_cents IS NOT NULL THEN v.seq END) OVER a AS known_seq
-                  FROM (SELECT c.line_of, e.account, e.id, e.t, e.kind, {left} AS cents, e.cents AS full_cents,
+                  FROM (SELECT c.line_of, e.account, e.id, e.t, e.kind, {left} AS cents, e.whole AS full_cents,
                                e.bal_cents, e.earned,
                                SUM(CASE WHEN e.kind = 1 THEN {left} ELSE 0 END) OVER w AS cum_in,
                                SUM(CASE WHEN e.kind = 0 THEN {left} ELSE 0 END) OVER w AS cum_out,
-                               SUM(CASE WHEN e.kind = 1 THEN e.cents ELSE 0 END) OVER w AS full_in,
-                               SUM(CASE WHEN e.kind = 0 THEN e.cents ELSE 0 END) OVER w AS full_out,
+                               SUM(CASE WHEN e.kind = 1 THEN e.whole ELSE 0 END) OVER w AS full_in,
+                               SUM(CASE WHEN e.kind = 0 THEN e.whole ELSE 0 END) OVER w AS full_out,
                                ROW_NUMBER() OVER w AS seq
-      FROM (SELECT x.dst AS account, x.t, 1 AS kind, x.id, CAST(ROUND(x.usd * 100) AS BIGINT) AS cents,
+      FROM (SELECT x.dst AS account, x.t, 1 AS kind, x.id, {_net_cents('x')} AS cents,
+                   CAST(ROUND(x.usd * 100) AS BIGINT) AS whole,
                    CAST(ROUND(x.dst_balance_usd * 100) AS BIGINT) AS bal_cents, n.id IS NOT NULL AS earned
             FROM near_{hop} x LEFT JOIN ({_income_of(f"SELECT src FROM judged_{hop} WHERE conduit")}) n ON n.id = x.id
             WHERE x.dst IN (SELECT src FROM judged_{hop} WHERE conduit)
             UNION ALL
-            SELECT x.src, x.t, 0, x.id, CAST(ROUND(x.usd * 100) AS BIGINT),
+            SELECT x.src, x.t, 0, x.id, {_net_cents('x')}, CAST(ROUND(x.usd * 100) AS BIGINT),
                    CAST(ROUND(x.src_balance_usd * 100) AS BIGINT), FALSE
             FROM near_{hop} x WHERE x.src IN (SELECT src FROM judged_{hop} WHERE conduit)) e
       JOIN (SELECT DISTINCT {'method' if earmarked else "''"} AS line_of, src AS account
@@ -343,17 +387,18 @@ def _earmark(engine: AnalysisEngine, hop: int, window: int, methods: Sequence[st
     """
     # an outflow that can pass money on: to a payee that is not a regular one, not by card (a card
     # payment is spending at a merchant, not passing money on)
-    passing = f"""SELECT x.src AS account, x.t, x.id, x.usd
+    passing = f"""SELECT x.src AS account, x.t, x.id, {_net_cents('x')} / 100.0 AS usd
                   FROM near_{hop} x LEFT JOIN regular r ON r.src = x.src AND r.dst = x.dst
                   WHERE x.src IN (SELECT src FROM judged_{hop} WHERE conduit) AND r.src IS NULL
-                    AND COALESCE(x.channel <> 'card', TRUE)"""
+                    AND COALESCE(x.channel <> 'card', TRUE) AND {_net_cents('x')} > 0"""
     engine.create(f"marks_{hop}", f"""
 WITH passing AS ({passing}),
-     inflows AS (SELECT x.dst AS account, x.t, x.id, x.usd
+     inflows AS (SELECT x.dst AS account, x.t, x.id, {_net_cents('x')} / 100.0 AS usd
                  FROM near_{hop} x
                  LEFT JOIN ({_income_of(f"SELECT src FROM judged_{hop} WHERE conduit")}) n ON n.id = x.id
                  LEFT JOIN regular r ON r.src = x.src AND r.dst = x.dst
-                 WHERE x.dst IN (SELECT src FROM judged_{hop} WHERE conduit) AND n.id IS NULL AND r.src IS NULL),
+                 WHERE x.dst IN (SELECT src FROM judged_{hop} WHERE conduit) AND n.id IS NULL AND r.src IS NULL
+                   AND {_net_cents('x')} > 0),
      -- an earmarkable inflow: followed within the window by passing outflows of at least half its value
      passed AS (SELECT i.account, i.t, i.id, i.usd FROM inflows i
                 JOIN passing o ON o.account = i.account AND o.t >= i.t AND o.t <= i.t + {window}
