@@ -58,10 +58,10 @@ from jointwatch.media import (  # noqa: E402
 from jointwatch.media.local import (  # noqa: E402
     BANK_POINTS,
     FLAT_LISTS,
-    GRAPH_NEAREST,
-    GRAPH_PROBES,
     NEAREST,
     PROBES,
+    SCALE_NEAREST,
+    SCALE_PROBES,
     NearestIndex,
 )
 from jointwatch.media.signature import (  # noqa: E402
@@ -386,7 +386,7 @@ def main() -> None:
                         help="distractors drawn (the rest of the bank is synthesized from them: cheaper)")
     parser.add_argument("--probes", default="0",
                         help="inverted lists a query descriptor scans; several, comma-separated, are each measured "
-                             f"on the one built index (0: the index's own, {PROBES} or {GRAPH_PROBES} past "
+                             f"on the one built index (0: the index's own, {PROBES} or {SCALE_PROBES} past "
                              f"{FLAT_LISTS:,} lists)")
     parser.add_argument("--scan-share", type=float, default=None,
                         help="with --bank-size: cap the codes a query descriptor scans at this share of its probes' "
@@ -401,7 +401,7 @@ def main() -> None:
                              "2026-12-05's sixth: the same picture's, 10%% of their bits flipped)")
     parser.add_argument("--nearest", default="0",
                         help="nearest banked descriptors a query descriptor brings (comma-separated, paired with "
-                             f"--probes; 0: the index's own, {NEAREST} or {GRAPH_NEAREST})")
+                             f"--probes; 0: the index's own, {NEAREST} or {SCALE_NEAREST})")
     parser.add_argument("--query-points", default="0",
                         help="the upload's keypoints searched, spread over the picture (comma-separated, paired with "
                              "--probes; 0: all, media.local.QUERY_POINTS)")

@@ -1,5 +1,5 @@
-"""The local-feature index at bank scale (media.local): lists grow with the bank, their centres are found through a
-graph past a few thousand, and the bank's keypoints are gathered in blocks without being held twice."""
+"""The local-feature index at bank scale (media.local): lists grow with the bank, their centres are found through
+lists of their own past a few thousand, and the bank's keypoints are gathered in blocks without being held twice."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def test_lists_grow_as_the_square_root_then_with_the_bank() -> None:
     assert list_count(128_000_000) == 160_000            # a million images of 128 keypoints
 
 
-@pytest.mark.parametrize("flat_lists", [10_000, 4])      # centres scanned, then found through the graph
+@pytest.mark.parametrize("flat_lists", [10_000, 4])      # centres scanned, then found through their own lists
 def test_an_edited_descriptor_finds_its_banked_one(monkeypatch: pytest.MonkeyPatch, flat_lists: int) -> None:
     monkeypatch.setattr(local, "FLAT_LISTS", flat_lists)
     monkeypatch.setattr(local, "LIST_SIZE", 50)
@@ -35,7 +35,7 @@ def test_an_edited_descriptor_finds_its_banked_one(monkeypatch: pytest.MonkeyPat
     index = NearestIndex(blocks, nprobe=16)
     assert blocks == []                                   # handed to faiss block by block
     assert len(index) == 20_000 and index._index.nlist == 400
-    assert index._graph is (flat_lists == 4)
+    assert index._nested is (flat_lists == 4)
     wanted = rng.choice(20_000, 200, replace=False)
     hits = index.search(_near(codes[wanted], rng, 12), radius=31)
     found = {(int(q), int(i)) for q, i in zip(hits.query, hits.ids, strict=True)}
@@ -47,7 +47,7 @@ def test_an_edited_descriptor_finds_its_banked_one(monkeypatch: pytest.MonkeyPat
 
 
 @pytest.mark.parametrize("flat_lists", [10_000, 4])
-def test_a_graph_index_probes_more_lists_for_more_neighbours_by_default(monkeypatch: pytest.MonkeyPatch,
+def test_a_nested_index_probes_more_lists_for_more_neighbours_by_default(monkeypatch: pytest.MonkeyPatch,
                                                                          flat_lists: int) -> None:
     """Past FLAT_LISTS lists (a bank of ~25,000 images) the defaults are the ones that kept every edit >= 96% at
     1,000,000 images; below, the ones measured at 10,000 (more would only cost time there)."""
@@ -55,12 +55,14 @@ def test_a_graph_index_probes_more_lists_for_more_neighbours_by_default(monkeypa
     monkeypatch.setattr(local, "LIST_SIZE", 50)
     codes = np.random.default_rng(5).integers(0, 256, (20_000, 32), dtype=np.uint8)
     index = NearestIndex([codes])
-    graph = flat_lists == 4
-    assert (index.probes, index.k) == ((local.GRAPH_PROBES, local.GRAPH_NEAREST) if graph
+    nested = flat_lists == 4
+    assert (index.probes, index.k) == ((local.SCALE_PROBES, local.SCALE_NEAREST) if nested
                                        else (local.PROBES, local.NEAREST))
-    assert local.GRAPH_PROBES > local.PROBES and local.GRAPH_NEAREST > local.NEAREST
-    if graph:                                             # the graph brings at least twice the lists probed
-        assert index._quantizer.hnsw.efSearch >= 2 * index.probes
+    assert local.SCALE_PROBES > local.PROBES and local.SCALE_NEAREST > local.NEAREST
+    if nested:
+        # ~sqrt(400) lists of the 400 centres; a query searches more of them than placing a code did
+        assert index._quantizer.nlist == 20 and index._quantizer.ntotal == index._index.nlist == 400
+        assert index._quantizer.nprobe == local.CENTRE_PROBES > local.CENTRE_PROBES_BUILD
     # no cap on the codes a query scans by default; a share caps them at that many times the probes' even share
     assert index.scan_share is None and index._index.max_codes == 0
     index.scan_share = 1.0

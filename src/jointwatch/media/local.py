@@ -16,8 +16,8 @@ mirror keypoints are indexed too), and the descriptors go into one index:
   ``IndexBinaryIVF``, ``PROBES`` of ``list_count(n)`` lists whose centres are banked descriptors
   drawn at random: ~sqrt(n) lists in a bank of thousands of images, ~``LIST_SIZE`` descriptors a
   list past ~100,000, so a query scans about as many codes at a million images as at a hundred
-  thousand; past ``FLAT_LISTS`` lists the nearest centres are found through a graph of them, faiss
-  ``IndexBinaryHNSW``, not by scanning all 160,000 of a million images). How even the lists are
+  thousand; past ``FLAT_LISTS`` lists the nearest centres are found through lists of their own, a
+  small ``IndexBinaryIVF`` over the centres, not by scanning all 160,000 of a million images). How even the lists are
   decides the matching time at that size: over 50,000 drawn pictures a random code's list held 1.7
   times the mean, over the benchmark's earlier synthesized distractors (noised copies of a few drawn
   ones, whose sources became hubs) 24 times (``benchmarks/media_list_sizes.py``). A cap on the codes
@@ -64,13 +64,18 @@ EXACT_DESCRIPTORS = 1_000_000
 # found 96.8% of the benchmark's edits (a 10% crop 88%), 4 / 8 97.4% (92%), 8 / 16 97.8% with every edit
 # >= 96%, at ~2.5x the matching time of 4 / 4 (benchmarks/bench_media.py --bank-size 1000000, README)
 NEAREST, PROBES = 4, 4
-GRAPH_NEAREST, GRAPH_PROBES = 8, 16
-# descriptors an inverted list holds once a bank is large (list_count); past FLAT_LISTS lists their
-# centres are searched through a graph (faiss IndexBinaryHNSW: GRAPH_NEIGHBOURS links a centre; GRAPH_SEARCH
-# candidates kept while searching it for a query, GRAPH_SEARCH_BUILD while placing the bank's codes)
+SCALE_NEAREST, SCALE_PROBES = 8, 16
+# descriptors an inverted list holds once a bank is large (list_count); past FLAT_LISTS lists their centres are
+# found through lists of centres: ~sqrt(lists) of them (the centres of centres drawn at random), CENTRE_PROBES
+# searched for a query's descriptor, CENTRE_PROBES_BUILD while placing the bank's codes. Measured on 160,000
+# centres drawn from real descriptors, as at 1,000,000 images (the benchmark's uploads; the exact nearest by a
+# flat scan as the truth): 400 lists of centres, 32 probed, found 95% of a query's 16 nearest centres in 4.4 ms an
+# upload, and 8 probed placed 87% of codes in their nearest list at 2.5 us a code; the graph used before (faiss
+# IndexBinaryHNSW, 16 links, 32 / 16 candidates) 86% in 5.0 ms and 79% at 5.1 us: a query's nearest banked
+# descriptors are more often in the lists it probes, and the bank builds in half the time
 LIST_SIZE = 800
 FLAT_LISTS = 4_096
-GRAPH_NEIGHBOURS, GRAPH_SEARCH, GRAPH_SEARCH_BUILD = 16, 32, 16
+CENTRE_PROBES, CENTRE_PROBES_BUILD = 32, 8
 # LIST_CAP: an inverted list holds at most this many times its even share of codes, a code whose nearest
 # centre's list is full going to the next of its LIST_CHOICES nearest (balanced_lists). Off by default: at
 # 1,000,000 images a cap of 2 cut matching from 319 to 220 ms at the median and lost a 10% crop (88%), as
@@ -138,15 +143,19 @@ class NearestIndex:
         starts = np.cumsum([0, *sizes])
         centres = np.concatenate([as_codes(block)[drawn[(drawn >= lo) & (drawn < hi)] - lo]
                                   for block, lo, hi in zip(blocks, starts[:-1], starts[1:], strict=True)])
-        self._graph = lists > FLAT_LISTS
-        if self._graph:
+        self._nested = lists > FLAT_LISTS
+        if self._nested:
             # past a few thousand lists, scanning every centre would cost more than the lists themselves
-            # (at 1,000,000 images: 160,000 centres): the nearest are found through a graph of them
-            self._quantizer = faiss.IndexBinaryHNSW(256, GRAPH_NEIGHBOURS)
-            self._quantizer.hnsw.efSearch = GRAPH_SEARCH_BUILD
+            # (at 1,000,000 images: 160,000 centres): the nearest are found through lists of the centres
+            outer = int(np.sqrt(lists))
+            self._outer = faiss.IndexBinaryFlat(256)     # held here: faiss does not own it
+            self._outer.add(centres[np.random.default_rng(1).choice(lists, outer, replace=False)])
+            self._quantizer = faiss.IndexBinaryIVF(self._outer, 256, outer)
+            self._quantizer.is_trained = True
+            self._quantizer.nprobe = CENTRE_PROBES_BUILD
         else:
             self._quantizer = faiss.IndexBinaryFlat(256)
-        self._quantizer.add(centres)
+        self._quantizer.add(centres)    # a centre's id is its list's number
         self._index = faiss.IndexBinaryIVF(self._quantizer, 256, lists)
         self._index.is_trained = True
         fill = np.zeros(lists, np.int64)      # codes in each list so far (LIST_CAP)
@@ -156,13 +165,18 @@ class NearestIndex:
             if LIST_CAP is None:
                 self._index.add(codes)            # each code in its nearest centre's list
                 continue
+            if self._nested:
+                # a displaced code must sit in one of the lists its own search would probe: choices as a query's
+                self._quantizer.nprobe = CENTRE_PROBES
             _, near = self._quantizer.search(codes, min(LIST_CHOICES, lists))
             cap = max(1, int(np.ceil(LIST_CAP * self.count / lists)))
             assigned = balanced_lists(near.astype(np.int64), fill, cap)
             self._index.add_core(len(codes), faiss.swig_ptr(codes), None, faiss.swig_ptr(assigned))
-        self.k = k or (GRAPH_NEAREST if self._graph else NEAREST)
+        if self._nested:
+            self._quantizer.nprobe = CENTRE_PROBES
+        self.k = k or (SCALE_NEAREST if self._nested else NEAREST)
         self._scan_share: float | None = SCAN_SHARE
-        self.probes = nprobe or (GRAPH_PROBES if self._graph else PROBES)
+        self.probes = nprobe or (SCALE_PROBES if self._nested else PROBES)
 
     def __len__(self) -> int:
         return self.count
@@ -192,15 +206,12 @@ class NearestIndex:
         self._scan_share = value
         even = self.count / self._index.nlist
         self._index.max_codes = 0 if value is None else max(1, round(value * self._index.nprobe * even))
-        if self._graph:
-            # the graph must bring at least as many centres as lists are probed
-            self._quantizer.hnsw.efSearch = max(GRAPH_SEARCH, 2 * self._index.nprobe)
 
     @property
     def nbytes(self) -> int:
-        """faiss's copy of the codes with an 8-byte id each, the list centres, and their graph's links."""
-        graph = self._index.nlist * GRAPH_NEIGHBOURS * 2 * 4 if self._graph else 0
-        return int(self.count * (32 + 8) + self._index.nlist * 32 + graph)
+        """faiss's copy of the codes with an 8-byte id each, the list centres, and their own lists' copy of them."""
+        nested = self._index.nlist * (32 + 8) + self._quantizer.nlist * 32 if self._nested else 0
+        return int(self.count * (32 + 8) + self._index.nlist * 32 + nested)
 
     def list_sizes(self) -> np.ndarray:
         """The number of codes each inverted list holds."""
