@@ -72,6 +72,24 @@ def test_contribute_match_dispute_over_http(client: TestClient, engine: Engine,
     assert ("media.withdraw", 409) in actions
 
 
+def test_a_form_upload_is_refused_not_hashed_as_a_file(client: TestClient, engine: Engine,
+                                                       photos: dict[str, Image.Image]) -> None:
+    """A multipart form (curl -F) wraps the file in an envelope: hashed as it is, it matched nothing and banked an
+    unreadable "file". It is refused, and nothing is banked."""
+    platform = make_member(engine)
+    data = image_bytes(photos["astronaut"], "JPEG", quality=90)
+    banked = client.post("/media/items/upload", params={"content_type": "propaganda"},
+                         files={"file": ("astronaut.jpg", data, "image/jpeg")}, headers=platform.auth("analyst"))
+    assert banked.status_code == 422 and "--data-binary" in banked.json()["detail"]
+    assert client.get("/media/items/1", headers=platform.auth("analyst")).status_code == 404
+    assert _upload(client, platform, "analyst", photos["astronaut"]).status_code == 201
+    found = client.post("/media/match/upload", files={"file": ("astronaut.jpg", data, "image/jpeg")},
+                        headers=platform.auth("screener"))
+    assert found.status_code == 422 and "a form" in found.json()["detail"]
+    form = client.post("/media/match/upload", data={"file": "x"}, headers=platform.auth("screener"))
+    assert form.status_code == 422
+
+
 def test_contribute_by_hashes_and_roles(client: TestClient, engine: Engine) -> None:
     member = make_member(engine)
     body = {"pdq": "ab" * 32, "md5": "CD" * 16, "content_type": "logo", "group": "Al-Qaida"}
