@@ -85,7 +85,7 @@ def test_a_form_upload_is_refused_not_hashed_as_a_file(client: TestClient, engin
     assert _upload(client, platform, "analyst", photos["astronaut"]).status_code == 201
     found = client.post("/media/match/upload", files={"file": ("astronaut.jpg", data, "image/jpeg")},
                         headers=platform.auth("screener"))
-    assert found.status_code == 422 and "a form" in found.json()["detail"]
+    assert found.status_code == 422 and "is a form" in found.json()["detail"]
     form = client.post("/media/match/upload", data={"file": "x"}, headers=platform.auth("screener"))
     assert form.status_code == 422
 

@@ -342,6 +342,10 @@ def test_api_refuses_active_and_oversize_files_and_non_originators(client: TestC
                        headers=b.auth("analyst")).status_code == 403
     assert client.post(url, content=png(), params={"filename": "p.png", "tlp": "clear"},
                        headers=a.auth("analyst")).status_code == 422
+    # a form (curl -F) wraps the file: a text file's envelope would be stored as the evidence
+    form = client.post(url, files={"file": ("note.txt", b"seen at the border", "text/plain")},
+                       params={"filename": "note.txt"}, headers=a.auth("analyst"))
+    assert form.status_code == 422 and "--data-binary" in form.json()["detail"]
     world = client.post(url, content=png(), params={"filename": "p.png", "world_file": WORLD_FILE.decode()},
                         headers=a.auth("analyst"))
     assert world.status_code == 201 and world.json()["longitude"] == pytest.approx(10.5)

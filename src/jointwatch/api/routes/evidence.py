@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from jointwatch import sharing
 from jointwatch.api.auth import Caller, Right, authorize
+from jointwatch.api.params import file_body
 from jointwatch.api.problems import PROBLEM_RESPONSES, Problem
 from jointwatch.api.routes.media import service_media_gate as media_gate
 from jointwatch.sharing import EvidenceView
@@ -82,7 +83,7 @@ async def add(ref: EntryRef, request: Request,
               ) -> Evidence:
     """Attach a file to your entry: JPEG, PNG, TIFF (GeoTIFF), WebP, PDF without active content,
     or UTF-8 text. Capture time and place are read from EXIF, GeoTIFF tags or the world file."""
-    data = await request.body()
+    data = await file_body(request)
     caller.note.subject = {"entry": ref, "filename": filename, "size": len(data)}
     engine, settings = request.app.state.engine, request.app.state.settings
     origin = f"api {request.client.host}" if request.client else "api"

@@ -18,7 +18,7 @@ from jointwatch.api.models_media import (
     StatusRequest,
     Tlp,
 )
-from jointwatch.api.params import RowId
+from jointwatch.api.params import RowId, file_body
 from jointwatch.api.problems import PROBLEM_RESPONSES, Problem
 from jointwatch.errors import InvalidInputError
 from jointwatch.media import BankEvent, BankItem, Contribution, MatchOptions
@@ -72,16 +72,8 @@ def match_hashes(body: MediaMatchRequest, request: Request,
     return MediaMatchResponse(matches=seen.matches, hidden=seen.hidden)
 
 
-# bodies that wrap a file instead of being it: hashed as they are, a form would match nothing (its envelope is no
-# known file) and be banked as an unreadable file, so it is refused instead
-_FORMS = ("multipart/", "application/x-www-form-urlencoded")
-
-
 async def _body(request: Request) -> bytes:
-    if request.headers.get("content-type", "").strip().lower().startswith(_FORMS):
-        raise InvalidInputError("upload: the body is a form; send the file's bytes as they are, with Content-Type "
-                                "application/octet-stream (curl --data-binary @FILE, not -F)")
-    data = await request.body()
+    data = await file_body(request)
     media.check_upload(data, request.app.state.settings.max_body_bytes)
     return data
 
