@@ -38,6 +38,7 @@ are read (``LocalParts``) and handed to faiss block by block, so building never 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -144,18 +145,7 @@ class NearestIndex:
         centres = np.concatenate([as_codes(block)[drawn[(drawn >= lo) & (drawn < hi)] - lo]
                                   for block, lo, hi in zip(blocks, starts[:-1], starts[1:], strict=True)])
         self._nested = lists > FLAT_LISTS
-        if self._nested:
-            # past a few thousand lists, scanning every centre would cost more than the lists themselves
-            # (at 1,000,000 images: 160,000 centres): the nearest are found through lists of the centres
-            outer = int(np.sqrt(lists))
-            self._outer = faiss.IndexBinaryFlat(256)     # held here: faiss does not own it
-            self._outer.add(centres[np.random.default_rng(1).choice(lists, outer, replace=False)])
-            self._quantizer = faiss.IndexBinaryIVF(self._outer, 256, outer)
-            self._quantizer.is_trained = True
-            self._quantizer.nprobe = CENTRE_PROBES_BUILD
-        else:
-            self._quantizer = faiss.IndexBinaryFlat(256)
-        self._quantizer.add(centres)    # a centre's id is its list's number
+        self._quantizer = centre_index(centres)
         self._index = faiss.IndexBinaryIVF(self._quantizer, 256, lists)
         self._index.is_trained = True
         fill = np.zeros(lists, np.int64)      # codes in each list so far (LIST_CAP)
@@ -228,6 +218,25 @@ class NearestIndex:
         distance, ids = distance.reshape(-1).astype(np.int32), ids.reshape(-1).astype(np.int64)
         keep = (ids >= 0) & (distance <= radius)
         return Hits(rows[keep], ids[keep], distance[keep])
+
+
+def centre_index(centres: np.ndarray) -> Any:
+    """What finds a code's nearest list centres (a centre's id is its list's number): every centre scanned up to
+    FLAT_LISTS; past them (at 1,000,000 images 160,000 centres, whose scan would cost more than the lists
+    themselves) lists of the centres, ~sqrt of them with centres drawn at random, CENTRE_PROBES_BUILD probed (a
+    built NearestIndex raises it to CENTRE_PROBES for queries). ``benchmarks/media_centres.py`` measures it."""
+    faiss = require("faiss", "faiss-cpu")
+    if len(centres) <= FLAT_LISTS:
+        index = faiss.IndexBinaryFlat(256)
+    else:
+        count = int(np.sqrt(len(centres)))
+        outer = faiss.IndexBinaryFlat(256)
+        outer.add(centres[np.random.default_rng(1).choice(len(centres), count, replace=False)])
+        index = faiss.IndexBinaryIVF(outer, 256, count)      # faiss's wrapper keeps ``outer`` alive
+        index.is_trained = True
+        index.nprobe = CENTRE_PROBES_BUILD
+    index.add(centres)
+    return index
 
 
 def balanced_lists(near: np.ndarray, fill: np.ndarray, cap: int) -> np.ndarray:
