@@ -69,11 +69,11 @@ SCALE_NEAREST, SCALE_PROBES = 8, 16
 # descriptors an inverted list holds once a bank is large (list_count); past FLAT_LISTS lists their centres are
 # found through lists of centres: ~sqrt(lists) of them (the centres of centres drawn at random), CENTRE_PROBES
 # searched for a query's descriptor, CENTRE_PROBES_BUILD while placing the bank's codes. Measured on 160,000
-# centres drawn from real descriptors, as at 1,000,000 images (the benchmark's uploads; the exact nearest by a
-# flat scan as the truth): 400 lists of centres, 32 probed, found 95% of a query's 16 nearest centres in 4.4 ms an
-# upload, and 8 probed placed 87% of codes in their nearest list at 2.5 us a code; the graph used before (faiss
-# IndexBinaryHNSW, 16 links, 32 / 16 candidates) 86% in 5.0 ms and 79% at 5.1 us: a query's nearest banked
-# descriptors are more often in the lists it probes, and the bank builds in half the time
+# centres drawn from real descriptors, as at 1,000,000 images (benchmarks/media_centres.py: the benchmark's uploads,
+# a flat scan as the truth): 400 lists of centres, 32 probed, found 94.7% of a query's 16 nearest centres in 4.5 ms
+# an upload, and 8 probed placed 86.5% of codes in their nearest list at 2.4 us a code; the graph used before (faiss
+# IndexBinaryHNSW, 16 links, 32 / 16 candidates) 86.8% in 4.3 ms and 78.5% at 3.9 us: a query's nearest banked
+# descriptors are more often in the lists it probes, and the bank builds faster (1,000,000 images: 404 s, 587 s)
 LIST_SIZE = 800
 FLAT_LISTS = 4_096
 CENTRE_PROBES, CENTRE_PROBES_BUILD = 32, 8
