@@ -228,6 +228,40 @@ def test_a_payment_straight_back_nets_against_the_payment_it_returns(tmp_path: P
     assert {c.country: c.amount for c in result.trace.countries}["tr"] == 300.0
 
 
+@pytest.mark.parametrize("method", ["fifo", "lifo", "proportional"])
+def test_a_payment_into_a_designated_account_is_never_netted(tmp_path: Path, duck: DuckDBEngine, method: str) -> None:
+    """T (designated) pays M 1,000 and M pays it 1,000 back a day later: that payment into T is traced in full
+    (it was once netted to nothing as a return of T's payment, and D's gift was lost as "pruned")."""
+    rows = [tx("gift", 1, 1000, "D", "M", "fr", "de"), tx("from_t", 2, 1000, "T", "M", "sy", "de"),
+            tx("to_t", 3, 1000, "M", "T", "de", "sy")]
+    result = _trace(write_transactions(tmp_path / "designated.csv", rows), duck, method)
+    assert result.trace.totals["traced"] == result.trace.totals["originated"] == 1000.0
+    assert result.trace.totals["pruned"] == 0.0
+
+
+def test_in_a_run_of_answers_every_second_payment_is_a_return() -> None:
+    """X pays Y, Y pays back, X pays again, Y pays part back: the first and the third answer are returns (the
+    second follows a return); each nets its own cents and as many of the payment it answers (``back``)."""
+    import duckdb  # noqa: PLC0415
+
+    from jointwatch.network.trace import _near  # noqa: PLC0415
+
+    day = 86400
+    connection = duckdb.connect()
+    connection.execute("CREATE TABLE tx (id VARCHAR, src VARCHAR, dst VARCHAR, t BIGINT, usd DOUBLE, channel VARCHAR,"
+                       " src_balance_usd DOUBLE, dst_balance_usd DOUBLE)")
+    connection.executemany("INSERT INTO tx VALUES (?, ?, ?, ?, ?, NULL, NULL, NULL)", [
+        ("a", "X", "Y", 1 * day, 1000.0), ("b", "Y", "X", 2 * day, 1000.0), ("c", "X", "Y", 3 * day, 1000.0),
+        ("r", "Y", "X", 4 * day, 500.0), ("s", "X", "Y", 5 * day, 200.0), ("late", "Y", "X", 30 * day, 100.0)])
+    connection.execute("CREATE TABLE frontier_0 (id VARCHAR)")
+    connection.execute("CREATE TABLE prev (src VARCHAR, dst VARCHAR)")
+    connection.execute("INSERT INTO prev VALUES ('X', 'T')")
+    back = dict(connection.execute(f"SELECT id, back FROM ({_near('prev', 14 * day)})").fetchall())
+    # a and b cancel; c follows a return, so it is none, and r returns 500 of it; s follows a return; the late
+    # payment answers s from outside the lookback
+    assert back == {"a": 100000, "b": 100000, "c": 50000, "r": 50000, "s": 0, "late": 0}
+
+
 def test_a_bad_earmark_window_is_refused() -> None:
     with pytest.raises(InvalidInputError, match="earmark_days must be in"):
         TraceSettings(earmark_days=-1)

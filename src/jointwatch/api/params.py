@@ -12,14 +12,12 @@ MAX_ROW_ID = 2**31 - 1      # PostgreSQL's integer: a larger number is a 422, no
 
 RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="A row number (1 … 2³¹ − 1)")]
 
-# bodies that wrap a file instead of being it: stored or hashed as they are, a form's envelope would stand in for
-# the file (a media upload matched nothing and banked an unreadable "file"), so it is refused instead
-_FORMS = ("multipart/", "application/x-www-form-urlencoded")
-
-
 async def file_body(request: Request) -> bytes:
-    """The request's body as the file it is; InvalidInputError (422) for a form (curl -F)."""
-    if request.headers.get("content-type", "").strip().lower().startswith(_FORMS):
-        raise InvalidInputError("the body is a form; send the file's bytes as they are, with Content-Type "
-                                "application/octet-stream (curl --data-binary @FILE, not -F)")
+    """The request's body as the file it is; InvalidInputError (422) for a multipart form (curl -F), which wraps the
+    file: stored or hashed as it is, its envelope would stand in for the file (a media upload matched nothing and
+    banked an unreadable "file"). A url-encoded type is taken as it comes: it is what ``curl --data-binary`` sends
+    without -H, over the file's bytes as they are."""
+    if request.headers.get("content-type", "").strip().lower().startswith("multipart/"):
+        raise InvalidInputError("the body is a multipart form; send the file's bytes as they are (curl --data-binary "
+                                "@FILE -H 'Content-Type: application/octet-stream', not -F)")
     return await request.body()

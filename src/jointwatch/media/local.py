@@ -199,9 +199,11 @@ class NearestIndex:
 
     @property
     def nbytes(self) -> int:
-        """faiss's copy of the codes with an 8-byte id each, the list centres, and their own lists' copy of them."""
-        nested = self._index.nlist * (32 + 8) + self._quantizer.nlist * 32 if self._nested else 0
-        return int(self.count * (32 + 8) + self._index.nlist * 32 + nested)
+        """faiss's copy of the codes with an 8-byte id each, and the list centres: scanned, 32 bytes each; past
+        FLAT_LISTS in lists of their own, with an id each, and those lists' centres."""
+        centres = (self._index.nlist * (32 + 8) + self._quantizer.nlist * 32 if self._nested
+                   else self._index.nlist * 32)
+        return int(self.count * (32 + 8) + centres)
 
     def list_sizes(self) -> np.ndarray:
         """The number of codes each inverted list holds."""

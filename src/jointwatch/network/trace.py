@@ -257,12 +257,14 @@ def _near(prev: str, lookback: int) -> str:
     payments ``prev``, and out of those senders), with ``back``, the cents of it that bilateral netting cancels.
 
     A payment from B to A is a **return** when the payment between the two just before it went the other way
-    (A paid B), within the lookback, at least as much, and was not a return itself nor a payment into a
-    designated account (those are traced in full at hop 0). A return nets against the payment it returns:
-    neither moved that much money, so on both accounts' money lines the return's cents and as many cents of
-    the payment it returns are left out (a broker paying part of a settlement straight back, a refund, a
-    repayment). A pair's payments are all here whenever either account's money line is read, so both lines
-    net the same cents; a payment has at most one return (the payment after a return is never one).
+    (A paid B), within the lookback, at least as much, and was not a return itself; neither of the two is a
+    payment into a designated account (those are traced in full at hop 0). A return nets against the payment
+    it returns: neither moved that much money, so on both accounts' money lines the return's cents and as many
+    cents of the payment it returns are left out (a broker paying part of a settlement straight back, a refund,
+    a repayment). A pair's payments are all here whenever either account's money line is read, so both lines
+    net the same cents; a payment has at most one return. In a run of payments each answering the one before
+    (A pays B, B pays back, A pays again, B pays back …) the first answer is a return, the next is not (it
+    follows a return), the one after is again: every second payment of the run after its first.
     """
     pair = "PARTITION BY LEAST(src, dst), GREATEST(src, dst) ORDER BY t, id"
     return f"""
@@ -275,11 +277,18 @@ WITH near AS (
   FROM near n WINDOW w AS ({pair})),
      candidate AS (
   SELECT p.*, COALESCE(p.prev_src = p.dst AND p.prev_t >= p.t - {lookback} AND p.prev_cents >= p.cents
-                       AND z.id IS NULL, FALSE) AS back_candidate
-  FROM paired p LEFT JOIN (SELECT DISTINCT id FROM frontier_0) z ON z.id = p.prev_id),
+                       AND z.id IS NULL AND y.id IS NULL, FALSE) AS back_candidate
+  FROM paired p LEFT JOIN (SELECT DISTINCT id FROM frontier_0) z ON z.id = p.prev_id
+  LEFT JOIN (SELECT DISTINCT id FROM frontier_0) y ON y.id = p.id),
+     runs AS (
+  SELECT c.*, SUM(CASE WHEN c.back_candidate THEN 0 ELSE 1 END) OVER (
+           {pair} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run_no
+  FROM candidate c),
      netted AS (
-  SELECT c.*, c.back_candidate AND NOT COALESCE(LAG(c.back_candidate) OVER w, FALSE) AS returned
-  FROM candidate c WINDOW w AS ({pair}))
+  -- a run starts at a payment that answers none (a pair's first payment never does): its 2nd, 4th … are returns
+  SELECT r.*, r.back_candidate AND ROW_NUMBER() OVER (
+           PARTITION BY LEAST(src, dst), GREATEST(src, dst), run_no ORDER BY t, id) % 2 = 0 AS returned
+  FROM runs r)
 SELECT id, src, dst, t, usd, channel, src_balance_usd, dst_balance_usd,
        CASE WHEN returned THEN cents WHEN COALESCE(LEAD(returned) OVER w, FALSE) THEN LEAD(cents) OVER w
             ELSE 0 END AS back
