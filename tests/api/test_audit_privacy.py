@@ -7,6 +7,7 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import anyio
@@ -191,6 +192,7 @@ def test_an_audit_row_that_waits_out_the_store_is_a_503_and_still_written(
         writer = sqlite3.connect(db, isolation_level=None)  # another writer holds the store
         writer.execute("BEGIN IMMEDIATE")
         try:
+            sent = datetime.now(UTC)
             answer = client.post("/match", json={"name": "Ali Hassan"}, headers=member.auth("screener"))
             assert answer.status_code == 503 and answer.headers["Retry-After"]
             assert answer.json()["type"].endswith("store-busy")
@@ -202,4 +204,6 @@ def test_an_audit_row_that_waits_out_the_store_is_a_503_and_still_written(
     rows = read_audit(engine, member.id)
     assert len(rows) == before + 1
     assert (rows[-1].action, rows[-1].status) == ("match", 503)
+    # stamped when written (after the busy timeout), not at arrival: a reader following the trail by time sees it
+    assert rows[-1].at >= sent + timedelta(seconds=1) and "arrived" in rows[-1].result_summary
     engine.dispose()

@@ -201,8 +201,11 @@ class ObserveMiddleware:
         try:
             await committed(self.writer, row)
         except StoreBusyError as busy:
-            summary = f"not answered, the store was busy ({status}: {row['result_summary']})"
-            self.backlog.put({**row, "status": busy.http_status, "result_summary": summary})
+            summary = (f"not answered, the store was busy (arrived {row['at']:%Y-%m-%dT%H:%M:%SZ}; {status}: "
+                       f"{row['result_summary']})")
+            # stamped when it is written, a minute or more after the request: a reader following the trail by time
+            # (GET /audit?since=) would otherwise never see it
+            self.backlog.put({**row, "at": None, "status": busy.http_status, "result_summary": summary})
             return busy
         return None
 
