@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from jointwatch.errors import InvalidInputError
 from jointwatch.network.analysis import Analysis, analyse
 from jointwatch.network.engines import DuckDBEngine
 from jointwatch.network.schema import TraceSettings
+from jointwatch.network.trace import _near
 from tests.network.conftest import tx, write_transactions
 
 # A mule M with a life of its own: it pays a shop before any money comes in, receives 1,000 from
@@ -242,10 +244,6 @@ def test_a_payment_into_a_designated_account_is_never_netted(tmp_path: Path, duc
 def test_in_a_run_of_answers_every_second_payment_is_a_return() -> None:
     """X pays Y, Y pays back, X pays again, Y pays part back: the first and the third answer are returns (the
     second follows a return); each nets its own cents and as many of the payment it answers (``back``)."""
-    import duckdb  # noqa: PLC0415
-
-    from jointwatch.network.trace import _near  # noqa: PLC0415
-
     day = 86400
     connection = duckdb.connect()
     connection.execute("CREATE TABLE tx (id VARCHAR, src VARCHAR, dst VARCHAR, t BIGINT, usd DOUBLE, channel VARCHAR,"

@@ -12,6 +12,7 @@ MAX_ROW_ID = 2**31 - 1      # PostgreSQL's integer: a larger number is a 422, no
 
 RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="A row number (1 … 2³¹ − 1)")]
 
+
 async def file_body(request: Request) -> bytes:
     """The request's body as the file it is; InvalidInputError (422) for a multipart form (curl -F), which wraps the
     file: stored or hashed as it is, its envelope would stand in for the file (a media upload matched nothing and

@@ -149,15 +149,15 @@ class NearestIndex:
         self._index = faiss.IndexBinaryIVF(self._quantizer, 256, lists)
         self._index.is_trained = True
         fill = np.zeros(lists, np.int64)      # codes in each list so far (LIST_CAP)
+        if self._nested and LIST_CAP is not None:
+            # a displaced code must sit in one of the lists its own search would probe: choices as a query's
+            self._quantizer.nprobe = CENTRE_PROBES
         while blocks:
             # faiss keeps its own copy: ours goes block by block
             codes = as_codes(blocks.pop(0))
             if LIST_CAP is None:
                 self._index.add(codes)            # each code in its nearest centre's list
                 continue
-            if self._nested:
-                # a displaced code must sit in one of the lists its own search would probe: choices as a query's
-                self._quantizer.nprobe = CENTRE_PROBES
             _, near = self._quantizer.search(codes, min(LIST_CHOICES, lists))
             cap = max(1, int(np.ceil(LIST_CAP * self.count / lists)))
             assigned = balanced_lists(near.astype(np.int64), fill, cap)

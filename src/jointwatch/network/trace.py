@@ -275,11 +275,11 @@ WITH near AS (
   SELECT n.*, LAG(n.id) OVER w AS prev_id, LAG(n.src) OVER w AS prev_src, LAG(n.t) OVER w AS prev_t,
          LAG(n.cents) OVER w AS prev_cents
   FROM near n WINDOW w AS ({pair})),
+     designated AS (SELECT DISTINCT id FROM frontier_0),
      candidate AS (
   SELECT p.*, COALESCE(p.prev_src = p.dst AND p.prev_t >= p.t - {lookback} AND p.prev_cents >= p.cents
                        AND z.id IS NULL AND y.id IS NULL, FALSE) AS back_candidate
-  FROM paired p LEFT JOIN (SELECT DISTINCT id FROM frontier_0) z ON z.id = p.prev_id
-  LEFT JOIN (SELECT DISTINCT id FROM frontier_0) y ON y.id = p.id),
+  FROM paired p LEFT JOIN designated z ON z.id = p.prev_id LEFT JOIN designated y ON y.id = p.id),
      runs AS (
   SELECT c.*, SUM(CASE WHEN c.back_candidate THEN 0 ELSE 1 END) OVER (
            {pair} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run_no
