@@ -180,9 +180,11 @@ DONOR = [*(tx(f"pay{m}{k}", day, 3000, "E", who, "fr", "fr")
     # P's allowances (133.33): 333.33 passed on, under the conduit share (before: F 200, P 133.33,
     # D 666.67)
     ("proportional", {"D": 1000.0}),
-    # last in, first out: the other 800 is P's day-33 600 (in last) and 200 of the day-31 salary:
-    # 800 passed on, so D is a conduit for those parts
-    ("lifo", {"F": 200.0, "P": 600.0, "D": 200.0}),
+    # last in, first out: the same. D paid C 1,000 having received 800 in three weeks besides its
+    # salary (P's 600, F's 200), and D has a month of history: it paid more than came in, so it is
+    # no conduit and the funder of all of it, whatever the method (before the conduit test asked
+    # that: F 200, P 600, D 200 — P's day-33 allowance and the salary spent last in, first out)
+    ("lifo", {"D": 1000.0}),
 ])
 def test_earmarking_leaves_a_donor_that_passed_on_little_the_funder(tmp_path: Path, duck: DuckDBEngine,
                                                                     method: str, expected: dict[str, float]) -> None:
@@ -273,6 +275,57 @@ def test_a_salary_paid_once_is_not_regular_income(tmp_path: Path, duck: DuckDBEn
     result = _trace(path, duck, "lifo")
     assert _amounts(result) == {"M": 540.0}
     assert result.trace.originators[0].reason == "not_a_conduit"
+
+
+# A donor D (FR) with a life in the data since day 1 (shops): friends F1 (FR) and F2 (DE) send it
+# 141 on day 40 and 726 on day 45; D gives collector C1 271 on day 49 and C2 844 on day 50; each
+# collector forwards its gift to T the next day.
+FRIENDS = [tx("shop1", 1, 40, "D", "SHOP", "fr", "fr"), tx("shop2", 20, 35, "D", "SHOP", "fr", "fr"),
+           tx("f1", 40, 141, "F1", "D", "fr", "fr"), tx("f2", 45, 726, "F2", "D", "de", "fr"),
+           tx("g1", 49, 271, "D", "C1", "fr", "tr"), tx("g2", 50, 844, "D", "C2", "fr", "tr"),
+           tx("c1", 50, 271, "C1", "T", "tr", "sy"), tx("c2", 51, 844, "C2", "T", "tr", "sy")]
+
+
+@pytest.mark.parametrize("method", ["fifo", "lifo", "proportional"])
+def test_an_account_that_gives_more_than_it_received_is_the_funder(tmp_path: Path, duck: DuckDBEngine,
+                                                                    method: str) -> None:
+    # D's pool (867 in the week before) would call it a conduit (it passed on 1,115, over half), but
+    # it paid the collectors more than all it received in three weeks: it paid its own money, and
+    # an account with more than a month of history is then the funder of all of it. Before the
+    # conduit test asked that: F1 141, F2 726 and D 248 as own funds
+    path = write_transactions(tmp_path / "friends.csv", FRIENDS)
+    result = _trace(path, duck, method)
+    assert _amounts(result) == {"D": 1115.0}
+    assert {o.account: o.reason for o in result.trace.originators} == {"D": "not_a_conduit"}
+
+
+@pytest.mark.parametrize("method", ["fifo", "lifo", "proportional"])
+def test_a_collector_that_held_a_gift_two_weeks_is_still_a_conduit(tmp_path: Path, duck: DuckDBEngine,
+                                                                     method: str) -> None:
+    # C (a month of history: a gift forwarded on day 2) gets D1's 600 on day 31, D2's 880 on day
+    # 41.5 and D3's 630 on day 45.5, and forwards 2,110 on day 46.5. In the week before it received
+    # 1,510, in three weeks all 2,110: it passed on what it got, later than most, so a conduit and
+    # each donor the funder of its whole gift, whatever the method
+    rows = [tx("d0", 1, 100, "D0", "C", "de", "tr"), tx("f0", 2, 100, "C", "T", "tr", "sy"),
+            tx("d1", 31, 600, "D1", "C", "de", "tr"), tx("d2", 41.5, 880, "D2", "C", "fr", "tr"),
+            tx("d3", 45.5, 630, "D3", "C", "gb", "tr"), tx("fwd", 46.5, 2110, "C", "T", "tr", "sy")]
+    path = write_transactions(tmp_path / "held.csv", rows)
+    result = _trace(path, duck, method)
+    assert _amounts(result) == {"D0": 100.0, "D1": 600.0, "D2": 880.0, "D3": 630.0}
+
+
+def test_a_few_cents_beyond_what_came_in_are_rounding_not_an_originator(tmp_path: Path, duck: DuckDBEngine) -> None:
+    # M receives 100.00 and pays T 100.02 (an amount converted twice): the 2 cents are not funding;
+    # M is credited nothing and they are counted as pruned. A quarter beyond is M's (unexplained)
+    rows = [tx("d", 1, 100, "D", "M", "de", "tr"), tx("m", 2, 100.02, "M", "T", "tr", "sy")]
+    result = _trace(write_transactions(tmp_path / "cents.csv", rows), duck, "fifo")
+    assert _amounts(result) == {"D": 100.0}
+    assert result.trace.totals["traced"] == 100.02
+    assert result.trace.totals["pruned"] == 0.02
+    rows[1] = tx("m", 2, 100.25, "M", "T", "tr", "sy")
+    result = _trace(write_transactions(tmp_path / "quarter.csv", rows), duck, "fifo")
+    assert _amounts(result) == {"D": 100.0, "M": 0.25}
+    assert {o.account: o.reason for o in result.trace.originators}["M"] == "unexplained_funds"
 
 
 def test_a_balance_column_makes_the_opening_balance_known(tmp_path: Path, duck: DuckDBEngine) -> None:

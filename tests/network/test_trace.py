@@ -79,9 +79,22 @@ def test_one_inflow_is_never_credited_twice(tmp_path: Path, duck: DuckDBEngine) 
     # money only with a history of --own-funds-days behind it (a day here: unexplained)
     assert _amounts(result) == {"E": 100.0, "K": 100.0}
     assert {o.account: o.reason for o in result.trace.originators}["K"] == "unexplained_funds"
-    short = analyse(path, ["T"], TraceSettings(own_funds_days=1), engine=duck)
-    assert {o.account: o.reason for o in short.trace.originators}["K"] == "own_funds"
     assert result.trace.totals["traced"] == result.trace.totals["originated"] == 200.0
+    # with a day's history enough to judge it, K paid T 200 having received 100 in all: more than it
+    # got (beyond a twentieth) is paying its own money, so K is no conduit but the funder of both
+    short = analyse(path, ["T"], TraceSettings(own_funds_days=1), engine=duck)
+    assert _amounts(short) == {"K": 200.0}
+    assert {o.account: o.reason for o in short.trace.originators} == {"K": "not_a_conduit"}
+
+
+def test_a_little_beyond_what_came_in_is_the_accounts_own_money(tmp_path: Path, duck: DuckDBEngine) -> None:
+    # K receives 100 and pays T 103 two days later: within a twentieth of what it received, so a
+    # conduit; the 3 beyond it is K's own money (a day's history is enough here), E funded 100
+    rows = [tx("e", 1, 100, "E", "K"), tx("k", 3, 103, "K", "T")]
+    path = write_transactions(tmp_path / "topup.csv", rows)
+    result = analyse(path, ["T"], TraceSettings(own_funds_days=1), engine=duck)
+    assert _amounts(result) == {"E": 100.0, "K": 3.0}
+    assert {o.account: o.reason for o in result.trace.originators} == {"E": "no_earlier_inflow", "K": "own_funds"}
 
 
 def test_cycles_end_because_time_runs_backwards(tmp_path: Path, duck: DuckDBEngine) -> None:

@@ -22,12 +22,17 @@ The attribution rule (docs/network.md states it with worked examples):
   of this hop's traced payments (so a sum split into chunks, or spread over two mules, counts
   whole). It is a conduit when ``B_o >= s * P_o`` (it passed on a real part of what came in)
   and ``v_o <= P_o / s`` (what came in can pay for ``o``), with ``s = conduit_share`` (default
-  one half), with the whole pool or with the pool less regular income. Otherwise the account
+  one half), with the whole pool or with the pool less regular income, and ``B_o`` is at most
+  what it received from ``3 * lookback_days`` before ``o`` to one day after, give or take a
+  twentieth (an account paying on more than all it got is paying its own money: a donor giving
+  after a friend's transfer; a collector that held a gift two weeks still passes). Otherwise the account
   is the originator of all of ``F_o``: ``no_earlier_inflow`` (empty pool) or ``not_a_conduit``
   (a donor giving 200 from a 3,000 salary is the funder, not the employer; nor is a friend who
   sent 30 before a gift of 400). Payments on a broker channel (msb, hawala) are followed
   whatever their size: a broker pays out of a pooled float.
-* Parts under 0.01 USD are not followed further (``pruned``). After ``hops`` hops, the
+* Parts under 0.01 USD are not followed further, and an account credited under 0.10 USD in all,
+  all of it money it paid beyond what came in, is not an originator: currency rounding
+  (``pruned``). After ``hops`` hops, the
   senders of the traced payments still open are originators of their parts (``hop_limit``).
   Each step goes to earlier payments, so cycles end.
 """
@@ -41,10 +46,13 @@ from jointwatch.network.engines import AnalysisEngine
 from jointwatch.network.schema import TraceSettings
 
 PRUNE_USD = 0.01
+ROUNDING_USD = 0.10       # own money under a dime, all an account is credited, is rounding (``pruned``)
 INCOME_DAYS = (25, 35)     # a payroll: its previous or next payment to the same account this many days away …
 INCOME_RATIO = 2          # … between half and twice the amount …
 INCOME_PAYEES = 5         # … for at least this many accounts; regular income: a payroll's, paid more than once
 BROKER_CHANNELS = "('msb', 'hawala')"
+RECEIVED_SPAN = 3         # a conduit passed on no more than it received in this many lookbacks (up to a day after) …
+RECEIVED_SLACK = 1.05     # … give or take a twentieth (currency rounding, a small top-up)
 
 
 @dataclass
@@ -141,7 +149,14 @@ SELECT src, dst FROM paired GROUP BY src, dst HAVING MIN(CASE WHEN steady THEN 1
 SELECT method, src AS account, id, flow AS amount, {hop + 1} AS hop, 'hop_limit' AS reason FROM frontier_{hop}""")
     engine.create("trace_edges", " UNION ALL ".join(
         f"SELECT method, id, src, dst, t, amount, flow, hop, channel FROM {t}" for t in edges))
-    engine.create("trace_origins", " UNION ALL ".join(origins))
+    # a few cents an account paid beyond what came in, and nothing else credited to it, is currency rounding
+    # (an amount converted to USD on both sides of each payment), not funding: not an originator (``pruned``)
+    engine.create("trace_origins", f"""
+SELECT method, account, id, amount, hop, reason FROM (
+  SELECT o.*, SUM(o.amount) OVER a AS credited,
+         MAX(CASE WHEN o.reason IN ('own_funds', 'unexplained_funds') THEN 0 ELSE 1 END) OVER a AS funded
+  FROM ({" UNION ALL ".join(origins)}) o WINDOW a AS (PARTITION BY o.method, o.account)) c
+WHERE credited >= {ROUNDING_USD} OR funded = 1""")
     totals = _totals(engine)
     return {m: TraceTables(
         f"(SELECT id, src, dst, t, amount, flow, hop, channel FROM trace_edges WHERE method = '{m}')",
@@ -168,15 +183,21 @@ def _step(engine: AnalysisEngine, hop: int, settings: TraceSettings, methods: Se
     # every payment this hop reads, in one pass over the transactions: into the receivers and the senders of
     # the last hop's payments (the conduit test), and out of those senders (their money lines). The rest of
     # the hop reads these few rows instead of all the transactions again (at 10M rows each pass cost Spark ~5 s)
-    near = f"near_{hop}"
+    near, own = f"near_{hop}", int(settings.own_funds_days * 86400)
     engine.create(near, _near(prev, lookback))
+    # an account with less history than own_funds_days before the outflow: what it paid beyond what came in
+    # may be money from outside the data, so paying on more than it received does not make it the funder
+    young = f"h.first_t > b.t - {own}"
     # the conduit test: pool (inflows before, within the lookback) against payments to the same receiver
     # (the receivers of this hop's traced payments by the same method); tried with the whole pool, then
     # with the pool less regular income (a salaried middleman). The pool does not depend on the method
     engine.create(f"judged_{hop}", f"""
 SELECT b.*, p.pool, p.earned,
-       COALESCE(b.channel IN {BROKER_CHANNELS} OR (b.burst >= {s} * p.pool AND {s} * b.amount <= p.pool)
-                OR (b.burst >= {s} * (p.pool - p.earned) AND {s} * b.amount <= p.pool - p.earned), FALSE)
+       COALESCE(b.channel IN {BROKER_CHANNELS}
+                OR (b.burst >= {s} * p.pool AND {s} * b.amount <= p.pool
+                    AND (b.burst <= {RECEIVED_SLACK} * p.received OR {young}))
+                OR (b.burst >= {s} * (p.pool - p.earned) AND {s} * b.amount <= p.pool - p.earned
+                    AND (b.burst <= {RECEIVED_SLACK} * (p.received - p.received_earned) OR {young})), FALSE)
          AS conduit
 FROM (SELECT o.method, o.id, o.src, o.dst, o.t, o.amount, o.flow, o.channel, SUM(j.usd) AS burst
       FROM {prev} o
@@ -184,11 +205,16 @@ FROM (SELECT o.method, o.id, o.src, o.dst, o.t, o.amount, o.flow, o.channel, SUM
             FROM {near} x JOIN (SELECT DISTINCT method, dst FROM {prev}) r ON r.dst = x.dst) j
         ON j.method = o.method AND j.src = o.src AND j.t >= o.t - {lookback} AND j.t <= o.t + 86400
       GROUP BY o.method, o.id, o.src, o.dst, o.t, o.amount, o.flow, o.channel) b
-LEFT JOIN (SELECT o.id, SUM(i.usd) AS pool, SUM(CASE WHEN n.id IS NULL THEN 0 ELSE i.usd END) AS earned
+LEFT JOIN (SELECT o.id, SUM(CASE WHEN i.t >= o.t - {lookback} AND i.t < o.t THEN i.usd END) AS pool,
+                  SUM(CASE WHEN n.id IS NULL OR i.t < o.t - {lookback} OR i.t >= o.t THEN 0 ELSE i.usd END) AS earned,
+                  SUM(i.usd) AS received, SUM(CASE WHEN n.id IS NULL THEN 0 ELSE i.usd END) AS received_earned
            FROM (SELECT DISTINCT id, src, t FROM {prev}) o
-           JOIN {near} i ON i.dst = o.src AND i.t < o.t AND i.t >= o.t - {lookback}
+           JOIN {near} i ON i.dst = o.src AND i.t <= o.t + 86400 AND i.t >= o.t - {RECEIVED_SPAN} * {lookback}
            LEFT JOIN ({_income_of(f"SELECT DISTINCT src FROM {prev}")}) n ON n.id = i.id
-           GROUP BY o.id) p ON p.id = b.id""")
+           GROUP BY o.id) p ON p.id = b.id
+LEFT JOIN (SELECT account, MIN(t) AS first_t FROM (SELECT src AS account, t FROM {near} UNION ALL
+                                                  SELECT dst, t FROM {near}) x GROUP BY account) h
+  ON h.account = b.src""")
     earmarked = settings.earmark_days > 0
     if earmarked:
         _earmark(engine, hop, int(settings.earmark_days * 86400), methods)
@@ -240,7 +266,6 @@ SELECT method, id, src, dst, t, amount, SUM(part) AS flow, {hop} AS hop, channel
   FROM parts_{hop} p JOIN near_{hop} x ON x.id = p.source_id{unkept}
   WHERE p.kind = 1{' AND k.id IS NULL' if earmarked else ''}
 ) p GROUP BY method, id, src, dst, t, amount, channel HAVING SUM(part) >= {PRUNE_USD}""")
-    own = int(settings.own_funds_days * 86400)
     return f"""
 SELECT j.method, j.src AS account, j.id, j.flow AS amount, {hop} AS hop,
        CASE WHEN j.pool IS NULL AND NOT j.conduit THEN 'no_earlier_inflow' ELSE 'not_a_conduit' END AS reason
