@@ -328,6 +328,37 @@ def test_a_few_cents_beyond_what_came_in_are_rounding_not_an_originator(tmp_path
     assert {o.account: o.reason for o in result.trace.originators}["M"] == "unexplained_funds"
 
 
+# A hawala-like broker pair: Y (TR) pays X (DE) 400 of trade money on day 1; X takes deposits from a
+# donor D (500, day 2) and two customers I1 (300, day 3) and I2 (200, day 4); X settles 1,000 with Y
+# on day 6; on day 7 Y pays collector C the donor's 500 and the customers' payees R1 300 and R2 196
+# (200 less a 2 % fee); C forwards 500 to T on day 8.
+HAWALA = {"channel": "hawala"}
+BROKERS = [tx("trade", 1, 400, "Y", "X", "tr", "de"),
+           tx("dep_d", 2, 500, "D", "X", "de", "de", **HAWALA), tx("dep_1", 3, 300, "I1", "X", "de", "de", **HAWALA),
+           tx("dep_2", 4, 200, "I2", "X", "de", "de", **HAWALA), tx("settle", 6, 1000, "X", "Y", "de", "tr"),
+           tx("pay_c", 7, 500, "Y", "C", "tr", "tr", **HAWALA),
+           tx("pay_1", 7 + 1 / 24, 300, "Y", "R1", "tr", "tr", **HAWALA),
+           tx("pay_2", 7 + 2 / 24, 196, "Y", "R2", "tr", "tr", **HAWALA), tx("fwd", 8, 500, "C", "T", "tr", "sy")]
+
+
+@pytest.mark.parametrize("method", ["fifo", "lifo", "proportional"])
+def test_deposits_a_partner_broker_paid_out_are_not_the_collectors_money(tmp_path: Path, duck: DuckDBEngine,
+                                                                          method: str) -> None:
+    # Y's payouts to R1 and R2 mirror I1's and I2's deposits: that money went to them, so it leaves
+    # X's line with as much of the settlement; Y's trade payment to X is the pair's own business and
+    # leaves it too. The settlement's traced 500 is then D's deposit, by every method. Before:
+    # first in first out Y 200 (its trade money, first in), D 250, I1 50
+    path = write_transactions(tmp_path / "brokers.csv", BROKERS)
+    result = _trace(path, duck, method)
+    assert _amounts(result) == {"D": 500.0}
+    # a payout that does not match the deposit (R2 paid 150: a quarter less) mirrors nothing: I2's
+    # deposit stays on X's line, and takes its share of the settlement by the method
+    rows = [*BROKERS[:7], tx("pay_2", 7 + 2 / 24, 150, "Y", "R2", "tr", "tr", **HAWALA), BROKERS[8]]
+    other = _trace(write_transactions(tmp_path / "unmatched.csv", rows), duck, method)
+    assert set(_amounts(other)) == {"D", "I2"}
+    assert _amounts(other)["D"] < 500.0
+
+
 def test_a_balance_column_makes_the_opening_balance_known(tmp_path: Path, duck: DuckDBEngine) -> None:
     rows = [tx("e", 1, 100, "E", "K"), tx("k1", 2, 100, "K", "T"), tx("k2", 3, 100, "K", "T")]
     path = write_transactions(tmp_path / "nobalance.csv", rows)

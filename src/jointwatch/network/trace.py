@@ -15,7 +15,9 @@ The attribution rule (docs/network.md states it with worked examples):
   history, else ``unexplained_funds``; both *assumed*). No source is spent twice. A payment
   straight back (B pays A within ``lookback_days`` of A paying B at least as much) is a return:
   it nets against the payment it returns, and both lines leave out its cents and as many of
-  that payment's (``_near``).
+  that payment's (``_near``). A deposit into a broker that the partner broker it settles with
+  paid out to someone else (``_mirrored``) leaves the broker's line with as much of the
+  settlement; a payment carries at most its value after netting.
 * Conduit test: money is only followed through the account when it behaves as a conduit
   around ``o``. Its *pool* ``P_o`` is what it received in the ``lookback_days`` before ``o``;
   ``B_o`` is what it paid, from ``lookback_days`` before ``o`` to one day after, to any receiver
@@ -184,7 +186,7 @@ def _step(engine: AnalysisEngine, hop: int, settings: TraceSettings, methods: Se
     # the last hop's payments (the conduit test), and out of those senders (their money lines). The rest of
     # the hop reads these few rows instead of all the transactions again (at 10M rows each pass cost Spark ~5 s)
     near, own = f"near_{hop}", int(settings.own_funds_days * 86400)
-    engine.create(near, _near(prev, lookback))
+    engine.create(near, _near(prev, lookback, f"frontier_{hop - 2}" if hop >= 2 else None))
     # an account with less history than own_funds_days before the outflow: what it paid beyond what came in
     # may be money from outside the data, so paying on more than it received does not make it the funder
     young = f"h.first_t > b.t - {own}"
@@ -221,7 +223,10 @@ LEFT JOIN (SELECT account, MIN(t) AS first_t FROM (SELECT src AS account, t FROM
     _deficits(engine, hop, earmarked)
     # the traced flow of what is left of the outflow on the money line after earmarking
     # (of the outflow's cents less what netting cancels: ``_near``)
-    flow = f"j.flow * o.cents / CAST(NULLIF({_net_cents('n')}, 0) AS DOUBLE)" if earmarked else "j.flow"
+    # a netted payment carries at most its net value: what was traced into it beyond that is not followed (``pruned``)
+    net = f"CAST(NULLIF({_net_cents('n')}, 0) AS DOUBLE)"
+    capped = f"LEAST(j.flow, {net} / 100)"
+    flow = f"{capped} * o.cents / {net}" if earmarked else "LEAST(j.flow, o.cents / 100.0)"
     outflow = f"\nJOIN near_{hop} n ON n.id = j.id" if earmarked else ""
     traced = f"""SELECT j.method, o.line_of, j.src, j.id, {flow} AS flow, o.pos, o.bal, o.cents, o.lo, o.hi, o.t,
        o.first_t
@@ -231,7 +236,7 @@ WHERE j.conduit AND o.cents > 0"""
     # with earmarking, an outflow's earmarked cents go to their inflows (``earmark_{hop}``)
     also = f"""
 UNION ALL
-SELECT j.method, j.src, j.id, j.t, j.t, e.source_id, 1, j.flow * e.cents / CAST(NULLIF({_net_cents('n')}, 0) AS DOUBLE)
+SELECT j.method, j.src, j.id, j.t, j.t, e.source_id, 1, {capped} * e.cents / {net}
 FROM judged_{hop} j{outflow}
 JOIN earmark_{hop} e ON e.method = j.method AND e.account = j.src AND e.out_id = j.id
 WHERE j.conduit""" if earmarked else ""
@@ -277,7 +282,7 @@ SELECT p.method, p.account, p.out_id, p.part, {hop},
 FROM parts_{hop} p{unkept} WHERE p.kind IN (2, 3, 4) AND p.part > 0{' AND k.id IS NULL' if earmarked else ''}"""
 
 
-def _near(prev: str, lookback: int) -> str:
+def _near(prev: str, lookback: int, traced: str | None = None) -> str:
     """The query of ``near_N``: every payment a hop reads (into the receivers and the senders of the last hop's
     payments ``prev``, and out of those senders), with ``back``, the cents of it that bilateral netting cancels.
 
@@ -295,7 +300,8 @@ def _near(prev: str, lookback: int) -> str:
     return f"""
 WITH near AS (
   SELECT id, src, dst, t, usd, channel, src_balance_usd, dst_balance_usd, CAST(ROUND(usd * 100) AS BIGINT) AS cents
-  FROM tx WHERE dst IN (SELECT dst FROM {prev} UNION SELECT src FROM {prev}) OR src IN (SELECT src FROM {prev})),
+  FROM tx WHERE dst IN (SELECT dst FROM {prev} UNION SELECT src FROM {prev}) OR src IN (SELECT src FROM {prev})
+             OR (src IN (SELECT dst FROM {prev}) AND channel IN {BROKER_CHANNELS})),
      paired AS (
   SELECT n.*, LAG(n.id) OVER w AS prev_id, LAG(n.src) OVER w AS prev_src, LAG(n.t) OVER w AS prev_t,
          LAG(n.cents) OVER w AS prev_cents
@@ -314,10 +320,58 @@ WITH near AS (
   SELECT r.*, r.back_candidate AND ROW_NUMBER() OVER (
            PARTITION BY LEAST(src, dst), GREATEST(src, dst), run_no ORDER BY t, id) % 2 = 0 AS returned
   FROM runs r)
-SELECT id, src, dst, t, usd, channel, src_balance_usd, dst_balance_usd,
-       CASE WHEN returned THEN cents WHEN COALESCE(LEAD(returned) OVER w, FALSE) THEN LEAD(cents) OVER w
-            ELSE 0 END AS back
-FROM netted WINDOW w AS ({pair})"""
+SELECT f.id, f.src, f.dst, f.t, f.usd, f.channel, f.src_balance_usd, f.dst_balance_usd,
+       LEAST(f.cents, f.back + COALESCE(m.cents, 0)) AS back
+FROM (SELECT n.*, CASE WHEN returned THEN cents WHEN COALESCE(LEAD(returned) OVER w, FALSE) THEN LEAD(cents) OVER w
+                       ELSE 0 END AS back
+      FROM netted n WINDOW w AS ({pair})) f
+LEFT JOIN ({_mirrored(prev, RECEIVED_SPAN * lookback, traced)}) m ON m.id = f.id"""
+
+
+def _mirrored(prev: str, window: int, traced: str | None) -> str:
+    """The query of the cents each payment of ``near`` loses to **mirrored** broker payments: for each
+    traced payment X -> Y, a deposit into X on a broker channel that a payout of Y on a broker channel
+    to someone else mirrors (the deposit less a fee of at most 3 %, or the same give or take a
+    cent, within ``window`` after it; one payout per deposit, each the other's closest) is that
+    payout's money, not the settlement's: it leaves X's money line, and so many cents of the first
+    payment X -> Y between the two (the settlement that carried it) with it. Payouts already
+    traced (``traced``: Y's traced payments) never mirror: their money is what is being followed.
+    Between a pair that mirrors, Y's payments to X off the broker channels (trade money, the last
+    period's settlement the other way) are the pair's own business and leave X's line too: they
+    are not where the customers' money came from.
+
+    Hawala-like brokers settle in bulk: X pays Y the sum of many customers' deposits, and Y pays
+    each customer's payee what the customer deposited. Without this a collector's payout, traced
+    to the settlement, was shared among every deposit the settlement spent, innocent remittances
+    included (docs/network.md, "Mirrored payouts").
+    """
+    skip = f" AND n.id NOT IN (SELECT id FROM {traced})" if traced else ""
+    return f"""
+WITH pairs AS (SELECT DISTINCT src AS x, dst AS y FROM {prev}),
+     deposits AS (SELECT n.id, p.x, p.y, n.t, n.cents FROM near n JOIN pairs p ON n.dst = p.x
+                  WHERE n.channel IN {BROKER_CHANNELS} AND n.src <> p.y),
+     payouts AS (SELECT n.id, p.x, p.y, n.t, n.cents FROM near n JOIN pairs p ON n.src = p.y
+                 WHERE n.channel IN {BROKER_CHANNELS} AND n.dst <> p.x{skip}),
+     matched AS (
+  SELECT d.id AS deposit, d.x, d.y, d.t AS d_t, q.t AS q_t, d.cents,
+         ROW_NUMBER() OVER (PARTITION BY q.id ORDER BY ABS(q.cents - d.cents), d.t, d.id) AS by_payout,
+         ROW_NUMBER() OVER (PARTITION BY d.id ORDER BY ABS(q.cents - d.cents), q.t, q.id) AS by_deposit
+  FROM deposits d JOIN payouts q ON q.x = d.x AND q.y = d.y AND q.t >= d.t AND q.t <= d.t + {window}
+   AND q.cents >= d.cents * 0.97 AND q.cents <= d.cents + 1),
+     carried AS (
+  SELECT m.deposit, m.x, m.y, m.cents, s.id AS settle,
+         ROW_NUMBER() OVER (PARTITION BY m.deposit ORDER BY s.t, s.id) AS k
+  FROM matched m JOIN near s ON s.src = m.x AND s.dst = m.y AND s.t >= m.d_t AND s.t <= m.q_t
+  WHERE m.by_payout = 1 AND m.by_deposit = 1)
+SELECT id, SUM(cents) AS cents FROM (SELECT deposit AS id, cents FROM carried WHERE k = 1
+                                     UNION ALL
+                                     SELECT settle, cents FROM carried WHERE k = 1
+                                     UNION ALL
+                                     SELECT n.id, n.cents
+                                     FROM near n JOIN (SELECT DISTINCT x, y FROM carried WHERE k = 1) b
+                                       ON n.src = b.y AND n.dst = b.x
+                                     WHERE COALESCE(n.channel NOT IN {BROKER_CHANNELS}, TRUE)) c
+GROUP BY id"""
 
 
 def _net_cents(payment: str) -> str:
