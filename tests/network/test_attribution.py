@@ -359,6 +359,19 @@ def test_deposits_a_partner_broker_paid_out_are_not_the_collectors_money(tmp_pat
     assert _amounts(other)["D"] < 500.0
 
 
+def test_a_broker_pair_that_mirrors_settles_in_bulk_whatever_the_lookback(tmp_path: Path, duck: DuckDBEngine) -> None:
+    # the same pair settling ten days later (day 16: no deposit in the week before it) and paying out
+    # on day 17: by the pool test X received nothing in the lookback and would be the funder of the
+    # 500 (before); a pair whose payouts mirror its deposits settles in bulk, so X's payment to Y is
+    # followed whatever its size, as a broker channel's payments are
+    late = {"settle": 16, "pay_c": 17, "pay_1": 17 + 1 / 24, "pay_2": 17 + 2 / 24, "fwd": 18}
+    rows = [tx(r["id"], late[r["id"]], r["amount"], r["sender_account"], r["receiver_account"],
+               r["sender_country"], r["receiver_country"], channel=r["channel"]) if r["id"] in late else r
+            for r in BROKERS]
+    for method in ("fifo", "lifo", "proportional"):
+        assert _amounts(_trace(write_transactions(tmp_path / f"bulk-{method}.csv", rows), duck, method)) == {"D": 500.0}
+
+
 def test_a_balance_column_makes_the_opening_balance_known(tmp_path: Path, duck: DuckDBEngine) -> None:
     rows = [tx("e", 1, 100, "E", "K"), tx("k1", 2, 100, "K", "T"), tx("k2", 3, 100, "K", "T")]
     path = write_transactions(tmp_path / "nobalance.csv", rows)

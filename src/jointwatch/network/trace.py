@@ -194,8 +194,8 @@ def _step(engine: AnalysisEngine, hop: int, settings: TraceSettings, methods: Se
     # (the receivers of this hop's traced payments by the same method); tried with the whole pool, then
     # with the pool less regular income (a salaried middleman). The pool does not depend on the method
     engine.create(f"judged_{hop}", f"""
-SELECT b.*, p.pool, p.earned,
-       COALESCE(b.channel IN {BROKER_CHANNELS}
+SELECT b.*, p.pool, p.earned, z.id IS NOT NULL AS settles,
+       COALESCE(b.channel IN {BROKER_CHANNELS} OR z.id IS NOT NULL
                 OR (b.burst >= {s} * p.pool AND {s} * b.amount <= p.pool
                     AND (b.burst <= {RECEIVED_SLACK} * p.received OR {young}))
                 OR (b.burst >= {s} * (p.pool - p.earned) AND {s} * b.amount <= p.pool - p.earned
@@ -216,7 +216,8 @@ LEFT JOIN (SELECT o.id, SUM(CASE WHEN i.t >= o.t - {lookback} AND i.t < o.t THEN
            GROUP BY o.id) p ON p.id = b.id
 LEFT JOIN (SELECT account, MIN(t) AS first_t FROM (SELECT src AS account, t FROM {near} UNION ALL
                                                   SELECT dst, t FROM {near}) x GROUP BY account) h
-  ON h.account = b.src""")
+  ON h.account = b.src
+LEFT JOIN (SELECT id FROM {near} WHERE settles) z ON z.id = b.id""")
     earmarked = settings.earmark_days > 0
     if earmarked:
         _earmark(engine, hop, int(settings.earmark_days * 86400), methods)
@@ -259,7 +260,8 @@ SELECT j.method, j.src, j.id, j.flow FROM judged_{hop} j
 JOIN (SELECT method, account, out_id, SUM(CASE WHEN kind = 1 THEN part ELSE 0 END) AS passed
       FROM parts_{hop} GROUP BY method, account, out_id) p
   ON p.method = j.method AND p.account = j.src AND p.out_id = j.id
-WHERE j.conduit AND NOT COALESCE(j.channel IN {BROKER_CHANNELS}, FALSE) AND p.passed < {s} * j.flow""")
+WHERE j.conduit AND NOT COALESCE(j.channel IN {BROKER_CHANNELS}, FALSE) AND NOT j.settles
+  AND p.passed < {s} * j.flow""")
         kept = f"""
 UNION ALL
 SELECT method, src, id, flow, {hop}, 'not_a_conduit' FROM kept_{hop}"""
@@ -321,7 +323,7 @@ WITH near AS (
            PARTITION BY LEAST(src, dst), GREATEST(src, dst), run_no ORDER BY t, id) % 2 = 0 AS returned
   FROM runs r)
 SELECT f.id, f.src, f.dst, f.t, f.usd, f.channel, f.src_balance_usd, f.dst_balance_usd,
-       LEAST(f.cents, f.back + COALESCE(m.cents, 0)) AS back
+       LEAST(f.cents, f.back + COALESCE(m.cents, 0)) AS back, COALESCE(m.settles = 1, FALSE) AS settles
 FROM (SELECT n.*, CASE WHEN returned THEN cents WHEN COALESCE(LEAD(returned) OVER w, FALSE) THEN LEAD(cents) OVER w
                        ELSE 0 END AS back
       FROM netted n WINDOW w AS ({pair})) f
@@ -338,7 +340,9 @@ def _mirrored(prev: str, window: int, traced: str | None) -> str:
     traced (``traced``: Y's traced payments) never mirror: their money is what is being followed.
     Between a pair that mirrors, Y's payments to X off the broker channels (trade money, the last
     period's settlement the other way) are the pair's own business and leave X's line too: they
-    are not where the customers' money came from.
+    are not where the customers' money came from; and X's payments to Y are ``settles``, followed
+    whatever their size as a broker channel's are (a pair settles in bulk, often less often than
+    the lookback).
 
     Hawala-like brokers settle in bulk: X pays Y the sum of many customers' deposits, and Y pays
     each customer's payee what the customer deposited. Without this a collector's payout, traced
@@ -363,14 +367,15 @@ WITH pairs AS (SELECT DISTINCT src AS x, dst AS y FROM {prev}),
          ROW_NUMBER() OVER (PARTITION BY m.deposit ORDER BY s.t, s.id) AS k
   FROM matched m JOIN near s ON s.src = m.x AND s.dst = m.y AND s.t >= m.d_t AND s.t <= m.q_t
   WHERE m.by_payout = 1 AND m.by_deposit = 1)
-SELECT id, SUM(cents) AS cents FROM (SELECT deposit AS id, cents FROM carried WHERE k = 1
-                                     UNION ALL
-                                     SELECT settle, cents FROM carried WHERE k = 1
-                                     UNION ALL
-                                     SELECT n.id, n.cents
-                                     FROM near n JOIN (SELECT DISTINCT x, y FROM carried WHERE k = 1) b
-                                       ON n.src = b.y AND n.dst = b.x
-                                     WHERE COALESCE(n.channel NOT IN {BROKER_CHANNELS}, TRUE)) c
+SELECT id, SUM(cents) AS cents, MAX(settles) AS settles
+FROM (SELECT deposit AS id, cents, 0 AS settles FROM carried WHERE k = 1
+      UNION ALL
+      SELECT settle, cents, 0 FROM carried WHERE k = 1
+      UNION ALL
+      SELECT n.id, CASE WHEN n.src = b.y AND COALESCE(n.channel NOT IN {BROKER_CHANNELS}, TRUE) THEN n.cents ELSE 0 END,
+             CASE WHEN n.src = b.x THEN 1 ELSE 0 END
+      FROM near n JOIN (SELECT DISTINCT x, y FROM carried WHERE k = 1) b
+        ON (n.src = b.y AND n.dst = b.x) OR (n.src = b.x AND n.dst = b.y)) c
 GROUP BY id"""
 
 
