@@ -372,6 +372,20 @@ def test_a_broker_pair_that_mirrors_settles_in_bulk_whatever_the_lookback(tmp_pa
         assert _amounts(_trace(write_transactions(tmp_path / f"bulk-{method}.csv", rows), duck, method)) == {"D": 500.0}
 
 
+@pytest.mark.parametrize(("channel", "expected"), [
+    # a money-transfer customer is no broker: A got 1,000 from W and sent C 100, a tenth of it, so A
+    # is the funder by the pool test (before, an msb payment was followed whatever its size: W 100)
+    ("msb", {"A": 100.0}),
+    # a hawaladar pays out of a float: its payment is followed whatever its size
+    ("hawala", {"W": 100.0}),
+])
+def test_only_a_hawala_payment_is_followed_whatever_its_size(tmp_path: Path, duck: DuckDBEngine, channel: str,
+                                                             expected: dict[str, float]) -> None:
+    rows = [tx("w", 1, 1000, "W", "A", "de", "it"), tx("a", 3, 100, "A", "C", "it", "tr", channel=channel),
+            tx("c", 4, 100, "C", "T", "tr", "sy")]
+    assert _amounts(_trace(write_transactions(tmp_path / f"{channel}.csv", rows), duck, "fifo")) == expected
+
+
 def test_a_balance_column_makes_the_opening_balance_known(tmp_path: Path, duck: DuckDBEngine) -> None:
     rows = [tx("e", 1, 100, "E", "K"), tx("k1", 2, 100, "K", "T"), tx("k2", 3, 100, "K", "T")]
     path = write_transactions(tmp_path / "nobalance.csv", rows)

@@ -30,8 +30,8 @@ The attribution rule (docs/network.md states it with worked examples):
   after a friend's transfer; a collector that held a gift two weeks still passes). Otherwise the account
   is the originator of all of ``F_o``: ``no_earlier_inflow`` (empty pool) or ``not_a_conduit``
   (a donor giving 200 from a 3,000 salary is the funder, not the employer; nor is a friend who
-  sent 30 before a gift of 400). Payments on a broker channel (msb, hawala) are followed
-  whatever their size: a broker pays out of a pooled float.
+  sent 30 before a gift of 400). Payments over hawala are followed whatever their size: a
+  hawaladar pays out of a pooled float (an msb payment's sender is a money-transfer customer).
 * Parts under 0.01 USD are not followed further, and an account credited under 0.10 USD in all,
   all of it money it paid beyond what came in, is not an originator: currency rounding
   (``pruned``). After ``hops`` hops, the
@@ -53,6 +53,7 @@ INCOME_DAYS = (25, 35)     # a payroll: its previous or next payment to the same
 INCOME_RATIO = 2          # … between half and twice the amount …
 INCOME_PAYEES = 5         # … for at least this many accounts; regular income: a payroll's, paid more than once
 BROKER_CHANNELS = "('msb', 'hawala')"
+FLOAT_CHANNELS = "('hawala')"        # its payments are followed whatever their size: paid out of a float
 RECEIVED_SPAN = 3         # a conduit passed on no more than it received in this many lookbacks (up to a day after) …
 RECEIVED_SLACK = 1.05     # … give or take a twentieth (currency rounding, a small top-up)
 
@@ -195,7 +196,7 @@ def _step(engine: AnalysisEngine, hop: int, settings: TraceSettings, methods: Se
     # with the pool less regular income (a salaried middleman). The pool does not depend on the method
     engine.create(f"judged_{hop}", f"""
 SELECT b.*, p.pool, p.earned, z.id IS NOT NULL AS settles,
-       COALESCE(b.channel IN {BROKER_CHANNELS} OR z.id IS NOT NULL
+       COALESCE(b.channel IN {FLOAT_CHANNELS} OR z.id IS NOT NULL
                 OR (b.burst >= {s} * p.pool AND {s} * b.amount <= p.pool
                     AND (b.burst <= {RECEIVED_SLACK} * p.received OR {young}))
                 OR (b.burst >= {s} * (p.pool - p.earned) AND {s} * b.amount <= p.pool - p.earned
@@ -260,7 +261,7 @@ SELECT j.method, j.src, j.id, j.flow FROM judged_{hop} j
 JOIN (SELECT method, account, out_id, SUM(CASE WHEN kind = 1 THEN part ELSE 0 END) AS passed
       FROM parts_{hop} GROUP BY method, account, out_id) p
   ON p.method = j.method AND p.account = j.src AND p.out_id = j.id
-WHERE j.conduit AND NOT COALESCE(j.channel IN {BROKER_CHANNELS}, FALSE) AND NOT j.settles
+WHERE j.conduit AND NOT COALESCE(j.channel IN {FLOAT_CHANNELS}, FALSE) AND NOT j.settles
   AND p.passed < {s} * j.flow""")
         kept = f"""
 UNION ALL
