@@ -14,7 +14,7 @@ from jointwatch.errors import InvalidInputError
 from jointwatch.network.analysis import Analysis, analyse
 from jointwatch.network.engines import DuckDBEngine
 from jointwatch.network.schema import TraceSettings
-from jointwatch.network.trace import _near
+from jointwatch.network.trace import _near, _reach
 from tests.network.conftest import tx, write_transactions
 
 # A mule M with a life of its own: it pays a shop before any money comes in, receives 1,000 from
@@ -256,7 +256,8 @@ def test_in_a_run_of_answers_every_second_payment_is_a_return() -> None:
     connection.execute("CREATE TABLE frontier_0 (id VARCHAR)")
     connection.execute("CREATE TABLE prev (src VARCHAR, dst VARCHAR)")
     connection.execute("INSERT INTO prev VALUES ('X', 'T')")
-    back = dict(connection.execute(f"SELECT id, back FROM ({_near('prev', 14 * day)})").fetchall())
+    back = dict(connection.execute(f"SELECT id, back FROM ({_near(_reach('prev', False), 'prev', 14 * day)})")
+                .fetchall())
     # a and b cancel; c follows a return, so it is none, and r returns 500 of it; s follows a return; the late
     # payment answers s from outside the lookback
     assert back == {"a": 100000, "b": 100000, "c": 50000, "r": 50000, "s": 0, "late": 0}

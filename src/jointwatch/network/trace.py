@@ -129,6 +129,8 @@ WHERE x.src NOT IN (SELECT account FROM designated) {''.join(' AND ' + w for w i
     # account's own money. Whether a payment is one does not depend on the hop: found once, over
     # every payment, and read by each hop for the inflows of its accounts
     engine.create("paired", _PAIRED)
+    # the hawala payments, few: where a hop looks for mirrored payouts first (``_step``)
+    engine.create("float_tx", f"SELECT id, src, dst, t FROM tx WHERE channel IN {FLOAT_CHANNELS}")
     engine.create("income", f"""
 WITH payroll AS (SELECT src FROM paired WHERE monthly GROUP BY src HAVING COUNT(DISTINCT dst) >= {INCOME_PAYEES})
 SELECT x.id, x.dst FROM paired x JOIN payroll y ON y.src = x.src WHERE x.own_channel""")
@@ -187,7 +189,18 @@ def _step(engine: AnalysisEngine, hop: int, settings: TraceSettings, methods: Se
     # the last hop's payments (the conduit test), and out of those senders (their money lines). The rest of
     # the hop reads these few rows instead of all the transactions again (at 10M rows each pass cost Spark ~5 s)
     near, own = f"near_{hop}", int(settings.own_funds_days * 86400)
-    engine.create(near, _near(prev, lookback, f"frontier_{hop - 2}" if hop >= 2 else None))
+    # a hawala deposit into a sender of the last hop's payments that the payment's receiver may have paid out
+    # (``_mirrored``): asked of the few hawala payments first, so that a hop without one reads the transactions
+    # once, as before (the mirrors read the hop's payments several times, so then they are kept first)
+    mirrors = bool(engine.rows(f"""
+SELECT 1 AS one FROM float_tx d JOIN (SELECT DISTINCT src, dst FROM {prev}) p ON d.dst = p.src
+JOIN float_tx q ON q.src = p.dst AND q.dst <> p.src AND q.t >= d.t AND q.t <= d.t + {RECEIVED_SPAN * lookback}
+LIMIT 1"""))
+    reach = _reach(prev, mirrors)
+    if mirrors:
+        engine.create(f"reach_{hop}", reach)
+        reach = f"reach_{hop}"
+    engine.create(near, _near(reach, prev, lookback, f"frontier_{hop - 2}" if hop >= 2 else None, mirrors))
     # an account with less history than own_funds_days before the outflow: what it paid beyond what came in
     # may be money from outside the data, so paying on more than it received does not make it the funder
     young = f"h.first_t > b.t - {own}"
@@ -285,9 +298,21 @@ SELECT p.method, p.account, p.out_id, p.part, {hop},
 FROM parts_{hop} p{unkept} WHERE p.kind IN (2, 3, 4) AND p.part > 0{' AND k.id IS NULL' if earmarked else ''}"""
 
 
-def _near(prev: str, lookback: int, traced: str | None = None) -> str:
-    """The query of ``near_N``: every payment a hop reads (into the receivers and the senders of the last hop's
-    payments ``prev``, and out of those senders), with ``back``, the cents of it that bilateral netting cancels.
+def _reach(prev: str, payouts: bool) -> str:
+    """The query of every payment a hop reads, in one pass over the transactions: into the receivers and the
+    senders of the last hop's payments ``prev`` and out of those senders, with its cents; with ``payouts`` also
+    out of those receivers over hawala (the payouts ``_mirrored`` matches)."""
+    also = f"\n           OR (src IN (SELECT dst FROM {prev}) AND channel IN {FLOAT_CHANNELS})" if payouts else ""
+    return f"""
+SELECT id, src, dst, t, usd, channel, src_balance_usd, dst_balance_usd, CAST(ROUND(usd * 100) AS BIGINT) AS cents
+FROM tx WHERE dst IN (SELECT dst FROM {prev} UNION SELECT src FROM {prev}) OR src IN (SELECT src FROM {prev}){also}"""
+
+
+def _near(reach: str, prev: str, lookback: int, traced: str | None = None, mirrors: bool = False) -> str:
+    """The query of ``near_N``: the payments of ``reach`` (a table or a query of ``_reach``) with ``back``, the
+    cents of each that bilateral netting and, with ``mirrors``, mirrored hawala payouts (``_mirrored``; then
+    ``reach`` is a table, read several times) cancel, and ``settles``, whether it is a payment between a
+    broker pair that mirrors.
 
     A payment from B to A is a **return** when the payment between the two just before it went the other way
     (A paid B), within the lookback, at least as much, and was not a return itself; neither of the two is a
@@ -300,15 +325,15 @@ def _near(prev: str, lookback: int, traced: str | None = None) -> str:
     follows a return), the one after is again: every second payment of the run after its first.
     """
     pair = "PARTITION BY LEAST(src, dst), GREATEST(src, dst) ORDER BY t, id"
+    source, back, mirrored = f"({reach})", "f.back, FALSE", ""
+    if mirrors:
+        source, back = reach, "LEAST(f.cents, f.back + COALESCE(m.cents, 0)) AS back, COALESCE(m.settles = 1, FALSE)"
+        mirrored = f"\nLEFT JOIN ({_mirrored(reach, prev, RECEIVED_SPAN * lookback, traced)}) m ON m.id = f.id"
     return f"""
-WITH near AS (
-  SELECT id, src, dst, t, usd, channel, src_balance_usd, dst_balance_usd, CAST(ROUND(usd * 100) AS BIGINT) AS cents
-  FROM tx WHERE dst IN (SELECT dst FROM {prev} UNION SELECT src FROM {prev}) OR src IN (SELECT src FROM {prev})
-             OR (src IN (SELECT dst FROM {prev}) AND channel IN {BROKER_CHANNELS})),
-     paired AS (
+WITH paired AS (
   SELECT n.*, LAG(n.id) OVER w AS prev_id, LAG(n.src) OVER w AS prev_src, LAG(n.t) OVER w AS prev_t,
          LAG(n.cents) OVER w AS prev_cents
-  FROM near n WINDOW w AS ({pair})),
+  FROM {source} n WINDOW w AS ({pair})),
      designated AS (SELECT DISTINCT id FROM frontier_0),
      candidate AS (
   SELECT p.*, COALESCE(p.prev_src = p.dst AND p.prev_t >= p.t - {lookback} AND p.prev_cents >= p.cents
@@ -324,25 +349,24 @@ WITH near AS (
            PARTITION BY LEAST(src, dst), GREATEST(src, dst), run_no ORDER BY t, id) % 2 = 0 AS returned
   FROM runs r)
 SELECT f.id, f.src, f.dst, f.t, f.usd, f.channel, f.src_balance_usd, f.dst_balance_usd,
-       LEAST(f.cents, f.back + COALESCE(m.cents, 0)) AS back, COALESCE(m.settles = 1, FALSE) AS settles
+       {back} AS settles
 FROM (SELECT n.*, CASE WHEN returned THEN cents WHEN COALESCE(LEAD(returned) OVER w, FALSE) THEN LEAD(cents) OVER w
                        ELSE 0 END AS back
-      FROM netted n WINDOW w AS ({pair})) f
-LEFT JOIN ({_mirrored(prev, RECEIVED_SPAN * lookback, traced)}) m ON m.id = f.id"""
+      FROM netted n WINDOW w AS ({pair})) f{mirrored}"""
 
 
-def _mirrored(prev: str, window: int, traced: str | None) -> str:
-    """The query of the cents each payment of ``near`` loses to **mirrored** broker payments: for each
-    traced payment X -> Y, a deposit into X on a broker channel that a payout of Y on a broker channel
+def _mirrored(reach: str, prev: str, window: int, traced: str | None) -> str:
+    """The query of the cents each payment of ``reach`` loses to **mirrored** broker payments: for each
+    traced payment X -> Y, a deposit into X over hawala that a payout of Y over hawala
     to someone else mirrors (the deposit less a fee of at most 3 %, or the same give or take a
     cent, within ``window`` after it; one payout per deposit, each the other's closest) is that
     payout's money, not the settlement's: it leaves X's money line, and so many cents of the first
     payment X -> Y between the two (the settlement that carried it) with it. Payouts already
     traced (``traced``: Y's traced payments) never mirror: their money is what is being followed.
-    Between a pair that mirrors, Y's payments to X off the broker channels (trade money, the last
+    Between a pair that mirrors, Y's payments to X not over hawala (trade money, the last
     period's settlement the other way) are the pair's own business and leave X's line too: they
     are not where the customers' money came from; and X's payments to Y are ``settles``, followed
-    whatever their size as a broker channel's are (a pair settles in bulk, often less often than
+    whatever their size as a hawaladar's are (a pair settles in bulk, often less often than
     the lookback).
 
     Hawala-like brokers settle in bulk: X pays Y the sum of many customers' deposits, and Y pays
@@ -350,13 +374,15 @@ def _mirrored(prev: str, window: int, traced: str | None) -> str:
     to the settlement, was shared among every deposit the settlement spent, innocent remittances
     included (docs/network.md, "Mirrored payouts").
     """
-    skip = f" AND n.id NOT IN (SELECT id FROM {traced})" if traced else ""
+    # an anti join, not NOT IN: Spark plans NOT IN as a nested loop over every pair of rows
+    anti = f"\n                 LEFT JOIN (SELECT DISTINCT id FROM {traced}) tr ON tr.id = n.id" if traced else ""
+    untraced = " AND tr.id IS NULL" if traced else ""
     return f"""
 WITH pairs AS (SELECT DISTINCT src AS x, dst AS y FROM {prev}),
-     deposits AS (SELECT n.id, p.x, p.y, n.t, n.cents FROM near n JOIN pairs p ON n.dst = p.x
-                  WHERE n.channel IN {BROKER_CHANNELS} AND n.src <> p.y),
-     payouts AS (SELECT n.id, p.x, p.y, n.t, n.cents FROM near n JOIN pairs p ON n.src = p.y
-                 WHERE n.channel IN {BROKER_CHANNELS} AND n.dst <> p.x{skip}),
+     deposits AS (SELECT n.id, p.x, p.y, n.t, n.cents FROM {reach} n JOIN pairs p ON n.dst = p.x
+                  WHERE n.channel IN {FLOAT_CHANNELS} AND n.src <> p.y),
+     payouts AS (SELECT n.id, p.x, p.y, n.t, n.cents FROM {reach} n JOIN pairs p ON n.src = p.y{anti}
+                 WHERE n.channel IN {FLOAT_CHANNELS} AND n.dst <> p.x{untraced}),
      matched AS (
   SELECT d.id AS deposit, d.x, d.y, d.t AS d_t, q.t AS q_t, d.cents,
          ROW_NUMBER() OVER (PARTITION BY q.id ORDER BY ABS(q.cents - d.cents), d.t, d.id) AS by_payout,
@@ -366,17 +392,18 @@ WITH pairs AS (SELECT DISTINCT src AS x, dst AS y FROM {prev}),
      carried AS (
   SELECT m.deposit, m.x, m.y, m.cents, s.id AS settle,
          ROW_NUMBER() OVER (PARTITION BY m.deposit ORDER BY s.t, s.id) AS k
-  FROM matched m JOIN near s ON s.src = m.x AND s.dst = m.y AND s.t >= m.d_t AND s.t <= m.q_t
+  FROM matched m JOIN {reach} s ON s.src = m.x AND s.dst = m.y AND s.t >= m.d_t AND s.t <= m.q_t
   WHERE m.by_payout = 1 AND m.by_deposit = 1)
 SELECT id, SUM(cents) AS cents, MAX(settles) AS settles
 FROM (SELECT deposit AS id, cents, 0 AS settles FROM carried WHERE k = 1
       UNION ALL
       SELECT settle, cents, 0 FROM carried WHERE k = 1
       UNION ALL
-      SELECT n.id, CASE WHEN n.src = b.y AND COALESCE(n.channel NOT IN {BROKER_CHANNELS}, TRUE) THEN n.cents ELSE 0 END,
-             CASE WHEN n.src = b.x THEN 1 ELSE 0 END
-      FROM near n JOIN (SELECT DISTINCT x, y FROM carried WHERE k = 1) b
-        ON (n.src = b.y AND n.dst = b.x) OR (n.src = b.x AND n.dst = b.y)) c
+      SELECT n.id, CASE WHEN COALESCE(n.channel NOT IN {FLOAT_CHANNELS}, TRUE) THEN n.cents ELSE 0 END, 0
+      FROM {reach} n JOIN (SELECT DISTINCT x, y FROM carried WHERE k = 1) b ON n.src = b.y AND n.dst = b.x
+      UNION ALL
+      SELECT n.id, 0, 1 FROM {reach} n JOIN (SELECT DISTINCT x, y FROM carried WHERE k = 1) b
+        ON n.src = b.x AND n.dst = b.y) c
 GROUP BY id"""
 
 
