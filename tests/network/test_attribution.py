@@ -387,6 +387,25 @@ def test_only_a_hawala_payment_is_followed_whatever_its_size(tmp_path: Path, duc
     assert _amounts(_trace(write_transactions(tmp_path / f"{channel}.csv", rows), duck, "fifo")) == expected
 
 
+@pytest.mark.parametrize(("method", "expected"), [
+    # F's 500 came 39 days before M paid T: held that long it is M's own, so by first in first out
+    # (oldest first) the 300 is M's held funds (before: F 300)
+    ("fifo", {"M": 300.0}),
+    # proportional: 500 / 800 of it was F's, held, so M's (187.50); G's share 112.50 (before: F 187.50)
+    ("proportional", {"M": 187.5, "G": 112.5}),
+    # last in first out spends G's fresh 300 (as before)
+    ("lifo", {"G": 300.0}),
+])
+def test_money_a_conduit_held_three_lookbacks_is_its_own(tmp_path: Path, duck: DuckDBEngine, method: str,
+                                                         expected: dict[str, float]) -> None:
+    rows = [tx("f", 1, 500, "F", "M", "fr", "de"), tx("g", 39, 300, "G", "M", "gb", "de"),
+            tx("m", 40, 300, "M", "T", "de", "sy")]
+    result = _trace(write_transactions(tmp_path / "held.csv", rows), duck, method)
+    assert _amounts(result) == expected
+    assert {o.account: o.reason for o in result.trace.originators}.get("M", "held_funds") == "held_funds"
+    assert result.trace.totals["assumed"] == expected.get("M", 0.0)
+
+
 def test_a_balance_column_makes_the_opening_balance_known(tmp_path: Path, duck: DuckDBEngine) -> None:
     rows = [tx("e", 1, 100, "E", "K"), tx("k1", 2, 100, "K", "T"), tx("k2", 3, 100, "K", "T")]
     path = write_transactions(tmp_path / "nobalance.csv", rows)

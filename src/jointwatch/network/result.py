@@ -7,11 +7,10 @@ from typing import Any
 
 from jointwatch.network.engines import AnalysisEngine
 from jointwatch.network.schema import TraceSettings
-from jointwatch.network.trace import TraceTables
+from jointwatch.network.trace import ASSUMED_REASONS, TraceTables
 
 UNKNOWN_COUNTRY = "??"
 BROKER_CHANNELS = ("msb", "hawala", "cash")
-ASSUMED_REASONS = "('own_funds', 'unexplained_funds')"
 
 
 @dataclass
@@ -24,10 +23,10 @@ class Originator:
     amount: float        # USD that reached the designated accounts
     transactions: int    # its payments that carried that money
     hops: int            # fewest payments between it and a designated account
-    reason: str          # no_earlier_inflow, not_a_conduit, own_funds, unexplained_funds, opening_balance,
-                         # hop_limit (the largest part's)
+    reason: str          # no_earlier_inflow, not_a_conduit, own_funds, unexplained_funds, held_funds, income,
+                         # opening_balance, hop_limit (the largest part's)
     method: str = "fifo"  # the attribution method of ``amount``
-    assumed: float = 0.0  # of ``amount``: money beyond what the account received (own_funds, unexplained_funds)
+    assumed: float = 0.0  # of ``amount``: own_funds, unexplained_funds, held_funds (docs/network.md)
     low: float = 0.0      # the lowest and highest amount over the attribution methods (intervals)
     high: float = 0.0
 

@@ -12,7 +12,9 @@ The attribution rule (docs/network.md states it with worked examples):
   payroll's salary: the account's own, ``income``), a known opening balance (from a balance
   column, ``opening_balance``), and money the account paid beyond all it had received, which
   appears just before the outflow that needed it (``own_funds`` with ``own_funds_days`` of
-  history, else ``unexplained_funds``; both *assumed*). No source is spent twice. A payment
+  history, else ``unexplained_funds``; both *assumed*). An inflow (not over hawala) held more
+  than ``3 * lookback_days`` before the outflow spent it is the account's own by then
+  (``held_funds``, assumed). No source is spent twice. A payment
   straight back (B pays A within ``lookback_days`` of A paying B at least as much) is a return:
   it nets against the payment it returns, and both lines leave out its cents and as many of
   that payment's (``_near``). A deposit into a broker that the partner broker it settles with
@@ -48,14 +50,17 @@ from jointwatch.network.engines import AnalysisEngine
 from jointwatch.network.schema import TraceSettings
 
 PRUNE_USD = 0.01
+# parts credited on an assumption (money paid beyond what came in, money held long): the "assumed" figures
+ASSUMED_REASONS = "('own_funds', 'unexplained_funds', 'held_funds')"
 ROUNDING_USD = 0.10       # own money under a dime, all an account is credited, is rounding (``pruned``)
 INCOME_DAYS = (25, 35)     # a payroll: its previous or next payment to the same account this many days away …
 INCOME_RATIO = 2          # … between half and twice the amount …
 INCOME_PAYEES = 5         # … for at least this many accounts; regular income: a payroll's, paid more than once
 BROKER_CHANNELS = "('msb', 'hawala')"
 FLOAT_CHANNELS = "('hawala')"        # its payments are followed whatever their size: paid out of a float
-RECEIVED_SPAN = 3         # a conduit passed on no more than it received in this many lookbacks (up to a day after) …
-RECEIVED_SLACK = 1.05     # … give or take a twentieth (currency rounding, a small top-up)
+SPAN = 3                  # lookbacks: a conduit passed on no more than it received in them (up to a day after) …
+RECEIVED_SLACK = 1.05     # … give or take a twentieth (currency rounding, a small top-up), and money it held longer
+                          # is its own; a hawala payout mirrors a deposit at most this long after it
 
 
 @dataclass
@@ -159,7 +164,7 @@ SELECT method, src AS account, id, flow AS amount, {hop + 1} AS hop, 'hop_limit'
     engine.create("trace_origins", f"""
 SELECT method, account, id, amount, hop, reason FROM (
   SELECT o.*, SUM(o.amount) OVER a AS credited,
-         MAX(CASE WHEN o.reason IN ('own_funds', 'unexplained_funds') THEN 0 ELSE 1 END) OVER a AS funded
+         MAX(CASE WHEN o.reason IN {ASSUMED_REASONS} THEN 0 ELSE 1 END) OVER a AS funded
   FROM ({" UNION ALL ".join(origins)}) o WINDOW a AS (PARTITION BY o.method, o.account)) c
 WHERE credited >= {ROUNDING_USD} OR funded = 1""")
     totals = _totals(engine)
@@ -189,12 +194,16 @@ def _step(engine: AnalysisEngine, hop: int, settings: TraceSettings, methods: Se
     # the last hop's payments (the conduit test), and out of those senders (their money lines). The rest of
     # the hop reads these few rows instead of all the transactions again (at 10M rows each pass cost Spark ~5 s)
     near, own = f"near_{hop}", int(settings.own_funds_days * 86400)
+    # an inflow a conduit held SPAN lookbacks before spending it is the account's own by then (``held_funds``,
+    # assumed): a friend's transfer weeks before a gift did not fund it. Not a hawaladar's deposits: its float
+    # holds its customers' money however long
+    stale = f"(x.t < p.out_t - {SPAN * lookback} AND COALESCE(x.channel NOT IN {FLOAT_CHANNELS}, TRUE))"
     # a hawala deposit into a sender of the last hop's payments that the payment's receiver may have paid out
     # (``_mirrored``): asked of the few hawala payments first, so that a hop without one reads the transactions
     # once, as before (the mirrors read the hop's payments several times, so then they are kept first)
     mirrors = bool(engine.rows(f"""
 SELECT 1 AS one FROM float_tx d JOIN (SELECT DISTINCT src, dst FROM {prev}) p ON d.dst = p.src
-JOIN float_tx q ON q.src = p.dst AND q.dst <> p.src AND q.t >= d.t AND q.t <= d.t + {RECEIVED_SPAN * lookback}
+JOIN float_tx q ON q.src = p.dst AND q.dst <> p.src AND q.t >= d.t AND q.t <= d.t + {SPAN * lookback}
 LIMIT 1"""))
     reach = _reach(prev, mirrors)
     if mirrors:
@@ -225,7 +234,7 @@ LEFT JOIN (SELECT o.id, SUM(CASE WHEN i.t >= o.t - {lookback} AND i.t < o.t THEN
                   SUM(CASE WHEN n.id IS NULL OR i.t < o.t - {lookback} OR i.t >= o.t THEN 0 ELSE i.usd END) AS earned,
                   SUM(i.usd) AS received, SUM(CASE WHEN n.id IS NULL THEN 0 ELSE i.usd END) AS received_earned
            FROM (SELECT DISTINCT id, src, t FROM {prev}) o
-           JOIN {near} i ON i.dst = o.src AND i.t <= o.t + 86400 AND i.t >= o.t - {RECEIVED_SPAN} * {lookback}
+           JOIN {near} i ON i.dst = o.src AND i.t <= o.t + 86400 AND i.t >= o.t - {SPAN} * {lookback}
            LEFT JOIN ({_income_of(f"SELECT DISTINCT src FROM {prev}")}) n ON n.id = i.id
            GROUP BY o.id) p ON p.id = b.id
 LEFT JOIN (SELECT account, MIN(t) AS first_t FROM (SELECT src AS account, t FROM {near} UNION ALL
@@ -285,7 +294,7 @@ SELECT method, src, id, flow, {hop}, 'not_a_conduit' FROM kept_{hop}"""
 SELECT method, id, src, dst, t, amount, SUM(part) AS flow, {hop} AS hop, channel FROM (
   SELECT p.method, x.id, x.src, x.dst, x.t, x.usd AS amount, x.channel, p.part
   FROM parts_{hop} p JOIN near_{hop} x ON x.id = p.source_id{unkept}
-  WHERE p.kind = 1{' AND k.id IS NULL' if earmarked else ''}
+  WHERE p.kind = 1 AND NOT {stale}{' AND k.id IS NULL' if earmarked else ''}
 ) p GROUP BY method, id, src, dst, t, amount, channel HAVING SUM(part) >= {PRUNE_USD}""")
     return f"""
 SELECT j.method, j.src AS account, j.id, j.flow AS amount, {hop} AS hop,
@@ -295,7 +304,11 @@ UNION ALL
 SELECT p.method, p.account, p.out_id, p.part, {hop},
        CASE WHEN p.kind = 3 THEN 'opening_balance' WHEN p.kind = 4 THEN 'income'
             WHEN p.first_t <= p.out_t - {own} THEN 'own_funds' ELSE 'unexplained_funds' END
-FROM parts_{hop} p{unkept} WHERE p.kind IN (2, 3, 4) AND p.part > 0{' AND k.id IS NULL' if earmarked else ''}"""
+FROM parts_{hop} p{unkept} WHERE p.kind IN (2, 3, 4) AND p.part > 0{' AND k.id IS NULL' if earmarked else ''}
+UNION ALL
+SELECT p.method, p.account, p.out_id, p.part, {hop}, 'held_funds'
+FROM parts_{hop} p JOIN near_{hop} x ON x.id = p.source_id{unkept}
+WHERE p.kind = 1 AND {stale} AND p.part > 0{' AND k.id IS NULL' if earmarked else ''}"""
 
 
 def _reach(prev: str, payouts: bool) -> str:
@@ -328,7 +341,7 @@ def _near(reach: str, prev: str, lookback: int, traced: str | None = None, mirro
     source, back, mirrored = f"({reach})", "f.back, FALSE", ""
     if mirrors:
         source, back = reach, "LEAST(f.cents, f.back + COALESCE(m.cents, 0)) AS back, COALESCE(m.settles = 1, FALSE)"
-        mirrored = f"\nLEFT JOIN ({_mirrored(reach, prev, RECEIVED_SPAN * lookback, traced)}) m ON m.id = f.id"
+        mirrored = f"\nLEFT JOIN ({_mirrored(reach, prev, SPAN * lookback, traced)}) m ON m.id = f.id"
     return f"""
 WITH paired AS (
   SELECT n.*, LAG(n.id) OVER w AS prev_id, LAG(n.src) OVER w AS prev_src, LAG(n.t) OVER w AS prev_t,
