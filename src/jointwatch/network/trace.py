@@ -35,7 +35,7 @@ The attribution rule (docs/network.md states it with worked examples):
   sent 30 before a gift of 400). Payments over hawala are followed whatever their size: a
   hawaladar pays out of a pooled float (an msb payment's sender is a money-transfer customer).
 * Parts under 0.01 USD are not followed further, and an account credited under 0.10 USD in all,
-  all of it money it paid beyond what came in, is not an originator: currency rounding
+  all of it assumed (own, unexplained or held money), is not an originator: currency rounding
   (``pruned``). After ``hops`` hops, the
   senders of the traced payments still open are originators of their parts (``hop_limit``).
   Each step goes to earlier payments, so cycles end.
@@ -57,6 +57,7 @@ INCOME_DAYS = (25, 35)     # a payroll: its previous or next payment to the same
 INCOME_RATIO = 2          # … between half and twice the amount …
 INCOME_PAYEES = 5         # … for at least this many accounts; regular income: a payroll's, paid more than once
 BROKER_CHANNELS = "('msb', 'hawala')"
+_RUNNING = "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
 FLOAT_CHANNELS = "('hawala')"        # its payments are followed whatever their size: paid out of a float
 SPAN = 3                  # lookbacks: a conduit passed on no more than it received in them (up to a day after) …
 RECEIVED_SLACK = 1.05     # … give or take a twentieth (currency rounding, a small top-up), and money it held longer
@@ -237,8 +238,9 @@ LEFT JOIN (SELECT o.id, SUM(CASE WHEN i.t >= o.t - {lookback} AND i.t < o.t THEN
            JOIN {near} i ON i.dst = o.src AND i.t <= o.t + 86400 AND i.t >= o.t - {SPAN} * {lookback}
            LEFT JOIN ({_income_of(f"SELECT DISTINCT src FROM {prev}")}) n ON n.id = i.id
            GROUP BY o.id) p ON p.id = b.id
-LEFT JOIN (SELECT account, MIN(t) AS first_t FROM (SELECT src AS account, t FROM {near} UNION ALL
-                                                  SELECT dst, t FROM {near}) x GROUP BY account) h
+LEFT JOIN (SELECT account, MIN(t) AS first_t
+           FROM (SELECT src AS account, t FROM {near} WHERE src IN (SELECT src FROM {prev}) UNION ALL
+                 SELECT dst, t FROM {near} WHERE dst IN (SELECT src FROM {prev})) x GROUP BY account) h
   ON h.account = b.src
 LEFT JOIN (SELECT id FROM {near} WHERE settles) z ON z.id = b.id""")
     earmarked = settings.earmark_days > 0
@@ -373,8 +375,10 @@ def _mirrored(reach: str, prev: str, window: int, traced: str | None) -> str:
     traced payment X -> Y, a deposit into X over hawala that a payout of Y over hawala
     to someone else mirrors (the deposit less a fee of at most 3 %, or the same give or take a
     cent, within ``window`` after it; one payout per deposit, each the other's closest) is that
-    payout's money, not the settlement's: it leaves X's money line, and so many cents of the first
-    payment X -> Y between the two (the settlement that carried it) with it. Payouts already
+    payout's money, not the settlement's: it leaves X's money line, and so many cents of the
+    payments X -> Y between the two that carried it (X's hawala deposits and its payments to Y as two
+    queues in cents: the payments whose place meets the deposit's; none into a designated account)
+    with it. Payouts already
     traced (``traced``: Y's traced payments) never mirror: their money is what is being followed.
     Between a pair that mirrors, Y's payments to X not over hawala (trade money, the last
     period's settlement the other way) are the pair's own business and leave X's line too: they
@@ -392,31 +396,41 @@ def _mirrored(reach: str, prev: str, window: int, traced: str | None) -> str:
     untraced = " AND tr.id IS NULL" if traced else ""
     return f"""
 WITH pairs AS (SELECT DISTINCT src AS x, dst AS y FROM {prev}),
-     deposits AS (SELECT n.id, p.x, p.y, n.t, n.cents FROM {reach} n JOIN pairs p ON n.dst = p.x
+     -- X's hawala deposits and its payments to Y (not those into a designated account: traced in full) as two
+     -- queues in cents: a deposit's interval [hi - cents, hi] is carried by the payments whose intervals it meets
+     deposits AS (SELECT n.id, p.x, p.y, n.t, n.cents,
+                         SUM(n.cents) OVER (PARTITION BY p.x, p.y ORDER BY n.t, n.id {_RUNNING}) AS hi
+                  FROM {reach} n JOIN pairs p ON n.dst = p.x
                   WHERE n.channel IN {FLOAT_CHANNELS} AND n.src <> p.y),
+     settlements AS (SELECT n.id, p.x, p.y, n.t, n.cents,
+                            SUM(n.cents) OVER (PARTITION BY p.x, p.y ORDER BY n.t, n.id {_RUNNING}) AS hi
+                     FROM {reach} n JOIN pairs p ON n.src = p.x AND n.dst = p.y
+                     LEFT JOIN (SELECT DISTINCT id FROM frontier_0) z ON z.id = n.id WHERE z.id IS NULL),
      payouts AS (SELECT n.id, p.x, p.y, n.t, n.cents FROM {reach} n JOIN pairs p ON n.src = p.y{anti}
                  WHERE n.channel IN {FLOAT_CHANNELS} AND n.dst <> p.x{untraced}),
      matched AS (
-  SELECT d.id AS deposit, d.x, d.y, d.t AS d_t, q.t AS q_t, d.cents,
+  SELECT d.id AS deposit, d.x, d.y, d.t AS d_t, q.t AS q_t, d.cents, d.hi,
          ROW_NUMBER() OVER (PARTITION BY q.id ORDER BY ABS(q.cents - d.cents), d.t, d.id) AS by_payout,
          ROW_NUMBER() OVER (PARTITION BY d.id ORDER BY ABS(q.cents - d.cents), q.t, q.id) AS by_deposit
   FROM deposits d JOIN payouts q ON q.x = d.x AND q.y = d.y AND q.t >= d.t AND q.t <= d.t + {window}
    AND q.cents >= d.cents * 0.97 AND q.cents <= d.cents + 1),
-     carried AS (
-  SELECT m.deposit, m.x, m.y, m.cents, s.id AS settle,
-         ROW_NUMBER() OVER (PARTITION BY m.deposit ORDER BY s.t, s.id) AS k
-  FROM matched m JOIN {reach} s ON s.src = m.x AND s.dst = m.y AND s.t >= m.d_t AND s.t <= m.q_t
-  WHERE m.by_payout = 1 AND m.by_deposit = 1)
+     -- a mirrored deposit leaves X's line as far as payments to Y between it and its payout carried it, and
+     -- those payments lose as many cents: never more than a payment's own
+     charged AS (
+  SELECT m.deposit, m.x, m.y, s.id AS settle, LEAST(m.hi, s.hi) - GREATEST(m.hi - m.cents, s.hi - s.cents) AS cents
+  FROM matched m JOIN settlements s ON s.x = m.x AND s.y = m.y AND s.hi - s.cents < m.hi AND s.hi > m.hi - m.cents
+   AND s.t >= m.d_t AND s.t <= m.q_t
+  WHERE m.by_payout = 1 AND m.by_deposit = 1),
+     mirroring AS (SELECT DISTINCT x, y FROM charged)
 SELECT id, SUM(cents) AS cents, MAX(settles) AS settles
-FROM (SELECT deposit AS id, cents, 0 AS settles FROM carried WHERE k = 1
+FROM (SELECT deposit AS id, cents, 0 AS settles FROM charged
       UNION ALL
-      SELECT settle, cents, 0 FROM carried WHERE k = 1
+      SELECT settle, cents, 0 FROM charged
       UNION ALL
       SELECT n.id, CASE WHEN COALESCE(n.channel NOT IN {FLOAT_CHANNELS}, TRUE) THEN n.cents ELSE 0 END, 0
-      FROM {reach} n JOIN (SELECT DISTINCT x, y FROM carried WHERE k = 1) b ON n.src = b.y AND n.dst = b.x
+      FROM {reach} n JOIN mirroring b ON n.src = b.y AND n.dst = b.x
       UNION ALL
-      SELECT n.id, 0, 1 FROM {reach} n JOIN (SELECT DISTINCT x, y FROM carried WHERE k = 1) b
-        ON n.src = b.x AND n.dst = b.y) c
+      SELECT n.id, 0, 1 FROM {reach} n JOIN mirroring b ON n.src = b.x AND n.dst = b.y) c
 GROUP BY id"""
 
 
