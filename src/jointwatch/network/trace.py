@@ -20,25 +20,25 @@ The attribution rule (docs/network.md states it with worked examples):
   that payment's (``_near``). A deposit into a broker that the partner broker it settles with
   paid out to someone else (``_mirrored``) leaves the broker's line with as much of the
   settlement; a payment carries at most its value after netting.
-* Conduit test: money is only followed through the account when it behaves as a conduit
-  around ``o``. Its *pool* ``P_o`` is what it received in the ``lookback_days`` before ``o``;
-  ``B_o`` is what it paid, from ``lookback_days`` before ``o`` to one day after, to any receiver
-  of this hop's traced payments (so a sum split into chunks, or spread over two mules, counts
-  whole). It is a conduit when ``B_o >= s * P_o`` (it passed on a real part of what came in)
-  and ``v_o <= P_o / s`` (what came in can pay for ``o``), with ``s = conduit_share`` (default
-  one half), with the whole pool or with the pool less regular income, and ``B_o`` is at most
-  what it received from ``3 * lookback_days`` before ``o`` to one day after, give or take a
-  twentieth (an account paying on more than all it got is paying its own money: a donor giving
-  after a friend's transfer; a collector that held a gift two weeks still passes). Otherwise the account
-  is the originator of all of ``F_o``: ``no_earlier_inflow`` (empty pool) or ``not_a_conduit``
-  (a donor giving 200 from a 3,000 salary is the funder, not the employer; nor is a friend who
-  sent 30 before a gift of 400). Payments over hawala are followed whatever their size: a
-  hawaladar pays out of a pooled float (an msb payment's sender is a money-transfer customer).
+* Conduit test: money is only followed through the account when it behaves as a conduit around
+  ``o``. Its *pool* ``P_o`` is what it received in the ``lookback_days`` before ``o``; ``B_o``
+  is what it paid, from ``lookback_days`` before ``o`` to one day after, to any receiver of this
+  hop's traced payments (so a sum split into chunks, or spread over two mules, counts whole). It
+  is a conduit when ``B_o >= s * P_o`` (it passed on a real part of what came in) and
+  ``v_o <= P_o / s`` (what came in can pay for ``o``), with ``s = conduit_share`` (one half),
+  with the whole pool or with the pool less regular income, and, for an account with
+  ``own_funds_days`` of history, ``B_o`` is at most what it received from ``3 * lookback_days``
+  before ``o`` to one day after, give or take a twentieth (an account paying on more than all it
+  got is paying its own money: a donor giving after a friend's transfer; a collector that held a
+  gift two weeks still passes). Otherwise the account is the originator of all of ``F_o``:
+  ``no_earlier_inflow`` (empty pool) or ``not_a_conduit`` (a donor giving 200 from a 3,000
+  salary is the funder, not the employer; nor is a friend who sent 30 before a gift of 400).
+  Payments over hawala are followed whatever their size: a hawaladar pays out of a pooled float
+  (an msb payment's sender is a money-transfer customer).
 * Parts under 0.01 USD are not followed further, and an account credited under 0.10 USD in all,
   all of it assumed (own, unexplained or held money), is not an originator: currency rounding
-  (``pruned``). After ``hops`` hops, the
-  senders of the traced payments still open are originators of their parts (``hop_limit``).
-  Each step goes to earlier payments, so cycles end.
+  (``pruned``). After ``hops`` hops, the senders of the traced payments still open are
+  originators of their parts (``hop_limit``). Each step goes to earlier payments, so cycles end.
 """
 
 from __future__ import annotations
@@ -57,11 +57,12 @@ INCOME_DAYS = (25, 35)     # a payroll: its previous or next payment to the same
 INCOME_RATIO = 2          # … between half and twice the amount …
 INCOME_PAYEES = 5         # … for at least this many accounts; regular income: a payroll's, paid more than once
 BROKER_CHANNELS = "('msb', 'hawala')"
-_RUNNING = "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
 FLOAT_CHANNELS = "('hawala')"        # its payments are followed whatever their size: paid out of a float
-SPAN = 3                  # lookbacks: a conduit passed on no more than it received in them (up to a day after) …
-RECEIVED_SLACK = 1.05     # … give or take a twentieth (currency rounding, a small top-up), and money it held longer
-                          # is its own; a hawala payout mirrors a deposit at most this long after it
+# SPAN lookbacks: a conduit passed on no more than it received in them (up to a day after, RECEIVED_SLACK: give
+# or take a twentieth, for currency rounding and a small top-up); money it held longer is its own; a hawala
+# payout mirrors a deposit at most this long after it
+SPAN = 3
+RECEIVED_SLACK = 1.05
 
 
 @dataclass
@@ -399,11 +400,13 @@ WITH pairs AS (SELECT DISTINCT src AS x, dst AS y FROM {prev}),
      -- X's hawala deposits and its payments to Y (not those into a designated account: traced in full) as two
      -- queues in cents: a deposit's interval [hi - cents, hi] is carried by the payments whose intervals it meets
      deposits AS (SELECT n.id, p.x, p.y, n.t, n.cents,
-                         SUM(n.cents) OVER (PARTITION BY p.x, p.y ORDER BY n.t, n.id {_RUNNING}) AS hi
+                         SUM(n.cents) OVER (PARTITION BY p.x, p.y ORDER BY n.t, n.id
+                                                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS hi
                   FROM {reach} n JOIN pairs p ON n.dst = p.x
                   WHERE n.channel IN {FLOAT_CHANNELS} AND n.src <> p.y),
      settlements AS (SELECT n.id, p.x, p.y, n.t, n.cents,
-                            SUM(n.cents) OVER (PARTITION BY p.x, p.y ORDER BY n.t, n.id {_RUNNING}) AS hi
+                            SUM(n.cents) OVER (PARTITION BY p.x, p.y ORDER BY n.t, n.id
+                                                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS hi
                      FROM {reach} n JOIN pairs p ON n.src = p.x AND n.dst = p.y
                      LEFT JOIN (SELECT DISTINCT id FROM frontier_0) z ON z.id = n.id WHERE z.id IS NULL),
      payouts AS (SELECT n.id, p.x, p.y, n.t, n.cents FROM {reach} n JOIN pairs p ON n.src = p.y{anti}
