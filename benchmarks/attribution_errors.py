@@ -141,13 +141,14 @@ def main(argv: list[str] | None = None) -> None:
               f"CPU {cpu:.1f} s)")
         for method, r in res.items():
             s = r["score"]
-            print(f"\n{method}: P / R {s.precision:.3f} / {s.recall:.3f}, country error {s.country_rel_error:.2%}; "
+            print(f"\n{method}: P / R {s.precision:.3f} / {s.recall:.3f}, country error {s.country_rel_error:.2%}, "
+                  f"originator error {s.originator_rel_error:.2%}; "
                   f"false originators {r['false_accounts']} ({r['false_under_100']} under 100 USD), "
                   f"{r['false_usd']:,.0f} USD")
             if r["fifo_truth"] is not None:
                 f = r["fifo_truth"]
                 print(f"  against the truth by first in first out: P / R {f.precision:.3f} / {f.recall:.3f}, "
-                      f"country error {f.country_rel_error:.2%}")
+                      f"country error {f.country_rel_error:.2%}, originator error {f.originator_rel_error:.2%}")
             print("  donors by typology (planted → credited USD): " + "; ".join(
                 f"{k} {v[0]:,.0f} → {v[1]:,.0f}" for k, v in sorted(r["by_typology"].items())))
             causes = sorted(r["false"].items(), key=lambda kv: -sum(kv[1]))[:args.top]

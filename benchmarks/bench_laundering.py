@@ -214,17 +214,18 @@ def main(argv: list[str] | None = None) -> None:
           + "; ".join(f"{k} {v}" for k, v in AMLWORLD_HI_SMALL_F1.items()) + " | – | – |")
 
     print(f"\nAttribution (designated accounts traced {args.hops} hops; originators P / R against the planted "
-          "donors; country error = Σ|found − planted| / planted; interval: planted country totals between the "
+          "donors; country error = Σ|found − planted| / planted over countries, originator error the same over "
+          "accounts (no errors cancelling inside a country); interval: planted country totals between the "
           "lowest and highest of the three methods; earmarking: trace --earmark-days, 0 = off):\n")
-    print("| configuration | earmark days | first in, first out: P / R | country error | the same against the truth "
-          "by first in first out: P / R | country error | proportional: P / R | country error "
-          "| last in, first out: P / R | country error | interval holds |")
+    print("| configuration | earmark days | first in, first out: P / R | country / originator error | the same "
+          "against the truth by first in first out: P / R | country / originator error | proportional: P / R "
+          "| country / originator error | last in, first out: P / R | country / originator error | interval holds |")
     print("|---|---:|---|---:|---|---:|---|---:|---|---:|---:|")
     for n in names:
         a = runs[n]["attribution"]
         for days in sorted({0.0, args.earmark_days}):
             cells = " | ".join(f"{a[m, days].precision:.3f} / {a[m, days].recall:.3f} | "
-                               f"{a[m, days].country_rel_error:.2%}"
+                               f"{a[m, days].country_rel_error:.2%} / {a[m, days].originator_rel_error:.2%}"
                                for m in ("fifo", "fifo-truth", "proportional", "lifo"))
             print(f"| {n} | {days:g} | {cells} | {runs[n]['inside'][days]} |")
     if not args.no_first_simulator:

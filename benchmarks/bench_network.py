@@ -154,6 +154,7 @@ def attribution_table(size: int, runs: dict[str, dict[str, Any]], baseline: str 
                     else method_label(plain, float(days or 0)))
             lines.append(f"| {size:,} | {name} | {m['seconds']:.1f} | {s0['precision']:.3f} / {s0['recall']:.3f} | "
                          f"{s1['precision']:.3f} / {s1['recall']:.3f} | {s0['country_rel_error']:.2%} | "
+                         f"{s0.get('originator_rel_error', float('nan')):.2%} | "
                          f"{m['assumed']:,.0f} | {m['mules_collectors']:,.0f} |")
         del label
     groups = {}
@@ -170,7 +171,7 @@ def attribution_table(size: int, runs: dict[str, dict[str, Any]], baseline: str 
         lines.append(f"| {size:,} | interval over the {len(after)} methods"
                      f"{f', earmarked within {days} days' if days else ''} | – | – | – | planted total inside for "
                      f"{inside} / {len(planted)} countries; widths add up to {width / sum(planted.values()):.2%} "
-                     f"of the planted total | – | – |")
+                     f"of the planted total | – | – | – |")
     return lines
 
 
@@ -286,9 +287,9 @@ def main() -> None:
                 runs["after"] = attribution_child(data, args.methods.split(","), args, None, work)
                 lines += attribution_table(size, runs, args.baseline)
         print("\n| transactions | attribution | trace s | originators P / R (all) | P / R (≥100 USD) "
-              "| country error | USD on the own-funds assumption | USD credited to planted collectors, mules, "
-              "brokers |")
-        print("|---:|---|---:|---|---|---:|---:|---:|")
+              "| country error | originator error | USD on the own-funds assumption | USD credited to planted "
+              "collectors, mules, brokers |")
+        print("|---:|---|---:|---|---|---:|---:|---:|---:|")
         for line in lines:
             print(line)
         return

@@ -70,7 +70,8 @@ def take_apart(engine: DuckDBEngine, tables: Any, method: str, settings: TraceSe
         out_to[e["src"]][e["dst"]] += float(e["usd"])
         into[e["dst"]] += float(e["usd"])
     lines = [f"\n{method}: P / R {score.precision:.3f} / {score.recall:.3f}, country error "
-             f"{score.country_rel_error:.2%} ({score.country_abs_error_usd:,.0f} of {planted:,.0f} USD)"]
+             f"{score.country_rel_error:.2%} ({score.country_abs_error_usd:,.0f} of {planted:,.0f} USD), originator "
+             f"error {score.originator_rel_error:.2%}"]
     false: dict[tuple[str, str, str], list[float]] = defaultdict(list)
     per_country: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for r in engine.rows(f"SELECT account, reason, SUM(amount) AS usd FROM {tables.origins} GROUP BY account, reason"):

@@ -377,18 +377,71 @@ def test_a_broker_pair_that_mirrors_settles_in_bulk_whatever_the_lookback(tmp_pa
         assert _amounts(_trace(write_transactions(tmp_path / f"bulk-{method}.csv", rows), duck, method)) == {"D": 500.0}
 
 
-@pytest.mark.parametrize(("channel", "expected"), [
+# A pair that nets: X takes a customer I1's 300 (day 2) and donors D1's 320 (day 3) and D2's 180 (day 4) over
+# hawala, and settles only 600 with Y on day 6 (200 set off against goods X owes Y); on day 7 Y pays the donors'
+# 500 to collector C in one sum and I1's 300 to R1; C forwards 500 to T on day 8
+NETTED = [tx("dep_i", 2, 300, "I1", "X", "de", "de", **HAWALA), tx("dep_1", 3, 320, "D1", "X", "de", "de", **HAWALA),
+          tx("dep_2", 4, 180, "D2", "X", "de", "de", **HAWALA), tx("settle", 6, 600, "X", "Y", "de", "tr"),
+          tx("pay_c", 7, 500, "Y", "C", "tr", "tr", **HAWALA),
+          tx("pay_1", 7 + 1 / 24, 300, "Y", "R1", "tr", "tr", **HAWALA), tx("fwd", 8, 500, "C", "T", "tr", "sy")]
+
+
+@pytest.mark.parametrize("method", ["fifo", "lifo", "proportional"])
+def test_a_payout_of_a_batch_is_followed_to_its_deposits_whatever_the_pair_netted(tmp_path: Path, duck: DuckDBEngine,
+                                                                                  method: str) -> None:
+    # Y's 500 to C is the rest of X's batch once R1's payout has mirrored I1's deposit: it pays out D1's and
+    # D2's deposits, so it is followed to the settlement and the settlement to them, whatever the pair set off.
+    # Before: the mirror took I1's 300 off the 600 settlement, which then carried 300 of the 500: first in first out
+    # D1 300 with 200 pruned, proportional D1 192 and D2 108 with 200 pruned, last in first out D2 180, D1 120
+    result = _trace(write_transactions(tmp_path / "netted.csv", NETTED), duck, method)
+    assert _amounts(result) == {"D1": 320.0, "D2": 180.0}
+    assert result.trace.totals["pruned"] == 0.0
+    # the graph still shows the way the money went: the deposits into X, the settlement, the payout
+    edges = {(e.src, e.dst) for e in result.trace.edges}
+    assert {("D1", "X"), ("D2", "X"), ("X", "Y"), ("Y", "C"), ("C", "T")} <= edges
+
+
+def test_a_payout_that_is_not_the_rest_of_a_batch_is_followed_on_the_money_lines(tmp_path: Path,
+                                                                                 duck: DuckDBEngine) -> None:
+    # C paid 450 (a tenth less than the batch's 500): no batch payout; the lines are read as before, and the
+    # 200 the pair set off leaves 150 of the 450 where no deposit paid it (pruned)
+    rows = [*NETTED[:4], tx("pay_c", 7, 450, "Y", "C", "tr", "tr", **HAWALA), NETTED[5],
+            tx("fwd", 8, 450, "C", "T", "tr", "sy")]
+    result = _trace(write_transactions(tmp_path / "short.csv", rows), duck, "fifo")
+    assert _amounts(result) == {"D1": 300.0}
+    assert result.trace.totals["pruned"] == 150.0
+
+
+@pytest.mark.parametrize("method", ["fifo", "lifo", "proportional"])
+def test_a_batch_payout_before_the_partners_money_back_is_the_depositors(tmp_path: Path, duck: DuckDBEngine,
+                                                                         method: str) -> None:
+    # X takes D's 800 and I1's 200, settles 1,000 on day 6; Y sends 300 of trade money back three hours later
+    # (netted against the settlement as a return), then pays C 800 and R1 200. Y's line held 700 of the
+    # settlement for C's 800: before, D was credited 500, Y 100 and 200 were pruned; the payout pays out D's deposit
+    rows = [tx("dep_d", 2, 800, "D", "X", "de", "de", **HAWALA), tx("dep_i", 3, 200, "I1", "X", "de", "de", **HAWALA),
+            tx("settle", 6, 1000, "X", "Y", "de", "tr"), tx("trade", 6 + 3 / 24, 300, "Y", "X", "tr", "de"),
+            tx("pay_c", 7, 800, "Y", "C", "tr", "tr", **HAWALA),
+            tx("pay_1", 7 + 1 / 24, 200, "Y", "R1", "tr", "tr", **HAWALA), tx("fwd", 8, 800, "C", "T", "tr", "sy")]
+    assert _amounts(_trace(write_transactions(tmp_path / "back.csv", rows), duck, method)) == {"D": 800.0}
+
+
+@pytest.mark.parametrize(("channel", "payees", "expected"), [
     # a money-transfer customer is no broker: A got 1,000 from W and sent C 100, a tenth of it, so A
     # is the funder by the pool test (before, an msb payment was followed whatever its size: W 100)
-    ("msb", {"A": 100.0}),
-    # a hawaladar pays out of a float: its payment is followed whatever its size
-    ("hawala", {"W": 100.0}),
+    ("msb", 3, {"A": 100.0}),
+    # a hawaladar (A pays three accounts over hawala) pays out of a float: its payment is followed whatever
+    # its size
+    ("hawala", 3, {"W": 100.0}),
+    # a hawala customer (A pays C alone over hawala: a deposit with its broker) is judged as any account: A is
+    # the funder (before, every hawala payment was followed whatever its size: W 100)
+    ("hawala", 1, {"A": 100.0}),
 ])
-def test_only_a_hawala_payment_is_followed_whatever_its_size(tmp_path: Path, duck: DuckDBEngine, channel: str,
-                                                             expected: dict[str, float]) -> None:
+def test_only_a_hawaladars_payment_is_followed_whatever_its_size(tmp_path: Path, duck: DuckDBEngine, channel: str,
+                                                                 payees: int, expected: dict[str, float]) -> None:
     rows = [tx("w", 1, 1000, "W", "A", "de", "it"), tx("a", 3, 100, "A", "C", "it", "tr", channel=channel),
-            tx("c", 4, 100, "C", "T", "tr", "sy")]
-    assert _amounts(_trace(write_transactions(tmp_path / f"{channel}.csv", rows), duck, "fifo")) == expected
+            tx("c", 4, 100, "C", "T", "tr", "sy"),
+            *(tx(f"o{k}", 5, 50, "A", f"R{k}", "it", "tr", channel=channel) for k in range(1, payees))]
+    assert _amounts(_trace(write_transactions(tmp_path / f"{channel}-{payees}.csv", rows), duck, "fifo")) == expected
 
 
 @pytest.mark.parametrize(("method", "expected"), [

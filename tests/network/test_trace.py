@@ -150,7 +150,10 @@ def test_a_small_inflow_does_not_make_a_donor_a_conduit(tmp_path: Path, duck: Du
 def test_broker_payouts_are_followed_into_the_float(tmp_path: Path, duck: DuckDBEngine) -> None:
     rows = [tx("c1", 1, 900, "CUST", "HAWALA_X"), tx("d1", 1, 100, "DONOR", "HAWALA_X"),
             tx("s1", 2, 1000, "HAWALA_X", "HAWALA_Y"),
-            tx("p1", 3, 50, "HAWALA_Y", "T", channel="hawala")]
+            tx("p1", 3, 50, "HAWALA_Y", "T", channel="hawala"),
+            # Y pays out to others too: a hawaladar (one hawala payee alone would be a customer's deposit)
+            tx("p2", 3.5, 100, "HAWALA_Y", "R1", channel="hawala"),
+            tx("p3", 3.5, 120, "HAWALA_Y", "R2", channel="hawala")]
     path = write_transactions(tmp_path / "hawala.csv", rows)
     result = analyse(path, ["T"], engine=duck)
     # the 50 paid out by Y (hawala channel) comes from X's settlement, which is 90% CUST, 10% DONOR

@@ -19,7 +19,9 @@ The attribution rule (docs/network.md states it with worked examples):
   it nets against the payment it returns, and both lines leave out its cents and as many of
   that payment's (``_near``). A deposit into a broker that the partner broker it settles with
   paid out to someone else (``_mirrored``) leaves the broker's line with as much of the
-  settlement; a payment carries at most its value after netting.
+  settlement; a payment carries at most its value after netting. A traced hawala payout that
+  pays out the rest of a batch of deposits at the partner broker is followed to the settlement,
+  and the settlement to those deposits, around both money lines (``_batches``).
 * Conduit test: money is only followed through the account when it behaves as a conduit around
   ``o``. Its *pool* ``P_o`` is what it received in the ``lookback_days`` before ``o``; ``B_o``
   is what it paid, from ``lookback_days`` before ``o`` to one day after, to any receiver of this
@@ -33,8 +35,9 @@ The attribution rule (docs/network.md states it with worked examples):
   gift two weeks still passes). Otherwise the account is the originator of all of ``F_o``:
   ``no_earlier_inflow`` (empty pool) or ``not_a_conduit`` (a donor giving 200 from a 3,000
   salary is the funder, not the employer; nor is a friend who sent 30 before a gift of 400).
-  Payments over hawala are followed whatever their size: a hawaladar pays out of a pooled float
-  (an msb payment's sender is a money-transfer customer).
+  A hawaladar's payments (over hawala, from an account paying at least ``FLOAT_PAYEES`` accounts
+  that way) are followed whatever their size: it pays out of a pooled float (a customer's
+  deposit, or an msb payment's sender, is judged like any account).
 * Parts under 0.01 USD are not followed further, and an account credited under 0.10 USD in all,
   all of it assumed (own, unexplained or held money), is not an originator: currency rounding
   (``pruned``). After ``hops`` hops, the senders of the traced payments still open are
@@ -57,7 +60,8 @@ INCOME_DAYS = (25, 35)     # a payroll: its previous or next payment to the same
 INCOME_RATIO = 2          # … between half and twice the amount …
 INCOME_PAYEES = 5         # … for at least this many accounts; regular income: a payroll's, paid more than once
 BROKER_CHANNELS = "('msb', 'hawala')"
-FLOAT_CHANNELS = "('hawala')"        # its payments are followed whatever their size: paid out of a float
+FLOAT_CHANNELS = "('hawala')"        # a hawaladar's payments are followed whatever their size: paid out of a float
+FLOAT_PAYEES = 3          # a hawaladar: pays at least this many accounts over hawala (a customer pays its broker)
 # SPAN lookbacks: a conduit passed on no more than it received in them (up to a day after, RECEIVED_SLACK: give
 # or take a twentieth, for currency rounding and a small top-up); money it held longer is its own; a hawala
 # payout mirrors a deposit at most this long after it
@@ -137,7 +141,12 @@ WHERE x.src NOT IN (SELECT account FROM designated) {''.join(' AND ' + w for w i
     # every payment, and read by each hop for the inflows of its accounts
     engine.create("paired", _PAIRED)
     # the hawala payments, few: where a hop looks for mirrored payouts first (``_step``)
-    engine.create("float_tx", f"SELECT id, src, dst, t FROM tx WHERE channel IN {FLOAT_CHANNELS}")
+    engine.create("float_tx", f"""
+SELECT id, src, dst, t, CAST(ROUND(usd * 100) AS BIGINT) AS cents FROM tx WHERE channel IN {FLOAT_CHANNELS}""")
+    # the hawaladars: they pay out over hawala to many. A customer's deposit is over hawala too, but its sender
+    # pays one broker (or two): that payment is judged by the pool test, as any other
+    engine.create("floats", f"""
+SELECT src AS account FROM float_tx GROUP BY src HAVING COUNT(DISTINCT dst) >= {FLOAT_PAYEES}""")
     engine.create("income", f"""
 WITH payroll AS (SELECT src FROM paired WHERE monthly GROUP BY src HAVING COUNT(DISTINCT dst) >= {INCOME_PAYEES})
 SELECT x.id, x.dst FROM paired x JOIN payroll y ON y.src = x.src WHERE x.own_channel""")
@@ -150,9 +159,10 @@ SELECT x.id, x.dst FROM paired x JOIN payroll y ON y.src = x.src WHERE x.own_cha
 SELECT src, dst FROM paired GROUP BY src, dst HAVING MIN(CASE WHEN steady THEN 1 ELSE 0 END) = 1""")
     # the originated parts of every hop are read straight from its tables, in one statement at the end
     origins, edges = [], ["frontier_0"]
-    hop = 0
+    hop, batch = 0, None
     for hop in range(1, settings.hops + 1):
-        origins.append(_step(engine, hop, settings, methods))
+        origin, batch = _step(engine, hop, settings, methods, batch)
+        origins.append(origin)
         edges.append(f"frontier_{hop}")
         if not engine.rows(f"SELECT 1 AS open FROM frontier_{hop} LIMIT 1"):
             break
@@ -188,9 +198,11 @@ def _methods(methods: Sequence[str]) -> str:
     return "SELECT * FROM (VALUES " + ", ".join(f"('{m}')" for m in methods) + ") AS v(method)"
 
 
-def _step(engine: AnalysisEngine, hop: int, settings: TraceSettings, methods: Sequence[str]) -> str:
+def _step(engine: AnalysisEngine, hop: int, settings: TraceSettings, methods: Sequence[str],
+          settled: str | None) -> tuple[str, str | None]:
     """From the traced payments of hop ``hop - 1`` to those of hop ``hop``, by every method; returns
-    the query of the parts originated at this hop."""
+    the query of the parts originated at this hop, and the table of this hop's batch payouts (``_batches``)
+    if it made one. ``settled``: the last hop's, whose settlements are followed to their batch's deposits."""
     prev, lookback, s = f"frontier_{hop - 1}", int(settings.lookback_days * 86400), float(settings.conduit_share)
     # every payment this hop reads, in one pass over the transactions: into the receivers and the senders of
     # the last hop's payments (the conduit test), and out of those senders (their money lines). The rest of
@@ -203,28 +215,49 @@ def _step(engine: AnalysisEngine, hop: int, settings: TraceSettings, methods: Se
     # a hawala deposit into a sender of the last hop's payments that the payment's receiver may have paid out
     # (``_mirrored``): asked of the few hawala payments first, so that a hop without one reads the transactions
     # once, as before (the mirrors read the hop's payments several times, so then they are kept first)
-    mirrors = bool(engine.rows(f"""
-SELECT 1 AS one FROM float_tx d JOIN (SELECT DISTINCT src, dst FROM {prev}) p ON d.dst = p.src
-JOIN float_tx q ON q.src = p.dst AND q.dst <> p.src AND q.t >= d.t AND q.t <= d.t + {SPAN * lookback}
-LIMIT 1"""))
+    # and whether a traced payment is a hawala payout, which may pay out a batch of a partner's deposits (one
+    # statement: each is a Spark job)
+    probe = engine.rows(f"""
+SELECT (SELECT COUNT(*) FROM (
+          SELECT 1 AS one FROM float_tx d JOIN (SELECT DISTINCT src, dst FROM {prev}) p ON d.dst = p.src
+          JOIN float_tx q ON q.src = p.dst AND q.dst <> p.src AND q.t >= d.t AND q.t <= d.t + {SPAN * lookback}
+          LIMIT 1) a) AS mirrors,
+       (SELECT COUNT(*) FROM (SELECT 1 AS one FROM {prev} WHERE channel IN {FLOAT_CHANNELS} LIMIT 1) b)
+         AS payouts""")[0]
+    mirrors = bool(probe["mirrors"])
     reach = _reach(prev, mirrors)
     if mirrors:
         engine.create(f"reach_{hop}", reach)
         reach = f"reach_{hop}"
     engine.create(near, _near(reach, prev, lookback, f"frontier_{hop - 2}" if hop >= 2 else None, mirrors))
+    # a traced hawala payout that pays out the deposits of a batch at the partner broker is followed to the
+    # settlement of that batch, and that settlement (next hop) to the deposits, around both money lines
+    batch = f"batch_{hop}" if probe["payouts"] else None
+    if batch:
+        engine.create(batch, _batches(prev, near, lookback))
+    # the outflows followed around their money line: a batch payout (this hop) and its settlement (the last one's)
+    around = " UNION ".join([*([f"SELECT payout AS id FROM {batch}"] if batch else []),
+                             *([f"SELECT settlement AS id FROM {settled}"] if settled else [])])
+    bypass = f"\n  LEFT JOIN ({around}) v ON v.id = j.id" if around else ""
+    direct = " AND v.id IS NULL" if around else ""
     # an account with less history than own_funds_days before the outflow: what it paid beyond what came in
     # may be money from outside the data, so paying on more than it received does not make it the funder
     young = f"h.first_t > b.t - {own}"
+    # the last hop's batch settlements: followed to their deposits (``_batches``), whatever the pool test says
+    settlements = (f"SELECT DISTINCT settlement FROM {settled}" if settled
+                   else "SELECT CAST(NULL AS VARCHAR) AS settlement")
     # the conduit test: pool (inflows before, within the lookback) against payments to the same receiver
     # (the receivers of this hop's traced payments by the same method); tried with the whole pool, then
     # with the pool less regular income (a salaried middleman). The pool does not depend on the method
     engine.create(f"judged_{hop}", f"""
 SELECT b.*, p.pool, p.earned, z.id IS NOT NULL AS settles,
-       COALESCE(b.channel IN {FLOAT_CHANNELS} OR z.id IS NOT NULL
+       COALESCE(b.channel IN {FLOAT_CHANNELS} AND fl.account IS NOT NULL, FALSE) AS floating,
+       COALESCE((b.channel IN {FLOAT_CHANNELS} AND fl.account IS NOT NULL) OR z.id IS NOT NULL
                 OR (b.burst >= {s} * p.pool AND {s} * b.amount <= p.pool
                     AND (b.burst <= {RECEIVED_SLACK} * p.received OR {young}))
                 OR (b.burst >= {s} * (p.pool - p.earned) AND {s} * b.amount <= p.pool - p.earned
-                    AND (b.burst <= {RECEIVED_SLACK} * (p.received - p.received_earned) OR {young})), FALSE)
+                    AND (b.burst <= {RECEIVED_SLACK} * (p.received - p.received_earned) OR {young}))
+                OR bs.settlement IS NOT NULL, FALSE)
          AS conduit
 FROM (SELECT o.method, o.id, o.src, o.dst, o.t, o.amount, o.flow, o.channel, SUM(j.usd) AS burst
       FROM {prev} o
@@ -243,7 +276,9 @@ LEFT JOIN (SELECT account, MIN(t) AS first_t
            FROM (SELECT src AS account, t FROM {near} WHERE src IN (SELECT src FROM {prev}) UNION ALL
                  SELECT dst, t FROM {near} WHERE dst IN (SELECT src FROM {prev})) x GROUP BY account) h
   ON h.account = b.src
-LEFT JOIN (SELECT id FROM {near} WHERE settles) z ON z.id = b.id""")
+LEFT JOIN (SELECT id FROM {near} WHERE settles) z ON z.id = b.id
+LEFT JOIN floats fl ON fl.account = b.src
+LEFT JOIN ({settlements}) bs ON bs.settlement = b.id""")
     earmarked = settings.earmark_days > 0
     if earmarked:
         _earmark(engine, hop, int(settings.earmark_days * 86400), methods)
@@ -258,15 +293,27 @@ LEFT JOIN (SELECT id FROM {near} WHERE settles) z ON z.id = b.id""")
     traced = f"""SELECT j.method, o.line_of, j.src, j.id, {flow} AS flow, o.pos, o.bal, o.cents, o.lo, o.hi, o.t,
        o.first_t
 FROM judged_{hop} j JOIN line o ON o.line_of = {'j.method' if earmarked else "''"} AND o.account = j.src
-  AND o.id = j.id AND o.kind = 0{outflow}
-WHERE j.conduit AND o.cents > 0"""
+  AND o.id = j.id AND o.kind = 0{outflow}{bypass}
+WHERE j.conduit AND o.cents > 0{direct}"""
     # with earmarking, an outflow's earmarked cents go to their inflows (``earmark_{hop}``)
     also = f"""
 UNION ALL
 SELECT j.method, j.src, j.id, j.t, j.t, e.source_id, 1, {capped} * e.cents / {net}
 FROM judged_{hop} j{outflow}
-JOIN earmark_{hop} e ON e.method = j.method AND e.account = j.src AND e.out_id = j.id
-WHERE j.conduit""" if earmarked else ""
+JOIN earmark_{hop} e ON e.method = j.method AND e.account = j.src AND e.out_id = j.id{bypass}
+WHERE j.conduit{direct}""" if earmarked else ""
+    # a batch payout's flow goes to its settlement, a settlement's to its batch's deposits by their cents (never
+    # more than the batch)
+    if batch:
+        also += f"""
+UNION ALL
+SELECT j.method, j.src, j.id, j.t, j.t, b.settlement, 1, j.flow
+FROM judged_{hop} j JOIN (SELECT DISTINCT payout, settlement FROM {batch}) b ON b.payout = j.id WHERE j.conduit"""
+    if settled:
+        also += f"""
+UNION ALL
+SELECT j.method, j.src, j.id, j.t, j.t, b.deposit, 1, LEAST(j.flow, b.total / 100.0) * b.cents / b.total
+FROM judged_{hop} j JOIN {settled} b ON b.settlement = j.id WHERE j.conduit"""
     # parts_{hop}: for each traced outflow of a conduit, the USD each source on its line paid, by each
     # method. Columns: method, account, out_id, out_t, first_t, source_id (the inflow; NULL for own
     # money), kind (of the source), part (USD of the traced flow)
@@ -286,7 +333,7 @@ SELECT j.method, j.src, j.id, j.flow FROM judged_{hop} j
 JOIN (SELECT method, account, out_id, SUM(CASE WHEN kind = 1 THEN part ELSE 0 END) AS passed
       FROM parts_{hop} GROUP BY method, account, out_id) p
   ON p.method = j.method AND p.account = j.src AND p.out_id = j.id
-WHERE j.conduit AND NOT COALESCE(j.channel IN {FLOAT_CHANNELS}, FALSE) AND NOT j.settles
+WHERE j.conduit AND NOT j.floating AND NOT j.settles
   AND p.passed < {s} * j.flow""")
         kept = f"""
 UNION ALL
@@ -311,7 +358,55 @@ FROM parts_{hop} p{unkept} WHERE p.kind IN (2, 3, 4) AND p.part > 0{' AND k.id I
 UNION ALL
 SELECT p.method, p.account, p.out_id, p.part, {hop}, 'held_funds'
 FROM parts_{hop} p JOIN near_{hop} x ON x.id = p.source_id{unkept}
-WHERE p.kind = 1 AND {stale} AND p.part > 0{' AND k.id IS NULL' if earmarked else ''}"""
+WHERE p.kind = 1 AND {stale} AND p.part > 0{' AND k.id IS NULL' if earmarked else ''}""", batch
+
+
+def _batches(prev: str, near: str, lookback: int) -> str:
+    """The query of ``batch_N``: the traced hawala payouts of ``prev`` that pay out a **batch** of deposits at a
+    partner broker, one row per deposit (payout, settlement, deposit, cents, total).
+
+    A broker X takes deposits over hawala and settles with its partner Y (a payment X -> Y not over hawala); Y
+    pays each customer's payee what the customer deposited, and may pay the deposits of several customers for one
+    payee in one sum (a collector's donors). For a traced payout of Y, X is any account whose latest payment to Y
+    (the settlement) came within the lookback before it; the batch is X's hawala deposits (not from Y) from X's
+    payment to Y before that one (at most ``SPAN`` lookbacks earlier) up to the settlement, less those a payout of
+    Y to someone else mirrors (``_mirrored``'s match: the deposit less at most 3 %, or give or take a cent,
+    within ``SPAN`` lookbacks after it, each the other's closest; never a traced payout). When the payout is the
+    rest of the batch, less at most 3 %, it pays out those deposits: its flow goes to the settlement, and the
+    settlement's to them, by their cents, whatever the two money lines say. A pair nets its settlements
+    against trade it owes (goods shipped, money sent the other way), so neither line shows the deposits' money
+    whole (docs/network.md, "Batch payouts")."""
+    return f"""
+WITH due AS (SELECT DISTINCT id, src AS y, dst AS c, t, CAST(ROUND(amount * 100) AS BIGINT) AS cents
+             FROM {prev} WHERE channel IN {FLOAT_CHANNELS}),
+     settlements AS (SELECT x.id, x.src AS x, x.dst AS y, x.t,
+                            LAG(x.t) OVER (PARTITION BY x.src, x.dst ORDER BY x.t, x.id) AS prev_t
+                     FROM {near} x
+                     WHERE x.dst IN (SELECT y FROM due) AND COALESCE(x.channel NOT IN {FLOAT_CHANNELS}, TRUE)),
+     latest AS (SELECT d.id AS payout, d.y, d.c, d.cents AS out_cents, s.id AS settlement, s.x, s.t AS s_t,
+                       GREATEST(COALESCE(s.prev_t, s.t - {SPAN * lookback}), s.t - {SPAN * lookback}) AS from_t,
+                       ROW_NUMBER() OVER (PARTITION BY d.id, s.x ORDER BY s.t DESC, s.id DESC) AS n
+                FROM due d JOIN settlements s ON s.y = d.y AND s.x <> d.c AND s.t <= d.t AND s.t >= d.t - {lookback}),
+     deposits AS (SELECT l.payout, l.x, l.y, l.out_cents, l.settlement, f.id, f.t, f.cents
+                  FROM latest l JOIN float_tx f ON f.dst = l.x AND f.src <> l.y AND f.t >= l.from_t AND f.t < l.s_t
+                  WHERE l.n = 1 AND f.cents > 0),
+     matched AS (
+  SELECT d.id AS deposit,
+         ROW_NUMBER() OVER (PARTITION BY q.id ORDER BY ABS(q.cents - d.cents), d.t, d.id) AS by_payout,
+         ROW_NUMBER() OVER (PARTITION BY d.id ORDER BY ABS(q.cents - d.cents), q.t, q.id) AS by_deposit
+  FROM (SELECT DISTINCT x, y, id, t, cents FROM deposits) d
+  JOIN float_tx q ON q.src = d.y AND q.dst <> d.x AND q.t >= d.t AND q.t <= d.t + {SPAN * lookback}
+   AND q.cents >= d.cents * 0.97 AND q.cents <= d.cents + 1
+  LEFT JOIN due u ON u.id = q.id WHERE u.id IS NULL),
+     batch AS (SELECT d.*, SUM(d.cents) OVER (PARTITION BY d.payout, d.x) AS total
+               FROM deposits d LEFT JOIN (SELECT DISTINCT deposit FROM matched WHERE by_payout = 1 AND by_deposit = 1) m
+                 ON m.deposit = d.id
+               WHERE m.deposit IS NULL),
+     fits AS (SELECT payout, x, ROW_NUMBER() OVER (PARTITION BY payout ORDER BY ABS(out_cents - total), x) AS best
+              FROM (SELECT DISTINCT payout, x, out_cents, total FROM batch) b
+              WHERE out_cents >= total * 0.97 AND out_cents <= total + 1)
+SELECT b.payout, b.settlement, b.id AS deposit, CAST(b.cents AS DOUBLE) AS cents, CAST(b.total AS DOUBLE) AS total
+FROM batch b JOIN fits f ON f.payout = b.payout AND f.x = b.x WHERE f.best = 1"""
 
 
 def _reach(prev: str, payouts: bool) -> str:
