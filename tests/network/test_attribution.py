@@ -401,6 +401,18 @@ def test_a_payout_of_a_batch_is_followed_to_its_deposits_whatever_the_pair_nette
     assert {("D1", "X"), ("D2", "X"), ("X", "Y"), ("Y", "C"), ("C", "T")} <= edges
 
 
+@pytest.mark.parametrize(("paid", "mirrors"), [(301.2, True), (303.0, False)])
+def test_a_payout_up_to_half_a_percent_above_the_deposit_mirrors_it(tmp_path: Path, duck: DuckDBEngine, paid: float,
+                                                                   mirrors: bool) -> None:
+    # each side is converted to USD at the analysis's rates, not the broker's rate of the day: R1's payout of
+    # 301.20 for I1's 300 (0.4 % more) mirrors it, and C's 500 is the rest of the batch. 303 (1 % more) does not:
+    # I1's deposit stays in the batch, C's payout is no batch payout, and I1 takes a share on X's line
+    rows = [*NETTED[:5], tx("pay_1", 7 + 1 / 24, paid, "Y", "R1", "tr", "tr", **HAWALA), NETTED[6]]
+    amounts = _amounts(_trace(write_transactions(tmp_path / f"paid-{paid}.csv", rows), duck, "proportional"))
+    assert (amounts == {"D1": 320.0, "D2": 180.0}) is mirrors
+    assert ("I1" in amounts) is not mirrors
+
+
 def test_a_payout_that_is_not_the_rest_of_a_batch_is_followed_on_the_money_lines(tmp_path: Path,
                                                                                  duck: DuckDBEngine) -> None:
     # C paid 450 (a tenth less than the batch's 500): no batch payout; the lines are read as before, and the

@@ -67,6 +67,9 @@ FLOAT_PAYEES = 3          # a hawaladar: pays at least this many accounts over h
 # payout mirrors a deposit at most this long after it
 SPAN = 3
 RECEIVED_SLACK = 1.05
+# a payout mirrors a deposit (or a batch of them) paid out less a fee of at most 3 %, or up to half a percent more
+# (and a cent): each side converted to USD at the analysis's rates, which are not the day's rates the broker used
+PAYOUT_LOW, PAYOUT_HIGH = 0.97, 1.005
 
 
 @dataclass
@@ -370,9 +373,9 @@ def _batches(prev: str, near: str, lookback: int) -> str:
     payee in one sum (a collector's donors). For a traced payout of Y, X is any account whose latest payment to Y
     (the settlement) came within the lookback before it; the batch is X's hawala deposits (not from Y) from X's
     payment to Y before that one (at most ``SPAN`` lookbacks earlier) up to the settlement, less those a payout of
-    Y to someone else mirrors (``_mirrored``'s match: the deposit less at most 3 %, or give or take a cent,
+    Y to someone else mirrors (``_mirrored``'s match: the deposit less at most 3 % or up to 0.5 % more,
     within ``SPAN`` lookbacks after it, each the other's closest; never a traced payout). When the payout is the
-    rest of the batch, less at most 3 %, it pays out those deposits: its flow goes to the settlement, and the
+    rest of the batch (the same band), it pays out those deposits: its flow goes to the settlement, and the
     settlement's to them, by their cents, whatever the two money lines say. A pair nets its settlements
     against trade it owes (goods shipped, money sent the other way), so neither line shows the deposits' money
     whole (docs/network.md, "Batch payouts")."""
@@ -396,7 +399,7 @@ WITH due AS (SELECT DISTINCT id, src AS y, dst AS c, t, CAST(ROUND(amount * 100)
          ROW_NUMBER() OVER (PARTITION BY d.id ORDER BY ABS(q.cents - d.cents), q.t, q.id) AS by_deposit
   FROM (SELECT DISTINCT x, y, id, t, cents FROM deposits) d
   JOIN float_tx q ON q.src = d.y AND q.dst <> d.x AND q.t >= d.t AND q.t <= d.t + {SPAN * lookback}
-   AND q.cents >= d.cents * 0.97 AND q.cents <= d.cents + 1
+   AND q.cents >= d.cents * {PAYOUT_LOW} AND q.cents <= d.cents * {PAYOUT_HIGH} + 1
   LEFT JOIN due u ON u.id = q.id WHERE u.id IS NULL),
      batch AS (SELECT d.*, SUM(d.cents) OVER (PARTITION BY d.payout, d.x) AS total
                FROM deposits d LEFT JOIN (SELECT DISTINCT deposit FROM matched WHERE by_payout = 1 AND by_deposit = 1) m
@@ -404,7 +407,7 @@ WITH due AS (SELECT DISTINCT id, src AS y, dst AS c, t, CAST(ROUND(amount * 100)
                WHERE m.deposit IS NULL),
      fits AS (SELECT payout, x, ROW_NUMBER() OVER (PARTITION BY payout ORDER BY ABS(out_cents - total), x) AS best
               FROM (SELECT DISTINCT payout, x, out_cents, total FROM batch) b
-              WHERE out_cents >= total * 0.97 AND out_cents <= total + 1)
+              WHERE out_cents >= total * {PAYOUT_LOW} AND out_cents <= total * {PAYOUT_HIGH} + 1)
 SELECT b.payout, b.settlement, b.id AS deposit, CAST(b.cents AS DOUBLE) AS cents, CAST(b.total AS DOUBLE) AS total
 FROM batch b JOIN fits f ON f.payout = b.payout AND f.x = b.x WHERE f.best = 1"""
 
@@ -469,7 +472,7 @@ FROM (SELECT n.*, CASE WHEN returned THEN cents WHEN COALESCE(LEAD(returned) OVE
 def _mirrored(reach: str, prev: str, window: int, traced: str | None) -> str:
     """The query of the cents each payment of ``reach`` loses to **mirrored** broker payments: for each
     traced payment X -> Y, a deposit into X over hawala that a payout of Y over hawala
-    to someone else mirrors (the deposit less a fee of at most 3 %, or the same give or take a
+    to someone else mirrors (the deposit less a fee of at most 3 %, or up to 0.5 % more and a
     cent, within ``window`` after it; one payout per deposit, each the other's closest) is that
     payout's money, not the settlement's: it leaves X's money line, and so many cents of the
     payments X -> Y between the two that carried it (X's hawala deposits and its payments to Y as two
@@ -511,7 +514,7 @@ WITH pairs AS (SELECT DISTINCT src AS x, dst AS y FROM {prev}),
          ROW_NUMBER() OVER (PARTITION BY q.id ORDER BY ABS(q.cents - d.cents), d.t, d.id) AS by_payout,
          ROW_NUMBER() OVER (PARTITION BY d.id ORDER BY ABS(q.cents - d.cents), q.t, q.id) AS by_deposit
   FROM deposits d JOIN payouts q ON q.x = d.x AND q.y = d.y AND q.t >= d.t AND q.t <= d.t + {window}
-   AND q.cents >= d.cents * 0.97 AND q.cents <= d.cents + 1),
+   AND q.cents >= d.cents * {PAYOUT_LOW} AND q.cents <= d.cents * {PAYOUT_HIGH} + 1),
      -- a mirrored deposit leaves X's line as far as payments to Y between it and its payout carried it, and
      -- those payments lose as many cents: never more than a payment's own
      charged AS (
