@@ -401,6 +401,14 @@ def test_a_payout_of_a_batch_is_followed_to_its_deposits_whatever_the_pair_nette
     assert {("D1", "X"), ("D2", "X"), ("X", "Y"), ("Y", "C"), ("C", "T")} <= edges
 
 
+@pytest.mark.parametrize("method", ["fifo", "lifo", "proportional"])
+def test_a_batch_payout_is_followed_whatever_the_brokers_pool(tmp_path: Path, duck: DuckDBEngine, method: str) -> None:
+    # Y pays nobody else over hawala (no hawaladar by its payees) and got only 150 from X (the rest set off): by
+    # the pool test it would be the funder of C's 500. The payout is D1's and D2's batch: it is theirs
+    rows = [*NETTED[1:3], tx("settle", 6, 150, "X", "Y", "de", "tr"), NETTED[4], NETTED[6]]
+    assert _amounts(_trace(write_transactions(tmp_path / "pool.csv", rows), duck, method)) == {"D1": 320.0, "D2": 180.0}
+
+
 @pytest.mark.parametrize(("paid", "mirrors"), [(301.2, True), (303.0, False)])
 def test_a_payout_up_to_half_a_percent_above_the_deposit_mirrors_it(tmp_path: Path, duck: DuckDBEngine, paid: float,
                                                                    mirrors: bool) -> None:

@@ -238,17 +238,16 @@ SELECT (SELECT COUNT(*) FROM (
     batch = f"batch_{hop}" if probe["payouts"] else None
     if batch:
         engine.create(batch, _batches(prev, near, lookback))
-    # the outflows followed around their money line: a batch payout (this hop) and its settlement (the last one's)
-    around = " UNION ".join([*([f"SELECT payout AS id FROM {batch}"] if batch else []),
-                             *([f"SELECT settlement AS id FROM {settled}"] if settled else [])])
+    # the outflows followed around their money line (and conduits whatever the pool test says): this hop's batch
+    # payouts and the last hop's batch settlements (``_batches``)
+    around = " UNION ".join([*([f"SELECT DISTINCT payout AS id FROM {batch}"] if batch else []),
+                             *([f"SELECT DISTINCT settlement AS id FROM {settled}"] if settled else [])])
     bypass = f"\n  LEFT JOIN ({around}) v ON v.id = j.id" if around else ""
     direct = " AND v.id IS NULL" if around else ""
     # an account with less history than own_funds_days before the outflow: what it paid beyond what came in
     # may be money from outside the data, so paying on more than it received does not make it the funder
     young = f"h.first_t > b.t - {own}"
-    # the last hop's batch settlements: followed to their deposits (``_batches``), whatever the pool test says
-    settlements = (f"SELECT DISTINCT settlement FROM {settled}" if settled
-                   else "SELECT CAST(NULL AS VARCHAR) AS settlement")
+    batched = around or "SELECT CAST(NULL AS VARCHAR) AS id"
     # the conduit test: pool (inflows before, within the lookback) against payments to the same receiver
     # (the receivers of this hop's traced payments by the same method); tried with the whole pool, then
     # with the pool less regular income (a salaried middleman). The pool does not depend on the method
@@ -260,7 +259,7 @@ SELECT b.*, p.pool, p.earned, z.id IS NOT NULL AS settles,
                     AND (b.burst <= {RECEIVED_SLACK} * p.received OR {young}))
                 OR (b.burst >= {s} * (p.pool - p.earned) AND {s} * b.amount <= p.pool - p.earned
                     AND (b.burst <= {RECEIVED_SLACK} * (p.received - p.received_earned) OR {young}))
-                OR bs.settlement IS NOT NULL, FALSE)
+                OR bs.id IS NOT NULL, FALSE)
          AS conduit
 FROM (SELECT o.method, o.id, o.src, o.dst, o.t, o.amount, o.flow, o.channel, SUM(j.usd) AS burst
       FROM {prev} o
@@ -281,7 +280,7 @@ LEFT JOIN (SELECT account, MIN(t) AS first_t
   ON h.account = b.src
 LEFT JOIN (SELECT id FROM {near} WHERE settles) z ON z.id = b.id
 LEFT JOIN floats fl ON fl.account = b.src
-LEFT JOIN ({settlements}) bs ON bs.settlement = b.id""")
+LEFT JOIN ({batched}) bs ON bs.id = b.id""")
     earmarked = settings.earmark_days > 0
     if earmarked:
         _earmark(engine, hop, int(settings.earmark_days * 86400), methods)
