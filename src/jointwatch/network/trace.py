@@ -150,6 +150,9 @@ SELECT id, src, dst, t, CAST(ROUND(usd * 100) AS BIGINT) AS cents FROM tx WHERE 
     # pays one broker (or two): that payment is judged by the pool test, as any other
     engine.create("floats", f"""
 SELECT src AS account FROM float_tx GROUP BY src HAVING COUNT(DISTINCT dst) >= {FLOAT_PAYEES}""")
+    # the brokers that take deposits: paid over hawala by as many (a family paid by one hawaladar is not one)
+    engine.create("takers", f"""
+SELECT dst AS account FROM float_tx GROUP BY dst HAVING COUNT(DISTINCT src) >= {FLOAT_PAYEES}""")
     engine.create("income", f"""
 WITH payroll AS (SELECT src FROM paired WHERE monthly GROUP BY src HAVING COUNT(DISTINCT dst) >= {INCOME_PAYEES})
 SELECT x.id, x.dst FROM paired x JOIN payroll y ON y.src = x.src WHERE x.own_channel""")
@@ -228,26 +231,36 @@ SELECT (SELECT COUNT(*) FROM (
        (SELECT COUNT(*) FROM (SELECT 1 AS one FROM {prev} WHERE channel IN {FLOAT_CHANNELS} LIMIT 1) b)
          AS payouts""")[0]
     mirrors = bool(probe["mirrors"])
+    # a traced payout of a hawaladar that pays out a batch of deposits at its partner broker is followed to the
+    # settlement of that batch and, at the next hop, the settlement to the deposits (``_batches``). On both money
+    # lines they cancel (the payout and as much of the settlement on the hawaladar's; the deposits and as much
+    # of the settlement on the broker's), so no other outflow spends them
+    batch = f"batch_{hop}" if probe["payouts"] else None
+    if batch:
+        engine.create(batch, _batches(prev, lookback))
+    cancel = " UNION ALL ".join([
+        *([f"SELECT DISTINCT payout AS id, out_cents AS cents FROM {batch}",
+           f"SELECT DISTINCT settlement, LEAST(s_cents, out_cents) FROM {batch}"] if batch else []),
+        *([f"SELECT deposit AS id, cents FROM {settled}",
+           f"SELECT DISTINCT settlement, LEAST(s_cents, total) FROM {settled}"] if settled else [])]) or None
     reach = _reach(prev, mirrors)
     if mirrors:
         engine.create(f"reach_{hop}", reach)
         reach = f"reach_{hop}"
-    engine.create(near, _near(reach, prev, lookback, f"frontier_{hop - 2}" if hop >= 2 else None, mirrors))
-    # a traced hawala payout that pays out the deposits of a batch at the partner broker is followed to the
-    # settlement of that batch, and that settlement (next hop) to the deposits, around both money lines
-    batch = f"batch_{hop}" if probe["payouts"] else None
-    if batch:
-        engine.create(batch, _batches(prev, near, lookback))
-    # the outflows followed around their money line (and conduits whatever the pool test says): this hop's batch
-    # payouts and the last hop's batch settlements (``_batches``)
-    around = " UNION ".join([*([f"SELECT DISTINCT payout AS id FROM {batch}"] if batch else []),
-                             *([f"SELECT DISTINCT settlement AS id FROM {settled}"] if settled else [])])
-    bypass = f"\n  LEFT JOIN ({around}) v ON v.id = j.id" if around else ""
-    direct = " AND v.id IS NULL" if around else ""
+    engine.create(near, _near(reach, prev, lookback, f"frontier_{hop - 2}" if hop >= 2 else None, mirrors, cancel))
+    # the part of a settlement's traced flow that its batch payout carried (by method) goes to the batch's
+    # deposits, the rest along the broker's money line
+    carried = f"""
+  LEFT JOIN (SELECT j.method, b.settlement AS id, SUM(j.flow) AS flow
+             FROM judged_{hop - 1} j JOIN (SELECT DISTINCT payout, settlement FROM {settled}) b ON b.payout = j.id
+             WHERE j.conduit GROUP BY j.method, b.settlement) v ON v.method = j.method AND v.id = j.id""" \
+        if settled else ""
+    rest = "(j.flow - COALESCE(v.flow, 0))" if settled else "j.flow"
     # an account with less history than own_funds_days before the outflow: what it paid beyond what came in
     # may be money from outside the data, so paying on more than it received does not make it the funder
     young = f"h.first_t > b.t - {own}"
-    batched = around or "SELECT CAST(NULL AS VARCHAR) AS id"
+    # the last hop's batch settlements are followed whatever the pool test says (a broker settles in bulk)
+    batched = f"SELECT DISTINCT settlement AS id FROM {settled}" if settled else "SELECT CAST(NULL AS VARCHAR) AS id"
     # the conduit test: pool (inflows before, within the lookback) against payments to the same receiver
     # (the receivers of this hop's traced payments by the same method); tried with the whole pool, then
     # with the pool less regular income (a salaried middleman). The pool does not depend on the method
@@ -289,23 +302,23 @@ LEFT JOIN ({batched}) bs ON bs.id = b.id""")
     # (of the outflow's cents less what netting cancels: ``_near``)
     # a netted payment carries at most its net value: what was traced into it beyond that is not followed (``pruned``)
     net = f"CAST(NULLIF({_net_cents('n')}, 0) AS DOUBLE)"
-    capped = f"LEAST(j.flow, {net} / 100)"
-    flow = f"{capped} * o.cents / {net}" if earmarked else "LEAST(j.flow, o.cents / 100.0)"
+    capped = f"LEAST({rest}, {net} / 100)"
+    flow = f"{capped} * o.cents / {net}" if earmarked else f"LEAST({rest}, o.cents / 100.0)"
     outflow = f"\nJOIN near_{hop} n ON n.id = j.id" if earmarked else ""
     traced = f"""SELECT j.method, o.line_of, j.src, j.id, {flow} AS flow, o.pos, o.bal, o.cents, o.lo, o.hi, o.t,
        o.first_t
 FROM judged_{hop} j JOIN line o ON o.line_of = {'j.method' if earmarked else "''"} AND o.account = j.src
-  AND o.id = j.id AND o.kind = 0{outflow}{bypass}
-WHERE j.conduit AND o.cents > 0{direct}"""
+  AND o.id = j.id AND o.kind = 0{outflow}{carried}
+WHERE j.conduit AND o.cents > 0 AND {rest} > 0"""
     # with earmarking, an outflow's earmarked cents go to their inflows (``earmark_{hop}``)
     also = f"""
 UNION ALL
 SELECT j.method, j.src, j.id, j.t, j.t, e.source_id, 1, {capped} * e.cents / {net}
 FROM judged_{hop} j{outflow}
-JOIN earmark_{hop} e ON e.method = j.method AND e.account = j.src AND e.out_id = j.id{bypass}
-WHERE j.conduit{direct}""" if earmarked else ""
-    # a batch payout's flow goes to its settlement, a settlement's to its batch's deposits by their cents (never
-    # more than the batch)
+JOIN earmark_{hop} e ON e.method = j.method AND e.account = j.src AND e.out_id = j.id{carried}
+WHERE j.conduit AND {rest} > 0""" if earmarked else ""
+    # a batch payout's flow goes to its settlement (the payout left the line: its cents cancel); the part of a
+    # settlement's flow its batch payout carried goes to the batch's deposits by their cents (never more than them)
     if batch:
         also += f"""
 UNION ALL
@@ -314,8 +327,9 @@ FROM judged_{hop} j JOIN (SELECT DISTINCT payout, settlement FROM {batch}) b ON 
     if settled:
         also += f"""
 UNION ALL
-SELECT j.method, j.src, j.id, j.t, j.t, b.deposit, 1, LEAST(j.flow, b.total / 100.0) * b.cents / b.total
-FROM judged_{hop} j JOIN {settled} b ON b.settlement = j.id WHERE j.conduit"""
+SELECT j.method, j.src, j.id, j.t, j.t, b.deposit, 1, LEAST(v.flow, b.total / 100.0) * b.cents / b.total
+FROM judged_{hop} j{carried}
+JOIN {settled} b ON b.settlement = j.id WHERE j.conduit AND v.flow > 0"""
     # parts_{hop}: for each traced outflow of a conduit, the USD each source on its line paid, by each
     # method. Columns: method, account, out_id, out_t, first_t, source_id (the inflow; NULL for own
     # money), kind (of the source), part (USD of the traced flow)
@@ -363,52 +377,69 @@ FROM parts_{hop} p JOIN near_{hop} x ON x.id = p.source_id{unkept}
 WHERE p.kind = 1 AND {stale} AND p.part > 0{' AND k.id IS NULL' if earmarked else ''}""", batch
 
 
-def _batches(prev: str, near: str, lookback: int) -> str:
+def _batches(prev: str, lookback: int) -> str:
     """The query of ``batch_N``: the traced hawala payouts of ``prev`` that pay out a **batch** of deposits at a
-    partner broker, one row per deposit (payout, settlement, deposit, cents, total).
+    partner broker, one row per deposit (settlement, payout, deposit, cents, total, s_cents, out_cents).
 
-    A broker X takes deposits over hawala and settles with its partner Y (a payment X -> Y not over hawala); Y
-    pays each customer's payee what the customer deposited, and may pay the deposits of several customers for one
-    payee in one sum (a collector's donors). For a traced payout of Y, X is any account whose latest payment to Y
-    (the settlement) came within the lookback before it; the batch is X's hawala deposits (not from Y) from X's
-    payment to Y before that one (at most ``SPAN`` lookbacks earlier) up to the settlement, less those a payout of
-    Y to someone else mirrors (``_mirrored``'s match: the deposit less at most 3 % or up to 0.5 % more,
-    within ``SPAN`` lookbacks after it, each the other's closest; never a traced payout). When the payout is the
-    rest of the batch (the same band), it pays out those deposits: its flow goes to the settlement, and the
-    settlement's to them, by their cents, whatever the two money lines say. A pair nets its settlements
-    against trade it owes (goods shipped, money sent the other way), so neither line shows the deposits' money
-    whole (docs/network.md, "Batch payouts")."""
+    A broker X takes deposits over hawala (``takers``) and settles with its partner Y, a hawaladar (``floats``),
+    by a payment X -> Y not over hawala (the settlement); Y pays each customer's payee what the customer deposited,
+    and may pay the deposits of several customers for one payee in one sum (a collector's donors). A settlement's
+    batch is X's hawala deposits (not from Y) since X's payment to Y before it (at most ``SPAN`` lookbacks
+    earlier), less those a hawala payout of Y to someone else mirrors (``_mirrored``'s match: the deposit less at
+    most 3 % or up to 0.5 % more, within ``SPAN`` lookbacks after it, each the other's closest). The batch is paid
+    out by a payout of Y within the lookback after the settlement that is its sum (the same band) when it has
+    at least two deposits, the settlement carried at least half of it, exactly one payout of Y fits it and that
+    payout fits no other batch: which payouts the trace follows (by one method or another) does not change the
+    answer. A payout that mirrors one deposit of a settlement's window is that deposit's batch of one. A deposit
+    in the batches of two settlements (X settling with two partners) makes both no batch.
+    A pair nets its settlements against what it owes the other (goods shipped, money sent back), so neither
+    money line holds the deposits' money whole (docs/network.md, "Batch payouts")."""
+    band = f"BETWEEN {{n}} * {PAYOUT_LOW} AND {{n}} * {PAYOUT_HIGH} + 1"
     return f"""
-WITH due AS (SELECT DISTINCT id, src AS y, dst AS c, t, CAST(ROUND(amount * 100) AS BIGINT) AS cents
-             FROM {prev} WHERE channel IN {FLOAT_CHANNELS}),
-     settlements AS (SELECT x.id, x.src AS x, x.dst AS y, x.t,
+WITH due AS (SELECT DISTINCT p.id, p.src AS y, p.t FROM {prev} p JOIN floats f ON f.account = p.src
+             WHERE p.channel IN {FLOAT_CHANNELS}),
+     settlements AS (SELECT x.id, x.src AS x, x.dst AS y, x.t, CAST(ROUND(x.usd * 100) AS BIGINT) AS cents,
                             LAG(x.t) OVER (PARTITION BY x.src, x.dst ORDER BY x.t, x.id) AS prev_t
-                     FROM {near} x
+                     FROM tx x JOIN takers k ON k.account = x.src
                      WHERE x.dst IN (SELECT y FROM due) AND COALESCE(x.channel NOT IN {FLOAT_CHANNELS}, TRUE)),
-     latest AS (SELECT d.id AS payout, d.y, d.c, d.cents AS out_cents, s.id AS settlement, s.x, s.t AS s_t,
-                       GREATEST(COALESCE(s.prev_t, s.t - {SPAN * lookback}), s.t - {SPAN * lookback}) AS from_t,
-                       ROW_NUMBER() OVER (PARTITION BY d.id, s.x ORDER BY s.t DESC, s.id DESC) AS n
-                FROM due d JOIN settlements s ON s.y = d.y AND s.x <> d.c AND s.t <= d.t AND s.t >= d.t - {lookback}),
-     deposits AS (SELECT l.payout, l.x, l.y, l.out_cents, l.settlement, f.id, f.t, f.cents
-                  FROM latest l JOIN float_tx f ON f.dst = l.x AND f.src <> l.y AND f.t >= l.from_t AND f.t < l.s_t
-                  WHERE l.n = 1 AND f.cents > 0),
-     matched AS (
-  SELECT d.id AS deposit,
+     candidates AS (SELECT DISTINCT s.id, s.x, s.y, s.t, s.cents,
+                           GREATEST(COALESCE(s.prev_t, s.t - {SPAN * lookback}), s.t - {SPAN * lookback}) AS from_t
+                    FROM settlements s JOIN due d ON d.y = s.y AND s.t <= d.t AND s.t >= d.t - {lookback}),
+     deposits AS (SELECT c.id AS settlement, c.x, c.y, c.t AS s_t, c.cents AS s_cents, f.id, f.t, f.cents
+                  FROM candidates c JOIN float_tx f ON f.dst = c.x AND f.src <> c.y AND f.t >= c.from_t AND f.t < c.t
+                  WHERE f.cents > 0),
+     ranked AS (
+  SELECT d.id AS deposit, q.id AS payout, q.t AS q_t, q.cents AS q_cents,
          ROW_NUMBER() OVER (PARTITION BY q.id ORDER BY ABS(q.cents - d.cents), d.t, d.id) AS by_payout,
          ROW_NUMBER() OVER (PARTITION BY d.id ORDER BY ABS(q.cents - d.cents), q.t, q.id) AS by_deposit
   FROM (SELECT DISTINCT x, y, id, t, cents FROM deposits) d
   JOIN float_tx q ON q.src = d.y AND q.dst <> d.x AND q.t >= d.t AND q.t <= d.t + {SPAN * lookback}
-   AND q.cents >= d.cents * {PAYOUT_LOW} AND q.cents <= d.cents * {PAYOUT_HIGH} + 1
-  LEFT JOIN due u ON u.id = q.id WHERE u.id IS NULL),
-     batch AS (SELECT d.*, SUM(d.cents) OVER (PARTITION BY d.payout, d.x) AS total
-               FROM deposits d LEFT JOIN (SELECT DISTINCT deposit FROM matched WHERE by_payout = 1 AND by_deposit = 1) m
-                 ON m.deposit = d.id
+   AND q.cents {band.format(n='d.cents')}),
+     matched AS (SELECT deposit, payout, q_t, q_cents FROM ranked WHERE by_payout = 1 AND by_deposit = 1),
+     batch AS (SELECT d.*, SUM(d.cents) OVER (PARTITION BY d.settlement) AS total,
+                      COUNT(*) OVER (PARTITION BY d.settlement) AS n
+               FROM deposits d LEFT JOIN (SELECT DISTINCT deposit FROM matched) m ON m.deposit = d.id
                WHERE m.deposit IS NULL),
-     fits AS (SELECT payout, x, ROW_NUMBER() OVER (PARTITION BY payout ORDER BY ABS(out_cents - total), x) AS best
-              FROM (SELECT DISTINCT payout, x, out_cents, total FROM batch) b
-              WHERE out_cents >= total * {PAYOUT_LOW} AND out_cents <= total * {PAYOUT_HIGH} + 1)
-SELECT b.payout, b.settlement, b.id AS deposit, CAST(b.cents AS DOUBLE) AS cents, CAST(b.total AS DOUBLE) AS total
-FROM batch b JOIN fits f ON f.payout = b.payout AND f.x = b.x WHERE f.best = 1"""
+     fits AS (SELECT b.settlement, q.id AS payout, q.cents AS out_cents,
+                     COUNT(*) OVER (PARTITION BY b.settlement) AS payouts, COUNT(*) OVER (PARTITION BY q.id) AS batches
+              FROM (SELECT DISTINCT settlement, x, y, s_t, s_cents, total FROM batch WHERE n >= 2) b
+              JOIN float_tx q ON q.src = b.y AND q.dst <> b.x AND q.t >= b.s_t AND q.t <= b.s_t + {lookback}
+               AND q.cents {band.format(n='b.total')}
+              WHERE 2 * b.s_cents >= b.total),
+     paid AS (SELECT b.settlement, f.payout, b.id AS deposit, b.cents, b.total, b.s_cents, f.out_cents
+              FROM batch b JOIN fits f ON f.settlement = b.settlement WHERE f.payouts = 1 AND f.batches = 1
+              UNION ALL
+              -- a batch of one: a payout that mirrors a single deposit of a settlement's window
+              SELECT d.settlement, m.payout, d.id, d.cents, d.cents, d.s_cents, m.q_cents
+              FROM matched m JOIN deposits d ON d.id = m.deposit
+              WHERE m.q_t >= d.s_t AND m.q_t <= d.s_t + {lookback} AND 2 * d.s_cents >= d.cents),
+     -- a deposit in the batches of two settlements (X settles with two partners) is neither's: both are dropped
+     shared AS (SELECT DISTINCT p.settlement FROM paid p
+                JOIN (SELECT deposit FROM paid GROUP BY deposit HAVING COUNT(DISTINCT settlement) > 1) c
+                  ON c.deposit = p.deposit)
+SELECT p.settlement, p.payout, p.deposit, p.cents, p.total, p.s_cents, p.out_cents
+FROM paid p JOIN due d ON d.id = p.payout LEFT JOIN shared x ON x.settlement = p.settlement
+WHERE x.settlement IS NULL"""
 
 
 def _reach(prev: str, payouts: bool) -> str:
@@ -421,7 +452,8 @@ SELECT id, src, dst, t, usd, channel, src_balance_usd, dst_balance_usd, CAST(ROU
 FROM tx WHERE dst IN (SELECT dst FROM {prev} UNION SELECT src FROM {prev}) OR src IN (SELECT src FROM {prev}){also}"""
 
 
-def _near(reach: str, prev: str, lookback: int, traced: str | None = None, mirrors: bool = False) -> str:
+def _near(reach: str, prev: str, lookback: int, traced: str | None = None, mirrors: bool = False,
+          cancel: str | None = None) -> str:
     """The query of ``near_N``: the payments of ``reach`` (a table or a query of ``_reach``) with ``back``, the
     cents of each that bilateral netting and, with ``mirrors``, mirrored hawala payouts (``_mirrored``; then
     ``reach`` is a table, read several times) cancel, and ``settles``, whether it is a payment between a
@@ -438,10 +470,15 @@ def _near(reach: str, prev: str, lookback: int, traced: str | None = None, mirro
     follows a return), the one after is again: every second payment of the run after its first.
     """
     pair = "PARTITION BY LEAST(src, dst), GREATEST(src, dst) ORDER BY t, id"
-    source, back, mirrored = f"({reach})", "f.back, FALSE", ""
+    source, back, mirrored = f"({reach})", "f.back", ""
     if mirrors:
-        source, back = reach, "LEAST(f.cents, f.back + COALESCE(m.cents, 0)) AS back, COALESCE(m.settles = 1, FALSE)"
+        source, back = reach, "f.back + COALESCE(m.cents, 0)"
         mirrored = f"\nLEFT JOIN ({_mirrored(reach, prev, SPAN * lookback, traced)}) m ON m.id = f.id"
+    if cancel:
+        back += " + COALESCE(c.cents, 0)"
+        mirrored += f"\nLEFT JOIN (SELECT id, SUM(cents) AS cents FROM ({cancel}) k GROUP BY id) c ON c.id = f.id"
+    back = (f"LEAST(f.cents, {back}) AS back, " if mirrors or cancel else f"{back}, ") + \
+        ("COALESCE(m.settles = 1, FALSE)" if mirrors else "FALSE")
     return f"""
 WITH paired AS (
   SELECT n.*, LAG(n.id) OVER w AS prev_id, LAG(n.src) OVER w AS prev_src, LAG(n.t) OVER w AS prev_t,
