@@ -406,8 +406,9 @@ def test_a_payout_of_a_batch_is_followed_to_its_deposits_whatever_the_pair_nette
                                                                                   method: str) -> None:
     # Y's 500 to C is the rest of X's batch once R1's and R2's payouts have mirrored I1's and I2's deposits: it
     # pays out D1's and D2's deposits, so it is followed to the settlement and the settlement to them, whatever
-    # the pair set off. Before: the mirrors took I1's and I2's 500 off the 800 settlement, which then carried 300
-    # of the 500 (first in first out D1 300 and 200 pruned)
+    # the pair set off. Before, X's line was read: the mirrors took I1's 300 off the 800 settlement (I2's 200 came
+    # after what it carried), which then spent D1, D2 and I2 by the method: last in first out I2 200 (a customer)
+    # and D1 120, proportional D1 228.57 and D2 128.57 with 142.86 pruned (first in first out D1 320, D2 180)
     result = _trace(write_transactions(tmp_path / "netted.csv", NETTED), duck, method)
     assert _amounts(result) == {"D1": 320.0, "D2": 180.0}
     assert result.trace.totals["pruned"] == 0.0
@@ -433,8 +434,8 @@ def test_a_batch_payout_before_the_partners_money_back_is_the_depositors(tmp_pat
                                                                          method: str) -> None:
     # X takes D's 800, I1's 200 and I2's 150, settles 1,150 on day 6; Y sends 300 of trade money back three hours
     # later (netted against the settlement as a return), then pays C 800, R1 200 and R2 150. Y's line held 850 of
-    # the settlement for 1,150 of payouts: before, Y was credited the 300 it paid beyond (unexplained); the
-    # payout pays out D's deposit
+    # the settlement for 1,150 of payouts: before, D was credited 500 and 300 were pruned; C's payout mirrors D's
+    # deposit (a batch of one) and pays it out
     rows = [tx("dep_d", 2, 800, "D", "X", "de", "de", **HAWALA), tx("dep_i", 3, 200, "I1", "X", "de", "de", **HAWALA),
             tx("dep_j", 3.5, 150, "I2", "X", "de", "de", **HAWALA), tx("settle", 6, 1150, "X", "Y", "de", "tr"),
             tx("trade", 6 + 3 / 24, 300, "Y", "X", "tr", "de"), tx("pay_c", 7, 800, "Y", "C", "tr", "tr", **HAWALA),

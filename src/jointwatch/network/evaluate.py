@@ -21,9 +21,10 @@ class Score:
     country_rel_error: float       # that, over the planted total
     countries_planted: int
     countries_found: int
-    # sum over accounts of |credited - planted|, over the planted total: the country error less the errors that
-    # cancel inside a country (a donor missed and a neighbour credited as much); default for older results
-    originator_rel_error: float = 0.0
+    # sum over accounts of |credited - planted|, over the planted total: at least the country error, as it also
+    # counts the errors that cancel inside a country (a donor missed and a neighbour credited as much); NaN in
+    # results scored before it was measured
+    originator_rel_error: float = float("nan")
 
 
 def score_trace(result: TraceResult, truth: dict[str, Any], min_amount: float = 0.0, convention: str = "") -> Score:

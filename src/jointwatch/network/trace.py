@@ -19,9 +19,10 @@ The attribution rule (docs/network.md states it with worked examples):
   it nets against the payment it returns, and both lines leave out its cents and as many of
   that payment's (``_near``). A deposit into a broker that the partner broker it settles with
   paid out to someone else (``_mirrored``) leaves the broker's line with as much of the
-  settlement; a payment carries at most its value after netting. A traced hawala payout that
-  pays out the rest of a batch of deposits at the partner broker is followed to the settlement,
-  and the settlement to those deposits, around both money lines (``_batches``).
+  settlement; a payment carries at most its value after netting. A traced payout of a hawaladar
+  that pays out a batch of deposits at its partner broker is followed to the settlement, and the
+  part of the settlement's flow it carried to those deposits, whatever the money lines hold
+  (``_batches``; a settlement may then carry more than its net value: the pair set off the rest).
 * Conduit test: money is only followed through the account when it behaves as a conduit around
   ``o``. Its *pool* ``P_o`` is what it received in the ``lookback_days`` before ``o``; ``B_o``
   is what it paid, from ``lookback_days`` before ``o`` to one day after, to any receiver of this
@@ -215,8 +216,8 @@ def _step(engine: AnalysisEngine, hop: int, settings: TraceSettings, methods: Se
     # the hop reads these few rows instead of all the transactions again (at 10M rows each pass cost Spark ~5 s)
     near, own = f"near_{hop}", int(settings.own_funds_days * 86400)
     # an inflow a conduit held SPAN lookbacks before spending it is the account's own by then (``held_funds``,
-    # assumed): a friend's transfer weeks before a gift did not fund it. Not a hawaladar's deposits: its float
-    # holds its customers' money however long
+    # assumed): a friend's transfer weeks before a gift did not fund it. Not money that came over hawala: a
+    # hawaladar's float holds its customers' money however long
     stale = f"(x.t < p.out_t - {SPAN * lookback} AND COALESCE(x.channel NOT IN {FLOAT_CHANNELS}, TRUE))"
     # a hawala deposit into a sender of the last hop's payments that the payment's receiver may have paid out
     # (``_mirrored``): asked of the few hawala payments first, so that a hop without one reads the transactions
