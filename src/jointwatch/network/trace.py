@@ -238,7 +238,8 @@ SELECT (SELECT COUNT(*) FROM (
     # of the settlement on the broker's), so no other outflow spends them
     batch = f"batch_{hop}" if probe["payouts"] else None
     if batch:
-        engine.create(batch, _batches(prev, lookback))
+        for table, query in _batches(hop, prev, lookback):
+            engine.create(table, query)
     cancel = " UNION ALL ".join([
         *([f"SELECT DISTINCT payout AS id, out_cents AS cents FROM {batch}",
            f"SELECT DISTINCT settlement, LEAST(s_cents, out_cents) FROM {batch}"] if batch else []),
@@ -378,9 +379,10 @@ FROM parts_{hop} p JOIN near_{hop} x ON x.id = p.source_id{unkept}
 WHERE p.kind = 1 AND {stale} AND p.part > 0{' AND k.id IS NULL' if earmarked else ''}""", batch
 
 
-def _batches(prev: str, lookback: int) -> str:
-    """The query of ``batch_N``: the traced hawala payouts of ``prev`` that pay out a **batch** of deposits at a
-    partner broker, one row per deposit (settlement, payout, deposit, cents, total, s_cents, out_cents).
+def _batches(hop: int, prev: str, lookback: int) -> list[tuple[str, str]]:
+    """The tables that make ``batch_N``, in order (name, query): the traced hawala payouts of ``prev`` that pay
+    out a **batch** of deposits at a partner broker, one row per deposit (settlement, payout, deposit, cents,
+    total, s_cents, out_cents).
 
     A broker X takes deposits over hawala (``takers``) and settles with its partner Y, a hawaladar (``floats``),
     by a payment X -> Y not over hawala (the settlement); Y pays each customer's payee what the customer deposited,
@@ -394,53 +396,65 @@ def _batches(prev: str, lookback: int) -> str:
     answer. A payout that mirrors one deposit of a settlement's window is that deposit's batch of one. A deposit
     in the batches of two settlements (X settling with two partners) makes both no batch.
     A pair nets its settlements against what it owes the other (goods shipped, money sent back), so neither
-    money line holds the deposits' money whole (docs/network.md, "Batch payouts")."""
+    money line holds the deposits' money whole (docs/network.md, "Batch payouts").
+    Three statements: Spark inlines a common table expression wherever it is read, and the one query read the
+    deposits five times (its optimiser ran out of memory on a ten-row test)."""
     band = f"BETWEEN {{n}} * {PAYOUT_LOW} AND {{n}} * {PAYOUT_HIGH} + 1"
-    return f"""
-WITH due AS (SELECT DISTINCT p.id, p.src AS y, p.t FROM {prev} p JOIN floats f ON f.account = p.src
-             WHERE p.channel IN {FLOAT_CHANNELS}),
+    due = f"""SELECT DISTINCT p.id, p.src AS y, p.t FROM {prev} p JOIN floats f ON f.account = p.src
+             WHERE p.channel IN {FLOAT_CHANNELS}"""
+    deposits, paid = f"deposits_{hop}", f"paid_{hop}"
+    # each settlement (a broker's payment to a hawaladar that has a traced payout within the lookback after it)
+    # with the broker's hawala deposits since its payment to that hawaladar before
+    window = f"""
+WITH due AS ({due}),
      settlements AS (SELECT x.id, x.src AS x, x.dst AS y, x.t, CAST(ROUND(x.usd * 100) AS BIGINT) AS cents,
                             LAG(x.t) OVER (PARTITION BY x.src, x.dst ORDER BY x.t, x.id) AS prev_t
                      FROM tx x JOIN takers k ON k.account = x.src
                      WHERE x.dst IN (SELECT y FROM due) AND COALESCE(x.channel NOT IN {FLOAT_CHANNELS}, TRUE)),
      candidates AS (SELECT DISTINCT s.id, s.x, s.y, s.t, s.cents,
                            GREATEST(COALESCE(s.prev_t, s.t - {SPAN * lookback}), s.t - {SPAN * lookback}) AS from_t
-                    FROM settlements s JOIN due d ON d.y = s.y AND s.t <= d.t AND s.t >= d.t - {lookback}),
-     deposits AS (SELECT c.id AS settlement, c.x, c.y, c.t AS s_t, c.cents AS s_cents, f.id, f.t, f.cents
-                  FROM candidates c JOIN float_tx f ON f.dst = c.x AND f.src <> c.y AND f.t >= c.from_t AND f.t < c.t
-                  WHERE f.cents > 0),
-     ranked AS (
+                    FROM settlements s JOIN due d ON d.y = s.y AND s.t <= d.t AND s.t >= d.t - {lookback})
+SELECT c.id AS settlement, c.x, c.y, c.t AS s_t, c.cents AS s_cents, f.id, f.t, f.cents
+FROM candidates c JOIN float_tx f ON f.dst = c.x AND f.src <> c.y AND f.t >= c.from_t AND f.t < c.t
+WHERE f.cents > 0"""
+    # the batches and the payouts that pay them out: a batch of the deposits no payout mirrors, paid out by the
+    # one payout that fits it (and fits no other), and a batch of one for each mirrored deposit
+    payouts = f"""
+WITH ranked AS (
   SELECT d.id AS deposit, q.id AS payout, q.t AS q_t, q.cents AS q_cents,
          ROW_NUMBER() OVER (PARTITION BY q.id ORDER BY ABS(q.cents - d.cents), d.t, d.id) AS by_payout,
          ROW_NUMBER() OVER (PARTITION BY d.id ORDER BY ABS(q.cents - d.cents), q.t, q.id) AS by_deposit
-  FROM (SELECT DISTINCT x, y, id, t, cents FROM deposits) d
+  FROM (SELECT DISTINCT x, y, id, t, cents FROM {deposits}) d
   JOIN float_tx q ON q.src = d.y AND q.dst <> d.x AND q.t >= d.t AND q.t <= d.t + {SPAN * lookback}
    AND q.cents {band.format(n='d.cents')}),
      matched AS (SELECT deposit, payout, q_t, q_cents FROM ranked WHERE by_payout = 1 AND by_deposit = 1),
      batch AS (SELECT d.*, SUM(d.cents) OVER (PARTITION BY d.settlement) AS total,
                       COUNT(*) OVER (PARTITION BY d.settlement) AS n
-               FROM deposits d LEFT JOIN (SELECT DISTINCT deposit FROM matched) m ON m.deposit = d.id
+               FROM {deposits} d LEFT JOIN (SELECT DISTINCT deposit FROM matched) m ON m.deposit = d.id
                WHERE m.deposit IS NULL),
      fits AS (SELECT b.settlement, q.id AS payout, q.cents AS out_cents,
                      COUNT(*) OVER (PARTITION BY b.settlement) AS payouts, COUNT(*) OVER (PARTITION BY q.id) AS batches
               FROM (SELECT DISTINCT settlement, x, y, s_t, s_cents, total FROM batch WHERE n >= 2) b
               JOIN float_tx q ON q.src = b.y AND q.dst <> b.x AND q.t >= b.s_t AND q.t <= b.s_t + {lookback}
                AND q.cents {band.format(n='b.total')}
-              WHERE 2 * b.s_cents >= b.total),
-     paid AS (SELECT b.settlement, f.payout, b.id AS deposit, b.cents, b.total, b.s_cents, f.out_cents
-              FROM batch b JOIN fits f ON f.settlement = b.settlement WHERE f.payouts = 1 AND f.batches = 1
-              UNION ALL
-              -- a batch of one: a payout that mirrors a single deposit of a settlement's window
-              SELECT d.settlement, m.payout, d.id, d.cents, d.cents, d.s_cents, m.q_cents
-              FROM matched m JOIN deposits d ON d.id = m.deposit
-              WHERE m.q_t >= d.s_t AND m.q_t <= d.s_t + {lookback} AND 2 * d.s_cents >= d.cents),
-     -- a deposit in the batches of two settlements (X settles with two partners) is neither's: both are dropped
-     shared AS (SELECT DISTINCT p.settlement FROM paid p
-                JOIN (SELECT deposit FROM paid GROUP BY deposit HAVING COUNT(DISTINCT settlement) > 1) c
+              WHERE 2 * b.s_cents >= b.total)
+SELECT b.settlement, f.payout, b.id AS deposit, b.cents, b.total, b.s_cents, f.out_cents
+FROM batch b JOIN fits f ON f.settlement = b.settlement WHERE f.payouts = 1 AND f.batches = 1
+UNION ALL
+SELECT d.settlement, m.payout, d.id, d.cents, d.cents, d.s_cents, m.q_cents
+FROM matched m JOIN {deposits} d ON d.id = m.deposit
+WHERE m.q_t >= d.s_t AND m.q_t <= d.s_t + {lookback} AND 2 * d.s_cents >= d.cents"""
+    # the traced payouts among them; a deposit in the batches of two settlements (X settles with two partners) is
+    # neither's: both are dropped
+    traced = f"""
+WITH due AS ({due}),
+     shared AS (SELECT DISTINCT p.settlement FROM {paid} p
+                JOIN (SELECT deposit FROM {paid} GROUP BY deposit HAVING COUNT(DISTINCT settlement) > 1) c
                   ON c.deposit = p.deposit)
 SELECT p.settlement, p.payout, p.deposit, p.cents, p.total, p.s_cents, p.out_cents
-FROM paid p JOIN due d ON d.id = p.payout LEFT JOIN shared x ON x.settlement = p.settlement
+FROM {paid} p JOIN due d ON d.id = p.payout LEFT JOIN shared x ON x.settlement = p.settlement
 WHERE x.settlement IS NULL"""
+    return [(deposits, window), (paid, payouts), (f"batch_{hop}", traced)]
 
 
 def _reach(prev: str, payouts: bool) -> str:
