@@ -53,6 +53,11 @@ def test_simulate_then_trace_json(tmp_path: Path) -> None:
     found = {o["account"] for o in data["trace"]["originators"]}
     assert donors <= found
     assert report.exists() and report.with_suffix(".json").exists()
+    # no total is negative (the cents of rounded amounts once made "below the minimum" -0.03), and every traced
+    # dollar is credited or pruned
+    totals = data["trace"]["totals"]
+    assert min(totals.values()) >= 0.0
+    assert totals["originated"] + totals["pruned"] == pytest.approx(totals["traced"], abs=0.05)
 
 
 def test_trace_screens_holders_against_the_register(tmp_path: Path, un_store: tuple[Engine, Path]) -> None:

@@ -120,7 +120,8 @@ WHERE o.amount >= {floor} AND o.amount >= 0.005""")
         c.assumed = round(c.assumed, 2)
     totals = dict(tables.totals)
     totals["assumed"] = sum(o.assumed for o in originators)
-    totals["below_min_amount"] = round(totals["originated"] - sum(o.amount for o in originators), 2)
+    # never below zero: the listed amounts are each rounded to the cent, and their sum can pass the total by cents
+    totals["below_min_amount"] = max(round(totals["originated"] - sum(o.amount for o in originators), 2), 0.0)
     totals = {k: round(v, 2) + 0.0 if abs(v) >= 0.005 else 0.0 for k, v in totals.items()}
     edges = [Edge(r["src"], r["dst"], round(float(r["amount"]), 2), int(r["payments"]), int(r["hop"]))
              for r in engine.rows(f"""
