@@ -19,10 +19,7 @@ The attribution rule (docs/network.md states it with worked examples):
   it nets against the payment it returns, and both lines leave out its cents and as many of
   that payment's (``_near``). A deposit into a broker that the partner broker it settles with
   paid out to someone else (``_mirrored``) leaves the broker's line with as much of the
-  settlement; a payment carries at most its value after netting. A traced payout of a hawaladar
-  that pays out a batch of deposits at its partner broker is followed to the settlement, and the
-  part of the settlement's flow it carried to those deposits, whatever the money lines hold
-  (``_batches``; a settlement may then carry more than its net value: the pair set off the rest).
+  settlement; a payment carries at most its value after netting.
 * Conduit test: money is only followed through the account when it behaves as a conduit around
   ``o``. Its *pool* ``P_o`` is what it received in the ``lookback_days`` before ``o``; ``B_o``
   is what it paid, from ``lookback_days`` before ``o`` to one day after, to any receiver of this
@@ -68,8 +65,8 @@ FLOAT_PAYEES = 3          # a hawaladar: pays at least this many accounts over h
 # payout mirrors a deposit at most this long after it
 SPAN = 3
 RECEIVED_SLACK = 1.05
-# a payout mirrors a deposit (or a batch of them) paid out less a fee of at most 3 %, or up to half a percent more
-# (and a cent): each side converted to USD at the analysis's rates, which are not the day's rates the broker used
+# a payout mirrors a deposit paid out less a fee of at most 3 %, or up to half a percent more (and a cent): each
+# side converted to USD at the analysis's rates, which are not the day's rates the broker used
 PAYOUT_LOW, PAYOUT_HIGH = 0.97, 1.005
 
 
@@ -145,15 +142,11 @@ WHERE x.src NOT IN (SELECT account FROM designated) {''.join(' AND ' + w for w i
     # every payment, and read by each hop for the inflows of its accounts
     engine.create("paired", _PAIRED)
     # the hawala payments, few: where a hop looks for mirrored payouts first (``_step``)
-    engine.create("float_tx", f"""
-SELECT id, src, dst, t, CAST(ROUND(usd * 100) AS BIGINT) AS cents FROM tx WHERE channel IN {FLOAT_CHANNELS}""")
+    engine.create("float_tx", f"SELECT id, src, dst, t FROM tx WHERE channel IN {FLOAT_CHANNELS}")
     # the hawaladars: they pay out over hawala to many. A customer's deposit is over hawala too, but its sender
     # pays one broker (or two): that payment is judged by the pool test, as any other
     engine.create("floats", f"""
 SELECT src AS account FROM float_tx GROUP BY src HAVING COUNT(DISTINCT dst) >= {FLOAT_PAYEES}""")
-    # the brokers that take deposits: paid over hawala by as many (a family paid by one hawaladar is not one)
-    engine.create("takers", f"""
-SELECT dst AS account FROM float_tx GROUP BY dst HAVING COUNT(DISTINCT src) >= {FLOAT_PAYEES}""")
     engine.create("income", f"""
 WITH payroll AS (SELECT src FROM paired WHERE monthly GROUP BY src HAVING COUNT(DISTINCT dst) >= {INCOME_PAYEES})
 SELECT x.id, x.dst FROM paired x JOIN payroll y ON y.src = x.src WHERE x.own_channel""")
@@ -166,10 +159,9 @@ SELECT x.id, x.dst FROM paired x JOIN payroll y ON y.src = x.src WHERE x.own_cha
 SELECT src, dst FROM paired GROUP BY src, dst HAVING MIN(CASE WHEN steady THEN 1 ELSE 0 END) = 1""")
     # the originated parts of every hop are read straight from its tables, in one statement at the end
     origins, edges = [], ["frontier_0"]
-    hop, batch = 0, None
+    hop = 0
     for hop in range(1, settings.hops + 1):
-        origin, batch = _step(engine, hop, settings, methods, batch)
-        origins.append(origin)
+        origins.append(_step(engine, hop, settings, methods))
         edges.append(f"frontier_{hop}")
         if not engine.rows(f"SELECT 1 AS open FROM frontier_{hop} LIMIT 1"):
             break
@@ -205,11 +197,9 @@ def _methods(methods: Sequence[str]) -> str:
     return "SELECT * FROM (VALUES " + ", ".join(f"('{m}')" for m in methods) + ") AS v(method)"
 
 
-def _step(engine: AnalysisEngine, hop: int, settings: TraceSettings, methods: Sequence[str],
-          settled: str | None) -> tuple[str, str | None]:
+def _step(engine: AnalysisEngine, hop: int, settings: TraceSettings, methods: Sequence[str]) -> str:
     """From the traced payments of hop ``hop - 1`` to those of hop ``hop``, by every method; returns
-    the query of the parts originated at this hop, and the table of this hop's batch payouts (``_batches``)
-    if it made one. ``settled``: the last hop's, whose settlements are followed to their batch's deposits."""
+    the query of the parts originated at this hop."""
     prev, lookback, s = f"frontier_{hop - 1}", int(settings.lookback_days * 86400), float(settings.conduit_share)
     # every payment this hop reads, in one pass over the transactions: into the receivers and the senders of
     # the last hop's payments (the conduit test), and out of those senders (their money lines). The rest of
@@ -222,47 +212,18 @@ def _step(engine: AnalysisEngine, hop: int, settings: TraceSettings, methods: Se
     # a hawala deposit into a sender of the last hop's payments that the payment's receiver may have paid out
     # (``_mirrored``): asked of the few hawala payments first, so that a hop without one reads the transactions
     # once, as before (the mirrors read the hop's payments several times, so then they are kept first)
-    # and whether a traced payment is a hawala payout, which may pay out a batch of a partner's deposits (one
-    # statement: each is a Spark job)
-    probe = engine.rows(f"""
-SELECT (SELECT COUNT(*) FROM (
-          SELECT 1 AS one FROM float_tx d JOIN (SELECT DISTINCT src, dst FROM {prev}) p ON d.dst = p.src
-          JOIN float_tx q ON q.src = p.dst AND q.dst <> p.src AND q.t >= d.t AND q.t <= d.t + {SPAN * lookback}
-          LIMIT 1) a) AS mirrors,
-       (SELECT COUNT(*) FROM (SELECT 1 AS one FROM {prev} WHERE channel IN {FLOAT_CHANNELS} LIMIT 1) b)
-         AS payouts""")[0]
-    mirrors = bool(probe["mirrors"])
-    # a traced payout of a hawaladar that pays out a batch of deposits at its partner broker is followed to the
-    # settlement of that batch and, at the next hop, the settlement to the deposits (``_batches``). On both money
-    # lines they cancel (the payout and as much of the settlement on the hawaladar's; the deposits and as much
-    # of the settlement on the broker's), so no other outflow spends them
-    batch = f"batch_{hop}" if probe["payouts"] else None
-    if batch:
-        for table, query in _batches(hop, prev, lookback):
-            engine.create(table, query)
-    cancel = " UNION ALL ".join([
-        *([f"SELECT DISTINCT payout AS id, out_cents AS cents FROM {batch}",
-           f"SELECT DISTINCT settlement, LEAST(s_cents, out_cents) FROM {batch}"] if batch else []),
-        *([f"SELECT deposit AS id, cents FROM {settled}",
-           f"SELECT DISTINCT settlement, LEAST(s_cents, total) FROM {settled}"] if settled else [])]) or None
+    mirrors = bool(engine.rows(f"""
+SELECT 1 AS one FROM float_tx d JOIN (SELECT DISTINCT src, dst FROM {prev}) p ON d.dst = p.src
+JOIN float_tx q ON q.src = p.dst AND q.dst <> p.src AND q.t >= d.t AND q.t <= d.t + {SPAN * lookback}
+LIMIT 1"""))
     reach = _reach(prev, mirrors)
     if mirrors:
         engine.create(f"reach_{hop}", reach)
         reach = f"reach_{hop}"
-    engine.create(near, _near(reach, prev, lookback, f"frontier_{hop - 2}" if hop >= 2 else None, mirrors, cancel))
-    # the part of a settlement's traced flow that its batch payout carried (by method) goes to the batch's
-    # deposits, the rest along the broker's money line
-    carried = f"""
-  LEFT JOIN (SELECT j.method, b.settlement AS id, SUM(j.flow) AS flow
-             FROM judged_{hop - 1} j JOIN (SELECT DISTINCT payout, settlement FROM {settled}) b ON b.payout = j.id
-             WHERE j.conduit GROUP BY j.method, b.settlement) v ON v.method = j.method AND v.id = j.id""" \
-        if settled else ""
-    rest = "(j.flow - COALESCE(v.flow, 0))" if settled else "j.flow"
+    engine.create(near, _near(reach, prev, lookback, f"frontier_{hop - 2}" if hop >= 2 else None, mirrors))
     # an account with less history than own_funds_days before the outflow: what it paid beyond what came in
     # may be money from outside the data, so paying on more than it received does not make it the funder
     young = f"h.first_t > b.t - {own}"
-    # the last hop's batch settlements are followed whatever the pool test says (a broker settles in bulk)
-    batched = f"SELECT DISTINCT settlement AS id FROM {settled}" if settled else "SELECT CAST(NULL AS VARCHAR) AS id"
     # the conduit test: pool (inflows before, within the lookback) against payments to the same receiver
     # (the receivers of this hop's traced payments by the same method); tried with the whole pool, then
     # with the pool less regular income (a salaried middleman). The pool does not depend on the method
@@ -273,8 +234,7 @@ SELECT b.*, p.pool, p.earned, z.id IS NOT NULL AS settles,
                 OR (b.burst >= {s} * p.pool AND {s} * b.amount <= p.pool
                     AND (b.burst <= {RECEIVED_SLACK} * p.received OR {young}))
                 OR (b.burst >= {s} * (p.pool - p.earned) AND {s} * b.amount <= p.pool - p.earned
-                    AND (b.burst <= {RECEIVED_SLACK} * (p.received - p.received_earned) OR {young}))
-                OR bs.id IS NOT NULL, FALSE)
+                    AND (b.burst <= {RECEIVED_SLACK} * (p.received - p.received_earned) OR {young})), FALSE)
          AS conduit
 FROM (SELECT o.method, o.id, o.src, o.dst, o.t, o.amount, o.flow, o.channel, SUM(j.usd) AS burst
       FROM {prev} o
@@ -294,8 +254,7 @@ LEFT JOIN (SELECT account, MIN(t) AS first_t
                  SELECT dst, t FROM {near} WHERE dst IN (SELECT src FROM {prev})) x GROUP BY account) h
   ON h.account = b.src
 LEFT JOIN (SELECT id FROM {near} WHERE settles) z ON z.id = b.id
-LEFT JOIN floats fl ON fl.account = b.src
-LEFT JOIN ({batched}) bs ON bs.id = b.id""")
+LEFT JOIN floats fl ON fl.account = b.src""")
     earmarked = settings.earmark_days > 0
     if earmarked:
         _earmark(engine, hop, int(settings.earmark_days * 86400), methods)
@@ -304,34 +263,21 @@ LEFT JOIN ({batched}) bs ON bs.id = b.id""")
     # (of the outflow's cents less what netting cancels: ``_near``)
     # a netted payment carries at most its net value: what was traced into it beyond that is not followed (``pruned``)
     net = f"CAST(NULLIF({_net_cents('n')}, 0) AS DOUBLE)"
-    capped = f"LEAST({rest}, {net} / 100)"
-    flow = f"{capped} * o.cents / {net}" if earmarked else f"LEAST({rest}, o.cents / 100.0)"
+    capped = f"LEAST(j.flow, {net} / 100)"
+    flow = f"{capped} * o.cents / {net}" if earmarked else "LEAST(j.flow, o.cents / 100.0)"
     outflow = f"\nJOIN near_{hop} n ON n.id = j.id" if earmarked else ""
     traced = f"""SELECT j.method, o.line_of, j.src, j.id, {flow} AS flow, o.pos, o.bal, o.cents, o.lo, o.hi, o.t,
        o.first_t
 FROM judged_{hop} j JOIN line o ON o.line_of = {'j.method' if earmarked else "''"} AND o.account = j.src
-  AND o.id = j.id AND o.kind = 0{outflow}{carried}
-WHERE j.conduit AND o.cents > 0 AND {rest} > 0"""
+  AND o.id = j.id AND o.kind = 0{outflow}
+WHERE j.conduit AND o.cents > 0"""
     # with earmarking, an outflow's earmarked cents go to their inflows (``earmark_{hop}``)
     also = f"""
 UNION ALL
 SELECT j.method, j.src, j.id, j.t, j.t, e.source_id, 1, {capped} * e.cents / {net}
 FROM judged_{hop} j{outflow}
-JOIN earmark_{hop} e ON e.method = j.method AND e.account = j.src AND e.out_id = j.id{carried}
-WHERE j.conduit AND {rest} > 0""" if earmarked else ""
-    # a batch payout's flow goes to its settlement (the payout left the line: its cents cancel); the part of a
-    # settlement's flow its batch payout carried goes to the batch's deposits by their cents (never more than them)
-    if batch:
-        also += f"""
-UNION ALL
-SELECT j.method, j.src, j.id, j.t, j.t, b.settlement, 1, j.flow
-FROM judged_{hop} j JOIN (SELECT DISTINCT payout, settlement FROM {batch}) b ON b.payout = j.id WHERE j.conduit"""
-    if settled:
-        also += f"""
-UNION ALL
-SELECT j.method, j.src, j.id, j.t, j.t, b.deposit, 1, LEAST(v.flow, b.total / 100.0) * b.cents / b.total
-FROM judged_{hop} j{carried}
-JOIN {settled} b ON b.settlement = j.id WHERE j.conduit AND v.flow > 0"""
+JOIN earmark_{hop} e ON e.method = j.method AND e.account = j.src AND e.out_id = j.id
+WHERE j.conduit""" if earmarked else ""
     # parts_{hop}: for each traced outflow of a conduit, the USD each source on its line paid, by each
     # method. Columns: method, account, out_id, out_t, first_t, source_id (the inflow; NULL for own
     # money), kind (of the source), part (USD of the traced flow)
@@ -376,85 +322,7 @@ FROM parts_{hop} p{unkept} WHERE p.kind IN (2, 3, 4) AND p.part > 0{' AND k.id I
 UNION ALL
 SELECT p.method, p.account, p.out_id, p.part, {hop}, 'held_funds'
 FROM parts_{hop} p JOIN near_{hop} x ON x.id = p.source_id{unkept}
-WHERE p.kind = 1 AND {stale} AND p.part > 0{' AND k.id IS NULL' if earmarked else ''}""", batch
-
-
-def _batches(hop: int, prev: str, lookback: int) -> list[tuple[str, str]]:
-    """The tables that make ``batch_N``, in order (name, query): the traced hawala payouts of ``prev`` that pay
-    out a **batch** of deposits at a partner broker, one row per deposit (settlement, payout, deposit, cents,
-    total, s_cents, out_cents).
-
-    A broker X takes deposits over hawala (``takers``) and settles with its partner Y, a hawaladar (``floats``),
-    by a payment X -> Y not over hawala (the settlement); Y pays each customer's payee what the customer deposited,
-    and may pay the deposits of several customers for one payee in one sum (a collector's donors). A settlement's
-    batch is X's hawala deposits (not from Y) since X's payment to Y before it (at most ``SPAN`` lookbacks
-    earlier), less those a hawala payout of Y to someone else mirrors (``_mirrored``'s match: the deposit less at
-    most 3 % or up to 0.5 % more, within ``SPAN`` lookbacks after it, each the other's closest). The batch is paid
-    out by a payout of Y within the lookback after the settlement that is its sum (the same band) when it has
-    at least two deposits, the settlement carried at least half of it, exactly one payout of Y fits it and that
-    payout fits no other batch: which payouts the trace follows (by one method or another) does not change the
-    answer. A payout that mirrors one deposit of a settlement's window is that deposit's batch of one. A deposit
-    in the batches of two settlements (X settling with two partners) makes both no batch.
-    A pair nets its settlements against what it owes the other (goods shipped, money sent back), so neither
-    money line holds the deposits' money whole (docs/network.md, "Batch payouts").
-    Three statements: Spark inlines a common table expression wherever it is read, and the one query read the
-    deposits five times (its optimiser ran out of memory on a ten-row test)."""
-    band = f"BETWEEN {{n}} * {PAYOUT_LOW} AND {{n}} * {PAYOUT_HIGH} + 1"
-    due = f"""SELECT DISTINCT p.id, p.src AS y, p.t FROM {prev} p JOIN floats f ON f.account = p.src
-             WHERE p.channel IN {FLOAT_CHANNELS}"""
-    deposits, paid = f"deposits_{hop}", f"paid_{hop}"
-    # each settlement (a broker's payment to a hawaladar that has a traced payout within the lookback after it)
-    # with the broker's hawala deposits since its payment to that hawaladar before
-    window = f"""
-WITH due AS ({due}),
-     settlements AS (SELECT x.id, x.src AS x, x.dst AS y, x.t, CAST(ROUND(x.usd * 100) AS BIGINT) AS cents,
-                            LAG(x.t) OVER (PARTITION BY x.src, x.dst ORDER BY x.t, x.id) AS prev_t
-                     FROM tx x JOIN takers k ON k.account = x.src
-                     WHERE x.dst IN (SELECT y FROM due) AND COALESCE(x.channel NOT IN {FLOAT_CHANNELS}, TRUE)),
-     candidates AS (SELECT DISTINCT s.id, s.x, s.y, s.t, s.cents,
-                           GREATEST(COALESCE(s.prev_t, s.t - {SPAN * lookback}), s.t - {SPAN * lookback}) AS from_t
-                    FROM settlements s JOIN due d ON d.y = s.y AND s.t <= d.t AND s.t >= d.t - {lookback})
-SELECT c.id AS settlement, c.x, c.y, c.t AS s_t, c.cents AS s_cents, f.id, f.t, f.cents
-FROM candidates c JOIN float_tx f ON f.dst = c.x AND f.src <> c.y AND f.t >= c.from_t AND f.t < c.t
-WHERE f.cents > 0"""
-    # the batches and the payouts that pay them out: a batch of the deposits no payout mirrors, paid out by the
-    # one payout that fits it (and fits no other), and a batch of one for each mirrored deposit
-    payouts = f"""
-WITH ranked AS (
-  SELECT d.id AS deposit, q.id AS payout, q.t AS q_t, q.cents AS q_cents,
-         ROW_NUMBER() OVER (PARTITION BY q.id ORDER BY ABS(q.cents - d.cents), d.t, d.id) AS by_payout,
-         ROW_NUMBER() OVER (PARTITION BY d.id ORDER BY ABS(q.cents - d.cents), q.t, q.id) AS by_deposit
-  FROM (SELECT DISTINCT x, y, id, t, cents FROM {deposits}) d
-  JOIN float_tx q ON q.src = d.y AND q.dst <> d.x AND q.t >= d.t AND q.t <= d.t + {SPAN * lookback}
-   AND q.cents {band.format(n='d.cents')}),
-     matched AS (SELECT deposit, payout, q_t, q_cents FROM ranked WHERE by_payout = 1 AND by_deposit = 1),
-     batch AS (SELECT d.*, SUM(d.cents) OVER (PARTITION BY d.settlement) AS total,
-                      COUNT(*) OVER (PARTITION BY d.settlement) AS n
-               FROM {deposits} d LEFT JOIN (SELECT DISTINCT deposit FROM matched) m ON m.deposit = d.id
-               WHERE m.deposit IS NULL),
-     fits AS (SELECT b.settlement, q.id AS payout, q.cents AS out_cents,
-                     COUNT(*) OVER (PARTITION BY b.settlement) AS payouts, COUNT(*) OVER (PARTITION BY q.id) AS batches
-              FROM (SELECT DISTINCT settlement, x, y, s_t, s_cents, total FROM batch WHERE n >= 2) b
-              JOIN float_tx q ON q.src = b.y AND q.dst <> b.x AND q.t >= b.s_t AND q.t <= b.s_t + {lookback}
-               AND q.cents {band.format(n='b.total')}
-              WHERE 2 * b.s_cents >= b.total)
-SELECT b.settlement, f.payout, b.id AS deposit, b.cents, b.total, b.s_cents, f.out_cents
-FROM batch b JOIN fits f ON f.settlement = b.settlement WHERE f.payouts = 1 AND f.batches = 1
-UNION ALL
-SELECT d.settlement, m.payout, d.id, d.cents, d.cents, d.s_cents, m.q_cents
-FROM matched m JOIN {deposits} d ON d.id = m.deposit
-WHERE m.q_t >= d.s_t AND m.q_t <= d.s_t + {lookback} AND 2 * d.s_cents >= d.cents"""
-    # the traced payouts among them; a deposit in the batches of two settlements (X settles with two partners) is
-    # neither's: both are dropped
-    traced = f"""
-WITH due AS ({due}),
-     shared AS (SELECT DISTINCT p.settlement FROM {paid} p
-                JOIN (SELECT deposit FROM {paid} GROUP BY deposit HAVING COUNT(DISTINCT settlement) > 1) c
-                  ON c.deposit = p.deposit)
-SELECT p.settlement, p.payout, p.deposit, p.cents, p.total, p.s_cents, p.out_cents
-FROM {paid} p JOIN due d ON d.id = p.payout LEFT JOIN shared x ON x.settlement = p.settlement
-WHERE x.settlement IS NULL"""
-    return [(deposits, window), (paid, payouts), (f"batch_{hop}", traced)]
+WHERE p.kind = 1 AND {stale} AND p.part > 0{' AND k.id IS NULL' if earmarked else ''}"""
 
 
 def _reach(prev: str, payouts: bool) -> str:
@@ -467,8 +335,7 @@ SELECT id, src, dst, t, usd, channel, src_balance_usd, dst_balance_usd, CAST(ROU
 FROM tx WHERE dst IN (SELECT dst FROM {prev} UNION SELECT src FROM {prev}) OR src IN (SELECT src FROM {prev}){also}"""
 
 
-def _near(reach: str, prev: str, lookback: int, traced: str | None = None, mirrors: bool = False,
-          cancel: str | None = None) -> str:
+def _near(reach: str, prev: str, lookback: int, traced: str | None = None, mirrors: bool = False) -> str:
     """The query of ``near_N``: the payments of ``reach`` (a table or a query of ``_reach``) with ``back``, the
     cents of each that bilateral netting and, with ``mirrors``, mirrored hawala payouts (``_mirrored``; then
     ``reach`` is a table, read several times) cancel, and ``settles``, whether it is a payment between a
@@ -485,15 +352,10 @@ def _near(reach: str, prev: str, lookback: int, traced: str | None = None, mirro
     follows a return), the one after is again: every second payment of the run after its first.
     """
     pair = "PARTITION BY LEAST(src, dst), GREATEST(src, dst) ORDER BY t, id"
-    source, back, mirrored = f"({reach})", "f.back", ""
+    source, back, mirrored = f"({reach})", "f.back, FALSE", ""
     if mirrors:
-        source, back = reach, "f.back + COALESCE(m.cents, 0)"
+        source, back = reach, "LEAST(f.cents, f.back + COALESCE(m.cents, 0)) AS back, COALESCE(m.settles = 1, FALSE)"
         mirrored = f"\nLEFT JOIN ({_mirrored(reach, prev, SPAN * lookback, traced)}) m ON m.id = f.id"
-    if cancel:
-        back += " + COALESCE(c.cents, 0)"
-        mirrored += f"\nLEFT JOIN (SELECT id, SUM(cents) AS cents FROM ({cancel}) k GROUP BY id) c ON c.id = f.id"
-    back = (f"LEAST(f.cents, {back}) AS back, " if mirrors or cancel else f"{back}, ") + \
-        ("COALESCE(m.settles = 1, FALSE)" if mirrors else "FALSE")
     return f"""
 WITH paired AS (
   SELECT n.*, LAG(n.id) OVER w AS prev_id, LAG(n.src) OVER w AS prev_src, LAG(n.t) OVER w AS prev_t,
