@@ -19,7 +19,8 @@ The attribution rule (docs/network.md states it with worked examples):
   it nets against the payment it returns, and both lines leave out its cents and as many of
   that payment's (``_near``). A deposit into a broker that the partner broker it settles with
   paid out to someone else (``_mirrored``) leaves the broker's line with as much of the
-  settlement; a payment carries at most its value after netting.
+  settlement (on X's line alone); a payment carries at most its value after netting, over all
+  the hops that trace it.
 * Conduit test: money is only followed through the account when it behaves as a conduit around
   ``o``. Its *pool* ``P_o`` is what it received in the ``lookback_days`` before ``o``; ``B_o``
   is what it paid, from ``lookback_days`` before ``o`` to one day after, to any receiver of this
@@ -220,7 +221,9 @@ LIMIT 1"""))
     if mirrors:
         engine.create(f"reach_{hop}", reach)
         reach = f"reach_{hop}"
-    engine.create(near, _near(reach, prev, lookback, f"frontier_{hop - 2}" if hop >= 2 else None, mirrors))
+    # payouts traced at any earlier hop never mirror a deposit: their money is what is being followed
+    traced = " UNION ALL ".join(f"SELECT id FROM frontier_{k}" for k in range(hop - 1)) or None
+    engine.create(near, _near(reach, prev, lookback, traced, mirrors))
     # an account with less history than own_funds_days before the outflow: what it paid beyond what came in
     # may be money from outside the data, so paying on more than it received does not make it the funder
     young = f"h.first_t > b.t - {own}"
@@ -262,21 +265,28 @@ LEFT JOIN floats fl ON fl.account = b.src""")
     # the traced flow of what is left of the outflow on the money line after earmarking
     # (of the outflow's cents less what netting cancels: ``_near``)
     # a netted payment carries at most its net value: what was traced into it beyond that is not followed (``pruned``)
-    net = f"CAST(NULLIF({_net_cents('n')}, 0) AS DOUBLE)"
-    capped = f"LEAST(j.flow, {net} / 100)"
-    flow = f"{capped} * o.cents / {net}" if earmarked else "LEAST(j.flow, o.cents / 100.0)"
+    # and a payment traced at several hops (by several paths) carries at most that in all: what earlier hops traced
+    # into it is taken off (``v``), or its sources were credited once per hop
+    net = f"CAST(NULLIF({_net_cents('n', 'out')}, 0) AS DOUBLE)"
+    before = (f"""
+  LEFT JOIN (SELECT method, id, SUM(flow) AS flow FROM ({" UNION ALL ".join(
+      f"SELECT method, id, flow FROM frontier_{k}" for k in range(hop - 1))}) u GROUP BY method, id) v
+    ON v.method = j.method AND v.id = j.id""" if hop >= 2 else "")
+    spent = "COALESCE(v.flow, 0)" if hop >= 2 else "0"
+    capped = f"LEAST(j.flow, GREATEST({net} / 100 - {spent}, 0))"
+    flow = f"{capped} * o.cents / {net}" if earmarked else f"LEAST(j.flow, o.cents / 100.0 - {spent})"
     outflow = f"\nJOIN near_{hop} n ON n.id = j.id" if earmarked else ""
     traced = f"""SELECT j.method, o.line_of, j.src, j.id, {flow} AS flow, o.pos, o.bal, o.cents, o.lo, o.hi, o.t,
        o.first_t
 FROM judged_{hop} j JOIN line o ON o.line_of = {'j.method' if earmarked else "''"} AND o.account = j.src
-  AND o.id = j.id AND o.kind = 0{outflow}
-WHERE j.conduit AND o.cents > 0"""
+  AND o.id = j.id AND o.kind = 0{outflow}{before}
+WHERE j.conduit AND o.cents > 0 AND {flow} > 0"""
     # with earmarking, an outflow's earmarked cents go to their inflows (``earmark_{hop}``)
     also = f"""
 UNION ALL
 SELECT j.method, j.src, j.id, j.t, j.t, e.source_id, 1, {capped} * e.cents / {net}
 FROM judged_{hop} j{outflow}
-JOIN earmark_{hop} e ON e.method = j.method AND e.account = j.src AND e.out_id = j.id
+JOIN earmark_{hop} e ON e.method = j.method AND e.account = j.src AND e.out_id = j.id{before}
 WHERE j.conduit""" if earmarked else ""
     # parts_{hop}: for each traced outflow of a conduit, the USD each source on its line paid, by each
     # method. Columns: method, account, out_id, out_t, first_t, source_id (the inflow; NULL for own
@@ -352,9 +362,14 @@ def _near(reach: str, prev: str, lookback: int, traced: str | None = None, mirro
     follows a return), the one after is again: every second payment of the run after its first.
     """
     pair = "PARTITION BY LEAST(src, dst), GREATEST(src, dst) ORDER BY t, id"
-    source, back, mirrored = f"({reach})", "f.back, FALSE", ""
+    # ``back``: what netting cancels, on both lines; ``back_in`` / ``back_out``: that and, with mirrors, what they
+    # cancel on the receiver's / the sender's line alone (the broker's: a depositor's line keeps its deposit, the
+    # partner's its settlement)
+    source, back, mirrored = f"({reach})", "f.back, f.back AS back_in, f.back AS back_out, FALSE", ""
     if mirrors:
-        source, back = reach, "LEAST(f.cents, f.back + COALESCE(m.cents, 0)) AS back, COALESCE(m.settles = 1, FALSE)"
+        source = reach
+        back = ("f.back, LEAST(f.cents, f.back + COALESCE(m.cents_in, 0)) AS back_in, "
+                "LEAST(f.cents, f.back + COALESCE(m.cents_out, 0)) AS back_out, COALESCE(m.settles = 1, FALSE)")
         mirrored = f"\nLEFT JOIN ({_mirrored(reach, prev, SPAN * lookback, traced)}) m ON m.id = f.id"
     return f"""
 WITH paired AS (
@@ -404,7 +419,7 @@ def _mirrored(reach: str, prev: str, window: int, traced: str | None) -> str:
     included (docs/network.md, "Mirrored payouts").
     """
     # an anti join, not NOT IN: Spark plans NOT IN as a nested loop over every pair of rows
-    anti = f"\n                 LEFT JOIN (SELECT DISTINCT id FROM {traced}) tr ON tr.id = n.id" if traced else ""
+    anti = f"\n                 LEFT JOIN (SELECT DISTINCT id FROM ({traced}) u) tr ON tr.id = n.id" if traced else ""
     untraced = " AND tr.id IS NULL" if traced else ""
     return f"""
 WITH pairs AS (SELECT DISTINCT src AS x, dst AS y FROM {prev}),
@@ -436,21 +451,22 @@ WITH pairs AS (SELECT DISTINCT src AS x, dst AS y FROM {prev}),
    AND s.t >= m.d_t AND s.t <= m.q_t
   WHERE m.by_payout = 1 AND m.by_deposit = 1),
      mirroring AS (SELECT DISTINCT x, y FROM charged)
-SELECT id, SUM(cents) AS cents, MAX(settles) AS settles
-FROM (SELECT deposit AS id, cents, 0 AS settles FROM charged
+SELECT id, SUM(cents_in) AS cents_in, SUM(cents_out) AS cents_out, MAX(settles) AS settles
+FROM (SELECT deposit AS id, cents AS cents_in, 0 AS cents_out, 0 AS settles FROM charged
       UNION ALL
-      SELECT settle, cents, 0 FROM charged
+      SELECT settle, 0, cents, 0 FROM charged
       UNION ALL
-      SELECT n.id, CASE WHEN COALESCE(n.channel NOT IN {FLOAT_CHANNELS}, TRUE) THEN n.cents ELSE 0 END, 0
+      SELECT n.id, CASE WHEN COALESCE(n.channel NOT IN {FLOAT_CHANNELS}, TRUE) THEN n.cents ELSE 0 END, 0, 0
       FROM {reach} n JOIN mirroring b ON n.src = b.y AND n.dst = b.x
       UNION ALL
-      SELECT n.id, 0, 1 FROM {reach} n JOIN mirroring b ON n.src = b.x AND n.dst = b.y) c
+      SELECT n.id, 0, 0, 1 FROM {reach} n JOIN mirroring b ON n.src = b.x AND n.dst = b.y) c
 GROUP BY id"""
 
 
-def _net_cents(payment: str) -> str:
-    """The cents of the payment ``payment`` (a row of ``near_N``) less what netting cancels of it."""
-    return f"(CAST(ROUND({payment}.usd * 100) AS BIGINT) - {payment}.back)"
+def _net_cents(payment: str, side: str) -> str:
+    """The cents of the payment ``payment`` (a row of ``near_N``) less what netting, and mirrors on that side,
+    cancel of it on the line of its receiver (``side`` "in") or its sender ("out")."""
+    return f"(CAST(ROUND({payment}.usd * 100) AS BIGINT) - {payment}.back_{side})"
 
 
 def _deficits(engine: AnalysisEngine, hop: int, earmarked: bool) -> None:
@@ -491,13 +507,13 @@ FROM (SELECT k.*, GREATEST(MAX(k.cum_out - k.cum_in - k.known) OVER (PARTITION B
                                SUM(CASE WHEN e.kind = 1 THEN e.whole ELSE 0 END) OVER w AS full_in,
                                SUM(CASE WHEN e.kind = 0 THEN e.whole ELSE 0 END) OVER w AS full_out,
                                ROW_NUMBER() OVER w AS seq
-      FROM (SELECT x.dst AS account, x.t, 1 AS kind, x.id, {_net_cents('x')} AS cents,
+      FROM (SELECT x.dst AS account, x.t, 1 AS kind, x.id, {_net_cents('x', 'in')} AS cents,
                    CAST(ROUND(x.usd * 100) AS BIGINT) AS whole,
                    CAST(ROUND(x.dst_balance_usd * 100) AS BIGINT) AS bal_cents, n.id IS NOT NULL AS earned
             FROM near_{hop} x LEFT JOIN ({_income_of(f"SELECT src FROM judged_{hop} WHERE conduit")}) n ON n.id = x.id
             WHERE x.dst IN (SELECT src FROM judged_{hop} WHERE conduit)
             UNION ALL
-            SELECT x.src, x.t, 0, x.id, {_net_cents('x')}, CAST(ROUND(x.usd * 100) AS BIGINT),
+            SELECT x.src, x.t, 0, x.id, {_net_cents('x', 'out')}, CAST(ROUND(x.usd * 100) AS BIGINT),
                    CAST(ROUND(x.src_balance_usd * 100) AS BIGINT), FALSE
             FROM near_{hop} x WHERE x.src IN (SELECT src FROM judged_{hop} WHERE conduit)) e
       JOIN (SELECT DISTINCT {'method' if earmarked else "''"} AS line_of, src AS account
@@ -549,18 +565,18 @@ def _earmark(engine: AnalysisEngine, hop: int, window: int, methods: Sequence[st
     """
     # an outflow that can pass money on: to a payee that is not a regular one, not by card (a card
     # payment is spending at a merchant, not passing money on)
-    passing = f"""SELECT x.src AS account, x.t, x.id, {_net_cents('x')} / 100.0 AS usd
+    passing = f"""SELECT x.src AS account, x.t, x.id, {_net_cents('x', 'out')} / 100.0 AS usd
                   FROM near_{hop} x LEFT JOIN regular r ON r.src = x.src AND r.dst = x.dst
                   WHERE x.src IN (SELECT src FROM judged_{hop} WHERE conduit) AND r.src IS NULL
-                    AND COALESCE(x.channel <> 'card', TRUE) AND {_net_cents('x')} > 0"""
+                    AND COALESCE(x.channel <> 'card', TRUE) AND {_net_cents('x', 'out')} > 0"""
     engine.create(f"marks_{hop}", f"""
 WITH passing AS ({passing}),
-     inflows AS (SELECT x.dst AS account, x.t, x.id, {_net_cents('x')} / 100.0 AS usd
+     inflows AS (SELECT x.dst AS account, x.t, x.id, {_net_cents('x', 'in')} / 100.0 AS usd
                  FROM near_{hop} x
                  LEFT JOIN ({_income_of(f"SELECT src FROM judged_{hop} WHERE conduit")}) n ON n.id = x.id
                  LEFT JOIN regular r ON r.src = x.src AND r.dst = x.dst
                  WHERE x.dst IN (SELECT src FROM judged_{hop} WHERE conduit) AND n.id IS NULL AND r.src IS NULL
-                   AND {_net_cents('x')} > 0),
+                   AND {_net_cents('x', 'in')} > 0),
      -- an earmarkable inflow: followed within the window by passing outflows of at least half its value
      passed AS (SELECT i.account, i.t, i.id, i.usd FROM inflows i
                 JOIN passing o ON o.account = i.account AND o.t >= i.t AND o.t <= i.t + {window}
