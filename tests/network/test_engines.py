@@ -21,7 +21,7 @@ from jointwatch.network.engines import DuckDBEngine, SparkEngine
 from jointwatch.network.schema import TraceSettings
 from jointwatch.network.simulate import SimulationSettings, simulate
 from tests.network.conftest import csv_lines, tx, write_transactions
-from tests.network.test_attribution import BROKERS
+from tests.network.test_attribution import BROKERS, PARTNER
 
 
 @pytest.fixture(scope="module")
@@ -240,10 +240,11 @@ def test_a_gzipped_csv_is_read_with_its_header(tmp_path: Path) -> None:
 def test_mirrored_hawala_payouts_are_the_same_on_both_engines(tmp_path: Path, spark_engine: SparkEngine,
                                                              earmark_days: float) -> None:
     # the simulated set has no hawala pair whose payouts mirror its deposits: the broker pair of
-    # test_attribution and its two-settlement variant, every method (the intervals), on both engines
+    # test_attribution, its two-settlement variant and the partner whose settlement is traced at two hops (the
+    # mirrors on the broker's line alone, a payment's flow over all hops), every method (the intervals)
     split = [*BROKERS[1:4], tx("s1", 5, 400, "X", "Y", "de", "tr"), tx("s2", 6, 600, "X", "Y", "de", "tr"),
              *BROKERS[5:]]
-    for name, rows in (("brokers", BROKERS), ("split", split)):
+    for name, rows in (("brokers", BROKERS), ("split", split), ("partner", PARTNER)):
         path = write_transactions(tmp_path / f"{name}.csv", rows)
         settings = TraceSettings(earmark_days=earmark_days)
         duck = DuckDBEngine()

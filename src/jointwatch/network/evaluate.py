@@ -43,13 +43,13 @@ def score_trace(result: TraceResult, truth: dict[str, Any], min_amount: float = 
         country_found[o.country] = country_found.get(o.country, 0.0) + o.amount
     planted_c = truth["country_totals_usd_fifo" if key == "amount_fifo" else "country_totals_usd"]
     error = sum(abs(country_found.get(c, 0.0) - planted_c.get(c, 0.0)) for c in set(country_found) | set(planted_c))
-    missed = sum(abs((found[a].amount if a in found else 0.0) - (donors[a]["amount"] if a in donors else 0.0))
+    by_account = sum(abs((found[a].amount if a in found else 0.0) - (donors[a]["amount"] if a in donors else 0.0))
                  for a in set(found) | set(donors))
     return Score(len(donors), len(found), len(hits), len(hits) / len(found) if found else 0.0,
                  len(hits) / len(donors) if donors else 0.0, round(planted_usd, 2),
                  round(sum(found[a].amount for a in hits), 2), round(error, 2),
                  round(error / planted_usd, 4) if planted_usd else 0.0, len(planted_c), len(country_found),
-                 round(missed / planted_usd, 4) if planted_usd else 0.0)
+                 round(by_account / planted_usd, 4) if planted_usd else 0.0)
 
 
 @dataclass

@@ -222,18 +222,18 @@ LIMIT 1"""))
         engine.create(f"reach_{hop}", reach)
         reach = f"reach_{hop}"
     # payouts traced at any earlier hop never mirror a deposit: their money is what is being followed
-    traced = " UNION ALL ".join(f"SELECT id FROM frontier_{k}" for k in range(hop - 1)) or None
-    engine.create(near, _near(reach, prev, lookback, traced, mirrors))
+    engine.create(near, _near(reach, prev, lookback, _earlier(hop, "id"), mirrors))
     # an account with less history than own_funds_days before the outflow: what it paid beyond what came in
     # may be money from outside the data, so paying on more than it received does not make it the funder
     young = f"h.first_t > b.t - {own}"
+    # a hawaladar's payment: followed whatever its size
+    hawaladar = f"(b.channel IN {FLOAT_CHANNELS} AND fl.account IS NOT NULL)"
     # the conduit test: pool (inflows before, within the lookback) against payments to the same receiver
     # (the receivers of this hop's traced payments by the same method); tried with the whole pool, then
     # with the pool less regular income (a salaried middleman). The pool does not depend on the method
     engine.create(f"judged_{hop}", f"""
-SELECT b.*, p.pool, p.earned, z.id IS NOT NULL AS settles,
-       COALESCE(b.channel IN {FLOAT_CHANNELS} AND fl.account IS NOT NULL, FALSE) AS floating,
-       COALESCE((b.channel IN {FLOAT_CHANNELS} AND fl.account IS NOT NULL) OR z.id IS NOT NULL
+SELECT b.*, p.pool, p.earned, z.id IS NOT NULL AS settles, COALESCE({hawaladar}, FALSE) AS floating,
+       COALESCE({hawaladar} OR z.id IS NOT NULL
                 OR (b.burst >= {s} * p.pool AND {s} * b.amount <= p.pool
                     AND (b.burst <= {RECEIVED_SLACK} * p.received OR {young}))
                 OR (b.burst >= {s} * (p.pool - p.earned) AND {s} * b.amount <= p.pool - p.earned
@@ -269,8 +269,7 @@ LEFT JOIN floats fl ON fl.account = b.src""")
     # into it is taken off (``v``), or its sources were credited once per hop
     net = f"CAST(NULLIF({_net_cents('n', 'out')}, 0) AS DOUBLE)"
     before = (f"""
-  LEFT JOIN (SELECT method, id, SUM(flow) AS flow FROM ({" UNION ALL ".join(
-      f"SELECT method, id, flow FROM frontier_{k}" for k in range(hop - 1))}) u GROUP BY method, id) v
+  LEFT JOIN (SELECT method, id, SUM(flow) AS flow FROM ({_earlier(hop, "method, id, flow")}) u GROUP BY method, id) v
     ON v.method = j.method AND v.id = j.id""" if hop >= 2 else "")
     spent = "COALESCE(v.flow, 0)" if hop >= 2 else "0"
     capped = f"LEAST(j.flow, GREATEST({net} / 100 - {spent}, 0))"
@@ -333,6 +332,12 @@ UNION ALL
 SELECT p.method, p.account, p.out_id, p.part, {hop}, 'held_funds'
 FROM parts_{hop} p JOIN near_{hop} x ON x.id = p.source_id{unkept}
 WHERE p.kind = 1 AND {stale} AND p.part > 0{' AND k.id IS NULL' if earmarked else ''}"""
+
+
+def _earlier(hop: int, columns: str) -> str | None:
+    """The query of ``columns`` of every payment traced before the last hop (frontier_0 .. frontier_{hop-2});
+    None at hop 1."""
+    return " UNION ALL ".join(f"SELECT {columns} FROM frontier_{k}" for k in range(hop - 1)) or None
 
 
 def _reach(prev: str, payouts: bool) -> str:
