@@ -144,3 +144,17 @@ def test_trace_by_a_method_names_it_on_every_figure(tmp_path: Path) -> None:
     assert "(last in, first out; duckdb" in table.output
     refused = jw("network", "trace", path, "-d", "T", "--method", "newest")
     assert refused.exit_code == 2 and "fifo, lifo, proportional" in refused.output
+
+
+def test_a_huge_account_number_is_shown_cut_and_named_and_whole_in_json(tmp_path: Path) -> None:
+    # an account number of 100,000 characters (a hostile or broken file): the terminal tables show its first
+    # 1,000 and say how many more there are (before, a pipe's output was 1.3 MB, every row padded to it); the
+    # JSON keeps it whole
+    huge = "B" * 100_000
+    path = write_transactions(tmp_path / "huge.csv", [tx("g", 1, 100, huge, "T"), tx("h", 2, 50, "A", "T")])
+    result = jw("network", "trace", path, "--designated", "T", "--no-typologies")
+    assert result.exit_code == 0, result.output[:500]
+    assert "99,000 more characters" in result.output
+    assert len(result.output) < 60_000
+    data = json.loads(jw("network", "trace", path, "--designated", "T", "--no-typologies", "--json").output)
+    assert {o["account"]: o["amount"] for o in data["trace"]["originators"]} == {huge: 100.0, "A": 50.0}

@@ -36,10 +36,23 @@ class CliConsole(Console):
         Console.size.fset(self, new_size)  # type: ignore[attr-defined]
 
 
+# the most of one cell a table shows: a value from a file can be any length (an account number of 100,000
+# characters made a pipe's table 1.3 MB, every row padded to it); the rest is named, never dropped silently, and
+# ``--json`` has it whole
+CELL_CHARACTERS = 1000
+
+
+def _cell(text: str) -> str:
+    if len(text) <= CELL_CHARACTERS:
+        return text
+    return f"{text[:CELL_CHARACTERS]}… ({len(text) - CELL_CHARACTERS:,} more characters; --json has them)"
+
+
 class DataTable(Table):
     """A rich table whose string cells and title are data: printed as given, never read as markup.
 
-    A cell meant to be styled is passed as ``Text`` (``Text(status, style="red")``).
+    A cell meant to be styled is passed as ``Text`` (``Text(status, style="red")``). A string cell longer
+    than ``CELL_CHARACTERS`` is shown that far and says how much more there is.
     """
 
     def __init__(self, *headers: Any, title: str | Text | None = None, **options: Any) -> None:
@@ -51,7 +64,7 @@ class DataTable(Table):
     def add_row(self, *renderables: RenderableType | None, style: StyleType | None = None,
                 end_section: bool = False) -> None:
         """Add a row; string cells are shown exactly as given."""
-        super().add_row(*(Text(r) if isinstance(r, str) else r for r in renderables), style=style,
+        super().add_row(*(Text(_cell(r)) if isinstance(r, str) else r for r in renderables), style=style,
                         end_section=end_section)
 
 
