@@ -260,7 +260,8 @@ def test_in_a_run_of_answers_every_second_payment_is_a_return() -> None:
     connection.execute("CREATE TABLE frontier_0 (id VARCHAR)")
     connection.execute("CREATE TABLE prev (src VARCHAR, dst VARCHAR)")
     connection.execute("INSERT INTO prev VALUES ('X', 'T')")
-    back = dict(connection.execute(f"SELECT id, back FROM ({_near(_reach('prev', False), 'prev', 14 * day)})")
+    near = _near("(" + _reach("prev", False) + ")", 14 * day)
+    back = dict(connection.execute(f"SELECT id, back FROM ({near})")
                 .fetchall())
     # a and b cancel; c follows a return, so it is none, and r returns 500 of it; s follows a return; the late
     # payment answers s from outside the lookback
@@ -414,8 +415,6 @@ def test_mirrors_never_credit_an_account_more_than_it_paid(tmp_path: Path, duck:
     _balanced(result)
 
 
-@pytest.mark.xfail(strict=True, reason="known: the mirrors of a hop are shared by every method (docs/network.md, "
-                                       "'Mirrored payouts'), so a method beside the others can differ from it alone")
 def test_a_method_gives_the_same_answer_alone_and_beside_the_others_with_mirrors(tmp_path: Path,
                                                                                  duck: DuckDBEngine) -> None:
     # first in first out follows C's money to V and X's payment to V; last in first out to Y and the settlement:

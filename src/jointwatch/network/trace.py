@@ -221,8 +221,12 @@ LIMIT 1"""))
     if mirrors:
         engine.create(f"reach_{hop}", reach)
         reach = f"reach_{hop}"
-    # payouts traced at any earlier hop never mirror a deposit: their money is what is being followed
-    engine.create(near, _near(reach, prev, lookback, _earlier(hop, "id"), mirrors))
+    engine.create(near, _near(reach if mirrors else f"({reach})", lookback))
+    if mirrors:
+        # per method: which payments a method traced decides which broker pairs it reads and which payouts are
+        # its own money being followed, so one method's mirrors never change another's line (alone or beside)
+        # (payouts traced at any earlier hop never mirror a deposit: their money is what is being followed)
+        engine.create(f"mirror_{hop}", _mirrored(reach, prev, SPAN * lookback, _earlier(hop, "method, id")))
     # an account with less history than own_funds_days before the outflow: what it paid beyond what came in
     # may be money from outside the data, so paying on more than it received does not make it the funder
     young = f"h.first_t > b.t - {own}"
@@ -231,9 +235,13 @@ LIMIT 1"""))
     # the conduit test: pool (inflows before, within the lookback) against payments to the same receiver
     # (the receivers of this hop's traced payments by the same method); tried with the whole pool, then
     # with the pool less regular income (a salaried middleman). The pool does not depend on the method
+    settles, settling = "FALSE", ""
+    if mirrors:
+        settles, settling = "z.id IS NOT NULL", f"""
+LEFT JOIN (SELECT method, id FROM mirror_{hop} WHERE settles) z ON z.method = b.method AND z.id = b.id"""
     engine.create(f"judged_{hop}", f"""
-SELECT b.*, p.pool, p.earned, z.id IS NOT NULL AS settles, COALESCE({hawaladar}, FALSE) AS floating,
-       COALESCE({hawaladar} OR z.id IS NOT NULL
+SELECT b.*, p.pool, p.earned, {settles} AS settles, COALESCE({hawaladar}, FALSE) AS floating,
+       COALESCE({hawaladar} OR {settles}
                 OR (b.burst >= {s} * p.pool AND {s} * b.amount <= p.pool
                     AND (b.burst <= {RECEIVED_SLACK} * p.received OR {young}))
                 OR (b.burst >= {s} * (p.pool - p.earned) AND {s} * b.amount <= p.pool - p.earned
@@ -256,28 +264,28 @@ LEFT JOIN (SELECT account, MIN(t) AS first_t
            FROM (SELECT src AS account, t FROM {near} WHERE src IN (SELECT src FROM {prev}) UNION ALL
                  SELECT dst, t FROM {near} WHERE dst IN (SELECT src FROM {prev})) x GROUP BY account) h
   ON h.account = b.src
-LEFT JOIN (SELECT id FROM {near} WHERE settles) z ON z.id = b.id
-LEFT JOIN floats fl ON fl.account = b.src""")
+LEFT JOIN floats fl ON fl.account = b.src{settling}""")
     earmarked = settings.earmark_days > 0
     if earmarked:
-        _earmark(engine, hop, int(settings.earmark_days * 86400), methods)
-    _deficits(engine, hop, earmarked)
+        _earmark(engine, hop, int(settings.earmark_days * 86400), methods, mirrors)
+    _deficits(engine, hop, earmarked, mirrors)
     # the traced flow of what is left of the outflow on the money line after earmarking
     # (of the outflow's cents less what netting cancels: ``_near``)
     # a netted payment carries at most its net value: what was traced into it beyond that is not followed (``pruned``)
     # and a payment traced at several hops (by several paths) carries at most that in all: what earlier hops traced
     # into it is taken off (``v``), or its sources were credited once per hop
-    net = f"CAST(NULLIF({_net_cents('n', 'out')}, 0) AS DOUBLE)"
+    net = f"CAST(NULLIF({_net_cents('n', 'out', 'nm' if mirrors else None)}, 0) AS DOUBLE)"
     before = (f"""
   LEFT JOIN (SELECT method, id, SUM(flow) AS flow FROM ({_earlier(hop, "method, id, flow")}) u GROUP BY method, id) v
     ON v.method = j.method AND v.id = j.id""" if hop >= 2 else "")
     spent = "COALESCE(v.flow, 0)" if hop >= 2 else "0"
     capped = f"LEAST(j.flow, GREATEST({net} / 100 - {spent}, 0))"
     flow = f"{capped} * o.cents / {net}" if earmarked else f"LEAST(j.flow, o.cents / 100.0 - {spent})"
-    outflow = f"\nJOIN near_{hop} n ON n.id = j.id" if earmarked else ""
+    outflow = (f"\nJOIN near_{hop} n ON n.id = j.id{_mirror_of(hop, 'j', 'j.method', 'nm') if mirrors else ''}"
+               if earmarked else "")
     traced = f"""SELECT j.method, o.line_of, j.src, j.id, {flow} AS flow, o.pos, o.bal, o.cents, o.lo, o.hi, o.t,
        o.first_t
-FROM judged_{hop} j JOIN line o ON o.line_of = {'j.method' if earmarked else "''"} AND o.account = j.src
+FROM judged_{hop} j JOIN line o ON o.line_of = {'j.method' if earmarked or mirrors else "''"} AND o.account = j.src
   AND o.id = j.id AND o.kind = 0{outflow}{before}
 WHERE j.conduit AND o.cents > 0 AND {flow} > 0"""
     # with earmarking, an outflow's earmarked cents go to their inflows (``earmark_{hop}``)
@@ -350,11 +358,10 @@ SELECT id, src, dst, t, usd, channel, src_balance_usd, dst_balance_usd, CAST(ROU
 FROM tx WHERE dst IN (SELECT dst FROM {prev} UNION SELECT src FROM {prev}) OR src IN (SELECT src FROM {prev}){also}"""
 
 
-def _near(reach: str, prev: str, lookback: int, traced: str | None = None, mirrors: bool = False) -> str:
-    """The query of ``near_N``: the payments of ``reach`` (a table or a query of ``_reach``) with ``back``, the
-    cents of each that bilateral netting and, with ``mirrors``, mirrored hawala payouts (``_mirrored``; then
-    ``reach`` is a table, read several times) cancel, and ``settles``, whether it is a payment between a
-    broker pair that mirrors.
+def _near(source: str, lookback: int) -> str:
+    """The query of ``near_N``: the payments of ``source`` (a table, or ``_reach``'s query in brackets) with
+    ``back``, the cents of each that bilateral netting cancels (mirrored hawala payouts cancel more, on one side
+    and per method: ``_mirrored``).
 
     A payment from B to A is a **return** when the payment between the two just before it went the other way
     (A paid B), within the lookback, at least as much, and was not a return itself; neither of the two is a
@@ -367,15 +374,6 @@ def _near(reach: str, prev: str, lookback: int, traced: str | None = None, mirro
     follows a return), the one after is again: every second payment of the run after its first.
     """
     pair = "PARTITION BY LEAST(src, dst), GREATEST(src, dst) ORDER BY t, id"
-    # ``back``: what netting cancels, on both lines; ``back_in`` / ``back_out``: that and, with mirrors, what they
-    # cancel on the receiver's / the sender's line alone (the broker's: a depositor's line keeps its deposit, the
-    # partner's its settlement)
-    source, back, mirrored = f"({reach})", "f.back, f.back AS back_in, f.back AS back_out, FALSE", ""
-    if mirrors:
-        source = reach
-        back = ("f.back, LEAST(f.cents, f.back + COALESCE(m.cents_in, 0)) AS back_in, "
-                "LEAST(f.cents, f.back + COALESCE(m.cents_out, 0)) AS back_out, COALESCE(m.settles = 1, FALSE)")
-        mirrored = f"\nLEFT JOIN ({_mirrored(reach, prev, SPAN * lookback, traced)}) m ON m.id = f.id"
     return f"""
 WITH paired AS (
   SELECT n.*, LAG(n.id) OVER w AS prev_id, LAG(n.src) OVER w AS prev_src, LAG(n.t) OVER w AS prev_t,
@@ -395,23 +393,23 @@ WITH paired AS (
   SELECT r.*, r.back_candidate AND ROW_NUMBER() OVER (
            PARTITION BY LEAST(src, dst), GREATEST(src, dst), run_no ORDER BY t, id) % 2 = 0 AS returned
   FROM runs r)
-SELECT f.id, f.src, f.dst, f.t, f.usd, f.channel, f.src_balance_usd, f.dst_balance_usd,
-       {back} AS settles
-FROM (SELECT n.*, CASE WHEN returned THEN cents WHEN COALESCE(LEAD(returned) OVER w, FALSE) THEN LEAD(cents) OVER w
-                       ELSE 0 END AS back
-      FROM netted n WINDOW w AS ({pair})) f{mirrored}"""
+SELECT id, src, dst, t, usd, channel, src_balance_usd, dst_balance_usd,
+       CASE WHEN returned THEN cents WHEN COALESCE(LEAD(returned) OVER w, FALSE) THEN LEAD(cents) OVER w
+            ELSE 0 END AS back
+FROM netted n WINDOW w AS ({pair})"""
 
 
 def _mirrored(reach: str, prev: str, window: int, traced: str | None) -> str:
-    """The query of the cents each payment of ``reach`` loses to **mirrored** broker payments: for each
-    traced payment X -> Y, a deposit into X over hawala that a payout of Y over hawala
-    to someone else mirrors (the deposit less a fee of at most 3 %, or up to 0.5 % more and a
-    cent, within ``window`` after it; one payout per deposit, each the other's closest) is that
-    payout's money, not the settlement's: it leaves X's money line, and so many cents of the
+    """The query of ``mirror_N``: the cents each payment of ``reach`` loses to **mirrored** broker payments,
+    on the receiver's line (``cents_in``) and the sender's (``cents_out``), by each method (``method``, ``id``,
+    ``cents_in``, ``cents_out``, ``settles``): for each payment X -> Y that method traced, a deposit into X
+    over hawala that a payout of Y over hawala to someone else mirrors (the deposit less a fee of at most 3 %,
+    or up to 0.5 % more and a cent, within ``window`` after it; one payout per deposit, each the other's
+    closest) is that payout's money, not the settlement's: it leaves X's money line, and so many cents of the
     payments X -> Y between the two that carried it (X's hawala deposits and its payments to Y as two
     queues in cents: the payments whose place meets the deposit's; none into a designated account)
-    with it. Payouts already
-    traced (``traced``: Y's traced payments) never mirror: their money is what is being followed.
+    with it. Payouts the method already traced (``traced``: method, id of the payments traced at earlier
+    hops) never mirror: their money is what is being followed.
     Between a pair that mirrors, Y's payments to X not over hawala (trade money, the last
     period's settlement the other way) are the pair's own business and leave X's line too: they
     are not where the customers' money came from; and X's payments to Y are ``settles``, followed
@@ -424,57 +422,67 @@ def _mirrored(reach: str, prev: str, window: int, traced: str | None) -> str:
     included (docs/network.md, "Mirrored payouts").
     """
     # an anti join, not NOT IN: Spark plans NOT IN as a nested loop over every pair of rows
-    anti = f"\n                 LEFT JOIN (SELECT DISTINCT id FROM ({traced}) u) tr ON tr.id = n.id" if traced else ""
+    anti = (f"\n                 LEFT JOIN (SELECT DISTINCT method, id FROM ({traced}) u) tr"
+            " ON tr.method = p.method AND tr.id = n.id" if traced else "")
     untraced = " AND tr.id IS NULL" if traced else ""
     return f"""
-WITH pairs AS (SELECT DISTINCT src AS x, dst AS y FROM {prev}),
+WITH pairs AS (SELECT DISTINCT method, src AS x, dst AS y FROM {prev}),
      -- X's hawala deposits and its payments to Y (not those into a designated account: traced in full) as two
      -- queues in cents: a deposit's interval [hi - cents, hi] is carried by the payments whose intervals it meets
-     deposits AS (SELECT n.id, p.x, p.y, n.t, n.cents,
-                         SUM(n.cents) OVER (PARTITION BY p.x, p.y ORDER BY n.t, n.id
+     deposits AS (SELECT p.method, n.id, p.x, p.y, n.t, n.cents,
+                         SUM(n.cents) OVER (PARTITION BY p.method, p.x, p.y ORDER BY n.t, n.id
                                                           ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS hi
                   FROM {reach} n JOIN pairs p ON n.dst = p.x
                   WHERE n.channel IN {FLOAT_CHANNELS} AND n.src <> p.y),
-     settlements AS (SELECT n.id, p.x, p.y, n.t, n.cents,
-                            SUM(n.cents) OVER (PARTITION BY p.x, p.y ORDER BY n.t, n.id
+     settlements AS (SELECT p.method, n.id, p.x, p.y, n.t, n.cents,
+                            SUM(n.cents) OVER (PARTITION BY p.method, p.x, p.y ORDER BY n.t, n.id
                                                           ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS hi
                      FROM {reach} n JOIN pairs p ON n.src = p.x AND n.dst = p.y
                      LEFT JOIN (SELECT DISTINCT id FROM frontier_0) z ON z.id = n.id WHERE z.id IS NULL),
-     payouts AS (SELECT n.id, p.x, p.y, n.t, n.cents FROM {reach} n JOIN pairs p ON n.src = p.y{anti}
+     payouts AS (SELECT p.method, n.id, p.x, p.y, n.t, n.cents FROM {reach} n JOIN pairs p ON n.src = p.y{anti}
                  WHERE n.channel IN {FLOAT_CHANNELS} AND n.dst <> p.x{untraced}),
      matched AS (
-  SELECT d.id AS deposit, d.x, d.y, d.t AS d_t, q.t AS q_t, d.cents, d.hi,
-         ROW_NUMBER() OVER (PARTITION BY q.id ORDER BY ABS(q.cents - d.cents), d.t, d.id) AS by_payout,
-         ROW_NUMBER() OVER (PARTITION BY d.id ORDER BY ABS(q.cents - d.cents), q.t, q.id) AS by_deposit
-  FROM deposits d JOIN payouts q ON q.x = d.x AND q.y = d.y AND q.t >= d.t AND q.t <= d.t + {window}
-   AND q.cents >= d.cents * {PAYOUT_LOW} AND q.cents <= d.cents * {PAYOUT_HIGH} + 1),
+  SELECT d.method, d.id AS deposit, d.x, d.y, d.t AS d_t, q.t AS q_t, d.cents, d.hi,
+         ROW_NUMBER() OVER (PARTITION BY q.method, q.id ORDER BY ABS(q.cents - d.cents), d.t, d.id) AS by_payout,
+         ROW_NUMBER() OVER (PARTITION BY d.method, d.id ORDER BY ABS(q.cents - d.cents), q.t, q.id) AS by_deposit
+  FROM deposits d JOIN payouts q ON q.method = d.method AND q.x = d.x AND q.y = d.y AND q.t >= d.t
+   AND q.t <= d.t + {window} AND q.cents >= d.cents * {PAYOUT_LOW} AND q.cents <= d.cents * {PAYOUT_HIGH} + 1),
      -- a mirrored deposit leaves X's line as far as payments to Y between it and its payout carried it, and
      -- those payments lose as many cents: never more than a payment's own
      charged AS (
-  SELECT m.deposit, m.x, m.y, s.id AS settle, LEAST(m.hi, s.hi) - GREATEST(m.hi - m.cents, s.hi - s.cents) AS cents
-  FROM matched m JOIN settlements s ON s.x = m.x AND s.y = m.y AND s.hi - s.cents < m.hi AND s.hi > m.hi - m.cents
+  SELECT m.method, m.deposit, m.x, m.y, s.id AS settle,
+         LEAST(m.hi, s.hi) - GREATEST(m.hi - m.cents, s.hi - s.cents) AS cents
+  FROM matched m JOIN settlements s ON s.method = m.method AND s.x = m.x AND s.y = m.y
+   AND s.hi - s.cents < m.hi AND s.hi > m.hi - m.cents
    AND s.t >= m.d_t AND s.t <= m.q_t
   WHERE m.by_payout = 1 AND m.by_deposit = 1),
-     mirroring AS (SELECT DISTINCT x, y FROM charged)
-SELECT id, SUM(cents_in) AS cents_in, SUM(cents_out) AS cents_out, MAX(settles) AS settles
-FROM (SELECT deposit AS id, cents AS cents_in, 0 AS cents_out, 0 AS settles FROM charged
+     mirroring AS (SELECT DISTINCT method, x, y FROM charged)
+SELECT method, id, SUM(cents_in) AS cents_in, SUM(cents_out) AS cents_out, MAX(settles) = 1 AS settles
+FROM (SELECT method, deposit AS id, cents AS cents_in, 0 AS cents_out, 0 AS settles FROM charged
       UNION ALL
-      SELECT settle, 0, cents, 0 FROM charged
+      SELECT method, settle, 0, cents, 0 FROM charged
       UNION ALL
-      SELECT n.id, CASE WHEN COALESCE(n.channel NOT IN {FLOAT_CHANNELS}, TRUE) THEN n.cents ELSE 0 END, 0, 0
+      SELECT b.method, n.id, CASE WHEN COALESCE(n.channel NOT IN {FLOAT_CHANNELS}, TRUE) THEN n.cents ELSE 0 END, 0, 0
       FROM {reach} n JOIN mirroring b ON n.src = b.y AND n.dst = b.x
       UNION ALL
-      SELECT n.id, 0, 0, 1 FROM {reach} n JOIN mirroring b ON n.src = b.x AND n.dst = b.y) c
-GROUP BY id"""
+      SELECT b.method, n.id, 0, 0, 1 FROM {reach} n JOIN mirroring b ON n.src = b.x AND n.dst = b.y) c
+GROUP BY method, id"""
 
 
-def _net_cents(payment: str, side: str) -> str:
-    """The cents of the payment ``payment`` (a row of ``near_N``) less what netting, and mirrors on that side,
-    cancel of it on the line of its receiver (``side`` "in") or its sender ("out")."""
-    return f"(CAST(ROUND({payment}.usd * 100) AS BIGINT) - {payment}.back_{side})"
+def _net_cents(payment: str, side: str, mirror: str | None = None) -> str:
+    """The cents of the payment ``payment`` (a row of ``near_N``) less what netting cancels of it and, with
+    ``mirror`` (its row of ``mirror_N`` for the method, or NULLs), what mirrors cancel of it on the line of its
+    receiver (``side`` "in") or its sender ("out")."""
+    net = f"CAST(ROUND({payment}.usd * 100) AS BIGINT) - {payment}.back"
+    return f"GREATEST({net} - COALESCE({mirror}.cents_{side}, 0), 0)" if mirror else f"({net})"
 
 
-def _deficits(engine: AnalysisEngine, hop: int, earmarked: bool) -> None:
+def _mirror_of(hop: int, payment: str, method: str, alias: str) -> str:
+    """The join of ``alias``, the row of ``mirror_{hop}`` for the payment ``payment`` by the method ``method``."""
+    return f"\nLEFT JOIN mirror_{hop} {alias} ON {alias}.method = {method} AND {alias}.id = {payment}.id"
+
+
+def _deficits(engine: AnalysisEngine, hop: int, earmarked: bool, mirrors: bool) -> None:
     """``deficit_{hop}``: the events of each conduit account's money line, with what it must have had
     of its own (``_lay_out`` makes the line of them).
 
@@ -483,14 +491,18 @@ def _deficits(engine: AnalysisEngine, hop: int, earmarked: bool) -> None:
     one): the balance before the first event that states one, less what came and went before it.
     ``deficit`` is the most the account has paid beyond what it had so far: where an outflow takes
     the account below zero, the shortfall is money of its own (or from outside the data) that
-    appears just before that outflow. One line per account (``line_of`` ''), or with earmarking
-    one per account and method (``line_of`` the method: what earmarking took differs by method).
+    appears just before that outflow. One line per account (``line_of`` ''), or with earmarking or
+    mirrors one per account and method (``line_of`` the method: what they took differs by method).
     """
-    # with earmarking, what each event passed on as it came (``earmark_{hop}``) leaves the money line
+    # mirrored payouts (``mirror_{hop}``, the line's method) take their cents off the side of the line they are on
     left, earmarks = "e.cents", ""
+    if mirrors:
+        left = "GREATEST(e.cents - COALESCE(CASE WHEN e.kind = 1 THEN mm.cents_in ELSE mm.cents_out END, 0), 0)"
+        earmarks = _mirror_of(hop, "e", "c.line_of", "mm")
+    # with earmarking, what each event passed on as it came (``earmark_{hop}``) leaves the money line
     if earmarked:
-        left = "GREATEST(e.cents - COALESCE(m.cents, 0), 0)"
-        earmarks = f"""
+        left = f"GREATEST({left} - COALESCE(m.cents, 0), 0)"
+        earmarks += f"""
       LEFT JOIN (SELECT method, account, source_id AS id, 1 AS kind, SUM(cents) AS cents
                  FROM earmark_{hop} GROUP BY method, account, source_id
                  UNION ALL
@@ -521,7 +533,7 @@ FROM (SELECT k.*, GREATEST(MAX(k.cum_out - k.cum_in - k.known) OVER (PARTITION B
             SELECT x.src, x.t, 0, x.id, {_net_cents('x', 'out')}, CAST(ROUND(x.usd * 100) AS BIGINT),
                    CAST(ROUND(x.src_balance_usd * 100) AS BIGINT), FALSE
             FROM near_{hop} x WHERE x.src IN (SELECT src FROM judged_{hop} WHERE conduit)) e
-      JOIN (SELECT DISTINCT {'method' if earmarked else "''"} AS line_of, src AS account
+      JOIN (SELECT DISTINCT {'method' if earmarked or mirrors else "''"} AS line_of, src AS account
             FROM judged_{hop} WHERE conduit) c ON c.account = e.account{earmarks}
       WINDOW w AS (PARTITION BY c.line_of, e.account ORDER BY e.t, e.kind, e.id
                    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) v
@@ -556,47 +568,58 @@ SELECT line_of, account, id, t, kind, cents, pos, first_t, bal, lo, hi FROM (
   FROM {deficits} WHERE kind = 0 AND deficit > deficit_before{known}) l"""
 
 
-def _earmark(engine: AnalysisEngine, hop: int, window: int, methods: Sequence[str]) -> None:
+def _earmark(engine: AnalysisEngine, hop: int, window: int, methods: Sequence[str], mirrors: bool) -> None:
     """``earmark_{hop}``: the money each conduit passed on as it came, by each method (cents of
     inflow ``source_id`` that outflow ``out_id`` carried).
 
     An inflow is earmarkable when it is not regular income and its payer is not a regular one of
     the account (``regular``); an outflow earmarks when its payee is not a regular one. The line of
     these events alone (the same order and cents as the money line, with the same rule for money
-    paid beyond what came in, which takes no earmarked inflow) is the same for every method; each
-    method spends it its way, and a part is earmarked only when its inflow came at most ``window``
-    seconds before the outflow. Whatever is earmarked leaves the money line on both sides; the rest
-    follows the method.
+    paid beyond what came in, which takes no earmarked inflow) is the same for every method (with mirrors, one
+    per method, less that method's mirrors); each method spends it its way, and a part is earmarked only when
+    its inflow came at most ``window`` seconds before the outflow. Whatever is earmarked leaves the money line
+    on both sides; the rest follows the method.
     """
     # an outflow that can pass money on: to a payee that is not a regular one, not by card (a card
     # payment is spending at a merchant, not passing money on)
-    passing = f"""SELECT x.src AS account, x.t, x.id, {_net_cents('x', 'out')} / 100.0 AS usd
-                  FROM near_{hop} x LEFT JOIN regular r ON r.src = x.src AND r.dst = x.dst
+    # with mirrors, one line per method (``line_of``), each less its own mirrors; else one line for all ('')
+    def side(account: str, kind: str) -> tuple[str, str, str]:
+        """The line, the join and the net cents of the payments ``x`` on the ``account`` side of a conduit."""
+        if not mirrors:
+            return "''", "", _net_cents("x", kind)
+        conduits = f"SELECT DISTINCT method, src FROM judged_{hop} WHERE conduit"
+        return ("c.method", f"\n                 JOIN ({conduits}) c ON c.src = x.{account}"
+                + _mirror_of(hop, "x", "c.method", "mm"), _net_cents("x", kind, "mm"))
+    line, join, out = side("src", "out")
+    passing = f"""SELECT {line} AS line_of, x.src AS account, x.t, x.id, {out} / 100.0 AS usd
+                  FROM near_{hop} x{join} LEFT JOIN regular r ON r.src = x.src AND r.dst = x.dst
                   WHERE x.src IN (SELECT src FROM judged_{hop} WHERE conduit) AND r.src IS NULL
-                    AND COALESCE(x.channel <> 'card', TRUE) AND {_net_cents('x', 'out')} > 0"""
+                    AND COALESCE(x.channel <> 'card', TRUE) AND {out} > 0"""
+    line, join, into = side("dst", "in")
     engine.create(f"marks_{hop}", f"""
 WITH passing AS ({passing}),
-     inflows AS (SELECT x.dst AS account, x.t, x.id, {_net_cents('x', 'in')} / 100.0 AS usd
-                 FROM near_{hop} x
+     inflows AS (SELECT {line} AS line_of, x.dst AS account, x.t, x.id, {into} / 100.0 AS usd
+                 FROM near_{hop} x{join}
                  LEFT JOIN ({_income_of(f"SELECT src FROM judged_{hop} WHERE conduit")}) n ON n.id = x.id
                  LEFT JOIN regular r ON r.src = x.src AND r.dst = x.dst
                  WHERE x.dst IN (SELECT src FROM judged_{hop} WHERE conduit) AND n.id IS NULL AND r.src IS NULL
-                   AND {_net_cents('x', 'in')} > 0),
+                   AND {into} > 0),
      -- an earmarkable inflow: followed within the window by passing outflows of at least half its value
-     passed AS (SELECT i.account, i.t, i.id, i.usd FROM inflows i
-                JOIN passing o ON o.account = i.account AND o.t >= i.t AND o.t <= i.t + {window}
-                GROUP BY i.account, i.t, i.id, i.usd HAVING SUM(o.usd) >= 0.5 * i.usd)
-SELECT d.*, COALESCE(LAG(d.deficit) OVER (PARTITION BY d.account ORDER BY d.seq), 0) AS deficit_before
-FROM (SELECT c.*, GREATEST(MAX(c.cum_out - c.cum_in) OVER (PARTITION BY c.account ORDER BY c.seq
+     passed AS (SELECT i.line_of, i.account, i.t, i.id, i.usd FROM inflows i
+                JOIN passing o ON o.line_of = i.line_of AND o.account = i.account AND o.t >= i.t
+                 AND o.t <= i.t + {window}
+                GROUP BY i.line_of, i.account, i.t, i.id, i.usd HAVING SUM(o.usd) >= 0.5 * i.usd)
+SELECT d.*, COALESCE(LAG(d.deficit) OVER (PARTITION BY d.line_of, d.account ORDER BY d.seq), 0) AS deficit_before
+FROM (SELECT c.*, GREATEST(MAX(c.cum_out - c.cum_in) OVER (PARTITION BY c.line_of, c.account ORDER BY c.seq
                            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), 0) AS deficit
-      FROM (SELECT '' AS line_of, e.*, e.t AS first_t, 0 AS known, FALSE AS earned,
+      FROM (SELECT e.*, e.t AS first_t, 0 AS known, FALSE AS earned,
                    SUM(CASE WHEN kind = 1 THEN cents ELSE 0 END) OVER w AS cum_in,
                    SUM(CASE WHEN kind = 0 THEN cents ELSE 0 END) OVER w AS cum_out,
                    ROW_NUMBER() OVER w AS seq
-            FROM (SELECT account, t, 1 AS kind, id, CAST(ROUND(usd * 100) AS BIGINT) AS cents FROM passed
+            FROM (SELECT line_of, account, t, 1 AS kind, id, CAST(ROUND(usd * 100) AS BIGINT) AS cents FROM passed
                   UNION ALL
-                  SELECT account, t, 0, id, CAST(ROUND(usd * 100) AS BIGINT) FROM passing) e
-            WINDOW w AS (PARTITION BY account ORDER BY t, kind, id
+                  SELECT line_of, account, t, 0, id, CAST(ROUND(usd * 100) AS BIGINT) FROM passing) e
+            WINDOW w AS (PARTITION BY line_of, account ORDER BY t, kind, id
                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) c) d""")
     ctes, spent = _spend(methods)
     # each method spends the outflows of the accounts it found conduits; parts in whole cents, as
@@ -606,11 +629,13 @@ WITH line AS ({_lay_out(f"marks_{hop}", opening=False)}),
      traced AS (SELECT c.method, l.line_of, l.account AS src, l.id, CAST(l.cents AS DOUBLE) AS flow, l.pos, l.bal,
                        l.cents, l.lo, l.hi, l.t, l.first_t
                 FROM line l JOIN (SELECT DISTINCT method, src FROM judged_{hop} WHERE conduit) c ON c.src = l.account
+                  {"AND c.method = l.line_of" if mirrors else ""}
                 WHERE l.kind = 0 AND l.cents > 0),
      {ctes.lstrip(',').strip() + ',' if ctes else ''}
      marked AS ({spent})
 SELECT m.method, m.account, m.out_id, m.source_id, CAST(ROUND(m.part) AS BIGINT) AS cents
-FROM marked m JOIN line i ON i.account = m.account AND i.id = m.source_id AND i.kind = 1
+FROM marked m JOIN line i ON i.line_of = {"m.method" if mirrors else "''"} AND i.account = m.account
+  AND i.id = m.source_id AND i.kind = 1
 WHERE m.kind = 1 AND i.t >= m.out_t - {window} AND ROUND(m.part) >= 1""")
 
 
