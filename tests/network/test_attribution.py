@@ -392,6 +392,16 @@ PARTNER = [tx("dep_d", 1, 500, "D", "X", "de", "de", **HAWALA), tx("dep_1", 1.5,
            tx("q", 6.2, 600, "Q", "Y", "tr", "tr"), tx("pay_1", 6.5, 300, "Y", "R1", "tr", "tr", **HAWALA),
            tx("pay_2", 6.6, 196, "Y", "R2", "tr", "tr", **HAWALA), tx("ct", 7, 900, "C", "T", "tr", "sy")]
 
+# X takes D's 500, I1's 300, I2's 200 and E's 400 over hawala and settles 1,400 with Y; Y pays T 200 itself and
+# pays out C 500, R1 300 and R2 196 (the mirror of I2's deposit); C and R1 pay T
+SETTLED_TWICE = [
+    tx("dep_d", 2, 500, "D", "X", "de", "de", **HAWALA), tx("dep_1", 3, 300, "I1", "X", "de", "de", **HAWALA),
+    tx("dep_2", 4, 200, "I2", "X", "de", "de", **HAWALA), tx("dep_e", 4.5, 400, "E", "X", "de", "de", **HAWALA),
+    tx("settle", 6, 1400, "X", "Y", "de", "tr"), tx("yt", 6.5, 200, "Y", "T", "tr", "sy", **HAWALA),
+    tx("pay_c", 7, 500, "Y", "C", "tr", "tr", **HAWALA), tx("pay_1", 7 + 1 / 24, 300, "Y", "R1", "tr", "tr", **HAWALA),
+    tx("pay_2", 7 + 2 / 24, 196, "Y", "R2", "tr", "tr", **HAWALA), tx("fwd", 8, 500, "C", "T", "tr", "sy"),
+    tx("r1t", 8, 300, "R1", "T", "tr", "sy")]
+
 
 @pytest.mark.parametrize("method", ["fifo", "lifo", "proportional"])
 @pytest.mark.parametrize("rows", [
@@ -406,7 +416,12 @@ PARTNER = [tx("dep_d", 1, 500, "D", "X", "de", "de", **HAWALA), tx("dep_1", 1.5,
     # credited I1 420 and I2 280
     [*PARTNER[:9], tx("pay_1", 6.5, 100, "Y", "R1", "tr", "tr", **HAWALA),
      tx("pay_2", 6.6, 100, "Y", "R2", "tr", "tr", **HAWALA), PARTNER[11]],
-], ids=["depositor", "partner", "traced-payout"])
+    # Y pays T 200 itself, so the settlement is traced at hop 1 and again at hop 2, after C's and R1's payouts were
+    # traced at hop 1: before, those payouts still mirrored D's and I1's deposits at hop 2 (only payouts traced
+    # before the last hop were left out) and no longer at hop 3, so X's line differed between the two hops and E's
+    # deposit was spent at both (E credited 466.67 for the 400 it paid, by every method)
+    SETTLED_TWICE,
+], ids=["depositor", "partner", "traced-payout", "settled-twice"])
 def test_mirrors_never_credit_an_account_more_than_it_paid(tmp_path: Path, duck: DuckDBEngine, method: str,
                                                            rows: list[dict[str, object]]) -> None:
     result = analyse(write_transactions(tmp_path / "mirrors.csv", rows), ["T"],

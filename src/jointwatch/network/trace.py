@@ -225,8 +225,10 @@ LIMIT 1"""))
     if mirrors:
         # per method: which payments a method traced decides which broker pairs it reads and which payouts are
         # its own money being followed, so one method's mirrors never change another's line (alone or beside)
-        # (payouts traced at any earlier hop never mirror a deposit: their money is what is being followed)
-        engine.create(f"mirror_{hop}", _mirrored(reach, prev, SPAN * lookback, _earlier(hop, "method, id")))
+        # (payouts traced at any hop so far, the last one's too, never mirror a deposit: their money is what is
+        # being followed; leaving out the last hop's let a payout mirror at one hop and not the next, so a broker's
+        # line differed between the hops that read it and a deposit was spent at both)
+        engine.create(f"mirror_{hop}", _mirrored(reach, prev, SPAN * lookback, _earlier(hop + 1, "method, id")))
     # an account with less history than own_funds_days before the outflow: what it paid beyond what came in
     # may be money from outside the data, so paying on more than it received does not make it the funder
     young = f"h.first_t > b.t - {own}"
@@ -321,12 +323,20 @@ UNION ALL
 SELECT method, src, id, flow, {hop}, 'not_a_conduit' FROM kept_{hop}"""
         unkept = f"""
   LEFT JOIN kept_{hop} k ON k.method = p.method AND k.src = p.account AND k.id = p.out_id"""
+    # a payment carries at most its amount over every hop that traces it: what earlier hops traced into it is taken
+    # off here too, so that a source spent again by a line read differently at another hop (mirrors found by the
+    # payments then at hand) is never credited more than it paid; the rest is ``pruned``
+    flow = "LEAST(c.flow, c.amount - COALESCE(v.flow, 0))"
     engine.create(f"frontier_{hop}", f"""
-SELECT method, id, src, dst, t, amount, SUM(part) AS flow, {hop} AS hop, channel FROM (
-  SELECT p.method, x.id, x.src, x.dst, x.t, x.usd AS amount, x.channel, p.part
-  FROM parts_{hop} p JOIN near_{hop} x ON x.id = p.source_id{unkept}
-  WHERE p.kind = 1 AND NOT {stale}{' AND k.id IS NULL' if earmarked else ''}
-) p GROUP BY method, id, src, dst, t, amount, channel HAVING SUM(part) >= {PRUNE_USD}""")
+SELECT c.method, c.id, c.src, c.dst, c.t, c.amount, {flow} AS flow, {hop} AS hop, c.channel
+FROM (SELECT method, id, src, dst, t, amount, channel, SUM(part) AS flow FROM (
+        SELECT p.method, x.id, x.src, x.dst, x.t, x.usd AS amount, x.channel, p.part
+        FROM parts_{hop} p JOIN near_{hop} x ON x.id = p.source_id{unkept}
+        WHERE p.kind = 1 AND NOT {stale}{' AND k.id IS NULL' if earmarked else ''}
+      ) p GROUP BY method, id, src, dst, t, amount, channel) c
+LEFT JOIN (SELECT method, id, SUM(flow) AS flow FROM ({_earlier(hop + 1, "method, id, flow")}) u GROUP BY method, id) v
+  ON v.method = c.method AND v.id = c.id
+WHERE {flow} >= {PRUNE_USD}""")
     return f"""
 SELECT j.method, j.src AS account, j.id, j.flow AS amount, {hop} AS hop,
        CASE WHEN j.pool IS NULL AND NOT j.conduit THEN 'no_earlier_inflow' ELSE 'not_a_conduit' END AS reason
@@ -343,8 +353,8 @@ WHERE p.kind = 1 AND {stale} AND p.part > 0{' AND k.id IS NULL' if earmarked els
 
 
 def _earlier(hop: int, columns: str) -> str | None:
-    """The query of ``columns`` of every payment traced before the last hop (frontier_0 .. frontier_{hop-2});
-    None at hop 1."""
+    """The query of ``columns`` of every payment traced before hop ``hop - 1`` (frontier_0 .. frontier_{hop-2}):
+    at hop ``hop``, those traced before the last hop; None at hop 1."""
     return " UNION ALL ".join(f"SELECT {columns} FROM frontier_{k}" for k in range(hop - 1)) or None
 
 
@@ -623,7 +633,8 @@ FROM (SELECT c.*, GREATEST(MAX(c.cum_out - c.cum_in) OVER (PARTITION BY c.line_o
                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) c) d""")
     ctes, spent = _spend(methods)
     # each method spends the outflows of the accounts it found conduits; parts in whole cents, as
-    # the money line counts (a part by lifo or proportional is a fraction of a cent)
+    # the money line counts (a part by lifo or proportional is a fraction of a cent), rounded down: rounded to the
+    # nearest, an outflow's parts could add up to a cent or two more than it carried
     engine.create(f"earmark_{hop}", f"""
 WITH line AS ({_lay_out(f"marks_{hop}", opening=False)}),
      traced AS (SELECT c.method, l.line_of, l.account AS src, l.id, CAST(l.cents AS DOUBLE) AS flow, l.pos, l.bal,
@@ -633,10 +644,10 @@ WITH line AS ({_lay_out(f"marks_{hop}", opening=False)}),
                 WHERE l.kind = 0 AND l.cents > 0),
      {ctes.lstrip(',').strip() + ',' if ctes else ''}
      marked AS ({spent})
-SELECT m.method, m.account, m.out_id, m.source_id, CAST(ROUND(m.part) AS BIGINT) AS cents
+SELECT m.method, m.account, m.out_id, m.source_id, CAST(FLOOR(m.part + 0.000001) AS BIGINT) AS cents
 FROM marked m JOIN line i ON i.line_of = {"m.method" if mirrors else "''"} AND i.account = m.account
   AND i.id = m.source_id AND i.kind = 1
-WHERE m.kind = 1 AND i.t >= m.out_t - {window} AND ROUND(m.part) >= 1""")
+WHERE m.kind = 1 AND i.t >= m.out_t - {window} AND FLOOR(m.part + 0.000001) >= 1""")
 
 
 def _spend(methods: Sequence[str]) -> tuple[str, str]:
