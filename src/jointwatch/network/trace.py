@@ -633,8 +633,9 @@ FROM (SELECT c.*, GREATEST(MAX(c.cum_out - c.cum_in) OVER (PARTITION BY c.line_o
                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) c) d""")
     ctes, spent = _spend(methods)
     # each method spends the outflows of the accounts it found conduits; parts in whole cents, as
-    # the money line counts (a part by lifo or proportional is a fraction of a cent), rounded down: rounded to the
-    # nearest, an outflow's parts could add up to a cent or two more than it carried
+    # the money line counts (a part by lifo or proportional is a fraction of a cent), each the rounded running sum of
+    # the outflow's parts less the one before: rounded one by one, an outflow's parts could add up to a cent or two
+    # more than it carried; rounded down, the fractions left on the line made dozens of one-cent originators
     engine.create(f"earmark_{hop}", f"""
 WITH line AS ({_lay_out(f"marks_{hop}", opening=False)}),
      traced AS (SELECT c.method, l.line_of, l.account AS src, l.id, CAST(l.cents AS DOUBLE) AS flow, l.pos, l.bal,
@@ -644,10 +645,15 @@ WITH line AS ({_lay_out(f"marks_{hop}", opening=False)}),
                 WHERE l.kind = 0 AND l.cents > 0),
      {ctes.lstrip(',').strip() + ',' if ctes else ''}
      marked AS ({spent})
-SELECT m.method, m.account, m.out_id, m.source_id, CAST(FLOOR(m.part + 0.000001) AS BIGINT) AS cents
-FROM marked m JOIN line i ON i.line_of = {"m.method" if mirrors else "''"} AND i.account = m.account
-  AND i.id = m.source_id AND i.kind = 1
-WHERE m.kind = 1 AND i.t >= m.out_t - {window} AND FLOOR(m.part + 0.000001) >= 1""")
+SELECT method, account, out_id, source_id, cents FROM (
+  SELECT m.method, m.account, m.out_id, m.source_id,
+         CAST(ROUND(SUM(m.part) OVER c) - ROUND(SUM(m.part) OVER c - m.part) AS BIGINT) AS cents
+  FROM marked m JOIN line i ON i.line_of = {"m.method" if mirrors else "''"} AND i.account = m.account
+    AND i.id = m.source_id AND i.kind = 1
+  WHERE m.kind = 1 AND i.t >= m.out_t - {window}
+  WINDOW c AS (PARTITION BY m.method, m.account, m.out_id ORDER BY m.source_id
+               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) e
+WHERE cents >= 1""")
 
 
 def _spend(methods: Sequence[str]) -> tuple[str, str]:
