@@ -647,12 +647,13 @@ WITH line AS ({_lay_out(f"marks_{hop}", opening=False)}),
      marked AS ({spent})
 SELECT method, account, out_id, source_id, cents FROM (
   SELECT m.method, m.account, m.out_id, m.source_id,
-         CAST(ROUND(SUM(m.part) OVER c) - ROUND(SUM(m.part) OVER c - m.part) AS BIGINT) AS cents
-  FROM marked m JOIN line i ON i.line_of = {"m.method" if mirrors else "''"} AND i.account = m.account
-    AND i.id = m.source_id AND i.kind = 1
-  WHERE m.kind = 1 AND i.t >= m.out_t - {window}
-  WINDOW c AS (PARTITION BY m.method, m.account, m.out_id ORDER BY m.source_id
-               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) e
+         CAST(ROUND(run) - ROUND(run - part) AS BIGINT) AS cents
+  FROM (SELECT m.method, m.account, m.out_id, m.source_id, m.part,
+               SUM(m.part) OVER (PARTITION BY m.method, m.account, m.out_id ORDER BY m.source_id
+                                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run
+        FROM marked m JOIN line i ON i.line_of = {"m.method" if mirrors else "''"} AND i.account = m.account
+          AND i.id = m.source_id AND i.kind = 1
+        WHERE m.kind = 1 AND i.t >= m.out_t - {window}) m) e
 WHERE cents >= 1""")
 
 
