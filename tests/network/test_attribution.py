@@ -658,3 +658,28 @@ def test_a_balance_that_is_not_a_number_is_reported(tmp_path: Path, duck: DuckDB
 def test_an_unknown_method_is_refused() -> None:
     with pytest.raises(InvalidInputError, match="method must be one of fifo, lifo, proportional"):
         TraceSettings(method="random")
+
+
+@pytest.mark.parametrize(("rows", "expected"), [
+    # M passes 114.02 of S1's 150, S2's 200 and S3's 250 on, then 300: the three parts of the 114.02 are each a
+    # fraction of a cent, 2850.5… 3800.6… 4750.8…; rounded as a running sum in floating point they came to 11,403
+    # cents, and 414.03 was credited for the 414.02 traced
+    ([tx("a", 1, 150, "S1", "M", "de", "tr"), tx("b", 1.1, 200, "S2", "M", "de", "tr"),
+      tx("c", 1.2, 250, "S3", "M", "de", "tr"), tx("o1", 2, 114.02, "M", "T", "tr", "sy"),
+      tx("o2", 2.1, 300, "M", "T", "tr", "sy")], None),
+    # S and Z each pay M 10.00; M passes 19 × 1.01 and 0.81 on: each outflow's odd cent went to S, which was
+    # earmarked 10.06 of the 10.00 it paid, and Z was credited 9.94
+    ([tx("a", 1, 10, "S", "M", "de", "tr"), tx("z", 1.1, 10, "Z", "M", "de", "tr"),
+      *[tx(f"o{k:02d}", 2 + k / 24, 1.01, "M", "T", "tr", "sy") for k in range(19)],
+      tx("o99", 2 + 20 / 24, 0.81, "M", "T", "tr", "sy")], {"S": 10.0, "Z": 10.0}),
+], ids=["outflow", "source"])
+def test_earmarked_cents_never_pass_an_outflow_or_a_source(tmp_path: Path, duck: DuckDBEngine,
+                                                           rows: list[dict[str, object]],
+                                                           expected: dict[str, float] | None) -> None:
+    result = analyse(write_transactions(tmp_path / "cents.csv", rows), ["T"],
+                     TraceSettings(method="proportional", earmark_days=10, intervals=False), engine=duck)
+    totals = result.trace.totals
+    assert sum(o.amount for o in result.trace.originators) == pytest.approx(totals["traced"], abs=0.001)
+    _within_payments(result, rows)
+    if expected is not None:
+        assert _amounts(result) == pytest.approx(expected, abs=0.001)

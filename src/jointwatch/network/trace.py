@@ -634,8 +634,10 @@ FROM (SELECT c.*, GREATEST(MAX(c.cum_out - c.cum_in) OVER (PARTITION BY c.line_o
     ctes, spent = _spend(methods)
     # each method spends the outflows of the accounts it found conduits; parts in whole cents, as
     # the money line counts (a part by lifo or proportional is a fraction of a cent), each the rounded running sum of
-    # the outflow's parts less the one before: rounded one by one, an outflow's parts could add up to a cent or two
-    # more than it carried; rounded down, the fractions left on the line made dozens of one-cent originators
+    # the outflow's parts less the previous row's (the same value, so they add up to the rounded total): rounded one
+    # by one, an outflow's parts could add up to a cent or two more than it carried; rounded down, the fractions
+    # left on the line made dozens of one-cent originators. A source's cents over its outflows never pass its own
+    # (rounding favours a source at each outflow): the later outflows' shares are cut
     engine.create(f"earmark_{hop}", f"""
 WITH line AS ({_lay_out(f"marks_{hop}", opening=False)}),
      traced AS (SELECT c.method, l.line_of, l.account AS src, l.id, CAST(l.cents AS DOUBLE) AS flow, l.pos, l.bal,
@@ -644,16 +646,24 @@ WITH line AS ({_lay_out(f"marks_{hop}", opening=False)}),
                   {"AND c.method = l.line_of" if mirrors else ""}
                 WHERE l.kind = 0 AND l.cents > 0),
      {ctes.lstrip(',').strip() + ',' if ctes else ''}
-     marked AS ({spent})
+     marked AS ({spent}),
+     shares AS (
+  SELECT m.method, m.account, m.out_id, m.out_t, m.source_id, i.cents AS source_cents,
+         SUM(m.part) OVER (PARTITION BY m.method, m.account, m.out_id ORDER BY m.source_id
+                           ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run
+  FROM marked m JOIN line i ON i.line_of = {"m.method" if mirrors else "''"} AND i.account = m.account
+    AND i.id = m.source_id AND i.kind = 1
+  WHERE m.kind = 1 AND i.t >= m.out_t - {window}),
+     rounded AS (
+  SELECT s.*, CAST(ROUND(s.run) - COALESCE(ROUND(LAG(s.run) OVER (PARTITION BY s.method, s.account, s.out_id
+                                                                   ORDER BY s.source_id)), 0) AS BIGINT) AS cents
+  FROM shares s)
 SELECT method, account, out_id, source_id, cents FROM (
-  SELECT m.method, m.account, m.out_id, m.source_id,
-         CAST(ROUND(run) - ROUND(run - part) AS BIGINT) AS cents
-  FROM (SELECT m.method, m.account, m.out_id, m.source_id, m.part,
-               SUM(m.part) OVER (PARTITION BY m.method, m.account, m.out_id ORDER BY m.source_id
-                                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run
-        FROM marked m JOIN line i ON i.line_of = {"m.method" if mirrors else "''"} AND i.account = m.account
-          AND i.id = m.source_id AND i.kind = 1
-        WHERE m.kind = 1 AND i.t >= m.out_t - {window}) m) e
+  SELECT r.method, r.account, r.out_id, r.source_id,
+         LEAST(r.cents, GREATEST(r.source_cents - COALESCE(SUM(r.cents) OVER (
+           PARTITION BY r.method, r.account, r.source_id ORDER BY r.out_t, r.out_id
+           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0), 0)) AS cents
+  FROM rounded r) e
 WHERE cents >= 1""")
 
 
