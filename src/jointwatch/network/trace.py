@@ -69,6 +69,7 @@ RECEIVED_SLACK = 1.05
 # a payout mirrors a deposit paid out less a fee of at most 3 %, or up to half a percent more (and a cent): each
 # side converted to USD at the analysis's rates, which are not the day's rates the broker used
 PAYOUT_LOW, PAYOUT_HIGH = 0.97, 1.005
+MIRROR_PASSES = 4         # at most this many traces, each keeping the payouts the last followed from mirroring
 
 
 @dataclass
@@ -158,17 +159,23 @@ SELECT x.id, x.dst FROM paired x JOIN payroll y ON y.src = x.src WHERE x.own_cha
         # collector paying a mule every few days would make that pair regular
         engine.create("regular", """
 SELECT src, dst FROM paired GROUP BY src, dst HAVING MIN(CASE WHEN steady THEN 1 ELSE 0 END) = 1""")
-    # the originated parts of every hop are read straight from its tables, in one statement at the end
-    origins, edges = [], ["frontier_0"]
-    hop = 0
-    for hop in range(1, settings.hops + 1):
-        origins.append(_step(engine, hop, settings, methods))
-        edges.append(f"frontier_{hop}")
-        if not engine.rows(f"SELECT 1 AS open FROM frontier_{hop} LIMIT 1"):
+    # a payout that mirrored a deposit at one hop and was then followed at a later one (the trace could not know it
+    # would be) made the broker's line differ between the hops that read it: the hops are traced again with every
+    # such payout kept from mirroring, until none is left (none on the simulators: one check, no second pass)
+    unmirrored: set[tuple[str, str]] = set()
+    for _ in range(MIRROR_PASSES):
+        origins, edges, hop, mirrored = _hops(engine, settings, methods, bool(unmirrored))
+        followed = {(r["method"], r["id"]) for r in engine.rows(f"""
+SELECT DISTINCT m.method, m.id FROM ({" UNION ALL ".join(f"SELECT method, id FROM mirror_{k} WHERE payout"
+                                                          for k in mirrored)}) m
+JOIN ({" UNION ALL ".join(f"SELECT method, id FROM {t}" for t in edges)}) e ON e.method = m.method AND e.id = m.id
+""")} if mirrored else set()
+        if not followed - unmirrored:
             break
-    else:
-        origins.append(f"""
-SELECT method, src AS account, id, flow AS amount, {hop + 1} AS hop, 'hop_limit' AS reason FROM frontier_{hop}""")
+        unmirrored |= followed
+        engine.create("unmirrored", "SELECT CAST(method AS VARCHAR) AS method, CAST(id AS VARCHAR) AS id FROM (VALUES "
+                      + ", ".join(f"({_literal(m)}, {_literal(i)})" for m, i in sorted(unmirrored))
+                      + ") AS v(method, id)")
     engine.create("trace_edges", " UNION ALL ".join(
         f"SELECT method, id, src, dst, t, amount, flow, hop, channel FROM {t}" for t in edges))
     # a few cents an account paid beyond what came in, and nothing else credited to it, is currency rounding
@@ -187,6 +194,24 @@ WHERE credited >= {ROUNDING_USD} OR funded = 1""")
         for m in methods}
 
 
+def _hops(engine: AnalysisEngine, settings: TraceSettings, methods: Sequence[str],
+          unmirrored: bool) -> tuple[list[str], list[str], int, list[int]]:
+    """Trace hop after hop from ``frontier_0``: the queries of the originated parts, the frontier tables, the last
+    hop traced and the hops that had mirrors; with ``unmirrored``, the payouts of table ``unmirrored`` never mirror."""
+    # the originated parts of every hop are read straight from its tables, in one statement at the end
+    origins, edges, mirrored = [], ["frontier_0"], []  # type: list[str], list[str], list[int]
+    hop = 0
+    for hop in range(1, settings.hops + 1):
+        origins.append(_step(engine, hop, settings, methods, mirrored, unmirrored))
+        edges.append(f"frontier_{hop}")
+        if not engine.rows(f"SELECT 1 AS open FROM frontier_{hop} LIMIT 1"):
+            break
+    else:
+        origins.append(f"""
+SELECT method, src AS account, id, flow AS amount, {hop + 1} AS hop, 'hop_limit' AS reason FROM frontier_{hop}""")
+    return origins, edges, hop, mirrored
+
+
 def _income_of(accounts: str) -> str:
     """The regular income paid to ``accounts`` (a query of one column): few rows, so a join to a hop's payments
     keeps them on the small side (Spark cannot send the small side of a LEFT JOIN to the rows of all income)."""
@@ -198,9 +223,10 @@ def _methods(methods: Sequence[str]) -> str:
     return "SELECT * FROM (VALUES " + ", ".join(f"('{m}')" for m in methods) + ") AS v(method)"
 
 
-def _step(engine: AnalysisEngine, hop: int, settings: TraceSettings, methods: Sequence[str]) -> str:
+def _step(engine: AnalysisEngine, hop: int, settings: TraceSettings, methods: Sequence[str], mirrored: list[int],
+          unmirrored: bool) -> str:
     """From the traced payments of hop ``hop - 1`` to those of hop ``hop``, by every method; returns
-    the query of the parts originated at this hop."""
+    the query of the parts originated at this hop (and adds ``hop`` to ``mirrored`` when it had mirrors)."""
     prev, lookback, s = f"frontier_{hop - 1}", int(settings.lookback_days * 86400), float(settings.conduit_share)
     # every payment this hop reads, in one pass over the transactions: into the receivers and the senders of
     # the last hop's payments (the conduit test), and out of those senders (their money lines). The rest of
@@ -228,7 +254,10 @@ LIMIT 1"""))
         # (payouts traced at any hop so far, the last one's too, never mirror a deposit: their money is what is
         # being followed; leaving out the last hop's let a payout mirror at one hop and not the next, so a broker's
         # line differed between the hops that read it and a deposit was spent at both)
-        engine.create(f"mirror_{hop}", _mirrored(reach, prev, SPAN * lookback, _earlier(hop + 1, "method, id")))
+        followed = " UNION ALL ".join(filter(None, [_earlier(hop + 1, "method, id"),
+                                                    "SELECT method, id FROM unmirrored" if unmirrored else None]))
+        engine.create(f"mirror_{hop}", _mirrored(reach, prev, SPAN * lookback, followed))
+        mirrored.append(hop)
     # an account with less history than own_funds_days before the outflow: what it paid beyond what came in
     # may be money from outside the data, so paying on more than it received does not make it the funder
     young = f"h.first_t > b.t - {own}"
@@ -452,7 +481,7 @@ WITH pairs AS (SELECT DISTINCT method, src AS x, dst AS y FROM {prev}),
      payouts AS (SELECT p.method, n.id, p.x, p.y, n.t, n.cents FROM {reach} n JOIN pairs p ON n.src = p.y{anti}
                  WHERE n.channel IN {FLOAT_CHANNELS} AND n.dst <> p.x{untraced}),
      matched AS (
-  SELECT d.method, d.id AS deposit, d.x, d.y, d.t AS d_t, q.t AS q_t, d.cents, d.hi,
+  SELECT d.method, d.id AS deposit, q.id AS payout, d.x, d.y, d.t AS d_t, q.t AS q_t, d.cents, d.hi,
          ROW_NUMBER() OVER (PARTITION BY q.method, q.id ORDER BY ABS(q.cents - d.cents), d.t, d.id) AS by_payout,
          ROW_NUMBER() OVER (PARTITION BY d.method, d.id ORDER BY ABS(q.cents - d.cents), q.t, q.id) AS by_deposit
   FROM deposits d JOIN payouts q ON q.method = d.method AND q.x = d.x AND q.y = d.y AND q.t >= d.t
@@ -460,22 +489,26 @@ WITH pairs AS (SELECT DISTINCT method, src AS x, dst AS y FROM {prev}),
      -- a mirrored deposit leaves X's line as far as payments to Y between it and its payout carried it, and
      -- those payments lose as many cents: never more than a payment's own
      charged AS (
-  SELECT m.method, m.deposit, m.x, m.y, s.id AS settle,
+  SELECT m.method, m.deposit, m.payout, m.x, m.y, s.id AS settle,
          LEAST(m.hi, s.hi) - GREATEST(m.hi - m.cents, s.hi - s.cents) AS cents
   FROM matched m JOIN settlements s ON s.method = m.method AND s.x = m.x AND s.y = m.y
    AND s.hi - s.cents < m.hi AND s.hi > m.hi - m.cents
    AND s.t >= m.d_t AND s.t <= m.q_t
   WHERE m.by_payout = 1 AND m.by_deposit = 1),
      mirroring AS (SELECT DISTINCT method, x, y FROM charged)
-SELECT method, id, SUM(cents_in) AS cents_in, SUM(cents_out) AS cents_out, MAX(settles) = 1 AS settles
-FROM (SELECT method, deposit AS id, cents AS cents_in, 0 AS cents_out, 0 AS settles FROM charged
+SELECT method, id, SUM(cents_in) AS cents_in, SUM(cents_out) AS cents_out, MAX(settles) = 1 AS settles,
+       MAX(payout) = 1 AS payout
+FROM (SELECT method, deposit AS id, cents AS cents_in, 0 AS cents_out, 0 AS settles, 0 AS payout FROM charged
       UNION ALL
-      SELECT method, settle, 0, cents, 0 FROM charged
+      SELECT method, settle, 0, cents, 0, 0 FROM charged
       UNION ALL
-      SELECT b.method, n.id, CASE WHEN COALESCE(n.channel NOT IN {FLOAT_CHANNELS}, TRUE) THEN n.cents ELSE 0 END, 0, 0
+      SELECT method, payout, 0, 0, 0, 1 FROM charged
+      UNION ALL
+      SELECT b.method, n.id, CASE WHEN COALESCE(n.channel NOT IN {FLOAT_CHANNELS}, TRUE) THEN n.cents ELSE 0 END, 0, 0,
+             0
       FROM {reach} n JOIN mirroring b ON n.src = b.y AND n.dst = b.x
       UNION ALL
-      SELECT b.method, n.id, 0, 0, 1 FROM {reach} n JOIN mirroring b ON n.src = b.x AND n.dst = b.y) c
+      SELECT b.method, n.id, 0, 0, 1, 0 FROM {reach} n JOIN mirroring b ON n.src = b.x AND n.dst = b.y) c
 GROUP BY method, id"""
 
 
