@@ -21,7 +21,7 @@ from jointwatch.network.engines import DuckDBEngine, SparkEngine
 from jointwatch.network.schema import TraceSettings
 from jointwatch.network.simulate import SimulationSettings, simulate
 from tests.network.conftest import csv_lines, tx, write_transactions
-from tests.network.test_attribution import BROKERS, PARTNER
+from tests.network.test_attribution import BROKERS, PARTNER, SETTLED_TWICE
 
 
 @pytest.fixture(scope="module")
@@ -241,10 +241,13 @@ def test_mirrored_hawala_payouts_are_the_same_on_both_engines(tmp_path: Path, sp
                                                              earmark_days: float) -> None:
     # the simulated set has no hawala pair whose payouts mirror its deposits: the broker pair of
     # test_attribution, its two-settlement variant and the partner whose settlement is traced at two hops (the
-    # mirrors on the broker's line alone, a payment's flow over all hops), every method (the intervals)
+    # mirrors on the broker's line alone, a payment's flow over all hops), every method (the intervals), and a
+    # payout followed a hop after it mirrored (the hops traced again with it kept from mirroring)
     split = [*BROKERS[1:4], tx("s1", 5, 400, "X", "Y", "de", "tr"), tx("s2", 6, 600, "X", "Y", "de", "tr"),
              *BROKERS[5:]]
-    for name, rows in (("brokers", BROKERS), ("split", split), ("partner", PARTNER)):
+    via_n = [*[r for r in SETTLED_TWICE if r["id"] != "fwd"], tx("cn", 8, 500, "C", "N", "tr", "tr"),
+             tx("nt", 8.5, 500, "N", "T", "tr", "sy")]
+    for name, rows in (("brokers", BROKERS), ("split", split), ("partner", PARTNER), ("later", via_n)):
         path = write_transactions(tmp_path / f"{name}.csv", rows)
         settings = TraceSettings(earmark_days=earmark_days)
         duck = DuckDBEngine()
