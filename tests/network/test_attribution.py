@@ -402,6 +402,10 @@ SETTLED_TWICE = [
     tx("pay_2", 7 + 2 / 24, 196, "Y", "R2", "tr", "tr", **HAWALA), tx("fwd", 8, 500, "C", "T", "tr", "sy"),
     tx("r1t", 8, 300, "R1", "T", "tr", "sy")]
 
+# the same, with C's 500 reaching T through N: C's payout is followed a hop later
+SETTLED_VIA_N = [*[r for r in SETTLED_TWICE if r["id"] != "fwd"], tx("cn", 8, 500, "C", "N", "tr", "tr"),
+                 tx("nt", 8.5, 500, "N", "T", "tr", "sy")]
+
 
 @pytest.mark.parametrize("method", ["fifo", "lifo", "proportional"])
 @pytest.mark.parametrize("rows", [
@@ -693,10 +697,8 @@ def test_a_payout_followed_at_a_later_hop_never_mirrored_before(tmp_path: Path, 
     # would follow it). Before, X's line differed between the hops that read it: first in first out gave D 333.33,
     # E 380.95, I1 285.71 here against 416.67, 333.33, 250 directly. The hops are now traced again with that payout
     # kept from mirroring, and both ways give the same
-    via_n = [*[r for r in SETTLED_TWICE if r["id"] != "fwd"], tx("cn", 8, 500, "C", "N", "tr", "tr"),
-             tx("nt", 8.5, 500, "N", "T", "tr", "sy")]
     direct = _amounts(_trace(write_transactions(tmp_path / "direct.csv", SETTLED_TWICE), duck, method, hops=6))
-    assert _amounts(_trace(write_transactions(tmp_path / "via-n.csv", via_n), duck, method, hops=6)) == \
+    assert _amounts(_trace(write_transactions(tmp_path / "via-n.csv", SETTLED_VIA_N), duck, method, hops=6)) == \
         pytest.approx(direct, abs=0.01)
     if method == "fifo":
         assert direct == pytest.approx({"D": 416.67, "E": 333.33, "I1": 250.0}, abs=0.01)

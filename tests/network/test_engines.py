@@ -21,7 +21,7 @@ from jointwatch.network.engines import DuckDBEngine, SparkEngine
 from jointwatch.network.schema import TraceSettings
 from jointwatch.network.simulate import SimulationSettings, simulate
 from tests.network.conftest import csv_lines, tx, write_transactions
-from tests.network.test_attribution import BROKERS, PARTNER, SETTLED_TWICE
+from tests.network.test_attribution import BROKERS, PARTNER, SETTLED_VIA_N
 
 
 @pytest.fixture(scope="module")
@@ -245,9 +245,7 @@ def test_mirrored_hawala_payouts_are_the_same_on_both_engines(tmp_path: Path, sp
     # payout followed a hop after it mirrored (the hops traced again with it kept from mirroring)
     split = [*BROKERS[1:4], tx("s1", 5, 400, "X", "Y", "de", "tr"), tx("s2", 6, 600, "X", "Y", "de", "tr"),
              *BROKERS[5:]]
-    via_n = [*[r for r in SETTLED_TWICE if r["id"] != "fwd"], tx("cn", 8, 500, "C", "N", "tr", "tr"),
-             tx("nt", 8.5, 500, "N", "T", "tr", "sy")]
-    for name, rows in (("brokers", BROKERS), ("split", split), ("partner", PARTNER), ("later", via_n)):
+    for name, rows in (("brokers", BROKERS), ("split", split), ("partner", PARTNER), ("later", SETTLED_VIA_N)):
         path = write_transactions(tmp_path / f"{name}.csv", rows)
         settings = TraceSettings(earmark_days=earmark_days)
         duck = DuckDBEngine()

@@ -163,14 +163,14 @@ SELECT src, dst FROM paired GROUP BY src, dst HAVING MIN(CASE WHEN steady THEN 1
     # would be) made the broker's line differ between the hops that read it: the hops are traced again with every
     # such payout kept from mirroring, until none is left (none on the simulators: one check, no second pass)
     unmirrored: set[tuple[str, str]] = set()
-    for _ in range(MIRROR_PASSES):
+    for passes in range(1, MIRROR_PASSES + 1):
         origins, edges, hop, mirrored = _hops(engine, settings, methods, bool(unmirrored))
         followed = {(r["method"], r["id"]) for r in engine.rows(f"""
 SELECT DISTINCT m.method, m.id FROM ({" UNION ALL ".join(f"SELECT method, id FROM mirror_{k} WHERE payout"
                                                           for k in mirrored)}) m
 JOIN ({" UNION ALL ".join(f"SELECT method, id FROM {t}" for t in edges)}) e ON e.method = m.method AND e.id = m.id
 """)} if mirrored else set()
-        if not followed - unmirrored:
+        if not followed - unmirrored or passes == MIRROR_PASSES:
             break
         unmirrored |= followed
         engine.create("unmirrored", "SELECT CAST(method AS VARCHAR) AS method, CAST(id AS VARCHAR) AS id FROM (VALUES "
@@ -306,9 +306,7 @@ LEFT JOIN floats fl ON fl.account = b.src{settling}""")
     # and a payment traced at several hops (by several paths) carries at most that in all: what earlier hops traced
     # into it is taken off (``v``), or its sources were credited once per hop
     net = f"CAST(NULLIF({_net_cents('n', 'out', 'nm' if mirrors else None)}, 0) AS DOUBLE)"
-    before = (f"""
-  LEFT JOIN (SELECT method, id, SUM(flow) AS flow FROM ({_earlier(hop, "method, id, flow")}) u GROUP BY method, id) v
-    ON v.method = j.method AND v.id = j.id""" if hop >= 2 else "")
+    before = f"\n  LEFT JOIN ({_carried(hop)}) v ON v.method = j.method AND v.id = j.id" if hop >= 2 else ""
     spent = "COALESCE(v.flow, 0)" if hop >= 2 else "0"
     capped = f"LEAST(j.flow, GREATEST({net} / 100 - {spent}, 0))"
     flow = f"{capped} * o.cents / {net}" if earmarked else f"LEAST(j.flow, o.cents / 100.0 - {spent})"
@@ -363,8 +361,7 @@ FROM (SELECT method, id, src, dst, t, amount, channel, SUM(part) AS flow FROM (
         FROM parts_{hop} p JOIN near_{hop} x ON x.id = p.source_id{unkept}
         WHERE p.kind = 1 AND NOT {stale}{' AND k.id IS NULL' if earmarked else ''}
       ) p GROUP BY method, id, src, dst, t, amount, channel) c
-LEFT JOIN (SELECT method, id, SUM(flow) AS flow FROM ({_earlier(hop + 1, "method, id, flow")}) u GROUP BY method, id) v
-  ON v.method = c.method AND v.id = c.id
+LEFT JOIN ({_carried(hop + 1)}) v ON v.method = c.method AND v.id = c.id
 WHERE {flow} >= {PRUNE_USD}""")
     return f"""
 SELECT j.method, j.src AS account, j.id, j.flow AS amount, {hop} AS hop,
@@ -385,6 +382,12 @@ def _earlier(hop: int, columns: str) -> str | None:
     """The query of ``columns`` of every payment traced before hop ``hop - 1`` (frontier_0 .. frontier_{hop-2}):
     at hop ``hop``, those traced before the last hop; None at hop 1."""
     return " UNION ALL ".join(f"SELECT {columns} FROM frontier_{k}" for k in range(hop - 1)) or None
+
+
+def _carried(hop: int) -> str:
+    """The query of the flow (``method``, ``id``, ``flow``) each payment carried by each method at the hops
+    ``_earlier(hop, …)`` reads; at least hop 2."""
+    return f"SELECT method, id, SUM(flow) AS flow FROM ({_earlier(hop, 'method, id, flow')}) u GROUP BY method, id"
 
 
 def _reach(prev: str, payouts: bool) -> str:
@@ -538,14 +541,14 @@ def _deficits(engine: AnalysisEngine, hop: int, earmarked: bool, mirrors: bool) 
     mirrors one per account and method (``line_of`` the method: what they took differs by method).
     """
     # mirrored payouts (``mirror_{hop}``, the line's method) take their cents off the side of the line they are on
-    left, earmarks = "e.cents", ""
+    left, joins = "e.cents", ""
     if mirrors:
         left = "GREATEST(e.cents - COALESCE(CASE WHEN e.kind = 1 THEN mm.cents_in ELSE mm.cents_out END, 0), 0)"
-        earmarks = _mirror_of(hop, "e", "c.line_of", "mm")
+        joins = _mirror_of(hop, "e", "c.line_of", "mm")
     # with earmarking, what each event passed on as it came (``earmark_{hop}``) leaves the money line
     if earmarked:
         left = f"GREATEST({left} - COALESCE(m.cents, 0), 0)"
-        earmarks += f"""
+        joins += f"""
       LEFT JOIN (SELECT method, account, source_id AS id, 1 AS kind, SUM(cents) AS cents
                  FROM earmark_{hop} GROUP BY method, account, source_id
                  UNION ALL
@@ -577,7 +580,7 @@ FROM (SELECT k.*, GREATEST(MAX(k.cum_out - k.cum_in - k.known) OVER (PARTITION B
                    CAST(ROUND(x.src_balance_usd * 100) AS BIGINT), FALSE
             FROM near_{hop} x WHERE x.src IN (SELECT src FROM judged_{hop} WHERE conduit)) e
       JOIN (SELECT DISTINCT {'method' if earmarked or mirrors else "''"} AS line_of, src AS account
-            FROM judged_{hop} WHERE conduit) c ON c.account = e.account{earmarks}
+            FROM judged_{hop} WHERE conduit) c ON c.account = e.account{joins}
       WINDOW w AS (PARTITION BY c.line_of, e.account ORDER BY e.t, e.kind, e.id
                    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) v
                   WINDOW a AS (PARTITION BY v.line_of, v.account)) f
