@@ -7,7 +7,7 @@ from typing import Any
 
 from jointwatch.network.engines import AnalysisEngine
 from jointwatch.network.schema import TraceSettings
-from jointwatch.network.trace import ASSUMED_REASONS, TraceTables
+from jointwatch.network.trace import ASSUMED_REASONS, TraceTables, usd_sum
 
 UNKNOWN_COUNTRY = "??"
 BROKER_CHANNELS = ("msb", "hawala", "cash")
@@ -95,9 +95,9 @@ def assemble(engine: AnalysisEngine, tables: TraceTables, designated: list[str],
     origin_rows = engine.rows(f"""
 SELECT o.account, a.name, COALESCE(a.country, '{UNKNOWN_COUNTRY}') AS country, o.amount, o.transactions,
        o.hops, o.reason, o.assumed
-FROM (SELECT account, SUM(amount) AS amount, COUNT(DISTINCT id) AS transactions, MIN(hop) AS hops,
+FROM (SELECT account, {usd_sum('amount')} AS amount, COUNT(DISTINCT id) AS transactions, MIN(hop) AS hops,
              MAX_BY(reason, amount) AS reason,
-             SUM(CASE WHEN reason IN {ASSUMED_REASONS} THEN amount ELSE 0 END) AS assumed
+             {usd_sum(f'CASE WHEN reason IN {ASSUMED_REASONS} THEN amount ELSE 0 END')} AS assumed
       FROM {tables.origins} r GROUP BY account) o
 LEFT JOIN accounts a ON a.account = o.account
 WHERE o.amount >= {floor} AND o.amount >= 0.005""")
@@ -125,7 +125,7 @@ WHERE o.amount >= {floor} AND o.amount >= 0.005""")
     totals = {k: round(v, 2) + 0.0 if abs(v) >= 0.005 else 0.0 for k, v in totals.items()}
     edges = [Edge(r["src"], r["dst"], round(float(r["amount"]), 2), int(r["payments"]), int(r["hop"]))
              for r in engine.rows(f"""
-SELECT src, dst, SUM(flow) AS amount, COUNT(*) AS payments, MIN(hop) AS hop
+SELECT src, dst, {usd_sum('flow')} AS amount, COUNT(*) AS payments, MIN(hop) AS hop
 FROM {tables.edges} e GROUP BY src, dst""")]
     edges.sort(key=lambda e: (-e.amount, e.src, e.dst))
     intermediaries = _intermediaries(engine, tables, set(designated))
@@ -141,7 +141,7 @@ def originated_by_account(engine: AnalysisEngine, tables: TraceTables, floor: fl
     """Each originator's country and USD in a trace's tables (at or above ``floor``)."""
     rows = engine.rows(f"""
 SELECT o.account, COALESCE(a.country, '{UNKNOWN_COUNTRY}') AS country, o.amount
-FROM (SELECT account, SUM(amount) AS amount FROM {tables.origins} r GROUP BY account) o
+FROM (SELECT account, {usd_sum('amount')} AS amount FROM {tables.origins} r GROUP BY account) o
 LEFT JOIN accounts a ON a.account = o.account
 WHERE o.amount >= {float(floor)} AND o.amount >= 0.005""")
     return {r["account"]: (r["country"], round(float(r["amount"]), 2)) for r in rows}
@@ -174,7 +174,7 @@ def apply_intervals(result: TraceResult, others: dict[str, dict[str, tuple[str, 
 def _intermediaries(engine: AnalysisEngine, tables: TraceTables, designated: set[str]) -> list[Intermediary]:
     channels = ", ".join(f"'{c}'" for c in BROKER_CHANNELS)
     rows = engine.rows(f"""
-WITH inn AS (SELECT e.dst AS account, SUM(e.flow) AS traced_in, COUNT(DISTINCT e.src) AS senders,
+WITH inn AS (SELECT e.dst AS account, {usd_sum('e.flow')} AS traced_in, COUNT(DISTINCT e.src) AS senders,
                     COUNT(DISTINCT s.country) AS sender_countries,
                     COUNT(DISTINCT CASE WHEN e.channel IN ({channels}) THEN e.src END) AS broker_senders
              FROM {tables.edges} e
@@ -182,7 +182,7 @@ WITH inn AS (SELECT e.dst AS account, SUM(e.flow) AS traced_in, COUNT(DISTINCT e
              LEFT JOIN (SELECT account, country FROM accounts WHERE account IN (SELECT src FROM {tables.edges})) s
                ON s.account = e.src
              GROUP BY e.dst),
-     outs AS (SELECT src AS account, SUM(flow) AS traced_out,
+     outs AS (SELECT src AS account, {usd_sum('flow')} AS traced_out,
                      MAX(CASE WHEN channel IN ({channels}) THEN 1 ELSE 0 END) AS broker_out
               FROM {tables.edges} e GROUP BY src),
      -- one pass over the transactions (Spark read them twice for two sides, 1.5 s each at 10M), each payment then

@@ -105,6 +105,14 @@ FROM (SELECT x.id, x.src, x.dst, x.t, x.usd, x.channel,
 WHERE n >= 2"""
 
 
+def usd_sum(value: str, over: str = "") -> str:
+    """The SQL sum of the USD amounts ``value`` (with ``over``, a window's: `` OVER a``), the same whatever order the
+    rows come in: each value in millionths of a dollar, added as an exact decimal. A sum of doubles depends on the
+    order they are added in, which a parallel engine changes from run to run and with the file's row order: the same
+    payments gave an intermediary 1,012.72 USD in one run and 1,012.73 in the next."""
+    return f"CAST(SUM(CAST({value} AS DECIMAL(38, 6))){over} AS DOUBLE)"
+
+
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -182,7 +190,7 @@ JOIN ({" UNION ALL ".join(f"SELECT method, id FROM {t}" for t in edges)}) e ON e
     # (an amount converted to USD on both sides of each payment), not funding: not an originator (``pruned``)
     engine.create("trace_origins", f"""
 SELECT method, account, id, amount, hop, reason FROM (
-  SELECT o.*, SUM(o.amount) OVER a AS credited,
+  SELECT o.*, {usd_sum('o.amount', ' OVER a')} AS credited,
          MAX(CASE WHEN o.reason IN {ASSUMED_REASONS} THEN 0 ELSE 1 END) OVER a AS funded
   FROM ({" UNION ALL ".join(origins)}) o WINDOW a AS (PARTITION BY o.method, o.account)) c
 WHERE credited >= {ROUNDING_USD} OR funded = 1""")
@@ -281,15 +289,17 @@ SELECT b.*, p.pool, p.earned, {settles} AS settles, COALESCE({hawaladar}, FALSE)
                 OR (b.burst >= {s} * (p.pool - p.earned) AND {s} * b.amount <= p.pool - p.earned
                     AND (b.burst <= {RECEIVED_SLACK} * (p.received - p.received_earned) OR {young})), FALSE)
          AS conduit
-FROM (SELECT o.method, o.id, o.src, o.dst, o.t, o.amount, o.flow, o.channel, SUM(j.usd) AS burst
+FROM (SELECT o.method, o.id, o.src, o.dst, o.t, o.amount, o.flow, o.channel, {usd_sum('j.usd')} AS burst
       FROM {prev} o
       JOIN (SELECT r.method, x.src, x.t, x.usd
             FROM {near} x JOIN (SELECT DISTINCT method, dst FROM {prev}) r ON r.dst = x.dst) j
         ON j.method = o.method AND j.src = o.src AND j.t >= o.t - {lookback} AND j.t <= o.t + 86400
       GROUP BY o.method, o.id, o.src, o.dst, o.t, o.amount, o.flow, o.channel) b
-LEFT JOIN (SELECT o.id, SUM(CASE WHEN i.t >= o.t - {lookback} AND i.t < o.t THEN i.usd END) AS pool,
-                  SUM(CASE WHEN n.id IS NULL OR i.t < o.t - {lookback} OR i.t >= o.t THEN 0 ELSE i.usd END) AS earned,
-                  SUM(i.usd) AS received, SUM(CASE WHEN n.id IS NULL THEN 0 ELSE i.usd END) AS received_earned
+LEFT JOIN (SELECT o.id, {usd_sum(f'CASE WHEN i.t >= o.t - {lookback} AND i.t < o.t THEN i.usd END')} AS pool,
+                  {usd_sum(f'CASE WHEN n.id IS NULL OR i.t < o.t - {lookback} OR i.t >= o.t THEN 0 ELSE i.usd END')}
+                    AS earned,
+                  {usd_sum('i.usd')} AS received,
+                  {usd_sum('CASE WHEN n.id IS NULL THEN 0 ELSE i.usd END')} AS received_earned
            FROM (SELECT DISTINCT id, src, t FROM {prev}) o
            JOIN {near} i ON i.dst = o.src AND i.t <= o.t + 86400 AND i.t >= o.t - {SPAN} * {lookback}
            LEFT JOIN ({_income_of(f"SELECT DISTINCT src FROM {prev}")}) n ON n.id = i.id
@@ -343,7 +353,7 @@ WITH line AS ({_lay_out(f"deficit_{hop}", opening=True)}),
     if earmarked:
         engine.create(f"kept_{hop}", f"""
 SELECT j.method, j.src, j.id, j.flow FROM judged_{hop} j
-JOIN (SELECT method, account, out_id, SUM(CASE WHEN kind = 1 THEN part ELSE 0 END) AS passed
+JOIN (SELECT method, account, out_id, {usd_sum('CASE WHEN kind = 1 THEN part ELSE 0 END')} AS passed
       FROM parts_{hop} GROUP BY method, account, out_id) p
   ON p.method = j.method AND p.account = j.src AND p.out_id = j.id
 WHERE j.conduit AND NOT j.floating AND NOT j.settles
@@ -359,7 +369,7 @@ SELECT method, src, id, flow, {hop}, 'not_a_conduit' FROM kept_{hop}"""
     flow = "LEAST(c.flow, c.amount - COALESCE(v.flow, 0))"
     engine.create(f"frontier_{hop}", f"""
 SELECT c.method, c.id, c.src, c.dst, c.t, c.amount, {flow} AS flow, {hop} AS hop, c.channel
-FROM (SELECT method, id, src, dst, t, amount, channel, SUM(part) AS flow FROM (
+FROM (SELECT method, id, src, dst, t, amount, channel, {usd_sum('part')} AS flow FROM (
         SELECT p.method, x.id, x.src, x.dst, x.t, x.usd AS amount, x.channel, p.part
         FROM parts_{hop} p JOIN near_{hop} x ON x.id = p.source_id{unkept}
         WHERE p.kind = 1 AND NOT {stale}{' AND k.id IS NULL' if earmarked else ''}
@@ -390,7 +400,8 @@ def _earlier(hop: int, columns: str) -> str | None:
 def _carried(hop: int) -> str:
     """The query of the flow (``method``, ``id``, ``flow``) each payment carried by each method at the hops
     ``_earlier(hop, …)`` reads; at least hop 2."""
-    return f"SELECT method, id, SUM(flow) AS flow FROM ({_earlier(hop, 'method, id, flow')}) u GROUP BY method, id"
+    return (f"SELECT method, id, {usd_sum('flow')} AS flow FROM ({_earlier(hop, 'method, id, flow')}) u "
+            "GROUP BY method, id")
 
 
 def _reach(prev: str, payouts: bool) -> str:
@@ -663,7 +674,7 @@ WITH passing AS ({passing}),
      passed AS (SELECT i.line_of, i.account, i.t, i.id, i.usd FROM inflows i
                 JOIN passing o ON o.line_of = i.line_of AND o.account = i.account AND o.t >= i.t
                  AND o.t <= i.t + {window}
-                GROUP BY i.line_of, i.account, i.t, i.id, i.usd HAVING SUM(o.usd) >= 0.5 * i.usd)
+                GROUP BY i.line_of, i.account, i.t, i.id, i.usd HAVING {usd_sum('o.usd')} >= 0.5 * i.usd)
 SELECT d.*, COALESCE(LAG(d.deficit) OVER (PARTITION BY d.line_of, d.account ORDER BY d.seq), 0) AS deficit_before
 FROM (SELECT c.*, GREATEST(MAX(c.cum_out - c.cum_in) OVER (PARTITION BY c.line_of, c.account ORDER BY c.seq
                            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), 0) AS deficit
@@ -772,10 +783,12 @@ JOIN mix e ON e.line_of = o.line_of AND e.account = o.src AND e.pos < o.pos AND 
 def _totals(engine: AnalysisEngine) -> dict[str, dict[str, float]]:
     """Per method: the USD traced into the designated accounts, its payments, what was originated."""
     out: dict[str, dict[str, float]] = {}
-    for row in engine.rows("""
+    for row in engine.rows(f"""
 SELECT f.method, f.traced, f.payments_in, COALESCE(o.originated, 0) AS originated
-FROM (SELECT method, COALESCE(SUM(flow), 0) AS traced, COUNT(*) AS payments_in FROM frontier_0 GROUP BY method) f
-LEFT JOIN (SELECT method, SUM(amount) AS originated FROM trace_origins GROUP BY method) o ON o.method = f.method"""):
+FROM (SELECT method, COALESCE({usd_sum('flow')}, 0) AS traced, COUNT(*) AS payments_in FROM frontier_0
+      GROUP BY method) f
+LEFT JOIN (SELECT method, {usd_sum('amount')} AS originated FROM trace_origins GROUP BY method) o
+  ON o.method = f.method"""):
         totals = {k: float(row[k]) for k in ("traced", "payments_in", "originated")}
         # every traced dollar is credited to an originator or falls under the pruning floor
         totals["pruned"] = max(totals["traced"] - totals["originated"], 0.0)
