@@ -305,6 +305,28 @@ def test_an_account_that_gives_more_than_it_received_is_the_funder(tmp_path: Pat
     assert {o.account: o.reason for o in result.trace.originators} == {"D": "not_a_conduit"}
 
 
+# A donor D (FR) with a salary (E's payroll, days 1 and 31, 3,000): a friend F (DE) sends D 440 on day 40 at 09:00,
+# D gives collector C 845 on day 41 at 08:00, and C forwards it to T on day 42.
+SALARIED_DONOR = [*(tx(f"pay{m}{k}", day, 3000, "E", who, "fr", "fr")
+                    for m, day in ((1, 1), (2, 31)) for k, who in enumerate(("D", "A1", "A2", "A3", "A4"))),
+                  tx("friend", 40 + 9 / 24, 440, "F", "D", "de", "fr"),
+                  tx("gift", 41 + 8 / 24, 845, "D", "C", "fr", "tr"), tx("fwd", 42, 845, "C", "T", "tr", "sy")]
+
+
+@pytest.mark.parametrize("earmark_days", [0, 10])
+@pytest.mark.parametrize("method", ["fifo", "lifo", "proportional"])
+def test_a_salaried_donor_that_gives_more_than_others_sent_it_is_the_funder(tmp_path: Path, duck: DuckDBEngine,
+                                                                             method: str, earmark_days: int) -> None:
+    # D's week held F's 440 and D paid on 845 (at least half of it, and no more than twice): the pool test calls D a
+    # conduit. But D paid more than all that others sent it in three weeks; the rest is its salary, its own money:
+    # D is the funder of all 845 by every method. Before, the salary counted as received: lifo gave F 440 and D 405,
+    # proportional F 57.73 and D 787.27, first in first out D 845 as income (earmarked: F 440)
+    path = write_transactions(tmp_path / "salaried.csv", SALARIED_DONOR)
+    result = _trace(path, duck, method, earmark_days=earmark_days)
+    assert _amounts(result) == {"D": 845.0}
+    assert {o.account: o.reason for o in result.trace.originators} == {"D": "not_a_conduit"}
+
+
 @pytest.mark.parametrize("method", ["fifo", "lifo", "proportional"])
 def test_a_collector_that_held_a_gift_two_weeks_is_still_a_conduit(tmp_path: Path, duck: DuckDBEngine,
                                                                      method: str) -> None:

@@ -285,7 +285,7 @@ LEFT JOIN (SELECT method, id FROM mirror_{hop} WHERE settles) z ON z.method = b.
 SELECT b.*, p.pool, p.earned, {settles} AS settles, COALESCE({hawaladar}, FALSE) AS floating,
        COALESCE({hawaladar} OR {settles}
                 OR (b.burst >= {s} * p.pool AND {s} * b.amount <= p.pool
-                    AND (b.burst <= {RECEIVED_SLACK} * p.received OR {young}))
+                    AND (b.burst <= {RECEIVED_SLACK} * (p.received - p.received_earned) OR {young}))
                 OR (b.burst >= {s} * (p.pool - p.earned) AND {s} * b.amount <= p.pool - p.earned
                     AND (b.burst <= {RECEIVED_SLACK} * (p.received - p.received_earned) OR {young})), FALSE)
          AS conduit
