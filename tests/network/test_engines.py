@@ -260,3 +260,17 @@ def test_mirrored_hawala_payouts_are_the_same_on_both_engines(tmp_path: Path, sp
             assert (a.account, a.reason) == (b.account, b.reason), name
             assert (a.amount, a.low, a.high) == pytest.approx((b.amount, b.low, b.high), abs=0.011), name
         assert on_duck.trace.totals["pruned"] == pytest.approx(on_spark.trace.totals["pruned"], abs=0.05), name
+
+
+def test_a_sum_of_usd_amounts_is_the_same_on_both_engines(duck: DuckDBEngine, spark_engine: SparkEngine) -> None:
+    # each amount is rounded to millionths before the exact sum: a cast of a double to DECIMAL(38, 6) rounded
+    # 0.6927584999999999 up on DuckDB (from its shortest decimal form) and down on Spark (from its binary value)
+    from jointwatch.network.trace import usd_sum  # noqa: PLC0415
+
+    values = ("0.6927584999999999", "3.4362405", "1012.7249999999999", "0.000000499999")
+    sql = (f"SELECT {usd_sum('x')} AS total, COUNT(*) AS n FROM (VALUES "
+           + ", ".join(f"(CAST('{v}' AS DOUBLE))" for v in values) + ") AS v(x)")
+    assert duck.rows(sql) == spark_engine.rows(sql)
+    one = f"SELECT {usd_sum('x')} AS total FROM (VALUES (CAST('0.6927584999999999' AS DOUBLE))) AS v(x)"
+    # times a million it is 692,758.5 as a double on both engines, rounded half away from zero on both
+    assert duck.rows(one) == spark_engine.rows(one) == [{"total": 0.692759}]

@@ -96,9 +96,12 @@ def assemble(engine: AnalysisEngine, tables: TraceTables, designated: list[str],
 SELECT o.account, a.name, COALESCE(a.country, '{UNKNOWN_COUNTRY}') AS country, o.amount, o.transactions,
        o.hops, o.reason, o.assumed
 FROM (SELECT account, {usd_sum('amount')} AS amount, COUNT(DISTINCT id) AS transactions, MIN(hop) AS hops,
-             MAX_BY(reason, amount) AS reason,
+             MAX(CASE WHEN largest = 1 THEN reason END) AS reason,
              {usd_sum(f'CASE WHEN reason IN {ASSUMED_REASONS} THEN amount ELSE 0 END')} AS assumed
-      FROM {tables.origins} r GROUP BY account) o
+      -- the reason of the account's largest part; of two as large, the first by name (MAX_BY chose either, by the
+      -- order the threads finished)
+      FROM (SELECT r.*, ROW_NUMBER() OVER (PARTITION BY account ORDER BY amount DESC, reason, id) AS largest
+            FROM {tables.origins} r) r GROUP BY account) o
 LEFT JOIN accounts a ON a.account = o.account
 WHERE o.amount >= {floor} AND o.amount >= 0.005""")
     method = settings.method

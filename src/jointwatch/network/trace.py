@@ -107,10 +107,12 @@ WHERE n >= 2"""
 
 def usd_sum(value: str, over: str = "") -> str:
     """The SQL sum of the USD amounts ``value`` (with ``over``, a window's: `` OVER a``), the same whatever order the
-    rows come in: each value in millionths of a dollar, added as an exact decimal. A sum of doubles depends on the
-    order they are added in, which a parallel engine changes from run to run and with the file's row order: the same
-    payments gave an intermediary 1,012.72 USD in one run and 1,012.73 in the next."""
-    return f"CAST(SUM(CAST({value} AS DECIMAL(38, 6))){over} AS DOUBLE)"
+    rows come in: each value rounded to millionths of a dollar, added as an exact decimal. A sum of doubles depends on
+    the order they are added in, which a parallel engine changes from run to run and with the file's row order: the
+    same payments gave an intermediary 1,012.72 USD in one run and 1,012.73 in the next. Rounded as a double times a
+    million, not by a cast to DECIMAL(38, 6): the engines cast a double to a decimal differently (DuckDB from its
+    shortest decimal form, Spark from its exact binary value: 0.6927584999999999 gave 0.692759 and 0.692758)."""
+    return f"CAST(SUM(CAST(ROUND(({value}) * 1000000) AS DECIMAL(38, 0))){over} AS DOUBLE) / 1000000"
 
 
 def _literal(text: str) -> str:
@@ -285,11 +287,13 @@ LEFT JOIN (SELECT method, id FROM mirror_{hop} WHERE settles) z ON z.method = b.
 SELECT b.*, p.pool, p.earned, {settles} AS settles, COALESCE({hawaladar}, FALSE) AS floating,
        COALESCE({hawaladar} OR {settles}
                 OR (b.burst >= {s} * p.pool AND {s} * b.amount <= p.pool
-                    AND (b.burst <= {RECEIVED_SLACK} * (p.received - p.received_earned) OR {young}))
+                    AND (b.burst <= {RECEIVED_SLACK} * (p.received - CASE WHEN b.paid = 1 THEN p.received_earned
+                                                                          ELSE 0 END) OR {young}))
                 OR (b.burst >= {s} * (p.pool - p.earned) AND {s} * b.amount <= p.pool - p.earned
                     AND (b.burst <= {RECEIVED_SLACK} * (p.received - p.received_earned) OR {young})), FALSE)
          AS conduit
-FROM (SELECT o.method, o.id, o.src, o.dst, o.t, o.amount, o.flow, o.channel, {usd_sum('j.usd')} AS burst
+FROM (SELECT o.method, o.id, o.src, o.dst, o.t, o.amount, o.flow, o.channel, {usd_sum('j.usd')} AS burst,
+             COUNT(*) AS paid
       FROM {prev} o
       JOIN (SELECT r.method, x.src, x.t, x.usd
             FROM {near} x JOIN (SELECT DISTINCT method, dst FROM {prev}) r ON r.dst = x.dst) j
