@@ -31,7 +31,9 @@ EXCLUDED: tuple[tuple[str, str, str], ...] = (
     ("duplicate_id", "dup_rank > 1", "the id was already used by an earlier row (the first row is kept)"),
     ("non_numeric_amount", "amt IS NULL", "the amount is empty or not a number"),
     ("non_positive_amount", "amt <= 0", "the amount is zero or negative"),
-    ("implausible_amount", "NOT (amt < 1e15)", "the amount is not finite or above 10^15"),
+    # in USD too: a rate of --rates times an amount under 10^15 could pass what a BIGINT of cents holds
+    ("implausible_amount", "NOT (amt < 1e15) OR amt * rate >= 1e15",
+     "the amount is not finite, or it or its value in USD is 10^15 or more"),
     # outside 1900-2099 too: no payment file holds such dates, and DuckDB reads "infinity" as a time
     ("bad_timestamp", f"NOT COALESCE({_PLAUSIBLE_TIME}, FALSE)",
      "the timestamp is empty, not an ISO 8601 date-time, or not in 1900-2099"),

@@ -103,6 +103,11 @@ def default_rates() -> dict[str, float]:
         return {str(k).upper(): float(v) for k, v in yaml.safe_load(handle).items()}
 
 
+# no unit of account is worth more (a bitcoin was about 10^5 USD): a larger rate is a mistake in the file, and NaN or
+# infinity would make every amount in that currency unreadable
+MAX_RATE = 10_000_000
+
+
 def read_rates(path: Path) -> dict[str, float]:
     """Rates from a CSV file ``code,usd_per_unit`` (header optional), over the defaults."""
     rates = dict(default_rates())
@@ -114,8 +119,10 @@ def read_rates(path: Path) -> dict[str, float]:
         for number, row in enumerate(csv.reader(handle), start=1):
             if not row or (number == 1 and not _is_number(row[-1])):
                 continue
-            if len(row) != 2 or len(row[0].strip()) != 3 or not _is_number(row[1]) or float(row[1]) <= 0:
-                raise MessageFormatError(path, f"line {number}", "expected code,usd_per_unit (e.g. EUR,1.08)")
+            if len(row) != 2 or len(row[0].strip()) != 3 or not _is_number(row[1]) \
+                    or not 0 < float(row[1]) <= MAX_RATE:
+                raise MessageFormatError(path, f"line {number}", "expected code,usd_per_unit (e.g. EUR,1.08), the rate "
+                                         f"above 0 and at most {MAX_RATE:,.0f}")
             rates[row[0].strip().upper()] = float(row[1])
     return rates
 
