@@ -167,3 +167,19 @@ def test_a_payment_worth_a_quadrillion_usd_is_left_out_and_the_rest_traced(tmp_p
     issues = {i.kind: (i.count, [e["row"] for e in i.examples]) for i in result.quality.issues if i.excluded}
     assert issues == {"implausible_amount": (1, [1])}
     assert {o.account: o.amount for o in result.trace.originators} == {"B": 100.0}
+
+
+def test_a_balance_worth_a_quadrillion_usd_is_reported_and_not_used(tmp_path: Path, duck: DuckDBEngine) -> None:
+    # a balance under 10^15 as written but 9 * 10^20 in USD made its cents overflow (a traceback, exit 1); it is a
+    # bad_balance now, reported with its rows, and the trace runs without it
+    from jointwatch.network.schema import read_rates  # noqa: PLC0415
+
+    rates = read_rates(csv_lines(tmp_path / "rates.csv", "currency,usd_per_unit", "ZZZ,1000000"))
+    path = csv_lines(tmp_path / "bal.csv",
+                     "id,timestamp,amount,currency,sender_account,receiver_account,sender_balance,receiver_balance",
+                     "b1,2024-01-01 09:00:00,100,ZZZ,B,A,900000000000000,900000000000000",
+                     "b2,2024-01-01 10:00:00,90,ZZZ,A,T,900000000000000,5")
+    result = analyse(path, ["T"], engine=duck, rates=rates)
+    issues = {i.kind: (i.count, [e["row"] for e in i.examples], i.excluded) for i in result.quality.issues}
+    assert issues["bad_balance"] == (2, [1, 2], False)
+    assert {o.account: o.amount for o in result.trace.originators} == {"B": 90_000_000.0}

@@ -49,7 +49,8 @@ KEPT: tuple[tuple[str, str, str], ...] = (
     ("no_country", "src_country IS NULL OR dst_country IS NULL",
      "a sender or receiver country is missing or not a 2-letter code (kept; counted under '??')"),
     ("bad_balance", "bad_bal",
-     "a sender_balance or receiver_balance is not a number (kept; that balance is not used)"),
+     "a sender_balance or receiver_balance is not a number, or its value in USD is 10^15 or more (kept; that balance "
+     "is not used)"),
 )
 
 
@@ -206,11 +207,12 @@ def _checked_sql(columns: list[str], rates: dict[str, float], csv_file: bool) ->
 SELECT _row, id, ts, t, amt, usd, src, dst, src_name IS NOT NULL AS src_named, dst_name IS NOT NULL AS dst_named,
        src_inst IS NOT NULL AS src_inst_given, dst_inst IS NOT NULL AS dst_inst_given, src_country, dst_country,
        channel, src_balance_usd, dst_balance_usd, problem, broken,
-       (src_bal_text IS NOT NULL AND src_bal IS NULL) OR (dst_bal_text IS NOT NULL AND dst_bal IS NULL) AS bad_bal
+       (src_bal_text IS NOT NULL AND src_balance_usd IS NULL) OR (dst_bal_text IS NOT NULL AND dst_balance_usd IS NULL)
+         AS bad_bal
 FROM (
 SELECT c.*, {problem} AS problem, CAST(EPOCH(ts) AS BIGINT) AS t, amt * rate AS usd,
-       CASE WHEN ABS(src_bal) < 1e15 THEN src_bal * rate END AS src_balance_usd,
-       CASE WHEN ABS(dst_bal) < 1e15 THEN dst_bal * rate END AS dst_balance_usd FROM (
+       CASE WHEN ABS(src_bal * rate) < 1e15 THEN src_bal * rate END AS src_balance_usd,
+       CASE WHEN ABS(dst_bal * rate) < 1e15 THEN dst_bal * rate END AS dst_balance_usd FROM (
   SELECT b.*, CASE WHEN b._row > d.first_row THEN 2 ELSE 1 END AS dup_rank
   FROM (
     SELECT r._row, NULLIF(r.{EXTRA}, '') AS extra, {broken} AS broken, {_text('id', columns)} AS id,
