@@ -12,7 +12,7 @@ import pytest
 
 from jointwatch.errors import InvalidInputError
 from jointwatch.network.analysis import Analysis, analyse
-from jointwatch.network.engines import DuckDBEngine
+from jointwatch.network.engines import DuckDBEngine, EngineSettings
 from jointwatch.network.schema import TraceSettings
 from jointwatch.network.trace import _near, _reach
 from tests.network.conftest import tx, write_transactions
@@ -351,8 +351,6 @@ def test_a_salaried_collector_that_also_pays_from_its_salary_still_passes_the_gi
 def test_an_originators_reason_does_not_depend_on_the_threads(tmp_path: Path) -> None:
     # A pays T 100 on day 1 (nothing came in: no_earlier_inflow) and 100 on day 4 after F sent 10 (not a conduit):
     # two parts as large; the reason shown is the first by name, with one thread or several (MAX_BY chose either)
-    from jointwatch.network.engines import EngineSettings  # noqa: PLC0415
-
     path = write_transactions(tmp_path / "tie.csv", [tx("a1", 1, 100, "A", "T"), tx("f", 3, 10, "F", "A"),
                                                      tx("a2", 4, 100, "A", "T")])
     for threads in (1, 2, 4):

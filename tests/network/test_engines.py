@@ -20,6 +20,7 @@ from jointwatch.network.designate import designated_accounts
 from jointwatch.network.engines import DuckDBEngine, SparkEngine
 from jointwatch.network.schema import TraceSettings
 from jointwatch.network.simulate import SimulationSettings, simulate
+from jointwatch.network.trace import usd_sum
 from tests.network.conftest import csv_lines, tx, write_transactions
 from tests.network.test_attribution import BROKERS, PARTNER, SETTLED_VIA_N
 
@@ -265,8 +266,6 @@ def test_mirrored_hawala_payouts_are_the_same_on_both_engines(tmp_path: Path, sp
 def test_a_sum_of_usd_amounts_is_the_same_on_both_engines(duck: DuckDBEngine, spark_engine: SparkEngine) -> None:
     # each amount is rounded to millionths before the exact sum: a cast of a double to DECIMAL(38, 6) rounded
     # 0.6927584999999999 up on DuckDB (from its shortest decimal form) and down on Spark (from its binary value)
-    from jointwatch.network.trace import usd_sum  # noqa: PLC0415
-
     values = ("0.6927584999999999", "3.4362405", "1012.7249999999999", "0.000000499999")
     sql = (f"SELECT {usd_sum('x')} AS total, COUNT(*) AS n FROM (VALUES "
            + ", ".join(f"(CAST('{v}' AS DOUBLE))" for v in values) + ") AS v(x)")

@@ -10,7 +10,7 @@ from jointwatch.errors import MessageFormatError
 from jointwatch.network.analysis import analyse
 from jointwatch.network.engines import DuckDBEngine
 from jointwatch.network.quality import _late_sql, load_transactions
-from jointwatch.network.schema import default_rates
+from jointwatch.network.schema import default_rates, read_rates
 from tests.network.conftest import csv_lines
 
 BAD = """id,timestamp,amount,currency,sender_account,receiver_account,sender_name,receiver_name,sender_country,\
@@ -148,8 +148,6 @@ def test_a_csv_whose_line_endings_change_part_way_is_read_whole(tmp_path: Path, 
 @pytest.mark.parametrize("rate", ["nan", "inf", "1e20", "0", "-1.08", "10000001"])
 def test_a_rate_that_no_currency_has_is_refused_naming_the_line(tmp_path: Path, rate: str) -> None:
     # NaN was taken (NaN <= 0 is false), and a huge rate made a payment's cents overflow: a traceback, exit 1
-    from jointwatch.network.schema import read_rates  # noqa: PLC0415
-
     path = csv_lines(tmp_path / "rates.csv", "currency,usd_per_unit", "EUR,1.08", f"ZZZ,{rate}")
     with pytest.raises(MessageFormatError, match=r"rates.csv, line 3: .*at most 10,000,000"):
         read_rates(path)
@@ -158,8 +156,6 @@ def test_a_rate_that_no_currency_has_is_refused_naming_the_line(tmp_path: Path, 
 def test_a_payment_worth_a_quadrillion_usd_is_left_out_and_the_rest_traced(tmp_path: Path, duck: DuckDBEngine) -> None:
     # 900 trillion units of a currency at a million USD each: under 10^15 as written, 9 * 10^20 in USD (whose cents
     # no BIGINT holds: the trace crashed with a conversion error). Left out as implausible, named by its row
-    from jointwatch.network.schema import read_rates  # noqa: PLC0415
-
     rates = read_rates(csv_lines(tmp_path / "rates.csv", "currency,usd_per_unit", "ZZZ,1000000"))
     path = csv_lines(tmp_path / "huge.csv", "id,timestamp,amount,currency,sender_account,receiver_account",
                      "h1,2024-01-01 10:00:00,900000000000000,ZZZ,A,T", "h2,2024-01-01 11:00:00,100,USD,B,T")
@@ -172,8 +168,6 @@ def test_a_payment_worth_a_quadrillion_usd_is_left_out_and_the_rest_traced(tmp_p
 def test_a_balance_worth_a_quadrillion_usd_is_reported_and_not_used(tmp_path: Path, duck: DuckDBEngine) -> None:
     # a balance under 10^15 as written but 9 * 10^20 in USD made its cents overflow (a traceback, exit 1); it is a
     # bad_balance now, reported with its rows, and the trace runs without it
-    from jointwatch.network.schema import read_rates  # noqa: PLC0415
-
     rates = read_rates(csv_lines(tmp_path / "rates.csv", "currency,usd_per_unit", "ZZZ,1000000"))
     path = csv_lines(tmp_path / "bal.csv",
                      "id,timestamp,amount,currency,sender_account,receiver_account,sender_balance,receiver_balance",

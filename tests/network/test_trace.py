@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from jointwatch.errors import InvalidInputError
 from jointwatch.network.analysis import analyse
-from jointwatch.network.engines import DuckDBEngine
+from jointwatch.network.engines import DuckDBEngine, EngineSettings
+from jointwatch.network.laundering import CONFIGURATIONS, simulate_laundering
 from jointwatch.network.schema import TraceSettings
 from tests.network.conftest import tx, write_transactions
 
@@ -180,13 +184,6 @@ def test_the_same_payments_in_another_row_order_give_the_same_figures_to_the_cen
     depends on the order it adds them in (and a parallel engine's order changes from run to run): on configuration
     b with its rows in another order, an intermediary's traced USD was 1,012.73 instead of 1,012.72, a path's
     5,469.26 instead of 5,469.25, and two runs of the same command could differ so."""
-    import numpy as np  # noqa: PLC0415
-    import pyarrow as pa  # noqa: PLC0415
-    import pyarrow.parquet as pq  # noqa: PLC0415
-
-    from jointwatch.network.engines import EngineSettings  # noqa: PLC0415
-    from jointwatch.network.laundering import CONFIGURATIONS, simulate_laundering  # noqa: PLC0415
-
     simulate_laundering(tmp_path, CONFIGURATIONS["b"])
     table = pq.read_table(tmp_path / "transactions.parquet")
     shuffled = tmp_path / "shuffled.parquet"

@@ -283,17 +283,20 @@ LIMIT 1"""))
     if mirrors:
         settles, settling = "z.id IS NOT NULL", f"""
 LEFT JOIN (SELECT method, id FROM mirror_{hop} WHERE settles) z ON z.method = b.method AND z.id = b.id"""
+    # what came in, for "has not paid on more than it received" with the whole pool: its salary too, unless the outflow
+    # is the account's only payment to the network in the lookback (a donor's gift beyond what others sent it is its
+    # own money; a collector that forwards what donors sent and also pays from its salary still passes the gifts on)
+    received = "p.received - CASE WHEN b.burst_payments = 1 THEN p.received_earned ELSE 0 END"
     engine.create(f"judged_{hop}", f"""
 SELECT b.*, p.pool, p.earned, {settles} AS settles, COALESCE({hawaladar}, FALSE) AS floating,
        COALESCE({hawaladar} OR {settles}
                 OR (b.burst >= {s} * p.pool AND {s} * b.amount <= p.pool
-                    AND (b.burst <= {RECEIVED_SLACK} * (p.received - CASE WHEN b.paid = 1 THEN p.received_earned
-                                                                          ELSE 0 END) OR {young}))
+                    AND (b.burst <= {RECEIVED_SLACK} * ({received}) OR {young}))
                 OR (b.burst >= {s} * (p.pool - p.earned) AND {s} * b.amount <= p.pool - p.earned
                     AND (b.burst <= {RECEIVED_SLACK} * (p.received - p.received_earned) OR {young})), FALSE)
          AS conduit
 FROM (SELECT o.method, o.id, o.src, o.dst, o.t, o.amount, o.flow, o.channel, {usd_sum('j.usd')} AS burst,
-             COUNT(*) AS paid
+             COUNT(*) AS burst_payments
       FROM {prev} o
       JOIN (SELECT r.method, x.src, x.t, x.usd
             FROM {near} x JOIN (SELECT DISTINCT method, dst FROM {prev}) r ON r.dst = x.dst) j
