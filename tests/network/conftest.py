@@ -54,3 +54,13 @@ def spark_engine() -> Iterator[SparkEngine]:
     engine = SparkEngine(EngineSettings(spark_master="local[2]", shuffle_partitions=1, memory_limit="1g"))
     yield engine
     engine.close()
+
+
+@pytest.fixture(scope="session")
+def spark_only() -> Iterator[SparkEngine]:
+    """A Spark engine that runs every statement on Spark: none is worked on in the driver, however small its tables
+    (the test sets are small, so ``spark_engine`` works on most of a trace in its driver's DuckDB)."""
+    engine = SparkEngine(EngineSettings(spark_master="local[2]", shuffle_partitions=1, memory_limit="1g",
+                                        driver_rows=0))
+    yield engine
+    engine.close()

@@ -17,7 +17,7 @@ from jointwatch import jsonout
 from jointwatch.errors import MessageFormatError
 from jointwatch.network.analysis import Analysis, analyse
 from jointwatch.network.designate import designated_accounts
-from jointwatch.network.engines import DuckDBEngine, SparkEngine
+from jointwatch.network.engines import DuckDBEngine, EngineSettings, SparkEngine
 from jointwatch.network.schema import TraceSettings
 from jointwatch.network.simulate import SimulationSettings, simulate
 from jointwatch.network.trace import usd_sum
@@ -32,15 +32,20 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.fixture(scope="module")
-def both(generated: Path, spark_engine: SparkEngine) -> tuple[Analysis, Analysis]:
+# the Spark engine as it runs (the small tables of a trace worked on in its driver) and with every statement on Spark
+SPARK_ENGINES = ["spark_engine", "spark_only"]
+
+
+@pytest.fixture(scope="module", params=SPARK_ENGINES)
+def both(generated: Path, request: pytest.FixtureRequest) -> tuple[Analysis, Analysis]:
     targets = designated_accounts([str(generated / "designated.txt")])
     duck = DuckDBEngine()
     try:
         on_duck = analyse(generated / "transactions.csv", targets, engine=duck, typologies=True)
     finally:
         duck.close()
-    on_spark = analyse(generated / "transactions.csv", targets, engine=spark_engine, typologies=True)
+    on_spark = analyse(generated / "transactions.csv", targets, engine=request.getfixturevalue(request.param),
+                       typologies=True)
     return on_duck, on_spark
 
 
@@ -108,7 +113,8 @@ def test_same_json_from_both_engines(both: tuple[Analysis, Analysis]) -> None:
         assert not any(isinstance(v, Decimal) for v in finding.figures.values()), finding
 
 
-def test_same_earmarked_trace(generated: Path, spark_engine: SparkEngine) -> None:
+@pytest.mark.parametrize("spark", SPARK_ENGINES)
+def test_same_earmarked_trace(generated: Path, spark: str, request: pytest.FixtureRequest) -> None:
     targets = designated_accounts([str(generated / "designated.txt")])
     settings = TraceSettings(earmark_days=7, intervals=False)
     duck = DuckDBEngine()
@@ -116,7 +122,7 @@ def test_same_earmarked_trace(generated: Path, spark_engine: SparkEngine) -> Non
         on_duck = analyse(generated / "transactions.csv", targets, settings, engine=duck)
     finally:
         duck.close()
-    on_spark = analyse(generated / "transactions.csv", targets, settings, engine=spark_engine)
+    on_spark = analyse(generated / "transactions.csv", targets, settings, engine=request.getfixturevalue(spark))
     assert len(on_duck.trace.originators) > 20
     amounts = {o.account: (o.amount, o.reason) for o in on_duck.trace.originators}
     assert {o.account: (pytest.approx(o.amount, abs=0.011), o.reason) for o in on_spark.trace.originators} == amounts
@@ -237,9 +243,10 @@ def test_a_gzipped_csv_is_read_with_its_header(tmp_path: Path) -> None:
     assert [(i.kind, i.count) for i in on_duck.quality.issues if i.excluded] == [("extra_fields", 1)]
 
 
+@pytest.mark.parametrize("spark", SPARK_ENGINES)
 @pytest.mark.parametrize("earmark_days", [0.0, 10.0])
-def test_mirrored_hawala_payouts_are_the_same_on_both_engines(tmp_path: Path, spark_engine: SparkEngine,
-                                                             earmark_days: float) -> None:
+def test_mirrored_hawala_payouts_are_the_same_on_both_engines(tmp_path: Path, earmark_days: float, spark: str,
+                                                             request: pytest.FixtureRequest) -> None:
     # the simulated set has no hawala pair whose payouts mirror its deposits: the broker pair of
     # test_attribution, its two-settlement variant and the partner whose settlement is traced at two hops (the
     # mirrors on the broker's line alone, a payment's flow over all hops), every method (the intervals), and a
@@ -254,7 +261,7 @@ def test_mirrored_hawala_payouts_are_the_same_on_both_engines(tmp_path: Path, sp
             on_duck = analyse(path, ["T"], settings, engine=duck)
         finally:
             duck.close()
-        on_spark = analyse(path, ["T"], settings, engine=spark_engine)
+        on_spark = analyse(path, ["T"], settings, engine=request.getfixturevalue(spark))
         assert on_duck.trace.originators, name
         for a, b in zip(sorted(on_duck.trace.originators, key=lambda o: o.account),
                         sorted(on_spark.trace.originators, key=lambda o: o.account), strict=True):
@@ -263,13 +270,43 @@ def test_mirrored_hawala_payouts_are_the_same_on_both_engines(tmp_path: Path, sp
         assert on_duck.trace.totals["pruned"] == pytest.approx(on_spark.trace.totals["pruned"], abs=0.05), name
 
 
-def test_a_sum_of_usd_amounts_is_the_same_on_both_engines(duck: DuckDBEngine, spark_engine: SparkEngine) -> None:
+def test_a_sum_of_usd_amounts_is_the_same_on_both_engines(duck: DuckDBEngine, spark_only: SparkEngine) -> None:
     # each amount is rounded to millionths before the exact sum: a cast of a double to DECIMAL(38, 6) rounded
     # 0.6927584999999999 up on DuckDB (from its shortest decimal form) and down on Spark (from its binary value)
     values = ("0.6927584999999999", "3.4362405", "1012.7249999999999", "0.000000499999")
     sql = (f"SELECT {usd_sum('x')} AS total, COUNT(*) AS n FROM (VALUES "
            + ", ".join(f"(CAST('{v}' AS DOUBLE))" for v in values) + ") AS v(x)")
-    assert duck.rows(sql) == spark_engine.rows(sql)
+    assert duck.rows(sql) == spark_only.rows(sql)
     one = f"SELECT {usd_sum('x')} AS total FROM (VALUES (CAST('0.6927584999999999' AS DOUBLE))) AS v(x)"
     # times a million it is 692,758.5 as a double on both engines, rounded half away from zero on both
-    assert duck.rows(one) == spark_engine.rows(one) == [{"total": 0.692759}]
+    assert duck.rows(one) == spark_only.rows(one) == [{"total": 0.692759}]
+
+
+def test_a_spark_engine_works_on_small_tables_in_its_driver_and_never_reads_a_stale_copy() -> None:
+    # a table Spark made of at most ``driver_rows`` rows is copied to the driver when a statement reading only small
+    # tables runs there, and a table made there is sent to Spark when a Spark statement reads it; a table replaced on
+    # either side is never read as it was from the other
+    engine = SparkEngine(EngineSettings(spark_master="local[2]", shuffle_partitions=1, memory_limit="1g",
+                                        driver_rows=3))
+    try:
+        engine.create("numbers", "SELECT * FROM (VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd')) AS v(n, s)",
+                      recompute=True)                                       # a view: Spark's alone
+        engine.create("few", "SELECT n, s FROM numbers WHERE n <= 2")     # reads a view: on Spark, 2 rows
+        engine.create("many", "SELECT n, s FROM numbers")                 # 4 rows: never copied
+        engine.create("doubled", "SELECT n * 2 AS n, s, SUM(n) OVER () AS total, CAST(NULL AS VARCHAR) AS nothing, "
+                      "CAST(n AS DECIMAL(10, 2)) / 4 AS quarter FROM few")
+        assert engine.in_driver("doubled") and engine.in_driver("few") and not engine.in_driver("many")
+        joined = "SELECT d.n, m.s, d.total, d.nothing, d.quarter FROM doubled d JOIN many m ON m.n = d.n ORDER BY d.n"
+        assert engine.rows(joined) == [{"n": 2, "s": "b", "total": 3, "nothing": None, "quarter": 0.25},
+                                       {"n": 4, "s": "d", "total": 3, "nothing": None, "quarter": 0.5}]
+        # replaced in the driver: Spark's copy goes
+        engine.create("doubled", "SELECT n * 3 AS n, s, 0 AS total, CAST(NULL AS VARCHAR) AS nothing, "
+                      "CAST(0 AS DECIMAL(10, 2)) AS quarter FROM few")
+        assert [r["n"] for r in engine.rows(joined)] == [3]
+        # replaced on Spark: the driver's copy goes
+        engine.create("few", "SELECT n, s FROM numbers WHERE n >= 3")
+        assert not engine.in_driver("few")
+        assert engine.rows("SELECT n FROM few ORDER BY n") == [{"n": 3}, {"n": 4}]
+        assert engine.in_driver("few")
+    finally:
+        engine.close()

@@ -43,6 +43,13 @@ LOCAL_SETTINGS = {"spark.driver.extraJavaOptions": "-XX:+UseParallelGC -XX:Paral
                   "spark.sql.inMemoryColumnarStorage.compressed": "false",
                   "spark.shuffle.compress": "false", "spark.shuffle.spill.compress": "false",
                   "spark.sql.autoBroadcastJoinThreshold": str(64 << 20)}
+# Spark: a table of at most this many rows is held in the driver too, in an embedded DuckDB, and a statement
+# that reads only such tables runs there. A trace's hops are a few statements each over a few thousand rows (the
+# payments of the hop), and a Spark job over those cost 0.5-1.5 s of stages and scheduling whatever their size
+# (an embedded DuckDB: milliseconds): at 10M rows some 25 such statements were a third of Spark's trace. The
+# statements over the transactions (the load, the regular income, each hop's payments) run on Spark as before;
+# a held table a Spark statement reads is sent back to Spark (docs/network.md, "Engines")
+DRIVER_ROWS = 100_000
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,8 @@ class EngineSettings:
     temp_directory: str | None = None    # DuckDB spill directory; Spark's spark.local.dir (where blocks spill)
     spark_master: str | None = None      # "local[2]", "spark://host:7077", "yarn" …
     shuffle_partitions: int | None = None
+    driver_rows: int | None = None       # Spark: tables up to this many rows held and worked on in the driver
+                                         # (``DRIVER_ROWS``; 0: every statement on Spark)
 
 
 class AnalysisEngine(Protocol):
@@ -85,12 +94,8 @@ class DuckDBEngine:
     name = "duckdb"
 
     def __init__(self, settings: EngineSettings | None = None) -> None:
-        import duckdb  # noqa: PLC0415 - only loaded when this engine is chosen
-
         settings = settings or EngineSettings()
-        self._con = duckdb.connect(":memory:")
-        # timestamps are read as UTC on every machine, as Spark's session does (quality.TIMESTAMP_UTC)
-        self._con.execute("SET TimeZone = 'UTC'")
+        self._con = _duckdb_connection(settings.threads)
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         spill = settings.temp_directory
         if spill is None:
@@ -99,17 +104,13 @@ class DuckDBEngine:
         self._con.execute(f"SET temp_directory = '{_quote(spill)}'")
         if settings.memory_limit:
             self._con.execute(f"SET memory_limit = '{_quote(settings.memory_limit)}'")
-        if settings.threads:
-            self._con.execute(f"SET threads = {int(settings.threads)}")
 
     def create(self, table: str, select_sql: str, *, recompute: bool = False, base: bool = False,
                distinct_keys: bool = False) -> None:
         self._con.execute(f"CREATE OR REPLACE TABLE {table} AS {select_sql}")
 
     def rows(self, select_sql: str) -> list[dict[str, Any]]:
-        cursor = self._con.execute(select_sql)
-        names = [d[0] for d in cursor.description]
-        return [{n: _plain(v) for n, v in zip(names, row, strict=True)} for row in cursor.fetchall()]
+        return _duckdb_rows(self._con, select_sql)
 
     def read_file(self, table: str, path: Path, fmt: str) -> list[str]:
         source = _quote(str(path))
@@ -173,6 +174,11 @@ class SparkEngine:
         # tables' plans instead of their caches (the holders from the file again), which then needs the checkpoint
         self._spark.conf.set("spark.sql.adaptive.enabled", "true")
         self._frames: dict[str, Any] = {}
+        self._sizes: dict[str, int] = {}   # the rows of each table Spark keeps (not the views, nor the base table)
+        self._driver_rows = DRIVER_ROWS if settings.driver_rows is None else settings.driver_rows
+        self._threads = settings.threads
+        self._driver: Any = None           # the driver's embedded DuckDB, opened when first used
+        self._held: set[str] = set()       # the tables it holds
 
     @property
     def session(self) -> Any:
@@ -181,6 +187,70 @@ class SparkEngine:
     def spark_sql(self, duckdb_sql: str) -> str:
         """The Spark SQL text of a statement written in DuckDB's dialect."""
         return self._sqlglot.transpile(duckdb_sql, read="duckdb", write="spark")[0]
+
+    def in_driver(self, table: str) -> bool:
+        """Whether the driver holds ``table`` (made there, or copied there to be worked on); for profiles and tests."""
+        return table in self._held
+
+    def _inputs(self, duckdb_sql: str) -> tuple[str, set[str]]:
+        """The Spark SQL text of a statement and the tables it reads (its own CTEs are not tables)."""
+        from sqlglot import exp  # noqa: PLC0415
+
+        tree = self._sqlglot.parse_one(duckdb_sql, read="duckdb")
+        ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+        return tree.sql(dialect="spark"), {t.name for t in tree.find_all(exp.Table) if t.name not in ctes}
+
+    def _in_driver(self, tables: set[str]) -> bool:
+        """Whether a statement reading ``tables`` runs in the driver: each is held there, or is a table Spark keeps
+        of at most ``driver_rows`` rows (the views over the file and the base table never are)."""
+        limit = self._driver_rows
+        return limit > 0 and all(t in self._held or self._sizes.get(t, limit + 1) <= limit for t in tables)
+
+    def _hold(self, tables: set[str]) -> Any:
+        """The driver's DuckDB, holding a copy of each of ``tables`` (small tables Spark keeps)."""
+        if self._driver is None:
+            self._driver = _duckdb_connection(self._threads)
+        for table in sorted(tables - self._held):
+            self._driver.register("_spark_copy", self._frames[table].toArrow())
+            # Spark's timestamps come as UTC instants; the analysis reads them as UTC wall times, as DuckDB's own
+            described = self._driver.execute("SELECT * FROM _spark_copy LIMIT 0").description
+            columns = ", ".join(f'CAST("{d[0]}" AS TIMESTAMP) AS "{d[0]}"' if str(d[1]) == "TIMESTAMP WITH TIME ZONE"
+                                else f'"{d[0]}"' for d in described)
+            self._driver.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {columns} FROM _spark_copy")
+            self._driver.unregister("_spark_copy")
+            self._held.add(table)
+        return self._driver
+
+    def _send(self, tables: set[str]) -> None:
+        """Give Spark each of ``tables`` that only the driver holds (a table a statement there made)."""
+        from pyspark.sql import types as T  # noqa: N812, PLC0415
+
+        for table in sorted(tables & self._held - set(self._frames)):
+            cursor = self._driver.execute(f"SELECT * FROM {table} LIMIT 0")
+            columns = [(d[0], str(d[1])) for d in cursor.description]
+            fields, values = [], []
+            for name, kind in columns:
+                spark_type, value = _spark_type(table, name, kind)
+                fields.append(T.StructField(name, spark_type))
+                values.append(value.format(f'"{name}"'))
+            data = self._driver.execute(f"SELECT {', '.join(values)} FROM {table}").fetchall()
+            # kept as a table, as Spark's own: its real size, so it is broadcast where it is joined to many rows
+            frame = self._spark.createDataFrame(data, T.StructType(fields), verifySchema=False).cache()
+            self._sizes[table] = frame.count()
+            frame.createOrReplaceTempView(table)
+            self._frames[table] = frame
+
+    def _drop_from_spark(self, table: str) -> None:
+        frame = self._frames.pop(table, None)
+        self._sizes.pop(table, None)
+        if frame is not None:
+            self._spark.catalog.dropTempView(table)
+            _release(frame)
+
+    def _drop_from_driver(self, table: str) -> None:
+        if table in self._held:
+            self._driver.execute(f"DROP TABLE IF EXISTS {table}")
+            self._held.discard(table)
 
     def _register(self, table: str, frame: Any, base: bool = False) -> None:
         # every table is a local checkpoint: its plan cut to a scan of rows the executors keep, so
@@ -197,17 +267,29 @@ class SparkEngine:
         # the cache's columns, and the garbage collector's work); the cache is kept in memory or on disk, never
         # dropped, so it is not computed again (on a cluster a lost executor loses the checkpoint's blocks either way)
         frame = (frame if base else frame.localCheckpoint(eager=False)).cache()
-        frame.count()
+        size = frame.count()
         _drop_checkpoint(frame)
         previous = self._frames.get(table)
         frame.createOrReplaceTempView(table)
         self._frames[table] = frame
+        if base:
+            self._sizes.pop(table, None)
+        else:
+            self._sizes[table] = size
         if previous is not None:
             _release(previous)
 
     def create(self, table: str, select_sql: str, *, recompute: bool = False, base: bool = False,
                distinct_keys: bool = False) -> None:
-        frame = self._spark.sql(self.spark_sql(select_sql))
+        spark_sql, tables = self._inputs(select_sql)
+        if not (recompute or base) and self._in_driver(tables):
+            self._hold(tables).execute(f"CREATE OR REPLACE TABLE {table} AS {select_sql}")
+            self._held.add(table)
+            self._drop_from_spark(table)
+            return
+        self._send(tables)
+        self._drop_from_driver(table)
+        frame = self._spark.sql(spark_sql)
         if not recompute:
             # each row its own group: a partial aggregation before the shuffle would only copy the rows into a
             # hash table (Spark 4's bypassPartialAggregation; older versions ignore the setting). The table is
@@ -221,6 +303,7 @@ class SparkEngine:
         frame.createOrReplaceTempView(table)
         previous = self._frames.get(table)
         self._frames[table] = frame
+        self._sizes.pop(table, None)
         if previous is not None:
             _release(previous)
 
@@ -238,8 +321,11 @@ class SparkEngine:
                 self._spark.conf.set(key, before)
 
     def rows(self, select_sql: str) -> list[dict[str, Any]]:
-        return [{k: _plain(v) for k, v in row.asDict().items()}
-                for row in self._spark.sql(self.spark_sql(select_sql)).collect()]
+        spark_sql, tables = self._inputs(select_sql)
+        if self._in_driver(tables):
+            return _duckdb_rows(self._hold(tables), select_sql)
+        self._send(tables)
+        return [{k: _plain(v) for k, v in row.asDict().items()} for row in self._spark.sql(spark_sql).collect()]
 
     def read_file(self, table: str, path: Path, fmt: str) -> list[str]:
         from pyspark.sql import functions as F  # noqa: N812, PLC0415
@@ -295,6 +381,48 @@ class SparkEngine:
             self._spark.catalog.dropTempView(table)
             _release(frame)
         self._frames.clear()
+        self._sizes.clear()
+        if self._driver is not None:
+            self._driver.close()
+            self._driver = None
+        self._held.clear()
+
+
+def _duckdb_connection(threads: int | None) -> Any:
+    import duckdb  # noqa: PLC0415 - only loaded when an engine needs it
+
+    con = duckdb.connect(":memory:")
+    # timestamps are read as UTC on every machine, as Spark's session does (quality.TIMESTAMP_UTC)
+    con.execute("SET TimeZone = 'UTC'")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    return con
+
+
+def _duckdb_rows(con: Any, select_sql: str) -> list[dict[str, Any]]:
+    cursor = con.execute(select_sql)
+    names = [d[0] for d in cursor.description]
+    return [{n: _plain(v) for n, v in zip(names, row, strict=True)} for row in cursor.fetchall()]
+
+
+def _spark_type(table: str, column: str, kind: str) -> tuple[Any, str]:
+    """The Spark type of a DuckDB column sent to Spark, and how its values are read (a format of the quoted name)."""
+    from pyspark.sql import types as T  # noqa: N812, PLC0415
+
+    plain = {"VARCHAR": T.StringType(), "BIGINT": T.LongType(), "INTEGER": T.IntegerType(),
+             "SMALLINT": T.ShortType(), "DOUBLE": T.DoubleType(), "FLOAT": T.FloatType(),
+             "BOOLEAN": T.BooleanType(), "DATE": T.DateType()}
+    if kind in plain:
+        return plain[kind], "{}"
+    if kind == "HUGEINT":   # DuckDB's sum of integers; Spark's is a BIGINT, or a DECIMAL(38, 0) beyond it
+        return T.DecimalType(38, 0), "CAST({} AS DECIMAL(38, 0))"
+    if kind.startswith("DECIMAL("):
+        precision, scale = (int(n) for n in kind[len("DECIMAL("):-1].split(","))
+        return T.DecimalType(precision, scale), "{}"
+    if kind == '"NULL"':    # a column of NULLs with no type
+        return T.StringType(), "CAST({} AS VARCHAR)"
+    # a wall time would be moved by the Python process's own time zone: no table the driver makes has one
+    raise TypeError(f"{table}.{column}: a {kind} column is not sent from the driver to Spark")
 
 
 def _release(frame: Any) -> None:

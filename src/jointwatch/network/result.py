@@ -102,7 +102,7 @@ FROM (SELECT account, {usd_sum('amount')} AS amount, COUNT(DISTINCT id) AS trans
       -- order the threads finished)
       FROM (SELECT r.*, ROW_NUMBER() OVER (PARTITION BY account ORDER BY amount DESC, reason, id) AS largest
             FROM {tables.origins} r) r GROUP BY account) o
-LEFT JOIN accounts a ON a.account = o.account
+LEFT JOIN {tables.holders} a ON a.account = o.account
 WHERE o.amount >= {floor} AND o.amount >= 0.005""")
     method = settings.method
     originators = sorted((Originator(r["account"], r["name"], r["country"], round(float(r["amount"]), 2),
@@ -145,7 +145,7 @@ def originated_by_account(engine: AnalysisEngine, tables: TraceTables, floor: fl
     rows = engine.rows(f"""
 SELECT o.account, COALESCE(a.country, '{UNKNOWN_COUNTRY}') AS country, o.amount
 FROM (SELECT account, {usd_sum('amount')} AS amount FROM {tables.origins} r GROUP BY account) o
-LEFT JOIN accounts a ON a.account = o.account
+LEFT JOIN {tables.holders} a ON a.account = o.account
 WHERE o.amount >= {float(floor)} AND o.amount >= 0.005""")
     return {r["account"]: (r["country"], round(float(r["amount"]), 2)) for r in rows}
 
@@ -181,9 +181,7 @@ WITH inn AS (SELECT e.dst AS account, {usd_sum('e.flow')} AS traced_in, COUNT(DI
                     COUNT(DISTINCT s.country) AS sender_countries,
                     COUNT(DISTINCT CASE WHEN e.channel IN ({channels}) THEN e.src END) AS broker_senders
              FROM {tables.edges} e
-             -- the senders' holders only: a LEFT JOIN keeps its left side, so Spark streams the right one past it
-             LEFT JOIN (SELECT account, country FROM accounts WHERE account IN (SELECT src FROM {tables.edges})) s
-               ON s.account = e.src
+             LEFT JOIN {tables.holders} s ON s.account = e.src
              GROUP BY e.dst),
      outs AS (SELECT src AS account, {usd_sum('flow')} AS traced_out,
                      MAX(CASE WHEN channel IN ({channels}) THEN 1 ELSE 0 END) AS broker_out
@@ -201,7 +199,7 @@ SELECT inn.account, a.name, COALESCE(a.country, '{UNKNOWN_COUNTRY}') AS country,
        COALESCE(outs.traced_out, 0) AS traced_out, inn.senders, inn.sender_countries, inn.broker_senders,
        COALESCE(outs.broker_out, 0) AS broker_out,
        COALESCE(peers.counterparties, 0) AS counterparties
-FROM inn LEFT JOIN outs ON outs.account = inn.account LEFT JOIN accounts a ON a.account = inn.account
+FROM inn LEFT JOIN outs ON outs.account = inn.account LEFT JOIN {tables.holders} a ON a.account = inn.account
 LEFT JOIN peers ON peers.account = inn.account""")
     out = []
     for r in rows:

@@ -80,6 +80,7 @@ class TraceTables:
     origins: str          # account, id, amount, hop, reason: every originated part
     totals: dict[str, float]
     hops_done: int
+    holders: str = "trace_holders"   # the ``accounts`` rows of every account the trace names (by any method)
 
 
 # the payments of every pair (payer, payee) paid more than once, each beside the one before and after it to the
@@ -196,6 +197,11 @@ SELECT method, account, id, amount, hop, reason FROM (
          MAX(CASE WHEN o.reason IN {ASSUMED_REASONS} THEN 0 ELSE 1 END) OVER a AS funded
   FROM ({" UNION ALL ".join(origins)}) o WINDOW a AS (PARTITION BY o.method, o.account)) c
 WHERE credited >= {ROUNDING_USD} OR funded = 1""")
+    # the holders of the accounts the trace names, a few of all the accounts: what its results are joined to
+    engine.create("trace_holders", """
+SELECT * FROM accounts
+WHERE account IN (SELECT account FROM trace_origins UNION SELECT src FROM trace_edges
+                  UNION SELECT dst FROM trace_edges)""")
     totals = _totals(engine)
     return {m: TraceTables(
         f"(SELECT id, src, dst, t, amount, flow, hop, channel FROM trace_edges WHERE method = '{m}')",
@@ -222,10 +228,9 @@ SELECT method, src AS account, id, flow AS amount, {hop + 1} AS hop, 'hop_limit'
     return origins, edges, hop, mirrored
 
 
-def _income_of(accounts: str) -> str:
-    """The regular income paid to ``accounts`` (a query of one column): few rows, so a join to a hop's payments
-    keeps them on the small side (Spark cannot send the small side of a LEFT JOIN to the rows of all income)."""
-    return f"SELECT id FROM income WHERE dst IN ({accounts})"
+def _income_of(hop: int, accounts: str) -> str:
+    """The regular income paid to ``accounts`` among the payments of hop ``hop`` (a query of one column)."""
+    return f"SELECT id FROM earned_{hop} WHERE dst IN ({accounts})"
 
 
 def _methods(methods: Sequence[str]) -> str:
@@ -258,6 +263,9 @@ LIMIT 1"""))
         engine.create(f"reach_{hop}", reach)
         reach = f"reach_{hop}"
     engine.create(near, _near(reach if mirrors else f"({reach})", lookback))
+    # the regular income among them: the one read of all income at this hop, so that the rest of the hop reads only
+    # its few payments (and a Spark engine can work on those in its driver)
+    engine.create(f"earned_{hop}", f"SELECT id, dst FROM income WHERE id IN (SELECT id FROM {near})")
     if mirrors:
         # per method: which payments a method traced decides which broker pairs it reads and which payouts are
         # its own money being followed, so one method's mirrors never change another's line (alone or beside)
@@ -309,7 +317,7 @@ LEFT JOIN (SELECT o.id, {usd_sum(f'CASE WHEN i.t >= o.t - {lookback} AND i.t < o
                   {usd_sum('CASE WHEN n.id IS NULL THEN 0 ELSE i.usd END')} AS received_earned
            FROM (SELECT DISTINCT id, src, t FROM {prev}) o
            JOIN {near} i ON i.dst = o.src AND i.t <= o.t + 86400 AND i.t >= o.t - {SPAN} * {lookback}
-           LEFT JOIN ({_income_of(f"SELECT DISTINCT src FROM {prev}")}) n ON n.id = i.id
+           LEFT JOIN ({_income_of(hop, f"SELECT DISTINCT src FROM {prev}")}) n ON n.id = i.id
            GROUP BY o.id) p ON p.id = b.id
 LEFT JOIN (SELECT account, MIN(t) AS first_t
            FROM (SELECT src AS account, t FROM {near} WHERE src IN (SELECT src FROM {prev}) UNION ALL
@@ -600,7 +608,8 @@ FROM (SELECT k.*, GREATEST(MAX(k.cum_out - k.cum_in - k.known) OVER (PARTITION B
       FROM (SELECT x.dst AS account, x.t, 1 AS kind, x.id, {_net_cents('x', 'in')} AS cents,
                    CAST(ROUND(x.usd * 100) AS BIGINT) AS whole,
                    CAST(ROUND(x.dst_balance_usd * 100) AS BIGINT) AS bal_cents, n.id IS NOT NULL AS earned
-            FROM near_{hop} x LEFT JOIN ({_income_of(f"SELECT src FROM judged_{hop} WHERE conduit")}) n ON n.id = x.id
+            FROM near_{hop} x
+            LEFT JOIN ({_income_of(hop, f"SELECT src FROM judged_{hop} WHERE conduit")}) n ON n.id = x.id
             WHERE x.dst IN (SELECT src FROM judged_{hop} WHERE conduit)
             UNION ALL
             SELECT x.src, x.t, 0, x.id, {_net_cents('x', 'out')}, CAST(ROUND(x.usd * 100) AS BIGINT),
@@ -673,7 +682,7 @@ def _earmark(engine: AnalysisEngine, hop: int, window: int, methods: Sequence[st
 WITH passing AS ({passing}),
      inflows AS (SELECT {line} AS line_of, x.dst AS account, x.t, x.id, {into} / 100.0 AS usd
                  FROM near_{hop} x{join}
-                 LEFT JOIN ({_income_of(f"SELECT src FROM judged_{hop} WHERE conduit")}) n ON n.id = x.id
+                 LEFT JOIN ({_income_of(hop, f"SELECT src FROM judged_{hop} WHERE conduit")}) n ON n.id = x.id
                  LEFT JOIN regular r ON r.src = x.src AND r.dst = x.dst
                  WHERE x.dst IN (SELECT src FROM judged_{hop} WHERE conduit) AND n.id IS NULL AND r.src IS NULL
                    AND {into} > 0),
