@@ -289,19 +289,26 @@ def test_a_spark_engine_works_on_small_tables_in_its_driver_and_never_reads_a_st
     engine = SparkEngine(EngineSettings(spark_master="local[2]", shuffle_partitions=1, memory_limit="1g",
                                         driver_rows=3))
     try:
-        engine.create("numbers", "SELECT * FROM (VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd')) AS v(n, s)",
-                      recompute=True)                                       # a view: Spark's alone
-        engine.create("few", "SELECT n, s FROM numbers WHERE n <= 2")     # reads a view: on Spark, 2 rows
-        engine.create("many", "SELECT n, s FROM numbers")                 # 4 rows: never copied
+        engine.create("numbers", "SELECT n, s, CAST('2024-03-31 01:30:00' AS TIMESTAMP) + n * INTERVAL 1 HOUR AS ts "
+                      "FROM (VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd')) AS v(n, s)", recompute=True)  # Spark only
+        engine.create("few", "SELECT n, s, ts FROM numbers WHERE n <= 2")     # reads a view: on Spark, 2 rows
+        engine.create("many", "SELECT n, s FROM numbers")                     # 4 rows: never copied
         engine.create("doubled", "SELECT n * 2 AS n, s, SUM(n) OVER () AS total, CAST(NULL AS VARCHAR) AS nothing, "
-                      "CAST(n AS DECIMAL(10, 2)) / 4 AS quarter FROM few")
+                      "CAST(n AS DECIMAL(10, 2)) / 4 AS quarter, ts FROM few")
         assert engine.in_driver("doubled") and engine.in_driver("few") and not engine.in_driver("many")
-        joined = "SELECT d.n, m.s, d.total, d.nothing, d.quarter FROM doubled d JOIN many m ON m.n = d.n ORDER BY d.n"
-        assert engine.rows(joined) == [{"n": 2, "s": "b", "total": 3, "nothing": None, "quarter": 0.25},
-                                       {"n": 4, "s": "d", "total": 3, "nothing": None, "quarter": 0.5}]
+        # the timestamps as UTC wall times both ways, whatever the time zone of the process
+        joined = ("SELECT d.n, m.s, d.total, d.nothing, d.quarter, CAST(d.ts AS VARCHAR) AS ts FROM doubled d "
+                  "JOIN many m ON m.n = d.n ORDER BY d.n")
+        assert engine.rows(joined) == [
+            {"n": 2, "s": "b", "total": 3, "nothing": None, "quarter": 0.25, "ts": "2024-03-31 02:30:00"},
+            {"n": 4, "s": "d", "total": 3, "nothing": None, "quarter": 0.5, "ts": "2024-03-31 03:30:00"}]
+        # a CTE shadows a table only where it is in scope: in the body of a CTE defined before it, ``many`` is the
+        # table (so the statement runs on Spark, which has it)
+        assert engine.rows("WITH a AS (SELECT n FROM many), many AS (SELECT 0 AS n) "
+                           "SELECT (SELECT COUNT(*) FROM a) + (SELECT COUNT(*) FROM many) AS n") == [{"n": 5}]
         # replaced in the driver: Spark's copy goes
         engine.create("doubled", "SELECT n * 3 AS n, s, 0 AS total, CAST(NULL AS VARCHAR) AS nothing, "
-                      "CAST(0 AS DECIMAL(10, 2)) AS quarter FROM few")
+                      "CAST(0 AS DECIMAL(10, 2)) AS quarter, ts FROM few")
         assert [r["n"] for r in engine.rows(joined)] == [3]
         # replaced on Spark: the driver's copy goes
         engine.create("few", "SELECT n, s FROM numbers WHERE n >= 3")

@@ -47,8 +47,8 @@ LOCAL_SETTINGS = {"spark.driver.extraJavaOptions": "-XX:+UseParallelGC -XX:Paral
 # that reads only such tables runs there. A trace's hops are a few statements each over a few thousand rows (the
 # payments of the hop), and a Spark job over those cost 0.5-1.5 s of stages and scheduling whatever their size
 # (an embedded DuckDB: milliseconds): at 10M rows some 25 such statements were a third of Spark's trace. The
-# statements over the transactions (the load, the regular income, each hop's payments) run on Spark as before;
-# a held table a Spark statement reads is sent back to Spark (docs/network.md, "Engines")
+# statements over the transactions or a large table (the load, the regular income, each hop's pass over the
+# payments) run on Spark as before; a held table a Spark statement reads is sent back (docs/network.md, "Engines")
 DRIVER_ROWS = 100_000
 
 
@@ -95,7 +95,11 @@ class DuckDBEngine:
 
     def __init__(self, settings: EngineSettings | None = None) -> None:
         settings = settings or EngineSettings()
-        self._con = _duckdb_connection(settings.threads)
+        import duckdb  # noqa: PLC0415 - only loaded when this engine is chosen
+
+        self._con = duckdb.connect(":memory:")
+        # timestamps are read as UTC on every machine, as Spark's session does (quality.TIMESTAMP_UTC)
+        self._con.execute("SET TimeZone = 'UTC'")
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         spill = settings.temp_directory
         if spill is None:
@@ -104,13 +108,17 @@ class DuckDBEngine:
         self._con.execute(f"SET temp_directory = '{_quote(spill)}'")
         if settings.memory_limit:
             self._con.execute(f"SET memory_limit = '{_quote(settings.memory_limit)}'")
+        if settings.threads:
+            self._con.execute(f"SET threads = {int(settings.threads)}")
 
     def create(self, table: str, select_sql: str, *, recompute: bool = False, base: bool = False,
                distinct_keys: bool = False) -> None:
         self._con.execute(f"CREATE OR REPLACE TABLE {table} AS {select_sql}")
 
     def rows(self, select_sql: str) -> list[dict[str, Any]]:
-        return _duckdb_rows(self._con, select_sql)
+        cursor = self._con.execute(select_sql)
+        names = [d[0] for d in cursor.description]
+        return [{n: _plain(v) for n, v in zip(names, row, strict=True)} for row in cursor.fetchall()]
 
     def read_file(self, table: str, path: Path, fmt: str) -> list[str]:
         source = _quote(str(path))
@@ -176,8 +184,10 @@ class SparkEngine:
         self._frames: dict[str, Any] = {}
         self._sizes: dict[str, int] = {}   # the rows of each table Spark keeps (not the views, nor the base table)
         self._driver_rows = DRIVER_ROWS if settings.driver_rows is None else settings.driver_rows
-        self._threads = settings.threads
-        self._driver: Any = None           # the driver's embedded DuckDB, opened when first used
+        # the driver's DuckDB, opened when first used: the driver's memory limit, spilling where Spark does
+        self._driver_settings = EngineSettings(memory_limit=settings.memory_limit, threads=settings.threads,
+                                               temp_directory=settings.temp_directory)
+        self._driver: DuckDBEngine | None = None
         self._held: set[str] = set()       # the tables it holds
 
     @property
@@ -193,12 +203,9 @@ class SparkEngine:
         return table in self._held
 
     def _inputs(self, duckdb_sql: str) -> tuple[str, set[str]]:
-        """The Spark SQL text of a statement and the tables it reads (its own CTEs are not tables)."""
-        from sqlglot import exp  # noqa: PLC0415
-
+        """The Spark SQL text of a statement and the tables it reads."""
         tree = self._sqlglot.parse_one(duckdb_sql, read="duckdb")
-        ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
-        return tree.sql(dialect="spark"), {t.name for t in tree.find_all(exp.Table) if t.name not in ctes}
+        return tree.sql(dialect="spark"), _tables_read(tree)
 
     def _in_driver(self, tables: set[str]) -> bool:
         """Whether a statement reading ``tables`` runs in the driver: each is held there, or is a table Spark keeps
@@ -206,18 +213,19 @@ class SparkEngine:
         limit = self._driver_rows
         return limit > 0 and all(t in self._held or self._sizes.get(t, limit + 1) <= limit for t in tables)
 
-    def _hold(self, tables: set[str]) -> Any:
+    def _hold(self, tables: set[str]) -> DuckDBEngine:
         """The driver's DuckDB, holding a copy of each of ``tables`` (small tables Spark keeps)."""
         if self._driver is None:
-            self._driver = _duckdb_connection(self._threads)
+            self._driver = DuckDBEngine(self._driver_settings)
+        con = self._driver._con  # noqa: SLF001 - this module's own engine
         for table in sorted(tables - self._held):
-            self._driver.register("_spark_copy", self._frames[table].toArrow())
+            con.register("_spark_copy", self._frames[table].toArrow())
             # Spark's timestamps come as UTC instants; the analysis reads them as UTC wall times, as DuckDB's own
-            described = self._driver.execute("SELECT * FROM _spark_copy LIMIT 0").description
+            described = con.execute("SELECT * FROM _spark_copy LIMIT 0").description
             columns = ", ".join(f'CAST("{d[0]}" AS TIMESTAMP) AS "{d[0]}"' if str(d[1]) == "TIMESTAMP WITH TIME ZONE"
                                 else f'"{d[0]}"' for d in described)
-            self._driver.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {columns} FROM _spark_copy")
-            self._driver.unregister("_spark_copy")
+            con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {columns} FROM _spark_copy")
+            con.unregister("_spark_copy")
             self._held.add(table)
         return self._driver
 
@@ -226,16 +234,17 @@ class SparkEngine:
         from pyspark.sql import types as T  # noqa: N812, PLC0415
 
         for table in sorted(tables & self._held - set(self._frames)):
-            cursor = self._driver.execute(f"SELECT * FROM {table} LIMIT 0")
-            columns = [(d[0], str(d[1])) for d in cursor.description]
-            fields, values = [], []
-            for name, kind in columns:
-                spark_type, value = _spark_type(table, name, kind)
+            con = self._hold(set())._con  # noqa: SLF001 - this module's own engine
+            fields, values, columns = [], [], []
+            for name, kind in ((d[0], str(d[1])) for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description):
+                spark_type, value, column = _spark_type(table, name, kind)
                 fields.append(T.StructField(name, spark_type))
                 values.append(value.format(f'"{name}"'))
-            data = self._driver.execute(f"SELECT {', '.join(values)} FROM {table}").fetchall()
+                columns.append(f"{column.format(f'`{name}`')} AS `{name}`")
+            data = con.execute(f"SELECT {', '.join(values)} FROM {table}").fetchall()
             # kept as a table, as Spark's own: its real size, so it is broadcast where it is joined to many rows
-            frame = self._spark.createDataFrame(data, T.StructType(fields), verifySchema=False).cache()
+            frame = self._spark.createDataFrame(data, T.StructType(fields), verifySchema=False)
+            frame = frame.selectExpr(*columns).cache()
             self._sizes[table] = frame.count()
             frame.createOrReplaceTempView(table)
             self._frames[table] = frame
@@ -249,7 +258,7 @@ class SparkEngine:
 
     def _drop_from_driver(self, table: str) -> None:
         if table in self._held:
-            self._driver.execute(f"DROP TABLE IF EXISTS {table}")
+            self._hold(set())._con.execute(f"DROP TABLE IF EXISTS {table}")  # noqa: SLF001 - this module's own
             self._held.discard(table)
 
     def _register(self, table: str, frame: Any, base: bool = False) -> None:
@@ -283,7 +292,7 @@ class SparkEngine:
                distinct_keys: bool = False) -> None:
         spark_sql, tables = self._inputs(select_sql)
         if not (recompute or base) and self._in_driver(tables):
-            self._hold(tables).execute(f"CREATE OR REPLACE TABLE {table} AS {select_sql}")
+            self._hold(tables).create(table, select_sql)
             self._held.add(table)
             self._drop_from_spark(table)
             return
@@ -323,7 +332,7 @@ class SparkEngine:
     def rows(self, select_sql: str) -> list[dict[str, Any]]:
         spark_sql, tables = self._inputs(select_sql)
         if self._in_driver(tables):
-            return _duckdb_rows(self._hold(tables), select_sql)
+            return self._hold(tables).rows(select_sql)
         self._send(tables)
         return [{k: _plain(v) for k, v in row.asDict().items()} for row in self._spark.sql(spark_sql).collect()]
 
@@ -388,40 +397,48 @@ class SparkEngine:
         self._held.clear()
 
 
-def _duckdb_connection(threads: int | None) -> Any:
-    import duckdb  # noqa: PLC0415 - only loaded when an engine needs it
+def _tables_read(tree: Any) -> set[str]:
+    """The tables a parsed statement reads: each table it names but where a CTE of that name is in scope (the CTEs
+    of an enclosing WITH; in a CTE's own body, the ones defined before it)."""
+    from sqlglot import exp  # noqa: PLC0415
 
-    con = duckdb.connect(":memory:")
-    # timestamps are read as UTC on every machine, as Spark's session does (quality.TIMESTAMP_UTC)
-    con.execute("SET TimeZone = 'UTC'")
-    if threads:
-        con.execute(f"SET threads = {int(threads)}")
-    return con
+    read = set()
+    for table in tree.find_all(exp.Table):
+        if not isinstance(table.this, exp.Identifier):   # a table function, e.g. range(…)
+            continue
+        child, node, shadowed = table, table.parent, False
+        while node is not None and not shadowed:
+            clause = node.args.get("with_") or node.args.get("with")
+            if isinstance(node, exp.With):
+                before = next(i for i, cte in enumerate(node.expressions) if cte is child)
+                scope = node.expressions if node.args.get("recursive") else node.expressions[:before]
+                shadowed = table.name in {cte.alias_or_name for cte in scope}
+            elif isinstance(clause, exp.With) and child is not clause:
+                shadowed = table.name in {cte.alias_or_name for cte in clause.expressions}
+            child, node = node, node.parent
+        if not shadowed:
+            read.add(table.name)
+    return read
 
 
-def _duckdb_rows(con: Any, select_sql: str) -> list[dict[str, Any]]:
-    cursor = con.execute(select_sql)
-    names = [d[0] for d in cursor.description]
-    return [{n: _plain(v) for n, v in zip(names, row, strict=True)} for row in cursor.fetchall()]
-
-
-def _spark_type(table: str, column: str, kind: str) -> tuple[Any, str]:
-    """The Spark type of a DuckDB column sent to Spark, and how its values are read (a format of the quoted name)."""
+def _spark_type(table: str, column: str, kind: str) -> tuple[Any, str, str]:
+    """How a DuckDB column is sent to Spark: its Spark type as sent, how DuckDB reads its values and how Spark reads
+    the column back (formats of the quoted name)."""
     from pyspark.sql import types as T  # noqa: N812, PLC0415
 
     plain = {"VARCHAR": T.StringType(), "BIGINT": T.LongType(), "INTEGER": T.IntegerType(),
              "SMALLINT": T.ShortType(), "DOUBLE": T.DoubleType(), "FLOAT": T.FloatType(),
              "BOOLEAN": T.BooleanType(), "DATE": T.DateType()}
     if kind in plain:
-        return plain[kind], "{}"
+        return plain[kind], "{}", "{}"
     if kind == "HUGEINT":   # DuckDB's sum of integers; Spark's is a BIGINT, or a DECIMAL(38, 0) beyond it
-        return T.DecimalType(38, 0), "CAST({} AS DECIMAL(38, 0))"
+        return T.DecimalType(38, 0), "CAST({} AS DECIMAL(38, 0))", "{}"
     if kind.startswith("DECIMAL("):
         precision, scale = (int(n) for n in kind[len("DECIMAL("):-1].split(","))
-        return T.DecimalType(precision, scale), "{}"
-    if kind == '"NULL"':    # a column of NULLs with no type
-        return T.StringType(), "CAST({} AS VARCHAR)"
-    # a wall time would be moved by the Python process's own time zone: no table the driver makes has one
+        return T.DecimalType(precision, scale), "{}", "{}"
+    if kind == "TIMESTAMP":
+        # a UTC wall time as microseconds since 1970: a Python datetime would be read in the process's own time zone
+        return T.LongType(), "EPOCH_US({})", "TIMESTAMP_MICROS({})"
     raise TypeError(f"{table}.{column}: a {kind} column is not sent from the driver to Spark")
 
 
