@@ -94,9 +94,9 @@ class DuckDBEngine:
     name = "duckdb"
 
     def __init__(self, settings: EngineSettings | None = None) -> None:
-        settings = settings or EngineSettings()
         import duckdb  # noqa: PLC0415 - only loaded when this engine is chosen
 
+        settings = settings or EngineSettings()
         self._con = duckdb.connect(":memory:")
         # timestamps are read as UTC on every machine, as Spark's session does (quality.TIMESTAMP_UTC)
         self._con.execute("SET TimeZone = 'UTC'")
@@ -194,16 +194,12 @@ class SparkEngine:
     def session(self) -> Any:
         return self._spark
 
-    def spark_sql(self, duckdb_sql: str) -> str:
-        """The Spark SQL text of a statement written in DuckDB's dialect."""
-        return self._sqlglot.transpile(duckdb_sql, read="duckdb", write="spark")[0]
-
     def in_driver(self, table: str) -> bool:
         """Whether the driver holds ``table`` (made there, or copied there to be worked on); for profiles and tests."""
         return table in self._held
 
     def _inputs(self, duckdb_sql: str) -> tuple[str, set[str]]:
-        """The Spark SQL text of a statement and the tables it reads."""
+        """The Spark SQL text of a statement written in DuckDB's dialect, and the tables it reads."""
         tree = self._sqlglot.parse_one(duckdb_sql, read="duckdb")
         return tree.sql(dialect="spark"), _tables_read(tree)
 
@@ -213,28 +209,37 @@ class SparkEngine:
         limit = self._driver_rows
         return limit > 0 and all(t in self._held or self._sizes.get(t, limit + 1) <= limit for t in tables)
 
-    def _hold(self, tables: set[str]) -> DuckDBEngine:
-        """The driver's DuckDB, holding a copy of each of ``tables`` (small tables Spark keeps)."""
+    def _driver_engine(self) -> DuckDBEngine:
+        """The driver's DuckDB, opened when first used."""
         if self._driver is None:
             self._driver = DuckDBEngine(self._driver_settings)
-        con = self._driver._con  # noqa: SLF001 - this module's own engine
+        return self._driver
+
+    def _driver_con(self) -> Any:
+        return self._driver_engine()._con  # noqa: SLF001 - this module's own engine
+
+    def _hold(self, tables: set[str]) -> DuckDBEngine:
+        """The driver's DuckDB, holding a copy of each of ``tables`` (small tables Spark keeps)."""
+        import pyarrow as pa  # noqa: PLC0415 - only with Spark
+
+        con = self._driver_con()
         for table in sorted(tables - self._held):
-            con.register("_spark_copy", self._frames[table].toArrow())
+            arrow = self._frames[table].toArrow()
             # Spark's timestamps come as UTC instants; the analysis reads them as UTC wall times, as DuckDB's own
-            described = con.execute("SELECT * FROM _spark_copy LIMIT 0").description
-            columns = ", ".join(f'CAST("{d[0]}" AS TIMESTAMP) AS "{d[0]}"' if str(d[1]) == "TIMESTAMP WITH TIME ZONE"
-                                else f'"{d[0]}"' for d in described)
+            columns = ", ".join(f'CAST("{f.name}" AS TIMESTAMP) AS "{f.name}"'
+                                if pa.types.is_timestamp(f.type) and f.type.tz else f'"{f.name}"' for f in arrow.schema)
+            con.register("_spark_copy", arrow)
             con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {columns} FROM _spark_copy")
             con.unregister("_spark_copy")
             self._held.add(table)
-        return self._driver
+        return self._driver_engine()
 
     def _send(self, tables: set[str]) -> None:
         """Give Spark each of ``tables`` that only the driver holds (a table a statement there made)."""
         from pyspark.sql import types as T  # noqa: N812, PLC0415
 
         for table in sorted(tables & self._held - set(self._frames)):
-            con = self._hold(set())._con  # noqa: SLF001 - this module's own engine
+            con = self._driver_con()
             fields, values, columns = [], [], []
             for name, kind in ((d[0], str(d[1])) for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description):
                 spark_type, value, column = _spark_type(table, name, kind)
@@ -258,7 +263,7 @@ class SparkEngine:
 
     def _drop_from_driver(self, table: str) -> None:
         if table in self._held:
-            self._hold(set())._con.execute(f"DROP TABLE IF EXISTS {table}")  # noqa: SLF001 - this module's own
+            self._driver_con().execute(f"DROP TABLE IF EXISTS {table}")
             self._held.discard(table)
 
     def _register(self, table: str, frame: Any, base: bool = False) -> None:
