@@ -660,7 +660,8 @@ def _earmark(engine: AnalysisEngine, hop: int, window: int, methods: Sequence[st
     paid beyond what came in, which takes no earmarked inflow) is the same for every method (with mirrors, one
     per method, less that method's mirrors); each method spends it its way, and a part is earmarked only when
     its inflow came at most ``window`` seconds before the outflow. Whatever is earmarked leaves the money line
-    on both sides; the rest follows the method.
+    on both sides; the rest follows the method. An outflow that one inflow alone explains (``paired_{hop}``) is
+    that inflow passed on, by every method, before the method spends the rest of the line.
     """
     # an outflow that can pass money on: to a payee that is not a regular one, not by card (a card
     # payment is spending at a merchant, not passing money on)
@@ -678,7 +679,7 @@ def _earmark(engine: AnalysisEngine, hop: int, window: int, methods: Sequence[st
                   WHERE x.src IN (SELECT src FROM judged_{hop} WHERE conduit) AND r.src IS NULL
                     AND COALESCE(x.channel <> 'card', TRUE) AND {out} > 0"""
     line, join, into = side("dst", "in")
-    engine.create(f"marks_{hop}", f"""
+    events = f"""
 WITH passing AS ({passing}),
      inflows AS (SELECT {line} AS line_of, x.dst AS account, x.t, x.id, {into} / 100.0 AS usd
                  FROM near_{hop} x{join}
@@ -690,7 +691,25 @@ WITH passing AS ({passing}),
      passed AS (SELECT i.line_of, i.account, i.t, i.id, i.usd FROM inflows i
                 JOIN passing o ON o.line_of = i.line_of AND o.account = i.account AND o.t >= i.t
                  AND o.t <= i.t + {window}
-                GROUP BY i.line_of, i.account, i.t, i.id, i.usd HAVING {usd_sum('o.usd')} >= 0.5 * i.usd)
+                GROUP BY i.line_of, i.account, i.t, i.id, i.usd HAVING {usd_sum('o.usd')} >= 0.5 * i.usd)"""
+    # an inflow passed on as it came: the next passing outflow after an earmarkable inflow, within the window, that
+    # is between half of it and all of it (up to half a percent and a cent more: both sides are converted to USD at
+    # the analysis's rates), when no other earmarkable inflow is followed by that outflow so -- a layer's forward of
+    # 90 % of a transfer, not the friend's gift of the day before, by every method (``paired_{hop}``, docs/network.md).
+    # The pair carries at most the inflow's cents (the outflow's cent or two over it stay on the money line) and
+    # leaves the earmarking line before the method spends the rest
+    engine.create(f"paired_{hop}", f"""{events},
+     next AS (SELECT i.line_of, i.account, i.id AS source_id, i.usd AS source_usd, o.id AS out_id, o.usd,
+                     ROW_NUMBER() OVER (PARTITION BY i.line_of, i.account, i.id ORDER BY o.t, o.id) AS k
+              FROM passed i JOIN passing o ON o.line_of = i.line_of AND o.account = i.account AND o.t > i.t
+               AND o.t <= i.t + {window})
+SELECT line_of, account, out_id, source_id, cents FROM (
+  SELECT line_of, account, out_id, source_id,
+         LEAST(CAST(ROUND(usd * 100) AS BIGINT), CAST(ROUND(source_usd * 100) AS BIGINT)) AS cents,
+         COUNT(*) OVER (PARTITION BY line_of, account, out_id) AS sources
+  FROM next WHERE k = 1 AND usd >= 0.5 * source_usd AND usd <= source_usd * {PAYOUT_HIGH} + 0.01) p
+WHERE sources = 1""")
+    engine.create(f"marks_{hop}", f"""{events}
 SELECT d.*, COALESCE(LAG(d.deficit) OVER (PARTITION BY d.line_of, d.account ORDER BY d.seq), 0) AS deficit_before
 FROM (SELECT c.*, GREATEST(MAX(c.cum_out - c.cum_in) OVER (PARTITION BY c.line_of, c.account ORDER BY c.seq
                            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), 0) AS deficit
@@ -698,9 +717,15 @@ FROM (SELECT c.*, GREATEST(MAX(c.cum_out - c.cum_in) OVER (PARTITION BY c.line_o
                    SUM(CASE WHEN kind = 1 THEN cents ELSE 0 END) OVER w AS cum_in,
                    SUM(CASE WHEN kind = 0 THEN cents ELSE 0 END) OVER w AS cum_out,
                    ROW_NUMBER() OVER w AS seq
-            FROM (SELECT line_of, account, t, 1 AS kind, id, CAST(ROUND(usd * 100) AS BIGINT) AS cents FROM passed
+            FROM (SELECT i.line_of, i.account, i.t, 1 AS kind, i.id,
+                         CAST(ROUND(i.usd * 100) AS BIGINT) - COALESCE(p.cents, 0) AS cents
+                  FROM passed i LEFT JOIN paired_{hop} p
+                    ON p.line_of = i.line_of AND p.account = i.account AND p.source_id = i.id
                   UNION ALL
-                  SELECT line_of, account, t, 0, id, CAST(ROUND(usd * 100) AS BIGINT) FROM passing) e
+                  SELECT o.line_of, o.account, o.t, 0, o.id, CAST(ROUND(o.usd * 100) AS BIGINT)
+                  FROM passing o LEFT JOIN paired_{hop} p
+                    ON p.line_of = o.line_of AND p.account = o.account AND p.out_id = o.id
+                  WHERE p.out_id IS NULL) e
             WINDOW w AS (PARTITION BY line_of, account ORDER BY t, kind, id
                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) c) d""")
     ctes, spent = _spend(methods)
@@ -736,7 +761,11 @@ SELECT method, account, out_id, source_id, cents FROM (
            PARTITION BY r.method, r.account, r.source_id ORDER BY r.out_t, r.out_id
            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0), 0)) AS cents
   FROM rounded r) e
-WHERE cents >= 1""")
+WHERE cents >= 1
+UNION ALL
+SELECT c.method, p.account, p.out_id, p.source_id, p.cents
+FROM paired_{hop} p JOIN (SELECT DISTINCT method, src FROM judged_{hop} WHERE conduit) c ON c.src = p.account
+  {"AND c.method = p.line_of" if mirrors else ""}""")
 
 
 def _spend(methods: Sequence[str]) -> tuple[str, str]:
