@@ -660,7 +660,7 @@ def _earmark(engine: AnalysisEngine, hop: int, window: int, methods: Sequence[st
     paid beyond what came in, which takes no earmarked inflow) is the same for every method (with mirrors, one
     per method, less that method's mirrors); each method spends it its way, and a part is earmarked only when
     its inflow came at most ``window`` seconds before the outflow. Whatever is earmarked leaves the money line
-    on both sides; the rest follows the method. An outflow that one inflow alone explains (``paired_{hop}``) is
+    on both sides; the rest follows the method. An outflow that one inflow alone explains (``forwarded_{hop}``) is
     that inflow passed on, by every method, before the method spends the rest of the line.
     """
     # an outflow that can pass money on: to a payee that is not a regular one, not by card (a card
@@ -695,10 +695,10 @@ WITH passing AS ({passing}),
     # an inflow passed on as it came: the next passing outflow after an earmarkable inflow, within the window, that
     # is between half of it and all of it (up to half a percent and a cent more: both sides are converted to USD at
     # the analysis's rates), when no other earmarkable inflow is followed by that outflow so -- a layer's forward of
-    # 90 % of a transfer, not the friend's gift of the day before, by every method (``paired_{hop}``, docs/network.md).
+    # 90 % of a transfer, not the friend's gift of the day before, by every method (``forwarded_{hop}``, docs/network.md).
     # The pair carries at most the inflow's cents (the outflow's cent or two over it stay on the money line) and
     # leaves the earmarking line before the method spends the rest
-    engine.create(f"paired_{hop}", f"""{events},
+    engine.create(f"forwarded_{hop}", f"""{events},
      next AS (SELECT i.line_of, i.account, i.id AS source_id, i.usd AS source_usd, o.id AS out_id, o.usd,
                      ROW_NUMBER() OVER (PARTITION BY i.line_of, i.account, i.id ORDER BY o.t, o.id) AS k
               FROM passed i JOIN passing o ON o.line_of = i.line_of AND o.account = i.account AND o.t > i.t
@@ -719,11 +719,11 @@ FROM (SELECT c.*, GREATEST(MAX(c.cum_out - c.cum_in) OVER (PARTITION BY c.line_o
                    ROW_NUMBER() OVER w AS seq
             FROM (SELECT i.line_of, i.account, i.t, 1 AS kind, i.id,
                          CAST(ROUND(i.usd * 100) AS BIGINT) - COALESCE(p.cents, 0) AS cents
-                  FROM passed i LEFT JOIN paired_{hop} p
+                  FROM passed i LEFT JOIN forwarded_{hop} p
                     ON p.line_of = i.line_of AND p.account = i.account AND p.source_id = i.id
                   UNION ALL
                   SELECT o.line_of, o.account, o.t, 0, o.id, CAST(ROUND(o.usd * 100) AS BIGINT)
-                  FROM passing o LEFT JOIN paired_{hop} p
+                  FROM passing o LEFT JOIN forwarded_{hop} p
                     ON p.line_of = o.line_of AND p.account = o.account AND p.out_id = o.id
                   WHERE p.out_id IS NULL) e
             WINDOW w AS (PARTITION BY line_of, account ORDER BY t, kind, id
@@ -764,7 +764,7 @@ SELECT method, account, out_id, source_id, cents FROM (
 WHERE cents >= 1
 UNION ALL
 SELECT c.method, p.account, p.out_id, p.source_id, p.cents
-FROM paired_{hop} p JOIN (SELECT DISTINCT method, src FROM judged_{hop} WHERE conduit) c ON c.src = p.account
+FROM forwarded_{hop} p JOIN (SELECT DISTINCT method, src FROM judged_{hop} WHERE conduit) c ON c.src = p.account
   {"AND c.method = p.line_of" if mirrors else ""}""")
 
 
