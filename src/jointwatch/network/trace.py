@@ -692,12 +692,12 @@ WITH passing AS ({passing}),
                 JOIN passing o ON o.line_of = i.line_of AND o.account = i.account AND o.t >= i.t
                  AND o.t <= i.t + {window}
                 GROUP BY i.line_of, i.account, i.t, i.id, i.usd HAVING {usd_sum('o.usd')} >= 0.5 * i.usd)"""
-    # an inflow passed on as it came: the next passing outflow after an earmarkable inflow, within the window, that
-    # is between half of it and all of it (up to half a percent and a cent more: both sides are converted to USD at
-    # the analysis's rates), when no other earmarkable inflow is followed by that outflow so -- a layer's forward of
-    # 90 % of a transfer, not the friend's gift of the day before, by every method (``forwarded_{hop}``, docs/network.md).
-    # The pair carries at most the inflow's cents (the outflow's cent or two over it stay on the money line) and
-    # leaves the earmarking line before the method spends the rest
+    # an inflow passed on as it came (``forwarded_{hop}``, docs/network.md): the next passing outflow after an
+    # earmarkable inflow, within the window, that is between half of it and all of it (up to half a percent and a
+    # cent more: both sides are converted to USD at the analysis's rates), when no other earmarkable inflow is
+    # followed by that outflow so -- a layer's forward of 90 % of a transfer, not the friend's gift of the day
+    # before, by every method. The pair carries at most the inflow's cents (the outflow's cent or two over it stay
+    # on the money line) and leaves the earmarking line before the method spends the rest
     engine.create(f"forwarded_{hop}", f"""{events},
      next AS (SELECT i.line_of, i.account, i.id AS source_id, i.usd AS source_usd, o.id AS out_id, o.usd,
                      ROW_NUMBER() OVER (PARTITION BY i.line_of, i.account, i.id ORDER BY o.t, o.id) AS k
