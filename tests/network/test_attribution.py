@@ -155,9 +155,9 @@ LAYER = [*PAYROLL, tx("shop", 10, 2500, "M", "SHOP", "de", "de"), tx("friend", 3
 @pytest.mark.parametrize("method", ["fifo", "lifo", "proportional"])
 def test_an_outflow_one_inflow_alone_explains_is_that_inflow_passed_on(tmp_path: Path, duck: DuckDBEngine,
                                                                        method: str) -> None:
-    # the 900 is between half of D's 1,000 and all of it, three hours after it, and no other inflow in the
-    # window could have paid for it alone: D's money passed on, by every method. Before, F's 120 sat first on
-    # M's earmarking line: first in first out F 120 and D 780, proportional F 96.43 and D 803.57
+    # the 900 is M's next passing outflow after D's 1,000, between half of it and all of it, and F's 120 (whose
+    # next passing outflow it is too) could not have paid for it: D's money passed on, by every method. Before,
+    # F's 120 sat first on M's earmarking line: first in first out F 120 and D 780, proportional F 96.43 and D 803.57
     path = write_transactions(tmp_path / "layer.csv", LAYER)
     result = _trace(path, duck, method, earmark_days=10)
     assert _amounts(result) == {"D": 900.0}
@@ -166,6 +166,25 @@ def test_an_outflow_one_inflow_alone_explains_is_that_inflow_passed_on(tmp_path:
     # (500), F's 120, then 280 of the day-31 salary
     assert _amounts(_trace(path, duck, "fifo")) == {"M": 780.0, "F": 120.0}
 
+
+
+@pytest.mark.parametrize("method", ["fifo", "lifo", "proportional"])
+@pytest.mark.parametrize(("passed", "also", "pruned"), [
+    # M also pays X 50 at the same time as the 900: the outflows at the first time after D's 1,000 are both looked
+    # at, whatever their ids (a first version took the first by id, the 50, which does not fit: no pair)
+    (900.0, [tx("a", 33 + 12 / 24, 50, "M", "X", "de", "de")], 0.0),
+    # a cent over D's 1,000 (currency rounding): D is credited its 1,000 and the cent is pruned, not spent from
+    # M's salary (a first version credited M 0.01 as income)
+    (1000.01, [], 0.01),
+    # the edge, half a percent and a cent over (which floating point once put just outside): D 1,000, 5.01 pruned
+    (1005.01, [], 5.01),
+])
+def test_a_pair_whatever_the_ids_and_a_cent_over(tmp_path: Path, duck: DuckDBEngine, method: str, passed: float,
+                                                 also: list[dict[str, object]], pruned: float) -> None:
+    rows = [*LAYER[:-1], *also, tx("pass", 33 + 12 / 24, passed, "M", "T", "de", "sy")]
+    result = _trace(write_transactions(tmp_path / "layer.csv", rows), duck, method, earmark_days=10)
+    assert _amounts(result) == {"D": min(passed, 1000.0)}
+    assert result.trace.totals["pruned"] == pytest.approx(pruned, abs=0.001)
 
 @pytest.mark.parametrize(("method", "expected"), [
     # the 900 at 12:00 spends D1's 1,000 first, the 850 the day after the 100 left and 750 of D2's 950
@@ -555,12 +574,13 @@ def test_a_method_gives_the_same_answer_alone_and_beside_the_others_with_mirrors
     assert _amounts(alone) == _amounts(_trace(path, duck, "fifo"))
 
 
-@pytest.mark.parametrize(("paid", "mirrors"), [(301.2, True), (303.0, False)])
+@pytest.mark.parametrize(("paid", "mirrors"), [(301.2, True), (301.51, True), (301.52, False), (303.0, False)])
 def test_a_payout_up_to_half_a_percent_above_the_deposit_mirrors_it(tmp_path: Path, duck: DuckDBEngine, paid: float,
                                                                    mirrors: bool) -> None:
     # each side is converted to USD at the analysis's rates, not the broker's rate of the day: R1's payout of
     # 301.20 for I1's 300 (0.4 % more) mirrors it, and the settlement's 500 is D's. 303 (1 % more) does not: I1's
-    # deposit stays on X's line and takes its share by proportional (before, only up to a cent more mirrored)
+    # deposit stays on X's line and takes its share by proportional (before, only up to a cent more mirrored).
+    # 301.51 is the edge (300 x 1.005 and a cent), 301.52 past it
     rows = [*BROKERS[:6], tx("pay_1", 7 + 1 / 24, paid, "Y", "R1", "tr", "tr", **HAWALA), *BROKERS[7:]]
     amounts = _amounts(_trace(write_transactions(tmp_path / f"paid-{paid}.csv", rows), duck, "proportional"))
     assert (amounts == {"D": 500.0}) is mirrors

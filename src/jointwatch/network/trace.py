@@ -660,8 +660,8 @@ def _earmark(engine: AnalysisEngine, hop: int, window: int, methods: Sequence[st
     paid beyond what came in, which takes no earmarked inflow) is the same for every method (with mirrors, one
     per method, less that method's mirrors); each method spends it its way, and a part is earmarked only when
     its inflow came at most ``window`` seconds before the outflow. Whatever is earmarked leaves the money line
-    on both sides; the rest follows the method. An outflow that one inflow alone explains (``forwarded_{hop}``) is
-    that inflow passed on, by every method, before the method spends the rest of the line.
+    on both sides; the rest follows the method. First, an outflow that one inflow alone explains
+    (``forwarded_{hop}``) is that inflow passed on, by every method, and the pair leaves the line.
     """
     # an outflow that can pass money on: to a payee that is not a regular one, not by card (a card
     # payment is spending at a merchant, not passing money on)
@@ -692,23 +692,28 @@ WITH passing AS ({passing}),
                 JOIN passing o ON o.line_of = i.line_of AND o.account = i.account AND o.t >= i.t
                  AND o.t <= i.t + {window}
                 GROUP BY i.line_of, i.account, i.t, i.id, i.usd HAVING {usd_sum('o.usd')} >= 0.5 * i.usd)"""
-    # an inflow passed on as it came (``forwarded_{hop}``, docs/network.md): the next passing outflow after an
-    # earmarkable inflow, within the window, that is between half of it and all of it (up to half a percent and a
-    # cent more: both sides are converted to USD at the analysis's rates), when no other earmarkable inflow is
-    # followed by that outflow so -- a layer's forward of 90 % of a transfer, not the friend's gift of the day
-    # before, by every method. The pair carries at most the inflow's cents (the outflow's cent or two over it stay
-    # on the money line) and leaves the earmarking line before the method spends the rest
+    # an inflow passed on as it came (``forwarded_{hop}``, docs/network.md): the one passing outflow, at the first
+    # time after an earmarkable inflow with any and within the window, that is between half of it and all of it (up
+    # to half a percent and a cent more: both sides are converted to USD at the analysis's rates), when no other
+    # earmarkable inflow is followed by that outflow so -- a layer's forward of 90 % of a transfer, not the friend's
+    # gift of the day before, by every method. The pair carries the whole outflow and leaves the earmarking line
+    # before the method spends the rest; what the outflow is over the inflow is pruned where the inflow is followed
+    # (a payment carries at most its amount), not spent from the account's money line. Cents compared as whole
+    # doubles (exact to 2^53): the amounts are doubles, and 1,000 x 1.005 is not 1,005 in floating point
     engine.create(f"forwarded_{hop}", f"""{events},
-     next AS (SELECT i.line_of, i.account, i.id AS source_id, i.usd AS source_usd, o.id AS out_id, o.usd,
-                     ROW_NUMBER() OVER (PARTITION BY i.line_of, i.account, i.id ORDER BY o.t, o.id) AS k
+     next AS (SELECT i.line_of, i.account, i.id AS source_id, o.id AS out_id,
+                     CAST(ROUND(i.usd * 100) AS DOUBLE) AS source_cents, CAST(ROUND(o.usd * 100) AS DOUBLE) AS cents,
+                     RANK() OVER (PARTITION BY i.line_of, i.account, i.id ORDER BY o.t) AS k
               FROM passed i JOIN passing o ON o.line_of = i.line_of AND o.account = i.account AND o.t > i.t
-               AND o.t <= i.t + {window})
-SELECT line_of, account, out_id, source_id, cents FROM (
-  SELECT line_of, account, out_id, source_id,
-         LEAST(CAST(ROUND(usd * 100) AS BIGINT), CAST(ROUND(source_usd * 100) AS BIGINT)) AS cents,
-         COUNT(*) OVER (PARTITION BY line_of, account, out_id) AS sources
-  FROM next WHERE k = 1 AND usd >= 0.5 * source_usd AND usd <= source_usd * {PAYOUT_HIGH} + 0.01) p
-WHERE sources = 1""")
+               AND o.t <= i.t + {window}),
+     fits AS (SELECT * FROM next
+              WHERE k = 1 AND 2 * cents >= source_cents
+                AND cents * 1000 <= source_cents * {PAYOUT_HIGH * 1000:g} + 1000)
+SELECT line_of, account, out_id, source_id, CAST(cents AS BIGINT) AS cents FROM (
+  SELECT f.*, COUNT(*) OVER (PARTITION BY line_of, account, out_id) AS sources,
+         COUNT(*) OVER (PARTITION BY line_of, account, source_id) AS outflows
+  FROM fits f) p
+WHERE sources = 1 AND outflows = 1""")
     engine.create(f"marks_{hop}", f"""{events}
 SELECT d.*, COALESCE(LAG(d.deficit) OVER (PARTITION BY d.line_of, d.account ORDER BY d.seq), 0) AS deficit_before
 FROM (SELECT c.*, GREATEST(MAX(c.cum_out - c.cum_in) OVER (PARTITION BY c.line_of, c.account ORDER BY c.seq
@@ -718,7 +723,7 @@ FROM (SELECT c.*, GREATEST(MAX(c.cum_out - c.cum_in) OVER (PARTITION BY c.line_o
                    SUM(CASE WHEN kind = 0 THEN cents ELSE 0 END) OVER w AS cum_out,
                    ROW_NUMBER() OVER w AS seq
             FROM (SELECT i.line_of, i.account, i.t, 1 AS kind, i.id,
-                         CAST(ROUND(i.usd * 100) AS BIGINT) - COALESCE(p.cents, 0) AS cents
+                         GREATEST(CAST(ROUND(i.usd * 100) AS BIGINT) - COALESCE(p.cents, 0), 0) AS cents
                   FROM passed i LEFT JOIN forwarded_{hop} p
                     ON p.line_of = i.line_of AND p.account = i.account AND p.source_id = i.id
                   UNION ALL
