@@ -46,6 +46,12 @@ def _amounts(analysis: Analysis) -> dict[str, float]:
     return {o.account: o.amount for o in analysis.trace.originators}
 
 
+def _assert_every_method_credits(analysis: Analysis, account: str, amount: float) -> None:
+    """``account`` is the only originator, credited ``amount`` by every method (the interval is that amount)."""
+    assert _amounts(analysis) == {account: amount}
+    assert (analysis.trace.originators[0].low, analysis.trace.originators[0].high) == (amount, amount)
+
+
 @pytest.mark.parametrize(("method", "expected"), [
     # first in, first out: the shop on day 1 spent M's own 200 (money it needed only then); the
     # 3,800 is D1's 1,000 (in first) and 2,800 of D2's 3,000
@@ -110,9 +116,8 @@ def test_earmarking_credits_the_passed_on_donation_to_the_donor(tmp_path: Path, 
     # D is not a regular payer of M and T not a regular payee; the 540 left 3 hours after the 600
     # came: it is D's money passed on, whatever the method, before M's salary is drawn on (on M's
     # earmarking line only the shop's 2,500 went before, beyond any money on that line)
-    assert _amounts(result) == {"D": 540.0}
+    _assert_every_method_credits(result, "D", 540.0)
     assert result.trace.originators[0].reason == "no_earlier_inflow"
-    assert (result.trace.originators[0].low, result.trace.originators[0].high) == (540.0, 540.0)
     assert result.trace.settings.earmark_days == 7
 
 
@@ -160,8 +165,7 @@ def test_an_outflow_one_inflow_alone_explains_is_that_inflow_passed_on(tmp_path:
     # F's 120 sat first on M's earmarking line: first in first out F 120 and D 780, proportional F 96.43 and D 803.57
     path = write_transactions(tmp_path / "layer.csv", LAYER)
     result = _trace(path, duck, method, earmark_days=10)
-    assert _amounts(result) == {"D": 900.0}
-    assert (result.trace.originators[0].low, result.trace.originators[0].high) == (900.0, 900.0)
+    _assert_every_method_credits(result, "D", 900.0)
     # without earmarking the rule is not applied: first in first out spends what is left of M's day-1 salary
     # (500), F's 120, then 280 of the day-31 salary
     assert _amounts(_trace(path, duck, "fifo")) == {"M": 780.0, "F": 120.0}

@@ -674,24 +674,29 @@ def _earmark(engine: AnalysisEngine, hop: int, window: int, methods: Sequence[st
         return ("c.method", f"\n                 JOIN ({conduits}) c ON c.src = x.{account}"
                 + _mirror_of(hop, "x", "c.method", "mm"), _net_cents("x", kind, "mm"))
     line, join, out = side("src", "out")
-    passing = f"""SELECT {line} AS line_of, x.src AS account, x.t, x.id, {out} / 100.0 AS usd
+    passing = f"""SELECT {line} AS line_of, x.src AS account, x.t, x.id, {out} AS cents, {out} / 100.0 AS usd
                   FROM near_{hop} x{join} LEFT JOIN regular r ON r.src = x.src AND r.dst = x.dst
                   WHERE x.src IN (SELECT src FROM judged_{hop} WHERE conduit) AND r.src IS NULL
                     AND COALESCE(x.channel <> 'card', TRUE) AND {out} > 0"""
     line, join, into = side("dst", "in")
-    events = f"""
+    # the events of the earmarking line, once (the pairs and the line read them): passing outflows (kind 0) and
+    # earmarkable inflows (kind 1), in cents
+    engine.create(f"events_{hop}", f"""
 WITH passing AS ({passing}),
-     inflows AS (SELECT {line} AS line_of, x.dst AS account, x.t, x.id, {into} / 100.0 AS usd
+     inflows AS (SELECT {line} AS line_of, x.dst AS account, x.t, x.id, {into} AS cents, {into} / 100.0 AS usd
                  FROM near_{hop} x{join}
                  LEFT JOIN ({_income_of(hop, f"SELECT src FROM judged_{hop} WHERE conduit")}) n ON n.id = x.id
                  LEFT JOIN regular r ON r.src = x.src AND r.dst = x.dst
                  WHERE x.dst IN (SELECT src FROM judged_{hop} WHERE conduit) AND n.id IS NULL AND r.src IS NULL
                    AND {into} > 0),
      -- an earmarkable inflow: followed within the window by passing outflows of at least half its value
-     passed AS (SELECT i.line_of, i.account, i.t, i.id, i.usd FROM inflows i
+     passed AS (SELECT i.line_of, i.account, i.t, i.id, i.cents FROM inflows i
                 JOIN passing o ON o.line_of = i.line_of AND o.account = i.account AND o.t >= i.t
                  AND o.t <= i.t + {window}
-                GROUP BY i.line_of, i.account, i.t, i.id, i.usd HAVING {usd_sum('o.usd')} >= 0.5 * i.usd)"""
+                GROUP BY i.line_of, i.account, i.t, i.id, i.cents, i.usd HAVING {usd_sum('o.usd')} >= 0.5 * i.usd)
+SELECT line_of, account, t, id, cents, 1 AS kind FROM passed
+UNION ALL
+SELECT line_of, account, t, id, cents, 0 FROM passing""")
     # an inflow passed on as it came (``forwarded_{hop}``, docs/network.md): the one passing outflow, at the first
     # time after an earmarkable inflow with any and within the window, that is between half of it and all of it (up
     # to half a percent and a cent more: both sides are converted to USD at the analysis's rates), when no other
@@ -699,13 +704,14 @@ WITH passing AS ({passing}),
     # gift of the day before, by every method. The pair carries the whole outflow and leaves the earmarking line
     # before the method spends the rest; what the outflow is over the inflow is pruned where the inflow is followed
     # (a payment carries at most its amount), not spent from the account's money line. Cents compared as whole
-    # doubles (exact to 2^53): the amounts are doubles, and 1,000 x 1.005 is not 1,005 in floating point
-    engine.create(f"forwarded_{hop}", f"""{events},
-     next AS (SELECT i.line_of, i.account, i.id AS source_id, o.id AS out_id,
-                     CAST(ROUND(i.usd * 100) AS DOUBLE) AS source_cents, CAST(ROUND(o.usd * 100) AS DOUBLE) AS cents,
+    # doubles times whole numbers (exact to 2^53): 100,000 x 1.005 is not 100,500 in floating point
+    engine.create(f"forwarded_{hop}", f"""
+WITH next AS (SELECT i.line_of, i.account, i.id AS source_id, o.id AS out_id,
+                     CAST(i.cents AS DOUBLE) AS source_cents, CAST(o.cents AS DOUBLE) AS cents,
                      RANK() OVER (PARTITION BY i.line_of, i.account, i.id ORDER BY o.t) AS k
-              FROM passed i JOIN passing o ON o.line_of = i.line_of AND o.account = i.account AND o.t > i.t
-               AND o.t <= i.t + {window}),
+              FROM events_{hop} i JOIN events_{hop} o ON o.line_of = i.line_of AND o.account = i.account
+               AND o.kind = 0 AND o.t > i.t AND o.t <= i.t + {window}
+              WHERE i.kind = 1),
      fits AS (SELECT * FROM next
               WHERE k = 1 AND 2 * cents >= source_cents
                 AND cents * 1000 <= source_cents * {PAYOUT_HIGH * 1000:g} + 1000)
@@ -714,7 +720,7 @@ SELECT line_of, account, out_id, source_id, CAST(cents AS BIGINT) AS cents FROM 
          COUNT(*) OVER (PARTITION BY line_of, account, source_id) AS outflows
   FROM fits f) p
 WHERE sources = 1 AND outflows = 1""")
-    engine.create(f"marks_{hop}", f"""{events}
+    engine.create(f"marks_{hop}", f"""
 SELECT d.*, COALESCE(LAG(d.deficit) OVER (PARTITION BY d.line_of, d.account ORDER BY d.seq), 0) AS deficit_before
 FROM (SELECT c.*, GREATEST(MAX(c.cum_out - c.cum_in) OVER (PARTITION BY c.line_of, c.account ORDER BY c.seq
                            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), 0) AS deficit
@@ -723,14 +729,15 @@ FROM (SELECT c.*, GREATEST(MAX(c.cum_out - c.cum_in) OVER (PARTITION BY c.line_o
                    SUM(CASE WHEN kind = 0 THEN cents ELSE 0 END) OVER w AS cum_out,
                    ROW_NUMBER() OVER w AS seq
             FROM (SELECT i.line_of, i.account, i.t, 1 AS kind, i.id,
-                         GREATEST(CAST(ROUND(i.usd * 100) AS BIGINT) - COALESCE(p.cents, 0), 0) AS cents
-                  FROM passed i LEFT JOIN forwarded_{hop} p
+                         GREATEST(i.cents - COALESCE(p.cents, 0), 0) AS cents
+                  FROM events_{hop} i LEFT JOIN forwarded_{hop} p
                     ON p.line_of = i.line_of AND p.account = i.account AND p.source_id = i.id
+                  WHERE i.kind = 1
                   UNION ALL
-                  SELECT o.line_of, o.account, o.t, 0, o.id, CAST(ROUND(o.usd * 100) AS BIGINT)
-                  FROM passing o LEFT JOIN forwarded_{hop} p
+                  SELECT o.line_of, o.account, o.t, 0, o.id, o.cents
+                  FROM events_{hop} o LEFT JOIN forwarded_{hop} p
                     ON p.line_of = o.line_of AND p.account = o.account AND p.out_id = o.id
-                  WHERE p.out_id IS NULL) e
+                  WHERE o.kind = 0 AND p.out_id IS NULL) e
             WINDOW w AS (PARTITION BY line_of, account ORDER BY t, kind, id
                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) c) d""")
     ctes, spent = _spend(methods)
