@@ -133,5 +133,14 @@ def test_customer_base_through_the_service(client: TestClient, new_member: Calla
     alerts = client.get("/customers/alerts", headers=member.auth("screener")).json()
     assert {(a["customer_ref"], a["status"]) for a in alerts} == {("c1", "open")}
     assert client.get("/customers/alerts", headers=other.auth("screener")).json() == []
+    # a file without its id column is refused, named as the sender knows it (never the service's temporary file),
+    # and the base and its alerts are as they were
+    refused = client.post("/customers/screen", json={"content": "name\nHans Peter Becker\n"},
+                          headers=member.auth("screener"))
+    assert refused.status_code == 422 and refused.json()["type"].endswith(":invalid-message")
+    assert refused.json()["detail"].startswith("body, line 1: missing column(s) id"), refused.json()["detail"]
+    assert {(a["customer_ref"], a["status"]) for a in client.get("/customers/alerts",
+                                                                  headers=member.auth("screener")).json()} == {
+        ("c1", "open")}
     actions = [e.action for e in audit_of(member.id)]
     assert {"customers.screen", "customers.rescreen", "customers.alerts"} <= set(actions)

@@ -132,10 +132,15 @@ def frozen_totals(request: Request,
 # (only what changed, or everything with full=true); each member's base and alerts are its own.
 
 def _screen_file(engine: Engine, screener: Screener, content: str, member_id: int) -> CustomerRun:
+    # the reader streams from a file; a file it cannot read is named as the sender knows it, the body, never the
+    # service's temporary file (as ``read_payment_text`` does)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "customers.csv"
         path.write_text(content, encoding="utf-8")
-        return screen_customer_file(engine, screener, path, member_id, partners=partner_entries(screener))
+        try:
+            return screen_customer_file(engine, screener, path, member_id, partners=partner_entries(screener))
+        except MessageFormatError as error:
+            raise MessageFormatError("body", error.location, error.reason) from None
 
 
 @router.post("/customers/screen", response_model=CustomerRun, responses=PROBLEM_RESPONSES)
