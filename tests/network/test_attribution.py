@@ -221,6 +221,62 @@ def test_an_inflow_is_passed_on_only_by_the_next_outflow_after_it(tmp_path: Path
     result = _trace(path, duck, method, earmark_days=10)
     assert {k: round(v, 2) for k, v in _amounts(result).items()} == {"D1": 211.94, "D2": 650.54, "D3": 442.48}
 
+# A salaried gather account M: a friend F (DE) sends it 300 on day 30; on day 33 D1 (FR) 1,000 and D2 (GB) 800 at
+# 02:00 and D3 (IT) 700 at 05:00 (a burst: each within half a day of the one before); M passes 2,250 (90 %) on to T
+# in two payments, 1,200 at 12:00 and 1,050 the next morning.
+BURST = [*PAYROLL, tx("shop", 10, 2500, "M", "SHOP", "de", "de"), tx("friend", 30 + 10 / 24, 300, "F", "M", "de", "de"),
+         tx("b1", 33 + 2 / 24, 1000, "D1", "M", "fr", "de"), tx("b2", 33 + 2 / 24, 800, "D2", "M", "gb", "de"),
+         tx("b3", 33 + 5 / 24, 700, "D3", "M", "it", "de"), tx("pass1", 33 + 12 / 24, 1200, "M", "T", "de", "sy"),
+         tx("pass2", 34 + 8 / 24, 1050, "M", "T", "de", "sy")]
+
+
+@pytest.mark.parametrize(("method", "expected"), [
+    # the burst's inflows in order: the 1,200 is D1's 1,000 and 200 of D2's, the 1,050 D2's other 600 and 450 of D3's
+    ("fifo", {"D1": 1000.0, "D2": 800.0, "D3": 450.0}),
+    # from the last: the 1,200 is D3's 700 and 500 of D2's, the 1,050 D2's other 300 and 750 of D1's
+    ("lifo", {"D1": 750.0, "D2": 800.0, "D3": 700.0}),
+    # 90 % of each
+    ("proportional", {"D1": 900.0, "D2": 720.0, "D3": 630.0}),
+])
+def test_a_burst_passed_on_in_several_payments_is_that_burst(tmp_path: Path, duck: DuckDBEngine, method: str,
+                                                            expected: dict[str, float]) -> None:
+    # the two payments after the burst, before any other inflow, are 90 % of it: the burst passed on, shared among
+    # its inflows by the method; F's 300 three days before is not part of it and is not credited. No single inflow
+    # explains either payment (no pair), and before the rule F's 300 sat first on M's earmarking line: first in first
+    # out F 300, D1 1,000, D2 800, D3 150; proportional gave F a share
+    path = write_transactions(tmp_path / "burst.csv", BURST)
+    result = _trace(path, duck, method, earmark_days=10)
+    assert {k: round(v, 2) for k, v in _amounts(result).items()} == expected
+    assert result.trace.totals["originated"] == pytest.approx(2250.0, abs=0.001)
+
+
+@pytest.mark.parametrize("method", ["fifo", "lifo", "proportional"])
+@pytest.mark.parametrize(("payments", "burst"), [
+    # the payments before the next inflow (X's 100 at 02:00 the next day) are under half the burst (1,200 of 2,500):
+    # not the burst passed on
+    ([tx("pass1", 33 + 12 / 24, 1200, "M", "T", "de", "sy"), tx("x", 34 + 2 / 24, 100, "X", "M", "de", "de"),
+      tx("pass2", 34 + 8 / 24, 1050, "M", "T", "de", "sy")], False),
+    # over all of it by more than half a percent and a cent (2,512.52): not the burst passed on
+    ([tx("pass", 33 + 12 / 24, 2512.52, "M", "T", "de", "sy")], False),
+    # at the edge (2,512.51): the burst passed on; what is over it is pruned where the inflows are followed
+    ([tx("pass1", 33 + 12 / 24, 1500, "M", "T", "de", "sy"), tx("pass2", 34 + 8 / 24, 1012.51, "M", "T", "de", "sy")],
+     True),
+])
+def test_a_burst_is_passed_on_only_by_between_half_and_all_of_it(tmp_path: Path, duck: DuckDBEngine, method: str,
+                                                                 payments: list[dict[str, object]],
+                                                                 burst: bool) -> None:
+    rows = [*BURST[:-2], *payments]
+    result = _trace(write_transactions(tmp_path / "burst.csv", rows), duck, method, earmark_days=10)
+    amounts = _amounts(result)
+    if burst:
+        assert {k: round(v, 2) for k, v in amounts.items()} == {"D1": 1000.0, "D2": 800.0, "D3": 700.0}
+        assert result.trace.totals["pruned"] == pytest.approx(12.51, abs=0.001)
+    else:
+        # the earmarking line as before: the friend's 300 is spent with the rest (last in first out spends it only
+        # when the payments reach back to it)
+        assert set(amounts) >= {"D1", "D2", "D3"} and ("F" in amounts or method == "lifo")
+
+
 def test_money_from_a_regular_payer_is_not_earmarked(tmp_path: Path, duck: DuckDBEngine) -> None:
     # P pays M 600 every month (days 3 and 33, 08:00): a regular payer, not a payroll (one payee);
     # D's 100 comes at 09:00 and M passes 540 on at 12:00. Only D's 100 is earmarked; the other

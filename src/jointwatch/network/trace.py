@@ -69,6 +69,7 @@ RECEIVED_SLACK = 1.05
 # a payout mirrors a deposit paid out less a fee of at most 3 %, or up to half a percent more (and a cent): each
 # side converted to USD at the analysis's rates, which are not the day's rates the broker used
 PAYOUT_LOW, PAYOUT_HIGH = 0.97, 1.005
+BURST_SECONDS = 43200     # inflows of a burst: each at most half a day after the one before (``episodes``)
 MIRROR_PASSES = 4         # at most this many traces, each keeping the payouts the last followed from mirroring
 
 
@@ -661,7 +662,8 @@ def _earmark(engine: AnalysisEngine, hop: int, window: int, methods: Sequence[st
     per method, less that method's mirrors); each method spends it its way, and a part is earmarked only when
     its inflow came at most ``window`` seconds before the outflow. Whatever is earmarked leaves the money line
     on both sides; the rest follows the method. First, an outflow that one inflow alone explains
-    (``forwarded_{hop}``) is that inflow passed on, by every method, and the pair leaves the line.
+    (``forwarded_{hop}``) is that inflow passed on, by every method, and the pair leaves the line; then the
+    outflows that pass a burst of inflows on (``episodes_{hop}``), shared out by each method, leave it too.
     """
     # an outflow that can pass money on: to a payee that is not a regular one, not by card (a card
     # payment is spending at a merchant, not passing money on)
@@ -720,6 +722,47 @@ SELECT line_of, account, out_id, source_id, CAST(cents AS BIGINT) AS cents FROM 
          COUNT(*) OVER (PARTITION BY line_of, account, source_id) AS outflows
   FROM fits f) p
 WHERE sources = 1 AND outflows = 1""")
+    # a burst passed on as it came (``episodes_{hop}``, docs/network.md): inflows no passing outflow separates, each
+    # at most BURST_SECONDS after the one before, then the passing outflows up to the next earmarkable inflow (within
+    # the window from the burst's first inflow) that together are between half of the burst and all of it (as the
+    # pairs: half a percent and a cent more). Those outflows are the burst passed on; each method shares them out
+    # among the burst's inflows its own way (``_episode_parts``), and the episode leaves the earmarking line (each
+    # inflow less its pro-rata share of what was passed on, so the line stays one for every method)
+    engine.create(f"episodes_{hop}", f"""
+WITH ev AS (SELECT e.* FROM events_{hop} e
+            LEFT JOIN forwarded_{hop} s ON e.kind = 1 AND s.line_of = e.line_of AND s.account = e.account
+             AND s.source_id = e.id
+            LEFT JOIN forwarded_{hop} o ON e.kind = 0 AND o.line_of = e.line_of AND o.account = e.account
+             AND o.out_id = e.id
+            WHERE s.source_id IS NULL AND o.out_id IS NULL),
+     starts AS (SELECT ev.*, CASE WHEN kind = 1 AND (LAG(kind) OVER w IS NULL OR LAG(kind) OVER w = 0
+                                                     OR t - LAG(t) OVER w > {BURST_SECONDS}) THEN 1 ELSE 0 END AS start
+                FROM ev WINDOW w AS (PARTITION BY line_of, account ORDER BY t, kind, id)),
+     numbered AS (SELECT starts.*, SUM(start) OVER (PARTITION BY line_of, account ORDER BY t, kind, id
+                                                    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS burst
+                  FROM starts),
+     members AS (SELECT line_of, account, burst, id AS source_id, t AS source_t, cents AS source_cents,
+                        SUM(cents) OVER (PARTITION BY line_of, account, burst ORDER BY t, id
+                                         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS source_hi,
+                        SUM(cents) OVER (PARTITION BY line_of, account, burst) AS total,
+                        MIN(t) OVER (PARTITION BY line_of, account, burst) AS first_t
+                 FROM numbered WHERE kind = 1),
+     runs AS (SELECT n.line_of, n.account, n.burst, n.id AS out_id, n.t AS out_t, n.cents AS out_cents, b.total,
+                     SUM(n.cents) OVER (PARTITION BY n.line_of, n.account, n.burst ORDER BY n.t
+                                        RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS reach,
+                     SUM(n.cents) OVER (PARTITION BY n.line_of, n.account, n.burst ORDER BY n.t, n.id
+                                        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS out_hi
+              FROM numbered n
+              JOIN (SELECT DISTINCT line_of, account, burst, total, first_t FROM members) b
+                ON b.line_of = n.line_of AND b.account = n.account AND b.burst = n.burst
+              WHERE n.kind = 0 AND n.burst > 0 AND n.t <= b.first_t + {window}),
+     kept AS (SELECT r.*, MAX(r.reach) OVER (PARTITION BY r.line_of, r.account, r.burst) AS passed
+              FROM runs r
+              WHERE CAST(r.reach AS DOUBLE) * 1000 <= CAST(r.total AS DOUBLE) * {PAYOUT_HIGH * 1000:g} + 1000)
+SELECT k.line_of, k.account, k.burst, k.out_id, k.out_t, k.out_cents, k.out_hi, k.passed,
+       m.source_id, m.source_t, m.source_cents, m.source_hi, m.total
+FROM kept k JOIN members m ON m.line_of = k.line_of AND m.account = k.account AND m.burst = k.burst
+WHERE 2 * k.passed >= k.total""")
     engine.create(f"marks_{hop}", f"""
 SELECT d.*, COALESCE(LAG(d.deficit) OVER (PARTITION BY d.line_of, d.account ORDER BY d.seq), 0) AS deficit_before
 FROM (SELECT c.*, GREATEST(MAX(c.cum_out - c.cum_in) OVER (PARTITION BY c.line_of, c.account ORDER BY c.seq
@@ -729,15 +772,21 @@ FROM (SELECT c.*, GREATEST(MAX(c.cum_out - c.cum_in) OVER (PARTITION BY c.line_o
                    SUM(CASE WHEN kind = 0 THEN cents ELSE 0 END) OVER w AS cum_out,
                    ROW_NUMBER() OVER w AS seq
             FROM (SELECT i.line_of, i.account, i.t, 1 AS kind, i.id,
-                         GREATEST(i.cents - COALESCE(p.cents, 0), 0) AS cents
+                         GREATEST(i.cents - COALESCE(p.cents, 0) - COALESCE(q.cents, 0), 0) AS cents
                   FROM events_{hop} i LEFT JOIN forwarded_{hop} p
                     ON p.line_of = i.line_of AND p.account = i.account AND p.source_id = i.id
+                  LEFT JOIN (SELECT DISTINCT line_of, account, source_id,
+                                    CAST(ROUND(CAST(source_cents AS DOUBLE) * passed / total) AS BIGINT) AS cents
+                             FROM episodes_{hop}) q
+                    ON q.line_of = i.line_of AND q.account = i.account AND q.source_id = i.id
                   WHERE i.kind = 1
                   UNION ALL
                   SELECT o.line_of, o.account, o.t, 0, o.id, o.cents
                   FROM events_{hop} o LEFT JOIN forwarded_{hop} p
                     ON p.line_of = o.line_of AND p.account = o.account AND p.out_id = o.id
-                  WHERE o.kind = 0 AND p.out_id IS NULL) e
+                  LEFT JOIN (SELECT DISTINCT line_of, account, out_id FROM episodes_{hop}) q
+                    ON q.line_of = o.line_of AND q.account = o.account AND q.out_id = o.id
+                  WHERE o.kind = 0 AND p.out_id IS NULL AND q.out_id IS NULL) e
             WINDOW w AS (PARTITION BY line_of, account ORDER BY t, kind, id
                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) c) d""")
     ctes, spent = _spend(methods)
@@ -777,7 +826,49 @@ WHERE cents >= 1
 UNION ALL
 SELECT c.method, p.account, p.out_id, p.source_id, p.cents
 FROM forwarded_{hop} p JOIN (SELECT DISTINCT method, src FROM judged_{hop} WHERE conduit) c ON c.src = p.account
-  {"AND c.method = p.line_of" if mirrors else ""}""")
+  {"AND c.method = p.line_of" if mirrors else ""}
+UNION ALL
+{_episode_parts(hop, mirrors)}""")
+
+
+def _episode_parts(hop: int, mirrors: bool) -> str:
+    """The query of what each outflow of an episode (``episodes_{hop}``) carried of each inflow of its burst, by
+    each method of the conduit: first in first out spends the burst's inflows in order, last in first out from the
+    last, proportional gives each inflow its share of every outflow. What the outflows are over the burst (up to
+    half a percent and a cent) is carried by the inflow spent last (by proportional, by each in its share) and
+    pruned where it is followed, as for a pair.
+    In whole cents as ``earmark_{hop}`` rounds them: each the rounded running sum of the outflow's parts less the
+    previous (they add up to it), and a source's cents over the outflows never past its own and its share of what
+    the outflows are over the burst (the later outflows' parts are cut)."""
+    return f"""SELECT method, account, out_id, source_id, cents FROM (
+  SELECT method, account, out_id, source_id,
+         LEAST(cents, GREATEST(cap - COALESCE(SUM(cents) OVER (PARTITION BY method, account, source_id
+                                                               ORDER BY out_t, out_id
+                                                               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0),
+                               0)) AS cents
+  FROM (SELECT method, account, out_id, out_t, source_id, cap,
+               CAST(ROUND(run) - COALESCE(ROUND(LAG(run) OVER (PARTITION BY method, account, out_id
+                                                                ORDER BY source_id)), 0) AS BIGINT) AS cents
+        FROM (SELECT method, account, out_id, out_t, source_id, cap,
+                     SUM(part) OVER (PARTITION BY method, account, out_id ORDER BY source_id
+                                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run
+              FROM (SELECT c.method, x.account, x.out_id, x.out_t, x.source_id,
+                           x.source_cents + GREATEST(x.passed - x.total, 0) AS cap,
+                     CASE c.method
+                       WHEN 'proportional' THEN CAST(x.out_cents AS DOUBLE) * x.source_cents / x.total
+                       ELSE CAST(GREATEST(LEAST(x.out_hi, CASE WHEN c.method = 'fifo' THEN x.top ELSE x.rtop END)
+                                          - GREATEST(x.out_hi - x.out_cents,
+                                                     CASE WHEN c.method = 'fifo' THEN x.source_hi - x.source_cents
+                                                          ELSE x.total - x.source_hi END), 0) AS DOUBLE)
+                     END AS part
+              FROM (SELECT e.*,
+                           CASE WHEN e.source_hi = e.total THEN GREATEST(e.total, e.passed) ELSE e.source_hi END AS top,
+                           CASE WHEN e.source_hi = e.source_cents THEN GREATEST(e.total, e.passed)
+                                ELSE e.total - e.source_hi + e.source_cents END AS rtop
+                    FROM episodes_{hop} e) x
+              JOIN (SELECT DISTINCT method, src FROM judged_{hop} WHERE conduit) c ON c.src = x.account
+                {"AND c.method = x.line_of" if mirrors else ""}) p) r) q) capped
+WHERE cents >= 1"""
 
 
 def _spend(methods: Sequence[str]) -> tuple[str, str]:
