@@ -277,6 +277,40 @@ def test_a_burst_is_passed_on_only_by_between_half_and_all_of_it(tmp_path: Path,
         assert set(amounts) >= {"D1", "D2", "D3"} and ("F" in amounts or method == "lifo")
 
 
+@pytest.mark.parametrize(("method", "expected"), [
+    # the 1,200 is D1's 1,000 and 200 of D2's; the 800 the next day is the rest of D2's (X's 100 came after it)
+    ("fifo", {"D1": 1000.0, "D2": 1000.0}),
+    # the 1,200 is D2's 1,000 and 200 of D1's; the 800 spends X's 100 (in last) and 700 of D1's
+    ("lifo", {"D1": 900.0, "D2": 1000.0, "X": 100.0}),
+])
+def test_what_a_method_left_of_a_burst_is_what_it_spends_next(tmp_path: Path, duck: DuckDBEngine, method: str,
+                                                             expected: dict[str, float]) -> None:
+    # D1 and D2 send M 1,000 each at 02:00; M passes 1,200 on at 12:00 (an episode: 60 % of the burst), X sends
+    # 100 at 02:00 the next day and M passes 800 on at 08:00. What is left of the burst after the episode differs
+    # by method; one earmarking line for every method kept 400 of each (pro rata), so first in first out spent 400
+    # of D1's again (D1's payment carried at most its 1,000: 400 pruned, D2 credited 600)
+    rows = [*PAYROLL, tx("shop", 10, 2500, "M", "SHOP", "de", "de"), tx("d1", 33 + 2 / 24, 1000, "D1", "M", "fr", "de"),
+            tx("d2", 33 + 2 / 24, 1000, "D2", "M", "gb", "de"), tx("pass1", 33 + 12 / 24, 1200, "M", "T", "de", "sy"),
+            tx("x", 34 + 2 / 24, 100, "X", "M", "de", "de"), tx("pass2", 34 + 8 / 24, 800, "M", "T", "de", "sy")]
+    result = _trace(write_transactions(tmp_path / "left.csv", rows), duck, method, earmark_days=10)
+    assert {k: round(v, 2) for k, v in _amounts(result).items()} == expected
+    assert result.trace.totals["pruned"] == 0.0
+
+
+@pytest.mark.parametrize("method", ["fifo", "lifo", "proportional"])
+def test_every_payment_of_a_burst_passed_on_is_followed(tmp_path: Path, duck: DuckDBEngine, method: str) -> None:
+    # C gets D's 1,000 and passes 770 on to T in three payments: 300 seven hours later, 240 and 230 two days later.
+    # With only the payments of the day after beside it, the 300 was under half of what came in the lookback, so
+    # the pool test called it C's own money (C credited 300 as not a conduit, D 470); the three are the 1,000
+    # passed on as it came (an episode), so all three are followed to D
+    rows = [tx("gift", 10, 1000, "D", "C", "fr", "de"), tx("f1", 10 + 7 / 24, 300, "C", "T", "de", "sy"),
+            tx("f2", 11 + 22 / 24, 240, "C", "T", "de", "sy"), tx("f3", 12, 230, "C", "T", "de", "sy")]
+    path = write_transactions(tmp_path / "forwards.csv", rows)
+    _assert_every_method_credits(_trace(path, duck, method, earmark_days=10), "D", 770.0)
+    # without earmarking the pool test stands
+    assert _amounts(_trace(path, duck, method)) == {"C": 300.0, "D": 470.0}
+
+
 def test_money_from_a_regular_payer_is_not_earmarked(tmp_path: Path, duck: DuckDBEngine) -> None:
     # P pays M 600 every month (days 3 and 33, 08:00): a regular payer, not a payroll (one payee);
     # D's 100 comes at 09:00 and M passes 540 on at 12:00. Only D's 100 is earmarked; the other

@@ -326,8 +326,23 @@ LEFT JOIN (SELECT account, MIN(t) AS first_t
   ON h.account = b.src
 LEFT JOIN floats fl ON fl.account = b.src{settling}""")
     earmarked = settings.earmark_days > 0
+    judged = f"judged_{hop}"
     if earmarked:
         _earmark(engine, hop, int(settings.earmark_days * 86400), methods, mirrors)
+        # an outflow of a conduit that earmarking found passing money on as it came (a pair or an episode) is
+        # the account acting as a conduit, whatever the pool test said of it: a collector that forwards 77 % of a
+        # payout in three payments over two days passed the first on too, though with only the next day's
+        # payments beside it, it was under half of what came in the lookback
+        judged = f"rejudged_{hop}"
+        engine.create(judged, f"""
+SELECT j.method, j.id, j.src, j.dst, j.t, j.amount, j.flow, j.channel, j.burst, j.burst_payments, j.pool, j.earned,
+       j.settles, j.floating, j.conduit OR f.out_id IS NOT NULL AS conduit
+FROM judged_{hop} j
+LEFT JOIN (SELECT DISTINCT method, out_id FROM parted_{hop}
+           UNION
+           SELECT c.method, p.out_id FROM forwarded_{hop} p
+           JOIN (SELECT DISTINCT method, src FROM judged_{hop} WHERE conduit) c ON c.src = p.account
+             {"AND c.method = p.line_of" if mirrors else ""}) f ON f.method = j.method AND f.out_id = j.id""")
     _deficits(engine, hop, earmarked, mirrors)
     # the traced flow of what is left of the outflow on the money line after earmarking
     # (of the outflow's cents less what netting cancels: ``_near``)
@@ -343,14 +358,14 @@ LEFT JOIN floats fl ON fl.account = b.src{settling}""")
                if earmarked else "")
     traced = f"""SELECT j.method, o.line_of, j.src, j.id, {flow} AS flow, o.pos, o.bal, o.cents, o.lo, o.hi, o.t,
        o.first_t
-FROM judged_{hop} j JOIN line o ON o.line_of = {'j.method' if earmarked or mirrors else "''"} AND o.account = j.src
+FROM {judged} j JOIN line o ON o.line_of = {'j.method' if earmarked or mirrors else "''"} AND o.account = j.src
   AND o.id = j.id AND o.kind = 0{outflow}{before}
 WHERE j.conduit AND o.cents > 0 AND {flow} > 0"""
     # with earmarking, an outflow's earmarked cents go to their inflows (``earmark_{hop}``)
     also = f"""
 UNION ALL
 SELECT j.method, j.src, j.id, j.t, j.t, e.source_id, 1, {capped} * e.cents / {net}
-FROM judged_{hop} j{outflow}
+FROM {judged} j{outflow}
 JOIN earmark_{hop} e ON e.method = j.method AND e.account = j.src AND e.out_id = j.id{before}
 WHERE j.conduit""" if earmarked else ""
     # parts_{hop}: for each traced outflow of a conduit, the USD each source on its line paid, by each
@@ -368,7 +383,7 @@ WITH line AS ({_lay_out(f"deficit_{hop}", opening=True)}),
     kept, unkept = "", ""
     if earmarked:
         engine.create(f"kept_{hop}", f"""
-SELECT j.method, j.src, j.id, j.flow FROM judged_{hop} j
+SELECT j.method, j.src, j.id, j.flow FROM {judged} j
 JOIN (SELECT method, account, out_id, {usd_sum('CASE WHEN kind = 1 THEN part ELSE 0 END')} AS passed
       FROM parts_{hop} GROUP BY method, account, out_id) p
   ON p.method = j.method AND p.account = j.src AND p.out_id = j.id
@@ -395,7 +410,7 @@ WHERE {flow} >= {PRUNE_USD}""")
     return f"""
 SELECT j.method, j.src AS account, j.id, j.flow AS amount, {hop} AS hop,
        CASE WHEN j.pool IS NULL AND NOT j.conduit THEN 'no_earlier_inflow' ELSE 'not_a_conduit' END AS reason
-FROM judged_{hop} j WHERE NOT j.conduit{kept}
+FROM {judged} j WHERE NOT j.conduit{kept}
 UNION ALL
 SELECT p.method, p.account, p.out_id, p.part, {hop},
        CASE WHEN p.kind = 3 THEN 'opening_balance' WHEN p.kind = 4 THEN 'income'
@@ -658,10 +673,10 @@ def _earmark(engine: AnalysisEngine, hop: int, window: int, methods: Sequence[st
     An inflow is earmarkable when it is not regular income and its payer is not a regular one of
     the account (``regular``); an outflow earmarks when its payee is not a regular one. The line of
     these events alone (the same order and cents as the money line, with the same rule for money
-    paid beyond what came in, which takes no earmarked inflow) is the same for every method (with mirrors, one
-    per method, less that method's mirrors); each method spends it its way, and a part is earmarked only when
-    its inflow came at most ``window`` seconds before the outflow. Whatever is earmarked leaves the money line
-    on both sides; the rest follows the method. First, an outflow that one inflow alone explains
+    paid beyond what came in, which takes no earmarked inflow) is one per method (less, with mirrors, that
+    method's mirrors, and what that method's episodes took); each method spends it its way, and a part is
+    earmarked only when its inflow came at most ``window`` seconds before the outflow. Whatever is earmarked
+    leaves the money line on both sides; the rest follows the method. First, an outflow that one inflow alone explains
     (``forwarded_{hop}``) is that inflow passed on, by every method, and the pair leaves the line; then the
     outflows that pass a burst of inflows on (``episodes_{hop}``), shared out by each method, leave it too.
     """
@@ -726,8 +741,8 @@ WHERE sources = 1 AND outflows = 1""")
     # at most BURST_SECONDS after the one before, then the passing outflows up to the next earmarkable inflow (within
     # the window from the burst's first inflow) that together are between half of the burst and all of it (as the
     # pairs: half a percent and a cent more). Those outflows are the burst passed on; each method shares them out
-    # among the burst's inflows its own way (``_episode_parts``), and the episode leaves the earmarking line (each
-    # inflow less its pro-rata share of what was passed on, so the line stays one for every method)
+    # among the burst's inflows its own way (``_episode_parts``), and the episode leaves the earmarking line (its
+    # outflows, and of each inflow what that method's episodes took: ``marks_{hop}`` is one line per method)
     engine.create(f"episodes_{hop}", f"""
 WITH ev AS (SELECT e.* FROM events_{hop} e
             LEFT JOIN forwarded_{hop} s ON e.kind = 1 AND s.line_of = e.line_of AND s.account = e.account
@@ -738,32 +753,60 @@ WITH ev AS (SELECT e.* FROM events_{hop} e
      starts AS (SELECT ev.*, CASE WHEN kind = 1 AND (LAG(kind) OVER w IS NULL OR LAG(kind) OVER w = 0
                                                      OR t - LAG(t) OVER w > {BURST_SECONDS}) THEN 1 ELSE 0 END AS start
                 FROM ev WINDOW w AS (PARTITION BY line_of, account ORDER BY t, kind, id)),
-     numbered AS (SELECT starts.*, SUM(start) OVER (PARTITION BY line_of, account ORDER BY t, kind, id
-                                                    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS burst
-                  FROM starts),
+     numbered AS (SELECT starts.*, SUM(start) OVER w AS burst, ROW_NUMBER() OVER w AS seq
+                  FROM starts WINDOW w AS (PARTITION BY line_of, account ORDER BY t, kind, id
+                                           ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)),
      members AS (SELECT line_of, account, burst, id AS source_id, t AS source_t, cents AS source_cents,
                         SUM(cents) OVER (PARTITION BY line_of, account, burst ORDER BY t, id
                                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS source_hi,
                         SUM(cents) OVER (PARTITION BY line_of, account, burst) AS total,
-                        MIN(t) OVER (PARTITION BY line_of, account, burst) AS first_t
+                        MIN(t) OVER (PARTITION BY line_of, account, burst) AS first_t,
+                        MAX(t) OVER (PARTITION BY line_of, account, burst) AS last_t,
+                        MAX(seq) OVER (PARTITION BY line_of, account, burst) AS last_seq
                  FROM numbered WHERE kind = 1),
-     runs AS (SELECT n.line_of, n.account, n.burst, n.id AS out_id, n.t AS out_t, n.cents AS out_cents, b.total,
-                     SUM(n.cents) OVER (PARTITION BY n.line_of, n.account, n.burst ORDER BY n.t
+     bursts AS (SELECT DISTINCT line_of, account, burst, total, first_t, last_t, last_seq FROM members),
+     -- the events after a burst within the window, with the outflows' cents before each
+     after AS (SELECT b.line_of, b.account, b.burst, b.total, n.seq, n.t, n.kind, n.id, n.cents,
+                      COALESCE(SUM(CASE WHEN n.kind = 0 THEN n.cents ELSE 0 END) OVER (
+                        PARTITION BY b.line_of, b.account, b.burst ORDER BY n.seq
+                        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS out_before
+               FROM bursts b JOIN numbered n ON n.line_of = b.line_of AND n.account = b.account
+                AND n.seq > b.last_seq AND n.t <= b.first_t + {window}),
+     -- the run ends at the next earmarkable inflow
+     ends AS (SELECT line_of, account, burst, MIN(seq) AS end_seq FROM after WHERE kind = 1
+              GROUP BY line_of, account, burst),
+     runs AS (SELECT a.line_of, a.account, a.burst, a.id AS out_id, a.t AS out_t, a.cents AS out_cents, a.total,
+                     SUM(a.cents) OVER (PARTITION BY a.line_of, a.account, a.burst ORDER BY a.t
                                         RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS reach,
-                     SUM(n.cents) OVER (PARTITION BY n.line_of, n.account, n.burst ORDER BY n.t, n.id
+                     SUM(a.cents) OVER (PARTITION BY a.line_of, a.account, a.burst ORDER BY a.t, a.id
                                         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS out_hi
-              FROM numbered n
-              JOIN (SELECT DISTINCT line_of, account, burst, total, first_t FROM members) b
-                ON b.line_of = n.line_of AND b.account = n.account AND b.burst = n.burst
-              WHERE n.kind = 0 AND n.burst > 0 AND n.t <= b.first_t + {window}),
-     kept AS (SELECT r.*, MAX(r.reach) OVER (PARTITION BY r.line_of, r.account, r.burst) AS passed
+              FROM after a LEFT JOIN ends e ON e.line_of = a.line_of AND e.account = a.account AND e.burst = a.burst
+              WHERE a.kind = 0 AND (e.end_seq IS NULL OR a.seq < e.end_seq)),
+     kept AS (SELECT r.*, MAX(r.reach) OVER (PARTITION BY r.line_of, r.account, r.burst) AS passed,
+                     MAX(r.out_t) OVER (PARTITION BY r.line_of, r.account, r.burst) AS last_out_t
               FROM runs r
-              WHERE CAST(r.reach AS DOUBLE) * 1000 <= CAST(r.total AS DOUBLE) * {PAYOUT_HIGH * 1000:g} + 1000)
+              WHERE CAST(r.reach AS DOUBLE) * 1000 <= CAST(r.total AS DOUBLE) * {PAYOUT_HIGH * 1000:g} + 1000),
+     candidates AS (SELECT DISTINCT k.line_of, k.account, k.burst, b.first_t, b.last_t, k.last_out_t
+                    FROM kept k JOIN bursts b ON b.line_of = k.line_of AND b.account = k.account AND b.burst = k.burst
+                    WHERE 2 * k.passed >= k.total),
+     -- a burst that came while an earlier one was being passed on is no episode of its own: one outflow, one burst
+     inside AS (SELECT DISTINCT c.line_of, c.account, c.burst FROM candidates c
+                JOIN candidates o ON o.line_of = c.line_of AND o.account = c.account AND o.burst <> c.burst
+                 AND c.first_t >= o.last_t AND c.first_t <= o.last_out_t)
 SELECT k.line_of, k.account, k.burst, k.out_id, k.out_t, k.out_cents, k.out_hi, k.passed,
        m.source_id, m.source_t, m.source_cents, m.source_hi, m.total
 FROM kept k JOIN members m ON m.line_of = k.line_of AND m.account = k.account AND m.burst = k.burst
-WHERE 2 * k.passed >= k.total""")
+LEFT JOIN inside i ON i.line_of = k.line_of AND i.account = k.account AND i.burst = k.burst
+WHERE 2 * k.passed >= k.total AND i.burst IS NULL""")
+    # what each method's episodes took of their bursts (``parted_{hop}``): off that method's earmarking line
+    engine.create(f"parted_{hop}", _episode_parts(hop, mirrors))
+    # the earmarking line, one per method (``line_of``): the events less the pairs, the episodes' outflows, and
+    # what the method's episodes took of each inflow (each method takes a burst's inflows in its own order)
+    each = "" if mirrors else f" CROSS JOIN ({_methods(methods)}) m"
     engine.create(f"marks_{hop}", f"""
+WITH ev AS (SELECT e.line_of AS base, {"e.line_of" if mirrors else "m.method"} AS line_of, e.account, e.t, e.id,
+                   e.cents, e.kind
+            FROM events_{hop} e{each})
 SELECT d.*, COALESCE(LAG(d.deficit) OVER (PARTITION BY d.line_of, d.account ORDER BY d.seq), 0) AS deficit_before
 FROM (SELECT c.*, GREATEST(MAX(c.cum_out - c.cum_in) OVER (PARTITION BY c.line_of, c.account ORDER BY c.seq
                            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), 0) AS deficit
@@ -773,19 +816,18 @@ FROM (SELECT c.*, GREATEST(MAX(c.cum_out - c.cum_in) OVER (PARTITION BY c.line_o
                    ROW_NUMBER() OVER w AS seq
             FROM (SELECT i.line_of, i.account, i.t, 1 AS kind, i.id,
                          GREATEST(i.cents - COALESCE(p.cents, 0) - COALESCE(q.cents, 0), 0) AS cents
-                  FROM events_{hop} i LEFT JOIN forwarded_{hop} p
-                    ON p.line_of = i.line_of AND p.account = i.account AND p.source_id = i.id
-                  LEFT JOIN (SELECT DISTINCT line_of, account, source_id,
-                                    CAST(ROUND(CAST(source_cents AS DOUBLE) * passed / total) AS BIGINT) AS cents
-                             FROM episodes_{hop}) q
-                    ON q.line_of = i.line_of AND q.account = i.account AND q.source_id = i.id
+                  FROM ev i LEFT JOIN forwarded_{hop} p
+                    ON p.line_of = i.base AND p.account = i.account AND p.source_id = i.id
+                  LEFT JOIN (SELECT method, account, source_id, SUM(cents) AS cents FROM parted_{hop}
+                             GROUP BY method, account, source_id) q
+                    ON q.method = i.line_of AND q.account = i.account AND q.source_id = i.id
                   WHERE i.kind = 1
                   UNION ALL
                   SELECT o.line_of, o.account, o.t, 0, o.id, o.cents
-                  FROM events_{hop} o LEFT JOIN forwarded_{hop} p
-                    ON p.line_of = o.line_of AND p.account = o.account AND p.out_id = o.id
+                  FROM ev o LEFT JOIN forwarded_{hop} p
+                    ON p.line_of = o.base AND p.account = o.account AND p.out_id = o.id
                   LEFT JOIN (SELECT DISTINCT line_of, account, out_id FROM episodes_{hop}) q
-                    ON q.line_of = o.line_of AND q.account = o.account AND q.out_id = o.id
+                    ON q.line_of = o.base AND q.account = o.account AND q.out_id = o.id
                   WHERE o.kind = 0 AND p.out_id IS NULL AND q.out_id IS NULL) e
             WINDOW w AS (PARTITION BY line_of, account ORDER BY t, kind, id
                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) c) d""")
@@ -801,7 +843,7 @@ WITH line AS ({_lay_out(f"marks_{hop}", opening=False)}),
      traced AS (SELECT c.method, l.line_of, l.account AS src, l.id, CAST(l.cents AS DOUBLE) AS flow, l.pos, l.bal,
                        l.cents, l.lo, l.hi, l.t, l.first_t
                 FROM line l JOIN (SELECT DISTINCT method, src FROM judged_{hop} WHERE conduit) c ON c.src = l.account
-                  {"AND c.method = l.line_of" if mirrors else ""}
+                  AND c.method = l.line_of
                 WHERE l.kind = 0 AND l.cents > 0),
      {ctes.lstrip(',').strip() + ',' if ctes else ''}
      marked AS ({spent}),
@@ -809,7 +851,7 @@ WITH line AS ({_lay_out(f"marks_{hop}", opening=False)}),
   SELECT m.method, m.account, m.out_id, m.out_t, m.source_id, i.cents AS source_cents,
          SUM(m.part) OVER (PARTITION BY m.method, m.account, m.out_id ORDER BY m.source_id
                            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run
-  FROM marked m JOIN line i ON i.line_of = {"m.method" if mirrors else "''"} AND i.account = m.account
+  FROM marked m JOIN line i ON i.line_of = m.method AND i.account = m.account
     AND i.id = m.source_id AND i.kind = 1
   WHERE m.kind = 1 AND i.t >= m.out_t - {window}),
      rounded AS (
@@ -828,7 +870,7 @@ SELECT c.method, p.account, p.out_id, p.source_id, p.cents
 FROM forwarded_{hop} p JOIN (SELECT DISTINCT method, src FROM judged_{hop} WHERE conduit) c ON c.src = p.account
   {"AND c.method = p.line_of" if mirrors else ""}
 UNION ALL
-{_episode_parts(hop, mirrors)}""")
+SELECT method, account, out_id, source_id, cents FROM parted_{hop}""")
 
 
 def _episode_parts(hop: int, mirrors: bool) -> str:
