@@ -753,51 +753,31 @@ WITH ev AS (SELECT e.* FROM events_{hop} e
      starts AS (SELECT ev.*, CASE WHEN kind = 1 AND (LAG(kind) OVER w IS NULL OR LAG(kind) OVER w = 0
                                                      OR t - LAG(t) OVER w > {BURST_SECONDS}) THEN 1 ELSE 0 END AS start
                 FROM ev WINDOW w AS (PARTITION BY line_of, account ORDER BY t, kind, id)),
-     numbered AS (SELECT starts.*, SUM(start) OVER w AS burst, ROW_NUMBER() OVER w AS seq
-                  FROM starts WINDOW w AS (PARTITION BY line_of, account ORDER BY t, kind, id
-                                           ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)),
+     numbered AS (SELECT starts.*, SUM(start) OVER (PARTITION BY line_of, account ORDER BY t, kind, id
+                                                    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS burst
+                  FROM starts),
      members AS (SELECT line_of, account, burst, id AS source_id, t AS source_t, cents AS source_cents,
                         SUM(cents) OVER (PARTITION BY line_of, account, burst ORDER BY t, id
                                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS source_hi,
                         SUM(cents) OVER (PARTITION BY line_of, account, burst) AS total,
-                        MIN(t) OVER (PARTITION BY line_of, account, burst) AS first_t,
-                        MAX(t) OVER (PARTITION BY line_of, account, burst) AS last_t,
-                        MAX(seq) OVER (PARTITION BY line_of, account, burst) AS last_seq
+                        MIN(t) OVER (PARTITION BY line_of, account, burst) AS first_t
                  FROM numbered WHERE kind = 1),
-     bursts AS (SELECT DISTINCT line_of, account, burst, total, first_t, last_t, last_seq FROM members),
-     -- the events after a burst within the window, with the outflows' cents before each
-     after AS (SELECT b.line_of, b.account, b.burst, b.total, n.seq, n.t, n.kind, n.id, n.cents,
-                      COALESCE(SUM(CASE WHEN n.kind = 0 THEN n.cents ELSE 0 END) OVER (
-                        PARTITION BY b.line_of, b.account, b.burst ORDER BY n.seq
-                        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS out_before
-               FROM bursts b JOIN numbered n ON n.line_of = b.line_of AND n.account = b.account
-                AND n.seq > b.last_seq AND n.t <= b.first_t + {window}),
-     -- the run ends at the next earmarkable inflow
-     ends AS (SELECT line_of, account, burst, MIN(seq) AS end_seq FROM after WHERE kind = 1
-              GROUP BY line_of, account, burst),
-     runs AS (SELECT a.line_of, a.account, a.burst, a.id AS out_id, a.t AS out_t, a.cents AS out_cents, a.total,
-                     SUM(a.cents) OVER (PARTITION BY a.line_of, a.account, a.burst ORDER BY a.t
+     runs AS (SELECT n.line_of, n.account, n.burst, n.id AS out_id, n.t AS out_t, n.cents AS out_cents, b.total,
+                     SUM(n.cents) OVER (PARTITION BY n.line_of, n.account, n.burst ORDER BY n.t
                                         RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS reach,
-                     SUM(a.cents) OVER (PARTITION BY a.line_of, a.account, a.burst ORDER BY a.t, a.id
+                     SUM(n.cents) OVER (PARTITION BY n.line_of, n.account, n.burst ORDER BY n.t, n.id
                                         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS out_hi
-              FROM after a LEFT JOIN ends e ON e.line_of = a.line_of AND e.account = a.account AND e.burst = a.burst
-              WHERE a.kind = 0 AND (e.end_seq IS NULL OR a.seq < e.end_seq)),
-     kept AS (SELECT r.*, MAX(r.reach) OVER (PARTITION BY r.line_of, r.account, r.burst) AS passed,
-                     MAX(r.out_t) OVER (PARTITION BY r.line_of, r.account, r.burst) AS last_out_t
+              FROM numbered n
+              JOIN (SELECT DISTINCT line_of, account, burst, total, first_t FROM members) b
+                ON b.line_of = n.line_of AND b.account = n.account AND b.burst = n.burst
+              WHERE n.kind = 0 AND n.burst > 0 AND n.t <= b.first_t + {window}),
+     kept AS (SELECT r.*, MAX(r.reach) OVER (PARTITION BY r.line_of, r.account, r.burst) AS passed
               FROM runs r
-              WHERE CAST(r.reach AS DOUBLE) * 1000 <= CAST(r.total AS DOUBLE) * {PAYOUT_HIGH * 1000:g} + 1000),
-     candidates AS (SELECT DISTINCT k.line_of, k.account, k.burst, b.first_t, b.last_t, k.last_out_t
-                    FROM kept k JOIN bursts b ON b.line_of = k.line_of AND b.account = k.account AND b.burst = k.burst
-                    WHERE 2 * k.passed >= k.total),
-     -- a burst that came while an earlier one was being passed on is no episode of its own: one outflow, one burst
-     inside AS (SELECT DISTINCT c.line_of, c.account, c.burst FROM candidates c
-                JOIN candidates o ON o.line_of = c.line_of AND o.account = c.account AND o.burst <> c.burst
-                 AND c.first_t >= o.last_t AND c.first_t <= o.last_out_t)
+              WHERE CAST(r.reach AS DOUBLE) * 1000 <= CAST(r.total AS DOUBLE) * {PAYOUT_HIGH * 1000:g} + 1000)
 SELECT k.line_of, k.account, k.burst, k.out_id, k.out_t, k.out_cents, k.out_hi, k.passed,
        m.source_id, m.source_t, m.source_cents, m.source_hi, m.total
 FROM kept k JOIN members m ON m.line_of = k.line_of AND m.account = k.account AND m.burst = k.burst
-LEFT JOIN inside i ON i.line_of = k.line_of AND i.account = k.account AND i.burst = k.burst
-WHERE 2 * k.passed >= k.total AND i.burst IS NULL""")
+WHERE 2 * k.passed >= k.total""")
     # what each method's episodes took of their bursts (``parted_{hop}``): off that method's earmarking line
     engine.create(f"parted_{hop}", _episode_parts(hop, mirrors))
     # the earmarking line, one per method (``line_of``): the events less the pairs, the episodes' outflows, and
