@@ -860,8 +860,9 @@ def _episode_parts(hop: int, mirrors: bool) -> str:
     half a percent and a cent) is carried by the inflow spent last (by proportional, by each in its share) and
     pruned where it is followed, as for a pair.
     In whole cents as ``earmark_{hop}`` rounds them: each the rounded running sum of the outflow's parts less the
-    previous (they add up to it), and a source's cents over the outflows never past its own and its share of what
-    the outflows are over the burst (the later outflows' parts are cut)."""
+    previous (they add up to it), and a source's cents over the outflows never past its own and what the outflows
+    are over the burst (the later outflows' parts are cut; what a source carries beyond its cents is pruned where
+    it is followed)."""
     return f"""SELECT method, account, out_id, source_id, cents FROM (
   SELECT method, account, out_id, source_id,
          LEAST(cents, GREATEST(cap - COALESCE(SUM(cents) OVER (PARTITION BY method, account, source_id
