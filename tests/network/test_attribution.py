@@ -250,31 +250,41 @@ def test_a_burst_passed_on_in_several_payments_is_that_burst(tmp_path: Path, duc
     assert result.trace.totals["originated"] == pytest.approx(2250.0, abs=0.001)
 
 
-@pytest.mark.parametrize("method", ["fifo", "lifo", "proportional"])
-@pytest.mark.parametrize(("payments", "burst"), [
+UNDER_HALF = [tx("pass1", 33 + 12 / 24, 1200, "M", "T", "de", "sy"), tx("x", 34 + 2 / 24, 100, "X", "M", "de", "de"),
+              tx("pass2", 34 + 8 / 24, 1050, "M", "T", "de", "sy")]
+OVER_ALL = [tx("pass", 33 + 12 / 24, 2512.52, "M", "T", "de", "sy")]
+AT_EDGE = [tx("pass1", 33 + 12 / 24, 1500, "M", "T", "de", "sy"),
+           tx("pass2", 34 + 8 / 24, 1012.51, "M", "T", "de", "sy")]
+
+
+@pytest.mark.parametrize(("payments", "method", "expected", "pruned"), [
     # the payments before the next inflow (X's 100 at 02:00 the next day) are under half the burst (1,200 of 2,500):
-    # not the burst passed on
-    ([tx("pass1", 33 + 12 / 24, 1200, "M", "T", "de", "sy"), tx("x", 34 + 2 / 24, 100, "X", "M", "de", "de"),
-      tx("pass2", 34 + 8 / 24, 1050, "M", "T", "de", "sy")], False),
-    # over all of it by more than half a percent and a cent (2,512.52): not the burst passed on
-    ([tx("pass", 33 + 12 / 24, 2512.52, "M", "T", "de", "sy")], False),
-    # at the edge (2,512.51): the burst passed on; what is over it is pruned where the inflows are followed
-    ([tx("pass1", 33 + 12 / 24, 1500, "M", "T", "de", "sy"), tx("pass2", 34 + 8 / 24, 1012.51, "M", "T", "de", "sy")],
-     True),
+    # not the burst passed on, and the earmarking line is spent as before. First in first out: the 1,200 is F's 300
+    # and 900 of D1's, the 1,050 D1's other 100, D2's 800 and 150 of D3's
+    (UNDER_HALF, "fifo", {"F": 300.0, "D1": 1000.0, "D2": 800.0, "D3": 150.0}, 0.0),
+    # last in first out: the 1,200 is D3's 700 and 500 of D2's, the 1,050 X's 100, D2's other 300 and 650 of D1's
+    (UNDER_HALF, "lifo", {"D1": 650.0, "D2": 800.0, "D3": 700.0, "X": 100.0}, 0.0),
+    # proportional: the 1,200 takes 3/7 of the 2,800 on the line; the 1,050 takes 1,050 / 1,700 of what is left
+    # with X's 100 (F 128.57 + 105.88, D1 428.57 + 352.94, ...)
+    (UNDER_HALF, "proportional", {"F": 234.46, "D1": 781.51, "D2": 625.21, "D3": 547.06, "X": 61.76}, 0.0),
+    # over all of it by more than half a percent and a cent (2,512.52): not the burst passed on; the line pays it
+    # with F's 300 first (first in first out) or last (last in first out: 12.52 of it)
+    (OVER_ALL, "fifo", {"F": 300.0, "D1": 1000.0, "D2": 800.0, "D3": 412.52}, 0.0),
+    (OVER_ALL, "lifo", {"F": 12.52, "D1": 1000.0, "D2": 800.0, "D3": 700.0}, 0.0),
+    # proportional: 2,512.52 / 2,800 of each
+    (OVER_ALL, "proportional", {"F": 269.20, "D1": 897.33, "D2": 717.86, "D3": 628.13}, 0.0),
+    # at the edge (2,512.51): the burst passed on, by every method; what is over it is pruned where the inflows
+    # are followed
+    *((AT_EDGE, method, {"D1": 1000.0, "D2": 800.0, "D3": 700.0}, 12.51)
+      for method in ("fifo", "lifo", "proportional")),
 ])
-def test_a_burst_is_passed_on_only_by_between_half_and_all_of_it(tmp_path: Path, duck: DuckDBEngine, method: str,
-                                                                 payments: list[dict[str, object]],
-                                                                 burst: bool) -> None:
+def test_a_burst_is_passed_on_only_by_between_half_and_all_of_it(tmp_path: Path, duck: DuckDBEngine,
+                                                                 payments: list[dict[str, object]], method: str,
+                                                                 expected: dict[str, float], pruned: float) -> None:
     rows = [*BURST[:-2], *payments]
     result = _trace(write_transactions(tmp_path / "burst.csv", rows), duck, method, earmark_days=10)
-    amounts = _amounts(result)
-    if burst:
-        assert {k: round(v, 2) for k, v in amounts.items()} == {"D1": 1000.0, "D2": 800.0, "D3": 700.0}
-        assert result.trace.totals["pruned"] == pytest.approx(12.51, abs=0.001)
-    else:
-        # the earmarking line as before: the friend's 300 is spent with the rest (last in first out spends it only
-        # when the payments reach back to it)
-        assert set(amounts) >= {"D1", "D2", "D3"} and ("F" in amounts or method == "lifo")
+    assert _amounts(result) == pytest.approx(expected, abs=0.011)
+    assert result.trace.totals["pruned"] == pytest.approx(pruned, abs=0.001)
 
 
 @pytest.mark.parametrize(("method", "expected"), [

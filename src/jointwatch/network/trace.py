@@ -338,11 +338,7 @@ LEFT JOIN floats fl ON fl.account = b.src{settling}""")
 SELECT j.method, j.id, j.src, j.dst, j.t, j.amount, j.flow, j.channel, j.burst, j.burst_payments, j.pool, j.earned,
        j.settles, j.floating, j.conduit OR f.out_id IS NOT NULL AS conduit
 FROM judged_{hop} j
-LEFT JOIN (SELECT DISTINCT method, out_id FROM parted_{hop}
-           UNION
-           SELECT c.method, p.out_id FROM forwarded_{hop} p
-           JOIN (SELECT DISTINCT method, src FROM judged_{hop} WHERE conduit) c ON c.src = p.account
-             {"AND c.method = p.line_of" if mirrors else ""}) f ON f.method = j.method AND f.out_id = j.id""")
+LEFT JOIN (SELECT DISTINCT method, out_id FROM passed_{hop}) f ON f.method = j.method AND f.out_id = j.id""")
     _deficits(engine, hop, earmarked, mirrors)
     # the traced flow of what is left of the outflow on the money line after earmarking
     # (of the outflow's cents less what netting cancels: ``_near``)
@@ -780,9 +776,18 @@ FROM kept k JOIN members m ON m.line_of = k.line_of AND m.account = k.account AN
 WHERE 2 * k.passed >= k.total""")
     # what each method's episodes took of their bursts (``parted_{hop}``): off that method's earmarking line
     engine.create(f"parted_{hop}", _episode_parts(hop, mirrors))
-    # the earmarking line, one per method (``line_of``): the events less the pairs, the episodes' outflows, and
-    # what the method's episodes took of each inflow (each method takes a burst's inflows in its own order)
-    each = "" if mirrors else f" CROSS JOIN ({_methods(methods)}) m"
+    # what each outflow passed on as it came, by each method of the conduit (``passed_{hop}``): the pairs' and the
+    # episodes' parts (``earmark_{hop}`` adds what each method spent of the rest; ``rejudged`` follows the outflows)
+    conduits = f"SELECT DISTINCT method, src FROM judged_{hop} WHERE conduit"
+    engine.create(f"passed_{hop}", f"""
+SELECT c.method, p.account, p.out_id, p.source_id, p.cents
+FROM forwarded_{hop} p JOIN ({conduits}) c ON c.src = p.account{" AND c.method = p.line_of" if mirrors else ""}
+UNION ALL
+SELECT method, account, out_id, source_id, cents FROM parted_{hop}""")
+    # the earmarking line, one per method that found the account a conduit (``line_of``): the events less the
+    # pairs, the episodes' outflows, and what the method's episodes took of each inflow (each method takes a
+    # burst's inflows in its own order)
+    each = "" if mirrors else f" JOIN ({conduits}) m ON m.src = e.account"
     engine.create(f"marks_{hop}", f"""
 WITH ev AS (SELECT e.line_of AS base, {"e.line_of" if mirrors else "m.method"} AS line_of, e.account, e.t, e.id,
                    e.cents, e.kind
@@ -846,11 +851,7 @@ SELECT method, account, out_id, source_id, cents FROM (
   FROM rounded r) e
 WHERE cents >= 1
 UNION ALL
-SELECT c.method, p.account, p.out_id, p.source_id, p.cents
-FROM forwarded_{hop} p JOIN (SELECT DISTINCT method, src FROM judged_{hop} WHERE conduit) c ON c.src = p.account
-  {"AND c.method = p.line_of" if mirrors else ""}
-UNION ALL
-SELECT method, account, out_id, source_id, cents FROM parted_{hop}""")
+SELECT method, account, out_id, source_id, cents FROM passed_{hop}""")
 
 
 def _episode_parts(hop: int, mirrors: bool) -> str:
