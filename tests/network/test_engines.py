@@ -22,7 +22,7 @@ from jointwatch.network.schema import TraceSettings
 from jointwatch.network.simulate import SimulationSettings, simulate
 from jointwatch.network.trace import usd_sum
 from tests.network.conftest import csv_lines, tx, write_transactions
-from tests.network.test_attribution import BROKERS, PARTNER, SETTLED_VIA_N
+from tests.network.test_attribution import BROKERS, NETTING_PAIR, PARTNER, SETTLED_VIA_N
 
 
 @pytest.fixture(scope="module")
@@ -250,10 +250,12 @@ def test_mirrored_hawala_payouts_are_the_same_on_both_engines(tmp_path: Path, ea
     # the simulated set has no hawala pair whose payouts mirror its deposits: the broker pair of
     # test_attribution, its two-settlement variant and the partner whose settlement is traced at two hops (the
     # mirrors on the broker's line alone, a payment's flow over all hops), every method (the intervals), and a
-    # payout followed a hop after it mirrored (the hops traced again with it kept from mirroring)
+    # payout followed a hop after it mirrored (the hops traced again with it kept from mirroring), and a netting pair
+    # whose payout is the sum of the deposits its settlement carried (``summed_N``)
     split = [*BROKERS[1:4], tx("s1", 5, 400, "X", "Y", "de", "tr"), tx("s2", 6, 600, "X", "Y", "de", "tr"),
              *BROKERS[5:]]
-    for name, rows in (("brokers", BROKERS), ("split", split), ("partner", PARTNER), ("later", SETTLED_VIA_N)):
+    for name, rows in (("brokers", BROKERS), ("split", split), ("partner", PARTNER), ("later", SETTLED_VIA_N),
+                       ("netted", NETTING_PAIR)):
         path = write_transactions(tmp_path / f"{name}.csv", rows)
         settings = TraceSettings(earmark_days=earmark_days)
         duck = DuckDBEngine()

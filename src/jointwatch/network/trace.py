@@ -19,8 +19,9 @@ The attribution rule (docs/network.md states it with worked examples):
   it nets against the payment it returns, and both lines leave out its cents and as many of
   that payment's (``_near``). A deposit into a broker that the partner broker it settles with
   paid out to someone else (``_mirrored``) leaves the broker's line with as much of the
-  settlement (on X's line alone); a payment carries at most its value after netting, over all
-  the hops that trace it.
+  settlement (on X's line alone); a settlement whose partner paid a payout being followed that is the
+  sum of the deposits the settlement closed goes to those deposits instead (``_summed``); a payment
+  carries at most its value after netting, over all the hops that trace it.
 * Conduit test: money is only followed through the account when it behaves as a conduit around
   ``o``. Its *pool* ``P_o`` is what it received in the ``lookback_days`` before ``o``; ``B_o``
   is what it paid, from ``lookback_days`` before ``o`` to one day after, to any receiver of this
@@ -277,8 +278,12 @@ LIMIT 1"""))
                                                     "SELECT method, id FROM unmirrored" if unmirrored else None]))
         # two statements: the matching (windows over the few hawala payments) kept once, then read by each side of
         # the result; as one statement Spark computed the matching once per branch that read it (4 s for 134 rows)
-        engine.create(f"charged_{hop}", _charged(reach, prev, SPAN * lookback, followed))
+        engine.create(f"matched_{hop}", _matched(reach, prev, SPAN * lookback, followed))
+        engine.create(f"charged_{hop}", _charged(reach, prev, f"matched_{hop}"))
         engine.create(f"mirror_{hop}", _mirrored(reach, f"charged_{hop}"))
+        # a settlement whose partner paid a followed payout of the sum of the deposits it settled: those deposits
+        # are that payout's money (``_summed``)
+        engine.create(f"summed_{hop}", _summed(reach, prev, f"matched_{hop}", SPAN * lookback, followed))
         mirrored.append(hop)
     # an account with less history than own_funds_days before the outflow: what it paid beyond what came in
     # may be money from outside the data, so paying on more than it received does not make it the funder
@@ -291,7 +296,8 @@ LIMIT 1"""))
     settles, settling = "FALSE", ""
     if mirrors:
         settles, settling = "z.id IS NOT NULL", f"""
-LEFT JOIN (SELECT method, id FROM mirror_{hop} WHERE settles) z ON z.method = b.method AND z.id = b.id"""
+LEFT JOIN (SELECT method, id FROM mirror_{hop} WHERE settles UNION SELECT method, settle FROM summed_{hop}) z
+  ON z.method = b.method AND z.id = b.id"""
     # what came in, for "has not paid on more than it received" with the whole pool: its salary too, unless the outflow
     # is the account's only payment to the network in the lookback (a donor's gift beyond what others sent it is its
     # own money; a collector that forwards what donors sent and also pays from its salary still passes the gifts on)
@@ -352,25 +358,36 @@ LEFT JOIN (SELECT DISTINCT method, out_id FROM passed_{hop}) f ON f.method = j.m
     flow = f"{capped} * o.cents / {net}" if earmarked else f"LEAST(j.flow, o.cents / 100.0 - {spent})"
     outflow = (f"\nJOIN near_{hop} n ON n.id = j.id{_mirror_of(hop, 'j', 'j.method', 'nm') if mirrors else ''}"
                if earmarked else "")
+    # a settlement that carried a payout's deposits (``summed_{hop}``) goes to them, not to the money line
+    summed, unsummed = "", ""
+    if mirrors:
+        unsummed = f"""
+  LEFT JOIN (SELECT DISTINCT method, settle FROM summed_{hop}) u ON u.method = j.method AND u.settle = j.id"""
+        summed = f"""
+UNION ALL
+SELECT j.method, j.src, j.id, j.t, j.t, d.deposit, 1,
+       LEAST(j.flow, GREATEST(d.total / 100.0 - {spent}, 0)) * d.cents / d.total
+FROM {judged} j JOIN summed_{hop} d ON d.method = j.method AND d.settle = j.id{before}
+WHERE j.conduit"""
     traced = f"""SELECT j.method, o.line_of, j.src, j.id, {flow} AS flow, o.pos, o.bal, o.cents, o.lo, o.hi, o.t,
        o.first_t
 FROM {judged} j JOIN line o ON o.line_of = {'j.method' if earmarked or mirrors else "''"} AND o.account = j.src
-  AND o.id = j.id AND o.kind = 0{outflow}{before}
-WHERE j.conduit AND o.cents > 0 AND {flow} > 0"""
+  AND o.id = j.id AND o.kind = 0{outflow}{before}{unsummed}
+WHERE j.conduit AND o.cents > 0 AND {flow} > 0{' AND u.settle IS NULL' if mirrors else ''}"""
     # with earmarking, an outflow's earmarked cents go to their inflows (``earmark_{hop}``)
     also = f"""
 UNION ALL
 SELECT j.method, j.src, j.id, j.t, j.t, e.source_id, 1, {capped} * e.cents / {net}
 FROM {judged} j{outflow}
-JOIN earmark_{hop} e ON e.method = j.method AND e.account = j.src AND e.out_id = j.id{before}
-WHERE j.conduit""" if earmarked else ""
+JOIN earmark_{hop} e ON e.method = j.method AND e.account = j.src AND e.out_id = j.id{before}{unsummed}
+WHERE j.conduit{' AND u.settle IS NULL' if mirrors else ''}""" if earmarked else ""
     # parts_{hop}: for each traced outflow of a conduit, the USD each source on its line paid, by each
     # method. Columns: method, account, out_id, out_t, first_t, source_id (the inflow; NULL for own
     # money), kind (of the source), part (USD of the traced flow)
     ctes, spent = _spend(methods)
     engine.create(f"parts_{hop}", f"""
 WITH line AS ({_lay_out(f"deficit_{hop}", opening=True)}),
-     traced AS ({traced}){ctes}{spent}{also}""")
+     traced AS ({traced}){ctes}{spent}{also}{summed}""")
     # with earmarking, an outflow that passed on less than the conduit share of money that came in (its
     # earmarked inflows and the inflows the method spent on the rest of its line) is mostly the account's
     # own (its income, known balance, money beyond what it received): the account is its originator, as
@@ -482,22 +499,14 @@ SELECT id, src, dst, t, usd, channel, src_balance_usd, dst_balance_usd,
 FROM netted n WINDOW w AS ({pair})"""
 
 
-def _charged(reach: str, prev: str, window: int, traced: str | None) -> str:
-    """The query of ``charged_N``: each **mirrored** deposit, its payout and a settlement that carried it, with the
-    cents it takes off that settlement (``method``, ``deposit``, ``payout``, ``x``, ``y``, ``settle``, ``cents``;
-    ``_mirrored`` makes ``mirror_N`` of them): for each payment X -> Y that method traced, a deposit into X
-    over hawala that a payout of Y over hawala to someone else mirrors (the deposit less a fee of at most 3 %,
-    or up to 0.5 % more and a cent, within ``window`` after it; one payout per deposit, each the other's
-    closest) is that payout's money, not the settlement's: it leaves X's money line, and so many cents of the
-    payments X -> Y between the two that carried it (X's hawala deposits and its payments to Y as two
-    queues in cents: the payments whose place meets the deposit's; none into a designated account)
-    with it. Payouts the method already traced (``traced``: method, id of the payments traced at earlier
-    hops) never mirror: their money is what is being followed.
-    Between a pair that mirrors, Y's payments to X not over hawala (trade money, the last
-    period's settlement the other way) are the pair's own business and leave X's line too: they
-    are not where the customers' money came from; and X's payments to Y are ``settles``, followed
-    whatever their size as a hawaladar's are (a pair settles in bulk, often less often than
-    the lookback).
+def _matched(reach: str, prev: str, window: int, traced: str | None) -> str:
+    """The query of ``matched_N``: each hawala deposit into X that a payout of Y over hawala to someone else
+    **mirrors**, for each payment X -> Y a method traced (``method``, ``deposit``, ``payout``, ``x``, ``y``,
+    ``d_t``, ``q_t``, ``cents``, ``hi``): the payout is the deposit less a fee of at most 3 %, or up to 0.5 % more
+    and a cent, within ``window`` after it; one payout per deposit, each the other's closest. ``hi`` is the
+    deposit's place in X's hawala deposits as a queue in cents (``_charged`` reads it). Payouts the method
+    already traced (``traced``: method, id of the payments traced at earlier hops) never mirror: their money is
+    what is being followed.
 
     Hawala-like brokers settle in bulk: X pays Y the sum of many customers' deposits, and Y pays
     each customer's payee what the customer deposited. Without this a collector's payout, traced
@@ -510,34 +519,95 @@ def _charged(reach: str, prev: str, window: int, traced: str | None) -> str:
     untraced = " AND tr.id IS NULL" if traced else ""
     return f"""
 WITH pairs AS (SELECT DISTINCT method, src AS x, dst AS y FROM {prev}),
-     -- X's hawala deposits and its payments to Y (not those into a designated account: traced in full) as two
-     -- queues in cents: a deposit's interval [hi - cents, hi] is carried by the payments whose intervals it meets
+     -- X's hawala deposits as a queue in cents: a deposit's interval [hi - cents, hi]
      deposits AS (SELECT p.method, n.id, p.x, p.y, n.t, n.cents,
                          SUM(n.cents) OVER (PARTITION BY p.method, p.x, p.y ORDER BY n.t, n.id
                                                           ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS hi
                   FROM {reach} n JOIN pairs p ON n.dst = p.x
                   WHERE n.channel IN {FLOAT_CHANNELS} AND n.src <> p.y),
-     settlements AS (SELECT p.method, n.id, p.x, p.y, n.t, n.cents,
-                            SUM(n.cents) OVER (PARTITION BY p.method, p.x, p.y ORDER BY n.t, n.id
-                                                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS hi
-                     FROM {reach} n JOIN pairs p ON n.src = p.x AND n.dst = p.y
-                     LEFT JOIN (SELECT DISTINCT id FROM frontier_0) z ON z.id = n.id WHERE z.id IS NULL),
      payouts AS (SELECT p.method, n.id, p.x, p.y, n.t, n.cents FROM {reach} n JOIN pairs p ON n.src = p.y{anti}
-                 WHERE n.channel IN {FLOAT_CHANNELS} AND n.dst <> p.x{untraced}),
-     matched AS (
+                 WHERE n.channel IN {FLOAT_CHANNELS} AND n.dst <> p.x{untraced})
+SELECT method, deposit, payout, x, y, d_t, q_t, cents, hi FROM (
   SELECT d.method, d.id AS deposit, q.id AS payout, d.x, d.y, d.t AS d_t, q.t AS q_t, d.cents, d.hi,
          ROW_NUMBER() OVER (PARTITION BY q.method, q.id ORDER BY ABS(q.cents - d.cents), d.t, d.id) AS by_payout,
          ROW_NUMBER() OVER (PARTITION BY d.method, d.id ORDER BY ABS(q.cents - d.cents), q.t, q.id) AS by_deposit
   FROM deposits d JOIN payouts q ON q.method = d.method AND q.x = d.x AND q.y = d.y AND q.t >= d.t
-   AND q.t <= d.t + {window} AND q.cents >= d.cents * {PAYOUT_LOW} AND q.cents <= d.cents * {PAYOUT_HIGH} + 1)
+   AND q.t <= d.t + {window} AND q.cents >= d.cents * {PAYOUT_LOW} AND q.cents <= d.cents * {PAYOUT_HIGH} + 1) m
+WHERE by_payout = 1 AND by_deposit = 1"""
+
+
+def _charged(reach: str, prev: str, matched: str) -> str:
+    """The query of ``charged_N``: each mirrored deposit (``matched``'s rows), its payout and a settlement that
+    carried it, with the cents it takes off that settlement (``method``, ``deposit``, ``payout``, ``x``, ``y``,
+    ``settle``, ``cents``; ``_mirrored`` makes ``mirror_N`` of them). A mirrored deposit is that payout's money,
+    not the settlement's: it leaves X's money line, and so many cents of the payments X -> Y between the two
+    that carried it (X's hawala deposits and its payments to Y as two queues in cents: the payments whose place
+    meets the deposit's; none into a designated account) with it.
+    Between a pair that mirrors, Y's payments to X not over hawala (trade money, the last
+    period's settlement the other way) are the pair's own business and leave X's line too: they
+    are not where the customers' money came from; and X's payments to Y are ``settles``, followed
+    whatever their size as a hawaladar's are (a pair settles in bulk, often less often than
+    the lookback).
+    """
+    return f"""
+WITH pairs AS (SELECT DISTINCT method, src AS x, dst AS y FROM {prev}),
+     settlements AS (SELECT p.method, n.id, p.x, p.y, n.t, n.cents,
+                            SUM(n.cents) OVER (PARTITION BY p.method, p.x, p.y ORDER BY n.t, n.id
+                                                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS hi
+                     FROM {reach} n JOIN pairs p ON n.src = p.x AND n.dst = p.y
+                     LEFT JOIN (SELECT DISTINCT id FROM frontier_0) z ON z.id = n.id WHERE z.id IS NULL)
 -- a mirrored deposit leaves X's line as far as payments to Y between it and its payout carried it, and
 -- those payments lose as many cents: never more than a payment's own
 SELECT m.method, m.deposit, m.payout, m.x, m.y, s.id AS settle,
        LEAST(m.hi, s.hi) - GREATEST(m.hi - m.cents, s.hi - s.cents) AS cents
-FROM matched m JOIN settlements s ON s.method = m.method AND s.x = m.x AND s.y = m.y
+FROM {matched} m JOIN settlements s ON s.method = m.method AND s.x = m.x AND s.y = m.y
  AND s.hi - s.cents < m.hi AND s.hi > m.hi - m.cents
- AND s.t >= m.d_t AND s.t <= m.q_t
-WHERE m.by_payout = 1 AND m.by_deposit = 1"""
+ AND s.t >= m.d_t AND s.t <= m.q_t"""
+
+
+def _summed(reach: str, prev: str, matched: str, window: int, followed: str) -> str:
+    """The query of ``summed_N``: the deposits a settlement X -> Y carried for a payout that was their sum
+    (``method``, ``settle``, ``deposit``, ``cents``, ``total``).
+
+    A hawaladar that gathers several customers' gifts for one payee pays them out in one payment: Y pays a
+    collector what the donors deposited with X since the pair's last settlement, in one sum. When a payout of Y
+    over hawala that the method followed (``followed``: method, id of the payments traced so far) is the sum of
+    X's hawala deposits since X's payment to Y before the settlement, up to the settlement (those no other payout
+    mirrors: ``matched``), less a fee of at most 3 % or up to 0.5 % more and a cent, within ``window`` after the
+    settlement and of every one of those deposits, Y is a hawaladar (``floats``) and the settlement carries no
+    more than the sum (else more than the payout was traced into it), those deposits are what the settlement
+    carried of it: its traced flow goes to them, each its share (the payout spent them all, so every method shares
+    alike), not to X's money line. Within ``window`` of the payout as the hop's check for mirrors is, so that a
+    method finds the same sums alone as beside the others. A netting pair's
+    settlement is less than what it settled (goods one broker shipped the other are set off), so on X's line it
+    could carry only part of the gifts (docs/network.md, "Mirrored payouts").
+    """
+    return f"""
+WITH settling AS (SELECT n.id, n.src, n.dst, n.t,
+                         LAG(n.t) OVER (PARTITION BY n.src, n.dst ORDER BY n.t, n.id) AS since
+                  FROM {reach} n WHERE n.src IN (SELECT src FROM {prev}) AND n.dst IN (SELECT dst FROM {prev})),
+     settlements AS (SELECT p.method, s.id, s.src AS x, s.dst AS y, s.t, s.since, p.flow
+                     FROM settling s JOIN (SELECT method, id, SUM(flow) AS flow FROM {prev} GROUP BY method, id) p
+                       ON p.id = s.id),
+     deposits AS (SELECT s.method, s.id AS settle, n.id, n.t, n.cents
+                  FROM settlements s JOIN {reach} n ON n.dst = s.x AND n.src <> s.y AND n.t <= s.t
+                   AND (s.since IS NULL OR n.t > s.since)
+                  LEFT JOIN {matched} m ON m.method = s.method AND m.deposit = n.id
+                  WHERE n.channel IN {FLOAT_CHANNELS} AND m.deposit IS NULL),
+     sums AS (SELECT method, settle, SUM(cents) AS total, MIN(t) AS first_t FROM deposits GROUP BY method, settle
+              HAVING SUM(cents) > 0),
+     payouts AS (SELECT f.method, n.id, n.src, n.dst, n.t, n.cents
+                 FROM {reach} n JOIN (SELECT DISTINCT method, id FROM ({followed}) u) f ON f.id = n.id
+                 WHERE n.channel IN {FLOAT_CHANNELS}),
+     paid AS (SELECT DISTINCT s.method, s.id AS settle, m.total
+              FROM settlements s JOIN sums m ON m.method = s.method AND m.settle = s.id
+              JOIN payouts q ON q.method = s.method AND q.src = s.y AND q.dst <> s.x AND q.t >= s.t
+               AND q.t <= s.t + {window} AND m.first_t >= q.t - {window} AND q.cents >= m.total * {PAYOUT_LOW}
+               AND q.cents <= m.total * {PAYOUT_HIGH} + 1
+              JOIN floats fl ON fl.account = q.src
+              WHERE s.flow * 100 <= m.total * {PAYOUT_HIGH} + 1)
+SELECT d.method, d.settle, d.id AS deposit, d.cents, p.total
+FROM deposits d JOIN paid p ON p.method = d.method AND p.settle = d.settle"""
 
 
 def _mirrored(reach: str, charged: str) -> str:
