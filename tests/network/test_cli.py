@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner, Result
 
 from jointwatch.cli import app
+from jointwatch.network.engines import AnalysisEngine, EngineSettings
 from jointwatch.sources import open_list
 from jointwatch.store import load_list, open_engine
 from tests.conftest import UN_FILE
@@ -158,3 +159,34 @@ def test_a_huge_account_number_is_shown_cut_and_named_and_whole_in_json(tmp_path
     assert len(result.output) < 60_000
     data = json.loads(jw("network", "trace", path, "--designated", "T", "--no-typologies", "--json").output)
     assert {o["account"]: o["amount"] for o in data["trace"]["originators"]} == {huge: 100.0, "A": 50.0}
+
+
+def test_trace_on_spark_with_every_statement_on_spark_answers_as_duckdb(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # --driver-rows 0: no statement is worked on in the driver's DuckDB (a cluster's driver may be small); the netting
+    # broker pair of test_attribution, whose collector's payout is the sum of the donors' deposits, by every method
+    from jointwatch.network import analysis
+    from tests.network.test_attribution import NETTING_PAIR
+
+    opened: list[EngineSettings | None] = []
+    real = analysis.open_analysis_engine
+
+    def opening(name: str, settings: EngineSettings | None = None) -> AnalysisEngine:
+        opened.append(settings)
+        return real(name, settings)
+
+    monkeypatch.setattr(analysis, "open_analysis_engine", opening)
+
+    path = write_transactions(tmp_path / "netted.csv", NETTING_PAIR)
+    answers = {}
+    for engine in (["--engine", "duckdb"], ["--engine", "spark", "--driver-rows", 0, "--threads", 1,
+                                            "--memory-limit", "1g"]):
+        result = jw("network", "trace", path, "-d", "T", "--method", "proportional", "--no-typologies", "--json",
+                    *engine)
+        assert result.exit_code == 0, result.output
+        trace = json.loads(result.output)["trace"]
+        answers[engine[1]] = {o["account"]: (o["amount"], o["low"], o["high"]) for o in trace["originators"]}
+    assert answers["duckdb"] == answers["spark"] == {"D1": (400.0, 400.0, 400.0), "D2": (320.0, 320.0, 320.0)}
+    assert [o.driver_rows if o else None for o in opened] == [None, 0]
+    refused = jw("network", "trace", path, "-d", "T", "--driver-rows", -1)
+    assert refused.exit_code == 2 and "--driver-rows" in refused.output

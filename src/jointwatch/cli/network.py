@@ -64,6 +64,10 @@ TransactionsArg = Annotated[Path, typer.Argument(
 EngineOption = Annotated[str, typer.Option("--engine", "-e", help=f"Where the SQL runs: {', '.join(ENGINES)}.")]
 SparkMasterOption = Annotated[str | None, typer.Option(
     "--spark-master", help="Spark master URL (spark://host:7077, yarn, …). Default local[THREADS].")]
+DriverRowsOption = Annotated[int | None, typer.Option(
+    "--driver-rows", min=0, help="Spark: statements over tables of at most this many rows run in an embedded DuckDB "
+                                 "in the driver (default 100,000; 0: every statement on Spark, for a small driver). "
+                                 "The answers are the same either way.")]
 MemoryOption = Annotated[str | None, typer.Option(
     "--memory-limit", help="DuckDB memory limit (e.g. 4GB; beyond it DuckDB spills to disk) or Spark driver "
                            "memory (e.g. 4g).")]
@@ -77,9 +81,9 @@ RatesOption = Annotated[Path | None, typer.Option(
 
 
 def _engine_settings(memory: str | None, threads: int | None, temp: Path | None, master: str | None,
-                     engine: str) -> EngineSettings:
+                     engine: str, driver_rows: int | None = None) -> EngineSettings:
     return EngineSettings(memory_limit=memory, threads=threads, spark_master=master,
-                          temp_directory=str(temp) if temp else None)
+                          temp_directory=str(temp) if temp else None, driver_rows=driver_rows)
 
 
 @contextmanager
@@ -189,6 +193,7 @@ def network_trace(
     = None,
     engine: EngineOption = "duckdb",
     spark_master: SparkMasterOption = None,
+    driver_rows: DriverRowsOption = None,
     memory_limit: MemoryOption = None,
     threads: ThreadsOption = None,
     temp_dir: TempOption = None,
@@ -222,7 +227,7 @@ def network_trace(
 
         store = open_engine(db)
         screener = screener_for(store, screen_threshold, max_list_age, stale_lists)
-    engine_settings = _engine_settings(memory_limit, threads, temp_dir, spark_master, engine)
+    engine_settings = _engine_settings(memory_limit, threads, temp_dir, spark_master, engine, driver_rows)
     with _steps(not as_json) as step:
         analysis = analyse(transactions, targets, settings, engine_name=engine, engine_settings=engine_settings,
                            rates=rate_table, screener=screener, screen_threshold=screen_threshold,
@@ -321,6 +326,7 @@ def network_typologies(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the findings as JSON here.")] = None,
     engine: EngineOption = "duckdb",
     spark_master: SparkMasterOption = None,
+    driver_rows: DriverRowsOption = None,
     memory_limit: MemoryOption = None,
     threads: ThreadsOption = None,
     temp_dir: TempOption = None,
@@ -337,7 +343,8 @@ def network_typologies(
     if unknown:
         raise typer.BadParameter(f"unknown detector(s) {', '.join(unknown)}", param_hint="--only")
     rate_table = read_rates(rates) if rates else default_rates()
-    eng = open_analysis_engine(engine, _engine_settings(memory_limit, threads, temp_dir, spark_master, engine))
+    eng = open_analysis_engine(engine, _engine_settings(memory_limit, threads, temp_dir, spark_master, engine,
+                                                        driver_rows))
     try:
         with _steps(not as_json) as step:
             step("loading and checking transactions")
@@ -377,6 +384,7 @@ def network_rank(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the ranking as JSON here.")] = None,
     engine: EngineOption = "duckdb",
     spark_master: SparkMasterOption = None,
+    driver_rows: DriverRowsOption = None,
     memory_limit: MemoryOption = None,
     threads: ThreadsOption = None,
     temp_dir: TempOption = None,
@@ -394,7 +402,8 @@ def network_rank(
         step("training the model")
         model = train_on_configuration(train_on) if train_on in CONFIGURATIONS else train_on_folder(Path(train_on))
         rate_table = read_rates(rates) if rates else default_rates()
-        eng = open_analysis_engine(engine, _engine_settings(memory_limit, threads, temp_dir, spark_master, engine))
+        eng = open_analysis_engine(engine, _engine_settings(memory_limit, threads, temp_dir, spark_master, engine,
+                                                        driver_rows))
         try:
             step("loading and checking transactions")
             quality = require_traceable(load_transactions(eng, transactions, rate_table))
