@@ -637,9 +637,9 @@ def test_a_payout_that_is_the_sum_of_the_deposits_a_settlement_carried_is_those_
     assert {o.account: (o.amount, o.reason) for o in early.trace.originators} == {"Y": (720.0, "unexplained_funds")}
 
 
-def test_a_payout_is_no_sum_of_deposits_too_old_under_a_cent_or_not_a_hawaladars(tmp_path: Path,
-                                                                                   duck: DuckDBEngine) -> None:
-    # three sets a review of the rule found wrong (seventeenth round), each now answered as before the rule
+def test_no_sum_from_old_deposits_a_cent_a_payout_of_no_hawaladar_or_a_trade_payment(tmp_path: Path,
+                                                                                      duck: DuckDBEngine) -> None:
+    # four sets two reviews of the rule found wrong (seventeenth round), each now answered as before the rule
     # D1's and D2's deposits are 24 and 23 days before Y's payout of their sum, past the three lookbacks in which a
     # hop looks for mirrors; U -> V -> C is a second path whose hawala deposit makes the hop look for them all the
     # same. Without the limit first in first out beside the other methods credited D1 500 and D2 400, alone X 900
@@ -666,6 +666,17 @@ def test_a_payout_is_no_sum_of_deposits_too_old_under_a_cent_or_not_a_hawaladars
            tx("pay_w", 7.1, 995, "Y", "C", "tr", "tr"), tx("fwd", 8, 1000, "C", "T", "tr", "sy")]
     for method in ("fifo", "lifo", "proportional"):
         assert _amounts(_trace(write_transactions(tmp_path / "own.csv", own), duck, method)) == {"X": 1000.0}
+    # U pays hawaladar Y 5,000 of trade money (from UF) and had taken one 900 deposit over hawala from G; Y, funded by
+    # W, pays C 900 over hawala: a settlement is no more than the deposits it closed, so U's 5,000 settled nothing of
+    # G's and is U's line as before (the rule credited G 642.86 by proportional and 900 by last in first out, UF
+    # nothing)
+    trade = [tx("w", 1, 2000, "W", "Y", "tr", "tr"), tx("uf", 1, 5000, "UF", "U", "de", "de"),
+             tx("u_dep", 5, 900, "G", "U", "de", "de", **HAWALA), tx("u", 6.5, 5000, "U", "Y", "de", "tr"),
+             tx("p", 7, 900, "Y", "C", "tr", "tr", **HAWALA), tx("r1", 7.1, 50, "Y", "R1", "tr", "tr", **HAWALA),
+             tx("r2", 7.2, 50, "Y", "R2", "tr", "tr", **HAWALA), tx("f", 8, 900, "C", "T", "tr", "sy")]
+    path = write_transactions(tmp_path / "trade.csv", trade)
+    assert _amounts(_trace(path, duck, "proportional")) == {"UF": 544.79, "W": 257.14, "G": 98.06}
+    assert _amounts(_trace(path, duck, "lifo")) == {"UF": 738.0, "G": 162.0}
 
 def _within_payments(result: Analysis, rows: list[dict[str, object]]) -> None:
     """No originator is credited more than it paid out in all."""

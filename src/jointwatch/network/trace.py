@@ -574,8 +574,10 @@ def _summed(reach: str, prev: str, matched: str, window: int, followed: str) -> 
     over hawala that the method followed (``followed``: method, id of the payments traced so far) is the sum of
     X's hawala deposits since X's payment to Y before the settlement, up to the settlement (those no other payout
     mirrors: ``matched``), less a fee of at most 3 % or up to 0.5 % more and a cent, within ``window`` after the
-    settlement and of every one of those deposits, Y is a hawaladar (``floats``) and the settlement carries no
-    more than the sum (else more than the payout was traced into it), those deposits are what the settlement
+    settlement and of every one of those deposits, Y is a hawaladar (``floats``), the settlement carries no more
+    than the sum (else more than the payout was traced into it) and is no more than all the deposits it closed,
+    mirrored ones too (a trade payment of 5,000 from an account that took one 900 deposit over hawala settles
+    nothing of it: that is the account's own money), those deposits are what the settlement
     carried of it: its traced flow goes to them, each its share (the payout spent them all, so every method shares
     alike), not to X's money line. Within ``window`` of the payout as the hop's check for mirrors is, so that a
     method finds the same sums alone as beside the others. A netting pair's
@@ -583,17 +585,20 @@ def _summed(reach: str, prev: str, matched: str, window: int, followed: str) -> 
     could carry only part of the gifts (docs/network.md, "Mirrored payouts").
     """
     return f"""
-WITH settling AS (SELECT n.id, n.src, n.dst, n.t,
+WITH settling AS (SELECT n.id, n.src, n.dst, n.t, n.cents,
                          LAG(n.t) OVER (PARTITION BY n.src, n.dst ORDER BY n.t, n.id) AS since
                   FROM {reach} n WHERE n.src IN (SELECT src FROM {prev}) AND n.dst IN (SELECT dst FROM {prev})),
-     settlements AS (SELECT p.method, s.id, s.src AS x, s.dst AS y, s.t, s.since, p.flow
+     settlements AS (SELECT p.method, s.id, s.src AS x, s.dst AS y, s.t, s.cents, s.since, p.flow
                      FROM settling s JOIN (SELECT method, id, SUM(flow) AS flow FROM {prev} GROUP BY method, id) p
                        ON p.id = s.id),
-     deposits AS (SELECT s.method, s.id AS settle, n.id, n.t, n.cents
-                  FROM settlements s JOIN {reach} n ON n.dst = s.x AND n.src <> s.y AND n.t <= s.t
-                   AND (s.since IS NULL OR n.t > s.since)
-                  LEFT JOIN {matched} m ON m.method = s.method AND m.deposit = n.id
-                  WHERE n.channel IN {FLOAT_CHANNELS} AND m.deposit IS NULL),
+     -- every hawala deposit the settlement closed, and whether another payout mirrors it
+     period AS (SELECT s.method, s.id AS settle, n.id, n.t, n.cents, m.deposit IS NOT NULL AS mirrored
+                FROM settlements s JOIN {reach} n ON n.dst = s.x AND n.src <> s.y AND n.t <= s.t
+                 AND (s.since IS NULL OR n.t > s.since)
+                LEFT JOIN {matched} m ON m.method = s.method AND m.deposit = n.id
+                WHERE n.channel IN {FLOAT_CHANNELS}),
+     deposits AS (SELECT method, settle, id, t, cents FROM period WHERE NOT mirrored),
+     gross AS (SELECT method, settle, SUM(cents) AS gross FROM period GROUP BY method, settle),
      sums AS (SELECT method, settle, SUM(cents) AS total, MIN(t) AS first_t FROM deposits GROUP BY method, settle
               HAVING SUM(cents) > 0),
      payouts AS (SELECT f.method, n.id, n.src, n.dst, n.t, n.cents
@@ -605,7 +610,8 @@ WITH settling AS (SELECT n.id, n.src, n.dst, n.t,
                AND q.t <= s.t + {window} AND m.first_t >= q.t - {window} AND q.cents >= m.total * {PAYOUT_LOW}
                AND q.cents <= m.total * {PAYOUT_HIGH} + 1
               JOIN floats fl ON fl.account = q.src
-              WHERE s.flow * 100 <= m.total * {PAYOUT_HIGH} + 1)
+              JOIN gross g ON g.method = s.method AND g.settle = s.id
+              WHERE s.flow * 100 <= m.total * {PAYOUT_HIGH} + 1 AND s.cents <= g.gross * {PAYOUT_HIGH} + 1)
 SELECT d.method, d.settle, d.id AS deposit, d.cents, p.total
 FROM deposits d JOIN paid p ON p.method = d.method AND p.settle = d.settle"""
 
