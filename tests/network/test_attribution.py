@@ -321,6 +321,63 @@ def test_every_payment_of_a_burst_passed_on_is_followed(tmp_path: Path, duck: Du
     assert _amounts(_trace(path, duck, method)) == {"C": 300.0, "D": 470.0}
 
 
+# A salaried collector M: gifts from D1 (FR) 1,000 on day 33, D2 (GB) 800 on day 37 and D3 (IT) 700 on day 41, each
+# at 02:00 (no burst: days apart); M passes 2,250 (90 %) on to T in two payments, 1,200 on day 43 at 00:00 (9.9 days
+# after D1's gift) and 1,050 ``gap`` days later.
+def _collector(gap: float) -> list[dict[str, object]]:
+    return [*PAYROLL, tx("shop", 10, 2500, "M", "SHOP", "de", "de"),
+            tx("g1", 33 + 2 / 24, 1000, "D1", "M", "fr", "de"), tx("g2", 37 + 2 / 24, 800, "D2", "M", "gb", "de"),
+            tx("g3", 41 + 2 / 24, 700, "D3", "M", "it", "de"), tx("pass1", 43, 1200, "M", "T", "de", "sy"),
+            tx("pass2", 43 + gap, 1050, "M", "T", "de", "sy")]
+
+
+@pytest.mark.parametrize(("gap", "method", "expected"), [
+    # 8 hours apart, no inflow between: one forward paid in two parts (a run: each payment at most two days after the
+    # one before), whose ten days count from its first payment.
+    # Proportional: 90 % of each gift (the 1,200 takes 48 % of each, the 1,050 1,050 / 1,300 of what is left). The
+    # 1,050 came 10.3 days after D1's gift: when each payment's window was its own, D1's share of it (420) was
+    # outside, went to M's money line and was paid by M's salary (D1 532.37, M 352.52 as income, D2 728.06, D3 637.05)
+    (8 / 24, "proportional", {"D1": 900.0, "D2": 720.0, "D3": 630.0}),
+    # last in first out: the 1,200 is D3's 700 and 500 of D2's, the 1,050 D2's other 300 and 750 of D1's
+    (8 / 24, "lifo", {"D1": 750.0, "D2": 800.0, "D3": 700.0}),
+    # first in first out: the 1,200 is D1's 1,000 and 200 of D2's (the run does not matter: D1 is spent first)
+    (8 / 24, "fifo", {"D1": 1000.0, "D2": 800.0, "D3": 450.0}),
+    # two days and 14 hours apart: two payments, each its own window; D1's gift is out of the second's
+    (2 + 14 / 24, "proportional", {"D1": 532.37, "D2": 728.06, "D3": 637.05, "M": 352.52}),
+])
+def test_a_forward_paid_in_parts_is_earmarked_within_the_window_of_its_first_part(
+        tmp_path: Path, duck: DuckDBEngine, gap: float, method: str, expected: dict[str, float]) -> None:
+    result = _trace(write_transactions(tmp_path / "collector.csv", _collector(gap)), duck, method, earmark_days=10)
+    assert _amounts(result) == pytest.approx(expected, abs=0.011)
+    assert result.trace.totals["originated"] == pytest.approx(2250.0, abs=0.001)
+    if "M" in expected:
+        assert {o.reason for o in result.trace.originators if o.account == "M"} == {"income"}
+
+
+# A salaried layer M: a friend F sends it 300 on day 30; the layer before, L (FR), pays it 5,000 on day 33 at 02:00;
+# on day 34 M passes 4,900 (98 %) on to T in three payments (1,800 at 08:00, 1,000 at 09:00, 2,100 at 11:00) and
+# sends a friend X 550 at 10:00, between them; two days and three hours after the last, M buys a car for 2,600.
+LAYER_RUN = [*PAYROLL, tx("shop", 10, 2500, "M", "SHOP", "de", "de"),
+             tx("friend", 30 + 10 / 24, 300, "F", "M", "de", "de"),
+             tx("layer", 33 + 2 / 24, 5000, "L", "M", "fr", "de"),
+             tx("p1", 34 + 8 / 24, 1800, "M", "T", "de", "sy"), tx("p2", 34 + 9 / 24, 1000, "M", "T", "de", "sy"),
+             tx("x", 34 + 10 / 24, 550, "M", "X", "de", "de"), tx("p3", 34 + 11 / 24, 2100, "M", "T", "de", "sy"),
+             tx("car", 36 + 14 / 24, 2600, "M", "DEALER", "de", "de")]
+
+
+@pytest.mark.parametrize("method", ["fifo", "lifo", "proportional"])
+def test_a_burst_is_passed_on_by_the_largest_payments_of_its_run(tmp_path: Path, duck: DuckDBEngine,
+                                                                 method: str) -> None:
+    # L's 5,000 is a burst; the payments after it are two runs: the four of day 34 (5,450) and the car (2,600, over
+    # two days later). The run that paid the most, largest first while they add up to no more than the burst:
+    # 2,100, 1,800 and 1,000 (4,900; X's 550 would make 5,450). L's money passed on, by every method. Taken in time
+    # order, X's 550 was one of them and the 2,100 was not: the 2,100 went to the earmarking line, where F's 300
+    # was, and every method gave L 4,450, F 300 and M 150; taken largest first over all the payments, the car's
+    # 2,600 would have been the first
+    path = write_transactions(tmp_path / "layer.csv", LAYER_RUN)
+    _assert_every_method_credits(_trace(path, duck, method, earmark_days=10), "L", 4900.0)
+
+
 def test_money_from_a_regular_payer_is_not_earmarked(tmp_path: Path, duck: DuckDBEngine) -> None:
     # P pays M 600 every month (days 3 and 33, 08:00): a regular payer, not a payroll (one payee);
     # D's 100 comes at 09:00 and M passes 540 on at 12:00. Only D's 100 is earmarked; the other

@@ -71,6 +71,7 @@ RECEIVED_SLACK = 1.05
 # side converted to USD at the analysis's rates, which are not the day's rates the broker used
 PAYOUT_LOW, PAYOUT_HIGH = 0.97, 1.005
 BURST_SECONDS = 43200     # inflows of a burst: each at most half a day after the one before (``episodes``)
+RUN_SECONDS = 172800      # outflows of a run: each at most two days after the one before (``earmark``, ``episodes``)
 MIRROR_PASSES = 4         # at most this many traces, each keeping the payouts the last followed from mirroring
 
 
@@ -810,11 +811,15 @@ SELECT line_of, account, out_id, source_id, CAST(cents AS BIGINT) AS cents FROM 
   FROM fits f) p
 WHERE sources = 1 AND outflows = 1""")
     # a burst passed on as it came (``episodes_{hop}``, docs/network.md): inflows no passing outflow separates, each
-    # at most BURST_SECONDS after the one before, then the passing outflows up to the next earmarkable inflow (within
-    # the window from the burst's first inflow) that together are between half of the burst and all of it (as the
-    # pairs: half a percent and a cent more). Those outflows are the burst passed on; each method shares them out
-    # among the burst's inflows its own way (``_episode_parts``), and the episode leaves the earmarking line (its
-    # outflows, and of each inflow what that method's episodes took: ``marks_{hop}`` is one line per method)
+    # at most BURST_SECONDS after the one before, then, of the passing outflows up to the next earmarkable inflow
+    # (within the window from the burst's first inflow), the run that paid the most (outflows each at most
+    # RUN_SECONDS after the one before: a purchase days later is not the forward), its largest first while they add
+    # up to no more than the burst (a friend's transfer between a layer's forwards is not one of them; a run whose
+    # largest payment is more than the burst passes on more than the burst, an accumulation the earmarking line
+    # spends), when those are at least half of it (as the pairs: half a percent and a cent more). They are the burst
+    # passed on; each method shares them out among the burst's inflows its own way (``_episode_parts``), and the
+    # episode leaves the earmarking line (its outflows, and of each inflow what that method's episodes took:
+    # ``marks_{hop}`` is one line per method)
     engine.create(f"episodes_{hop}", f"""
 WITH ev AS (SELECT e.* FROM events_{hop} e
             LEFT JOIN forwarded_{hop} s ON e.kind = 1 AND s.line_of = e.line_of AND s.account = e.account
@@ -834,16 +839,23 @@ WITH ev AS (SELECT e.* FROM events_{hop} e
                         SUM(cents) OVER (PARTITION BY line_of, account, burst) AS total,
                         MIN(t) OVER (PARTITION BY line_of, account, burst) AS first_t
                  FROM numbered WHERE kind = 1),
-     runs AS (SELECT n.line_of, n.account, n.burst, n.id AS out_id, n.t AS out_t, n.cents AS out_cents, b.total,
-                     SUM(n.cents) OVER (PARTITION BY n.line_of, n.account, n.burst ORDER BY n.t
-                                        RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS reach,
-                     SUM(n.cents) OVER (PARTITION BY n.line_of, n.account, n.burst ORDER BY n.t, n.id
-                                        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS out_hi
-              FROM numbered n
-              JOIN (SELECT DISTINCT line_of, account, burst, total, first_t FROM members) b
-                ON b.line_of = n.line_of AND b.account = n.account AND b.burst = n.burst
-              WHERE n.kind = 0 AND n.burst > 0 AND n.t <= b.first_t + {window}),
-     kept AS (SELECT r.*, MAX(r.reach) OVER (PARTITION BY r.line_of, r.account, r.burst) AS passed
+     candidates AS (SELECT n.line_of, n.account, n.burst, n.id AS out_id, n.t, n.cents AS out_cents, b.total
+                    FROM numbered n
+                    JOIN (SELECT DISTINCT line_of, account, burst, total, first_t FROM members) b
+                      ON b.line_of = n.line_of AND b.account = n.account AND b.burst = n.burst
+                    WHERE n.kind = 0 AND n.burst > 0 AND n.t <= b.first_t + {window}),
+     grouped AS ({_runs("SELECT * FROM candidates", "line_of, account, burst", "t, out_id")}),
+     sized AS (SELECT g.*, g.t AS out_t, SUM(out_cents) OVER (PARTITION BY line_of, account, burst, run) AS run_cents,
+                      MIN(t) OVER (PARTITION BY line_of, account, burst, run) AS run_t FROM grouped g),
+     chosen AS (SELECT s.*, RANK() OVER (PARTITION BY line_of, account, burst ORDER BY run_cents DESC, run_t) AS pick
+                FROM sized s),
+     runs AS (SELECT c.*, SUM(out_cents) OVER (PARTITION BY line_of, account, burst
+                                               ORDER BY out_cents DESC, out_t, out_id
+                                               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS reach
+              FROM chosen c WHERE pick = 1),
+     kept AS (SELECT r.*, SUM(r.out_cents) OVER (PARTITION BY r.line_of, r.account, r.burst) AS passed,
+                     SUM(r.out_cents) OVER (PARTITION BY r.line_of, r.account, r.burst ORDER BY r.out_t, r.out_id
+                                            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS out_hi
               FROM runs r
               WHERE CAST(r.reach AS DOUBLE) * 1000 <= CAST(r.total AS DOUBLE) * {PAYOUT_HIGH * 1000:g} + 1000)
 SELECT k.line_of, k.account, k.burst, k.out_id, k.out_t, k.out_cents, k.out_hi, k.passed,
@@ -908,13 +920,21 @@ WITH line AS ({_lay_out(f"marks_{hop}", opening=False)}),
                 WHERE l.kind = 0 AND l.cents > 0),
      {ctes.lstrip(',').strip() + ',' if ctes else ''}
      marked AS ({spent}),
+     -- a run: passing outflows, each at most RUN_SECONDS after the one before with no inflow between (a
+     -- forward paid in parts); the window of each is counted from the run's first
+     numbered AS ({_runs(f"SELECT line_of, account, id, t, kind, seq FROM marks_{hop}", "line_of, account", "seq",
+                         "kind = 1 OR ")}),
+     runs AS (SELECT line_of, account, id,
+                     MIN(CASE WHEN kind = 0 THEN t END) OVER (PARTITION BY line_of, account, run) AS run_t
+              FROM numbered WHERE kind = 0),
      shares AS (
   SELECT m.method, m.account, m.out_id, m.out_t, m.source_id, i.cents AS source_cents,
          SUM(m.part) OVER (PARTITION BY m.method, m.account, m.out_id ORDER BY m.source_id
                            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run
   FROM marked m JOIN line i ON i.line_of = m.method AND i.account = m.account
     AND i.id = m.source_id AND i.kind = 1
-  WHERE m.kind = 1 AND i.t >= m.out_t - {window}),
+  JOIN runs r ON r.line_of = m.method AND r.account = m.account AND r.id = m.out_id
+  WHERE m.kind = 1 AND i.t >= r.run_t - {window}),
      rounded AS (
   SELECT s.*, CAST(ROUND(s.run) - COALESCE(ROUND(LAG(s.run) OVER (PARTITION BY s.method, s.account, s.out_id
                                                                    ORDER BY s.source_id)), 0) AS BIGINT) AS cents
@@ -928,6 +948,16 @@ SELECT method, account, out_id, source_id, cents FROM (
 WHERE cents >= 1
 UNION ALL
 SELECT method, account, out_id, source_id, cents FROM passed_{hop}""")
+
+
+def _runs(rows: str, partition: str, order: str, breaks: str = "") -> str:
+    """The query of ``rows`` (with a time ``t``) numbered into runs (``run``) within each ``partition``, in ``order``:
+    a run starts where a row comes more than RUN_SECONDS after the one before, or where ``breaks`` (a condition
+    followed by ``OR``) holds."""
+    return f"""
+SELECT g.*, SUM(CASE WHEN {breaks}g.gap > {RUN_SECONDS} THEN 1 ELSE 0 END)
+              OVER (PARTITION BY {partition} ORDER BY {order} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run
+FROM (SELECT r.*, r.t - LAG(r.t) OVER (PARTITION BY {partition} ORDER BY {order}) AS gap FROM ({rows}) r) g"""
 
 
 def _episode_parts(hop: int, mirrors: bool) -> str:
