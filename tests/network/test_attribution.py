@@ -378,6 +378,31 @@ def test_a_burst_is_passed_on_by_the_largest_payments_of_its_run(tmp_path: Path,
     _assert_every_method_credits(_trace(path, duck, method, earmark_days=10), "L", 4900.0)
 
 
+@pytest.mark.parametrize(("method", "expected"), [
+    # the 1,620 spends the earmarking line D1's 1,000 and D2's 800 make: D1 first, or D2 first, or 90 % of each
+    ("fifo", {"D1": 1000.0, "D2": 620.0}),
+    ("lifo", {"D1": 820.0, "D2": 800.0}),
+    ("proportional", {"D1": 900.0, "D2": 720.0}),
+])
+def test_a_transfer_to_a_merchant_is_a_purchase_not_money_passed_on(tmp_path: Path, duck: DuckDBEngine, method: str,
+                                                                    expected: dict[str, float]) -> None:
+    # collector M (salaried) gets D1's 1,000 on day 30 and D2's 800 on day 33 at 02:00, buys a car for 900 by wire
+    # at noon from a dealer others pay by card, and passes 1,620 on to T the next morning. The car is a purchase:
+    # it does not earmark. When it did, it was D1's 1,000 passed on (a pair: M's next payment after it, between half
+    # and all of it), and M's salary paid 720 of the 1,620 by every method (D1 100, D2 800, M 720 as income), as it
+    # still does when nobody pays the dealer by card
+    rows = [*PAYROLL, tx("shop", 10, 2500, "M", "SHOP", "de", "de"),
+            tx("g1", 30 + 2 / 24, 1000, "D1", "M", "fr", "de"), tx("g2", 33 + 2 / 24, 800, "D2", "M", "gb", "de"),
+            tx("car", 33 + 12 / 24, 900, "M", "DEALER", "de", "de"),
+            tx("pass", 34 + 8 / 24, 1620, "M", "T", "de", "sy")]
+    card = tx("card", 12, 40, "A1", "DEALER", "de", "de", channel="card")
+    path = write_transactions(tmp_path / "merchant.csv", [*rows, card])
+    assert _amounts(_trace(path, duck, method, earmark_days=10)) == expected
+    result = _trace(write_transactions(tmp_path / "dealer.csv", rows), duck, method, earmark_days=10)
+    assert _amounts(result) == {"D1": 100.0, "D2": 800.0, "M": 720.0}
+    assert {o.reason for o in result.trace.originators if o.account == "M"} == {"income"}
+
+
 def test_money_from_a_regular_payer_is_not_earmarked(tmp_path: Path, duck: DuckDBEngine) -> None:
     # P pays M 600 every month (days 3 and 33, 08:00): a regular payer, not a payroll (one payee);
     # D's 100 comes at 09:00 and M passes 540 on at 12:00. Only D's 100 is earmarked; the other

@@ -173,6 +173,9 @@ SELECT x.id, x.dst FROM paired x JOIN payroll y ON y.src = x.src WHERE x.own_cha
         # collector paying a mule every few days would make that pair regular
         engine.create("regular", """
 SELECT src, dst FROM paired GROUP BY src, dst HAVING MIN(CASE WHEN steady THEN 1 ELSE 0 END) = 1""")
+        # the merchants: accounts paid by card. A transfer to one is a purchase (a car, a deposit), not money passed
+        # on, and never earmarked
+        engine.create("merchants", "SELECT DISTINCT dst AS account FROM tx WHERE channel = 'card'")
     # a payout that mirrored a deposit at one hop and was then followed at a later one (the trace could not know it
     # would be) made the broker's line differ between the hops that read it: the hops are traced again with every
     # such payout kept from mirroring, until none is left (none on the simulators: one check, no second pass)
@@ -766,7 +769,8 @@ def _earmark(engine: AnalysisEngine, hop: int, window: int, methods: Sequence[st
     line, join, out = side("src", "out")
     passing = f"""SELECT {line} AS line_of, x.src AS account, x.t, x.id, {out} AS cents, {out} / 100.0 AS usd
                   FROM near_{hop} x{join} LEFT JOIN regular r ON r.src = x.src AND r.dst = x.dst
-                  WHERE x.src IN (SELECT src FROM judged_{hop} WHERE conduit) AND r.src IS NULL
+                  LEFT JOIN merchants mc ON mc.account = x.dst
+                  WHERE x.src IN (SELECT src FROM judged_{hop} WHERE conduit) AND r.src IS NULL AND mc.account IS NULL
                     AND COALESCE(x.channel <> 'card', TRUE) AND {out} > 0"""
     line, join, into = side("dst", "in")
     # the events of the earmarking line, once (the pairs and the line read them): passing outflows (kind 0) and
