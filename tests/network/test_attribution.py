@@ -389,8 +389,9 @@ def test_a_transfer_to_a_merchant_is_a_purchase_not_money_passed_on(tmp_path: Pa
     # collector M (salaried) gets D1's 1,000 on day 30 and D2's 800 on day 33 at 02:00, buys a car for 900 by wire
     # at noon from a dealer others pay by card, and passes 1,620 on to T the next morning. The car is a purchase:
     # it does not earmark. When it did, it was D1's 1,000 passed on (a pair: M's next payment after it, between half
-    # and all of it), and M's salary paid 720 of the 1,620 by every method (D1 100, D2 800, M 720 as income), as it
-    # still does when nobody pays the dealer by card
+    # and all of it), and M's salary paid 720 of the 1,620 by every method (D1 100, D2 800, M 720 as income); when
+    # nobody pays the dealer by card it still is, and the 1,620 is more than all the earmarkable money left in its
+    # window (D2's 800): M's own spending, by every method
     rows = [*PAYROLL, tx("shop", 10, 2500, "M", "SHOP", "de", "de"),
             tx("g1", 30 + 2 / 24, 1000, "D1", "M", "fr", "de"), tx("g2", 33 + 2 / 24, 800, "D2", "M", "gb", "de"),
             tx("car", 33 + 12 / 24, 900, "M", "DEALER", "de", "de"),
@@ -399,8 +400,32 @@ def test_a_transfer_to_a_merchant_is_a_purchase_not_money_passed_on(tmp_path: Pa
     path = write_transactions(tmp_path / "merchant.csv", [*rows, card])
     assert _amounts(_trace(path, duck, method, earmark_days=10)) == expected
     result = _trace(write_transactions(tmp_path / "dealer.csv", rows), duck, method, earmark_days=10)
-    assert _amounts(result) == {"D1": 100.0, "D2": 800.0, "M": 720.0}
-    assert {o.reason for o in result.trace.originators if o.account == "M"} == {"income"}
+    assert _amounts(result) == {"M": 1620.0}
+    assert {o.reason for o in result.trace.originators} == {"not_a_conduit"}
+
+
+@pytest.mark.parametrize(("gift", "method", "expected"), [
+    # F's 600 passed on, and the 3.01 over it (half a percent and a cent: currency rounding) pruned
+    *((603.01, method, {"F": 600.0}) for method in ("fifo", "lifo", "proportional")),
+    # a cent more: more than anything earmarkable came in within the window, so not money passed on as it came. The
+    # method spends M's line: first in first out and proportional find it M's own money (its salary; F's 600 is a
+    # small part of what M held: not a conduit), last in first out F's 600 (in last) and 3.02 of M's salary
+    (603.02, "fifo", {"M": 603.02}),
+    (603.02, "lifo", {"F": 600.0, "M": 3.02}),
+    (603.02, "proportional", {"M": 603.02}),
+])
+def test_an_outflow_more_than_all_that_came_in_within_the_window_is_not_earmarked(
+        tmp_path: Path, duck: DuckDBEngine, gift: float, method: str, expected: dict[str, float]) -> None:
+    # salaried M gets 600 from F on day 33 and pays T a gift on day 35. Before, the earmarking line passed F's 600 on
+    # and M's money paid the rest, by every method (603.02: F 600, M 3.02 as income): a donor who gave a little more
+    # than a friend had sent it days before was the friend's conduit (configuration b's P1375: 1,287.67 in, a gift of
+    # 1,295.44 6.8 days later)
+    rows = [*PAYROLL, tx("shop", 10, 2500, "M", "SHOP", "de", "de"),
+            tx("friend", 33 + 9 / 24, 600, "F", "M", "fr", "de"), tx("gift", 35 + 12 / 24, gift, "M", "T", "de", "sy")]
+    result = _trace(write_transactions(tmp_path / "gift.csv", rows), duck, method, earmark_days=10)
+    assert _amounts(result) == pytest.approx(expected, abs=0.001)
+    assert result.trace.totals["pruned"] == pytest.approx(3.01 if "F" in expected and "M" not in expected else 0.0,
+                                                          abs=0.001)
 
 
 def test_money_from_a_regular_payer_is_not_earmarked(tmp_path: Path, duck: DuckDBEngine) -> None:

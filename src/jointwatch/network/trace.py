@@ -926,18 +926,26 @@ WITH line AS ({_lay_out(f"marks_{hop}", opening=False)}),
      marked AS ({spent}),
      -- a run: passing outflows, each at most RUN_SECONDS after the one before with no inflow between (a
      -- forward paid in parts); the window of each is counted from the run's first
-     numbered AS ({_runs(f"SELECT line_of, account, id, t, kind, seq FROM marks_{hop}", "line_of, account", "seq",
-                         "kind = 1 OR ")}),
-     runs AS (SELECT line_of, account, id,
+     numbered AS ({_runs(f"SELECT line_of, account, id, t, kind, seq, cents FROM marks_{hop}", "line_of, account",
+                         "seq", "kind = 1 OR ")}),
+     runs AS (SELECT line_of, account, id, cents,
                      MIN(CASE WHEN kind = 0 THEN t END) OVER (PARTITION BY line_of, account, run) AS run_t
               FROM numbered WHERE kind = 0),
+     -- an outflow more than all the earmarkable money of its window (as a pair: by over half a percent and a cent)
+     -- pays out more than it could pass on: the account's own spending, never earmarked (the method spends it)
+     covered AS (SELECT r.line_of, r.account, r.id, r.run_t
+                 FROM runs r LEFT JOIN marks_{hop} i ON i.line_of = r.line_of AND i.account = r.account AND i.kind = 1
+                   AND i.t >= r.run_t - {window} AND i.t <= r.run_t
+                 GROUP BY r.line_of, r.account, r.id, r.run_t, r.cents
+                 HAVING CAST(r.cents AS DOUBLE) * 1000
+                        <= CAST(COALESCE(SUM(i.cents), 0) AS DOUBLE) * {PAYOUT_HIGH * 1000:g} + 1000),
      shares AS (
   SELECT m.method, m.account, m.out_id, m.out_t, m.source_id, i.cents AS source_cents,
          SUM(m.part) OVER (PARTITION BY m.method, m.account, m.out_id ORDER BY m.source_id
                            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run
   FROM marked m JOIN line i ON i.line_of = m.method AND i.account = m.account
     AND i.id = m.source_id AND i.kind = 1
-  JOIN runs r ON r.line_of = m.method AND r.account = m.account AND r.id = m.out_id
+  JOIN covered r ON r.line_of = m.method AND r.account = m.account AND r.id = m.out_id
   WHERE m.kind = 1 AND i.t >= r.run_t - {window}),
      rounded AS (
   SELECT s.*, CAST(ROUND(s.run) - COALESCE(ROUND(LAG(s.run) OVER (PARTITION BY s.method, s.account, s.out_id
