@@ -927,9 +927,8 @@ WITH line AS ({_lay_out(f"marks_{hop}", opening=False)}),
      -- a run: passing outflows, each at most RUN_SECONDS after the one before with no inflow between (a
      -- forward paid in parts); the window of each is counted from the run's first
      numbered AS ({_runs(f"SELECT line_of, account, id, t, kind, seq, cents FROM marks_{hop}", "line_of, account",
-                         "seq", "kind = 1 OR ")}),
-     runs AS (SELECT line_of, account, id, cents,
-                     MIN(CASE WHEN kind = 0 THEN t END) OVER (PARTITION BY line_of, account, run) AS run_t
+                         "seq", "g.kind = 1")}),
+     runs AS (SELECT line_of, account, id, cents, MIN(t) OVER (PARTITION BY line_of, account, run) AS run_t
               FROM numbered WHERE kind = 0),
      -- an outflow more than all the earmarkable money of its window (as a pair: by over half a percent and a cent)
      -- pays out more than it could pass on: the account's own spending, never earmarked (the method spends it)
@@ -962,12 +961,11 @@ UNION ALL
 SELECT method, account, out_id, source_id, cents FROM passed_{hop}""")
 
 
-def _runs(rows: str, partition: str, order: str, breaks: str = "") -> str:
+def _runs(rows: str, partition: str, order: str, breaks: str = "FALSE") -> str:
     """The query of ``rows`` (with a time ``t``) numbered into runs (``run``) within each ``partition``, in ``order``:
-    a run starts where a row comes more than RUN_SECONDS after the one before, or where ``breaks`` (a condition
-    followed by ``OR``) holds."""
+    a run starts where a row comes more than RUN_SECONDS after the one before, or where ``breaks`` holds."""
     return f"""
-SELECT g.*, SUM(CASE WHEN {breaks}g.gap > {RUN_SECONDS} THEN 1 ELSE 0 END)
+SELECT g.*, SUM(CASE WHEN {breaks} OR g.gap > {RUN_SECONDS} THEN 1 ELSE 0 END)
               OVER (PARTITION BY {partition} ORDER BY {order} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run
 FROM (SELECT r.*, r.t - LAG(r.t) OVER (PARTITION BY {partition} ORDER BY {order}) AS gap FROM ({rows}) r) g"""
 
