@@ -379,6 +379,26 @@ def test_a_burst_is_passed_on_by_the_largest_payments_of_its_run(tmp_path: Path,
 
 
 @pytest.mark.parametrize(("method", "expected"), [
+    # the layers' 3,700 passed on as 3,650: L1 first, or L3 first, or 3,650 / 3,700 of each
+    ("fifo", {"L1": 900.0, "L2": 1600.0, "L3": 1150.0}),
+    ("lifo", {"L1": 850.0, "L2": 1600.0, "L3": 1200.0}),
+    ("proportional", {"L1": 887.84, "L2": 1578.38, "L3": 1183.78}),
+])
+def test_a_transfer_between_a_burst_and_its_forward_is_not_passed_on(tmp_path: Path, duck: DuckDBEngine, method: str,
+                                                                    expected: dict[str, float]) -> None:
+    # stack layer M (salaried) gets three layers' transfers on day 33 (02:00 to 10:00: one burst, 3,700), a friend's
+    # 60 the next day at 14:00 (over half a day later: a burst of its own) and forwards 3,650 to T at 22:00. The
+    # friend's 60 is less than the forward: not what it passed on; the layers' burst is all of it. Before, the
+    # burst just before the forward was F's 60 alone, no episode was found, and the earmarking line shared the
+    # forward among all four: F got 60 by last in first out and 58.24 by proportional
+    rows = [*PAYROLL, tx("shop", 10, 2500, "M", "SHOP", "de", "de"),
+            tx("l1", 33 + 2 / 24, 900, "L1", "M", "fr", "de"), tx("l2", 33 + 6 / 24, 1600, "L2", "M", "fr", "de"),
+            tx("l3", 33 + 10 / 24, 1200, "L3", "M", "be", "de"), tx("friend", 34 + 14 / 24, 60, "F", "M", "de", "de"),
+            tx("pass", 34 + 22 / 24, 3650, "M", "T", "de", "sy")]
+    assert _amounts(_trace(write_transactions(tmp_path / "layer.csv", rows), duck, method, earmark_days=10)) == expected
+
+
+@pytest.mark.parametrize(("method", "expected"), [
     # the 1,620 spends the earmarking line D1's 1,000 and D2's 800 make: D1 first, or D2 first, or 90 % of each
     ("fifo", {"D1": 1000.0, "D2": 620.0}),
     ("lifo", {"D1": 820.0, "D2": 800.0}),

@@ -820,10 +820,12 @@ WHERE sources = 1 AND outflows = 1""")
     # RUN_SECONDS after the one before: a purchase days later is not the forward), its largest first while they add
     # up to no more than the burst (a friend's transfer between a layer's forwards is not one of them; a run whose
     # largest payment is more than the burst passes on more than the burst, an accumulation the earmarking line
-    # spends), when those are at least half of it (as the pairs: half a percent and a cent more). They are the burst
-    # passed on; each method shares them out among the burst's inflows its own way (``_episode_parts``), and the
-    # episode leaves the earmarking line (its outflows, and of each inflow what that method's episodes took:
-    # ``marks_{hop}`` is one line per method)
+    # spends), when those are at least half of it (as the pairs: half a percent and a cent more). When the last burst
+    # before the run is less than its largest payment, the latest earlier burst with no passing outflow since that is
+    # at least the whole run (and within the window of it) is the burst passed on: a friend's transfer after a
+    # layer's transfers and before its forward is not one of them. They are the burst passed on; each method shares
+    # them out among the burst's inflows its own way (``_episode_parts``), and the episode leaves the earmarking line
+    # (its outflows, and of each inflow what that method's episodes took: ``marks_{hop}`` is one line per method)
     engine.create(f"episodes_{hop}", f"""
 WITH ev AS (SELECT e.* FROM events_{hop} e
             LEFT JOIN forwarded_{hop} s ON e.kind = 1 AND s.line_of = e.line_of AND s.account = e.account
@@ -834,29 +836,50 @@ WITH ev AS (SELECT e.* FROM events_{hop} e
      starts AS (SELECT ev.*, CASE WHEN kind = 1 AND (LAG(kind) OVER w IS NULL OR LAG(kind) OVER w = 0
                                                      OR t - LAG(t) OVER w > {BURST_SECONDS}) THEN 1 ELSE 0 END AS start
                 FROM ev WINDOW w AS (PARTITION BY line_of, account ORDER BY t, kind, id)),
-     numbered AS (SELECT starts.*, SUM(start) OVER (PARTITION BY line_of, account ORDER BY t, kind, id
-                                                    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS burst
-                  FROM starts),
-     members AS (SELECT line_of, account, burst, id AS source_id, t AS source_t, cents AS source_cents,
-                        SUM(cents) OVER (PARTITION BY line_of, account, burst ORDER BY t, id
-                                         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS source_hi,
-                        SUM(cents) OVER (PARTITION BY line_of, account, burst) AS total,
-                        MIN(t) OVER (PARTITION BY line_of, account, burst) AS first_t
-                 FROM numbered WHERE kind = 1),
-     candidates AS (SELECT n.line_of, n.account, n.burst, n.id AS out_id, n.t, n.cents AS out_cents, b.total
+     numbered AS (SELECT starts.*,
+                         SUM(start) OVER w AS burst,
+                         -- the bursts no passing outflow separates share a stretch
+                         SUM(CASE WHEN kind = 1 AND COALESCE(previous, 0) = 0 THEN 1 ELSE 0 END) OVER w AS stretch
+                  FROM (SELECT starts.*, LAG(kind) OVER (PARTITION BY line_of, account ORDER BY t, kind, id) AS previous
+                        FROM starts) starts
+                  WINDOW w AS (PARTITION BY line_of, account ORDER BY t, kind, id
+                               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)),
+     bursts AS (SELECT line_of, account, burst, MIN(stretch) AS stretch, SUM(cents) AS total, MIN(t) AS first_t
+                FROM numbered WHERE kind = 1 GROUP BY line_of, account, burst),
+     candidates AS (SELECT n.line_of, n.account, n.burst, n.id AS out_id, n.t, n.cents AS out_cents
                     FROM numbered n
-                    JOIN (SELECT DISTINCT line_of, account, burst, total, first_t FROM members) b
-                      ON b.line_of = n.line_of AND b.account = n.account AND b.burst = n.burst
+                    JOIN bursts b ON b.line_of = n.line_of AND b.account = n.account AND b.burst = n.burst
                     WHERE n.kind = 0 AND n.burst > 0 AND n.t <= b.first_t + {window}),
      grouped AS ({_runs("SELECT * FROM candidates", "line_of, account, burst", "t, out_id")}),
      sized AS (SELECT g.*, g.t AS out_t, SUM(out_cents) OVER (PARTITION BY line_of, account, burst, run) AS run_cents,
                       MIN(t) OVER (PARTITION BY line_of, account, burst, run) AS run_t FROM grouped g),
      chosen AS (SELECT s.*, RANK() OVER (PARTITION BY line_of, account, burst ORDER BY run_cents DESC, run_t) AS pick
                 FROM sized s),
-     runs AS (SELECT c.*, SUM(out_cents) OVER (PARTITION BY line_of, account, burst
-                                               ORDER BY out_cents DESC, out_t, out_id
-                                               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS reach
-              FROM chosen c WHERE pick = 1),
+     -- the burst a run passes on: the last before it when that is at least the run's largest payment, else the
+     -- latest earlier one of its stretch at least the whole run with the run inside its window
+     needs AS (SELECT line_of, account, burst, MAX(out_cents) AS largest, MAX(run_cents) AS run_cents,
+                      MAX(out_t) AS run_end
+               FROM chosen WHERE pick = 1 GROUP BY line_of, account, burst),
+     passes AS (SELECT n.line_of, n.account, n.burst, MAX(b.burst) AS source_burst
+                FROM needs n
+                JOIN bursts l ON l.line_of = n.line_of AND l.account = n.account AND l.burst = n.burst
+                JOIN bursts b ON b.line_of = n.line_of AND b.account = n.account AND b.stretch = l.stretch
+                 AND b.burst <= n.burst AND b.first_t >= n.run_end - {window}
+                WHERE CAST(CASE WHEN b.burst = n.burst THEN n.largest ELSE n.run_cents END AS DOUBLE) * 1000
+                      <= CAST(b.total AS DOUBLE) * {PAYOUT_HIGH * 1000:g} + 1000
+                GROUP BY n.line_of, n.account, n.burst),
+     members AS (SELECT p.line_of, p.account, p.burst, x.id AS source_id, x.t AS source_t, x.cents AS source_cents,
+                        SUM(x.cents) OVER (PARTITION BY p.line_of, p.account, p.burst ORDER BY x.t, x.id
+                                           ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS source_hi,
+                        SUM(x.cents) OVER (PARTITION BY p.line_of, p.account, p.burst) AS total
+                 FROM passes p JOIN numbered x ON x.line_of = p.line_of AND x.account = p.account
+                  AND x.burst = p.source_burst AND x.kind = 1),
+     runs AS (SELECT c.*, b.total, SUM(c.out_cents) OVER (PARTITION BY c.line_of, c.account, c.burst
+                                                          ORDER BY c.out_cents DESC, c.out_t, c.out_id
+                                                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS reach
+              FROM chosen c JOIN (SELECT DISTINCT line_of, account, burst, total FROM members) b
+                ON b.line_of = c.line_of AND b.account = c.account AND b.burst = c.burst
+              WHERE c.pick = 1),
      kept AS (SELECT r.*, SUM(r.out_cents) OVER (PARTITION BY r.line_of, r.account, r.burst) AS passed,
                      SUM(r.out_cents) OVER (PARTITION BY r.line_of, r.account, r.burst ORDER BY r.out_t, r.out_id
                                             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS out_hi
