@@ -399,6 +399,31 @@ def test_a_transfer_between_a_burst_and_its_forward_is_not_passed_on(tmp_path: P
 
 
 @pytest.mark.parametrize(("method", "expected"), [
+    # the gatherer's 9,000 passed on as 8,700: G1 first, or G4 first, or 8,700 / 9,000 of each (in whole cents, each
+    # payment's parts the rounded running sum: G2 972.22 + 833.33 + 611.11, G3 777.78 + 666.67 + 488.89)
+    ("fifo", {"G1": 3000.0, "G2": 2500.0, "G3": 2000.0, "G4": 1200.0}),
+    ("lifo", {"G1": 2700.0, "G2": 2500.0, "G3": 2000.0, "G4": 1500.0}),
+    ("proportional", {"G1": 2900.0, "G2": 2416.66, "G3": 1933.34, "G4": 1450.0}),
+])
+def test_a_gatherers_bursts_are_passed_on_without_a_friends_transfer_before_them(
+        tmp_path: Path, duck: DuckDBEngine, method: str, expected: dict[str, float]) -> None:
+    # gatherer M (salaried) gets a friend's 100 on day 30, three transfers at 02:00 on day 33 (7,500), a fourth
+    # (1,500) 14 hours later (a burst of its own) and forwards 8,700 in three payments over the next day. The last
+    # burst (G4's 1,500) is less than the largest payment and no earlier one is the whole forward; the three
+    # transfers are at least its largest payment and half of it, and with G4's they are what was passed on. Before,
+    # no episode was found and the earmarking line spent the forward with F's 100 in it: F got 100 by first in first
+    # out and 95.61 by proportional
+    rows = [*PAYROLL, tx("shop", 10, 2500, "M", "SHOP", "de", "de"),
+            tx("friend", 30 + 9 / 24, 100, "F", "M", "de", "de"),
+            tx("g1", 33 + 2 / 24, 3000, "G1", "M", "fr", "de"), tx("g2", 33 + 2 / 24, 2500, "G2", "M", "it", "de"),
+            tx("g3", 33 + 2 / 24, 2000, "G3", "M", "be", "de"), tx("g4", 33 + 16 / 24, 1500, "G4", "M", "nl", "de"),
+            tx("p1", 34 + 4 / 24, 3500, "M", "T", "de", "sy"), tx("p2", 34 + 20 / 24, 3000, "M", "T", "de", "sy"),
+            tx("p3", 35, 2200, "M", "T", "de", "sy")]
+    path = write_transactions(tmp_path / "gather.csv", rows)
+    assert _amounts(_trace(path, duck, method, earmark_days=10)) == expected
+
+
+@pytest.mark.parametrize(("method", "expected"), [
     # the 1,620 spends the earmarking line D1's 1,000 and D2's 800 make: D1 first, or D2 first, or 90 % of each
     ("fifo", {"D1": 1000.0, "D2": 620.0}),
     ("lifo", {"D1": 820.0, "D2": 800.0}),

@@ -823,7 +823,9 @@ WHERE sources = 1 AND outflows = 1""")
     # spends), when those are at least half of it (as the pairs: half a percent and a cent more). When the last burst
     # before the run is less than its largest payment, the latest earlier burst with no passing outflow since that is
     # at least the whole run (and within the window of it) is the burst passed on: a friend's transfer after a
-    # layer's transfers and before its forward is not one of them. They are the burst passed on; each method shares
+    # layer's transfers and before its forward is not one of them; failing that, the latest earlier one at least the
+    # largest payment and half the run, with the bursts after it (a gatherer's transfers, one more that came later,
+    # not a friend's of the week before). They are the burst passed on; each method shares
     # them out among the burst's inflows its own way (``_episode_parts``), and the episode leaves the earmarking line
     # (its outflows, and of each inflow what that method's episodes took: ``marks_{hop}`` is one line per method)
     engine.create(f"episodes_{hop}", f"""
@@ -855,25 +857,35 @@ WITH ev AS (SELECT e.* FROM events_{hop} e
                       MIN(t) OVER (PARTITION BY line_of, account, burst, run) AS run_t FROM grouped g),
      chosen AS (SELECT s.*, RANK() OVER (PARTITION BY line_of, account, burst ORDER BY run_cents DESC, run_t) AS pick
                 FROM sized s),
-     -- the burst a run passes on: the last before it when that is at least the run's largest payment, else the
-     -- latest earlier one of its stretch at least the whole run with the run inside its window
+     -- the bursts a run passes on: the last before it when that is at least the run's largest payment; else the
+     -- latest earlier one of its stretch that is the whole run; else the latest earlier one that is at least the
+     -- largest payment and half the run, with the bursts after it; always with the run inside their window
      needs AS (SELECT line_of, account, burst, MAX(out_cents) AS largest, MAX(run_cents) AS run_cents,
                       MAX(out_t) AS run_end
                FROM chosen WHERE pick = 1 GROUP BY line_of, account, burst),
-     passes AS (SELECT n.line_of, n.account, n.burst, MAX(b.burst) AS source_burst
+     covers AS (SELECT n.line_of, n.account, n.burst, b.burst AS part, 2 * b.total >= n.run_cents AS half,
+                       CAST(n.largest AS DOUBLE) * 1000 <= CAST(b.total AS DOUBLE) * {PAYOUT_HIGH * 1000:g} + 1000
+                       AS largest,
+                       CAST(n.run_cents AS DOUBLE) * 1000 <= CAST(b.total AS DOUBLE) * {PAYOUT_HIGH * 1000:g} + 1000
+                       AS whole
                 FROM needs n
                 JOIN bursts l ON l.line_of = n.line_of AND l.account = n.account AND l.burst = n.burst
                 JOIN bursts b ON b.line_of = n.line_of AND b.account = n.account AND b.stretch = l.stretch
-                 AND b.burst <= n.burst AND b.first_t >= n.run_end - {window}
-                WHERE CAST(CASE WHEN b.burst = n.burst THEN n.largest ELSE n.run_cents END AS DOUBLE) * 1000
-                      <= CAST(b.total AS DOUBLE) * {PAYOUT_HIGH * 1000:g} + 1000
-                GROUP BY n.line_of, n.account, n.burst),
+                 AND b.burst <= n.burst AND b.first_t >= n.run_end - {window}),
+     passes AS (SELECT line_of, account, burst,
+                       COALESCE(MAX(CASE WHEN part = burst AND largest THEN part END),
+                                MAX(CASE WHEN part < burst AND whole THEN part END),
+                                MAX(CASE WHEN part < burst AND largest AND half THEN part END)) AS first_burst,
+                       COALESCE(MAX(CASE WHEN part = burst AND largest THEN part END),
+                                MAX(CASE WHEN part < burst AND whole THEN part END),
+                                MAX(CASE WHEN part < burst AND largest AND half THEN burst END)) AS last_burst
+                FROM covers GROUP BY line_of, account, burst),
      members AS (SELECT p.line_of, p.account, p.burst, x.id AS source_id, x.t AS source_t, x.cents AS source_cents,
                         SUM(x.cents) OVER (PARTITION BY p.line_of, p.account, p.burst ORDER BY x.t, x.id
                                            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS source_hi,
                         SUM(x.cents) OVER (PARTITION BY p.line_of, p.account, p.burst) AS total
                  FROM passes p JOIN numbered x ON x.line_of = p.line_of AND x.account = p.account
-                  AND x.burst = p.source_burst AND x.kind = 1),
+                  AND x.burst BETWEEN p.first_burst AND p.last_burst AND x.kind = 1),
      runs AS (SELECT c.*, b.total, SUM(c.out_cents) OVER (PARTITION BY c.line_of, c.account, c.burst
                                                           ORDER BY c.out_cents DESC, c.out_t, c.out_id
                                                           ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS reach
