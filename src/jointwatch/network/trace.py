@@ -863,22 +863,24 @@ WITH ev AS (SELECT e.* FROM events_{hop} e
      needs AS (SELECT line_of, account, burst, MAX(out_cents) AS largest, MAX(run_cents) AS run_cents,
                       MAX(out_t) AS run_end
                FROM chosen WHERE pick = 1 GROUP BY line_of, account, burst),
-     covers AS (SELECT n.line_of, n.account, n.burst, b.burst AS part, 2 * b.total >= n.run_cents AS half,
+     covers AS (SELECT n.line_of, n.account, n.burst, b.burst AS part, 2 * b.total >= n.run_cents AS half_run,
                        CAST(n.largest AS DOUBLE) * 1000 <= CAST(b.total AS DOUBLE) * {PAYOUT_HIGH * 1000:g} + 1000
-                       AS largest,
+                       AS covers_largest,
                        CAST(n.run_cents AS DOUBLE) * 1000 <= CAST(b.total AS DOUBLE) * {PAYOUT_HIGH * 1000:g} + 1000
-                       AS whole
+                       AS covers_run
                 FROM needs n
                 JOIN bursts l ON l.line_of = n.line_of AND l.account = n.account AND l.burst = n.burst
                 JOIN bursts b ON b.line_of = n.line_of AND b.account = n.account AND b.stretch = l.stretch
                  AND b.burst <= n.burst AND b.first_t >= n.run_end - {window}),
      passes AS (SELECT line_of, account, burst,
-                       COALESCE(MAX(CASE WHEN part = burst AND largest THEN part END),
-                                MAX(CASE WHEN part < burst AND whole THEN part END),
-                                MAX(CASE WHEN part < burst AND largest AND half THEN part END)) AS first_burst,
-                       COALESCE(MAX(CASE WHEN part = burst AND largest THEN part END),
-                                MAX(CASE WHEN part < burst AND whole THEN part END),
-                                MAX(CASE WHEN part < burst AND largest AND half THEN burst END)) AS last_burst
+                       COALESCE(MAX(CASE WHEN part = burst AND covers_largest THEN part END),
+                                MAX(CASE WHEN part < burst AND covers_run THEN part END),
+                                MAX(CASE WHEN part < burst AND covers_largest AND half_run THEN part END))
+                       AS first_burst,
+                       COALESCE(MAX(CASE WHEN part = burst AND covers_largest THEN part END),
+                                MAX(CASE WHEN part < burst AND covers_run THEN part END),
+                                MAX(CASE WHEN part < burst AND covers_largest AND half_run THEN burst END))
+                       AS last_burst
                 FROM covers GROUP BY line_of, account, burst),
      members AS (SELECT p.line_of, p.account, p.burst, x.id AS source_id, x.t AS source_t, x.cents AS source_cents,
                         SUM(x.cents) OVER (PARTITION BY p.line_of, p.account, p.burst ORDER BY x.t, x.id
