@@ -808,7 +808,7 @@ WITH next AS (SELECT i.line_of, i.account, i.id AS source_id, o.id AS out_id,
               WHERE i.kind = 1),
      fits AS (SELECT * FROM next
               WHERE k = 1 AND 2 * cents >= source_cents
-                AND cents * 1000 <= source_cents * {PAYOUT_HIGH * 1000:g} + 1000)
+                AND {_at_most("cents", "source_cents")})
 SELECT line_of, account, out_id, source_id, CAST(cents AS BIGINT) AS cents FROM (
   SELECT f.*, COUNT(*) OVER (PARTITION BY line_of, account, out_id) AS sources,
          COUNT(*) OVER (PARTITION BY line_of, account, source_id) AS outflows
@@ -836,16 +836,13 @@ WITH ev AS (SELECT e.* FROM events_{hop} e
              AND o.out_id = e.id
             WHERE s.source_id IS NULL AND o.out_id IS NULL),
      starts AS (SELECT ev.*, CASE WHEN kind = 1 AND (LAG(kind) OVER w IS NULL OR LAG(kind) OVER w = 0
-                                                     OR t - LAG(t) OVER w > {BURST_SECONDS}) THEN 1 ELSE 0 END AS start
+                                                     OR t - LAG(t) OVER w > {BURST_SECONDS}) THEN 1 ELSE 0 END AS start,
+                       -- the bursts no passing outflow separates share a stretch
+                       CASE WHEN kind = 1 AND COALESCE(LAG(kind) OVER w, 0) = 0 THEN 1 ELSE 0 END AS opens
                 FROM ev WINDOW w AS (PARTITION BY line_of, account ORDER BY t, kind, id)),
-     numbered AS (SELECT starts.*,
-                         SUM(start) OVER w AS burst,
-                         -- the bursts no passing outflow separates share a stretch
-                         SUM(CASE WHEN kind = 1 AND COALESCE(previous, 0) = 0 THEN 1 ELSE 0 END) OVER w AS stretch
-                  FROM (SELECT starts.*, LAG(kind) OVER (PARTITION BY line_of, account ORDER BY t, kind, id) AS previous
-                        FROM starts) starts
-                  WINDOW w AS (PARTITION BY line_of, account ORDER BY t, kind, id
-                               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)),
+     numbered AS (SELECT starts.*, SUM(start) OVER w AS burst, SUM(opens) OVER w AS stretch
+                  FROM starts WINDOW w AS (PARTITION BY line_of, account ORDER BY t, kind, id
+                                           ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)),
      bursts AS (SELECT line_of, account, burst, MIN(stretch) AS stretch, SUM(cents) AS total, MIN(t) AS first_t
                 FROM numbered WHERE kind = 1 GROUP BY line_of, account, burst),
      candidates AS (SELECT n.line_of, n.account, n.burst, n.id AS out_id, n.t, n.cents AS out_cents
@@ -864,10 +861,8 @@ WITH ev AS (SELECT e.* FROM events_{hop} e
                       MAX(out_t) AS run_end
                FROM chosen WHERE pick = 1 GROUP BY line_of, account, burst),
      covers AS (SELECT n.line_of, n.account, n.burst, b.burst AS part, 2 * b.total >= n.run_cents AS half_run,
-                       CAST(n.largest AS DOUBLE) * 1000 <= CAST(b.total AS DOUBLE) * {PAYOUT_HIGH * 1000:g} + 1000
-                       AS covers_largest,
-                       CAST(n.run_cents AS DOUBLE) * 1000 <= CAST(b.total AS DOUBLE) * {PAYOUT_HIGH * 1000:g} + 1000
-                       AS covers_run
+                       {_at_most("n.largest", "b.total")} AS covers_largest,
+                       {_at_most("n.run_cents", "b.total")} AS covers_run
                 FROM needs n
                 JOIN bursts l ON l.line_of = n.line_of AND l.account = n.account AND l.burst = n.burst
                 JOIN bursts b ON b.line_of = n.line_of AND b.account = n.account AND b.stretch = l.stretch
@@ -898,7 +893,7 @@ WITH ev AS (SELECT e.* FROM events_{hop} e
                      SUM(r.out_cents) OVER (PARTITION BY r.line_of, r.account, r.burst ORDER BY r.out_t, r.out_id
                                             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS out_hi
               FROM runs r
-              WHERE CAST(r.reach AS DOUBLE) * 1000 <= CAST(r.total AS DOUBLE) * {PAYOUT_HIGH * 1000:g} + 1000)
+              WHERE {_at_most("r.reach", "r.total")})
 SELECT k.line_of, k.account, k.burst, k.out_id, k.out_t, k.out_cents, k.out_hi, k.passed,
        m.source_id, m.source_t, m.source_cents, m.source_hi, m.total
 FROM kept k JOIN members m ON m.line_of = k.line_of AND m.account = k.account AND m.burst = k.burst
@@ -973,8 +968,7 @@ WITH line AS ({_lay_out(f"marks_{hop}", opening=False)}),
                  FROM runs r LEFT JOIN marks_{hop} i ON i.line_of = r.line_of AND i.account = r.account AND i.kind = 1
                    AND i.t >= r.run_t - {window} AND i.t <= r.run_t
                  GROUP BY r.line_of, r.account, r.id, r.run_t, r.cents
-                 HAVING CAST(r.cents AS DOUBLE) * 1000
-                        <= CAST(COALESCE(SUM(i.cents), 0) AS DOUBLE) * {PAYOUT_HIGH * 1000:g} + 1000),
+                 HAVING {_at_most("r.cents", "COALESCE(SUM(i.cents), 0)")}),
      shares AS (
   SELECT m.method, m.account, m.out_id, m.out_t, m.source_id, i.cents AS source_cents,
          SUM(m.part) OVER (PARTITION BY m.method, m.account, m.out_id ORDER BY m.source_id
@@ -996,6 +990,12 @@ SELECT method, account, out_id, source_id, cents FROM (
 WHERE cents >= 1
 UNION ALL
 SELECT method, account, out_id, source_id, cents FROM passed_{hop}""")
+
+
+def _at_most(amount: str, of: str) -> str:
+    """SQL: ``amount`` is at most ``of`` (both cents) with half a percent and a cent more (both sides are converted
+    to USD at the analysis's rates), compared as whole doubles times whole numbers (exact to 2^53)."""
+    return f"CAST({amount} AS DOUBLE) * 1000 <= CAST({of} AS DOUBLE) * {PAYOUT_HIGH * 1000:g} + 1000"
 
 
 def _runs(rows: str, partition: str, order: str, breaks: str = "FALSE") -> str:
