@@ -70,3 +70,17 @@ def test_a_command_still_reaches_the_module_it_needs(tmp_path: Path) -> None:
     assert result.returncode == 4, result.stderr  # no store there: refused, not created
     assert "no store at" in result.stderr
     assert "jointwatch.cli.screen" in modules and "jointwatch.screening" in modules
+
+
+def test_screening_from_the_built_index_never_loads_followthemoneys_model(tmp_path: Path) -> None:
+    # FollowTheMoney's model (some 70 YAML files) took about half a second of every command that imported the store;
+    # a name screened once the index is built makes no entity, so a border officer's `jointwatch screen` skips it
+    store = str(tmp_path / "s.db")
+    result, modules = imported_by(tmp_path, "lists", "load", str(UN), "-f", "un", "--db", store)
+    assert result.returncode == 0, result.stderr
+    assert "followthemoney" in modules          # loading a list makes entities
+    result, _ = imported_by(tmp_path, "screen", "Tarek Ben Taher Harzi", "--db", store)     # builds the index
+    assert "QDi.354" in result.stdout, result.stdout + result.stderr
+    result, modules = imported_by(tmp_path, "screen", "Tarek Ben Taher Harzi", "--db", store, "--json")
+    assert '"reference": "QDi.354"' in result.stdout, result.stdout + result.stderr
+    assert loaded(modules, {"followthemoney"}) == []

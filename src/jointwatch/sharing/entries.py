@@ -18,9 +18,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from followthemoney import model
-from followthemoney.exc import InvalidData
-
 from jointwatch.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from jointwatch.releasability import Labels, Recipient, is_live, may_pass_on, may_see, today
 from jointwatch.store import (
@@ -82,6 +79,10 @@ def new_ref() -> str:
 def clean_entity(ref: str, data: EntryInput) -> dict[str, Any]:
     """The FtM entity of an entry, every value cleaned by its property type; InvalidInputError
     naming the property for an unknown property, a value FtM cannot read, or no name."""
+    # imported here: FollowTheMoney's model takes about a second to load (jointwatch.sources.base.dataset_for)
+    from followthemoney import model  # noqa: PLC0415
+    from followthemoney.exc import InvalidData  # noqa: PLC0415
+
     if data.schema not in SCHEMATA:
         raise InvalidInputError(f"schema {data.schema!r} is not one of {', '.join(SCHEMATA)}")
     entity = model.make_entity(data.schema)

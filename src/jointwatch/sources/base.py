@@ -9,10 +9,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-
-from followthemoney import Dataset, StatementEntity
+from typing import TYPE_CHECKING
 
 from jointwatch.errors import ListFormatError
+
+if TYPE_CHECKING:
+    from followthemoney import Dataset, StatementEntity
 
 # Bounds on untrusted input: a single field or file beyond these is rejected, not loaded.
 MAX_FIELD_CHARS = 100_000
@@ -23,6 +25,10 @@ _DATASETS: dict[str, Dataset] = {}
 
 def dataset_for(source: str) -> Dataset:
     """The FollowTheMoney dataset object standing for one source (e.g. ``un_sc``)."""
+    # FollowTheMoney is imported where an entity is first made: loading its model (70 YAML files) takes about a
+    # second, which every command importing the store paid, though screening from the index never makes one
+    from followthemoney import Dataset  # noqa: PLC0415
+
     if source not in _DATASETS:
         _DATASETS[source] = Dataset.make({"name": source, "title": source})
     return _DATASETS[source]
@@ -30,6 +36,8 @@ def dataset_for(source: str) -> Dataset:
 
 def make_entity(source: str, schema: str, entity_id: str) -> StatementEntity:
     """A new, empty statement entity of ``schema`` belonging to ``source``."""
+    from followthemoney import StatementEntity  # noqa: PLC0415 - see dataset_for
+
     return StatementEntity(dataset_for(source), {"schema": schema, "id": entity_id})
 
 

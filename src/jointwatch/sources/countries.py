@@ -12,11 +12,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import cache
+from typing import TYPE_CHECKING
 
-from followthemoney import StatementEntity
 from rigour.territories import get_territories
 
 from jointwatch.resources import load_resource
+
+if TYPE_CHECKING:
+    from followthemoney import StatementEntity
 
 _PUNCT = re.compile(r"[.()\[\],;:_/ʻ'’-]+")
 

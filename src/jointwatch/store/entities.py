@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
-from followthemoney import StatementEntity
-from followthemoney.statement import Statement
 from sqlalchemy import Engine, or_, select
 
 from jointwatch.errors import NotFoundError
-from jointwatch.sources import dataset_for
 from jointwatch.store.load import statement_key
 from jointwatch.store.schema import statements, version_statements
 from jointwatch.store.versions import DEPENDENT_SCHEMATA, latest_versions, list_versions_of, listing_rows
+
+if TYPE_CHECKING:
+    from followthemoney import StatementEntity
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,11 @@ class EntityView:
 
     def entities(self) -> list[StatementEntity]:
         """The statements reassembled as FollowTheMoney entities (listed entity first)."""
+        from followthemoney import StatementEntity  # noqa: PLC0415 - its model takes a second to load
+        from followthemoney.statement import Statement  # noqa: PLC0415
+
+        from jointwatch.sources import dataset_for  # noqa: PLC0415
+
         grouped: dict[str, StatementEntity] = {}
         for s in self.statements:
             if s.entity_id not in grouped:
@@ -136,6 +142,11 @@ def listing_versions(engine: Engine, source: str, reference: str) -> dict[str, l
 
 def iter_entities(engine: Engine, source: str, version_id: int | None = None) -> Iterator[StatementEntity]:
     """Every entity in one version of a source's list (the newest if not given)."""
+    from followthemoney import StatementEntity  # noqa: PLC0415 - its model takes a second to load
+    from followthemoney.statement import Statement  # noqa: PLC0415
+
+    from jointwatch.sources import dataset_for  # noqa: PLC0415
+
     if version_id is None:
         latest = latest_versions(engine)
         if source not in latest:
