@@ -424,6 +424,39 @@ def test_a_gatherers_bursts_are_passed_on_without_a_friends_transfer_before_them
 
 
 @pytest.mark.parametrize(("method", "expected"), [
+    # the 1,620 is the donors' 1,800 passed on: D1 first, or D2 first, or 90 % of each
+    ("fifo", {"D1": 1000.0, "D2": 620.0}),
+    ("lifo", {"D1": 820.0, "D2": 800.0}),
+    ("proportional", {"D1": 900.0, "D2": 720.0}),
+])
+def test_a_transfer_from_a_relation_of_the_account_is_not_passed_on(tmp_path: Path, duck: DuckDBEngine, method: str,
+                                                                     expected: dict[str, float]) -> None:
+    # collector M (salaried) gets 1,000 from D1 at 02:00 on day 33, 120 from a friend F at 08:00 and 800 from D2 at
+    # 14:00 (one burst), and forwards 1,620 to T at 22:00. F had paid M 150 on day 12, three weeks before the window
+    # (not a monthly pair): a relation of M's, whose transfer is M's own business, not money passed on. Before, the
+    # burst was all three transfers: F got 120 by first in first out and last in first out, 101.25 by proportional
+    rows = [*PAYROLL, tx("shop", 10, 2500, "M", "SHOP", "de", "de"), tx("f0", 12 + 9 / 24, 150, "F", "M", "de", "de"),
+            tx("d1", 33 + 2 / 24, 1000, "D1", "M", "fr", "de"), tx("f1", 33 + 8 / 24, 120, "F", "M", "de", "de"),
+            tx("d2", 33 + 14 / 24, 800, "D2", "M", "be", "de"), tx("pass", 33 + 22 / 24, 1620, "M", "T", "de", "sy")]
+    assert _amounts(_trace(write_transactions(tmp_path / "relation.csv", rows), duck, method, earmark_days=10)) == \
+        expected
+
+
+@pytest.mark.parametrize("method", ["fifo", "lifo", "proportional"])
+def test_a_relations_payment_far_beyond_its_usual_is_passed_on(tmp_path: Path, duck: DuckDBEngine,
+                                                               method: str) -> None:
+    # P paid M 100 on day 12; on day 33 it pays M 2,000 (twenty times as much) and M forwards 1,800 to T eight hours
+    # later: a launderer using a contact, not the contact's usual business; the 2,000 is passed on as it came, and P
+    # is credited 1,800 by every method. Taken as a relation's (any payer who paid before), the 2,000 was M's own:
+    # first in first out and proportional credited M 1,800 (not_a_conduit), last in first out P 1,680 and F 120
+    rows = [*PAYROLL, tx("shop", 10, 2500, "M", "SHOP", "de", "de"), tx("p0", 12 + 9 / 24, 100, "P", "M", "de", "de"),
+            tx("p1", 33 + 2 / 24, 2000, "P", "M", "it", "de"), tx("f1", 33 + 8 / 24, 120, "F", "M", "de", "de"),
+            tx("pass", 33 + 10 / 24, 1800, "M", "T", "de", "sy")]
+    _assert_every_method_credits(_trace(write_transactions(tmp_path / "contact.csv", rows), duck, method,
+                                        earmark_days=10), "P", 1800.0)
+
+
+@pytest.mark.parametrize(("method", "expected"), [
     # the 1,620 spends the earmarking line D1's 1,000 and D2's 800 make: D1 first, or D2 first, or 90 % of each
     ("fifo", {"D1": 1000.0, "D2": 620.0}),
     ("lifo", {"D1": 820.0, "D2": 800.0}),

@@ -71,6 +71,8 @@ RECEIVED_SLACK = 1.05
 # side converted to USD at the analysis's rates, which are not the day's rates the broker used
 PAYOUT_LOW, PAYOUT_HIGH = 0.97, 1.005
 BURST_SECONDS = 43200     # inflows of a burst: each at most half a day after the one before (``episodes``)
+KNOWN_RATIO = 5           # a relation's payment (its payer paid the account before the window) is the account's own
+                          # business unless it is over this many times the largest the payer paid it before
 RUN_SECONDS = 172800      # outflows of a run: each at most two days after the one before (``earmark``, ``episodes``)
 MIRROR_PASSES = 4         # at most this many traces, each keeping the payouts the last followed from mirroring
 
@@ -88,7 +90,8 @@ class TraceTables:
 
 # the payments of every pair (payer, payee) paid more than once, each beside the one before and after it to the
 # same account: ``monthly`` when the previous or next one is 25-35 days away, between half and twice the amount,
-# ``steady`` when the previous one is (or there is none). Single payments, most pairs, are dropped: one window over
+# ``steady`` when the previous one is (or there is none), ``known`` when the pair's first payment came more than the
+# earmarking window before (``_paired``). Single payments, most pairs, are dropped: one window over
 # every payment, kept, then read by the tests below; they read the window's output three times, which Spark
 # computed three times before (the income's payroll, its pairs and their payments: 24 s of a 10M-row trace)
 _DAYS = (INCOME_DAYS[0] * 86400, INCOME_DAYS[1] * 86400)
@@ -96,12 +99,21 @@ _MONTHLY = {"prev": f"""prev_t BETWEEN t - {_DAYS[1]} AND t - {_DAYS[0]}
                    AND prev_usd BETWEEN usd / {INCOME_RATIO} AND usd * {INCOME_RATIO}""",
             "next": f"""next_t BETWEEN t + {_DAYS[0]} AND t + {_DAYS[1]}
                    AND next_usd BETWEEN usd / {INCOME_RATIO} AND usd * {INCOME_RATIO}"""}
-_PAIRED = f"""
+
+
+def _paired(window: int) -> str:
+    """The payments of the pairs paid more than once (``paired``), ``known`` when ``window`` seconds passed since the
+    pair's first payment."""
+    return f"""
 SELECT id, src, dst, COALESCE(channel NOT IN {BROKER_CHANNELS}, TRUE) AS own_channel,
        COALESCE({_MONTHLY['prev']}, FALSE) OR COALESCE({_MONTHLY['next']}, FALSE) AS monthly,
-       prev_t IS NULL OR COALESCE({_MONTHLY['prev']}, FALSE) AS steady
+       prev_t IS NULL OR COALESCE({_MONTHLY['prev']}, FALSE) AS steady,
+       t > first_t + {window} AND usd <= {KNOWN_RATIO} * before_max AS known
 FROM (SELECT x.id, x.src, x.dst, x.t, x.usd, x.channel,
              COUNT(*) OVER (PARTITION BY HASH(x.src, x.dst), x.src, x.dst) AS n,
+             MIN(x.t) OVER (PARTITION BY HASH(x.src, x.dst), x.src, x.dst) AS first_t,
+             MAX(x.usd) OVER (PARTITION BY HASH(x.src, x.dst), x.src, x.dst ORDER BY x.t, x.id
+                              ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before_max,
              LAG(x.t) OVER p AS prev_t, LAG(x.usd) OVER p AS prev_usd, LEAD(x.t) OVER p AS next_t,
              LEAD(x.usd) OVER p AS next_usd
       FROM tx x
@@ -156,7 +168,7 @@ WHERE x.src NOT IN (SELECT account FROM designated) {''.join(' AND ' + w for w i
     # the amount) and has paid this account more than once, not over a broker channel: the
     # account's own money. Whether a payment is one does not depend on the hop: found once, over
     # every payment, and read by each hop for the inflows of its accounts
-    engine.create("paired", _PAIRED)
+    engine.create("paired", _paired(int(settings.earmark_days * 86400)))
     # the hawala payments, few: where a hop looks for mirrored payouts first (``_step``)
     engine.create("float_tx", f"SELECT id, src, dst, t FROM tx WHERE channel IN {FLOAT_CHANNELS}")
     # the hawaladars: they pay out over hawala to many. A customer's deposit is over hawala too, but its sender
@@ -746,8 +758,10 @@ def _earmark(engine: AnalysisEngine, hop: int, window: int, methods: Sequence[st
     """``earmark_{hop}``: the money each conduit passed on as it came, by each method (cents of
     inflow ``source_id`` that outflow ``out_id`` carried).
 
-    An inflow is earmarkable when it is not regular income and its payer is not a regular one of
-    the account (``regular``); an outflow earmarks when its payee is not a regular one. The line of
+    An inflow is earmarkable when it is not regular income, its payer is not a regular one of
+    the account (``regular``) and had not paid it before the window (``known``: a relation of the account, a friend
+    or a customer, whose transfer is the account's own business); an outflow earmarks when its payee is not a
+    regular one. The line of
     these events alone (the same order and cents as the money line, with the same rule for money
     paid beyond what came in, which takes no earmarked inflow) is one per method (less, with mirrors, that
     method's mirrors, and what that method's episodes took); each method spends it its way, and a part is
@@ -781,8 +795,9 @@ WITH passing AS ({passing}),
                  FROM near_{hop} x{join}
                  LEFT JOIN ({_income_of(hop, f"SELECT src FROM judged_{hop} WHERE conduit")}) n ON n.id = x.id
                  LEFT JOIN regular r ON r.src = x.src AND r.dst = x.dst
+                 LEFT JOIN (SELECT id FROM paired WHERE known AND id IN (SELECT id FROM near_{hop})) k ON k.id = x.id
                  WHERE x.dst IN (SELECT src FROM judged_{hop} WHERE conduit) AND n.id IS NULL AND r.src IS NULL
-                   AND {into} > 0),
+                   AND k.id IS NULL AND {into} > 0),
      -- an earmarkable inflow: followed within the window by passing outflows of at least half its value
      passed AS (SELECT i.line_of, i.account, i.t, i.id, i.cents FROM inflows i
                 JOIN passing o ON o.line_of = i.line_of AND o.account = i.account AND o.t >= i.t
