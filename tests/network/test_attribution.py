@@ -454,6 +454,12 @@ def test_a_relations_payment_far_beyond_its_usual_is_passed_on(tmp_path: Path, d
             tx("pass", 33 + 10 / 24, 1800, "M", "T", "de", "sy")]
     _assert_every_method_credits(_trace(write_transactions(tmp_path / "contact.csv", rows), duck, method,
                                         earmark_days=10), "P", 1800.0)
+    # a relative who paid M 500 before (so the 2,000 is within five times its usual): the 2,000 alone is the 1,800,
+    # a pair, and a relation's transfer is passed on as a pair's. Without that, a family mule's forward was its own
+    # money: first in first out and proportional credited M 1,800 (not_a_conduit), last in first out P 1,680, F 120
+    rows[len(PAYROLL) + 1] = tx("p0", 12 + 9 / 24, 500, "P", "M", "de", "de")
+    _assert_every_method_credits(_trace(write_transactions(tmp_path / "family.csv", rows), duck, method,
+                                        earmark_days=10), "P", 1800.0)
 
 
 @pytest.mark.parametrize(("method", "expected"), [

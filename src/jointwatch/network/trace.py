@@ -759,9 +759,9 @@ def _earmark(engine: AnalysisEngine, hop: int, window: int, methods: Sequence[st
     inflow ``source_id`` that outflow ``out_id`` carried).
 
     An inflow is earmarkable when it is not regular income, its payer is not a regular one of
-    the account (``regular``) and had not paid it before the window (``known``: a relation of the account, a friend
-    or a customer, whose transfer is the account's own business); an outflow earmarks when its payee is not a
-    regular one. The line of
+    the account (``regular``); a relation's inflow (its payer had paid the account before the window: ``known``, a
+    friend or a customer, whose transfer is the account's own business) is passed on only as a pair's, never in a
+    burst or on the line; an outflow earmarks when its payee is not a regular one. The line of
     these events alone (the same order and cents as the money line, with the same rule for money
     paid beyond what came in, which takes no earmarked inflow) is one per method (less, with mirrors, that
     method's mirrors, and what that method's episodes took); each method spends it its way, and a part is
@@ -788,24 +788,26 @@ def _earmark(engine: AnalysisEngine, hop: int, window: int, methods: Sequence[st
                     AND COALESCE(x.channel <> 'card', TRUE) AND {out} > 0"""
     line, join, into = side("dst", "in")
     # the events of the earmarking line, once (the pairs and the line read them): passing outflows (kind 0) and
-    # earmarkable inflows (kind 1), in cents
+    # earmarkable inflows (kind 1), in cents; a relation's inflow (``relation``) is passed on only as a pair's
     engine.create(f"events_{hop}", f"""
 WITH passing AS ({passing}),
-     inflows AS (SELECT {line} AS line_of, x.dst AS account, x.t, x.id, {into} AS cents, {into} / 100.0 AS usd
+     inflows AS (SELECT {line} AS line_of, x.dst AS account, x.t, x.id, {into} AS cents, {into} / 100.0 AS usd,
+                        k.id IS NOT NULL AS relation
                  FROM near_{hop} x{join}
                  LEFT JOIN ({_income_of(hop, f"SELECT src FROM judged_{hop} WHERE conduit")}) n ON n.id = x.id
                  LEFT JOIN regular r ON r.src = x.src AND r.dst = x.dst
                  LEFT JOIN (SELECT id FROM paired WHERE known AND id IN (SELECT id FROM near_{hop})) k ON k.id = x.id
                  WHERE x.dst IN (SELECT src FROM judged_{hop} WHERE conduit) AND n.id IS NULL AND r.src IS NULL
-                   AND k.id IS NULL AND {into} > 0),
+                   AND {into} > 0),
      -- an earmarkable inflow: followed within the window by passing outflows of at least half its value
-     passed AS (SELECT i.line_of, i.account, i.t, i.id, i.cents FROM inflows i
+     passed AS (SELECT i.line_of, i.account, i.t, i.id, i.cents, i.relation FROM inflows i
                 JOIN passing o ON o.line_of = i.line_of AND o.account = i.account AND o.t >= i.t
                  AND o.t <= i.t + {window}
-                GROUP BY i.line_of, i.account, i.t, i.id, i.cents, i.usd HAVING {usd_sum('o.usd')} >= 0.5 * i.usd)
-SELECT line_of, account, t, id, cents, 1 AS kind FROM passed
+                GROUP BY i.line_of, i.account, i.t, i.id, i.cents, i.usd, i.relation
+                HAVING {usd_sum('o.usd')} >= 0.5 * i.usd)
+SELECT line_of, account, t, id, cents, 1 AS kind, relation FROM passed
 UNION ALL
-SELECT line_of, account, t, id, cents, 0 FROM passing""")
+SELECT line_of, account, t, id, cents, 0, FALSE FROM passing""")
     # an inflow passed on as it came (``forwarded_{hop}``, docs/network.md): the one passing outflow, at the first
     # time after an earmarkable inflow with any and within the window, that is between half of it and all of it (up
     # to half a percent and a cent more: both sides are converted to USD at the analysis's rates), when no other
@@ -849,7 +851,7 @@ WITH ev AS (SELECT e.* FROM events_{hop} e
              AND s.source_id = e.id
             LEFT JOIN forwarded_{hop} o ON e.kind = 0 AND o.line_of = e.line_of AND o.account = e.account
              AND o.out_id = e.id
-            WHERE s.source_id IS NULL AND o.out_id IS NULL),
+            WHERE s.source_id IS NULL AND o.out_id IS NULL AND NOT e.relation),
      starts AS (SELECT ev.*, CASE WHEN kind = 1 AND (LAG(kind) OVER w IS NULL OR LAG(kind) OVER w = 0
                                                      OR t - LAG(t) OVER w > {BURST_SECONDS}) THEN 1 ELSE 0 END AS start,
                        -- the bursts no passing outflow separates share a stretch
@@ -930,7 +932,7 @@ SELECT method, account, out_id, source_id, cents FROM parted_{hop}""")
     engine.create(f"marks_{hop}", f"""
 WITH ev AS (SELECT e.line_of AS base, {"e.line_of" if mirrors else "m.method"} AS line_of, e.account, e.t, e.id,
                    e.cents, e.kind
-            FROM events_{hop} e{each})
+            FROM events_{hop} e{each} WHERE NOT e.relation)
 SELECT d.*, COALESCE(LAG(d.deficit) OVER (PARTITION BY d.line_of, d.account ORDER BY d.seq), 0) AS deficit_before
 FROM (SELECT c.*, GREATEST(MAX(c.cum_out - c.cum_in) OVER (PARTITION BY c.line_of, c.account ORDER BY c.seq
                            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), 0) AS deficit
