@@ -103,18 +103,21 @@ _MONTHLY = {"prev": f"""prev_t BETWEEN t - {_DAYS[1]} AND t - {_DAYS[0]}
 
 def _paired(window: int) -> str:
     """The payments of the pairs paid more than once (``paired``), ``known`` when ``window`` seconds passed since the
-    pair's first payment."""
+    pair's first payment (without earmarking, ``window`` 0, never: only the earmarking line reads it)."""
+    known, before = "FALSE", ""
+    if window > 0:
+        known = f"t > first_t + {window} AND usd <= {KNOWN_RATIO} * before_max"
+        before = """MIN(x.t) OVER (PARTITION BY HASH(x.src, x.dst), x.src, x.dst) AS first_t,
+             MAX(x.usd) OVER (PARTITION BY HASH(x.src, x.dst), x.src, x.dst ORDER BY x.t, x.id
+                              ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before_max,
+             """
     return f"""
 SELECT id, src, dst, COALESCE(channel NOT IN {BROKER_CHANNELS}, TRUE) AS own_channel,
        COALESCE({_MONTHLY['prev']}, FALSE) OR COALESCE({_MONTHLY['next']}, FALSE) AS monthly,
-       prev_t IS NULL OR COALESCE({_MONTHLY['prev']}, FALSE) AS steady,
-       t > first_t + {window} AND usd <= {KNOWN_RATIO} * before_max AS known
+       prev_t IS NULL OR COALESCE({_MONTHLY['prev']}, FALSE) AS steady, {known} AS known
 FROM (SELECT x.id, x.src, x.dst, x.t, x.usd, x.channel,
              COUNT(*) OVER (PARTITION BY HASH(x.src, x.dst), x.src, x.dst) AS n,
-             MIN(x.t) OVER (PARTITION BY HASH(x.src, x.dst), x.src, x.dst) AS first_t,
-             MAX(x.usd) OVER (PARTITION BY HASH(x.src, x.dst), x.src, x.dst ORDER BY x.t, x.id
-                              ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before_max,
-             LAG(x.t) OVER p AS prev_t, LAG(x.usd) OVER p AS prev_usd, LEAD(x.t) OVER p AS next_t,
+             {before}LAG(x.t) OVER p AS prev_t, LAG(x.usd) OVER p AS prev_usd, LEAD(x.t) OVER p AS next_t,
              LEAD(x.usd) OVER p AS next_usd
       FROM tx x
       WINDOW p AS (PARTITION BY HASH(x.src, x.dst), x.src, x.dst ORDER BY x.t, x.id)) w
