@@ -445,10 +445,17 @@ def test_a_transfer_from_a_relation_of_the_account_is_not_passed_on(tmp_path: Pa
 @pytest.mark.parametrize("method", ["fifo", "lifo", "proportional"])
 def test_a_relations_payment_far_beyond_its_usual_is_passed_on(tmp_path: Path, duck: DuckDBEngine,
                                                                method: str) -> None:
-    # P paid M 100 on day 12; on day 33 it pays M 2,000 (twenty times as much) and M forwards 1,800 to T eight hours
-    # later: a launderer using a contact, not the contact's usual business; the 2,000 is passed on as it came, and P
-    # is credited 1,800 by every method. Taken as a relation's (any payer who paid before), the 2,000 was M's own:
-    # first in first out and proportional credited M 1,800 (not_a_conduit), last in first out P 1,680 and F 120
+    # P paid M 100 on day 12; on day 33 it pays M 2,000 (twenty times as much), D pays M 1,000 four hours later, and
+    # M forwards 2,700 to T at 10:00: a launderer using a contact, not the contact's usual business; the 2,000 is in
+    # the burst passed on with D's. Taken as a relation's (any payer who paid before), the 2,000 was M's own: first
+    # in first out and proportional credited M 2,700 (not_a_conduit)
+    burst = [*PAYROLL, tx("shop", 10, 2500, "M", "SHOP", "de", "de"), tx("p0", 12 + 9 / 24, 100, "P", "M", "de", "de"),
+             tx("p1", 33 + 2 / 24, 2000, "P", "M", "it", "de"), tx("d", 33 + 6 / 24, 1000, "D", "M", "fr", "de"),
+             tx("pass", 33 + 10 / 24, 2700, "M", "T", "de", "sy")]
+    assert _amounts(_trace(write_transactions(tmp_path / "burst.csv", burst), duck, method, earmark_days=10)) == {
+        "fifo": {"P": 2000.0, "D": 700.0}, "lifo": {"P": 1700.0, "D": 1000.0},
+        "proportional": {"P": 1800.0, "D": 900.0}}[method]
+    # alone, the 2,000 and a forward of 1,800 eight hours later are a pair: P 1,800 by every method
     rows = [*PAYROLL, tx("shop", 10, 2500, "M", "SHOP", "de", "de"), tx("p0", 12 + 9 / 24, 100, "P", "M", "de", "de"),
             tx("p1", 33 + 2 / 24, 2000, "P", "M", "it", "de"), tx("f1", 33 + 8 / 24, 120, "F", "M", "de", "de"),
             tx("pass", 33 + 10 / 24, 1800, "M", "T", "de", "sy")]

@@ -79,7 +79,7 @@ def new_ref() -> str:
 def clean_entity(ref: str, data: EntryInput) -> dict[str, Any]:
     """The FtM entity of an entry, every value cleaned by its property type; InvalidInputError
     naming the property for an unknown property, a value FtM cannot read, or no name."""
-    # imported here: FollowTheMoney's model takes about a second to load (jointwatch.sources.base.dataset_for)
+    # imported here: FollowTheMoney's model takes about half a second to load (jointwatch.sources.base.dataset_for)
     from followthemoney import model  # noqa: PLC0415
     from followthemoney.exc import InvalidData  # noqa: PLC0415
 

@@ -25,8 +25,8 @@ _DATASETS: dict[str, Dataset] = {}
 
 def dataset_for(source: str) -> Dataset:
     """The FollowTheMoney dataset object standing for one source (e.g. ``un_sc``)."""
-    # FollowTheMoney is imported where an entity is first made: loading its model (70 YAML files) takes about a
-    # second, which every command importing the store paid, though screening from the index never makes one
+    # FollowTheMoney is imported where an entity is first made: loading its model (some 70 YAML files) takes about
+    # half a second, which every command importing the store paid, though screening from the index never makes one
     from followthemoney import Dataset  # noqa: PLC0415
 
     if source not in _DATASETS:

@@ -55,7 +55,7 @@ class EntityView:
 
     def entities(self) -> list[StatementEntity]:
         """The statements reassembled as FollowTheMoney entities (listed entity first)."""
-        from followthemoney import StatementEntity  # noqa: PLC0415 - its model takes a second to load
+        from followthemoney import StatementEntity  # noqa: PLC0415 - its model takes half a second to load
         from followthemoney.statement import Statement  # noqa: PLC0415
 
         from jointwatch.sources import dataset_for  # noqa: PLC0415
@@ -142,7 +142,7 @@ def listing_versions(engine: Engine, source: str, reference: str) -> dict[str, l
 
 def iter_entities(engine: Engine, source: str, version_id: int | None = None) -> Iterator[StatementEntity]:
     """Every entity in one version of a source's list (the newest if not given)."""
-    from followthemoney import StatementEntity  # noqa: PLC0415 - its model takes a second to load
+    from followthemoney import StatementEntity  # noqa: PLC0415 - its model takes half a second to load
     from followthemoney.statement import Statement  # noqa: PLC0415
 
     from jointwatch.sources import dataset_for  # noqa: PLC0415
