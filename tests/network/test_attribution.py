@@ -1201,16 +1201,18 @@ def test_earmarked_cents_never_pass_an_outflow_or_a_source(tmp_path: Path, duck:
         assert _amounts(result) == pytest.approx(expected, abs=0.001)
 
 
+@pytest.mark.parametrize("earmark_days", [0.0, 10.0])
 @pytest.mark.parametrize("method", ["fifo", "lifo", "proportional"])
 def test_a_payout_followed_at_a_later_hop_never_mirrored_before(tmp_path: Path, duck: DuckDBEngine,
-                                                                method: str) -> None:
+                                                                method: str, earmark_days: float) -> None:
     # SETTLED_TWICE with C's 500 reaching T through N: C's payout from Y is followed a hop later than in the direct
     # case, after X's line was first read, where it still mirrored D's deposit (the trace could not know yet it
     # would follow it). Before, X's line differed between the hops that read it: first in first out gave D 333.33,
     # E 380.95, I1 285.71 here against 416.67, 333.33, 250 directly. The hops are now traced again with that payout
-    # kept from mirroring, and both ways give the same
-    direct = _amounts(_trace(write_transactions(tmp_path / "direct.csv", SETTLED_TWICE), duck, method, hops=6))
-    assert _amounts(_trace(write_transactions(tmp_path / "via-n.csv", SETTLED_VIA_N), duck, method, hops=6)) == \
-        pytest.approx(direct, abs=0.01)
+    # kept from mirroring, and both ways give the same, earmarked or not
+    direct = _amounts(_trace(write_transactions(tmp_path / "direct.csv", SETTLED_TWICE), duck, method, hops=6,
+                             earmark_days=earmark_days))
+    assert _amounts(_trace(write_transactions(tmp_path / "via-n.csv", SETTLED_VIA_N), duck, method, hops=6,
+                           earmark_days=earmark_days)) == pytest.approx(direct, abs=0.01)
     if method == "fifo":
         assert direct == pytest.approx({"D": 416.67, "E": 333.33, "I1": 250.0}, abs=0.01)

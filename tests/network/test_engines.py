@@ -52,17 +52,33 @@ HAWALA_SETS = {"brokers.": BROKERS,
                "partner.": PARTNER, "later.": SETTLED_VIA_N, "netted.": NETTING_PAIR}
 HAWALA_ROWS = [r for prefix, rows in HAWALA_SETS.items() for r in _prefixed(prefix, rows)]
 EARMARKED = TraceSettings(earmark_days=10)
+# The payout followed a hop after it mirrored ("later.") makes the trace run every hop twice, the second time with it
+# kept from mirroring: 93 statements against 48 without it, 167 against 86 earmarked. The earmarked file leaves it
+# out, so each Spark engine runs that second pass once, in the plain trace (DuckDB runs it earmarked in
+# test_attribution.py::test_a_payout_followed_at_a_later_hop_never_mirrored_before)
+EARMARKED_SETS = {prefix: rows for prefix, rows in HAWALA_SETS.items() if prefix != "later."}
+
+
+def _combined(generated: Path, folder: Path, sets: dict[str, list[dict[str, object]]]) -> tuple[Path, list[str]]:
+    """The simulated payments with ``sets`` after them, and the accounts all of them designate."""
+    rows = [r for prefix, set_rows in sets.items() for r in _prefixed(prefix, set_rows)]
+    hawala = write_transactions(folder / "hawala.csv", rows).read_text(encoding="utf-8")
+    path = folder / "transactions.csv"
+    path.write_text((generated / "transactions.csv").read_text(encoding="utf-8") + hawala.split("\n", 1)[1],
+                    encoding="utf-8")
+    return path, [*designated_accounts([str(generated / "designated.txt")]), *(f"{p}T" for p in sets)]
 
 
 @pytest.fixture(scope="module")
 def combined(generated: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
-    """The simulated payments with the hawala sets after them, and the accounts all of them designate."""
-    folder = tmp_path_factory.mktemp("combined")
-    hawala = write_transactions(folder / "hawala.csv", HAWALA_ROWS).read_text(encoding="utf-8")
-    path = folder / "transactions.csv"
-    path.write_text((generated / "transactions.csv").read_text(encoding="utf-8") + hawala.split("\n", 1)[1],
-                    encoding="utf-8")
-    return path, [*designated_accounts([str(generated / "designated.txt")]), *(f"{p}T" for p in HAWALA_SETS)]
+    """The simulated payments with every hawala set after them."""
+    return _combined(generated, tmp_path_factory.mktemp("combined"), HAWALA_SETS)
+
+
+@pytest.fixture(scope="module")
+def combined_earmarked(generated: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    """The simulated payments with the hawala sets the earmarked trace is compared on."""
+    return _combined(generated, tmp_path_factory.mktemp("combined_earmarked"), EARMARKED_SETS)
 
 
 # the Spark engine as it runs (the small tables of a trace worked on in its driver) and with every statement on Spark
@@ -88,8 +104,8 @@ def both(combined: tuple[Path, list[str]], request: pytest.FixtureRequest) -> tu
 
 
 @pytest.fixture(scope="module", params=SPARK_ENGINES)
-def earmarked(combined: tuple[Path, list[str]], request: pytest.FixtureRequest) -> tuple[Analysis, Analysis]:
-    return _on_both(combined, EARMARKED, request)
+def earmarked(combined_earmarked: tuple[Path, list[str]], request: pytest.FixtureRequest) -> tuple[Analysis, Analysis]:
+    return _on_both(combined_earmarked, EARMARKED, request)
 
 
 def _originators(analysis: Analysis) -> list[tuple[str, str, float, float, float]]:
@@ -289,16 +305,20 @@ def test_same_earmarked_trace(earmarked: tuple[Analysis, Analysis]) -> None:
         assert spark.trace.totals[key] == pytest.approx(value, abs=0.05), key
 
 
-@pytest.mark.parametrize("settings", [TraceSettings(), EARMARKED], ids=["plain", "earmarked"])
-def test_the_hawala_sets_answer_in_the_simulated_file_as_each_alone(combined: tuple[Path, list[str]], tmp_path: Path,
-                                                                     settings: TraceSettings) -> None:
+@pytest.mark.parametrize(("settings", "file", "sets"), [(TraceSettings(), "combined", HAWALA_SETS),
+                                                       (EARMARKED, "combined_earmarked", EARMARKED_SETS)],
+                         ids=["plain", "earmarked"])
+def test_the_hawala_sets_answer_in_the_simulated_file_as_each_alone(
+        request: pytest.FixtureRequest, tmp_path: Path, settings: TraceSettings, file: str,
+        sets: dict[str, list[dict[str, object]]]) -> None:
     alone: list[tuple[str, str, float, float, float]] = []
-    for prefix, rows in HAWALA_SETS.items():
+    for prefix, rows in sets.items():
         path = write_transactions(tmp_path / f"{prefix}csv", _prefixed(prefix, rows))
         on_duck, _ = on_duckdb(path, settings, "SELECT 1", [f"{prefix}T"])
         assert on_duck.trace.originators, prefix
         alone += _originators(on_duck)
-    in_file, _ = on_duckdb(combined[0], settings, "SELECT 1", combined[1])
+    path, targets = request.getfixturevalue(file)
+    in_file, _ = on_duckdb(path, settings, "SELECT 1", targets)
     assert [o for o in _originators(in_file) if o[0].split(".")[0] + "." in HAWALA_SETS] == sorted(alone)
     # the broker pair's collector is credited the donor's deposit alone (test_attribution), the netting pair's its two
     # donors' deposits, 80 % of each
