@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from jointwatch.network.engines import AnalysisEngine
+from jointwatch.network.trace import usd_sum
 
 FEATURES = (
     "in_degree",              # distinct senders, whole history (card payments included)
@@ -36,7 +37,7 @@ FEATURES = (
     "brokered_share",         # share of payments over msb / hawala / cash
 )
 
-SQL = """
+SQL = f"""
 WITH flows AS (SELECT dst AS account, src AS peer, t, usd AS inflow, 0.0 AS outflow, channel FROM ty_all
                UNION ALL SELECT src, dst, t, 0.0, usd, channel FROM ty_all),
      degree AS (SELECT account, COUNT(DISTINCT CASE WHEN inflow > 0 THEN peer END) AS in_degree,
@@ -65,8 +66,8 @@ WITH flows AS (SELECT dst AS account, src AS peer, t, usd AS inflow, 0.0 AS outf
                   WHERE t.src_country <> t.dst_country
                   UNION ALL SELECT f.src, t.dst_country FROM ty_fresh f JOIN tx t ON t.id = f.id
                   WHERE t.src_country <> t.dst_country) x GROUP BY x.account),
-     foreign_in AS (SELECT dst AS account, SUM(CASE WHEN src_country <> dst_country THEN usd ELSE 0 END)
-                          / GREATEST(SUM(usd), 0.01) AS foreign_in_share FROM tx GROUP BY dst)
+     foreign_in AS (SELECT dst AS account, {usd_sum('CASE WHEN src_country <> dst_country THEN usd ELSE 0 END')}
+                          / GREATEST({usd_sum('usd')}, 0.01) AS foreign_in_share FROM tx GROUP BY dst)
 SELECT s.account, d.in_degree, d.out_degree, d.payments_in, d.payments_out,
        s.regular_counterparties,
        COALESCE(p.max_new_senders, 0) AS max_new_senders, COALESCE(p.max_new_receivers, 0) AS max_new_receivers,

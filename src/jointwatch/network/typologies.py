@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jointwatch.network.engines import AnalysisEngine
+from jointwatch.network.trace import usd_sum
 
 REPORTING_THRESHOLD_USD = 10_000.0
 EVIDENCE = 10
@@ -68,8 +69,9 @@ BASE = (
     ("ty_pay", "SELECT * FROM ty_all WHERE COALESCE(channel, '') <> 'card'"),
     # the account's regular monthly inflow: from counterparties it had known for over 14 days
     ("ty_seen", f"""SELECT account, MIN(t) AS first_seen,
-                          AVG(CASE WHEN outflow > 0 THEN outflow END) AS average_out,
-                          SUM(CASE WHEN known THEN inflow ELSE 0 END)
+                          {usd_sum('CASE WHEN outflow > 0 THEN outflow END')}
+                              / NULLIF(COUNT(CASE WHEN outflow > 0 THEN 1 END), 0) AS average_out,
+                          {usd_sum('CASE WHEN known THEN inflow ELSE 0 END')}
                               / GREATEST(1.0, (MAX(MAX(t)) OVER () - MIN(t)) / 2592000.0) AS monthly_in,
                           COUNT(DISTINCT CASE WHEN known THEN peer END) AS regular_counterparties,
                           CAST(FLOOR(LOG2(COUNT(DISTINCT CASE WHEN known THEN peer END) + 1)) AS BIGINT) AS peer_group
@@ -90,7 +92,7 @@ BASE = (
                                UNION ALL SELECT src, span, dst, 0.0, usd, t FROM ty_fresh)
                     SELECT e.account, e.span, COUNT(DISTINCT CASE WHEN e.fin > 0 THEN e.peer END) AS senders,
                            COUNT(DISTINCT CASE WHEN e.fout > 0 THEN e.peer END) AS receivers,
-                           SUM(e.fin) AS in_usd, SUM(e.fout) AS out_usd,
+                           {usd_sum('e.fin')} AS in_usd, {usd_sum('e.fout')} AS out_usd,
                            MIN(CASE WHEN e.fin > 0 THEN e.t END) AS first_in,
                            MAX(CASE WHEN e.fout > 0 THEN e.t END) AS last_out,
                            MAX(s.monthly_in) AS monthly_in,
@@ -100,12 +102,12 @@ BASE = (
     ("ty_acct", f"""WITH a AS (SELECT * FROM ty_span),
                          last AS (SELECT CAST(FLOOR(MAX(t) / {BUCKET}) AS BIGINT) AS span FROM tx),
                          own AS (SELECT a.account, SUM(a.senders) AS senders_all, SUM(a.receivers) AS receivers_all,
-                                        SUM(a.in_usd) AS in_all,
+                                        {usd_sum('a.in_usd')} AS in_all,
                                         GREATEST(4, MAX(l.span) - CAST(FLOOR((MAX(a.first_seen) + {HISTORY})
                                                                         / {BUCKET}) AS BIGINT)) AS n
                                  FROM a CROSS JOIN last l GROUP BY a.account),
                          near AS (SELECT a.account, a.span, SUM(b.senders) AS senders, SUM(b.receivers) AS receivers,
-                                         SUM(b.in_usd) AS in_usd
+                                         {usd_sum('b.in_usd')} AS in_usd
                                   FROM a JOIN a b ON b.account = a.account AND b.span BETWEEN a.span - 1 AND a.span + 1
                                   GROUP BY a.account, a.span),
                          grouped AS (SELECT peer_group, COUNT(*) AS n, AVG(senders) AS ms,
@@ -157,12 +159,12 @@ BASE = (
                                                COUNT(*) OVER (PARTITION BY x.src, x.dst) AS times
                                         FROM ty_pay x JOIN tx t ON t.id = x.id),
                               a AS (SELECT account, COUNT(DISTINCT src) AS senders,
-                                           COUNT(DISTINCT src_country) AS countries, SUM(usd) AS in_usd,
-                                           SUM(CASE WHEN times <= 4 THEN usd ELSE 0 END) AS one_off_usd
+                                           COUNT(DISTINCT src_country) AS countries, {usd_sum('usd')} AS in_usd,
+                                           {usd_sum('CASE WHEN times <= 4 THEN usd ELSE 0 END')} AS one_off_usd
                                     FROM inflow GROUP BY account),
                               peers AS (SELECT AVG(countries) AS mc, STDDEV_POP(countries) AS sc FROM a
                                         WHERE senders >= {COLLECTOR_SENDERS}),
-                              paid AS (SELECT src AS account, SUM(usd) AS out_usd FROM tx GROUP BY src)
+                              paid AS (SELECT src AS account, {usd_sum('usd')} AS out_usd FROM tx GROUP BY src)
                          SELECT a.account, a.senders, a.countries, a.in_usd, o.out_usd
                          FROM a JOIN paid o ON o.account = a.account CROSS JOIN peers p
                          WHERE a.senders >= {COLLECTOR_SENDERS} AND a.countries >= p.mc + {BURST_PEERS} * p.sc
@@ -250,21 +252,21 @@ DETECTORS = (
         "broker_netting",
         "hawala-like brokers: two accounts in different countries pay each other both ways, and each serves "
         "at least 5 distinct customers in its own country through a broker channel (msb, hawala, cash)",
-        """WITH pair AS (SELECT LEAST(src, dst) AS a, GREATEST(src, dst) AS b,
-                                SUM(CASE WHEN src < dst THEN usd ELSE 0 END) AS a_to_b,
-                                SUM(CASE WHEN src > dst THEN usd ELSE 0 END) AS b_to_a
+        f"""WITH pair AS (SELECT LEAST(src, dst) AS a, GREATEST(src, dst) AS b,
+                                {usd_sum('CASE WHEN src < dst THEN usd ELSE 0 END')} AS a_to_b,
+                                {usd_sum('CASE WHEN src > dst THEN usd ELSE 0 END')} AS b_to_a
                          FROM tx WHERE src_country <> dst_country GROUP BY LEAST(src, dst), GREATEST(src, dst)
                          HAVING SUM(CASE WHEN src < dst THEN 1 ELSE 0 END) > 0
                             AND SUM(CASE WHEN src > dst THEN 1 ELSE 0 END) > 0),
                 local AS (SELECT account, COUNT(DISTINCT peer) AS customers FROM (
-                            SELECT dst AS account, src AS peer FROM tx WHERE src_country = dst_country AND {brokered}
-                            UNION ALL SELECT src, dst FROM tx WHERE src_country = dst_country AND {brokered}) l
+                            SELECT dst AS account, src AS peer FROM tx WHERE src_country = dst_country AND {BROKERED}
+                            UNION ALL SELECT src, dst FROM tx WHERE src_country = dst_country AND {BROKERED}) l
                           GROUP BY account)
            SELECT CONCAT(p.a, ',', p.b) AS accounts, ROUND(p.a_to_b, 2) AS a_to_b_usd, ROUND(p.b_to_a, 2) AS b_to_a_usd,
                   ROUND(ABS(p.a_to_b - p.b_to_a) / (p.a_to_b + p.b_to_a), 3) AS net_share,
                   la.customers AS a_customers, lb.customers AS b_customers
            FROM pair p JOIN local la ON la.account = p.a JOIN local lb ON lb.account = p.b
-           WHERE la.customers >= 5 AND lb.customers >= 5""".replace("{brokered}", BROKERED),
+           WHERE la.customers >= 5 AND lb.customers >= 5""",
         "((x.src = SPLIT_PART(f.accounts, ',', 1) AND x.dst = SPLIT_PART(f.accounts, ',', 2)) OR "
         "(x.dst = SPLIT_PART(f.accounts, ',', 1) AND x.src = SPLIT_PART(f.accounts, ',', 2)))",
         claims="SELECT SPLIT_PART(accounts, ',', 1) AS account FROM found_broker_netting "
@@ -273,14 +275,14 @@ DETECTORS = (
         "scatter_gather",
         "one account pays at least 4 accounts it had not paid before, and each passes 50-105% of it on within "
         "5 days to one same account none of them had paid before",
-        """WITH hop AS (SELECT DISTINCT a.id AS a_id, b.id AS b_id, a.src, a.dst AS middle, b.dst, a.usd AS a_usd,
+        f"""WITH hop AS (SELECT DISTINCT a.id AS a_id, b.id AS b_id, a.src, a.dst AS middle, b.dst, a.usd AS a_usd,
                                 b.usd AS b_usd, a.t AS a_t, b.t AS b_t
                          FROM ty_fresh a JOIN ty_fresh b ON b.src = a.dst AND b.span = a.span AND b.t > a.t
                               AND b.t <= a.t + 5 * 86400 AND b.dst <> a.src
                               AND b.usd BETWEEN 0.5 * a.usd AND 1.05 * a.usd
                          LEFT JOIN claimed_cycle c ON c.account = a.dst WHERE c.account IS NULL)
             SELECT CONCAT(src, ',', dst) AS accounts, COUNT(DISTINCT middle) AS intermediaries,
-                   ROUND(SUM(a_usd), 2) AS scattered_usd, ROUND(SUM(b_usd), 2) AS gathered_usd,
+                   ROUND({usd_sum('a_usd')}, 2) AS scattered_usd, ROUND({usd_sum('b_usd')}, 2) AS gathered_usd,
                    MIN(a_t) AS first_t, MAX(b_t) AS last_t
             FROM (SELECT DISTINCT a_id, b_id, src, middle, dst, a_usd, b_usd, a_t, b_t FROM hop) h
             GROUP BY src, dst HAVING COUNT(DISTINCT middle) >= 4""",
@@ -391,10 +393,10 @@ DETECTORS = (
         f"of the {REPORTING_THRESHOLD_USD:,.0f} USD reporting threshold, together above it",
         f"""SELECT CONCAT(src, ',', dst) AS accounts, CAST(FLOOR(t / 604800) AS BIGINT) AS week,
                    COUNT(*) AS payments,
-                   ROUND(SUM(usd), 2) AS total_usd, ROUND(MAX(usd), 2) AS largest_usd
+                   ROUND({usd_sum('usd')}, 2) AS total_usd, ROUND(MAX(usd), 2) AS largest_usd
             FROM tx WHERE usd >= {0.8 * REPORTING_THRESHOLD_USD} AND usd < {REPORTING_THRESHOLD_USD}
             GROUP BY src, dst, CAST(FLOOR(t / 604800) AS BIGINT)
-            HAVING COUNT(*) >= 2 AND SUM(usd) > {REPORTING_THRESHOLD_USD}""",
+            HAVING COUNT(*) >= 2 AND {usd_sum('usd')} > {REPORTING_THRESHOLD_USD}""",
         "CONCAT(x.src, ',', x.dst) = f.accounts AND CAST(FLOOR(x.t / 604800) AS BIGINT) = f.week "
         f"AND x.usd >= {0.8 * REPORTING_THRESHOLD_USD} AND x.usd < {REPORTING_THRESHOLD_USD}",
         keys=("accounts", "week")),
@@ -402,9 +404,9 @@ DETECTORS = (
         "new_corridor",
         "a country pair with no payments at all before the last 30 days of the data (which must reach at "
         "least 30 days further back) carries at least 3 payments from at least 2 senders in them",
-        """WITH edge AS (SELECT MAX(t) - 2592000 AS cut FROM tx HAVING MIN(t) <= MAX(t) - 2 * 2592000)
+        f"""WITH edge AS (SELECT MAX(t) - 2592000 AS cut FROM tx HAVING MIN(t) <= MAX(t) - 2 * 2592000)
            SELECT CONCAT(x.src_country, '>', x.dst_country) AS accounts, COUNT(*) AS payments,
-                  COUNT(DISTINCT x.src) AS senders, ROUND(SUM(x.usd), 2) AS total_usd
+                  COUNT(DISTINCT x.src) AS senders, ROUND({usd_sum('x.usd')}, 2) AS total_usd
            FROM tx x CROSS JOIN edge WHERE x.src_country IS NOT NULL AND x.dst_country IS NOT NULL
              AND x.src_country <> x.dst_country
            GROUP BY x.src_country, x.dst_country
