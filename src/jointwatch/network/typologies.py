@@ -86,8 +86,9 @@ BASE = (
                      FROM ty_pay p CROSS JOIN (SELECT 0 AS k UNION ALL SELECT 1 AS k) k
                      WHERE p.first_contact >= (CAST(FLOOR(p.t / {BUCKET}) AS BIGINT) - k.k) * {BUCKET}"""),
     # each account's fresh counterparties and money per span: its own table, because the next statement reads it
-    # five times (the account's other spans, its neighbouring ones, its peers, everyone), and Spark computes a
-    # WITH query again for each reader where DuckDB keeps it (at 1M rows, ty_acct took 16 s of Spark's 48)
+    # six times (the account's other spans, its neighbouring ones on both sides, its peers, everyone, the answer),
+    # and Spark computes a WITH query again for each reader where DuckDB keeps it (at 1M rows, ty_acct took 16 s of
+    # Spark's 48)
     ("ty_span", f"""WITH e AS (SELECT dst AS account, span, src AS peer, usd AS fin, 0.0 AS fout, t FROM ty_fresh
                                UNION ALL SELECT src, span, dst, 0.0, usd, t FROM ty_fresh)
                     SELECT e.account, e.span, COUNT(DISTINCT CASE WHEN e.fin > 0 THEN e.peer END) AS senders,
@@ -204,7 +205,9 @@ def _cycle_sql() -> str:
                     f"FROM {' '.join(joins)} WHERE {' AND '.join(where)}")
     union = " UNION ALL ".join(legs)
     return f"""SELECT accounts, legs, first_usd, last_usd, first_t, last_t FROM (
-                 SELECT c.*, row_number() OVER (PARTITION BY accounts ORDER BY first_t) AS n FROM ({union}) c) r
+                 SELECT c.*, row_number() OVER (PARTITION BY accounts
+                                                ORDER BY first_t, last_t, first_usd, last_usd) AS n
+                 FROM ({union}) c) r
                WHERE n = 1"""
 
 
