@@ -25,6 +25,18 @@ def write_transactions(path: Path, rows: list[dict[str, object]]) -> Path:
     return path
 
 
+def in_another_order(path: Path, seed: int) -> Path:
+    """A copy of the Parquet file ``path`` with its rows in a random order (``seed``), beside it."""
+    import numpy as np  # noqa: PLC0415
+    import pyarrow as pa  # noqa: PLC0415
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    table = pq.read_table(path)
+    shuffled = path.with_name(f"{path.stem}-shuffled-{seed}.parquet")
+    pq.write_table(table.take(pa.array(np.random.default_rng(seed).permutation(table.num_rows))), shuffled)
+    return shuffled
+
+
 def csv_lines(path: Path, *lines: str) -> Path:
     """``path`` holding ``lines`` (a header, then rows) as a CSV file: for files a test spells out by hand."""
     path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from jointwatch.errors import InvalidInputError
@@ -14,7 +11,7 @@ from jointwatch.network.analysis import analyse
 from jointwatch.network.engines import DuckDBEngine, EngineSettings
 from jointwatch.network.laundering import CONFIGURATIONS, simulate_laundering
 from jointwatch.network.schema import TraceSettings
-from tests.network.conftest import tx, write_transactions
+from tests.network.conftest import in_another_order, tx, write_transactions
 
 # Two donors fund a collector C, which pays a mule M, which pays the designated account T.
 # A third donor D3 funds M2, which adds 40 of its own and pays T.
@@ -185,9 +182,7 @@ def test_the_same_payments_in_another_row_order_give_the_same_figures_to_the_cen
     b with its rows in another order, an intermediary's traced USD was 1,012.73 instead of 1,012.72, a path's
     5,469.26 instead of 5,469.25, and two runs of the same command could differ so."""
     simulate_laundering(tmp_path, CONFIGURATIONS["b"])
-    table = pq.read_table(tmp_path / "transactions.parquet")
-    shuffled = tmp_path / "shuffled.parquet"
-    pq.write_table(table.take(pa.array(np.random.default_rng(3).permutation(table.num_rows))), shuffled)
+    shuffled = in_another_order(tmp_path / "transactions.parquet", 3)
     designated = (tmp_path / "designated.txt").read_text(encoding="utf-8").split()
     settings = TraceSettings(hops=8, earmark_days=10)
     traces = [analyse(path, designated, settings, engine_settings=EngineSettings(threads=1)).trace.to_dict()

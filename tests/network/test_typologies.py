@@ -7,17 +7,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from jointwatch.network.engines import DuckDBEngine, EngineSettings
-from jointwatch.network.laundering import TYPOLOGIES, LaunderingSettings, simulate_laundering
+from jointwatch.network.laundering import CONFIGURATIONS, TYPOLOGIES, LaunderingSettings, simulate_laundering
 from jointwatch.network.quality import load_transactions
 from jointwatch.network.schema import default_rates
 from jointwatch.network.typologies import DETECTORS, Finding, detect_all
-from tests.network.conftest import tx, write_transactions
+from tests.network.conftest import in_another_order, tx, write_transactions
 
 COUNTRIES = ["de", "fr", "gb", "nl", "be", "se", "at", "it", "es", "pl", "dk", "no"]
 # the rules of the planted typologies; pass_through (every relay) and new_corridor name no planted instance
@@ -161,12 +158,8 @@ def test_the_same_payments_in_another_row_order_give_the_same_findings_to_the_ce
     were sums of doubles, which depend on the order the rows are added in (and a parallel engine's order changes from
     run to run): on configuration b, P3708's relay span passed on 5,469.25 or 5,469.26 USD by run, and at 10M rows two
     runs of the same command gave 5,593 and 5,592 pass-through findings."""
-    from jointwatch.network.laundering import CONFIGURATIONS
-
     simulate_laundering(tmp_path, CONFIGURATIONS["b"])
-    table = pq.read_table(tmp_path / "transactions.parquet")
-    shuffled = tmp_path / "shuffled.parquet"
-    pq.write_table(table.take(pa.array(np.random.default_rng(4).permutation(table.num_rows))), shuffled)
+    shuffled = in_another_order(tmp_path / "transactions.parquet", 4)
     found = []
     for path in (tmp_path / "transactions.parquet", shuffled):
         engine = DuckDBEngine(EngineSettings(threads=1))
