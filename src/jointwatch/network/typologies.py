@@ -70,8 +70,10 @@ class Detector:
 BASE = (
     # with each payment, its pair's figures, from one window over the pair (counting per direction inside it): the
     # pair's first contact; how many non-card payments it made in this one's direction (the collector rule's one-off
-    # senders); on the first non-card payment (the smallest id: any one would do) of each direction, a mark that
-    # counts the payer once among the receiver's senders; and on one payment of the pair, whether the two know each
+    # senders); on the earliest non-card payment of each direction (one of them, if several share its time), a mark
+    # that counts the payer once among the receiver's senders, over the whole history or in any span in which the
+    # pair is new (that span holds it: it is after the first contact and not after the span's payments); and on one
+    # payment of the pair, whether the two know each
     # other, paying over more than 14 days (a regular counterparty of both). A second window over the directed pair,
     # a join of the inflow back to the payments, or a COUNT(DISTINCT …) of counterparties each cost Spark a pass over
     # every row
@@ -81,13 +83,15 @@ BASE = (
                               ELSE SUM(CASE WHEN src > dst AND {NOT_CARD} THEN 1 ELSE 0 END) OVER {PAIR} END AS times,
                          id = MIN(id) OVER {PAIR}
                              AND MAX(t) OVER {PAIR} - MIN(t) OVER {PAIR} > {BUCKET} AS regular_pair,
-                         {NOT_CARD} AND id = CASE
-                             WHEN src < dst THEN MIN(CASE WHEN src < dst AND {NOT_CARD} THEN id END) OVER {PAIR}
-                             ELSE MIN(CASE WHEN src > dst AND {NOT_CARD} THEN id END) OVER {PAIR} END AS new_sender
+                         id = CASE WHEN src < dst THEN ARG_MIN(CASE WHEN src < dst AND {NOT_CARD} THEN id END,
+                                                             CASE WHEN src < dst AND {NOT_CARD} THEN t END) OVER {PAIR}
+                                   ELSE ARG_MIN(CASE WHEN src > dst AND {NOT_CARD} THEN id END,
+                                                CASE WHEN src > dst AND {NOT_CARD} THEN t END) OVER {PAIR} END
+                             AS opening
                   FROM tx"""),
     ("ty_pay", f"SELECT * FROM ty_all WHERE {NOT_CARD}"),
     # the account's regular monthly inflow: from counterparties it had known for over 14 days; all it paid (NULL when
-    # it never paid)
+    # it never paid; one sum with its average payment's, which the engines compute once)
     ("ty_seen", f"""SELECT account, MIN(t) AS first_seen,
                           {usd_sum('CASE WHEN outflow > 0 THEN outflow END')}
                               / NULLIF(COUNT(CASE WHEN outflow > 0 THEN 1 END), 0) AS average_out,
@@ -95,31 +99,29 @@ BASE = (
                               / GREATEST(1.0, (MAX(MAX(t)) OVER () - MIN(t)) / 2592000.0) AS monthly_in,
                           COUNT(CASE WHEN regular_pair THEN 1 END) AS regular_counterparties,
                           CAST(FLOOR(LOG2(COUNT(CASE WHEN regular_pair THEN 1 END) + 1)) AS BIGINT) AS peer_group,
-                          {usd_sum('outflow')} AS out_usd
+                          {usd_sum('CASE WHEN outflow > 0 THEN outflow END')} AS out_usd
                    FROM (SELECT dst AS account, t, usd AS inflow, CAST(NULL AS DOUBLE) AS outflow,
                                 t - first_contact > {BUCKET} AS known, regular_pair FROM ty_all
                          UNION ALL SELECT src, t, 0.0, usd, t - first_contact > {BUCKET}, regular_pair FROM ty_all) e
                    GROUP BY account"""),
     ("ty_large", f"""SELECT p.id, p.src, p.dst, p.t, p.usd FROM ty_pay p JOIN ty_seen s ON s.account = p.src
                      WHERE p.t - p.first_contact <= {BUCKET} AND p.usd >= 3 * s.average_out"""),
-    ("ty_fresh", f"""SELECT p.id, p.src, p.dst, p.t, p.usd, p.channel,
+    ("ty_fresh", f"""SELECT p.id, p.src, p.dst, p.t, p.usd, p.channel, p.opening,
                             CAST(FLOOR(p.t / {BUCKET}) AS BIGINT) - k.k AS span
                      FROM ty_pay p CROSS JOIN (SELECT 0 AS k UNION ALL SELECT 1 AS k) k
                      WHERE p.first_contact >= (CAST(FLOOR(p.t / {BUCKET}) AS BIGINT) - k.k) * {BUCKET}"""),
-    # each account's fresh counterparties and money per span. Each pair's payments in a span are summed first, so
-    # that the counts are plain counts of rows: two COUNT(DISTINCT …) made Spark copy every row three times (at 10M
-    # rows 34 s). Its own table, because ty_acct reads it three times, and Spark computes a WITH query again for
-    # each reader where DuckDB keeps it
-    ("ty_span", f"""WITH p AS (SELECT src, dst, span, {usd_sum('usd')} AS usd, MIN(t) AS first_t, MAX(t) AS last_t
-                               FROM ty_fresh GROUP BY src, dst, span),
-                         e AS (SELECT dst AS account, span, 1 AS inflow, usd, first_t, last_t FROM p
-                               UNION ALL SELECT src, span, 0, usd, first_t, last_t FROM p)
-                    SELECT e.account, e.span, COUNT(CASE WHEN e.inflow = 1 THEN 1 END) AS senders,
-                           COUNT(CASE WHEN e.inflow = 0 THEN 1 END) AS receivers,
+    # each account's fresh counterparties and money per span: a counterparty is counted on its pair's opening payment
+    # (ty_all), as two COUNT(DISTINCT …) made Spark copy every row three times (at 10M rows 34 s) and summing each
+    # pair's payments first cost it a shuffle of them all. Its own table, because ty_acct reads it three times, and
+    # Spark computes a WITH query again for each reader where DuckDB keeps it
+    ("ty_span", f"""WITH e AS (SELECT dst AS account, span, 1 AS inflow, opening, usd, t FROM ty_fresh
+                               UNION ALL SELECT src, span, 0, opening, usd, t FROM ty_fresh)
+                    SELECT e.account, e.span, COUNT(CASE WHEN e.inflow = 1 AND e.opening THEN 1 END) AS senders,
+                           COUNT(CASE WHEN e.inflow = 0 AND e.opening THEN 1 END) AS receivers,
                            {usd_sum('CASE WHEN e.inflow = 1 THEN e.usd ELSE 0 END')} AS in_usd,
                            {usd_sum('CASE WHEN e.inflow = 0 THEN e.usd ELSE 0 END')} AS out_usd,
-                           MIN(CASE WHEN e.inflow = 1 THEN e.first_t END) AS first_in,
-                           MAX(CASE WHEN e.inflow = 0 THEN e.last_t END) AS last_out,
+                           MIN(CASE WHEN e.inflow = 1 THEN e.t END) AS first_in,
+                           MAX(CASE WHEN e.inflow = 0 THEN e.t END) AS last_out,
                            MAX(s.monthly_in) AS monthly_in,
                            MAX(s.first_seen) AS first_seen, MAX(s.peer_group) AS peer_group
                     FROM e JOIN ty_seen s ON s.account = e.account AND s.first_seen <= e.span * {BUCKET} - {HISTORY}
@@ -181,7 +183,7 @@ BASE = (
                           JOIN ty_acct r ON r.account = x.dst AND r.span = x.span AND r.relay = 1) l
                     GROUP BY account, span"""),
     # each account's non-card inflow over its whole history (senders, their countries, money from one-off senders)
-    ("ty_inflow", f"""SELECT dst AS account, COUNT(CASE WHEN new_sender THEN 1 END) AS senders,
+    ("ty_inflow", f"""SELECT dst AS account, COUNT(CASE WHEN opening THEN 1 END) AS senders,
                              COUNT(DISTINCT src_country) AS countries,
                              {usd_sum('usd')} AS in_usd,
                              {usd_sum('CASE WHEN times <= 4 THEN usd ELSE 0 END')} AS one_off_usd
