@@ -134,6 +134,14 @@ def usd_sum(value: str, over: str = "") -> str:
     return f"CAST(SUM(CAST(ROUND(({value}) * 1000000) AS DECIMAL(38, 0))){over} AS DOUBLE) / 1000000"
 
 
+def rounded(value: str, digits: int = 2) -> str:
+    """The SQL of ``value`` rounded to ``digits`` decimals alike on both engines: scaled, rounded to a whole number
+    and scaled back. ``ROUND(x, 2)`` is not alike: DuckDB rounds the double (538.045 is stored as 538.04499…: 538.04),
+    Spark its shortest decimal form ("538.045": 538.05), so a figure could differ by a cent between the engines."""
+    scale = 10 ** digits
+    return f"ROUND(({value}) * {scale}) / {scale}"
+
+
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 

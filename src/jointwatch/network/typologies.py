@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jointwatch.network.engines import AnalysisEngine
-from jointwatch.network.trace import usd_sum
+from jointwatch.network.trace import rounded, usd_sum
 
 REPORTING_THRESHOLD_USD = 10_000.0
 EVIDENCE = 10
@@ -230,8 +230,8 @@ def _cycle_sql() -> str:
         members = [f"e{i}.src" for i in range(1, k + 1)]
         where += [f"{a} <> {b}" for i, a in enumerate(members) for b in members[i + 1:]]
         accounts = ", ',', ".join(members)
-        legs.append(f"SELECT CONCAT({accounts}) AS accounts, {k} AS legs, ROUND(e1.usd, 2) AS first_usd, "
-                    f"ROUND(e{k}.usd, 2) AS last_usd, e1.t AS first_t, e{k}.t AS last_t "
+        legs.append(f"SELECT CONCAT({accounts}) AS accounts, {k} AS legs, {rounded('e1.usd')} AS first_usd, "
+                    f"{rounded(f'e{k}.usd')} AS last_usd, e1.t AS first_t, e{k}.t AS last_t "
                     f"FROM {' '.join(joins)} WHERE {' AND '.join(where)}")
     union = " UNION ALL ".join(legs)
     return f"""SELECT accounts, legs, first_usd, last_usd, first_t, last_t FROM (
@@ -241,8 +241,8 @@ def _cycle_sql() -> str:
                WHERE n = 1"""
 
 
-FRESH_FIGURES = ("b.senders, b.receivers, ROUND(b.in_usd, 2) AS in_usd, ROUND(b.out_usd, 2) AS out_usd, "
-                 "ROUND(b.own_senders, 2) AS own_senders, ROUND(b.own_receivers, 2) AS own_receivers")
+FRESH_FIGURES = (f"b.senders, b.receivers, {rounded('b.in_usd')} AS in_usd, {rounded('b.out_usd')} AS out_usd, "
+                 f"{rounded('b.own_senders')} AS own_senders, {rounded('b.own_receivers')} AS own_receivers")
 # each fresh payment once from each of its ends (a payment to oneself once): a join on either end as an equality.
 # ``x.src = b.account OR x.dst = b.account`` is none, so the engines matched every relay (and, for a finding's
 # payments, every finding) with every fresh payment of its span: at 10M rows the stack rule was still running
@@ -264,8 +264,8 @@ def _fan_in_sql() -> str:
     return f"""SELECT accounts, span, senders, receivers, in_usd, out_usd, own_senders, own_receivers,
                       CAST(NULL AS BIGINT) AS countries FROM ({burst}) burst
                UNION ALL
-               SELECT c.account, CAST(NULL AS BIGINT), c.senders, CAST(NULL AS BIGINT), ROUND(c.in_usd, 2),
-                      ROUND(c.out_usd, 2), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), c.countries
+               SELECT c.account, CAST(NULL AS BIGINT), c.senders, CAST(NULL AS BIGINT), {rounded('c.in_usd')},
+                      {rounded('c.out_usd')}, CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), c.countries
                FROM ty_collector c
                WHERE c.account NOT IN (SELECT b.account FROM ty_acct b WHERE b.in_burst = 1)
                  AND {unclaimed.replace('b.account', 'c.account')}"""
@@ -294,8 +294,9 @@ DETECTORS = (
                          WHERE x.src_country <> x.dst_country GROUP BY LEAST(x.src, x.dst), GREATEST(x.src, x.dst)
                          HAVING SUM(CASE WHEN x.src < x.dst THEN 1 ELSE 0 END) > 0
                             AND SUM(CASE WHEN x.src > x.dst THEN 1 ELSE 0 END) > 0)
-           SELECT CONCAT(p.a, ',', p.b) AS accounts, ROUND(p.a_to_b, 2) AS a_to_b_usd, ROUND(p.b_to_a, 2) AS b_to_a_usd,
-                  ROUND(ABS(p.a_to_b - p.b_to_a) / (p.a_to_b + p.b_to_a), 3) AS net_share,
+           SELECT CONCAT(p.a, ',', p.b) AS accounts, {rounded('p.a_to_b')} AS a_to_b_usd,
+                  {rounded('p.b_to_a')} AS b_to_a_usd,
+                  {rounded('ABS(p.a_to_b - p.b_to_a) / (p.a_to_b + p.b_to_a)', 3)} AS net_share,
                   la.customers AS a_customers, lb.customers AS b_customers
            FROM pair p JOIN ty_brokers la ON la.account = p.a JOIN ty_brokers lb ON lb.account = p.b""",
         # the pair as an equality (a hash join): an OR of its two directions made Spark test every payment against
@@ -315,7 +316,8 @@ DETECTORS = (
                               AND b.usd BETWEEN 0.5 * a.usd AND 1.05 * a.usd
                          LEFT JOIN claimed_cycle c ON c.account = a.dst WHERE c.account IS NULL)
             SELECT CONCAT(src, ',', dst) AS accounts, COUNT(DISTINCT middle) AS intermediaries,
-                   ROUND({usd_sum('a_usd')}, 2) AS scattered_usd, ROUND({usd_sum('b_usd')}, 2) AS gathered_usd,
+                   {rounded(usd_sum('a_usd'))} AS scattered_usd,
+                   {rounded(usd_sum('b_usd'))} AS gathered_usd,
                    MIN(a_t) AS first_t, MAX(b_t) AS last_t
             FROM (SELECT DISTINCT a_id, b_id, src, middle, dst, a_usd, b_usd, a_t, b_t FROM hop) h
             GROUP BY src, dst HAVING COUNT(DISTINCT middle) >= 4""",
@@ -431,7 +433,7 @@ DETECTORS = (
         f"of the {REPORTING_THRESHOLD_USD:,.0f} USD reporting threshold, together above it",
         f"""SELECT CONCAT(src, ',', dst) AS accounts, CAST(FLOOR(t / 604800) AS BIGINT) AS week,
                    COUNT(*) AS payments,
-                   ROUND({usd_sum('usd')}, 2) AS total_usd, ROUND(MAX(usd), 2) AS largest_usd
+                   {rounded(usd_sum('usd'))} AS total_usd, {rounded('MAX(usd)')} AS largest_usd
             FROM tx WHERE usd >= {0.8 * REPORTING_THRESHOLD_USD} AND usd < {REPORTING_THRESHOLD_USD}
             GROUP BY src, dst, CAST(FLOOR(t / 604800) AS BIGINT)
             HAVING COUNT(*) >= 2 AND {usd_sum('usd')} > {REPORTING_THRESHOLD_USD}""",
@@ -450,7 +452,7 @@ DETECTORS = (
                                AND src_country <> dst_country
                              GROUP BY src_country, dst_country)
            SELECT CONCAT(c.src_country, '>', c.dst_country) AS accounts, c.payments,
-                  COUNT(DISTINCT x.src) AS senders, ROUND(c.total_usd, 2) AS total_usd
+                  COUNT(DISTINCT x.src) AS senders, {rounded('c.total_usd')} AS total_usd
            FROM corridor c CROSS JOIN edge
                 JOIN tx x ON x.src_country = c.src_country AND x.dst_country = c.dst_country
            WHERE c.first_t >= edge.cut AND c.payments >= 3
