@@ -91,19 +91,32 @@ BASE = (
                   FROM tx"""),
     ("ty_pay", f"SELECT * FROM ty_all WHERE {NOT_CARD}"),
     # the account's regular monthly inflow: from counterparties it had known for over 14 days; all it paid (NULL when
-    # it never paid; one sum with its average payment's, which the engines compute once)
-    ("ty_seen", f"""SELECT account, MIN(t) AS first_seen,
-                          {usd_sum('CASE WHEN outflow > 0 THEN outflow END')}
-                              / NULLIF(COUNT(CASE WHEN outflow > 0 THEN 1 END), 0) AS average_out,
-                          {usd_sum('CASE WHEN known THEN inflow ELSE 0 END')}
-                              / GREATEST(1.0, (MAX(MAX(t)) OVER () - MIN(t)) / 2592000.0) AS monthly_in,
-                          COUNT(CASE WHEN regular_pair THEN 1 END) AS regular_counterparties,
-                          CAST(FLOOR(LOG2(COUNT(CASE WHEN regular_pair THEN 1 END) + 1)) AS BIGINT) AS peer_group,
-                          {usd_sum('CASE WHEN outflow > 0 THEN outflow END')} AS out_usd
-                   FROM (SELECT dst AS account, t, usd AS inflow, CAST(NULL AS DOUBLE) AS outflow,
-                                t - first_contact > {BUCKET} AS known, regular_pair FROM ty_all
-                         UNION ALL SELECT src, t, 0.0, usd, t - first_contact > {BUCKET}, regular_pair FROM ty_all) e
-                   GROUP BY account"""),
+    # it never paid); its first and last payment. What it got and what it paid are summed apart and joined: summed
+    # together over each payment from both ends, every row carried the other side's sums too (at 10M rows Spark added
+    # 20M decimals more)
+    ("ty_seen", f"""WITH i AS (SELECT dst AS account, MIN(t) AS first_t, MAX(t) AS last_t,
+                                      {usd_sum(f'CASE WHEN t - first_contact > {BUCKET} THEN usd ELSE 0 END')}
+                                          AS known_in,
+                                      COUNT(CASE WHEN regular_pair THEN 1 END) AS regular
+                               FROM ty_all GROUP BY dst),
+                         o AS (SELECT src AS account, MIN(t) AS first_t, MAX(t) AS last_t,
+                                      {usd_sum('CASE WHEN usd > 0 THEN usd END')} AS paid,
+                                      COUNT(CASE WHEN usd > 0 THEN 1 END) AS payments,
+                                      COUNT(CASE WHEN regular_pair THEN 1 END) AS regular
+                               FROM ty_all GROUP BY src),
+                         b AS (SELECT COALESCE(i.account, o.account) AS account,
+                                      LEAST(COALESCE(i.first_t, o.first_t), COALESCE(o.first_t, i.first_t))
+                                          AS first_seen,
+                                      GREATEST(COALESCE(i.last_t, o.last_t), COALESCE(o.last_t, i.last_t))
+                                          AS last_seen,
+                                      COALESCE(i.known_in, 0.0) AS known_in, o.paid, o.payments,
+                                      COALESCE(i.regular, 0) + COALESCE(o.regular, 0) AS regular
+                               FROM i FULL OUTER JOIN o ON o.account = i.account)
+                    SELECT account, first_seen, paid / NULLIF(payments, 0) AS average_out,
+                           known_in / GREATEST(1.0, (MAX(last_seen) OVER () - first_seen) / 2592000.0) AS monthly_in,
+                           regular AS regular_counterparties, CAST(FLOOR(LOG2(regular + 1)) AS BIGINT) AS peer_group,
+                           paid AS out_usd, last_seen
+                    FROM b"""),
     ("ty_large", f"""SELECT p.id, p.src, p.dst, p.t, p.usd FROM ty_pay p JOIN ty_seen s ON s.account = p.src
                      WHERE p.t - p.first_contact <= {BUCKET} AND p.usd >= 3 * s.average_out"""),
     ("ty_fresh", f"""SELECT p.id, p.src, p.dst, p.t, p.usd, p.channel, p.opening,
@@ -182,6 +195,21 @@ BASE = (
                           UNION ALL SELECT x.src, x.span, x.dst, 'out' FROM ty_fresh x
                           JOIN ty_acct r ON r.account = x.dst AND r.span = x.span AND r.relay = 1) l
                     GROUP BY account, span"""),
+    # bipartite's payments: fresh, at least 3 times the payer's average payment, from a payer judged in the span (with
+    # history before it, as ty_acct has it) that does not relay, to a receiver that does not relay; only payers with
+    # 3 such receivers in the span (the rule needs 3 in common). Its own table, few rows (at 10M, 274 of 467,583),
+    # which Spark's driver then pairs; read from the payer's history and the few relays, as a join of the payments with
+    # every account-span cost Spark a shuffle of both
+    ("ty_heavy", f"""WITH relays AS (SELECT account, span FROM ty_acct WHERE relay = 1),
+                          e AS (SELECT DISTINCT x.src, x.dst, x.span FROM ty_fresh x
+                                JOIN ty_seen h ON h.account = x.src AND x.usd >= 3 * h.average_out
+                                     AND h.first_seen <= x.span * {BUCKET} - {HISTORY}
+                                LEFT JOIN relays s ON s.account = x.src AND s.span = x.span
+                                LEFT JOIN relays r ON r.account = x.dst AND r.span = x.span
+                                WHERE s.account IS NULL AND r.account IS NULL)
+                     SELECT src, dst, span FROM (SELECT e.*, COUNT(*) OVER (PARTITION BY e.src, e.span) AS receivers
+                                                 FROM e) h
+                     WHERE receivers >= 3"""),
     # each account's non-card inflow over its whole history (senders, their countries, money from one-off senders)
     ("ty_inflow", f"""SELECT dst AS account, COUNT(CASE WHEN opening THEN 1 END) AS senders,
                              COUNT(DISTINCT src_country) AS countries,
@@ -346,18 +374,8 @@ DETECTORS = (
         "at least 3 accounts each pay the same 3 or more accounts, none of which they had paid before, in one "
         "28-day span, each payment at least 3 times the payer's average payment; neither side passes the money "
         "on (that is a stack)",
-        # a payer judged in the span (with history before it, as ty_acct has it) that does not relay, to a receiver
-        # that does not relay: read from the payer's history and the few relays, as a join of the payments with every
-        # account-span cost Spark a shuffle of both
-        f"""WITH relays AS (SELECT account, span FROM ty_acct WHERE relay = 1),
-                e AS (SELECT DISTINCT x.src, x.dst, x.span FROM ty_fresh x
-                      JOIN ty_seen h ON h.account = x.src AND x.usd >= 3 * h.average_out
-                           AND h.first_seen <= x.span * {BUCKET} - {HISTORY}
-                      LEFT JOIN relays s ON s.account = x.src AND s.span = x.span
-                      LEFT JOIN relays r ON r.account = x.dst AND r.span = x.span
-                      WHERE s.account IS NULL AND r.account IS NULL),
-                pair AS (SELECT a.src AS s1, b.src AS s2, a.span, COUNT(*) AS common
-                         FROM e a JOIN e b ON a.dst = b.dst AND a.span = b.span AND a.src < b.src
+        """WITH pair AS (SELECT a.src AS s1, b.src AS s2, a.span, COUNT(*) AS common
+                         FROM ty_heavy a JOIN ty_heavy b ON a.dst = b.dst AND a.span = b.span AND a.src < b.src
                          GROUP BY a.src, b.src, a.span HAVING COUNT(*) >= 3),
                 side AS (SELECT s1 AS account, s2 AS partner, span, common FROM pair
                          UNION ALL SELECT s2, s1, span, common FROM pair)
@@ -445,7 +463,8 @@ DETECTORS = (
         "a country pair with no payments at all before the last 30 days of the data (which must reach at "
         "least 30 days further back) carries at least 3 payments from at least 2 senders in them",
         # each country pair's first payment first: only the new ones' senders are counted
-        f"""WITH edge AS (SELECT MAX(t) - 2592000 AS cut FROM tx HAVING MIN(t) <= MAX(t) - 2 * 2592000),
+        f"""WITH edge AS (SELECT MAX(last_seen) - 2592000 AS cut FROM ty_seen
+                          HAVING MIN(first_seen) <= MAX(last_seen) - 2 * 2592000),
                 corridor AS (SELECT src_country, dst_country, MIN(t) AS first_t, COUNT(*) AS payments,
                                     {usd_sum('usd')} AS total_usd
                              FROM tx WHERE src_country IS NOT NULL AND dst_country IS NOT NULL
