@@ -4,6 +4,7 @@ ordinary salaried people not flagged; the rules with fixed legal thresholds on h
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from jointwatch.network.engines import DuckDBEngine, EngineSettings
 from jointwatch.network.laundering import CONFIGURATIONS, TYPOLOGIES, LaunderingSettings, simulate_laundering
 from jointwatch.network.quality import load_transactions
 from jointwatch.network.schema import default_rates
-from jointwatch.network.typologies import DETECTORS, Finding, detect_all
+from jointwatch.network.typologies import BUCKET, DETECTORS, HISTORY, Finding, detect_all, prepare
 from tests.network.conftest import in_another_order, tx, write_transactions
 
 COUNTRIES = ["de", "fr", "gb", "nl", "be", "se", "at", "it", "es", "pl", "dk", "no"]
@@ -171,3 +172,49 @@ def test_the_same_payments_in_another_row_order_give_the_same_findings_to_the_ce
             engine.close()
     assert any(f[0] == "stack" and f[1] == ["P3708"] for f in found[0]), "the span whose figure moved"
     assert found[0] == found[1]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_counterparties_counted_on_the_pair_window_marks_are_the_distinct_ones(tmp_path: Path, duck: DuckDBEngine,
+                                                                              seed: int) -> None:
+    """The rules count an account's counterparties on marks set in one window over each pair (each direction's
+    opening payment, one payment of each pair), not by COUNT(DISTINCT …): the counts must be the distinct ones,
+    also when a pair pays several times in the same second, by card among others."""
+    rng = random.Random(seed)
+    accounts = [f"A{i:02d}" for i in range(30)]
+    rows: list[dict[str, object]] = []
+    for i in range(500):
+        if rows and rng.random() < 0.25:   # the same pair again, the same second
+            last = rows[-1]
+            rows.append({**last, "id": f"t{i}", "amount": round(rng.uniform(5, 900), 2),
+                         "channel": rng.choice(["wire", "card"])})
+            continue
+        src, dst = rng.sample(accounts, 2)
+        rows.append(tx(f"t{i}", rng.randrange(1, 150, 2), round(rng.uniform(5, 900), 2), src, dst,
+                       src_country=rng.choice(["de", "fr", "gb"]), channel=rng.choice(["wire", "card", "msb"])))
+    load_transactions(duck, write_transactions(tmp_path / "pairs.csv", rows), default_rates())
+    prepare(duck)
+
+    def rows_of(sql: str) -> set[tuple[Any, ...]]:
+        return {tuple(r.values()) for r in duck.rows(sql)}
+
+    # the case the marks must get right is there: a pair's non-card payments in one direction at the same second
+    assert duck.rows("""SELECT COUNT(*) AS n FROM (SELECT src, dst, t FROM ty_pay GROUP BY src, dst, t
+                                                HAVING COUNT(*) > 1) d""")[0]["n"] > 0
+    spans = rows_of("SELECT account, span, senders, receivers FROM ty_span")
+    assert max(s[2] for s in spans) >= 2
+    assert spans == rows_of(f"""
+        SELECT e.account, e.span, COUNT(DISTINCT CASE WHEN e.inflow = 1 THEN e.peer END),
+               COUNT(DISTINCT CASE WHEN e.inflow = 0 THEN e.peer END)
+        FROM (SELECT dst AS account, span, src AS peer, 1 AS inflow FROM ty_fresh
+              UNION ALL SELECT src, span, dst, 0 FROM ty_fresh) e
+        JOIN ty_seen s ON s.account = e.account AND s.first_seen <= e.span * {BUCKET} - {HISTORY}
+        GROUP BY e.account, e.span""")
+    assert rows_of("SELECT account, regular_counterparties FROM ty_seen") == rows_of(f"""
+        SELECT account, COUNT(DISTINCT CASE WHEN t - first_contact > {BUCKET} THEN peer END)
+        FROM (SELECT dst AS account, src AS peer, t, first_contact FROM ty_all
+              UNION ALL SELECT src, dst, t, first_contact FROM ty_all) e GROUP BY account""")
+    assert rows_of("SELECT account, senders FROM ty_inflow") == rows_of(
+        "SELECT dst, COUNT(DISTINCT src) FROM ty_pay GROUP BY dst")
+    assert rows_of("SELECT id, times FROM ty_pay") == rows_of(
+        "SELECT id, COUNT(*) OVER (PARTITION BY src, dst) FROM ty_pay")
