@@ -135,9 +135,10 @@ def usd_sum(value: str, over: str = "") -> str:
 
 
 def rounded(value: str, digits: int = 2) -> str:
-    """The SQL of ``value`` rounded to ``digits`` decimals alike on both engines: scaled, rounded to a whole number
-    and scaled back. ``ROUND(x, 2)`` is not alike: DuckDB rounds the double (538.045 is stored as 538.04499…: 538.04),
-    Spark its shortest decimal form ("538.045": 538.05), so a figure could differ by a cent between the engines."""
+    """The SQL of ``value`` rounded to ``digits`` decimals alike on both engines: scaled (in double arithmetic),
+    rounded to a whole number and scaled back, as DuckDB's ``ROUND(x, 2)`` does. Spark's ``ROUND(x, 2)`` rounds the
+    double's shortest decimal form instead: 538.045 (stored as 538.04499…, times 100 53804.4999…) gave 538.04 on
+    DuckDB and 538.05 on Spark, so a figure could differ by a cent between the engines."""
     scale = 10 ** digits
     return f"ROUND(({value}) * {scale}) / {scale}"
 

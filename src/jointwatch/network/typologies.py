@@ -40,8 +40,9 @@ FAN_IN_PASSED = 0.5              # a fan-in passes the money on: fresh outflow a
 MAX_CYCLE = 5
 PAIR = "(PARTITION BY LEAST(src, dst), GREATEST(src, dst))"
 NOT_CARD = "COALESCE(channel, '') <> 'card'"
-# a payment's place in time as one number, time then row (t < 4.1e9 and _row < 1e9 keep it inside a BIGINT, as
-# quality.py's account keys): a minimum of it is one payment, where ARG_MIN over the id cost Spark 3-5 s at 10M rows
+# a payment's place in time as one number, time then row (t within 1900-2099, before 1970 negative, and _row < 1e9
+# keep it inside a BIGINT and in that order, as quality.py's account keys): a minimum of it is one payment, where
+# ARG_MIN over the id cost Spark 3-5 s at 10M rows
 EARLIEST = "(t * 1000000000 + _row)"
 NEAR = "(PARTITION BY s.account ORDER BY s.span RANGE BETWEEN 1 PRECEDING AND 1 FOLLOWING)"
 SPAN_COLUMNS = ", ".join(f"a.{c}" for c in ("account", "span", "senders", "receivers", "in_usd", "out_usd", "first_in",
@@ -73,12 +74,13 @@ class Detector:
 BASE = (
     # with each payment, its pair's figures, from one window over the pair (counting per direction inside it): the
     # pair's first contact; how many non-card payments it made in this one's direction (the collector rule's one-off
-    # senders); on the earliest non-card payment of each direction, a mark that counts the payer once among the
-    # receiver's senders, over the whole history or in any span in which the pair is new (that span holds it: it is
-    # after the first contact and not after the span's payments); and on one payment of the pair, whether the two
-    # know each other, paying over more than 14 days (a regular counterparty of both). A second window over the
-    # directed pair, a join of the inflow back to the payments, or a COUNT(DISTINCT …) of counterparties each cost
-    # Spark a pass over every row
+    # senders); on the earliest non-card payment of each direction (its opening payment), a mark that counts the payer
+    # once among the receiver's senders and the receiver once among the payer's receivers, over the whole history or
+    # in any span in which the pair is new. Being new is the pair's (its first contact is in or after the span), so
+    # the span holds the opening payment whenever it holds another of that direction: the opening one comes after the
+    # first contact and before the others. And on one payment of the pair, whether the two know each other, paying
+    # over more than 14 days (a regular counterparty of both). A second window over the directed pair, a join of the
+    # inflow back to the payments, or a COUNT(DISTINCT …) of counterparties each cost Spark a pass over every row
     ("ty_all", f"""SELECT id, src, dst, t, usd, channel, src_country,
                          MIN(t) OVER {PAIR} AS first_contact,
                          CASE WHEN src < dst THEN SUM(CASE WHEN src < dst AND {NOT_CARD} THEN 1 ELSE 0 END) OVER {PAIR}
@@ -196,7 +198,8 @@ BASE = (
                           JOIN ty_acct r ON r.account = x.dst AND r.span = x.span AND r.relay = 1) l
                     GROUP BY account, span"""),
     # bipartite's payments: fresh, at least 3 times the payer's average payment, from a payer judged in the span (with
-    # history before it, as ty_acct has it) that does not relay, to a receiver that does not relay; only payers with
+    # history before it: the payment itself puts the payer's span in ty_acct, so the history is the whole test) that
+    # does not relay, to a receiver that does not relay; only payers with
     # 3 such receivers in the span (the rule needs 3 in common). Its own table, few rows (at 10M, 274 of 467,583),
     # which Spark's driver then pairs; read from the payer's history and the few relays, as a join of the payments with
     # every account-span cost Spark a shuffle of both
@@ -327,8 +330,8 @@ DETECTORS = (
                   {rounded('ABS(p.a_to_b - p.b_to_a) / (p.a_to_b + p.b_to_a)', 3)} AS net_share,
                   la.customers AS a_customers, lb.customers AS b_customers
            FROM pair p JOIN ty_brokers la ON la.account = p.a JOIN ty_brokers lb ON lb.account = p.b""",
-        # the pair as an equality (a hash join): an OR of its two directions made Spark test every payment against
-        # every finding
+        # the pair as an equality (a hash join; ``accounts`` is the lesser id, then the greater): an OR of its two
+        # directions made Spark test every payment against every finding
         "LEAST(x.src, x.dst) = SPLIT_PART(f.accounts, ',', 1) "
         "AND GREATEST(x.src, x.dst) = SPLIT_PART(f.accounts, ',', 2)",
         claims="SELECT SPLIT_PART(accounts, ',', 1) AS account FROM found_broker_netting "
