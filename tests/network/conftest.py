@@ -61,9 +61,16 @@ def duck() -> Iterator[DuckDBEngine]:
     engine.close()
 
 
+# 2 GB for the one Spark driver of the test session: these engines live for the whole session and keep each
+# analysis's tables until the next analysis replaces them; with the typologies' tables (ty_inflow, ty_brokers,
+# ty_heavy and a wider ty_all), 1 GB ran out broadcasting a table in the earmarked every-statement-on-Spark trace
+# after the other Spark tests of tests/network (it passed alone)
+SPARK_TEST_MEMORY = "2g"
+
+
 @pytest.fixture(scope="session")
 def spark_engine() -> Iterator[SparkEngine]:
-    engine = SparkEngine(EngineSettings(spark_master="local[2]", shuffle_partitions=1, memory_limit="1g"))
+    engine = SparkEngine(EngineSettings(spark_master="local[2]", shuffle_partitions=1, memory_limit=SPARK_TEST_MEMORY))
     yield engine
     engine.close()
 
@@ -72,7 +79,7 @@ def spark_engine() -> Iterator[SparkEngine]:
 def spark_only() -> Iterator[SparkEngine]:
     """A Spark engine that runs every statement on Spark: none is worked on in the driver, however small its tables
     (the test sets are small, so ``spark_engine`` works on most of a trace in its driver's DuckDB)."""
-    engine = SparkEngine(EngineSettings(spark_master="local[2]", shuffle_partitions=1, memory_limit="1g",
+    engine = SparkEngine(EngineSettings(spark_master="local[2]", shuffle_partitions=1, memory_limit=SPARK_TEST_MEMORY,
                                         driver_rows=0))
     yield engine
     engine.close()

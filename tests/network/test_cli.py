@@ -15,7 +15,7 @@ from jointwatch.network.engines import AnalysisEngine, EngineSettings
 from jointwatch.sources import open_list
 from jointwatch.store import load_list, open_engine
 from tests.conftest import UN_FILE
-from tests.network.conftest import tx, write_transactions
+from tests.network.conftest import SPARK_TEST_MEMORY, tx, write_transactions
 
 ENV = {"COLUMNS": "300", "JOINTWATCH_DB": None}
 runner = CliRunner()
@@ -179,8 +179,9 @@ def test_trace_on_spark_with_every_statement_on_spark_answers_as_duckdb(tmp_path
 
     path = write_transactions(tmp_path / "netted.csv", NETTING_PAIR)
     answers = {}
+    # the test session's Spark memory: the first session opened sets the one JVM's for the whole run (conftest.py)
     for engine in (["--engine", "duckdb"], ["--engine", "spark", "--driver-rows", 0, "--threads", 1,
-                                            "--memory-limit", "1g"]):
+                                            "--memory-limit", SPARK_TEST_MEMORY]):
         result = jw("network", "trace", path, "-d", "T", "--method", "proportional", "--no-typologies", "--json",
                     *engine)
         assert result.exit_code == 0, result.output

@@ -21,7 +21,7 @@ from jointwatch.network.engines import DuckDBEngine, EngineSettings, SparkEngine
 from jointwatch.network.schema import TraceSettings
 from jointwatch.network.simulate import SimulationSettings, simulate
 from jointwatch.network.trace import usd_sum
-from tests.network.conftest import csv_lines, tx, write_transactions
+from tests.network.conftest import SPARK_TEST_MEMORY, csv_lines, tx, write_transactions
 from tests.network.test_attribution import BROKERS, NETTING_PAIR, PARTNER, SETTLED_VIA_N
 
 
@@ -345,7 +345,7 @@ def test_a_spark_engine_works_on_small_tables_in_its_driver_and_never_reads_a_st
     # a table Spark made of at most ``driver_rows`` rows is copied to the driver when a statement reading only small
     # tables runs there, and a table made there is sent to Spark when a Spark statement reads it; a table replaced on
     # either side is never read as it was from the other
-    engine = SparkEngine(EngineSettings(spark_master="local[2]", shuffle_partitions=1, memory_limit="1g",
+    engine = SparkEngine(EngineSettings(spark_master="local[2]", shuffle_partitions=1, memory_limit=SPARK_TEST_MEMORY,
                                         driver_rows=3))
     try:
         engine.create("numbers", "SELECT n, s, CAST('2024-03-31 01:30:00' AS TIMESTAMP) + n * INTERVAL 1 HOUR AS ts "
