@@ -49,6 +49,23 @@ SPAN_COLUMNS = ", ".join(f"a.{c}" for c in ("account", "span", "senders", "recei
                                            "last_out", "monthly_in", "first_seen", "peer_group"))
 
 
+def _fresh_sql(payments: str) -> str:
+    """Each fresh payment of table ``payments`` (non-card, with its pair's first contact) in each span it falls in."""
+    return f"""SELECT p.id, p.src, p.dst, p.t, p.usd, p.channel, p.opening,
+                      CAST(FLOOR(p.t / {BUCKET}) AS BIGINT) - k.k AS span
+               FROM {payments} p CROSS JOIN (SELECT 0 AS k UNION ALL SELECT 1 AS k) k
+               WHERE p.first_contact >= (CAST(FLOOR(p.t / {BUCKET}) AS BIGINT) - k.k) * {BUCKET}"""
+
+
+def _ends(fresh: str) -> str:
+    """Each fresh payment once from each of its ends (a payment to oneself once): a join on either end as an
+    equality. ``x.src = b.account OR x.dst = b.account`` is none, so the engines matched every relay (and, for a
+    finding's payments, every finding) with every fresh payment of its span: at 10M rows the stack rule was still
+    running after seven minutes, where the whole analysis takes 20 s"""
+    return f"""(SELECT id, t, src AS account, dst AS other, span FROM {fresh}
+           UNION ALL SELECT id, t, dst AS account, src AS other, span FROM {fresh} WHERE dst <> src)"""
+
+
 @dataclass
 class Finding:
     typology: str
@@ -64,9 +81,15 @@ class Detector:
     rule: str
     sql: str                      # one row per finding: a `accounts` column (comma-joined) and figures
     evidence: str                 # transactions of a finding: a condition on payment x and the finding f
-    source: str = "tx"            # the table x comes from
+    source: str = "tx"            # what x is: a payment ("tx"), a non-card one ("ty_pay"), a fresh one in a span
+                                  # ("ty_fresh"), or a fresh one from either of its ends ("ends")
     claims: str = ""              # the accounts this rule claims, from its table `f` (later rules skip them)
     keys: tuple[str, ...] = ("accounts",)
+    # where a finding's transactions lie: the payments of its `members` accounts (the first of `accounts`' comma-
+    # joined ids; 1: `accounts` whole) in [lo, hi), two expressions over f (NULL: unbounded). 0 members: not an
+    # account's (a corridor's): read over every payment
+    members: int = 1
+    window: tuple[str, str] = ("NULL", "NULL")
 
 
 # the tables every rule reads: non-card payments with the pair's first contact; each account's
@@ -121,10 +144,7 @@ BASE = (
                     FROM b"""),
     ("ty_large", f"""SELECT p.id, p.src, p.dst, p.t, p.usd FROM ty_pay p JOIN ty_seen s ON s.account = p.src
                      WHERE p.t - p.first_contact <= {BUCKET} AND p.usd >= 3 * s.average_out"""),
-    ("ty_fresh", f"""SELECT p.id, p.src, p.dst, p.t, p.usd, p.channel, p.opening,
-                            CAST(FLOOR(p.t / {BUCKET}) AS BIGINT) - k.k AS span
-                     FROM ty_pay p CROSS JOIN (SELECT 0 AS k UNION ALL SELECT 1 AS k) k
-                     WHERE p.first_contact >= (CAST(FLOOR(p.t / {BUCKET}) AS BIGINT) - k.k) * {BUCKET}"""),
+    ("ty_fresh", _fresh_sql("ty_pay")),
     # each account's fresh counterparties and money per span: a counterparty is counted on its pair's opening payment
     # (ty_all), as two COUNT(DISTINCT …) made Spark copy every row three times (at 10M rows 34 s) and summing each
     # pair's payments first cost it a shuffle of them all. Its own table, because ty_acct reads it three times, and
@@ -235,6 +255,11 @@ BASE = (
 )
 
 
+# tables an engine may compute again wherever they are read: the non-card payments are a filter of ty_all, which the
+# engines keep; at 10M rows keeping them too cost Spark 3.6 s, their readers' filters about 0.6 s
+RECOMPUTED = frozenset({"ty_pay"})
+
+
 def _claimed_by(*names: str) -> str:
     """Accounts not claimed by the rules ``names``: a condition on ``b.account``."""
     return " AND ".join(f"b.account NOT IN (SELECT account FROM claimed_{n})" for n in names) or "TRUE"
@@ -274,13 +299,10 @@ def _cycle_sql() -> str:
 
 FRESH_FIGURES = (f"b.senders, b.receivers, {rounded('b.in_usd')} AS in_usd, {rounded('b.out_usd')} AS out_usd, "
                  f"{rounded('b.own_senders')} AS own_senders, {rounded('b.own_receivers')} AS own_receivers")
-# each fresh payment once from each of its ends (a payment to oneself once): a join on either end as an equality.
-# ``x.src = b.account OR x.dst = b.account`` is none, so the engines matched every relay (and, for a finding's
-# payments, every finding) with every fresh payment of its span: at 10M rows the stack rule was still running
-# after seven minutes, where the whole analysis takes 20 s
-ENDS = """(SELECT id, t, src AS account, dst AS other, span FROM ty_fresh
-           UNION ALL SELECT id, t, dst AS account, src AS other, span FROM ty_fresh WHERE dst <> src)"""
+ENDS = _ends("ty_fresh")
 IN_SPAN = "x.account = f.accounts AND x.span = f.span"
+SPAN = (f"f.span * {BUCKET}", f"(f.span + 2) * {BUCKET}")   # a finding's span, as a window in time
+FIRST_TO_LAST = ("f.first_t", "f.last_t + 1")
 
 
 def _fan_in_sql() -> str:
@@ -311,7 +333,8 @@ DETECTORS = (
         "x.t BETWEEN f.first_t AND f.last_t AND CONCAT(',', f.accounts, ',') LIKE CONCAT('%,', x.src, ',%') "
         "AND CONCAT(',', f.accounts, ',') LIKE CONCAT('%,', x.dst, ',%')",
         claims="SELECT DISTINCT e.src AS account FROM found_cycle f JOIN ty_pay e ON e.t BETWEEN f.first_t "
-               "AND f.last_t AND CONCAT(',', f.accounts, ',') LIKE CONCAT('%,', e.src, ',%')"),
+               "AND f.last_t AND CONCAT(',', f.accounts, ',') LIKE CONCAT('%,', e.src, ',%')",
+        members=MAX_CYCLE, window=FIRST_TO_LAST),
     Detector(
         "broker_netting",
         "hawala-like brokers: two accounts in different countries pay each other both ways, and each serves "
@@ -335,7 +358,8 @@ DETECTORS = (
         "LEAST(x.src, x.dst) = SPLIT_PART(f.accounts, ',', 1) "
         "AND GREATEST(x.src, x.dst) = SPLIT_PART(f.accounts, ',', 2)",
         claims="SELECT SPLIT_PART(accounts, ',', 1) AS account FROM found_broker_netting "
-               "UNION SELECT SPLIT_PART(accounts, ',', 2) FROM found_broker_netting"),
+               "UNION SELECT SPLIT_PART(accounts, ',', 2) FROM found_broker_netting",
+        members=2),
     Detector(
         "scatter_gather",
         "one account pays at least 4 accounts it had not paid before, and each passes 50-105% of it on within "
@@ -360,7 +384,8 @@ DETECTORS = (
                   UNION SELECT e.dst FROM found_scatter_gather f JOIN ty_pay e
                         ON e.src = SPLIT_PART(f.accounts, ',', 1) AND e.t BETWEEN f.first_t AND f.last_t
                         JOIN ty_pay g ON g.src = e.dst AND g.dst = SPLIT_PART(f.accounts, ',', 2)
-                        AND g.t BETWEEN f.first_t AND f.last_t"""),
+                        AND g.t BETWEEN f.first_t AND f.last_t""",
+        members=2, window=FIRST_TO_LAST),
     Detector(
         "gather_scatter",
         "in one 28-day span an account has a burst of new senders (as for fan_in) and at least "
@@ -371,7 +396,7 @@ DETECTORS = (
                   WHERE ((b.in_burst = 1 AND b.out_wide = 1) OR (b.out_burst = 1 AND b.in_wide = 1))
                     AND b.out_usd >= 0.5 * b.in_usd
                     AND {_claimed_by('cycle', 'broker_netting', 'scatter_gather')}""", "b.senders + b.receivers"),
-        IN_SPAN, source=ENDS, claims="SELECT accounts AS account FROM found_gather_scatter"),
+        IN_SPAN, source="ends", claims="SELECT accounts AS account FROM found_gather_scatter", window=SPAN),
     Detector(
         "bipartite",
         "at least 3 accounts each pay the same 3 or more accounts, none of which they had paid before, in one "
@@ -389,7 +414,8 @@ DETECTORS = (
         source="ty_fresh",
         claims="""SELECT accounts AS account FROM found_bipartite
                   UNION SELECT x.dst FROM found_bipartite f
-                        JOIN ty_fresh x ON x.src = f.accounts AND x.span = f.span"""),
+                        JOIN ty_fresh x ON x.src = f.accounts AND x.span = f.span""",
+        window=SPAN),
     Detector(
         "fan_in",
         f"in one 28-day span an account receives from many senders that had never paid it before: at least "
@@ -406,7 +432,7 @@ DETECTORS = (
         _fan_in_sql(),
         f"x.dst = f.accounts AND (f.span IS NULL OR (x.first_contact >= f.span * {BUCKET} "
         f"AND x.t >= f.span * {BUCKET} AND x.t < (f.span + 2) * {BUCKET}))", source="ty_pay",
-        claims="SELECT accounts AS account FROM found_fan_in"),
+        claims="SELECT accounts AS account FROM found_fan_in", window=SPAN),
     Detector(
         "fan_out",
         f"in one 28-day span an account pays many receivers it had never paid before: at least {BURST_MIN}, "
@@ -422,7 +448,7 @@ DETECTORS = (
                     AND {_claimed_by('cycle', 'broker_netting', 'scatter_gather', 'gather_scatter', 'bipartite')}""",
               "b.receivers"),
         "x.src = f.accounts AND x.span = f.span", source="ty_fresh",
-        claims="SELECT accounts AS account FROM found_fan_out"),
+        claims="SELECT accounts AS account FROM found_fan_out", window=SPAN),
     Detector(
         "stack",
         f"layering: an account relays money (in one 28-day span {RELAY_LOW:.0%}-{RELAY_HIGH:.0%} of what new "
@@ -438,7 +464,7 @@ DETECTORS = (
                                      'fan_in', 'fan_out').replace('b.account', 'r.account')}
                   GROUP BY b.account, b.span, b.senders, b.receivers, b.in_usd, b.out_usd, b.own_senders,
                            b.own_receivers""", "b.in_usd"),
-        IN_SPAN, source=ENDS),
+        IN_SPAN, source="ends", window=SPAN),
     Detector(
         "pass_through",
         f"an account relays money: in one 28-day span {RELAY_LOW:.0%}-{RELAY_HIGH:.0%} of what new senders paid "
@@ -447,7 +473,7 @@ DETECTORS = (
         "whatever other rule claims it)",
         _best(f"""SELECT b.account AS accounts, b.span, {FRESH_FIGURES} FROM ty_acct b WHERE b.relay = 1""",
               "b.in_usd"),
-        IN_SPAN, source=ENDS),
+        IN_SPAN, source="ends", window=SPAN),
     Detector(
         "structuring",
         f"one sender pays one receiver at least twice in a calendar week, each payment between 80% and 100% "
@@ -460,7 +486,7 @@ DETECTORS = (
             HAVING COUNT(*) >= 2 AND {usd_sum('usd')} > {REPORTING_THRESHOLD_USD}""",
         "CONCAT(x.src, ',', x.dst) = f.accounts AND CAST(FLOOR(x.t / 604800) AS BIGINT) = f.week "
         f"AND x.usd >= {0.8 * REPORTING_THRESHOLD_USD} AND x.usd < {REPORTING_THRESHOLD_USD}",
-        keys=("accounts", "week")),
+        keys=("accounts", "week"), members=2, window=("f.week * 604800", "(f.week + 1) * 604800")),
     Detector(
         "new_corridor",
         "a country pair with no payments at all before the last 30 days of the data (which must reach at "
@@ -479,7 +505,7 @@ DETECTORS = (
                 JOIN tx x ON x.src_country = c.src_country AND x.dst_country = c.dst_country
            WHERE c.first_t >= edge.cut AND c.payments >= 3
            GROUP BY c.src_country, c.dst_country, c.payments, c.total_usd HAVING COUNT(DISTINCT x.src) >= 2""",
-        "CONCAT(x.src_country, '>', x.dst_country) = f.accounts"),
+        "CONCAT(x.src_country, '>', x.dst_country) = f.accounts", members=0),
 )
 # the rules an account claimed by is not reported by a later one: they run first, whatever is asked
 CLAIMING = tuple(d.name for d in DETECTORS if d.claims)
@@ -488,7 +514,7 @@ CLAIMING = tuple(d.name for d in DETECTORS if d.claims)
 def prepare(engine: AnalysisEngine) -> None:
     """The tables the rules (and the ranking's features) read, over table ``tx``."""
     for table, sql in BASE:
-        engine.create(table, sql)
+        engine.create(table, sql, recompute=table in RECOMPUTED)
 
 
 def detect_all(engine: AnalysisEngine, names: tuple[str, ...] | None = None,
@@ -498,19 +524,52 @@ def detect_all(engine: AnalysisEngine, names: tuple[str, ...] | None = None,
     if progress:
         progress("fresh counterparties per account and span")
     prepare(engine)
+    wanted = [d for d in DETECTORS if not names or d.name in names]
     for detector in DETECTORS:
-        wanted = not names or detector.name in names
-        if not wanted and detector.name not in CLAIMING:
+        if detector not in wanted and detector.name not in CLAIMING:
             continue
         if progress:
             progress(detector.name)
-        table = f"found_{detector.name}"
-        engine.create(table, detector.sql)
+        engine.create(f"found_{detector.name}", detector.sql)
         if detector.claims:
             engine.create(f"claimed_{detector.name}", f"SELECT DISTINCT account FROM ({detector.claims}) c")
-        if wanted:
-            findings.extend(_read(engine, detector, table))
+    if progress:
+        progress("the transactions of each finding")
+    _gather_evidence(engine, [d for d in wanted if d.members])
+    for detector in wanted:
+        findings.extend(_read(engine, detector, f"found_{detector.name}"))
     return findings
+
+
+def _gather_evidence(engine: AnalysisEngine, detectors: list[Detector]) -> None:
+    """The payments any finding's transactions are among, in one pass over all of them (``ty_near``, and its fresh
+    payments ``ty_near_fresh``): each account's payments from its findings' earliest window start to their latest
+    end. Each rule's evidence is then read from these few (at 10M rows about 1 in 10); read from all the payments,
+    each rule cost Spark a pass over them (1-2 s each)."""
+    windows = [f"SELECT {_member(d, k)} AS account, CAST({d.window[0]} AS BIGINT) AS lo, "
+               f"CAST({d.window[1]} AS BIGINT) AS hi FROM found_{d.name} f"
+               + (f" WHERE {_member(d, k)} <> ''" if d.members > 1 else "")
+               for d in detectors for k in range(1, d.members + 1)]
+    windows = windows or ["SELECT CAST(NULL AS VARCHAR), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) WHERE FALSE"]
+    # one row an account (a join on it as an equality: the engines broadcast it), NULL for an unbounded end
+    engine.create("ty_scope", f"""SELECT account, CASE WHEN COUNT(lo) = COUNT(*) THEN MIN(lo) END AS lo,
+                                         CASE WHEN COUNT(hi) = COUNT(*) THEN MAX(hi) END AS hi
+                                  FROM ({' UNION ALL '.join(windows)}) w GROUP BY account""")
+    inside = "{0}.account IS NOT NULL AND x.t >= COALESCE({0}.lo, x.t) AND x.t < COALESCE({0}.hi, x.t + 1)"
+    engine.create("ty_near", f"""SELECT x.* FROM ty_all x LEFT JOIN ty_scope a ON a.account = x.src
+                                 LEFT JOIN ty_scope b ON b.account = x.dst
+                                 WHERE ({inside.format('a')}) OR ({inside.format('b')})""")
+    engine.create("ty_near_fresh", _fresh_sql(f"(SELECT * FROM ty_near WHERE {NOT_CARD})"))
+
+
+def _member(detector: Detector, k: int) -> str:
+    """The ``k``-th account of a finding of ``detector`` (a SQL expression over its table ``f``)."""
+    return "f.accounts" if detector.members == 1 else f"SPLIT_PART(f.accounts, ',', {k})"
+
+
+# a rule's payments x (``Detector.source``) among those ``_gather_evidence`` kept
+NEAR_SOURCES = {"tx": "ty_near", "ty_pay": f"(SELECT * FROM ty_near WHERE {NOT_CARD})", "ty_fresh": "ty_near_fresh",
+                "ends": _ends("ty_near_fresh")}
 
 
 def _dates(figures: dict[str, Any]) -> dict[str, str]:
@@ -539,7 +598,7 @@ SELECT {', '.join(keys)}, id, n FROM (
   SELECT {key}, x.id, row_number() OVER (PARTITION BY {key} ORDER BY x.t, x.id) AS n
   FROM (SELECT DISTINCT {', '.join(keys)}{''.join(f', {c}' for c in ('span', 'first_t', 'last_t')
                                                   if c in rows[0] and c not in keys)} FROM {table}) f
-  JOIN {detector.source} x ON {detector.evidence}
+  JOIN {NEAR_SOURCES[detector.source] if detector.members else detector.source} x ON {detector.evidence}
 ) e WHERE n <= {EVIDENCE} ORDER BY {', '.join(keys)}, n""")
     by_key: dict[tuple[Any, ...], list[str]] = {}
     for r in evidence:
