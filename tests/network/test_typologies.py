@@ -218,3 +218,18 @@ def test_counterparties_counted_on_the_pair_window_marks_are_the_distinct_ones(t
         "SELECT dst, COUNT(DISTINCT src) FROM ty_pay GROUP BY dst")
     assert rows_of("SELECT id, times FROM ty_pay") == rows_of(
         "SELECT id, COUNT(*) OVER (PARTITION BY src, dst) FROM ty_pay")
+
+
+def test_a_cycle_is_its_members_as_whole_ids(tmp_path: Path, duck: DuckDBEngine) -> None:
+    # PA1 -> QA1 -> RA1 -> PA1 in four days, each leg large for its payer; P_1, outside the cycle, pays QA1 meanwhile:
+    # '_' in an id is a character like any other, not a pattern (a LIKE over the joined list took P_1 for PA1)
+    rows: list[dict[str, object]] = []
+    for member in ("PA1", "QA1", "RA1", "P_1"):
+        rows += [tx(f"{member}-shop{k}", 1 + k, 20, member, f"SHOP{k}") for k in range(5)]
+    rows += [tx("leg1", 40, 1000, "PA1", "QA1"), tx("outsider", 41, 50, "P_1", "QA1"),
+             tx("leg2", 42, 950, "QA1", "RA1"), tx("leg3", 44, 900, "RA1", "PA1")]
+    found = _detect(tmp_path, duck, rows, "cycle")
+    assert [sorted(f.accounts) for f in found] == [["PA1", "QA1", "RA1"]]
+    assert found[0].transactions == ["leg1", "leg2", "leg3"]
+    claimed = {r["account"] for r in duck.rows("SELECT account FROM claimed_cycle")}
+    assert claimed == {"PA1", "QA1", "RA1"}

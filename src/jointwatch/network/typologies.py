@@ -209,13 +209,17 @@ BASE = (
                                      AND a.in_usd >= {BURST_OWN} * (a.in_all - a.near_in) / (a.n - 3)
                                 THEN 1 ELSE 0 END AS relay
                     FROM a JOIN peers p ON p.peer_group = a.peer_group"""),
+    # the account-spans a rule may report, a burst or a relay (at 10M rows some thousands of 2.9M): a table of its
+    # own, as the engines then know it is small and join it to the payments as it is (Spark broadcasts it), where
+    # a join with every account-span filtered made Spark shuffle the payments
+    ("ty_flagged", "SELECT * FROM ty_acct WHERE in_burst = 1 OR out_burst = 1 OR relay = 1"),
     # per account and span: how many of its fresh senders and receivers relay money themselves
     ("ty_links", """SELECT account, span, COUNT(DISTINCT CASE WHEN side = 'in' THEN peer END) AS relay_senders,
                            COUNT(DISTINCT CASE WHEN side = 'out' THEN peer END) AS relay_receivers
                     FROM (SELECT x.dst AS account, x.span, x.src AS peer, 'in' AS side FROM ty_fresh x
-                          JOIN ty_acct r ON r.account = x.src AND r.span = x.span AND r.relay = 1
+                          JOIN ty_flagged r ON r.account = x.src AND r.span = x.span AND r.relay = 1
                           UNION ALL SELECT x.src, x.span, x.dst, 'out' FROM ty_fresh x
-                          JOIN ty_acct r ON r.account = x.dst AND r.span = x.span AND r.relay = 1) l
+                          JOIN ty_flagged r ON r.account = x.dst AND r.span = x.span AND r.relay = 1) l
                     GROUP BY account, span"""),
     # bipartite's payments: fresh, at least 3 times the payer's average payment, from a payer judged in the span (with
     # history before it: the payment itself puts the payer's span in ty_acct, so the history is the whole test) that
@@ -223,7 +227,7 @@ BASE = (
     # 3 such receivers in the span (the rule needs 3 in common). Its own table, few rows (at 10M, 274 of 467,583),
     # which Spark's driver then pairs; read from the payer's history and the few relays, as a join of the payments with
     # every account-span cost Spark a shuffle of both
-    ("ty_heavy", f"""WITH relays AS (SELECT account, span FROM ty_acct WHERE relay = 1),
+    ("ty_heavy", f"""WITH relays AS (SELECT account, span FROM ty_flagged WHERE relay = 1),
                           e AS (SELECT DISTINCT x.src, x.dst, x.span FROM ty_fresh x
                                 JOIN ty_seen h ON h.account = x.src AND x.usd >= 3 * h.average_out
                                      AND h.first_seen <= x.span * {BUCKET} - {HISTORY}
@@ -297,6 +301,7 @@ def _cycle_sql() -> str:
                WHERE n = 1"""
 
 
+CYCLE_MEMBERS = ", ".join(f"SPLIT_PART(f.accounts, ',', {k})" for k in range(1, MAX_CYCLE + 1))
 FRESH_FIGURES = (f"b.senders, b.receivers, {rounded('b.in_usd')} AS in_usd, {rounded('b.out_usd')} AS out_usd, "
                  f"{rounded('b.own_senders')} AS own_senders, {rounded('b.own_receivers')} AS own_receivers")
 ENDS = _ends("ty_fresh")
@@ -307,7 +312,7 @@ FIRST_TO_LAST = ("f.first_t", "f.last_t + 1")
 
 def _fan_in_sql() -> str:
     """Bursts of new senders, and collectors over their whole history (no span)."""
-    burst = _best(f"""SELECT b.account AS accounts, b.span, {FRESH_FIGURES} FROM ty_acct b
+    burst = _best(f"""SELECT b.account AS accounts, b.span, {FRESH_FIGURES} FROM ty_flagged b
                   LEFT JOIN ty_links l ON l.account = b.account AND l.span = b.span
                   WHERE b.in_burst = 1 AND b.out_wide = 0 AND COALESCE(l.relay_senders, 0) < 2
                     AND b.out_usd >= {FAN_IN_PASSED} * b.in_usd
@@ -320,7 +325,7 @@ def _fan_in_sql() -> str:
                SELECT c.account, CAST(NULL AS BIGINT), c.senders, CAST(NULL AS BIGINT), {rounded('c.in_usd')},
                       {rounded('c.out_usd')}, CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), c.countries
                FROM ty_collector c
-               WHERE c.account NOT IN (SELECT b.account FROM ty_acct b WHERE b.in_burst = 1)
+               WHERE c.account NOT IN (SELECT b.account FROM ty_flagged b WHERE b.in_burst = 1)
                  AND {unclaimed.replace('b.account', 'c.account')}"""
 
 DETECTORS = (
@@ -330,10 +335,11 @@ DETECTORS = (
         "paid in the 14 days before, at least 3 times the sender's average payment, within 10 days of the "
         "previous leg and 60-105% of it",
         _cycle_sql(),
-        "x.t BETWEEN f.first_t AND f.last_t AND CONCAT(',', f.accounts, ',') LIKE CONCAT('%,', x.src, ',%') "
-        "AND CONCAT(',', f.accounts, ',') LIKE CONCAT('%,', x.dst, ',%')",
-        claims="SELECT DISTINCT e.src AS account FROM found_cycle f JOIN ty_pay e ON e.t BETWEEN f.first_t "
-               "AND f.last_t AND CONCAT(',', f.accounts, ',') LIKE CONCAT('%,', e.src, ',%')",
+        f"x.t BETWEEN f.first_t AND f.last_t AND x.src IN ({CYCLE_MEMBERS}) AND x.dst IN ({CYCLE_MEMBERS})",
+        # its members, each of which paid a leg: an account is matched as a whole id, where a LIKE on the joined list
+        # took an id's '_' for any character (the payments of ``P_1`` were a cycle ``PA1``'s) and cost Spark a pass
+        claims=" UNION ".join(f"SELECT SPLIT_PART(accounts, ',', {k}) AS account FROM found_cycle "
+                              f"WHERE SPLIT_PART(accounts, ',', {k}) <> ''" for k in range(1, MAX_CYCLE + 1)),
         members=MAX_CYCLE, window=FIRST_TO_LAST),
     Detector(
         "broker_netting",
@@ -392,7 +398,7 @@ DETECTORS = (
         f"{BURST_MIN} new receivers, {BURST_OWN:g} times its own average in other spans plus one, or a burst of "
         "new receivers (as for fan_out) and as many new senders; and passes at least half of what the new senders "
         "paid to the new receivers",
-        _best(f"""SELECT b.account AS accounts, b.span, {FRESH_FIGURES} FROM ty_acct b
+        _best(f"""SELECT b.account AS accounts, b.span, {FRESH_FIGURES} FROM ty_flagged b
                   WHERE ((b.in_burst = 1 AND b.out_wide = 1) OR (b.out_burst = 1 AND b.in_wide = 1))
                     AND b.out_usd >= 0.5 * b.in_usd
                     AND {_claimed_by('cycle', 'broker_netting', 'scatter_gather')}""", "b.senders + b.receivers"),
@@ -441,7 +447,7 @@ DETECTORS = (
         f"senders paid it at least {FAN_OUT_FUNDED:.0%} of what it paid the new receivers: a shop paying new "
         "suppliers out of its takings is not one); without as many new senders "
         "(gather_scatter), and with fewer than 2 of the receivers relaying money themselves (that is a stack)",
-        _best(f"""SELECT b.account AS accounts, b.span, {FRESH_FIGURES} FROM ty_acct b
+        _best(f"""SELECT b.account AS accounts, b.span, {FRESH_FIGURES} FROM ty_flagged b
                   LEFT JOIN ty_links l ON l.account = b.account AND l.span = b.span
                   WHERE b.out_burst = 1 AND b.in_wide = 0 AND COALESCE(l.relay_receivers, 0) < 2
                     AND b.in_usd >= {FAN_OUT_FUNDED} * b.out_usd
@@ -456,8 +462,8 @@ DETECTORS = (
         f"the account's regular monthly inflow and {BURST_OWN:g} times what new senders pay it in its other "
         "spans) to or from another account that relays it in the same span and that no earlier rule claims",
         _best(f"""SELECT b.account AS accounts, b.span, {FRESH_FIGURES}, COUNT(DISTINCT r.account) AS relay_neighbours
-                  FROM ty_acct b JOIN {ENDS} x ON x.account = b.account AND x.span = b.span
-                  JOIN ty_acct r ON r.account = x.other AND r.span = b.span AND r.relay = 1
+                  FROM ty_flagged b JOIN {ENDS} x ON x.account = b.account AND x.span = b.span
+                  JOIN ty_flagged r ON r.account = x.other AND r.span = b.span AND r.relay = 1
                   WHERE b.relay = 1 AND {_claimed_by('cycle', 'broker_netting', 'scatter_gather', 'gather_scatter',
                                                      'bipartite', 'fan_in', 'fan_out')}
                     AND {_claimed_by('cycle', 'broker_netting', 'scatter_gather', 'gather_scatter', 'bipartite',
@@ -471,7 +477,7 @@ DETECTORS = (
         f"it goes on to new receivers after it came in; it is at least {RELAY_MONTHLY:.0%} of the account's "
         f"regular monthly inflow and {BURST_OWN:g} times what new senders pay it in its other spans (every relay, "
         "whatever other rule claims it)",
-        _best(f"""SELECT b.account AS accounts, b.span, {FRESH_FIGURES} FROM ty_acct b WHERE b.relay = 1""",
+        _best(f"""SELECT b.account AS accounts, b.span, {FRESH_FIGURES} FROM ty_flagged b WHERE b.relay = 1""",
               "b.in_usd"),
         IN_SPAN, source="ends", window=SPAN),
     Detector(
@@ -550,7 +556,8 @@ def _gather_evidence(engine: AnalysisEngine, detectors: list[Detector]) -> None:
                f"CAST({d.window[1]} AS BIGINT) AS hi FROM found_{d.name} f"
                + (f" WHERE {_member(d, k)} <> ''" if d.members > 1 else "")
                for d in detectors for k in range(1, d.members + 1)]
-    windows = windows or ["SELECT CAST(NULL AS VARCHAR), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) WHERE FALSE"]
+    if not windows:
+        return
     # one row an account (a join on it as an equality: the engines broadcast it), NULL for an unbounded end
     engine.create("ty_scope", f"""SELECT account, CASE WHEN COUNT(lo) = COUNT(*) THEN MIN(lo) END AS lo,
                                          CASE WHEN COUNT(hi) = COUNT(*) THEN MAX(hi) END AS hi
