@@ -128,6 +128,7 @@ def test_new_corridor_in_the_last_30_days(tmp_path: Path, duck: DuckDBEngine) ->
     found = _detect(tmp_path, duck, rows, "new_corridor")
     assert [f.figures["corridor"] for f in found] == ["se>so"]
     assert found[0].figures["payments"] == 3 and found[0].figures["senders"] == 3
+    assert found[0].figures["total_usd"] == 1200.0
     assert found[0].transactions == ["new0", "new1", "new2"]
 
 

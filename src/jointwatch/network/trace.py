@@ -130,8 +130,13 @@ def usd_sum(value: str, over: str = "") -> str:
     the order they are added in, which a parallel engine changes from run to run and with the file's row order: the
     same payments gave an intermediary 1,012.72 USD in one run and 1,012.73 in the next. Rounded as a double times a
     million, not by a cast to DECIMAL(38, 6): the engines cast a double to a decimal differently (DuckDB from its
-    shortest decimal form, Spark from its exact binary value: 0.6927584999999999 gave 0.692759 and 0.692758)."""
-    return f"CAST(SUM(CAST(ROUND(({value}) * 1000000) AS DECIMAL(38, 0))){over} AS DOUBLE) / 1000000"
+    shortest decimal form, Spark from its exact binary value: 0.6927584999999999 gave 0.692759 and 0.692758).
+    An amount under 9e12 USD goes through a BIGINT on its way to the decimal: Spark then holds it, and the sum while
+    it stays under 1e18, as a long, where a decimal cast from a double is a BigDecimal, slow to add (at 10M rows the
+    typologies' sums took 5-8 s less); the figures are the same whole numbers either way."""
+    millionths = f"ROUND(({value}) * 1000000)"
+    return (f"CAST(SUM(CASE WHEN ABS({value}) < 9000000000000 THEN CAST(CAST({millionths} AS BIGINT) "
+            f"AS DECIMAL(38, 0)) ELSE CAST({millionths} AS DECIMAL(38, 0)) END){over} AS DOUBLE) / 1000000")
 
 
 def rounded(value: str, digits: int = 2) -> str:
