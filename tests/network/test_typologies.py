@@ -234,3 +234,18 @@ def test_a_cycle_is_its_members_as_whole_ids(tmp_path: Path, duck: DuckDBEngine)
     assert found[0].transactions == ["leg1", "leg2", "leg3"]
     claimed = {r["account"] for r in duck.rows("SELECT account FROM claimed_cycle")}
     assert claimed == {"PA1", "QA1", "RA1"}
+
+
+def test_an_account_id_with_a_comma_is_one_account_of_a_finding(tmp_path: Path, duck: DuckDBEngine) -> None:
+    # a finding's accounts were joined by commas, so "SMITH, J" read as two accounts
+    rows = [tx("s1", 5, 9500, "SMITH, J", "T"), tx("s2", 6, 9400, "SMITH, J", "T"), tx("s3", 7, 9800, "SMITH, J", "T")]
+    found = _detect(tmp_path, duck, rows, "structuring")
+    assert [f.accounts for f in found] == [["SMITH, J", "T"]]
+    assert found[0].transactions == ["s1", "s2", "s3"]
+    rows = [tx(f"c{k}", 1 + k, 300, f"CUSTOMER{k}", "BROKER, DE", "de", "de", channel="hawala") for k in range(6)]
+    rows += [tx(f"p{k}", 2 + k, 290, "BROKER, TR", f"PAYEE{k}", "tr", "tr", channel="hawala") for k in range(6)]
+    rows += [tx("settle", 9, 1800, "BROKER, DE", "BROKER, TR", "de", "tr"),
+             tx("back", 12, 500, "BROKER, TR", "BROKER, DE", "tr", "de")]
+    found = _detect(tmp_path, duck, rows, "broker_netting")
+    assert [f.accounts for f in found] == [["BROKER, DE", "BROKER, TR"]]
+    assert found[0].transactions == ["settle", "back"]

@@ -38,6 +38,10 @@ RELAY_MONTHLY = 0.5              # … an inflow of at least this share of its r
 FAN_OUT_FUNDED = 0.5             # a fan-out pays out money that came in new: fresh inflow at least this share of it
 FAN_IN_PASSED = 0.5              # a fan-in passes the money on: fresh outflow at least this share of the fresh inflow
 MAX_CYCLE = 5
+# a finding of several accounts names them in one column, joined by the ASCII unit separator: a character no account
+# id holds (quality.py excludes such a row), where a comma, which an id may hold, read "M,B" as two accounts
+SEPARATOR = "\x1f"
+SEP = "CHR(31)"
 PAIR = "(PARTITION BY LEAST(src, dst), GREATEST(src, dst))"
 NOT_CARD = "COALESCE(channel, '') <> 'card'"
 # a payment's place in time as one number, time then row (t within 1900-2099, before 1970 negative, and _row < 1e9
@@ -79,14 +83,14 @@ class Finding:
 class Detector:
     name: str
     rule: str
-    sql: str                      # one row per finding: a `accounts` column (comma-joined) and figures
+    sql: str                      # one row per finding: a `accounts` column (joined by SEPARATOR) and figures
     evidence: str                 # transactions of a finding: a condition on payment x and the finding f
     source: str = "tx"            # what x is: a payment ("tx"), a non-card one ("ty_pay"), a fresh one in a span
                                   # ("ty_fresh"), or a fresh one from either of its ends ("ends")
     claims: str = ""              # the accounts this rule claims, from its table `f` (later rules skip them)
     keys: tuple[str, ...] = ("accounts",)
-    # where a finding's transactions lie: the payments of its `members` accounts (the first of `accounts`' comma-
-    # joined ids; 1: `accounts` whole) in [lo, hi), two expressions over f (NULL: unbounded). 0 members: not an
+    # where a finding's transactions lie: the payments of its `members` accounts (the first of `accounts`' joined
+    # ids; 1: `accounts` whole) in [lo, hi), two expressions over f (NULL: unbounded). 0 members: not an
     # account's (a corridor's): read over every payment
     members: int = 1
     window: tuple[str, str] = ("NULL", "NULL")
@@ -289,7 +293,7 @@ def _cycle_sql() -> str:
         where.append(f"e{k}.dst = e1.src")
         members = [f"e{i}.src" for i in range(1, k + 1)]
         where += [f"{a} <> {b}" for i, a in enumerate(members) for b in members[i + 1:]]
-        accounts = ", ',', ".join(members)
+        accounts = f", {SEP}, ".join(members)
         legs.append(f"SELECT CONCAT({accounts}) AS accounts, {k} AS legs, {rounded('e1.usd')} AS first_usd, "
                     f"{rounded(f'e{k}.usd')} AS last_usd, e1.t AS first_t, e{k}.t AS last_t "
                     f"FROM {' '.join(joins)} WHERE {' AND '.join(where)}")
@@ -301,7 +305,7 @@ def _cycle_sql() -> str:
                WHERE n = 1"""
 
 
-CYCLE_MEMBERS = ", ".join(f"SPLIT_PART(f.accounts, ',', {k})" for k in range(1, MAX_CYCLE + 1))
+CYCLE_MEMBERS = ", ".join(f"SPLIT_PART(f.accounts, {SEP}, {k})" for k in range(1, MAX_CYCLE + 1))
 FRESH_FIGURES = (f"b.senders, b.receivers, {rounded('b.in_usd')} AS in_usd, {rounded('b.out_usd')} AS out_usd, "
                  f"{rounded('b.own_senders')} AS own_senders, {rounded('b.own_receivers')} AS own_receivers")
 ENDS = _ends("ty_fresh")
@@ -338,8 +342,8 @@ DETECTORS = (
         f"x.t BETWEEN f.first_t AND f.last_t AND x.src IN ({CYCLE_MEMBERS}) AND x.dst IN ({CYCLE_MEMBERS})",
         # its members, each of which paid a leg: an account is matched as a whole id, where a LIKE on the joined list
         # took an id's '_' for any character (the payments of ``P_1`` were a cycle ``PA1``'s) and cost Spark a pass
-        claims=" UNION ".join(f"SELECT SPLIT_PART(accounts, ',', {k}) AS account FROM found_cycle "
-                              f"WHERE SPLIT_PART(accounts, ',', {k}) <> ''" for k in range(1, MAX_CYCLE + 1)),
+        claims=" UNION ".join(f"SELECT SPLIT_PART(accounts, {SEP}, {k}) AS account FROM found_cycle "
+                              f"WHERE SPLIT_PART(accounts, {SEP}, {k}) <> ''" for k in range(1, MAX_CYCLE + 1)),
         members=MAX_CYCLE, window=FIRST_TO_LAST),
     Detector(
         "broker_netting",
@@ -354,17 +358,17 @@ DETECTORS = (
                          WHERE x.src_country <> x.dst_country GROUP BY LEAST(x.src, x.dst), GREATEST(x.src, x.dst)
                          HAVING SUM(CASE WHEN x.src < x.dst THEN 1 ELSE 0 END) > 0
                             AND SUM(CASE WHEN x.src > x.dst THEN 1 ELSE 0 END) > 0)
-           SELECT CONCAT(p.a, ',', p.b) AS accounts, {rounded('p.a_to_b')} AS a_to_b_usd,
+           SELECT CONCAT(p.a, {SEP}, p.b) AS accounts, {rounded('p.a_to_b')} AS a_to_b_usd,
                   {rounded('p.b_to_a')} AS b_to_a_usd,
                   {rounded('ABS(p.a_to_b - p.b_to_a) / (p.a_to_b + p.b_to_a)', 3)} AS net_share,
                   la.customers AS a_customers, lb.customers AS b_customers
            FROM pair p JOIN ty_brokers la ON la.account = p.a JOIN ty_brokers lb ON lb.account = p.b""",
         # the pair as an equality (a hash join; ``accounts`` is the lesser id, then the greater): an OR of its two
         # directions made Spark test every payment against every finding
-        "LEAST(x.src, x.dst) = SPLIT_PART(f.accounts, ',', 1) "
-        "AND GREATEST(x.src, x.dst) = SPLIT_PART(f.accounts, ',', 2)",
-        claims="SELECT SPLIT_PART(accounts, ',', 1) AS account FROM found_broker_netting "
-               "UNION SELECT SPLIT_PART(accounts, ',', 2) FROM found_broker_netting",
+        f"LEAST(x.src, x.dst) = SPLIT_PART(f.accounts, {SEP}, 1) "
+        f"AND GREATEST(x.src, x.dst) = SPLIT_PART(f.accounts, {SEP}, 2)",
+        claims=f"SELECT SPLIT_PART(accounts, {SEP}, 1) AS account FROM found_broker_netting "
+               f"UNION SELECT SPLIT_PART(accounts, {SEP}, 2) FROM found_broker_netting",
         members=2),
     Detector(
         "scatter_gather",
@@ -376,20 +380,20 @@ DETECTORS = (
                               AND b.t <= a.t + 5 * 86400 AND b.dst <> a.src
                               AND b.usd BETWEEN 0.5 * a.usd AND 1.05 * a.usd
                          LEFT JOIN claimed_cycle c ON c.account = a.dst WHERE c.account IS NULL)
-            SELECT CONCAT(src, ',', dst) AS accounts, COUNT(DISTINCT middle) AS intermediaries,
+            SELECT CONCAT(src, {SEP}, dst) AS accounts, COUNT(DISTINCT middle) AS intermediaries,
                    {rounded(usd_sum('a_usd'))} AS scattered_usd,
                    {rounded(usd_sum('b_usd'))} AS gathered_usd,
                    MIN(a_t) AS first_t, MAX(b_t) AS last_t
             FROM (SELECT DISTINCT a_id, b_id, src, middle, dst, a_usd, b_usd, a_t, b_t FROM hop) h
             GROUP BY src, dst HAVING COUNT(DISTINCT middle) >= 4""",
-        "x.t BETWEEN f.first_t AND f.last_t AND (x.src = SPLIT_PART(f.accounts, ',', 1) "
-        "OR x.dst = SPLIT_PART(f.accounts, ',', 2))",
+        f"x.t BETWEEN f.first_t AND f.last_t AND (x.src = SPLIT_PART(f.accounts, {SEP}, 1) "
+        f"OR x.dst = SPLIT_PART(f.accounts, {SEP}, 2))",
         source="ty_pay",
-        claims="""SELECT SPLIT_PART(f.accounts, ',', 1) AS account FROM found_scatter_gather f
-                  UNION SELECT SPLIT_PART(f.accounts, ',', 2) FROM found_scatter_gather f
+        claims=f"""SELECT SPLIT_PART(f.accounts, {SEP}, 1) AS account FROM found_scatter_gather f
+                  UNION SELECT SPLIT_PART(f.accounts, {SEP}, 2) FROM found_scatter_gather f
                   UNION SELECT e.dst FROM found_scatter_gather f JOIN ty_pay e
-                        ON e.src = SPLIT_PART(f.accounts, ',', 1) AND e.t BETWEEN f.first_t AND f.last_t
-                        JOIN ty_pay g ON g.src = e.dst AND g.dst = SPLIT_PART(f.accounts, ',', 2)
+                        ON e.src = SPLIT_PART(f.accounts, {SEP}, 1) AND e.t BETWEEN f.first_t AND f.last_t
+                        JOIN ty_pay g ON g.src = e.dst AND g.dst = SPLIT_PART(f.accounts, {SEP}, 2)
                         AND g.t BETWEEN f.first_t AND f.last_t""",
         members=2, window=FIRST_TO_LAST),
     Detector(
@@ -484,13 +488,13 @@ DETECTORS = (
         "structuring",
         f"one sender pays one receiver at least twice in a calendar week, each payment between 80% and 100% "
         f"of the {REPORTING_THRESHOLD_USD:,.0f} USD reporting threshold, together above it",
-        f"""SELECT CONCAT(src, ',', dst) AS accounts, CAST(FLOOR(t / 604800) AS BIGINT) AS week,
+        f"""SELECT CONCAT(src, {SEP}, dst) AS accounts, CAST(FLOOR(t / 604800) AS BIGINT) AS week,
                    COUNT(*) AS payments,
                    {rounded(usd_sum('usd'))} AS total_usd, {rounded('MAX(usd)')} AS largest_usd
             FROM tx WHERE usd >= {0.8 * REPORTING_THRESHOLD_USD} AND usd < {REPORTING_THRESHOLD_USD}
             GROUP BY src, dst, CAST(FLOOR(t / 604800) AS BIGINT)
             HAVING COUNT(*) >= 2 AND {usd_sum('usd')} > {REPORTING_THRESHOLD_USD}""",
-        "CONCAT(x.src, ',', x.dst) = f.accounts AND CAST(FLOOR(x.t / 604800) AS BIGINT) = f.week "
+        f"CONCAT(x.src, {SEP}, x.dst) = f.accounts AND CAST(FLOOR(x.t / 604800) AS BIGINT) = f.week "
         f"AND x.usd >= {0.8 * REPORTING_THRESHOLD_USD} AND x.usd < {REPORTING_THRESHOLD_USD}",
         keys=("accounts", "week"), members=2, window=("f.week * 604800", "(f.week + 1) * 604800")),
     Detector(
@@ -571,7 +575,7 @@ def _gather_evidence(engine: AnalysisEngine, detectors: list[Detector]) -> None:
 
 def _member(detector: Detector, k: int) -> str:
     """The ``k``-th account of a finding of ``detector`` (a SQL expression over its table ``f``)."""
-    return "f.accounts" if detector.members == 1 else f"SPLIT_PART(f.accounts, ',', {k})"
+    return "f.accounts" if detector.members == 1 else f"SPLIT_PART(f.accounts, {SEP}, {k})"
 
 
 # a rule's payments x (``Detector.source``) among those ``_gather_evidence`` kept
@@ -614,7 +618,7 @@ SELECT {', '.join(keys)}, id, n FROM (
     for r in rows:
         figures = {k: (float(v) if isinstance(v, float) else v) for k, v in r.items() if k != "accounts"}
         figures.update(_dates(figures))
-        accounts = [] if detector.name == "new_corridor" else r["accounts"].split(",")
+        accounts = [] if detector.name == "new_corridor" else r["accounts"].split(SEPARATOR)
         if detector.name == "new_corridor":
             figures["corridor"] = r["accounts"]
         out.append(Finding(detector.name, accounts, detector.rule, figures,
