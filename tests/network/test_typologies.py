@@ -106,12 +106,15 @@ def test_structuring_under_the_threshold(tmp_path: Path, duck: DuckDBEngine) -> 
     assert found[0].transactions == ["s1", "s2", "s3"]
 
 
+def _broker_pair(de: str, tr: str) -> list[dict[str, object]]:
+    """Two hawala-like brokers, each serving 6 customers at home, settling 1,800 USD one way and 500 back."""
+    rows = [tx(f"c{k}", 1 + k, 300, f"CUSTOMER{k}", de, "de", "de", channel="hawala") for k in range(6)]
+    rows += [tx(f"p{k}", 2 + k, 290, tr, f"PAYEE{k}", "tr", "tr", channel="hawala") for k in range(6)]
+    return rows + [tx("settle", 9, 1800, de, tr, "de", "tr"), tx("back", 12, 500, tr, de, "tr", "de")]
+
+
 def test_hawala_like_broker_pair(tmp_path: Path, duck: DuckDBEngine) -> None:
-    rows = [tx(f"c{k}", 1 + k, 300, f"CUSTOMER{k}", "BROKER_DE", "de", "de", channel="hawala") for k in range(6)]
-    rows += [tx(f"p{k}", 2 + k, 290, "BROKER_TR", f"PAYEE{k}", "tr", "tr", channel="hawala") for k in range(6)]
-    rows += [tx("settle", 9, 1800, "BROKER_DE", "BROKER_TR", "de", "tr"),
-             tx("back", 12, 500, "BROKER_TR", "BROKER_DE", "tr", "de")]
-    found = _detect(tmp_path, duck, rows, "broker_netting")
+    found = _detect(tmp_path, duck, _broker_pair("BROKER_DE", "BROKER_TR"), "broker_netting")
     assert [f.accounts for f in found] == [["BROKER_DE", "BROKER_TR"]]
     figures = found[0].figures
     assert (figures["a_to_b_usd"], figures["b_to_a_usd"], figures["a_customers"], figures["b_customers"]) == \
@@ -242,10 +245,6 @@ def test_an_account_id_with_a_comma_is_one_account_of_a_finding(tmp_path: Path, 
     found = _detect(tmp_path, duck, rows, "structuring")
     assert [f.accounts for f in found] == [["SMITH, J", "T"]]
     assert found[0].transactions == ["s1", "s2", "s3"]
-    rows = [tx(f"c{k}", 1 + k, 300, f"CUSTOMER{k}", "BROKER, DE", "de", "de", channel="hawala") for k in range(6)]
-    rows += [tx(f"p{k}", 2 + k, 290, "BROKER, TR", f"PAYEE{k}", "tr", "tr", channel="hawala") for k in range(6)]
-    rows += [tx("settle", 9, 1800, "BROKER, DE", "BROKER, TR", "de", "tr"),
-             tx("back", 12, 500, "BROKER, TR", "BROKER, DE", "tr", "de")]
-    found = _detect(tmp_path, duck, rows, "broker_netting")
+    found = _detect(tmp_path, duck, _broker_pair("BROKER, DE", "BROKER, TR"), "broker_netting")
     assert [f.accounts for f in found] == [["BROKER, DE", "BROKER, TR"]]
     assert found[0].transactions == ["settle", "back"]
