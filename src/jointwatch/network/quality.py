@@ -15,7 +15,7 @@ from typing import Any
 
 from jointwatch.errors import InvalidInputError, MessageFormatError
 from jointwatch.network.engines import EXTRA, AnalysisEngine, csv_header, open_csv_text
-from jointwatch.network.schema import OPTIONAL, REQUIRED, file_format
+from jointwatch.network.schema import ACCOUNT_SEPARATOR_SQL, OPTIONAL, REQUIRED, file_format
 
 EXAMPLES = 5
 MAX_ROWS = 1_000_000_000
@@ -40,9 +40,10 @@ EXCLUDED: tuple[tuple[str, str, str], ...] = (
     ("unknown_currency", "rate IS NULL", "the currency has no conversion rate (see --rates)"),
     ("missing_account", "src IS NULL OR dst IS NULL", "the sender or receiver account is empty"),
     ("self_transfer", "src = dst", "sender and receiver are the same account: no money moves"),
-    # the character a typology finding joins its accounts by (network/typologies.py): an id holding it would read as
-    # several accounts there, and no account id holds a control character
-    ("separator_in_account", "src LIKE CONCAT('%', CHR(31), '%') OR dst LIKE CONCAT('%', CHR(31), '%')",
+    # the character a typology finding joins its accounts by: an id holding it would read as several accounts there,
+    # and no account id holds a control character
+    ("separator_in_account", f"src LIKE CONCAT('%', {ACCOUNT_SEPARATOR_SQL}, '%') "
+                             f"OR dst LIKE CONCAT('%', {ACCOUNT_SEPARATOR_SQL}, '%')",
      "the sender or receiver account holds the control character U+001F (unit separator)"),
 )
 LATE = "out_of_order"   # found apart, by a running maximum in file order (``late_tx``)

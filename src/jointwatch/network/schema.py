@@ -42,6 +42,11 @@ OPTIONAL = ("sender_name", "receiver_name", "sender_country", "receiver_country"
 COLUMNS = REQUIRED + OPTIONAL
 # read when present (the known opening balance of an account, docs/network.md); the simulator writes none
 BALANCES = ("sender_balance", "receiver_balance")
+# a typology finding of several accounts names them in one column joined by this character, the ASCII unit separator:
+# no account id holds it (the check leaves out a row whose account does), where a comma, which an id may hold, read
+# "M,B" as two accounts
+ACCOUNT_SEPARATOR = "\x1f"
+ACCOUNT_SEPARATOR_SQL = f"CHR({ord(ACCOUNT_SEPARATOR)})"
 METHODS = ("fifo", "lifo", "proportional")
 METHOD_NAMES = {"fifo": "first in, first out", "lifo": "last in, first out", "proportional": "proportional (haircut)"}
 

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jointwatch.network.engines import AnalysisEngine
+from jointwatch.network.schema import ACCOUNT_SEPARATOR, ACCOUNT_SEPARATOR_SQL
 from jointwatch.network.trace import rounded, usd_sum
 
 REPORTING_THRESHOLD_USD = 10_000.0
@@ -38,10 +39,7 @@ RELAY_MONTHLY = 0.5              # … an inflow of at least this share of its r
 FAN_OUT_FUNDED = 0.5             # a fan-out pays out money that came in new: fresh inflow at least this share of it
 FAN_IN_PASSED = 0.5              # a fan-in passes the money on: fresh outflow at least this share of the fresh inflow
 MAX_CYCLE = 5
-# a finding of several accounts names them in one column, joined by the ASCII unit separator: a character no account
-# id holds (quality.py excludes such a row), where a comma, which an id may hold, read "M,B" as two accounts
-SEPARATOR = "\x1f"
-SEP = "CHR(31)"
+SEP = ACCOUNT_SEPARATOR_SQL    # a finding of several accounts: their ids joined by it
 PAIR = "(PARTITION BY LEAST(src, dst), GREATEST(src, dst))"
 NOT_CARD = "COALESCE(channel, '') <> 'card'"
 # a payment's place in time as one number, time then row (t within 1900-2099, before 1970 negative, and _row < 1e9
@@ -51,6 +49,11 @@ EARLIEST = "(t * 1000000000 + _row)"
 NEAR = "(PARTITION BY s.account ORDER BY s.span RANGE BETWEEN 1 PRECEDING AND 1 FOLLOWING)"
 SPAN_COLUMNS = ", ".join(f"a.{c}" for c in ("account", "span", "senders", "receivers", "in_usd", "out_usd", "first_in",
                                            "last_out", "monthly_in", "first_seen", "peer_group"))
+
+
+def _non_card(payments: str) -> str:
+    """The payments of table ``payments`` that are not card payments."""
+    return f"SELECT * FROM {payments} WHERE {NOT_CARD}"
 
 
 def _fresh_sql(payments: str) -> str:
@@ -83,14 +86,14 @@ class Finding:
 class Detector:
     name: str
     rule: str
-    sql: str                      # one row per finding: a `accounts` column (joined by SEPARATOR) and figures
+    sql: str                      # one row per finding: a `accounts` column (joined by SEP) and figures
     evidence: str                 # transactions of a finding: a condition on payment x and the finding f
     source: str = "tx"            # what x is: a payment ("tx"), a non-card one ("ty_pay"), a fresh one in a span
                                   # ("ty_fresh"), or a fresh one from either of its ends ("ends")
     claims: str = ""              # the accounts this rule claims, from its table `f` (later rules skip them)
     keys: tuple[str, ...] = ("accounts",)
-    # where a finding's transactions lie: the payments of its `members` accounts (the first of `accounts`' joined
-    # ids; 1: `accounts` whole) in [lo, hi), two expressions over f (NULL: unbounded). 0 members: not an
+    # where a finding's transactions lie: the payments of its accounts (up to `members` of the ids joined in
+    # `accounts`; 1: `accounts` whole) in [lo, hi), two expressions over f (NULL: unbounded). 0 members: not an
     # account's (a corridor's): read over every payment
     members: int = 1
     window: tuple[str, str] = ("NULL", "NULL")
@@ -118,7 +121,7 @@ BASE = (
                              WHEN src < dst THEN MIN(CASE WHEN src < dst AND {NOT_CARD} THEN {EARLIEST} END) OVER {PAIR}
                              ELSE MIN(CASE WHEN src > dst AND {NOT_CARD} THEN {EARLIEST} END) OVER {PAIR} END AS opening
                   FROM tx"""),
-    ("ty_pay", f"SELECT * FROM ty_all WHERE {NOT_CARD}"),
+    ("ty_pay", _non_card("ty_all")),
     # the account's regular monthly inflow: from counterparties it had known for over 14 days; all it paid (NULL when
     # it never paid); its first and last payment. What it got and what it paid are summed apart and joined: summed
     # together over each payment from both ends, every row carried the other side's sums too (at 10M rows Spark added
@@ -570,7 +573,7 @@ def _gather_evidence(engine: AnalysisEngine, detectors: list[Detector]) -> None:
     engine.create("ty_near", f"""SELECT x.* FROM ty_all x LEFT JOIN ty_scope a ON a.account = x.src
                                  LEFT JOIN ty_scope b ON b.account = x.dst
                                  WHERE ({inside.format('a')}) OR ({inside.format('b')})""")
-    engine.create("ty_near_fresh", _fresh_sql(f"(SELECT * FROM ty_near WHERE {NOT_CARD})"))
+    engine.create("ty_near_fresh", _fresh_sql(f"({_non_card('ty_near')})"))
 
 
 def _member(detector: Detector, k: int) -> str:
@@ -579,7 +582,7 @@ def _member(detector: Detector, k: int) -> str:
 
 
 # a rule's payments x (``Detector.source``) among those ``_gather_evidence`` kept
-NEAR_SOURCES = {"tx": "ty_near", "ty_pay": f"(SELECT * FROM ty_near WHERE {NOT_CARD})", "ty_fresh": "ty_near_fresh",
+NEAR_SOURCES = {"tx": "ty_near", "ty_pay": f"({_non_card('ty_near')})", "ty_fresh": "ty_near_fresh",
                 "ends": _ends("ty_near_fresh")}
 
 
@@ -618,7 +621,7 @@ SELECT {', '.join(keys)}, id, n FROM (
     for r in rows:
         figures = {k: (float(v) if isinstance(v, float) else v) for k, v in r.items() if k != "accounts"}
         figures.update(_dates(figures))
-        accounts = [] if detector.name == "new_corridor" else r["accounts"].split(SEPARATOR)
+        accounts = [] if detector.name == "new_corridor" else r["accounts"].split(ACCOUNT_SEPARATOR)
         if detector.name == "new_corridor":
             figures["corridor"] = r["accounts"]
         out.append(Finding(detector.name, accounts, detector.rule, figures,
