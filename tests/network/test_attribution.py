@@ -423,6 +423,51 @@ def test_a_gatherers_bursts_are_passed_on_without_a_friends_transfer_before_them
     assert _amounts(_trace(path, duck, method, earmark_days=10)) == expected
 
 
+# A salaried collector M gets four strangers' gifts over four days (none within half a day of another: no burst),
+# pays a new payee X 1,500 of its own between the second and the third, and forwards 3,600 (90 % of the 4,000) to T
+# in two payments a day apart. No gift alone is either payment (no pair), and no burst is the forward (no episode).
+COLLECTION = [*PAYROLL, tx("shop", 10, 2500, "M", "SHOP", "de", "de"),
+              tx("c1", 33 + 2 / 24, 1000, "D1", "M", "fr", "de"), tx("c2", 34 + 2 / 24, 800, "D2", "M", "it", "de"),
+              tx("own", 35 + 10 / 24, 1500, "M", "X", "de", "de"),
+              tx("c3", 36 + 2 / 24, 1200, "D3", "M", "be", "de"), tx("c4", 37 + 2 / 24, 1000, "D4", "M", "nl", "de"),
+              tx("fwd1", 38 + 12 / 24, 2000, "M", "T", "de", "sy"), tx("fwd2", 39 + 8 / 24, 1600, "M", "T", "de", "sy")]
+
+
+@pytest.mark.parametrize(("method", "expected"), [
+    # the 3,600 is the four gifts passed on: D1 first, or D4 first, or 90 % of each
+    ("fifo", {"D1": 1000.0, "D2": 800.0, "D3": 1200.0, "D4": 600.0}),
+    ("lifo", {"D1": 600.0, "D2": 800.0, "D3": 1200.0, "D4": 1000.0}),
+    ("proportional", {"D1": 900.0, "D2": 720.0, "D3": 1080.0, "D4": 900.0}),
+])
+def test_a_collection_passed_on_is_the_gifts_and_a_payment_between_them_the_collectors_own(
+        tmp_path: Path, duck: DuckDBEngine, method: str, expected: dict[str, float]) -> None:
+    # the line alone could not pay the forward: with X's 1,500 spent from it, 2,500 of the gifts were left for 3,600,
+    # and M's salary paid the rest (before the rule, first in first out credited M 1,100 and D1 nothing; configuration
+    # f's fan-in collector P557, which paid 1,909.26 to a new payee between gifts, was credited 984.57 by
+    # proportional). The forward is traced and X's payment is not: the gifts are what reached T
+    path = write_transactions(tmp_path / "collection.csv", COLLECTION)
+    result = _trace(path, duck, method, earmark_days=10)
+    assert {k: round(v, 2) for k, v in _amounts(result).items()} == expected
+    assert result.trace.totals["originated"] == pytest.approx(3600.0, abs=0.001)
+
+
+def test_a_collection_the_line_can_pay_follows_the_method(tmp_path: Path, duck: DuckDBEngine) -> None:
+    # X paid 300 instead: the line still holds the 3,600 (4,000 less 300), so no collection is needed, and first in
+    # first out spends the line as it came: X's 300 out of D1's gift, the forward D1's other 700 and the rest in order
+    rows = [tx("own", 35 + 10 / 24, 300, "M", "X", "de", "de") if r["id"] == "own" else r for r in COLLECTION]
+    result = _trace(write_transactions(tmp_path / "paid.csv", rows), duck, "fifo", earmark_days=10)
+    assert _amounts(result) == {"D1": 700.0, "D2": 800.0, "D3": 1200.0, "D4": 900.0}
+
+
+def test_a_traced_payment_between_the_gifts_is_no_collectors_own(tmp_path: Path, duck: DuckDBEngine) -> None:
+    # M pays T the 1,500 between the gifts: traced too, it passed gifts on as the forward does, so no collection takes
+    # the gifts from under it and the line is spent as it came (as before the rule): the 1,500 is D1's 1,000 and
+    # 500 of D2's, the 2,000 D2's other 300, D3's 1,200 and 500 of D4's, and the 1,600 after the gifts ran out M's
+    rows = [tx("own", 35 + 10 / 24, 1500, "M", "T", "de", "sy") if r["id"] == "own" else r for r in COLLECTION]
+    result = _trace(write_transactions(tmp_path / "traced.csv", rows), duck, "fifo", earmark_days=10)
+    assert _amounts(result) == {"D1": 1000.0, "D2": 800.0, "D3": 1200.0, "D4": 500.0, "M": 1600.0}
+
+
 @pytest.mark.parametrize(("method", "expected"), [
     # the 1,620 is the donors' 1,800 passed on: D1 first, or D2 first, or 90 % of each
     ("fifo", {"D1": 1000.0, "D2": 620.0}),

@@ -862,7 +862,7 @@ WHERE sources = 1 AND outflows = 1""")
     # not a friend's of the week before). They are the burst passed on; each method shares
     # them out among the burst's inflows its own way (``_episode_parts``), and the episode leaves the earmarking line
     # (its outflows, and of each inflow what that method's episodes took: ``marks_{hop}`` is one line per method)
-    engine.create(f"episodes_{hop}", f"""
+    engine.create(f"bursts_{hop}", f"""
 WITH ev AS (SELECT e.* FROM events_{hop} e
             LEFT JOIN forwarded_{hop} s ON e.kind = 1 AND s.line_of = e.line_of AND s.account = e.account
              AND s.source_id = e.id
@@ -932,6 +932,7 @@ SELECT k.line_of, k.account, k.burst, k.out_id, k.out_t, k.out_cents, k.out_hi, 
        m.source_id, m.source_t, m.source_cents, m.source_hi, m.total
 FROM kept k JOIN members m ON m.line_of = k.line_of AND m.account = k.account AND m.burst = k.burst
 WHERE 2 * k.passed >= k.total""")
+    engine.create(f"episodes_{hop}", _collections(hop, window))
     # what each method's episodes took of their bursts (``parted_{hop}``): off that method's earmarking line
     engine.create(f"parted_{hop}", _episode_parts(hop, mirrors))
     # what each outflow passed on as it came, by each method of the conduit (``passed_{hop}``): the pairs' and the
@@ -1024,6 +1025,61 @@ SELECT method, account, out_id, source_id, cents FROM (
 WHERE cents >= 1
 UNION ALL
 SELECT method, account, out_id, source_id, cents FROM passed_{hop}""")
+
+
+def _collections(hop: int, window: int) -> str:
+    """The query of ``episodes_{hop}``: the bursts passed on (``bursts_{hop}``) and the collections passed on.
+
+    A collection: a run of passing outflows (each at most RUN_SECONDS after the one before, no earmarkable inflow
+    between) of which at least one is traced, that is at least half and at most all (half a percent and a cent
+    more) of the two or more earmarkable inflows of the window before it (none a pair's or a burst's), when the
+    passing outflows between the first of those inflows and the run, none of them traced, leave the line less than
+    the run. The run is those inflows passed on, each method sharing it among them as an episode's; the outflows
+    between are the account's own spending, paid from its money line. An inflow in the window of two such runs
+    is in neither."""
+    return f"""
+WITH used AS (SELECT line_of, account, source_id AS id FROM forwarded_{hop}
+              UNION ALL SELECT line_of, account, out_id FROM forwarded_{hop}
+              UNION ALL SELECT line_of, account, source_id FROM bursts_{hop}
+              UNION ALL SELECT line_of, account, out_id FROM bursts_{hop}),
+     ev AS (SELECT e.line_of, e.account, e.t, e.id, e.cents, e.kind,
+                   CASE WHEN f.id IS NULL THEN 0 ELSE 1 END AS traced FROM events_{hop} e
+            LEFT JOIN used u ON u.line_of = e.line_of AND u.account = e.account AND u.id = e.id
+            LEFT JOIN (SELECT DISTINCT id FROM frontier_{hop - 1}) f ON e.kind = 0 AND f.id = e.id
+            WHERE u.id IS NULL AND NOT e.relation),
+     numbered AS ({_runs("SELECT * FROM ev", "line_of, account", "t, kind, id", "g.kind = 1")}),
+     runs AS (SELECT line_of, account, run, MIN(t) AS run_t, SUM(cents) AS run_cents
+              FROM numbered WHERE kind = 0 GROUP BY line_of, account, run HAVING MAX(traced) = 1),
+     pools AS (SELECT r.line_of, r.account, r.run, MAX(r.run_t) AS run_t, MAX(r.run_cents) AS run_cents,
+                      SUM(i.cents) AS total, COUNT(*) AS inflows, MIN(i.t) AS first_t
+               FROM runs r JOIN ev i ON i.line_of = r.line_of AND i.account = r.account AND i.kind = 1
+                AND i.t >= r.run_t - {window} AND i.t < r.run_t
+               GROUP BY r.line_of, r.account, r.run),
+     chosen AS (SELECT p.line_of, p.account, p.run, p.run_t, p.total
+                FROM pools p LEFT JOIN ev o ON o.line_of = p.line_of AND o.account = p.account AND o.kind = 0
+                 AND o.t >= p.first_t AND o.t < p.run_t
+                WHERE p.inflows >= 2 AND 2 * p.run_cents >= p.total AND {_at_most("p.run_cents", "p.total")}
+                GROUP BY p.line_of, p.account, p.run, p.run_t, p.run_cents, p.total
+                HAVING NOT {_at_most("p.run_cents", "p.total - COALESCE(SUM(o.cents), 0)")}
+                   AND COALESCE(MAX(o.traced), 0) = 0),
+     members AS (SELECT c.line_of, c.account, c.run, i.id AS source_id, i.t AS source_t, i.cents AS source_cents,
+                        SUM(i.cents) OVER (PARTITION BY c.line_of, c.account, c.run ORDER BY i.t, i.id
+                                           ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS source_hi,
+                        c.total, COUNT(*) OVER (PARTITION BY c.line_of, c.account, i.id) AS runs
+                 FROM chosen c JOIN ev i ON i.line_of = c.line_of AND i.account = c.account AND i.kind = 1
+                  AND i.t >= c.run_t - {window} AND i.t < c.run_t),
+     alone AS (SELECT line_of, account, run FROM members GROUP BY line_of, account, run HAVING MAX(runs) = 1),
+     outs AS (SELECT n.line_of, n.account, n.run, n.id AS out_id, n.t AS out_t, n.cents AS out_cents,
+                     SUM(n.cents) OVER (PARTITION BY n.line_of, n.account, n.run ORDER BY n.t, n.id
+                                        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS out_hi,
+                     SUM(n.cents) OVER (PARTITION BY n.line_of, n.account, n.run) AS passed
+              FROM numbered n JOIN alone a ON a.line_of = n.line_of AND a.account = n.account AND a.run = n.run
+              WHERE n.kind = 0)
+SELECT * FROM bursts_{hop}
+UNION ALL
+SELECT o.line_of, o.account, -o.run, o.out_id, o.out_t, o.out_cents, o.out_hi, o.passed,
+       m.source_id, m.source_t, m.source_cents, m.source_hi, m.total
+FROM outs o JOIN members m ON m.line_of = o.line_of AND m.account = o.account AND m.run = o.run"""
 
 
 def _at_most(amount: str, of: str) -> str:
