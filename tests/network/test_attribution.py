@@ -806,6 +806,21 @@ def test_a_few_cents_beyond_what_came_in_are_rounding_not_an_originator(tmp_path
     assert {o.account: o.reason for o in result.trace.originators}["M"] == "unexplained_funds"
 
 
+def test_an_account_credited_under_a_dime_in_all_is_no_originator(tmp_path: Path, duck: DuckDBEngine) -> None:
+    # A pays M 5 cents before M forwards D's 1,000 and the 5 cents to T: A had no earlier inflow, so it funded them,
+    # but 5 cents is no funding an analyst reports (before, A was an originator of 0.05 USD: configuration d's P4632
+    # was credited 0.011 USD); it is counted as pruned. A dime is an originator
+    rows = [tx("d", 5, 1000, "D", "M", "de", "tr"), tx("a", 5.5, 0.05, "A", "M", "de", "tr"),
+            tx("m", 6, 1000.05, "M", "T", "tr", "sy")]
+    result = _trace(write_transactions(tmp_path / "nickel.csv", rows), duck, "fifo")
+    assert _amounts(result) == {"D": 1000.0}
+    assert result.trace.totals["pruned"] == pytest.approx(0.05, abs=1e-9)
+    rows[1:] = [tx("a", 5.5, 0.10, "A", "M", "de", "tr"), tx("m", 6, 1000.10, "M", "T", "tr", "sy")]
+    result = _trace(write_transactions(tmp_path / "dime.csv", rows), duck, "fifo")
+    assert _amounts(result) == {"D": 1000.0, "A": 0.10}
+    assert {o.account: o.reason for o in result.trace.originators}["A"] == "no_earlier_inflow"
+
+
 # A hawala-like broker pair: Y (TR) pays X (DE) 400 of trade money on day 1; X takes deposits from a
 # donor D (500, day 2) and two customers I1 (300, day 3) and I2 (200, day 4); X settles 1,000 with Y
 # on day 6; on day 7 Y pays collector C the donor's 500 and the customers' payees R1 300 and R2 196

@@ -55,7 +55,7 @@ from jointwatch.network.schema import TraceSettings
 PRUNE_USD = 0.01
 # parts credited on an assumption (money paid beyond what came in, money held long): the "assumed" figures
 ASSUMED_REASONS = "('own_funds', 'unexplained_funds', 'held_funds')"
-ROUNDING_USD = 0.10       # own money under a dime, all an account is credited, is rounding (``pruned``)
+ROUNDING_USD = 0.10       # under a dime, all an account is credited: rounding, no originator (``pruned``)
 INCOME_DAYS = (25, 35)     # a payroll: its previous or next payment to the same account this many days away …
 INCOME_RATIO = 2          # … between half and twice the amount …
 INCOME_PAYEES = 5         # … for at least this many accounts; regular income: a payroll's, paid more than once
@@ -224,14 +224,14 @@ JOIN ({" UNION ALL ".join(f"SELECT method, id FROM {t}" for t in edges)}) e ON e
                       + ") AS v(method, id)")
     engine.create("trace_edges", " UNION ALL ".join(
         f"SELECT method, id, src, dst, t, amount, flow, hop, channel FROM {t}" for t in edges))
-    # a few cents an account paid beyond what came in, and nothing else credited to it, is currency rounding
-    # (an amount converted to USD on both sides of each payment), not funding: not an originator (``pruned``)
+    # an account credited under a dime in all is no originator (``pruned``): a few cents it paid beyond what came
+    # in are currency rounding (an amount converted to USD on both sides of each payment), and a few cents of a
+    # payment of its that a trace reached are no funding an analyst reports, whatever the reason
     engine.create("trace_origins", f"""
 SELECT method, account, id, amount, hop, reason FROM (
-  SELECT o.*, {usd_sum('o.amount', ' OVER a')} AS credited,
-         MAX(CASE WHEN o.reason IN {ASSUMED_REASONS} THEN 0 ELSE 1 END) OVER a AS funded
+  SELECT o.*, {usd_sum('o.amount', ' OVER a')} AS credited
   FROM ({" UNION ALL ".join(origins)}) o WINDOW a AS (PARTITION BY o.method, o.account)) c
-WHERE credited >= {ROUNDING_USD} OR funded = 1""")
+WHERE credited >= {ROUNDING_USD}""")
     # the holders of the accounts the trace names, a few of all the accounts: what its results are joined to
     engine.create("trace_holders", """
 SELECT * FROM accounts
