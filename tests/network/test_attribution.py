@@ -468,6 +468,29 @@ def test_a_traced_payment_between_the_gifts_is_no_collectors_own(tmp_path: Path,
     assert _amounts(result) == {"D1": 1000.0, "D2": 800.0, "D3": 1200.0, "D4": 500.0, "M": 1600.0}
 
 
+# Salaried M passes on 180 of a stranger F's 200 on day 12 (a pair: 20 stay on the earmarking line), then, four weeks
+# later, gets D1 1,000 on day 40 and D2 800 on day 41 at 12:00 and forwards 1,620 to T on day 42 (no pair, no burst,
+# no collection: the line pays it).
+STALE = [*PAYROLL, tx("shop", 10, 2500, "M", "SHOP", "de", "de"), tx("f", 12, 200, "F", "M", "de", "de"),
+         tx("x", 12.5, 180, "M", "X", "de", "de"), tx("d1", 40, 1000, "D1", "M", "fr", "de"),
+         tx("d2", 41.5, 800, "D2", "M", "it", "de"), tx("fwd", 42, 1620, "M", "T", "de", "sy")]
+
+
+@pytest.mark.parametrize(("method", "expected"), [
+    ("fifo", {"D1": 1000.0, "D2": 620.0}),
+    ("lifo", {"D1": 820.0, "D2": 800.0}),
+    ("proportional", {"D1": 900.0, "D2": 720.0}),
+])
+def test_what_the_earmarking_line_held_longer_than_the_window_leaves_it(
+        tmp_path: Path, duck: DuckDBEngine, method: str, expected: dict[str, float]) -> None:
+    # nothing came onto M's line or left it for 27.5 days, longer than the window: the 20 left of F's transfer are
+    # M's own by then and no share of the forward. Before, proportional gave them a share of it, which, out of their
+    # window, M's salary paid (M credited 16.85 as income, D1 890.64, D2 712.51), and first in first out spent them
+    # first (M 20, D1 1,000, D2 600); last in first out never reached them
+    path = write_transactions(tmp_path / "stale.csv", STALE)
+    assert _amounts(_trace(path, duck, method, earmark_days=10)) == expected
+
+
 @pytest.mark.parametrize(("method", "expected"), [
     # the 1,620 is the donors' 1,800 passed on: D1 first, or D2 first, or 90 % of each
     ("fifo", {"D1": 1000.0, "D2": 620.0}),

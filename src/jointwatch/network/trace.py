@@ -750,7 +750,8 @@ def _lay_out(deficits: str, opening: bool) -> str:
     ``opening``, the known opening balances.
 
     Rows: ``line_of``, ``account``; ``kind`` 0 outflow, 1 inflow, 2 own money appearing, 3 known
-    opening balance, 4 regular income; ``pos`` the order; ``bal`` the balance after the row;
+    opening balance, 4 regular income, -1 what an earmarking line held too long leaving it (an outflow no method
+    follows); ``pos`` the order; ``bal`` the balance after the row;
     ``lo``/``hi`` first-in-first-out coordinates.
     """
     known = f"""
@@ -947,32 +948,58 @@ SELECT method, account, out_id, source_id, cents FROM parted_{hop}""")
     # pairs, the episodes' outflows, and what the method's episodes took of each inflow (each method takes a
     # burst's inflows in its own order)
     each = "" if mirrors else f" JOIN ({conduits}) m ON m.src = e.account"
+    # what the line held when nothing came onto it or left it for longer than the window is the account's own by
+    # then (no later outflow could pass it on): it leaves the line at once (``expired``, kind -1, just before the
+    # next event), where it took a share of every later outflow by proportional and was spent first by first in
+    # first out, and those parts, out of their window, went to the money line (c's fan-in collector P1675: what
+    # was left of a friend's transfer it had passed on in March took 7.16 USD of April's forward, credited to its
+    # salary)
     engine.create(f"marks_{hop}", f"""
 WITH ev AS (SELECT e.line_of AS base, {"e.line_of" if mirrors else "m.method"} AS line_of, e.account, e.t, e.id,
                    e.cents, e.kind
-            FROM events_{hop} e{each} WHERE NOT e.relation)
+            FROM events_{hop} e{each} WHERE NOT e.relation),
+     line AS (SELECT i.line_of, i.account, i.t, 1 AS kind, i.id,
+                     GREATEST(i.cents - COALESCE(p.cents, 0) - COALESCE(q.cents, 0), 0) AS cents
+              FROM ev i LEFT JOIN forwarded_{hop} p
+                ON p.line_of = i.base AND p.account = i.account AND p.source_id = i.id
+              LEFT JOIN (SELECT method, account, source_id, SUM(cents) AS cents FROM parted_{hop}
+                         GROUP BY method, account, source_id) q
+                ON q.method = i.line_of AND q.account = i.account AND q.source_id = i.id
+              WHERE i.kind = 1
+              UNION ALL
+              SELECT o.line_of, o.account, o.t, 0, o.id, o.cents
+              FROM ev o LEFT JOIN forwarded_{hop} p
+                ON p.line_of = o.base AND p.account = o.account AND p.out_id = o.id
+              LEFT JOIN (SELECT DISTINCT line_of, account, out_id FROM episodes_{hop}) q
+                ON q.line_of = o.base AND q.account = o.account AND q.out_id = o.id
+              WHERE o.kind = 0 AND p.out_id IS NULL AND q.out_id IS NULL),
+     gapped AS (SELECT l.*, CASE WHEN l.t - LAG(l.t) OVER (PARTITION BY line_of, account ORDER BY t, kind, id)
+                                      > {window} THEN 1 ELSE 0 END AS gap
+                FROM line l),
+     stretches AS (SELECT g.*, SUM(gap) OVER (PARTITION BY line_of, account ORDER BY t, kind, id
+                                              ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS stretch
+                   FROM gapped g),
+     balances AS (SELECT s.*, SUM(CASE WHEN kind = 1 THEN cents ELSE -cents END)
+                                OVER (PARTITION BY line_of, account, stretch ORDER BY t, kind, id
+                                      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS held
+                  FROM stretches s),
+     -- what a stretch left on the line: its inflows less its outflows, and the money paid beyond them
+     kept AS (SELECT line_of, account, stretch,
+                     SUM(CASE WHEN kind = 1 THEN cents ELSE -cents END) - LEAST(MIN(held), 0) AS cents
+              FROM balances GROUP BY line_of, account, stretch),
+     expired AS (SELECT k.line_of, k.account, MIN(s.t) - 1 AS t, -1 AS kind, '~expired' AS id, MAX(k.cents) AS cents
+                 FROM kept k JOIN stretches s ON s.line_of = k.line_of AND s.account = k.account
+                  AND s.stretch = k.stretch + 1
+                 WHERE k.cents > 0 GROUP BY k.line_of, k.account, k.stretch)
 SELECT d.*, COALESCE(LAG(d.deficit) OVER (PARTITION BY d.line_of, d.account ORDER BY d.seq), 0) AS deficit_before
 FROM (SELECT c.*, GREATEST(MAX(c.cum_out - c.cum_in) OVER (PARTITION BY c.line_of, c.account ORDER BY c.seq
                            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), 0) AS deficit
       FROM (SELECT e.*, e.t AS first_t, 0 AS known, FALSE AS earned,
                    SUM(CASE WHEN kind = 1 THEN cents ELSE 0 END) OVER w AS cum_in,
-                   SUM(CASE WHEN kind = 0 THEN cents ELSE 0 END) OVER w AS cum_out,
+                   SUM(CASE WHEN kind <> 1 THEN cents ELSE 0 END) OVER w AS cum_out,
                    ROW_NUMBER() OVER w AS seq
-            FROM (SELECT i.line_of, i.account, i.t, 1 AS kind, i.id,
-                         GREATEST(i.cents - COALESCE(p.cents, 0) - COALESCE(q.cents, 0), 0) AS cents
-                  FROM ev i LEFT JOIN forwarded_{hop} p
-                    ON p.line_of = i.base AND p.account = i.account AND p.source_id = i.id
-                  LEFT JOIN (SELECT method, account, source_id, SUM(cents) AS cents FROM parted_{hop}
-                             GROUP BY method, account, source_id) q
-                    ON q.method = i.line_of AND q.account = i.account AND q.source_id = i.id
-                  WHERE i.kind = 1
-                  UNION ALL
-                  SELECT o.line_of, o.account, o.t, 0, o.id, o.cents
-                  FROM ev o LEFT JOIN forwarded_{hop} p
-                    ON p.line_of = o.base AND p.account = o.account AND p.out_id = o.id
-                  LEFT JOIN (SELECT DISTINCT line_of, account, out_id FROM episodes_{hop}) q
-                    ON q.line_of = o.base AND q.account = o.account AND q.out_id = o.id
-                  WHERE o.kind = 0 AND p.out_id IS NULL AND q.out_id IS NULL) e
+            FROM (SELECT line_of, account, t, kind, id, cents FROM line
+                  UNION ALL SELECT line_of, account, t, kind, id, cents FROM expired) e
             WINDOW w AS (PARTITION BY line_of, account ORDER BY t, kind, id
                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) c) d""")
     ctes, spent = _spend(methods)
@@ -1177,7 +1204,7 @@ WHERE kind > 0 AND LEAST(bal, low) > GREATEST(bal - cents, out_bal)""")
         # balance before) over the outflows between; kept as a running sum of logarithms, reset
         # (a new segment) whenever an outflow empties the account
         ctes.append("""
-     mix AS (SELECT m.*, SUM(CASE WHEN kind = 0 AND bal = 0 THEN 1 ELSE 0 END) OVER w AS seg,
+     mix AS (SELECT m.*, SUM(CASE WHEN kind <= 0 AND bal = 0 THEN 1 ELSE 0 END) OVER w AS seg,
                     SUM(CASE WHEN kind = 0 AND bal > 0 THEN LN(CAST(bal AS DOUBLE) / (bal + cents)) ELSE 0 END)
                       OVER w AS logkeep
              FROM line m
