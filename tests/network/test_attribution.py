@@ -468,6 +468,38 @@ def test_a_traced_payment_between_the_gifts_is_no_collectors_own(tmp_path: Path,
     assert _amounts(result) == {"D1": 1000.0, "D2": 800.0, "D3": 1200.0, "D4": 500.0, "M": 1600.0}
 
 
+def test_a_gatherers_two_bursts_with_its_own_payment_between_are_a_collection(tmp_path: Path,
+                                                                            duck: DuckDBEngine) -> None:
+    # gatherer M gets three transfers at 02:00 on day 33 (2,200), pays X 150 of its own at 20:00, gets three more at
+    # 04:00 on day 34 (3,200) and forwards 5,380 in three payments over the next 36 hours: more than the last burst,
+    # all but 20 of the two, and more than the 5,250 the line keeps once X is paid: the six transfers passed on
+    # (before: the last burst passed on the 2,200 alone, and the line the rest with 130 of M's salary: M 130, G1 550,
+    # G6 1,300; configuration a's gatherer P3497, whose salary paid 108 USD of its forward by proportional)
+    rows = [*PAYROLL, tx("shop", 10, 2500, "M", "SHOP", "de", "de"),
+            tx("g1", 33 + 2 / 24, 700, "G1", "M", "fr", "de"), tx("g2", 33 + 2 / 24, 800, "G2", "M", "it", "de"),
+            tx("g3", 33 + 2 / 24, 700, "G3", "M", "be", "de"), tx("own", 33 + 20 / 24, 150, "M", "X", "de", "de"),
+            tx("g4", 34 + 4 / 24, 1000, "G4", "M", "nl", "de"), tx("g5", 34 + 4 / 24, 900, "G5", "M", "at", "de"),
+            tx("g6", 34 + 4 / 24, 1300, "G6", "M", "es", "de"), tx("p1", 34 + 11 / 24, 2100, "M", "T", "de", "sy"),
+            tx("p2", 34 + 23 / 24, 2200, "M", "T", "de", "sy"), tx("p3", 35 + 16 / 24, 1080, "M", "T", "de", "sy")]
+    result = _trace(write_transactions(tmp_path / "gatherer.csv", rows), duck, "fifo", earmark_days=10)
+    assert _amounts(result) == {"G1": 700.0, "G2": 800.0, "G3": 700.0, "G4": 1000.0, "G5": 900.0, "G6": 1280.0}
+
+
+def test_a_burst_that_is_all_of_the_run_is_what_was_passed_on_not_a_collection(tmp_path: Path,
+                                                                               duck: DuckDBEngine) -> None:
+    # stack layer M gets a stranger's 150 on day 30, pays X 400 of its own on day 31, gets three layers' transfers on
+    # day 33 (02:00 to 10:00, a burst of 5,100) and forwards 4,900 to T on day 34: the friend's 150, the burst and X's
+    # payment would make a collection (4,900 of 5,250, more than the 4,850 the line keeps), but the burst alone is all
+    # of the forward: the layers passed it on, F nothing (collections found before the bursts without this test took
+    # F's 150 in first: configuration c's stack layer P1353 and a friend's 142.31 EUR)
+    rows = [*PAYROLL, tx("shop", 10, 2500, "M", "SHOP", "de", "de"), tx("f", 30, 150, "F", "M", "de", "de"),
+            tx("own", 31, 400, "M", "X", "de", "de"), tx("l1", 33 + 2 / 24, 1000, "L1", "M", "fr", "de"),
+            tx("l2", 33 + 6 / 24, 2500, "L2", "M", "fr", "de"), tx("l3", 33 + 10 / 24, 1600, "L3", "M", "be", "de"),
+            tx("fwd", 34, 4900, "M", "T", "de", "sy")]
+    result = _trace(write_transactions(tmp_path / "layer.csv", rows), duck, "fifo", earmark_days=10)
+    assert _amounts(result) == {"L1": 1000.0, "L2": 2500.0, "L3": 1400.0}
+
+
 # Salaried M passes on 180 of a stranger F's 200 on day 12 (a pair: 20 stay on the earmarking line), then, four weeks
 # later, gets D1 1,000 on day 40 and D2 800 on day 41 at 12:00 and forwards 1,620 to T on day 42 (no pair, no burst,
 # no collection: the line pays it).

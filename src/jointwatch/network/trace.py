@@ -863,21 +863,16 @@ WHERE sources = 1 AND outflows = 1""")
     # not a friend's of the week before). They are the burst passed on; each method shares
     # them out among the burst's inflows its own way (``_episode_parts``), and the episode leaves the earmarking line
     # (its outflows, and of each inflow what that method's episodes took: ``marks_{hop}`` is one line per method)
-    engine.create(f"bursts_{hop}", f"""
-WITH ev AS (SELECT e.* FROM events_{hop} e
-            LEFT JOIN forwarded_{hop} s ON e.kind = 1 AND s.line_of = e.line_of AND s.account = e.account
-             AND s.source_id = e.id
-            LEFT JOIN forwarded_{hop} o ON e.kind = 0 AND o.line_of = e.line_of AND o.account = e.account
-             AND o.out_id = e.id
-            WHERE s.source_id IS NULL AND o.out_id IS NULL AND NOT e.relation),
-     starts AS (SELECT ev.*, CASE WHEN kind = 1 AND (LAG(kind) OVER w IS NULL OR LAG(kind) OVER w = 0
-                                                     OR t - LAG(t) OVER w > {BURST_SECONDS}) THEN 1 ELSE 0 END AS start,
-                       -- the bursts no passing outflow separates share a stretch
-                       CASE WHEN kind = 1 AND COALESCE(LAG(kind) OVER w, 0) = 0 THEN 1 ELSE 0 END AS opens
-                FROM ev WINDOW w AS (PARTITION BY line_of, account ORDER BY t, kind, id)),
-     numbered AS (SELECT starts.*, SUM(start) OVER w AS burst, SUM(opens) OVER w AS stretch
-                  FROM starts WINDOW w AS (PARTITION BY line_of, account ORDER BY t, kind, id
-                                           ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)),
+    engine.create(f"collections_{hop}", _collections(hop, window))
+    engine.create(f"episodes_{hop}", f"""
+WITH taken AS (SELECT line_of, account, source_id AS id FROM forwarded_{hop}
+               UNION ALL SELECT line_of, account, out_id FROM forwarded_{hop}
+               UNION ALL SELECT line_of, account, source_id FROM collections_{hop}
+               UNION ALL SELECT line_of, account, out_id FROM collections_{hop}),
+     ev AS (SELECT e.* FROM events_{hop} e
+            LEFT JOIN taken u ON u.line_of = e.line_of AND u.account = e.account AND u.id = e.id
+            WHERE u.id IS NULL AND NOT e.relation),
+     numbered AS ({_bursts("SELECT * FROM ev")}),
      bursts AS (SELECT line_of, account, burst, MIN(stretch) AS stretch, SUM(cents) AS total, MIN(t) AS first_t
                 FROM numbered WHERE kind = 1 GROUP BY line_of, account, burst),
      candidates AS (SELECT n.line_of, n.account, n.burst, n.id AS out_id, n.t, n.cents AS out_cents
@@ -932,8 +927,9 @@ WITH ev AS (SELECT e.* FROM events_{hop} e
 SELECT k.line_of, k.account, k.burst, k.out_id, k.out_t, k.out_cents, k.out_hi, k.passed,
        m.source_id, m.source_t, m.source_cents, m.source_hi, m.total
 FROM kept k JOIN members m ON m.line_of = k.line_of AND m.account = k.account AND m.burst = k.burst
-WHERE 2 * k.passed >= k.total""")
-    engine.create(f"episodes_{hop}", _collections(hop, window))
+WHERE 2 * k.passed >= k.total
+UNION ALL
+SELECT * FROM collections_{hop}""")
     # what each method's episodes took of their bursts (``parted_{hop}``): off that method's earmarking line
     engine.create(f"parted_{hop}", _episode_parts(hop, mirrors))
     # what each outflow passed on as it came, by each method of the conduit (``passed_{hop}``): the pairs' and the
@@ -1054,21 +1050,34 @@ UNION ALL
 SELECT method, account, out_id, source_id, cents FROM passed_{hop}""")
 
 
+def _bursts(rows: str) -> str:
+    """The query of the events ``rows`` of earmarking lines numbered into bursts (``burst``: inflows with no passing
+    outflow between them, each at most BURST_SECONDS after the one before; an outflow keeps the number of the burst
+    before it) and stretches (``stretch``: the bursts no passing outflow separates)."""
+    return f"""
+SELECT s.*, SUM(start) OVER w AS burst, SUM(opens) OVER w AS stretch
+FROM (SELECT r.*, CASE WHEN kind = 1 AND (LAG(kind) OVER w IS NULL OR LAG(kind) OVER w = 0
+                                          OR t - LAG(t) OVER w > {BURST_SECONDS}) THEN 1 ELSE 0 END AS start,
+             CASE WHEN kind = 1 AND COALESCE(LAG(kind) OVER w, 0) = 0 THEN 1 ELSE 0 END AS opens
+      FROM ({rows}) r WINDOW w AS (PARTITION BY line_of, account ORDER BY t, kind, id)) s
+WINDOW w AS (PARTITION BY line_of, account ORDER BY t, kind, id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"""
+
+
 def _collections(hop: int, window: int) -> str:
-    """The query of ``episodes_{hop}``: the bursts passed on (``bursts_{hop}``) and the collections passed on.
+    """The query of ``collections_{hop}``: the collections passed on, in the columns of ``episodes_{hop}``, found
+    before the bursts (whose inflows and outflows they then are not).
 
     A collection: a run of passing outflows (each at most RUN_SECONDS after the one before, no earmarkable inflow
     between) of which at least one is traced, that is at least half and at most all (half a percent and a cent
-    more) of the two or more earmarkable inflows of the window before it (none a pair's or a burst's), when the
-    passing outflows between the first of those inflows and the run, none of them traced, leave the line less than
-    the run. The run is those inflows passed on, each method sharing it among them as an episode's; the outflows
-    between are the account's own spending, paid from its money line. An inflow in the window of two such runs
-    is in neither."""
+    more) of the two or more earmarkable inflows of the window before it (none a pair's), when the passing
+    outflows between the first of those inflows and the run, none of them traced, leave the line less than the
+    run, and no burst of the window (``_bursts``) is all of the run (then the burst is what was passed on: a stack
+    layer's transfers, not a friend's transfer before them). The run is those inflows passed on, each method
+    sharing it among them as an episode's; the outflows between are the account's own spending, paid from its
+    money line. An inflow in the window of two such runs is in neither."""
     return f"""
 WITH used AS (SELECT line_of, account, source_id AS id FROM forwarded_{hop}
-              UNION ALL SELECT line_of, account, out_id FROM forwarded_{hop}
-              UNION ALL SELECT line_of, account, source_id FROM bursts_{hop}
-              UNION ALL SELECT line_of, account, out_id FROM bursts_{hop}),
+              UNION ALL SELECT line_of, account, out_id FROM forwarded_{hop}),
      ev AS (SELECT e.line_of, e.account, e.t, e.id, e.cents, e.kind,
                    CASE WHEN f.id IS NULL THEN 0 ELSE 1 END AS traced FROM events_{hop} e
             LEFT JOIN used u ON u.line_of = e.line_of AND u.account = e.account AND u.id = e.id
@@ -1082,11 +1091,19 @@ WITH used AS (SELECT line_of, account, source_id AS id FROM forwarded_{hop}
                FROM runs r JOIN ev i ON i.line_of = r.line_of AND i.account = r.account AND i.kind = 1
                 AND i.t >= r.run_t - {window} AND i.t < r.run_t
                GROUP BY r.line_of, r.account, r.run),
+     bursts AS (SELECT line_of, account, burst, SUM(cents) AS total, MIN(t) AS first_t
+                FROM ({_bursts("SELECT * FROM ev")}) b WHERE kind = 1 GROUP BY line_of, account, burst),
+     biggest AS (SELECT p.line_of, p.account, p.run, MAX(b.total) AS total
+                 FROM pools p JOIN bursts b ON b.line_of = p.line_of AND b.account = p.account
+                  AND b.first_t >= p.run_t - {window} AND b.first_t < p.run_t
+                 GROUP BY p.line_of, p.account, p.run),
      chosen AS (SELECT p.line_of, p.account, p.run, p.run_t, p.total
                 FROM pools p LEFT JOIN ev o ON o.line_of = p.line_of AND o.account = p.account AND o.kind = 0
                  AND o.t >= p.first_t AND o.t < p.run_t
+                JOIN biggest g ON g.line_of = p.line_of AND g.account = p.account AND g.run = p.run
                 WHERE p.inflows >= 2 AND 2 * p.run_cents >= p.total AND {_at_most("p.run_cents", "p.total")}
-                GROUP BY p.line_of, p.account, p.run, p.run_t, p.run_cents, p.total
+                  AND NOT {_at_most("p.run_cents", "g.total")}
+                GROUP BY p.line_of, p.account, p.run, p.run_t, p.run_cents, p.total, g.total
                 HAVING NOT {_at_most("p.run_cents", "p.total - COALESCE(SUM(o.cents), 0)")}
                    AND COALESCE(MAX(o.traced), 0) = 0),
      members AS (SELECT c.line_of, c.account, c.run, i.id AS source_id, i.t AS source_t, i.cents AS source_cents,
@@ -1102,8 +1119,6 @@ WITH used AS (SELECT line_of, account, source_id AS id FROM forwarded_{hop}
                      SUM(n.cents) OVER (PARTITION BY n.line_of, n.account, n.run) AS passed
               FROM numbered n JOIN alone a ON a.line_of = n.line_of AND a.account = n.account AND a.run = n.run
               WHERE n.kind = 0)
-SELECT * FROM bursts_{hop}
-UNION ALL
 SELECT o.line_of, o.account, -o.run, o.out_id, o.out_t, o.out_cents, o.out_hi, o.passed,
        m.source_id, m.source_t, m.source_cents, m.source_hi, m.total
 FROM outs o JOIN members m ON m.line_of = o.line_of AND m.account = o.account AND m.run = o.run"""
