@@ -786,7 +786,9 @@ def _earmark(engine: AnalysisEngine, hop: int, window: int, methods: Sequence[st
     earmarked only when its inflow came at most ``window`` seconds before the outflow. Whatever is earmarked
     leaves the money line on both sides; the rest follows the method. First, an outflow that one inflow alone explains
     (``forwarded_{hop}``) is that inflow passed on, by every method, and the pair leaves the line; then the
-    outflows that pass a burst of inflows on (``episodes_{hop}``), shared out by each method, leave it too.
+    traced runs that pass a collection of inflows on (``collections_{hop}``), then the outflows that pass a burst
+    of inflows on (both in ``episodes_{hop}``), shared out by each method, leave it too. What the line held when
+    nothing happened on it for longer than the window leaves it as well (``marks_{hop}``).
     """
     # an outflow that can pass money on: to a payee that is not a regular one, not by card (a card
     # payment is spending at a merchant, not passing money on)
@@ -1093,6 +1095,8 @@ WITH used AS (SELECT line_of, account, source_id AS id FROM forwarded_{hop}
                GROUP BY r.line_of, r.account, r.run),
      bursts AS (SELECT line_of, account, burst, SUM(cents) AS total, MIN(t) AS first_t
                 FROM ({_bursts("SELECT * FROM ev")}) b WHERE kind = 1 GROUP BY line_of, account, burst),
+     -- the largest burst begun in the window (a pool whose inflows are all of bursts begun before it has none,
+     -- and is no collection)
      biggest AS (SELECT p.line_of, p.account, p.run, MAX(b.total) AS total
                  FROM pools p JOIN bursts b ON b.line_of = p.line_of AND b.account = p.account
                   AND b.first_t >= p.run_t - {window} AND b.first_t < p.run_t
