@@ -867,10 +867,7 @@ WHERE sources = 1 AND outflows = 1""")
     # (its outflows, and of each inflow what that method's episodes took: ``marks_{hop}`` is one line per method)
     engine.create(f"collections_{hop}", _collections(hop, window))
     engine.create(f"episodes_{hop}", f"""
-WITH taken AS (SELECT line_of, account, source_id AS id FROM forwarded_{hop}
-               UNION ALL SELECT line_of, account, out_id FROM forwarded_{hop}
-               UNION ALL SELECT line_of, account, source_id FROM collections_{hop}
-               UNION ALL SELECT line_of, account, out_id FROM collections_{hop}),
+WITH taken AS ({_taken(f"forwarded_{hop}", f"collections_{hop}")}),
      ev AS (SELECT e.* FROM events_{hop} e
             LEFT JOIN taken u ON u.line_of = e.line_of AND u.account = e.account AND u.id = e.id
             WHERE u.id IS NULL AND NOT e.relation),
@@ -1052,6 +1049,13 @@ UNION ALL
 SELECT method, account, out_id, source_id, cents FROM passed_{hop}""")
 
 
+def _taken(*tables: str) -> str:
+    """The query of the events (``line_of``, ``account``, ``id``) that the pairs or episodes ``tables`` already
+    pass on: their inflows and their outflows."""
+    return " UNION ALL ".join(f"SELECT line_of, account, source_id AS id FROM {t} UNION ALL "
+                              f"SELECT line_of, account, out_id AS id FROM {t}" for t in tables)
+
+
 def _bursts(rows: str) -> str:
     """The query of the events ``rows`` of earmarking lines numbered into bursts (``burst``: inflows with no passing
     outflow between them, each at most BURST_SECONDS after the one before; an outflow keeps the number of the burst
@@ -1078,8 +1082,7 @@ def _collections(hop: int, window: int) -> str:
     sharing it among them as an episode's; the outflows between are the account's own spending, paid from its
     money line. An inflow in the window of two such runs is in neither."""
     return f"""
-WITH used AS (SELECT line_of, account, source_id AS id FROM forwarded_{hop}
-              UNION ALL SELECT line_of, account, out_id FROM forwarded_{hop}),
+WITH used AS ({_taken(f"forwarded_{hop}")}),
      ev AS (SELECT e.line_of, e.account, e.t, e.id, e.cents, e.kind,
                    CASE WHEN f.id IS NULL THEN 0 ELSE 1 END AS traced FROM events_{hop} e
             LEFT JOIN used u ON u.line_of = e.line_of AND u.account = e.account AND u.id = e.id
